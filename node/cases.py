@@ -1,0 +1,367 @@
+"""Cases (办件): submission where the citizen applies, actions at the handler, copies kept in step.
+
+The handling node's copy is authoritative. The node where the citizen applied (the origin) keeps
+a replica that applies the handler's events in version order. Each public method is one
+transaction that writes the case, appends its event and enqueues what other nodes must learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from ulid import ULID
+
+from node import catalog, eventlog
+from node.casestates import RULES, Action, Outcome, Performer, State, transition
+from node.convert import (
+    action_from_proto,
+    action_to_proto,
+    case_to_proto,
+    event_to_proto,
+    state_from_proto,
+)
+from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
+from node.federation import Outbound
+from node.models import Case, CaseMaterial, ServiceItem
+from node.timeutil import from_timestamp, to_timestamp, utcnow
+from sync.routing import NoRoute
+from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
+from wuji.v1 import case_pb2, link_pb2
+
+MAX_NAME_LENGTH = 100
+MAX_NOTE_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    id_number: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Material:
+    name: str
+    content: bytes
+    sha256: str = ""  # optional on input; checked when given
+
+
+class CaseService:
+    def __init__(self, here: DivisionCode, sessions: sessionmaker[Session], outbound: Outbound) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._outbound = outbound
+
+    # -- the desk ------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        item_code: str,
+        applicant: Applicant,
+        materials: Sequence[Material] = (),
+        home_division: str = "",
+    ) -> case_pb2.Case:
+        """申请: register a citizen's case here and send it toward its handler."""
+        name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
+        id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
+        phone = clean_text("applicant phone", applicant.phone, 32)
+        checked = [_checked_material(m) for m in materials]
+        with self._sessions.begin() as session:
+            item = catalog.item(session, item_code.strip())
+            handler = self._handler_for(item, home_division)
+            now = utcnow()
+            case = Case(
+                id=f"{self.here.value}-{ULID()}",
+                item_code=item.code,
+                item_name=item.name,
+                origin=self.here.value,
+                handler=handler.value,
+                home_division=DivisionCode.parse(home_division).value if home_division else None,
+                state=State.SUBMITTED,
+                outcome=None,
+                applicant_name=name,
+                applicant_id_number=id_number,
+                applicant_phone=phone,
+                version=1,
+                accepted=False,
+                submitted_at=now,
+                updated_at=now,
+                materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
+            )
+            session.add(case)
+            session.flush()
+            eventlog.append(
+                session,
+                case_id=case.id,
+                version=1,
+                action=None,
+                from_state=None,
+                to_state=State.SUBMITTED,
+                actor_node=self.here.value,
+                note=f"申请 {item.name}",
+                at=now,
+            )
+            if handler != self.here:
+                self._outbound.send(
+                    session,
+                    handler.value,
+                    case_submitted=link_pb2.CaseSubmitted(
+                        case=case_to_proto(case, self.here.value, with_events=False, with_content=True)
+                    ),
+                )
+            return self._view(session, case)
+
+    def act(self, case_id: str, action: Action, note: str = "") -> case_pb2.Case:
+        """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …)."""
+        note = clean_text("note", note, MAX_NOTE_LENGTH)
+        with self._sessions.begin() as session:
+            case = self._load(session, case_id, for_update=True)
+            rule = RULES[action]
+            where = self._where(case, rule.performer)
+            if where != self.here.value:
+                raise WrongNode(
+                    f"{action.value.lower()} ({action.label}) is taken by {rule.performer.value} "
+                    f"{where}, not at this node {self.here}"
+                )
+            if rule.performer is Performer.APPLICANT and case.handler != self.here.value:
+                # asked for here, carried out by the handler: check now, so the clerk hears at once
+                transition(State(case.state), action, accepted=case.accepted, instant=False)
+                self._outbound.send(
+                    session,
+                    case.handler,
+                    case_action=link_pb2.CaseActionRequest(
+                        case_id=case.id,
+                        action=action_to_proto(action),
+                        note=note,
+                        requested_at=to_timestamp(utcnow()),
+                    ),
+                )
+            else:
+                self._change(session, case, action, note, actor=self.here.value)
+            return self._view(session, case)
+
+    def get(self, case_id: str) -> case_pb2.Case:
+        with self._sessions() as session:
+            return self._view(session, self._load(session, case_id))
+
+    def list(self, state: State | None = None, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
+        query = select(Case).order_by(Case.submitted_at.desc(), Case.id.desc()).limit(min(limit or 100, 1000))
+        if state is not None:
+            query = query.where(Case.state == state)
+        if role == "origin":
+            query = query.where(Case.origin == self.here.value)
+        elif role == "handler":
+            query = query.where(Case.handler == self.here.value)
+        elif role:
+            raise InvalidInput(f"role must be 'origin', 'handler' or empty, not {role!r}")
+        with self._sessions() as session:
+            return [
+                case_to_proto(case, self.here.value, with_events=False) for case in session.scalars(query)
+            ]
+
+    # -- messages from other nodes (inside the link's transaction) -----------------------------
+
+    def receive_submitted(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A case submitted elsewhere arrives at its handler."""
+        incoming = envelope.case_submitted.case
+        if incoming.handler != self.here.value:
+            raise InvalidInput(f"case {incoming.id} is for handler {incoming.handler}, not {self.here}")
+        if not incoming.id.startswith(f"{envelope.origin}-"):
+            raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
+        if session.get(Case, incoming.id) is not None:
+            raise InvalidInput(f"case {incoming.id} exists already")
+        materials = [_checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
+        now = utcnow()
+        case = Case(
+            id=incoming.id,
+            item_code=incoming.item_code,
+            item_name=incoming.item_name,
+            origin=incoming.origin,
+            handler=incoming.handler,
+            home_division=incoming.home_division or None,
+            state=State.SUBMITTED,
+            outcome=None,
+            applicant_name=clean_text(
+                "applicant name", incoming.applicant.name, MAX_NAME_LENGTH, required=True
+            ),
+            applicant_id_number=clean_text(
+                "applicant id number", incoming.applicant.id_number, 32, required=True
+            ),
+            applicant_phone=clean_text("applicant phone", incoming.applicant.phone, 32),
+            version=1,
+            accepted=False,
+            submitted_at=from_timestamp(incoming.submitted_at),
+            updated_at=now,
+            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in materials],
+        )
+        session.add(case)
+        session.flush()
+        eventlog.append(
+            session,
+            case_id=case.id,
+            version=1,
+            action=None,
+            from_state=None,
+            to_state=State.SUBMITTED,
+            actor_node=case.origin,
+            note=f"申请 {case.item_name} (received from {case.origin})",
+            at=from_timestamp(envelope.created_at),
+            route=[*envelope.route, self.here.value],
+        )
+
+    def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """The other copy of a case changed: replay its event here, in version order."""
+        notice = envelope.case_event
+        case = self._load(session, notice.case_id, for_update=True)
+        if envelope.origin not in (case.origin, case.handler) or envelope.origin == self.here.value:
+            raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
+        event = notice.event
+        if event.version <= case.version:
+            return  # already known (e.g. the same event relayed twice after a restore)
+        if event.version != case.version + 1:
+            raise InvalidInput(
+                f"case {case.id}: event version {event.version} arrived before {case.version + 1}"
+            )
+        from_state = state_from_proto(event.from_state)
+        if from_state != case.state:
+            raise InvalidInput(
+                f"case {case.id}: event moves from {from_state.value} but this copy is in {case.state}"
+            )
+        action = action_from_proto(event.action)
+        case.state = state_from_proto(event.to_state)
+        if action in (Action.APPROVE, Action.DENY):
+            case.outcome = Outcome.APPROVED if action is Action.APPROVE else Outcome.DENIED
+        case.accepted = case.accepted or action is Action.ACCEPT
+        case.version = event.version
+        case.updated_at = utcnow()
+        eventlog.append(
+            session,
+            case_id=case.id,
+            version=event.version,
+            action=action,
+            from_state=from_state,
+            to_state=case.state,
+            actor_node=event.actor_node,
+            note=event.note,
+            at=from_timestamp(event.at),
+            route=[*envelope.route, self.here.value],
+        )
+
+    def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """The applicant asked at the origin for an action only the handler may carry out."""
+        request = envelope.case_action
+        case = self._load(session, request.case_id, for_update=True)
+        action = action_from_proto(request.action)
+        if case.handler != self.here.value or envelope.origin != case.origin:
+            raise WrongNode(f"case {case.id}: action requests go from its origin to its handler")
+        if RULES[action].performer is not Performer.APPLICANT:
+            raise WrongNode(f"{action.value} is not the applicant's to ask for")
+        self._change(
+            session, case, action, clean_text("note", request.note, MAX_NOTE_LENGTH), actor=case.origin
+        )
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _change(self, session: Session, case: Case, action: Action, note: str, actor: str) -> None:
+        item = session.get(ServiceItem, case.item_code)
+        step = transition(
+            State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
+        )
+        from_state = case.state
+        now = utcnow()
+        case.state = step.to_state
+        if step.outcome is not None:
+            case.outcome = step.outcome
+        case.accepted = case.accepted or action is Action.ACCEPT
+        case.version += 1
+        case.updated_at = now
+        event = eventlog.append(
+            session,
+            case_id=case.id,
+            version=case.version,
+            action=action,
+            from_state=from_state,
+            to_state=step.to_state,
+            actor_node=actor,
+            note=note,
+            at=now,
+        )
+        other_copy = case.origin if self.here.value == case.handler else case.handler
+        if other_copy != self.here.value:
+            self._outbound.send(
+                session,
+                other_copy,
+                case_event=link_pb2.CaseEventNotice(
+                    case_id=case.id, event=event_to_proto(event, self.here.value)
+                ),
+            )
+
+    def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
+        """The ancestor, at the item's handling tier, of the applicant's home or of this node."""
+        tier = Tier.from_name(item.handling_tier)
+        try:
+            base = DivisionCode.parse(home_division) if home_division else self.here
+        except InvalidDivisionCode as error:
+            raise InvalidInput(f"home division: {error}") from error
+        if base.tier < tier:
+            raise InvalidInput(
+                f"{item.name} is handled at {tier.label} level; this node is a {base.tier.label} node, "
+                f"so give the applicant's home division (at {tier.label} level or below)"
+            )
+        handler = base.ancestor_at(tier)
+        if handler != self.here:
+            try:
+                self._outbound.route(handler.value)
+            except NoRoute as error:
+                raise InvalidInput(str(error)) from error
+        return handler
+
+    def _where(self, case: Case, performer: Performer) -> str:
+        if performer is Performer.HANDLER:
+            return case.handler
+        if performer is Performer.ORIGIN:
+            return case.origin
+        return self.here.value if self.here.value in (case.origin, case.handler) else case.origin
+
+    def _load(self, session: Session, case_id: str, *, for_update: bool = False) -> Case:
+        query = select(Case).where(Case.id == case_id.strip())
+        if for_update:
+            query = query.with_for_update()
+        case = session.scalars(query).one_or_none()
+        if case is None:
+            raise NotFound(f"no case {case_id!r} at node {self.here}")
+        return case
+
+    def _view(self, session: Session, case: Case) -> case_pb2.Case:
+        session.flush()
+        session.refresh(case, ["events"])
+        return case_to_proto(case, self.here.value)
+
+
+def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:
+    """Trimmed text without control characters; InvalidInput says which field is wrong."""
+    text = unicodedata.normalize("NFC", value.strip())
+    if required and not text:
+        raise InvalidInput(f"{field} is required")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters")
+    bad = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t"), None)
+    if bad is not None:
+        raise InvalidInput(f"{field} contains the control character U+{ord(bad):04X}")
+    return text
+
+
+def _checked_material(material: Material) -> Material:
+    name = clean_text("material name", material.name, 200, required=True)
+    digest = hashlib.sha256(material.content).hexdigest()
+    if material.sha256 and material.sha256.lower() != digest:
+        raise InvalidInput(f"material {name!r}: sha256 {material.sha256} does not match its bytes ({digest})")
+    return Material(name=name, content=material.content, sha256=digest)
+
+
+__all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "clean_text"]

@@ -1,0 +1,96 @@
+"""A node's configuration file (TOML). The tier comes from the code; the file says where to listen."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
+from wuji.divisions import DivisionCode, InvalidTier, Tier
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or contradicts itself."""
+
+
+@dataclass
+class NodeConfig:
+    code: str  # 12-digit division code; the tier and the parent follow from it
+    listen: str = "127.0.0.1:7400"  # host:port of the desk and federation services
+    parent_address: str = ""  # host:port of the parent node; empty only at a province
+    name: str = ""  # e.g. 沅江市政务服务中心
+    database_url: str = ""  # default: SQLite file wuji.db beside this config
+    tier: str = ""  # optional; if given it must agree with the code
+    catalog_file: str = ""  # province only: catalogue loaded at start ("demo" = shipped demo catalogue)
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    heartbeat_seconds: float = 5.0
+    reconnect_cap_seconds: float = 5.0
+    sqlite_synchronous: str = "NORMAL"
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
+
+    def __post_init__(self) -> None:
+        try:
+            division = DivisionCode.parse(self.code)
+        except ValueError as error:
+            raise ConfigError(f"code: {error}") from error
+        self.code = division.value
+        if self.tier:
+            try:
+                declared = Tier.from_name(self.tier)
+            except InvalidTier as error:
+                raise ConfigError(f"tier: {error}") from error
+            if declared != division.tier:
+                raise ConfigError(
+                    f"tier {self.tier!r} contradicts code {division}, which is a "
+                    f"{division.tier.name.lower()} ({division.tier.label}) code"
+                )
+        if division.tier is Tier.PROVINCE and self.parent_address:
+            raise ConfigError("a province has no parent: leave parent_address empty")
+        if division.tier is not Tier.PROVINCE and not self.parent_address:
+            raise ConfigError(f"a {division.tier.name.lower()} node needs parent_address (host:port)")
+        if self.catalog_file and division.tier is not Tier.PROVINCE:
+            raise ConfigError("only a province loads a catalogue file; lower tiers receive it from above")
+        if self.max_message_bytes < 1024:
+            raise ConfigError("max_message_bytes must be at least 1024")
+
+    @property
+    def division(self) -> DivisionCode:
+        return DivisionCode.parse(self.code)
+
+    def database_url_for(self, config_path: Path | None) -> str:
+        if self.database_url:
+            return self.database_url
+        folder = config_path.parent if config_path else Path.cwd()
+        return f"sqlite:///{(folder / 'wuji.db').resolve()}"
+
+    @classmethod
+    def load(cls, path: Path) -> NodeConfig:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise ConfigError(f"no node config at {path} (create one with `wuji node init`)") from error
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read {path}: {error}") from error
+        node = raw.get("node", raw)
+        known = {f.name for f in fields(cls)} - {"extra"}
+        if "code" not in node:
+            raise ConfigError(f"{path}: [node] code is required")
+        values = {key: value for key, value in node.items() if key in known}
+        values["code"] = str(values["code"])
+        extra = {key: value for key, value in node.items() if key not in known}
+        return cls(**values, extra=extra)
+
+    def save(self, path: Path) -> None:
+        values = {key: value for key, value in asdict(self).items() if key != "extra" and value != ""}
+        values.update(self.extra)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "# wuji node configuration; the tier and the parent follow from the division code.\n"
+            + tomli_w.dumps({"node": values}),
+            encoding="utf-8",
+        )

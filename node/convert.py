@@ -1,0 +1,92 @@
+"""Between stored rows and the proto contract; nothing else in node/ builds case messages."""
+
+from __future__ import annotations
+
+from node.casestates import Action, Outcome, State
+from node.models import Case, CaseEvent, CaseMaterial, ServiceItem
+from node.timeutil import to_timestamp
+from wuji.v1 import case_pb2, desk_pb2
+
+
+def state_to_proto(state: str | None) -> int:
+    return case_pb2.CaseState.Value(state) if state else case_pb2.CASE_STATE_UNSPECIFIED
+
+
+def action_to_proto(action: str | None) -> int:
+    return case_pb2.CaseAction.Value(action) if action else case_pb2.CASE_ACTION_UNSPECIFIED
+
+
+def action_from_proto(value: int) -> Action:
+    return Action(case_pb2.CaseAction.Name(value))
+
+
+def state_from_proto(value: int) -> State:
+    return State(case_pb2.CaseState.Name(value))
+
+
+def event_to_proto(event: CaseEvent, recorded_at: str) -> case_pb2.CaseEvent:
+    return case_pb2.CaseEvent(
+        version=event.version,
+        action=action_to_proto(event.action),
+        from_state=state_to_proto(event.from_state),
+        to_state=state_to_proto(event.to_state),
+        actor_node=event.actor_node,
+        note=event.note,
+        at=to_timestamp(event.at),
+        route=event.route,
+        recorded_at_node=recorded_at,
+        chain_hash=event.hash,
+    )
+
+
+def material_to_proto(material: CaseMaterial, *, with_content: bool) -> case_pb2.Material:
+    return case_pb2.Material(
+        name=material.name, sha256=material.sha256, content=material.content if with_content else b""
+    )
+
+
+def case_to_proto(
+    case: Case, here: str, *, with_events: bool = True, with_content: bool = False
+) -> case_pb2.Case:
+    message = case_pb2.Case(
+        id=case.id,
+        item_code=case.item_code,
+        item_name=case.item_name,
+        origin=case.origin,
+        handler=case.handler,
+        state=state_to_proto(case.state),
+        outcome=case_pb2.Outcome.Value(case.outcome) if case.outcome else case_pb2.OUTCOME_UNSPECIFIED,
+        applicant=case_pb2.Applicant(
+            name=case.applicant_name, id_number=case.applicant_id_number, phone=case.applicant_phone
+        ),
+        home_division=case.home_division or "",
+        submitted_at=to_timestamp(case.submitted_at),
+        updated_at=to_timestamp(case.updated_at),
+        version=case.version,
+    )
+    message.materials.extend(material_to_proto(m, with_content=with_content) for m in case.materials)
+    if with_events:
+        message.events.extend(event_to_proto(event, here) for event in case.events)
+    return message
+
+
+def outcome_from_proto(value: int) -> Outcome | None:
+    return None if value == case_pb2.OUTCOME_UNSPECIFIED else Outcome(case_pb2.Outcome.Name(value))
+
+
+def item_to_proto(item: ServiceItem) -> desk_pb2.ServiceItem:
+    return desk_pb2.ServiceItem(
+        code=item.code,
+        name=item.name,
+        type=item.type,
+        department=item.department,
+        handling_tier=item.handling_tier,
+        instant=item.instant,
+        statutory_days=item.statutory_days,
+        promised_days=item.promised_days,
+        legal_basis=item.legal_basis,
+        materials=[
+            desk_pb2.RequiredMaterial(name=str(m["name"]), required=bool(m.get("required", True)))
+            for m in item.materials
+        ],
+    )

@@ -1,0 +1,193 @@
+"""How this node talks to the federation: sending messages by destination, applying arrivals.
+
+`Outbound.send` puts a message on the next hop's outbox inside the caller's transaction.
+`FederationHandler` is what every link calls for an arriving envelope: relay it onward, or apply
+it here through the case and catalogue services.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+from ulid import ULID
+
+from node import catalog
+from node.errors import DomainError
+from node.timeutil import from_timestamp, to_timestamp, utcnow
+from sync import outbox
+from sync.link import EnvelopeRefused
+from sync.routing import HopKind, NoRoute, next_hop
+from sync.tables import OutboxEntry
+from wuji.divisions import DivisionCode, InvalidDivisionCode
+from wuji.v1 import link_pb2
+
+log = logging.getLogger(__name__)
+
+
+class Outbound:
+    """Addresses messages by destination code; routing picks the neighbour (DESIGN.md §5)."""
+
+    def __init__(self, here: DivisionCode, peer_provinces: Sequence[str] = ()) -> None:
+        self.here = here
+        self._peer_provinces = tuple(peer_provinces)
+
+    def route(self, destination: str) -> tuple[str, str]:
+        """The (neighbour, role) a message for destination leaves through; NoRoute if none."""
+        hop = next_hop(self.here, DivisionCode.parse(destination), self._peer_provinces)
+        if hop.kind is HopKind.LOCAL or hop.peer is None:
+            raise NoRoute(f"message for {destination} is for this node itself")
+        return hop.peer, hop.role
+
+    def send(self, session: Session, destination: str, **body: object) -> link_pb2.Envelope:
+        """Enqueue a new message (one body field, e.g. case_submitted=...) for destination."""
+        envelope = link_pb2.Envelope(
+            message_id=str(ULID()),
+            sender=self.here.value,
+            origin=self.here.value,
+            destination=destination,
+            created_at=to_timestamp(utcnow()),
+            route=[self.here.value],
+            **body,
+        )
+        self._enqueue(session, envelope)
+        return envelope
+
+    def relay(self, session: Session, arrived: link_pb2.Envelope) -> None:
+        """Pass an envelope for another node one hop further, keeping its id and origin."""
+        forwarded = link_pb2.Envelope()
+        forwarded.CopyFrom(arrived)
+        forwarded.sender = self.here.value
+        forwarded.route.append(self.here.value)
+        self._enqueue(session, forwarded)
+
+    def send_to_neighbour(
+        self, session: Session, peer: str, role: str, message_id: str, **body: object
+    ) -> None:
+        """Enqueue a message for a neighbour itself, unless one with message_id still waits."""
+        waiting = session.scalar(
+            select(exists().where(OutboxEntry.peer == peer, OutboxEntry.message_id == message_id))
+        )
+        if waiting:
+            return
+        envelope = link_pb2.Envelope(
+            message_id=message_id,
+            sender=self.here.value,
+            origin=self.here.value,
+            destination=peer,
+            created_at=to_timestamp(utcnow()),
+            route=[self.here.value],
+            **body,
+        )
+        outbox.enqueue(session, peer, role, envelope)
+
+    def _enqueue(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        peer, role = self.route(envelope.destination)
+        outbox.enqueue(session, peer, role, envelope)
+
+
+class CaseInbound(Protocol):
+    """The part of the case service that applies case messages from other nodes."""
+
+    def receive_submitted(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
+    def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
+    def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
+
+def catalog_message_id(version: int) -> str:
+    return f"catalog-release-{version}"
+
+
+class FederationHandler:
+    """Implements sync.link.LinkHandler for this node."""
+
+    def __init__(self, here: DivisionCode, outbound: Outbound, cases: CaseInbound) -> None:
+        self.here = here
+        self._outbound = outbound
+        self._cases = cases
+        self.children: Callable[[], Iterable[str]] = tuple  # set by the runtime: codes of known children
+
+    def catalog_version(self, session: Session) -> int:
+        return catalog.current_version(session)
+
+    def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
+        if role == "child" and hello.catalog_version < catalog.current_version(session):
+            self._send_catalog(session, peer)
+
+    def apply(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        try:
+            destination = DivisionCode.parse(envelope.destination)
+        except InvalidDivisionCode as error:
+            raise EnvelopeRefused(f"bad destination: {error}") from error
+        try:
+            if destination != self.here:
+                self._relay(session, envelope, peer)
+                return
+            body = envelope.WhichOneof("body")
+            if body == "case_submitted":
+                self._cases.receive_submitted(session, envelope)
+            elif body == "case_event":
+                self._cases.apply_event_notice(session, envelope)
+            elif body == "case_action":
+                self._cases.apply_action_request(session, envelope)
+            elif body == "catalog_release":
+                self._apply_catalog(session, envelope, peer)
+            else:
+                raise EnvelopeRefused(f"envelope {envelope.message_id} carries no known body ({body})")
+        except DomainError as error:
+            raise EnvelopeRefused(str(error)) from error
+
+    def _relay(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        try:
+            next_peer, _ = self._outbound.route(envelope.destination)
+        except NoRoute as error:
+            raise EnvelopeRefused(str(error)) from error
+        if next_peer == peer:
+            raise EnvelopeRefused(
+                f"envelope for {envelope.destination} would go back to {peer}: routing loop"
+            )
+        self._outbound.relay(session, envelope)
+
+    def _apply_catalog(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        if envelope.origin != peer or DivisionCode.parse(peer) != self.here.parent:
+            raise EnvelopeRefused("catalogue releases come only from this node's parent")
+        release = envelope.catalog_release
+        applied = catalog.apply(
+            session,
+            release.version,
+            release.name,
+            release.items_json,
+            release.digest,
+            from_timestamp(release.published_at),
+        )
+        if applied is not None:
+            log.info("applied catalogue release %d from %s", release.version, peer)
+            self.push_catalog(session)
+
+    def push_catalog(self, session: Session) -> None:
+        """Offer the current release to every known child (each applies it once)."""
+        for child in self.children():
+            self._send_catalog(session, child)
+
+    def _send_catalog(self, session: Session, child: str) -> None:
+        release = catalog.latest_release(session)
+        if release is None:
+            return
+        self._outbound.send_to_neighbour(
+            session,
+            child,
+            "child",
+            catalog_message_id(release.version),
+            catalog_release=link_pb2.CatalogRelease(
+                version=release.version,
+                name=release.name,
+                digest=release.digest,
+                items_json=release.items_json.encode("utf-8"),
+                published_at=to_timestamp(release.published_at),
+            ),
+        )

@@ -1,0 +1,129 @@
+"""The node's own tables (SQLAlchemy 2 typed models). Link-layer tables live in sync/tables.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ServiceItem(Base):
+    """A service item (事项) of the catalogue release this node holds."""
+
+    __tablename__ = "service_item"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str] = mapped_column(String(100))
+    handling_tier: Mapped[str] = mapped_column(String(10))
+    instant: Mapped[bool] = mapped_column(Boolean)  # 即办件
+    statutory_days: Mapped[int] = mapped_column(Integer)
+    promised_days: Mapped[int] = mapped_column(Integer)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    materials: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    release_version: Mapped[int] = mapped_column(BigInteger)
+
+
+class CatalogRelease(Base):
+    """A catalogue release applied at this node, newest = highest version."""
+
+    __tablename__ = "catalog_release"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    items_json: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Case(Base):
+    """A case (办件). The handler's row is authoritative; the origin keeps a replica."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_state", "state"),
+        Index("ix_case_origin", "origin"),
+        Index("ix_case_handler", "handler"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_name: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(12))
+    handler: Mapped[str] = mapped_column(String(12))
+    home_division: Mapped[str | None] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    applicant_id_number: Mapped[str] = mapped_column(String(32))
+    applicant_phone: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)  # number of events; a replica applies them in order
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # 受理 happened at least once
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    materials: Mapped[list[CaseMaterial]] = relationship(
+        back_populates="case", order_by="CaseMaterial.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.version", viewonly=True)
+
+
+class CaseMaterial(Base):
+    __tablename__ = "case_material"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+
+class CaseEvent(Base):
+    """One entry of this node's append-only, hash-chained event log."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_case_event_version"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str | None] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_node: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    route: Mapped[list[str]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The last entry of the event log; locked by every append so the chain never forks."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

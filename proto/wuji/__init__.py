@@ -1,0 +1,1 @@
+"""wuji's wire contract: generated protobuf and gRPC stubs (see proto/wuji/v1/*.proto)."""

@@ -1,0 +1,144 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CaseState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CASE_STATE_UNSPECIFIED: _ClassVar[CaseState]
+    SUBMITTED: _ClassVar[CaseState]
+    ACCEPTED: _ClassVar[CaseState]
+    REFUSED: _ClassVar[CaseState]
+    CORRECTION_REQUESTED: _ClassVar[CaseState]
+    UNDER_REVIEW: _ClassVar[CaseState]
+    CONCLUDED: _ClassVar[CaseState]
+    DELIVERED: _ClassVar[CaseState]
+    WITHDRAWN: _ClassVar[CaseState]
+    RETURNED: _ClassVar[CaseState]
+
+class CaseAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CASE_ACTION_UNSPECIFIED: _ClassVar[CaseAction]
+    ACCEPT: _ClassVar[CaseAction]
+    REFUSE: _ClassVar[CaseAction]
+    REQUEST_CORRECTION: _ClassVar[CaseAction]
+    SUPPLEMENT: _ClassVar[CaseAction]
+    REVIEW: _ClassVar[CaseAction]
+    APPROVE: _ClassVar[CaseAction]
+    DENY: _ClassVar[CaseAction]
+    DELIVER: _ClassVar[CaseAction]
+    WITHDRAW: _ClassVar[CaseAction]
+    RETURN: _ClassVar[CaseAction]
+
+class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OUTCOME_UNSPECIFIED: _ClassVar[Outcome]
+    APPROVED: _ClassVar[Outcome]
+    DENIED: _ClassVar[Outcome]
+CASE_STATE_UNSPECIFIED: CaseState
+SUBMITTED: CaseState
+ACCEPTED: CaseState
+REFUSED: CaseState
+CORRECTION_REQUESTED: CaseState
+UNDER_REVIEW: CaseState
+CONCLUDED: CaseState
+DELIVERED: CaseState
+WITHDRAWN: CaseState
+RETURNED: CaseState
+CASE_ACTION_UNSPECIFIED: CaseAction
+ACCEPT: CaseAction
+REFUSE: CaseAction
+REQUEST_CORRECTION: CaseAction
+SUPPLEMENT: CaseAction
+REVIEW: CaseAction
+APPROVE: CaseAction
+DENY: CaseAction
+DELIVER: CaseAction
+WITHDRAW: CaseAction
+RETURN: CaseAction
+OUTCOME_UNSPECIFIED: Outcome
+APPROVED: Outcome
+DENIED: Outcome
+
+class Applicant(_message.Message):
+    __slots__ = ("name", "id_number", "phone")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    id_number: str
+    phone: str
+    def __init__(self, name: _Optional[str] = ..., id_number: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+
+class Material(_message.Message):
+    __slots__ = ("name", "content", "sha256")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    content: bytes
+    sha256: str
+    def __init__(self, name: _Optional[str] = ..., content: _Optional[bytes] = ..., sha256: _Optional[str] = ...) -> None: ...
+
+class CaseEvent(_message.Message):
+    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    FROM_STATE_FIELD_NUMBER: _ClassVar[int]
+    TO_STATE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_NODE_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_NODE_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_HASH_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    action: CaseAction
+    from_state: CaseState
+    to_state: CaseState
+    actor_node: str
+    note: str
+    at: _timestamp_pb2.Timestamp
+    route: _containers.RepeatedScalarFieldContainer[str]
+    recorded_at_node: str
+    chain_hash: str
+    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ...) -> None: ...
+
+class Case(_message.Message):
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    HOME_DIVISION_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    item_code: str
+    item_name: str
+    origin: str
+    handler: str
+    state: CaseState
+    outcome: Outcome
+    applicant: Applicant
+    materials: _containers.RepeatedCompositeFieldContainer[Material]
+    home_division: str
+    submitted_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    version: int
+    events: _containers.RepeatedCompositeFieldContainer[CaseEvent]
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,134 @@
+from wuji.v1 import case_pb2 as _case_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SubmitCaseRequest(_message.Message):
+    __slots__ = ("item_code", "applicant", "materials", "home_division")
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    HOME_DIVISION_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    applicant: _case_pb2.Applicant
+    materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
+    home_division: str
+    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ...) -> None: ...
+
+class GetCaseRequest(_message.Message):
+    __slots__ = ("case_id",)
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    def __init__(self, case_id: _Optional[str] = ...) -> None: ...
+
+class ListCasesRequest(_message.Message):
+    __slots__ = ("state", "role", "limit")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    state: _case_pb2.CaseState
+    role: str
+    limit: int
+    def __init__(self, state: _Optional[_Union[_case_pb2.CaseState, str]] = ..., role: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListCasesResponse(_message.Message):
+    __slots__ = ("cases",)
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    cases: _containers.RepeatedCompositeFieldContainer[_case_pb2.Case]
+    def __init__(self, cases: _Optional[_Iterable[_Union[_case_pb2.Case, _Mapping]]] = ...) -> None: ...
+
+class ActOnCaseRequest(_message.Message):
+    __slots__ = ("case_id", "action", "note")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    action: _case_pb2.CaseAction
+    note: str
+    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ListItemsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ServiceItem(_message.Message):
+    __slots__ = ("code", "name", "type", "department", "handling_tier", "instant", "statutory_days", "promised_days", "legal_basis", "materials")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    HANDLING_TIER_FIELD_NUMBER: _ClassVar[int]
+    INSTANT_FIELD_NUMBER: _ClassVar[int]
+    STATUTORY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    PROMISED_DAYS_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    type: str
+    department: str
+    handling_tier: str
+    instant: bool
+    statutory_days: int
+    promised_days: int
+    legal_basis: str
+    materials: _containers.RepeatedCompositeFieldContainer[RequiredMaterial]
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., department: _Optional[str] = ..., handling_tier: _Optional[str] = ..., instant: _Optional[bool] = ..., statutory_days: _Optional[int] = ..., promised_days: _Optional[int] = ..., legal_basis: _Optional[str] = ..., materials: _Optional[_Iterable[_Union[RequiredMaterial, _Mapping]]] = ...) -> None: ...
+
+class RequiredMaterial(_message.Message):
+    __slots__ = ("name", "required")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    required: bool
+    def __init__(self, name: _Optional[str] = ..., required: _Optional[bool] = ...) -> None: ...
+
+class ListItemsResponse(_message.Message):
+    __slots__ = ("catalog_version", "items")
+    CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    catalog_version: int
+    items: _containers.RepeatedCompositeFieldContainer[ServiceItem]
+    def __init__(self, catalog_version: _Optional[int] = ..., items: _Optional[_Iterable[_Union[ServiceItem, _Mapping]]] = ...) -> None: ...
+
+class DescribeNodeRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LinkStatus(_message.Message):
+    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq")
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    OUTBOX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    SENT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    ACKED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    peer: str
+    role: str
+    connected: bool
+    outbox_depth: int
+    sent_seq: int
+    acked_seq: int
+    received_seq: int
+    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ...) -> None: ...
+
+class NodeDescription(_message.Message):
+    __slots__ = ("code", "tier", "name", "catalog_version", "links", "quarantined")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    QUARANTINED_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    tier: str
+    name: str
+    catalog_version: int
+    links: _containers.RepeatedCompositeFieldContainer[LinkStatus]
+    quarantined: int
+    def __init__(self, code: _Optional[str] = ..., tier: _Optional[str] = ..., name: _Optional[str] = ..., catalog_version: _Optional[int] = ..., links: _Optional[_Iterable[_Union[LinkStatus, _Mapping]]] = ..., quarantined: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,296 @@
+"""One `Link` per neighbour: its persisted cursors, its live stream, acks, window and heartbeats.
+
+The gRPC plumbing lives in sync/transport.py and only hands a `Link` two things: an iterator of
+incoming frames and a `FrameQueue` for outgoing ones. Whether this node dialled or answered makes
+no difference here, so the same code serves both ends of every link.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync import inbox, outbox
+from wuji.v1 import link_pb2
+
+log = logging.getLogger(__name__)
+
+
+class EnvelopeRefused(Exception):
+    """The envelope is well-formed but must not be applied; it is quarantined with this reason."""
+
+
+class LinkProtocolError(Exception):
+    """The peer broke the link protocol; the session is closed and will be re-established."""
+
+
+class LinkHandler(Protocol):
+    """What the node supplies to its links (implemented in node/, which sync never imports)."""
+
+    def apply(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        """Apply one envelope inside the caller's transaction; raise EnvelopeRefused to refuse it."""
+
+    def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
+        """A session with the peer opened: enqueue whatever the peer is missing (e.g. catalogue)."""
+
+    def catalog_version(self, session: Session) -> int:
+        """The catalogue version announced in this node's Hello."""
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    batch_size: int = 200  # envelopes per frame and per receiving transaction
+    window: int = 2000  # envelopes in flight before the sender waits for acks
+    heartbeat_seconds: float = 5.0
+    idle_timeout_seconds: float = 30.0  # a silent peer is considered gone after this
+
+
+class FrameQueue:
+    """Outgoing frames of one stream; iterating it feeds gRPC until the queue is closed."""
+
+    _CLOSED = object()
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[object] = queue.Queue()
+
+    def put(self, frame: link_pb2.LinkFrame) -> None:
+        self._queue.put(frame)
+
+    def close(self) -> None:
+        self._queue.put(self._CLOSED)
+
+    def __iter__(self) -> Iterator[link_pb2.LinkFrame]:
+        while True:
+            item = self._queue.get()
+            if item is self._CLOSED:
+                return
+            assert isinstance(item, link_pb2.LinkFrame)
+            yield item
+
+
+class Link:
+    """Everything about sending to and receiving from one neighbour."""
+
+    def __init__(
+        self,
+        here: str,
+        peer: str,
+        role: str,
+        sessions: sessionmaker[Session],
+        handler: LinkHandler,
+        settings: LinkSettings,
+    ) -> None:
+        self.here = here
+        self.peer = peer
+        self.role = role
+        self._sessions = sessions
+        self._handler = handler
+        self.settings = settings
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._current: LinkSession | None = None
+        self.acked_seq = 0
+        self.last_contact: datetime | None = None
+        with sessions.begin() as session:
+            state = outbox.link_state(session, peer, role)
+            self.acked_seq = state.acked_seq
+            self.last_contact = state.last_contact
+
+    # -- signals -------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New envelopes were committed for this peer (or acks freed the window)."""
+        self._wake.set()
+
+    @property
+    def sent_seq(self) -> int:
+        current = self._current
+        return current.sent_seq if current is not None else self.acked_seq
+
+    @property
+    def connected(self) -> bool:
+        current = self._current
+        return current is not None and not current.closed
+
+    def hello(self) -> link_pb2.Hello:
+        """The Hello this node sends the peer: where to resume, and what it holds."""
+        with self._sessions() as session:
+            return link_pb2.Hello(
+                node_code=self.here,
+                received_seq=inbox.received_seq(session, self.peer, self.role),
+                catalog_version=self._handler.catalog_version(session),
+            )
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def open_session(
+        self, peer_hello: link_pb2.Hello, incoming: Iterator[link_pb2.LinkFrame], outgoing: FrameQueue
+    ) -> LinkSession:
+        """Start exchanging envelopes over a fresh stream; an older stream of this link is closed."""
+        session = LinkSession(self, peer_hello, incoming, outgoing)
+        with self._lock:
+            previous, self._current = self._current, session
+        if previous is not None:
+            previous.close("replaced by a newer stream")
+        with self._sessions.begin() as db:
+            self._handler.on_peer_hello(db, self.peer, self.role, peer_hello)
+        session.start()
+        return session
+
+    def close(self, reason: str) -> None:
+        with self._lock:
+            current, self._current = self._current, None
+        if current is not None:
+            current.close(reason)
+
+    def outbox_depth(self) -> int:
+        with self._sessions() as session:
+            return outbox.depth(session, self.peer)
+
+    def received_seq(self) -> int:
+        with self._sessions() as session:
+            return inbox.received_seq(session, self.peer, self.role)
+
+    # -- work done by a session's threads ------------------------------------------------------
+
+    def _acknowledged(self, seq: int) -> None:
+        with self._sessions.begin() as session:
+            outbox.acknowledge(session, self.peer, self.role, seq)
+        self.acked_seq = max(self.acked_seq, seq)
+        self.wake()
+
+    def _pending(self, after_seq: int, limit: int) -> list[link_pb2.Envelope]:
+        with self._sessions() as session:
+            rows = outbox.pending(session, self.peer, after_seq, limit)
+            return [link_pb2.Envelope.FromString(row.envelope) for row in rows]
+
+    def _apply(self, envelopes: Iterable[link_pb2.Envelope]) -> int:
+        """Apply a batch in one transaction; returns the seq to acknowledge."""
+        with self._sessions.begin() as session:
+            for envelope in envelopes:
+                if not inbox.admit(session, self.peer, self.role, envelope.seq):
+                    continue  # a resend of something already applied: acked again, applied once
+                self._apply_one(session, envelope)
+                inbox.record(session, self.peer, self.role, envelope)
+            return inbox.received_seq(session, self.peer, self.role)
+
+    def _apply_one(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        reason: str | None = None
+        try:
+            with session.begin_nested():
+                if envelope.sender != self.peer:
+                    raise EnvelopeRefused(
+                        f"envelope sender {envelope.sender or '(empty)'} is not this link's peer {self.peer}"
+                    )
+                self._handler.apply(session, envelope, self.peer)
+        except EnvelopeRefused as refused:
+            reason = str(refused)
+        except DBAPIError:
+            raise  # the database, not the envelope: retry the whole batch later
+        except Exception as error:  # a bug must not block the link; keep the envelope for replay
+            log.exception("applying envelope %s from %s failed", envelope.message_id, self.peer)
+            reason = f"internal error: {error!r}"
+        if reason is not None:
+            log.warning("quarantined envelope %s from %s: %s", envelope.message_id, self.peer, reason)
+            inbox.quarantine(session, self.peer, envelope, reason)
+
+
+class LinkSession:
+    """One live stream of a link: a receiver thread and a sender thread."""
+
+    def __init__(
+        self,
+        link: Link,
+        peer_hello: link_pb2.Hello,
+        incoming: Iterator[link_pb2.LinkFrame],
+        outgoing: FrameQueue,
+    ) -> None:
+        self._link = link
+        self._peer_hello = peer_hello
+        self._incoming = incoming
+        self._outgoing = outgoing
+        self._closed = threading.Event()
+        self._last_heard = time.monotonic()
+        self.sent_seq = peer_hello.received_seq
+        self.close_reason = ""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def start(self) -> None:
+        name = f"{self._link.here}->{self._link.peer}"
+        threading.Thread(target=self._receive, name=f"recv {name}", daemon=True).start()
+        threading.Thread(target=self._send, name=f"send {name}", daemon=True).start()
+
+    def close(self, reason: str) -> None:
+        if self._closed.is_set():
+            return
+        self.close_reason = reason
+        self._closed.set()
+        self._outgoing.close()
+        self._link.wake()
+        log.info("link %s -> %s closed: %s", self._link.here, self._link.peer, reason)
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        return self._closed.wait(timeout)
+
+    def _receive(self) -> None:
+        link = self._link
+        try:
+            for frame in self._incoming:
+                self._last_heard = time.monotonic()
+                link.last_contact = datetime.now(UTC)
+                kind = frame.WhichOneof("frame")
+                if kind == "envelopes":
+                    applied = link._apply(frame.envelopes.envelopes)
+                    self._outgoing.put(link_pb2.LinkFrame(ack=link_pb2.Ack(seq=applied)))
+                elif kind == "ack":
+                    link._acknowledged(frame.ack.seq)
+                elif kind == "heartbeat":
+                    continue
+                else:
+                    raise LinkProtocolError(f"unexpected {kind or 'empty'} frame in an open session")
+            self.close("peer ended the stream")
+        except Exception as error:  # any failure ends this stream; the link itself lives on
+            if not self.closed:
+                log.info("link %s -> %s receive failed: %s", link.here, link.peer, error)
+            self.close(f"receive failed: {error}")
+
+    def _send(self) -> None:
+        link = self._link
+        settings = link.settings
+        try:
+            link._acknowledged(self.sent_seq)  # the peer already holds everything up to here
+            last_sent = time.monotonic()
+            while not self.closed:
+                if time.monotonic() - self._last_heard > settings.idle_timeout_seconds:
+                    self.close("peer silent for too long")
+                    return
+                link._wake.clear()
+                room = settings.window - (self.sent_seq - link.acked_seq)
+                batch = link._pending(self.sent_seq, min(settings.batch_size, room)) if room > 0 else []
+                if batch:
+                    self._outgoing.put(link_pb2.LinkFrame(envelopes=link_pb2.EnvelopeBatch(envelopes=batch)))
+                    self.sent_seq = batch[-1].seq
+                    last_sent = time.monotonic()
+                    continue
+                if time.monotonic() - last_sent >= settings.heartbeat_seconds:
+                    now = Timestamp()
+                    now.GetCurrentTime()
+                    self._outgoing.put(link_pb2.LinkFrame(heartbeat=link_pb2.Heartbeat(sent_at=now)))
+                    last_sent = time.monotonic()
+                link._wake.wait(timeout=settings.heartbeat_seconds / 2)
+        except Exception as error:
+            log.exception("link %s -> %s send failed", link.here, link.peer)
+            self.close(f"send failed: {error}")

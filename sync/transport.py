@@ -1,0 +1,92 @@
+"""gRPC plumbing under the links: channels, server ports, and the Federation servicer.
+
+Channel and server credentials come from `Credentials`, the one seam where mTLS plugs in; this
+module knows nothing of cases or catalogues.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+
+from sync.link import FrameQueue
+from sync.registry import LinkRefused, LinkRegistry
+from wuji.v1 import link_pb2, link_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where a node's TLS material would plug in. None of it is set yet: links are plaintext."""
+
+    server: grpc.ServerCredentials | None = None
+    channel: grpc.ChannelCredentials | None = None
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    keepalive_seconds: float = 10.0
+    credentials: Credentials = Credentials()
+
+    def channel_options(self) -> list[tuple[str, int]]:
+        return [
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.keepalive_time_ms", int(self.keepalive_seconds * 1000)),
+            ("grpc.keepalive_timeout_ms", 5000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
+        ]
+
+    def server_options(self) -> list[tuple[str, int]]:
+        return [
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.http2.min_ping_interval_without_data_ms", 5000),
+            ("grpc.keepalive_permit_without_calls", 1),
+        ]
+
+
+def open_channel(address: str, settings: TransportSettings) -> grpc.Channel:
+    credentials = settings.credentials.channel
+    if credentials is None:
+        return grpc.insecure_channel(address, options=settings.channel_options())
+    return grpc.secure_channel(address, credentials, options=settings.channel_options())
+
+
+def add_port(server: grpc.Server, address: str, settings: TransportSettings) -> int:
+    """Bind the server to address; returns the port (useful when the address asks for port 0)."""
+    credentials = settings.credentials.server
+    if credentials is None:
+        return server.add_insecure_port(address)
+    return server.add_secure_port(address, credentials)
+
+
+class FederationServicer(link_pb2_grpc.FederationServicer):
+    """Answers links dialled by neighbours (children, later peer provinces)."""
+
+    def __init__(self, registry: LinkRegistry) -> None:
+        self._registry = registry
+
+    def Link(
+        self, request_iterator: Iterator[link_pb2.LinkFrame], context: grpc.ServicerContext
+    ) -> Iterator[link_pb2.LinkFrame]:
+        first = next(request_iterator, None)
+        if first is None or not first.HasField("hello"):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame of a link must be Hello")
+        try:
+            link = self._registry.accept(first.hello.node_code)
+        except LinkRefused as refused:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
+        outgoing = FrameQueue()
+        outgoing.put(link_pb2.LinkFrame(hello=link.hello()))
+        session = link.open_session(first.hello, request_iterator, outgoing)
+        context.add_callback(lambda: session.close("stream ended"))
+        yield from outgoing
