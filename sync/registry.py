@@ -41,10 +41,13 @@ class LinkRegistry:
         """The link to a neighbour, created (with its cursor row) on first use."""
         with self._lock:
             link = self._links.get(peer)
-            if link is None:
-                link = Link(self.here.value, peer, role, self._sessions, self._handler, self._settings)
-                self._links[peer] = link
+        if link is not None:
             return link
+        # built outside the lock: a new Link touches the database, and a transaction that holds
+        # the database may be waiting for this lock (e.g. to list children)
+        created = Link(self.here.value, peer, role, self._sessions, self._handler, self._settings)
+        with self._lock:
+            return self._links.setdefault(peer, created)
 
     def accept(self, peer_code: str) -> Link:
         """The link for a node that dialled us, if it is one of our children."""

@@ -1,0 +1,44 @@
+"""Shared fixtures: real databases (SQLite files and PostgreSQL) and real nodes on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import FederationHarness
+from tests.pgserver import PostgresUnavailable, fresh_database, postgres_server
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {missing}")
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs twice: on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'node.db'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    with fresh_database(server, f"wuji_test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[FederationHarness]:
+    harness = FederationHarness(tmp_path)
+    try:
+        yield harness
+    finally:
+        harness.stop_all()

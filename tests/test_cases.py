@@ -1,0 +1,176 @@
+"""The case service on a real database (SQLite file and PostgreSQL): state machine, event log, outbox."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, update
+
+from node import catalog, eventlog
+from node.cases import Applicant, CaseService, Material
+from node.casestates import RULES, Action, State, transition
+from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
+from node.federation import Outbound
+from node.models import Case, CaseEvent, CaseMaterial
+from node.store import create_store_engine, migrate, session_factory
+from sync import outbox
+from sync.tables import OutboxEntry
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, link_pb2
+
+COUNTY = DivisionCode.parse("430981")
+VILLAGE = DivisionCode.parse("430981001201")
+APPLICANT = Applicant("李四", "430981198805052345", "13900000000")
+
+
+@pytest.fixture
+def sessions(database_url):
+    engine = create_store_engine(database_url)
+    migrate(engine)
+    factory = session_factory(engine)
+    with factory.begin() as session:
+        catalog.publish(session, catalog.load_document(catalog.demo_catalog_path()))
+    yield factory
+    engine.dispose()
+
+
+def service(sessions, here: DivisionCode) -> CaseService:
+    return CaseService(here, sessions, Outbound(here))
+
+
+def count(sessions, model) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_case_handled_where_it_was_submitted_goes_through_the_three_steps(sessions):
+    county = service(sessions, COUNTY)
+    case = county.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1")])
+    assert case.handler == case.origin == COUNTY.value
+    for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE, Action.DELIVER):
+        case = county.act(case.id, action, note=action.label)
+    assert case.state == case_pb2.DELIVERED and case.outcome == case_pb2.APPROVED
+    assert [e.version for e in case.events] == [1, 2, 3, 4, 5]
+    assert count(sessions, OutboxEntry) == 0  # nobody else holds a copy
+
+
+def test_submission_writes_case_event_and_outbox_in_one_transaction(sessions):
+    village = service(sessions, VILLAGE)
+    case = village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1")])
+    with sessions() as session:
+        entry = session.scalars(select(OutboxEntry)).one()
+        envelope = link_pb2.Envelope.FromString(entry.envelope)
+    assert entry.peer == VILLAGE.parent.value and entry.seq == 1
+    assert envelope.destination == COUNTY.value and envelope.case_submitted.case.id == case.id
+    assert envelope.case_submitted.case.materials[0].content == b"page 1"
+    assert count(sessions, CaseEvent) == 1
+
+
+def test_a_failure_while_enqueueing_stores_nothing_at_all(sessions, monkeypatch):
+    village = service(sessions, VILLAGE)
+
+    def broken_enqueue(*args, **kwargs):
+        raise RuntimeError("disk full while enqueueing")
+
+    monkeypatch.setattr(outbox, "enqueue", broken_enqueue)
+    with pytest.raises(RuntimeError):
+        village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1")])
+    assert count(sessions, Case) == count(sessions, CaseEvent) == count(sessions, CaseMaterial) == 0
+    assert count(sessions, OutboxEntry) == 0
+
+
+def test_illegal_transition_is_refused_with_reason_and_stores_nothing(sessions):
+    county = service(sessions, COUNTY)
+    case = county.submit("MZ-0001", APPLICANT)
+    with pytest.raises(IllegalTransition, match="SUBMITTED") as refused:
+        county.act(case.id, Action.APPROVE)
+    assert "办结" in str(refused.value) and "审核" in str(refused.value)
+    with pytest.raises(IllegalTransition):
+        county.act(case.id, Action.DELIVER)
+    after = county.get(case.id)
+    assert after.state == case_pb2.SUBMITTED and after.version == 1
+    assert count(sessions, CaseEvent) == 1
+
+
+def test_unknown_item_is_refused_and_stores_nothing(sessions):
+    with pytest.raises(NotFound, match="NO-SUCH"):
+        service(sessions, VILLAGE).submit("NO-SUCH", APPLICANT)
+    assert count(sessions, Case) == count(sessions, CaseEvent) == count(sessions, OutboxEntry) == 0
+
+
+def test_bad_input_is_refused_with_the_field_named(sessions):
+    village = service(sessions, VILLAGE)
+    with pytest.raises(InvalidInput, match="applicant name"):
+        village.submit("MZ-0001", Applicant("", "430981198805052345"))
+    with pytest.raises(InvalidInput, match="U\\+0007"):
+        village.submit("MZ-0001", Applicant("王\x07五", "430981198805052345"))
+    with pytest.raises(InvalidInput, match="does not match"):
+        village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1", sha256="00" * 32)])
+    assert count(sessions, Case) == 0
+
+
+def test_sql_looking_names_are_stored_verbatim(sessions):
+    village = service(sessions, VILLAGE)
+    name = "Robert'); DROP TABLE case;--"
+    case = village.submit("MZ-0001", Applicant(name, "430981198805052345"))
+    assert village.get(case.id).applicant.name == name
+
+
+def test_handler_actions_are_refused_at_the_origin(sessions):
+    village = service(sessions, VILLAGE)
+    case = village.submit("MZ-0001", APPLICANT)
+    with pytest.raises(WrongNode, match=COUNTY.value):
+        village.act(case.id, Action.ACCEPT)
+
+
+def test_withdrawal_at_the_origin_is_sent_to_the_handler(sessions):
+    village = service(sessions, VILLAGE)
+    case = village.submit("MZ-0001", APPLICANT)
+    village.act(case.id, Action.WITHDRAW, note="申请人撤回")
+    with sessions() as session:
+        bodies = [
+            link_pb2.Envelope.FromString(e.envelope).WhichOneof("body")
+            for e in session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq))
+        ]
+    assert bodies == ["case_submitted", "case_action"]
+    assert village.get(case.id).state == case_pb2.SUBMITTED  # until the handler carries it out
+
+
+def test_event_log_is_a_hash_chain_and_tampering_is_detected(sessions):
+    county = service(sessions, COUNTY)
+    for _ in range(3):
+        case = county.submit("MZ-0001", APPLICANT)
+        county.act(case.id, Action.ACCEPT)
+    with sessions() as session:
+        check = eventlog.verify(session)
+    assert check.intact and check.entries == 6
+    with sessions.begin() as session:
+        session.execute(update(CaseEvent).where(CaseEvent.seq == 4).values(note="改过的记录"))
+    with sessions() as session:
+        check = eventlog.verify(session)
+    assert not check.intact and check.first_broken_seq == 4
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_each_action_is_legal_exactly_from_its_listed_states(action):
+    for state in State:
+        allowed = state in RULES[action].from_states
+        if allowed:
+            assert transition(state, action, accepted=False, instant=False).to_state in State
+        else:
+            with pytest.raises(IllegalTransition):
+                transition(state, action, accepted=False, instant=False)
+
+
+def test_instant_items_conclude_straight_from_acceptance():
+    assert transition(State.ACCEPTED, Action.APPROVE, accepted=True, instant=True).to_state is State.CONCLUDED
+    with pytest.raises(IllegalTransition):
+        transition(State.ACCEPTED, Action.APPROVE, accepted=True, instant=False)
+
+
+def test_supplement_returns_to_review_once_accepted():
+    assert transition(State.CORRECTION_REQUESTED, Action.SUPPLEMENT, accepted=True, instant=False).to_state is (
+        State.UNDER_REVIEW
+    )
+    assert transition(State.CORRECTION_REQUESTED, Action.SUPPLEMENT, accepted=False, instant=False).to_state is (
+        State.SUBMITTED
+    )

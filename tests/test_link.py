@@ -1,0 +1,128 @@
+"""The link protocol seen from a hand-driven child: resends are applied once, acks are cumulative."""
+
+from __future__ import annotations
+
+import queue
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from node.models import Case
+from node.timeutil import to_timestamp, utcnow
+from sync.tables import InboxEntry
+from tests.harness import COUNTY, TOWNSHIP, VILLAGE
+from wuji.v1 import case_pb2, link_pb2, link_pb2_grpc
+
+
+class HandDrivenChild:
+    """Opens a link to a node as if it were the township, sending exactly what a test says."""
+
+    def __init__(self, address: str, code: str = TOWNSHIP, received_seq: int = 0) -> None:
+        self._channel = grpc.insecure_channel(address)
+        self._outgoing: queue.Queue[link_pb2.LinkFrame | None] = queue.Queue()
+        self._outgoing.put(link_pb2.LinkFrame(hello=link_pb2.Hello(node_code=code, received_seq=received_seq)))
+        self._responses = link_pb2_grpc.FederationStub(self._channel).Link(iter(self._outgoing.get, None))
+
+    def next_frame(self, kind: str) -> link_pb2.LinkFrame:
+        for frame in self._responses:
+            if frame.WhichOneof("frame") == kind:
+                return frame
+        raise AssertionError(f"stream ended before a {kind} frame")
+
+    def send(self, *envelopes: link_pb2.Envelope) -> None:
+        self._outgoing.put(link_pb2.LinkFrame(envelopes=link_pb2.EnvelopeBatch(envelopes=envelopes)))
+
+    def close(self) -> None:
+        self._outgoing.put(None)
+        self._responses.cancel()
+        self._channel.close()
+
+
+def case_envelope(seq: int, case_id: str) -> link_pb2.Envelope:
+    return link_pb2.Envelope(
+        seq=seq,
+        message_id=f"msg-{case_id}",
+        sender=TOWNSHIP,
+        origin=VILLAGE,
+        destination=COUNTY,
+        created_at=to_timestamp(utcnow()),
+        route=[VILLAGE, TOWNSHIP],
+        case_submitted=link_pb2.CaseSubmitted(
+            case=case_pb2.Case(
+                id=f"{VILLAGE}-{case_id}",
+                item_code="MZ-0001",
+                item_name="最低生活保障对象认定",
+                origin=VILLAGE,
+                handler=COUNTY,
+                state=case_pb2.SUBMITTED,
+                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013456"),
+                submitted_at=to_timestamp(utcnow()),
+                version=1,
+            )
+        ),
+    )
+
+
+def rows(node, model) -> int:
+    with node.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def county(federation):
+    federation.start_chain(("430000000000", "430900000000", COUNTY))
+    return federation.nodes[COUNTY]
+
+
+def test_resent_envelope_with_same_link_and_seq_is_applied_once(county):
+    child = HandDrivenChild(county.address)
+    try:
+        hello = child.next_frame("hello").hello
+        assert hello.node_code == COUNTY and hello.received_seq == 0
+        envelope = case_envelope(1, "01JRESEND0000000000000000")
+        child.send(envelope)
+        assert child.next_frame("ack").ack.seq == 1
+        child.send(envelope)  # the same (link, seq) again, as after a lost ack
+        assert child.next_frame("ack").ack.seq == 1
+    finally:
+        child.close()
+    assert rows(county, Case) == 1
+    with county.sessions() as session:
+        recorded = session.scalars(select(InboxEntry.seq).where(InboxEntry.peer == TOWNSHIP)).all()
+    assert recorded == [1]
+
+    # a new stream resumes: the county says what it holds, and a resend is still applied once
+    again = HandDrivenChild(county.address, received_seq=0)
+    try:
+        assert again.next_frame("hello").hello.received_seq == 1
+        again.send(envelope, case_envelope(2, "01JRESEND0000000000000001"))
+        assert again.next_frame("ack").ack.seq == 2
+    finally:
+        again.close()
+    assert rows(county, Case) == 2
+
+
+def test_a_node_that_is_not_a_child_cannot_open_a_link(county):
+    stranger = HandDrivenChild(county.address, code="440300000000")  # 深圳市, another province
+    with pytest.raises(grpc.RpcError) as refused:
+        stranger.next_frame("hello")
+    stranger.close()
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "not a child" in refused.value.details()
+
+
+def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_on(county):
+    child = HandDrivenChild(county.address)
+    try:
+        child.next_frame("hello")
+        forged = case_envelope(1, "01JFORGED00000000000000000")
+        forged.sender = "430981002000"  # another township
+        child.send(forged, case_envelope(2, "01JHONEST00000000000000000"))
+        assert child.next_frame("ack").ack.seq == 2
+    finally:
+        child.close()
+    with county.sessions() as session:
+        ids = session.scalars(select(Case.id)).all()
+    assert ids == [f"{VILLAGE}-01JHONEST00000000000000000"]
+    assert county.describe().quarantined == 1
