@@ -168,9 +168,10 @@ def test_instant_items_conclude_straight_from_acceptance():
 
 
 def test_supplement_returns_to_review_once_accepted():
-    assert transition(State.CORRECTION_REQUESTED, Action.SUPPLEMENT, accepted=True, instant=False).to_state is (
-        State.UNDER_REVIEW
-    )
-    assert transition(State.CORRECTION_REQUESTED, Action.SUPPLEMENT, accepted=False, instant=False).to_state is (
-        State.SUBMITTED
-    )
+    def after_supplement(accepted: bool) -> State:
+        return transition(
+            State.CORRECTION_REQUESTED, Action.SUPPLEMENT, accepted=accepted, instant=False
+        ).to_state
+
+    assert after_supplement(accepted=True) is State.UNDER_REVIEW
+    assert after_supplement(accepted=False) is State.SUBMITTED

@@ -47,8 +47,9 @@ def test_village_case_is_concluded_at_county_and_seen_concluded_at_village(feder
         act(county, case.id, action, note="材料齐全")
 
     seen = wait_for(
-        lambda: (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.CONCLUDED
-        and c,
+        lambda: (
+            (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.CONCLUDED and c
+        ),
         what="the village to see the case concluded",
     )
     assert seen.outcome == case_pb2.APPROVED

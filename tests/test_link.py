@@ -21,7 +21,8 @@ class HandDrivenChild:
     def __init__(self, address: str, code: str = TOWNSHIP, received_seq: int = 0) -> None:
         self._channel = grpc.insecure_channel(address)
         self._outgoing: queue.Queue[link_pb2.LinkFrame | None] = queue.Queue()
-        self._outgoing.put(link_pb2.LinkFrame(hello=link_pb2.Hello(node_code=code, received_seq=received_seq)))
+        hello = link_pb2.Hello(node_code=code, received_seq=received_seq)
+        self._outgoing.put(link_pb2.LinkFrame(hello=hello))
         self._responses = link_pb2_grpc.FederationStub(self._channel).Link(iter(self._outgoing.get, None))
 
     def next_frame(self, kind: str) -> link_pb2.LinkFrame:

@@ -1,0 +1,90 @@
+"""A small client of one node's Desk, used by the CLI and the demo."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import grpc
+
+from node.casestates import Action
+from node.convert import action_to_proto
+from sync.transport import TransportSettings, open_channel
+from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
+
+T = TypeVar("T")
+
+
+class DeskClient:
+    def __init__(self, address: str, timeout: float = 10.0) -> None:
+        self.address = address
+        self._timeout = timeout
+        self._channel = open_channel(address, TransportSettings())
+        self._stub = desk_pb2_grpc.DeskStub(self._channel)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> DeskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(
+        self,
+        item_code: str,
+        name: str,
+        id_number: str,
+        phone: str = "",
+        materials: list[Path] | None = None,
+        home_division: str = "",
+    ) -> case_pb2.Case:
+        attached = []
+        for path in materials or []:
+            content = path.read_bytes()
+            attached.append(
+                case_pb2.Material(name=path.name, content=content, sha256=hashlib.sha256(content).hexdigest())
+            )
+        request = desk_pb2.SubmitCaseRequest(
+            item_code=item_code,
+            applicant=case_pb2.Applicant(name=name, id_number=id_number, phone=phone),
+            materials=attached,
+            home_division=home_division,
+        )
+        return self._stub.SubmitCase(request, timeout=self._timeout)
+
+    def get(self, case_id: str) -> case_pb2.Case:
+        return self._stub.GetCase(desk_pb2.GetCaseRequest(case_id=case_id), timeout=self._timeout)
+
+    def list(self, state: int = 0, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
+        request = desk_pb2.ListCasesRequest(state=state, role=role, limit=limit)
+        return list(self._stub.ListCases(request, timeout=self._timeout).cases)
+
+    def act(self, case_id: str, action: Action, note: str = "") -> case_pb2.Case:
+        request = desk_pb2.ActOnCaseRequest(case_id=case_id, action=action_to_proto(action), note=note)
+        return self._stub.ActOnCase(request, timeout=self._timeout)
+
+    def items(self) -> desk_pb2.ListItemsResponse:
+        return self._stub.ListItems(desk_pb2.ListItemsRequest(), timeout=self._timeout)
+
+    def describe(self) -> desk_pb2.NodeDescription:
+        return self._stub.DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=self._timeout)
+
+    def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
+        """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                value = probe(self)
+                if value:
+                    return value
+            except grpc.RpcError as error:
+                if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.NOT_FOUND):
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} at {self.address}")
+            time.sleep(0.02)

@@ -1,0 +1,120 @@
+"""The `wuji` command line as an operator uses it: real processes, real files, real nodes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from node.config import ConfigError, NodeConfig
+from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wuji(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "node.cli", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_node_init_writes_a_config_that_loads(tmp_path):
+    result = wuji("node", "init", "430981001", "--listen", "127.0.0.1:7404", "--parent", "127.0.0.1:7403",
+                  "--dir", str(tmp_path / "township"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    config = NodeConfig.load(tmp_path / "township" / "node.toml")
+    assert config.code == "430981001000" and config.parent_address == "127.0.0.1:7403"
+    again = wuji("node", "init", "430981001", "--parent", "127.0.0.1:7403", "--dir", str(tmp_path / "township"))
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["43098"], "expected 6, 9 or 12 digits"),
+        (["430981001201"], "needs parent_address"),
+        (["430000", "--parent", "127.0.0.1:1"], "a province has no parent"),
+        (["430981", "--parent", "127.0.0.1:1", "--catalog", "demo"], "only a province loads a catalogue"),
+    ],
+)
+def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, message):
+    result = wuji("node", "init", *args, "--dir", str(tmp_path / "n"))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "n" / "node.toml").exists()
+
+
+def test_config_tier_must_agree_with_the_code():
+    with pytest.raises(ConfigError, match="contradicts"):
+        NodeConfig(code="430981", parent_address="127.0.0.1:1", tier="township")
+
+
+def test_example_configs_for_every_tier_load():
+    tiers = {}
+    for path in sorted((ROOT / "deploy" / "examples").glob("*.toml")):
+        config = NodeConfig.load(path)
+        tiers[config.division.tier.name.lower()] = config.code
+    assert tiers == {
+        "province": CHAIN[0],
+        "city": CHAIN[1],
+        "county": CHAIN[2],
+        "township": CHAIN[3],
+        "village": CHAIN[4],
+    }
+
+
+def test_case_commands_against_running_nodes(federation, tmp_path):
+    federation.start_chain()
+    village, county = federation.nodes[VILLAGE].address, federation.nodes[COUNTY].address
+    material = tmp_path / "户口簿.pdf"
+    material.write_bytes(b"%PDF-1.4 sample")
+
+    submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
+                     "--material", str(material), "--node", village)  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    case_id = submitted.stdout.split()[0]
+    assert case_id.startswith(VILLAGE)
+
+    wait_for(lambda: wuji("case", "show", case_id, "--node", county).returncode == 0, what="case at county")
+    refused = wuji("case", "conclude", case_id, "--node", county)
+    assert refused.returncode == 1 and "FAILED_PRECONDITION" in refused.stderr
+    for command in ("accept", "review", "conclude"):
+        done = wuji("case", command, case_id, "--note", "ok", "--node", county)
+        assert done.returncode == 0, done.stderr
+    wait_for(
+        lambda: "办结" in wuji("case", "show", case_id, "--node", village).stdout, what="conclusion at village"
+    )
+    listed = wuji("case", "list", "--role", "origin", "--node", village)
+    assert case_id in listed.stdout and "1 case(s)" in listed.stdout
+
+    unknown = wuji("case", "submit", "NOPE-1", "--name", "张三", "--id-number", "1", "--node", village)
+    assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr
+    status = wuji("node", "status", "--node", county)
+    assert status.returncode == 0 and "430981001000" in status.stdout
+
+
+def test_unreachable_node_is_reported_with_its_address():
+    result = wuji("case", "list", "--node", "127.0.0.1:9")
+    assert result.returncode == 3
+    assert "cannot reach the node at 127.0.0.1:9" in result.stderr
+
+
+def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
+    result = wuji("demo", "--keep", str(tmp_path / "demo"), timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("送达 at 样例村代办点") == 3
+    assert "430981001201 → 430981001000 → 430981000000" in result.stdout  # hops up to the county
+    assert "all nodes stopped" in result.stdout
+    for code in CHAIN:
+        assert (tmp_path / "demo" / code / "node.toml").is_file()
+        assert (tmp_path / "demo" / code / "wuji.db").is_file()
+        assert "stopped" in (tmp_path / "demo" / code / "node.log").read_text(encoding="utf-8")
