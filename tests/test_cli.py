@@ -33,7 +33,8 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
     assert result.returncode == 0, result.stderr
     config = NodeConfig.load(tmp_path / "township" / "node.toml")
     assert config.code == "430981001000" and config.parent_address == "127.0.0.1:7403"
-    again = wuji("node", "init", "430981001", "--parent", "127.0.0.1:7403", "--dir", str(tmp_path / "township"))
+    folder = str(tmp_path / "township")
+    again = wuji("node", "init", "430981001", "--parent", "127.0.0.1:7403", "--dir", folder)
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
@@ -90,9 +91,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     for command in ("accept", "review", "conclude"):
         done = wuji("case", command, case_id, "--note", "ok", "--node", county)
         assert done.returncode == 0, done.stderr
-    wait_for(
-        lambda: "办结" in wuji("case", "show", case_id, "--node", village).stdout, what="conclusion at village"
-    )
+    shown_at_village = lambda: wuji("case", "show", case_id, "--node", village).stdout  # noqa: E731
+    wait_for(lambda: "办结" in shown_at_village(), what="conclusion at village")
     listed = wuji("case", "list", "--role", "origin", "--node", village)
     assert case_id in listed.stdout and "1 case(s)" in listed.stdout
 
