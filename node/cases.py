@@ -34,6 +34,8 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import case_pb2, link_pb2
 
 MAX_NAME_LENGTH = 100
+# events the handler may announce: its own actions and those it carried out for the applicant
+_PERFORMERS_AT_HANDLER = frozenset({Performer.HANDLER, Performer.APPLICANT})
 MAX_NOTE_LENGTH = 2000
 
 
@@ -52,9 +54,16 @@ class Material:
 
 
 class CaseService:
-    def __init__(self, here: DivisionCode, sessions: sessionmaker[Session], outbound: Outbound) -> None:
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        outbound: Outbound,
+        readers: sessionmaker[Session] | None = None,
+    ) -> None:
         self.here = here
         self._sessions = sessions
+        self._readers = readers or sessions
         self._outbound = outbound
 
     # -- the desk ------------------------------------------------------------------------------
@@ -146,7 +155,7 @@ class CaseService:
             return self._view(session, case)
 
     def get(self, case_id: str) -> case_pb2.Case:
-        with self._sessions() as session:
+        with self._readers() as session:
             return self._view(session, self._load(session, case_id))
 
     def list(self, state: State | None = None, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
@@ -159,7 +168,7 @@ class CaseService:
             query = query.where(Case.handler == self.here.value)
         elif role:
             raise InvalidInput(f"role must be 'origin', 'handler' or empty, not {role!r}")
-        with self._sessions() as session:
+        with self._readers() as session:
             return [
                 case_to_proto(case, self.here.value, with_events=False) for case in session.scalars(query)
             ]
@@ -233,6 +242,9 @@ class CaseService:
                 f"case {case.id}: event moves from {from_state.value} but this copy is in {case.state}"
             )
         action = action_from_proto(event.action)
+        performers = _PERFORMERS_AT_HANDLER if envelope.origin == case.handler else {Performer.ORIGIN}
+        if RULES[action].performer not in performers:
+            raise WrongNode(f"case {case.id}: node {envelope.origin} may not {action.value.lower()} it")
         case.state = state_from_proto(event.to_state)
         if action in (Action.APPROVE, Action.DENY):
             case.outcome = Outcome.APPROVED if action is Action.APPROVE else Outcome.DENIED

@@ -14,7 +14,7 @@ from node.cases import CaseService
 from node.config import NodeConfig
 from node.desk import DeskServicer
 from node.federation import FederationHandler, Outbound
-from node.store import create_store_engine, migrate, session_factory
+from node.store import create_store_engine, migrate, reader_factory, session_factory
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
 from sync.outbox import install_commit_signal
@@ -37,9 +37,10 @@ class Node:
         )
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
+        self.readers = reader_factory(self.engine)
         self.transport = TransportSettings(max_message_bytes=config.max_message_bytes)
         self.outbound = Outbound(self.here)
-        self.cases = CaseService(self.here, self.sessions, self.outbound)
+        self.cases = CaseService(self.here, self.sessions, self.outbound, self.readers)
         self.federation = FederationHandler(self.here, self.outbound, self.cases)
         self.links = LinkRegistry(
             self.here,
@@ -49,6 +50,7 @@ class Node:
                 heartbeat_seconds=config.heartbeat_seconds,
                 idle_timeout_seconds=max(6 * config.heartbeat_seconds, 10.0),
             ),
+            self.readers,
         )
         self.federation.children = lambda: [link.peer for link in self.links.children()]
         install_commit_signal(self.sessions, self.links.wake)
@@ -69,7 +71,7 @@ class Node:
             options=self.transport.server_options(),
         )
         desk_pb2_grpc.add_DeskServicer_to_server(
-            DeskServicer(self.cases, self.sessions, self.describe), server
+            DeskServicer(self.cases, self.readers, self.describe), server
         )
         link_pb2_grpc.add_FederationServicer_to_server(FederationServicer(self.links), server)
         self.port = add_port(server, self.config.listen, self.transport)
@@ -114,7 +116,7 @@ class Node:
             self._server.wait_for_termination()
 
     def describe(self) -> desk_pb2.NodeDescription:
-        with self.sessions() as session:
+        with self.readers() as session:
             version = catalog.current_version(session)
             quarantined = session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) or 0
         return desk_pb2.NodeDescription(

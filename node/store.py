@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "wuji_read_only"
 
 
 def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
@@ -37,14 +38,22 @@ def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engi
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for transactions that write (on SQLite they take the write lock at BEGIN)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reader_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read: on SQLite they start a deferred transaction, so under WAL they
+    see a consistent snapshot without waiting for (or holding up) the writer."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -89,11 +89,13 @@ class Link:
         sessions: sessionmaker[Session],
         handler: LinkHandler,
         settings: LinkSettings,
+        readers: sessionmaker[Session] | None = None,
     ) -> None:
         self.here = here
         self.peer = peer
         self.role = role
         self._sessions = sessions
+        self._readers = readers or sessions
         self._handler = handler
         self.settings = settings
         self._wake = threading.Event()
@@ -124,7 +126,7 @@ class Link:
 
     def hello(self) -> link_pb2.Hello:
         """The Hello this node sends the peer: where to resume, and what it holds."""
-        with self._sessions() as session:
+        with self._readers() as session:
             return link_pb2.Hello(
                 node_code=self.here,
                 received_seq=inbox.received_seq(session, self.peer, self.role),
@@ -154,11 +156,11 @@ class Link:
             current.close(reason)
 
     def outbox_depth(self) -> int:
-        with self._sessions() as session:
+        with self._readers() as session:
             return outbox.depth(session, self.peer)
 
     def received_seq(self) -> int:
-        with self._sessions() as session:
+        with self._readers() as session:
             return inbox.received_seq(session, self.peer, self.role)
 
     # -- work done by a session's threads ------------------------------------------------------
@@ -170,7 +172,7 @@ class Link:
         self.wake()
 
     def _pending(self, after_seq: int, limit: int) -> list[link_pb2.Envelope]:
-        with self._sessions() as session:
+        with self._readers() as session:
             rows = outbox.pending(session, self.peer, after_seq, limit)
             return [link_pb2.Envelope.FromString(row.envelope) for row in rows]
 

@@ -24,14 +24,16 @@ class LinkRegistry:
         sessions: sessionmaker[Session],
         handler: LinkHandler,
         settings: LinkSettings,
+        readers: sessionmaker[Session] | None = None,
     ) -> None:
         self.here = here
         self._sessions = sessions
+        self._readers = readers or sessions
         self._handler = handler
         self._settings = settings
         self._links: dict[str, Link] = {}
         self._lock = threading.Lock()
-        with sessions() as session:
+        with self._readers() as session:
             known = session.scalars(select(LinkState)).all()
             roles = {state.peer: state.role for state in known}
         for peer, role in roles.items():
@@ -45,7 +47,9 @@ class LinkRegistry:
             return link
         # built outside the lock: a new Link touches the database, and a transaction that holds
         # the database may be waiting for this lock (e.g. to list children)
-        created = Link(self.here.value, peer, role, self._sessions, self._handler, self._settings)
+        created = Link(
+            self.here.value, peer, role, self._sessions, self._handler, self._settings, self._readers
+        )
         with self._lock:
             return self._links.setdefault(peer, created)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,28 @@ def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
         assert (tmp_path / "demo" / code / "node.toml").is_file()
         assert (tmp_path / "demo" / code / "wuji.db").is_file()
         assert "stopped" in (tmp_path / "demo" / code / "node.log").read_text(encoding="utf-8")
+
+
+def test_demo_stops_every_node_on_ctrl_c(tmp_path):
+    folder = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "demo", "--keep", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            if "started 村" in line:
+                break
+        demo.send_signal(signal.SIGINT)
+        output = demo.communicate(timeout=60)[0]
+    finally:
+        demo.kill()
+    assert demo.returncode == 130, output
+    assert "all nodes stopped" in output
+    for code in CHAIN:
+        assert f"node {code} stopped" in (folder / code / "node.log").read_text(encoding="utf-8")

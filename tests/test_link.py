@@ -127,3 +127,37 @@ def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_
         ids = session.scalars(select(Case.id)).all()
     assert ids == [f"{VILLAGE}-01JHONEST00000000000000000"]
     assert county.describe().quarantined == 1
+
+
+def test_the_origin_cannot_conclude_a_case_by_forging_an_event(county):
+    child = HandDrivenChild(county.address)
+    submitted = case_envelope(1, "01JFORGEDEVENT000000000000")
+    case_id = submitted.case_submitted.case.id
+    forged = link_pb2.Envelope(
+        seq=2,
+        message_id="msg-forged-approval",
+        sender=TOWNSHIP,
+        origin=VILLAGE,
+        destination=COUNTY,
+        created_at=to_timestamp(utcnow()),
+        case_event=link_pb2.CaseEventNotice(
+            case_id=case_id,
+            event=case_pb2.CaseEvent(
+                version=2,
+                action=case_pb2.APPROVE,
+                from_state=case_pb2.SUBMITTED,
+                to_state=case_pb2.CONCLUDED,
+                actor_node=VILLAGE,
+            ),
+        ),
+    )
+    try:
+        child.next_frame("hello")
+        child.send(submitted, forged)
+        assert child.next_frame("ack").ack.seq == 2
+    finally:
+        child.close()
+    with county.sessions() as session:
+        case = session.get(Case, case_id)
+        assert case.state == "SUBMITTED" and case.version == 1
+    assert county.describe().quarantined == 1
