@@ -11,6 +11,7 @@ import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +28,7 @@ from node.convert import (
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseMaterial, ServiceItem
+from node.models import Case, CaseMaterial, SealedResult, ServiceItem
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -53,6 +54,14 @@ class Material:
     sha256: str = ""  # optional on input; checked when given
 
 
+class ResultSealing(Protocol):
+    """Seals results concluded here and checks sealed results arriving from a handler."""
+
+    def seal_result(self, session: Session, case: Case, department: str, note: str) -> bytes: ...
+
+    def accept_received(self, session: Session, case_id: str, document: bytes) -> None: ...
+
+
 class CaseService:
     def __init__(
         self,
@@ -60,11 +69,13 @@ class CaseService:
         sessions: sessionmaker[Session],
         outbound: Outbound,
         readers: sessionmaker[Session] | None = None,
+        sealing: ResultSealing | None = None,
     ) -> None:
         self.here = here
         self._sessions = sessions
         self._readers = readers or sessions
         self._outbound = outbound
+        self.sealing = sealing  # None only where results are not sealed (unit tests of the state machine)
 
     # -- the desk ------------------------------------------------------------------------------
 
@@ -251,6 +262,12 @@ class CaseService:
         case.accepted = case.accepted or action is Action.ACCEPT
         case.version = event.version
         case.updated_at = utcnow()
+        if event.sealed_result:
+            if self.sealing is None:
+                raise InvalidInput(
+                    f"case {case.id}: a sealed result arrived but this node cannot check seals"
+                )
+            self.sealing.accept_received(session, case.id, event.sealed_result)
         eventlog.append(
             session,
             case_id=case.id,
@@ -303,14 +320,14 @@ class CaseService:
             note=note,
             at=now,
         )
+        notice = event_to_proto(event, self.here.value)
+        if step.to_state is State.CONCLUDED and self.sealing is not None:
+            department = item.department if item else ""
+            notice.sealed_result = self.sealing.seal_result(session, case, department, note)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
             self._outbound.send(
-                session,
-                other_copy,
-                case_event=link_pb2.CaseEventNotice(
-                    case_id=case.id, event=event_to_proto(event, self.here.value)
-                ),
+                session, other_copy, case_event=link_pb2.CaseEventNotice(case_id=case.id, event=notice)
             )
 
     def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
@@ -352,7 +369,11 @@ class CaseService:
     def _view(self, session: Session, case: Case) -> case_pb2.Case:
         session.flush()
         session.refresh(case, ["events"])
-        return case_to_proto(case, self.here.value)
+        view = case_to_proto(case, self.here.value)
+        sealed = session.get(SealedResult, case.id)
+        if sealed is not None:
+            view.sealed_result = sealed.document
+        return view
 
 
 def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:

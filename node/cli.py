@@ -18,7 +18,9 @@ from node.casestates import Action, State
 from node.client import DeskClient
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError
+from node.identity import IdentityMissing
 from node.timeutil import from_timestamp
+from signing.keys import KeyFileError
 from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import case_pb2
 
@@ -28,6 +30,10 @@ app = typer.Typer(
 node_app = typer.Typer(help="Set up and run this node.", no_args_is_help=True)
 case_app = typer.Typer(help="Cases (办件) at a node's desk.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The service-item catalogue (事项目录).", no_args_is_help=True)
+seal_app = typer.Typer(help="Electronic seals (电子印章) and sealed documents.", no_args_is_help=True)
+cert_app = typer.Typer(help="Certificates this node's CA issued.", no_args_is_help=True)
+app.add_typer(seal_app, name="seal")
+app.add_typer(cert_app, name="cert")
 app.add_typer(node_app, name="node")
 app.add_typer(case_app, name="case")
 app.add_typer(catalog_app, name="catalog")
@@ -39,7 +45,13 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
 
-NodeAddress = Annotated[str, typer.Option("--node", envvar="WUJI_NODE", help="host:port of the node's desk")]
+ConfigPath = Annotated[
+    Path,
+    typer.Option("--config", envvar="WUJI_CONFIG", help="the node's node.toml; its certificate is presented"),
+]
+NodeAddress = Annotated[
+    str, typer.Option("--node", envvar="WUJI_NODE", help="host:port of the desk (default: from the config)")
+]
 Note = Annotated[str, typer.Option("--note", help="a note recorded with the event")]
 
 
@@ -48,8 +60,11 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _desk_call(address: str) -> DeskClient:
-    return DeskClient(address)
+def _desk_call(config: Path, address: str) -> DeskClient:
+    try:
+        return DeskClient.for_node(config, address)
+    except (ConfigError, IdentityMissing, KeyFileError, OSError) as error:
+        fail(str(error))
 
 
 def _explain(error: grpc.RpcError, address: str) -> NoReturn:
@@ -105,9 +120,74 @@ def node_init(
     console.print(f"start it with: wuji node run --config {path}")
 
 
+@node_app.command("enroll")
+def node_enroll(
+    config_path: ConfigPath = Path("node.toml"),
+    invite: Annotated[
+        Path | None, typer.Option(help="the invite file from `wuji node invite` at the parent")
+    ] = None,
+) -> None:
+    """Obtain this node's certificates: from the parent with an invite, or (a province) a new root CA."""
+    from node.certificates import remember_crls
+    from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+    from node.identity import passphrase as key_passphrase
+
+    try:
+        config = NodeConfig.load(config_path)
+        folder, secret = config.pki_folder(config_path), key_passphrase(config.key_passphrase_file)
+    except (ConfigError, KeyFileError, OSError) as error:
+        fail(str(error))
+    from node.identity import NodeIdentity
+
+    if NodeIdentity.exists(folder):
+        fail(f"node {config.code} is enrolled already ({folder}); remove that folder to start over")
+    division = config.division
+    try:
+        if invite is None:
+            if division.parent is not None:
+                fail("a node below the province needs --invite FILE from `wuji node invite` at its parent")
+            create_root(division, config.name, folder, secret)
+            console.print(f"created the root CA of province {division} in {folder}")
+            return
+        identity, crls = enroll(division, config.name, folder, secret, InviteFile.load(invite))
+    except (EnrollmentRefused, DomainError) as error:
+        fail(str(error), EXIT_REFUSED)
+    from node.runtime import open_store
+
+    with open_store(config, config_path) as sessions, sessions.begin() as session:
+        remember_crls(session, crls)
+    role = "CA and TLS certificates" if identity.authority else "TLS certificate"
+    console.print(f"enrolled {division.tier.label} node {division}: {role} issued by {division.parent}")
+
+
+@node_app.command("invite")
+def node_invite(
+    code: Annotated[str, typer.Argument(help="division code of the child to enroll")],
+    hours: Annotated[int, typer.Option(help="hours the one-time token stays valid")] = 24,
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the invite (default invite-CODE.json)")
+    ] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Make a one-time enrollment invite for a child node (hand the file to its operator)."""
+    from node.enrollment import InviteFile
+
+    with _desk_call(config, node) as desk:
+        try:
+            invite = desk.invite(code, hours)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    path = out or Path(f"invite-{invite.code}.json")
+    InviteFile.from_message(invite).save(path)
+    console.print(
+        f"wrote {path} for node {invite.code}, valid until {invite.expires_at} (one use, keep it secret)"
+    )
+
+
 @node_app.command("run")
 def node_run(
-    config_path: Annotated[Path, typer.Option("--config", help="the node's node.toml")] = Path("node.toml"),
+    config_path: ConfigPath = Path("node.toml"),
 ) -> None:
     """Run the node until SIGTERM or Ctrl-C; in-flight work finishes before it stops."""
     try:
@@ -134,13 +214,13 @@ def node_run(
 
 
 @node_app.command("status")
-def node_status(node: NodeAddress = "127.0.0.1:7400") -> None:
+def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a node's identity, catalogue and links."""
-    with _desk_call(node) as desk:
+    with _desk_call(config, node) as desk:
         try:
             described = desk.describe()
         except grpc.RpcError as error:
-            _explain(error, node)
+            _explain(error, desk.address)
     division = DivisionCode.parse(described.code)
     console.print(
         f"[bold]{described.name or described.code}[/] {division} ({division.tier.label}), "
@@ -201,28 +281,29 @@ def case_submit(
     phone: Annotated[str, typer.Option(help="applicant's phone")] = "",
     material: Annotated[list[Path] | None, typer.Option(help="a material file (repeatable)")] = None,
     home: Annotated[str, typer.Option(help="applicant's home division when it decides the handler")] = "",
-    node: NodeAddress = "127.0.0.1:7400",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
 ) -> None:
     """申请: submit a citizen's case at this node."""
     for path in material or []:
         if not path.is_file():
             fail(f"material file {path} does not exist")
-    with _desk_call(node) as desk:
+    with _desk_call(config, node) as desk:
         try:
             case = desk.submit(item, name, id_number, phone, material, home)
         except grpc.RpcError as error:
-            _explain(error, node)
+            _explain(error, desk.address)
     print_case(case)
 
 
 @case_app.command("show")
-def case_show(case_id: str, node: NodeAddress = "127.0.0.1:7400") -> None:
+def case_show(case_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a case and its events as this node knows them."""
-    with _desk_call(node) as desk:
+    with _desk_call(config, node) as desk:
         try:
             print_case(desk.get(case_id))
         except grpc.RpcError as error:
-            _explain(error, node)
+            _explain(error, desk.address)
 
 
 @case_app.command("list")
@@ -230,18 +311,19 @@ def case_list(
     state: Annotated[str, typer.Option(help="only cases in this state, e.g. SUBMITTED")] = "",
     role: Annotated[str, typer.Option(help="'origin' (applied here) or 'handler' (handled here)")] = "",
     limit: int = 100,
-    node: NodeAddress = "127.0.0.1:7400",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
 ) -> None:
     """List cases at a node, newest first."""
     try:
         state_value = case_pb2.CaseState.Value(state.upper()) if state else 0
     except ValueError:
         fail(f"unknown state {state!r}; one of: {', '.join(s.value for s in State)}")
-    with _desk_call(node) as desk:
+    with _desk_call(config, node) as desk:
         try:
             cases = desk.list(state_value, role, limit)
         except grpc.RpcError as error:
-            _explain(error, node)
+            _explain(error, desk.address)
     table = Table("case", "item", "applicant", "state", "origin", "handler")
     for case in cases:
         table.add_row(
@@ -251,12 +333,12 @@ def case_list(
     console.print(f"{len(cases)} case(s)")
 
 
-def _act(case_id: str, action: Action, note: str, node: str) -> None:
-    with _desk_call(node) as desk:
+def _act(case_id: str, action: Action, note: str, config: Path, node: str) -> None:
+    with _desk_call(config, node) as desk:
         try:
             case = desk.act(case_id, action, note)
         except grpc.RpcError as error:
-            _explain(error, node)
+            _explain(error, desk.address)
     if (
         action in (Action.WITHDRAW, Action.SUPPLEMENT)
         and case.handler != DivisionCode.parse(case.origin).value
@@ -266,8 +348,10 @@ def _act(case_id: str, action: Action, note: str, node: str) -> None:
 
 
 def _register_action(command: str, action: Action, summary: str) -> None:
-    def run(case_id: str, note: Note = "", node: NodeAddress = "127.0.0.1:7400") -> None:
-        _act(case_id, action, note, node)
+    def run(
+        case_id: str, note: Note = "", config: ConfigPath = Path("node.toml"), node: NodeAddress = ""
+    ) -> None:
+        _act(case_id, action, note, config, node)
 
     run.__doc__ = summary
     case_app.command(command)(run)
@@ -291,23 +375,24 @@ def case_conclude(
     case_id: str,
     denied: Annotated[bool, typer.Option("--denied", help="conclude with 不予 (default: 准予)")] = False,
     note: Note = "",
-    node: NodeAddress = "127.0.0.1:7400",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
 ) -> None:
     """办结: conclude a reviewed case, approved (准予) or with --denied (不予)."""
-    _act(case_id, Action.DENY if denied else Action.APPROVE, note, node)
+    _act(case_id, Action.DENY if denied else Action.APPROVE, note, config, node)
 
 
 # -- catalogue --------------------------------------------------------------------------------
 
 
 @catalog_app.command("list")
-def catalog_list(node: NodeAddress = "127.0.0.1:7400") -> None:
+def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """List the service items this node holds, with the tier that handles each."""
-    with _desk_call(node) as desk:
+    with _desk_call(config, node) as desk:
         try:
             reply = desk.items()
         except grpc.RpcError as error:
-            _explain(error, node)
+            _explain(error, desk.address)
     table = Table("code", "name", "type", "department", "handled at", "days", "materials")
     for item in reply.items:
         table.add_row(
@@ -321,6 +406,72 @@ def catalog_list(node: NodeAddress = "127.0.0.1:7400") -> None:
         )
     console.print(table)
     console.print(f"catalogue release {reply.catalog_version}: {len(reply.items)} items")
+
+
+# -- certificates and seals -----------------------------------------------------------------
+
+
+@cert_app.command("revoke")
+def cert_revoke(
+    target: Annotated[str, typer.Argument(help="a child's division code, or a certificate serial (hex)")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Revoke certificates this node issued; the new CRL flows down the tree."""
+    with _desk_call(config, node) as desk:
+        try:
+            reply = desk.revoke(target)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s)")
+
+
+@seal_app.command("create")
+def seal_create(
+    holder: Annotated[str, typer.Option(help="the organisation, e.g. 沅江市民政局")],
+    department: Annotated[str, typer.Option(help="the department, e.g. 民政局")],
+    kind: Annotated[str, typer.Option(help="公章, 业务专用章, 行政审批专用章 or 电子证照专用章")] = "公章",
+    days: Annotated[int, typer.Option(help="validity in days")] = 3 * 365,
+    algorithm: Annotated[str, typer.Option(help="ecdsa-p256-sha256 or ed25519")] = "ecdsa-p256-sha256",
+    picture: Annotated[Path | None, typer.Option(help="an image of the stamp (PNG)")] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """刻制: make a seal with its own sealing key, certified for this node."""
+    image = picture.read_bytes() if picture else b""
+    with _desk_call(config, node) as desk:
+        try:
+            seal = desk.create_seal(holder, department, kind, days, algorithm, image)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(
+        f"seal {seal.seal_id}: {seal.holder} {seal.department} {seal.kind}, {seal.algorithm}, "
+        f"valid {seal.valid_from} – {seal.valid_to}",
+        highlight=False,
+    )
+
+
+@seal_app.command("verify")
+def seal_verify(
+    document: Annotated[Path, typer.Argument(help="a sealed document (*.sealed)")],
+    trust: Annotated[
+        Path | None, typer.Option(help="trusted root certificates: a PEM file or a folder of them")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="use this node's trusted roots")] = None,
+) -> None:
+    """Verify a sealed document offline; exit code 0 only when it is valid."""
+    from node.sealcheck import describe_check, load_trust
+
+    try:
+        store = load_trust(trust, config)
+        data = document.read_bytes()
+    except (OSError, ValueError, ConfigError) as error:
+        fail(str(error))
+    from signing.seals import verify
+
+    check = verify(data, store)
+    describe_check(console, document, check)
+    raise typer.Exit(0 if check.valid else EXIT_REFUSED)
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ from typing import TypeVar
 import grpc
 
 from node.casestates import Action
+from node.config import NodeConfig
 from node.convert import action_to_proto
+from node.identity import NodeIdentity
+from node.identity import passphrase as key_passphrase
 from sync.transport import TransportSettings, open_channel
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 
@@ -19,11 +22,54 @@ T = TypeVar("T")
 
 
 class DeskClient:
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    """Calls one node's desk over mTLS, presenting that node's own certificate."""
+
+    def __init__(
+        self, address: str, settings: TransportSettings, node_code: str, timeout: float = 10.0
+    ) -> None:
         self.address = address
         self._timeout = timeout
-        self._channel = open_channel(address, TransportSettings())
+        self._channel = open_channel(address, settings, peer_code=node_code)
         self._stub = desk_pb2_grpc.DeskStub(self._channel)
+
+    @classmethod
+    def for_node(cls, config_path: Path, address: str = "") -> DeskClient:
+        """A client for the node configured in config_path, with that node's identity."""
+        config = NodeConfig.load(config_path)
+        identity = NodeIdentity.load(
+            config.division, config.pki_folder(config_path), key_passphrase(config.key_passphrase_file)
+        )
+        settings = TransportSettings(
+            max_message_bytes=config.max_message_bytes, credentials=identity.credentials()
+        )
+        return cls(address or local_address(config.listen), settings, config.code)
+
+    def invite(self, code: str, valid_hours: int = 24) -> desk_pb2.Invite:
+        return self._stub.CreateInvite(desk_pb2.CreateInviteRequest(code=code, valid_hours=valid_hours))
+
+    def revoke(self, target: str) -> desk_pb2.RevokeCertificateResponse:
+        return self._stub.RevokeCertificate(
+            desk_pb2.RevokeCertificateRequest(target=target), timeout=self._timeout
+        )
+
+    def create_seal(
+        self,
+        holder: str,
+        department: str,
+        kind: str,
+        valid_days: int = 0,
+        algorithm: str = "",
+        picture: bytes = b"",
+    ) -> desk_pb2.SealDescription:
+        request = desk_pb2.CreateSealRequest(
+            holder=holder,
+            department=department,
+            kind=kind,
+            valid_days=valid_days,
+            algorithm=algorithm,
+            picture=picture,
+        )
+        return self._stub.CreateSeal(request, timeout=self._timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -88,3 +134,9 @@ class DeskClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} at {self.address}")
             time.sleep(0.02)
+
+
+def local_address(listen: str) -> str:
+    """Where a client on the same host reaches a node listening on listen (0.0.0.0 → loopback)."""
+    host, _, port = listen.rpartition(":")
+    return f"127.0.0.1:{port}" if host in ("0.0.0.0", "", "[::]") else listen

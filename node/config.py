@@ -20,12 +20,15 @@ class ConfigError(ValueError):
 @dataclass
 class NodeConfig:
     code: str  # 12-digit division code; the tier and the parent follow from it
-    listen: str = "127.0.0.1:7400"  # host:port of the desk and federation services
+    listen: str = "127.0.0.1:7400"  # host:port of the desk and federation services (mTLS)
+    enroll_listen: str = ""  # host:port where children enroll (TLS, token); default: listen port + 1
     parent_address: str = ""  # host:port of the parent node; empty only at a province
     name: str = ""  # e.g. 沅江市政务服务中心
     database_url: str = ""  # default: SQLite file wuji.db beside this config
     tier: str = ""  # optional; if given it must agree with the code
     catalog_file: str = ""  # province only: catalogue loaded at start ("demo" = shipped demo catalogue)
+    pki_dir: str = "pki"  # certificates and encrypted keys, relative to this config's folder
+    key_passphrase_file: str = ""  # file holding the key passphrase (else WUJI_KEY_PASSPHRASE[_FILE])
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     heartbeat_seconds: float = 5.0
     reconnect_cap_seconds: float = 5.0
@@ -59,8 +62,19 @@ class NodeConfig:
             raise ConfigError("max_message_bytes must be at least 1024")
 
     @property
+    def enrollment_address(self) -> str:
+        if self.enroll_listen:
+            return self.enroll_listen
+        host, _, port = self.listen.rpartition(":")
+        return f"{host}:{int(port) + 1 if int(port) else 0}"
+
+    @property
     def division(self) -> DivisionCode:
         return DivisionCode.parse(self.code)
+
+    def pki_folder(self, config_path: Path | None) -> Path:
+        folder = config_path.parent if config_path else Path.cwd()
+        return (folder / self.pki_dir).resolve()
 
     def database_url_for(self, config_path: Path | None) -> str:
         if self.database_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -13,12 +14,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography import x509
 from rich.console import Console
 from rich.table import Table
 
 from node.casestates import Action
+from node.certificates import remember_crls
 from node.client import DeskClient
 from node.config import NodeConfig
+from node.enrollment import InviteFile, create_root, enroll
+from node.identity import write_private_file
+from node.runtime import open_store
+from signing.seals import verify as verify_sealed
+from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2
 
@@ -56,13 +64,16 @@ def _free_port() -> int:
 
 
 class DemoFederation:
-    """The five node processes: configs, logs and databases in one folder."""
+    """The five node processes: configs, PKI, logs and databases in one folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.addresses: dict[str, str] = {}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.clients: dict[str, DeskClient] = {}
         self._logs: list[object] = []
+        self.passphrase_file = folder / "passphrase"
+        write_private_file(self.passphrase_file, secrets.token_urlsafe(24).encode())
 
     def write_configs(self) -> dict[str, Path]:
         paths: dict[str, Path] = {}
@@ -77,6 +88,7 @@ class DemoFederation:
                 catalog_file="demo" if DivisionCode.parse(node.code).parent is None else "",
                 heartbeat_seconds=2.0,
                 reconnect_cap_seconds=1.0,
+                key_passphrase_file=str(self.passphrase_file),
             )
             path = self.folder / node.code / "node.toml"
             config.save(path)
@@ -85,18 +97,31 @@ class DemoFederation:
             parent_address = address
         return paths
 
-    def start(self, paths: dict[str, Path]) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        for code, path in paths.items():
-            log = (path.parent / "node.log").open("wb")
-            self._logs.append(log)
-            self.processes[code] = subprocess.Popen(
-                [sys.executable, "-m", "node.cli", "node", "run", "--config", str(path)],
-                cwd=path.parent,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
+    def enroll_and_start(self, code: str, path: Path) -> DeskClient:
+        """Enroll the node with its (running) parent, start its process, wait for its desk."""
+        config = NodeConfig.load(path)
+        passphrase = self.passphrase_file.read_bytes()
+        folder = config.pki_folder(path)
+        parent = config.division.parent
+        if parent is None:
+            create_root(config.division, config.name, folder, passphrase)
+        else:
+            invite = InviteFile.from_message(self.clients[parent.value].invite(code, 1))
+            _, crls = enroll(config.division, config.name, folder, passphrase, invite)
+            with open_store(config, path) as sessions, sessions.begin() as session:
+                remember_crls(session, crls)
+        log = (path.parent / "node.log").open("wb")
+        self._logs.append(log)
+        self.processes[code] = subprocess.Popen(
+            [sys.executable, "-m", "node.cli", "node", "run", "--config", str(path)],
+            cwd=path.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        desk = self.clients[code] = DeskClient.for_node(path)
+        desk.wait_for(lambda d: d.describe(), STARTUP_TIMEOUT, f"node {code} to start")
+        return desk
 
     def check_alive(self) -> None:
         for code, process in self.processes.items():
@@ -105,6 +130,8 @@ class DemoFederation:
                 raise RuntimeError(f"node {code} exited with status {process.returncode}; see {log}")
 
     def stop(self) -> None:
+        for desk in self.clients.values():
+            desk.close()
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -127,17 +154,27 @@ def run_demo(console: Console, keep: Path | None) -> int:
     folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="wuji-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     federation = DemoFederation(folder)
-    clients: dict[str, DeskClient] = {}
+    clients = federation.clients
     try:
-        console.rule("[bold]wuji demo · 五级 federation on loopback")
+        console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
         paths = federation.write_configs()
-        federation.start(paths)
         started = time.monotonic()
         for node in CHAIN:
-            desk = clients[node.code] = DeskClient(federation.addresses[node.code])
-            desk.wait_for(lambda d: d.describe(), STARTUP_TIMEOUT, f"{node.name} to start")
+            federation.enroll_and_start(node.code, paths[node.code])
             tier = DivisionCode.parse(node.code).tier.label
-            console.print(f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]}")
+            how = "root CA created" if node is CHAIN[0] else "enrolled with a one-time invite"
+            console.print(
+                f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how})"
+            )
+        for node in CHAIN[:-1]:
+            clients[node.code].create_seal(node.name, "政务服务中心", "公章")
+        clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
+        console.print(
+            "  seals made: a 公章 at every tier above the village, a 民政局 业务专用章 at the county"
+        )
+        trust = folder / "trust"
+        trust.mkdir(exist_ok=True)
+        shutil.copy(paths[CHAIN[0].code].parent / "pki" / "root.pem", trust / "hunan-root.pem")
         village = clients[VILLAGE.code]
         version = village.wait_for(
             lambda d: d.describe().catalog_version, STARTUP_TIMEOUT, "the catalogue to reach the village"
@@ -148,8 +185,9 @@ def run_demo(console: Console, keep: Path | None) -> int:
         )
         federation.check_alive()
         summary = Table("item", "handled at", "status seen at the village", "elapsed")
+        trust_store = TrustStore(x509.load_pem_x509_certificates((trust / "hunan-root.pem").read_bytes()))
         for item_code, name, id_number in CASES:
-            _run_case(console, clients, item_code, name, id_number, summary)
+            _run_case(console, clients, item_code, name, id_number, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
         return 0
@@ -162,11 +200,11 @@ def run_demo(console: Console, keep: Path | None) -> int:
         keep = keep or folder  # keep the evidence
         return 1
     finally:
-        for desk in clients.values():
-            desk.close()
         federation.stop()
         if keep:
             console.print(f"everything the run made is in {folder}")
+            sealed = folder / "sealed" / "CASE.sealed"
+            console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
         console.print("all nodes stopped")
@@ -179,6 +217,8 @@ def _run_case(
     name: str,
     id_number: str,
     summary: Table,
+    sealed_folder: Path,
+    trust: TrustStore,
 ) -> None:
     village = clients[VILLAGE.code]
     started = time.monotonic()
@@ -203,6 +243,15 @@ def _run_case(
     )
     console.print(f"  hops down {' → '.join(concluded.events[-1].route)}", highlight=False)
     elapsed = time.monotonic() - started
+    sealed_folder.mkdir(exist_ok=True)
+    sealed_path = sealed_folder / f"{case.id}.sealed"
+    sealed_path.write_bytes(concluded.sealed_result)
+    check = verify_sealed(concluded.sealed_result, trust)
+    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.reason})"
+    holder = f"{check.seal.holder} {check.seal.kind}" if check.seal else "?"
+    console.print(
+        f"  sealed result ({holder}) {verdict} at the village → {sealed_path.name}", highlight=False
+    )
     delivered = village.act(case.id, Action.DELIVER, note="结果已交申请人")
     console.print(f"  送达 at {_name_of(case.origin)}: {name} receives the result", highlight=False)
     handler_tier = DivisionCode.parse(case.handler).tier.label

@@ -1,40 +1,53 @@
 """The Desk gRPC service: thin, it reads like desk.proto and hands work to node/ services.
 
-Domain errors become gRPC statuses here and nowhere else.
+Every call must come over mTLS with this node's own certificate (the window and the node's
+operators). Domain errors become gRPC statuses here and nowhere else.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
-from sqlalchemy.orm import Session, sessionmaker
 
 from node import catalog
-from node.cases import Applicant, CaseService, Material
+from node.cases import Applicant, Material
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
+from signing.algorithms import Algorithm
+from sync.auth import PeerAuthenticator, require_peer
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
+
+if TYPE_CHECKING:
+    from node.runtime import Node
 
 STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
     NotFound: grpc.StatusCode.NOT_FOUND,
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
     WrongNode: grpc.StatusCode.FAILED_PRECONDITION,
-    NotReady: grpc.StatusCode.UNAVAILABLE,
+    NotReady: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 Request = TypeVar("Request")
 Reply = TypeVar("Reply")
 
 
-def _answers_domain_errors(
+def _desk_call(
     method: Callable[[DeskServicer, Request, grpc.ServicerContext], Reply],
 ) -> Callable[[DeskServicer, Request, grpc.ServicerContext], Reply]:
+    """Authenticate the caller as this node's operator, then map domain errors to statuses."""
+
     @functools.wraps(method)
     def wrapper(self: DeskServicer, request: Request, context: grpc.ServicerContext) -> Reply:
+        caller = require_peer(self._authenticator, context)
+        if caller != self._node.here:
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the desk of {self._node.here} serves its own operators; the caller is {caller}",
+            )
         try:
             return method(self, request, context)
         except DomainError as error:
@@ -46,54 +59,92 @@ def _answers_domain_errors(
 
 
 class DeskServicer(desk_pb2_grpc.DeskServicer):
-    def __init__(
-        self,
-        cases: CaseService,
-        sessions: sessionmaker[Session],
-        describe: Callable[[], desk_pb2.NodeDescription],
-    ) -> None:
-        self._cases = cases
-        self._sessions = sessions
-        self._describe = describe
+    def __init__(self, node: Node, authenticator: PeerAuthenticator) -> None:
+        self._node = node
+        self._authenticator = authenticator
 
-    @_answers_domain_errors
+    @_desk_call
     def SubmitCase(self, request: desk_pb2.SubmitCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
-        return self._cases.submit(
+        return self._node.cases.submit(
             request.item_code,
             Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
             [Material(m.name, m.content, m.sha256) for m in request.materials],
             request.home_division,
         )
 
-    @_answers_domain_errors
+    @_desk_call
     def GetCase(self, request: desk_pb2.GetCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
-        return self._cases.get(request.case_id)
+        return self._node.cases.get(request.case_id)
 
-    @_answers_domain_errors
+    @_desk_call
     def ListCases(
         self, request: desk_pb2.ListCasesRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
         state = None if request.state == case_pb2.CASE_STATE_UNSPECIFIED else state_from_proto(request.state)
-        return desk_pb2.ListCasesResponse(cases=self._cases.list(state, request.role, request.limit))
+        return desk_pb2.ListCasesResponse(cases=self._node.cases.list(state, request.role, request.limit))
 
-    @_answers_domain_errors
+    @_desk_call
     def ActOnCase(self, request: desk_pb2.ActOnCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
         if request.action == case_pb2.CASE_ACTION_UNSPECIFIED:
             raise InvalidInput("an action is required (ACCEPT, REVIEW, APPROVE, …)")
-        return self._cases.act(request.case_id, action_from_proto(request.action), request.note)
+        return self._node.cases.act(request.case_id, action_from_proto(request.action), request.note)
 
-    @_answers_domain_errors
+    @_desk_call
     def ListItems(
         self, request: desk_pb2.ListItemsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListItemsResponse:
-        with self._sessions() as session:
+        with self._node.readers() as session:
             return desk_pb2.ListItemsResponse(
                 catalog_version=catalog.current_version(session),
                 items=[item_to_proto(item) for item in catalog.items(session)],
             )
 
-    @_answers_domain_errors
+    @_desk_call
     def DescribeNode(
         self, request: desk_pb2.DescribeNodeRequest, context: grpc.ServicerContext
     ) -> desk_pb2.NodeDescription:
-        return self._describe()
+        return self._node.describe()
+
+    @_desk_call
+    def CreateInvite(
+        self, request: desk_pb2.CreateInviteRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.Invite:
+        return self._node.invite(request.code, request.valid_hours)
+
+    @_desk_call
+    def RevokeCertificate(
+        self, request: desk_pb2.RevokeCertificateRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RevokeCertificateResponse:
+        revoked, number = self._node.revoke(request.target)
+        return desk_pb2.RevokeCertificateResponse(revoked=revoked, crl_number=number)
+
+    @_desk_call
+    def CreateSeal(
+        self, request: desk_pb2.CreateSealRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.SealDescription:
+        try:
+            algorithm = Algorithm(request.algorithm or Algorithm.ECDSA_P256_SHA256.value)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown algorithm {request.algorithm!r}; one of {', '.join(a.value for a in Algorithm)}"
+            ) from None
+        with self._node.sessions.begin() as session:
+            info = self._node.seals.create(
+                session,
+                request.holder,
+                request.department,
+                request.kind or "公章",
+                valid_days=request.valid_days or 3 * 365,
+                picture=request.picture,
+                algorithm=algorithm,
+            )
+        return desk_pb2.SealDescription(
+            seal_id=info.seal_id,
+            holder=info.holder,
+            holder_code=info.holder_code,
+            department=info.department,
+            kind=info.kind,
+            valid_from=info.valid_from.isoformat(timespec="seconds"),
+            valid_to=info.valid_to.isoformat(timespec="seconds"),
+            algorithm=algorithm.value,
+        )

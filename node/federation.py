@@ -11,11 +11,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
 from node import catalog
+from node.certificates import RevocationIntake, crl_issuer, crl_number
 from node.errors import DomainError
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync import outbox
@@ -106,10 +109,13 @@ def catalog_message_id(version: int) -> str:
 class FederationHandler:
     """Implements sync.link.LinkHandler for this node."""
 
-    def __init__(self, here: DivisionCode, outbound: Outbound, cases: CaseInbound) -> None:
+    def __init__(
+        self, here: DivisionCode, outbound: Outbound, cases: CaseInbound, revocations: RevocationIntake
+    ) -> None:
         self.here = here
         self._outbound = outbound
         self._cases = cases
+        self._revocations = revocations
         self.children: Callable[[], Iterable[str]] = tuple  # set by the runtime: codes of known children
 
     def catalog_version(self, session: Session) -> int:
@@ -137,6 +143,8 @@ class FederationHandler:
                 self._cases.apply_action_request(session, envelope)
             elif body == "catalog_release":
                 self._apply_catalog(session, envelope, peer)
+            elif body == "revocation_list":
+                self._apply_revocation_list(session, envelope, peer)
             else:
                 raise EnvelopeRefused(f"envelope {envelope.message_id} carries no known body ({body})")
         except DomainError as error:
@@ -168,6 +176,27 @@ class FederationHandler:
         if applied is not None:
             log.info("applied catalogue release %d from %s", release.version, peer)
             self.push_catalog(session)
+
+    def _apply_revocation_list(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        if DivisionCode.parse(peer) != self.here.parent:
+            raise EnvelopeRefused("revocation lists flow down: they come only from this node's parent")
+        crl = x509.load_der_x509_crl(envelope.revocation_list.crl_der)
+        if self._revocations.accept(session, crl):
+            self.push_revocation_list(session, crl)
+
+    def push_revocation_list(self, session: Session, crl: x509.CertificateRevocationList) -> None:
+        """Send a CRL (ours or an ancestor's) to every known child."""
+        issuer, number = crl_issuer(crl), crl_number(crl)
+        for child in self.children():
+            self._outbound.send_to_neighbour(
+                session,
+                child,
+                "child",
+                f"crl-{issuer}-{number}",
+                revocation_list=link_pb2.RevocationList(
+                    issuer=issuer, number=number, crl_der=crl.public_bytes(serialization.Encoding.DER)
+                ),
+            )
 
     def push_catalog(self, session: Session) -> None:
         """Offer the current release to every known child (each applies it once)."""

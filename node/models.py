@@ -127,3 +127,69 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class EnrollmentInvite(Base):
+    """A one-time token a parent gives a new child (`wuji node invite`); only its hash is kept."""
+
+    __tablename__ = "enrollment_invite"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IssuedCertificate(Base):
+    """Every certificate this node's CA issued, so it can be revoked and listed in the CRL."""
+
+    __tablename__ = "issued_certificate"
+
+    serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # hex
+    code: Mapped[str] = mapped_column(String(12), index=True)
+    purpose: Mapped[str] = mapped_column(String(8))
+    pem: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RevocationList(Base):
+    """The newest CRL known here from each issuing node (its own included)."""
+
+    __tablename__ = "revocation_list"
+
+    issuer: Mapped[str] = mapped_column(String(12), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SealRecord(Base):
+    """A seal registered at this node; its key lives encrypted in the PKI folder."""
+
+    __tablename__ = "seal"
+
+    seal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    algorithm: Mapped[str] = mapped_column(String(24))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    chain_pem: Mapped[str] = mapped_column(Text)
+    picture: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SealedResult(Base):
+    """The sealed result document of a concluded case, at the handler and at the origin."""
+
+    __tablename__ = "sealed_result"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    seal_id: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,29 +3,55 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from node import catalog
 from node.cases import CaseService
+from node.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
 from node.config import NodeConfig
 from node.desk import DeskServicer
+from node.enrollment import EnrollmentServicer, create_invite
+from node.errors import NotReady, WrongNode
 from node.federation import FederationHandler, Outbound
+from node.identity import NodeIdentity
+from node.identity import passphrase as key_passphrase
+from node.sealing import SealService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
+from signing.trust import TrustStore
+from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
-from sync.transport import FederationServicer, TransportSettings, add_port
-from wuji.v1 import desk_pb2, desk_pb2_grpc, link_pb2_grpc
+from sync.transport import FederationServicer, TransportSettings, add_port, open_channel
+from wuji.v1 import desk_pb2, desk_pb2_grpc, enroll_pb2, enroll_pb2_grpc, link_pb2_grpc
 
 log = logging.getLogger(__name__)
 
 SERVER_THREADS = 64  # one per open link stream plus desk calls in flight
+
+
+@contextmanager
+def open_store(config: NodeConfig, config_path: Path | None) -> Iterator[sessionmaker[Session]]:
+    """The node's database, migrated, for work done while the node itself is not running."""
+    engine = create_store_engine(
+        config.database_url_for(config_path), sqlite_synchronous=config.sqlite_synchronous
+    )
+    try:
+        migrate(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 class Node:
@@ -38,10 +64,26 @@ class Node:
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
         self.readers = reader_factory(self.engine)
-        self.transport = TransportSettings(max_message_bytes=config.max_message_bytes)
+        self.pki_folder = config.pki_folder(config_path)
+        passphrase = key_passphrase(config.key_passphrase_file)
+        self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
+        self.transport = TransportSettings(
+            max_message_bytes=config.max_message_bytes, credentials=self.identity.credentials()
+        )
+        self.authenticator = PeerAuthenticator(self.trust_store)
+        self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
+        self.seals = SealService(
+            self.here,
+            self.pki_folder,
+            passphrase,
+            self.office,
+            trust=lambda session: TrustStore(self.identity.roots, known_crls(session)),
+            certify_remotely=None if self.office else self._certify_with_parent,
+        )
         self.outbound = Outbound(self.here)
-        self.cases = CaseService(self.here, self.sessions, self.outbound, self.readers)
-        self.federation = FederationHandler(self.here, self.outbound, self.cases)
+        self.cases = CaseService(self.here, self.sessions, self.outbound, self.readers, self.seals)
+        revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
+        self.federation = FederationHandler(self.here, self.outbound, self.cases, revocations)
         self.links = LinkRegistry(
             self.here,
             self.sessions,
@@ -55,8 +97,10 @@ class Node:
         self.federation.children = lambda: [link.peer for link in self.links.children()]
         install_commit_signal(self.sessions, self.links.wake)
         self._server: grpc.Server | None = None
+        self._enrollment_server: grpc.Server | None = None
         self._dialer: Dialer | None = None
         self.port = 0
+        self.enroll_port = 0
 
     @property
     def address(self) -> str:
@@ -70,15 +114,30 @@ class Node:
             ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
             options=self.transport.server_options(),
         )
-        desk_pb2_grpc.add_DeskServicer_to_server(
-            DeskServicer(self.cases, self.readers, self.describe), server
+        desk_pb2_grpc.add_DeskServicer_to_server(DeskServicer(self, self.authenticator), server)
+        link_pb2_grpc.add_FederationServicer_to_server(
+            FederationServicer(self.links, self.authenticator), server
         )
-        link_pb2_grpc.add_FederationServicer_to_server(FederationServicer(self.links), server)
+        enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
+        enroll_pb2_grpc.add_EnrollmentServicer_to_server(enrollment, server)  # CertifySeal, over mTLS
         self.port = add_port(server, self.config.listen, self.transport)
         if self.port == 0:
             raise OSError(f"cannot listen on {self.config.listen}")
         server.start()
         self._server = server
+        if self.office is not None:  # a village enrolls nobody
+            bootstrap = grpc.server(
+                ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"enroll-{self.here}"),
+                options=self.transport.server_options(),
+            )
+            enroll_pb2_grpc.add_EnrollmentServicer_to_server(enrollment, bootstrap)
+            self.enroll_port = add_port(
+                bootstrap, self.config.enrollment_address, self.transport, bootstrap=True
+            )
+            if self.enroll_port == 0:
+                raise OSError(f"cannot listen on {self.config.enrollment_address} for enrollment")
+            bootstrap.start()
+            self._enrollment_server = bootstrap
         if self.here.parent is not None:
             parent_link = self.links.get(self.here.parent.value, "parent")
             self._dialer = Dialer(
@@ -101,11 +160,63 @@ class Node:
         log.info("catalogue %s: release %d (%d items)", document.name, version, len(document.items))
         return version
 
+    # -- PKI ------------------------------------------------------------------------------------
+
+    def trust_store(self) -> TrustStore:
+        """Our roots and every revocation list known here."""
+        with self.readers() as session:
+            return TrustStore(self.identity.roots, known_crls(session))
+
+    def _revocations_changed(self) -> None:
+        self.authenticator.invalidate()
+
+    def revoke(self, target: str) -> tuple[int, int]:
+        """Revoke certificates this node issued (a child's code or a serial); the CRL goes down."""
+        if self.office is None:
+            raise WrongNode("a village issues no certificates")
+        with self.sessions.begin() as session:
+            crl = self.office.revoke(session, target)
+            self.federation.push_revocation_list(session, crl)
+            revoked = len(list(crl))
+        self.authenticator.invalidate()
+        child = self.links.find(target.strip().zfill(12))
+        if child is not None:
+            child.close("its certificate was revoked")
+        return revoked, crl_number(crl)
+
+    def invite(self, code: str, valid_hours: int) -> desk_pb2.Invite:
+        with self.sessions.begin() as session:
+            host = self.config.enrollment_address.rsplit(":", 1)[0]
+            address = f"{host}:{self.enroll_port}"
+            return create_invite(session, self.here, self.identity, address, code, valid_hours)
+
+    def _certify_with_parent(
+        self, csr: x509.CertificateSigningRequest
+    ) -> tuple[x509.Certificate, list[x509.Certificate]]:
+        """A village's seal key is certified by its township, over the mTLS link."""
+        parent = self.here.parent
+        assert parent is not None
+        with open_channel(self.config.parent_address, self.transport, peer_code=parent.value) as channel:
+            try:
+                reply = enroll_pb2_grpc.EnrollmentStub(channel).CertifySeal(
+                    enroll_pb2.CertifySealRequest(csr_pem=csr.public_bytes(serialization.Encoding.PEM)),
+                    timeout=20,
+                )
+            except grpc.RpcError as error:
+                details = error.details() if isinstance(error, grpc.Call) else str(error)
+                raise NotReady(f"the township could not certify the seal: {details}") from error
+        return (
+            x509.load_pem_x509_certificate(reply.certificate_pem),
+            x509.load_pem_x509_certificates(reply.chain_pem),
+        )
+
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
         if self._dialer is not None:
             self._dialer.stop()
         self.links.close_all("node stopping")
+        if self._enrollment_server is not None:
+            self._enrollment_server.stop(0)
         if self._server is not None:
             self._server.stop(grace_seconds).wait()
         self.engine.dispose()

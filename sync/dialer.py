@@ -63,7 +63,7 @@ class Dialer:
             self._stopped.wait(self._backoff.next_delay())
 
     def _connect_once(self) -> None:
-        with open_channel(self._address, self._settings) as channel:
+        with open_channel(self._address, self._settings, peer_code=self._link.peer) as channel:
             outgoing = FrameQueue()
             outgoing.put(link_pb2.LinkFrame(hello=self._link.hello()))
             call = link_pb2_grpc.FederationStub(channel).Link(iter(outgoing))

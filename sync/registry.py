@@ -63,6 +63,10 @@ class LinkRegistry:
             raise LinkRefused(f"node {peer} is not a child of {self.here}; links are opened by children")
         return self.get(peer.value, "child")
 
+    def find(self, peer: str) -> Link | None:
+        with self._lock:
+            return self._links.get(peer)
+
     def children(self) -> list[Link]:
         with self._lock:
             return [link for link in self._links.values() if link.role == "child"]

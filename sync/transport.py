@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from sync.auth import PeerAuthenticator, require_peer
 from sync.link import FrameQueue
 from sync.registry import LinkRefused, LinkRegistry
 from wuji.v1 import link_pb2, link_pb2_grpc
@@ -23,10 +24,14 @@ DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Credentials:
-    """Where a node's TLS material would plug in. None of it is set yet: links are plaintext."""
+    """A node's TLS material: mTLS for links and the desk, server-only TLS for enrollment.
+
+    All None gives plaintext, which only the link-layer's own tests use.
+    """
 
     server: grpc.ServerCredentials | None = None
     channel: grpc.ChannelCredentials | None = None
+    bootstrap_server: grpc.ServerCredentials | None = None
 
 
 @dataclass(frozen=True)
@@ -54,16 +59,27 @@ class TransportSettings:
         ]
 
 
-def open_channel(address: str, settings: TransportSettings) -> grpc.Channel:
+def open_channel(address: str, settings: TransportSettings, peer_code: str = "") -> grpc.Channel:
+    """A channel to the node at address; with peer_code, TLS accepts only that node's certificate."""
     credentials = settings.credentials.channel
     if credentials is None:
         return grpc.insecure_channel(address, options=settings.channel_options())
-    return grpc.secure_channel(address, credentials, options=settings.channel_options())
+    options: list[tuple[str, int | str]] = list(settings.channel_options())
+    if peer_code:
+        options.append(("grpc.ssl_target_name_override", tls_server_name(peer_code)))
+    return grpc.secure_channel(address, credentials, options=options)
 
 
-def add_port(server: grpc.Server, address: str, settings: TransportSettings) -> int:
+def tls_server_name(code: str) -> str:
+    """The DNS name in every TLS certificate of node `code`; dialers ask for it by name."""
+    return f"n{code}.wuji"
+
+
+def add_port(
+    server: grpc.Server, address: str, settings: TransportSettings, *, bootstrap: bool = False
+) -> int:
     """Bind the server to address; returns the port (useful when the address asks for port 0)."""
-    credentials = settings.credentials.server
+    credentials = settings.credentials.bootstrap_server if bootstrap else settings.credentials.server
     if credentials is None:
         return server.add_insecure_port(address)
     return server.add_secure_port(address, credentials)
@@ -72,17 +88,24 @@ def add_port(server: grpc.Server, address: str, settings: TransportSettings) -> 
 class FederationServicer(link_pb2_grpc.FederationServicer):
     """Answers links dialled by neighbours (children, later peer provinces)."""
 
-    def __init__(self, registry: LinkRegistry) -> None:
+    def __init__(self, registry: LinkRegistry, authenticator: PeerAuthenticator) -> None:
         self._registry = registry
+        self._authenticator = authenticator
 
     def Link(
         self, request_iterator: Iterator[link_pb2.LinkFrame], context: grpc.ServicerContext
     ) -> Iterator[link_pb2.LinkFrame]:
+        peer = require_peer(self._authenticator, context)
         first = next(request_iterator, None)
         if first is None or not first.HasField("hello"):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame of a link must be Hello")
+        if first.hello.node_code != peer.value:
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"Hello names {first.hello.node_code} but the certificate is for {peer}",
+            )
         try:
-            link = self._registry.accept(first.hello.node_code)
+            link = self._registry.accept(peer.value)
         except LinkRefused as refused:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
         outgoing = FrameQueue()

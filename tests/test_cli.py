@@ -76,37 +76,44 @@ def test_example_configs_for_every_tier_load():
 
 def test_case_commands_against_running_nodes(federation, tmp_path):
     federation.start_chain()
-    village, county = federation.nodes[VILLAGE].address, federation.nodes[COUNTY].address
+    village, county = str(federation.config_path(VILLAGE)), str(federation.config_path(COUNTY))
     material = tmp_path / "户口簿.pdf"
     material.write_bytes(b"%PDF-1.4 sample")
 
     submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
-                     "--material", str(material), "--node", village)  # fmt: skip
+                     "--material", str(material), "--config", village)  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     case_id = submitted.stdout.split()[0]
     assert case_id.startswith(VILLAGE)
 
-    wait_for(lambda: wuji("case", "show", case_id, "--node", county).returncode == 0, what="case at county")
-    refused = wuji("case", "conclude", case_id, "--node", county)
+    wait_for(lambda: wuji("case", "show", case_id, "--config", county).returncode == 0, what="case at county")
+    refused = wuji("case", "conclude", case_id, "--config", county)
     assert refused.returncode == 1 and "FAILED_PRECONDITION" in refused.stderr
     for command in ("accept", "review", "conclude"):
-        done = wuji("case", command, case_id, "--note", "ok", "--node", county)
+        done = wuji("case", command, case_id, "--note", "ok", "--config", county)
         assert done.returncode == 0, done.stderr
-    shown_at_village = lambda: wuji("case", "show", case_id, "--node", village).stdout  # noqa: E731
+    shown_at_village = lambda: wuji("case", "show", case_id, "--config", village).stdout  # noqa: E731
     wait_for(lambda: "办结" in shown_at_village(), what="conclusion at village")
-    listed = wuji("case", "list", "--role", "origin", "--node", village)
+    listed = wuji("case", "list", "--role", "origin", "--config", village)
     assert case_id in listed.stdout and "1 case(s)" in listed.stdout
 
-    unknown = wuji("case", "submit", "NOPE-1", "--name", "张三", "--id-number", "1", "--node", village)
+    unknown = wuji("case", "submit", "NOPE-1", "--name", "张三", "--id-number", "1", "--config", village)
     assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr
-    status = wuji("node", "status", "--node", county)
+    status = wuji("node", "status", "--config", county)
     assert status.returncode == 0 and "430981001000" in status.stdout
 
 
-def test_unreachable_node_is_reported_with_its_address():
-    result = wuji("case", "list", "--node", "127.0.0.1:9")
+def test_unreachable_node_is_reported_with_its_address(federation):
+    federation.start_chain((CHAIN[0],))
+    result = wuji("case", "list", "--config", str(federation.config_path(CHAIN[0])), "--node", "127.0.0.1:9")
     assert result.returncode == 3
     assert "cannot reach the node at 127.0.0.1:9" in result.stderr
+
+
+def test_a_missing_config_is_a_clear_error(tmp_path):
+    result = wuji("case", "list", "--config", str(tmp_path / "nowhere.toml"))
+    assert result.returncode == 2
+    assert "no node config at" in result.stderr
 
 
 def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):

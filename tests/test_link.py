@@ -8,18 +8,23 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
+from node.enrollment import InviteFile, enroll
 from node.models import Case
 from node.timeutil import to_timestamp, utcnow
 from sync.tables import InboxEntry
-from tests.harness import COUNTY, TOWNSHIP, VILLAGE
+from sync.transport import TransportSettings, open_channel
+from tests.harness import COUNTY, PASSPHRASE, TOWNSHIP, VILLAGE
+from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2, link_pb2_grpc
 
 
 class HandDrivenChild:
     """Opens a link to a node as if it were the township, sending exactly what a test says."""
 
-    def __init__(self, address: str, code: str = TOWNSHIP, received_seq: int = 0) -> None:
-        self._channel = grpc.insecure_channel(address)
+    def __init__(
+        self, address: str, settings: TransportSettings, code: str = TOWNSHIP, received_seq: int = 0
+    ) -> None:
+        self._channel = open_channel(address, settings, peer_code=COUNTY)
         self._outgoing: queue.Queue[link_pb2.LinkFrame | None] = queue.Queue()
         hello = link_pb2.Hello(node_code=code, received_seq=received_seq)
         self._outgoing.put(link_pb2.LinkFrame(hello=hello))
@@ -76,8 +81,16 @@ def county(federation):
     return federation.nodes[COUNTY]
 
 
-def test_resent_envelope_with_same_link_and_seq_is_applied_once(county):
-    child = HandDrivenChild(county.address)
+@pytest.fixture
+def township(county, tmp_path) -> TransportSettings:
+    """The township's real certificates (enrolled with the county), without running its node."""
+    invite = InviteFile.from_message(county.invite(TOWNSHIP, 1))
+    identity, _ = enroll(DivisionCode.parse(TOWNSHIP), "", tmp_path / "township", PASSPHRASE, invite)
+    return TransportSettings(credentials=identity.credentials())
+
+
+def test_resent_envelope_with_same_link_and_seq_is_applied_once(county, township):
+    child = HandDrivenChild(county.address, township)
     try:
         hello = child.next_frame("hello").hello
         assert hello.node_code == COUNTY and hello.received_seq == 0
@@ -94,7 +107,7 @@ def test_resent_envelope_with_same_link_and_seq_is_applied_once(county):
     assert recorded == [1]
 
     # a new stream resumes: the county says what it holds, and a resend is still applied once
-    again = HandDrivenChild(county.address, received_seq=0)
+    again = HandDrivenChild(county.address, township, received_seq=0)
     try:
         assert again.next_frame("hello").hello.received_seq == 1
         again.send(envelope, case_envelope(2, "01JRESEND0000000000000001"))
@@ -104,8 +117,10 @@ def test_resent_envelope_with_same_link_and_seq_is_applied_once(county):
     assert rows(county, Case) == 2
 
 
-def test_a_node_that_is_not_a_child_cannot_open_a_link(county):
-    stranger = HandDrivenChild(county.address, code="440300000000")  # 深圳市, another province
+def test_a_node_that_is_not_a_child_cannot_open_a_link(federation, county):
+    city = federation.nodes["430900000000"]
+    # a genuine node of the federation, but the county's parent, not its child
+    stranger = HandDrivenChild(county.address, city.transport, code=city.here.value)
     with pytest.raises(grpc.RpcError) as refused:
         stranger.next_frame("hello")
     stranger.close()
@@ -113,8 +128,17 @@ def test_a_node_that_is_not_a_child_cannot_open_a_link(county):
     assert "not a child" in refused.value.details()
 
 
-def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_on(county):
-    child = HandDrivenChild(county.address)
+def test_hello_must_name_the_certificate_holder(county, township):
+    impostor = HandDrivenChild(county.address, township, code="430981002000")  # another township
+    with pytest.raises(grpc.RpcError) as refused:
+        impostor.next_frame("hello")
+    impostor.close()
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "certificate is for 430981001000" in refused.value.details()
+
+
+def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_on(county, township):
+    child = HandDrivenChild(county.address, township)
     try:
         child.next_frame("hello")
         forged = case_envelope(1, "01JFORGED00000000000000000")
@@ -129,8 +153,8 @@ def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_
     assert county.describe().quarantined == 1
 
 
-def test_the_origin_cannot_conclude_a_case_by_forging_an_event(county):
-    child = HandDrivenChild(county.address)
+def test_the_origin_cannot_conclude_a_case_by_forging_an_event(county, township):
+    child = HandDrivenChild(county.address, township)
     submitted = case_envelope(1, "01JFORGEDEVENT000000000000")
     case_id = submitted.case_submitted.case.id
     forged = link_pb2.Envelope(

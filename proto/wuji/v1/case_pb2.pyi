@@ -88,7 +88,7 @@ class Material(_message.Message):
     def __init__(self, name: _Optional[str] = ..., content: _Optional[bytes] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash")
+    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash", "sealed_result")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     FROM_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +99,7 @@ class CaseEvent(_message.Message):
     ROUTE_FIELD_NUMBER: _ClassVar[int]
     RECORDED_AT_NODE_FIELD_NUMBER: _ClassVar[int]
     CHAIN_HASH_FIELD_NUMBER: _ClassVar[int]
+    SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     version: int
     action: CaseAction
     from_state: CaseState
@@ -109,10 +110,11 @@ class CaseEvent(_message.Message):
     route: _containers.RepeatedScalarFieldContainer[str]
     recorded_at_node: str
     chain_hash: str
-    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ...) -> None: ...
+    sealed_result: bytes
+    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events")
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result")
     ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +129,7 @@ class Case(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     id: str
     item_code: str
     item_name: str
@@ -141,4 +144,5 @@ class Case(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     version: int
     events: _containers.RepeatedCompositeFieldContainer[CaseEvent]
-    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ...) -> None: ...
+    sealed_result: bytes
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ...) -> None: ...

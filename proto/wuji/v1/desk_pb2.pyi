@@ -7,6 +7,80 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CreateInviteRequest(_message.Message):
+    __slots__ = ("code", "valid_hours")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    VALID_HOURS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    valid_hours: int
+    def __init__(self, code: _Optional[str] = ..., valid_hours: _Optional[int] = ...) -> None: ...
+
+class Invite(_message.Message):
+    __slots__ = ("parent_code", "parent_address", "code", "token", "expires_at", "trust_anchors_pem")
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    TRUST_ANCHORS_PEM_FIELD_NUMBER: _ClassVar[int]
+    parent_code: str
+    parent_address: str
+    code: str
+    token: str
+    expires_at: str
+    trust_anchors_pem: str
+    def __init__(self, parent_code: _Optional[str] = ..., parent_address: _Optional[str] = ..., code: _Optional[str] = ..., token: _Optional[str] = ..., expires_at: _Optional[str] = ..., trust_anchors_pem: _Optional[str] = ...) -> None: ...
+
+class RevokeCertificateRequest(_message.Message):
+    __slots__ = ("target",)
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    def __init__(self, target: _Optional[str] = ...) -> None: ...
+
+class RevokeCertificateResponse(_message.Message):
+    __slots__ = ("revoked", "crl_number")
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    CRL_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    revoked: int
+    crl_number: int
+    def __init__(self, revoked: _Optional[int] = ..., crl_number: _Optional[int] = ...) -> None: ...
+
+class CreateSealRequest(_message.Message):
+    __slots__ = ("holder", "department", "kind", "valid_days", "algorithm", "picture")
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALID_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    PICTURE_FIELD_NUMBER: _ClassVar[int]
+    holder: str
+    department: str
+    kind: str
+    valid_days: int
+    algorithm: str
+    picture: bytes
+    def __init__(self, holder: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., valid_days: _Optional[int] = ..., algorithm: _Optional[str] = ..., picture: _Optional[bytes] = ...) -> None: ...
+
+class SealDescription(_message.Message):
+    __slots__ = ("seal_id", "holder", "holder_code", "department", "kind", "valid_from", "valid_to", "algorithm")
+    SEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_CODE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    seal_id: str
+    holder: str
+    holder_code: str
+    department: str
+    kind: str
+    valid_from: str
+    valid_to: str
+    algorithm: str
+    def __init__(self, seal_id: _Optional[str] = ..., holder: _Optional[str] = ..., holder_code: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., algorithm: _Optional[str] = ...) -> None: ...
+
 class SubmitCaseRequest(_message.Message):
     __slots__ = ("item_code", "applicant", "materials", "home_division")
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]

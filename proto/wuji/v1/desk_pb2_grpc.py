@@ -65,6 +65,21 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.DescribeNodeRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.NodeDescription.FromString,
                 _registered_method=True)
+        self.CreateInvite = channel.unary_unary(
+                '/wuji.v1.Desk/CreateInvite',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.CreateInviteRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.Invite.FromString,
+                _registered_method=True)
+        self.RevokeCertificate = channel.unary_unary(
+                '/wuji.v1.Desk/RevokeCertificate',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RevokeCertificateRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RevokeCertificateResponse.FromString,
+                _registered_method=True)
+        self.CreateSeal = channel.unary_unary(
+                '/wuji.v1.Desk/CreateSeal',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.CreateSealRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.SealDescription.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -106,6 +121,25 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateInvite(self, request, context):
+        """Administration of this node (callers present this node's own certificate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeCertificate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSeal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -138,6 +172,21 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.DescribeNode,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.DescribeNodeRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.NodeDescription.SerializeToString,
+            ),
+            'CreateInvite': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInvite,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.CreateInviteRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.Invite.SerializeToString,
+            ),
+            'RevokeCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCertificate,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RevokeCertificateRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RevokeCertificateResponse.SerializeToString,
+            ),
+            'CreateSeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSeal,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.CreateSealRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.SealDescription.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -302,6 +351,87 @@ class Desk:
             '/wuji.v1.Desk/DescribeNode',
             wuji_dot_v1_dot_desk__pb2.DescribeNodeRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.NodeDescription.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInvite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/CreateInvite',
+            wuji_dot_v1_dot_desk__pb2.CreateInviteRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.Invite.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RevokeCertificate',
+            wuji_dot_v1_dot_desk__pb2.RevokeCertificateRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RevokeCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/CreateSeal',
+            wuji_dot_v1_dot_desk__pb2.CreateSealRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.SealDescription.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,7 +53,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,7 @@ class Envelope(_message.Message):
     CASE_EVENT_FIELD_NUMBER: _ClassVar[int]
     CASE_ACTION_FIELD_NUMBER: _ClassVar[int]
     CATALOG_RELEASE_FIELD_NUMBER: _ClassVar[int]
+    REVOCATION_LIST_FIELD_NUMBER: _ClassVar[int]
     seq: int
     message_id: str
     sender: str
@@ -76,7 +77,8 @@ class Envelope(_message.Message):
     case_event: CaseEventNotice
     case_action: CaseActionRequest
     catalog_release: CatalogRelease
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ...) -> None: ...
+    revocation_list: RevocationList
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ...) -> None: ...
 
 class CaseSubmitted(_message.Message):
     __slots__ = ("case",)
@@ -117,3 +119,13 @@ class CatalogRelease(_message.Message):
     items_json: bytes
     published_at: _timestamp_pb2.Timestamp
     def __init__(self, version: _Optional[int] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ..., items_json: _Optional[bytes] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RevocationList(_message.Message):
+    __slots__ = ("issuer", "number", "crl_der")
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CRL_DER_FIELD_NUMBER: _ClassVar[int]
+    issuer: str
+    number: int
+    crl_der: bytes
+    def __init__(self, issuer: _Optional[str] = ..., number: _Optional[int] = ..., crl_der: _Optional[bytes] = ...) -> None: ...

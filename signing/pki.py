@@ -1,0 +1,412 @@
+"""The tier PKI (分级证书体系, DESIGN.md §7): each node's CA is certified by its parent's.
+
+A province runs a self-signed root; a city's CA is issued by its province, a county's by its
+city, a township's by its county. Villages get end-entity certificates only, from their township.
+Every certificate and CSR carries the node's 12-digit division code twice: in the subject's
+serialNumber and in a non-critical wuji extension, and the two must agree.
+
+CA and TLS certificates hold ECDSA P-256 keys (`cryptography.x509.verification` refuses an
+Ed25519 issuer key, and TLS peers expect ECDSA); a seal certificate may hold a P-256 or Ed25519
+sealing key, since a leaf's key verifies nothing along its path. Every certificate is signed by
+its issuer CA's P-256 key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from cryptography import x509
+from cryptography.hazmat import asn1
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from signing.algorithms import (
+    Algorithm,
+    AlgorithmUnavailable,
+    PrivateKey,
+    PublicKey,
+    algorithm_of,
+    certificate_hash,
+)
+from wuji.divisions import DivisionCode, Tier
+
+# OIDs under the 2.25 arc are UUID-based (ITU-T X.667): anyone may mint one from a random UUID
+# without registering it. Each of these was minted once for wuji; never change them.
+# uuid cd4c8b2a-c096-4839-8692-7620aada9dca: the node's division code. The extension's value is
+# the DER UTF8String of the 12 digits, encoded by cryptography's ASN.1 module.
+DIVISION_CODE_OID = x509.ObjectIdentifier("2.25.272889176339276935856528441892889337290")
+# uuid c66bf14f-909c-4022-9158-2c554c34b16b: extended key usage "wuji seal" (电子印章), sealing only.
+SEAL_PURPOSE_OID = x509.ObjectIdentifier("2.25.263747613293770624781912346109620302187")
+
+CLOCK_SKEW = timedelta(minutes=5)  # certificates start this long before `now`
+
+_E = TypeVar("_E", bound=x509.ExtensionType)
+
+
+class CertificatePurpose(StrEnum):
+    """What a certificate is for: a node's CA (发证), its TLS links, or sealing (盖章)."""
+
+    CA = "ca"
+    TLS = "tls"
+    SEAL = "seal"
+
+
+class IssuanceRefused(Exception):
+    """An authority will not issue what was asked; the message says why."""
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime (a naive one is taken to be UTC already)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def division_code_of(certificate: x509.Certificate) -> str:
+    """The 12-digit division code a certificate is for; ValueError if missing or contradictory."""
+    return _code_of(certificate.extensions, certificate.subject)
+
+
+def purpose_of(certificate: x509.Certificate) -> CertificatePurpose:
+    """CA, TLS or SEAL, from BasicConstraints, extended key usage and key usage; ValueError if none fits."""
+    extensions = certificate.extensions
+    usage = _extension(extensions, x509.KeyUsage)
+    constraints = _extension(extensions, x509.BasicConstraints)
+    if constraints is not None and constraints.ca:
+        if usage is None or not usage.key_cert_sign:
+            raise ValueError("a CA certificate without the keyCertSign key usage")
+        return CertificatePurpose.CA
+    extended = _extension(extensions, x509.ExtendedKeyUsage)
+    purposes = set(extended or [])
+    if purposes == {SEAL_PURPOSE_OID}:
+        if usage is None or not (usage.digital_signature and usage.content_commitment):
+            raise ValueError(
+                "a seal certificate without the digitalSignature and contentCommitment key usages"
+            )
+        return CertificatePurpose.SEAL
+    if purposes and purposes <= {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}:
+        if usage is None or not usage.digital_signature:
+            raise ValueError("a TLS certificate without the digitalSignature key usage")
+        return CertificatePurpose.TLS
+    named = ", ".join(sorted(oid.dotted_string for oid in purposes)) or "none"
+    raise ValueError(f"not a wuji CA, TLS or seal certificate (extended key usages: {named})")
+
+
+def make_csr(
+    key: PrivateKey,
+    code: str,
+    purpose: CertificatePurpose,
+    name: str = "",
+    *,
+    holder: str = "",
+    department: str = "",
+) -> x509.CertificateSigningRequest:
+    """A certificate request (证书申请) for node `code`; a seal's names its holder and department."""
+    division = DivisionCode.parse(code)
+    purpose = CertificatePurpose(purpose)
+    _certifiable_key(key.public_key(), purpose)
+    if purpose is CertificatePurpose.SEAL and not (holder and department):
+        raise ValueError("a seal certificate request names its holder (organisation) and department")
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(_subject(division, name, holder, department))
+        .add_extension(_code_extension(division), critical=False)
+        .sign(key, certificate_hash(key))
+    )
+
+
+@dataclass
+class Authority:
+    """A node's CA (发证机构): its P-256 key and CA certificate, plus the chain above it."""
+
+    key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]  # above `certificate`, nearest first, root last ([] for a root)
+
+    @property
+    def code(self) -> DivisionCode:
+        return DivisionCode.parse(division_code_of(self.certificate))
+
+    @classmethod
+    def create_root(
+        cls, code: str, name: str, *, valid_days: int = 3650, now: datetime | None = None
+    ) -> Authority:
+        """A province's self-signed root CA (根证书); IssuanceRefused for any other tier."""
+        division = DivisionCode.parse(code)
+        if division.tier is not Tier.PROVINCE:
+            raise IssuanceRefused(
+                f"only a province (省) runs a root CA; {division.value} is a {division.tier.label}-tier code"
+            )
+        if valid_days <= 0:
+            raise IssuanceRefused(f"valid_days must be positive, not {valid_days}")
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = utc(now or datetime.now(UTC))
+        subject = _subject(division, name)
+        certificate = (
+            _builder(division, subject, subject, key.public_key(), _ca_extensions())
+            .not_valid_before(start - CLOCK_SKEW)
+            .not_valid_after(start + timedelta(days=valid_days))
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
+            )
+            .sign(key, hashes.SHA256())
+        )
+        return cls(key, certificate, [])
+
+    def issue(
+        self,
+        csr: x509.CertificateSigningRequest,
+        purpose: CertificatePurpose,
+        *,
+        valid_days: int = 365,
+        now: datetime | None = None,
+    ) -> x509.Certificate:
+        """签发: certify a direct child's CA, or TLS or seal for this node or (at a township) its villages."""
+        purpose = CertificatePurpose(purpose)
+        own = self.code
+        if not csr.is_signature_valid:
+            raise IssuanceRefused(
+                "the CSR's signature does not verify: it was altered or not signed by its key"
+            )
+        try:
+            division = DivisionCode.parse(_code_of(csr.extensions, csr.subject))
+        except ValueError as error:
+            raise IssuanceRefused(f"the CSR carries no usable division code: {error}") from error
+        refusal = _tier_refusal(own, division, purpose)
+        if refusal:
+            raise IssuanceRefused(refusal)
+        try:
+            public_key = _certifiable_key(csr.public_key(), purpose)
+        except ValueError as error:
+            raise IssuanceRefused(f"{division.value}: {error}") from error
+        holder = _attribute(csr.subject, NameOID.ORGANIZATION_NAME)
+        department = _attribute(csr.subject, NameOID.ORGANIZATIONAL_UNIT_NAME)
+        if purpose is CertificatePurpose.SEAL and not (holder and department):
+            raise IssuanceRefused(
+                f"the seal CSR for {division.value} does not name its holder and department"
+            )
+        if valid_days <= 0:
+            raise IssuanceRefused(f"valid_days must be positive, not {valid_days}")
+        start = utc(now or datetime.now(UTC))
+        own_end = self.certificate.not_valid_after_utc
+        if start >= own_end:
+            raise IssuanceRefused(
+                f"this CA's certificate ({own.value}) expired on {own_end:%Y-%m-%d}: renew it first"
+            )
+        subject = _subject(division, _attribute(csr.subject, NameOID.COMMON_NAME), holder, department)
+        if purpose is CertificatePurpose.CA:
+            extensions = _ca_extensions()
+        elif purpose is CertificatePurpose.TLS:
+            extensions = _tls_extensions(division)
+        else:
+            extensions = _seal_extensions()
+        return (
+            _builder(division, subject, self.certificate.subject, public_key, extensions)
+            .not_valid_before(start - CLOCK_SKEW)
+            .not_valid_after(min(start + timedelta(days=valid_days), own_end))
+            .add_extension(_authority_key_identifier(self.certificate), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+
+    def make_crl(
+        self,
+        revoked: Sequence[tuple[int, datetime]],
+        *,
+        number: int,
+        next_update_days: int = 7,
+        now: datetime | None = None,
+    ) -> x509.CertificateRevocationList:
+        """吊销列表: a CRL of (serial, revocation date) pairs, numbered so a newer one replaces older ones."""
+        start = utc(now or datetime.now(UTC))
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.certificate.subject)
+            .last_update(start)
+            .next_update(start + timedelta(days=next_update_days))
+            .add_extension(x509.CRLNumber(number), critical=False)
+            .add_extension(_authority_key_identifier(self.certificate), critical=False)
+        )
+        for serial, revoked_at in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(utc(revoked_at))
+                .build()
+            )
+        return builder.sign(self.key, hashes.SHA256())
+
+    def full_chain(self) -> list[x509.Certificate]:
+        """This CA's certificate and everything above it, root last."""
+        return [self.certificate, *self.chain]
+
+
+def _tier_refusal(own: DivisionCode, code: DivisionCode, purpose: CertificatePurpose) -> str:
+    """Why `own` may not certify `code` for `purpose` (empty if it may)."""
+    if own.tier is Tier.VILLAGE:
+        return f"{own.value} is a village (村): villages hold end-entity certificates and issue none"
+    if purpose is CertificatePurpose.CA:
+        if code.tier is Tier.VILLAGE:
+            return f"{code.value} is a village (村): villages get TLS and seal certificates only, never a CA"
+        if code.parent != own:
+            return (
+                f"{own.value} issues CA certificates only to its direct children; "
+                f"{code.value} is {_relation(own, code)}"
+            )
+        return ""
+    if code == own or (code.tier is Tier.VILLAGE and code.parent == own):
+        return ""
+    return (
+        f"{own.value} issues {purpose.value} certificates only to itself and, at a township, to its "
+        f"villages; {code.value} is {_relation(own, code)}"
+    )
+
+
+def _relation(own: DivisionCode, code: DivisionCode) -> str:
+    if not own.is_ancestor_of(code):
+        return f"outside its subtree ({code.tier.label})"
+    if code.parent == own:
+        return f"its direct {code.tier.label}-tier child, which must enroll its own CA"
+    return f"{code.tier - own.tier} tiers below it ({code.tier.label}), not a direct child"
+
+
+def _certifiable_key(public_key: object, purpose: CertificatePurpose) -> PublicKey:
+    """The key if `purpose` may certify it (P-256 for CA and TLS, also Ed25519 for seals), else ValueError."""
+    if not isinstance(public_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+        raise ValueError(f"{type(public_key).__name__} keys are not certified: use ECDSA P-256 or Ed25519")
+    try:
+        algorithm = algorithm_of(public_key)
+    except AlgorithmUnavailable as error:
+        raise ValueError(str(error)) from error
+    if purpose is not CertificatePurpose.SEAL and algorithm is not Algorithm.ECDSA_P256_SHA256:
+        raise ValueError(f"{purpose.value} certificates need an ECDSA P-256 key, not {algorithm.value}")
+    return public_key
+
+
+def _subject(division: DivisionCode, name: str, holder: str = "", department: str = "") -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
+    if holder:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder))
+    if department:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, department))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, name or division.value))
+    attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, division.value))
+    return x509.Name(attributes)
+
+
+def _code_extension(division: DivisionCode) -> x509.UnrecognizedExtension:
+    return x509.UnrecognizedExtension(DIVISION_CODE_OID, asn1.encode_der(division.value))
+
+
+def _code_of(extensions: x509.Extensions, subject: x509.Name) -> str:
+    """The division code in the wuji extension, checked against the subject's serialNumber."""
+    try:
+        extension = extensions.get_extension_for_oid(DIVISION_CODE_OID).value
+    except x509.ExtensionNotFound:
+        raise ValueError(f"{subject.rfc4514_string()} carries no wuji division-code extension") from None
+    try:
+        if not isinstance(extension, x509.UnrecognizedExtension):
+            raise ValueError("unexpected extension type")
+        text = asn1.decode_der(str, extension.value)
+    except ValueError as error:
+        raise ValueError(f"{subject.rfc4514_string()}: malformed division-code extension") from error
+    code = DivisionCode.parse(text).value
+    if text != code:
+        raise ValueError(f"{subject.rfc4514_string()}: division code {text!r} is not in 12-digit form")
+    serial = _attribute(subject, NameOID.SERIAL_NUMBER)
+    if serial != code:
+        raise ValueError(f"division code {code} disagrees with the subject serialNumber {serial or '(none)'}")
+    return code
+
+
+def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def _extension(extensions: x509.Extensions, kind: type[_E]) -> _E | None:
+    try:
+        return extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _builder(
+    division: DivisionCode,
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: PublicKey,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+) -> x509.CertificateBuilder:
+    """A builder with the parts every wuji certificate shares: names, key, serial, SKI, division code."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_code_extension(division), critical=False)
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder
+
+
+def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    identifier = _extension(issuer.extensions, x509.SubjectKeyIdentifier)
+    if identifier is not None:
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(identifier)
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
+
+
+def _ca_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+    return [
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (_key_usage(key_cert_sign=True, crl_sign=True), True),
+    ]
+
+
+def _tls_extensions(division: DivisionCode) -> list[tuple[x509.ExtensionType, bool]]:
+    names: list[x509.GeneralName] = [
+        x509.DNSName(f"n{division.value}.wuji"),
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+    ]
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(digital_signature=True), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False),
+        (x509.SubjectAlternativeName(names), False),
+    ]
+
+
+def _seal_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(digital_signature=True, content_commitment=True), True),
+        (x509.ExtendedKeyUsage([SEAL_PURPOSE_OID]), False),
+    ]
+
+
+def _key_usage(
+    *,
+    digital_signature: bool = False,
+    content_commitment: bool = False,
+    key_cert_sign: bool = False,
+    crl_sign: bool = False,
+) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=content_commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )

@@ -1,0 +1,291 @@
+"""Electronic seals (电子印章) and sealed documents, verifiable offline at any node.
+
+A `Seal` is an organisation's stamp for one department: who holds it, which node, what kind, how
+long it is valid, and a sealing key certified by the node's CA (or, for a village, by its
+township). A `SealedDocument` binds the exact bytes of a result to a seal: digest, seal, signer
+chain, signing time, the revocation lists the signer was checked against, and a signature over
+all of it. Verification follows GB/T 38540's order — format, signature, chain at signing time and
+revocation, the certificate matches the seal, the seal's own validity, the content digest — and
+says in plain words which step failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from signing import algorithms
+from signing.algorithms import Algorithm, PrivateKey
+from signing.pki import CertificatePurpose, division_code_of
+from signing.trust import ChainRejected, TrustStore
+
+FORMAT = "wuji-sealed/1"
+SEAL_KINDS = ("公章", "业务专用章", "行政审批专用章", "电子证照专用章")
+
+
+class SealError(Exception):
+    """A seal cannot be used as asked (expired, key and certificate disagree, …)."""
+
+
+@dataclass(frozen=True)
+class SealInfo:
+    """The public description of a seal, carried in every document it seals."""
+
+    seal_id: str
+    holder: str  # organisation name, e.g. 沅江市民政局
+    holder_code: str  # the node's division code
+    department: str  # e.g. 民政局
+    kind: str  # 公章 / 业务专用章 / …
+    valid_from: datetime
+    valid_to: datetime
+    picture: bytes = b""  # optional image of the stamp (PNG)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seal_id": self.seal_id,
+            "holder": self.holder,
+            "holder_code": self.holder_code,
+            "department": self.department,
+            "kind": self.kind,
+            "valid_from": _iso(self.valid_from),
+            "valid_to": _iso(self.valid_to),
+            "picture": base64.b64encode(self.picture).decode() if self.picture else "",
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> SealInfo:
+        return cls(
+            seal_id=str(raw["seal_id"]),
+            holder=str(raw["holder"]),
+            holder_code=str(raw["holder_code"]),
+            department=str(raw["department"]),
+            kind=str(raw["kind"]),
+            valid_from=datetime.fromisoformat(raw["valid_from"]),
+            valid_to=datetime.fromisoformat(raw["valid_to"]),
+            picture=base64.b64decode(raw.get("picture") or ""),
+        )
+
+
+@dataclass
+class Seal:
+    """A usable seal: its description, its sealing key and the certificate chain of that key."""
+
+    info: SealInfo
+    key: PrivateKey
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]  # the CA certificates above `certificate`, nearest first
+
+    @property
+    def algorithm(self) -> Algorithm:
+        return algorithms.algorithm_of(self.key)
+
+    def apply(
+        self,
+        content: bytes,
+        content_type: str = "application/json",
+        *,
+        crls: list[x509.CertificateRevocationList] | None = None,
+        at: datetime | None = None,
+    ) -> SealedDocument:
+        """盖章: seal content now; crls are embedded so the document verifies offline later."""
+        signing_time = (at or datetime.now(UTC)).astimezone(UTC)
+        if not self.info.valid_from <= signing_time <= self.info.valid_to:
+            raise SealError(f"seal {self.info.seal_id} is valid {_span(self.info)}, not {_iso(signing_time)}")
+        certificate_key = self.certificate.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        own_key = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        if certificate_key != own_key:
+            raise SealError(f"seal {self.info.seal_id}: the sealing key does not match its certificate")
+        document = SealedDocument(
+            content=content,
+            content_type=content_type,
+            digest=hashlib.sha256(content).hexdigest(),
+            seal=self.info,
+            algorithm=self.algorithm,
+            signing_time=signing_time,
+            signer_chain=[self.certificate, *self.chain],
+            crls=list(crls or []),
+            signature=b"",
+        )
+        document.signature = algorithms.sign(self.key, document.signed_bytes())
+        return document
+
+
+@dataclass
+class SealedDocument:
+    content: bytes
+    content_type: str
+    digest: str  # sha256 hex of content
+    seal: SealInfo
+    algorithm: Algorithm
+    signing_time: datetime
+    signer_chain: list[x509.Certificate]  # sealing certificate first
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+    signature: bytes = b""
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "content_type": self.content_type,
+            "content": base64.b64encode(self.content).decode(),
+            "digest": {"algorithm": "sha256", "value": self.digest},
+            "seal": self.seal.to_json(),
+            "algorithm": self.algorithm.value,
+            "signing_time": _iso(self.signing_time),
+            "signer_chain": [_pem(c.public_bytes(serialization.Encoding.PEM)) for c in self.signer_chain],
+            "crls": [_pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in self.crls],
+        }
+
+    def signed_bytes(self) -> bytes:
+        """The canonical bytes the signature covers: every field but the signature."""
+        return _canonical(self._body())
+
+    def to_bytes(self) -> bytes:
+        body = self._body()
+        body["signature"] = base64.b64encode(self.signature).decode()
+        return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SealedDocument:
+        """Parse a sealed document; SealError says what is malformed."""
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            if raw.get("format") != FORMAT:
+                raise SealError(
+                    f"not a wuji sealed document (format {raw.get('format')!r}, expected {FORMAT})"
+                )
+            return cls(
+                content=base64.b64decode(raw["content"], validate=True),
+                content_type=str(raw["content_type"]),
+                digest=str(raw["digest"]["value"]),
+                seal=SealInfo.from_json(raw["seal"]),
+                algorithm=Algorithm(raw["algorithm"]),
+                signing_time=datetime.fromisoformat(raw["signing_time"]),
+                signer_chain=[x509.load_pem_x509_certificate(p.encode()) for p in raw["signer_chain"]],
+                crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
+                signature=base64.b64decode(raw["signature"], validate=True),
+            )
+        except SealError:
+            raise
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+            raise SealError(f"malformed sealed document: {error}") from error
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """What `verify` found, in words a clerk can read; valid only if every step passed."""
+
+    valid: bool
+    reason: str  # "valid" or the first failed step
+    seal: SealInfo | None = None
+    algorithm: str = ""
+    signing_time: datetime | None = None
+    chain: tuple[str, ...] = ()  # "code name" of each certificate, sealing certificate first
+    revocation: str = "not checked"
+
+
+def verify(data: bytes, trust: TrustStore) -> SealCheck:
+    """Verify a sealed document offline against the trusted roots (and any CRLs known)."""
+    try:
+        document = SealedDocument.from_bytes(data)
+    except SealError as error:
+        return SealCheck(False, str(error))
+    seal, at = document.seal, document.signing_time
+    partial = {"seal": seal, "algorithm": document.algorithm.value, "signing_time": at}
+    if not document.signer_chain:
+        return SealCheck(False, "the document carries no signer certificate", **partial)
+    signer = document.signer_chain[0]
+    chain_names = tuple(_describe(c) for c in document.signer_chain)
+    partial["chain"] = chain_names
+    try:
+        signer_key = signer.public_key()
+        if algorithms.algorithm_of(signer_key) is not document.algorithm:
+            return SealCheck(
+                False, "the signer certificate's key does not match the named algorithm", **partial
+            )
+    except (algorithms.AlgorithmUnavailable, ValueError) as error:
+        return SealCheck(False, f"unsupported signer key: {error}", **partial)
+    if not algorithms.verify(signer_key, document.signature, document.signed_bytes()):  # type: ignore[arg-type]
+        return SealCheck(
+            False, "the signature does not match the document (altered after sealing?)", **partial
+        )
+    for crl in document.crls:
+        trust.add_crl(crl)
+    try:
+        trust.verify_chain(
+            signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, revoked_before=at
+        )
+    except ChainRejected as rejected:
+        revocation = "revoked" if "revoked" in rejected.reason else "not established"
+        return SealCheck(
+            False, f"signer certificate refused: {rejected.reason}", revocation=revocation, **partial
+        )
+    revocation = "not revoked at signing time" if trust.crls else "no revocation list known"
+    mismatch = _seal_mismatch(signer, seal)
+    if mismatch:
+        return SealCheck(False, mismatch, revocation=revocation, **partial)
+    if not seal.valid_from <= at <= seal.valid_to:
+        return SealCheck(
+            False,
+            f"sealed at {_iso(at)}, outside the seal's validity {_span(seal)}",
+            revocation=revocation,
+            **partial,
+        )
+    if hashlib.sha256(document.content).hexdigest() != document.digest:
+        return SealCheck(False, "the content does not match its digest (altered after sealing)", **partial)
+    return SealCheck(True, "valid", revocation=revocation, **partial)
+
+
+def _seal_mismatch(certificate: x509.Certificate, seal: SealInfo) -> str:
+    """The sealing certificate must be the seal's: same node, holder and department."""
+    code = division_code_of(certificate)
+    if code != seal.holder_code:
+        return f"the seal claims node {seal.holder_code} but its certificate is for {code}"
+    holder = _name_attribute(certificate, NameOID.ORGANIZATION_NAME)
+    department = _name_attribute(certificate, NameOID.ORGANIZATIONAL_UNIT_NAME)
+    if holder != seal.holder or department != seal.department:
+        return (
+            f"the seal names {seal.holder}/{seal.department} but its certificate is for "
+            f"{holder or '?'}/{department or '?'}"
+        )
+    return ""
+
+
+def _name_attribute(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str:
+    values = certificate.subject.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def _describe(certificate: x509.Certificate) -> str:
+    try:
+        code = division_code_of(certificate)
+    except ValueError:
+        code = "?"
+    return f"{code} {_name_attribute(certificate, NameOID.COMMON_NAME)}".strip()
+
+
+def _span(seal: SealInfo) -> str:
+    return f"{_iso(seal.valid_from)} – {_iso(seal.valid_to)}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _pem(data: bytes) -> str:
+    return data.decode("ascii")
+
+
+def _canonical(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,366 @@
+"""Trust anchors (信任锚) and revocation lists (吊销列表): deciding whether a certificate chain holds.
+
+`TrustStore.verify_chain` first lets `cryptography.x509.verification` build and check the path
+(signatures, validity, CA constraints, key algorithms) from the leaf to one of the province roots
+the store was given, then applies wuji's own rules to every link: codes descend from their
+issuer's, a CA sits exactly one tier below its issuer, a village is never a CA, the leaf is
+certified for the purpose asked, and nothing on the path was revoked. The same path is used for
+every leaf: Ed25519 seal keys are fine as leaves, since the library only refuses Ed25519 keys that
+would have to verify a signature (issuers), and wuji's issuers always hold P-256 keys.
+
+Revocation lists count only once their signature has been checked against the CA certificate that
+issued them. `add_crl` checks a CRL at once when its issuer is known (a root, or a CA certificate
+on a path this store has validated); otherwise the CRL waits, untrusted, until `verify_chain`
+validates a path through its issuer. Per issuer only the CRL with the highest CRL number is kept.
+A CRL is not refused for being past its next update: the revocations it lists stay true, and
+checking a document at its signing time needs exactly those.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from itertools import pairwise
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from signing.pki import CertificatePurpose, division_code_of, purpose_of, utc
+from wuji.divisions import DivisionCode, Tier
+
+# The library's Web PKI defaults, except that an end-entity certificate needs no subjectAltName
+# (seal certificates have none) and may carry any extended key usage (wuji checks the purpose).
+# The division-code extension is non-critical, so both policies let it through untouched.
+_CA_POLICY = ExtensionPolicy.webpki_defaults_ca()
+_END_ENTITY_POLICY = (
+    ExtensionPolicy.webpki_defaults_ee()
+    .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+    .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+)
+
+_IssuerKey = tuple[bytes, bytes]  # (subject DER, SubjectPublicKeyInfo DER) of a CA certificate
+
+
+class ChainRejected(Exception):
+    """A certificate chain is refused; `reason` names the certificate and the problem in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TrustStore:
+    """The province roots this node trusts (nothing implicitly) and the CRLs it knows."""
+
+    def __init__(
+        self,
+        roots: Iterable[x509.Certificate] = (),
+        crls: Iterable[x509.CertificateRevocationList] = (),
+    ) -> None:
+        self._lock = threading.Lock()
+        self._roots: list[x509.Certificate] = []
+        self._store: Store | None = None
+        self._issuers: dict[_IssuerKey, x509.Certificate] = {}  # CA certificates known to be genuine
+        self._crls: dict[_IssuerKey, x509.CertificateRevocationList] = {}  # verified, newest per issuer
+        self._pending: dict[bytes, x509.CertificateRevocationList] = {}  # issuer not seen yet, by DER
+        for root in roots:
+            self.add_root(root)
+        for crl in crls:
+            self.add_crl(crl)
+
+    @property
+    def roots(self) -> list[x509.Certificate]:
+        return list(self._roots)
+
+    @property
+    def crls(self) -> list[x509.CertificateRevocationList]:
+        """The CRLs whose signatures have been verified (newest per issuer); pending ones are not listed."""
+        with self._lock:
+            return list(self._crls.values())
+
+    def add_root(self, root: x509.Certificate) -> None:
+        """Trust a province's self-signed root CA certificate; ChainRejected if it is not one."""
+        try:
+            root.verify_directly_issued_by(root)
+            purpose = purpose_of(root)
+            code = DivisionCode.parse(division_code_of(root))
+        except (ValueError, TypeError, InvalidSignature) as error:
+            raise ChainRejected(
+                f"{_describe(root)} is not a wuji root: {str(error) or 'it is not self-signed'}"
+            ) from error
+        if purpose is not CertificatePurpose.CA or code.tier is not Tier.PROVINCE:
+            raise ChainRejected(f"{_describe(root)} is not a province's root CA certificate")
+        with self._lock:
+            if root in self._roots:
+                return
+            self._roots.append(root)
+            self._store = None
+            self._learn_issuer(root)
+
+    def add_crl(self, crl: x509.CertificateRevocationList) -> None:
+        """Know a CRL: used once its signature verifies against its issuer's CA certificate."""
+        with self._lock:
+            for issuer in self._issuers.values():
+                if _crl_signed_by(crl, issuer):
+                    self._accept_crl(issuer, crl)
+                    return
+            self._pending[crl.public_bytes(serialization.Encoding.DER)] = crl
+
+    def verify_chain(
+        self,
+        leaf: x509.Certificate,
+        intermediates: Sequence[x509.Certificate],
+        purpose: CertificatePurpose,
+        *,
+        at: datetime | None = None,
+        check_revocation: bool = True,
+        revoked_before: datetime | None = None,
+    ) -> list[x509.Certificate]:
+        """The validated path leaf → root, or ChainRejected saying which certificate fails and why.
+
+        `at` is the moment the chain must be valid at (now by default; a seal's signing time).
+        A certificate counts as revoked if a known CRL of its issuer lists it with a revocation
+        date at or before `revoked_before` (default `at`); an issuer with no known CRL is not an error.
+        """
+        moment = utc(at or datetime.now(UTC))
+        purpose = CertificatePurpose(purpose)
+        path = self._library_path(leaf, list(intermediates), moment)
+        for certificate in path:  # the library checks this too; the root's validity is wuji's rule
+            problem = _validity_problem(certificate, moment)
+            if problem:
+                raise ChainRejected(problem)
+        _check_tiers(path)
+        _check_purpose(leaf, purpose)
+        with self._lock:
+            for issuer in path[1:]:
+                self._learn_issuer(issuer)
+        if check_revocation:
+            self._check_revocation(path, utc(revoked_before) if revoked_before else moment)
+        return path
+
+    # -- path building (the library) -----------------------------------------------------------
+
+    def _library_path(
+        self, leaf: x509.Certificate, intermediates: list[x509.Certificate], moment: datetime
+    ) -> list[x509.Certificate]:
+        with self._lock:
+            if not self._roots:
+                raise ChainRejected(
+                    f"no trusted roots: this trust store is empty, so {_describe(leaf)} cannot chain"
+                )
+            if self._store is None:
+                self._store = Store(self._roots)
+            store = self._store
+        leaf_is_ca = _is_ca(leaf)
+        verifier = (
+            PolicyBuilder()
+            .store(store)
+            .time(moment)
+            .extension_policies(
+                ca_policy=_CA_POLICY, ee_policy=_CA_POLICY if leaf_is_ca else _END_ENTITY_POLICY
+            )
+            .build_client_verifier()
+        )
+        try:
+            return list(verifier.verify(leaf, intermediates).chain)
+        except VerificationError as error:
+            raise ChainRejected(self._explain(leaf, intermediates, moment, error)) from error
+
+    def _explain(
+        self,
+        leaf: x509.Certificate,
+        intermediates: list[x509.Certificate],
+        moment: datetime,
+        error: VerificationError,
+    ) -> str:
+        """Walk up from the leaf by issuer name and signature to find the specific failure."""
+        candidates = [*self._roots, *intermediates]
+        current = leaf
+        for _ in range(len(candidates) + 1):  # bounded: a crafted chain may loop
+            problem = _validity_problem(current, moment)
+            if problem:
+                return problem
+            if current in self._roots:
+                break
+            if _issued_by(current, current):
+                return (
+                    f"no trusted root for province {_province(current)}: the chain ends at the self-signed "
+                    f"{_describe(current)}, which this trust store does not hold"
+                )
+            issuers = [c for c in candidates if _issued_by(current, c)]
+            if issuers:
+                current = issuers[0]
+                continue
+            namesakes = [c for c in candidates if c.subject == current.issuer]
+            if namesakes:
+                return f"{_describe(current)} does not verify with the key of {_describe(namesakes[0])}"
+            province = _province(current)
+            if not any(_province(root) == province for root in self._roots):
+                return f"no trusted root for province {province}"
+            return f"incomplete chain: {_issuer_name(current)}, which issued {_describe(current)}, is missing"
+        return f"{_describe(leaf)} failed path validation: {error}"
+
+    # -- revocation ------------------------------------------------------------------------------
+
+    def _learn_issuer(self, issuer: x509.Certificate) -> None:
+        """Record a genuine CA certificate and adopt the pending CRLs it signed (caller holds the lock)."""
+        self._issuers.setdefault(_issuer_key(issuer), issuer)
+        for der, crl in list(self._pending.items()):
+            if _crl_signed_by(crl, issuer):
+                del self._pending[der]
+                self._accept_crl(issuer, crl)
+
+    def _accept_crl(self, issuer: x509.Certificate, crl: x509.CertificateRevocationList) -> None:
+        key = _issuer_key(issuer)
+        current = self._crls.get(key)
+        if current is None or _crl_number(crl) > _crl_number(current):
+            self._crls[key] = crl
+
+    def _check_revocation(self, path: list[x509.Certificate], cutoff: datetime) -> None:
+        for subject, issuer in pairwise(path):
+            with self._lock:
+                crl = self._crls.get(_issuer_key(issuer))
+            if crl is None:
+                continue
+            entry = crl.get_revoked_certificate_by_serial_number(subject.serial_number)
+            if entry is not None and entry.revocation_date_utc <= cutoff:
+                raise ChainRejected(
+                    f"{_describe(subject, with_serial=True)} was revoked on "
+                    f"{_when(entry.revocation_date_utc)} by {_describe(issuer)}"
+                )
+
+
+# -- wuji's rules on a validated path ------------------------------------------------------------
+
+
+def _check_tiers(path: list[x509.Certificate]) -> None:
+    """Codes descend from issuers, CAs sit one tier below their issuer, villages are never CAs."""
+    codes: list[DivisionCode] = []
+    for certificate in path:
+        try:
+            codes.append(DivisionCode.parse(division_code_of(certificate)))
+        except ValueError as error:
+            raise ChainRejected(
+                f"{_describe(certificate)} carries no usable division code: {error}"
+            ) from error
+    root = codes[-1]
+    if root.tier is not Tier.PROVINCE:
+        raise ChainRejected(f"the root {_describe(path[-1])} is not a province's ({root.tier.label})")
+    # From the root down, so the first bad link is the one reported.
+    for index in range(len(path) - 2, -1, -1):
+        subject, code, issuer = path[index], codes[index], codes[index + 1]
+        if not code.is_in_subtree_of(issuer):
+            raise ChainRejected(f"{code.value} is not within its issuer {issuer.value}'s subtree")
+        if index > 0 or _is_ca(subject):
+            issued = f" (it issued {codes[index - 1].value})" if index > 0 else ""
+            if code.tier is Tier.VILLAGE:
+                raise ChainRejected(
+                    f"{_describe(subject)} is a CA certificate, but a village may never be a CA{issued}"
+                )
+            if code.parent != issuer:
+                raise ChainRejected(
+                    f"CA certificate {code.value} ({code.tier.label}) must be issued by its parent "
+                    f"{code.parent.value if code.parent else '-'}, not by {issuer.value}"
+                )
+        elif not (code == issuer or (code.tier is Tier.VILLAGE and code.parent == issuer)):
+            own = "its own CA or its township" if code.tier is Tier.VILLAGE else "its own CA"
+            raise ChainRejected(
+                f"end-entity certificate {code.value} was issued by {issuer.value}; only {own} may issue it"
+            )
+
+
+def _check_purpose(leaf: x509.Certificate, purpose: CertificatePurpose) -> None:
+    try:
+        actual = purpose_of(leaf)
+    except ValueError as error:
+        raise ChainRejected(f"{_describe(leaf)} has no usable purpose: {error}") from error
+    if actual is not purpose:
+        raise ChainRejected(f"{_describe(leaf)} is certified for {actual.value}, not for {purpose.value}")
+
+
+# -- small helpers -------------------------------------------------------------------------------
+
+
+def _describe(certificate: x509.Certificate, *, with_serial: bool = False) -> str:
+    """'certificate 430981001201 (村)', or the subject when there is no division code."""
+    serial = f"serial 0x{certificate.serial_number:x}"
+    try:
+        code = DivisionCode.parse(division_code_of(certificate))
+    except ValueError:
+        name = certificate.subject.rfc4514_string()
+        return f"certificate {name} ({serial})" if with_serial else f"certificate {name}"
+    details = f"{code.tier.label}, {serial}" if with_serial else code.tier.label
+    return f"certificate {code.value} ({details})"
+
+
+def _province(certificate: x509.Certificate) -> str:
+    try:
+        return DivisionCode.parse(division_code_of(certificate)).province.value
+    except ValueError:
+        return "?"
+
+
+def _issuer_name(certificate: x509.Certificate) -> str:
+    """The issuer's division code from the issuer name, else the whole name."""
+    codes = certificate.issuer.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return f"CA {codes[0].value}" if codes else certificate.issuer.rfc4514_string()
+
+
+def _validity_problem(certificate: x509.Certificate, moment: datetime) -> str:
+    if moment > certificate.not_valid_after_utc:
+        return f"{_describe(certificate)} expired on {_when(certificate.not_valid_after_utc)}"
+    if moment < certificate.not_valid_before_utc:
+        return f"{_describe(certificate)} is not valid before {_when(certificate.not_valid_before_utc)}"
+    return ""
+
+
+def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    if crl.issuer != issuer.subject:
+        return False
+    try:
+        return crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # a key type that cannot have signed it
+        return False
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _issuer_key(certificate: x509.Certificate) -> _IssuerKey:
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return certificate.subject.public_bytes(), spki
+
+
+def _crl_number(crl: x509.CertificateRevocationList) -> int:
+    try:
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except x509.ExtensionNotFound:
+        return -1
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

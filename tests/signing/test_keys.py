@@ -1,0 +1,166 @@
+"""Keys on disk (encrypted, 0600) and the signature algorithms."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from signing import algorithms
+from signing.algorithms import Algorithm, AlgorithmUnavailable, generate_key
+from signing.keys import (
+    PASSPHRASE_ENV,
+    PASSPHRASE_FILE_ENV,
+    KeyFileError,
+    load_private_key,
+    passphrase_from_environment,
+    save_pem,
+    save_private_key,
+)
+
+PASSPHRASE = b"correct horse battery staple"
+USABLE = [Algorithm.ED25519, Algorithm.ECDSA_P256_SHA256]
+
+
+def mode_of(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def public_der(key) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@pytest.mark.parametrize("algorithm", USABLE)
+def test_key_round_trips_encrypted_in_a_0600_file(tmp_path, algorithm):
+    key = generate_key(algorithm)
+    path = tmp_path / "pki" / "tls.key"
+    save_private_key(key, path, PASSPHRASE)
+    assert mode_of(path) == 0o600
+    assert mode_of(path.parent) == 0o700
+    assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    loaded = load_private_key(path, PASSPHRASE)
+    assert public_der(loaded) == public_der(key)
+    assert algorithms.algorithm_of(loaded) is algorithm
+    assert [p.name for p in path.parent.iterdir()] == ["tls.key"]  # no temporary file left behind
+
+
+def test_overwriting_a_key_keeps_it_private(tmp_path):
+    path = tmp_path / "ca.key"
+    path.write_bytes(b"old")
+    path.chmod(0o644)
+    save_private_key(generate_key(Algorithm.ED25519), path, PASSPHRASE)
+    assert mode_of(path) == 0o600
+
+
+def test_wrong_passphrase_is_named(tmp_path):
+    path = tmp_path / "tls.key"
+    save_private_key(generate_key(Algorithm.ECDSA_P256_SHA256), path, PASSPHRASE)
+    with pytest.raises(KeyFileError, match="wrong passphrase") as error:
+        load_private_key(path, b"not it")
+    assert str(path) in str(error.value) and PASSPHRASE_ENV in str(error.value)
+
+
+def test_key_readable_by_others_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "tls.key"
+    save_private_key(generate_key(Algorithm.ED25519), path, PASSPHRASE)
+    path.chmod(0o640)
+    with pytest.raises(KeyFileError, match="readable by group or others") as error:
+        load_private_key(path, PASSPHRASE)
+    assert f"chmod 600 {path}" in str(error.value) and "0640" in str(error.value)
+
+
+def test_missing_key_file_is_named(tmp_path):
+    with pytest.raises(KeyFileError, match="does not exist"):
+        load_private_key(tmp_path / "absent.key", PASSPHRASE)
+
+
+def test_a_file_that_is_not_a_key_is_named(tmp_path):
+    path = tmp_path / "tls.key"
+    save_pem(path, b"hello")
+    path.chmod(0o600)
+    with pytest.raises(KeyFileError, match="not a PEM private key"):
+        load_private_key(path, PASSPHRASE)
+
+
+def test_an_unencrypted_key_is_refused(tmp_path):
+    path = tmp_path / "plain.key"
+    pem = generate_key(Algorithm.ED25519).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    save_pem(path, pem)
+    path.chmod(0o600)
+    with pytest.raises(KeyFileError, match="not encrypted"):
+        load_private_key(path, PASSPHRASE)
+
+
+def test_an_empty_passphrase_is_refused(tmp_path):
+    with pytest.raises(KeyFileError, match="empty"):
+        save_private_key(generate_key(Algorithm.ED25519), tmp_path / "k.key", b"")
+
+
+def test_pem_files_are_public_and_written_whole(tmp_path):
+    path = tmp_path / "certs" / "tls.pem"
+    save_pem(path, b"first")
+    save_pem(path, b"second")
+    assert path.read_bytes() == b"second"
+    assert mode_of(path) == 0o644 & ~_umask()
+    assert [p.name for p in path.parent.iterdir()] == ["tls.pem"]
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_passphrase_from_environment_variable():
+    assert passphrase_from_environment({PASSPHRASE_ENV: "秘密"}) == "秘密".encode()
+
+
+def test_passphrase_from_file_without_its_trailing_newline(tmp_path):
+    secret = tmp_path / "passphrase"
+    secret.write_bytes(b"from a file\n")
+    assert passphrase_from_environment({PASSPHRASE_FILE_ENV: str(secret)}) == b"from a file"
+
+
+def test_passphrase_missing_names_both_variables(tmp_path):
+    with pytest.raises(KeyFileError) as error:
+        passphrase_from_environment({})
+    assert PASSPHRASE_ENV in str(error.value) and PASSPHRASE_FILE_ENV in str(error.value)
+    with pytest.raises(KeyFileError, match="cannot read the passphrase file"):
+        passphrase_from_environment({PASSPHRASE_FILE_ENV: str(tmp_path / "absent")})
+
+
+@pytest.mark.parametrize("algorithm", USABLE)
+def test_signatures_round_trip_and_a_flipped_byte_fails(algorithm):
+    key = generate_key(algorithm)
+    data = "办结通知书".encode()
+    signature = algorithms.sign(key, data)
+    assert algorithms.verify(key.public_key(), signature, data)
+    flipped = bytes([signature[-1] ^ 0x01])
+    assert not algorithms.verify(key.public_key(), signature[:-1] + flipped, data)
+    assert not algorithms.verify(key.public_key(), signature, data + b".")
+    assert not algorithms.verify(generate_key(algorithm).public_key(), signature, data)
+    assert not algorithms.verify(key.public_key(), b"not a signature", data)
+
+
+def test_certificate_hash_fits_the_key():
+    assert algorithms.certificate_hash(generate_key(Algorithm.ECDSA_P256_SHA256)).name == "sha256"
+    assert algorithms.certificate_hash(generate_key(Algorithm.ED25519)) is None
+
+
+def test_sm2_is_named_but_not_yet_available():
+    assert Algorithm("sm2-sm3") is Algorithm.SM2_SM3
+    with pytest.raises(AlgorithmUnavailable, match="SM2"):
+        generate_key(Algorithm.SM2_SM3)
+
+
+def test_other_curves_are_not_wuji_algorithms():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    with pytest.raises(AlgorithmUnavailable, match="P-256"):
+        algorithms.algorithm_of(ec.generate_private_key(ec.SECP384R1()))

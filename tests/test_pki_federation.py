@@ -1,0 +1,231 @@
+"""Tier PKI in a running federation: enrollment, mTLS on every link, seals on results, revocation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select, update
+
+from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+from node.models import EnrollmentInvite, RevocationList
+from signing.algorithms import Algorithm
+from signing.seals import SealedDocument
+from signing.seals import verify as verify_sealed
+from signing.trust import TrustStore
+from sync.transport import TransportSettings, open_channel
+from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
+
+ITEM_AT_COUNTY = "MZ-0001"  # 民政局
+
+
+def conclude_at(federation, handler: str, item: str = ITEM_AT_COUNTY) -> case_pb2.Case:
+    """Submit at the village, conclude at handler, return the case as the village then sees it."""
+    village = federation.desk(VILLAGE)
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item, applicant=case_pb2.Applicant(name="周敏", id_number="430981199203040011")
+        )
+    )
+    desk = federation.desk(handler)
+    wait_for(lambda: _exists(desk, case.id), what="the case at its handler")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        desk.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=action, note="同意"))
+    return wait_for(
+        lambda: (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).sealed_result and c,
+        what="the sealed result at the village",
+    )
+
+
+def _exists(desk, case_id: str) -> bool:
+    try:
+        desk.GetCase(desk_pb2.GetCaseRequest(case_id=case_id))
+        return True
+    except grpc.RpcError:
+        return False
+
+
+def trust_of(node) -> TrustStore:
+    return TrustStore(node.identity.roots)
+
+
+def test_five_tiers_enroll_from_scratch_and_link_over_mtls(federation):
+    nodes = federation.start_chain()
+    for node in nodes[1:]:
+        parent = node.here.parent.value
+        wait_for(lambda n=node, p=parent: n.links.find(p) and n.links.find(p).connected, what="link up")
+    assert nodes[2].identity.authority is not None  # the county has a CA issued by the city
+    assert nodes[-1].identity.authority is None  # the village has end-entity certificates only
+    issuer_codes = [
+        c.subject.get_attributes_for_oid(x509.oid.NameOID.SERIAL_NUMBER)[0].value
+        for c in nodes[-1].identity.chain
+    ]
+    assert issuer_codes == [TOWNSHIP, COUNTY, CITY, PROVINCE]
+
+    # a client without a certificate gets nothing from the desk
+    plain = grpc.insecure_channel(nodes[2].address)
+    with pytest.raises(grpc.RpcError):
+        desk_pb2_grpc.DeskStub(plain).DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=5)
+    plain.close()
+    # nor does another node of the federation: each desk serves its own node's operators
+    channel = open_channel(nodes[2].address, nodes[3].transport, peer_code=COUNTY)
+    with channel, pytest.raises(grpc.RpcError) as refused:
+        desk_pb2_grpc.DeskStub(channel).DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_path):
+    federation.start_chain((PROVINCE, CITY, COUNTY))
+    county = federation.nodes[COUNTY]
+    township = DivisionCode.parse(TOWNSHIP)
+
+    invite = InviteFile.from_message(county.invite(TOWNSHIP, 1))
+    enroll(township, "", tmp_path / "first", PASSPHRASE, invite)
+    with pytest.raises(EnrollmentRefused, match="used already"):
+        enroll(township, "", tmp_path / "again", PASSPHRASE, invite)
+
+    late = InviteFile.from_message(county.invite(TOWNSHIP, 1))
+    with county.sessions.begin() as session:
+        session.execute(update(EnrollmentInvite).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    with pytest.raises(EnrollmentRefused, match="expired"):
+        enroll(township, "", tmp_path / "late", PASSPHRASE, late)
+
+    other = InviteFile.from_message(county.invite("430981002000", 1))
+    with pytest.raises(Exception, match=r"not 430981001000|is for node"):
+        enroll(township, "", tmp_path / "other", PASSPHRASE, other)
+    with pytest.raises(Exception, match="not a child"):
+        county.invite("430982001000", 1)  # outside the county's subtree
+
+
+def test_a_node_of_another_province_cannot_join_a_link(federation, tmp_path):
+    federation.start_chain((PROVINCE, CITY, COUNTY))
+    county = federation.nodes[COUNTY]
+    guangdong = create_root(DivisionCode.parse("440000"), "广东省", tmp_path / "gd", PASSPHRASE)
+    foreign = TransportSettings(credentials=guangdong.credentials())
+    channel = open_channel(county.address, foreign, peer_code=COUNTY)
+    with channel, pytest.raises(grpc.RpcError) as refused:
+        desk_pb2_grpc.DeskStub(channel).DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=5)
+    assert refused.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED)
+    assert county.describe().links[0].peer == CITY  # no link was opened for the stranger
+
+
+def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp_path):
+    federation.start_chain()
+    seen = conclude_at(federation, COUNTY)
+    document = SealedDocument.from_bytes(seen.sealed_result)
+    assert document.seal.holder_code == COUNTY
+    assert seen.id in document.content.decode()
+    check = verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE]))
+    assert check.valid, check.reason
+
+    sealed = tmp_path / "result.sealed"
+    sealed.write_bytes(seen.sealed_result)
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(federation.nodes[PROVINCE].identity.roots[0].public_bytes(_PEM))
+    ok = _seal_verify(sealed, roots)
+    assert ok.returncode == 0 and "VALID" in ok.stdout and COUNTY in ok.stdout
+
+    # flip one byte of the content, then one byte of the signature: each fails with a reason
+    tampered = SealedDocument.from_bytes(seen.sealed_result)
+    tampered.content = tampered.content.replace("准予".encode(), "不予".encode())
+    sealed.write_bytes(tampered.to_bytes())
+    bad = _seal_verify(sealed, roots)
+    assert bad.returncode == 1 and "NOT VALID" in bad.stdout and "signature" in bad.stdout
+
+    forged = SealedDocument.from_bytes(seen.sealed_result)
+    forged.signature = bytes([forged.signature[0] ^ 1]) + forged.signature[1:]
+    sealed.write_bytes(forged.to_bytes())
+    assert _seal_verify(sealed, roots).returncode == 1
+
+    stranger = create_root(DivisionCode.parse("440000"), "广东省", tmp_path / "gd", PASSPHRASE)
+    roots.write_bytes(stranger.roots[0].public_bytes(_PEM))
+    sealed.write_bytes(seen.sealed_result)
+    untrusted = _seal_verify(sealed, roots)
+    assert untrusted.returncode == 1 and "refused" in untrusted.stdout
+
+
+@pytest.mark.parametrize("algorithm", ["ed25519", "ecdsa-p256-sha256"])
+def test_seals_of_each_algorithm_seal_and_verify(federation, algorithm):
+    federation.start_chain()
+    with federation.nodes[COUNTY].sessions.begin() as session:
+        federation.nodes[COUNTY].seals.create(
+            session, "沅江市民政局", "民政局", "业务专用章", algorithm=Algorithm(algorithm)
+        )
+    seen = conclude_at(federation, COUNTY)
+    document = SealedDocument.from_bytes(seen.sealed_result)
+    assert document.algorithm.value == algorithm and document.seal.department == "民政局"
+    assert verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE])).valid
+
+
+def test_village_seal_is_certified_by_its_township(federation):
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    with village.sessions.begin() as session:
+        info = village.seals.create(session, "样例村民委员会", "村委会", "公章")
+        seal = village.seals.seal_for(session, "村委会")
+    assert info.holder_code == VILLAGE and seal is not None
+    document = seal.apply(b'{"proof": "\xe5\xb1\x85\xe4\xbd\x8f\xe8\xaf\x81\xe6\x98\x8e"}')
+    assert verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY])).valid
+
+
+def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation):
+    federation.start_chain()
+    county, township = federation.nodes[COUNTY], federation.nodes[TOWNSHIP]
+    with township.sessions.begin() as session:
+        before = township.seals.seal_for(session, "政务服务中心").apply(b"sealed before revocation")
+    time.sleep(1.1)  # certificate times have whole seconds: keep "before" strictly before
+
+    revoked, number = county.revoke(TOWNSHIP)
+    assert revoked >= 1 and number >= 1
+    wait_for(lambda: not county.links.find(TOWNSHIP).connected, what="the county to drop the township")
+    with county.readers() as session:
+        crls = [x509.load_der_x509_crl(d) for d in session.scalars(select(RevocationList.der))]
+    trust = TrustStore(county.identity.roots, crls)
+    with township.sessions.begin() as session:
+        after = township.seals.seal_for(session, "政务服务中心").apply(b"sealed after revocation")
+    assert verify_sealed(before.to_bytes(), trust).valid
+    late = verify_sealed(after.to_bytes(), trust)
+    assert not late.valid and "revoked" in late.reason
+
+    # the township keeps trying; the county keeps refusing
+    federation.nodes[TOWNSHIP].links.find(COUNTY).close("test: force a reconnect")
+    with pytest.raises(AssertionError):
+        wait_for(lambda: county.links.find(TOWNSHIP).connected, timeout=3, what="a revoked link")
+
+
+def test_revocation_lists_flow_down_to_the_village(federation):
+    federation.start_chain()
+    city = federation.nodes[CITY]
+    sibling = "430902000000"  # another county of the city, enrolled then revoked
+    invite = InviteFile.from_message(city.invite(sibling, 1))
+    enroll(DivisionCode.parse(sibling), "", federation.folder / "sibling", PASSPHRASE, invite)
+    city.revoke(sibling)
+
+    def village_knows_city_crl() -> bool:
+        with federation.nodes[VILLAGE].readers() as session:
+            return session.get(RevocationList, CITY) is not None
+
+    wait_for(village_knows_city_crl, what="the city's CRL at the village")
+
+
+_PEM = serialization.Encoding.PEM
+
+
+def _seal_verify(path, roots) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "node.cli", "seal", "verify", str(path), "--trust", str(roots)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
