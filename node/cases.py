@@ -11,7 +11,7 @@ import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,9 +57,15 @@ class Material:
 class ResultSealing(Protocol):
     """Seals results concluded here and checks sealed results arriving from a handler."""
 
-    def seal_result(self, session: Session, case: Case, department: str, note: str) -> bytes: ...
+    def seal_result(
+        self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None
+    ) -> bytes: ...
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None: ...
+
+
+class LicenceIssuer(Protocol):
+    def issue(self, session: Session, case: Case, item: ServiceItem) -> dict[str, Any]: ...
 
 
 class CaseService:
@@ -70,12 +76,14 @@ class CaseService:
         outbound: Outbound,
         readers: sessionmaker[Session] | None = None,
         sealing: ResultSealing | None = None,
+        licences: LicenceIssuer | None = None,
     ) -> None:
         self.here = here
         self._sessions = sessions
         self._readers = readers or sessions
         self._outbound = outbound
         self.sealing = sealing  # None only where results are not sealed (unit tests of the state machine)
+        self._licences = licences
 
     # -- the desk ------------------------------------------------------------------------------
 
@@ -322,8 +330,11 @@ class CaseService:
         )
         notice = event_to_proto(event, self.here.value)
         if step.to_state is State.CONCLUDED and self.sealing is not None:
+            licence = None
+            if item is not None and item.licence and step.outcome is Outcome.APPROVED and self._licences:
+                licence = self._licences.issue(session, case, item)
             department = item.department if item else ""
-            notice.sealed_result = self.sealing.seal_result(session, case, department, note)
+            notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
             self._outbound.send(

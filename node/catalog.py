@@ -86,7 +86,17 @@ def _checked_item(item: Any, index: int) -> dict[str, Any]:
         isinstance(m, dict) and isinstance(m.get("name"), str) for m in materials
     ):
         raise InvalidInput(f"{where}: materials must be a list of objects with a name")
+    licence = item.get("licence")
+    if licence is not None:
+        if not isinstance(licence, dict) or not licence.get("kind") or not licence.get("type_code"):
+            raise InvalidInput(f"{where}: licence needs a kind and a type_code (GB/T 36904)")
+        licence = {
+            "kind": str(licence["kind"]),
+            "type_code": str(licence["type_code"]),
+            "valid_years": int(licence.get("valid_years", 0) or 0),
+        }
     return {
+        "licence": licence,
         "code": item["code"].strip(),
         "name": item["name"].strip(),
         "type": item["type"],

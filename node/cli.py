@@ -22,7 +22,7 @@ from node.identity import IdentityMissing
 from node.timeutil import from_timestamp
 from signing.keys import KeyFileError
 from wuji.divisions import DivisionCode, InvalidDivisionCode
-from wuji.v1 import case_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 app = typer.Typer(
     help="wuji (五级): one node program for the five tiers of government service.", no_args_is_help=True
@@ -32,6 +32,8 @@ case_app = typer.Typer(help="Cases (办件) at a node's desk.", no_args_is_help=
 catalog_app = typer.Typer(help="The service-item catalogue (事项目录).", no_args_is_help=True)
 seal_app = typer.Typer(help="Electronic seals (电子印章) and sealed documents.", no_args_is_help=True)
 cert_app = typer.Typer(help="Certificates this node's CA issued.", no_args_is_help=True)
+licence_app = typer.Typer(help="Electronic licences (电子证照).", no_args_is_help=True)
+app.add_typer(licence_app, name="licence")
 app.add_typer(seal_app, name="seal")
 app.add_typer(cert_app, name="cert")
 app.add_typer(node_app, name="node")
@@ -472,6 +474,47 @@ def seal_verify(
     check = verify(data, store)
     describe_check(console, document, check)
     raise typer.Exit(0 if check.valid else EXIT_REFUSED)
+
+
+@licence_app.command("check")
+def licence_check(
+    identifier: Annotated[str, typer.Argument(help="the licence identifier, 1.2.156.3005.2.…")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """What this node knows of a licence: valid (issued here), revoked, or unknown here."""
+    with _desk_call(config, node) as desk:
+        try:
+            _print_licence(desk.check_licence(identifier))
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+
+
+@licence_app.command("revoke")
+def licence_revoke(
+    identifier: Annotated[str, typer.Argument(help="the licence identifier")],
+    reason: Annotated[str, typer.Option(help="why it is revoked (recorded and sent to every node)")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Revoke a licence issued at this node; every node of the province will report it revoked."""
+    with _desk_call(config, node) as desk:
+        try:
+            _print_licence(desk.revoke_licence(identifier, reason))
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+
+
+def _print_licence(status: desk_pb2.LicenceStatus) -> None:
+    console.print(f"{status.identifier}: [bold]{status.state}[/]", highlight=False)
+    if status.kind:
+        console.print(
+            f"  {status.kind}, holder {status.holder}, issued by {status.issuer_node}", highlight=False
+        )
+    if status.state == "revoked":
+        console.print(
+            f"  revoked {status.revoked_at} by {status.issuer_node}: {status.reason}", highlight=False
+        )
 
 
 # -- demo -------------------------------------------------------------------------------------

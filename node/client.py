@@ -52,6 +52,14 @@ class DeskClient:
             desk_pb2.RevokeCertificateRequest(target=target), timeout=self._timeout
         )
 
+    def revoke_licence(self, identifier: str, reason: str) -> desk_pb2.LicenceStatus:
+        request = desk_pb2.RevokeLicenceRequest(identifier=identifier, reason=reason)
+        return self._stub.RevokeLicence(request, timeout=self._timeout)
+
+    def check_licence(self, identifier: str) -> desk_pb2.LicenceStatus:
+        request = desk_pb2.CheckLicenceRequest(identifier=identifier)
+        return self._stub.CheckLicence(request, timeout=self._timeout)
+
     def create_seal(
         self,
         holder: str,

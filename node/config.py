@@ -24,6 +24,7 @@ class NodeConfig:
     enroll_listen: str = ""  # host:port where children enroll (TLS, token); default: listen port + 1
     parent_address: str = ""  # host:port of the parent node; empty only at a province
     name: str = ""  # e.g. 沅江市政务服务中心
+    credit_code: str = ""  # 统一社会信用代码 of the body running the node (licence issuer code)
     database_url: str = ""  # default: SQLite file wuji.db beside this config
     tier: str = ""  # optional; if given it must agree with the code
     catalog_file: str = ""  # province only: catalogue loaded at start ("demo" = shipped demo catalogue)

@@ -148,3 +148,17 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             valid_to=info.valid_to.isoformat(timespec="seconds"),
             algorithm=algorithm.value,
         )
+
+    @_desk_call
+    def RevokeLicence(
+        self, request: desk_pb2.RevokeLicenceRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.LicenceStatus:
+        with self._node.sessions.begin() as session:
+            return self._node.licences.revoke(session, request.identifier, request.reason)
+
+    @_desk_call
+    def CheckLicence(
+        self, request: desk_pb2.CheckLicenceRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.LicenceStatus:
+        with self._node.readers() as session:
+            return self._node.licences.status(session, request.identifier)

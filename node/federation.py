@@ -68,9 +68,12 @@ class Outbound:
         self._enqueue(session, forwarded)
 
     def send_to_neighbour(
-        self, session: Session, peer: str, role: str, message_id: str, **body: object
+        self, session: Session, peer: str, role: str, message_id: str, origin: str = "", **body: object
     ) -> None:
-        """Enqueue a message for a neighbour itself, unless one with message_id still waits."""
+        """Enqueue a message for a neighbour itself, unless one with message_id still waits.
+
+        origin: the node the news comes from, when this node only passes it on (default: here).
+        """
         waiting = session.scalar(
             select(exists().where(OutboxEntry.peer == peer, OutboxEntry.message_id == message_id))
         )
@@ -79,7 +82,7 @@ class Outbound:
         envelope = link_pb2.Envelope(
             message_id=message_id,
             sender=self.here.value,
-            origin=self.here.value,
+            origin=origin or self.here.value,
             destination=peer,
             created_at=to_timestamp(utcnow()),
             route=[self.here.value],
@@ -102,6 +105,10 @@ class CaseInbound(Protocol):
     def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
 
 
+class LicenceInbound(Protocol):
+    def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
+
+
 def catalog_message_id(version: int) -> str:
     return f"catalog-release-{version}"
 
@@ -110,12 +117,18 @@ class FederationHandler:
     """Implements sync.link.LinkHandler for this node."""
 
     def __init__(
-        self, here: DivisionCode, outbound: Outbound, cases: CaseInbound, revocations: RevocationIntake
+        self,
+        here: DivisionCode,
+        outbound: Outbound,
+        cases: CaseInbound,
+        revocations: RevocationIntake,
+        licences: LicenceInbound,
     ) -> None:
         self.here = here
         self._outbound = outbound
         self._cases = cases
         self._revocations = revocations
+        self._licences = licences
         self.children: Callable[[], Iterable[str]] = tuple  # set by the runtime: codes of known children
 
     def catalog_version(self, session: Session) -> int:
@@ -145,6 +158,8 @@ class FederationHandler:
                 self._apply_catalog(session, envelope, peer)
             elif body == "revocation_list":
                 self._apply_revocation_list(session, envelope, peer)
+            elif body == "licence_revoked":
+                self._licences.apply_revoked(session, envelope, peer)
             else:
                 raise EnvelopeRefused(f"envelope {envelope.message_id} carries no known body ({body})")
         except DomainError as error:

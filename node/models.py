@@ -39,6 +39,7 @@ class ServiceItem(Base):
     promised_days: Mapped[int] = mapped_column(Integer)
     legal_basis: Mapped[str] = mapped_column(Text)
     materials: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    licence: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the 电子证照 a conclusion issues
     release_version: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -193,3 +194,28 @@ class SealedResult(Base):
     document: Mapped[bytes] = mapped_column(LargeBinary)
     seal_id: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Licence(Base):
+    """An electronic licence (电子证照) this node issued on concluding a case."""
+
+    __tablename__ = "licence"
+
+    identifier: Mapped[str] = mapped_column(String(160), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LicenceRevocation(Base):
+    """A licence revoked by its issuer, known at this node (every node learns every revocation)."""
+
+    __tablename__ = "licence_revocation"
+
+    identifier: Mapped[str] = mapped_column(String(160), primary_key=True)
+    issuer_node: Mapped[str] = mapped_column(String(12))
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

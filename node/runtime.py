@@ -24,6 +24,7 @@ from node.errors import NotReady, WrongNode
 from node.federation import FederationHandler, Outbound
 from node.identity import NodeIdentity
 from node.identity import passphrase as key_passphrase
+from node.licences import LicenceService
 from node.sealing import SealService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
 from signing.trust import TrustStore
@@ -81,9 +82,12 @@ class Node:
             certify_remotely=None if self.office else self._certify_with_parent,
         )
         self.outbound = Outbound(self.here)
-        self.cases = CaseService(self.here, self.sessions, self.outbound, self.readers, self.seals)
+        self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
+        self.cases = CaseService(
+            self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences
+        )
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
-        self.federation = FederationHandler(self.here, self.outbound, self.cases, revocations)
+        self.federation = FederationHandler(self.here, self.outbound, self.cases, revocations, self.licences)
         self.links = LinkRegistry(
             self.here,
             self.sessions,
@@ -159,6 +163,10 @@ class Node:
             version = catalog.current_version(session)
         log.info("catalogue %s: release %d (%d items)", document.name, version, len(document.items))
         return version
+
+    def _neighbours(self) -> list[tuple[str, str]]:
+        parent = [(self.here.parent.value, "parent")] if self.here.parent else []
+        return parent + [(link.peer, "child") for link in self.links.children()]
 
     # -- PKI ------------------------------------------------------------------------------------
 

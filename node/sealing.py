@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -151,15 +152,18 @@ class SealService:
             seal_id = check.seal.seal_id if check.seal else ""
             session.add(SealedResult(case_id=case_id, document=document, seal_id=seal_id, sealed_at=utcnow()))
 
-    def seal_result(self, session: Session, case: Case, department: str, note: str) -> bytes:
-        """Seal the result document of a case concluded here; stored and returned."""
+    def seal_result(
+        self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None = None
+    ) -> bytes:
+        """Seal the result document (and licence, if the item issues one) of a case concluded here."""
         seal = self.seal_for(session, department)
         if seal is None:
             raise NotReady(
                 f"no valid seal for {department} (nor a 公章) at node {self.here}: "
                 "create one with `wuji seal create` before concluding cases"
             )
-        document = seal.apply(result_document(case, seal.info.holder, note), crls=known_crls(session))
+        body = result_document(case, seal.info.holder, note, licence)
+        document = seal.apply(body, crls=known_crls(session))
         sealed = document.to_bytes()
         session.add(
             SealedResult(
@@ -169,9 +173,9 @@ class SealService:
         return sealed
 
 
-def result_document(case: Case, holder: str, note: str) -> bytes:
+def result_document(case: Case, holder: str, note: str, licence: dict[str, Any] | None = None) -> bytes:
     """The canonical bytes of a case's result (办件结果), the thing the seal vouches for."""
-    body = {
+    body: dict[str, Any] = {
         "document": "办件结果",
         "case_id": case.id,
         "item_code": case.item_code,
@@ -183,4 +187,7 @@ def result_document(case: Case, holder: str, note: str) -> bytes:
         "handler_name": holder,
         "concluded_at": as_utc(case.updated_at).isoformat(timespec="seconds"),
     }
+    if licence:
+        body["document"] = "电子证照"
+        body["licence"] = licence
     return json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
 from node.models import EnrollmentInvite, RevocationList
 from signing.algorithms import Algorithm
+from signing.licences import LicenceIdentifier
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -229,3 +231,33 @@ def _seal_verify(path, roots) -> subprocess.CompletedProcess[str]:
         timeout=60,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def test_licence_is_issued_sealed_and_its_revocation_reaches_every_node(federation):
+    federation.start_chain()
+    seen = conclude_at(federation, COUNTY, item="SJ-0001")  # 个体工商户注册登记 → 营业执照
+    document = SealedDocument.from_bytes(seen.sealed_result)
+    body = json.loads(document.content)
+    assert body["document"] == "电子证照" and body["licence"]["kind"] == "营业执照"
+    identifier = body["licence"]["identifier"]
+    assert identifier.startswith("1.2.156.3005.2.11100000MA0000000M001.")
+    assert LicenceIdentifier.parse(identifier).credit_codes_valid()
+    assert verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE])).valid
+
+    county = federation.desk(COUNTY)
+    assert county.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier)).state == "valid"
+    with pytest.raises(grpc.RpcError) as elsewhere:  # only the issuer revokes
+        federation.desk(CITY).RevokeLicence(desk_pb2.RevokeLicenceRequest(identifier=identifier, reason="x"))
+    assert elsewhere.value.code() == grpc.StatusCode.NOT_FOUND
+
+    county.RevokeLicence(desk_pb2.RevokeLicenceRequest(identifier=identifier, reason="以欺骗手段取得"))
+    for code in (PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE):
+        desk = federation.desk(code)
+        status = wait_for(
+            lambda d=desk: (
+                (s := d.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier))).state == "revoked"
+                and s
+            ),
+            what=f"the revocation at {code}",
+        )
+        assert status.reason == "以欺骗手段取得" and status.issuer_node == COUNTY

@@ -25,49 +25,55 @@ _sym_db = _symbol_database.Default()
 from wuji.v1 import case_pb2 as wuji_dot_v1_dot_case__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12wuji/v1/desk.proto\x12\x07wuji.v1\x1a\x12wuji/v1/case.proto\"8\n\x13\x43reateInviteRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0bvalid_hours\x18\x02 \x01(\r\"\x81\x01\n\x06Invite\x12\x13\n\x0bparent_code\x18\x01 \x01(\t\x12\x16\n\x0eparent_address\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\r\n\x05token\x18\x04 \x01(\t\x12\x12\n\nexpires_at\x18\x05 \x01(\t\x12\x19\n\x11trust_anchors_pem\x18\x06 \x01(\t\"*\n\x18RevokeCertificateRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"@\n\x19RevokeCertificateResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\r\x12\x12\n\ncrl_number\x18\x02 \x01(\x04\"}\n\x11\x43reateSealRequest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\nvalid_days\x18\x04 \x01(\r\x12\x11\n\talgorithm\x18\x05 \x01(\t\x12\x0f\n\x07picture\x18\x06 \x01(\x0c\"\xa2\x01\n\x0fSealDescription\x12\x0f\n\x07seal_id\x18\x01 \x01(\t\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x13\n\x0bholder_code\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x12\n\nvalid_from\x18\x06 \x01(\t\x12\x10\n\x08valid_to\x18\x07 \x01(\t\x12\x11\n\talgorithm\x18\x08 \x01(\t\"\x8a\x01\n\x11SubmitCaseRequest\x12\x11\n\titem_code\x18\x01 \x01(\t\x12%\n\tapplicant\x18\x02 \x01(\x0b\x32\x12.wuji.v1.Applicant\x12$\n\tmaterials\x18\x03 \x03(\x0b\x32\x11.wuji.v1.Material\x12\x15\n\rhome_division\x18\x04 \x01(\t\"!\n\x0eGetCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"R\n\x10ListCasesRequest\x12!\n\x05state\x18\x01 \x01(\x0e\x32\x12.wuji.v1.CaseState\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\"1\n\x11ListCasesResponse\x12\x1c\n\x05\x63\x61ses\x18\x01 \x03(\x0b\x32\r.wuji.v1.Case\"V\n\x10\x41\x63tOnCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12#\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x13.wuji.v1.CaseAction\x12\x0c\n\x04note\x18\x03 \x01(\t\"\x12\n\x10ListItemsRequest\"\xe5\x01\n\x0bServiceItem\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x15\n\rhandling_tier\x18\x05 \x01(\t\x12\x0f\n\x07instant\x18\x06 \x01(\x08\x12\x16\n\x0estatutory_days\x18\x07 \x01(\r\x12\x15\n\rpromised_days\x18\x08 \x01(\r\x12\x13\n\x0blegal_basis\x18\t \x01(\t\x12,\n\tmaterials\x18\n \x03(\x0b\x32\x19.wuji.v1.RequiredMaterial\"2\n\x10RequiredMaterial\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08required\x18\x02 \x01(\x08\"Q\n\x11ListItemsResponse\x12\x17\n\x0f\x63\x61talog_version\x18\x01 \x01(\x04\x12#\n\x05items\x18\x02 \x03(\x0b\x32\x14.wuji.v1.ServiceItem\"\x15\n\x13\x44\x65scribeNodeRequest\"\x8c\x01\n\nLinkStatus\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x11\n\tconnected\x18\x03 \x01(\x08\x12\x14\n\x0coutbox_depth\x18\x04 \x01(\x04\x12\x10\n\x08sent_seq\x18\x05 \x01(\x04\x12\x11\n\tacked_seq\x18\x06 \x01(\x04\x12\x14\n\x0creceived_seq\x18\x07 \x01(\x04\"\x8d\x01\n\x0fNodeDescription\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04tier\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x04 \x01(\x04\x12\"\n\x05links\x18\x05 \x03(\x0b\x32\x13.wuji.v1.LinkStatus\x12\x13\n\x0bquarantined\x18\x06 \x01(\x04\x32\xd8\x04\n\x04\x44\x65sk\x12\x37\n\nSubmitCase\x12\x1a.wuji.v1.SubmitCaseRequest\x1a\r.wuji.v1.Case\x12\x31\n\x07GetCase\x12\x17.wuji.v1.GetCaseRequest\x1a\r.wuji.v1.Case\x12\x42\n\tListCases\x12\x19.wuji.v1.ListCasesRequest\x1a\x1a.wuji.v1.ListCasesResponse\x12\x35\n\tActOnCase\x12\x19.wuji.v1.ActOnCaseRequest\x1a\r.wuji.v1.Case\x12\x42\n\tListItems\x12\x19.wuji.v1.ListItemsRequest\x1a\x1a.wuji.v1.ListItemsResponse\x12\x46\n\x0c\x44\x65scribeNode\x12\x1c.wuji.v1.DescribeNodeRequest\x1a\x18.wuji.v1.NodeDescription\x12=\n\x0c\x43reateInvite\x12\x1c.wuji.v1.CreateInviteRequest\x1a\x0f.wuji.v1.Invite\x12Z\n\x11RevokeCertificate\x12!.wuji.v1.RevokeCertificateRequest\x1a\".wuji.v1.RevokeCertificateResponse\x12\x42\n\nCreateSeal\x12\x1a.wuji.v1.CreateSealRequest\x1a\x18.wuji.v1.SealDescriptionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12wuji/v1/desk.proto\x12\x07wuji.v1\x1a\x12wuji/v1/case.proto\":\n\x14RevokeLicenceRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\")\n\x13\x43heckLicenceRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"\x89\x01\n\rLicenceStatus\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x13\n\x0bissuer_node\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06holder\x18\x05 \x01(\t\x12\x12\n\nrevoked_at\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\"8\n\x13\x43reateInviteRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0bvalid_hours\x18\x02 \x01(\r\"\x81\x01\n\x06Invite\x12\x13\n\x0bparent_code\x18\x01 \x01(\t\x12\x16\n\x0eparent_address\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\r\n\x05token\x18\x04 \x01(\t\x12\x12\n\nexpires_at\x18\x05 \x01(\t\x12\x19\n\x11trust_anchors_pem\x18\x06 \x01(\t\"*\n\x18RevokeCertificateRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"@\n\x19RevokeCertificateResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\r\x12\x12\n\ncrl_number\x18\x02 \x01(\x04\"}\n\x11\x43reateSealRequest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\nvalid_days\x18\x04 \x01(\r\x12\x11\n\talgorithm\x18\x05 \x01(\t\x12\x0f\n\x07picture\x18\x06 \x01(\x0c\"\xa2\x01\n\x0fSealDescription\x12\x0f\n\x07seal_id\x18\x01 \x01(\t\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x13\n\x0bholder_code\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x12\n\nvalid_from\x18\x06 \x01(\t\x12\x10\n\x08valid_to\x18\x07 \x01(\t\x12\x11\n\talgorithm\x18\x08 \x01(\t\"\x8a\x01\n\x11SubmitCaseRequest\x12\x11\n\titem_code\x18\x01 \x01(\t\x12%\n\tapplicant\x18\x02 \x01(\x0b\x32\x12.wuji.v1.Applicant\x12$\n\tmaterials\x18\x03 \x03(\x0b\x32\x11.wuji.v1.Material\x12\x15\n\rhome_division\x18\x04 \x01(\t\"!\n\x0eGetCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"R\n\x10ListCasesRequest\x12!\n\x05state\x18\x01 \x01(\x0e\x32\x12.wuji.v1.CaseState\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\"1\n\x11ListCasesResponse\x12\x1c\n\x05\x63\x61ses\x18\x01 \x03(\x0b\x32\r.wuji.v1.Case\"V\n\x10\x41\x63tOnCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12#\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x13.wuji.v1.CaseAction\x12\x0c\n\x04note\x18\x03 \x01(\t\"\x12\n\x10ListItemsRequest\"\xe5\x01\n\x0bServiceItem\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x15\n\rhandling_tier\x18\x05 \x01(\t\x12\x0f\n\x07instant\x18\x06 \x01(\x08\x12\x16\n\x0estatutory_days\x18\x07 \x01(\r\x12\x15\n\rpromised_days\x18\x08 \x01(\r\x12\x13\n\x0blegal_basis\x18\t \x01(\t\x12,\n\tmaterials\x18\n \x03(\x0b\x32\x19.wuji.v1.RequiredMaterial\"2\n\x10RequiredMaterial\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08required\x18\x02 \x01(\x08\"Q\n\x11ListItemsResponse\x12\x17\n\x0f\x63\x61talog_version\x18\x01 \x01(\x04\x12#\n\x05items\x18\x02 \x03(\x0b\x32\x14.wuji.v1.ServiceItem\"\x15\n\x13\x44\x65scribeNodeRequest\"\x8c\x01\n\nLinkStatus\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x11\n\tconnected\x18\x03 \x01(\x08\x12\x14\n\x0coutbox_depth\x18\x04 \x01(\x04\x12\x10\n\x08sent_seq\x18\x05 \x01(\x04\x12\x11\n\tacked_seq\x18\x06 \x01(\x04\x12\x14\n\x0creceived_seq\x18\x07 \x01(\x04\"\x8d\x01\n\x0fNodeDescription\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04tier\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x04 \x01(\x04\x12\"\n\x05links\x18\x05 \x03(\x0b\x32\x13.wuji.v1.LinkStatus\x12\x13\n\x0bquarantined\x18\x06 \x01(\x04\x32\xe6\x05\n\x04\x44\x65sk\x12\x37\n\nSubmitCase\x12\x1a.wuji.v1.SubmitCaseRequest\x1a\r.wuji.v1.Case\x12\x31\n\x07GetCase\x12\x17.wuji.v1.GetCaseRequest\x1a\r.wuji.v1.Case\x12\x42\n\tListCases\x12\x19.wuji.v1.ListCasesRequest\x1a\x1a.wuji.v1.ListCasesResponse\x12\x35\n\tActOnCase\x12\x19.wuji.v1.ActOnCaseRequest\x1a\r.wuji.v1.Case\x12\x42\n\tListItems\x12\x19.wuji.v1.ListItemsRequest\x1a\x1a.wuji.v1.ListItemsResponse\x12\x46\n\x0c\x44\x65scribeNode\x12\x1c.wuji.v1.DescribeNodeRequest\x1a\x18.wuji.v1.NodeDescription\x12=\n\x0c\x43reateInvite\x12\x1c.wuji.v1.CreateInviteRequest\x1a\x0f.wuji.v1.Invite\x12Z\n\x11RevokeCertificate\x12!.wuji.v1.RevokeCertificateRequest\x1a\".wuji.v1.RevokeCertificateResponse\x12\x42\n\nCreateSeal\x12\x1a.wuji.v1.CreateSealRequest\x1a\x18.wuji.v1.SealDescription\x12\x46\n\rRevokeLicence\x12\x1d.wuji.v1.RevokeLicenceRequest\x1a\x16.wuji.v1.LicenceStatus\x12\x44\n\x0c\x43heckLicence\x12\x1c.wuji.v1.CheckLicenceRequest\x1a\x16.wuji.v1.LicenceStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wuji.v1.desk_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEINVITEREQUEST']._serialized_start=51
-  _globals['_CREATEINVITEREQUEST']._serialized_end=107
-  _globals['_INVITE']._serialized_start=110
-  _globals['_INVITE']._serialized_end=239
-  _globals['_REVOKECERTIFICATEREQUEST']._serialized_start=241
-  _globals['_REVOKECERTIFICATEREQUEST']._serialized_end=283
-  _globals['_REVOKECERTIFICATERESPONSE']._serialized_start=285
-  _globals['_REVOKECERTIFICATERESPONSE']._serialized_end=349
-  _globals['_CREATESEALREQUEST']._serialized_start=351
-  _globals['_CREATESEALREQUEST']._serialized_end=476
-  _globals['_SEALDESCRIPTION']._serialized_start=479
-  _globals['_SEALDESCRIPTION']._serialized_end=641
-  _globals['_SUBMITCASEREQUEST']._serialized_start=644
-  _globals['_SUBMITCASEREQUEST']._serialized_end=782
-  _globals['_GETCASEREQUEST']._serialized_start=784
-  _globals['_GETCASEREQUEST']._serialized_end=817
-  _globals['_LISTCASESREQUEST']._serialized_start=819
-  _globals['_LISTCASESREQUEST']._serialized_end=901
-  _globals['_LISTCASESRESPONSE']._serialized_start=903
-  _globals['_LISTCASESRESPONSE']._serialized_end=952
-  _globals['_ACTONCASEREQUEST']._serialized_start=954
-  _globals['_ACTONCASEREQUEST']._serialized_end=1040
-  _globals['_LISTITEMSREQUEST']._serialized_start=1042
-  _globals['_LISTITEMSREQUEST']._serialized_end=1060
-  _globals['_SERVICEITEM']._serialized_start=1063
-  _globals['_SERVICEITEM']._serialized_end=1292
-  _globals['_REQUIREDMATERIAL']._serialized_start=1294
-  _globals['_REQUIREDMATERIAL']._serialized_end=1344
-  _globals['_LISTITEMSRESPONSE']._serialized_start=1346
-  _globals['_LISTITEMSRESPONSE']._serialized_end=1427
-  _globals['_DESCRIBENODEREQUEST']._serialized_start=1429
-  _globals['_DESCRIBENODEREQUEST']._serialized_end=1450
-  _globals['_LINKSTATUS']._serialized_start=1453
-  _globals['_LINKSTATUS']._serialized_end=1593
-  _globals['_NODEDESCRIPTION']._serialized_start=1596
-  _globals['_NODEDESCRIPTION']._serialized_end=1737
-  _globals['_DESK']._serialized_start=1740
-  _globals['_DESK']._serialized_end=2340
+  _globals['_REVOKELICENCEREQUEST']._serialized_start=51
+  _globals['_REVOKELICENCEREQUEST']._serialized_end=109
+  _globals['_CHECKLICENCEREQUEST']._serialized_start=111
+  _globals['_CHECKLICENCEREQUEST']._serialized_end=152
+  _globals['_LICENCESTATUS']._serialized_start=155
+  _globals['_LICENCESTATUS']._serialized_end=292
+  _globals['_CREATEINVITEREQUEST']._serialized_start=294
+  _globals['_CREATEINVITEREQUEST']._serialized_end=350
+  _globals['_INVITE']._serialized_start=353
+  _globals['_INVITE']._serialized_end=482
+  _globals['_REVOKECERTIFICATEREQUEST']._serialized_start=484
+  _globals['_REVOKECERTIFICATEREQUEST']._serialized_end=526
+  _globals['_REVOKECERTIFICATERESPONSE']._serialized_start=528
+  _globals['_REVOKECERTIFICATERESPONSE']._serialized_end=592
+  _globals['_CREATESEALREQUEST']._serialized_start=594
+  _globals['_CREATESEALREQUEST']._serialized_end=719
+  _globals['_SEALDESCRIPTION']._serialized_start=722
+  _globals['_SEALDESCRIPTION']._serialized_end=884
+  _globals['_SUBMITCASEREQUEST']._serialized_start=887
+  _globals['_SUBMITCASEREQUEST']._serialized_end=1025
+  _globals['_GETCASEREQUEST']._serialized_start=1027
+  _globals['_GETCASEREQUEST']._serialized_end=1060
+  _globals['_LISTCASESREQUEST']._serialized_start=1062
+  _globals['_LISTCASESREQUEST']._serialized_end=1144
+  _globals['_LISTCASESRESPONSE']._serialized_start=1146
+  _globals['_LISTCASESRESPONSE']._serialized_end=1195
+  _globals['_ACTONCASEREQUEST']._serialized_start=1197
+  _globals['_ACTONCASEREQUEST']._serialized_end=1283
+  _globals['_LISTITEMSREQUEST']._serialized_start=1285
+  _globals['_LISTITEMSREQUEST']._serialized_end=1303
+  _globals['_SERVICEITEM']._serialized_start=1306
+  _globals['_SERVICEITEM']._serialized_end=1535
+  _globals['_REQUIREDMATERIAL']._serialized_start=1537
+  _globals['_REQUIREDMATERIAL']._serialized_end=1587
+  _globals['_LISTITEMSRESPONSE']._serialized_start=1589
+  _globals['_LISTITEMSRESPONSE']._serialized_end=1670
+  _globals['_DESCRIBENODEREQUEST']._serialized_start=1672
+  _globals['_DESCRIBENODEREQUEST']._serialized_end=1693
+  _globals['_LINKSTATUS']._serialized_start=1696
+  _globals['_LINKSTATUS']._serialized_end=1836
+  _globals['_NODEDESCRIPTION']._serialized_start=1839
+  _globals['_NODEDESCRIPTION']._serialized_end=1980
+  _globals['_DESK']._serialized_start=1983
+  _globals['_DESK']._serialized_end=2725
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,38 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RevokeLicenceRequest(_message.Message):
+    __slots__ = ("identifier", "reason")
+    IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    identifier: str
+    reason: str
+    def __init__(self, identifier: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CheckLicenceRequest(_message.Message):
+    __slots__ = ("identifier",)
+    IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    identifier: str
+    def __init__(self, identifier: _Optional[str] = ...) -> None: ...
+
+class LicenceStatus(_message.Message):
+    __slots__ = ("identifier", "state", "issuer_node", "kind", "holder", "revoked_at", "reason")
+    IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_NODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    identifier: str
+    state: str
+    issuer_node: str
+    kind: str
+    holder: str
+    revoked_at: str
+    reason: str
+    def __init__(self, identifier: _Optional[str] = ..., state: _Optional[str] = ..., issuer_node: _Optional[str] = ..., kind: _Optional[str] = ..., holder: _Optional[str] = ..., revoked_at: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class CreateInviteRequest(_message.Message):
     __slots__ = ("code", "valid_hours")
     CODE_FIELD_NUMBER: _ClassVar[int]

@@ -80,6 +80,16 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.CreateSealRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.SealDescription.FromString,
                 _registered_method=True)
+        self.RevokeLicence = channel.unary_unary(
+                '/wuji.v1.Desk/RevokeLicence',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RevokeLicenceRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
+                _registered_method=True)
+        self.CheckLicence = channel.unary_unary(
+                '/wuji.v1.Desk/CheckLicence',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -140,6 +150,18 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeLicence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckLicence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -187,6 +209,16 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.CreateSeal,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.CreateSealRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.SealDescription.SerializeToString,
+            ),
+            'RevokeLicence': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeLicence,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RevokeLicenceRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.SerializeToString,
+            ),
+            'CheckLicence': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckLicence,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -432,6 +464,60 @@ class Desk:
             '/wuji.v1.Desk/CreateSeal',
             wuji_dot_v1_dot_desk__pb2.CreateSealRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.SealDescription.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeLicence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RevokeLicence',
+            wuji_dot_v1_dot_desk__pb2.RevokeLicenceRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckLicence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/CheckLicence',
+            wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
             options,
             channel_credentials,
             insecure,
