@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -25,6 +26,7 @@ from node.config import NodeConfig
 from node.enrollment import InviteFile, create_root, enroll
 from node.identity import write_private_file
 from node.runtime import open_store
+from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
@@ -47,9 +49,11 @@ CHAIN = (
 )
 VILLAGE = CHAIN[-1]
 
-# (item code, applicant) submitted at the village: handled at county, township and city.
+# (item code, applicant) submitted at the village: handled at county, township and city; the
+# business licence is an electronic licence (电子证照) sealed by the county.
 CASES = (
     ("MZ-0001", "张秀英", "430981196503120021"),
+    ("SJ-0001", "赵小龙", "430981198807150017"),
     ("MZ-0003", "李建国", "430981197811230035"),
     ("GJ-0001", "王芳", "430981199002140048"),
 )
@@ -169,8 +173,9 @@ def run_demo(console: Console, keep: Path | None) -> int:
         for node in CHAIN[:-1]:
             clients[node.code].create_seal(node.name, "政务服务中心", "公章")
         clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
+        clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
         console.print(
-            "  seals made: a 公章 at every tier above the village, a 民政局 业务专用章 at the county"
+            "  seals made: a 公章 at every tier above the village; 民政局 and 市场监管局 seals at the county"
         )
         trust = folder / "trust"
         trust.mkdir(exist_ok=True)
@@ -252,6 +257,9 @@ def _run_case(
     console.print(
         f"  sealed result ({holder}) {verdict} at the village → {sealed_path.name}", highlight=False
     )
+    licence = json.loads(SealedDocument.from_bytes(concluded.sealed_result).content).get("licence")
+    if licence:
+        console.print(f"  电子证照 {licence['kind']} {licence['identifier']}", highlight=False)
     delivered = village.act(case.id, Action.DELIVER, note="结果已交申请人")
     console.print(f"  送达 at {_name_of(case.origin)}: {name} receives the result", highlight=False)
     handler_tier = DivisionCode.parse(case.handler).tier.label

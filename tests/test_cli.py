@@ -119,7 +119,7 @@ def test_a_missing_config_is_a_clear_error(tmp_path):
 def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
     result = wuji("demo", "--keep", str(tmp_path / "demo"), timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("送达 at 样例村代办点") == 3
+    assert result.stdout.count("送达 at 样例村代办点") == 4 and "电子证照 营业执照" in result.stdout
     assert "430981001201 → 430981001000 → 430981000000" in result.stdout  # hops up to the county
     assert "all nodes stopped" in result.stdout
     for code in CHAIN:
