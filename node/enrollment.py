@@ -109,12 +109,16 @@ class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
                     root_pem=pem_bundle(self._identity.roots),
                     crl_pem=[crl.public_bytes(serialization.Encoding.PEM) for crl in known_crls(session)],
                 )
-                if code.tier is Tier.VILLAGE:
-                    csr = x509.load_pem_x509_csr(request.tls_csr_pem)
+                village = code.tier is Tier.VILLAGE
+                csr = x509.load_pem_x509_csr(request.tls_csr_pem if village else request.ca_csr_pem)
+                if subject_code(csr.subject) != code.value:
+                    raise EnrollmentRefused(
+                        f"the CSR is for {subject_code(csr.subject) or 'no code'}, the token for {code}"
+                    )
+                if village:
                     tls = self._office.issue(session, csr, CertificatePurpose.TLS)
                     response.tls_certificate_pem = tls.public_bytes(serialization.Encoding.PEM)
                 else:
-                    csr = x509.load_pem_x509_csr(request.ca_csr_pem)
                     ca = self._office.issue(session, csr, CertificatePurpose.CA, valid_days=5 * 365)
                     response.ca_certificate_pem = ca.public_bytes(serialization.Encoding.PEM)
                 return response

@@ -17,15 +17,16 @@ from sqlalchemy import select, update
 
 from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
 from node.models import EnrollmentInvite, RevocationList
-from signing.algorithms import Algorithm
+from signing.algorithms import Algorithm, generate_key
 from signing.licences import LicenceIdentifier
+from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from sync.transport import TransportSettings, open_channel
 from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from wuji.divisions import DivisionCode
-from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
+from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, enroll_pb2, enroll_pb2_grpc
 
 ITEM_AT_COUNTY = "MZ-0001"  # 民政局
 
@@ -261,3 +262,23 @@ def test_licence_is_issued_sealed_and_its_revocation_reaches_every_node(federati
             what=f"the revocation at {code}",
         )
         assert status.reason == "以欺骗手段取得" and status.issuer_node == COUNTY
+
+
+def test_a_token_for_one_child_cannot_buy_a_certificate_for_another(federation):
+    federation.start_chain((PROVINCE, CITY, COUNTY))
+    county = federation.nodes[COUNTY]
+    invite = county.invite(TOWNSHIP, 1)
+    key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    csr = make_csr(key, "430981002000", CertificatePurpose.CA, "another township")
+    request = enroll_pb2.EnrollRequest(
+        token=invite.token, code=TOWNSHIP, ca_csr_pem=csr.public_bytes(serialization.Encoding.PEM)
+    )
+    credentials = grpc.ssl_channel_credentials(root_certificates=invite.trust_anchors_pem.encode())
+    options = [("grpc.ssl_target_name_override", f"n{COUNTY}.wuji")]
+    channel = grpc.secure_channel(invite.parent_address, credentials, options=options)
+    with channel, pytest.raises(grpc.RpcError) as refused:
+        enroll_pb2_grpc.EnrollmentStub(channel).Enroll(request, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "430981002000" in refused.value.details()
+    with county.readers() as session:  # the token is not spent by a refused request
+        assert session.scalars(select(EnrollmentInvite.used_at)).all() == [None]
