@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,12 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from node.casestates import Action
-from node.certificates import remember_crls
 from node.client import DeskClient
-from node.config import NodeConfig
-from node.enrollment import InviteFile, create_root, enroll
-from node.identity import write_private_file
-from node.runtime import open_store
+from node.cluster import STARTUP_TIMEOUT, ProcessFederation
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -57,97 +47,7 @@ CASES = (
     ("MZ-0003", "李建国", "430981197811230035"),
     ("GJ-0001", "王芳", "430981199002140048"),
 )
-STARTUP_TIMEOUT = 30.0
 STEP_TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class DemoFederation:
-    """The five node processes: configs, PKI, logs and databases in one folder."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.addresses: dict[str, str] = {}
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.clients: dict[str, DeskClient] = {}
-        self._logs: list[object] = []
-        self.passphrase_file = folder / "passphrase"
-        write_private_file(self.passphrase_file, secrets.token_urlsafe(24).encode())
-
-    def write_configs(self) -> dict[str, Path]:
-        paths: dict[str, Path] = {}
-        parent_address = ""
-        for node in CHAIN:
-            address = f"127.0.0.1:{_free_port()}"
-            config = NodeConfig(
-                code=node.code,
-                listen=address,
-                parent_address=parent_address,
-                name=node.name,
-                catalog_file="demo" if DivisionCode.parse(node.code).parent is None else "",
-                heartbeat_seconds=2.0,
-                reconnect_cap_seconds=1.0,
-                key_passphrase_file=str(self.passphrase_file),
-            )
-            path = self.folder / node.code / "node.toml"
-            config.save(path)
-            paths[node.code] = path
-            self.addresses[node.code] = address
-            parent_address = address
-        return paths
-
-    def enroll_and_start(self, code: str, path: Path) -> DeskClient:
-        """Enroll the node with its (running) parent, start its process, wait for its desk."""
-        config = NodeConfig.load(path)
-        passphrase = self.passphrase_file.read_bytes()
-        folder = config.pki_folder(path)
-        parent = config.division.parent
-        if parent is None:
-            create_root(config.division, config.name, folder, passphrase)
-        else:
-            invite = InviteFile.from_message(self.clients[parent.value].invite(code, 1))
-            _, crls = enroll(config.division, config.name, folder, passphrase, invite)
-            with open_store(config, path) as sessions, sessions.begin() as session:
-                remember_crls(session, crls)
-        log = (path.parent / "node.log").open("wb")
-        self._logs.append(log)
-        self.processes[code] = subprocess.Popen(
-            [sys.executable, "-m", "node.cli", "node", "run", "--config", str(path)],
-            cwd=path.parent,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        desk = self.clients[code] = DeskClient.for_node(path)
-        desk.wait_for(lambda d: d.describe(), STARTUP_TIMEOUT, f"node {code} to start")
-        return desk
-
-    def check_alive(self) -> None:
-        for code, process in self.processes.items():
-            if process.poll() is not None:
-                log = self.folder / code / "node.log"
-                raise RuntimeError(f"node {code} exited with status {process.returncode}; see {log}")
-
-    def stop(self) -> None:
-        for desk in self.clients.values():
-            desk.close()
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for log in self._logs:
-            log.close()  # type: ignore[attr-defined]
 
 
 def _name_of(code: str) -> str:
@@ -157,14 +57,14 @@ def _name_of(code: str) -> str:
 def run_demo(console: Console, keep: Path | None) -> int:
     folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="wuji-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    federation = DemoFederation(folder)
+    federation = ProcessFederation(folder, [(node.code, node.name) for node in CHAIN])
     clients = federation.clients
     try:
         console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
-        paths = federation.write_configs()
+        paths = federation.paths
         started = time.monotonic()
         for node in CHAIN:
-            federation.enroll_and_start(node.code, paths[node.code])
+            federation.start(node.code)
             tier = DivisionCode.parse(node.code).tier.label
             how = "root CA created" if node is CHAIN[0] else "enrolled with a one-time invite"
             console.print(

@@ -1,0 +1,156 @@
+"""A federation of real node processes on loopback, for the demo and the fault harness.
+
+Each node gets a folder with its config, keys, SQLite database and log. The province creates its
+root CA; every other node is enrolled with a one-time invite from its running parent and then runs
+as its own `wuji node run` process, which can be stopped, killed and restarted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from node.certificates import remember_crls
+from node.client import DeskClient
+from node.config import NodeConfig
+from node.enrollment import InviteFile, create_root, enroll
+from node.identity import NodeIdentity, write_private_file
+from node.runtime import open_store
+from wuji.divisions import DivisionCode
+
+STARTUP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ProcessFederation:
+    def __init__(
+        self,
+        folder: Path,
+        nodes: Sequence[tuple[str, str]],
+        *,
+        heartbeat_seconds: float = 2.0,
+        reconnect_cap_seconds: float = 1.0,
+    ) -> None:
+        """nodes: (division code, display name), parents before their children."""
+        self.folder = folder
+        self.addresses: dict[str, str] = {}
+        self.paths: dict[str, Path] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.clients: dict[str, DeskClient] = {}
+        self.extra_env: dict[str, dict[str, str]] = {}
+        self._logs: list[IO[bytes]] = []
+        folder.mkdir(parents=True, exist_ok=True)
+        self.passphrase_file = folder / "passphrase"
+        write_private_file(self.passphrase_file, secrets.token_urlsafe(24).encode())
+        for code, name in nodes:
+            division = DivisionCode.parse(code)
+            address = f"127.0.0.1:{free_port()}"
+            config = NodeConfig(
+                code=division.value,
+                listen=address,
+                enroll_listen=f"127.0.0.1:{free_port()}",
+                parent_address=self.addresses[division.parent.value] if division.parent else "",
+                name=name,
+                catalog_file="demo" if division.parent is None else "",
+                heartbeat_seconds=heartbeat_seconds,
+                reconnect_cap_seconds=reconnect_cap_seconds,
+                key_passphrase_file=str(self.passphrase_file),
+            )
+            path = folder / division.value / "node.toml"
+            config.save(path)
+            self.paths[division.value] = path
+            self.addresses[division.value] = address
+
+    def dial_parent_through(self, code: str, address: str) -> None:
+        """Make node code reach its parent at address (e.g. a fault proxy) from its next start."""
+        config = NodeConfig.load(self.paths[code])
+        config.parent_address = address
+        config.save(self.paths[code])
+
+    def start(self, code: str) -> DeskClient:
+        """Enroll the node if needed (its parent must be running), start it, wait for its desk."""
+        path = self.paths[code]
+        config = NodeConfig.load(path)
+        folder = config.pki_folder(path)
+        if not NodeIdentity.exists(folder):
+            self._enroll(config, path, folder)
+        log = (path.parent / "node.log").open("ab")
+        self._logs.append(log)
+        self.processes[code] = subprocess.Popen(
+            [sys.executable, "-m", "node.cli", "node", "run", "--config", str(path)],
+            cwd=path.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env.get(code, {})},
+        )
+        desk = self.clients.get(code) or DeskClient.for_node(path)
+        self.clients[code] = desk
+        desk.wait_for(lambda d: d.describe(), STARTUP_TIMEOUT, f"node {code} to start")
+        return desk
+
+    def _enroll(self, config: NodeConfig, path: Path, folder: Path) -> None:
+        passphrase = self.passphrase_file.read_bytes()
+        parent = config.division.parent
+        if parent is None:
+            create_root(config.division, config.name, folder, passphrase)
+            return
+        invite = InviteFile.from_message(self.clients[parent.value].invite(config.code, 1))
+        _, crls = enroll(config.division, config.name, folder, passphrase, invite)
+        with open_store(config, path) as sessions, sessions.begin() as session:
+            remember_crls(session, crls)
+
+    def kill(self, code: str) -> None:
+        """SIGKILL: the node gets no chance to finish anything."""
+        process = self.processes.pop(code)
+        process.kill()
+        process.wait()
+
+    def terminate(self, code: str, timeout: float = 15.0) -> int:
+        """SIGTERM and wait: the node finishes in-flight work and closes its streams."""
+        process = self.processes.pop(code)
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
+    def desk(self, code: str) -> DeskClient:
+        return self.clients[code]
+
+    def check_alive(self) -> None:
+        for code, process in self.processes.items():
+            if process.poll() is not None:
+                log = self.folder / code / "node.log"
+                raise RuntimeError(f"node {code} exited with status {process.returncode}; see {log}")
+
+    def stop(self) -> None:
+        for desk in self.clients.values():
+            desk.close()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+        for log in self._logs:
+            log.close()
