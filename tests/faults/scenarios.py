@@ -1,0 +1,354 @@
+"""Fault scenarios on real node processes, each returning the figures it measured.
+
+Run small from the test suite (tests/test_faults.py) and large from the command line
+(`python -m tests.faults`), which prints the figures quoted in the README.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from node.casestates import Action
+from node.client import DeskClient
+from node.cluster import ProcessFederation
+from tests.faults.proxy import Faults, FaultyProxy
+from wuji.v1 import case_pb2
+
+PROVINCE, CITY, COUNTY = "430000000000", "430900000000", "430981000000"
+TOWNSHIPS = ("430981001000", "430981002000")
+VILLAGES = ("430981001201", "430981001202", "430981002201")
+TOPOLOGY = (
+    (PROVINCE, "湖南省"),
+    (CITY, "益阳市"),
+    (COUNTY, "沅江市"),
+    (TOWNSHIPS[0], "乡镇甲"),
+    (TOWNSHIPS[1], "乡镇乙"),
+    *((code, f"村{i + 1}") for i, code in enumerate(VILLAGES)),
+)
+HANDLERS = (CITY, COUNTY, *TOWNSHIPS)
+ITEMS = ("MZ-0001", "MZ-0003", "GJ-0001")  # county, township, city
+NEXT_STEP = {
+    case_pb2.SUBMITTED: Action.ACCEPT,
+    case_pb2.ACCEPTED: Action.REVIEW,
+    case_pb2.UNDER_REVIEW: Action.APPROVE,
+}
+
+
+@dataclass
+class Audit:
+    """What the databases say once everything has settled."""
+
+    cases: int = 0
+    lost: int = 0  # applied somewhere but missing at its handler, or not concluded where applied
+    duplicated: int = 0  # the same case or event recorded twice at a node
+    out_of_order: int = 0  # a copy whose events are not versions 1, 2, 3, … in log order
+    broken_chains: int = 0  # nodes whose hash-chained event log does not verify
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Figures:
+    scenario: str
+    cases: int
+    seconds: float
+    audit: Audit
+    notes: dict[str, float | int | str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        a = self.audit
+        text = [
+            f"{self.scenario}: {self.cases} cases in {self.seconds:.1f}s — lost {a.lost}, "
+            f"duplicated {a.duplicated}, out of order {a.out_of_order}, broken chains {a.broken_chains}"
+        ]
+        text += [f"  {key}: {value}" for key, value in self.notes.items()]
+        return text + [f"  ! {detail}" for detail in a.details[:10]]
+
+
+class Cluster:
+    """The eight-node federation of the fault scenarios, with a proxy in front of chosen parents."""
+
+    def __init__(self, folder: Path, proxied_children: tuple[str, ...] = ()) -> None:
+        self.federation = ProcessFederation(
+            folder, TOPOLOGY, heartbeat_seconds=1.0, reconnect_cap_seconds=0.5
+        )
+        self.proxies: dict[str, FaultyProxy] = {}
+        for child in proxied_children:
+            parent_host, parent_port = self.federation.addresses[_parent(child)].rsplit(":", 1)
+            proxy = FaultyProxy(parent_host, int(parent_port), Faults())
+            self.proxies[child] = proxy
+            self.federation.dial_parent_through(child, proxy.address)
+
+    def start(self) -> None:
+        for code, name in TOPOLOGY:
+            self.federation.start(code)
+            if code in HANDLERS:
+                self.desk(code).create_seal(name, "政务服务中心", "公章")
+        for village in VILLAGES:
+            self.desk(village).wait_for(lambda d: d.describe().catalog_version, 60, "the catalogue")
+
+    def desk(self, code: str) -> DeskClient:
+        return self.federation.desk(code)
+
+    def stop(self) -> None:
+        self.federation.stop()
+        for proxy in self.proxies.values():
+            proxy.stop()
+
+    def database(self, code: str) -> Path:
+        return self.federation.folder / code / "wuji.db"
+
+
+def _parent(code: str) -> str:
+    from wuji.divisions import DivisionCode
+
+    parent = DivisionCode.parse(code).parent
+    assert parent is not None
+    return parent.value
+
+
+def submit_cases(
+    cluster: Cluster, count: int, rng: random.Random, villages: tuple[str, ...] = VILLAGES
+) -> int:
+    """Submit count cases round the villages; a refused call (node down) is retried elsewhere."""
+    done = 0
+    attempts = 0
+    while done < count and attempts < count * 20:
+        attempts += 1
+        village = villages[done % len(villages)]
+        try:
+            cluster.desk(village).submit(rng.choice(ITEMS), f"申请人{done:05d}", f"4309811990{done:08d}")
+            done += 1
+        except grpc.RpcError:
+            time.sleep(0.05)
+    return done
+
+
+class Clerks:
+    """Window clerks at every handler: take each case one step further until it is concluded."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="clerks", daemon=True)
+
+    def __enter__(self) -> Clerks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopped.set()
+        self._thread.join(30)
+
+    def _work(self) -> None:
+        while not self._stopped.is_set():
+            busy = False
+            for handler in HANDLERS:
+                try:
+                    desk = self._cluster.desk(handler)
+                    for case in desk.list(role="handler", limit=1000):
+                        action = NEXT_STEP.get(case.state)
+                        if action is not None:
+                            desk.act(case.id, action, "faults")
+                            busy = True
+                except grpc.RpcError:
+                    continue  # the node is down or restarting: come back later
+            if not busy:
+                self._stopped.wait(0.2)
+
+
+def wait_until_settled(cluster: Cluster, expected: int, timeout: float) -> float:
+    """Wait until every village sees all its cases concluded; returns the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        concluded = sum(_count(cluster.database(v), "state = 'CONCLUDED'") for v in VILLAGES)
+        if concluded >= expected:
+            break
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def _count(database: Path, where: str) -> int:
+    with _read_only(database) as db:
+        return db.execute(f'SELECT count(*) FROM "case" WHERE {where}').fetchone()[0]
+
+
+def _read_only(database: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+
+
+def audit(cluster: Cluster) -> Audit:
+    """Read every node's database (nodes stopped) and count what was lost, repeated or misordered."""
+    result = Audit()
+    copies: dict[str, dict[str, tuple[str, str]]] = {}
+    for code, _ in TOPOLOGY:
+        with _read_only(cluster.database(code)) as db:
+            if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                result.details.append(f"{code}: SQLite integrity check failed")
+                result.broken_chains += 1
+            copies[code] = {
+                row[0]: (row[1], row[2]) for row in db.execute('SELECT id, origin, state FROM "case"')
+            }
+            events = db.execute("SELECT case_id, version FROM case_event ORDER BY seq").fetchall()
+            seen: dict[str, list[int]] = {}
+            for case_id, version in events:
+                seen.setdefault(case_id, []).append(version)
+            for case_id, versions in seen.items():
+                if len(versions) != len(set(versions)):
+                    result.duplicated += 1
+                    result.details.append(f"{code}: case {case_id} has repeated versions {versions}")
+                if versions != list(range(1, len(versions) + 1)):
+                    result.out_of_order += 1
+                    result.details.append(f"{code}: case {case_id} versions in log order {versions}")
+            if not _chain_intact(db):
+                result.broken_chains += 1
+                result.details.append(f"{code}: event hash chain broken")
+    for village in VILLAGES:
+        for case_id, (origin, state) in copies[village].items():
+            if origin != village:
+                continue
+            result.cases += 1
+            at_handler = [code for code in HANDLERS if case_id in copies[code]]
+            if len(at_handler) != 1:
+                result.lost += not at_handler
+                result.duplicated += len(at_handler) > 1
+                result.details.append(f"case {case_id} held by handlers {at_handler}")
+            if state != "CONCLUDED":
+                result.lost += 1
+                result.details.append(f"case {case_id} is {state} at {village}")
+    return result
+
+
+def _chain_intact(db: sqlite3.Connection) -> bool:
+    from node.eventlog import GENESIS_HASH
+
+    previous = GENESIS_HASH
+    for expected_seq, (seq, prev_hash, entry_hash) in enumerate(
+        db.execute("SELECT seq, prev_hash, hash FROM case_event ORDER BY seq"), start=1
+    ):
+        if seq != expected_seq or prev_hash != previous:
+            return False
+        previous = entry_hash
+    return True
+
+
+# -- the scenarios ----------------------------------------------------------------------------
+
+
+def sigkill_rounds(folder: Path, cases: int, rounds: int, seed: int = 1) -> Figures:
+    """Kill random nodes of random tiers at random moments while cases flow up and results down."""
+    rng = random.Random(seed)
+    cluster = Cluster(folder)
+    kills: list[str] = []
+    try:
+        cluster.start()
+        started = time.monotonic()
+        stop_killing = threading.Event()
+
+        def killer() -> None:
+            for _ in range(rounds):
+                if stop_killing.wait(rng.uniform(0.5, 2.0)):
+                    return
+                victim = rng.choice([code for code, _ in TOPOLOGY])
+                kills.append(victim)
+                cluster.federation.kill(victim)
+                time.sleep(rng.uniform(0.0, 1.0))
+                cluster.federation.start(victim)
+
+        with Clerks(cluster):
+            thread = threading.Thread(target=killer, daemon=True)
+            thread.start()
+            submitted = submit_cases(cluster, cases, rng)
+            thread.join()
+            stop_killing.set()
+            settle = wait_until_settled(cluster, submitted, timeout=120 + cases * 0.2)
+        elapsed = time.monotonic() - started
+    finally:
+        cluster.stop()
+    figures = Figures("SIGKILL rounds", submitted, elapsed, audit(cluster))
+    figures.notes = {
+        "kills": len(kills),
+        "killed nodes": ", ".join(sorted(set(kills))),
+        "seconds to settle after the last kill": round(settle, 1),
+    }
+    return figures
+
+
+def village_cut_off(folder: Path, cases: int) -> Figures:
+    """A village loses its link while it accepts cases; then the link heals and the backlog drains."""
+    village = VILLAGES[0]
+    cluster = Cluster(folder, proxied_children=(village,))
+    try:
+        cluster.start()
+        proxy = cluster.proxies[village]
+        proxy.cut()
+        rng = random.Random(2)
+        started = time.monotonic()
+        submitted = submit_cases(cluster, cases, rng, villages=(village,))
+        accept_seconds = time.monotonic() - started
+        with Clerks(cluster):
+            healed = time.monotonic()
+            proxy.heal()
+            drain = _wait(lambda: _arrived(cluster, village) >= submitted, 60 + cases * 0.1)
+            wait_until_settled(cluster, submitted, timeout=60 + cases * 0.1)
+        drain_seconds = drain - healed if drain else float("nan")
+        elapsed = time.monotonic() - started
+    finally:
+        cluster.stop()
+    figures = Figures("village cut off", submitted, elapsed, audit(cluster))
+    figures.notes = {
+        "accepted while cut off (cases/s)": round(submitted / accept_seconds, 1),
+        "time to drain after healing (s)": round(drain_seconds, 2),
+    }
+    return figures
+
+
+def lossy_link(folder: Path, cases: int, drop_rate: float = 0.2, delay: float = 0.2) -> Figures:
+    """Every link below the county drops chunks (20%) and adds delay (200 ms) in both directions."""
+    children = (*TOWNSHIPS, *VILLAGES)
+    cluster = Cluster(folder, proxied_children=children)
+    try:
+        cluster.start()
+        for proxy in cluster.proxies.values():
+            proxy.faults.drop_rate, proxy.faults.delay_seconds = drop_rate, delay
+        started = time.monotonic()
+        with Clerks(cluster):
+            submitted = submit_cases(cluster, cases, random.Random(3))
+            wait_until_settled(cluster, submitted, timeout=120 + cases * 1.0)
+        elapsed = time.monotonic() - started
+        dropped = sum(p.dropped for p in cluster.proxies.values())
+        reconnects = sum(p.accepted for p in cluster.proxies.values())
+    finally:
+        cluster.stop()
+    figures = Figures(
+        f"lossy links ({drop_rate:.0%} drop, {delay * 1000:.0f} ms delay)", submitted, elapsed, audit(cluster)
+    )
+    figures.notes = {"chunks dropped (connections broken)": dropped, "connections made": reconnects}
+    return figures
+
+
+def _arrived(cluster: Cluster, village: str) -> int:
+    ids: set[str] = set()
+    with _read_only(cluster.database(village)) as db:
+        ids = {row[0] for row in db.execute('SELECT id FROM "case" WHERE origin = ?', (village,))}
+    found = 0
+    for handler in HANDLERS:
+        with _read_only(cluster.database(handler)) as db:
+            found += sum(1 for (case_id,) in db.execute('SELECT id FROM "case"') if case_id in ids)
+    return found
+
+
+def _wait(probe: Callable[[], bool], timeout: float) -> float | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return time.monotonic()
+        time.sleep(0.2)
+    return None
