@@ -34,8 +34,8 @@ from sync.link import LinkSettings
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
-from sync.transport import FederationServicer, TransportSettings, add_port, open_channel
-from wuji.v1 import desk_pb2, desk_pb2_grpc, enroll_pb2, enroll_pb2_grpc, link_pb2_grpc
+from sync.transport import FederationServicer, TransportSettings, add_port, open_channel, register_service
+from wuji.v1 import desk_pb2, enroll_pb2, enroll_pb2_grpc, link_pb2
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +118,14 @@ class Node:
             ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
             options=self.transport.server_options(),
         )
-        desk_pb2_grpc.add_DeskServicer_to_server(DeskServicer(self, self.authenticator), server)
-        link_pb2_grpc.add_FederationServicer_to_server(
-            FederationServicer(self.links, self.authenticator), server
+        register_service(
+            server, desk_pb2.DESCRIPTOR.services_by_name["Desk"], DeskServicer(self, self.authenticator)
         )
+        federation = FederationServicer(self.links, self.authenticator)
+        register_service(server, link_pb2.DESCRIPTOR.services_by_name["Federation"], federation)
         enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
-        enroll_pb2_grpc.add_EnrollmentServicer_to_server(enrollment, server)  # CertifySeal, over mTLS
+        enrollment_service = enroll_pb2.DESCRIPTOR.services_by_name["Enrollment"]
+        register_service(server, enrollment_service, enrollment)  # CertifySeal, over mTLS
         self.port = add_port(server, self.config.listen, self.transport)
         if self.port == 0:
             raise OSError(f"cannot listen on {self.config.listen}")
@@ -134,7 +136,7 @@ class Node:
                 ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"enroll-{self.here}"),
                 options=self.transport.server_options(),
             )
-            enroll_pb2_grpc.add_EnrollmentServicer_to_server(enrollment, bootstrap)
+            register_service(bootstrap, enrollment_service, enrollment)
             self.enroll_port = add_port(
                 bootstrap, self.config.enrollment_address, self.transport, bootstrap=True
             )

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-
 CLOCK_OFFSET_ENV = "WUJI_CLOCK_OFFSET_SECONDS"
 # Shifts this node's notion of now: the fault harness uses it to advance a node's clock.
 _offset = timedelta(seconds=float(os.environ.get(CLOCK_OFFSET_ENV, "0") or 0))

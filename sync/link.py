@@ -138,7 +138,18 @@ class Link:
     def open_session(
         self, peer_hello: link_pb2.Hello, incoming: Iterator[link_pb2.LinkFrame], outgoing: FrameQueue
     ) -> LinkSession:
-        """Start exchanging envelopes over a fresh stream; an older stream of this link is closed."""
+        """Start exchanging envelopes over a fresh stream; an older stream of this link is closed.
+
+        LinkProtocolError if the peer claims to hold envelopes this node never sent: accepting that
+        would make this node forget (and later reuse) sequence numbers.
+        """
+        with self._readers() as db:
+            last_sent = outbox.link_state(db, self.peer, self.role).next_seq - 1
+        if peer_hello.received_seq > last_sent:
+            raise LinkProtocolError(
+                f"{self.peer} claims to hold envelope {peer_hello.received_seq} of this link, but only "
+                f"{last_sent} were ever sent: its database and ours disagree (restored from a backup?)"
+            )
         session = LinkSession(self, peer_hello, incoming, outgoing)
         with self._lock:
             previous, self._current = self._current, session

@@ -7,13 +7,17 @@ module knows nothing of cases or catalogues.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.message_factory import GetMessageClass
 
 from sync.auth import PeerAuthenticator, require_peer
-from sync.link import FrameQueue
+from sync.link import FrameQueue, LinkProtocolError
 from sync.registry import LinkRefused, LinkRegistry
 from wuji.v1 import link_pb2, link_pb2_grpc
 
@@ -85,6 +89,55 @@ def add_port(
     return server.add_secure_port(address, credentials)
 
 
+class MalformedMessage:
+    """What a request that does not parse becomes, so the service can answer INVALID_ARGUMENT."""
+
+    def __init__(self, type_name: str, error: Exception) -> None:
+        self.reason = f"malformed {type_name}: {error or 'cannot be parsed'}"
+
+
+def _lenient_parser(message_class: type[Message]) -> Callable[[bytes], Message | MalformedMessage]:
+    def parse(data: bytes) -> Message | MalformedMessage:
+        try:
+            return message_class.FromString(data)
+        except DecodeError as error:  # bad wire format or invalid UTF-8 in a string field
+            return MalformedMessage(message_class.DESCRIPTOR.full_name, error)
+
+    return parse
+
+
+def register_service(server: grpc.Server, service: ServiceDescriptor, servicer: object) -> None:
+    """Serve servicer's methods for service, answering unparsable requests with INVALID_ARGUMENT.
+
+    (The stubs' own add_*_to_server would answer them with a bare INTERNAL error.)
+    """
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    for method in service.methods:
+        parse = _lenient_parser(GetMessageClass(method.input_type))
+        serialize = GetMessageClass(method.output_type).SerializeToString
+        behaviour = getattr(servicer, method.name)
+        if method.client_streaming and method.server_streaming:
+            handlers[method.name] = grpc.stream_stream_rpc_method_handler(
+                behaviour, request_deserializer=parse, response_serializer=serialize
+            )
+        elif not method.client_streaming and not method.server_streaming:
+            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+                _refusing_malformed(behaviour), request_deserializer=parse, response_serializer=serialize
+            )
+        else:
+            raise NotImplementedError(f"{method.full_name}: only unary and bidirectional RPCs are used")
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
+
+
+def _refusing_malformed(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        if isinstance(request, MalformedMessage):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
+        return behaviour(request, context)
+
+    return handle
+
+
 class FederationServicer(link_pb2_grpc.FederationServicer):
     """Answers links dialled by neighbours (children, later peer provinces)."""
 
@@ -97,7 +150,7 @@ class FederationServicer(link_pb2_grpc.FederationServicer):
     ) -> Iterator[link_pb2.LinkFrame]:
         peer = require_peer(self._authenticator, context)
         first = next(request_iterator, None)
-        if first is None or not first.HasField("hello"):
+        if isinstance(first, MalformedMessage) or first is None or not first.HasField("hello"):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame of a link must be Hello")
         if first.hello.node_code != peer.value:
             context.abort(
@@ -110,6 +163,22 @@ class FederationServicer(link_pb2_grpc.FederationServicer):
             context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
         outgoing = FrameQueue()
         outgoing.put(link_pb2.LinkFrame(hello=link.hello()))
-        session = link.open_session(first.hello, request_iterator, outgoing)
+        try:
+            session = link.open_session(first.hello, _checked(request_iterator), outgoing)
+        except LinkProtocolError as error:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(error))
         context.add_callback(lambda: session.close("stream ended"))
         yield from outgoing
+        if session.close_reason.startswith(_MALFORMED):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, session.close_reason)
+
+
+_MALFORMED = "receive failed: malformed"
+
+
+def _checked(frames: Iterator[Any]) -> Iterator[link_pb2.LinkFrame]:
+    """Frames of a stream; a frame that does not parse ends the stream with its reason."""
+    for frame in frames:
+        if isinstance(frame, MalformedMessage):
+            raise LinkProtocolError(frame.reason)
+        yield frame
