@@ -16,9 +16,11 @@ def main() -> int:
     parser.add_argument("--cutoff-cases", type=int, default=2000, help="cases accepted while cut off")
     parser.add_argument("--lossy-cases", type=int, default=100, help="cases over the lossy links")
     parser.add_argument("--only", choices=["kill", "cutoff", "lossy"], help="run one scenario")
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep the nodes' files and logs")
     args = parser.parse_args()
     failed = False
-    with tempfile.TemporaryDirectory(prefix="wuji-faults-") as folder:
+    with tempfile.TemporaryDirectory(prefix="wuji-faults-") as scratch:
+        folder = args.keep or Path(scratch)
         runs = {
             "kill": lambda: sigkill_rounds(Path(folder) / "kill", args.cases, args.rounds),
             "cutoff": lambda: village_cut_off(Path(folder) / "cutoff", args.cutoff_cases),
