@@ -6,9 +6,18 @@ every node's event chain intact and its SQLite file consistent after the crashes
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from tests.faults.scenarios import Figures, lossy_link, sigkill_rounds, village_cut_off
+from tests.faults.scenarios import (
+    Figures,
+    advanced_clock,
+    lossy_link,
+    sigkill_rounds,
+    sigterm_restart,
+    village_cut_off,
+)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -38,3 +47,15 @@ def test_lossy_delayed_links_still_deliver_every_case_exactly_once(tmp_path):
     figures = lossy_link(tmp_path, cases=20)
     assert figures.notes["chunks dropped (connections broken)"] > 0  # the faults really happened
     assert_nothing_lost(figures, 20)
+
+
+def test_sigterm_finishes_in_flight_work_and_a_restart_resumes_without_loss(tmp_path):
+    figures = sigterm_restart(tmp_path, cases=40)
+    assert figures.notes["exit code"] == 0 and figures.notes["stopped cleanly"] == 1
+    assert_nothing_lost(figures, 40)
+
+
+def test_the_harness_can_advance_a_nodes_clock(tmp_path):
+    accepted_at = advanced_clock(tmp_path, days=3)
+    ahead = accepted_at - datetime.now(UTC)
+    assert timedelta(days=2, hours=23) < ahead < timedelta(days=3, hours=1)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -19,6 +20,7 @@ import grpc
 from node.casestates import Action
 from node.client import DeskClient
 from node.cluster import ProcessFederation
+from node.timeutil import CLOCK_OFFSET_ENV
 from tests.faults.proxy import Faults, FaultyProxy
 from wuji.v1 import case_pb2
 
@@ -357,3 +359,42 @@ def _wait(probe: Callable[[], bool], timeout: float) -> float | None:
             return time.monotonic()
         time.sleep(0.2)
     return None
+
+
+def sigterm_restart(folder: Path, cases: int) -> Figures:
+    """SIGTERM a township while cases flow through it: it finishes, exits 0, restarts, loses nothing."""
+    township = TOWNSHIPS[0]
+    cluster = Cluster(folder)
+    try:
+        cluster.start()
+        started = time.monotonic()
+        rng = random.Random(4)
+        with Clerks(cluster):
+            submitted = submit_cases(cluster, cases // 2, rng)
+            exit_code = cluster.federation.terminate(township)
+            submitted += submit_cases(cluster, cases - cases // 2, rng)  # its villages keep accepting
+            cluster.federation.start(township)
+            wait_until_settled(cluster, submitted, timeout=120 + cases * 0.2)
+        elapsed = time.monotonic() - started
+    finally:
+        cluster.stop()
+    log = (folder / township / "node.log").read_text(encoding="utf-8")
+    figures = Figures("SIGTERM and restart", submitted, elapsed, audit(cluster))
+    figures.notes = {"exit code": exit_code, "stopped cleanly": int(f"node {township} stopped" in log)}
+    return figures
+
+
+def advanced_clock(folder: Path, days: int) -> datetime:
+    """Run the county with its clock `days` ahead; returns when the village saw it accept a case."""
+    cluster = Cluster(folder)
+    cluster.federation.extra_env[COUNTY] = {CLOCK_OFFSET_ENV: str(days * 86400)}
+    try:
+        cluster.start()
+        village, county = cluster.desk(VILLAGES[0]), cluster.desk(COUNTY)
+        case = village.submit("MZ-0001", "钟表", "430981199001011234")
+        county.wait_for(lambda d: d.get(case.id), 30, "the case at the county")
+        county.act(case.id, Action.ACCEPT)
+        seen = village.wait_for(lambda d: (c := d.get(case.id)).state == case_pb2.ACCEPTED and c, 30, "受理")
+        return seen.events[-1].at.ToDatetime(tzinfo=UTC)
+    finally:
+        cluster.stop()
