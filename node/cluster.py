@@ -26,7 +26,7 @@ from node.identity import NodeIdentity, write_private_file
 from node.runtime import open_store
 from wuji.divisions import DivisionCode
 
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 60.0
 
 
 def free_port() -> int:
