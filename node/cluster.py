@@ -1,4 +1,5 @@
-"""A federation of real node processes on loopback, for the demo and the fault harness.
+"""Federations of real nodes on loopback: as processes (demo, fault harness) or in this process
+(tests, benchmarks).
 
 Each node gets a folder with its config, keys, SQLite database and log. The province creates its
 root CA; every other node is enrolled with a one-time invite from its running parent and then runs
@@ -18,13 +19,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy import func, select
+
 from node.certificates import remember_crls
 from node.client import DeskClient
 from node.config import NodeConfig
 from node.enrollment import InviteFile, create_root, enroll
 from node.identity import NodeIdentity, write_private_file
-from node.runtime import open_store
-from wuji.divisions import DivisionCode
+from node.models import SealRecord
+from node.runtime import Node, open_store
+from wuji.divisions import DivisionCode, Tier
 
 STARTUP_TIMEOUT = 60.0
 
@@ -154,3 +158,77 @@ class ProcessFederation:
         self.processes.clear()
         for log in self._logs:
             log.close()
+
+
+class InProcessFederation:
+    """Real nodes in this process, each with its own gRPC server on a loopback port and database.
+
+    Nodes are enrolled for real (invite from the running parent, CSR over TLS) and every node above
+    the village gets a 公章, so it can conclude cases.
+    """
+
+    def __init__(self, folder: Path, passphrase: bytes, heartbeat_seconds: float = 1.0) -> None:
+        self.folder = folder
+        self.passphrase = passphrase
+        self.heartbeat_seconds = heartbeat_seconds
+        self.nodes: dict[str, Node] = {}
+        self.configs: dict[str, NodeConfig] = {}
+        self.passphrase_file = folder / "passphrase"
+        write_private_file(self.passphrase_file, passphrase)
+
+    def start(self, code: str, database_url: str = "", port: int = 0) -> Node:
+        """Start the node for code, enrolling it first; its parent must be running already."""
+        division = DivisionCode.parse(code)
+        config = self.configs.get(division.value)
+        if config is None:
+            parent = division.parent
+            config = NodeConfig(
+                code=division.value,
+                listen=f"127.0.0.1:{port}",
+                parent_address=self.nodes[parent.value].address if parent else "",
+                database_url=database_url or f"sqlite:///{self.folder / (division.value + '.db')}",
+                catalog_file="demo" if parent is None else "",
+                heartbeat_seconds=self.heartbeat_seconds,
+                reconnect_cap_seconds=0.5,
+                pki_dir=str(self.folder / division.value / "pki"),
+                key_passphrase_file=str(self.passphrase_file),
+            )
+            self._enroll(config)
+        node = Node(config)
+        node.start()
+        if division.tier is not Tier.VILLAGE and not _has_seal(node):
+            with node.sessions.begin() as session:
+                node.seals.create(session, f"{division.value} 政务服务中心", "政务服务中心", "公章")
+        # a restart must come back at the same address, where its children look for it
+        config.listen = node.address
+        config.save(self.config_path(division.value))
+        self.configs[division.value] = config
+        self.nodes[division.value] = node
+        return node
+
+    def config_path(self, code: str) -> Path:
+        return self.folder / code / "node.toml"
+
+    def _enroll(self, config: NodeConfig) -> None:
+        division = config.division
+        folder = Path(config.pki_dir)
+        if division.parent is None:
+            create_root(division, config.name, folder, self.passphrase)
+            return
+        parent = self.nodes[division.parent.value]
+        invite = InviteFile.from_message(parent.invite(division.value, 1))
+        _, crls = enroll(division, config.name, folder, self.passphrase, invite)
+        with open_store(config, None) as sessions, sessions.begin() as session:
+            remember_crls(session, crls)
+
+    def stop(self, code: str) -> None:
+        self.nodes.pop(code).stop(grace_seconds=1.0)
+
+    def stop_all(self) -> None:
+        for code in reversed(list(self.nodes)):
+            self.stop(code)
+
+
+def _has_seal(node: Node) -> bool:
+    with node.readers() as session:
+        return (session.scalar(select(func.count()).select_from(SealRecord)) or 0) > 0
