@@ -532,6 +532,27 @@ def demo(
     raise typer.Exit(run_demo(console, keep))
 
 
+@app.command("bench")
+def bench(
+    quick: Annotated[bool, typer.Option(help="small sizes (well under 90 s), as CI runs it")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object instead of the table")
+    ] = False,
+) -> None:
+    """Measure wuji against raw baselines from the same run; results are saved in bench/results/."""
+    import json
+
+    from bench.run import print_table, run, save
+
+    result = run(quick)
+    path = save(result)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print_table(console, result)
+        console.print(f"saved {path}")
+
+
 def main() -> None:
     try:
         app()

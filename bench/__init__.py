@@ -1,0 +1,1 @@
+"""Benchmarks (`wuji bench`): wuji's figures next to raw baselines measured in the same run."""

@@ -1,0 +1,147 @@
+"""wuji's own figures, on real in-process nodes (mTLS, SQLite WAL) on loopback."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from node.cases import Applicant
+from node.cluster import InProcessFederation
+from node.models import Case
+from node.runtime import Node
+from signing.seals import verify as verify_sealed
+from signing.trust import TrustStore
+from sync.tables import OutboxEntry
+
+PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
+    "430000000000",
+    "430900000000",
+    "430981000000",
+    "430981001000",
+    "430981001201",
+)
+TOWNSHIP_ITEM, COUNTY_ITEM = "MZ-0003", "MZ-0001"
+
+
+@dataclass
+class WujiFigures:
+    envelope_bytes: int
+    hop_cases_per_s: float  # one durable hop: village → township (handler), after a reconnect
+    two_link_cases_per_s: float  # village → township → county (handler), after a reconnect
+    catch_up_cases: int
+    catch_up_seconds: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    seals_per_s: float
+    seal_verifications_per_s: float
+
+
+def _count_cases(node: Node) -> int:
+    with node.readers() as session:
+        return session.scalar(select(func.count()).select_from(Case)) or 0
+
+
+def _queue_while_parent_down(federation: InProcessFederation, item: str, count: int) -> None:
+    village = federation.nodes[VILLAGE]
+    for i in range(count):
+        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011234"))
+
+
+def _drain_rate(federation: InProcessFederation, handler: str, expected: int, timeout: float) -> float:
+    """Restart the township and time until the handler holds expected cases; seconds."""
+    started = time.perf_counter()
+    federation.start(TOWNSHIP)
+    node = federation.nodes[handler]
+    while _count_cases(node) < expected:
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"{handler} holds {_count_cases(node)} of {expected} cases after {timeout}s")
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
+def measure(cases: int, latency_samples: int, seal_count: int) -> WujiFigures:
+    with tempfile.TemporaryDirectory(prefix="wuji-bench-") as folder:
+        federation = InProcessFederation(Path(folder), b"bench passphrase, not a secret")
+        try:
+            for code in (PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE):
+                federation.start(code)
+            village = federation.nodes[VILLAGE]
+            _wait(lambda: village.describe().catalog_version > 0, 30)
+
+            # one durable hop: cases queued at the village while the township was away
+            federation.stop(TOWNSHIP)
+            _queue_while_parent_down(federation, TOWNSHIP_ITEM, cases)
+            with village.readers() as session:
+                envelope_bytes = len(session.scalars(select(OutboxEntry.envelope).limit(1)).one())
+            hop_seconds = _drain_rate(federation, TOWNSHIP, cases, timeout=600)
+
+            # two links: village → township → county
+            federation.stop(TOWNSHIP)
+            before = _count_cases(federation.nodes[COUNTY])
+            _queue_while_parent_down(federation, COUNTY_ITEM, cases)
+            two_link_seconds = _drain_rate(federation, COUNTY, before + cases, timeout=600)
+
+            latencies = _latencies(village, federation.nodes[COUNTY], latency_samples)
+            seals, verifications = _seal_rates(federation.nodes[COUNTY], seal_count)
+        finally:
+            federation.stop_all()
+    return WujiFigures(
+        envelope_bytes=envelope_bytes,
+        hop_cases_per_s=cases / hop_seconds,
+        two_link_cases_per_s=cases / two_link_seconds,
+        catch_up_cases=cases,
+        catch_up_seconds=hop_seconds,
+        latency_p50_ms=statistics.median(latencies) * 1000,
+        latency_p99_ms=_percentile(latencies, 0.99) * 1000,
+        seals_per_s=seals,
+        seal_verifications_per_s=verifications,
+    )
+
+
+def _latencies(village: Node, county: Node, samples: int) -> list[float]:
+    """Submit at the village, one at a time, and time until the county has stored the case."""
+    latencies = []
+    for i in range(samples):
+        started = time.perf_counter()
+        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011234"))
+        while True:
+            with county.readers() as session:
+                if session.get(Case, case.id) is not None:
+                    break
+            time.sleep(0.0005)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def _seal_rates(county: Node, count: int) -> tuple[float, float]:
+    with county.sessions.begin() as session:
+        seal = county.seals.seal_for(session, "政务服务中心")
+    assert seal is not None
+    document = ("{" + '"result": "准予", ' * 20 + '"end": 1}').encode()
+    started = time.perf_counter()
+    sealed = [seal.apply(document).to_bytes() for _ in range(count)]
+    seal_rate = count / (time.perf_counter() - started)
+    trust = TrustStore(county.identity.roots)
+    started = time.perf_counter()
+    for data in sealed:
+        if not verify_sealed(data, trust).valid:
+            raise AssertionError("a sealed document did not verify")
+    return seal_rate, count / (time.perf_counter() - started)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _wait(probe: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError("the federation did not come up")
+        time.sleep(0.05)

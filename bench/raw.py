@@ -1,0 +1,116 @@
+"""Raw baselines: what the machine does without wuji — gRPC, signatures, SQLite commits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+_ECHO = "/bench.Raw/Echo"
+_STREAM = "/bench.Raw/Stream"
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+async def _serve() -> tuple[grpc.aio.Server, int]:
+    async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return request
+
+    async def stream(
+        requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[bytes]:
+        count = 0
+        async for _ in requests:
+            count += 1
+        yield count.to_bytes(8, "big")
+
+    handlers = {
+        "Echo": grpc.unary_unary_rpc_method_handler(echo, _identity, _identity),
+        "Stream": grpc.stream_stream_rpc_method_handler(stream, _identity, _identity),
+    }
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Raw", handlers),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+async def _grpc_rates(payload: bytes, unary_calls: int, stream_messages: int) -> tuple[float, float]:
+    server, port = await _serve()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            echo = channel.unary_unary(_ECHO, request_serializer=_identity, response_deserializer=_identity)
+            await echo(payload)
+            started = time.perf_counter()
+            for _ in range(unary_calls):
+                await echo(payload)
+            unary_rate = unary_calls / (time.perf_counter() - started)
+
+            stream = channel.stream_stream(
+                _STREAM, request_serializer=_identity, response_deserializer=_identity
+            )
+
+            async def messages() -> AsyncIterator[bytes]:
+                for _ in range(stream_messages):
+                    yield payload
+
+            started = time.perf_counter()
+            async for reply in stream(messages()):
+                assert int.from_bytes(reply, "big") == stream_messages
+            stream_rate = stream_messages / (time.perf_counter() - started)
+    finally:
+        await server.stop(None)
+    return unary_rate, stream_rate
+
+
+def grpc_rates(payload: bytes, unary_calls: int, stream_messages: int) -> tuple[float, float]:
+    """(unary round trips/s, bidi-stream messages/s) of grpc.aio on loopback, plaintext."""
+    return asyncio.run(_grpc_rates(payload, unary_calls, stream_messages))
+
+
+def signature_rates(document: bytes, count: int) -> tuple[float, float]:
+    """(signatures/s, verifications/s) of ECDSA P-256 with SHA-256 in `cryptography`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    started = time.perf_counter()
+    for _ in range(count):
+        signature = key.sign(document, ec.ECDSA(hashes.SHA256()))
+    sign_rate = count / (time.perf_counter() - started)
+    public = key.public_key()
+    started = time.perf_counter()
+    for _ in range(count):
+        public.verify(signature, document, ec.ECDSA(hashes.SHA256()))
+    return sign_rate, count / (time.perf_counter() - started)
+
+
+def sqlite_commit_rate(envelope_bytes: int, count: int) -> float:
+    """Commits/s of one outbox-shaped transaction (insert the envelope, bump the cursor), WAL."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = sqlite3.connect(os.path.join(folder, "raw.db"), isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY, peer TEXT, seq INTEGER,"
+            " message_id TEXT, envelope BLOB)"
+        )
+        db.execute("CREATE TABLE cursor (peer TEXT PRIMARY KEY, next_seq INTEGER)")
+        db.execute("INSERT INTO cursor VALUES ('430981001000', 1)")
+        blob = os.urandom(envelope_bytes)
+        started = time.perf_counter()
+        for seq in range(count):
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("UPDATE cursor SET next_seq = next_seq + 1 WHERE peer = '430981001000'")
+            db.execute("INSERT INTO outbox (peer, seq, message_id, envelope) VALUES (?, ?, ?, ?)",
+                       ("430981001000", seq, f"m{seq}", blob))  # fmt: skip
+            db.execute("COMMIT")
+        rate = count / (time.perf_counter() - started)
+        db.close()
+    return rate

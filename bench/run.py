@@ -1,0 +1,125 @@
+"""`wuji bench`: measure, print the table (or JSON), save the results under bench/results/."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import raw
+from bench.measure import measure
+
+RESULTS = Path(__file__).with_name("results")
+SIZES = {  # (cases, latency samples, seals, unary calls, stream messages, sqlite commits, signatures)
+    "quick": (300, 30, 100, 300, 5_000, 1_000, 200),
+    "full": (5_000, 200, 1_000, 2_000, 50_000, 5_000, 1_000),
+}
+GOALS = {
+    "hop_vs_raw_stream": 0.5,
+    "verify_vs_raw": 0.8,
+}
+
+
+def run(quick: bool) -> dict[str, Any]:
+    cases, samples, seals, unary, stream, commits, signatures = SIZES["quick" if quick else "full"]
+    wuji = measure(cases, samples, seals)
+    payload = b"\0" * wuji.envelope_bytes
+    unary_rate, stream_rate = raw.grpc_rates(payload, unary, stream)
+    sign_rate, verify_rate = raw.signature_rates(b"x" * 600, signatures)
+    commit_rate = raw.sqlite_commit_rate(wuji.envelope_bytes, commits)
+    ratios = {
+        "hop_vs_raw_stream": wuji.hop_cases_per_s / stream_rate,
+        "two_links_vs_raw_stream": wuji.two_link_cases_per_s / stream_rate,
+        "hop_vs_raw_sqlite_commit": wuji.hop_cases_per_s / commit_rate,
+        "seal_vs_raw_sign": wuji.seals_per_s / sign_rate,
+        "verify_vs_raw": wuji.seal_verifications_per_s / verify_rate,
+    }
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "size": "quick" if quick else "full",
+        "machine": f"{platform.machine()} python {platform.python_version()}",
+        "raw": {
+            "grpc_unary_per_s": unary_rate,
+            "grpc_stream_messages_per_s": stream_rate,
+            "sign_per_s": sign_rate,
+            "verify_per_s": verify_rate,
+            "sqlite_outbox_commits_per_s": commit_rate,
+        },
+        "wuji": asdict(wuji),
+        "ratios": ratios,
+        "goals": {
+            "hop_vs_raw_stream >= 0.5": ratios["hop_vs_raw_stream"] >= GOALS["hop_vs_raw_stream"],
+            "3-node p99 < 50 ms": wuji.latency_p99_ms < 50,
+            "verify_vs_raw >= 0.8": ratios["verify_vs_raw"] >= GOALS["verify_vs_raw"],
+        },
+        "not_measured_yet": [
+            "catalogue delta for 10,000 items (issue 5)",
+            "overdue scan of 1,000,000 open cases (issue 7)",
+            "catch-up of 100,000 queued cases (the full run queues 5,000; see catch_up_*)",
+        ],
+    }
+
+
+def save(result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{result['when'].replace(':', '')}-{result['size']}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def print_table(console: Console, result: dict[str, Any]) -> None:
+    raw_figures, wuji, ratios = result["raw"], result["wuji"], result["ratios"]
+    table = Table("figure", "wuji", "raw baseline", "ratio", title=f"wuji bench ({result['size']})")
+    table.add_row(
+        "cases/s over one durable hop (catch-up)",
+        f"{wuji['hop_cases_per_s']:,.0f}",
+        f"{raw_figures['grpc_stream_messages_per_s']:,.0f} stream msg/s",
+        f"{ratios['hop_vs_raw_stream']:.2f}",
+    )
+    table.add_row(
+        "cases/s village → township → county",
+        f"{wuji['two_link_cases_per_s']:,.0f}",
+        f"{raw_figures['grpc_stream_messages_per_s']:,.0f} stream msg/s",
+        f"{ratios['two_links_vs_raw_stream']:.2f}",
+    )
+    table.add_row(
+        "same hop vs one SQLite outbox commit",
+        f"{wuji['hop_cases_per_s']:,.0f}",
+        f"{raw_figures['sqlite_outbox_commits_per_s']:,.0f} commits/s",
+        f"{ratios['hop_vs_raw_sqlite_commit']:.2f}",
+    )
+    table.add_row(
+        "village → county latency p50 / p99",
+        f"{wuji['latency_p50_ms']:.1f} / {wuji['latency_p99_ms']:.1f} ms",
+        f"{1000 / raw_figures['grpc_unary_per_s']:.2f} ms unary round trip",
+        "",
+    )
+    table.add_row(
+        "seals made/s",
+        f"{wuji['seals_per_s']:,.0f}",
+        f"{raw_figures['sign_per_s']:,.0f} raw P-256 signs/s",
+        f"{ratios['seal_vs_raw_sign']:.2f}",
+    )
+    table.add_row(
+        "seals verified/s (with chain checks)",
+        f"{wuji['seal_verifications_per_s']:,.0f}",
+        f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
+        f"{ratios['verify_vs_raw']:.2f}",
+    )
+    table.add_row(
+        f"catch-up of {wuji['catch_up_cases']:,} queued cases",
+        f"{wuji['catch_up_seconds']:.1f} s",
+        "",
+        "",
+    )
+    console.print(table)
+    for goal, met in result["goals"].items():
+        console.print(f"  goal {goal}: {'met' if met else '[red]not met[/]'}")
+    for pending in result["not_measured_yet"]:
+        console.print(f"  not measured yet: {pending}")
