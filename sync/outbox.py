@@ -78,12 +78,18 @@ def depth(session: Session, peer: str) -> int:
 def install_commit_signal(factory: sessionmaker[Session], wake: Callable[[Iterable[str]], None]) -> None:
     """After each commit, wake the links whose outbox the transaction wrote to."""
 
+    # SQLAlchemy fires these for SAVEPOINTs too: only the outermost transaction counts, else a link
+    # would be woken before its rows are visible and sleep until its next heartbeat.
+
     @event.listens_for(factory, "after_commit")
     def _wake_after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         peers = session.info.pop(_PENDING_WAKE, None)
         if peers:
             wake(peers)
 
     @event.listens_for(factory, "after_rollback")
     def _forget_after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING_WAKE, None)
+        if not session.in_nested_transaction():
+            session.info.pop(_PENDING_WAKE, None)

@@ -8,7 +8,10 @@ from sqlalchemy import MetaData, func, select, text
 
 from node.models import Base, ServiceItem
 from node.store import create_store_engine, migrate, reader_factory, session_factory
-from sync.tables import SyncBase
+from sync import outbox
+from sync.outbox import install_commit_signal
+from sync.tables import OutboxEntry, SyncBase
+from wuji.v1 import link_pb2
 
 
 def test_migrations_build_exactly_the_schema_of_the_models(database_url):
@@ -51,4 +54,27 @@ def test_an_open_read_does_not_hold_up_a_write(tmp_path):
         assert reading.scalar(select(func.count()).select_from(ServiceItem)) == before
     with readers() as reading:
         assert reading.scalar(select(func.count()).select_from(ServiceItem)) == before + 1
+    engine.dispose()
+
+
+def test_links_are_woken_only_when_the_outermost_transaction_commits(tmp_path):
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    sessions, readers = session_factory(engine), reader_factory(engine)
+    woken: list[tuple[str, int]] = []
+
+    def wake(peers):
+        with readers() as session:  # what a woken sender would see
+            visible = session.scalar(select(func.count()).select_from(OutboxEntry))
+        woken.extend((peer, visible) for peer in peers)
+
+    install_commit_signal(sessions, wake)
+    with sessions.begin() as session:
+        with session.begin_nested():  # as the link applies each envelope of a batch
+            outbox.enqueue(session, "430981000000", "parent", link_pb2.Envelope(message_id="m1"))
+        assert woken == []  # a SAVEPOINT release is not a commit
+        with session.begin_nested() as refused:
+            outbox.enqueue(session, "430981000000", "parent", link_pb2.Envelope(message_id="m2"))
+            refused.rollback()
+    assert woken == [("430981000000", 1)]  # once, after the commit, with the row visible
     engine.dispose()
