@@ -1,0 +1,41 @@
+"""Upgrading a database made by an older release keeps its data (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import text
+
+from node.store import alembic_config, create_store_engine, migrate
+
+
+def test_a_database_of_the_first_release_upgrades_without_loss(database_url):
+    engine = create_store_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0001")  # the schema of the first release
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                'INSERT INTO "case" (id, item_code, item_name, origin, handler, state, applicant_name,'
+                " applicant_id_number, applicant_phone, version, accepted, submitted_at, updated_at)"
+                " VALUES ('430981001201-01OLD', 'MZ-0001', '最低生活保障对象认定', '430981001201',"
+                " '430981000000', 'SUBMITTED', '旧数据', '430981199001011234', '', 1, false,"
+                " '2026-01-05 08:00:00', '2026-01-05 08:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO service_item (code, name, type, department, handling_tier, instant,"
+                " statutory_days, promised_days, legal_basis, materials, release_version)"
+                " VALUES ('MZ-0001', '最低生活保障对象认定', '行政确认', '民政局', 'county', false, 30, 15,"
+                " '《社会救助暂行办法》', '[]', 1)"
+            )
+        )
+    migrate(engine)  # to the newest schema
+    with engine.connect() as connection:
+        case = connection.execute(text('SELECT applicant_name, state FROM "case"')).one()
+        item = connection.execute(text("SELECT name, promised_days FROM service_item")).one()
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert tuple(case) == ("旧数据", "SUBMITTED")
+    assert tuple(item) == ("最低生活保障对象认定", 15)
+    assert head != "0001"
