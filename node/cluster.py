@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import func, select
 
@@ -176,8 +176,11 @@ class InProcessFederation:
         self.passphrase_file = folder / "passphrase"
         write_private_file(self.passphrase_file, passphrase)
 
-    def start(self, code: str, database_url: str = "", port: int = 0) -> Node:
-        """Start the node for code, enrolling it first; its parent must be running already."""
+    def start(self, code: str, database_url: str = "", port: int = 0, **settings: Any) -> Node:
+        """Start the node for code, enrolling it first; its parent must be running already.
+
+        settings: further NodeConfig fields for a first start (e.g. metrics_listen).
+        """
         division = DivisionCode.parse(code)
         config = self.configs.get(division.value)
         if config is None:
@@ -192,6 +195,7 @@ class InProcessFederation:
                 reconnect_cap_seconds=0.5,
                 pki_dir=str(self.folder / division.value / "pki"),
                 key_passphrase_file=str(self.passphrase_file),
+                **settings,
             )
             self._enroll(config)
         node = Node(config)

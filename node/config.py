@@ -22,6 +22,8 @@ class NodeConfig:
     code: str  # 12-digit division code; the tier and the parent follow from it
     listen: str = "127.0.0.1:7400"  # host:port of the desk and federation services (mTLS)
     enroll_listen: str = ""  # host:port where children enroll (TLS, token); default: listen port + 1
+    health_listen: str = ""  # host:port of a plaintext gRPC health service for probes ("" = none)
+    metrics_listen: str = ""  # host:port of the Prometheus metrics endpoint ("" = none)
     parent_address: str = ""  # host:port of the parent node; empty only at a province
     name: str = ""  # e.g. 沅江市政务服务中心
     credit_code: str = ""  # 统一社会信用代码 of the body running the node (licence issuer code)

@@ -130,6 +130,8 @@ class FederationHandler:
         self._revocations = revocations
         self._licences = licences
         self.children: Callable[[], Iterable[str]] = tuple  # set by the runtime: codes of known children
+        # set by the runtime: (body, seconds from creation at the origin to application here)
+        self.observe_delivery: Callable[[str, float], None] = lambda body, seconds: None
 
     def catalog_version(self, session: Session) -> int:
         return catalog.current_version(session)
@@ -147,7 +149,8 @@ class FederationHandler:
             if destination != self.here:
                 self._relay(session, envelope, peer)
                 return
-            body = envelope.WhichOneof("body")
+            body = envelope.WhichOneof("body") or ""
+            self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
             if body == "case_submitted":
                 self._cases.receive_submitted(session, envelope)
             elif body == "case_event":

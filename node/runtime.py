@@ -25,6 +25,7 @@ from node.federation import FederationHandler, Outbound
 from node.identity import NodeIdentity
 from node.identity import passphrase as key_passphrase
 from node.licences import LicenceService
+from node.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.sealing import SealService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
 from signing.trust import TrustStore
@@ -99,12 +100,18 @@ class Node:
             self.readers,
         )
         self.federation.children = lambda: [link.peer for link in self.links.children()]
+        self.metrics = NodeMetrics(self.here.value, self.readers, self.links)
+        self.federation.observe_delivery = self.metrics.observe_delivery
+        self.health = Health()
         install_commit_signal(self.sessions, self.links.wake)
         self._server: grpc.Server | None = None
         self._enrollment_server: grpc.Server | None = None
         self._dialer: Dialer | None = None
         self.port = 0
         self.enroll_port = 0
+        self.health_port = 0
+        self.metrics_port = 0
+        self._health_server: grpc.Server | None = None
 
     @property
     def address(self) -> str:
@@ -121,6 +128,8 @@ class Node:
         register_service(
             server, desk_pb2.DESCRIPTOR.services_by_name["Desk"], DeskServicer(self, self.authenticator)
         )
+        self.health.add_to(server)
+        add_reflection(server)
         federation = FederationServicer(self.links, self.authenticator)
         register_service(server, link_pb2.DESCRIPTOR.services_by_name["Federation"], federation)
         enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
@@ -144,6 +153,13 @@ class Node:
                 raise OSError(f"cannot listen on {self.config.enrollment_address} for enrollment")
             bootstrap.start()
             self._enrollment_server = bootstrap
+        if self.config.health_listen:
+            self._health_server, self.health_port = plaintext_health_server(
+                self.health, self.config.health_listen
+            )
+        if self.config.metrics_listen:
+            self.metrics_port = self.metrics.serve(self.config.metrics_listen)
+        self.health.serving(True)
         if self.here.parent is not None:
             parent_link = self.links.get(self.here.parent.value, "parent")
             self._dialer = Dialer(
@@ -222,6 +238,7 @@ class Node:
 
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
+        self.health.serving(False)
         if self._dialer is not None:
             self._dialer.stop()
         self.links.close_all("node stopping")
@@ -229,6 +246,9 @@ class Node:
             self._enrollment_server.stop(0)
         if self._server is not None:
             self._server.stop(grace_seconds).wait()
+        if self._health_server is not None:
+            self._health_server.stop(0)
+        self.metrics.stop()
         self.engine.dispose()
         log.info("node %s stopped", self.here)
 

@@ -1,0 +1,49 @@
+"""Health checking (also for probes without certificates), reflection and Prometheus metrics."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from sync.transport import open_channel
+from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+from wuji.v1 import case_pb2, desk_pb2
+
+
+def test_health_reflection_and_metrics(federation):
+    for code in CHAIN:
+        extra = {"health_listen": "127.0.0.1:0", "metrics_listen": "127.0.0.1:0"} if code == COUNTY else {}
+        federation.start(code, **extra)
+    county = federation.nodes[COUNTY]
+    wait_for(lambda: federation.nodes[VILLAGE].describe().catalog_version, what="the catalogue")
+
+    with grpc.insecure_channel(f"127.0.0.1:{county.health_port}") as probe:  # as a Kubernetes probe
+        reply = health_pb2_grpc.HealthStub(probe).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    with open_channel(county.address, county.transport, peer_code=COUNTY) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        services = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert {"wuji.v1.Desk", "wuji.v1.Federation", "grpc.health.v1.Health"} <= services
+
+    case = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001", applicant=case_pb2.Applicant(name="指标", id_number="430981199001011234")
+        )
+    )
+    wait_for(lambda: county.cases.list(), what="the case at the county")
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{county.metrics_port}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    text = scrape()
+    assert 'wuji_cases{state="SUBMITTED"} 1.0' in text
+    assert 'wuji_link_connected{peer="430981001000",role="child"} 1.0' in text
+    assert 'wuji_outbox_depth{peer="430900000000",role="parent"}' in text
+    assert 'wuji_forward_latency_seconds_count{body="case_submitted"} 1.0' in text
+    assert case.id
