@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -11,6 +12,9 @@ import tomli_w
 
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.divisions import DivisionCode, InvalidTier, Tier
+
+
+DATABASE_URL_ENV = "WUJI_DATABASE_URL"
 
 
 class ConfigError(ValueError):
@@ -80,6 +84,9 @@ class NodeConfig:
         return (folder / self.pki_dir).resolve()
 
     def database_url_for(self, config_path: Path | None) -> str:
+        """WUJI_DATABASE_URL (e.g. from a Kubernetes secret) wins over the file; SQLite is the default."""
+        if os.environ.get(DATABASE_URL_ENV):
+            return os.environ[DATABASE_URL_ENV]
         if self.database_url:
             return self.database_url
         folder = config_path.parent if config_path else Path.cwd()
