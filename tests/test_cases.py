@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, update
 
-from node import catalog, eventlog
+from node import catalog, eventlog, releases
 from node.cases import Applicant, CaseService, Material
 from node.casestates import RULES, Action, State, transition
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
@@ -28,7 +28,7 @@ def sessions(database_url):
     migrate(engine)
     factory = session_factory(engine)
     with factory.begin() as session:
-        catalog.publish(session, catalog.load_document(catalog.demo_catalog_path()))
+        releases.publish(session, catalog.load_document(catalog.demo_catalog_path()), "430000000000")
     yield factory
     engine.dispose()
 
