@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from node import catalog
 from node.cases import clean_text
 from node.catalog import BASIC_ELEMENTS, ELEMENTS
-from node.errors import InvalidInput
+from node.errors import InvalidInput, WrongNode
 from node.models import ItemClaim
 from node.timeutil import utcnow
 from wuji.divisions import DivisionCode
@@ -24,8 +24,8 @@ from wuji.v1 import desk_pb2
 LOCAL_FIELDS = {"window_address": 200, "phone": 50, "opening_hours": 200, "local_notes": 2000}
 
 
-class CoreElementLocked(InvalidInput):
-    """A tier tried to change an element the province's release fixes."""
+class CoreElementLocked(WrongNode):
+    """A tier tried to change an element only the province may change (by publishing a release)."""
 
 
 def claim(session: Session, here: DivisionCode, item_code: str, fields: Mapping[str, str]) -> ItemClaim:
