@@ -127,7 +127,7 @@ class Node:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
-        if self.config.catalog_file:
+        if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
         server = grpc.server(
             ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
@@ -179,6 +179,10 @@ class Node:
             "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
         )
         return published.version
+
+    def _catalog_version(self) -> int:
+        with self.readers() as session:
+            return catalog.current_version(session)
 
     def _release_signer(self, session: Session) -> ReleaseSigner:
         return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
