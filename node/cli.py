@@ -395,16 +395,18 @@ def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "")
             reply = desk.items()
         except grpc.RpcError as error:
             _explain(error, desk.address)
-    table = Table("code", "name", "type", "department", "handled at", "days", "materials")
+    table = Table("code", "name", "type", "department", "handled at", "days", "online", "visits", "materials")
     for item in reply.items:
         table.add_row(
-            item.code,
-            item.name,
+            ("  " * {"子项": 1, "业务办理项": 2}.get(item.level, 0)) + item.code,
+            item.name + (f" · {item.claim.window_address}" if item.claim.window_address else ""),
             item.type,
             item.department,
             item.handling_tier,
             "即办" if item.instant else f"{item.promised_days}/{item.statutory_days}",
-            "、".join(m.name for m in item.materials),
+            item.online_level + (" · 跨省通办" if item.cross_province else ""),
+            str(item.max_visits),
+            "、".join(m.name + ("（容缺）" if m.deferrable else "") for m in item.materials),
         )
     console.print(table)
     console.print(f"catalogue release {reply.catalog_version}: {len(reply.items)} items")
