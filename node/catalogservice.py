@@ -89,7 +89,7 @@ class CatalogService:
         )
         if self._parent_mirror is None:
             with self._readers() as session:
-                problem = releases.verify_own(session, self._trust(session), self.here)
+                problem = releases.verify_own(session, self._trust(session), self.here.province)
                 current = catalog.latest_release(session)
             report.compared_with = "signed release"
             report.other_version = current.version if current else 0
@@ -97,6 +97,8 @@ class CatalogService:
             report.identical = not problem
             report.note = problem or f"the items match release {report.other_version}, signed by {self.here}"
             return report
+        with self._readers() as session:
+            own_problem = releases.verify_own(session, self._trust(session), self.here.province)
         parent = self._parent_mirror()
         report.compared_with = parent.node_code
         report.other_version, report.other_digest = parent.version, parent.digest
@@ -113,9 +115,14 @@ class CatalogService:
                 continue
             report.differences.append(desk_pb2.ItemDifference(code=code, name=name, problem=problem))
         report.identical = (
-            mine.version == parent.version and mine.digest == parent.digest and not report.differences
+            mine.version == parent.version
+            and mine.digest == parent.digest
+            and not report.differences
+            and not own_problem
         )
-        if report.identical:
+        if own_problem:
+            report.note = own_problem
+        elif report.identical:
             report.note = f"release {mine.version} is identical to the parent's ({mine.digest[:16]}…)"
         elif mine.version < parent.version:
             report.note = f"the parent holds release {parent.version}; release {mine.version} is held here"

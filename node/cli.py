@@ -257,7 +257,8 @@ def print_case(case: case_pb2.Case) -> None:
     console.print(f"[bold]{case.id}[/]  {case.item_name} ({case.item_code})", highlight=False)
     console.print(
         f"  state {state_text(case)} · applied at {case.origin} · handled at {case.handler} · "
-        f"applicant {case.applicant.name}",
+        f"applicant {case.applicant.name}"
+        + (f" · judged by catalogue release {case.catalog_version}" if case.catalog_version else ""),
         highlight=False,
     )
     if case.events:

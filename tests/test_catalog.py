@@ -96,6 +96,29 @@ def test_v1_then_v2_converges_at_all_five_tiers_and_the_offline_village_catches_
     assert at_village[CHANGED].elements_json == items_at(federation, PROVINCE)[CHANGED].elements_json
 
 
+def test_a_village_offline_during_two_releases_applies_both_deltas_in_order(federation):
+    federation.start_chain()
+    federation.stop(VILLAGE)
+    publish(federation, version_two())
+    v3 = version_two()
+    next(item for item in v3["items"] if item["code"] == ADDED)["max_visits"] = 0
+    assert publish(federation, v3).version == 3
+    wait_for(lambda: version_at(federation, TOWNSHIP) == 3, what="release 3 at the township")
+    with federation.nodes[TOWNSHIP].sessions() as session:
+        waiting = session.scalars(
+            select(OutboxEntry).where(OutboxEntry.peer == VILLAGE).order_by(OutboxEntry.seq)
+        ).all()
+    deltas = [link_pb2.Envelope.FromString(row.envelope).catalog_release for row in waiting]
+    assert [(d.base_version, d.version, len(d.changed_items)) for d in deltas] == [(1, 2, 2), (2, 3, 1)]
+
+    federation.restart(VILLAGE)
+    wait_for(lambda: version_at(federation, VILLAGE) == 3, what="release 3 at the returning village")
+    assert verify(federation, VILLAGE).identical
+    assert items_at(federation, VILLAGE)[ADDED].max_visits == 0
+    with federation.nodes[VILLAGE].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0
+
+
 def test_a_case_keeps_the_release_it_was_judged_by(federation):
     federation.start_chain()
     village = federation.desk(VILLAGE)
