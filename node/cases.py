@@ -101,6 +101,7 @@ class CaseService:
         checked = [_checked_material(m) for m in materials]
         with self._sessions.begin() as session:
             item = catalog.item(session, item_code.strip())
+            catalog.require_unexpired(session)
             handler = self._handler_for(item, home_division)
             now = utcnow()
             case = Case(

@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from node.errors import InvalidInput, NotFound
+from node.errors import InvalidInput, NotFound, NotReady
 from node.models import CatalogRelease, ServiceItem
+from node.timeutil import as_utc, utcnow
 from wuji.divisions import InvalidTier, Tier
 
 Item = dict[str, Any]
@@ -351,6 +352,16 @@ def install(
     session.add(record)
     session.flush()
     return record
+
+
+def require_unexpired(session: Session) -> None:
+    """NotReady if the release held here has expired: no case is judged by stale items."""
+    current = latest_release(session)
+    if current is not None and current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
+        raise NotReady(
+            f"catalogue release {current.version} expired on {as_utc(current.expires_at):%Y-%m-%d}: "
+            "the province must publish a new release before cases are accepted"
+        )
 
 
 def item(session: Session, code: str) -> ServiceItem:
