@@ -203,7 +203,7 @@ class FederationHandler:
         if envelope.origin != peer or DivisionCode.parse(peer) != self.here.parent:
             raise EnvelopeRefused("catalogue releases come only from this node's parent")
         message = envelope.catalog_release
-        applied = releases.receive(session, message, self._trust(session), self.here.province)
+        applied = releases.receive_part(session, message, self._trust(session), self.here.province)
         if applied is not None:
             log.info(
                 "applied catalogue release %d from %s (delta from %d: %d changed, %d withdrawn)",
@@ -247,13 +247,12 @@ class FederationHandler:
         if release is None or base_version >= release.version:
             return
         message = releases.delta_message(session, base_version, release)
-        self._outbound.send_to_neighbour(
-            session,
-            child,
-            "child",
-            catalog_message_id(message.base_version, release.version),
-            catalog_release=message,
-        )
+        message_id = catalog_message_id(message.base_version, release.version)
+        for part in releases.split(message):
+            suffix = f"-part{part.part}" if part.parts > 1 else ""
+            self._outbound.send_to_neighbour(
+                session, child, "child", message_id + suffix, catalog_release=part
+            )
         _set_delivery(session, child, release.version)
 
 

@@ -94,6 +94,18 @@ class CatalogRelease(Base):
     signer_chain_pem: Mapped[str] = mapped_column(Text, default="")
 
 
+class CatalogPart(Base):
+    """A part of a large catalogue delta, kept until its last part arrives (then applied and deleted)."""
+
+    __tablename__ = "catalog_part"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    base_version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CatalogDelivery(Base):
     """The release a child will hold once every catalogue message queued for it is applied."""
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from node import catalog
@@ -26,7 +27,7 @@ from node.catalogdiff import changed_codes, diff_items
 from node.certificates import CertificateOffice
 from node.errors import InvalidInput, WrongNode
 from node.identity import pem_bundle
-from node.models import CatalogRelease
+from node.models import CatalogPart, CatalogRelease
 from node.timeutil import as_utc, from_timestamp, to_timestamp, utcnow
 from signing import keys
 from signing.algorithms import Algorithm, PrivateKey, algorithm_of, generate_key, sign, verify
@@ -36,6 +37,9 @@ from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
 
 RELEASE_VALIDITY = timedelta(days=365)  # a release not superseded within a year stops applying
+# A delta larger than this travels in parts, so a link frame of a whole batch of envelopes stays
+# well under the gRPC message limit even for a first release of a large catalogue.
+PART_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,80 @@ def delta_message(session: Session, base_version: int, target: CatalogRelease) -
         if target.signer_chain_pem
         else [],
     )
+
+
+def split(message: link_pb2.CatalogRelease, part_bytes: int = 0) -> list[link_pb2.CatalogRelease]:
+    """The message itself if its items fit in part_bytes (default PART_BYTES), else parts that each
+    carry a share of them."""
+    part_bytes = part_bytes or PART_BYTES
+    if sum(len(item) for item in message.changed_items) + sum(map(len, message.removed_codes)) <= part_bytes:
+        return [message]
+    header = link_pb2.CatalogRelease()
+    header.CopyFrom(message)
+    del header.changed_items[:]
+    del header.removed_codes[:]
+    parts: list[link_pb2.CatalogRelease] = []
+    size = part_bytes + 1
+    for kind, payload in [("item", item) for item in message.changed_items] + [
+        ("code", code.encode()) for code in message.removed_codes
+    ]:
+        if size + len(payload) > part_bytes and (size > 0 or not parts):
+            parts.append(link_pb2.CatalogRelease())
+            parts[-1].CopyFrom(header)
+            size = 0
+        if kind == "item":
+            parts[-1].changed_items.append(payload)
+        else:
+            parts[-1].removed_codes.append(payload.decode())
+        size += len(payload)
+    for number, part in enumerate(parts):
+        part.part, part.parts = number, len(parts)
+    return parts
+
+
+def receive_part(
+    session: Session, message: link_pb2.CatalogRelease, trust: TrustStore, province: DivisionCode
+) -> CatalogRelease | None:
+    """Keep a part of a large delta; with its last part, apply the whole release as `receive` does."""
+    if message.parts <= 1:
+        return receive(session, message, trust, province)
+    where = f"catalogue release {message.version}, part {message.part + 1} of {message.parts}"
+    if message.part >= message.parts:
+        raise InvalidInput(f"{where}: no such part")
+    check_signature(message, trust, province)  # a forged part is refused on arrival, not at the end
+    session.merge(
+        CatalogPart(
+            version=message.version,
+            base_version=message.base_version,
+            part=message.part,
+            message=message.SerializeToString(),
+            received_at=utcnow(),
+        )
+    )
+    if message.part + 1 < message.parts:
+        return None
+    session.flush()
+    rows = session.scalars(
+        select(CatalogPart)
+        .where(CatalogPart.version == message.version, CatalogPart.base_version == message.base_version)
+        .order_by(CatalogPart.part)
+    ).all()
+    if [row.part for row in rows] != list(range(message.parts)):
+        raise InvalidInput(f"{where}: earlier parts are missing ({len(rows)} of {message.parts} held)")
+    whole = link_pb2.CatalogRelease()
+    whole.CopyFrom(message)
+    del whole.changed_items[:]
+    del whole.removed_codes[:]
+    whole.part = whole.parts = 0
+    for row in rows:
+        part = link_pb2.CatalogRelease.FromString(row.message)
+        if manifest_of(part) != manifest_of(message):
+            raise InvalidInput(f"{where}: part {row.part + 1} belongs to another manifest")
+        whole.changed_items.extend(part.changed_items)
+        whole.removed_codes.extend(part.removed_codes)
+    applied = receive(session, whole, trust, province)
+    session.execute(delete(CatalogPart).where(CatalogPart.version <= message.version))
+    return applied
 
 
 def manifest_of(message: link_pb2.CatalogRelease) -> Manifest:

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from node import catalog, releases
 from node.catalog import CatalogDocument, canonical_item
-from node.models import ItemClaim, ServiceItem
+from node.models import CatalogPart, ItemClaim, ServiceItem
 from node.releases import Manifest
 from node.runtime import Node
 from node.timeutil import to_timestamp, utcnow
-from sync.tables import OutboxEntry, QuarantinedEnvelope
+from sync.tables import InboxEntry, OutboxEntry, QuarantinedEnvelope
 from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
@@ -117,6 +117,22 @@ def test_a_village_offline_during_two_releases_applies_both_deltas_in_order(fede
     assert items_at(federation, VILLAGE)[ADDED].max_visits == 0
     with federation.nodes[VILLAGE].sessions() as session:
         assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0
+
+
+def test_releases_split_into_small_parts_still_converge_at_every_tier(federation, monkeypatch):
+    monkeypatch.setattr(releases, "PART_BYTES", 2000)  # the demo catalogue then needs ~20 parts
+    federation.start_chain()
+    publish(federation, version_two())
+    for code in CHAIN:
+        wait_for(lambda c=code: version_at(federation, c) == 2, what=f"release 2 at {code}")
+        assert verify(federation, code).identical
+    with federation.nodes[VILLAGE].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0
+        assert session.scalar(select(func.count()).select_from(CatalogPart)) == 0
+        parts = session.scalar(
+            select(func.count()).select_from(InboxEntry).where(InboxEntry.message_id.contains("-part"))
+        )
+    assert parts > 10
 
 
 def test_a_case_keeps_the_release_it_was_judged_by(federation):

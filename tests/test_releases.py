@@ -15,7 +15,7 @@ from node import catalog, releases
 from node.catalog import CatalogDocument
 from node.certificates import CertificateOffice
 from node.errors import InvalidInput
-from node.models import CatalogRelease, ServiceItem
+from node.models import CatalogPart, CatalogRelease, ServiceItem
 from node.releases import ReleaseSigner
 from node.store import create_store_engine, migrate, session_factory
 from signing.algorithms import sign
@@ -93,16 +93,25 @@ def test_delta_of_a_one_item_change_to_10000_items_is_under_5_percent_and_applie
     trust = TrustStore([authority.certificate])
     with province() as session:
         first = releases.delta_message(session, 0, catalog.release(session, 1))
+    parts = releases.split(first)
+    assert len(parts) > 100 and all(part.ByteSize() < 2 * releases.PART_BYTES for part in parts)
+    assert len(releases.split(delta)) == 1
+    for part in parts[:-1]:  # the parts are kept, nothing is applied until the last one
+        with child.begin() as session:
+            assert releases.receive_part(session, part, trust, PROVINCE) is None
+    with child() as session:
+        assert catalog.current_version(session) == 0
     with child.begin() as session:
-        releases.receive(session, first, trust, PROVINCE)
+        assert releases.receive_part(session, parts[-1], trust, PROVINCE) is not None
     with child.begin() as session:
-        releases.receive(session, delta, trust, PROVINCE)
+        releases.receive_part(session, delta, trust, PROVINCE)
     with child() as session:
         assert catalog.current_version(session) == 2
         assert session.get(ServiceItem, "T-01234").promised_days == items[1234]["promised_days"]
         assert session.get(ServiceItem, "T-01234").release_version == 2
         assert session.get(ServiceItem, "T-00000").release_version == 1  # untouched by the delta
         assert catalog.digest_of(catalog.held_items(session).values()) == catalog.release(session, 2).digest
+        assert session.scalar(select(func.count()).select_from(CatalogPart)) == 0
     engine.dispose()
 
 

@@ -26,6 +26,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("peer"),
     )
     op.create_table(
+        "catalog_part",
+        sa.Column("version", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("base_version", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("part", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("message", sa.LargeBinary(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("version", "base_version", "part"),
+    )
+    op.create_table(
         "item_claim",
         sa.Column("item_code", sa.String(length=64), nullable=False),
         sa.Column("window_address", sa.String(length=200), nullable=False),
@@ -105,4 +114,5 @@ def downgrade() -> None:
         batch_op.drop_column("catalog_version")
 
     op.drop_table("item_claim")
+    op.drop_table("catalog_part")
     op.drop_table("catalog_delivery")

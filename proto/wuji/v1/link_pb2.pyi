@@ -135,7 +135,7 @@ class CaseActionRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CatalogRelease(_message.Message):
-    __slots__ = ("version", "name", "digest", "published_at", "expires_at", "province", "item_count", "base_version", "changed_items", "removed_codes", "algorithm", "signature", "signer_chain_der")
+    __slots__ = ("version", "name", "digest", "published_at", "expires_at", "province", "item_count", "base_version", "changed_items", "removed_codes", "algorithm", "signature", "signer_chain_der", "part", "parts")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
@@ -149,6 +149,8 @@ class CatalogRelease(_message.Message):
     ALGORITHM_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     SIGNER_CHAIN_DER_FIELD_NUMBER: _ClassVar[int]
+    PART_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
     version: int
     name: str
     digest: str
@@ -162,7 +164,9 @@ class CatalogRelease(_message.Message):
     algorithm: str
     signature: bytes
     signer_chain_der: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, version: _Optional[int] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., province: _Optional[str] = ..., item_count: _Optional[int] = ..., base_version: _Optional[int] = ..., changed_items: _Optional[_Iterable[bytes]] = ..., removed_codes: _Optional[_Iterable[str]] = ..., algorithm: _Optional[str] = ..., signature: _Optional[bytes] = ..., signer_chain_der: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    part: int
+    parts: int
+    def __init__(self, version: _Optional[int] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., province: _Optional[str] = ..., item_count: _Optional[int] = ..., base_version: _Optional[int] = ..., changed_items: _Optional[_Iterable[bytes]] = ..., removed_codes: _Optional[_Iterable[str]] = ..., algorithm: _Optional[str] = ..., signature: _Optional[bytes] = ..., signer_chain_der: _Optional[_Iterable[bytes]] = ..., part: _Optional[int] = ..., parts: _Optional[int] = ...) -> None: ...
 
 class RevocationList(_message.Message):
     __slots__ = ("issuer", "number", "crl_der")
