@@ -206,12 +206,11 @@ class FederationHandler:
         applied = releases.receive_part(session, message, self._trust(session), self.here.province)
         if applied is not None:
             log.info(
-                "applied catalogue release %d from %s (delta from %d: %d changed, %d withdrawn)",
+                "applied catalogue release %d from %s (delta from release %d, %d part(s))",
                 message.version,
                 peer,
                 message.base_version,
-                len(message.changed_items),
-                len(message.removed_codes),
+                max(message.parts, 1),
             )
             self.push_catalog(session)
 
