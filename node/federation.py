@@ -111,11 +111,12 @@ class LicenceInbound(Protocol):
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
 
 
-CATALOG_MESSAGE_PREFIX = "catalog-release-"
+CATALOG_MESSAGE_PREFIX = "catalog-"
 
 
 def catalog_message_id(base_version: int, version: int) -> str:
-    return f"{CATALOG_MESSAGE_PREFIX}{base_version}-{version}"
+    """Unique per sending: a delta refused by the child is sent afresh, never deduplicated away."""
+    return f"{CATALOG_MESSAGE_PREFIX}{base_version}-{version}-{ULID()}"
 
 
 class FederationHandler:
@@ -142,23 +143,33 @@ class FederationHandler:
         return catalog.current_version(session)
 
     def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
-        """A child said which release it holds: send the delta it lacks, unless one is on its way."""
+        """A child said which release it holds: send the delta it lacks, unless one is on its way.
+
+        Queued catalogue messages up to hello.received_seq reached the child already; if it still
+        holds an older release, they were refused, so a fresh delta from what it holds goes out.
+        """
         if role != "child":
             return
         current = catalog.current_version(session)
-        delivery = session.get(CatalogDelivery, peer)
         if hello.catalog_version >= current:
             _set_delivery(session, peer, hello.catalog_version)
             return
-        on_its_way = session.scalar(
-            select(
-                exists().where(
-                    OutboxEntry.peer == peer, OutboxEntry.message_id.startswith(CATALOG_MESSAGE_PREFIX)
+        delivery = session.get(CatalogDelivery, peer)
+        if delivery is not None and delivery.version == current:
+            queued = session.scalars(
+                select(OutboxEntry)
+                .where(
+                    OutboxEntry.peer == peer,
+                    OutboxEntry.seq > hello.received_seq,
+                    OutboxEntry.message_id.startswith(CATALOG_MESSAGE_PREFIX),
                 )
-            )
-        )
-        if delivery is not None and delivery.version == current and on_its_way:
-            return
+                .order_by(OutboxEntry.seq)
+                .limit(1)
+            ).first()
+            if queued is not None:
+                base = link_pb2.Envelope.FromString(queued.envelope).catalog_release.base_version
+                if base in (0, hello.catalog_version):
+                    return  # the queued deltas start from what the child holds
         self._send_catalog(session, peer, hello.catalog_version)
 
     def apply(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:

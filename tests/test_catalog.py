@@ -135,6 +135,27 @@ def test_releases_split_into_small_parts_still_converge_at_every_tier(federation
     assert parts > 10
 
 
+def test_a_child_that_refused_a_damaged_delta_gets_a_fresh_one_when_its_link_reopens(federation):
+    federation.start_chain(CHAIN[:4])
+    federation.stop(TOWNSHIP)
+    publish(federation, version_two())
+    wait_for(lambda: version_at(federation, COUNTY) == 2, what="release 2 at the county")
+    with federation.nodes[COUNTY].sessions.begin() as session:  # damaged in the outbox, say by a disk
+        entry = session.scalars(select(OutboxEntry).where(OutboxEntry.peer == TOWNSHIP)).one()
+        envelope = link_pb2.Envelope.FromString(entry.envelope)
+        envelope.catalog_release.signature = b"\x00" + envelope.catalog_release.signature[1:]
+        entry.envelope = envelope.SerializeToString()
+
+    federation.restart(TOWNSHIP)
+    reasons = wait_for(lambda: _quarantined(federation), what="the damaged delta refused")
+    assert "bad signature" in reasons[0] and version_at(federation, TOWNSHIP) == 1
+
+    federation.stop(TOWNSHIP)  # the next session's Hello says release 1: the county sends 1 → 2 again
+    federation.restart(TOWNSHIP)
+    wait_for(lambda: version_at(federation, TOWNSHIP) == 2, what="release 2 at the township")
+    assert verify(federation, TOWNSHIP).identical
+
+
 def test_a_case_keeps_the_release_it_was_judged_by(federation):
     federation.start_chain()
     village = federation.desk(VILLAGE)
