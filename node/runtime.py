@@ -99,7 +99,7 @@ class Node:
             self.sessions,
             self.readers,
             self._trust_in,
-            self._release_signer if self.here.tier is Tier.PROVINCE else None,
+            self.release_signer if self.here.tier is Tier.PROVINCE else None,
             self.federation.push_catalog,
             self._parent_catalog if self.here.parent is not None else None,
         )
@@ -184,7 +184,8 @@ class Node:
         with self.readers() as session:
             return catalog.current_version(session)
 
-    def _release_signer(self, session: Session) -> ReleaseSigner:
+    def release_signer(self, session: Session) -> ReleaseSigner:
+        """The province's catalogue-signing key (made and certified by the root CA on first use)."""
         return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
 
     def _trust_in(self, session: Session) -> TrustStore:

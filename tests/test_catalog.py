@@ -200,7 +200,7 @@ def _signed_but_tampered(province: Node) -> link_pb2.CatalogRelease:
     v3["items"][0]["statutory_days"] += 5
     document = CatalogDocument(v3["name"], [catalog.checked_item(item, "v3") for item in v3["items"]])
     with province.sessions.begin() as session:
-        signer = province._release_signer(session)
+        signer = province.release_signer(session)
     now = utcnow().replace(microsecond=0)
     altered = document.items[0]
     manifest = Manifest(
