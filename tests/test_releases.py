@@ -152,3 +152,23 @@ def test_a_refused_release_changes_nothing(province_signer, child):
         assert releases.receive(session, v2, trust, PROVINCE) is not None
     with child.begin() as session:
         assert releases.receive(session, v2, trust, PROVINCE) is None
+
+
+def test_parts_are_kept_until_the_last_one_and_a_forged_part_is_refused_on_arrival(province_signer, child):
+    authority, signer, province = province_signer
+    publish(province, signer, make_items(12))
+    trust = TrustStore([authority.certificate])
+    with province() as session:
+        parts = releases.split(releases.delta_message(session, 0, catalog.release(session, 1)), 3000)
+    assert len(parts) >= 3
+    forged = copy.deepcopy(parts[1])
+    forged.signature = sign(Authority.create_root("440000", "广东省").key, b"another manifest")
+    with pytest.raises(InvalidInput, match="bad signature"), child.begin() as session:
+        releases.receive_part(session, forged, trust, PROVINCE)
+    for part in parts:
+        with child.begin() as session:
+            applied = releases.receive_part(session, part, trust, PROVINCE)
+        with child() as session:
+            kept = session.scalar(select(func.count()).select_from(CatalogPart))
+            assert (catalog.current_version(session), kept) == ((1, 0) if applied else (0, part.part + 1))
+    assert applied is not None and applied.version == 1
