@@ -413,6 +413,34 @@ def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "")
     console.print(f"catalogue release {reply.catalog_version}: {len(reply.items)} items")
 
 
+@catalog_app.command("show")
+def catalog_show(
+    item: Annotated[str, typer.Argument(help="item code, e.g. MZ-0001")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """办事指南: every element of an item as the release carries it, with this node's local fields."""
+    import json
+
+    with _desk_call(config, node) as desk:
+        try:
+            reply = desk.items()
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    found = next((i for i in reply.items if i.code == item.strip()), None)
+    if found is None:
+        fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
+    console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
+    table = Table("element", "value")
+    for name, value in json.loads(found.elements_json).items():
+        table.add_row(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    for name in ("window_address", "phone", "opening_hours", "local_notes"):
+        value = getattr(found.claim, name)
+        if value:
+            table.add_row(f"{name} (local)", value)
+    console.print(table)
+
+
 @catalog_app.command("publish")
 def catalog_publish(
     file: Annotated[Path, typer.Argument(help="the catalogue file (JSON: name and items)")],

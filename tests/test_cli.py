@@ -188,6 +188,8 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     assert locked.returncode == 1 and "statutory_days" in locked.stderr
     claimed = wuji("catalog", "claim", "MZ-0003", "--phone", "0737-2800000", "--config", township)
     assert claimed.returncode == 0 and "0737-2800000" in claimed.stdout
+    shown = wuji("catalog", "show", "MZ-0003", "--config", township)
+    assert shown.returncode == 0 and "statutory_days" in shown.stdout and "0737-2800000" in shown.stdout
     listed = wuji("catalog", "list", "--config", village)
     assert listed.returncode == 0 and "GJ-0001-01-01" in listed.stdout and "跨省通办" in listed.stdout
     assert "catalogue release 2" in listed.stdout
