@@ -101,6 +101,7 @@ class CaseService:
         checked = [_checked_material(m) for m in materials]
         with self._sessions.begin() as session:
             item = catalog.item(session, item_code.strip())
+            catalog.require_unexpired(session)
             handler = self._handler_for(item, home_division)
             now = utcnow()
             case = Case(
@@ -116,6 +117,7 @@ class CaseService:
                 applicant_id_number=id_number,
                 applicant_phone=phone,
                 version=1,
+                catalog_version=catalog.current_version(session),
                 accepted=False,
                 submitted_at=now,
                 updated_at=now,
@@ -222,6 +224,7 @@ class CaseService:
             ),
             applicant_phone=clean_text("applicant phone", incoming.applicant.phone, 32),
             version=1,
+            catalog_version=incoming.catalog_version or None,
             accepted=False,
             submitted_at=from_timestamp(incoming.submitted_at),
             updated_at=now,
@@ -343,7 +346,15 @@ class CaseService:
 
     def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
         """The ancestor, at the item's handling tier, of the applicant's home or of this node."""
-        tier = Tier.from_name(item.handling_tier)
+        try:
+            tier = Tier.from_name(item.handling_tier)
+        except ValueError as error:
+            raise InvalidInput(f"{item.name} ({item.code}) names no usable handling tier: {error}") from error
+        if self.here.tier is Tier.VILLAGE and tier >= Tier.VILLAGE:
+            raise InvalidInput(
+                f"{item.name} ({item.code}) is handled at {tier.label} level, which does not exist above "
+                f"village {self.here}: refused"
+            )
         try:
             base = DivisionCode.parse(home_division) if home_division else self.here
         except InvalidDivisionCode as error:

@@ -125,6 +125,20 @@ class DeskClient:
     def items(self) -> desk_pb2.ListItemsResponse:
         return self._stub.ListItems(desk_pb2.ListItemsRequest(), timeout=self._timeout)
 
+    def publish_catalog(self, document: bytes) -> desk_pb2.PublishCatalogResponse:
+        return self._stub.PublishCatalog(desk_pb2.PublishCatalogRequest(document=document), timeout=60)
+
+    def verify_catalog(self) -> desk_pb2.CatalogVerification:
+        return self._stub.VerifyCatalog(desk_pb2.VerifyCatalogRequest(), timeout=60)
+
+    def diff_catalog(self, from_version: int, to_version: int) -> desk_pb2.CatalogDiff:
+        request = desk_pb2.DiffCatalogRequest(from_version=from_version, to_version=to_version)
+        return self._stub.DiffCatalog(request, timeout=self._timeout)
+
+    def claim_item(self, item_code: str, fields: dict[str, str]) -> desk_pb2.ItemClaim:
+        request = desk_pb2.ClaimItemRequest(item_code=item_code, fields=fields)
+        return self._stub.ClaimItem(request, timeout=self._timeout)
+
     def describe(self) -> desk_pb2.NodeDescription:
         return self._stub.DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=self._timeout)
 

@@ -13,7 +13,6 @@ import tomli_w
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.divisions import DivisionCode, InvalidTier, Tier
 
-
 DATABASE_URL_ENV = "WUJI_DATABASE_URL"
 
 
@@ -33,7 +32,9 @@ class NodeConfig:
     credit_code: str = ""  # 统一社会信用代码 of the body running the node (licence issuer code)
     database_url: str = ""  # default: SQLite file wuji.db beside this config
     tier: str = ""  # optional; if given it must agree with the code
-    catalog_file: str = ""  # province only: catalogue loaded at start ("demo" = shipped demo catalogue)
+    # province only: the first catalogue release, published at the first start ("demo" = the shipped
+    # demo catalogue); later releases come from `wuji catalog publish`
+    catalog_file: str = ""
     pki_dir: str = "pki"  # certificates and encrypted keys, relative to this config's folder
     key_passphrase_file: str = ""  # file holding the key passphrase (else WUJI_KEY_PASSPHRASE[_FILE])
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from node.casestates import Action, Outcome, State
-from node.models import Case, CaseEvent, CaseMaterial, ServiceItem
+from node.catalog import canonical_item, row_to_item
+from node.models import Case, CaseEvent, CaseMaterial, ItemClaim, ServiceItem
 from node.timeutil import to_timestamp
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -63,6 +64,7 @@ def case_to_proto(
         submitted_at=to_timestamp(case.submitted_at),
         updated_at=to_timestamp(case.updated_at),
         version=case.version,
+        catalog_version=case.catalog_version or 0,
     )
     message.materials.extend(material_to_proto(m, with_content=with_content) for m in case.materials)
     if with_events:
@@ -74,8 +76,8 @@ def outcome_from_proto(value: int) -> Outcome | None:
     return None if value == case_pb2.OUTCOME_UNSPECIFIED else Outcome(case_pb2.Outcome.Name(value))
 
 
-def item_to_proto(item: ServiceItem) -> desk_pb2.ServiceItem:
-    return desk_pb2.ServiceItem(
+def item_to_proto(item: ServiceItem, claim: ItemClaim | None = None) -> desk_pb2.ServiceItem:
+    message = desk_pb2.ServiceItem(
         code=item.code,
         name=item.name,
         type=item.type,
@@ -86,7 +88,34 @@ def item_to_proto(item: ServiceItem) -> desk_pb2.ServiceItem:
         promised_days=item.promised_days,
         legal_basis=item.legal_basis,
         materials=[
-            desk_pb2.RequiredMaterial(name=str(m["name"]), required=bool(m.get("required", True)))
+            desk_pb2.RequiredMaterial(
+                name=str(m["name"]),
+                required=bool(m.get("required", True)),
+                deferrable=bool(m.get("deferrable", False)),
+                form=str(m.get("form", "")),
+                e_licence=bool(m.get("e_licence", False)),
+            )
             for m in item.materials
         ],
+        basic_code=item.basic_code,
+        implementation_code=item.implementation_code,
+        handling_code=item.handling_code,
+        level=item.level,
+        online_level=item.online_level,
+        cross_province=item.cross_province,
+        max_visits=item.max_visits,
+        release_version=item.release_version,
+        elements_json=canonical_item(row_to_item(item)).decode("utf-8"),
     )
+    if claim is not None:
+        message.claim.CopyFrom(
+            desk_pb2.ItemClaim(
+                item_code=claim.item_code,
+                item_name=item.name,
+                window_address=claim.window_address,
+                phone=claim.phone,
+                opening_hours=claim.opening_hours,
+                local_notes=claim.local_notes,
+            )
+        )
+    return message

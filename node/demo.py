@@ -88,6 +88,12 @@ def run_demo(console: Console, keep: Path | None) -> int:
             f"  catalogue release {version} reached the village in {time.monotonic() - started:.1f}s "
             f"({len(village.items().items)} items)"
         )
+        proof = village.verify_catalog()
+        verdict = "identical to" if proof.identical else "DIFFERENT from"
+        console.print(
+            f"  catalog verify at the village: release {proof.version} {verdict} the township's "
+            f"({proof.digest[:16]}…), signed by the province"
+        )
         federation.check_alive()
         summary = Table("item", "handled at", "status seen at the village", "elapsed")
         trust_store = TrustStore(x509.load_pem_x509_certificates((trust / "hunan-root.pem").read_bytes()))

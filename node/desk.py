@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
-from node import catalog
+from node import catalog, implementation
 from node.cases import Applicant, Material
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
@@ -94,9 +94,10 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.ListItemsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListItemsResponse:
         with self._node.readers() as session:
+            claims = implementation.claims(session)
             return desk_pb2.ListItemsResponse(
                 catalog_version=catalog.current_version(session),
-                items=[item_to_proto(item) for item in catalog.items(session)],
+                items=[item_to_proto(item, claims.get(item.code)) for item in catalog.items(session)],
             )
 
     @_desk_call
@@ -162,3 +163,27 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.LicenceStatus:
         with self._node.readers() as session:
             return self._node.licences.status(session, request.identifier)
+
+    @_desk_call
+    def PublishCatalog(
+        self, request: desk_pb2.PublishCatalogRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.PublishCatalogResponse:
+        return self._node.catalog.publish(catalog.parse_document(request.document, "the published file"))
+
+    @_desk_call
+    def VerifyCatalog(
+        self, request: desk_pb2.VerifyCatalogRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.CatalogVerification:
+        return self._node.catalog.verify()
+
+    @_desk_call
+    def DiffCatalog(
+        self, request: desk_pb2.DiffCatalogRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.CatalogDiff:
+        return self._node.catalog.diff(request.from_version, request.to_version)
+
+    @_desk_call
+    def ClaimItem(
+        self, request: desk_pb2.ClaimItemRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ItemClaim:
+        return self._node.catalog.claim(request.item_code, dict(request.fields))

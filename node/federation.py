@@ -17,10 +17,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from node import catalog
+from node import catalog, releases
 from node.certificates import RevocationIntake, crl_issuer, crl_number
 from node.errors import DomainError
+from node.models import CatalogDelivery
 from node.timeutil import from_timestamp, to_timestamp, utcnow
+from signing.trust import TrustStore
 from sync import outbox
 from sync.link import EnvelopeRefused
 from sync.routing import HopKind, NoRoute, next_hop
@@ -109,8 +111,12 @@ class LicenceInbound(Protocol):
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
 
 
-def catalog_message_id(version: int) -> str:
-    return f"catalog-release-{version}"
+CATALOG_MESSAGE_PREFIX = "catalog-"
+
+
+def catalog_message_id(base_version: int, version: int) -> str:
+    """Unique per sending: a delta refused by the child is sent afresh, never deduplicated away."""
+    return f"{CATALOG_MESSAGE_PREFIX}{base_version}-{version}-{ULID()}"
 
 
 class FederationHandler:
@@ -123,12 +129,14 @@ class FederationHandler:
         cases: CaseInbound,
         revocations: RevocationIntake,
         licences: LicenceInbound,
+        trust: Callable[[Session], TrustStore],
     ) -> None:
         self.here = here
         self._outbound = outbound
         self._cases = cases
         self._revocations = revocations
         self._licences = licences
+        self._trust = trust
         self.children: Callable[[], Iterable[str]] = tuple  # set by the runtime: codes of known children
         # set by the runtime: (body, seconds from creation at the origin to application here)
         self.observe_delivery: Callable[[str, float], None] = lambda body, seconds: None
@@ -137,8 +145,34 @@ class FederationHandler:
         return catalog.current_version(session)
 
     def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
-        if role == "child" and hello.catalog_version < catalog.current_version(session):
-            self._send_catalog(session, peer)
+        """A child said which release it holds: send the delta it lacks, unless one is on its way.
+
+        Queued catalogue messages up to hello.received_seq reached the child already; if it still
+        holds an older release, they were refused, so a fresh delta from what it holds goes out.
+        """
+        if role != "child":
+            return
+        current = catalog.current_version(session)
+        if hello.catalog_version >= current:
+            _set_delivery(session, peer, hello.catalog_version)
+            return
+        delivery = session.get(CatalogDelivery, peer)
+        if delivery is not None and delivery.version == current:
+            queued = session.scalars(
+                select(OutboxEntry)
+                .where(
+                    OutboxEntry.peer == peer,
+                    OutboxEntry.seq > hello.received_seq,
+                    OutboxEntry.message_id.startswith(CATALOG_MESSAGE_PREFIX),
+                )
+                .order_by(OutboxEntry.seq)
+                .limit(1)
+            ).first()
+            if queued is not None:
+                base = link_pb2.Envelope.FromString(queued.envelope).catalog_release.base_version
+                if base in (0, hello.catalog_version):
+                    return  # the queued deltas start from what the child holds
+        self._send_catalog(session, peer, hello.catalog_version)
 
     def apply(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         try:
@@ -182,17 +216,16 @@ class FederationHandler:
     def _apply_catalog(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         if envelope.origin != peer or DivisionCode.parse(peer) != self.here.parent:
             raise EnvelopeRefused("catalogue releases come only from this node's parent")
-        release = envelope.catalog_release
-        applied = catalog.apply(
-            session,
-            release.version,
-            release.name,
-            release.items_json,
-            release.digest,
-            from_timestamp(release.published_at),
-        )
+        message = envelope.catalog_release
+        applied = releases.receive_part(session, message, self._trust(session), self.here.province)
         if applied is not None:
-            log.info("applied catalogue release %d from %s", release.version, peer)
+            log.info(
+                "applied catalogue release %d from %s (delta from release %d, %d part(s))",
+                message.version,
+                peer,
+                message.base_version,
+                max(message.parts, 1),
+            )
             self.push_catalog(session)
 
     def _apply_revocation_list(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
@@ -217,24 +250,28 @@ class FederationHandler:
             )
 
     def push_catalog(self, session: Session) -> None:
-        """Offer the current release to every known child (each applies it once)."""
+        """Offer the current release to every known child, as a delta from what each will hold."""
         for child in self.children():
-            self._send_catalog(session, child)
+            delivery = session.get(CatalogDelivery, child)
+            self._send_catalog(session, child, delivery.version if delivery else 0)
 
-    def _send_catalog(self, session: Session, child: str) -> None:
+    def _send_catalog(self, session: Session, child: str, base_version: int) -> None:
         release = catalog.latest_release(session)
-        if release is None:
+        if release is None or base_version >= release.version:
             return
-        self._outbound.send_to_neighbour(
-            session,
-            child,
-            "child",
-            catalog_message_id(release.version),
-            catalog_release=link_pb2.CatalogRelease(
-                version=release.version,
-                name=release.name,
-                digest=release.digest,
-                items_json=release.items_json.encode("utf-8"),
-                published_at=to_timestamp(release.published_at),
-            ),
-        )
+        message = releases.delta_message(session, base_version, release)
+        message_id = catalog_message_id(message.base_version, release.version)
+        for part in releases.split(message):
+            suffix = f"-part{part.part}" if part.parts > 1 else ""
+            self._outbound.send_to_neighbour(
+                session, child, "child", message_id + suffix, catalog_release=part
+            )
+        _set_delivery(session, child, release.version)
+
+
+def _set_delivery(session: Session, peer: str, version: int) -> None:
+    row = session.get(CatalogDelivery, peer)
+    if row is None:
+        session.add(CatalogDelivery(peer=peer, version=version))
+    else:
+        row.version = version

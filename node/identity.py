@@ -7,6 +7,7 @@ Layout of the node's PKI folder (keys encrypted with the node passphrase, mode 0
   chain.pem   the CA certificates above tls.pem, nearest first, root last
   crls/       revocation lists known here, one file per issuing node
   seals/      sealing keys and certificates (see node/sealing.py)
+  catalog.key/pem  a province's catalogue-release signing key and its chain (node/releases.py)
 """
 
 from __future__ import annotations

@@ -25,26 +25,59 @@ class Base(DeclarativeBase):
 
 
 class ServiceItem(Base):
-    """A service item (事项) of the catalogue release this node holds."""
+    """A service item (事项) of the catalogue release this node holds: the province's elements only.
+
+    The columns are the catalogue's elements (GB/T 39554 family); every tier holds them unchanged
+    (五级N同). What a tier adds locally lives in ItemClaim.
+    """
 
     __tablename__ = "service_item"
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    basic_code: Mapped[str] = mapped_column(String(64), default="")  # 基本编码
+    implementation_code: Mapped[str] = mapped_column(String(64), default="")  # 实施编码
+    handling_code: Mapped[str] = mapped_column(String(64), default="")  # 业务办理项编码
+    level: Mapped[str] = mapped_column(String(10), default="主项")  # 主项 / 子项 / 业务办理项
+    parent_code: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(20))
     department: Mapped[str] = mapped_column(String(100))
+    implementing_body: Mapped[str] = mapped_column(String(100), default="")  # 实施主体
     handling_tier: Mapped[str] = mapped_column(String(10))
-    instant: Mapped[bool] = mapped_column(Boolean)  # 即办件
+    instant: Mapped[bool] = mapped_column(Boolean)  # 即办件 (else 承诺件)
     statutory_days: Mapped[int] = mapped_column(Integer)
     promised_days: Mapped[int] = mapped_column(Integer)
     legal_basis: Mapped[str] = mapped_column(Text)
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)  # 受理条件
     materials: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    fees: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)  # 收费
+    result_type: Mapped[str] = mapped_column(String(20), default="")
+    result_name: Mapped[str] = mapped_column(String(200), default="")
+    online_level: Mapped[str] = mapped_column(
+        String(10), default="窗口办理"
+    )  # 全程网办 / 网上预审 / 窗口办理
+    cross_province: Mapped[bool] = mapped_column(Boolean, default=False)  # 跨省通办
+    max_visits: Mapped[int] = mapped_column(Integer, default=1)  # 最多跑一次 = 1
     licence: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the 电子证照 a conclusion issues
-    release_version: Mapped[int] = mapped_column(BigInteger)
+    release_version: Mapped[int] = mapped_column(BigInteger)  # the release that last changed the item
+
+
+class ItemClaim(Base):
+    """This tier's claim (认领) of an item for its implementation list (实施清单), with local fields only."""
+
+    __tablename__ = "item_claim"
+
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(50))
+    opening_hours: Mapped[str] = mapped_column(String(200))
+    local_notes: Mapped[str] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CatalogRelease(Base):
-    """A catalogue release applied at this node, newest = highest version."""
+    """A catalogue release applied at this node, newest = highest version, with its province signature."""
 
     __tablename__ = "catalog_release"
 
@@ -54,6 +87,32 @@ class CatalogRelease(Base):
     items_json: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    province: Mapped[str] = mapped_column(String(12), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    algorithm: Mapped[str] = mapped_column(String(24), default="")
+    signature: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    signer_chain_pem: Mapped[str] = mapped_column(Text, default="")
+
+
+class CatalogPart(Base):
+    """A part of a large catalogue delta, kept until its last part arrives (then applied and deleted)."""
+
+    __tablename__ = "catalog_part"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    base_version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogDelivery(Base):
+    """The release a child will hold once every catalogue message queued for it is applied."""
+
+    __tablename__ = "catalog_delivery"
+
+    peer: Mapped[str] = mapped_column(String(12), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class Case(Base):
@@ -78,6 +137,7 @@ class Case(Base):
     applicant_id_number: Mapped[str] = mapped_column(String(32))
     applicant_phone: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)  # number of events; a replica applies them in order
+    catalog_version: Mapped[int | None] = mapped_column(BigInteger)  # release the item was judged by
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # 受理 happened at least once
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

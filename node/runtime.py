@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node import catalog
 from node.cases import CaseService
+from node.catalogservice import CatalogMirrorServicer, CatalogService, unreachable_parent
 from node.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
 from node.config import NodeConfig
 from node.desk import DeskServicer
@@ -26,6 +27,7 @@ from node.identity import NodeIdentity
 from node.identity import passphrase as key_passphrase
 from node.licences import LicenceService
 from node.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
+from node.releases import ReleaseSigner
 from node.sealing import SealService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
 from signing.trust import TrustStore
@@ -36,7 +38,8 @@ from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
 from sync.transport import FederationServicer, TransportSettings, add_port, open_channel, register_service
-from wuji.v1 import desk_pb2, enroll_pb2, enroll_pb2_grpc, link_pb2
+from wuji.divisions import Tier
+from wuji.v1 import desk_pb2, enroll_pb2, enroll_pb2_grpc, link_pb2, link_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ class Node:
         self.readers = reader_factory(self.engine)
         self.pki_folder = config.pki_folder(config_path)
         passphrase = key_passphrase(config.key_passphrase_file)
+        self._passphrase = passphrase
         self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
         self.transport = TransportSettings(
             max_message_bytes=config.max_message_bytes, credentials=self.identity.credentials()
@@ -79,7 +83,7 @@ class Node:
             self.pki_folder,
             passphrase,
             self.office,
-            trust=lambda session: TrustStore(self.identity.roots, known_crls(session)),
+            trust=self._trust_in,
             certify_remotely=None if self.office else self._certify_with_parent,
         )
         self.outbound = Outbound(self.here)
@@ -88,7 +92,18 @@ class Node:
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences
         )
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
-        self.federation = FederationHandler(self.here, self.outbound, self.cases, revocations, self.licences)
+        self.federation = FederationHandler(
+            self.here, self.outbound, self.cases, revocations, self.licences, trust=self._trust_in
+        )
+        self.catalog = CatalogService(
+            self.here,
+            self.sessions,
+            self.readers,
+            self._trust_in,
+            self.release_signer if self.here.tier is Tier.PROVINCE else None,
+            self.federation.push_catalog,
+            self._parent_catalog if self.here.parent is not None else None,
+        )
         self.links = LinkRegistry(
             self.here,
             self.sessions,
@@ -119,7 +134,7 @@ class Node:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
-        if self.config.catalog_file:
+        if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
         server = grpc.server(
             ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
@@ -132,6 +147,11 @@ class Node:
         add_reflection(server)
         federation = FederationServicer(self.links, self.authenticator)
         register_service(server, link_pb2.DESCRIPTOR.services_by_name["Federation"], federation)
+        register_service(
+            server,
+            link_pb2.DESCRIPTOR.services_by_name["CatalogMirror"],
+            CatalogMirrorServicer(self.here, self.catalog, self.authenticator),
+        )
         enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
         enrollment_service = enroll_pb2.DESCRIPTOR.services_by_name["Enrollment"]
         register_service(server, enrollment_service, enrollment)  # CertifySeal, over mTLS
@@ -172,15 +192,36 @@ class Node:
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
 
     def load_catalog(self, path: Path) -> int:
-        """Publish a catalogue file as the next release here (province) and offer it below."""
+        """Publish a catalogue file as the next signed release here (province) and offer it below."""
         document = catalog.load_document(catalog.demo_catalog_path() if str(path) == "demo" else path)
-        with self.sessions.begin() as session:
-            release = catalog.publish(session, document)
-            if release is not None:
-                self.federation.push_catalog(session)
-            version = catalog.current_version(session)
-        log.info("catalogue %s: release %d (%d items)", document.name, version, len(document.items))
-        return version
+        published = self.catalog.publish(document)
+        log.info(
+            "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
+        )
+        return published.version
+
+    def _catalog_version(self) -> int:
+        with self.readers() as session:
+            return catalog.current_version(session)
+
+    def release_signer(self, session: Session) -> ReleaseSigner:
+        """The province's catalogue-signing key (made and certified by the root CA on first use)."""
+        return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
+
+    def _trust_in(self, session: Session) -> TrustStore:
+        return TrustStore(self.identity.roots, known_crls(session))
+
+    def _parent_catalog(self) -> link_pb2.CatalogSummary:
+        """The parent's catalogue summary, asked over mTLS (for `wuji catalog verify`)."""
+        parent = self.here.parent
+        assert parent is not None
+        with open_channel(self.config.parent_address, self.transport, peer_code=parent.value) as channel:
+            try:
+                return link_pb2_grpc.CatalogMirrorStub(channel).DescribeCatalog(
+                    link_pb2.CatalogProbe(), timeout=20
+                )
+            except grpc.RpcError as error:
+                raise unreachable_parent(parent.value, error) from error
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []

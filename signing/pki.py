@@ -43,6 +43,8 @@ from wuji.divisions import DivisionCode, Tier
 DIVISION_CODE_OID = x509.ObjectIdentifier("2.25.272889176339276935856528441892889337290")
 # uuid c66bf14f-909c-4022-9158-2c554c34b16b: extended key usage "wuji seal" (电子印章), sealing only.
 SEAL_PURPOSE_OID = x509.ObjectIdentifier("2.25.263747613293770624781912346109620302187")
+# uuid 7bc98603-4906-4060-af45-0e7984f626e4: extended key usage "wuji catalogue release" (事项目录发布).
+CATALOG_PURPOSE_OID = x509.ObjectIdentifier("2.25.164541413253281492873980449059442665188")
 
 CLOCK_SKEW = timedelta(minutes=5)  # certificates start this long before `now`
 
@@ -50,11 +52,13 @@ _E = TypeVar("_E", bound=x509.ExtensionType)
 
 
 class CertificatePurpose(StrEnum):
-    """What a certificate is for: a node's CA (发证), its TLS links, or sealing (盖章)."""
+    """What a certificate is for: a node's CA (发证), its TLS links, sealing (盖章), or signing the
+    province's service-item catalogue releases (事项目录发布)."""
 
     CA = "ca"
     TLS = "tls"
     SEAL = "seal"
+    CATALOG = "catalog"
 
 
 class IssuanceRefused(Exception):
@@ -88,6 +92,10 @@ def purpose_of(certificate: x509.Certificate) -> CertificatePurpose:
                 "a seal certificate without the digitalSignature and contentCommitment key usages"
             )
         return CertificatePurpose.SEAL
+    if purposes == {CATALOG_PURPOSE_OID}:
+        if usage is None or not usage.digital_signature:
+            raise ValueError("a catalogue-release certificate without the digitalSignature key usage")
+        return CertificatePurpose.CATALOG
     if purposes and purposes <= {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}:
         if usage is None or not usage.digital_signature:
             raise ValueError("a TLS certificate without the digitalSignature key usage")
@@ -202,6 +210,8 @@ class Authority:
             extensions = _ca_extensions()
         elif purpose is CertificatePurpose.TLS:
             extensions = _tls_extensions(division)
+        elif purpose is CertificatePurpose.CATALOG:
+            extensions = _catalog_extensions()
         else:
             extensions = _seal_extensions()
         return (
@@ -248,6 +258,11 @@ def _tier_refusal(own: DivisionCode, code: DivisionCode, purpose: CertificatePur
     """Why `own` may not certify `code` for `purpose` (empty if it may)."""
     if own.tier is Tier.VILLAGE:
         return f"{own.value} is a village (村): villages hold end-entity certificates and issue none"
+    if purpose is CertificatePurpose.CATALOG and not (own.tier is Tier.PROVINCE and code == own):
+        return (
+            f"only a province certifies its own catalogue-release key; {own.value} cannot certify one "
+            f"for {code.value}"
+        )
     if purpose is CertificatePurpose.CA:
         if code.tier is Tier.VILLAGE:
             return f"{code.value} is a village (村): villages get TLS and seal certificates only, never a CA"
@@ -389,6 +404,14 @@ def _seal_extensions() -> list[tuple[x509.ExtensionType, bool]]:
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_key_usage(digital_signature=True, content_commitment=True), True),
         (x509.ExtendedKeyUsage([SEAL_PURPOSE_OID]), False),
+    ]
+
+
+def _catalog_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(digital_signature=True), True),
+        (x509.ExtendedKeyUsage([CATALOG_PURPOSE_OID]), False),
     ]
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select, update
 
-from node import catalog, eventlog
+from node import catalog, eventlog, releases
 from node.cases import Applicant, CaseService, Material
 from node.casestates import RULES, Action, State, transition
-from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
+from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseEvent, CaseMaterial
+from node.models import Case, CaseEvent, CaseMaterial, CatalogRelease
 from node.store import create_store_engine, migrate, session_factory
+from node.timeutil import utcnow
 from sync import outbox
 from sync.tables import OutboxEntry
 from wuji.divisions import DivisionCode
@@ -28,7 +31,7 @@ def sessions(database_url):
     migrate(engine)
     factory = session_factory(engine)
     with factory.begin() as session:
-        catalog.publish(session, catalog.load_document(catalog.demo_catalog_path()))
+        releases.publish(session, catalog.load_document(catalog.demo_catalog_path()), "430000000000")
     yield factory
     engine.dispose()
 
@@ -95,6 +98,16 @@ def test_unknown_item_is_refused_and_stores_nothing(sessions):
     with pytest.raises(NotFound, match="NO-SUCH"):
         service(sessions, VILLAGE).submit("NO-SUCH", APPLICANT)
     assert count(sessions, Case) == count(sessions, CaseEvent) == count(sessions, OutboxEntry) == 0
+
+
+def test_a_case_records_its_release_and_an_expired_release_accepts_no_case(sessions):
+    county = service(sessions, COUNTY)
+    assert county.submit("MZ-0001", APPLICANT).catalog_version == 1
+    with sessions.begin() as session:
+        session.execute(update(CatalogRelease).values(expires_at=utcnow() - timedelta(days=1)))
+    with pytest.raises(NotReady, match="catalogue release 1 expired"):
+        county.submit("MZ-0001", APPLICANT)
+    assert count(sessions, Case) == 1
 
 
 def test_bad_input_is_refused_with_the_field_named(sessions):

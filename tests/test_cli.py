@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -151,3 +152,44 @@ def test_demo_stops_every_node_on_ctrl_c(tmp_path):
     assert "all nodes stopped" in output
     for code in CHAIN:
         assert f"node {code} stopped" in (folder / code / "node.log").read_text(encoding="utf-8")
+
+
+def test_catalog_commands_against_running_nodes(federation, tmp_path):
+    from tests.test_catalog import CHANGED, version_two
+
+    federation.start_chain()
+    config = {code: str(federation.config_path(code)) for code in CHAIN}
+    province, county, township, village = config[CHAIN[0]], config[COUNTY], config[CHAIN[3]], config[VILLAGE]
+    catalogue = tmp_path / "v2.json"
+    catalogue.write_text(json.dumps(version_two(), ensure_ascii=False), encoding="utf-8")
+
+    published = wuji("catalog", "publish", str(catalogue), "--config", province)
+    assert published.returncode == 0, published.stderr
+    assert "published catalogue release 2" in published.stdout and CHANGED in published.stdout
+    again = wuji("catalog", "publish", str(catalogue), "--config", province)
+    assert "nothing published" in again.stdout
+    elsewhere = wuji("catalog", "publish", str(catalogue), "--config", county)
+    assert elsewhere.returncode == 1 and "only the province publishes" in elsewhere.stderr
+
+    wait_for(
+        lambda: federation.nodes[VILLAGE].describe().catalog_version == 2, what="release 2 at the village"
+    )
+    verified = wuji("catalog", "verify", "--config", village)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "identical" in verified.stdout and CHAIN[3] in verified.stdout
+
+    diff = wuji("catalog", "diff", "1", "2", "--config", county)
+    assert diff.returncode == 0 and "promised_days" in diff.stdout and "withdrawn" in diff.stdout
+    demo = Path(__file__).resolve().parent.parent / "node" / "data" / "demo_catalog.json"
+    offline = wuji("catalog", "diff", str(demo), str(catalogue))  # two files: no node needed
+    assert offline.returncode == 0 and "promised_days: 15 → 10" in offline.stdout, offline.stdout
+
+    locked = wuji("catalog", "claim", "MZ-0003", "--set", "statutory_days=5", "--config", township)
+    assert locked.returncode == 1 and "statutory_days" in locked.stderr
+    claimed = wuji("catalog", "claim", "MZ-0003", "--phone", "0737-2800000", "--config", township)
+    assert claimed.returncode == 0 and "0737-2800000" in claimed.stdout
+    shown = wuji("catalog", "show", "MZ-0003", "--config", township)
+    assert shown.returncode == 0 and "statutory_days" in shown.stdout and "0737-2800000" in shown.stdout
+    listed = wuji("catalog", "list", "--config", village)
+    assert listed.returncode == 0 and "GJ-0001-01-01" in listed.stdout and "跨省通办" in listed.stdout
+    assert "catalogue release 2" in listed.stdout

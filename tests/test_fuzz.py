@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from node import catalog
+from node import catalog, releases
 from node.cases import Applicant, CaseService
 from node.casestates import Action, State, transition
 from node.certificates import RevocationIntake
@@ -21,6 +21,7 @@ from node.federation import FederationHandler, Outbound
 from node.licences import LicenceService
 from node.models import Case, CaseEvent
 from node.store import create_store_engine, migrate, session_factory
+from signing.trust import TrustStore
 from sync.link import Link, LinkSettings
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from sync.transport import _lenient_parser
@@ -39,7 +40,7 @@ def county(tmp_path_factory):
     migrate(engine)
     sessions = session_factory(engine)
     with sessions.begin() as session:
-        catalog.publish(session, catalog.load_document(catalog.demo_catalog_path()))
+        releases.publish(session, catalog.load_document(catalog.demo_catalog_path()), "430000000000")
     outbound = Outbound(COUNTY)
     cases = CaseService(COUNTY, sessions, outbound)
     handler = FederationHandler(
@@ -48,6 +49,7 @@ def county(tmp_path_factory):
         cases,
         RevocationIntake([], lambda: None),
         LicenceService(COUNTY, "", outbound, list),
+        lambda session: TrustStore(),
     )
     link = Link(COUNTY.value, TOWNSHIP, "child", sessions, handler, LinkSettings())
     yield sessions, link, cases
@@ -90,7 +92,7 @@ bodies = st.one_of(
     ),
     st.builds(lambda case_id: {"case_action": link_pb2.CaseActionRequest(case_id=case_id, action=9)}, texts),
     st.builds(
-        lambda v, d, j: {"catalog_release": link_pb2.CatalogRelease(version=v, digest=d, items_json=j)},
+        lambda v, d, j: {"catalog_release": link_pb2.CatalogRelease(version=v, digest=d, changed_items=[j])},
         st.integers(0, 3),
         texts,
         st.binary(max_size=32),

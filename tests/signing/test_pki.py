@@ -22,6 +22,7 @@ from signing.pki import (
     make_csr,
     purpose_of,
 )
+from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode, Tier
 
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
@@ -254,3 +255,16 @@ def test_crl_lists_revoked_serials_with_number_and_issuer(tiers):
     entry = crl.get_revoked_certificate_by_serial_number(1234)
     assert entry is not None and entry.revocation_date_utc == when
     assert crl.get_revoked_certificate_by_serial_number(4321) is None
+
+
+def test_only_a_province_certifies_its_own_catalogue_release_key(tiers):
+    _, certificate = end_entity(tiers.root, PROVINCE, CertificatePurpose.CATALOG)
+    assert purpose_of(certificate) is CertificatePurpose.CATALOG
+    assert TrustStore([tiers.root.certificate]).verify_chain(certificate, [], CertificatePurpose.CATALOG)
+    with pytest.raises(IssuanceRefused, match="only a province certifies"):
+        end_entity(tiers.authorities[COUNTY], COUNTY, CertificatePurpose.CATALOG)
+    with pytest.raises(IssuanceRefused, match="only a province certifies"):
+        end_entity(tiers.root, CITY, CertificatePurpose.CATALOG)
+    _, seal = end_entity(tiers.root, PROVINCE, SEAL)
+    with pytest.raises(ChainRejected, match="not for catalog"):  # a seal key cannot sign releases
+        TrustStore([tiers.root.certificate]).verify_chain(seal, [], CertificatePurpose.CATALOG)

@@ -7,6 +7,137 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PublishCatalogRequest(_message.Message):
+    __slots__ = ("document",)
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    document: bytes
+    def __init__(self, document: _Optional[bytes] = ...) -> None: ...
+
+class PublishCatalogResponse(_message.Message):
+    __slots__ = ("version", "digest", "item_count", "published", "changes")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    digest: str
+    item_count: int
+    published: bool
+    changes: CatalogDiff
+    def __init__(self, version: _Optional[int] = ..., digest: _Optional[str] = ..., item_count: _Optional[int] = ..., published: _Optional[bool] = ..., changes: _Optional[_Union[CatalogDiff, _Mapping]] = ...) -> None: ...
+
+class VerifyCatalogRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CatalogVerification(_message.Message):
+    __slots__ = ("identical", "node_code", "version", "digest", "compared_with", "other_version", "other_digest", "differences", "note")
+    IDENTICAL_FIELD_NUMBER: _ClassVar[int]
+    NODE_CODE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    COMPARED_WITH_FIELD_NUMBER: _ClassVar[int]
+    OTHER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OTHER_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCES_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    identical: bool
+    node_code: str
+    version: int
+    digest: str
+    compared_with: str
+    other_version: int
+    other_digest: str
+    differences: _containers.RepeatedCompositeFieldContainer[ItemDifference]
+    note: str
+    def __init__(self, identical: _Optional[bool] = ..., node_code: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., compared_with: _Optional[str] = ..., other_version: _Optional[int] = ..., other_digest: _Optional[str] = ..., differences: _Optional[_Iterable[_Union[ItemDifference, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ItemDifference(_message.Message):
+    __slots__ = ("code", "name", "problem")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    problem: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., problem: _Optional[str] = ...) -> None: ...
+
+class DiffCatalogRequest(_message.Message):
+    __slots__ = ("from_version", "to_version")
+    FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TO_VERSION_FIELD_NUMBER: _ClassVar[int]
+    from_version: int
+    to_version: int
+    def __init__(self, from_version: _Optional[int] = ..., to_version: _Optional[int] = ...) -> None: ...
+
+class CatalogDiff(_message.Message):
+    __slots__ = ("from_version", "to_version", "changes")
+    FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TO_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    from_version: int
+    to_version: int
+    changes: _containers.RepeatedCompositeFieldContainer[ItemChange]
+    def __init__(self, from_version: _Optional[int] = ..., to_version: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[ItemChange, _Mapping]]] = ...) -> None: ...
+
+class ItemChange(_message.Message):
+    __slots__ = ("code", "name", "kind", "fields")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    kind: str
+    fields: _containers.RepeatedCompositeFieldContainer[FieldChange]
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., fields: _Optional[_Iterable[_Union[FieldChange, _Mapping]]] = ...) -> None: ...
+
+class FieldChange(_message.Message):
+    __slots__ = ("field", "before", "after")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    before: str
+    after: str
+    def __init__(self, field: _Optional[str] = ..., before: _Optional[str] = ..., after: _Optional[str] = ...) -> None: ...
+
+class ClaimItemRequest(_message.Message):
+    __slots__ = ("item_code", "fields")
+    class FieldsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    fields: _containers.ScalarMap[str, str]
+    def __init__(self, item_code: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ItemClaim(_message.Message):
+    __slots__ = ("item_code", "item_name", "node_code", "window_address", "phone", "opening_hours", "local_notes", "catalog_version")
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    NODE_CODE_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    OPENING_HOURS_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_NOTES_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    item_name: str
+    node_code: str
+    window_address: str
+    phone: str
+    opening_hours: str
+    local_notes: str
+    catalog_version: int
+    def __init__(self, item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., node_code: _Optional[str] = ..., window_address: _Optional[str] = ..., phone: _Optional[str] = ..., opening_hours: _Optional[str] = ..., local_notes: _Optional[str] = ..., catalog_version: _Optional[int] = ...) -> None: ...
+
 class RevokeLicenceRequest(_message.Message):
     __slots__ = ("identifier", "reason")
     IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
@@ -162,7 +293,7 @@ class ListItemsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ServiceItem(_message.Message):
-    __slots__ = ("code", "name", "type", "department", "handling_tier", "instant", "statutory_days", "promised_days", "legal_basis", "materials")
+    __slots__ = ("code", "name", "type", "department", "handling_tier", "instant", "statutory_days", "promised_days", "legal_basis", "materials", "basic_code", "implementation_code", "handling_code", "level", "online_level", "cross_province", "max_visits", "release_version", "claim", "elements_json")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +304,16 @@ class ServiceItem(_message.Message):
     PROMISED_DAYS_FIELD_NUMBER: _ClassVar[int]
     LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    BASIC_CODE_FIELD_NUMBER: _ClassVar[int]
+    IMPLEMENTATION_CODE_FIELD_NUMBER: _ClassVar[int]
+    HANDLING_CODE_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    CROSS_PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    MAX_VISITS_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_FIELD_NUMBER: _ClassVar[int]
+    ELEMENTS_JSON_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     type: str
@@ -183,15 +324,31 @@ class ServiceItem(_message.Message):
     promised_days: int
     legal_basis: str
     materials: _containers.RepeatedCompositeFieldContainer[RequiredMaterial]
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., department: _Optional[str] = ..., handling_tier: _Optional[str] = ..., instant: _Optional[bool] = ..., statutory_days: _Optional[int] = ..., promised_days: _Optional[int] = ..., legal_basis: _Optional[str] = ..., materials: _Optional[_Iterable[_Union[RequiredMaterial, _Mapping]]] = ...) -> None: ...
+    basic_code: str
+    implementation_code: str
+    handling_code: str
+    level: str
+    online_level: str
+    cross_province: bool
+    max_visits: int
+    release_version: int
+    claim: ItemClaim
+    elements_json: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., department: _Optional[str] = ..., handling_tier: _Optional[str] = ..., instant: _Optional[bool] = ..., statutory_days: _Optional[int] = ..., promised_days: _Optional[int] = ..., legal_basis: _Optional[str] = ..., materials: _Optional[_Iterable[_Union[RequiredMaterial, _Mapping]]] = ..., basic_code: _Optional[str] = ..., implementation_code: _Optional[str] = ..., handling_code: _Optional[str] = ..., level: _Optional[str] = ..., online_level: _Optional[str] = ..., cross_province: _Optional[bool] = ..., max_visits: _Optional[int] = ..., release_version: _Optional[int] = ..., claim: _Optional[_Union[ItemClaim, _Mapping]] = ..., elements_json: _Optional[str] = ...) -> None: ...
 
 class RequiredMaterial(_message.Message):
-    __slots__ = ("name", "required")
+    __slots__ = ("name", "required", "deferrable", "form", "e_licence")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    DEFERRABLE_FIELD_NUMBER: _ClassVar[int]
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    E_LICENCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     required: bool
-    def __init__(self, name: _Optional[str] = ..., required: _Optional[bool] = ...) -> None: ...
+    deferrable: bool
+    form: str
+    e_licence: bool
+    def __init__(self, name: _Optional[str] = ..., required: _Optional[bool] = ..., deferrable: _Optional[bool] = ..., form: _Optional[str] = ..., e_licence: _Optional[bool] = ...) -> None: ...
 
 class ListItemsResponse(_message.Message):
     __slots__ = ("catalog_version", "items")

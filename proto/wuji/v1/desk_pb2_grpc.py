@@ -90,6 +90,26 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
                 _registered_method=True)
+        self.PublishCatalog = channel.unary_unary(
+                '/wuji.v1.Desk/PublishCatalog',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogResponse.FromString,
+                _registered_method=True)
+        self.VerifyCatalog = channel.unary_unary(
+                '/wuji.v1.Desk/VerifyCatalog',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.VerifyCatalogRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.CatalogVerification.FromString,
+                _registered_method=True)
+        self.DiffCatalog = channel.unary_unary(
+                '/wuji.v1.Desk/DiffCatalog',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.DiffCatalogRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.CatalogDiff.FromString,
+                _registered_method=True)
+        self.ClaimItem = channel.unary_unary(
+                '/wuji.v1.Desk/ClaimItem',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ItemClaim.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -162,6 +182,31 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishCatalog(self, request, context):
+        """The catalogue (事项目录): publish at the province, verify and diff anywhere, claim locally.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyCatalog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiffCatalog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimItem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -219,6 +264,26 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.CheckLicence,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.SerializeToString,
+            ),
+            'PublishCatalog': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishCatalog,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogResponse.SerializeToString,
+            ),
+            'VerifyCatalog': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyCatalog,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.VerifyCatalogRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.CatalogVerification.SerializeToString,
+            ),
+            'DiffCatalog': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffCatalog,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.DiffCatalogRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.CatalogDiff.SerializeToString,
+            ),
+            'ClaimItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimItem,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ItemClaim.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -518,6 +583,114 @@ class Desk:
             '/wuji.v1.Desk/CheckLicence',
             wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/PublishCatalog',
+            wuji_dot_v1_dot_desk__pb2.PublishCatalogRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.PublishCatalogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/VerifyCatalog',
+            wuji_dot_v1_dot_desk__pb2.VerifyCatalogRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.CatalogVerification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/DiffCatalog',
+            wuji_dot_v1_dot_desk__pb2.DiffCatalogRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.CatalogDiff.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ClaimItem',
+            wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ItemClaim.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,6 +10,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CatalogProbe(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CatalogSummary(_message.Message):
+    __slots__ = ("node_code", "version", "digest", "items")
+    NODE_CODE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    node_code: str
+    version: int
+    digest: str
+    items: _containers.RepeatedCompositeFieldContainer[ItemDigest]
+    def __init__(self, node_code: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ItemDigest, _Mapping]]] = ...) -> None: ...
+
+class ItemDigest(_message.Message):
+    __slots__ = ("code", "name", "digest")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    digest: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ...) -> None: ...
+
 class LinkFrame(_message.Message):
     __slots__ = ("hello", "envelopes", "ack", "heartbeat")
     HELLO_FIELD_NUMBER: _ClassVar[int]
@@ -109,18 +135,38 @@ class CaseActionRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CatalogRelease(_message.Message):
-    __slots__ = ("version", "name", "digest", "items_json", "published_at")
+    __slots__ = ("version", "name", "digest", "published_at", "expires_at", "province", "item_count", "base_version", "changed_items", "removed_codes", "algorithm", "signature", "signer_chain_der", "part", "parts")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
-    ITEMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PUBLISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BASE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_CODES_FIELD_NUMBER: _ClassVar[int]
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNER_CHAIN_DER_FIELD_NUMBER: _ClassVar[int]
+    PART_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
     version: int
     name: str
     digest: str
-    items_json: bytes
     published_at: _timestamp_pb2.Timestamp
-    def __init__(self, version: _Optional[int] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ..., items_json: _Optional[bytes] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    expires_at: _timestamp_pb2.Timestamp
+    province: str
+    item_count: int
+    base_version: int
+    changed_items: _containers.RepeatedScalarFieldContainer[bytes]
+    removed_codes: _containers.RepeatedScalarFieldContainer[str]
+    algorithm: str
+    signature: bytes
+    signer_chain_der: _containers.RepeatedScalarFieldContainer[bytes]
+    part: int
+    parts: int
+    def __init__(self, version: _Optional[int] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., province: _Optional[str] = ..., item_count: _Optional[int] = ..., base_version: _Optional[int] = ..., changed_items: _Optional[_Iterable[bytes]] = ..., removed_codes: _Optional[_Iterable[str]] = ..., algorithm: _Optional[str] = ..., signature: _Optional[bytes] = ..., signer_chain_der: _Optional[_Iterable[bytes]] = ..., part: _Optional[int] = ..., parts: _Optional[int] = ...) -> None: ...
 
 class RevocationList(_message.Message):
     __slots__ = ("issuer", "number", "crl_der")

@@ -97,3 +97,81 @@ class Federation:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class CatalogMirrorStub:
+    """A child asks its parent, over the same mTLS connection, which catalogue release it holds, so
+    `wuji catalog verify` can prove the child holds exactly the parent's release (五级N同).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.DescribeCatalog = channel.unary_unary(
+                '/wuji.v1.CatalogMirror/DescribeCatalog',
+                request_serializer=wuji_dot_v1_dot_link__pb2.CatalogProbe.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_link__pb2.CatalogSummary.FromString,
+                _registered_method=True)
+
+
+class CatalogMirrorServicer:
+    """A child asks its parent, over the same mTLS connection, which catalogue release it holds, so
+    `wuji catalog verify` can prove the child holds exactly the parent's release (五级N同).
+    """
+
+    def DescribeCatalog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CatalogMirrorServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'DescribeCatalog': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeCatalog,
+                    request_deserializer=wuji_dot_v1_dot_link__pb2.CatalogProbe.FromString,
+                    response_serializer=wuji_dot_v1_dot_link__pb2.CatalogSummary.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'wuji.v1.CatalogMirror', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('wuji.v1.CatalogMirror', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CatalogMirror:
+    """A child asks its parent, over the same mTLS connection, which catalogue release it holds, so
+    `wuji catalog verify` can prove the child holds exactly the parent's release (五级N同).
+    """
+
+    @staticmethod
+    def DescribeCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.CatalogMirror/DescribeCatalog',
+            wuji_dot_v1_dot_link__pb2.CatalogProbe.SerializeToString,
+            wuji_dot_v1_dot_link__pb2.CatalogSummary.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -1,0 +1,323 @@
+"""The catalogue (事项目录): signed releases reach all five tiers as deltas and stay identical (五级N同)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import func, select
+
+from node import catalog, releases
+from node.catalog import CatalogDocument, canonical_item
+from node.models import CatalogPart, ItemClaim, ServiceItem
+from node.releases import Manifest
+from node.runtime import Node
+from node.timeutil import to_timestamp, utcnow
+from sync.tables import InboxEntry, OutboxEntry, QuarantinedEnvelope
+from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
+
+CHANGED, WITHDRAWN, ADDED = "MZ-0001", "LY-0001", "MZ-0005"
+
+
+def demo_items() -> list[dict[str, Any]]:
+    return copy.deepcopy(catalog.load_document(catalog.demo_catalog_path()).items)
+
+
+def version_two() -> dict[str, Any]:
+    """v2 of the demo catalogue: one item changed, one added, one withdrawn."""
+    items = [item for item in demo_items() if item["code"] != WITHDRAWN]
+    changed = next(item for item in items if item["code"] == CHANGED)
+    changed["promised_days"] = 10
+    added = copy.deepcopy(changed)
+    added.update(
+        code=ADDED,
+        name="城乡居民最低生活保障金给付",
+        type="行政给付",
+        basic_code="050010050000",
+        implementation_code="05001005000043300",
+        handling_code="0500100500004330001",
+    )
+    return {"name": "wuji 示例事项目录 v2", "items": [*items, added]}
+
+
+def publish(federation: FederationHarness, document: dict[str, Any]) -> desk_pb2.PublishCatalogResponse:
+    data = json.dumps(document, ensure_ascii=False).encode()
+    return federation.desk(PROVINCE).PublishCatalog(desk_pb2.PublishCatalogRequest(document=data))
+
+
+def version_at(federation: FederationHarness, code: str) -> int:
+    return federation.nodes[code].describe().catalog_version
+
+
+def verify(federation: FederationHarness, code: str) -> desk_pb2.CatalogVerification:
+    return federation.desk(code).VerifyCatalog(desk_pb2.VerifyCatalogRequest())
+
+
+def items_at(federation: FederationHarness, code: str) -> dict[str, desk_pb2.ServiceItem]:
+    return {item.code: item for item in federation.desk(code).ListItems(desk_pb2.ListItemsRequest()).items}
+
+
+def test_v1_then_v2_converges_at_all_five_tiers_and_the_offline_village_catches_up(federation):
+    federation.start_chain()
+    for code in CHAIN:
+        report = verify(federation, code)
+        assert report.identical and report.version == 1, report
+
+    federation.stop(VILLAGE)
+    published = publish(federation, version_two())
+    assert published.published and published.version == 2
+    kinds = {change.code: change.kind for change in published.changes.changes}
+    assert kinds == {CHANGED: "changed", ADDED: "added", WITHDRAWN: "withdrawn"}
+
+    for code in CHAIN[:-1]:
+        wait_for(lambda c=code: version_at(federation, c) == 2, what=f"release 2 at {code}")
+    # the township keeps a delta for the absent village: three items, not the whole catalogue
+    with federation.nodes[TOWNSHIP].sessions() as session:
+        waiting = session.scalars(select(OutboxEntry).where(OutboxEntry.peer == VILLAGE)).all()
+    deltas = [link_pb2.Envelope.FromString(row.envelope).catalog_release for row in waiting]
+    assert [(d.base_version, d.version, len(d.changed_items), list(d.removed_codes)) for d in deltas] == [
+        (1, 2, 2, [WITHDRAWN])
+    ]
+
+    federation.restart(VILLAGE)
+    wait_for(lambda: version_at(federation, VILLAGE) == 2, what="release 2 at the returning village")
+    for code in CHAIN:
+        report = verify(federation, code)
+        assert report.identical and report.version == 2 and not report.differences, report
+    at_village = items_at(federation, VILLAGE)
+    assert WITHDRAWN not in at_village and ADDED in at_village
+    assert at_village[CHANGED].promised_days == 10
+    assert at_village[CHANGED].elements_json == items_at(federation, PROVINCE)[CHANGED].elements_json
+
+
+def test_a_village_offline_during_two_releases_applies_both_deltas_in_order(federation):
+    federation.start_chain()
+    federation.stop(VILLAGE)
+    publish(federation, version_two())
+    v3 = version_two()
+    next(item for item in v3["items"] if item["code"] == ADDED)["max_visits"] = 0
+    assert publish(federation, v3).version == 3
+    wait_for(lambda: version_at(federation, TOWNSHIP) == 3, what="release 3 at the township")
+    with federation.nodes[TOWNSHIP].sessions() as session:
+        waiting = session.scalars(
+            select(OutboxEntry).where(OutboxEntry.peer == VILLAGE).order_by(OutboxEntry.seq)
+        ).all()
+    deltas = [link_pb2.Envelope.FromString(row.envelope).catalog_release for row in waiting]
+    assert [(d.base_version, d.version, len(d.changed_items)) for d in deltas] == [(1, 2, 2), (2, 3, 1)]
+
+    federation.restart(VILLAGE)
+    wait_for(lambda: version_at(federation, VILLAGE) == 3, what="release 3 at the returning village")
+    assert verify(federation, VILLAGE).identical
+    assert items_at(federation, VILLAGE)[ADDED].max_visits == 0
+    with federation.nodes[VILLAGE].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0
+
+
+def test_releases_split_into_small_parts_still_converge_at_every_tier(federation, monkeypatch):
+    monkeypatch.setattr(releases, "PART_BYTES", 2000)  # the demo catalogue then needs ~20 parts
+    federation.start_chain()
+    publish(federation, version_two())
+    for code in CHAIN:
+        wait_for(lambda c=code: version_at(federation, c) == 2, what=f"release 2 at {code}")
+        assert verify(federation, code).identical
+    with federation.nodes[VILLAGE].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0
+        assert session.scalar(select(func.count()).select_from(CatalogPart)) == 0
+        parts = session.scalar(
+            select(func.count()).select_from(InboxEntry).where(InboxEntry.message_id.contains("-part"))
+        )
+    assert parts > 10
+
+
+def test_a_child_that_refused_a_damaged_delta_gets_a_fresh_one_when_its_link_reopens(federation):
+    federation.start_chain(CHAIN[:4])
+    federation.stop(TOWNSHIP)
+    publish(federation, version_two())
+    wait_for(lambda: version_at(federation, COUNTY) == 2, what="release 2 at the county")
+    with federation.nodes[COUNTY].sessions.begin() as session:  # damaged in the outbox, say by a disk
+        entry = session.scalars(select(OutboxEntry).where(OutboxEntry.peer == TOWNSHIP)).one()
+        envelope = link_pb2.Envelope.FromString(entry.envelope)
+        envelope.catalog_release.signature = b"\x00" + envelope.catalog_release.signature[1:]
+        entry.envelope = envelope.SerializeToString()
+
+    federation.restart(TOWNSHIP)
+    reasons = wait_for(lambda: _quarantined(federation), what="the damaged delta refused")
+    assert "bad signature" in reasons[0] and version_at(federation, TOWNSHIP) == 1
+
+    federation.stop(TOWNSHIP)  # the next session's Hello says release 1: the county sends 1 → 2 again
+    federation.restart(TOWNSHIP)
+    wait_for(lambda: version_at(federation, TOWNSHIP) == 2, what="release 2 at the township")
+    assert verify(federation, TOWNSHIP).identical
+
+
+def test_a_case_keeps_the_release_it_was_judged_by(federation):
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=CHANGED, applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234")
+        )
+    )
+    assert case.catalog_version == 1
+    publish(federation, version_two())
+    wait_for(lambda: version_at(federation, VILLAGE) == 2, what="release 2 at the village")
+    again = village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    assert again.catalog_version == 1
+    with federation.nodes[COUNTY].sessions() as session:
+        assert catalog.item_at(session, CHANGED, again.catalog_version)["promised_days"] != 10
+        assert catalog.item(session, CHANGED).promised_days == 10
+    wait_for(
+        lambda: (
+            federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).catalog_version == 1
+        ),
+        what="the case at its handler with its release",
+    )
+
+
+def _send_from_county(federation: FederationHarness, message: link_pb2.CatalogRelease, tag: str) -> None:
+    """A parent (the county) puts a crafted release on its link to the township."""
+    county = federation.nodes[COUNTY]
+    with county.sessions.begin() as session:
+        county.outbound.send_to_neighbour(
+            session, TOWNSHIP, "child", f"crafted-{tag}", catalog_release=message
+        )
+
+
+def _quarantined(federation: FederationHarness) -> list[str]:
+    with federation.nodes[TOWNSHIP].sessions() as session:
+        return list(session.scalars(select(QuarantinedEnvelope.reason).order_by(QuarantinedEnvelope.id)))
+
+
+def _signed_but_tampered(province: Node) -> link_pb2.CatalogRelease:
+    """Release 3, genuinely signed by the province, shipping one item other than the one it signed."""
+    v3 = version_two()
+    v3["items"][0]["statutory_days"] += 5
+    document = CatalogDocument(v3["name"], [catalog.checked_item(item, "v3") for item in v3["items"]])
+    with province.sessions.begin() as session:
+        signer = province.release_signer(session)
+    now = utcnow().replace(microsecond=0)
+    altered = document.items[0]
+    manifest = Manifest(
+        PROVINCE, document.name, 3, document.digest(), len(document.items), now, now + timedelta(days=30)
+    )
+    return link_pb2.CatalogRelease(
+        version=3,
+        name=document.name,
+        digest=manifest.digest,
+        province=PROVINCE,
+        item_count=manifest.item_count,
+        published_at=to_timestamp(now),
+        expires_at=to_timestamp(manifest.expires_at),
+        base_version=2,
+        changed_items=[canonical_item(dict(altered, statutory_days=altered["statutory_days"] + 1))],
+        algorithm=signer.algorithm.value,
+        signature=signer.sign(manifest),
+        signer_chain_der=[c.public_bytes(serialization.Encoding.DER) for c in signer.chain],
+    )
+
+
+def test_bad_signature_lower_version_and_tampered_item_are_refused_and_nothing_changes(federation):
+    federation.start_chain(CHAIN[:4])
+    publish(federation, version_two())
+    wait_for(lambda: version_at(federation, TOWNSHIP) == 2, what="release 2 at the township")
+    township = federation.nodes[TOWNSHIP]
+    with township.readers() as session:
+        digest_before = catalog.digest_of(catalog.held_items(session).values())
+    county, province = federation.nodes[COUNTY], federation.nodes[PROVINCE]
+
+    with county.readers() as session:
+        genuine_v1 = releases.delta_message(session, 0, catalog.release(session, 1))
+        forged = releases.delta_message(session, 2, catalog.release(session, 2))
+    forged.version = 3  # claims to be newer: the province never signed this manifest
+    _send_from_county(federation, forged, "forged")
+    _send_from_county(federation, genuine_v1, "older")  # genuinely signed, but a lower version
+
+    # a release signed with the province's real key whose shipped item was altered on the way
+    _send_from_county(federation, _signed_but_tampered(province), "tampered")
+
+    reasons = wait_for(
+        lambda: len(_quarantined(federation)) == 3 and _quarantined(federation), what="3 refusals"
+    )
+    assert "bad signature" in reasons[0]
+    assert "not newer than release 2" in reasons[1]
+    assert "do not match the signed digest" in reasons[2]
+    assert version_at(federation, TOWNSHIP) == 2
+    with township.readers() as session:
+        assert catalog.digest_of(catalog.held_items(session).values()) == digest_before
+    assert verify(federation, TOWNSHIP).identical
+
+
+def test_a_township_cannot_change_a_time_limit_but_may_add_local_fields(federation):
+    federation.start_chain(CHAIN[:4])
+    township = federation.desk(TOWNSHIP)
+    with pytest.raises(grpc.RpcError) as refused:
+        township.ClaimItem(desk_pb2.ClaimItemRequest(item_code="MZ-0003", fields={"statutory_days": "5"}))
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "statutory_days" in refused.value.details()
+    assert "fixed by the province" in refused.value.details()
+    with federation.nodes[TOWNSHIP].readers() as session:
+        assert session.scalar(select(func.count()).select_from(ItemClaim)) == 0
+        assert session.get(ServiceItem, "MZ-0003").statutory_days == 15
+
+    claim = township.ClaimItem(
+        desk_pb2.ClaimItemRequest(
+            item_code="MZ-0003",
+            fields={
+                "window_address": "镇便民服务中心 2 号窗口",
+                "phone": "0737-2800000",
+                "opening_hours": "周一至周五",
+            },
+        )
+    )
+    assert claim.window_address == "镇便民服务中心 2 号窗口" and claim.catalog_version == 1
+    listed = items_at(federation, TOWNSHIP)["MZ-0003"]
+    assert listed.claim.phone == "0737-2800000" and listed.statutory_days == 15
+    assert verify(federation, TOWNSHIP).identical  # local fields do not touch the release
+
+
+def test_a_village_refuses_unknown_items_and_tiers_that_do_not_exist_above_it(federation):
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    request = desk_pb2.SubmitCaseRequest(
+        item_code="NO-SUCH-ITEM", applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234")
+    )
+    with pytest.raises(grpc.RpcError) as unknown:
+        village.SubmitCase(request)
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "NO-SUCH-ITEM" in unknown.value.details() and "catalogue release 1" in unknown.value.details()
+
+    with federation.nodes[VILLAGE].sessions.begin() as session:  # a row no release could carry
+        session.get(ServiceItem, "MZ-0003").handling_tier = "village"
+    request.item_code = "MZ-0003"
+    with pytest.raises(grpc.RpcError) as no_tier:
+        village.SubmitCase(request)
+    assert no_tier.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "does not exist above village" in no_tier.value.details()
+    assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []
+    # and the tampered row shows up when the village proves its catalogue against the township
+    report = verify(federation, VILLAGE)
+    assert not report.identical
+    assert [(d.code, d.problem) for d in report.differences] == [("MZ-0003", "differs")]
+
+
+def test_catalog_diff_names_each_changed_element(federation):
+    federation.start_chain(CHAIN[:2])
+    publish(federation, version_two())
+    diff = federation.desk(PROVINCE).DiffCatalog(desk_pb2.DiffCatalogRequest(from_version=1, to_version=2))
+    changed = next(change for change in diff.changes if change.code == CHANGED)
+    assert [(f.field, f.after) for f in changed.fields] == [("promised_days", "10")]
+
+
+def test_only_the_province_publishes(federation):
+    federation.start_chain(CHAIN[:2])
+    data = json.dumps(version_two(), ensure_ascii=False).encode()
+    with pytest.raises(grpc.RpcError) as refused:
+        federation.desk(CHAIN[1]).PublishCatalog(desk_pb2.PublishCatalogRequest(document=data))
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "only the province publishes" in refused.value.details()
