@@ -14,6 +14,7 @@ from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.divisions import DivisionCode, InvalidTier, Tier
 
 DATABASE_URL_ENV = "WUJI_DATABASE_URL"
+DATABASE_URL_FILE_ENV = "WUJI_DATABASE_URL_FILE"
 
 
 class ConfigError(ValueError):
@@ -85,9 +86,12 @@ class NodeConfig:
         return (folder / self.pki_dir).resolve()
 
     def database_url_for(self, config_path: Path | None) -> str:
-        """WUJI_DATABASE_URL (e.g. from a Kubernetes secret) wins over the file; SQLite is the default."""
+        """WUJI_DATABASE_URL (or a file named by WUJI_DATABASE_URL_FILE) wins over the config file,
+        so passwords live in secrets; SQLite beside the config is the default."""
         if os.environ.get(DATABASE_URL_ENV):
             return os.environ[DATABASE_URL_ENV]
+        if os.environ.get(DATABASE_URL_FILE_ENV):  # a mounted secret (docker compose)
+            return Path(os.environ[DATABASE_URL_FILE_ENV]).read_text(encoding="utf-8").strip()
         if self.database_url:
             return self.database_url
         folder = config_path.parent if config_path else Path.cwd()
