@@ -7,6 +7,7 @@ neighbours, so every node can report the licence as revoked.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -140,10 +141,15 @@ class LicenceService:
                     session,
                     peer,
                     role,
-                    f"licence-revoked-{notice.identifier}",
+                    _revocation_message_id(notice.identifier),
                     origin=origin,
                     licence_revoked=notice,
                 )
+
+
+def _revocation_message_id(identifier: str) -> str:
+    """Fits the 64 characters of a message id (an identifier alone may be longer)."""
+    return f"licence-revoked-{hashlib.sha256(identifier.encode()).hexdigest()[:40]}"
 
 
 def _normalised(identifier: str) -> str:

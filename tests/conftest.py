@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -35,10 +36,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+NODE_DB_ENV = "WUJI_TEST_NODE_DB"  # "postgresql": every harness node gets its own PostgreSQL database
+
+
 @pytest.fixture
-def federation(tmp_path: Path) -> Iterator[FederationHarness]:
-    harness = FederationHarness(tmp_path)
-    try:
-        yield harness
-    finally:
-        harness.stop_all()
+def federation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FederationHarness]:
+    with contextlib.ExitStack() as databases:
+        database_for = None
+        if os.environ.get(NODE_DB_ENV) == "postgresql":
+            server = request.getfixturevalue("postgres_url")
+
+            def database_for(code: str) -> str:
+                name = f"wuji_{code}_{uuid.uuid4().hex[:8]}"
+                return databases.enter_context(fresh_database(server, name))
+
+        harness = FederationHarness(tmp_path, database_for)
+        try:
+            yield harness
+        finally:
+            harness.stop_all()

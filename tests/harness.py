@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -38,9 +38,15 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "
 
 
 class FederationHarness(InProcessFederation):
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database_for: Callable[[str], str] | None = None) -> None:
         super().__init__(folder, PASSPHRASE)
         self._channels: list[grpc.Channel] = []
+        self._database_for = database_for  # code -> URL; None: a SQLite file per node
+
+    def start(self, code: str, database_url: str = "", port: int = 0, **settings: Any) -> Node:
+        if not database_url and self._database_for is not None and code not in self.configs:
+            database_url = self._database_for(code)
+        return super().start(code, database_url, port, **settings)
 
     def start_chain(self, codes: tuple[str, ...] = CHAIN) -> list[Node]:
         started = [self.start(code) for code in codes]

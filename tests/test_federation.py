@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import grpc
 import pytest
 from sqlalchemy import func, select
@@ -150,3 +152,9 @@ def test_every_received_envelope_is_recorded_with_its_link_and_seq(federation):
             select(InboxEntry.seq).where(InboxEntry.peer == TOWNSHIP).order_by(InboxEntry.seq)
         ).all()
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 3
+
+
+def test_nodes_run_on_the_database_the_suite_was_asked_for(federation):
+    federation.start_chain((CHAIN[0], CHAIN[1]))
+    expected = "postgresql" if os.environ.get("WUJI_TEST_NODE_DB") == "postgresql" else "sqlite"
+    assert {node.engine.dialect.name for node in federation.nodes.values()} == {expected}
