@@ -41,6 +41,8 @@ class NodeConfig:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     heartbeat_seconds: float = 5.0
     reconnect_cap_seconds: float = 5.0
+    lease_seconds: float = 10.0  # replicas sharing a database: a dead link runner is replaced after this
+    replica_id: str = ""  # names this replica in the link lease; default: host and listen address
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions

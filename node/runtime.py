@@ -25,6 +25,7 @@ from node.errors import NotReady, WrongNode
 from node.federation import FederationHandler, Outbound
 from node.identity import NodeIdentity
 from node.identity import passphrase as key_passphrase
+from node.lease import LinkLease, default_holder
 from node.licences import LicenceService
 from node.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.releases import ReleaseSigner
@@ -118,6 +119,12 @@ class Node:
         self.metrics = NodeMetrics(self.here.value, self.readers, self.links)
         self.federation.observe_delivery = self.metrics.observe_delivery
         self.health = Health()
+        self.lease = LinkLease(
+            self.sessions,
+            self._links_changed,
+            config.replica_id or default_holder(config.listen),
+            term_seconds=config.lease_seconds,
+        )
         install_commit_signal(self.sessions, self.links.wake)
         self._server: grpc.Server | None = None
         self._enrollment_server: grpc.Server | None = None
@@ -180,15 +187,8 @@ class Node:
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
         self.health.serving(True)
-        if self.here.parent is not None:
-            parent_link = self.links.get(self.here.parent.value, "parent")
-            self._dialer = Dialer(
-                parent_link,
-                self.config.parent_address,
-                self.transport,
-                Backoff(cap_seconds=self.config.reconnect_cap_seconds),
-            )
-            self._dialer.start()
+        self.links.active = False
+        self.lease.start()  # runs the links now if no other replica of this node does
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
 
     def load_catalog(self, path: Path) -> int:
@@ -277,9 +277,27 @@ class Node:
             x509.load_pem_x509_certificates(reply.chain_pem),
         )
 
+    def _links_changed(self, active: bool) -> None:
+        """This replica took over the links (or lost them to another replica of the node)."""
+        self.links.active = active
+        if active and self.here.parent is not None:
+            self._dialer = Dialer(
+                self.links.get(self.here.parent.value, "parent"),
+                self.config.parent_address,
+                self.transport,
+                Backoff(cap_seconds=self.config.reconnect_cap_seconds),
+            )
+            self._dialer.start()
+        elif not active:
+            if self._dialer is not None:
+                self._dialer.stop()
+                self._dialer = None
+            self.links.close_all("another replica runs the links")
+
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
         self.health.serving(False)
+        self.lease.stop()
         if self._dialer is not None:
             self._dialer.stop()
         self.links.close_all("node stopping")

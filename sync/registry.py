@@ -17,6 +17,10 @@ class LinkRefused(Exception):
     """A node asked to open a link it has no right to."""
 
 
+class LinksElsewhere(Exception):
+    """This replica is on standby: another replica of the node runs its links."""
+
+
 class LinkRegistry:
     def __init__(
         self,
@@ -33,6 +37,7 @@ class LinkRegistry:
         self._settings = settings
         self._links: dict[str, Link] = {}
         self._lock = threading.Lock()
+        self.active = True  # False on a standby replica (see node/lease.py)
         with self._readers() as session:
             known = session.scalars(select(LinkState)).all()
             roles = {state.peer: state.role for state in known}
@@ -55,6 +60,8 @@ class LinkRegistry:
 
     def accept(self, peer_code: str) -> Link:
         """The link for a node that dialled us, if it is one of our children."""
+        if not self.active:
+            raise LinksElsewhere("this replica is on standby; another replica of the node runs its links")
         try:
             peer = DivisionCode.parse(peer_code)
         except InvalidDivisionCode as error:

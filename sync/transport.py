@@ -18,7 +18,7 @@ from google.protobuf.message_factory import GetMessageClass
 
 from sync.auth import PeerAuthenticator, require_peer
 from sync.link import FrameQueue, LinkProtocolError
-from sync.registry import LinkRefused, LinkRegistry
+from sync.registry import LinkRefused, LinkRegistry, LinksElsewhere
 from wuji.v1 import link_pb2, link_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,8 @@ class FederationServicer(link_pb2_grpc.FederationServicer):
             link = self._registry.accept(peer.value)
         except LinkRefused as refused:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
+        except LinksElsewhere as standby:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(standby))
         outgoing = FrameQueue()
         outgoing.put(link_pb2.LinkFrame(hello=link.hello()))
         try:
