@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import raw
+from bench.catalogue import measure as measure_catalogue
 from bench.measure import measure
 
 RESULTS = Path(__file__).with_name("results")
@@ -29,6 +30,7 @@ GOALS = {
 def run(quick: bool) -> dict[str, Any]:
     cases, samples, seals, unary, stream, commits, signatures = SIZES["quick" if quick else "full"]
     wuji = measure(cases, samples, seals)
+    catalogue = measure_catalogue(1_000 if quick else 10_000)
     payload = b"\0" * wuji.envelope_bytes
     unary_rate, stream_rate = raw.grpc_rates(payload, unary, stream)
     sign_rate, verify_rate = raw.signature_rates(b"x" * 600, signatures)
@@ -52,14 +54,15 @@ def run(quick: bool) -> dict[str, Any]:
             "sqlite_outbox_commits_per_s": commit_rate,
         },
         "wuji": asdict(wuji),
-        "ratios": ratios,
+        "catalogue": asdict(catalogue),
+        "ratios": ratios
+        | {"delta_vs_full_release_bytes": catalogue.delta_bytes / catalogue.full_release_bytes},
         "goals": {
             "hop_vs_raw_stream >= 0.5": ratios["hop_vs_raw_stream"] >= GOALS["hop_vs_raw_stream"],
             "3-node p99 < 50 ms": wuji.latency_p99_ms < 50,
             "verify_vs_raw >= 0.8": ratios["verify_vs_raw"] >= GOALS["verify_vs_raw"],
         },
         "not_measured_yet": [
-            "catalogue delta for 10,000 items (issue 5)",
             "overdue scan of 1,000,000 open cases (issue 7)",
             "catch-up of 100,000 queued cases (the full run queues 5,000; see catch_up_*)",
         ],
@@ -111,6 +114,13 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{wuji['seal_verifications_per_s']:,.0f}",
         f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
         f"{ratios['verify_vs_raw']:.2f}",
+    )
+    catalogue = result["catalogue"]
+    table.add_row(
+        f"catalogue of {catalogue['items']:,} items applied at a child (full / one-item delta)",
+        f"{catalogue['full_apply_seconds']:.2f} s / {catalogue['delta_apply_seconds'] * 1000:.0f} ms",
+        f"{catalogue['full_release_bytes']:,} B / {catalogue['delta_bytes']:,} B",
+        f"{ratios['delta_vs_full_release_bytes']:.4f}",
     )
     table.add_row(
         f"catch-up of {wuji['catch_up_cases']:,} queued cases",
