@@ -30,20 +30,21 @@ class CatalogueFigures:
     delta_apply_seconds: float
 
 
-def _items(count: int) -> list[dict[str, Any]]:
+def synthetic_items(count: int) -> list[dict[str, Any]]:
+    """count distinct, fully described items shaped like the demo catalogue's MZ-0001."""
     template = catalog.load_document(catalog.demo_catalog_path()).by_code()["MZ-0001"]
     items = []
     for number in range(count):
         item = copy.deepcopy(template)
         basic = f"07{number:07d}000"
         item.update(
-            code=f"B-{number:05d}",
-            name=f"压测事项{number:05d}",
+            code=f"T-{number:05d}",
+            name=f"测试事项{number:05d}",
             basic_code=basic,
             implementation_code=f"{basic}43300",
             handling_code=f"{basic}4330001",
         )
-        items.append(catalog.checked_item(item, "bench"))
+        items.append(item)
     return items
 
 
@@ -61,12 +62,13 @@ def measure(count: int) -> CatalogueFigures:
                 signer = ReleaseSigner.for_province(
                     session, folder, b"bench passphrase", CertificateOffice(authority)
                 )
-            items = _items(count)
+            items = synthetic_items(count)
             for changed in (False, True):
                 if changed:
                     items[count // 2]["promised_days"] -= 1
                 with province.begin() as session:
-                    releases.publish(session, CatalogDocument("压测目录", items), PROVINCE, signer)
+                    checked = [catalog.checked_item(item, "bench") for item in items]
+                    releases.publish(session, CatalogDocument("压测目录", checked), PROVINCE, signer)
             with province() as session:
                 full = releases.delta_message(session, 0, catalog.release(session, 1))
                 delta = releases.delta_message(session, 1, catalog.release(session, 2))

@@ -11,6 +11,7 @@ import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -123,19 +124,7 @@ class CaseService:
                 updated_at=now,
                 materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
             )
-            session.add(case)
-            session.flush()
-            eventlog.append(
-                session,
-                case_id=case.id,
-                version=1,
-                action=None,
-                from_state=None,
-                to_state=State.SUBMITTED,
-                actor_node=self.here.value,
-                note=f"申请 {item.name}",
-                at=now,
-            )
+            _register(session, case, actor=self.here.value, note=f"申请 {item.name}", at=now)
             if handler != self.here:
                 self._outbound.send(
                     session,
@@ -230,16 +219,10 @@ class CaseService:
             updated_at=now,
             materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in materials],
         )
-        session.add(case)
-        session.flush()
-        eventlog.append(
+        _register(
             session,
-            case_id=case.id,
-            version=1,
-            action=None,
-            from_state=None,
-            to_state=State.SUBMITTED,
-            actor_node=case.origin,
+            case,
+            actor=case.origin,
             note=f"申请 {case.item_name} (received from {case.origin})",
             at=from_timestamp(envelope.created_at),
             route=[*envelope.route, self.here.value],
@@ -396,6 +379,26 @@ class CaseService:
         if sealed is not None:
             view.sealed_result = sealed.document
         return view
+
+
+def _register(
+    session: Session, case: Case, *, actor: str, note: str, at: datetime, route: Sequence[str] = ()
+) -> None:
+    """Store a new copy of a case with its submission (version 1) in this node's event log."""
+    session.add(case)
+    session.flush()
+    eventlog.append(
+        session,
+        case_id=case.id,
+        version=1,
+        action=None,
+        from_state=None,
+        to_state=State.SUBMITTED,
+        actor_node=actor,
+        note=note,
+        at=at,
+        route=route,
+    )
 
 
 def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:

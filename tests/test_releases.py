@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.catalogue import synthetic_items
 from node import catalog, releases
 from node.catalog import CatalogDocument
 from node.certificates import CertificateOffice
@@ -27,21 +28,7 @@ PROVINCE = DivisionCode.parse("430000")
 
 
 def make_items(count: int) -> list[dict[str, Any]]:
-    """count distinct, fully described items shaped like the demo catalogue's."""
-    template = catalog.load_document(catalog.demo_catalog_path()).by_code()["MZ-0001"]
-    items = []
-    for number in range(count):
-        item = copy.deepcopy(template)
-        basic = f"07{number:07d}000"
-        item.update(
-            code=f"T-{number:05d}",
-            name=f"测试事项{number:05d}",
-            basic_code=basic,
-            implementation_code=f"{basic}43300",
-            handling_code=f"{basic}4330001",
-        )
-        items.append(item)
-    return items
+    return synthetic_items(count)
 
 
 @pytest.fixture
