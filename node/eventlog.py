@@ -19,6 +19,22 @@ from node.models import CaseEvent, ChainHead
 from node.timeutil import as_utc
 
 GENESIS_HASH = "0" * 64
+_HEAD = "wuji.eventlog.head"
+
+
+def _locked_head(session: Session) -> ChainHead:
+    """The chain head, locked once per (outermost) transaction and then reused: a batch of events
+    costs one SELECT … FOR UPDATE instead of one per event."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    head = session.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
+    if head is None:
+        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    session.info[_HEAD] = (transaction, head)
+    return head
 
 
 def _entry_hash(prev_hash: str, event: CaseEvent) -> str:
@@ -51,10 +67,7 @@ def append(
     at: datetime,
     route: Sequence[str] = (),
 ) -> CaseEvent:
-    head = session.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
-    if head is None:
-        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
+    head = _locked_head(session)
     event = CaseEvent(
         seq=head.seq + 1,
         case_id=case_id,

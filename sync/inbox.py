@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from sync.outbox import link_state
-from sync.tables import InboxEntry, QuarantinedEnvelope
+from sync.tables import InboxEntry, LinkState, QuarantinedEnvelope
 from wuji.v1 import link_pb2
 
 
@@ -19,23 +19,25 @@ def received_seq(session: Session, peer: str, role: str) -> int:
     return link_state(session, peer, role).received_seq
 
 
-def admit(session: Session, peer: str, role: str, seq: int) -> bool:
-    """True if envelope seq is the next one to apply; False if it was applied already."""
-    state = link_state(session, peer, role, for_update=True)
+def admit(state: LinkState, seq: int) -> bool:
+    """True if envelope seq is the next one to apply; False if it was applied already.
+
+    state: the link's cursor row, locked for the batch by the caller.
+    """
     if seq <= state.received_seq:
         return False
     if seq != state.received_seq + 1:
-        raise SequenceGap(f"link {peer}: expected seq {state.received_seq + 1}, got {seq}")
+        raise SequenceGap(f"link {state.peer}: expected seq {state.received_seq + 1}, got {seq}")
     return True
 
 
-def record(session: Session, peer: str, role: str, envelope: link_pb2.Envelope) -> None:
+def record(session: Session, state: LinkState, envelope: link_pb2.Envelope) -> None:
     """Mark the envelope applied, in the transaction that applied it."""
-    state = link_state(session, peer, role, for_update=True)
+    now = datetime.now(UTC)
     state.received_seq = envelope.seq
-    state.last_contact = datetime.now(UTC)
+    state.last_contact = now
     session.add(
-        InboxEntry(peer=peer, seq=envelope.seq, message_id=envelope.message_id, received_at=datetime.now(UTC))
+        InboxEntry(peer=state.peer, seq=envelope.seq, message_id=envelope.message_id, received_at=now)
     )
 
 

@@ -30,6 +30,10 @@ class EnvelopeRefused(Exception):
     """The envelope is well-formed but must not be applied; it is quarantined with this reason."""
 
 
+class _Refused(Exception):
+    """Some envelope of an optimistic batch was refused: redo the batch envelope by envelope."""
+
+
 class LinkProtocolError(Exception):
     """The peer broke the link protocol; the session is closed and will be re-established."""
 
@@ -188,24 +192,47 @@ class Link:
             return [link_pb2.Envelope.FromString(row.envelope) for row in rows]
 
     def _apply(self, envelopes: Iterable[link_pb2.Envelope]) -> int:
-        """Apply a batch in one transaction; returns the seq to acknowledge."""
+        """Apply a batch in one transaction; returns the seq to acknowledge.
+
+        Optimistic first: the whole batch without SAVEPOINTs. Only if an envelope is refused is the
+        batch redone with one SAVEPOINT per envelope, so the refused one is quarantined alone.
+        """
+        batch = list(envelopes)
+        try:
+            return self._apply_batch(batch, guarded=False)
+        except _Refused:
+            return self._apply_batch(batch, guarded=True)
+
+    def _apply_batch(self, envelopes: list[link_pb2.Envelope], guarded: bool) -> int:
         with self._sessions.begin() as session:
+            state = outbox.link_state(session, self.peer, self.role, for_update=True)  # once per batch
             for envelope in envelopes:
-                if not inbox.admit(session, self.peer, self.role, envelope.seq):
+                if not inbox.admit(state, envelope.seq):
                     continue  # a resend of something already applied: acked again, applied once
-                self._apply_one(session, envelope)
-                inbox.record(session, self.peer, self.role, envelope)
-            return inbox.received_seq(session, self.peer, self.role)
+                if guarded:
+                    self._apply_one(session, envelope)
+                else:
+                    try:
+                        self._apply_envelope(session, envelope)
+                    except DBAPIError:
+                        raise
+                    except Exception as error:
+                        raise _Refused from error
+                inbox.record(session, state, envelope)
+            return state.received_seq
+
+    def _apply_envelope(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        if envelope.sender != self.peer:
+            raise EnvelopeRefused(
+                f"envelope sender {envelope.sender or '(empty)'} is not this link's peer {self.peer}"
+            )
+        self._handler.apply(session, envelope, self.peer)
 
     def _apply_one(self, session: Session, envelope: link_pb2.Envelope) -> None:
         reason: str | None = None
         try:
             with session.begin_nested():
-                if envelope.sender != self.peer:
-                    raise EnvelopeRefused(
-                        f"envelope sender {envelope.sender or '(empty)'} is not this link's peer {self.peer}"
-                    )
-                self._handler.apply(session, envelope, self.peer)
+                self._apply_envelope(session, envelope)
         except EnvelopeRefused as refused:
             reason = str(refused)
         except DBAPIError:
