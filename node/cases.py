@@ -17,18 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from node import catalog, eventlog
+from node import catalog, deadlines, eventlog
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
+from node.clock import Clock, SystemClock
 from node.convert import (
     action_from_proto,
     action_to_proto,
+    card_to_proto,
     case_to_proto,
     event_to_proto,
     state_from_proto,
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseMaterial, SealedResult, ServiceItem
+from node.models import Case, CaseMaterial, SealedResult, ServiceItem, SupervisionCard
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -77,8 +79,10 @@ class CaseService:
         readers: sessionmaker[Session] | None = None,
         sealing: ResultSealing | None = None,
         licences: LicenceIssuer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.here = here
+        self.clock = clock or SystemClock()
         self._sessions = sessions
         self._readers = readers or sessions
         self._outbound = outbound
@@ -102,7 +106,7 @@ class CaseService:
         with self._sessions.begin() as session:
             item = catalog.item(session, item_code.strip())
             handler = self._handler_for(item, home_division)
-            now = utcnow()
+            now = self.clock.now()
             case = Case(
                 id=f"{self.here.value}-{ULID()}",
                 item_code=item.code,
@@ -310,7 +314,7 @@ class CaseService:
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
         )
         from_state = case.state
-        now = utcnow()
+        now = self.clock.now()
         case.state = step.to_state
         if step.outcome is not None:
             case.outcome = step.outcome
@@ -328,6 +332,9 @@ class CaseService:
             note=note,
             at=now,
         )
+        if case.handler == self.here.value:
+            promised = item.promised_days if item is not None and not item.instant else 0
+            deadlines.track(session, case.id, action, promised, deadlines.china_date(now))
         notice = event_to_proto(event, self.here.value)
         if step.to_state is State.CONCLUDED and self.sealing is not None:
             licence = None
@@ -384,6 +391,10 @@ class CaseService:
         sealed = session.get(SealedResult, case.id)
         if sealed is not None:
             view.sealed_result = sealed.document
+        cards = select(SupervisionCard).where(SupervisionCard.case_id == case.id)
+        view.cards.extend(
+            card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
+        )
         return view
 
 

@@ -128,6 +128,22 @@ class DeskClient:
     def describe(self) -> desk_pb2.NodeDescription:
         return self._stub.DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=self._timeout)
 
+    def rate(self, case_id: str, score: int, comment: str = "") -> desk_pb2.RatingView:
+        request = desk_pb2.RateCaseRequest(case_id=case_id, score=score, comment=comment)
+        return self._stub.RateCase(request, timeout=self._timeout)
+
+    def rectify(self, case_id: str, return_visit: str) -> desk_pb2.RectificationView:
+        request = desk_pb2.RectifyCaseRequest(case_id=case_id, return_visit=return_visit)
+        return self._stub.RectifyCase(request, timeout=self._timeout)
+
+    def cards(self, subtree: str = "") -> list[case_pb2.SupervisionCard]:
+        request = desk_pb2.ListCardsRequest(subtree=subtree)
+        return list(self._stub.ListCards(request, timeout=self._timeout).cards)
+
+    def stats(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
+        request = desk_pb2.StatsRequest(from_day=from_day, to_day=to_day)
+        return self._stub.GetStats(request, timeout=self._timeout)
+
     def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
         """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
         deadline = time.monotonic() + timeout

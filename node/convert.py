@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from node.casestates import Action, Outcome, State
-from node.models import Case, CaseEvent, CaseMaterial, ServiceItem
+from node.models import Case, CaseEvent, CaseMaterial, ServiceItem, SupervisionCard
 from node.timeutil import to_timestamp
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -89,4 +89,18 @@ def item_to_proto(item: ServiceItem) -> desk_pb2.ServiceItem:
             desk_pb2.RequiredMaterial(name=str(m["name"]), required=bool(m.get("required", True)))
             for m in item.materials
         ],
+    )
+
+
+def card_to_proto(card: SupervisionCard) -> case_pb2.SupervisionCard:
+    return case_pb2.SupervisionCard(
+        id=card.id,
+        case_id=card.case_id,
+        handler=card.handler,
+        colour=card.colour,
+        reason=card.reason,
+        detail=card.detail,
+        deadline=card.deadline.isoformat() if card.deadline else "",
+        submitted_on=card.submitted_on.isoformat(),
+        raised_at=to_timestamp(card.raised_at),
     )

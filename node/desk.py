@@ -15,6 +15,7 @@ import grpc
 from node import catalog
 from node.cases import Applicant, Material
 from node.convert import action_from_proto, item_to_proto, state_from_proto
+from node.deadlines import CalendarNotCovered
 from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from signing.algorithms import Algorithm
 from sync.auth import PeerAuthenticator, require_peer
@@ -29,6 +30,7 @@ STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
     IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
     WrongNode: grpc.StatusCode.FAILED_PRECONDITION,
     NotReady: grpc.StatusCode.FAILED_PRECONDITION,
+    CalendarNotCovered: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 Request = TypeVar("Request")
@@ -162,3 +164,25 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.LicenceStatus:
         with self._node.readers() as session:
             return self._node.licences.status(session, request.identifier)
+
+    @_desk_call
+    def RateCase(
+        self, request: desk_pb2.RateCaseRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RatingView:
+        return self._node.ratings.rate(request.case_id, request.score, request.comment)
+
+    @_desk_call
+    def RectifyCase(
+        self, request: desk_pb2.RectifyCaseRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RectificationView:
+        return self._node.ratings.rectify(request.case_id, request.return_visit)
+
+    @_desk_call
+    def ListCards(
+        self, request: desk_pb2.ListCardsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListCardsResponse:
+        return desk_pb2.ListCardsResponse(cards=self._node.supervision.cards(request.subtree))
+
+    @_desk_call
+    def GetStats(self, request: desk_pb2.StatsRequest, context: grpc.ServicerContext) -> desk_pb2.StatsReport:
+        return self._node.stats.report(request.from_day, request.to_day)

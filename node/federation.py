@@ -109,6 +109,12 @@ class LicenceInbound(Protocol):
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
 
 
+class Intake(Protocol):
+    """A service that applies one kind of message (supervision cards, ratings, statistics)."""
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
+
 def catalog_message_id(version: int) -> str:
     return f"catalog-release-{version}"
 
@@ -123,8 +129,10 @@ class FederationHandler:
         cases: CaseInbound,
         revocations: RevocationIntake,
         licences: LicenceInbound,
+        intakes: dict[str, Intake] | None = None,
     ) -> None:
         self.here = here
+        self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → its service
         self._outbound = outbound
         self._cases = cases
         self._revocations = revocations
@@ -160,6 +168,8 @@ class FederationHandler:
                 self._apply_revocation_list(session, envelope, peer)
             elif body == "licence_revoked":
                 self._licences.apply_revoked(session, envelope, peer)
+            elif body in self._intakes:
+                self._intakes[body].receive(session, envelope)
             else:
                 raise EnvelopeRefused(f"envelope {envelope.message_id} carries no known body ({body})")
         except DomainError as error:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node import catalog
 from node.cases import CaseService
 from node.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
+from node.clock import Clock, SystemClock
 from node.config import NodeConfig
 from node.desk import DeskServicer
 from node.enrollment import EnrollmentServicer, create_invite
@@ -25,8 +26,11 @@ from node.federation import FederationHandler, Outbound
 from node.identity import NodeIdentity
 from node.identity import passphrase as key_passphrase
 from node.licences import LicenceService
+from node.ratings import RatingService
 from node.sealing import SealService
+from node.stats import StatsService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
+from node.supervision import ScanResult, SupervisionScheduler, SupervisionService
 from signing.trust import TrustStore
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
@@ -56,8 +60,11 @@ def open_store(config: NodeConfig, config_path: Path | None) -> Iterator[session
 
 
 class Node:
-    def __init__(self, config: NodeConfig, config_path: Path | None = None) -> None:
+    def __init__(
+        self, config: NodeConfig, config_path: Path | None = None, clock: Clock | None = None
+    ) -> None:
         self.config = config
+        self.clock = clock or SystemClock()
         self.here = config.division
         self.engine = create_store_engine(
             config.database_url_for(config_path), sqlite_synchronous=config.sqlite_synchronous
@@ -84,10 +91,28 @@ class Node:
         self.outbound = Outbound(self.here)
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
-            self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences
+            self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
         )
+        self.supervision = SupervisionService(
+            self.here, self.sessions, self.readers, self.outbound, self.clock, config.warning_share
+        )
+        self.ratings = RatingService(
+            self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days
+        )
+        self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
-        self.federation = FederationHandler(self.here, self.outbound, self.cases, revocations, self.licences)
+        self.federation = FederationHandler(
+            self.here,
+            self.outbound,
+            self.cases,
+            revocations,
+            self.licences,
+            intakes={
+                "supervision_card": self.supervision,
+                "case_rating": self.ratings,
+                "stats_rollup": self.stats,
+            },
+        )
         self.links = LinkRegistry(
             self.here,
             self.sessions,
@@ -103,6 +128,7 @@ class Node:
         self._server: grpc.Server | None = None
         self._enrollment_server: grpc.Server | None = None
         self._dialer: Dialer | None = None
+        self.scheduler = SupervisionScheduler(self.here, self.tick, config.supervision_interval_seconds)
         self.port = 0
         self.enroll_port = 0
 
@@ -153,6 +179,7 @@ class Node:
                 Backoff(cap_seconds=self.config.reconnect_cap_seconds),
             )
             self._dialer.start()
+        self.scheduler.start()
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
 
     def load_catalog(self, path: Path) -> int:
@@ -165,6 +192,12 @@ class Node:
             version = catalog.current_version(session)
         log.info("catalogue %s: release %d (%d items)", document.name, version, len(document.items))
         return version
+
+    def tick(self) -> ScanResult:
+        """What the supervision job does each interval: raise due cards, send statistics up."""
+        result = self.supervision.scan()
+        self.stats.push_rollup()
+        return result
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []
@@ -222,6 +255,7 @@ class Node:
 
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
+        self.scheduler.stop()
         if self._dialer is not None:
             self._dialer.stop()
         self.links.close_all("node stopping")

@@ -11,6 +11,7 @@ import grpc
 from sqlalchemy import func, select
 
 from node.certificates import remember_crls
+from node.clock import Clock
 from node.config import NodeConfig
 from node.enrollment import InviteFile, create_root, enroll
 from node.models import SealRecord
@@ -43,8 +44,9 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "
 
 
 class FederationHarness:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, clock: Clock | None = None) -> None:
         self.folder = folder
+        self.clock = clock  # shared by every node started here (None: the system clock)
         self.nodes: dict[str, Node] = {}
         self._configs: dict[str, NodeConfig] = {}
         self._channels: list[grpc.Channel] = []
@@ -70,7 +72,7 @@ class FederationHarness:
                 key_passphrase_file=str(self.passphrase_file),
             )
             self.enroll(config)
-        node = Node(config)
+        node = Node(config, clock=self.clock)
         node.start()
         if division.tier is not Tier.VILLAGE and not self._has_seal(node):
             with node.sessions.begin() as session:

@@ -7,6 +7,111 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RateCaseRequest(_message.Message):
+    __slots__ = ("case_id", "score", "comment")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    score: int
+    comment: str
+    def __init__(self, case_id: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class RatingView(_message.Message):
+    __slots__ = ("case_id", "score", "comment", "rated_at", "rectification_deadline")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    RATED_AT_FIELD_NUMBER: _ClassVar[int]
+    RECTIFICATION_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    score: int
+    comment: str
+    rated_at: str
+    rectification_deadline: str
+    def __init__(self, case_id: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., rated_at: _Optional[str] = ..., rectification_deadline: _Optional[str] = ...) -> None: ...
+
+class RectifyCaseRequest(_message.Message):
+    __slots__ = ("case_id", "return_visit")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    RETURN_VISIT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    return_visit: str
+    def __init__(self, case_id: _Optional[str] = ..., return_visit: _Optional[str] = ...) -> None: ...
+
+class RectificationView(_message.Message):
+    __slots__ = ("case_id", "opened_on", "deadline", "return_visit", "done_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPENED_ON_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    RETURN_VISIT_FIELD_NUMBER: _ClassVar[int]
+    DONE_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    opened_on: str
+    deadline: str
+    return_visit: str
+    done_at: str
+    def __init__(self, case_id: _Optional[str] = ..., opened_on: _Optional[str] = ..., deadline: _Optional[str] = ..., return_visit: _Optional[str] = ..., done_at: _Optional[str] = ...) -> None: ...
+
+class ListCardsRequest(_message.Message):
+    __slots__ = ("subtree",)
+    SUBTREE_FIELD_NUMBER: _ClassVar[int]
+    subtree: str
+    def __init__(self, subtree: _Optional[str] = ...) -> None: ...
+
+class ListCardsResponse(_message.Message):
+    __slots__ = ("cards",)
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    cards: _containers.RepeatedCompositeFieldContainer[_case_pb2.SupervisionCard]
+    def __init__(self, cards: _Optional[_Iterable[_Union[_case_pb2.SupervisionCard, _Mapping]]] = ...) -> None: ...
+
+class StatsRequest(_message.Message):
+    __slots__ = ("from_day", "to_day")
+    FROM_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_DAY_FIELD_NUMBER: _ClassVar[int]
+    from_day: str
+    to_day: str
+    def __init__(self, from_day: _Optional[str] = ..., to_day: _Optional[str] = ...) -> None: ...
+
+class Figures(_message.Message):
+    __slots__ = ("counts", "on_time_rate", "early_rate", "online_rate", "satisfaction", "rectification_rate")
+    class CountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_RATE_FIELD_NUMBER: _ClassVar[int]
+    EARLY_RATE_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_RATE_FIELD_NUMBER: _ClassVar[int]
+    SATISFACTION_FIELD_NUMBER: _ClassVar[int]
+    RECTIFICATION_RATE_FIELD_NUMBER: _ClassVar[int]
+    counts: _containers.ScalarMap[str, int]
+    on_time_rate: float
+    early_rate: float
+    online_rate: float
+    satisfaction: float
+    rectification_rate: float
+    def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ...) -> None: ...
+
+class StatsReport(_message.Message):
+    __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    FROM_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_DAY_FIELD_NUMBER: _ClassVar[int]
+    OWN_FIELD_NUMBER: _ClassVar[int]
+    SUBTREE_FIELD_NUMBER: _ClassVar[int]
+    REPORTING_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    from_day: str
+    to_day: str
+    own: Figures
+    subtree: Figures
+    reporting_children: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, node: _Optional[str] = ..., from_day: _Optional[str] = ..., to_day: _Optional[str] = ..., own: _Optional[_Union[Figures, _Mapping]] = ..., subtree: _Optional[_Union[Figures, _Mapping]] = ..., reporting_children: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RevokeLicenceRequest(_message.Message):
     __slots__ = ("identifier", "reason")
     IDENTIFIER_FIELD_NUMBER: _ClassVar[int]

@@ -90,6 +90,26 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
                 _registered_method=True)
+        self.RateCase = channel.unary_unary(
+                '/wuji.v1.Desk/RateCase',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RateCaseRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RatingView.FromString,
+                _registered_method=True)
+        self.RectifyCase = channel.unary_unary(
+                '/wuji.v1.Desk/RectifyCase',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RectifyCaseRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RectificationView.FromString,
+                _registered_method=True)
+        self.ListCards = channel.unary_unary(
+                '/wuji.v1.Desk/ListCards',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListCardsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListCardsResponse.FromString,
+                _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/wuji.v1.Desk/GetStats',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.StatsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StatsReport.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -162,6 +182,31 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RateCase(self, request, context):
+        """Supervision and evaluation (电子监察, 好差评, statistics).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RectifyCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCards(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -219,6 +264,26 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.CheckLicence,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.LicenceStatus.SerializeToString,
+            ),
+            'RateCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RateCase,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RateCaseRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RatingView.SerializeToString,
+            ),
+            'RectifyCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RectifyCase,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RectifyCaseRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RectificationView.SerializeToString,
+            ),
+            'ListCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCards,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListCardsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListCardsResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.StatsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StatsReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -518,6 +583,114 @@ class Desk:
             '/wuji.v1.Desk/CheckLicence',
             wuji_dot_v1_dot_desk__pb2.CheckLicenceRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.LicenceStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RateCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RateCase',
+            wuji_dot_v1_dot_desk__pb2.RateCaseRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RatingView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RectifyCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RectifyCase',
+            wuji_dot_v1_dot_desk__pb2.RectifyCaseRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RectificationView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListCards',
+            wuji_dot_v1_dot_desk__pb2.ListCardsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/GetStats',
+            wuji_dot_v1_dot_desk__pb2.StatsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StatsReport.FromString,
             options,
             channel_credentials,
             insecure,

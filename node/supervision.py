@@ -1,0 +1,218 @@
+"""Electronic supervision (电子监察): yellow and red cards, raised by one scheduled scan per node.
+
+The scan reads the index of open time limits (case_deadline, by (open, deadline)) and the open
+rectification tasks of 差评. A card is stored once per case and reason, shows in the case's
+history (GetCase lists it), and travels from the handler to its parent (the supervising tier)
+and on, hop by hop, to the province; each ancestor keeps a copy for `wuji supervision list`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.clock import Clock
+from node.convert import card_to_proto
+from node.deadlines import china_date, clock_of
+from node.errors import InvalidInput
+from node.federation import Outbound
+from node.models import Case, CaseDeadline, RectificationTask, SupervisionCard
+from node.timeutil import from_timestamp
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, link_pb2
+
+log = logging.getLogger(__name__)
+
+YELLOW, RED = "yellow", "red"
+WARNING, OVERDUE, RECTIFICATION_OVERDUE = "warning", "overdue", "rectification_overdue"
+DEFAULT_WARNING_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    examined: int
+    raised: list[str]
+
+
+class SupervisionService:
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        readers: sessionmaker[Session],
+        outbound: Outbound,
+        clock: Clock,
+        warning_share: float = DEFAULT_WARNING_SHARE,
+    ) -> None:
+        if not 0 < warning_share <= 1:
+            raise ValueError(f"warning_share must be in (0, 1], not {warning_share}")
+        self.here = here
+        self._sessions = sessions
+        self._readers = readers
+        self._outbound = outbound
+        self._clock = clock
+        self.warning_share = warning_share
+
+    def scan(self) -> ScanResult:
+        """One pass over open time limits and rectification tasks handled here; new cards only."""
+        today = china_date(self._clock.now())
+        raised: list[str] = []
+        with self._sessions.begin() as session:
+            rows = session.execute(
+                select(CaseDeadline, Case)
+                .join(Case, Case.id == CaseDeadline.case_id)
+                .where(
+                    CaseDeadline.open.is_(True),
+                    CaseDeadline.deadline.is_not(None),
+                    Case.handler == self.here.value,
+                )
+                .order_by(CaseDeadline.deadline)
+            ).all()
+            for row, case in rows:
+                clock = clock_of(row)
+                share = clock.share_used(today)
+                assert row.deadline is not None
+                if today > row.deadline:
+                    detail = f"超期: 办理时限 {clock.limit} 个工作日, 截止 {row.deadline.isoformat()}"
+                    raised += self._raise(session, case, RED, OVERDUE, detail, row.deadline)
+                if share >= self.warning_share:
+                    detail = (
+                        f"预警: 已用 {clock.used(today)}/{clock.limit} 个工作日 ({share:.0%}), "
+                        f"截止 {row.deadline.isoformat()}"
+                    )
+                    raised += self._raise(session, case, YELLOW, WARNING, detail, row.deadline)
+            tasks = session.execute(
+                select(RectificationTask, Case)
+                .join(Case, Case.id == RectificationTask.case_id)
+                .where(RectificationTask.done_at.is_(None), RectificationTask.deadline < today)
+            ).all()
+            for task, case in tasks:
+                detail = f"差评整改逾期: 整改期限 {task.deadline.isoformat()} 已过, 未回访"
+                raised += self._raise(session, case, RED, RECTIFICATION_OVERDUE, detail, task.deadline)
+        for card_id in raised:
+            log.info("node %s raised supervision card %s", self.here, card_id)
+        return ScanResult(len(rows) + len(tasks), raised)
+
+    def _raise(
+        self, session: Session, case: Case, colour: str, reason: str, detail: str, deadline: date
+    ) -> list[str]:
+        card_id = f"{case.id}:{reason}"
+        if session.get(SupervisionCard, card_id) is not None:
+            return []
+        card = SupervisionCard(
+            id=card_id,
+            case_id=case.id,
+            handler=case.handler,
+            colour=colour,
+            reason=reason,
+            detail=detail,
+            deadline=deadline,
+            submitted_on=china_date(case.submitted_at),
+            raised_at=self._clock.now(),
+        )
+        session.add(card)
+        self._send_up(session, card_to_proto(card))
+        return [card_id]
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A card from below: keep a copy and pass it on toward the province."""
+        incoming = envelope.supervision_card
+        try:
+            handler = DivisionCode.parse(incoming.handler)
+        except ValueError as error:
+            raise InvalidInput(f"supervision card {incoming.id}: {error}") from error
+        if not self.here.is_ancestor_of(handler) or not DivisionCode.parse(envelope.origin).is_in_subtree_of(
+            self.here.child_toward(handler)
+        ):
+            raise InvalidInput(
+                f"supervision card {incoming.id} of {handler} does not come from below {self.here}"
+            )
+        if incoming.colour not in (YELLOW, RED) or incoming.id != f"{incoming.case_id}:{incoming.reason}":
+            raise InvalidInput(f"malformed supervision card {incoming.id!r}")
+        if session.get(SupervisionCard, incoming.id) is not None:
+            return
+        session.add(
+            SupervisionCard(
+                id=incoming.id,
+                case_id=incoming.case_id,
+                handler=handler.value,
+                colour=incoming.colour,
+                reason=incoming.reason,
+                detail=incoming.detail,
+                deadline=date.fromisoformat(incoming.deadline) if incoming.deadline else None,
+                submitted_on=date.fromisoformat(incoming.submitted_on),
+                raised_at=from_timestamp(incoming.raised_at),
+            )
+        )
+        self._send_up(session, incoming)
+
+    def _send_up(self, session: Session, card: case_pb2.SupervisionCard) -> None:
+        parent = self.here.parent
+        if parent is not None:
+            self._outbound.send(session, parent.value, supervision_card=card)
+
+    def cards(self, subtree: str = "", case_id: str = "") -> list[case_pb2.SupervisionCard]:
+        """Open cards of cases handled in a subtree of this node (default: all of it)."""
+        root = DivisionCode.parse(subtree) if subtree else self.here
+        if not root.is_in_subtree_of(self.here):
+            raise InvalidInput(f"{root} is not in the subtree of {self.here}")
+        query = select(SupervisionCard).where(SupervisionCard.closed_at.is_(None))
+        if case_id:
+            query = query.where(SupervisionCard.case_id == case_id)
+        with self._readers() as session:
+            found = session.scalars(query.order_by(SupervisionCard.raised_at, SupervisionCard.id))
+            return [
+                card_to_proto(card)
+                for card in found
+                if DivisionCode.parse(card.handler).is_in_subtree_of(root)
+            ]
+
+
+class SupervisionScheduler:
+    """The node's one APScheduler job: scan for cards, then send statistics up, every interval."""
+
+    JOB_ID = "supervision-scan"
+
+    def __init__(self, here: DivisionCode, tick: Callable[[], object], interval_seconds: float) -> None:
+        if interval_seconds <= 0:
+            raise ValueError(f"supervision interval must be positive, not {interval_seconds}")
+        self._tick = tick
+        self._lock = threading.Lock()  # a slow tick is never overlapped by the next one
+        self._scheduler = BackgroundScheduler(daemon=True)
+        self._scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=interval_seconds,
+            id=self.JOB_ID,
+            name=f"supervision scan of {here}",
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _run(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._tick()
+        except Exception:  # a failed scan is logged; the next interval tries again
+            log.exception("supervision scan failed")
+        finally:
+            self._lock.release()
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    @property
+    def jobs(self) -> int:
+        return len(self._scheduler.get_jobs())
