@@ -1,0 +1,173 @@
+"""电子监察 and 好差评 on five real nodes with a shared manual clock: cards, ratings, rectification."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import grpc
+import pytest
+
+from node.clock import ManualClock, china_morning
+from node.models import CaseDeadline, Rating, RectificationTask
+from node.supervision import SupervisionScheduler
+from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.test_federation import act, arrived, submit
+from wuji.v1 import case_pb2, desk_pb2
+
+TOWNSHIP_ITEM = "MZ-0003"  # 临时救助对象认定: township, 10 working days promised
+MONDAY = china_morning(2025, 11, 3)  # accepted then, a 10-day limit ends Monday 17 November
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY)
+
+
+@pytest.fixture
+def federation(tmp_path: Path, clock: ManualClock):
+    harness = FederationHarness(tmp_path, clock)
+    try:
+        yield harness
+    finally:
+        harness.stop_all()
+
+
+def accepted_case(federation: FederationHarness) -> case_pb2.Case:
+    federation.start_chain()
+    case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case to reach the township")
+    act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
+    return case
+
+
+def cards_at(federation: FederationHarness, code: str, subtree: str = "") -> list[case_pb2.SupervisionCard]:
+    return list(federation.desk(code).ListCards(desk_pb2.ListCardsRequest(subtree=subtree)).cards)
+
+
+def test_cards_fire_once_each_at_80_percent_and_overdue_and_reach_the_province(federation, clock):
+    case = accepted_case(federation)
+    township = federation.nodes[TOWNSHIP]
+
+    clock.set(china_morning(2025, 11, 12))  # 7 of 10 working days used
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 13))  # 8 of 10: 预警
+    assert [c.split(":")[1] for c in township.tick().raised] == ["warning"]
+    assert township.tick().raised == []  # stored once, not on every scan
+    clock.set(china_morning(2025, 11, 17))  # the deadline day itself is not overdue
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 18))
+    assert [c.split(":")[1] for c in township.tick().raised] == ["overdue"]
+    assert township.tick().raised == []
+
+    for code in (COUNTY, CITY, PROVINCE):
+        wait_for(lambda code=code: len(cards_at(federation, code)) == 2, what=f"both cards at {code}")
+    at_province = cards_at(federation, PROVINCE)
+    assert sorted((c.colour, c.reason) for c in at_province) == [("red", "overdue"), ("yellow", "warning")]
+    assert {c.case_id for c in at_province} == {case.id}
+    assert all(c.handler == TOWNSHIP and c.deadline == "2025-11-17" for c in at_province)
+    assert cards_at(federation, PROVINCE, subtree=TOWNSHIP) == at_province
+    assert cards_at(federation, PROVINCE, subtree="430982000000") == []  # another county: none
+    # the cards are part of the case's history at the handler
+    seen = federation.desk(TOWNSHIP).GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    assert [c.colour for c in seen.cards] == ["yellow", "red"]
+
+
+def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_moves(federation, clock):
+    case = accepted_case(federation)
+    township_desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+    act(township_desk, case.id, case_pb2.REVIEW)
+    clock.set(china_morning(2025, 11, 5))  # 2 days used, then 补正
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="缺低保申请书")
+
+    clock.set(china_morning(2025, 11, 20))  # long past the original deadline, but paused
+    assert township.tick().raised == []
+    act(federation.desk(VILLAGE), case.id, case_pb2.SUPPLEMENT)  # asked at the village, done at the township
+    wait_for(
+        lambda: (
+            township_desk.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.UNDER_REVIEW
+        ),
+        what="the supplement to reach the township",
+    )
+    with township.sessions() as session:
+        row = session.get(CaseDeadline, case.id)
+        # 4 and 5 November before the pause, 8 from 21 November on: 21, 24 … 28 November, 1 and 2 December
+        assert row.deadline == date(2025, 12, 2) and row.open
+    assert township.tick().raised == []  # 8 days left: not even a warning
+
+
+def conclude(federation: FederationHarness, case_id: str) -> None:
+    township = federation.desk(TOWNSHIP)
+    for action in (case_pb2.REVIEW, case_pb2.APPROVE):
+        act(township, case_id, action)
+    wait_for(
+        lambda: (
+            federation.desk(VILLAGE).GetCase(desk_pb2.GetCaseRequest(case_id=case_id)).state
+            == case_pb2.CONCLUDED
+        ),
+        what="the village to see the case concluded",
+    )
+
+
+def test_a_bad_rating_opens_a_rectification_task_and_a_red_card_when_left_past_its_deadline(
+    federation, clock
+):
+    case = accepted_case(federation)
+    conclude(federation, case.id)
+    village = federation.desk(VILLAGE)
+    clock.set(china_morning(2025, 11, 7))  # Friday
+    rating = village.RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=1, comment="态度差"))
+    assert rating.score == 1
+    township = federation.nodes[TOWNSHIP]
+
+    def task() -> RectificationTask | None:
+        with township.sessions() as session:
+            return session.get(RectificationTask, case.id)
+
+    opened = wait_for(task, what="the rating to open a rectification task at the township")
+    assert opened.deadline == date(2025, 11, 28)  # 15 working days after Friday 7 November
+    with township.sessions() as session:
+        assert session.get(Rating, case.id).score == 1
+
+    clock.set(china_morning(2025, 11, 28))
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 12, 1))
+    assert [c.split(":")[1] for c in township.tick().raised] == ["rectification_overdue"]
+    wait_for(
+        lambda: [c.reason for c in cards_at(federation, PROVINCE)] == ["rectification_overdue"],
+        what="the red card at the province",
+    )
+    # closing the task late keeps the card; a second rating is refused (一次一评)
+    done = federation.desk(TOWNSHIP).RectifyCase(
+        desk_pb2.RectifyCaseRequest(case_id=case.id, return_visit="12月1日电话回访, 申请人表示认可")
+    )
+    assert done.done_at
+    with pytest.raises(grpc.RpcError) as again:
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "一次一评" in again.value.details()
+
+
+def test_a_rating_is_given_where_the_applicant_applied_and_only_once_concluded(federation, clock):
+    case = accepted_case(federation)
+    with pytest.raises(grpc.RpcError) as early:
+        federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    conclude(federation, case.id)
+    with pytest.raises(grpc.RpcError) as elsewhere:
+        federation.desk(TOWNSHIP).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert (
+        elsewhere.value.code() == grpc.StatusCode.FAILED_PRECONDITION and VILLAGE in elsewhere.value.details()
+    )
+    with pytest.raises(grpc.RpcError) as bad:
+        federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=6))
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    good = federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert good.rectification_deadline == ""  # a good rating opens no task
+
+
+def test_each_node_runs_exactly_one_supervision_job(federation):
+    federation.start_chain()
+    for node in federation.nodes.values():
+        assert node.scheduler.jobs == 1
+    with pytest.raises(ValueError):
+        SupervisionScheduler(federation.nodes[PROVINCE].here, lambda: None, 0)
