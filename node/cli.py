@@ -424,6 +424,8 @@ def case_rate(
     console.print(f"rated {rating.case_id}: {rating.score}", highlight=False)
     if rating.rectification_deadline:
         console.print(f"差评: rectification due by {rating.rectification_deadline}", highlight=False)
+    elif rating.score <= 2:
+        console.print("差评: sent to the handling node, which opens a rectification task", highlight=False)
 
 
 @case_app.command("rectify")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.clock import Clock
 from node.convert import card_to_proto
-from node.deadlines import china_date, clock_of
+from node.deadlines import CalendarNotCovered, china_date, clock_of
 from node.errors import InvalidInput
 from node.federation import Outbound
 from node.models import Case, CaseDeadline, RectificationTask, SupervisionCard
@@ -77,7 +77,11 @@ class SupervisionService:
             ).all()
             for row, case in rows:
                 clock = clock_of(row)
-                share = clock.share_used(today)
+                try:
+                    share = clock.share_used(today)
+                except CalendarNotCovered as error:  # one case's trouble must not stop the scan
+                    log.error("cannot supervise case %s: %s", case.id, error)
+                    continue
                 assert row.deadline is not None
                 if today > row.deadline:
                     detail = f"超期: 办理时限 {clock.limit} 个工作日, 截止 {row.deadline.isoformat()}"
