@@ -40,6 +40,7 @@ MAX_NAME_LENGTH = 100
 # events the handler may announce: its own actions and those it carried out for the applicant
 _PERFORMERS_AT_HANDLER = frozenset({Performer.HANDLER, Performer.APPLICANT})
 MAX_NOTE_LENGTH = 2000
+MAX_EXTENSION_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,20 @@ class CaseService:
                 )
             return self._view(session, case)
 
-    def act(self, case_id: str, action: Action, note: str = "") -> case_pb2.Case:
-        """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …)."""
+    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+        """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …).
+
+        days: for 延期 (EXTEND) only, the working days the approved extension adds.
+        """
         note = clean_text("note", note, MAX_NOTE_LENGTH)
+        if action is Action.EXTEND:
+            if not 1 <= days <= MAX_EXTENSION_DAYS:
+                raise InvalidInput(
+                    f"an extension (延期) adds 1 … {MAX_EXTENSION_DAYS} working days, not {days}"
+                )
+            note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
+        elif days:
+            raise InvalidInput(f"days go with an extension (EXTEND), not with {action.value}")
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
             rule = RULES[action]
@@ -174,7 +186,7 @@ class CaseService:
                     ),
                 )
             else:
-                self._change(session, case, action, note, actor=self.here.value)
+                self._change(session, case, action, note, actor=self.here.value, days=days)
             return self._view(session, case)
 
     def get(self, case_id: str) -> case_pb2.Case:
@@ -308,7 +320,9 @@ class CaseService:
 
     # -- inside -------------------------------------------------------------------------------
 
-    def _change(self, session: Session, case: Case, action: Action, note: str, actor: str) -> None:
+    def _change(
+        self, session: Session, case: Case, action: Action, note: str, actor: str, days: int = 0
+    ) -> None:
         item = session.get(ServiceItem, case.item_code)
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
@@ -334,7 +348,7 @@ class CaseService:
         )
         if case.handler == self.here.value:
             promised = item.promised_days if item is not None and not item.instant else 0
-            deadlines.track(session, case.id, action, promised, deadlines.china_date(now))
+            deadlines.track(session, case.id, action, promised, deadlines.china_date(now), days)
         notice = event_to_proto(event, self.here.value)
         if step.to_state is State.CONCLUDED and self.sealing is not None:
             licence = None

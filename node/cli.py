@@ -356,10 +356,10 @@ def case_list(
     console.print(f"{len(cases)} case(s)")
 
 
-def _act(case_id: str, action: Action, note: str, config: Path, node: str) -> None:
+def _act(case_id: str, action: Action, note: str, config: Path, node: str, days: int = 0) -> None:
     with _desk_call(config, node) as desk:
         try:
-            case = desk.act(case_id, action, note)
+            case = desk.act(case_id, action, note, days)
         except grpc.RpcError as error:
             _explain(error, desk.address)
     if (
@@ -389,6 +389,8 @@ for _command, _action, _summary in (
     ("deliver", Action.DELIVER, "送达: hand the result to the applicant (where they applied)."),
     ("withdraw", Action.WITHDRAW, "撤回: the applicant withdraws the case."),
     ("return", Action.RETURN, "退件: return the case to the applicant."),
+    ("suspend", Action.SUSPEND, "特别程序: a hearing, test or expert review begins; the clock stops."),
+    ("resume", Action.RESUME, "特别程序结束: the special procedure is over; the clock runs again."),
 ):
     _register_action(_command, _action, _summary)
 
@@ -500,6 +502,18 @@ def stats(
     children = ", ".join(report.reporting_children) or "none yet"
     span = f"{report.from_day or '…'} – {report.to_day or '…'}"
     console.print(f"submitted {span}; rollups from: {children}", highlight=False)
+
+
+@case_app.command("extend")
+def case_extend(
+    case_id: str,
+    days: Annotated[int, typer.Option(min=1, help="working days the approved extension adds")],
+    note: Note = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """延期: record an approved extension of the time limit (at the handling node)."""
+    _act(case_id, Action.EXTEND, note, config, node, days)
 
 
 # -- catalogue --------------------------------------------------------------------------------

@@ -118,8 +118,10 @@ class DeskClient:
         request = desk_pb2.ListCasesRequest(state=state, role=role, limit=limit)
         return list(self._stub.ListCases(request, timeout=self._timeout).cases)
 
-    def act(self, case_id: str, action: Action, note: str = "") -> case_pb2.Case:
-        request = desk_pb2.ActOnCaseRequest(case_id=case_id, action=action_to_proto(action), note=note)
+    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+        request = desk_pb2.ActOnCaseRequest(
+            case_id=case_id, action=action_to_proto(action), note=note, days=days
+        )
         return self._stub.ActOnCase(request, timeout=self._timeout)
 
     def items(self) -> desk_pb2.ListItemsResponse:

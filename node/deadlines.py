@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import chinese_calendar
 from sqlalchemy.orm import Session
 
-from node.errors import DomainError
+from node.errors import DomainError, IllegalTransition
 from node.models import CaseDeadline
 
 CHINA = timezone(timedelta(hours=8), "CST")  # working days are China's calendar days (UTC+8)
@@ -134,8 +134,13 @@ def clock_of(row: CaseDeadline) -> CaseClock:
     return CaseClock(row.accepted_on, row.promised_days, pauses, row.extension_days)
 
 
-def track(session: Session, case_id: str, action: str, promised_days: int, today: date) -> None:
-    """Start, stop, restart or end a case's clock as an action (受理, 补正, 办结, …) takes effect."""
+def track(
+    session: Session, case_id: str, action: str, promised_days: int, today: date, days: int = 0
+) -> None:
+    """Start, stop, restart or end a case's clock as an action (受理, 补正, 办结, …) takes effect.
+
+    IllegalTransition for a 特别程序 that is running already, or that is not running to be ended.
+    """
     row = session.get(CaseDeadline, case_id)
     if action == "ACCEPT":
         if row is None:
@@ -152,7 +157,17 @@ def track(session: Session, case_id: str, action: str, promised_days: int, today
         return
     if row is None or not row.open:
         return  # not 受理'd yet: the clock has not started
-    if action == "REQUEST_CORRECTION":
+    if action == "SUSPEND":
+        if clock_of(row).paused:
+            raise IllegalTransition(f"the clock of case {case_id} is stopped already")
+        pause(row, today)
+    elif action == "RESUME":
+        if not clock_of(row).paused:
+            raise IllegalTransition(f"no special procedure (特别程序) is running for case {case_id}")
+        resume(row, today)
+    elif action == "EXTEND":
+        extend(row, days)
+    elif action == "REQUEST_CORRECTION":
         pause(row, today)
     elif action == "SUPPLEMENT":
         resume(row, today)

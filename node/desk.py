@@ -89,7 +89,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ActOnCase(self, request: desk_pb2.ActOnCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
         if request.action == case_pb2.CASE_ACTION_UNSPECIFIED:
             raise InvalidInput("an action is required (ACCEPT, REVIEW, APPROVE, …)")
-        return self._node.cases.act(request.case_id, action_from_proto(request.action), request.note)
+        action = action_from_proto(request.action)
+        return self._node.cases.act(request.case_id, action, request.note, request.days)
 
     @_desk_call
     def ListItems(

@@ -171,3 +171,35 @@ def test_each_node_runs_exactly_one_supervision_job(federation):
         assert node.scheduler.jobs == 1
     with pytest.raises(ValueError):
         SupervisionScheduler(federation.nodes[PROVINCE].here, lambda: None, 0)
+
+
+def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(federation, clock):
+    case = accepted_case(federation)
+    desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+
+    def deadline() -> date | None:
+        with township.sessions() as session:
+            return session.get(CaseDeadline, case.id).deadline
+
+    assert deadline() == date(2025, 11, 17)
+    clock.set(china_morning(2025, 11, 5))  # 4 and 5 November used
+    act(desk, case.id, case_pb2.SUSPEND, note="组织听证")
+    assert deadline() is None
+    with pytest.raises(grpc.RpcError) as twice:
+        act(desk, case.id, case_pb2.SUSPEND)
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    clock.set(china_morning(2025, 11, 25))
+    assert township.tick().raised == []  # stopped: no card, though 17 November is long past
+    act(desk, case.id, case_pb2.RESUME, note="听证结束")
+    assert deadline() == date(2025, 12, 5)  # 8 days left from 26 November
+    extended = desk.ActOnCase(
+        desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=5, note="经批准延期")
+    )
+    assert deadline() == date(2025, 12, 12)
+    # none of this hides the case: it stays 受理'd, and each step is in its history
+    assert extended.state == case_pb2.ACCEPTED
+    assert [e.action for e in extended.events[-3:]] == [case_pb2.SUSPEND, case_pb2.RESUME, case_pb2.EXTEND]
+    assert extended.events[-1].note == "延期 5 个工作日: 经批准延期"
+    with pytest.raises(grpc.RpcError) as no_days:
+        act(desk, case.id, case_pb2.EXTEND)
+    assert no_days.value.code() == grpc.StatusCode.INVALID_ARGUMENT

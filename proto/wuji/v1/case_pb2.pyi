@@ -36,6 +36,9 @@ class CaseAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVER: _ClassVar[CaseAction]
     WITHDRAW: _ClassVar[CaseAction]
     RETURN: _ClassVar[CaseAction]
+    SUSPEND: _ClassVar[CaseAction]
+    RESUME: _ClassVar[CaseAction]
+    EXTEND: _ClassVar[CaseAction]
 
 class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -63,6 +66,9 @@ DENY: CaseAction
 DELIVER: CaseAction
 WITHDRAW: CaseAction
 RETURN: CaseAction
+SUSPEND: CaseAction
+RESUME: CaseAction
+EXTEND: CaseAction
 OUTCOME_UNSPECIFIED: Outcome
 APPROVED: Outcome
 DENIED: Outcome

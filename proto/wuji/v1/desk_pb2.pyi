@@ -253,14 +253,16 @@ class ListCasesResponse(_message.Message):
     def __init__(self, cases: _Optional[_Iterable[_Union[_case_pb2.Case, _Mapping]]] = ...) -> None: ...
 
 class ActOnCaseRequest(_message.Message):
-    __slots__ = ("case_id", "action", "note")
+    __slots__ = ("case_id", "action", "note", "days")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     action: _case_pb2.CaseAction
     note: str
-    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ...) -> None: ...
+    days: int
+    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., days: _Optional[int] = ...) -> None: ...
 
 class ListItemsRequest(_message.Message):
     __slots__ = ()
