@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.casestates import Action
 from node.clock import Clock
 from node.convert import card_to_proto
 from node.deadlines import CalendarNotCovered, china_date, clock_of
 from node.errors import InvalidInput
 from node.federation import Outbound
-from node.models import Case, CaseDeadline, RectificationTask, SupervisionCard
+from node.models import Case, CaseDeadline, CaseEvent, RectificationTask, SupervisionCard
 from node.timeutil import from_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 YELLOW, RED = "yellow", "red"
 WARNING, OVERDUE, RECTIFICATION_OVERDUE = "warning", "overdue", "rectification_overdue"
+REFUSAL_WITHOUT_REASON = "refusal_no_reason"
 DEFAULT_WARNING_SHARE = 0.8
 
 
@@ -100,12 +102,26 @@ class SupervisionService:
             for task, case in tasks:
                 detail = f"差评整改逾期: 整改期限 {task.deadline.isoformat()} 已过, 未回访"
                 raised += self._raise(session, case, RED, RECTIFICATION_OVERDUE, detail, task.deadline)
+            refusals = session.execute(
+                select(Case)
+                .join(CaseEvent, CaseEvent.case_id == Case.id)
+                .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{REFUSAL_WITHOUT_REASON}")
+                .where(
+                    Case.handler == self.here.value,
+                    CaseEvent.action == Action.REFUSE,
+                    func.trim(CaseEvent.note) == "",
+                    SupervisionCard.id.is_(None),
+                )
+            ).all()
+            for (case,) in refusals:
+                detail = "不予受理未说明理由 (a refusal must give its reason)"
+                raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
-        return ScanResult(len(rows) + len(tasks), raised)
+        return ScanResult(len(rows) + len(tasks) + len(refusals), raised)
 
     def _raise(
-        self, session: Session, case: Case, colour: str, reason: str, detail: str, deadline: date
+        self, session: Session, case: Case, colour: str, reason: str, detail: str, deadline: date | None
     ) -> list[str]:
         card_id = f"{case.id}:{reason}"
         if session.get(SupervisionCard, card_id) is not None:

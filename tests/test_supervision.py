@@ -203,3 +203,19 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
     with pytest.raises(grpc.RpcError) as no_days:
         act(desk, case.id, case_pb2.EXTEND)
     assert no_days.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_refusal_without_a_reason_raises_a_card_and_one_with_a_reason_does_not(federation):
+    federation.start_chain()
+    village, township = federation.desk(VILLAGE), federation.desk(TOWNSHIP)
+    silent, explained = submit(village, TOWNSHIP_ITEM), submit(village, TOWNSHIP_ITEM)
+    for case in (silent, explained):
+        wait_for(lambda case=case: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    act(township, silent.id, case_pb2.REFUSE)
+    act(township, explained.id, case_pb2.REFUSE, note="申请人不在本乡镇居住, 不属于受理范围")
+    node = federation.nodes[TOWNSHIP]
+    assert node.tick().raised == [f"{silent.id}:refusal_no_reason"]
+    assert node.tick().raised == []
+    wait_for(
+        lambda: [c.case_id for c in cards_at(federation, PROVINCE)] == [silent.id], what="the card up top"
+    )
