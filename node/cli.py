@@ -37,6 +37,8 @@ supervision_app = typer.Typer(
     help="Electronic supervision (电子监察): cards in a subtree.", no_args_is_help=True
 )
 app.add_typer(supervision_app, name="supervision")
+rating_app = typer.Typer(help="好差评 appeals (申诉复核) against a rating.", no_args_is_help=True)
+app.add_typer(rating_app, name="rating")
 app.add_typer(licence_app, name="licence")
 app.add_typer(seal_app, name="seal")
 app.add_typer(cert_app, name="cert")
@@ -444,6 +446,56 @@ def case_rectify(
         except grpc.RpcError as error:
             _explain(error, desk.address)
     console.print(f"rectification of {task.case_id} closed (due {task.deadline})", highlight=False)
+
+
+@rating_app.command("appeal")
+def rating_appeal(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="why the rating is mistaken or malicious")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """申诉复核: the handling node appeals a rating to its supervising tier."""
+    with _desk_call(config, node) as desk:
+        try:
+            appeal = desk.appeal(case_id, reason)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"appeal of the rating of {appeal.case_id} sent to the supervising tier", highlight=False)
+
+
+@rating_app.command("decide")
+def rating_decide(
+    case_id: str,
+    void: Annotated[bool, typer.Option("--void/--uphold", help="void the rating, or let it stand")],
+    note: Annotated[str, typer.Option(help="the grounds of the decision")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Decide an appeal at the supervising tier: --void or --uphold the rating."""
+    with _desk_call(config, node) as desk:
+        try:
+            appeal = desk.decide_appeal(case_id, void, note)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"appeal of {appeal.case_id}: rating {appeal.decision}", highlight=False)
+
+
+@rating_app.command("appeals")
+def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Appeals filed at this node and appeals waiting for its decision."""
+    with _desk_call(config, node) as desk:
+        try:
+            appeals = desk.appeals()
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    table = Table("case", "handler", "score", "reason", "filed (UTC)", "decision")
+    for appeal in appeals:
+        decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
+        table.add_row(
+            appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, appeal.filed_at, decision
+        )
+    console.print(table)
 
 
 # -- supervision and statistics ---------------------------------------------------------------

@@ -146,6 +146,17 @@ class DeskClient:
         request = desk_pb2.StatsRequest(from_day=from_day, to_day=to_day)
         return self._stub.GetStats(request, timeout=self._timeout)
 
+    def appeal(self, case_id: str, reason: str) -> desk_pb2.AppealView:
+        request = desk_pb2.AppealRatingRequest(case_id=case_id, reason=reason)
+        return self._stub.AppealRating(request, timeout=self._timeout)
+
+    def decide_appeal(self, case_id: str, void: bool, note: str) -> desk_pb2.AppealView:
+        request = desk_pb2.DecideAppealRequest(case_id=case_id, void=void, note=note)
+        return self._stub.DecideAppeal(request, timeout=self._timeout)
+
+    def appeals(self) -> list[desk_pb2.AppealView]:
+        return list(self._stub.ListAppeals(desk_pb2.ListAppealsRequest(), timeout=self._timeout).appeals)
+
     def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
         """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
         deadline = time.monotonic() + timeout

@@ -187,3 +187,21 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     @_desk_call
     def GetStats(self, request: desk_pb2.StatsRequest, context: grpc.ServicerContext) -> desk_pb2.StatsReport:
         return self._node.stats.report(request.from_day, request.to_day)
+
+    @_desk_call
+    def AppealRating(
+        self, request: desk_pb2.AppealRatingRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.AppealView:
+        return self._node.ratings.appeal(request.case_id, request.reason)
+
+    @_desk_call
+    def DecideAppeal(
+        self, request: desk_pb2.DecideAppealRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.AppealView:
+        return self._node.ratings.decide(request.case_id, request.void, request.note)
+
+    @_desk_call
+    def ListAppeals(
+        self, request: desk_pb2.ListAppealsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListAppealsResponse:
+        return desk_pb2.ListAppealsResponse(appeals=self._node.ratings.appeals())

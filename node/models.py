@@ -273,6 +273,26 @@ class Rating(Base):
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     origin: Mapped[str] = mapped_column(String(12))
     handler: Mapped[str] = mapped_column(String(12))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by 申诉复核 only
+
+
+class RatingAppeal(Base):
+    """申诉复核: the handler's appeal against a mistaken or malicious rating, decided one tier up.
+
+    Kept at the handler and at the supervising tier (its parent), which holds no copy of the case.
+    """
+
+    __tablename__ = "rating_appeal"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decision: Mapped[str | None] = mapped_column(String(10))  # upheld | voided
+    decision_note: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RectificationTask(Base):

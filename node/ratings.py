@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases import clean_text
@@ -18,7 +19,7 @@ from node.clock import Clock
 from node.deadlines import add_working_days, china_date
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
-from node.models import Case, Rating, RectificationTask
+from node.models import Case, Rating, RatingAppeal, RectificationTask
 from node.timeutil import from_timestamp, to_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import desk_pb2, link_pb2
@@ -28,6 +29,7 @@ BAD_SCORES = frozenset({1, 2})  # 差评
 DEFAULT_RECTIFICATION_DAYS = 15  # working days (Sichuan: 15, Dezhou: 5)
 _RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED})
 MAX_COMMENT_LENGTH = 1000
+UPHELD, VOIDED = "upheld", "voided"
 
 
 class RatingService:
@@ -138,6 +140,118 @@ class RatingService:
             task.done_at = self._clock.now()
             return _task_view(task)
 
+    # -- 申诉复核 ------------------------------------------------------------------------------
+
+    def appeal(self, case_id: str, reason: str) -> desk_pb2.AppealView:
+        """The handling node appeals a rating to its supervising tier."""
+        reason = clean_text("reason", reason, MAX_COMMENT_LENGTH, required=True)
+        supervisor = self.here.parent
+        with self._sessions.begin() as session:
+            rating = session.get(Rating, case_id.strip())
+            if rating is None or rating.handler != self.here.value:
+                raise NotFound(f"no rating of a case handled at {self.here} for {case_id!r}")
+            if supervisor is None:
+                raise WrongNode("a province has no supervising tier to appeal to")
+            if session.get(RatingAppeal, rating.case_id) is not None:
+                raise IllegalTransition(f"the rating of case {rating.case_id} was appealed already")
+            appeal = RatingAppeal(
+                case_id=rating.case_id,
+                handler=self.here.value,
+                score=rating.score,
+                comment=rating.comment,
+                reason=reason,
+                filed_at=self._clock.now(),
+                decision=None,
+                decision_note="",
+                decided_at=None,
+            )
+            session.add(appeal)
+            self._outbound.send(
+                session,
+                supervisor.value,
+                rating_appeal=link_pb2.RatingAppealNotice(
+                    case_id=appeal.case_id,
+                    handler=appeal.handler,
+                    score=appeal.score,
+                    comment=appeal.comment,
+                    reason=reason,
+                    filed_at=to_timestamp(appeal.filed_at),
+                ),
+            )
+            return _appeal_view(appeal)
+
+    def receive_appeal(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """At the supervising tier: an appeal from a child that handled the case."""
+        notice = envelope.rating_appeal
+        if notice.handler != envelope.origin or DivisionCode.parse(notice.handler).parent != self.here:
+            raise WrongNode(f"an appeal comes from a child of {self.here} that handled the case")
+        if session.get(RatingAppeal, notice.case_id) is not None:
+            return
+        session.add(
+            RatingAppeal(
+                case_id=notice.case_id,
+                handler=notice.handler,
+                score=notice.score,
+                comment=notice.comment,
+                reason=notice.reason,
+                filed_at=from_timestamp(notice.filed_at),
+                decision=None,
+                decision_note="",
+                decided_at=None,
+            )
+        )
+
+    def decide(self, case_id: str, void: bool, note: str) -> desk_pb2.AppealView:
+        """The supervising tier upholds the rating or voids it; the handler learns the decision."""
+        note = clean_text("note", note, MAX_COMMENT_LENGTH, required=True)
+        with self._sessions.begin() as session:
+            appeal = session.get(RatingAppeal, case_id.strip())
+            if appeal is None or appeal.handler == self.here.value:
+                raise NotFound(f"no appeal to decide at {self.here} for case {case_id!r}")
+            if appeal.decision is not None:
+                raise IllegalTransition(f"the appeal for case {appeal.case_id} was decided already")
+            appeal.decision = VOIDED if void else UPHELD
+            appeal.decision_note = note
+            appeal.decided_at = self._clock.now()
+            self._outbound.send(
+                session,
+                appeal.handler,
+                appeal_decision=link_pb2.AppealDecision(
+                    case_id=appeal.case_id, voided=void, note=note, decided_at=to_timestamp(appeal.decided_at)
+                ),
+            )
+            return _appeal_view(appeal)
+
+    def receive_decision(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """At the handler: the supervising tier decided; a voided rating stops counting."""
+        decision = envelope.appeal_decision
+        appeal = session.get(RatingAppeal, decision.case_id)
+        if appeal is None or appeal.handler != self.here.value or self.here.parent is None:
+            raise NotFound(f"no appeal of case {decision.case_id} was filed at {self.here}")
+        if envelope.origin != self.here.parent.value:
+            raise WrongNode(
+                f"appeals of {self.here} are decided by {self.here.parent}, not {envelope.origin}"
+            )
+        if appeal.decision is not None:
+            return
+        decided_at = from_timestamp(decision.decided_at)
+        appeal.decision = VOIDED if decision.voided else UPHELD
+        appeal.decision_note, appeal.decided_at = decision.note, decided_at
+        if decision.voided:
+            rating = session.get(Rating, appeal.case_id)
+            if rating is not None:
+                rating.voided_at = decided_at
+            task = session.get(RectificationTask, appeal.case_id)
+            if task is not None and task.done_at is None:
+                task.done_at = decided_at
+                task.return_visit = f"评价经申诉复核作废: {decision.note}"
+
+    def appeals(self) -> list[desk_pb2.AppealView]:
+        """Appeals filed here and appeals waiting for this node's decision, newest first."""
+        with self._readers() as session:
+            found = session.scalars(select(RatingAppeal).order_by(RatingAppeal.filed_at.desc()))
+            return [_appeal_view(appeal) for appeal in found]
+
     def rating(self, case_id: str) -> desk_pb2.RatingView | None:
         with self._readers() as session:
             rating = session.get(Rating, case_id)
@@ -173,3 +287,31 @@ def _task_view(task: RectificationTask) -> desk_pb2.RectificationView:
         return_visit=task.return_visit,
         done_at=task.done_at.isoformat(timespec="seconds") if task.done_at else "",
     )
+
+
+def _appeal_view(appeal: RatingAppeal) -> desk_pb2.AppealView:
+    return desk_pb2.AppealView(
+        case_id=appeal.case_id,
+        handler=appeal.handler,
+        score=appeal.score,
+        comment=appeal.comment,
+        reason=appeal.reason,
+        filed_at=appeal.filed_at.isoformat(timespec="seconds"),
+        decision=appeal.decision or "",
+        decision_note=appeal.decision_note,
+        decided_at=appeal.decided_at.isoformat(timespec="seconds") if appeal.decided_at else "",
+    )
+
+
+class AppealIntake:
+    """Applies appeals (at the supervising tier) and decisions (at the handler) from the link."""
+
+    def __init__(self, ratings: RatingService, decisions: bool) -> None:
+        self._ratings = ratings
+        self._decisions = decisions
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        if self._decisions:
+            self._ratings.receive_decision(session, envelope)
+        else:
+            self._ratings.receive_appeal(session, envelope)

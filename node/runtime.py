@@ -26,7 +26,7 @@ from node.federation import FederationHandler, Outbound
 from node.identity import NodeIdentity
 from node.identity import passphrase as key_passphrase
 from node.licences import LicenceService
-from node.ratings import RatingService
+from node.ratings import AppealIntake, RatingService
 from node.sealing import SealService
 from node.stats import StatsService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
@@ -111,6 +111,8 @@ class Node:
                 "supervision_card": self.supervision,
                 "case_rating": self.ratings,
                 "stats_rollup": self.stats,
+                "rating_appeal": AppealIntake(self.ratings, decisions=False),
+                "appeal_decision": AppealIntake(self.ratings, decisions=True),
             },
         )
         self.links = LinkRegistry(

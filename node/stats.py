@@ -72,7 +72,7 @@ class StatsService:
                     counts["on_time"] += 1
                     if clock.concluded_on < clock.deadline:
                         counts["early"] += 1
-            if rating is not None:
+            if rating is not None and rating.voided_at is None:  # a voided rating (申诉复核) counts not
                 counts["ratings"] += 1
                 counts["rating_sum"] += rating.score
                 if rating.score in BAD_SCORES:

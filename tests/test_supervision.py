@@ -219,3 +219,47 @@ def test_a_refusal_without_a_reason_raises_a_card_and_one_with_a_reason_does_not
     wait_for(
         lambda: [c.case_id for c in cards_at(federation, PROVINCE)] == [silent.id], what="the card up top"
     )
+
+
+def test_an_appeal_decided_one_tier_up_voids_a_malicious_rating(federation, clock):
+    case = accepted_case(federation)
+    conclude(federation, case.id)
+    federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=1, comment="乱评"))
+    township, county = federation.desk(TOWNSHIP), federation.desk(COUNTY)
+    appeal = desk_pb2.AppealRatingRequest(case_id=case.id, reason="申请人未到窗口办理, 评价与事实不符")
+    filed = wait_for(lambda: _try(lambda: township.AppealRating(appeal)), what="the rating at the township")
+    assert filed.score == 1 and filed.decision == ""
+    with pytest.raises(grpc.RpcError) as again:
+        township.AppealRating(appeal)
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    wait_for(
+        lambda: county.ListAppeals(desk_pb2.ListAppealsRequest()).appeals, what="the appeal at the county"
+    )
+    with pytest.raises(grpc.RpcError) as not_theirs:  # the city is not the supervising tier
+        federation.desk(CITY).DecideAppeal(desk_pb2.DecideAppealRequest(case_id=case.id, void=True, note="-"))
+    assert not_theirs.value.code() == grpc.StatusCode.NOT_FOUND
+    decided = county.DecideAppeal(
+        desk_pb2.DecideAppealRequest(case_id=case.id, void=True, note="经核实属恶意差评")
+    )
+    assert decided.decision == "voided"
+
+    def voided_at_township() -> bool:
+        (seen,) = township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals
+        return seen.decision == "voided"
+
+    wait_for(voided_at_township, what="the decision at the township")
+    with federation.nodes[TOWNSHIP].sessions() as session:
+        assert session.get(Rating, case.id).score == 1  # kept as given, only no longer counted
+        assert session.get(RectificationTask, case.id).done_at is not None
+    own = township.GetStats(desk_pb2.StatsRequest()).own
+    assert own.counts["cases"] == 1 and "ratings" not in own.counts and "bad_ratings" not in own.counts
+
+
+def _try(call):
+    try:
+        return call()
+    except grpc.RpcError as error:
+        if error.code() is grpc.StatusCode.NOT_FOUND:
+            return None
+        raise

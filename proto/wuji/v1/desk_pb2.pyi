@@ -7,6 +7,56 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AppealRatingRequest(_message.Message):
+    __slots__ = ("case_id", "reason")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    reason: str
+    def __init__(self, case_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideAppealRequest(_message.Message):
+    __slots__ = ("case_id", "void", "note")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    VOID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    void: bool
+    note: str
+    def __init__(self, case_id: _Optional[str] = ..., void: _Optional[bool] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ListAppealsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AppealView(_message.Message):
+    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at", "decision", "decision_note", "decided_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    FILED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DECISION_NOTE_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    handler: str
+    score: int
+    comment: str
+    reason: str
+    filed_at: str
+    decision: str
+    decision_note: str
+    decided_at: str
+    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[str] = ..., decision: _Optional[str] = ..., decision_note: _Optional[str] = ..., decided_at: _Optional[str] = ...) -> None: ...
+
+class ListAppealsResponse(_message.Message):
+    __slots__ = ("appeals",)
+    APPEALS_FIELD_NUMBER: _ClassVar[int]
+    appeals: _containers.RepeatedCompositeFieldContainer[AppealView]
+    def __init__(self, appeals: _Optional[_Iterable[_Union[AppealView, _Mapping]]] = ...) -> None: ...
+
 class RateCaseRequest(_message.Message):
     __slots__ = ("case_id", "score", "comment")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]

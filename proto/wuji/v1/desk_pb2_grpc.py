@@ -110,6 +110,21 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.StatsRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.StatsReport.FromString,
                 _registered_method=True)
+        self.AppealRating = channel.unary_unary(
+                '/wuji.v1.Desk/AppealRating',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.AppealRatingRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+                _registered_method=True)
+        self.DecideAppeal = channel.unary_unary(
+                '/wuji.v1.Desk/DecideAppeal',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.DecideAppealRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+                _registered_method=True)
+        self.ListAppeals = channel.unary_unary(
+                '/wuji.v1.Desk/ListAppeals',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -207,6 +222,24 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AppealRating(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideAppeal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppeals(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -284,6 +317,21 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.StatsRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.StatsReport.SerializeToString,
+            ),
+            'AppealRating': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppealRating,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.AppealRatingRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.AppealView.SerializeToString,
+            ),
+            'DecideAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideAppeal,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.DecideAppealRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.AppealView.SerializeToString,
+            ),
+            'ListAppeals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppeals,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -691,6 +739,87 @@ class Desk:
             '/wuji.v1.Desk/GetStats',
             wuji_dot_v1_dot_desk__pb2.StatsRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.StatsReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppealRating(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/AppealRating',
+            wuji_dot_v1_dot_desk__pb2.AppealRatingRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/DecideAppeal',
+            wuji_dot_v1_dot_desk__pb2.DecideAppealRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppeals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListAppeals',
+            wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,4 +1,4 @@
-"""supervision cards, ratings, rectification, time limits, statistics rollups
+"""supervision cards, ratings, appeals, rectification, time limits, statistics rollups
 
 Revision ID: 0005
 Revises: 0003
@@ -66,10 +66,24 @@ def upgrade() -> None:
         sa.Column("rated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("origin", sa.String(length=12), nullable=False),
         sa.Column("handler", sa.String(length=12), nullable=False),
+        sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["case.id"],
         ),
+        sa.PrimaryKeyConstraint("case_id"),
+    )
+    op.create_table(
+        "rating_appeal",
+        sa.Column("case_id", sa.String(length=64), nullable=False),
+        sa.Column("handler", sa.String(length=12), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decision", sa.String(length=10), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("case_id"),
     )
     op.create_table(
@@ -91,6 +105,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_rectification_task_deadline", table_name="rectification_task")
     op.drop_table("rectification_task")
+    op.drop_table("rating_appeal")
     op.drop_table("rating")
     op.drop_index("ix_case_deadline_open_deadline", table_name="case_deadline")
     op.drop_table("case_deadline")
