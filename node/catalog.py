@@ -95,7 +95,7 @@ def _checked_item(item: Any, index: int) -> dict[str, Any]:
             "type_code": str(licence["type_code"]),
             "valid_years": int(licence.get("valid_years", 0) or 0),
         }
-    return {
+    checked = {
         "licence": licence,
         "code": item["code"].strip(),
         "name": item["name"].strip(),
@@ -108,6 +108,23 @@ def _checked_item(item: Any, index: int) -> dict[str, Any]:
         "legal_basis": item["legal_basis"].strip(),
         "materials": [{"name": m["name"], "required": bool(m.get("required", True))} for m in materials],
     }
+    if "step_days" in item:  # only when given, so older catalogues keep their digest
+        checked["step_days"] = _checked_step_days(item["step_days"], where)
+    return checked
+
+
+STEPS_WITH_LIMITS = frozenset({"SUBMITTED", "ACCEPTED", "UNDER_REVIEW"})
+
+
+def _checked_step_days(steps: Any, where: str) -> dict[str, int]:
+    """Own limits of the steps (受理, 审核, …) in working days, keyed by the state a step is in."""
+    if not isinstance(steps, dict) or not all(
+        state in STEPS_WITH_LIMITS and isinstance(days, int) and days >= 0 for state, days in steps.items()
+    ):
+        raise InvalidInput(
+            f"{where}: step_days maps steps ({', '.join(sorted(STEPS_WITH_LIMITS))}) to working days ≥ 0"
+        )
+    return dict(steps)
 
 
 def current_version(session: Session) -> int:

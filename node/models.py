@@ -41,6 +41,8 @@ class ServiceItem(Base):
     legal_basis: Mapped[str] = mapped_column(Text)
     materials: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     licence: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the 电子证照 a conclusion issues
+    # working days a case may stay in a step (state), e.g. {"ACCEPTED": 1, "UNDER_REVIEW": 8}
+    step_days: Mapped[dict[str, int] | None] = mapped_column(JSON)
     release_version: Mapped[int] = mapped_column(BigInteger)
 
 

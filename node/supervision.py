@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.casestates import Action
+from node.casestates import Action, State
+from node.catalog import STEPS_WITH_LIMITS
 from node.clock import Clock
 from node.convert import card_to_proto
-from node.deadlines import CalendarNotCovered, china_date, clock_of
+from node.deadlines import CalendarNotCovered, add_working_days, china_date, clock_of, working_days
 from node.errors import InvalidInput
 from node.federation import Outbound
-from node.models import Case, CaseDeadline, CaseEvent, RectificationTask, SupervisionCard
+from node.models import Case, CaseDeadline, CaseEvent, RectificationTask, ServiceItem, SupervisionCard
 from node.timeutil import from_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
@@ -102,6 +103,18 @@ class SupervisionService:
             for task, case in tasks:
                 detail = f"差评整改逾期: 整改期限 {task.deadline.isoformat()} 已过, 未回访"
                 raised += self._raise(session, case, RED, RECTIFICATION_OVERDUE, detail, task.deadline)
+            steps = session.execute(
+                select(Case, ServiceItem.step_days, CaseDeadline)
+                .join(ServiceItem, ServiceItem.code == Case.item_code)
+                .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
+                .where(
+                    Case.handler == self.here.value,
+                    Case.state.in_(STEPS_WITH_LIMITS),
+                    ServiceItem.step_days.is_not(None),
+                )
+            ).all()
+            for case, step_days, row in steps:
+                raised += self._check_step(session, case, step_days, row, today)
             refusals = session.execute(
                 select(Case)
                 .join(CaseEvent, CaseEvent.case_id == Case.id)
@@ -118,7 +131,42 @@ class SupervisionService:
                 raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
-        return ScanResult(len(rows) + len(tasks) + len(refusals), raised)
+        return ScanResult(len(rows) + len(tasks) + len(steps) + len(refusals), raised)
+
+    def _check_step(
+        self, session: Session, case: Case, step_days: dict[str, int], row: CaseDeadline | None, today: date
+    ) -> list[str]:
+        """A red card when a case has stayed in a step longer than the step's own limit."""
+        limit = step_days.get(case.state)
+        if limit is None:
+            return []
+        entered = session.scalar(  # the step began with the last event that moved the case into it
+            select(func.max(CaseEvent.at)).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.to_state == case.state,
+                or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state),
+            )
+        )
+        if case.version == 1:  # as submitted: the arrival event carries the link's time, not the applicant's
+            entered = case.submitted_at
+        if entered is None:
+            return []
+        started = china_date(entered)
+        clock = clock_of(row) if row is not None else None
+        if clock is not None and clock.paused:
+            return []
+        try:
+            used = working_days(started, today, clock.pauses if clock else ())
+        except CalendarNotCovered as error:
+            log.error("cannot supervise the step of case %s: %s", case.id, error)
+            return []
+        if used <= limit:
+            return []
+        step = State(case.state)
+        detail = (
+            f"环节超时: {step.label} 环节限 {limit} 个工作日, 自 {started.isoformat()} 起已 {used} 个工作日"
+        )
+        return self._raise(session, case, RED, f"step:{step.value}", detail, add_working_days(started, limit))
 
     def _raise(
         self, session: Session, case: Case, colour: str, reason: str, detail: str, deadline: date | None

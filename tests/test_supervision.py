@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import grpc
 import pytest
 
+from node import catalog
 from node.clock import ManualClock, china_morning
 from node.models import CaseDeadline, Rating, RectificationTask
 from node.supervision import SupervisionScheduler
@@ -263,3 +265,33 @@ def _try(call):
         if error.code() is grpc.StatusCode.NOT_FOUND:
             return None
         raise
+
+
+def test_a_step_over_its_own_limit_raises_a_card(federation, clock, tmp_path):
+    federation.start_chain()
+    document = json.loads((Path(catalog.demo_catalog_path())).read_text(encoding="utf-8"))
+    for item in document["items"]:
+        if item["code"] == TOWNSHIP_ITEM:
+            item["step_days"] = {"SUBMITTED": 1, "UNDER_REVIEW": 3}  # 受理 within a day, 审核 within three
+    path = tmp_path / "catalog-with-steps.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    assert federation.nodes[PROVINCE].load_catalog(path) == 2
+    node = federation.nodes[TOWNSHIP]
+    wait_for(lambda: node.describe().catalog_version == 2, what="the new release at the township")
+
+    case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Monday 3 November
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    clock.set(china_morning(2025, 11, 4))
+    assert node.tick().raised == []
+    clock.set(china_morning(2025, 11, 5))  # two working days without 受理
+    assert node.tick().raised == [f"{case.id}:step:SUBMITTED"]
+    desk = federation.desk(TOWNSHIP)
+    act(desk, case.id, case_pb2.ACCEPT)
+    act(desk, case.id, case_pb2.REVIEW)  # 审核 from Wednesday 5 November
+    clock.set(china_morning(2025, 11, 10))
+    extend = desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=2, note="复杂")
+    desk.ActOnCase(extend)  # not a new step: the step's own clock runs on
+    assert node.tick().raised == []
+    clock.set(china_morning(2025, 11, 11))
+    assert node.tick().raised == [f"{case.id}:step:UNDER_REVIEW"]
+    assert node.tick().raised == []

@@ -17,6 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("service_item", sa.Column("step_days", sa.JSON(), nullable=True))
     op.create_table(
         "stats_rollup",
         sa.Column("child", sa.String(length=12), nullable=False),
@@ -113,3 +114,5 @@ def downgrade() -> None:
     op.drop_index("ix_supervision_card_case_id", table_name="supervision_card")
     op.drop_table("supervision_card")
     op.drop_table("stats_rollup")
+    with op.batch_alter_table("service_item") as batch_op:
+        batch_op.drop_column("step_days")
