@@ -68,13 +68,16 @@ class SupervisionService:
         today = china_date(self._clock.now())
         raised: list[str] = []
         with self._sessions.begin() as session:
+            red = SupervisionCard.id == CaseDeadline.case_id + f":{OVERDUE}"
             rows = session.execute(
                 select(CaseDeadline, Case)
                 .join(Case, Case.id == CaseDeadline.case_id)
+                .outerjoin(SupervisionCard, red)
                 .where(
                     CaseDeadline.open.is_(True),
                     CaseDeadline.deadline.is_not(None),
                     Case.handler == self.here.value,
+                    SupervisionCard.id.is_(None),  # a case with its red card needs no more looking at
                 )
                 .order_by(CaseDeadline.deadline)
             ).all()
