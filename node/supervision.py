@@ -140,7 +140,7 @@ class SupervisionService:
         self, session: Session, case: Case, step_days: dict[str, int], row: CaseDeadline | None, today: date
     ) -> list[str]:
         """A red card when a case has stayed in a step longer than the step's own limit."""
-        limit = step_days.get(case.state)
+        limit = (step_days or {}).get(case.state)
         if limit is None:
             return []
         entered = session.scalar(  # the step began with the last event that moved the case into it

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from node import catalog
 from node.clock import ManualClock, china_morning
 from node.models import CaseDeadline, Rating, RectificationTask
 from node.supervision import SupervisionScheduler
-from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.pgserver import fresh_database
 from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -295,3 +298,42 @@ def test_a_step_over_its_own_limit_raises_a_card(federation, clock, tmp_path):
     clock.set(china_morning(2025, 11, 11))
     assert node.tick().raised == [f"{case.id}:step:UNDER_REVIEW"]
     assert node.tick().raised == []
+
+
+def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url):
+    """The township and the county keep their tables in PostgreSQL; the rest stay on SQLite."""
+    with ExitStack() as databases:
+        for code in CHAIN:
+            url = ""
+            if code in (TOWNSHIP, COUNTY):
+                name = f"wuji_sup_{code}_{uuid.uuid4().hex[:8]}"
+                url = databases.enter_context(fresh_database(postgres_url, name))
+            federation.start(code, database_url=url)
+        wait_for(
+            lambda: all(n.describe().catalog_version > 0 for n in federation.nodes.values()),
+            what="the catalogue everywhere",
+        )
+        case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+        wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+        act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
+        clock.set(china_morning(2025, 11, 18))
+        township = federation.nodes[TOWNSHIP]
+        assert sorted(c.split(":")[1] for c in township.tick().raised) == ["overdue", "warning"]
+        assert township.tick().raised == []
+        wait_for(lambda: len(cards_at(federation, COUNTY)) == 2, what="the cards at the county")
+        conclude(federation, case.id)
+        federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=2))
+        wait_for(lambda: _try(lambda: federation.desk(TOWNSHIP).RectifyCase(
+            desk_pb2.RectifyCaseRequest(case_id=case.id, return_visit="回访"))), what="the task")  # fmt: skip
+        for node in (federation.nodes[VILLAGE], township):
+            node.tick()
+        county = federation.desk(COUNTY)
+
+        def county_sees_it() -> desk_pb2.Figures | None:
+            figures = county.GetStats(desk_pb2.StatsRequest()).subtree
+            return figures if figures.counts["bad_ratings"] == 1 else None
+
+        figures = wait_for(county_sees_it, what="the township's rollup at the county")
+        assert figures.counts["cases"] == 1 and figures.counts["concluded"] == 1 and figures.on_time_rate == 0
+        assert figures.counts["cards:red"] == 1 and figures.rectification_rate == 1.0
+        federation.stop_all()  # before the databases are dropped
