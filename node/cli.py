@@ -284,7 +284,7 @@ def print_case(case: case_pb2.Case) -> None:
 
 
 def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
-    table = Table("card", "case", "handler", "deadline", "raised (UTC)", "detail")
+    table = Table("card", "case", "handler", "deadline", "raised (UTC)", "detail", "closed (UTC)")
     for card in cards:
         colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"
         table.add_row(
@@ -294,6 +294,7 @@ def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
             card.deadline,
             from_timestamp(card.raised_at).strftime("%Y-%m-%d %H:%M"),
             card.detail,
+            from_timestamp(card.closed_at).strftime("%Y-%m-%d %H:%M") if card.HasField("closed_at") else "",
         )
     return table
 
@@ -504,13 +505,14 @@ def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
 @supervision_app.command("list")
 def supervision_list(
     subtree: Annotated[str, typer.Option(help="a node code below this one (default: all of it)")] = "",
+    include_closed: Annotated[bool, typer.Option("--all", help="also cards whose cause is over")] = False,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
     with _desk_call(config, node) as desk:
         try:
-            cards = desk.cards(subtree)
+            cards = desk.cards(subtree, include_closed)
         except grpc.RpcError as error:
             _explain(error, desk.address)
     console.print(cards_table(cards))

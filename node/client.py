@@ -138,8 +138,8 @@ class DeskClient:
         request = desk_pb2.RectifyCaseRequest(case_id=case_id, return_visit=return_visit)
         return self._stub.RectifyCase(request, timeout=self._timeout)
 
-    def cards(self, subtree: str = "") -> list[case_pb2.SupervisionCard]:
-        request = desk_pb2.ListCardsRequest(subtree=subtree)
+    def cards(self, subtree: str = "", include_closed: bool = False) -> list[case_pb2.SupervisionCard]:
+        request = desk_pb2.ListCardsRequest(subtree=subtree, include_closed=include_closed)
         return list(self._stub.ListCards(request, timeout=self._timeout).cards)
 
     def stats(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:

@@ -103,4 +103,5 @@ def card_to_proto(card: SupervisionCard) -> case_pb2.SupervisionCard:
         deadline=card.deadline.isoformat() if card.deadline else "",
         submitted_on=card.submitted_on.isoformat(),
         raised_at=to_timestamp(card.raised_at),
+        closed_at=to_timestamp(card.closed_at) if card.closed_at else None,
     )

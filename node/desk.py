@@ -182,7 +182,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListCards(
         self, request: desk_pb2.ListCardsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCardsResponse:
-        return desk_pb2.ListCardsResponse(cards=self._node.supervision.cards(request.subtree))
+        cards = self._node.supervision.cards(request.subtree, include_closed=request.include_closed)
+        return desk_pb2.ListCardsResponse(cards=cards)
 
     @_desk_call
     def GetStats(self, request: desk_pb2.StatsRequest, context: grpc.ServicerContext) -> desk_pb2.StatsReport:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -38,10 +38,14 @@ REFUSAL_WITHOUT_REASON = "refusal_no_reason"
 DEFAULT_WARNING_SHARE = 0.8
 
 
+_OPEN_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.UNDER_REVIEW, State.CORRECTION_REQUESTED})
+
+
 @dataclass(frozen=True)
 class ScanResult:
     examined: int
     raised: list[str]
+    closed: list[str] = field(default_factory=list)
 
 
 class SupervisionService:
@@ -132,9 +136,37 @@ class SupervisionService:
             for (case,) in refusals:
                 detail = "不予受理未说明理由 (a refusal must give its reason)"
                 raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
+            closed = self._close_settled(session)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
-        return ScanResult(len(rows) + len(tasks) + len(steps) + len(refusals), raised)
+        examined = len(rows) + len(tasks) + len(steps) + len(refusals)
+        return ScanResult(examined, raised, closed)
+
+    def _close_settled(self, session: Session) -> list[str]:
+        """Close the cards raised here whose cause is over; the closure travels up like the card."""
+        cards = session.execute(
+            select(SupervisionCard, Case, RectificationTask)
+            .join(Case, Case.id == SupervisionCard.case_id)
+            .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
+            .where(
+                SupervisionCard.handler == self.here.value,
+                SupervisionCard.closed_at.is_(None),
+                SupervisionCard.reason != REFUSAL_WITHOUT_REASON,  # a record that stays open
+            )
+        ).all()
+        closed = []
+        for card, case, task in cards:
+            if card.reason == RECTIFICATION_OVERDUE:
+                settled = task is not None and task.done_at is not None
+            elif card.reason.startswith("step:"):
+                settled = case.state != card.reason.removeprefix("step:")
+            else:
+                settled = State(case.state) not in _OPEN_STATES
+            if settled:
+                card.closed_at = self._clock.now()
+                self._send_up(session, card_to_proto(card))
+                closed.append(card.id)
+        return closed
 
     def _check_step(
         self, session: Session, case: Case, step_days: dict[str, int], row: CaseDeadline | None, today: date
@@ -207,7 +239,11 @@ class SupervisionService:
             )
         if incoming.colour not in (YELLOW, RED) or incoming.id != f"{incoming.case_id}:{incoming.reason}":
             raise InvalidInput(f"malformed supervision card {incoming.id!r}")
-        if session.get(SupervisionCard, incoming.id) is not None:
+        known = session.get(SupervisionCard, incoming.id)
+        if known is not None:
+            if known.closed_at is None and incoming.HasField("closed_at"):
+                known.closed_at = from_timestamp(incoming.closed_at)
+                self._send_up(session, incoming)
             return
         session.add(
             SupervisionCard(
@@ -220,6 +256,7 @@ class SupervisionService:
                 deadline=date.fromisoformat(incoming.deadline) if incoming.deadline else None,
                 submitted_on=date.fromisoformat(incoming.submitted_on),
                 raised_at=from_timestamp(incoming.raised_at),
+                closed_at=from_timestamp(incoming.closed_at) if incoming.HasField("closed_at") else None,
             )
         )
         self._send_up(session, incoming)
@@ -229,12 +266,16 @@ class SupervisionService:
         if parent is not None:
             self._outbound.send(session, parent.value, supervision_card=card)
 
-    def cards(self, subtree: str = "", case_id: str = "") -> list[case_pb2.SupervisionCard]:
-        """Open cards of cases handled in a subtree of this node (default: all of it)."""
+    def cards(
+        self, subtree: str = "", case_id: str = "", include_closed: bool = False
+    ) -> list[case_pb2.SupervisionCard]:
+        """Open cards (or all) of cases handled in a subtree of this node (default: all of it)."""
         root = DivisionCode.parse(subtree) if subtree else self.here
         if not root.is_in_subtree_of(self.here):
             raise InvalidInput(f"{root} is not in the subtree of {self.here}")
-        query = select(SupervisionCard).where(SupervisionCard.closed_at.is_(None))
+        query = select(SupervisionCard)
+        if not include_closed:
+            query = query.where(SupervisionCard.closed_at.is_(None))
         if case_id:
             query = query.where(SupervisionCard.case_id == case_id)
         with self._readers() as session:

@@ -77,6 +77,14 @@ def test_cards_fire_once_each_at_80_percent_and_overdue_and_reach_the_province(f
     seen = federation.desk(TOWNSHIP).GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
     assert [c.colour for c in seen.cards] == ["yellow", "red"]
 
+    # once the case is concluded the next scan closes both cards, up to the province
+    conclude(federation, case.id)
+    assert sorted(c.split(":")[1] for c in township.tick().closed) == ["overdue", "warning"]
+    assert township.tick().closed == []
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="no open cards at the province")
+    history = federation.desk(PROVINCE).ListCards(desk_pb2.ListCardsRequest(include_closed=True)).cards
+    assert len(history) == 2 and all(c.HasField("closed_at") for c in history)
+
 
 def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_moves(federation, clock):
     case = accepted_case(federation)

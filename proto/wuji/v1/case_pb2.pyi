@@ -156,7 +156,7 @@ class Case(_message.Message):
     def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ...) -> None: ...
 
 class SupervisionCard(_message.Message):
-    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at")
+    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     HANDLER_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,7 @@ class SupervisionCard(_message.Message):
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_ON_FIELD_NUMBER: _ClassVar[int]
     RAISED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     case_id: str
     handler: str
@@ -175,4 +176,5 @@ class SupervisionCard(_message.Message):
     deadline: str
     submitted_on: str
     raised_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    closed_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

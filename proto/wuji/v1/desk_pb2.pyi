@@ -104,10 +104,12 @@ class RectificationView(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., opened_on: _Optional[str] = ..., deadline: _Optional[str] = ..., return_visit: _Optional[str] = ..., done_at: _Optional[str] = ...) -> None: ...
 
 class ListCardsRequest(_message.Message):
-    __slots__ = ("subtree",)
+    __slots__ = ("subtree", "include_closed")
     SUBTREE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CLOSED_FIELD_NUMBER: _ClassVar[int]
     subtree: str
-    def __init__(self, subtree: _Optional[str] = ...) -> None: ...
+    include_closed: bool
+    def __init__(self, subtree: _Optional[str] = ..., include_closed: _Optional[bool] = ...) -> None: ...
 
 class ListCardsResponse(_message.Message):
     __slots__ = ("cards",)
