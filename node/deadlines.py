@@ -96,8 +96,8 @@ class CaseClock:
 
     def share_used(self, today: date) -> float:
         """Used share of the limit (1.0 on the deadline day; above 1.0 when overdue)."""
-        if self.limit <= 0:
-            return 1.0 if today >= self.accepted_on else 0.0
+        if self.limit <= 0:  # 即办件: due the day of 受理, not warned about on that day
+            return 0.0 if today <= self.accepted_on else 1.0
         return self.used(today) / self.limit
 
 

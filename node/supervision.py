@@ -68,7 +68,8 @@ class SupervisionService:
         self.warning_share = warning_share
 
     def scan(self) -> ScanResult:
-        """One pass over open time limits and rectification tasks handled here; new cards only."""
+        """One pass over what this node handles: open time limits, step limits, 差评 rectification
+        tasks and refusals; raises only cards not raised before, and closes those whose cause is over."""
         today = china_date(self._clock.now())
         raised: list[str] = []
         with self._sessions.begin() as session:

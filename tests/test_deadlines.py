@@ -70,3 +70,9 @@ def test_a_manual_clock_advances_by_working_days():
     assert china_date(clock.now()) == date(2025, 9, 28)  # the 调休 Sunday
     clock.advance_working_days(3)
     assert china_date(clock.now()) == date(2025, 10, 9)
+
+
+def test_an_instant_item_is_due_the_day_it_is_accepted_and_not_warned_about_that_day():
+    clock = CaseClock(date(2025, 11, 3), 0)
+    assert clock.deadline() == date(2025, 11, 3)
+    assert clock.share_used(date(2025, 11, 3)) == 0.0 and clock.share_used(date(2025, 11, 4)) == 1.0
