@@ -13,6 +13,7 @@ import pytest
 
 from node import catalog
 from node.clock import ManualClock, china_morning
+from node.config import ConfigError, NodeConfig
 from node.models import CaseDeadline, Rating, RectificationTask
 from node.supervision import SupervisionScheduler
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
@@ -345,3 +346,17 @@ def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url
         assert figures.counts["cases"] == 1 and figures.counts["concluded"] == 1 and figures.on_time_rate == 0
         assert figures.counts["cards:red"] == 1 and figures.rectification_rate == 1.0
         federation.stop_all()  # before the databases are dropped
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"warning_share": 1.5}, "warning_share"),
+        ({"warning_share": 0}, "warning_share"),
+        ({"rectification_days": 0}, "rectification_days"),
+        ({"supervision_interval_seconds": 0}, "supervision_interval_seconds"),
+    ],
+)
+def test_supervision_settings_are_checked_when_the_config_loads(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", **setting)
