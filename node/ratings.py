@@ -252,11 +252,6 @@ class RatingService:
             found = session.scalars(select(RatingAppeal).order_by(RatingAppeal.filed_at.desc()))
             return [_appeal_view(appeal) for appeal in found]
 
-    def rating(self, case_id: str) -> desk_pb2.RatingView | None:
-        with self._readers() as session:
-            rating = session.get(Rating, case_id)
-            return None if rating is None else _view(rating, session.get(RectificationTask, case_id))
-
 
 def _load(session: Session, case_id: str, here: DivisionCode) -> Case:
     case = session.get(Case, case_id.strip())
