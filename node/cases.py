@@ -30,7 +30,7 @@ from node.convert import (
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseMaterial, SealedResult, ServiceItem, SupervisionCard
+from node.models import Case, CaseArrival, CaseMaterial, SealedResult, ServiceItem, SupervisionCard
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -220,7 +220,7 @@ class CaseService:
         if session.get(Case, incoming.id) is not None:
             raise InvalidInput(f"case {incoming.id} exists already")
         materials = [_checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
-        now = utcnow()
+        now = self.clock.now()
         case = Case(
             id=incoming.id,
             item_code=incoming.item_code,
@@ -245,6 +245,7 @@ class CaseService:
         )
         session.add(case)
         session.flush()
+        session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
         eventlog.append(
             session,
             case_id=case.id,

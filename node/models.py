@@ -243,6 +243,17 @@ class CaseDeadline(Base):
     concluded_on: Mapped[date | None] = mapped_column(Date)
 
 
+class CaseArrival(Base):
+    """When a case submitted below reached its handler (上报), until the supervision scan checked it."""
+
+    __tablename__ = "case_arrival"
+    __table_args__ = (Index("ix_case_arrival_checked", "checked"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked: Mapped[bool] = mapped_column(Boolean)
+
+
 class SupervisionCard(Base):
     """An electronic supervision card (电子监察): yellow 预警 or red 红牌, stored once per case and reason.
 

@@ -94,7 +94,13 @@ class Node:
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
         )
         self.supervision = SupervisionService(
-            self.here, self.sessions, self.readers, self.outbound, self.clock, config.warning_share
+            self.here,
+            self.sessions,
+            self.readers,
+            self.outbound,
+            self.clock,
+            config.warning_share,
+            config.forwarding_days,
         )
         self.ratings = RatingService(
             self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days

@@ -25,7 +25,15 @@ from node.convert import card_to_proto
 from node.deadlines import CalendarNotCovered, add_working_days, china_date, clock_of, working_days
 from node.errors import InvalidInput
 from node.federation import Outbound
-from node.models import Case, CaseDeadline, CaseEvent, RectificationTask, ServiceItem, SupervisionCard
+from node.models import (
+    Case,
+    CaseArrival,
+    CaseDeadline,
+    CaseEvent,
+    RectificationTask,
+    ServiceItem,
+    SupervisionCard,
+)
 from node.timeutil import from_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
@@ -35,6 +43,9 @@ log = logging.getLogger(__name__)
 YELLOW, RED = "yellow", "red"
 WARNING, OVERDUE, RECTIFICATION_OVERDUE = "warning", "overdue", "rectification_overdue"
 REFUSAL_WITHOUT_REASON = "refusal_no_reason"
+FORWARDING_LATE = "forwarding_late"
+_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)  # cards that stay open: nothing settles them
+DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
 
 
@@ -57,6 +68,7 @@ class SupervisionService:
         outbound: Outbound,
         clock: Clock,
         warning_share: float = DEFAULT_WARNING_SHARE,
+        forwarding_days: int = DEFAULT_FORWARDING_DAYS,
     ) -> None:
         if not 0 < warning_share <= 1:
             raise ValueError(f"warning_share must be in (0, 1], not {warning_share}")
@@ -66,6 +78,7 @@ class SupervisionService:
         self._outbound = outbound
         self._clock = clock
         self.warning_share = warning_share
+        self.forwarding_days = forwarding_days  # working days a case may take to reach its handler
 
     def scan(self) -> ScanResult:
         """One pass over what this node handles: open time limits, step limits, 差评 rectification
@@ -137,10 +150,17 @@ class SupervisionService:
             for (case,) in refusals:
                 detail = "不予受理未说明理由 (a refusal must give its reason)"
                 raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
+            arrivals = session.execute(
+                select(CaseArrival, Case)
+                .join(Case, Case.id == CaseArrival.case_id)
+                .where(CaseArrival.checked.is_(False))
+            ).all()
+            for arrival, case in arrivals:
+                raised += self._check_forwarding(session, arrival, case)
             closed = self._close_settled(session)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
-        examined = len(rows) + len(tasks) + len(steps) + len(refusals)
+        examined = len(rows) + len(tasks) + len(steps) + len(refusals) + len(arrivals)
         return ScanResult(examined, raised, closed)
 
     def _close_settled(self, session: Session) -> list[str]:
@@ -152,7 +172,7 @@ class SupervisionService:
             .where(
                 SupervisionCard.handler == self.here.value,
                 SupervisionCard.closed_at.is_(None),
-                SupervisionCard.reason != REFUSAL_WITHOUT_REASON,  # a record that stays open
+                SupervisionCard.reason.not_in(_RECORDS),
             )
         ).all()
         closed = []
@@ -168,6 +188,25 @@ class SupervisionService:
                 self._send_up(session, card_to_proto(card))
                 closed.append(card.id)
         return closed
+
+    def _check_forwarding(self, session: Session, arrival: CaseArrival, case: Case) -> list[str]:
+        """A yellow card when a case submitted below took too long to reach its handler (上报)."""
+        submitted, arrived = china_date(case.submitted_at), china_date(arrival.arrived_at)
+        try:
+            took = working_days(submitted, arrived)
+        except CalendarNotCovered as error:
+            log.error("cannot check the forwarding of case %s: %s", case.id, error)
+            return []
+        arrival.checked = True
+        if took <= self.forwarding_days:
+            return []
+        detail = (
+            f"上报超时: {case.origin} 于 {submitted.isoformat()} 受理申请, {arrived.isoformat()} 才送达 "
+            f"{case.handler} ({took} 个工作日, 限 {self.forwarding_days})"
+        )
+        return self._raise(
+            session, case, YELLOW, FORWARDING_LATE, detail, add_working_days(submitted, self.forwarding_days)
+        )
 
     def _check_step(
         self, session: Session, case: Case, step_days: dict[str, int], row: CaseDeadline | None, today: date

@@ -360,3 +360,18 @@ def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url
 def test_supervision_settings_are_checked_when_the_config_loads(setting, message):
     with pytest.raises(ConfigError, match=message):
         NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", **setting)
+
+
+def test_a_case_that_reaches_its_handler_late_raises_a_forwarding_card(federation, clock):
+    federation.start_chain()
+    on_time = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, on_time.id), what="the first case at the township")
+    federation.stop(TOWNSHIP)  # the village cannot 上报 while its township is away
+    late = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Monday 3 November
+    clock.set(china_morning(2025, 11, 5))  # back two working days later
+    township = federation.restart(TOWNSHIP)
+    wait_for(lambda: arrived(federation, TOWNSHIP, late.id), what="the late case at the township")
+    assert township.tick().raised == [f"{late.id}:forwarding_late"]
+    assert township.tick().raised == []
+    (card,) = wait_for(lambda: cards_at(federation, PROVINCE), what="the card at the province")
+    assert card.colour == "yellow" and VILLAGE in card.detail and "2 个工作日" in card.detail

@@ -27,6 +27,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("child"),
     )
     op.create_table(
+        "case_arrival",
+        sa.Column("case_id", sa.String(length=64), nullable=False),
+        sa.Column("arrived_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
+        sa.PrimaryKeyConstraint("case_id"),
+    )
+    op.create_index("ix_case_arrival_checked", "case_arrival", ["checked"], unique=False)
+    op.create_table(
         "supervision_card",
         sa.Column("id", sa.String(length=120), nullable=False),
         sa.Column("case_id", sa.String(length=64), nullable=False),
@@ -113,6 +122,8 @@ def downgrade() -> None:
     op.drop_index("ix_supervision_card_handler", table_name="supervision_card")
     op.drop_index("ix_supervision_card_case_id", table_name="supervision_card")
     op.drop_table("supervision_card")
+    op.drop_index("ix_case_arrival_checked", table_name="case_arrival")
+    op.drop_table("case_arrival")
     op.drop_table("stats_rollup")
     with op.batch_alter_table("service_item") as batch_op:
         batch_op.drop_column("step_days")
