@@ -18,18 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from node import catalog, eventlog
+from node import catalog, deadlines, eventlog
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
+from node.clock import Clock, SystemClock
 from node.convert import (
     action_from_proto,
     action_to_proto,
+    card_to_proto,
     case_to_proto,
     event_to_proto,
     state_from_proto,
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseMaterial, SealedResult, ServiceItem
+from node.models import Case, CaseArrival, CaseMaterial, SealedResult, ServiceItem, SupervisionCard
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -39,6 +41,7 @@ MAX_NAME_LENGTH = 100
 # events the handler may announce: its own actions and those it carried out for the applicant
 _PERFORMERS_AT_HANDLER = frozenset({Performer.HANDLER, Performer.APPLICANT})
 MAX_NOTE_LENGTH = 2000
+MAX_EXTENSION_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,10 @@ class CaseService:
         readers: sessionmaker[Session] | None = None,
         sealing: ResultSealing | None = None,
         licences: LicenceIssuer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.here = here
+        self.clock = clock or SystemClock()
         self._sessions = sessions
         self._readers = readers or sessions
         self._outbound = outbound
@@ -104,7 +109,7 @@ class CaseService:
             item = catalog.item(session, item_code.strip())
             catalog.require_unexpired(session)
             handler = self._handler_for(item, home_division)
-            now = utcnow()
+            now = self.clock.now()
             case = Case(
                 id=f"{self.here.value}-{ULID()}",
                 item_code=item.code,
@@ -135,9 +140,20 @@ class CaseService:
                 )
             return self._view(session, case)
 
-    def act(self, case_id: str, action: Action, note: str = "") -> case_pb2.Case:
-        """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …)."""
+    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+        """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …).
+
+        days: for 延期 (EXTEND) only, the working days the approved extension adds.
+        """
         note = clean_text("note", note, MAX_NOTE_LENGTH)
+        if action is Action.EXTEND:
+            if not 1 <= days <= MAX_EXTENSION_DAYS:
+                raise InvalidInput(
+                    f"an extension (延期) adds 1 … {MAX_EXTENSION_DAYS} working days, not {days}"
+                )
+            note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
+        elif days:
+            raise InvalidInput(f"days go with an extension (EXTEND), not with {action.value}")
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
             rule = RULES[action]
@@ -161,7 +177,7 @@ class CaseService:
                     ),
                 )
             else:
-                self._change(session, case, action, note, actor=self.here.value)
+                self._change(session, case, action, note, actor=self.here.value, days=days)
             return self._view(session, case)
 
     def get(self, case_id: str) -> case_pb2.Case:
@@ -195,7 +211,7 @@ class CaseService:
         if session.get(Case, incoming.id) is not None:
             raise InvalidInput(f"case {incoming.id} exists already")
         materials = [_checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
-        now = utcnow()
+        now = self.clock.now()
         case = Case(
             id=incoming.id,
             item_code=incoming.item_code,
@@ -227,6 +243,7 @@ class CaseService:
             at=from_timestamp(envelope.created_at),
             route=[*envelope.route, self.here.value],
         )
+        session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
 
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The other copy of a case changed: replay its event here, in version order."""
@@ -290,13 +307,15 @@ class CaseService:
 
     # -- inside -------------------------------------------------------------------------------
 
-    def _change(self, session: Session, case: Case, action: Action, note: str, actor: str) -> None:
+    def _change(
+        self, session: Session, case: Case, action: Action, note: str, actor: str, days: int = 0
+    ) -> None:
         item = session.get(ServiceItem, case.item_code)
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
         )
         from_state = case.state
-        now = utcnow()
+        now = self.clock.now()
         case.state = step.to_state
         if step.outcome is not None:
             case.outcome = step.outcome
@@ -314,6 +333,9 @@ class CaseService:
             note=note,
             at=now,
         )
+        if case.handler == self.here.value:
+            promised = item.promised_days if item is not None and not item.instant else 0
+            deadlines.track(session, case.id, action, promised, deadlines.china_date(now), days)
         notice = event_to_proto(event, self.here.value)
         if step.to_state is State.CONCLUDED and self.sealing is not None:
             licence = None
@@ -378,6 +400,10 @@ class CaseService:
         sealed = session.get(SealedResult, case.id)
         if sealed is not None:
             view.sealed_result = sealed.document
+        cards = select(SupervisionCard).where(SupervisionCard.case_id == case.id)
+        view.cards.extend(
+            card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
+        )
         return view
 
 

@@ -53,6 +53,9 @@ class Action(StrEnum):
     DELIVER = "DELIVER"  # 送达
     WITHDRAW = "WITHDRAW"  # 撤回
     RETURN = "RETURN"  # 退件
+    SUSPEND = "SUSPEND"  # 特别程序: hearing, testing, expert review (clock stops, case stays open)
+    RESUME = "RESUME"  # 特别程序结束 (clock runs again)
+    EXTEND = "EXTEND"  # 延期: an approved extension of the time limit
 
     @property
     def label(self) -> str:
@@ -70,6 +73,9 @@ _ACTION_LABELS = {
     Action.DELIVER: "送达",
     Action.WITHDRAW: "撤回",
     Action.RETURN: "退件",
+    Action.SUSPEND: "特别程序",
+    Action.RESUME: "特别程序结束",
+    Action.EXTEND: "延期",
 }
 
 
@@ -83,11 +89,12 @@ class Performer(Enum):
 class Rule:
     performer: Performer
     from_states: frozenset[State]
-    to_state: State
+    to_state: State | None  # None: the case stays in its state (only its clock changes)
     outcome: Outcome | None = None
 
 
 _OPEN = frozenset({State.SUBMITTED, State.CORRECTION_REQUESTED, State.ACCEPTED, State.UNDER_REVIEW})
+_RUNNING = frozenset({State.ACCEPTED, State.UNDER_REVIEW})  # 受理'd, the time limit running
 
 RULES: dict[Action, Rule] = {
     Action.ACCEPT: Rule(Performer.HANDLER, frozenset({State.SUBMITTED}), State.ACCEPTED),
@@ -107,6 +114,9 @@ RULES: dict[Action, Rule] = {
     Action.DELIVER: Rule(Performer.ORIGIN, frozenset({State.CONCLUDED}), State.DELIVERED),
     Action.WITHDRAW: Rule(Performer.APPLICANT, _OPEN, State.WITHDRAWN),
     Action.RETURN: Rule(Performer.HANDLER, _OPEN, State.RETURNED),
+    Action.SUSPEND: Rule(Performer.HANDLER, _RUNNING, None),
+    Action.RESUME: Rule(Performer.HANDLER, _RUNNING, None),
+    Action.EXTEND: Rule(Performer.HANDLER, _RUNNING, None),
 }
 
 FINAL_STATES = frozenset({State.REFUSED, State.DELIVERED, State.WITHDRAWN, State.RETURNED})
@@ -136,4 +146,4 @@ def transition(state: State, action: Action, *, accepted: bool, instant: bool) -
         )
     if action is Action.SUPPLEMENT and accepted:
         return Transition(State.UNDER_REVIEW, None)
-    return Transition(rule.to_state, rule.outcome)
+    return Transition(rule.to_state or state, rule.outcome)

@@ -180,7 +180,7 @@ def checked_item(item: Any, where: str) -> Item:
     conditions = item.get("conditions", [])
     if not isinstance(conditions, list) or not all(isinstance(c, str) and c.strip() for c in conditions):
         raise InvalidInput(f"{where}: conditions must be a list of non-empty texts")
-    return {
+    checked: Item = {
         "code": item["code"].strip(),
         "basic_code": item["basic_code"].strip(),
         "implementation_code": item["implementation_code"].strip(),
@@ -206,6 +206,23 @@ def checked_item(item: Any, where: str) -> Item:
         "max_visits": max_visits,
         "licence": _licence(item.get("licence"), where),
     }
+    if "step_days" in item:  # only when given, so older catalogues keep their digest
+        checked["step_days"] = _checked_step_days(item["step_days"], where)
+    return checked
+
+
+STEPS_WITH_LIMITS = frozenset({"SUBMITTED", "ACCEPTED", "UNDER_REVIEW"})
+
+
+def _checked_step_days(steps: Any, where: str) -> dict[str, int]:
+    """Own limits of the steps (受理, 审核, …) in working days, keyed by the state a step is in."""
+    if not isinstance(steps, dict) or not all(
+        state in STEPS_WITH_LIMITS and isinstance(days, int) and days >= 0 for state, days in steps.items()
+    ):
+        raise InvalidInput(
+            f"{where}: step_days maps steps ({', '.join(sorted(STEPS_WITH_LIMITS))}) to working days ≥ 0"
+        )
+    return dict(steps)
 
 
 def _text(item: Mapping[str, Any], field: str, where: str) -> None:

@@ -33,6 +33,12 @@ catalog_app = typer.Typer(help="The service-item catalogue (事项目录).", no_
 seal_app = typer.Typer(help="Electronic seals (电子印章) and sealed documents.", no_args_is_help=True)
 cert_app = typer.Typer(help="Certificates this node's CA issued.", no_args_is_help=True)
 licence_app = typer.Typer(help="Electronic licences (电子证照).", no_args_is_help=True)
+supervision_app = typer.Typer(
+    help="Electronic supervision (电子监察): cards in a subtree.", no_args_is_help=True
+)
+app.add_typer(supervision_app, name="supervision")
+rating_app = typer.Typer(help="好差评 appeals (申诉复核) against a rating.", no_args_is_help=True)
+app.add_typer(rating_app, name="rating")
 app.add_typer(licence_app, name="licence")
 app.add_typer(seal_app, name="seal")
 app.add_typer(cert_app, name="cert")
@@ -274,6 +280,24 @@ def print_case(case: case_pb2.Case) -> None:
                 " → ".join(event.route),
             )
         console.print(table)
+    if case.cards:
+        console.print(cards_table(case.cards))
+
+
+def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
+    table = Table("card", "case", "handler", "deadline", "raised (UTC)", "detail", "closed (UTC)")
+    for card in cards:
+        colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"
+        table.add_row(
+            colour,
+            card.case_id,
+            card.handler,
+            card.deadline,
+            from_timestamp(card.raised_at).strftime("%Y-%m-%d %H:%M"),
+            card.detail,
+            from_timestamp(card.closed_at).strftime("%Y-%m-%d %H:%M") if card.HasField("closed_at") else "",
+        )
+    return table
 
 
 @case_app.command("submit")
@@ -336,10 +360,10 @@ def case_list(
     console.print(f"{len(cases)} case(s)")
 
 
-def _act(case_id: str, action: Action, note: str, config: Path, node: str) -> None:
+def _act(case_id: str, action: Action, note: str, config: Path, node: str, days: int = 0) -> None:
     with _desk_call(config, node) as desk:
         try:
-            case = desk.act(case_id, action, note)
+            case = desk.act(case_id, action, note, days)
         except grpc.RpcError as error:
             _explain(error, desk.address)
     if (
@@ -369,6 +393,8 @@ for _command, _action, _summary in (
     ("deliver", Action.DELIVER, "送达: hand the result to the applicant (where they applied)."),
     ("withdraw", Action.WITHDRAW, "撤回: the applicant withdraws the case."),
     ("return", Action.RETURN, "退件: return the case to the applicant."),
+    ("suspend", Action.SUSPEND, "特别程序: a hearing, test or expert review begins; the clock stops."),
+    ("resume", Action.RESUME, "特别程序结束: the special procedure is over; the clock runs again."),
 ):
     _register_action(_command, _action, _summary)
 
@@ -383,6 +409,166 @@ def case_conclude(
 ) -> None:
     """办结: conclude a reviewed case, approved (准予) or with --denied (不予)."""
     _act(case_id, Action.DENY if denied else Action.APPROVE, note, config, node)
+
+
+@case_app.command("rate")
+def case_rate(
+    case_id: str,
+    score: Annotated[
+        int, typer.Option(min=1, max=5, help="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    ],
+    comment: Annotated[str, typer.Option(help="the applicant's comment")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """好差评: the applicant rates a concluded case, where they applied (once; final)."""
+    with _desk_call(config, node) as desk:
+        try:
+            rating = desk.rate(case_id, score, comment)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"rated {rating.case_id}: {rating.score}", highlight=False)
+    if rating.rectification_deadline:
+        console.print(f"差评: rectification due by {rating.rectification_deadline}", highlight=False)
+    elif rating.score <= 2:
+        console.print("差评: sent to the handling node, which opens a rectification task", highlight=False)
+
+
+@case_app.command("rectify")
+def case_rectify(
+    case_id: str,
+    visit: Annotated[str, typer.Option("--visit", help="the return visit (回访) record")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """整改: close a 差评's rectification task with its return visit record (at the handler)."""
+    with _desk_call(config, node) as desk:
+        try:
+            task = desk.rectify(case_id, visit)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"rectification of {task.case_id} closed (due {task.deadline})", highlight=False)
+
+
+@rating_app.command("appeal")
+def rating_appeal(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="why the rating is mistaken or malicious")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """申诉复核: the handling node appeals a rating to its supervising tier."""
+    with _desk_call(config, node) as desk:
+        try:
+            appeal = desk.appeal(case_id, reason)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"appeal of the rating of {appeal.case_id} sent to the supervising tier", highlight=False)
+
+
+@rating_app.command("decide")
+def rating_decide(
+    case_id: str,
+    void: Annotated[bool, typer.Option("--void/--uphold", help="void the rating, or let it stand")],
+    note: Annotated[str, typer.Option(help="the grounds of the decision")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Decide an appeal at the supervising tier: --void or --uphold the rating."""
+    with _desk_call(config, node) as desk:
+        try:
+            appeal = desk.decide_appeal(case_id, void, note)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(f"appeal of {appeal.case_id}: rating {appeal.decision}", highlight=False)
+
+
+@rating_app.command("appeals")
+def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Appeals filed at this node and appeals waiting for its decision."""
+    with _desk_call(config, node) as desk:
+        try:
+            appeals = desk.appeals()
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    table = Table("case", "handler", "score", "reason", "filed (UTC)", "decision")
+    for appeal in appeals:
+        decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
+        table.add_row(
+            appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, appeal.filed_at, decision
+        )
+    console.print(table)
+
+
+# -- supervision and statistics ---------------------------------------------------------------
+
+
+@supervision_app.command("list")
+def supervision_list(
+    subtree: Annotated[str, typer.Option(help="a node code below this one (default: all of it)")] = "",
+    include_closed: Annotated[bool, typer.Option("--all", help="also cards whose cause is over")] = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
+    with _desk_call(config, node) as desk:
+        try:
+            cards = desk.cards(subtree, include_closed)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    console.print(cards_table(cards))
+    yellow = sum(card.colour == "yellow" for card in cards)
+    console.print(f"{len(cards)} card(s): {yellow} yellow, {len(cards) - yellow} red")
+
+
+@app.command("stats")
+def stats(
+    from_day: Annotated[str, typer.Option("--from", help="first day of submission, YYYY-MM-DD")] = "",
+    to_day: Annotated[str, typer.Option("--to", help="last day of submission, YYYY-MM-DD")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """统计: this node's own figures and its whole subtree's (from its children's rollups)."""
+    with _desk_call(config, node) as desk:
+        try:
+            report = desk.stats(from_day, to_day)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+    table = Table("figure", f"own ({report.node})", "subtree")
+    own, subtree = report.own, report.subtree
+    for label, key in (
+        ("办件 cases", "cases"),
+        *((f"{State(s).label} {s}", f"state:{s}") for s in State),
+        ("办结 concluded", "concluded"),
+        ("差评 bad ratings", "bad_ratings"),
+        ("黄牌 yellow cards", "cards:yellow"),
+        ("红牌 red cards", "cards:red"),
+    ):
+        table.add_row(label, str(own.counts.get(key, 0)), str(subtree.counts.get(key, 0)))
+    for label, field in (
+        ("按时办结率 on time", "on_time_rate"),
+        ("提前办结率 early", "early_rate"),
+        ("网办率 online (all window cases for now)", "online_rate"),
+        ("差评整改率 rectified", "rectification_rate"),
+    ):
+        table.add_row(label, f"{getattr(own, field):.1%}", f"{getattr(subtree, field):.1%}")
+    table.add_row("满意度 satisfaction (1–5)", f"{own.satisfaction:.2f}", f"{subtree.satisfaction:.2f}")
+    console.print(table)
+    children = ", ".join(report.reporting_children) or "none yet"
+    span = f"{report.from_day or '…'} – {report.to_day or '…'}"
+    console.print(f"submitted {span}; rollups from: {children}", highlight=False)
+
+
+@case_app.command("extend")
+def case_extend(
+    case_id: str,
+    days: Annotated[int, typer.Option(min=1, help="working days the approved extension adds")],
+    note: Note = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """延期: record an approved extension of the time limit (at the handling node)."""
+    _act(case_id, Action.EXTEND, note, config, node, days)
 
 
 # -- catalogue --------------------------------------------------------------------------------

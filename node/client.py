@@ -118,8 +118,10 @@ class DeskClient:
         request = desk_pb2.ListCasesRequest(state=state, role=role, limit=limit)
         return list(self._stub.ListCases(request, timeout=self._timeout).cases)
 
-    def act(self, case_id: str, action: Action, note: str = "") -> case_pb2.Case:
-        request = desk_pb2.ActOnCaseRequest(case_id=case_id, action=action_to_proto(action), note=note)
+    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+        request = desk_pb2.ActOnCaseRequest(
+            case_id=case_id, action=action_to_proto(action), note=note, days=days
+        )
         return self._stub.ActOnCase(request, timeout=self._timeout)
 
     def items(self) -> desk_pb2.ListItemsResponse:
@@ -141,6 +143,33 @@ class DeskClient:
 
     def describe(self) -> desk_pb2.NodeDescription:
         return self._stub.DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=self._timeout)
+
+    def rate(self, case_id: str, score: int, comment: str = "") -> desk_pb2.RatingView:
+        request = desk_pb2.RateCaseRequest(case_id=case_id, score=score, comment=comment)
+        return self._stub.RateCase(request, timeout=self._timeout)
+
+    def rectify(self, case_id: str, return_visit: str) -> desk_pb2.RectificationView:
+        request = desk_pb2.RectifyCaseRequest(case_id=case_id, return_visit=return_visit)
+        return self._stub.RectifyCase(request, timeout=self._timeout)
+
+    def cards(self, subtree: str = "", include_closed: bool = False) -> list[case_pb2.SupervisionCard]:
+        request = desk_pb2.ListCardsRequest(subtree=subtree, include_closed=include_closed)
+        return list(self._stub.ListCards(request, timeout=self._timeout).cards)
+
+    def stats(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
+        request = desk_pb2.StatsRequest(from_day=from_day, to_day=to_day)
+        return self._stub.GetStats(request, timeout=self._timeout)
+
+    def appeal(self, case_id: str, reason: str) -> desk_pb2.AppealView:
+        request = desk_pb2.AppealRatingRequest(case_id=case_id, reason=reason)
+        return self._stub.AppealRating(request, timeout=self._timeout)
+
+    def decide_appeal(self, case_id: str, void: bool, note: str) -> desk_pb2.AppealView:
+        request = desk_pb2.DecideAppealRequest(case_id=case_id, void=void, note=note)
+        return self._stub.DecideAppeal(request, timeout=self._timeout)
+
+    def appeals(self) -> list[desk_pb2.AppealView]:
+        return list(self._stub.ListAppeals(desk_pb2.ListAppealsRequest(), timeout=self._timeout).appeals)
 
     def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
         """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from node.certificates import remember_crls
 from node.client import DeskClient
+from node.clock import Clock
 from node.config import NodeConfig
 from node.enrollment import InviteFile, create_root, enroll
 from node.identity import NodeIdentity, write_private_file
@@ -167,8 +168,11 @@ class InProcessFederation:
     the village gets a 公章, so it can conclude cases.
     """
 
-    def __init__(self, folder: Path, passphrase: bytes, heartbeat_seconds: float = 1.0) -> None:
+    def __init__(
+        self, folder: Path, passphrase: bytes, heartbeat_seconds: float = 1.0, clock: Clock | None = None
+    ) -> None:
         self.folder = folder
+        self.clock = clock  # shared by every node started here (None: the system clock)
         self.passphrase = passphrase
         self.heartbeat_seconds = heartbeat_seconds
         self.nodes: dict[str, Node] = {}
@@ -198,7 +202,7 @@ class InProcessFederation:
                 **settings,
             )
             self._enroll(config)
-        node = Node(config)
+        node = Node(config, clock=self.clock)
         node.start()
         if division.tier is not Tier.VILLAGE and not _has_seal(node):
             with node.sessions.begin() as session:

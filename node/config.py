@@ -45,6 +45,10 @@ class NodeConfig:
     replica_id: str = ""  # names this replica in the link lease; default: host and listen address
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "INFO"
+    supervision_interval_seconds: float = 60.0  # how often the one supervision job scans
+    warning_share: float = 0.8  # 预警 (yellow card) once this share of a time limit is used
+    rectification_days: int = 15  # working days to rectify a 差评 (Sichuan 15, Dezhou 5)
+    forwarding_days: int = 1  # working days a case may take to reach its handler (上报)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
 
     def __post_init__(self) -> None:
@@ -69,6 +73,14 @@ class NodeConfig:
             raise ConfigError(f"a {division.tier.name.lower()} node needs parent_address (host:port)")
         if self.catalog_file and division.tier is not Tier.PROVINCE:
             raise ConfigError("only a province loads a catalogue file; lower tiers receive it from above")
+        if self.supervision_interval_seconds <= 0:
+            raise ConfigError("supervision_interval_seconds must be positive")
+        if not 0 < self.warning_share <= 1:
+            raise ConfigError("warning_share must be a share of the time limit, in (0, 1]")
+        if self.forwarding_days < 0:
+            raise ConfigError("forwarding_days must be 0 or more working days")
+        if self.rectification_days < 1:
+            raise ConfigError("rectification_days must be at least 1 working day")
         if self.max_message_bytes < 1024:
             raise ConfigError("max_message_bytes must be at least 1024")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from node.casestates import Action, Outcome, State
 from node.catalog import canonical_item, row_to_item
-from node.models import Case, CaseEvent, CaseMaterial, ItemClaim, ServiceItem
+from node.models import Case, CaseEvent, CaseMaterial, ItemClaim, ServiceItem, SupervisionCard
 from node.timeutil import to_timestamp
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -119,3 +119,18 @@ def item_to_proto(item: ServiceItem, claim: ItemClaim | None = None) -> desk_pb2
             )
         )
     return message
+
+
+def card_to_proto(card: SupervisionCard) -> case_pb2.SupervisionCard:
+    return case_pb2.SupervisionCard(
+        id=card.id,
+        case_id=card.case_id,
+        handler=card.handler,
+        colour=card.colour,
+        reason=card.reason,
+        detail=card.detail,
+        deadline=card.deadline.isoformat() if card.deadline else "",
+        submitted_on=card.submitted_on.isoformat(),
+        raised_at=to_timestamp(card.raised_at),
+        closed_at=to_timestamp(card.closed_at) if card.closed_at else None,
+    )

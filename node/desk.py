@@ -15,6 +15,7 @@ import grpc
 from node import catalog, implementation
 from node.cases import Applicant, Material
 from node.convert import action_from_proto, item_to_proto, state_from_proto
+from node.deadlines import CalendarNotCovered
 from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from signing.algorithms import Algorithm
 from sync.auth import PeerAuthenticator, require_peer
@@ -29,6 +30,7 @@ STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
     IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
     WrongNode: grpc.StatusCode.FAILED_PRECONDITION,
     NotReady: grpc.StatusCode.FAILED_PRECONDITION,
+    CalendarNotCovered: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 Request = TypeVar("Request")
@@ -87,7 +89,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ActOnCase(self, request: desk_pb2.ActOnCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
         if request.action == case_pb2.CASE_ACTION_UNSPECIFIED:
             raise InvalidInput("an action is required (ACCEPT, REVIEW, APPROVE, …)")
-        return self._node.cases.act(request.case_id, action_from_proto(request.action), request.note)
+        action = action_from_proto(request.action)
+        return self._node.cases.act(request.case_id, action, request.note, request.days)
 
     @_desk_call
     def ListItems(
@@ -187,3 +190,44 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.ClaimItemRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ItemClaim:
         return self._node.catalog.claim(request.item_code, dict(request.fields))
+
+    @_desk_call
+    def RateCase(
+        self, request: desk_pb2.RateCaseRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RatingView:
+        return self._node.ratings.rate(request.case_id, request.score, request.comment)
+
+    @_desk_call
+    def RectifyCase(
+        self, request: desk_pb2.RectifyCaseRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RectificationView:
+        return self._node.ratings.rectify(request.case_id, request.return_visit)
+
+    @_desk_call
+    def ListCards(
+        self, request: desk_pb2.ListCardsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListCardsResponse:
+        cards = self._node.supervision.cards(request.subtree, include_closed=request.include_closed)
+        return desk_pb2.ListCardsResponse(cards=cards)
+
+    @_desk_call
+    def GetStats(self, request: desk_pb2.StatsRequest, context: grpc.ServicerContext) -> desk_pb2.StatsReport:
+        return self._node.stats.report(request.from_day, request.to_day)
+
+    @_desk_call
+    def AppealRating(
+        self, request: desk_pb2.AppealRatingRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.AppealView:
+        return self._node.ratings.appeal(request.case_id, request.reason)
+
+    @_desk_call
+    def DecideAppeal(
+        self, request: desk_pb2.DecideAppealRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.AppealView:
+        return self._node.ratings.decide(request.case_id, request.void, request.note)
+
+    @_desk_call
+    def ListAppeals(
+        self, request: desk_pb2.ListAppealsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListAppealsResponse:
+        return desk_pb2.ListAppealsResponse(appeals=self._node.ratings.appeals())

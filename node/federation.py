@@ -111,6 +111,12 @@ class LicenceInbound(Protocol):
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
 
 
+class Intake(Protocol):
+    """A service that applies one kind of message (supervision cards, ratings, statistics)."""
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
+
 CATALOG_MESSAGE_PREFIX = "catalog-"
 
 
@@ -130,8 +136,10 @@ class FederationHandler:
         revocations: RevocationIntake,
         licences: LicenceInbound,
         trust: Callable[[Session], TrustStore],
+        intakes: dict[str, Intake] | None = None,
     ) -> None:
         self.here = here
+        self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → its service
         self._outbound = outbound
         self._cases = cases
         self._revocations = revocations
@@ -197,6 +205,8 @@ class FederationHandler:
                 self._apply_revocation_list(session, envelope, peer)
             elif body == "licence_revoked":
                 self._licences.apply_revoked(session, envelope, peer)
+            elif body in self._intakes:
+                self._intakes[body].receive(session, envelope)
             else:
                 raise EnvelopeRefused(f"envelope {envelope.message_id} carries no known body ({body})")
         except DomainError as error:

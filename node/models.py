@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -59,6 +60,8 @@ class ServiceItem(Base):
     cross_province: Mapped[bool] = mapped_column(Boolean, default=False)  # 跨省通办
     max_visits: Mapped[int] = mapped_column(Integer, default=1)  # 最多跑一次 = 1
     licence: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the 电子证照 a conclusion issues
+    # working days a case may stay in a step (state), e.g. {"ACCEPTED": 1, "UNDER_REVIEW": 8}
+    step_days: Mapped[dict[str, int] | None] = mapped_column(JSON)
     release_version: Mapped[int] = mapped_column(BigInteger)  # the release that last changed the item
 
 
@@ -289,3 +292,110 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseDeadline(Base):
+    """The running time limit (办理时限) of a case handled here: the index the supervision job scans.
+
+    pauses: [[start, end or null], …] as ISO dates (补正, 特别程序); deadline is null while paused.
+    """
+
+    __tablename__ = "case_deadline"
+    __table_args__ = (Index("ix_case_deadline_open_deadline", "open", "deadline"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    accepted_on: Mapped[date] = mapped_column(Date)
+    promised_days: Mapped[int] = mapped_column(Integer)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    pauses: Mapped[list[list[str | None]]] = mapped_column(JSON)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    open: Mapped[bool] = mapped_column(Boolean)
+    concluded_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CaseArrival(Base):
+    """When a case submitted below reached its handler (上报), until the supervision scan checked it."""
+
+    __tablename__ = "case_arrival"
+    __table_args__ = (Index("ix_case_arrival_checked", "checked"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked: Mapped[bool] = mapped_column(Boolean)
+
+
+class SupervisionCard(Base):
+    """An electronic supervision card (电子监察): yellow 预警 or red 红牌, stored once per case and reason.
+
+    Kept at the handling node and at every ancestor up to the province.
+    """
+
+    __tablename__ = "supervision_card"
+    __table_args__ = (Index("ix_supervision_card_handler", "handler"),)
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # <case id>:<reason>
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    handler: Mapped[str] = mapped_column(String(12))
+    colour: Mapped[str] = mapped_column(String(8))  # yellow | red
+    reason: Mapped[str] = mapped_column(String(24))  # warning | overdue | rectification_overdue
+    detail: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    submitted_on: Mapped[date] = mapped_column(Date)  # of the case: the day statistics count it on
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Rating(Base):
+    """好差评: the applicant's one rating of a concluded case (一次一评, immutable), 1 … 5."""
+
+    __tablename__ = "rating"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    origin: Mapped[str] = mapped_column(String(12))
+    handler: Mapped[str] = mapped_column(String(12))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by 申诉复核 only
+
+
+class RatingAppeal(Base):
+    """申诉复核: the handler's appeal against a mistaken or malicious rating, decided one tier up.
+
+    Kept at the handler and at the supervising tier (its parent), which holds no copy of the case.
+    """
+
+    __tablename__ = "rating_appeal"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decision: Mapped[str | None] = mapped_column(String(10))  # upheld | voided
+    decision_note: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RectificationTask(Base):
+    """整改: opened at the handler by a 差评 (1–2); closed with a return visit (回访) record."""
+
+    __tablename__ = "rectification_task"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    opened_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    return_visit: Mapped[str] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StatsRollup(Base):
+    """A child's aggregated statistics of its whole subtree, per day of submission (no raw cases)."""
+
+    __tablename__ = "stats_rollup"
+
+    child: Mapped[str] = mapped_column(String(12), primary_key=True)
+    days: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,7 @@ from node import catalog
 from node.cases import CaseService
 from node.catalogservice import CatalogMirrorServicer, CatalogService, unreachable_parent
 from node.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
+from node.clock import Clock, SystemClock
 from node.config import NodeConfig
 from node.desk import DeskServicer
 from node.enrollment import EnrollmentServicer, create_invite
@@ -28,9 +29,12 @@ from node.identity import passphrase as key_passphrase
 from node.lease import LinkLease, default_holder
 from node.licences import LicenceService
 from node.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
+from node.ratings import AppealIntake, RatingService
 from node.releases import ReleaseSigner
 from node.sealing import SealService
+from node.stats import StatsService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
+from node.supervision import ScanResult, SupervisionScheduler, SupervisionService
 from signing.trust import TrustStore
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
@@ -61,8 +65,11 @@ def open_store(config: NodeConfig, config_path: Path | None) -> Iterator[session
 
 
 class Node:
-    def __init__(self, config: NodeConfig, config_path: Path | None = None) -> None:
+    def __init__(
+        self, config: NodeConfig, config_path: Path | None = None, clock: Clock | None = None
+    ) -> None:
         self.config = config
+        self.clock = clock or SystemClock()
         self.here = config.division
         self.engine = create_store_engine(
             config.database_url_for(config_path), sqlite_synchronous=config.sqlite_synchronous
@@ -90,11 +97,36 @@ class Node:
         self.outbound = Outbound(self.here)
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
-            self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences
+            self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
         )
+        self.supervision = SupervisionService(
+            self.here,
+            self.sessions,
+            self.readers,
+            self.outbound,
+            self.clock,
+            config.warning_share,
+            config.forwarding_days,
+        )
+        self.ratings = RatingService(
+            self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days
+        )
+        self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
         self.federation = FederationHandler(
-            self.here, self.outbound, self.cases, revocations, self.licences, trust=self._trust_in
+            self.here,
+            self.outbound,
+            self.cases,
+            revocations,
+            self.licences,
+            intakes={
+                "supervision_card": self.supervision,
+                "case_rating": self.ratings,
+                "stats_rollup": self.stats,
+                "rating_appeal": AppealIntake(self.ratings, decisions=False),
+                "appeal_decision": AppealIntake(self.ratings, decisions=True),
+            },
+            trust=self._trust_in,
         )
         self.catalog = CatalogService(
             self.here,
@@ -129,6 +161,7 @@ class Node:
         self._server: grpc.Server | None = None
         self._enrollment_server: grpc.Server | None = None
         self._dialer: Dialer | None = None
+        self.scheduler = SupervisionScheduler(self.here, self.tick, config.supervision_interval_seconds)
         self.port = 0
         self.enroll_port = 0
         self.health_port = 0
@@ -189,6 +222,7 @@ class Node:
         self.health.serving(True)
         self.links.active = False
         self.lease.start()  # runs the links now if no other replica of this node does
+        self.scheduler.start()
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
 
     def load_catalog(self, path: Path) -> int:
@@ -222,6 +256,12 @@ class Node:
                 )
             except grpc.RpcError as error:
                 raise unreachable_parent(parent.value, error) from error
+
+    def tick(self) -> ScanResult:
+        """What the supervision job does each interval: raise due cards, send statistics up."""
+        result = self.supervision.scan()
+        self.stats.push_rollup()
+        return result
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []
@@ -298,6 +338,7 @@ class Node:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
         self.health.serving(False)
         self.lease.stop()
+        self.scheduler.stop()
         if self._dialer is not None:
             self._dialer.stop()
         self.links.close_all("node stopping")

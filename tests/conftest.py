@@ -50,7 +50,7 @@ def federation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Feder
                 name = f"wuji_{code}_{uuid.uuid4().hex[:8]}"
                 return databases.enter_context(fresh_database(server, name))
 
-        harness = FederationHarness(tmp_path, database_for)
+        harness = FederationHarness(tmp_path, database_for=database_for)
         try:
             yield harness
         finally:

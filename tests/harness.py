@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from node.clock import Clock
 from node.cluster import InProcessFederation
 from node.runtime import Node
 from sync.transport import open_channel
@@ -38,8 +39,10 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "
 
 
 class FederationHarness(InProcessFederation):
-    def __init__(self, folder: Path, database_for: Callable[[str], str] | None = None) -> None:
-        super().__init__(folder, PASSPHRASE)
+    def __init__(
+        self, folder: Path, clock: Clock | None = None, database_for: Callable[[str], str] | None = None
+    ) -> None:
+        super().__init__(folder, PASSPHRASE, clock=clock)
         self._channels: list[grpc.Channel] = []
         self._database_for = database_for  # code -> URL; None: a SQLite file per node
 

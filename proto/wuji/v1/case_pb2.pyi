@@ -36,6 +36,9 @@ class CaseAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVER: _ClassVar[CaseAction]
     WITHDRAW: _ClassVar[CaseAction]
     RETURN: _ClassVar[CaseAction]
+    SUSPEND: _ClassVar[CaseAction]
+    RESUME: _ClassVar[CaseAction]
+    EXTEND: _ClassVar[CaseAction]
 
 class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -63,6 +66,9 @@ DENY: CaseAction
 DELIVER: CaseAction
 WITHDRAW: CaseAction
 RETURN: CaseAction
+SUSPEND: CaseAction
+RESUME: CaseAction
+EXTEND: CaseAction
 OUTCOME_UNSPECIFIED: Outcome
 APPROVED: Outcome
 DENIED: Outcome
@@ -114,7 +120,7 @@ class CaseEvent(_message.Message):
     def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version")
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards")
     ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +137,7 @@ class Case(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CARDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     item_code: str
     item_name: str
@@ -147,4 +154,29 @@ class Case(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[CaseEvent]
     sealed_result: bytes
     catalog_version: int
-    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ...) -> None: ...
+    cards: _containers.RepeatedCompositeFieldContainer[SupervisionCard]
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ...) -> None: ...
+
+class SupervisionCard(_message.Message):
+    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    COLOUR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_ON_FIELD_NUMBER: _ClassVar[int]
+    RAISED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    case_id: str
+    handler: str
+    colour: str
+    reason: str
+    detail: str
+    deadline: str
+    submitted_on: str
+    raised_at: _timestamp_pb2.Timestamp
+    closed_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

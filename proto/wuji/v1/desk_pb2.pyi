@@ -138,6 +138,163 @@ class ItemClaim(_message.Message):
     catalog_version: int
     def __init__(self, item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., node_code: _Optional[str] = ..., window_address: _Optional[str] = ..., phone: _Optional[str] = ..., opening_hours: _Optional[str] = ..., local_notes: _Optional[str] = ..., catalog_version: _Optional[int] = ...) -> None: ...
 
+class AppealRatingRequest(_message.Message):
+    __slots__ = ("case_id", "reason")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    reason: str
+    def __init__(self, case_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideAppealRequest(_message.Message):
+    __slots__ = ("case_id", "void", "note")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    VOID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    void: bool
+    note: str
+    def __init__(self, case_id: _Optional[str] = ..., void: _Optional[bool] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ListAppealsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AppealView(_message.Message):
+    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at", "decision", "decision_note", "decided_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    FILED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DECISION_NOTE_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    handler: str
+    score: int
+    comment: str
+    reason: str
+    filed_at: str
+    decision: str
+    decision_note: str
+    decided_at: str
+    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[str] = ..., decision: _Optional[str] = ..., decision_note: _Optional[str] = ..., decided_at: _Optional[str] = ...) -> None: ...
+
+class ListAppealsResponse(_message.Message):
+    __slots__ = ("appeals",)
+    APPEALS_FIELD_NUMBER: _ClassVar[int]
+    appeals: _containers.RepeatedCompositeFieldContainer[AppealView]
+    def __init__(self, appeals: _Optional[_Iterable[_Union[AppealView, _Mapping]]] = ...) -> None: ...
+
+class RateCaseRequest(_message.Message):
+    __slots__ = ("case_id", "score", "comment")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    score: int
+    comment: str
+    def __init__(self, case_id: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class RatingView(_message.Message):
+    __slots__ = ("case_id", "score", "comment", "rated_at", "rectification_deadline")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    RATED_AT_FIELD_NUMBER: _ClassVar[int]
+    RECTIFICATION_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    score: int
+    comment: str
+    rated_at: str
+    rectification_deadline: str
+    def __init__(self, case_id: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., rated_at: _Optional[str] = ..., rectification_deadline: _Optional[str] = ...) -> None: ...
+
+class RectifyCaseRequest(_message.Message):
+    __slots__ = ("case_id", "return_visit")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    RETURN_VISIT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    return_visit: str
+    def __init__(self, case_id: _Optional[str] = ..., return_visit: _Optional[str] = ...) -> None: ...
+
+class RectificationView(_message.Message):
+    __slots__ = ("case_id", "opened_on", "deadline", "return_visit", "done_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPENED_ON_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    RETURN_VISIT_FIELD_NUMBER: _ClassVar[int]
+    DONE_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    opened_on: str
+    deadline: str
+    return_visit: str
+    done_at: str
+    def __init__(self, case_id: _Optional[str] = ..., opened_on: _Optional[str] = ..., deadline: _Optional[str] = ..., return_visit: _Optional[str] = ..., done_at: _Optional[str] = ...) -> None: ...
+
+class ListCardsRequest(_message.Message):
+    __slots__ = ("subtree", "include_closed")
+    SUBTREE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    subtree: str
+    include_closed: bool
+    def __init__(self, subtree: _Optional[str] = ..., include_closed: _Optional[bool] = ...) -> None: ...
+
+class ListCardsResponse(_message.Message):
+    __slots__ = ("cards",)
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    cards: _containers.RepeatedCompositeFieldContainer[_case_pb2.SupervisionCard]
+    def __init__(self, cards: _Optional[_Iterable[_Union[_case_pb2.SupervisionCard, _Mapping]]] = ...) -> None: ...
+
+class StatsRequest(_message.Message):
+    __slots__ = ("from_day", "to_day")
+    FROM_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_DAY_FIELD_NUMBER: _ClassVar[int]
+    from_day: str
+    to_day: str
+    def __init__(self, from_day: _Optional[str] = ..., to_day: _Optional[str] = ...) -> None: ...
+
+class Figures(_message.Message):
+    __slots__ = ("counts", "on_time_rate", "early_rate", "online_rate", "satisfaction", "rectification_rate")
+    class CountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_RATE_FIELD_NUMBER: _ClassVar[int]
+    EARLY_RATE_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_RATE_FIELD_NUMBER: _ClassVar[int]
+    SATISFACTION_FIELD_NUMBER: _ClassVar[int]
+    RECTIFICATION_RATE_FIELD_NUMBER: _ClassVar[int]
+    counts: _containers.ScalarMap[str, int]
+    on_time_rate: float
+    early_rate: float
+    online_rate: float
+    satisfaction: float
+    rectification_rate: float
+    def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ...) -> None: ...
+
+class StatsReport(_message.Message):
+    __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    FROM_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_DAY_FIELD_NUMBER: _ClassVar[int]
+    OWN_FIELD_NUMBER: _ClassVar[int]
+    SUBTREE_FIELD_NUMBER: _ClassVar[int]
+    REPORTING_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    from_day: str
+    to_day: str
+    own: Figures
+    subtree: Figures
+    reporting_children: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, node: _Optional[str] = ..., from_day: _Optional[str] = ..., to_day: _Optional[str] = ..., own: _Optional[_Union[Figures, _Mapping]] = ..., subtree: _Optional[_Union[Figures, _Mapping]] = ..., reporting_children: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RevokeLicenceRequest(_message.Message):
     __slots__ = ("identifier", "reason")
     IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
@@ -279,14 +436,16 @@ class ListCasesResponse(_message.Message):
     def __init__(self, cases: _Optional[_Iterable[_Union[_case_pb2.Case, _Mapping]]] = ...) -> None: ...
 
 class ActOnCaseRequest(_message.Message):
-    __slots__ = ("case_id", "action", "note")
+    __slots__ = ("case_id", "action", "note", "days")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     action: _case_pb2.CaseAction
     note: str
-    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ...) -> None: ...
+    days: int
+    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., days: _Optional[int] = ...) -> None: ...
 
 class ListItemsRequest(_message.Message):
     __slots__ = ()

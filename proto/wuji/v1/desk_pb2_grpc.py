@@ -110,6 +110,41 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.ItemClaim.FromString,
                 _registered_method=True)
+        self.RateCase = channel.unary_unary(
+                '/wuji.v1.Desk/RateCase',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RateCaseRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RatingView.FromString,
+                _registered_method=True)
+        self.RectifyCase = channel.unary_unary(
+                '/wuji.v1.Desk/RectifyCase',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RectifyCaseRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RectificationView.FromString,
+                _registered_method=True)
+        self.ListCards = channel.unary_unary(
+                '/wuji.v1.Desk/ListCards',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListCardsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListCardsResponse.FromString,
+                _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/wuji.v1.Desk/GetStats',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.StatsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StatsReport.FromString,
+                _registered_method=True)
+        self.AppealRating = channel.unary_unary(
+                '/wuji.v1.Desk/AppealRating',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.AppealRatingRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+                _registered_method=True)
+        self.DecideAppeal = channel.unary_unary(
+                '/wuji.v1.Desk/DecideAppeal',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.DecideAppealRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+                _registered_method=True)
+        self.ListAppeals = channel.unary_unary(
+                '/wuji.v1.Desk/ListAppeals',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -207,6 +242,49 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RateCase(self, request, context):
+        """Supervision and evaluation (电子监察, 好差评, statistics).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RectifyCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCards(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppealRating(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideAppeal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppeals(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -284,6 +362,41 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.ClaimItem,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.ItemClaim.SerializeToString,
+            ),
+            'RateCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RateCase,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RateCaseRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RatingView.SerializeToString,
+            ),
+            'RectifyCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RectifyCase,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RectifyCaseRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RectificationView.SerializeToString,
+            ),
+            'ListCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCards,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListCardsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListCardsResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.StatsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StatsReport.SerializeToString,
+            ),
+            'AppealRating': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppealRating,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.AppealRatingRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.AppealView.SerializeToString,
+            ),
+            'DecideAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideAppeal,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.DecideAppealRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.AppealView.SerializeToString,
+            ),
+            'ListAppeals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppeals,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -691,6 +804,195 @@ class Desk:
             '/wuji.v1.Desk/ClaimItem',
             wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.ItemClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RateCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RateCase',
+            wuji_dot_v1_dot_desk__pb2.RateCaseRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RatingView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RectifyCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RectifyCase',
+            wuji_dot_v1_dot_desk__pb2.RectifyCaseRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RectificationView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListCards',
+            wuji_dot_v1_dot_desk__pb2.ListCardsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/GetStats',
+            wuji_dot_v1_dot_desk__pb2.StatsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StatsReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppealRating(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/AppealRating',
+            wuji_dot_v1_dot_desk__pb2.AppealRatingRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/DecideAppeal',
+            wuji_dot_v1_dot_desk__pb2.DecideAppealRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.AppealView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppeals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListAppeals',
+            wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.FromString,
             options,
             channel_credentials,
             insecure,

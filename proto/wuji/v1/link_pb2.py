@@ -26,13 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from wuji.v1 import case_pb2 as wuji_dot_v1_dot_case__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12wuji/v1/link.proto\x12\x07wuji.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12wuji/v1/case.proto\"\x0e\n\x0c\x43\x61talogProbe\"h\n\x0e\x43\x61talogSummary\x12\x11\n\tnode_code\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\"\n\x05items\x18\x04 \x03(\x0b\x32\x13.wuji.v1.ItemDigest\"8\n\nItemDigest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\"\xa8\x01\n\tLinkFrame\x12\x1f\n\x05hello\x18\x01 \x01(\x0b\x32\x0e.wuji.v1.HelloH\x00\x12+\n\tenvelopes\x18\x02 \x01(\x0b\x32\x16.wuji.v1.EnvelopeBatchH\x00\x12\x1b\n\x03\x61\x63k\x18\x03 \x01(\x0b\x32\x0c.wuji.v1.AckH\x00\x12\'\n\theartbeat\x18\x04 \x01(\x0b\x32\x12.wuji.v1.HeartbeatH\x00\x42\x07\n\x05\x66rame\"c\n\x05Hello\x12\x11\n\tnode_code\x18\x01 \x01(\t\x12\x14\n\x0creceived_seq\x18\x02 \x01(\x04\x12\x17\n\x0f\x63\x61talog_version\x18\x03 \x01(\x04\x12\x18\n\x10software_version\x18\x04 \x01(\t\"5\n\rEnvelopeBatch\x12$\n\tenvelopes\x18\x01 \x03(\x0b\x32\x11.wuji.v1.Envelope\"\x12\n\x03\x41\x63k\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"8\n\tHeartbeat\x12+\n\x07sent_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd8\x03\n\x08\x45nvelope\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x0e\n\x06origin\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05route\x18\x07 \x03(\t\x12\x30\n\x0e\x63\x61se_submitted\x18\n \x01(\x0b\x32\x16.wuji.v1.CaseSubmittedH\x00\x12.\n\ncase_event\x18\x0b \x01(\x0b\x32\x18.wuji.v1.CaseEventNoticeH\x00\x12\x31\n\x0b\x63\x61se_action\x18\x0c \x01(\x0b\x32\x1a.wuji.v1.CaseActionRequestH\x00\x12\x32\n\x0f\x63\x61talog_release\x18\r \x01(\x0b\x32\x17.wuji.v1.CatalogReleaseH\x00\x12\x32\n\x0frevocation_list\x18\x0e \x01(\x0b\x32\x17.wuji.v1.RevocationListH\x00\x12\x32\n\x0flicence_revoked\x18\x0f \x01(\x0b\x32\x17.wuji.v1.LicenceRevokedH\x00\x42\x06\n\x04\x62ody\",\n\rCaseSubmitted\x12\x1b\n\x04\x63\x61se\x18\x01 \x01(\x0b\x32\r.wuji.v1.Case\"E\n\x0f\x43\x61seEventNotice\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12!\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x12.wuji.v1.CaseEvent\"\x89\x01\n\x11\x43\x61seActionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12#\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x13.wuji.v1.CaseAction\x12\x0c\n\x04note\x18\x03 \x01(\t\x12\x30\n\x0crequested_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xee\x02\n\x0e\x43\x61talogRelease\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x30\n\x0cpublished_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08province\x18\x07 \x01(\t\x12\x12\n\nitem_count\x18\x08 \x01(\r\x12\x14\n\x0c\x62\x61se_version\x18\t \x01(\x04\x12\x15\n\rchanged_items\x18\n \x03(\x0c\x12\x15\n\rremoved_codes\x18\x0b \x03(\t\x12\x11\n\talgorithm\x18\x0c \x01(\t\x12\x11\n\tsignature\x18\r \x01(\x0c\x12\x18\n\x10signer_chain_der\x18\x0e \x03(\x0c\x12\x0c\n\x04part\x18\x0f \x01(\r\x12\r\n\x05parts\x18\x10 \x01(\rJ\x04\x08\x04\x10\x05\"A\n\x0eRevocationList\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x04\x12\x0f\n\x07\x63rl_der\x18\x03 \x01(\x0c\"y\n\x0eLicenceRevoked\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x13\n\x0bissuer_node\x18\x02 \x01(\t\x12.\n\nrevoked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t2@\n\nFederation\x12\x32\n\x04Link\x12\x12.wuji.v1.LinkFrame\x1a\x12.wuji.v1.LinkFrame(\x01\x30\x01\x32R\n\rCatalogMirror\x12\x41\n\x0f\x44\x65scribeCatalog\x12\x15.wuji.v1.CatalogProbe\x1a\x17.wuji.v1.CatalogSummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12wuji/v1/link.proto\x12\x07wuji.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12wuji/v1/case.proto\"\x0e\n\x0c\x43\x61talogProbe\"h\n\x0e\x43\x61talogSummary\x12\x11\n\tnode_code\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\"\n\x05items\x18\x04 \x03(\x0b\x32\x13.wuji.v1.ItemDigest\"8\n\nItemDigest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\"\xa8\x01\n\tLinkFrame\x12\x1f\n\x05hello\x18\x01 \x01(\x0b\x32\x0e.wuji.v1.HelloH\x00\x12+\n\tenvelopes\x18\x02 \x01(\x0b\x32\x16.wuji.v1.EnvelopeBatchH\x00\x12\x1b\n\x03\x61\x63k\x18\x03 \x01(\x0b\x32\x0c.wuji.v1.AckH\x00\x12\'\n\theartbeat\x18\x04 \x01(\x0b\x32\x12.wuji.v1.HeartbeatH\x00\x42\x07\n\x05\x66rame\"c\n\x05Hello\x12\x11\n\tnode_code\x18\x01 \x01(\t\x12\x14\n\x0creceived_seq\x18\x02 \x01(\x04\x12\x17\n\x0f\x63\x61talog_version\x18\x03 \x01(\x04\x12\x18\n\x10software_version\x18\x04 \x01(\t\"5\n\rEnvelopeBatch\x12$\n\tenvelopes\x18\x01 \x03(\x0b\x32\x11.wuji.v1.Envelope\"\x12\n\x03\x41\x63k\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"8\n\tHeartbeat\x12+\n\x07sent_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd2\x05\n\x08\x45nvelope\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x0e\n\x06origin\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05route\x18\x07 \x03(\t\x12\x30\n\x0e\x63\x61se_submitted\x18\n \x01(\x0b\x32\x16.wuji.v1.CaseSubmittedH\x00\x12.\n\ncase_event\x18\x0b \x01(\x0b\x32\x18.wuji.v1.CaseEventNoticeH\x00\x12\x31\n\x0b\x63\x61se_action\x18\x0c \x01(\x0b\x32\x1a.wuji.v1.CaseActionRequestH\x00\x12\x32\n\x0f\x63\x61talog_release\x18\r \x01(\x0b\x32\x17.wuji.v1.CatalogReleaseH\x00\x12\x32\n\x0frevocation_list\x18\x0e \x01(\x0b\x32\x17.wuji.v1.RevocationListH\x00\x12\x32\n\x0flicence_revoked\x18\x0f \x01(\x0b\x32\x17.wuji.v1.LicenceRevokedH\x00\x12\x34\n\x10supervision_card\x18\x14 \x01(\x0b\x32\x18.wuji.v1.SupervisionCardH\x00\x12*\n\x0b\x63\x61se_rating\x18\x15 \x01(\x0b\x32\x13.wuji.v1.CaseRatingH\x00\x12,\n\x0cstats_rollup\x18\x16 \x01(\x0b\x32\x14.wuji.v1.StatsRollupH\x00\x12\x34\n\rrating_appeal\x18\x17 \x01(\x0b\x32\x1b.wuji.v1.RatingAppealNoticeH\x00\x12\x32\n\x0f\x61ppeal_decision\x18\x18 \x01(\x0b\x32\x17.wuji.v1.AppealDecisionH\x00\x42\x06\n\x04\x62ody\",\n\rCaseSubmitted\x12\x1b\n\x04\x63\x61se\x18\x01 \x01(\x0b\x32\r.wuji.v1.Case\"E\n\x0f\x43\x61seEventNotice\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12!\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x12.wuji.v1.CaseEvent\"\x89\x01\n\x11\x43\x61seActionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12#\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x13.wuji.v1.CaseAction\x12\x0c\n\x04note\x18\x03 \x01(\t\x12\x30\n\x0crequested_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xee\x02\n\x0e\x43\x61talogRelease\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x30\n\x0cpublished_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08province\x18\x07 \x01(\t\x12\x12\n\nitem_count\x18\x08 \x01(\r\x12\x14\n\x0c\x62\x61se_version\x18\t \x01(\x04\x12\x15\n\rchanged_items\x18\n \x03(\x0c\x12\x15\n\rremoved_codes\x18\x0b \x03(\t\x12\x11\n\talgorithm\x18\x0c \x01(\t\x12\x11\n\tsignature\x18\r \x01(\x0c\x12\x18\n\x10signer_chain_der\x18\x0e \x03(\x0c\x12\x0c\n\x04part\x18\x0f \x01(\r\x12\r\n\x05parts\x18\x10 \x01(\rJ\x04\x08\x04\x10\x05\"A\n\x0eRevocationList\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x04\x12\x0f\n\x07\x63rl_der\x18\x03 \x01(\x0c\"y\n\x0eLicenceRevoked\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x13\n\x0bissuer_node\x18\x02 \x01(\t\x12.\n\nrevoked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\"k\n\nCaseRating\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\r\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12,\n\x08rated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"h\n\x0bStatsRollup\x12\x0c\n\x04node\x18\x01 \x01(\t\x12 \n\x04\x64\x61ys\x18\x02 \x03(\x0b\x32\x12.wuji.v1.DayCounts\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\tDayCounts\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\t\x12.\n\x06\x63ounts\x18\x02 \x03(\x0b\x32\x1e.wuji.v1.DayCounts.CountsEntry\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x94\x01\n\x12RatingAppealNotice\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0f\n\x07handler\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\r\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12,\n\x08\x66iled_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"o\n\x0e\x41ppealDecision\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06voided\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\x12.\n\ndecided_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2@\n\nFederation\x12\x32\n\x04Link\x12\x12.wuji.v1.LinkFrame\x1a\x12.wuji.v1.LinkFrame(\x01\x30\x01\x32R\n\rCatalogMirror\x12\x41\n\x0f\x44\x65scribeCatalog\x12\x15.wuji.v1.CatalogProbe\x1a\x17.wuji.v1.CatalogSummaryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wuji.v1.link_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_DAYCOUNTS_COUNTSENTRY']._loaded_options = None
+  _globals['_DAYCOUNTS_COUNTSENTRY']._serialized_options = b'8\001'
   _globals['_CATALOGPROBE']._serialized_start=84
   _globals['_CATALOGPROBE']._serialized_end=98
   _globals['_CATALOGSUMMARY']._serialized_start=100
@@ -50,21 +52,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HEARTBEAT']._serialized_start=611
   _globals['_HEARTBEAT']._serialized_end=667
   _globals['_ENVELOPE']._serialized_start=670
-  _globals['_ENVELOPE']._serialized_end=1142
-  _globals['_CASESUBMITTED']._serialized_start=1144
-  _globals['_CASESUBMITTED']._serialized_end=1188
-  _globals['_CASEEVENTNOTICE']._serialized_start=1190
-  _globals['_CASEEVENTNOTICE']._serialized_end=1259
-  _globals['_CASEACTIONREQUEST']._serialized_start=1262
-  _globals['_CASEACTIONREQUEST']._serialized_end=1399
-  _globals['_CATALOGRELEASE']._serialized_start=1402
-  _globals['_CATALOGRELEASE']._serialized_end=1768
-  _globals['_REVOCATIONLIST']._serialized_start=1770
-  _globals['_REVOCATIONLIST']._serialized_end=1835
-  _globals['_LICENCEREVOKED']._serialized_start=1837
-  _globals['_LICENCEREVOKED']._serialized_end=1958
-  _globals['_FEDERATION']._serialized_start=1960
-  _globals['_FEDERATION']._serialized_end=2024
-  _globals['_CATALOGMIRROR']._serialized_start=2026
-  _globals['_CATALOGMIRROR']._serialized_end=2108
+  _globals['_ENVELOPE']._serialized_end=1392
+  _globals['_CASESUBMITTED']._serialized_start=1394
+  _globals['_CASESUBMITTED']._serialized_end=1438
+  _globals['_CASEEVENTNOTICE']._serialized_start=1440
+  _globals['_CASEEVENTNOTICE']._serialized_end=1509
+  _globals['_CASEACTIONREQUEST']._serialized_start=1512
+  _globals['_CASEACTIONREQUEST']._serialized_end=1649
+  _globals['_CATALOGRELEASE']._serialized_start=1652
+  _globals['_CATALOGRELEASE']._serialized_end=2018
+  _globals['_REVOCATIONLIST']._serialized_start=2020
+  _globals['_REVOCATIONLIST']._serialized_end=2085
+  _globals['_LICENCEREVOKED']._serialized_start=2087
+  _globals['_LICENCEREVOKED']._serialized_end=2208
+  _globals['_CASERATING']._serialized_start=2210
+  _globals['_CASERATING']._serialized_end=2317
+  _globals['_STATSROLLUP']._serialized_start=2319
+  _globals['_STATSROLLUP']._serialized_end=2423
+  _globals['_DAYCOUNTS']._serialized_start=2425
+  _globals['_DAYCOUNTS']._serialized_end=2544
+  _globals['_DAYCOUNTS_COUNTSENTRY']._serialized_start=2499
+  _globals['_DAYCOUNTS_COUNTSENTRY']._serialized_end=2544
+  _globals['_RATINGAPPEALNOTICE']._serialized_start=2547
+  _globals['_RATINGAPPEALNOTICE']._serialized_end=2695
+  _globals['_APPEALDECISION']._serialized_start=2697
+  _globals['_APPEALDECISION']._serialized_end=2808
+  _globals['_FEDERATION']._serialized_start=2810
+  _globals['_FEDERATION']._serialized_end=2874
+  _globals['_CATALOGMIRROR']._serialized_start=2876
+  _globals['_CATALOGMIRROR']._serialized_end=2958
 # @@protoc_insertion_point(module_scope)

@@ -79,7 +79,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -93,6 +93,11 @@ class Envelope(_message.Message):
     CATALOG_RELEASE_FIELD_NUMBER: _ClassVar[int]
     REVOCATION_LIST_FIELD_NUMBER: _ClassVar[int]
     LICENCE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    SUPERVISION_CARD_FIELD_NUMBER: _ClassVar[int]
+    CASE_RATING_FIELD_NUMBER: _ClassVar[int]
+    STATS_ROLLUP_FIELD_NUMBER: _ClassVar[int]
+    RATING_APPEAL_FIELD_NUMBER: _ClassVar[int]
+    APPEAL_DECISION_FIELD_NUMBER: _ClassVar[int]
     seq: int
     message_id: str
     sender: str
@@ -106,7 +111,12 @@ class Envelope(_message.Message):
     catalog_release: CatalogRelease
     revocation_list: RevocationList
     licence_revoked: LicenceRevoked
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ...) -> None: ...
+    supervision_card: _case_pb2.SupervisionCard
+    case_rating: CaseRating
+    stats_rollup: StatsRollup
+    rating_appeal: RatingAppealNotice
+    appeal_decision: AppealDecision
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ...) -> None: ...
 
 class CaseSubmitted(_message.Message):
     __slots__ = ("case",)
@@ -189,3 +199,68 @@ class LicenceRevoked(_message.Message):
     revoked_at: _timestamp_pb2.Timestamp
     reason: str
     def __init__(self, identifier: _Optional[str] = ..., issuer_node: _Optional[str] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CaseRating(_message.Message):
+    __slots__ = ("case_id", "score", "comment", "rated_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    RATED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    score: int
+    comment: str
+    rated_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., rated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StatsRollup(_message.Message):
+    __slots__ = ("node", "days", "as_of")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    days: _containers.RepeatedCompositeFieldContainer[DayCounts]
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, node: _Optional[str] = ..., days: _Optional[_Iterable[_Union[DayCounts, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DayCounts(_message.Message):
+    __slots__ = ("day", "counts")
+    class CountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    day: str
+    counts: _containers.ScalarMap[str, int]
+    def __init__(self, day: _Optional[str] = ..., counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class RatingAppealNotice(_message.Message):
+    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    FILED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    handler: str
+    score: int
+    comment: str
+    reason: str
+    filed_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AppealDecision(_message.Message):
+    __slots__ = ("case_id", "voided", "note", "decided_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    VOIDED_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    voided: bool
+    note: str
+    decided_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., voided: _Optional[bool] = ..., note: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

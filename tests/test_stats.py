@@ -1,0 +1,153 @@
+"""Subtree statistics: each node counts what it handles, rollups carry the sums up to the province."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from node.clock import ManualClock, china_morning
+from node.models import Case, Rating, StatsRollup, SupervisionCard
+from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.test_federation import act, arrived, submit
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, desk_pb2
+
+TOWNSHIP_ITEM, COUNTY_ITEM, CITY_ITEM = "MZ-0003", "MZ-0001", "GA-0002"  # 10, 15 and 7 working days
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(china_morning(2025, 11, 3))
+
+
+@pytest.fixture
+def federation(tmp_path: Path, clock: ManualClock):
+    harness = FederationHarness(tmp_path, clock)
+    try:
+        yield harness
+    finally:
+        harness.stop_all()
+
+
+def handled(federation: FederationHarness, code: str, case: case_pb2.Case) -> case_pb2.Case:
+    wait_for(lambda: arrived(federation, code, case.id), what=f"case {case.id} at {code}")
+    return case
+
+
+def conclude(desk, case_id: str) -> None:
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        act(desk, case_id, action)
+
+
+def direct_counts(federation: FederationHarness, code: str) -> Counter[str]:
+    """What node code handles, counted straight from its own tables (not through node/stats.py)."""
+    counts: Counter[str] = Counter()
+    with federation.nodes[code].sessions() as session:
+        mine = Case.handler == code
+        for state, number in session.execute(
+            select(Case.state, func.count()).where(mine).group_by(Case.state)
+        ):
+            counts[f"state:{state}"] += number
+            counts["cases"] += number
+            if state in ("CONCLUDED", "DELIVERED"):
+                counts["concluded"] += number
+        for (score,) in session.execute(
+            select(Rating.score).join(Case, Case.id == Rating.case_id).where(mine)
+        ):
+            counts["ratings"] += 1
+            counts["rating_sum"] += score
+            counts["bad_ratings"] += score <= 2
+        for (colour,) in session.execute(
+            select(SupervisionCard.colour).where(SupervisionCard.handler == code)
+        ):
+            counts[f"cards:{colour}"] += 1
+    return counts
+
+
+def roll_up(federation: FederationHarness) -> None:
+    """One supervision tick per node, bottom-up, each rollup arriving before the parent's tick."""
+    for code in reversed(CHAIN):
+        node = federation.nodes[code]
+        node.tick()
+        parent = DivisionCode.parse(code).parent
+        if parent is None:
+            continue
+        with node.readers() as session:
+            sent, _ = node.stats.subtree_days(session)
+
+        def arrived_rollup(parent: str = parent.value, code: str = code, sent: dict = sent) -> bool:
+            with federation.nodes[parent].readers() as session:
+                row = session.get(StatsRollup, code)
+                return row is not None and {d: Counter(c) for d, c in row.days.items()} == sent
+
+        wait_for(arrived_rollup, what=f"the rollup of {code} at {parent.value}")
+
+
+def test_statistics_at_province_county_and_township_agree_with_the_cases(federation, clock):
+    federation.start_chain()
+    village, township, county, city = (federation.desk(c) for c in (VILLAGE, TOWNSHIP, COUNTY, CITY))
+
+    early = handled(federation, TOWNSHIP, submit(village, TOWNSHIP_ITEM))
+    conclude(township, early.id)  # concluded on the day of 受理: early
+    waiting = handled(federation, TOWNSHIP, submit(village, TOWNSHIP_ITEM))
+    act(township, waiting.id, case_pb2.ACCEPT)
+    handled(federation, TOWNSHIP, submit(village, TOWNSHIP_ITEM))  # only submitted
+    at_county = handled(federation, COUNTY, submit(village, COUNTY_ITEM))
+    conclude(county, at_county.id)
+    refused = handled(federation, COUNTY, submit(township, COUNTY_ITEM))
+    act(county, refused.id, case_pb2.REFUSE, note="不属于受理范围")
+    late = handled(federation, CITY, submit(county, CITY_ITEM))
+    act(city, late.id, case_pb2.ACCEPT)
+
+    clock.set(china_morning(2025, 11, 13))  # the city's 7-day limit ended on the 12th
+    federation.nodes[CITY].tick()
+    for action in (case_pb2.REVIEW, case_pb2.APPROVE):
+        act(city, late.id, action)  # concluded late
+    for case, score in ((early, 2), (at_county, 5)):
+        wait_for(
+            lambda case=case: (
+                village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.CONCLUDED
+            ),
+            what="the conclusion at the village",
+        )
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=score))
+    wait_for(lambda: direct_counts(federation, TOWNSHIP)["ratings"] == 1, what="the 差评 at the township")
+    wait_for(lambda: direct_counts(federation, COUNTY)["ratings"] == 1, what="the rating at the county")
+
+    roll_up(federation)
+
+    direct = {code: direct_counts(federation, code) for code in CHAIN}
+    for code in (PROVINCE, COUNTY, TOWNSHIP):
+        report = federation.desk(code).GetStats(desk_pb2.StatsRequest())
+        expected = sum(
+            (
+                counts
+                for c, counts in direct.items()
+                if DivisionCode.parse(c).is_in_subtree_of(DivisionCode(code))
+            ),
+            Counter(),
+        )
+        got = Counter(report.subtree.counts)
+        for key, value in expected.items():
+            assert got[key] == value, f"{key} at {code}: stats say {got[key]}, the cases {value}"
+        assert Counter(report.own.counts)["cases"] == direct[code]["cases"]
+
+    province = federation.desk(PROVINCE).GetStats(desk_pb2.StatsRequest()).subtree
+    assert province.counts["cases"] == 6 and province.counts["concluded"] == 3
+    assert province.counts["on_time"] == 2 and province.counts["early"] == 2  # the city's case was late
+    # red: the city's overdue case; yellow: it, and the township's open case at 8 of 10 days
+    assert province.counts["cards:red"] == 1 and province.counts["cards:yellow"] == 2
+    assert province.on_time_rate == pytest.approx(2 / 3)
+    assert province.satisfaction == pytest.approx(3.5) and province.rectification_rate == 0.0
+    assert province.online_rate == 0.0  # every case is a window case for now
+    # the province's figures are the sum of its own and every other node's own figures
+    owns = sum(
+        (Counter(federation.desk(c).GetStats(desk_pb2.StatsRequest()).own.counts) for c in CHAIN), Counter()
+    )
+    assert +Counter(province.counts) == +owns
+
+    later = federation.desk(PROVINCE).GetStats(desk_pb2.StatsRequest(from_day="2025-11-04"))
+    assert later.subtree.counts["cases"] == 0  # every case was submitted on 3 November

@@ -1,0 +1,377 @@
+"""电子监察 and 好差评 on five real nodes with a shared manual clock: cards, ratings, rectification."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+
+import grpc
+import pytest
+
+from node import catalog
+from node.clock import ManualClock, china_morning
+from node.config import ConfigError, NodeConfig
+from node.models import CaseDeadline, Rating, RectificationTask
+from node.supervision import SupervisionScheduler
+from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.pgserver import fresh_database
+from tests.test_federation import act, arrived, submit
+from wuji.v1 import case_pb2, desk_pb2
+
+TOWNSHIP_ITEM = "MZ-0003"  # 临时救助对象认定: township, 10 working days promised
+MONDAY = china_morning(2025, 11, 3)  # accepted then, a 10-day limit ends Monday 17 November
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY)
+
+
+@pytest.fixture
+def federation(tmp_path: Path, clock: ManualClock):
+    harness = FederationHarness(tmp_path, clock)
+    try:
+        yield harness
+    finally:
+        harness.stop_all()
+
+
+def accepted_case(federation: FederationHarness) -> case_pb2.Case:
+    federation.start_chain()
+    case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case to reach the township")
+    act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
+    return case
+
+
+def cards_at(federation: FederationHarness, code: str, subtree: str = "") -> list[case_pb2.SupervisionCard]:
+    return list(federation.desk(code).ListCards(desk_pb2.ListCardsRequest(subtree=subtree)).cards)
+
+
+def test_cards_fire_once_each_at_80_percent_and_overdue_and_reach_the_province(federation, clock):
+    case = accepted_case(federation)
+    township = federation.nodes[TOWNSHIP]
+
+    clock.set(china_morning(2025, 11, 12))  # 7 of 10 working days used
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 13))  # 8 of 10: 预警
+    assert [c.split(":")[1] for c in township.tick().raised] == ["warning"]
+    assert township.tick().raised == []  # stored once, not on every scan
+    clock.set(china_morning(2025, 11, 17))  # the deadline day itself is not overdue
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 18))
+    assert [c.split(":")[1] for c in township.tick().raised] == ["overdue"]
+    assert township.tick().raised == []
+
+    for code in (COUNTY, CITY, PROVINCE):
+        wait_for(lambda code=code: len(cards_at(federation, code)) == 2, what=f"both cards at {code}")
+    at_province = cards_at(federation, PROVINCE)
+    assert sorted((c.colour, c.reason) for c in at_province) == [("red", "overdue"), ("yellow", "warning")]
+    assert {c.case_id for c in at_province} == {case.id}
+    assert all(c.handler == TOWNSHIP and c.deadline == "2025-11-17" for c in at_province)
+    assert cards_at(federation, PROVINCE, subtree=TOWNSHIP) == at_province
+    assert cards_at(federation, PROVINCE, subtree="430982000000") == []  # another county: none
+    # the cards are part of the case's history at the handler
+    seen = federation.desk(TOWNSHIP).GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    assert [c.colour for c in seen.cards] == ["yellow", "red"]
+
+    # once the case is concluded the next scan closes both cards, up to the province
+    conclude(federation, case.id)
+    assert sorted(c.split(":")[1] for c in township.tick().closed) == ["overdue", "warning"]
+    assert township.tick().closed == []
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="no open cards at the province")
+    history = federation.desk(PROVINCE).ListCards(desk_pb2.ListCardsRequest(include_closed=True)).cards
+    assert len(history) == 2 and all(c.HasField("closed_at") for c in history)
+
+
+def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_moves(federation, clock):
+    case = accepted_case(federation)
+    township_desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+    act(township_desk, case.id, case_pb2.REVIEW)
+    clock.set(china_morning(2025, 11, 5))  # 2 days used, then 补正
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="缺低保申请书")
+
+    clock.set(china_morning(2025, 11, 20))  # long past the original deadline, but paused
+    assert township.tick().raised == []
+    act(federation.desk(VILLAGE), case.id, case_pb2.SUPPLEMENT)  # asked at the village, done at the township
+    wait_for(
+        lambda: (
+            township_desk.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.UNDER_REVIEW
+        ),
+        what="the supplement to reach the township",
+    )
+    with township.sessions() as session:
+        row = session.get(CaseDeadline, case.id)
+        # 4 and 5 November before the pause, 8 from 21 November on: 21, 24 … 28 November, 1 and 2 December
+        assert row.deadline == date(2025, 12, 2) and row.open
+    assert township.tick().raised == []  # 8 days left: not even a warning
+
+
+def conclude(federation: FederationHarness, case_id: str) -> None:
+    township = federation.desk(TOWNSHIP)
+    for action in (case_pb2.REVIEW, case_pb2.APPROVE):
+        act(township, case_id, action)
+    wait_for(
+        lambda: (
+            federation.desk(VILLAGE).GetCase(desk_pb2.GetCaseRequest(case_id=case_id)).state
+            == case_pb2.CONCLUDED
+        ),
+        what="the village to see the case concluded",
+    )
+
+
+def test_a_bad_rating_opens_a_rectification_task_and_a_red_card_when_left_past_its_deadline(
+    federation, clock
+):
+    case = accepted_case(federation)
+    conclude(federation, case.id)
+    village = federation.desk(VILLAGE)
+    clock.set(china_morning(2025, 11, 7))  # Friday
+    rating = village.RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=1, comment="态度差"))
+    assert rating.score == 1
+    township = federation.nodes[TOWNSHIP]
+
+    def task() -> RectificationTask | None:
+        with township.sessions() as session:
+            return session.get(RectificationTask, case.id)
+
+    opened = wait_for(task, what="the rating to open a rectification task at the township")
+    assert opened.deadline == date(2025, 11, 28)  # 15 working days after Friday 7 November
+    with township.sessions() as session:
+        assert session.get(Rating, case.id).score == 1
+
+    clock.set(china_morning(2025, 11, 28))
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 12, 1))
+    assert [c.split(":")[1] for c in township.tick().raised] == ["rectification_overdue"]
+    wait_for(
+        lambda: [c.reason for c in cards_at(federation, PROVINCE)] == ["rectification_overdue"],
+        what="the red card at the province",
+    )
+    # closing the task late keeps the card; a second rating is refused (一次一评)
+    done = federation.desk(TOWNSHIP).RectifyCase(
+        desk_pb2.RectifyCaseRequest(case_id=case.id, return_visit="12月1日电话回访, 申请人表示认可")
+    )
+    assert done.done_at
+    with pytest.raises(grpc.RpcError) as again:
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "一次一评" in again.value.details()
+
+
+def test_a_rating_is_given_where_the_applicant_applied_and_only_once_concluded(federation, clock):
+    case = accepted_case(federation)
+    with pytest.raises(grpc.RpcError) as early:
+        federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    conclude(federation, case.id)
+    with pytest.raises(grpc.RpcError) as elsewhere:
+        federation.desk(TOWNSHIP).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert (
+        elsewhere.value.code() == grpc.StatusCode.FAILED_PRECONDITION and VILLAGE in elsewhere.value.details()
+    )
+    with pytest.raises(grpc.RpcError) as bad:
+        federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=6))
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    good = federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
+    assert good.rectification_deadline == ""  # a good rating opens no task
+
+
+def test_each_node_runs_exactly_one_supervision_job(federation):
+    federation.start_chain()
+    for node in federation.nodes.values():
+        assert node.scheduler.jobs == 1
+    with pytest.raises(ValueError):
+        SupervisionScheduler(federation.nodes[PROVINCE].here, lambda: None, 0)
+
+
+def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(federation, clock):
+    case = accepted_case(federation)
+    desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+
+    def deadline() -> date | None:
+        with township.sessions() as session:
+            return session.get(CaseDeadline, case.id).deadline
+
+    assert deadline() == date(2025, 11, 17)
+    clock.set(china_morning(2025, 11, 5))  # 4 and 5 November used
+    act(desk, case.id, case_pb2.SUSPEND, note="组织听证")
+    assert deadline() is None
+    with pytest.raises(grpc.RpcError) as twice:
+        act(desk, case.id, case_pb2.SUSPEND)
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    clock.set(china_morning(2025, 11, 25))
+    assert township.tick().raised == []  # stopped: no card, though 17 November is long past
+    act(desk, case.id, case_pb2.RESUME, note="听证结束")
+    assert deadline() == date(2025, 12, 5)  # 8 days left from 26 November
+    extended = desk.ActOnCase(
+        desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=5, note="经批准延期")
+    )
+    assert deadline() == date(2025, 12, 12)
+    # none of this hides the case: it stays 受理'd, and each step is in its history
+    assert extended.state == case_pb2.ACCEPTED
+    assert [e.action for e in extended.events[-3:]] == [case_pb2.SUSPEND, case_pb2.RESUME, case_pb2.EXTEND]
+    assert extended.events[-1].note == "延期 5 个工作日: 经批准延期"
+    with pytest.raises(grpc.RpcError) as no_days:
+        act(desk, case.id, case_pb2.EXTEND)
+    assert no_days.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_refusal_without_a_reason_raises_a_card_and_one_with_a_reason_does_not(federation):
+    federation.start_chain()
+    village, township = federation.desk(VILLAGE), federation.desk(TOWNSHIP)
+    silent, explained = submit(village, TOWNSHIP_ITEM), submit(village, TOWNSHIP_ITEM)
+    for case in (silent, explained):
+        wait_for(lambda case=case: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    act(township, silent.id, case_pb2.REFUSE)
+    act(township, explained.id, case_pb2.REFUSE, note="申请人不在本乡镇居住, 不属于受理范围")
+    node = federation.nodes[TOWNSHIP]
+    assert node.tick().raised == [f"{silent.id}:refusal_no_reason"]
+    assert node.tick().raised == []
+    wait_for(
+        lambda: [c.case_id for c in cards_at(federation, PROVINCE)] == [silent.id], what="the card up top"
+    )
+
+
+def test_an_appeal_decided_one_tier_up_voids_a_malicious_rating(federation, clock):
+    case = accepted_case(federation)
+    conclude(federation, case.id)
+    federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=1, comment="乱评"))
+    township, county = federation.desk(TOWNSHIP), federation.desk(COUNTY)
+    appeal = desk_pb2.AppealRatingRequest(case_id=case.id, reason="申请人未到窗口办理, 评价与事实不符")
+    filed = wait_for(lambda: _try(lambda: township.AppealRating(appeal)), what="the rating at the township")
+    assert filed.score == 1 and filed.decision == ""
+    with pytest.raises(grpc.RpcError) as again:
+        township.AppealRating(appeal)
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    wait_for(
+        lambda: county.ListAppeals(desk_pb2.ListAppealsRequest()).appeals, what="the appeal at the county"
+    )
+    with pytest.raises(grpc.RpcError) as not_theirs:  # the city is not the supervising tier
+        federation.desk(CITY).DecideAppeal(desk_pb2.DecideAppealRequest(case_id=case.id, void=True, note="-"))
+    assert not_theirs.value.code() == grpc.StatusCode.NOT_FOUND
+    decided = county.DecideAppeal(
+        desk_pb2.DecideAppealRequest(case_id=case.id, void=True, note="经核实属恶意差评")
+    )
+    assert decided.decision == "voided"
+
+    def voided_at_township() -> bool:
+        (seen,) = township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals
+        return seen.decision == "voided"
+
+    wait_for(voided_at_township, what="the decision at the township")
+    with federation.nodes[TOWNSHIP].sessions() as session:
+        assert session.get(Rating, case.id).score == 1  # kept as given, only no longer counted
+        assert session.get(RectificationTask, case.id).done_at is not None
+    own = township.GetStats(desk_pb2.StatsRequest()).own
+    assert own.counts["cases"] == 1 and "ratings" not in own.counts and "bad_ratings" not in own.counts
+
+
+def _try(call):
+    try:
+        return call()
+    except grpc.RpcError as error:
+        if error.code() is grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+def test_a_step_over_its_own_limit_raises_a_card(federation, clock, tmp_path):
+    federation.start_chain()
+    document = json.loads((Path(catalog.demo_catalog_path())).read_text(encoding="utf-8"))
+    for item in document["items"]:
+        if item["code"] == TOWNSHIP_ITEM:
+            item["step_days"] = {"SUBMITTED": 1, "UNDER_REVIEW": 3}  # 受理 within a day, 审核 within three
+    path = tmp_path / "catalog-with-steps.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    assert federation.nodes[PROVINCE].load_catalog(path) == 2
+    node = federation.nodes[TOWNSHIP]
+    wait_for(lambda: node.describe().catalog_version == 2, what="the new release at the township")
+
+    case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Monday 3 November
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    clock.set(china_morning(2025, 11, 4))
+    assert node.tick().raised == []
+    clock.set(china_morning(2025, 11, 5))  # two working days without 受理
+    assert node.tick().raised == [f"{case.id}:step:SUBMITTED"]
+    desk = federation.desk(TOWNSHIP)
+    act(desk, case.id, case_pb2.ACCEPT)
+    act(desk, case.id, case_pb2.REVIEW)  # 审核 from Wednesday 5 November
+    clock.set(china_morning(2025, 11, 10))
+    extend = desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=2, note="复杂")
+    desk.ActOnCase(extend)  # not a new step: the step's own clock runs on
+    assert node.tick().raised == []
+    clock.set(china_morning(2025, 11, 11))
+    assert node.tick().raised == [f"{case.id}:step:UNDER_REVIEW"]
+    assert node.tick().raised == []
+
+
+def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url):
+    """The township and the county keep their tables in PostgreSQL; the rest stay on SQLite."""
+    with ExitStack() as databases:
+        for code in CHAIN:
+            url = ""
+            if code in (TOWNSHIP, COUNTY):
+                name = f"wuji_sup_{code}_{uuid.uuid4().hex[:8]}"
+                url = databases.enter_context(fresh_database(postgres_url, name))
+            federation.start(code, database_url=url)
+        wait_for(
+            lambda: all(n.describe().catalog_version > 0 for n in federation.nodes.values()),
+            what="the catalogue everywhere",
+        )
+        case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+        wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+        act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
+        clock.set(china_morning(2025, 11, 18))
+        township = federation.nodes[TOWNSHIP]
+        assert sorted(c.split(":")[1] for c in township.tick().raised) == ["overdue", "warning"]
+        assert township.tick().raised == []
+        wait_for(lambda: len(cards_at(federation, COUNTY)) == 2, what="the cards at the county")
+        conclude(federation, case.id)
+        federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=2))
+        wait_for(lambda: _try(lambda: federation.desk(TOWNSHIP).RectifyCase(
+            desk_pb2.RectifyCaseRequest(case_id=case.id, return_visit="回访"))), what="the task")  # fmt: skip
+        for node in (federation.nodes[VILLAGE], township):
+            node.tick()
+        county = federation.desk(COUNTY)
+
+        def county_sees_it() -> desk_pb2.Figures | None:
+            figures = county.GetStats(desk_pb2.StatsRequest()).subtree
+            return figures if figures.counts["bad_ratings"] == 1 else None
+
+        figures = wait_for(county_sees_it, what="the township's rollup at the county")
+        assert figures.counts["cases"] == 1 and figures.counts["concluded"] == 1 and figures.on_time_rate == 0
+        assert figures.counts["cards:red"] == 1 and figures.rectification_rate == 1.0
+        federation.stop_all()  # before the databases are dropped
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"warning_share": 1.5}, "warning_share"),
+        ({"warning_share": 0}, "warning_share"),
+        ({"rectification_days": 0}, "rectification_days"),
+        ({"supervision_interval_seconds": 0}, "supervision_interval_seconds"),
+    ],
+)
+def test_supervision_settings_are_checked_when_the_config_loads(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", **setting)
+
+
+def test_a_case_that_reaches_its_handler_late_raises_a_forwarding_card(federation, clock):
+    federation.start_chain()
+    on_time = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, on_time.id), what="the first case at the township")
+    federation.stop(TOWNSHIP)  # the village cannot 上报 while its township is away
+    late = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Monday 3 November
+    clock.set(china_morning(2025, 11, 5))  # back two working days later
+    township = federation.restart(TOWNSHIP)
+    wait_for(lambda: arrived(federation, TOWNSHIP, late.id), what="the late case at the township")
+    assert township.tick().raised == [f"{late.id}:forwarding_late"]
+    assert township.tick().raised == []
+    (card,) = wait_for(lambda: cards_at(federation, PROVINCE), what="the card at the province")
+    assert card.colour == "yellow" and VILLAGE in card.detail and "2 个工作日" in card.detail

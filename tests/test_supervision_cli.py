@@ -1,0 +1,66 @@
+"""`wuji supervision list`, `wuji case rate|rectify` and `wuji stats` against running nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.clock import ManualClock, china_morning
+from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.test_cli import wuji
+from tests.test_federation import act, arrived, submit
+from wuji.v1 import case_pb2
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(china_morning(2025, 11, 3))
+
+
+@pytest.fixture
+def federation(tmp_path: Path, clock: ManualClock):
+    harness = FederationHarness(tmp_path, clock)
+    try:
+        yield harness
+    finally:
+        harness.stop_all()
+
+
+def test_supervision_rating_and_stats_commands(federation, clock):
+    federation.start_chain()
+    config = {code: str(federation.config_path(code)) for code in (PROVINCE, COUNTY, TOWNSHIP, VILLAGE)}
+    case = submit(federation.desk(VILLAGE), "MZ-0003")
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
+    clock.set(china_morning(2025, 11, 18))  # past the 10-day limit (17 November)
+    federation.nodes[TOWNSHIP].tick()
+
+    def listed() -> str:
+        result = wuji("supervision", "list", "--config", config[COUNTY])
+        return result.stdout if case.id in result.stdout else ""
+
+    shown = wait_for(listed, what="the cards at the county")
+    assert "红牌" in shown and "预警" in shown and "2 card(s): 1 yellow, 1 red" in shown
+    elsewhere = wuji("supervision", "list", "--subtree", "430982000000", "--config", config[COUNTY])
+    assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
+
+    for action in ("review", "conclude"):
+        assert wuji("case", action, case.id, "--config", config[TOWNSHIP]).returncode == 0
+    wait_for(lambda: "办结" in wuji("case", "show", case.id, "--config", config[VILLAGE]).stdout, what="办结")
+    rated = wuji("case", "rate", case.id, "--score", "2", "--comment", "超期", "--config", config[VILLAGE])
+    assert rated.returncode == 0 and "opens a rectification task" in rated.stdout, rated.stderr
+    again = wuji("case", "rate", case.id, "--score", "5", "--config", config[VILLAGE])
+    assert again.returncode == 1 and "一次一评" in again.stderr
+
+    wait_for(
+        lambda: (
+            wuji("case", "rectify", case.id, "--visit", "电话回访", "--config", config[TOWNSHIP]).returncode
+            == 0
+        ),
+        what="the rectification task at the township",
+    )
+    stats = wuji("stats", "--config", config[TOWNSHIP])
+    assert stats.returncode == 0, stats.stderr
+    assert "按时办结率" in stats.stdout and "0.0%" in stats.stdout and "差评整改率" in stats.stdout
+    assert "100.0%" in stats.stdout  # the one 差评 was rectified
