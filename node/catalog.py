@@ -64,6 +64,7 @@ ELEMENTS = (
     "cross_province",
     "max_visits",
     "licence",
+    "step_days",  # optional: working days a case may stay in a step (see node/supervision.py)
 )
 # 六要素: identical at every tier by law; the other elements are equally fixed by the release.
 BASIC_ELEMENTS = ("name", "code", "type", "department", "implementing_body", "legal_basis")
@@ -339,8 +340,15 @@ def items_of(release: CatalogRelease | None) -> dict[str, Item]:
     return {item["code"]: item for item in json.loads(release.items_json)}
 
 
+OPTIONAL_ELEMENTS = frozenset({"step_days"})  # absent from an item unless given, so digests stay put
+
+
 def row_to_item(row: ServiceItem) -> Item:
-    return {element: getattr(row, element) for element in ELEMENTS}
+    item = {element: getattr(row, element) for element in ELEMENTS}
+    for element in OPTIONAL_ELEMENTS:
+        if item[element] is None:
+            del item[element]
+    return item
 
 
 def held_items(session: Session) -> dict[str, Item]:
