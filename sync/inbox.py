@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sync.outbox import link_state
-from sync.tables import InboxEntry, LinkState, QuarantinedEnvelope
+from sync.tables import InboxEntry, QuarantinedEnvelope
 from wuji.v1 import link_pb2
 
 
@@ -15,30 +15,28 @@ class SequenceGap(Exception):
     """An envelope arrived with a seq beyond the next expected one: the stream must restart."""
 
 
-def received_seq(session: Session, peer: str, role: str) -> int:
-    return link_state(session, peer, role).received_seq
+def received_seq(session: Session, peer: str) -> int:
+    """The highest seq applied from peer (contiguous by construction: see admit)."""
+    return session.scalar(select(func.max(InboxEntry.seq)).where(InboxEntry.peer == peer)) or 0
 
 
-def admit(state: LinkState, seq: int) -> bool:
-    """True if envelope seq is the next one to apply; False if it was applied already.
+def admit(received: int, peer: str, seq: int) -> bool:
+    """True if envelope seq is the next one to apply after received; False if it was applied already.
 
-    state: the link's cursor row, locked for the batch by the caller.
+    The cursor is read from the inbox itself, not kept in link_state: a receiving transaction then
+    locks no link_state row, so it cannot deadlock with a transaction enqueueing the other way.
     """
-    if seq <= state.received_seq:
+    if seq <= received:
         return False
-    if seq != state.received_seq + 1:
-        raise SequenceGap(f"link {state.peer}: expected seq {state.received_seq + 1}, got {seq}")
+    if seq != received + 1:
+        raise SequenceGap(f"link {peer}: expected seq {received + 1}, got {seq}")
     return True
 
 
-def record(session: Session, state: LinkState, envelope: link_pb2.Envelope) -> None:
+def record(session: Session, peer: str, envelope: link_pb2.Envelope) -> None:
     """Mark the envelope applied, in the transaction that applied it."""
     now = datetime.now(UTC)
-    state.received_seq = envelope.seq
-    state.last_contact = now
-    session.add(
-        InboxEntry(peer=state.peer, seq=envelope.seq, message_id=envelope.message_id, received_at=now)
-    )
+    session.add(InboxEntry(peer=peer, seq=envelope.seq, message_id=envelope.message_id, received_at=now))
 
 
 def quarantine(session: Session, peer: str, envelope: link_pb2.Envelope, reason: str) -> None:

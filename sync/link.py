@@ -133,7 +133,7 @@ class Link:
         with self._readers() as session:
             return link_pb2.Hello(
                 node_code=self.here,
-                received_seq=inbox.received_seq(session, self.peer, self.role),
+                received_seq=inbox.received_seq(session, self.peer),
                 catalog_version=self._handler.catalog_version(session),
             )
 
@@ -176,7 +176,7 @@ class Link:
 
     def received_seq(self) -> int:
         with self._readers() as session:
-            return inbox.received_seq(session, self.peer, self.role)
+            return inbox.received_seq(session, self.peer)
 
     # -- work done by a session's threads ------------------------------------------------------
 
@@ -205,9 +205,9 @@ class Link:
 
     def _apply_batch(self, envelopes: list[link_pb2.Envelope], guarded: bool) -> int:
         with self._sessions.begin() as session:
-            state = outbox.link_state(session, self.peer, self.role, for_update=True)  # once per batch
+            received = inbox.received_seq(session, self.peer)
             for envelope in envelopes:
-                if not inbox.admit(state, envelope.seq):
+                if not inbox.admit(received, self.peer, envelope.seq):
                     continue  # a resend of something already applied: acked again, applied once
                 if guarded:
                     self._apply_one(session, envelope)
@@ -218,8 +218,9 @@ class Link:
                         raise
                     except Exception as error:
                         raise _Refused from error
-                inbox.record(session, state, envelope)
-            return state.received_seq
+                inbox.record(session, self.peer, envelope)
+                received = envelope.seq
+            return received
 
     def _apply_envelope(self, session: Session, envelope: link_pb2.Envelope) -> None:
         if envelope.sender != self.peer:

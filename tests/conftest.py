@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from node.clock import ManualClock, china_morning
 from tests.harness import FederationHarness
 from tests.pgserver import PostgresUnavailable, fresh_database, postgres_server
 
@@ -36,6 +37,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock on Monday 2025-11-03, 09:00 in China: tests move it by working days."""
+    return ManualClock(china_morning(2025, 11, 3))
+
+
 NODE_DB_ENV = "WUJI_TEST_NODE_DB"  # "postgresql": every harness node gets its own PostgreSQL database
 
 
@@ -50,7 +57,9 @@ def federation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Feder
                 name = f"wuji_{code}_{uuid.uuid4().hex[:8]}"
                 return databases.enter_context(fresh_database(server, name))
 
-        harness = FederationHarness(tmp_path, database_for=database_for)
+        # a test that asks for `clock` runs its nodes on that manual clock
+        clock = request.getfixturevalue("clock") if "clock" in request.fixturenames else None
+        harness = FederationHarness(tmp_path, clock, database_for=database_for)
         try:
             yield harness
         finally:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from node.clock import ManualClock, china_morning
+from node.clock import china_morning
 from node.models import Case, Rating, StatsRollup, SupervisionCard
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_federation import act, arrived, submit
@@ -16,20 +15,6 @@ from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2
 
 TOWNSHIP_ITEM, COUNTY_ITEM, CITY_ITEM = "MZ-0003", "MZ-0001", "GA-0002"  # 10, 15 and 7 working days
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(china_morning(2025, 11, 3))
-
-
-@pytest.fixture
-def federation(tmp_path: Path, clock: ManualClock):
-    harness = FederationHarness(tmp_path, clock)
-    try:
-        yield harness
-    finally:
-        harness.stop_all()
 
 
 def handled(federation: FederationHarness, code: str, case: case_pb2.Case) -> case_pb2.Case:

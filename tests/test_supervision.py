@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from node import catalog
-from node.clock import ManualClock, china_morning
+from node.clock import china_morning
 from node.config import ConfigError, NodeConfig
 from node.models import CaseDeadline, Rating, RectificationTask
 from node.supervision import SupervisionScheduler
@@ -23,20 +23,6 @@ from wuji.v1 import case_pb2, desk_pb2
 
 TOWNSHIP_ITEM = "MZ-0003"  # 临时救助对象认定: township, 10 working days promised
 MONDAY = china_morning(2025, 11, 3)  # accepted then, a 10-day limit ends Monday 17 November
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(MONDAY)
-
-
-@pytest.fixture
-def federation(tmp_path: Path, clock: ManualClock):
-    harness = FederationHarness(tmp_path, clock)
-    try:
-        yield harness
-    finally:
-        harness.stop_all()
 
 
 def accepted_case(federation: FederationHarness) -> case_pb2.Case:

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from node.clock import ManualClock, china_morning
-from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from node.clock import china_morning
+from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
 from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(china_morning(2025, 11, 3))
-
-
-@pytest.fixture
-def federation(tmp_path: Path, clock: ManualClock):
-    harness = FederationHarness(tmp_path, clock)
-    try:
-        yield harness
-    finally:
-        harness.stop_all()
 
 
 def test_supervision_rating_and_stats_commands(federation, clock):
