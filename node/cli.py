@@ -6,8 +6,9 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import grpc
 import typer
@@ -49,6 +50,8 @@ app.add_typer(catalog_app, name="catalog")
 console = Console()
 errors = Console(stderr=True)
 
+T = TypeVar("T")
+
 EXIT_USAGE = 2
 EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
@@ -73,6 +76,15 @@ def _desk_call(config: Path, address: str) -> DeskClient:
         return DeskClient.for_node(config, address)
     except (ConfigError, IdentityMissing, KeyFileError, OSError) as error:
         fail(str(error))
+
+
+def _ask(config: Path, address: str, call: Callable[[DeskClient], T]) -> T:
+    """One desk call with this node's identity; a refusal or an unreachable node ends the command."""
+    with _desk_call(config, address) as desk:
+        try:
+            return call(desk)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
 
 
 def _explain(error: grpc.RpcError, address: str) -> NoReturn:
@@ -181,11 +193,7 @@ def node_invite(
     """Make a one-time enrollment invite for a child node (hand the file to its operator)."""
     from node.enrollment import InviteFile
 
-    with _desk_call(config, node) as desk:
-        try:
-            invite = desk.invite(code, hours)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    invite = _ask(config, node, lambda desk: desk.invite(code, hours))
     path = out or Path(f"invite-{invite.code}.json")
     InviteFile.from_message(invite).save(path)
     console.print(
@@ -224,11 +232,7 @@ def node_run(
 @node_app.command("status")
 def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a node's identity, catalogue and links."""
-    with _desk_call(config, node) as desk:
-        try:
-            described = desk.describe()
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    described = _ask(config, node, lambda desk: desk.describe())
     division = DivisionCode.parse(described.code)
     console.print(
         f"[bold]{described.name or described.code}[/] {division} ({division.tier.label}), "
@@ -315,22 +319,14 @@ def case_submit(
     for path in material or []:
         if not path.is_file():
             fail(f"material file {path} does not exist")
-    with _desk_call(config, node) as desk:
-        try:
-            case = desk.submit(item, name, id_number, phone, material, home)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    case = _ask(config, node, lambda desk: desk.submit(item, name, id_number, phone, material, home))
     print_case(case)
 
 
 @case_app.command("show")
 def case_show(case_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a case and its events as this node knows them."""
-    with _desk_call(config, node) as desk:
-        try:
-            print_case(desk.get(case_id))
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    print_case(_ask(config, node, lambda desk: desk.get(case_id)))
 
 
 @case_app.command("list")
@@ -346,11 +342,7 @@ def case_list(
         state_value = case_pb2.CaseState.Value(state.upper()) if state else 0
     except ValueError:
         fail(f"unknown state {state!r}; one of: {', '.join(s.value for s in State)}")
-    with _desk_call(config, node) as desk:
-        try:
-            cases = desk.list(state_value, role, limit)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    cases = _ask(config, node, lambda desk: desk.list(state_value, role, limit))
     table = Table("case", "item", "applicant", "state", "origin", "handler")
     for case in cases:
         table.add_row(
@@ -361,11 +353,7 @@ def case_list(
 
 
 def _act(case_id: str, action: Action, note: str, config: Path, node: str, days: int = 0) -> None:
-    with _desk_call(config, node) as desk:
-        try:
-            case = desk.act(case_id, action, note, days)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    case = _ask(config, node, lambda desk: desk.act(case_id, action, note, days))
     if (
         action in (Action.WITHDRAW, Action.SUPPLEMENT)
         and case.handler != DivisionCode.parse(case.origin).value
@@ -422,11 +410,7 @@ def case_rate(
     node: NodeAddress = "",
 ) -> None:
     """好差评: the applicant rates a concluded case, where they applied (once; final)."""
-    with _desk_call(config, node) as desk:
-        try:
-            rating = desk.rate(case_id, score, comment)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    rating = _ask(config, node, lambda desk: desk.rate(case_id, score, comment))
     console.print(f"rated {rating.case_id}: {rating.score}", highlight=False)
     if rating.rectification_deadline:
         console.print(f"差评: rectification due by {rating.rectification_deadline}", highlight=False)
@@ -442,11 +426,7 @@ def case_rectify(
     node: NodeAddress = "",
 ) -> None:
     """整改: close a 差评's rectification task with its return visit record (at the handler)."""
-    with _desk_call(config, node) as desk:
-        try:
-            task = desk.rectify(case_id, visit)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    task = _ask(config, node, lambda desk: desk.rectify(case_id, visit))
     console.print(f"rectification of {task.case_id} closed (due {task.deadline})", highlight=False)
 
 
@@ -458,11 +438,7 @@ def rating_appeal(
     node: NodeAddress = "",
 ) -> None:
     """申诉复核: the handling node appeals a rating to its supervising tier."""
-    with _desk_call(config, node) as desk:
-        try:
-            appeal = desk.appeal(case_id, reason)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    appeal = _ask(config, node, lambda desk: desk.appeal(case_id, reason))
     console.print(f"appeal of the rating of {appeal.case_id} sent to the supervising tier", highlight=False)
 
 
@@ -475,22 +451,14 @@ def rating_decide(
     node: NodeAddress = "",
 ) -> None:
     """Decide an appeal at the supervising tier: --void or --uphold the rating."""
-    with _desk_call(config, node) as desk:
-        try:
-            appeal = desk.decide_appeal(case_id, void, note)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    appeal = _ask(config, node, lambda desk: desk.decide_appeal(case_id, void, note))
     console.print(f"appeal of {appeal.case_id}: rating {appeal.decision}", highlight=False)
 
 
 @rating_app.command("appeals")
 def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Appeals filed at this node and appeals waiting for its decision."""
-    with _desk_call(config, node) as desk:
-        try:
-            appeals = desk.appeals()
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    appeals = _ask(config, node, lambda desk: desk.appeals())
     table = Table("case", "handler", "score", "reason", "filed (UTC)", "decision")
     for appeal in appeals:
         decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
@@ -511,11 +479,7 @@ def supervision_list(
     node: NodeAddress = "",
 ) -> None:
     """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
-    with _desk_call(config, node) as desk:
-        try:
-            cards = desk.cards(subtree, include_closed)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    cards = _ask(config, node, lambda desk: desk.cards(subtree, include_closed))
     console.print(cards_table(cards))
     yellow = sum(card.colour == "yellow" for card in cards)
     console.print(f"{len(cards)} card(s): {yellow} yellow, {len(cards) - yellow} red")
@@ -529,11 +493,7 @@ def stats(
     node: NodeAddress = "",
 ) -> None:
     """统计: this node's own figures and its whole subtree's (from its children's rollups)."""
-    with _desk_call(config, node) as desk:
-        try:
-            report = desk.stats(from_day, to_day)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    report = _ask(config, node, lambda desk: desk.stats(from_day, to_day))
     table = Table("figure", f"own ({report.node})", "subtree")
     own, subtree = report.own, report.subtree
     for label, key in (
@@ -577,11 +537,7 @@ def case_extend(
 @catalog_app.command("list")
 def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """List the service items this node holds, with the tier that handles each."""
-    with _desk_call(config, node) as desk:
-        try:
-            reply = desk.items()
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    reply = _ask(config, node, lambda desk: desk.items())
     table = Table("code", "name", "type", "department", "handled at", "days", "online", "visits", "materials")
     for item in reply.items:
         table.add_row(
@@ -608,11 +564,7 @@ def catalog_show(
     """办事指南: every element of an item as the release carries it, with this node's local fields."""
     import json
 
-    with _desk_call(config, node) as desk:
-        try:
-            reply = desk.items()
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    reply = _ask(config, node, lambda desk: desk.items())
     found = next((i for i in reply.items if i.code == item.strip()), None)
     if found is None:
         fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
@@ -638,11 +590,7 @@ def catalog_publish(
         document = file.read_bytes()
     except OSError as error:
         fail(f"cannot read {file}: {error.strerror}")
-    with _desk_call(config, node) as desk:
-        try:
-            reply = desk.publish_catalog(document)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    reply = _ask(config, node, lambda desk: desk.publish_catalog(document))
     if not reply.published:
         console.print(f"{file} equals the current release {reply.version}: nothing published")
         return
@@ -657,11 +605,7 @@ def catalog_publish(
 @catalog_app.command("verify")
 def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Prove this node holds exactly its parent's release; exit code 0 only when it does."""
-    with _desk_call(config, node) as desk:
-        try:
-            report = desk.verify_catalog()
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    report = _ask(config, node, lambda desk: desk.verify_catalog())
     verdict = "[green]identical[/]" if report.identical else "[red]DIFFERENT[/]"
     console.print(
         f"node {report.node_code}: release {report.version} ({report.digest[:16]}…) vs "
@@ -697,11 +641,7 @@ def catalog_diff(
         return
     if not (before.isdigit() and after.isdigit()):
         fail("give two release versions, or two catalogue files")
-    with _desk_call(config, node) as desk:
-        try:
-            print_catalog_diff(desk.diff_catalog(int(before), int(after)))
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    print_catalog_diff(_ask(config, node, lambda desk: desk.diff_catalog(int(before), int(after))))
 
 
 def print_catalog_diff(diff: desk_pb2.CatalogDiff) -> None:
@@ -751,11 +691,7 @@ def catalog_claim(
         if not equals:
             fail(f"--set wants FIELD=VALUE, not {assignment!r}")
         fields[name.strip()] = value
-    with _desk_call(config, node) as desk:
-        try:
-            claim = desk.claim_item(item, fields)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    claim = _ask(config, node, lambda desk: desk.claim_item(item, fields))
     console.print(
         f"{claim.node_code} claims {claim.item_code} {claim.item_name} (release {claim.catalog_version}): "
         f"window {claim.window_address or '-'}, phone {claim.phone or '-'}, "
@@ -774,11 +710,7 @@ def cert_revoke(
     node: NodeAddress = "",
 ) -> None:
     """Revoke certificates this node issued; the new CRL flows down the tree."""
-    with _desk_call(config, node) as desk:
-        try:
-            reply = desk.revoke(target)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    reply = _ask(config, node, lambda desk: desk.revoke(target))
     console.print(f"revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s)")
 
 
@@ -795,11 +727,7 @@ def seal_create(
 ) -> None:
     """刻制: make a seal with its own sealing key, certified for this node."""
     image = picture.read_bytes() if picture else b""
-    with _desk_call(config, node) as desk:
-        try:
-            seal = desk.create_seal(holder, department, kind, days, algorithm, image)
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    seal = _ask(config, node, lambda desk: desk.create_seal(holder, department, kind, days, algorithm, image))
     console.print(
         f"seal {seal.seal_id}: {seal.holder} {seal.department} {seal.kind}, {seal.algorithm}, "
         f"valid {seal.valid_from} – {seal.valid_to}",
@@ -837,11 +765,7 @@ def licence_check(
     node: NodeAddress = "",
 ) -> None:
     """What this node knows of a licence: valid (issued here), revoked, or unknown here."""
-    with _desk_call(config, node) as desk:
-        try:
-            _print_licence(desk.check_licence(identifier))
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    _print_licence(_ask(config, node, lambda desk: desk.check_licence(identifier)))
 
 
 @licence_app.command("revoke")
@@ -852,11 +776,7 @@ def licence_revoke(
     node: NodeAddress = "",
 ) -> None:
     """Revoke a licence issued at this node; every node of the province will report it revoked."""
-    with _desk_call(config, node) as desk:
-        try:
-            _print_licence(desk.revoke_licence(identifier, reason))
-        except grpc.RpcError as error:
-            _explain(error, desk.address)
+    _print_licence(_ask(config, node, lambda desk: desk.revoke_licence(identifier, reason)))
 
 
 def _print_licence(status: desk_pb2.LicenceStatus) -> None:
