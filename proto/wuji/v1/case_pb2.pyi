@@ -120,7 +120,7 @@ class CaseEvent(_message.Message):
     def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards")
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "missing_materials", "promise", "bundle_id", "post_check")
     ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,10 @@ class Case(_message.Message):
     SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
     CARDS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    PROMISE_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    POST_CHECK_FIELD_NUMBER: _ClassVar[int]
     id: str
     item_code: str
     item_name: str
@@ -155,7 +159,101 @@ class Case(_message.Message):
     sealed_result: bytes
     catalog_version: int
     cards: _containers.RepeatedCompositeFieldContainer[SupervisionCard]
-    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ...) -> None: ...
+    missing_materials: _containers.RepeatedCompositeFieldContainer[MissingMaterial]
+    promise: Promise
+    bundle_id: str
+    post_check: PostCheck
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ...) -> None: ...
+
+class MissingMaterial(_message.Message):
+    __slots__ = ("name", "promised_on", "supplied_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
+    SUPPLIED_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    promised_on: str
+    supplied_at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., promised_on: _Optional[str] = ..., supplied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Promise(_message.Message):
+    __slots__ = ("text", "replaces", "signed_by", "signature", "signed_at")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_BY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_AT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    replaces: _containers.RepeatedScalarFieldContainer[str]
+    signed_by: str
+    signature: bytes
+    signed_at: _timestamp_pb2.Timestamp
+    def __init__(self, text: _Optional[str] = ..., replaces: _Optional[_Iterable[str]] = ..., signed_by: _Optional[str] = ..., signature: _Optional[bytes] = ..., signed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PostCheck(_message.Message):
+    __slots__ = ("case_id", "item_code", "item_name", "due_on", "done_at", "passed", "finding", "replaces")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    DONE_AT_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    item_code: str
+    item_name: str
+    due_on: str
+    done_at: str
+    passed: bool
+    finding: str
+    replaces: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, case_id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., due_on: _Optional[str] = ..., done_at: _Optional[str] = ..., passed: _Optional[bool] = ..., finding: _Optional[str] = ..., replaces: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Bundle(_message.Message):
+    __slots__ = ("id", "code", "name", "origin", "state", "applicant", "submitted_at", "parts", "concluded_parts", "concluded_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    CONCLUDED_PARTS_FIELD_NUMBER: _ClassVar[int]
+    CONCLUDED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    code: str
+    name: str
+    origin: str
+    state: str
+    applicant: Applicant
+    submitted_at: _timestamp_pb2.Timestamp
+    parts: _containers.RepeatedCompositeFieldContainer[BundlePart]
+    concluded_parts: int
+    concluded_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., code: _Optional[str] = ..., name: _Optional[str] = ..., origin: _Optional[str] = ..., state: _Optional[str] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[BundlePart, _Mapping]]] = ..., concluded_parts: _Optional[int] = ..., concluded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BundlePart(_message.Message):
+    __slots__ = ("item_code", "item_name", "department", "handler", "case_id", "status", "outcome", "reason", "after")
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    item_code: str
+    item_name: str
+    department: str
+    handler: str
+    case_id: str
+    status: str
+    outcome: Outcome
+    reason: str
+    after: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., department: _Optional[str] = ..., handler: _Optional[str] = ..., case_id: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reason: _Optional[str] = ..., after: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SupervisionCard(_message.Message):
     __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at")

@@ -7,6 +7,60 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SubmitBundleRequest(_message.Message):
+    __slots__ = ("bundle_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
+    BUNDLE_CODE_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    HOME_DIVISION_FIELD_NUMBER: _ClassVar[int]
+    DEFERRED_FIELD_NUMBER: _ClassVar[int]
+    PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
+    PROMISE_FIELD_NUMBER: _ClassVar[int]
+    bundle_code: str
+    applicant: _case_pb2.Applicant
+    materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
+    home_division: str
+    deferred: _containers.RepeatedScalarFieldContainer[str]
+    promised_on: str
+    promise: _case_pb2.Promise
+    def __init__(self, bundle_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ...) -> None: ...
+
+class GetBundleRequest(_message.Message):
+    __slots__ = ("bundle_id",)
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
+    bundle_id: str
+    def __init__(self, bundle_id: _Optional[str] = ...) -> None: ...
+
+class SupplyMaterialRequest(_message.Message):
+    __slots__ = ("case_id", "material")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    MATERIAL_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    material: _case_pb2.Material
+    def __init__(self, case_id: _Optional[str] = ..., material: _Optional[_Union[_case_pb2.Material, _Mapping]] = ...) -> None: ...
+
+class ListPostChecksRequest(_message.Message):
+    __slots__ = ("include_done",)
+    INCLUDE_DONE_FIELD_NUMBER: _ClassVar[int]
+    include_done: bool
+    def __init__(self, include_done: _Optional[bool] = ...) -> None: ...
+
+class ListPostChecksResponse(_message.Message):
+    __slots__ = ("checks",)
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    checks: _containers.RepeatedCompositeFieldContainer[_case_pb2.PostCheck]
+    def __init__(self, checks: _Optional[_Iterable[_Union[_case_pb2.PostCheck, _Mapping]]] = ...) -> None: ...
+
+class CompletePostCheckRequest(_message.Message):
+    __slots__ = ("case_id", "passed", "finding")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    passed: bool
+    finding: str
+    def __init__(self, case_id: _Optional[str] = ..., passed: _Optional[bool] = ..., finding: _Optional[str] = ...) -> None: ...
+
 class PublishCatalogRequest(_message.Message):
     __slots__ = ("document",)
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
@@ -402,16 +456,22 @@ class SealDescription(_message.Message):
     def __init__(self, seal_id: _Optional[str] = ..., holder: _Optional[str] = ..., holder_code: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., algorithm: _Optional[str] = ...) -> None: ...
 
 class SubmitCaseRequest(_message.Message):
-    __slots__ = ("item_code", "applicant", "materials", "home_division")
+    __slots__ = ("item_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     APPLICANT_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
     HOME_DIVISION_FIELD_NUMBER: _ClassVar[int]
+    DEFERRED_FIELD_NUMBER: _ClassVar[int]
+    PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
+    PROMISE_FIELD_NUMBER: _ClassVar[int]
     item_code: str
     applicant: _case_pb2.Applicant
     materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
     home_division: str
-    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ...) -> None: ...
+    deferred: _containers.RepeatedScalarFieldContainer[str]
+    promised_on: str
+    promise: _case_pb2.Promise
+    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ...) -> None: ...
 
 class GetCaseRequest(_message.Message):
     __slots__ = ("case_id",)

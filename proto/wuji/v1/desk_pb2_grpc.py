@@ -145,6 +145,31 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.FromString,
                 _registered_method=True)
+        self.SubmitBundle = channel.unary_unary(
+                '/wuji.v1.Desk/SubmitBundle',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.SubmitBundleRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_case__pb2.Bundle.FromString,
+                _registered_method=True)
+        self.GetBundle = channel.unary_unary(
+                '/wuji.v1.Desk/GetBundle',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.GetBundleRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_case__pb2.Bundle.FromString,
+                _registered_method=True)
+        self.SupplyMaterial = channel.unary_unary(
+                '/wuji.v1.Desk/SupplyMaterial',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.SupplyMaterialRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_case__pb2.Case.FromString,
+                _registered_method=True)
+        self.ListPostChecks = channel.unary_unary(
+                '/wuji.v1.Desk/ListPostChecks',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListPostChecksRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListPostChecksResponse.FromString,
+                _registered_method=True)
+        self.CompletePostCheck = channel.unary_unary(
+                '/wuji.v1.Desk/CompletePostCheck',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.CompletePostCheckRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_case__pb2.PostCheck.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -285,6 +310,37 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitBundle(self, request, context):
+        """一件事一次办, 容缺受理 and 告知承诺制.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBundle(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SupplyMaterial(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPostChecks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompletePostCheck(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -397,6 +453,31 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.ListAppeals,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.SerializeToString,
+            ),
+            'SubmitBundle': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitBundle,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.SubmitBundleRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_case__pb2.Bundle.SerializeToString,
+            ),
+            'GetBundle': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBundle,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.GetBundleRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_case__pb2.Bundle.SerializeToString,
+            ),
+            'SupplyMaterial': grpc.unary_unary_rpc_method_handler(
+                    servicer.SupplyMaterial,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.SupplyMaterialRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_case__pb2.Case.SerializeToString,
+            ),
+            'ListPostChecks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPostChecks,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListPostChecksRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListPostChecksResponse.SerializeToString,
+            ),
+            'CompletePostCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompletePostCheck,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.CompletePostCheckRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_case__pb2.PostCheck.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -993,6 +1074,141 @@ class Desk:
             '/wuji.v1.Desk/ListAppeals',
             wuji_dot_v1_dot_desk__pb2.ListAppealsRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.ListAppealsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitBundle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/SubmitBundle',
+            wuji_dot_v1_dot_desk__pb2.SubmitBundleRequest.SerializeToString,
+            wuji_dot_v1_dot_case__pb2.Bundle.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBundle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/GetBundle',
+            wuji_dot_v1_dot_desk__pb2.GetBundleRequest.SerializeToString,
+            wuji_dot_v1_dot_case__pb2.Bundle.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SupplyMaterial(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/SupplyMaterial',
+            wuji_dot_v1_dot_desk__pb2.SupplyMaterialRequest.SerializeToString,
+            wuji_dot_v1_dot_case__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPostChecks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListPostChecks',
+            wuji_dot_v1_dot_desk__pb2.ListPostChecksRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListPostChecksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompletePostCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/CompletePostCheck',
+            wuji_dot_v1_dot_desk__pb2.CompletePostCheckRequest.SerializeToString,
+            wuji_dot_v1_dot_case__pb2.PostCheck.FromString,
             options,
             channel_credentials,
             insecure,
