@@ -72,6 +72,25 @@ class LicenceIssuer(Protocol):
     def issue(self, session: Session, case: Case, item: ServiceItem) -> dict[str, Any]: ...
 
 
+class CaseHook:
+    """What a service built on cases (bundles, 容缺/告知承诺) adds to them, inside the case's transaction.
+
+    Each method does nothing here; a hook overrides what it needs and raises a DomainError to refuse.
+    """
+
+    def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
+        """A copy of a case was registered here: submitted (message: the extras asked for) or arrived."""
+
+    def before_change(self, session: Session, case: Case, action: Action) -> None:
+        """The handler is about to take action on case (already checked by the state machine)."""
+
+    def after_change(self, session: Session, case: Case, action: Action) -> None:
+        """Action was recorded on this copy of the case (here, or replayed from the other copy)."""
+
+    def decorate(self, session: Session, case: Case, view: case_pb2.Case) -> None:
+        """Add what the hook keeps about the case to the view a desk returns."""
+
+
 class CaseService:
     def __init__(
         self,
@@ -90,6 +109,7 @@ class CaseService:
         self._outbound = outbound
         self.sealing = sealing  # None only where results are not sealed (unit tests of the state machine)
         self._licences = licences
+        self.hooks: list[CaseHook] = []  # set by the runtime: bundles, 容缺 and 告知承诺
 
     # -- the desk ------------------------------------------------------------------------------
 
@@ -99,46 +119,67 @@ class CaseService:
         applicant: Applicant,
         materials: Sequence[Material] = (),
         home_division: str = "",
+        extras: case_pb2.Case | None = None,
     ) -> case_pb2.Case:
-        """申请: register a citizen's case here and send it toward its handler."""
+        """申请: register a citizen's case here and send it toward its handler.
+
+        extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
+        """
+        with self._sessions.begin() as session:
+            case = self.submit_in(session, item_code, applicant, materials, home_division, extras)
+            return self._view(session, case)
+
+    def submit_in(
+        self,
+        session: Session,
+        item_code: str,
+        applicant: Applicant,
+        materials: Sequence[Material] = (),
+        home_division: str = "",
+        extras: case_pb2.Case | None = None,
+    ) -> Case:
+        """submit, inside the caller's transaction (a bundle submits its parts in its own)."""
         name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
         id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
         phone = clean_text("applicant phone", applicant.phone, 32)
-        checked = [_checked_material(m) for m in materials]
-        with self._sessions.begin() as session:
-            item = catalog.item(session, item_code.strip())
-            catalog.require_unexpired(session)
-            handler = self._handler_for(item, home_division)
-            now = self.clock.now()
-            case = Case(
-                id=f"{self.here.value}-{ULID()}",
-                item_code=item.code,
-                item_name=item.name,
-                origin=self.here.value,
-                handler=handler.value,
-                home_division=DivisionCode.parse(home_division).value if home_division else None,
-                state=State.SUBMITTED,
-                outcome=None,
-                applicant_name=name,
-                applicant_id_number=id_number,
-                applicant_phone=phone,
-                version=1,
-                catalog_version=catalog.current_version(session),
-                accepted=False,
-                submitted_at=now,
-                updated_at=now,
-                materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
-            )
-            _register(session, case, actor=self.here.value, note=f"申请 {item.name}", at=now)
-            if handler != self.here:
-                self._outbound.send(
-                    session,
-                    handler.value,
-                    case_submitted=link_pb2.CaseSubmitted(
-                        case=case_to_proto(case, self.here.value, with_events=False, with_content=True)
-                    ),
-                )
-            return self._view(session, case)
+        checked = [checked_material(m) for m in materials]
+        item = catalog.item(session, item_code.strip())
+        if item.bundle:
+            raise InvalidInput(f"{item.name} ({item.code}) is a bundle (一件事): submit it as a bundle")
+        catalog.require_unexpired(session)
+        handler = self._handler_for(item, home_division)
+        now = self.clock.now()
+        case = Case(
+            id=f"{self.here.value}-{ULID()}",
+            item_code=item.code,
+            item_name=item.name,
+            origin=self.here.value,
+            handler=handler.value,
+            home_division=DivisionCode.parse(home_division).value if home_division else None,
+            state=State.SUBMITTED,
+            outcome=None,
+            applicant_name=name,
+            applicant_id_number=id_number,
+            applicant_phone=phone,
+            version=1,
+            catalog_version=catalog.current_version(session),
+            accepted=False,
+            submitted_at=now,
+            updated_at=now,
+            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
+        )
+        _register(session, case, actor=self.here.value, note=f"申请 {item.name}", at=now)
+        for hook in self.hooks:
+            hook.on_new_copy(session, case, extras)
+        if handler != self.here:
+            message = case_to_proto(case, self.here.value, with_events=False, with_content=True)
+            if extras is not None:
+                message.missing_materials.extend(extras.missing_materials)
+                if extras.HasField("promise"):
+                    message.promise.CopyFrom(extras.promise)
+                message.bundle_id = extras.bundle_id
+            self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
+        return case
 
     def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
         """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …).
@@ -210,7 +251,7 @@ class CaseService:
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
         if session.get(Case, incoming.id) is not None:
             raise InvalidInput(f"case {incoming.id} exists already")
-        materials = [_checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
+        materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
         now = self.clock.now()
         case = Case(
             id=incoming.id,
@@ -244,6 +285,8 @@ class CaseService:
             route=[*envelope.route, self.here.value],
         )
         session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
+        for hook in self.hooks:
+            hook.on_new_copy(session, case, incoming)
 
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The other copy of a case changed: replay its event here, in version order."""
@@ -291,6 +334,8 @@ class CaseService:
             at=from_timestamp(event.at),
             route=[*envelope.route, self.here.value],
         )
+        for hook in self.hooks:
+            hook.after_change(session, case, action)
 
     def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The applicant asked at the origin for an action only the handler may carry out."""
@@ -314,6 +359,8 @@ class CaseService:
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
         )
+        for hook in self.hooks:
+            hook.before_change(session, case, action)
         from_state = case.state
         now = self.clock.now()
         case.state = step.to_state
@@ -348,6 +395,8 @@ class CaseService:
             self._outbound.send(
                 session, other_copy, case_event=link_pb2.CaseEventNotice(case_id=case.id, event=notice)
             )
+        for hook in self.hooks:
+            hook.after_change(session, case, action)
 
     def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
         """The ancestor, at the item's handling tier, of the applicant's home or of this node."""
@@ -404,6 +453,8 @@ class CaseService:
         view.cards.extend(
             card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
         )
+        for hook in self.hooks:
+            hook.decorate(session, case, view)
         return view
 
 
@@ -440,7 +491,7 @@ def clean_text(field: str, value: str, max_length: int, *, required: bool = Fals
     return text
 
 
-def _checked_material(material: Material) -> Material:
+def checked_material(material: Material) -> Material:
     name = clean_text("material name", material.name, 200, required=True)
     digest = hashlib.sha256(material.content).hexdigest()
     if material.sha256 and material.sha256.lower() != digest:

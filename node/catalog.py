@@ -65,6 +65,9 @@ ELEMENTS = (
     "max_visits",
     "licence",
     "step_days",  # optional: working days a case may stay in a step (see node/supervision.py)
+    "bundle",  # optional: the parts of a 一件事 and their order (see node/bundles.py)
+    "notify_promise",  # optional: 告知承诺制, which proofs a signed promise replaces (node/deferrals.py)
+    "conclude_with_deferred",  # optional: 容缺 materials need not arrive before 办结 (node/deferrals.py)
 )
 # 六要素: identical at every tier by law; the other elements are equally fixed by the release.
 BASIC_ELEMENTS = ("name", "code", "type", "department", "implementing_body", "legal_basis")
@@ -134,6 +137,7 @@ def parse_document(data: bytes, source: str = "catalogue", default_name: str = "
         if duplicates:
             raise InvalidInput(f"catalogue {source}: duplicate {field} {', '.join(duplicates)}")
     _check_hierarchy(items, source)
+    _check_bundles(items, source)
     return CatalogDocument(name=str(raw.get("name") or default_name or "catalogue"), items=items)
 
 
@@ -209,7 +213,60 @@ def checked_item(item: Any, where: str) -> Item:
     }
     if "step_days" in item:  # only when given, so older catalogues keep their digest
         checked["step_days"] = _checked_step_days(item["step_days"], where)
+    if "bundle" in item:
+        checked["bundle"] = _checked_bundle(item["bundle"], checked["code"], where)
+    if "notify_promise" in item:
+        checked["notify_promise"] = _checked_promise(item["notify_promise"], checked["materials"], where)
+    if "conclude_with_deferred" in item:
+        if not isinstance(item["conclude_with_deferred"], bool):
+            raise InvalidInput(f"{where}: conclude_with_deferred must be true or false")
+        checked["conclude_with_deferred"] = item["conclude_with_deferred"]
     return checked
+
+
+def _checked_bundle(bundle: Any, code: str, where: str) -> Item:
+    """一件事: {"parts": [item codes], "after": {part: [parts it starts after]}}, without cycles."""
+    parts = bundle.get("parts") if isinstance(bundle, dict) else None
+    if (
+        not isinstance(parts, list)
+        or len(parts) < 2
+        or not all(isinstance(part, str) and part.strip() for part in parts)
+        or len(set(parts)) != len(parts)
+    ):
+        raise InvalidInput(f"{where}: a bundle lists two or more distinct item codes as its 'parts'")
+    if code in parts:
+        raise InvalidInput(f"{where}: a bundle cannot be a part of itself")
+    after = bundle.get("after", {})
+    unknown = sorted(set(bundle) - {"parts", "after"})
+    if unknown or not isinstance(after, dict):
+        raise InvalidInput(f"{where}: a bundle has 'parts' and optionally 'after' ({', '.join(unknown)})")
+    checked_after: dict[str, list[str]] = {}
+    for part, before in after.items():
+        if part not in parts or not isinstance(before, list) or not all(b in parts for b in before):
+            raise InvalidInput(f"{where}: bundle 'after' of {part!r} must name parts of the bundle")
+        if part in before:
+            raise InvalidInput(f"{where}: bundle part {part} cannot start after itself")
+        if before:
+            checked_after[part] = sorted(set(before))
+    done: set[str] = set()
+    while len(done) < len(parts):  # peel off parts whose predecessors are all placed: else a cycle
+        ready = {part for part in parts if part not in done and set(checked_after.get(part, [])) <= done}
+        if not ready:
+            raise InvalidInput(f"{where}: the bundle's 'after' order has a cycle")
+        done |= ready
+    return {"parts": [part.strip() for part in parts], "after": checked_after}
+
+
+def _checked_promise(promise: Any, materials: list[Item], where: str) -> Item:
+    """告知承诺制: {"replaces": [material names], "post_check_days": working days to 核查 after 办结}."""
+    names = {material["name"] for material in materials}
+    replaces = promise.get("replaces") if isinstance(promise, dict) else None
+    if not isinstance(replaces, list) or not replaces or not all(name in names for name in replaces):
+        raise InvalidInput(f"{where}: notify_promise 'replaces' must name materials of the item")
+    days = promise.get("post_check_days", 20)
+    if not _whole(days) or days < 1:
+        raise InvalidInput(f"{where}: notify_promise post_check_days must be a whole number ≥ 1")
+    return {"replaces": list(replaces), "post_check_days": days}
 
 
 STEPS_WITH_LIMITS = frozenset({"SUBMITTED", "ACCEPTED", "UNDER_REVIEW"})
@@ -313,6 +370,17 @@ def _check_hierarchy(items: list[Item], source: str) -> None:
             )
 
 
+def _check_bundles(items: list[Item], source: str) -> None:
+    """A bundle's parts are items of the same catalogue, and not bundles themselves."""
+    by_code = {item["code"]: item for item in items}
+    for item in items:
+        for part in item.get("bundle", {}).get("parts", []):
+            if part not in by_code:
+                raise InvalidInput(f"catalogue {source}: bundle {item['code']} names a missing part {part}")
+            if "bundle" in by_code[part]:
+                raise InvalidInput(f"catalogue {source}: bundle {item['code']} cannot contain bundle {part}")
+
+
 # -- the release held here ------------------------------------------------------------------------
 
 
@@ -340,7 +408,9 @@ def items_of(release: CatalogRelease | None) -> dict[str, Item]:
     return {item["code"]: item for item in json.loads(release.items_json)}
 
 
-OPTIONAL_ELEMENTS = frozenset({"step_days"})  # absent from an item unless given, so digests stay put
+OPTIONAL_ELEMENTS = frozenset(
+    {"step_days", "bundle", "notify_promise", "conclude_with_deferred"}
+)  # absent from an item unless given, so digests stay put
 
 
 def row_to_item(row: ServiceItem) -> Item:

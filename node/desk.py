@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
-from node import catalog, implementation
+from node import catalog, deferrals, implementation
 from node.cases import Applicant, Material
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.deadlines import CalendarNotCovered
@@ -72,6 +72,12 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
             [Material(m.name, m.content, m.sha256) for m in request.materials],
             request.home_division,
+            deferrals.extras(
+                request.deferred,
+                request.promised_on,
+                request.promise if request.HasField("promise") else None,
+                self._node.clock.now(),
+            ),
         )
 
     @_desk_call
@@ -231,3 +237,44 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.ListAppealsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListAppealsResponse:
         return desk_pb2.ListAppealsResponse(appeals=self._node.ratings.appeals())
+
+    @_desk_call
+    def SubmitBundle(
+        self, request: desk_pb2.SubmitBundleRequest, context: grpc.ServicerContext
+    ) -> case_pb2.Bundle:
+        return self._node.bundles.submit(
+            request.bundle_code,
+            Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
+            [Material(m.name, m.content, m.sha256) for m in request.materials],
+            request.home_division,
+            list(request.deferred),
+            request.promised_on,
+            request.promise if request.HasField("promise") else None,
+        )
+
+    @_desk_call
+    def GetBundle(self, request: desk_pb2.GetBundleRequest, context: grpc.ServicerContext) -> case_pb2.Bundle:
+        return self._node.bundles.get(request.bundle_id)
+
+    @_desk_call
+    def SupplyMaterial(
+        self, request: desk_pb2.SupplyMaterialRequest, context: grpc.ServicerContext
+    ) -> case_pb2.Case:
+        material = Material(request.material.name, request.material.content, request.material.sha256)
+        if self._node.bundles.is_bundle(request.case_id):
+            self._node.bundles.supply(request.case_id, material)
+            return case_pb2.Case(bundle_id=request.case_id.strip())
+        self._node.deferrals.supply(request.case_id, material)
+        return self._node.cases.get(request.case_id)
+
+    @_desk_call
+    def ListPostChecks(
+        self, request: desk_pb2.ListPostChecksRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListPostChecksResponse:
+        return desk_pb2.ListPostChecksResponse(checks=self._node.deferrals.post_checks(request.include_done))
+
+    @_desk_call
+    def CompletePostCheck(
+        self, request: desk_pb2.CompletePostCheckRequest, context: grpc.ServicerContext
+    ) -> case_pb2.PostCheck:
+        return self._node.deferrals.complete_post_check(request.case_id, request.passed, request.finding)

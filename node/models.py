@@ -62,6 +62,11 @@ class ServiceItem(Base):
     licence: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the 电子证照 a conclusion issues
     # working days a case may stay in a step (state), e.g. {"ACCEPTED": 1, "UNDER_REVIEW": 8}
     step_days: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # 一件事: {"parts": [codes], "after": {code: [codes]}}; the item is a bundle, not handled itself
+    bundle: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # 告知承诺制: {"replaces": [material names], "post_check_days": n}
+    notify_promise: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    conclude_with_deferred: Mapped[bool | None] = mapped_column(Boolean)  # 容缺 materials may follow 办结
     release_version: Mapped[int] = mapped_column(BigInteger)  # the release that last changed the item
 
 
@@ -399,3 +404,96 @@ class StatsRollup(Base):
     days: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Bundle(Base):
+    """一件事一次办: one application for several items, kept where the citizen applied (its origin).
+
+    Its state is derived from the part cases; concluded_at is set when the last part settles.
+    """
+
+    __tablename__ = "bundle"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # <origin>-B<ULID>
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(12))
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    applicant_id_number: Mapped[str] = mapped_column(String(32))
+    applicant_phone: Mapped[str] = mapped_column(String(32))
+    home_division: Mapped[str] = mapped_column(String(12), default="")
+    deferred: Mapped[list[str]] = mapped_column(JSON)  # 容缺 materials still missing for parts not started
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    promise: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # a serialized case_pb2.Promise
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    concluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    parts: Mapped[list[BundlePart]] = relationship(
+        order_by="BundlePart.position", cascade="all, delete-orphan"
+    )
+    materials: Mapped[list[BundleMaterial]] = relationship(
+        order_by="BundleMaterial.id", cascade="all, delete-orphan"
+    )
+
+
+class BundlePart(Base):
+    """One item of a bundle: its case once started, or why it was not (blocked by a part it follows)."""
+
+    __tablename__ = "bundle_part"
+
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundle.id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    after: Mapped[list[str]] = mapped_column(JSON)  # item codes this part starts after
+    case_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    blocked_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class BundleMaterial(Base):
+    """The bundle's one set of materials (一次提交), kept for the parts that start later."""
+
+    __tablename__ = "bundle_material"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("bundle.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MissingMaterial(Base):
+    """容缺受理: a deferrable material missing at submission, on both copies of the case."""
+
+    __tablename__ = "case_missing_material"
+    __table_args__ = (Index("ix_case_missing_material_open", "supplied_at", "promised_on"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    promised_on: Mapped[date] = mapped_column(Date)
+    supplied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CasePromise(Base):
+    """告知承诺制: the applicant's signed promise that stands in for named proofs."""
+
+    __tablename__ = "case_promise"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    replaces: Mapped[list[str]] = mapped_column(JSON)
+    signed_by: Mapped[str] = mapped_column(String(100))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PostCheck(Base):
+    """核查: the handler's task, after concluding on a promise, to check the promised facts."""
+
+    __tablename__ = "post_check"
+    __table_args__ = (Index("ix_post_check_open", "done_at", "due_on"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    finding: Mapped[str] = mapped_column(Text, default="")

@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node import catalog
+from node.bundles import BundleService
 from node.cases import CaseService
 from node.catalogservice import CatalogMirrorServicer, CatalogService, unreachable_parent
 from node.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
 from node.clock import Clock, SystemClock
 from node.config import NodeConfig
+from node.deferrals import DeferralService
 from node.desk import DeskServicer
 from node.enrollment import EnrollmentServicer, create_invite
 from node.errors import NotReady, WrongNode
@@ -99,6 +101,11 @@ class Node:
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
         )
+        self.deferrals = DeferralService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.bundles = BundleService(
+            self.here, self.sessions, self.readers, self.cases, self.deferrals, self.clock
+        )
+        self.cases.hooks += [self.deferrals, self.bundles]
         self.supervision = SupervisionService(
             self.here,
             self.sessions,
@@ -125,6 +132,7 @@ class Node:
                 "stats_rollup": self.stats,
                 "rating_appeal": AppealIntake(self.ratings, decisions=False),
                 "appeal_decision": AppealIntake(self.ratings, decisions=True),
+                "material_supplied": self.deferrals,
             },
             trust=self._trust_in,
         )

@@ -30,6 +30,7 @@ from node.models import (
     CaseArrival,
     CaseDeadline,
     CaseEvent,
+    MissingMaterial,
     RectificationTask,
     ServiceItem,
     SupervisionCard,
@@ -44,12 +45,14 @@ YELLOW, RED = "yellow", "red"
 WARNING, OVERDUE, RECTIFICATION_OVERDUE = "warning", "overdue", "rectification_overdue"
 REFUSAL_WITHOUT_REASON = "refusal_no_reason"
 FORWARDING_LATE = "forwarding_late"
+DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
 _RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)  # cards that stay open: nothing settles them
 DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
 
 
 _OPEN_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.UNDER_REVIEW, State.CORRECTION_REQUESTED})
+_GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})  # nothing more is owed
 
 
 @dataclass(frozen=True)
@@ -157,10 +160,16 @@ class SupervisionService:
             ).all()
             for arrival, case in arrivals:
                 raised += self._check_forwarding(session, arrival, case)
+            broken = self._broken_promises(session, today)
+            for case, owed in broken:
+                names = "、".join(m.name for m in owed)
+                promised = min(m.promised_on for m in owed)
+                detail = f"容缺承诺逾期: 承诺 {promised.isoformat()} 前补齐 {names}, 未补齐"
+                raised += self._raise(session, case, RED, DEFERRAL_OVERDUE, detail, promised)
             closed = self._close_settled(session)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
-        examined = len(rows) + len(tasks) + len(steps) + len(refusals) + len(arrivals)
+        examined = len(rows) + len(tasks) + len(steps) + len(refusals) + len(arrivals) + len(broken)
         return ScanResult(examined, raised, closed)
 
     def _close_settled(self, session: Session) -> list[str]:
@@ -179,6 +188,8 @@ class SupervisionService:
         for card, case, task in cards:
             if card.reason == RECTIFICATION_OVERDUE:
                 settled = task is not None and task.done_at is not None
+            elif card.reason == DEFERRAL_OVERDUE:
+                settled = not self._still_owed(session, case.id) or State(case.state) in _GIVEN_UP
             elif card.reason.startswith("step:"):
                 settled = case.state != card.reason.removeprefix("step:")
             else:
@@ -188,6 +199,36 @@ class SupervisionService:
                 self._send_up(session, card_to_proto(card))
                 closed.append(card.id)
         return closed
+
+    def _broken_promises(self, session: Session, today: date) -> list[tuple[Case, list[MissingMaterial]]]:
+        """Cases handled here with a 容缺 material still missing after the date it was promised by."""
+        rows = session.execute(
+            select(MissingMaterial, Case)
+            .join(Case, Case.id == MissingMaterial.case_id)
+            .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{DEFERRAL_OVERDUE}")
+            .where(
+                Case.handler == self.here.value,
+                MissingMaterial.supplied_at.is_(None),
+                MissingMaterial.promised_on < today,
+                Case.state.not_in(_GIVEN_UP),
+                SupervisionCard.id.is_(None),
+            )
+            .order_by(Case.id, MissingMaterial.name)
+        ).all()
+        owed: dict[str, tuple[Case, list[MissingMaterial]]] = {}
+        for missing, case in rows:
+            owed.setdefault(case.id, (case, []))[1].append(missing)
+        return list(owed.values())
+
+    def _still_owed(self, session: Session, case_id: str) -> bool:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(MissingMaterial)
+                .where(MissingMaterial.case_id == case_id, MissingMaterial.supplied_at.is_(None))
+            )
+            or 0
+        ) > 0
 
     def _check_forwarding(self, session: Session, arrival: CaseArrival, case: Case) -> list[str]:
         """A yellow card when a case submitted below took too long to reach its handler (上报)."""

@@ -1,0 +1,356 @@
+"""一件事一次办, 容缺受理 and 告知承诺制 on five real nodes: bundles, missing materials, promises."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+import pytest
+
+from node import catalog
+from node.clock import china_morning
+from node.errors import InvalidInput
+from node.models import Case
+from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.test_federation import act, arrived
+from wuji.v1 import case_pb2, desk_pb2
+
+BUNDLE = "YJS-0001"  # 新生儿出生一件事
+BIRTH_PARTS = {  # item → (handler, department)
+    "WJ-0002": (TOWNSHIP, "卫生健康委员会"),  # 生育登记
+    "GA-0003": (COUNTY, "公安局"),  # 出生登记, before the social security card
+    "RS-0001": (COUNTY, "人力资源和社会保障局"),  # 社会保障卡申领, after GA-0003
+    "YB-0002": (CITY, "医疗保障局"),  # 生育保险待遇核定
+}
+APPLICANT = case_pb2.Applicant(name="李四", id_number="430981199203041234", phone="13900000000")
+ONE_SET = ["居民身份证", "户口簿", "结婚证", "出生医学证明", "近期免冠彩色照片（可现场采集）"]
+COUNTY_ITEM = "MZ-0001"  # 最低生活保障对象认定: 家庭收入和财产状况说明 is 容缺
+DEFERRABLE = "家庭收入和财产状况说明"
+
+
+def materials(names: list[str]) -> list[case_pb2.Material]:
+    return [case_pb2.Material(name=name, content=f"{name} 的扫描件".encode()) for name in names]
+
+
+def submit_bundle(desk, **extra) -> case_pb2.Bundle:
+    return desk.SubmitBundle(
+        desk_pb2.SubmitBundleRequest(
+            bundle_code=BUNDLE, applicant=APPLICANT, materials=materials(ONE_SET), **extra
+        )
+    )
+
+
+def bundle_at(federation: FederationHarness, bundle_id: str) -> case_pb2.Bundle:
+    return federation.desk(VILLAGE).GetBundle(desk_pb2.GetBundleRequest(bundle_id=bundle_id))
+
+
+def part(bundle: case_pb2.Bundle, item: str) -> case_pb2.BundlePart:
+    return next(p for p in bundle.parts if p.item_code == item)
+
+
+def conclude(federation: FederationHarness, handler: str, case_id: str, deny: str = "") -> None:
+    desk = federation.desk(handler)
+    act(desk, case_id, case_pb2.ACCEPT)
+    act(desk, case_id, case_pb2.REVIEW)
+    act(desk, case_id, case_pb2.DENY if deny else case_pb2.APPROVE, note=deny or "准予")
+
+
+def copy_at(federation: FederationHarness, code: str, case_id: str) -> Case | None:
+    with federation.nodes[code].sessions() as session:
+        case = session.get(Case, case_id)
+        if case is not None:
+            session.expunge(case)
+        return case
+
+
+def material_names_at(federation: FederationHarness, code: str, case_id: str) -> list[str]:
+    seen = federation.desk(code).GetCase(desk_pb2.GetCaseRequest(case_id=case_id))
+    return sorted(m.name for m in seen.materials)
+
+
+def wait_bundle(federation: FederationHarness, bundle_id: str, probe, what: str) -> case_pb2.Bundle:
+    def probed() -> case_pb2.Bundle | None:
+        bundle = bundle_at(federation, bundle_id)
+        return bundle if probe(bundle) else None
+
+    return wait_for(probed, what=what)
+
+
+def test_four_part_bundle_from_a_village_is_handled_in_parallel_at_each_handler(federation):
+    federation.start_chain()
+    bundle = submit_bundle(federation.desk(VILLAGE))
+    assert bundle.state == "IN_PROGRESS" and bundle.origin == VILLAGE
+    started = {p.item_code: p for p in bundle.parts if p.case_id}
+    # every part that follows nothing is submitted at once, each to its own handler
+    assert set(started) == {"WJ-0002", "GA-0003", "YB-0002"}
+    assert part(bundle, "RS-0001").status == "WAITING" and not part(bundle, "RS-0001").case_id
+    for item, p in started.items():
+        handler, department = BIRTH_PARTS[item]
+        assert p.handler == handler and p.department == department
+        wait_for(lambda p=p, h=handler: arrived(federation, h, p.case_id), what=f"{item} at {handler}")
+    # parallel: all three wait at their handlers before any of them was acted on
+    assert all(
+        copy_at(federation, BIRTH_PARTS[i][0], p.case_id).state == "SUBMITTED" for i, p in started.items()
+    )
+
+    conclude(federation, COUNTY, started["GA-0003"].case_id)  # 出生登记 concluded: the card may start
+    bundle = wait_bundle(
+        federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "the social security card to start"
+    )
+    card_case = part(bundle, "RS-0001").case_id
+    wait_for(lambda: arrived(federation, COUNTY, card_case), what="RS-0001 at the county")
+    for item in ("WJ-0002", "YB-0002", "RS-0001"):
+        conclude(federation, BIRTH_PARTS[item][0], part(bundle, item).case_id)
+
+    done = wait_bundle(federation, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to conclude")
+    assert done.concluded_parts == 4 and done.HasField("concluded_at")
+    for p in done.parts:
+        handler = BIRTH_PARTS[p.item_code][0]
+        assert p.status == "CONCLUDED" and p.outcome == case_pb2.APPROVED and p.handler == handler
+        at_handler = copy_at(federation, handler, p.case_id)
+        assert at_handler is not None and at_handler.state == "CONCLUDED"  # handled at its own node
+        other_handlers = {h for h, _ in BIRTH_PARTS.values()} - {handler}
+        assert all(copy_at(federation, other, p.case_id) is None for other in other_handlers)
+    # the village's case view names the bundle of a part
+    seen = federation.desk(VILLAGE).GetCase(desk_pb2.GetCaseRequest(case_id=card_case))
+    assert seen.bundle_id == bundle.id
+
+
+def test_each_handler_receives_only_the_materials_its_item_lists(federation):
+    federation.start_chain()
+    bundle = submit_bundle(federation.desk(VILLAGE))
+    for p in bundle.parts:
+        if p.case_id:
+            wait_for(
+                lambda p=p: arrived(federation, p.handler, p.case_id), what=f"{p.item_code} at {p.handler}"
+            )
+    assert material_names_at(federation, TOWNSHIP, part(bundle, "WJ-0002").case_id) == [
+        "居民身份证",
+        "户口簿",
+        "结婚证",
+    ]
+    assert material_names_at(federation, COUNTY, part(bundle, "GA-0003").case_id) == [
+        "出生医学证明",
+        "居民身份证",
+        "户口簿",
+        "结婚证",
+    ]
+    assert material_names_at(federation, CITY, part(bundle, "YB-0002").case_id) == [
+        "出生医学证明",
+        "居民身份证",
+        "结婚证",
+    ]
+    conclude(federation, COUNTY, part(bundle, "GA-0003").case_id)
+    bundle = wait_bundle(federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "RS-0001 to start")
+    card_case = part(bundle, "RS-0001").case_id
+    wait_for(lambda: arrived(federation, COUNTY, card_case), what="RS-0001 at the county")
+    # the part that started later got its share of the one set kept at the village, nothing more
+    assert material_names_at(federation, COUNTY, card_case) == [
+        "居民身份证",
+        "近期免冠彩色照片（可现场采集）",
+    ]
+
+
+def test_a_dependant_waits_and_is_blocked_with_the_reason_when_its_part_is_denied(federation):
+    federation.start_chain()
+    bundle = submit_bundle(federation.desk(VILLAGE))
+    for item in ("WJ-0002", "YB-0002"):
+        wait_for(lambda i=item: arrived(federation, BIRTH_PARTS[i][0], part(bundle, i).case_id), what=item)
+        conclude(federation, BIRTH_PARTS[item][0], part(bundle, item).case_id)
+    seen = wait_bundle(
+        federation,
+        bundle.id,
+        lambda b: part(b, "WJ-0002").status == part(b, "YB-0002").status == "CONCLUDED",
+        "two parts concluded",
+    )
+    # B (the card) still waits for A (出生登记), however far the others got
+    assert part(seen, "RS-0001").status == "WAITING" and part(seen, "GA-0003").status == "SUBMITTED"
+    assert seen.state == "IN_PROGRESS"
+
+    birth = part(bundle, "GA-0003").case_id
+    wait_for(lambda: arrived(federation, COUNTY, birth), what="GA-0003 at the county")
+    conclude(federation, COUNTY, birth, deny="出生医学证明与医院存档不符")
+    done = wait_bundle(federation, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to settle")
+    denied, blocked = part(done, "GA-0003"), part(done, "RS-0001")
+    assert denied.outcome == case_pb2.DENIED and "出生医学证明与医院存档不符" in denied.reason
+    assert blocked.status == "BLOCKED" and not blocked.case_id
+    assert "GA-0003" in blocked.reason and "出生医学证明与医院存档不符" in blocked.reason
+    assert done.concluded_parts == 3  # the two approved and the denied one; the blocked one never began
+
+
+def test_a_missing_deferrable_material_holds_conclusion_until_it_arrives_and_a_late_one_raises_a_card(
+    federation, clock
+):
+    federation.start_chain()
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = village.SubmitCase(  # Monday 3 November, promised by Friday
+        desk_pb2.SubmitCaseRequest(
+            item_code=COUNTY_ITEM,
+            applicant=APPLICANT,
+            materials=materials(["居民身份证", "户口簿", "家庭经济状况核对授权书"]),
+            deferred=[DEFERRABLE],
+            promised_on="2025-11-07",
+        )
+    )
+    assert [(m.name, m.promised_on) for m in case.missing_materials] == [(DEFERRABLE, "2025-11-07")]
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    at_county = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    assert [m.name for m in at_county.missing_materials] == [DEFERRABLE]
+    act(county, case.id, case_pb2.ACCEPT)  # 容缺受理: accepted with the material missing
+    act(county, case.id, case_pb2.REVIEW)
+    with pytest.raises(grpc.RpcError) as held:
+        act(county, case.id, case_pb2.APPROVE)
+    assert held.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert DEFERRABLE in held.value.details() and "2025-11-07" in held.value.details()
+
+    county_node = federation.nodes[COUNTY]
+    clock.set(china_morning(2025, 11, 7))  # the promised day itself is not late
+    assert county_node.tick().raised == []
+    clock.set(china_morning(2025, 11, 10))
+    assert county_node.tick().raised == [f"{case.id}:deferral_overdue"]
+    assert county_node.tick().raised == []  # raised once
+    wait_for(
+        lambda: (
+            [c.reason for c in federation.desk(PROVINCE).ListCards(desk_pb2.ListCardsRequest()).cards]
+            == ["deferral_overdue"]
+        ),
+        what="the card at the province",
+    )
+
+    supplied = village.SupplyMaterial(
+        desk_pb2.SupplyMaterialRequest(case_id=case.id, material=materials([DEFERRABLE])[0])
+    )
+    assert supplied.missing_materials[0].HasField("supplied_at")
+    wait_for(
+        lambda: DEFERRABLE in material_names_at(federation, COUNTY, case.id),
+        what="the material at the county",
+    )
+    concluded = act(county, case.id, case_pb2.APPROVE)
+    assert concluded.state == case_pb2.CONCLUDED
+    assert county_node.tick().closed == [f"{case.id}:deferral_overdue"]
+
+    with pytest.raises(grpc.RpcError) as twice:  # nothing is owed any more
+        village.SupplyMaterial(
+            desk_pb2.SupplyMaterialRequest(case_id=case.id, material=materials([DEFERRABLE])[0])
+        )
+    assert twice.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler(federation):
+    federation.start_chain()
+    promise = case_pb2.Promise(
+        text="本人承诺与配偶王五系合法婚姻关系，如有不实愿承担法律责任",
+        replaces=["结婚证"],
+        signed_by=APPLICANT.name,
+        signature=b"handwriting-pad capture of the signature",
+    )
+    case = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="YB-0002",
+            applicant=APPLICANT,
+            materials=materials(["居民身份证", "出生医学证明", "本人银行结算账户"]),
+            promise=promise,
+        )
+    )
+    assert case.handler == CITY and case.promise.signed_by == APPLICANT.name
+    wait_for(lambda: arrived(federation, CITY, case.id), what="the case at the city")
+    city = federation.desk(CITY)
+    at_city = city.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    assert list(at_city.promise.replaces) == ["结婚证"] and at_city.promise.signature == promise.signature
+    assert city.ListPostChecks(desk_pb2.ListPostChecksRequest()).checks == []
+    conclude(federation, CITY, case.id)
+    checks = city.ListPostChecks(desk_pb2.ListPostChecksRequest()).checks
+    assert [(c.case_id, list(c.replaces)) for c in checks] == [(case.id, ["结婚证"])] and checks[0].due_on
+    done = city.CompletePostCheck(
+        desk_pb2.CompletePostCheckRequest(case_id=case.id, passed=True, finding="民政婚姻登记系统核验一致")
+    )
+    assert done.passed and done.done_at
+    assert city.ListPostChecks(desk_pb2.ListPostChecksRequest()).checks == []
+
+
+def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(federation, clock):
+    federation.start_chain()
+    promise = case_pb2.Promise(
+        text="本人承诺婚姻关系真实", replaces=["结婚证"], signed_by=APPLICANT.name, signature=b"sig"
+    )
+    village = federation.desk(VILLAGE)
+    bundle = village.SubmitBundle(
+        desk_pb2.SubmitBundleRequest(
+            bundle_code=BUNDLE,
+            applicant=APPLICANT,
+            materials=materials(ONE_SET),
+            deferred=["本人银行结算账户"],
+            promised_on="2025-11-14",
+            promise=promise,
+        )
+    )
+    cases = {
+        p.item_code: village.GetCase(desk_pb2.GetCaseRequest(case_id=p.case_id))
+        for p in bundle.parts
+        if p.case_id
+    }
+    assert [m.name for m in cases["YB-0002"].missing_materials] == ["本人银行结算账户"]
+    assert cases["YB-0002"].promise.text == promise.text
+    for item in ("WJ-0002", "GA-0003"):
+        assert not cases[item].missing_materials and not cases[item].HasField("promise")
+    # supplied once for the bundle, it goes to the one part missing it
+    village.SupplyMaterial(
+        desk_pb2.SupplyMaterialRequest(case_id=bundle.id, material=materials(["本人银行结算账户"])[0])
+    )
+    yb = cases["YB-0002"].id
+    wait_for(lambda: arrived(federation, CITY, yb), what="YB-0002 at the city")
+    wait_for(
+        lambda: "本人银行结算账户" in material_names_at(federation, CITY, yb), what="the account at the city"
+    )
+
+
+def test_bad_bundle_requests_are_refused_with_the_reason(federation):
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    with pytest.raises(grpc.RpcError) as as_case:
+        village.SubmitCase(desk_pb2.SubmitCaseRequest(item_code=BUNDLE, applicant=APPLICANT))
+    assert as_case.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "bundle" in as_case.value.details()
+    with pytest.raises(grpc.RpcError) as strict:  # 结婚证 is not 容缺 for every part listing it
+        village.SubmitBundle(
+            desk_pb2.SubmitBundleRequest(
+                bundle_code=BUNDLE,
+                applicant=APPLICANT,
+                materials=materials([m for m in ONE_SET if m != "结婚证"]),
+                deferred=["结婚证"],
+                promised_on="2099-01-01",
+            )
+        )
+    assert strict.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "WJ-0002" in strict.value.details()
+    with pytest.raises(grpc.RpcError) as stray:
+        village.SubmitBundle(
+            desk_pb2.SubmitBundleRequest(
+                bundle_code=BUNDLE, applicant=APPLICANT, materials=materials(["营业执照"])
+            )
+        )
+    assert "营业执照" in stray.value.details()
+    with pytest.raises(grpc.RpcError) as no_promise:
+        village.SubmitCase(
+            desk_pb2.SubmitCaseRequest(
+                item_code=COUNTY_ITEM,
+                applicant=APPLICANT,
+                promise=case_pb2.Promise(
+                    text="承诺", replaces=["户口簿"], signed_by=APPLICANT.name, signature=b"s"
+                ),
+            )
+        )
+    assert "告知承诺" in no_promise.value.details()
+    assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []  # nothing half-submitted
+
+
+def test_catalogue_refuses_a_bundle_with_a_cycle_or_a_missing_part():
+    document = json.loads(catalog.demo_catalog_path().read_text(encoding="utf-8"))
+    entry = next(item for item in document["items"] if item["code"] == BUNDLE)
+    entry["bundle"]["after"] = {"RS-0001": ["GA-0003"], "GA-0003": ["RS-0001"]}
+    with pytest.raises(InvalidInput, match="cycle"):
+        catalog.parse_document(json.dumps(document).encode())
+    entry["bundle"] = {"parts": ["WJ-0002", "NO-SUCH-ITEM"]}
+    with pytest.raises(InvalidInput, match="NO-SUCH-ITEM"):
+        catalog.parse_document(json.dumps(document).encode())
+    items = catalog.load_document(catalog.demo_catalog_path()).by_code()
+    assert items[BUNDLE]["bundle"]["after"] == {"RS-0001": ["GA-0003"]}
+    assert "bundle" not in items["GA-0003"]  # optional elements stay absent, so digests stay put
