@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from node.casestates import Action, State
-from node.client import DeskClient
+from node.client import DeskClient, material_from
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError
 from node.identity import IdentityMissing
@@ -46,6 +46,8 @@ app.add_typer(cert_app, name="cert")
 app.add_typer(node_app, name="node")
 app.add_typer(case_app, name="case")
 app.add_typer(catalog_app, name="catalog")
+bundle_app = typer.Typer(help="一件事一次办: bundles of items applied for at once.", no_args_is_help=True)
+app.add_typer(bundle_app, name="bundle")
 
 console = Console()
 errors = Console(stderr=True)
@@ -286,6 +288,27 @@ def print_case(case: case_pb2.Case) -> None:
         console.print(table)
     if case.cards:
         console.print(cards_table(case.cards))
+    if case.bundle_id:
+        console.print(f"  part of bundle {case.bundle_id}", highlight=False)
+    for missing in case.missing_materials:
+        supplied = (
+            f"supplied {from_timestamp(missing.supplied_at):%Y-%m-%d}"
+            if missing.HasField("supplied_at")
+            else "missing"
+        )
+        console.print(
+            f"  容缺 {missing.name}: promised by {missing.promised_on}, {supplied}", highlight=False
+        )
+    if case.HasField("promise"):
+        console.print(
+            f"  告知承诺 signed by {case.promise.signed_by} in place of {'、'.join(case.promise.replaces)}: "
+            f"{case.promise.text}",
+            highlight=False,
+        )
+    if case.HasField("post_check"):
+        check = case.post_check
+        state = f"done {check.done_at}, {'passed' if check.passed else 'failed'}" if check.done_at else "open"
+        console.print(f"  核查 due {check.due_on}: {state} {check.finding}", highlight=False)
 
 
 def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
@@ -304,6 +327,43 @@ def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
     return table
 
 
+Defer = Annotated[
+    list[str] | None, typer.Option("--defer", help="容缺: a deferrable material missing now (repeatable)")
+]
+PromisedOn = Annotated[str, typer.Option(help="容缺: ISO date the missing materials are promised by")]
+PromiseText = Annotated[str, typer.Option("--promise", help="告知承诺: the text the applicant signed")]
+PromiseReplaces = Annotated[
+    list[str] | None, typer.Option("--replaces", help="告知承诺: a proof the promise replaces (repeatable)")
+]
+Signature = Annotated[Path | None, typer.Option(help="告知承诺: the applicant's captured signature (a file)")]
+MaterialSpec = Annotated[
+    list[str] | None,
+    typer.Option("--material", help="NAME=FILE, or FILE named as the item lists it (repeatable)"),
+]
+
+
+def _promise(
+    text: str, replaces: list[str] | None, signature: Path | None, signer: str
+) -> case_pb2.Promise | None:
+    if not text:
+        if replaces or signature:
+            fail("--replaces and --signature go with --promise")
+        return None
+    if signature is None or not signature.is_file():
+        fail("a promise (告知承诺) needs the applicant's signature: --signature FILE")
+    return case_pb2.Promise(
+        text=text, replaces=replaces or [], signed_by=signer, signature=signature.read_bytes()
+    )
+
+
+def _material(spec: str) -> case_pb2.Material:
+    name, _, file = spec.rpartition("=") if "=" in spec else ("", "", spec)
+    path = Path(file)
+    if not path.is_file():
+        fail(f"material file {path} does not exist")
+    return material_from(path, name.strip())
+
+
 @case_app.command("submit")
 def case_submit(
     item: Annotated[str, typer.Argument(help="item code, e.g. MZ-0001 (see `wuji catalog list`)")],
@@ -312,14 +372,26 @@ def case_submit(
     phone: Annotated[str, typer.Option(help="applicant's phone")] = "",
     material: Annotated[list[Path] | None, typer.Option(help="a material file (repeatable)")] = None,
     home: Annotated[str, typer.Option(help="applicant's home division when it decides the handler")] = "",
+    defer: Defer = None,
+    promised_on: PromisedOn = "",
+    promise: PromiseText = "",
+    replaces: PromiseReplaces = None,
+    signature: Signature = None,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
-    """申请: submit a citizen's case at this node."""
+    """申请: submit a citizen's case at this node (容缺: --defer; 告知承诺: --promise)."""
     for path in material or []:
         if not path.is_file():
             fail(f"material file {path} does not exist")
-    case = _ask(config, node, lambda desk: desk.submit(item, name, id_number, phone, material, home))
+    signed = _promise(promise, replaces, signature, name)
+    case = _ask(
+        config,
+        node,
+        lambda desk: desk.submit(
+            item, name, id_number, phone, material, home, defer or [], promised_on, signed
+        ),
+    )
     print_case(case)
 
 
@@ -792,6 +864,128 @@ def _print_licence(status: desk_pb2.LicenceStatus) -> None:
 
 
 # -- demo -------------------------------------------------------------------------------------
+
+
+@case_app.command("supply")
+def case_supply(
+    case_id: Annotated[str, typer.Argument(help="the case (or bundle) missing the material")],
+    material: Annotated[
+        str, typer.Option("--material", help="NAME=FILE, or FILE named as the item lists it")
+    ],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """补齐容缺材料: supply a material accepted as missing, where the citizen applied."""
+    supplied = _material(material)
+    case = _ask(config, node, lambda desk: desk.supply(case_id, supplied))
+    if case.id:
+        print_case(case)
+    console.print(f"{supplied.name} supplied; it goes on to the handler", highlight=False)
+
+
+@case_app.command("checks")
+def case_checks(
+    include_done: Annotated[bool, typer.Option("--all", help="also post-checks already done")] = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
+    checks = _ask(config, node, lambda desk: desk.post_checks(include_done))
+    table = Table("case", "item", "check", "due", "done", "finding")
+    for check in checks:
+        done = f"{check.done_at} ({'passed' if check.passed else 'failed'})" if check.done_at else ""
+        table.add_row(
+            check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
+        )
+    console.print(table)
+    console.print(f"{len(checks)} post-check(s)")
+
+
+@case_app.command("check")
+def case_check(
+    case_id: str,
+    finding: Annotated[str, typer.Option(help="what the check found")],
+    failed: Annotated[bool, typer.Option("--failed", help="the promised facts were not true")] = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """核查 done: record the post-check of a case approved on a promise."""
+    check = _ask(config, node, lambda desk: desk.complete_post_check(case_id, not failed, finding))
+    console.print(f"post-check of {check.case_id}: {'passed' if check.passed else 'failed'}", highlight=False)
+
+
+def print_bundle(bundle: case_pb2.Bundle) -> None:
+    console.print(f"[bold]{bundle.id}[/]  {bundle.name} ({bundle.code})", highlight=False)
+    state = "办结 CONCLUDED" if bundle.state == "CONCLUDED" else "办理中 IN_PROGRESS"
+    console.print(
+        f"  state {state} · {bundle.concluded_parts}/{len(bundle.parts)} parts concluded · "
+        f"applied at {bundle.origin} · applicant {bundle.applicant.name}",
+        highlight=False,
+    )
+    table = Table("item", "department", "handler", "case", "status", "after", "reason")
+    for part in bundle.parts:
+        status = part.status
+        if part.outcome:
+            status += " · " + ("准予" if part.outcome == case_pb2.APPROVED else "不予")
+        table.add_row(
+            f"{part.item_name} ({part.item_code})",
+            part.department,
+            part.handler,
+            part.case_id,
+            status,
+            ", ".join(part.after),
+            part.reason,
+        )
+    console.print(table)
+
+
+@bundle_app.command("submit")
+def bundle_submit(
+    code: Annotated[str, typer.Argument(help="the bundle's code, e.g. YJS-0001 (see `wuji catalog list`)")],
+    name: Annotated[str, typer.Option(help="applicant's name")],
+    id_number: Annotated[str, typer.Option(help="applicant's ID number or credit code")],
+    phone: Annotated[str, typer.Option(help="applicant's phone")] = "",
+    material: MaterialSpec = None,
+    home: Annotated[str, typer.Option(help="applicant's home division when it decides the handlers")] = "",
+    defer: Defer = None,
+    promised_on: PromisedOn = "",
+    promise: PromiseText = "",
+    replaces: PromiseReplaces = None,
+    signature: Signature = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """一件事一次办: one application with one set of materials; each part goes to its own handler."""
+    materials = [_material(spec) for spec in material or []]
+    signed = _promise(promise, replaces, signature, name)
+    applicant = case_pb2.Applicant(name=name, id_number=id_number, phone=phone)
+    bundle = _ask(
+        config,
+        node,
+        lambda desk: desk.submit_bundle(code, applicant, materials, home, defer or [], promised_on, signed),
+    )
+    print_bundle(bundle)
+
+
+@bundle_app.command("show")
+def bundle_show(bundle_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """The bundle's one status, with the progress of each part (where it was applied)."""
+    print_bundle(_ask(config, node, lambda desk: desk.get_bundle(bundle_id)))
+
+
+@bundle_app.command("supply")
+def bundle_supply(
+    bundle_id: str,
+    material: Annotated[
+        str, typer.Option("--material", help="NAME=FILE, or FILE named as the items list it")
+    ],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """补齐容缺材料 once for a bundle: every part missing it receives it."""
+    supplied = _material(material)
+    _ask(config, node, lambda desk: desk.supply(bundle_id, supplied))
+    print_bundle(_ask(config, node, lambda desk: desk.get_bundle(bundle_id)))
 
 
 @app.command("demo")

@@ -96,20 +96,56 @@ class DeskClient:
         phone: str = "",
         materials: list[Path] | None = None,
         home_division: str = "",
+        deferred: list[str] | None = None,
+        promised_on: str = "",
+        promise: case_pb2.Promise | None = None,
     ) -> case_pb2.Case:
-        attached = []
-        for path in materials or []:
-            content = path.read_bytes()
-            attached.append(
-                case_pb2.Material(name=path.name, content=content, sha256=hashlib.sha256(content).hexdigest())
-            )
         request = desk_pb2.SubmitCaseRequest(
             item_code=item_code,
             applicant=case_pb2.Applicant(name=name, id_number=id_number, phone=phone),
-            materials=attached,
+            materials=[material_from(path) for path in materials or []],
             home_division=home_division,
+            deferred=deferred or [],
+            promised_on=promised_on,
+            promise=promise,
         )
         return self._stub.SubmitCase(request, timeout=self._timeout)
+
+    def submit_bundle(
+        self,
+        bundle_code: str,
+        applicant: case_pb2.Applicant,
+        materials: list[case_pb2.Material],
+        home_division: str = "",
+        deferred: list[str] | None = None,
+        promised_on: str = "",
+        promise: case_pb2.Promise | None = None,
+    ) -> case_pb2.Bundle:
+        request = desk_pb2.SubmitBundleRequest(
+            bundle_code=bundle_code,
+            applicant=applicant,
+            materials=materials,
+            home_division=home_division,
+            deferred=deferred or [],
+            promised_on=promised_on,
+            promise=promise,
+        )
+        return self._stub.SubmitBundle(request, timeout=self._timeout)
+
+    def get_bundle(self, bundle_id: str) -> case_pb2.Bundle:
+        return self._stub.GetBundle(desk_pb2.GetBundleRequest(bundle_id=bundle_id), timeout=self._timeout)
+
+    def supply(self, case_or_bundle: str, material: case_pb2.Material) -> case_pb2.Case:
+        request = desk_pb2.SupplyMaterialRequest(case_id=case_or_bundle, material=material)
+        return self._stub.SupplyMaterial(request, timeout=self._timeout)
+
+    def post_checks(self, include_done: bool = False) -> list[case_pb2.PostCheck]:
+        request = desk_pb2.ListPostChecksRequest(include_done=include_done)
+        return list(self._stub.ListPostChecks(request, timeout=self._timeout).checks)
+
+    def complete_post_check(self, case_id: str, passed: bool, finding: str) -> case_pb2.PostCheck:
+        request = desk_pb2.CompletePostCheckRequest(case_id=case_id, passed=passed, finding=finding)
+        return self._stub.CompletePostCheck(request, timeout=self._timeout)
 
     def get(self, case_id: str) -> case_pb2.Case:
         return self._stub.GetCase(desk_pb2.GetCaseRequest(case_id=case_id), timeout=self._timeout)
@@ -185,6 +221,14 @@ class DeskClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} at {self.address}")
             time.sleep(0.02)
+
+
+def material_from(path: Path, name: str = "") -> case_pb2.Material:
+    """A material file as the desk takes it: named name (default: the file's name), with its digest."""
+    content = path.read_bytes()
+    return case_pb2.Material(
+        name=name or path.name, content=content, sha256=hashlib.sha256(content).hexdigest()
+    )
 
 
 def local_address(listen: str) -> str:

@@ -354,3 +354,37 @@ def test_catalogue_refuses_a_bundle_with_a_cycle_or_a_missing_part():
     items = catalog.load_document(catalog.demo_catalog_path()).by_code()
     assert items[BUNDLE]["bundle"]["after"] == {"RS-0001": ["GA-0003"]}
     assert "bundle" not in items["GA-0003"]  # optional elements stay absent, so digests stay put
+
+
+def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path):
+    from tests.test_cli import wuji
+
+    federation.start_chain()
+    village = str(federation.config_path(VILLAGE))
+    specs = []
+    for name in ONE_SET:
+        path = tmp_path / f"{len(specs)}.pdf"
+        path.write_bytes(f"%PDF {name}".encode())
+        specs += ["--material", f"{name}={path}"]
+    signature = tmp_path / "signature.png"
+    signature.write_bytes(b"\x89PNG signature")
+
+    submitted = wuji("bundle", "submit", BUNDLE, "--name", APPLICANT.name, "--id-number", APPLICANT.id_number,
+                     *specs, "--promise", "本人承诺婚姻关系真实", "--replaces", "结婚证",
+                     "--signature", str(signature), "--config", village)  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    bundle_id = submitted.stdout.split()[0]
+    assert bundle_id.startswith(f"{VILLAGE}-B") and "新生儿出生一件事" in submitted.stdout
+    shown = wuji("bundle", "show", bundle_id, "--config", village)
+    assert shown.returncode == 0 and "0/4 parts concluded" in shown.stdout and "WAITING" in shown.stdout
+
+    stray = wuji("bundle", "submit", BUNDLE, "--name", APPLICANT.name, "--id-number", APPLICANT.id_number,
+                 "--material", f"营业执照={signature}", "--config", village)  # fmt: skip
+    assert stray.returncode == 1 and "营业执照" in stray.stderr and "INVALID_ARGUMENT" in stray.stderr
+
+    applicant = ["--name", APPLICANT.name, "--id-number", APPLICANT.id_number]
+    deferred = wuji("case", "submit", COUNTY_ITEM, *applicant, "--defer", DEFERRABLE,
+                    "--promised-on", "2099-01-01", "--config", village)  # fmt: skip
+    assert deferred.returncode == 1 and "within 90 days" in deferred.stderr
+    unsigned = wuji("case", "submit", "YB-0002", *applicant, "--promise", "承诺", "--config", village)
+    assert unsigned.returncode == 2 and "--signature" in unsigned.stderr
