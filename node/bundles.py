@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from node import catalog
-from node.cases import Applicant, CaseHook, CaseService, Material, checked_material, clean_text
+from node.cases import (
+    MAX_NAME_LENGTH,
+    Applicant,
+    CaseHook,
+    CaseService,
+    Material,
+    checked_material,
+    clean_text,
+)
 from node.casestates import Action, Outcome, State
 from node.clock import Clock
 from node.deferrals import DeferralService
@@ -64,7 +72,11 @@ class BundleService(CaseHook):
         promise: case_pb2.Promise | None = None,
     ) -> case_pb2.Bundle:
         """申请 a bundle here: the bundle and the cases of its first parts, in one transaction."""
-        name = clean_text("applicant name", applicant.name, 100, required=True)
+        applicant = Applicant(
+            clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True),
+            clean_text("applicant id number", applicant.id_number, 32, required=True),
+            clean_text("applicant phone", applicant.phone, 32),
+        )
         checked = [checked_material(m) for m in materials]
         deferred = [d.strip() for d in deferred]
         if deferred and not promised_on.strip():
@@ -93,9 +105,9 @@ class BundleService(CaseHook):
                 code=entry.code,
                 name=entry.name,
                 origin=self.here.value,
-                applicant_name=name,
-                applicant_id_number=applicant.id_number.strip(),
-                applicant_phone=applicant.phone.strip(),
+                applicant_name=applicant.name,
+                applicant_id_number=applicant.id_number,
+                applicant_phone=applicant.phone,
                 home_division=home_division.strip(),
                 deferred=deferred,
                 promised_on=promised,

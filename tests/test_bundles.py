@@ -11,9 +11,10 @@ from node import catalog
 from node.clock import china_morning
 from node.errors import InvalidInput
 from node.models import Case
+from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_federation import act, arrived
-from wuji.v1 import case_pb2, desk_pb2
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 BUNDLE = "YJS-0001"  # 新生儿出生一件事
 BIRTH_PARTS = {  # item → (handler, department)
@@ -388,3 +389,27 @@ def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path
     assert deferred.returncode == 1 and "within 90 days" in deferred.stderr
     unsigned = wuji("case", "submit", "YB-0002", *applicant, "--promise", "承诺", "--config", village)
     assert unsigned.returncode == 2 and "--signature" in unsigned.stderr
+
+
+def test_a_material_supply_from_any_node_but_the_origin_is_refused_at_the_handler(federation, clock):
+    federation.start_chain()
+    case = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=COUNTY_ITEM, applicant=APPLICANT, deferred=[DEFERRABLE], promised_on="2025-11-07"
+        )
+    )
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    forged = link_pb2.Envelope(
+        message_id="forged-supply",
+        sender=TOWNSHIP,
+        origin=TOWNSHIP,  # the township relays the case but did not take the application
+        destination=COUNTY,
+        material_supplied=link_pb2.MaterialSupplied(case_id=case.id, material=materials([DEFERRABLE])[0]),
+    )
+    county = federation.nodes[COUNTY]
+    with county.sessions() as session, pytest.raises(EnvelopeRefused, match="from its origin"):
+        county.federation.apply(session, forged, TOWNSHIP)
+    seen = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    assert not seen.missing_materials[0].HasField("supplied_at") and DEFERRABLE not in [
+        m.name for m in seen.materials
+    ]
