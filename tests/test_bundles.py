@@ -6,11 +6,12 @@ import json
 
 import grpc
 import pytest
+from sqlalchemy import delete
 
 from node import catalog
 from node.clock import china_morning
 from node.errors import InvalidInput
-from node.models import Case
+from node.models import Case, ServiceItem
 from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_federation import act, arrived
@@ -413,3 +414,20 @@ def test_a_material_supply_from_any_node_but_the_origin_is_refused_at_the_handle
     assert not seen.missing_materials[0].HasField("supplied_at") and DEFERRABLE not in [
         m.name for m in seen.materials
     ]
+
+
+def test_a_part_that_cannot_be_submitted_is_blocked_with_the_reason_and_the_news_is_applied(federation):
+    federation.start_chain()
+    bundle = submit_bundle(federation.desk(VILLAGE))
+    with federation.nodes[VILLAGE].sessions.begin() as session:  # the village lost the item's row
+        session.execute(delete(ServiceItem).where(ServiceItem.code == "RS-0001"))
+    birth = part(bundle, "GA-0003").case_id
+    wait_for(lambda: arrived(federation, COUNTY, birth), what="GA-0003 at the county")
+    conclude(federation, COUNTY, birth)
+    seen = wait_bundle(
+        federation, bundle.id, lambda b: part(b, "RS-0001").status == "BLOCKED", "the card to be blocked"
+    )
+    assert (
+        "could not be submitted" in part(seen, "RS-0001").reason and "RS-0001" in part(seen, "RS-0001").reason
+    )
+    assert part(seen, "GA-0003").status == "CONCLUDED"  # the conclusion itself was applied at the village
