@@ -160,9 +160,13 @@ class BundleService(CaseHook):
             if not used:
                 raise InvalidInput(f"no part of bundle {bundle.id} is missing {checked.name!r}")
 
-    def is_bundle(self, identifier: str) -> bool:
+    def bundle_of(self, identifier: str) -> str | None:
+        """The bundle a bundle id or a part's case id names at this node (None: not a bundle's)."""
         with self._readers() as session:
-            return session.get(Bundle, identifier.strip()) is not None
+            if session.get(Bundle, identifier.strip()) is not None:
+                return identifier.strip()
+            part = session.scalars(select(BundlePart).where(BundlePart.case_id == identifier.strip())).first()
+            return part.bundle_id if part is not None else None
 
     # -- the hook: a part case changed at this node ----------------------------------------------------
 

@@ -261,10 +261,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.SupplyMaterialRequest, context: grpc.ServicerContext
     ) -> case_pb2.Case:
         material = Material(request.material.name, request.material.content, request.material.sha256)
-        if self._node.bundles.is_bundle(request.case_id):
-            self._node.bundles.supply(request.case_id, material)
-            return case_pb2.Case(bundle_id=request.case_id.strip())
-        self._node.deferrals.supply(request.case_id, material)
+        bundle_id = self._node.bundles.bundle_of(request.case_id)
+        if bundle_id is not None:  # 一次提交: every part missing it receives it, those to come too
+            self._node.bundles.supply(bundle_id, material)
+            if bundle_id == request.case_id.strip():
+                return case_pb2.Case(bundle_id=bundle_id)
+        else:
+            self._node.deferrals.supply(request.case_id, material)
         return self._node.cases.get(request.case_id)
 
     @_desk_call

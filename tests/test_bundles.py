@@ -431,3 +431,32 @@ def test_a_part_that_cannot_be_submitted_is_blocked_with_the_reason_and_the_news
         "could not be submitted" in part(seen, "RS-0001").reason and "RS-0001" in part(seen, "RS-0001").reason
     )
     assert part(seen, "GA-0003").status == "CONCLUDED"  # the conclusion itself was applied at the village
+
+
+def test_a_bundle_applied_at_the_township_handles_its_own_part_there(federation, clock):
+    federation.start_chain()
+    township = federation.desk(TOWNSHIP)
+    bundle = township.SubmitBundle(
+        desk_pb2.SubmitBundleRequest(
+            bundle_code=BUNDLE,
+            applicant=APPLICANT,
+            materials=materials(ONE_SET),
+            deferred=["本人银行结算账户"],
+            promised_on="2025-11-14",
+        )
+    )
+    local = part(bundle, "WJ-0002")
+    assert local.handler == TOWNSHIP and bundle.origin == TOWNSHIP
+    conclude(federation, TOWNSHIP, local.case_id)  # handled where it was applied: no link involved
+    seen = township.GetBundle(desk_pb2.GetBundleRequest(bundle_id=bundle.id))
+    assert part(seen, "WJ-0002").status == "CONCLUDED" and seen.state == "IN_PROGRESS"
+    # supplied through one part's case, the material reaches that part's handler
+    yb = part(bundle, "YB-0002").case_id
+    wait_for(lambda: arrived(federation, CITY, yb), what="YB-0002 at the city")
+    supplied = township.SupplyMaterial(
+        desk_pb2.SupplyMaterialRequest(case_id=yb, material=materials(["本人银行结算账户"])[0])
+    )
+    assert supplied.id == yb and supplied.missing_materials[0].HasField("supplied_at")
+    wait_for(
+        lambda: "本人银行结算账户" in material_names_at(federation, CITY, yb), what="the account at the city"
+    )
