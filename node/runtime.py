@@ -242,7 +242,9 @@ class Node:
 
     def load_catalog(self, path: Path) -> int:
         """Publish a catalogue file as the next signed release here (province) and offer it below."""
-        document = catalog.load_document(catalog.demo_catalog_path(self.here.value) if str(path) == "demo" else path)
+        document = catalog.load_document(
+            catalog.demo_catalog_path(self.here.value) if str(path) == "demo" else path
+        )
         published = self.catalog.publish(document)
         log.info(
             "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import grpc
 
 from node.clock import Clock
-from node.identity import pem_bundle
 from node.cluster import InProcessFederation
+from node.identity import pem_bundle
 from node.runtime import Node
 from sync.transport import open_channel
 from wuji.v1 import desk_pb2_grpc
