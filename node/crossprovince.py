@@ -83,12 +83,12 @@ def plan(
 def check_arrival(session: Session, here: DivisionCode, incoming: case_pb2.Case) -> None:
     """At the handler: refuse a case in a mode its province has not agreed with the origin's."""
     origin = DivisionCode.parse(incoming.origin)
-    if origin.province == here.province:
-        if incoming.mode not in ("", ONLINE):
+    if origin.province == here.province:  # within the province, or online / the main joint case
+        if incoming.mode not in ("", ONLINE, JOINT) or (incoming.mode == JOINT and incoming.joint_of):
             raise InvalidInput(f"case {incoming.id}: {incoming.mode} cases come from another province")
-        if incoming.mode == ONLINE:
+        if incoming.mode:
             home = DivisionCode.parse(incoming.home_division).province.value
-            _require_agreed(session, here, incoming.item_code, home, ONLINE)
+            _require_agreed(session, here, incoming.item_code, home, incoming.mode)
         return
     if incoming.mode not in (PROXY, JOINT):
         raise InvalidInput(
