@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from node.crossprovince import with_check_character
+from node.identity import pem_bundle
 from node.models import Case, PartnerItem, RevocationList, TrustAnchor
 from signing import seals
 from signing.pki import CertificatePurpose
@@ -108,7 +109,7 @@ def test_proxy_case_is_received_in_hunan_handled_in_guangdong_and_its_seal_verif
     done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the result at the 湖南 village")
 
     assert done.outcome == case_pb2.APPROVED
-    route = [event.route for event in done.events if event.action == case_pb2.APPROVE][0]
+    route = next(event.route for event in done.events if event.action == case_pb2.APPROVE)
     assert list(route) == [GD_COUNTY, GD_CITY, GD_PROVINCE, PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE]
     at_village = seals.verify(done.sealed_result, provinces.nodes[VILLAGE].trust_store())
     assert at_village.valid, at_village.reason
@@ -280,9 +281,26 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def _root_pem(harness: FederationHarness, code: str) -> bytes:
-    from node.identity import pem_bundle
+def test_peer_commands_show_the_partner_and_refuse_a_certificate_that_is_not_its_root(
+    three_provinces: FederationHarness, tmp_path: Path
+) -> None:
+    from tests.test_cli import wuji
 
+    config = str(three_provinces.config_path(PROVINCE))
+    wait_for(lambda: (link := three_provinces.nodes[PROVINCE].links.find(GD_PROVINCE)) and link.connected)
+    listed = wuji("peer", "list", "--config", config)
+    assert listed.returncode == 0, listed.stderr
+    assert GD_PROVINCE in listed.stdout and "connected" in listed.stdout
+    not_a_root = tmp_path / "city.pem"
+    not_a_root.write_bytes(pem_bundle([three_provinces.nodes[GD_CITY].identity.tls_certificate]))
+    refused = wuji("peer", "add", "450000", "--root", str(not_a_root), "--config", config)
+    assert refused.returncode != 0
+    assert "not a wuji root" in refused.stderr or "root" in refused.stderr
+    with three_provinces.nodes[PROVINCE].readers() as session:
+        assert session.get(TrustAnchor, "450000000000") is None
+
+
+def _root_pem(harness: FederationHarness, code: str) -> bytes:
     return pem_bundle(harness.nodes[code].identity.roots)
 
 
