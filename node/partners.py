@@ -196,7 +196,7 @@ class PartnerService:
             signer_chain=[c.public_bytes(serialization.Encoding.DER) for c in signer.chain],
         )
         self._outbound.send_to_neighbour(
-            session, partner, "peer", f"offer-{self.here.value}-{_digest(body)}", partner_offer=offer
+            session, partner, "peer", f"offer-{self.here.value}-{_digest(body)[:24]}", partner_offer=offer
         )
 
     # -- arriving from neighbours -----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from signing import seals
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
 from sync.tables import QuarantinedEnvelope
+from tests.conftest import node_databases
 from tests.harness import (
     CHAIN,
     CITY,
@@ -39,9 +41,13 @@ GUANGDONG_RESIDENT = with_check_character("44030519850505432")
 
 
 @pytest.fixture(scope="module")
-def provinces(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationHarness]:
+def provinces(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FederationHarness]:
     """Both five-tier chains, the provinces federated (湖南 dials 广东)."""
-    harness = FederationHarness(tmp_path_factory.mktemp("cross-province"))
+    databases = contextlib.ExitStack()
+    folder = tmp_path_factory.mktemp("cross-province")
+    harness = FederationHarness(folder, database_for=node_databases(request, databases))
     try:
         for code in (*CHAIN, *GD_CHAIN):
             harness.start(code)
@@ -55,6 +61,7 @@ def provinces(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationHa
         yield harness
     finally:
         harness.stop_all()
+        databases.close()
 
 
 def _partner_items(harness: FederationHarness, code: str) -> list[str]:
@@ -224,8 +231,9 @@ def test_cases_submitted_while_the_peer_link_is_down_arrive_exactly_once(
 
 
 @pytest.fixture
-def three_provinces(tmp_path: Path) -> Iterator[FederationHarness]:
-    harness = FederationHarness(tmp_path)
+def three_provinces(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FederationHarness]:
+    databases = contextlib.ExitStack()
+    harness = FederationHarness(tmp_path, database_for=node_databases(request, databases))
     try:
         for code in (PROVINCE, CITY, GD_PROVINCE, GD_CITY, "450000000000"):
             harness.start(code)
@@ -233,6 +241,7 @@ def three_provinces(tmp_path: Path) -> Iterator[FederationHarness]:
         yield harness
     finally:
         harness.stop_all()
+        databases.close()
 
 
 def test_a_province_without_a_trust_anchor_cannot_link_and_its_seals_do_not_verify(
