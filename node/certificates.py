@@ -104,19 +104,18 @@ class RevocationIntake:
             self._on_change()
         return stored
 
-    def accept_from_partner(
+    def accept_with_chain(
         self,
         session: Session,
         crl: x509.CertificateRevocationList,
         issuer_chain: list[x509.Certificate],
         trust: TrustStore,
-        province: str,
     ) -> bool:
-        """Store a partner province's CRL if its issuer is in that province and chains to its
-        installed root (issuer_chain: the issuing CA's certificate up to, not including, the root)."""
+        """Store a CRL of any CA that chains to a trusted root (ours or a partner's anchor).
+
+        issuer_chain: the issuing CA's certificate up to, not including, the root; empty when a
+        root signed the CRL itself."""
         issuer = crl_issuer(crl)
-        if issuer[:2] != province[:2]:
-            raise InvalidInput(f"revocation list from {issuer}, which is not in partner province {province}")
         if issuer_chain:
             try:
                 trust.verify_chain(
@@ -125,10 +124,10 @@ class RevocationIntake:
             except ChainRejected as rejected:
                 raise InvalidInput(f"revocation list from {issuer}: {rejected.reason}") from rejected
             certificate = issuer_chain[0]
-        else:  # issued by the partner's root itself
+        else:
             roots = [root for root in trust.roots if division_code_of(root) == issuer]
             if not roots:
-                raise InvalidInput(f"revocation list from {issuer}: no trust anchor for that province")
+                raise InvalidInput(f"revocation list from {issuer}: no trusted root or anchor for it")
             certificate = roots[0]
         if division_code_of(certificate) != issuer:
             raise InvalidInput(f"revocation list from {issuer} came with the certificate of another CA")

@@ -253,36 +253,46 @@ class FederationHandler:
             self.push_catalog(session)
 
     def _apply_revocation_list(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
-        """CRLs flow down the tree; a partner province's CRLs cross the peer link, then flow down."""
-        from_parent = DivisionCode.parse(peer) == self.here.parent
-        from_peer = peer in self._outbound.peer_provinces
-        if not (from_parent or from_peer):
-            raise EnvelopeRefused("revocation lists flow down: they come only from this node's parent")
+        """A CRL is flooded: up to the province, down every branch, across to partner provinces.
+
+        Each neighbour may only pass on what it can know: a child the CRLs of CAs in its subtree,
+        a partner province those of its own province; the parent passes on any. Every CRL comes with
+        its issuer's certificate chain, checked against a trusted root (or a partner's anchor)."""
+        sender = DivisionCode.parse(peer)
         message = envelope.revocation_list
         crl = x509.load_der_x509_crl(message.crl_der)
+        issuer = crl_issuer(crl)
         chain = [x509.load_der_x509_certificate(der) for der in message.issuer_chain]
-        if from_parent and self._revocations.is_ancestor(crl_issuer(crl)):
+        if sender == self.here.parent and self._revocations.is_ancestor(issuer):
             stored = self._revocations.accept(session, crl)
         else:
-            province = peer if from_peer else crl_issuer(crl)[:2].ljust(12, "0")
-            if province[:2] == self.here.value[:2]:
+            if sender.parent == self.here and not (
+                issuer == peer or sender.is_ancestor_of(DivisionCode.parse(issuer))
+            ):
+                raise EnvelopeRefused(f"revocation list from {issuer}, which is not in the subtree of {peer}")
+            if peer in self._outbound.peer_provinces and issuer[:2] != peer[:2]:
                 raise EnvelopeRefused(
-                    f"revocation list from {crl_issuer(crl)}, not an ancestor of {self.here}"
+                    f"revocation list from {issuer}, which is not in partner province {peer}"
                 )
-            stored = self._revocations.accept_from_partner(
-                session, crl, chain, self._trust(session), province
-            )
+            if (
+                sender != self.here.parent
+                and sender.parent != self.here
+                and peer not in self._outbound.peer_provinces
+            ):
+                raise EnvelopeRefused(f"revocation list from {peer}, which is not a neighbour of {self.here}")
+            stored = self._revocations.accept_with_chain(session, crl, chain, self._trust(session))
         if stored:
-            self.push_revocation_list(session, crl, chain)
+            self.push_revocation_list(session, crl, chain, came_from=peer)
 
     def push_revocation_list(
         self,
         session: Session,
         crl: x509.CertificateRevocationList,
         issuer_chain: Sequence[x509.Certificate] = (),
+        came_from: str = "",
     ) -> None:
-        """Send a CRL to every known child; a province also sends its own province's CRLs to its
-        partner provinces, whose nodes check the seals made here."""
+        """Send a CRL to every neighbour but the one it came from: children, the parent, and (at a
+        province, for its own province's CRLs) the partner provinces, whose nodes check our seals."""
         issuer, number = crl_issuer(crl), crl_number(crl)
         message = link_pb2.RevocationList(
             issuer=issuer,
@@ -290,19 +300,23 @@ class FederationHandler:
             crl_der=crl.public_bytes(serialization.Encoding.DER),
             issuer_chain=[c.public_bytes(serialization.Encoding.DER) for c in issuer_chain],
         )
+        own_province = issuer[:2] == self.here.value[:2]
         neighbours = [(child, "child") for child in self.children()]
-        if self.here.tier is Tier.PROVINCE and issuer[:2] == self.here.value[:2]:
+        if self.here.parent is not None and own_province:
+            neighbours.append((self.here.parent.value, "parent"))
+        if self.here.tier is Tier.PROVINCE and own_province:
             neighbours += [(peer, "peer") for peer in sorted(self._outbound.peer_provinces)]
         for neighbour, role in neighbours:
-            self._outbound.send_to_neighbour(
-                session, neighbour, role, f"crl-{issuer}-{number}", revocation_list=message
-            )
+            if neighbour != came_from:
+                self._outbound.send_to_neighbour(
+                    session, neighbour, role, f"crl-{issuer}-{number}", revocation_list=message
+                )
 
     def _greet_peer(self, session: Session, peer: str) -> None:
         """A partner province (re)connected: our current offer and our revocation lists."""
         if self._partners is not None:
             self._partners.send_offer(session, peer)
-        own = select(RevocationList).where(RevocationList.issuer.startswith(self.here.value[:2]))
+        own = select(RevocationList).where(RevocationList.issuer == self.here.value)
         for stored in session.scalars(own):
             self._outbound.send_to_neighbour(
                 session,

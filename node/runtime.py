@@ -376,7 +376,7 @@ class Node:
             raise WrongNode("a village issues no certificates")
         with self.sessions.begin() as session:
             crl = self.office.revoke(session, target)
-            self.federation.push_revocation_list(session, crl)
+            self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
             revoked = len(list(crl))
         self.authenticator.invalidate()
         child = self.links.find(target.strip().zfill(12))

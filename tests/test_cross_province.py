@@ -34,7 +34,7 @@ from tests.harness import (
     FederationHarness,
     wait_for,
 )
-from wuji.v1 import case_pb2, desk_pb2
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 HUNAN_RESIDENT = with_check_character("43098119900101123")
 GUANGDONG_RESIDENT = with_check_character("44030519850505432")
@@ -207,6 +207,26 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
             )
 
 
+def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(
+    provinces: FederationHarness,
+) -> None:
+    """Even if a window holds a stale list, the handler's province checks the agreement itself."""
+    with provinces.nodes[VILLAGE].sessions.begin() as session:
+        stale = session.get(PartnerItem, (GD_PROVINCE, "KS-0301"))
+        assert stale is not None
+        stale.modes = ["全程网办", "异地代收代办"]
+    case = _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert case.handler == GD_CITY
+
+    def refused_at_city() -> list[str]:
+        with provinces.nodes[GD_CITY].readers() as session:
+            return list(session.scalars(select(QuarantinedEnvelope.reason)))
+
+    reasons = wait_for(refused_at_city, what="the refusal at the 广东 city")
+    assert any("not agreed" in reason for reason in reasons)
+    assert not _arrived(provinces, GD_CITY, case.id)
+
+
 def test_cases_submitted_while_the_peer_link_is_down_arrive_exactly_once(
     provinces: FederationHarness,
 ) -> None:
@@ -235,7 +255,7 @@ def three_provinces(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     databases = contextlib.ExitStack()
     harness = FederationHarness(tmp_path, database_for=node_databases(request, databases))
     try:
-        for code in (PROVINCE, CITY, GD_PROVINCE, GD_CITY, "450000000000"):
+        for code in (PROVINCE, CITY, GD_PROVINCE, GD_CITY, GD_COUNTY, "450000000000"):
             harness.start(code)
         harness.federate(PROVINCE, GD_PROVINCE)
         yield harness
@@ -273,6 +293,14 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
 ) -> None:
     guangdong, hunan_city = three_provinces.nodes[GD_PROVINCE], three_provinces.nodes[CITY]
     wait_for(lambda: _has_anchor(three_provinces, CITY, GD_PROVINCE), what="广东's root at the 湖南 city")
+    # a CRL of a lower 广东 CA goes up to its province, across, and down the 湖南 tree
+    three_provinces.nodes[GD_CITY].revoke(GD_COUNTY)
+    wait_for(lambda: _has_crl(three_provinces, CITY, GD_CITY), what="the 深圳 CA's CRL at the 湖南 city")
+    gd_county = three_provinces.nodes[GD_COUNTY].identity
+    with pytest.raises(ChainRejected, match="revoked"):
+        hunan_city.trust_store().verify_chain(
+            gd_county.tls_certificate, gd_county.chain[:-1], CertificatePurpose.TLS
+        )
     guangdong.revoke(GD_CITY)
     wait_for(lambda: _has_crl(three_provinces, CITY, GD_PROVINCE), what="广东's CRL at the 湖南 city")
     gd_city = three_provinces.nodes[GD_CITY].identity
@@ -288,6 +316,50 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
     with pytest.raises(grpc.RpcError) as refused:
         _submit(three_provinces, CITY, "KS-0201", "异地代收代办", GD_CITY, GUANGDONG_RESIDENT)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_new_release_sends_partners_the_changed_list(three_provinces: FederationHarness) -> None:
+    from node import catalog
+
+    wait_for(lambda: _partner_modes(three_provinces, CITY, "KS-0301") == ["全程网办"], what="广东's list")
+    document = catalog.load_document(catalog.demo_catalog_path(GD_PROVINCE))
+    for item in document.items:
+        if item["code"] == "KS-0301":
+            item["partner_modes"][PROVINCE] = ["全程网办", "异地代收代办"]
+    three_provinces.nodes[GD_PROVINCE].catalog.publish(document)
+    wait_for(
+        lambda: _partner_modes(three_provinces, CITY, "KS-0301") == ["全程网办", "异地代收代办"],
+        what="the new agreement at the 湖南 city",
+    )
+
+
+def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
+    three_provinces: FederationHarness,
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from node.certificates import known_crls
+    from sync.link import EnvelopeRefused
+
+    three_provinces.nodes[GD_CITY].revoke(GD_COUNTY)
+    with three_provinces.nodes[GD_CITY].readers() as session:
+        crl = next(c for c in known_crls(session) if GD_CITY in c.issuer.rfc4514_string())
+    forged = link_pb2.Envelope(
+        message_id="forged-crl",
+        sender=COUNTY,
+        origin=COUNTY,
+        destination=CITY,
+        revocation_list=link_pb2.RevocationList(crl_der=crl.public_bytes(serialization.Encoding.DER)),
+    )
+    hunan_city = three_provinces.nodes[CITY]
+    with hunan_city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match="not in the subtree"):
+        hunan_city.federation.apply(session, forged, COUNTY)
+
+
+def _partner_modes(harness: FederationHarness, at: str, code: str) -> list[str]:
+    with harness.nodes[at].readers() as session:
+        row = session.get(PartnerItem, (GD_PROVINCE, code))
+        return list(row.modes) if row else []
 
 
 def test_peer_commands_show_the_partner_and_refuse_a_certificate_that_is_not_its_root(
