@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,6 +42,14 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
+
+
+class NeighbourMail(Protocol):
+    """The part of node.federation.Outbound used here (that module imports this one)."""
+
+    def send_to_neighbour(
+        self, session: Session, peer: str, role: str, message_id: str, origin: str = "", **body: Any
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class PartnerService:
     def __init__(
         self,
         here: DivisionCode,
-        outbound: Any,  # node.federation.Outbound (imported lazily there: it imports this module)
+        outbound: NeighbourMail,
         children: Callable[[], Iterable[str]],
         signer: Callable[[Session], ReleaseSigner] | None,
     ) -> None:
