@@ -215,7 +215,9 @@ class BundleService(CaseHook):
                 promise.replaces.extend(replaces)
                 extras.promise.CopyFrom(promise)
         applicant = Applicant(bundle.applicant_name, bundle.applicant_id_number, bundle.applicant_phone)
-        case = self._cases.submit_in(session, item.code, applicant, materials, bundle.home_division, extras)
+        case = self._cases.submit_in(
+            session, item.code, applicant, materials, bundle.home_division, extras=extras
+        )
         part.case_id = case.id
 
     def _start_ready(self, session: Session, bundle: Bundle) -> None:

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from node import catalog, deadlines, eventlog
+from node import catalog, crossprovince, deadlines, eventlog
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
+from node.catalog import JOINT, ONLINE
 from node.clock import Clock, SystemClock
 from node.convert import (
     action_from_proto,
@@ -31,7 +32,15 @@ from node.convert import (
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseArrival, CaseMaterial, SealedResult, ServiceItem, SupervisionCard
+from node.models import (
+    Case,
+    CaseArrival,
+    CaseMaterial,
+    IdentityCheck,
+    SealedResult,
+    ServiceItem,
+    SupervisionCard,
+)
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -119,14 +128,19 @@ class CaseService:
         applicant: Applicant,
         materials: Sequence[Material] = (),
         home_division: str = "",
+        mode: str = "",
+        place_division: str = "",
         extras: case_pb2.Case | None = None,
     ) -> case_pb2.Case:
         """申请: register a citizen's case here and send it toward its handler.
 
+        mode: a 跨省通办 mode (node/crossprovince.py), with place_division for 全程网办.
         extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
         """
         with self._sessions.begin() as session:
-            case = self.submit_in(session, item_code, applicant, materials, home_division, extras)
+            case = self.submit_in(
+                session, item_code, applicant, materials, home_division, mode, place_division, extras
+            )
             return self._view(session, case)
 
     def submit_in(
@@ -136,6 +150,8 @@ class CaseService:
         applicant: Applicant,
         materials: Sequence[Material] = (),
         home_division: str = "",
+        mode: str = "",
+        place_division: str = "",
         extras: case_pb2.Case | None = None,
     ) -> Case:
         """submit, inside the caller's transaction (a bundle submits its parts in its own)."""
@@ -143,18 +159,34 @@ class CaseService:
         id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
         phone = clean_text("applicant phone", applicant.phone, 32)
         checked = [checked_material(m) for m in materials]
-        item = catalog.item(session, item_code.strip())
-        if item.bundle:
-            raise InvalidInput(f"{item.name} ({item.code}) is a bundle (一件事): submit it as a bundle")
         catalog.require_unexpired(session)
-        handler = self._handler_for(item, home_division)
+        if mode.strip():
+            plan = crossprovince.plan(
+                session,
+                self.here,
+                item_code.strip(),
+                mode.strip(),
+                home_division,
+                place_division,
+                lambda code: catalog.item(session, code),
+                catalog.current_version(session),
+            )
+            self._require_route(plan.handler)
+        else:
+            item = catalog.item(session, item_code.strip())
+            if item.bundle:
+                raise InvalidInput(f"{item.name} ({item.code}) is a bundle (一件事): submit it as a bundle")
+            handler = self._handler_for(item, home_division)
+            plan = crossprovince.Plan(item.code, item.name, handler, catalog.current_version(session))
+        handler = plan.handler
         now = self.clock.now()
         case = Case(
             id=f"{self.here.value}-{ULID()}",
-            item_code=item.code,
-            item_name=item.name,
+            item_code=plan.item_code,
+            item_name=plan.item_name,
             origin=self.here.value,
             handler=handler.value,
+            mode=mode.strip() or None,
             home_division=DivisionCode.parse(home_division).value if home_division else None,
             state=State.SUBMITTED,
             outcome=None,
@@ -162,13 +194,13 @@ class CaseService:
             applicant_id_number=id_number,
             applicant_phone=phone,
             version=1,
-            catalog_version=catalog.current_version(session),
+            catalog_version=plan.catalog_version,
             accepted=False,
             submitted_at=now,
             updated_at=now,
             materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
         )
-        _register(session, case, actor=self.here.value, note=f"申请 {item.name}", at=now)
+        _register(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now)
         for hook in self.hooks:
             hook.on_new_copy(session, case, extras)
         if handler != self.here:
@@ -179,6 +211,11 @@ class CaseService:
                     message.promise.CopyFrom(extras.promise)
                 message.bundle_id = extras.bundle_id
             self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
+        elif case.mode == ONLINE:
+            crossprovince.expect_identity_answer(session, case)
+        if case.mode == ONLINE:  # the home province confirms identity facts before 受理
+            home_province = DivisionCode.parse(case.home_division or "").province.value
+            self._outbound.send(session, home_province, identity_query=crossprovince.identity_query(case))
         return case
 
     def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
@@ -251,6 +288,7 @@ class CaseService:
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
         if session.get(Case, incoming.id) is not None:
             raise InvalidInput(f"case {incoming.id} exists already")
+        crossprovince.check_arrival(session, self.here, incoming)
         materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
         now = self.clock.now()
         case = Case(
@@ -260,6 +298,8 @@ class CaseService:
             origin=incoming.origin,
             handler=incoming.handler,
             home_division=incoming.home_division or None,
+            mode=incoming.mode or None,
+            joint_of=incoming.joint_of or None,
             state=State.SUBMITTED,
             outcome=None,
             applicant_name=clean_text(
@@ -285,6 +325,8 @@ class CaseService:
             route=[*envelope.route, self.here.value],
         )
         session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
+        if case.mode == ONLINE:
+            crossprovince.expect_identity_answer(session, case)
         for hook in self.hooks:
             hook.on_new_copy(session, case, incoming)
 
@@ -359,6 +401,8 @@ class CaseService:
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
         )
+        if case.handler == self.here.value:
+            crossprovince.before_action(session, case, action)
         for hook in self.hooks:
             hook.before_change(session, case, action)
         from_state = case.state
@@ -390,6 +434,8 @@ class CaseService:
                 licence = self._licences.issue(session, case, item)
             department = item.department if item else ""
             notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
+        if case.mode == JOINT and action is Action.ACCEPT and case.handler == self.here.value:
+            self._start_joint_part(session, case, item)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
             self._outbound.send(
@@ -419,12 +465,57 @@ class CaseService:
                 f"so give the applicant's home division (at {tier.label} level or below)"
             )
         handler = base.ancestor_at(tier)
+        self._require_route(handler)
+        return handler
+
+    def _require_route(self, handler: DivisionCode) -> None:
         if handler != self.here:
             try:
                 self._outbound.route(handler.value)
             except NoRoute as error:
                 raise InvalidInput(str(error)) from error
-        return handler
+
+    def _start_joint_part(self, session: Session, case: Case, item: ServiceItem | None) -> None:
+        """两地联办: on 受理, send the home province's part to its handler there (once)."""
+        if case.joint_of is not None or crossprovince.joint_parts(session, case.id):
+            return
+        if item is None or not item.joint_item or not case.home_division:
+            raise InvalidInput(f"case {case.id}: {JOINT} needs the item's partner part and a home division")
+        home = DivisionCode.parse(case.home_division)
+        offered = crossprovince.partner_item_for(session, home.province.value, item.joint_item, self.here)
+        handler = home.ancestor_at(Tier.from_name(offered.handling_tier))
+        now = self.clock.now()
+        part = Case(
+            id=f"{self.here.value}-{ULID()}",
+            item_code=offered.code,
+            item_name=offered.name,
+            origin=self.here.value,
+            handler=handler.value,
+            home_division=case.home_division,
+            mode=JOINT,
+            joint_of=case.id,
+            state=State.SUBMITTED,
+            outcome=None,
+            applicant_name=case.applicant_name,
+            applicant_id_number=case.applicant_id_number,
+            applicant_phone=case.applicant_phone,
+            version=1,
+            catalog_version=None,
+            accepted=False,
+            submitted_at=now,
+            updated_at=now,
+            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in case.materials],
+        )
+        _register(
+            session, part, actor=self.here.value, note=f"{JOINT}: {offered.name} for case {case.id}", at=now
+        )
+        self._outbound.send(
+            session,
+            handler.value,
+            case_submitted=link_pb2.CaseSubmitted(
+                case=case_to_proto(part, self.here.value, with_events=False, with_content=True)
+            ),
+        )
 
     def _where(self, case: Case, performer: Performer) -> str:
         if performer is Performer.HANDLER:
@@ -453,6 +544,12 @@ class CaseService:
         view.cards.extend(
             card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
         )
+        view.parts.extend(
+            crossprovince.part_view(part) for part in crossprovince.joint_parts(session, case.id)
+        )
+        check = session.get(IdentityCheck, case.id)
+        if check is not None:
+            view.identity_check.CopyFrom(crossprovince.identity_view(check))
         for hook in self.hooks:
             hook.decorate(session, case, view)
         return view

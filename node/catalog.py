@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from node.errors import InvalidInput, NotFound, NotReady
 from node.models import CatalogRelease, ServiceItem
 from node.timeutil import as_utc, utcnow
-from wuji.divisions import InvalidTier, Tier
+from wuji.divisions import DivisionCode, InvalidDivisionCode, InvalidTier, Tier
 
 Item = dict[str, Any]
 
@@ -36,6 +36,10 @@ LEVELS = ("主项", "子项", "业务办理项")
 ONLINE_LEVELS = ("全程网办", "网上预审", "窗口办理")
 MATERIAL_FORMS = ("原件", "复印件", "原件及复印件", "电子材料")
 RESULT_TYPES = ("证照", "批文", "证明", "其他")
+# 跨省通办 modes: fully online (全程网办), received here and handled there (异地代收代办), handled
+# jointly by both provinces (两地联办)
+ONLINE, PROXY, JOINT = "全程网办", "异地代收代办", "两地联办"
+CROSS_PROVINCE_MODES = (ONLINE, PROXY, JOINT)
 _CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,63}$")
 
 # The elements of an item, in the order they are described; every one is set by the province.
@@ -65,6 +69,8 @@ ELEMENTS = (
     "max_visits",
     "licence",
     "step_days",  # optional: working days a case may stay in a step (see node/supervision.py)
+    "partner_modes",  # optional: 跨省通办 agreements, partner province → modes (node/partners.py)
+    "joint_item",  # optional: 两地联办, the partner province's item that is this item's other part
     "bundle",  # optional: the parts of a 一件事 and their order (see node/bundles.py)
     "notify_promise",  # optional: 告知承诺制, which proofs a signed promise replaces (node/deferrals.py)
     "conclude_with_deferred",  # optional: 容缺 materials need not arrive before 办结 (node/deferrals.py)
@@ -109,8 +115,12 @@ class CatalogDocument:
         return {item["code"]: item for item in self.items}
 
 
-def demo_catalog_path() -> Path:
-    return Path(__file__).with_name("data") / "demo_catalog.json"
+DEMO_CATALOGS = {"44": "demo_catalog_guangdong.json"}  # by province prefix; 湖南 (and others) below
+
+
+def demo_catalog_path(province: str = "") -> Path:
+    """The shipped demo catalogue of a province (湖南's unless the province has its own)."""
+    return Path(__file__).with_name("data") / DEMO_CATALOGS.get(province[:2], "demo_catalog.json")
 
 
 def load_document(path: Path) -> CatalogDocument:
@@ -221,6 +231,38 @@ def checked_item(item: Any, where: str) -> Item:
         if not isinstance(item["conclude_with_deferred"], bool):
             raise InvalidInput(f"{where}: conclude_with_deferred must be true or false")
         checked["conclude_with_deferred"] = item["conclude_with_deferred"]
+    if "partner_modes" in item:
+        checked["partner_modes"] = _checked_partner_modes(item["partner_modes"], where)
+    if "joint_item" in item:
+        joint = item["joint_item"]
+        if not isinstance(joint, str) or not _CODE.match(joint.strip()):
+            raise InvalidInput(
+                f"{where}: joint_item names the partner's item code (1–64 letters, digits, '-')"
+            )
+        if JOINT not in {mode for modes in checked.get("partner_modes", {}).values() for mode in modes}:
+            raise InvalidInput(f"{where}: joint_item needs a partner agreed for {JOINT} in partner_modes")
+        checked["joint_item"] = joint.strip()
+    return checked
+
+
+def _checked_partner_modes(agreements: Any, where: str) -> dict[str, list[str]]:
+    """{"440000000000": ["异地代收代办", …]}: which partner provinces may use the item, and how."""
+    problem = (
+        f"{where}: partner_modes maps 12-digit province codes to modes ({', '.join(CROSS_PROVINCE_MODES)})"
+    )
+    if not isinstance(agreements, dict):
+        raise InvalidInput(problem)
+    checked: dict[str, list[str]] = {}
+    for province, modes in agreements.items():
+        try:
+            code = DivisionCode.parse(str(province))
+        except InvalidDivisionCode as error:
+            raise InvalidInput(f"{problem}: {error}") from error
+        if code.parent is not None or not isinstance(modes, list) or not modes:
+            raise InvalidInput(problem)
+        if any(mode not in CROSS_PROVINCE_MODES for mode in modes):
+            raise InvalidInput(problem)
+        checked[code.value] = sorted(set(modes), key=CROSS_PROVINCE_MODES.index)
     return checked
 
 
@@ -409,7 +451,7 @@ def items_of(release: CatalogRelease | None) -> dict[str, Item]:
 
 
 OPTIONAL_ELEMENTS = frozenset(
-    {"step_days", "bundle", "notify_promise", "conclude_with_deferred"}
+    {"step_days", "partner_modes", "joint_item", "bundle", "notify_promise", "conclude_with_deferred"}
 )  # absent from an item unless given, so digests stay put
 
 

@@ -18,6 +18,7 @@ from node.identity import subject_code
 from node.models import IssuedCertificate, RevocationList
 from node.timeutil import as_utc, utcnow
 from signing.pki import Authority, CertificatePurpose, division_code_of
+from signing.trust import ChainRejected, TrustStore
 
 
 class CertificateOffice:
@@ -102,6 +103,43 @@ class RevocationIntake:
         if stored:
             self._on_change()
         return stored
+
+    def accept_with_chain(
+        self,
+        session: Session,
+        crl: x509.CertificateRevocationList,
+        issuer_chain: list[x509.Certificate],
+        trust: TrustStore,
+    ) -> bool:
+        """Store a CRL of any CA that chains to a trusted root (ours or a partner's anchor).
+
+        issuer_chain: the issuing CA's certificate up to, not including, the root; empty when a
+        root signed the CRL itself."""
+        issuer = crl_issuer(crl)
+        if issuer_chain:
+            try:
+                trust.verify_chain(
+                    issuer_chain[0], issuer_chain[1:], CertificatePurpose.CA, check_revocation=False
+                )
+            except ChainRejected as rejected:
+                raise InvalidInput(f"revocation list from {issuer}: {rejected.reason}") from rejected
+            certificate = issuer_chain[0]
+        else:
+            roots = [root for root in trust.roots if division_code_of(root) == issuer]
+            if not roots:
+                raise InvalidInput(f"revocation list from {issuer}: no trusted root or anchor for it")
+            certificate = roots[0]
+        if division_code_of(certificate) != issuer:
+            raise InvalidInput(f"revocation list from {issuer} came with the certificate of another CA")
+        if not crl.is_signature_valid(certificate.public_key()):  # type: ignore[arg-type]
+            raise InvalidInput(f"revocation list from {issuer} has a bad signature")
+        stored = store_crl(session, issuer, crl_number(crl), crl)
+        if stored:
+            self._on_change()
+        return stored
+
+    def is_ancestor(self, issuer: str) -> bool:
+        return issuer in self._ancestors
 
 
 def store_crl(session: Session, issuer: str, number: int, crl: x509.CertificateRevocationList) -> bool:

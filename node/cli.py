@@ -46,6 +46,10 @@ app.add_typer(cert_app, name="cert")
 app.add_typer(node_app, name="node")
 app.add_typer(case_app, name="case")
 app.add_typer(catalog_app, name="catalog")
+peer_app = typer.Typer(
+    help="Partner provinces (跨省通办): trust anchors and peer links (at a province).", no_args_is_help=True
+)
+app.add_typer(peer_app, name="peer")
 bundle_app = typer.Typer(help="一件事一次办: bundles of items applied for at once.", no_args_is_help=True)
 app.add_typer(bundle_app, name="bundle")
 
@@ -286,6 +290,19 @@ def print_case(case: case_pb2.Case) -> None:
                 " → ".join(event.route),
             )
         console.print(table)
+    if case.mode:
+        console.print(
+            f"  跨省通办 {case.mode}" + (f" · part of case {case.joint_of}" if case.joint_of else "")
+        )
+    for part in case.parts:
+        part_state = State(case_pb2.CaseState.Name(part.state)).label
+        console.print(
+            f"  part {part.case_id} ({part.item_name}) at {part.handler}: {part_state}", highlight=False
+        )
+    if case.HasField("identity_check"):
+        check = case.identity_check
+        verdict = ("confirmed" if check.confirmed else "NOT confirmed") if check.answered else "waiting"
+        console.print(f"  identity check by {check.province}: {verdict} {check.detail}", highlight=False)
     if case.cards:
         console.print(cards_table(case.cards))
     if case.bundle_id:
@@ -372,6 +389,8 @@ def case_submit(
     phone: Annotated[str, typer.Option(help="applicant's phone")] = "",
     material: Annotated[list[Path] | None, typer.Option(help="a material file (repeatable)")] = None,
     home: Annotated[str, typer.Option(help="applicant's home division when it decides the handler")] = "",
+    mode: Annotated[str, typer.Option(help="跨省通办: 全程网办, 异地代收代办 or 两地联办")] = "",
+    place: Annotated[str, typer.Option(help="全程网办: the division where the matter is handled")] = "",
     defer: Defer = None,
     promised_on: PromisedOn = "",
     promise: PromiseText = "",
@@ -389,7 +408,17 @@ def case_submit(
         config,
         node,
         lambda desk: desk.submit(
-            item, name, id_number, phone, material, home, defer or [], promised_on, signed
+            item,
+            name,
+            id_number,
+            phone,
+            material,
+            home,
+            mode,
+            place,
+            deferred=defer or [],
+            promised_on=promised_on,
+            promise=signed,
         ),
     )
     print_case(case)
@@ -773,6 +802,69 @@ def catalog_claim(
 
 
 # -- certificates and seals -----------------------------------------------------------------
+
+
+@peer_app.command("add")
+def peer_add(
+    province: Annotated[str, typer.Argument(help="the partner province's code, e.g. 440000")],
+    root: Annotated[Path, typer.Option(help="the partner's root certificate (PEM), exchanged out of band")],
+    address: Annotated[str, typer.Option(help="host:port of the partner's node; empty: it dials us")] = "",
+    name: Annotated[str, typer.Option(help="display name, e.g. 广东省")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Trust a partner province's root and federate with it (both provinces must add each other)."""
+    if not root.is_file():
+        fail(f"root certificate {root} does not exist")
+    view = _ask(config, node, lambda desk: desk.add_peer(province, root.read_bytes(), address, name))
+    console.print(
+        f"partner {view.province} {view.name}: root SHA-256 {view.root_fingerprint} "
+        f"(compare it with the partner by phone); {view.items_offered} of our item(s) open to it",
+        highlight=False,
+    )
+
+
+@peer_app.command("remove")
+def peer_remove(
+    province: Annotated[str, typer.Argument(help="the partner province's code")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """End a federation: the partner's root is no longer trusted here or below; the link closes."""
+    view = _ask(config, node, lambda desk: desk.remove_peer(province))
+    console.print(f"partner {view.province} removed; its root is no longer trusted", highlight=False)
+
+
+@peer_app.command("list")
+def peer_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Partner provinces, their link and the items each side opened to the other."""
+    table = Table("province", "name", "address", "link", "ours open to it", "its open to us", "root SHA-256")
+    for view in _ask(config, node, lambda desk: desk.peers()):
+        table.add_row(
+            view.province,
+            view.name,
+            view.address or "(dials us)",
+            "connected" if view.connected else "down",
+            str(view.items_offered),
+            str(view.items_accepted),
+            view.root_fingerprint[:16] + "…",
+        )
+    console.print(table)
+
+
+@peer_app.command("items")
+def peer_items(
+    province: Annotated[str, typer.Option(help="only this partner province")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Items of partner provinces open to applicants here (跨省通办清单), with their modes."""
+    table = Table("province", "code", "name", "handled at", "department", "modes")
+    for item in _ask(config, node, lambda desk: desk.partner_items(province)):
+        table.add_row(
+            item.province, item.code, item.name, item.handling_tier, item.department, ", ".join(item.modes)
+        )
+    console.print(table)
 
 
 @cert_app.command("revoke")

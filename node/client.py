@@ -52,6 +52,20 @@ class DeskClient:
             desk_pb2.RevokeCertificateRequest(target=target), timeout=self._timeout
         )
 
+    def add_peer(self, province: str, root_pem: bytes, address: str, name: str) -> desk_pb2.PeerView:
+        request = desk_pb2.AddPeerRequest(province=province, root_pem=root_pem, address=address, name=name)
+        return self._stub.AddPeer(request, timeout=self._timeout)
+
+    def remove_peer(self, province: str) -> desk_pb2.PeerView:
+        return self._stub.RemovePeer(desk_pb2.RemovePeerRequest(province=province), timeout=self._timeout)
+
+    def peers(self) -> list[desk_pb2.PeerView]:
+        return list(self._stub.ListPeers(desk_pb2.ListPeersRequest(), timeout=self._timeout).peers)
+
+    def partner_items(self, province: str = "") -> list[desk_pb2.PartnerItem]:
+        request = desk_pb2.ListPartnerItemsRequest(province=province)
+        return list(self._stub.ListPartnerItems(request, timeout=self._timeout).items)
+
     def revoke_licence(self, identifier: str, reason: str) -> desk_pb2.LicenceStatus:
         request = desk_pb2.RevokeLicenceRequest(identifier=identifier, reason=reason)
         return self._stub.RevokeLicence(request, timeout=self._timeout)
@@ -96,6 +110,8 @@ class DeskClient:
         phone: str = "",
         materials: list[Path] | None = None,
         home_division: str = "",
+        mode: str = "",
+        place_division: str = "",
         deferred: list[str] | None = None,
         promised_on: str = "",
         promise: case_pb2.Promise | None = None,
@@ -105,6 +121,8 @@ class DeskClient:
             applicant=case_pb2.Applicant(name=name, id_number=id_number, phone=phone),
             materials=[material_from(path) for path in materials or []],
             home_division=home_division,
+            mode=mode,
+            place_division=place_division,
             deferred=deferred or [],
             promised_on=promised_on,
             promise=promise,

@@ -65,6 +65,8 @@ def case_to_proto(
         updated_at=to_timestamp(case.updated_at),
         version=case.version,
         catalog_version=case.catalog_version or 0,
+        mode=case.mode or "",
+        joint_of=case.joint_of or "",
     )
     message.materials.extend(material_to_proto(m, with_content=with_content) for m in case.materials)
     if with_events:

@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from node.casestates import Action
+from node.catalog import JOINT, ONLINE, PROXY
 from node.client import DeskClient
 from node.cluster import STARTUP_TIMEOUT, ProcessFederation
+from node.crossprovince import with_check_character
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -38,6 +40,14 @@ CHAIN = (
     DemoNode("430981001201", "样例村代办点"),
 )
 VILLAGE = CHAIN[-1]
+# 跨省通办 partner: a chain in 广东省 (codes shaped like 深圳市 → 南山区 → 街道 → 社区)
+PARTNER_CHAIN = (
+    DemoNode("440000000000", "广东省政务服务中心"),
+    DemoNode("440300000000", "深圳市政务服务中心"),
+    DemoNode("440305000000", "南山区政务服务中心"),
+    DemoNode("440305001000", "南头街道便民服务中心"),
+    DemoNode("440305001001", "样例社区代办点"),
+)
 
 # (item code, applicant) submitted at the village: handled at county, township and city; the
 # business licence is an electronic licence (电子证照) sealed by the county.
@@ -55,26 +65,30 @@ BUNDLE_MATERIALS = ("居民身份证", "户口簿", "结婚证", "出生医学�
 
 
 def _name_of(code: str) -> str:
-    return next((f"{n.name} {code}" for n in CHAIN if n.code == code), code)
+    return next((f"{n.name} {code}" for n in (*CHAIN, *PARTNER_CHAIN) if n.code == code), code)
 
 
 def run_demo(console: Console, keep: Path | None) -> int:
     folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="wuji-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    federation = ProcessFederation(folder, [(node.code, node.name) for node in CHAIN])
+    federation = ProcessFederation(folder, [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)])
     clients = federation.clients
     try:
         console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
         paths = federation.paths
         started = time.monotonic()
-        for node in CHAIN:
+        for node in (*CHAIN, *PARTNER_CHAIN):
             federation.start(node.code)
             tier = DivisionCode.parse(node.code).tier.label
-            how = "root CA created" if node is CHAIN[0] else "enrolled with a one-time invite"
+            how = (
+                "root CA created"
+                if node in (CHAIN[0], PARTNER_CHAIN[0])
+                else "enrolled with a one-time invite"
+            )
             console.print(
                 f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how})"
             )
-        for node in CHAIN[:-1]:
+        for node in (*CHAIN[:-1], *PARTNER_CHAIN[:-1]):
             clients[node.code].create_seal(node.name, "政务服务中心", "公章")
         clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
         clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
@@ -84,6 +98,8 @@ def run_demo(console: Console, keep: Path | None) -> int:
         trust = folder / "trust"
         trust.mkdir(exist_ok=True)
         shutil.copy(paths[CHAIN[0].code].parent / "pki" / "root.pem", trust / "hunan-root.pem")
+        shutil.copy(paths[PARTNER_CHAIN[0].code].parent / "pki" / "root.pem", trust / "guangdong-root.pem")
+        _federate(console, federation, trust)
         village = clients[VILLAGE.code]
         version = village.wait_for(
             lambda d: d.describe().catalog_version, STARTUP_TIMEOUT, "the catalogue to reach the village"
@@ -99,11 +115,12 @@ def run_demo(console: Console, keep: Path | None) -> int:
             f"({proof.digest[:16]}…), signed by the province"
         )
         federation.check_alive()
-        summary = Table("item", "handled at", "status seen at the village", "elapsed")
-        trust_store = TrustStore(x509.load_pem_x509_certificates((trust / "hunan-root.pem").read_bytes()))
+        summary = Table("item", "handled at", "status where applied", "elapsed")
+        trust_store = TrustStore([*_roots(trust / "hunan-root.pem"), *_roots(trust / "guangdong-root.pem")])
         for item_code, name, id_number in CASES:
             _run_case(console, clients, item_code, name, id_number, summary, folder / "sealed", trust_store)
         _run_bundle(console, clients, summary)
+        _run_cross_province_cases(console, clients, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
         return 0
@@ -179,6 +196,126 @@ def _run_case(
         f"{handler_tier} {case.handler}",
         "办结 准予 → 送达" if delivered.state == case_pb2.DELIVERED else str(delivered.state),
         f"{elapsed:.2f}s",
+    )
+
+
+def _roots(path: Path) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(path.read_bytes())
+
+
+def _federate(console: Console, federation: ProcessFederation, trust: Path) -> None:
+    """湖南 and 广东 install each other's root (`wuji peer add`); 湖南 dials."""
+    hunan, guangdong = CHAIN[0], PARTNER_CHAIN[0]
+    clients = federation.clients
+    clients[guangdong.code].add_peer(hunan.code, (trust / "hunan-root.pem").read_bytes(), "", "湖南省")
+    view = clients[hunan.code].add_peer(
+        guangdong.code,
+        (trust / "guangdong-root.pem").read_bytes(),
+        federation.addresses[guangdong.code],
+        "广东省",
+    )
+    console.print(
+        f"  peer add: 湖南 and 广东 trust each other's root (广东 root {view.root_fingerprint[:16]}…)",
+        highlight=False,
+    )
+    items = clients[VILLAGE.code].wait_for(
+        lambda d: d.partner_items(guangdong.code), STARTUP_TIMEOUT, "广东's 跨省通办 list at the village"
+    )
+    console.print(
+        "  广东's 跨省通办 list reached the 湖南 village: "
+        + ", ".join(f"{item.name} ({'/'.join(item.modes)})" for item in items),
+        highlight=False,
+    )
+
+
+def _advance(client: DeskClient, case_id: str, who: str, console: Console, *actions: Action) -> None:
+    client.wait_for(lambda d: d.get(case_id), STEP_TIMEOUT, f"case {case_id} at {who}")
+    for action in actions:
+        client.act(case_id, action, note=f"{action.label} by {_name_of(who)}")
+        console.print(f"  {action.label} at {_name_of(who)}", highlight=False)
+
+
+def _run_cross_province_cases(
+    console: Console, clients: dict[str, DeskClient], summary: Table, sealed_folder: Path, trust: TrustStore
+) -> None:
+    """One case in each 跨省通办 mode between 湖南 and 广东."""
+    village, gd_home = clients[VILLAGE.code], PARTNER_CHAIN[-1].code
+    steps = (Action.ACCEPT, Action.REVIEW, Action.APPROVE)
+
+    console.rule("跨省通办 · 异地代收代办: received in 湖南, handled in 广东")
+    started = time.monotonic()
+    case = village.submit(
+        "KS-0201", "陈嘉怡", with_check_character("44030519920308002"), "", None, gd_home, PROXY
+    )
+    console.print(
+        f"  申请 at {_name_of(case.origin)} for a resident of {gd_home}: case {case.id}", highlight=False
+    )
+    _advance(clients[case.handler], case.id, case.handler, console, *steps)
+    _delivered_row(console, village, case, summary, sealed_folder, trust, started, PROXY)
+
+    console.rule("跨省通办 · 两地联办: 迁入 in 湖南, 迁出 confirmed in 广东")
+    started = time.monotonic()
+    case = village.submit(
+        "KS-0101", "黄伟", with_check_character("44030519870612003"), "", None, gd_home, JOINT
+    )
+    county = clients[case.handler]
+    _advance(county, case.id, case.handler, console, Action.ACCEPT, Action.REVIEW)
+    part = county.get(case.id).parts[0]
+    console.print(f"  the 广东 part {part.item_name} goes to {_name_of(part.handler)}", highlight=False)
+    _advance(clients[part.handler], part.case_id, part.handler, console, *steps)
+    county.wait_for(
+        lambda d: d.get(part.case_id).state == case_pb2.CONCLUDED, STEP_TIMEOUT, "the 广东 part's result"
+    )
+    _advance(county, case.id, case.handler, console, Action.APPROVE)
+    _delivered_row(console, village, case, summary, sealed_folder, trust, started, JOINT)
+
+    console.rule("跨省通办 · 全程网办: online at 广东, identity confirmed by 湖南")
+    started = time.monotonic()
+    portal = clients[PARTNER_CHAIN[0].code]
+    case = portal.submit(
+        "KS-0301",
+        "刘洋",
+        with_check_character("43098119950101004"),
+        "",
+        None,
+        VILLAGE.code,
+        ONLINE,
+        PARTNER_CHAIN[1].code,
+    )
+    handler = clients[case.handler]
+    checked = handler.wait_for(
+        lambda d: (c := d.get(case.id)).identity_check.answered and c, STEP_TIMEOUT, "湖南's identity answer"
+    )
+    console.print(f"  湖南 answered: {checked.identity_check.detail}", highlight=False)
+    _advance(handler, case.id, case.handler, console, *steps)
+    _delivered_row(console, portal, case, summary, sealed_folder, trust, started, ONLINE)
+
+
+def _delivered_row(
+    console: Console,
+    origin: DeskClient,
+    case: case_pb2.Case,
+    summary: Table,
+    sealed_folder: Path,
+    trust: TrustStore,
+    started: float,
+    mode: str,
+) -> None:
+    concluded = origin.wait_for(
+        lambda d: (c := d.get(case.id)).state == case_pb2.CONCLUDED and c, STEP_TIMEOUT, "the result"
+    )
+    sealed_folder.mkdir(exist_ok=True)
+    (sealed_folder / f"{case.id}.sealed").write_bytes(concluded.sealed_result)
+    check = verify_sealed(concluded.sealed_result, trust)
+    holder = f"{check.seal.holder} {check.seal.kind}" if check.seal else "?"
+    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.reason})"
+    console.print(f"  sealed result ({holder}) {verdict} at {_name_of(case.origin)}", highlight=False)
+    delivered = origin.act(case.id, Action.DELIVER, note="结果已交申请人")
+    summary.add_row(
+        f"{case.item_name} · {mode}",
+        f"{DivisionCode.parse(case.handler).tier.label} {case.handler}",
+        "办结 准予 → 送达" if delivered.state == case_pb2.DELIVERED else str(delivered.state),
+        f"{time.monotonic() - started:.2f}s",
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
-from node import catalog, deferrals, implementation
+from node import catalog, deferrals, implementation, partners
 from node.cases import Applicant, Material
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.deadlines import CalendarNotCovered
@@ -72,7 +72,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
             [Material(m.name, m.content, m.sha256) for m in request.materials],
             request.home_division,
-            deferrals.extras(
+            mode=request.mode,
+            place_division=request.place_division,
+            extras=deferrals.extras(
                 request.deferred,
                 request.promised_on,
                 request.promise if request.HasField("promise") else None,
@@ -127,6 +129,61 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.RevokeCertificateResponse:
         revoked, number = self._node.revoke(request.target)
         return desk_pb2.RevokeCertificateResponse(revoked=revoked, crl_number=number)
+
+    # -- partner provinces (跨省通办) ----------------------------------------------------------------
+
+    @_desk_call
+    def AddPeer(self, request: desk_pb2.AddPeerRequest, context: grpc.ServicerContext) -> desk_pb2.PeerView:
+        summary = self._node.add_peer(request.province, request.root_pem, request.address, request.name)
+        return self._peer_view(summary)
+
+    @_desk_call
+    def RemovePeer(
+        self, request: desk_pb2.RemovePeerRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.PeerView:
+        view = self._peer_view(self._node.remove_peer(request.province))
+        view.removed = True
+        return view
+
+    @_desk_call
+    def ListPeers(
+        self, request: desk_pb2.ListPeersRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListPeersResponse:
+        with self._node.readers() as session:
+            summaries = self._node.partners.peers(session)
+        return desk_pb2.ListPeersResponse(peers=[self._peer_view(summary) for summary in summaries])
+
+    @_desk_call
+    def ListPartnerItems(
+        self, request: desk_pb2.ListPartnerItemsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListPartnerItemsResponse:
+        with self._node.readers() as session:
+            rows = partners.partner_items(session, request.province.strip())
+            return desk_pb2.ListPartnerItemsResponse(
+                items=[
+                    desk_pb2.PartnerItem(
+                        province=row.province,
+                        code=row.code,
+                        name=row.name,
+                        handling_tier=row.handling_tier,
+                        department=row.department,
+                        modes=row.modes,
+                    )
+                    for row in rows
+                ]
+            )
+
+    def _peer_view(self, summary: partners.PeerSummary) -> desk_pb2.PeerView:
+        link = self._node.links.find(summary.province)
+        return desk_pb2.PeerView(
+            province=summary.province,
+            name=summary.name,
+            address=summary.address,
+            root_fingerprint=summary.root_fingerprint,
+            connected=bool(link and link.connected),
+            items_offered=summary.items_offered,
+            items_accepted=summary.items_accepted,
+        )
 
     @_desk_call
     def CreateSeal(

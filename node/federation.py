@@ -17,17 +17,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from node import catalog, releases
+from node import catalog, crossprovince, releases
 from node.certificates import RevocationIntake, crl_issuer, crl_number
 from node.errors import DomainError
-from node.models import CatalogDelivery
+from node.models import CatalogDelivery, RevocationList
+from node.partners import PartnerService
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from signing.trust import TrustStore
 from sync import outbox
 from sync.link import EnvelopeRefused
 from sync.routing import HopKind, NoRoute, next_hop
 from sync.tables import OutboxEntry
-from wuji.divisions import DivisionCode, InvalidDivisionCode
+from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,12 @@ class Outbound:
 
     def __init__(self, here: DivisionCode, peer_provinces: Sequence[str] = ()) -> None:
         self.here = here
-        self._peer_provinces = tuple(peer_provinces)
+        # partner provinces with a peer link (跨省通办); replaced whole when a peer is added or removed
+        self.peer_provinces: frozenset[str] = frozenset(peer_provinces)
 
     def route(self, destination: str) -> tuple[str, str]:
         """The (neighbour, role) a message for destination leaves through; NoRoute if none."""
-        hop = next_hop(self.here, DivisionCode.parse(destination), self._peer_provinces)
+        hop = next_hop(self.here, DivisionCode.parse(destination), self.peer_provinces)
         if hop.kind is HopKind.LOCAL or hop.peer is None:
             raise NoRoute(f"message for {destination} is for this node itself")
         return hop.peer, hop.role
@@ -137,8 +139,10 @@ class FederationHandler:
         licences: LicenceInbound,
         trust: Callable[[Session], TrustStore],
         intakes: dict[str, Intake] | None = None,
+        partners: PartnerService | None = None,
     ) -> None:
         self.here = here
+        self._partners = partners
         self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → its service
         self._outbound = outbound
         self._cases = cases
@@ -158,8 +162,13 @@ class FederationHandler:
         Queued catalogue messages up to hello.received_seq reached the child already; if it still
         holds an older release, they were refused, so a fresh delta from what it holds goes out.
         """
+        if role == "peer":
+            self._greet_peer(session, peer)
+            return
         if role != "child":
             return
+        if self._partners is not None:
+            self._partners.on_child_hello(session, peer)
         current = catalog.current_version(session)
         if hello.catalog_version >= current:
             _set_delivery(session, peer, hello.catalog_version)
@@ -187,6 +196,9 @@ class FederationHandler:
             destination = DivisionCode.parse(envelope.destination)
         except InvalidDivisionCode as error:
             raise EnvelopeRefused(f"bad destination: {error}") from error
+        from_peer = peer in self._outbound.peer_provinces
+        if from_peer and envelope.origin[:2] != peer[:2]:
+            raise EnvelopeRefused(f"partner province {peer} relayed a message from {envelope.origin}")
         try:
             if destination != self.here:
                 self._relay(session, envelope, peer)
@@ -205,6 +217,8 @@ class FederationHandler:
                 self._apply_revocation_list(session, envelope, peer)
             elif body == "licence_revoked":
                 self._licences.apply_revoked(session, envelope, peer)
+            elif body in ("trust_anchor", "partner_offer", "identity_query", "identity_answer"):
+                self._apply_partner_message(session, envelope, peer, body, from_peer)
             elif body in self._intakes:
                 self._intakes[body].receive(session, envelope)
             else:
@@ -239,25 +253,95 @@ class FederationHandler:
             self.push_catalog(session)
 
     def _apply_revocation_list(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
-        if DivisionCode.parse(peer) != self.here.parent:
-            raise EnvelopeRefused("revocation lists flow down: they come only from this node's parent")
-        crl = x509.load_der_x509_crl(envelope.revocation_list.crl_der)
-        if self._revocations.accept(session, crl):
-            self.push_revocation_list(session, crl)
+        """A CRL is flooded: up to the province, down every branch, across to partner provinces.
 
-    def push_revocation_list(self, session: Session, crl: x509.CertificateRevocationList) -> None:
-        """Send a CRL (ours or an ancestor's) to every known child."""
+        Each neighbour may only pass on what it can know: a child the CRLs of CAs in its subtree,
+        a partner province those of its own province; the parent passes on any. Every CRL comes with
+        its issuer's certificate chain, checked against a trusted root (or a partner's anchor)."""
+        sender = DivisionCode.parse(peer)
+        message = envelope.revocation_list
+        crl = x509.load_der_x509_crl(message.crl_der)
+        issuer = crl_issuer(crl)
+        chain = [x509.load_der_x509_certificate(der) for der in message.issuer_chain]
+        if sender == self.here.parent and self._revocations.is_ancestor(issuer):
+            stored = self._revocations.accept(session, crl)
+        else:
+            if sender.parent == self.here and not (
+                issuer == peer or sender.is_ancestor_of(DivisionCode.parse(issuer))
+            ):
+                raise EnvelopeRefused(f"revocation list from {issuer}, which is not in the subtree of {peer}")
+            if peer in self._outbound.peer_provinces and issuer[:2] != peer[:2]:
+                raise EnvelopeRefused(
+                    f"revocation list from {issuer}, which is not in partner province {peer}"
+                )
+            if (
+                sender != self.here.parent
+                and sender.parent != self.here
+                and peer not in self._outbound.peer_provinces
+            ):
+                raise EnvelopeRefused(f"revocation list from {peer}, which is not a neighbour of {self.here}")
+            stored = self._revocations.accept_with_chain(session, crl, chain, self._trust(session))
+        if stored:
+            self.push_revocation_list(session, crl, chain, came_from=peer)
+
+    def push_revocation_list(
+        self,
+        session: Session,
+        crl: x509.CertificateRevocationList,
+        issuer_chain: Sequence[x509.Certificate] = (),
+        came_from: str = "",
+    ) -> None:
+        """Send a CRL to every neighbour but the one it came from: children, the parent, and (at a
+        province, for its own province's CRLs) the partner provinces, whose nodes check our seals."""
         issuer, number = crl_issuer(crl), crl_number(crl)
-        for child in self.children():
+        message = link_pb2.RevocationList(
+            issuer=issuer,
+            number=number,
+            crl_der=crl.public_bytes(serialization.Encoding.DER),
+            issuer_chain=[c.public_bytes(serialization.Encoding.DER) for c in issuer_chain],
+        )
+        own_province = issuer[:2] == self.here.value[:2]
+        neighbours = [(child, "child") for child in self.children()]
+        if self.here.parent is not None and own_province:
+            neighbours.append((self.here.parent.value, "parent"))
+        if self.here.tier is Tier.PROVINCE and own_province:
+            neighbours += [(peer, "peer") for peer in sorted(self._outbound.peer_provinces)]
+        for neighbour, role in neighbours:
+            if neighbour != came_from:
+                self._outbound.send_to_neighbour(
+                    session, neighbour, role, f"crl-{issuer}-{number}", revocation_list=message
+                )
+
+    def _greet_peer(self, session: Session, peer: str) -> None:
+        """A partner province (re)connected: our current offer and our revocation lists."""
+        if self._partners is not None:
+            self._partners.send_offer(session, peer)
+        own = select(RevocationList).where(RevocationList.issuer == self.here.value)
+        for stored in session.scalars(own):
             self._outbound.send_to_neighbour(
                 session,
-                child,
-                "child",
-                f"crl-{issuer}-{number}",
+                peer,
+                "peer",
+                f"crl-{stored.issuer}-{stored.number}",
                 revocation_list=link_pb2.RevocationList(
-                    issuer=issuer, number=number, crl_der=crl.public_bytes(serialization.Encoding.DER)
+                    issuer=stored.issuer, number=stored.number, crl_der=stored.der
                 ),
             )
+
+    def _apply_partner_message(
+        self, session: Session, envelope: link_pb2.Envelope, peer: str, body: str, from_peer: bool
+    ) -> None:
+        if self._partners is None:
+            raise EnvelopeRefused(f"{body}: this node takes no part in 跨省通办")
+        if body == "trust_anchor":
+            self._partners.receive_anchor(session, envelope, peer)
+        elif body == "partner_offer":
+            self._partners.receive_offer(session, envelope, peer, from_peer)
+        elif body == "identity_query":
+            answer = crossprovince.answer_identity(self.here, envelope.identity_query, envelope.origin)
+            self._outbound.send(session, envelope.identity_query.reply_to, identity_answer=answer)
+        else:
+            crossprovince.record_identity_answer(session, envelope.identity_answer, envelope.origin)
 
     def push_catalog(self, session: Session) -> None:
         """Offer the current release to every known child, as a delta from what each will hold."""

@@ -13,7 +13,7 @@ Layout of the node's PKI folder (keys encrypted with the node passphrase, mode 0
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,22 +103,40 @@ class NodeIdentity:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
 
-    def credentials(self) -> Credentials:
+    def credentials(self, partner_roots: Callable[[], bytes] = bytes) -> Credentials:
         """mTLS both ways: we present our chain and accept only peers chaining to our roots.
 
+        partner_roots: PEM of the partner provinces' roots (跨省通办) accepted as well, read again at
+        each new handshake, so adding or removing a partner takes effect without a restart.
         A node still enrolling has no certificate yet, so enrollment has its own port with
         server-authenticated TLS only (`bootstrap_server`), where the one-time token authenticates.
         """
         certificate_chain = pem_bundle([self.tls_certificate, *self.chain[:-1]])
         roots = pem_bundle(self.roots)
         key_and_chain = [(self._key_pem(), certificate_chain)]
+        accepted = [partner_roots()]
+
+        def configuration() -> grpc.ServerCertificateConfiguration:
+            return grpc.ssl_server_certificate_configuration(
+                key_and_chain, root_certificates=roots + accepted[0]
+            )
+
+        def changed_configuration() -> grpc.ServerCertificateConfiguration | None:
+            current = partner_roots()
+            if current == accepted[0]:
+                return None
+            accepted[0] = current
+            return configuration()
+
         return Credentials(
-            server=grpc.ssl_server_credentials(
-                key_and_chain, root_certificates=roots, require_client_auth=True
+            server=grpc.dynamic_ssl_server_credentials(
+                configuration(), changed_configuration, require_client_authentication=True
             ),
             bootstrap_server=grpc.ssl_server_credentials(key_and_chain),
             channel=grpc.ssl_channel_credentials(
-                root_certificates=roots, private_key=self._key_pem(), certificate_chain=certificate_chain
+                root_certificates=roots + accepted[0],
+                private_key=self._key_pem(),
+                certificate_chain=certificate_chain,
             ),
         )
 

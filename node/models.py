@@ -62,6 +62,9 @@ class ServiceItem(Base):
     licence: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the 电子证照 a conclusion issues
     # working days a case may stay in a step (state), e.g. {"ACCEPTED": 1, "UNDER_REVIEW": 8}
     step_days: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # 跨省通办 agreements: partner province code → the modes its applicants may use this item in
+    partner_modes: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    joint_item: Mapped[str | None] = mapped_column(String(64))  # 两地联办: the partner's part item
     # 一件事: {"parts": [codes], "after": {code: [codes]}}; the item is a bundle, not handled itself
     bundle: Mapped[dict[str, object] | None] = mapped_column(JSON)
     # 告知承诺制: {"replaces": [material names], "post_check_days": n}
@@ -147,6 +150,8 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer)  # number of events; a replica applies them in order
     catalog_version: Mapped[int | None] = mapped_column(BigInteger)  # release the item was judged by
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # 受理 happened at least once
+    mode: Mapped[str | None] = mapped_column(String(12))  # 跨省通办 mode, None within the province
+    joint_of: Mapped[str | None] = mapped_column(String(64), index=True)  # 两地联办: the main case
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -404,6 +409,80 @@ class StatsRollup(Base):
     days: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- 跨省通办: partner provinces ------------------------------------------------------------------
+
+
+class PeerProvince(Base):
+    """A partner province federated with this province (kept at the province only)."""
+
+    __tablename__ = "peer_province"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")  # empty: the partner dials us
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrustAnchor(Base):
+    """A partner province's root certificate, trusted for its seals and (at the province) its link."""
+
+    __tablename__ = "trust_anchor"
+
+    province: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    root_der: Mapped[bytes] = mapped_column(LargeBinary)
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PartnerOffer(Base):
+    """The signed list of a partner province's items open to this province, as it arrived."""
+
+    __tablename__ = "partner_offer"
+
+    province: Mapped[str] = mapped_column(String(12), primary_key=True)
+    message: Mapped[bytes] = mapped_column(LargeBinary)  # the PartnerOffer proto, signature included
+    digest: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PartnerItem(Base):
+    """One item of a partner province's offer: what a window here needs to accept a case for it."""
+
+    __tablename__ = "partner_item"
+
+    province: Mapped[str] = mapped_column(String(12), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    handling_tier: Mapped[str] = mapped_column(String(10))
+    department: Mapped[str] = mapped_column(String(100))
+    modes: Mapped[list[str]] = mapped_column(JSON)
+    item: Mapped[dict[str, object]] = mapped_column(JSON)  # every element, as the partner publishes it
+
+
+class PartnerDelivery(Base):
+    """Which anchor or offer (by digest) a child was last sent, so a reconnect resends only news."""
+
+    __tablename__ = "partner_delivery"
+
+    child: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)  # "anchor:<code>" / "offer:<code>"
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class IdentityCheck(Base):
+    """全程网办: the applicant's home province confirming identity facts for a case handled here."""
+
+    __tablename__ = "identity_check"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    province: Mapped[str] = mapped_column(String(12))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Bundle(Base):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from node import catalog
+from node import catalog, partners
 from node.bundles import BundleService
 from node.cases import CaseService
 from node.catalogservice import CatalogMirrorServicer, CatalogService, unreachable_parent
@@ -26,17 +27,20 @@ from node.desk import DeskServicer
 from node.enrollment import EnrollmentServicer, create_invite
 from node.errors import NotReady, WrongNode
 from node.federation import FederationHandler, Outbound
-from node.identity import NodeIdentity
+from node.identity import NodeIdentity, pem_bundle
 from node.identity import passphrase as key_passphrase
 from node.lease import LinkLease, default_holder
 from node.licences import LicenceService
+from node.models import PeerProvince
 from node.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
+from node.partners import PartnerService
 from node.ratings import AppealIntake, RatingService
 from node.releases import ReleaseSigner
 from node.sealing import SealService
 from node.stats import StatsService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
 from node.supervision import ScanResult, SupervisionScheduler, SupervisionService
+from signing.pki import division_code_of
 from signing.trust import TrustStore
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
@@ -83,8 +87,10 @@ class Node:
         passphrase = key_passphrase(config.key_passphrase_file)
         self._passphrase = passphrase
         self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
+        self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
         self.transport = TransportSettings(
-            max_message_bytes=config.max_message_bytes, credentials=self.identity.credentials()
+            max_message_bytes=config.max_message_bytes,
+            credentials=self.identity.credentials(lambda: self._partner_roots),
         )
         self.authenticator = PeerAuthenticator(self.trust_store)
         self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
@@ -96,7 +102,7 @@ class Node:
             trust=self._trust_in,
             certify_remotely=None if self.office else self._certify_with_parent,
         )
-        self.outbound = Outbound(self.here)
+        self.outbound = Outbound(self.here, self._peer_codes())
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
@@ -120,6 +126,12 @@ class Node:
         )
         self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
+        self.partners = PartnerService(
+            self.here,
+            self.outbound,
+            lambda: [link.peer for link in self.links.children()],
+            self.release_signer if self.here.tier is Tier.PROVINCE else None,
+        )
         self.federation = FederationHandler(
             self.here,
             self.outbound,
@@ -135,6 +147,7 @@ class Node:
                 "material_supplied": self.deferrals,
             },
             trust=self._trust_in,
+            partners=self.partners,
         )
         self.catalog = CatalogService(
             self.here,
@@ -142,7 +155,7 @@ class Node:
             self.readers,
             self._trust_in,
             self.release_signer if self.here.tier is Tier.PROVINCE else None,
-            self.federation.push_catalog,
+            self._catalog_published,
             self._parent_catalog if self.here.parent is not None else None,
         )
         self.links = LinkRegistry(
@@ -156,6 +169,7 @@ class Node:
             self.readers,
         )
         self.federation.children = lambda: [link.peer for link in self.links.children()]
+        self.links.is_peer = lambda code: code in self.outbound.peer_provinces
         self.metrics = NodeMetrics(self.here.value, self.readers, self.links)
         self.federation.observe_delivery = self.metrics.observe_delivery
         self.health = Health()
@@ -169,6 +183,7 @@ class Node:
         self._server: grpc.Server | None = None
         self._enrollment_server: grpc.Server | None = None
         self._dialer: Dialer | None = None
+        self._peer_dialers: dict[str, Dialer] = {}
         self.scheduler = SupervisionScheduler(self.here, self.tick, config.supervision_interval_seconds)
         self.port = 0
         self.enroll_port = 0
@@ -235,7 +250,9 @@ class Node:
 
     def load_catalog(self, path: Path) -> int:
         """Publish a catalogue file as the next signed release here (province) and offer it below."""
-        document = catalog.load_document(catalog.demo_catalog_path() if str(path) == "demo" else path)
+        document = catalog.load_document(
+            catalog.demo_catalog_path(self.here.value) if str(path) == "demo" else path
+        )
         published = self.catalog.publish(document)
         log.info(
             "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
@@ -251,7 +268,83 @@ class Node:
         return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
 
     def _trust_in(self, session: Session) -> TrustStore:
-        return TrustStore(self.identity.roots, known_crls(session))
+        return TrustStore([*self.identity.roots, *partners.anchors(session)], known_crls(session))
+
+    def _catalog_published(self, session: Session) -> None:
+        self.federation.push_catalog(session)
+        self.partners.send_offers(session)  # the partners' copies of our 跨省通办 list follow
+
+    # -- partner provinces (跨省通办) -------------------------------------------------------------
+
+    def _peer_codes(self) -> list[str]:
+        with self.readers() as session:
+            return partners.peer_codes(session)
+
+    def _load_partner_roots(self) -> bytes:
+        """The roots of partner provinces this province links with (TLS accepts their nodes)."""
+        if self.here.tier is not Tier.PROVINCE:
+            return b""  # only the province links across the border; others check seals only
+        with self.readers() as session:
+            return pem_bundle(
+                anchor
+                for anchor in partners.anchors(session)
+                if division_code_of(anchor) in partners.peer_codes(session)
+            )
+
+    def add_peer(self, province: str, root_pem: bytes, address: str, name: str) -> partners.PeerSummary:
+        """`wuji peer add`: trust a partner province's root and link with it."""
+        with self.sessions.begin() as session:
+            summary = self.partners.add_peer(session, province, root_pem, address, name)
+        self._peers_changed()
+        return summary
+
+    def remove_peer(self, province: str) -> partners.PeerSummary:
+        """`wuji peer remove`: forget the partner's root; the peer link ends."""
+        with self.sessions.begin() as session:
+            summary = self.partners.remove_peer(session, province)
+        self._peers_changed()
+        link = self.links.find(summary.province)
+        if link is not None:
+            link.close("the partner province's trust anchor was removed")
+        return summary
+
+    def _peers_changed(self) -> None:
+        self._partner_roots = self._load_partner_roots()
+        self.outbound.peer_provinces = frozenset(self._peer_codes())
+        self.authenticator.invalidate()
+        if self.links.active:
+            self._run_peer_dialers()
+
+    def _run_peer_dialers(self) -> None:
+        """One dialer per partner province whose address we were given (the other side dials us)."""
+        with self.readers() as session:
+            wanted = {
+                peer.code: peer.address for peer in session.scalars(select(PeerProvince)) if peer.address
+            }
+            roots = {division_code_of(a): a for a in partners.anchors(session)}
+        for code in list(self._peer_dialers):
+            if code not in wanted:
+                self._peer_dialers.pop(code).stop()
+        for code, address in wanted.items():
+            if code in self._peer_dialers or code not in roots:
+                continue
+            partner_root = pem_bundle([roots[code]])
+            settings = replace(
+                self.transport, credentials=self.identity.credentials(lambda root=partner_root: root)
+            )
+            dialer = Dialer(
+                self.links.get(code, "peer"),
+                address,
+                settings,
+                Backoff(cap_seconds=self.config.reconnect_cap_seconds),
+            )
+            dialer.start()
+            self._peer_dialers[code] = dialer
+
+    def _stop_peer_dialers(self) -> None:
+        for dialer in self._peer_dialers.values():
+            dialer.stop()
+        self._peer_dialers.clear()
 
     def _parent_catalog(self) -> link_pb2.CatalogSummary:
         """The parent's catalogue summary, asked over mTLS (for `wuji catalog verify`)."""
@@ -278,9 +371,9 @@ class Node:
     # -- PKI ------------------------------------------------------------------------------------
 
     def trust_store(self) -> TrustStore:
-        """Our roots and every revocation list known here."""
+        """Our roots, the partner provinces' anchors and every revocation list known here."""
         with self.readers() as session:
-            return TrustStore(self.identity.roots, known_crls(session))
+            return self._trust_in(session)
 
     def _revocations_changed(self) -> None:
         self.authenticator.invalidate()
@@ -291,7 +384,7 @@ class Node:
             raise WrongNode("a village issues no certificates")
         with self.sessions.begin() as session:
             crl = self.office.revoke(session, target)
-            self.federation.push_revocation_list(session, crl)
+            self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
             revoked = len(list(crl))
         self.authenticator.invalidate()
         child = self.links.find(target.strip().zfill(12))
@@ -336,10 +429,13 @@ class Node:
                 Backoff(cap_seconds=self.config.reconnect_cap_seconds),
             )
             self._dialer.start()
+        if active and self.here.tier is Tier.PROVINCE:
+            self._run_peer_dialers()
         elif not active:
             if self._dialer is not None:
                 self._dialer.stop()
                 self._dialer = None
+            self._stop_peer_dialers()
             self.links.close_all("another replica runs the links")
 
     def stop(self, grace_seconds: float = 5.0) -> None:
@@ -349,6 +445,7 @@ class Node:
         self.scheduler.stop()
         if self._dialer is not None:
             self._dialer.stop()
+        self._stop_peer_dialers()
         self.links.close_all("node stopping")
         if self._enrollment_server is not None:
             self._enrollment_server.stop(0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +38,7 @@ class LinkRegistry:
         self._links: dict[str, Link] = {}
         self._lock = threading.Lock()
         self.active = True  # False on a standby replica (see node/lease.py)
+        self.is_peer: Callable[[str], bool] = lambda code: False  # a partner province (跨省通办)?
         with self._readers() as session:
             known = session.scalars(select(LinkState)).all()
             roles = {state.peer: state.role for state in known}
@@ -66,6 +67,8 @@ class LinkRegistry:
             peer = DivisionCode.parse(peer_code)
         except InvalidDivisionCode as error:
             raise LinkRefused(str(error)) from error
+        if self.is_peer(peer.value):
+            return self.get(peer.value, "peer")
         if peer.parent != self.here:
             raise LinkRefused(f"node {peer} is not a child of {self.here}; links are opened by children")
         return self.get(peer.value, "child")

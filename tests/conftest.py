@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,17 +46,24 @@ def clock() -> ManualClock:
 NODE_DB_ENV = "WUJI_TEST_NODE_DB"  # "postgresql": every harness node gets its own PostgreSQL database
 
 
+def node_databases(
+    request: pytest.FixtureRequest, databases: contextlib.ExitStack
+) -> Callable[[str], str] | None:
+    """Under WUJI_TEST_NODE_DB=postgresql: a fresh PostgreSQL database per node, dropped afterwards."""
+    if os.environ.get(NODE_DB_ENV) != "postgresql":
+        return None
+    server = request.getfixturevalue("postgres_url")
+
+    def database_for(code: str) -> str:
+        return databases.enter_context(fresh_database(server, f"wuji_{code}_{uuid.uuid4().hex[:8]}"))
+
+    return database_for
+
+
 @pytest.fixture
 def federation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FederationHarness]:
     with contextlib.ExitStack() as databases:
-        database_for = None
-        if os.environ.get(NODE_DB_ENV) == "postgresql":
-            server = request.getfixturevalue("postgres_url")
-
-            def database_for(code: str) -> str:
-                name = f"wuji_{code}_{uuid.uuid4().hex[:8]}"
-                return databases.enter_context(fresh_database(server, name))
-
+        database_for = node_databases(request, databases)
         # a test that asks for `clock` runs its nodes on that manual clock
         clock = request.getfixturevalue("clock") if "clock" in request.fixturenames else None
         harness = FederationHarness(tmp_path, clock, database_for=database_for)

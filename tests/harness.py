@@ -11,6 +11,7 @@ import grpc
 
 from node.clock import Clock
 from node.cluster import InProcessFederation
+from node.identity import pem_bundle
 from node.runtime import Node
 from sync.transport import open_channel
 from wuji.v1 import desk_pb2_grpc
@@ -21,6 +22,13 @@ COUNTY = "430981000000"  # 沅江市
 TOWNSHIP = "430981001000"
 VILLAGE = "430981001201"
 CHAIN = (PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE)
+# a partner province for 跨省通办 (codes shaped like 广东省 → 深圳市 → 南山区 → 街道 → 社区)
+GD_PROVINCE = "440000000000"
+GD_CITY = "440300000000"
+GD_COUNTY = "440305000000"
+GD_TOWNSHIP = "440305001000"
+GD_VILLAGE = "440305001001"
+GD_CHAIN = (GD_PROVINCE, GD_CITY, GD_COUNTY, GD_TOWNSHIP, GD_VILLAGE)
 PASSPHRASE = b"harness passphrase, not a secret"
 
 T = TypeVar("T")
@@ -58,6 +66,12 @@ class FederationHarness(InProcessFederation):
             what="the catalogue to reach every node",
         )
         return started
+
+    def federate(self, dialling: str, answering: str) -> None:
+        """Make two running provinces partners: each installs the other's root (`wuji peer add`)."""
+        first, second = self.nodes[dialling], self.nodes[answering]
+        second.add_peer(dialling, pem_bundle(first.identity.roots), "", f"province {dialling}")
+        first.add_peer(answering, pem_bundle(second.identity.roots), second.address, f"province {answering}")
 
     def restart(self, code: str) -> Node:
         return self.start(code)

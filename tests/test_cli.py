@@ -122,6 +122,9 @@ def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("送达 at 样例村代办点") == 4 and "电子证照 营业执照" in result.stdout
     assert "430981001201 → 430981001000 → 430981000000" in result.stdout  # hops up to the county
+    for mode in ("异地代收代办", "两地联办", "全程网办"):  # 跨省通办 between 湖南 and 广东
+        assert f"跨省通办 · {mode}" in result.stdout
+    assert result.stdout.count("verifies at") == 7 and "DOES NOT VERIFY" not in result.stdout
     assert "all nodes stopped" in result.stdout
     for code in CHAIN:
         assert (tmp_path / "demo" / code / "node.toml").is_file()

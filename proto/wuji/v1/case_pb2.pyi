@@ -120,7 +120,7 @@ class CaseEvent(_message.Message):
     def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "missing_materials", "promise", "bundle_id", "post_check")
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "mode", "joint_of", "parts", "identity_check", "missing_materials", "promise", "bundle_id", "post_check")
     ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,10 @@ class Case(_message.Message):
     SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
     CARDS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    JOINT_OF_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_CHECK_FIELD_NUMBER: _ClassVar[int]
     MISSING_MATERIALS_FIELD_NUMBER: _ClassVar[int]
     PROMISE_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -159,11 +163,41 @@ class Case(_message.Message):
     sealed_result: bytes
     catalog_version: int
     cards: _containers.RepeatedCompositeFieldContainer[SupervisionCard]
+    mode: str
+    joint_of: str
+    parts: _containers.RepeatedCompositeFieldContainer[CasePart]
+    identity_check: IdentityCheck
     missing_materials: _containers.RepeatedCompositeFieldContainer[MissingMaterial]
     promise: Promise
     bundle_id: str
     post_check: PostCheck
-    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., mode: _Optional[str] = ..., joint_of: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CasePart, _Mapping]]] = ..., identity_check: _Optional[_Union[IdentityCheck, _Mapping]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ...) -> None: ...
+
+class CasePart(_message.Message):
+    __slots__ = ("case_id", "handler", "item_name", "state", "outcome")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    handler: str
+    item_name: str
+    state: CaseState
+    outcome: Outcome
+    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., item_name: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ...) -> None: ...
+
+class IdentityCheck(_message.Message):
+    __slots__ = ("province", "answered", "confirmed", "detail")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    answered: bool
+    confirmed: bool
+    detail: str
+    def __init__(self, province: _Optional[str] = ..., answered: _Optional[bool] = ..., confirmed: _Optional[bool] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class MissingMaterial(_message.Message):
     __slots__ = ("name", "promised_on", "supplied_at")

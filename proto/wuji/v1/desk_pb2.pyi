@@ -456,11 +456,13 @@ class SealDescription(_message.Message):
     def __init__(self, seal_id: _Optional[str] = ..., holder: _Optional[str] = ..., holder_code: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., algorithm: _Optional[str] = ...) -> None: ...
 
 class SubmitCaseRequest(_message.Message):
-    __slots__ = ("item_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
+    __slots__ = ("item_code", "applicant", "materials", "home_division", "mode", "place_division", "deferred", "promised_on", "promise")
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     APPLICANT_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
     HOME_DIVISION_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    PLACE_DIVISION_FIELD_NUMBER: _ClassVar[int]
     DEFERRED_FIELD_NUMBER: _ClassVar[int]
     PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
     PROMISE_FIELD_NUMBER: _ClassVar[int]
@@ -468,10 +470,12 @@ class SubmitCaseRequest(_message.Message):
     applicant: _case_pb2.Applicant
     materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
     home_division: str
+    mode: str
+    place_division: str
     deferred: _containers.RepeatedScalarFieldContainer[str]
     promised_on: str
     promise: _case_pb2.Promise
-    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ...) -> None: ...
+    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., mode: _Optional[str] = ..., place_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ...) -> None: ...
 
 class GetCaseRequest(_message.Message):
     __slots__ = ("case_id",)
@@ -614,3 +618,79 @@ class NodeDescription(_message.Message):
     links: _containers.RepeatedCompositeFieldContainer[LinkStatus]
     quarantined: int
     def __init__(self, code: _Optional[str] = ..., tier: _Optional[str] = ..., name: _Optional[str] = ..., catalog_version: _Optional[int] = ..., links: _Optional[_Iterable[_Union[LinkStatus, _Mapping]]] = ..., quarantined: _Optional[int] = ...) -> None: ...
+
+class AddPeerRequest(_message.Message):
+    __slots__ = ("province", "root_pem", "address", "name")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_PEM_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    root_pem: bytes
+    address: str
+    name: str
+    def __init__(self, province: _Optional[str] = ..., root_pem: _Optional[bytes] = ..., address: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class RemovePeerRequest(_message.Message):
+    __slots__ = ("province",)
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    def __init__(self, province: _Optional[str] = ...) -> None: ...
+
+class ListPeersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PeerView(_message.Message):
+    __slots__ = ("province", "name", "address", "root_fingerprint", "connected", "items_offered", "items_accepted", "removed")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_OFFERED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    name: str
+    address: str
+    root_fingerprint: str
+    connected: bool
+    items_offered: int
+    items_accepted: int
+    removed: bool
+    def __init__(self, province: _Optional[str] = ..., name: _Optional[str] = ..., address: _Optional[str] = ..., root_fingerprint: _Optional[str] = ..., connected: _Optional[bool] = ..., items_offered: _Optional[int] = ..., items_accepted: _Optional[int] = ..., removed: _Optional[bool] = ...) -> None: ...
+
+class ListPeersResponse(_message.Message):
+    __slots__ = ("peers",)
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    peers: _containers.RepeatedCompositeFieldContainer[PeerView]
+    def __init__(self, peers: _Optional[_Iterable[_Union[PeerView, _Mapping]]] = ...) -> None: ...
+
+class ListPartnerItemsRequest(_message.Message):
+    __slots__ = ("province",)
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    def __init__(self, province: _Optional[str] = ...) -> None: ...
+
+class PartnerItem(_message.Message):
+    __slots__ = ("province", "code", "name", "handling_tier", "department", "modes")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HANDLING_TIER_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    MODES_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    code: str
+    name: str
+    handling_tier: str
+    department: str
+    modes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, province: _Optional[str] = ..., code: _Optional[str] = ..., name: _Optional[str] = ..., handling_tier: _Optional[str] = ..., department: _Optional[str] = ..., modes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListPartnerItemsResponse(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[PartnerItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[PartnerItem, _Mapping]]] = ...) -> None: ...

@@ -110,6 +110,26 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.ItemClaim.FromString,
                 _registered_method=True)
+        self.AddPeer = channel.unary_unary(
+                '/wuji.v1.Desk/AddPeer',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.AddPeerRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.PeerView.FromString,
+                _registered_method=True)
+        self.RemovePeer = channel.unary_unary(
+                '/wuji.v1.Desk/RemovePeer',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RemovePeerRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.PeerView.FromString,
+                _registered_method=True)
+        self.ListPeers = channel.unary_unary(
+                '/wuji.v1.Desk/ListPeers',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListPeersRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListPeersResponse.FromString,
+                _registered_method=True)
+        self.ListPartnerItems = channel.unary_unary(
+                '/wuji.v1.Desk/ListPartnerItems',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListPartnerItemsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListPartnerItemsResponse.FromString,
+                _registered_method=True)
         self.RateCase = channel.unary_unary(
                 '/wuji.v1.Desk/RateCase',
                 request_serializer=wuji_dot_v1_dot_desk__pb2.RateCaseRequest.SerializeToString,
@@ -267,6 +287,31 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddPeer(self, request, context):
+        """Partner provinces (跨省通办): trust anchors, peer links, the items partners accept from us.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePeer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPeers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPartnerItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RateCase(self, request, context):
         """Supervision and evaluation (电子监察, 好差评, statistics).
         """
@@ -418,6 +463,26 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.ClaimItem,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.ItemClaim.SerializeToString,
+            ),
+            'AddPeer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddPeer,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.AddPeerRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.PeerView.SerializeToString,
+            ),
+            'RemovePeer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePeer,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RemovePeerRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.PeerView.SerializeToString,
+            ),
+            'ListPeers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPeers,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListPeersRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListPeersResponse.SerializeToString,
+            ),
+            'ListPartnerItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPartnerItems,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListPartnerItemsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListPartnerItemsResponse.SerializeToString,
             ),
             'RateCase': grpc.unary_unary_rpc_method_handler(
                     servicer.RateCase,
@@ -885,6 +950,114 @@ class Desk:
             '/wuji.v1.Desk/ClaimItem',
             wuji_dot_v1_dot_desk__pb2.ClaimItemRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.ItemClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddPeer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/AddPeer',
+            wuji_dot_v1_dot_desk__pb2.AddPeerRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.PeerView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePeer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RemovePeer',
+            wuji_dot_v1_dot_desk__pb2.RemovePeerRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.PeerView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPeers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListPeers',
+            wuji_dot_v1_dot_desk__pb2.ListPeersRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListPeersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPartnerItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListPartnerItems',
+            wuji_dot_v1_dot_desk__pb2.ListPartnerItemsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListPartnerItemsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -79,7 +79,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "material_supplied")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,10 @@ class Envelope(_message.Message):
     STATS_ROLLUP_FIELD_NUMBER: _ClassVar[int]
     RATING_APPEAL_FIELD_NUMBER: _ClassVar[int]
     APPEAL_DECISION_FIELD_NUMBER: _ClassVar[int]
+    TRUST_ANCHOR_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_OFFER_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_QUERY_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_ANSWER_FIELD_NUMBER: _ClassVar[int]
     MATERIAL_SUPPLIED_FIELD_NUMBER: _ClassVar[int]
     seq: int
     message_id: str
@@ -117,8 +121,12 @@ class Envelope(_message.Message):
     stats_rollup: StatsRollup
     rating_appeal: RatingAppealNotice
     appeal_decision: AppealDecision
+    trust_anchor: TrustAnchor
+    partner_offer: PartnerOffer
+    identity_query: IdentityQuery
+    identity_answer: IdentityAnswer
     material_supplied: MaterialSupplied
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ...) -> None: ...
 
 class CaseSubmitted(_message.Message):
     __slots__ = ("case",)
@@ -181,14 +189,16 @@ class CatalogRelease(_message.Message):
     def __init__(self, version: _Optional[int] = ..., name: _Optional[str] = ..., digest: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., province: _Optional[str] = ..., item_count: _Optional[int] = ..., base_version: _Optional[int] = ..., changed_items: _Optional[_Iterable[bytes]] = ..., removed_codes: _Optional[_Iterable[str]] = ..., algorithm: _Optional[str] = ..., signature: _Optional[bytes] = ..., signer_chain_der: _Optional[_Iterable[bytes]] = ..., part: _Optional[int] = ..., parts: _Optional[int] = ...) -> None: ...
 
 class RevocationList(_message.Message):
-    __slots__ = ("issuer", "number", "crl_der")
+    __slots__ = ("issuer", "number", "crl_der", "issuer_chain")
     ISSUER_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CRL_DER_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_CHAIN_FIELD_NUMBER: _ClassVar[int]
     issuer: str
     number: int
     crl_der: bytes
-    def __init__(self, issuer: _Optional[str] = ..., number: _Optional[int] = ..., crl_der: _Optional[bytes] = ...) -> None: ...
+    issuer_chain: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, issuer: _Optional[str] = ..., number: _Optional[int] = ..., crl_der: _Optional[bytes] = ..., issuer_chain: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class LicenceRevoked(_message.Message):
     __slots__ = ("identifier", "issuer_node", "revoked_at", "reason")
@@ -266,6 +276,58 @@ class AppealDecision(_message.Message):
     note: str
     decided_at: _timestamp_pb2.Timestamp
     def __init__(self, case_id: _Optional[str] = ..., voided: _Optional[bool] = ..., note: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TrustAnchor(_message.Message):
+    __slots__ = ("province", "root_der", "removed", "name")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_DER_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    root_der: bytes
+    removed: bool
+    name: str
+    def __init__(self, province: _Optional[str] = ..., root_der: _Optional[bytes] = ..., removed: _Optional[bool] = ..., name: _Optional[str] = ...) -> None: ...
+
+class PartnerOffer(_message.Message):
+    __slots__ = ("province", "partner", "offer_json", "signature", "signer_chain")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_FIELD_NUMBER: _ClassVar[int]
+    OFFER_JSON_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNER_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    partner: str
+    offer_json: bytes
+    signature: bytes
+    signer_chain: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, province: _Optional[str] = ..., partner: _Optional[str] = ..., offer_json: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., signer_chain: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class IdentityQuery(_message.Message):
+    __slots__ = ("case_id", "name", "id_number", "home_division", "reply_to")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    HOME_DIVISION_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    name: str
+    id_number: str
+    home_division: str
+    reply_to: str
+    def __init__(self, case_id: _Optional[str] = ..., name: _Optional[str] = ..., id_number: _Optional[str] = ..., home_division: _Optional[str] = ..., reply_to: _Optional[str] = ...) -> None: ...
+
+class IdentityAnswer(_message.Message):
+    __slots__ = ("case_id", "confirmed", "detail", "answered_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    confirmed: bool
+    detail: str
+    answered_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., confirmed: _Optional[bool] = ..., detail: _Optional[str] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class MaterialSupplied(_message.Message):
     __slots__ = ("case_id", "material", "supplied_at")

@@ -1,7 +1,7 @@
 """bundles, missing materials, promises and post-checks
 
-Revision ID: 0007i8
-Revises: 0006
+Revision ID: 0008i8
+Revises: 0007
 Create Date: 2026-11-30 06:06:22.868772
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007i8"
-down_revision: str | None = "0006"
+revision: str = "0008i8"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

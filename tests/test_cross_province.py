@@ -1,0 +1,401 @@
+"""跨省通办 between two five-tier provinces (湖南 and 广东) on real mTLS links, with real seals."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from node.crossprovince import with_check_character
+from node.identity import pem_bundle
+from node.models import Case, PartnerItem, RevocationList, TrustAnchor
+from signing import seals
+from signing.pki import CertificatePurpose
+from signing.trust import ChainRejected, TrustStore
+from sync.tables import QuarantinedEnvelope
+from tests.conftest import node_databases
+from tests.harness import (
+    CHAIN,
+    CITY,
+    COUNTY,
+    GD_CHAIN,
+    GD_CITY,
+    GD_COUNTY,
+    GD_PROVINCE,
+    GD_VILLAGE,
+    PROVINCE,
+    TOWNSHIP,
+    VILLAGE,
+    FederationHarness,
+    wait_for,
+)
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
+
+HUNAN_RESIDENT = with_check_character("43098119900101123")
+GUANGDONG_RESIDENT = with_check_character("44030519850505432")
+
+
+@pytest.fixture(scope="module")
+def provinces(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FederationHarness]:
+    """Both five-tier chains, the provinces federated (湖南 dials 广东)."""
+    databases = contextlib.ExitStack()
+    folder = tmp_path_factory.mktemp("cross-province")
+    harness = FederationHarness(folder, database_for=node_databases(request, databases))
+    try:
+        for code in (*CHAIN, *GD_CHAIN):
+            harness.start(code)
+        wait_for(
+            lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
+            what="each province's catalogue to reach its nodes",
+        )
+        harness.federate(PROVINCE, GD_PROVINCE)
+        wait_for(lambda: _partner_items(harness, VILLAGE), what="广东's offer to reach the 湖南 village")
+        wait_for(lambda: _partner_items(harness, GD_VILLAGE), what="湖南's offer to reach the 广东 village")
+        yield harness
+    finally:
+        harness.stop_all()
+        databases.close()
+
+
+def _partner_items(harness: FederationHarness, code: str) -> list[str]:
+    with harness.nodes[code].readers() as session:
+        return list(session.scalars(select(PartnerItem.code)))
+
+
+def _submit(
+    harness: FederationHarness, at: str, item: str, mode: str, home: str, id_number: str, **extra: str
+):
+    return harness.desk(at).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item,
+            applicant=case_pb2.Applicant(name="李秀英", id_number=id_number, phone="13800000000"),
+            materials=[case_pb2.Material(name="居民身份证", content="身份证正反面".encode())],
+            home_division=home,
+            mode=mode,
+            **extra,
+        )
+    )
+
+
+def _act(harness: FederationHarness, at: str, case_id: str, *actions: int) -> case_pb2.Case:
+    view = case_pb2.Case()
+    for action in actions:
+        view = harness.desk(at).ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case_id, action=action))
+    return view
+
+
+def _arrived(harness: FederationHarness, code: str, case_id: str) -> bool:
+    with harness.nodes[code].readers() as session:
+        return session.get(Case, case_id) is not None
+
+
+def _state_at(harness: FederationHarness, code: str, case_id: str) -> case_pb2.Case:
+    return harness.desk(code).GetCase(desk_pb2.GetCaseRequest(case_id=case_id))
+
+
+def _concluded_at(harness: FederationHarness, code: str, case_id: str) -> case_pb2.Case | None:
+    view = _state_at(harness, code, case_id)
+    return view if view.state == case_pb2.CONCLUDED else None
+
+
+def test_proxy_case_is_received_in_hunan_handled_in_guangdong_and_its_seal_verifies_at_the_village(
+    provinces: FederationHarness,
+) -> None:
+    """异地代收代办 across both five-tier chains: village (湖南) → … → county (广东) and back."""
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert case.handler == GD_COUNTY and case.mode == "异地代收代办"
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the result at the 湖南 village")
+
+    assert done.outcome == case_pb2.APPROVED
+    route = next(event.route for event in done.events if event.action == case_pb2.APPROVE)
+    assert list(route) == [GD_COUNTY, GD_CITY, GD_PROVINCE, PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE]
+    at_village = seals.verify(done.sealed_result, provinces.nodes[VILLAGE].trust_store())
+    assert at_village.valid, at_village.reason
+    assert at_village.chain[-1].endswith(GD_PROVINCE) or GD_PROVINCE in " ".join(at_village.chain)
+    hunan_only = TrustStore(provinces.nodes[VILLAGE].identity.roots)
+    without_anchor = seals.verify(done.sealed_result, hunan_only)
+    assert not without_anchor.valid and without_anchor.reason
+
+
+def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: FederationHarness) -> None:
+    """两地联办: 湖南 (residence) concludes the 迁入, 广东 (home) handles the 迁出 part."""
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert case.handler == COUNTY
+    wait_for(lambda: _arrived(provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    accepted = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW)
+    assert [part.handler for part in accepted.parts] == [GD_COUNTY]
+    part_id = accepted.parts[0].case_id
+
+    with pytest.raises(grpc.RpcError) as refused:
+        _act(provinces, COUNTY, case.id, case_pb2.APPROVE)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "part" in (refused.value.details() or "")
+
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, part_id), what="the 迁出 part at the 广东 county")
+    _act(provinces, GD_COUNTY, part_id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    part = wait_for(lambda: _concluded_at(provinces, COUNTY, part_id), what="the part's result in 湖南")
+    assert seals.verify(part.sealed_result, provinces.nodes[COUNTY].trust_store()).valid
+
+    _act(provinces, COUNTY, case.id, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the joint case at the village")
+    assert done.outcome == case_pb2.APPROVED
+    assert _state_at(provinces, COUNTY, case.id).parts[0].state == case_pb2.CONCLUDED
+
+
+def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: FederationHarness) -> None:
+    """全程网办: applied online at 广东's province node; 湖南 confirms identity over the peer link."""
+    case = _submit(
+        provinces, GD_PROVINCE, "KS-0301", "全程网办", VILLAGE, HUNAN_RESIDENT, place_division=GD_CITY
+    )
+    assert case.handler == GD_CITY
+    wait_for(lambda: _arrived(provinces, GD_CITY, case.id), what="the online case at the 广东 city")
+    checked = wait_for(
+        lambda: (view := _state_at(provinces, GD_CITY, case.id)).identity_check.answered and view,
+        what="湖南's identity answer",
+    )
+    assert checked.identity_check.confirmed, checked.identity_check.detail
+    assert checked.identity_check.province == PROVINCE
+    _act(provinces, GD_CITY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    assert wait_for(lambda: _concluded_at(provinces, GD_PROVINCE, case.id), what="the result online")
+
+    # an identity number not issued in 湖南: not confirmed, so the case cannot be accepted
+    doubtful = _submit(
+        provinces, GD_PROVINCE, "KS-0301", "全程网办", VILLAGE, GUANGDONG_RESIDENT, place_division=GD_CITY
+    )
+    wait_for(lambda: _arrived(provinces, GD_CITY, doubtful.id), what="the doubtful case at the city")
+    answered = wait_for(
+        lambda: (view := _state_at(provinces, GD_CITY, doubtful.id)).identity_check.answered and view,
+        what="湖南's answer on the doubtful case",
+    )
+    assert not answered.identity_check.confirmed
+    with pytest.raises(grpc.RpcError) as refused:
+        _act(provinces, GD_CITY, doubtful.id, case_pb2.ACCEPT)
+    assert "did not confirm" in (refused.value.details() or "")
+
+
+def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partner(
+    provinces: FederationHarness,
+) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not agreed" in (refused.value.details() or "")
+    with pytest.raises(grpc.RpcError) as unknown:
+        _submit(provinces, VILLAGE, "KS-9999", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert "has not opened item" in (unknown.value.details() or "")
+    with pytest.raises(grpc.RpcError) as same_province:
+        _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", COUNTY, HUNAN_RESIDENT)
+    assert "another province" in (same_province.value.details() or "")
+    with provinces.nodes[VILLAGE].readers() as session:
+        submitted = session.scalar(select(func.count()).select_from(Case).where(Case.item_code == "KS-0301"))
+    assert submitted == 0
+    for code in GD_CHAIN:
+        with provinces.nodes[code].readers() as session:
+            assert not session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.origin == VILLAGE, Case.item_code == "KS-0301")
+            )
+
+
+def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(
+    provinces: FederationHarness,
+) -> None:
+    """Even if a window holds a stale list, the handler's province checks the agreement itself."""
+    with provinces.nodes[VILLAGE].sessions.begin() as session:
+        stale = session.get(PartnerItem, (GD_PROVINCE, "KS-0301"))
+        assert stale is not None
+        stale.modes = ["全程网办", "异地代收代办"]
+    case = _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert case.handler == GD_CITY
+
+    def refused_at_city() -> list[str]:
+        with provinces.nodes[GD_CITY].readers() as session:
+            return list(session.scalars(select(QuarantinedEnvelope.reason)))
+
+    reasons = wait_for(refused_at_city, what="the refusal at the 广东 city")
+    assert any("not agreed" in reason for reason in reasons)
+    assert not _arrived(provinces, GD_CITY, case.id)
+
+
+def test_cases_submitted_while_the_peer_link_is_down_arrive_exactly_once(
+    provinces: FederationHarness,
+) -> None:
+    provinces.stop(GD_PROVINCE)
+    submitted = [
+        _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT).id
+        for _ in range(12)
+    ]
+    time.sleep(1.0)
+    assert not any(_arrived(provinces, GD_COUNTY, case_id) for case_id in submitted)
+    provinces.restart(GD_PROVINCE)
+    wait_for(
+        lambda: all(_arrived(provinces, GD_COUNTY, case_id) for case_id in submitted),
+        timeout=60,
+        what="every case queued behind the peer link",
+    )
+    with provinces.nodes[GD_COUNTY].readers() as session:
+        arrived = session.scalars(select(Case.id).where(Case.id.in_(submitted))).all()
+        quarantined = session.scalar(select(func.count()).select_from(QuarantinedEnvelope))
+    assert sorted(arrived) == sorted(submitted)
+    assert quarantined == 0
+
+
+@pytest.fixture
+def three_provinces(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FederationHarness]:
+    databases = contextlib.ExitStack()
+    harness = FederationHarness(tmp_path, database_for=node_databases(request, databases))
+    try:
+        for code in (PROVINCE, CITY, GD_PROVINCE, GD_CITY, GD_COUNTY, "450000000000"):
+            harness.start(code)
+        harness.federate(PROVINCE, GD_PROVINCE)
+        yield harness
+    finally:
+        harness.stop_all()
+        databases.close()
+
+
+def test_a_province_without_a_trust_anchor_cannot_link_and_its_seals_do_not_verify(
+    three_provinces: FederationHarness,
+) -> None:
+    guangxi = three_provinces.nodes["450000000000"]
+    hunan = three_provinces.nodes[PROVINCE]
+    # 广西 trusts 湖南 and dials it, but 湖南 never installed 广西's root
+    guangxi.add_peer(PROVINCE, _root_pem(three_provinces, PROVINCE), hunan.address, "湖南省")
+    wait_for(lambda: (link := three_provinces.nodes[GD_PROVINCE].links.find(PROVINCE)) and link.connected)
+    time.sleep(2.0)
+    assert hunan.links.find("450000000000") is None
+    assert not guangxi.links.get(PROVINCE, "peer").connected
+
+    case = guangxi.cases.submit("SF-0001", _applicant())
+    for action in ("ACCEPT", "REVIEW", "APPROVE"):
+        three_provinces.desk("450000000000").ActOnCase(
+            desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.CaseAction.Value(action))
+        )
+    sealed = guangxi.cases.get(case.id).sealed_result
+    assert seals.verify(sealed, guangxi.trust_store()).valid
+    refused = seals.verify(sealed, hunan.trust_store())
+    assert not refused.valid
+    assert "450000000000" in refused.reason, refused.reason
+
+
+def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_federation(
+    three_provinces: FederationHarness,
+) -> None:
+    guangdong, hunan_city = three_provinces.nodes[GD_PROVINCE], three_provinces.nodes[CITY]
+    wait_for(lambda: _has_anchor(three_provinces, CITY, GD_PROVINCE), what="广东's root at the 湖南 city")
+    # a CRL of a lower 广东 CA goes up to its province, across, and down the 湖南 tree
+    three_provinces.nodes[GD_CITY].revoke(GD_COUNTY)
+    wait_for(lambda: _has_crl(three_provinces, CITY, GD_CITY), what="the 深圳 CA's CRL at the 湖南 city")
+    gd_county = three_provinces.nodes[GD_COUNTY].identity
+    with pytest.raises(ChainRejected, match="revoked"):
+        hunan_city.trust_store().verify_chain(
+            gd_county.tls_certificate, gd_county.chain[:-1], CertificatePurpose.TLS
+        )
+    guangdong.revoke(GD_CITY)
+    wait_for(lambda: _has_crl(three_provinces, CITY, GD_PROVINCE), what="广东's CRL at the 湖南 city")
+    gd_city = three_provinces.nodes[GD_CITY].identity
+    with pytest.raises(ChainRejected, match="revoked"):
+        hunan_city.trust_store().verify_chain(
+            gd_city.tls_certificate, gd_city.chain[:-1], CertificatePurpose.TLS
+        )
+
+    three_provinces.nodes[PROVINCE].remove_peer(GD_PROVINCE)
+    wait_for(
+        lambda: not _has_anchor(three_provinces, CITY, GD_PROVINCE), what="the anchor gone from the city"
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        _submit(three_provinces, CITY, "KS-0201", "异地代收代办", GD_CITY, GUANGDONG_RESIDENT)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_new_release_sends_partners_the_changed_list(three_provinces: FederationHarness) -> None:
+    from node import catalog
+
+    wait_for(lambda: _partner_modes(three_provinces, CITY, "KS-0301") == ["全程网办"], what="广东's list")
+    document = catalog.load_document(catalog.demo_catalog_path(GD_PROVINCE))
+    for item in document.items:
+        if item["code"] == "KS-0301":
+            item["partner_modes"][PROVINCE] = ["全程网办", "异地代收代办"]
+    three_provinces.nodes[GD_PROVINCE].catalog.publish(document)
+    wait_for(
+        lambda: _partner_modes(three_provinces, CITY, "KS-0301") == ["全程网办", "异地代收代办"],
+        what="the new agreement at the 湖南 city",
+    )
+
+
+def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
+    three_provinces: FederationHarness,
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from node.certificates import known_crls
+    from sync.link import EnvelopeRefused
+
+    three_provinces.nodes[GD_CITY].revoke(GD_COUNTY)
+    with three_provinces.nodes[GD_CITY].readers() as session:
+        crl = next(c for c in known_crls(session) if GD_CITY in c.issuer.rfc4514_string())
+    forged = link_pb2.Envelope(
+        message_id="forged-crl",
+        sender=COUNTY,
+        origin=COUNTY,
+        destination=CITY,
+        revocation_list=link_pb2.RevocationList(crl_der=crl.public_bytes(serialization.Encoding.DER)),
+    )
+    hunan_city = three_provinces.nodes[CITY]
+    with hunan_city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match="not in the subtree"):
+        hunan_city.federation.apply(session, forged, COUNTY)
+
+
+def _partner_modes(harness: FederationHarness, at: str, code: str) -> list[str]:
+    with harness.nodes[at].readers() as session:
+        row = session.get(PartnerItem, (GD_PROVINCE, code))
+        return list(row.modes) if row else []
+
+
+def test_peer_commands_show_the_partner_and_refuse_a_certificate_that_is_not_its_root(
+    three_provinces: FederationHarness, tmp_path: Path
+) -> None:
+    from tests.test_cli import wuji
+
+    config = str(three_provinces.config_path(PROVINCE))
+    wait_for(lambda: (link := three_provinces.nodes[PROVINCE].links.find(GD_PROVINCE)) and link.connected)
+    listed = wuji("peer", "list", "--config", config)
+    assert listed.returncode == 0, listed.stderr
+    assert GD_PROVINCE in listed.stdout and "connected" in listed.stdout
+    not_a_root = tmp_path / "city.pem"
+    not_a_root.write_bytes(pem_bundle([three_provinces.nodes[GD_CITY].identity.tls_certificate]))
+    refused = wuji("peer", "add", "450000", "--root", str(not_a_root), "--config", config)
+    assert refused.returncode != 0
+    assert "not a wuji root" in refused.stderr or "root" in refused.stderr
+    with three_provinces.nodes[PROVINCE].readers() as session:
+        assert session.get(TrustAnchor, "450000000000") is None
+
+
+def _root_pem(harness: FederationHarness, code: str) -> bytes:
+    return pem_bundle(harness.nodes[code].identity.roots)
+
+
+def _has_anchor(harness: FederationHarness, at: str, province: str) -> bool:
+    with harness.nodes[at].readers() as session:
+        return session.get(TrustAnchor, province) is not None
+
+
+def _has_crl(harness: FederationHarness, at: str, issuer: str) -> bool:
+    with harness.nodes[at].readers() as session:
+        return session.get(RevocationList, issuer) is not None
+
+
+def _applicant():
+    from node.cases import Applicant
+
+    return Applicant("覃桂兰", with_check_character("45010219800101001"))
