@@ -13,7 +13,7 @@ derived from its parts; nothing about a bundle needs to travel.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +31,8 @@ from node.cases import (
 )
 from node.casestates import Action, Outcome, State
 from node.clock import Clock
-from node.deferrals import DeferralService
+from node.deadlines import china_date
+from node.deferrals import MAX_PROMISE_DAYS, DeferralService
 from node.errors import DomainError, InvalidInput, NotFound
 from node.models import Bundle, BundleMaterial, BundlePart, Case, CaseEvent, MissingMaterial, ServiceItem
 from node.timeutil import to_timestamp
@@ -94,6 +95,12 @@ class BundleService(CaseHook):
             parts = [catalog.item(session, part) for part in spec["parts"]]  # type: ignore[union-attr]
             _check_materials(entry, parts, checked, deferred, promise)
             now = self._clock.now()
+            today = china_date(now)
+            if promised is not None and not today < promised <= today + timedelta(days=MAX_PROMISE_DAYS):
+                raise InvalidInput(
+                    f"容缺: the promised date {promised.isoformat()} must fall after today "
+                    f"({today.isoformat()}) and within {MAX_PROMISE_DAYS} days"
+                )
             signed = promise
             if promise is not None and not promise.HasField("signed_at"):
                 signed = case_pb2.Promise()

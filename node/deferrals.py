@@ -84,7 +84,7 @@ class DeferralService(CaseHook):
         if item is None:
             raise NotFound(f"case {case.id}: item {case.item_code} is not held here")
         if message.missing_materials:
-            self._store_missing(session, case, item, message.missing_materials)
+            self._store_missing(session, case, item, message.missing_materials, bool(message.bundle_id))
         if message.HasField("promise"):
             self._store_promise(session, case, item, message.promise)
 
@@ -219,7 +219,12 @@ class DeferralService(CaseHook):
     # -- inside ------------------------------------------------------------------------------------
 
     def _store_missing(
-        self, session: Session, case: Case, item: ServiceItem, missing: Sequence[case_pb2.MissingMaterial]
+        self,
+        session: Session,
+        case: Case,
+        item: ServiceItem,
+        missing: Sequence[case_pb2.MissingMaterial],
+        bundle_part: bool,
     ) -> None:
         deferrable = {str(m["name"]) for m in item.materials if m.get("deferrable")}
         given = {m.name for m in case.materials}
@@ -241,7 +246,9 @@ class DeferralService(CaseHook):
                 raise InvalidInput(
                     f"容缺 {name!r}: promised_on must be an ISO date, not {wanted.promised_on!r}"
                 ) from None
-            if not submitted_on < promised_on <= submitted_on + timedelta(days=MAX_PROMISE_DAYS):
+            # a bundle's part that starts later keeps the date promised when the bundle was applied for
+            earliest = submitted_on - timedelta(days=MAX_PROMISE_DAYS) if bundle_part else submitted_on
+            if not earliest < promised_on <= submitted_on + timedelta(days=MAX_PROMISE_DAYS):
                 raise InvalidInput(
                     f"容缺 {name!r}: the promised date {promised_on.isoformat()} must fall after the "
                     f"submission ({submitted_on.isoformat()}) and within {MAX_PROMISE_DAYS} days"

@@ -460,3 +460,41 @@ def test_a_bundle_applied_at_the_township_handles_its_own_part_there(federation,
     wait_for(
         lambda: "本人银行结算账户" in material_names_at(federation, CITY, yb), what="the account at the city"
     )
+
+
+def test_a_part_starting_after_the_promised_date_keeps_the_promise_and_its_handler_raises_the_card(
+    federation, clock, tmp_path
+):
+    federation.start_chain()
+    photo = "近期免冠彩色照片（可现场采集）"
+    document = json.loads(catalog.demo_catalog_path().read_text(encoding="utf-8"))
+    card_item = next(item for item in document["items"] if item["code"] == "RS-0001")
+    next(m for m in card_item["materials"] if m["name"] == photo)["deferrable"] = True
+    path = tmp_path / "catalog-photo-deferrable.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    assert federation.nodes[PROVINCE].load_catalog(path) == 2
+    for code in (VILLAGE, COUNTY):
+        wait_for(
+            lambda c=code: federation.nodes[c].describe().catalog_version == 2, what=f"release 2 at {code}"
+        )
+
+    bundle = federation.desk(VILLAGE).SubmitBundle(  # Monday 3 November: the photo promised by Wednesday
+        desk_pb2.SubmitBundleRequest(
+            bundle_code=BUNDLE,
+            applicant=APPLICANT,
+            materials=materials([m for m in ONE_SET if m != photo]),
+            deferred=[photo],
+            promised_on="2025-11-05",
+        )
+    )
+    assert part(bundle, "RS-0001").status == "WAITING"
+    birth = part(bundle, "GA-0003").case_id
+    wait_for(lambda: arrived(federation, COUNTY, birth), what="GA-0003 at the county")
+    clock.set(china_morning(2025, 11, 10))  # 出生登记 concludes the next Monday, after the promised day
+    conclude(federation, COUNTY, birth)
+    seen = wait_bundle(federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "the card to start")
+    card_case = part(seen, "RS-0001").case_id
+    wait_for(lambda: arrived(federation, COUNTY, card_case), what="RS-0001 at the county")
+    at_county = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=card_case))
+    assert [(m.name, m.promised_on) for m in at_county.missing_materials] == [(photo, "2025-11-05")]
+    assert federation.nodes[COUNTY].tick().raised == [f"{card_case}:deferral_overdue"]
