@@ -80,6 +80,11 @@ def wait_bundle(federation: FederationHarness, bundle_id: str, probe, what: str)
 
 def test_four_part_bundle_from_a_village_is_handled_in_parallel_at_each_handler(federation):
     federation.start_chain()
+    # the bundle came down in the signed release like any item: the same at every tier
+    for code in (TOWNSHIP, VILLAGE):
+        items = federation.desk(code).ListItems(desk_pb2.ListItemsRequest()).items
+        entry = json.loads(next(i for i in items if i.code == BUNDLE).elements_json)
+        assert entry["bundle"] == {"parts": list(BIRTH_PARTS), "after": {"RS-0001": ["GA-0003"]}}
     bundle = submit_bundle(federation.desk(VILLAGE))
     assert bundle.state == "IN_PROGRESS" and bundle.origin == VILLAGE
     started = {p.item_code: p for p in bundle.parts if p.case_id}
