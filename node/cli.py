@@ -229,6 +229,42 @@ def node_run(
     node.stop()
 
 
+@node_app.command("backup")
+def node_backup(
+    to: Annotated[Path, typer.Option("--to", help="the backup file to write (never overwritten)")],
+    config_path: ConfigPath = Path("node.toml"),
+) -> None:
+    """Back up the node's database while it runs (SQLite online backup; pg_dump for PostgreSQL)."""
+    from node.backup import BackupError, backup
+
+    try:
+        config = NodeConfig.load(config_path)
+        backup(config.database_url_for(config_path), to)
+    except (ConfigError, BackupError) as error:
+        fail(str(error), EXIT_REFUSED)
+    console.print(f"node {config.code}: database backed up to {to}", highlight=False)
+
+
+@node_app.command("restore")
+def node_restore(
+    from_file: Annotated[Path, typer.Option("--from", help="a backup written by `wuji node backup`")],
+    config_path: ConfigPath = Path("node.toml"),
+) -> None:
+    """Replace the stopped node's database by a backup; on its next start it resynchronises."""
+    from node.backup import BackupError, restore
+
+    try:
+        config = NodeConfig.load(config_path)
+        restored = restore(config.database_url_for(config_path), from_file)
+    except (ConfigError, BackupError) as error:
+        fail(str(error), EXIT_REFUSED)
+    console.print(
+        f"node {config.code}: database restored from {from_file}; its {restored.links} link(s) resynchronise "
+        "with the neighbours when it starts (work done only here after the backup was taken is lost)",
+        highlight=False,
+    )
+
+
 @node_app.command("status")
 def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a node's identity, catalogue and links."""

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -31,11 +32,13 @@ from node.licences import LicenceService
 from node.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.ratings import AppealIntake, RatingService
 from node.releases import ReleaseSigner
+from node.resync import CaseResync
 from node.sealing import SealService
 from node.stats import StatsService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
 from node.supervision import ScanResult, SupervisionScheduler, SupervisionService
 from signing.trust import TrustStore
+from sync import outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
@@ -112,6 +115,7 @@ class Node:
             self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days
         )
         self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.resync = CaseResync(self.here, self.outbound, self.seals)
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
         self.federation = FederationHandler(
             self.here,
@@ -125,6 +129,7 @@ class Node:
                 "stats_rollup": self.stats,
                 "rating_appeal": AppealIntake(self.ratings, decisions=False),
                 "appeal_decision": AppealIntake(self.ratings, decisions=True),
+                "case_copy": self.resync,
             },
             trust=self._trust_in,
         )
@@ -147,6 +152,7 @@ class Node:
             ),
             self.readers,
         )
+        self.federation.hello_hooks.append(self.resync.on_peer_hello)
         self.federation.children = lambda: [link.peer for link in self.links.children()]
         self.metrics = NodeMetrics(self.here.value, self.readers, self.links)
         self.federation.observe_delivery = self.metrics.observe_delivery
@@ -261,7 +267,17 @@ class Node:
         """What the supervision job does each interval: raise due cards, send statistics up."""
         result = self.supervision.scan()
         self.stats.push_rollup()
+        self.prune_outbox()
         return result
+
+    def prune_outbox(self) -> int:
+        """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.config.outbox_retention_days)
+        with self.sessions.begin() as session:
+            pruned = outbox.prune(session, cutoff)
+        if pruned:
+            log.info("pruned %d acknowledged envelope(s) older than %s", pruned, cutoff.isoformat())
+        return pruned
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []
