@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -204,16 +203,21 @@ def node_invite(
 @node_app.command("run")
 def node_run(
     config_path: ConfigPath = Path("node.toml"),
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json: one JSON object per line (default: config)")
+    ] = "",
 ) -> None:
     """Run the node until SIGTERM or Ctrl-C; in-flight work finishes before it stops."""
     try:
         config = NodeConfig.load(config_path)
     except ConfigError as error:
         fail(str(error))
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format=f"%(asctime)s {config.code} %(levelname)s %(name)s: %(message)s",
-    )
+    from node import logs
+
+    try:
+        logs.configure(config.code, config.log_level, log_format or config.log_format)
+    except ValueError as error:
+        fail(f"--log-format: {error}")
     from node.runtime import Node  # imported here: the client commands need no database code
 
     try:
@@ -224,7 +228,8 @@ def node_run(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    console.print(f"node {config.code} running on {node.address}", highlight=False)
+    if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
+        console.print(f"node {config.code} running on {node.address}", highlight=False)
     stop.wait()
     node.stop()
 

@@ -23,7 +23,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node import eventlog
+from node import eventlog, logs
 from node.cases import MAX_NAME_LENGTH, ResultSealing, clean_text
 from node.casestates import Action, Outcome, State
 from node.convert import action_from_proto, case_to_proto, state_from_proto
@@ -60,7 +60,12 @@ class CaseResync:
         for case_id in lost:
             case = session.get(Case, case_id)
             if case is None or case.handler != self.here.value or case.origin == self.here.value:
-                log.warning("case %s: %s lost it in a restore and no copy is held here", case_id, peer)
+                log.warning(
+                    "case %s: %s lost it in a restore and no copy is held here",
+                    case_id,
+                    peer,
+                    extra=logs.case(case_id),
+                )
                 continue
             try:
                 via, _ = self._outbound.route(case.origin)
@@ -121,7 +126,7 @@ class CaseResync:
             case.id,
             restored,
             settled,
-            extra={"case_id": case.id},
+            extra=logs.case(case.id),
         )
 
     def _register(self, session: Session, copy: case_pb2.Case, first: case_pb2.CaseEvent) -> Case:

@@ -257,10 +257,21 @@ class Link:
         except DBAPIError:
             raise  # the database, not the envelope: retry the whole batch later
         except Exception as error:  # a bug must not block the link; keep the envelope for replay
-            log.exception("applying envelope %s from %s failed", envelope.message_id, self.peer)
+            log.exception(
+                "applying envelope %s from %s failed",
+                envelope.message_id,
+                self.peer,
+                extra={"case_id": inbox.case_of(envelope)},
+            )
             reason = f"internal error: {error!r}"
         if reason is not None:
-            log.warning("quarantined envelope %s from %s: %s", envelope.message_id, self.peer, reason)
+            log.warning(
+                "quarantined envelope %s from %s: %s",
+                envelope.message_id,
+                self.peer,
+                reason,
+                extra={"case_id": inbox.case_of(envelope)},
+            )
             inbox.quarantine(session, self.peer, envelope, reason)
 
 
