@@ -78,15 +78,18 @@ def _sqlite_path(database_url: str) -> Path:
 
 def _sqlite_copy(source: Path, target: Path) -> None:
     """sqlite3's online backup: a consistent copy even while another process writes (WAL)."""
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(target)
     try:
-        src.backup(dst)
-    except sqlite3.DatabaseError as error:
+        src = sqlite3.connect(source)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as error:
         raise BackupError(f"cannot copy {source} to {target}: {error}") from error
-    finally:
-        dst.close()
-        src.close()
 
 
 def _require_sqlite_backup(source: Path) -> None:
