@@ -4,16 +4,16 @@ A restored node announces in its Hello the highest seq it has given on the link 
 that is below what this node applied from it, the envelopes above were sent by the node before
 the restore and it has lost them — and with them its copies of the cases they concerned: cases
 submitted there after the backup, deliveries or withdrawals asked for there. This node recorded
-which case each applied envelope concerned (inbox.case_id), and, as the handling node whose copy
-is authoritative, sends the origin a whole copy (CaseCopy) of each. What this node sent the
+which case each applied envelope concerned (inbox.case_id). Of those it handles, its copy being
+authoritative, it sends the origin a whole copy (CaseCopy); those it only relayed it asks its
+parent for (CaseResyncRequest), and so on up to each case's handler. What this node sent the
 restored node it sends again by itself (the link resumes from the restored node's older cursor,
 out of the retained outbox); event notices among them for cases the restored node no longer knows
 are quarantined there until the copy arrives and settles them.
 
-The limit: a case the restored node sent to a handler further away (relayed by this node, which
-holds no copy) does not come back, nor does anything the restored node did after the backup
-without telling a neighbour.
-"""
+The limits: only a restored child is repaired this way (a restored parent gets back what its
+children send again, not its own actions after the backup), and what the restored node did after
+the backup without telling a neighbour is gone."""
 
 from __future__ import annotations
 
@@ -32,9 +32,8 @@ from node.federation import Outbound
 from node.models import Case, CaseMaterial, SealedResult
 from node.timeutil import from_timestamp, utcnow
 from sync import inbox
-from sync.routing import NoRoute
 from sync.tables import QuarantinedEnvelope
-from wuji.divisions import DivisionCode
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
 log = logging.getLogger(__name__)
@@ -51,40 +50,66 @@ class CaseResync:
     # -- at the neighbour of a restored node ---------------------------------------------------
 
     def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
-        if not hello.HasField("sent_seq"):
-            return  # an older version of wuji, which does not say
-        if hello.sent_seq >= inbox.received_seq(session, peer):
+        if role != "child" or not hello.HasField("sent_seq"):
+            return  # a parent's restore is not repaired from below; older versions do not say
+        received = inbox.received_seq(session, peer)
+        if hello.sent_seq >= received:
             return
         lost = inbox.cases_applied_after(session, peer, hello.sent_seq)
-        sent = 0
-        for case_id in lost:
-            case = session.get(Case, case_id)
-            if case is None or case.handler != self.here.value or case.origin == self.here.value:
-                log.warning(
-                    "case %s: %s lost it in a restore and no copy is held here",
-                    case_id,
-                    peer,
-                    extra=logs.case(case_id),
-                )
-                continue
-            try:
-                via, _ = self._outbound.route(case.origin)
-            except NoRoute:
-                continue
-            if via != peer:
-                continue
-            self._outbound.send(
-                session, case.origin, case_copy=link_pb2.CaseCopy(case=self._copy(session, case))
-            )
-            sent += 1
+        copied, asked = self._resend(session, DivisionCode.parse(peer), lost)
         log.warning(
-            "%s was restored from a backup: it lost envelopes %d…%d it had sent here; "
-            "sent it copies of %d case(s)",
+            "%s was restored from a backup: it lost envelopes %d…%d it had sent here, about %d case(s); "
+            "sent it copies of %d, asked the tiers above for %d",
             peer,
             hello.sent_seq + 1,
-            inbox.received_seq(session, peer),
-            sent,
+            received,
+            len(lost),
+            copied,
+            len(asked),
         )
+
+    def _answer_request(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A child asks for cases a restored node below it lost: copy those handled here, ask above."""
+        request = envelope.case_resync
+        try:
+            sender, restored = DivisionCode.parse(envelope.origin), DivisionCode.parse(request.restored)
+        except InvalidDivisionCode as error:
+            raise InvalidInput(f"resync request: {error}") from error
+        if sender.parent != self.here:
+            raise WrongNode(f"a resync request comes from a child of {self.here}, not from {sender}")
+        if not restored.is_in_subtree_of(sender):
+            raise WrongNode(f"{sender} cannot ask for the cases of {restored}, which is not below it")
+        copied, asked = self._resend(session, restored, list(request.case_ids))
+        log.info(
+            "resync of %s asked by %s: sent %d copies, asked above for %d",
+            restored,
+            sender,
+            copied,
+            len(asked),
+        )
+
+    def _resend(self, session: Session, restored: DivisionCode, case_ids: list[str]) -> tuple[int, list[str]]:
+        """Send the restored node copies of the cases handled here; ask the parent for cases not held here.
+
+        Only cases that originate in the restored node's subtree: nobody obtains others' cases this way.
+        """
+        copied, elsewhere = 0, []
+        for case_id in case_ids:
+            if not _originates_in(case_id, restored):
+                continue
+            case = session.get(Case, case_id)
+            if case is None:
+                elsewhere.append(case_id)
+            elif case.handler == self.here.value and case.origin != self.here.value:
+                copy = link_pb2.CaseCopy(case=self._copy(session, case))
+                self._outbound.send(session, case.origin, case_copy=copy)
+                copied += 1
+        if elsewhere and self.here.parent is not None:
+            request = link_pb2.CaseResyncRequest(restored=restored.value, case_ids=elsewhere)
+            self._outbound.send(session, self.here.parent.value, case_resync=request)
+        elif elsewhere:
+            log.warning("no copy of case(s) %s lost by %s is held here", ", ".join(elsewhere), restored)
+        return copied, elsewhere
 
     def _copy(self, session: Session, case: Case) -> case_pb2.Case:
         copy = case_to_proto(case, self.here.value, with_events=True, with_content=True)
@@ -96,6 +121,13 @@ class CaseResync:
     # -- at the restored node ------------------------------------------------------------------
 
     def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A case copy for this node, or a request for copies from a child."""
+        if envelope.WhichOneof("body") == "case_resync":
+            self._answer_request(session, envelope)
+        else:
+            self._apply_copy(session, envelope)
+
+    def _apply_copy(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """A handler's copy of a case that originated here: add what this node's copy lacks."""
         copy = envelope.case_copy.case
         if copy.origin != self.here.value:
@@ -195,6 +227,14 @@ class CaseResync:
             at=from_timestamp(event.at),
             route=route,
         )
+
+
+def _originates_in(case_id: str, restored: DivisionCode) -> bool:
+    """Case ids start with their origin's code (<origin>-<ULID>)."""
+    try:
+        return DivisionCode.parse(case_id.split("-", 1)[0]).is_in_subtree_of(restored)
+    except InvalidDivisionCode:
+        return False
 
 
 def _settle_quarantine(session: Session, peer: str, case: Case) -> int:

@@ -130,6 +130,7 @@ class Node:
                 "rating_appeal": AppealIntake(self.ratings, decisions=False),
                 "appeal_decision": AppealIntake(self.ratings, decisions=True),
                 "case_copy": self.resync,
+                "case_resync": self.resync,
             },
             trust=self._trust_in,
         )

@@ -14,9 +14,9 @@ from node.runtime import Node
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
 from sync.transport import open_channel
-from tests.harness import TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_cli import wuji
-from tests.test_federation import TOWNSHIP_ITEM, act, submit
+from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 History = list[tuple[int, str, int, str]]
@@ -77,12 +77,17 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
     )
     for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
         act(township, after, action)
+    far = submit(village, COUNTY_ITEM, name="县级办理").id  # relayed by the township to the county
+    wait_for(lambda: far in cases_at(federation.nodes[COUNTY]), what="the case at the county")
+    act(federation.desk(COUNTY), far, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, far) == case_pb2.ACCEPTED, what="the county's 受理 at the village")
     wait_for(lambda: len(history(federation.nodes[TOWNSHIP], before)) == 5, what="送达 at the township")
     wait_for(
         lambda: state_at(village, after) == case_pb2.CONCLUDED and settled(federation), what="quiet links"
     )
     expected = {case_id: history(federation.nodes[TOWNSHIP], case_id) for case_id in (before, after, waiting)}
     assert [v for v, *_ in expected[before]] == [1, 2, 3, 4, 5]
+    far_history = history(federation.nodes[COUNTY], far)
 
     # the village is lost and restored from the backup; meanwhile its township is down too, and a
     # clerk at the village registers a case before the link is back
@@ -107,10 +112,18 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
         lambda: all(history(federation.nodes[VILLAGE], c) == h for c, h in expected.items()),
         what="the village's copies to match the township's",
     )
+    wait_for(
+        lambda: history(federation.nodes[VILLAGE], far) == far_history,
+        what="the village's copy of the county's case to match the county's",
+    )
+    assert cases_at(federation.nodes[VILLAGE]) == {*expected, far}
+    assert cases_at(federation.nodes[TOWNSHIP]) == set(expected)
+    expected[far] = far_history
     for code in (VILLAGE, TOWNSHIP):
         node = federation.nodes[code]
-        assert cases_at(node) == set(expected)
         for case_id, events in expected.items():
+            if code == TOWNSHIP and case_id == far:
+                continue
             assert history(node, case_id) == events, (code, case_id)
         with node.readers() as session:
             assert eventlog.verify(session).intact, code
@@ -119,7 +132,10 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
                 .group_by(CaseEvent.case_id)
                 .where(CaseEvent.case_id.in_(expected))
             ).all()
-            assert dict(per_case) == {case_id: len(events) for case_id, events in expected.items()}
+            held = {case_id: len(events) for case_id, events in expected.items()}
+            if code == TOWNSHIP:
+                del held[far]
+            assert dict(per_case) == held
             assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0, code
     shown = village.GetCase(desk_pb2.GetCaseRequest(case_id=after))
     assert shown.state == case_pb2.CONCLUDED and shown.outcome == case_pb2.APPROVED
@@ -146,6 +162,7 @@ def test_envelopes_are_kept_for_the_retention_window_then_a_peer_older_than_it_i
     federation.start_chain()
     village, township = federation.nodes[VILLAGE], federation.nodes[TOWNSHIP]
     case_id = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM).id
+    wait_for(lambda: case_id in cases_at(township), what="the case at the township")
     act(federation.desk(TOWNSHIP), case_id, case_pb2.ACCEPT)
     wait_for(lambda: settled(federation), what="quiet links")
     with township.readers() as session:
