@@ -13,13 +13,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from node.models import Lease
+from node.models import Base, Lease
 from node.store import create_store_engine, migrate, session_factory
 from node.timeutil import as_utc, utcnow
 from sync import outbox
+from sync.tables import SyncBase
 
 
 class BackupError(Exception):
@@ -58,13 +59,24 @@ def restore(database_url: str, source: Path) -> Restored:
         target.parent.mkdir(parents=True, exist_ok=True)
         _sqlite_copy(source, target)
     else:
-        dbname = f"--dbname={_libpq(database_url)}"
-        _run_pg("pg_restore", "--clean", "--if-exists", "--no-owner", dbname, str(source))
+        _drop_node_tables(database_url)  # tables of a newer release, absent from the dump, go too
+        _run_pg("pg_restore", "--no-owner", f"--dbname={_libpq(database_url)}", str(source))
     engine = create_store_engine(database_url)
     try:
         migrate(engine)  # a backup of an older release
         with session_factory(engine).begin() as session:
             return Restored(links=outbox.mark_restored(session))
+    finally:
+        engine.dispose()
+
+
+def _drop_node_tables(database_url: str) -> None:
+    engine = create_store_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            SyncBase.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     finally:
         engine.dispose()
 
