@@ -3,7 +3,7 @@
 A restored node announces in its Hello the highest seq it has given on the link (`sent_seq`). If
 that is below what this node applied from it, the envelopes above were sent by the node before
 the restore and it has lost them — and with them its copies of the cases they concerned: cases
-submitted there after the backup, deliveries or withdrawals asked for there. This node recorded
+submitted there after the backup, deliveries, withdrawals and ratings made there. This node recorded
 which case each applied envelope concerned (inbox.case_id). Of those it handles, its copy being
 authoritative, it sends the origin a whole copy (CaseCopy); those it only relayed it asks its
 parent for (CaseResyncRequest), and so on up to each case's handler. What this node sent the
@@ -29,8 +29,9 @@ from node.casestates import Action, Outcome, State
 from node.convert import action_from_proto, case_to_proto, state_from_proto
 from node.errors import InvalidInput, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseMaterial, SealedResult
-from node.timeutil import from_timestamp, utcnow
+from node.models import Case, CaseMaterial, Rating, SealedResult
+from node.ratings import MAX_COMMENT_LENGTH
+from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync import inbox
 from sync.tables import QuarantinedEnvelope
 from wuji.divisions import DivisionCode, InvalidDivisionCode
@@ -101,8 +102,7 @@ class CaseResync:
             if case is None:
                 elsewhere.append(case_id)
             elif case.handler == self.here.value and case.origin != self.here.value:
-                copy = link_pb2.CaseCopy(case=self._copy(session, case))
-                self._outbound.send(session, case.origin, case_copy=copy)
+                self._outbound.send(session, case.origin, case_copy=self._copy(session, case))
                 copied += 1
         if elsewhere and self.here.parent is not None:
             request = link_pb2.CaseResyncRequest(restored=restored.value, case_ids=elsewhere)
@@ -111,11 +111,23 @@ class CaseResync:
             log.warning("no copy of case(s) %s lost by %s is held here", ", ".join(elsewhere), restored)
         return copied, elsewhere
 
-    def _copy(self, session: Session, case: Case) -> case_pb2.Case:
-        copy = case_to_proto(case, self.here.value, with_events=True, with_content=True)
+    def _copy(self, session: Session, case: Case) -> link_pb2.CaseCopy:
+        copy = link_pb2.CaseCopy(
+            case=case_to_proto(case, self.here.value, with_events=True, with_content=True)
+        )
         sealed = session.get(SealedResult, case.id)
         if sealed is not None:
-            copy.sealed_result = sealed.document
+            copy.case.sealed_result = sealed.document
+        rating = session.get(Rating, case.id)
+        if rating is not None:
+            copy.rating.CopyFrom(
+                link_pb2.CaseRating(
+                    case_id=case.id,
+                    score=rating.score,
+                    comment=rating.comment,
+                    rated_at=to_timestamp(rating.rated_at),
+                )
+            )
         return copy
 
     # -- at the restored node ------------------------------------------------------------------
@@ -152,6 +164,20 @@ class CaseResync:
             restored += 1
         if copy.sealed_result and self._sealing is not None and session.get(SealedResult, case.id) is None:
             self._sealing.accept_received(session, case.id, copy.sealed_result)
+        if envelope.case_copy.HasField("rating") and session.get(Rating, case.id) is None:
+            rating = envelope.case_copy.rating
+            if rating.case_id != case.id or not 1 <= rating.score <= 5:
+                raise InvalidInput(f"the copy of case {case.id} carries a malformed rating")
+            session.add(
+                Rating(
+                    case_id=case.id,
+                    score=rating.score,
+                    comment=clean_text("comment", rating.comment, MAX_COMMENT_LENGTH),
+                    rated_at=from_timestamp(rating.rated_at),
+                    origin=case.origin,
+                    handler=case.handler,
+                )
+            )
         settled = _settle_quarantine(session, envelope.sender, case)
         log.info(
             "case %s restored from its handler's copy: %d event(s) added, %d quarantined notice(s) settled",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from node import eventlog
-from node.models import Case, CaseEvent
+from node.models import Case, CaseEvent, Rating
 from node.runtime import Node
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
@@ -34,6 +34,12 @@ def history(node: Node, case_id: str) -> History:
 def cases_at(node: Node) -> set[str]:
     with node.readers() as session:
         return set(session.scalars(select(Case.id).where(Case.origin == VILLAGE)))
+
+
+def rating_at(node: Node, case_id: str) -> int | None:
+    with node.readers() as session:
+        rating = session.get(Rating, case_id)
+        return rating.score if rating else None
 
 
 def settled(federation: FederationHarness) -> bool:
@@ -85,6 +91,9 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
     wait_for(
         lambda: state_at(village, after) == case_pb2.CONCLUDED and settled(federation), what="quiet links"
     )
+    village.RateCase(desk_pb2.RateCaseRequest(case_id=after, score=2, comment="等得太久"))  # 不满意
+    wait_for(lambda: rating_at(federation.nodes[TOWNSHIP], after) == 2, what="the rating at the township")
+    wait_for(lambda: settled(federation), what="quiet links")
     expected = {case_id: history(federation.nodes[TOWNSHIP], case_id) for case_id in (before, after, waiting)}
     assert [v for v, *_ in expected[before]] == [1, 2, 3, 4, 5]
     far_history = history(federation.nodes[COUNTY], far)
@@ -137,6 +146,7 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
                 del held[far]
             assert dict(per_case) == held
             assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0, code
+    assert rating_at(federation.nodes[VILLAGE], after) == 2  # the rating came back with the copy
     shown = village.GetCase(desk_pb2.GetCaseRequest(case_id=after))
     assert shown.state == case_pb2.CONCLUDED and shown.outcome == case_pb2.APPROVED
     assert shown.sealed_result  # the township's sealed result came back with the copy
