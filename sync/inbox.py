@@ -73,6 +73,14 @@ def cases_applied_after(session: Session, peer: str, seq: int) -> list[str]:
     return [case_id for case_id in session.scalars(query) if case_id]
 
 
+def applied_before(session: Session, peer: str, envelope: link_pb2.Envelope) -> bool:
+    """True if a message with this envelope's id was applied from peer under an earlier seq."""
+    query = select(InboxEntry.seq).where(
+        InboxEntry.peer == peer, InboxEntry.message_id == envelope.message_id, InboxEntry.seq < envelope.seq
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
 def quarantine(session: Session, peer: str, envelope: link_pb2.Envelope, reason: str) -> None:
     """Keep a refused envelope and why; it still counts as received so the link goes on."""
     session.add(

@@ -264,7 +264,14 @@ class Link:
                 extra={"case_id": inbox.case_of(envelope)},
             )
             reason = f"internal error: {error!r}"
-        if reason is not None:
+        if reason is not None and inbox.applied_before(session, self.peer, envelope):
+            # the same message under a new seq: a relay restored from a backup passed it on again
+            log.info(
+                "envelope %s from %s was applied before; its repeat is ignored",
+                envelope.message_id,
+                self.peer,
+            )
+        elif reason is not None:
             log.warning(
                 "quarantined envelope %s from %s: %s",
                 envelope.message_id,

@@ -192,3 +192,34 @@ def test_envelopes_are_kept_for_the_retention_window_then_a_peer_older_than_it_i
     channel.close()
     assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "pruned after the outbox retention window" in error.value.details()
+
+
+def test_a_restored_township_gets_back_what_its_village_and_county_send_again(federation, tmp_path: Path):
+    federation.start_chain()
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    config = str(federation.config_path(TOWNSHIP))
+    backup = tmp_path / "township-backup.db"
+    assert wuji("node", "backup", "--to", str(backup), "--config", config).returncode == 0
+
+    local = submit(village, TOWNSHIP_ITEM, name="乡镇办理").id
+    far = submit(village, COUNTY_ITEM, name="县级办理").id
+    wait_for(lambda: far in cases_at(federation.nodes[COUNTY]), what="the case at the county")
+    act(county, far, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, far) == case_pb2.ACCEPTED, what="the county's 受理 at the village")
+    wait_for(
+        lambda: local in cases_at(federation.nodes[TOWNSHIP]) and settled(federation), what="quiet links"
+    )
+
+    federation.stop(TOWNSHIP)
+    assert wuji("node", "restore", "--from", str(backup), "--config", config).returncode == 0
+    township = federation.restart(TOWNSHIP)
+    # the village sends its case again; the county's 受理 comes down again, and nothing is repeated
+    wait_for(lambda: local in cases_at(township), what="the village's case back at the township")
+    act(federation.desk(COUNTY), far, case_pb2.REVIEW)
+    wait_for(lambda: state_at(village, far) == case_pb2.UNDER_REVIEW, what="审核 at the village")
+    for node in (federation.nodes[VILLAGE], township, federation.nodes[COUNTY]):
+        with node.readers() as session:
+            assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0, node.here
+            assert eventlog.verify(session).intact
+    assert history(federation.nodes[VILLAGE], far) == history(federation.nodes[COUNTY], far)
+    assert history(township, local) == [(1, "SUBMITTED", "SUBMITTED", VILLAGE)]
