@@ -76,7 +76,7 @@ class CaseResync:
             sender, restored = DivisionCode.parse(envelope.origin), DivisionCode.parse(request.restored)
         except InvalidDivisionCode as error:
             raise InvalidInput(f"resync request: {error}") from error
-        if sender.parent != self.here:
+        if sender.parent != self.here or envelope.origin != envelope.sender:
             raise WrongNode(f"a resync request comes from a child of {self.here}, not from {sender}")
         if not restored.is_in_subtree_of(sender):
             raise WrongNode(f"{sender} cannot ask for the cases of {restored}, which is not below it")
