@@ -51,6 +51,7 @@ def node_config(tier: Tier, parent_host: str) -> str:
         "metrics_listen": f"0.0.0.0:{METRICS_PORT}",
         "pki_dir": "/var/lib/wuji/pki",
         "key_passphrase_file": "/etc/wuji/secrets/passphrase",
+        "log_format": "json",  # containers: one JSON object per line for the log collector
     }
     if tier.parent:
         node["parent_address"] = f"{parent_host}:{LINK_PORT}"

@@ -8,6 +8,7 @@ transaction that writes the case, appends its event and enqueues what other node
 from __future__ import annotations
 
 import hashlib
+import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from node import catalog, crossprovince, deadlines, eventlog
+from node import catalog, crossprovince, deadlines, eventlog, logs
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
 from node.catalog import JOINT, ONLINE
 from node.clock import Clock, SystemClock
@@ -45,6 +46,8 @@ from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import case_pb2, link_pb2
+
+log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 100
 # events the handler may announce: its own actions and those it carried out for the applicant
@@ -201,6 +204,9 @@ class CaseService:
             materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
         )
         _register(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now)
+        log.info(
+            "case %s submitted: %s, handled at %s", case.id, plan.item_code, handler, extra=logs.case(case.id)
+        )
         for hook in self.hooks:
             hook.on_new_copy(session, case, extras)
         if handler != self.here:
@@ -329,6 +335,7 @@ class CaseService:
             crossprovince.expect_identity_answer(session, case)
         for hook in self.hooks:
             hook.on_new_copy(session, case, incoming)
+        log.info("case %s arrived from %s", case.id, case.origin, extra=logs.case(case.id))
 
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The other copy of a case changed: replay its event here, in version order."""
@@ -427,6 +434,7 @@ class CaseService:
         if case.handler == self.here.value:
             promised = item.promised_days if item is not None and not item.instant else 0
             deadlines.track(session, case.id, action, promised, deadlines.china_date(now), days)
+        log.info("case %s: %s → %s", case.id, action.value, step.to_state, extra=logs.case(case.id))
         notice = event_to_proto(event, self.here.value)
         if step.to_state is State.CONCLUDED and self.sealing is not None:
             licence = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -210,16 +209,21 @@ def node_invite(
 @node_app.command("run")
 def node_run(
     config_path: ConfigPath = Path("node.toml"),
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json: one JSON object per line (default: config)")
+    ] = "",
 ) -> None:
     """Run the node until SIGTERM or Ctrl-C; in-flight work finishes before it stops."""
     try:
         config = NodeConfig.load(config_path)
     except ConfigError as error:
         fail(str(error))
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format=f"%(asctime)s {config.code} %(levelname)s %(name)s: %(message)s",
-    )
+    from node import logs
+
+    try:
+        logs.configure(config.code, config.log_level, log_format or config.log_format)
+    except ValueError as error:
+        fail(f"--log-format: {error}")
     from node.runtime import Node  # imported here: the client commands need no database code
 
     try:
@@ -230,9 +234,46 @@ def node_run(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    console.print(f"node {config.code} running on {node.address}", highlight=False)
+    if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
+        console.print(f"node {config.code} running on {node.address}", highlight=False)
     stop.wait()
     node.stop()
+
+
+@node_app.command("backup")
+def node_backup(
+    to: Annotated[Path, typer.Option("--to", help="the backup file to write (never overwritten)")],
+    config_path: ConfigPath = Path("node.toml"),
+) -> None:
+    """Back up the node's database while it runs (SQLite online backup; pg_dump for PostgreSQL)."""
+    from node.backup import BackupError, backup
+
+    try:
+        config = NodeConfig.load(config_path)
+        backup(config.database_url_for(config_path), to)
+    except (ConfigError, BackupError) as error:
+        fail(str(error), EXIT_REFUSED)
+    console.print(f"node {config.code}: database backed up to {to}", highlight=False)
+
+
+@node_app.command("restore")
+def node_restore(
+    from_file: Annotated[Path, typer.Option("--from", help="a backup written by `wuji node backup`")],
+    config_path: ConfigPath = Path("node.toml"),
+) -> None:
+    """Replace the stopped node's database by a backup; on its next start it resynchronises."""
+    from node.backup import BackupError, restore
+
+    try:
+        config = NodeConfig.load(config_path)
+        restored = restore(config.database_url_for(config_path), from_file)
+    except (ConfigError, BackupError) as error:
+        fail(str(error), EXIT_REFUSED)
+    console.print(
+        f"node {config.code}: database restored from {from_file}; its {restored.links} link(s) resynchronise "
+        "with the neighbours when it starts (work done only here after the backup was taken is lost)",
+        highlight=False,
+    )
 
 
 @node_app.command("status")

@@ -10,6 +10,7 @@ from typing import Any
 
 import tomli_w
 
+from node.logs import LOG_FORMATS
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.divisions import DivisionCode, InvalidTier, Tier
 
@@ -45,10 +46,14 @@ class NodeConfig:
     replica_id: str = ""  # names this replica in the link lease; default: host and listen address
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line (time, level, logger, message, node, case_id)
     supervision_interval_seconds: float = 60.0  # how often the one supervision job scans
     warning_share: float = 0.8  # 预警 (yellow card) once this share of a time limit is used
     rectification_days: int = 15  # working days to rectify a 差评 (Sichuan 15, Dezhou 5)
     forwarding_days: int = 1  # working days a case may take to reach its handler (上报)
+    # acknowledged envelopes are kept this long, so a neighbour restored from an older backup can
+    # be sent again what it lost (see `wuji node restore`)
+    outbox_retention_days: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
 
     def __post_init__(self) -> None:
@@ -81,6 +86,10 @@ class NodeConfig:
             raise ConfigError("forwarding_days must be 0 or more working days")
         if self.rectification_days < 1:
             raise ConfigError("rectification_days must be at least 1 working day")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
+        if self.outbox_retention_days < 0:
+            raise ConfigError("outbox_retention_days must be 0 or more days")
         if self.max_message_bytes < 1024:
             raise ConfigError("max_message_bytes must be at least 1024")
 

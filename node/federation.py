@@ -13,7 +13,7 @@ from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
@@ -78,10 +78,7 @@ class Outbound:
 
         origin: the node the news comes from, when this node only passes it on (default: here).
         """
-        waiting = session.scalar(
-            select(exists().where(OutboxEntry.peer == peer, OutboxEntry.message_id == message_id))
-        )
-        if waiting:
+        if outbox.is_waiting(session, peer, message_id):
             return
         envelope = link_pb2.Envelope(
             message_id=message_id,
@@ -152,6 +149,8 @@ class FederationHandler:
         self.children: Callable[[], Iterable[str]] = tuple  # set by the runtime: codes of known children
         # set by the runtime: (body, seconds from creation at the origin to application here)
         self.observe_delivery: Callable[[str, float], None] = lambda body, seconds: None
+        # set by the runtime: more to do when a neighbour says Hello (e.g. resync after its restore)
+        self.hello_hooks: list[Callable[[Session, str, str, link_pb2.Hello], None]] = []
 
     def catalog_version(self, session: Session) -> int:
         return catalog.current_version(session)
@@ -162,6 +161,8 @@ class FederationHandler:
         Queued catalogue messages up to hello.received_seq reached the child already; if it still
         holds an older release, they were refused, so a fresh delta from what it holds goes out.
         """
+        for hook in self.hello_hooks:
+            hook(session, peer, role, hello)
         if role == "peer":
             self._greet_peer(session, peer)
             return

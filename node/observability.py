@@ -17,10 +17,12 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.models import Case
+from node.models import Case, SupervisionCard
+from node.supervision import RED, YELLOW
 from sync.registry import LinkRegistry
 from wuji.v1 import desk_pb2, enroll_pb2, link_pb2
 
@@ -29,6 +31,9 @@ SERVICES = (
     link_pb2.DESCRIPTOR.services_by_name["Federation"].full_name,
     enroll_pb2.DESCRIPTOR.services_by_name["Enrollment"].full_name,
 )
+
+
+CARD_COLOURS = (YELLOW, RED)
 
 
 class Health:
@@ -87,10 +92,23 @@ class NodeMetrics(Collector):
             connected.add_metric([link.peer, link.role], 1.0 if link.connected else 0.0)
             depth.add_metric([link.peer, link.role], float(link.outbox_depth()))
         cases = GaugeMetricFamily("wuji_cases", "Cases held at this node by state", labels=["state"])
+        cards = GaugeMetricFamily(
+            "wuji_supervision_cards",
+            "Supervision cards (电子监察) raised here or in this node's subtree, by colour, open or closed",
+            labels=["colour", "status"],
+        )
         with self._readers() as session:
             for state, count in session.execute(select(Case.state, func.count()).group_by(Case.state)):
                 cases.add_metric([state], float(count))
-        yield from (connected, depth, cases)
+            held = {(colour, "open"): 0 for colour in CARD_COLOURS} | {(c, "closed"): 0 for c in CARD_COLOURS}
+            status = sql_case((SupervisionCard.closed_at.is_(None), "open"), else_="closed")
+            for colour, state, count in session.execute(
+                select(SupervisionCard.colour, status, func.count()).group_by(SupervisionCard.colour, status)
+            ):
+                held[(colour, state)] = count
+        for (colour, state), count in sorted(held.items()):
+            cards.add_metric([colour, state], float(count))
+        yield from (connected, depth, cases, cards)
 
     def observe_delivery(self, body: str, seconds: float) -> None:
         self.forward_latency.labels(body).observe(max(seconds, 0.0))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -36,12 +37,14 @@ from node.observability import Health, NodeMetrics, add_reflection, plaintext_he
 from node.partners import PartnerService
 from node.ratings import AppealIntake, RatingService
 from node.releases import ReleaseSigner
+from node.resync import CaseResync
 from node.sealing import SealService
 from node.stats import StatsService
 from node.store import create_store_engine, migrate, reader_factory, session_factory
 from node.supervision import ScanResult, SupervisionScheduler, SupervisionService
 from signing.pki import division_code_of
 from signing.trust import TrustStore
+from sync import outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
@@ -125,6 +128,7 @@ class Node:
             self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days
         )
         self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.resync = CaseResync(self.here, self.outbound, self.seals)
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
         self.partners = PartnerService(
             self.here,
@@ -145,6 +149,8 @@ class Node:
                 "rating_appeal": AppealIntake(self.ratings, decisions=False),
                 "appeal_decision": AppealIntake(self.ratings, decisions=True),
                 "material_supplied": self.deferrals,
+                "case_copy": self.resync,
+                "case_resync": self.resync,
             },
             trust=self._trust_in,
             partners=self.partners,
@@ -168,6 +174,7 @@ class Node:
             ),
             self.readers,
         )
+        self.federation.hello_hooks.append(self.resync.on_peer_hello)
         self.federation.children = lambda: [link.peer for link in self.links.children()]
         self.links.is_peer = lambda code: code in self.outbound.peer_provinces
         self.metrics = NodeMetrics(self.here.value, self.readers, self.links)
@@ -362,7 +369,17 @@ class Node:
         """What the supervision job does each interval: raise due cards, send statistics up."""
         result = self.supervision.scan()
         self.stats.push_rollup()
+        self.prune_outbox()
         return result
+
+    def prune_outbox(self) -> int:
+        """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.config.outbox_retention_days)
+        with self.sessions.begin() as session:
+            pruned = outbox.prune(session, cutoff)
+        if pruned:
+            log.info("pruned %d acknowledged envelope(s) older than %s", pruned, cutoff.isoformat())
+        return pruned
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []

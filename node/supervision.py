@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from node import logs
 from node.casestates import Action, State
 from node.catalog import STEPS_WITH_LIMITS
 from node.clock import Clock
@@ -107,7 +108,7 @@ class SupervisionService:
                 try:
                     share = clock.share_used(today)
                 except CalendarNotCovered as error:  # one case's trouble must not stop the scan
-                    log.error("cannot supervise case %s: %s", case.id, error)
+                    log.error("cannot supervise case %s: %s", case.id, error, extra=logs.case(case.id))
                     continue
                 assert row.deadline is not None
                 if today > row.deadline:
@@ -236,7 +237,7 @@ class SupervisionService:
         try:
             took = working_days(submitted, arrived)
         except CalendarNotCovered as error:
-            log.error("cannot check the forwarding of case %s: %s", case.id, error)
+            log.error("cannot check the forwarding of case %s: %s", case.id, error, extra=logs.case(case.id))
             return []
         arrival.checked = True
         if took <= self.forwarding_days:
@@ -274,7 +275,7 @@ class SupervisionService:
         try:
             used = working_days(started, today, clock.pauses if clock else ())
         except CalendarNotCovered as error:
-            log.error("cannot supervise the step of case %s: %s", case.id, error)
+            log.error("cannot supervise the step of case %s: %s", case.id, error, extra=logs.case(case.id))
             return []
         if used <= limit:
             return []
@@ -303,6 +304,7 @@ class SupervisionService:
         )
         session.add(card)
         self._send_up(session, card_to_proto(card))
+        log.info("case %s: %s card (%s): %s", case.id, colour, reason, detail, extra=logs.case(case.id))
         return [card_id]
 
     def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from wuji.v1 import link_pb2
 
+MAX_CASE_ID_LENGTH = 64  # the width of inbox.case_id
+
 
 class SequenceGap(Exception):
     """An envelope arrived with a seq beyond the next expected one: the stream must restart."""
@@ -36,7 +38,47 @@ def admit(received: int, peer: str, seq: int) -> bool:
 def record(session: Session, peer: str, envelope: link_pb2.Envelope) -> None:
     """Mark the envelope applied, in the transaction that applied it."""
     now = datetime.now(UTC)
-    session.add(InboxEntry(peer=peer, seq=envelope.seq, message_id=envelope.message_id, received_at=now))
+    session.add(
+        InboxEntry(
+            peer=peer,
+            seq=envelope.seq,
+            message_id=envelope.message_id,
+            received_at=now,
+            case_id=case_of(envelope),
+        )
+    )
+
+
+def case_of(envelope: link_pb2.Envelope) -> str | None:
+    """The case an envelope concerns, if its body names one (an over-long id is not a case id)."""
+    body = envelope.WhichOneof("body")
+    if body in ("case_submitted", "case_copy"):
+        case_id = getattr(envelope, body).case.id
+    elif body in ("case_event", "case_action", "case_rating", "rating_appeal", "appeal_decision"):
+        case_id = getattr(envelope, body).case_id
+    elif body == "supervision_card":
+        case_id = envelope.supervision_card.case_id
+    else:
+        return None
+    return case_id if 0 < len(case_id) <= MAX_CASE_ID_LENGTH else None
+
+
+def cases_applied_after(session: Session, peer: str, seq: int) -> list[str]:
+    """The cases concerned by envelopes from peer applied here with a seq above seq."""
+    query = (
+        select(InboxEntry.case_id)
+        .where(InboxEntry.peer == peer, InboxEntry.seq > seq, InboxEntry.case_id.is_not(None))
+        .distinct()
+    )
+    return [case_id for case_id in session.scalars(query) if case_id]
+
+
+def applied_before(session: Session, peer: str, envelope: link_pb2.Envelope) -> bool:
+    """True if a message with this envelope's id was applied from peer under an earlier seq."""
+    query = select(InboxEntry.seq).where(
+        InboxEntry.peer == peer, InboxEntry.message_id == envelope.message_id, InboxEntry.seq < envelope.seq
+    )
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def quarantine(session: Session, peer: str, envelope: link_pb2.Envelope, reason: str) -> None:

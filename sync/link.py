@@ -135,6 +135,7 @@ class Link:
                 node_code=self.here,
                 received_seq=inbox.received_seq(session, self.peer),
                 catalog_version=self._handler.catalog_version(session),
+                sent_seq=outbox.last_given(session, self.peer),
             )
 
     # -- sessions ------------------------------------------------------------------------------
@@ -144,16 +145,33 @@ class Link:
     ) -> LinkSession:
         """Start exchanging envelopes over a fresh stream; an older stream of this link is closed.
 
-        LinkProtocolError if the peer claims to hold envelopes this node never sent: accepting that
-        would make this node forget (and later reuse) sequence numbers.
+        If the peer holds envelopes this node no longer knows of (this node was restored from a
+        backup), numbering moves past them; if the peer lost envelopes (it was restored), they are
+        sent again from the retained outbox, or LinkProtocolError if they were pruned.
         """
-        with self._readers() as db:
-            last_sent = outbox.link_state(db, self.peer, self.role).next_seq - 1
-        if peer_hello.received_seq > last_sent:
+        with self._sessions.begin() as db:
+            resumed = outbox.resume(db, self.peer, self.role, peer_hello.received_seq)
+        if resumed.unexplained:
             raise LinkProtocolError(
-                f"{self.peer} claims to hold envelope {peer_hello.received_seq} of this link, but only "
-                f"{last_sent} were ever sent: its database and ours disagree (restored from a backup?)"
+                f"{self.peer} claims to hold envelope {resumed.unexplained} of this link, but fewer were "
+                "ever sent: its database and ours disagree (if this node was restored from a backup, "
+                "restore it with `wuji node restore`, which lets the link resynchronise)"
             )
+        if resumed.missing_from:
+            raise LinkProtocolError(
+                f"{self.peer} resumes from envelope {resumed.missing_from} of this link, which was pruned "
+                "after the outbox retention window: it cannot be brought up to date from here"
+            )
+        if resumed.skipped_to:
+            log.warning(
+                "link %s -> %s: the peer holds envelopes up to %d that this node no longer knows of "
+                "(restored from a backup?); numbering continues after them, %d queued envelope(s) moved",
+                self.here,
+                self.peer,
+                resumed.skipped_to,
+                resumed.renumbered,
+            )
+            self.acked_seq = max(self.acked_seq, resumed.skipped_to)
         session = LinkSession(self, peer_hello, incoming, outgoing)
         with self._lock:
             previous, self._current = self._current, session
@@ -239,10 +257,28 @@ class Link:
         except DBAPIError:
             raise  # the database, not the envelope: retry the whole batch later
         except Exception as error:  # a bug must not block the link; keep the envelope for replay
-            log.exception("applying envelope %s from %s failed", envelope.message_id, self.peer)
+            log.exception(
+                "applying envelope %s from %s failed",
+                envelope.message_id,
+                self.peer,
+                extra={"case_id": inbox.case_of(envelope)},
+            )
             reason = f"internal error: {error!r}"
-        if reason is not None:
-            log.warning("quarantined envelope %s from %s: %s", envelope.message_id, self.peer, reason)
+        if reason is not None and inbox.applied_before(session, self.peer, envelope):
+            # the same message under a new seq: a relay restored from a backup passed it on again
+            log.info(
+                "envelope %s from %s was applied before; its repeat is ignored",
+                envelope.message_id,
+                self.peer,
+            )
+        elif reason is not None:
+            log.warning(
+                "quarantined envelope %s from %s: %s",
+                envelope.message_id,
+                self.peer,
+                reason,
+                extra={"case_id": inbox.case_of(envelope)},
+            )
             inbox.quarantine(session, self.peer, envelope, reason)
 
 

@@ -3,11 +3,15 @@
 Enqueueing only writes rows; the peers to wake are remembered on the session and signalled
 after the transaction commits (see `install_commit_signal`), so nothing is ever sent for a
 change that rolled back.
+
+Acknowledged envelopes stay for a retention window (`prune` removes them after it): a peer that
+was restored from a backup announces an older received cursor, and is sent again what it lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, event, func, select
@@ -63,16 +67,128 @@ def pending(session: Session, peer: str, after_seq: int, limit: int) -> list[Out
 
 
 def acknowledge(session: Session, peer: str, role: str, seq: int) -> None:
-    """The peer has stored everything up to seq: forget those envelopes."""
+    """The peer has stored everything up to seq (the envelopes are kept until `prune`)."""
     state = link_state(session, peer, role, for_update=True)
     if seq > state.acked_seq:
         state.acked_seq = seq
-    session.execute(delete(OutboxEntry).where(OutboxEntry.peer == peer, OutboxEntry.seq <= seq))
 
 
 def depth(session: Session, peer: str) -> int:
     """How many envelopes wait for the peer's acknowledgement."""
-    return session.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.peer == peer)) or 0
+    acked = select(LinkState.acked_seq).where(LinkState.peer == peer).scalar_subquery()
+    query = select(func.count()).where(OutboxEntry.peer == peer, OutboxEntry.seq > func.coalesce(acked, 0))
+    return session.scalar(query) or 0
+
+
+def waiting(session: Session, peer: str) -> list[OutboxEntry]:
+    """The envelopes queued for the peer and not yet acknowledged, in seq order."""
+    acked = select(LinkState.acked_seq).where(LinkState.peer == peer).scalar_subquery()
+    query = select(OutboxEntry).where(OutboxEntry.peer == peer, OutboxEntry.seq > func.coalesce(acked, 0))
+    return list(session.scalars(query.order_by(OutboxEntry.seq)))
+
+
+def is_waiting(session: Session, peer: str, message_id: str) -> bool:
+    """True if an envelope with message_id is queued for the peer and not yet acknowledged."""
+    acked = select(LinkState.acked_seq).where(LinkState.peer == peer).scalar_subquery()
+    query = select(OutboxEntry.id).where(
+        OutboxEntry.peer == peer,
+        OutboxEntry.message_id == message_id,
+        OutboxEntry.seq > func.coalesce(acked, 0),
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def last_given(session: Session, peer: str) -> int:
+    """The highest seq given to an envelope for the peer (0 if none), without creating the link.
+
+    After a restore, the highest the backup held: numbers given since may repeat ones the peer has.
+    """
+    row = session.execute(
+        select(LinkState.next_seq, LinkState.restored_next_seq).where(LinkState.peer == peer)
+    ).one_or_none()
+    if row is None:
+        return 0
+    return (row.restored_next_seq or row.next_seq) - 1
+
+
+def prune(session: Session, older_than: datetime) -> int:
+    """Delete acknowledged envelopes created before older_than; returns how many."""
+    deleted = 0
+    for state in session.scalars(select(LinkState)):
+        result = session.execute(
+            delete(OutboxEntry).where(
+                OutboxEntry.peer == state.peer,
+                OutboxEntry.seq <= state.acked_seq,
+                OutboxEntry.created_at < older_than,
+            )
+        )
+        deleted += result.rowcount or 0  # type: ignore[attr-defined]
+    return deleted
+
+
+def mark_restored(session: Session) -> int:
+    """Called on a database just restored from a backup: remember, per link, where numbering stood.
+
+    Envelopes enqueued from then on may get numbers the peer already holds (it applied what this
+    node sent after the backup was taken); `resume` renumbers them once the peer says so.
+    """
+    states = list(session.scalars(select(LinkState).with_for_update()))
+    for state in states:
+        state.restored_next_seq = state.next_seq
+    return len(states)
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """How a link resumes after the peer's Hello."""
+
+    skipped_to: int = 0  # >0: the peer held envelopes up to here that this node no longer knew of
+    renumbered: int = 0  # envelopes enqueued since a restore, moved past the peer's cursor
+    missing_from: int = 0  # >0: the peer needs envelopes from here on that were already pruned
+    unexplained: int = 0  # >0: the peer holds envelopes up to here, never numbered by this node
+
+
+def resume(session: Session, peer: str, role: str, peer_received: int) -> Resumption:
+    """Line this node's outbound numbering up with what the peer says it has applied.
+
+    The peer holding more than this node ever numbered means this node lost envelopes it sent (it
+    was restored from a backup): if `mark_restored` says so, numbering continues after the peer's
+    cursor, and envelopes queued since the restore move there, instead of reusing numbers the peer
+    would ignore as duplicates; otherwise the link is refused (`unexplained`).
+    The peer holding less than this node acknowledged means the peer was restored: it is sent again
+    from its cursor, out of the retained envelopes, unless these have been pruned.
+    """
+    state = link_state(session, peer, role, for_update=True)
+    if peer_received >= state.next_seq and state.restored_next_seq is None:
+        # not restored with `wuji node restore`: a mix-up of databases, not to be papered over
+        return Resumption(unexplained=peer_received)
+    first_new = state.restored_next_seq or state.next_seq
+    state.restored_next_seq = None
+    if peer_received >= first_new:
+        rows = list(
+            session.scalars(
+                select(OutboxEntry)
+                .where(OutboxEntry.peer == peer, OutboxEntry.seq >= first_new)
+                .order_by(OutboxEntry.seq.desc())  # highest first: a new number is never still taken
+            )
+        )
+        next_seq = peer_received + 1 + len(rows)
+        for offset, row in enumerate(rows, start=1):
+            envelope = link_pb2.Envelope.FromString(row.envelope)
+            envelope.seq = row.seq = next_seq - offset
+            row.envelope = envelope.SerializeToString()
+            session.flush()
+        state.next_seq = next_seq
+        state.acked_seq = max(state.acked_seq, peer_received)
+        return Resumption(skipped_to=peer_received, renumbered=len(rows))
+    last_sent = state.next_seq - 1
+    if peer_received < last_sent:
+        first_kept = session.scalar(
+            select(func.min(OutboxEntry.seq)).where(OutboxEntry.peer == peer, OutboxEntry.seq > peer_received)
+        )
+        if first_kept != peer_received + 1:
+            return Resumption(missing_from=peer_received + 1)
+    return Resumption()
 
 
 def install_commit_signal(factory: sessionmaker[Session], wake: Callable[[Iterable[str]], None]) -> None:

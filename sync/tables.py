@@ -27,13 +27,20 @@ class LinkState(SyncBase):
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # highest seq the peer has stored
     received_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # highest contiguous seq applied here
     last_contact: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # set by `wuji node restore` to next_seq as the backup held it: envelopes numbered from here on
+    # were enqueued after the restore and are renumbered if the peer already holds those numbers
+    restored_next_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OutboxEntry(SyncBase):
-    """An envelope waiting for the peer's acknowledgement. Deleted once acknowledged."""
+    """An envelope for the peer. Kept after the peer's acknowledgement for the retention window, so
+    a peer restored from a backup can be sent again what it lost; then pruned."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("peer", "seq", name="uq_outbox_peer_seq"),)
+    __table_args__ = (
+        UniqueConstraint("peer", "seq", name="uq_outbox_peer_seq"),
+        Index("ix_outbox_created_at", "created_at"),  # pruning after the retention window
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     peer: Mapped[str] = mapped_column(String(12))
@@ -53,6 +60,8 @@ class InboxEntry(SyncBase):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the case the envelope concerns, if any: what to send back should the peer lose it in a restore
+    case_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class QuarantinedEnvelope(SyncBase):

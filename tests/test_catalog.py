@@ -18,7 +18,8 @@ from node.models import CatalogPart, ItemClaim, ServiceItem
 from node.releases import Manifest
 from node.runtime import Node
 from node.timeutil import to_timestamp, utcnow
-from sync.tables import InboxEntry, OutboxEntry, QuarantinedEnvelope
+from sync import outbox
+from sync.tables import InboxEntry, QuarantinedEnvelope
 from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
@@ -79,7 +80,7 @@ def test_v1_then_v2_converges_at_all_five_tiers_and_the_offline_village_catches_
         wait_for(lambda c=code: version_at(federation, c) == 2, what=f"release 2 at {code}")
     # the township keeps a delta for the absent village: three items, not the whole catalogue
     with federation.nodes[TOWNSHIP].sessions() as session:
-        waiting = session.scalars(select(OutboxEntry).where(OutboxEntry.peer == VILLAGE)).all()
+        waiting = outbox.waiting(session, VILLAGE)
     deltas = [link_pb2.Envelope.FromString(row.envelope).catalog_release for row in waiting]
     assert [(d.base_version, d.version, len(d.changed_items), list(d.removed_codes)) for d in deltas] == [
         (1, 2, 2, [WITHDRAWN])
@@ -105,9 +106,7 @@ def test_a_village_offline_during_two_releases_applies_both_deltas_in_order(fede
     assert publish(federation, v3).version == 3
     wait_for(lambda: version_at(federation, TOWNSHIP) == 3, what="release 3 at the township")
     with federation.nodes[TOWNSHIP].sessions() as session:
-        waiting = session.scalars(
-            select(OutboxEntry).where(OutboxEntry.peer == VILLAGE).order_by(OutboxEntry.seq)
-        ).all()
+        waiting = outbox.waiting(session, VILLAGE)
     deltas = [link_pb2.Envelope.FromString(row.envelope).catalog_release for row in waiting]
     assert [(d.base_version, d.version, len(d.changed_items)) for d in deltas] == [(1, 2, 2), (2, 3, 1)]
 
@@ -141,7 +140,7 @@ def test_a_child_that_refused_a_damaged_delta_gets_a_fresh_one_when_its_link_reo
     publish(federation, version_two())
     wait_for(lambda: version_at(federation, COUNTY) == 2, what="release 2 at the county")
     with federation.nodes[COUNTY].sessions.begin() as session:  # damaged in the outbox, say by a disk
-        entry = session.scalars(select(OutboxEntry).where(OutboxEntry.peer == TOWNSHIP)).one()
+        (entry,) = outbox.waiting(session, TOWNSHIP)
         envelope = link_pb2.Envelope.FromString(entry.envelope)
         envelope.catalog_release.signature = b"\x00" + envelope.catalog_release.signature[1:]
         entry.envelope = envelope.SerializeToString()

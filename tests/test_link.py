@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from node.enrollment import InviteFile, enroll
 from node.models import Case
 from node.timeutil import to_timestamp, utcnow
-from sync.tables import InboxEntry
+from sync.tables import InboxEntry, QuarantinedEnvelope
 from sync.transport import TransportSettings, open_channel
 from tests.harness import COUNTY, PASSPHRASE, TOWNSHIP, VILLAGE
 from wuji.divisions import DivisionCode
@@ -185,3 +185,51 @@ def test_the_origin_cannot_conclude_a_case_by_forging_an_event(county, township)
         case = session.get(Case, case_id)
         assert case.state == "SUBMITTED" and case.version == 1
     assert county.describe().quarantined == 1
+
+
+def resync_request(seq: int, restored: str, case_ids: list[str]) -> link_pb2.Envelope:
+    return link_pb2.Envelope(
+        seq=seq,
+        message_id=f"msg-resync-{seq}",
+        sender=TOWNSHIP,
+        origin=TOWNSHIP,
+        destination=COUNTY,
+        created_at=to_timestamp(utcnow()),
+        route=[TOWNSHIP],
+        case_resync=link_pb2.CaseResyncRequest(restored=restored, case_ids=case_ids),
+    )
+
+
+def test_a_child_gets_copies_only_of_cases_from_below_it_after_a_restore(county, township):
+    child = HandDrivenChild(county.address, township)
+    try:
+        child.next_frame("hello")
+        submitted = case_envelope(1, "01JRESYNC00000000000000000")
+        case_id = submitted.case_submitted.case.id
+        elsewhere = "430981002201"  # a village of another township
+        forged_copy = link_pb2.Envelope()
+        forged_copy.CopyFrom(submitted)
+        forged_copy.seq, forged_copy.message_id = 5, "msg-forged-copy"
+        forged_copy.case_copy.case.CopyFrom(submitted.case_submitted.case)
+        child.send(
+            submitted,
+            resync_request(2, elsewhere, [case_id]),  # not below the asking township: refused
+            resync_request(3, VILLAGE, [f"{elsewhere}-01JOTHER000000000000000000"]),  # not the village's
+            resync_request(4, VILLAGE, [case_id]),
+            forged_copy,  # a copy goes from a handler to the origin, never up to the handler
+        )
+        copies: list[link_pb2.Envelope] = []
+        while not copies:  # after the catalogue the county sends down
+            frame = child.next_frame("envelopes")
+            copies = [e for e in frame.envelopes.envelopes if e.WhichOneof("body") == "case_copy"]
+    finally:
+        child.close()
+    (copy,) = copies
+    assert copy.destination == VILLAGE and copy.origin == COUNTY
+    assert copy.case_copy.case.id == case_id and [e.version for e in copy.case_copy.case.events] == [1]
+    with county.sessions() as session:
+        reasons = session.scalars(select(QuarantinedEnvelope.reason).order_by(QuarantinedEnvelope.seq)).all()
+    assert reasons == [
+        f"{TOWNSHIP} cannot ask for the cases of {elsewhere}, which is not below it",
+        f"a copy of case {case_id} goes to its origin {VILLAGE}, not {COUNTY}",
+    ]

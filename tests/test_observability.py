@@ -9,7 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from sync.transport import open_channel
-from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
+from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2, desk_pb2
 
 
@@ -47,3 +48,27 @@ def test_health_reflection_and_metrics(federation):
     assert 'wuji_outbox_depth{peer="430900000000",role="parent"}' in text
     assert 'wuji_forward_latency_seconds_count{body="case_submitted"} 1.0' in text
     assert case.id
+
+
+def test_cards_metric_counts_open_cards_by_colour_up_the_tree(federation):
+    for code in CHAIN:
+        federation.start(code, **({"metrics_listen": "127.0.0.1:0"} if code == COUNTY else {}))
+    county, township = federation.nodes[COUNTY], federation.nodes[TOWNSHIP]
+    wait_for(lambda: federation.nodes[VILLAGE].describe().catalog_version, what="the catalogue")
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{county.metrics_port}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    assert 'wuji_supervision_cards{colour="red",status="open"} 0.0' in scrape()
+    silent = submit(federation.desk(VILLAGE), "MZ-0003")  # handled at the township
+    wait_for(lambda: arrived(federation, TOWNSHIP, silent.id), what="the case at the township")
+    act(federation.desk(TOWNSHIP), silent.id, case_pb2.REFUSE)  # refused without a reason: a red card
+    assert township.tick().raised == [f"{silent.id}:refusal_no_reason"]
+    wait_for(
+        lambda: 'wuji_supervision_cards{colour="red",status="open"} 1.0' in scrape(),
+        what="the township's red card counted at the county",
+    )
+    text = scrape()
+    assert 'wuji_supervision_cards{colour="yellow",status="open"} 0.0' in text
+    assert 'wuji_supervision_cards{colour="red",status="closed"} 0.0' in text

@@ -1,6 +1,6 @@
 """bundles, missing materials, promises and post-checks
 
-Revision ID: 0008i8
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 06:06:22.868772
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008i8"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

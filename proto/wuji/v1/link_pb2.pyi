@@ -49,16 +49,18 @@ class LinkFrame(_message.Message):
     def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., envelopes: _Optional[_Union[EnvelopeBatch, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("node_code", "received_seq", "catalog_version", "software_version")
+    __slots__ = ("node_code", "received_seq", "catalog_version", "software_version", "sent_seq")
     NODE_CODE_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_SEQ_FIELD_NUMBER: _ClassVar[int]
     CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
     SOFTWARE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SENT_SEQ_FIELD_NUMBER: _ClassVar[int]
     node_code: str
     received_seq: int
     catalog_version: int
     software_version: str
-    def __init__(self, node_code: _Optional[str] = ..., received_seq: _Optional[int] = ..., catalog_version: _Optional[int] = ..., software_version: _Optional[str] = ...) -> None: ...
+    sent_seq: int
+    def __init__(self, node_code: _Optional[str] = ..., received_seq: _Optional[int] = ..., catalog_version: _Optional[int] = ..., software_version: _Optional[str] = ..., sent_seq: _Optional[int] = ...) -> None: ...
 
 class EnvelopeBatch(_message.Message):
     __slots__ = ("envelopes",)
@@ -79,7 +81,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_copy", "case_resync")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +105,8 @@ class Envelope(_message.Message):
     IDENTITY_QUERY_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_ANSWER_FIELD_NUMBER: _ClassVar[int]
     MATERIAL_SUPPLIED_FIELD_NUMBER: _ClassVar[int]
+    CASE_COPY_FIELD_NUMBER: _ClassVar[int]
+    CASE_RESYNC_FIELD_NUMBER: _ClassVar[int]
     seq: int
     message_id: str
     sender: str
@@ -126,7 +130,25 @@ class Envelope(_message.Message):
     identity_query: IdentityQuery
     identity_answer: IdentityAnswer
     material_supplied: MaterialSupplied
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ...) -> None: ...
+    case_copy: CaseCopy
+    case_resync: CaseResyncRequest
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
+
+class CaseCopy(_message.Message):
+    __slots__ = ("case", "rating")
+    CASE_FIELD_NUMBER: _ClassVar[int]
+    RATING_FIELD_NUMBER: _ClassVar[int]
+    case: _case_pb2.Case
+    rating: CaseRating
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., rating: _Optional[_Union[CaseRating, _Mapping]] = ...) -> None: ...
+
+class CaseResyncRequest(_message.Message):
+    __slots__ = ("restored", "case_ids")
+    RESTORED_FIELD_NUMBER: _ClassVar[int]
+    CASE_IDS_FIELD_NUMBER: _ClassVar[int]
+    restored: str
+    case_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, restored: _Optional[str] = ..., case_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CaseSubmitted(_message.Message):
     __slots__ = ("case",)

@@ -1,0 +1,225 @@
+"""Backup and restore of a node: a restored village resynchronises with its township without loss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from node import eventlog
+from node.models import Case, CaseEvent, Rating
+from node.runtime import Node
+from sync import outbox
+from sync.tables import QuarantinedEnvelope
+from sync.transport import open_channel
+from tests.harness import COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.test_cli import wuji
+from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
+
+History = list[tuple[int, str, int, str]]
+
+
+def history(node: Node, case_id: str) -> History:
+    """What a user sees of a case's events: version, action, new state, where it was done."""
+    with node.readers() as session:
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.version)
+        )
+        return [(e.version, e.action or "SUBMITTED", e.to_state, e.actor_node) for e in events]
+
+
+def cases_at(node: Node) -> set[str]:
+    with node.readers() as session:
+        return set(session.scalars(select(Case.id).where(Case.origin == VILLAGE)))
+
+
+def rating_at(node: Node, case_id: str) -> int | None:
+    with node.readers() as session:
+        rating = session.get(Rating, case_id)
+        return rating.score if rating else None
+
+
+def settled(federation: FederationHarness) -> bool:
+    """Both ends of the village's link hold nothing unacknowledged."""
+    with federation.nodes[VILLAGE].readers() as session:
+        up = outbox.depth(session, TOWNSHIP)
+    with federation.nodes[TOWNSHIP].readers() as session:
+        down = outbox.depth(session, VILLAGE)
+    return up == 0 and down == 0
+
+
+def state_at(desk: object, case_id: str) -> int:
+    return desk.GetCase(desk_pb2.GetCaseRequest(case_id=case_id)).state  # type: ignore[attr-defined]
+
+
+def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(federation, tmp_path: Path):
+    federation.start_chain()
+    village, township = federation.desk(VILLAGE), federation.desk(TOWNSHIP)
+    config = str(federation.config_path(VILLAGE))
+
+    before = submit(village, TOWNSHIP_ITEM, name="备份前").id
+    wait_for(lambda: before in cases_at(federation.nodes[TOWNSHIP]), what="the case at the township")
+    act(township, before, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, before) == case_pb2.ACCEPTED, what="受理 seen at the village")
+
+    backup = tmp_path / "village-backup.db"
+    made = wuji("node", "backup", "--to", str(backup), "--config", config)  # while the village runs
+    assert made.returncode == 0, made.stderr
+    again = wuji("node", "backup", "--to", str(backup), "--config", config)
+    assert again.returncode == 1 and "exists already" in again.stderr
+
+    # after the backup, work flows both ways: the township concludes, the village delivers and submits
+    for action in (case_pb2.REVIEW, case_pb2.APPROVE):
+        act(township, before, action)
+    wait_for(lambda: state_at(village, before) == case_pb2.CONCLUDED, what="办结 seen at the village")
+    act(village, before, case_pb2.DELIVER)
+    after = submit(village, TOWNSHIP_ITEM, name="备份后").id
+    waiting = submit(village, TOWNSHIP_ITEM, name="尚未受理").id
+    wait_for(
+        lambda: {after, waiting} <= cases_at(federation.nodes[TOWNSHIP]), what="new cases at the township"
+    )
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        act(township, after, action)
+    far = submit(village, COUNTY_ITEM, name="县级办理").id  # relayed by the township to the county
+    wait_for(lambda: far in cases_at(federation.nodes[COUNTY]), what="the case at the county")
+    act(federation.desk(COUNTY), far, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, far) == case_pb2.ACCEPTED, what="the county's 受理 at the village")
+    wait_for(lambda: len(history(federation.nodes[TOWNSHIP], before)) == 5, what="送达 at the township")
+    wait_for(
+        lambda: state_at(village, after) == case_pb2.CONCLUDED and settled(federation), what="quiet links"
+    )
+    village.RateCase(desk_pb2.RateCaseRequest(case_id=after, score=2, comment="等得太久"))  # 不满意
+    wait_for(lambda: rating_at(federation.nodes[TOWNSHIP], after) == 2, what="the rating at the township")
+    wait_for(lambda: settled(federation), what="quiet links")
+    expected = {case_id: history(federation.nodes[TOWNSHIP], case_id) for case_id in (before, after, waiting)}
+    assert [v for v, *_ in expected[before]] == [1, 2, 3, 4, 5]
+    far_history = history(federation.nodes[COUNTY], far)
+
+    # the village is lost and restored from the backup; meanwhile its township is down too, and a
+    # clerk at the village registers a case before the link is back
+    federation.stop(VILLAGE)
+    federation.stop(TOWNSHIP)
+    running = wuji("node", "restore", "--from", str(tmp_path / "missing.db"), "--config", config)
+    assert running.returncode == 1 and "no backup file" in running.stderr
+    restored = wuji("node", "restore", "--from", str(backup), "--config", config)
+    assert restored.returncode == 0, restored.stderr
+    restarted = federation.restart(VILLAGE)
+    assert cases_at(restarted) == {before}  # the backup's state
+    offline = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM, name="恢复后").id
+    federation.restart(TOWNSHIP)
+
+    village = federation.desk(VILLAGE)
+    expected[offline] = [(1, "SUBMITTED", "SUBMITTED", VILLAGE)]
+    wait_for(
+        lambda: cases_at(federation.nodes[TOWNSHIP]) == set(expected) and settled(federation),
+        what="the resync to finish",
+    )
+    wait_for(
+        lambda: all(history(federation.nodes[VILLAGE], c) == h for c, h in expected.items()),
+        what="the village's copies to match the township's",
+    )
+    wait_for(
+        lambda: history(federation.nodes[VILLAGE], far) == far_history,
+        what="the village's copy of the county's case to match the county's",
+    )
+    assert cases_at(federation.nodes[VILLAGE]) == {*expected, far}
+    assert cases_at(federation.nodes[TOWNSHIP]) == set(expected)
+    expected[far] = far_history
+    for code in (VILLAGE, TOWNSHIP):
+        node = federation.nodes[code]
+        for case_id, events in expected.items():
+            if code == TOWNSHIP and case_id == far:
+                continue
+            assert history(node, case_id) == events, (code, case_id)
+        with node.readers() as session:
+            assert eventlog.verify(session).intact, code
+            per_case = session.execute(
+                select(CaseEvent.case_id, func.count())
+                .group_by(CaseEvent.case_id)
+                .where(CaseEvent.case_id.in_(expected))
+            ).all()
+            held = {case_id: len(events) for case_id, events in expected.items()}
+            if code == TOWNSHIP:
+                del held[far]
+            assert dict(per_case) == held
+            assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0, code
+    assert rating_at(federation.nodes[VILLAGE], after) == 2  # the rating came back with the copy
+    shown = village.GetCase(desk_pb2.GetCaseRequest(case_id=after))
+    assert shown.state == case_pb2.CONCLUDED and shown.outcome == case_pb2.APPROVED
+    assert shown.sealed_result  # the township's sealed result came back with the copy
+    assert len(shown.materials) == 1
+
+    # the link goes on as usual afterwards, both ways
+    act(federation.desk(TOWNSHIP), offline, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, offline) == case_pb2.ACCEPTED, what="受理 after the resync")
+    act(village, after, case_pb2.DELIVER)
+    wait_for(lambda: len(history(federation.nodes[TOWNSHIP], after)) == 5, what="送达 after the resync")
+
+
+def test_restore_refuses_while_the_node_runs(federation, tmp_path: Path):
+    federation.start_chain()
+    config = str(federation.config_path(VILLAGE))
+    backup = tmp_path / "b.db"
+    assert wuji("node", "backup", "--to", str(backup), "--config", config).returncode == 0
+    refused = wuji("node", "restore", "--from", str(backup), "--config", config)
+    assert refused.returncode == 1 and "stop it before restoring" in refused.stderr
+
+
+def test_envelopes_are_kept_for_the_retention_window_then_a_peer_older_than_it_is_refused(federation):
+    federation.start_chain()
+    village, township = federation.nodes[VILLAGE], federation.nodes[TOWNSHIP]
+    case_id = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM).id
+    wait_for(lambda: case_id in cases_at(township), what="the case at the township")
+    act(federation.desk(TOWNSHIP), case_id, case_pb2.ACCEPT)
+    wait_for(lambda: settled(federation), what="quiet links")
+    with township.readers() as session:
+        kept = len(outbox.pending(session, VILLAGE, 0, 1000))
+    assert kept >= 2 and township.prune_outbox() == 0  # acknowledged, but within the window
+
+    township.config.outbox_retention_days = 0
+    assert township.prune_outbox() == kept
+    channel = open_channel(township.address, village.transport, peer_code=TOWNSHIP)
+    link = channel.stream_stream(
+        "/wuji.v1.Federation/Link", response_deserializer=link_pb2.LinkFrame.FromString
+    )
+    hello = link_pb2.LinkFrame(hello=link_pb2.Hello(node_code=VILLAGE, received_seq=0, sent_seq=1))
+    with pytest.raises(grpc.RpcError) as error:
+        for _ in link(iter([hello.SerializeToString()]), timeout=20):
+            pass
+    channel.close()
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "pruned after the outbox retention window" in error.value.details()
+
+
+def test_a_restored_township_gets_back_what_its_village_and_county_send_again(federation, tmp_path: Path):
+    federation.start_chain()
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    config = str(federation.config_path(TOWNSHIP))
+    backup = tmp_path / "township-backup.db"
+    assert wuji("node", "backup", "--to", str(backup), "--config", config).returncode == 0
+
+    local = submit(village, TOWNSHIP_ITEM, name="乡镇办理").id
+    far = submit(village, COUNTY_ITEM, name="县级办理").id
+    wait_for(lambda: far in cases_at(federation.nodes[COUNTY]), what="the case at the county")
+    act(county, far, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, far) == case_pb2.ACCEPTED, what="the county's 受理 at the village")
+    wait_for(
+        lambda: local in cases_at(federation.nodes[TOWNSHIP]) and settled(federation), what="quiet links"
+    )
+
+    federation.stop(TOWNSHIP)
+    assert wuji("node", "restore", "--from", str(backup), "--config", config).returncode == 0
+    township = federation.restart(TOWNSHIP)
+    # the village sends its case again; the county's 受理 comes down again, and nothing is repeated
+    wait_for(lambda: local in cases_at(township), what="the village's case back at the township")
+    act(federation.desk(COUNTY), far, case_pb2.REVIEW)
+    wait_for(lambda: state_at(village, far) == case_pb2.UNDER_REVIEW, what="审核 at the village")
+    for node in (federation.nodes[VILLAGE], township, federation.nodes[COUNTY]):
+        with node.readers() as session:
+            assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0, node.here
+            assert eventlog.verify(session).intact
+    assert history(federation.nodes[VILLAGE], far) == history(federation.nodes[COUNTY], far)
+    assert history(township, local) == [(1, "SUBMITTED", "SUBMITTED", VILLAGE)]

@@ -1,0 +1,43 @@
+"""Structured logs: `wuji node run` with log_format json writes one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+
+from node.casestates import Action
+from node.cluster import ProcessFederation
+from node.config import NodeConfig
+from tests.harness import PROVINCE
+from tests.test_cli import wuji
+
+PROVINCE_ITEM = "SF-0001"  # 律师执业许可, handled at the province
+
+
+def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
+    federation = ProcessFederation(tmp_path, [(PROVINCE, "湖南省")])
+    path = federation.paths[PROVINCE]
+    config = NodeConfig.load(path)
+    config.log_format = "json"
+    config.save(path)
+    try:
+        desk = federation.start(PROVINCE)
+        case = desk.submit(PROVINCE_ITEM, "李四", "430981199001011234")
+        desk.act(case.id, Action.ACCEPT)
+        assert federation.terminate(PROVINCE) == 0
+    finally:
+        federation.stop()
+    lines = (path.parent / "node.log").read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert entries and all({"time", "level", "logger", "message", "node"} <= set(e) for e in entries)
+    assert {e["node"] for e in entries} == {PROVINCE}
+    about_case = [e for e in entries if e.get("case_id") == case.id]
+    assert [e["logger"] for e in about_case] == ["node.cases", "node.cases"]
+    assert "submitted" in about_case[0]["message"] and "ACCEPT" in about_case[1]["message"]
+    assert any("listening on" in e["message"] and e["level"] == "INFO" for e in entries)
+
+
+def test_an_unknown_log_format_is_refused(tmp_path):
+    folder = tmp_path / "province"
+    assert wuji("node", "init", "430000", "--catalog", "demo", "--dir", str(folder)).returncode == 0
+    refused = wuji("node", "run", "--config", str(folder / "node.toml"), "--log-format", "xml")
+    assert refused.returncode == 2 and "must be one of text, json" in refused.stderr
