@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,8 +48,11 @@ class ProcessFederation:
         *,
         heartbeat_seconds: float = 2.0,
         reconnect_cap_seconds: float = 1.0,
+        database_for: Callable[[str], str] | None = None,
     ) -> None:
-        """nodes: (division code, display name), parents before their children."""
+        """nodes: (division code, display name), parents before their children.
+
+        database_for: a database URL per node code (default: a SQLite file beside its config)."""
         self.folder = folder
         self.addresses: dict[str, str] = {}
         self.paths: dict[str, Path] = {}
@@ -73,6 +76,7 @@ class ProcessFederation:
                 heartbeat_seconds=heartbeat_seconds,
                 reconnect_cap_seconds=reconnect_cap_seconds,
                 key_passphrase_file=str(self.passphrase_file),
+                database_url=database_for(division.value) if database_for else "",
             )
             path = folder / division.value / "node.toml"
             config.save(path)

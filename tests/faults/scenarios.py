@@ -16,10 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from node import eventlog
 from node.casestates import Action
 from node.client import DeskClient
 from node.cluster import ProcessFederation
+from node.config import NodeConfig
 from node.timeutil import CLOCK_OFFSET_ENV
 from tests.faults.proxy import Faults, FaultyProxy
 from wuji.v1 import case_pb2
@@ -74,13 +79,19 @@ class Figures:
         return text + [f"  ! {detail}" for detail in a.details[:10]]
 
 
+DatabaseFor = Callable[[str], str]  # node code → database URL (None: a SQLite file per node)
+
+
 class Cluster:
     """The eight-node federation of the fault scenarios, with a proxy in front of chosen parents."""
 
-    def __init__(self, folder: Path, proxied_children: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, folder: Path, proxied_children: tuple[str, ...] = (), database_for: DatabaseFor | None = None
+    ) -> None:
         self.federation = ProcessFederation(
-            folder, TOPOLOGY, heartbeat_seconds=1.0, reconnect_cap_seconds=0.5
+            folder, TOPOLOGY, heartbeat_seconds=1.0, reconnect_cap_seconds=0.5, database_for=database_for
         )
+        self._readers: dict[str, Engine] = {}
         self.proxies: dict[str, FaultyProxy] = {}
         for child in proxied_children:
             parent_host, parent_port = self.federation.addresses[_parent(child)].rsplit(":", 1)
@@ -104,8 +115,21 @@ class Cluster:
         for proxy in self.proxies.values():
             proxy.stop()
 
-    def database(self, code: str) -> Path:
-        return self.federation.folder / code / "wuji.db"
+    def reader(self, code: str) -> Engine:
+        """Read access to a node's database (SQLite opened read-only, so nothing is written to it)."""
+        if code not in self._readers:
+            path = self.federation.paths[code]
+            url = NodeConfig.load(path).database_url_for(path)
+            if url.startswith("sqlite:///"):
+                file = url.removeprefix("sqlite:///")
+                self._readers[code] = create_engine(
+                    "sqlite://",
+                    creator=lambda: sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=30),
+                    poolclass=NullPool,
+                )
+            else:
+                self._readers[code] = create_engine(url, poolclass=NullPool)
+        return self._readers[code]
 
 
 def _parent(code: str) -> str:
@@ -170,20 +194,16 @@ def wait_until_settled(cluster: Cluster, expected: int, timeout: float) -> float
     """Wait until every village sees all its cases concluded; returns the seconds it took."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        concluded = sum(_count(cluster.database(v), "state = 'CONCLUDED'") for v in VILLAGES)
+        concluded = sum(_count(cluster.reader(v), "state = 'CONCLUDED'") for v in VILLAGES)
         if concluded >= expected:
             break
         time.sleep(0.5)
     return time.monotonic() - started
 
 
-def _count(database: Path, where: str) -> int:
-    with _read_only(database) as db:
-        return db.execute(f'SELECT count(*) FROM "case" WHERE {where}').fetchone()[0]
-
-
-def _read_only(database: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+def _count(database: Engine, where: str) -> int:
+    with database.connect() as db:
+        return db.execute(text(f'SELECT count(*) FROM "case" WHERE {where}')).scalar_one()
 
 
 def audit(cluster: Cluster) -> Audit:
@@ -191,14 +211,16 @@ def audit(cluster: Cluster) -> Audit:
     result = Audit()
     copies: dict[str, dict[str, tuple[str, str]]] = {}
     for code, _ in TOPOLOGY:
-        with _read_only(cluster.database(code)) as db:
-            if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+        database = cluster.reader(code)
+        with database.connect() as db:
+            sqlite = database.dialect.name == "sqlite"
+            if sqlite and db.execute(text("PRAGMA integrity_check")).scalar_one() != "ok":
                 result.details.append(f"{code}: SQLite integrity check failed")
                 result.broken_chains += 1
             copies[code] = {
-                row[0]: (row[1], row[2]) for row in db.execute('SELECT id, origin, state FROM "case"')
+                row[0]: (row[1], row[2]) for row in db.execute(text('SELECT id, origin, state FROM "case"'))
             }
-            events = db.execute("SELECT case_id, version FROM case_event ORDER BY seq").fetchall()
+            events = db.execute(text("SELECT case_id, version FROM case_event ORDER BY seq")).all()
             seen: dict[str, list[int]] = {}
             for case_id, version in events:
                 seen.setdefault(case_id, []).append(version)
@@ -209,9 +231,11 @@ def audit(cluster: Cluster) -> Audit:
                 if versions != list(range(1, len(versions) + 1)):
                     result.out_of_order += 1
                     result.details.append(f"{code}: case {case_id} versions in log order {versions}")
-            if not _chain_intact(db):
+        with Session(database) as session:
+            chain = eventlog.verify(session)
+            if not chain.intact:
                 result.broken_chains += 1
-                result.details.append(f"{code}: event hash chain broken")
+                result.details.append(f"{code}: event hash chain broken at entry {chain.first_broken_seq}")
     for village in VILLAGES:
         for case_id, (origin, state) in copies[village].items():
             if origin != village:
@@ -228,26 +252,15 @@ def audit(cluster: Cluster) -> Audit:
     return result
 
 
-def _chain_intact(db: sqlite3.Connection) -> bool:
-    from node.eventlog import GENESIS_HASH
-
-    previous = GENESIS_HASH
-    for expected_seq, (seq, prev_hash, entry_hash) in enumerate(
-        db.execute("SELECT seq, prev_hash, hash FROM case_event ORDER BY seq"), start=1
-    ):
-        if seq != expected_seq or prev_hash != previous:
-            return False
-        previous = entry_hash
-    return True
-
-
 # -- the scenarios ----------------------------------------------------------------------------
 
 
-def sigkill_rounds(folder: Path, cases: int, rounds: int, seed: int = 1) -> Figures:
+def sigkill_rounds(
+    folder: Path, cases: int, rounds: int, seed: int = 1, database_for: DatabaseFor | None = None
+) -> Figures:
     """Kill random nodes of random tiers at random moments while cases flow up and results down."""
     rng = random.Random(seed)
-    cluster = Cluster(folder)
+    cluster = Cluster(folder, database_for=database_for)
     kills: list[str] = []
     restart_failures: list[str] = []
     try:
@@ -288,10 +301,10 @@ def sigkill_rounds(folder: Path, cases: int, rounds: int, seed: int = 1) -> Figu
     return figures
 
 
-def village_cut_off(folder: Path, cases: int) -> Figures:
+def village_cut_off(folder: Path, cases: int, database_for: DatabaseFor | None = None) -> Figures:
     """A village loses its link while it accepts cases; then the link heals and the backlog drains."""
     village = VILLAGES[0]
-    cluster = Cluster(folder, proxied_children=(village,))
+    cluster = Cluster(folder, proxied_children=(village,), database_for=database_for)
     try:
         cluster.start()
         proxy = cluster.proxies[village]
@@ -317,10 +330,16 @@ def village_cut_off(folder: Path, cases: int) -> Figures:
     return figures
 
 
-def lossy_link(folder: Path, cases: int, drop_rate: float = 0.2, delay: float = 0.2) -> Figures:
+def lossy_link(
+    folder: Path,
+    cases: int,
+    drop_rate: float = 0.2,
+    delay: float = 0.2,
+    database_for: DatabaseFor | None = None,
+) -> Figures:
     """Every link below the county drops chunks (20%) and adds delay (200 ms) in both directions."""
     children = (*TOWNSHIPS, *VILLAGES)
-    cluster = Cluster(folder, proxied_children=children)
+    cluster = Cluster(folder, proxied_children=children, database_for=database_for)
     try:
         cluster.start()
         for proxy in cluster.proxies.values():
@@ -342,13 +361,15 @@ def lossy_link(folder: Path, cases: int, drop_rate: float = 0.2, delay: float = 
 
 
 def _arrived(cluster: Cluster, village: str) -> int:
-    ids: set[str] = set()
-    with _read_only(cluster.database(village)) as db:
-        ids = {row[0] for row in db.execute('SELECT id FROM "case" WHERE origin = ?', (village,))}
+    with cluster.reader(village).connect() as db:
+        query = text('SELECT id FROM "case" WHERE origin = :village')
+        ids = set(db.execute(query, {"village": village}).scalars())
     found = 0
     for handler in HANDLERS:
-        with _read_only(cluster.database(handler)) as db:
-            found += sum(1 for (case_id,) in db.execute('SELECT id FROM "case"') if case_id in ids)
+        with cluster.reader(handler).connect() as db:
+            found += sum(
+                1 for case_id in db.execute(text('SELECT id FROM "case"')).scalars() if case_id in ids
+            )
     return found
 
 
@@ -361,10 +382,10 @@ def _wait(probe: Callable[[], bool], timeout: float) -> float | None:
     return None
 
 
-def sigterm_restart(folder: Path, cases: int) -> Figures:
+def sigterm_restart(folder: Path, cases: int, database_for: DatabaseFor | None = None) -> Figures:
     """SIGTERM a township while cases flow through it: it finishes, exits 0, restarts, loses nothing."""
     township = TOWNSHIPS[0]
-    cluster = Cluster(folder)
+    cluster = Cluster(folder, database_for=database_for)
     try:
         cluster.start()
         started = time.monotonic()
@@ -384,9 +405,9 @@ def sigterm_restart(folder: Path, cases: int) -> Figures:
     return figures
 
 
-def advanced_clock(folder: Path, days: int) -> datetime:
+def advanced_clock(folder: Path, days: int, database_for: DatabaseFor | None = None) -> datetime:
     """Run the county with its clock `days` ahead; returns when the village saw it accept a case."""
-    cluster = Cluster(folder)
+    cluster = Cluster(folder, database_for=database_for)
     cluster.federation.extra_env[COUNTY] = {CLOCK_OFFSET_ENV: str(days * 86400)}
     try:
         cluster.start()
