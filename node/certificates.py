@@ -97,12 +97,7 @@ class RevocationIntake:
         certificate = self._ancestors.get(issuer)
         if certificate is None:
             raise InvalidInput(f"revocation list from {issuer}, which is not an ancestor of this node")
-        if not crl.is_signature_valid(certificate.public_key()):  # type: ignore[arg-type]
-            raise InvalidInput(f"revocation list from {issuer} has a bad signature")
-        stored = store_crl(session, issuer, crl_number(crl), crl)
-        if stored:
-            self._on_change()
-        return stored
+        return self._store_signed(session, crl, certificate)
 
     def accept_with_chain(
         self,
@@ -131,7 +126,14 @@ class RevocationIntake:
             certificate = roots[0]
         if division_code_of(certificate) != issuer:
             raise InvalidInput(f"revocation list from {issuer} came with the certificate of another CA")
-        if not crl.is_signature_valid(certificate.public_key()):  # type: ignore[arg-type]
+        return self._store_signed(session, crl, certificate)
+
+    def _store_signed(
+        self, session: Session, crl: x509.CertificateRevocationList, issuer_certificate: x509.Certificate
+    ) -> bool:
+        """Keep crl if issuer_certificate signed it and it is newer than the one known; True if kept."""
+        issuer = crl_issuer(crl)
+        if not crl.is_signature_valid(issuer_certificate.public_key()):  # type: ignore[arg-type]
             raise InvalidInput(f"revocation list from {issuer} has a bad signature")
         stored = store_crl(session, issuer, crl_number(crl), crl)
         if stored:
