@@ -14,12 +14,20 @@ on a path this store has validated); otherwise the CRL waits, untrusted, until `
 validates a path through its issuer. Per issuer only the CRL with the highest CRL number is kept.
 A CRL is not refused for being past its next update: the revocations it lists stay true, and
 checking a document at its signing time needs exactly those.
+
+Verdicts are cached per store, since a node verifies the same few chains again and again (every
+document sealed by one seal carries the same chain). A validated path is remembered with the span
+in which all its certificates are valid, so a later check at any moment inside that span skips the
+library and the tier rules; outside it, the chain is checked afresh. Revocation is looked up again
+on every call, from the verdict's list of the revocations its issuers' CRLs hold; that list is
+rebuilt whenever a CRL has been accepted since, so a new CRL is never answered from the cache.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -49,6 +57,21 @@ _END_ENTITY_POLICY = (
 )
 
 _IssuerKey = tuple[bytes, bytes]  # (subject DER, SubjectPublicKeyInfo DER) of a CA certificate
+_ChainKey = tuple[object, ...]  # (purpose, leaf, *intermediates): certificates compare by their DER
+_Revocation = tuple[x509.Certificate, x509.Certificate, datetime]  # (revoked, its issuer, date)
+_CACHED_CHAINS = 1024  # a node sees a few dozen chains; the bound only stops a flood of new ones
+
+
+@dataclass
+class _Verdict:
+    """A path that passed every check except revocation, and the span in which that holds."""
+
+    chain: tuple[x509.Certificate, ...]  # the objects asked about, kept so their ids stay unique
+    path: list[x509.Certificate]
+    valid_from: datetime  # the latest notBefore on the path
+    valid_to: datetime  # the earliest notAfter on the path
+    revocations: list[_Revocation] | None = None  # what the known CRLs list on the path …
+    crl_generation: int = -1  # … as of this state of the store's CRLs
 
 
 class ChainRejected(Exception):
@@ -73,6 +96,11 @@ class TrustStore:
         self._issuers: dict[_IssuerKey, x509.Certificate] = {}  # CA certificates known to be genuine
         self._crls: dict[_IssuerKey, x509.CertificateRevocationList] = {}  # verified, newest per issuer
         self._pending: dict[bytes, x509.CertificateRevocationList] = {}  # issuer not seen yet, by DER
+        self._verdicts: dict[_ChainKey, _Verdict] = {}
+        # The same chain objects are usually asked about again (SealedDocument parses each PEM
+        # once), so they are found by identity before paying for hashing five certificates' DER.
+        self._by_identity: dict[tuple[int, ...], _Verdict] = {}
+        self._crl_generation = 0  # counts accepted CRLs, so a verdict's revocation list can go stale
         for root in roots:
             self.add_root(root)
         for crl in crls:
@@ -105,11 +133,14 @@ class TrustStore:
                 return
             self._roots.append(root)
             self._store = None
+            self._forget_verdicts()
             self._learn_issuer(root)
 
     def add_crl(self, crl: x509.CertificateRevocationList) -> None:
         """Know a CRL: used once its signature verifies against its issuer's CA certificate."""
         with self._lock:
+            if crl in self._crls.values():  # documents embed the CRLs they were checked against
+                return
             for issuer in self._issuers.values():
                 if _crl_signed_by(crl, issuer):
                     self._accept_crl(issuer, crl)
@@ -134,19 +165,56 @@ class TrustStore:
         """
         moment = utc(at or datetime.now(UTC))
         purpose = CertificatePurpose(purpose)
-        path = self._library_path(leaf, list(intermediates), moment)
+        chain = (leaf, *intermediates)
+        verdict = self._cached(purpose, chain, moment)
+        if verdict is None:
+            verdict = self._validate(purpose, chain, moment)
+        if check_revocation:
+            self._check_revocation(verdict, utc(revoked_before) if revoked_before else moment)
+        return list(verdict.path)
+
+    def _cached(
+        self, purpose: CertificatePurpose, chain: tuple[x509.Certificate, ...], moment: datetime
+    ) -> _Verdict | None:
+        """The remembered verdict on this chain, if `moment` lies strictly inside its span."""
+        with self._lock:
+            verdict = self._by_identity.get((id(purpose), *map(id, chain)))
+            if verdict is None:
+                verdict = self._verdicts.get((purpose, *chain))
+        if verdict is None or not verdict.valid_from < moment < verdict.valid_to:
+            return None
+        return verdict
+
+    def _validate(
+        self, purpose: CertificatePurpose, chain: tuple[x509.Certificate, ...], moment: datetime
+    ) -> _Verdict:
+        leaf, intermediates = chain[0], list(chain[1:])
+        path = self._library_path(leaf, intermediates, moment)
         for certificate in path:  # the library checks this too; the root's validity is wuji's rule
             problem = _validity_problem(certificate, moment)
             if problem:
                 raise ChainRejected(problem)
         _check_tiers(path)
         _check_purpose(leaf, purpose)
+        verdict = _Verdict(
+            chain=chain,
+            path=path,
+            valid_from=max(certificate.not_valid_before_utc for certificate in path),
+            valid_to=min(certificate.not_valid_after_utc for certificate in path),
+        )
         with self._lock:
             for issuer in path[1:]:
                 self._learn_issuer(issuer)
-        if check_revocation:
-            self._check_revocation(path, utc(revoked_before) if revoked_before else moment)
-        return path
+            if len(self._verdicts) >= _CACHED_CHAINS:
+                self._forget_verdicts()
+            self._verdicts[(purpose, *chain)] = verdict
+            self._by_identity[(id(purpose), *map(id, chain))] = verdict
+        return verdict
+
+    def _forget_verdicts(self) -> None:
+        """Drop every cached verdict (caller holds the lock): the roots changed, or the cache is full."""
+        self._verdicts.clear()
+        self._by_identity.clear()
 
     # -- path building (the library) -----------------------------------------------------------
 
@@ -225,19 +293,32 @@ class TrustStore:
         current = self._crls.get(key)
         if current is None or _crl_number(crl) > _crl_number(current):
             self._crls[key] = crl
+            self._crl_generation += 1
 
-    def _check_revocation(self, path: list[x509.Certificate], cutoff: datetime) -> None:
+    def _check_revocation(self, verdict: _Verdict, cutoff: datetime) -> None:
+        with self._lock:
+            if verdict.crl_generation != self._crl_generation:
+                verdict.revocations = self._revocations_on(verdict.path)
+                verdict.crl_generation = self._crl_generation
+            revocations = verdict.revocations or []
+        for subject, issuer, revoked_on in revocations:
+            if revoked_on <= cutoff:
+                raise ChainRejected(
+                    f"{_describe(subject, with_serial=True)} was revoked on "
+                    f"{_when(revoked_on)} by {_describe(issuer)}"
+                )
+
+    def _revocations_on(self, path: list[x509.Certificate]) -> list[_Revocation]:
+        """Every certificate on the path its issuer's known CRL lists, leaf first (caller holds the lock)."""
+        found = []
         for subject, issuer in pairwise(path):
-            with self._lock:
-                crl = self._crls.get(_issuer_key(issuer))
+            crl = self._crls.get(_issuer_key(issuer))
             if crl is None:
                 continue
             entry = crl.get_revoked_certificate_by_serial_number(subject.serial_number)
-            if entry is not None and entry.revocation_date_utc <= cutoff:
-                raise ChainRejected(
-                    f"{_describe(subject, with_serial=True)} was revoked on "
-                    f"{_when(entry.revocation_date_utc)} by {_describe(issuer)}"
-                )
+            if entry is not None:
+                found.append((subject, issuer, entry.revocation_date_utc))
+        return found
 
 
 # -- wuji's rules on a validated path ------------------------------------------------------------
