@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from node import catalog, deadlines, eventlog
+from node import arrivals, catalog, deadlines, eventlog
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
 from node.clock import Clock, SystemClock
 from node.convert import (
@@ -208,7 +208,7 @@ class CaseService:
             raise InvalidInput(f"case {incoming.id} is for handler {incoming.handler}, not {self.here}")
         if not incoming.id.startswith(f"{envelope.origin}-"):
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
-        if _known_case(session, incoming.id):
+        if arrivals.exists(session, incoming.id):
             raise InvalidInput(f"case {incoming.id} exists already")
         materials = [_checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
         now = self.clock.now()
@@ -407,28 +407,11 @@ class CaseService:
         return view
 
 
-_ADDED_CASES = "wuji.cases.added"  # (transaction, ids of the cases it added)
-
-
-def _known_case(session: Session, case_id: str) -> bool:
-    """Whether the case is stored here or added earlier in this transaction, without flushing:
-    a batch of arriving cases is then written in one flush at commit instead of one per case."""
-    cached = session.info.get(_ADDED_CASES)
-    if cached is not None and cached[0] is session.get_transaction() and case_id in cached[1]:
-        return True
-    with session.no_autoflush:
-        return session.get(Case, case_id) is not None
-
-
 def _register(
     session: Session, case: Case, *, actor: str, note: str, at: datetime, route: Sequence[str] = ()
 ) -> None:
     """Store a new copy of a case with its submission (version 1) in this node's event log."""
-    transaction = session.get_transaction()
-    cached = session.info.get(_ADDED_CASES)
-    if cached is None or cached[0] is not transaction:
-        cached = session.info[_ADDED_CASES] = (transaction, set())
-    cached[1].add(case.id)
+    arrivals.added(session, case)
     session.add(case)
     eventlog.append(
         session,
