@@ -210,6 +210,7 @@ class Link:
         with self._sessions.begin() as session:
             received = inbox.received_seq(session, self.peer)
             self._handler.prepare(session, envelopes)
+            applied: list[link_pb2.Envelope] = []
             for envelope in envelopes:
                 if not inbox.admit(received, self.peer, envelope.seq):
                     continue  # a resend of something already applied: acked again, applied once
@@ -222,8 +223,9 @@ class Link:
                         raise
                     except Exception as error:
                         raise _Refused from error
-                inbox.record(session, self.peer, envelope)
+                applied.append(envelope)
                 received = envelope.seq
+            inbox.record(session, self.peer, applied)
             return received
 
     def _apply_envelope(self, session: Session, envelope: link_pb2.Envelope) -> None:
