@@ -373,3 +373,30 @@ def test_a_cached_chain_is_checked_afresh_outside_its_validity(tiers, trust):
     assert rejection(trust, certificate, chain, at=later).startswith(f"certificate {VILLAGE} (村) expired on")
     earlier = certificate.not_valid_before_utc - timedelta(days=1)
     assert "is not valid before" in rejection(trust, certificate, chain, at=earlier)
+
+
+def test_a_fresh_store_revokes_a_chain_another_store_has_cached(tiers):
+    """Nodes build a store per check with the CRLs of the moment: a verdict shared between stores
+    must still meet the new store's CRLs, including one waiting for its issuer to be seen."""
+    township = tiers.authorities[TOWNSHIP]
+    _, certificate = end_entity(township, VILLAGE, TLS)
+    chain = township.full_chain()
+    assert TrustStore([tiers.root.certificate]).verify_chain(certificate, chain, TLS)
+
+    crl = township.make_crl([(certificate.serial_number, datetime.now(UTC) - timedelta(minutes=1))], number=1)
+    fresh = TrustStore([tiers.root.certificate], [crl])  # the township's CA is unknown: the CRL waits
+    assert fresh.crls == []
+    assert "was revoked on" in rejection(fresh, certificate, chain)
+    assert fresh.crls == [crl]
+    assert TrustStore([tiers.root.certificate]).verify_chain(certificate, chain, TLS)  # no CRL: fine
+
+
+def test_a_store_with_other_roots_is_not_served_another_stores_verdict(tiers):
+    guangdong = Authority.create_root("440000000000", "广东省")
+    _, tls = end_entity(guangdong, "440000000000", TLS)
+    partner = TrustStore([tiers.root.certificate, guangdong.certificate])
+    assert partner.verify_chain(tls, [], TLS)
+    assert (
+        rejection(TrustStore([tiers.root.certificate]), tls, [])
+        == "no trusted root for province 440000000000"
+    )
