@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
-from node import catalog, crossprovince, deadlines, eventlog, logs
+from node import arrivals, catalog, crossprovince, deadlines, eventlog, logs
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
 from node.catalog import JOINT, ONLINE
 from node.clock import Clock, SystemClock
@@ -292,7 +292,7 @@ class CaseService:
             raise InvalidInput(f"case {incoming.id} is for handler {incoming.handler}, not {self.here}")
         if not incoming.id.startswith(f"{envelope.origin}-"):
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
-        if session.get(Case, incoming.id) is not None:
+        if arrivals.exists(session, incoming.id):
             raise InvalidInput(f"case {incoming.id} exists already")
         crossprovince.check_arrival(session, self.here, incoming)
         materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
@@ -567,8 +567,8 @@ def _register(
     session: Session, case: Case, *, actor: str, note: str, at: datetime, route: Sequence[str] = ()
 ) -> None:
     """Store a new copy of a case with its submission (version 1) in this node's event log."""
+    arrivals.added(session, case)
     session.add(case)
-    session.flush()
     eventlog.append(
         session,
         case_id=case.id,

@@ -10,6 +10,7 @@ out the working days P+1 … S. An approved extension (延期) adds working days
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -34,6 +35,7 @@ def china_date(moment: datetime) -> date:
     return aware.astimezone(CHINA).date()
 
 
+@functools.lru_cache(maxsize=8192)  # chinese-calendar checks the range on every call (~25 us)
 def is_working_day(day: date) -> bool:
     """工作日: a weekday that is no public holiday, or a 调休 weekend that is worked."""
     try:
@@ -198,3 +200,5 @@ def extend(row: CaseDeadline, days: int) -> None:
 
 def _refresh(row: CaseDeadline) -> None:
     row.deadline = clock_of(row).deadline()
+    # due at once: the next supervision scan looks at the case and schedules its next look
+    row.due_on = row.accepted_on if row.deadline is not None else None

@@ -83,8 +83,9 @@ def append(
     )
     event.hash = _entry_hash(head.hash, event)
     head.seq, head.hash = event.seq, event.hash
+    # No flush: the entry is written with the rest of the transaction, so a batch of envelopes
+    # inserts its events together (its seq and hash are already final).
     session.add(event)
-    session.flush()
     return event
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from node import catalog, crossprovince, releases
+from node import arrivals, catalog, crossprovince, releases
 from node.certificates import RevocationIntake, crl_issuer, crl_number
 from node.errors import DomainError
 from node.models import CatalogDelivery, RevocationList
@@ -191,6 +191,17 @@ class FederationHandler:
                 if base in (0, hello.catalog_version):
                     return  # the queued deltas start from what the child holds
         self._send_catalog(session, peer, hello.catalog_version)
+
+    def prepare(self, session: Session, envelopes: Sequence[link_pb2.Envelope]) -> None:
+        """Look up in one query whether the cases a batch brings here exist already."""
+        here = self.here.value
+        arriving = [
+            envelope.case_submitted.case.id
+            for envelope in envelopes
+            if envelope.destination == here and envelope.WhichOneof("body") == "case_submitted"
+        ]
+        if arriving:
+            arrivals.look_up(session, arriving)
 
     def apply(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         try:

@@ -177,7 +177,10 @@ class CaseEvent(Base):
     """One entry of this node's append-only, hash-chained event log."""
 
     __tablename__ = "case_event"
-    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_case_event_version"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "version", name="uq_case_event_version"),
+        Index("ix_case_event_action", "action"),  # the supervision scan looks for refusals
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), index=True)
@@ -308,10 +311,16 @@ class CaseDeadline(Base):
     """The running time limit (办理时限) of a case handled here: the index the supervision job scans.
 
     pauses: [[start, end or null], …] as ISO dates (补正, 特别程序); deadline is null while paused.
+    due_on: the next day the supervision scan has something to do for the case (its warning day,
+    then the day after its deadline); null while paused or once its red card is raised. A state
+    change sets it to accepted_on, so the next scan looks at the case again and schedules it.
     """
 
     __tablename__ = "case_deadline"
-    __table_args__ = (Index("ix_case_deadline_open_deadline", "open", "deadline"),)
+    __table_args__ = (
+        Index("ix_case_deadline_open_deadline", "open", "deadline"),
+        Index("ix_case_deadline_open_due_on", "open", "due_on"),
+    )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
     accepted_on: Mapped[date] = mapped_column(Date)
@@ -321,6 +330,7 @@ class CaseDeadline(Base):
     deadline: Mapped[date | None] = mapped_column(Date)
     open: Mapped[bool] = mapped_column(Boolean)
     concluded_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseArrival(Base):

@@ -12,6 +12,7 @@ says in plain words which step failed.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -159,27 +160,82 @@ class SealedDocument:
     @classmethod
     def from_bytes(cls, data: bytes) -> SealedDocument:
         """Parse a sealed document; SealError says what is malformed."""
+        return _read(data)[0]
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """A signer chain as parsed once, with what verification reads from it."""
+
+    certificates: tuple[x509.Certificate, ...]
+    names: tuple[str, ...]  # "code name" of each certificate, sealing certificate first
+    signer: tuple[str, str, str]  # the sealing certificate's (code, holder, department)
+    signer_algorithm: Algorithm | str  # the sealing key's algorithm, or why it is unusable
+    canonical: str  # the PEM list in canonical JSON, as it appears in the signed bytes
+
+
+@functools.lru_cache(maxsize=256)
+def _load_chain(pems: tuple[str, ...]) -> _Chain:
+    """Parse a chain's PEMs; cached because every document of one seal carries the same chain,
+    and returning the same objects lets the trust store recognise the chain at once."""
+    certificates = tuple(x509.load_pem_x509_certificate(pem.encode()) for pem in pems)
+    signer = ("", "", "")
+    if certificates:
         try:
-            raw = json.loads(data.decode("utf-8"))
-            if raw.get("format") != FORMAT:
-                raise SealError(
-                    f"not a wuji sealed document (format {raw.get('format')!r}, expected {FORMAT})"
-                )
-            return cls(
-                content=base64.b64decode(raw["content"], validate=True),
-                content_type=str(raw["content_type"]),
-                digest=str(raw["digest"]["value"]),
-                seal=SealInfo.from_json(raw["seal"]),
-                algorithm=Algorithm(raw["algorithm"]),
-                signing_time=datetime.fromisoformat(raw["signing_time"]),
-                signer_chain=[x509.load_pem_x509_certificate(p.encode()) for p in raw["signer_chain"]],
-                crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
-                signature=base64.b64decode(raw["signature"], validate=True),
-            )
-        except SealError:
-            raise
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-            raise SealError(f"malformed sealed document: {error}") from error
+            code = division_code_of(certificates[0])
+        except ValueError:
+            code = "?"
+        signer = (
+            code,
+            _name_attribute(certificates[0], NameOID.ORGANIZATION_NAME),
+            _name_attribute(certificates[0], NameOID.ORGANIZATIONAL_UNIT_NAME),
+        )
+    names = tuple(_describe(c) for c in certificates)
+    algorithm: Algorithm | str = "no signer certificate"
+    if certificates:
+        try:
+            algorithm = algorithms.algorithm_of(certificates[0].public_key())
+        except (algorithms.AlgorithmUnavailable, ValueError) as error:
+            algorithm = f"unsupported signer key: {error}"
+    return _Chain(certificates, names, signer, algorithm, _canonical_text(list(pems)))
+
+
+def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
+    """The document, the exact bytes its signature must cover, and its parsed chain; SealError if malformed.
+
+    The signed bytes are the canonical form of the fields as received rather than as re-encoded
+    from the parsed objects: the signature then covers exactly what was read, and verifying does
+    not re-serialise five certificates.
+    """
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            found = raw.get("format") if isinstance(raw, dict) else None
+            raise SealError(f"not a wuji sealed document (format {found!r}, expected {FORMAT})")
+        chain = _load_chain(tuple(str(pem) for pem in raw["signer_chain"]))
+        document = SealedDocument(
+            content=base64.b64decode(raw["content"], validate=True),
+            content_type=str(raw["content_type"]),
+            digest=str(raw["digest"]["value"]),
+            seal=SealInfo.from_json(raw["seal"]),
+            algorithm=Algorithm(raw["algorithm"]),
+            signing_time=datetime.fromisoformat(raw["signing_time"]),
+            signer_chain=list(chain.certificates),
+            crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
+            signature=base64.b64decode(raw["signature"], validate=True),
+        )
+        # The canonical form of the fields as read, with the chain's part encoded once per chain.
+        fields = (
+            f"{_canonical_text(key)}:{chain.canonical if key == 'signer_chain' else _canonical_text(value)}"
+            for key, value in sorted(raw.items())
+            if key != "signature"
+        )
+        signed = ("{" + ",".join(fields) + "}").encode("utf-8")
+    except SealError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        raise SealError(f"malformed sealed document: {error}") from error
+    return document, signed, chain
 
 
 @dataclass(frozen=True)
@@ -198,7 +254,7 @@ class SealCheck:
 def verify(data: bytes, trust: TrustStore) -> SealCheck:
     """Verify a sealed document offline against the trusted roots (and any CRLs known)."""
     try:
-        document = SealedDocument.from_bytes(data)
+        document, signed, chain = _read(data)
     except SealError as error:
         return SealCheck(False, str(error))
     seal, at = document.seal, document.signing_time
@@ -206,17 +262,12 @@ def verify(data: bytes, trust: TrustStore) -> SealCheck:
     if not document.signer_chain:
         return SealCheck(False, "the document carries no signer certificate", **partial)
     signer = document.signer_chain[0]
-    chain_names = tuple(_describe(c) for c in document.signer_chain)
-    partial["chain"] = chain_names
-    try:
-        signer_key = signer.public_key()
-        if algorithms.algorithm_of(signer_key) is not document.algorithm:
-            return SealCheck(
-                False, "the signer certificate's key does not match the named algorithm", **partial
-            )
-    except (algorithms.AlgorithmUnavailable, ValueError) as error:
-        return SealCheck(False, f"unsupported signer key: {error}", **partial)
-    if not algorithms.verify(signer_key, document.signature, document.signed_bytes()):  # type: ignore[arg-type]
+    partial["chain"] = chain.names
+    if not isinstance(chain.signer_algorithm, Algorithm):  # Algorithm is a str enum: test it first
+        return SealCheck(False, chain.signer_algorithm, **partial)
+    if chain.signer_algorithm is not document.algorithm:
+        return SealCheck(False, "the signer certificate's key does not match the named algorithm", **partial)
+    if not algorithms.verify(signer.public_key(), document.signature, signed):  # type: ignore[arg-type]
         return SealCheck(
             False, "the signature does not match the document (altered after sealing?)", **partial
         )
@@ -232,7 +283,7 @@ def verify(data: bytes, trust: TrustStore) -> SealCheck:
             False, f"signer certificate refused: {rejected.reason}", revocation=revocation, **partial
         )
     revocation = "not revoked at signing time" if trust.crls else "no revocation list known"
-    mismatch = _seal_mismatch(signer, seal)
+    mismatch = _seal_mismatch(chain.signer, seal)
     if mismatch:
         return SealCheck(False, mismatch, revocation=revocation, **partial)
     if not seal.valid_from <= at <= seal.valid_to:
@@ -247,13 +298,11 @@ def verify(data: bytes, trust: TrustStore) -> SealCheck:
     return SealCheck(True, "valid", revocation=revocation, **partial)
 
 
-def _seal_mismatch(certificate: x509.Certificate, seal: SealInfo) -> str:
-    """The sealing certificate must be the seal's: same node, holder and department."""
-    code = division_code_of(certificate)
+def _seal_mismatch(signer: tuple[str, str, str], seal: SealInfo) -> str:
+    """The sealing certificate (its code, holder, department) must be the seal's."""
+    code, holder, department = signer
     if code != seal.holder_code:
         return f"the seal claims node {seal.holder_code} but its certificate is for {code}"
-    holder = _name_attribute(certificate, NameOID.ORGANIZATION_NAME)
-    department = _name_attribute(certificate, NameOID.ORGANIZATIONAL_UNIT_NAME)
     if holder != seal.holder or department != seal.department:
         return (
             f"the seal names {seal.holder}/{seal.department} but its certificate is for "
@@ -288,4 +337,11 @@ def _pem(data: bytes) -> str:
 
 
 def _canonical(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _canonical_text(body).encode("utf-8")
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _canonical_text(value: object) -> str:
+    return _CANONICAL.encode(value)

@@ -14,12 +14,24 @@ on a path this store has validated); otherwise the CRL waits, untrusted, until `
 validates a path through its issuer. Per issuer only the CRL with the highest CRL number is kept.
 A CRL is not refused for being past its next update: the revocations it lists stay true, and
 checking a document at its signing time needs exactly those.
+
+Verdicts are cached, since a node verifies the same few chains again and again (every document
+sealed by one seal carries the same chain, every connection of a child the same TLS chain). A
+validated path is remembered with the span in which all its certificates are valid, so a later
+check at any moment inside that span skips the library and the tier rules; outside it, the chain
+is checked afresh. Such a verdict depends only on the roots, the chain and the purpose, so it is
+shared by every store of the process holding the same roots (nodes build a store per check, with
+the CRLs of the moment). Revocation is never cached across stores: each store looks it up on every
+call, from its own list of the revocations its CRLs hold on the path, rebuilt whenever it has
+accepted a CRL since; and the first time a store meets a cached path it learns the path's issuers,
+adopting the pending CRLs they signed, exactly as after a check of its own.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -49,6 +61,31 @@ _END_ENTITY_POLICY = (
 )
 
 _IssuerKey = tuple[bytes, bytes]  # (subject DER, SubjectPublicKeyInfo DER) of a CA certificate
+_ChainKey = tuple[object, ...]  # (roots, purpose, leaf, *intermediates): certificates compare by DER
+_Revocation = tuple[x509.Certificate, x509.Certificate, datetime]  # (revoked, its issuer, date)
+_CACHED_CHAINS = 1024  # a node sees a few dozen chains; the bound only stops a flood of new ones
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A path that passed every check except revocation, and the span in which that holds."""
+
+    path: list[x509.Certificate]
+    valid_from: datetime  # the latest notBefore on the path
+    valid_to: datetime  # the earliest notAfter on the path
+
+
+@dataclass
+class _Seen:
+    """What one store made of a verdict: its issuers are learned; its revocations as of a CRL state."""
+
+    verdict: _Verdict  # kept, so the id this is filed under stays unique
+    crl_generation: int = -1
+    revocations: list[_Revocation] | None = None
+
+
+_shared_lock = threading.Lock()
+_shared: dict[_ChainKey, _Verdict] = {}  # every store's verdicts, by roots and chain content
 
 
 class ChainRejected(Exception):
@@ -73,6 +110,13 @@ class TrustStore:
         self._issuers: dict[_IssuerKey, x509.Certificate] = {}  # CA certificates known to be genuine
         self._crls: dict[_IssuerKey, x509.CertificateRevocationList] = {}  # verified, newest per issuer
         self._pending: dict[bytes, x509.CertificateRevocationList] = {}  # issuer not seen yet, by DER
+        self._roots_key: tuple[bytes, ...] = ()  # the roots' DER, sorted: part of every verdict's key
+        # The same chain objects are usually asked about again (SealedDocument parses each PEM
+        # once), so they are found by identity before paying for hashing five certificates' DER;
+        # each entry keeps the objects, so their ids cannot be reused while it exists.
+        self._by_identity: dict[tuple[int, ...], tuple[tuple[x509.Certificate, ...], _Verdict]] = {}
+        self._seen: dict[int, _Seen] = {}  # by id of the verdict
+        self._crl_generation = 0  # counts accepted CRLs, so a revocation list can go stale
         for root in roots:
             self.add_root(root)
         for crl in crls:
@@ -104,12 +148,17 @@ class TrustStore:
             if root in self._roots:
                 return
             self._roots.append(root)
+            self._roots_key = tuple(sorted(r.public_bytes(serialization.Encoding.DER) for r in self._roots))
             self._store = None
+            self._by_identity.clear()
+            self._seen.clear()
             self._learn_issuer(root)
 
     def add_crl(self, crl: x509.CertificateRevocationList) -> None:
         """Know a CRL: used once its signature verifies against its issuer's CA certificate."""
         with self._lock:
+            if crl in self._crls.values():  # documents embed the CRLs they were checked against
+                return
             for issuer in self._issuers.values():
                 if _crl_signed_by(crl, issuer):
                     self._accept_crl(issuer, crl)
@@ -134,19 +183,80 @@ class TrustStore:
         """
         moment = utc(at or datetime.now(UTC))
         purpose = CertificatePurpose(purpose)
-        path = self._library_path(leaf, list(intermediates), moment)
+        chain = (leaf, *intermediates)
+        verdict = self._cached(purpose, chain, moment)
+        if verdict is None:
+            verdict = self._validate(purpose, chain, moment)
+        seen = self._meet(verdict)
+        if check_revocation:
+            self._check_revocation(seen, utc(revoked_before) if revoked_before else moment)
+        return list(verdict.path)
+
+    def _cached(
+        self, purpose: CertificatePurpose, chain: tuple[x509.Certificate, ...], moment: datetime
+    ) -> _Verdict | None:
+        """The remembered verdict on this chain, if `moment` lies strictly inside its span."""
+        identity = (id(purpose), *map(id, chain))
+        with self._lock:
+            found = self._by_identity.get(identity)
+            roots_key = self._roots_key
+        if found is not None and all(a is b for a, b in zip(found[0], chain, strict=True)):
+            verdict: _Verdict | None = found[1]
+        else:
+            with _shared_lock:
+                verdict = _shared.get((roots_key, purpose, *chain))
+            if verdict is not None:
+                with self._lock:
+                    self._remember(identity, chain, verdict)
+        if verdict is None or not verdict.valid_from < moment < verdict.valid_to:
+            return None
+        return verdict
+
+    def _remember(
+        self, identity: tuple[int, ...], chain: tuple[x509.Certificate, ...], verdict: _Verdict
+    ) -> None:
+        """File a verdict under the chain objects' identity (caller holds the lock)."""
+        if len(self._by_identity) >= _CACHED_CHAINS:
+            self._by_identity.clear()
+        self._by_identity[identity] = (chain, verdict)
+
+    def _meet(self, verdict: _Verdict) -> _Seen:
+        """This store's record of a verdict; the first time, learn the path's issuers (and so
+        adopt the pending CRLs they signed), as a check of this store's own would have."""
+        with self._lock:
+            seen = self._seen.get(id(verdict))
+            if seen is None or seen.verdict is not verdict:
+                for issuer in verdict.path[1:]:
+                    self._learn_issuer(issuer)
+                if len(self._seen) >= _CACHED_CHAINS:
+                    self._seen.clear()
+                seen = self._seen[id(verdict)] = _Seen(verdict)
+            return seen
+
+    def _validate(
+        self, purpose: CertificatePurpose, chain: tuple[x509.Certificate, ...], moment: datetime
+    ) -> _Verdict:
+        leaf, intermediates = chain[0], list(chain[1:])
+        path = self._library_path(leaf, intermediates, moment)
         for certificate in path:  # the library checks this too; the root's validity is wuji's rule
             problem = _validity_problem(certificate, moment)
             if problem:
                 raise ChainRejected(problem)
         _check_tiers(path)
         _check_purpose(leaf, purpose)
+        verdict = _Verdict(
+            path=path,
+            valid_from=max(certificate.not_valid_before_utc for certificate in path),
+            valid_to=min(certificate.not_valid_after_utc for certificate in path),
+        )
         with self._lock:
-            for issuer in path[1:]:
-                self._learn_issuer(issuer)
-        if check_revocation:
-            self._check_revocation(path, utc(revoked_before) if revoked_before else moment)
-        return path
+            roots_key = self._roots_key
+            self._remember((id(purpose), *map(id, chain)), chain, verdict)
+        with _shared_lock:
+            if len(_shared) >= _CACHED_CHAINS:
+                _shared.clear()
+            _shared[(roots_key, purpose, *chain)] = verdict
+        return verdict
 
     # -- path building (the library) -----------------------------------------------------------
 
@@ -225,19 +335,32 @@ class TrustStore:
         current = self._crls.get(key)
         if current is None or _crl_number(crl) > _crl_number(current):
             self._crls[key] = crl
+            self._crl_generation += 1
 
-    def _check_revocation(self, path: list[x509.Certificate], cutoff: datetime) -> None:
+    def _check_revocation(self, seen: _Seen, cutoff: datetime) -> None:
+        with self._lock:
+            if seen.crl_generation != self._crl_generation:
+                seen.revocations = self._revocations_on(seen.verdict.path)
+                seen.crl_generation = self._crl_generation
+            revocations = seen.revocations or []
+        for subject, issuer, revoked_on in revocations:
+            if revoked_on <= cutoff:
+                raise ChainRejected(
+                    f"{_describe(subject, with_serial=True)} was revoked on "
+                    f"{_when(revoked_on)} by {_describe(issuer)}"
+                )
+
+    def _revocations_on(self, path: list[x509.Certificate]) -> list[_Revocation]:
+        """Every certificate on the path its issuer's known CRL lists, leaf first (caller holds the lock)."""
+        found = []
         for subject, issuer in pairwise(path):
-            with self._lock:
-                crl = self._crls.get(_issuer_key(issuer))
+            crl = self._crls.get(_issuer_key(issuer))
             if crl is None:
                 continue
             entry = crl.get_revoked_certificate_by_serial_number(subject.serial_number)
-            if entry is not None and entry.revocation_date_utc <= cutoff:
-                raise ChainRejected(
-                    f"{_describe(subject, with_serial=True)} was revoked on "
-                    f"{_when(entry.revocation_date_utc)} by {_describe(issuer)}"
-                )
+            if entry is not None:
+                found.append((subject, issuer, entry.revocation_date_utc))
+        return found
 
 
 # -- wuji's rules on a validated path ------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from sync.tables import InboxEntry, QuarantinedEnvelope
@@ -35,17 +36,24 @@ def admit(received: int, peer: str, seq: int) -> bool:
     return True
 
 
-def record(session: Session, peer: str, envelope: link_pb2.Envelope) -> None:
-    """Mark the envelope applied, in the transaction that applied it."""
+def record(session: Session, peer: str, envelopes: Sequence[link_pb2.Envelope]) -> None:
+    """Mark the envelopes applied, in the transaction that applied them: one multi-row insert
+    for a batch rather than an ORM object per envelope."""
+    if not envelopes:
+        return
     now = datetime.now(UTC)
-    session.add(
-        InboxEntry(
-            peer=peer,
-            seq=envelope.seq,
-            message_id=envelope.message_id,
-            received_at=now,
-            case_id=case_of(envelope),
-        )
+    session.execute(
+        insert(InboxEntry),
+        [
+            {
+                "peer": peer,
+                "seq": e.seq,
+                "message_id": e.message_id,
+                "received_at": now,
+                "case_id": case_of(e),
+            }
+            for e in envelopes
+        ],
     )
 
 

@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -43,6 +43,9 @@ class LinkHandler(Protocol):
 
     def apply(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         """Apply one envelope inside the caller's transaction; raise EnvelopeRefused to refuse it."""
+
+    def prepare(self, session: Session, envelopes: Sequence[link_pb2.Envelope]) -> None:
+        """Before a batch is applied: read at once what applying each envelope would ask for."""
 
     def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
         """A session with the peer opened: enqueue whatever the peer is missing (e.g. catalogue)."""
@@ -224,6 +227,8 @@ class Link:
     def _apply_batch(self, envelopes: list[link_pb2.Envelope], guarded: bool) -> int:
         with self._sessions.begin() as session:
             received = inbox.received_seq(session, self.peer)
+            self._handler.prepare(session, envelopes)
+            applied: list[link_pb2.Envelope] = []
             for envelope in envelopes:
                 if not inbox.admit(received, self.peer, envelope.seq):
                     continue  # a resend of something already applied: acked again, applied once
@@ -236,8 +241,9 @@ class Link:
                         raise
                     except Exception as error:
                         raise _Refused from error
-                inbox.record(session, self.peer, envelope)
+                applied.append(envelope)
                 received = envelope.seq
+            inbox.record(session, self.peer, applied)
             return received
 
     def _apply_envelope(self, session: Session, envelope: link_pb2.Envelope) -> None:

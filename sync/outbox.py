@@ -21,6 +21,7 @@ from sync.tables import LinkState, OutboxEntry
 from wuji.v1 import link_pb2
 
 _PENDING_WAKE = "wuji.outbox.pending_wake"
+_LOCKED_STATES = "wuji.outbox.locked_states"  # (transaction, {peer: LinkState}) of the current one
 
 
 def link_state(session: Session, peer: str, role: str, *, for_update: bool = False) -> LinkState:
@@ -38,7 +39,7 @@ def link_state(session: Session, peer: str, role: str, *, for_update: bool = Fal
 
 def enqueue(session: Session, peer: str, role: str, envelope: link_pb2.Envelope) -> int:
     """Give the envelope the link's next seq and store it; returns the seq."""
-    state = link_state(session, peer, role, for_update=True)
+    state = _locked_state(session, peer, role)
     seq = state.next_seq
     state.next_seq = seq + 1
     envelope.seq = seq
@@ -53,6 +54,19 @@ def enqueue(session: Session, peer: str, role: str, envelope: link_pb2.Envelope)
     )
     session.info.setdefault(_PENDING_WAKE, set()).add(peer)
     return seq
+
+
+def _locked_state(session: Session, peer: str, role: str) -> LinkState:
+    """The link's cursor row, locked once per transaction: a transaction that enqueues many
+    messages (a scan raising cards, a batch of forwarded cases) asks for it, and flushes, once."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_LOCKED_STATES)
+    if cached is None or cached[0] is not transaction:
+        cached = session.info[_LOCKED_STATES] = (transaction, {})
+    state = cached[1].get(peer)
+    if state is None or state not in session:  # e.g. created in a savepoint rolled back since
+        state = cached[1][peer] = link_state(session, peer, role, for_update=True)
+    return state
 
 
 def pending(session: Session, peer: str, after_seq: int, limit: int) -> list[OutboxEntry]:

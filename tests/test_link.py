@@ -233,3 +233,25 @@ def test_a_child_gets_copies_only_of_cases_from_below_it_after_a_restore(county,
         f"{TOWNSHIP} cannot ask for the cases of {elsewhere}, which is not below it",
         f"a copy of case {case_id} goes to its origin {VILLAGE}, not {COUNTY}",
     ]
+
+
+def test_a_case_sent_twice_in_one_batch_is_stored_once_and_the_copy_quarantined(county, township):
+    child = HandDrivenChild(county.address, township)
+    try:
+        child.next_frame("hello")
+        first = case_envelope(1, "01JTWICE000000000000000000")
+        copy = case_envelope(2, "01JTWICE000000000000000000")
+        copy.message_id = "msg-a-second-message-for-the-same-case"
+        # a batch of cases is written in one flush at commit: the copy must still be caught
+        child.send(first, copy)
+        assert child.next_frame("ack").ack.seq == 2
+        child.send(
+            case_envelope(3, "01JAFTER000000000000000000"), case_envelope(4, "01JTWICE000000000000000000")
+        )
+        assert child.next_frame("ack").ack.seq == 4
+    finally:
+        child.close()
+    with county.sessions() as session:
+        ids = sorted(session.scalars(select(Case.id)).all())
+    assert ids == [f"{VILLAGE}-01JAFTER000000000000000000", f"{VILLAGE}-01JTWICE000000000000000000"]
+    assert county.describe().quarantined == 2

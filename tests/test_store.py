@@ -78,3 +78,29 @@ def test_links_are_woken_only_when_the_outermost_transaction_commits(tmp_path):
             refused.rollback()
     assert woken == [("430981000000", 1)]  # once, after the commit, with the row visible
     engine.dispose()
+
+
+def test_outbox_seqs_stay_gapless_when_the_cursor_is_kept_for_a_transaction(tmp_path):
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    parent = "430981000000"
+
+    def send(session, message_id: str) -> int:
+        return outbox.enqueue(session, parent, "parent", link_pb2.Envelope(message_id=message_id))
+
+    with sessions.begin() as session:
+        with session.begin_nested() as first:  # the cursor row is created here, then rolled back
+            assert send(session, "m0") == 1
+            first.rollback()
+        assert [send(session, "m1"), send(session, "m2")] == [1, 2]
+        with session.begin_nested() as refused:
+            assert send(session, "m3") == 3
+            refused.rollback()
+        assert send(session, "m4") == 3  # the rolled-back seq is given again, no gap
+    with sessions.begin() as session:  # a new transaction reads the cursor afresh
+        assert send(session, "m5") == 4
+    with sessions() as session:
+        stored = session.execute(select(OutboxEntry.seq, OutboxEntry.message_id).order_by(OutboxEntry.seq))
+        assert [tuple(row) for row in stored] == [(1, "m1"), (2, "m2"), (3, "m4"), (4, "m5")]
+    engine.dispose()

@@ -205,6 +205,33 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
     assert no_days.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline(federation, clock):
+    case = accepted_case(federation)
+    desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+
+    def due_on() -> date | None:
+        with township.sessions() as session:
+            return session.get(CaseDeadline, case.id).due_on
+
+    assert due_on() == date(2025, 11, 3)  # just accepted: the next scan schedules it
+    clock.set(china_morning(2025, 11, 4))
+    assert township.tick().raised == []
+    assert due_on() == date(2025, 11, 13)  # 8 of 10 working days used on Thursday 13 November
+    clock.set(china_morning(2025, 11, 5))
+    act(desk, case.id, case_pb2.SUSPEND, note="组织听证")
+    assert due_on() is None  # stopped: never due
+    clock.set(china_morning(2025, 11, 10))
+    act(desk, case.id, case_pb2.RESUME, note="听证结束")
+    assert township.tick().raised == []
+    assert due_on() == date(2025, 11, 18)  # 6-10 November left out: 2 used, 6 more from 11 November
+    clock.set(china_morning(2025, 11, 18))
+    assert [c.split(":")[1] for c in township.tick().raised] == ["warning"]
+    assert due_on() == date(2025, 11, 21)  # the deadline is Thursday 20 November
+    clock.set(china_morning(2025, 11, 21))
+    assert [c.split(":")[1] for c in township.tick().raised] == ["overdue"]
+    assert due_on() is None  # red: nothing more to look at
+
+
 def test_a_refusal_without_a_reason_raises_a_card_and_one_with_a_reason_does_not(federation):
     federation.start_chain()
     village, township = federation.desk(VILLAGE), federation.desk(TOWNSHIP)

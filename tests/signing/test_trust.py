@@ -321,3 +321,82 @@ def test_a_fresh_chain_built_elsewhere_in_the_province_verifies(tiers, trust):
         "430100000000",
         PROVINCE,
     ]
+
+
+# -- the verdict cache: a repeated chain skips path building, never revocation or validity ----------
+
+
+def test_a_certificate_revoked_after_its_chain_was_cached_is_refused(tiers, trust):
+    township = tiers.authorities[TOWNSHIP]
+    _, seal = end_entity(township, VILLAGE, SEAL, now=datetime.now(UTC) - timedelta(days=1))
+    chain = township.full_chain()
+    signed_at = datetime.now(UTC) - timedelta(hours=2)
+    assert trust.verify_chain(seal, chain, SEAL)
+    assert trust.verify_chain(seal, chain, SEAL, at=signed_at)  # served from the cache
+
+    revoked_at = datetime.now(UTC) - timedelta(hours=1)
+    trust.add_crl(township.make_crl([(seal.serial_number, revoked_at)], number=1))
+    reason = rejection(trust, seal, chain, SEAL)
+    assert f"certificate {VILLAGE} (村, serial 0x{seal.serial_number:x}) was revoked on" in reason
+    # the same cached chain still holds for a document sealed before the revocation
+    assert trust.verify_chain(seal, chain, SEAL, at=signed_at, revoked_before=signed_at)
+
+
+def test_revoking_a_ca_refuses_a_cached_chain_below_it(tiers, trust):
+    county, township = tiers.authorities[COUNTY], tiers.authorities[TOWNSHIP]
+    _, village_tls = tiers.tls[VILLAGE]
+    assert trust.verify_chain(village_tls, township.full_chain(), TLS)
+    trust.add_crl(county.make_crl([(township.certificate.serial_number, datetime.now(UTC))], number=7))
+    reason = rejection(trust, village_tls, township.full_chain())
+    assert f"certificate {TOWNSHIP} (乡镇, serial 0x{township.certificate.serial_number:x})" in reason
+
+
+def test_a_different_chain_is_not_served_from_the_cache(tiers, trust):
+    township = tiers.authorities[TOWNSHIP]
+    chain = township.full_chain()
+    _, genuine = craft(township, VILLAGE, ca=False)
+    assert trust.verify_chain(genuine, chain, TLS)
+
+    impostor = Authority(generate_key(Algorithm.ECDSA_P256_SHA256), township.certificate, township.chain)  # type: ignore[arg-type]
+    _, forged = craft(impostor, VILLAGE, ca=False)
+    assert "does not verify with the key of" in rejection(trust, forged, chain)
+    assert "incomplete chain" in rejection(trust, genuine, chain[1:])
+    assert "is certified for tls, not for seal" in rejection(trust, genuine, chain, SEAL)
+
+
+def test_a_cached_chain_is_checked_afresh_outside_its_validity(tiers, trust):
+    township = tiers.authorities[TOWNSHIP]
+    _, certificate = end_entity(township, VILLAGE, TLS, valid_days=30)
+    chain = township.full_chain()
+    assert trust.verify_chain(certificate, chain, TLS)
+    later = certificate.not_valid_after_utc + timedelta(days=1)
+    assert rejection(trust, certificate, chain, at=later).startswith(f"certificate {VILLAGE} (村) expired on")
+    earlier = certificate.not_valid_before_utc - timedelta(days=1)
+    assert "is not valid before" in rejection(trust, certificate, chain, at=earlier)
+
+
+def test_a_fresh_store_revokes_a_chain_another_store_has_cached(tiers):
+    """Nodes build a store per check with the CRLs of the moment: a verdict shared between stores
+    must still meet the new store's CRLs, including one waiting for its issuer to be seen."""
+    township = tiers.authorities[TOWNSHIP]
+    _, certificate = end_entity(township, VILLAGE, TLS)
+    chain = township.full_chain()
+    assert TrustStore([tiers.root.certificate]).verify_chain(certificate, chain, TLS)
+
+    crl = township.make_crl([(certificate.serial_number, datetime.now(UTC) - timedelta(minutes=1))], number=1)
+    fresh = TrustStore([tiers.root.certificate], [crl])  # the township's CA is unknown: the CRL waits
+    assert fresh.crls == []
+    assert "was revoked on" in rejection(fresh, certificate, chain)
+    assert fresh.crls == [crl]
+    assert TrustStore([tiers.root.certificate]).verify_chain(certificate, chain, TLS)  # no CRL: fine
+
+
+def test_a_store_with_other_roots_is_not_served_another_stores_verdict(tiers):
+    guangdong = Authority.create_root("440000000000", "广东省")
+    _, tls = end_entity(guangdong, "440000000000", TLS)
+    partner = TrustStore([tiers.root.certificate, guangdong.certificate])
+    assert partner.verify_chain(tls, [], TLS)
+    assert (
+        rejection(TrustStore([tiers.root.certificate]), tls, [])
+        == "no trusted root for province 440000000000"
+    )
