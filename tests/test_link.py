@@ -254,4 +254,6 @@ def test_a_case_sent_twice_in_one_batch_is_stored_once_and_the_copy_quarantined(
     with county.sessions() as session:
         ids = sorted(session.scalars(select(Case.id)).all())
     assert ids == [f"{VILLAGE}-01JAFTER000000000000000000", f"{VILLAGE}-01JTWICE000000000000000000"]
-    assert county.describe().quarantined == 2
+    # the copy under its own message id is refused; envelope 4 repeats the first message (same id,
+    # new seq, as a relay restored from a backup would send it) and is applied once, not refused
+    assert county.describe().quarantined == 1
