@@ -359,30 +359,13 @@ class CaseService:
         performers = _PERFORMERS_AT_HANDLER if envelope.origin == case.handler else {Performer.ORIGIN}
         if RULES[action].performer not in performers:
             raise WrongNode(f"case {case.id}: node {envelope.origin} may not {action.value.lower()} it")
-        case.state = state_from_proto(event.to_state)
-        if action in (Action.APPROVE, Action.DENY):
-            case.outcome = Outcome.APPROVED if action is Action.APPROVE else Outcome.DENIED
-        case.accepted = case.accepted or action is Action.ACCEPT
-        case.version = event.version
-        case.updated_at = utcnow()
         if event.sealed_result:
             if self.sealing is None:
                 raise InvalidInput(
                     f"case {case.id}: a sealed result arrived but this node cannot check seals"
                 )
             self.sealing.accept_received(session, case.id, event.sealed_result)
-        eventlog.append(
-            session,
-            case_id=case.id,
-            version=event.version,
-            action=action,
-            from_state=from_state,
-            to_state=case.state,
-            actor_node=event.actor_node,
-            note=event.note,
-            at=from_timestamp(event.at),
-            route=[*envelope.route, self.here.value],
-        )
+        replay_event(session, case, event, [*envelope.route, self.here.value])
         for hook in self.hooks:
             hook.after_change(session, case, action)
 
@@ -579,6 +562,30 @@ def _register(
         actor_node=actor,
         note=note,
         at=at,
+        route=route,
+    )
+
+
+def replay_event(session: Session, case: Case, event: case_pb2.CaseEvent, route: Sequence[str]) -> None:
+    """Apply the other copy's event to this copy (its checks done by the caller) and log it here."""
+    action = action_from_proto(event.action)
+    from_state = case.state
+    case.state = state_from_proto(event.to_state)
+    if action in (Action.APPROVE, Action.DENY):
+        case.outcome = Outcome.APPROVED if action is Action.APPROVE else Outcome.DENIED
+    case.accepted = case.accepted or action is Action.ACCEPT
+    case.version = event.version
+    case.updated_at = utcnow()
+    eventlog.append(
+        session,
+        case_id=case.id,
+        version=event.version,
+        action=action,
+        from_state=State(from_state),
+        to_state=case.state,
+        actor_node=event.actor_node,
+        note=event.note,
+        at=from_timestamp(event.at),
         route=route,
     )
 

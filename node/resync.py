@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import eventlog, logs
-from node.cases import MAX_NAME_LENGTH, ResultSealing, clean_text
-from node.casestates import Action, Outcome, State
-from node.convert import action_from_proto, case_to_proto, state_from_proto
+from node.cases import MAX_NAME_LENGTH, ResultSealing, clean_text, replay_event
+from node.casestates import State
+from node.convert import case_to_proto, state_from_proto
 from node.errors import InvalidInput, WrongNode
 from node.federation import Outbound
 from node.models import Case, CaseMaterial, Rating, SealedResult
@@ -234,25 +234,7 @@ class CaseResync:
                 f"case {case.id}: event {event.version} moves from {from_state.value} "
                 f"but this copy is in {case.state}"
             )
-        action = action_from_proto(event.action)
-        case.state = state_from_proto(event.to_state)
-        if action in (Action.APPROVE, Action.DENY):
-            case.outcome = Outcome.APPROVED if action is Action.APPROVE else Outcome.DENIED
-        case.accepted = case.accepted or action is Action.ACCEPT
-        case.version = event.version
-        case.updated_at = utcnow()
-        eventlog.append(
-            session,
-            case_id=case.id,
-            version=event.version,
-            action=action,
-            from_state=from_state,
-            to_state=case.state,
-            actor_node=event.actor_node,
-            note=event.note,
-            at=from_timestamp(event.at),
-            route=route,
-        )
+        replay_event(session, case, event, route)
 
 
 def _originates_in(case_id: str, restored: DivisionCode) -> bool:
