@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
 from node.crossprovince import with_check_character
@@ -336,8 +337,6 @@ def test_a_new_release_sends_partners_the_changed_list(three_provinces: Federati
 def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
     three_provinces: FederationHarness,
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-
     from node.certificates import known_crls
     from sync.link import EnvelopeRefused
 
@@ -354,6 +353,40 @@ def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
     hunan_city = three_provinces.nodes[CITY]
     with hunan_city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match="not in the subtree"):
         hunan_city.federation.apply(session, forged, COUNTY)
+
+
+def test_a_partner_may_only_pass_on_its_own_provinces_messages_and_never_trust_anchors(
+    three_provinces: FederationHarness,
+) -> None:
+    from sync.link import EnvelopeRefused
+
+    hunan = three_provinces.nodes[PROVINCE]
+    wait_for(lambda: (link := hunan.links.find(GD_PROVINCE)) and link.connected, what="the peer link")
+    from_guangxi = link_pb2.Envelope(
+        message_id="relayed-for-a-stranger",
+        sender=GD_PROVINCE,
+        origin="450000000000",
+        destination=CITY,
+        identity_answer=link_pb2.IdentityAnswer(case_id="x", confirmed=True),
+    )
+    anchor = link_pb2.Envelope(
+        message_id="anchor-from-a-partner",
+        sender=GD_PROVINCE,
+        origin=GD_PROVINCE,
+        destination=PROVINCE,
+        trust_anchor=link_pb2.TrustAnchor(
+            province="450000000000",
+            root_der=three_provinces.nodes["450000000000"]
+            .identity.roots[0]
+            .public_bytes(serialization.Encoding.DER),
+        ),
+    )
+    with hunan.sessions.begin() as session:
+        with pytest.raises(EnvelopeRefused, match="relayed a message from 450000000000"):
+            hunan.federation.apply(session, from_guangxi, GD_PROVINCE)
+        with pytest.raises(EnvelopeRefused, match="only from this node's parent"):
+            hunan.federation.apply(session, anchor, GD_PROVINCE)
+    assert not _has_anchor(three_provinces, PROVINCE, "450000000000")
 
 
 def _partner_modes(harness: FederationHarness, at: str, code: str) -> list[str]:
