@@ -1,0 +1,71 @@
+"""`wuji`: the command line of a node (Typer + rich). Errors are one clear line and an exit code.
+
+One module per command group; `common` holds what they share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from node.cli import cases, catalog, nodes, supervision, trust
+from node.cli.common import console, fail
+from node.config import ConfigError
+from wuji.divisions import InvalidDivisionCode
+
+app = typer.Typer(
+    help="wuji (五级): one node program for the five tiers of government service.", no_args_is_help=True
+)
+app.add_typer(nodes.node_app, name="node")
+app.add_typer(cases.case_app, name="case")
+app.add_typer(cases.bundle_app, name="bundle")
+app.add_typer(catalog.catalog_app, name="catalog")
+app.add_typer(trust.peer_app, name="peer")
+app.add_typer(trust.seal_app, name="seal")
+app.add_typer(trust.cert_app, name="cert")
+app.add_typer(trust.licence_app, name="licence")
+app.add_typer(supervision.supervision_app, name="supervision")
+app.add_typer(supervision.rating_app, name="rating")
+app.command("stats")(supervision.stats)
+
+
+@app.command("demo")
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option(help="run in DIR and leave configs, databases and logs there")
+    ] = None,
+) -> None:
+    """Start two five-tier provinces (湖南, 广东) as ten real nodes on loopback and run cases through them."""
+    from node.demo import run_demo
+
+    raise typer.Exit(run_demo(console, keep))
+
+
+@app.command("bench")
+def bench(
+    quick: Annotated[bool, typer.Option(help="small sizes (well under 90 s), as CI runs it")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object instead of the table")
+    ] = False,
+) -> None:
+    """Measure wuji against raw baselines from the same run; results are saved in bench/results/."""
+    import json
+
+    from bench.run import print_table, run, save
+
+    result = run(quick)
+    path = save(result)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print_table(console, result)
+        console.print(f"saved {path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except (InvalidDivisionCode, ConfigError) as error:
+        fail(str(error))

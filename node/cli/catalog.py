@@ -1,0 +1,188 @@
+"""`wuji catalog …`: the service-item catalogue (事项目录)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from node.cli.common import (
+    EXIT_REFUSED,
+    ConfigPath,
+    NodeAddress,
+    ask,
+    console,
+    fail,
+)
+from node.errors import DomainError
+from wuji.v1 import desk_pb2
+
+catalog_app = typer.Typer(help="The service-item catalogue (事项目录).", no_args_is_help=True)
+
+
+@catalog_app.command("list")
+def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """List the service items this node holds, with the tier that handles each."""
+    reply = ask(config, node, lambda desk: desk.items())
+    table = Table("code", "name", "type", "department", "handled at", "days", "online", "visits", "materials")
+    for item in reply.items:
+        table.add_row(
+            ("  " * {"子项": 1, "业务办理项": 2}.get(item.level, 0)) + item.code,
+            item.name + (f" · {item.claim.window_address}" if item.claim.window_address else ""),
+            item.type,
+            item.department,
+            item.handling_tier,
+            "即办" if item.instant else f"{item.promised_days}/{item.statutory_days}",
+            item.online_level + (" · 跨省通办" if item.cross_province else ""),
+            str(item.max_visits),
+            "、".join(m.name + ("（容缺）" if m.deferrable else "") for m in item.materials),
+        )
+    console.print(table)
+    console.print(f"catalogue release {reply.catalog_version}: {len(reply.items)} items")
+
+
+@catalog_app.command("show")
+def catalog_show(
+    item: Annotated[str, typer.Argument(help="item code, e.g. MZ-0001")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """办事指南: every element of an item as the release carries it, with this node's local fields."""
+    import json
+
+    reply = ask(config, node, lambda desk: desk.items())
+    found = next((i for i in reply.items if i.code == item.strip()), None)
+    if found is None:
+        fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
+    console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
+    table = Table("element", "value")
+    for name, value in json.loads(found.elements_json).items():
+        table.add_row(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    for name in ("window_address", "phone", "opening_hours", "local_notes"):
+        value = getattr(found.claim, name)
+        if value:
+            table.add_row(f"{name} (local)", value)
+    console.print(table)
+
+
+@catalog_app.command("publish")
+def catalog_publish(
+    file: Annotated[Path, typer.Argument(help="the catalogue file (JSON: name and items)")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """发布 (province): make FILE the next signed release; it flows down to every node as deltas."""
+    try:
+        document = file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+    reply = ask(config, node, lambda desk: desk.publish_catalog(document))
+    if not reply.published:
+        console.print(f"{file} equals the current release {reply.version}: nothing published")
+        return
+    console.print(
+        f"published catalogue release [bold]{reply.version}[/] ({reply.item_count} items, "
+        f"digest {reply.digest[:16]}…), signed by the province",
+        highlight=False,
+    )
+    print_catalog_diff(reply.changes)
+
+
+@catalog_app.command("verify")
+def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Prove this node holds exactly its parent's release; exit code 0 only when it does."""
+    report = ask(config, node, lambda desk: desk.verify_catalog())
+    verdict = "[green]identical[/]" if report.identical else "[red]DIFFERENT[/]"
+    console.print(
+        f"node {report.node_code}: release {report.version} ({report.digest[:16]}…) vs "
+        f"{report.compared_with}: release {report.other_version} ({report.other_digest[:16]}…): {verdict}",
+        highlight=False,
+    )
+    console.print(f"  {report.note}", highlight=False)
+    if report.differences:
+        table = Table("code", "name", "problem")
+        for difference in report.differences:
+            table.add_row(difference.code, difference.name, difference.problem)
+        console.print(table)
+    raise typer.Exit(0 if report.identical else EXIT_REFUSED)
+
+
+@catalog_app.command("diff")
+def catalog_diff(
+    before: Annotated[str, typer.Argument(help="a release version held at the node, or a catalogue file")],
+    after: Annotated[str, typer.Argument(help="a release version (0 = current), or a catalogue file")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Show what changed between two releases (or two catalogue files), item by item."""
+    from node.catalog import load_document
+    from node.catalogdiff import diff_items, to_proto
+
+    if not before.isdigit() and not after.isdigit():
+        try:
+            old, new = load_document(Path(before)), load_document(Path(after))
+        except DomainError as error:
+            fail(str(error))
+        print_catalog_diff(to_proto(diff_items(old.by_code(), new.by_code()), 0, 0))
+        return
+    if not (before.isdigit() and after.isdigit()):
+        fail("give two release versions, or two catalogue files")
+    print_catalog_diff(ask(config, node, lambda desk: desk.diff_catalog(int(before), int(after))))
+
+
+def print_catalog_diff(diff: desk_pb2.CatalogDiff) -> None:
+    if diff.to_version:
+        console.print(f"release {diff.from_version} → {diff.to_version}: {len(diff.changes)} item(s) changed")
+    marks = {
+        "added": "[green]+ added[/]",
+        "withdrawn": "[red]- withdrawn[/]",
+        "changed": "[yellow]~ changed[/]",
+    }
+    for change in diff.changes:
+        console.print(f"{marks.get(change.kind, change.kind)} {change.code} {change.name}", highlight=False)
+        for field in change.fields:
+            console.print(f"    {field.field}: {field.before} → {field.after}", highlight=False)
+    if not diff.changes:
+        console.print("no differences")
+
+
+@catalog_app.command("claim")
+def catalog_claim(
+    item: Annotated[
+        str, typer.Argument(help="item code to claim (认领) for this node's implementation list")
+    ],
+    window_address: Annotated[str | None, typer.Option(help="where the window is")] = None,
+    phone: Annotated[str | None, typer.Option(help="enquiry phone")] = None,
+    opening_hours: Annotated[str | None, typer.Option(help="e.g. 周一至周五 9:00-17:00")] = None,
+    local_notes: Annotated[str | None, typer.Option(help="local guidance for applicants")] = None,
+    set_field: Annotated[
+        list[str] | None, typer.Option("--set", help="FIELD=VALUE (only local fields are accepted)")
+    ] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """认领: add an item to this node's implementation list with local fields only."""
+    fields = {
+        name: value
+        for name, value in (
+            ("window_address", window_address),
+            ("phone", phone),
+            ("opening_hours", opening_hours),
+            ("local_notes", local_notes),
+        )
+        if value is not None
+    }
+    for assignment in set_field or []:
+        name, equals, value = assignment.partition("=")
+        if not equals:
+            fail(f"--set wants FIELD=VALUE, not {assignment!r}")
+        fields[name.strip()] = value
+    claim = ask(config, node, lambda desk: desk.claim_item(item, fields))
+    console.print(
+        f"{claim.node_code} claims {claim.item_code} {claim.item_name} (release {claim.catalog_version}): "
+        f"window {claim.window_address or '-'}, phone {claim.phone or '-'}, "
+        f"hours {claim.opening_hours or '-'}",
+        highlight=False,
+    )

@@ -1,0 +1,63 @@
+"""What every command shares: the consoles, exit codes, options, and one desk call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import grpc
+import typer
+from rich.console import Console
+
+from node.client import DeskClient
+from node.config import ConfigError
+from node.identity import IdentityMissing
+from signing.keys import KeyFileError
+
+console = Console()
+errors = Console(stderr=True)
+
+T = TypeVar("T")
+
+EXIT_USAGE = 2
+EXIT_REFUSED = 1
+EXIT_UNREACHABLE = 3
+
+ConfigPath = Annotated[
+    Path,
+    typer.Option("--config", envvar="WUJI_CONFIG", help="the node's node.toml; its certificate is presented"),
+]
+NodeAddress = Annotated[
+    str, typer.Option("--node", envvar="WUJI_NODE", help="host:port of the desk (default: from the config)")
+]
+Note = Annotated[str, typer.Option("--note", help="a note recorded with the event")]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _desk_call(config: Path, address: str) -> DeskClient:
+    try:
+        return DeskClient.for_node(config, address)
+    except (ConfigError, IdentityMissing, KeyFileError, OSError) as error:
+        fail(str(error))
+
+
+def ask(config: Path, address: str, call: Callable[[DeskClient], T]) -> T:
+    """One desk call with this node's identity; a refusal or an unreachable node ends the command."""
+    with _desk_call(config, address) as desk:
+        try:
+            return call(desk)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+
+
+def _explain(error: grpc.RpcError, address: str) -> NoReturn:
+    code = error.code() if isinstance(error, grpc.Call) else None
+    details = error.details() if isinstance(error, grpc.Call) else str(error)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        fail(f"cannot reach the node at {address}: {details}", EXIT_UNREACHABLE)
+    fail(f"{details} ({code.name if code else 'error'})", EXIT_REFUSED)

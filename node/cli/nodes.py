@@ -1,0 +1,222 @@
+"""`wuji node …`: set up, enroll, run, back up and restore this node; its status."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from node.cli.common import (
+    EXIT_REFUSED,
+    ConfigPath,
+    NodeAddress,
+    ask,
+    console,
+    fail,
+)
+from node.config import ConfigError, NodeConfig
+from node.errors import DomainError
+from signing.keys import KeyFileError
+from wuji.divisions import DivisionCode
+
+node_app = typer.Typer(help="Set up and run this node.", no_args_is_help=True)
+
+
+@node_app.command("init")
+def node_init(
+    code: Annotated[str, typer.Argument(help="division code of this node (6, 9 or 12 digits)")],
+    listen: Annotated[str, typer.Option(help="host:port to listen on")] = "127.0.0.1:7400",
+    parent: Annotated[str, typer.Option(help="host:port of the parent node (not for a province)")] = "",
+    name: Annotated[str, typer.Option(help="display name, e.g. 沅江市政务服务中心")] = "",
+    database_url: Annotated[
+        str, typer.Option("--db", help="database URL (default: SQLite beside the config)")
+    ] = "",
+    catalog_file: Annotated[
+        str, typer.Option("--catalog", help="province only: catalogue file, or 'demo'")
+    ] = "",
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="folder for node.toml (default ./wuji-CODE)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="overwrite an existing node.toml")] = False,
+) -> None:
+    """Write a node configuration for CODE."""
+    try:
+        config = NodeConfig(
+            code=code,
+            listen=listen,
+            parent_address=parent,
+            name=name,
+            database_url=database_url,
+            catalog_file=catalog_file,
+        )
+    except ConfigError as error:
+        fail(str(error))
+    folder = directory or Path(f"wuji-{config.code}")
+    path = folder / "node.toml"
+    if path.exists() and not force:
+        fail(f"{path} exists already (use --force to overwrite)")
+    config.save(path)
+    division = config.division
+    console.print(
+        f"wrote [bold]{path}[/]: {division.tier.label} node {division}"
+        + (f", parent {division.parent} at {parent}" if division.parent else ", a province root")
+    )
+    console.print(f"start it with: wuji node run --config {path}")
+
+
+@node_app.command("enroll")
+def node_enroll(
+    config_path: ConfigPath = Path("node.toml"),
+    invite: Annotated[
+        Path | None, typer.Option(help="the invite file from `wuji node invite` at the parent")
+    ] = None,
+) -> None:
+    """Obtain this node's certificates: from the parent with an invite, or (a province) a new root CA."""
+    from node.certificates import remember_crls
+    from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+    from node.identity import passphrase as key_passphrase
+
+    try:
+        config = NodeConfig.load(config_path)
+        folder, secret = config.pki_folder(config_path), key_passphrase(config.key_passphrase_file)
+    except (ConfigError, KeyFileError, OSError) as error:
+        fail(str(error))
+    from node.identity import NodeIdentity
+
+    if NodeIdentity.exists(folder):
+        fail(f"node {config.code} is enrolled already ({folder}); remove that folder to start over")
+    division = config.division
+    try:
+        if invite is None:
+            if division.parent is not None:
+                fail("a node below the province needs --invite FILE from `wuji node invite` at its parent")
+            create_root(division, config.name, folder, secret)
+            console.print(f"created the root CA of province {division} in {folder}")
+            return
+        identity, crls = enroll(division, config.name, folder, secret, InviteFile.load(invite))
+    except (EnrollmentRefused, DomainError) as error:
+        fail(str(error), EXIT_REFUSED)
+    from node.runtime import open_store
+
+    with open_store(config, config_path) as sessions, sessions.begin() as session:
+        remember_crls(session, crls)
+    role = "CA and TLS certificates" if identity.authority else "TLS certificate"
+    console.print(f"enrolled {division.tier.label} node {division}: {role} issued by {division.parent}")
+
+
+@node_app.command("invite")
+def node_invite(
+    code: Annotated[str, typer.Argument(help="division code of the child to enroll")],
+    hours: Annotated[int, typer.Option(help="hours the one-time token stays valid")] = 24,
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the invite (default invite-CODE.json)")
+    ] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Make a one-time enrollment invite for a child node (hand the file to its operator)."""
+    from node.enrollment import InviteFile
+
+    invite = ask(config, node, lambda desk: desk.invite(code, hours))
+    path = out or Path(f"invite-{invite.code}.json")
+    InviteFile.from_message(invite).save(path)
+    console.print(
+        f"wrote {path} for node {invite.code}, valid until {invite.expires_at} (one use, keep it secret)"
+    )
+
+
+@node_app.command("run")
+def node_run(
+    config_path: ConfigPath = Path("node.toml"),
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json: one JSON object per line (default: config)")
+    ] = "",
+) -> None:
+    """Run the node until SIGTERM or Ctrl-C; in-flight work finishes before it stops."""
+    try:
+        config = NodeConfig.load(config_path)
+    except ConfigError as error:
+        fail(str(error))
+    from node import logs
+
+    try:
+        logs.configure(config.code, config.log_level, log_format or config.log_format)
+    except ValueError as error:
+        fail(f"--log-format: {error}")
+    from node.runtime import Node  # imported here: the client commands need no database code
+
+    try:
+        node = Node(config, config_path)
+        node.start()
+    except (DomainError, OSError) as error:
+        fail(f"cannot start node {config.code}: {error}", EXIT_REFUSED)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
+        console.print(f"node {config.code} running on {node.address}", highlight=False)
+    stop.wait()
+    node.stop()
+
+
+@node_app.command("backup")
+def node_backup(
+    to: Annotated[Path, typer.Option("--to", help="the backup file to write (never overwritten)")],
+    config_path: ConfigPath = Path("node.toml"),
+) -> None:
+    """Back up the node's database while it runs (SQLite online backup; pg_dump for PostgreSQL)."""
+    from node.backup import BackupError, backup
+
+    try:
+        config = NodeConfig.load(config_path)
+        backup(config.database_url_for(config_path), to)
+    except (ConfigError, BackupError) as error:
+        fail(str(error), EXIT_REFUSED)
+    console.print(f"node {config.code}: database backed up to {to}", highlight=False)
+
+
+@node_app.command("restore")
+def node_restore(
+    from_file: Annotated[Path, typer.Option("--from", help="a backup written by `wuji node backup`")],
+    config_path: ConfigPath = Path("node.toml"),
+) -> None:
+    """Replace the stopped node's database by a backup; on its next start it resynchronises."""
+    from node.backup import BackupError, restore
+
+    try:
+        config = NodeConfig.load(config_path)
+        restored = restore(config.database_url_for(config_path), from_file)
+    except (ConfigError, BackupError) as error:
+        fail(str(error), EXIT_REFUSED)
+    console.print(
+        f"node {config.code}: database restored from {from_file}; its {restored.links} link(s) resynchronise "
+        "with the neighbours when it starts (work done only here after the backup was taken is lost)",
+        highlight=False,
+    )
+
+
+@node_app.command("status")
+def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Show a node's identity, catalogue and links."""
+    described = ask(config, node, lambda desk: desk.describe())
+    division = DivisionCode.parse(described.code)
+    console.print(
+        f"[bold]{described.name or described.code}[/] {division} ({division.tier.label}), "
+        f"catalogue release {described.catalog_version}, quarantined envelopes {described.quarantined}"
+    )
+    table = Table("peer", "role", "connected", "outbox", "sent", "acked", "received")
+    for link in described.links:
+        table.add_row(
+            link.peer,
+            link.role,
+            "yes" if link.connected else "[red]no[/]",
+            str(link.outbox_depth),
+            str(link.sent_seq),
+            str(link.acked_seq),
+            str(link.received_seq),
+        )
+    console.print(table)

@@ -1,0 +1,111 @@
+"""`wuji rating …`, `wuji supervision …` and `wuji stats`: 好差评 appeals, cards, statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from node.casestates import State
+from node.cli.cases import cards_table
+from node.cli.common import (
+    ConfigPath,
+    NodeAddress,
+    ask,
+    console,
+)
+
+supervision_app = typer.Typer(
+    help="Electronic supervision (电子监察): cards in a subtree.", no_args_is_help=True
+)
+rating_app = typer.Typer(help="好差评 appeals (申诉复核) against a rating.", no_args_is_help=True)
+
+
+@rating_app.command("appeal")
+def rating_appeal(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="why the rating is mistaken or malicious")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """申诉复核: the handling node appeals a rating to its supervising tier."""
+    appeal = ask(config, node, lambda desk: desk.appeal(case_id, reason))
+    console.print(f"appeal of the rating of {appeal.case_id} sent to the supervising tier", highlight=False)
+
+
+@rating_app.command("decide")
+def rating_decide(
+    case_id: str,
+    void: Annotated[bool, typer.Option("--void/--uphold", help="void the rating, or let it stand")],
+    note: Annotated[str, typer.Option(help="the grounds of the decision")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Decide an appeal at the supervising tier: --void or --uphold the rating."""
+    appeal = ask(config, node, lambda desk: desk.decide_appeal(case_id, void, note))
+    console.print(f"appeal of {appeal.case_id}: rating {appeal.decision}", highlight=False)
+
+
+@rating_app.command("appeals")
+def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Appeals filed at this node and appeals waiting for its decision."""
+    appeals = ask(config, node, lambda desk: desk.appeals())
+    table = Table("case", "handler", "score", "reason", "filed (UTC)", "decision")
+    for appeal in appeals:
+        decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
+        table.add_row(
+            appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, appeal.filed_at, decision
+        )
+    console.print(table)
+
+
+# -- supervision and statistics ---------------------------------------------------------------
+
+
+@supervision_app.command("list")
+def supervision_list(
+    subtree: Annotated[str, typer.Option(help="a node code below this one (default: all of it)")] = "",
+    include_closed: Annotated[bool, typer.Option("--all", help="also cards whose cause is over")] = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
+    cards = ask(config, node, lambda desk: desk.cards(subtree, include_closed))
+    console.print(cards_table(cards))
+    yellow = sum(card.colour == "yellow" for card in cards)
+    console.print(f"{len(cards)} card(s): {yellow} yellow, {len(cards) - yellow} red")
+
+
+def stats(
+    from_day: Annotated[str, typer.Option("--from", help="first day of submission, YYYY-MM-DD")] = "",
+    to_day: Annotated[str, typer.Option("--to", help="last day of submission, YYYY-MM-DD")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """统计: this node's own figures and its whole subtree's (from its children's rollups)."""
+    report = ask(config, node, lambda desk: desk.stats(from_day, to_day))
+    table = Table("figure", f"own ({report.node})", "subtree")
+    own, subtree = report.own, report.subtree
+    for label, key in (
+        ("办件 cases", "cases"),
+        *((f"{State(s).label} {s}", f"state:{s}") for s in State),
+        ("办结 concluded", "concluded"),
+        ("差评 bad ratings", "bad_ratings"),
+        ("黄牌 yellow cards", "cards:yellow"),
+        ("红牌 red cards", "cards:red"),
+    ):
+        table.add_row(label, str(own.counts.get(key, 0)), str(subtree.counts.get(key, 0)))
+    for label, field in (
+        ("按时办结率 on time", "on_time_rate"),
+        ("提前办结率 early", "early_rate"),
+        ("网办率 online (all window cases for now)", "online_rate"),
+        ("差评整改率 rectified", "rectification_rate"),
+    ):
+        table.add_row(label, f"{getattr(own, field):.1%}", f"{getattr(subtree, field):.1%}")
+    table.add_row("满意度 satisfaction (1–5)", f"{own.satisfaction:.2f}", f"{subtree.satisfaction:.2f}")
+    console.print(table)
+    children = ", ".join(report.reporting_children) or "none yet"
+    span = f"{report.from_day or '…'} – {report.to_day or '…'}"
+    console.print(f"submitted {span}; rollups from: {children}", highlight=False)

@@ -1,0 +1,178 @@
+"""`wuji peer|cert|seal|licence …`: partner provinces, certificates, seals, electronic licences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from node.cli.common import (
+    EXIT_REFUSED,
+    ConfigPath,
+    NodeAddress,
+    ask,
+    console,
+    fail,
+)
+from node.config import ConfigError
+from wuji.v1 import desk_pb2
+
+peer_app = typer.Typer(
+    help="Partner provinces (跨省通办): trust anchors and peer links (at a province).", no_args_is_help=True
+)
+seal_app = typer.Typer(help="Electronic seals (电子印章) and sealed documents.", no_args_is_help=True)
+cert_app = typer.Typer(help="Certificates this node's CA issued.", no_args_is_help=True)
+licence_app = typer.Typer(help="Electronic licences (电子证照).", no_args_is_help=True)
+
+
+@peer_app.command("add")
+def peer_add(
+    province: Annotated[str, typer.Argument(help="the partner province's code, e.g. 440000")],
+    root: Annotated[Path, typer.Option(help="the partner's root certificate (PEM), exchanged out of band")],
+    address: Annotated[str, typer.Option(help="host:port of the partner's node; empty: it dials us")] = "",
+    name: Annotated[str, typer.Option(help="display name, e.g. 广东省")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Trust a partner province's root and federate with it (both provinces must add each other)."""
+    if not root.is_file():
+        fail(f"root certificate {root} does not exist")
+    view = ask(config, node, lambda desk: desk.add_peer(province, root.read_bytes(), address, name))
+    console.print(
+        f"partner {view.province} {view.name}: root SHA-256 {view.root_fingerprint} "
+        f"(compare it with the partner by phone); {view.items_offered} of our item(s) open to it",
+        highlight=False,
+    )
+
+
+@peer_app.command("remove")
+def peer_remove(
+    province: Annotated[str, typer.Argument(help="the partner province's code")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """End a federation: the partner's root is no longer trusted here or below; the link closes."""
+    view = ask(config, node, lambda desk: desk.remove_peer(province))
+    console.print(f"partner {view.province} removed; its root is no longer trusted", highlight=False)
+
+
+@peer_app.command("list")
+def peer_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Partner provinces, their link and the items each side opened to the other."""
+    table = Table("province", "name", "address", "link", "ours open to it", "its open to us", "root SHA-256")
+    for view in ask(config, node, lambda desk: desk.peers()):
+        table.add_row(
+            view.province,
+            view.name,
+            view.address or "(dials us)",
+            "connected" if view.connected else "down",
+            str(view.items_offered),
+            str(view.items_accepted),
+            view.root_fingerprint[:16] + "…",
+        )
+    console.print(table)
+
+
+@peer_app.command("items")
+def peer_items(
+    province: Annotated[str, typer.Option(help="only this partner province")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Items of partner provinces open to applicants here (跨省通办清单), with their modes."""
+    table = Table("province", "code", "name", "handled at", "department", "modes")
+    for item in ask(config, node, lambda desk: desk.partner_items(province)):
+        table.add_row(
+            item.province, item.code, item.name, item.handling_tier, item.department, ", ".join(item.modes)
+        )
+    console.print(table)
+
+
+@cert_app.command("revoke")
+def cert_revoke(
+    target: Annotated[str, typer.Argument(help="a child's division code, or a certificate serial (hex)")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Revoke certificates this node issued; the new CRL flows down the tree."""
+    reply = ask(config, node, lambda desk: desk.revoke(target))
+    console.print(f"revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s)")
+
+
+@seal_app.command("create")
+def seal_create(
+    holder: Annotated[str, typer.Option(help="the organisation, e.g. 沅江市民政局")],
+    department: Annotated[str, typer.Option(help="the department, e.g. 民政局")],
+    kind: Annotated[str, typer.Option(help="公章, 业务专用章, 行政审批专用章 or 电子证照专用章")] = "公章",
+    days: Annotated[int, typer.Option(help="validity in days")] = 3 * 365,
+    algorithm: Annotated[str, typer.Option(help="ecdsa-p256-sha256 or ed25519")] = "ecdsa-p256-sha256",
+    picture: Annotated[Path | None, typer.Option(help="an image of the stamp (PNG)")] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """刻制: make a seal with its own sealing key, certified for this node."""
+    image = picture.read_bytes() if picture else b""
+    seal = ask(config, node, lambda desk: desk.create_seal(holder, department, kind, days, algorithm, image))
+    console.print(
+        f"seal {seal.seal_id}: {seal.holder} {seal.department} {seal.kind}, {seal.algorithm}, "
+        f"valid {seal.valid_from} – {seal.valid_to}",
+        highlight=False,
+    )
+
+
+@seal_app.command("verify")
+def seal_verify(
+    document: Annotated[Path, typer.Argument(help="a sealed document (*.sealed)")],
+    trust: Annotated[
+        Path | None, typer.Option(help="trusted root certificates: a PEM file or a folder of them")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="use this node's trusted roots")] = None,
+) -> None:
+    """Verify a sealed document offline; exit code 0 only when it is valid."""
+    from node.sealcheck import describe_check, load_trust
+
+    try:
+        store = load_trust(trust, config)
+        data = document.read_bytes()
+    except (OSError, ValueError, ConfigError) as error:
+        fail(str(error))
+    from signing.seals import verify
+
+    check = verify(data, store)
+    describe_check(console, document, check)
+    raise typer.Exit(0 if check.valid else EXIT_REFUSED)
+
+
+@licence_app.command("check")
+def licence_check(
+    identifier: Annotated[str, typer.Argument(help="the licence identifier, 1.2.156.3005.2.…")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """What this node knows of a licence: valid (issued here), revoked, or unknown here."""
+    _print_licence(ask(config, node, lambda desk: desk.check_licence(identifier)))
+
+
+@licence_app.command("revoke")
+def licence_revoke(
+    identifier: Annotated[str, typer.Argument(help="the licence identifier")],
+    reason: Annotated[str, typer.Option(help="why it is revoked (recorded and sent to every node)")],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Revoke a licence issued at this node; every node of the province will report it revoked."""
+    _print_licence(ask(config, node, lambda desk: desk.revoke_licence(identifier, reason)))
+
+
+def _print_licence(status: desk_pb2.LicenceStatus) -> None:
+    console.print(f"{status.identifier}: [bold]{status.state}[/]", highlight=False)
+    if status.kind:
+        console.print(
+            f"  {status.kind}, holder {status.holder}, issued by {status.issuer_node}", highlight=False
+        )
+    if status.state == "revoked":
+        console.print(
+            f"  revoked {status.revoked_at} by {status.issuer_node}: {status.reason}", highlight=False
+        )
