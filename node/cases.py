@@ -175,6 +175,8 @@ class CaseService:
                 catalog.current_version(session),
             )
             self._require_route(plan.handler)
+            if mode.strip() == ONLINE:  # the home province will be asked to confirm identity facts
+                self._require_route(DivisionCode.parse(home_division).province)
         else:
             item = catalog.item(session, item_code.strip())
             if item.bundle:

@@ -317,6 +317,13 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
     with pytest.raises(grpc.RpcError) as refused:
         _submit(three_provinces, CITY, "KS-0201", "异地代收代办", GD_CITY, GUANGDONG_RESIDENT)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # 广东 ends it too: an online case whose home province can no longer be asked is refused at once
+    guangdong.remove_peer(PROVINCE)
+    with pytest.raises(grpc.RpcError) as unreachable:
+        _submit(
+            three_provinces, GD_PROVINCE, "KS-0301", "全程网办", CITY, HUNAN_RESIDENT, place_division=GD_CITY
+        )
+    assert "peer link" in (unreachable.value.details() or "")
 
 
 def test_a_new_release_sends_partners_the_changed_list(three_provinces: FederationHarness) -> None:
