@@ -30,6 +30,7 @@ from node.convert import (
     case_to_proto,
     event_to_proto,
     state_from_proto,
+    state_to_proto,
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode
 from node.federation import Outbound
@@ -338,6 +339,23 @@ class CaseService:
         for hook in self.hooks:
             hook.on_new_copy(session, case, incoming)
         log.info("case %s arrived from %s", case.id, case.origin, extra=logs.case(case.id))
+
+    def tell_refused(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None:
+        """不予受理 on arrival: the case is not stored here, but its origin learns why (its copy's
+        second event, made here, as the handler would have made it)."""
+        incoming = envelope.case_submitted.case
+        refusal = case_pb2.CaseEvent(
+            version=2,
+            action=action_to_proto(Action.REFUSE),
+            from_state=state_to_proto(State.SUBMITTED),
+            to_state=state_to_proto(State.REFUSED),
+            actor_node=self.here.value,
+            note=f"不予受理: {reason}",
+            at=to_timestamp(self.clock.now()),
+        )
+        self._outbound.send(
+            session, envelope.origin, case_event=link_pb2.CaseEventNotice(case_id=incoming.id, event=refusal)
+        )
 
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The other copy of a case changed: replay its event here, in version order."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from node.casestates import Action, Outcome, State
 from node.catalog import CROSS_PROVINCE_MODES, JOINT, ONLINE, PROXY
-from node.errors import IllegalTransition, InvalidInput, NotFound
+from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival
 from node.models import Case, IdentityCheck, PartnerItem, ServiceItem
 from node.timeutil import to_timestamp, utcnow
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -85,17 +85,17 @@ def check_arrival(session: Session, here: DivisionCode, incoming: case_pb2.Case)
     origin = DivisionCode.parse(incoming.origin)
     if origin.province == here.province:  # within the province, or online / the main joint case
         if incoming.mode not in ("", ONLINE, JOINT) or (incoming.mode == JOINT and incoming.joint_of):
-            raise InvalidInput(f"case {incoming.id}: {incoming.mode} cases come from another province")
+            raise RefusedOnArrival(f"case {incoming.id}: {incoming.mode} cases come from another province")
         if incoming.mode:
             home = DivisionCode.parse(incoming.home_division).province.value
             _require_agreed(session, here, incoming.item_code, home, incoming.mode)
         return
     if incoming.mode not in (PROXY, JOINT):
-        raise InvalidInput(
+        raise RefusedOnArrival(
             f"case {incoming.id} from province {origin.province} names no 跨省通办 mode ({PROXY} or {JOINT})"
         )
     if incoming.mode == JOINT and not incoming.joint_of:
-        raise InvalidInput(f"case {incoming.id}: a {JOINT} part names the case it belongs to")
+        raise RefusedOnArrival(f"case {incoming.id}: a {JOINT} part names the case it belongs to")
     _require_agreed(session, here, incoming.item_code, origin.province.value, incoming.mode)
 
 
@@ -251,10 +251,10 @@ def _partner_item(session: Session, partner: str, code: str, mode: str, here: Di
 def _require_agreed(session: Session, here: DivisionCode, item_code: str, partner: str, mode: str) -> None:
     item = session.get(ServiceItem, item_code)
     if item is None:
-        raise InvalidInput(f"item {item_code!r} is not in this province's catalogue")
+        raise RefusedOnArrival(f"item {item_code!r} is not in this province's catalogue")
     agreed = (item.partner_modes or {}).get(partner, [])
     if mode not in agreed:
-        raise InvalidInput(_not_agreed(item.code, item.name, here.province.value, partner, mode, agreed))
+        raise RefusedOnArrival(_not_agreed(item.code, item.name, here.province.value, partner, mode, agreed))
 
 
 def _not_agreed(code: str, name: str, owner: str, partner: str, mode: str, agreed: list[str]) -> str:

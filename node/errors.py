@@ -15,6 +15,11 @@ class InvalidInput(DomainError):
     """The request itself is malformed: bad code, empty name, digest mismatch, …"""
 
 
+class RefusedOnArrival(InvalidInput):
+    """A case reached its handler but may not be handled there (e.g. a 跨省通办 mode not agreed):
+    nothing is stored for it, and its origin is told it was refused (不予受理)."""
+
+
 class IllegalTransition(DomainError):
     """The case's state does not allow the action (DESIGN.md §4)."""
 

@@ -19,7 +19,7 @@ from ulid import ULID
 
 from node import arrivals, catalog, crossprovince, releases
 from node.certificates import RevocationIntake, crl_issuer, crl_number
-from node.errors import DomainError
+from node.errors import DomainError, RefusedOnArrival
 from node.models import CatalogDelivery, RevocationList
 from node.partners import PartnerService
 from node.timeutil import from_timestamp, to_timestamp, utcnow
@@ -104,6 +104,8 @@ class CaseInbound(Protocol):
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
 
     def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
+    def tell_refused(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None: ...
 
 
 class LicenceInbound(Protocol):
@@ -218,7 +220,13 @@ class FederationHandler:
             body = envelope.WhichOneof("body") or ""
             self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
             if body == "case_submitted":
-                self._cases.receive_submitted(session, envelope)
+                try:
+                    self._cases.receive_submitted(session, envelope)
+                except RefusedOnArrival as refused:
+                    reason = str(refused)
+                    raise EnvelopeRefused(
+                        reason, answer=lambda db: self._cases.tell_refused(db, envelope, reason)
+                    ) from refused
             elif body == "case_event":
                 self._cases.apply_event_notice(session, envelope)
             elif body == "case_action":

@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -27,7 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class EnvelopeRefused(Exception):
-    """The envelope is well-formed but must not be applied; it is quarantined with this reason."""
+    """The envelope is well-formed but must not be applied; it is quarantined with this reason.
+
+    answer: what to enqueue once the refusal stands (e.g. telling a case's origin it was refused),
+    run in the transaction that quarantines the envelope, after everything it tried was undone.
+    """
+
+    def __init__(self, reason: str, answer: Callable[[Session], None] | None = None) -> None:
+        super().__init__(reason)
+        self.answer = answer
 
 
 class _Refused(Exception):
@@ -255,11 +263,12 @@ class Link:
 
     def _apply_one(self, session: Session, envelope: link_pb2.Envelope) -> None:
         reason: str | None = None
+        answer: Callable[[Session], None] | None = None
         try:
             with session.begin_nested():
                 self._apply_envelope(session, envelope)
         except EnvelopeRefused as refused:
-            reason = str(refused)
+            reason, answer = str(refused), refused.answer
         except DBAPIError:
             raise  # the database, not the envelope: retry the whole batch later
         except Exception as error:  # a bug must not block the link; keep the envelope for replay
@@ -286,6 +295,22 @@ class Link:
                 extra={"case_id": inbox.case_of(envelope)},
             )
             inbox.quarantine(session, self.peer, envelope, reason)
+            if answer is not None:
+                self._answer_refusal(session, envelope, answer)
+
+    def _answer_refusal(
+        self, session: Session, envelope: link_pb2.Envelope, answer: Callable[[Session], None]
+    ) -> None:
+        """Enqueue what a refusal answers; if that fails, the refusal still stands and the link goes on."""
+        try:
+            with session.begin_nested():
+                answer(session)
+        except DBAPIError:
+            raise
+        except Exception:
+            log.exception(
+                "could not answer the refusal of envelope %s from %s", envelope.message_id, self.peer
+            )
 
 
 class LinkSession:

@@ -226,6 +226,12 @@ def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(
     reasons = wait_for(refused_at_city, what="the refusal at the 广东 city")
     assert any("not agreed" in reason for reason in reasons)
     assert not _arrived(provinces, GD_CITY, case.id)
+    # the window learns it: its copy is refused (不予受理) with the handler's reason
+    refused = wait_for(
+        lambda: (view := _state_at(provinces, VILLAGE, case.id)).state == case_pb2.REFUSED and view,
+        what="the refusal at the 湖南 village",
+    )
+    assert refused.events[-1].actor_node == GD_CITY and "not agreed" in refused.events[-1].note
 
 
 def test_cases_submitted_while_the_peer_link_is_down_arrive_exactly_once(
