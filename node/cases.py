@@ -206,7 +206,7 @@ class CaseService:
             updated_at=now,
             materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
         )
-        _register(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now)
+        register_new_copy(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now)
         log.info(
             "case %s submitted: %s, handled at %s", case.id, plan.item_code, handler, extra=logs.case(case.id)
         )
@@ -298,34 +298,9 @@ class CaseService:
         if arrivals.exists(session, incoming.id):
             raise InvalidInput(f"case {incoming.id} exists already")
         crossprovince.check_arrival(session, self.here, incoming)
-        materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
         now = self.clock.now()
-        case = Case(
-            id=incoming.id,
-            item_code=incoming.item_code,
-            item_name=incoming.item_name,
-            origin=incoming.origin,
-            handler=incoming.handler,
-            home_division=incoming.home_division or None,
-            mode=incoming.mode or None,
-            joint_of=incoming.joint_of or None,
-            state=State.SUBMITTED,
-            outcome=None,
-            applicant_name=clean_text(
-                "applicant name", incoming.applicant.name, MAX_NAME_LENGTH, required=True
-            ),
-            applicant_id_number=clean_text(
-                "applicant id number", incoming.applicant.id_number, 32, required=True
-            ),
-            applicant_phone=clean_text("applicant phone", incoming.applicant.phone, 32),
-            version=1,
-            catalog_version=incoming.catalog_version or None,
-            accepted=False,
-            submitted_at=from_timestamp(incoming.submitted_at),
-            updated_at=now,
-            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in materials],
-        )
-        _register(
+        case = copy_from_proto(incoming, now)
+        register_new_copy(
             session,
             case,
             actor=case.origin,
@@ -517,7 +492,7 @@ class CaseService:
             updated_at=now,
             materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in case.materials],
         )
-        _register(
+        register_new_copy(
             session, part, actor=self.here.value, note=f"{JOINT}: {offered.name} for case {case.id}", at=now
         )
         self._outbound.send(
@@ -566,7 +541,35 @@ class CaseService:
         return view
 
 
-def _register(
+def copy_from_proto(incoming: case_pb2.Case, updated_at: datetime) -> Case:
+    """A new local copy (version 1, 申请) of a case another node sent, its text and materials checked."""
+    materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
+    return Case(
+        id=incoming.id,
+        item_code=incoming.item_code,
+        item_name=incoming.item_name,
+        origin=incoming.origin,
+        handler=incoming.handler,
+        home_division=incoming.home_division or None,
+        mode=incoming.mode or None,
+        joint_of=incoming.joint_of or None,
+        state=State.SUBMITTED,
+        outcome=None,
+        applicant_name=clean_text("applicant name", incoming.applicant.name, MAX_NAME_LENGTH, required=True),
+        applicant_id_number=clean_text(
+            "applicant id number", incoming.applicant.id_number, 32, required=True
+        ),
+        applicant_phone=clean_text("applicant phone", incoming.applicant.phone, 32),
+        version=1,
+        catalog_version=incoming.catalog_version or None,
+        accepted=False,
+        submitted_at=from_timestamp(incoming.submitted_at),
+        updated_at=updated_at,
+        materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in materials],
+    )
+
+
+def register_new_copy(
     session: Session, case: Case, *, actor: str, note: str, at: datetime, route: Sequence[str] = ()
 ) -> None:
     """Store a new copy of a case with its submission (version 1) in this node's event log."""

@@ -17,19 +17,17 @@ the backup without telling a neighbour is gone."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node import eventlog, logs
-from node.cases import MAX_NAME_LENGTH, ResultSealing, clean_text, replay_event
-from node.casestates import State
+from node import logs
+from node.cases import ResultSealing, clean_text, copy_from_proto, register_new_copy, replay_event
 from node.convert import case_to_proto, state_from_proto
 from node.errors import InvalidInput, WrongNode
 from node.federation import Outbound
-from node.models import Case, CaseMaterial, Rating, SealedResult
+from node.models import Case, Rating, SealedResult
 from node.ratings import MAX_COMMENT_LENGTH
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync import inbox
@@ -188,43 +186,8 @@ class CaseResync:
         )
 
     def _register(self, session: Session, copy: case_pb2.Case, first: case_pb2.CaseEvent) -> Case:
-        for material in copy.materials:
-            if hashlib.sha256(material.content).hexdigest() != material.sha256:
-                raise InvalidInput(f"case {copy.id}: material {material.name!r} does not match its sha256")
-        case = Case(
-            id=copy.id,
-            item_code=copy.item_code,
-            item_name=copy.item_name,
-            origin=copy.origin,
-            handler=copy.handler,
-            home_division=copy.home_division or None,
-            state=State.SUBMITTED,
-            outcome=None,
-            applicant_name=clean_text("applicant name", copy.applicant.name, MAX_NAME_LENGTH, required=True),
-            applicant_id_number=clean_text(
-                "applicant id number", copy.applicant.id_number, 32, required=True
-            ),
-            applicant_phone=clean_text("applicant phone", copy.applicant.phone, 32),
-            version=1,
-            catalog_version=copy.catalog_version or None,
-            accepted=False,
-            submitted_at=from_timestamp(copy.submitted_at),
-            updated_at=utcnow(),
-            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in copy.materials],
-        )
-        session.add(case)
-        session.flush()
-        eventlog.append(
-            session,
-            case_id=case.id,
-            version=1,
-            action=None,
-            from_state=None,
-            to_state=State.SUBMITTED,
-            actor_node=first.actor_node,
-            note=first.note,
-            at=from_timestamp(first.at),
-        )
+        case = copy_from_proto(copy, utcnow())
+        register_new_copy(session, case, actor=first.actor_node, note=first.note, at=from_timestamp(first.at))
         return case
 
     def _replay(self, session: Session, case: Case, event: case_pb2.CaseEvent, route: list[str]) -> None:
