@@ -530,10 +530,10 @@ class CaseService:
         view.cards.extend(
             card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
         )
-        view.parts.extend(
-            crossprovince.part_view(part) for part in crossprovince.joint_parts(session, case.id)
-        )
-        check = session.get(IdentityCheck, case.id)
+        if case.mode == JOINT:  # the parts of a 两地联办 case, at its handler
+            parts = crossprovince.joint_parts(session, case.id)
+            view.parts.extend(crossprovince.part_view(part) for part in parts)
+        check = session.get(IdentityCheck, case.id) if case.mode == ONLINE else None
         if check is not None:
             view.identity_check.CopyFrom(crossprovince.identity_view(check))
         for hook in self.hooks:

@@ -83,8 +83,8 @@ def partner_items(session: Session, province: str = "") -> list[PartnerItem]:
     return list(session.scalars(query))
 
 
-def checked_partner_root(province: str, root_pem: bytes) -> tuple[DivisionCode, x509.Certificate]:
-    """The partner's code and root; InvalidInput unless the PEM is that province's root CA."""
+def checked_partner_root(province: str, root: x509.Certificate) -> DivisionCode:
+    """The partner's code; InvalidInput unless root is that province's root CA certificate."""
     try:
         code = DivisionCode.parse(province)
     except InvalidDivisionCode as error:
@@ -92,16 +92,12 @@ def checked_partner_root(province: str, root_pem: bytes) -> tuple[DivisionCode, 
     if code.tier is not Tier.PROVINCE:
         raise InvalidInput(f"{code} is not a province: only provinces federate as partners")
     try:
-        root = x509.load_pem_x509_certificate(root_pem)
-    except ValueError as error:
-        raise InvalidInput(f"the partner's root certificate is not PEM: {error}") from error
-    try:
         TrustStore([root])
     except ChainRejected as rejected:
         raise InvalidInput(rejected.reason) from rejected
     if division_code_of(root) != code.value:
         raise InvalidInput(f"the root certificate is for {division_code_of(root)}, not for {code}")
-    return code, root
+    return code
 
 
 class PartnerService:
@@ -127,7 +123,11 @@ class PartnerService:
         """Install a partner's root, remember how to reach it, offer it our items (one transaction)."""
         if self.here.tier is not Tier.PROVINCE:
             raise WrongNode(f"only a province federates with partner provinces; {self.here} is not one")
-        code, root = checked_partner_root(province, root_pem)
+        try:
+            root = x509.load_pem_x509_certificate(root_pem)
+        except ValueError as error:
+            raise InvalidInput(f"the partner's root certificate is not PEM: {error}") from error
+        code = checked_partner_root(province, root)
         if code == self.here:
             raise InvalidInput("a province cannot be its own partner")
         now = utcnow()
@@ -217,10 +217,7 @@ class PartnerService:
         if anchor.removed:
             self._remove_anchor(session, anchor.province)
             return
-        code, _ = checked_partner_root(
-            anchor.province,
-            x509.load_der_x509_certificate(anchor.root_der).public_bytes(serialization.Encoding.PEM),
-        )
+        code = checked_partner_root(anchor.province, x509.load_der_x509_certificate(anchor.root_der))
         if code.province == self.here.province:
             raise InvalidInput("a province's own root is not a partner's trust anchor")
         self._install_anchor(session, code.value, anchor.name, anchor.root_der)

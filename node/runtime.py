@@ -292,10 +292,9 @@ class Node:
         if self.here.tier is not Tier.PROVINCE:
             return b""  # only the province links across the border; others check seals only
         with self.readers() as session:
+            peers = set(partners.peer_codes(session))
             return pem_bundle(
-                anchor
-                for anchor in partners.anchors(session)
-                if division_code_of(anchor) in partners.peer_codes(session)
+                anchor for anchor in partners.anchors(session) if division_code_of(anchor) in peers
             )
 
     def add_peer(self, province: str, root_pem: bytes, address: str, name: str) -> partners.PeerSummary:
