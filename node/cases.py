@@ -21,7 +21,7 @@ from ulid import ULID
 
 from node import arrivals, catalog, crossprovince, deadlines, eventlog, logs
 from node.casestates import RULES, Action, Outcome, Performer, State, transition
-from node.catalog import JOINT, ONLINE
+from node.catalog import ONLINE
 from node.clock import Clock, SystemClock
 from node.convert import (
     action_from_proto,
@@ -38,7 +38,6 @@ from node.models import (
     Case,
     CaseArrival,
     CaseMaterial,
-    IdentityCheck,
     SealedResult,
     ServiceItem,
     SupervisionCard,
@@ -122,7 +121,7 @@ class CaseService:
         self._outbound = outbound
         self.sealing = sealing  # None only where results are not sealed (unit tests of the state machine)
         self._licences = licences
-        self.hooks: list[CaseHook] = []  # set by the runtime: bundles, 容缺 and 告知承诺
+        self.hooks: list[CaseHook] = []  # set by the runtime: 跨省通办, bundles, 容缺 and 告知承诺
 
     # -- the desk ------------------------------------------------------------------------------
 
@@ -220,11 +219,6 @@ class CaseService:
                     message.promise.CopyFrom(extras.promise)
                 message.bundle_id = extras.bundle_id
             self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
-        elif case.mode == ONLINE:
-            crossprovince.expect_identity_answer(session, case)
-        if case.mode == ONLINE:  # the home province confirms identity facts before 受理
-            home_province = DivisionCode.parse(case.home_division or "").province.value
-            self._outbound.send(session, home_province, identity_query=crossprovince.identity_query(case))
         return case
 
     def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
@@ -309,8 +303,6 @@ class CaseService:
             route=[*envelope.route, self.here.value],
         )
         session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
-        if case.mode == ONLINE:
-            crossprovince.expect_identity_answer(session, case)
         for hook in self.hooks:
             hook.on_new_copy(session, case, incoming)
         log.info("case %s arrived from %s", case.id, case.origin, extra=logs.case(case.id))
@@ -386,8 +378,6 @@ class CaseService:
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
         )
-        if case.handler == self.here.value:
-            crossprovince.before_action(session, case, action)
         for hook in self.hooks:
             hook.before_change(session, case, action)
         from_state = case.state
@@ -420,8 +410,6 @@ class CaseService:
                 licence = self._licences.issue(session, case, item)
             department = item.department if item else ""
             notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
-        if case.mode == JOINT and action is Action.ACCEPT and case.handler == self.here.value:
-            self._start_joint_part(session, case, item)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
             self._outbound.send(
@@ -461,48 +449,6 @@ class CaseService:
             except NoRoute as error:
                 raise InvalidInput(str(error)) from error
 
-    def _start_joint_part(self, session: Session, case: Case, item: ServiceItem | None) -> None:
-        """两地联办: on 受理, send the home province's part to its handler there (once)."""
-        if case.joint_of is not None or crossprovince.joint_parts(session, case.id):
-            return
-        if item is None or not item.joint_item or not case.home_division:
-            raise InvalidInput(f"case {case.id}: {JOINT} needs the item's partner part and a home division")
-        home = DivisionCode.parse(case.home_division)
-        offered = crossprovince.partner_item_for(session, home.province.value, item.joint_item, self.here)
-        handler = home.ancestor_at(Tier.from_name(offered.handling_tier))
-        now = self.clock.now()
-        part = Case(
-            id=f"{self.here.value}-{ULID()}",
-            item_code=offered.code,
-            item_name=offered.name,
-            origin=self.here.value,
-            handler=handler.value,
-            home_division=case.home_division,
-            mode=JOINT,
-            joint_of=case.id,
-            state=State.SUBMITTED,
-            outcome=None,
-            applicant_name=case.applicant_name,
-            applicant_id_number=case.applicant_id_number,
-            applicant_phone=case.applicant_phone,
-            version=1,
-            catalog_version=None,
-            accepted=False,
-            submitted_at=now,
-            updated_at=now,
-            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in case.materials],
-        )
-        register_new_copy(
-            session, part, actor=self.here.value, note=f"{JOINT}: {offered.name} for case {case.id}", at=now
-        )
-        self._outbound.send(
-            session,
-            handler.value,
-            case_submitted=link_pb2.CaseSubmitted(
-                case=case_to_proto(part, self.here.value, with_events=False, with_content=True)
-            ),
-        )
-
     def _where(self, case: Case, performer: Performer) -> str:
         if performer is Performer.HANDLER:
             return case.handler
@@ -530,12 +476,6 @@ class CaseService:
         view.cards.extend(
             card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
         )
-        if case.mode == JOINT:  # the parts of a 两地联办 case, at its handler
-            parts = crossprovince.joint_parts(session, case.id)
-            view.parts.extend(crossprovince.part_view(part) for part in parts)
-        check = session.get(IdentityCheck, case.id) if case.mode == ONLINE else None
-        if check is not None:
-            view.identity_check.CopyFrom(crossprovince.identity_view(check))
         for hook in self.hooks:
             hook.decorate(session, case, view)
         return view

@@ -23,6 +23,7 @@ from node.catalogservice import CatalogMirrorServicer, CatalogService, unreachab
 from node.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
 from node.clock import Clock, SystemClock
 from node.config import NodeConfig
+from node.crosscases import CrossProvinceCases
 from node.deferrals import DeferralService
 from node.desk import DeskServicer
 from node.enrollment import EnrollmentServicer, create_invite
@@ -114,7 +115,11 @@ class Node:
         self.bundles = BundleService(
             self.here, self.sessions, self.readers, self.cases, self.deferrals, self.clock
         )
-        self.cases.hooks += [self.deferrals, self.bundles]
+        self.cases.hooks += [
+            CrossProvinceCases(self.here, self.outbound, self.clock),
+            self.deferrals,
+            self.bundles,
+        ]
         self.supervision = SupervisionService(
             self.here,
             self.sessions,
