@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from node import catalog, releases
-from node.catalog import CatalogDocument
-from node.certificates import CertificateOffice
-from node.releases import ReleaseSigner
-from node.store import create_store_engine, migrate, session_factory
+from node.catalogue import items as catalog
+from node.catalogue import releases
+from node.catalogue.items import CatalogDocument
+from node.catalogue.releases import ReleaseSigner
+from node.store.engine import create_store_engine, migrate, session_factory
+from node.trust.certificates import CertificateOffice
 from signing.pki import Authority
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from node.cases import Applicant
-from node.cluster import InProcessFederation
-from node.models import Case
-from node.runtime import Node
+from node.cases.service import Applicant
+from node.runtime.cluster import InProcessFederation
+from node.runtime.node import Node
+from node.store.models import Case
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from sync.tables import OutboxEntry

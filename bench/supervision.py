@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import cycle
 from pathlib import Path
 
+from node.cases.deadlines import CaseClock
 from node.clock import ManualClock, china_morning
-from node.deadlines import CaseClock
-from node.federation import Outbound
-from node.store import create_store_engine, migrate, reader_factory, session_factory
-from node.supervision import SupervisionService
+from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
+from node.store.outbound import Outbound
+from node.supervision.cards import SupervisionService
 from wuji.divisions import DivisionCode
 
 HANDLER, ORIGIN, ITEM = "430981000000", "430981001201", "MZ-0001"

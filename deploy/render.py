@@ -85,7 +85,7 @@ def compose() -> dict[str, object]:
             "volumes": [f"./config/{tier.key}.toml:/etc/wuji/node.toml:ro", f"{tier.key}-data:/var/lib/wuji"],
             "secrets": [{"source": "passphrase", "target": "/etc/wuji/secrets/passphrase"}],
             "healthcheck": {
-                "test": ["CMD", "python", "-m", "node.probe", f"127.0.0.1:{HEALTH_PORT}"],
+                "test": ["CMD", "python", "-m", "node.runtime.probe", f"127.0.0.1:{HEALTH_PORT}"],
                 "interval": "10s",
             },
         }

@@ -6,8 +6,8 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
-from node.deadlines import CHINA, add_working_days, china_date
 from node.timeutil import as_utc, utcnow
+from node.workdays import CHINA, add_working_days, china_date
 
 
 class Clock(Protocol):

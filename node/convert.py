@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from node.casestates import Action, Outcome, State
-from node.catalog import canonical_item, row_to_item
-from node.models import Case, CaseEvent, CaseMaterial, ItemClaim, ServiceItem, SupervisionCard
+from node.cases.states import Action, Outcome, State
+from node.catalogue.items import canonical_item, row_to_item
+from node.store.models import Case, CaseEvent, CaseMaterial, ItemClaim, ServiceItem, SupervisionCard
 from node.timeutil import to_timestamp
 from wuji.v1 import case_pb2, desk_pb2
 

@@ -1,6 +1,11 @@
-"""The few domain errors node/ raises; node/desk.py maps each to one gRPC status, in one place."""
+"""The few domain errors node/ raises, and the one check of free text.
+
+node/desk/servicer.py maps each error to one gRPC status, in one place.
+"""
 
 from __future__ import annotations
+
+import unicodedata
 
 
 class DomainError(Exception):
@@ -21,7 +26,7 @@ class RefusedOnArrival(InvalidInput):
 
 
 class IllegalTransition(DomainError):
-    """The case's state does not allow the action (DESIGN.md §4)."""
+    """The case's state does not allow the action (docs/architecture.md §6)."""
 
 
 class WrongNode(DomainError):
@@ -30,3 +35,16 @@ class WrongNode(DomainError):
 
 class NotReady(DomainError):
     """The node cannot serve this yet (e.g. it has not received the catalogue from its parent)."""
+
+
+def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:
+    """Trimmed text without control characters; InvalidInput says which field is wrong."""
+    text = unicodedata.normalize("NFC", value.strip())
+    if required and not text:
+        raise InvalidInput(f"{field} is required")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters")
+    bad = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t"), None)
+    if bad is not None:
+        raise InvalidInput(f"{field} contains the control character U+{ord(bad):04X}")
+    return text

@@ -1,1 +1,4 @@
-"""Tier PKI, mTLS material and electronic seals (DESIGN.md §7); filled in by a later issue."""
+"""Tier PKI, keys, electronic seals and sealed documents (docs/architecture.md §8).
+
+Imports nothing of wuji's but the division vocabulary (wuji.divisions).
+"""

@@ -1,4 +1,4 @@
-"""The tier PKI (分级证书体系, DESIGN.md §7): each node's CA is certified by its parent's.
+"""The tier PKI (分级证书体系, docs/architecture.md §8): each node's CA is certified by its parent's.
 
 A province runs a self-signed root; a city's CA is issued by its province, a county's by its
 city, a township's by its county. Villages get end-entity certificates only, from their township.

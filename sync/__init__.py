@@ -1,1 +1,1 @@
-"""Links between nodes: outbox and inbox, streams, acks, retry and routing (DESIGN.md §5–6)."""
+"""Links between nodes: outbox and inbox, streams, acks, retry and routing (docs/architecture.md §5, §7)."""

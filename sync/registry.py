@@ -37,7 +37,7 @@ class LinkRegistry:
         self._settings = settings
         self._links: dict[str, Link] = {}
         self._lock = threading.Lock()
-        self.active = True  # False on a standby replica (see node/lease.py)
+        self.active = True  # False on a standby replica (see node/runtime/lease.py)
         self.is_peer: Callable[[str], bool] = lambda code: False  # a partner province (跨省通办)?
         with self._readers() as session:
             known = session.scalars(select(LinkState)).all()

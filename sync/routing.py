@@ -1,4 +1,4 @@
-"""Next hop from division codes alone (DESIGN.md §5): no routing tables beyond neighbours."""
+"""Next hop from division codes alone (docs/architecture.md §5): no routing tables beyond neighbours."""
 
 from __future__ import annotations
 

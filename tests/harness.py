@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import grpc
 
 from node.clock import Clock
-from node.cluster import InProcessFederation
-from node.identity import pem_bundle
-from node.runtime import Node
+from node.runtime.cluster import InProcessFederation
+from node.runtime.node import Node
+from node.trust.identity import pem_bundle
 from sync.transport import open_channel
 from wuji.v1 import desk_pb2_grpc
 

@@ -1,4 +1,4 @@
-"""A PostgreSQL server for the tests (DESIGN.md §10), found or started in this order:
+"""A PostgreSQL server for the tests (docs/architecture.md §10), found or started in this order:
 
 1. WUJI_TEST_PG_URL: a server someone started (CI does, see scripts/test);
 2. testcontainers, when a Docker engine answers (a developer's laptop);

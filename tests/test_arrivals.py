@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from node import arrivals
-from node.models import Case
-from node.store import create_store_engine, migrate, session_factory
+from node.cases import arrivals
+from node.store.engine import create_store_engine, migrate, session_factory
+from node.store.models import Case
 
 VILLAGE, COUNTY = "430981001201", "430981000000"
 

@@ -8,9 +8,9 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
-from node import eventlog
-from node.models import Case, CaseEvent, Rating
-from node.runtime import Node
+from node.cases import eventlog
+from node.runtime.node import Node
+from node.store.models import Case, CaseEvent, Rating
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
 from sync.transport import open_channel

@@ -8,10 +8,10 @@ import grpc
 import pytest
 from sqlalchemy import delete
 
-from node import catalog
+from node.catalogue import items as catalog
 from node.clock import china_morning
 from node.errors import InvalidInput
-from node.models import Case, ServiceItem
+from node.store.models import Case, ServiceItem
 from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_federation import act, arrived

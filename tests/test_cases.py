@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from node import catalog, eventlog, releases
-from node.cases import Applicant, CaseService, Material
-from node.casestates import RULES, Action, State, transition
+from node.cases import eventlog
+from node.cases.service import Applicant, CaseService, Material
+from node.cases.states import RULES, Action, State, transition
+from node.catalogue import items as catalog
+from node.catalogue import releases
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
-from node.federation import Outbound
-from node.models import Case, CaseEvent, CaseMaterial, CatalogRelease
-from node.store import create_store_engine, migrate, session_factory
+from node.store.engine import create_store_engine, migrate, session_factory
+from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease
+from node.store.outbound import Outbound
 from node.timeutil import utcnow
 from sync import outbox
 from sync.tables import OutboxEntry

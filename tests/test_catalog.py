@@ -12,11 +12,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
-from node import catalog, releases
-from node.catalog import CatalogDocument, canonical_item
-from node.models import CatalogPart, ItemClaim, ServiceItem
-from node.releases import Manifest
-from node.runtime import Node
+from node.catalogue import items as catalog
+from node.catalogue import releases
+from node.catalogue.items import CatalogDocument, canonical_item
+from node.catalogue.releases import Manifest
+from node.runtime.node import Node
+from node.store.models import CatalogPart, ItemClaim, ServiceItem
 from node.timeutil import to_timestamp, utcnow
 from sync import outbox
 from sync.tables import InboxEntry, QuarantinedEnvelope

@@ -183,7 +183,7 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
 
     diff = wuji("catalog", "diff", "1", "2", "--config", county)
     assert diff.returncode == 0 and "promised_days" in diff.stdout and "withdrawn" in diff.stdout
-    demo = Path(__file__).resolve().parent.parent / "node" / "data" / "demo_catalog.json"
+    demo = Path(__file__).resolve().parent.parent / "node" / "catalogue" / "data" / "demo_catalog.json"
     offline = wuji("catalog", "diff", str(demo), str(catalogue))  # two files: no node needed
     assert offline.returncode == 0 and "promised_days: 15 → 10" in offline.stdout, offline.stdout
 

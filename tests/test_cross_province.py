@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
-from node.crossprovince import with_check_character
-from node.identity import pem_bundle
-from node.models import Case, PartnerItem, RevocationList, TrustAnchor
+from node.cases.crossprovince import with_check_character
+from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
+from node.trust.identity import pem_bundle
 from signing import seals
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
@@ -333,7 +333,7 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
 
 
 def test_a_new_release_sends_partners_the_changed_list(three_provinces: FederationHarness) -> None:
-    from node import catalog
+    from node.catalogue import items as catalog
 
     wait_for(lambda: _partner_modes(three_provinces, CITY, "KS-0301") == ["全程网办"], what="广东's list")
     document = catalog.load_document(catalog.demo_catalog_path(GD_PROVINCE))
@@ -350,7 +350,7 @@ def test_a_new_release_sends_partners_the_changed_list(three_provinces: Federati
 def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
     three_provinces: FederationHarness,
 ) -> None:
-    from node.certificates import known_crls
+    from node.trust.certificates import known_crls
     from sync.link import EnvelopeRefused
 
     three_provinces.nodes[GD_CITY].revoke(GD_COUNTY)
@@ -442,6 +442,6 @@ def _has_crl(harness: FederationHarness, at: str, issuer: str) -> bool:
 
 
 def _applicant():
-    from node.cases import Applicant
+    from node.cases.service import Applicant
 
     return Applicant("覃桂兰", with_check_character("45010219800101001"))

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
+from node.cases.deadlines import CaseClock, Pause, working_days
 from node.clock import ManualClock, china_morning
-from node.deadlines import CalendarNotCovered, CaseClock, Pause, china_date, working_days
+from node.workdays import CalendarNotCovered, china_date
 
 FRIDAY_BEFORE_NATIONAL_DAY = date(2025, 9, 26)  # 国庆 2025: 10月1日–8日 off, 9月28日 (Sun) worked
 

@@ -8,7 +8,7 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
-from node.models import Case, CaseEvent
+from node.store.models import Case, CaseEvent
 from sync.tables import InboxEntry
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from wuji.v1 import case_pb2, desk_pb2

@@ -12,15 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from node import catalog, releases
-from node.cases import Applicant, CaseService
-from node.casestates import Action, State, transition
-from node.certificates import RevocationIntake
+from node.cases.service import Applicant, CaseService
+from node.cases.states import Action, State, transition
+from node.catalogue import items as catalog
+from node.catalogue import releases
 from node.errors import DomainError, IllegalTransition
-from node.federation import FederationHandler, Outbound
-from node.licences import LicenceService
-from node.models import Case, CaseEvent
-from node.store import create_store_engine, migrate, session_factory
+from node.runtime.federation import FederationHandler
+from node.store.engine import create_store_engine, migrate, session_factory
+from node.store.models import Case, CaseEvent
+from node.store.outbound import Outbound
+from node.trust.certificates import RevocationIntake
+from node.trust.licences import LicenceService
 from signing.trust import TrustStore
 from sync.link import Link, LinkSettings
 from sync.tables import InboxEntry, QuarantinedEnvelope

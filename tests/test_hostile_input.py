@@ -6,7 +6,7 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
-from node.models import Case, CaseEvent
+from node.store.models import Case, CaseEvent
 from sync.tables import InboxEntry
 from sync.transport import TransportSettings, open_channel
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for

@@ -8,9 +8,9 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
-from node.enrollment import InviteFile, enroll
-from node.models import Case
+from node.store.models import Case
 from node.timeutil import to_timestamp, utcnow
+from node.trust.enrollment import InviteFile, enroll
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from sync.transport import TransportSettings, open_channel
 from tests.harness import COUNTY, PASSPHRASE, TOWNSHIP, VILLAGE

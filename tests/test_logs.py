@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from node.casestates import Action
-from node.cluster import ProcessFederation
+from node.cases.states import Action
 from node.config import NodeConfig
+from node.runtime.cluster import ProcessFederation
 from tests.harness import PROVINCE
 from tests.test_cli import wuji
 
@@ -31,7 +31,7 @@ def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
     assert entries and all({"time", "level", "logger", "message", "node"} <= set(e) for e in entries)
     assert {e["node"] for e in entries} == {PROVINCE}
     about_case = [e for e in entries if e.get("case_id") == case.id]
-    assert [e["logger"] for e in about_case] == ["node.cases", "node.cases"]
+    assert [e["logger"] for e in about_case] == ["node.cases.service", "node.cases.service"]
     assert "submitted" in about_case[0]["message"] and "ACCEPT" in about_case[1]["message"]
     assert any("listening on" in e["message"] and e["level"] == "INFO" for e in entries)
 

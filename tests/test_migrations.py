@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import text
 
-from node.store import alembic_config, create_store_engine, migrate
+from node.store.engine import alembic_config, create_store_engine, migrate
 
 
 def test_a_database_of_the_first_release_upgrades_without_loss(database_url):

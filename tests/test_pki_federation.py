@@ -15,8 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, update
 
-from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
-from node.models import EnrollmentInvite, RevocationList
+from node.store.models import EnrollmentInvite, RevocationList
+from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
 from signing.algorithms import Algorithm, generate_key
 from signing.licences import LicenceIdentifier
 from signing.pki import CertificatePurpose, make_csr

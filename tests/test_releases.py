@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.catalogue import synthetic_items
-from node import catalog, releases
-from node.catalog import CatalogDocument
-from node.certificates import CertificateOffice
+from node.catalogue import items as catalog
+from node.catalogue import releases
+from node.catalogue.items import CatalogDocument
+from node.catalogue.releases import ReleaseSigner
 from node.errors import InvalidInput
-from node.models import CatalogPart, CatalogRelease, ServiceItem
-from node.releases import ReleaseSigner
-from node.store import create_store_engine, migrate, session_factory
+from node.store.engine import create_store_engine, migrate, session_factory
+from node.store.models import CatalogPart, CatalogRelease, ServiceItem
+from node.trust.certificates import CertificateOffice
 from signing.algorithms import sign
 from signing.pki import Authority
 from signing.trust import TrustStore

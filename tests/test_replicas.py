@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from node.client import DeskClient
-from node.cluster import ProcessFederation, free_port
 from node.config import NodeConfig
+from node.desk.client import DeskClient
+from node.runtime.cluster import ProcessFederation, free_port
 from tests.pgserver import fresh_database
 
 pytestmark = pytest.mark.timeout(300)

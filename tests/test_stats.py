@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from node.clock import china_morning
-from node.models import Case, Rating, StatsRollup, SupervisionCard
+from node.store.models import Case, Rating, StatsRollup, SupervisionCard
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_federation import act, arrived, submit
 from wuji.divisions import DivisionCode
@@ -28,7 +28,7 @@ def conclude(desk, case_id: str) -> None:
 
 
 def direct_counts(federation: FederationHarness, code: str) -> Counter[str]:
-    """What node code handles, counted straight from its own tables (not through node/stats.py)."""
+    """What node code handles, counted from its own tables (not through node/supervision/stats.py)."""
     counts: Counter[str] = Counter()
     with federation.nodes[code].sessions() as session:
         mine = Case.handler == code

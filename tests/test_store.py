@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, func, select, text
 
-from node.models import Base, ServiceItem
-from node.store import create_store_engine, migrate, reader_factory, session_factory
+from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
+from node.store.models import Base, ServiceItem
 from sync import outbox
 from sync.outbox import install_commit_signal
 from sync.tables import OutboxEntry, SyncBase

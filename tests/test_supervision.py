@@ -11,11 +11,11 @@ from pathlib import Path
 import grpc
 import pytest
 
-from node import catalog
+from node.catalogue import items as catalog
 from node.clock import china_morning
 from node.config import ConfigError, NodeConfig
-from node.models import CaseDeadline, Rating, RectificationTask
-from node.supervision import SupervisionScheduler
+from node.store.models import CaseDeadline, Rating, RectificationTask
+from node.supervision.cards import SupervisionScheduler
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.pgserver import fresh_database
 from tests.test_federation import act, arrived, submit

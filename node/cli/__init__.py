@@ -38,7 +38,7 @@ def demo(
     ] = None,
 ) -> None:
     """Start two five-tier provinces (湖南, 广东) as ten real nodes on loopback and run cases through them."""
-    from node.demo import run_demo
+    from node.runtime.demo import run_demo
 
     raise typer.Exit(run_demo(console, keep))
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from node.casestates import Action, State
+from node.cases.states import Action, State
 from node.cli.common import (
     ConfigPath,
     NodeAddress,
@@ -17,7 +17,7 @@ from node.cli.common import (
     console,
     fail,
 )
-from node.client import material_from
+from node.desk.client import material_from
 from node.timeutil import from_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2

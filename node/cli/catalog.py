@@ -117,8 +117,8 @@ def catalog_diff(
     node: NodeAddress = "",
 ) -> None:
     """Show what changed between two releases (or two catalogue files), item by item."""
-    from node.catalog import load_document
-    from node.catalogdiff import diff_items, to_proto
+    from node.catalogue.diff import diff_items, to_proto
+    from node.catalogue.items import load_document
 
     if not before.isdigit() and not after.isdigit():
         try:

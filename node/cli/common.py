@@ -10,9 +10,9 @@ import grpc
 import typer
 from rich.console import Console
 
-from node.client import DeskClient
 from node.config import ConfigError
-from node.identity import IdentityMissing
+from node.desk.client import DeskClient
+from node.trust.identity import IdentityMissing
 from signing.keys import KeyFileError
 
 console = Console()

@@ -76,16 +76,16 @@ def node_enroll(
     ] = None,
 ) -> None:
     """Obtain this node's certificates: from the parent with an invite, or (a province) a new root CA."""
-    from node.certificates import remember_crls
-    from node.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
-    from node.identity import passphrase as key_passphrase
+    from node.trust.certificates import remember_crls
+    from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+    from node.trust.identity import passphrase as key_passphrase
 
     try:
         config = NodeConfig.load(config_path)
         folder, secret = config.pki_folder(config_path), key_passphrase(config.key_passphrase_file)
     except (ConfigError, KeyFileError, OSError) as error:
         fail(str(error))
-    from node.identity import NodeIdentity
+    from node.trust.identity import NodeIdentity
 
     if NodeIdentity.exists(folder):
         fail(f"node {config.code} is enrolled already ({folder}); remove that folder to start over")
@@ -100,7 +100,7 @@ def node_enroll(
         identity, crls = enroll(division, config.name, folder, secret, InviteFile.load(invite))
     except (EnrollmentRefused, DomainError) as error:
         fail(str(error), EXIT_REFUSED)
-    from node.runtime import open_store
+    from node.runtime.node import open_store
 
     with open_store(config, config_path) as sessions, sessions.begin() as session:
         remember_crls(session, crls)
@@ -119,7 +119,7 @@ def node_invite(
     node: NodeAddress = "",
 ) -> None:
     """Make a one-time enrollment invite for a child node (hand the file to its operator)."""
-    from node.enrollment import InviteFile
+    from node.trust.enrollment import InviteFile
 
     invite = ask(config, node, lambda desk: desk.invite(code, hours))
     path = out or Path(f"invite-{invite.code}.json")
@@ -147,7 +147,7 @@ def node_run(
         logs.configure(config.code, config.log_level, log_format or config.log_format)
     except ValueError as error:
         fail(f"--log-format: {error}")
-    from node.runtime import Node  # imported here: the client commands need no database code
+    from node.runtime.node import Node  # imported here: the client commands need no database code
 
     try:
         node = Node(config, config_path)
@@ -169,7 +169,7 @@ def node_backup(
     config_path: ConfigPath = Path("node.toml"),
 ) -> None:
     """Back up the node's database while it runs (SQLite online backup; pg_dump for PostgreSQL)."""
-    from node.backup import BackupError, backup
+    from node.runtime.backup import BackupError, backup
 
     try:
         config = NodeConfig.load(config_path)
@@ -185,7 +185,7 @@ def node_restore(
     config_path: ConfigPath = Path("node.toml"),
 ) -> None:
     """Replace the stopped node's database by a backup; on its next start it resynchronises."""
-    from node.backup import BackupError, restore
+    from node.runtime.backup import BackupError, restore
 
     try:
         config = NodeConfig.load(config_path)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from node.casestates import State
+from node.cases.states import State
 from node.cli.cases import cards_table
 from node.cli.common import (
     ConfigPath,

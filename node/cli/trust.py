@@ -131,7 +131,7 @@ def seal_verify(
     config: Annotated[Path | None, typer.Option(help="use this node's trusted roots")] = None,
 ) -> None:
     """Verify a sealed document offline; exit code 0 only when it is valid."""
-    from node.sealcheck import describe_check, load_trust
+    from node.trust.sealcheck import describe_check, load_trust
 
     try:
         store = load_trust(trust, config)

@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the engine the node hands over (see node/store.py)."""
+"""Alembic environment: runs on the engine the node hands over (see node/store/engine.py)."""
 
 from alembic import context
 
-from node.models import Base
+from node.store.models import Base
 from sync.tables import SyncBase
 
 target_metadata = [Base.metadata, SyncBase.metadata]

@@ -20,11 +20,11 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from node import eventlog
-from node.casestates import Action
-from node.client import DeskClient
-from node.cluster import ProcessFederation
+from node.cases import eventlog
+from node.cases.states import Action
 from node.config import NodeConfig
+from node.desk.client import DeskClient
+from node.runtime.cluster import ProcessFederation
 from node.timeutil import CLOCK_OFFSET_ENV
 from tests.faults.proxy import Faults, FaultyProxy
 from wuji.v1 import case_pb2

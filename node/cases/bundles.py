@@ -1,0 +1,370 @@
+"""一件事一次办: one application, one set of materials, several items handled in parallel (并联审批).
+
+A bundle is a catalogue entry (its `bundle` element) naming its parts, items handled by different
+departments and tiers, and which parts start only after others conclude. The node where the
+citizen applies (the origin) owns the bundle: it submits each part that waits for nothing as a
+case of its own through CaseService (routed to that item's handler), giving it only the materials
+its item lists (一次提交, 多方复用). It learns each part's progress from the event notices it
+receives anyway for the part cases, and, when a part concludes, starts the parts that follow it,
+or marks them blocked when the part they follow was denied or refused. The bundle's status is
+derived from its parts; nothing about a bundle needs to travel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from ulid import ULID
+
+from node.cases.deferrals import MAX_PROMISE_DAYS, DeferralService
+from node.cases.service import (
+    MAX_NAME_LENGTH,
+    Applicant,
+    CaseHook,
+    CaseService,
+    Material,
+    checked_material,
+    clean_text,
+)
+from node.cases.states import Action, Outcome, State
+from node.catalogue import items as catalog
+from node.clock import Clock
+from node.errors import DomainError, InvalidInput, NotFound
+from node.store.models import (
+    Bundle,
+    BundleMaterial,
+    BundlePart,
+    Case,
+    CaseEvent,
+    MissingMaterial,
+    ServiceItem,
+)
+from node.timeutil import to_timestamp
+from node.workdays import china_date
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2
+
+WAITING, BLOCKED = "WAITING", "BLOCKED"
+IN_PROGRESS, CONCLUDED = "IN_PROGRESS", "CONCLUDED"
+_UNFAVOURABLE = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})
+_SETTLED = frozenset({State.CONCLUDED, State.DELIVERED, *_UNFAVOURABLE})
+
+
+class BundleService(CaseHook):
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        readers: sessionmaker[Session],
+        cases: CaseService,
+        deferrals: DeferralService,
+        clock: Clock,
+    ) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._readers = readers
+        self._cases = cases
+        self._deferrals = deferrals
+        self._clock = clock
+
+    def submit(
+        self,
+        code: str,
+        applicant: Applicant,
+        materials: Sequence[Material] = (),
+        home_division: str = "",
+        deferred: Sequence[str] = (),
+        promised_on: str = "",
+        promise: case_pb2.Promise | None = None,
+    ) -> case_pb2.Bundle:
+        """申请 a bundle here: the bundle and the cases of its first parts, in one transaction."""
+        applicant = Applicant(
+            clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True),
+            clean_text("applicant id number", applicant.id_number, 32, required=True),
+            clean_text("applicant phone", applicant.phone, 32),
+        )
+        checked = [checked_material(m) for m in materials]
+        deferred = [d.strip() for d in deferred]
+        if deferred and not promised_on.strip():
+            raise InvalidInput("容缺: give the date the missing materials are promised by (promised_on)")
+        try:
+            promised = date.fromisoformat(promised_on.strip()) if deferred else None
+        except ValueError:
+            raise InvalidInput(f"promised_on must be an ISO date, not {promised_on!r}") from None
+        with self._sessions.begin() as session:
+            entry = catalog.item(session, code.strip())
+            if not entry.bundle:
+                raise InvalidInput(f"{entry.name} ({entry.code}) is a single item, not a bundle (一件事)")
+            catalog.require_unexpired(session)
+            spec = entry.bundle
+            parts = [catalog.item(session, part) for part in spec["parts"]]  # type: ignore[union-attr]
+            _check_materials(entry, parts, checked, deferred, promise)
+            now = self._clock.now()
+            today = china_date(now)
+            if promised is not None and not today < promised <= today + timedelta(days=MAX_PROMISE_DAYS):
+                raise InvalidInput(
+                    f"容缺: the promised date {promised.isoformat()} must fall after today "
+                    f"({today.isoformat()}) and within {MAX_PROMISE_DAYS} days"
+                )
+            signed = promise
+            if promise is not None and not promise.HasField("signed_at"):
+                signed = case_pb2.Promise()
+                signed.CopyFrom(promise)
+                signed.signed_at.CopyFrom(to_timestamp(now))
+            after: dict[str, list[str]] = spec.get("after", {})  # type: ignore[assignment, union-attr]
+            bundle = Bundle(
+                id=f"{self.here.value}-B{ULID()}",
+                code=entry.code,
+                name=entry.name,
+                origin=self.here.value,
+                applicant_name=applicant.name,
+                applicant_id_number=applicant.id_number,
+                applicant_phone=applicant.phone,
+                home_division=home_division.strip(),
+                deferred=deferred,
+                promised_on=promised,
+                promise=signed.SerializeToString() if signed is not None else b"",
+                submitted_at=now,
+                concluded_at=None,
+                parts=[
+                    BundlePart(
+                        item_code=part.code, position=i, after=after.get(part.code, []), blocked_reason=""
+                    )
+                    for i, part in enumerate(parts)
+                ],
+                materials=[BundleMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
+            )
+            session.add(bundle)
+            session.flush()
+            for part in bundle.parts:
+                if not part.after:
+                    self._start(session, bundle, part)  # a refusal here refuses the whole bundle
+            return self._view(session, bundle)
+
+    def get(self, bundle_id: str) -> case_pb2.Bundle:
+        with self._readers() as session:
+            bundle = session.get(Bundle, bundle_id.strip())
+            if bundle is None:
+                raise NotFound(
+                    f"no bundle {bundle_id!r} at node {self.here} (a bundle is kept where it was applied)"
+                )
+            return self._view(session, bundle)
+
+    def supply(self, bundle_id: str, material: Material) -> None:
+        """补齐 a 容缺 material once for the whole bundle: every part missing it receives it."""
+        checked = checked_material(material)
+        with self._sessions.begin() as session:
+            bundle = session.get(Bundle, bundle_id.strip(), with_for_update=True)
+            if bundle is None:
+                raise NotFound(f"no bundle {bundle_id!r} at node {self.here}")
+            used = False
+            for part in bundle.parts:
+                case = session.get(Case, part.case_id) if part.case_id else None
+                if case is not None and _still_missing(session, case, checked.name):
+                    self._deferrals.supply_in(session, case, checked)
+                    used = True
+            if checked.name in bundle.deferred:  # parts that start later receive it with the rest
+                bundle.deferred = [name for name in bundle.deferred if name != checked.name]
+                bundle.materials.append(
+                    BundleMaterial(name=checked.name, sha256=checked.sha256, content=checked.content)
+                )
+                used = True
+            if not used:
+                raise InvalidInput(f"no part of bundle {bundle.id} is missing {checked.name!r}")
+
+    def bundle_of(self, identifier: str) -> str | None:
+        """The bundle a bundle id or a part's case id names at this node (None: not a bundle's)."""
+        with self._readers() as session:
+            if session.get(Bundle, identifier.strip()) is not None:
+                return identifier.strip()
+            part = session.scalars(select(BundlePart).where(BundlePart.case_id == identifier.strip())).first()
+            return part.bundle_id if part is not None else None
+
+    # -- the hook: a part case changed at this node ----------------------------------------------------
+
+    def after_change(self, session: Session, case: Case, action: Action) -> None:
+        if case.origin != self.here.value:
+            return
+        part = session.scalars(select(BundlePart).where(BundlePart.case_id == case.id)).first()
+        if part is None:
+            return
+        bundle = session.get(Bundle, part.bundle_id)
+        assert bundle is not None
+        state = State(case.state)
+        if state in (State.CONCLUDED, State.DELIVERED) and case.outcome == Outcome.APPROVED:
+            self._start_ready(session, bundle)
+        elif state in _SETTLED:
+            self._block_dependants(session, bundle, part, _settled_reason(session, case))
+        if bundle.concluded_at is None and all(_settled(session, p) for p in bundle.parts):
+            bundle.concluded_at = self._clock.now()
+
+    def decorate(self, session: Session, case: Case, view: case_pb2.Case) -> None:
+        part = session.scalars(select(BundlePart).where(BundlePart.case_id == case.id)).first()
+        if part is not None:
+            view.bundle_id = part.bundle_id
+
+    # -- inside --------------------------------------------------------------------------------------
+
+    def _view(self, session: Session, bundle: Bundle) -> case_pb2.Bundle:
+        return bundle_view(session, bundle)
+
+    def _start(self, session: Session, bundle: Bundle, part: BundlePart) -> None:
+        """Submit one part as a case of its own, with only the materials its item lists."""
+        item = catalog.item(session, part.item_code)
+        listed = {str(m["name"]) for m in item.materials}
+        materials = [Material(m.name, m.content, m.sha256) for m in bundle.materials if m.name in listed]
+        extras = case_pb2.Case(bundle_id=bundle.id)
+        for name in bundle.deferred:
+            if name in listed:
+                assert bundle.promised_on is not None
+                extras.missing_materials.add(name=name, promised_on=bundle.promised_on.isoformat())
+        if bundle.promise and item.notify_promise:
+            promise = case_pb2.Promise.FromString(bundle.promise)
+            allowed = set(item.notify_promise.get("replaces", []))  # type: ignore[call-overload]
+            replaces = [name for name in promise.replaces if name in allowed]
+            if replaces:
+                del promise.replaces[:]
+                promise.replaces.extend(replaces)
+                extras.promise.CopyFrom(promise)
+        applicant = Applicant(bundle.applicant_name, bundle.applicant_id_number, bundle.applicant_phone)
+        case = self._cases.submit_in(
+            session, item.code, applicant, materials, bundle.home_division, extras=extras
+        )
+        part.case_id = case.id
+
+    def _start_ready(self, session: Session, bundle: Bundle) -> None:
+        approved = {
+            p.item_code
+            for p in bundle.parts
+            if p.case_id and (c := session.get(Case, p.case_id)) is not None and c.outcome == Outcome.APPROVED
+        }
+        for part in bundle.parts:
+            if part.case_id or part.blocked_reason or not set(part.after) <= approved:
+                continue
+            try:
+                with session.begin_nested():  # a part that cannot start is blocked, not the link
+                    self._start(session, bundle, part)
+            except DomainError as error:
+                part.blocked_reason = f"could not be submitted: {error}"
+
+    def _block_dependants(self, session: Session, bundle: Bundle, failed: BundlePart, reason: str) -> None:
+        """Parts that follow a denied or refused part (directly or not) will not start: say why."""
+        blocked = {failed.item_code}
+        changed = True
+        while changed:
+            changed = False
+            for part in bundle.parts:
+                if part.case_id or part.item_code in blocked or not set(part.after) & blocked:
+                    continue
+                blocked.add(part.item_code)
+                part.blocked_reason = f"depends on {failed.item_code}, which {reason}"
+                changed = True
+
+
+def _check_materials(
+    entry: ServiceItem,
+    parts: list[ServiceItem],
+    materials: Sequence[Material],
+    deferred: Sequence[str],
+    promise: case_pb2.Promise | None,
+) -> None:
+    """One set for all parts: each material must be listed by a part; 容缺 only where every part allows."""
+    listed = {str(m["name"]) for part in parts for m in part.materials}
+    for material in materials:
+        if material.name not in listed:
+            raise InvalidInput(
+                f"material {material.name!r} is listed by no part of {entry.name} ({entry.code})"
+            )
+    given = {m.name for m in materials}
+    for name in deferred:
+        if name in given:
+            raise InvalidInput(f"material {name!r} is given and deferred at once")
+        listing = [part for part in parts if any(m["name"] == name for m in part.materials)]
+        if not listing:
+            raise InvalidInput(f"deferred material {name!r} is listed by no part of {entry.name}")
+        strict = [
+            p.code for p in listing if not any(m["name"] == name and m.get("deferrable") for m in p.materials)
+        ]
+        if strict:
+            raise InvalidInput(f"material {name!r} is not deferrable (容缺) for {', '.join(strict)}")
+    if promise is not None and not any(part.notify_promise for part in parts):
+        raise InvalidInput(f"no part of {entry.name} ({entry.code}) allows 告知承诺制")
+
+
+def _still_missing(session: Session, case: Case, name: str) -> bool:
+    row = session.get(MissingMaterial, (case.id, name))
+    return row is not None and row.supplied_at is None
+
+
+def _settled(session: Session, part: BundlePart) -> bool:
+    if not part.case_id:
+        return bool(part.blocked_reason)
+    case = session.get(Case, part.case_id)
+    return case is not None and State(case.state) in _SETTLED
+
+
+def _settled_reason(session: Session, case: Case) -> str:
+    """What happened to a part, with the handler's note: the reason the applicant is shown."""
+    state = State(case.state)
+    note = session.scalars(
+        select(CaseEvent.note).where(CaseEvent.case_id == case.id).order_by(CaseEvent.version.desc()).limit(1)
+    ).first()
+    what = (
+        "was denied (不予)"
+        if case.outcome == Outcome.DENIED
+        else f"was {state.value.lower()} ({state.label})"
+    )
+    return what + (f": {note}" if note else "")
+
+
+def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
+    item = session.get(ServiceItem, part.item_code)
+    view = case_pb2.BundlePart(
+        item_code=part.item_code,
+        item_name=item.name if item else "",
+        department=item.department if item else "",
+        after=part.after,
+    )
+    if not part.case_id:
+        view.status = BLOCKED if part.blocked_reason else WAITING
+        view.reason = part.blocked_reason or f"starts when {', '.join(part.after)} concluded"
+        return view
+    case = session.get(Case, part.case_id)
+    if case is None:
+        view.status = BLOCKED
+        view.reason = f"case {part.case_id} is missing here"
+        return view
+    view.case_id, view.handler, view.status = case.id, case.handler, case.state
+    if case.outcome:
+        view.outcome = case_pb2.Outcome.Value(case.outcome)
+    if case.outcome == Outcome.DENIED or State(case.state) in _UNFAVOURABLE:
+        view.reason = _settled_reason(session, case)
+    return view
+
+
+def _bundle_state(parts: Sequence[case_pb2.BundlePart]) -> str:
+    settled = {State.CONCLUDED.value, State.DELIVERED.value, BLOCKED, *(s.value for s in _UNFAVOURABLE)}
+    return CONCLUDED if all(part.status in settled for part in parts) else IN_PROGRESS
+
+
+def bundle_view(session: Session, bundle: Bundle) -> case_pb2.Bundle:
+    parts = [_part_view(session, part) for part in bundle.parts]
+    view = case_pb2.Bundle(
+        id=bundle.id,
+        code=bundle.code,
+        name=bundle.name,
+        origin=bundle.origin,
+        state=_bundle_state(parts),
+        applicant=case_pb2.Applicant(
+            name=bundle.applicant_name, id_number=bundle.applicant_id_number, phone=bundle.applicant_phone
+        ),
+        submitted_at=to_timestamp(bundle.submitted_at),
+        parts=parts,
+        concluded_parts=sum(p.status in (State.CONCLUDED.value, State.DELIVERED.value) for p in parts),
+    )
+    if bundle.concluded_at is not None:
+        view.concluded_at.CopyFrom(to_timestamp(bundle.concluded_at))
+    return view

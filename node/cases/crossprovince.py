@@ -1,0 +1,285 @@
+"""跨省通办 cases: the handler and item of each mode, and what a mode requires before 受理 and 办结.
+
+- 异地代收代办 (PROXY): a window here receives and checks a case for an item of the applicant's home
+  province; that province's node at the item's tier handles it; the result comes back here.
+- 全程网办 (ONLINE): applied for online at the handler's province; the applicant's home province is
+  asked to confirm identity facts over the peer link, and the handler accepts only once it has.
+- 两地联办 (JOINT): one case with a part in each province; the residence province's handler starts
+  the home province's part when it accepts the case and concludes only when that part has.
+A pair of provinces agrees per item and mode (the item's `partner_modes`); anything else is refused
+where it is asked for, and refused again on arrival (nothing is stored for it there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.cases.states import Action, Outcome, State
+from node.catalogue.items import CROSS_PROVINCE_MODES, JOINT, ONLINE, PROXY
+from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival
+from node.store.models import Case, IdentityCheck, PartnerItem, ServiceItem
+from node.timeutil import to_timestamp, utcnow
+from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
+from wuji.v1 import case_pb2, link_pb2
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a cross-province case goes and what it is judged by."""
+
+    item_code: str
+    item_name: str
+    handler: DivisionCode
+    catalog_version: int | None  # our release for our items; None for a partner's item
+
+
+def plan(
+    session: Session,
+    here: DivisionCode,
+    item_code: str,
+    mode: str,
+    home_division: str,
+    place_division: str,
+    own_item: Callable[[str], ServiceItem],
+    catalog_version: int,
+) -> Plan:
+    """The handler and item of a new case in mode; InvalidInput says what the pair has not agreed."""
+    if mode not in CROSS_PROVINCE_MODES:
+        raise InvalidInput(f"跨省通办 mode must be one of {', '.join(CROSS_PROVINCE_MODES)}, not {mode!r}")
+    home = _division("home division (户籍地)", home_division)
+    if home.province == here.province:
+        raise InvalidInput(
+            f"{mode} is for applicants whose home (户籍地) is in another province; "
+            f"{home} is in {here.province}"
+        )
+    partner = home.province.value
+    if mode == PROXY:
+        offered = _partner_item(session, partner, item_code, mode, here)
+        tier = Tier.from_name(offered.handling_tier)
+        return Plan(offered.code, offered.name, _ancestor(home, tier, offered.name), None)
+    item = own_item(item_code)
+    agreed = (item.partner_modes or {}).get(partner, [])
+    if mode not in agreed:
+        raise InvalidInput(_not_agreed(item.code, item.name, here.province.value, partner, mode, agreed))
+    if mode == JOINT:
+        if not item.joint_item:
+            raise InvalidInput(f"{item.name} ({item.code}) names no partner item for {JOINT}")
+        _partner_item(session, partner, item.joint_item, JOINT, here)
+    base = _division("place of handling", place_division) if place_division else here
+    if base.province != here.province:
+        raise InvalidInput(f"{mode}: the item is handled in this province, not in {base.province}")
+    return Plan(
+        item.code, item.name, _ancestor(base, Tier.from_name(item.handling_tier), item.name), catalog_version
+    )
+
+
+def check_arrival(session: Session, here: DivisionCode, incoming: case_pb2.Case) -> None:
+    """At the handler: refuse a case in a mode its province has not agreed with the origin's."""
+    origin = DivisionCode.parse(incoming.origin)
+    if origin.province == here.province:  # within the province, or online / the main joint case
+        if incoming.mode not in ("", ONLINE, JOINT) or (incoming.mode == JOINT and incoming.joint_of):
+            raise RefusedOnArrival(f"case {incoming.id}: {incoming.mode} cases come from another province")
+        if incoming.mode:
+            home = DivisionCode.parse(incoming.home_division).province.value
+            _require_agreed(session, here, incoming.item_code, home, incoming.mode)
+        return
+    if incoming.mode not in (PROXY, JOINT):
+        raise RefusedOnArrival(
+            f"case {incoming.id} from province {origin.province} names no 跨省通办 mode ({PROXY} or {JOINT})"
+        )
+    if incoming.mode == JOINT and not incoming.joint_of:
+        raise RefusedOnArrival(f"case {incoming.id}: a {JOINT} part names the case it belongs to")
+    _require_agreed(session, here, incoming.item_code, origin.province.value, incoming.mode)
+
+
+def before_action(session: Session, case: Case, action: Action) -> None:
+    """The handler's gate: 全程网办 waits for the identity answer; 两地联办 for its partner part."""
+    if case.mode == ONLINE and action is Action.ACCEPT:
+        check = session.get(IdentityCheck, case.id)
+        if check is None or not check.answered:
+            province = check.province if check else "the applicant's home province"
+            raise IllegalTransition(
+                f"case {case.id} ({ONLINE}): waiting for {province} to confirm the applicant's identity"
+            )
+        if not check.confirmed:
+            raise IllegalTransition(
+                f"case {case.id} ({ONLINE}): {check.province} did not confirm the applicant's identity: "
+                f"{check.detail}; refuse the case (不予受理) or ask the applicant"
+            )
+    if case.mode == JOINT and case.joint_of is None and action is Action.APPROVE:
+        parts = joint_parts(session, case.id)
+        pending = [p for p in parts if p.state not in (State.CONCLUDED, State.DELIVERED)]
+        if not parts or pending:
+            waiting = ", ".join(f"{p.id} at {p.handler} ({p.state})" for p in pending) or "not started"
+            raise IllegalTransition(
+                f"case {case.id} ({JOINT}): the partner province's part is open: {waiting}"
+            )
+        denied = [p for p in parts if p.outcome != Outcome.APPROVED]
+        if denied:
+            raise IllegalTransition(
+                f"case {case.id} ({JOINT}): the part {denied[0].id} was denied at {denied[0].handler}; "
+                "the case can only be denied"
+            )
+
+
+def joint_parts(session: Session, case_id: str) -> list[Case]:
+    return list(session.scalars(select(Case).where(Case.joint_of == case_id).order_by(Case.submitted_at)))
+
+
+def part_view(part: Case) -> case_pb2.CasePart:
+    return case_pb2.CasePart(
+        case_id=part.id,
+        handler=part.handler,
+        item_name=part.item_name,
+        state=case_pb2.CaseState.Value(part.state),
+        outcome=case_pb2.Outcome.Value(part.outcome) if part.outcome else case_pb2.OUTCOME_UNSPECIFIED,
+    )
+
+
+def identity_view(check: IdentityCheck) -> case_pb2.IdentityCheck:
+    return case_pb2.IdentityCheck(
+        province=check.province, answered=check.answered, confirmed=check.confirmed, detail=check.detail
+    )
+
+
+# -- identity facts (全程网办) ----------------------------------------------------------------------
+
+
+def identity_query(case: Case) -> link_pb2.IdentityQuery:
+    return link_pb2.IdentityQuery(
+        case_id=case.id,
+        name=case.applicant_name,
+        id_number=case.applicant_id_number,
+        home_division=case.home_division or "",
+        reply_to=case.handler,
+    )
+
+
+def expect_identity_answer(session: Session, case: Case) -> None:
+    """At the handler: remember that the home province was asked (受理 waits for its answer)."""
+    if case.home_division and session.get(IdentityCheck, case.id) is None:
+        province = DivisionCode.parse(case.home_division).province.value
+        session.add(IdentityCheck(case_id=case.id, province=province, asked_at=utcnow(), detail=""))
+
+
+def answer_identity(here: DivisionCode, query: link_pb2.IdentityQuery, asker: str) -> link_pb2.IdentityAnswer:
+    """At the home province: confirm what can be checked here — the home division is ours and the
+    resident identity number (GB 11643) is well formed and was issued in this province."""
+    if here.tier is not Tier.PROVINCE:
+        raise InvalidInput("identity queries are answered by the applicant's home province")
+    if DivisionCode.parse(asker).province == here.province:
+        raise InvalidInput("identity queries come from a partner province")
+    problem = _identity_problem(here, query)
+    detail = problem or (
+        f"身份核验: {query.name}, 户籍地 {query.home_division} in province {here}, "
+        "identity number well formed and issued here"
+    )
+    return link_pb2.IdentityAnswer(
+        case_id=query.case_id, confirmed=problem is None, detail=detail, answered_at=to_timestamp(utcnow())
+    )
+
+
+def record_identity_answer(session: Session, answer: link_pb2.IdentityAnswer, answerer: str) -> None:
+    check = session.get(IdentityCheck, answer.case_id)
+    if check is None:
+        raise NotFound(f"no identity question is open for case {answer.case_id}")
+    if answerer != check.province:
+        raise InvalidInput(f"case {answer.case_id}: {answerer} answered a question put to {check.province}")
+    check.answered, check.confirmed, check.detail = True, answer.confirmed, answer.detail
+    check.answered_at = utcnow()
+
+
+def resident_id_problem(id_number: str) -> str | None:
+    """Why a 18-character resident identity number (GB 11643) is malformed, or None."""
+    if len(id_number) != 18 or not id_number[:17].isdigit():
+        return "the identity number must have 17 digits and a check character"
+    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True)) % 11]
+    if id_number[17].upper() != expected:
+        return f"the identity number's check character should be {expected}"
+    return None
+
+
+def with_check_character(first_17_digits: str) -> str:
+    """A resident identity number from its first 17 digits (for tests and the demo)."""
+    return (
+        first_17_digits
+        + _ID_CHECK[sum(int(d) * w for d, w in zip(first_17_digits, _ID_WEIGHTS, strict=True)) % 11]
+    )
+
+
+def _identity_problem(here: DivisionCode, query: link_pb2.IdentityQuery) -> str | None:
+    try:
+        home = DivisionCode.parse(query.home_division)
+    except InvalidDivisionCode as error:
+        return f"home division: {error}"
+    if home.province != here:
+        return f"home division {home} is not in province {here}"
+    problem = resident_id_problem(query.id_number)
+    if problem:
+        return problem
+    if query.id_number[:2] != here.value[:2]:
+        return f"the identity number was not issued in province {here}"
+    return None
+
+
+def partner_item_for(session: Session, partner: str, code: str, here: DivisionCode) -> PartnerItem:
+    """The partner's item that is the other part of a 两地联办 case."""
+    return _partner_item(session, partner, code, JOINT, here)
+
+
+def _partner_item(session: Session, partner: str, code: str, mode: str, here: DivisionCode) -> PartnerItem:
+    offered = session.get(PartnerItem, (partner, code))
+    if offered is None:
+        raise InvalidInput(
+            f"province {partner} has not opened item {code!r} to applicants of {here.province} "
+            "(it is not in the 跨省通办 list that province sent; see `wuji peer items`)"
+        )
+    if mode not in offered.modes:
+        raise InvalidInput(
+            _not_agreed(offered.code, offered.name, partner, here.province.value, mode, offered.modes)
+        )
+    return offered
+
+
+def _require_agreed(session: Session, here: DivisionCode, item_code: str, partner: str, mode: str) -> None:
+    item = session.get(ServiceItem, item_code)
+    if item is None:
+        raise RefusedOnArrival(f"item {item_code!r} is not in this province's catalogue")
+    agreed = (item.partner_modes or {}).get(partner, [])
+    if mode not in agreed:
+        raise RefusedOnArrival(_not_agreed(item.code, item.name, here.province.value, partner, mode, agreed))
+
+
+def _not_agreed(code: str, name: str, owner: str, partner: str, mode: str, agreed: list[str]) -> str:
+    terms = f"only for {', '.join(agreed)}" if agreed else "in no mode"
+    return (
+        f"{name} ({code}) of province {owner} is open to applicants of province {partner} {terms}, "
+        f"not for {mode}: the two provinces have not agreed it (refused)"
+    )
+
+
+def _division(what: str, value: str) -> DivisionCode:
+    if not value.strip():
+        raise InvalidInput(f"{what} is required for a 跨省通办 case")
+    try:
+        return DivisionCode.parse(value)
+    except InvalidDivisionCode as error:
+        raise InvalidInput(f"{what}: {error}") from error
+
+
+def _ancestor(base: DivisionCode, tier: Tier, name: str) -> DivisionCode:
+    if base.tier < tier:
+        raise InvalidInput(
+            f"{name} is handled at {tier.label} level; give a division at {tier.label} level or below"
+        )
+    return base.ancestor_at(tier)
+
+
+__all__ = ["CROSS_PROVINCE_MODES", "JOINT", "ONLINE", "PROXY", "Plan"]

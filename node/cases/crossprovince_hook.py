@@ -1,0 +1,101 @@
+"""跨省通办 on the copies of a case (a CaseHook): what the modes add once a case exists.
+
+- 全程网办: the origin asks the applicant's home province to confirm identity facts; the handler
+  remembers the question and accepts only once a confirming answer came (node/cases/crossprovince.py).
+- 两地联办: the handler's 受理 starts the home province's part, a case of its own; 办结·准予 waits
+  for it; the case's view lists its parts.
+Where a case goes and whether the pair agreed its mode is decided before it exists, in
+node/cases/crossprovince.py, called by the case service.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from ulid import ULID
+
+from node.cases import crossprovince
+from node.cases.service import CaseHook, register_new_copy
+from node.cases.states import Action, State
+from node.catalogue.items import JOINT, ONLINE
+from node.clock import Clock
+from node.convert import case_to_proto
+from node.errors import InvalidInput
+from node.store.models import Case, CaseMaterial, IdentityCheck, ServiceItem
+from node.store.outbound import Outbound
+from wuji.divisions import DivisionCode, Tier
+from wuji.v1 import case_pb2, link_pb2
+
+
+class CrossProvinceCases(CaseHook):
+    def __init__(self, here: DivisionCode, outbound: Outbound, clock: Clock) -> None:
+        self.here = here
+        self._outbound = outbound
+        self._clock = clock
+
+    def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
+        if case.mode != ONLINE:
+            return
+        if case.handler == self.here.value:  # 受理 waits for the home province's answer
+            crossprovince.expect_identity_answer(session, case)
+        if case.origin == self.here.value:  # applied for here: ask the home province
+            home_province = DivisionCode.parse(case.home_division or "").province.value
+            self._outbound.send(session, home_province, identity_query=crossprovince.identity_query(case))
+
+    def before_change(self, session: Session, case: Case, action: Action) -> None:
+        if case.handler == self.here.value:
+            crossprovince.before_action(session, case, action)
+
+    def after_change(self, session: Session, case: Case, action: Action) -> None:
+        if case.mode == JOINT and action is Action.ACCEPT and case.handler == self.here.value:
+            self._start_joint_part(session, case)
+
+    def decorate(self, session: Session, case: Case, view: case_pb2.Case) -> None:
+        if case.mode == JOINT:  # the parts of a 两地联办 case, at its handler
+            parts = crossprovince.joint_parts(session, case.id)
+            view.parts.extend(crossprovince.part_view(part) for part in parts)
+        check = session.get(IdentityCheck, case.id) if case.mode == ONLINE else None
+        if check is not None:
+            view.identity_check.CopyFrom(crossprovince.identity_view(check))
+
+    def _start_joint_part(self, session: Session, case: Case) -> None:
+        """两地联办: on 受理, send the home province's part to its handler there (once)."""
+        if case.joint_of is not None or crossprovince.joint_parts(session, case.id):
+            return
+        item = session.get(ServiceItem, case.item_code)
+        if item is None or not item.joint_item or not case.home_division:
+            raise InvalidInput(f"case {case.id}: {JOINT} needs the item's partner part and a home division")
+        home = DivisionCode.parse(case.home_division)
+        offered = crossprovince.partner_item_for(session, home.province.value, item.joint_item, self.here)
+        handler = home.ancestor_at(Tier.from_name(offered.handling_tier))
+        now = self._clock.now()
+        part = Case(
+            id=f"{self.here.value}-{ULID()}",
+            item_code=offered.code,
+            item_name=offered.name,
+            origin=self.here.value,
+            handler=handler.value,
+            home_division=case.home_division,
+            mode=JOINT,
+            joint_of=case.id,
+            state=State.SUBMITTED,
+            outcome=None,
+            applicant_name=case.applicant_name,
+            applicant_id_number=case.applicant_id_number,
+            applicant_phone=case.applicant_phone,
+            version=1,
+            catalog_version=None,
+            accepted=False,
+            submitted_at=now,
+            updated_at=now,
+            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in case.materials],
+        )
+        register_new_copy(
+            session, part, actor=self.here.value, note=f"{JOINT}: {offered.name} for case {case.id}", at=now
+        )
+        self._outbound.send(
+            session,
+            handler.value,
+            case_submitted=link_pb2.CaseSubmitted(
+                case=case_to_proto(part, self.here.value, with_events=False, with_content=True)
+            ),
+        )

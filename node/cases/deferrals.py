@@ -1,0 +1,333 @@
+"""容缺受理 and 告知承诺制: cases that go ahead with materials missing, on the applicant's word.
+
+容缺受理 (acceptance with deferrable materials missing): materials the item marks deferrable may be
+missing at submission; both copies of the case record which, and the date the applicant promised
+them by. The handler cannot conclude (APPROVE) while one is missing, unless the item allows it
+(conclude_with_deferred). The applicant supplies a missing material where they applied; it
+travels to the handler (MaterialSupplied). A promise not kept by its date raises a supervision
+card at the handler (node/supervision/cards.py).
+
+告知承诺制 (notification and promise): for an item with notify_promise, the applicant's signed
+promise stands in for the proofs the item names. The promise is stored with both copies of the
+case; approving such a case opens a post-check (核查) task for the handler, due a number of
+working days later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.cases.service import CaseHook, Material, checked_material
+from node.cases.states import Action, State
+from node.clock import Clock
+from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.store.models import Case, CaseMaterial, CasePromise, MissingMaterial, PostCheck, ServiceItem
+from node.store.outbound import Outbound
+from node.timeutil import from_timestamp, to_timestamp
+from node.workdays import add_working_days, china_date
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, link_pb2
+
+MAX_PROMISE_DAYS = 90  # calendar days a 容缺 promise may reach ahead
+MAX_SIGNATURE_BYTES = 256 * 1024
+MAX_PROMISE_LENGTH = 2000
+_GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})
+
+
+def extras(
+    deferred: Iterable[str], promised_on: str, promise: case_pb2.Promise | None, now: datetime
+) -> case_pb2.Case | None:
+    """What a desk request asks beyond the plain case: 容缺 materials and a promise (None if nothing)."""
+    names = [name.strip() for name in deferred]
+    if not names and promise is None:
+        return None
+    if names and not promised_on.strip():
+        raise InvalidInput("容缺: give the date the missing materials are promised by (promised_on)")
+    message = case_pb2.Case(
+        missing_materials=[
+            case_pb2.MissingMaterial(name=name, promised_on=promised_on.strip()) for name in names
+        ]
+    )
+    if promise is not None:
+        message.promise.CopyFrom(promise)
+        if not promise.HasField("signed_at"):
+            message.promise.signed_at.CopyFrom(to_timestamp(now))
+    return message
+
+
+class DeferralService(CaseHook):
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        readers: sessionmaker[Session],
+        outbound: Outbound,
+        clock: Clock,
+    ) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._readers = readers
+        self._outbound = outbound
+        self._clock = clock
+
+    # -- hooks on every case ---------------------------------------------------------------------
+
+    def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
+        """Check and store the missing materials and the promise a case came with (at both copies)."""
+        if message is None or (not message.missing_materials and not message.HasField("promise")):
+            return
+        item = session.get(ServiceItem, case.item_code)
+        if item is None:
+            raise NotFound(f"case {case.id}: item {case.item_code} is not held here")
+        if message.missing_materials:
+            self._store_missing(session, case, item, message.missing_materials, bool(message.bundle_id))
+        if message.HasField("promise"):
+            self._store_promise(session, case, item, message.promise)
+
+    def before_change(self, session: Session, case: Case, action: Action) -> None:
+        if action is not Action.APPROVE:
+            return
+        item = session.get(ServiceItem, case.item_code)
+        if item is not None and item.conclude_with_deferred:
+            return
+        missing = _open_missing(session, case.id)
+        if missing:
+            owed = "; ".join(f"{m.name} (promised by {m.promised_on.isoformat()})" for m in missing)
+            raise IllegalTransition(
+                f"cannot approve (办结) case {case.id}: 容缺 materials have not arrived yet: {owed}"
+            )
+
+    def after_change(self, session: Session, case: Case, action: Action) -> None:
+        """Approving a case on a promise opens its 核查 task at the handler."""
+        if action is not Action.APPROVE or case.handler != self.here.value:
+            return
+        if session.get(CasePromise, case.id) is None or session.get(PostCheck, case.id) is not None:
+            return
+        item = session.get(ServiceItem, case.item_code)
+        days = int((item.notify_promise or {}).get("post_check_days", 20)) if item is not None else 20
+        due = add_working_days(china_date(self._clock.now()), days)
+        session.add(PostCheck(case_id=case.id, due_on=due, done_at=None, passed=None, finding=""))
+
+    def decorate(self, session: Session, case: Case, view: case_pb2.Case) -> None:
+        view.missing_materials.extend(
+            _missing_to_proto(m)
+            for m in session.scalars(
+                select(MissingMaterial)
+                .where(MissingMaterial.case_id == case.id)
+                .order_by(MissingMaterial.name)
+            )
+        )
+        promise = session.get(CasePromise, case.id)
+        if promise is not None:
+            view.promise.CopyFrom(_promise_to_proto(promise))
+        check = session.get(PostCheck, case.id)
+        if check is not None:
+            view.post_check.CopyFrom(_check_to_proto(check, case, promise))
+
+    # -- supplying a missing material ----------------------------------------------------------------
+
+    def supply(self, case_id: str, material: Material) -> None:
+        """补齐容缺材料 where the citizen applied; the material goes on to the handler."""
+        with self._sessions.begin() as session:
+            case = session.get(Case, case_id.strip())
+            if case is None:
+                raise NotFound(f"no case {case_id!r} at node {self.here}")
+            self.supply_in(session, case, material)
+
+    def supply_in(self, session: Session, case: Case, material: Material) -> None:
+        if case.origin != self.here.value:
+            raise WrongNode(
+                f"a missing material of case {case.id} is supplied where the citizen applied ({case.origin})"
+            )
+        checked = checked_material(material)
+        self._mark_supplied(session, case, checked, self._clock.now())
+        if case.handler != self.here.value:
+            self._outbound.send(
+                session,
+                case.handler,
+                material_supplied=link_pb2.MaterialSupplied(
+                    case_id=case.id,
+                    material=case_pb2.Material(
+                        name=checked.name, content=checked.content, sha256=checked.sha256
+                    ),
+                    supplied_at=to_timestamp(self._clock.now()),
+                ),
+            )
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A material supplied at the origin arrives at the handler."""
+        supplied = envelope.material_supplied
+        case = session.get(Case, supplied.case_id)
+        if case is None or case.handler != self.here.value:
+            raise InvalidInput(f"case {supplied.case_id} is not handled at {self.here}")
+        if envelope.origin != case.origin:
+            raise WrongNode(
+                f"materials of case {case.id} come from its origin {case.origin}, not {envelope.origin}"
+            )
+        material = checked_material(
+            Material(supplied.material.name, supplied.material.content, supplied.material.sha256)
+        )
+        self._mark_supplied(session, case, material, from_timestamp(supplied.supplied_at))
+
+    def _mark_supplied(self, session: Session, case: Case, material: Material, at: datetime) -> None:
+        if State(case.state) in _GIVEN_UP:
+            raise IllegalTransition(f"case {case.id} is {case.state}: it takes no more materials")
+        row = session.get(MissingMaterial, (case.id, material.name), with_for_update=True)
+        if row is None or row.supplied_at is not None:
+            owed = ", ".join(m.name for m in _open_missing(session, case.id)) or "none"
+            raise InvalidInput(
+                f"case {case.id} is not missing {material.name!r} (materials still missing: {owed})"
+            )
+        row.supplied_at = at
+        session.add(
+            CaseMaterial(
+                case_id=case.id, name=material.name, sha256=material.sha256, content=material.content
+            )
+        )
+
+    # -- 核查 tasks at the handler -------------------------------------------------------------------
+
+    def post_checks(self, include_done: bool = False) -> list[case_pb2.PostCheck]:
+        query = select(PostCheck, Case).join(Case, Case.id == PostCheck.case_id)
+        if not include_done:
+            query = query.where(PostCheck.done_at.is_(None))
+        with self._readers() as session:
+            return [
+                _check_to_proto(check, case, session.get(CasePromise, case.id))
+                for check, case in session.execute(query.order_by(PostCheck.due_on, PostCheck.case_id))
+            ]
+
+    def complete_post_check(self, case_id: str, passed: bool, finding: str) -> case_pb2.PostCheck:
+        finding = clean_text("finding", finding, MAX_PROMISE_LENGTH, required=True)
+        with self._sessions.begin() as session:
+            check = session.get(PostCheck, case_id.strip(), with_for_update=True)
+            if check is None:
+                raise NotFound(f"no post-check (核查) task for case {case_id!r} at node {self.here}")
+            if check.done_at is not None:
+                raise IllegalTransition(
+                    f"the post-check of case {case_id} was done on {check.done_at:%Y-%m-%d}"
+                )
+            check.done_at, check.passed, check.finding = self._clock.now(), passed, finding
+            case = session.get(Case, check.case_id)
+            assert case is not None
+            return _check_to_proto(check, case, session.get(CasePromise, case.id))
+
+    # -- inside ------------------------------------------------------------------------------------
+
+    def _store_missing(
+        self,
+        session: Session,
+        case: Case,
+        item: ServiceItem,
+        missing: Sequence[case_pb2.MissingMaterial],
+        bundle_part: bool,
+    ) -> None:
+        deferrable = {str(m["name"]) for m in item.materials if m.get("deferrable")}
+        given = {m.name for m in case.materials}
+        submitted_on = china_date(case.submitted_at)
+        names: set[str] = set()
+        for wanted in missing:
+            name = wanted.name.strip()
+            if name not in deferrable:
+                allowed = "、".join(sorted(deferrable)) or "none"
+                raise InvalidInput(
+                    f"{item.name} ({item.code}): {name!r} is not a deferrable (容缺) material; "
+                    f"deferrable: {allowed}"
+                )
+            if name in given or name in names:
+                raise InvalidInput(f"material {name!r} is given and deferred at once")
+            try:
+                promised_on = date.fromisoformat(wanted.promised_on)
+            except ValueError:
+                raise InvalidInput(
+                    f"容缺 {name!r}: promised_on must be an ISO date, not {wanted.promised_on!r}"
+                ) from None
+            # a bundle's part that starts later keeps the date promised when the bundle was applied for
+            earliest = submitted_on - timedelta(days=MAX_PROMISE_DAYS) if bundle_part else submitted_on
+            if not earliest < promised_on <= submitted_on + timedelta(days=MAX_PROMISE_DAYS):
+                raise InvalidInput(
+                    f"容缺 {name!r}: the promised date {promised_on.isoformat()} must fall after the "
+                    f"submission ({submitted_on.isoformat()}) and within {MAX_PROMISE_DAYS} days"
+                )
+            names.add(name)
+            session.add(
+                MissingMaterial(case_id=case.id, name=name, promised_on=promised_on, supplied_at=None)
+            )
+
+    def _store_promise(
+        self, session: Session, case: Case, item: ServiceItem, promise: case_pb2.Promise
+    ) -> None:
+        if not item.notify_promise:
+            raise InvalidInput(f"{item.name} ({item.code}) does not allow 告知承诺制")
+        allowed = set(item.notify_promise.get("replaces", []))  # type: ignore[call-overload]
+        replaces = [name.strip() for name in promise.replaces]
+        if not replaces or not set(replaces) <= allowed:
+            raise InvalidInput(
+                f"{item.name} ({item.code}): a promise may replace only {'、'.join(sorted(allowed))}"
+            )
+        text = clean_text("promise text", promise.text, MAX_PROMISE_LENGTH, required=True)
+        signed_by = clean_text("promise signer", promise.signed_by, 100, required=True)
+        if signed_by != case.applicant_name:
+            raise InvalidInput(
+                f"the promise is signed by {signed_by}, not by the applicant {case.applicant_name}"
+            )
+        if not promise.signature or len(promise.signature) > MAX_SIGNATURE_BYTES:
+            raise InvalidInput(
+                f"a promise carries the applicant's signature (1 … {MAX_SIGNATURE_BYTES} bytes)"
+            )
+        if not promise.HasField("signed_at"):
+            raise InvalidInput("a promise carries the time it was signed")
+        session.add(
+            CasePromise(
+                case_id=case.id,
+                text=text,
+                replaces=replaces,
+                signed_by=signed_by,
+                signature=promise.signature,
+                signed_at=from_timestamp(promise.signed_at),
+            )
+        )
+
+
+def _open_missing(session: Session, case_id: str) -> list[MissingMaterial]:
+    return list(
+        session.scalars(
+            select(MissingMaterial)
+            .where(MissingMaterial.case_id == case_id, MissingMaterial.supplied_at.is_(None))
+            .order_by(MissingMaterial.name)
+        )
+    )
+
+
+def _missing_to_proto(row: MissingMaterial) -> case_pb2.MissingMaterial:
+    message = case_pb2.MissingMaterial(name=row.name, promised_on=row.promised_on.isoformat())
+    if row.supplied_at is not None:
+        message.supplied_at.CopyFrom(to_timestamp(row.supplied_at))
+    return message
+
+
+def _promise_to_proto(row: CasePromise) -> case_pb2.Promise:
+    return case_pb2.Promise(
+        text=row.text,
+        replaces=row.replaces,
+        signed_by=row.signed_by,
+        signature=row.signature,
+        signed_at=to_timestamp(row.signed_at),
+    )
+
+
+def _check_to_proto(check: PostCheck, case: Case, promise: CasePromise | None) -> case_pb2.PostCheck:
+    return case_pb2.PostCheck(
+        case_id=case.id,
+        item_code=case.item_code,
+        item_name=case.item_name,
+        due_on=check.due_on.isoformat(),
+        done_at=check.done_at.isoformat(timespec="seconds") if check.done_at else "",
+        passed=bool(check.passed),
+        finding=check.finding,
+        replaces=promise.replaces if promise is not None else [],
+    )

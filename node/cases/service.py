@@ -1,0 +1,566 @@
+"""Cases (办件): submission where the citizen applies, actions at the handler, copies kept in step.
+
+The handling node's copy is authoritative. The node where the citizen applied (the origin) keeps
+a replica that applies the handler's events in version order. Each public method is one
+transaction that writes the case, appends its event and enqueues what other nodes must learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from ulid import ULID
+
+from node import logs
+from node.cases import arrivals, crossprovince, deadlines, eventlog
+from node.cases.states import RULES, Action, Outcome, Performer, State, transition
+from node.catalogue import items as catalog
+from node.catalogue.items import ONLINE
+from node.clock import Clock, SystemClock
+from node.convert import (
+    action_from_proto,
+    action_to_proto,
+    card_to_proto,
+    case_to_proto,
+    event_to_proto,
+    state_from_proto,
+    state_to_proto,
+)
+from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.store.models import (
+    Case,
+    CaseArrival,
+    CaseMaterial,
+    SealedResult,
+    ServiceItem,
+    SupervisionCard,
+)
+from node.store.outbound import Outbound
+from node.timeutil import from_timestamp, to_timestamp, utcnow
+from node.workdays import china_date
+from sync.routing import NoRoute
+from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
+from wuji.v1 import case_pb2, link_pb2
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 100
+# events the handler may announce: its own actions and those it carried out for the applicant
+_PERFORMERS_AT_HANDLER = frozenset({Performer.HANDLER, Performer.APPLICANT})
+MAX_NOTE_LENGTH = 2000
+MAX_EXTENSION_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    id_number: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Material:
+    name: str
+    content: bytes
+    sha256: str = ""  # optional on input; checked when given
+
+
+class ResultSealing(Protocol):
+    """Seals results concluded here and checks sealed results arriving from a handler."""
+
+    def seal_result(
+        self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None
+    ) -> bytes: ...
+
+    def accept_received(self, session: Session, case_id: str, document: bytes) -> None: ...
+
+
+class LicenceIssuer(Protocol):
+    def issue(self, session: Session, case: Case, item: ServiceItem) -> dict[str, Any]: ...
+
+
+class CaseHook:
+    """What a service built on cases (bundles, 容缺/告知承诺) adds to them, inside the case's transaction.
+
+    Each method does nothing here; a hook overrides what it needs and raises a DomainError to refuse.
+    """
+
+    def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
+        """A copy of a case was registered here: submitted (message: the extras asked for) or arrived."""
+
+    def before_change(self, session: Session, case: Case, action: Action) -> None:
+        """The handler is about to take action on case (already checked by the state machine)."""
+
+    def after_change(self, session: Session, case: Case, action: Action) -> None:
+        """Action was recorded on this copy of the case (here, or replayed from the other copy)."""
+
+    def decorate(self, session: Session, case: Case, view: case_pb2.Case) -> None:
+        """Add what the hook keeps about the case to the view a desk returns."""
+
+
+class CaseService:
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        outbound: Outbound,
+        readers: sessionmaker[Session] | None = None,
+        sealing: ResultSealing | None = None,
+        licences: LicenceIssuer | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.here = here
+        self.clock = clock or SystemClock()
+        self._sessions = sessions
+        self._readers = readers or sessions
+        self._outbound = outbound
+        self.sealing = sealing  # None only where results are not sealed (unit tests of the state machine)
+        self._licences = licences
+        self.hooks: list[CaseHook] = []  # set by the runtime: 跨省通办, bundles, 容缺 and 告知承诺
+
+    # -- the desk ------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        item_code: str,
+        applicant: Applicant,
+        materials: Sequence[Material] = (),
+        home_division: str = "",
+        mode: str = "",
+        place_division: str = "",
+        extras: case_pb2.Case | None = None,
+    ) -> case_pb2.Case:
+        """申请: register a citizen's case here and send it toward its handler.
+
+        mode: a 跨省通办 mode (node/cases/crossprovince.py), with place_division for 全程网办.
+        extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
+        """
+        with self._sessions.begin() as session:
+            case = self.submit_in(
+                session, item_code, applicant, materials, home_division, mode, place_division, extras
+            )
+            return self._view(session, case)
+
+    def submit_in(
+        self,
+        session: Session,
+        item_code: str,
+        applicant: Applicant,
+        materials: Sequence[Material] = (),
+        home_division: str = "",
+        mode: str = "",
+        place_division: str = "",
+        extras: case_pb2.Case | None = None,
+    ) -> Case:
+        """submit, inside the caller's transaction (a bundle submits its parts in its own)."""
+        name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
+        id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
+        phone = clean_text("applicant phone", applicant.phone, 32)
+        checked = [checked_material(m) for m in materials]
+        catalog.require_unexpired(session)
+        if mode.strip():
+            plan = crossprovince.plan(
+                session,
+                self.here,
+                item_code.strip(),
+                mode.strip(),
+                home_division,
+                place_division,
+                lambda code: catalog.item(session, code),
+                catalog.current_version(session),
+            )
+            self._require_route(plan.handler)
+            if mode.strip() == ONLINE:  # the home province will be asked to confirm identity facts
+                self._require_route(DivisionCode.parse(home_division).province)
+        else:
+            item = catalog.item(session, item_code.strip())
+            if item.bundle:
+                raise InvalidInput(f"{item.name} ({item.code}) is a bundle (一件事): submit it as a bundle")
+            handler = self._handler_for(item, home_division)
+            plan = crossprovince.Plan(item.code, item.name, handler, catalog.current_version(session))
+        handler = plan.handler
+        now = self.clock.now()
+        case = Case(
+            id=f"{self.here.value}-{ULID()}",
+            item_code=plan.item_code,
+            item_name=plan.item_name,
+            origin=self.here.value,
+            handler=handler.value,
+            mode=mode.strip() or None,
+            home_division=DivisionCode.parse(home_division).value if home_division else None,
+            state=State.SUBMITTED,
+            outcome=None,
+            applicant_name=name,
+            applicant_id_number=id_number,
+            applicant_phone=phone,
+            version=1,
+            catalog_version=plan.catalog_version,
+            accepted=False,
+            submitted_at=now,
+            updated_at=now,
+            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
+        )
+        register_new_copy(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now)
+        log.info(
+            "case %s submitted: %s, handled at %s", case.id, plan.item_code, handler, extra=logs.case(case.id)
+        )
+        for hook in self.hooks:
+            hook.on_new_copy(session, case, extras)
+        if handler != self.here:
+            message = case_to_proto(case, self.here.value, with_events=False, with_content=True)
+            if extras is not None:
+                message.missing_materials.extend(extras.missing_materials)
+                if extras.HasField("promise"):
+                    message.promise.CopyFrom(extras.promise)
+                message.bundle_id = extras.bundle_id
+            self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
+        return case
+
+    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+        """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …).
+
+        days: for 延期 (EXTEND) only, the working days the approved extension adds.
+        """
+        note = clean_text("note", note, MAX_NOTE_LENGTH)
+        if action is Action.EXTEND:
+            if not 1 <= days <= MAX_EXTENSION_DAYS:
+                raise InvalidInput(
+                    f"an extension (延期) adds 1 … {MAX_EXTENSION_DAYS} working days, not {days}"
+                )
+            note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
+        elif days:
+            raise InvalidInput(f"days go with an extension (EXTEND), not with {action.value}")
+        with self._sessions.begin() as session:
+            case = self._load(session, case_id, for_update=True)
+            rule = RULES[action]
+            where = self._where(case, rule.performer)
+            if where != self.here.value:
+                raise WrongNode(
+                    f"{action.value.lower()} ({action.label}) is taken by {rule.performer.value} "
+                    f"{where}, not at this node {self.here}"
+                )
+            if rule.performer is Performer.APPLICANT and case.handler != self.here.value:
+                # asked for here, carried out by the handler: check now, so the clerk hears at once
+                transition(State(case.state), action, accepted=case.accepted, instant=False)
+                self._outbound.send(
+                    session,
+                    case.handler,
+                    case_action=link_pb2.CaseActionRequest(
+                        case_id=case.id,
+                        action=action_to_proto(action),
+                        note=note,
+                        requested_at=to_timestamp(utcnow()),
+                    ),
+                )
+            else:
+                self._change(session, case, action, note, actor=self.here.value, days=days)
+            return self._view(session, case)
+
+    def get(self, case_id: str) -> case_pb2.Case:
+        with self._readers() as session:
+            return self._view(session, self._load(session, case_id))
+
+    def list(self, state: State | None = None, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
+        query = select(Case).order_by(Case.submitted_at.desc(), Case.id.desc()).limit(min(limit or 100, 1000))
+        if state is not None:
+            query = query.where(Case.state == state)
+        if role == "origin":
+            query = query.where(Case.origin == self.here.value)
+        elif role == "handler":
+            query = query.where(Case.handler == self.here.value)
+        elif role:
+            raise InvalidInput(f"role must be 'origin', 'handler' or empty, not {role!r}")
+        with self._readers() as session:
+            return [
+                case_to_proto(case, self.here.value, with_events=False) for case in session.scalars(query)
+            ]
+
+    # -- messages from other nodes (inside the link's transaction) -----------------------------
+
+    def receive_submitted(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A case submitted elsewhere arrives at its handler."""
+        incoming = envelope.case_submitted.case
+        if incoming.handler != self.here.value:
+            raise InvalidInput(f"case {incoming.id} is for handler {incoming.handler}, not {self.here}")
+        if not incoming.id.startswith(f"{envelope.origin}-"):
+            raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
+        if arrivals.exists(session, incoming.id):
+            raise InvalidInput(f"case {incoming.id} exists already")
+        crossprovince.check_arrival(session, self.here, incoming)
+        now = self.clock.now()
+        case = copy_from_proto(incoming, now)
+        register_new_copy(
+            session,
+            case,
+            actor=case.origin,
+            note=f"申请 {case.item_name} (received from {case.origin})",
+            at=from_timestamp(envelope.created_at),
+            route=[*envelope.route, self.here.value],
+        )
+        session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
+        for hook in self.hooks:
+            hook.on_new_copy(session, case, incoming)
+        log.info("case %s arrived from %s", case.id, case.origin, extra=logs.case(case.id))
+
+    def tell_refused(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None:
+        """不予受理 on arrival: the case is not stored here, but its origin learns why (its copy's
+        second event, made here, as the handler would have made it)."""
+        incoming = envelope.case_submitted.case
+        refusal = case_pb2.CaseEvent(
+            version=2,
+            action=action_to_proto(Action.REFUSE),
+            from_state=state_to_proto(State.SUBMITTED),
+            to_state=state_to_proto(State.REFUSED),
+            actor_node=self.here.value,
+            note=f"不予受理: {reason}",
+            at=to_timestamp(self.clock.now()),
+        )
+        self._outbound.send(
+            session, envelope.origin, case_event=link_pb2.CaseEventNotice(case_id=incoming.id, event=refusal)
+        )
+
+    def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """The other copy of a case changed: replay its event here, in version order."""
+        notice = envelope.case_event
+        case = self._load(session, notice.case_id, for_update=True)
+        if envelope.origin not in (case.origin, case.handler) or envelope.origin == self.here.value:
+            raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
+        event = notice.event
+        if event.version <= case.version:
+            return  # already known (e.g. the same event relayed twice after a restore)
+        if event.version != case.version + 1:
+            raise InvalidInput(
+                f"case {case.id}: event version {event.version} arrived before {case.version + 1}"
+            )
+        from_state = state_from_proto(event.from_state)
+        if from_state != case.state:
+            raise InvalidInput(
+                f"case {case.id}: event moves from {from_state.value} but this copy is in {case.state}"
+            )
+        action = action_from_proto(event.action)
+        performers = _PERFORMERS_AT_HANDLER if envelope.origin == case.handler else {Performer.ORIGIN}
+        if RULES[action].performer not in performers:
+            raise WrongNode(f"case {case.id}: node {envelope.origin} may not {action.value.lower()} it")
+        if event.sealed_result:
+            if self.sealing is None:
+                raise InvalidInput(
+                    f"case {case.id}: a sealed result arrived but this node cannot check seals"
+                )
+            self.sealing.accept_received(session, case.id, event.sealed_result)
+        replay_event(session, case, event, [*envelope.route, self.here.value])
+        for hook in self.hooks:
+            hook.after_change(session, case, action)
+
+    def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """The applicant asked at the origin for an action only the handler may carry out."""
+        request = envelope.case_action
+        case = self._load(session, request.case_id, for_update=True)
+        action = action_from_proto(request.action)
+        if case.handler != self.here.value or envelope.origin != case.origin:
+            raise WrongNode(f"case {case.id}: action requests go from its origin to its handler")
+        if RULES[action].performer is not Performer.APPLICANT:
+            raise WrongNode(f"{action.value} is not the applicant's to ask for")
+        self._change(
+            session, case, action, clean_text("note", request.note, MAX_NOTE_LENGTH), actor=case.origin
+        )
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _change(
+        self, session: Session, case: Case, action: Action, note: str, actor: str, days: int = 0
+    ) -> None:
+        item = session.get(ServiceItem, case.item_code)
+        step = transition(
+            State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
+        )
+        for hook in self.hooks:
+            hook.before_change(session, case, action)
+        from_state = case.state
+        now = self.clock.now()
+        case.state = step.to_state
+        if step.outcome is not None:
+            case.outcome = step.outcome
+        case.accepted = case.accepted or action is Action.ACCEPT
+        case.version += 1
+        case.updated_at = now
+        event = eventlog.append(
+            session,
+            case_id=case.id,
+            version=case.version,
+            action=action,
+            from_state=from_state,
+            to_state=step.to_state,
+            actor_node=actor,
+            note=note,
+            at=now,
+        )
+        if case.handler == self.here.value:
+            promised = item.promised_days if item is not None and not item.instant else 0
+            deadlines.track(session, case.id, action, promised, china_date(now), days)
+        log.info("case %s: %s → %s", case.id, action.value, step.to_state, extra=logs.case(case.id))
+        notice = event_to_proto(event, self.here.value)
+        if step.to_state is State.CONCLUDED and self.sealing is not None:
+            licence = None
+            if item is not None and item.licence and step.outcome is Outcome.APPROVED and self._licences:
+                licence = self._licences.issue(session, case, item)
+            department = item.department if item else ""
+            notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
+        other_copy = case.origin if self.here.value == case.handler else case.handler
+        if other_copy != self.here.value:
+            self._outbound.send(
+                session, other_copy, case_event=link_pb2.CaseEventNotice(case_id=case.id, event=notice)
+            )
+        for hook in self.hooks:
+            hook.after_change(session, case, action)
+
+    def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
+        """The ancestor, at the item's handling tier, of the applicant's home or of this node."""
+        try:
+            tier = Tier.from_name(item.handling_tier)
+        except ValueError as error:
+            raise InvalidInput(f"{item.name} ({item.code}) names no usable handling tier: {error}") from error
+        if self.here.tier is Tier.VILLAGE and tier >= Tier.VILLAGE:
+            raise InvalidInput(
+                f"{item.name} ({item.code}) is handled at {tier.label} level, which does not exist above "
+                f"village {self.here}: refused"
+            )
+        try:
+            base = DivisionCode.parse(home_division) if home_division else self.here
+        except InvalidDivisionCode as error:
+            raise InvalidInput(f"home division: {error}") from error
+        if base.tier < tier:
+            raise InvalidInput(
+                f"{item.name} is handled at {tier.label} level; this node is a {base.tier.label} node, "
+                f"so give the applicant's home division (at {tier.label} level or below)"
+            )
+        handler = base.ancestor_at(tier)
+        self._require_route(handler)
+        return handler
+
+    def _require_route(self, handler: DivisionCode) -> None:
+        if handler != self.here:
+            try:
+                self._outbound.route(handler.value)
+            except NoRoute as error:
+                raise InvalidInput(str(error)) from error
+
+    def _where(self, case: Case, performer: Performer) -> str:
+        if performer is Performer.HANDLER:
+            return case.handler
+        if performer is Performer.ORIGIN:
+            return case.origin
+        return self.here.value if self.here.value in (case.origin, case.handler) else case.origin
+
+    def _load(self, session: Session, case_id: str, *, for_update: bool = False) -> Case:
+        query = select(Case).where(Case.id == case_id.strip())
+        if for_update:
+            query = query.with_for_update()
+        case = session.scalars(query).one_or_none()
+        if case is None:
+            raise NotFound(f"no case {case_id!r} at node {self.here}")
+        return case
+
+    def _view(self, session: Session, case: Case) -> case_pb2.Case:
+        session.flush()
+        session.refresh(case, ["events"])
+        view = case_to_proto(case, self.here.value)
+        sealed = session.get(SealedResult, case.id)
+        if sealed is not None:
+            view.sealed_result = sealed.document
+        cards = select(SupervisionCard).where(SupervisionCard.case_id == case.id)
+        view.cards.extend(
+            card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))
+        )
+        for hook in self.hooks:
+            hook.decorate(session, case, view)
+        return view
+
+
+def copy_from_proto(incoming: case_pb2.Case, updated_at: datetime) -> Case:
+    """A new local copy (version 1, 申请) of a case another node sent, its text and materials checked."""
+    materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
+    return Case(
+        id=incoming.id,
+        item_code=incoming.item_code,
+        item_name=incoming.item_name,
+        origin=incoming.origin,
+        handler=incoming.handler,
+        home_division=incoming.home_division or None,
+        mode=incoming.mode or None,
+        joint_of=incoming.joint_of or None,
+        state=State.SUBMITTED,
+        outcome=None,
+        applicant_name=clean_text("applicant name", incoming.applicant.name, MAX_NAME_LENGTH, required=True),
+        applicant_id_number=clean_text(
+            "applicant id number", incoming.applicant.id_number, 32, required=True
+        ),
+        applicant_phone=clean_text("applicant phone", incoming.applicant.phone, 32),
+        version=1,
+        catalog_version=incoming.catalog_version or None,
+        accepted=False,
+        submitted_at=from_timestamp(incoming.submitted_at),
+        updated_at=updated_at,
+        materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in materials],
+    )
+
+
+def register_new_copy(
+    session: Session, case: Case, *, actor: str, note: str, at: datetime, route: Sequence[str] = ()
+) -> None:
+    """Store a new copy of a case with its submission (version 1) in this node's event log."""
+    arrivals.added(session, case)
+    session.add(case)
+    eventlog.append(
+        session,
+        case_id=case.id,
+        version=1,
+        action=None,
+        from_state=None,
+        to_state=State.SUBMITTED,
+        actor_node=actor,
+        note=note,
+        at=at,
+        route=route,
+    )
+
+
+def replay_event(session: Session, case: Case, event: case_pb2.CaseEvent, route: Sequence[str]) -> None:
+    """Apply the other copy's event to this copy (its checks done by the caller) and log it here."""
+    action = action_from_proto(event.action)
+    from_state = case.state
+    case.state = state_from_proto(event.to_state)
+    if action in (Action.APPROVE, Action.DENY):
+        case.outcome = Outcome.APPROVED if action is Action.APPROVE else Outcome.DENIED
+    case.accepted = case.accepted or action is Action.ACCEPT
+    case.version = event.version
+    case.updated_at = utcnow()
+    eventlog.append(
+        session,
+        case_id=case.id,
+        version=event.version,
+        action=action,
+        from_state=State(from_state),
+        to_state=case.state,
+        actor_node=event.actor_node,
+        note=event.note,
+        at=from_timestamp(event.at),
+        route=route,
+    )
+
+
+def checked_material(material: Material) -> Material:
+    name = clean_text("material name", material.name, 200, required=True)
+    digest = hashlib.sha256(material.content).hexdigest()
+    if material.sha256 and material.sha256.lower() != digest:
+        raise InvalidInput(f"material {name!r}: sha256 {material.sha256} does not match its bytes ({digest})")
+    return Material(name=name, content=material.content, sha256=digest)
+
+
+__all__ = ["Applicant", "CaseService", "IllegalTransition", "Material"]

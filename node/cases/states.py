@@ -1,0 +1,149 @@
+"""The case state machine (docs/architecture.md §6): which action moves which state, and who may take it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from node.errors import IllegalTransition
+
+
+class State(StrEnum):
+    SUBMITTED = "SUBMITTED"  # 申请
+    ACCEPTED = "ACCEPTED"  # 受理
+    REFUSED = "REFUSED"  # 不予受理
+    CORRECTION_REQUESTED = "CORRECTION_REQUESTED"  # 补正 (clock stops)
+    UNDER_REVIEW = "UNDER_REVIEW"  # 审核
+    CONCLUDED = "CONCLUDED"  # 办结
+    DELIVERED = "DELIVERED"  # 送达
+    WITHDRAWN = "WITHDRAWN"  # 撤回
+    RETURNED = "RETURNED"  # 退件
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    State.SUBMITTED: "申请",
+    State.ACCEPTED: "受理",
+    State.REFUSED: "不予受理",
+    State.CORRECTION_REQUESTED: "补正",
+    State.UNDER_REVIEW: "审核",
+    State.CONCLUDED: "办结",
+    State.DELIVERED: "送达",
+    State.WITHDRAWN: "撤回",
+    State.RETURNED: "退件",
+}
+
+
+class Outcome(StrEnum):
+    APPROVED = "APPROVED"  # 准予
+    DENIED = "DENIED"  # 不予
+
+
+class Action(StrEnum):
+    ACCEPT = "ACCEPT"  # 受理
+    REFUSE = "REFUSE"  # 不予受理
+    REQUEST_CORRECTION = "REQUEST_CORRECTION"  # 一次性告知补正
+    SUPPLEMENT = "SUPPLEMENT"  # 补正材料
+    REVIEW = "REVIEW"  # 审核
+    APPROVE = "APPROVE"  # 办结·准予
+    DENY = "DENY"  # 办结·不予
+    DELIVER = "DELIVER"  # 送达
+    WITHDRAW = "WITHDRAW"  # 撤回
+    RETURN = "RETURN"  # 退件
+    SUSPEND = "SUSPEND"  # 特别程序: hearing, testing, expert review (clock stops, case stays open)
+    RESUME = "RESUME"  # 特别程序结束 (clock runs again)
+    EXTEND = "EXTEND"  # 延期: an approved extension of the time limit
+
+    @property
+    def label(self) -> str:
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    Action.ACCEPT: "受理",
+    Action.REFUSE: "不予受理",
+    Action.REQUEST_CORRECTION: "补正告知",
+    Action.SUPPLEMENT: "补正材料",
+    Action.REVIEW: "审核",
+    Action.APPROVE: "办结(准予)",
+    Action.DENY: "办结(不予)",
+    Action.DELIVER: "送达",
+    Action.WITHDRAW: "撤回",
+    Action.RETURN: "退件",
+    Action.SUSPEND: "特别程序",
+    Action.RESUME: "特别程序结束",
+    Action.EXTEND: "延期",
+}
+
+
+class Performer(Enum):
+    HANDLER = "the handling node"  # taken at the handler's desk
+    APPLICANT = "the applicant"  # asked for where the citizen applied, carried out by the handler
+    ORIGIN = "the node where the citizen applied"  # taken there (delivery of the result)
+
+
+@dataclass(frozen=True)
+class Rule:
+    performer: Performer
+    from_states: frozenset[State]
+    to_state: State | None  # None: the case stays in its state (only its clock changes)
+    outcome: Outcome | None = None
+
+
+_OPEN = frozenset({State.SUBMITTED, State.CORRECTION_REQUESTED, State.ACCEPTED, State.UNDER_REVIEW})
+_RUNNING = frozenset({State.ACCEPTED, State.UNDER_REVIEW})  # 受理'd, the time limit running
+
+RULES: dict[Action, Rule] = {
+    Action.ACCEPT: Rule(Performer.HANDLER, frozenset({State.SUBMITTED}), State.ACCEPTED),
+    Action.REFUSE: Rule(
+        Performer.HANDLER, frozenset({State.SUBMITTED, State.CORRECTION_REQUESTED}), State.REFUSED
+    ),
+    Action.REQUEST_CORRECTION: Rule(
+        Performer.HANDLER, frozenset({State.SUBMITTED, State.UNDER_REVIEW}), State.CORRECTION_REQUESTED
+    ),
+    # back to where the case stood: SUBMITTED before 受理, UNDER_REVIEW after (see transition()).
+    Action.SUPPLEMENT: Rule(Performer.APPLICANT, frozenset({State.CORRECTION_REQUESTED}), State.SUBMITTED),
+    Action.REVIEW: Rule(Performer.HANDLER, frozenset({State.ACCEPTED}), State.UNDER_REVIEW),
+    Action.APPROVE: Rule(
+        Performer.HANDLER, frozenset({State.UNDER_REVIEW}), State.CONCLUDED, Outcome.APPROVED
+    ),
+    Action.DENY: Rule(Performer.HANDLER, frozenset({State.UNDER_REVIEW}), State.CONCLUDED, Outcome.DENIED),
+    Action.DELIVER: Rule(Performer.ORIGIN, frozenset({State.CONCLUDED}), State.DELIVERED),
+    Action.WITHDRAW: Rule(Performer.APPLICANT, _OPEN, State.WITHDRAWN),
+    Action.RETURN: Rule(Performer.HANDLER, _OPEN, State.RETURNED),
+    Action.SUSPEND: Rule(Performer.HANDLER, _RUNNING, None),
+    Action.RESUME: Rule(Performer.HANDLER, _RUNNING, None),
+    Action.EXTEND: Rule(Performer.HANDLER, _RUNNING, None),
+}
+
+FINAL_STATES = frozenset({State.REFUSED, State.DELIVERED, State.WITHDRAWN, State.RETURNED})
+
+
+@dataclass(frozen=True)
+class Transition:
+    to_state: State
+    outcome: Outcome | None
+
+
+def transition(state: State, action: Action, *, accepted: bool, instant: bool) -> Transition:
+    """The effect of action on a case in state; IllegalTransition (with the reason) otherwise.
+
+    accepted: the case was 受理'd before (a 补正 after 受理 returns to 审核).
+    instant: the item is a 即办件, concluded straight from 受理 without a separate 审核 step.
+    """
+    rule = RULES[action]
+    allowed = set(rule.from_states)
+    if instant and action in (Action.APPROVE, Action.DENY):
+        allowed.add(State.ACCEPTED)
+    if state not in allowed:
+        expected = "、".join(f"{s.label} {s.value}" for s in sorted(allowed))
+        raise IllegalTransition(
+            f"cannot {action.value.lower()} ({action.label}) a case in state {state.value} ({state.label}); "
+            f"allowed only from: {expected}"
+        )
+    if action is Action.SUPPLEMENT and accepted:
+        return Transition(State.UNDER_REVIEW, None)
+    return Transition(rule.to_state or state, rule.outcome)

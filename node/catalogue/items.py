@@ -1,0 +1,522 @@
+"""The service-item catalogue (事项目录): item elements, canonical form, and the items held here.
+
+An item carries the standard elements (GB/T 39554 family): basic code (基本编码), implementation code
+(实施编码) and handling-item code (业务办理项编码); its place in the hierarchy 主项 → 子项 → 业务办理项;
+type, 即办件/承诺件, legal basis, handling tier and department, conditions, materials, time limits,
+fees, result, online level, 跨省通办 and the maximum number of visits (最多跑一次). Only the province
+sets them; releases carry them unchanged to every tier (五级N同, node/catalogue/releases.py). What a tier adds
+locally is its implementation list (node/catalogue/implementation.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from node.errors import InvalidInput, NotFound, NotReady
+from node.store.models import CatalogRelease, ServiceItem
+from node.timeutil import as_utc, utcnow
+from wuji.divisions import DivisionCode, InvalidDivisionCode, InvalidTier, Tier
+
+Item = dict[str, Any]
+
+ITEM_TYPES = frozenset(
+    {"行政许可", "行政确认", "行政裁决", "行政给付", "行政奖励", "行政备案", "其他行政权力", "公共服务"}
+)
+HANDLING_TIERS = frozenset({Tier.PROVINCE, Tier.CITY, Tier.COUNTY, Tier.TOWNSHIP})
+LEVELS = ("主项", "子项", "业务办理项")
+ONLINE_LEVELS = ("全程网办", "网上预审", "窗口办理")
+MATERIAL_FORMS = ("原件", "复印件", "原件及复印件", "电子材料")
+RESULT_TYPES = ("证照", "批文", "证明", "其他")
+# 跨省通办 modes: fully online (全程网办), received here and handled there (异地代收代办), handled
+# jointly by both provinces (两地联办)
+ONLINE, PROXY, JOINT = "全程网办", "异地代收代办", "两地联办"
+CROSS_PROVINCE_MODES = (ONLINE, PROXY, JOINT)
+_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,63}$")
+
+# The elements of an item, in the order they are described; every one is set by the province.
+ELEMENTS = (
+    "code",
+    "basic_code",
+    "implementation_code",
+    "handling_code",
+    "level",
+    "parent_code",
+    "name",
+    "type",
+    "department",
+    "implementing_body",
+    "handling_tier",
+    "instant",
+    "statutory_days",
+    "promised_days",
+    "legal_basis",
+    "conditions",
+    "materials",
+    "fees",
+    "result_type",
+    "result_name",
+    "online_level",
+    "cross_province",
+    "max_visits",
+    "licence",
+    "step_days",  # optional: working days a case may stay in a step (see node/supervision/cards.py)
+    "partner_modes",  # optional: 跨省通办 agreements, partner province → modes (node/trust/partners.py)
+    "joint_item",  # optional: 两地联办, the partner province's item that is this item's other part
+    "bundle",  # optional: the parts of a 一件事 and their order (see node/cases/bundles.py)
+    "notify_promise",  # optional: 告知承诺制, proofs a signed promise replaces (cases/deferrals.py)
+    "conclude_with_deferred",  # optional: 容缺 materials may arrive after 办结 (cases/deferrals.py)
+)
+# 六要素: identical at every tier by law; the other elements are equally fixed by the release.
+BASIC_ELEMENTS = ("name", "code", "type", "department", "implementing_body", "legal_basis")
+
+
+def canonical_item(item: Mapping[str, Any]) -> bytes:
+    """The bytes an item is hashed and shipped as: sorted keys, no spaces, UTF-8."""
+    return json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def canonical_items(items: Iterable[Mapping[str, Any]]) -> bytes:
+    """The canonical JSON list of items ordered by code (equal to json.dumps of the sorted list)."""
+    ordered = sorted(items, key=lambda item: item["code"])
+    return b"[" + b",".join(canonical_item(item) for item in ordered) + b"]"
+
+
+def digest_of(items: Iterable[Mapping[str, Any]]) -> str:
+    return hashlib.sha256(canonical_items(items)).hexdigest()
+
+
+def item_digest(item: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_item(item)).hexdigest()
+
+
+@dataclass(frozen=True)
+class CatalogDocument:
+    """A catalogue as the province writes it: a name and its checked items."""
+
+    name: str
+    items: list[Item]
+
+    def canonical_json(self) -> bytes:
+        return canonical_items(self.items)
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+    def by_code(self) -> dict[str, Item]:
+        return {item["code"]: item for item in self.items}
+
+
+DEMO_CATALOGS = {"44": "demo_catalog_guangdong.json"}  # by province prefix; 湖南 (and others) below
+
+
+def demo_catalog_path(province: str = "") -> Path:
+    """The shipped demo catalogue of a province (湖南's unless the province has its own)."""
+    return Path(__file__).with_name("data") / DEMO_CATALOGS.get(province[:2], "demo_catalog.json")
+
+
+def load_document(path: Path) -> CatalogDocument:
+    """Read and check a catalogue file; InvalidInput names the item and field at fault."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"cannot read catalogue {path}: {error}") from error
+    return parse_document(data, str(path), default_name=path.stem)
+
+
+def parse_document(data: bytes, source: str = "catalogue", default_name: str = "") -> CatalogDocument:
+    """Check a catalogue given as JSON bytes ({"name": …, "items": [...]})."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"cannot read catalogue {source}: {error}") from error
+    if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
+        raise InvalidInput(f"catalogue {source}: expected an object with an 'items' list")
+    items = [checked_item(item, f"item #{index + 1}") for index, item in enumerate(raw["items"])]
+    for field in ("code", "handling_code"):
+        values = [item[field] for item in items]
+        duplicates = sorted({value for value in values if values.count(value) > 1})
+        if duplicates:
+            raise InvalidInput(f"catalogue {source}: duplicate {field} {', '.join(duplicates)}")
+    _check_hierarchy(items, source)
+    _check_bundles(items, source)
+    return CatalogDocument(name=str(raw.get("name") or default_name or "catalogue"), items=items)
+
+
+def checked_item(item: Any, where: str) -> Item:
+    """One item with every element present and well-formed; InvalidInput says which one is not."""
+    if not isinstance(item, dict):
+        raise InvalidInput(f"{where}: expected an object")
+    where = f"{where} ({item.get('code', '?')})"
+    unknown = sorted(set(item) - set(ELEMENTS))
+    if unknown:
+        raise InvalidInput(f"{where}: unknown element(s) {', '.join(unknown)}")
+    for field in ("name", "type", "department", "implementing_body", "handling_tier", "legal_basis"):
+        _text(item, field, where)
+    for field in ("code", "basic_code", "implementation_code", "handling_code"):
+        if not isinstance(item.get(field), str) or not _CODE.match(item[field].strip()):
+            raise InvalidInput(f"{where}: '{field}' must be 1–64 letters, digits or '-'")
+    if item["type"] not in ITEM_TYPES:
+        raise InvalidInput(f"{where}: type {item['type']!r} is not one of {', '.join(sorted(ITEM_TYPES))}")
+    try:
+        tier = Tier.from_name(item["handling_tier"])
+    except InvalidTier as error:
+        raise InvalidInput(f"{where}: {error}") from error
+    if tier not in HANDLING_TIERS:
+        raise InvalidInput(f"{where}: villages accept and forward cases; they do not handle items")
+    for field in ("statutory_days", "promised_days"):
+        if not _whole(item.get(field)):
+            raise InvalidInput(f"{where}: field '{field}' must be a whole number of working days ≥ 0")
+    if item["promised_days"] > item["statutory_days"]:
+        raise InvalidInput(f"{where}: promised_days exceeds statutory_days")
+    level = item.get("level", "主项")
+    if level not in LEVELS:
+        raise InvalidInput(f"{where}: level must be one of {', '.join(LEVELS)}")
+    parent = item.get("parent_code")
+    if (level == "主项") != (parent in (None, "")):
+        raise InvalidInput(f"{where}: a 主项 has no parent_code; a 子项 or 业务办理项 names its parent")
+    online = item.get("online_level", "窗口办理")
+    if online not in ONLINE_LEVELS:
+        raise InvalidInput(f"{where}: online_level must be one of {', '.join(ONLINE_LEVELS)}")
+    result_type = item.get("result_type", "其他")
+    if result_type not in RESULT_TYPES:
+        raise InvalidInput(f"{where}: result_type must be one of {', '.join(RESULT_TYPES)}")
+    max_visits = item.get("max_visits", 1)
+    if not _whole(max_visits):
+        raise InvalidInput(f"{where}: max_visits must be a whole number (0 = 零跑动, 1 = 最多跑一次)")
+    conditions = item.get("conditions", [])
+    if not isinstance(conditions, list) or not all(isinstance(c, str) and c.strip() for c in conditions):
+        raise InvalidInput(f"{where}: conditions must be a list of non-empty texts")
+    checked: Item = {
+        "code": item["code"].strip(),
+        "basic_code": item["basic_code"].strip(),
+        "implementation_code": item["implementation_code"].strip(),
+        "handling_code": item["handling_code"].strip(),
+        "level": level,
+        "parent_code": str(parent).strip() if parent else None,
+        "name": item["name"].strip(),
+        "type": item["type"],
+        "department": item["department"].strip(),
+        "implementing_body": item["implementing_body"].strip(),
+        "handling_tier": tier.name.lower(),
+        "instant": bool(item.get("instant", False)),
+        "statutory_days": item["statutory_days"],
+        "promised_days": item["promised_days"],
+        "legal_basis": item["legal_basis"].strip(),
+        "conditions": [c.strip() for c in conditions],
+        "materials": _materials(item.get("materials", []), where),
+        "fees": _fees(item.get("fees", []), where),
+        "result_type": result_type,
+        "result_name": str(item.get("result_name", "")).strip(),
+        "online_level": online,
+        "cross_province": bool(item.get("cross_province", False)),
+        "max_visits": max_visits,
+        "licence": _licence(item.get("licence"), where),
+    }
+    if "step_days" in item:  # only when given, so older catalogues keep their digest
+        checked["step_days"] = _checked_step_days(item["step_days"], where)
+    if "bundle" in item:
+        checked["bundle"] = _checked_bundle(item["bundle"], checked["code"], where)
+    if "notify_promise" in item:
+        checked["notify_promise"] = _checked_promise(item["notify_promise"], checked["materials"], where)
+    if "conclude_with_deferred" in item:
+        if not isinstance(item["conclude_with_deferred"], bool):
+            raise InvalidInput(f"{where}: conclude_with_deferred must be true or false")
+        checked["conclude_with_deferred"] = item["conclude_with_deferred"]
+    if "partner_modes" in item:
+        checked["partner_modes"] = _checked_partner_modes(item["partner_modes"], where)
+    if "joint_item" in item:
+        joint = item["joint_item"]
+        if not isinstance(joint, str) or not _CODE.match(joint.strip()):
+            raise InvalidInput(
+                f"{where}: joint_item names the partner's item code (1–64 letters, digits, '-')"
+            )
+        if JOINT not in {mode for modes in checked.get("partner_modes", {}).values() for mode in modes}:
+            raise InvalidInput(f"{where}: joint_item needs a partner agreed for {JOINT} in partner_modes")
+        checked["joint_item"] = joint.strip()
+    return checked
+
+
+def _checked_partner_modes(agreements: Any, where: str) -> dict[str, list[str]]:
+    """{"440000000000": ["异地代收代办", …]}: which partner provinces may use the item, and how."""
+    problem = (
+        f"{where}: partner_modes maps 12-digit province codes to modes ({', '.join(CROSS_PROVINCE_MODES)})"
+    )
+    if not isinstance(agreements, dict):
+        raise InvalidInput(problem)
+    checked: dict[str, list[str]] = {}
+    for province, modes in agreements.items():
+        try:
+            code = DivisionCode.parse(str(province))
+        except InvalidDivisionCode as error:
+            raise InvalidInput(f"{problem}: {error}") from error
+        if code.parent is not None or not isinstance(modes, list) or not modes:
+            raise InvalidInput(problem)
+        if any(mode not in CROSS_PROVINCE_MODES for mode in modes):
+            raise InvalidInput(problem)
+        checked[code.value] = sorted(set(modes), key=CROSS_PROVINCE_MODES.index)
+    return checked
+
+
+def _checked_bundle(bundle: Any, code: str, where: str) -> Item:
+    """一件事: {"parts": [item codes], "after": {part: [parts it starts after]}}, without cycles."""
+    parts = bundle.get("parts") if isinstance(bundle, dict) else None
+    if (
+        not isinstance(parts, list)
+        or len(parts) < 2
+        or not all(isinstance(part, str) and part.strip() for part in parts)
+        or len(set(parts)) != len(parts)
+    ):
+        raise InvalidInput(f"{where}: a bundle lists two or more distinct item codes as its 'parts'")
+    if code in parts:
+        raise InvalidInput(f"{where}: a bundle cannot be a part of itself")
+    after = bundle.get("after", {})
+    unknown = sorted(set(bundle) - {"parts", "after"})
+    if unknown or not isinstance(after, dict):
+        raise InvalidInput(f"{where}: a bundle has 'parts' and optionally 'after' ({', '.join(unknown)})")
+    checked_after: dict[str, list[str]] = {}
+    for part, before in after.items():
+        if part not in parts or not isinstance(before, list) or not all(b in parts for b in before):
+            raise InvalidInput(f"{where}: bundle 'after' of {part!r} must name parts of the bundle")
+        if part in before:
+            raise InvalidInput(f"{where}: bundle part {part} cannot start after itself")
+        if before:
+            checked_after[part] = sorted(set(before))
+    done: set[str] = set()
+    while len(done) < len(parts):  # peel off parts whose predecessors are all placed: else a cycle
+        ready = {part for part in parts if part not in done and set(checked_after.get(part, [])) <= done}
+        if not ready:
+            raise InvalidInput(f"{where}: the bundle's 'after' order has a cycle")
+        done |= ready
+    return {"parts": [part.strip() for part in parts], "after": checked_after}
+
+
+def _checked_promise(promise: Any, materials: list[Item], where: str) -> Item:
+    """告知承诺制: {"replaces": [material names], "post_check_days": working days to 核查 after 办结}."""
+    names = {material["name"] for material in materials}
+    replaces = promise.get("replaces") if isinstance(promise, dict) else None
+    if not isinstance(replaces, list) or not replaces or not all(name in names for name in replaces):
+        raise InvalidInput(f"{where}: notify_promise 'replaces' must name materials of the item")
+    days = promise.get("post_check_days", 20)
+    if not _whole(days) or days < 1:
+        raise InvalidInput(f"{where}: notify_promise post_check_days must be a whole number ≥ 1")
+    return {"replaces": list(replaces), "post_check_days": days}
+
+
+STEPS_WITH_LIMITS = frozenset({"SUBMITTED", "ACCEPTED", "UNDER_REVIEW"})
+
+
+def _checked_step_days(steps: Any, where: str) -> dict[str, int]:
+    """Own limits of the steps (受理, 审核, …) in working days, keyed by the state a step is in."""
+    if not isinstance(steps, dict) or not all(
+        state in STEPS_WITH_LIMITS and isinstance(days, int) and days >= 0 for state, days in steps.items()
+    ):
+        raise InvalidInput(
+            f"{where}: step_days maps steps ({', '.join(sorted(STEPS_WITH_LIMITS))}) to working days ≥ 0"
+        )
+    return dict(steps)
+
+
+def _text(item: Mapping[str, Any], field: str, where: str) -> None:
+    if not isinstance(item.get(field), str) or not item[field].strip():
+        raise InvalidInput(f"{where}: field '{field}' must be a non-empty string")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _materials(materials: Any, where: str) -> list[Item]:
+    """Each: name, required, deferrable under 容缺, original or copy, electronic licence accepted."""
+    if not isinstance(materials, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("name"), str) and m["name"].strip() for m in materials
+    ):
+        raise InvalidInput(f"{where}: materials must be a list of objects with a name")
+    checked = []
+    for material in materials:
+        form = material.get("form", "原件")
+        if form not in MATERIAL_FORMS:
+            raise InvalidInput(
+                f"{where}: material {material['name']!r}: form must be one of {', '.join(MATERIAL_FORMS)}"
+            )
+        required = bool(material.get("required", True))
+        deferrable = bool(material.get("deferrable", False))
+        if deferrable and not required:
+            raise InvalidInput(f"{where}: material {material['name']!r}: only a required material is 容缺")
+        checked.append(
+            {
+                "name": material["name"].strip(),
+                "required": required,
+                "deferrable": deferrable,
+                "form": form,
+                "e_licence": bool(material.get("e_licence", False)),
+            }
+        )
+    return checked
+
+
+def _fees(fees: Any, where: str) -> list[Item]:
+    """Each: name, amount in yuan as a decimal text (e.g. "9.00"), and the basis for charging."""
+    if not isinstance(fees, list):
+        raise InvalidInput(f"{where}: fees must be a list (empty = 不收费)")
+    checked = []
+    for fee in fees:
+        amount = str(fee.get("amount", "")) if isinstance(fee, dict) else ""
+        if not isinstance(fee, dict) or not fee.get("name") or not re.fullmatch(r"\d+(\.\d{1,2})?", amount):
+            raise InvalidInput(f'{where}: each fee needs a name and an amount in yuan such as "9.00"')
+        checked.append(
+            {"name": str(fee["name"]).strip(), "amount": amount, "basis": str(fee.get("basis", ""))}
+        )
+    return checked
+
+
+def _licence(licence: Any, where: str) -> Item | None:
+    if licence is None:
+        return None
+    if not isinstance(licence, dict) or not licence.get("kind") or not licence.get("type_code"):
+        raise InvalidInput(f"{where}: licence needs a kind and a type_code (GB/T 36904)")
+    return {
+        "kind": str(licence["kind"]),
+        "type_code": str(licence["type_code"]),
+        "valid_years": int(licence.get("valid_years", 0) or 0),
+    }
+
+
+def _check_hierarchy(items: list[Item], source: str) -> None:
+    """子项 sit under a 主项, 业务办理项 under a 主项 or 子项, with the same basic code."""
+    by_code = {item["code"]: item for item in items}
+    for item in items:
+        if item["parent_code"] is None:
+            continue
+        parent = by_code.get(item["parent_code"])
+        if parent is None:
+            raise InvalidInput(
+                f"catalogue {source}: {item['code']} names a missing parent {item['parent_code']}"
+            )
+        if LEVELS.index(parent["level"]) >= LEVELS.index(item["level"]):
+            raise InvalidInput(
+                f"catalogue {source}: {item['code']} ({item['level']}) cannot sit under "
+                f"{parent['code']} ({parent['level']})"
+            )
+        if parent["basic_code"] != item["basic_code"]:
+            raise InvalidInput(
+                f"catalogue {source}: {item['code']} must share the basic code of its parent {parent['code']}"
+            )
+
+
+def _check_bundles(items: list[Item], source: str) -> None:
+    """A bundle's parts are items of the same catalogue, and not bundles themselves."""
+    by_code = {item["code"]: item for item in items}
+    for item in items:
+        for part in item.get("bundle", {}).get("parts", []):
+            if part not in by_code:
+                raise InvalidInput(f"catalogue {source}: bundle {item['code']} names a missing part {part}")
+            if "bundle" in by_code[part]:
+                raise InvalidInput(f"catalogue {source}: bundle {item['code']} cannot contain bundle {part}")
+
+
+# -- the release held here ------------------------------------------------------------------------
+
+
+def current_version(session: Session) -> int:
+    return session.scalar(select(func.max(CatalogRelease.version))) or 0
+
+
+def latest_release(session: Session) -> CatalogRelease | None:
+    return session.scalars(select(CatalogRelease).order_by(CatalogRelease.version.desc()).limit(1)).first()
+
+
+def release(session: Session, version: int) -> CatalogRelease:
+    found = session.get(CatalogRelease, version)
+    if found is None:
+        raise NotFound(
+            f"catalogue release {version} is not held at this node (latest: {current_version(session)})"
+        )
+    return found
+
+
+def items_of(release: CatalogRelease | None) -> dict[str, Item]:
+    """The items of a stored release, by code."""
+    if release is None:
+        return {}
+    return {item["code"]: item for item in json.loads(release.items_json)}
+
+
+OPTIONAL_ELEMENTS = frozenset(
+    {"step_days", "partner_modes", "joint_item", "bundle", "notify_promise", "conclude_with_deferred"}
+)  # absent from an item unless given, so digests stay put
+
+
+def row_to_item(row: ServiceItem) -> Item:
+    item = {element: getattr(row, element) for element in ELEMENTS}
+    for element in OPTIONAL_ELEMENTS:
+        if item[element] is None:
+            del item[element]
+    return item
+
+
+def held_items(session: Session) -> dict[str, Item]:
+    """The items as the service_item rows hold them (what cases are judged by)."""
+    return {row.code: row_to_item(row) for row in session.scalars(select(ServiceItem))}
+
+
+def install(
+    session: Session,
+    record: CatalogRelease,
+    items: Mapping[str, Item],
+    changed: Iterable[str],
+    removed: Iterable[str],
+    *,
+    replace_all: bool = False,
+) -> CatalogRelease:
+    """Write a verified release: its record, and the item rows that changed (one transaction)."""
+    changed, removed = list(changed), list(removed)
+    if replace_all:
+        session.execute(delete(ServiceItem))
+    else:
+        stale = [*changed, *removed]
+        for start in range(0, len(stale), 500):
+            session.execute(delete(ServiceItem).where(ServiceItem.code.in_(stale[start : start + 500])))
+    session.add_all(ServiceItem(release_version=record.version, **items[code]) for code in changed)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def require_unexpired(session: Session) -> None:
+    """NotReady if the release held here has expired: no case is judged by stale items."""
+    current = latest_release(session)
+    if current is not None and current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
+        raise NotReady(
+            f"catalogue release {current.version} expired on {as_utc(current.expires_at):%Y-%m-%d}: "
+            "the province must publish a new release before cases are accepted"
+        )
+
+
+def item(session: Session, code: str) -> ServiceItem:
+    found = session.get(ServiceItem, code)
+    if found is None:
+        if current_version(session) == 0:
+            raise NotFound(f"unknown item {code!r}: this node has not received the catalogue yet")
+        raise NotFound(f"unknown item {code!r}: not in catalogue release {current_version(session)}")
+    return found
+
+
+def item_at(session: Session, code: str, version: int) -> Item:
+    """An item as release `version` described it (what a case submitted then was judged by)."""
+    found = items_of(release(session, version)).get(code)
+    if found is None:
+        raise NotFound(f"item {code!r} is not in catalogue release {version}")
+    return found
+
+
+def items(session: Session) -> list[ServiceItem]:
+    return list(session.scalars(select(ServiceItem).order_by(ServiceItem.code)))

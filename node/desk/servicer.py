@@ -1,0 +1,343 @@
+"""The Desk gRPC service: thin, it reads like desk.proto and hands work to node/ services.
+
+Every call must come over mTLS with this node's own certificate (the window and the node's
+operators). Domain errors become gRPC statuses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import grpc
+
+from node.cases import deferrals
+from node.cases.service import Applicant, Material
+from node.catalogue import implementation
+from node.catalogue import items as catalog
+from node.convert import action_from_proto, item_to_proto, state_from_proto
+from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
+from node.trust import partners
+from node.workdays import CalendarNotCovered
+from signing.algorithms import Algorithm
+from sync.auth import PeerAuthenticator, require_peer
+from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
+
+if TYPE_CHECKING:
+    from node.runtime.node import Node
+
+STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
+    WrongNode: grpc.StatusCode.FAILED_PRECONDITION,
+    NotReady: grpc.StatusCode.FAILED_PRECONDITION,
+    CalendarNotCovered: grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+Request = TypeVar("Request")
+Reply = TypeVar("Reply")
+
+
+def _desk_call(
+    method: Callable[[DeskServicer, Request, grpc.ServicerContext], Reply],
+) -> Callable[[DeskServicer, Request, grpc.ServicerContext], Reply]:
+    """Authenticate the caller as this node's operator, then map domain errors to statuses."""
+
+    @functools.wraps(method)
+    def wrapper(self: DeskServicer, request: Request, context: grpc.ServicerContext) -> Reply:
+        caller = require_peer(self._authenticator, context)
+        if caller != self._node.here:
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the desk of {self._node.here} serves its own operators; the caller is {caller}",
+            )
+        try:
+            return method(self, request, context)
+        except DomainError as error:
+            context.abort(STATUS_OF.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
+        except ValueError as error:  # malformed codes and names from the wire
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+
+    return wrapper
+
+
+class DeskServicer(desk_pb2_grpc.DeskServicer):
+    def __init__(self, node: Node, authenticator: PeerAuthenticator) -> None:
+        self._node = node
+        self._authenticator = authenticator
+
+    @_desk_call
+    def SubmitCase(self, request: desk_pb2.SubmitCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
+        return self._node.cases.submit(
+            request.item_code,
+            Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
+            [Material(m.name, m.content, m.sha256) for m in request.materials],
+            request.home_division,
+            mode=request.mode,
+            place_division=request.place_division,
+            extras=deferrals.extras(
+                request.deferred,
+                request.promised_on,
+                request.promise if request.HasField("promise") else None,
+                self._node.clock.now(),
+            ),
+        )
+
+    @_desk_call
+    def GetCase(self, request: desk_pb2.GetCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
+        return self._node.cases.get(request.case_id)
+
+    @_desk_call
+    def ListCases(
+        self, request: desk_pb2.ListCasesRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListCasesResponse:
+        state = None if request.state == case_pb2.CASE_STATE_UNSPECIFIED else state_from_proto(request.state)
+        return desk_pb2.ListCasesResponse(cases=self._node.cases.list(state, request.role, request.limit))
+
+    @_desk_call
+    def ActOnCase(self, request: desk_pb2.ActOnCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
+        if request.action == case_pb2.CASE_ACTION_UNSPECIFIED:
+            raise InvalidInput("an action is required (ACCEPT, REVIEW, APPROVE, …)")
+        action = action_from_proto(request.action)
+        return self._node.cases.act(request.case_id, action, request.note, request.days)
+
+    @_desk_call
+    def ListItems(
+        self, request: desk_pb2.ListItemsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListItemsResponse:
+        with self._node.readers() as session:
+            claims = implementation.claims(session)
+            return desk_pb2.ListItemsResponse(
+                catalog_version=catalog.current_version(session),
+                items=[item_to_proto(item, claims.get(item.code)) for item in catalog.items(session)],
+            )
+
+    @_desk_call
+    def DescribeNode(
+        self, request: desk_pb2.DescribeNodeRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.NodeDescription:
+        return self._node.describe()
+
+    @_desk_call
+    def CreateInvite(
+        self, request: desk_pb2.CreateInviteRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.Invite:
+        return self._node.invite(request.code, request.valid_hours)
+
+    @_desk_call
+    def RevokeCertificate(
+        self, request: desk_pb2.RevokeCertificateRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RevokeCertificateResponse:
+        revoked, number = self._node.revoke(request.target)
+        return desk_pb2.RevokeCertificateResponse(revoked=revoked, crl_number=number)
+
+    # -- partner provinces (跨省通办) ----------------------------------------------------------------
+
+    @_desk_call
+    def AddPeer(self, request: desk_pb2.AddPeerRequest, context: grpc.ServicerContext) -> desk_pb2.PeerView:
+        summary = self._node.add_peer(request.province, request.root_pem, request.address, request.name)
+        return self._peer_view(summary)
+
+    @_desk_call
+    def RemovePeer(
+        self, request: desk_pb2.RemovePeerRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.PeerView:
+        view = self._peer_view(self._node.remove_peer(request.province))
+        view.removed = True
+        return view
+
+    @_desk_call
+    def ListPeers(
+        self, request: desk_pb2.ListPeersRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListPeersResponse:
+        with self._node.readers() as session:
+            summaries = self._node.partners.peers(session)
+        return desk_pb2.ListPeersResponse(peers=[self._peer_view(summary) for summary in summaries])
+
+    @_desk_call
+    def ListPartnerItems(
+        self, request: desk_pb2.ListPartnerItemsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListPartnerItemsResponse:
+        with self._node.readers() as session:
+            rows = partners.partner_items(session, request.province.strip())
+            return desk_pb2.ListPartnerItemsResponse(
+                items=[
+                    desk_pb2.PartnerItem(
+                        province=row.province,
+                        code=row.code,
+                        name=row.name,
+                        handling_tier=row.handling_tier,
+                        department=row.department,
+                        modes=row.modes,
+                    )
+                    for row in rows
+                ]
+            )
+
+    def _peer_view(self, summary: partners.PeerSummary) -> desk_pb2.PeerView:
+        link = self._node.links.find(summary.province)
+        return desk_pb2.PeerView(
+            province=summary.province,
+            name=summary.name,
+            address=summary.address,
+            root_fingerprint=summary.root_fingerprint,
+            connected=bool(link and link.connected),
+            items_offered=summary.items_offered,
+            items_accepted=summary.items_accepted,
+        )
+
+    @_desk_call
+    def CreateSeal(
+        self, request: desk_pb2.CreateSealRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.SealDescription:
+        try:
+            algorithm = Algorithm(request.algorithm or Algorithm.ECDSA_P256_SHA256.value)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown algorithm {request.algorithm!r}; one of {', '.join(a.value for a in Algorithm)}"
+            ) from None
+        with self._node.sessions.begin() as session:
+            info = self._node.seals.create(
+                session,
+                request.holder,
+                request.department,
+                request.kind or "公章",
+                valid_days=request.valid_days or 3 * 365,
+                picture=request.picture,
+                algorithm=algorithm,
+            )
+        return desk_pb2.SealDescription(
+            seal_id=info.seal_id,
+            holder=info.holder,
+            holder_code=info.holder_code,
+            department=info.department,
+            kind=info.kind,
+            valid_from=info.valid_from.isoformat(timespec="seconds"),
+            valid_to=info.valid_to.isoformat(timespec="seconds"),
+            algorithm=algorithm.value,
+        )
+
+    @_desk_call
+    def RevokeLicence(
+        self, request: desk_pb2.RevokeLicenceRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.LicenceStatus:
+        with self._node.sessions.begin() as session:
+            return self._node.licences.revoke(session, request.identifier, request.reason)
+
+    @_desk_call
+    def CheckLicence(
+        self, request: desk_pb2.CheckLicenceRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.LicenceStatus:
+        with self._node.readers() as session:
+            return self._node.licences.status(session, request.identifier)
+
+    @_desk_call
+    def PublishCatalog(
+        self, request: desk_pb2.PublishCatalogRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.PublishCatalogResponse:
+        return self._node.catalog.publish(catalog.parse_document(request.document, "the published file"))
+
+    @_desk_call
+    def VerifyCatalog(
+        self, request: desk_pb2.VerifyCatalogRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.CatalogVerification:
+        return self._node.catalog.verify()
+
+    @_desk_call
+    def DiffCatalog(
+        self, request: desk_pb2.DiffCatalogRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.CatalogDiff:
+        return self._node.catalog.diff(request.from_version, request.to_version)
+
+    @_desk_call
+    def ClaimItem(
+        self, request: desk_pb2.ClaimItemRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ItemClaim:
+        return self._node.catalog.claim(request.item_code, dict(request.fields))
+
+    @_desk_call
+    def RateCase(
+        self, request: desk_pb2.RateCaseRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RatingView:
+        return self._node.ratings.rate(request.case_id, request.score, request.comment)
+
+    @_desk_call
+    def RectifyCase(
+        self, request: desk_pb2.RectifyCaseRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RectificationView:
+        return self._node.ratings.rectify(request.case_id, request.return_visit)
+
+    @_desk_call
+    def ListCards(
+        self, request: desk_pb2.ListCardsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListCardsResponse:
+        cards = self._node.supervision.cards(request.subtree, include_closed=request.include_closed)
+        return desk_pb2.ListCardsResponse(cards=cards)
+
+    @_desk_call
+    def GetStats(self, request: desk_pb2.StatsRequest, context: grpc.ServicerContext) -> desk_pb2.StatsReport:
+        return self._node.stats.report(request.from_day, request.to_day)
+
+    @_desk_call
+    def AppealRating(
+        self, request: desk_pb2.AppealRatingRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.AppealView:
+        return self._node.ratings.appeal(request.case_id, request.reason)
+
+    @_desk_call
+    def DecideAppeal(
+        self, request: desk_pb2.DecideAppealRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.AppealView:
+        return self._node.ratings.decide(request.case_id, request.void, request.note)
+
+    @_desk_call
+    def ListAppeals(
+        self, request: desk_pb2.ListAppealsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListAppealsResponse:
+        return desk_pb2.ListAppealsResponse(appeals=self._node.ratings.appeals())
+
+    @_desk_call
+    def SubmitBundle(
+        self, request: desk_pb2.SubmitBundleRequest, context: grpc.ServicerContext
+    ) -> case_pb2.Bundle:
+        return self._node.bundles.submit(
+            request.bundle_code,
+            Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
+            [Material(m.name, m.content, m.sha256) for m in request.materials],
+            request.home_division,
+            list(request.deferred),
+            request.promised_on,
+            request.promise if request.HasField("promise") else None,
+        )
+
+    @_desk_call
+    def GetBundle(self, request: desk_pb2.GetBundleRequest, context: grpc.ServicerContext) -> case_pb2.Bundle:
+        return self._node.bundles.get(request.bundle_id)
+
+    @_desk_call
+    def SupplyMaterial(
+        self, request: desk_pb2.SupplyMaterialRequest, context: grpc.ServicerContext
+    ) -> case_pb2.Case:
+        material = Material(request.material.name, request.material.content, request.material.sha256)
+        bundle_id = self._node.bundles.bundle_of(request.case_id)
+        if bundle_id is not None:  # 一次提交: every part missing it receives it, those to come too
+            self._node.bundles.supply(bundle_id, material)
+            if bundle_id == request.case_id.strip():
+                return case_pb2.Case(bundle_id=bundle_id)
+        else:
+            self._node.deferrals.supply(request.case_id, material)
+        return self._node.cases.get(request.case_id)
+
+    @_desk_call
+    def ListPostChecks(
+        self, request: desk_pb2.ListPostChecksRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListPostChecksResponse:
+        return desk_pb2.ListPostChecksResponse(checks=self._node.deferrals.post_checks(request.include_done))
+
+    @_desk_call
+    def CompletePostCheck(
+        self, request: desk_pb2.CompletePostCheckRequest, context: grpc.ServicerContext
+    ) -> case_pb2.PostCheck:
+        return self._node.deferrals.complete_post_check(request.case_id, request.passed, request.finding)

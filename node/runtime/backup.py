@@ -1,0 +1,153 @@
+"""Backup and restore of a node's database (SQLite online backup; pg_dump / pg_restore for PostgreSQL).
+
+A restored database is older than what the node's neighbours hold of it. `restore` marks every
+link as restored; the links then line up with the neighbours when they next open (sync.outbox.resume)
+and the neighbours send back what the node lost (their retained outbox, node/runtime/resync.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
+
+from node.store.engine import create_store_engine, migrate, session_factory
+from node.store.models import Base, Lease
+from node.timeutil import as_utc, utcnow
+from sync import outbox
+from sync.tables import SyncBase
+
+
+class BackupError(Exception):
+    """A backup or restore cannot be made; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    links: int  # links marked for resynchronisation with their neighbours
+
+
+def backup(database_url: str, target: Path) -> None:
+    """Copy a live database to target, consistently, while the node runs."""
+    if target.exists():
+        raise BackupError(f"{target} exists already: choose a new file, a backup is never overwritten")
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        source = _sqlite_path(database_url)
+        if not source.exists():
+            raise BackupError(f"no database at {source}")
+        partial = target.with_name(target.name + ".partial")
+        _sqlite_copy(source, partial)
+        partial.rename(target)
+    else:
+        _run_pg("pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq(database_url))
+
+
+def restore(database_url: str, source: Path) -> Restored:
+    """Replace the node's database by a backup; the node must be stopped."""
+    if not source.is_file():
+        raise BackupError(f"no backup file at {source}")
+    _require_stopped(database_url)
+    if make_url(database_url).get_backend_name() == "sqlite":
+        _require_sqlite_backup(source)
+        target = _sqlite_path(database_url)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_copy(source, target)
+    else:
+        _drop_node_tables(database_url)  # tables of a newer release, absent from the dump, go too
+        _run_pg("pg_restore", "--no-owner", f"--dbname={_libpq(database_url)}", str(source))
+    engine = create_store_engine(database_url)
+    try:
+        migrate(engine)  # a backup of an older release
+        with session_factory(engine).begin() as session:
+            return Restored(links=outbox.mark_restored(session))
+    finally:
+        engine.dispose()
+
+
+def _drop_node_tables(database_url: str) -> None:
+    engine = create_store_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            SyncBase.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
+
+
+def _sqlite_path(database_url: str) -> Path:
+    database = make_url(database_url).database
+    if not database or database == ":memory:":
+        raise BackupError(f"{database_url} is not a database file")
+    return Path(database)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """sqlite3's online backup: a consistent copy even while another process writes (WAL)."""
+    try:
+        src = sqlite3.connect(source)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as error:
+        raise BackupError(f"cannot copy {source} to {target}: {error}") from error
+
+
+def _require_sqlite_backup(source: Path) -> None:
+    try:
+        connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in rows}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{source} is not a SQLite backup of a node: {error}") from error
+    if not {"alembic_version", "link_state", "case"} <= tables:
+        raise BackupError(f"{source} is not a backup of a wuji node (its tables are missing)")
+
+
+def _require_stopped(database_url: str) -> None:
+    """Refuse while a replica of the node holds its link lease (it would keep writing)."""
+    if make_url(database_url).get_backend_name() == "sqlite" and not _sqlite_path(database_url).exists():
+        return
+    engine = create_store_engine(database_url)
+    try:
+        if not inspect(engine).has_table("lease"):
+            return
+        with session_factory(engine)() as session:
+            lease = session.scalars(select(Lease)).first()
+    finally:
+        engine.dispose()
+    if lease is not None and as_utc(lease.expires_at) > utcnow():
+        raise BackupError(
+            f"the node is running ({lease.holder} holds its link lease until "
+            f"{as_utc(lease.expires_at):%H:%M:%S} UTC): stop it before restoring"
+        )
+
+
+def _libpq(database_url: str) -> str:
+    """The SQLAlchemy URL as libpq understands it (no driver suffix)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _run_pg(program: str, *arguments: str) -> None:
+    if shutil.which(program) is None:
+        raise BackupError(
+            f"{program} is not installed: PostgreSQL backups use the PostgreSQL client tools "
+            "(e.g. apt-get install postgresql-client, of the server's major version)"
+        )
+    result = subprocess.run([program, *arguments], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"{program} failed: {result.stderr.strip() or result.returncode}")

@@ -1,0 +1,357 @@
+"""`wuji demo`: five real node processes on loopback, and real cases through them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from rich.console import Console
+from rich.table import Table
+
+from node.cases.crossprovince import with_check_character
+from node.cases.states import Action
+from node.catalogue.items import JOINT, ONLINE, PROXY
+from node.desk.client import DeskClient
+from node.runtime.cluster import STARTUP_TIMEOUT, ProcessFederation
+from signing.seals import SealedDocument
+from signing.seals import verify as verify_sealed
+from signing.trust import TrustStore
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2
+
+
+@dataclass(frozen=True)
+class DemoNode:
+    code: str
+    name: str
+
+
+# A real chain of division codes in 湖南省; the village point is a sample.
+CHAIN = (
+    DemoNode("430000000000", "湖南省政务服务中心"),
+    DemoNode("430900000000", "益阳市政务服务中心"),
+    DemoNode("430981000000", "沅江市政务服务中心"),
+    DemoNode("430981001000", "琼湖街道便民服务中心"),
+    DemoNode("430981001201", "样例村代办点"),
+)
+VILLAGE = CHAIN[-1]
+# 跨省通办 partner: a chain in 广东省 (codes shaped like 深圳市 → 南山区 → 街道 → 社区)
+PARTNER_CHAIN = (
+    DemoNode("440000000000", "广东省政务服务中心"),
+    DemoNode("440300000000", "深圳市政务服务中心"),
+    DemoNode("440305000000", "南山区政务服务中心"),
+    DemoNode("440305001000", "南头街道便民服务中心"),
+    DemoNode("440305001001", "样例社区代办点"),
+)
+
+# (item code, applicant) submitted at the village: handled at county, township and city; the
+# business licence is an electronic licence (电子证照) sealed by the county.
+CASES = (
+    ("MZ-0001", "张秀英", "430981196503120021"),
+    ("SJ-0001", "赵小龙", "430981198807150017"),
+    ("MZ-0003", "李建国", "430981197811230035"),
+    ("GJ-0001", "王芳", "430981199002140048"),
+)
+STEP_TIMEOUT = 30.0
+# 一件事一次办: 新生儿出生一件事 with one set of materials at the village; the social security card
+# (社会保障卡, county) starts only once the birth registration (出生登记, county) is approved.
+BUNDLE = ("YJS-0001", "周敏", "430981199305060026")
+BUNDLE_MATERIALS = ("居民身份证", "户口簿", "结婚证", "出生医学证明", "近期免冠彩色照片（可现场采集）")
+
+
+def _name_of(code: str) -> str:
+    return next((f"{n.name} {code}" for n in (*CHAIN, *PARTNER_CHAIN) if n.code == code), code)
+
+
+def run_demo(console: Console, keep: Path | None) -> int:
+    folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="wuji-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    federation = ProcessFederation(folder, [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)])
+    clients = federation.clients
+    try:
+        console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
+        paths = federation.paths
+        started = time.monotonic()
+        for node in (*CHAIN, *PARTNER_CHAIN):
+            federation.start(node.code)
+            tier = DivisionCode.parse(node.code).tier.label
+            how = (
+                "root CA created"
+                if node in (CHAIN[0], PARTNER_CHAIN[0])
+                else "enrolled with a one-time invite"
+            )
+            console.print(
+                f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how})"
+            )
+        for node in (*CHAIN[:-1], *PARTNER_CHAIN[:-1]):
+            clients[node.code].create_seal(node.name, "政务服务中心", "公章")
+        clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
+        clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
+        console.print(
+            "  seals made: a 公章 at every tier above the village; 民政局 and 市场监管局 seals at the county"
+        )
+        trust = folder / "trust"
+        trust.mkdir(exist_ok=True)
+        shutil.copy(paths[CHAIN[0].code].parent / "pki" / "root.pem", trust / "hunan-root.pem")
+        shutil.copy(paths[PARTNER_CHAIN[0].code].parent / "pki" / "root.pem", trust / "guangdong-root.pem")
+        _federate(console, federation, trust)
+        village = clients[VILLAGE.code]
+        version = village.wait_for(
+            lambda d: d.describe().catalog_version, STARTUP_TIMEOUT, "the catalogue to reach the village"
+        )
+        console.print(
+            f"  catalogue release {version} reached the village in {time.monotonic() - started:.1f}s "
+            f"({len(village.items().items)} items)"
+        )
+        proof = village.verify_catalog()
+        verdict = "identical to" if proof.identical else "DIFFERENT from"
+        console.print(
+            f"  catalog verify at the village: release {proof.version} {verdict} the township's "
+            f"({proof.digest[:16]}…), signed by the province"
+        )
+        federation.check_alive()
+        summary = Table("item", "handled at", "status where applied", "elapsed")
+        trust_store = TrustStore([*_roots(trust / "hunan-root.pem"), *_roots(trust / "guangdong-root.pem")])
+        for item_code, name, id_number in CASES:
+            _run_case(console, clients, item_code, name, id_number, summary, folder / "sealed", trust_store)
+        _run_bundle(console, clients, summary)
+        _run_cross_province_cases(console, clients, summary, folder / "sealed", trust_store)
+        console.rule("[bold]summary")
+        console.print(summary)
+        return 0
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: stopping every node[/]")
+        return 130
+    except Exception as error:
+        console.print(f"[bold red]demo failed:[/] {error}")
+        console.print(f"logs are in {folder}")
+        keep = keep or folder  # keep the evidence
+        return 1
+    finally:
+        federation.stop()
+        if keep:
+            console.print(f"everything the run made is in {folder}")
+            sealed = folder / "sealed" / "CASE.sealed"
+            console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        console.print("all nodes stopped")
+
+
+def _run_case(
+    console: Console,
+    clients: dict[str, DeskClient],
+    item_code: str,
+    name: str,
+    id_number: str,
+    summary: Table,
+    sealed_folder: Path,
+    trust: TrustStore,
+) -> None:
+    village = clients[VILLAGE.code]
+    started = time.monotonic()
+    case = village.submit(item_code, name, id_number, phone="13800000000")
+    handler = clients[case.handler]
+    console.rule(f"{case.item_name} ({item_code})")
+    console.print(f"  申请 at {_name_of(case.origin)}: case {case.id}", highlight=False)
+
+    arrived = handler.wait_for(lambda d: d.get(case.id), STEP_TIMEOUT, f"case {case.id}")
+    console.print(
+        f"  hops up   {' → '.join(arrived.events[0].route)} ({time.monotonic() - started:.2f}s)",
+        highlight=False,
+    )
+    for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE):
+        handler.act(case.id, action, note=f"{action.label} by {_name_of(case.handler)}")
+        console.print(f"  {action.label} at {_name_of(case.handler)}", highlight=False)
+
+    concluded = village.wait_for(
+        lambda d: (c := d.get(case.id)).state == case_pb2.CONCLUDED and c,
+        STEP_TIMEOUT,
+        "the village to see the conclusion",
+    )
+    console.print(f"  hops down {' → '.join(concluded.events[-1].route)}", highlight=False)
+    elapsed = time.monotonic() - started
+    sealed_folder.mkdir(exist_ok=True)
+    sealed_path = sealed_folder / f"{case.id}.sealed"
+    sealed_path.write_bytes(concluded.sealed_result)
+    check = verify_sealed(concluded.sealed_result, trust)
+    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.reason})"
+    holder = f"{check.seal.holder} {check.seal.kind}" if check.seal else "?"
+    console.print(
+        f"  sealed result ({holder}) {verdict} at the village → {sealed_path.name}", highlight=False
+    )
+    licence = json.loads(SealedDocument.from_bytes(concluded.sealed_result).content).get("licence")
+    if licence:
+        console.print(f"  电子证照 {licence['kind']} {licence['identifier']}", highlight=False)
+    delivered = village.act(case.id, Action.DELIVER, note="结果已交申请人")
+    console.print(f"  送达 at {_name_of(case.origin)}: {name} receives the result", highlight=False)
+    handler_tier = DivisionCode.parse(case.handler).tier.label
+    summary.add_row(
+        case.item_name,
+        f"{handler_tier} {case.handler}",
+        "办结 准予 → 送达" if delivered.state == case_pb2.DELIVERED else str(delivered.state),
+        f"{elapsed:.2f}s",
+    )
+
+
+def _roots(path: Path) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(path.read_bytes())
+
+
+def _federate(console: Console, federation: ProcessFederation, trust: Path) -> None:
+    """湖南 and 广东 install each other's root (`wuji peer add`); 湖南 dials."""
+    hunan, guangdong = CHAIN[0], PARTNER_CHAIN[0]
+    clients = federation.clients
+    clients[guangdong.code].add_peer(hunan.code, (trust / "hunan-root.pem").read_bytes(), "", "湖南省")
+    view = clients[hunan.code].add_peer(
+        guangdong.code,
+        (trust / "guangdong-root.pem").read_bytes(),
+        federation.addresses[guangdong.code],
+        "广东省",
+    )
+    console.print(
+        f"  peer add: 湖南 and 广东 trust each other's root (广东 root {view.root_fingerprint[:16]}…)",
+        highlight=False,
+    )
+    items = clients[VILLAGE.code].wait_for(
+        lambda d: d.partner_items(guangdong.code), STARTUP_TIMEOUT, "广东's 跨省通办 list at the village"
+    )
+    console.print(
+        "  广东's 跨省通办 list reached the 湖南 village: "
+        + ", ".join(f"{item.name} ({'/'.join(item.modes)})" for item in items),
+        highlight=False,
+    )
+
+
+def _advance(client: DeskClient, case_id: str, who: str, console: Console, *actions: Action) -> None:
+    client.wait_for(lambda d: d.get(case_id), STEP_TIMEOUT, f"case {case_id} at {who}")
+    for action in actions:
+        client.act(case_id, action, note=f"{action.label} by {_name_of(who)}")
+        console.print(f"  {action.label} at {_name_of(who)}", highlight=False)
+
+
+def _run_cross_province_cases(
+    console: Console, clients: dict[str, DeskClient], summary: Table, sealed_folder: Path, trust: TrustStore
+) -> None:
+    """One case in each 跨省通办 mode between 湖南 and 广东."""
+    village, gd_home = clients[VILLAGE.code], PARTNER_CHAIN[-1].code
+    steps = (Action.ACCEPT, Action.REVIEW, Action.APPROVE)
+
+    console.rule("跨省通办 · 异地代收代办: received in 湖南, handled in 广东")
+    started = time.monotonic()
+    case = village.submit(
+        "KS-0201", "陈嘉怡", with_check_character("44030519920308002"), "", None, gd_home, PROXY
+    )
+    console.print(
+        f"  申请 at {_name_of(case.origin)} for a resident of {gd_home}: case {case.id}", highlight=False
+    )
+    _advance(clients[case.handler], case.id, case.handler, console, *steps)
+    _delivered_row(console, village, case, summary, sealed_folder, trust, started, PROXY)
+
+    console.rule("跨省通办 · 两地联办: 迁入 in 湖南, 迁出 confirmed in 广东")
+    started = time.monotonic()
+    case = village.submit(
+        "KS-0101", "黄伟", with_check_character("44030519870612003"), "", None, gd_home, JOINT
+    )
+    county = clients[case.handler]
+    _advance(county, case.id, case.handler, console, Action.ACCEPT, Action.REVIEW)
+    part = county.get(case.id).parts[0]
+    console.print(f"  the 广东 part {part.item_name} goes to {_name_of(part.handler)}", highlight=False)
+    _advance(clients[part.handler], part.case_id, part.handler, console, *steps)
+    county.wait_for(
+        lambda d: d.get(part.case_id).state == case_pb2.CONCLUDED, STEP_TIMEOUT, "the 广东 part's result"
+    )
+    _advance(county, case.id, case.handler, console, Action.APPROVE)
+    _delivered_row(console, village, case, summary, sealed_folder, trust, started, JOINT)
+
+    console.rule("跨省通办 · 全程网办: online at 广东, identity confirmed by 湖南")
+    started = time.monotonic()
+    portal = clients[PARTNER_CHAIN[0].code]
+    case = portal.submit(
+        "KS-0301",
+        "刘洋",
+        with_check_character("43098119950101004"),
+        "",
+        None,
+        VILLAGE.code,
+        ONLINE,
+        PARTNER_CHAIN[1].code,
+    )
+    handler = clients[case.handler]
+    checked = handler.wait_for(
+        lambda d: (c := d.get(case.id)).identity_check.answered and c, STEP_TIMEOUT, "湖南's identity answer"
+    )
+    console.print(f"  湖南 answered: {checked.identity_check.detail}", highlight=False)
+    _advance(handler, case.id, case.handler, console, *steps)
+    _delivered_row(console, portal, case, summary, sealed_folder, trust, started, ONLINE)
+
+
+def _delivered_row(
+    console: Console,
+    origin: DeskClient,
+    case: case_pb2.Case,
+    summary: Table,
+    sealed_folder: Path,
+    trust: TrustStore,
+    started: float,
+    mode: str,
+) -> None:
+    concluded = origin.wait_for(
+        lambda d: (c := d.get(case.id)).state == case_pb2.CONCLUDED and c, STEP_TIMEOUT, "the result"
+    )
+    sealed_folder.mkdir(exist_ok=True)
+    (sealed_folder / f"{case.id}.sealed").write_bytes(concluded.sealed_result)
+    check = verify_sealed(concluded.sealed_result, trust)
+    holder = f"{check.seal.holder} {check.seal.kind}" if check.seal else "?"
+    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.reason})"
+    console.print(f"  sealed result ({holder}) {verdict} at {_name_of(case.origin)}", highlight=False)
+    delivered = origin.act(case.id, Action.DELIVER, note="结果已交申请人")
+    summary.add_row(
+        f"{case.item_name} · {mode}",
+        f"{DivisionCode.parse(case.handler).tier.label} {case.handler}",
+        "办结 准予 → 送达" if delivered.state == case_pb2.DELIVERED else str(delivered.state),
+        f"{time.monotonic() - started:.2f}s",
+    )
+
+
+def _run_bundle(console: Console, clients: dict[str, DeskClient], summary: Table) -> None:
+    """One bundle from the village: every part concluded at its own handler, in parallel where it may."""
+    village = clients[VILLAGE.code]
+    code, name, id_number = BUNDLE
+    started = time.monotonic()
+    materials = [case_pb2.Material(name=m, content=f"{m} (scan)".encode()) for m in BUNDLE_MATERIALS]
+    applicant = case_pb2.Applicant(name=name, id_number=id_number, phone="13800000000")
+    bundle = village.submit_bundle(code, applicant, materials)
+    console.rule(f"{bundle.name} ({code}): one application, {len(bundle.parts)} parts")
+    concluded: set[str] = set()
+    while len(concluded) < len(bundle.parts):
+        ready = [p for p in bundle.parts if p.case_id and p.item_code not in concluded]
+        for part in ready:
+            handler = clients[part.handler]
+            handler.wait_for(lambda d, p=part: d.get(p.case_id), STEP_TIMEOUT, f"case {part.case_id}")
+            for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE):
+                handler.act(part.case_id, action, note=f"{action.label} by {_name_of(part.handler)}")
+            console.print(
+                f"  {part.item_name} ({part.department}) 办结 at {_name_of(part.handler)}", highlight=False
+            )
+            concluded.add(part.item_code)
+        bundle = village.wait_for(
+            lambda d, b=bundle.id: _moved(d.get_bundle(b), concluded), STEP_TIMEOUT, "the next part"
+        )
+    console.print(
+        f"  bundle {bundle.id}: {bundle.concluded_parts}/{len(bundle.parts)} parts concluded "
+        "(seen at the village)",
+        highlight=False,
+    )
+    summary.add_row(bundle.name, "乡镇, 县 ×2, 市", "一件事 办结", f"{time.monotonic() - started:.2f}s")
+
+
+def _moved(bundle: case_pb2.Bundle, concluded: set[str]) -> case_pb2.Bundle | None:
+    """The bundle once it concluded or a part began that was not yet handled, else None."""
+    started = any(p.case_id and p.item_code not in concluded for p in bundle.parts)
+    return bundle if bundle.state == "CONCLUDED" or started else None

@@ -1,0 +1,509 @@
+"""One running node: its database, services, links and gRPC server, wired together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.cases.bundles import BundleService
+from node.cases.crossprovince_hook import CrossProvinceCases
+from node.cases.deferrals import DeferralService
+from node.cases.service import CaseService
+from node.catalogue import items as catalog
+from node.catalogue.releases import ReleaseSigner
+from node.catalogue.service import CatalogMirrorServicer, CatalogService, unreachable_parent
+from node.clock import Clock, SystemClock
+from node.config import NodeConfig
+from node.desk.servicer import DeskServicer
+from node.errors import NotReady, WrongNode
+from node.runtime.federation import FederationHandler
+from node.runtime.lease import LinkLease, default_holder
+from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
+from node.runtime.resync import CaseResync
+from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
+from node.store.models import PeerProvince
+from node.store.outbound import Outbound
+from node.supervision.cards import ScanResult, SupervisionScheduler, SupervisionService
+from node.supervision.ratings import AppealIntake, RatingService
+from node.supervision.stats import StatsService
+from node.trust import partners
+from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
+from node.trust.enrollment import EnrollmentServicer, create_invite
+from node.trust.identity import NodeIdentity, pem_bundle
+from node.trust.identity import passphrase as key_passphrase
+from node.trust.licences import LicenceService
+from node.trust.partners import PartnerService
+from node.trust.sealing import SealService
+from signing.pki import division_code_of
+from signing.trust import TrustStore
+from sync import outbox
+from sync.auth import PeerAuthenticator
+from sync.dialer import Backoff, Dialer
+from sync.link import LinkSettings
+from sync.outbox import install_commit_signal
+from sync.registry import LinkRegistry
+from sync.tables import QuarantinedEnvelope
+from sync.transport import FederationServicer, TransportSettings, add_port, open_channel, register_service
+from wuji.divisions import Tier
+from wuji.v1 import desk_pb2, enroll_pb2, enroll_pb2_grpc, link_pb2, link_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVER_THREADS = 64  # one per open link stream plus desk calls in flight
+
+
+@contextmanager
+def open_store(config: NodeConfig, config_path: Path | None) -> Iterator[sessionmaker[Session]]:
+    """The node's database, migrated, for work done while the node itself is not running."""
+    engine = create_store_engine(
+        config.database_url_for(config_path), sqlite_synchronous=config.sqlite_synchronous
+    )
+    try:
+        migrate(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+class Node:
+    def __init__(
+        self, config: NodeConfig, config_path: Path | None = None, clock: Clock | None = None
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.here = config.division
+        self.engine = create_store_engine(
+            config.database_url_for(config_path), sqlite_synchronous=config.sqlite_synchronous
+        )
+        migrate(self.engine)
+        self.sessions = session_factory(self.engine)
+        self.readers = reader_factory(self.engine)
+        self.pki_folder = config.pki_folder(config_path)
+        passphrase = key_passphrase(config.key_passphrase_file)
+        self._passphrase = passphrase
+        self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
+        self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
+        self.transport = TransportSettings(
+            max_message_bytes=config.max_message_bytes,
+            credentials=self.identity.credentials(lambda: self._partner_roots),
+        )
+        self.authenticator = PeerAuthenticator(self.trust_store)
+        self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
+        self.seals = SealService(
+            self.here,
+            self.pki_folder,
+            passphrase,
+            self.office,
+            trust=self._trust_in,
+            certify_remotely=None if self.office else self._certify_with_parent,
+        )
+        self.outbound = Outbound(self.here, self._peer_codes())
+        self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
+        self.cases = CaseService(
+            self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
+        )
+        self.deferrals = DeferralService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.bundles = BundleService(
+            self.here, self.sessions, self.readers, self.cases, self.deferrals, self.clock
+        )
+        self.cases.hooks += [
+            CrossProvinceCases(self.here, self.outbound, self.clock),
+            self.deferrals,
+            self.bundles,
+        ]
+        self.supervision = SupervisionService(
+            self.here,
+            self.sessions,
+            self.readers,
+            self.outbound,
+            self.clock,
+            config.warning_share,
+            config.forwarding_days,
+        )
+        self.ratings = RatingService(
+            self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days
+        )
+        self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.resync = CaseResync(self.here, self.outbound, self.seals)
+        revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
+        self.partners = PartnerService(
+            self.here,
+            self.outbound,
+            lambda: [link.peer for link in self.links.children()],
+            self.release_signer if self.here.tier is Tier.PROVINCE else None,
+        )
+        self.federation = FederationHandler(
+            self.here,
+            self.outbound,
+            self.cases,
+            revocations,
+            self.licences,
+            intakes={
+                "supervision_card": self.supervision,
+                "case_rating": self.ratings,
+                "stats_rollup": self.stats,
+                "rating_appeal": AppealIntake(self.ratings, decisions=False),
+                "appeal_decision": AppealIntake(self.ratings, decisions=True),
+                "material_supplied": self.deferrals,
+                "case_copy": self.resync,
+                "case_resync": self.resync,
+            },
+            trust=self._trust_in,
+            partners=self.partners,
+        )
+        self.catalog = CatalogService(
+            self.here,
+            self.sessions,
+            self.readers,
+            self._trust_in,
+            self.release_signer if self.here.tier is Tier.PROVINCE else None,
+            self._catalog_published,
+            self._parent_catalog if self.here.parent is not None else None,
+        )
+        self.links = LinkRegistry(
+            self.here,
+            self.sessions,
+            self.federation,
+            LinkSettings(
+                heartbeat_seconds=config.heartbeat_seconds,
+                idle_timeout_seconds=max(6 * config.heartbeat_seconds, 10.0),
+            ),
+            self.readers,
+        )
+        self.federation.hello_hooks.append(self.resync.on_peer_hello)
+        self.federation.children = lambda: [link.peer for link in self.links.children()]
+        self.links.is_peer = lambda code: code in self.outbound.peer_provinces
+        self.metrics = NodeMetrics(self.here.value, self.readers, self.links)
+        self.federation.observe_delivery = self.metrics.observe_delivery
+        self.health = Health()
+        self.lease = LinkLease(
+            self.sessions,
+            self._links_changed,
+            config.replica_id or default_holder(config.listen),
+            term_seconds=config.lease_seconds,
+        )
+        install_commit_signal(self.sessions, self.links.wake)
+        self._server: grpc.Server | None = None
+        self._enrollment_server: grpc.Server | None = None
+        self._dialer: Dialer | None = None
+        self._peer_dialers: dict[str, Dialer] = {}
+        self.scheduler = SupervisionScheduler(self.here, self.tick, config.supervision_interval_seconds)
+        self.port = 0
+        self.enroll_port = 0
+        self.health_port = 0
+        self.metrics_port = 0
+        self._health_server: grpc.Server | None = None
+
+    @property
+    def address(self) -> str:
+        host = self.config.listen.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    def start(self) -> None:
+        if self.config.catalog_file and self._catalog_version() == 0:
+            self.load_catalog(Path(self.config.catalog_file))
+        server = grpc.server(
+            ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
+            options=self.transport.server_options(),
+        )
+        register_service(
+            server, desk_pb2.DESCRIPTOR.services_by_name["Desk"], DeskServicer(self, self.authenticator)
+        )
+        self.health.add_to(server)
+        add_reflection(server)
+        federation = FederationServicer(self.links, self.authenticator)
+        register_service(server, link_pb2.DESCRIPTOR.services_by_name["Federation"], federation)
+        register_service(
+            server,
+            link_pb2.DESCRIPTOR.services_by_name["CatalogMirror"],
+            CatalogMirrorServicer(self.here, self.catalog, self.authenticator),
+        )
+        enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
+        enrollment_service = enroll_pb2.DESCRIPTOR.services_by_name["Enrollment"]
+        register_service(server, enrollment_service, enrollment)  # CertifySeal, over mTLS
+        self.port = add_port(server, self.config.listen, self.transport)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.config.listen}")
+        server.start()
+        self._server = server
+        if self.office is not None:  # a village enrolls nobody
+            bootstrap = grpc.server(
+                ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"enroll-{self.here}"),
+                options=self.transport.server_options(),
+            )
+            register_service(bootstrap, enrollment_service, enrollment)
+            self.enroll_port = add_port(
+                bootstrap, self.config.enrollment_address, self.transport, bootstrap=True
+            )
+            if self.enroll_port == 0:
+                raise OSError(f"cannot listen on {self.config.enrollment_address} for enrollment")
+            bootstrap.start()
+            self._enrollment_server = bootstrap
+        if self.config.health_listen:
+            self._health_server, self.health_port = plaintext_health_server(
+                self.health, self.config.health_listen
+            )
+        if self.config.metrics_listen:
+            self.metrics_port = self.metrics.serve(self.config.metrics_listen)
+        self.health.serving(True)
+        self.links.active = False
+        self.lease.start()  # runs the links now if no other replica of this node does
+        self.scheduler.start()
+        log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
+
+    def load_catalog(self, path: Path) -> int:
+        """Publish a catalogue file as the next signed release here (province) and offer it below."""
+        document = catalog.load_document(
+            catalog.demo_catalog_path(self.here.value) if str(path) == "demo" else path
+        )
+        published = self.catalog.publish(document)
+        log.info(
+            "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
+        )
+        return published.version
+
+    def _catalog_version(self) -> int:
+        with self.readers() as session:
+            return catalog.current_version(session)
+
+    def release_signer(self, session: Session) -> ReleaseSigner:
+        """The province's catalogue-signing key (made and certified by the root CA on first use)."""
+        return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
+
+    def _trust_in(self, session: Session) -> TrustStore:
+        return TrustStore([*self.identity.roots, *partners.anchors(session)], known_crls(session))
+
+    def _catalog_published(self, session: Session) -> None:
+        self.federation.push_catalog(session)
+        self.partners.send_offers(session)  # the partners' copies of our 跨省通办 list follow
+
+    # -- partner provinces (跨省通办) -------------------------------------------------------------
+
+    def _peer_codes(self) -> list[str]:
+        with self.readers() as session:
+            return partners.peer_codes(session)
+
+    def _load_partner_roots(self) -> bytes:
+        """The roots of partner provinces this province links with (TLS accepts their nodes)."""
+        if self.here.tier is not Tier.PROVINCE:
+            return b""  # only the province links across the border; others check seals only
+        with self.readers() as session:
+            peers = set(partners.peer_codes(session))
+            return pem_bundle(
+                anchor for anchor in partners.anchors(session) if division_code_of(anchor) in peers
+            )
+
+    def add_peer(self, province: str, root_pem: bytes, address: str, name: str) -> partners.PeerSummary:
+        """`wuji peer add`: trust a partner province's root and link with it."""
+        with self.sessions.begin() as session:
+            summary = self.partners.add_peer(session, province, root_pem, address, name)
+        self._peers_changed()
+        return summary
+
+    def remove_peer(self, province: str) -> partners.PeerSummary:
+        """`wuji peer remove`: forget the partner's root; the peer link ends."""
+        with self.sessions.begin() as session:
+            summary = self.partners.remove_peer(session, province)
+        self._peers_changed()
+        link = self.links.find(summary.province)
+        if link is not None:
+            link.close("the partner province's trust anchor was removed")
+        return summary
+
+    def _peers_changed(self) -> None:
+        self._partner_roots = self._load_partner_roots()
+        self.outbound.peer_provinces = frozenset(self._peer_codes())
+        self.authenticator.invalidate()
+        if self.links.active:
+            self._run_peer_dialers()
+
+    def _run_peer_dialers(self) -> None:
+        """One dialer per partner province whose address we were given (the other side dials us)."""
+        with self.readers() as session:
+            wanted = {
+                peer.code: peer.address for peer in session.scalars(select(PeerProvince)) if peer.address
+            }
+            roots = {division_code_of(a): a for a in partners.anchors(session)}
+        for code in list(self._peer_dialers):
+            if code not in wanted:
+                self._peer_dialers.pop(code).stop()
+        for code, address in wanted.items():
+            if code in self._peer_dialers or code not in roots:
+                continue
+            partner_root = pem_bundle([roots[code]])
+            settings = replace(
+                self.transport, credentials=self.identity.credentials(lambda root=partner_root: root)
+            )
+            dialer = Dialer(
+                self.links.get(code, "peer"),
+                address,
+                settings,
+                Backoff(cap_seconds=self.config.reconnect_cap_seconds),
+            )
+            dialer.start()
+            self._peer_dialers[code] = dialer
+
+    def _stop_peer_dialers(self) -> None:
+        for dialer in self._peer_dialers.values():
+            dialer.stop()
+        self._peer_dialers.clear()
+
+    def _parent_catalog(self) -> link_pb2.CatalogSummary:
+        """The parent's catalogue summary, asked over mTLS (for `wuji catalog verify`)."""
+        parent = self.here.parent
+        assert parent is not None
+        with open_channel(self.config.parent_address, self.transport, peer_code=parent.value) as channel:
+            try:
+                return link_pb2_grpc.CatalogMirrorStub(channel).DescribeCatalog(
+                    link_pb2.CatalogProbe(), timeout=20
+                )
+            except grpc.RpcError as error:
+                raise unreachable_parent(parent.value, error) from error
+
+    def tick(self) -> ScanResult:
+        """What the supervision job does each interval: raise due cards, send statistics up."""
+        result = self.supervision.scan()
+        self.stats.push_rollup()
+        self.prune_outbox()
+        return result
+
+    def prune_outbox(self) -> int:
+        """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.config.outbox_retention_days)
+        with self.sessions.begin() as session:
+            pruned = outbox.prune(session, cutoff)
+        if pruned:
+            log.info("pruned %d acknowledged envelope(s) older than %s", pruned, cutoff.isoformat())
+        return pruned
+
+    def _neighbours(self) -> list[tuple[str, str]]:
+        parent = [(self.here.parent.value, "parent")] if self.here.parent else []
+        return parent + [(link.peer, "child") for link in self.links.children()]
+
+    # -- PKI ------------------------------------------------------------------------------------
+
+    def trust_store(self) -> TrustStore:
+        """Our roots, the partner provinces' anchors and every revocation list known here."""
+        with self.readers() as session:
+            return self._trust_in(session)
+
+    def _revocations_changed(self) -> None:
+        self.authenticator.invalidate()
+
+    def revoke(self, target: str) -> tuple[int, int]:
+        """Revoke certificates this node issued (a child's code or a serial); the CRL goes down."""
+        if self.office is None:
+            raise WrongNode("a village issues no certificates")
+        with self.sessions.begin() as session:
+            crl = self.office.revoke(session, target)
+            self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
+            revoked = len(list(crl))
+        self.authenticator.invalidate()
+        child = self.links.find(target.strip().zfill(12))
+        if child is not None:
+            child.close("its certificate was revoked")
+        return revoked, crl_number(crl)
+
+    def invite(self, code: str, valid_hours: int) -> desk_pb2.Invite:
+        with self.sessions.begin() as session:
+            host = self.config.enrollment_address.rsplit(":", 1)[0]
+            address = f"{host}:{self.enroll_port}"
+            return create_invite(session, self.here, self.identity, address, code, valid_hours)
+
+    def _certify_with_parent(
+        self, csr: x509.CertificateSigningRequest
+    ) -> tuple[x509.Certificate, list[x509.Certificate]]:
+        """A village's seal key is certified by its township, over the mTLS link."""
+        parent = self.here.parent
+        assert parent is not None
+        with open_channel(self.config.parent_address, self.transport, peer_code=parent.value) as channel:
+            try:
+                reply = enroll_pb2_grpc.EnrollmentStub(channel).CertifySeal(
+                    enroll_pb2.CertifySealRequest(csr_pem=csr.public_bytes(serialization.Encoding.PEM)),
+                    timeout=20,
+                )
+            except grpc.RpcError as error:
+                details = error.details() if isinstance(error, grpc.Call) else str(error)
+                raise NotReady(f"the township could not certify the seal: {details}") from error
+        return (
+            x509.load_pem_x509_certificate(reply.certificate_pem),
+            x509.load_pem_x509_certificates(reply.chain_pem),
+        )
+
+    def _links_changed(self, active: bool) -> None:
+        """This replica took over the links (or lost them to another replica of the node)."""
+        self.links.active = active
+        if active and self.here.parent is not None:
+            self._dialer = Dialer(
+                self.links.get(self.here.parent.value, "parent"),
+                self.config.parent_address,
+                self.transport,
+                Backoff(cap_seconds=self.config.reconnect_cap_seconds),
+            )
+            self._dialer.start()
+        if active and self.here.tier is Tier.PROVINCE:
+            self._run_peer_dialers()
+        elif not active:
+            if self._dialer is not None:
+                self._dialer.stop()
+                self._dialer = None
+            self._stop_peer_dialers()
+            self.links.close_all("another replica runs the links")
+
+    def stop(self, grace_seconds: float = 5.0) -> None:
+        """Stop dialling, close link streams, let in-flight calls finish, release the database."""
+        self.health.serving(False)
+        self.lease.stop()
+        self.scheduler.stop()
+        if self._dialer is not None:
+            self._dialer.stop()
+        self._stop_peer_dialers()
+        self.links.close_all("node stopping")
+        if self._enrollment_server is not None:
+            self._enrollment_server.stop(0)
+        if self._server is not None:
+            self._server.stop(grace_seconds).wait()
+        if self._health_server is not None:
+            self._health_server.stop(0)
+        self.metrics.stop()
+        self.engine.dispose()
+        log.info("node %s stopped", self.here)
+
+    def wait(self) -> None:
+        if self._server is not None:
+            self._server.wait_for_termination()
+
+    def describe(self) -> desk_pb2.NodeDescription:
+        with self.readers() as session:
+            version = catalog.current_version(session)
+            quarantined = session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) or 0
+        return desk_pb2.NodeDescription(
+            code=self.here.value,
+            tier=self.here.tier.name.lower(),
+            name=self.config.name,
+            catalog_version=version,
+            quarantined=quarantined,
+            links=[
+                desk_pb2.LinkStatus(
+                    peer=link.peer,
+                    role=link.role,
+                    connected=link.connected,
+                    outbox_depth=link.outbox_depth(),
+                    sent_seq=link.sent_seq,
+                    acked_seq=link.acked_seq,
+                    received_seq=link.received_seq(),
+                )
+                for link in self.links.all()
+            ],
+        )

@@ -1,0 +1,68 @@
+"""The node's one database: engine set-up (SQLite WAL by default), migrations, sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "wuji_read_only"
+
+
+def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+    """An engine for the node's database URL.
+
+    SQLite gets WAL (readers never block the writer; a crash leaves a consistent file) and
+    BEGIN IMMEDIATE, so two transactions never both read the event-chain head and then race to
+    extend it: the second waits for the first instead of failing at commit.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for transactions that write (on SQLite they take the write lock at BEGIN)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def reader_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read: on SQLite they start a deferred transaction, so under WAL they
+    see a consistent snapshot without waiting for (or holding up) the writer."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (creating it on first start)."""
+    command.upgrade(alembic_config(engine), "head")

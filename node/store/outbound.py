@@ -1,0 +1,81 @@
+"""Messages leave a node through the outbox, addressed by destination, in the caller's transaction.
+
+`Outbound.send` puts a message on the next hop's outbox inside the caller's transaction, so the
+message is sent if and only if the change that caused it commits (the transactional outbox, see
+docs/architecture.md). Routing picks the neighbour from division codes alone (sync/routing.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+from ulid import ULID
+
+from node.timeutil import to_timestamp, utcnow
+from sync import outbox
+from sync.routing import HopKind, NoRoute, next_hop
+from wuji.divisions import DivisionCode
+from wuji.v1 import link_pb2
+
+
+class Outbound:
+    """Addresses messages by destination code; routing picks the neighbour (docs/architecture.md §5)."""
+
+    def __init__(self, here: DivisionCode, peer_provinces: Sequence[str] = ()) -> None:
+        self.here = here
+        # partner provinces with a peer link (跨省通办); replaced whole when a peer is added or removed
+        self.peer_provinces: frozenset[str] = frozenset(peer_provinces)
+
+    def route(self, destination: str) -> tuple[str, str]:
+        """The (neighbour, role) a message for destination leaves through; NoRoute if none."""
+        hop = next_hop(self.here, DivisionCode.parse(destination), self.peer_provinces)
+        if hop.kind is HopKind.LOCAL or hop.peer is None:
+            raise NoRoute(f"message for {destination} is for this node itself")
+        return hop.peer, hop.role
+
+    def send(self, session: Session, destination: str, **body: object) -> link_pb2.Envelope:
+        """Enqueue a new message (one body field, e.g. case_submitted=...) for destination."""
+        envelope = link_pb2.Envelope(
+            message_id=str(ULID()),
+            sender=self.here.value,
+            origin=self.here.value,
+            destination=destination,
+            created_at=to_timestamp(utcnow()),
+            route=[self.here.value],
+            **body,
+        )
+        self._enqueue(session, envelope)
+        return envelope
+
+    def relay(self, session: Session, arrived: link_pb2.Envelope) -> None:
+        """Pass an envelope for another node one hop further, keeping its id and origin."""
+        forwarded = link_pb2.Envelope()
+        forwarded.CopyFrom(arrived)
+        forwarded.sender = self.here.value
+        forwarded.route.append(self.here.value)
+        self._enqueue(session, forwarded)
+
+    def send_to_neighbour(
+        self, session: Session, peer: str, role: str, message_id: str, origin: str = "", **body: object
+    ) -> None:
+        """Enqueue a message for a neighbour itself, unless one with message_id still waits.
+
+        origin: the node the news comes from, when this node only passes it on (default: here).
+        """
+        if outbox.is_waiting(session, peer, message_id):
+            return
+        envelope = link_pb2.Envelope(
+            message_id=message_id,
+            sender=self.here.value,
+            origin=origin or self.here.value,
+            destination=peer,
+            created_at=to_timestamp(utcnow()),
+            route=[self.here.value],
+            **body,
+        )
+        outbox.enqueue(session, peer, role, envelope)
+
+    def _enqueue(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        peer, role = self.route(envelope.destination)
+        outbox.enqueue(session, peer, role, envelope)

@@ -1,0 +1,478 @@
+"""Electronic supervision (电子监察): yellow and red cards, raised by one scheduled scan per node.
+
+The scan reads the index of open time limits (case_deadline, by (open, due_on)): only the cases
+due a look today, the day their warning share is reached or the day after their deadline, each
+rescheduled as it is looked at; and the open rectification tasks of 差评. A card is stored once
+per case and reason, shows in the case's history (GetCase lists it), and travels from the
+handler to its parent (the supervising tier) and on, hop by hop, to the province; each ancestor
+keeps a copy for `wuji supervision list`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from node import logs
+from node.cases.deadlines import CaseClock, clock_of, working_days
+from node.cases.states import Action, State
+from node.catalogue.items import STEPS_WITH_LIMITS
+from node.clock import Clock
+from node.convert import card_to_proto
+from node.errors import InvalidInput
+from node.store.models import (
+    Case,
+    CaseArrival,
+    CaseDeadline,
+    CaseEvent,
+    MissingMaterial,
+    RectificationTask,
+    ServiceItem,
+    SupervisionCard,
+)
+from node.store.outbound import Outbound
+from node.timeutil import from_timestamp
+from node.workdays import CalendarNotCovered, add_working_days, china_date
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, link_pb2
+
+log = logging.getLogger(__name__)
+
+YELLOW, RED = "yellow", "red"
+WARNING, OVERDUE, RECTIFICATION_OVERDUE = "warning", "overdue", "rectification_overdue"
+REFUSAL_WITHOUT_REASON = "refusal_no_reason"
+FORWARDING_LATE = "forwarding_late"
+DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
+_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)  # cards that stay open: nothing settles them
+DEFAULT_FORWARDING_DAYS = 1
+DEFAULT_WARNING_SHARE = 0.8
+
+
+_OPEN_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.UNDER_REVIEW, State.CORRECTION_REQUESTED})
+_GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})  # nothing more is owed
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    examined: int
+    raised: list[str]
+    closed: list[str] = field(default_factory=list)
+
+
+class SupervisionService:
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        readers: sessionmaker[Session],
+        outbound: Outbound,
+        clock: Clock,
+        warning_share: float = DEFAULT_WARNING_SHARE,
+        forwarding_days: int = DEFAULT_FORWARDING_DAYS,
+    ) -> None:
+        if not 0 < warning_share <= 1:
+            raise ValueError(f"warning_share must be in (0, 1], not {warning_share}")
+        self.here = here
+        self._sessions = sessions
+        self._readers = readers
+        self._outbound = outbound
+        self._clock = clock
+        self.warning_share = warning_share
+        self.forwarding_days = forwarding_days  # working days a case may take to reach its handler
+
+    def scan(self) -> ScanResult:
+        """One pass over what this node handles: open time limits, step limits, 差评 rectification
+        tasks and refusals; raises only cards not raised before, and closes those whose cause is over."""
+        today = china_date(self._clock.now())
+        raised: list[str] = []
+        with self._sessions.begin() as session:
+            red = SupervisionCard.id == CaseDeadline.case_id + f":{OVERDUE}"
+            yellow = aliased(SupervisionCard)  # read along, so raising asks no question per card
+            rows = session.execute(
+                select(CaseDeadline, Case, yellow.id)
+                .join(Case, Case.id == CaseDeadline.case_id)
+                .outerjoin(SupervisionCard, red)
+                .outerjoin(yellow, yellow.id == CaseDeadline.case_id + f":{WARNING}")
+                .where(
+                    CaseDeadline.open.is_(True),
+                    CaseDeadline.due_on <= today,  # null while paused: never due
+                    CaseDeadline.deadline.is_not(None),
+                    Case.handler == self.here.value,
+                    SupervisionCard.id.is_(None),  # a case with its red card needs no more looking at
+                )
+                .order_by(CaseDeadline.deadline)
+            ).all()
+            for row, case, warned in rows:
+                clock = clock_of(row)
+                try:
+                    share = clock.share_used(today)
+                except CalendarNotCovered as error:  # one case's trouble must not stop the scan
+                    log.error("cannot supervise case %s: %s", case.id, error, extra=logs.case(case.id))
+                    continue
+                assert row.deadline is not None
+                if today > row.deadline:
+                    detail = f"超期: 办理时限 {clock.limit} 个工作日, 截止 {row.deadline.isoformat()}"
+                    raised += self._raise(session, case, RED, OVERDUE, detail, row.deadline, known=False)
+                if share >= self.warning_share and warned is None:
+                    detail = (
+                        f"预警: 已用 {clock.used(today)}/{clock.limit} 个工作日 ({share:.0%}), "
+                        f"截止 {row.deadline.isoformat()}"
+                    )
+                    raised += self._raise(session, case, YELLOW, WARNING, detail, row.deadline, known=False)
+                try:
+                    row.due_on = self._next_look(clock, row.deadline, today)
+                except CalendarNotCovered as error:  # left due: looked at again next time
+                    log.error("cannot schedule the supervision of case %s: %s", case.id, error)
+            tasks = session.execute(
+                select(RectificationTask, Case)
+                .join(Case, Case.id == RectificationTask.case_id)
+                .where(RectificationTask.done_at.is_(None), RectificationTask.deadline < today)
+            ).all()
+            for task, case in tasks:
+                detail = f"差评整改逾期: 整改期限 {task.deadline.isoformat()} 已过, 未回访"
+                raised += self._raise(session, case, RED, RECTIFICATION_OVERDUE, detail, task.deadline)
+            # few items limit their steps: ask for those first, so the open cases of the others
+            # are never read (the planner would otherwise walk every open case by state)
+            step_items = session.scalars(
+                select(ServiceItem.code).where(ServiceItem.step_days.is_not(None))
+            ).all()
+            steps = (
+                session.execute(
+                    select(Case, ServiceItem.step_days, CaseDeadline)
+                    .join(ServiceItem, ServiceItem.code == Case.item_code)
+                    .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
+                    .where(
+                        Case.handler == self.here.value,
+                        Case.state.in_(STEPS_WITH_LIMITS),
+                        Case.item_code.in_(step_items),
+                    )
+                ).all()
+                if step_items
+                else []
+            )
+            for case, step_days, row in steps:
+                raised += self._check_step(session, case, step_days, row, today)
+            refusals = session.execute(
+                select(Case)
+                .join(CaseEvent, CaseEvent.case_id == Case.id)
+                .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{REFUSAL_WITHOUT_REASON}")
+                .where(
+                    Case.handler == self.here.value,
+                    CaseEvent.action == Action.REFUSE,
+                    func.trim(CaseEvent.note) == "",
+                    SupervisionCard.id.is_(None),
+                )
+            ).all()
+            for (case,) in refusals:
+                detail = "不予受理未说明理由 (a refusal must give its reason)"
+                raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
+            arrivals = session.execute(
+                select(CaseArrival, Case)
+                .join(Case, Case.id == CaseArrival.case_id)
+                .where(CaseArrival.checked.is_(False))
+            ).all()
+            for arrival, case in arrivals:
+                raised += self._check_forwarding(session, arrival, case)
+            broken = self._broken_promises(session, today)
+            for case, owed in broken:
+                names = "、".join(m.name for m in owed)
+                promised = min(m.promised_on for m in owed)
+                detail = f"容缺承诺逾期: 承诺 {promised.isoformat()} 前补齐 {names}, 未补齐"
+                raised += self._raise(session, case, RED, DEFERRAL_OVERDUE, detail, promised)
+            closed = self._close_settled(session)
+        for card_id in raised:
+            log.info("node %s raised supervision card %s", self.here, card_id)
+        examined = len(rows) + len(tasks) + len(steps) + len(refusals) + len(arrivals) + len(broken)
+        return ScanResult(examined, raised, closed)
+
+    def _next_look(self, clock: CaseClock, deadline: date, today: date) -> date | None:
+        """The next day a case needs looking at: its warning day, then the day after its deadline."""
+        if today > deadline:
+            return None  # its red card is raised: nothing more to watch
+        overdue_on = deadline + timedelta(days=1)
+        if clock.share_used(today) >= self.warning_share:
+            return overdue_on
+        if clock.limit <= 0:
+            return min(clock.accepted_on + timedelta(days=1), overdue_on)
+        needed = math.ceil(self.warning_share * clock.limit)  # working days used that make the share
+        while needed > 1 and (needed - 1) / clock.limit >= self.warning_share:
+            needed -= 1  # float rounding in the product
+        while needed / clock.limit < self.warning_share:
+            needed += 1
+        warning_on = CaseClock(clock.accepted_on, needed, clock.pauses).deadline() or overdue_on
+        return min(warning_on, overdue_on)
+
+    def _close_settled(self, session: Session) -> list[str]:
+        """Close the cards raised here whose cause is over; the closure travels up like the card."""
+        cards = session.execute(
+            select(SupervisionCard, Case, RectificationTask)
+            .join(Case, Case.id == SupervisionCard.case_id)
+            .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
+            .where(
+                SupervisionCard.handler == self.here.value,
+                SupervisionCard.closed_at.is_(None),
+                SupervisionCard.reason.not_in(_RECORDS),
+                # only the settled ones (the same rules as below): most open cards stay open, and
+                # loading each one with its case every scan cost more than the rest of the scan
+                or_(
+                    and_(
+                        SupervisionCard.reason == RECTIFICATION_OVERDUE,
+                        RectificationTask.done_at.is_not(None),
+                    ),
+                    and_(
+                        SupervisionCard.reason.startswith("step:"),
+                        SupervisionCard.reason != "step:" + Case.state,
+                    ),
+                    and_(
+                        SupervisionCard.reason != RECTIFICATION_OVERDUE,
+                        not_(SupervisionCard.reason.startswith("step:")),
+                        Case.state.not_in([state.value for state in _OPEN_STATES]),
+                    ),
+                ),
+            )
+        ).all()
+        closed = []
+        for card, case, task in cards:
+            if card.reason == RECTIFICATION_OVERDUE:
+                settled = task is not None and task.done_at is not None
+            elif card.reason == DEFERRAL_OVERDUE:
+                settled = not self._still_owed(session, case.id) or State(case.state) in _GIVEN_UP
+            elif card.reason.startswith("step:"):
+                settled = case.state != card.reason.removeprefix("step:")
+            else:
+                settled = State(case.state) not in _OPEN_STATES
+            if settled:
+                card.closed_at = self._clock.now()
+                self._send_up(session, card_to_proto(card))
+                closed.append(card.id)
+        return closed
+
+    def _broken_promises(self, session: Session, today: date) -> list[tuple[Case, list[MissingMaterial]]]:
+        """Cases handled here with a 容缺 material still missing after the date it was promised by."""
+        rows = session.execute(
+            select(MissingMaterial, Case)
+            .join(Case, Case.id == MissingMaterial.case_id)
+            .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{DEFERRAL_OVERDUE}")
+            .where(
+                Case.handler == self.here.value,
+                MissingMaterial.supplied_at.is_(None),
+                MissingMaterial.promised_on < today,
+                Case.state.not_in(_GIVEN_UP),
+                SupervisionCard.id.is_(None),
+            )
+            .order_by(Case.id, MissingMaterial.name)
+        ).all()
+        owed: dict[str, tuple[Case, list[MissingMaterial]]] = {}
+        for missing, case in rows:
+            owed.setdefault(case.id, (case, []))[1].append(missing)
+        return list(owed.values())
+
+    def _still_owed(self, session: Session, case_id: str) -> bool:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(MissingMaterial)
+                .where(MissingMaterial.case_id == case_id, MissingMaterial.supplied_at.is_(None))
+            )
+            or 0
+        ) > 0
+
+    def _check_forwarding(self, session: Session, arrival: CaseArrival, case: Case) -> list[str]:
+        """A yellow card when a case submitted below took too long to reach its handler (上报)."""
+        submitted, arrived = china_date(case.submitted_at), china_date(arrival.arrived_at)
+        try:
+            took = working_days(submitted, arrived)
+        except CalendarNotCovered as error:
+            log.error("cannot check the forwarding of case %s: %s", case.id, error, extra=logs.case(case.id))
+            return []
+        arrival.checked = True
+        if took <= self.forwarding_days:
+            return []
+        detail = (
+            f"上报超时: {case.origin} 于 {submitted.isoformat()} 受理申请, {arrived.isoformat()} 才送达 "
+            f"{case.handler} ({took} 个工作日, 限 {self.forwarding_days})"
+        )
+        return self._raise(
+            session, case, YELLOW, FORWARDING_LATE, detail, add_working_days(submitted, self.forwarding_days)
+        )
+
+    def _check_step(
+        self, session: Session, case: Case, step_days: dict[str, int], row: CaseDeadline | None, today: date
+    ) -> list[str]:
+        """A red card when a case has stayed in a step longer than the step's own limit."""
+        limit = (step_days or {}).get(case.state)
+        if limit is None:
+            return []
+        entered = session.scalar(  # the step began with the last event that moved the case into it
+            select(func.max(CaseEvent.at)).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.to_state == case.state,
+                or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state),
+            )
+        )
+        if case.version == 1:  # as submitted: the arrival event carries the link's time, not the applicant's
+            entered = case.submitted_at
+        if entered is None:
+            return []
+        started = china_date(entered)
+        clock = clock_of(row) if row is not None else None
+        if clock is not None and clock.paused:
+            return []
+        try:
+            used = working_days(started, today, clock.pauses if clock else ())
+        except CalendarNotCovered as error:
+            log.error("cannot supervise the step of case %s: %s", case.id, error, extra=logs.case(case.id))
+            return []
+        if used <= limit:
+            return []
+        step = State(case.state)
+        detail = (
+            f"环节超时: {step.label} 环节限 {limit} 个工作日, 自 {started.isoformat()} 起已 {used} 个工作日"
+        )
+        return self._raise(session, case, RED, f"step:{step.value}", detail, add_working_days(started, limit))
+
+    def _raise(
+        self,
+        session: Session,
+        case: Case,
+        colour: str,
+        reason: str,
+        detail: str,
+        deadline: date | None,
+        *,
+        known: bool | None = None,
+    ) -> list[str]:
+        """Store and send up a card unless raised before; known=False: the caller has checked."""
+        card_id = f"{case.id}:{reason}"
+        if known is None:
+            known = session.get(SupervisionCard, card_id) is not None
+        if known:
+            return []
+        card = SupervisionCard(
+            id=card_id,
+            case_id=case.id,
+            handler=case.handler,
+            colour=colour,
+            reason=reason,
+            detail=detail,
+            deadline=deadline,
+            submitted_on=china_date(case.submitted_at),
+            raised_at=self._clock.now(),
+        )
+        session.add(card)
+        self._send_up(session, card_to_proto(card))
+        log.info("case %s: %s card (%s): %s", case.id, colour, reason, detail, extra=logs.case(case.id))
+        return [card_id]
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A card from below: keep a copy and pass it on toward the province."""
+        incoming = envelope.supervision_card
+        try:
+            handler = DivisionCode.parse(incoming.handler)
+        except ValueError as error:
+            raise InvalidInput(f"supervision card {incoming.id}: {error}") from error
+        if not self.here.is_ancestor_of(handler) or not DivisionCode.parse(envelope.origin).is_in_subtree_of(
+            self.here.child_toward(handler)
+        ):
+            raise InvalidInput(
+                f"supervision card {incoming.id} of {handler} does not come from below {self.here}"
+            )
+        if incoming.colour not in (YELLOW, RED) or incoming.id != f"{incoming.case_id}:{incoming.reason}":
+            raise InvalidInput(f"malformed supervision card {incoming.id!r}")
+        known = session.get(SupervisionCard, incoming.id)
+        if known is not None:
+            if known.closed_at is None and incoming.HasField("closed_at"):
+                known.closed_at = from_timestamp(incoming.closed_at)
+                self._send_up(session, incoming)
+            return
+        session.add(
+            SupervisionCard(
+                id=incoming.id,
+                case_id=incoming.case_id,
+                handler=handler.value,
+                colour=incoming.colour,
+                reason=incoming.reason,
+                detail=incoming.detail,
+                deadline=date.fromisoformat(incoming.deadline) if incoming.deadline else None,
+                submitted_on=date.fromisoformat(incoming.submitted_on),
+                raised_at=from_timestamp(incoming.raised_at),
+                closed_at=from_timestamp(incoming.closed_at) if incoming.HasField("closed_at") else None,
+            )
+        )
+        self._send_up(session, incoming)
+
+    def _send_up(self, session: Session, card: case_pb2.SupervisionCard) -> None:
+        parent = self.here.parent
+        if parent is not None:
+            self._outbound.send(session, parent.value, supervision_card=card)
+
+    def cards(
+        self, subtree: str = "", case_id: str = "", include_closed: bool = False
+    ) -> list[case_pb2.SupervisionCard]:
+        """Open cards (or all) of cases handled in a subtree of this node (default: all of it)."""
+        root = DivisionCode.parse(subtree) if subtree else self.here
+        if not root.is_in_subtree_of(self.here):
+            raise InvalidInput(f"{root} is not in the subtree of {self.here}")
+        query = select(SupervisionCard)
+        if not include_closed:
+            query = query.where(SupervisionCard.closed_at.is_(None))
+        if case_id:
+            query = query.where(SupervisionCard.case_id == case_id)
+        with self._readers() as session:
+            found = session.scalars(query.order_by(SupervisionCard.raised_at, SupervisionCard.id))
+            return [
+                card_to_proto(card)
+                for card in found
+                if DivisionCode.parse(card.handler).is_in_subtree_of(root)
+            ]
+
+
+class SupervisionScheduler:
+    """The node's one APScheduler job: scan for cards, then send statistics up, every interval."""
+
+    JOB_ID = "supervision-scan"
+
+    def __init__(self, here: DivisionCode, tick: Callable[[], object], interval_seconds: float) -> None:
+        if interval_seconds <= 0:
+            raise ValueError(f"supervision interval must be positive, not {interval_seconds}")
+        self._tick = tick
+        self._lock = threading.Lock()  # a slow tick is never overlapped by the next one
+        self._scheduler = BackgroundScheduler(daemon=True)
+        self._scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=interval_seconds,
+            id=self.JOB_ID,
+            name=f"supervision scan of {here}",
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _run(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._tick()
+        except Exception:  # a failed scan is logged; the next interval tries again
+            log.exception("supervision scan failed")
+        finally:
+            self._lock.release()
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    @property
+    def jobs(self) -> int:
+        return len(self._scheduler.get_jobs())

@@ -1,0 +1,311 @@
+"""好差评: the applicant rates a concluded case where they applied; the rating travels to the handler.
+
+One rating per case (一次一评), immutable once given; the rater's identity is not recorded, so a
+clerk never sees it. A 差评 (1 or 2) opens a rectification task (整改) at the handling node with a
+deadline in working days; it is closed by a return visit (回访) record. A task left open past its
+deadline becomes a red card (see node/supervision/cards.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.cases.states import State
+from node.clock import Clock
+from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.store.models import Case, Rating, RatingAppeal, RectificationTask
+from node.store.outbound import Outbound
+from node.timeutil import from_timestamp, to_timestamp
+from node.workdays import add_working_days, china_date
+from wuji.divisions import DivisionCode
+from wuji.v1 import desk_pb2, link_pb2
+
+SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+BAD_SCORES = frozenset({1, 2})  # 差评
+DEFAULT_RECTIFICATION_DAYS = 15  # working days (Sichuan: 15, Dezhou: 5)
+_RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED})
+MAX_COMMENT_LENGTH = 1000
+UPHELD, VOIDED = "upheld", "voided"
+
+
+class RatingService:
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        readers: sessionmaker[Session],
+        outbound: Outbound,
+        clock: Clock,
+        rectification_days: int = DEFAULT_RECTIFICATION_DAYS,
+    ) -> None:
+        if rectification_days < 1:
+            raise ValueError(f"rectification_days must be at least 1, not {rectification_days}")
+        self.here = here
+        self._sessions = sessions
+        self._readers = readers
+        self._outbound = outbound
+        self._clock = clock
+        self.rectification_days = rectification_days
+
+    def rate(self, case_id: str, score: int, comment: str = "") -> desk_pb2.RatingView:
+        """评价: record the applicant's rating at the node where they applied."""
+        if score not in SCORE_LABELS:
+            raise InvalidInput(
+                f"a rating is 1 … 5 ({', '.join(f'{k} {v}' for k, v in SCORE_LABELS.items())})"
+            )
+        comment = clean_text("comment", comment, MAX_COMMENT_LENGTH)
+        with self._sessions.begin() as session:
+            case = _load(session, case_id, self.here)
+            if case.origin != self.here.value:
+                raise WrongNode(f"case {case.id} is rated where the applicant applied, at {case.origin}")
+            if State(case.state) not in _RATEABLE:
+                raise IllegalTransition(
+                    f"case {case.id} is {State(case.state).label} {case.state}; "
+                    "only a concluded case is rated"
+                )
+            if session.get(Rating, case.id) is not None:
+                raise IllegalTransition(f"case {case.id} is rated already (一次一评: a rating is final)")
+            now = self._clock.now()
+            rating = Rating(
+                case_id=case.id,
+                score=score,
+                comment=comment,
+                rated_at=now,
+                origin=case.origin,
+                handler=case.handler,
+            )
+            session.add(rating)
+            task = None
+            if case.handler == self.here.value:
+                task = self._open_task(session, rating)
+            else:
+                self._outbound.send(
+                    session,
+                    case.handler,
+                    case_rating=link_pb2.CaseRating(
+                        case_id=case.id, score=score, comment=comment, rated_at=to_timestamp(now)
+                    ),
+                )
+            return _view(rating, task)
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A rating given at the origin arrives at the handler."""
+        incoming = envelope.case_rating
+        case = _load(session, incoming.case_id, self.here)
+        if case.handler != self.here.value or envelope.origin != case.origin:
+            raise WrongNode(f"case {case.id}: ratings go from its origin {case.origin} to its handler")
+        if incoming.score not in SCORE_LABELS:
+            raise InvalidInput(f"case {case.id}: rating {incoming.score} is not 1 … 5")
+        if session.get(Rating, case.id) is not None:
+            return  # one rating per case; a repeat changes nothing
+        rating = Rating(
+            case_id=case.id,
+            score=incoming.score,
+            comment=incoming.comment,
+            rated_at=from_timestamp(incoming.rated_at),
+            origin=case.origin,
+            handler=case.handler,
+        )
+        session.add(rating)
+        self._open_task(session, rating)
+
+    def _open_task(self, session: Session, rating: Rating) -> RectificationTask | None:
+        if rating.score not in BAD_SCORES:
+            return None
+        opened = china_date(self._clock.now())
+        task = RectificationTask(
+            case_id=rating.case_id,
+            opened_on=opened,
+            deadline=add_working_days(opened, self.rectification_days),
+            return_visit="",
+            done_at=None,
+        )
+        session.add(task)
+        return task
+
+    def rectify(self, case_id: str, return_visit: str) -> desk_pb2.RectificationView:
+        """整改完成: close a 差评's rectification task with its return visit (回访) record."""
+        record = clean_text("return visit", return_visit, 4000, required=True)
+        with self._sessions.begin() as session:
+            task = session.get(RectificationTask, case_id.strip())
+            if task is None:
+                raise NotFound(f"no rectification task for case {case_id!r} at node {self.here}")
+            if task.done_at is not None:
+                raise IllegalTransition(f"the rectification of case {task.case_id} is closed already")
+            task.return_visit = record
+            task.done_at = self._clock.now()
+            return _task_view(task)
+
+    # -- 申诉复核 ------------------------------------------------------------------------------
+
+    def appeal(self, case_id: str, reason: str) -> desk_pb2.AppealView:
+        """The handling node appeals a rating to its supervising tier."""
+        reason = clean_text("reason", reason, MAX_COMMENT_LENGTH, required=True)
+        supervisor = self.here.parent
+        with self._sessions.begin() as session:
+            rating = session.get(Rating, case_id.strip())
+            if rating is None or rating.handler != self.here.value:
+                raise NotFound(f"no rating of a case handled at {self.here} for {case_id!r}")
+            if supervisor is None:
+                raise WrongNode("a province has no supervising tier to appeal to")
+            if session.get(RatingAppeal, rating.case_id) is not None:
+                raise IllegalTransition(f"the rating of case {rating.case_id} was appealed already")
+            appeal = RatingAppeal(
+                case_id=rating.case_id,
+                handler=self.here.value,
+                score=rating.score,
+                comment=rating.comment,
+                reason=reason,
+                filed_at=self._clock.now(),
+                decision=None,
+                decision_note="",
+                decided_at=None,
+            )
+            session.add(appeal)
+            self._outbound.send(
+                session,
+                supervisor.value,
+                rating_appeal=link_pb2.RatingAppealNotice(
+                    case_id=appeal.case_id,
+                    handler=appeal.handler,
+                    score=appeal.score,
+                    comment=appeal.comment,
+                    reason=reason,
+                    filed_at=to_timestamp(appeal.filed_at),
+                ),
+            )
+            return _appeal_view(appeal)
+
+    def receive_appeal(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """At the supervising tier: an appeal from a child that handled the case."""
+        notice = envelope.rating_appeal
+        if notice.handler != envelope.origin or DivisionCode.parse(notice.handler).parent != self.here:
+            raise WrongNode(f"an appeal comes from a child of {self.here} that handled the case")
+        if session.get(RatingAppeal, notice.case_id) is not None:
+            return
+        session.add(
+            RatingAppeal(
+                case_id=notice.case_id,
+                handler=notice.handler,
+                score=notice.score,
+                comment=notice.comment,
+                reason=notice.reason,
+                filed_at=from_timestamp(notice.filed_at),
+                decision=None,
+                decision_note="",
+                decided_at=None,
+            )
+        )
+
+    def decide(self, case_id: str, void: bool, note: str) -> desk_pb2.AppealView:
+        """The supervising tier upholds the rating or voids it; the handler learns the decision."""
+        note = clean_text("note", note, MAX_COMMENT_LENGTH, required=True)
+        with self._sessions.begin() as session:
+            appeal = session.get(RatingAppeal, case_id.strip())
+            if appeal is None or appeal.handler == self.here.value:
+                raise NotFound(f"no appeal to decide at {self.here} for case {case_id!r}")
+            if appeal.decision is not None:
+                raise IllegalTransition(f"the appeal for case {appeal.case_id} was decided already")
+            appeal.decision = VOIDED if void else UPHELD
+            appeal.decision_note = note
+            appeal.decided_at = self._clock.now()
+            self._outbound.send(
+                session,
+                appeal.handler,
+                appeal_decision=link_pb2.AppealDecision(
+                    case_id=appeal.case_id, voided=void, note=note, decided_at=to_timestamp(appeal.decided_at)
+                ),
+            )
+            return _appeal_view(appeal)
+
+    def receive_decision(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """At the handler: the supervising tier decided; a voided rating stops counting."""
+        decision = envelope.appeal_decision
+        appeal = session.get(RatingAppeal, decision.case_id)
+        if appeal is None or appeal.handler != self.here.value or self.here.parent is None:
+            raise NotFound(f"no appeal of case {decision.case_id} was filed at {self.here}")
+        if envelope.origin != self.here.parent.value:
+            raise WrongNode(
+                f"appeals of {self.here} are decided by {self.here.parent}, not {envelope.origin}"
+            )
+        if appeal.decision is not None:
+            return
+        decided_at = from_timestamp(decision.decided_at)
+        appeal.decision = VOIDED if decision.voided else UPHELD
+        appeal.decision_note, appeal.decided_at = decision.note, decided_at
+        if decision.voided:
+            rating = session.get(Rating, appeal.case_id)
+            if rating is not None:
+                rating.voided_at = decided_at
+            task = session.get(RectificationTask, appeal.case_id)
+            if task is not None and task.done_at is None:
+                task.done_at = decided_at
+                task.return_visit = f"评价经申诉复核作废: {decision.note}"
+
+    def appeals(self) -> list[desk_pb2.AppealView]:
+        """Appeals filed here and appeals waiting for this node's decision, newest first."""
+        with self._readers() as session:
+            found = session.scalars(select(RatingAppeal).order_by(RatingAppeal.filed_at.desc()))
+            return [_appeal_view(appeal) for appeal in found]
+
+
+def _load(session: Session, case_id: str, here: DivisionCode) -> Case:
+    case = session.get(Case, case_id.strip())
+    if case is None:
+        raise NotFound(f"no case {case_id!r} at node {here}")
+    return case
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _view(rating: Rating, task: RectificationTask | None) -> desk_pb2.RatingView:
+    return desk_pb2.RatingView(
+        case_id=rating.case_id,
+        score=rating.score,
+        comment=rating.comment,
+        rated_at=rating.rated_at.isoformat(timespec="seconds"),
+        rectification_deadline=_iso(task.deadline) if task else "",
+    )
+
+
+def _task_view(task: RectificationTask) -> desk_pb2.RectificationView:
+    return desk_pb2.RectificationView(
+        case_id=task.case_id,
+        opened_on=_iso(task.opened_on),
+        deadline=_iso(task.deadline),
+        return_visit=task.return_visit,
+        done_at=task.done_at.isoformat(timespec="seconds") if task.done_at else "",
+    )
+
+
+def _appeal_view(appeal: RatingAppeal) -> desk_pb2.AppealView:
+    return desk_pb2.AppealView(
+        case_id=appeal.case_id,
+        handler=appeal.handler,
+        score=appeal.score,
+        comment=appeal.comment,
+        reason=appeal.reason,
+        filed_at=appeal.filed_at.isoformat(timespec="seconds"),
+        decision=appeal.decision or "",
+        decision_note=appeal.decision_note,
+        decided_at=appeal.decided_at.isoformat(timespec="seconds") if appeal.decided_at else "",
+    )
+
+
+class AppealIntake:
+    """Applies appeals (at the supervising tier) and decisions (at the handler) from the link."""
+
+    def __init__(self, ratings: RatingService, decisions: bool) -> None:
+        self._ratings = ratings
+        self._decisions = decisions
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        if self._decisions:
+            self._ratings.receive_decision(session, envelope)
+        else:
+            self._ratings.receive_appeal(session, envelope)

@@ -1,0 +1,193 @@
+"""Subtree statistics (统计): counted at each case's handler, summed up the tree as rollups.
+
+A node counts the cases it handles, per day of submission (China calendar): cases by state,
+办结 on time (按时) and early (提前, before the deadline day), online cases (网办; every case is a
+window case for now, so this stays 0), ratings (满意度), 差评 and their rectifications, cards by
+colour. Its subtree figures are its own plus the newest rollup of each child; it sends them to its
+parent as one StatsRollup. No raw case leaves a node for statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.clock import Clock
+from node.errors import InvalidInput
+from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
+from node.store.outbound import Outbound
+from node.supervision.ratings import BAD_SCORES
+from node.timeutil import from_timestamp, to_timestamp
+from node.workdays import china_date
+from wuji.divisions import DivisionCode
+from wuji.v1 import desk_pb2, link_pb2
+
+Days = dict[str, Counter[str]]
+
+
+class StatsService:
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        readers: sessionmaker[Session],
+        outbound: Outbound,
+        clock: Clock,
+    ) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._readers = readers
+        self._outbound = outbound
+        self._clock = clock
+        self._last_sent = ""
+        self._lock = threading.Lock()
+
+    # -- counting -------------------------------------------------------------------------------
+
+    def own_days(self, session: Session) -> Days:
+        """This node's own counts per day of submission (cases it handles)."""
+        days: Days = {}
+        rows = session.execute(
+            select(Case.submitted_at, Case.state, CaseDeadline, Rating, RectificationTask)
+            .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
+            .outerjoin(Rating, Rating.case_id == Case.id)
+            .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
+            .where(Case.handler == self.here.value)
+        )
+        for submitted_at, state, clock, rating, task in rows:
+            counts = days.setdefault(china_date(submitted_at).isoformat(), Counter())
+            counts["cases"] += 1
+            counts[f"state:{state}"] += 1
+            counts["online"] += 0  # 网办: every case is a window case until online submission exists
+            if clock is not None and clock.concluded_on is not None:
+                counts["concluded"] += 1
+                if clock.deadline is not None and clock.concluded_on <= clock.deadline:
+                    counts["on_time"] += 1
+                    if clock.concluded_on < clock.deadline:
+                        counts["early"] += 1
+            if rating is not None and rating.voided_at is None:  # a voided rating (申诉复核) counts not
+                counts["ratings"] += 1
+                counts["rating_sum"] += rating.score
+                if rating.score in BAD_SCORES:
+                    counts["bad_ratings"] += 1
+                    if task is not None and task.done_at is not None:
+                        counts["rectified"] += 1
+        cards = session.execute(
+            select(SupervisionCard.submitted_on, SupervisionCard.colour).where(
+                SupervisionCard.handler == self.here.value
+            )
+        )
+        for submitted_on, colour in cards:
+            days.setdefault(submitted_on.isoformat(), Counter())[f"cards:{colour}"] += 1
+        return days
+
+    def subtree_days(self, session: Session) -> tuple[Days, list[str]]:
+        """Own counts plus each child's newest rollup; and the children included."""
+        days = self.own_days(session)
+        children = []
+        for rollup in session.scalars(select(StatsRollup).order_by(StatsRollup.child)):
+            children.append(rollup.child)
+            for day, counts in rollup.days.items():
+                days.setdefault(day, Counter()).update(counts)
+        return days, children
+
+    def report(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
+        start, end = _day(from_day, "from"), _day(to_day, "to")
+        with self._readers() as session:
+            own = self.own_days(session)
+            subtree, children = self.subtree_days(session)
+        return desk_pb2.StatsReport(
+            node=self.here.value,
+            from_day=from_day,
+            to_day=to_day,
+            own=figures(_sum(own, start, end)),
+            subtree=figures(_sum(subtree, start, end)),
+            reporting_children=children,
+        )
+
+    # -- rollups --------------------------------------------------------------------------------
+
+    def push_rollup(self) -> bool:
+        """Send this subtree's counts to the parent if they changed since the last rollup sent."""
+        parent = self.here.parent
+        if parent is None:
+            return False
+        with self._lock, self._sessions.begin() as session:
+            days, _ = self.subtree_days(session)
+            digest = _digest(days)
+            if digest == self._last_sent:
+                return False
+            self._outbound.send(
+                session,
+                parent.value,
+                stats_rollup=link_pb2.StatsRollup(
+                    node=self.here.value,
+                    as_of=to_timestamp(self._clock.now()),
+                    days=[
+                        link_pb2.DayCounts(day=day, counts=dict(counts))
+                        for day, counts in sorted(days.items())
+                    ],
+                ),
+            )
+        self._last_sent = digest
+        return True
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """A child's rollup replaces its previous one (an older one arriving late is ignored)."""
+        rollup = envelope.stats_rollup
+        child = DivisionCode.parse(rollup.node)
+        if child.parent != self.here or envelope.origin != child.value:
+            raise InvalidInput(f"a statistics rollup comes from a child of {self.here}, not {rollup.node}")
+        as_of = from_timestamp(rollup.as_of)
+        days = {entry.day: {key: int(value) for key, value in entry.counts.items()} for entry in rollup.days}
+        for day in days:
+            _day(day, "rollup")
+        row = session.get(StatsRollup, child.value)
+        if row is None:
+            session.add(StatsRollup(child=child.value, days=days, as_of=as_of, received_at=self._clock.now()))
+        elif from_timestamp(to_timestamp(row.as_of)) <= as_of:
+            row.days, row.as_of, row.received_at = days, as_of, self._clock.now()
+
+
+def figures(counts: Mapping[str, int]) -> desk_pb2.Figures:
+    def rate(part: str, whole: str) -> float:
+        return counts.get(part, 0) / counts[whole] if counts.get(whole) else 0.0
+
+    return desk_pb2.Figures(
+        counts={key: value for key, value in counts.items() if value},
+        on_time_rate=rate("on_time", "concluded"),
+        early_rate=rate("early", "concluded"),
+        online_rate=rate("online", "cases"),
+        satisfaction=rate("rating_sum", "ratings"),
+        rectification_rate=rate("rectified", "bad_ratings"),
+    )
+
+
+def _sum(days: Days, start: date | None, end: date | None) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for day, counts in days.items():
+        when = date.fromisoformat(day)
+        if (start is None or when >= start) and (end is None or when <= end):
+            total.update(counts)
+    return total
+
+
+def _day(text: str, what: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{what} day {text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _digest(days: Mapping[str, Counter[str]]) -> str:
+    canonical = {day: dict(sorted(dict(counts).items())) for day, counts in sorted(days.items())}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()

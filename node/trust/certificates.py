@@ -1,0 +1,176 @@
+"""The node's certificate office: issues certificates with its CA, keeps the register, revokes.
+
+Every certificate the node's CA signs is recorded (IssuedCertificate); revoking one marks it and
+publishes a new CRL (stored as this node's RevocationList), which the federation sends down the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.errors import InvalidInput, NotFound, WrongNode
+from node.store.models import IssuedCertificate, RevocationList
+from node.timeutil import as_utc, utcnow
+from node.trust.identity import subject_code
+from signing.pki import Authority, CertificatePurpose, division_code_of
+from signing.trust import ChainRejected, TrustStore
+
+
+class CertificateOffice:
+    def __init__(self, authority: Authority | None) -> None:
+        self._authority = authority
+
+    @property
+    def authority(self) -> Authority:
+        if self._authority is None:
+            raise WrongNode("this node has no CA (a village): certificates come from its township")
+        return self._authority
+
+    def issue(
+        self,
+        session: Session,
+        csr: x509.CertificateSigningRequest,
+        purpose: CertificatePurpose,
+        valid_days: int = 365,
+    ) -> x509.Certificate:
+        certificate = self.authority.issue(csr, purpose, valid_days=valid_days)
+        session.add(
+            IssuedCertificate(
+                serial=format(certificate.serial_number, "x"),
+                code=division_code_of(certificate),
+                purpose=purpose.value,
+                pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+                issued_at=utcnow(),
+                not_after=certificate.not_valid_after_utc,
+            )
+        )
+        return certificate
+
+    def revoke(self, session: Session, code_or_serial: str) -> x509.CertificateRevocationList:
+        """Revoke every live certificate issued to a node code (or one serial) and publish a CRL."""
+        target = code_or_serial.strip().lower()
+        rows = session.scalars(
+            select(IssuedCertificate).where(
+                (IssuedCertificate.serial == target) | (IssuedCertificate.code == target.zfill(12)),
+                IssuedCertificate.revoked_at.is_(None),
+            )
+        ).all()
+        if not rows:
+            raise NotFound(f"no live certificate issued here to {code_or_serial!r}")
+        now = utcnow()
+        for row in rows:
+            row.revoked_at = now
+        session.flush()
+        return self.publish_crl(session)
+
+    def publish_crl(self, session: Session) -> x509.CertificateRevocationList:
+        revoked = session.execute(
+            select(IssuedCertificate.serial, IssuedCertificate.revoked_at).where(
+                IssuedCertificate.revoked_at.is_not(None)
+            )
+        ).all()
+        issuer = self.authority.code.value
+        current = session.get(RevocationList, issuer)
+        number = (current.number if current else 0) + 1
+        crl = self.authority.make_crl(
+            [(int(serial, 16), as_utc(when)) for serial, when in revoked], number=number
+        )
+        store_crl(session, issuer, number, crl)
+        return crl
+
+
+class RevocationIntake:
+    """Accepts CRLs from this node's ancestors (verified against their CA certificates)."""
+
+    def __init__(self, ancestors: list[x509.Certificate], on_change: Callable[[], None]) -> None:
+        self._ancestors = {subject_code(c.subject): c for c in ancestors}
+        self._on_change = on_change
+
+    def accept(self, session: Session, crl: x509.CertificateRevocationList) -> bool:
+        """Store crl if it is an ancestor's, correctly signed and newer; True if stored."""
+        issuer = crl_issuer(crl)
+        certificate = self._ancestors.get(issuer)
+        if certificate is None:
+            raise InvalidInput(f"revocation list from {issuer}, which is not an ancestor of this node")
+        return self._store_signed(session, crl, certificate)
+
+    def accept_with_chain(
+        self,
+        session: Session,
+        crl: x509.CertificateRevocationList,
+        issuer_chain: list[x509.Certificate],
+        trust: TrustStore,
+    ) -> bool:
+        """Store a CRL of any CA that chains to a trusted root (ours or a partner's anchor).
+
+        issuer_chain: the issuing CA's certificate up to, not including, the root; empty when a
+        root signed the CRL itself."""
+        issuer = crl_issuer(crl)
+        if issuer_chain:
+            try:
+                trust.verify_chain(
+                    issuer_chain[0], issuer_chain[1:], CertificatePurpose.CA, check_revocation=False
+                )
+            except ChainRejected as rejected:
+                raise InvalidInput(f"revocation list from {issuer}: {rejected.reason}") from rejected
+            certificate = issuer_chain[0]
+        else:
+            roots = [root for root in trust.roots if division_code_of(root) == issuer]
+            if not roots:
+                raise InvalidInput(f"revocation list from {issuer}: no trusted root or anchor for it")
+            certificate = roots[0]
+        if division_code_of(certificate) != issuer:
+            raise InvalidInput(f"revocation list from {issuer} came with the certificate of another CA")
+        return self._store_signed(session, crl, certificate)
+
+    def _store_signed(
+        self, session: Session, crl: x509.CertificateRevocationList, issuer_certificate: x509.Certificate
+    ) -> bool:
+        """Keep crl if issuer_certificate signed it and it is newer than the one known; True if kept."""
+        issuer = crl_issuer(crl)
+        if not crl.is_signature_valid(issuer_certificate.public_key()):  # type: ignore[arg-type]
+            raise InvalidInput(f"revocation list from {issuer} has a bad signature")
+        stored = store_crl(session, issuer, crl_number(crl), crl)
+        if stored:
+            self._on_change()
+        return stored
+
+    def is_ancestor(self, issuer: str) -> bool:
+        return issuer in self._ancestors
+
+
+def store_crl(session: Session, issuer: str, number: int, crl: x509.CertificateRevocationList) -> bool:
+    """Keep crl if it is newer than the one known from issuer; True if it was stored."""
+    current = session.get(RevocationList, issuer)
+    if current is not None and current.number >= number:
+        return False
+    der = crl.public_bytes(serialization.Encoding.DER)
+    if current is None:
+        session.add(RevocationList(issuer=issuer, number=number, der=der, received_at=utcnow()))
+    else:
+        current.number, current.der, current.received_at = number, der, utcnow()
+    session.flush()
+    return True
+
+
+def crl_issuer(crl: x509.CertificateRevocationList) -> str:
+    return subject_code(crl.issuer)
+
+
+def crl_number(crl: x509.CertificateRevocationList) -> int:
+    return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def known_crls(session: Session) -> list[x509.CertificateRevocationList]:
+    return [x509.load_der_x509_crl(der) for der in session.scalars(select(RevocationList.der))]
+
+
+def remember_crls(session: Session, crls: list[x509.CertificateRevocationList]) -> None:
+    """Keep the CRLs handed over at enrollment (from the parent, trusted like the invite)."""
+    for crl in crls:
+        store_crl(session, crl_issuer(crl), crl_number(crl), crl)

@@ -1,0 +1,273 @@
+"""Enrollment (入网): a parent invites a child with a one-time token; the child sends CSRs with it.
+
+Parent side: `create_invite` (via the desk) and `EnrollmentServicer`. Child side: `enroll`, which
+also covers a province creating its own root CA.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.errors import InvalidInput, WrongNode
+from node.store.models import EnrollmentInvite
+from node.timeutil import as_utc, utcnow
+from node.trust.certificates import CertificateOffice, known_crls
+from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_private_file
+from signing.algorithms import Algorithm, generate_key
+from signing.pki import Authority, CertificatePurpose, IssuanceRefused, make_csr
+from sync.auth import PeerAuthenticator, require_peer
+from sync.transport import tls_server_name
+from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
+from wuji.v1 import desk_pb2, enroll_pb2, enroll_pb2_grpc
+
+DEFAULT_INVITE_HOURS = 24
+
+
+class EnrollmentRefused(Exception):
+    """The parent would not enroll this node; the message is the parent's reason."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invite(
+    session: Session, here: DivisionCode, identity: NodeIdentity, address: str, code: str, valid_hours: int
+) -> desk_pb2.Invite:
+    """A one-time token for a direct child; only the token's hash is stored."""
+    try:
+        child = DivisionCode.parse(code)
+    except InvalidDivisionCode as error:
+        raise InvalidInput(str(error)) from error
+    if child.parent != here:
+        raise InvalidInput(f"{child} is not a child of {here}: invite it at its own parent {child.parent}")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + timedelta(hours=valid_hours or DEFAULT_INVITE_HOURS)
+    session.add(
+        EnrollmentInvite(token_hash=_token_hash(token), code=child.value, created_at=now, expires_at=expires)
+    )
+    return desk_pb2.Invite(
+        parent_code=here.value,
+        parent_address=address,
+        code=child.value,
+        token=token,
+        expires_at=expires.isoformat(timespec="seconds"),
+        trust_anchors_pem=pem_bundle(identity.roots).decode(),
+    )
+
+
+def redeem(session: Session, token: str, code: str) -> None:
+    """Use a token once; EnrollmentRefused says why it cannot be used."""
+    invite = session.get(EnrollmentInvite, _token_hash(token), with_for_update=True)
+    if invite is None:
+        raise EnrollmentRefused("unknown enrollment token")
+    if invite.used_at is not None:
+        raise EnrollmentRefused(f"this token was used already on {as_utc(invite.used_at):%Y-%m-%d %H:%M} UTC")
+    if as_utc(invite.expires_at) < utcnow():
+        raise EnrollmentRefused(f"this token expired on {as_utc(invite.expires_at):%Y-%m-%d %H:%M} UTC")
+    if invite.code != code:
+        raise EnrollmentRefused(f"this token is for node {invite.code}, not {code}")
+    invite.used_at = utcnow()
+
+
+class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        identity: NodeIdentity,
+        office: CertificateOffice | None,
+        authenticator: PeerAuthenticator,
+    ) -> None:
+        self._sessions = sessions
+        self._identity = identity
+        self._office = office
+        self._authenticator = authenticator
+
+    def Enroll(
+        self, request: enroll_pb2.EnrollRequest, context: grpc.ServicerContext
+    ) -> enroll_pb2.EnrollResponse:
+        if self._office is None:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "a village has no children to enroll")
+        try:
+            code = DivisionCode.parse(request.code)
+            with self._sessions.begin() as session:  # the token is spent only if a certificate is issued
+                redeem(session, request.token, code.value)
+                response = enroll_pb2.EnrollResponse(
+                    chain_pem=pem_bundle(self._office.authority.full_chain()),
+                    root_pem=pem_bundle(self._identity.roots),
+                    crl_pem=[crl.public_bytes(serialization.Encoding.PEM) for crl in known_crls(session)],
+                )
+                village = code.tier is Tier.VILLAGE
+                csr = x509.load_pem_x509_csr(request.tls_csr_pem if village else request.ca_csr_pem)
+                if subject_code(csr.subject) != code.value:
+                    raise EnrollmentRefused(
+                        f"the CSR is for {subject_code(csr.subject) or 'no code'}, the token for {code}"
+                    )
+                if village:
+                    tls = self._office.issue(session, csr, CertificatePurpose.TLS)
+                    response.tls_certificate_pem = tls.public_bytes(serialization.Encoding.PEM)
+                else:
+                    ca = self._office.issue(session, csr, CertificatePurpose.CA, valid_days=5 * 365)
+                    response.ca_certificate_pem = ca.public_bytes(serialization.Encoding.PEM)
+                return response
+        except (EnrollmentRefused, IssuanceRefused) as refused:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
+        except (InvalidDivisionCode, ValueError) as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed enrollment request: {error}")
+
+    def CertifySeal(
+        self, request: enroll_pb2.CertifySealRequest, context: grpc.ServicerContext
+    ) -> enroll_pb2.CertifySealResponse:
+        peer = require_peer(self._authenticator, context)
+        if self._office is None:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "a village certifies no seals")
+        try:
+            csr = x509.load_pem_x509_csr(request.csr_pem)
+            if subject_code(csr.subject) != peer.value:
+                context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, f"node {peer} may only certify its own seals"
+                )
+            with self._sessions.begin() as session:
+                certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=3 * 365)
+        except IssuanceRefused as refused:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
+        except ValueError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed CSR: {error}")
+        return enroll_pb2.CertifySealResponse(
+            certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
+            chain_pem=pem_bundle(self._office.authority.full_chain()),
+        )
+
+
+# -- the child's side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteFile:
+    parent_code: str
+    parent_address: str
+    code: str
+    token: str
+    expires_at: datetime
+    trust_anchors_pem: bytes
+
+    @classmethod
+    def from_message(cls, invite: desk_pb2.Invite) -> InviteFile:
+        return cls(
+            parent_code=invite.parent_code,
+            parent_address=invite.parent_address,
+            code=invite.code,
+            token=invite.token,
+            expires_at=datetime.fromisoformat(invite.expires_at),
+            trust_anchors_pem=invite.trust_anchors_pem.encode(),
+        )
+
+    def save(self, path: Path) -> None:
+        body = {
+            "parent_code": self.parent_code,
+            "parent_address": self.parent_address,
+            "code": self.code,
+            "token": self.token,
+            "expires_at": self.expires_at.isoformat(timespec="seconds"),
+            "trust_anchors_pem": self.trust_anchors_pem.decode(),
+        }
+        write_private_file(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
+
+    @classmethod
+    def load(cls, path: Path) -> InviteFile:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                parent_code=raw["parent_code"],
+                parent_address=raw["parent_address"],
+                code=raw["code"],
+                token=raw["token"],
+                expires_at=datetime.fromisoformat(raw["expires_at"]),
+                trust_anchors_pem=raw["trust_anchors_pem"].encode(),
+            )
+        except (OSError, ValueError, KeyError) as error:
+            raise InvalidInput(f"cannot read invite {path}: {error}") from error
+
+
+def create_root(code: DivisionCode, name: str, folder: Path, passphrase: bytes) -> NodeIdentity:
+    """A province's own root CA and its TLS certificate."""
+    if code.tier is not Tier.PROVINCE:
+        raise WrongNode(f"only a province creates a root CA; {code} enrolls with its parent")
+    authority = Authority.create_root(code.value, name or code.value)
+    return _finish(code, folder, passphrase, authority, authority.full_chain()[-1:])
+
+
+def enroll(
+    code: DivisionCode,
+    name: str,
+    folder: Path,
+    passphrase: bytes,
+    invite: InviteFile,
+    timeout: float = 20.0,
+) -> tuple[NodeIdentity, list[x509.CertificateRevocationList]]:
+    """Ask the parent for certificates with a one-time token; returns the identity (saved) and CRLs."""
+    if invite.code != code.value:
+        raise InvalidInput(f"this invite is for node {invite.code}, not {code}")
+    address = invite.parent_address
+    credentials = grpc.ssl_channel_credentials(root_certificates=invite.trust_anchors_pem)
+    options = [("grpc.ssl_target_name_override", tls_server_name(invite.parent_code))]
+    request = enroll_pb2.EnrollRequest(token=invite.token, code=code.value)
+    ca_key = tls_key = None
+    if code.tier is Tier.VILLAGE:
+        tls_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+        request.tls_csr_pem = _pem(make_csr(tls_key, code.value, CertificatePurpose.TLS, name))
+    else:
+        ca_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+        request.ca_csr_pem = _pem(make_csr(ca_key, code.value, CertificatePurpose.CA, name))
+    with grpc.secure_channel(address, credentials, options=options) as channel:
+        try:
+            response = enroll_pb2_grpc.EnrollmentStub(channel).Enroll(request, timeout=timeout)
+        except grpc.RpcError as error:
+            details = error.details() if isinstance(error, grpc.Call) else str(error)
+            raise EnrollmentRefused(f"parent {invite.parent_code} at {address}: {details}") from error
+    parent_chain = x509.load_pem_x509_certificates(response.chain_pem)
+    roots = x509.load_pem_x509_certificates(response.root_pem)
+    crls = [x509.load_pem_x509_crl(pem) for pem in response.crl_pem]
+    if ca_key is not None:
+        ca_certificate = x509.load_pem_x509_certificate(response.ca_certificate_pem)
+        authority = Authority(ca_key, ca_certificate, parent_chain)  # type: ignore[arg-type]
+        return _finish(code, folder, passphrase, authority, roots), crls
+    tls_certificate = x509.load_pem_x509_certificate(response.tls_certificate_pem)
+    identity = NodeIdentity(code, folder, tls_key, tls_certificate, parent_chain, roots, None)  # type: ignore[arg-type]
+    identity.save(passphrase)
+    return identity, crls
+
+
+def _finish(
+    code: DivisionCode, folder: Path, passphrase: bytes, authority: Authority, roots: list[x509.Certificate]
+) -> NodeIdentity:
+    """A CA node issues its own TLS certificate and saves everything."""
+    tls_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    name = _common_name(authority.certificate.subject) or code.value
+    tls_certificate = authority.issue(
+        make_csr(tls_key, code.value, CertificatePurpose.TLS, name), CertificatePurpose.TLS
+    )
+    identity = NodeIdentity(code, folder, tls_key, tls_certificate, authority.full_chain(), roots, authority)
+    identity.save(passphrase)
+    return identity
+
+
+def _pem(csr: x509.CertificateSigningRequest) -> bytes:
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def _common_name(name: x509.Name) -> str:
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else ""

@@ -1,0 +1,151 @@
+"""A node's certificates and keys on disk, and the TLS credentials built from them.
+
+Layout of the node's PKI folder (keys encrypted with the node passphrase, mode 0600):
+  root.pem    trusted roots: this province's root (and, later, partner provinces' roots)
+  ca.key/pem  the node's CA (every tier but the village)
+  tls.key/pem the node's TLS certificate, used for every link and for the desk
+  chain.pem   the CA certificates above tls.pem, nearest first, root last
+  crls/       revocation lists known here, one file per issuing node
+  seals/      sealing keys and certificates (see node/trust/sealing.py)
+  catalog.key/pem  a province's catalogue-release signing key and its chain (node/catalogue/releases.py)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from signing import keys
+from signing.algorithms import PrivateKey
+from signing.pki import Authority
+from signing.trust import TrustStore
+from sync.transport import Credentials
+from wuji.divisions import DivisionCode
+
+
+class IdentityMissing(Exception):
+    """The node has no certificates yet: enroll it first."""
+
+
+def pem_bundle(certificates: Iterable[x509.Certificate]) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+
+
+def subject_code(name: x509.Name) -> str:
+    """The division code in a certificate's or CSR's subject (serialNumber)."""
+    values = name.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(values[0].value) if values else ""
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write a secret (an invite token, a passphrase) readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+def load_bundle(path: Path) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(path.read_bytes()) if path.exists() else []
+
+
+@dataclass
+class NodeIdentity:
+    code: DivisionCode
+    folder: Path
+    tls_key: PrivateKey
+    tls_certificate: x509.Certificate
+    chain: list[x509.Certificate]  # above tls_certificate, nearest first, root last
+    roots: list[x509.Certificate]
+    authority: Authority | None  # None at a village
+
+    @classmethod
+    def exists(cls, folder: Path) -> bool:
+        return (folder / "tls.pem").exists() and (folder / "tls.key").exists()
+
+    @classmethod
+    def load(cls, code: DivisionCode, folder: Path, passphrase: bytes) -> NodeIdentity:
+        if not cls.exists(folder):
+            raise IdentityMissing(
+                f"node {code} has no certificates in {folder}: run `wuji node enroll` "
+                "(a province creates its root CA the same way)"
+            )
+        tls_key = keys.load_private_key(folder / "tls.key", passphrase)
+        tls_certificate = x509.load_pem_x509_certificate((folder / "tls.pem").read_bytes())
+        chain = load_bundle(folder / "chain.pem")
+        authority = None
+        if (folder / "ca.key").exists():
+            ca_key = keys.load_private_key(folder / "ca.key", passphrase)
+            ca_certificate = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
+            authority = Authority(ca_key, ca_certificate, chain[1:])  # type: ignore[arg-type]
+        return cls(code, folder, tls_key, tls_certificate, chain, load_bundle(folder / "root.pem"), authority)
+
+    def save(self, passphrase: bytes) -> None:
+        keys.save_private_key(self.tls_key, self.folder / "tls.key", passphrase)
+        keys.save_pem(self.folder / "tls.pem", pem_bundle([self.tls_certificate]))
+        keys.save_pem(self.folder / "chain.pem", pem_bundle(self.chain))
+        keys.save_pem(self.folder / "root.pem", pem_bundle(self.roots))
+        if self.authority is not None:
+            keys.save_private_key(self.authority.key, self.folder / "ca.key", passphrase)
+            keys.save_pem(self.folder / "ca.pem", pem_bundle([self.authority.certificate]))
+
+    # -- TLS ------------------------------------------------------------------------------------
+
+    def _key_pem(self) -> bytes:
+        return self.tls_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    def credentials(self, partner_roots: Callable[[], bytes] = bytes) -> Credentials:
+        """mTLS both ways: we present our chain and accept only peers chaining to our roots.
+
+        partner_roots: PEM of the partner provinces' roots (跨省通办) accepted as well, read again at
+        each new handshake, so adding or removing a partner takes effect without a restart.
+        A node still enrolling has no certificate yet, so enrollment has its own port with
+        server-authenticated TLS only (`bootstrap_server`), where the one-time token authenticates.
+        """
+        certificate_chain = pem_bundle([self.tls_certificate, *self.chain[:-1]])
+        roots = pem_bundle(self.roots)
+        key_and_chain = [(self._key_pem(), certificate_chain)]
+        accepted = [partner_roots()]
+
+        def configuration() -> grpc.ServerCertificateConfiguration:
+            return grpc.ssl_server_certificate_configuration(
+                key_and_chain, root_certificates=roots + accepted[0]
+            )
+
+        def changed_configuration() -> grpc.ServerCertificateConfiguration | None:
+            current = partner_roots()
+            if current == accepted[0]:
+                return None
+            accepted[0] = current
+            return configuration()
+
+        return Credentials(
+            server=grpc.dynamic_ssl_server_credentials(
+                configuration(), changed_configuration, require_client_authentication=True
+            ),
+            bootstrap_server=grpc.ssl_server_credentials(key_and_chain),
+            channel=grpc.ssl_channel_credentials(
+                root_certificates=roots + accepted[0],
+                private_key=self._key_pem(),
+                certificate_chain=certificate_chain,
+            ),
+        )
+
+    def trust_store(self, crls: Iterable[x509.CertificateRevocationList] = ()) -> TrustStore:
+        return TrustStore(self.roots, crls)
+
+
+def passphrase(config_file: str, environ: Mapping[str, str] | None = None) -> bytes:
+    """The key passphrase: from the file the config names, else from the environment."""
+    if config_file:
+        return Path(config_file).read_bytes().rstrip(b"\r\n")
+    return keys.passphrase_from_environment(environ)

@@ -1,0 +1,193 @@
+"""Seals registered at this node, and the sealing of case results (办结 → sealed result).
+
+A seal's key is generated here and never leaves the node; its certificate comes from the node's own
+CA, or, at a village (which has no CA), from the township over the mTLS link (`certify_remotely`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from ulid import ULID
+
+from node.errors import InvalidInput, NotReady
+from node.store.models import Case, SealedResult, SealRecord
+from node.timeutil import as_utc, utcnow
+from node.trust.certificates import CertificateOffice, known_crls
+from node.trust.identity import pem_bundle
+from signing import keys
+from signing.algorithms import Algorithm, generate_key
+from signing.pki import CertificatePurpose, make_csr
+from signing.seals import SEAL_KINDS, Seal, SealInfo
+from signing.seals import verify as verify_sealed
+from signing.trust import TrustStore
+from wuji.divisions import DivisionCode
+
+OFFICIAL_SEAL = "公章"
+# a village asks its township to certify a seal key: csr → (certificate, chain above it)
+RemoteCertifier = Callable[[x509.CertificateSigningRequest], tuple[x509.Certificate, list[x509.Certificate]]]
+
+
+class SealService:
+    def __init__(
+        self,
+        here: DivisionCode,
+        folder: Path,
+        passphrase: bytes,
+        office: CertificateOffice | None,
+        trust: Callable[[Session], TrustStore],
+        certify_remotely: RemoteCertifier | None = None,
+    ) -> None:
+        self.here = here
+        self._folder = folder / "seals"
+        self._passphrase = passphrase
+        self._office = office
+        self._trust = trust
+        self._certify_remotely = certify_remotely
+        self._keys: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def create(
+        self,
+        session: Session,
+        holder: str,
+        department: str,
+        kind: str = OFFICIAL_SEAL,
+        *,
+        valid_days: int = 3 * 365,
+        picture: bytes = b"",
+        algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256,
+    ) -> SealInfo:
+        """刻制: make a seal for a department, with its own key certified for sealing only."""
+        if kind not in SEAL_KINDS:
+            raise InvalidInput(f"seal kind {kind!r} is not one of {', '.join(SEAL_KINDS)}")
+        if not holder.strip() or not department.strip():
+            raise InvalidInput("a seal needs a holder (organisation name) and a department")
+        key = generate_key(algorithm)
+        csr = make_csr(
+            key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
+        )
+        if self._office is not None:
+            certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=valid_days)
+            chain = self._office.authority.full_chain()
+        elif self._certify_remotely is not None:
+            certificate, chain = self._certify_remotely(csr)
+        else:
+            raise NotReady("no CA here and no parent to certify the seal key")
+        now = utcnow()
+        info = SealInfo(
+            seal_id=f"{self.here.value}-{ULID()}",
+            holder=holder.strip(),
+            holder_code=self.here.value,
+            department=department.strip(),
+            kind=kind,
+            valid_from=now,
+            valid_to=min(now + timedelta(days=valid_days), certificate.not_valid_after_utc),
+            picture=picture,
+        )
+        keys.save_private_key(key, self._folder / f"{info.seal_id}.key", self._passphrase)
+        session.add(
+            SealRecord(
+                seal_id=info.seal_id,
+                holder=info.holder,
+                department=info.department,
+                kind=info.kind,
+                valid_from=info.valid_from,
+                valid_to=info.valid_to,
+                algorithm=algorithm.value,
+                certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+                chain_pem=pem_bundle(chain).decode(),
+                picture=picture,
+                created_at=now,
+            )
+        )
+        session.flush()
+        return info
+
+    def seal_for(self, session: Session, department: str) -> Seal | None:
+        """The department's seal valid now, else the node's 公章, else None."""
+        now = utcnow()
+        records = session.scalars(select(SealRecord).order_by(SealRecord.created_at.desc())).all()
+        live = [r for r in records if as_utc(r.valid_from) <= now <= as_utc(r.valid_to)]
+        chosen = next((r for r in live if r.department == department), None) or next(
+            (r for r in live if r.kind == OFFICIAL_SEAL), None
+        )
+        return self._load(chosen) if chosen else None
+
+    def _load(self, record: SealRecord) -> Seal:
+        with self._lock:
+            key = self._keys.get(record.seal_id)
+            if key is None:
+                key = keys.load_private_key(self._folder / f"{record.seal_id}.key", self._passphrase)
+                self._keys[record.seal_id] = key
+        info = SealInfo(
+            seal_id=record.seal_id,
+            holder=record.holder,
+            holder_code=self.here.value,
+            department=record.department,
+            kind=record.kind,
+            valid_from=as_utc(record.valid_from),
+            valid_to=as_utc(record.valid_to),
+            picture=record.picture,
+        )
+        certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
+        chain = x509.load_pem_x509_certificates(record.chain_pem.encode()) if record.chain_pem else []
+        return Seal(info, key, certificate, chain)  # type: ignore[arg-type]
+
+    def accept_received(self, session: Session, case_id: str, document: bytes) -> None:
+        """Keep the sealed result that came with a conclusion, after verifying it here, offline."""
+        check = verify_sealed(document, self._trust(session))
+        if not check.valid:
+            raise InvalidInput(f"sealed result of case {case_id} does not verify: {check.reason}")
+        if session.get(SealedResult, case_id) is None:
+            seal_id = check.seal.seal_id if check.seal else ""
+            session.add(SealedResult(case_id=case_id, document=document, seal_id=seal_id, sealed_at=utcnow()))
+
+    def seal_result(
+        self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None = None
+    ) -> bytes:
+        """Seal the result document (and licence, if the item issues one) of a case concluded here."""
+        seal = self.seal_for(session, department)
+        if seal is None:
+            raise NotReady(
+                f"no valid seal for {department} (nor a 公章) at node {self.here}: "
+                "create one with `wuji seal create` before concluding cases"
+            )
+        body = result_document(case, seal.info.holder, note, licence)
+        document = seal.apply(body, crls=known_crls(session))
+        sealed = document.to_bytes()
+        session.add(
+            SealedResult(
+                case_id=case.id, document=sealed, seal_id=seal.info.seal_id, sealed_at=document.signing_time
+            )
+        )
+        return sealed
+
+
+def result_document(case: Case, holder: str, note: str, licence: dict[str, Any] | None = None) -> bytes:
+    """The canonical bytes of a case's result (办件结果), the thing the seal vouches for."""
+    body: dict[str, Any] = {
+        "document": "办件结果",
+        "case_id": case.id,
+        "item_code": case.item_code,
+        "item_name": case.item_name,
+        "applicant": {"name": case.applicant_name, "id_number": case.applicant_id_number},
+        "outcome": {"APPROVED": "准予", "DENIED": "不予"}.get(case.outcome or "", ""),
+        "decision": note,
+        "handler": case.handler,
+        "handler_name": holder,
+        "concluded_at": as_utc(case.updated_at).isoformat(timespec="seconds"),
+    }
+    if licence:
+        body["document"] = "电子证照"
+        body["licence"] = licence
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
