@@ -13,7 +13,8 @@ ROOMS = ("node", "sync", "signing", "wuji")
 
 
 def lint_imports(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"]
+    program = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    command = [sys.executable, "-c", program]
     return subprocess.run([*command, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -84,9 +85,12 @@ def test_no_room_reaches_into_another_rooms_private_names():
 
 
 def test_a_private_reach_is_found():
-    source = "from node.cases import eventlog\nfrom node.store.models import _hidden\neventlog._locked_head()\n"
+    source = (
+        "from node.cases import eventlog\nfrom node.store.models import _hidden\neventlog._locked_head()\n"
+    )
     assert private_reaches(source, "node.supervision.cards") == [
         "node.supervision.cards imports node.store.models._hidden",
         "node.supervision.cards uses node.cases.eventlog._locked_head",
     ]
-    assert private_reaches(source, "node.cases.service") == ["node.cases.service imports node.store.models._hidden"]
+    in_cases = private_reaches(source, "node.cases.service")
+    assert in_cases == ["node.cases.service imports node.store.models._hidden"]
