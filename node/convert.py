@@ -37,12 +37,22 @@ def event_to_proto(event: CaseEvent, recorded_at: str) -> case_pb2.CaseEvent:
         route=event.route,
         recorded_at_node=recorded_at,
         chain_hash=event.hash,
+        actor_person=event.actor_person or "",
+        actor_department=event.actor_department or "",
     )
 
 
 def material_to_proto(material: CaseMaterial, *, with_content: bool) -> case_pb2.Material:
     return case_pb2.Material(
-        name=material.name, sha256=material.sha256, content=material.content if with_content else b""
+        name=material.name,
+        sha256=material.sha256,
+        content=material.content if with_content else b"",
+        file_name=material.file_name or "",
+        media_type=material.media_type or "",
+        size=material.size if material.size is not None else len(material.content),
+        licence=material.licence or "",
+        purpose=material.purpose or "",
+        id=material.id or 0,
     )
 
 
@@ -67,6 +77,9 @@ def case_to_proto(
         catalog_version=case.catalog_version or 0,
         mode=case.mode or "",
         joint_of=case.joint_of or "",
+        department=case.department or "",
+        channel=case.channel or "",
+        responsible_person=case.responsible_person or "",
     )
     message.materials.extend(material_to_proto(m, with_content=with_content) for m in case.materials)
     if with_events:
@@ -135,4 +148,6 @@ def card_to_proto(card: SupervisionCard) -> case_pb2.SupervisionCard:
         submitted_on=card.submitted_on.isoformat(),
         raised_at=to_timestamp(card.raised_at),
         closed_at=to_timestamp(card.closed_at) if card.closed_at else None,
+        department=card.department or "",
+        person=card.person or "",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -28,3 +29,12 @@ def to_timestamp(moment: datetime) -> Timestamp:
 
 def from_timestamp(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
+
+
+CHINA_ZONE = ZoneInfo("Asia/Shanghai")  # what people see; storage and the wire stay UTC
+
+
+def shanghai(moment: datetime, seconds: bool = False) -> str:
+    """An instant as people in China read it: Asia/Shanghai wall time, e.g. 2026-12-01 09:30."""
+    local = as_utc(moment).astimezone(CHINA_ZONE)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

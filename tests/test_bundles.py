@@ -14,6 +14,7 @@ from node.errors import InvalidInput
 from node.store.models import Case, ServiceItem
 from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.materials import complete_proto, required_names
 from tests.test_federation import act, arrived
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
@@ -35,9 +36,10 @@ def materials(names: list[str]) -> list[case_pb2.Material]:
 
 
 def submit_bundle(desk, **extra) -> case_pb2.Bundle:
+    complete = ONE_SET if "deferred" in extra else [*ONE_SET, "本人银行结算账户"]
     return desk.SubmitBundle(
         desk_pb2.SubmitBundleRequest(
-            bundle_code=BUNDLE, applicant=APPLICANT, materials=materials(ONE_SET), **extra
+            bundle_code=BUNDLE, applicant=APPLICANT, materials=materials(complete), **extra
         )
     )
 
@@ -145,6 +147,7 @@ def test_each_handler_receives_only_the_materials_its_item_lists(federation):
     assert material_names_at(federation, CITY, part(bundle, "YB-0002").case_id) == [
         "出生医学证明",
         "居民身份证",
+        "本人银行结算账户",
         "结婚证",
     ]
     conclude(federation, COUNTY, part(bundle, "GA-0003").case_id)
@@ -340,6 +343,7 @@ def test_bad_bundle_requests_are_refused_with_the_reason(federation):
             desk_pb2.SubmitCaseRequest(
                 item_code=COUNTY_ITEM,
                 applicant=APPLICANT,
+                materials=complete_proto(COUNTY_ITEM),
                 promise=case_pb2.Promise(
                     text="承诺", replaces=["户口簿"], signed_by=APPLICANT.name, signature=b"s"
                 ),
@@ -369,7 +373,7 @@ def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path
     federation.start_chain()
     village = str(federation.config_path(VILLAGE))
     specs = []
-    for name in ONE_SET:
+    for name in [*ONE_SET, "本人银行结算账户"]:
         path = tmp_path / f"{len(specs)}.pdf"
         path.write_bytes(f"%PDF {name}".encode())
         specs += ["--material", f"{name}={path}"]
@@ -390,7 +394,8 @@ def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path
     assert stray.returncode == 1 and "营业执照" in stray.stderr and "INVALID_ARGUMENT" in stray.stderr
 
     applicant = ["--name", APPLICANT.name, "--id-number", APPLICANT.id_number]
-    deferred = wuji("case", "submit", COUNTY_ITEM, *applicant, "--defer", DEFERRABLE,
+    given = [f"--material={name}={signature}" for name in required_names(COUNTY_ITEM, (DEFERRABLE,))]
+    deferred = wuji("case", "submit", COUNTY_ITEM, *applicant, *given, "--defer", DEFERRABLE,
                     "--promised-on", "2099-01-01", "--config", village)  # fmt: skip
     assert deferred.returncode == 1 and "within 90 days" in deferred.stderr
     unsigned = wuji("case", "submit", "YB-0002", *applicant, "--promise", "承诺", "--config", village)
@@ -401,7 +406,11 @@ def test_a_material_supply_from_any_node_but_the_origin_is_refused_at_the_handle
     federation.start_chain()
     case = federation.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
-            item_code=COUNTY_ITEM, applicant=APPLICANT, deferred=[DEFERRABLE], promised_on="2025-11-07"
+            item_code=COUNTY_ITEM,
+            applicant=APPLICANT,
+            materials=complete_proto(COUNTY_ITEM, (DEFERRABLE,)),
+            deferred=[DEFERRABLE],
+            promised_on="2025-11-07",
         )
     )
     wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
@@ -487,7 +496,7 @@ def test_a_part_starting_after_the_promised_date_keeps_the_promise_and_its_handl
         desk_pb2.SubmitBundleRequest(
             bundle_code=BUNDLE,
             applicant=APPLICANT,
-            materials=materials([m for m in ONE_SET if m != photo]),
+            materials=materials([m for m in [*ONE_SET, "本人银行结算账户"] if m != photo]),
             deferred=[photo],
             promised_on="2025-11-05",
         )

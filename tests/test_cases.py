@@ -19,6 +19,7 @@ from node.store.outbound import Outbound
 from node.timeutil import utcnow
 from sync import outbox
 from sync.tables import OutboxEntry
+from tests.materials import complete
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
@@ -49,7 +50,7 @@ def count(sessions, model) -> int:
 
 def test_case_handled_where_it_was_submitted_goes_through_the_three_steps(sessions):
     county = service(sessions, COUNTY)
-    case = county.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1")])
+    case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     assert case.handler == case.origin == COUNTY.value
     for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE, Action.DELIVER):
         case = county.act(case.id, action, note=action.label)
@@ -60,13 +61,13 @@ def test_case_handled_where_it_was_submitted_goes_through_the_three_steps(sessio
 
 def test_submission_writes_case_event_and_outbox_in_one_transaction(sessions):
     village = service(sessions, VILLAGE)
-    case = village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1")])
+    case = village.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     with sessions() as session:
         entry = session.scalars(select(OutboxEntry)).one()
         envelope = link_pb2.Envelope.FromString(entry.envelope)
     assert entry.peer == VILLAGE.parent.value and entry.seq == 1
     assert envelope.destination == COUNTY.value and envelope.case_submitted.case.id == case.id
-    assert envelope.case_submitted.case.materials[0].content == b"page 1"
+    assert envelope.case_submitted.case.materials[0].content == complete("MZ-0001")[0].content
     assert count(sessions, CaseEvent) == 1
 
 
@@ -78,14 +79,14 @@ def test_a_failure_while_enqueueing_stores_nothing_at_all(sessions, monkeypatch)
 
     monkeypatch.setattr(outbox, "enqueue", broken_enqueue)
     with pytest.raises(RuntimeError):
-        village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1")])
+        village.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     assert count(sessions, Case) == count(sessions, CaseEvent) == count(sessions, CaseMaterial) == 0
     assert count(sessions, OutboxEntry) == 0
 
 
 def test_illegal_transition_is_refused_with_reason_and_stores_nothing(sessions):
     county = service(sessions, COUNTY)
-    case = county.submit("MZ-0001", APPLICANT)
+    case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     with pytest.raises(IllegalTransition, match="SUBMITTED") as refused:
         county.act(case.id, Action.APPROVE)
     assert "办结" in str(refused.value) and "审核" in str(refused.value)
@@ -104,20 +105,20 @@ def test_unknown_item_is_refused_and_stores_nothing(sessions):
 
 def test_a_case_records_its_release_and_an_expired_release_accepts_no_case(sessions):
     county = service(sessions, COUNTY)
-    assert county.submit("MZ-0001", APPLICANT).catalog_version == 1
+    assert county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).catalog_version == 1
     with sessions.begin() as session:
         session.execute(update(CatalogRelease).values(expires_at=utcnow() - timedelta(days=1)))
     with pytest.raises(NotReady, match="catalogue release 1 expired"):
-        county.submit("MZ-0001", APPLICANT)
+        county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     assert count(sessions, Case) == 1
 
 
 def test_bad_input_is_refused_with_the_field_named(sessions):
     village = service(sessions, VILLAGE)
     with pytest.raises(InvalidInput, match="applicant name"):
-        village.submit("MZ-0001", Applicant("", "430981198805052345"))
+        village.submit("MZ-0001", Applicant("", "430981198805052345"), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="U\\+0007"):
-        village.submit("MZ-0001", Applicant("王\x07五", "430981198805052345"))
+        village.submit("MZ-0001", Applicant("王\x07五", "430981198805052345"), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="does not match"):
         village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1", sha256="00" * 32)])
     assert count(sessions, Case) == 0
@@ -126,20 +127,20 @@ def test_bad_input_is_refused_with_the_field_named(sessions):
 def test_sql_looking_names_are_stored_verbatim(sessions):
     village = service(sessions, VILLAGE)
     name = "Robert'); DROP TABLE case;--"
-    case = village.submit("MZ-0001", Applicant(name, "430981198805052345"))
+    case = village.submit("MZ-0001", Applicant(name, "430981198805052345"), complete("MZ-0001"))
     assert village.get(case.id).applicant.name == name
 
 
 def test_handler_actions_are_refused_at_the_origin(sessions):
     village = service(sessions, VILLAGE)
-    case = village.submit("MZ-0001", APPLICANT)
+    case = village.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     with pytest.raises(WrongNode, match=COUNTY.value):
         village.act(case.id, Action.ACCEPT)
 
 
 def test_withdrawal_at_the_origin_is_sent_to_the_handler(sessions):
     village = service(sessions, VILLAGE)
-    case = village.submit("MZ-0001", APPLICANT)
+    case = village.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     village.act(case.id, Action.WITHDRAW, note="申请人撤回")
     with sessions() as session:
         bodies = [
@@ -153,7 +154,7 @@ def test_withdrawal_at_the_origin_is_sent_to_the_handler(sessions):
 def test_event_log_is_a_hash_chain_and_tampering_is_detected(sessions):
     county = service(sessions, COUNTY)
     for _ in range(3):
-        case = county.submit("MZ-0001", APPLICANT)
+        case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
         county.act(case.id, Action.ACCEPT)
     with sessions() as session:
         check = eventlog.verify(session)

@@ -22,6 +22,7 @@ from node.timeutil import to_timestamp, utcnow
 from sync import outbox
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.materials import complete_proto
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 CHANGED, WITHDRAWN, ADDED = "MZ-0001", "LY-0001", "MZ-0005"
@@ -161,7 +162,9 @@ def test_a_case_keeps_the_release_it_was_judged_by(federation):
     village = federation.desk(VILLAGE)
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
-            item_code=CHANGED, applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234")
+            item_code=CHANGED,
+            applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234"),
+            materials=complete_proto(CHANGED),
         )
     )
     assert case.catalog_version == 1
@@ -285,7 +288,8 @@ def test_a_village_refuses_unknown_items_and_tiers_that_do_not_exist_above_it(fe
     federation.start_chain()
     village = federation.desk(VILLAGE)
     request = desk_pb2.SubmitCaseRequest(
-        item_code="NO-SUCH-ITEM", applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234")
+        item_code="NO-SUCH-ITEM",
+        applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234"),
     )
     with pytest.raises(grpc.RpcError) as unknown:
         village.SubmitCase(request)
@@ -295,6 +299,7 @@ def test_a_village_refuses_unknown_items_and_tiers_that_do_not_exist_above_it(fe
     with federation.nodes[VILLAGE].sessions.begin() as session:  # a row no release could carry
         session.get(ServiceItem, "MZ-0003").handling_tier = "village"
     request.item_code = "MZ-0003"
+    request.materials.extend(complete_proto("MZ-0003"))
     with pytest.raises(grpc.RpcError) as no_tier:
         village.SubmitCase(request)
     assert no_tier.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from node.store.models import Case, CaseEvent
 from sync.tables import InboxEntry
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.materials import complete_proto
 from wuji.v1 import case_pb2, desk_pb2
 
 COUNTY_ITEM = "MZ-0001"  # 最低生活保障对象认定, handled at county
@@ -22,7 +23,7 @@ def submit(desk, item: str, name: str = "张三") -> case_pb2.Case:
         desk_pb2.SubmitCaseRequest(
             item_code=item,
             applicant=case_pb2.Applicant(name=name, id_number="430981199001011234", phone="13800000000"),
-            materials=[case_pb2.Material(name="居民身份证", content="身份证正反面".encode())],
+            materials=complete_proto(item),
         )
     )
 

@@ -27,6 +27,7 @@ from signing.trust import TrustStore
 from sync.link import Link, LinkSettings
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from sync.transport import _lenient_parser
+from tests.materials import complete
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
@@ -138,7 +139,7 @@ def test_any_envelope_is_applied_or_quarantined_and_the_link_moves_on(county, ba
 @given(st.lists(st.sampled_from(list(Action)), min_size=1, max_size=12))
 def test_any_action_sequence_follows_the_state_machine_or_changes_nothing(county, actions):
     sessions, _, service = county
-    case = service.submit("MZ-0001", Applicant("模糊测试", "430981199001011234"))
+    case = service.submit("MZ-0001", Applicant("模糊测试", "430981199001011234"), complete("MZ-0001"))
     state, accepted, version = State.SUBMITTED, False, 1
     for action in actions:
         try:

@@ -10,6 +10,7 @@ from node.store.models import Case, CaseEvent
 from sync.tables import InboxEntry
 from sync.transport import TransportSettings, open_channel
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
+from tests.materials import complete_proto
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 APPLICANT = case_pb2.Applicant(name="张三", id_number="430981199001011234")
@@ -60,7 +61,9 @@ def test_malformed_protobuf_bytes_are_invalid_argument(village):
 
 def test_invalid_utf8_in_a_name_is_invalid_argument(village):
     good = desk_pb2.SubmitCaseRequest(
-        item_code="MZ-0001", applicant=case_pb2.Applicant(name="ABCD", id_number="430981199001011234")
+        item_code="MZ-0001",
+        applicant=case_pb2.Applicant(name="ABCD", id_number="430981199001011234"),
+        materials=complete_proto("MZ-0001"),
     ).SerializeToString()
     error = refused(village, "SubmitCase", good.replace(b"ABCD", b"\xff\xfe\xc3\x28"))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -73,7 +76,8 @@ def test_control_characters_unknown_item_bad_digest_and_bad_codes_are_refused(vi
         (desk_pb2.SubmitCaseRequest(item_code="NO-SUCH", applicant=APPLICANT), "unknown item"),
         (desk_pb2.SubmitCaseRequest(item_code="MZ-0001", applicant=APPLICANT, materials=[
             case_pb2.Material(name="户口簿", content=b"page", sha256="ab" * 32)]), "does not match"),
-        (desk_pb2.SubmitCaseRequest(item_code="MZ-0001", applicant=APPLICANT, home_division="43098"),
+        (desk_pb2.SubmitCaseRequest(item_code="MZ-0001", applicant=APPLICANT, home_division="43098",
+                                    materials=complete_proto("MZ-0001")),
          "invalid division code"),
     ]  # fmt: skip
     for request, reason in cases:
@@ -97,7 +101,9 @@ def test_sql_looking_name_is_stored_verbatim_and_harmless(federation, village):
     name = 'x\'); DROP TABLE "case"; --'
     case = desk.SubmitCase(
         desk_pb2.SubmitCaseRequest(
-            item_code="MZ-0001", applicant=case_pb2.Applicant(name=name, id_number="430981199001011234")
+            item_code="MZ-0001",
+            applicant=case_pb2.Applicant(name=name, id_number="430981199001011234"),
+            materials=complete_proto("MZ-0001"),
         )
     )
     assert desk.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).applicant.name == name

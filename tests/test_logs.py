@@ -8,6 +8,7 @@ from node.cases.states import Action
 from node.config import NodeConfig
 from node.runtime.cluster import ProcessFederation
 from tests.harness import PROVINCE
+from tests.materials import complete_proto
 from tests.test_cli import wuji
 
 PROVINCE_ITEM = "SF-0001"  # 律师执业许可, handled at the province
@@ -21,7 +22,7 @@ def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
     config.save(path)
     try:
         desk = federation.start(PROVINCE)
-        case = desk.submit(PROVINCE_ITEM, "李四", "430981199001011234")
+        case = desk.submit(PROVINCE_ITEM, "李四", "430981199001011234", "", complete_proto(PROVINCE_ITEM))
         desk.act(case.id, Action.ACCEPT)
         assert federation.terminate(PROVINCE) == 0
     finally:

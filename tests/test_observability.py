@@ -10,6 +10,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from sync.transport import open_channel
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
+from tests.materials import complete_proto
 from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -33,7 +34,9 @@ def test_health_reflection_and_metrics(federation):
 
     case = federation.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
-            item_code="MZ-0001", applicant=case_pb2.Applicant(name="指标", id_number="430981199001011234")
+            item_code="MZ-0001",
+            applicant=case_pb2.Applicant(name="指标", id_number="430981199001011234"),
+            materials=complete_proto("MZ-0001"),
         )
     )
     wait_for(lambda: county.cases.list(), what="the case at the county")

@@ -25,6 +25,7 @@ from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from sync.transport import TransportSettings, open_channel
 from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
+from tests.materials import complete_proto
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, enroll_pb2, enroll_pb2_grpc
 
@@ -36,7 +37,9 @@ def conclude_at(federation, handler: str, item: str = ITEM_AT_COUNTY) -> case_pb
     village = federation.desk(VILLAGE)
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
-            item_code=item, applicant=case_pb2.Applicant(name="周敏", id_number="430981199203040011")
+            item_code=item,
+            applicant=case_pb2.Applicant(name="周敏", id_number="430981199203040011"),
+            materials=complete_proto(item),
         )
     )
     desk = federation.desk(handler)

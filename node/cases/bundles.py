@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
+from node.cases import materials as files
 from node.cases.deferrals import MAX_PROMISE_DAYS, DeferralService
 from node.cases.service import (
     MAX_NAME_LENGTH,
@@ -292,6 +293,10 @@ def _check_materials(
             raise InvalidInput(f"material {name!r} is not deferrable (容缺) for {', '.join(strict)}")
     if promise is not None and not any(part.notify_promise for part in parts):
         raise InvalidInput(f"no part of {entry.name} ({entry.code}) allows 告知承诺制")
+    for part in parts:  # the one set must be complete for every part (容缺/告知承诺 where allowed)
+        names = {str(m["name"]) for m in part.materials}
+        replaced = promise.replaces if promise is not None and part.notify_promise else ()
+        files.check_complete(part, [m for m in materials if m.name in names], deferred, replaced)
 
 
 def _still_missing(session: Session, case: Case, name: str) -> bool:

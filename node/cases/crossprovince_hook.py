@@ -87,7 +87,20 @@ class CrossProvinceCases(CaseHook):
             accepted=False,
             submitted_at=now,
             updated_at=now,
-            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in case.materials],
+            department=case.department,
+            channel=case.channel,
+            materials=[
+                CaseMaterial(
+                    name=m.name,
+                    sha256=m.sha256,
+                    content=m.content,
+                    file_name=m.file_name,
+                    media_type=m.media_type,
+                    size=m.size,
+                    purpose=m.purpose,
+                )
+                for m in case.materials
+            ],
         )
         register_new_copy(
             session, part, actor=self.here.value, note=f"{JOINT}: {offered.name} for case {case.id}", at=now

@@ -21,11 +21,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.cases.service import CaseHook, Material, checked_material
+from node.cases import materials as files
+from node.cases.materials import Material, checked_material
+from node.cases.service import CaseHook
 from node.cases.states import Action, State
 from node.clock import Clock
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
-from node.store.models import Case, CaseMaterial, CasePromise, MissingMaterial, PostCheck, ServiceItem
+from node.store.models import Case, CasePromise, MissingMaterial, PostCheck, ServiceItem
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, to_timestamp
 from node.workdays import add_working_days, china_date
@@ -168,9 +170,7 @@ class DeferralService(CaseHook):
             raise WrongNode(
                 f"materials of case {case.id} come from its origin {case.origin}, not {envelope.origin}"
             )
-        material = checked_material(
-            Material(supplied.material.name, supplied.material.content, supplied.material.sha256)
-        )
+        material = checked_material(files.from_proto(supplied.material))
         self._mark_supplied(session, case, material, from_timestamp(supplied.supplied_at))
 
     def _mark_supplied(self, session: Session, case: Case, material: Material, at: datetime) -> None:
@@ -183,11 +183,9 @@ class DeferralService(CaseHook):
                 f"case {case.id} is not missing {material.name!r} (materials still missing: {owed})"
             )
         row.supplied_at = at
-        session.add(
-            CaseMaterial(
-                case_id=case.id, name=material.name, sha256=material.sha256, content=material.content
-            )
-        )
+        row = files.stored(material, files.SUPPLIED)
+        row.case_id = case.id
+        session.add(row)
 
     # -- 核查 tasks at the handler -------------------------------------------------------------------
 

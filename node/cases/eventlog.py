@@ -50,6 +50,11 @@ def _entry_hash(prev_hash: str, event: CaseEvent) -> str:
         "at": as_utc(event.at).isoformat(timespec="microseconds"),
         "route": list(event.route),
     }
+    # who acted is hashed once it is recorded; entries from before people were named keep their hash
+    if event.actor_person:
+        body["actor_person"] = event.actor_person
+    if event.actor_department:
+        body["actor_department"] = event.actor_department
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
@@ -66,6 +71,8 @@ def append(
     note: str,
     at: datetime,
     route: Sequence[str] = (),
+    actor_person: str = "",
+    actor_department: str = "",
 ) -> CaseEvent:
     head = _locked_head(session)
     event = CaseEvent(
@@ -76,6 +83,8 @@ def append(
         from_state=from_state,
         to_state=to_state,
         actor_node=actor_node,
+        actor_person=actor_person or None,
+        actor_department=actor_department or None,
         note=note,
         at=at,
         route=list(route),

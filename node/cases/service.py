@@ -7,7 +7,6 @@ transaction that writes the case, appends its event and enqueues what other node
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from node import logs
-from node.cases import arrivals, crossprovince, deadlines, eventlog
+from node.cases import arrivals, crossprovince, deadlines, eventlog, queues
+from node.cases import materials as files
+from node.cases.materials import Material, checked_material
 from node.cases.states import RULES, Action, Outcome, Performer, State, transition
 from node.catalogue import items as catalog
 from node.catalogue.items import ONLINE
@@ -30,13 +31,16 @@ from node.convert import (
     card_to_proto,
     case_to_proto,
     event_to_proto,
+    material_to_proto,
     state_from_proto,
     state_to_proto,
 )
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.staff.roles import Actor, Duty
 from node.store.models import (
     Case,
     CaseArrival,
+    CaseDeadline,
     CaseMaterial,
     SealedResult,
     ServiceItem,
@@ -65,13 +69,6 @@ class Applicant:
     phone: str = ""
 
 
-@dataclass(frozen=True)
-class Material:
-    name: str
-    content: bytes
-    sha256: str = ""  # optional on input; checked when given
-
-
 class ResultSealing(Protocol):
     """Seals results concluded here and checks sealed results arriving from a handler."""
 
@@ -80,6 +77,10 @@ class ResultSealing(Protocol):
     ) -> bytes: ...
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None: ...
+
+    def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
+        """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
+        ...
 
 
 class LicenceIssuer(Protocol):
@@ -136,15 +137,27 @@ class CaseService:
         mode: str = "",
         place_division: str = "",
         extras: case_pb2.Case | None = None,
+        by: Actor | None = None,
+        channel: str = "",
     ) -> case_pb2.Case:
         """申请: register a citizen's case here and send it toward its handler.
 
         mode: a 跨省通办 mode (node/cases/crossprovince.py), with place_division for 全程网办.
         extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
+        by: the person at the window (None: the node itself); channel: "online" for 网上申请.
         """
         with self._sessions.begin() as session:
             case = self.submit_in(
-                session, item_code, applicant, materials, home_division, mode, place_division, extras
+                session,
+                item_code,
+                applicant,
+                materials,
+                home_division,
+                mode,
+                place_division,
+                extras,
+                by,
+                channel,
             )
             return self._view(session, case)
 
@@ -158,13 +171,31 @@ class CaseService:
         mode: str = "",
         place_division: str = "",
         extras: case_pb2.Case | None = None,
+        by: Actor | None = None,
+        channel: str = "",
     ) -> Case:
         """submit, inside the caller's transaction (a bundle submits its parts in its own)."""
+        by = by or Actor(self.here.value)
+        by.require(Duty.APPLY)
         name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
         id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
         phone = clean_text("applicant phone", applicant.phone, 32)
         checked = [checked_material(m) for m in materials]
         catalog.require_unexpired(session)
+        item_here = session.get(ServiceItem, item_code.strip())  # None for a partner province's item
+        files.check_sizes(item_here, checked)
+        if item_here is not None and not item_here.bundle:
+            files.check_complete(
+                item_here,
+                checked,
+                deferred=[m.name for m in extras.missing_materials] if extras is not None else (),
+                promised=extras.promise.replaces if extras is not None and extras.HasField("promise") else (),
+            )
+        for material in checked:
+            if material.licence:
+                if self.sealing is None:
+                    raise InvalidInput("this node cannot check electronic licences")
+                self.sealing.check_licence_stand_in(session, material, id_number)
         if mode.strip():
             plan = crossprovince.plan(
                 session,
@@ -205,9 +236,11 @@ class CaseService:
             accepted=False,
             submitted_at=now,
             updated_at=now,
-            materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
+            department=item_here.department if item_here is not None else None,
+            channel=_channel(mode.strip(), channel, by),
+            materials=[files.stored(m, files.SUBMITTED) for m in checked],
         )
-        register_new_copy(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now)
+        register_new_copy(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now, by=by)
         log.info(
             "case %s submitted: %s, handled at %s", case.id, plan.item_code, handler, extra=logs.case(case.id)
         )
@@ -223,12 +256,26 @@ class CaseService:
             self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
         return case
 
-    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+    def act(
+        self,
+        case_id: str,
+        action: Action,
+        note: str = "",
+        days: int = 0,
+        by: Actor | None = None,
+        materials: Sequence[Material] = (),
+    ) -> case_pb2.Case:
         """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …).
 
         days: for 延期 (EXTEND) only, the working days the approved extension adds.
+        by: the person acting (None: the node itself); their role and department are checked.
+        materials: for 补正材料 (SUPPLEMENT) only, the corrected files.
         """
+        by = by or Actor(self.here.value)
         note = clean_text("note", note, MAX_NOTE_LENGTH)
+        checked = [checked_material(m) for m in materials]
+        if checked and action is not Action.SUPPLEMENT:
+            raise InvalidInput(f"files go with 补正材料 (SUPPLEMENT), not with {action.value}")
         if action is Action.EXTEND:
             if not 1 <= days <= MAX_EXTENSION_DAYS:
                 raise InvalidInput(
@@ -239,6 +286,8 @@ class CaseService:
             raise InvalidInput(f"days go with an extension (EXTEND), not with {action.value}")
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
+            by.require(DUTY_OF[action], case.department or "")
+            files.check_sizes(session.get(ServiceItem, case.item_code), checked)
             rule = RULES[action]
             where = self._where(case, rule.performer)
             if where != self.here.value:
@@ -257,30 +306,50 @@ class CaseService:
                         action=action_to_proto(action),
                         note=note,
                         requested_at=to_timestamp(utcnow()),
+                        actor_person=_person(by),
+                        actor_department=by.department,
+                        materials=[
+                            material_to_proto(files.stored(m, files.CORRECTION), with_content=True)
+                            for m in checked
+                        ],
                     ),
                 )
+                case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
             else:
-                self._change(session, case, action, note, actor=self.here.value, days=days)
+                case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
+                self._change(session, case, action, note, actor=self.here.value, days=days, by=by)
             return self._view(session, case)
 
     def get(self, case_id: str) -> case_pb2.Case:
+        """One case in full; case_id may be any unique beginning of the id."""
         with self._readers() as session:
-            return self._view(session, self._load(session, case_id))
+            return self._view(session, self._load(session, queues.resolve_id(session, case_id)))
 
     def list(self, state: State | None = None, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
-        query = select(Case).order_by(Case.submitted_at.desc(), Case.id.desc()).limit(min(limit or 100, 1000))
-        if state is not None:
-            query = query.where(Case.state == state)
-        if role == "origin":
-            query = query.where(Case.origin == self.here.value)
-        elif role == "handler":
-            query = query.where(Case.handler == self.here.value)
-        elif role:
-            raise InvalidInput(f"role must be 'origin', 'handler' or empty, not {role!r}")
+        """This node's cases, newest first (no materials, no events)."""
         with self._readers() as session:
-            return [
-                case_to_proto(case, self.here.value, with_events=False) for case in session.scalars(query)
-            ]
+            return queues.recent(session, self.here.value, state, role, limit)
+
+    def queue(self, which: str, department: str, limit: int = 50, offset: int = 0) -> list[case_pb2.Case]:
+        """A department's queue here (待受理, 待审核, 待办结, 补正中, 即将超期), most urgent first."""
+        with self._readers() as session:
+            today = china_date(self.clock.now())
+            return queues.queue(
+                session, self.here.value, queues.queue_named(which), department, today, limit, offset
+            )
+
+    def search(self, text: str, limit: int = 50) -> list[case_pb2.Case]:
+        with self._readers() as session:
+            return queues.search(session, text, limit)
+
+    def material(self, case_id: str, material_id: int) -> case_pb2.Material:
+        """A material's file, for the handler's desk (and the point where it was given)."""
+        with self._readers() as session:
+            case = self._load(session, queues.resolve_id(session, case_id))
+            row = session.get(CaseMaterial, material_id)
+            if row is None or row.case_id != case.id:
+                raise NotFound(f"case {case.id} has no material {material_id}")
+            return material_to_proto(row, with_content=True)
 
     # -- messages from other nodes (inside the link's transaction) -----------------------------
 
@@ -367,15 +436,36 @@ class CaseService:
             raise WrongNode(f"case {case.id}: action requests go from its origin to its handler")
         if RULES[action].performer is not Performer.APPLICANT:
             raise WrongNode(f"{action.value} is not the applicant's to ask for")
+        corrected = [checked_material(files.from_proto(m)) for m in request.materials]
+        files.check_sizes(session.get(ServiceItem, case.item_code), corrected)
+        case.materials.extend(files.stored(m, files.CORRECTION) for m in corrected)
         self._change(
-            session, case, action, clean_text("note", request.note, MAX_NOTE_LENGTH), actor=case.origin
+            session,
+            case,
+            action,
+            clean_text("note", request.note, MAX_NOTE_LENGTH),
+            actor=case.origin,
+            person=clean_text("person", request.actor_person, 100),
+            department=clean_text("department", request.actor_department, 100),
         )
 
     # -- inside -------------------------------------------------------------------------------
 
     def _change(
-        self, session: Session, case: Case, action: Action, note: str, actor: str, days: int = 0
+        self,
+        session: Session,
+        case: Case,
+        action: Action,
+        note: str,
+        actor: str,
+        days: int = 0,
+        by: Actor | None = None,
+        person: str = "",
+        department: str = "",
     ) -> None:
+        """Record action on case (one event); by: a person here, or person/department named by the origin."""
+        if by is not None and by.is_person:
+            person, department = _person(by), by.department
         item = session.get(ServiceItem, case.item_code)
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
@@ -388,6 +478,8 @@ class CaseService:
         if step.outcome is not None:
             case.outcome = step.outcome
         case.accepted = case.accepted or action is Action.ACCEPT
+        if action in (Action.ACCEPT, Action.REFUSE) and person and not case.responsible_person:
+            case.responsible_person = person  # 首问负责: who received it answers for it
         case.version += 1
         case.updated_at = now
         event = eventlog.append(
@@ -400,10 +492,14 @@ class CaseService:
             actor_node=actor,
             note=note,
             at=now,
+            actor_person=person,
+            actor_department=department,
         )
         if case.handler == self.here.value:
             promised = item.promised_days if item is not None and not item.instant else 0
             deadlines.track(session, case.id, action, promised, china_date(now), days)
+            clock = session.get(CaseDeadline, case.id)
+            case.due_on = clock.deadline if clock is not None and clock.open else None  # for the queues
         log.info("case %s: %s → %s", case.id, action.value, step.to_state, extra=logs.case(case.id))
         notice = event_to_proto(event, self.here.value)
         if step.to_state is State.CONCLUDED and self.sealing is not None:
@@ -485,7 +581,7 @@ class CaseService:
 
 def copy_from_proto(incoming: case_pb2.Case, updated_at: datetime) -> Case:
     """A new local copy (version 1, 申请) of a case another node sent, its text and materials checked."""
-    materials = [checked_material(Material(m.name, m.content, m.sha256)) for m in incoming.materials]
+    materials = [checked_material(files.from_proto(m)) for m in incoming.materials]
     return Case(
         id=incoming.id,
         item_code=incoming.item_code,
@@ -507,12 +603,24 @@ def copy_from_proto(incoming: case_pb2.Case, updated_at: datetime) -> Case:
         accepted=False,
         submitted_at=from_timestamp(incoming.submitted_at),
         updated_at=updated_at,
-        materials=[CaseMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in materials],
+        department=incoming.department or None,
+        channel=incoming.channel or None,
+        responsible_person=incoming.responsible_person or None,
+        materials=[
+            files.stored(m, incoming.materials[i].purpose or files.SUBMITTED) for i, m in enumerate(materials)
+        ],
     )
 
 
 def register_new_copy(
-    session: Session, case: Case, *, actor: str, note: str, at: datetime, route: Sequence[str] = ()
+    session: Session,
+    case: Case,
+    *,
+    actor: str,
+    note: str,
+    at: datetime,
+    route: Sequence[str] = (),
+    by: Actor | None = None,
 ) -> None:
     """Store a new copy of a case with its submission (version 1) in this node's event log."""
     arrivals.added(session, case)
@@ -528,6 +636,8 @@ def register_new_copy(
         note=note,
         at=at,
         route=route,
+        actor_person=_person(by) if by is not None else "",
+        actor_department=by.department if by is not None else "",
     )
 
 
@@ -552,15 +662,43 @@ def replay_event(session: Session, case: Case, event: case_pb2.CaseEvent, route:
         note=event.note,
         at=from_timestamp(event.at),
         route=route,
+        actor_person=clean_text("person", event.actor_person, 100),
+        actor_department=clean_text("department", event.actor_department, 100),
     )
+    if action in (Action.ACCEPT, Action.REFUSE) and event.actor_person and not case.responsible_person:
+        case.responsible_person = event.actor_person
 
 
-def checked_material(material: Material) -> Material:
-    name = clean_text("material name", material.name, 200, required=True)
-    digest = hashlib.sha256(material.content).hexdigest()
-    if material.sha256 and material.sha256.lower() != digest:
-        raise InvalidInput(f"material {name!r}: sha256 {material.sha256} does not match its bytes ({digest})")
-    return Material(name=name, content=material.content, sha256=digest)
+DUTY_OF: dict[Action, Duty] = {
+    Action.ACCEPT: Duty.RECEIVE,
+    Action.REFUSE: Duty.RECEIVE,
+    Action.REQUEST_CORRECTION: Duty.RECEIVE,
+    Action.REVIEW: Duty.DECIDE,
+    Action.APPROVE: Duty.DECIDE,
+    Action.DENY: Duty.DECIDE,
+    Action.RETURN: Duty.DECIDE,
+    Action.SUSPEND: Duty.DECIDE,
+    Action.RESUME: Duty.DECIDE,
+    Action.EXTEND: Duty.DECIDE,
+    Action.SUPPLEMENT: Duty.ON_BEHALF,
+    Action.WITHDRAW: Duty.ON_BEHALF,
+    Action.DELIVER: Duty.ON_BEHALF,
+}
 
 
-__all__ = ["Applicant", "CaseService", "IllegalTransition", "Material"]
+def _person(by: Actor) -> str:
+    return f"{by.name} ({by.username})" if by.is_person else ""
+
+
+def _channel(mode: str, asked: str, by: Actor) -> str:
+    """网办 for online applications, 代办 at a village agent's desk, otherwise the window."""
+    if mode == ONLINE or asked.strip() == "online":
+        return "online"
+    if asked.strip() not in ("", "window", "agent"):
+        raise InvalidInput(f"channel {asked!r}: online, agent or window")
+    if asked.strip():
+        return asked.strip()
+    return "agent" if by.role is not None and by.role.value == "agent" else "window"
+
+
+__all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "checked_material"]

@@ -74,7 +74,9 @@ ELEMENTS = (
     "bundle",  # optional: the parts of a 一件事 and their order (see node/cases/bundles.py)
     "notify_promise",  # optional: 告知承诺制, proofs a signed promise replaces (cases/deferrals.py)
     "conclude_with_deferred",  # optional: 容缺 materials may arrive after 办结 (cases/deferrals.py)
+    "max_material_mb",  # optional: the largest file a window takes for the item (default 10 MB)
 )
+DEFAULT_MAX_MATERIAL_MB = 10  # a link message carries up to 16 MiB
 # 六要素: identical at every tier by law; the other elements are equally fixed by the release.
 BASIC_ELEMENTS = ("name", "code", "type", "department", "implementing_body", "legal_basis")
 
@@ -231,6 +233,11 @@ def checked_item(item: Any, where: str) -> Item:
         if not isinstance(item["conclude_with_deferred"], bool):
             raise InvalidInput(f"{where}: conclude_with_deferred must be true or false")
         checked["conclude_with_deferred"] = item["conclude_with_deferred"]
+    if "max_material_mb" in item:
+        limit = item["max_material_mb"]
+        if not _whole(limit) or not 1 <= limit <= 15:  # a link message carries up to 16 MiB
+            raise InvalidInput(f"{where}: max_material_mb must be a whole number of megabytes, 1 … 15")
+        checked["max_material_mb"] = limit
     if "partner_modes" in item:
         checked["partner_modes"] = _checked_partner_modes(item["partner_modes"], where)
     if "joint_item" in item:
@@ -451,7 +458,15 @@ def items_of(release: CatalogRelease | None) -> dict[str, Item]:
 
 
 OPTIONAL_ELEMENTS = frozenset(
-    {"step_days", "partner_modes", "joint_item", "bundle", "notify_promise", "conclude_with_deferred"}
+    {
+        "step_days",
+        "partner_modes",
+        "joint_item",
+        "bundle",
+        "notify_promise",
+        "conclude_with_deferred",
+        "max_material_mb",
+    }
 )  # absent from an item unless given, so digests stay put
 
 

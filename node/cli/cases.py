@@ -18,7 +18,7 @@ from node.cli.common import (
     fail,
 )
 from node.desk.client import material_from
-from node.timeutil import from_timestamp
+from node.timeutil import from_timestamp, shanghai
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2
 
@@ -26,32 +26,60 @@ case_app = typer.Typer(help="Cases (办件) at a node's desk.", no_args_is_help=
 bundle_app = typer.Typer(help="一件事一次办: bundles of items applied for at once.", no_args_is_help=True)
 
 
+CHANNELS = {"window": "窗口", "agent": "代办", "online": "网办"}
+
+
 def state_text(case: case_pb2.Case) -> str:
-    state = State(case_pb2.CaseState.Name(case.state))
-    text = f"{state.label} {state.value}"
+    text = State(case_pb2.CaseState.Name(case.state)).label
     if case.outcome:
-        text += " · " + ("准予 APPROVED" if case.outcome == case_pb2.APPROVED else "不予 DENIED")
+        text += "·" + ("准予" if case.outcome == case_pb2.APPROVED else "不予")
     return text
+
+
+def parse_state(text: str) -> State:
+    """A state from its Chinese name (办结) or its English one (CONCLUDED, concluded)."""
+    value = text.strip()
+    for state in State:
+        if value in (state.label, state.value, state.value.lower()):
+            return state
+    fail(f"unknown state {value!r}: one of {'、'.join(f'{s.label} ({s.value})' for s in State)}")
 
 
 def print_case(case: case_pb2.Case) -> None:
     console.print(f"[bold]{case.id}[/]  {case.item_name} ({case.item_code})", highlight=False)
     console.print(
-        f"  state {state_text(case)} · applied at {case.origin} · handled at {case.handler} · "
-        f"applicant {case.applicant.name}"
-        + (f" · judged by catalogue release {case.catalog_version}" if case.catalog_version else ""),
+        f"  状态 {state_text(case)} · 申请地 {case.origin} · 办理地 {case.handler}"
+        + (f" {case.department}" if case.department else "")
+        + f" · 申请人 {case.applicant.name} · 提交 {shanghai(from_timestamp(case.submitted_at))}"
+        + (f" · {CHANNELS.get(case.channel, case.channel)}" if case.channel else "")
+        + (f" · 首问负责 {case.responsible_person}" if case.responsible_person else "")
+        + (f" · 目录版本 {case.catalog_version}" if case.catalog_version else ""),
         highlight=False,
     )
+    if case.materials:
+        files = Table("编号", "材料", "文件", "类型", "大小", "用途")
+        for material in case.materials:
+            files.add_row(
+                str(material.id),
+                material.name + (f" (电子证照 {material.licence})" if material.licence else ""),
+                material.file_name,
+                material.media_type,
+                f"{material.size:,} B",
+                {"submitted": "申请", "correction": "补正", "supplied": "补齐"}.get(material.purpose, ""),
+            )
+        console.print(files)
     if case.events:
-        table = Table("v", "when (UTC)", "event", "by", "route")
+        table = Table("版本", "时间 (北京时间)", "事件", "办理人", "路径")
         for event in case.events:
             to_state = State(case_pb2.CaseState.Name(event.to_state))
-            action = case_pb2.CaseAction.Name(event.action) if event.action else "SUBMITTED"
+            action = Action(case_pb2.CaseAction.Name(event.action)).label if event.action else "申请"
+            parts = (event.actor_node, event.actor_department, event.actor_person)
+            who = " ".join(part for part in parts if part)
             table.add_row(
                 str(event.version),
-                from_timestamp(event.at).strftime("%Y-%m-%d %H:%M:%S"),
-                f"{to_state.label} {action}" + (f" — {event.note}" if event.note else ""),
-                event.actor_node,
+                shanghai(from_timestamp(event.at), seconds=True),
+                f"{action} → {to_state.label}" + (f" — {event.note}" if event.note else ""),
+                who,
                 " → ".join(event.route),
             )
         console.print(table)
@@ -94,17 +122,37 @@ def print_case(case: case_pb2.Case) -> None:
 
 
 def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
-    table = Table("card", "case", "handler", "deadline", "raised (UTC)", "detail", "closed (UTC)")
+    table = Table("牌", "办件", "办理地", "责任部门", "责任人", "时限", "亮牌时间", "说明", "关闭时间")
     for card in cards:
         colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"
         table.add_row(
             colour,
             card.case_id,
             card.handler,
+            card.department,
+            card.person,
             card.deadline,
-            from_timestamp(card.raised_at).strftime("%Y-%m-%d %H:%M"),
+            shanghai(from_timestamp(card.raised_at)),
             card.detail,
-            from_timestamp(card.closed_at).strftime("%Y-%m-%d %H:%M") if card.HasField("closed_at") else "",
+            shanghai(from_timestamp(card.closed_at)) if card.HasField("closed_at") else "",
+        )
+    return table
+
+
+def cases_table(cases: list[case_pb2.Case]) -> Table:
+    table = Table("办件", "事项", "申请人", "状态", "时限", "监察", "申请地", "办理地", "提交时间")
+    for case in cases:
+        colour = {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(case.supervision, "")
+        table.add_row(
+            case.id,
+            case.item_name,
+            case.applicant.name,
+            state_text(case),
+            case.due_on,
+            colour,
+            case.origin,
+            case.handler,
+            shanghai(from_timestamp(case.submitted_at)),
         )
     return table
 
@@ -146,13 +194,30 @@ def _material(spec: str) -> case_pb2.Material:
     return material_from(path, name.strip())
 
 
+def _licence(spec: str) -> case_pb2.Material:
+    """无证明: NAME=IDENTIFIER=FILE, the holder's electronic licence (its sealed file) for a material."""
+    parts = spec.split("=", 2)
+    if len(parts) != 3 or not all(part.strip() for part in parts):
+        fail(f"--licence {spec!r}: give NAME=IDENTIFIER=FILE (the material, the licence, its sealed file)")
+    name, identifier, file = (part.strip() for part in parts)
+    path = Path(file)
+    if not path.is_file():
+        fail(f"licence file {path} does not exist")
+    return material_from(path, name, licence=identifier)
+
+
 @case_app.command("submit")
 def case_submit(
     item: Annotated[str, typer.Argument(help="item code, e.g. MZ-0001 (see `wuji catalog list`)")],
     name: Annotated[str, typer.Option(help="applicant's name")],
     id_number: Annotated[str, typer.Option(help="applicant's ID number or credit code")],
     phone: Annotated[str, typer.Option(help="applicant's phone")] = "",
-    material: Annotated[list[Path] | None, typer.Option(help="a material file (repeatable)")] = None,
+    material: MaterialSpec = None,
+    licence: Annotated[
+        list[str] | None,
+        typer.Option(help="无证明: NAME=IDENTIFIER=FILE, an electronic licence standing in for a material"),
+    ] = None,
+    channel: Annotated[str, typer.Option(help="online for an application made online (网办)")] = "",
     home: Annotated[str, typer.Option(help="applicant's home division when it decides the handler")] = "",
     mode: Annotated[str, typer.Option(help="跨省通办: 全程网办, 异地代收代办 or 两地联办")] = "",
     place: Annotated[str, typer.Option(help="全程网办: the division where the matter is handled")] = "",
@@ -165,9 +230,7 @@ def case_submit(
     node: NodeAddress = "",
 ) -> None:
     """申请: submit a citizen's case at this node (容缺: --defer; 告知承诺: --promise)."""
-    for path in material or []:
-        if not path.is_file():
-            fail(f"material file {path} does not exist")
+    files = [_material(spec) for spec in material or []] + [_licence(spec) for spec in licence or []]
     signed = _promise(promise, replaces, signature, name)
     case = ask(
         config,
@@ -177,13 +240,14 @@ def case_submit(
             name,
             id_number,
             phone,
-            material,
+            files,
             home,
             mode,
             place,
             deferred=defer or [],
             promised_on=promised_on,
             promise=signed,
+            channel=channel,
         ),
     )
     print_case(case)
@@ -191,35 +255,141 @@ def case_submit(
 
 @case_app.command("show")
 def case_show(case_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
-    """Show a case and its events as this node knows them."""
+    """Show a case, its materials and its events as this node knows them (any unique beginning of
+    the id will do)."""
     print_case(ask(config, node, lambda desk: desk.get(case_id)))
 
 
 @case_app.command("list")
 def case_list(
-    state: Annotated[str, typer.Option(help="only cases in this state, e.g. SUBMITTED")] = "",
+    state: Annotated[str, typer.Option(help="only cases in this state, e.g. 办结 or CONCLUDED")] = "",
     role: Annotated[str, typer.Option(help="'origin' (applied here) or 'handler' (handled here)")] = "",
     limit: int = 100,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """List cases at a node, newest first."""
-    try:
-        state_value = case_pb2.CaseState.Value(state.upper()) if state else 0
-    except ValueError:
-        fail(f"unknown state {state!r}; one of: {', '.join(s.value for s in State)}")
+    state_value = case_pb2.CaseState.Value(parse_state(state).value) if state else 0
     cases = ask(config, node, lambda desk: desk.list(state_value, role, limit))
-    table = Table("case", "item", "applicant", "state", "origin", "handler")
-    for case in cases:
+    console.print(cases_table(cases))
+    console.print(f"{len(cases)} case(s) 件")
+
+
+@case_app.command("queue")
+def case_queue(
+    queue: Annotated[str, typer.Argument(help="待受理, 待审核, 待办结, 补正中 or 即将超期")],
+    department: Annotated[str, typer.Option(help="the department (default: yours)")] = "",
+    limit: int = 50,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """A department's queue at this node, the most urgent first, with due dates and cards."""
+    cases = ask(config, node, lambda desk: desk.queue(queue, department, limit))
+    console.print(cases_table(cases))
+    console.print(f"{queue}: {len(cases)} case(s) 件")
+
+
+@case_app.command("search")
+def case_search(
+    text: Annotated[str, typer.Argument(help="name, identity number, phone or case id (its beginning)")],
+    limit: int = 50,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """查询: cases by the applicant's name, identity number or phone, or by the beginning of an id."""
+    cases = ask(config, node, lambda desk: desk.search(text, limit))
+    console.print(cases_table(cases))
+    console.print(f"{len(cases)} case(s) 件")
+
+
+@case_app.command("material")
+def case_material(
+    case_id: str,
+    material_id: Annotated[int, typer.Argument(help="the material's number (编号, see `wuji case show`)")],
+    out: Annotated[Path | None, typer.Option(help="where to write the file (default: its own name)")] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Fetch a material's file of a case (at its handler, or where it was given)."""
+    material = ask(config, node, lambda desk: desk.material(case_id, material_id))
+    target = out or Path(material.file_name or f"material-{material_id}")
+    target.write_bytes(material.content)
+    console.print(f"{material.name}: wrote {target} ({len(material.content):,} B)", highlight=False)
+
+
+@case_app.command("visits")
+def case_visits(
+    include_done: Annotated[bool, typer.Option("--all", help="also visits already recorded")] = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """全量回访: the return visits of concluded cases applied for here."""
+    visits = ask(config, node, lambda desk: desk.visits(include_done))
+    table = Table("办件", "事项", "申请人", "电话", "结果", "回访", "回访人", "说明")
+    for visit in visits:
+        outcome = "准予" if visit.outcome == case_pb2.APPROVED else "不予" if visit.outcome else ""
         table.add_row(
-            case.id, case.item_name, case.applicant.name, state_text(case), case.origin, case.handler
+            visit.case_id,
+            visit.item_name,
+            visit.applicant_name,
+            visit.applicant_phone,
+            outcome,
+            visit.visit_outcome or "待回访",
+            visit.visitor,
+            visit.note,
         )
     console.print(table)
-    console.print(f"{len(cases)} case(s)")
+    console.print(f"{len(visits)} visit(s)")
 
 
-def _act(case_id: str, action: Action, note: str, config: Path, node: str, days: int = 0) -> None:
-    case = ask(config, node, lambda desk: desk.act(case_id, action, note, days))
+@case_app.command("visit")
+def case_visit(
+    case_id: str,
+    outcome: Annotated[str, typer.Option(help="满意, 基本满意, 不满意 or 未联系上")],
+    note: Note = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """回访: record the return visit of a concluded case."""
+    visit = ask(config, node, lambda desk: desk.record_visit(case_id, outcome, note))
+    console.print(f"回访 {visit.case_id}: {visit.visit_outcome} ({visit.visitor})", highlight=False)
+
+
+@case_app.command("rectifications")
+def case_rectifications(
+    include_done: Annotated[bool, typer.Option("--all", help="also tasks already closed")] = False,
+    department: Annotated[str, typer.Option(help="the department (default: yours)")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """差评整改: the rectification tasks at this handler, with the citizen's rating and comment."""
+    tasks = ask(config, node, lambda desk: desk.rectifications(include_done, department))
+    table = Table("办件", "事项", "评分", "评价", "责任部门", "责任人", "整改期限", "完成")
+    for task in tasks:
+        table.add_row(
+            task.case_id,
+            task.item_name,
+            str(task.score),
+            task.comment,
+            task.department,
+            task.person,
+            task.deadline,
+            task.done_at,
+        )
+    console.print(table)
+    console.print(f"{len(tasks)} task(s)")
+
+
+def _act(
+    case_id: str,
+    action: Action,
+    note: str,
+    config: Path,
+    node: str,
+    days: int = 0,
+    materials: list[case_pb2.Material] | None = None,
+) -> None:
+    case = ask(config, node, lambda desk: desk.act(case_id, action, note, days, materials))
     if (
         action in (Action.WITHDRAW, Action.SUPPLEMENT)
         and case.handler != DivisionCode.parse(case.origin).value
@@ -242,7 +412,6 @@ for _command, _action, _summary in (
     ("accept", Action.ACCEPT, "受理: accept a case (at its handling node)."),
     ("refuse", Action.REFUSE, "不予受理: refuse to accept a case."),
     ("request-correction", Action.REQUEST_CORRECTION, "补正: ask the applicant for corrected materials."),
-    ("supplement", Action.SUPPLEMENT, "补正材料: the applicant has supplied what was asked."),
     ("review", Action.REVIEW, "审核: start the review of an accepted case."),
     ("deliver", Action.DELIVER, "送达: hand the result to the applicant (where they applied)."),
     ("withdraw", Action.WITHDRAW, "撤回: the applicant withdraws the case."),
@@ -251,6 +420,19 @@ for _command, _action, _summary in (
     ("resume", Action.RESUME, "特别程序结束: the special procedure is over; the clock runs again."),
 ):
     _register_action(_command, _action, _summary)
+
+
+@case_app.command("supplement")
+def case_supplement(
+    case_id: str,
+    material: MaterialSpec = None,
+    note: Note = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """补正材料: the applicant supplies the corrected files asked for (--material NAME=FILE)."""
+    files = [_material(spec) for spec in material or []]
+    _act(case_id, Action.SUPPLEMENT, note, config, node, materials=files)
 
 
 @case_app.command("conclude")

@@ -10,7 +10,7 @@ import grpc
 import typer
 from rich.console import Console
 
-from node.config import ConfigError
+from node.config import ConfigError, NodeConfig
 from node.desk.client import DeskClient
 from node.trust.identity import IdentityMissing
 from signing.keys import KeyFileError
@@ -39,16 +39,27 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _desk_call(config: Path, address: str) -> DeskClient:
+def node_code(config: Path) -> str:
     try:
-        return DeskClient.for_node(config, address)
+        return NodeConfig.load(config).code
+    except (ConfigError, OSError) as error:
+        fail(str(error))
+
+
+def _desk_call(config: Path, address: str, as_operator: bool) -> DeskClient:
+    from node.cli.login import stored_token  # the login file is the login commands' business
+
+    try:
+        token = "" if as_operator else stored_token(NodeConfig.load(config).code)
+        return DeskClient.for_node(config, address, token=token)
     except (ConfigError, IdentityMissing, KeyFileError, OSError) as error:
         fail(str(error))
 
 
-def ask(config: Path, address: str, call: Callable[[DeskClient], T]) -> T:
-    """One desk call with this node's identity; a refusal or an unreachable node ends the command."""
-    with _desk_call(config, address) as desk:
+def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator: bool = False) -> T:
+    """One desk call with this node's identity and the person logged in there (if any); a refusal
+    or an unreachable node ends the command."""
+    with _desk_call(config, address, as_operator) as desk:
         try:
             return call(desk)
         except grpc.RpcError as error:
@@ -60,4 +71,6 @@ def _explain(error: grpc.RpcError, address: str) -> NoReturn:
     details = error.details() if isinstance(error, grpc.Call) else str(error)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         fail(f"cannot reach the node at {address}: {details}", EXIT_UNREACHABLE)
+    if code is grpc.StatusCode.UNAUTHENTICATED:
+        fail(f"{details}: log in again with `wuji login USERNAME --config …`", EXIT_REFUSED)
     fail(f"{details} ({code.name if code else 'error'})", EXIT_REFUSED)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
 from node.cases.states import Action
 from node.config import NodeConfig
 from node.convert import action_to_proto
+from node.desk.servicer import TOKEN_METADATA
 from node.trust.identity import NodeIdentity
 from node.trust.identity import passphrase as key_passphrase
 from sync.transport import TransportSettings, open_channel
@@ -21,19 +23,50 @@ from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 T = TypeVar("T")
 
 
+class _StaffToken(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Adds a person's login token to every call (metadata "wuji-staff-token")."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        metadata = [*(details.metadata or ()), (TOKEN_METADATA, self._token)]
+        return continuation(details._replace(metadata=metadata), request)
+
+
 class DeskClient:
-    """Calls one node's desk over mTLS, presenting that node's own certificate."""
+    """Calls one node's desk over mTLS, presenting that node's own certificate, and, when a person
+    has logged in, their login token."""
 
     def __init__(
-        self, address: str, settings: TransportSettings, node_code: str, timeout: float = 10.0
+        self,
+        address: str,
+        settings: TransportSettings,
+        node_code: str,
+        timeout: float = 10.0,
+        token: str = "",
     ) -> None:
         self.address = address
+        self.node_code = node_code
         self._timeout = timeout
         self._channel = open_channel(address, settings, peer_code=node_code)
-        self._stub = desk_pb2_grpc.DeskStub(self._channel)
+        channel = grpc.intercept_channel(self._channel, _StaffToken(token)) if token else self._channel
+        self._stub = desk_pb2_grpc.DeskStub(channel)
+
+    def with_token(self, token: str) -> DeskClient:
+        """Another client of the same desk, acting as the person the token belongs to."""
+        clone = DeskClient.__new__(DeskClient)
+        clone.address, clone.node_code, clone._timeout, clone._channel = (
+            self.address,
+            self.node_code,
+            self._timeout,
+            self._channel,
+        )
+        clone._stub = desk_pb2_grpc.DeskStub(grpc.intercept_channel(self._channel, _StaffToken(token)))
+        return clone
 
     @classmethod
-    def for_node(cls, config_path: Path, address: str = "") -> DeskClient:
+    def for_node(cls, config_path: Path, address: str = "", token: str = "") -> DeskClient:
         """A client for the node configured in config_path, with that node's identity."""
         config = NodeConfig.load(config_path)
         identity = NodeIdentity.load(
@@ -42,7 +75,7 @@ class DeskClient:
         settings = TransportSettings(
             max_message_bytes=config.max_message_bytes, credentials=identity.credentials()
         )
-        return cls(address or local_address(config.listen), settings, config.code)
+        return cls(address or local_address(config.listen), settings, config.code, token=token)
 
     def invite(self, code: str, valid_hours: int = 24) -> desk_pb2.Invite:
         return self._stub.CreateInvite(desk_pb2.CreateInviteRequest(code=code, valid_hours=valid_hours))
@@ -108,18 +141,20 @@ class DeskClient:
         name: str,
         id_number: str,
         phone: str = "",
-        materials: list[Path] | None = None,
+        materials: list[case_pb2.Material] | None = None,
         home_division: str = "",
         mode: str = "",
         place_division: str = "",
         deferred: list[str] | None = None,
         promised_on: str = "",
         promise: case_pb2.Promise | None = None,
+        channel: str = "",
     ) -> case_pb2.Case:
         request = desk_pb2.SubmitCaseRequest(
+            channel=channel,
             item_code=item_code,
             applicant=case_pb2.Applicant(name=name, id_number=id_number, phone=phone),
-            materials=[material_from(path) for path in materials or []],
+            materials=materials or [],
             home_division=home_division,
             mode=mode,
             place_division=place_division,
@@ -172,9 +207,16 @@ class DeskClient:
         request = desk_pb2.ListCasesRequest(state=state, role=role, limit=limit)
         return list(self._stub.ListCases(request, timeout=self._timeout).cases)
 
-    def act(self, case_id: str, action: Action, note: str = "", days: int = 0) -> case_pb2.Case:
+    def act(
+        self,
+        case_id: str,
+        action: Action,
+        note: str = "",
+        days: int = 0,
+        materials: list[case_pb2.Material] | None = None,
+    ) -> case_pb2.Case:
         request = desk_pb2.ActOnCaseRequest(
-            case_id=case_id, action=action_to_proto(action), note=note, days=days
+            case_id=case_id, action=action_to_proto(action), note=note, days=days, materials=materials or []
         )
         return self._stub.ActOnCase(request, timeout=self._timeout)
 
@@ -225,6 +267,62 @@ class DeskClient:
     def appeals(self) -> list[desk_pb2.AppealView]:
         return list(self._stub.ListAppeals(desk_pb2.ListAppealsRequest(), timeout=self._timeout).appeals)
 
+    # -- staff and the window's day ----------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> desk_pb2.LoginReply:
+        request = desk_pb2.LoginRequest(username=username, password=password)
+        return self._stub.Login(request, timeout=self._timeout)
+
+    def logout(self) -> None:
+        self._stub.Logout(desk_pb2.LogoutRequest(), timeout=self._timeout)
+
+    def whoami(self) -> desk_pb2.StaffMember:
+        return self._stub.WhoAmI(desk_pb2.WhoAmIRequest(), timeout=self._timeout)
+
+    def add_staff(
+        self, username: str, name: str, role: str, department: str, password: str
+    ) -> desk_pb2.StaffMember:
+        request = desk_pb2.AddStaffRequest(
+            username=username, name=name, role=role, department=department, password=password
+        )
+        return self._stub.AddStaff(request, timeout=self._timeout)
+
+    def staff(self) -> list[desk_pb2.StaffMember]:
+        return list(self._stub.ListStaff(desk_pb2.ListStaffRequest(), timeout=self._timeout).staff)
+
+    def disable_staff(self, username: str) -> desk_pb2.StaffMember:
+        return self._stub.DisableStaff(desk_pb2.DisableStaffRequest(username=username), timeout=self._timeout)
+
+    def set_password(self, username: str, password: str) -> desk_pb2.StaffMember:
+        request = desk_pb2.SetStaffPasswordRequest(username=username, password=password)
+        return self._stub.SetStaffPassword(request, timeout=self._timeout)
+
+    def queue(self, queue: str, department: str = "", limit: int = 50) -> list[case_pb2.Case]:
+        request = desk_pb2.ListQueueRequest(queue=queue, department=department, limit=limit)
+        return list(self._stub.ListQueue(request, timeout=self._timeout).cases)
+
+    def search(self, query: str, limit: int = 50) -> list[case_pb2.Case]:
+        request = desk_pb2.SearchCasesRequest(query=query, limit=limit)
+        return list(self._stub.SearchCases(request, timeout=self._timeout).cases)
+
+    def material(self, case_id: str, material_id: int) -> case_pb2.Material:
+        request = desk_pb2.GetMaterialRequest(case_id=case_id, material_id=material_id)
+        return self._stub.GetMaterial(request, timeout=self._timeout)
+
+    def visits(self, include_done: bool = False) -> list[desk_pb2.ReturnVisit]:
+        request = desk_pb2.ListReturnVisitsRequest(include_done=include_done)
+        return list(self._stub.ListReturnVisits(request, timeout=self._timeout).visits)
+
+    def record_visit(self, case_id: str, outcome: str, note: str = "") -> desk_pb2.ReturnVisit:
+        request = desk_pb2.RecordReturnVisitRequest(case_id=case_id, outcome=outcome, note=note)
+        return self._stub.RecordReturnVisit(request, timeout=self._timeout)
+
+    def rectifications(
+        self, include_done: bool = False, department: str = ""
+    ) -> list[desk_pb2.RectificationView]:
+        request = desk_pb2.ListRectificationsRequest(include_done=include_done, department=department)
+        return list(self._stub.ListRectifications(request, timeout=self._timeout).tasks)
+
     def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
         """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
         deadline = time.monotonic() + timeout
@@ -241,11 +339,17 @@ class DeskClient:
             time.sleep(0.02)
 
 
-def material_from(path: Path, name: str = "") -> case_pb2.Material:
-    """A material file as the desk takes it: named name (default: the file's name), with its digest."""
+def material_from(path: Path, name: str = "", licence: str = "") -> case_pb2.Material:
+    """A material file as the desk takes it: named name (default: the file's stem), with its digest,
+    file name and media type; licence names the electronic licence the file is (无证明)."""
     content = path.read_bytes()
     return case_pb2.Material(
-        name=name or path.name, content=content, sha256=hashlib.sha256(content).hexdigest()
+        name=name or path.stem,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        file_name=path.name,
+        media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        licence=licence,
     )
 
 

@@ -1,23 +1,30 @@
 """The Desk gRPC service: thin, it reads like desk.proto and hands work to node/ services.
 
 Every call must come over mTLS with this node's own certificate (the window and the node's
-operators). Domain errors become gRPC statuses here and nowhere else.
+operators). A person's call also carries their login token (metadata "wuji-staff-token"): the
+services then check their role and department and name them in every event. Domain errors
+become gRPC statuses here and nowhere else.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
 from node.cases import deferrals
-from node.cases.service import Applicant, Material
+from node.cases import materials as files
+from node.cases.service import Applicant
 from node.catalogue import implementation
 from node.catalogue import items as catalog
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
+from node.staff.accounts import StaffView, require_admin
+from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
+from node.timeutil import to_timestamp
 from node.trust import partners
 from node.workdays import CalendarNotCovered
 from signing.algorithms import Algorithm
@@ -27,7 +34,12 @@ from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 if TYPE_CHECKING:
     from node.runtime.node import Node
 
+TOKEN_METADATA = "wuji-staff-token"
+_caller: ContextVar[Actor] = ContextVar("desk_caller")
+
 STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
+    NotLoggedIn: grpc.StatusCode.UNAUTHENTICATED,
+    NotPermitted: grpc.StatusCode.PERMISSION_DENIED,
     NotFound: grpc.StatusCode.NOT_FOUND,
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
@@ -54,6 +66,8 @@ def _desk_call(
                 f"the desk of {self._node.here} serves its own operators; the caller is {caller}",
             )
         try:
+            token = dict(context.invocation_metadata()).get(TOKEN_METADATA, "")
+            _caller.set(self._node.staff.actor(token) if token else operator(self._node.here.value))
             return method(self, request, context)
         except DomainError as error:
             context.abort(STATUS_OF.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
@@ -73,7 +87,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         return self._node.cases.submit(
             request.item_code,
             Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
-            [Material(m.name, m.content, m.sha256) for m in request.materials],
+            [files.from_proto(m) for m in request.materials],
             request.home_division,
             mode=request.mode,
             place_division=request.place_division,
@@ -83,6 +97,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
                 request.promise if request.HasField("promise") else None,
                 self._node.clock.now(),
             ),
+            by=_caller.get(),
+            channel=request.channel,
         )
 
     @_desk_call
@@ -101,7 +117,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         if request.action == case_pb2.CASE_ACTION_UNSPECIFIED:
             raise InvalidInput("an action is required (ACCEPT, REVIEW, APPROVE, …)")
         action = action_from_proto(request.action)
-        return self._node.cases.act(request.case_id, action, request.note, request.days)
+        case_id = self._node.cases.get(request.case_id).id  # a unique beginning of the id will do
+        materials = [files.from_proto(m) for m in request.materials]
+        return self._node.cases.act(case_id, action, request.note, request.days, _caller.get(), materials)
 
     @_desk_call
     def ListItems(
@@ -124,12 +142,14 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def CreateInvite(
         self, request: desk_pb2.CreateInviteRequest, context: grpc.ServicerContext
     ) -> desk_pb2.Invite:
+        require_admin(_caller.get())
         return self._node.invite(request.code, request.valid_hours)
 
     @_desk_call
     def RevokeCertificate(
         self, request: desk_pb2.RevokeCertificateRequest, context: grpc.ServicerContext
     ) -> desk_pb2.RevokeCertificateResponse:
+        require_admin(_caller.get())
         revoked, number = self._node.revoke(request.target)
         return desk_pb2.RevokeCertificateResponse(revoked=revoked, crl_number=number)
 
@@ -137,6 +157,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
 
     @_desk_call
     def AddPeer(self, request: desk_pb2.AddPeerRequest, context: grpc.ServicerContext) -> desk_pb2.PeerView:
+        require_admin(_caller.get())
         summary = self._node.add_peer(request.province, request.root_pem, request.address, request.name)
         return self._peer_view(summary)
 
@@ -144,6 +165,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def RemovePeer(
         self, request: desk_pb2.RemovePeerRequest, context: grpc.ServicerContext
     ) -> desk_pb2.PeerView:
+        require_admin(_caller.get())
         view = self._peer_view(self._node.remove_peer(request.province))
         view.removed = True
         return view
@@ -192,6 +214,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def CreateSeal(
         self, request: desk_pb2.CreateSealRequest, context: grpc.ServicerContext
     ) -> desk_pb2.SealDescription:
+        require_admin(_caller.get())
         try:
             algorithm = Algorithm(request.algorithm or Algorithm.ECDSA_P256_SHA256.value)
         except ValueError:
@@ -223,6 +246,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def RevokeLicence(
         self, request: desk_pb2.RevokeLicenceRequest, context: grpc.ServicerContext
     ) -> desk_pb2.LicenceStatus:
+        require_admin(_caller.get())
         with self._node.sessions.begin() as session:
             return self._node.licences.revoke(session, request.identifier, request.reason)
 
@@ -237,6 +261,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def PublishCatalog(
         self, request: desk_pb2.PublishCatalogRequest, context: grpc.ServicerContext
     ) -> desk_pb2.PublishCatalogResponse:
+        require_admin(_caller.get())
         return self._node.catalog.publish(catalog.parse_document(request.document, "the published file"))
 
     @_desk_call
@@ -255,18 +280,21 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ClaimItem(
         self, request: desk_pb2.ClaimItemRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ItemClaim:
+        require_admin(_caller.get())
         return self._node.catalog.claim(request.item_code, dict(request.fields))
 
     @_desk_call
     def RateCase(
         self, request: desk_pb2.RateCaseRequest, context: grpc.ServicerContext
     ) -> desk_pb2.RatingView:
+        _caller.get().require(Duty.ON_BEHALF)
         return self._node.ratings.rate(request.case_id, request.score, request.comment)
 
     @_desk_call
     def RectifyCase(
         self, request: desk_pb2.RectifyCaseRequest, context: grpc.ServicerContext
     ) -> desk_pb2.RectificationView:
+        _caller.get().require(Duty.RECTIFY)
         return self._node.ratings.rectify(request.case_id, request.return_visit)
 
     @_desk_call
@@ -284,12 +312,14 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def AppealRating(
         self, request: desk_pb2.AppealRatingRequest, context: grpc.ServicerContext
     ) -> desk_pb2.AppealView:
+        _caller.get().require(Duty.RECTIFY)
         return self._node.ratings.appeal(request.case_id, request.reason)
 
     @_desk_call
     def DecideAppeal(
         self, request: desk_pb2.DecideAppealRequest, context: grpc.ServicerContext
     ) -> desk_pb2.AppealView:
+        _caller.get().require(Duty.SUPERVISE)
         return self._node.ratings.decide(request.case_id, request.void, request.note)
 
     @_desk_call
@@ -302,10 +332,11 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def SubmitBundle(
         self, request: desk_pb2.SubmitBundleRequest, context: grpc.ServicerContext
     ) -> case_pb2.Bundle:
+        _caller.get().require(Duty.APPLY)
         return self._node.bundles.submit(
             request.bundle_code,
             Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
-            [Material(m.name, m.content, m.sha256) for m in request.materials],
+            [files.from_proto(m) for m in request.materials],
             request.home_division,
             list(request.deferred),
             request.promised_on,
@@ -320,7 +351,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def SupplyMaterial(
         self, request: desk_pb2.SupplyMaterialRequest, context: grpc.ServicerContext
     ) -> case_pb2.Case:
-        material = Material(request.material.name, request.material.content, request.material.sha256)
+        _caller.get().require(Duty.ON_BEHALF)
+        material = files.from_proto(request.material)
         bundle_id = self._node.bundles.bundle_of(request.case_id)
         if bundle_id is not None:  # 一次提交: every part missing it receives it, those to come too
             self._node.bundles.supply(bundle_id, material)
@@ -340,4 +372,126 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def CompletePostCheck(
         self, request: desk_pb2.CompletePostCheckRequest, context: grpc.ServicerContext
     ) -> case_pb2.PostCheck:
+        _caller.get().require(Duty.DECIDE)
         return self._node.deferrals.complete_post_check(request.case_id, request.passed, request.finding)
+
+    # -- staff (工作人员) -------------------------------------------------------------------------
+
+    @_desk_call
+    def Login(self, request: desk_pb2.LoginRequest, context: grpc.ServicerContext) -> desk_pb2.LoginReply:
+        login = self._node.staff.login(request.username, request.password)
+        return desk_pb2.LoginReply(
+            token=login.token, expires_at=to_timestamp(login.expires_at), staff=self._staff(login.staff)
+        )
+
+    @_desk_call
+    def Logout(self, request: desk_pb2.LogoutRequest, context: grpc.ServicerContext) -> desk_pb2.LogoutReply:
+        token = dict(context.invocation_metadata()).get(TOKEN_METADATA, "")
+        if token:
+            self._node.staff.logout(token)
+        return desk_pb2.LogoutReply()
+
+    @_desk_call
+    def WhoAmI(self, request: desk_pb2.WhoAmIRequest, context: grpc.ServicerContext) -> desk_pb2.StaffMember:
+        actor = _caller.get()
+        if not actor.is_person:
+            return desk_pb2.StaffMember(name="节点运维 (operator)", node=self._node.here.value)
+        return desk_pb2.StaffMember(
+            username=actor.username,
+            name=actor.name,
+            role=actor.role.value if actor.role else "",
+            role_label=actor.role.label if actor.role else "",
+            department=actor.department,
+            active=True,
+            node=self._node.here.value,
+        )
+
+    @_desk_call
+    def AddStaff(
+        self, request: desk_pb2.AddStaffRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.StaffMember:
+        require_admin(_caller.get())
+        staff = self._node.staff
+        return self._staff(
+            staff.add(request.username, request.name, request.role, request.department, request.password)
+        )
+
+    @_desk_call
+    def ListStaff(
+        self, request: desk_pb2.ListStaffRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListStaffResponse:
+        require_admin(_caller.get())
+        return desk_pb2.ListStaffResponse(staff=[self._staff(s) for s in self._node.staff.list()])
+
+    @_desk_call
+    def DisableStaff(
+        self, request: desk_pb2.DisableStaffRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.StaffMember:
+        require_admin(_caller.get())
+        return self._staff(self._node.staff.disable(request.username))
+
+    @_desk_call
+    def SetStaffPassword(
+        self, request: desk_pb2.SetStaffPasswordRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.StaffMember:
+        actor = _caller.get()
+        if actor.username != request.username.strip().lower():  # one's own password, or an admin's reset
+            require_admin(actor)
+        return self._staff(self._node.staff.set_password(request.username, request.password))
+
+    # -- the window's day ---------------------------------------------------------------------
+
+    @_desk_call
+    def ListQueue(
+        self, request: desk_pb2.ListQueueRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListCasesResponse:
+        department = request.department or _caller.get().department
+        cases = self._node.cases.queue(request.queue, department, request.limit, request.offset)
+        return desk_pb2.ListCasesResponse(cases=cases)
+
+    @_desk_call
+    def SearchCases(
+        self, request: desk_pb2.SearchCasesRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListCasesResponse:
+        return desk_pb2.ListCasesResponse(cases=self._node.cases.search(request.query, request.limit))
+
+    @_desk_call
+    def GetMaterial(
+        self, request: desk_pb2.GetMaterialRequest, context: grpc.ServicerContext
+    ) -> case_pb2.Material:
+        return self._node.cases.material(request.case_id, request.material_id)
+
+    @_desk_call
+    def ListReturnVisits(
+        self, request: desk_pb2.ListReturnVisitsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListReturnVisitsResponse:
+        return desk_pb2.ListReturnVisitsResponse(visits=self._node.visits.list(request.include_done))
+
+    @_desk_call
+    def RecordReturnVisit(
+        self, request: desk_pb2.RecordReturnVisitRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ReturnVisit:
+        return self._node.visits.record(request.case_id, request.outcome, request.note, _caller.get())
+
+    @_desk_call
+    def ListRectifications(
+        self, request: desk_pb2.ListRectificationsRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.ListRectificationsResponse:
+        department = request.department or _caller.get().department
+        return desk_pb2.ListRectificationsResponse(
+            tasks=self._node.ratings.tasks(request.include_done, department)
+        )
+
+    def _staff(self, view: StaffView) -> desk_pb2.StaffMember:
+        member = desk_pb2.StaffMember(
+            username=view.username,
+            name=view.name,
+            role=view.role.value,
+            role_label=view.role.label,
+            department=view.department,
+            active=view.active,
+            node=self._node.here.value,
+        )
+        if view.locked_until is not None:
+            member.locked_until.CopyFrom(to_timestamp(view.locked_until))
+        return member

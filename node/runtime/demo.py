@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import tempfile
 import time
@@ -21,7 +22,7 @@ from node.runtime.cluster import STARTUP_TIMEOUT, ProcessFederation
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
-from wuji.divisions import DivisionCode
+from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
 
 
@@ -62,6 +63,53 @@ STEP_TIMEOUT = 30.0
 # (社会保障卡, county) starts only once the birth registration (出生登记, county) is approved.
 BUNDLE = ("YJS-0001", "周敏", "430981199305060026")
 BUNDLE_MATERIALS = ("居民身份证", "户口簿", "结婚证", "出生医学证明", "近期免冠彩色照片（可现场采集）")
+
+
+class DemoStaff:
+    """The demo's people: a 代办员 at each sample village point, and a 窗口受理 and a 审核/审批 of each
+    department a case needs at its handler, made on first need. Every action is taken by one of
+    them, so each event names a person; with --keep their passwords are printed and left behind."""
+
+    def __init__(self, clients: dict[str, DeskClient]) -> None:
+        self._clients = clients
+        self._people: dict[tuple[str, str, str], DeskClient] = {}
+        self.accounts: list[tuple[str, str, str, str, str]] = []  # node, username, password, role, dept
+
+    def agent(self, node: str) -> DeskClient:
+        return self._person(node, "agent", "")
+
+    def for_action(self, node: str, department: str, action: Action) -> DeskClient:
+        if action in (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION):
+            return self._person(node, "clerk", department)
+        if action in (Action.DELIVER, Action.WITHDRAW, Action.SUPPLEMENT):
+            at_village = DivisionCode.parse(node).tier is Tier.VILLAGE
+            return self._person(node, "agent" if at_village else "clerk", department)
+        return self._person(node, "reviewer", department)
+
+    def _person(self, node: str, role: str, department: str) -> DeskClient:
+        key = (node, role, department)
+        if key not in self._people:
+            username = f"{role}{sum(1 for k in self._people if k[0] == node and k[1] == role) + 1}"
+            password = secrets.token_urlsafe(9)
+            name = {"agent": "代办员", "clerk": "窗口", "reviewer": "审批"}[role] + username[-1]
+            operator = self._clients[node]
+            operator.add_staff(username, name, role, department, password)
+            self._people[key] = operator.with_token(operator.login(username, password).token)
+            self.accounts.append((node, username, password, role, department))
+        return self._people[key]
+
+
+def complete_materials(client: DeskClient, item_code: str) -> list[case_pb2.Material]:
+    """A scan of every required material the item lists (the demo's stand-in for paper)."""
+    item = next(i for i in client.items().items if i.code == item_code)
+    return [
+        case_pb2.Material(
+            name=m.name, content=f"%PDF-1.4 {m.name} (scan)".encode(), file_name=f"{m.name}.pdf",
+            media_type="application/pdf",
+        )
+        for m in item.materials
+        if m.required
+    ]
 
 
 def _name_of(code: str) -> str:
@@ -115,12 +163,15 @@ def run_demo(console: Console, keep: Path | None) -> int:
             f"({proof.digest[:16]}…), signed by the province"
         )
         federation.check_alive()
+        staff = DemoStaff(clients)
         summary = Table("item", "handled at", "status where applied", "elapsed")
         trust_store = TrustStore([*_roots(trust / "hunan-root.pem"), *_roots(trust / "guangdong-root.pem")])
         for item_code, name, id_number in CASES:
-            _run_case(console, clients, item_code, name, id_number, summary, folder / "sealed", trust_store)
-        _run_bundle(console, clients, summary)
-        _run_cross_province_cases(console, clients, summary, folder / "sealed", trust_store)
+            _run_case(
+                console, clients, staff, item_code, name, id_number, summary, folder / "sealed", trust_store
+            )
+        _run_bundle(console, clients, staff, summary)
+        _run_cross_province_cases(console, clients, staff, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
         return 0
@@ -136,6 +187,7 @@ def run_demo(console: Console, keep: Path | None) -> int:
         federation.stop()
         if keep:
             console.print(f"everything the run made is in {folder}")
+            _print_accounts(console, staff.accounts if "staff" in locals() else [])
             sealed = folder / "sealed" / "CASE.sealed"
             console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
         else:
@@ -146,6 +198,7 @@ def run_demo(console: Console, keep: Path | None) -> int:
 def _run_case(
     console: Console,
     clients: dict[str, DeskClient],
+    staff: DemoStaff,
     item_code: str,
     name: str,
     id_number: str,
@@ -155,7 +208,8 @@ def _run_case(
 ) -> None:
     village = clients[VILLAGE.code]
     started = time.monotonic()
-    case = village.submit(item_code, name, id_number, phone="13800000000")
+    agent = staff.agent(VILLAGE.code)
+    case = agent.submit(item_code, name, id_number, "13800000000", complete_materials(village, item_code))
     handler = clients[case.handler]
     console.rule(f"{case.item_name} ({item_code})")
     console.print(f"  申请 at {_name_of(case.origin)}: case {case.id}", highlight=False)
@@ -166,8 +220,13 @@ def _run_case(
         highlight=False,
     )
     for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE):
-        handler.act(case.id, action, note=f"{action.label} by {_name_of(case.handler)}")
-        console.print(f"  {action.label} at {_name_of(case.handler)}", highlight=False)
+        person = staff.for_action(case.handler, arrived.department, action)
+        done = person.act(case.id, action, note=f"{action.label} by {_name_of(case.handler)}")
+        who = done.events[-1]
+        console.print(
+            f"  {action.label} at {_name_of(case.handler)} by {who.actor_department} {who.actor_person}",
+            highlight=False,
+        )
 
     concluded = village.wait_for(
         lambda d: (c := d.get(case.id)).state == case_pb2.CONCLUDED and c,
@@ -188,7 +247,7 @@ def _run_case(
     licence = json.loads(SealedDocument.from_bytes(concluded.sealed_result).content).get("licence")
     if licence:
         console.print(f"  电子证照 {licence['kind']} {licence['identifier']}", highlight=False)
-    delivered = village.act(case.id, Action.DELIVER, note="结果已交申请人")
+    delivered = agent.act(case.id, Action.DELIVER, note="结果已交申请人")
     console.print(f"  送达 at {_name_of(case.origin)}: {name} receives the result", highlight=False)
     handler_tier = DivisionCode.parse(case.handler).tier.label
     summary.add_row(
@@ -228,56 +287,79 @@ def _federate(console: Console, federation: ProcessFederation, trust: Path) -> N
     )
 
 
-def _advance(client: DeskClient, case_id: str, who: str, console: Console, *actions: Action) -> None:
-    client.wait_for(lambda d: d.get(case_id), STEP_TIMEOUT, f"case {case_id} at {who}")
+def _advance(
+    client: DeskClient, staff: DemoStaff, case_id: str, who: str, console: Console, *actions: Action
+) -> None:
+    arrived = client.wait_for(lambda d: d.get(case_id), STEP_TIMEOUT, f"case {case_id} at {who}")
     for action in actions:
-        client.act(case_id, action, note=f"{action.label} by {_name_of(who)}")
+        person = staff.for_action(who, arrived.department, action)
+        person.act(case_id, action, note=f"{action.label} by {_name_of(who)}")
         console.print(f"  {action.label} at {_name_of(who)}", highlight=False)
 
 
 def _run_cross_province_cases(
-    console: Console, clients: dict[str, DeskClient], summary: Table, sealed_folder: Path, trust: TrustStore
+    console: Console,
+    clients: dict[str, DeskClient],
+    staff: DemoStaff,
+    summary: Table,
+    sealed_folder: Path,
+    trust: TrustStore,
 ) -> None:
     """One case in each 跨省通办 mode between 湖南 and 广东."""
-    village, gd_home = clients[VILLAGE.code], PARTNER_CHAIN[-1].code
+    village, gd_home = staff.agent(VILLAGE.code), PARTNER_CHAIN[-1].code
+    operator = clients[VILLAGE.code]
     steps = (Action.ACCEPT, Action.REVIEW, Action.APPROVE)
 
     console.rule("跨省通办 · 异地代收代办: received in 湖南, handled in 广东")
     started = time.monotonic()
     case = village.submit(
-        "KS-0201", "陈嘉怡", with_check_character("44030519920308002"), "", None, gd_home, PROXY
+        "KS-0201",
+        "陈嘉怡",
+        with_check_character("44030519920308002"),
+        "",
+        complete_materials(operator, "KS-0201"),
+        gd_home,
+        PROXY,
     )
     console.print(
         f"  申请 at {_name_of(case.origin)} for a resident of {gd_home}: case {case.id}", highlight=False
     )
-    _advance(clients[case.handler], case.id, case.handler, console, *steps)
+    _advance(clients[case.handler], staff, case.id, case.handler, console, *steps)
     _delivered_row(console, village, case, summary, sealed_folder, trust, started, PROXY)
 
     console.rule("跨省通办 · 两地联办: 迁入 in 湖南, 迁出 confirmed in 广东")
     started = time.monotonic()
     case = village.submit(
-        "KS-0101", "黄伟", with_check_character("44030519870612003"), "", None, gd_home, JOINT
+        "KS-0101",
+        "黄伟",
+        with_check_character("44030519870612003"),
+        "",
+        complete_materials(operator, "KS-0101"),
+        gd_home,
+        JOINT,
     )
     county = clients[case.handler]
-    _advance(county, case.id, case.handler, console, Action.ACCEPT, Action.REVIEW)
+    _advance(county, staff, case.id, case.handler, console, Action.ACCEPT, Action.REVIEW)
     part = county.get(case.id).parts[0]
     console.print(f"  the 广东 part {part.item_name} goes to {_name_of(part.handler)}", highlight=False)
-    _advance(clients[part.handler], part.case_id, part.handler, console, *steps)
+    _advance(clients[part.handler], staff, part.case_id, part.handler, console, *steps)
     county.wait_for(
         lambda d: d.get(part.case_id).state == case_pb2.CONCLUDED, STEP_TIMEOUT, "the 广东 part's result"
     )
-    _advance(county, case.id, case.handler, console, Action.APPROVE)
+    _advance(county, staff, case.id, case.handler, console, Action.APPROVE)
     _delivered_row(console, village, case, summary, sealed_folder, trust, started, JOINT)
 
     console.rule("跨省通办 · 全程网办: online at 广东, identity confirmed by 湖南")
     started = time.monotonic()
-    portal = clients[PARTNER_CHAIN[0].code]
+    portal_operator = clients[PARTNER_CHAIN[0].code]
+    online_item = next(i for i in portal_operator.items().items if i.code == "KS-0301")
+    portal = staff.for_action(PARTNER_CHAIN[0].code, online_item.department, Action.ACCEPT)
     case = portal.submit(
         "KS-0301",
         "刘洋",
         with_check_character("43098119950101004"),
         "",
-        None,
+        complete_materials(portal_operator, "KS-0301"),
         VILLAGE.code,
         ONLINE,
         PARTNER_CHAIN[1].code,
@@ -287,7 +369,7 @@ def _run_cross_province_cases(
         lambda d: (c := d.get(case.id)).identity_check.answered and c, STEP_TIMEOUT, "湖南's identity answer"
     )
     console.print(f"  湖南 answered: {checked.identity_check.detail}", highlight=False)
-    _advance(handler, case.id, case.handler, console, *steps)
+    _advance(handler, staff, case.id, case.handler, console, *steps)
     _delivered_row(console, portal, case, summary, sealed_folder, trust, started, ONLINE)
 
 
@@ -319,9 +401,9 @@ def _delivered_row(
     )
 
 
-def _run_bundle(console: Console, clients: dict[str, DeskClient], summary: Table) -> None:
+def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoStaff, summary: Table) -> None:
     """One bundle from the village: every part concluded at its own handler, in parallel where it may."""
-    village = clients[VILLAGE.code]
+    village = staff.agent(VILLAGE.code)
     code, name, id_number = BUNDLE
     started = time.monotonic()
     materials = [case_pb2.Material(name=m, content=f"{m} (scan)".encode()) for m in BUNDLE_MATERIALS]
@@ -332,10 +414,10 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], summary: Table
     while len(concluded) < len(bundle.parts):
         ready = [p for p in bundle.parts if p.case_id and p.item_code not in concluded]
         for part in ready:
-            handler = clients[part.handler]
-            handler.wait_for(lambda d, p=part: d.get(p.case_id), STEP_TIMEOUT, f"case {part.case_id}")
-            for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE):
-                handler.act(part.case_id, action, note=f"{action.label} by {_name_of(part.handler)}")
+            _advance(
+                clients[part.handler], staff, part.case_id, part.handler, Console(quiet=True),
+                Action.ACCEPT, Action.REVIEW, Action.APPROVE,
+            )
             console.print(
                 f"  {part.item_name} ({part.department}) 办结 at {_name_of(part.handler)}", highlight=False
             )
@@ -349,6 +431,17 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], summary: Table
         highlight=False,
     )
     summary.add_row(bundle.name, "乡镇, 县 ×2, 市", "一件事 办结", f"{time.monotonic() - started:.2f}s")
+
+
+def _print_accounts(console: Console, accounts: list[tuple[str, str, str, str, str]]) -> None:
+    """The demo's staff, for clicking through the kept federation (`wuji login USERNAME`)."""
+    if not accounts:
+        return
+    table = Table("node", "username", "password", "role", "department")
+    for node, username, password, role, department in accounts:
+        table.add_row(_name_of(node), username, password, role, department)
+    console.print("staff accounts left in the kept federation (wuji login USERNAME --config NODE/node.toml):")
+    console.print(table)
 
 
 def _moved(bundle: case_pb2.Bundle, concluded: set[str]) -> case_pb2.Bundle | None:

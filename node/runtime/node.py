@@ -31,12 +31,14 @@ from node.runtime.federation import FederationHandler
 from node.runtime.lease import LinkLease, default_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
+from node.staff.accounts import StaffService
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import PeerProvince
 from node.store.outbound import Outbound
 from node.supervision.cards import ScanResult, SupervisionScheduler, SupervisionService
 from node.supervision.ratings import AppealIntake, RatingService
 from node.supervision.stats import StatsService
+from node.supervision.visits import ReturnVisits
 from node.trust import partners
 from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
 from node.trust.enrollment import EnrollmentServicer, create_invite
@@ -117,10 +119,13 @@ class Node:
         self.bundles = BundleService(
             self.here, self.sessions, self.readers, self.cases, self.deferrals, self.clock
         )
+        self.staff = StaffService(self.here.value, self.sessions, self.clock)
+        self.visits = ReturnVisits(self.here, self.sessions, self.clock)
         self.cases.hooks += [
             CrossProvinceCases(self.here, self.outbound, self.clock),
             self.deferrals,
             self.bundles,
+            self.visits,
         ]
         self.supervision = SupervisionService(
             self.here,

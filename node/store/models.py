@@ -70,6 +70,7 @@ class ServiceItem(Base):
     # 告知承诺制: {"replaces": [material names], "post_check_days": n}
     notify_promise: Mapped[dict[str, object] | None] = mapped_column(JSON)
     conclude_with_deferred: Mapped[bool | None] = mapped_column(Boolean)  # 容缺 materials may follow 办结
+    max_material_mb: Mapped[int | None] = mapped_column(Integer)  # largest file taken for the item
     release_version: Mapped[int] = mapped_column(BigInteger)  # the release that last changed the item
 
 
@@ -134,6 +135,13 @@ class Case(Base):
         Index("ix_case_state", "state"),
         Index("ix_case_origin", "origin"),
         Index("ix_case_handler", "handler"),
+        # the queues: a department's cases in one state at its handler (ordered by due date via the clock)
+        Index("ix_case_queue", "handler", "department", "state", "due_on"),
+        Index("ix_case_origin_submitted", "origin", "submitted_at"),  # a point's own cases, newest first
+        Index("ix_case_submitted", "submitted_at"),
+        Index("ix_case_applicant_name", "applicant_name"),
+        Index("ix_case_applicant_id_number", "applicant_id_number"),
+        Index("ix_case_applicant_phone", "applicant_phone"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -152,6 +160,11 @@ class Case(Base):
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # 受理 happened at least once
     mode: Mapped[str | None] = mapped_column(String(12))  # 跨省通办 mode, None within the province
     joint_of: Mapped[str | None] = mapped_column(String(64), index=True)  # 两地联办: the main case
+    department: Mapped[str | None] = mapped_column(String(100))  # the item's handling department
+    channel: Mapped[str | None] = mapped_column(String(8))  # window | agent | online (网办率)
+    # 首问负责: the person who received the case at its handler, and their department
+    responsible_person: Mapped[str | None] = mapped_column(String(100))
+    due_on: Mapped[date | None] = mapped_column(Date)  # at the handler: the running limit's last day
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -162,6 +175,12 @@ class Case(Base):
 
 
 class CaseMaterial(Base):
+    """A file given for a case: the item's material it stands for, and what the file is.
+
+    licence: for 无证明, the identifier of the holder's electronic licence that stands in for the
+    paper proof (its sealed document is the content). purpose: submitted | correction | supplied.
+    """
+
     __tablename__ = "case_material"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -169,6 +188,11 @@ class CaseMaterial(Base):
     name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    licence: Mapped[str | None] = mapped_column(String(160))
+    purpose: Mapped[str | None] = mapped_column(String(12))
 
     case: Mapped[Case] = relationship(back_populates="materials")
 
@@ -189,6 +213,9 @@ class CaseEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(24))
     to_state: Mapped[str] = mapped_column(String(24))
     actor_node: Mapped[str] = mapped_column(String(12))
+    # the person who acted (username and name) and their department; empty for the node itself
+    actor_person: Mapped[str | None] = mapped_column(String(100))
+    actor_department: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     route: Mapped[list[str]] = mapped_column(JSON)
@@ -363,6 +390,8 @@ class SupervisionCard(Base):
     submitted_on: Mapped[date] = mapped_column(Date)  # of the case: the day statistics count it on
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    department: Mapped[str | None] = mapped_column(String(100))  # responsible (the item's department)
+    person: Mapped[str | None] = mapped_column(String(100))  # responsible (首问负责), when known
 
 
 class Rating(Base):
@@ -377,6 +406,8 @@ class Rating(Base):
     origin: Mapped[str] = mapped_column(String(12))
     handler: Mapped[str] = mapped_column(String(12))
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by 申诉复核 only
+    department: Mapped[str | None] = mapped_column(String(100))  # who is rated: the department
+    person: Mapped[str | None] = mapped_column(String(100))  # and the person responsible (首问负责)
 
 
 class RatingAppeal(Base):
@@ -586,3 +617,44 @@ class PostCheck(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     passed: Mapped[bool | None] = mapped_column(Boolean)
     finding: Mapped[str] = mapped_column(Text, default="")
+
+
+class StaffAccount(Base):
+    """A person who works at this node (工作人员): role, department, argon2 password hash."""
+
+    __tablename__ = "staff_account"
+
+    username: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean)
+    failures: Mapped[int] = mapped_column(Integer)  # wrong passwords in a row
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffLogin(Base):
+    """A login token's SHA-256 (the token itself is only with the person), until it expires."""
+
+    __tablename__ = "staff_login"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("staff_account.username"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReturnVisit(Base):
+    """全量回访: a return visit to the citizen of every concluded case, where they applied."""
+
+    __tablename__ = "return_visit"
+    __table_args__ = (Index("ix_return_visit_done", "done_at"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # 满意 | 基本满意 | 不满意 | 未联系上
+    note: Mapped[str] = mapped_column(Text, default="")
+    visitor: Mapped[str | None] = mapped_column(String(100))

@@ -366,6 +366,8 @@ class SupervisionService:
             deadline=deadline,
             submitted_on=china_date(case.submitted_at),
             raised_at=self._clock.now(),
+            department=case.department,
+            person=case.responsible_person,
         )
         session.add(card)
         self._send_up(session, card_to_proto(card))
@@ -405,6 +407,8 @@ class SupervisionService:
                 submitted_on=date.fromisoformat(incoming.submitted_on),
                 raised_at=from_timestamp(incoming.raised_at),
                 closed_at=from_timestamp(incoming.closed_at) if incoming.HasField("closed_at") else None,
+                department=incoming.department or None,
+                person=incoming.person or None,
             )
         )
         self._send_up(session, incoming)

@@ -76,6 +76,8 @@ class RatingService:
                 rated_at=now,
                 origin=case.origin,
                 handler=case.handler,
+                department=case.department,
+                person=case.responsible_person,
             )
             session.add(rating)
             task = None
@@ -108,6 +110,8 @@ class RatingService:
             rated_at=from_timestamp(incoming.rated_at),
             origin=case.origin,
             handler=case.handler,
+            department=case.department,
+            person=case.responsible_person,
         )
         session.add(rating)
         self._open_task(session, rating)
@@ -138,6 +142,21 @@ class RatingService:
             task.return_visit = record
             task.done_at = self._clock.now()
             return _task_view(task)
+
+    def tasks(self, include_done: bool = False, department: str = "") -> list[desk_pb2.RectificationView]:
+        """差评整改 tasks here with the citizen's rating and comment, the earliest deadline first."""
+        query = (
+            select(RectificationTask, Rating, Case)
+            .join(Rating, Rating.case_id == RectificationTask.case_id)
+            .join(Case, Case.id == RectificationTask.case_id)
+            .order_by(RectificationTask.deadline, RectificationTask.case_id)
+        )
+        if not include_done:
+            query = query.where(RectificationTask.done_at.is_(None))
+        if department:
+            query = query.where(Case.department == department)
+        with self._sessions() as session:
+            return [_task_view(task, rating, case) for task, rating, case in session.execute(query)]
 
     # -- 申诉复核 ------------------------------------------------------------------------------
 
@@ -273,14 +292,22 @@ def _view(rating: Rating, task: RectificationTask | None) -> desk_pb2.RatingView
     )
 
 
-def _task_view(task: RectificationTask) -> desk_pb2.RectificationView:
-    return desk_pb2.RectificationView(
+def _task_view(
+    task: RectificationTask, rating: Rating | None = None, case: Case | None = None
+) -> desk_pb2.RectificationView:
+    view = desk_pb2.RectificationView(
         case_id=task.case_id,
         opened_on=_iso(task.opened_on),
         deadline=_iso(task.deadline),
         return_visit=task.return_visit,
         done_at=task.done_at.isoformat(timespec="seconds") if task.done_at else "",
     )
+    if rating is not None:
+        view.score, view.comment = rating.score, rating.comment
+        view.department, view.person = rating.department or "", rating.person or ""
+    if case is not None:
+        view.item_name = case.item_name
+    return view
 
 
 def _appeal_view(appeal: RatingAppeal) -> desk_pb2.AppealView:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from node.errors import InvalidInput, NotReady
-from node.store.models import Case, SealedResult, SealRecord
+from node.store.models import Case, LicenceRevocation, SealedResult, SealRecord
 from node.timeutil import as_utc, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import pem_bundle
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SEAL_KINDS, Seal, SealInfo
+from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
@@ -151,6 +151,33 @@ class SealService:
         if session.get(SealedResult, case_id) is None:
             seal_id = check.seal.seal_id if check.seal else ""
             session.add(SealedResult(case_id=case_id, document=document, seal_id=seal_id, sealed_at=utcnow()))
+
+    def check_licence_stand_in(self, session: Session, material: Any, holder_id_number: str) -> None:
+        """无证明: the material's content must be the holder's electronic licence (a sealed result
+        carrying a licence block) that verifies here, names the identifier given, has not expired and
+        is not known here as revoked, and is of the kind the material asks for."""
+        check = verify_sealed(material.content, self._trust(session))
+        where = f"电子证照 {material.licence} ({material.name})"
+        if not check.valid:
+            raise InvalidInput(f"{where} 验证未通过 (does not verify): {check.reason}")
+        try:
+            body = json.loads(SealedDocument.from_bytes(material.content).content)
+            licence = body["licence"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidInput(f"{where}: the file is a sealed document but no electronic licence") from error
+        if licence.get("identifier") != material.licence.strip():
+            raise InvalidInput(f"{where}: the file is licence {licence.get('identifier')}, not the one named")
+        if licence.get("holder_id_number") != holder_id_number:
+            raise InvalidInput(f"{where}: 持证人不是申请人 (the licence belongs to someone else)")
+        kind = str(licence.get("kind", ""))
+        if not kind or (kind not in material.name and material.name not in kind):
+            raise InvalidInput(f"{where}: a {kind} cannot stand in for {material.name}")
+        valid_to = str(licence.get("valid_to", "长期"))
+        if valid_to != "长期" and datetime.fromisoformat(valid_to) < utcnow():
+            raise InvalidInput(f"{where}: 证照已过期 (expired on {valid_to})")
+        revoked = session.get(LicenceRevocation, material.licence.strip())
+        if revoked is not None:
+            raise InvalidInput(f"{where}: 证照已吊销/撤销 (revoked: {revoked.reason})")
 
     def seal_result(
         self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None = None

@@ -27,6 +27,7 @@ from node.desk.client import DeskClient
 from node.runtime.cluster import ProcessFederation
 from node.timeutil import CLOCK_OFFSET_ENV
 from tests.faults.proxy import Faults, FaultyProxy
+from tests.materials import complete_proto
 from wuji.v1 import case_pb2
 
 PROVINCE, CITY, COUNTY = "430000000000", "430900000000", "430981000000"
@@ -150,7 +151,9 @@ def submit_cases(
         attempts += 1
         village = villages[done % len(villages)]
         try:
-            cluster.desk(village).submit(rng.choice(ITEMS), f"申请人{done:05d}", f"4309811990{done:08d}")
+            item = rng.choice(ITEMS)
+            name, id_number = f"申请人{done:05d}", f"4309811990{done:08d}"
+            cluster.desk(village).submit(item, name, id_number, "", complete_proto(item))
             done += 1
         except grpc.RpcError:
             time.sleep(0.05)
@@ -412,7 +415,7 @@ def advanced_clock(folder: Path, days: int, database_for: DatabaseFor | None = N
     try:
         cluster.start()
         village, county = cluster.desk(VILLAGES[0]), cluster.desk(COUNTY)
-        case = village.submit("MZ-0001", "钟表", "430981199001011234")
+        case = village.submit("MZ-0001", "钟表", "430981199001011234", "", complete_proto("MZ-0001"))
         county.wait_for(lambda d: d.get(case.id), 30, "the case at the county")
         county.act(case.id, Action.ACCEPT)
         seen = village.wait_for(lambda d: (c := d.get(case.id)).state == case_pb2.ACCEPTED and c, 30, "受理")

@@ -84,17 +84,29 @@ class Applicant(_message.Message):
     def __init__(self, name: _Optional[str] = ..., id_number: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
 
 class Material(_message.Message):
-    __slots__ = ("name", "content", "sha256")
+    __slots__ = ("name", "content", "sha256", "file_name", "media_type", "size", "licence", "purpose", "id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    LICENCE_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     content: bytes
     sha256: str
-    def __init__(self, name: _Optional[str] = ..., content: _Optional[bytes] = ..., sha256: _Optional[str] = ...) -> None: ...
+    file_name: str
+    media_type: str
+    size: int
+    licence: str
+    purpose: str
+    id: int
+    def __init__(self, name: _Optional[str] = ..., content: _Optional[bytes] = ..., sha256: _Optional[str] = ..., file_name: _Optional[str] = ..., media_type: _Optional[str] = ..., size: _Optional[int] = ..., licence: _Optional[str] = ..., purpose: _Optional[str] = ..., id: _Optional[int] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash", "sealed_result")
+    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash", "sealed_result", "actor_person", "actor_department")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     FROM_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +118,8 @@ class CaseEvent(_message.Message):
     RECORDED_AT_NODE_FIELD_NUMBER: _ClassVar[int]
     CHAIN_HASH_FIELD_NUMBER: _ClassVar[int]
     SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_PERSON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     version: int
     action: CaseAction
     from_state: CaseState
@@ -117,10 +131,12 @@ class CaseEvent(_message.Message):
     recorded_at_node: str
     chain_hash: str
     sealed_result: bytes
-    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ...) -> None: ...
+    actor_person: str
+    actor_department: str
+    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ..., actor_person: _Optional[str] = ..., actor_department: _Optional[str] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "mode", "joint_of", "parts", "identity_check", "missing_materials", "promise", "bundle_id", "post_check")
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "mode", "joint_of", "parts", "identity_check", "missing_materials", "promise", "bundle_id", "post_check", "department", "channel", "responsible_person", "due_on", "supervision")
     ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +162,11 @@ class Case(_message.Message):
     PROMISE_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
     POST_CHECK_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_PERSON_FIELD_NUMBER: _ClassVar[int]
+    DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    SUPERVISION_FIELD_NUMBER: _ClassVar[int]
     id: str
     item_code: str
     item_name: str
@@ -171,7 +192,12 @@ class Case(_message.Message):
     promise: Promise
     bundle_id: str
     post_check: PostCheck
-    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., mode: _Optional[str] = ..., joint_of: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CasePart, _Mapping]]] = ..., identity_check: _Optional[_Union[IdentityCheck, _Mapping]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ...) -> None: ...
+    department: str
+    channel: str
+    responsible_person: str
+    due_on: str
+    supervision: str
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., mode: _Optional[str] = ..., joint_of: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CasePart, _Mapping]]] = ..., identity_check: _Optional[_Union[IdentityCheck, _Mapping]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ..., department: _Optional[str] = ..., channel: _Optional[str] = ..., responsible_person: _Optional[str] = ..., due_on: _Optional[str] = ..., supervision: _Optional[str] = ...) -> None: ...
 
 class CasePart(_message.Message):
     __slots__ = ("case_id", "handler", "item_name", "state", "outcome")
@@ -290,7 +316,7 @@ class BundlePart(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., department: _Optional[str] = ..., handler: _Optional[str] = ..., case_id: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reason: _Optional[str] = ..., after: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SupervisionCard(_message.Message):
-    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at")
+    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at", "department", "person")
     ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     HANDLER_FIELD_NUMBER: _ClassVar[int]
@@ -301,6 +327,8 @@ class SupervisionCard(_message.Message):
     SUBMITTED_ON_FIELD_NUMBER: _ClassVar[int]
     RAISED_AT_FIELD_NUMBER: _ClassVar[int]
     CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    PERSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     case_id: str
     handler: str
@@ -311,4 +339,6 @@ class SupervisionCard(_message.Message):
     submitted_on: str
     raised_at: _timestamp_pb2.Timestamp
     closed_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    department: str
+    person: str
+    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., department: _Optional[str] = ..., person: _Optional[str] = ...) -> None: ...

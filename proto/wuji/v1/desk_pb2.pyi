@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from wuji.v1 import case_pb2 as _case_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -6,6 +9,172 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class LoginRequest(_message.Message):
+    __slots__ = ("username", "password")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    password: str
+    def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class LoginReply(_message.Message):
+    __slots__ = ("token", "expires_at", "staff")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    expires_at: _timestamp_pb2.Timestamp
+    staff: StaffMember
+    def __init__(self, token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., staff: _Optional[_Union[StaffMember, _Mapping]] = ...) -> None: ...
+
+class LogoutRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LogoutReply(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WhoAmIRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StaffMember(_message.Message):
+    __slots__ = ("username", "name", "role", "role_label", "department", "active", "node", "locked_until")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_LABEL_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    name: str
+    role: str
+    role_label: str
+    department: str
+    active: bool
+    node: str
+    locked_until: _timestamp_pb2.Timestamp
+    def __init__(self, username: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[str] = ..., role_label: _Optional[str] = ..., department: _Optional[str] = ..., active: _Optional[bool] = ..., node: _Optional[str] = ..., locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AddStaffRequest(_message.Message):
+    __slots__ = ("username", "name", "role", "department", "password")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    name: str
+    role: str
+    department: str
+    password: str
+    def __init__(self, username: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[str] = ..., department: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class ListStaffRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListStaffResponse(_message.Message):
+    __slots__ = ("staff",)
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    staff: _containers.RepeatedCompositeFieldContainer[StaffMember]
+    def __init__(self, staff: _Optional[_Iterable[_Union[StaffMember, _Mapping]]] = ...) -> None: ...
+
+class DisableStaffRequest(_message.Message):
+    __slots__ = ("username",)
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    def __init__(self, username: _Optional[str] = ...) -> None: ...
+
+class SetStaffPasswordRequest(_message.Message):
+    __slots__ = ("username", "password")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    password: str
+    def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class ListQueueRequest(_message.Message):
+    __slots__ = ("queue", "department", "limit", "offset")
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    department: str
+    limit: int
+    offset: int
+    def __init__(self, queue: _Optional[str] = ..., department: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class SearchCasesRequest(_message.Message):
+    __slots__ = ("query", "limit")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    limit: int
+    def __init__(self, query: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetMaterialRequest(_message.Message):
+    __slots__ = ("case_id", "material_id")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    MATERIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    material_id: int
+    def __init__(self, case_id: _Optional[str] = ..., material_id: _Optional[int] = ...) -> None: ...
+
+class ListReturnVisitsRequest(_message.Message):
+    __slots__ = ("include_done",)
+    INCLUDE_DONE_FIELD_NUMBER: _ClassVar[int]
+    include_done: bool
+    def __init__(self, include_done: _Optional[bool] = ...) -> None: ...
+
+class ReturnVisit(_message.Message):
+    __slots__ = ("case_id", "item_name", "applicant_name", "applicant_phone", "handler", "state", "outcome", "opened_at", "done_at", "visit_outcome", "note", "visitor")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_NAME_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_PHONE_FIELD_NUMBER: _ClassVar[int]
+    HANDLER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    OPENED_AT_FIELD_NUMBER: _ClassVar[int]
+    DONE_AT_FIELD_NUMBER: _ClassVar[int]
+    VISIT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    VISITOR_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    item_name: str
+    applicant_name: str
+    applicant_phone: str
+    handler: str
+    state: _case_pb2.CaseState
+    outcome: _case_pb2.Outcome
+    opened_at: _timestamp_pb2.Timestamp
+    done_at: _timestamp_pb2.Timestamp
+    visit_outcome: str
+    note: str
+    visitor: str
+    def __init__(self, case_id: _Optional[str] = ..., item_name: _Optional[str] = ..., applicant_name: _Optional[str] = ..., applicant_phone: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[_case_pb2.CaseState, str]] = ..., outcome: _Optional[_Union[_case_pb2.Outcome, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., done_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_outcome: _Optional[str] = ..., note: _Optional[str] = ..., visitor: _Optional[str] = ...) -> None: ...
+
+class ListReturnVisitsResponse(_message.Message):
+    __slots__ = ("visits",)
+    VISITS_FIELD_NUMBER: _ClassVar[int]
+    visits: _containers.RepeatedCompositeFieldContainer[ReturnVisit]
+    def __init__(self, visits: _Optional[_Iterable[_Union[ReturnVisit, _Mapping]]] = ...) -> None: ...
+
+class RecordReturnVisitRequest(_message.Message):
+    __slots__ = ("case_id", "outcome", "note")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    outcome: str
+    note: str
+    def __init__(self, case_id: _Optional[str] = ..., outcome: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class SubmitBundleRequest(_message.Message):
     __slots__ = ("bundle_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
@@ -275,18 +444,42 @@ class RectifyCaseRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., return_visit: _Optional[str] = ...) -> None: ...
 
 class RectificationView(_message.Message):
-    __slots__ = ("case_id", "opened_on", "deadline", "return_visit", "done_at")
+    __slots__ = ("case_id", "opened_on", "deadline", "return_visit", "done_at", "score", "comment", "item_name", "department", "person")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     OPENED_ON_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
     RETURN_VISIT_FIELD_NUMBER: _ClassVar[int]
     DONE_AT_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    PERSON_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     opened_on: str
     deadline: str
     return_visit: str
     done_at: str
-    def __init__(self, case_id: _Optional[str] = ..., opened_on: _Optional[str] = ..., deadline: _Optional[str] = ..., return_visit: _Optional[str] = ..., done_at: _Optional[str] = ...) -> None: ...
+    score: int
+    comment: str
+    item_name: str
+    department: str
+    person: str
+    def __init__(self, case_id: _Optional[str] = ..., opened_on: _Optional[str] = ..., deadline: _Optional[str] = ..., return_visit: _Optional[str] = ..., done_at: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., item_name: _Optional[str] = ..., department: _Optional[str] = ..., person: _Optional[str] = ...) -> None: ...
+
+class ListRectificationsRequest(_message.Message):
+    __slots__ = ("include_done", "department")
+    INCLUDE_DONE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    include_done: bool
+    department: str
+    def __init__(self, include_done: _Optional[bool] = ..., department: _Optional[str] = ...) -> None: ...
+
+class ListRectificationsResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[RectificationView]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[RectificationView, _Mapping]]] = ...) -> None: ...
 
 class ListCardsRequest(_message.Message):
     __slots__ = ("subtree", "include_closed")
@@ -456,7 +649,7 @@ class SealDescription(_message.Message):
     def __init__(self, seal_id: _Optional[str] = ..., holder: _Optional[str] = ..., holder_code: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., algorithm: _Optional[str] = ...) -> None: ...
 
 class SubmitCaseRequest(_message.Message):
-    __slots__ = ("item_code", "applicant", "materials", "home_division", "mode", "place_division", "deferred", "promised_on", "promise")
+    __slots__ = ("item_code", "applicant", "materials", "home_division", "mode", "place_division", "deferred", "promised_on", "promise", "channel")
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     APPLICANT_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
@@ -466,6 +659,7 @@ class SubmitCaseRequest(_message.Message):
     DEFERRED_FIELD_NUMBER: _ClassVar[int]
     PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
     PROMISE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     item_code: str
     applicant: _case_pb2.Applicant
     materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
@@ -475,7 +669,8 @@ class SubmitCaseRequest(_message.Message):
     deferred: _containers.RepeatedScalarFieldContainer[str]
     promised_on: str
     promise: _case_pb2.Promise
-    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., mode: _Optional[str] = ..., place_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ...) -> None: ...
+    channel: str
+    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., mode: _Optional[str] = ..., place_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ..., channel: _Optional[str] = ...) -> None: ...
 
 class GetCaseRequest(_message.Message):
     __slots__ = ("case_id",)
@@ -500,16 +695,18 @@ class ListCasesResponse(_message.Message):
     def __init__(self, cases: _Optional[_Iterable[_Union[_case_pb2.Case, _Mapping]]] = ...) -> None: ...
 
 class ActOnCaseRequest(_message.Message):
-    __slots__ = ("case_id", "action", "note", "days")
+    __slots__ = ("case_id", "action", "note", "days", "materials")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     DAYS_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     action: _case_pb2.CaseAction
     note: str
     days: int
-    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., days: _Optional[int] = ...) -> None: ...
+    materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
+    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., days: _Optional[int] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ...) -> None: ...
 
 class ListItemsRequest(_message.Message):
     __slots__ = ()

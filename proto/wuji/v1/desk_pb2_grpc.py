@@ -190,6 +190,71 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.CompletePostCheckRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_case__pb2.PostCheck.FromString,
                 _registered_method=True)
+        self.Login = channel.unary_unary(
+                '/wuji.v1.Desk/Login',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.LoginRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.LoginReply.FromString,
+                _registered_method=True)
+        self.Logout = channel.unary_unary(
+                '/wuji.v1.Desk/Logout',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.LogoutRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.LogoutReply.FromString,
+                _registered_method=True)
+        self.WhoAmI = channel.unary_unary(
+                '/wuji.v1.Desk/WhoAmI',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.AddStaff = channel.unary_unary(
+                '/wuji.v1.Desk/AddStaff',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.AddStaffRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.ListStaff = channel.unary_unary(
+                '/wuji.v1.Desk/ListStaff',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListStaffRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListStaffResponse.FromString,
+                _registered_method=True)
+        self.DisableStaff = channel.unary_unary(
+                '/wuji.v1.Desk/DisableStaff',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.DisableStaffRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.SetStaffPassword = channel.unary_unary(
+                '/wuji.v1.Desk/SetStaffPassword',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.SetStaffPasswordRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.ListQueue = channel.unary_unary(
+                '/wuji.v1.Desk/ListQueue',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListQueueRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
+        self.SearchCases = channel.unary_unary(
+                '/wuji.v1.Desk/SearchCases',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.SearchCasesRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
+        self.GetMaterial = channel.unary_unary(
+                '/wuji.v1.Desk/GetMaterial',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.GetMaterialRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_case__pb2.Material.FromString,
+                _registered_method=True)
+        self.ListReturnVisits = channel.unary_unary(
+                '/wuji.v1.Desk/ListReturnVisits',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListReturnVisitsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListReturnVisitsResponse.FromString,
+                _registered_method=True)
+        self.RecordReturnVisit = channel.unary_unary(
+                '/wuji.v1.Desk/RecordReturnVisit',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RecordReturnVisitRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ReturnVisit.FromString,
+                _registered_method=True)
+        self.ListRectifications = channel.unary_unary(
+                '/wuji.v1.Desk/ListRectifications',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -386,6 +451,87 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Login(self, request, context):
+        """Staff (工作人员): accounts, logins. A person's calls carry the login token in the metadata
+        "wuji-staff-token"; calls without one are the node's operator (its own certificate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Logout(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WhoAmI(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetStaffPassword(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQueue(self, request, context):
+        """The window's day: queues, search, materials, return visits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchCases(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMaterial(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReturnVisits(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordReturnVisit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRectifications(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -543,6 +689,71 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.CompletePostCheck,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.CompletePostCheckRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_case__pb2.PostCheck.SerializeToString,
+            ),
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.LoginRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.LoginReply.SerializeToString,
+            ),
+            'Logout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Logout,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.LogoutRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.LogoutReply.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.WhoAmIRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
+            ),
+            'AddStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddStaff,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.AddStaffRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
+            ),
+            'ListStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaff,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListStaffRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListStaffResponse.SerializeToString,
+            ),
+            'DisableStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableStaff,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.DisableStaffRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
+            ),
+            'SetStaffPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetStaffPassword,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.SetStaffPasswordRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
+            ),
+            'ListQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueue,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListQueueRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListCasesResponse.SerializeToString,
+            ),
+            'SearchCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchCases,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.SearchCasesRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListCasesResponse.SerializeToString,
+            ),
+            'GetMaterial': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMaterial,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.GetMaterialRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_case__pb2.Material.SerializeToString,
+            ),
+            'ListReturnVisits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReturnVisits,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListReturnVisitsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListReturnVisitsResponse.SerializeToString,
+            ),
+            'RecordReturnVisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordReturnVisit,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RecordReturnVisitRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ReturnVisit.SerializeToString,
+            ),
+            'ListRectifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRectifications,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1382,6 +1593,357 @@ class Desk:
             '/wuji.v1.Desk/CompletePostCheck',
             wuji_dot_v1_dot_desk__pb2.CompletePostCheckRequest.SerializeToString,
             wuji_dot_v1_dot_case__pb2.PostCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/Login',
+            wuji_dot_v1_dot_desk__pb2.LoginRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.LoginReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/Logout',
+            wuji_dot_v1_dot_desk__pb2.LogoutRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.LogoutReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/WhoAmI',
+            wuji_dot_v1_dot_desk__pb2.WhoAmIRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/AddStaff',
+            wuji_dot_v1_dot_desk__pb2.AddStaffRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListStaff',
+            wuji_dot_v1_dot_desk__pb2.ListStaffRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListStaffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/DisableStaff',
+            wuji_dot_v1_dot_desk__pb2.DisableStaffRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetStaffPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/SetStaffPassword',
+            wuji_dot_v1_dot_desk__pb2.SetStaffPasswordRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListQueue',
+            wuji_dot_v1_dot_desk__pb2.ListQueueRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/SearchCases',
+            wuji_dot_v1_dot_desk__pb2.SearchCasesRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMaterial(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/GetMaterial',
+            wuji_dot_v1_dot_desk__pb2.GetMaterialRequest.SerializeToString,
+            wuji_dot_v1_dot_case__pb2.Material.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReturnVisits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListReturnVisits',
+            wuji_dot_v1_dot_desk__pb2.ListReturnVisitsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListReturnVisitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordReturnVisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RecordReturnVisit',
+            wuji_dot_v1_dot_desk__pb2.RecordReturnVisitRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ReturnVisit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRectifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ListRectifications',
+            wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

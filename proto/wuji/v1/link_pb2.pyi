@@ -165,16 +165,22 @@ class CaseEventNotice(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., event: _Optional[_Union[_case_pb2.CaseEvent, _Mapping]] = ...) -> None: ...
 
 class CaseActionRequest(_message.Message):
-    __slots__ = ("case_id", "action", "note", "requested_at")
+    __slots__ = ("case_id", "action", "note", "requested_at", "actor_person", "actor_department", "materials")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_PERSON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     action: _case_pb2.CaseAction
     note: str
     requested_at: _timestamp_pb2.Timestamp
-    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    actor_person: str
+    actor_department: str
+    materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
+    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_person: _Optional[str] = ..., actor_department: _Optional[str] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ...) -> None: ...
 
 class CatalogRelease(_message.Message):
     __slots__ = ("version", "name", "digest", "published_at", "expires_at", "province", "item_count", "base_version", "changed_items", "removed_codes", "algorithm", "signature", "signer_chain_der", "part", "parts")

@@ -1,0 +1,115 @@
+"""Materials (申请材料): what a window takes for a case, checked against the item's list.
+
+At 申请 every required material of the item is given as a file, deferred under 容缺 (where the
+item marks it deferrable), replaced by the applicant's promise (告知承诺, where the item allows it),
+or stood in for by the holder's electronic licence (无证明); otherwise the submission is refused
+naming what is missing. Each file keeps its name, file name, media type, size and SHA-256, and no
+file is larger than the item allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from node.catalogue.items import DEFAULT_MAX_MATERIAL_MB
+from node.errors import InvalidInput, clean_text
+from node.store.models import CaseMaterial, ServiceItem
+from wuji.v1 import case_pb2
+
+SUBMITTED, CORRECTION, SUPPLIED = "submitted", "correction", "supplied"
+
+
+@dataclass(frozen=True)
+class Material:
+    name: str  # the item's material it stands for
+    content: bytes
+    sha256: str = ""  # optional on input; checked when given
+    file_name: str = ""
+    media_type: str = ""
+    licence: str = ""  # 无证明: the electronic licence identifier; content is its sealed document
+
+
+def from_proto(message: case_pb2.Material) -> Material:
+    return Material(
+        name=message.name,
+        content=message.content,
+        sha256=message.sha256,
+        file_name=message.file_name,
+        media_type=message.media_type,
+        licence=message.licence,
+    )
+
+
+def checked_material(material: Material) -> Material:
+    """Clean names, a digest that matches the bytes, a media type (guessed from the file name)."""
+    name = clean_text("material name", material.name, 200, required=True)
+    digest = hashlib.sha256(material.content).hexdigest()
+    if material.sha256 and material.sha256.lower() != digest:
+        raise InvalidInput(f"material {name!r}: sha256 {material.sha256} does not match its bytes ({digest})")
+    file_name = clean_text(f"file name of {name}", material.file_name, 255)
+    media_type = clean_text(f"media type of {name}", material.media_type, 100)
+    if not media_type:
+        media_type = (mimetypes.guess_type(file_name)[0] if file_name else None) or "application/octet-stream"
+    licence = clean_text(f"licence of {name}", material.licence, 160)
+    return replace(
+        material, name=name, sha256=digest, file_name=file_name, media_type=media_type, licence=licence
+    )
+
+
+def limit_bytes(item: ServiceItem | None) -> int:
+    megabytes = (item.max_material_mb if item is not None else None) or DEFAULT_MAX_MATERIAL_MB
+    return megabytes * 1024 * 1024
+
+
+def check_sizes(item: ServiceItem | None, materials: Iterable[Material]) -> None:
+    limit = limit_bytes(item)
+    for material in materials:
+        if len(material.content) > limit:
+            raise InvalidInput(
+                f"材料 {material.name} ({material.file_name or '文件'}) 大小 {len(material.content):,} 字节，"
+                f"超过本事项上限 {limit // (1024 * 1024)} MB (file too large)"
+            )
+        if not material.content:
+            raise InvalidInput(f"材料 {material.name} 是空文件 (the file is empty)")
+
+
+def check_complete(
+    item: ServiceItem, given: Sequence[Material], deferred: Iterable[str] = (), promised: Iterable[str] = ()
+) -> None:
+    """InvalidInput naming every required material that is neither given, deferred nor promised,
+    and every given file the item does not list."""
+    listed = {str(m["name"]): m for m in item.materials}
+    unknown = sorted({m.name for m in given} - set(listed))
+    if unknown:
+        raise InvalidInput(
+            f"{item.name} ({item.code}) 不需要材料 {'、'.join(unknown)}; "
+            f"its materials are: {'、'.join(listed)}"
+        )
+    for material in given:
+        if material.licence and not listed[material.name].get("e_licence", False):
+            raise InvalidInput(
+                f"材料 {material.name} 不接受电子证照代替 (no electronic licence accepted for it)"
+            )
+    covered = {m.name for m in given} | set(deferred) | set(promised)
+    missing = [name for name, spec in listed.items() if spec.get("required", True) and name not in covered]
+    if missing:
+        raise InvalidInput(
+            f"材料不齐，不能申请 {item.name}: 缺少 {'、'.join(missing)} "
+            f"(missing required materials; give each as a file, or defer it under 容缺 where allowed)"
+        )
+
+
+def stored(material: Material, purpose: str) -> CaseMaterial:
+    return CaseMaterial(
+        name=material.name,
+        sha256=material.sha256,
+        content=material.content,
+        file_name=material.file_name or None,
+        media_type=material.media_type or None,
+        size=len(material.content),
+        licence=material.licence or None,
+        purpose=purpose,
+    )

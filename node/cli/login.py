@@ -1,0 +1,168 @@
+"""`wuji login|logout|whoami` and `wuji staff …`: people at a node, and where the CLI keeps a login.
+
+A login's token is kept per node in the user's own file (`$WUJI_AUTH_FILE`, default
+~/.config/wuji/auth.json, mode 0600), like `gh auth` keeps its token; every later command for that
+node carries it, so the node names the person in each event and checks their role.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from node.cli.common import ConfigPath, NodeAddress, ask, console, fail, node_code
+from node.timeutil import from_timestamp, shanghai
+
+staff_app = typer.Typer(
+    help="工作人员: staff accounts at a node (管理员 or the node's operator).", no_args_is_help=True
+)
+
+Password = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from standard input (for scripts)")
+]
+
+
+def auth_file() -> Path:
+    configured = os.environ.get("WUJI_AUTH_FILE")
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "wuji" / "auth.json"
+
+
+def _logins() -> dict[str, dict[str, str]]:
+    path = auth_file()
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        fail(f"cannot read the login file {path}: {error}")
+
+
+def _write(logins: dict[str, dict[str, str]]) -> None:
+    path = auth_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(logins, file, ensure_ascii=False, indent=2)
+    os.replace(temporary, path)
+
+
+def stored_token(code: str) -> str:
+    return _logins().get(code, {}).get("token", "")
+
+
+def _password(from_stdin: bool, prompt: str = "密码 (password): ", confirm: bool = False) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(prompt)
+    if confirm and getpass.getpass("再次输入 (again): ") != password:
+        fail("the two passwords differ")
+    return password
+
+
+def login(
+    username: Annotated[str, typer.Argument(help="your staff username at this node")],
+    password_stdin: Password = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """登录: log in at a node; later commands for it act as you until the login expires."""
+    password = _password(password_stdin)
+    reply = ask(config, node, lambda desk: desk.login(username, password), as_operator=True)
+    logins = _logins()
+    logins[reply.staff.node] = {
+        "token": reply.token,
+        "username": reply.staff.username,
+        "expires_at": from_timestamp(reply.expires_at).isoformat(),
+    }
+    _write(logins)
+    staff = reply.staff
+    console.print(
+        f"已登录 {staff.node}: {staff.name} ({staff.username}) · {staff.role_label}"
+        + (f" · {staff.department}" if staff.department else "")
+        + f" · 有效至 {shanghai(from_timestamp(reply.expires_at))}",
+        highlight=False,
+    )
+
+
+def logout(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """退出登录: end your login at a node."""
+    code = node_code(config)
+    if not stored_token(code):
+        console.print(f"not logged in at {code}")
+        return
+    ask(config, node, lambda desk: desk.logout())
+    logins = _logins()
+    logins.pop(code, None)
+    _write(logins)
+    console.print(f"已退出 {code}")
+
+
+def whoami(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """Who the node takes you for: your account, or the node's operator when not logged in."""
+    me = ask(config, node, lambda desk: desk.whoami())
+    if not me.username:
+        console.print(f"{me.name} at {me.node} (not logged in: `wuji login USERNAME`)", highlight=False)
+        return
+    department = f" · {me.department}" if me.department else ""
+    console.print(f"{me.name} ({me.username}) · {me.role_label}{department} at {me.node}", highlight=False)
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="login name: a–z, 0–9, '.', '_', '-'")],
+    name: Annotated[str, typer.Option(help="the person's name, e.g. 李娜")],
+    role: Annotated[str, typer.Option(help="代办员, 窗口受理, 审核/审批, 监察 or 管理员 (or agent, clerk…)")],
+    department: Annotated[str, typer.Option(help="the department, for 窗口受理 and 审核/审批")] = "",
+    password_stdin: Password = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Add a staff account (the password is asked for twice, or read from --password-stdin)."""
+    password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
+    member = ask(config, node, lambda desk: desk.add_staff(username, name, role, department, password))
+    console.print(
+        f"added {member.username}: {member.name} · {member.role_label} {member.department}", highlight=False
+    )
+
+
+@staff_app.command("list")
+def staff_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """The staff accounts of a node."""
+    table = Table("账号", "姓名", "岗位", "部门", "状态")
+    for member in ask(config, node, lambda desk: desk.staff()):
+        state = "在用" if member.active else "停用"
+        if member.HasField("locked_until"):
+            state += f" · 锁定至 {shanghai(from_timestamp(member.locked_until))}"
+        table.add_row(member.username, member.name, member.role_label, member.department, state)
+    console.print(table)
+
+
+@staff_app.command("disable")
+def staff_disable(username: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """停用: disable an account and end its logins (events keep naming it)."""
+    member = ask(config, node, lambda desk: desk.disable_staff(username))
+    console.print(f"停用 {member.username} ({member.name})", highlight=False)
+
+
+@staff_app.command("passwd")
+def staff_passwd(
+    username: str,
+    password_stdin: Password = False,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Set a new password (your own, or anyone's as 管理员); the account's logins end."""
+    password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
+    member = ask(config, node, lambda desk: desk.set_password(username, password))
+    console.print(f"password of {member.username} set", highlight=False)

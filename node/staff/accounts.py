@@ -1,0 +1,238 @@
+"""Staff accounts at one node: argon2 password hashes, login tokens, lock-out after failures.
+
+A login yields a random token valid for a working day (`LOGIN_HOURS`) at this node only: the node
+keeps its SHA-256, never the token. Five wrong passwords in a row lock the account for fifteen
+minutes, whether they came through the CLI or the web desk, so guessing is slow everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.clock import Clock, SystemClock
+from node.errors import InvalidInput, NotFound, clean_text
+from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, parse_role
+from node.store.models import StaffAccount, StaffLogin
+from node.timeutil import as_utc
+
+LOGIN_HOURS = 12
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    username: str
+    name: str
+    role: Role
+    department: str
+    active: bool
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    expires_at: datetime
+    staff: StaffView
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class StaffService:
+    def __init__(self, here: str, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._clock = clock or SystemClock()
+
+    # -- administration (管理员, or the node's operator) ----------------------------------------
+
+    def add(self, username: str, name: str, role: str, department: str, password: str) -> StaffView:
+        username = _checked_username(username)
+        name = clean_text("name", name, 100, required=True)
+        parsed = parse_role(role)
+        department = clean_text("department", department, 100)
+        if parsed.needs_department and not department:
+            raise InvalidInput(f"a {parsed.label} ({parsed.value}) works for a department: give --department")
+        if not parsed.needs_department:
+            department = ""
+        with self._sessions.begin() as session:
+            if session.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
+                raise InvalidInput(f"staff account {username} exists already at {self.here}")
+            account = StaffAccount(
+                username=username,
+                name=name,
+                role=parsed.value,
+                department=department,
+                password_hash=_hash(password),
+                active=True,
+                failures=0,
+                created_at=self._clock.now(),
+            )
+            session.add(account)
+            return _view(account)
+
+    def list(self) -> list[StaffView]:
+        with self._sessions() as session:
+            return [_view(a) for a in session.scalars(select(StaffAccount).order_by(StaffAccount.username))]
+
+    def disable(self, username: str) -> StaffView:
+        """Disable an account and end its logins (accounts are never deleted: events name them)."""
+        with self._sessions.begin() as session:
+            account = _account(session, username)
+            account.active = False
+            for login in session.scalars(select(StaffLogin).where(StaffLogin.username == account.username)):
+                session.delete(login)
+            return _view(account)
+
+    def set_password(self, username: str, password: str) -> StaffView:
+        """A new password (and an unlocked account); every existing login of the account ends."""
+        with self._sessions.begin() as session:
+            account = _account(session, username)
+            account.password_hash = _hash(password)
+            account.failures, account.locked_until = 0, None
+            for login in session.scalars(select(StaffLogin).where(StaffLogin.username == account.username)):
+                session.delete(login)
+            return _view(account)
+
+    # -- logging in ----------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> Login:
+        """A token for this node, or NotLoggedIn saying why (wrong password, locked, disabled).
+
+        A wrong password is counted in its own committed transaction before the refusal, so the
+        lock-out holds however the caller handles the error."""
+        now = self._clock.now()
+        refusal = ""
+        with self._sessions.begin() as session:
+            named = select(StaffAccount).where(StaffAccount.username == username.strip().lower())
+            account = session.scalars(named.with_for_update()).first()
+            if account is None:
+                _hasher.hash(password)  # the same work as for a real account: no timing hint of who exists
+                refusal = "用户名或密码错误 (wrong username or password)"
+            elif not account.active:
+                refusal = f"账号 {account.username} 已停用 (the account is disabled)"
+            elif account.locked_until is not None and as_utc(account.locked_until) > now:
+                refusal = (
+                    f"账号 {account.username} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
+                    f"(locked after {MAX_FAILURES} wrong passwords)"
+                )
+            elif not _matches(account.password_hash, password):
+                account.failures += 1
+                refusal = "用户名或密码错误 (wrong username or password)"
+                if account.failures >= MAX_FAILURES:
+                    account.failures, account.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
+                    refusal = (
+                        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
+                        "(too many wrong passwords: the account is locked)"
+                    )
+            else:
+                account.failures, account.locked_until = 0, None
+                if _hasher.check_needs_rehash(account.password_hash):
+                    account.password_hash = _hash(password)
+                token = secrets.token_urlsafe(32)
+                expires = now + timedelta(hours=LOGIN_HOURS)
+                session.add(
+                    StaffLogin(
+                        token_hash=token_digest(token),
+                        username=account.username,
+                        created_at=now,
+                        expires_at=expires,
+                    )
+                )
+                return Login(token, expires, _view(account))
+        raise NotLoggedIn(refusal)
+
+    def logout(self, token: str) -> None:
+        with self._sessions.begin() as session:
+            login = session.get(StaffLogin, token_digest(token))
+            if login is not None:
+                session.delete(login)
+
+    def actor(self, token: str) -> Actor:
+        """The person a token belongs to, or NotLoggedIn when it is unknown, expired or disabled."""
+        now = self._clock.now()
+        with self._sessions() as session:
+            login = session.get(StaffLogin, token_digest(token))
+            if login is None or as_utc(login.expires_at) <= now:
+                raise NotLoggedIn("未登录或登录已过期，请重新登录 (not logged in, or the login expired)")
+            account = _account(session, login.username)
+            if not account.active:
+                raise NotLoggedIn(f"账号 {account.username} 已停用 (the account is disabled)")
+            return Actor(
+                node=self.here,
+                username=account.username,
+                name=account.name,
+                role=Role(account.role),
+                department=account.department,
+            )
+
+    def names(self, usernames: set[str]) -> dict[str, str]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(StaffAccount.username, StaffAccount.name).where(StaffAccount.username.in_(usernames))
+            )
+            return {username: name for username, name in rows}
+
+
+def require_admin(actor: Actor) -> None:
+    if actor.is_person and actor.role is not Role.ADMIN:
+        raise NotPermitted(f"{actor.describe()}: only a 管理员 (admin) manages staff accounts")
+
+
+def _checked_username(username: str) -> str:
+    value = username.strip().lower()
+    if not USERNAME.match(value):
+        raise InvalidInput(
+            f"username {username!r}: 2–32 characters of a–z, 0–9, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)")
+    return _hasher.hash(password)
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _account(session: Session, username: str) -> StaffAccount:
+    account = session.scalars(
+        select(StaffAccount).where(StaffAccount.username == username.strip().lower())
+    ).first()
+    if account is None:
+        raise NotFound(f"no staff account {username!r} at this node")
+    return account
+
+
+def _view(account: StaffAccount) -> StaffView:
+    return StaffView(
+        username=account.username,
+        name=account.name,
+        role=Role(account.role),
+        department=account.department,
+        active=account.active,
+        locked_until=account.locked_until,
+    )

@@ -1,0 +1,118 @@
+"""Roles (岗位) and the duties each may perform; one table, checked by the services themselves.
+
+A role that works for a department (窗口受理, 审核/审批) acts only on cases of items of that
+department; the others are not bound to one. The page and the CLI show the labels; both accept
+the label or the English name on input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from node.errors import DomainError, InvalidInput
+
+
+class Role(StrEnum):
+    AGENT = "agent"  # 代办员: a village point's proxy agent, applies for citizens
+    CLERK = "clerk"  # 窗口受理: a department's window clerk: receives, 受理, 补正, 不予受理
+    REVIEWER = "reviewer"  # 审核/审批: a department's reviewer: 审核, 办结, 延期, 特别程序
+    SUPERVISOR = "supervisor"  # 监察: supervision cards, statistics, appeals
+    ADMIN = "admin"  # 管理员: staff accounts and the node's settings
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def needs_department(self) -> bool:
+        return self in (Role.CLERK, Role.REVIEWER)
+
+
+ROLE_LABELS = {
+    Role.AGENT: "代办员",
+    Role.CLERK: "窗口受理",
+    Role.REVIEWER: "审核/审批",
+    Role.SUPERVISOR: "监察",
+    Role.ADMIN: "管理员",
+}
+
+
+def parse_role(text: str) -> Role:
+    """A role from its English name or its Chinese label (审核 and 审批 both name the reviewer)."""
+    value = text.strip()
+    for role in Role:
+        if value in (role.value, role.label) or value in role.label.split("/"):
+            return role
+    names = "、".join(f"{role.label} ({role.value})" for role in Role)
+    raise InvalidInput(f"unknown role {value!r}: one of {names}")
+
+
+class Duty(StrEnum):
+    """What a person may be allowed to do at a node."""
+
+    APPLY = "apply"  # 申请: take a citizen's application at this point
+    ON_BEHALF = "on_behalf"  # for the applicant where they applied: 补正材料, 撤回, 送达, 好差评, 回访
+    RECEIVE = "receive"  # 受理, 不予受理, 补正告知 (department)
+    DECIDE = "decide"  # 审核, 办结, 退件, 特别程序, 延期 (department)
+    RECTIFY = "rectify"  # 差评整改 (department)
+    SUPERVISE = "supervise"  # cards, statistics, appeals
+    ADMINISTER = "administer"  # staff accounts, node settings
+
+
+DUTIES: dict[Role, frozenset[Duty]] = {
+    Role.AGENT: frozenset({Duty.APPLY, Duty.ON_BEHALF}),
+    Role.CLERK: frozenset({Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.RECTIFY}),
+    Role.REVIEWER: frozenset({Duty.DECIDE, Duty.RECTIFY}),
+    Role.SUPERVISOR: frozenset({Duty.SUPERVISE}),
+    Role.ADMIN: frozenset({Duty.ADMINISTER, Duty.SUPERVISE}),
+}
+DEPARTMENT_DUTIES = frozenset({Duty.RECEIVE, Duty.DECIDE, Duty.RECTIFY})
+
+
+class NotPermitted(DomainError):
+    """The person's role or department does not allow the action."""
+
+
+class NotLoggedIn(DomainError):
+    """No person is logged in, or the login has expired."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes an action: a person with a role at this node, or the node's operator (person None)."""
+
+    node: str
+    username: str = ""
+    name: str = ""
+    role: Role | None = None
+    department: str = ""
+
+    @property
+    def is_person(self) -> bool:
+        return self.role is not None
+
+    def describe(self) -> str:
+        if not self.is_person:
+            return f"节点运维 {self.node}"
+        where = f"{self.department} " if self.department else ""
+        return f"{where}{self.role.label if self.role else ''} {self.name} ({self.username})"
+
+    def require(self, duty: Duty, department: str = "") -> None:
+        """NotPermitted unless this actor may perform duty (for department, where it has one).
+
+        The operator may do everything: they hold the node's key, so they could anyway."""
+        if not self.is_person or self.role is None:
+            return
+        if duty not in DUTIES[self.role]:
+            raise NotPermitted(
+                f"{self.describe()} 无权执行此操作 ({duty.value}): the role {self.role.value} may not"
+            )
+        if duty in DEPARTMENT_DUTIES and department and department != self.department:
+            raise NotPermitted(
+                f"{self.describe()} 不属于 {department}: only staff of {department} may act on this case"
+            )
+
+
+def operator(node: str) -> Actor:
+    return Actor(node=node)

@@ -1,0 +1,81 @@
+"""全量回访: every concluded case gets a return visit where the citizen applied, its outcome recorded.
+
+The task opens on the citizen's own copy when the case reaches 办结 (concluded here, or the
+handler's conclusion replayed here), so the point that met the citizen calls them back; the
+outcome (满意, 基本满意, 不满意, 未联系上) and a note are recorded once, with who made the call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.cases.service import CaseHook
+from node.cases.states import Action, State
+from node.clock import Clock
+from node.convert import state_to_proto
+from node.errors import IllegalTransition, InvalidInput, NotFound, clean_text
+from node.staff.roles import Actor, Duty
+from node.store.models import Case, ReturnVisit
+from node.timeutil import to_timestamp
+from wuji.divisions import DivisionCode
+from wuji.v1 import case_pb2, desk_pb2
+
+OUTCOMES = ("满意", "基本满意", "不满意", "未联系上")
+
+
+class ReturnVisits(CaseHook):
+    def __init__(self, here: DivisionCode, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._clock = clock
+
+    def after_change(self, session: Session, case: Case, action: Action) -> None:
+        concluded_here = case.origin == self.here.value and case.state == State.CONCLUDED
+        if concluded_here and session.get(ReturnVisit, case.id) is None:
+            session.add(ReturnVisit(case_id=case.id, opened_at=self._clock.now(), note=""))
+
+    def list(self, include_done: bool = False) -> list[desk_pb2.ReturnVisit]:
+        query = select(ReturnVisit, Case).join(Case, Case.id == ReturnVisit.case_id)
+        query = query.order_by(ReturnVisit.opened_at)
+        if not include_done:
+            query = query.where(ReturnVisit.done_at.is_(None))
+        with self._sessions() as session:
+            return [_view(visit, case) for visit, case in session.execute(query)]
+
+    def record(self, case_id: str, outcome: str, note: str, by: Actor) -> desk_pb2.ReturnVisit:
+        by.require(Duty.ON_BEHALF)
+        outcome = outcome.strip()
+        if outcome not in OUTCOMES:
+            raise InvalidInput(f"回访结果 {outcome!r}: one of {'、'.join(OUTCOMES)}")
+        note = clean_text("note", note, 2000)
+        with self._sessions.begin() as session:
+            visit = session.get(ReturnVisit, case_id.strip(), with_for_update=True)
+            if visit is None:
+                raise NotFound(f"no return visit (回访) is open for case {case_id!r} at {self.here}")
+            if visit.done_at is not None:
+                raise IllegalTransition(f"the return visit of case {visit.case_id} is recorded already")
+            visit.outcome, visit.note, visit.done_at = outcome, note, self._clock.now()
+            visit.visitor = f"{by.name} ({by.username})" if by.is_person else f"节点运维 {self.here}"
+            case = session.get(Case, visit.case_id)
+            assert case is not None
+            return _view(visit, case)
+
+
+def _view(visit: ReturnVisit, case: Case) -> desk_pb2.ReturnVisit:
+    view = desk_pb2.ReturnVisit(
+        case_id=case.id,
+        item_name=case.item_name,
+        applicant_name=case.applicant_name,
+        applicant_phone=case.applicant_phone,
+        handler=case.handler,
+        state=state_to_proto(case.state),
+        outcome=case_pb2.Outcome.Value(case.outcome) if case.outcome else case_pb2.OUTCOME_UNSPECIFIED,
+        opened_at=to_timestamp(visit.opened_at),
+        visit_outcome=visit.outcome or "",
+        note=visit.note,
+        visitor=visit.visitor or "",
+    )
+    if visit.done_at is not None:
+        view.done_at.CopyFrom(to_timestamp(visit.done_at))
+    return view

@@ -1,0 +1,246 @@
+"""The window's day: staff and logins, role and department checks, complete materials, queues,
+search, materials fetched at the handler, 补正 with files, return visits, the person on each event."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from node.staff.accounts import MAX_FAILURES
+from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
+from tests.materials import complete_proto, required_names
+from tests.test_federation import COUNTY_ITEM, arrived
+from wuji.v1 import case_pb2, desk_pb2
+
+APPLICANT = case_pb2.Applicant(name="王秀兰", id_number="430981196805120028", phone="13907371234")
+PASSWORD = "窗口-password-1"
+TOKEN = "wuji-staff-token"
+
+
+def add(desk, username: str, role: str, department: str = "") -> None:
+    desk.AddStaff(
+        desk_pb2.AddStaffRequest(
+            username=username, name=f"姓名{username}", role=role, department=department, password=PASSWORD
+        )
+    )
+
+
+def login(desk, username: str, password: str = PASSWORD) -> tuple[tuple[str, str]]:
+    reply = desk.Login(desk_pb2.LoginRequest(username=username, password=password))
+    return ((TOKEN, reply.token),)
+
+
+@pytest.fixture
+def people(federation):
+    """A started chain with a 代办员 at the village and two departments' staff at the county."""
+    federation.start_chain()
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    add(village, "agent1", "代办员")
+    add(county, "clerk1", "窗口受理", "民政局")
+    add(county, "review1", "审核/审批", "民政局")
+    add(county, "other1", "窗口受理", "公安局")
+    add(county, "boss", "监察")
+    return {
+        "agent": login(village, "agent1"),
+        "clerk": login(county, "clerk1"),
+        "reviewer": login(county, "review1"),
+        "other": login(county, "other1"),
+        "supervisor": login(county, "boss"),
+    }
+
+
+def submit(desk, token, item: str = COUNTY_ITEM, leave_out: tuple[str, ...] = (), **extra) -> case_pb2.Case:
+    request = desk_pb2.SubmitCaseRequest(
+        item_code=item, applicant=APPLICANT, materials=complete_proto(item, leave_out), **extra
+    )
+    return desk.SubmitCase(request, metadata=token)
+
+
+def act(desk, token, case_id: str, action: int, note: str = "", materials=()) -> case_pb2.Case:
+    request = desk_pb2.ActOnCaseRequest(case_id=case_id, action=action, note=note, materials=list(materials))
+    return desk.ActOnCase(request, metadata=token)
+
+
+def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    assert case.channel == "agent" and case.department == "民政局"
+    assert case.events[0].actor_person == "姓名agent1 (agent1)"
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+
+    act(county, people["clerk"], case.id, case_pb2.ACCEPT, "材料齐全")
+    act(county, people["reviewer"], case.id, case_pb2.REVIEW)
+    done = act(county, people["reviewer"], case.id, case_pb2.APPROVE, "准予")
+    assert done.responsible_person == "姓名clerk1 (clerk1)"  # 首问负责: who received it
+    assert [(e.actor_person, e.actor_department) for e in done.events[1:]] == [
+        ("姓名clerk1 (clerk1)", "民政局"),
+        ("姓名review1 (review1)", "民政局"),
+        ("姓名review1 (review1)", "民政局"),
+    ]
+    seen = wait_for(
+        lambda: (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.CONCLUDED
+        and c,
+        what="办结 at the village",
+    )
+    assert seen.events[-1].actor_person == "姓名review1 (review1)"
+    assert seen.responsible_person == "姓名clerk1 (clerk1)"
+    # 全量回访: the village calls the citizen back, and records what they said
+    visits = village.ListReturnVisits(desk_pb2.ListReturnVisitsRequest(), metadata=people["agent"]).visits
+    assert [v.case_id for v in visits] == [case.id]
+    visit = village.RecordReturnVisit(
+        desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="满意", note="电话回访"),
+        metadata=people["agent"],
+    )
+    assert visit.visit_outcome == "满意" and visit.visitor == "姓名agent1 (agent1)"
+    assert village.ListReturnVisits(desk_pb2.ListReturnVisitsRequest()).visits == []
+    with pytest.raises(grpc.RpcError) as again:
+        village.RecordReturnVisit(desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="不满意"))
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_roles_and_departments_are_checked_on_every_action(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    refusals = [
+        (people["other"], case_pb2.ACCEPT, "不属于 民政局"),  # a clerk of another department
+        (people["reviewer"], case_pb2.ACCEPT, "无权"),  # a reviewer does not receive cases
+        (people["supervisor"], case_pb2.ACCEPT, "无权"),
+    ]
+    for token, action, reason in refusals:
+        with pytest.raises(grpc.RpcError) as refused:
+            act(county, token, case.id, action)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED and reason in refused.value.details()
+    with pytest.raises(grpc.RpcError) as stranger:
+        act(county, ((TOKEN, "not-a-token"),), case.id, case_pb2.ACCEPT)
+    assert stranger.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.RpcError) as clerk_adds_staff:
+        county.AddStaff(desk_pb2.AddStaffRequest(username="x2", name="x", role="代办员", password=PASSWORD),
+                        metadata=people["clerk"])  # fmt: skip
+    assert clerk_adds_staff.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.SUBMITTED  # unchanged
+
+
+def test_wrong_passwords_lock_the_account_and_a_disabled_account_cannot_log_in(federation, people):
+    county = federation.desk(COUNTY)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(grpc.RpcError) as wrong:
+            login(county, "clerk1", "wrong-password")
+        assert wrong.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.RpcError) as locked:
+        login(county, "clerk1")  # even the right password, while locked
+    assert "锁定" in locked.value.details()
+    county.SetStaffPassword(desk_pb2.SetStaffPasswordRequest(username="clerk1", password="another-password"))
+    assert login(county, "clerk1", "another-password")
+    county.DisableStaff(desk_pb2.DisableStaffRequest(username="review1"))
+    with pytest.raises(grpc.RpcError) as disabled:
+        county.WhoAmI(desk_pb2.WhoAmIRequest(), metadata=people["reviewer"])  # its login ended too
+    assert disabled.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    listed = {m.username: m for m in county.ListStaff(desk_pb2.ListStaffRequest()).staff}
+    assert not listed["review1"].active and listed["clerk1"].role_label == "窗口受理"
+    assert "password" not in str(listed["clerk1"]).lower().replace("locked", "")
+
+
+def test_missing_materials_are_named_and_nothing_is_stored(federation, people):
+    village = federation.desk(VILLAGE)
+    missing = required_names(COUNTY_ITEM)[:2]
+    with pytest.raises(grpc.RpcError) as incomplete:
+        submit(village, people["agent"], leave_out=tuple(missing))
+    assert incomplete.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert all(name in incomplete.value.details() for name in missing)
+    assert "缺少" in incomplete.value.details()
+    stray = case_pb2.Material(name="营业执照", content=b"%PDF", file_name="x.pdf")
+    with pytest.raises(grpc.RpcError) as unknown:
+        village.SubmitCase(
+            desk_pb2.SubmitCaseRequest(
+                item_code=COUNTY_ITEM, applicant=APPLICANT, materials=[*complete_proto(COUNTY_ITEM), stray]
+            ),
+            metadata=people["agent"],
+        )
+    assert "营业执照" in unknown.value.details()
+    big = case_pb2.Material(
+        name=required_names(COUNTY_ITEM)[0], content=b"\0" * (11 * 1024 * 1024), file_name="big.pdf"
+    )
+    huge = [*complete_proto(COUNTY_ITEM)[1:], big]
+    with pytest.raises(grpc.RpcError) as too_big:
+        village.SubmitCase(
+            desk_pb2.SubmitCaseRequest(item_code=COUNTY_ITEM, applicant=APPLICANT, materials=huge),
+            metadata=people["agent"],
+        )
+    assert "10 MB" in too_big.value.details()
+    assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []
+
+
+def test_the_handler_reads_every_file_and_a_correction_carries_new_files(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    at_county = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id), metadata=people["clerk"])
+    given = {m.name: m for m in complete_proto(COUNTY_ITEM)}
+    assert {m.name for m in at_county.materials} == set(given)
+    for material in at_county.materials:
+        assert material.content == b"" and material.size == len(given[material.name].content)
+        assert material.media_type == "application/pdf" and material.file_name.endswith(".pdf")
+        fetched = county.GetMaterial(
+            desk_pb2.GetMaterialRequest(case_id=case.id, material_id=material.id), metadata=people["clerk"]
+        )
+        assert fetched.content == given[material.name].content and fetched.sha256 == material.sha256
+
+    act(county, people["clerk"], case.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
+    wait_for(
+        lambda: village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state
+        == case_pb2.CORRECTION_REQUESTED,
+        what="补正 at the village",
+    )
+    corrected = case_pb2.Material(name="户口簿", content=b"%PDF corrected", file_name="户口簿-补正.pdf")
+    act(village, people["agent"], case.id, case_pb2.SUPPLEMENT, "已补正", [corrected])
+    resumed = wait_for(
+        lambda: (c := county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.SUBMITTED
+        and c.version == 3
+        and c,
+        what="the correction at the county",
+    )
+    corrections = [m for m in resumed.materials if m.purpose == "correction"]
+    assert [(m.name, m.file_name) for m in corrections] == [("户口簿", "户口簿-补正.pdf")]
+    assert resumed.events[-1].actor_person == "姓名agent1 (agent1)"  # named by the village, applied here
+
+
+def test_queues_show_a_departments_cases_by_due_date_and_search_finds_them(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    ids = [submit(village, people["agent"]).id for _ in range(3)]
+    for case_id in ids:
+        wait_for(lambda c=case_id: arrived(federation, COUNTY, c), what="the cases at the county")
+
+    def queue(name: str, token=people["clerk"]) -> list[str]:
+        listed = county.ListQueue(desk_pb2.ListQueueRequest(queue=name), metadata=token)
+        return [c.id for c in listed.cases]
+
+    assert queue("待受理") == ids  # first come, first served
+    assert queue("received", people["other"]) == []  # 公安局 has none of them
+    act(county, people["clerk"], ids[1], case_pb2.ACCEPT)
+    assert queue("待受理") == [ids[0], ids[2]]
+    waiting = county.ListQueue(desk_pb2.ListQueueRequest(queue="待审核"), metadata=people["clerk"]).cases
+    assert [c.id for c in waiting] == [ids[1]] and waiting[0].due_on  # the limit runs from 受理
+    with pytest.raises(grpc.RpcError) as unknown:
+        queue("明天")
+    assert "待受理" in unknown.value.details()
+
+    for text in ("王秀", APPLICANT.id_number[:10], APPLICANT.phone, ids[2][:20]):
+        found = {c.id for c in county.SearchCases(desk_pb2.SearchCasesRequest(query=text)).cases}
+        assert ids[2] in found, text
+    assert county.SearchCases(desk_pb2.SearchCasesRequest(query="李四")).cases == []
+    unique = ids[0][: len(VILLAGE) + 1 + 26]  # the whole id is one unique prefix
+    assert county.GetCase(desk_pb2.GetCaseRequest(case_id=unique)).id == ids[0]
+    with pytest.raises(grpc.RpcError) as ambiguous:
+        county.GetCase(desk_pb2.GetCaseRequest(case_id=VILLAGE))
+    assert "several cases" in ambiguous.value.details()
+
+
+def test_the_operator_still_administers_and_the_township_has_no_say_over_county_staff(federation, people):
+    township = federation.desk(TOWNSHIP)
+    me = federation.desk(COUNTY).WhoAmI(desk_pb2.WhoAmIRequest())
+    assert me.username == "" and me.node == COUNTY
+    assert [m.username for m in township.ListStaff(desk_pb2.ListStaffRequest()).staff] == []
+    with pytest.raises(grpc.RpcError) as elsewhere:
+        township.Login(desk_pb2.LoginRequest(username="clerk1", password=PASSWORD))  # accounts are per node
+    assert elsewhere.value.code() == grpc.StatusCode.UNAUTHENTICATED
