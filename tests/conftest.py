@@ -71,3 +71,11 @@ def federation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Feder
             yield harness
         finally:
             harness.stop_all()
+
+
+@pytest.fixture(autouse=True)
+def login_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`wuji login` keeps its tokens in the test's own folder, never in the user's home."""
+    path = tmp_path / "auth.json"
+    monkeypatch.setenv("WUJI_AUTH_FILE", str(path))
+    return path

@@ -13,11 +13,14 @@ import pytest
 
 from node.config import ConfigError, NodeConfig
 from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+from tests.materials import required_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wuji(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def wuji(
+    *args: str, cwd: Path | None = None, timeout: float = 60, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "node.cli", *args],
         capture_output=True,
@@ -25,6 +28,7 @@ def wuji(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess
         encoding="utf-8",
         cwd=cwd,
         timeout=timeout,
+        input=input,
         env={**os.environ, "COLUMNS": "200"},
     )
 
@@ -75,28 +79,63 @@ def test_example_configs_for_every_tier_load():
     }
 
 
+def log_in(username: str, config: str) -> subprocess.CompletedProcess[str]:
+    return wuji("login", username, "--password-stdin", "--config", config, input="s3cret-pass\n")
+
+
 def test_case_commands_against_running_nodes(federation, tmp_path):
     federation.start_chain()
     village, county = str(federation.config_path(VILLAGE)), str(federation.config_path(COUNTY))
-    material = tmp_path / "户口簿.pdf"
-    material.write_bytes(b"%PDF-1.4 sample")
+    specs = []
+    for name in required_names("MZ-0001"):
+        path = tmp_path / f"{len(specs)}.pdf"
+        path.write_bytes(f"%PDF-1.4 {name}".encode())
+        specs += ["--material", f"{name}={path}"]
+    staff = [(village, "cun1", "代办员", ""), (county, "chuang1", "窗口受理", "民政局"),
+             (county, "shen1", "审核", "民政局")]  # fmt: skip
+    for config, username, role, department in staff:
+        added = wuji("staff", "add", username, "--name", f"员工{username}", "--role", role,
+                     "--department", department, "--password-stdin", "--config", config,
+                     input="s3cret-pass\n")  # fmt: skip
+        assert added.returncode == 0, added.stderr
 
+    assert log_in("cun1", village).returncode == 0
+    assert "员工cun1 (cun1) · 代办员" in wuji("whoami", "--config", village).stdout
+    incomplete = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
+                      *specs[:2], "--config", village)  # fmt: skip
+    assert incomplete.returncode == 1 and "缺少" in incomplete.stderr
     submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
-                     "--material", str(material), "--config", village)  # fmt: skip
+                     *specs, "--config", village)  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     case_id = submitted.stdout.split()[0]
-    assert case_id.startswith(VILLAGE)
+    assert case_id.startswith(VILLAGE) and "状态 申请" in submitted.stdout and "代办" in submitted.stdout
 
     wait_for(lambda: wuji("case", "show", case_id, "--config", county).returncode == 0, what="case at county")
-    refused = wuji("case", "conclude", case_id, "--config", county)
-    assert refused.returncode == 1 and "FAILED_PRECONDITION" in refused.stderr
-    for command in ("accept", "review", "conclude"):
-        done = wuji("case", command, case_id, "--note", "ok", "--config", county)
+    operator = wuji("case", "accept", case_id, "--config", county)  # the county's operator, not a person
+    assert operator.returncode == 0, operator.stderr
+    assert log_in("chuang1", county).returncode == 0
+    queue = wuji("case", "queue", "待审核", "--config", county)
+    assert queue.returncode == 0 and case_id in queue.stdout and "待审核: 1 case(s)" in queue.stdout
+    refused = wuji("case", "review", case_id, "--config", county)  # a window clerk does not review
+    assert refused.returncode == 1 and "PERMISSION_DENIED" in refused.stderr
+    assert log_in("shen1", county).returncode == 0
+    for command in ("review", "conclude"):
+        done = wuji("case", command, case_id[:30], "--note", "ok", "--config", county)  # unique beginning
         assert done.returncode == 0, done.stderr
+    assert "员工shen1 (shen1)" in done.stdout and "民政局" in done.stdout
     shown_at_village = lambda: wuji("case", "show", case_id, "--config", village).stdout  # noqa: E731
-    wait_for(lambda: "办结" in shown_at_village(), what="conclusion at village")
-    listed = wuji("case", "list", "--role", "origin", "--config", village)
+    wait_for(lambda: "办结·准予" in shown_at_village(), what="conclusion at village")
+    listed = wuji("case", "list", "--role", "origin", "--state", "办结", "--config", village)
     assert case_id in listed.stdout and "1 case(s)" in listed.stdout
+    found = wuji("case", "search", "43098119900101", "--config", village)
+    assert case_id in found.stdout
+    visits = wuji("case", "visits", "--config", village)
+    assert case_id in visits.stdout and "待回访" in visits.stdout
+    assert wuji("case", "visit", case_id, "--outcome", "满意", "--config", village).returncode == 0
+    bad_state = wuji("case", "list", "--state", "明天", "--config", village)
+    assert bad_state.returncode == 2 and "办结" in bad_state.stderr
+    assert wuji("logout", "--config", county).returncode == 0
+    assert "not logged in" in wuji("whoami", "--config", county).stdout
 
     unknown = wuji("case", "submit", "NOPE-1", "--name", "张三", "--id-number", "1", "--config", village)
     assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr

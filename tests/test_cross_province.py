@@ -35,6 +35,7 @@ from tests.harness import (
     FederationHarness,
     wait_for,
 )
+from tests.materials import complete, complete_proto
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 HUNAN_RESIDENT = with_check_character("43098119900101123")
@@ -77,7 +78,7 @@ def _submit(
         desk_pb2.SubmitCaseRequest(
             item_code=item,
             applicant=case_pb2.Applicant(name="李秀英", id_number=id_number, phone="13800000000"),
-            materials=[case_pb2.Material(name="居民身份证", content="身份证正反面".encode())],
+            materials=complete_proto(item),
             home_division=home,
             mode=mode,
             **extra,
@@ -283,7 +284,7 @@ def test_a_province_without_a_trust_anchor_cannot_link_and_its_seals_do_not_veri
     assert hunan.links.find("450000000000") is None
     assert not guangxi.links.get(PROVINCE, "peer").connected
 
-    case = guangxi.cases.submit("SF-0001", _applicant())
+    case = guangxi.cases.submit("SF-0001", _applicant(), complete("SF-0001"))
     for action in ("ACCEPT", "REVIEW", "APPROVE"):
         three_provinces.desk("450000000000").ActOnCase(
             desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.CaseAction.Value(action))

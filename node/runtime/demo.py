@@ -62,7 +62,14 @@ STEP_TIMEOUT = 30.0
 # 一件事一次办: 新生儿出生一件事 with one set of materials at the village; the social security card
 # (社会保障卡, county) starts only once the birth registration (出生登记, county) is approved.
 BUNDLE = ("YJS-0001", "周敏", "430981199305060026")
-BUNDLE_MATERIALS = ("居民身份证", "户口簿", "结婚证", "出生医学证明", "近期免冠彩色照片（可现场采集）")
+BUNDLE_MATERIALS = (
+    "居民身份证",
+    "户口簿",
+    "结婚证",
+    "出生医学证明",
+    "近期免冠彩色照片（可现场采集）",
+    "本人银行结算账户",
+)
 
 
 class DemoStaff:
