@@ -365,6 +365,9 @@ class CaseService:
         crossprovince.check_arrival(session, self.here, incoming)
         now = self.clock.now()
         case = copy_from_proto(incoming, now)
+        item = session.get(ServiceItem, case.item_code)
+        if item is not None:  # the handler's own catalogue names the department (a partner's may not)
+            case.department = item.department
         register_new_copy(
             session,
             case,
