@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from node.cases.states import Action, Outcome, State
 from node.catalogue.items import canonical_item, row_to_item
 from node.store.models import Case, CaseEvent, CaseMaterial, ItemClaim, ServiceItem, SupervisionCard
@@ -56,10 +58,9 @@ def material_to_proto(material: CaseMaterial, *, with_content: bool) -> case_pb2
     )
 
 
-def case_to_proto(
-    case: Case, here: str, *, with_events: bool = True, with_content: bool = False
-) -> case_pb2.Case:
-    message = case_pb2.Case(
+def case_summary(case: Any) -> case_pb2.Case:
+    """The fields a list shows, from a Case row or a Core row of the same column names."""
+    return case_pb2.Case(
         id=case.id,
         item_code=case.item_code,
         item_name=case.item_name,
@@ -81,6 +82,12 @@ def case_to_proto(
         channel=case.channel or "",
         responsible_person=case.responsible_person or "",
     )
+
+
+def case_to_proto(
+    case: Case, here: str, *, with_events: bool = True, with_content: bool = False
+) -> case_pb2.Case:
+    message = case_summary(case)
     message.materials.extend(material_to_proto(m, with_content=with_content) for m in case.materials)
     if with_events:
         message.events.extend(event_to_proto(event, here) for event in case.events)

@@ -18,10 +18,9 @@ from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.orm import Session
 
 from node.cases.states import State
-from node.convert import state_to_proto
+from node.convert import case_summary
 from node.errors import InvalidInput
 from node.store.models import Case, SupervisionCard
-from node.timeutil import to_timestamp
 from node.workdays import add_working_days
 from wuji.v1 import case_pb2
 
@@ -71,6 +70,9 @@ _COLUMNS = (
     Case.updated_at,
     Case.version,
     Case.mode,
+    Case.home_division,
+    Case.catalog_version,
+    Case.joint_of,
     Case.department,
     Case.channel,
     Case.responsible_person,
@@ -172,26 +174,9 @@ def _card_colours(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
     return colours
 
 
-def _view(r: Row[Any], colour: str) -> case_pb2.Case:
-    """A list entry from a row of _COLUMNS."""
-    return case_pb2.Case(
-        id=r.id,
-        item_code=r.item_code,
-        item_name=r.item_name,
-        origin=r.origin,
-        handler=r.handler,
-        state=state_to_proto(r.state),
-        outcome=case_pb2.Outcome.Value(r.outcome) if r.outcome else case_pb2.OUTCOME_UNSPECIFIED,
-        applicant=case_pb2.Applicant(
-            name=r.applicant_name, id_number=r.applicant_id_number, phone=r.applicant_phone
-        ),
-        submitted_at=to_timestamp(r.submitted_at),
-        updated_at=to_timestamp(r.updated_at),
-        version=r.version,
-        mode=r.mode or "",
-        department=r.department or "",
-        channel=r.channel or "",
-        responsible_person=r.responsible_person or "",
-        due_on=r.due_on.isoformat() if r.due_on else "",
-        supervision=colour,
-    )
+def _view(row: Row[Any], colour: str) -> case_pb2.Case:
+    """A list entry from a row of _COLUMNS, with its due date and card colour."""
+    view = case_summary(row)
+    view.due_on = row.due_on.isoformat() if row.due_on else ""
+    view.supervision = colour
+    return view
