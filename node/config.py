@@ -29,6 +29,10 @@ class NodeConfig:
     enroll_listen: str = ""  # host:port where children enroll (TLS, token); default: listen port + 1
     health_listen: str = ""  # host:port of a plaintext gRPC health service for probes ("" = none)
     metrics_listen: str = ""  # host:port of the Prometheus metrics endpoint ("" = none)
+    # host:port of the web front desk (node/web/): HTTPS with the node's certificate unless loopback;
+    # "off" serves none
+    web_listen: str = "127.0.0.1:8080"
+    public_url: str = ""  # the front desk's address as people reach it (QR codes on documents)
     parent_address: str = ""  # host:port of the parent node; empty only at a province
     name: str = ""  # e.g. 沅江市政务服务中心
     credit_code: str = ""  # 统一社会信用代码 of the body running the node (licence issuer code)
@@ -90,6 +94,8 @@ class NodeConfig:
             raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
         if self.outbox_retention_days < 0:
             raise ConfigError("outbox_retention_days must be 0 or more days")
+        if self.web_listen != "off" and not self.web_listen.rpartition(":")[2].isdigit():
+            raise ConfigError(f"web_listen must be host:port or off, not {self.web_listen!r}")
         if self.max_message_bytes < 1024:
             raise ConfigError("max_message_bytes must be at least 1024")
 
