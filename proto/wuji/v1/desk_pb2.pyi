@@ -504,7 +504,7 @@ class StatsRequest(_message.Message):
     def __init__(self, from_day: _Optional[str] = ..., to_day: _Optional[str] = ...) -> None: ...
 
 class Figures(_message.Message):
-    __slots__ = ("counts", "on_time_rate", "early_rate", "online_rate", "satisfaction", "rectification_rate")
+    __slots__ = ("counts", "on_time_rate", "early_rate", "online_rate", "satisfaction", "rectification_rate", "satisfied_rate")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -518,29 +518,43 @@ class Figures(_message.Message):
     ONLINE_RATE_FIELD_NUMBER: _ClassVar[int]
     SATISFACTION_FIELD_NUMBER: _ClassVar[int]
     RECTIFICATION_RATE_FIELD_NUMBER: _ClassVar[int]
+    SATISFIED_RATE_FIELD_NUMBER: _ClassVar[int]
     counts: _containers.ScalarMap[str, int]
     on_time_rate: float
     early_rate: float
     online_rate: float
     satisfaction: float
     rectification_rate: float
-    def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ...) -> None: ...
+    satisfied_rate: float
+    def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ..., satisfied_rate: _Optional[float] = ...) -> None: ...
+
+class Breakdown(_message.Message):
+    __slots__ = ("key", "figures")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    figures: Figures
+    def __init__(self, key: _Optional[str] = ..., figures: _Optional[_Union[Figures, _Mapping]] = ...) -> None: ...
 
 class StatsReport(_message.Message):
-    __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children")
+    __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children", "by_department", "by_child")
     NODE_FIELD_NUMBER: _ClassVar[int]
     FROM_DAY_FIELD_NUMBER: _ClassVar[int]
     TO_DAY_FIELD_NUMBER: _ClassVar[int]
     OWN_FIELD_NUMBER: _ClassVar[int]
     SUBTREE_FIELD_NUMBER: _ClassVar[int]
     REPORTING_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    BY_DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    BY_CHILD_FIELD_NUMBER: _ClassVar[int]
     node: str
     from_day: str
     to_day: str
     own: Figures
     subtree: Figures
     reporting_children: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, node: _Optional[str] = ..., from_day: _Optional[str] = ..., to_day: _Optional[str] = ..., own: _Optional[_Union[Figures, _Mapping]] = ..., subtree: _Optional[_Union[Figures, _Mapping]] = ..., reporting_children: _Optional[_Iterable[str]] = ...) -> None: ...
+    by_department: _containers.RepeatedCompositeFieldContainer[Breakdown]
+    by_child: _containers.RepeatedCompositeFieldContainer[Breakdown]
+    def __init__(self, node: _Optional[str] = ..., from_day: _Optional[str] = ..., to_day: _Optional[str] = ..., own: _Optional[_Union[Figures, _Mapping]] = ..., subtree: _Optional[_Union[Figures, _Mapping]] = ..., reporting_children: _Optional[_Iterable[str]] = ..., by_department: _Optional[_Iterable[_Union[Breakdown, _Mapping]]] = ..., by_child: _Optional[_Iterable[_Union[Breakdown, _Mapping]]] = ...) -> None: ...
 
 class RevokeLicenceRequest(_message.Message):
     __slots__ = ("identifier", "reason")
