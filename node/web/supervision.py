@@ -135,9 +135,20 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             "比率",
             percent=True,
         )
+        by_department = bar_chart(
+            [(row.key, float(row.figures.counts.get("cases", 0))) for row in report.by_department],
+            "各部门办件数（本级）",
+        )
+        satisfaction = bar_chart(
+            [("本级及下级", figures.satisfaction)]
+            + [(row.key, row.figures.satisfaction) for row in report.by_department],
+            "满意度（1–5）",
+        )
         return render(
             visit,
             "stats.html",
+            by_department=by_department,
+            satisfaction=satisfaction,
             report=report,
             over_time=over_time,
             by_state=by_state,
