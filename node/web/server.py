@@ -73,6 +73,7 @@ class WebDesk:
             }
         config = uvicorn.Config(
             create_app(self._node, secure=self.tls),
+            log_config=None,  # the node configured logging (text or JSON); uvicorn leaves it alone
             log_level="warning",
             access_log=False,
             lifespan="off",
