@@ -7,6 +7,7 @@ printed receipt go to $WUJI_ARTEFACTS (default tests/artefacts/web/).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -17,7 +18,9 @@ import httpx
 import pytest
 
 from node.cases.states import Action
+from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
+from tests.conftest import node_databases
 from tests.harness import CHAIN, COUNTY, VILLAGE, FederationHarness, wait_for
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
@@ -28,9 +31,17 @@ ARTEFACTS = Path(os.environ.get("WUJI_ARTEFACTS") or Path(__file__).parent / "ar
 
 
 @pytest.fixture(scope="module")
-def desks(tmp_path_factory):
-    """The 湖南 chain; the village and the county serve their front desks, with staff accounts."""
-    federation = FederationHarness(tmp_path_factory.mktemp("web"))
+def desks(request, tmp_path_factory):
+    """The 湖南 chain; the village and the county serve their front desks, with staff accounts.
+
+    The nodes run on a manual clock on a Monday morning, so time limits stay inside the years the
+    working-day calendar covers whatever the day the test runs."""
+    databases = contextlib.ExitStack()
+    federation = FederationHarness(
+        tmp_path_factory.mktemp("web"),
+        ManualClock(china_morning(2025, 11, 3)),
+        database_for=node_databases(request, databases),
+    )
     try:
         for code in CHAIN:
             federation.start(code, web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY) else "off")
@@ -48,6 +59,7 @@ def desks(tmp_path_factory):
         yield federation
     finally:
         federation.stop_all()
+        databases.close()
 
 
 def url(federation, code: str) -> str:
