@@ -343,3 +343,20 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     assert "有效" in browser.find_element(By.ID, "verdict-headline").text
     assert "430981000000" in browser.find_element(By.ID, "verdict-holder").text
     desk.shot("village-verify")
+
+
+def test_a_desk_beyond_loopback_is_served_over_tls_with_the_nodes_certificate(federation):
+    import ssl
+
+    from tests.harness import PROVINCE
+
+    node = federation.start(PROVINCE, web_listen="0.0.0.0:0")
+    assert node.web is not None and node.web.tls and node.web.url.startswith("https://")
+    trusted = ssl.create_default_context(cadata=(node.identity.folder / "root.pem").read_text())
+    with httpx.Client(base_url=f"https://127.0.0.1:{node.web.port}", verify=trusted, timeout=30) as client:
+        page = client.get("/login")
+    assert page.status_code == 200 and "工作人员登录" in page.text
+    cookie = page.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{node.web.port}/login", timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +86,9 @@ def login(visit: Visit) -> Response:
         signed_in = node.staff.login(visit.field("username"), visit.field("password"))
     except NotLoggedIn as refusal:
         return render(visit, "login.html", next=target, error=str(refusal), status_code=401)
-    visit.session.token, visit.session.changed = signed_in.token, True
+    # a new session for the person: token and CSRF token both fresh (no fixation of either)
+    visit.session.token, visit.session.csrf = signed_in.token, secrets.token_urlsafe(24)
+    visit.session.changed = True
     return RedirectResponse(target, status_code=303)
 
 

@@ -133,8 +133,7 @@ def routes(render: Render) -> list[Route]:
             mode=visit.field("mode"),
             place_division=visit.field("place_division"),
             extras=deferrals.extras(deferred, visit.field("promised_on"), promise, node.clock.now()),
-            by=visit.person,
-            channel="agent" if visit.person.role and visit.person.role.value == "agent" else "",
+            by=visit.person,  # the service records 代办 for an agent, 窗口 otherwise
         )
         return RedirectResponse(f"/cases/{quote(case.id)}/receipt", status_code=303)
 
@@ -185,16 +184,16 @@ def routes(render: Render) -> list[Route]:
         case = _visible_case(visit)
         node = node_of(visit)
         found = node.cases.material(case.id, int(visit.request.path_params["material_id"]))
-        disposition = "inline" if _viewable(found.media_type) else "attachment"
+        viewable = _viewable(found.media_type)
         name = quote(found.file_name or found.name)
+        headers = {
+            "Content-Disposition": f"{'inline' if viewable else 'attachment'}; filename*=UTF-8''{name}",
+            "X-Content-Type-Options": "nosniff",  # shown as the type declared, never sniffed as a page
+        }
+        if found.media_type != "application/pdf":  # chromium's PDF viewer does not open in a sandbox
+            headers["Content-Security-Policy"] = "sandbox"  # an uploaded file never runs as this site
         return Response(
-            found.content,
-            media_type=found.media_type or "application/octet-stream",
-            headers={
-                "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "sandbox",  # an uploaded file never runs as this site
-            },
+            found.content, media_type=found.media_type or "application/octet-stream", headers=headers
         )
 
     @page(Duty.RECEIVE, Duty.DECIDE, Duty.ON_BEHALF)
@@ -405,5 +404,9 @@ def _promised_days(visit: Visit, case: case_pb2.Case) -> int:
             return 0
 
 
+VIEWABLE = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
 def _viewable(media_type: str) -> bool:
-    return media_type in ("application/pdf", "text/plain") or media_type.startswith("image/")
+    """Types a browser shows without running anything of the file's (no SVG, no HTML)."""
+    return media_type in VIEWABLE
