@@ -128,6 +128,11 @@ def _who(step: Step) -> str:
     return " ".join(part for part in (step.department, step.person) if part) or f"节点 {step.node}"
 
 
+def _body(step: Step, issuer: Issuer) -> str:
+    """The deciding body, as a letter is signed: the department at the node where it acted."""
+    return f"{step.department}（{step.node}）" if step.department else issuer.name
+
+
 def _materials(sheet: Sheet, materials: tuple[GivenMaterial, ...]) -> None:
     sheet.heading("已收材料").table(
         ["序号", "材料名称", "文件", "大小", "用途"],
@@ -177,7 +182,7 @@ def correction(
     sheet = Sheet(TITLES["correction"], issuer, printed_at, case.case_id)
     sheet.paragraph(
         f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请（办件编号 {case.case_id}），"
+        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
         "经审查，申请材料不齐全或者不符合法定形式，请按下列要求一次性补正："
     )
     sheet.heading("补正内容").paragraph(requested.note or "请按办理部门要求补正申请材料。")
@@ -193,7 +198,7 @@ def correction(
     )
     sheet.paragraph("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。")
     sheet.qr(case.verify_url, VERIFY)
-    return sheet.signed([requested.department or issuer.name, china_day(requested.at)]).render()
+    return sheet.signed([_body(requested, issuer), china_day(requested.at)]).render()
 
 
 def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime) -> bytes:
@@ -201,7 +206,7 @@ def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime
     sheet = Sheet(TITLES["refusal"], issuer, printed_at, case.case_id)
     sheet.paragraph(
         f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请（办件编号 {case.case_id}），"
+        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
         "经审查，决定不予受理。"
     )
     sheet.heading("不予受理理由").paragraph(refused.note or "（未说明理由）")
@@ -213,7 +218,7 @@ def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime
         ]
     )
     sheet.space().paragraph(REMEDY).qr(case.verify_url, VERIFY)
-    return sheet.signed([refused.department or issuer.name, china_day(refused.at)]).render()
+    return sheet.signed([_body(refused, issuer), china_day(refused.at)]).render()
 
 
 def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:
@@ -222,7 +227,7 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
     concluded, seal = facts.concluded, facts.seal
     sheet.paragraph(
         f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请（办件编号 {case.case_id}），"
+        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
         f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
     )
     rows = [

@@ -57,7 +57,7 @@ def font() -> str:
 @functools.cache
 def _styles() -> dict[str, ParagraphStyle]:
     name = font()
-    body = ParagraphStyle("body", fontName=name, fontSize=10.5, leading=16, wordWrap="CJK")
+    body = ParagraphStyle("body", fontName=name, fontSize=10.5, leading=16, wordWrap="CJK", spaceAfter=3)
     return {
         "body": body,
         "issuer": ParagraphStyle("issuer", parent=body, fontSize=11, alignment=TA_CENTER),
@@ -195,4 +195,5 @@ class Sheet:
         else:
             style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F4F4F4")))
         table.setStyle(TableStyle(style))
+        table.spaceAfter = 3 * mm
         return table
