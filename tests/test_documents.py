@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from node.catalogue import items as catalog
+from node.config import ConfigError, NodeConfig
 from node.documents.layout import QR_BORDER, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
@@ -234,3 +235,15 @@ def test_wuji_doc_writes_the_pdf_and_says_where(federation, people, tmp_path):
     assert missing.returncode == 1 and "尚未办结" in missing.stderr
     stray = wuji("doc", "refusal", "430981001201-NOSUCHCASE", "--config", county)
     assert stray.returncode == 1 and "NOT_FOUND" in stray.stderr
+
+
+def test_the_qr_address_comes_from_public_url_or_else_from_web_listen():
+    assert NodeConfig(code=COUNTY, parent_address="127.0.0.1:1").verify_url("C1") == (
+        "http://127.0.0.1:8080/verify/C1"
+    )
+    anywhere = NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", web_listen="0.0.0.0:8443")
+    assert anywhere.public_base_url == "http://127.0.0.1:8443"
+    public = NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", public_url=COUNTY_URL)
+    assert public.verify_url("C1") == "https://zwfw.yuanjiang.example.cn/verify/C1"
+    with pytest.raises(ConfigError, match="public_url"):
+        NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", public_url="zwfw.example.cn")
