@@ -233,7 +233,7 @@ def test_wuji_doc_writes_the_pdf_and_says_where(federation, people, tmp_path):
 
     missing = wuji("doc", "result", case.id, "--config", village)
     assert missing.returncode == 1 and "尚未办结" in missing.stderr
-    stray = wuji("doc", "refusal", "430981001201-NOSUCHCASE", "--config", county)
+    stray = wuji("doc", "refusal", "430981006001-NOSUCHCASE", "--config", county)
     assert stray.returncode == 1 and "NOT_FOUND" in stray.stderr
 
 

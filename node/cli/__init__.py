@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from node.cli import cases, catalog, documents, login, nodes, supervision, trust
+from node.cli import cases, catalog, divisions, documents, login, nodes, supervision, trust
 from node.cli.common import console, fail
 from node.config import ConfigError
 from wuji.divisions import InvalidDivisionCode
@@ -30,6 +30,7 @@ app.add_typer(trust.licence_app, name="licence")
 app.add_typer(supervision.supervision_app, name="supervision")
 app.add_typer(supervision.rating_app, name="rating")
 app.command("stats")(supervision.stats)
+app.add_typer(divisions.divisions_app, name="divisions")
 app.add_typer(login.staff_app, name="staff")
 app.command("login")(login.login)
 app.command("logout")(login.logout)
