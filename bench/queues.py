@@ -21,7 +21,7 @@ from pathlib import Path
 from node.cases import queues
 from node.store.engine import create_store_engine, migrate, reader_factory
 
-HANDLER, ORIGIN, ITEM = "430981000000", "430981001201", "MZ-0001"
+HANDLER, ORIGIN, ITEM = "430981000000", "430981006001", "MZ-0001"
 DEPARTMENTS = tuple(f"部门{i:02d}" for i in range(10))
 STATES = ("SUBMITTED", "ACCEPTED", "UNDER_REVIEW", "CORRECTION_REQUESTED", "CONCLUDED", "DELIVERED")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

@@ -24,7 +24,7 @@ def test_supervision_rating_and_stats_commands(federation, clock):
 
     shown = wait_for(listed, what="the cards at the county")
     assert "红牌" in shown and "预警" in shown and "2 card(s): 1 yellow, 1 red" in shown
-    elsewhere = wuji("supervision", "list", "--subtree", "430982000000", "--config", config[COUNTY])
+    elsewhere = wuji("supervision", "list", "--subtree", "430903000000", "--config", config[COUNTY])
     assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
 
     for action in ("review", "conclude"):

@@ -156,6 +156,20 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     assert "一次性告知书" in notice.text and "近期免冠彩色照片" in notice.text
 
 
+def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    for path in (f"/cases/{case_id}/documents/receipt", f"/items/{ITEM}/notice.pdf"):
+        printed = agent.get(path)
+        assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
+        assert printed.content.startswith(b"%PDF"), path
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)  # a citizen's phone: no login
+    progress = stranger.get(f"/verify/{case_id}")
+    assert progress.status_code == 200 and "社会保障卡申领" in progress.text and "王**" in progress.text
+    assert "430981196805120028" not in progress.text
+    assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
+
+
 def test_statistics_show_the_figures_of_wuji_stats(desks):
     boss = logged_in(desks, COUNTY, "boss")
     page = boss.get("/stats")
@@ -343,6 +357,10 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     assert "有效" in browser.find_element(By.ID, "verdict-headline").text
     assert "430981000000" in browser.find_element(By.ID, "verdict-holder").text
     desk.shot("village-verify")
+    desk.driver.get(f"{url(desks, VILLAGE)}/verify/{case_id}")  # where the printed QR codes lead
+    desk.wait_for_text("有效")
+    assert "办结" in browser.find_element(By.ID, "progress-state").text
+    desk.shot("village-verify-qr")
 
 
 def test_a_desk_beyond_loopback_is_served_over_tls_with_the_nodes_certificate(federation):

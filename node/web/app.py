@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from node.cases.states import Action, State
+from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import DomainError, InvalidInput, NotFound
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.timeutil import from_timestamp, shanghai
@@ -50,11 +51,18 @@ def stamp_time(stamp: Any) -> str:
     return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
 
 
+def masked(name: str) -> str:
+    """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
+    return name[:1] + "*" * max(len(name) - 1, 0)
+
+
 def templates() -> Jinja2Templates:
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
     )
-    environment.filters.update(state_label=state_label, action_label=action_label, stamp_time=stamp_time)
+    environment.filters.update(
+        state_label=state_label, action_label=action_label, stamp_time=stamp_time, masked=masked
+    )
     return Jinja2Templates(env=environment)
 
 
@@ -155,6 +163,14 @@ def create_app(node: Node, secure: bool) -> Starlette:
     app.state.node = node
     app.state.sessions = SessionCodec(node.here.value, secure)
     app.state.templates = templates()
+    # the printable PDFs, with the QR codes of the 核验 page this desk serves
+    app.state.documents = DocumentDesk(
+        issuer_of(node.config),
+        node.readers,
+        node.cases,
+        node.clock,
+        lambda case_id: verify.verify_link(node, case_id),
+    )
     return app
 
 

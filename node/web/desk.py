@@ -23,6 +23,7 @@ from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
 from node.cases.states import RULES, Action, Performer, State, transition
 from node.catalogue import items as catalog
+from node.desk.documents import DocumentDesk, Rendered
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import DUTIES, Actor, Duty, NotPermitted
 from node.supervision.ratings import SCORE_LABELS
@@ -261,8 +262,23 @@ def routes(render: Render) -> list[Route]:
             raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
         node = node_of(visit)
         verdict = describe(node, case.sealed_result)
-        link = verify_link(visit.request, node, case.id, verdict.digest)
+        link = verify_link(node, case.id)
         return render(visit, "result_print.html", case=case, verdict=verdict, link=link, qr=qr_svg(link))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def notice_pdf(visit: Visit) -> Response:
+        documents: DocumentDesk = visit.request.app.state.documents
+        return _pdf(documents.render("notice", item_code=visit.request.path_params["code"]))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def case_document(visit: Visit) -> Response:
+        """受理回执, 补正告知书, 不予受理决定书, 办结通知书 as PDF (node/documents/), QR code included."""
+        case = _visible_case(visit)
+        kind = visit.request.path_params["kind"]
+        if kind == "notice":
+            raise InvalidInput("一次性告知书 belongs to an item: /items/CODE/notice.pdf")
+        documents: DocumentDesk = visit.request.app.state.documents
+        return _pdf(documents.render(kind, case_id=case.id))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def bundle_page(visit: Visit) -> Response:
@@ -273,6 +289,7 @@ def routes(render: Render) -> list[Route]:
         Route("/items", item_list),
         Route("/items/{code}", item_guide),
         Route("/items/{code}/notice", item_notice),
+        Route("/items/{code}/notice.pdf", notice_pdf),
         Route("/items/{code}/apply", apply_form, methods=["GET"]),
         Route("/items/{code}/apply", apply, methods=["POST"]),
         Route("/cases", case_list),
@@ -287,11 +304,20 @@ def routes(render: Render) -> list[Route]:
         Route("/cases/{case_id}/rate", rate, methods=["POST"]),
         Route("/cases/{case_id}/result", result),
         Route("/cases/{case_id}/result/print", result_print),
+        Route("/cases/{case_id}/documents/{kind}", case_document),
         Route("/bundles/{bundle_id}", bundle_page),
     ]
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _pdf(rendered: Rendered) -> Response:
+    return Response(
+        rendered.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(rendered.file_name)}"},
+    )
 
 
 def _find_items(visit: Visit, query: str) -> list[ServiceItem]:

@@ -176,6 +176,30 @@ class RecordReturnVisitRequest(_message.Message):
     note: str
     def __init__(self, case_id: _Optional[str] = ..., outcome: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
+class RenderDocumentRequest(_message.Message):
+    __slots__ = ("kind", "item_code", "case_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    item_code: str
+    case_id: str
+    def __init__(self, kind: _Optional[str] = ..., item_code: _Optional[str] = ..., case_id: _Optional[str] = ...) -> None: ...
+
+class RenderedDocument(_message.Message):
+    __slots__ = ("kind", "title", "pdf", "file_name", "verify_url")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    PDF_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERIFY_URL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    title: str
+    pdf: bytes
+    file_name: str
+    verify_url: str
+    def __init__(self, kind: _Optional[str] = ..., title: _Optional[str] = ..., pdf: _Optional[bytes] = ..., file_name: _Optional[str] = ..., verify_url: _Optional[str] = ...) -> None: ...
+
 class SubmitBundleRequest(_message.Message):
     __slots__ = ("bundle_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
     BUNDLE_CODE_FIELD_NUMBER: _ClassVar[int]
