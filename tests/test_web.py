@@ -273,6 +273,11 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     browser.find_element(By.LINK_TEXT, "社会保障卡申领").click()
     desk.wait_for_text("办事指南")
     desk.shot("village-guide")
+    desk.open(VILLAGE, f"/items/{ITEM}/notice")
+    desk.wait_for_text("一次性告知书")
+    desk.shot("village-notice")
+    browser.back()
+    desk.wait_for_text("办事指南")
     desk.click("apply")
     desk.wait_for_text("申请材料")
     browser.find_element(By.ID, "applicant_name").send_keys("王秀兰")
@@ -361,6 +366,17 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.wait_for_text("有效")
     assert "办结" in browser.find_element(By.ID, "progress-state").text
     desk.shot("village-verify-qr")
+    desk.logout()
+
+    # 监察 at the county: the cards and the statistics, with this case counted
+    desk.login(COUNTY, "boss")
+    desk.open(COUNTY, "/supervision")
+    desk.wait_for_text("电子监察")
+    desk.shot("county-supervision")
+    desk.open(COUNTY, "/stats")
+    desk.wait_for_text("按时办结率")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.chart")
+    desk.shot("county-stats")
 
 
 def test_a_desk_beyond_loopback_is_served_over_tls_with_the_nodes_certificate(federation):

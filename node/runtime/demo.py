@@ -20,6 +20,7 @@ from node.catalogue.items import JOINT, ONLINE, PROXY
 from node.config import NodeConfig
 from node.desk.client import DeskClient
 from node.runtime.cluster import STARTUP_TIMEOUT, ProcessFederation
+from node.staff.roles import Role
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -461,14 +462,17 @@ def _print_accounts(
     console: Console, accounts: list[tuple[str, str, str, str, str]], paths: dict[str, Path]
 ) -> None:
     """The demo's staff, for clicking through the kept federation in a browser (its front desks)
-    or at the command line (`wuji login USERNAME`)."""
+    or at the command line (`wuji login USERNAME`). Plain lines: a table would cut passwords short."""
     if not accounts:
         return
-    table = Table("node", "front desk", "username", "password", "role", "department")
-    for node, username, password, role, department in accounts:
-        table.add_row(_name_of(node), desk_url(paths[node]), username, password, role, department)
     console.print("staff accounts left in the kept federation (log in at the front desk, or wuji login):")
-    console.print(table)
+    for node in dict.fromkeys(node for node, *_ in accounts):
+        line = f"  {_name_of(node)} — front desk {desk_url(paths[node])}"
+        console.print(line, highlight=False, soft_wrap=True)
+        for where, username, password, role, department in accounts:
+            if where == node:
+                line = f"    {username:<10} {password}  {Role(role).label} {department}".rstrip()
+                console.print(line, highlight=False, soft_wrap=True)
     console.print(
         "start the kept nodes again, parents first: wuji node run --config <folder>/<code>/node.toml"
         "; each serves its front desk at the address above",

@@ -148,7 +148,8 @@ def routes(render: Render) -> list[Route]:
     @page(Duty.RECEIVE, Duty.DECIDE)
     def queue(visit: Visit) -> Response:
         node = node_of(visit)
-        which = visit.request.query_params.get("queue", "received")
+        first = "review" if not may(visit.person, frozenset({Duty.RECEIVE})) else "received"
+        which = visit.request.query_params.get("queue", first)  # 审核 starts at 待审核
         department = visit.person.department
         counts = {q.key: len(node.cases.queue(q.key, department, limit=200)) for q in QUEUES}
         cases = node.cases.queue(which, department)
