@@ -179,6 +179,13 @@ def test_statistics_show_the_figures_of_wuji_stats(desks):
     assert boss.get("/supervision").status_code == 200
 
 
+def test_a_week_without_conclusions_breaks_the_rate_line_instead_of_dropping_to_zero():
+    from node.web.supervision import line_chart
+
+    svg = line_chart(["1", "2", "3", "4"], {"按时办结率": [1.0, None, 0.5, 0.5]}, "t")
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 3
+
+
 def test_a_file_that_is_not_sealed_is_not_valid(desks):
     client = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
     token = csrf_of(client.get("/verify").text)
@@ -215,6 +222,7 @@ def browser():
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
+    shutil.rmtree(ARTEFACTS, ignore_errors=True)  # this run's pages only
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()

@@ -18,6 +18,7 @@ from node.cases.states import State
 from node.staff.roles import Duty
 from node.web.auth import Visit, page
 from node.workdays import china_date
+from wuji.v1 import desk_pb2
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
@@ -26,8 +27,8 @@ WEEKS = 8
 COLOURS = {"yellow": "黄牌（预警）", "red": "红牌（超期）"}
 
 
-def line_chart(labels: Sequence[str], series: dict[str, Sequence[float]], title: str) -> str:
-    """Rates (0 … 1) over time as lines with a legend; plain SVG."""
+def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]], title: str) -> str:
+    """Rates (0 … 1) over time as lines with a legend; plain SVG. None: no figure that period."""
     width, height, left, bottom, top = 560, 220, 44, 30, 24
     plot_w, plot_h = width - left - 12, height - top - bottom
     step = plot_w / max(len(labels) - 1, 1)
@@ -49,11 +50,21 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float]], title:
         )
     for number, (name, values) in enumerate(series.items()):
         colour = palette[number % len(palette)]
-        points = " ".join(
-            f"{left + i * step:.1f},{top + plot_h * (1 - max(0.0, min(1.0, v))):.1f}"
+        points = [
+            (left + i * step, top + plot_h * (1 - max(0.0, min(1.0, v))))
             for i, v in enumerate(values)
-        )
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+            if v is not None
+        ]
+        run: list[str] = []  # a week without a conclusion breaks the line: no rate, not a rate of 0
+        for i, value in enumerate([*values, None]):
+            if value is not None:
+                run.append(f"{left + i * step:.1f},{top + plot_h * (1 - max(0.0, min(1.0, value))):.1f}")
+            elif run:
+                parts.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(run)}"/>'
+                )
+                run = []
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points)
         legend_x = left + 8 + number * 130
         parts.append(f'<text x="{legend_x}" y="14" font-size="12" fill="{colour}">■ {escape(name)}</text>')
     parts.append("</svg>")
@@ -117,7 +128,10 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         weekly = [_week(node, start) for start in weeks]
         over_time = line_chart(
             [f"{start:%m-%d}" for start in weeks],
-            {"按时办结率": [f.on_time_rate for f in weekly], "提前办结率": [f.early_rate for f in weekly]},
+            {
+                "按时办结率": [f.on_time_rate if f.counts.get("concluded") else None for f in weekly],
+                "提前办结率": [f.early_rate if f.counts.get("concluded") else None for f in weekly],
+            },
             "按时办结率与提前办结率（按周）",
         )
         figures = report.subtree
@@ -161,5 +175,5 @@ def routes(render: Callable[..., Response]) -> list[Route]:
     return [Route("/supervision", cards), Route("/stats", stats)]
 
 
-def _week(node: Node, start: date) -> object:
+def _week(node: Node, start: date) -> desk_pb2.Figures:
     return node.stats.report(start.isoformat(), (start + timedelta(days=6)).isoformat()).subtree
