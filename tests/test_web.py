@@ -170,6 +170,24 @@ def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
 
 
+def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/MZ-0001/apply").text  # 最低生活保障: the 4th material may be 容缺
+    assert 'name="defer_3"' in form and 'name="defer_0"' not in form
+    files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(3)}
+    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120028"}
+    receipt = agent.post(
+        "/items/MZ-0001/apply", data={**data, "defer_3": "1", "promised_on": "2025-11-20"}, files=files
+    )
+    assert receipt.status_code == 200 and "容缺后补材料" in receipt.text and "2025-11-20" in receipt.text
+
+    form = agent.get("/items/YJS-0001/apply").text  # 新生儿出生一件事: one form for four items
+    count = len(re.findall(r'name="file_(\d+)"', form))
+    files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(count)}
+    bundle = agent.post("/items/YJS-0001/apply", data={**data, "csrf": csrf_of(form)}, files=files)
+    assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
+
+
 def test_statistics_show_the_figures_of_wuji_stats(desks):
     boss = logged_in(desks, COUNTY, "boss")
     page = boss.get("/stats")
@@ -273,7 +291,14 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk = Desk(browser, desks)
     village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
 
-    # the village agent finds the item by pinyin initials, reads its guide, applies with two files
+    # a wrong password is refused in words; then the village agent finds the item by pinyin
+    # initials, reads its guide, applies with two files
+    desk.open(VILLAGE, "/login")
+    browser.find_element(By.ID, "username").send_keys("agent1")
+    browser.find_element(By.ID, "password").send_keys("not-the-password")
+    desk.click("login")
+    desk.wait_for_text("用户名或密码错误")
+    desk.shot("village-login-refused")
     desk.login(VILLAGE, "agent1")
     desk.open(VILLAGE, "/items?q=shbzk")
     desk.wait_for_text("社会保障卡申领")

@@ -77,6 +77,7 @@ class WebDesk:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            timeout_graceful_shutdown=5,  # a page in flight may finish; the node's stop does not hang
             **options,  # type: ignore[arg-type]
         )
         server = uvicorn.Server(config)
