@@ -50,7 +50,7 @@ def _count_cases(node: Node) -> int:
 def _queue_while_parent_down(federation: InProcessFederation, item: str, count: int) -> None:
     village = federation.nodes[VILLAGE]
     for i in range(count):
-        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011234"))
+        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011237"))
 
 
 def _drain_rate(federation: InProcessFederation, handler: str, expected: int, timeout: float) -> float:
@@ -112,7 +112,7 @@ def _latencies(village: Node, county: Node, samples: int) -> list[float]:
     latencies = []
     for i in range(samples):
         started = time.perf_counter()
-        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011234"))
+        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011237"))
         while True:
             with county.readers() as session:
                 if session.get(Case, case.id) is not None:

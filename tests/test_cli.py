@@ -101,10 +101,10 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
 
     assert log_in("cun1", village).returncode == 0
     assert "员工cun1 (cun1) · 代办员" in wuji("whoami", "--config", village).stdout
-    incomplete = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
+    incomplete = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                       *specs[:2], "--config", village)  # fmt: skip
     assert incomplete.returncode == 1 and "缺少" in incomplete.stderr
-    submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
+    submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                      *specs, "--config", village)  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     case_id = submitted.stdout.split()[0]

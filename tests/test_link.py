@@ -62,7 +62,7 @@ def case_envelope(seq: int, case_id: str) -> link_pb2.Envelope:
                 origin=VILLAGE,
                 handler=COUNTY,
                 state=case_pb2.SUBMITTED,
-                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013456"),
+                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013452"),
                 submitted_at=to_timestamp(utcnow()),
                 version=1,
             )

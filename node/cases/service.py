@@ -35,7 +35,7 @@ from node.convert import (
     state_from_proto,
     state_to_proto,
 )
-from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival, WrongNode, clean_text
 from node.staff.roles import Actor, Duty
 from node.store.models import (
     Case,
@@ -179,6 +179,9 @@ class CaseService:
         by.require(Duty.APPLY)
         name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
         id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
+        problem = crossprovince.resident_id_problem(id_number)  # GB 11643, at every window
+        if problem:
+            raise InvalidInput(f"申请人身份证号码 {id_number} 有误: {problem}")
         phone = clean_text("applicant phone", applicant.phone, 32)
         checked = [checked_material(m) for m in materials]
         catalog.require_unexpired(session)
@@ -362,6 +365,9 @@ class CaseService:
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
         if arrivals.exists(session, incoming.id):
             raise InvalidInput(f"case {incoming.id} exists already")
+        problem = crossprovince.resident_id_problem(incoming.applicant.id_number.strip())
+        if problem:
+            raise RefusedOnArrival(f"case {incoming.id}: 申请人身份证号码有误: {problem}")
         crossprovince.check_arrival(session, self.here, incoming)
         now = self.clock.now()
         case = copy_from_proto(incoming, now)

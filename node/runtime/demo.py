@@ -53,15 +53,15 @@ PARTNER_CHAIN = (
 # (item code, applicant) submitted at the village: handled at county, township and city; the
 # business licence is an electronic licence (电子证照) sealed by the county.
 CASES = (
-    ("MZ-0001", "张秀英", "430981196503120021"),
-    ("SJ-0001", "赵小龙", "430981198807150017"),
-    ("MZ-0003", "李建国", "430981197811230035"),
-    ("GJ-0001", "王芳", "430981199002140048"),
+    ("MZ-0001", "张秀英", "430981196503120026"),
+    ("SJ-0001", "赵小龙", "430981198807150012"),
+    ("MZ-0003", "李建国", "430981197811230037"),
+    ("GJ-0001", "王芳", "430981199002140049"),
 )
 STEP_TIMEOUT = 30.0
 # 一件事一次办: 新生儿出生一件事 with one set of materials at the village; the social security card
 # (社会保障卡, county) starts only once the birth registration (出生登记, county) is approved.
-BUNDLE = ("YJS-0001", "周敏", "430981199305060026")
+BUNDLE = ("YJS-0001", "周敏", "43098119930506002X")
 BUNDLE_MATERIALS = (
     "居民身份证",
     "户口簿",
