@@ -27,6 +27,7 @@ from node.trust.certificates import RevocationIntake, crl_issuer, crl_number
 from node.trust.partners import PartnerService
 from signing.trust import TrustStore
 from sync.link import EnvelopeRefused
+from sync.origin import OriginRefused, OriginVerifier
 from sync.routing import NoRoute
 from sync.tables import OutboxEntry
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -78,8 +79,10 @@ class FederationHandler:
         trust: Callable[[Session], TrustStore],
         intakes: dict[str, Intake] | None = None,
         partners: PartnerService | None = None,
+        origins: OriginVerifier | None = None,
     ) -> None:
         self.here = here
+        self.origins = origins or OriginVerifier()  # nothing is applied here unless its origin signed it
         self._partners = partners
         self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → its service
         self._outbound = outbound
@@ -156,6 +159,10 @@ class FederationHandler:
             if destination != self.here:
                 self._relay(session, envelope, peer)
                 return
+            try:
+                self.origins.verify(envelope, lambda: self._trust(session))
+            except OriginRefused as refused:
+                raise EnvelopeRefused(str(refused)) from refused
             body = envelope.WhichOneof("body") or ""
             self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
             if body == "case_submitted":

@@ -53,6 +53,7 @@ from sync import outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
+from sync.origin import OriginSigner, OriginVerifier
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
@@ -111,6 +112,9 @@ class Node:
             certify_remotely=None if self.office else self._certify_with_parent,
         )
         self.outbound = Outbound(self.here, self._peer_codes())
+        self.outbound.signer = OriginSigner(
+            self.identity.tls_key, self.identity.tls_certificate, self.identity.chain[:-1]
+        )
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
@@ -166,6 +170,7 @@ class Node:
             },
             trust=self._trust_in,
             partners=self.partners,
+            origins=OriginVerifier(),
         )
         self.catalog = CatalogService(
             self.here,
@@ -330,6 +335,7 @@ class Node:
         self._partner_roots = self._load_partner_roots()
         self.outbound.peer_provinces = frozenset(self._peer_codes())
         self.authenticator.invalidate()
+        self.federation.origins.invalidate()
         if self.links.active:
             self._run_peer_dialers()
 
@@ -405,6 +411,7 @@ class Node:
 
     def _revocations_changed(self) -> None:
         self.authenticator.invalidate()
+        self.federation.origins.invalidate()
 
     def revoke(self, target: str) -> tuple[int, int]:
         """Revoke certificates this node issued (a child's code or a serial); the CRL goes down."""
@@ -414,7 +421,7 @@ class Node:
             crl = self.office.revoke(session, target)
             self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
             revoked = len(list(crl))
-        self.authenticator.invalidate()
+        self._revocations_changed()
         child = self.links.find(target.strip().zfill(12))
         if child is not None:
             child.close("its certificate was revoked")

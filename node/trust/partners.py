@@ -48,7 +48,13 @@ class NeighbourMail(Protocol):
     """The part of node.federation.Outbound used here (that module imports this one)."""
 
     def send_to_neighbour(
-        self, session: Session, peer: str, role: str, message_id: str, origin: str = "", **body: Any
+        self,
+        session: Session,
+        peer: str,
+        role: str,
+        message_id: str,
+        passed_on: link_pb2.Envelope | None = None,
+        **body: Any,
     ) -> None: ...
 
 

@@ -81,7 +81,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_copy", "case_resync")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "origin_signature", "origin_chain", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_copy", "case_resync")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,8 @@ class Envelope(_message.Message):
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ROUTE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_CHAIN_FIELD_NUMBER: _ClassVar[int]
     CASE_SUBMITTED_FIELD_NUMBER: _ClassVar[int]
     CASE_EVENT_FIELD_NUMBER: _ClassVar[int]
     CASE_ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +116,8 @@ class Envelope(_message.Message):
     destination: str
     created_at: _timestamp_pb2.Timestamp
     route: _containers.RepeatedScalarFieldContainer[str]
+    origin_signature: bytes
+    origin_chain: _containers.RepeatedScalarFieldContainer[bytes]
     case_submitted: CaseSubmitted
     case_event: CaseEventNotice
     case_action: CaseActionRequest
@@ -132,7 +136,7 @@ class Envelope(_message.Message):
     material_supplied: MaterialSupplied
     case_copy: CaseCopy
     case_resync: CaseResyncRequest
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
 
 class CaseCopy(_message.Message):
     __slots__ = ("case", "rating")
