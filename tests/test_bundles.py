@@ -421,6 +421,7 @@ def test_a_material_supply_from_any_node_but_the_origin_is_refused_at_the_handle
         destination=COUNTY,
         material_supplied=link_pb2.MaterialSupplied(case_id=case.id, material=materials([DEFERRABLE])[0]),
     )
+    federation.nodes[TOWNSHIP].outbound.signer.sign(forged)  # genuinely the township's
     county = federation.nodes[COUNTY]
     with county.sessions() as session, pytest.raises(EnvelopeRefused, match="from its origin"):
         county.federation.apply(session, forged, TOWNSHIP)

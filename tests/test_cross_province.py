@@ -364,6 +364,7 @@ def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
         destination=CITY,
         revocation_list=link_pb2.RevocationList(crl_der=crl.public_bytes(serialization.Encoding.DER)),
     )
+    _signer_below(three_provinces.nodes[CITY], COUNTY).sign(forged)  # a genuine county of the city
     hunan_city = three_provinces.nodes[CITY]
     with hunan_city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match="not in the subtree"):
         hunan_city.federation.apply(session, forged, COUNTY)
@@ -395,6 +396,7 @@ def test_a_partner_may_only_pass_on_its_own_provinces_messages_and_never_trust_a
             .public_bytes(serialization.Encoding.DER),
         ),
     )
+    three_provinces.nodes[GD_PROVINCE].outbound.signer.sign(anchor)
     with hunan.sessions.begin() as session:
         with pytest.raises(EnvelopeRefused, match="relayed a message from 450000000000"):
             hunan.federation.apply(session, from_guangxi, GD_PROVINCE)
@@ -446,3 +448,18 @@ def _applicant():
     from node.cases.service import Applicant
 
     return Applicant("覃桂兰", with_check_character("45010219800101001"))
+
+
+def _signer_below(parent, code: str):
+    """An origin signer for a child of `parent` that the harness does not run, certified by `parent`."""
+    from signing.algorithms import Algorithm, generate_key
+    from signing.pki import Authority, CertificatePurpose, make_csr
+    from sync.origin import OriginSigner
+
+    ca, tls = CertificatePurpose.CA, CertificatePurpose.TLS
+    ca_key, tls_key = generate_key(Algorithm.ECDSA_P256_SHA256), generate_key(Algorithm.ECDSA_P256_SHA256)
+    authority = Authority(
+        ca_key, parent.identity.authority.issue(make_csr(ca_key, code, ca), ca), parent.identity.chain
+    )
+    certificate = authority.issue(make_csr(tls_key, code, tls), tls)
+    return OriginSigner(tls_key, certificate, authority.full_chain()[:-1])

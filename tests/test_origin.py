@@ -107,7 +107,8 @@ def test_a_village_cannot_speak_for_the_township_the_county_or_a_village_that_do
     wait_for(lambda: len(quarantined(chain, TOWNSHIP)) == len(attacks), what="the forgeries quarantined")
     reasons = quarantined(chain, TOWNSHIP)
     for attack in attacks:
-        assert f"passed on a message from {attack.origin}, which is not in its subtree" in reasons[attack.message_id]
+        expected = f"passed on a message from {attack.origin}, which is not in its subtree"
+        assert expected in reasons[attack.message_id]
     assert held(chain, COUNTY, at_township.id).state == "SUBMITTED"
     for attack in attacks[2:]:
         assert held(chain, COUNTY, attack.case_submitted.case.id) is None

@@ -362,7 +362,9 @@ class CaseService:
         if incoming.handler != self.here.value:
             raise InvalidInput(f"case {incoming.id} is for handler {incoming.handler}, not {self.here}")
         if incoming.origin != envelope.origin:
-            raise InvalidInput(f"case {incoming.id} names origin {incoming.origin}, sent by {envelope.origin}")
+            raise InvalidInput(
+                f"case {incoming.id} names origin {incoming.origin}, but {envelope.origin} sent it"
+            )
         if not incoming.id.startswith(f"{envelope.origin}-"):
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
         if arrivals.exists(session, incoming.id):
