@@ -8,6 +8,7 @@ lease every third of its term; if it dies, another replica takes over once the t
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -29,6 +30,16 @@ def default_holder(listen: str) -> str:
     return f"{socket.gethostname()}:{listen}"
 
 
+def process_holder(replica: str) -> str:
+    """The lease holder of this process: the replica's name, its host and process id, so two
+    processes started from one configuration never both believe they hold the lease."""
+    return f"{replica} ({socket.gethostname()} pid {os.getpid()})"
+
+
+class AlreadyRunning(OSError):
+    """Another live process of this replica holds the link lease: this one must not start."""
+
+
 class LinkLease:
     def __init__(
         self,
@@ -37,7 +48,7 @@ class LinkLease:
         holder: str,
         term_seconds: float = 10.0,
     ) -> None:
-        self.holder = holder  # stable across restarts, so a restarted replica takes its lease back at once
+        self.holder = holder  # unique per process (process_holder); a clean stop releases the lease at once
         self._sessions = sessions
         self._on_change = on_change
         self._term = timedelta(seconds=term_seconds)
@@ -48,6 +59,22 @@ class LinkLease:
     def start(self) -> None:
         self._tick()
         self._thread.start()
+
+    def refuse_twin(self) -> None:
+        """AlreadyRunning if a live process on this host holds the lease under this replica's name."""
+        replica = self.holder.rpartition(" (")[0]
+        with self._sessions() as session:
+            lease = session.get(Lease, LINKS)
+        if lease is None or lease.holder == self.holder or as_utc(lease.expires_at) <= utcnow():
+            return
+        other_replica, _, other_process = lease.holder.rpartition(" (")
+        host, _, pid = other_process.rstrip(")").partition(" pid ")
+        if other_replica != replica or host != socket.gethostname() or not _alive(pid):
+            return  # another replica, or a process that died without releasing the lease
+        raise AlreadyRunning(
+            f"this node already runs as process {pid} on this host ({replica}); stop it first, or give "
+            "a second replica its own listen address and replica_id"
+        )
 
     def stop(self) -> None:
         self._stopped.set()
@@ -86,3 +113,13 @@ class LinkLease:
             lease = session.get(Lease, LINKS, with_for_update=True)
             if lease is not None and lease.holder == self.holder:
                 lease.expires_at = utcnow()
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True

@@ -28,7 +28,7 @@ from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
 from node.errors import NotReady, WrongNode
 from node.runtime.federation import FederationHandler
-from node.runtime.lease import LinkLease, default_holder
+from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
 from node.staff.accounts import StaffService
@@ -200,7 +200,7 @@ class Node:
         self.lease = LinkLease(
             self.sessions,
             self._links_changed,
-            config.replica_id or default_holder(config.listen),
+            process_holder(config.replica_id or default_holder(config.listen)),
             term_seconds=config.lease_seconds,
         )
         install_commit_signal(self.sessions, self.links.wake)
@@ -221,6 +221,7 @@ class Node:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
+        self.lease.refuse_twin()  # a second process of this node stops here, before touching anything
         if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
         server = grpc.server(
