@@ -58,5 +58,9 @@ def test_the_lease_tells_a_live_twin_from_a_dead_one_and_from_another_replica(tm
     dead.wait()
     gone = lease(f"{replica} ({host} pid {dead.pid})")
     gone._tick()
-    lease(process_holder(replica)).refuse_twin()  # its holder died without releasing: fine
+    restarted = lease(process_holder(replica))
+    restarted.refuse_twin()  # its holder died without releasing: fine
+    restarted._tick()
+    assert restarted.active  # and the restarted process takes the lease at once, not after its term
+    restarted.stop()
     engine.dispose()

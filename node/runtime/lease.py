@@ -49,6 +49,7 @@ class LinkLease:
         term_seconds: float = 10.0,
     ) -> None:
         self.holder = holder  # unique per process (process_holder); a clean stop releases the lease at once
+        self._replica = holder.rpartition(" (")[0] or holder
         self._sessions = sessions
         self._on_change = on_change
         self._term = timedelta(seconds=term_seconds)
@@ -62,19 +63,25 @@ class LinkLease:
 
     def refuse_twin(self) -> None:
         """AlreadyRunning if a live process on this host holds the lease under this replica's name."""
-        replica = self.holder.rpartition(" (")[0]
         with self._sessions() as session:
             lease = session.get(Lease, LINKS)
         if lease is None or lease.holder == self.holder or as_utc(lease.expires_at) <= utcnow():
             return
-        other_replica, _, other_process = lease.holder.rpartition(" (")
-        host, _, pid = other_process.rstrip(")").partition(" pid ")
-        if other_replica != replica or host != socket.gethostname() or not _alive(pid):
-            return  # another replica, or a process that died without releasing the lease
-        raise AlreadyRunning(
-            f"this node already runs as process {pid} on this host ({replica}); stop it first, or give "
-            "a second replica its own listen address and replica_id"
-        )
+        if self._twin(lease.holder) is True:
+            pid = lease.holder.rpartition(" pid ")[2].rstrip(")")
+            raise AlreadyRunning(
+                f"this node already runs as process {pid} on this host ({self._replica}); stop it first, "
+                "or give a second replica its own listen address and replica_id"
+            )
+
+    def _twin(self, holder: str) -> bool | None:
+        """Whether `holder` is another process of this replica on this host: True if it is alive,
+        False if it died without releasing the lease (it may be taken at once), None if not a twin."""
+        replica, _, process = holder.rpartition(" (")
+        host, _, pid = process.rstrip(")").partition(" pid ")
+        if replica != self._replica or host != socket.gethostname():
+            return None
+        return _alive(pid)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -103,7 +110,8 @@ class LinkLease:
             if lease is None:
                 session.add(Lease(name=LINKS, holder=self.holder, expires_at=now + self._term))
                 return True
-            if lease.holder != self.holder and as_utc(lease.expires_at) > now:
+            running = as_utc(lease.expires_at) > now and self._twin(lease.holder) is not False
+            if lease.holder != self.holder and running:
                 return False
             lease.holder, lease.expires_at = self.holder, now + self._term
             return True
