@@ -395,26 +395,51 @@ class CaseService:
         """不予受理 on arrival: the case is not stored here, but its origin learns why (its copy's
         second event, made here, as the handler would have made it)."""
         incoming = envelope.case_submitted.case
-        refusal = case_pb2.CaseEvent(
+        self._outbound.send(
+            session,
+            envelope.origin,
+            case_event=link_pb2.CaseEventNotice(
+                case_id=incoming.id, event=self._refusal(f"不予受理: {reason}")
+            ),
+        )
+
+    def return_undeliverable(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None:
+        """无法送达: a node on the way cannot reach the case's handler; the case goes back to its
+        origin as refused (不予受理), with the reason. A node on the way is an ancestor of the
+        handler, which the origin accepts this one event from (apply_event_notice)."""
+        incoming = envelope.case_submitted.case
+        refusal = self._refusal(f"无法送达, 不予受理: {reason}")
+        if envelope.origin != self.here.value:
+            notice = link_pb2.CaseEventNotice(case_id=incoming.id, event=refusal)
+            self._outbound.send(session, envelope.origin, case_event=notice)
+            return
+        case = session.get(Case, incoming.id, with_for_update=True)
+        if case is not None and case.state == State.SUBMITTED and case.version == 1:
+            replay_event(session, case, refusal, [self.here.value])
+            for hook in self.hooks:
+                hook.after_change(session, case, Action.REFUSE)
+
+    def _refusal(self, note: str) -> case_pb2.CaseEvent:
+        return case_pb2.CaseEvent(
             version=2,
             action=action_to_proto(Action.REFUSE),
             from_state=state_to_proto(State.SUBMITTED),
             to_state=state_to_proto(State.REFUSED),
             actor_node=self.here.value,
-            note=f"不予受理: {reason}",
+            note=note,
             at=to_timestamp(self.clock.now()),
-        )
-        self._outbound.send(
-            session, envelope.origin, case_event=link_pb2.CaseEventNotice(case_id=incoming.id, event=refusal)
         )
 
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The other copy of a case changed: replay its event here, in version order."""
         notice = envelope.case_event
         case = self._load(session, notice.case_id, for_update=True)
-        if envelope.origin not in (case.origin, case.handler) or envelope.origin == self.here.value:
-            raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
         event = notice.event
+        returned = _returned_on_the_way(case, envelope.origin, event)
+        if not returned and (
+            envelope.origin not in (case.origin, case.handler) or envelope.origin == self.here.value
+        ):
+            raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
         if event.version <= case.version:
             return  # already known (e.g. the same event relayed twice after a restore)
         if event.version != case.version + 1:
@@ -427,7 +452,8 @@ class CaseService:
                 f"case {case.id}: event moves from {from_state.value} but this copy is in {case.state}"
             )
         action = action_from_proto(event.action)
-        performers = _PERFORMERS_AT_HANDLER if envelope.origin == case.handler else {Performer.ORIGIN}
+        at_handler = envelope.origin == case.handler or returned
+        performers = _PERFORMERS_AT_HANDLER if at_handler else {Performer.ORIGIN}
         if RULES[action].performer not in performers:
             raise WrongNode(f"case {case.id}: node {envelope.origin} may not {action.value.lower()} it")
         if event.sealed_result:
@@ -651,6 +677,22 @@ def register_new_copy(
         route=route,
         actor_person=_person(by) if by is not None else "",
         actor_department=by.department if by is not None else "",
+    )
+
+
+def _returned_on_the_way(case: Case, sender: str, event: case_pb2.CaseEvent) -> bool:
+    """A node between origin and handler returns a case it cannot deliver (无法送达): only 不予受理
+    of a new case, and only from an ancestor of the handler (the node that holds it for the hop)."""
+    try:
+        on_the_way = DivisionCode.parse(sender).is_ancestor_of(DivisionCode.parse(case.handler))
+    except InvalidDivisionCode:
+        return False
+    return (
+        on_the_way
+        and sender != case.origin
+        and event.version == 2
+        and event.action == action_to_proto(Action.REFUSE)
+        and case.state == State.SUBMITTED
     )
 
 

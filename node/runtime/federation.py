@@ -20,6 +20,7 @@ from node.cases import arrivals, crossprovince
 from node.catalogue import items as catalog
 from node.catalogue import releases
 from node.errors import DomainError, RefusedOnArrival
+from node.runtime.undeliverable import is_placeholder
 from node.store.models import CatalogDelivery, RevocationList
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, utcnow
@@ -164,6 +165,8 @@ class FederationHandler:
             except OriginRefused as refused:
                 raise EnvelopeRefused(str(refused)) from refused
             body = envelope.WhichOneof("body") or ""
+            if is_placeholder(envelope):
+                return  # the slot of a case returned to its origin before this node enrolled
             self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
             if body == "case_submitted":
                 try:

@@ -31,6 +31,7 @@ from node.runtime.federation import FederationHandler
 from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
+from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import StaffService
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import PeerProvince
@@ -145,6 +146,13 @@ class Node:
         )
         self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
         self.resync = CaseResync(self.here, self.outbound, self.seals)
+        self.undeliverable = Undeliverable(
+            self.here,
+            self.sessions,
+            self.outbound,
+            self.cases.return_undeliverable,
+            config.undeliverable_hours,
+        )
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
         self.partners = PartnerService(
             self.here,
@@ -386,6 +394,7 @@ class Node:
     def tick(self) -> ScanResult:
         """What the supervision job does each interval: raise due cards, send statistics up."""
         result = self.supervision.scan()
+        self.undeliverable.sweep()
         self.stats.push_rollup()
         self.prune_outbox()
         return result
