@@ -183,11 +183,11 @@ def test_demo_stops_every_node_on_ctrl_c(tmp_path):
     )
     try:
         assert demo.stdout is not None
-        for line in demo.stdout:
+        for line in demo.stdout:  # the condition: the whole 湖南 chain runs (whatever the demo does next)
             if "started 村" in line:
                 break
         demo.send_signal(signal.SIGINT)
-        output = demo.communicate(timeout=60)[0]
+        output = demo.communicate(timeout=600)[0]  # a generous bound: stopping ten nodes on a busy machine
     finally:
         demo.kill()
     assert demo.returncode == 130, output

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +134,15 @@ def run_demo(console: Console, keep: Path | None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     federation = ProcessFederation(folder, [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)])
     clients = federation.clients
+    # Ctrl-C may land inside a gRPC call, which then fails as CANCELLED rather than raising
+    # KeyboardInterrupt: remember that it was pressed, so any failure after it counts as the interrupt
+    interrupted = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     try:
         console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
         paths = federation.paths
@@ -190,12 +201,17 @@ def run_demo(console: Console, keep: Path | None) -> int:
         console.print("[yellow]interrupted: stopping every node[/]")
         return 130
     except Exception as error:
+        if interrupted.is_set():
+            console.print("[yellow]interrupted: stopping every node[/]")
+            return 130
         console.print(f"[bold red]demo failed:[/] {error}")
         console.print(f"logs are in {folder}")
         keep = keep or folder  # keep the evidence
         return 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
         federation.stop()
+        signal.signal(signal.SIGINT, previous_handler)
         if keep:
             console.print(f"everything the run made is in {folder}")
             _print_accounts(console, staff.accounts if "staff" in locals() else [])
