@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from node.cases import arrivals, crossprovince
+from node.catalogue import calendars, releases
 from node.catalogue import items as catalog
-from node.catalogue import releases
 from node.errors import DomainError, RefusedOnArrival
 from node.runtime.undeliverable import is_placeholder
 from node.store.models import CatalogDelivery, RevocationList
@@ -115,6 +115,7 @@ class FederationHandler:
             return
         if self._partners is not None:
             self._partners.on_child_hello(session, peer)
+        self.push_calendars(session, calendars.held(session), [peer])
         current = catalog.current_version(session)
         if hello.catalog_version >= current:
             _set_delivery(session, peer, hello.catalog_version)
@@ -182,6 +183,8 @@ class FederationHandler:
                 self._cases.apply_action_request(session, envelope)
             elif body == "catalog_release":
                 self._apply_catalog(session, envelope, peer)
+            elif body == "working_calendar":
+                self._apply_calendar(session, envelope, peer)
             elif body == "revocation_list":
                 self._apply_revocation_list(session, envelope, peer)
             elif body == "licence_revoked":
@@ -220,6 +223,22 @@ class FederationHandler:
                 max(message.parts, 1),
             )
             self.push_catalog(session)
+
+    def _apply_calendar(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        if envelope.origin != peer or DivisionCode.parse(peer) != self.here.parent:
+            raise EnvelopeRefused("working calendars come only from this node's parent")
+        if calendars.receive(session, envelope.working_calendar, self._trust(session), self.here.province):
+            self.push_calendars(session, [envelope.working_calendar])
+
+    def push_calendars(
+        self, session: Session, messages: Sequence[link_pb2.WorkingCalendar], children: Iterable[str] = ()
+    ) -> None:
+        """Offer working calendars to the given children (default: every known child)."""
+        for child in children or self.children():
+            for message in messages:
+                self._outbound.send_to_neighbour(
+                    session, child, "child", calendars.message_id(message), working_calendar=message
+                )
 
     def _apply_revocation_list(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         """A CRL is flooded: up to the province, down every branch, across to partner provinces.

@@ -20,6 +20,7 @@ from node.cases.bundles import BundleService
 from node.cases.crossprovince_hook import CrossProvinceCases
 from node.cases.deferrals import DeferralService
 from node.cases.service import CaseService
+from node.catalogue import calendars
 from node.catalogue import items as catalog
 from node.catalogue.releases import ReleaseSigner
 from node.catalogue.service import CatalogMirrorServicer, CatalogService, unreachable_parent
@@ -229,6 +230,8 @@ class Node:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
+        with self.readers() as session:
+            calendars.install_held(session)  # the official calendars this node was sent
         self.lease.refuse_twin()  # a second process of this node stops here, before touching anything
         if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
@@ -291,6 +294,20 @@ class Node:
             "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
         )
         return published.version
+
+    def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
+        """`wuji calendar publish` (province): sign the year's calendar and send it down."""
+        if self.here.tier is not Tier.PROVINCE:
+            raise WrongNode(f"only the province publishes working calendars; {self.here} receives them")
+        with self.sessions.begin() as session:
+            message = calendars.publish(session, self.release_signer(session), self.here, document)
+            self.federation.push_calendars(session, [message])
+        return desk_pb2.PublishCalendarResponse(
+            year=message.year,
+            holidays=len(message.holidays),
+            workdays=len(message.workdays),
+            digest=calendars.message_id(message).rpartition("-")[2],
+        )
 
     def _catalog_version(self) -> int:
         with self.readers() as session:

@@ -477,6 +477,18 @@ class TrustAnchor(Base):
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class WorkingCalendar(Base):
+    """A year's official working-day calendar as the province signed it (the whole signed message)."""
+
+    __tablename__ = "working_calendar"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    province: Mapped[str] = mapped_column(String(12))
+    digest: Mapped[str] = mapped_column(String(64))
+    message: Mapped[bytes] = mapped_column(LargeBinary)  # link_pb2.WorkingCalendar
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PartnerOffer(Base):
     """The signed list of a partner province's items open to this province, as it arrived."""
 

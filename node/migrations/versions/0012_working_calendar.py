@@ -1,0 +1,31 @@
+"""working calendar: the official working-day calendar of each year, as the province signed it
+
+Revision ID: 0012_working_calendar
+Revises: 0011
+Create Date: 2026-12-05 11:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012_working_calendar"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "working_calendar",
+        sa.Column("year", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("province", sa.String(12), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("message", sa.LargeBinary(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("working_calendar")
