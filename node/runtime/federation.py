@@ -322,7 +322,7 @@ class FederationHandler:
         if self._partners is None:
             raise EnvelopeRefused(f"{body}: this node takes no part in 跨省通办")
         if body == "trust_anchor":
-            self._partners.receive_anchor(session, envelope, peer)
+            self._partners.receive_anchor(session, envelope, peer, self._trust(session))
         elif body == "partner_offer":
             self._partners.receive_offer(session, envelope, peer, from_peer)
         elif body == "identity_query":

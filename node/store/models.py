@@ -475,6 +475,9 @@ class TrustAnchor(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     root_der: Mapped[bytes] = mapped_column(LargeBinary)
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signed: Mapped[bytes | None] = mapped_column(
+        LargeBinary
+    )  # link_pb2.TrustAnchor as the province signed it
 
 
 class WorkingCalendar(Base):

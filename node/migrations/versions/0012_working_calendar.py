@@ -1,4 +1,5 @@
-"""working calendar: the official working-day calendar of each year, as the province signed it
+"""working calendar and signed anchors: the official working-day calendar of each year, as the
+province signed it; partner trust anchors keep the province's signed message to pass it on
 
 Revision ID: 0012_working_calendar
 Revises: 0011
@@ -26,6 +27,9 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     )
 
+    op.add_column("trust_anchor", sa.Column("signed", sa.LargeBinary(), nullable=True))
+
 
 def downgrade() -> None:
+    op.drop_column("trust_anchor", "signed")
     op.drop_table("working_calendar")
