@@ -15,8 +15,8 @@ from rich.table import Table
 from bench import raw
 from bench.catalogue import measure as measure_catalogue
 from bench.measure import measure
-from bench.queues import measure as measure_queues
 from bench.origin import measure as measure_origin
+from bench.queues import measure as measure_queues
 from bench.supervision import measure as measure_scan
 
 RESULTS = Path(__file__).with_name("results")
