@@ -155,7 +155,7 @@ class Authority:
         start = utc(now or datetime.now(UTC))
         subject = _subject(division, name)
         certificate = (
-            _builder(division, subject, subject, key.public_key(), _ca_extensions())
+            _builder(division, subject, subject, key.public_key(), _ca_extensions(division))
             .not_valid_before(start - CLOCK_SKEW)
             .not_valid_after(start + timedelta(days=valid_days))
             .add_extension(
@@ -207,7 +207,7 @@ class Authority:
             )
         subject = _subject(division, _attribute(csr.subject, NameOID.COMMON_NAME), holder, department)
         if purpose is CertificatePurpose.CA:
-            extensions = _ca_extensions()
+            extensions = _ca_extensions(division)
         elif purpose is CertificatePurpose.TLS:
             extensions = _tls_extensions(division)
         elif purpose is CertificatePurpose.CATALOG:
@@ -378,9 +378,10 @@ def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIden
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
 
 
-def _ca_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+def _ca_extensions(division: DivisionCode) -> list[tuple[x509.ExtensionType, bool]]:
+    # pathLen: how many CA tiers may still follow below (a township's CA certifies villages only)
     return [
-        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (x509.BasicConstraints(ca=True, path_length=Tier.TOWNSHIP - division.tier), True),
         (_key_usage(key_cert_sign=True, crl_sign=True), True),
     ]
 
