@@ -175,7 +175,7 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     form = agent.get("/items/MZ-0001/apply").text  # 最低生活保障: the 4th material may be 容缺
     assert 'name="defer_3"' in form and 'name="defer_0"' not in form
     files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(3)}
-    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120028"}
+    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"}
     receipt = agent.post(
         "/items/MZ-0001/apply", data={**data, "defer_3": "1", "promised_on": "2025-11-20"}, files=files
     )
