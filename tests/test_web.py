@@ -188,6 +188,31 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
 
 
+def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):
+    from node.catalogue import items as catalog
+    from node.store.models import PartnerItem
+
+    # what a 广东 offer leaves at a 湖南 node (node/trust/partners.py): 开具户籍证明, 异地代收代办
+    offered = catalog.load_document(catalog.demo_catalog_path("440000000000")).by_code()["KS-0201"]
+    with desks.nodes[VILLAGE].sessions.begin() as session:
+        session.merge(
+            PartnerItem(
+                province="440000000000",
+                code="KS-0201",
+                name=offered["name"],
+                handling_tier=offered["handling_tier"],
+                department=offered["department"],
+                modes=["异地代收代办"],
+                item=offered,
+            )
+        )
+    agent = logged_in(desks, VILLAGE, "agent1")
+    found = agent.get("/items", params={"q": "hjzm"}, headers={"HX-Request": "true"})
+    assert "开具户籍证明" in found.text and "外省事项 440000000000：异地代收代办" in found.text
+    form = agent.get("/items/KS-0201/apply").text
+    assert "<option>异地代收代办</option>" in form and "本省办理" not in form and "户籍证明申请表" in form
+
+
 def test_statistics_show_the_figures_of_wuji_stats(desks):
     boss = logged_in(desks, COUNTY, "boss")
     page = boss.get("/stats")

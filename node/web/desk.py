@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -27,12 +28,13 @@ from node.desk.documents import DocumentDesk, Rendered
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import DUTIES, Actor, Duty, NotPermitted
 from node.supervision.ratings import SCORE_LABELS
+from node.trust import partners
 from node.web.auth import Visit, may, page
 from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
-    from node.store.models import ServiceItem
+    from node.store.models import PartnerItem, ServiceItem
 
 Render = Callable[..., Response]
 AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
@@ -321,24 +323,61 @@ def _pdf(rendered: Rendered) -> Response:
     )
 
 
-def _find_items(visit: Visit, query: str) -> list[ServiceItem]:
+def _find_items(visit: Visit, query: str) -> list[Any]:
+    """Our catalogue's items, then the partner provinces' items open to applicants here (跨省通办)."""
     with node_of(visit).readers() as session:
-        found = [item for item in catalog.items(session) if matches(item, query)]
+        found: list[Any] = [item for item in catalog.items(session) if matches(item, query)]
         for item in found:
             session.expunge(item)
+        found += [
+            view for view in map(_partner_view, partners.partner_items(session)) if matches(view, query)
+        ]
         return found
 
 
-def _item_and_parts(visit: Visit) -> tuple[ServiceItem, list[ServiceItem]]:
+def _partner_view(row: PartnerItem) -> SimpleNamespace:
+    """A partner province's item as its offer describes it, shaped like one of ours for the pages;
+    `partner` names the province, and its modes are the ones it opened to us."""
+    elements: dict[str, Any] = {
+        "conditions": [],
+        "materials": [],
+        "fees": [],
+        "bundle": None,
+        "notify_promise": None,
+        "instant": False,
+        "promised_days": 0,
+        "statutory_days": 0,
+        "implementing_body": "",
+        **row.item,
+    }
+    elements.update(
+        code=row.code,
+        name=row.name,
+        department=row.department,
+        handling_tier=row.handling_tier,
+        partner=row.province,
+        partner_modes={row.province: list(row.modes)},
+    )
+    return SimpleNamespace(**elements)
+
+
+def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
+    code = visit.request.path_params["code"]
     with node_of(visit).readers() as session:
-        item = catalog.item(session, visit.request.path_params["code"])
-        parts = [catalog.item(session, code) for code in (item.bundle or {}).get("parts", [])]
+        try:
+            item = catalog.item(session, code)
+        except NotFound:
+            offered = [row for row in partners.partner_items(session) if row.code == code.strip()]
+            if not offered:
+                raise
+            return _partner_view(offered[0]), []
+        parts = [catalog.item(session, part) for part in (item.bundle or {}).get("parts", [])]
         for row in (item, *parts):
             session.expunge(row)
         return item, parts
 
 
-def _materials_of(item: ServiceItem, parts: list[ServiceItem]) -> list[dict[str, Any]]:
+def _materials_of(item: Any, parts: list[ServiceItem]) -> list[dict[str, Any]]:
     """The item's materials, or for a 一件事 every part's, each named once (一次提交)."""
     listed: dict[str, dict[str, Any]] = {}
     for row in parts or [item]:
@@ -351,7 +390,7 @@ def _materials_of(item: ServiceItem, parts: list[ServiceItem]) -> list[dict[str,
     return list(listed.values())
 
 
-def _modes(item: ServiceItem) -> list[str]:
+def _modes(item: Any) -> list[str]:
     modes: list[str] = []
     for offered in (item.partner_modes or {}).values():
         modes += [mode for mode in offered if mode not in modes]
