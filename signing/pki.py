@@ -45,6 +45,9 @@ DIVISION_CODE_OID = x509.ObjectIdentifier("2.25.27288917633927693585652844189288
 SEAL_PURPOSE_OID = x509.ObjectIdentifier("2.25.263747613293770624781912346109620302187")
 # uuid 7bc98603-4906-4060-af45-0e7984f626e4: extended key usage "wuji catalogue release" (事项目录发布).
 CATALOG_PURPOSE_OID = x509.ObjectIdentifier("2.25.164541413253281492873980449059442665188")
+# A time-stamping unit (时间戳服务) uses the standard id-kp-timeStamping, marked critical and alone
+# (RFC 3161 §2.3), so that `openssl ts -verify` accepts its tokens.
+TIMESTAMP_PURPOSE_OID = ExtendedKeyUsageOID.TIME_STAMPING
 
 CLOCK_SKEW = timedelta(minutes=5)  # certificates start this long before `now`
 
@@ -53,12 +56,14 @@ _E = TypeVar("_E", bound=x509.ExtensionType)
 
 class CertificatePurpose(StrEnum):
     """What a certificate is for: a node's CA (发证), its TLS links, sealing (盖章), or signing the
-    province's service-item catalogue releases (事项目录发布)."""
+    province's service-item catalogue releases (事项目录发布), or the province's time-stamp tokens
+    (时间戳, RFC 3161)."""
 
     CA = "ca"
     TLS = "tls"
     SEAL = "seal"
     CATALOG = "catalog"
+    TIMESTAMP = "timestamp"
 
 
 class IssuanceRefused(Exception):
@@ -76,7 +81,8 @@ def division_code_of(certificate: x509.Certificate) -> str:
 
 
 def purpose_of(certificate: x509.Certificate) -> CertificatePurpose:
-    """CA, TLS or SEAL, from BasicConstraints, extended key usage and key usage; ValueError if none fits."""
+    """CA, TLS, SEAL, CATALOG or TIMESTAMP, from BasicConstraints, extended key usage and key usage;
+    ValueError if none fits."""
     extensions = certificate.extensions
     usage = _extension(extensions, x509.KeyUsage)
     constraints = _extension(extensions, x509.BasicConstraints)
@@ -96,6 +102,10 @@ def purpose_of(certificate: x509.Certificate) -> CertificatePurpose:
         if usage is None or not usage.digital_signature:
             raise ValueError("a catalogue-release certificate without the digitalSignature key usage")
         return CertificatePurpose.CATALOG
+    if purposes == {TIMESTAMP_PURPOSE_OID}:
+        if usage is None or not usage.digital_signature:
+            raise ValueError("a time-stamping certificate without the digitalSignature key usage")
+        return CertificatePurpose.TIMESTAMP
     if purposes and purposes <= {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}:
         if usage is None or not usage.digital_signature:
             raise ValueError("a TLS certificate without the digitalSignature key usage")
@@ -212,6 +222,8 @@ class Authority:
             extensions = _tls_extensions(division)
         elif purpose is CertificatePurpose.CATALOG:
             extensions = _catalog_extensions()
+        elif purpose is CertificatePurpose.TIMESTAMP:
+            extensions = _timestamp_extensions()
         else:
             extensions = _seal_extensions()
         return (
@@ -261,6 +273,11 @@ def _tier_refusal(own: DivisionCode, code: DivisionCode, purpose: CertificatePur
     if purpose is CertificatePurpose.CATALOG and not (own.tier is Tier.PROVINCE and code == own):
         return (
             f"only a province certifies its own catalogue-release key; {own.value} cannot certify one "
+            f"for {code.value}"
+        )
+    if purpose is CertificatePurpose.TIMESTAMP and not (own.tier is Tier.PROVINCE and code == own):
+        return (
+            f"only a province certifies its own time-stamping key; {own.value} cannot certify one "
             f"for {code.value}"
         )
     if purpose is CertificatePurpose.CA:
@@ -412,6 +429,14 @@ def _catalog_extensions() -> list[tuple[x509.ExtensionType, bool]]:
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_key_usage(digital_signature=True), True),
         (x509.ExtendedKeyUsage([CATALOG_PURPOSE_OID]), False),
+    ]
+
+
+def _timestamp_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(digital_signature=True, content_commitment=True), True),
+        (x509.ExtendedKeyUsage([TIMESTAMP_PURPOSE_OID]), True),
     ]
 
 

@@ -132,6 +132,11 @@ class TrustStore:
         with self._lock:
             return list(self._crls.values())
 
+    def crl_of(self, issuer: x509.Certificate) -> x509.CertificateRevocationList | None:
+        """The verified CRL this store holds from `issuer` (a CA certificate), if any."""
+        with self._lock:
+            return self._crls.get(_issuer_key(issuer))
+
     def add_root(self, root: x509.Certificate) -> None:
         """Trust a province's self-signed root CA certificate; ChainRejected if it is not one."""
         try:
