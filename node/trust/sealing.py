@@ -27,7 +27,7 @@ from node.trust.identity import pem_bundle
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo
+from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
@@ -46,6 +46,7 @@ class SealService:
         office: CertificateOffice | None,
         trust: Callable[[Session], TrustStore],
         certify_remotely: RemoteCertifier | None = None,
+        timestamp: Stamper | None = None,
     ) -> None:
         self.here = here
         self._folder = folder / "seals"
@@ -53,6 +54,7 @@ class SealService:
         self._office = office
         self._trust = trust
         self._certify_remotely = certify_remotely
+        self._timestamp = timestamp
         self._keys: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -190,7 +192,8 @@ class SealService:
                 "create one with `wuji seal create` before concluding cases"
             )
         body = result_document(case, seal.info.holder, note, licence)
-        document = seal.apply(body, crls=known_crls(session))
+        # the province's service attests the time; unreachable, the conclusion waits (NotReady)
+        document = seal.apply(body, crls=known_crls(session), timestamp=self._timestamp)
         sealed = document.to_bytes()
         session.add(
             SealedResult(
