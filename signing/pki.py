@@ -13,6 +13,7 @@ its issuer CA's P-256 key.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from signing.algorithms import (
     algorithm_of,
     certificate_hash,
 )
+from signing.sm2x509 import SM2PrivateKey, SM2PublicKey, build_certificate, sm2_public_key_of
 from wuji.divisions import DivisionCode, Tier
 
 # OIDs under the 2.25 arc are UUID-based (ITU-T X.667): anyone may mint one from a random UUID
@@ -139,9 +141,10 @@ def make_csr(
 
 @dataclass
 class Authority:
-    """A node's CA (发证机构): its P-256 key and CA certificate, plus the chain above it."""
+    """A node's CA (发证机构): its key (ECDSA P-256, or SM2 for a 国密 tree) and CA certificate,
+    plus the chain above it."""
 
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | SM2PrivateKey
     certificate: x509.Certificate
     chain: list[x509.Certificate]  # above `certificate`, nearest first, root last ([] for a root)
 
@@ -151,7 +154,13 @@ class Authority:
 
     @classmethod
     def create_root(
-        cls, code: str, name: str, *, valid_days: int = 3650, now: datetime | None = None
+        cls,
+        code: str,
+        name: str,
+        *,
+        valid_days: int = 3650,
+        now: datetime | None = None,
+        algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256,
     ) -> Authority:
         """A province's self-signed root CA (根证书); IssuanceRefused for any other tier."""
         division = DivisionCode.parse(code)
@@ -161,17 +170,25 @@ class Authority:
             )
         if valid_days <= 0:
             raise IssuanceRefused(f"valid_days must be positive, not {valid_days}")
-        key = ec.generate_private_key(ec.SECP256R1())
+        key: ec.EllipticCurvePrivateKey | SM2PrivateKey
+        if Algorithm(algorithm) is Algorithm.SM2_SM3:
+            key = SM2PrivateKey.generate()
+        elif Algorithm(algorithm) is Algorithm.ECDSA_P256_SHA256:
+            key = ec.generate_private_key(ec.SECP256R1())
+        else:
+            raise IssuanceRefused(f"a CA key is ECDSA P-256 or SM2, not {algorithm}")
         start = utc(now or datetime.now(UTC))
         subject = _subject(division, name)
-        certificate = (
-            _builder(division, subject, subject, key.public_key(), _ca_extensions())
-            .not_valid_before(start - CLOCK_SKEW)
-            .not_valid_after(start + timedelta(days=valid_days))
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
-            )
-            .sign(key, hashes.SHA256())
+        public = key.public_key()
+        certificate = _sign(
+            division,
+            subject,
+            subject,
+            public,
+            _ca_extensions(),
+            (start - CLOCK_SKEW, start + timedelta(days=valid_days)),
+            key,
+            x509.AuthorityKeyIdentifier(_key_identifier(public).digest, None, None),
         )
         return cls(key, certificate, [])
 
@@ -184,8 +201,6 @@ class Authority:
         now: datetime | None = None,
     ) -> x509.Certificate:
         """签发: certify a direct child's CA, or TLS or seal for this node or (at a township) its villages."""
-        purpose = CertificatePurpose(purpose)
-        own = self.code
         if not csr.is_signature_valid:
             raise IssuanceRefused(
                 "the CSR's signature does not verify: it was altered or not signed by its key"
@@ -194,18 +209,62 @@ class Authority:
             division = DivisionCode.parse(_code_of(csr.extensions, csr.subject))
         except ValueError as error:
             raise IssuanceRefused(f"the CSR carries no usable division code: {error}") from error
-        refusal = _tier_refusal(own, division, purpose)
+        refusal = _tier_refusal(self.code, division, CertificatePurpose(purpose))
         if refusal:
             raise IssuanceRefused(refusal)
         try:
-            public_key = _certifiable_key(csr.public_key(), purpose)
+            public_key = _certifiable_key(csr.public_key(), CertificatePurpose(purpose))
         except ValueError as error:
             raise IssuanceRefused(f"{division.value}: {error}") from error
-        holder = _attribute(csr.subject, NameOID.ORGANIZATION_NAME)
-        department = _attribute(csr.subject, NameOID.ORGANIZATIONAL_UNIT_NAME)
+        return self._certify(
+            division,
+            public_key,
+            CertificatePurpose(purpose),
+            _attribute(csr.subject, NameOID.COMMON_NAME),
+            _attribute(csr.subject, NameOID.ORGANIZATION_NAME),
+            _attribute(csr.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
+            valid_days,
+            now,
+        )
+
+    def certify_sm2(
+        self,
+        public_key: SM2PublicKey,
+        code: str,
+        purpose: CertificatePurpose,
+        name: str = "",
+        *,
+        holder: str = "",
+        department: str = "",
+        valid_days: int = 365,
+        now: datetime | None = None,
+    ) -> x509.Certificate:
+        """签发 an SM2 key (GB/T 20518), for which there is no CSR in `cryptography`: the key was
+        made at this node (its own seal) or handed over with its signed request checked already."""
+        division = DivisionCode.parse(code)
+        purpose = CertificatePurpose(purpose)
+        refusal = _tier_refusal(self.code, division, purpose)
+        if refusal:
+            raise IssuanceRefused(refusal)
+        if purpose is CertificatePurpose.TLS:
+            raise IssuanceRefused("TLS certificates hold ECDSA P-256 keys: links do not speak SM2")
+        return self._certify(division, public_key, purpose, name, holder, department, valid_days, now)
+
+    def _certify(
+        self,
+        division: DivisionCode,
+        public_key: PublicKey | SM2PublicKey,
+        purpose: CertificatePurpose,
+        name: str,
+        holder: str,
+        department: str,
+        valid_days: int,
+        now: datetime | None,
+    ) -> x509.Certificate:
+        own = self.code
         if purpose is CertificatePurpose.SEAL and not (holder and department):
             raise IssuanceRefused(
-                f"the seal CSR for {division.value} does not name its holder and department"
+                f"the seal request for {division.value} does not name its holder and department"
             )
         if valid_days <= 0:
             raise IssuanceRefused(f"valid_days must be positive, not {valid_days}")
@@ -215,7 +274,7 @@ class Authority:
             raise IssuanceRefused(
                 f"this CA's certificate ({own.value}) expired on {own_end:%Y-%m-%d}: renew it first"
             )
-        subject = _subject(division, _attribute(csr.subject, NameOID.COMMON_NAME), holder, department)
+        subject = _subject(division, name, holder, department)
         if purpose is CertificatePurpose.CA:
             extensions = _ca_extensions()
         elif purpose is CertificatePurpose.TLS:
@@ -226,12 +285,15 @@ class Authority:
             extensions = _timestamp_extensions()
         else:
             extensions = _seal_extensions()
-        return (
-            _builder(division, subject, self.certificate.subject, public_key, extensions)
-            .not_valid_before(start - CLOCK_SKEW)
-            .not_valid_after(min(start + timedelta(days=valid_days), own_end))
-            .add_extension(_authority_key_identifier(self.certificate), critical=False)
-            .sign(self.key, hashes.SHA256())
+        return _sign(
+            division,
+            subject,
+            self.certificate.subject,
+            public_key,
+            extensions,
+            (start - CLOCK_SKEW, min(start + timedelta(days=valid_days), own_end)),
+            self.key,
+            _authority_key_identifier(self.certificate),
         )
 
     def make_crl(
@@ -259,6 +321,8 @@ class Authority:
                 .revocation_date(utc(revoked_at))
                 .build()
             )
+        if isinstance(self.key, SM2PrivateKey):
+            raise IssuanceRefused("revocation lists of an SM2 CA are not made yet: revoke at a P-256 CA")
         return builder.sign(self.key, hashes.SHA256())
 
     def full_chain(self) -> list[x509.Certificate]:
@@ -366,32 +430,65 @@ def _extension(extensions: x509.Extensions, kind: type[_E]) -> _E | None:
         return None
 
 
-def _builder(
+def _sign(
     division: DivisionCode,
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: PublicKey,
+    public_key: PublicKey | SM2PublicKey,
     extensions: list[tuple[x509.ExtensionType, bool]],
-) -> x509.CertificateBuilder:
-    """A builder with the parts every wuji certificate shares: names, key, serial, SKI, division code."""
+    validity: tuple[datetime, datetime],
+    issuer_key: ec.EllipticCurvePrivateKey | SM2PrivateKey,
+    authority_key_identifier: x509.AuthorityKeyIdentifier,
+) -> x509.Certificate:
+    """A certificate with the parts every wuji certificate shares — names, key, serial, SKI, AKI,
+    division code — and its purpose's extensions: built by `cryptography` where it can hold both
+    keys, by asn1crypto (signing/sm2x509.py) where either key is SM2."""
+    shared: list[tuple[x509.ExtensionType, bool]] = [
+        (_key_identifier(public_key), False),
+        (_code_extension(division), False),
+        *extensions,
+        (authority_key_identifier, False),
+    ]
+    not_before, not_after = validity
+    if isinstance(public_key, SM2PublicKey) or isinstance(issuer_key, SM2PrivateKey):
+        return build_certificate(
+            subject=subject,
+            issuer=issuer,
+            public_key=public_key,  # type: ignore[arg-type]
+            serial=x509.random_serial_number(),
+            not_before=not_before,
+            not_after=not_after,
+            extensions=shared,
+            signer=issuer_key,
+        )
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(_code_extension(division), critical=False)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
     )
-    for extension, critical in extensions:
+    for extension, critical in shared:
         builder = builder.add_extension(extension, critical=critical)
-    return builder
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _key_identifier(public_key: PublicKey | SM2PublicKey) -> x509.SubjectKeyIdentifier:
+    """RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (for SM2, the point)."""
+    if isinstance(public_key, SM2PublicKey):
+        return x509.SubjectKeyIdentifier(hashlib.sha1(public_key.point).digest())
+    return x509.SubjectKeyIdentifier.from_public_key(public_key)
 
 
 def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     identifier = _extension(issuer.extensions, x509.SubjectKeyIdentifier)
     if identifier is not None:
         return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(identifier)
+    sm2_key = sm2_public_key_of(issuer)
+    if sm2_key is not None:
+        return x509.AuthorityKeyIdentifier(_key_identifier(sm2_key).digest, None, None)
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
@@ -127,12 +128,8 @@ class Seal:
         signing_time = (at or datetime.now(UTC)).astimezone(UTC)
         if not self.info.valid_from <= signing_time <= self.info.valid_to:
             raise SealError(f"seal {self.info.seal_id} is valid {_span(self.info)}, not {_iso(signing_time)}")
-        certificate_key = self.certificate.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        own_key = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        certificate_key = algorithms.public_bytes(algorithms.public_key_of(self.certificate))
+        own_key = algorithms.public_bytes(self.key.public_key())
         if certificate_key != own_key:
             raise SealError(f"seal {self.info.seal_id}: the sealing key does not match its certificate")
         document = SealedDocument(
@@ -233,8 +230,8 @@ def _load_chain(pems: tuple[str, ...]) -> _Chain:
     algorithm: Algorithm | str = "no signer certificate"
     if certificates:
         try:
-            algorithm = algorithms.algorithm_of(certificates[0].public_key())
-        except (algorithms.AlgorithmUnavailable, ValueError) as error:
+            algorithm = algorithms.algorithm_of(algorithms.public_key_of(certificates[0]))
+        except (algorithms.AlgorithmUnavailable, ValueError, UnsupportedAlgorithm) as error:
             algorithm = f"unsupported signer key: {error}"
     return _Chain(certificates, names, signer, algorithm, _canonical_text(list(pems)))
 
@@ -331,7 +328,7 @@ def verify(
         return refuse(STEP_SIGNATURE, chain.signer_algorithm)
     if chain.signer_algorithm is not document.algorithm:
         return refuse(STEP_SIGNATURE, "the signer certificate's key does not match the named algorithm")
-    if not algorithms.verify(signer.public_key(), document.signature, signed):  # type: ignore[arg-type]
+    if not algorithms.verify(algorithms.public_key_of(signer), document.signature, signed):
         return refuse(STEP_SIGNATURE, "the signature does not match the document (altered after sealing?)")
     at, problem = _judging_time(document, trust, now)
     if isinstance(at, str):
