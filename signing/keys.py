@@ -1,22 +1,31 @@
 """Private keys (私钥) on disk: always encrypted with the node passphrase, files mode 0600.
 
-Keys are PKCS#8 PEM with `BestAvailableEncryption`. Every write is atomic (a temporary file in
-the same folder, then `os.replace`), and key files are created 0600 from the start, never
-chmod-ed afterwards, so there is no moment when a key is readable by others.
+Keys are PKCS#8 PEM with `BestAvailableEncryption`. SM2 keys, which `cryptography` cannot
+serialise, are PKCS#8 too (an ECPrivateKey on sm2p256v1, encoded by asn1crypto), sealed with
+AES-256-GCM under a key derived from the passphrase by scrypt, in a PEM block of their own.
+Every write is atomic (a temporary file in the same folder, then `os.replace`), and key files
+are created 0600 from the start, never chmod-ed afterwards, so there is no moment when a key is
+readable by others.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from asn1crypto import keys as asn1_keys
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from signing.algorithms import AlgorithmUnavailable, PrivateKey, algorithm_of
+from signing.sm2x509 import SM2_CURVE_OID, SM2PrivateKey
 
 PASSPHRASE_ENV = "WUJI_KEY_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "WUJI_KEY_PASSPHRASE_FILE"
@@ -53,10 +62,17 @@ def passphrase_from_environment(environ: Mapping[str, str] | None = None) -> byt
     return passphrase
 
 
+_SM2_PEM = "WUJI ENCRYPTED SM2 PRIVATE KEY"
+_SCRYPT = {"length": 32, "n": 2**15, "r": 8, "p": 1}
+
+
 def save_private_key(key: PrivateKey, path: Path, passphrase: bytes) -> None:
     """Write `key` encrypted under `passphrase` to `path` (mode 0600; parent folder created 0700)."""
     if not passphrase:
         raise KeyFileError(f"refusing to write {path} unencrypted: the key passphrase is empty")
+    if isinstance(key, SM2PrivateKey):
+        _write_atomically(Path(path), _seal_sm2(key, passphrase), _KEY_MODE)
+        return
     data = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -81,6 +97,8 @@ def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
         data = path.read_bytes()
     except OSError as error:
         raise KeyFileError(f"cannot read key file {path}: {error.strerror}") from error
+    if f"-----BEGIN {_SM2_PEM}-----".encode() in data:
+        return _open_sm2(data, passphrase, path)
     try:
         key = serialization.load_pem_private_key(data, passphrase)
     except TypeError as error:  # an unencrypted key, given a passphrase
@@ -100,6 +118,46 @@ def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
     except AlgorithmUnavailable as error:
         raise KeyFileError(f"key file {path} holds an unsupported key: {error}") from error
     return key
+
+
+def _seal_sm2(key: SM2PrivateKey, passphrase: bytes) -> bytes:
+    pkcs8 = asn1_keys.PrivateKeyInfo(
+        {
+            "version": 0,
+            "private_key_algorithm": {
+                "algorithm": "ec",
+                "parameters": asn1_keys.ECDomainParameters(name="named", value=SM2_CURVE_OID),
+            },
+            "private_key": asn1_keys.ECPrivateKey(
+                {"version": "ecPrivkeyVer1", "private_key": int.from_bytes(key.scalar, "big")}
+            ),
+        }
+    ).dump()
+    salt, nonce = os.urandom(16), os.urandom(12)
+    secret = Scrypt(salt=salt, **_SCRYPT).derive(passphrase)
+    sealed = salt + nonce + AESGCM(secret).encrypt(nonce, pkcs8, _SM2_PEM.encode())
+    body = base64.encodebytes(sealed).decode("ascii")
+    return f"-----BEGIN {_SM2_PEM}-----\n{body}-----END {_SM2_PEM}-----\n".encode("ascii")
+
+
+def _open_sm2(data: bytes, passphrase: bytes, path: Path) -> SM2PrivateKey:
+    try:
+        text = data.decode("ascii")
+        body = text.split(f"-----BEGIN {_SM2_PEM}-----", 1)[1].split(f"-----END {_SM2_PEM}-----", 1)[0]
+        sealed = base64.b64decode(body)
+        salt, nonce, ciphertext = sealed[:16], sealed[16:28], sealed[28:]
+    except (ValueError, IndexError) as error:
+        raise KeyFileError(f"{path} is not a readable SM2 key file") from error
+    try:
+        secret = Scrypt(salt=salt, **_SCRYPT).derive(passphrase)
+        pkcs8 = AESGCM(secret).decrypt(nonce, ciphertext, _SM2_PEM.encode())
+    except InvalidTag as error:
+        raise KeyFileError(
+            f"wrong passphrase for key file {path}: check {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}"
+        ) from error
+    info = asn1_keys.PrivateKeyInfo.load(pkcs8)
+    scalar = info["private_key"].parsed["private_key"].native
+    return SM2PrivateKey(int(scalar).to_bytes(32, "big"))
 
 
 def save_pem(path: Path, data: bytes) -> None:

@@ -29,6 +29,8 @@ from signing import sm2
 SM2_CURVE_OID = "1.2.156.10197.1.301"  # sm2p256v1 (GM/T 0006)
 SM2_WITH_SM3_OID = "1.2.156.10197.1.501"  # SM2 signature with SM3 (GM/T 0006)
 _ECDSA_SHA256_OID = "1.2.840.10045.4.3.2"
+if SM2_CURVE_OID not in keys.NamedCurve._map:  # asn1crypto learns the curve's key size once
+    keys.NamedCurve.register("sm2p256v1", SM2_CURVE_OID, 32)
 
 
 @dataclass(frozen=True)

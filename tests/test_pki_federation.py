@@ -166,7 +166,7 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     assert untrusted.returncode == 1 and "refused" in untrusted.stdout
 
 
-@pytest.mark.parametrize("algorithm", ["ed25519", "ecdsa-p256-sha256"])
+@pytest.mark.parametrize("algorithm", ["ed25519", "ecdsa-p256-sha256", "sm2-sm3"])
 def test_seals_of_each_algorithm_seal_and_verify(federation, algorithm):
     federation.start_chain()
     with federation.nodes[COUNTY].sessions.begin() as session:

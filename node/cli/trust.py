@@ -107,7 +107,9 @@ def seal_create(
     department: Annotated[str, typer.Option(help="the department, e.g. 民政局")],
     kind: Annotated[str, typer.Option(help="公章, 业务专用章, 行政审批专用章 or 电子证照专用章")] = "公章",
     days: Annotated[int, typer.Option(help="validity in days")] = 3 * 365,
-    algorithm: Annotated[str, typer.Option(help="ecdsa-p256-sha256 or ed25519")] = "ecdsa-p256-sha256",
+    algorithm: Annotated[
+        str, typer.Option(help="ecdsa-p256-sha256, ed25519 or sm2 (国密 SM2/SM3, sm2-sm3)")
+    ] = "ecdsa-p256-sha256",
     picture: Annotated[Path | None, typer.Option(help="an image of the stamp (PNG)")] = None,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
