@@ -34,6 +34,8 @@ from cryptography.x509.oid import NameOID
 from signing import algorithms
 from signing.algorithms import Algorithm, PrivateKey
 from signing.pki import CertificatePurpose, division_code_of
+from signing.ses import SES_Signature, make_signature, verify_signature
+from signing.sm2x509 import SM2PrivateKey
 from signing.timestamps import TimestampRejected, Token, imprint_of, read_token, verify_token
 from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode
@@ -109,6 +111,7 @@ class Seal:
     key: PrivateKey
     certificate: x509.Certificate
     chain: list[x509.Certificate]  # the CA certificates above `certificate`, nearest first
+    ses_seal: bytes = b""  # an SM2 seal's GB/T 38540 SESeal (DER), made with the seal
 
     @property
     def algorithm(self) -> Algorithm:
@@ -146,6 +149,16 @@ class Seal:
         document.signature = algorithms.sign(self.key, document.signed_bytes())
         if timestamp is not None:
             document.timestamp = timestamp(imprint_of(document.signature))
+        if self.ses_seal and isinstance(self.key, SM2PrivateKey):  # the standard's form, alongside
+            document.ses_signature = make_signature(
+                seal_der=self.ses_seal,
+                data=content,
+                signer_key=self.key,
+                signer_certificate=self.certificate,
+                property_info=f"wuji/{content_type}",
+                timestamp=timestamp,
+                at=signing_time,
+            )
         return document
 
 
@@ -161,6 +174,7 @@ class SealedDocument:
     crls: list[x509.CertificateRevocationList] = field(default_factory=list)
     signature: bytes = b""
     timestamp: bytes = b""  # DER RFC 3161 token over SHA-256 of the signature; not signed itself
+    ses_signature: bytes = b""  # GB/T 38540 SES_Signature (DER) over the content; signed in itself
 
     def imprint(self) -> bytes:
         """What the time-stamp token must cover: the SHA-256 of the signature."""
@@ -188,6 +202,8 @@ class SealedDocument:
         body["signature"] = base64.b64encode(self.signature).decode()
         if self.timestamp:
             body["timestamp"] = base64.b64encode(self.timestamp).decode()
+        if self.ses_signature:
+            body["ses_signature"] = base64.b64encode(self.ses_signature).decode()
         return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
     @classmethod
@@ -196,7 +212,7 @@ class SealedDocument:
         return _read(data)[0]
 
 
-_UNSIGNED = ("signature", "timestamp")
+_UNSIGNED = ("signature", "timestamp", "ses_signature")
 
 
 @dataclass(frozen=True)
@@ -260,6 +276,7 @@ def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
             crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
             signature=base64.b64decode(raw["signature"], validate=True),
             timestamp=base64.b64decode(raw.get("timestamp") or "", validate=True),
+            ses_signature=base64.b64decode(raw.get("ses_signature") or "", validate=True),
         )
         # The canonical form of the fields as read, with the chain's part encoded once per chain.
         fields = (
@@ -290,6 +307,7 @@ class SealCheck:
     attested_time: datetime | None = None  # the time-stamp token's time, if the document has one
     time: str = "not checked"  # how the moment the document was judged at was established
     revocation_checked: bool = False  # some revocation data covered the signer's chain
+    standard: str = ""  # what the GB/T 38540 form alongside (SM2 seals) came to
 
 
 def verify(
@@ -368,7 +386,20 @@ def verify(
         return refuse(STEP_VALIDITY, f"judged at {_iso(at)}, outside the seal's validity {_span(seal)}")
     if hashlib.sha256(document.content).hexdigest() != document.digest:
         return refuse(STEP_DIGEST, "the content does not match its digest (altered after sealing)")
+    if document.ses_signature:
+        standard = verify_signature(
+            document.ses_signature, document.content, trust, document.signer_chain[1:]
+        )
+        if not standard.valid:
+            return refuse(standard.step, f"GB/T 38540 签章数据 SES_Signature: {standard.reason}")
+        if signer.public_bytes(serialization.Encoding.DER) != _ses_signer(document.ses_signature):
+            return refuse(STEP_SEAL, "GB/T 38540 签章数据 SES_Signature: signed by another certificate")
+        partial["standard"] = "GB/T 38540 SES_Signature valid"
     return SealCheck(True, "valid", **partial)
+
+
+def _ses_signer(der: bytes) -> bytes:
+    return bytes(SES_Signature.load(der)["cert"].native)
 
 
 def _judging_time(

@@ -23,6 +23,7 @@ from signing.licences import LicenceIdentifier
 from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
+from signing.ses import SES_Signature
 from signing.trust import TrustStore
 from sync.transport import TransportSettings, open_channel
 from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
@@ -176,7 +177,19 @@ def test_seals_of_each_algorithm_seal_and_verify(federation, algorithm):
     seen = conclude_at(federation, COUNTY)
     document = SealedDocument.from_bytes(seen.sealed_result)
     assert document.algorithm.value == algorithm and document.seal.department == "民政局"
-    assert verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE])).valid
+    check = verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE]))
+    assert check.valid, check.reason
+    # an SM2 seal carries the GB/T 38540 signature alongside, time-stamped, and it is checked too
+    assert bool(document.ses_signature) is (algorithm == "sm2-sm3")
+    if document.ses_signature:
+        assert SES_Signature.load(document.ses_signature)["timeStamp"].native
+        assert check.standard == "GB/T 38540 SES_Signature valid"
+        tampered = SealedDocument.from_bytes(seen.sealed_result)
+        altered = bytearray(tampered.ses_signature)
+        altered[len(altered) // 3] ^= 0x01  # inside the seal the signature covers
+        tampered.ses_signature = bytes(altered)
+        refused = verify_sealed(tampered.to_bytes(), trust_of(federation.nodes[VILLAGE]))
+        assert not refused.valid and "SES_Signature" in refused.reason
 
 
 def test_village_seal_is_certified_by_its_township(federation):

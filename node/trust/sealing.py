@@ -29,6 +29,7 @@ from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
+from signing.ses import make_seal
 from signing.sm2x509 import SM2PrivateKey
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
@@ -116,6 +117,21 @@ class SealService:
             picture=picture,
         )
         keys.save_private_key(key, self._folder / f"{info.seal_id}.key", self._passphrase)
+        if isinstance(key, SM2PrivateKey) and self._office is not None:
+            # GB/T 38540 电子印章数据, made (制章) and signed by this node's CA
+            authority = self._office.authority
+            ses_seal = make_seal(
+                es_id=info.seal_id,
+                name=f"{info.holder}{info.kind}",
+                signer_certificates=[certificate],
+                created=now,
+                valid_start=info.valid_from,
+                valid_end=info.valid_to,
+                picture=picture,
+                maker_key=authority.key,
+                maker_certificate=authority.certificate,
+            )
+            keys.save_pem(self._folder / f"{info.seal_id}.seal", ses_seal)
         session.add(
             SealRecord(
                 seal_id=info.seal_id,
@@ -162,7 +178,9 @@ class SealService:
         )
         certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
         chain = x509.load_pem_x509_certificates(record.chain_pem.encode()) if record.chain_pem else []
-        return Seal(info, key, certificate, chain)  # type: ignore[arg-type]
+        standard = self._folder / f"{record.seal_id}.seal"  # an SM2 seal's SESeal (DER)
+        ses_seal = standard.read_bytes() if standard.exists() else b""
+        return Seal(info, key, certificate, chain, ses_seal)  # type: ignore[arg-type]
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None:
         """Keep the sealed result that came with a conclusion, after verifying it here, offline."""

@@ -19,7 +19,7 @@ DATA = '{"document": "办件结果", "outcome": "准予"}'.encode()
 
 @pytest.fixture(scope="module")
 def made():
-    root, city, county, seal_key, seal_certificate = sm2_tree()
+    root, _city, county, seal_key, seal_certificate = sm2_tree()
     now = datetime.now(UTC)
     tsa_key = generate_key(Algorithm.ECDSA_P256_SHA256)
     tsa_certificate = root.issue(
