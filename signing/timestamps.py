@@ -115,15 +115,14 @@ class TimeStampAuthority:
             ]
         )
         signature = self.key.sign(attributes.dump(), ec.ECDSA(hashes.SHA256()))
-        own = _asn1_certificate(certificate_der)
         signer_info = cms.SignerInfo(
             {
                 "version": "v1",
                 "sid": cms.SignerIdentifier(
                     {
                         "issuer_and_serial_number": {
-                            "issuer": own.issuer,
-                            "serial_number": own.serial_number,
+                            "issuer": asn1_x509.Name.load(certificate.issuer.public_bytes()),
+                            "serial_number": certificate.serial_number,
                         }
                     }
                 ),
@@ -138,9 +137,7 @@ class TimeStampAuthority:
                 "version": "v3",
                 "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
                 "encap_content_info": {"content_type": "tst_info", "content": info},
-                "certificates": [
-                    _asn1_certificate(c.public_bytes(serialization.Encoding.DER)) for c in self.chain
-                ],
+                "certificates": _certificate_set(tuple(self.chain)),
                 "signer_infos": [signer_info],
             }
         )
@@ -154,37 +151,37 @@ def read_token(der: bytes) -> Token:
         if info["content_type"].native != "signed_data":
             raise TimestampRejected("not a time-stamp token: the content is not CMS SignedData")
         signed = info["content"]
+        signers = signed["signer_infos"]
+        if len(signers) != 1:
+            raise TimestampRejected(f"a time-stamp token has one signer, this one {len(signers)}")
+        signer_info = signers[0]
+        # Raw bytes first: asn1crypto re-encodes a structure once its values have been read.
+        attributes = signer_info["signed_attrs"]
+        signed_attributes = b"\x31" + attributes.dump()[1:]  # the [0] IMPLICIT tag becomes SET
+        certificate_ders = [c.chosen.dump() for c in signed["certificates"] if c.name == "certificate"]
+        sid = signer_info["sid"]
+        if sid.name != "issuer_and_serial_number":
+            raise TimestampRejected("the token's signer is not named by issuer and serial number")
+        issuer = sid.chosen["issuer"].dump()
         encapsulated = signed["encap_content_info"]
         if encapsulated["content_type"].native != "tst_info":
             raise TimestampRejected("not a time-stamp token: the signed content is not a TSTInfo")
         content = encapsulated["content"].contents
         tst = tsp.TSTInfo.load(content)
-        signers = signed["signer_infos"]
-        if len(signers) != 1:
-            raise TimestampRejected(f"a time-stamp token has one signer, this one {len(signers)}")
-        signer_info = signers[0]
-        certificates = [
-            _load_certificate(c.chosen.dump()) for c in signed["certificates"] if c.name == "certificate"
-        ]
-        sid = signer_info["sid"]
-        if sid.name != "issuer_and_serial_number":
-            raise TimestampRejected("the token's signer is not named by issuer and serial number")
+        certificates = [_load_certificate(d) for d in certificate_ders]
         serial = sid.chosen["serial_number"].native
-        issuer = sid.chosen["issuer"].dump()
         signer = next(
             (c for c in certificates if c.serial_number == serial and c.issuer.public_bytes() == issuer),
             None,
         )
         if signer is None:
             raise TimestampRejected("the token does not carry the certificate of the TSA that signed it")
-        attributes = signer_info["signed_attrs"]
         values = {a["type"].native: a["values"] for a in attributes}
         digest = values.get("message_digest")
         content_type = values.get("content_type")
         signer_der = signer.public_bytes(serialization.Encoding.DER)
         names_signer = _names_certificate(values, signer_der)
         imprint = tst["message_imprint"]
-        signed_attributes = b"\x31" + attributes.dump()[1:]  # the [0] IMPLICIT tag becomes SET
         token = Token(
             der=der,
             gen_time=utc(tst["gen_time"].native),
@@ -253,13 +250,19 @@ def _names_certificate(values: dict[str, Sequence[core.Asn1Value]], certificate_
     return False
 
 
+@functools.lru_cache(maxsize=16)
+def _certificate_set(chain: tuple[x509.Certificate, ...]) -> cms.CertificateSet:
+    """The TSA's chain as a CMS CertificateSet, encoded once: asn1crypto would otherwise re-encode
+    every certificate of every token."""
+    encoded = cms.CertificateSet(
+        [cms.CertificateChoices.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
+    )
+    # tagged as SignedData holds it ([0] IMPLICIT), so placing it there needs no re-tagging copy
+    return cms.CertificateSet.load(b"\xa0" + encoded.dump()[1:], implicit=0)
+
+
 @functools.lru_cache(maxsize=256)
 def _load_certificate(der: bytes) -> x509.Certificate:
     """Cached: every token of one TSA carries the same chain, and the same objects let the trust
     store find its verdict at once."""
     return x509.load_der_x509_certificate(der)
-
-
-@functools.lru_cache(maxsize=64)
-def _asn1_certificate(der: bytes) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(der)
