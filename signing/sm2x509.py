@@ -63,7 +63,7 @@ class SM2PrivateKey:
 
     def sign(self, data: bytes) -> bytes:
         """DER SM2 signature of SM3(Z ‖ data), signer ID 1234567812345678."""
-        return sm2.sign(self.scalar, data)
+        return sm2.sign(self.scalar, data, public=self.public_key().point)
 
 
 @functools.cache
