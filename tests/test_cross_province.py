@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,33 @@ def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_villag
     assert check.time.startswith("经时间戳证明") and GD_PROVINCE in check.time
     without_anchor = seals.verify(done.sealed_result, TrustStore(provinces.nodes[VILLAGE].identity.roots))
     assert not without_anchor.valid
+
+
+def test_a_licence_revoked_in_hunan_is_reported_revoked_in_guangdong_too(
+    provinces: FederationHarness,
+) -> None:
+    """A licence may be shown in the partner province: its revocation crosses the peer link."""
+    case = provinces.nodes[VILLAGE].cases.submit("SJ-0001", _applicant(), complete("SJ-0001"))
+    wait_for(lambda: _arrived(provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the licence at the village")
+    identifier = json.loads(seals.SealedDocument.from_bytes(done.sealed_result).content)["licence"][
+        "identifier"
+    ]
+
+    provinces.desk(COUNTY).RevokeLicence(
+        desk_pb2.RevokeLicenceRequest(identifier=identifier, reason="证照信息有误")
+    )
+    for code in (VILLAGE, GD_PROVINCE, GD_COUNTY, GD_VILLAGE):
+        desk = provinces.desk(code)
+        status = wait_for(
+            lambda d=desk: (
+                (s := d.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier))).state == "revoked"
+                and s
+            ),
+            what=f"the revocation at {code}",
+        )
+        assert status.reason == "证照信息有误" and status.issuer_node == COUNTY
 
 
 def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: FederationHarness) -> None:
