@@ -98,6 +98,24 @@ def test_a_backdated_seal_of_a_revoked_key_is_judged_at_its_attested_time(tiers)
     assert check.time.startswith("未经时间戳证明")
 
 
+def test_a_seal_of_an_expired_key_backdated_into_its_validity_is_refused(tiers):
+    township = tiers.authorities[TOWNSHIP]
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    # issued 40 days ago for 35 days: it expired five days ago
+    key, certificate = end_entity(township, VILLAGE, CertificatePurpose.SEAL, now=long_ago, valid_days=35)
+    info = SealInfo(
+        "seal-old", "样例村民委员会", VILLAGE, "村委会", "公章", long_ago, long_ago + timedelta(days=60)
+    )
+    seal = Seal(info, key, certificate, township.full_chain())  # type: ignore[arg-type]
+    # claims six days ago, when the key was valid; the province stamps today
+    document = seal.apply(
+        RESULT, at=datetime.now(UTC) - timedelta(days=6), timestamp=province_tsa(tiers).stamp
+    )
+    check = verify(document.to_bytes(), TrustStore([tiers.root.certificate]))
+    assert not check.valid and check.step == "证书链 signer certificate chain"
+    assert "expired on" in check.reason
+
+
 def test_a_signing_time_long_before_its_token_is_refused_as_backdated(tiers):
     seal = village_seal(tiers)
     month_ago = datetime.now(UTC) - timedelta(days=30)
