@@ -10,10 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from node.cases.materials import Material
 from node.cases.service import Applicant
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
-from node.store.models import Case
+from node.store.models import Case, ServiceItem
 from signing.algorithms import Algorithm
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -23,8 +24,8 @@ PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
     "430000000000",
     "430900000000",
     "430981000000",
-    "430981001000",
-    "430981001201",
+    "430981006000",
+    "430981006001",
 )
 TOWNSHIP_ITEM, COUNTY_ITEM = "MZ-0003", "MZ-0001"
 
@@ -50,10 +51,23 @@ def _count_cases(node: Node) -> int:
         return session.scalar(select(func.count()).select_from(Case)) or 0
 
 
+def required_materials(node: Node, item_code: str) -> list[Material]:
+    """A small file for each required material of the item, as a window takes them."""
+    with node.readers() as session:
+        item = session.get(ServiceItem, item_code)
+        listed = list(item.materials) if item is not None else []
+    return [
+        Material(str(m["name"]), f"{m['name']} (scan)".encode(), file_name=f"{m['name']}.pdf")
+        for m in listed
+        if m.get("required", True)
+    ]
+
+
 def _queue_while_parent_down(federation: InProcessFederation, item: str, count: int) -> None:
     village = federation.nodes[VILLAGE]
+    materials = required_materials(village, item)
     for i in range(count):
-        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011234"))
+        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011234"), materials)
 
 
 def _drain_rate(federation: InProcessFederation, handler: str, expected: int, timeout: float) -> float:
@@ -117,9 +131,10 @@ def measure(cases: int, latency_samples: int, seal_count: int, catch_up: int) ->
 def _latencies(village: Node, county: Node, samples: int) -> list[float]:
     """Submit at the village, one at a time, and time until the county has stored the case."""
     latencies = []
+    materials = required_materials(village, COUNTY_ITEM)
     for i in range(samples):
         started = time.perf_counter()
-        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011234"))
+        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011234"), materials)
         while True:
             with county.readers() as session:
                 if session.get(Case, case.id) is not None:

@@ -117,14 +117,14 @@ def sqlite_commit_rate(envelope_bytes: int, count: int) -> float:
             " message_id TEXT, envelope BLOB)"
         )
         db.execute("CREATE TABLE cursor (peer TEXT PRIMARY KEY, next_seq INTEGER)")
-        db.execute("INSERT INTO cursor VALUES ('430981001000', 1)")
+        db.execute("INSERT INTO cursor VALUES ('430981006000', 1)")
         blob = os.urandom(envelope_bytes)
         started = time.perf_counter()
         for seq in range(count):
             db.execute("BEGIN IMMEDIATE")
-            db.execute("UPDATE cursor SET next_seq = next_seq + 1 WHERE peer = '430981001000'")
+            db.execute("UPDATE cursor SET next_seq = next_seq + 1 WHERE peer = '430981006000'")
             db.execute("INSERT INTO outbox (peer, seq, message_id, envelope) VALUES (?, ?, ?, ?)",
-                       ("430981001000", seq, f"m{seq}", blob))  # fmt: skip
+                       ("430981006000", seq, f"m{seq}", blob))  # fmt: skip
             db.execute("COMMIT")
         rate = count / (time.perf_counter() - started)
         db.close()

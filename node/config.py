@@ -29,6 +29,10 @@ class NodeConfig:
     enroll_listen: str = ""  # host:port where children enroll (TLS, token); default: listen port + 1
     health_listen: str = ""  # host:port of a plaintext gRPC health service for probes ("" = none)
     metrics_listen: str = ""  # host:port of the Prometheus metrics endpoint ("" = none)
+    web_listen: str = "127.0.0.1:8080"  # host:port of the web front desk (serves /verify/<case id>)
+    # the address citizens reach the web desk at, printed in the documents' QR codes
+    # ("" = derived from web_listen: http://host:port)
+    public_url: str = ""
     parent_address: str = ""  # host:port of the parent node; empty only at a province
     name: str = ""  # e.g. 沅江市政务服务中心
     credit_code: str = ""  # 统一社会信用代码 of the body running the node (licence issuer code)
@@ -92,6 +96,8 @@ class NodeConfig:
             raise ConfigError("outbox_retention_days must be 0 or more days")
         if self.max_message_bytes < 1024:
             raise ConfigError("max_message_bytes must be at least 1024")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError(f"public_url must start with http:// or https://, not {self.public_url!r}")
 
     @property
     def enrollment_address(self) -> str:
@@ -99,6 +105,20 @@ class NodeConfig:
             return self.enroll_listen
         host, _, port = self.listen.rpartition(":")
         return f"{host}:{int(port) + 1 if int(port) else 0}"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where the web front desk is reached from outside, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host, _, port = self.web_listen.rpartition(":")
+        if host in ("", "0.0.0.0", "[::]"):
+            host = "127.0.0.1"  # a wildcard listens everywhere; a QR code needs one address
+        return f"http://{host}:{port}"
+
+    def verify_url(self, case_id: str) -> str:
+        """The page that shows a case's verification (the documents' QR codes lead there)."""
+        return f"{self.public_base_url}/verify/{case_id}"
 
     @property
     def division(self) -> DivisionCode:

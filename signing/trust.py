@@ -452,7 +452,7 @@ def _check_purpose(leaf: x509.Certificate, purpose: CertificatePurpose) -> None:
 
 
 def _describe(certificate: x509.Certificate, *, with_serial: bool = False) -> str:
-    """'certificate 430981001201 (村)', or the subject when there is no division code."""
+    """'certificate 430981006001 (村)', or the subject when there is no division code."""
     serial = f"serial 0x{certificate.serial_number:x}"
     try:
         code = DivisionCode.parse(division_code_of(certificate))

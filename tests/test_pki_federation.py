@@ -107,11 +107,11 @@ def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_pa
     with pytest.raises(EnrollmentRefused, match="expired"):
         enroll(township, "", tmp_path / "late", PASSPHRASE, late)
 
-    other = InviteFile.from_message(county.invite("430981002000", 1))
-    with pytest.raises(Exception, match=r"not 430981001000|is for node"):
+    other = InviteFile.from_message(county.invite("430981008000", 1))
+    with pytest.raises(Exception, match=r"not 430981006000|is for node"):
         enroll(township, "", tmp_path / "other", PASSPHRASE, other)
     with pytest.raises(Exception, match="not a child"):
-        county.invite("430982001000", 1)  # outside the county's subtree
+        county.invite("430903001000", 1)  # outside the county's subtree
 
 
 def test_a_node_of_another_province_cannot_join_a_link(federation, tmp_path):
@@ -317,7 +317,7 @@ def test_a_token_for_one_child_cannot_buy_a_certificate_for_another(federation):
     county = federation.nodes[COUNTY]
     invite = county.invite(TOWNSHIP, 1)
     key = generate_key(Algorithm.ECDSA_P256_SHA256)
-    csr = make_csr(key, "430981002000", CertificatePurpose.CA, "another township")
+    csr = make_csr(key, "430981008000", CertificatePurpose.CA, "another township")
     request = enroll_pb2.EnrollRequest(
         token=invite.token, code=TOWNSHIP, ca_csr_pem=csr.public_bytes(serialization.Encoding.PEM)
     )
@@ -327,6 +327,6 @@ def test_a_token_for_one_child_cannot_buy_a_certificate_for_another(federation):
     with channel, pytest.raises(grpc.RpcError) as refused:
         enroll_pb2_grpc.EnrollmentStub(channel).Enroll(request, timeout=10)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "430981002000" in refused.value.details()
+    assert "430981008000" in refused.value.details()
     with county.readers() as session:  # the token is not spent by a refused request
         assert session.scalars(select(EnrollmentInvite.used_at)).all() == [None]

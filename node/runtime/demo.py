@@ -32,22 +32,22 @@ class DemoNode:
     name: str
 
 
-# A real chain of division codes in 湖南省; the village point is a sample.
+# A real chain of division codes in 湖南省 (统计用区划代码 2023, checked against `wuji divisions`).
 CHAIN = (
     DemoNode("430000000000", "湖南省政务服务中心"),
     DemoNode("430900000000", "益阳市政务服务中心"),
     DemoNode("430981000000", "沅江市政务服务中心"),
-    DemoNode("430981001000", "琼湖街道便民服务中心"),
-    DemoNode("430981001201", "样例村代办点"),
+    DemoNode("430981006000", "琼湖街道便民服务中心"),
+    DemoNode("430981006001", "韩家汊社区代办点"),
 )
 VILLAGE = CHAIN[-1]
-# 跨省通办 partner: a chain in 广东省 (codes shaped like 深圳市 → 南山区 → 街道 → 社区)
+# 跨省通办 partner: a chain in 广东省 (深圳市 → 南山区 → 南头街道 → 南头城社区)
 PARTNER_CHAIN = (
     DemoNode("440000000000", "广东省政务服务中心"),
     DemoNode("440300000000", "深圳市政务服务中心"),
     DemoNode("440305000000", "南山区政务服务中心"),
     DemoNode("440305001000", "南头街道便民服务中心"),
-    DemoNode("440305001001", "样例社区代办点"),
+    DemoNode("440305001001", "南头城社区代办点"),
 )
 
 # (item code, applicant) submitted at the village: handled at county, township and city; the
@@ -73,7 +73,7 @@ BUNDLE_MATERIALS = (
 
 
 class DemoStaff:
-    """The demo's people: a 代办员 at each sample village point, and a 窗口受理 and a 审核/审批 of each
+    """The demo's people: a 代办员 at each village point, and a 窗口受理 and a 审核/审批 of each
     department a case needs at its handler, made on first need. Every action is taken by one of
     them, so each event names a person; with --keep their passwords are printed and left behind."""
 

@@ -14,7 +14,7 @@ from signing.trust import TrustStore
 from tests.signing.test_pki import TOWNSHIP, VILLAGE, Tiers, build_tiers, end_entity
 from tests.signing.test_timestamps import province_tsa
 
-RESULT = '{"result": "准予", "case": "01JX-430981001201"}'.encode()
+RESULT = '{"result": "准予", "case": "01JX-430981006001"}'.encode()
 
 
 @pytest.fixture(scope="module")
