@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -165,6 +166,9 @@ def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
         assert f"跨省通办 · {mode}" in result.stdout
     assert result.stdout.count("verifies at") == 7 and "DOES NOT VERIFY" not in result.stdout
     assert "all nodes stopped" in result.stdout
+    # each node's front desk, and the people who can log in there (--keep)
+    assert result.stdout.count("front desk http://127.0.0.1:") >= 10
+    assert re.search(r"agent1\s+\S{12}\s+代办员", result.stdout) and "监察" in result.stdout
     for code in CHAIN:
         assert (tmp_path / "demo" / code / "node.toml").is_file()
         assert (tmp_path / "demo" / code / "wuji.db").is_file()

@@ -17,8 +17,10 @@ from rich.table import Table
 from node.cases.crossprovince import with_check_character
 from node.cases.states import Action
 from node.catalogue.items import JOINT, ONLINE, PROXY
+from node.config import NodeConfig
 from node.desk.client import DeskClient
 from node.runtime.cluster import STARTUP_TIMEOUT, ProcessFederation
+from node.staff.roles import Role
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -85,6 +87,9 @@ class DemoStaff:
     def agent(self, node: str) -> DeskClient:
         return self._person(node, "agent", "")
 
+    def supervisor(self, node: str) -> DeskClient:
+        return self._person(node, "supervisor", "")
+
     def for_action(self, node: str, department: str, action: Action) -> DeskClient:
         if action in (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION):
             return self._person(node, "clerk", department)
@@ -98,7 +103,8 @@ class DemoStaff:
         if key not in self._people:
             username = f"{role}{sum(1 for k in self._people if k[0] == node and k[1] == role) + 1}"
             password = secrets.token_urlsafe(9)
-            name = {"agent": "代办员", "clerk": "窗口", "reviewer": "审批"}[role] + username[-1]
+            name = {"agent": "代办员", "clerk": "窗口", "reviewer": "审批", "supervisor": "监察"}[role]
+            name += username[-1]
             operator = self._clients[node]
             operator.add_staff(username, name, role, department, password)
             self._people[key] = operator.with_token(operator.login(username, password).token)
@@ -123,6 +129,12 @@ def complete_materials(client: DeskClient, item_code: str) -> list[case_pb2.Mate
     ]
 
 
+def desk_url(config_path: Path) -> str:
+    """The web front desk of the node whose config is at config_path (loopback: plain HTTP)."""
+    listen = NodeConfig.load(config_path).web_listen
+    return "off" if listen == "off" else f"http://{listen}/"
+
+
 def _name_of(code: str) -> str:
     return next((f"{n.name} {code}" for n in (*CHAIN, *PARTNER_CHAIN) if n.code == code), code)
 
@@ -145,7 +157,8 @@ def run_demo(console: Console, keep: Path | None) -> int:
                 else "enrolled with a one-time invite"
             )
             console.print(
-                f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how})"
+                f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how}); "
+                f"front desk {desk_url(paths[node.code])}"
             )
         for node in CHAIN[:-1]:
             clients[node.code].create_seal(node.name, "政务服务中心", "公章")
@@ -188,6 +201,9 @@ def run_demo(console: Console, keep: Path | None) -> int:
         _run_cross_province_cases(console, clients, staff, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
+        if keep:  # a 监察 at the county and the province, to look at cards and statistics
+            staff.supervisor(CHAIN[2].code)
+            staff.supervisor(CHAIN[0].code)
         return 0
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: stopping every node[/]")
@@ -201,7 +217,7 @@ def run_demo(console: Console, keep: Path | None) -> int:
         federation.stop()
         if keep:
             console.print(f"everything the run made is in {folder}")
-            _print_accounts(console, staff.accounts if "staff" in locals() else [])
+            _print_accounts(console, staff.accounts if "staff" in locals() else [], federation.paths)
             sealed = folder / "sealed" / "CASE.sealed"
             console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
         else:
@@ -456,15 +472,26 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoSta
     summary.add_row(bundle.name, "乡镇, 县 ×2, 市", "一件事 办结", f"{time.monotonic() - started:.2f}s")
 
 
-def _print_accounts(console: Console, accounts: list[tuple[str, str, str, str, str]]) -> None:
-    """The demo's staff, for clicking through the kept federation (`wuji login USERNAME`)."""
+def _print_accounts(
+    console: Console, accounts: list[tuple[str, str, str, str, str]], paths: dict[str, Path]
+) -> None:
+    """The demo's staff, for clicking through the kept federation in a browser (its front desks)
+    or at the command line (`wuji login USERNAME`). Plain lines: a table would cut passwords short."""
     if not accounts:
         return
-    table = Table("node", "username", "password", "role", "department")
-    for node, username, password, role, department in accounts:
-        table.add_row(_name_of(node), username, password, role, department)
-    console.print("staff accounts left in the kept federation (wuji login USERNAME --config NODE/node.toml):")
-    console.print(table)
+    console.print("staff accounts left in the kept federation (log in at the front desk, or wuji login):")
+    for node in dict.fromkeys(node for node, *_ in accounts):
+        line = f"  {_name_of(node)} — front desk {desk_url(paths[node])}"
+        console.print(line, highlight=False, soft_wrap=True)
+        for where, username, password, role, department in accounts:
+            if where == node:
+                line = f"    {username:<10} {password}  {Role(role).label} {department}".rstrip()
+                console.print(line, highlight=False, soft_wrap=True)
+    console.print(
+        "start the kept nodes again, parents first: wuji node run --config <folder>/<code>/node.toml"
+        "; each serves its front desk at the address above",
+        highlight=False,
+    )
 
 
 def _moved(bundle: case_pb2.Bundle, concluded: set[str]) -> case_pb2.Bundle | None:

@@ -49,6 +49,7 @@ from node.trust.licences import LicenceService
 from node.trust.partners import PartnerService
 from node.trust.sealing import SealService
 from node.trust.timestamping import Timestamping, TimestampUnavailable
+from node.web.server import WebDesk
 from signing.pki import division_code_of
 from signing.trust import TrustStore
 from sync import outbox
@@ -222,6 +223,7 @@ class Node:
         self.health_port = 0
         self.metrics_port = 0
         self._health_server: grpc.Server | None = None
+        self.web: WebDesk | None = None
 
     @property
     def address(self) -> str:
@@ -276,11 +278,24 @@ class Node:
             )
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
+        if self.config.web_listen != "off":
+            self._start_web()
         self.health.serving(True)
         self.links.active = False
         self.lease.start()  # runs the links now if no other replica of this node does
         self.scheduler.start()
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
+
+    def _start_web(self) -> None:
+        """The front desk (node/web/). A taken port is reported, not fatal: the federation and the
+        Desk API matter more than the pages."""
+        web = WebDesk(self, self.config.web_listen, self._passphrase)
+        try:
+            web.start()
+        except OSError as error:
+            log.error("the front desk cannot listen on %s: %s", self.config.web_listen, error)
+            return
+        self.web = web
 
     def load_catalog(self, path: Path) -> int:
         """Publish a catalogue file as the next signed release here (province) and offer it below."""
@@ -506,6 +521,8 @@ class Node:
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
         self.health.serving(False)
+        if self.web is not None:
+            self.web.stop()
         self.lease.stop()
         self.scheduler.stop()
         if self._dialer is not None:
