@@ -220,7 +220,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.SealDescription:
         require_admin(_caller.get())
         try:
-            algorithm = Algorithm(request.algorithm or Algorithm.ECDSA_P256_SHA256.value)
+            named = {"sm2": Algorithm.SM2_SM3.value}.get(request.algorithm, request.algorithm)
+            algorithm = Algorithm(named or Algorithm.ECDSA_P256_SHA256.value)
         except ValueError:
             raise InvalidInput(
                 f"unknown algorithm {request.algorithm!r}; one of {', '.join(a.value for a in Algorithm)}"

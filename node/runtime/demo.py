@@ -171,12 +171,15 @@ def run_demo(console: Console, keep: Path | None) -> int:
                 f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how}); "
                 f"front desk {desk_url(paths[node.code])}"
             )
-        for node in (*CHAIN[:-1], *PARTNER_CHAIN[:-1]):
+        for node in CHAIN[:-1]:
             clients[node.code].create_seal(node.name, "政务服务中心", "公章")
+        for node in PARTNER_CHAIN[:-1]:  # 广东 seals with 国密 SM2 (GB/T 38540), 湖南 with ECDSA P-256
+            clients[node.code].create_seal(node.name, "政务服务中心", "公章", algorithm="sm2-sm3")
         clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
         clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
         console.print(
-            "  seals made: a 公章 at every tier above the village; 民政局 and 市场监管局 seals at the county"
+            "  seals made: a 公章 at every tier above the village (湖南 ECDSA P-256, 广东 国密 SM2/SM3); "
+            "民政局 and 市场监管局 seals at the 湖南 county"
         )
         trust = folder / "trust"
         trust.mkdir(exist_ok=True)
@@ -432,9 +435,12 @@ def _delivered_row(
     sealed_folder.mkdir(exist_ok=True)
     (sealed_folder / f"{case.id}.sealed").write_bytes(concluded.sealed_result)
     check = verify_sealed(concluded.sealed_result, trust)
-    holder = f"{check.seal.holder} {check.seal.kind}" if check.seal else "?"
-    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.reason})"
-    console.print(f"  sealed result ({holder}) {verdict} at {_name_of(case.origin)}", highlight=False)
+    holder = f"{check.seal.holder} {check.seal.kind}, {check.algorithm}" if check.seal else "?"
+    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.step}: {check.reason})"
+    standard = f"; {check.standard}" if check.standard else ""
+    console.print(
+        f"  sealed result ({holder}) {verdict} at {_name_of(case.origin)}{standard}", highlight=False
+    )
     delivered = origin.act(case.id, Action.DELIVER, note="结果已交申请人")
     summary.add_row(
         f"{case.item_name} · {mode}",

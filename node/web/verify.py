@@ -56,7 +56,8 @@ class Verdict:
 def describe(node: Node, data: bytes) -> Verdict:
     check = verify(data, node.trust_store())
     verdict = Verdict(
-        check.valid, "有效：印章、证书链与内容均核验通过" if check.valid else f"无效：{check.reason}"
+        check.valid,
+        "有效：印章、证书链与内容均核验通过" if check.valid else f"无效（{check.step}）：{check.reason}",
     )
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
     if check.seal is not None:
@@ -65,8 +66,10 @@ def describe(node: Node, data: bytes) -> Verdict:
         verdict.seal = (
             f"{seal.kind} {seal.seal_id}，有效期 {shanghai(seal.valid_from)} 至 {shanghai(seal.valid_to)}"
         )
-    if check.signing_time is not None:
-        verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间）"
+    if check.attested_time is not None:  # the province's time-stamp, not the sealer's word
+        verdict.sealed_at = f"{shanghai(check.attested_time, seconds=True)}（北京时间，经时间戳证明）"
+    elif check.signing_time is not None:
+        verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间，未经时间戳证明）"
     verdict.chain = list(check.chain)
     raw = _raw(data)
     verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
