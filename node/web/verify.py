@@ -1,9 +1,9 @@
 """核验: anyone at the desk drops a sealed result or an electronic licence, or follows its QR code,
 and reads holder, seal, chain, sealing time and revocation state in plain words.
 
-The verdict is signing/seals.py's `verify` against this node's trust store (our roots, partner
-provinces' anchors, every CRL known here) — the same check as `wuji seal verify` — plus, for a
-licence, what this node knows of its revocation (node/trust/licences.py).
+The verdict is node/trust/sealcheck.py's `verify_offline` with this node's evidence (our roots,
+partner provinces' anchors, every CRL and licence revocation known here) — the check of
+`wuji seal verify --config` — plus, for a licence, what this node knows of it (node/trust/licences.py).
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ from starlette.routing import Route
 
 from node.errors import InvalidInput, NotFound
 from node.timeutil import shanghai
+from node.trust.sealcheck import licence_identifier, node_evidence, verify_offline
 from node.web.auth import Visit, page
-from signing.seals import verify
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 REVOCATION_WORDS = {
-    "not revoked at signing time": "签章时证书未被吊销",
-    "no revocation list known": "本节点未掌握吊销列表，无法确认",
     "revoked": "签章证书已被吊销",
     "not established": "无法确认证书状态",
     "not checked": "未检查",
@@ -49,48 +47,56 @@ class Verdict:
     sealed_at: str = ""
     chain: list[str] = field(default_factory=list)
     revocation: str = ""
+    time: str = ""  # how the moment of sealing was established (time-stamp token or not)
     content: dict[str, Any] = field(default_factory=dict)
     licence: dict[str, str] = field(default_factory=dict)
 
 
 def describe(node: Node, data: bytes) -> Verdict:
-    check = verify(data, node.trust_store())
-    verdict = Verdict(
-        check.valid,
-        "有效：印章、证书链与内容均核验通过" if check.valid else f"无效（{check.step}）：{check.reason}",
-    )
+    """The verdict of `wuji seal verify --config` at this node (its roots, partner anchors, CRLs
+    and revoked licences), in words for the desk."""
+    with node.readers() as session:
+        evidence = node_evidence(session)
+    check = verify_offline(data, node.trust_store(), evidence)
+    if check.valid:
+        headline = "有效：印章、证书链与内容均核验通过"
+        if not check.revocation_checked:
+            headline += "（本节点无吊销数据，未核验吊销状态）"
+    else:
+        headline = f"无效：{check.step} — {check.reason}" if check.step else f"无效：{check.reason}"
+    verdict = Verdict(check.valid, headline)
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
+    if check.revocation.startswith("not revoked"):
+        verdict.revocation = f"签章时证书未被吊销（{check.revocation}）"
     if check.seal is not None:
         seal = check.seal
         verdict.holder = f"{seal.holder}（{seal.holder_code}）{seal.department}"
         verdict.seal = (
             f"{seal.kind} {seal.seal_id}，有效期 {shanghai(seal.valid_from)} 至 {shanghai(seal.valid_to)}"
         )
-    if check.attested_time is not None:  # the province's time-stamp, not the sealer's word
-        verdict.sealed_at = f"{shanghai(check.attested_time, seconds=True)}（北京时间，经时间戳证明）"
+    if check.attested_time is not None:
+        verdict.sealed_at = f"{shanghai(check.attested_time, seconds=True)}（北京时间，时间戳服务证明）"
     elif check.signing_time is not None:
-        verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间，未经时间戳证明）"
+        verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间，签章方自述，无时间戳）"
+    verdict.time = check.time
     verdict.chain = list(check.chain)
     raw = _raw(data)
     verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
-    if check.valid and raw:
+    if check.seal is not None and raw:
         try:
             verdict.content = json.loads(base64.b64decode(raw["content"]))
         except (ValueError, KeyError, TypeError):
             verdict.content = {}
-        licence = verdict.content.get("licence") if isinstance(verdict.content, dict) else None
-        if isinstance(licence, dict) and licence.get("identifier"):
-            with node.readers() as session:
-                status = node.licences.status(session, str(licence["identifier"]))
-            verdict.licence = {
-                "identifier": status.identifier,
-                "state": LICENCE_WORDS.get(status.state, status.state),
-                "revoked_at": status.revoked_at,
-                "reason": status.reason,
-            }
-            if status.state == "revoked":
-                verdict.valid = False
-                verdict.reason = f"无效：电子证照已于 {status.revoked_at} 吊销（{status.reason}）"
+    identifier = licence_identifier(data)
+    if identifier:
+        with node.readers() as session:
+            status = node.licences.status(session, identifier)
+        verdict.licence = {
+            "identifier": status.identifier,
+            "state": LICENCE_WORDS.get(status.state, status.state),
+            "revoked_at": status.revoked_at,
+            "reason": status.reason,
+        }
     return verdict
 
 
