@@ -411,7 +411,16 @@ class Node:
         result = self.supervision.scan()
         self.stats.push_rollup()
         self.prune_outbox()
+        self.complete_awaiting_timestamps()
         return result
+
+    def complete_awaiting_timestamps(self) -> int:
+        """Results sealed while the province's time-stamping service was away get their tokens
+        now, and their conclusion notices leave; how many did."""
+        with self.sessions.begin() as session:
+            return self.seals.complete_awaiting(
+                session, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
+            )
 
     def prune_outbox(self) -> int:
         """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""
