@@ -365,3 +365,16 @@ def test_a_result_sealed_while_the_province_is_away_waits_for_its_token(federati
     assert check.attested_time is not None and PROVINCE in check.time
     with county.readers() as session:
         assert not county.seals.awaiting(session, case.id)
+
+
+def test_a_village_sm2_seal_is_certified_by_its_township_from_an_sm2_request(federation):
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    with village.sessions.begin() as session:
+        village.seals.create(session, "样例村民委员会", "村委会", "公章", algorithm=Algorithm.SM2_SM3)
+        seal = village.seals.seal_for(session, "村委会")
+    assert seal is not None and seal.algorithm is Algorithm.SM2_SM3
+    document = seal.apply(b'{"proof": "1"}', timestamp=village.timestamping.stamp)
+    check = verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY]))
+    assert check.valid, check.reason
+    assert check.algorithm == "sm2-sm3" and check.attested_time is not None

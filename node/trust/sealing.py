@@ -84,31 +84,13 @@ class SealService:
         if not holder.strip() or not department.strip():
             raise InvalidInput("a seal needs a holder (organisation name) and a department")
         key = generate_key(algorithm)
-        if isinstance(key, SM2PrivateKey):  # 国密: certified here, no CSR (cryptography has none for SM2)
-            if self._office is None:
-                raise NotReady(
-                    "an SM2 seal is certified by this node's own CA; a village asks for P-256 or Ed25519"
-                )
-            certificate = self._office.issue_sm2(
-                session,
-                key.public_key(),
-                CertificatePurpose.SEAL,
-                holder,
-                holder=holder,
-                department=department,
-                valid_days=valid_days,
-            )
-            chain = self._office.authority.full_chain()
-        elif self._office is not None:
-            csr = make_csr(
-                key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
-            )
+        csr = make_csr(
+            key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
+        )
+        if self._office is not None:
             certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=valid_days)
             chain = self._office.authority.full_chain()
         elif self._certify_remotely is not None:
-            csr = make_csr(
-                key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
-            )
             certificate, chain = self._certify_remotely(csr)
         else:
             raise NotReady("no CA here and no parent to certify the seal key")
