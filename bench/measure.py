@@ -67,7 +67,7 @@ def _queue_while_parent_down(federation: InProcessFederation, item: str, count: 
     village = federation.nodes[VILLAGE]
     materials = required_materials(village, item)
     for i in range(count):
-        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011234"), materials)
+        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011237"), materials)
 
 
 def _drain_rate(federation: InProcessFederation, handler: str, expected: int, timeout: float) -> float:
@@ -134,7 +134,7 @@ def _latencies(village: Node, county: Node, samples: int) -> list[float]:
     materials = required_materials(village, COUNTY_ITEM)
     for i in range(samples):
         started = time.perf_counter()
-        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011234"), materials)
+        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011237"), materials)
         while True:
             with county.readers() as session:
                 if session.get(Case, case.id) is not None:

@@ -15,6 +15,7 @@ from rich.table import Table
 from bench import raw
 from bench.catalogue import measure as measure_catalogue
 from bench.measure import measure
+from bench.origin import measure as measure_origin
 from bench.queues import measure as measure_queues
 from bench.supervision import measure as measure_scan
 
@@ -42,6 +43,7 @@ def run(quick: bool) -> dict[str, Any]:
     catalogue = measure_catalogue(1_000 if quick else 10_000)
     scan = measure_scan(*SCAN_SIZES["quick" if quick else "full"])
     lists = measure_queues(QUEUE_SIZES["quick" if quick else "full"])
+    origin = measure_origin(signatures)
     payload = b"\0" * wuji.envelope_bytes
     unary_rate, stream_rate = raw.grpc_rates(payload, unary, stream)
     sign_rate, verify_rate = raw.signature_rates(b"x" * 600, signatures)
@@ -53,6 +55,10 @@ def run(quick: bool) -> dict[str, Any]:
         "hop_vs_raw_sqlite_commit": wuji.hop_cases_per_s / commit_rate,
         "seal_vs_raw_sign": wuji.seals_per_s / sign_rate,
         "verify_vs_raw": wuji.seal_verifications_per_s / verify_rate,
+        # share of one hop's time per case that the origin's signing / the destination's check takes
+        "origin_sign_share_of_hop": wuji.hop_cases_per_s / origin.signs_per_s,
+        "origin_verify_share_of_hop": wuji.hop_cases_per_s / origin.verifies_per_s,
+        "origin_verify_vs_raw_verify": origin.verifies_per_s / verify_rate,
         "sm2_seal_vs_raw_sign": wuji.sm2_seals_per_s / sm2_sign_rate,
         "sm2_verify_vs_raw": wuji.sm2_seal_verifications_per_s / sm2_verify_rate,
     }
@@ -73,6 +79,7 @@ def run(quick: bool) -> dict[str, Any]:
         "catalogue": asdict(catalogue),
         "supervision_scan": asdict(scan),
         "queues": asdict(lists),
+        "origin": asdict(origin),
         "ratios": ratios
         | {"delta_vs_full_release_bytes": catalogue.delta_bytes / catalogue.full_release_bytes},
         "goals": {
@@ -143,6 +150,18 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
         f"{ratios['verify_vs_raw']:.2f}",
     )
+    origin = result["origin"]
+    table.add_row(
+        "origin signature: signs/s at the origin (share of a hop's time per case)",
+        f"{origin['signs_per_s']:,.0f}",
+        f"{raw_figures['sign_per_s']:,.0f} raw P-256 signs/s",
+        f"{ratios['origin_sign_share_of_hop']:.2f}",
+    )
+    table.add_row(
+        f"origin check: verifies/s at the destination ({origin['envelope_bytes']:,} B envelope)",
+        f"{origin['verifies_per_s']:,.0f}",
+        f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
+        f"{ratios['origin_verify_share_of_hop']:.2f}",
     table.add_row(
         "SM2 seals made/s (GB/T 38540 signature, time-stamped)",
         f"{wuji['sm2_seals_per_s']:,.0f}",

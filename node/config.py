@@ -63,6 +63,8 @@ class NodeConfig:
     # acknowledged envelopes are kept this long, so a neighbour restored from an older backup can
     # be sent again what it lost (see `wuji node restore`)
     outbox_retention_days: float = 30.0
+    # a case whose next hop has no enrolled node is carded at once and returned to its origin after this
+    undeliverable_hours: float = 24.0
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
 
     def __post_init__(self) -> None:

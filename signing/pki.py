@@ -197,7 +197,7 @@ class Authority:
             subject,
             subject,
             public,
-            _ca_extensions(),
+            _ca_extensions(division),
             (start - CLOCK_SKEW, start + timedelta(days=valid_days)),
             key,
             x509.AuthorityKeyIdentifier(_key_identifier(public).digest, None, None),
@@ -297,7 +297,7 @@ class Authority:
             )
         subject = _subject(division, name, holder, department)
         if purpose is CertificatePurpose.CA:
-            extensions = _ca_extensions()
+            extensions = _ca_extensions(division)
         elif purpose is CertificatePurpose.TLS:
             extensions = _tls_extensions(division)
         elif purpose is CertificatePurpose.CATALOG:
@@ -513,9 +513,10 @@ def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIden
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
 
 
-def _ca_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+def _ca_extensions(division: DivisionCode) -> list[tuple[x509.ExtensionType, bool]]:
+    # pathLen: how many CA tiers may still follow below (a township's CA certifies villages only)
     return [
-        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (x509.BasicConstraints(ca=True, path_length=Tier.TOWNSHIP - division.tier), True),
         (_key_usage(key_cert_sign=True, crl_sign=True), True),
     ]
 

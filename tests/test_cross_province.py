@@ -415,6 +415,7 @@ def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
         destination=CITY,
         revocation_list=link_pb2.RevocationList(crl_der=crl.public_bytes(serialization.Encoding.DER)),
     )
+    _signer_below(three_provinces.nodes[CITY], COUNTY).sign(forged)  # a genuine county of the city
     hunan_city = three_provinces.nodes[CITY]
     with hunan_city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match="not in the subtree"):
         hunan_city.federation.apply(session, forged, COUNTY)
@@ -446,6 +447,7 @@ def test_a_partner_may_only_pass_on_its_own_provinces_messages_and_never_trust_a
             .public_bytes(serialization.Encoding.DER),
         ),
     )
+    three_provinces.nodes[GD_PROVINCE].outbound.signer.sign(anchor)
     with hunan.sessions.begin() as session:
         with pytest.raises(EnvelopeRefused, match="relayed a message from 450000000000"):
             hunan.federation.apply(session, from_guangxi, GD_PROVINCE)
@@ -497,3 +499,54 @@ def _applicant():
     from node.cases.service import Applicant
 
     return Applicant("覃桂兰", with_check_character("45010219800101001"))
+
+
+def _signer_below(parent, code: str):
+    """An origin signer for a child of `parent` that the harness does not run, certified by `parent`."""
+    from signing.algorithms import Algorithm, generate_key
+    from signing.pki import Authority, CertificatePurpose, make_csr
+    from sync.origin import OriginSigner
+
+    ca, tls = CertificatePurpose.CA, CertificatePurpose.TLS
+    ca_key, tls_key = generate_key(Algorithm.ECDSA_P256_SHA256), generate_key(Algorithm.ECDSA_P256_SHA256)
+    authority = Authority(
+        ca_key, parent.identity.authority.issue(make_csr(ca_key, code, ca), ca), parent.identity.chain
+    )
+    certificate = authority.issue(make_csr(tls_key, code, tls), tls)
+    return OriginSigner(tls_key, certificate, authority.full_chain()[:-1])
+
+
+def test_trust_anchors_below_a_province_are_accepted_only_with_its_own_signature(
+    three_provinces: FederationHarness,
+) -> None:
+    from sync.link import EnvelopeRefused
+
+    wait_for(lambda: _has_anchor(three_provinces, CITY, GD_PROVINCE), what="广东's anchor at the 湖南 city")
+    wait_for(lambda: _has_anchor(three_provinces, GD_CITY, PROVINCE), what="湖南's anchor at the 广东 city")
+    hunan, city = three_provinces.nodes[PROVINCE], three_provinces.nodes[CITY]
+    with city.readers() as session:
+        genuine = link_pb2.TrustAnchor.FromString(session.get(TrustAnchor, GD_PROVINCE).signed)
+    with three_provinces.nodes[GD_CITY].readers() as session:
+        signed_by_guangdong = link_pb2.TrustAnchor.FromString(session.get(TrustAnchor, PROVINCE).signed)
+    guangxi_root = (
+        three_provinces.nodes["450000000000"].identity.roots[0].public_bytes(serialization.Encoding.DER)
+    )
+    unsigned = link_pb2.TrustAnchor(province="450000000000", name="广西壮族自治区", root_der=guangxi_root)
+    swapped = link_pb2.TrustAnchor()
+    swapped.CopyFrom(genuine)
+    swapped.province, swapped.root_der = "450000000000", guangxi_root
+    foreign = link_pb2.TrustAnchor()
+    foreign.CopyFrom(signed_by_guangdong)
+    foreign.province, foreign.root_der = "450000000000", guangxi_root
+    for anchor, reason in (
+        (unsigned, "is not signed by province"),
+        (swapped, "bad signature"),
+        (foreign, f"is signed by {GD_PROVINCE}, not by this node's province"),
+    ):
+        envelope = link_pb2.Envelope(
+            message_id=f"anchor-{reason}", origin=PROVINCE, destination=CITY, trust_anchor=anchor
+        )
+        hunan.outbound.signer.sign(envelope)  # the parent passes it on, genuinely
+        with city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match=reason):
+            city.federation.apply(session, envelope, PROVINCE)
+    assert not _has_anchor(three_provinces, CITY, "450000000000")

@@ -40,7 +40,7 @@ def conclude_at(federation, handler: str, item: str = ITEM_AT_COUNTY) -> case_pb
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code=item,
-            applicant=case_pb2.Applicant(name="周敏", id_number="430981199203040011"),
+            applicant=case_pb2.Applicant(name="周敏", id_number="43098119920304001X"),
             materials=complete_proto(item),
         )
     )

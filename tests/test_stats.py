@@ -83,7 +83,7 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
     online = village.SubmitCase(  # 网上申请 entered at the village: only submitted
         desk_pb2.SubmitCaseRequest(
             item_code=TOWNSHIP_ITEM,
-            applicant=case_pb2.Applicant(name="网办", id_number="430981199001011234", phone="13800000000"),
+            applicant=case_pb2.Applicant(name="网办", id_number="430981199001011237", phone="13800000000"),
             materials=complete_proto(TOWNSHIP_ITEM),
             channel="online",
         )

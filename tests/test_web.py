@@ -86,7 +86,7 @@ def submit_case(federation, agent: httpx.Client) -> str:
     form = agent.get(f"/items/{ITEM}/apply").text
     reply = agent.post(
         f"/items/{ITEM}/apply",
-        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120028"},
+        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
         files={
             "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
             "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
@@ -125,7 +125,7 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desk
 def test_a_post_without_the_csrf_token_is_refused(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     refused = agent.post(
-        f"/items/{ITEM}/apply", data={"applicant_name": "王秀兰", "id_number": "430981196805120028"}
+        f"/items/{ITEM}/apply", data={"applicant_name": "王秀兰", "id_number": "430981196805120021"}
     )
     assert refused.status_code == 403 and "CSRF" in refused.text
     forged = agent.post("/logout", data={"csrf": "forged"})
@@ -166,7 +166,7 @@ def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)  # a citizen's phone: no login
     progress = stranger.get(f"/verify/{case_id}")
     assert progress.status_code == 200 and "社会保障卡申领" in progress.text and "王**" in progress.text
-    assert "430981196805120028" not in progress.text
+    assert "430981196805120021" not in progress.text
     assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
 
 
@@ -289,7 +289,7 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.click("apply")
     desk.wait_for_text("申请材料")
     browser.find_element(By.ID, "applicant_name").send_keys("王秀兰")
-    browser.find_element(By.ID, "id_number").send_keys("430981196805120028")
+    browser.find_element(By.ID, "id_number").send_keys("430981196805120021")
     browser.find_element(By.ID, "phone").send_keys("13907371234")
     identity, photo = tmp_path / "身份证.pdf", tmp_path / "照片.jpg"
     identity.write_bytes(b"%PDF-1.4 identity card")

@@ -226,6 +226,9 @@ class DeskClient:
     def publish_catalog(self, document: bytes) -> desk_pb2.PublishCatalogResponse:
         return self._stub.PublishCatalog(desk_pb2.PublishCatalogRequest(document=document), timeout=60)
 
+    def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
+        return self._stub.PublishCalendar(desk_pb2.PublishCalendarRequest(document=document), timeout=60)
+
     def verify_catalog(self) -> desk_pb2.CatalogVerification:
         return self._stub.VerifyCatalog(desk_pb2.VerifyCatalogRequest(), timeout=60)
 

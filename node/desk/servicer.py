@@ -270,6 +270,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         return self._node.catalog.publish(catalog.parse_document(request.document, "the published file"))
 
     @_desk_call
+    def PublishCalendar(
+        self, request: desk_pb2.PublishCalendarRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.PublishCalendarResponse:
+        require_admin(_caller.get())
+        return self._node.publish_calendar(request.document)
+
+    @_desk_call
     def VerifyCatalog(
         self, request: desk_pb2.VerifyCatalogRequest, context: grpc.ServicerContext
     ) -> desk_pb2.CatalogVerification:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,15 +57,15 @@ PARTNER_CHAIN = (
 # (item code, applicant) submitted at the village: handled at county, township and city; the
 # business licence is an electronic licence (电子证照) sealed by the county.
 CASES = (
-    ("MZ-0001", "张秀英", "430981196503120021"),
-    ("SJ-0001", "赵小龙", "430981198807150017"),
-    ("MZ-0003", "李建国", "430981197811230035"),
-    ("GJ-0001", "王芳", "430981199002140048"),
+    ("MZ-0001", "张秀英", "430981196503120026"),
+    ("SJ-0001", "赵小龙", "430981198807150012"),
+    ("MZ-0003", "李建国", "430981197811230037"),
+    ("GJ-0001", "王芳", "430981199002140049"),
 )
 STEP_TIMEOUT = 30.0
 # 一件事一次办: 新生儿出生一件事 with one set of materials at the village; the social security card
 # (社会保障卡, county) starts only once the birth registration (出生登记, county) is approved.
-BUNDLE = ("YJS-0001", "周敏", "430981199305060026")
+BUNDLE = ("YJS-0001", "周敏", "43098119930506002X")
 BUNDLE_MATERIALS = (
     "居民身份证",
     "户口簿",
@@ -144,6 +146,15 @@ def run_demo(console: Console, keep: Path | None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     federation = ProcessFederation(folder, [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)])
     clients = federation.clients
+    # Ctrl-C may land inside a gRPC call, which then fails as CANCELLED rather than raising
+    # KeyboardInterrupt: remember that it was pressed, so any failure after it counts as the interrupt
+    interrupted = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     try:
         console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
         paths = federation.paths
@@ -209,12 +220,17 @@ def run_demo(console: Console, keep: Path | None) -> int:
         console.print("[yellow]interrupted: stopping every node[/]")
         return 130
     except Exception as error:
+        if interrupted.is_set():
+            console.print("[yellow]interrupted: stopping every node[/]")
+            return 130
         console.print(f"[bold red]demo failed:[/] {error}")
         console.print(f"logs are in {folder}")
         keep = keep or folder  # keep the evidence
         return 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
         federation.stop()
+        signal.signal(signal.SIGINT, previous_handler)
         if keep:
             console.print(f"everything the run made is in {folder}")
             _print_accounts(console, staff.accounts if "staff" in locals() else [], federation.paths)

@@ -21,6 +21,7 @@ from node.cases.bundles import BundleService
 from node.cases.crossprovince_hook import CrossProvinceCases
 from node.cases.deferrals import DeferralService
 from node.cases.service import CaseService
+from node.catalogue import calendars
 from node.catalogue import items as catalog
 from node.catalogue.releases import ReleaseSigner
 from node.catalogue.service import CatalogMirrorServicer, CatalogService, unreachable_parent
@@ -29,9 +30,10 @@ from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
 from node.errors import NotReady, WrongNode
 from node.runtime.federation import FederationHandler
-from node.runtime.lease import LinkLease, default_holder
+from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
+from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import StaffService
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import PeerProvince
@@ -56,6 +58,7 @@ from sync import outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
+from sync.origin import OriginSigner, OriginVerifier
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
@@ -125,6 +128,9 @@ class Node:
             timestamp=self.timestamping.stamp,
         )
         self.outbound = Outbound(self.here, self._peer_codes())
+        self.outbound.signer = OriginSigner(
+            self.identity.tls_key, self.identity.tls_certificate, self.identity.chain[:-1]
+        )
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
@@ -155,6 +161,13 @@ class Node:
         )
         self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
         self.resync = CaseResync(self.here, self.outbound, self.seals)
+        self.undeliverable = Undeliverable(
+            self.here,
+            self.sessions,
+            self.outbound,
+            self.cases.return_undeliverable,
+            config.undeliverable_hours,
+        )
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
         self.partners = PartnerService(
             self.here,
@@ -180,6 +193,7 @@ class Node:
             },
             trust=self._trust_in,
             partners=self.partners,
+            origins=OriginVerifier(),
         )
         self.catalog = CatalogService(
             self.here,
@@ -209,7 +223,7 @@ class Node:
         self.lease = LinkLease(
             self.sessions,
             self._links_changed,
-            config.replica_id or default_holder(config.listen),
+            process_holder(config.replica_id or default_holder(config.listen)),
             term_seconds=config.lease_seconds,
         )
         install_commit_signal(self.sessions, self.links.wake)
@@ -231,6 +245,9 @@ class Node:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
+        with self.readers() as session:
+            calendars.install_held(session)  # the official calendars this node was sent
+        self.lease.refuse_twin()  # a second process of this node stops here, before touching anything
         if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
         server = grpc.server(
@@ -308,6 +325,20 @@ class Node:
         )
         return published.version
 
+    def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
+        """`wuji calendar publish` (province): sign the year's calendar and send it down."""
+        if self.here.tier is not Tier.PROVINCE:
+            raise WrongNode(f"only the province publishes working calendars; {self.here} receives them")
+        with self.sessions.begin() as session:
+            message = calendars.publish(session, self.release_signer(session), self.here, document)
+            self.federation.push_calendars(session, [message])
+        return desk_pb2.PublishCalendarResponse(
+            year=message.year,
+            holidays=len(message.holidays),
+            workdays=len(message.workdays),
+            digest=calendars.message_id(message).rpartition("-")[2],
+        )
+
     def _catalog_version(self) -> int:
         with self.readers() as session:
             return catalog.current_version(session)
@@ -360,6 +391,7 @@ class Node:
         self._partner_roots = self._load_partner_roots()
         self.outbound.peer_provinces = frozenset(self._peer_codes())
         self.authenticator.invalidate()
+        self.federation.origins.invalidate()
         if self.links.active:
             self._run_peer_dialers()
 
@@ -409,6 +441,7 @@ class Node:
     def tick(self) -> ScanResult:
         """What the supervision job does each interval: raise due cards, send statistics up."""
         result = self.supervision.scan()
+        self.undeliverable.sweep()
         self.stats.push_rollup()
         self.prune_outbox()
         self.complete_awaiting_timestamps()
@@ -445,6 +478,7 @@ class Node:
 
     def _revocations_changed(self) -> None:
         self.authenticator.invalidate()
+        self.federation.origins.invalidate()
 
     def revoke(self, target: str) -> tuple[int, int]:
         """Revoke certificates this node issued (a child's code or a serial); the CRL goes down."""
@@ -454,7 +488,7 @@ class Node:
             crl = self.office.revoke(session, target)
             self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
             revoked = len(list(crl))
-        self.authenticator.invalidate()
+        self._revocations_changed()
         child = self.links.find(target.strip().zfill(12))
         if child is not None:
             child.close("its certificate was revoked")

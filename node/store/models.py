@@ -490,6 +490,21 @@ class TrustAnchor(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     root_der: Mapped[bytes] = mapped_column(LargeBinary)
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signed: Mapped[bytes | None] = mapped_column(
+        LargeBinary
+    )  # link_pb2.TrustAnchor as the province signed it
+
+
+class WorkingCalendar(Base):
+    """A year's official working-day calendar as the province signed it (the whole signed message)."""
+
+    __tablename__ = "working_calendar"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    province: Mapped[str] = mapped_column(String(12))
+    digest: Mapped[str] = mapped_column(String(64))
+    message: Mapped[bytes] = mapped_column(LargeBinary)  # link_pb2.WorkingCalendar
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PartnerOffer(Base):

@@ -24,6 +24,7 @@ from node.clock import Clock
 from node.errors import InvalidInput
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
+from node.supervision.cards import CALENDAR_MISSING
 from node.supervision.ratings import BAD_SCORES, SATISFIED_SCORES
 from node.timeutil import from_timestamp, to_timestamp
 from node.workdays import china_date
@@ -99,7 +100,8 @@ class StatsService:
             departments.setdefault(department or "未分部门", {}).setdefault(day, Counter()).update(counts)
         cards = session.execute(
             select(SupervisionCard.submitted_on, SupervisionCard.colour).where(
-                SupervisionCard.handler == self.here.value
+                SupervisionCard.handler == self.here.value,
+                SupervisionCard.reason != CALENDAR_MISSING,  # about the province's data, not a case
             )
         )
         for submitted_on, colour in cards:

@@ -91,7 +91,7 @@ class LicenceService:
                 reason=reason.strip(),
             )
             self._record(session, notice)
-            self._flood(session, notice, origin=self.here.value, came_from=None)
+            self._flood(session, notice, passed_on=None, came_from=None)
         return self.status(session, licence.identifier)
 
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
@@ -104,7 +104,7 @@ class LicenceService:
         if session.get(LicenceRevocation, notice.identifier) is not None:
             return
         self._record(session, notice)
-        self._flood(session, notice, origin=envelope.origin, came_from=peer)
+        self._flood(session, notice, passed_on=envelope, came_from=peer)
 
     def status(self, session: Session, identifier: str) -> desk_pb2.LicenceStatus:
         key = _normalised(identifier)
@@ -134,7 +134,11 @@ class LicenceService:
         )
 
     def _flood(
-        self, session: Session, notice: link_pb2.LicenceRevoked, origin: str, came_from: str | None
+        self,
+        session: Session,
+        notice: link_pb2.LicenceRevoked,
+        passed_on: link_pb2.Envelope | None,
+        came_from: str | None,
     ) -> None:
         own_province = notice.issuer_node[:2] == self.here.value[:2]
         for peer, role in self._neighbours():
@@ -145,7 +149,7 @@ class LicenceService:
                     peer,
                     role,
                     _revocation_message_id(notice.identifier),
-                    origin=origin,
+                    passed_on=passed_on,
                     licence_revoked=notice,
                 )
 

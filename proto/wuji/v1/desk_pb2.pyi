@@ -274,6 +274,24 @@ class PublishCatalogResponse(_message.Message):
     changes: CatalogDiff
     def __init__(self, version: _Optional[int] = ..., digest: _Optional[str] = ..., item_count: _Optional[int] = ..., published: _Optional[bool] = ..., changes: _Optional[_Union[CatalogDiff, _Mapping]] = ...) -> None: ...
 
+class PublishCalendarRequest(_message.Message):
+    __slots__ = ("document",)
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    document: bytes
+    def __init__(self, document: _Optional[bytes] = ...) -> None: ...
+
+class PublishCalendarResponse(_message.Message):
+    __slots__ = ("year", "holidays", "workdays", "digest")
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
+    WORKDAYS_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    holidays: int
+    workdays: int
+    digest: str
+    def __init__(self, year: _Optional[int] = ..., holidays: _Optional[int] = ..., workdays: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
+
 class VerifyCatalogRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
