@@ -162,6 +162,7 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{origin['verifies_per_s']:,.0f}",
         f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
         f"{ratios['origin_verify_share_of_hop']:.2f}",
+    )
     table.add_row(
         "SM2 seals made/s (GB/T 38540 signature, time-stamped)",
         f"{wuji['sm2_seals_per_s']:,.0f}",
