@@ -339,7 +339,7 @@ def test_a_result_sealed_while_the_province_is_away_waits_for_its_token(federati
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code=ITEM_AT_COUNTY,
-            applicant=case_pb2.Applicant(name="周敏", id_number="430981199203040011"),
+            applicant=case_pb2.Applicant(name="周敏", id_number="43098119920304001X"),
             materials=complete_proto(ITEM_AT_COUNTY),
         )
     )

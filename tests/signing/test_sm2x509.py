@@ -94,7 +94,10 @@ def test_an_sm2_county_ca_signed_by_its_province_skipping_the_city_is_refused(tr
         serial=7,
         not_before=now - timedelta(hours=1),
         not_after=now + timedelta(days=1),
-        extensions=[(_code_extension(DivisionCode.parse(COUNTY)), False), *_ca_extensions()],
+        extensions=[
+            (_code_extension(DivisionCode.parse(COUNTY)), False),
+            *_ca_extensions(DivisionCode.parse(COUNTY)),
+        ],
         signer=root.key,  # type: ignore[arg-type]
     )
     with pytest.raises(ChainRejected, match="must be issued by its parent"):
