@@ -35,7 +35,14 @@ from signing.algorithms import (
     algorithm_of,
     certificate_hash,
 )
-from signing.sm2x509 import SM2PrivateKey, SM2PublicKey, build_certificate, sm2_public_key_of
+from signing.sm2x509 import (
+    SM2PrivateKey,
+    SM2PublicKey,
+    build_certificate,
+    build_csr,
+    sm2_key_of_csr,
+    sm2_public_key_of,
+)
 from wuji.divisions import DivisionCode, Tier
 
 # OIDs under the 2.25 arc are UUID-based (ITU-T X.667): anyone may mint one from a random UUID
@@ -128,9 +135,14 @@ def make_csr(
     """A certificate request (证书申请) for node `code`; a seal's names its holder and department."""
     division = DivisionCode.parse(code)
     purpose = CertificatePurpose(purpose)
-    _certifiable_key(key.public_key(), purpose)
     if purpose is CertificatePurpose.SEAL and not (holder and department):
         raise ValueError("a seal certificate request names its holder (organisation) and department")
+    if isinstance(key, SM2PrivateKey):  # 国密: `cryptography` cannot sign it; asn1crypto builds it
+        if purpose is not CertificatePurpose.SEAL:
+            raise ValueError(f"{purpose.value} certificates need an ECDSA P-256 key, not SM2")
+        subject = _subject(division, name, holder, department)
+        return build_csr(key, subject, [(_code_extension(division), False)])
+    _certifiable_key(key.public_key(), purpose)
     return (
         x509.CertificateSigningRequestBuilder()
         .subject_name(_subject(division, name, holder, department))
@@ -201,7 +213,11 @@ class Authority:
         now: datetime | None = None,
     ) -> x509.Certificate:
         """签发: certify a direct child's CA, or TLS or seal for this node or (at a township) its villages."""
-        if not csr.is_signature_valid:
+        try:
+            sm2_key = sm2_key_of_csr(csr)
+        except ValueError as error:
+            raise IssuanceRefused(f"{error}: it was altered or not signed by its key") from error
+        if sm2_key is None and not csr.is_signature_valid:
             raise IssuanceRefused(
                 "the CSR's signature does not verify: it was altered or not signed by its key"
             )
@@ -212,10 +228,15 @@ class Authority:
         refusal = _tier_refusal(self.code, division, CertificatePurpose(purpose))
         if refusal:
             raise IssuanceRefused(refusal)
-        try:
-            public_key = _certifiable_key(csr.public_key(), CertificatePurpose(purpose))
-        except ValueError as error:
-            raise IssuanceRefused(f"{division.value}: {error}") from error
+        if sm2_key is not None:
+            if CertificatePurpose(purpose) is not CertificatePurpose.SEAL:
+                raise IssuanceRefused(f"{division.value}: only seal keys may be SM2")
+            public_key: PublicKey | SM2PublicKey = sm2_key
+        else:
+            try:
+                public_key = _certifiable_key(csr.public_key(), CertificatePurpose(purpose))
+            except ValueError as error:
+                raise IssuanceRefused(f"{division.value}: {error}") from error
         return self._certify(
             division,
             public_key,

@@ -225,6 +225,15 @@ def make_signature(
     return SES_Signature(fields).dump()
 
 
+def with_timestamp(der: bytes, timestamp: Callable[[bytes], bytes]) -> bytes:
+    """The SES_Signature with the time-stamp token of its signature value added (a signature made
+    while the time-stamping service was away)."""
+    parsed = SES_Signature.load(der)
+    token = timestamp(imprint_of(parsed["signature"].native))
+    fields = {name: parsed[name] for name in ("toSign", "cert", "signatureAlgID", "signature")}
+    return SES_Signature({**fields, "timeStamp": token}).dump()
+
+
 # -- verifying ------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from asn1crypto import core, keys
+from asn1crypto import core, csr, keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -154,6 +154,60 @@ def build_certificate(
         {"tbs_certificate": tbs, "signature_algorithm": algorithm, "signature_value": signature}
     )
     return x509.load_der_x509_certificate(certificate.dump())
+
+
+def build_csr(
+    key: SM2PrivateKey, subject: x509.Name, extensions: Sequence[tuple[x509.ExtensionType, bool]]
+) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request for an SM2 key, signed with it (SM2-with-SM3), readable by `cryptography`."""
+    info = csr.CertificationRequestInfo(
+        {
+            "version": "v1",
+            "subject": asn1_x509.Name.load(subject.public_bytes()),
+            "subject_pk_info": keys.PublicKeyInfo.load(key.public_key().subject_public_key_info()),
+            "attributes": [
+                {
+                    "type": "extension_request",
+                    "values": [
+                        [
+                            {
+                                "extn_id": extension.oid.dotted_string,
+                                "critical": critical,
+                                "extn_value": core.ParsableOctetString(extension.public_bytes()),
+                            }
+                            for extension, critical in extensions
+                        ]
+                    ],
+                }
+            ],
+        }
+    )
+    request = csr.CertificationRequest(
+        {
+            "certification_request_info": info,
+            "signature_algorithm": {"algorithm": SM2_WITH_SM3_OID},
+            "signature": key.sign(info.dump()),
+        }
+    )
+    return x509.load_der_x509_csr(request.dump())
+
+
+def sm2_key_of_csr(request: x509.CertificateSigningRequest) -> SM2PublicKey | None:
+    """The SM2 key of a request whose SM2 signature holds; None for a request of another kind;
+    ValueError for an SM2 request its own key did not sign."""
+    der = request.public_bytes(serialization.Encoding.DER)
+    info = csr.CertificationRequest.load(der)["certification_request_info"]["subject_pk_info"]
+    parameters = info["algorithm"]["parameters"]
+    if info["algorithm"]["algorithm"].native != "ec" or parameters.name != "named":
+        return None
+    if parameters.chosen.dotted != SM2_CURVE_OID:
+        return None
+    key = SM2PublicKey(bytes(info["public_key"].native))
+    if request.signature_algorithm_oid.dotted_string != SM2_WITH_SM3_OID or not key.verify(
+        request.signature, request.tbs_certrequest_bytes
+    ):
+        raise ValueError("the SM2 request's signature does not verify")
+    return key
 
 
 def _spki(point: bytes) -> bytes:

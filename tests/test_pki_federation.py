@@ -330,3 +330,51 @@ def test_a_token_for_one_child_cannot_buy_a_certificate_for_another(federation):
     assert "430981008000" in refused.value.details()
     with county.readers() as session:  # the token is not spent by a refused request
         assert session.scalars(select(EnrollmentInvite.used_at)).all() == [None]
+
+
+def test_a_result_sealed_while_the_province_is_away_waits_for_its_token(federation):
+    federation.start_chain()
+    federation.stop(PROVINCE)
+    village, county = federation.desk(VILLAGE), federation.nodes[COUNTY]
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=ITEM_AT_COUNTY,
+            applicant=case_pb2.Applicant(name="周敏", id_number="43098119920304001X"),
+            materials=complete_proto(ITEM_AT_COUNTY),
+        )
+    )
+    desk = federation.desk(COUNTY)
+    wait_for(lambda: _exists(desk, case.id), what="the case at its handler")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        concluded = desk.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=action, note="同意"))
+    assert concluded.state == case_pb2.CONCLUDED
+    # sealed, but not attested: it waits at the county, and so does the notice to the village
+    with county.readers() as session:
+        assert county.seals.awaiting(session, case.id)
+    assert county.complete_awaiting_timestamps() == 0
+    assert village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state != case_pb2.CONCLUDED
+
+    federation.start(PROVINCE)
+    wait_for(lambda: county.complete_awaiting_timestamps() == 1, what="the token, once the province is back")
+    seen = wait_for(
+        lambda: (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).sealed_result and c,
+        what="the attested result at the village",
+    )
+    check = verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE]))
+    assert check.valid, check.reason
+    assert check.attested_time is not None and PROVINCE in check.time
+    with county.readers() as session:
+        assert not county.seals.awaiting(session, case.id)
+
+
+def test_a_village_sm2_seal_is_certified_by_its_township_from_an_sm2_request(federation):
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    with village.sessions.begin() as session:
+        village.seals.create(session, "样例村民委员会", "村委会", "公章", algorithm=Algorithm.SM2_SM3)
+        seal = village.seals.seal_for(session, "村委会")
+    assert seal is not None and seal.algorithm is Algorithm.SM2_SM3
+    document = seal.apply(b'{"proof": "1"}', timestamp=village.timestamping.stamp)
+    check = verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY]))
+    assert check.valid, check.reason
+    assert check.algorithm == "sm2-sm3" and check.attested_time is not None

@@ -78,6 +78,10 @@ class ResultSealing(Protocol):
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None: ...
 
+    def hold_notice(
+        self, session: Session, case_id: str, peer: str, notice: link_pb2.CaseEventNotice
+    ) -> bool: ...
+
     def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
         """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
         ...
@@ -549,9 +553,11 @@ class CaseService:
             notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
-            self._outbound.send(
-                session, other_copy, case_event=link_pb2.CaseEventNotice(case_id=case.id, event=notice)
-            )
+            message = link_pb2.CaseEventNotice(case_id=case.id, event=notice)
+            # a result still waiting for its time-stamp holds its notice back until the token comes
+            held = step.to_state is State.CONCLUDED and self.sealing is not None
+            if not (held and self.sealing.hold_notice(session, case.id, other_copy, message)):
+                self._outbound.send(session, other_copy, case_event=message)
         for hook in self.hooks:
             hook.after_change(session, case, action)
 

@@ -250,6 +250,7 @@ class Node:
         self.lease.refuse_twin()  # a second process of this node stops here, before touching anything
         if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
+        self._ready_timestamping()
         server = grpc.server(
             ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
             options=self.transport.server_options(),
@@ -444,7 +445,23 @@ class Node:
         self.undeliverable.sweep()
         self.stats.push_rollup()
         self.prune_outbox()
+        self._ready_timestamping()
+        self.complete_awaiting_timestamps()
         return result
+
+    def _ready_timestamping(self) -> None:
+        """At a province, have the time-stamping key (renewed when near expiry) before any seal asks
+        for it: made inside a sealing transaction, its certificate's own write would wait on it."""
+        if self.timestamping.is_service and self.office is not None:
+            self.timestamping.authority()
+
+    def complete_awaiting_timestamps(self) -> int:
+        """Results sealed while the province's time-stamping service was away get their tokens
+        now, and their conclusion notices leave; how many did."""
+        with self.sessions.begin() as session:
+            return self.seals.complete_awaiting(
+                session, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
+            )
 
     def prune_outbox(self) -> int:
         """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""

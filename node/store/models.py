@@ -290,6 +290,19 @@ class SealRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AwaitingTimestamp(Base):
+    """A result sealed while the province's time-stamping service could not be reached: it waits
+    here, with the conclusion notice it travels with, until its token arrives (it never leaves
+    unattested)."""
+
+    __tablename__ = "awaiting_timestamp"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    peer: Mapped[str] = mapped_column(String(12))  # the other copy, "" when there is none
+    notice: Mapped[bytes] = mapped_column(LargeBinary)  # the CaseEventNotice, without its result
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SealedResult(Base):
     """The sealed result document of a concluded case, at the handler and at the origin."""
 

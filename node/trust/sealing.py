@@ -7,6 +7,7 @@ CA, or, at a village (which has no CA), from the township over the mTLS link (`c
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,21 +21,27 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from node.errors import InvalidInput, NotReady
-from node.store.models import Case, LicenceRevocation, SealedResult, SealRecord
+from node.store.models import AwaitingTimestamp, Case, LicenceRevocation, SealedResult, SealRecord
 from node.timeutil import as_utc, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import pem_bundle
+from node.trust.timestamping import TimestampUnavailable
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
-from signing.ses import make_seal
+from signing.ses import make_seal, with_timestamp
 from signing.sm2x509 import SM2PrivateKey
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
+from wuji.v1 import link_pb2
+
+log = logging.getLogger(__name__)
 
 OFFICIAL_SEAL = "公章"
+# sends a case-event notice to a neighbour copy: (session, peer, notice)
+NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], None]
 # a village asks its township to certify a seal key: csr → (certificate, chain above it)
 RemoteCertifier = Callable[[x509.CertificateSigningRequest], tuple[x509.Certificate, list[x509.Certificate]]]
 
@@ -77,31 +84,13 @@ class SealService:
         if not holder.strip() or not department.strip():
             raise InvalidInput("a seal needs a holder (organisation name) and a department")
         key = generate_key(algorithm)
-        if isinstance(key, SM2PrivateKey):  # 国密: certified here, no CSR (cryptography has none for SM2)
-            if self._office is None:
-                raise NotReady(
-                    "an SM2 seal is certified by this node's own CA; a village asks for P-256 or Ed25519"
-                )
-            certificate = self._office.issue_sm2(
-                session,
-                key.public_key(),
-                CertificatePurpose.SEAL,
-                holder,
-                holder=holder,
-                department=department,
-                valid_days=valid_days,
-            )
-            chain = self._office.authority.full_chain()
-        elif self._office is not None:
-            csr = make_csr(
-                key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
-            )
+        csr = make_csr(
+            key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
+        )
+        if self._office is not None:
             certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=valid_days)
             chain = self._office.authority.full_chain()
         elif self._certify_remotely is not None:
-            csr = make_csr(
-                key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
-            )
             certificate, chain = self._certify_remotely(csr)
         else:
             raise NotReady("no CA here and no parent to certify the seal key")
@@ -229,8 +218,18 @@ class SealService:
                 "create one with `wuji seal create` before concluding cases"
             )
         body = result_document(case, seal.info.holder, note, licence)
-        # the province's service attests the time; unreachable, the conclusion waits (NotReady)
-        document = seal.apply(body, crls=known_crls(session), timestamp=self._timestamp)
+        try:  # the province's service attests the time
+            document = seal.apply(body, crls=known_crls(session), timestamp=self._timestamp)
+        except TimestampUnavailable as unavailable:
+            # sealed now, attested later: the result and its notice wait here for the token
+            document = seal.apply(body, crls=known_crls(session))
+            session.add(AwaitingTimestamp(case_id=case.id, peer="", notice=b"", since=utcnow()))
+            session.flush()
+            log.warning(
+                "case %s: 结果等待时间戳 the sealed result waits for the province's time-stamp (%s)",
+                case.id,
+                unavailable,
+            )
         sealed = document.to_bytes()
         session.add(
             SealedResult(
@@ -238,6 +237,48 @@ class SealService:
             )
         )
         return sealed
+
+    def hold_notice(
+        self, session: Session, case_id: str, peer: str, notice: link_pb2.CaseEventNotice
+    ) -> bool:
+        """Keep a conclusion notice back while its result waits for a token; True if held."""
+        waiting = session.get(AwaitingTimestamp, case_id)
+        if waiting is None:
+            return False
+        waiting.peer, waiting.notice = peer, notice.SerializeToString()
+        return True
+
+    def awaiting(self, session: Session, case_id: str) -> bool:
+        """结果等待时间戳: the case's sealed result still waits for its time-stamp token."""
+        return session.get(AwaitingTimestamp, case_id) is not None
+
+    def complete_awaiting(self, session: Session, send: NoticeSender) -> int:
+        """Fetch the tokens of results that wait for one; send each completed result's notice on.
+        Stops at the first result the service still cannot stamp; returns how many were completed."""
+        if self._timestamp is None:
+            return 0
+        done = 0
+        for waiting in session.scalars(select(AwaitingTimestamp).order_by(AwaitingTimestamp.since)):
+            stored = session.get(SealedResult, waiting.case_id)
+            if stored is None:
+                session.delete(waiting)
+                continue
+            document = SealedDocument.from_bytes(stored.document)
+            try:
+                document.timestamp = self._timestamp(document.imprint())
+                if document.ses_signature:
+                    document.ses_signature = with_timestamp(document.ses_signature, self._timestamp)
+            except TimestampUnavailable:
+                break
+            stored.document = document.to_bytes()
+            if waiting.peer:
+                notice = link_pb2.CaseEventNotice.FromString(waiting.notice)
+                notice.event.sealed_result = stored.document
+                send(session, waiting.peer, notice)
+            session.delete(waiting)
+            done += 1
+            log.info("case %s: the sealed result has its time-stamp and goes on", waiting.case_id)
+        return done
 
 
 def result_document(case: Case, holder: str, note: str, licence: dict[str, Any] | None = None) -> bytes:

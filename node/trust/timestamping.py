@@ -86,8 +86,10 @@ class Timestamping:
         return self.here.parent is None
 
     def authority(self) -> TimeStampAuthority:
+        """The province's time-stamping unit; made or renewed a day before its certificate ends."""
         with self._lock:
-            if self._tsa is None or as_utc(self._tsa.chain[0].not_valid_after_utc) <= utcnow():
+            renew_at = utcnow() + timedelta(days=1)
+            if self._tsa is None or as_utc(self._tsa.chain[0].not_valid_after_utc) <= renew_at:
                 with self._sessions.begin() as session:
                     self._tsa = province_tsa(session, self._folder, self._passphrase, self._office)
             return self._tsa

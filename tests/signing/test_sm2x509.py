@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from signing.algorithms import Algorithm, generate_key
-from signing.pki import Authority, CertificatePurpose, division_code_of, make_csr, purpose_of
+from signing.pki import Authority, CertificatePurpose, IssuanceRefused, division_code_of, make_csr, purpose_of
 from signing.seals import Seal, SealInfo, verify
 from signing.sm2x509 import SM2PrivateKey, build_certificate, is_sm2_signed, sm2_public_key_of
 from signing.timestamps import TimeStampAuthority
@@ -188,3 +188,19 @@ def test_an_sm2_seal_key_under_a_p256_ca_verifies_with_the_library_path(tree):
     )
     data = Seal(info, key, certificate, [hunan.certificate]).apply(b"{}").to_bytes()
     assert verify(data, TrustStore([hunan.certificate])).valid
+
+
+def test_an_sm2_request_is_certified_only_when_its_own_key_signed_it(tree):
+    _, _, county, _, _ = tree
+    from cryptography.hazmat.primitives import serialization as s
+
+    key = SM2PrivateKey.generate()
+    request = make_csr(key, COUNTY, SEAL, "印章", holder="南山区民政局", department="民政局")
+    certificate = county.issue(request, SEAL)
+    assert sm2_public_key_of(certificate) == key.public_key() and purpose_of(certificate) is SEAL
+    der = bytearray(request.public_bytes(s.Encoding.DER))
+    der[-3] ^= 1  # inside the signature
+    with pytest.raises(IssuanceRefused, match="signature does not verify"):
+        county.issue(x509.load_der_x509_csr(bytes(der)), SEAL)
+    with pytest.raises(IssuanceRefused, match="only seal keys may be SM2"):
+        county.issue(make_csr(key, COUNTY, SEAL, "x", holder="h", department="d"), CertificatePurpose.TLS)
