@@ -24,7 +24,7 @@ from node.store.outbound import Outbound
 from node.supervision.cards import SupervisionService
 from wuji.divisions import DivisionCode
 
-HANDLER, ORIGIN, ITEM = "430981000000", "430981001201", "MZ-0001"
+HANDLER, ORIGIN, ITEM = "430981000000", "430981006001", "MZ-0001"
 LIMIT = 15  # working days promised
 TODAY = date(2025, 11, 17)  # a Monday
 _BATCH = 50_000

@@ -2,9 +2,11 @@
 
 Keys are encrypted PKCS#8 PEM (PBES2: PBKDF2-HMAC-SHA256 at `KDF_ROUNDS` rounds, AES-256-CBC), so a
 stolen disk does not give the keys away to a fast guesser. `cryptography` writes PKCS#8 only with
-`BestAvailableEncryption` (2,048 rounds, too few), so the structure is built here; any PKCS#8
-reader (OpenSSL, `cryptography`) loads it. A key written with fewer rounds still loads and is
-re-encrypted in place when it is read. Every write is atomic (a temporary file in the same folder,
+`BestAvailableEncryption` (2,048 rounds, too few), so the structure is encoded here with asn1crypto;
+any PKCS#8 reader (OpenSSL, `cryptography`) loads it. A key written with fewer rounds still loads
+and is re-encrypted in place when it is read. SM2 keys, which `cryptography` cannot serialise, are
+PKCS#8 too (an ECPrivateKey on sm2p256v1), sealed with AES-256-GCM under a key derived from the
+passphrase by scrypt, in a PEM block of their own. Every write is atomic (a temporary file in the same folder,
 then `os.replace`), and key files are created 0600 from the start, never chmod-ed afterwards, so
 there is no moment when a key is readable by others.
 """
@@ -19,12 +21,18 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from asn1crypto import algos, core, pem
+from asn1crypto import keys as asn1_keys
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from signing.algorithms import AlgorithmUnavailable, PrivateKey, algorithm_of
+from signing.sm2x509 import SM2_CURVE_OID, SM2PrivateKey
 
 PASSPHRASE_ENV = "WUJI_KEY_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "WUJI_KEY_PASSPHRASE_FILE"
@@ -38,6 +46,8 @@ log = logging.getLogger(__name__)
 _KEY_MODE = 0o600
 _PEM_MODE = 0o644
 _FOLDER_MODE = 0o700
+_SM2_PEM = "WUJI ENCRYPTED SM2 PRIVATE KEY"
+_SCRYPT = {"length": 32, "n": 2**15, "r": 8, "p": 1}
 
 
 class KeyFileError(Exception):
@@ -71,6 +81,9 @@ def save_private_key(key: PrivateKey, path: Path, passphrase: bytes) -> None:
     """Write `key` encrypted under `passphrase` to `path` (mode 0600; parent folder created 0700)."""
     if not passphrase:
         raise KeyFileError(f"refusing to write {path} unencrypted: the key passphrase is empty")
+    if isinstance(key, SM2PrivateKey):
+        _write_atomically(Path(path), _seal_sm2(key, passphrase), _KEY_MODE)
+        return
     _write_atomically(Path(path), _encrypted_pem(key, passphrase, KDF_ROUNDS), _KEY_MODE)
 
 
@@ -90,6 +103,8 @@ def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
         data = path.read_bytes()
     except OSError as error:
         raise KeyFileError(f"cannot read key file {path}: {error.strerror}") from error
+    if f"-----BEGIN {_SM2_PEM}-----".encode() in data:
+        return _open_sm2(data, passphrase, path)
     try:
         key = serialization.load_pem_private_key(data, passphrase)
     except TypeError as error:  # an unencrypted key, given a passphrase
@@ -114,20 +129,13 @@ def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
     return key
 
 
-def kdf_rounds(pem: bytes) -> int | None:
+def kdf_rounds(data: bytes) -> int | None:
     """The PBKDF2 rounds an encrypted PKCS#8 PEM was written with (None if it is not PBES2/PBKDF2)."""
     try:
-        der = base64.b64decode(b"".join(line for line in pem.splitlines() if not line.startswith(b"-----")))
-        info = _children(der)  # EncryptedPrivateKeyInfo
-        scheme = _children(info[0])  # AlgorithmIdentifier: PBES2 and its parameters
-        if scheme[0] != _oid(_PBES2):
-            return None
-        derivation = _children(_children(scheme[1])[0])  # keyDerivationFunc
-        if derivation[0] != _oid(_PBKDF2):
-            return None
-        iterations = _children(derivation[1])[1]
-        return int.from_bytes(_value(iterations), "big")
-    except (ValueError, IndexError):
+        _, _, der = pem.unarmor(data)
+        scheme = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        return int(scheme.kdf_iterations) if scheme.kdf == "pbkdf2" else None
+    except (ValueError, TypeError, KeyError):
         return None
 
 
@@ -141,15 +149,8 @@ def _upgrade(key: PrivateKey, path: Path, passphrase: bytes, rounds: int) -> Non
     log.info("key file %s re-encrypted with %d KDF rounds (was %d)", path, KDF_ROUNDS, rounds)
 
 
-# -- encrypted PKCS#8 (RFC 5958 EncryptedPrivateKeyInfo with RFC 8018 PBES2) -----------------------
-
-_PBES2 = "1.2.840.113549.1.5.13"
-_PBKDF2 = "1.2.840.113549.1.5.12"
-_HMAC_SHA256 = "1.2.840.113549.2.9"
-_AES256_CBC = "2.16.840.1.101.3.4.1.42"
-
-
 def _encrypted_pem(key: PrivateKey, passphrase: bytes, rounds: int) -> bytes:
+    """RFC 5958 EncryptedPrivateKeyInfo with RFC 8018 PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC)."""
     plain = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -158,79 +159,64 @@ def _encrypted_pem(key: PrivateKey, passphrase: bytes, rounds: int) -> bytes:
     padder = padding.PKCS7(128).padder()
     padded = padder.update(plain) + padder.finalize()
     encryptor = Cipher(algorithms.AES(secret), modes.CBC(iv)).encryptor()
-    sealed = encryptor.update(padded) + encryptor.finalize()
-    pbkdf2 = _sequence(
-        _oid(_PBKDF2),
-        _sequence(_octets(salt), _integer(rounds), _sequence(_oid(_HMAC_SHA256), b"\x05\x00")),
+    kdf = {
+        "salt": algos.Pbkdf2Salt(name="specified", value=core.OctetString(salt)),
+        "iteration_count": rounds,
+        "prf": {"algorithm": "sha256"},
+    }
+    info = asn1_keys.EncryptedPrivateKeyInfo(
+        {
+            "encryption_algorithm": {
+                "algorithm": "pbes2",
+                "parameters": {
+                    "key_derivation_func": {"algorithm": "pbkdf2", "parameters": kdf},
+                    "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": core.OctetString(iv)},
+                },
+            },
+            "encrypted_data": encryptor.update(padded) + encryptor.finalize(),
+        }
     )
-    scheme = _sequence(_oid(_PBES2), _sequence(pbkdf2, _sequence(_oid(_AES256_CBC), _octets(iv))))
-    der = _sequence(scheme, _octets(sealed))
-    body = base64.encodebytes(der).replace(b"\n", b"")
-    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    armour = [b"-----BEGIN ENCRYPTED PRIVATE KEY-----", *lines, b"-----END ENCRYPTED PRIVATE KEY-----"]
-    return b"\n".join(armour) + b"\n"
+    return pem.armor("ENCRYPTED PRIVATE KEY", info.dump())
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
+def _seal_sm2(key: SM2PrivateKey, passphrase: bytes) -> bytes:
+    pkcs8 = asn1_keys.PrivateKeyInfo(
+        {
+            "version": 0,
+            "private_key_algorithm": {
+                "algorithm": "ec",
+                "parameters": asn1_keys.ECDomainParameters(name="named", value=SM2_CURVE_OID),
+            },
+            "private_key": asn1_keys.ECPrivateKey(
+                {"version": "ecPrivkeyVer1", "private_key": int.from_bytes(key.scalar, "big")}
+            ),
+        }
+    ).dump()
+    salt, nonce = os.urandom(16), os.urandom(12)
+    secret = Scrypt(salt=salt, **_SCRYPT).derive(passphrase)
+    sealed = salt + nonce + AESGCM(secret).encrypt(nonce, pkcs8, _SM2_PEM.encode())
+    body = base64.encodebytes(sealed).decode("ascii")
+    return f"-----BEGIN {_SM2_PEM}-----\n{body}-----END {_SM2_PEM}-----\n".encode("ascii")
 
 
-def _sequence(*parts: bytes) -> bytes:
-    return _tlv(0x30, b"".join(parts))
-
-
-def _octets(data: bytes) -> bytes:
-    return _tlv(0x04, data)
-
-
-def _integer(number: int) -> bytes:
-    return _tlv(0x02, number.to_bytes(number.bit_length() // 8 + 1, "big"))
-
-
-def _oid(dotted: str) -> bytes:
-    numbers = [int(part) for part in dotted.split(".")]
-    encoded = bytearray([40 * numbers[0] + numbers[1]])
-    for number in numbers[2:]:
-        chunk = [number & 0x7F]
-        number >>= 7
-        while number:
-            chunk.append(0x80 | (number & 0x7F))
-            number >>= 7
-        encoded += bytes(reversed(chunk))
-    return _tlv(0x06, bytes(encoded))
-
-
-def _split(der: bytes) -> tuple[bytes, bytes]:
-    """The first DER element of `der` (whole, header included) and what follows it."""
-    if len(der) < 2:
-        raise ValueError("truncated DER")
-    size, offset = der[1], 2
-    if size & 0x80:
-        count = size & 0x7F
-        size, offset = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
-    if offset + size > len(der):
-        raise ValueError("truncated DER")
-    return der[: offset + size], der[offset + size :]
-
-
-def _value(element: bytes) -> bytes:
-    """The content octets of one DER element."""
-    whole, _ = _split(element)
-    size = whole[1]
-    return whole[2 + (size & 0x7F if size & 0x80 else 0) :]
-
-
-def _children(element: bytes) -> list[bytes]:
-    """The elements inside a constructed DER element, each whole."""
-    content, found = _value(element), []
-    while content:
-        child, content = _split(content)
-        found.append(child)
-    return found
+def _open_sm2(data: bytes, passphrase: bytes, path: Path) -> SM2PrivateKey:
+    try:
+        text = data.decode("ascii")
+        body = text.split(f"-----BEGIN {_SM2_PEM}-----", 1)[1].split(f"-----END {_SM2_PEM}-----", 1)[0]
+        sealed = base64.b64decode(body)
+        salt, nonce, ciphertext = sealed[:16], sealed[16:28], sealed[28:]
+    except (ValueError, IndexError) as error:
+        raise KeyFileError(f"{path} is not a readable SM2 key file") from error
+    try:
+        secret = Scrypt(salt=salt, **_SCRYPT).derive(passphrase)
+        pkcs8 = AESGCM(secret).decrypt(nonce, ciphertext, _SM2_PEM.encode())
+    except InvalidTag as error:
+        raise KeyFileError(
+            f"wrong passphrase for key file {path}: check {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}"
+        ) from error
+    info = asn1_keys.PrivateKeyInfo.load(pkcs8)
+    scalar = info["private_key"].parsed["private_key"].native
+    return SM2PrivateKey(int(scalar).to_bytes(32, "big"))
 
 
 def save_pem(path: Path, data: bytes) -> None:

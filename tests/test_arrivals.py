@@ -8,7 +8,7 @@ from node.cases import arrivals
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case
 
-VILLAGE, COUNTY = "430981001201", "430981000000"
+VILLAGE, COUNTY = "430981006001", "430981000000"
 
 
 def a_case(suffix: str) -> Case:

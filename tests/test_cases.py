@@ -24,7 +24,7 @@ from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
 COUNTY = DivisionCode.parse("430981")
-VILLAGE = DivisionCode.parse("430981001201")
+VILLAGE = DivisionCode.parse("430981006001")
 APPLICANT = Applicant("李四", "430981198805052347", "13900000000")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from node.cases.crossprovince import with_check_character
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.trust.identity import pem_bundle
 from signing import seals
+from signing.algorithms import Algorithm
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
 from sync.tables import QuarantinedEnvelope
@@ -126,6 +128,55 @@ def test_proxy_case_is_received_in_hunan_handled_in_guangdong_and_its_seal_verif
     hunan_only = TrustStore(provinces.nodes[VILLAGE].identity.roots)
     without_anchor = seals.verify(done.sealed_result, hunan_only)
     assert not without_anchor.valid and without_anchor.reason
+
+
+def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_village(
+    provinces: FederationHarness,
+) -> None:
+    """国密: 广东 seals with SM2 (GB/T 38540 alongside), 湖南 checks it through the anchor."""
+    county = provinces.nodes[GD_COUNTY]
+    with county.sessions.begin() as session:
+        county.seals.create(
+            session, "南山区政务服务中心", "政务服务中心", "公章", algorithm=Algorithm.SM2_SM3
+        )
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the result at the 湖南 village")
+
+    check = seals.verify(done.sealed_result, provinces.nodes[VILLAGE].trust_store())
+    assert check.valid, f"{check.step}: {check.reason}"
+    assert check.algorithm == "sm2-sm3" and check.standard == "GB/T 38540 SES_Signature valid"
+    assert check.time.startswith("经时间戳证明") and GD_PROVINCE in check.time
+    without_anchor = seals.verify(done.sealed_result, TrustStore(provinces.nodes[VILLAGE].identity.roots))
+    assert not without_anchor.valid
+
+
+def test_a_licence_revoked_in_hunan_is_reported_revoked_in_guangdong_too(
+    provinces: FederationHarness,
+) -> None:
+    """A licence may be shown in the partner province: its revocation crosses the peer link."""
+    case = provinces.nodes[VILLAGE].cases.submit("SJ-0001", _applicant(), complete("SJ-0001"))
+    wait_for(lambda: _arrived(provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the licence at the village")
+    identifier = json.loads(seals.SealedDocument.from_bytes(done.sealed_result).content)["licence"][
+        "identifier"
+    ]
+
+    provinces.desk(COUNTY).RevokeLicence(
+        desk_pb2.RevokeLicenceRequest(identifier=identifier, reason="证照信息有误")
+    )
+    for code in (VILLAGE, GD_PROVINCE, GD_COUNTY, GD_VILLAGE):
+        desk = provinces.desk(code)
+        status = wait_for(
+            lambda d=desk: (
+                (s := d.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier))).state == "revoked"
+                and s
+            ),
+            what=f"the revocation at {code}",
+        )
+        assert status.reason == "证照信息有误" and status.issuer_node == COUNTY
 
 
 def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: FederationHarness) -> None:

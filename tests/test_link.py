@@ -146,12 +146,12 @@ def test_a_node_that_is_not_a_child_cannot_open_a_link(federation, county):
 
 
 def test_hello_must_name_the_certificate_holder(county, township):
-    impostor = HandDrivenChild(county.address, township, code="430981002000")  # another township
+    impostor = HandDrivenChild(county.address, township, code="430981008000")  # another township
     with pytest.raises(grpc.RpcError) as refused:
         impostor.next_frame("hello")
     impostor.close()
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "certificate is for 430981001000" in refused.value.details()
+    assert "certificate is for 430981006000" in refused.value.details()
 
 
 def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_on(county, township):
@@ -159,7 +159,7 @@ def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_
     try:
         child.next_frame("hello")
         forged = case_envelope(1, "01JFORGED00000000000000000")
-        forged.sender = "430981002000"  # another township
+        forged.sender = "430981008000"  # another township
         child.send(forged, case_envelope(2, "01JHONEST00000000000000000"))
         assert child.next_frame("ack").ack.seq == 2
     finally:
@@ -223,7 +223,7 @@ def test_a_child_gets_copies_only_of_cases_from_below_it_after_a_restore(county,
         child.next_frame("hello")
         submitted = case_envelope(1, "01JRESYNC00000000000000000")
         case_id = submitted.case_submitted.case.id
-        elsewhere = "430981002201"  # a village of another township
+        elsewhere = "430981008201"  # a village of another township
         forged_copy = link_pb2.Envelope()
         forged_copy.CopyFrom(submitted)
         forged_copy.seq, forged_copy.message_id = 5, "msg-forged-copy"

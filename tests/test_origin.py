@@ -21,7 +21,7 @@ from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 COUNTY_ITEM = "MZ-0001"  # handled at the county
 TOWNSHIP_ITEM = "MZ-0003"  # handled at the township
-NO_SUCH_VILLAGE = "430981001299"
+NO_SUCH_VILLAGE = "430981006299"
 
 
 def submit(federation: FederationHarness, at: str, item: str) -> case_pb2.Case:
@@ -179,7 +179,7 @@ def test_the_signature_covers_everything_but_the_hop_fields(chain):
     [
         (TOWNSHIP, VILLAGE, "child", VILLAGE, False),
         (TOWNSHIP, VILLAGE, "child", TOWNSHIP, True),
-        (TOWNSHIP, VILLAGE, "child", "430981001202", True),
+        (TOWNSHIP, VILLAGE, "child", "430981006202", True),
         (COUNTY, TOWNSHIP, "child", VILLAGE, False),
         (COUNTY, TOWNSHIP, "child", "430981002201", True),
         (TOWNSHIP, COUNTY, "parent", COUNTY, False),

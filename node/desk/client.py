@@ -326,6 +326,10 @@ class DeskClient:
         request = desk_pb2.ListRectificationsRequest(include_done=include_done, department=department)
         return list(self._stub.ListRectifications(request, timeout=self._timeout).tasks)
 
+    def render_document(self, kind: str, item_code: str = "", case_id: str = "") -> desk_pb2.RenderedDocument:
+        request = desk_pb2.RenderDocumentRequest(kind=kind, item_code=item_code, case_id=case_id)
+        return self._stub.RenderDocument(request, timeout=30)
+
     def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
         """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
         deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,6 +50,8 @@ from node.trust.identity import passphrase as key_passphrase
 from node.trust.licences import LicenceService
 from node.trust.partners import PartnerService
 from node.trust.sealing import SealService
+from node.trust.timestamping import Timestamping, TimestampUnavailable
+from node.web.server import WebDesk
 from signing.pki import division_code_of
 from signing.trust import TrustStore
 from sync import outbox
@@ -105,6 +108,16 @@ class Node:
         )
         self.authenticator = PeerAuthenticator(self.trust_store)
         self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
+        self._parent_channel: grpc.Channel | None = None
+        self._parent_channel_lock = threading.Lock()
+        self.timestamping = Timestamping(
+            self.here,
+            self.sessions,
+            self.pki_folder,
+            passphrase,
+            self.office,
+            ask_parent=self._timestamp_from_parent if self.here.parent is not None else None,
+        )
         self.seals = SealService(
             self.here,
             self.pki_folder,
@@ -112,6 +125,7 @@ class Node:
             self.office,
             trust=self._trust_in,
             certify_remotely=None if self.office else self._certify_with_parent,
+            timestamp=self.timestamping.stamp,
         )
         self.outbound = Outbound(self.here, self._peer_codes())
         self.outbound.signer = OriginSigner(
@@ -223,6 +237,7 @@ class Node:
         self.health_port = 0
         self.metrics_port = 0
         self._health_server: grpc.Server | None = None
+        self.web: WebDesk | None = None
 
     @property
     def address(self) -> str:
@@ -251,7 +266,9 @@ class Node:
             link_pb2.DESCRIPTOR.services_by_name["CatalogMirror"],
             CatalogMirrorServicer(self.here, self.catalog, self.authenticator),
         )
-        enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
+        enrollment = EnrollmentServicer(
+            self.sessions, self.identity, self.office, self.authenticator, self.timestamping
+        )
         enrollment_service = enroll_pb2.DESCRIPTOR.services_by_name["Enrollment"]
         register_service(server, enrollment_service, enrollment)  # CertifySeal, over mTLS
         self.port = add_port(server, self.config.listen, self.transport)
@@ -278,11 +295,24 @@ class Node:
             )
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
+        if self.config.web_listen != "off":
+            self._start_web()
         self.health.serving(True)
         self.links.active = False
         self.lease.start()  # runs the links now if no other replica of this node does
         self.scheduler.start()
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
+
+    def _start_web(self) -> None:
+        """The front desk (node/web/). A taken port is reported, not fatal: the federation and the
+        Desk API matter more than the pages."""
+        web = WebDesk(self, self.config.web_listen, self._passphrase)
+        try:
+            web.start()
+        except OSError as error:
+            log.error("the front desk cannot listen on %s: %s", self.config.web_listen, error)
+            return
+        self.web = web
 
     def load_catalog(self, path: Path) -> int:
         """Publish a catalogue file as the next signed release here (province) and offer it below."""
@@ -427,7 +457,8 @@ class Node:
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []
-        return parent + [(link.peer, "child") for link in self.links.children()]
+        peers = [(code, "peer") for code in sorted(self.outbound.peer_provinces)]
+        return parent + [(link.peer, "child") for link in self.links.children()] + peers
 
     # -- PKI ------------------------------------------------------------------------------------
 
@@ -480,6 +511,27 @@ class Node:
             x509.load_pem_x509_certificates(reply.chain_pem),
         )
 
+    def _timestamp_from_parent(self, imprint: bytes, nonce: int) -> bytes:
+        """A token from the province's service, asked of the parent over mTLS (it passes it on)."""
+        parent = self.here.parent
+        assert parent is not None
+        with self._parent_channel_lock:
+            if self._parent_channel is None:
+                self._parent_channel = open_channel(
+                    self.config.parent_address, self.transport, peer_code=parent.value
+                )
+            channel = self._parent_channel
+        try:
+            reply = enroll_pb2_grpc.EnrollmentStub(channel).Timestamp(
+                enroll_pb2.TimestampRequest(imprint=imprint, nonce=nonce), timeout=10
+            )
+        except grpc.RpcError as error:
+            details = error.details() if isinstance(error, grpc.Call) else str(error)
+            raise TimestampUnavailable(
+                f"时间戳服务不可达 the province's time-stamping service cannot be reached: {details}"
+            ) from error
+        return reply.token
+
     def _links_changed(self, active: bool) -> None:
         """This replica took over the links (or lost them to another replica of the node)."""
         self.links.active = active
@@ -503,6 +555,8 @@ class Node:
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
         self.health.serving(False)
+        if self.web is not None:
+            self.web.stop()
         self.lease.stop()
         self.scheduler.stop()
         if self._dialer is not None:
@@ -513,6 +567,10 @@ class Node:
             self._enrollment_server.stop(0)
         if self._server is not None:
             self._server.stop(grace_seconds).wait()
+        with self._parent_channel_lock:
+            if self._parent_channel is not None:
+                self._parent_channel.close()
+                self._parent_channel = None
         if self._health_server is not None:
             self._health_server.stop(0)
         self.metrics.stop()

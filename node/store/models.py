@@ -137,6 +137,8 @@ class Case(Base):
         Index("ix_case_handler", "handler"),
         # the queues: a department's cases in one state at its handler (ordered by due date via the clock)
         Index("ix_case_queue", "handler", "department", "state", "due_on"),
+        Index("ix_case_queue_received", "handler", "department", "state", "submitted_at"),  # 待受理
+        Index("ix_case_handler_submitted", "handler", "submitted_at"),  # a handler's newest cases
         Index("ix_case_origin_submitted", "origin", "submitted_at"),  # a point's own cases, newest first
         Index("ix_case_submitted", "submitted_at"),
         Index("ix_case_applicant_name", "applicant_name"),

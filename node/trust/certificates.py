@@ -18,6 +18,7 @@ from node.store.models import IssuedCertificate, RevocationList
 from node.timeutil import as_utc, utcnow
 from node.trust.identity import subject_code
 from signing.pki import Authority, CertificatePurpose, division_code_of
+from signing.sm2x509 import SM2PublicKey
 from signing.trust import ChainRejected, TrustStore
 
 
@@ -38,7 +39,34 @@ class CertificateOffice:
         purpose: CertificatePurpose,
         valid_days: int = 365,
     ) -> x509.Certificate:
-        certificate = self.authority.issue(csr, purpose, valid_days=valid_days)
+        return self._record(session, self.authority.issue(csr, purpose, valid_days=valid_days), purpose)
+
+    def issue_sm2(
+        self,
+        session: Session,
+        public_key: SM2PublicKey,
+        purpose: CertificatePurpose,
+        name: str,
+        *,
+        holder: str = "",
+        department: str = "",
+        valid_days: int = 365,
+    ) -> x509.Certificate:
+        """Certify an SM2 key made at this node (its own 国密 seal)."""
+        certificate = self.authority.certify_sm2(
+            public_key,
+            self.authority.code.value,
+            purpose,
+            name,
+            holder=holder,
+            department=department,
+            valid_days=valid_days,
+        )
+        return self._record(session, certificate, purpose)
+
+    def _record(
+        self, session: Session, certificate: x509.Certificate, purpose: CertificatePurpose
+    ) -> x509.Certificate:
         session.add(
             IssuedCertificate(
                 serial=format(certificate.serial_number, "x"),

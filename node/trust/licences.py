@@ -2,7 +2,8 @@
 
 The identifier follows GB/T 36904's shape (signing/licences.py). A revocation floods the whole
 province: it goes to the parent and to every child, and each node passes it on to all its other
-neighbours, so every node can report the licence as revoked.
+neighbours, so every node can report the licence as revoked. The province also tells its partner
+provinces (跨省通办), which flood it through their own trees: a licence may be presented there too.
 """
 
 from __future__ import annotations
@@ -139,8 +140,10 @@ class LicenceService:
         passed_on: link_pb2.Envelope | None,
         came_from: str | None,
     ) -> None:
+        own_province = notice.issuer_node[:2] == self.here.value[:2]
         for peer, role in self._neighbours():
-            if peer != came_from:
+            # a partner province hears of our own licences only; it floods them through its tree
+            if peer != came_from and (role != "peer" or own_province):
                 self._outbound.send_to_neighbour(
                     session,
                     peer,

@@ -27,8 +27,10 @@ from node.trust.identity import pem_bundle
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo
+from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
+from signing.ses import make_seal
+from signing.sm2x509 import SM2PrivateKey
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
 
@@ -46,6 +48,7 @@ class SealService:
         office: CertificateOffice | None,
         trust: Callable[[Session], TrustStore],
         certify_remotely: RemoteCertifier | None = None,
+        timestamp: Stamper | None = None,
     ) -> None:
         self.here = here
         self._folder = folder / "seals"
@@ -53,6 +56,7 @@ class SealService:
         self._office = office
         self._trust = trust
         self._certify_remotely = certify_remotely
+        self._timestamp = timestamp
         self._keys: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -73,13 +77,31 @@ class SealService:
         if not holder.strip() or not department.strip():
             raise InvalidInput("a seal needs a holder (organisation name) and a department")
         key = generate_key(algorithm)
-        csr = make_csr(
-            key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
-        )
-        if self._office is not None:
+        if isinstance(key, SM2PrivateKey):  # 国密: certified here, no CSR (cryptography has none for SM2)
+            if self._office is None:
+                raise NotReady(
+                    "an SM2 seal is certified by this node's own CA; a village asks for P-256 or Ed25519"
+                )
+            certificate = self._office.issue_sm2(
+                session,
+                key.public_key(),
+                CertificatePurpose.SEAL,
+                holder,
+                holder=holder,
+                department=department,
+                valid_days=valid_days,
+            )
+            chain = self._office.authority.full_chain()
+        elif self._office is not None:
+            csr = make_csr(
+                key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
+            )
             certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=valid_days)
             chain = self._office.authority.full_chain()
         elif self._certify_remotely is not None:
+            csr = make_csr(
+                key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
+            )
             certificate, chain = self._certify_remotely(csr)
         else:
             raise NotReady("no CA here and no parent to certify the seal key")
@@ -95,6 +117,21 @@ class SealService:
             picture=picture,
         )
         keys.save_private_key(key, self._folder / f"{info.seal_id}.key", self._passphrase)
+        if isinstance(key, SM2PrivateKey) and self._office is not None:
+            # GB/T 38540 电子印章数据, made (制章) and signed by this node's CA
+            authority = self._office.authority
+            ses_seal = make_seal(
+                es_id=info.seal_id,
+                name=f"{info.holder}{info.kind}",
+                signer_certificates=[certificate],
+                created=now,
+                valid_start=info.valid_from,
+                valid_end=info.valid_to,
+                picture=picture,
+                maker_key=authority.key,
+                maker_certificate=authority.certificate,
+            )
+            keys.save_pem(self._folder / f"{info.seal_id}.seal", ses_seal)
         session.add(
             SealRecord(
                 seal_id=info.seal_id,
@@ -141,7 +178,9 @@ class SealService:
         )
         certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
         chain = x509.load_pem_x509_certificates(record.chain_pem.encode()) if record.chain_pem else []
-        return Seal(info, key, certificate, chain)  # type: ignore[arg-type]
+        standard = self._folder / f"{record.seal_id}.seal"  # an SM2 seal's SESeal (DER)
+        ses_seal = standard.read_bytes() if standard.exists() else b""
+        return Seal(info, key, certificate, chain, ses_seal)  # type: ignore[arg-type]
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None:
         """Keep the sealed result that came with a conclusion, after verifying it here, offline."""
@@ -190,7 +229,8 @@ class SealService:
                 "create one with `wuji seal create` before concluding cases"
             )
         body = result_document(case, seal.info.holder, note, licence)
-        document = seal.apply(body, crls=known_crls(session))
+        # the province's service attests the time; unreachable, the conclusion waits (NotReady)
+        document = seal.apply(body, crls=known_crls(session), timestamp=self._timestamp)
         sealed = document.to_bytes()
         session.add(
             SealedResult(

@@ -153,10 +153,14 @@ def test_certificate_hash_fits_the_key():
     assert algorithms.certificate_hash(generate_key(Algorithm.ED25519)) is None
 
 
-def test_sm2_is_named_but_not_yet_available():
-    assert Algorithm("sm2-sm3") is Algorithm.SM2_SM3
-    with pytest.raises(AlgorithmUnavailable, match="SM2"):
-        generate_key(Algorithm.SM2_SM3)
+def test_sm2_keys_sign_and_verify_by_name():
+    from signing.algorithms import algorithm_of, sign, verify
+
+    key = generate_key(Algorithm("sm2-sm3"))
+    assert algorithm_of(key) is Algorithm.SM2_SM3
+    signature = sign(key, b"data")
+    assert verify(key.public_key(), signature, b"data")
+    assert not verify(key.public_key(), signature, b"other data")
 
 
 def test_other_curves_are_not_wuji_algorithms():

@@ -29,8 +29,8 @@ PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
     "430000000000",
     "430900000000",
     "430981000000",
-    "430981001000",
-    "430981001201",
+    "430981006000",
+    "430981006001",
 )
 CA, TLS, SEAL = CertificatePurpose.CA, CertificatePurpose.TLS, CertificatePurpose.SEAL
 
@@ -169,7 +169,7 @@ def test_tls_for_a_child_that_is_not_a_village_is_refused(tiers):
 def test_certificate_for_a_code_outside_the_subtree_is_refused(tiers):
     key = generate_key(Algorithm.ECDSA_P256_SHA256)
     with pytest.raises(IssuanceRefused, match="outside its subtree"):
-        tiers.authorities[COUNTY].issue(make_csr(key, "430982000000", TLS), TLS)
+        tiers.authorities[COUNTY].issue(make_csr(key, "430903000000", TLS), TLS)
     with pytest.raises(IssuanceRefused, match="outside its subtree"):
         tiers.authorities[CITY].issue(make_csr(key, "430100000000", CA), CA)
 
@@ -232,7 +232,7 @@ def test_division_code_must_agree_with_the_subject(tiers):
     now = datetime.now(UTC)
     forged = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "430981001000")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "430981006000")]))
         .issuer_name(county.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

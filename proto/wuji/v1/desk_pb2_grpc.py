@@ -260,6 +260,11 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.FromString,
                 _registered_method=True)
+        self.RenderDocument = channel.unary_unary(
+                '/wuji.v1.Desk/RenderDocument',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RenderDocumentRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RenderedDocument.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -544,6 +549,13 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderDocument(self, request, context):
+        """文书: a printable document (PDF, in Chinese) of an item or a case; anyone logged in may print.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -771,6 +783,11 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.ListRectifications,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.SerializeToString,
+            ),
+            'RenderDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderDocument,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RenderDocumentRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RenderedDocument.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1988,6 +2005,33 @@ class Desk:
             '/wuji.v1.Desk/ListRectifications',
             wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RenderDocument',
+            wuji_dot_v1_dot_desk__pb2.RenderDocumentRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RenderedDocument.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,8 +1,8 @@
 """working calendar and signed anchors: the official working-day calendar of each year, as the
 province signed it; partner trust anchors keep the province's signed message to pass it on
 
-Revision ID: 0012_working_calendar
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 11:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_working_calendar"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

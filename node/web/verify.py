@@ -1,0 +1,149 @@
+"""核验: anyone at the desk drops a sealed result or an electronic licence, or follows its QR code,
+and reads holder, seal, chain, sealing time and revocation state in plain words.
+
+The verdict is signing/seals.py's `verify` against this node's trust store (our roots, partner
+provinces' anchors, every CRL known here) — the same check as `wuji seal verify` — plus, for a
+licence, what this node knows of its revocation (node/trust/licences.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import segno
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+from starlette.routing import Route
+
+from node.errors import InvalidInput, NotFound
+from node.timeutil import shanghai
+from node.web.auth import Visit, page
+from signing.seals import verify
+
+if TYPE_CHECKING:
+    from node.runtime.node import Node
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+REVOCATION_WORDS = {
+    "not revoked at signing time": "签章时证书未被吊销",
+    "no revocation list known": "本节点未掌握吊销列表，无法确认",
+    "revoked": "签章证书已被吊销",
+    "not established": "无法确认证书状态",
+    "not checked": "未检查",
+}
+LICENCE_WORDS = {"valid": "有效", "revoked": "已吊销", "unknown here": "本节点无此证照的记录（非本节点颁发）"}
+
+
+@dataclass
+class Verdict:
+    valid: bool
+    reason: str
+    digest: str = ""
+    holder: str = ""
+    seal: str = ""
+    sealed_at: str = ""
+    chain: list[str] = field(default_factory=list)
+    revocation: str = ""
+    content: dict[str, Any] = field(default_factory=dict)
+    licence: dict[str, str] = field(default_factory=dict)
+
+
+def describe(node: Node, data: bytes) -> Verdict:
+    check = verify(data, node.trust_store())
+    verdict = Verdict(
+        check.valid,
+        "有效：印章、证书链与内容均核验通过" if check.valid else f"无效（{check.step}）：{check.reason}",
+    )
+    verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
+    if check.seal is not None:
+        seal = check.seal
+        verdict.holder = f"{seal.holder}（{seal.holder_code}）{seal.department}"
+        verdict.seal = (
+            f"{seal.kind} {seal.seal_id}，有效期 {shanghai(seal.valid_from)} 至 {shanghai(seal.valid_to)}"
+        )
+    if check.attested_time is not None:  # the province's time-stamp, not the sealer's word
+        verdict.sealed_at = f"{shanghai(check.attested_time, seconds=True)}（北京时间，经时间戳证明）"
+    elif check.signing_time is not None:
+        verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间，未经时间戳证明）"
+    verdict.chain = list(check.chain)
+    raw = _raw(data)
+    verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
+    if check.valid and raw:
+        try:
+            verdict.content = json.loads(base64.b64decode(raw["content"]))
+        except (ValueError, KeyError, TypeError):
+            verdict.content = {}
+        licence = verdict.content.get("licence") if isinstance(verdict.content, dict) else None
+        if isinstance(licence, dict) and licence.get("identifier"):
+            with node.readers() as session:
+                status = node.licences.status(session, str(licence["identifier"]))
+            verdict.licence = {
+                "identifier": status.identifier,
+                "state": LICENCE_WORDS.get(status.state, status.state),
+                "revoked_at": status.revoked_at,
+                "reason": status.reason,
+            }
+            if status.state == "revoked":
+                verdict.valid = False
+                verdict.reason = f"无效：电子证照已于 {status.revoked_at} 吊销（{status.reason}）"
+    return verdict
+
+
+def _raw(data: bytes) -> dict[str, Any]:
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def verify_link(node: Node, case_id: str) -> str:
+    """Where a QR code leads: this node's 核验 page for the case — the address the printed documents
+    (node/documents/) carry, at the port the desk really listens on when no public_url is set."""
+    if node.config.public_url or node.web is None:
+        return node.config.verify_url(case_id)
+    return f"{node.web.url.rstrip('/')}/verify/{quote(case_id)}"
+
+
+def qr_svg(link: str) -> str:
+    return str(segno.make(link, error="m").svg_inline(scale=3, title="核验二维码"))
+
+
+def routes(render: Callable[..., Response]) -> list[Route]:
+    @page(public=True)
+    def verify_form(visit: Visit) -> Response:
+        return render(visit, "verify.html", verdict=None, name="")
+
+    @page(public=True)
+    def verify_upload(visit: Visit) -> Response:
+        upload = visit.form.get("document") if visit.form is not None else None
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("请选择要核验的文件 (choose a sealed result or licence file)")
+        data = upload.file.read(MAX_DOCUMENT_BYTES + 1)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise InvalidInput("文件过大，不是本系统的签章文件 (file too large)")
+        verdict = describe(visit.request.app.state.node, data)
+        return render(visit, "verify.html", verdict=verdict, name=upload.filename)
+
+    @page(public=True)
+    def verify_case(visit: Visit) -> Response:
+        """The QR code's target: the case's progress as this node knows it and, once concluded, the
+        verdict on its sealed result. Nothing personal beyond the applicant's masked name."""
+        node: Node = visit.request.app.state.node
+        try:
+            case = node.cases.get(visit.request.path_params["case_id"])
+        except (NotFound, InvalidInput):
+            raise NotFound("本节点没有此办件 (no such case at this node)") from None
+        verdict = describe(node, case.sealed_result) if case.sealed_result else None
+        return render(visit, "verify.html", verdict=verdict, name=f"办件 {case.id}", case=case)
+
+    return [
+        Route("/verify", verify_form, methods=["GET"]),
+        Route("/verify", verify_upload, methods=["POST"]),
+        Route("/verify/{case_id}", verify_case),
+    ]
