@@ -145,6 +145,7 @@ def test_a_child_that_refused_a_damaged_delta_gets_a_fresh_one_when_its_link_reo
         (entry,) = outbox.waiting(session, TOWNSHIP)
         envelope = link_pb2.Envelope.FromString(entry.envelope)
         envelope.catalog_release.signature = b"\x00" + envelope.catalog_release.signature[1:]
+        federation.nodes[COUNTY].outbound.signer.sign(envelope)  # damaged before the county signed it
         entry.envelope = envelope.SerializeToString()
 
     federation.restart(TOWNSHIP)

@@ -138,8 +138,9 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert wuji("logout", "--config", county).returncode == 0
     assert "not logged in" in wuji("whoami", "--config", county).stdout
 
-    unknown = wuji("case", "submit", "NOPE-1", "--name", "张三", "--id-number", "430981199001011237",
-                   "--config", village)
+    unknown = wuji(
+        "case", "submit", "NOPE-1", "--name", "张三", "--id-number", "430981199001011237", "--config", village
+    )
     assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr
     status = wuji("node", "status", "--config", county)
     assert status.returncode == 0 and "430981006000" in status.stdout

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from node.cases import eventlog
+from node.cases.crossprovince import with_check_character
 from node.cases.states import Action
 from node.config import NodeConfig
 from node.desk.client import DeskClient
@@ -152,7 +153,7 @@ def submit_cases(
         village = villages[done % len(villages)]
         try:
             item = rng.choice(ITEMS)
-            name, id_number = f"申请人{done:05d}", f"4309811990{done:08d}"
+            name, id_number = f"申请人{done:05d}", with_check_character(f"4309811990{done:07d}")
             cluster.desk(village).submit(item, name, id_number, "", complete_proto(item))
             done += 1
         except grpc.RpcError:
