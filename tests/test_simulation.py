@@ -10,7 +10,7 @@ from wuji.divisions import Tier
 
 def test_every_case_arrives_once_and_every_node_holds_its_provinces_release(divisions):
     # 沅江市's whole subtree (all its townships and villages), and 南山区's across the border
-    plan = SimulationPlan(scale=1.0, counties=("430981", "440305"), cases=24)
+    plan = SimulationPlan(scale=1.0, within=("430981", "440305"), cases=24)
     result = run(divisions, plan, Console(quiet=True))
 
     assert result.nodes[Tier.COUNTY] == 2 and result.nodes[Tier.PROVINCE] == 2
@@ -28,8 +28,8 @@ def test_every_case_arrives_once_and_every_node_holds_its_provinces_release(divi
 
 
 def test_the_tree_keeps_a_fraction_of_each_townships_villages(divisions):
-    whole = select_divisions(divisions, SimulationPlan(scale=1.0, counties=("430981",)))
-    tenth = select_divisions(divisions, SimulationPlan(scale=0.1, counties=("430981",)))
+    whole = select_divisions(divisions, SimulationPlan(scale=1.0, within=("430981",)))
+    tenth = select_divisions(divisions, SimulationPlan(scale=0.1, within=("430981",)))
     above = [d for d in whole if d.tier is not Tier.VILLAGE]
     assert above == [d for d in tenth if d.tier is not Tier.VILLAGE]  # whole tiers above villages
     villages = [d for d in whole if d.tier is Tier.VILLAGE]

@@ -54,8 +54,8 @@ def simulate(
     provinces: Annotated[
         str, typer.Option(help="comma-separated province codes (37,43); default: all 31")
     ] = "",
-    counties: Annotated[
-        str, typer.Option(help="comma-separated county codes: only their whole subtrees (430981)")
+    within: Annotated[
+        str, typer.Option(help="comma-separated codes (prefecture 3703, county 430981): only their subtrees")
     ] = "",
     cases: Annotated[int, typer.Option(help="cases routed between villages")] = 100,
     seed: Annotated[int, typer.Option(help="seed of the village sample and the cases")] = 20231231,
@@ -79,7 +79,7 @@ def simulate(
     except division_table.TableMissing as missing:
         fail(str(missing))
     logging.getLogger("sync.link").setLevel(logging.ERROR)  # refusals on arrival are expected
-    plan = SimulationPlan(scale, codes(provinces), codes(counties), cases, seed, open_stores)
+    plan = SimulationPlan(scale, codes(provinces), codes(within), cases, seed, open_stores)
     result = run(table, plan, console)
     report(result, plan, console)
     raise typer.Exit(0 if result.ok else 1)

@@ -40,6 +40,13 @@ from sync.registry import LinkRegistry
 from wuji.divisions import DivisionCode, Tier
 
 
+def _small_pages() -> sqlite3.Connection:
+    """A database with 1 KiB pages: its ~120 tables and indexes take a page each, mostly empty."""
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.execute("PRAGMA page_size=1024")
+    return connection
+
+
 class _Store:
     """One node's in-memory SQLite database, open or kept as a compressed image."""
 
@@ -83,7 +90,7 @@ class Stores:
         self.opened = 0  # times a closed database was reopened
 
     def _migrated_template(self) -> bytes:
-        engine = create_engine("sqlite://", poolclass=StaticPool)
+        engine = create_engine("sqlite://", creator=_small_pages, poolclass=StaticPool)
         configure_sqlite(engine)
         migrate(engine)
         # every node's engine shares this dialect and one compiled-statement cache: compiling the

@@ -52,7 +52,7 @@ KINDS = ("same township", "same county", "same province", "other province")
 class SimulationPlan:
     scale: float = 0.01  # F: the fraction of each township's villages kept
     provinces: Sequence[str] = ()  # 2-digit province codes; empty: all
-    counties: Sequence[str] = ()  # 6-digit county codes: only their subtrees (and the chain above)
+    within: Sequence[str] = ()  # codes (a prefecture, a county): only their subtrees and the chains above
     cases: int = 100
     seed: int = 20231231
     open_stores: int = 2000  # databases kept open at once; the others are compressed images
@@ -99,26 +99,26 @@ def select_divisions(table: DivisionTable, plan: SimulationPlan) -> list[Divisio
     the seed), so the expected count is F·n everywhere and the choice is repeatable.
     """
     rng = random.Random(plan.seed)
-    wanted_counties = {DivisionCode.parse(c).value for c in plan.counties}
-    wanted_provinces = {p[:2] for p in plan.provinces} | {c[:2] for c in wanted_counties}
+    within = [DivisionCode.parse(code.strip().ljust(6, "0")) for code in plan.within]  # 37, 3703 too
+    provinces = {p[:2] for p in plan.provinces} | {code.value[:2] for code in within}
+
+    def wanted(division: Division) -> bool:
+        code = DivisionCode.parse(division.code)
+        return not within or any(code.is_in_subtree_of(w) or code.is_ancestor_of(w) for w in within)
+
     chosen: list[Division] = []
-    for province in table.provinces():
-        if wanted_provinces and province.code[:2] not in wanted_provinces:
+    pending = [p for p in table.provinces() if not provinces or p.code[:2] in provinces]
+    while pending:  # depth first, parents before children
+        division = pending.pop()
+        if not wanted(division):
             continue
-        chosen.append(province)
-        for city in table.children(province.code):
-            if wanted_counties and not any(c[:4] == city.code[:4] for c in wanted_counties):
-                continue
-            chosen.append(city)
-            for county in table.children(city.code):
-                if wanted_counties and county.code not in wanted_counties:
-                    continue
-                chosen.append(county)
-                for township in table.children(county.code):
-                    chosen.append(township)
-                    villages = table.children(township.code)
-                    keep = min(len(villages), int(plan.scale * len(villages) + rng.random()))
-                    chosen.extend(sorted(rng.sample(villages, keep), key=lambda v: v.code))
+        chosen.append(division)
+        children = table.children(division.code)
+        if division.tier is Tier.TOWNSHIP:
+            keep = min(len(children), int(plan.scale * len(children) + rng.random()))
+            chosen.extend(sorted(rng.sample(children, keep), key=lambda v: v.code))
+        else:
+            pending.extend(reversed(children))
     return chosen
 
 
