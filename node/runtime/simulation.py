@@ -239,25 +239,33 @@ class Simulation:
         for code in villages:
             for length, groups in by_prefix.items():
                 groups[code[:length]].append(code)
-        kinds = [(kind, length) for kind, length in zip(KINDS, (9, 6, 2, 0), strict=True)]
-        produced = 0
-        attempts = 0
+        kinds = list(zip(KINDS, (9, 6, 2, 0), strict=True))
+        provinces = sorted(by_prefix[2])
+        produced = attempts = 0
         while produced < self.plan.cases and attempts < self.plan.cases * 20:
             kind, length = kinds[attempts % len(kinds)]
             attempts += 1
             origin = self._rng.choice(villages)
-            if length:
-                candidates = by_prefix[length][origin[:length]]
-                narrower = {9: None, 6: 9, 2: 6}[length]
-                if narrower is not None:  # same county means another township, and so on
-                    candidates = [c for c in candidates if c[:narrower] != origin[:narrower]]
-            else:
-                candidates = [c for c in villages if c[:2] != origin[:2]]
-            candidates = [c for c in candidates if c != origin]
-            if not candidates:
-                continue
-            produced += 1
-            yield kind, origin, self._rng.choice(candidates)
+            home = self._home_for(origin, length, by_prefix, provinces)
+            if home is not None:
+                produced += 1
+                yield kind, origin, home
+
+    def _home_for(
+        self, origin: str, length: int, by_prefix: dict[int, dict[str, list[str]]], provinces: list[str]
+    ) -> str | None:
+        """A village sharing the first `length` digits with origin but not the next tier's (0: another
+        province); drawn by rejection, so a case costs the same however large the tree."""
+        if length == 0:
+            others = [p for p in provinces if p != origin[:2]]
+            return self._rng.choice(by_prefix[2][self._rng.choice(others)]) if others else None
+        group = by_prefix[length][origin[:length]]
+        narrower = {9: 12, 6: 9, 2: 6}[length]  # same county: another township, and so on
+        for _ in range(20):
+            home = self._rng.choice(group)
+            if home[:narrower] != origin[:narrower]:
+                return home
+        return None
 
     # -- running the network -------------------------------------------------------------------
 
