@@ -113,7 +113,9 @@ def complete_materials(client: DeskClient, item_code: str) -> list[case_pb2.Mate
         return []
     return [
         case_pb2.Material(
-            name=m.name, content=f"%PDF-1.4 {m.name} (scan)".encode(), file_name=f"{m.name}.pdf",
+            name=m.name,
+            content=f"%PDF-1.4 {m.name} (scan)".encode(),
+            file_name=f"{m.name}.pdf",
             media_type="application/pdf",
         )
         for m in item.materials
@@ -424,8 +426,14 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoSta
         ready = [p for p in bundle.parts if p.case_id and p.item_code not in concluded]
         for part in ready:
             _advance(
-                clients[part.handler], staff, part.case_id, part.handler, Console(quiet=True),
-                Action.ACCEPT, Action.REVIEW, Action.APPROVE,
+                clients[part.handler],
+                staff,
+                part.case_id,
+                part.handler,
+                Console(quiet=True),
+                Action.ACCEPT,
+                Action.REVIEW,
+                Action.APPROVE,
             )
             console.print(
                 f"  {part.item_name} ({part.department}) 办结 at {_name_of(part.handler)}", highlight=False

@@ -55,6 +55,7 @@ class _Store:
         self.connection: sqlite3.Connection | None = None
         self.engine: Engine | None = None
         self.in_use = 0
+        self.closed_before = False
 
     def open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(":memory:", check_same_thread=False)
@@ -70,6 +71,7 @@ class _Store:
         self.image = zlib.compress(self.connection.serialize(), 1)
         self.engine.dispose()  # closes the connection; the next use calls open() again
         self.connection = None
+        self.closed_before = True
 
     def size(self) -> int:
         if self.connection is not None:
@@ -87,7 +89,7 @@ class Stores:
         self._open: OrderedDict[int, _Store] = OrderedDict()
         self._template = self._migrated_template()
         self._all: list[_Store] = []
-        self.opened = 0  # times a closed database was reopened
+        self.reopened = 0  # times a closed database was opened again
 
     def _migrated_template(self) -> bytes:
         engine = create_engine("sqlite://", creator=_small_pages, poolclass=StaticPool)
@@ -132,7 +134,7 @@ class Stores:
         return engine
 
     def _reopen(self, store: _Store) -> sqlite3.Connection:
-        self.opened += 1
+        self.reopened += store.closed_before
         return store.open()
 
     def _used(self, store: _Store, change: int) -> None:

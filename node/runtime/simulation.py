@@ -61,7 +61,9 @@ class SimulationPlan:
 @dataclass
 class Phase:
     name: str
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float  # this process's CPU time: what the run costs on a machine shared with others
+    units: int  # what the phase is per: nodes built or reached, or cases
     peak_rss_mb: float
     messages: Counter[str] = field(default_factory=Counter)  # by "sender tier → receiver tier"
     bytes: Counter[str] = field(default_factory=Counter)
@@ -77,6 +79,7 @@ class SimulationResult:
     catalogue_consistent: int  # nodes holding their province's current release
     store_bytes: int  # all nodes' databases, as held (open or compressed)
     reopened: int
+    baseline_rss_mb: float  # before the first node: the interpreter, the modules, the table
 
     @property
     def node_count(self) -> int:
@@ -131,7 +134,7 @@ class Simulation:
         self.nodes: dict[str, SimNode] = {}
         self.phases: list[Phase] = []
         self._rng = random.Random(plan.seed + 1)
-        self._started = time.perf_counter()
+        self.baseline_rss_mb = _current_rss_mb()
 
     # -- building ------------------------------------------------------------------------------
 
@@ -291,7 +294,8 @@ class Simulation:
             answered,
             consistent,
             self.stores.total_bytes(),
-            self.stores.opened,
+            self.stores.reopened,
+            self.baseline_rss_mb,
         )
 
 
@@ -314,6 +318,7 @@ class _PhaseContext:
     def __enter__(self) -> Callable[[int], None]:
         self._before = _traffic(self._simulation.network)
         self._start = time.perf_counter()
+        self._cpu = time.process_time()
         self._progress.start()
         task = self._progress.add_task(self._name, total=max(self._total, 1))
         return lambda steps: self._progress.advance(task, steps)
@@ -321,8 +326,9 @@ class _PhaseContext:
     def __exit__(self, *error: object) -> None:
         self._progress.stop()
         seconds = time.perf_counter() - self._start
+        cpu = time.process_time() - self._cpu
         after = _traffic(self._simulation.network)
-        phase = Phase(self._name, seconds, _peak_rss_mb())
+        phase = Phase(self._name, seconds, cpu, self._total, _peak_rss_mb())
         for key, (messages, size) in after.items():
             was_messages, was_size = self._before.get(key, (0, 0))
             if messages > was_messages:
@@ -360,6 +366,12 @@ def _release_of(node: SimNode) -> tuple[int, str]:
     return node_trim
 
 
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -378,14 +390,15 @@ def _catalogue(province: str) -> CatalogDocument:
 
 
 def run(table: DivisionTable, plan: SimulationPlan, console: Console) -> SimulationResult:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     divisions = select_divisions(table, plan)
     simulation = Simulation(plan, console)
     simulation.build(divisions)
     consistent = simulation.publish_catalogues()
     sent, arrived, answered = simulation.route_cases()
     result = simulation.result(sent, arrived, answered, consistent)
-    result.phases.append(Phase("total", time.perf_counter() - started, _peak_rss_mb()))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    result.phases.append(Phase("total", wall, cpu, len(divisions), _peak_rss_mb()))
     return result
 
 
@@ -397,18 +410,26 @@ def report(result: SimulationResult, plan: SimulationPlan, console: Console) -> 
         + ")",
         highlight=False,
     )
-    table = Table("phase", "seconds", "ms per node", "peak RSS MiB", "KiB per node", "envelopes", "bytes")
+    table = Table(
+        "phase", "wall s", "CPU s", "CPU ms each", "peak RSS MiB", "KiB per node", "envelopes", "bytes"
+    )
     for phase in result.phases:
         table.add_row(
             phase.name,
             f"{phase.seconds:,.1f}",
-            f"{phase.seconds * 1000 / nodes:.2f}",
+            f"{phase.cpu_seconds:,.1f}",
+            f"{phase.cpu_seconds * 1000 / max(phase.units, 1):.1f}",
             f"{phase.peak_rss_mb:,.0f}",
-            f"{phase.peak_rss_mb * 1024 / nodes:.1f}",
+            f"{(phase.peak_rss_mb - result.baseline_rss_mb) * 1024 / nodes:.1f}",
             f"{sum(phase.messages.values()):,}",
             f"{sum(phase.bytes.values()):,}",
         )
     console.print(table)
+    console.print(
+        f"(CPU ms each: per node for the first phases and the total, per case for the case phases; "
+        f"KiB per node: peak RSS above the {result.baseline_rss_mb:,.0f} MiB before the first node)",
+        highlight=False,
+    )
     by_tier = Table("phase", "link (sender → receiver)", "envelopes", "bytes")
     for phase in result.phases:
         for key in sorted(phase.messages):
@@ -424,7 +445,8 @@ def report(result: SimulationResult, plan: SimulationPlan, console: Console) -> 
     )
     console.print(
         f"catalogue: {result.catalogue_consistent:,} of {nodes:,} nodes hold their province's release; "
-        f"databases {result.store_bytes / 2**20:,.1f} MiB as held, {result.reopened:,} reopenings",
+        f"databases {result.store_bytes / 2**20:,.1f} MiB as held, "
+        f"{result.reopened:,} reopened after closing",
         highlight=False,
     )
     console.print("[green]ok[/]" if result.ok else "[red]NOT ok[/]")
