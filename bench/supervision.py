@@ -130,7 +130,7 @@ def _populate(
                 'INSERT INTO "case" (id, item_code, item_name, origin, handler, state, applicant_name,'
                 " applicant_id_number, applicant_phone, version, accepted, submitted_at, updated_at)"
                 f" VALUES (?, '{ITEM}', '最低生活保障对象认定', '{ORIGIN}', '{HANDLER}', 'ACCEPTED',"
-                " '压测', '430981199001011234', '', 2, 1, ?, ?)",
+                " '压测', '430981199001011237', '', 2, 1, ?, ?)",
                 cases,
             )
             cursor.executemany(

@@ -22,7 +22,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync import inbox, outbox
+from sync import inbox, origin, outbox
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
@@ -278,6 +278,9 @@ class Link:
             raise EnvelopeRefused(
                 f"envelope sender {envelope.sender or '(empty)'} is not this link's peer {self.peer}"
             )
+        misplaced = origin.topology_problem(self.here, self.peer, self.role, envelope.origin)
+        if misplaced:
+            raise EnvelopeRefused(misplaced)
         self._handler.apply(session, envelope, self.peer)
 
     def _apply_one(self, session: Session, envelope: link_pb2.Envelope) -> None:

@@ -21,7 +21,7 @@ def a_case(suffix: str) -> Case:
         handler=COUNTY,
         state="SUBMITTED",
         applicant_name="赵六",
-        applicant_id_number="430981197001013456",
+        applicant_id_number="430981197001013452",
         applicant_phone="",
         version=1,
         accepted=False,

@@ -163,7 +163,7 @@ def test_a_case_keeps_the_release_it_was_judged_by(federation):
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code=CHANGED,
-            applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234"),
+            applicant=case_pb2.Applicant(name="张三", id_number="430981199001011237"),
             materials=complete_proto(CHANGED),
         )
     )
@@ -289,7 +289,7 @@ def test_a_village_refuses_unknown_items_and_tiers_that_do_not_exist_above_it(fe
     village = federation.desk(VILLAGE)
     request = desk_pb2.SubmitCaseRequest(
         item_code="NO-SUCH-ITEM",
-        applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234"),
+        applicant=case_pb2.Applicant(name="张三", id_number="430981199001011237"),
     )
     with pytest.raises(grpc.RpcError) as unknown:
         village.SubmitCase(request)

@@ -11,11 +11,17 @@ from sqlalchemy import func, select
 from node.store.models import Case
 from node.timeutil import to_timestamp, utcnow
 from node.trust.enrollment import InviteFile, enroll
+from signing.algorithms import Algorithm, generate_key
+from signing.pki import CertificatePurpose, make_csr
+from sync.origin import OriginSigner
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from sync.transport import TransportSettings, open_channel
 from tests.harness import COUNTY, PASSPHRASE, TOWNSHIP, VILLAGE
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2, link_pb2_grpc
+
+# what the hand-driven township and its village sign with (set by the `township` fixture)
+SIGNERS: dict[str, OriginSigner] = {}
 
 
 class HandDrivenChild:
@@ -37,6 +43,10 @@ class HandDrivenChild:
         raise AssertionError(f"stream ended before a {kind} frame")
 
     def send(self, *envelopes: link_pb2.Envelope) -> None:
+        """Send a batch; an unsigned envelope is signed first by its origin, if the test holds its key."""
+        for envelope in envelopes:
+            if not envelope.origin_signature and envelope.origin in SIGNERS:
+                SIGNERS[envelope.origin].sign(envelope)
         self._outgoing.put(link_pb2.LinkFrame(envelopes=link_pb2.EnvelopeBatch(envelopes=envelopes)))
 
     def close(self) -> None:
@@ -62,7 +72,7 @@ def case_envelope(seq: int, case_id: str) -> link_pb2.Envelope:
                 origin=VILLAGE,
                 handler=COUNTY,
                 state=case_pb2.SUBMITTED,
-                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013456"),
+                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013452"),
                 submitted_at=to_timestamp(utcnow()),
                 version=1,
             )
@@ -86,6 +96,13 @@ def township(county, tmp_path) -> TransportSettings:
     """The township's real certificates (enrolled with the county), without running its node."""
     invite = InviteFile.from_message(county.invite(TOWNSHIP, 1))
     identity, _ = enroll(DivisionCode.parse(TOWNSHIP), "", tmp_path / "township", PASSPHRASE, invite)
+    assert identity.authority is not None
+    village_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    tls = CertificatePurpose.TLS
+    village_certificate = identity.authority.issue(make_csr(village_key, VILLAGE, tls), tls)
+    SIGNERS.clear()
+    SIGNERS[TOWNSHIP] = OriginSigner(identity.tls_key, identity.tls_certificate, identity.chain[:-1])
+    SIGNERS[VILLAGE] = OriginSigner(village_key, village_certificate, identity.chain[:-1])  # type: ignore[arg-type]
     return TransportSettings(credentials=identity.credentials())
 
 

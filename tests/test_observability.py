@@ -35,7 +35,7 @@ def test_health_reflection_and_metrics(federation):
     case = federation.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code="MZ-0001",
-            applicant=case_pb2.Applicant(name="指标", id_number="430981199001011234"),
+            applicant=case_pb2.Applicant(name="指标", id_number="430981199001011237"),
             materials=complete_proto("MZ-0001"),
         )
     )

@@ -46,3 +46,4 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert stats.returncode == 0, stats.stderr
     assert "按时办结率" in stats.stdout and "0.0%" in stats.stdout and "差评整改率" in stats.stdout
     assert "100.0%" in stats.stdout  # the one 差评 was rectified
+    assert "满意率" in stats.stdout and "部门 department" in stats.stdout  # the per-department table

@@ -35,6 +35,7 @@ from node.trust.licences import LicenceService
 from signing.trust import TrustStore
 from sync.link import Link, LinkSettings
 from sync.memory import MemoryNetwork
+from sync.origin import OriginSigner
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from wuji.divisions import DivisionCode, Tier
@@ -168,6 +169,7 @@ class SimNode:
         stores: Stores,
         network: MemoryNetwork,
         roots: list[x509.Certificate],
+        origin: OriginSigner,
         signer: ReleaseSigner | None = None,
         peer_provinces: frozenset[str] = frozenset(),
     ) -> None:
@@ -177,6 +179,7 @@ class SimNode:
         self.readers = reader_factory(self.engine)
         self._roots = roots
         self.outbound = Outbound(self.here, sorted(peer_provinces))
+        self.outbound.signer = origin  # what this node originates is signed with its node key
         self.cases = CaseService(self.here, self.sessions, self.outbound, self.readers)
         self.federation = FederationHandler(
             self.here,

@@ -26,6 +26,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from node.cases.crossprovince import with_check_character
 from node.cases.materials import Material
 from node.cases.service import Applicant
 from node.cases.states import Action, State
@@ -37,6 +38,7 @@ from node.store.models import Case
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import Authority, CertificatePurpose, make_csr
 from sync.memory import MemoryNetwork
+from sync.origin import OriginSigner
 from sync.tables import QuarantinedEnvelope
 from wuji.division_table import Division, DivisionTable
 from wuji.divisions import DivisionCode, Tier
@@ -140,8 +142,12 @@ class Simulation:
 
     def build(self, divisions: list[Division]) -> None:
         provinces = [d.code for d in divisions if d.tier is Tier.PROVINCE]
-        authorities = {code: Authority.create_root(code, f"{code} 根证书") for code in provinces}
-        signers = {code: _release_signer(authority) for code, authority in authorities.items()}
+        roots = {code: Authority.create_root(code, f"{code} 根证书") for code in provinces}
+        signers = {code: _release_signer(authority) for code, authority in roots.items()}
+        authorities: dict[str, Authority] = dict(roots)  # the CA of every node but villages
+        # every node trusts every simulated province's root, as partner provinces install each
+        # other's (跨省通办): a case's answer from another province is signed by its handler there
+        anchors = [authority.certificate for authority in roots.values()]
         with self._phase("build nodes and links", len(divisions)) as advance:
             for division in divisions:
                 province = division.code[:2] + "0" * 10
@@ -150,7 +156,8 @@ class Simulation:
                     division.code,
                     self.stores,
                     self.network,
-                    [authorities[province].certificate],
+                    anchors,
+                    _node_key(division, authorities),
                     signers[province] if division.tier is Tier.PROVINCE else None,
                     peers if division.tier is Tier.PROVINCE else frozenset(),
                 )
@@ -207,7 +214,7 @@ class Simulation:
                 number = len(submitted) + 1
                 case = self.nodes[origin].cases.submit(
                     CASE_ITEM,
-                    Applicant(f"参保人{number}", f"SIM{number:015d}"),
+                    Applicant(f"参保人{number}", _identity_number(home, number)),
                     [Material(CASE_MATERIAL, b"simulated identity document")],
                     home_division=home,
                 )
@@ -346,6 +353,11 @@ def _traffic(network: MemoryNetwork) -> dict[str, tuple[int, int]]:
     return {key: (value[0], value[1]) for key, value in totals.items()}
 
 
+def _identity_number(home: str, number: int) -> str:
+    """A well-formed 居民身份证号码 (GB 11643) of the applicant's home county."""
+    return with_check_character(f"{home[:6]}19900101{number % 1000:03d}")
+
+
 def _state(session: Session, case_id: str) -> State:
     return session.get_one(Case, case_id).state
 
@@ -374,6 +386,25 @@ def _current_rss_mb() -> float:
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _node_key(division: Division, authorities: dict[str, Authority]) -> OriginSigner:
+    """The node's CA (certified by its parent's) and its node key, as enrollment would give them:
+    a village's node certificate comes from its township, every other node's from its own CA."""
+    if division.tier is Tier.VILLAGE:
+        issuer = authorities[division.parent or ""]
+    else:
+        if division.parent is not None:
+            parent = authorities[division.parent]
+            key = generate_key(Algorithm.ECDSA_P256_SHA256)
+            csr = make_csr(key, division.code, CertificatePurpose.CA, division.name)
+            certificate = parent.issue(csr, CertificatePurpose.CA, valid_days=30)
+            authorities[division.code] = Authority(key, certificate, parent.full_chain())  # type: ignore[arg-type]
+        issuer = authorities[division.code]
+    key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    csr = make_csr(key, division.code, CertificatePurpose.TLS, division.name)
+    certificate = issuer.issue(csr, CertificatePurpose.TLS, valid_days=30)
+    return OriginSigner(key, certificate, issuer.full_chain()[:-1])
 
 
 def _release_signer(root: Authority) -> ReleaseSigner:

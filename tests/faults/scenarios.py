@@ -415,7 +415,7 @@ def advanced_clock(folder: Path, days: int, database_for: DatabaseFor | None = N
     try:
         cluster.start()
         village, county = cluster.desk(VILLAGES[0]), cluster.desk(COUNTY)
-        case = village.submit("MZ-0001", "钟表", "430981199001011234", "", complete_proto("MZ-0001"))
+        case = village.submit("MZ-0001", "钟表", "430981199001011237", "", complete_proto("MZ-0001"))
         county.wait_for(lambda d: d.get(case.id), 30, "the case at the county")
         county.act(case.id, Action.ACCEPT)
         seen = village.wait_for(lambda d: (c := d.get(case.id)).state == case_pb2.ACCEPTED and c, 30, "受理")
