@@ -189,8 +189,10 @@ class Simulation:
         return self._catalogue_consistent()
 
     def _catalogue_consistent(self) -> int:
-        held = {code: _release_of(node) for code, node in self.nodes.items()}
-        self.stores.trim()
+        held: dict[str, tuple[int, str]] = {}
+        for code, node in self.nodes.items():
+            held[code] = _release_of(node)
+            self.stores.trim()  # one node at a time: the check must not open every database at once
         published = {
             code[:2]: held[code] for code, node in self.nodes.items() if node.here.tier is Tier.PROVINCE
         }
