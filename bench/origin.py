@@ -15,8 +15,8 @@ from signing.trust import TrustStore
 from sync.origin import OriginSigner, OriginVerifier
 from wuji.v1 import case_pb2, link_pb2
 
-CODES = ("430000000000", "430900000000", "430981000000", "430981001000")
-VILLAGE = "430981001201"
+CODES = ("430000000000", "430900000000", "430981000000", "430981006000")
+VILLAGE = "430981006001"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sync import outbox
 from tests.harness import CHAIN, CITY, COUNTY, VILLAGE, FederationHarness, wait_for
 from wuji.v1 import case_pb2, link_pb2
 
-UNENROLLED_TOWNSHIP = "430981002000"  # a township of the county that never enrolled
+UNENROLLED_TOWNSHIP = "430981008000"  # a township of the county that never enrolled
 
 
 def waiting_at_county(federation: FederationHarness) -> int:

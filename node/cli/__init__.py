@@ -50,6 +50,43 @@ def demo(
     raise typer.Exit(run_demo(console, keep))
 
 
+@app.command("simulate")
+def simulate(
+    scale: Annotated[float, typer.Option(help="F: the fraction of each township's villages kept")] = 0.01,
+    provinces: Annotated[
+        str, typer.Option(help="comma-separated province codes (37,43); default: all 31")
+    ] = "",
+    within: Annotated[
+        str, typer.Option(help="comma-separated codes (prefecture 3703, county 430981): only their subtrees")
+    ] = "",
+    cases: Annotated[int, typer.Option(help="cases routed between villages")] = 100,
+    seed: Annotated[int, typer.Option(help="seed of the village sample and the cases")] = 20231231,
+    open_stores: Annotated[
+        int, typer.Option(help="node databases kept open at once (the rest as compressed images)")
+    ] = 2000,
+) -> None:
+    """Run the federation on the real division table in one process (in-process links), and report."""
+    import logging
+
+    from node.runtime.simulation import SimulationPlan, report, run
+    from wuji import division_table
+
+    def codes(text: str) -> list[str]:
+        return [code.strip() for code in text.split(",") if code.strip()]
+
+    if not 0 < scale <= 1:
+        fail("--scale must be in (0, 1]")
+    try:
+        table = division_table.installed()
+    except division_table.TableMissing as missing:
+        fail(str(missing))
+    logging.getLogger("sync.link").setLevel(logging.ERROR)  # refusals on arrival are expected
+    plan = SimulationPlan(scale, codes(provinces), codes(within), cases, seed, open_stores)
+    result = run(table, plan, console)
+    report(result, plan, console)
+    raise typer.Exit(0 if result.ok else 1)
+
+
 @app.command("bench")
 def bench(
     quick: Annotated[bool, typer.Option(help="small sizes (well under 90 s), as CI runs it")] = False,

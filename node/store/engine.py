@@ -26,6 +26,12 @@ def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engi
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    configure_sqlite(engine, sqlite_synchronous)
+    return engine
+
+
+def configure_sqlite(engine: Engine, sqlite_synchronous: str = "NORMAL") -> None:
+    """WAL, foreign keys and BEGIN IMMEDIATE on a SQLite engine (also the simulation's in-memory ones)."""
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -41,8 +47,6 @@ def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engi
     def _begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
