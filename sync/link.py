@@ -70,6 +70,22 @@ class LinkSettings:
     idle_timeout_seconds: float = 30.0  # a silent peer is considered gone after this
 
 
+# An outgoing frame: a LinkFrame, or envelopes as the outbox stored them (the same bytes on the wire)
+OutgoingFrame = link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame
+
+
+def serialize_frame(frame: OutgoingFrame) -> bytes:
+    """gRPC's serializer for outgoing frames of either kind."""
+    return frame.SerializeToString()
+
+
+def as_link_frame(frame: link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame) -> link_pb2.LinkFrame:
+    """A frame handed over without the wire in between (not through gRPC), read as a LinkFrame."""
+    if isinstance(frame, link_pb2.StoredEnvelopeFrame):
+        return link_pb2.LinkFrame.FromString(frame.SerializeToString())
+    return frame
+
+
 class FrameQueue:
     """Outgoing frames of one stream; iterating it feeds gRPC until the queue is closed."""
 
@@ -78,18 +94,18 @@ class FrameQueue:
     def __init__(self) -> None:
         self._queue: queue.Queue[object] = queue.Queue()
 
-    def put(self, frame: link_pb2.LinkFrame) -> None:
+    def put(self, frame: OutgoingFrame) -> None:
         self._queue.put(frame)
 
     def close(self) -> None:
         self._queue.put(self._CLOSED)
 
-    def __iter__(self) -> Iterator[link_pb2.LinkFrame]:
+    def __iter__(self) -> Iterator[OutgoingFrame]:
         while True:
             item = self._queue.get()
             if item is self._CLOSED:
                 return
-            assert isinstance(item, link_pb2.LinkFrame)
+            assert isinstance(item, link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame)
             yield item
 
 
@@ -215,10 +231,10 @@ class Link:
         self.acked_seq = max(self.acked_seq, seq)
         self.wake()
 
-    def _pending(self, after_seq: int, limit: int) -> list[link_pb2.Envelope]:
+    def _pending(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """(seq, stored envelope bytes) to send next: sent as stored, never parsed here."""
         with self._readers() as session:
-            rows = outbox.pending(session, self.peer, after_seq, limit)
-            return [link_pb2.Envelope.FromString(row.envelope) for row in rows]
+            return outbox.pending_envelopes(session, self.peer, after_seq, limit)
 
     def _apply(self, envelopes: Iterable[link_pb2.Envelope]) -> int:
         """Apply a batch in one transaction; returns the seq to acknowledge.
@@ -356,7 +372,8 @@ class LinkSession:
     def _receive(self) -> None:
         link = self._link
         try:
-            for frame in self._incoming:
+            for received in self._incoming:
+                frame = as_link_frame(received)
                 self._last_heard = time.monotonic()
                 link.last_contact = datetime.now(UTC)
                 kind = frame.WhichOneof("frame")
@@ -389,8 +406,9 @@ class LinkSession:
                 room = settings.window - (self.sent_seq - link.acked_seq)
                 batch = link._pending(self.sent_seq, min(settings.batch_size, room)) if room > 0 else []
                 if batch:
-                    self._outgoing.put(link_pb2.LinkFrame(envelopes=link_pb2.EnvelopeBatch(envelopes=batch)))
-                    self.sent_seq = batch[-1].seq
+                    stored = link_pb2.StoredEnvelopes(envelopes=[envelope for _, envelope in batch])
+                    self._outgoing.put(link_pb2.StoredEnvelopeFrame(envelopes=stored))
+                    self.sent_seq = batch[-1][0]
                     last_sent = time.monotonic()
                     continue
                 if time.monotonic() - last_sent >= settings.heartbeat_seconds:
