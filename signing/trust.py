@@ -37,7 +37,7 @@ from itertools import pairwise
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import (
     Criticality,
@@ -86,6 +86,10 @@ class _Seen:
 
 _shared_lock = threading.Lock()
 _shared: dict[_ChainKey, _Verdict] = {}  # every store's verdicts, by roots and chain content
+# signature checks that depend on nothing but the bytes, shared by every store of the process:
+# roots that signed themselves, and (CRL, issuer) fingerprints → whether the issuer signed the CRL
+_self_signed_roots: set[bytes] = set()
+_crl_verdicts: dict[tuple[bytes, bytes], bool] = {}
 
 
 class ChainRejected(Exception):
@@ -135,7 +139,7 @@ class TrustStore:
     def add_root(self, root: x509.Certificate) -> None:
         """Trust a province's self-signed root CA certificate; ChainRejected if it is not one."""
         try:
-            root.verify_directly_issued_by(root)
+            _self_signed(root)
             purpose = purpose_of(root)
             code = DivisionCode.parse(division_code_of(root))
         except (ValueError, TypeError, InvalidSignature) as error:
@@ -458,10 +462,32 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     if crl.issuer != issuer.subject:
         return False
+    key = (crl.fingerprint(hashes.SHA256()), issuer.fingerprint(hashes.SHA256()))
+    with _shared_lock:
+        known = _crl_verdicts.get(key)
+    if known is not None:
+        return known
     try:
-        return crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
     except (TypeError, ValueError):  # a key type that cannot have signed it
-        return False
+        valid = False
+    with _shared_lock:
+        if len(_crl_verdicts) >= _CACHED_CHAINS:
+            _crl_verdicts.clear()
+        _crl_verdicts[key] = valid
+    return valid
+
+
+def _self_signed(root: x509.Certificate) -> None:
+    """InvalidSignature (or ValueError, TypeError) unless root signed itself; remembered per process,
+    since every store a node builds (one per document checked) starts from the same roots."""
+    fingerprint = root.fingerprint(hashes.SHA256())
+    with _shared_lock:
+        if fingerprint in _self_signed_roots:
+            return
+    root.verify_directly_issued_by(root)
+    with _shared_lock:
+        _self_signed_roots.add(fingerprint)
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
