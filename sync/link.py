@@ -65,6 +65,9 @@ class LinkHandler(Protocol):
 @dataclass(frozen=True)
 class LinkSettings:
     batch_size: int = 200  # envelopes per frame and per receiving transaction
+    # bytes of envelopes per frame (at least one envelope), well under the transport's message limit:
+    # cases carrying scanned materials are large, and a frame over the limit could never be sent
+    frame_bytes: int = 4 * 1024 * 1024
     window: int = 2000  # envelopes in flight before the sender waits for acks
     heartbeat_seconds: float = 5.0
     idle_timeout_seconds: float = 30.0  # a silent peer is considered gone after this
@@ -234,7 +237,13 @@ class Link:
     def _pending(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         """(seq, stored envelope bytes) to send next: sent as stored, never parsed here."""
         with self._readers() as session:
-            return outbox.pending_envelopes(session, self.peer, after_seq, limit)
+            pending = outbox.pending_envelopes(session, self.peer, after_seq, limit)
+        size = 0
+        for count, (_, envelope) in enumerate(pending):
+            size += len(envelope)
+            if size > self.settings.frame_bytes and count > 0:
+                return pending[:count]
+        return pending
 
     def _apply(self, envelopes: Iterable[link_pb2.Envelope]) -> int:
         """Apply a batch in one transaction; returns the seq to acknowledge.
