@@ -16,6 +16,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from node.logs import JsonLogFormatter
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
 from node.store.models import Case, ServiceItem
+from node.trust.identity import pem_bundle
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 from sync.link import LinkSettings
@@ -212,11 +215,26 @@ def measure(sizes: Sizes, database_url: str = "") -> Measured:
 
 
 def _tls(township: Node, village: Node) -> Tls:
-    """The credentials of the village → township link, for the raw stream over the same mTLS."""
-    server = township.identity.credentials().server
-    channel = village.identity.credentials().channel
-    assert server is not None and channel is not None
-    return Tls(server, channel, tls_server_name(TOWNSHIP))
+    """The credentials of the village → township link (the same certificates, keys and roots), for
+    the raw stream over the same mTLS."""
+
+    def key_and_chain(node: Node) -> tuple[bytes, bytes]:
+        identity = node.identity
+        key = identity.tls_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return key, pem_bundle([identity.tls_certificate, *identity.chain[:-1]])
+
+    roots = pem_bundle(township.identity.roots)
+    server_key, server_chain = key_and_chain(township)
+    client_key, client_chain = key_and_chain(village)
+    return Tls(
+        grpc.ssl_server_credentials(
+            [(server_key, server_chain)], root_certificates=roots, require_client_auth=True
+        ),
+        grpc.ssl_channel_credentials(roots, client_key, client_chain),
+        tls_server_name(TOWNSHIP),
+    )
 
 
 def _envelope_bytes(village: Node) -> int:

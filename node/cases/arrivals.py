@@ -129,6 +129,15 @@ def write_pending(session: Session) -> None:
             connection.execute(insert(table), table_rows)
 
 
+def before_other_envelope(session: Session) -> None:
+    """Another kind of envelope is about to be applied in this transaction (it may change the
+    catalogue, or open a SAVEPOINT): write the rows kept so far and forget the items looked up."""
+    write_pending(session)
+    known = session.info.get(_KEY)
+    if known is not None:
+        known.departments.clear()
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _write_before_reading(state: ORMExecuteState) -> None:
     """Anything asked of the database sees the cases added in bulk so far."""

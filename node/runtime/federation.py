@@ -154,12 +154,12 @@ class FederationHandler:
             raise EnvelopeRefused(f"partner province {peer} relayed a message from {envelope.origin}")
         try:
             if destination != self.here:
-                arrivals.write_pending(session)
+                arrivals.before_other_envelope(session)
                 self._relay(session, envelope, peer)
                 return
             body = envelope.WhichOneof("body") or ""
             if body != "case_submitted":  # cases added in bulk are written before anything else runs
-                arrivals.write_pending(session)
+                arrivals.before_other_envelope(session)
             self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
             if body == "case_submitted":
                 try:
