@@ -24,7 +24,7 @@ RESULTS = Path(__file__).with_name("results")
 SIZES = {
     "quick": Sizes(two_link_cases=300, latency_samples=1_000, seals=200, catch_up=2_000, with_materials=100),
     "full": Sizes(
-        two_link_cases=5_000, latency_samples=2_000, seals=1_000, catch_up=100_000, with_materials=1_000
+        two_link_cases=5_000, latency_samples=1_000, seals=1_000, catch_up=100_000, with_materials=1_000
     ),
 }
 RAW_SIZES = {  # (unary calls, stream messages, signatures)
