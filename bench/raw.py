@@ -14,6 +14,8 @@ import grpc
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from signing import sm2
+
 _ECHO = "/bench.Raw/Echo"
 _STREAM = "/bench.Raw/Stream"
 
@@ -132,6 +134,19 @@ def signature_rates(document: bytes, count: int) -> tuple[float, float]:
     return sign_rate, count / (time.perf_counter() - started)
 
 
+def sm2_signature_rates(document: bytes, count: int) -> tuple[float, float]:
+    """(signatures/s, verifications/s) of SM2 with SM3 in GmSSL (signing/sm2.py), Z included."""
+    private, public = sm2.generate_keypair()
+    started = time.perf_counter()
+    for _ in range(count):
+        signature = sm2.sign(private, document)
+    sign_rate = count / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for _ in range(count):
+        sm2.verify(public, signature, document)
+    return sign_rate, count / (time.perf_counter() - started)
+
+
 def sqlite_commit_rate(envelope_bytes: int, count: int) -> float:
     """Commits/s of one outbox-shaped transaction (insert the envelope, bump the cursor), WAL."""
     with tempfile.TemporaryDirectory() as folder:
@@ -143,14 +158,14 @@ def sqlite_commit_rate(envelope_bytes: int, count: int) -> float:
             " message_id TEXT, envelope BLOB)"
         )
         db.execute("CREATE TABLE cursor (peer TEXT PRIMARY KEY, next_seq INTEGER)")
-        db.execute("INSERT INTO cursor VALUES ('430981001000', 1)")
+        db.execute("INSERT INTO cursor VALUES ('430981006000', 1)")
         blob = os.urandom(envelope_bytes)
         started = time.perf_counter()
         for seq in range(count):
             db.execute("BEGIN IMMEDIATE")
-            db.execute("UPDATE cursor SET next_seq = next_seq + 1 WHERE peer = '430981001000'")
+            db.execute("UPDATE cursor SET next_seq = next_seq + 1 WHERE peer = '430981006000'")
             db.execute("INSERT INTO outbox (peer, seq, message_id, envelope) VALUES (?, ?, ?, ?)",
-                       ("430981001000", seq, f"m{seq}", blob))  # fmt: skip
+                       ("430981006000", seq, f"m{seq}", blob))  # fmt: skip
             db.execute("COMMIT")
         rate = count / (time.perf_counter() - started)
         db.close()

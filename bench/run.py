@@ -17,6 +17,8 @@ from rich.table import Table
 from bench import raw, rawdb
 from bench.catalogue import measure as measure_catalogue
 from bench.measure import Sizes, measure
+from bench.origin import measure as measure_origin
+from bench.queues import measure as measure_queues
 from bench.rawdb import fresh_database
 from bench.supervision import measure as measure_scan
 
@@ -35,11 +37,13 @@ SCAN_SIZES = {  # (open cases, of which due a look today); the goal is about 1,0
     "quick": (50_000, 100),
     "full": (1_000_000, 1_000),
 }
+QUEUE_SIZES = {"quick": 50_000, "full": 1_000_000}  # cases at a county hall's node; the goal is at 1,000,000
 GOALS = {
     "hop_vs_raw_mtls_stream": 0.5,
     "hop_vs_raw_db_rows": 0.3,
     "node_seal_check_vs_raw_verify": 0.5,
     "verify_vs_raw": 0.8,
+    "sm2_verified_per_s": 150,  # per core, with the chain (issue 18)
 }
 LATENCY_GOAL_MS = 20.0
 BASELINES = {
@@ -58,12 +62,15 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
     wuji = measured.figures
     catalogue = measure_catalogue(1_000 if quick else 10_000)
     scan = measure_scan(*SCAN_SIZES[size])
+    lists = measure_queues(QUEUE_SIZES[size])
     unary, stream, signatures = RAW_SIZES[size]
     mtls = raw.grpc_rates(b"\0" * wuji.envelope_bytes, unary, stream, wuji.link_batch, measured.tls)
     with_materials = raw.grpc_rates(
         measured.materials_envelope, 10, max(200, stream // 20), wuji.link_batch, measured.tls
     )
     sign_rate, verify_rate = raw.signature_rates(b"x" * 600, signatures)
+    sm2_sign_rate, sm2_verify_rate = raw.sm2_signature_rates(b"x" * 600, signatures)
+    origin = measure_origin(signatures)
     with (
         tempfile.TemporaryDirectory(prefix="wuji-bench-raw-") as folder,
         fresh_database(database_url, Path(folder), "raw") as url,
@@ -78,6 +85,12 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
         "seal_vs_raw_sign": wuji.seals_per_s / sign_rate,
         "verify_vs_raw": wuji.seal_verifications_per_s / verify_rate,
         "node_seal_check_vs_raw_verify": wuji.seal_checks_as_node_per_s / verify_rate,
+        # share of one hop's time per case that the origin's signing / the destination's check takes
+        "origin_sign_share_of_hop": wuji.hop_cases_per_s / origin.signs_per_s,
+        "origin_verify_share_of_hop": wuji.hop_cases_per_s / origin.verifies_per_s,
+        "origin_verify_vs_raw_verify": origin.verifies_per_s / verify_rate,
+        "sm2_seal_vs_raw_sign": wuji.sm2_seals_per_s / sm2_sign_rate,
+        "sm2_verify_vs_raw": wuji.sm2_seal_verifications_per_s / sm2_verify_rate,
     }
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -92,11 +105,15 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
             f"{wuji.database}_executemany_cases_per_s": db_rate,
             "sign_per_s": sign_rate,
             "verify_per_s": verify_rate,
+            "sm2_sign_per_s": sm2_sign_rate,
+            "sm2_verify_per_s": sm2_verify_rate,
         },
         "baselines": BASELINES,
         "wuji": asdict(wuji),
         "catalogue": asdict(catalogue),
         "supervision_scan": asdict(scan),
+        "queues": asdict(lists),
+        "origin": asdict(origin),
         "ratios": ratios
         | {"delta_vs_full_release_bytes": catalogue.delta_bytes / catalogue.full_release_bytes},
         "goals": {
@@ -110,13 +127,17 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
                 ratios["node_seal_check_vs_raw_verify"] >= GOALS["node_seal_check_vs_raw_verify"]
             ),
             "verify_vs_raw >= 0.8": ratios["verify_vs_raw"] >= GOALS["verify_vs_raw"],
+            "SM2 seals verified with chain >= 150/s": wuji.sm2_seal_verifications_per_s
+            >= GOALS["sm2_verified_per_s"],
             f"overdue scan of {scan.open_cases:,} open cases < 1 s": scan.scan_seconds < 1,
             f"catch-up of {wuji.catch_up_cases:,} queued cases < 60 s": wuji.catch_up_seconds < 60,
+            f"every list or search page at {lists.cases:,} cases < 20 ms": lists.slowest_list_ms < 20,
         },
         "not_measured_yet": (
             [
                 "overdue scan at the goal's 1,000,000 open cases (quick runs 50,000)",
                 "catch-up at the goal's 100,000 queued cases (quick runs 2,000)",
+                "queues and search at the goal's 1,000,000 cases (quick runs 50,000)",
             ]
             if quick
             else []
@@ -178,7 +199,7 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         "",
     )
     table.add_row(
-        "seals made/s",
+        "seals made/s (with the province's time-stamp)",
         f"{wuji['seals_per_s']:,.0f}",
         f"{raw_figures['sign_per_s']:,.0f} raw P-256 signs/s",
         f"{ratios['seal_vs_raw_sign']:.2f}",
@@ -194,6 +215,31 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{wuji['seal_checks_as_node_per_s']:,.0f}",
         f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
         f"{ratios['node_seal_check_vs_raw_verify']:.2f}",
+    )
+    origin = result["origin"]
+    table.add_row(
+        "origin signature: signs/s at the origin (share of a hop's time per case)",
+        f"{origin['signs_per_s']:,.0f}",
+        f"{raw_figures['sign_per_s']:,.0f} raw P-256 signs/s",
+        f"{ratios['origin_sign_share_of_hop']:.2f}",
+    )
+    table.add_row(
+        f"origin check: verifies/s at the destination ({origin['envelope_bytes']:,} B envelope)",
+        f"{origin['verifies_per_s']:,.0f}",
+        f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
+        f"{ratios['origin_verify_share_of_hop']:.2f}",
+    )
+    table.add_row(
+        "SM2 seals made/s (GB/T 38540 signature, time-stamped)",
+        f"{wuji['sm2_seals_per_s']:,.0f}",
+        f"{raw_figures['sm2_sign_per_s']:,.0f} raw SM2 signs/s",
+        f"{ratios['sm2_seal_vs_raw_sign']:.2f}",
+    )
+    table.add_row(
+        "SM2 seals verified/s (with chain checks)",
+        f"{wuji['sm2_seal_verifications_per_s']:,.0f}",
+        f"{raw_figures['sm2_verify_per_s']:,.0f} raw SM2 verifies/s",
+        f"{ratios['sm2_verify_vs_raw']:.2f}",
     )
     catalogue = result["catalogue"]
     table.add_row(
@@ -212,6 +258,13 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
     table.add_row(
         f"catch-up of {wuji['catch_up_cases']:,} queued cases (queued at {wuji['queue_cases_per_s']:,.0f}/s)",
         f"{wuji['catch_up_seconds']:.1f} s",
+        "",
+        "",
+    )
+    lists = result["queues"]
+    table.add_row(
+        f"slowest list or search page of {lists['cases']:,} cases ({lists['slowest_list']}, median)",
+        f"{lists['slowest_list_ms']:.1f} ms",
         "",
         "",
     )

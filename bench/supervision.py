@@ -24,7 +24,7 @@ from node.store.outbound import Outbound
 from node.supervision.cards import SupervisionService
 from wuji.divisions import DivisionCode
 
-HANDLER, ORIGIN, ITEM = "430981000000", "430981001201", "MZ-0001"
+HANDLER, ORIGIN, ITEM = "430981000000", "430981006001", "MZ-0001"
 LIMIT = 15  # working days promised
 TODAY = date(2025, 11, 17)  # a Monday
 _BATCH = 50_000
@@ -130,7 +130,7 @@ def _populate(
                 'INSERT INTO "case" (id, item_code, item_name, origin, handler, state, applicant_name,'
                 " applicant_id_number, applicant_phone, version, accepted, submitted_at, updated_at)"
                 f" VALUES (?, '{ITEM}', '最低生活保障对象认定', '{ORIGIN}', '{HANDLER}', 'ACCEPTED',"
-                " '压测', '430981199001011234', '', 2, 1, ?, ?)",
+                " '压测', '430981199001011237', '', 2, 1, ?, ?)",
                 cases,
             )
             cursor.executemany(

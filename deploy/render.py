@@ -36,8 +36,8 @@ TIERS = (
     Tier("province", "430000000000", "湖南省政务服务中心", ""),
     Tier("city", "430900000000", "益阳市政务服务中心", "province"),
     Tier("county", "430981000000", "沅江市政务服务中心", "city"),
-    Tier("township", "430981001000", "琼湖街道便民服务中心", "county"),
-    Tier("village", "430981001201", "样例村代办点", "township"),
+    Tier("township", "430981006000", "琼湖街道便民服务中心", "county"),
+    Tier("village", "430981006001", "韩家汊社区代办点", "township"),
 )
 
 

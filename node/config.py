@@ -18,6 +18,9 @@ DATABASE_URL_ENV = "WUJI_DATABASE_URL"
 DATABASE_URL_FILE_ENV = "WUJI_DATABASE_URL_FILE"
 
 
+DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
+
+
 class ConfigError(ValueError):
     """The configuration file is missing, unreadable or contradicts itself."""
 
@@ -29,6 +32,12 @@ class NodeConfig:
     enroll_listen: str = ""  # host:port where children enroll (TLS, token); default: listen port + 1
     health_listen: str = ""  # host:port of a plaintext gRPC health service for probes ("" = none)
     metrics_listen: str = ""  # host:port of the Prometheus metrics endpoint ("" = none)
+    # host:port of the web front desk (node/web/, serves /verify/<case id>); "off" serves none.
+    # HTTPS with the node's certificate unless the address is loopback.
+    web_listen: str = DEFAULT_WEB_LISTEN
+    # the address citizens reach the web desk at, printed in the documents' QR codes
+    # ("" = derived from web_listen: http://host:port)
+    public_url: str = ""
     parent_address: str = ""  # host:port of the parent node; empty only at a province
     name: str = ""  # e.g. 沅江市政务服务中心
     credit_code: str = ""  # 统一社会信用代码 of the body running the node (licence issuer code)
@@ -54,6 +63,8 @@ class NodeConfig:
     # acknowledged envelopes are kept this long, so a neighbour restored from an older backup can
     # be sent again what it lost (see `wuji node restore`)
     outbox_retention_days: float = 30.0
+    # a case whose next hop has no enrolled node is carded at once and returned to its origin after this
+    undeliverable_hours: float = 24.0
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
 
     def __post_init__(self) -> None:
@@ -90,8 +101,12 @@ class NodeConfig:
             raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
         if self.outbox_retention_days < 0:
             raise ConfigError("outbox_retention_days must be 0 or more days")
+        if self.web_listen != "off" and not self.web_listen.rpartition(":")[2].isdigit():
+            raise ConfigError(f"web_listen must be host:port or off, not {self.web_listen!r}")
         if self.max_message_bytes < 1024:
             raise ConfigError("max_message_bytes must be at least 1024")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError(f"public_url must start with http:// or https://, not {self.public_url!r}")
 
     @property
     def enrollment_address(self) -> str:
@@ -99,6 +114,22 @@ class NodeConfig:
             return self.enroll_listen
         host, _, port = self.listen.rpartition(":")
         return f"{host}:{int(port) + 1 if int(port) else 0}"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where the web front desk is reached from outside, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        # a node without a desk of its own ("off") prints the conventional address of one
+        listen = DEFAULT_WEB_LISTEN if self.web_listen == "off" else self.web_listen
+        host, _, port = listen.rpartition(":")
+        if host in ("", "0.0.0.0", "[::]"):
+            host = "127.0.0.1"  # a wildcard listens everywhere; a QR code needs one address
+        return f"http://{host}:{port}"
+
+    def verify_url(self, case_id: str) -> str:
+        """The page that shows a case's verification (the documents' QR codes lead there)."""
+        return f"{self.public_base_url}/verify/{case_id}"
 
     @property
     def division(self) -> DivisionCode:

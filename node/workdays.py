@@ -1,16 +1,27 @@
 """The working-day calendar (工作日): which China calendar days are worked.
 
-Working days come from the `chinese-calendar` package, which follows the State Council's yearly
-notice, 调休 working weekends included; wuji keeps no holiday list of its own. Case deadlines
-(node/cases/deadlines.py), rating and promise deadlines all count on this calendar.
+For each year, the first of these that has it decides (data, not code):
+1. the official calendar the province published for the year (the State Council's notice: holidays
+   and 调休 working weekends), signed and flowing down like the catalogue (node/trust/calendars.py),
+   installed here with `install`;
+2. the `chinese-calendar` package, which follows the same notices for the years it covers;
+3. otherwise the statutory holidays (全国年节及纪念日放假办法, from the `holidays` package, without
+   guessed in-lieu days) and weekends. Deadlines never stop for want of a calendar; such a year is
+   listed by `fallback_years` and the province raises a yellow card for it (node/supervision/cards.py).
+Case deadlines (node/cases/deadlines.py), rating and promise deadlines all count on this calendar.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import chinese_calendar
+import holidays as statutory
 
 from node.errors import DomainError
 
@@ -18,8 +29,59 @@ MAX_SPAN_DAYS = 3 * 366  # no time limit runs for longer; guards the day-by-day 
 CHINA = timezone(timedelta(hours=8), "CST")  # working days are China's calendar days (UTC+8)
 
 
+log = logging.getLogger(__name__)
+
+OFFICIAL, PACKAGE, STATUTORY = "official", "chinese-calendar", "statutory"
+
+
 class CalendarNotCovered(DomainError):
-    """The holiday calendar has no data for a date (upgrade the chinese-calendar package)."""
+    """A span of working days runs beyond what any calendar can count (an absurd time limit)."""
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """One year's official calendar (the State Council's notice)."""
+
+    year: int
+    holidays: frozenset[date]  # 放假: days off, weekdays among them
+    workdays: frozenset[date]  # 调休: weekend days that are worked
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day not in self.holidays and day.weekday() < 5
+
+
+_lock = threading.Lock()
+_official: dict[int, YearCalendar] = {}
+_fallback: set[int] = set()
+
+
+def install(calendars: Iterable[YearCalendar]) -> None:
+    """Count the given years on their official calendars from now on (process-wide: it is national)."""
+    with _lock:
+        for calendar in calendars:
+            _official[calendar.year] = calendar
+            _fallback.discard(calendar.year)
+    is_working_day.cache_clear()
+
+
+def source_of(year: int) -> str:
+    """Which calendar counts the working days of `year`: OFFICIAL, PACKAGE or STATUTORY."""
+    with _lock:
+        if year in _official:
+            return OFFICIAL
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return STATUTORY
+    return PACKAGE
+
+
+def fallback_years() -> set[int]:
+    """Years whose working days were counted on statutory holidays alone (no calendar for them)."""
+    with _lock:
+        return set(_fallback)
 
 
 def china_date(moment: datetime) -> date:
@@ -31,13 +93,30 @@ def china_date(moment: datetime) -> date:
 @functools.lru_cache(maxsize=8192)  # chinese-calendar checks the range on every call (~25 us)
 def is_working_day(day: date) -> bool:
     """工作日: a weekday that is no public holiday, or a 调休 weekend that is worked."""
+    with _lock:
+        official = _official.get(day.year)
+    if official is not None:
+        return official.is_working_day(day)
     try:
         return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError as error:
-        raise CalendarNotCovered(
-            f"the holiday calendar (chinese-calendar {chinese_calendar.__version__}) does not cover "
-            f"{day.isoformat()}: {error}; upgrade the package to count working days in {day.year}"
-        ) from None
+    except NotImplementedError:
+        pass
+    with _lock:
+        first = day.year not in _fallback
+        _fallback.add(day.year)
+    if first:
+        log.warning(
+            "no working-day calendar for %d (chinese-calendar %s ends earlier and none was published): "
+            "counting statutory holidays and weekends only",
+            day.year,
+            chinese_calendar.__version__,
+        )
+    return day.weekday() < 5 and day not in _statutory_holidays(day.year)
+
+
+@functools.lru_cache(maxsize=64)
+def _statutory_holidays(year: int) -> frozenset[date]:
+    return frozenset(statutory.country_holidays("CN", years=year, observed=False))
 
 
 def add_working_days(start: date, days: int) -> date:

@@ -13,6 +13,7 @@ its issuer CA's P-256 key.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,14 @@ from signing.algorithms import (
     algorithm_of,
     certificate_hash,
 )
+from signing.sm2x509 import (
+    SM2PrivateKey,
+    SM2PublicKey,
+    build_certificate,
+    build_csr,
+    sm2_key_of_csr,
+    sm2_public_key_of,
+)
 from wuji.divisions import DivisionCode, Tier
 
 # OIDs under the 2.25 arc are UUID-based (ITU-T X.667): anyone may mint one from a random UUID
@@ -45,6 +54,9 @@ DIVISION_CODE_OID = x509.ObjectIdentifier("2.25.27288917633927693585652844189288
 SEAL_PURPOSE_OID = x509.ObjectIdentifier("2.25.263747613293770624781912346109620302187")
 # uuid 7bc98603-4906-4060-af45-0e7984f626e4: extended key usage "wuji catalogue release" (事项目录发布).
 CATALOG_PURPOSE_OID = x509.ObjectIdentifier("2.25.164541413253281492873980449059442665188")
+# A time-stamping unit (时间戳服务) uses the standard id-kp-timeStamping, marked critical and alone
+# (RFC 3161 §2.3), so that `openssl ts -verify` accepts its tokens.
+TIMESTAMP_PURPOSE_OID = ExtendedKeyUsageOID.TIME_STAMPING
 
 CLOCK_SKEW = timedelta(minutes=5)  # certificates start this long before `now`
 
@@ -53,12 +65,14 @@ _E = TypeVar("_E", bound=x509.ExtensionType)
 
 class CertificatePurpose(StrEnum):
     """What a certificate is for: a node's CA (发证), its TLS links, sealing (盖章), or signing the
-    province's service-item catalogue releases (事项目录发布)."""
+    province's service-item catalogue releases (事项目录发布), or the province's time-stamp tokens
+    (时间戳, RFC 3161)."""
 
     CA = "ca"
     TLS = "tls"
     SEAL = "seal"
     CATALOG = "catalog"
+    TIMESTAMP = "timestamp"
 
 
 class IssuanceRefused(Exception):
@@ -76,7 +90,8 @@ def division_code_of(certificate: x509.Certificate) -> str:
 
 
 def purpose_of(certificate: x509.Certificate) -> CertificatePurpose:
-    """CA, TLS or SEAL, from BasicConstraints, extended key usage and key usage; ValueError if none fits."""
+    """CA, TLS, SEAL, CATALOG or TIMESTAMP, from BasicConstraints, extended key usage and key usage;
+    ValueError if none fits."""
     extensions = certificate.extensions
     usage = _extension(extensions, x509.KeyUsage)
     constraints = _extension(extensions, x509.BasicConstraints)
@@ -96,6 +111,10 @@ def purpose_of(certificate: x509.Certificate) -> CertificatePurpose:
         if usage is None or not usage.digital_signature:
             raise ValueError("a catalogue-release certificate without the digitalSignature key usage")
         return CertificatePurpose.CATALOG
+    if purposes == {TIMESTAMP_PURPOSE_OID}:
+        if usage is None or not usage.digital_signature:
+            raise ValueError("a time-stamping certificate without the digitalSignature key usage")
+        return CertificatePurpose.TIMESTAMP
     if purposes and purposes <= {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}:
         if usage is None or not usage.digital_signature:
             raise ValueError("a TLS certificate without the digitalSignature key usage")
@@ -116,9 +135,14 @@ def make_csr(
     """A certificate request (证书申请) for node `code`; a seal's names its holder and department."""
     division = DivisionCode.parse(code)
     purpose = CertificatePurpose(purpose)
-    _certifiable_key(key.public_key(), purpose)
     if purpose is CertificatePurpose.SEAL and not (holder and department):
         raise ValueError("a seal certificate request names its holder (organisation) and department")
+    if isinstance(key, SM2PrivateKey):  # 国密: `cryptography` cannot sign it; asn1crypto builds it
+        if purpose is not CertificatePurpose.SEAL:
+            raise ValueError(f"{purpose.value} certificates need an ECDSA P-256 key, not SM2")
+        subject = _subject(division, name, holder, department)
+        return build_csr(key, subject, [(_code_extension(division), False)])
+    _certifiable_key(key.public_key(), purpose)
     return (
         x509.CertificateSigningRequestBuilder()
         .subject_name(_subject(division, name, holder, department))
@@ -129,9 +153,10 @@ def make_csr(
 
 @dataclass
 class Authority:
-    """A node's CA (发证机构): its P-256 key and CA certificate, plus the chain above it."""
+    """A node's CA (发证机构): its key (ECDSA P-256, or SM2 for a 国密 tree) and CA certificate,
+    plus the chain above it."""
 
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | SM2PrivateKey
     certificate: x509.Certificate
     chain: list[x509.Certificate]  # above `certificate`, nearest first, root last ([] for a root)
 
@@ -141,7 +166,13 @@ class Authority:
 
     @classmethod
     def create_root(
-        cls, code: str, name: str, *, valid_days: int = 3650, now: datetime | None = None
+        cls,
+        code: str,
+        name: str,
+        *,
+        valid_days: int = 3650,
+        now: datetime | None = None,
+        algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256,
     ) -> Authority:
         """A province's self-signed root CA (根证书); IssuanceRefused for any other tier."""
         division = DivisionCode.parse(code)
@@ -151,17 +182,25 @@ class Authority:
             )
         if valid_days <= 0:
             raise IssuanceRefused(f"valid_days must be positive, not {valid_days}")
-        key = ec.generate_private_key(ec.SECP256R1())
+        key: ec.EllipticCurvePrivateKey | SM2PrivateKey
+        if Algorithm(algorithm) is Algorithm.SM2_SM3:
+            key = SM2PrivateKey.generate()
+        elif Algorithm(algorithm) is Algorithm.ECDSA_P256_SHA256:
+            key = ec.generate_private_key(ec.SECP256R1())
+        else:
+            raise IssuanceRefused(f"a CA key is ECDSA P-256 or SM2, not {algorithm}")
         start = utc(now or datetime.now(UTC))
         subject = _subject(division, name)
-        certificate = (
-            _builder(division, subject, subject, key.public_key(), _ca_extensions())
-            .not_valid_before(start - CLOCK_SKEW)
-            .not_valid_after(start + timedelta(days=valid_days))
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
-            )
-            .sign(key, hashes.SHA256())
+        public = key.public_key()
+        certificate = _sign(
+            division,
+            subject,
+            subject,
+            public,
+            _ca_extensions(division),
+            (start - CLOCK_SKEW, start + timedelta(days=valid_days)),
+            key,
+            x509.AuthorityKeyIdentifier(_key_identifier(public).digest, None, None),
         )
         return cls(key, certificate, [])
 
@@ -174,9 +213,11 @@ class Authority:
         now: datetime | None = None,
     ) -> x509.Certificate:
         """签发: certify a direct child's CA, or TLS or seal for this node or (at a township) its villages."""
-        purpose = CertificatePurpose(purpose)
-        own = self.code
-        if not csr.is_signature_valid:
+        try:
+            sm2_key = sm2_key_of_csr(csr)
+        except ValueError as error:
+            raise IssuanceRefused(f"{error}: it was altered or not signed by its key") from error
+        if sm2_key is None and not csr.is_signature_valid:
             raise IssuanceRefused(
                 "the CSR's signature does not verify: it was altered or not signed by its key"
             )
@@ -184,18 +225,67 @@ class Authority:
             division = DivisionCode.parse(_code_of(csr.extensions, csr.subject))
         except ValueError as error:
             raise IssuanceRefused(f"the CSR carries no usable division code: {error}") from error
-        refusal = _tier_refusal(own, division, purpose)
+        refusal = _tier_refusal(self.code, division, CertificatePurpose(purpose))
         if refusal:
             raise IssuanceRefused(refusal)
-        try:
-            public_key = _certifiable_key(csr.public_key(), purpose)
-        except ValueError as error:
-            raise IssuanceRefused(f"{division.value}: {error}") from error
-        holder = _attribute(csr.subject, NameOID.ORGANIZATION_NAME)
-        department = _attribute(csr.subject, NameOID.ORGANIZATIONAL_UNIT_NAME)
+        if sm2_key is not None:
+            if CertificatePurpose(purpose) is not CertificatePurpose.SEAL:
+                raise IssuanceRefused(f"{division.value}: only seal keys may be SM2")
+            public_key: PublicKey | SM2PublicKey = sm2_key
+        else:
+            try:
+                public_key = _certifiable_key(csr.public_key(), CertificatePurpose(purpose))
+            except ValueError as error:
+                raise IssuanceRefused(f"{division.value}: {error}") from error
+        return self._certify(
+            division,
+            public_key,
+            CertificatePurpose(purpose),
+            _attribute(csr.subject, NameOID.COMMON_NAME),
+            _attribute(csr.subject, NameOID.ORGANIZATION_NAME),
+            _attribute(csr.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
+            valid_days,
+            now,
+        )
+
+    def certify_sm2(
+        self,
+        public_key: SM2PublicKey,
+        code: str,
+        purpose: CertificatePurpose,
+        name: str = "",
+        *,
+        holder: str = "",
+        department: str = "",
+        valid_days: int = 365,
+        now: datetime | None = None,
+    ) -> x509.Certificate:
+        """签发 an SM2 key (GB/T 20518), for which there is no CSR in `cryptography`: the key was
+        made at this node (its own seal) or handed over with its signed request checked already."""
+        division = DivisionCode.parse(code)
+        purpose = CertificatePurpose(purpose)
+        refusal = _tier_refusal(self.code, division, purpose)
+        if refusal:
+            raise IssuanceRefused(refusal)
+        if purpose is CertificatePurpose.TLS:
+            raise IssuanceRefused("TLS certificates hold ECDSA P-256 keys: links do not speak SM2")
+        return self._certify(division, public_key, purpose, name, holder, department, valid_days, now)
+
+    def _certify(
+        self,
+        division: DivisionCode,
+        public_key: PublicKey | SM2PublicKey,
+        purpose: CertificatePurpose,
+        name: str,
+        holder: str,
+        department: str,
+        valid_days: int,
+        now: datetime | None,
+    ) -> x509.Certificate:
+        own = self.code
         if purpose is CertificatePurpose.SEAL and not (holder and department):
             raise IssuanceRefused(
-                f"the seal CSR for {division.value} does not name its holder and department"
+                f"the seal request for {division.value} does not name its holder and department"
             )
         if valid_days <= 0:
             raise IssuanceRefused(f"valid_days must be positive, not {valid_days}")
@@ -205,21 +295,26 @@ class Authority:
             raise IssuanceRefused(
                 f"this CA's certificate ({own.value}) expired on {own_end:%Y-%m-%d}: renew it first"
             )
-        subject = _subject(division, _attribute(csr.subject, NameOID.COMMON_NAME), holder, department)
+        subject = _subject(division, name, holder, department)
         if purpose is CertificatePurpose.CA:
-            extensions = _ca_extensions()
+            extensions = _ca_extensions(division)
         elif purpose is CertificatePurpose.TLS:
             extensions = _tls_extensions(division)
         elif purpose is CertificatePurpose.CATALOG:
             extensions = _catalog_extensions()
+        elif purpose is CertificatePurpose.TIMESTAMP:
+            extensions = _timestamp_extensions()
         else:
             extensions = _seal_extensions()
-        return (
-            _builder(division, subject, self.certificate.subject, public_key, extensions)
-            .not_valid_before(start - CLOCK_SKEW)
-            .not_valid_after(min(start + timedelta(days=valid_days), own_end))
-            .add_extension(_authority_key_identifier(self.certificate), critical=False)
-            .sign(self.key, hashes.SHA256())
+        return _sign(
+            division,
+            subject,
+            self.certificate.subject,
+            public_key,
+            extensions,
+            (start - CLOCK_SKEW, min(start + timedelta(days=valid_days), own_end)),
+            self.key,
+            _authority_key_identifier(self.certificate),
         )
 
     def make_crl(
@@ -247,6 +342,8 @@ class Authority:
                 .revocation_date(utc(revoked_at))
                 .build()
             )
+        if isinstance(self.key, SM2PrivateKey):
+            raise IssuanceRefused("revocation lists of an SM2 CA are not made yet: revoke at a P-256 CA")
         return builder.sign(self.key, hashes.SHA256())
 
     def full_chain(self) -> list[x509.Certificate]:
@@ -261,6 +358,11 @@ def _tier_refusal(own: DivisionCode, code: DivisionCode, purpose: CertificatePur
     if purpose is CertificatePurpose.CATALOG and not (own.tier is Tier.PROVINCE and code == own):
         return (
             f"only a province certifies its own catalogue-release key; {own.value} cannot certify one "
+            f"for {code.value}"
+        )
+    if purpose is CertificatePurpose.TIMESTAMP and not (own.tier is Tier.PROVINCE and code == own):
+        return (
+            f"only a province certifies its own time-stamping key; {own.value} cannot certify one "
             f"for {code.value}"
         )
     if purpose is CertificatePurpose.CA:
@@ -349,38 +451,72 @@ def _extension(extensions: x509.Extensions, kind: type[_E]) -> _E | None:
         return None
 
 
-def _builder(
+def _sign(
     division: DivisionCode,
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: PublicKey,
+    public_key: PublicKey | SM2PublicKey,
     extensions: list[tuple[x509.ExtensionType, bool]],
-) -> x509.CertificateBuilder:
-    """A builder with the parts every wuji certificate shares: names, key, serial, SKI, division code."""
+    validity: tuple[datetime, datetime],
+    issuer_key: ec.EllipticCurvePrivateKey | SM2PrivateKey,
+    authority_key_identifier: x509.AuthorityKeyIdentifier,
+) -> x509.Certificate:
+    """A certificate with the parts every wuji certificate shares — names, key, serial, SKI, AKI,
+    division code — and its purpose's extensions: built by `cryptography` where it can hold both
+    keys, by asn1crypto (signing/sm2x509.py) where either key is SM2."""
+    shared: list[tuple[x509.ExtensionType, bool]] = [
+        (_key_identifier(public_key), False),
+        (_code_extension(division), False),
+        *extensions,
+        (authority_key_identifier, False),
+    ]
+    not_before, not_after = validity
+    if isinstance(public_key, SM2PublicKey) or isinstance(issuer_key, SM2PrivateKey):
+        return build_certificate(
+            subject=subject,
+            issuer=issuer,
+            public_key=public_key,  # type: ignore[arg-type]
+            serial=x509.random_serial_number(),
+            not_before=not_before,
+            not_after=not_after,
+            extensions=shared,
+            signer=issuer_key,
+        )
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(_code_extension(division), critical=False)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
     )
-    for extension, critical in extensions:
+    for extension, critical in shared:
         builder = builder.add_extension(extension, critical=critical)
-    return builder
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _key_identifier(public_key: PublicKey | SM2PublicKey) -> x509.SubjectKeyIdentifier:
+    """RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (for SM2, the point)."""
+    if isinstance(public_key, SM2PublicKey):
+        return x509.SubjectKeyIdentifier(hashlib.sha1(public_key.point).digest())
+    return x509.SubjectKeyIdentifier.from_public_key(public_key)
 
 
 def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     identifier = _extension(issuer.extensions, x509.SubjectKeyIdentifier)
     if identifier is not None:
         return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(identifier)
+    sm2_key = sm2_public_key_of(issuer)
+    if sm2_key is not None:
+        return x509.AuthorityKeyIdentifier(_key_identifier(sm2_key).digest, None, None)
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
 
 
-def _ca_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+def _ca_extensions(division: DivisionCode) -> list[tuple[x509.ExtensionType, bool]]:
+    # pathLen: how many CA tiers may still follow below (a township's CA certifies villages only)
     return [
-        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (x509.BasicConstraints(ca=True, path_length=Tier.TOWNSHIP - division.tier), True),
         (_key_usage(key_cert_sign=True, crl_sign=True), True),
     ]
 
@@ -412,6 +548,14 @@ def _catalog_extensions() -> list[tuple[x509.ExtensionType, bool]]:
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_key_usage(digital_signature=True), True),
         (x509.ExtendedKeyUsage([CATALOG_PURPOSE_OID]), False),
+    ]
+
+
+def _timestamp_extensions() -> list[tuple[x509.ExtensionType, bool]]:
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(digital_signature=True, content_commitment=True), True),
+        (x509.ExtendedKeyUsage([TIMESTAMP_PURPOSE_OID]), True),
     ]
 
 

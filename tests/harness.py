@@ -19,8 +19,8 @@ from wuji.v1 import desk_pb2_grpc
 PROVINCE = "430000000000"  # 湖南省
 CITY = "430900000000"  # 益阳市
 COUNTY = "430981000000"  # 沅江市
-TOWNSHIP = "430981001000"
-VILLAGE = "430981001201"
+TOWNSHIP = "430981006000"
+VILLAGE = "430981006001"
 CHAIN = (PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE)
 # a partner province for 跨省通办 (codes shaped like 广东省 → 深圳市 → 南山区 → 街道 → 社区)
 GD_PROVINCE = "440000000000"

@@ -10,7 +10,7 @@ from node.cases import arrivals, eventlog
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, CaseArrival, CaseMaterial
 
-VILLAGE, COUNTY = "430981001201", "430981000000"
+VILLAGE, COUNTY = "430981006001", "430981000000"
 
 
 def a_case(suffix: str) -> Case:
@@ -23,7 +23,7 @@ def a_case(suffix: str) -> Case:
         handler=COUNTY,
         state="SUBMITTED",
         applicant_name="赵六",
-        applicant_id_number="430981197001013456",
+        applicant_id_number="430981197001013452",
         applicant_phone="",
         version=1,
         accepted=False,

@@ -25,7 +25,7 @@ BIRTH_PARTS = {  # item → (handler, department)
     "RS-0001": (COUNTY, "人力资源和社会保障局"),  # 社会保障卡申领, after GA-0003
     "YB-0002": (CITY, "医疗保障局"),  # 生育保险待遇核定
 }
-APPLICANT = case_pb2.Applicant(name="李四", id_number="430981199203041234", phone="13900000000")
+APPLICANT = case_pb2.Applicant(name="李四", id_number="430981199203041231", phone="13900000000")
 ONE_SET = ["居民身份证", "户口簿", "结婚证", "出生医学证明", "近期免冠彩色照片（可现场采集）"]
 COUNTY_ITEM = "MZ-0001"  # 最低生活保障对象认定: 家庭收入和财产状况说明 is 容缺
 DEFERRABLE = "家庭收入和财产状况说明"
@@ -421,6 +421,7 @@ def test_a_material_supply_from_any_node_but_the_origin_is_refused_at_the_handle
         destination=COUNTY,
         material_supplied=link_pb2.MaterialSupplied(case_id=case.id, material=materials([DEFERRABLE])[0]),
     )
+    federation.nodes[TOWNSHIP].outbound.signer.sign(forged)  # genuinely the township's
     county = federation.nodes[COUNTY]
     with county.sessions() as session, pytest.raises(EnvelopeRefused, match="from its origin"):
         county.federation.apply(session, forged, TOWNSHIP)

@@ -24,8 +24,8 @@ from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
 COUNTY = DivisionCode.parse("430981")
-VILLAGE = DivisionCode.parse("430981001201")
-APPLICANT = Applicant("李四", "430981198805052345", "13900000000")
+VILLAGE = DivisionCode.parse("430981006001")
+APPLICANT = Applicant("李四", "430981198805052347", "13900000000")
 
 
 @pytest.fixture
@@ -116,18 +116,27 @@ def test_a_case_records_its_release_and_an_expired_release_accepts_no_case(sessi
 def test_bad_input_is_refused_with_the_field_named(sessions):
     village = service(sessions, VILLAGE)
     with pytest.raises(InvalidInput, match="applicant name"):
-        village.submit("MZ-0001", Applicant("", "430981198805052345"), complete("MZ-0001"))
+        village.submit("MZ-0001", Applicant("", "430981198805052347"), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="U\\+0007"):
-        village.submit("MZ-0001", Applicant("王\x07五", "430981198805052345"), complete("MZ-0001"))
+        village.submit("MZ-0001", Applicant("王\x07五", "430981198805052347"), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="does not match"):
         village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1", sha256="00" * 32)])
+    assert count(sessions, Case) == 0
+
+
+@pytest.mark.parametrize("id_number", ["430981198805052345", "43098119880505234", "43098119880505234Y"])
+def test_a_malformed_identity_number_is_refused_at_any_window(sessions, id_number):
+    """GB 11643: 17 digits and the check character, checked wherever the citizen applies."""
+    village = service(sessions, VILLAGE)
+    with pytest.raises(InvalidInput, match="身份证号码"):
+        village.submit("MZ-0001", Applicant("李四", id_number, "13900000000"), complete("MZ-0001"))
     assert count(sessions, Case) == 0
 
 
 def test_sql_looking_names_are_stored_verbatim(sessions):
     village = service(sessions, VILLAGE)
     name = "Robert'); DROP TABLE case;--"
-    case = village.submit("MZ-0001", Applicant(name, "430981198805052345"), complete("MZ-0001"))
+    case = village.submit("MZ-0001", Applicant(name, "430981198805052347"), complete("MZ-0001"))
     assert village.get(case.id).applicant.name == name
 
 

@@ -145,6 +145,7 @@ def test_a_child_that_refused_a_damaged_delta_gets_a_fresh_one_when_its_link_reo
         (entry,) = outbox.waiting(session, TOWNSHIP)
         envelope = link_pb2.Envelope.FromString(entry.envelope)
         envelope.catalog_release.signature = b"\x00" + envelope.catalog_release.signature[1:]
+        federation.nodes[COUNTY].outbound.signer.sign(envelope)  # damaged before the county signed it
         entry.envelope = envelope.SerializeToString()
 
     federation.restart(TOWNSHIP)
@@ -163,7 +164,7 @@ def test_a_case_keeps_the_release_it_was_judged_by(federation):
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code=CHANGED,
-            applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234"),
+            applicant=case_pb2.Applicant(name="张三", id_number="430981199001011237"),
             materials=complete_proto(CHANGED),
         )
     )
@@ -289,7 +290,7 @@ def test_a_village_refuses_unknown_items_and_tiers_that_do_not_exist_above_it(fe
     village = federation.desk(VILLAGE)
     request = desk_pb2.SubmitCaseRequest(
         item_code="NO-SUCH-ITEM",
-        applicant=case_pb2.Applicant(name="张三", id_number="430981199001011234"),
+        applicant=case_pb2.Applicant(name="张三", id_number="430981199001011237"),
     )
     with pytest.raises(grpc.RpcError) as unknown:
         village.SubmitCase(request)

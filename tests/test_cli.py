@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,13 +35,13 @@ def wuji(
 
 
 def test_node_init_writes_a_config_that_loads(tmp_path):
-    result = wuji("node", "init", "430981001", "--listen", "127.0.0.1:7404", "--parent", "127.0.0.1:7403",
+    result = wuji("node", "init", "430981006", "--listen", "127.0.0.1:7404", "--parent", "127.0.0.1:7403",
                   "--dir", str(tmp_path / "township"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     config = NodeConfig.load(tmp_path / "township" / "node.toml")
-    assert config.code == "430981001000" and config.parent_address == "127.0.0.1:7403"
+    assert config.code == "430981006000" and config.parent_address == "127.0.0.1:7403"
     folder = str(tmp_path / "township")
-    again = wuji("node", "init", "430981001", "--parent", "127.0.0.1:7403", "--dir", folder)
+    again = wuji("node", "init", "430981006", "--parent", "127.0.0.1:7403", "--dir", folder)
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
@@ -48,7 +49,7 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
     ("args", "message"),
     [
         (["43098"], "expected 6, 9 or 12 digits"),
-        (["430981001201"], "needs parent_address"),
+        (["430981006001"], "needs parent_address"),
         (["430000", "--parent", "127.0.0.1:1"], "a province has no parent"),
         (["430981", "--parent", "127.0.0.1:1", "--catalog", "demo"], "only a province loads a catalogue"),
     ],
@@ -101,10 +102,10 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
 
     assert log_in("cun1", village).returncode == 0
     assert "员工cun1 (cun1) · 代办员" in wuji("whoami", "--config", village).stdout
-    incomplete = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
+    incomplete = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                       *specs[:2], "--config", village)  # fmt: skip
     assert incomplete.returncode == 1 and "缺少" in incomplete.stderr
-    submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011234",
+    submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                      *specs, "--config", village)  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     case_id = submitted.stdout.split()[0]
@@ -137,10 +138,12 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert wuji("logout", "--config", county).returncode == 0
     assert "not logged in" in wuji("whoami", "--config", county).stdout
 
-    unknown = wuji("case", "submit", "NOPE-1", "--name", "张三", "--id-number", "1", "--config", village)
+    unknown = wuji(
+        "case", "submit", "NOPE-1", "--name", "张三", "--id-number", "430981199001011237", "--config", village
+    )
     assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr
     status = wuji("node", "status", "--config", county)
-    assert status.returncode == 0 and "430981001000" in status.stdout
+    assert status.returncode == 0 and "430981006000" in status.stdout
 
 
 def test_unreachable_node_is_reported_with_its_address(federation):
@@ -159,12 +162,15 @@ def test_a_missing_config_is_a_clear_error(tmp_path):
 def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
     result = wuji("demo", "--keep", str(tmp_path / "demo"), timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("送达 at 样例村代办点") == 4 and "电子证照 营业执照" in result.stdout
-    assert "430981001201 → 430981001000 → 430981000000" in result.stdout  # hops up to the county
+    assert result.stdout.count("送达 at 韩家汊社区代办点") == 4 and "电子证照 营业执照" in result.stdout
+    assert "430981006001 → 430981006000 → 430981000000" in result.stdout  # hops up to the county
     for mode in ("异地代收代办", "两地联办", "全程网办"):  # 跨省通办 between 湖南 and 广东
         assert f"跨省通办 · {mode}" in result.stdout
     assert result.stdout.count("verifies at") == 7 and "DOES NOT VERIFY" not in result.stdout
     assert "all nodes stopped" in result.stdout
+    # each node's front desk, and the people who can log in there (--keep)
+    assert result.stdout.count("front desk http://127.0.0.1:") >= 10
+    assert re.search(r"agent1\s+\S{12}\s+代办员", result.stdout) and "监察" in result.stdout
     for code in CHAIN:
         assert (tmp_path / "demo" / code / "node.toml").is_file()
         assert (tmp_path / "demo" / code / "wuji.db").is_file()
@@ -183,11 +189,11 @@ def test_demo_stops_every_node_on_ctrl_c(tmp_path):
     )
     try:
         assert demo.stdout is not None
-        for line in demo.stdout:
+        for line in demo.stdout:  # the condition: the whole 湖南 chain runs (whatever the demo does next)
             if "started 村" in line:
                 break
         demo.send_signal(signal.SIGINT)
-        output = demo.communicate(timeout=60)[0]
+        output = demo.communicate(timeout=600)[0]  # a generous bound: stopping ten nodes on a busy machine
     finally:
         demo.kill()
     assert demo.returncode == 130, output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from node.cases.crossprovince import with_check_character
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.trust.identity import pem_bundle
 from signing import seals
+from signing.algorithms import Algorithm
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
 from sync.tables import QuarantinedEnvelope
@@ -126,6 +128,55 @@ def test_proxy_case_is_received_in_hunan_handled_in_guangdong_and_its_seal_verif
     hunan_only = TrustStore(provinces.nodes[VILLAGE].identity.roots)
     without_anchor = seals.verify(done.sealed_result, hunan_only)
     assert not without_anchor.valid and without_anchor.reason
+
+
+def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_village(
+    provinces: FederationHarness,
+) -> None:
+    """国密: 广东 seals with SM2 (GB/T 38540 alongside), 湖南 checks it through the anchor."""
+    county = provinces.nodes[GD_COUNTY]
+    with county.sessions.begin() as session:
+        county.seals.create(
+            session, "南山区政务服务中心", "政务服务中心", "公章", algorithm=Algorithm.SM2_SM3
+        )
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the result at the 湖南 village")
+
+    check = seals.verify(done.sealed_result, provinces.nodes[VILLAGE].trust_store())
+    assert check.valid, f"{check.step}: {check.reason}"
+    assert check.algorithm == "sm2-sm3" and check.standard == "GB/T 38540 SES_Signature valid"
+    assert check.time.startswith("经时间戳证明") and GD_PROVINCE in check.time
+    without_anchor = seals.verify(done.sealed_result, TrustStore(provinces.nodes[VILLAGE].identity.roots))
+    assert not without_anchor.valid
+
+
+def test_a_licence_revoked_in_hunan_is_reported_revoked_in_guangdong_too(
+    provinces: FederationHarness,
+) -> None:
+    """A licence may be shown in the partner province: its revocation crosses the peer link."""
+    case = provinces.nodes[VILLAGE].cases.submit("SJ-0001", _applicant(), complete("SJ-0001"))
+    wait_for(lambda: _arrived(provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+    done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the licence at the village")
+    identifier = json.loads(seals.SealedDocument.from_bytes(done.sealed_result).content)["licence"][
+        "identifier"
+    ]
+
+    provinces.desk(COUNTY).RevokeLicence(
+        desk_pb2.RevokeLicenceRequest(identifier=identifier, reason="证照信息有误")
+    )
+    for code in (VILLAGE, GD_PROVINCE, GD_COUNTY, GD_VILLAGE):
+        desk = provinces.desk(code)
+        status = wait_for(
+            lambda d=desk: (
+                (s := d.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier))).state == "revoked"
+                and s
+            ),
+            what=f"the revocation at {code}",
+        )
+        assert status.reason == "证照信息有误" and status.issuer_node == COUNTY
 
 
 def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: FederationHarness) -> None:
@@ -364,6 +415,7 @@ def test_a_child_cannot_pass_on_a_revocation_list_from_outside_its_subtree(
         destination=CITY,
         revocation_list=link_pb2.RevocationList(crl_der=crl.public_bytes(serialization.Encoding.DER)),
     )
+    _signer_below(three_provinces.nodes[CITY], COUNTY).sign(forged)  # a genuine county of the city
     hunan_city = three_provinces.nodes[CITY]
     with hunan_city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match="not in the subtree"):
         hunan_city.federation.apply(session, forged, COUNTY)
@@ -395,6 +447,7 @@ def test_a_partner_may_only_pass_on_its_own_provinces_messages_and_never_trust_a
             .public_bytes(serialization.Encoding.DER),
         ),
     )
+    three_provinces.nodes[GD_PROVINCE].outbound.signer.sign(anchor)
     with hunan.sessions.begin() as session:
         with pytest.raises(EnvelopeRefused, match="relayed a message from 450000000000"):
             hunan.federation.apply(session, from_guangxi, GD_PROVINCE)
@@ -446,3 +499,54 @@ def _applicant():
     from node.cases.service import Applicant
 
     return Applicant("覃桂兰", with_check_character("45010219800101001"))
+
+
+def _signer_below(parent, code: str):
+    """An origin signer for a child of `parent` that the harness does not run, certified by `parent`."""
+    from signing.algorithms import Algorithm, generate_key
+    from signing.pki import Authority, CertificatePurpose, make_csr
+    from sync.origin import OriginSigner
+
+    ca, tls = CertificatePurpose.CA, CertificatePurpose.TLS
+    ca_key, tls_key = generate_key(Algorithm.ECDSA_P256_SHA256), generate_key(Algorithm.ECDSA_P256_SHA256)
+    authority = Authority(
+        ca_key, parent.identity.authority.issue(make_csr(ca_key, code, ca), ca), parent.identity.chain
+    )
+    certificate = authority.issue(make_csr(tls_key, code, tls), tls)
+    return OriginSigner(tls_key, certificate, authority.full_chain()[:-1])
+
+
+def test_trust_anchors_below_a_province_are_accepted_only_with_its_own_signature(
+    three_provinces: FederationHarness,
+) -> None:
+    from sync.link import EnvelopeRefused
+
+    wait_for(lambda: _has_anchor(three_provinces, CITY, GD_PROVINCE), what="广东's anchor at the 湖南 city")
+    wait_for(lambda: _has_anchor(three_provinces, GD_CITY, PROVINCE), what="湖南's anchor at the 广东 city")
+    hunan, city = three_provinces.nodes[PROVINCE], three_provinces.nodes[CITY]
+    with city.readers() as session:
+        genuine = link_pb2.TrustAnchor.FromString(session.get(TrustAnchor, GD_PROVINCE).signed)
+    with three_provinces.nodes[GD_CITY].readers() as session:
+        signed_by_guangdong = link_pb2.TrustAnchor.FromString(session.get(TrustAnchor, PROVINCE).signed)
+    guangxi_root = (
+        three_provinces.nodes["450000000000"].identity.roots[0].public_bytes(serialization.Encoding.DER)
+    )
+    unsigned = link_pb2.TrustAnchor(province="450000000000", name="广西壮族自治区", root_der=guangxi_root)
+    swapped = link_pb2.TrustAnchor()
+    swapped.CopyFrom(genuine)
+    swapped.province, swapped.root_der = "450000000000", guangxi_root
+    foreign = link_pb2.TrustAnchor()
+    foreign.CopyFrom(signed_by_guangdong)
+    foreign.province, foreign.root_der = "450000000000", guangxi_root
+    for anchor, reason in (
+        (unsigned, "is not signed by province"),
+        (swapped, "bad signature"),
+        (foreign, f"is signed by {GD_PROVINCE}, not by this node's province"),
+    ):
+        envelope = link_pb2.Envelope(
+            message_id=f"anchor-{reason}", origin=PROVINCE, destination=CITY, trust_anchor=anchor
+        )
+        hunan.outbound.signer.sign(envelope)  # the parent passes it on, genuinely
+        with city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match=reason):
+            city.federation.apply(session, envelope, PROVINCE)
+    assert not _has_anchor(three_provinces, CITY, "450000000000")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
+from node import workdays
 from node.cases.deadlines import CaseClock, Pause, working_days
 from node.clock import ManualClock, china_morning
 from node.workdays import CalendarNotCovered, china_date
@@ -59,10 +60,40 @@ def test_weekends_and_holidays_count_nothing():
     assert working_days(date(2025, 10, 10), date(2025, 10, 12)) == 1  # Sat 11th is a 调休 working day
 
 
-def test_a_date_the_calendar_does_not_cover_is_a_clear_error():
-    with pytest.raises(CalendarNotCovered) as missing:
-        CaseClock(date(2099, 3, 2), 3).deadline()
-    assert "2099" in str(missing.value) and "chinese-calendar" in str(missing.value)
+def test_a_year_no_calendar_covers_counts_statutory_holidays_and_weekends():
+    assert workdays.source_of(2099) == workdays.STATUTORY
+    # 2099-01-01 is a Thursday (元旦): the deadline skips it and the weekend
+    assert CaseClock(date(2098, 12, 31), 1).deadline() == date(2099, 1, 2)
+    assert CaseClock(date(2098, 12, 31), 2).deadline() == date(2099, 1, 5)
+    assert 2099 in workdays.fallback_years()
+
+
+def test_a_case_running_into_2027_has_a_deadline():
+    """chinese-calendar ends with 2026: a case accepted in December 2026 still gets its deadline."""
+    clock = CaseClock(date(2026, 12, 21), 20)
+    due = clock.deadline()
+    assert due.year == 2027 and due.weekday() < 5
+    assert not workdays.is_working_day(date(2027, 1, 1))  # 元旦
+    assert not workdays.is_working_day(date(2027, 2, 8))  # 春节 (the third day)
+    assert clock.share_used(date(2026, 12, 28)) > 0
+
+
+def test_a_published_calendar_wins_over_the_fallback():
+    year = 2097
+    try:
+        holiday, worked_saturday = date(year, 3, 4), date(year, 3, 9)  # a Monday off, a Saturday worked
+        workdays.install([workdays.YearCalendar(year, frozenset({holiday}), frozenset({worked_saturday}))])
+        assert workdays.source_of(year) == workdays.OFFICIAL
+        assert not workdays.is_working_day(holiday) and workdays.is_working_day(worked_saturday)
+        assert CaseClock(date(year, 3, 1), 1).deadline() == date(year, 3, 5)
+    finally:
+        workdays._official.pop(year, None)
+        workdays.is_working_day.cache_clear()
+
+
+def test_an_absurd_time_limit_is_a_clear_error():
+    with pytest.raises(CalendarNotCovered):
+        CaseClock(date(2025, 3, 3), 5000).deadline()
 
 
 def test_a_manual_clock_advances_by_working_days():

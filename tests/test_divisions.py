@@ -9,8 +9,8 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode, InvalidTier, Tier
 PROVINCE = "430000000000"
 CITY = "430900000000"
 COUNTY = "430981000000"
-TOWNSHIP = "430981001000"
-VILLAGE = "430981001201"
+TOWNSHIP = "430981006000"
+VILLAGE = "430981006001"
 
 GROUP_WIDTHS = (2, 2, 2, 3, 3)
 fast = settings(max_examples=150, deadline=None)
@@ -154,7 +154,7 @@ def test_province_code_pads_from_six_digits():
 
 
 def test_township_code_pads_from_nine_digits():
-    code = DivisionCode.parse("430981001")
+    code = DivisionCode.parse("430981006")
     assert code.value == TOWNSHIP
     assert code.tier is Tier.TOWNSHIP
 
@@ -165,7 +165,7 @@ def test_nine_digit_form_of_a_county_is_accepted():
 
 def test_surrounding_whitespace_is_stripped():
     assert DivisionCode.parse(" 430981 ").value == COUNTY
-    assert DivisionCode.parse("\t430981001201\n").value == VILLAGE
+    assert DivisionCode.parse("\t430981006001\n").value == VILLAGE
 
 
 def test_parse_returns_same_object_for_division_code():
@@ -199,8 +199,8 @@ def test_codes_are_immutable():
         (PROVINCE, "430000"),
         (CITY, "430900"),
         (COUNTY, "430981"),
-        (TOWNSHIP, "430981001"),
-        (VILLAGE, "430981001201"),
+        (TOWNSHIP, "430981006"),
+        (VILLAGE, "430981006001"),
     ],
 )
 def test_short_gives_shortest_official_form(code, short):
@@ -266,8 +266,8 @@ def test_child_toward_rejects_code_not_strictly_below(other):
 
 
 def test_sibling_is_not_ancestor_even_with_shared_digits():
-    # 430981 vs 430908: same city, different county.
-    assert not DivisionCode.parse("430981").is_ancestor_of(DivisionCode.parse("430908001"))
+    # 430981 vs 430903: same city, different county.
+    assert not DivisionCode.parse("430981").is_ancestor_of(DivisionCode.parse("430903001"))
 
 
 # --- malformed input --------------------------------------------------------
@@ -280,7 +280,7 @@ def test_sibling_is_not_ancestor_even_with_shared_digits():
         ("   ", "empty"),
         ("43", "expected 6, 9 or 12 digits, got 2"),
         ("43098", "expected 6, 9 or 12 digits, got 5"),
-        ("4309810012011", "expected 6, 9 or 12 digits, got 13"),
+        ("4309810060011", "expected 6, 9 or 12 digits, got 13"),
         ("4309810", "expected 6, 9 or 12 digits, got 7"),
         ("43O981", "only ASCII digits"),
         ("４３０９８１", "only ASCII digits"),

@@ -22,7 +22,7 @@ def submit(desk, item: str, name: str = "张三") -> case_pb2.Case:
     return desk.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code=item,
-            applicant=case_pb2.Applicant(name=name, id_number="430981199001011234", phone="13800000000"),
+            applicant=case_pb2.Applicant(name=name, id_number="430981199001011237", phone="13800000000"),
             materials=complete_proto(item),
         )
     )

@@ -13,7 +13,7 @@ from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
-APPLICANT = case_pb2.Applicant(name="张三", id_number="430981199001011234")
+APPLICANT = case_pb2.Applicant(name="张三", id_number="430981199001011237")
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_malformed_protobuf_bytes_are_invalid_argument(village):
 def test_invalid_utf8_in_a_name_is_invalid_argument(village):
     good = desk_pb2.SubmitCaseRequest(
         item_code="MZ-0001",
-        applicant=case_pb2.Applicant(name="ABCD", id_number="430981199001011234"),
+        applicant=case_pb2.Applicant(name="ABCD", id_number="430981199001011237"),
         materials=complete_proto("MZ-0001"),
     ).SerializeToString()
     error = refused(village, "SubmitCase", good.replace(b"ABCD", b"\xff\xfe\xc3\x28"))
@@ -72,7 +72,7 @@ def test_invalid_utf8_in_a_name_is_invalid_argument(village):
 def test_control_characters_unknown_item_bad_digest_and_bad_codes_are_refused(village):
     cases = [
         (desk_pb2.SubmitCaseRequest(item_code="MZ-0001", applicant=case_pb2.Applicant(
-            name="张\x1b[31m三", id_number="430981199001011234")), "control character"),
+            name="张\x1b[31m三", id_number="430981199001011237")), "control character"),
         (desk_pb2.SubmitCaseRequest(item_code="NO-SUCH", applicant=APPLICANT), "unknown item"),
         (desk_pb2.SubmitCaseRequest(item_code="MZ-0001", applicant=APPLICANT, materials=[
             case_pb2.Material(name="户口簿", content=b"page", sha256="ab" * 32)]), "does not match"),
@@ -102,7 +102,7 @@ def test_sql_looking_name_is_stored_verbatim_and_harmless(federation, village):
     case = desk.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code="MZ-0001",
-            applicant=case_pb2.Applicant(name=name, id_number="430981199001011234"),
+            applicant=case_pb2.Applicant(name=name, id_number="430981199001011237"),
             materials=complete_proto("MZ-0001"),
         )
     )

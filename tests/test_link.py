@@ -11,11 +11,17 @@ from sqlalchemy import func, select
 from node.store.models import Case
 from node.timeutil import to_timestamp, utcnow
 from node.trust.enrollment import InviteFile, enroll
+from signing.algorithms import Algorithm, generate_key
+from signing.pki import CertificatePurpose, make_csr
+from sync.origin import OriginSigner
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from sync.transport import TransportSettings, open_channel
 from tests.harness import COUNTY, PASSPHRASE, TOWNSHIP, VILLAGE
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2, link_pb2_grpc
+
+# what the hand-driven township and its village sign with (set by the `township` fixture)
+SIGNERS: dict[str, OriginSigner] = {}
 
 
 class HandDrivenChild:
@@ -37,6 +43,10 @@ class HandDrivenChild:
         raise AssertionError(f"stream ended before a {kind} frame")
 
     def send(self, *envelopes: link_pb2.Envelope) -> None:
+        """Send a batch; an unsigned envelope is signed first by its origin, if the test holds its key."""
+        for envelope in envelopes:
+            if not envelope.origin_signature and envelope.origin in SIGNERS:
+                SIGNERS[envelope.origin].sign(envelope)
         self._outgoing.put(link_pb2.LinkFrame(envelopes=link_pb2.EnvelopeBatch(envelopes=envelopes)))
 
     def close(self) -> None:
@@ -62,7 +72,7 @@ def case_envelope(seq: int, case_id: str) -> link_pb2.Envelope:
                 origin=VILLAGE,
                 handler=COUNTY,
                 state=case_pb2.SUBMITTED,
-                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013456"),
+                applicant=case_pb2.Applicant(name="赵六", id_number="430981197001013452"),
                 submitted_at=to_timestamp(utcnow()),
                 version=1,
             )
@@ -86,6 +96,13 @@ def township(county, tmp_path) -> TransportSettings:
     """The township's real certificates (enrolled with the county), without running its node."""
     invite = InviteFile.from_message(county.invite(TOWNSHIP, 1))
     identity, _ = enroll(DivisionCode.parse(TOWNSHIP), "", tmp_path / "township", PASSPHRASE, invite)
+    assert identity.authority is not None
+    village_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    tls = CertificatePurpose.TLS
+    village_certificate = identity.authority.issue(make_csr(village_key, VILLAGE, tls), tls)
+    SIGNERS.clear()
+    SIGNERS[TOWNSHIP] = OriginSigner(identity.tls_key, identity.tls_certificate, identity.chain[:-1])
+    SIGNERS[VILLAGE] = OriginSigner(village_key, village_certificate, identity.chain[:-1])  # type: ignore[arg-type]
     return TransportSettings(credentials=identity.credentials())
 
 
@@ -129,12 +146,12 @@ def test_a_node_that_is_not_a_child_cannot_open_a_link(federation, county):
 
 
 def test_hello_must_name_the_certificate_holder(county, township):
-    impostor = HandDrivenChild(county.address, township, code="430981002000")  # another township
+    impostor = HandDrivenChild(county.address, township, code="430981008000")  # another township
     with pytest.raises(grpc.RpcError) as refused:
         impostor.next_frame("hello")
     impostor.close()
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "certificate is for 430981001000" in refused.value.details()
+    assert "certificate is for 430981006000" in refused.value.details()
 
 
 def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_on(county, township):
@@ -142,7 +159,7 @@ def test_envelope_whose_sender_is_not_the_peer_is_quarantined_and_the_link_goes_
     try:
         child.next_frame("hello")
         forged = case_envelope(1, "01JFORGED00000000000000000")
-        forged.sender = "430981002000"  # another township
+        forged.sender = "430981008000"  # another township
         child.send(forged, case_envelope(2, "01JHONEST00000000000000000"))
         assert child.next_frame("ack").ack.seq == 2
     finally:
@@ -206,7 +223,7 @@ def test_a_child_gets_copies_only_of_cases_from_below_it_after_a_restore(county,
         child.next_frame("hello")
         submitted = case_envelope(1, "01JRESYNC00000000000000000")
         case_id = submitted.case_submitted.case.id
-        elsewhere = "430981002201"  # a village of another township
+        elsewhere = "430981008201"  # a village of another township
         forged_copy = link_pb2.Envelope()
         forged_copy.CopyFrom(submitted)
         forged_copy.seq, forged_copy.message_id = 5, "msg-forged-copy"

@@ -22,7 +22,7 @@ def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
     config.save(path)
     try:
         desk = federation.start(PROVINCE)
-        case = desk.submit(PROVINCE_ITEM, "李四", "430981199001011234", "", complete_proto(PROVINCE_ITEM))
+        case = desk.submit(PROVINCE_ITEM, "李四", "430981199001011237", "", complete_proto(PROVINCE_ITEM))
         desk.act(case.id, Action.ACCEPT)
         assert federation.terminate(PROVINCE) == 0
     finally:

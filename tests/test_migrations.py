@@ -17,8 +17,8 @@ def test_a_database_of_the_first_release_upgrades_without_loss(database_url):
             text(
                 'INSERT INTO "case" (id, item_code, item_name, origin, handler, state, applicant_name,'
                 " applicant_id_number, applicant_phone, version, accepted, submitted_at, updated_at)"
-                " VALUES ('430981001201-01OLD', 'MZ-0001', '最低生活保障对象认定', '430981001201',"
-                " '430981000000', 'SUBMITTED', '旧数据', '430981199001011234', '', 1, false,"
+                " VALUES ('430981006001-01OLD', 'MZ-0001', '最低生活保障对象认定', '430981006001',"
+                " '430981000000', 'SUBMITTED', '旧数据', '430981199001011237', '', 1, false,"
                 " '2026-01-05 08:00:00', '2026-01-05 08:00:00')"
             )
         )

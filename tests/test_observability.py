@@ -35,7 +35,7 @@ def test_health_reflection_and_metrics(federation):
     case = federation.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code="MZ-0001",
-            applicant=case_pb2.Applicant(name="指标", id_number="430981199001011234"),
+            applicant=case_pb2.Applicant(name="指标", id_number="430981199001011237"),
             materials=complete_proto("MZ-0001"),
         )
     )
@@ -47,7 +47,7 @@ def test_health_reflection_and_metrics(federation):
 
     text = scrape()
     assert 'wuji_cases{state="SUBMITTED"} 1.0' in text
-    assert 'wuji_link_connected{peer="430981001000",role="child"} 1.0' in text
+    assert 'wuji_link_connected{peer="430981006000",role="child"} 1.0' in text
     assert 'wuji_outbox_depth{peer="430900000000",role="parent"}' in text
     assert 'wuji_forward_latency_seconds_count{body="case_submitted"} 1.0' in text
     assert case.id

@@ -17,11 +17,13 @@ from sqlalchemy import select, update
 
 from node.store.models import EnrollmentInvite, RevocationList
 from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+from node.trust.timestamping import TimestampUnavailable
 from signing.algorithms import Algorithm, generate_key
 from signing.licences import LicenceIdentifier
 from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
+from signing.ses import SES_Signature
 from signing.trust import TrustStore
 from sync.transport import TransportSettings, open_channel
 from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
@@ -38,7 +40,7 @@ def conclude_at(federation, handler: str, item: str = ITEM_AT_COUNTY) -> case_pb
     case = village.SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code=item,
-            applicant=case_pb2.Applicant(name="周敏", id_number="430981199203040011"),
+            applicant=case_pb2.Applicant(name="周敏", id_number="43098119920304001X"),
             materials=complete_proto(item),
         )
     )
@@ -105,11 +107,11 @@ def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_pa
     with pytest.raises(EnrollmentRefused, match="expired"):
         enroll(township, "", tmp_path / "late", PASSPHRASE, late)
 
-    other = InviteFile.from_message(county.invite("430981002000", 1))
-    with pytest.raises(Exception, match=r"not 430981001000|is for node"):
+    other = InviteFile.from_message(county.invite("430981008000", 1))
+    with pytest.raises(Exception, match=r"not 430981006000|is for node"):
         enroll(township, "", tmp_path / "other", PASSPHRASE, other)
     with pytest.raises(Exception, match="not a child"):
-        county.invite("430982001000", 1)  # outside the county's subtree
+        county.invite("430903001000", 1)  # outside the county's subtree
 
 
 def test_a_node_of_another_province_cannot_join_a_link(federation, tmp_path):
@@ -132,6 +134,9 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     assert seen.id in document.content.decode()
     check = verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE]))
     assert check.valid, check.reason
+    # the time is the province's time-stamp, not the county's word
+    assert document.timestamp and check.attested_time is not None
+    assert check.time.startswith("经时间戳证明") and PROVINCE in check.time
 
     sealed = tmp_path / "result.sealed"
     sealed.write_bytes(seen.sealed_result)
@@ -139,6 +144,9 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     roots.write_bytes(federation.nodes[PROVINCE].identity.roots[0].public_bytes(_PEM))
     ok = _seal_verify(sealed, roots)
     assert ok.returncode == 0 and "VALID" in ok.stdout and COUNTY in ok.stdout
+    assert "revocation not checked" in ok.stdout  # nothing revoked yet: no CRL anywhere
+    strict = _seal_verify(sealed, roots, "--require-revocation")
+    assert strict.returncode == 1 and "吊销 revocation" in strict.stdout
 
     # flip one byte of the content, then one byte of the signature: each fails with a reason
     tampered = SealedDocument.from_bytes(seen.sealed_result)
@@ -159,7 +167,7 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     assert untrusted.returncode == 1 and "refused" in untrusted.stdout
 
 
-@pytest.mark.parametrize("algorithm", ["ed25519", "ecdsa-p256-sha256"])
+@pytest.mark.parametrize("algorithm", ["ed25519", "ecdsa-p256-sha256", "sm2-sm3"])
 def test_seals_of_each_algorithm_seal_and_verify(federation, algorithm):
     federation.start_chain()
     with federation.nodes[COUNTY].sessions.begin() as session:
@@ -169,7 +177,19 @@ def test_seals_of_each_algorithm_seal_and_verify(federation, algorithm):
     seen = conclude_at(federation, COUNTY)
     document = SealedDocument.from_bytes(seen.sealed_result)
     assert document.algorithm.value == algorithm and document.seal.department == "民政局"
-    assert verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE])).valid
+    check = verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE]))
+    assert check.valid, check.reason
+    # an SM2 seal carries the GB/T 38540 signature alongside, time-stamped, and it is checked too
+    assert bool(document.ses_signature) is (algorithm == "sm2-sm3")
+    if document.ses_signature:
+        assert SES_Signature.load(document.ses_signature)["timeStamp"].native
+        assert check.standard == "GB/T 38540 SES_Signature valid"
+        tampered = SealedDocument.from_bytes(seen.sealed_result)
+        altered = bytearray(tampered.ses_signature)
+        altered[len(altered) // 3] ^= 0x01  # inside the seal the signature covers
+        tampered.ses_signature = bytes(altered)
+        refused = verify_sealed(tampered.to_bytes(), trust_of(federation.nodes[VILLAGE]))
+        assert not refused.valid and "SES_Signature" in refused.reason
 
 
 def test_village_seal_is_certified_by_its_township(federation):
@@ -183,11 +203,13 @@ def test_village_seal_is_certified_by_its_township(federation):
     assert verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY])).valid
 
 
-def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation):
+def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation, tmp_path):
     federation.start_chain()
     county, township = federation.nodes[COUNTY], federation.nodes[TOWNSHIP]
     with township.sessions.begin() as session:
-        before = township.seals.seal_for(session, "政务服务中心").apply(b"sealed before revocation")
+        before = township.seals.seal_for(session, "政务服务中心").apply(
+            b"sealed before revocation", timestamp=township.timestamping.stamp
+        )
     time.sleep(1.1)  # certificate times have whole seconds: keep "before" strictly before
 
     revoked, number = county.revoke(TOWNSHIP)
@@ -198,9 +220,25 @@ def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation
     trust = TrustStore(county.identity.roots, crls)
     with township.sessions.begin() as session:
         after = township.seals.seal_for(session, "政务服务中心").apply(b"sealed after revocation")
-    assert verify_sealed(before.to_bytes(), trust).valid
+    assert verify_sealed(before.to_bytes(), trust).valid  # attested before the revocation
     late = verify_sealed(after.to_bytes(), trust)
     assert not late.valid and "revoked" in late.reason
+    # nor can it have a later seal attested: the county no longer takes its calls
+    with pytest.raises(TimestampUnavailable, match="时间戳服务不可达"):
+        township.timestamping.stamp(after.imprint())
+
+    # offline: the roots alone cannot see the revocation and say so; the node's CRLs refuse it
+    sealed, roots = tmp_path / "after.sealed", tmp_path / "roots.pem"
+    sealed.write_bytes(after.to_bytes())
+    roots.write_bytes(county.identity.roots[0].public_bytes(_PEM))
+    blind = _seal_verify(sealed, roots)
+    assert blind.returncode == 0 and "revocation not checked" in blind.stdout
+    assert _seal_verify(sealed, roots, "--require-revocation").returncode == 1
+    informed = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
+    assert informed.returncode == 1 and "吊销 revocation" in informed.stdout and "revoked" in informed.stdout
+    sealed.write_bytes(before.to_bytes())
+    earlier = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
+    assert earlier.returncode == 0 and "revocation not checked" not in earlier.stdout
 
     # the township keeps trying; the county keeps refusing
     federation.nodes[TOWNSHIP].links.find(COUNTY).close("test: force a reconnect")
@@ -226,9 +264,10 @@ def test_revocation_lists_flow_down_to_the_village(federation):
 _PEM = serialization.Encoding.PEM
 
 
-def _seal_verify(path, roots) -> subprocess.CompletedProcess[str]:
+def _seal_verify(path, roots, *options: str) -> subprocess.CompletedProcess[str]:
+    trust = ["--trust", str(roots)] if roots else []
     return subprocess.run(
-        [sys.executable, "-m", "node.cli", "seal", "verify", str(path), "--trust", str(roots)],
+        [sys.executable, "-m", "node.cli", "seal", "verify", str(path), *trust, *options],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -237,7 +276,7 @@ def _seal_verify(path, roots) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_licence_is_issued_sealed_and_its_revocation_reaches_every_node(federation):
+def test_licence_is_issued_sealed_and_its_revocation_reaches_every_node(federation, tmp_path):
     federation.start_chain()
     seen = conclude_at(federation, COUNTY, item="SJ-0001")  # 个体工商户注册登记 → 营业执照
     document = SealedDocument.from_bytes(seen.sealed_result)
@@ -266,13 +305,19 @@ def test_licence_is_issued_sealed_and_its_revocation_reaches_every_node(federati
         )
         assert status.reason == "以欺骗手段取得" and status.issuer_node == COUNTY
 
+    # offline at the village, with the node's knowledge: the seal holds, the licence is revoked
+    sealed = tmp_path / "licence.sealed"
+    sealed.write_bytes(seen.sealed_result)
+    offline = _seal_verify(sealed, None, "--config", str(federation.config_path(VILLAGE)))
+    assert offline.returncode == 1 and "证照已吊销" in offline.stdout and "以欺骗手段取得" in offline.stdout
+
 
 def test_a_token_for_one_child_cannot_buy_a_certificate_for_another(federation):
     federation.start_chain((PROVINCE, CITY, COUNTY))
     county = federation.nodes[COUNTY]
     invite = county.invite(TOWNSHIP, 1)
     key = generate_key(Algorithm.ECDSA_P256_SHA256)
-    csr = make_csr(key, "430981002000", CertificatePurpose.CA, "another township")
+    csr = make_csr(key, "430981008000", CertificatePurpose.CA, "another township")
     request = enroll_pb2.EnrollRequest(
         token=invite.token, code=TOWNSHIP, ca_csr_pem=csr.public_bytes(serialization.Encoding.PEM)
     )
@@ -282,6 +327,54 @@ def test_a_token_for_one_child_cannot_buy_a_certificate_for_another(federation):
     with channel, pytest.raises(grpc.RpcError) as refused:
         enroll_pb2_grpc.EnrollmentStub(channel).Enroll(request, timeout=10)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "430981002000" in refused.value.details()
+    assert "430981008000" in refused.value.details()
     with county.readers() as session:  # the token is not spent by a refused request
         assert session.scalars(select(EnrollmentInvite.used_at)).all() == [None]
+
+
+def test_a_result_sealed_while_the_province_is_away_waits_for_its_token(federation):
+    federation.start_chain()
+    federation.stop(PROVINCE)
+    village, county = federation.desk(VILLAGE), federation.nodes[COUNTY]
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=ITEM_AT_COUNTY,
+            applicant=case_pb2.Applicant(name="周敏", id_number="43098119920304001X"),
+            materials=complete_proto(ITEM_AT_COUNTY),
+        )
+    )
+    desk = federation.desk(COUNTY)
+    wait_for(lambda: _exists(desk, case.id), what="the case at its handler")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        concluded = desk.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=action, note="同意"))
+    assert concluded.state == case_pb2.CONCLUDED
+    # sealed, but not attested: it waits at the county, and so does the notice to the village
+    with county.readers() as session:
+        assert county.seals.awaiting(session, case.id)
+    assert county.complete_awaiting_timestamps() == 0
+    assert village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state != case_pb2.CONCLUDED
+
+    federation.start(PROVINCE)
+    wait_for(lambda: county.complete_awaiting_timestamps() == 1, what="the token, once the province is back")
+    seen = wait_for(
+        lambda: (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).sealed_result and c,
+        what="the attested result at the village",
+    )
+    check = verify_sealed(seen.sealed_result, trust_of(federation.nodes[VILLAGE]))
+    assert check.valid, check.reason
+    assert check.attested_time is not None and PROVINCE in check.time
+    with county.readers() as session:
+        assert not county.seals.awaiting(session, case.id)
+
+
+def test_a_village_sm2_seal_is_certified_by_its_township_from_an_sm2_request(federation):
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    with village.sessions.begin() as session:
+        village.seals.create(session, "样例村民委员会", "村委会", "公章", algorithm=Algorithm.SM2_SM3)
+        seal = village.seals.seal_for(session, "村委会")
+    assert seal is not None and seal.algorithm is Algorithm.SM2_SM3
+    document = seal.apply(b'{"proof": "1"}', timestamp=village.timestamping.stamp)
+    check = verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY]))
+    assert check.valid, check.reason
+    assert check.algorithm == "sm2-sm3" and check.attested_time is not None

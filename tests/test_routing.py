@@ -11,9 +11,9 @@ from wuji.divisions import DivisionCode, Tier
 
 HUNAN = DivisionCode.parse("430000")
 COUNTY = DivisionCode.parse("430981")
-TOWNSHIP = DivisionCode.parse("430981001")
-VILLAGE = DivisionCode.parse("430981001201")
-OTHER_VILLAGE = DivisionCode.parse("430981002205")
+TOWNSHIP = DivisionCode.parse("430981006")
+VILLAGE = DivisionCode.parse("430981006001")
+OTHER_VILLAGE = DivisionCode.parse("430981008205")
 
 
 def test_messages_route_by_codes():
@@ -21,7 +21,7 @@ def test_messages_route_by_codes():
     assert next_hop(VILLAGE, COUNTY) == next_hop(VILLAGE, OTHER_VILLAGE)
     assert next_hop(VILLAGE, COUNTY).peer == TOWNSHIP.value
     assert next_hop(COUNTY, VILLAGE).peer == TOWNSHIP.value
-    assert next_hop(COUNTY, OTHER_VILLAGE).peer == "430981002000"
+    assert next_hop(COUNTY, OTHER_VILLAGE).peer == "430981008000"
     assert next_hop(HUNAN, VILLAGE).peer == "430900000000"
 
 

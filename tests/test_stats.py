@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from node.clock import china_morning
 from node.store.models import Case, Rating, StatsRollup, SupervisionCard
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.materials import complete_proto
 from tests.test_federation import act, arrived, submit
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2
@@ -79,7 +80,15 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
     conclude(township, early.id)  # concluded on the day of 受理: early
     waiting = handled(federation, TOWNSHIP, submit(village, TOWNSHIP_ITEM))
     act(township, waiting.id, case_pb2.ACCEPT)
-    handled(federation, TOWNSHIP, submit(village, TOWNSHIP_ITEM))  # only submitted
+    online = village.SubmitCase(  # 网上申请 entered at the village: only submitted
+        desk_pb2.SubmitCaseRequest(
+            item_code=TOWNSHIP_ITEM,
+            applicant=case_pb2.Applicant(name="网办", id_number="430981199001011237", phone="13800000000"),
+            materials=complete_proto(TOWNSHIP_ITEM),
+            channel="online",
+        )
+    )
+    handled(federation, TOWNSHIP, online)
     at_county = handled(federation, COUNTY, submit(village, COUNTY_ITEM))
     conclude(county, at_county.id)
     refused = handled(federation, COUNTY, submit(township, COUNTY_ITEM))
@@ -127,7 +136,23 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
     assert province.counts["cards:red"] == 1 and province.counts["cards:yellow"] == 2
     assert province.on_time_rate == pytest.approx(2 / 3)
     assert province.satisfaction == pytest.approx(3.5) and province.rectification_rate == 0.0
-    assert province.online_rate == 0.0  # every case is a window case for now
+    assert province.online_rate == pytest.approx(1 / 6)  # 网办率 from the cases' channel
+    assert province.satisfied_rate == pytest.approx(1 / 2)  # 满意率: the 5 of the scores 2 and 5
+    # by department: the county's own cases under the item's department
+    county_report = federation.desk(COUNTY).GetStats(desk_pb2.StatsRequest())
+    with federation.nodes[COUNTY].readers() as session:
+        county_departments = Counter(
+            session.scalars(select(Case.department).where(Case.handler == COUNTY)).all()
+        )
+    assert {row.key: row.figures.counts["cases"] for row in county_report.by_department} == dict(
+        county_departments
+    )
+    # by child: the province's one child (the city) carries everything below the province
+    province_report = federation.desk(PROVINCE).GetStats(desk_pb2.StatsRequest())
+    by_child = {row.key: row.figures for row in province_report.by_child}
+    assert set(by_child) == {CITY}
+    assert by_child[CITY].counts["cases"] == province.counts["cases"] - direct[PROVINCE]["cases"]
+    assert by_child[CITY].satisfied_rate == pytest.approx(1 / 2)
     # the province's figures are the sum of its own and every other node's own figures
     owns = sum(
         (Counter(federation.desk(c).GetStats(desk_pb2.StatsRequest()).own.counts) for c in CHAIN), Counter()

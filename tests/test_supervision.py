@@ -59,7 +59,7 @@ def test_cards_fire_once_each_at_80_percent_and_overdue_and_reach_the_province(f
     assert {c.case_id for c in at_province} == {case.id}
     assert all(c.handler == TOWNSHIP and c.deadline == "2025-11-17" for c in at_province)
     assert cards_at(federation, PROVINCE, subtree=TOWNSHIP) == at_province
-    assert cards_at(federation, PROVINCE, subtree="430982000000") == []  # another county: none
+    assert cards_at(federation, PROVINCE, subtree="430903000000") == []  # another county: none
     # the cards are part of the case's history at the handler
     seen = federation.desk(TOWNSHIP).GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
     assert [c.colour for c in seen.cards] == ["yellow", "red"]

@@ -24,7 +24,7 @@ def test_supervision_rating_and_stats_commands(federation, clock):
 
     shown = wait_for(listed, what="the cards at the county")
     assert "红牌" in shown and "预警" in shown and "2 card(s): 1 yellow, 1 red" in shown
-    elsewhere = wuji("supervision", "list", "--subtree", "430982000000", "--config", config[COUNTY])
+    elsewhere = wuji("supervision", "list", "--subtree", "430903000000", "--config", config[COUNTY])
     assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
 
     for action in ("review", "conclude"):
@@ -46,3 +46,4 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert stats.returncode == 0, stats.stderr
     assert "按时办结率" in stats.stdout and "0.0%" in stats.stdout and "差评整改率" in stats.stdout
     assert "100.0%" in stats.stdout  # the one 差评 was rectified
+    assert "满意率" in stats.stdout and "部门 department" in stats.stdout  # the per-department table

@@ -12,7 +12,7 @@ from tests.materials import complete_proto, required_names
 from tests.test_federation import COUNTY_ITEM, arrived
 from wuji.v1 import case_pb2, desk_pb2
 
-APPLICANT = case_pb2.Applicant(name="王秀兰", id_number="430981196805120028", phone="13907371234")
+APPLICANT = case_pb2.Applicant(name="王秀兰", id_number="430981196805120021", phone="13907371234")
 PASSWORD = "窗口-password-1"
 TOKEN = "wuji-staff-token"
 

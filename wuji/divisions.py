@@ -180,3 +180,24 @@ class DivisionCode:
 
     def __str__(self) -> str:
         return self.value
+
+
+def exists(code: str | DivisionCode) -> bool:
+    """Whether code names a real division in the installed table (`wuji divisions fetch`).
+
+    Raises division_table.TableMissing when no table is installed: an unknown answer is never
+    given as "no".
+    """
+    from wuji import division_table  # the table module builds on this one
+
+    return division_table.installed().get(code) is not None
+
+
+def name(code: str | DivisionCode) -> str:
+    """The official name of a real division (430981006 → 琼湖街道); KeyError if there is none."""
+    from wuji import division_table
+
+    division = division_table.installed().get(code)
+    if division is None:
+        raise KeyError(f"{DivisionCode.parse(code)} is not in the division table")
+    return division.name

@@ -95,7 +95,8 @@ def queue(
     if which.key == "received":
         query = query.order_by(Case.submitted_at, Case.id)  # no clock yet: first come, first served
     else:
-        query = query.order_by(Case.due_on.is_(None), Case.due_on, Case.id)
+        # NULLS LAST keeps the index's order (a case without a limit comes after those with one)
+        query = query.order_by(Case.due_on.asc().nulls_last(), Case.id)
     return _views(session, session.execute(_page(query, limit, offset)).all())
 
 

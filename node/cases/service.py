@@ -35,7 +35,7 @@ from node.convert import (
     state_from_proto,
     state_to_proto,
 )
-from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival, WrongNode, clean_text
 from node.staff.roles import Actor, Duty
 from node.store.models import (
     Case,
@@ -77,6 +77,10 @@ class ResultSealing(Protocol):
     ) -> bytes: ...
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None: ...
+
+    def hold_notice(
+        self, session: Session, case_id: str, peer: str, notice: link_pb2.CaseEventNotice
+    ) -> bool: ...
 
     def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
         """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
@@ -183,6 +187,9 @@ class CaseService:
         by.require(Duty.APPLY)
         name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
         id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
+        problem = crossprovince.resident_id_problem(id_number)  # GB 11643, at every window
+        if problem:
+            raise InvalidInput(f"申请人身份证号码 {id_number} 有误: {problem}")
         phone = clean_text("applicant phone", applicant.phone, 32)
         checked = [checked_material(m) for m in materials]
         catalog.require_unexpired(session)
@@ -362,10 +369,17 @@ class CaseService:
         incoming = envelope.case_submitted.case
         if incoming.handler != self.here.value:
             raise InvalidInput(f"case {incoming.id} is for handler {incoming.handler}, not {self.here}")
+        if incoming.origin != envelope.origin:
+            raise InvalidInput(
+                f"case {incoming.id} names origin {incoming.origin}, but {envelope.origin} sent it"
+            )
         if not incoming.id.startswith(f"{envelope.origin}-"):
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
         if arrivals.exists(session, incoming.id):
             raise InvalidInput(f"case {incoming.id} exists already")
+        problem = crossprovince.resident_id_problem(incoming.applicant.id_number.strip())
+        if problem:
+            raise RefusedOnArrival(f"case {incoming.id}: 申请人身份证号码有误: {problem}")
         crossprovince.check_arrival(session, self.here, incoming)
         now = self.clock.now()
         fields = _copy_fields(incoming, now)
@@ -423,26 +437,51 @@ class CaseService:
         """不予受理 on arrival: the case is not stored here, but its origin learns why (its copy's
         second event, made here, as the handler would have made it)."""
         incoming = envelope.case_submitted.case
-        refusal = case_pb2.CaseEvent(
+        self._outbound.send(
+            session,
+            envelope.origin,
+            case_event=link_pb2.CaseEventNotice(
+                case_id=incoming.id, event=self._refusal(f"不予受理: {reason}")
+            ),
+        )
+
+    def return_undeliverable(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None:
+        """无法送达: a node on the way cannot reach the case's handler; the case goes back to its
+        origin as refused (不予受理), with the reason. A node on the way is an ancestor of the
+        handler, which the origin accepts this one event from (apply_event_notice)."""
+        incoming = envelope.case_submitted.case
+        refusal = self._refusal(f"无法送达, 不予受理: {reason}")
+        if envelope.origin != self.here.value:
+            notice = link_pb2.CaseEventNotice(case_id=incoming.id, event=refusal)
+            self._outbound.send(session, envelope.origin, case_event=notice)
+            return
+        case = session.get(Case, incoming.id, with_for_update=True)
+        if case is not None and case.state == State.SUBMITTED and case.version == 1:
+            replay_event(session, case, refusal, [self.here.value])
+            for hook in self.hooks:
+                hook.after_change(session, case, Action.REFUSE)
+
+    def _refusal(self, note: str) -> case_pb2.CaseEvent:
+        return case_pb2.CaseEvent(
             version=2,
             action=action_to_proto(Action.REFUSE),
             from_state=state_to_proto(State.SUBMITTED),
             to_state=state_to_proto(State.REFUSED),
             actor_node=self.here.value,
-            note=f"不予受理: {reason}",
+            note=note,
             at=to_timestamp(self.clock.now()),
-        )
-        self._outbound.send(
-            session, envelope.origin, case_event=link_pb2.CaseEventNotice(case_id=incoming.id, event=refusal)
         )
 
     def apply_event_notice(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The other copy of a case changed: replay its event here, in version order."""
         notice = envelope.case_event
         case = self._load(session, notice.case_id, for_update=True)
-        if envelope.origin not in (case.origin, case.handler) or envelope.origin == self.here.value:
-            raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
         event = notice.event
+        returned = _returned_on_the_way(case, envelope.origin, event)
+        if not returned and (
+            envelope.origin not in (case.origin, case.handler) or envelope.origin == self.here.value
+        ):
+            raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
         if event.version <= case.version:
             return  # already known (e.g. the same event relayed twice after a restore)
         if event.version != case.version + 1:
@@ -455,7 +494,8 @@ class CaseService:
                 f"case {case.id}: event moves from {from_state.value} but this copy is in {case.state}"
             )
         action = action_from_proto(event.action)
-        performers = _PERFORMERS_AT_HANDLER if envelope.origin == case.handler else {Performer.ORIGIN}
+        at_handler = envelope.origin == case.handler or returned
+        performers = _PERFORMERS_AT_HANDLER if at_handler else {Performer.ORIGIN}
         if RULES[action].performer not in performers:
             raise WrongNode(f"case {case.id}: node {envelope.origin} may not {action.value.lower()} it")
         if event.sealed_result:
@@ -551,9 +591,11 @@ class CaseService:
             notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
-            self._outbound.send(
-                session, other_copy, case_event=link_pb2.CaseEventNotice(case_id=case.id, event=notice)
-            )
+            message = link_pb2.CaseEventNotice(case_id=case.id, event=notice)
+            # a result still waiting for its time-stamp holds its notice back until the token comes
+            held = step.to_state is State.CONCLUDED and self.sealing is not None
+            if not (held and self.sealing.hold_notice(session, case.id, other_copy, message)):
+                self._outbound.send(session, other_copy, case_event=message)
         for hook in self.hooks:
             hook.after_change(session, case, action)
 
@@ -695,6 +737,22 @@ def register_new_copy(
         route=route,
         actor_person=_person(by) if by is not None else "",
         actor_department=by.department if by is not None else "",
+    )
+
+
+def _returned_on_the_way(case: Case, sender: str, event: case_pb2.CaseEvent) -> bool:
+    """A node between origin and handler returns a case it cannot deliver (无法送达): only 不予受理
+    of a new case, and only from an ancestor of the handler (the node that holds it for the hop)."""
+    try:
+        on_the_way = DivisionCode.parse(sender).is_ancestor_of(DivisionCode.parse(case.handler))
+    except InvalidDivisionCode:
+        return False
+    return (
+        on_the_way
+        and sender != case.origin
+        and event.version == 2
+        and event.action == action_to_proto(Action.REFUSE)
+        and case.state == State.SUBMITTED
     )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from node.cli import cases, catalog, login, nodes, supervision, trust
+from node.cli import cases, catalog, divisions, documents, login, nodes, supervision, trust
 from node.cli.common import console, fail
 from node.config import ConfigError
 from wuji.divisions import InvalidDivisionCode
@@ -22,6 +22,8 @@ app.add_typer(nodes.node_app, name="node")
 app.add_typer(cases.case_app, name="case")
 app.add_typer(cases.bundle_app, name="bundle")
 app.add_typer(catalog.catalog_app, name="catalog")
+app.add_typer(documents.doc_app, name="doc")
+app.add_typer(catalog.calendar_app, name="calendar")
 app.add_typer(trust.peer_app, name="peer")
 app.add_typer(trust.seal_app, name="seal")
 app.add_typer(trust.cert_app, name="cert")
@@ -29,6 +31,7 @@ app.add_typer(trust.licence_app, name="licence")
 app.add_typer(supervision.supervision_app, name="supervision")
 app.add_typer(supervision.rating_app, name="rating")
 app.command("stats")(supervision.stats)
+app.add_typer(divisions.divisions_app, name="divisions")
 app.add_typer(login.staff_app, name="staff")
 app.command("login")(login.login)
 app.command("logout")(login.logout)

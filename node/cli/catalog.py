@@ -20,6 +20,7 @@ from node.errors import DomainError
 from wuji.v1 import desk_pb2
 
 catalog_app = typer.Typer(help="The service-item catalogue (事项目录).", no_args_is_help=True)
+calendar_app = typer.Typer(help="The official working-day calendar (放假安排).", no_args_is_help=True)
 
 
 @catalog_app.command("list")
@@ -184,5 +185,24 @@ def catalog_claim(
         f"{claim.node_code} claims {claim.item_code} {claim.item_name} (release {claim.catalog_version}): "
         f"window {claim.window_address or '-'}, phone {claim.phone or '-'}, "
         f"hours {claim.opening_hours or '-'}",
+        highlight=False,
+    )
+
+
+@calendar_app.command("publish")
+def calendar_publish(
+    file: Annotated[Path, typer.Argument(help='JSON {"year": …, "holidays": [...], "workdays": [...]}')],
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """发布 (province): the State Council's holidays and 调休 days of a year, signed; they flow down."""
+    try:
+        document = file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+    reply = ask(config, node, lambda desk: desk.publish_calendar(document))
+    console.print(
+        f"published the working-day calendar of [bold]{reply.year}[/]: {reply.holidays} holidays, "
+        f"{reply.workdays} 调休 working days (digest {reply.digest[:16]}…), signed by the province",
         highlight=False,
     )

@@ -42,6 +42,9 @@ def node_init(
         Path | None, typer.Option("--dir", help="folder for node.toml (default ./wuji-CODE)")
     ] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing node.toml")] = False,
+    web_listen: Annotated[
+        str, typer.Option("--web-listen", help="host:port of the web front desk, or off")
+    ] = "127.0.0.1:8080",
 ) -> None:
     """Write a node configuration for CODE."""
     try:
@@ -52,6 +55,7 @@ def node_init(
             name=name,
             database_url=database_url,
             catalog_file=catalog_file,
+            web_listen=web_listen,
         )
     except ConfigError as error:
         fail(str(error))
@@ -159,6 +163,8 @@ def node_run(
         signal.signal(signum, lambda *_: stop.set())
     if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
         console.print(f"node {config.code} running on {node.address}", highlight=False)
+        if node.web is not None:
+            console.print(f"front desk (前台) at {node.web.url}", highlight=False)
     stop.wait()
     node.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from node.cli.common import (
     ask,
     console,
 )
+from wuji.v1 import desk_pb2
 
 supervision_app = typer.Typer(
     help="Electronic supervision (电子监察): cards in a subtree.", no_args_is_help=True
@@ -100,12 +102,33 @@ def stats(
     for label, field in (
         ("按时办结率 on time", "on_time_rate"),
         ("提前办结率 early", "early_rate"),
-        ("网办率 online (all window cases for now)", "online_rate"),
+        ("网办率 online", "online_rate"),
+        ("满意率 satisfied (4–5)", "satisfied_rate"),
         ("差评整改率 rectified", "rectification_rate"),
     ):
         table.add_row(label, f"{getattr(own, field):.1%}", f"{getattr(subtree, field):.1%}")
     table.add_row("满意度 satisfaction (1–5)", f"{own.satisfaction:.2f}", f"{subtree.satisfaction:.2f}")
     console.print(table)
+    for title, rows in (("部门 department (own cases)", report.by_department),
+                        ("下级 child node (its subtree)", report.by_child)):
+        if rows:
+            console.print(breakdown_table(title, rows))
     children = ", ".join(report.reporting_children) or "none yet"
     span = f"{report.from_day or '…'} – {report.to_day or '…'}"
     console.print(f"submitted {span}; rollups from: {children}", highlight=False)
+
+
+def breakdown_table(title: str, rows: Iterable[desk_pb2.Breakdown]) -> Table:
+    table = Table(title, "办件", "办结", "按时办结率", "网办率", "满意率", "差评")
+    for row in rows:
+        figures = row.figures
+        table.add_row(
+            row.key,
+            str(figures.counts.get("cases", 0)),
+            str(figures.counts.get("concluded", 0)),
+            f"{figures.on_time_rate:.1%}",
+            f"{figures.online_rate:.1%}",
+            f"{figures.satisfied_rate:.1%}",
+            str(figures.counts.get("bad_ratings", 0)),
+        )
+    return table

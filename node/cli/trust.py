@@ -107,7 +107,9 @@ def seal_create(
     department: Annotated[str, typer.Option(help="the department, e.g. 民政局")],
     kind: Annotated[str, typer.Option(help="公章, 业务专用章, 行政审批专用章 or 电子证照专用章")] = "公章",
     days: Annotated[int, typer.Option(help="validity in days")] = 3 * 365,
-    algorithm: Annotated[str, typer.Option(help="ecdsa-p256-sha256 or ed25519")] = "ecdsa-p256-sha256",
+    algorithm: Annotated[
+        str, typer.Option(help="ecdsa-p256-sha256, ed25519 or sm2 (国密 SM2/SM3, sm2-sm3)")
+    ] = "ecdsa-p256-sha256",
     picture: Annotated[Path | None, typer.Option(help="an image of the stamp (PNG)")] = None,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
@@ -128,19 +130,35 @@ def seal_verify(
     trust: Annotated[
         Path | None, typer.Option(help="trusted root certificates: a PEM file or a folder of them")
     ] = None,
-    config: Annotated[Path | None, typer.Option(help="use this node's trusted roots")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="use this node's roots, partner anchors, CRLs and licence revocations"),
+    ] = None,
+    require_revocation: Annotated[
+        bool, typer.Option(help="fail when no revocation list covers the signer's chain")
+    ] = False,
+    require_timestamp: Annotated[
+        bool, typer.Option(help="fail when the signing time is not attested by a time-stamp token")
+    ] = False,
 ) -> None:
     """Verify a sealed document offline; exit code 0 only when it is valid."""
-    from node.trust.sealcheck import describe_check, load_trust
+    from node.trust.sealcheck import describe_check, load_trust, node_evidence, verify_offline
 
+    evidence = None
     try:
-        store = load_trust(trust, config)
+        if config is not None:
+            from node.config import NodeConfig
+            from node.runtime.node import open_store
+
+            with open_store(NodeConfig.load(config), config) as sessions, sessions() as session:
+                evidence = node_evidence(session)
+        store = load_trust(trust, config, evidence)
         data = document.read_bytes()
     except (OSError, ValueError, ConfigError) as error:
         fail(str(error))
-    from signing.seals import verify
-
-    check = verify(data, store)
+    check = verify_offline(
+        data, store, evidence, require_revocation=require_revocation, require_timestamp=require_timestamp
+    )
     describe_check(console, document, check)
     raise typer.Exit(0 if check.valid else EXIT_REFUSED)
 

@@ -226,6 +226,9 @@ class DeskClient:
     def publish_catalog(self, document: bytes) -> desk_pb2.PublishCatalogResponse:
         return self._stub.PublishCatalog(desk_pb2.PublishCatalogRequest(document=document), timeout=60)
 
+    def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
+        return self._stub.PublishCalendar(desk_pb2.PublishCalendarRequest(document=document), timeout=60)
+
     def verify_catalog(self) -> desk_pb2.CatalogVerification:
         return self._stub.VerifyCatalog(desk_pb2.VerifyCatalogRequest(), timeout=60)
 
@@ -322,6 +325,10 @@ class DeskClient:
     ) -> list[desk_pb2.RectificationView]:
         request = desk_pb2.ListRectificationsRequest(include_done=include_done, department=department)
         return list(self._stub.ListRectifications(request, timeout=self._timeout).tasks)
+
+    def render_document(self, kind: str, item_code: str = "", case_id: str = "") -> desk_pb2.RenderedDocument:
+        request = desk_pb2.RenderDocumentRequest(kind=kind, item_code=item_code, case_id=case_id)
+        return self._stub.RenderDocument(request, timeout=30)
 
     def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
         """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""

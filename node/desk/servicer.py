@@ -21,6 +21,7 @@ from node.cases.service import Applicant
 from node.catalogue import implementation
 from node.catalogue import items as catalog
 from node.convert import action_from_proto, item_to_proto, state_from_proto
+from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
@@ -81,6 +82,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def __init__(self, node: Node, authenticator: PeerAuthenticator) -> None:
         self._node = node
         self._authenticator = authenticator
+        self._documents = DocumentDesk(
+            issuer_of(node.config), node.readers, node.cases, node.clock, node.config.verify_url
+        )
 
     @_desk_call
     def SubmitCase(self, request: desk_pb2.SubmitCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
@@ -216,7 +220,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.SealDescription:
         require_admin(_caller.get())
         try:
-            algorithm = Algorithm(request.algorithm or Algorithm.ECDSA_P256_SHA256.value)
+            named = {"sm2": Algorithm.SM2_SM3.value}.get(request.algorithm, request.algorithm)
+            algorithm = Algorithm(named or Algorithm.ECDSA_P256_SHA256.value)
         except ValueError:
             raise InvalidInput(
                 f"unknown algorithm {request.algorithm!r}; one of {', '.join(a.value for a in Algorithm)}"
@@ -263,6 +268,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.PublishCatalogResponse:
         require_admin(_caller.get())
         return self._node.catalog.publish(catalog.parse_document(request.document, "the published file"))
+
+    @_desk_call
+    def PublishCalendar(
+        self, request: desk_pb2.PublishCalendarRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.PublishCalendarResponse:
+        require_admin(_caller.get())
+        return self._node.publish_calendar(request.document)
 
     @_desk_call
     def VerifyCatalog(
@@ -480,6 +492,20 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         department = request.department or _caller.get().department
         return desk_pb2.ListRectificationsResponse(
             tasks=self._node.ratings.tasks(request.include_done, department)
+        )
+
+    @_desk_call
+    def RenderDocument(
+        self, request: desk_pb2.RenderDocumentRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.RenderedDocument:
+        # anyone at this node may print: _desk_call has refused strangers and stale logins already
+        rendered = self._documents.render(request.kind, request.item_code, request.case_id)
+        return desk_pb2.RenderedDocument(
+            kind=rendered.kind,
+            title=rendered.title,
+            pdf=rendered.pdf,
+            file_name=rendered.file_name,
+            verify_url=rendered.verify_url,
         )
 
     def _staff(self, view: StaffView) -> desk_pb2.StaffMember:

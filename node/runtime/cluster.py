@@ -70,6 +70,7 @@ class ProcessFederation:
                 code=division.value,
                 listen=address,
                 enroll_listen=f"127.0.0.1:{free_port()}",
+                web_listen=f"127.0.0.1:{free_port()}",
                 parent_address=self.addresses[division.parent.value] if division.parent else "",
                 name=name,
                 catalog_file="demo" if division.parent is None else "",
@@ -187,12 +188,14 @@ class InProcessFederation:
     def start(self, code: str, database_url: str = "", port: int = 0, **settings: Any) -> Node:
         """Start the node for code, enrolling it first; its parent must be running already.
 
-        settings: further NodeConfig fields for a first start (e.g. metrics_listen).
+        settings: further NodeConfig fields for a first start (e.g. metrics_listen); the front desk
+        is off unless web_listen is given (e.g. "127.0.0.1:0").
         """
         division = DivisionCode.parse(code)
         config = self.configs.get(division.value)
         if config is None:
             parent = division.parent
+            settings.setdefault("web_listen", "off")
             config = NodeConfig(
                 code=division.value,
                 listen=f"127.0.0.1:{port}",

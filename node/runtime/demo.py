@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +19,10 @@ from rich.table import Table
 from node.cases.crossprovince import with_check_character
 from node.cases.states import Action
 from node.catalogue.items import JOINT, ONLINE, PROXY
+from node.config import NodeConfig
 from node.desk.client import DeskClient
 from node.runtime.cluster import STARTUP_TIMEOUT, ProcessFederation
+from node.staff.roles import Role
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -32,36 +36,36 @@ class DemoNode:
     name: str
 
 
-# A real chain of division codes in 湖南省; the village point is a sample.
+# A real chain of division codes in 湖南省 (统计用区划代码 2023, checked against `wuji divisions`).
 CHAIN = (
     DemoNode("430000000000", "湖南省政务服务中心"),
     DemoNode("430900000000", "益阳市政务服务中心"),
     DemoNode("430981000000", "沅江市政务服务中心"),
-    DemoNode("430981001000", "琼湖街道便民服务中心"),
-    DemoNode("430981001201", "样例村代办点"),
+    DemoNode("430981006000", "琼湖街道便民服务中心"),
+    DemoNode("430981006001", "韩家汊社区代办点"),
 )
 VILLAGE = CHAIN[-1]
-# 跨省通办 partner: a chain in 广东省 (codes shaped like 深圳市 → 南山区 → 街道 → 社区)
+# 跨省通办 partner: a chain in 广东省 (深圳市 → 南山区 → 南头街道 → 南头城社区)
 PARTNER_CHAIN = (
     DemoNode("440000000000", "广东省政务服务中心"),
     DemoNode("440300000000", "深圳市政务服务中心"),
     DemoNode("440305000000", "南山区政务服务中心"),
     DemoNode("440305001000", "南头街道便民服务中心"),
-    DemoNode("440305001001", "样例社区代办点"),
+    DemoNode("440305001001", "南头城社区代办点"),
 )
 
 # (item code, applicant) submitted at the village: handled at county, township and city; the
 # business licence is an electronic licence (电子证照) sealed by the county.
 CASES = (
-    ("MZ-0001", "张秀英", "430981196503120021"),
-    ("SJ-0001", "赵小龙", "430981198807150017"),
-    ("MZ-0003", "李建国", "430981197811230035"),
-    ("GJ-0001", "王芳", "430981199002140048"),
+    ("MZ-0001", "张秀英", "430981196503120026"),
+    ("SJ-0001", "赵小龙", "430981198807150012"),
+    ("MZ-0003", "李建国", "430981197811230037"),
+    ("GJ-0001", "王芳", "430981199002140049"),
 )
 STEP_TIMEOUT = 30.0
 # 一件事一次办: 新生儿出生一件事 with one set of materials at the village; the social security card
 # (社会保障卡, county) starts only once the birth registration (出生登记, county) is approved.
-BUNDLE = ("YJS-0001", "周敏", "430981199305060026")
+BUNDLE = ("YJS-0001", "周敏", "43098119930506002X")
 BUNDLE_MATERIALS = (
     "居民身份证",
     "户口簿",
@@ -73,7 +77,7 @@ BUNDLE_MATERIALS = (
 
 
 class DemoStaff:
-    """The demo's people: a 代办员 at each sample village point, and a 窗口受理 and a 审核/审批 of each
+    """The demo's people: a 代办员 at each village point, and a 窗口受理 and a 审核/审批 of each
     department a case needs at its handler, made on first need. Every action is taken by one of
     them, so each event names a person; with --keep their passwords are printed and left behind."""
 
@@ -84,6 +88,9 @@ class DemoStaff:
 
     def agent(self, node: str) -> DeskClient:
         return self._person(node, "agent", "")
+
+    def supervisor(self, node: str) -> DeskClient:
+        return self._person(node, "supervisor", "")
 
     def for_action(self, node: str, department: str, action: Action) -> DeskClient:
         if action in (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION):
@@ -98,7 +105,8 @@ class DemoStaff:
         if key not in self._people:
             username = f"{role}{sum(1 for k in self._people if k[0] == node and k[1] == role) + 1}"
             password = secrets.token_urlsafe(9)
-            name = {"agent": "代办员", "clerk": "窗口", "reviewer": "审批"}[role] + username[-1]
+            name = {"agent": "代办员", "clerk": "窗口", "reviewer": "审批", "supervisor": "监察"}[role]
+            name += username[-1]
             operator = self._clients[node]
             operator.add_staff(username, name, role, department, password)
             self._people[key] = operator.with_token(operator.login(username, password).token)
@@ -113,12 +121,20 @@ def complete_materials(client: DeskClient, item_code: str) -> list[case_pb2.Mate
         return []
     return [
         case_pb2.Material(
-            name=m.name, content=f"%PDF-1.4 {m.name} (scan)".encode(), file_name=f"{m.name}.pdf",
+            name=m.name,
+            content=f"%PDF-1.4 {m.name} (scan)".encode(),
+            file_name=f"{m.name}.pdf",
             media_type="application/pdf",
         )
         for m in item.materials
         if m.required
     ]
+
+
+def desk_url(config_path: Path) -> str:
+    """The web front desk of the node whose config is at config_path (loopback: plain HTTP)."""
+    listen = NodeConfig.load(config_path).web_listen
+    return "off" if listen == "off" else f"http://{listen}/"
 
 
 def _name_of(code: str) -> str:
@@ -130,6 +146,15 @@ def run_demo(console: Console, keep: Path | None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     federation = ProcessFederation(folder, [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)])
     clients = federation.clients
+    # Ctrl-C may land inside a gRPC call, which then fails as CANCELLED rather than raising
+    # KeyboardInterrupt: remember that it was pressed, so any failure after it counts as the interrupt
+    interrupted = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     try:
         console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
         paths = federation.paths
@@ -143,16 +168,20 @@ def run_demo(console: Console, keep: Path | None) -> int:
                 else "enrolled with a one-time invite"
             )
             console.print(
-                f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how})"
+                f"  started {tier:<2} {node.name} {node.code} on {federation.addresses[node.code]} ({how}); "
+                f"front desk {desk_url(paths[node.code])}"
             )
             if node is VILLAGE:
                 _first_release(console, clients[VILLAGE.code], CHAIN[-2].code)
-        for node in (*CHAIN[:-1], *PARTNER_CHAIN[:-1]):
+        for node in CHAIN[:-1]:
             clients[node.code].create_seal(node.name, "政务服务中心", "公章")
+        for node in PARTNER_CHAIN[:-1]:  # 广东 seals with 国密 SM2 (GB/T 38540), 湖南 with ECDSA P-256
+            clients[node.code].create_seal(node.name, "政务服务中心", "公章", algorithm="sm2-sm3")
         clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
         clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
         console.print(
-            "  seals made: a 公章 at every tier above the village; 民政局 and 市场监管局 seals at the county"
+            "  seals made: a 公章 at every tier above the village (湖南 ECDSA P-256, 广东 国密 SM2/SM3); "
+            "民政局 and 市场监管局 seals at the 湖南 county"
         )
         trust = folder / "trust"
         trust.mkdir(exist_ok=True)
@@ -180,20 +209,28 @@ def run_demo(console: Console, keep: Path | None) -> int:
         _run_cross_province_cases(console, clients, staff, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
+        if keep:  # a 监察 at the county and the province, to look at cards and statistics
+            staff.supervisor(CHAIN[2].code)
+            staff.supervisor(CHAIN[0].code)
         return 0
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: stopping every node[/]")
         return 130
     except Exception as error:
+        if interrupted.is_set():
+            console.print("[yellow]interrupted: stopping every node[/]")
+            return 130
         console.print(f"[bold red]demo failed:[/] {error}")
         console.print(f"logs are in {folder}")
         keep = keep or folder  # keep the evidence
         return 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
         federation.stop()
+        signal.signal(signal.SIGINT, previous_handler)
         if keep:
             console.print(f"everything the run made is in {folder}")
-            _print_accounts(console, staff.accounts if "staff" in locals() else [])
+            _print_accounts(console, staff.accounts if "staff" in locals() else [], federation.paths)
             sealed = folder / "sealed" / "CASE.sealed"
             console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
         else:
@@ -413,9 +450,12 @@ def _delivered_row(
     sealed_folder.mkdir(exist_ok=True)
     (sealed_folder / f"{case.id}.sealed").write_bytes(concluded.sealed_result)
     check = verify_sealed(concluded.sealed_result, trust)
-    holder = f"{check.seal.holder} {check.seal.kind}" if check.seal else "?"
-    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.reason})"
-    console.print(f"  sealed result ({holder}) {verdict} at {_name_of(case.origin)}", highlight=False)
+    holder = f"{check.seal.holder} {check.seal.kind}, {check.algorithm}" if check.seal else "?"
+    verdict = "verifies" if check.valid else f"DOES NOT VERIFY ({check.step}: {check.reason})"
+    standard = f"; {check.standard}" if check.standard else ""
+    console.print(
+        f"  sealed result ({holder}) {verdict} at {_name_of(case.origin)}{standard}", highlight=False
+    )
     delivered = origin.act(case.id, Action.DELIVER, note="结果已交申请人")
     summary.add_row(
         f"{case.item_name} · {mode}",
@@ -439,8 +479,14 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoSta
         ready = [p for p in bundle.parts if p.case_id and p.item_code not in concluded]
         for part in ready:
             _advance(
-                clients[part.handler], staff, part.case_id, part.handler, Console(quiet=True),
-                Action.ACCEPT, Action.REVIEW, Action.APPROVE,
+                clients[part.handler],
+                staff,
+                part.case_id,
+                part.handler,
+                Console(quiet=True),
+                Action.ACCEPT,
+                Action.REVIEW,
+                Action.APPROVE,
             )
             console.print(
                 f"  {part.item_name} ({part.department}) 办结 at {_name_of(part.handler)}", highlight=False
@@ -457,15 +503,26 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoSta
     summary.add_row(bundle.name, "乡镇, 县 ×2, 市", "一件事 办结", f"{time.monotonic() - started:.2f}s")
 
 
-def _print_accounts(console: Console, accounts: list[tuple[str, str, str, str, str]]) -> None:
-    """The demo's staff, for clicking through the kept federation (`wuji login USERNAME`)."""
+def _print_accounts(
+    console: Console, accounts: list[tuple[str, str, str, str, str]], paths: dict[str, Path]
+) -> None:
+    """The demo's staff, for clicking through the kept federation in a browser (its front desks)
+    or at the command line (`wuji login USERNAME`). Plain lines: a table would cut passwords short."""
     if not accounts:
         return
-    table = Table("node", "username", "password", "role", "department")
-    for node, username, password, role, department in accounts:
-        table.add_row(_name_of(node), username, password, role, department)
-    console.print("staff accounts left in the kept federation (wuji login USERNAME --config NODE/node.toml):")
-    console.print(table)
+    console.print("staff accounts left in the kept federation (log in at the front desk, or wuji login):")
+    for node in dict.fromkeys(node for node, *_ in accounts):
+        line = f"  {_name_of(node)} — front desk {desk_url(paths[node])}"
+        console.print(line, highlight=False, soft_wrap=True)
+        for where, username, password, role, department in accounts:
+            if where == node:
+                line = f"    {username:<10} {password}  {Role(role).label} {department}".rstrip()
+                console.print(line, highlight=False, soft_wrap=True)
+    console.print(
+        "start the kept nodes again, parents first: wuji node run --config <folder>/<code>/node.toml"
+        "; each serves its front desk at the address above",
+        highlight=False,
+    )
 
 
 def _moved(bundle: case_pb2.Bundle, concluded: set[str]) -> case_pb2.Bundle | None:

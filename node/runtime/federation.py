@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from node.cases import arrivals, crossprovince
+from node.catalogue import calendars, releases
 from node.catalogue import items as catalog
-from node.catalogue import releases
 from node.errors import DomainError, RefusedOnArrival
+from node.runtime.undeliverable import is_placeholder
 from node.store.models import CatalogDelivery, RevocationList
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, utcnow
@@ -27,6 +28,7 @@ from node.trust.certificates import RevocationIntake, crl_issuer, crl_number
 from node.trust.partners import PartnerService
 from signing.trust import TrustStore
 from sync.link import EnvelopeRefused
+from sync.origin import OriginRefused, OriginVerifier
 from sync.routing import NoRoute
 from sync.tables import OutboxEntry
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -78,8 +80,10 @@ class FederationHandler:
         trust: Callable[[Session], TrustStore],
         intakes: dict[str, Intake] | None = None,
         partners: PartnerService | None = None,
+        origins: OriginVerifier | None = None,
     ) -> None:
         self.here = here
+        self.origins = origins or OriginVerifier()  # nothing is applied here unless its origin signed it
         self._partners = partners
         self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → its service
         self._outbound = outbound
@@ -111,6 +115,7 @@ class FederationHandler:
             return
         if self._partners is not None:
             self._partners.on_child_hello(session, peer)
+        self.push_calendars(session, calendars.held(session), [peer])
         current = catalog.current_version(session)
         if hello.catalog_version >= current:
             _set_delivery(session, peer, hello.catalog_version)
@@ -157,7 +162,13 @@ class FederationHandler:
                 arrivals.before_other_envelope(session)
                 self._relay(session, envelope, peer)
                 return
+            try:
+                self.origins.verify(envelope, lambda: self._trust(session))
+            except OriginRefused as refused:
+                raise EnvelopeRefused(str(refused)) from refused
             body = envelope.WhichOneof("body") or ""
+            if is_placeholder(envelope):
+                return  # the slot of a case returned to its origin before this node enrolled
             if body != "case_submitted":  # cases added in bulk are written before anything else runs
                 arrivals.before_other_envelope(session)
             self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
@@ -175,6 +186,8 @@ class FederationHandler:
                 self._cases.apply_action_request(session, envelope)
             elif body == "catalog_release":
                 self._apply_catalog(session, envelope, peer)
+            elif body == "working_calendar":
+                self._apply_calendar(session, envelope, peer)
             elif body == "revocation_list":
                 self._apply_revocation_list(session, envelope, peer)
             elif body == "licence_revoked":
@@ -213,6 +226,22 @@ class FederationHandler:
                 max(message.parts, 1),
             )
             self.push_catalog(session)
+
+    def _apply_calendar(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
+        if envelope.origin != peer or DivisionCode.parse(peer) != self.here.parent:
+            raise EnvelopeRefused("working calendars come only from this node's parent")
+        if calendars.receive(session, envelope.working_calendar, self._trust(session), self.here.province):
+            self.push_calendars(session, [envelope.working_calendar])
+
+    def push_calendars(
+        self, session: Session, messages: Sequence[link_pb2.WorkingCalendar], children: Iterable[str] = ()
+    ) -> None:
+        """Offer working calendars to the given children (default: every known child)."""
+        for child in children or self.children():
+            for message in messages:
+                self._outbound.send_to_neighbour(
+                    session, child, "child", calendars.message_id(message), working_calendar=message
+                )
 
     def _apply_revocation_list(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         """A CRL is flooded: up to the province, down every branch, across to partner provinces.
@@ -296,7 +325,7 @@ class FederationHandler:
         if self._partners is None:
             raise EnvelopeRefused(f"{body}: this node takes no part in 跨省通办")
         if body == "trust_anchor":
-            self._partners.receive_anchor(session, envelope, peer)
+            self._partners.receive_anchor(session, envelope, peer, self._trust(session))
         elif body == "partner_offer":
             self._partners.receive_offer(session, envelope, peer, from_peer)
         elif body == "identity_query":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from node.cases.bundles import BundleService
 from node.cases.crossprovince_hook import CrossProvinceCases
 from node.cases.deferrals import DeferralService
 from node.cases.service import CaseService
+from node.catalogue import calendars
 from node.catalogue import items as catalog
 from node.catalogue.releases import ReleaseSigner
 from node.catalogue.service import CatalogMirrorServicer, CatalogService, unreachable_parent
@@ -28,9 +30,10 @@ from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
 from node.errors import NotReady, WrongNode
 from node.runtime.federation import FederationHandler
-from node.runtime.lease import LinkLease, default_holder
+from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
+from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import StaffService
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import PeerProvince
@@ -48,12 +51,15 @@ from node.trust.licences import LicenceService
 from node.trust.partners import PartnerService
 from node.trust.sealing import SealService
 from node.trust.stores import TrustStores
+from node.trust.timestamping import Timestamping, TimestampUnavailable
+from node.web.server import WebDesk
 from signing.pki import division_code_of
 from signing.trust import TrustStore
 from sync import outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import LinkSettings
+from sync.origin import OriginSigner, OriginVerifier
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
@@ -104,6 +110,16 @@ class Node:
         )
         self.authenticator = PeerAuthenticator(self.trust_store)
         self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
+        self._parent_channel: grpc.Channel | None = None
+        self._parent_channel_lock = threading.Lock()
+        self.timestamping = Timestamping(
+            self.here,
+            self.sessions,
+            self.pki_folder,
+            passphrase,
+            self.office,
+            ask_parent=self._timestamp_from_parent if self.here.parent is not None else None,
+        )
         self.seals = SealService(
             self.here,
             self.pki_folder,
@@ -111,8 +127,12 @@ class Node:
             self.office,
             trust=self._trust_in,
             certify_remotely=None if self.office else self._certify_with_parent,
+            timestamp=self.timestamping.stamp,
         )
         self.outbound = Outbound(self.here, self._peer_codes())
+        self.outbound.signer = OriginSigner(
+            self.identity.tls_key, self.identity.tls_certificate, self.identity.chain[:-1]
+        )
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
@@ -143,6 +163,13 @@ class Node:
         )
         self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
         self.resync = CaseResync(self.here, self.outbound, self.seals)
+        self.undeliverable = Undeliverable(
+            self.here,
+            self.sessions,
+            self.outbound,
+            self.cases.return_undeliverable,
+            config.undeliverable_hours,
+        )
         revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
         self.partners = PartnerService(
             self.here,
@@ -168,6 +195,7 @@ class Node:
             },
             trust=self._trust_in,
             partners=self.partners,
+            origins=OriginVerifier(),
         )
         self.catalog = CatalogService(
             self.here,
@@ -197,7 +225,7 @@ class Node:
         self.lease = LinkLease(
             self.sessions,
             self._links_changed,
-            config.replica_id or default_holder(config.listen),
+            process_holder(config.replica_id or default_holder(config.listen)),
             term_seconds=config.lease_seconds,
         )
         install_commit_signal(self.sessions, self.links.wake)
@@ -211,6 +239,7 @@ class Node:
         self.health_port = 0
         self.metrics_port = 0
         self._health_server: grpc.Server | None = None
+        self.web: WebDesk | None = None
 
     @property
     def address(self) -> str:
@@ -218,8 +247,12 @@ class Node:
         return f"{host}:{self.port}"
 
     def start(self) -> None:
+        with self.readers() as session:
+            calendars.install_held(session)  # the official calendars this node was sent
+        self.lease.refuse_twin()  # a second process of this node stops here, before touching anything
         if self.config.catalog_file and self._catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
+        self._ready_timestamping()
         server = grpc.server(
             ThreadPoolExecutor(max_workers=SERVER_THREADS, thread_name_prefix=f"grpc-{self.here}"),
             options=self.transport.server_options(),
@@ -236,7 +269,9 @@ class Node:
             link_pb2.DESCRIPTOR.services_by_name["CatalogMirror"],
             CatalogMirrorServicer(self.here, self.catalog, self.authenticator),
         )
-        enrollment = EnrollmentServicer(self.sessions, self.identity, self.office, self.authenticator)
+        enrollment = EnrollmentServicer(
+            self.sessions, self.identity, self.office, self.authenticator, self.timestamping
+        )
         enrollment_service = enroll_pb2.DESCRIPTOR.services_by_name["Enrollment"]
         register_service(server, enrollment_service, enrollment)  # CertifySeal, over mTLS
         self.port = add_port(server, self.config.listen, self.transport)
@@ -263,11 +298,24 @@ class Node:
             )
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
+        if self.config.web_listen != "off":
+            self._start_web()
         self.health.serving(True)
         self.links.active = False
         self.lease.start()  # runs the links now if no other replica of this node does
         self.scheduler.start()
         log.info("node %s (%s) listening on %s", self.here, self.here.tier.label, self.address)
+
+    def _start_web(self) -> None:
+        """The front desk (node/web/). A taken port is reported, not fatal: the federation and the
+        Desk API matter more than the pages."""
+        web = WebDesk(self, self.config.web_listen, self._passphrase)
+        try:
+            web.start()
+        except OSError as error:
+            log.error("the front desk cannot listen on %s: %s", self.config.web_listen, error)
+            return
+        self.web = web
 
     def load_catalog(self, path: Path) -> int:
         """Publish a catalogue file as the next signed release here (province) and offer it below."""
@@ -279,6 +327,20 @@ class Node:
             "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
         )
         return published.version
+
+    def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
+        """`wuji calendar publish` (province): sign the year's calendar and send it down."""
+        if self.here.tier is not Tier.PROVINCE:
+            raise WrongNode(f"only the province publishes working calendars; {self.here} receives them")
+        with self.sessions.begin() as session:
+            message = calendars.publish(session, self.release_signer(session), self.here, document)
+            self.federation.push_calendars(session, [message])
+        return desk_pb2.PublishCalendarResponse(
+            year=message.year,
+            holidays=len(message.holidays),
+            workdays=len(message.workdays),
+            digest=calendars.message_id(message).rpartition("-")[2],
+        )
 
     def _catalog_version(self) -> int:
         with self.readers() as session:
@@ -332,6 +394,7 @@ class Node:
         self._partner_roots = self._load_partner_roots()
         self.outbound.peer_provinces = frozenset(self._peer_codes())
         self.authenticator.invalidate()
+        self.federation.origins.invalidate()
         if self.links.active:
             self._run_peer_dialers()
 
@@ -381,9 +444,26 @@ class Node:
     def tick(self) -> ScanResult:
         """What the supervision job does each interval: raise due cards, send statistics up."""
         result = self.supervision.scan()
+        self.undeliverable.sweep()
         self.stats.push_rollup()
         self.prune_outbox()
+        self._ready_timestamping()
+        self.complete_awaiting_timestamps()
         return result
+
+    def _ready_timestamping(self) -> None:
+        """At a province, have the time-stamping key (renewed when near expiry) before any seal asks
+        for it: made inside a sealing transaction, its certificate's own write would wait on it."""
+        if self.timestamping.is_service and self.office is not None:
+            self.timestamping.authority()
+
+    def complete_awaiting_timestamps(self) -> int:
+        """Results sealed while the province's time-stamping service was away get their tokens
+        now, and their conclusion notices leave; how many did."""
+        with self.sessions.begin() as session:
+            return self.seals.complete_awaiting(
+                session, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
+            )
 
     def prune_outbox(self) -> int:
         """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""
@@ -396,7 +476,8 @@ class Node:
 
     def _neighbours(self) -> list[tuple[str, str]]:
         parent = [(self.here.parent.value, "parent")] if self.here.parent else []
-        return parent + [(link.peer, "child") for link in self.links.children()]
+        peers = [(code, "peer") for code in sorted(self.outbound.peer_provinces)]
+        return parent + [(link.peer, "child") for link in self.links.children()] + peers
 
     # -- PKI ------------------------------------------------------------------------------------
 
@@ -407,6 +488,7 @@ class Node:
 
     def _revocations_changed(self) -> None:
         self.authenticator.invalidate()
+        self.federation.origins.invalidate()
 
     def revoke(self, target: str) -> tuple[int, int]:
         """Revoke certificates this node issued (a child's code or a serial); the CRL goes down."""
@@ -416,7 +498,7 @@ class Node:
             crl = self.office.revoke(session, target)
             self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
             revoked = len(list(crl))
-        self.authenticator.invalidate()
+        self._revocations_changed()
         child = self.links.find(target.strip().zfill(12))
         if child is not None:
             child.close("its certificate was revoked")
@@ -448,6 +530,27 @@ class Node:
             x509.load_pem_x509_certificates(reply.chain_pem),
         )
 
+    def _timestamp_from_parent(self, imprint: bytes, nonce: int) -> bytes:
+        """A token from the province's service, asked of the parent over mTLS (it passes it on)."""
+        parent = self.here.parent
+        assert parent is not None
+        with self._parent_channel_lock:
+            if self._parent_channel is None:
+                self._parent_channel = open_channel(
+                    self.config.parent_address, self.transport, peer_code=parent.value
+                )
+            channel = self._parent_channel
+        try:
+            reply = enroll_pb2_grpc.EnrollmentStub(channel).Timestamp(
+                enroll_pb2.TimestampRequest(imprint=imprint, nonce=nonce), timeout=10
+            )
+        except grpc.RpcError as error:
+            details = error.details() if isinstance(error, grpc.Call) else str(error)
+            raise TimestampUnavailable(
+                f"时间戳服务不可达 the province's time-stamping service cannot be reached: {details}"
+            ) from error
+        return reply.token
+
     def _links_changed(self, active: bool) -> None:
         """This replica took over the links (or lost them to another replica of the node)."""
         self.links.active = active
@@ -471,6 +574,8 @@ class Node:
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
         self.health.serving(False)
+        if self.web is not None:
+            self.web.stop()
         self.lease.stop()
         self.scheduler.stop()
         if self._dialer is not None:
@@ -481,6 +586,10 @@ class Node:
             self._enrollment_server.stop(0)
         if self._server is not None:
             self._server.stop(grace_seconds).wait()
+        with self._parent_channel_lock:
+            if self._parent_channel is not None:
+                self._parent_channel.close()
+                self._parent_channel = None
         if self._health_server is not None:
             self._health_server.stop(0)
         self.metrics.stop()

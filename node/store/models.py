@@ -137,6 +137,8 @@ class Case(Base):
         Index("ix_case_handler", "handler"),
         # the queues: a department's cases in one state at its handler (ordered by due date via the clock)
         Index("ix_case_queue", "handler", "department", "state", "due_on"),
+        Index("ix_case_queue_received", "handler", "department", "state", "submitted_at"),  # 待受理
+        Index("ix_case_handler_submitted", "handler", "submitted_at"),  # a handler's newest cases
         Index("ix_case_origin_submitted", "origin", "submitted_at"),  # a point's own cases, newest first
         Index("ix_case_submitted", "submitted_at"),
         Index("ix_case_applicant_name", "applicant_name"),
@@ -286,6 +288,19 @@ class SealRecord(Base):
     chain_pem: Mapped[str] = mapped_column(Text)
     picture: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AwaitingTimestamp(Base):
+    """A result sealed while the province's time-stamping service could not be reached: it waits
+    here, with the conclusion notice it travels with, until its token arrives (it never leaves
+    unattested)."""
+
+    __tablename__ = "awaiting_timestamp"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    peer: Mapped[str] = mapped_column(String(12))  # the other copy, "" when there is none
+    notice: Mapped[bytes] = mapped_column(LargeBinary)  # the CaseEventNotice, without its result
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SealedResult(Base):
@@ -475,6 +490,21 @@ class TrustAnchor(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     root_der: Mapped[bytes] = mapped_column(LargeBinary)
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signed: Mapped[bytes | None] = mapped_column(
+        LargeBinary
+    )  # link_pb2.TrustAnchor as the province signed it
+
+
+class WorkingCalendar(Base):
+    """A year's official working-day calendar as the province signed it (the whole signed message)."""
+
+    __tablename__ = "working_calendar"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    province: Mapped[str] = mapped_column(String(12))
+    digest: Mapped[str] = mapped_column(String(64))
+    message: Mapped[bytes] = mapped_column(LargeBinary)  # link_pb2.WorkingCalendar
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PartnerOffer(Base):

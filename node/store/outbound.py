@@ -14,6 +14,7 @@ from ulid import ULID
 
 from node.timeutil import to_timestamp, utcnow
 from sync import outbox
+from sync.origin import OriginSigner
 from sync.routing import HopKind, NoRoute, next_hop
 from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
@@ -26,6 +27,8 @@ class Outbound:
         self.here = here
         # partner provinces with a peer link (跨省通办); replaced whole when a peer is added or removed
         self.peer_provinces: frozenset[str] = frozenset(peer_provinces)
+        # signs what this node originates (sync/origin.py); set by the runtime once the node has keys
+        self.signer: OriginSigner | None = None
 
     def route(self, destination: str) -> tuple[str, str]:
         """The (neighbour, role) a message for destination leaves through; NoRoute if none."""
@@ -45,6 +48,7 @@ class Outbound:
             route=[self.here.value],
             **body,
         )
+        self._sign(envelope)
         self._enqueue(session, envelope)
         return envelope
 
@@ -57,24 +61,40 @@ class Outbound:
         self._enqueue(session, forwarded)
 
     def send_to_neighbour(
-        self, session: Session, peer: str, role: str, message_id: str, origin: str = "", **body: object
+        self,
+        session: Session,
+        peer: str,
+        role: str,
+        message_id: str,
+        passed_on: link_pb2.Envelope | None = None,
+        **body: object,
     ) -> None:
         """Enqueue a message for a neighbour itself, unless one with message_id still waits.
 
-        origin: the node the news comes from, when this node only passes it on (default: here).
+        passed_on: a flooded message from elsewhere that this node only passes on: its origin, time
+        and signature go on unchanged, readdressed to the neighbour (sync/origin.py FLOODED).
         """
         if outbox.is_waiting(session, peer, message_id):
             return
         envelope = link_pb2.Envelope(
             message_id=message_id,
             sender=self.here.value,
-            origin=origin or self.here.value,
+            origin=passed_on.origin if passed_on else self.here.value,
             destination=peer,
-            created_at=to_timestamp(utcnow()),
+            created_at=passed_on.created_at if passed_on else to_timestamp(utcnow()),
             route=[self.here.value],
             **body,
         )
+        if passed_on is None:
+            self._sign(envelope)
+        else:
+            envelope.origin_signature = passed_on.origin_signature
+            envelope.origin_chain.extend(passed_on.origin_chain)
         outbox.enqueue(session, peer, role, envelope)
+
+    def _sign(self, envelope: link_pb2.Envelope) -> None:
+        if self.signer is not None:
+            self.signer.sign(envelope)
 
     def _enqueue(self, session: Session, envelope: link_pb2.Envelope) -> None:
         peer, role = self.route(envelope.destination)

@@ -40,8 +40,15 @@ from node.store.models import (
 )
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp
-from node.workdays import CalendarNotCovered, add_working_days, china_date
-from wuji.divisions import DivisionCode
+from node.workdays import (
+    STATUTORY,
+    CalendarNotCovered,
+    add_working_days,
+    china_date,
+    fallback_years,
+    source_of,
+)
+from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2, link_pb2
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,8 @@ WARNING, OVERDUE, RECTIFICATION_OVERDUE = "warning", "overdue", "rectification_o
 REFUSAL_WITHOUT_REASON = "refusal_no_reason"
 FORWARDING_LATE = "forwarding_late"
 DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
+CALENDAR_MISSING = "calendar_missing"  # at the province: a year counted without its calendar
+CALENDAR_LOOKAHEAD_DAYS = 60
 _RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)  # cards that stay open: nothing settles them
 DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
@@ -187,11 +196,49 @@ class SupervisionService:
                 promised = min(m.promised_on for m in owed)
                 detail = f"容缺承诺逾期: 承诺 {promised.isoformat()} 前补齐 {names}, 未补齐"
                 raised += self._raise(session, case, RED, DEFERRAL_OVERDUE, detail, promised)
+            raised += self._check_calendars(session, today)
             closed = self._close_settled(session)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
         examined = len(rows) + len(tasks) + len(steps) + len(refusals) + len(arrivals) + len(broken)
         return ScanResult(examined, raised, closed)
+
+    def _check_calendars(self, session: Session, today: date) -> list[str]:
+        """At the province: a yellow card for each year that deadlines count (this year, the next
+        once it is two months away, any year already used) with no calendar but the statutory
+        holidays; closed once the year's calendar is published."""
+        if self.here.tier is not Tier.PROVINCE:
+            return []
+        raised: list[str] = []
+        years = fallback_years() | {today.year, (today + timedelta(days=CALENDAR_LOOKAHEAD_DAYS)).year}
+        for year in sorted(years):
+            card_id = f"calendar-{year}:{CALENDAR_MISSING}"
+            card = session.get(SupervisionCard, card_id)
+            if source_of(year) != STATUTORY:
+                if card is not None and card.closed_at is None:
+                    card.closed_at = self._clock.now()
+                continue
+            if card is not None:
+                continue
+            session.add(
+                SupervisionCard(
+                    id=card_id,
+                    case_id=f"calendar-{year}",
+                    handler=self.here.value,
+                    colour=YELLOW,
+                    reason=CALENDAR_MISSING,
+                    detail=(
+                        f"缺少 {year} 年工作日历: 期限暂按法定节假日和周末计算, 请发布国务院 {year} 年"
+                        f"放假安排 (`wuji calendar publish {year}`)"
+                    ),
+                    deadline=None,
+                    submitted_on=today,
+                    raised_at=self._clock.now(),
+                )
+            )
+            log.warning("no working-day calendar for %d: yellow card %s", year, card_id)
+            raised.append(card_id)
+        return raised
 
     def _next_look(self, clock: CaseClock, deadline: date, today: date) -> date | None:
         """The next day a case needs looking at: its warning day, then the day after its deadline."""

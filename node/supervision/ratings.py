@@ -25,6 +25,7 @@ from wuji.v1 import desk_pb2, link_pb2
 
 SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_SCORES = frozenset({1, 2})  # 差评
+SATISFIED_SCORES = frozenset({4, 5})  # 满意 and 非常满意: counted in 满意率
 DEFAULT_RECTIFICATION_DAYS = 15  # working days (Sichuan: 15, Dezhou: 5)
 _RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED})
 MAX_COMMENT_LENGTH = 1000

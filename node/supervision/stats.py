@@ -1,10 +1,11 @@
 """Subtree statistics (统计): counted at each case's handler, summed up the tree as rollups.
 
 A node counts the cases it handles, per day of submission (China calendar): cases by state,
-办结 on time (按时) and early (提前, before the deadline day), online cases (网办; every case is a
-window case for now, so this stays 0), ratings (满意度), 差评 and their rectifications, cards by
-colour. Its subtree figures are its own plus the newest rollup of each child; it sends them to its
-parent as one StatsRollup. No raw case leaves a node for statistics.
+办结 on time (按时) and early (提前, before the deadline day), online cases (网办, from the case's
+channel), ratings (average score and 满意率: the share of scores 4 and 5), 差评 and their
+rectifications, cards by colour. Its subtree figures are its own plus the newest rollup of each
+child; it sends them to its parent as one StatsRollup. No raw case leaves a node for statistics.
+A report breaks the node's own figures down by department, and the subtree's by child node.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from node.clock import Clock
 from node.errors import InvalidInput
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
-from node.supervision.ratings import BAD_SCORES
+from node.supervision.cards import CALENDAR_MISSING
+from node.supervision.ratings import BAD_SCORES, SATISFIED_SCORES
 from node.timeutil import from_timestamp, to_timestamp
 from node.workdays import china_date
 from wuji.divisions import DivisionCode
@@ -53,19 +55,28 @@ class StatsService:
 
     def own_days(self, session: Session) -> Days:
         """This node's own counts per day of submission (cases it handles)."""
+        return self._own(session)[0]
+
+    def _own(self, session: Session) -> tuple[Days, dict[str, Days]]:
+        """Own counts per day, in all and per handling department (cards are counted in all only)."""
         days: Days = {}
+        departments: dict[str, Days] = {}
         rows = session.execute(
-            select(Case.submitted_at, Case.state, CaseDeadline, Rating, RectificationTask)
+            select(
+                Case.submitted_at, Case.state, Case.department, Case.channel, CaseDeadline, Rating,
+                RectificationTask,
+            )
             .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
             .outerjoin(Rating, Rating.case_id == Case.id)
             .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
             .where(Case.handler == self.here.value)
         )
-        for submitted_at, state, clock, rating, task in rows:
-            counts = days.setdefault(china_date(submitted_at).isoformat(), Counter())
+        for submitted_at, state, department, channel, clock, rating, task in rows:
+            day = china_date(submitted_at).isoformat()
+            counts = Counter[str]()
             counts["cases"] += 1
             counts[f"state:{state}"] += 1
-            counts["online"] += 0  # 网办: every case is a window case until online submission exists
+            counts["online"] += channel == "online"
             if clock is not None and clock.concluded_on is not None:
                 counts["concluded"] += 1
                 if clock.deadline is not None and clock.concluded_on <= clock.deadline:
@@ -75,18 +86,22 @@ class StatsService:
             if rating is not None and rating.voided_at is None:  # a voided rating (申诉复核) counts not
                 counts["ratings"] += 1
                 counts["rating_sum"] += rating.score
+                counts["satisfied"] += rating.score in SATISFIED_SCORES
                 if rating.score in BAD_SCORES:
                     counts["bad_ratings"] += 1
                     if task is not None and task.done_at is not None:
                         counts["rectified"] += 1
+            days.setdefault(day, Counter()).update(counts)
+            departments.setdefault(department or "未分部门", {}).setdefault(day, Counter()).update(counts)
         cards = session.execute(
             select(SupervisionCard.submitted_on, SupervisionCard.colour).where(
-                SupervisionCard.handler == self.here.value
+                SupervisionCard.handler == self.here.value,
+                SupervisionCard.reason != CALENDAR_MISSING,  # about the province's data, not a case
             )
         )
         for submitted_on, colour in cards:
             days.setdefault(submitted_on.isoformat(), Counter())[f"cards:{colour}"] += 1
-        return days
+        return days, departments
 
     def subtree_days(self, session: Session) -> tuple[Days, list[str]]:
         """Own counts plus each child's newest rollup; and the children included."""
@@ -101,8 +116,9 @@ class StatsService:
     def report(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
         start, end = _day(from_day, "from"), _day(to_day, "to")
         with self._readers() as session:
-            own = self.own_days(session)
+            own, departments = self._own(session)
             subtree, children = self.subtree_days(session)
+            rollups = {row.child: row.days for row in session.scalars(select(StatsRollup))}
         return desk_pb2.StatsReport(
             node=self.here.value,
             from_day=from_day,
@@ -110,6 +126,14 @@ class StatsService:
             own=figures(_sum(own, start, end)),
             subtree=figures(_sum(subtree, start, end)),
             reporting_children=children,
+            by_department=[
+                desk_pb2.Breakdown(key=name, figures=figures(_sum(days, start, end)))
+                for name, days in sorted(departments.items())
+            ],
+            by_child=[
+                desk_pb2.Breakdown(key=child, figures=figures(_sum(days, start, end)))
+                for child, days in sorted(rollups.items())
+            ],
         )
 
     # -- rollups --------------------------------------------------------------------------------
@@ -166,11 +190,12 @@ def figures(counts: Mapping[str, int]) -> desk_pb2.Figures:
         early_rate=rate("early", "concluded"),
         online_rate=rate("online", "cases"),
         satisfaction=rate("rating_sum", "ratings"),
+        satisfied_rate=rate("satisfied", "ratings"),
         rectification_rate=rate("rectified", "bad_ratings"),
     )
 
 
-def _sum(days: Days, start: date | None, end: date | None) -> Counter[str]:
+def _sum(days: Mapping[str, Mapping[str, int]], start: date | None, end: date | None) -> Counter[str]:
     total: Counter[str] = Counter()
     for day, counts in days.items():
         when = date.fromisoformat(day)

@@ -39,7 +39,11 @@ class CertificateOffice:
         purpose: CertificatePurpose,
         valid_days: int = 365,
     ) -> x509.Certificate:
-        certificate = self.authority.issue(csr, purpose, valid_days=valid_days)
+        return self._record(session, self.authority.issue(csr, purpose, valid_days=valid_days), purpose)
+
+    def _record(
+        self, session: Session, certificate: x509.Certificate, purpose: CertificatePurpose
+    ) -> x509.Certificate:
         session.add(
             IssuedCertificate(
                 serial=format(certificate.serial_number, "x"),

@@ -19,11 +19,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.errors import InvalidInput, WrongNode
+from node.errors import InvalidInput, NotReady, WrongNode
 from node.store.models import EnrollmentInvite
 from node.timeutil import as_utc, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_private_file
+from node.trust.timestamping import Timestamping
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import Authority, CertificatePurpose, IssuanceRefused, make_csr
 from sync.auth import PeerAuthenticator, require_peer
@@ -89,11 +90,13 @@ class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
         identity: NodeIdentity,
         office: CertificateOffice | None,
         authenticator: PeerAuthenticator,
+        timestamping: Timestamping | None = None,
     ) -> None:
         self._sessions = sessions
         self._identity = identity
         self._office = office
         self._authenticator = authenticator
+        self._timestamping = timestamping
 
     def Enroll(
         self, request: enroll_pb2.EnrollRequest, context: grpc.ServicerContext
@@ -149,6 +152,23 @@ class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
             certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
             chain_pem=pem_bundle(self._office.authority.full_chain()),
         )
+
+    def Timestamp(
+        self, request: enroll_pb2.TimestampRequest, context: grpc.ServicerContext
+    ) -> enroll_pb2.TimestampResponse:
+        """A direct child's seal is time-stamped by the province (passed on from here if need be)."""
+        peer = require_peer(self._authenticator, context)
+        if peer.parent != self._identity.code:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{peer} is not a child of this node")
+        if self._timestamping is None:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "no time-stamping service here")
+        if len(request.imprint) != 32:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the imprint is a 32-byte SHA-256 hash")
+        try:
+            token = self._timestamping.stamp(request.imprint, request.nonce)
+        except NotReady as unavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(unavailable))
+        return enroll_pb2.TimestampResponse(token=token)
 
 
 # -- the child's side -------------------------------------------------------------------------

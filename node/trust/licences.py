@@ -2,7 +2,8 @@
 
 The identifier follows GB/T 36904's shape (signing/licences.py). A revocation floods the whole
 province: it goes to the parent and to every child, and each node passes it on to all its other
-neighbours, so every node can report the licence as revoked.
+neighbours, so every node can report the licence as revoked. The province also tells its partner
+provinces (跨省通办), which flood it through their own trees: a licence may be presented there too.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class LicenceService:
                 reason=reason.strip(),
             )
             self._record(session, notice)
-            self._flood(session, notice, origin=self.here.value, came_from=None)
+            self._flood(session, notice, passed_on=None, came_from=None)
         return self.status(session, licence.identifier)
 
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
@@ -103,7 +104,7 @@ class LicenceService:
         if session.get(LicenceRevocation, notice.identifier) is not None:
             return
         self._record(session, notice)
-        self._flood(session, notice, origin=envelope.origin, came_from=peer)
+        self._flood(session, notice, passed_on=envelope, came_from=peer)
 
     def status(self, session: Session, identifier: str) -> desk_pb2.LicenceStatus:
         key = _normalised(identifier)
@@ -133,16 +134,22 @@ class LicenceService:
         )
 
     def _flood(
-        self, session: Session, notice: link_pb2.LicenceRevoked, origin: str, came_from: str | None
+        self,
+        session: Session,
+        notice: link_pb2.LicenceRevoked,
+        passed_on: link_pb2.Envelope | None,
+        came_from: str | None,
     ) -> None:
+        own_province = notice.issuer_node[:2] == self.here.value[:2]
         for peer, role in self._neighbours():
-            if peer != came_from:
+            # a partner province hears of our own licences only; it floods them through its tree
+            if peer != came_from and (role != "peer" or own_province):
                 self._outbound.send_to_neighbour(
                     session,
                     peer,
                     role,
                     _revocation_message_id(notice.identifier),
-                    origin=origin,
+                    passed_on=passed_on,
                     licence_revoked=notice,
                 )
 

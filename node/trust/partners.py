@@ -34,7 +34,7 @@ from node.store.models import (
     ServiceItem,
     TrustAnchor,
 )
-from node.timeutil import utcnow
+from node.timeutil import to_timestamp, utcnow
 from signing.algorithms import sign, verify
 from signing.pki import CertificatePurpose, division_code_of
 from signing.trust import ChainRejected, TrustStore
@@ -48,7 +48,13 @@ class NeighbourMail(Protocol):
     """The part of node.federation.Outbound used here (that module imports this one)."""
 
     def send_to_neighbour(
-        self, session: Session, peer: str, role: str, message_id: str, origin: str = "", **body: Any
+        self,
+        session: Session,
+        peer: str,
+        role: str,
+        message_id: str,
+        passed_on: link_pb2.Envelope | None = None,
+        **body: Any,
     ) -> None: ...
 
 
@@ -136,7 +142,8 @@ class PartnerService:
             peer = PeerProvince(code=code.value, added_at=now)
             session.add(peer)
         peer.name, peer.address = name.strip(), address.strip()
-        self._install_anchor(session, code.value, name.strip(), root.public_bytes(serialization.Encoding.DER))
+        root_der = root.public_bytes(serialization.Encoding.DER)
+        self._install_anchor(session, self._signed_anchor(session, code.value, name.strip(), root_der))
         session.flush()
         self.send_offer(session, code.value)
         return self.summary(session, code.value)
@@ -149,7 +156,7 @@ class PartnerService:
             raise NotFound(f"{code} is not a partner province of {self.here}")
         summary = self.summary(session, code)
         session.delete(peer)
-        self._remove_anchor(session, code)
+        self._remove_anchor(session, self._signed_anchor(session, code, removed=True))
         return summary
 
     def summary(self, session: Session, province: str) -> PeerSummary:
@@ -209,18 +216,57 @@ class PartnerService:
 
     # -- arriving from neighbours -----------------------------------------------------------------
 
-    def receive_anchor(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
-        """A partner's root installed (or removed) by our province, passed down the tree."""
+    def receive_anchor(
+        self, session: Session, envelope: link_pb2.Envelope, peer: str, trust: TrustStore
+    ) -> None:
+        """A partner's root installed (or removed) by our province, passed down the tree: accepted
+        only with our own province's signature, whoever passes it on."""
         if DivisionCode.parse(peer) != self.here.parent:
             raise InvalidInput("trust anchors flow down: they come only from this node's parent")
         anchor = envelope.trust_anchor
+        self._check_signed_by_province(anchor, trust)
         if anchor.removed:
-            self._remove_anchor(session, anchor.province)
+            self._remove_anchor(session, anchor)
             return
         code = checked_partner_root(anchor.province, x509.load_der_x509_certificate(anchor.root_der))
         if code.province == self.here.province:
             raise InvalidInput("a province's own root is not a partner's trust anchor")
-        self._install_anchor(session, code.value, anchor.name, anchor.root_der)
+        self._install_anchor(session, anchor)
+
+    def _check_signed_by_province(self, anchor: link_pb2.TrustAnchor, trust: TrustStore) -> None:
+        where = f"trust anchor of {anchor.province or '?'}"
+        if not anchor.signature or not anchor.signer_chain:
+            raise InvalidInput(f"{where} is not signed by province {self.here.province}: refused")
+        try:
+            chain = [x509.load_der_x509_certificate(der) for der in anchor.signer_chain]
+            trust.verify_chain(chain[0], chain[1:], CertificatePurpose.CATALOG)
+        except (ValueError, ChainRejected) as error:
+            raise InvalidInput(f"{where}: the signer's certificate is refused: {error}") from error
+        if division_code_of(chain[0]) != self.here.province.value:
+            raise InvalidInput(
+                f"{where} is signed by {division_code_of(chain[0])}, not by this node's province "
+                f"{self.here.province}"
+            )
+        if not verify(chain[0].public_key(), anchor.signature, _anchor_bytes(anchor)):  # type: ignore[arg-type]
+            raise InvalidInput(f"{where}: bad signature")
+
+    def _signed_anchor(
+        self, session: Session, province: str, name: str = "", root_der: bytes = b"", removed: bool = False
+    ) -> link_pb2.TrustAnchor:
+        """At the province: the anchor message, signed with the catalogue key."""
+        if self._signer is None:
+            raise WrongNode(f"{self.here} cannot sign trust anchors: only the province installs them")
+        signer = self._signer(session)
+        anchor = link_pb2.TrustAnchor(
+            province=province,
+            name=name,
+            root_der=root_der,
+            removed=removed,
+            signed_at=to_timestamp(utcnow()),
+            signer_chain=[c.public_bytes(serialization.Encoding.DER) for c in signer.chain],
+        )
+        anchor.signature = sign(signer.key, _anchor_bytes(anchor))
+        return anchor
 
     def receive_offer(
         self, session: Session, envelope: link_pb2.Envelope, peer: str, from_peer: bool
@@ -284,14 +330,17 @@ class PartnerService:
     def on_child_hello(self, session: Session, child: str) -> None:
         """Send a (re)connecting child the anchors and offers it has not been sent yet."""
         for anchor in session.scalars(select(TrustAnchor)):
+            if anchor.signed is None:  # installed before anchors were signed: the province re-signs it
+                if self._signer is None:
+                    continue
+                signed = self._signed_anchor(session, anchor.province, anchor.name, anchor.root_der)
+                anchor.signed = signed.SerializeToString()
             self._send_to_child(
                 session,
                 child,
                 f"anchor:{anchor.province}",
                 _digest(anchor.root_der),
-                trust_anchor=link_pb2.TrustAnchor(
-                    province=anchor.province, name=anchor.name, root_der=anchor.root_der
-                ),
+                trust_anchor=link_pb2.TrustAnchor.FromString(anchor.signed),
             )
         for stored in session.scalars(select(PartnerOffer)):
             self._send_to_child(
@@ -302,23 +351,20 @@ class PartnerService:
                 partner_offer=link_pb2.PartnerOffer.FromString(stored.message),
             )
 
-    def _install_anchor(self, session: Session, province: str, name: str, root_der: bytes) -> None:
+    def _install_anchor(self, session: Session, signed: link_pb2.TrustAnchor) -> None:
+        province, name, root_der = signed.province, signed.name, signed.root_der
         anchor = session.get(TrustAnchor, province)
         if anchor is None:
             anchor = TrustAnchor(province=province)
             session.add(anchor)
         anchor.name, anchor.root_der, anchor.installed_at = name, root_der, utcnow()
+        anchor.signed = signed.SerializeToString()
         session.flush()
         log.info("trust anchor of partner province %s installed", province)
-        self._flood(
-            session,
-            "anchor",
-            province,
-            _digest(root_der),
-            trust_anchor=link_pb2.TrustAnchor(province=province, name=name, root_der=root_der),
-        )
+        self._flood(session, "anchor", province, _digest(root_der), trust_anchor=signed)
 
-    def _remove_anchor(self, session: Session, province: str) -> None:
+    def _remove_anchor(self, session: Session, removal: link_pb2.TrustAnchor) -> None:
+        province = removal.province
         session.execute(delete(TrustAnchor).where(TrustAnchor.province == province))
         session.execute(delete(PartnerItem).where(PartnerItem.province == province))
         session.execute(delete(PartnerOffer).where(PartnerOffer.province == province))
@@ -328,7 +374,6 @@ class PartnerService:
             )
         )
         log.info("trust anchor of partner province %s removed", province)
-        removal = link_pb2.TrustAnchor(province=province, removed=True)
         for child in self._children():
             self._outbound.send_to_neighbour(
                 session,
@@ -366,3 +411,19 @@ def _offered_item(raw: dict[str, Any], province: str) -> Item:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _anchor_bytes(anchor: link_pb2.TrustAnchor) -> bytes:
+    """What the province signs of an anchor."""
+    return json.dumps(
+        {
+            "province": anchor.province,
+            "name": anchor.name,
+            "root_sha256": hashlib.sha256(anchor.root_der).hexdigest(),
+            "removed": anchor.removed,
+            "signed_at": anchor.signed_at.seconds,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()

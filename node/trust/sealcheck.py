@@ -1,19 +1,54 @@
-"""`wuji seal verify`: which roots to trust, and the verdict in plain words."""
+"""`wuji seal verify`: which roots and revocation data to trust, and the verdict in plain words.
+
+With `--config` the command uses what the node itself knows: its roots and its partner provinces'
+anchors, every revocation list it holds, and the licence revocations that reached it. Without
+any revocation data the verdict says so rather than a plain VALID, and `--require-revocation`
+makes that a failure.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography import x509
 from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from node.config import NodeConfig
-from signing.seals import SealCheck
+from node.store.models import LicenceRevocation
+from node.timeutil import as_utc, shanghai
+from node.trust import partners
+from node.trust.certificates import known_crls
+from signing.seals import SealCheck, SealedDocument, SealError
+from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 
+STEP_LICENCE = "证照 licence"
 
-def load_trust(trust: Path | None, config: Path | None) -> TrustStore:
-    """Roots from a PEM file or a folder of *.pem (--trust), or the node's own (--config)."""
+
+@dataclass
+class NodeEvidence:
+    """What a node knows that bears on a seal: partner anchors, CRLs, revoked licences."""
+
+    anchors: list[x509.Certificate] = field(default_factory=list)
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+    revoked_licences: dict[str, str] = field(default_factory=dict)  # identifier -> why, when, by whom
+
+
+def node_evidence(session: Session) -> NodeEvidence:
+    revoked = {
+        row.identifier: f"revoked {as_utc(row.revoked_at):%Y-%m-%d} by {row.issuer_node}: {row.reason}"
+        for row in session.scalars(select(LicenceRevocation))
+    }
+    return NodeEvidence(partners.anchors(session), known_crls(session), revoked)
+
+
+def load_trust(trust: Path | None, config: Path | None, evidence: NodeEvidence | None = None) -> TrustStore:
+    """Roots from a PEM file or a folder of *.pem (--trust), or the node's own (--config), with the
+    node's anchors and CRLs when `evidence` is given."""
     if trust is None and config is None:
         raise ValueError("say whom to trust: --trust ROOTS.pem (or a folder of them) or --config node.toml")
     roots: list[x509.Certificate] = []
@@ -26,13 +61,55 @@ def load_trust(trust: Path | None, config: Path | None) -> TrustStore:
         roots.extend(x509.load_pem_x509_certificates((node.pki_folder(config) / "root.pem").read_bytes()))
     if not roots:
         raise ValueError(f"no certificates found in {trust}")
-    return TrustStore(roots)
+    if evidence is None:
+        return TrustStore(roots)
+    return TrustStore([*roots, *evidence.anchors], evidence.crls)
+
+
+def verify_offline(
+    data: bytes,
+    trust: TrustStore,
+    evidence: NodeEvidence | None = None,
+    *,
+    require_revocation: bool = False,
+    require_timestamp: bool = False,
+) -> SealCheck:
+    """The seal's verdict, then, for an electronic licence, whether the node knows it revoked."""
+    check = verify_sealed(
+        data, trust, require_revocation=require_revocation, require_timestamp=require_timestamp
+    )
+    if not check.valid or evidence is None:
+        return check
+    identifier = licence_identifier(data)
+    if identifier and identifier in evidence.revoked_licences:
+        return replace(
+            check,
+            valid=False,
+            step=STEP_LICENCE,
+            reason=f"证照已吊销 licence {identifier} {evidence.revoked_licences[identifier]}",
+        )
+    return check
+
+
+def licence_identifier(data: bytes) -> str:
+    """The identifier of the electronic licence a sealed document carries ("" if none)."""
+    try:
+        body = json.loads(SealedDocument.from_bytes(data).content)
+        return str(body["licence"]["identifier"]).strip() if isinstance(body, dict) else ""
+    except (SealError, ValueError, KeyError, TypeError):
+        return ""
 
 
 def describe_check(console: Console, document: Path, check: SealCheck) -> None:
-    verdict = "[bold green]VALID[/]" if check.valid else "[bold red]NOT VALID[/]"
+    if not check.valid:
+        verdict = "[bold red]NOT VALID 无效[/]"
+    elif check.revocation_checked:
+        verdict = "[bold green]VALID 有效[/]"
+    else:
+        verdict = "[bold yellow]VALID 有效, but revocation not checked (no revocation data) 未核验吊销状态[/]"
     console.print(f"{document}: {verdict}")
     if not check.valid:
+        console.print(f"  failed:     {check.step}", highlight=False)
         console.print(f"  reason:     {check.reason}", highlight=False)
     if check.seal is not None:
         seal = check.seal
@@ -40,9 +117,11 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
         console.print(f"  seal:       {seal.kind} {seal.seal_id}", highlight=False)
         console.print(f"  validity:   {seal.valid_from:%Y-%m-%d} – {seal.valid_to:%Y-%m-%d}", highlight=False)
     if check.signing_time is not None:
-        console.print(
-            f"  signed at:  {check.signing_time:%Y-%m-%d %H:%M:%S} UTC ({check.algorithm})", highlight=False
-        )
+        when = shanghai(check.signing_time, seconds=True)
+        console.print(f"  signed at:  {when} ({check.algorithm}), as the sealer says", highlight=False)
+    if check.attested_time is not None:
+        console.print(f"  attested:   {shanghai(check.attested_time, seconds=True)}", highlight=False)
+    console.print(f"  time:       {check.time}", highlight=False)
     if check.chain:
         console.print(f"  chain:      {' ← '.join(check.chain)}", highlight=False)
     console.print(f"  revocation: {check.revocation}", highlight=False)

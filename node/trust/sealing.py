@@ -7,6 +7,7 @@ CA, or, at a village (which has no CA), from the township over the mTLS link (`c
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,19 +21,27 @@ from sqlalchemy.orm import Session
 from ulid import ULID
 
 from node.errors import InvalidInput, NotReady
-from node.store.models import Case, LicenceRevocation, SealedResult, SealRecord
+from node.store.models import AwaitingTimestamp, Case, LicenceRevocation, SealedResult, SealRecord
 from node.timeutil import as_utc, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import pem_bundle
+from node.trust.timestamping import TimestampUnavailable
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo
+from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
+from signing.ses import make_seal, with_timestamp
+from signing.sm2x509 import SM2PrivateKey
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
+from wuji.v1 import link_pb2
+
+log = logging.getLogger(__name__)
 
 OFFICIAL_SEAL = "公章"
+# sends a case-event notice to a neighbour copy: (session, peer, notice)
+NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], None]
 # a village asks its township to certify a seal key: csr → (certificate, chain above it)
 RemoteCertifier = Callable[[x509.CertificateSigningRequest], tuple[x509.Certificate, list[x509.Certificate]]]
 
@@ -46,6 +55,7 @@ class SealService:
         office: CertificateOffice | None,
         trust: Callable[[Session], TrustStore],
         certify_remotely: RemoteCertifier | None = None,
+        timestamp: Stamper | None = None,
     ) -> None:
         self.here = here
         self._folder = folder / "seals"
@@ -53,6 +63,7 @@ class SealService:
         self._office = office
         self._trust = trust
         self._certify_remotely = certify_remotely
+        self._timestamp = timestamp
         self._keys: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -95,6 +106,21 @@ class SealService:
             picture=picture,
         )
         keys.save_private_key(key, self._folder / f"{info.seal_id}.key", self._passphrase)
+        if isinstance(key, SM2PrivateKey) and self._office is not None:
+            # GB/T 38540 电子印章数据, made (制章) and signed by this node's CA
+            authority = self._office.authority
+            ses_seal = make_seal(
+                es_id=info.seal_id,
+                name=f"{info.holder}{info.kind}",
+                signer_certificates=[certificate],
+                created=now,
+                valid_start=info.valid_from,
+                valid_end=info.valid_to,
+                picture=picture,
+                maker_key=authority.key,
+                maker_certificate=authority.certificate,
+            )
+            keys.save_pem(self._folder / f"{info.seal_id}.seal", ses_seal)
         session.add(
             SealRecord(
                 seal_id=info.seal_id,
@@ -141,7 +167,9 @@ class SealService:
         )
         certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
         chain = x509.load_pem_x509_certificates(record.chain_pem.encode()) if record.chain_pem else []
-        return Seal(info, key, certificate, chain)  # type: ignore[arg-type]
+        standard = self._folder / f"{record.seal_id}.seal"  # an SM2 seal's SESeal (DER)
+        ses_seal = standard.read_bytes() if standard.exists() else b""
+        return Seal(info, key, certificate, chain, ses_seal)  # type: ignore[arg-type]
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None:
         """Keep the sealed result that came with a conclusion, after verifying it here, offline."""
@@ -190,7 +218,18 @@ class SealService:
                 "create one with `wuji seal create` before concluding cases"
             )
         body = result_document(case, seal.info.holder, note, licence)
-        document = seal.apply(body, crls=known_crls(session))
+        try:  # the province's service attests the time
+            document = seal.apply(body, crls=known_crls(session), timestamp=self._timestamp)
+        except TimestampUnavailable as unavailable:
+            # sealed now, attested later: the result and its notice wait here for the token
+            document = seal.apply(body, crls=known_crls(session))
+            session.add(AwaitingTimestamp(case_id=case.id, peer="", notice=b"", since=utcnow()))
+            session.flush()
+            log.warning(
+                "case %s: 结果等待时间戳 the sealed result waits for the province's time-stamp (%s)",
+                case.id,
+                unavailable,
+            )
         sealed = document.to_bytes()
         session.add(
             SealedResult(
@@ -198,6 +237,48 @@ class SealService:
             )
         )
         return sealed
+
+    def hold_notice(
+        self, session: Session, case_id: str, peer: str, notice: link_pb2.CaseEventNotice
+    ) -> bool:
+        """Keep a conclusion notice back while its result waits for a token; True if held."""
+        waiting = session.get(AwaitingTimestamp, case_id)
+        if waiting is None:
+            return False
+        waiting.peer, waiting.notice = peer, notice.SerializeToString()
+        return True
+
+    def awaiting(self, session: Session, case_id: str) -> bool:
+        """结果等待时间戳: the case's sealed result still waits for its time-stamp token."""
+        return session.get(AwaitingTimestamp, case_id) is not None
+
+    def complete_awaiting(self, session: Session, send: NoticeSender) -> int:
+        """Fetch the tokens of results that wait for one; send each completed result's notice on.
+        Stops at the first result the service still cannot stamp; returns how many were completed."""
+        if self._timestamp is None:
+            return 0
+        done = 0
+        for waiting in session.scalars(select(AwaitingTimestamp).order_by(AwaitingTimestamp.since)):
+            stored = session.get(SealedResult, waiting.case_id)
+            if stored is None:
+                session.delete(waiting)
+                continue
+            document = SealedDocument.from_bytes(stored.document)
+            try:
+                document.timestamp = self._timestamp(document.imprint())
+                if document.ses_signature:
+                    document.ses_signature = with_timestamp(document.ses_signature, self._timestamp)
+            except TimestampUnavailable:
+                break
+            stored.document = document.to_bytes()
+            if waiting.peer:
+                notice = link_pb2.CaseEventNotice.FromString(waiting.notice)
+                notice.event.sealed_result = stored.document
+                send(session, waiting.peer, notice)
+            session.delete(waiting)
+            done += 1
+            log.info("case %s: the sealed result has its time-stamp and goes on", waiting.case_id)
+        return done
 
 
 def result_document(case: Case, holder: str, note: str, licence: dict[str, Any] | None = None) -> bytes:

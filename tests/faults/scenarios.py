@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from node.cases import eventlog
+from node.cases.crossprovince import with_check_character
 from node.cases.states import Action
 from node.config import NodeConfig
 from node.desk.client import DeskClient
@@ -31,8 +32,8 @@ from tests.materials import complete_proto
 from wuji.v1 import case_pb2
 
 PROVINCE, CITY, COUNTY = "430000000000", "430900000000", "430981000000"
-TOWNSHIPS = ("430981001000", "430981002000")
-VILLAGES = ("430981001201", "430981001202", "430981002201")
+TOWNSHIPS = ("430981006000", "430981008000")
+VILLAGES = ("430981006001", "430981006002", "430981008201")
 TOPOLOGY = (
     (PROVINCE, "湖南省"),
     (CITY, "益阳市"),
@@ -152,7 +153,7 @@ def submit_cases(
         village = villages[done % len(villages)]
         try:
             item = rng.choice(ITEMS)
-            name, id_number = f"申请人{done:05d}", f"4309811990{done:08d}"
+            name, id_number = f"申请人{done:05d}", with_check_character(f"4309811990{done:07d}")
             cluster.desk(village).submit(item, name, id_number, "", complete_proto(item))
             done += 1
         except grpc.RpcError:
@@ -415,7 +416,7 @@ def advanced_clock(folder: Path, days: int, database_for: DatabaseFor | None = N
     try:
         cluster.start()
         village, county = cluster.desk(VILLAGES[0]), cluster.desk(COUNTY)
-        case = village.submit("MZ-0001", "钟表", "430981199001011234", "", complete_proto("MZ-0001"))
+        case = village.submit("MZ-0001", "钟表", "430981199001011237", "", complete_proto("MZ-0001"))
         county.wait_for(lambda d: d.get(case.id), 30, "the case at the county")
         county.act(case.id, Action.ACCEPT)
         seen = village.wait_for(lambda d: (c := d.get(case.id)).state == case_pb2.ACCEPTED and c, 30, "受理")

@@ -8,7 +8,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from signing import algorithms
+from signing import algorithms, keys
 from signing.algorithms import Algorithm, AlgorithmUnavailable, generate_key
 from signing.keys import (
     PASSPHRASE_ENV,
@@ -153,10 +153,14 @@ def test_certificate_hash_fits_the_key():
     assert algorithms.certificate_hash(generate_key(Algorithm.ED25519)) is None
 
 
-def test_sm2_is_named_but_not_yet_available():
-    assert Algorithm("sm2-sm3") is Algorithm.SM2_SM3
-    with pytest.raises(AlgorithmUnavailable, match="SM2"):
-        generate_key(Algorithm.SM2_SM3)
+def test_sm2_keys_sign_and_verify_by_name():
+    from signing.algorithms import algorithm_of, sign, verify
+
+    key = generate_key(Algorithm("sm2-sm3"))
+    assert algorithm_of(key) is Algorithm.SM2_SM3
+    signature = sign(key, b"data")
+    assert verify(key.public_key(), signature, b"data")
+    assert not verify(key.public_key(), signature, b"other data")
 
 
 def test_other_curves_are_not_wuji_algorithms():
@@ -164,3 +168,34 @@ def test_other_curves_are_not_wuji_algorithms():
 
     with pytest.raises(AlgorithmUnavailable, match="P-256"):
         algorithms.algorithm_of(ec.generate_private_key(ec.SECP384R1()))
+
+
+def test_new_keys_use_pbkdf2_sha256_with_many_rounds(tmp_path, monkeypatch):
+    monkeypatch.setattr(keys, "KDF_ROUNDS", 600_000)
+    path = tmp_path / "tls.key"
+    key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    save_private_key(key, path, PASSPHRASE)
+    assert keys.kdf_rounds(path.read_bytes()) == 600_000
+    # any PKCS#8 reader opens it, not only wuji
+    opened = serialization.load_pem_private_key(path.read_bytes(), PASSPHRASE)
+    assert public_der(opened) == public_der(key)
+
+
+@pytest.mark.parametrize("algorithm", USABLE)
+def test_an_old_weakly_encrypted_key_loads_and_is_re_encrypted(tmp_path, algorithm):
+    key = generate_key(algorithm)
+    path = tmp_path / "ca.key"
+    old = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE),
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(old)
+    assert keys.kdf_rounds(old) == 2048
+    loaded = load_private_key(path, PASSPHRASE)
+    assert public_der(loaded) == public_der(key)
+    assert keys.kdf_rounds(path.read_bytes()) == keys.KDF_ROUNDS > 2048
+    assert mode_of(path) == 0o600
+    assert public_der(load_private_key(path, PASSPHRASE)) == public_der(key)

@@ -29,8 +29,8 @@ PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
     "430000000000",
     "430900000000",
     "430981000000",
-    "430981001000",
-    "430981001201",
+    "430981006000",
+    "430981006001",
 )
 CA, TLS, SEAL = CertificatePurpose.CA, CertificatePurpose.TLS, CertificatePurpose.SEAL
 
@@ -169,7 +169,7 @@ def test_tls_for_a_child_that_is_not_a_village_is_refused(tiers):
 def test_certificate_for_a_code_outside_the_subtree_is_refused(tiers):
     key = generate_key(Algorithm.ECDSA_P256_SHA256)
     with pytest.raises(IssuanceRefused, match="outside its subtree"):
-        tiers.authorities[COUNTY].issue(make_csr(key, "430982000000", TLS), TLS)
+        tiers.authorities[COUNTY].issue(make_csr(key, "430903000000", TLS), TLS)
     with pytest.raises(IssuanceRefused, match="outside its subtree"):
         tiers.authorities[CITY].issue(make_csr(key, "430100000000", CA), CA)
 
@@ -232,7 +232,7 @@ def test_division_code_must_agree_with_the_subject(tiers):
     now = datetime.now(UTC)
     forged = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "430981001000")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "430981006000")]))
         .issuer_name(county.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -268,3 +268,57 @@ def test_only_a_province_certifies_its_own_catalogue_release_key(tiers):
     _, seal = end_entity(tiers.root, PROVINCE, SEAL)
     with pytest.raises(ChainRejected, match="not for catalog"):  # a seal key cannot sign releases
         TrustStore([tiers.root.certificate]).verify_chain(seal, [], CertificatePurpose.CATALOG)
+
+
+def test_ca_certificates_allow_only_the_tiers_below_them(tiers):
+    expected = {PROVINCE: 3, CITY: 2, COUNTY: 1, TOWNSHIP: 0}
+    for code, authority in tiers.authorities.items():
+        constraints = authority.certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+        assert constraints.critical
+        assert constraints.value.path_length == expected[code]
+
+
+def test_a_ca_minted_below_a_township_is_refused(tiers):
+    """A township's CA key signs a CA certificate by hand: its pathLen 0 forbids any CA below it."""
+    township = tiers.authorities[TOWNSHIP]
+    rogue_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    now = datetime.now(UTC)
+
+    def certificate(subject_key, issuer_name, signer, ca: bool) -> x509.Certificate:
+        authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key())
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "伪造"),
+                x509.NameAttribute(NameOID.SERIAL_NUMBER, VILLAGE),
+            ]
+        )
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer_name)
+            .public_key(subject_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.UnrecognizedExtension(DIVISION_CODE_OID, asn1.encode_der(VILLAGE)), False)
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), False)
+            .add_extension(authority, False)
+            .add_extension(
+                x509.KeyUsage(ca, False, False, False, False, ca, ca, False, False)
+                if ca
+                else x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+                critical=True,
+            )
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                False,
+            )
+            .sign(signer, hashes.SHA256())
+        )
+
+    rogue_ca = certificate(rogue_key, township.certificate.subject, township.key, ca=True)
+    leaf_key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    leaf = certificate(leaf_key, rogue_ca.subject, rogue_key, ca=False)
+    with pytest.raises(ChainRejected, match=r"(?i)path ?len|basic ?constraints|path length"):
+        TrustStore([tiers.root.certificate]).verify_chain(leaf, [rogue_ca, *township.full_chain()[:-1]], TLS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +12,9 @@ from signing.pki import CertificatePurpose
 from signing.seals import Seal, SealInfo, verify
 from signing.trust import TrustStore
 from tests.signing.test_pki import TOWNSHIP, VILLAGE, Tiers, build_tiers, end_entity
+from tests.signing.test_timestamps import province_tsa
 
-RESULT = '{"result": "准予", "case": "01JX-430981001201"}'.encode()
+RESULT = '{"result": "准予", "case": "01JX-430981006001"}'.encode()
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +59,16 @@ def test_a_field_changed_or_added_after_sealing_is_refused(tiers):
         assert check.reason == "the signature does not match the document (altered after sealing?)"
 
 
+def stamped_at(tsa, moment: datetime):
+    """The province's time-stamping service with its clock at `moment` (a document stamped then)."""
+    return lambda imprint: tsa.stamp(imprint, at=moment)
+
+
 def test_a_seal_revoked_after_its_documents_were_verified_refuses_later_ones(tiers):
     seal, trust = village_seal(tiers), TrustStore([tiers.root.certificate])
-    early = seal.apply(RESULT, at=datetime.now(UTC) - timedelta(hours=2)).to_bytes()
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    early = seal.apply(RESULT, at=two_hours_ago, timestamp=stamped_at(province_tsa(tiers), two_hours_ago))
+    early = early.to_bytes()
     assert verify(early, trust).valid
     revocation = tiers.authorities[TOWNSHIP].make_crl(
         [(seal.certificate.serial_number, datetime.now(UTC) - timedelta(hours=1))], number=1
@@ -68,7 +77,77 @@ def test_a_seal_revoked_after_its_documents_were_verified_refuses_later_ones(tie
     check = verify(late, trust)
     assert not check.valid and check.revocation == "revoked"
     assert "was revoked on" in check.reason
-    assert verify(early, trust).valid  # sealed before the revocation: still good
+    assert verify(early, trust).valid  # attested before the revocation: still good
+
+
+def test_a_backdated_seal_of_a_revoked_key_is_judged_at_its_attested_time(tiers):
+    seal, tsa = village_seal(tiers), province_tsa(tiers)
+    revocation = tiers.authorities[TOWNSHIP].make_crl(
+        [(seal.certificate.serial_number, datetime.now(UTC) - timedelta(hours=1))], number=3
+    )
+    trust = TrustStore([tiers.root.certificate], [revocation])
+    # the holder claims a time before the revocation; the service stamps the real moment
+    backdated = seal.apply(RESULT, at=datetime.now(UTC) - timedelta(hours=2), timestamp=tsa.stamp)
+    check = verify(backdated.to_bytes(), trust)
+    assert not check.valid
+    assert check.step == "吊销 revocation" and "was revoked on" in check.reason
+    # without a token the claimed time counts for nothing: judged now, the key is revoked
+    unattested = seal.apply(RESULT, at=datetime.now(UTC) - timedelta(hours=2)).to_bytes()
+    check = verify(unattested, trust)
+    assert not check.valid and "was revoked on" in check.reason
+    assert check.time.startswith("未经时间戳证明")
+
+
+def test_a_seal_of_an_expired_key_backdated_into_its_validity_is_refused(tiers):
+    township = tiers.authorities[TOWNSHIP]
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    # issued 40 days ago for 35 days: it expired five days ago
+    key, certificate = end_entity(township, VILLAGE, CertificatePurpose.SEAL, now=long_ago, valid_days=35)
+    info = SealInfo(
+        "seal-old", "样例村民委员会", VILLAGE, "村委会", "公章", long_ago, long_ago + timedelta(days=60)
+    )
+    seal = Seal(info, key, certificate, township.full_chain())  # type: ignore[arg-type]
+    # claims six days ago, when the key was valid; the province stamps today
+    document = seal.apply(
+        RESULT, at=datetime.now(UTC) - timedelta(days=6), timestamp=province_tsa(tiers).stamp
+    )
+    check = verify(document.to_bytes(), TrustStore([tiers.root.certificate]))
+    assert not check.valid and check.step == "证书链 signer certificate chain"
+    assert "expired on" in check.reason
+
+
+def test_a_signing_time_long_before_its_token_is_refused_as_backdated(tiers):
+    seal = village_seal(tiers)
+    month_ago = datetime.now(UTC) - timedelta(days=30)
+    seal.info = replace(seal.info, valid_from=month_ago - timedelta(days=1))
+    document = seal.apply(RESULT, at=month_ago, timestamp=province_tsa(tiers).stamp)
+    check = verify(document.to_bytes(), TrustStore([tiers.root.certificate]))
+    assert not check.valid and check.step == "时间戳 time-stamp"
+    assert check.reason.startswith("倒签 backdated")
+
+
+def test_an_attested_document_names_its_time_and_revocation_data(tiers):
+    seal, trust = village_seal(tiers), TrustStore([tiers.root.certificate])
+    check = verify(seal.apply(RESULT, timestamp=province_tsa(tiers).stamp).to_bytes(), trust)
+    assert check.valid, check.reason
+    assert check.attested_time is not None
+    assert check.time.startswith("经时间戳证明") and "430000000000" in check.time
+    assert check.revocation.startswith("无吊销数据") and not check.revocation_checked
+    strict = verify(
+        seal.apply(RESULT, timestamp=province_tsa(tiers).stamp).to_bytes(), trust, require_revocation=True
+    )
+    assert not strict.valid and strict.step == "吊销 revocation"
+    assert not verify(seal.apply(RESULT).to_bytes(), trust, require_timestamp=True).valid
+
+
+def test_a_token_taken_from_another_document_is_refused(tiers):
+    seal, tsa = village_seal(tiers), province_tsa(tiers)
+    trust = TrustStore([tiers.root.certificate])
+    first = seal.apply(RESULT, timestamp=tsa.stamp)
+    second = seal.apply(RESULT + b" ")
+    second.timestamp = first.timestamp
+    check = verify(second.to_bytes(), trust)
+    assert not check.valid and check.step == "时间戳 time-stamp"
 
 
 def test_another_seals_chain_is_checked_on_its_own(tiers):

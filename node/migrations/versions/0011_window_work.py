@@ -58,12 +58,12 @@ def upgrade() -> None:
         table.add_column(sa.Column("responsible_person", sa.String(100), nullable=True))
         table.add_column(sa.Column("due_on", sa.Date(), nullable=True))
     op.execute(
-        "UPDATE \"case\" SET department = (SELECT service_item.department FROM service_item "
-        "WHERE service_item.code = \"case\".item_code)"
+        'UPDATE "case" SET department = (SELECT service_item.department FROM service_item '
+        'WHERE service_item.code = "case".item_code)'
     )
     op.execute(
-        "UPDATE \"case\" SET due_on = (SELECT case_deadline.deadline FROM case_deadline "
-        "WHERE case_deadline.case_id = \"case\".id AND case_deadline.open)"
+        'UPDATE "case" SET due_on = (SELECT case_deadline.deadline FROM case_deadline '
+        'WHERE case_deadline.case_id = "case".id AND case_deadline.open)'
     )
     op.create_index("ix_case_queue", "case", ["handler", "department", "state", "due_on"])
     op.create_index("ix_case_origin_submitted", "case", ["origin", "submitted_at"])

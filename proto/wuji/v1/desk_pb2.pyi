@@ -176,6 +176,30 @@ class RecordReturnVisitRequest(_message.Message):
     note: str
     def __init__(self, case_id: _Optional[str] = ..., outcome: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
+class RenderDocumentRequest(_message.Message):
+    __slots__ = ("kind", "item_code", "case_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    item_code: str
+    case_id: str
+    def __init__(self, kind: _Optional[str] = ..., item_code: _Optional[str] = ..., case_id: _Optional[str] = ...) -> None: ...
+
+class RenderedDocument(_message.Message):
+    __slots__ = ("kind", "title", "pdf", "file_name", "verify_url")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    PDF_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERIFY_URL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    title: str
+    pdf: bytes
+    file_name: str
+    verify_url: str
+    def __init__(self, kind: _Optional[str] = ..., title: _Optional[str] = ..., pdf: _Optional[bytes] = ..., file_name: _Optional[str] = ..., verify_url: _Optional[str] = ...) -> None: ...
+
 class SubmitBundleRequest(_message.Message):
     __slots__ = ("bundle_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
     BUNDLE_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -249,6 +273,24 @@ class PublishCatalogResponse(_message.Message):
     published: bool
     changes: CatalogDiff
     def __init__(self, version: _Optional[int] = ..., digest: _Optional[str] = ..., item_count: _Optional[int] = ..., published: _Optional[bool] = ..., changes: _Optional[_Union[CatalogDiff, _Mapping]] = ...) -> None: ...
+
+class PublishCalendarRequest(_message.Message):
+    __slots__ = ("document",)
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    document: bytes
+    def __init__(self, document: _Optional[bytes] = ...) -> None: ...
+
+class PublishCalendarResponse(_message.Message):
+    __slots__ = ("year", "holidays", "workdays", "digest")
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
+    WORKDAYS_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    holidays: int
+    workdays: int
+    digest: str
+    def __init__(self, year: _Optional[int] = ..., holidays: _Optional[int] = ..., workdays: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class VerifyCatalogRequest(_message.Message):
     __slots__ = ()
@@ -504,7 +546,7 @@ class StatsRequest(_message.Message):
     def __init__(self, from_day: _Optional[str] = ..., to_day: _Optional[str] = ...) -> None: ...
 
 class Figures(_message.Message):
-    __slots__ = ("counts", "on_time_rate", "early_rate", "online_rate", "satisfaction", "rectification_rate")
+    __slots__ = ("counts", "on_time_rate", "early_rate", "online_rate", "satisfaction", "rectification_rate", "satisfied_rate")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -518,29 +560,43 @@ class Figures(_message.Message):
     ONLINE_RATE_FIELD_NUMBER: _ClassVar[int]
     SATISFACTION_FIELD_NUMBER: _ClassVar[int]
     RECTIFICATION_RATE_FIELD_NUMBER: _ClassVar[int]
+    SATISFIED_RATE_FIELD_NUMBER: _ClassVar[int]
     counts: _containers.ScalarMap[str, int]
     on_time_rate: float
     early_rate: float
     online_rate: float
     satisfaction: float
     rectification_rate: float
-    def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ...) -> None: ...
+    satisfied_rate: float
+    def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ..., satisfied_rate: _Optional[float] = ...) -> None: ...
+
+class Breakdown(_message.Message):
+    __slots__ = ("key", "figures")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    figures: Figures
+    def __init__(self, key: _Optional[str] = ..., figures: _Optional[_Union[Figures, _Mapping]] = ...) -> None: ...
 
 class StatsReport(_message.Message):
-    __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children")
+    __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children", "by_department", "by_child")
     NODE_FIELD_NUMBER: _ClassVar[int]
     FROM_DAY_FIELD_NUMBER: _ClassVar[int]
     TO_DAY_FIELD_NUMBER: _ClassVar[int]
     OWN_FIELD_NUMBER: _ClassVar[int]
     SUBTREE_FIELD_NUMBER: _ClassVar[int]
     REPORTING_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    BY_DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    BY_CHILD_FIELD_NUMBER: _ClassVar[int]
     node: str
     from_day: str
     to_day: str
     own: Figures
     subtree: Figures
     reporting_children: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, node: _Optional[str] = ..., from_day: _Optional[str] = ..., to_day: _Optional[str] = ..., own: _Optional[_Union[Figures, _Mapping]] = ..., subtree: _Optional[_Union[Figures, _Mapping]] = ..., reporting_children: _Optional[_Iterable[str]] = ...) -> None: ...
+    by_department: _containers.RepeatedCompositeFieldContainer[Breakdown]
+    by_child: _containers.RepeatedCompositeFieldContainer[Breakdown]
+    def __init__(self, node: _Optional[str] = ..., from_day: _Optional[str] = ..., to_day: _Optional[str] = ..., own: _Optional[_Union[Figures, _Mapping]] = ..., subtree: _Optional[_Union[Figures, _Mapping]] = ..., reporting_children: _Optional[_Iterable[str]] = ..., by_department: _Optional[_Iterable[_Union[Breakdown, _Mapping]]] = ..., by_child: _Optional[_Iterable[_Union[Breakdown, _Mapping]]] = ...) -> None: ...
 
 class RevokeLicenceRequest(_message.Message):
     __slots__ = ("identifier", "reason")

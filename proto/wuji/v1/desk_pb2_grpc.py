@@ -95,6 +95,11 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogResponse.FromString,
                 _registered_method=True)
+        self.PublishCalendar = channel.unary_unary(
+                '/wuji.v1.Desk/PublishCalendar',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarResponse.FromString,
+                _registered_method=True)
         self.VerifyCatalog = channel.unary_unary(
                 '/wuji.v1.Desk/VerifyCatalog',
                 request_serializer=wuji_dot_v1_dot_desk__pb2.VerifyCatalogRequest.SerializeToString,
@@ -255,6 +260,11 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.FromString,
                 _registered_method=True)
+        self.RenderDocument = channel.unary_unary(
+                '/wuji.v1.Desk/RenderDocument',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.RenderDocumentRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.RenderedDocument.FromString,
+                _registered_method=True)
 
 
 class DeskServicer:
@@ -329,6 +339,13 @@ class DeskServicer:
 
     def PublishCatalog(self, request, context):
         """The catalogue (事项目录): publish at the province, verify and diff anywhere, claim locally.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishCalendar(self, request, context):
+        """Province: publish a year's official working-day calendar; it flows down, signed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -532,6 +549,13 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderDocument(self, request, context):
+        """文书: a printable document (PDF, in Chinese) of an item or a case; anyone logged in may print.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeskServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -594,6 +618,11 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.PublishCatalog,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.PublishCatalogResponse.SerializeToString,
+            ),
+            'PublishCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishCalendar,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarResponse.SerializeToString,
             ),
             'VerifyCatalog': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyCatalog,
@@ -754,6 +783,11 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.ListRectifications,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.SerializeToString,
+            ),
+            'RenderDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderDocument,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.RenderDocumentRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.RenderedDocument.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1080,6 +1114,33 @@ class Desk:
             '/wuji.v1.Desk/PublishCatalog',
             wuji_dot_v1_dot_desk__pb2.PublishCatalogRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.PublishCatalogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/PublishCalendar',
+            wuji_dot_v1_dot_desk__pb2.PublishCalendarRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.PublishCalendarResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1944,6 +2005,33 @@ class Desk:
             '/wuji.v1.Desk/ListRectifications',
             wuji_dot_v1_dot_desk__pb2.ListRectificationsRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.ListRectificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/RenderDocument',
+            wuji_dot_v1_dot_desk__pb2.RenderDocumentRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.RenderedDocument.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,3 +45,17 @@ class CertifySealResponse(_message.Message):
     certificate_pem: bytes
     chain_pem: bytes
     def __init__(self, certificate_pem: _Optional[bytes] = ..., chain_pem: _Optional[bytes] = ...) -> None: ...
+
+class TimestampRequest(_message.Message):
+    __slots__ = ("imprint", "nonce")
+    IMPRINT_FIELD_NUMBER: _ClassVar[int]
+    NONCE_FIELD_NUMBER: _ClassVar[int]
+    imprint: bytes
+    nonce: int
+    def __init__(self, imprint: _Optional[bytes] = ..., nonce: _Optional[int] = ...) -> None: ...
+
+class TimestampResponse(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: bytes
+    def __init__(self, token: _Optional[bytes] = ...) -> None: ...

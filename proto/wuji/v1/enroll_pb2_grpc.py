@@ -44,6 +44,11 @@ class EnrollmentStub:
                 request_serializer=wuji_dot_v1_dot_enroll__pb2.CertifySealRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_enroll__pb2.CertifySealResponse.FromString,
                 _registered_method=True)
+        self.Timestamp = channel.unary_unary(
+                '/wuji.v1.Enrollment/Timestamp',
+                request_serializer=wuji_dot_v1_dot_enroll__pb2.TimestampRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_enroll__pb2.TimestampResponse.FromString,
+                _registered_method=True)
 
 
 class EnrollmentServicer:
@@ -64,6 +69,14 @@ class EnrollmentServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Timestamp(self, request, context):
+        """Called over mTLS by a direct child: an RFC 3161 time-stamp token for one of its seals. The
+        province stamps it; any other node passes the request to its own parent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnrollmentServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +89,11 @@ def add_EnrollmentServicer_to_server(servicer, server):
                     servicer.CertifySeal,
                     request_deserializer=wuji_dot_v1_dot_enroll__pb2.CertifySealRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_enroll__pb2.CertifySealResponse.SerializeToString,
+            ),
+            'Timestamp': grpc.unary_unary_rpc_method_handler(
+                    servicer.Timestamp,
+                    request_deserializer=wuji_dot_v1_dot_enroll__pb2.TimestampRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_enroll__pb2.TimestampResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +150,33 @@ class Enrollment:
             '/wuji.v1.Enrollment/CertifySeal',
             wuji_dot_v1_dot_enroll__pb2.CertifySealRequest.SerializeToString,
             wuji_dot_v1_dot_enroll__pb2.CertifySealResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Timestamp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Enrollment/Timestamp',
+            wuji_dot_v1_dot_enroll__pb2.TimestampRequest.SerializeToString,
+            wuji_dot_v1_dot_enroll__pb2.TimestampResponse.FromString,
             options,
             channel_credentials,
             insecure,

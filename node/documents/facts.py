@@ -1,0 +1,131 @@
+"""What documents are made from: plain facts, gathered by the desk from the catalogue and the case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The node printing the document: the window the citizen stands at."""
+
+    name: str  # e.g. 沅江市政务服务中心
+    code: str  # its division code
+
+
+@dataclass(frozen=True)
+class ListedMaterial:
+    """A material as the item lists it (申请材料)."""
+
+    name: str
+    required: bool = True
+    deferrable: bool = False  # 容缺: may follow later
+    form: str = ""  # 原件 / 复印件 / 原件及复印件 / 电子材料
+    e_licence: bool = False  # an electronic licence may stand in (无证明)
+
+
+@dataclass(frozen=True)
+class Fee:
+    name: str
+    amount: str  # yuan, e.g. "20.00"
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """A service item (事项) as the catalogue describes it, and where this node handles it."""
+
+    code: str
+    name: str
+    type: str
+    department: str
+    implementing_body: str
+    legal_basis: str
+    handling_tier: str  # 省 / 市 / 县 / 乡
+    instant: bool  # 即办件 (else 承诺件)
+    statutory_days: int
+    promised_days: int
+    online_level: str
+    max_visits: int  # 0 = 零跑动, 1 = 最多跑一次
+    result_name: str = ""
+    conditions: tuple[str, ...] = ()
+    materials: tuple[ListedMaterial, ...] = ()
+    fees: tuple[Fee, ...] = ()
+    # where (办理地点): this node's implementation list (认领), empty where the item is not claimed
+    window_address: str = ""
+    phone: str = ""
+    opening_hours: str = ""
+    local_notes: str = ""
+
+
+@dataclass(frozen=True)
+class GivenMaterial:
+    """A file the window took for a case."""
+
+    name: str
+    file_name: str = ""
+    size: int = 0
+    purpose: str = "submitted"  # submitted | correction | supplied
+    licence: str = ""  # 无证明: the electronic licence standing in
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of a case: when, where and by whom, and its note."""
+
+    at: datetime
+    node: str
+    department: str = ""
+    person: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """A case (办件) as this node knows it."""
+
+    case_id: str
+    item_code: str
+    item_name: str
+    department: str
+    origin: str
+    handler: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    submitted_at: datetime
+    verify_url: str  # the verification page the QR code leads to
+    materials: tuple[GivenMaterial, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SealFacts:
+    """The electronic seal on a result (电子印章): whose it is and when it was applied."""
+
+    holder: str
+    department: str
+    kind: str
+    seal_id: str
+    signed_at: datetime
+    digest: str  # SHA-256 of the sealed result
+
+
+@dataclass(frozen=True)
+class ResultFacts:
+    """A concluded case's result (办结): the outcome, the decision and the seal vouching for it."""
+
+    outcome: str  # 准予 / 不予
+    concluded: Step
+    result_name: str
+    seal: SealFacts
+    licence: str = ""  # the electronic licence issued, if any
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """受理 (or, before it, the window's receipt): when, by whom, and the promised date."""
+
+    accepted: Step | None  # None: received, not yet accepted by the handler
+    promised_on: date | None  # the last day of the time limit (None before 受理)
+    promised_days: int = 0

@@ -1,0 +1,257 @@
+"""The five documents a window prints, each built from facts on the shared page (layout.py).
+
+一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
+不予受理决定书 (refusal) and the 办结 result. Each function returns PDF bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from node.documents.facts import (
+    CaseFacts,
+    GivenMaterial,
+    Issuer,
+    ItemFacts,
+    ReceiptFacts,
+    ResultFacts,
+    Step,
+)
+from node.documents.layout import Sheet, masked_id
+from node.timeutil import CHINA_ZONE, as_utc, shanghai
+
+TITLES = {
+    "notice": "一次性告知书",
+    "receipt": "受理回执",
+    "correction": "补正告知书",
+    "refusal": "不予受理决定书",
+    "result": "办结通知书",
+}
+RECEIVED_TITLE = "收件回执"  # a receipt printed before the handler's 受理
+PURPOSES = {"submitted": "申请", "correction": "补正", "supplied": "补齐"}
+REMEDY = (
+    "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
+    "或者在六个月内依法向人民法院提起行政诉讼。"
+)
+VERIFY = "扫描二维码核验本文书并查询办件进度"
+
+
+def china_day(moment: datetime | date) -> str:
+    """A day as written in Chinese documents: 2026年12月05日 (an instant in Asia/Shanghai)."""
+    day = as_utc(moment).astimezone(CHINA_ZONE).date() if isinstance(moment, datetime) else moment
+    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
+def visits(max_visits: int) -> str:
+    return "零跑动（全程网上办理）" if max_visits == 0 else f"最多跑{max_visits}次"
+
+
+def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
+    """一次性告知书: everything an applicant needs for an item, told once."""
+    sheet = Sheet(TITLES["notice"], issuer, printed_at, item.code)
+    sheet.paragraph(
+        f"申请办理“{item.name}”，请按本告知书一次性准备全部材料；材料齐全、符合法定形式的，当场受理。"
+    )
+    fees = "；".join(
+        f"{fee.name} {fee.amount} 元" + (f"（{fee.basis}）" if fee.basis else "") for fee in item.fees
+    )
+    promised = f"{item.promised_days} 个工作日（自受理次日起算）"
+    sheet.heading("一、事项基本信息").fields(
+        [
+            ("事项名称", item.name),
+            ("事项编码", item.code),
+            ("事项类型", item.type),
+            ("实施主体", item.implementing_body),
+            ("办理部门", f"{item.department}（{item.handling_tier}级办理）"),
+            ("设定依据", item.legal_basis),
+            ("办件类型", "即办件" if item.instant else "承诺件"),
+            ("法定办结时限", f"{item.statutory_days} 个工作日"),
+            ("承诺办结时限", "当场办结" if item.instant else promised),
+            ("收费标准", fees or "不收费"),
+            ("办理方式", item.online_level),
+            ("到现场次数", visits(item.max_visits)),
+            ("办理结果", item.result_name or "—"),
+        ]
+    )
+    sheet.heading("二、受理条件").numbered(list(item.conditions) or ["无特别条件"])
+    sheet.heading("三、申请材料").table(
+        ["序号", "材料名称", "形式", "必要性", "说明"],
+        [
+            [
+                str(index),
+                material.name,
+                material.form or "—",
+                "必需" if material.required else "非必需",
+                "；".join(
+                    note
+                    for note, applies in (
+                        ("可容缺后补", material.deferrable),
+                        ("可用电子证照代替", material.e_licence),
+                    )
+                    if applies
+                )
+                or "—",
+            ]
+            for index, material in enumerate(item.materials, 1)
+        ],
+        [1, 6, 2, 1.5, 3],
+    )
+    place = [
+        ("办理地点", item.window_address or f"{item.implementing_body}（{item.department}）政务服务窗口"),
+        ("咨询电话", item.phone or "—"),
+        ("办公时间", item.opening_hours or "法定工作日"),
+    ]
+    if item.local_notes:
+        place.append(("本地说明", item.local_notes))
+    sheet.heading("四、办理地点").fields(place)
+    sheet.paragraph(
+        "也可在就近的村（社区）代办点、乡镇（街道）便民服务中心提交申请，由代办员转交办理部门，"
+        "办理进度可凭办件编号查询。"
+    )
+    return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
+    return [
+        ("办件编号", case.case_id),
+        ("事项名称", f"{case.item_name}（{case.item_code}）"),
+        ("申请人", case.applicant_name),
+        ("证件号码", masked_id(case.applicant_id_number)),
+        ("联系电话", case.applicant_phone or "—"),
+        ("申请时间", f"{shanghai(case.submitted_at)}（北京时间）"),
+        ("申请地", case.origin),
+        ("办理地", f"{case.handler} {case.department}".strip()),
+    ]
+
+
+def _who(step: Step) -> str:
+    return " ".join(part for part in (step.department, step.person) if part) or f"节点 {step.node}"
+
+
+def _body(step: Step, issuer: Issuer) -> str:
+    """The deciding body, as a letter is signed: the department at the node where it acted."""
+    return f"{step.department}（{step.node}）" if step.department else issuer.name
+
+
+def _materials(sheet: Sheet, materials: tuple[GivenMaterial, ...]) -> None:
+    sheet.heading("已收材料").table(
+        ["序号", "材料名称", "文件", "大小", "用途"],
+        [
+            [
+                str(index),
+                material.name + (f"（电子证照 {material.licence}）" if material.licence else ""),
+                material.file_name or "—",
+                f"{material.size:,} 字节",
+                PURPOSES.get(material.purpose, material.purpose),
+            ]
+            for index, material in enumerate(materials, 1)
+        ]
+        or [["—", "无", "", "", ""]],
+        [1, 5, 4, 2, 1.2],
+    )
+
+
+def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: datetime) -> bytes:
+    """受理回执: the case id, what was received and the promised date; a 收件回执 before 受理."""
+    accepted = facts.accepted
+    sheet = Sheet(TITLES["receipt"] if accepted else RECEIVED_TITLE, issuer, printed_at, case.case_id)
+    rows = _case_fields(case)
+    if accepted is not None:
+        rows += [
+            ("受理时间", f"{shanghai(accepted.at)}（北京时间）"),
+            ("受理人", _who(accepted)),
+            ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+            ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
+        ]
+    else:
+        rows += [
+            ("受理状态", "已收件，待办理部门受理"),
+            ("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"),
+        ]
+    sheet.fields(rows)
+    _materials(sheet, case.materials)
+    sheet.paragraph("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。")
+    sheet.qr(case.verify_url, VERIFY)
+    return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def correction(
+    issuer: Issuer, case: CaseFacts, item: ItemFacts, requested: Step, printed_at: datetime
+) -> bytes:
+    """补正告知书: what to correct, told once, with the item's full material list beside it."""
+    sheet = Sheet(TITLES["correction"], issuer, printed_at, case.case_id)
+    sheet.paragraph(
+        f"{case.applicant_name}：\n"
+        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
+        "经审查，申请材料不齐全或者不符合法定形式，请按下列要求一次性补正："
+    )
+    sheet.heading("补正内容").paragraph(requested.note or "请按办理部门要求补正申请材料。")
+    sheet.fields(
+        [
+            ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
+            ("告知部门", _who(requested)),
+            ("办理地", f"{case.handler} {case.department}".strip()),
+        ]
+    )
+    sheet.heading("本事项申请材料（供核对）").numbered(
+        [f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials]
+    )
+    sheet.paragraph("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。")
+    sheet.qr(case.verify_url, VERIFY)
+    return sheet.signed([_body(requested, issuer), china_day(requested.at)]).render()
+
+
+def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime) -> bytes:
+    """不予受理决定书: the decision, its reason and the applicant's remedies."""
+    sheet = Sheet(TITLES["refusal"], issuer, printed_at, case.case_id)
+    sheet.paragraph(
+        f"{case.applicant_name}：\n"
+        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
+        "经审查，决定不予受理。"
+    )
+    sheet.heading("不予受理理由").paragraph(refused.note or "（未说明理由）")
+    sheet.fields(
+        [
+            ("决定时间", f"{shanghai(refused.at)}（北京时间）"),
+            ("决定部门", _who(refused)),
+            ("办理地", f"{case.handler} {case.department}".strip()),
+        ]
+    )
+    sheet.space().paragraph(REMEDY).qr(case.verify_url, VERIFY)
+    return sheet.signed([_body(refused, issuer), china_day(refused.at)]).render()
+
+
+def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:
+    """办结通知书: the outcome and decision, with the electronic seal that vouches for them."""
+    sheet = Sheet(TITLES["result"], issuer, printed_at, case.case_id)
+    concluded, seal = facts.concluded, facts.seal
+    sheet.paragraph(
+        f"{case.applicant_name}：\n"
+        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
+        f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
+    )
+    rows = [
+        *_case_fields(case)[:4],
+        ("办理结果", facts.outcome),
+        ("结果名称", facts.result_name or "—"),
+        ("决定内容", concluded.note or "—"),
+        ("办结时间", f"{shanghai(concluded.at)}（北京时间）"),
+        ("办理部门", _who(concluded)),
+    ]
+    if facts.licence:
+        rows.append(("电子证照", facts.licence))
+    sheet.fields(rows)
+    sheet.heading("电子印章").fields(
+        [
+            ("印章所有者", seal.holder),
+            ("印章部门", seal.department),
+            ("印章类型", seal.kind),
+            ("印章编号", seal.seal_id),
+            ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
+            ("结果摘要", f"SHA-256 {seal.digest}"),
+        ]
+    )
+    if facts.outcome == "不予":
+        sheet.space().paragraph(REMEDY)
+    sheet.qr(case.verify_url, "扫描二维码核验电子印章与办件结果")
+    return sheet.signed([f"{seal.holder}（电子印章）", china_day(seal.signed_at)]).render()

@@ -1,0 +1,132 @@
+"""Nothing waits forever: a case whose next hop has no enrolled node goes back to its origin.
+
+A case queued for a child that was never enrolled (or whose certificates were all revoked) cannot
+leave. While it waits, this node raises a yellow card (无法送达) that travels up like any card;
+after `undeliverable_hours` the case is returned to its origin as 不予受理 with the reason, and its
+outbox slot is kept as an empty placeholder (the link's numbering must stay contiguous), which the
+child ignores should it enrol later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.convert import card_to_proto
+from node.store.models import IssuedCertificate, SupervisionCard
+from node.store.outbound import Outbound
+from node.timeutil import as_utc, from_timestamp, utcnow
+from node.workdays import china_date
+from sync import outbox
+from sync.tables import LinkState
+from wuji.divisions import DivisionCode
+from wuji.v1 import link_pb2
+
+log = logging.getLogger(__name__)
+
+RETURNED_PREFIX = "returned-"  # message id of the placeholder left in a returned case's slot
+UNDELIVERABLE = "undeliverable"
+
+
+class Undeliverable:
+    """The scan for cases stuck behind an unenrolled child (run with the supervision tick)."""
+
+    def __init__(
+        self,
+        here: DivisionCode,
+        sessions: sessionmaker[Session],
+        outbound: Outbound,
+        return_case: Callable[[Session, link_pb2.Envelope, str], None],
+        after_hours: float,
+    ) -> None:
+        self.here = here
+        self._sessions = sessions
+        self._outbound = outbound
+        self._return_case = return_case
+        self.after = timedelta(hours=after_hours)
+
+    def sweep(self) -> list[str]:
+        """Card what waits, return what waited too long; the ids of the cases returned."""
+        returned: list[str] = []
+        now = utcnow()
+        with self._sessions.begin() as session:
+            children = session.scalars(select(LinkState.peer).where(LinkState.role == "child")).all()
+            for child in children:
+                if _enrolled(session, child):
+                    continue
+                for entry in outbox.waiting(session, child):
+                    envelope = link_pb2.Envelope.FromString(entry.envelope)
+                    if envelope.WhichOneof("body") != "case_submitted":
+                        continue
+                    case = envelope.case_submitted.case
+                    reason = f"{child} 尚未入网 (no enrolled node), {case.handler} 无法收到此件"
+                    if now - as_utc(entry.created_at) < self.after:
+                        self._card(session, envelope, reason, now)
+                        continue
+                    self._return_case(session, envelope, reason)
+                    entry.envelope = self._placeholder(envelope, child).SerializeToString()
+                    self._close_card(session, case.id, now)
+                    log.warning("case %s returned to %s: %s", case.id, envelope.origin, reason)
+                    returned.append(case.id)
+        return returned
+
+    def _placeholder(self, envelope: link_pb2.Envelope, child: str) -> link_pb2.Envelope:
+        empty = link_pb2.Envelope(
+            seq=envelope.seq,
+            message_id=RETURNED_PREFIX + envelope.message_id,
+            sender=self.here.value,
+            origin=self.here.value,
+            destination=child,
+            created_at=envelope.created_at,
+            route=[self.here.value],
+        )
+        if self._outbound.signer is not None:
+            self._outbound.signer.sign(empty)
+        return empty
+
+    def _card(self, session: Session, envelope: link_pb2.Envelope, reason: str, now: datetime) -> None:
+        case = envelope.case_submitted.case
+        card_id = f"{case.id}:{UNDELIVERABLE}"
+        if session.get(SupervisionCard, card_id) is not None:
+            return
+        card = SupervisionCard(
+            id=card_id,
+            case_id=case.id,
+            handler=case.handler,
+            colour="yellow",
+            reason=UNDELIVERABLE,
+            detail=f"无法送达: {reason}; 将于 {self.after} 后退回申请地 {envelope.origin}",
+            deadline=None,
+            submitted_on=china_date(from_timestamp(case.submitted_at)),
+            raised_at=now,
+            department=case.department or None,
+        )
+        session.add(card)
+        self._send_up(session, card)
+
+    def _close_card(self, session: Session, case_id: str, now: datetime) -> None:
+        card = session.get(SupervisionCard, f"{case_id}:{UNDELIVERABLE}")
+        if card is not None and card.closed_at is None:
+            card.closed_at = now
+            self._send_up(session, card)
+
+    def _send_up(self, session: Session, card: SupervisionCard) -> None:
+        if self.here.parent is not None:
+            self._outbound.send(session, self.here.parent.value, supervision_card=card_to_proto(card))
+
+
+def _enrolled(session: Session, code: str) -> bool:
+    """True if this node's CA has a certificate for `code` that is not revoked."""
+    query = select(IssuedCertificate.serial).where(
+        IssuedCertificate.code == code, IssuedCertificate.revoked_at.is_(None)
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def is_placeholder(envelope: link_pb2.Envelope) -> bool:
+    """The empty slot of a case returned as undeliverable (nothing to apply)."""
+    return envelope.WhichOneof("body") is None and envelope.message_id.startswith(RETURNED_PREFIX)

@@ -1,0 +1,179 @@
+"""The front desk's Starlette application for one running node: routes, templates, errors."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from node.cases.states import Action, State
+from node.desk.documents import DocumentDesk, issuer_of
+from node.errors import DomainError, InvalidInput, NotFound
+from node.staff.roles import Duty, NotLoggedIn, NotPermitted
+from node.timeutil import from_timestamp, shanghai
+from node.web import desk, supervision, verify
+from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
+from wuji.v1 import case_pb2
+
+if TYPE_CHECKING:
+    from node.runtime.node import Node
+
+HERE = Path(__file__).parent
+STATUS_OF: dict[type[DomainError], int] = {
+    NotLoggedIn: 401,
+    CsrfRefused: 403,
+    NotPermitted: 403,
+    NotFound: 404,
+    InvalidInput: 400,
+}
+
+
+def state_label(value: int | str) -> str:
+    name = case_pb2.CaseState.Name(value) if isinstance(value, int) else value
+    return State(name).label if name in State.__members__ else ""
+
+
+def action_label(value: int | str) -> str:
+    name = case_pb2.CaseAction.Name(value) if isinstance(value, int) else value
+    return Action(name).label if name in Action.__members__ else "申请"
+
+
+def stamp_time(stamp: Any) -> str:
+    return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
+
+
+def masked(name: str) -> str:
+    """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
+    return name[:1] + "*" * max(len(name) - 1, 0)
+
+
+def templates() -> Jinja2Templates:
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
+    )
+    environment.filters.update(
+        state_label=state_label, action_label=action_label, stamp_time=stamp_time, masked=masked
+    )
+    return Jinja2Templates(env=environment)
+
+
+@page()
+def home(visit: Visit) -> Response:
+    """Each role starts where its day starts."""
+    actor = visit.person
+    if may(actor, frozenset({Duty.RECEIVE, Duty.DECIDE})):
+        return RedirectResponse("/queues", status_code=303)
+    if may(actor, frozenset({Duty.APPLY})):
+        return RedirectResponse("/items", status_code=303)
+    if may(actor, frozenset({Duty.SUPERVISE})):
+        return RedirectResponse("/supervision", status_code=303)
+    return RedirectResponse("/verify", status_code=303)
+
+
+@page(public=True)
+def login_form(visit: Visit) -> Response:
+    return render(visit, "login.html", next=visit.request.query_params.get("next", "/"), error="")
+
+
+@page(public=True)
+def login(visit: Visit) -> Response:
+    node: Node = visit.request.app.state.node
+    target = visit.field("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"  # only pages of this desk
+    try:
+        signed_in = node.staff.login(visit.field("username"), visit.field("password"))
+    except NotLoggedIn as refusal:
+        return render(visit, "login.html", next=target, error=str(refusal), status_code=401)
+    # a new session for the person: token and CSRF token both fresh (no fixation of either)
+    visit.session.token, visit.session.csrf = signed_in.token, secrets.token_urlsafe(24)
+    visit.session.changed = True
+    return RedirectResponse(target, status_code=303)
+
+
+@page()
+def logout(visit: Visit) -> Response:
+    node: Node = visit.request.app.state.node
+    node.staff.logout(visit.session.token)
+    visit.session.token, visit.session.changed = "", True
+    return RedirectResponse("/login", status_code=303)
+
+
+def render(visit: Visit, template: str, status_code: int = 200, **values: Any) -> Response:
+    app = visit.request.app
+    values.setdefault("node", app.state.node)
+    return app.state.templates.TemplateResponse(
+        visit.request, template, template_context(visit, **values), status_code=status_code
+    )
+
+
+async def domain_error(request: Request, error: Exception) -> Response:
+    """A refusal from a service, shown in its own words (the same words the CLI prints)."""
+    assert isinstance(error, DomainError)
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 409)
+    if status == 401:
+        return RedirectResponse("/login", status_code=303)
+    body = request.app.state.templates.get_template("error.html").render(
+        request=request, me=None, csrf="", node=request.app.state.node, message=str(error), status=status
+    )
+    if request.headers.get("hx-request"):
+        body = f'<div class="refusal" role="alert">{_escape(str(error))}</div>'
+        return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
+    return HTMLResponse(body, status_code=status)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    return HTMLResponse(f"<h1>{error.status_code}</h1><p>{_escape(str(error.detail))}</p>", error.status_code)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def create_app(node: Node, secure: bool) -> Starlette:
+    """The desk of node; secure: served over TLS (cookies are then Secure)."""
+    routes = [
+        Route("/", home),
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        *desk.routes(render),
+        *supervision.routes(render),
+        *verify.routes(render),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            DomainError: domain_error,
+            ValueError: domain_value_error,
+            HTTPException: http_error,
+        },
+    )
+    app.state.node = node
+    app.state.sessions = SessionCodec(node.here.value, secure)
+    app.state.templates = templates()
+    # the printable PDFs, with the QR codes of the 核验 page this desk serves
+    app.state.documents = DocumentDesk(
+        issuer_of(node.config),
+        node.readers,
+        node.cases,
+        node.clock,
+        lambda case_id: verify.verify_link(node, case_id),
+    )
+    return app
+
+
+async def domain_value_error(request: Request, error: Exception) -> Response:
+    """Malformed codes and dates from a form read like any other refusal."""
+    return await domain_error(request, InvalidInput(str(error)))

@@ -1,0 +1,150 @@
+"""Who is at the desk: signed session cookies, CSRF tokens, and the check every page runs first.
+
+The cookie holds the staff login token the node issued (node/staff/accounts.py: argon2, lock-out
+after five wrong passwords) and this session's CSRF token, signed with a key made at each start
+(a restart logs everyone out of the browser; their node logins stay valid for the CLI). It is
+HttpOnly and SameSite=Strict, and Secure when the desk is served over TLS. Every POST must carry
+the session's CSRF token, as a form field or as the X-CSRF-Token header htmx sends.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from node.staff.accounts import LOGIN_HOURS
+from node.staff.roles import DUTIES, Actor, Duty, NotLoggedIn, NotPermitted
+
+COOKIE = "wuji_desk_"  # + the node's code: cookies ignore ports, and two nodes may share a host
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+MAX_AGE = LOGIN_HOURS * 3600
+
+
+class CsrfRefused(NotPermitted):
+    """A POST without this session's CSRF token (a forged or stale form)."""
+
+
+@dataclass
+class DeskSession:
+    token: str = ""  # the node's staff login token ("" before login)
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    changed: bool = False
+
+
+class SessionCodec:
+    def __init__(self, node_code: str, secure: bool) -> None:
+        self.secure = secure
+        self.cookie = COOKIE + node_code
+        self._serializer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="wuji-desk-session")
+
+    def load(self, request: Request) -> DeskSession:
+        raw = request.cookies.get(self.cookie, "")
+        if raw:
+            try:
+                data = self._serializer.loads(raw, max_age=MAX_AGE)
+                return DeskSession(token=str(data.get("t", "")), csrf=str(data["c"]))
+            except (BadSignature, KeyError, TypeError, AttributeError):
+                pass
+        return DeskSession(changed=True)
+
+    def store(self, session: DeskSession, response: Response) -> None:
+        response.set_cookie(
+            self.cookie,
+            self._serializer.dumps({"t": session.token, "c": session.csrf}),
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/",
+        )
+
+
+@dataclass
+class Visit:
+    """One request at the desk: the session, the person (None on public pages) and the form."""
+
+    request: Request
+    session: DeskSession
+    actor: Actor | None
+    form: FormData | None
+
+    @property
+    def person(self) -> Actor:
+        if self.actor is None:
+            raise NotLoggedIn("请先登录 (log in first)")
+        return self.actor
+
+    def field(self, name: str, default: str = "") -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value if isinstance(value, str) else default
+
+
+Endpoint = Callable[[Visit], Response]
+
+
+def may(actor: Actor, duties: frozenset[Duty]) -> bool:
+    """Whether actor holds one of duties (the role table of node/staff/roles.py decides)."""
+    return not actor.is_person or actor.role is None or bool(DUTIES[actor.role] & duties)
+
+
+def page(
+    *duties: Duty, public: bool = False
+) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
+    """Wrap an endpoint: load the session, check the CSRF token of a POST, require a logged-in
+    person holding one of duties (any person when none are named) unless public."""
+    wanted = frozenset(duties)
+
+    def wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(endpoint)
+        async def handle(request: Request) -> Response:
+            codec: SessionCodec = request.app.state.sessions
+            session = codec.load(request)
+            form = None
+            if request.method == "POST":
+                form = await request.form()
+                given = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+                if not isinstance(given, str) or not hmac.compare_digest(given, session.csrf):
+                    raise CsrfRefused("表单已失效或来源不明，请刷新页面后重试 (missing or wrong CSRF token)")
+            # the services block (database, argon2): they run in a worker thread, not the event loop
+            response = await run_in_threadpool(
+                _serve, endpoint, Visit(request, session, None, form), public, wanted
+            )
+            if session.changed:
+                codec.store(session, response)
+            return response
+
+        return handle
+
+    return wrap
+
+
+def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Duty]) -> Response:
+    session = visit.session
+    if session.token:
+        try:
+            visit.actor = visit.request.app.state.node.staff.actor(session.token)
+        except NotLoggedIn:
+            session.token, session.changed = "", True
+    if not public:
+        if visit.actor is None:
+            session.changed = True
+            return RedirectResponse(f"/login?next={quote(visit.request.url.path)}", status_code=303)
+        if wanted and not may(visit.actor, wanted):
+            raise NotPermitted(f"{visit.actor.describe()} 无权使用此页面 (the role may not use this page)")
+    return endpoint(visit)
+
+
+def template_context(visit: Visit, **values: Any) -> dict[str, Any]:
+    return {"request": visit.request, "me": visit.actor, "csrf": visit.session.csrf, **values}

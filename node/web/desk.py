@@ -1,0 +1,478 @@
+"""The pages of the window's day: items and their guides, the application form, receipts, this
+point's cases, a department's queues, a case with its materials, history and allowed actions.
+
+Every step calls a node service (CaseService, BundleService, DeferralService, RatingService) with
+the person logged in; the services check role, department and state and word the refusals.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from pypinyin import Style, lazy_pinyin
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from node.cases import deferrals
+from node.cases.materials import Material
+from node.cases.queues import QUEUES
+from node.cases.service import DUTY_OF, Applicant
+from node.cases.states import RULES, Action, Performer, State, transition
+from node.catalogue import items as catalog
+from node.desk.documents import DocumentDesk, Rendered
+from node.errors import IllegalTransition, InvalidInput, NotFound
+from node.staff.roles import DUTIES, Actor, Duty, NotPermitted
+from node.supervision.ratings import SCORE_LABELS
+from node.trust import partners
+from node.web.auth import Visit, may, page
+from wuji.v1 import case_pb2
+
+if TYPE_CHECKING:
+    from node.runtime.node import Node
+    from node.store.models import PartnerItem, ServiceItem
+
+Render = Callable[..., Response]
+AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
+# actions with their own form (files) or taken by the applicant's point on request
+_OWN_FORMS = frozenset({Action.SUPPLEMENT})
+
+
+@functools.lru_cache(maxsize=4096)
+def initials(name: str) -> str:
+    """拼音首字母 of an item's name: 最低生活保障对象认定 → zdshbzdxrd."""
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+def matches(item: ServiceItem, query: str) -> bool:
+    needle = query.strip().lower()
+    return (
+        not needle
+        or needle in item.name
+        or item.code.lower().startswith(needle)
+        or needle in initials(item.name)
+    )
+
+
+def node_of(visit: Visit) -> Node:
+    return visit.request.app.state.node  # type: ignore[no-any-return]
+
+
+def routes(render: Render) -> list[Route]:
+    """The desk's routes; render(visit, template, **values) draws a page."""
+
+    @page(*AT_WINDOW)
+    def item_list(visit: Visit) -> Response:
+        query = visit.request.query_params.get("q", "")
+        found = _find_items(visit, query)
+        name = "items_found.html" if visit.request.headers.get("hx-request") else "items.html"
+        return render(visit, name, items=found, q=query)
+
+    @page(*AT_WINDOW)
+    def item_guide(visit: Visit) -> Response:
+        item, parts = _item_and_parts(visit)
+        return render(visit, "guide.html", item=item, parts=parts, materials=_materials_of(item, parts))
+
+    @page(*AT_WINDOW)
+    def item_notice(visit: Visit) -> Response:
+        item, parts = _item_and_parts(visit)
+        return render(visit, "notice.html", item=item, parts=parts, materials=_materials_of(item, parts))
+
+    @page(Duty.APPLY)
+    def apply_form(visit: Visit) -> Response:
+        item, parts = _item_and_parts(visit)
+        return render(
+            visit,
+            "apply.html",
+            item=item,
+            parts=parts,
+            materials=_materials_of(item, parts),
+            modes=_modes(item),
+        )
+
+    @page(Duty.APPLY)
+    def apply(visit: Visit) -> Response:
+        node = node_of(visit)
+        item, parts = _item_and_parts(visit)
+        listed = _materials_of(item, parts)
+        applicant = Applicant(visit.field("applicant_name"), visit.field("id_number"), visit.field("phone"))
+        given: list[Material] = []
+        deferred: list[str] = []
+        promised: list[str] = []
+        for index, spec in enumerate(listed):
+            name = str(spec["name"])
+            upload = visit.form.get(f"file_{index}") if visit.form is not None else None
+            if isinstance(upload, UploadFile) and upload.filename:
+                content = upload.file.read()
+                given.append(
+                    Material(name, content, file_name=upload.filename, media_type=upload.content_type or "")
+                )
+            elif visit.field(f"defer_{index}"):
+                deferred.append(name)
+            elif visit.field(f"promise_{index}"):
+                promised.append(name)
+        promise = None
+        if promised:
+            promise = case_pb2.Promise(
+                text=visit.field("promise_text") or "本人承诺所告知事项属实，愿意承担不实承诺的法律责任。",
+                replaces=promised,
+                signed_by=visit.field("signed_by") or applicant.name,
+            )
+        home = visit.field("home_division")
+        if item.bundle:
+            bundle = node.bundles.submit(
+                item.code, applicant, given, home, deferred, visit.field("promised_on"), promise
+            )
+            return RedirectResponse(f"/bundles/{quote(bundle.id)}", status_code=303)
+        case = node.cases.submit(
+            item.code,
+            applicant,
+            given,
+            home,
+            mode=visit.field("mode"),
+            place_division=visit.field("place_division"),
+            extras=deferrals.extras(deferred, visit.field("promised_on"), promise, node.clock.now()),
+            by=visit.person,  # the service records 代办 for an agent, 窗口 otherwise
+        )
+        return RedirectResponse(f"/cases/{quote(case.id)}/receipt", status_code=303)
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def case_list(visit: Visit) -> Response:
+        node = node_of(visit)
+        query = visit.request.query_params.get("q", "").strip()
+        cases = node.cases.search(query) if query else node.cases.list(role="origin", limit=100)
+        return render(visit, "cases.html", cases=cases, q=query)
+
+    @page(Duty.RECEIVE, Duty.DECIDE)
+    def queue(visit: Visit) -> Response:
+        node = node_of(visit)
+        first = "review" if not may(visit.person, frozenset({Duty.RECEIVE})) else "received"
+        which = visit.request.query_params.get("queue", first)  # 审核 starts at 待审核
+        department = visit.person.department
+        counts = {q.key: len(node.cases.queue(q.key, department, limit=200)) for q in QUEUES}
+        cases = node.cases.queue(which, department)
+        return render(visit, "queues.html", queues=QUEUES, which=which, cases=cases, counts=counts)
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def case_page(visit: Visit) -> Response:
+        case = _visible_case(visit)
+        return render(visit, "case.html", case=case, **_case_extras(visit, case))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def case_timeline(visit: Visit) -> Response:
+        case = _visible_case(visit)
+        if visit.request.query_params.get("v") == str(case.version):
+            return Response(status_code=204)  # nothing new: htmx leaves the page (and its forms) alone
+        return render(visit, "timeline.html", case=case, **_case_extras(visit, case))
+
+    @page(*AT_WINDOW)
+    def receipt(visit: Visit) -> Response:
+        case = _visible_case(visit)
+        return render(visit, "receipt.html", case=case, due=_promised_days(visit, case))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def event_print(visit: Visit) -> Response:
+        case = _visible_case(visit)
+        version = int(visit.request.path_params["version"])
+        event = next((e for e in case.events if e.version == version), None)
+        if event is None:
+            raise InvalidInput(f"办件 {case.id} 没有第 {version} 条记录")
+        return render(visit, "event_print.html", case=case, event=event)
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def material(visit: Visit) -> Response:
+        case = _visible_case(visit)
+        node = node_of(visit)
+        found = node.cases.material(case.id, int(visit.request.path_params["material_id"]))
+        viewable = _viewable(found.media_type)
+        name = quote(found.file_name or found.name)
+        headers = {
+            "Content-Disposition": f"{'inline' if viewable else 'attachment'}; filename*=UTF-8''{name}",
+            "X-Content-Type-Options": "nosniff",  # shown as the type declared, never sniffed as a page
+        }
+        if found.media_type != "application/pdf":  # chromium's PDF viewer does not open in a sandbox
+            headers["Content-Security-Policy"] = "sandbox"  # an uploaded file never runs as this site
+        return Response(
+            found.content, media_type=found.media_type or "application/octet-stream", headers=headers
+        )
+
+    @page(Duty.RECEIVE, Duty.DECIDE, Duty.ON_BEHALF)
+    def act(visit: Visit) -> Response:
+        node = node_of(visit)
+        case = _visible_case(visit)
+        try:
+            action = Action(visit.field("action"))
+        except ValueError:
+            raise InvalidInput(f"unknown action {visit.field('action')!r}") from None
+        days = int(visit.field("days") or 0) if action is Action.EXTEND else 0
+        node.cases.act(case.id, action, visit.field("note"), days, visit.person)
+        return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
+
+    @page(Duty.ON_BEHALF)
+    def supply(visit: Visit) -> Response:
+        """补正材料 (after a 补正告知) or 补齐 a 容缺 material: the files reach the handler."""
+        node = node_of(visit)
+        case = _visible_case(visit)
+        files: list[Material] = []
+        if visit.form is not None:
+            for key, upload in visit.form.multi_items():
+                if key.startswith("file:") and isinstance(upload, UploadFile) and upload.filename:
+                    content = upload.file.read()
+                    files.append(
+                        Material(
+                            key[5:], content, file_name=upload.filename, media_type=upload.content_type or ""
+                        )
+                    )
+        if not files:
+            raise InvalidInput("请选择要补交的文件 (choose the file to supply)")
+        if case.state == case_pb2.CORRECTION_REQUESTED:
+            node.cases.act(case.id, Action.SUPPLEMENT, visit.field("note"), 0, visit.person, files)
+        else:
+            visit.person.require(Duty.ON_BEHALF)
+            for file in files:
+                node.deferrals.supply(case.id, file)
+        return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
+
+    @page(Duty.ON_BEHALF)
+    def rate(visit: Visit) -> Response:
+        node = node_of(visit)
+        case = _visible_case(visit)
+        visit.person.require(Duty.ON_BEHALF)  # as the Desk's RateCase does
+        node.ratings.rate(case.id, int(visit.field("score") or 0), visit.field("comment"))
+        return RedirectResponse(f"/cases/{quote(case.id)}?rated=1", status_code=303)
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def result(visit: Visit) -> Response:
+        case = _visible_case(visit)
+        if not case.sealed_result:
+            raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
+        return Response(
+            case.sealed_result,
+            media_type="application/vnd.wuji.sealed+json",
+            headers={"Content-Disposition": f"attachment; filename={case.id}.sealed"},
+        )
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def result_print(visit: Visit) -> Response:
+        from node.web.verify import describe, qr_svg, verify_link
+
+        case = _visible_case(visit)
+        if not case.sealed_result:
+            raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
+        node = node_of(visit)
+        verdict = describe(node, case.sealed_result)
+        link = verify_link(node, case.id)
+        return render(visit, "result_print.html", case=case, verdict=verdict, link=link, qr=qr_svg(link))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def notice_pdf(visit: Visit) -> Response:
+        documents: DocumentDesk = visit.request.app.state.documents
+        return _pdf(documents.render("notice", item_code=visit.request.path_params["code"]))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def case_document(visit: Visit) -> Response:
+        """受理回执, 补正告知书, 不予受理决定书, 办结通知书 as PDF (node/documents/), QR code included."""
+        case = _visible_case(visit)
+        kind = visit.request.path_params["kind"]
+        if kind == "notice":
+            raise InvalidInput("一次性告知书 belongs to an item: /items/CODE/notice.pdf")
+        documents: DocumentDesk = visit.request.app.state.documents
+        return _pdf(documents.render(kind, case_id=case.id))
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def bundle_page(visit: Visit) -> Response:
+        bundle = node_of(visit).bundles.get(visit.request.path_params["bundle_id"])
+        return render(visit, "bundle.html", bundle=bundle)
+
+    return [
+        Route("/items", item_list),
+        Route("/items/{code}", item_guide),
+        Route("/items/{code}/notice", item_notice),
+        Route("/items/{code}/notice.pdf", notice_pdf),
+        Route("/items/{code}/apply", apply_form, methods=["GET"]),
+        Route("/items/{code}/apply", apply, methods=["POST"]),
+        Route("/cases", case_list),
+        Route("/queues", queue),
+        Route("/cases/{case_id}", case_page),
+        Route("/cases/{case_id}/timeline", case_timeline),
+        Route("/cases/{case_id}/receipt", receipt),
+        Route("/cases/{case_id}/events/{version:int}", event_print),
+        Route("/cases/{case_id}/materials/{material_id:int}", material),
+        Route("/cases/{case_id}/act", act, methods=["POST"]),
+        Route("/cases/{case_id}/supply", supply, methods=["POST"]),
+        Route("/cases/{case_id}/rate", rate, methods=["POST"]),
+        Route("/cases/{case_id}/result", result),
+        Route("/cases/{case_id}/result/print", result_print),
+        Route("/cases/{case_id}/documents/{kind}", case_document),
+        Route("/bundles/{bundle_id}", bundle_page),
+    ]
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _pdf(rendered: Rendered) -> Response:
+    return Response(
+        rendered.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(rendered.file_name)}"},
+    )
+
+
+def _find_items(visit: Visit, query: str) -> list[Any]:
+    """Our catalogue's items, then the partner provinces' items open to applicants here (跨省通办)."""
+    with node_of(visit).readers() as session:
+        found: list[Any] = [item for item in catalog.items(session) if matches(item, query)]
+        for item in found:
+            session.expunge(item)
+        found += [
+            view for view in map(_partner_view, partners.partner_items(session)) if matches(view, query)
+        ]
+        return found
+
+
+def _partner_view(row: PartnerItem) -> SimpleNamespace:
+    """A partner province's item as its offer describes it, shaped like one of ours for the pages;
+    `partner` names the province, and its modes are the ones it opened to us."""
+    elements: dict[str, Any] = {
+        "conditions": [],
+        "materials": [],
+        "fees": [],
+        "bundle": None,
+        "notify_promise": None,
+        "instant": False,
+        "promised_days": 0,
+        "statutory_days": 0,
+        "implementing_body": "",
+        **row.item,
+    }
+    elements.update(
+        code=row.code,
+        name=row.name,
+        department=row.department,
+        handling_tier=row.handling_tier,
+        partner=row.province,
+        partner_modes={row.province: list(row.modes)},
+    )
+    return SimpleNamespace(**elements)
+
+
+def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
+    code = visit.request.path_params["code"]
+    with node_of(visit).readers() as session:
+        try:
+            item = catalog.item(session, code)
+        except NotFound:
+            offered = [row for row in partners.partner_items(session) if row.code == code.strip()]
+            if not offered:
+                raise
+            return _partner_view(offered[0]), []
+        parts = [catalog.item(session, part) for part in (item.bundle or {}).get("parts", [])]
+        for row in (item, *parts):
+            session.expunge(row)
+        return item, parts
+
+
+def _materials_of(item: Any, parts: list[ServiceItem]) -> list[dict[str, Any]]:
+    """The item's materials, or for a 一件事 every part's, each named once (一次提交)."""
+    listed: dict[str, dict[str, Any]] = {}
+    for row in parts or [item]:
+        promise = set((row.notify_promise or {}).get("replaces", []))
+        for spec in row.materials:
+            name = str(spec["name"])
+            entry = listed.setdefault(name, {**spec, "promise": False})
+            entry["promise"] = entry["promise"] or name in promise
+            entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
+    return list(listed.values())
+
+
+def _modes(item: Any) -> list[str]:
+    modes: list[str] = []
+    for offered in (item.partner_modes or {}).values():
+        modes += [mode for mode in offered if mode not in modes]
+    return modes
+
+
+def _visible_case(visit: Visit) -> case_pb2.Case:
+    """The case, if the person may see it: department staff see their department's cases here."""
+    node = node_of(visit)
+    case = node.cases.get(visit.request.path_params["case_id"])
+    actor = visit.person
+    if actor.role is not None and actor.role.needs_department and case.handler == node.here.value:
+        duty = next(d for d in (Duty.RECEIVE, Duty.DECIDE) if d in DUTIES[actor.role])
+        actor.require(duty, case.department)
+    return case
+
+
+def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
+    node = node_of(visit)
+    state = State(case_pb2.CaseState.Name(case.state))
+    return {
+        "actions": allowed_actions(node, visit.person, case, state),
+        "can_supply": state is State.CORRECTION_REQUESTED
+        and case.origin == node.here.value
+        and may(visit.person, frozenset({Duty.ON_BEHALF})),
+        "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
+        "can_rate": state in (State.CONCLUDED, State.DELIVERED)
+        and case.origin == node.here.value
+        and may(visit.person, frozenset({Duty.ON_BEHALF})),
+        "scores": SCORE_LABELS,
+        "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
+        "item_materials": _item_material_names(node, case),
+    }
+
+
+def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State) -> list[Action]:
+    """The actions this person may take on the case here and now, by the state machine's rules
+    (node/cases/states.py) and the role table (node/staff/roles.py)."""
+    instant = _is_instant(node, case.item_code)
+    allowed = []
+    for action, rule in RULES.items():
+        if action in _OWN_FORMS:
+            continue
+        where = case.handler if rule.performer is Performer.HANDLER else case.origin
+        if where != node.here.value:
+            continue
+        try:
+            transition(state, action, accepted=False, instant=instant)
+            actor.require(DUTY_OF[action], case.department)
+        except (IllegalTransition, NotPermitted):
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def _is_instant(node: Node, code: str) -> bool:
+    with node.readers() as session:
+        try:
+            return bool(catalog.item(session, code).instant)
+        except NotFound:  # a partner province's item: not in our catalogue
+            return False
+
+
+def _item_material_names(node: Node, case: case_pb2.Case) -> list[str]:
+    with node.readers() as session:
+        try:
+            return [str(m["name"]) for m in catalog.item(session, case.item_code).materials]
+        except NotFound:
+            return sorted({m.name for m in case.materials})
+
+
+def _promised_days(visit: Visit, case: case_pb2.Case) -> int:
+    with node_of(visit).readers() as session:
+        try:
+            return int(catalog.item(session, case.item_code).promised_days)
+        except NotFound:
+            return 0
+
+
+VIEWABLE = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def _viewable(media_type: str) -> bool:
+    """Types a browser shows without running anything of the file's (no SVG, no HTML)."""
+    return media_type in VIEWABLE

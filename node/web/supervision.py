@@ -1,0 +1,179 @@
+"""监察 and leaders: the subtree's supervision cards with filters, and statistics with charts.
+
+The figures are StatsService.report's — the same as `wuji stats` prints — drawn as server-side SVG
+(no chart library, nothing to build).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from node.cases.states import State
+from node.staff.roles import Duty
+from node.web.auth import Visit, page
+from node.workdays import china_date
+from wuji.v1 import desk_pb2
+
+if TYPE_CHECKING:
+    from node.runtime.node import Node
+
+WEEKS = 8
+COLOURS = {"yellow": "黄牌（预警）", "red": "红牌（超期）"}
+
+
+def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]], title: str) -> str:
+    """Rates (0 … 1) over time as lines with a legend; plain SVG. None: no figure that period."""
+    width, height, left, bottom, top = 560, 220, 44, 30, 24
+    plot_w, plot_h = width - left - 12, height - top - bottom
+    step = plot_w / max(len(labels) - 1, 1)
+    palette = ("#1f6feb", "#d97706", "#15803d")
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" class="chart">'
+    ]
+    for tick in (0, 0.5, 1):
+        y = top + plot_h * (1 - tick)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 12}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{tick:.0%}</text>'
+        )
+    for index, label in enumerate(labels):
+        x = left + index * step
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" font-size="10">{escape(label)}</text>'
+        )
+    for number, (name, values) in enumerate(series.items()):
+        colour = palette[number % len(palette)]
+        points = [
+            (left + i * step, top + plot_h * (1 - max(0.0, min(1.0, v))))
+            for i, v in enumerate(values)
+            if v is not None
+        ]
+        run: list[str] = []  # a week without a conclusion breaks the line: no rate, not a rate of 0
+        for i, value in enumerate([*values, None]):
+            if value is not None:
+                run.append(f"{left + i * step:.1f},{top + plot_h * (1 - max(0.0, min(1.0, value))):.1f}")
+            elif run:
+                parts.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(run)}"/>'
+                )
+                run = []
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points)
+        legend_x = left + 8 + number * 130
+        parts.append(f'<text x="{legend_x}" y="14" font-size="12" fill="{colour}">■ {escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(bars: Sequence[tuple[str, float]], title: str, percent: bool = False) -> str:
+    """Horizontal bars, one per label, with the value written beside each."""
+    width, row, left = 560, 24, 130
+    height = row * max(len(bars), 1) + 10
+    largest = max((value for _, value in bars), default=0) or 1
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" class="chart">'
+    ]
+    for index, (label, value) in enumerate(bars):
+        y = 5 + index * row
+        length = (width - left - 60) * value / largest
+        shown = f"{value:.1%}" if percent else (f"{value:.2f}" if value % 1 else f"{value:.0f}")
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">{escape(label)}</text>'
+        )
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" fill="#1f6feb"/>')
+        parts.append(f'<text x="{left + length + 6:.1f}" y="{y + 15}" font-size="12">{shown}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def routes(render: Callable[..., Response]) -> list[Route]:
+    @page(Duty.SUPERVISE)
+    def cards(visit: Visit) -> Response:
+        node: Node = visit.request.app.state.node
+        params = visit.request.query_params
+        subtree, colour = params.get("subtree", "").strip(), params.get("colour", "")
+        department = params.get("department", "").strip()
+        found = node.supervision.cards(subtree, include_closed=bool(params.get("closed")))
+        shown = [
+            card
+            for card in found
+            if (not colour or card.colour == colour) and (not department or card.department == department)
+        ]
+        return render(
+            visit,
+            "supervision.html",
+            cards=shown,
+            colours=COLOURS,
+            subtree=subtree,
+            colour=colour,
+            department=department,
+            closed=bool(params.get("closed")),
+        )
+
+    @page(Duty.SUPERVISE)
+    def stats(visit: Visit) -> Response:
+        node: Node = visit.request.app.state.node
+        params = visit.request.query_params
+        report = node.stats.report(params.get("from", ""), params.get("to", ""))
+        today = china_date(node.clock.now())
+        monday = today - timedelta(days=today.weekday())
+        weeks = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+        weekly = [_week(node, start) for start in weeks]
+        over_time = line_chart(
+            [f"{start:%m-%d}" for start in weeks],
+            {
+                "按时办结率": [f.on_time_rate if f.counts.get("concluded") else None for f in weekly],
+                "提前办结率": [f.early_rate if f.counts.get("concluded") else None for f in weekly],
+            },
+            "按时办结率与提前办结率（按周）",
+        )
+        figures = report.subtree
+        by_state = bar_chart(
+            [(state.label, float(figures.counts.get(f"state:{state.value}", 0))) for state in State],
+            "各状态办件数",
+        )
+        rates = bar_chart(
+            [
+                ("按时办结率", figures.on_time_rate),
+                ("提前办结率", figures.early_rate),
+                ("网办率", figures.online_rate),
+                ("差评整改率", figures.rectification_rate),
+            ],
+            "比率",
+            percent=True,
+        )
+        by_department = bar_chart(
+            [(row.key, float(row.figures.counts.get("cases", 0))) for row in report.by_department],
+            "各部门办件数（本级）",
+        )
+        satisfaction = bar_chart(
+            [("本级及下级", figures.satisfaction)]
+            + [(row.key, row.figures.satisfaction) for row in report.by_department],
+            "满意度（1–5）",
+        )
+        return render(
+            visit,
+            "stats.html",
+            by_department=by_department,
+            satisfaction=satisfaction,
+            report=report,
+            over_time=over_time,
+            by_state=by_state,
+            rates=rates,
+            states=list(State),
+            from_day=params.get("from", ""),
+            to_day=params.get("to", ""),
+        )
+
+    return [Route("/supervision", cards), Route("/stats", stats)]
+
+
+def _week(node: Node, start: date) -> desk_pb2.Figures:
+    return node.stats.report(start.isoformat(), (start + timedelta(days=6)).isoformat()).subtree

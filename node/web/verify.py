@@ -1,0 +1,155 @@
+"""核验: anyone at the desk drops a sealed result or an electronic licence, or follows its QR code,
+and reads holder, seal, chain, sealing time and revocation state in plain words.
+
+The verdict is node/trust/sealcheck.py's `verify_offline` with this node's evidence (our roots,
+partner provinces' anchors, every CRL and licence revocation known here) — the check of
+`wuji seal verify --config` — plus, for a licence, what this node knows of it (node/trust/licences.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import segno
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+from starlette.routing import Route
+
+from node.errors import InvalidInput, NotFound
+from node.timeutil import shanghai
+from node.trust.sealcheck import licence_identifier, node_evidence, verify_offline
+from node.web.auth import Visit, page
+
+if TYPE_CHECKING:
+    from node.runtime.node import Node
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+REVOCATION_WORDS = {
+    "revoked": "签章证书已被吊销",
+    "not established": "无法确认证书状态",
+    "not checked": "未检查",
+}
+LICENCE_WORDS = {"valid": "有效", "revoked": "已吊销", "unknown here": "本节点无此证照的记录（非本节点颁发）"}
+
+
+@dataclass
+class Verdict:
+    valid: bool
+    reason: str
+    digest: str = ""
+    holder: str = ""
+    seal: str = ""
+    sealed_at: str = ""
+    chain: list[str] = field(default_factory=list)
+    revocation: str = ""
+    time: str = ""  # how the moment of sealing was established (time-stamp token or not)
+    content: dict[str, Any] = field(default_factory=dict)
+    licence: dict[str, str] = field(default_factory=dict)
+
+
+def describe(node: Node, data: bytes) -> Verdict:
+    """The verdict of `wuji seal verify --config` at this node (its roots, partner anchors, CRLs
+    and revoked licences), in words for the desk."""
+    with node.readers() as session:
+        evidence = node_evidence(session)
+    check = verify_offline(data, node.trust_store(), evidence)
+    if check.valid:
+        headline = "有效：印章、证书链与内容均核验通过"
+        if not check.revocation_checked:
+            headline += "（本节点无吊销数据，未核验吊销状态）"
+    else:
+        headline = f"无效：{check.step} — {check.reason}" if check.step else f"无效：{check.reason}"
+    verdict = Verdict(check.valid, headline)
+    verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
+    if check.revocation.startswith("not revoked"):
+        verdict.revocation = f"签章时证书未被吊销（{check.revocation}）"
+    if check.seal is not None:
+        seal = check.seal
+        verdict.holder = f"{seal.holder}（{seal.holder_code}）{seal.department}"
+        verdict.seal = (
+            f"{seal.kind} {seal.seal_id}，有效期 {shanghai(seal.valid_from)} 至 {shanghai(seal.valid_to)}"
+        )
+    if check.attested_time is not None:
+        verdict.sealed_at = f"{shanghai(check.attested_time, seconds=True)}（北京时间，时间戳服务证明）"
+    elif check.signing_time is not None:
+        verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间，签章方自述，无时间戳）"
+    verdict.time = check.time
+    verdict.chain = list(check.chain)
+    raw = _raw(data)
+    verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
+    if check.seal is not None and raw:
+        try:
+            verdict.content = json.loads(base64.b64decode(raw["content"]))
+        except (ValueError, KeyError, TypeError):
+            verdict.content = {}
+    identifier = licence_identifier(data)
+    if identifier:
+        with node.readers() as session:
+            status = node.licences.status(session, identifier)
+        verdict.licence = {
+            "identifier": status.identifier,
+            "state": LICENCE_WORDS.get(status.state, status.state),
+            "revoked_at": status.revoked_at,
+            "reason": status.reason,
+        }
+    return verdict
+
+
+def _raw(data: bytes) -> dict[str, Any]:
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def verify_link(node: Node, case_id: str) -> str:
+    """Where a QR code leads: this node's 核验 page for the case — the address the printed documents
+    (node/documents/) carry, at the port the desk really listens on when no public_url is set."""
+    if node.config.public_url or node.web is None:
+        return node.config.verify_url(case_id)
+    return f"{node.web.url.rstrip('/')}/verify/{quote(case_id)}"
+
+
+def qr_svg(link: str) -> str:
+    return str(segno.make(link, error="m").svg_inline(scale=3, title="核验二维码"))
+
+
+def routes(render: Callable[..., Response]) -> list[Route]:
+    @page(public=True)
+    def verify_form(visit: Visit) -> Response:
+        return render(visit, "verify.html", verdict=None, name="")
+
+    @page(public=True)
+    def verify_upload(visit: Visit) -> Response:
+        upload = visit.form.get("document") if visit.form is not None else None
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("请选择要核验的文件 (choose a sealed result or licence file)")
+        data = upload.file.read(MAX_DOCUMENT_BYTES + 1)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise InvalidInput("文件过大，不是本系统的签章文件 (file too large)")
+        verdict = describe(visit.request.app.state.node, data)
+        return render(visit, "verify.html", verdict=verdict, name=upload.filename)
+
+    @page(public=True)
+    def verify_case(visit: Visit) -> Response:
+        """The QR code's target: the case's progress as this node knows it and, once concluded, the
+        verdict on its sealed result. Nothing personal beyond the applicant's masked name."""
+        node: Node = visit.request.app.state.node
+        try:
+            case = node.cases.get(visit.request.path_params["case_id"])
+        except (NotFound, InvalidInput):
+            raise NotFound("本节点没有此办件 (no such case at this node)") from None
+        verdict = describe(node, case.sealed_result) if case.sealed_result else None
+        return render(visit, "verify.html", verdict=verdict, name=f"办件 {case.id}", case=case)
+
+    return [
+        Route("/verify", verify_form, methods=["GET"]),
+        Route("/verify", verify_upload, methods=["POST"]),
+        Route("/verify/{case_id}", verify_case),
+    ]

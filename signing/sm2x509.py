@@ -1,0 +1,230 @@
+"""SM2 keys in X.509 certificates (GB/T 20518): built and read with asn1crypto.
+
+`cryptography` parses a certificate that holds an SM2 key or carries an SM2 signature (names,
+extensions and validity all read as usual), but it can neither hold the key nor make or check the
+signature. So this module builds the TBSCertificate with asn1crypto — subjectPublicKeyInfo
+id-ecPublicKey on the curve sm2p256v1 (1.2.156.10197.1.301), signature algorithm SM2-with-SM3
+(1.2.156.10197.1.501, no parameters) — signs it with GmSSL's SM2 (signing/sm2.py, default signer
+ID 1234567812345678, as OpenSSL 3 uses for certificates), and hands the DER to `cryptography` to
+load. Extensions are encoded by `cryptography` (`ExtensionType.public_bytes`), so an SM2
+certificate carries exactly the extensions a P-256 one does.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from asn1crypto import core, csr, keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from signing import sm2
+
+SM2_CURVE_OID = "1.2.156.10197.1.301"  # sm2p256v1 (GM/T 0006)
+SM2_WITH_SM3_OID = "1.2.156.10197.1.501"  # SM2 signature with SM3 (GM/T 0006)
+_ECDSA_SHA256_OID = "1.2.840.10045.4.3.2"
+if SM2_CURVE_OID not in keys.NamedCurve._map:  # asn1crypto learns the curve's key size once
+    keys.NamedCurve.register("sm2p256v1", SM2_CURVE_OID, 32)
+
+
+@dataclass(frozen=True)
+class SM2PublicKey:
+    """An SM2 public key: the 65-byte uncompressed point 04 ‖ x ‖ y."""
+
+    point: bytes
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        return sm2.verify(self.point, signature, data)
+
+    def subject_public_key_info(self) -> bytes:
+        """DER SubjectPublicKeyInfo: id-ecPublicKey on sm2p256v1."""
+        return _spki(self.point)
+
+
+@dataclass(frozen=True)
+class SM2PrivateKey:
+    """An SM2 private key: the 32-byte scalar (kept in memory; on disk only encrypted, signing/keys.py)."""
+
+    scalar: bytes = field(repr=False)
+
+    @classmethod
+    def generate(cls) -> SM2PrivateKey:
+        scalar, _ = sm2.generate_keypair()
+        return cls(scalar)
+
+    def public_key(self) -> SM2PublicKey:
+        return _public_of(self.scalar)
+
+    def sign(self, data: bytes) -> bytes:
+        """DER SM2 signature of SM3(Z ‖ data), signer ID 1234567812345678."""
+        return sm2.sign(self.scalar, data, public=self.public_key().point)
+
+
+@functools.cache
+def _public_of(scalar: bytes) -> SM2PublicKey:
+    return SM2PublicKey(sm2.public_from_private(scalar))
+
+
+def is_sm2_signed(certificate: x509.Certificate) -> bool:
+    return certificate.signature_algorithm_oid.dotted_string == SM2_WITH_SM3_OID
+
+
+def sm2_public_key_of(certificate: x509.Certificate) -> SM2PublicKey | None:
+    """The certificate's SM2 key, or None when it holds another kind of key."""
+    return _sm2_key_in(certificate.public_bytes(serialization.Encoding.DER))
+
+
+@functools.lru_cache(maxsize=512)
+def _sm2_key_in(der: bytes) -> SM2PublicKey | None:
+    info = asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
+    algorithm = info["algorithm"]
+    if algorithm["algorithm"].native != "ec":
+        return None
+    parameters = algorithm["parameters"]
+    if parameters.name != "named" or parameters.chosen.dotted != SM2_CURVE_OID:
+        return None
+    return SM2PublicKey(bytes(info["public_key"].native))
+
+
+def signature_holds(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """`issuer`'s key signed `certificate` (SM2 or ECDSA P-256), by names and signature."""
+    if certificate.issuer != issuer.subject:
+        return False
+    if is_sm2_signed(certificate):
+        key = sm2_public_key_of(issuer)
+        return key is not None and key.verify(certificate.signature, certificate.tbs_certificate_bytes)
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def build_certificate(
+    *,
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: SM2PublicKey | ec.EllipticCurvePublicKey,
+    serial: int,
+    not_before: datetime,
+    not_after: datetime,
+    extensions: Sequence[tuple[x509.ExtensionType, bool]],
+    signer: SM2PrivateKey | ec.EllipticCurvePrivateKey,
+) -> x509.Certificate:
+    """A v3 certificate whose key or signature (or both) is SM2, signed by `signer`."""
+    if isinstance(public_key, SM2PublicKey):
+        spki = keys.PublicKeyInfo.load(public_key.subject_public_key_info())
+    else:
+        encoded = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        spki = keys.PublicKeyInfo.load(encoded)
+    algorithm = {"algorithm": SM2_WITH_SM3_OID if isinstance(signer, SM2PrivateKey) else _ECDSA_SHA256_OID}
+    tbs = asn1_x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": serial,
+            "signature": algorithm,
+            "issuer": asn1_x509.Name.load(issuer.public_bytes()),
+            "validity": {"not_before": _time(not_before), "not_after": _time(not_after)},
+            "subject": asn1_x509.Name.load(subject.public_bytes()),
+            "subject_public_key_info": spki,
+            "extensions": [
+                {
+                    "extn_id": extension.oid.dotted_string,
+                    "critical": critical,
+                    "extn_value": core.ParsableOctetString(extension.public_bytes()),
+                }
+                for extension, critical in extensions
+            ],
+        }
+    )
+    data = tbs.dump()
+    if isinstance(signer, SM2PrivateKey):
+        signature = signer.sign(data)
+    else:
+        signature = signer.sign(data, ec.ECDSA(hashes.SHA256()))
+    certificate = asn1_x509.Certificate(
+        {"tbs_certificate": tbs, "signature_algorithm": algorithm, "signature_value": signature}
+    )
+    return x509.load_der_x509_certificate(certificate.dump())
+
+
+def build_csr(
+    key: SM2PrivateKey, subject: x509.Name, extensions: Sequence[tuple[x509.ExtensionType, bool]]
+) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request for an SM2 key, signed with it (SM2-with-SM3), readable by `cryptography`."""
+    info = csr.CertificationRequestInfo(
+        {
+            "version": "v1",
+            "subject": asn1_x509.Name.load(subject.public_bytes()),
+            "subject_pk_info": keys.PublicKeyInfo.load(key.public_key().subject_public_key_info()),
+            "attributes": [
+                {
+                    "type": "extension_request",
+                    "values": [
+                        [
+                            {
+                                "extn_id": extension.oid.dotted_string,
+                                "critical": critical,
+                                "extn_value": core.ParsableOctetString(extension.public_bytes()),
+                            }
+                            for extension, critical in extensions
+                        ]
+                    ],
+                }
+            ],
+        }
+    )
+    request = csr.CertificationRequest(
+        {
+            "certification_request_info": info,
+            "signature_algorithm": {"algorithm": SM2_WITH_SM3_OID},
+            "signature": key.sign(info.dump()),
+        }
+    )
+    return x509.load_der_x509_csr(request.dump())
+
+
+def sm2_key_of_csr(request: x509.CertificateSigningRequest) -> SM2PublicKey | None:
+    """The SM2 key of a request whose SM2 signature holds; None for a request of another kind;
+    ValueError for an SM2 request its own key did not sign."""
+    der = request.public_bytes(serialization.Encoding.DER)
+    info = csr.CertificationRequest.load(der)["certification_request_info"]["subject_pk_info"]
+    parameters = info["algorithm"]["parameters"]
+    if info["algorithm"]["algorithm"].native != "ec" or parameters.name != "named":
+        return None
+    if parameters.chosen.dotted != SM2_CURVE_OID:
+        return None
+    key = SM2PublicKey(bytes(info["public_key"].native))
+    if request.signature_algorithm_oid.dotted_string != SM2_WITH_SM3_OID or not key.verify(
+        request.signature, request.tbs_certrequest_bytes
+    ):
+        raise ValueError("the SM2 request's signature does not verify")
+    return key
+
+
+def _spki(point: bytes) -> bytes:
+    return keys.PublicKeyInfo(
+        {
+            "algorithm": {
+                "algorithm": "ec",
+                "parameters": keys.ECDomainParameters(name="named", value=SM2_CURVE_OID),
+            },
+            "public_key": point,
+        }
+    ).dump()
+
+
+def _time(moment: datetime) -> asn1_x509.Time:
+    """UTCTime before 2050, GeneralizedTime from then on (RFC 5280 §4.1.2.5)."""
+    moment = moment.replace(microsecond=0)
+    if moment.year < 2050:
+        return asn1_x509.Time(name="utc_time", value=moment)
+    return asn1_x509.Time(name="general_time", value=moment)

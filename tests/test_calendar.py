@@ -1,0 +1,96 @@
+"""Working days never stop silently: a year without its calendar is counted and carded at the province."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from node import workdays
+from node.clock import ManualClock, china_morning
+from node.store.models import SupervisionCard
+from tests.harness import PROVINCE
+from wuji.v1 import link_pb2
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """2026-12-01: chinese-calendar ends with 2026, and deadlines already run into 2027."""
+    return ManualClock(china_morning(2026, 12, 1))
+
+
+def calendar_cards(node) -> dict[str, SupervisionCard]:
+    with node.sessions() as session:
+        query = select(SupervisionCard).where(SupervisionCard.reason == "calendar_missing")
+        return {card.id: card for card in session.scalars(query)}
+
+
+def test_the_province_is_carded_for_a_year_without_its_calendar_until_it_is_published(federation, clock):
+    province = federation.start(PROVINCE)
+    province.tick()
+    cards = calendar_cards(province)
+    assert list(cards) == ["calendar-2027:calendar_missing"]
+    card = cards["calendar-2027:calendar_missing"]
+    assert card.colour == "yellow" and card.closed_at is None and "2027" in card.detail
+    province.tick()
+    assert len(calendar_cards(province)) == 1  # raised once
+    try:
+        workdays.install([workdays.YearCalendar(2027, frozenset({date(2027, 1, 1)}), frozenset())])
+        province.tick()
+        assert calendar_cards(province)["calendar-2027:calendar_missing"].closed_at is not None
+    finally:
+        workdays._official.pop(2027, None)
+        workdays.is_working_day.cache_clear()
+
+
+CALENDAR_2027 = {
+    "year": 2027,
+    "holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"],
+    "workdays": ["2027-02-06"],  # a Saturday worked (调休) — an invented notice for the test
+}
+
+
+def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(federation, tmp_path):
+    import json
+
+    from node.catalogue import calendars
+    from node.errors import InvalidInput
+    from node.store.models import WorkingCalendar
+    from tests.harness import CHAIN, VILLAGE, wait_for
+    from tests.test_cli import wuji
+
+    nodes = federation.start_chain(CHAIN)
+    province = nodes[0]
+    notice = tmp_path / "2027.json"
+    notice.write_text(json.dumps(CALENDAR_2027), encoding="utf-8")
+    try:
+        published = wuji(
+            "calendar", "publish", str(notice), "--config", str(federation.config_path(PROVINCE))
+        )
+        assert published.returncode == 0, published.stderr
+        assert "2027" in published.stdout and "6 holidays" in published.stdout
+
+        def at_village() -> bytes | None:
+            with federation.nodes[VILLAGE].sessions() as session:
+                row = session.get(WorkingCalendar, 2027)
+                return row.message if row else None
+
+        message = link_pb2.WorkingCalendar.FromString(
+            wait_for(at_village, what="the calendar at the village")
+        )
+        assert workdays.source_of(2027) == workdays.OFFICIAL
+        assert workdays.is_working_day(date(2027, 2, 6)) and not workdays.is_working_day(date(2027, 2, 11))
+
+        # a calendar altered on the way, or signed by anyone but the province, is refused
+        village = federation.nodes[VILLAGE]
+        altered = link_pb2.WorkingCalendar()
+        altered.CopyFrom(message)
+        altered.holidays.append("2027-03-01")
+        with village.sessions() as session, pytest.raises(InvalidInput, match="bad signature"):
+            calendars.receive(session, altered, village.trust_store(), village.here.province)
+        with province.sessions() as session:
+            assert [m.year for m in calendars.held(session)] == [2027]
+    finally:
+        workdays._official.pop(2027, None)
+        workdays.is_working_day.cache_clear()

@@ -1,0 +1,63 @@
+"""The real division table: fetched with a checked SHA-256, compacted, and looked up by code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.runtime.demo import CHAIN, PARTNER_CHAIN
+from wuji import division_table
+from wuji.divisions import Tier, exists
+from wuji.divisions import name as division_name
+
+
+def test_table_holds_the_2023_tiers(divisions):
+    counts = divisions.counts()
+    # 统计用区划代码 2023: 31 / 342 / 2,978 / 41,352 / 620,573, less what PP CC DD TTT VVV cannot
+    # express (the stand-in counties of 东莞, 中山, 儋州 and their subtrees; 金门县's stand-ins)
+    assert counts == {
+        Tier.PROVINCE: 31,
+        Tier.CITY: 342,
+        Tier.COUNTY: 2978 - 3,
+        Tier.TOWNSHIP: 41352 - 77 - 1,
+        Tier.VILLAGE: 620573 - 1236 - 1,
+    }
+
+
+def test_a_code_is_named_and_placed(divisions):
+    village = divisions.get("430981006001")
+    assert village is not None and village.name == "韩家汊社区"
+    assert village.parent == "430981006000" and village.tier is Tier.VILLAGE
+    assert divisions.path_names("430981006") == ["湖南省", "益阳市", "沅江市", "琼湖街道"]
+    assert divisions.get("430981001") is None  # no such township in 沅江市
+    assert [child.name for child in divisions.children("430981006")][:2] == ["韩家汊社区", "王家亭社区"]
+
+
+def test_division_vocabulary_checks_codes_against_the_installed_table(divisions, monkeypatch):
+    monkeypatch.setenv("WUJI_DIVISIONS", str(divisions.path))
+    assert exists("430981006") and exists("440305")
+    assert division_name("430981006") == "琼湖街道"
+    assert not exists("430981001000")
+    with pytest.raises(KeyError):
+        division_name("430981001000")
+
+
+def test_without_a_table_the_vocabulary_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("WUJI_DIVISIONS", str(tmp_path / "none.sqlite"))
+    with pytest.raises(division_table.TableMissing):
+        exists("430981006")
+
+
+def test_demo_nodes_are_real_divisions(divisions):
+    for node in CHAIN + PARTNER_CHAIN:
+        division = divisions.get(node.code)
+        assert division is not None, node.code
+        # the demo names each node for its division (琼湖街道便民服务中心, 南头城社区代办点)
+        assert node.name.startswith(division.name.removesuffix("居委会")), (node.code, division.name)
+
+
+def test_a_tarball_that_is_not_the_pinned_release_is_refused(tmp_path: Path):
+    with pytest.raises(division_table.ChecksumMismatch):
+        division_table.build(b"not the package", tmp_path / "table.sqlite")
+    assert not (tmp_path / "table.sqlite").exists()

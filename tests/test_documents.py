@@ -1,0 +1,249 @@
+"""Printable documents (文书): rendered by a node's desk from its catalogue and cases, read back.
+
+Each PDF is read with pypdf as a citizen's reader would; the fields printed must be the case's and
+the item's, times in Asia/Shanghai, and the QR image must be the code of the verification address.
+"""
+
+from __future__ import annotations
+
+import io
+
+import grpc
+import pytest
+from pypdf import PdfReader
+
+from node.catalogue import items as catalog
+from node.config import ConfigError, NodeConfig
+from node.documents.layout import QR_BORDER, qr_code
+from node.timeutil import from_timestamp, shanghai
+from node.workdays import add_working_days, china_date
+from signing.seals import SealedDocument
+from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+from tests.materials import required_names
+from tests.test_cli import log_in, wuji
+from tests.test_federation import COUNTY_ITEM, arrived
+from tests.test_window import APPLICANT, TOKEN, act, add, login, submit
+from wuji.v1 import case_pb2, desk_pb2
+
+COUNTY_NAME = "沅江市政务服务中心"
+COUNTY_URL = "https://zwfw.yuanjiang.example.cn/"
+
+
+@pytest.fixture
+def people(federation):
+    """The chain, the county named and public, a 代办员 at the village and 民政局 staff at the county."""
+    for code in CHAIN:
+        settings = {"name": COUNTY_NAME, "public_url": COUNTY_URL} if code == COUNTY else {}
+        federation.start(code, **settings)
+    wait_for(
+        lambda: all(node.describe().catalog_version > 0 for node in federation.nodes.values()),
+        what="the catalogue to reach every node",
+    )
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    add(village, "agent1", "代办员")
+    add(county, "clerk1", "窗口受理", "民政局")
+    add(county, "review1", "审核/审批", "民政局")
+    return {
+        "agent": login(village, "agent1"),
+        "clerk": login(county, "clerk1"),
+        "reviewer": login(county, "review1"),
+    }
+
+
+def render(desk, token, kind: str, case_id: str = "", item_code: str = "") -> desk_pb2.RenderedDocument:
+    request = desk_pb2.RenderDocumentRequest(kind=kind, case_id=case_id, item_code=item_code)
+    return desk.RenderDocument(request, metadata=token)
+
+
+def text_of(pdf: bytes) -> str:
+    """The text of every page, with the line breaks of wrapped table cells taken out."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+
+
+def assert_qr(pdf: bytes, url: str) -> None:
+    """The document's one image is the QR code of url, module for module."""
+    images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+    assert len(images) == 1, "one QR code per document"
+    pixels = images[0].image.convert("L")
+    matrix = qr_code(url).matrix
+    scale = pixels.width / (len(matrix) + 2 * QR_BORDER)
+    for row, modules in enumerate(matrix):
+        for column, dark in enumerate(modules):
+            centre = (int((column + QR_BORDER + 0.5) * scale), int((row + QR_BORDER + 0.5) * scale))
+            assert (pixels.getpixel(centre) < 128) == bool(dark), f"QR module {row},{column} differs"
+
+
+def to_state(federation, code: str, case_id: str, state: int) -> case_pb2.Case:
+    desk = federation.desk(code)
+    return wait_for(
+        lambda: (c := desk.GetCase(desk_pb2.GetCaseRequest(case_id=case_id))).state == state and c,
+        what=f"{case_pb2.CaseState.Name(state)} at {code}",
+    )
+
+
+def chinese_day(day) -> str:
+    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
+def test_a_notice_tells_everything_about_an_item_once(federation, people):
+    county = federation.desk(COUNTY)
+    county.ClaimItem(
+        desk_pb2.ClaimItemRequest(
+            item_code=COUNTY_ITEM,
+            fields={"window_address": "沅江市政务服务中心二楼12号窗口", "phone": "0737-2221234"},
+        )
+    )
+    notice = render(county, people["clerk"], "notice", item_code=COUNTY_ITEM)
+    assert notice.title == "一次性告知书" and notice.file_name == f"一次性告知书-{COUNTY_ITEM}.pdf"
+    text = text_of(notice.pdf)
+    item = catalog.load_document(catalog.demo_catalog_path()).by_code()[COUNTY_ITEM]
+    assert item["name"] in text and COUNTY_NAME in text
+    for condition in item["conditions"]:
+        assert condition in text
+    for material in item["materials"]:
+        assert material["name"] in text
+    assert f"{item['promised_days']} 个工作日" in text and f"{item['statutory_days']} 个工作日" in text
+    assert "不收费" in text and "最多跑1次" in text
+    assert "沅江市政务服务中心二楼12号窗口" in text and "0737-2221234" in text  # where: the county's claim
+    assert PdfReader(io.BytesIO(notice.pdf)).metadata.title == "一次性告知书"
+
+    paid = text_of(render(federation.desk(VILLAGE), people["agent"], "notice", item_code="GA-0001").pdf)
+    assert "居民身份证工本费 20.00 元" in paid
+
+
+def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_print_them(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    received = render(village, people["agent"], "receipt", case.id)
+    assert received.title == "收件回执"  # before the handler's 受理
+    assert "待办理部门受理" in text_of(received.pdf)
+
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    act(county, people["clerk"], case.id, case_pb2.ACCEPT, "材料齐全")
+    accepted = to_state(federation, VILLAGE, case.id, case_pb2.ACCEPTED)
+    accept_event = accepted.events[-1]
+    promised = add_working_days(china_date(from_timestamp(accept_event.at)), 15)  # MZ-0001: 15 days
+    for desk, token, url in (
+        (village, people["agent"], f"http://127.0.0.1:8080/verify/{case.id}"),
+        (county, people["clerk"], f"{COUNTY_URL.rstrip('/')}/verify/{case.id}"),
+    ):
+        receipt = render(desk, token, "receipt", case.id[: len(VILLAGE) + 20])  # a unique beginning
+        assert receipt.title == "受理回执" and receipt.verify_url == url
+        text = text_of(receipt.pdf)
+        assert case.id in text and COUNTY_ITEM in text and APPLICANT.name in text
+        assert APPLICANT.id_number not in text and APPLICANT.id_number[-4:] in text  # masked
+        for name in required_names(COUNTY_ITEM):
+            assert name in text
+        assert f"承诺办结日期{chinese_day(promised)}前" in text
+        assert shanghai(from_timestamp(accept_event.at)) in text  # 受理时间, Beijing time
+        assert "姓名clerk1 (clerk1)" in text
+        assert_qr(receipt.pdf, url)
+    assert COUNTY_NAME in text  # the county prints under its configured name
+
+    act(county, people["reviewer"], case.id, case_pb2.REVIEW)
+    act(county, people["clerk"], case.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
+    to_state(federation, VILLAGE, case.id, case_pb2.CORRECTION_REQUESTED)
+    correction = render(village, people["agent"], "correction", case.id)
+    text = text_of(correction.pdf)
+    assert correction.title == "补正告知书" and "户口簿请提供首页和本人页" in text and case.id in text
+    assert all(name in text for name in required_names(COUNTY_ITEM))  # the list to check against
+    assert_qr(correction.pdf, correction.verify_url)
+
+    corrected = case_pb2.Material(name="户口簿", content=b"%PDF corrected", file_name="户口簿-补正.pdf")
+    act(village, people["agent"], case.id, case_pb2.SUPPLEMENT, "已补正", [corrected])
+    wait_for(
+        lambda: county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).version == 5,
+        what="the correction at the county",
+    )
+    with pytest.raises(grpc.RpcError) as early:
+        render(village, people["agent"], "result", case.id)
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "尚未办结" in early.value.details()
+    act(county, people["reviewer"], case.id, case_pb2.APPROVE, "准予认定为最低生活保障对象")
+    concluded = to_state(federation, VILLAGE, case.id, case_pb2.CONCLUDED)
+    sealed = SealedDocument.from_bytes(concluded.sealed_result)
+
+    result = render(village, people["agent"], "result", case.id)
+    text = text_of(result.pdf)
+    assert result.title == "办结通知书" and case.id in text and "准予认定为最低生活保障对象" in text
+    assert f"印章所有者{COUNTY} 政务服务中心" in text and sealed.seal.holder == f"{COUNTY} 政务服务中心"
+    assert f"盖章时间{shanghai(sealed.signing_time, seconds=True)}（北京时间）" in text
+    assert sealed.digest in text and "办理结果准予" in text
+    assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")
+
+
+def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    with pytest.raises(grpc.RpcError) as not_refused:
+        render(village, people["agent"], "refusal", case.id)
+    assert not_refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    act(county, people["clerk"], case.id, case_pb2.REFUSE, "申请人户籍不在本县，不属于本机关受理范围")
+    to_state(federation, VILLAGE, case.id, case_pb2.REFUSED)
+
+    refusal = render(village, people["agent"], "refusal", case.id)
+    text = text_of(refusal.pdf)
+    assert refusal.title == "不予受理决定书" and case.id in text and APPLICANT.name in text
+    assert "不予受理理由申请人户籍不在本县，不属于本机关受理范围" in text
+    assert "民政局 姓名clerk1 (clerk1)" in text and "行政复议" in text
+    assert_qr(refusal.pdf, refusal.verify_url)
+
+
+def test_only_the_nodes_own_people_may_print(federation, people):
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    village.Logout(desk_pb2.LogoutRequest(), metadata=people["agent"])
+    strangers = (
+        (village, people["agent"]),  # logged out
+        (village, people["clerk"]),  # a login of another node (accounts are per node)
+        (county, ((TOKEN, "not-a-token"),)),
+    )
+    for desk, token in strangers:
+        with pytest.raises(grpc.RpcError) as refused:
+            render(desk, token, "receipt", case.id)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.RpcError) as unknown:
+        render(county, people["clerk"], "licence", case.id)
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "notice" in unknown.value.details()
+    with pytest.raises(grpc.RpcError) as no_item:
+        render(county, people["clerk"], "notice", item_code="XX-9999")
+    assert no_item.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_wuji_doc_writes_the_pdf_and_says_where(federation, people, tmp_path):
+    village_desk = federation.desk(VILLAGE)
+    case = submit(village_desk, people["agent"])
+    village, county = str(federation.config_path(VILLAGE)), str(federation.config_path(COUNTY))
+    anonymous = wuji("doc", "notice", COUNTY_ITEM, "--config", village, cwd=tmp_path)
+    assert anonymous.returncode == 0, anonymous.stderr  # the node's operator, on its machine
+    written = tmp_path / f"一次性告知书-{COUNTY_ITEM}.pdf"
+    assert f"已生成一次性告知书：{written.name}" in anonymous.stdout
+    assert "最低生活保障对象认定" in text_of(written.read_bytes())
+
+    federation.desk(VILLAGE).AddStaff(
+        desk_pb2.AddStaffRequest(username="cun2", name="员工cun2", role="代办员", password="s3cret-pass")
+    )
+    assert log_in("cun2", village).returncode == 0
+    out = tmp_path / "回执.pdf"
+    printed = wuji("doc", "receipt", case.id[: len(VILLAGE) + 20], "-o", str(out), "--config", village)
+    assert printed.returncode == 0, printed.stderr
+    assert f"已生成收件回执：{out}" in printed.stdout and f"/verify/{case.id}" in printed.stdout
+    assert case.id in text_of(out.read_bytes())
+
+    missing = wuji("doc", "result", case.id, "--config", village)
+    assert missing.returncode == 1 and "尚未办结" in missing.stderr
+    stray = wuji("doc", "refusal", "430981006001-NOSUCHCASE", "--config", county)
+    assert stray.returncode == 1 and "NOT_FOUND" in stray.stderr
+
+
+def test_the_qr_address_comes_from_public_url_or_else_from_web_listen():
+    assert NodeConfig(code=COUNTY, parent_address="127.0.0.1:1").verify_url("C1") == (
+        "http://127.0.0.1:8080/verify/C1"
+    )
+    anywhere = NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", web_listen="0.0.0.0:8443")
+    assert anywhere.public_base_url == "http://127.0.0.1:8443"
+    public = NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", public_url=COUNTY_URL)
+    assert public.verify_url("C1") == "https://zwfw.yuanjiang.example.cn/verify/C1"
+    with pytest.raises(ConfigError, match="public_url"):
+        NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", public_url="zwfw.example.cn")

@@ -1,0 +1,66 @@
+"""One process per node: a second `wuji node run` of the same configuration refuses to start."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+from node.config import NodeConfig
+from node.runtime.cluster import ProcessFederation
+from node.runtime.lease import AlreadyRunning, LinkLease, process_holder
+from node.store.engine import create_store_engine, migrate, session_factory
+from tests.harness import PROVINCE
+from tests.test_cli import wuji
+
+
+def test_a_second_process_of_the_same_node_refuses_to_start_and_the_first_goes_on(tmp_path):
+    federation = ProcessFederation(tmp_path, [(PROVINCE, "湖南省")])
+    path = federation.paths[PROVINCE]
+    try:
+        desk = federation.start(PROVINCE)
+        try:
+            second = wuji("node", "run", "--config", str(path), cwd=path.parent, timeout=120)
+        except subprocess.TimeoutExpired as running:
+            raise AssertionError("the second process started instead of refusing") from running
+        assert second.returncode != 0
+        assert f"cannot start node {PROVINCE}" in second.stderr
+        assert "in use" in second.stderr or "already runs" in second.stderr
+        assert desk.describe().code == PROVINCE  # the first one still answers
+        assert federation.terminate(PROVINCE) == 0
+    finally:
+        federation.stop()
+    assert NodeConfig.load(path).code == PROVINCE
+
+
+def test_the_lease_tells_a_live_twin_from_a_dead_one_and_from_another_replica(tmp_path):
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    host = socket.gethostname()
+    replica = f"{host}:127.0.0.1:7400"
+
+    def lease(holder: str) -> LinkLease:
+        return LinkLease(sessions, lambda held: None, holder, term_seconds=60)
+
+    twin = lease(f"{replica} ({host} pid {os.getppid()})")  # a live process with the same name
+    twin._tick()
+    assert twin.active
+    try:
+        lease(process_holder(replica)).refuse_twin()
+    except AlreadyRunning as refused:
+        assert f"process {os.getppid()}" in str(refused)
+    else:
+        raise AssertionError("a live twin was not noticed")
+    lease(process_holder(f"{host}:127.0.0.1:7410")).refuse_twin()  # another replica: fine
+    twin.stop()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    gone = lease(f"{replica} ({host} pid {dead.pid})")
+    gone._tick()
+    restarted = lease(process_holder(replica))
+    restarted.refuse_twin()  # its holder died without releasing: fine
+    restarted._tick()
+    assert restarted.active  # and the restarted process takes the lease at once, not after its term
+    restarted.stop()
+    engine.dispose()

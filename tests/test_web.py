@@ -1,0 +1,455 @@
+"""The web front desk: plain HTTP against the running nodes' desks, then a real browser (Debian's
+chromium driven by Selenium) through a case from a village point to the county and back.
+
+One federation serves the whole module (starting five nodes is the slow part). Screenshots and the
+printed receipt go to $WUJI_ARTEFACTS (default tests/artefacts/web/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from node.cases.states import Action
+from node.clock import ManualClock, china_morning
+from node.staff.accounts import MAX_FAILURES
+from tests.conftest import node_databases
+from tests.harness import CHAIN, COUNTY, VILLAGE, FederationHarness, wait_for
+
+ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
+DEPARTMENT = "人力资源和社会保障局"
+PASSWORD = "desk-password-1"
+HTMX_SHA256 = "e209dda5c8235479f3166defc7750e1dbcd5a5c1808b7792fc2e6733768fb447"
+ARTEFACTS = Path(os.environ.get("WUJI_ARTEFACTS") or Path(__file__).parent / "artefacts") / "web"
+
+
+@pytest.fixture(scope="module")
+def desks(request, tmp_path_factory):
+    """The 湖南 chain; the village and the county serve their front desks, with staff accounts.
+
+    The nodes run on a manual clock on a Monday morning, so time limits stay inside the years the
+    working-day calendar covers whatever the day the test runs."""
+    databases = contextlib.ExitStack()
+    federation = FederationHarness(
+        tmp_path_factory.mktemp("web"),
+        ManualClock(china_morning(2025, 11, 3)),
+        database_for=node_databases(request, databases),
+    )
+    try:
+        for code in CHAIN:
+            federation.start(code, web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY) else "off")
+        nodes = [federation.nodes[code] for code in CHAIN]
+        wait_for(
+            lambda: all(n.describe().catalog_version > 0 for n in nodes), what="the catalogue everywhere"
+        )
+        village, county = federation.nodes[VILLAGE], federation.nodes[COUNTY]
+        village.staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+        county.staff.add("clerk1", "张受理", "窗口受理", DEPARTMENT, PASSWORD)
+        county.staff.add("review1", "王审批", "审核/审批", DEPARTMENT, PASSWORD)
+        county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD)
+        county.staff.add("boss", "刘监察", "监察", "", PASSWORD)
+        county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD)
+        yield federation
+    finally:
+        federation.stop_all()
+        databases.close()
+
+
+def url(federation, code: str) -> str:
+    web = federation.nodes[code].web
+    assert web is not None, f"node {code} serves no front desk"
+    return web.url.rstrip("/")
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def logged_in(federation, code: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=url(federation, code), follow_redirects=True, timeout=30)
+    token = csrf_of(client.get("/login").text)
+    reply = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": token})
+    assert reply.status_code == 200 and "退出" in reply.text, reply.text
+    return client
+
+
+def submit_case(federation, agent: httpx.Client) -> str:
+    form = agent.get(f"/items/{ITEM}/apply").text
+    reply = agent.post(
+        f"/items/{ITEM}/apply",
+        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
+        files={
+            "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
+            "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+        },
+    )
+    assert reply.status_code == 200 and "收件回执" in reply.text, reply.text
+    found = re.search(r'id="case-id">([^<]+)<', reply.text)
+    assert found
+    case_id = found.group(1)
+    county = federation.nodes[COUNTY]
+    wait_for(lambda: _has_case(county, case_id), what="the case to reach the county")
+    return case_id
+
+
+def _has_case(node, case_id: str) -> bool:
+    return any(c.id == case_id for c in node.cases.list(role="handler"))
+
+
+def test_the_vendored_htmx_is_the_published_file():
+    data = (Path(__file__).parent.parent / "node" / "web" / "static" / "htmx-2.0.4.min.js").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == HTMX_SHA256
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desks):
+    client = httpx.Client(base_url=url(desks, COUNTY), timeout=30)
+    token = csrf_of(client.get("/login").text)
+    refused = client.post("/login", data={"username": "clerk1", "password": "wrong-password", "csrf": token})
+    assert refused.status_code == 401 and "用户名或密码错误" in refused.text
+    assert client.get("/queues").status_code == 303  # still not logged in: back to the login page
+    for _ in range(MAX_FAILURES):
+        client.post("/login", data={"username": "locked1", "password": "wrong-password", "csrf": token})
+    locked = client.post("/login", data={"username": "locked1", "password": PASSWORD, "csrf": token})
+    assert locked.status_code == 401 and "锁定" in locked.text
+
+
+def test_a_post_without_the_csrf_token_is_refused(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    refused = agent.post(
+        f"/items/{ITEM}/apply", data={"applicant_name": "王秀兰", "id_number": "430981196805120021"}
+    )
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    forged = agent.post("/logout", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    assert agent.get("/cases").status_code == 200  # the forged logout did nothing
+
+
+def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    other = logged_in(desks, COUNTY, "other1")
+    page = other.get(f"/cases/{case_id}")
+    assert page.status_code == 403 and "人力资源和社会保障局" in page.text
+    token = csrf_of(other.get("/queues").text)
+    refused = other.post(f"/cases/{case_id}/act", data={"csrf": token, "action": Action.ACCEPT.value})
+    assert refused.status_code == 403
+    assert desks.nodes[COUNTY].cases.get(case_id).state == 1  # still 申请
+    agent = logged_in(desks, VILLAGE, "agent1")
+    assert agent.get("/queues").status_code == 403  # a 代办员 has no department queue
+    assert logged_in(desks, COUNTY, "boss").get("/items/RS-0001/apply").status_code == 403
+
+
+def test_items_are_found_by_name_pinyin_initials_and_code(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    for query in ("社会保障卡", "shbzk", "RS-0001"):
+        found = agent.get("/items", params={"q": query}, headers={"HX-Request": "true"})
+        assert "社会保障卡申领" in found.text, query
+    notice = agent.get(f"/items/{ITEM}/notice")
+    assert "一次性告知书" in notice.text and "近期免冠彩色照片" in notice.text
+
+
+def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    for path in (f"/cases/{case_id}/documents/receipt", f"/items/{ITEM}/notice.pdf"):
+        printed = agent.get(path)
+        assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
+        assert printed.content.startswith(b"%PDF"), path
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)  # a citizen's phone: no login
+    progress = stranger.get(f"/verify/{case_id}")
+    assert progress.status_code == 200 and "社会保障卡申领" in progress.text and "王**" in progress.text
+    assert "430981196805120021" not in progress.text
+    assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
+
+
+def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/MZ-0001/apply").text  # 最低生活保障: the 4th material may be 容缺
+    assert 'name="defer_3"' in form and 'name="defer_0"' not in form
+    files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(3)}
+    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"}
+    receipt = agent.post(
+        "/items/MZ-0001/apply", data={**data, "defer_3": "1", "promised_on": "2025-11-20"}, files=files
+    )
+    assert receipt.status_code == 200 and "容缺后补材料" in receipt.text and "2025-11-20" in receipt.text
+
+    form = agent.get("/items/YJS-0001/apply").text  # 新生儿出生一件事: one form for four items
+    count = len(re.findall(r'name="file_(\d+)"', form))
+    files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(count)}
+    bundle = agent.post("/items/YJS-0001/apply", data={**data, "csrf": csrf_of(form)}, files=files)
+    assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
+
+
+def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):
+    from node.catalogue import items as catalog
+    from node.store.models import PartnerItem
+
+    # what a 广东 offer leaves at a 湖南 node (node/trust/partners.py): 开具户籍证明, 异地代收代办
+    offered = catalog.load_document(catalog.demo_catalog_path("440000000000")).by_code()["KS-0201"]
+    with desks.nodes[VILLAGE].sessions.begin() as session:
+        session.merge(
+            PartnerItem(
+                province="440000000000",
+                code="KS-0201",
+                name=offered["name"],
+                handling_tier=offered["handling_tier"],
+                department=offered["department"],
+                modes=["异地代收代办"],
+                item=offered,
+            )
+        )
+    agent = logged_in(desks, VILLAGE, "agent1")
+    found = agent.get("/items", params={"q": "hjzm"}, headers={"HX-Request": "true"})
+    assert "开具户籍证明" in found.text and "外省事项 440000000000：异地代收代办" in found.text
+    form = agent.get("/items/KS-0201/apply").text
+    assert "<option>异地代收代办</option>" in form and "本省办理" not in form and "户籍证明申请表" in form
+
+
+def test_statistics_show_the_figures_of_wuji_stats(desks):
+    boss = logged_in(desks, COUNTY, "boss")
+    page = boss.get("/stats")
+    report = desks.nodes[COUNTY].stats.report()
+    assert page.status_code == 200 and "<svg" in page.text
+    assert f"{report.subtree.on_time_rate * 100:.1f}%" in page.text
+    assert boss.get("/supervision").status_code == 200
+
+
+def test_a_week_without_conclusions_breaks_the_rate_line_instead_of_dropping_to_zero():
+    from node.web.supervision import line_chart
+
+    svg = line_chart(["1", "2", "3", "4"], {"按时办结率": [1.0, None, 0.5, 0.5]}, "t")
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 3
+
+
+def test_a_file_that_is_not_sealed_is_not_valid(desks):
+    client = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    token = csrf_of(client.get("/verify").text)
+    reply = client.post(
+        "/verify", data={"csrf": token}, files={"document": ("x.sealed", b"{}", "text/plain")}
+    )
+    assert reply.status_code == 200 and "无效" in reply.text
+
+
+# -- in a real browser --------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip(
+            "Debian's chromium and chromium-driver are absent (apt-get install chromium chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    shutil.rmtree(ARTEFACTS, ignore_errors=True)  # this run's pages only
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+class Desk:
+    """One browser at the desks: log in and out, open pages, wait for text, keep screenshots."""
+
+    def __init__(self, driver, federation) -> None:
+        self.driver = driver
+        self.federation = federation
+        self.shots = 0
+
+    def open(self, code: str, path: str) -> None:
+        self.driver.get(url(self.federation, code) + path)
+
+    def login(self, code: str, username: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.open(code, "/login")
+        self.driver.find_element(By.ID, "username").send_keys(username)
+        self.driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        self.driver.find_element(By.ID, "login").click()
+        self.wait_for_text("退出")
+
+    def logout(self) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.ID, "logout").click()
+        self.wait_for_text("工作人员登录")
+
+    def click(self, element_id: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.ID, element_id).click()
+
+    def wait_for_text(self, text: str, timeout: float = 30.0) -> None:
+        wait_for(lambda: text in self.driver.page_source, timeout, f"{text!r} on {self.driver.current_url}")
+
+    def shot(self, name: str) -> None:
+        self.shots += 1
+        self.driver.save_screenshot(str(ARTEFACTS / f"{self.shots:02d}-{name}.png"))
+
+
+def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    desk = Desk(browser, desks)
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+
+    # a wrong password is refused in words; then the village agent finds the item by pinyin
+    # initials, reads its guide, applies with two files
+    desk.open(VILLAGE, "/login")
+    browser.find_element(By.ID, "username").send_keys("agent1")
+    browser.find_element(By.ID, "password").send_keys("not-the-password")
+    desk.click("login")
+    desk.wait_for_text("用户名或密码错误")
+    desk.shot("village-login-refused")
+    desk.login(VILLAGE, "agent1")
+    desk.open(VILLAGE, "/items?q=shbzk")
+    desk.wait_for_text("社会保障卡申领")
+    desk.shot("village-items")
+    browser.find_element(By.LINK_TEXT, "社会保障卡申领").click()
+    desk.wait_for_text("办事指南")
+    desk.shot("village-guide")
+    desk.open(VILLAGE, f"/items/{ITEM}/notice")
+    desk.wait_for_text("一次性告知书")
+    desk.shot("village-notice")
+    browser.back()
+    desk.wait_for_text("办事指南")
+    desk.click("apply")
+    desk.wait_for_text("申请材料")
+    browser.find_element(By.ID, "applicant_name").send_keys("王秀兰")
+    browser.find_element(By.ID, "id_number").send_keys("430981196805120021")
+    browser.find_element(By.ID, "phone").send_keys("13907371234")
+    identity, photo = tmp_path / "身份证.pdf", tmp_path / "照片.jpg"
+    identity.write_bytes(b"%PDF-1.4 identity card")
+    photo.write_bytes(b"\xff\xd8\xff a photo")
+    browser.find_element(By.ID, "file_0").send_keys(str(identity))
+    browser.find_element(By.ID, "file_1").send_keys(str(photo))
+    desk.shot("village-apply")
+    desk.click("submit")
+    desk.wait_for_text("收件回执")
+    case_id = browser.find_element(By.ID, "case-id").text
+    desk.shot("village-receipt")
+    (ARTEFACTS / "receipt.pdf").write_bytes(__import__("base64").b64decode(browser.print_page()))
+    desk.logout()
+
+    # the county clerk finds it in the queue and asks for a correction (补正, 一次性告知)
+    wait_for(lambda: _has_case(county, case_id), what="the case to reach the county")
+    desk.login(COUNTY, "clerk1")
+    desk.open(COUNTY, "/queues?queue=received")
+    desk.wait_for_text(case_id)
+    desk.shot("county-queue")
+    browser.find_element(By.LINK_TEXT, case_id).click()
+    desk.wait_for_text("办理过程")
+    browser.find_element(By.ID, "note").send_keys("照片不符合要求：请补交白底近期免冠彩色照片")
+    desk.shot("county-case")
+    desk.click("do-REQUEST_CORRECTION")
+    desk.wait_for_text("补正告知")
+    desk.shot("county-correction")
+    desk.logout()
+
+    # the agent sees the 补正 arrive and supplies the photo
+    desk.login(VILLAGE, "agent1")
+    desk.open(VILLAGE, f"/cases/{case_id}")
+    desk.wait_for_text("补正材料")
+    desk.shot("village-correction")
+    inputs = browser.find_elements(By.CSS_SELECTOR, "#supply-form input[type=file]")
+    photo_input = next(i for i in inputs if "照片" in i.get_attribute("name"))
+    new_photo = tmp_path / "新照片.jpg"
+    new_photo.write_bytes(b"\xff\xd8\xff a better photo")
+    photo_input.send_keys(str(new_photo))
+    desk.click("supply")
+    desk.wait_for_text("补正材料")
+    desk.logout()
+
+    # the clerk accepts (受理); the department's reviewer concludes with the seal (办结·准予)
+    wait_for(lambda: county.cases.get(case_id).state == 1, what="the corrected case back at the county")
+    desk.login(COUNTY, "clerk1")
+    desk.open(COUNTY, f"/cases/{case_id}")
+    desk.wait_for_text("新照片.jpg")
+    desk.click("do-ACCEPT")
+    desk.wait_for_text("受理")
+    desk.logout()
+    desk.login(COUNTY, "review1")
+    desk.open(COUNTY, f"/cases/{case_id}")
+    desk.wait_for_text("办结(准予)")
+    browser.find_element(By.ID, "note").send_keys("准予办理，社会保障卡已制卡")
+    desk.click("do-APPROVE")
+    desk.wait_for_text("打印办理结果")
+    desk.shot("county-concluded")
+    desk.logout()
+
+    # the agent sees 办结 by itself, records the citizen's rating, and the result verifies
+    desk.login(VILLAGE, "agent1")
+    desk.open(VILLAGE, f"/cases/{case_id}")
+    wait_for(lambda: "办结" in browser.find_element(By.ID, "state").text, 60, "办结 at the village")
+    desk.wait_for_text("好差评")
+    desk.shot("village-concluded")
+    desk.click("rate")
+    desk.wait_for_text("评价已记录")
+    desk.click("print-result")
+    desk.wait_for_text("扫码核验")
+    desk.shot("village-result")
+    sealed = tmp_path / f"{case_id}.sealed"
+    sealed.write_bytes(village.cases.get(case_id).sealed_result)  # what the download link serves
+    desk.open(VILLAGE, "/verify")
+    browser.find_element(By.ID, "document").send_keys(str(sealed))
+    desk.click("verify")
+    desk.wait_for_text("有效")
+    assert "有效" in browser.find_element(By.ID, "verdict-headline").text
+    assert "430981000000" in browser.find_element(By.ID, "verdict-holder").text
+    assert "时间戳服务证明" in browser.find_element(By.ID, "verdict-time").text  # RFC 3161, the province's
+    desk.shot("village-verify")
+    desk.driver.get(f"{url(desks, VILLAGE)}/verify/{case_id}")  # where the printed QR codes lead
+    desk.wait_for_text("有效")
+    assert "办结" in browser.find_element(By.ID, "progress-state").text
+    desk.shot("village-verify-qr")
+    desk.logout()
+
+    # 监察 at the county: the cards and the statistics, with this case counted
+    desk.login(COUNTY, "boss")
+    desk.open(COUNTY, "/supervision")
+    desk.wait_for_text("电子监察")
+    desk.shot("county-supervision")
+    desk.open(COUNTY, "/stats")
+    desk.wait_for_text("按时办结率")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.chart")
+    desk.shot("county-stats")
+
+
+def test_a_desk_beyond_loopback_is_served_over_tls_with_the_nodes_certificate(federation):
+    import ssl
+
+    from tests.harness import PROVINCE
+
+    node = federation.start(PROVINCE, web_listen="0.0.0.0:0")
+    assert node.web is not None and node.web.tls and node.web.url.startswith("https://")
+    trusted = ssl.create_default_context(cadata=(node.identity.folder / "root.pem").read_text())
+    with httpx.Client(base_url=f"https://127.0.0.1:{node.web.port}", verify=trusted, timeout=30) as client:
+        page = client.get("/login")
+    assert page.status_code == 200 and "工作人员登录" in page.text
+    cookie = page.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{node.web.port}/login", timeout=10)
