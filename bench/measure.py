@@ -1,24 +1,41 @@
-"""wuji's own figures, on real in-process nodes (mTLS, SQLite WAL) on loopback."""
+"""wuji's own figures, on real in-process nodes (mTLS, SQLite WAL or PostgreSQL) on loopback.
+
+The nodes log as a node in production does (a JSON line per arriving case, to a file), and every
+case carries the item's required materials, as a window must take them.
+"""
 
 from __future__ import annotations
 
+import logging
 import statistics
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+import grpc
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
+from bench.raw import Tls
+from bench.rawdb import CaseRows, fresh_database, read_case_rows
 from node.cases.materials import Material
 from node.cases.service import Applicant
+from node.logs import JsonLogFormatter
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
 from node.store.models import Case, ServiceItem
+from node.trust.identity import pem_bundle
 from signing.algorithms import Algorithm
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
+from sync.link import LinkSettings
 from sync.tables import OutboxEntry
+from sync.transport import tls_server_name
 
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
     "430000000000",
@@ -28,22 +45,51 @@ PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = (
     "430981006001",
 )
 TOWNSHIP_ITEM, COUNTY_ITEM = "MZ-0003", "MZ-0001"
+SCAN_BYTES = 64 * 1024  # a material of the case mix "with materials": a page scanned as a small PDF
+
+
+@dataclass(frozen=True)
+class Sizes:
+    two_link_cases: int
+    latency_samples: int
+    seals: int
+    catch_up: int  # cases queued for the one-hop catch-up
+    with_materials: int  # cases of the mix carrying scanned materials
 
 
 @dataclass
 class WujiFigures:
+    database: str  # sqlite | postgresql: where the handler of the hop keeps its rows
     envelope_bytes: int
-    hop_cases_per_s: float  # one durable hop: village → township (handler), catching up after a reconnect
+    link_batch: int  # envelopes per frame and per receiving transaction
+    # one durable hop: village → township (handler), catching up from the moment the link is up again
+    hop_cases_per_s: float
+    rows_per_case: float  # rows the handler writes per arriving case
     two_link_cases_per_s: float  # village → township → county (handler), after a reconnect
     catch_up_cases: int  # queued at the village while the township was away
     catch_up_seconds: float  # from the township's restart until it holds them all
-    queue_cases_per_s: float  # cases submitted at the village while cut off (one transaction each)
+    queue_cases_per_s: float  # cases submitted at the village while cut off (QUEUE_BATCH per transaction)
+    materials_cases: int  # the mix with scanned materials
+    materials_envelope_bytes: int
+    materials_cases_per_s: float
+    latency_samples: int
     latency_p50_ms: float
     latency_p99_ms: float
+    latency_max_ms: float
     seals_per_s: float  # P-256 seals with the province's time-stamp token (asked over two hops)
-    seal_verifications_per_s: float  # signature, token, chain and tier rules, seal, digest
+    # signature, token, chain and tier rules, seal, digest; one trust store, again and again
+    seal_verifications_per_s: float
+    seal_checks_as_node_per_s: float  # as a node checks a received result: its store per document
     sm2_seals_per_s: float  # the same with an SM2 seal, its GB/T 38540 SES_Signature included
     sm2_seal_verifications_per_s: float  # both signatures, both tokens, the SM2 chain
+
+
+@dataclass
+class Measured:
+    figures: WujiFigures
+    tls: Tls  # the township's server credentials and the village's channel credentials
+    hop_rows: CaseRows  # what the township wrote for the hop's cases, for the raw database baseline
+    materials_envelope: bytes
 
 
 def _count_cases(node: Node) -> int:
@@ -51,101 +97,227 @@ def _count_cases(node: Node) -> int:
         return session.scalar(select(func.count()).select_from(Case)) or 0
 
 
-def required_materials(node: Node, item_code: str) -> list[Material]:
-    """A small file for each required material of the item, as a window takes them."""
+def required_materials(node: Node, item_code: str, size: int = 0) -> list[Material]:
+    """A file for each required material of the item, as a window takes them (size 0: a few bytes)."""
     with node.readers() as session:
         item = session.get(ServiceItem, item_code)
         listed = list(item.materials) if item is not None else []
     return [
-        Material(str(m["name"]), f"{m['name']} (scan)".encode(), file_name=f"{m['name']}.pdf")
+        Material(str(m["name"]), _scan(str(m["name"]), size), file_name=f"{m['name']}.pdf")
         for m in listed
         if m.get("required", True)
     ]
 
 
-def _queue_while_parent_down(federation: InProcessFederation, item: str, count: int) -> None:
+def _scan(name: str, size: int) -> bytes:
+    head = f"%PDF-1.4 {name} (scan)".encode()
+    return head + bytes(i % 251 for i in range(max(0, size - len(head))))
+
+
+def _queue_while_parent_down(
+    federation: InProcessFederation, item: str, count: int, materials: list[Material] | None = None
+) -> None:
+    """Submit count cases at the village, QUEUE_BATCH to a transaction (the queue is not what is
+    measured, and one transaction per case made filling 100,000 take most of a full run)."""
     village = federation.nodes[VILLAGE]
-    materials = required_materials(village, item)
-    for i in range(count):
-        village.cases.submit(item, Applicant(f"压测{i:06d}", "430981199001011237"), materials)
+    materials = materials if materials is not None else required_materials(village, item)
+    for first in range(0, count, QUEUE_BATCH):
+        with village.sessions.begin() as session:
+            for i in range(first, min(count, first + QUEUE_BATCH)):
+                village.cases.submit_in(
+                    session, item, Applicant(f"压测{i:06d}", "430981199001011237"), materials
+                )
 
 
-def _drain_rate(federation: InProcessFederation, handler: str, expected: int, timeout: float) -> float:
-    """Restart the township and time until the handler holds expected cases; seconds."""
+QUEUE_BATCH = 100
+
+
+def _drain_rate(
+    federation: InProcessFederation, handler: str, expected: int, timeout: float
+) -> tuple[float, float]:
+    """Restart the township; (seconds from its restart until the handler holds expected cases,
+    cases/s from the village's link coming up until then: the hop without the node's start-up)."""
     started = time.perf_counter()
     federation.start(TOWNSHIP)
     node = federation.nodes[handler]
+    link = federation.nodes[VILLAGE].links.get(TOWNSHIP, "parent")
+    while not link.connected:
+        _check_timeout(started, timeout, node, expected)
+        time.sleep(0.002)
+    linked = time.perf_counter()
+    held_then = _count_cases(node)
     while _count_cases(node) < expected:
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError(f"{handler} holds {_count_cases(node)} of {expected} cases after {timeout}s")
-        time.sleep(0.05)
-    return time.perf_counter() - started
+        _check_timeout(started, timeout, node, expected)
+        time.sleep(0.01)
+    finished = time.perf_counter()
+    return finished - started, (expected - held_then) / (finished - linked)
 
 
-def measure(cases: int, latency_samples: int, seal_count: int, catch_up: int) -> WujiFigures:
-    with tempfile.TemporaryDirectory(prefix="wuji-bench-") as folder:
-        federation = InProcessFederation(Path(folder), b"bench passphrase, not a secret")
+def _check_timeout(started: float, timeout: float, node: Node, expected: int) -> None:
+    if time.perf_counter() - started > timeout:
+        raise TimeoutError(f"{node.here} holds {_count_cases(node)} of {expected} cases after {timeout}s")
+
+
+@contextmanager
+def production_logging(folder: Path) -> Iterator[None]:
+    """INFO records as JSON lines to a file, as `wuji node run --log-format json` writes them."""
+    handler = logging.FileHandler(folder / "nodes.log", encoding="utf-8")
+    handler.setFormatter(JsonLogFormatter("bench"))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        handler.close()
+
+
+def measure(sizes: Sizes, database_url: str = "") -> Measured:
+    """database_url: a PostgreSQL server for the township (the hop's handler); default SQLite files."""
+    with tempfile.TemporaryDirectory(prefix="wuji-bench-") as name, ExitStack() as stack:
+        folder = Path(name)
+        stack.enter_context(production_logging(folder))
+        township_url = stack.enter_context(fresh_database(database_url, folder, "township"))
+        federation = InProcessFederation(folder, b"bench passphrase, not a secret")
         try:
-            for code in (PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE):
+            for code in (PROVINCE, CITY, COUNTY):
                 federation.start(code)
-            village = federation.nodes[VILLAGE]
+            federation.start(TOWNSHIP, database_url=township_url)
+            village = federation.start(VILLAGE)
             _wait(lambda: village.describe().catalog_version > 0, 30)
+            tls = _tls(federation.nodes[TOWNSHIP], village)
 
             # one durable hop: the catch-up of cases queued at the village while the township was away
             federation.stop(TOWNSHIP)
             started = time.perf_counter()
-            _queue_while_parent_down(federation, TOWNSHIP_ITEM, catch_up)
-            queue_rate = catch_up / (time.perf_counter() - started)
-            with village.readers() as session:
-                envelope_bytes = len(session.scalars(select(OutboxEntry.envelope).limit(1)).one())
-            hop_seconds = _drain_rate(federation, TOWNSHIP, catch_up, timeout=1200)
+            _queue_while_parent_down(federation, TOWNSHIP_ITEM, sizes.catch_up)
+            queue_rate = sizes.catch_up / (time.perf_counter() - started)
+            envelope_bytes = _envelope_bytes(village)
+            hop_seconds, hop_rate = _drain_rate(federation, TOWNSHIP, sizes.catch_up, timeout=1200)
+            hop_rows = read_case_rows(township_url, TOWNSHIP_ITEM)
+
+            # the same hop, each case with scanned materials
+            federation.stop(TOWNSHIP)
+            scans = required_materials(village, TOWNSHIP_ITEM, SCAN_BYTES)
+            _queue_while_parent_down(federation, TOWNSHIP_ITEM, sizes.with_materials, scans)
+            materials_envelope = _last_envelope(village)
+            _, materials_rate = _drain_rate(
+                federation, TOWNSHIP, sizes.catch_up + sizes.with_materials, timeout=1200
+            )
 
             # two links: village → township → county
             federation.stop(TOWNSHIP)
             before = _count_cases(federation.nodes[COUNTY])
-            _queue_while_parent_down(federation, COUNTY_ITEM, cases)
-            two_link_seconds = _drain_rate(federation, COUNTY, before + cases, timeout=600)
+            _queue_while_parent_down(federation, COUNTY_ITEM, sizes.two_link_cases)
+            _, two_link_rate = _drain_rate(federation, COUNTY, before + sizes.two_link_cases, timeout=600)
 
-            latencies = _latencies(village, federation.nodes[COUNTY], latency_samples)
+            latencies = _latencies(village, federation.nodes[COUNTY], sizes.latency_samples)
             county = federation.nodes[COUNTY]
-            seals, verifications = _seal_rates(county, seal_count, Algorithm.ECDSA_P256_SHA256)
-            sm2_seals, sm2_verifications = _seal_rates(county, seal_count, Algorithm.SM2_SM3)
+            seals, verifications, sealed = _seal_rates(county, sizes.seals, Algorithm.ECDSA_P256_SHA256)
+            as_node = sizes.seals / _time_each(sealed, lambda data: _check_as_node(county, data))
+            sm2_seals, sm2_verifications, _ = _seal_rates(county, sizes.seals, Algorithm.SM2_SM3)
         finally:
             federation.stop_all()
-    return WujiFigures(
+    figures = WujiFigures(
+        database="postgresql" if database_url else "sqlite",
         envelope_bytes=envelope_bytes,
-        hop_cases_per_s=catch_up / hop_seconds,
-        two_link_cases_per_s=cases / two_link_seconds,
-        catch_up_cases=catch_up,
+        link_batch=LinkSettings().batch_size,
+        hop_cases_per_s=hop_rate,
+        rows_per_case=hop_rows.rows_per_case,
+        two_link_cases_per_s=two_link_rate,
+        catch_up_cases=sizes.catch_up,
         catch_up_seconds=hop_seconds,
         queue_cases_per_s=queue_rate,
+        materials_cases=sizes.with_materials,
+        materials_envelope_bytes=len(materials_envelope),
+        materials_cases_per_s=materials_rate,
+        latency_samples=len(latencies),
         latency_p50_ms=statistics.median(latencies) * 1000,
         latency_p99_ms=_percentile(latencies, 0.99) * 1000,
+        latency_max_ms=max(latencies) * 1000,
         seals_per_s=seals,
         seal_verifications_per_s=verifications,
+        seal_checks_as_node_per_s=as_node,
         sm2_seals_per_s=sm2_seals,
         sm2_seal_verifications_per_s=sm2_verifications,
     )
+    return Measured(figures, tls, hop_rows, materials_envelope)
+
+
+def _tls(township: Node, village: Node) -> Tls:
+    """The credentials of the village → township link (the same certificates, keys and roots), for
+    the raw stream over the same mTLS."""
+
+    def key_and_chain(node: Node) -> tuple[bytes, bytes]:
+        identity = node.identity
+        key = identity.tls_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return key, pem_bundle([identity.tls_certificate, *identity.chain[:-1]])
+
+    roots = pem_bundle(township.identity.roots)
+    server_key, server_chain = key_and_chain(township)
+    client_key, client_chain = key_and_chain(village)
+    return Tls(
+        grpc.ssl_server_credentials(
+            [(server_key, server_chain)], root_certificates=roots, require_client_auth=True
+        ),
+        grpc.ssl_channel_credentials(roots, client_key, client_chain),
+        tls_server_name(TOWNSHIP),
+    )
+
+
+def _envelope_bytes(village: Node) -> int:
+    """The mean size of the envelopes waiting at the village."""
+    with village.readers() as session:
+        return round(session.scalar(select(func.avg(func.length(OutboxEntry.envelope)))) or 0)
+
+
+def _last_envelope(village: Node) -> bytes:
+    with village.readers() as session:
+        query = select(OutboxEntry.envelope).order_by(OutboxEntry.id.desc()).limit(1)
+        return session.scalars(query).one()
 
 
 def _latencies(village: Node, county: Node, samples: int) -> list[float]:
-    """Submit at the village, one at a time, and time until the county has stored the case."""
+    """Submit at the village, one at a time, and time until the county has stored the case.
+
+    The county is asked after each of its commits (and every 5 ms in any case), not polled in a
+    tight loop: the nodes share this process, and a poller would take their time.
+    """
+    committed = threading.Event()
+
+    def signal(session: Session) -> None:
+        committed.set()
+
+    event.listen(county.sessions, "after_commit", signal)
     latencies = []
     materials = required_materials(village, COUNTY_ITEM)
-    for i in range(samples):
-        started = time.perf_counter()
-        case = village.cases.submit(COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011237"), materials)
-        while True:
-            with county.readers() as session:
-                if session.get(Case, case.id) is not None:
-                    break
-            time.sleep(0.0005)
-        latencies.append(time.perf_counter() - started)
+    try:
+        for i in range(samples):
+            committed.clear()
+            started = time.perf_counter()
+            case = village.cases.submit(
+                COUNTY_ITEM, Applicant(f"时延{i:04d}", "430981199001011237"), materials
+            )
+            while True:
+                with county.readers() as session:
+                    if session.get(Case, case.id) is not None:
+                        break
+                committed.wait(0.005)
+                committed.clear()
+            latencies.append(time.perf_counter() - started)
+    finally:
+        event.remove(county.sessions, "after_commit", signal)
     return latencies
 
 
-def _seal_rates(county: Node, count: int, algorithm: Algorithm) -> tuple[float, float]:
-    """(seals made/s, verified/s) as a county concludes cases: each with its time-stamp token."""
+def _seal_rates(county: Node, count: int, algorithm: Algorithm) -> tuple[float, float, list[bytes]]:
+    """(seals made/s, verified/s with one trust store, the sealed documents) as a county concludes
+    cases: each with its time-stamp token."""
     department = f"压测 {algorithm.value}"
     with county.sessions.begin() as session:
         county.seals.create(session, f"沅江市{department}", department, "业务专用章", algorithm=algorithm)
@@ -161,7 +333,21 @@ def _seal_rates(county: Node, count: int, algorithm: Algorithm) -> tuple[float, 
     for data in sealed:
         if not verify_sealed(data, trust).valid:
             raise AssertionError("a sealed document did not verify")
-    return seal_rate, count / (time.perf_counter() - started)
+    return seal_rate, count / (time.perf_counter() - started), sealed
+
+
+def _check_as_node(county: Node, data: bytes) -> None:
+    """What a node does with a sealed result that arrives with a conclusion (SealService.
+    accept_received): a trust store with the CRLs it holds, then verify; nothing is kept here."""
+    with county.readers() as session:
+        county.seals.accept_received(session, f"{VILLAGE}-BENCH", data)
+
+
+def _time_each(items: list[bytes], check: Callable[[bytes], None]) -> float:
+    started = time.perf_counter()
+    for item in items:
+        check(item)
+    return time.perf_counter() - started
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -169,9 +355,9 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _wait(probe: object, timeout: float) -> None:
+def _wait(probe: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not probe():  # type: ignore[operator]
+    while not probe():
         if time.monotonic() > deadline:
             raise TimeoutError("the federation did not come up")
         time.sleep(0.05)

@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import grpc
 from cryptography.hazmat.primitives import hashes
@@ -19,11 +20,29 @@ _ECHO = "/bench.Raw/Echo"
 _STREAM = "/bench.Raw/Stream"
 
 
+@dataclass(frozen=True)
+class Tls:
+    """The mTLS of a real link: the answering node's server credentials, the dialling node's channel
+    credentials, and the name the dialler asks for (the links' own certificates and checks)."""
+
+    server: grpc.ServerCredentials
+    channel: grpc.ChannelCredentials
+    server_name: str
+
+
+@dataclass(frozen=True)
+class StreamRates:
+    unary_per_s: float  # unary round trips/s (one message each way)
+    messages_per_s: float  # one message per case
+    batched_per_s: float  # payloads/s when sent `batch` to a message, as a link batches them
+    batch: int
+
+
 def _identity(data: bytes) -> bytes:
     return data
 
 
-async def _serve() -> tuple[grpc.aio.Server, int]:
+async def _serve(tls: Tls | None) -> tuple[grpc.aio.Server, int]:
     async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         return request
 
@@ -39,44 +58,66 @@ async def _serve() -> tuple[grpc.aio.Server, int]:
         "Echo": grpc.unary_unary_rpc_method_handler(echo, _identity, _identity),
         "Stream": grpc.stream_stream_rpc_method_handler(stream, _identity, _identity),
     }
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=_OPTIONS)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Raw", handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
+    if tls is None:
+        port = server.add_insecure_port("127.0.0.1:0")
+    else:
+        port = server.add_secure_port("127.0.0.1:0", tls.server)
     await server.start()
     return server, port
 
 
-async def _grpc_rates(payload: bytes, unary_calls: int, stream_messages: int) -> tuple[float, float]:
-    server, port = await _serve()
+_OPTIONS = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
+
+
+def _channel(port: int, tls: Tls | None) -> grpc.aio.Channel:
+    if tls is None:
+        return grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=_OPTIONS)
+    options = [*_OPTIONS, ("grpc.ssl_target_name_override", tls.server_name)]
+    return grpc.aio.secure_channel(f"127.0.0.1:{port}", tls.channel, options=options)
+
+
+async def _grpc_rates(
+    payload: bytes, unary_calls: int, stream_messages: int, batch: int, tls: Tls | None
+) -> StreamRates:
+    server, port = await _serve(tls)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with _channel(port, tls) as channel:
             echo = channel.unary_unary(_ECHO, request_serializer=_identity, response_deserializer=_identity)
             await echo(payload)
             started = time.perf_counter()
             for _ in range(unary_calls):
                 await echo(payload)
             unary_rate = unary_calls / (time.perf_counter() - started)
-
             stream = channel.stream_stream(
                 _STREAM, request_serializer=_identity, response_deserializer=_identity
             )
 
-            async def messages() -> AsyncIterator[bytes]:
-                for _ in range(stream_messages):
-                    yield payload
+            async def timed(message: bytes, count: int) -> float:
+                async def messages() -> AsyncIterator[bytes]:
+                    for _ in range(count):
+                        yield message
 
-            started = time.perf_counter()
-            async for reply in stream(messages()):
-                assert int.from_bytes(reply, "big") == stream_messages
-            stream_rate = stream_messages / (time.perf_counter() - started)
+                started = time.perf_counter()
+                async for reply in stream(messages()):
+                    assert int.from_bytes(reply, "big") == count
+                return time.perf_counter() - started
+
+            stream_rate = stream_messages / await timed(payload, stream_messages)
+            frames = max(1, stream_messages // batch)
+            batched_rate = frames * batch / await timed(payload * batch, frames)
     finally:
         await server.stop(None)
-    return unary_rate, stream_rate
+    return StreamRates(unary_rate, stream_rate, batched_rate, batch)
 
 
-def grpc_rates(payload: bytes, unary_calls: int, stream_messages: int) -> tuple[float, float]:
-    """(unary round trips/s, bidi-stream messages/s) of grpc.aio on loopback, plaintext."""
-    return asyncio.run(_grpc_rates(payload, unary_calls, stream_messages))
+def grpc_rates(
+    payload: bytes, unary_calls: int, stream_messages: int, batch: int = 200, tls: Tls | None = None
+) -> StreamRates:
+    """grpc.aio on loopback, plaintext or with the links' mTLS: unary round trips/s, bidi-stream
+    messages/s of one payload each, and payloads/s sent `batch` to a message."""
+    return asyncio.run(_grpc_rates(payload, unary_calls, stream_messages, batch, tls))
 
 
 def signature_rates(document: bytes, count: int) -> tuple[float, float]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,18 +14,24 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import raw
+from bench import raw, rawdb
 from bench.catalogue import measure as measure_catalogue
-from bench.measure import measure
+from bench.measure import Sizes, measure
 from bench.origin import measure as measure_origin
 from bench.queues import measure as measure_queues
+from bench.rawdb import fresh_database
 from bench.supervision import measure as measure_scan
 
 RESULTS = Path(__file__).with_name("results")
-SIZES = {  # (cases over two links, latency samples, seals, unary calls, stream messages, sqlite commits,
-    # signatures, cases caught up over one hop)
-    "quick": (300, 30, 100, 300, 5_000, 1_000, 200, 1_000),
-    "full": (5_000, 200, 1_000, 2_000, 50_000, 5_000, 1_000, 100_000),
+SIZES = {
+    "quick": Sizes(two_link_cases=300, latency_samples=1_000, seals=200, catch_up=2_000, with_materials=100),
+    "full": Sizes(
+        two_link_cases=5_000, latency_samples=1_000, seals=1_000, catch_up=100_000, with_materials=1_000
+    ),
+}
+RAW_SIZES = {  # (unary calls, stream messages, signatures)
+    "quick": (1_000, 10_000, 500),
+    "full": (2_000, 50_000, 2_000),
 }
 SCAN_SIZES = {  # (open cases, of which due a look today); the goal is about 1,000,000 open cases
     "quick": (50_000, 100),
@@ -31,30 +39,52 @@ SCAN_SIZES = {  # (open cases, of which due a look today); the goal is about 1,0
 }
 QUEUE_SIZES = {"quick": 50_000, "full": 1_000_000}  # cases at a county hall's node; the goal is at 1,000,000
 GOALS = {
-    "hop_vs_raw_stream": 0.5,
+    "hop_vs_raw_mtls_stream": 0.5,
+    "hop_vs_raw_db_rows": 0.3,
+    "node_seal_check_vs_raw_verify": 0.5,
     "verify_vs_raw": 0.8,
     "sm2_verified_per_s": 150,  # per core, with the chain (issue 18)
 }
+LATENCY_GOAL_MS = 20.0
+BASELINES = {
+    "raw mTLS stream": "grpc.aio bidi stream on loopback with the village's and township's own "
+    "certificates, one message of the hop's envelope size per case (batched: the link's batch per message)",
+    "raw database rows": "the rows the township wrote per arriving case, written again with the "
+    "driver's executemany, one transaction per link batch, into a fresh database with the node's schema",
+    "raw unary": "one grpc.aio unary round trip over the same mTLS",
+    "raw sign / verify": "ECDSA P-256 with SHA-256 in `cryptography`, 600 bytes",
+}
 
 
-def run(quick: bool) -> dict[str, Any]:
-    cases, samples, seals, unary, stream, commits, signatures, catch_up = SIZES["quick" if quick else "full"]
-    wuji = measure(cases, samples, seals, catch_up)
+def run(quick: bool, database_url: str = "") -> dict[str, Any]:
+    size = "quick" if quick else "full"
+    measured = measure(SIZES[size], database_url)
+    wuji = measured.figures
     catalogue = measure_catalogue(1_000 if quick else 10_000)
-    scan = measure_scan(*SCAN_SIZES["quick" if quick else "full"])
-    lists = measure_queues(QUEUE_SIZES["quick" if quick else "full"])
-    origin = measure_origin(signatures)
-    payload = b"\0" * wuji.envelope_bytes
-    unary_rate, stream_rate = raw.grpc_rates(payload, unary, stream)
+    scan = measure_scan(*SCAN_SIZES[size])
+    lists = measure_queues(QUEUE_SIZES[size])
+    unary, stream, signatures = RAW_SIZES[size]
+    mtls = raw.grpc_rates(b"\0" * wuji.envelope_bytes, unary, stream, wuji.link_batch, measured.tls)
+    with_materials = raw.grpc_rates(
+        measured.materials_envelope, 10, max(200, stream // 20), wuji.link_batch, measured.tls
+    )
     sign_rate, verify_rate = raw.signature_rates(b"x" * 600, signatures)
     sm2_sign_rate, sm2_verify_rate = raw.sm2_signature_rates(b"x" * 600, signatures)
-    commit_rate = raw.sqlite_commit_rate(wuji.envelope_bytes, commits)
+    origin = measure_origin(signatures)
+    with (
+        tempfile.TemporaryDirectory(prefix="wuji-bench-raw-") as folder,
+        fresh_database(database_url, Path(folder), "raw") as url,
+    ):
+        db_rate = rawdb.executemany_rate(url, measured.hop_rows, wuji.link_batch)
     ratios = {
-        "hop_vs_raw_stream": wuji.hop_cases_per_s / stream_rate,
-        "two_links_vs_raw_stream": wuji.two_link_cases_per_s / stream_rate,
-        "hop_vs_raw_sqlite_commit": wuji.hop_cases_per_s / commit_rate,
+        "hop_vs_raw_mtls_stream": wuji.hop_cases_per_s / mtls.messages_per_s,
+        "hop_vs_raw_mtls_batched": wuji.hop_cases_per_s / mtls.batched_per_s,
+        "hop_vs_raw_db_rows": wuji.hop_cases_per_s / db_rate,
+        "two_links_vs_raw_mtls_stream": wuji.two_link_cases_per_s / mtls.messages_per_s,
+        "materials_hop_vs_raw_mtls_stream": wuji.materials_cases_per_s / with_materials.messages_per_s,
         "seal_vs_raw_sign": wuji.seals_per_s / sign_rate,
         "verify_vs_raw": wuji.seal_verifications_per_s / verify_rate,
+        "node_seal_check_vs_raw_verify": wuji.seal_checks_as_node_per_s / verify_rate,
         # share of one hop's time per case that the origin's signing / the destination's check takes
         "origin_sign_share_of_hop": wuji.hop_cases_per_s / origin.signs_per_s,
         "origin_verify_share_of_hop": wuji.hop_cases_per_s / origin.verifies_per_s,
@@ -64,17 +94,21 @@ def run(quick: bool) -> dict[str, Any]:
     }
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "size": "quick" if quick else "full",
-        "machine": f"{platform.machine()} python {platform.python_version()}",
+        "size": size,
+        "machine": f"{platform.machine()} python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end",
         "raw": {
-            "grpc_unary_per_s": unary_rate,
-            "grpc_stream_messages_per_s": stream_rate,
+            "grpc_mtls_unary_per_s": mtls.unary_per_s,
+            "grpc_mtls_stream_messages_per_s": mtls.messages_per_s,
+            "grpc_mtls_stream_batched_envelopes_per_s": mtls.batched_per_s,
+            "grpc_mtls_stream_materials_messages_per_s": with_materials.messages_per_s,
+            f"{wuji.database}_executemany_cases_per_s": db_rate,
             "sign_per_s": sign_rate,
             "verify_per_s": verify_rate,
             "sm2_sign_per_s": sm2_sign_rate,
             "sm2_verify_per_s": sm2_verify_rate,
-            "sqlite_outbox_commits_per_s": commit_rate,
         },
+        "baselines": BASELINES,
         "wuji": asdict(wuji),
         "catalogue": asdict(catalogue),
         "supervision_scan": asdict(scan),
@@ -83,8 +117,15 @@ def run(quick: bool) -> dict[str, Any]:
         "ratios": ratios
         | {"delta_vs_full_release_bytes": catalogue.delta_bytes / catalogue.full_release_bytes},
         "goals": {
-            "hop_vs_raw_stream >= 0.5": ratios["hop_vs_raw_stream"] >= GOALS["hop_vs_raw_stream"],
-            "3-node p99 < 50 ms": wuji.latency_p99_ms < 50,
+            "hop_vs_raw_mtls_stream >= 0.5": ratios["hop_vs_raw_mtls_stream"]
+            >= GOALS["hop_vs_raw_mtls_stream"],
+            "hop_vs_raw_db_rows >= 0.3": ratios["hop_vs_raw_db_rows"] >= GOALS["hop_vs_raw_db_rows"],
+            f"village → county p99 < {LATENCY_GOAL_MS:.0f} ms over {wuji.latency_samples:,} samples": (
+                wuji.latency_p99_ms < LATENCY_GOAL_MS and wuji.latency_samples >= 1_000
+            ),
+            "node_seal_check_vs_raw_verify >= 0.5": (
+                ratios["node_seal_check_vs_raw_verify"] >= GOALS["node_seal_check_vs_raw_verify"]
+            ),
             "verify_vs_raw >= 0.8": ratios["verify_vs_raw"] >= GOALS["verify_vs_raw"],
             "SM2 seals verified with chain >= 150/s": wuji.sm2_seal_verifications_per_s
             >= GOALS["sm2_verified_per_s"],
@@ -95,7 +136,7 @@ def run(quick: bool) -> dict[str, Any]:
         "not_measured_yet": (
             [
                 "overdue scan at the goal's 1,000,000 open cases (quick runs 50,000)",
-                "catch-up at the goal's 100,000 queued cases (quick runs 1,000)",
+                "catch-up at the goal's 100,000 queued cases (quick runs 2,000)",
                 "queues and search at the goal's 1,000,000 cases (quick runs 50,000)",
             ]
             if quick
@@ -113,29 +154,48 @@ def save(result: dict[str, Any]) -> Path:
 
 def print_table(console: Console, result: dict[str, Any]) -> None:
     raw_figures, wuji, ratios = result["raw"], result["wuji"], result["ratios"]
-    table = Table("figure", "wuji", "raw baseline", "ratio", title=f"wuji bench ({result['size']})")
+    database = wuji["database"]
+    table = Table(
+        "figure", "wuji", "raw baseline", "ratio", title=f"wuji bench ({result['size']}, {database})"
+    )
+    stream, batched = (
+        raw_figures["grpc_mtls_stream_messages_per_s"],
+        raw_figures["grpc_mtls_stream_batched_envelopes_per_s"],
+    )
     table.add_row(
-        "cases/s over one durable hop (catch-up)",
+        f"cases/s over one durable hop (catch-up, {wuji['envelope_bytes']:,} B envelopes)",
         f"{wuji['hop_cases_per_s']:,.0f}",
-        f"{raw_figures['grpc_stream_messages_per_s']:,.0f} stream msg/s",
-        f"{ratios['hop_vs_raw_stream']:.2f}",
+        f"{stream:,.0f} mTLS stream msg/s",
+        f"{ratios['hop_vs_raw_mtls_stream']:.2f}",
+    )
+    table.add_row(
+        f"  the same, beside the raw stream batched {wuji['link_batch']} to a message",
+        "",
+        f"{batched:,.0f} envelopes/s",
+        f"{ratios['hop_vs_raw_mtls_batched']:.2f}",
+    )
+    table.add_row(
+        f"  the same, beside the raw {database} rate of its rows ({wuji['rows_per_case']:.1f} per case)",
+        "",
+        f"{raw_figures[database + '_executemany_cases_per_s']:,.0f} cases/s executemany",
+        f"{ratios['hop_vs_raw_db_rows']:.2f}",
+    )
+    table.add_row(
+        f"cases/s over one hop with scanned materials ({wuji['materials_envelope_bytes']:,} B envelopes)",
+        f"{wuji['materials_cases_per_s']:,.0f}",
+        f"{raw_figures['grpc_mtls_stream_materials_messages_per_s']:,.0f} mTLS stream msg/s",
+        f"{ratios['materials_hop_vs_raw_mtls_stream']:.2f}",
     )
     table.add_row(
         "cases/s village → township → county",
         f"{wuji['two_link_cases_per_s']:,.0f}",
-        f"{raw_figures['grpc_stream_messages_per_s']:,.0f} stream msg/s",
-        f"{ratios['two_links_vs_raw_stream']:.2f}",
+        f"{stream:,.0f} mTLS stream msg/s",
+        f"{ratios['two_links_vs_raw_mtls_stream']:.2f}",
     )
     table.add_row(
-        "same hop vs one SQLite outbox commit",
-        f"{wuji['hop_cases_per_s']:,.0f}",
-        f"{raw_figures['sqlite_outbox_commits_per_s']:,.0f} commits/s",
-        f"{ratios['hop_vs_raw_sqlite_commit']:.2f}",
-    )
-    table.add_row(
-        "village → county latency p50 / p99",
-        f"{wuji['latency_p50_ms']:.1f} / {wuji['latency_p99_ms']:.1f} ms",
-        f"{1000 / raw_figures['grpc_unary_per_s']:.2f} ms unary round trip",
+        f"village → county latency p50 / p99 / max ({wuji['latency_samples']:,} samples)",
+        f"{wuji['latency_p50_ms']:.1f} / {wuji['latency_p99_ms']:.1f} / {wuji['latency_max_ms']:.1f} ms",
+        f"{1000 / raw_figures['grpc_mtls_unary_per_s']:.2f} ms mTLS unary round trip",
         "",
     )
     table.add_row(
@@ -145,10 +205,16 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{ratios['seal_vs_raw_sign']:.2f}",
     )
     table.add_row(
-        "seals verified/s (with chain checks)",
+        "seals verified/s (one trust store, with chain checks)",
         f"{wuji['seal_verifications_per_s']:,.0f}",
         f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
         f"{ratios['verify_vs_raw']:.2f}",
+    )
+    table.add_row(
+        "received sealed results checked/s as a node does (fresh store with CRLs each)",
+        f"{wuji['seal_checks_as_node_per_s']:,.0f}",
+        f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
+        f"{ratios['node_seal_check_vs_raw_verify']:.2f}",
     )
     origin = result["origin"]
     table.add_row(
@@ -203,6 +269,9 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         "",
     )
     console.print(table)
+    console.print(f"  {result['machine']}")
+    for name, what in result.get("baselines", {}).items():
+        console.print(f"  {name}: {what}", highlight=False)
     for goal, met in result["goals"].items():
         console.print(f"  goal {goal}: {'met' if met else '[red]not met[/]'}")
     for pending in result["not_measured_yet"]:

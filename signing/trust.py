@@ -37,7 +37,7 @@ from itertools import pairwise
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import (
     Criticality,
@@ -87,6 +87,10 @@ class _Seen:
 
 _shared_lock = threading.Lock()
 _shared: dict[_ChainKey, _Verdict] = {}  # every store's verdicts, by roots and chain content
+# signature checks that depend on nothing but the bytes, shared by every store of the process:
+# roots that signed themselves, and (CRL, issuer) fingerprints → whether the issuer signed the CRL
+_self_signed_roots: set[bytes] = set()
+_crl_verdicts: dict[tuple[bytes, bytes], bool] = {}
 
 
 class ChainRejected(Exception):
@@ -141,7 +145,7 @@ class TrustStore:
     def add_root(self, root: x509.Certificate) -> None:
         """Trust a province's self-signed root CA certificate; ChainRejected if it is not one."""
         try:
-            if not signature_holds(root, root):
+            if not _self_signed(root):
                 raise ValueError("")
             purpose = purpose_of(root)
             code = DivisionCode.parse(division_code_of(root))
@@ -498,10 +502,34 @@ def _may_sign_certificates(certificate: x509.Certificate) -> bool:
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     if crl.issuer != issuer.subject:
         return False
+    key = (crl.fingerprint(hashes.SHA256()), issuer.fingerprint(hashes.SHA256()))
+    with _shared_lock:
+        known = _crl_verdicts.get(key)
+    if known is not None:
+        return known
     try:
-        return crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
     except (TypeError, ValueError, UnsupportedAlgorithm):  # a key type that cannot have signed it
+        valid = False
+    with _shared_lock:
+        if len(_crl_verdicts) >= _CACHED_CHAINS:
+            _crl_verdicts.clear()
+        _crl_verdicts[key] = valid
+    return valid
+
+
+def _self_signed(root: x509.Certificate) -> bool:
+    """Whether root signed itself; a yes is remembered per process, since every store a node builds
+    (one per document checked) starts from the same roots."""
+    fingerprint = root.fingerprint(hashes.SHA256())
+    with _shared_lock:
+        if fingerprint in _self_signed_roots:
+            return True
+    if not signature_holds(root, root):
         return False
+    with _shared_lock:
+        _self_signed_roots.add(fingerprint)
+    return True
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:

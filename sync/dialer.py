@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import grpc
 
-from sync.link import FrameQueue, Link
+from sync.link import FrameQueue, Link, serialize_frame
 from sync.transport import TransportSettings, open_channel
-from wuji.v1 import link_pb2, link_pb2_grpc
+from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Dialer:
         with open_channel(self._address, self._settings, peer_code=self._link.peer) as channel:
             outgoing = FrameQueue()
             outgoing.put(link_pb2.LinkFrame(hello=self._link.hello()))
-            call = link_pb2_grpc.FederationStub(channel).Link(iter(outgoing))
+            call = _link_method(channel)(iter(outgoing))
             try:
                 first = next(call)
                 if not first.HasField("hello") or first.hello.node_code != self._link.peer:
@@ -82,6 +82,16 @@ class Dialer:
             finally:
                 outgoing.close()
                 call.cancel()
+
+
+def _link_method(channel: grpc.Channel) -> grpc.StreamStreamMultiCallable:
+    """Federation.Link as the stub has it, but sending stored envelopes as they are too."""
+    return channel.stream_stream(
+        _LINK_METHOD, request_serializer=serialize_frame, response_deserializer=link_pb2.LinkFrame.FromString
+    )
+
+
+_LINK_METHOD = "/" + link_pb2.DESCRIPTOR.services_by_name["Federation"].full_name + "/Link"
 
 
 def _describe(error: grpc.RpcError) -> str:

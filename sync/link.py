@@ -67,15 +67,34 @@ class LinkHandler(Protocol):
 @dataclass(frozen=True)
 class LinkSettings:
     batch_size: int = 200  # envelopes per frame and per receiving transaction
+    # bytes of envelopes per frame (at least one envelope), well under the transport's message limit:
+    # cases carrying scanned materials are large, and a frame over the limit could never be sent
+    frame_bytes: int = 4 * 1024 * 1024
     window: int = 2000  # envelopes in flight before the sender waits for acks
     heartbeat_seconds: float = 5.0
     idle_timeout_seconds: float = 30.0  # a silent peer is considered gone after this
 
 
+# An outgoing frame: a LinkFrame, or envelopes as the outbox stored them (the same bytes on the wire)
+OutgoingFrame = link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame
+
+
+def serialize_frame(frame: OutgoingFrame) -> bytes:
+    """gRPC's serializer for outgoing frames of either kind."""
+    return frame.SerializeToString()
+
+
+def as_link_frame(frame: link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame) -> link_pb2.LinkFrame:
+    """A frame handed over without the wire in between (not through gRPC), read as a LinkFrame."""
+    if isinstance(frame, link_pb2.StoredEnvelopeFrame):
+        return link_pb2.LinkFrame.FromString(frame.SerializeToString())
+    return frame
+
+
 class FrameSink(Protocol):
     """Where a session puts its outgoing frames (the transport's side of the seam)."""
 
-    def put(self, frame: link_pb2.LinkFrame) -> None: ...
+    def put(self, frame: OutgoingFrame) -> None: ...
 
     def close(self) -> None: ...
 
@@ -88,18 +107,18 @@ class FrameQueue:
     def __init__(self) -> None:
         self._queue: queue.Queue[object] = queue.Queue()
 
-    def put(self, frame: link_pb2.LinkFrame) -> None:
+    def put(self, frame: OutgoingFrame) -> None:
         self._queue.put(frame)
 
     def close(self) -> None:
         self._queue.put(self._CLOSED)
 
-    def __iter__(self) -> Iterator[link_pb2.LinkFrame]:
+    def __iter__(self) -> Iterator[OutgoingFrame]:
         while True:
             item = self._queue.get()
             if item is self._CLOSED:
                 return
-            assert isinstance(item, link_pb2.LinkFrame)
+            assert isinstance(item, link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame)
             yield item
 
 
@@ -234,10 +253,16 @@ class Link:
         self.acked_seq = max(self.acked_seq, seq)
         self.wake()
 
-    def _pending(self, after_seq: int, limit: int) -> list[link_pb2.Envelope]:
+    def _pending(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """(seq, stored envelope bytes) to send next: sent as stored, never parsed here."""
         with self._readers() as session:
-            rows = outbox.pending(session, self.peer, after_seq, limit)
-            return [link_pb2.Envelope.FromString(row.envelope) for row in rows]
+            pending = outbox.pending_envelopes(session, self.peer, after_seq, limit)
+        size = 0
+        for count, (_, envelope) in enumerate(pending):
+            size += len(envelope)
+            if size > self.settings.frame_bytes and count > 0:
+                return pending[:count]
+        return pending
 
     def _apply(self, envelopes: Iterable[link_pb2.Envelope]) -> int:
         """Apply a batch in one transaction; returns the seq to acknowledge.
@@ -372,8 +397,9 @@ class LinkSession:
         """The peer's Hello said what it holds: everything up to there is acknowledged."""
         self._link._acknowledged(self.sent_seq)
 
-    def receive(self, frame: link_pb2.LinkFrame) -> None:
+    def receive(self, received: link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame) -> None:
         """Act on one incoming frame: apply a batch (and acknowledge it), or take an ack."""
+        frame = as_link_frame(received)
         link = self._link
         self._last_heard = time.monotonic()
         link.last_contact = datetime.now(UTC)
@@ -393,8 +419,9 @@ class LinkSession:
         batch = link._pending(self.sent_seq, min(link.settings.batch_size, room)) if room > 0 else []
         if not batch:
             return False
-        self._outgoing.put(link_pb2.LinkFrame(envelopes=link_pb2.EnvelopeBatch(envelopes=batch)))
-        self.sent_seq = batch[-1].seq
+        stored = link_pb2.StoredEnvelopes(envelopes=[envelope for _, envelope in batch])
+        self._outgoing.put(link_pb2.StoredEnvelopeFrame(envelopes=stored))
+        self.sent_seq = batch[-1][0]
         return True
 
     def _receive(self, incoming: Iterator[link_pb2.LinkFrame]) -> None:

@@ -80,6 +80,18 @@ def pending(session: Session, peer: str, after_seq: int, limit: int) -> list[Out
     return list(session.scalars(query))
 
 
+def pending_envelopes(session: Session, peer: str, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+    """(seq, envelope bytes as stored) of what `pending` returns: the sender's hot path, which
+    streams the stored bytes as they are instead of building ORM rows and parsing each envelope."""
+    query = (
+        select(OutboxEntry.seq, OutboxEntry.envelope)
+        .where(OutboxEntry.peer == peer, OutboxEntry.seq > after_seq)
+        .order_by(OutboxEntry.seq)
+        .limit(limit)
+    )
+    return [(seq, envelope) for seq, envelope in session.execute(query)]
+
+
 def acknowledge(session: Session, peer: str, role: str, seq: int) -> None:
     """The peer has stored everything up to seq (the envelopes are kept until `prune`)."""
     state = link_state(session, peer, role, for_update=True)

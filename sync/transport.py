@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 
 from sync.auth import PeerAuthenticator, require_peer
-from sync.link import FrameQueue, LinkProtocolError
+from sync.link import FrameQueue, LinkProtocolError, serialize_frame
 from sync.registry import LinkRefused, LinkRegistry, LinksElsewhere
 from wuji.v1 import link_pb2, link_pb2_grpc
 
@@ -123,7 +123,7 @@ def register_service(server: grpc.Server, service: ServiceDescriptor, servicer: 
     handlers: dict[str, grpc.RpcMethodHandler] = {}
     for method in service.methods:
         parse = _lenient_parser(GetMessageClass(method.input_type))
-        serialize = GetMessageClass(method.output_type).SerializeToString
+        serialize = _serializer(GetMessageClass(method.output_type))
         behaviour = getattr(servicer, method.name)
         if method.client_streaming and method.server_streaming:
             handlers[method.name] = grpc.stream_stream_rpc_method_handler(
@@ -136,6 +136,13 @@ def register_service(server: grpc.Server, service: ServiceDescriptor, servicer: 
         else:
             raise NotImplementedError(f"{method.full_name}: only unary and bidirectional RPCs are used")
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
+
+
+def _serializer(message_class: type[Message]) -> Callable[[Any], bytes]:
+    """A link's outgoing frames may also be stored envelopes (sync.link.OutgoingFrame)."""
+    if message_class is link_pb2.LinkFrame:
+        return serialize_frame
+    return message_class.SerializeToString
 
 
 def _refusing_malformed(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:

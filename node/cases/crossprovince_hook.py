@@ -32,6 +32,9 @@ class CrossProvinceCases(CaseHook):
         self._outbound = outbound
         self._clock = clock
 
+    def takes_part_in_arrival(self, message: case_pb2.Case) -> bool:
+        return message.mode == ONLINE
+
     def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
         if case.mode != ONLINE:
             return

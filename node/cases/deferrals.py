@@ -78,6 +78,9 @@ class DeferralService(CaseHook):
 
     # -- hooks on every case ---------------------------------------------------------------------
 
+    def takes_part_in_arrival(self, message: case_pb2.Case) -> bool:
+        return bool(message.missing_materials) or message.HasField("promise")
+
     def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
         """Check and store the missing materials and the promise a case came with (at both copies)."""
         if message is None or (not message.missing_materials and not message.HasField("promise")):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,26 +38,26 @@ def _locked_head(session: Session) -> ChainHead:
     return head
 
 
-def _entry_hash(prev_hash: str, event: CaseEvent) -> str:
-    body = {
-        "seq": event.seq,
-        "case_id": event.case_id,
-        "version": event.version,
-        "action": event.action,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "actor_node": event.actor_node,
-        "note": event.note,
-        "at": as_utc(event.at).isoformat(timespec="microseconds"),
-        "route": list(event.route),
-    }
+_HASHED = (
+    "seq", "case_id", "version", "action", "from_state", "to_state", "actor_node", "note", "at", "route"
+)  # fmt: skip
+
+
+def _entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    body = {name: entry[name] for name in _HASHED}
+    body["at"] = as_utc(entry["at"]).isoformat(timespec="microseconds")
+    body["route"] = list(entry["route"])
     # who acted is hashed once it is recorded; entries from before people were named keep their hash
-    if event.actor_person:
-        body["actor_person"] = event.actor_person
-    if event.actor_department:
-        body["actor_department"] = event.actor_department
+    if entry["actor_person"]:
+        body["actor_person"] = entry["actor_person"]
+    if entry["actor_department"]:
+        body["actor_department"] = entry["actor_department"]
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def _columns(event: CaseEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in (*_HASHED, "actor_person", "actor_department")}
 
 
 def append(
@@ -74,28 +75,64 @@ def append(
     actor_person: str = "",
     actor_department: str = "",
 ) -> CaseEvent:
-    head = _locked_head(session)
+    """Append an event to the chain; it is written with the rest of the transaction (no flush), so a
+    batch of envelopes inserts its events together (its seq and hash are already final)."""
     event = CaseEvent(
-        seq=head.seq + 1,
-        case_id=case_id,
-        version=version,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor_node=actor_node,
-        actor_person=actor_person or None,
-        actor_department=actor_department or None,
-        note=note,
-        at=at,
-        route=list(route),
-        prev_hash=head.hash,
+        **append_row(
+            session,
+            case_id=case_id,
+            version=version,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor_node=actor_node,
+            note=note,
+            at=at,
+            route=route,
+            actor_person=actor_person,
+            actor_department=actor_department,
+        )
     )
-    event.hash = _entry_hash(head.hash, event)
-    head.seq, head.hash = event.seq, event.hash
-    # No flush: the entry is written with the rest of the transaction, so a batch of envelopes
-    # inserts its events together (its seq and hash are already final).
     session.add(event)
     return event
+
+
+def append_row(
+    session: Session,
+    *,
+    case_id: str,
+    version: int,
+    action: str | None,
+    from_state: str | None,
+    to_state: str,
+    actor_node: str,
+    note: str,
+    at: datetime,
+    route: Sequence[str] = (),
+    actor_person: str = "",
+    actor_department: str = "",
+) -> dict[str, Any]:
+    """Extend the chain by one entry and return its row (every column of case_event), for the
+    caller to insert in this transaction: the bulk path of arriving cases (node/cases/arrivals.py)."""
+    head = _locked_head(session)
+    row: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "case_id": case_id,
+        "version": version,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor_node": actor_node,
+        "actor_person": actor_person or None,
+        "actor_department": actor_department or None,
+        "note": note,
+        "at": at,
+        "route": list(route),
+        "prev_hash": head.hash,
+    }
+    row["hash"] = _entry_hash(head.hash, row)
+    head.seq, head.hash = row["seq"], row["hash"]
+    return row
 
 
 @dataclass(frozen=True)
@@ -111,7 +148,8 @@ def verify(session: Session) -> ChainCheck:
     count = 0
     for event in session.scalars(select(CaseEvent).order_by(CaseEvent.seq)):
         count += 1
-        if event.seq != count or event.prev_hash != prev_hash or _entry_hash(prev_hash, event) != event.hash:
+        broken = event.prev_hash != prev_hash or _entry_hash(prev_hash, _columns(event)) != event.hash
+        if event.seq != count or broken:
             return ChainCheck(count, False, event.seq)
         prev_hash = event.hash
     head = session.get(ChainHead, 1)

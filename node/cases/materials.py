@@ -13,6 +13,7 @@ import hashlib
 import mimetypes
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from node.catalogue.items import DEFAULT_MAX_MATERIAL_MB
 from node.errors import InvalidInput, clean_text
@@ -103,13 +104,18 @@ def check_complete(
 
 
 def stored(material: Material, purpose: str) -> CaseMaterial:
-    return CaseMaterial(
-        name=material.name,
-        sha256=material.sha256,
-        content=material.content,
-        file_name=material.file_name or None,
-        media_type=material.media_type or None,
-        size=len(material.content),
-        licence=material.licence or None,
-        purpose=purpose,
-    )
+    return CaseMaterial(**stored_row(material, purpose))
+
+
+def stored_row(material: Material, purpose: str) -> dict[str, Any]:
+    """The case_material columns of a checked material, but its case_id (and id)."""
+    return {
+        "name": material.name,
+        "sha256": material.sha256,
+        "content": material.content,
+        "file_name": material.file_name or None,
+        "media_type": material.media_type or None,
+        "size": len(material.content),
+        "licence": material.licence or None,
+        "purpose": purpose,
+    }

@@ -90,6 +90,10 @@ def simulate(
 @app.command("bench")
 def bench(
     quick: Annotated[bool, typer.Option(help="small sizes (well under 90 s), as CI runs it")] = False,
+    database_url: Annotated[
+        str,
+        typer.Option(help="a PostgreSQL server (URL) for the hop's handler and the raw database baseline"),
+    ] = "",
     as_json: Annotated[
         bool, typer.Option("--json", help="print one JSON object instead of the table")
     ] = False,
@@ -99,7 +103,7 @@ def bench(
 
     from bench.run import print_table, run, save
 
-    result = run(quick)
+    result = run(quick, database_url)
     path = save(result)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -159,6 +159,7 @@ class FederationHandler:
             raise EnvelopeRefused(f"partner province {peer} relayed a message from {envelope.origin}")
         try:
             if destination != self.here:
+                arrivals.before_other_envelope(session)
                 self._relay(session, envelope, peer)
                 return
             try:
@@ -168,6 +169,8 @@ class FederationHandler:
             body = envelope.WhichOneof("body") or ""
             if is_placeholder(envelope):
                 return  # the slot of a case returned to its origin before this node enrolled
+            if body != "case_submitted":  # cases added in bulk are written before anything else runs
+                arrivals.before_other_envelope(session)
             self.observe_delivery(body, (utcnow() - from_timestamp(envelope.created_at)).total_seconds())
             if body == "case_submitted":
                 try:

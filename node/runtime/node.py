@@ -43,13 +43,14 @@ from node.supervision.ratings import AppealIntake, RatingService
 from node.supervision.stats import StatsService
 from node.supervision.visits import ReturnVisits
 from node.trust import partners
-from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number, known_crls
+from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number
 from node.trust.enrollment import EnrollmentServicer, create_invite
 from node.trust.identity import NodeIdentity, pem_bundle
 from node.trust.identity import passphrase as key_passphrase
 from node.trust.licences import LicenceService
 from node.trust.partners import PartnerService
 from node.trust.sealing import SealService
+from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
 from node.web.server import WebDesk
 from signing.pki import division_code_of
@@ -102,6 +103,7 @@ class Node:
         self._passphrase = passphrase
         self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
         self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
+        self._trust_stores = TrustStores(self.identity.roots)
         self.transport = TransportSettings(
             max_message_bytes=config.max_message_bytes,
             credentials=self.identity.credentials(lambda: self._partner_roots),
@@ -349,7 +351,7 @@ class Node:
         return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
 
     def _trust_in(self, session: Session) -> TrustStore:
-        return TrustStore([*self.identity.roots, *partners.anchors(session)], known_crls(session))
+        return self._trust_stores.store(session)
 
     def _catalog_published(self, session: Session) -> None:
         self.federation.push_catalog(session)

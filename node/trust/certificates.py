@@ -7,6 +7,7 @@ publishes a new CRL (stored as this node's RevocationList), which the federation
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -171,7 +172,14 @@ def crl_number(crl: x509.CertificateRevocationList) -> int:
 
 
 def known_crls(session: Session) -> list[x509.CertificateRevocationList]:
-    return [x509.load_der_x509_crl(der) for der in session.scalars(select(RevocationList.der))]
+    """The CRLs this node holds, each parsed once per process (a node builds a trust store with
+    them for every document it checks)."""
+    return [_parsed_crl(der) for der in session.scalars(select(RevocationList.der))]
+
+
+@lru_cache(maxsize=512)
+def _parsed_crl(der: bytes) -> x509.CertificateRevocationList:
+    return x509.load_der_x509_crl(der)
 
 
 def remember_crls(session: Session, crls: list[x509.CertificateRevocationList]) -> None:

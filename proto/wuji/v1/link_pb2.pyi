@@ -68,6 +68,18 @@ class EnvelopeBatch(_message.Message):
     envelopes: _containers.RepeatedCompositeFieldContainer[Envelope]
     def __init__(self, envelopes: _Optional[_Iterable[_Union[Envelope, _Mapping]]] = ...) -> None: ...
 
+class StoredEnvelopeFrame(_message.Message):
+    __slots__ = ("envelopes",)
+    ENVELOPES_FIELD_NUMBER: _ClassVar[int]
+    envelopes: StoredEnvelopes
+    def __init__(self, envelopes: _Optional[_Union[StoredEnvelopes, _Mapping]] = ...) -> None: ...
+
+class StoredEnvelopes(_message.Message):
+    __slots__ = ("envelopes",)
+    ENVELOPES_FIELD_NUMBER: _ClassVar[int]
+    envelopes: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, envelopes: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
 class Ack(_message.Message):
     __slots__ = ("seq",)
     SEQ_FIELD_NUMBER: _ClassVar[int]
