@@ -57,6 +57,7 @@ class NodeConfig:
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object per line (time, level, logger, message, node, case_id)
     supervision_interval_seconds: float = 60.0  # how often the one supervision job scans
+    timestamp_retry_seconds: float = 5.0  # how often results waiting for a time-stamp token ask again
     warning_share: float = 0.8  # 预警 (yellow card) once this share of a time limit is used
     rectification_days: int = 15  # working days to rectify a 差评 (Sichuan 15, Dezhou 5)
     forwarding_days: int = 1  # working days a case may take to reach its handler (上报)
@@ -91,6 +92,8 @@ class NodeConfig:
             raise ConfigError("only a province loads a catalogue file; lower tiers receive it from above")
         if self.supervision_interval_seconds <= 0:
             raise ConfigError("supervision_interval_seconds must be positive")
+        if self.timestamp_retry_seconds <= 0:
+            raise ConfigError("timestamp_retry_seconds must be positive")
         if not 0 < self.warning_share <= 1:
             raise ConfigError("warning_share must be a share of the time limit, in (0, 1]")
         if self.forwarding_days < 0:

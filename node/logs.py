@@ -55,3 +55,5 @@ def configure(node_code: str, level: str, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # APScheduler logs every run of every job at INFO (a line every few seconds): only its trouble
+    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))

@@ -168,7 +168,8 @@ def test_a_rating_is_given_where_the_applicant_applied_and_only_once_concluded(f
 def test_each_node_runs_exactly_one_supervision_job(federation):
     federation.start_chain()
     for node in federation.nodes.values():
-        assert node.scheduler.jobs == 1
+        assert node.scheduler.scan_jobs == 1  # one scan job per node, never one per case
+        assert node.scheduler.jobs == 2  # and the retry of results waiting for their time-stamp
     with pytest.raises(ValueError):
         SupervisionScheduler(federation.nodes[PROVINCE].here, lambda: None, 0)
 

@@ -36,7 +36,7 @@ from node.runtime.resync import CaseResync
 from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import StaffService
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
-from node.store.models import PeerProvince
+from node.store.models import AwaitingTimestamp, PeerProvince
 from node.store.outbound import Outbound
 from node.supervision.cards import ScanResult, SupervisionScheduler, SupervisionService
 from node.supervision.ratings import AppealIntake, RatingService
@@ -112,6 +112,7 @@ class Node:
         self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
         self._parent_channel: grpc.Channel | None = None
         self._parent_channel_lock = threading.Lock()
+        self._awaiting_lock = threading.Lock()  # the retry job and the scan's tick never both send a notice
         self.timestamping = Timestamping(
             self.here,
             self.sessions,
@@ -234,6 +235,11 @@ class Node:
         self._dialer: Dialer | None = None
         self._peer_dialers: dict[str, Dialer] = {}
         self.scheduler = SupervisionScheduler(self.here, self.tick, config.supervision_interval_seconds)
+        # a result sealed while the province's time-stamping service was out of reach waits for its
+        # token; ask again every few seconds (not only at the scan) so the citizen is not kept waiting
+        self.scheduler.every(
+            config.timestamp_retry_seconds, self.complete_awaiting_timestamps, f"time-stamps of {self.here}"
+        )
         self.port = 0
         self.enroll_port = 0
         self.health_port = 0
@@ -460,7 +466,10 @@ class Node:
     def complete_awaiting_timestamps(self) -> int:
         """Results sealed while the province's time-stamping service was away get their tokens
         now, and their conclusion notices leave; how many did."""
-        with self.sessions.begin() as session:
+        with self.readers() as session:
+            if session.scalar(select(AwaitingTimestamp.case_id).limit(1)) is None:
+                return 0  # the usual case: nothing waits, and no write transaction is opened
+        with self._awaiting_lock, self.sessions.begin() as session:
             return self.seals.complete_awaiting(
                 session, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
             )
@@ -542,9 +551,14 @@ class Node:
             channel = self._parent_channel
         try:
             reply = enroll_pb2_grpc.EnrollmentStub(channel).Timestamp(
-                enroll_pb2.TimestampRequest(imprint=imprint, nonce=nonce), timeout=10
+                enroll_pb2.TimestampRequest(imprint=imprint, nonce=nonce), timeout=10, wait_for_ready=True
             )
         except grpc.RpcError as error:
+            # a broken channel backs off ever longer before reconnecting: the next try starts afresh
+            with self._parent_channel_lock:
+                if self._parent_channel is channel:
+                    self._parent_channel = None
+            channel.close()
             details = error.details() if isinstance(error, grpc.Call) else str(error)
             raise TimestampUnavailable(
                 f"时间戳服务不可达 the province's time-stamping service cannot be reached: {details}"

@@ -507,6 +507,13 @@ class SupervisionScheduler:
             coalesce=True,
         )
 
+    def every(self, seconds: float, job: Callable[[], object], name: str) -> None:
+        """A small chore beside the scan (e.g. retrying what waits on another node), never overlapped."""
+        self._scheduler.add_job(
+            _logged(job, name), "interval", seconds=seconds, id=name, name=name, max_instances=1,
+            coalesce=True,
+        )
+
     def _run(self) -> None:
         if not self._lock.acquire(blocking=False):
             return
@@ -527,3 +534,17 @@ class SupervisionScheduler:
     @property
     def jobs(self) -> int:
         return len(self._scheduler.get_jobs())
+
+    @property
+    def scan_jobs(self) -> int:
+        return sum(job.id == self.JOB_ID for job in self._scheduler.get_jobs())
+
+
+def _logged(job: Callable[[], object], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # logged; the next interval tries again
+            log.exception("%s failed", name)
+
+    return run
