@@ -15,6 +15,7 @@ from node.cli.common import (
     ask,
     console,
     fail,
+    read_file,
 )
 from node.errors import DomainError
 from wuji.v1 import desk_pb2
@@ -75,10 +76,7 @@ def catalog_publish(
     node: NodeAddress = "",
 ) -> None:
     """发布 (province): make FILE the next signed release; it flows down to every node as deltas."""
-    try:
-        document = file.read_bytes()
-    except OSError as error:
-        fail(f"cannot read {file}: {error.strerror}")
+    document = read_file(file)
     reply = ask(config, node, lambda desk: desk.publish_catalog(document))
     if not reply.published:
         console.print(f"{file} equals the current release {reply.version}: nothing published")
@@ -196,10 +194,7 @@ def calendar_publish(
     node: NodeAddress = "",
 ) -> None:
     """发布 (province): the State Council's holidays and 调休 days of a year, signed; they flow down."""
-    try:
-        document = file.read_bytes()
-    except OSError as error:
-        fail(f"cannot read {file}: {error.strerror}")
+    document = read_file(file)
     reply = ask(config, node, lambda desk: desk.publish_calendar(document))
     console.print(
         f"published the working-day calendar of [bold]{reply.year}[/]: {reply.holidays} holidays, "

@@ -39,6 +39,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def read_file(file: Path) -> bytes:
+    """A file the user named, or a usage error that says why it cannot be read."""
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+
+
 def node_code(config: Path) -> str:
     try:
         return NodeConfig.load(config).code
