@@ -254,7 +254,7 @@ class IssuedCertificate(Base):
 
     serial: Mapped[str] = mapped_column(String(40), primary_key=True)  # hex
     code: Mapped[str] = mapped_column(String(12), index=True)
-    purpose: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))  # tls | ca | seal | timestamp
     pem: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
