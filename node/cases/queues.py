@@ -9,6 +9,7 @@ page answers in milliseconds however many cases a node holds (`wuji bench` measu
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -86,18 +87,24 @@ def queue(
     """A department's cases in one queue at this handler, the most urgent first."""
     if not department:
         raise InvalidInput("a queue belongs to a department: give the department")
-    query = select(*_COLUMNS).where(
-        Case.handler == here, Case.department == department, Case.state.in_([s.value for s in which.states])
-    )
-    if which.key == "due_soon":
-        soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
-        query = query.where(Case.due_on.is_not(None), Case.due_on <= soon)
-    if which.key == "received":
-        query = query.order_by(Case.submitted_at, Case.id)  # no clock yet: first come, first served
-    else:
-        # NULLS LAST keeps the index's order (a case without a limit comes after those with one)
-        query = query.order_by(Case.due_on.asc().nulls_last(), Case.id)
-    return _views(session, session.execute(_page(query, limit, offset)).all())
+    mine = (Case.handler == here, Case.department == department)
+    if which.key == "received":  # no clock yet: first come, first served
+        query = select(*_COLUMNS).where(*mine, Case.state == State.SUBMITTED.value)
+        rows = session.execute(_page(query.order_by(Case.submitted_at, Case.id), limit, offset)).all()
+        return _views(session, rows)
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS) if which.key == "due_soon" else None
+    # one index walk per state, each already in due-date order (NULLS LAST keeps the index's order:
+    # a case without a limit comes after those with one); the pages merge here, so a queue of two
+    # states never sorts all its rows
+    walks = []
+    for state in which.states:
+        query = select(*_COLUMNS).where(*mine, Case.state == state.value)
+        if soon is not None:
+            query = query.where(Case.due_on.is_not(None), Case.due_on <= soon)
+        ordered = query.order_by(Case.due_on.asc().nulls_last(), Case.id)
+        walks.append(session.execute(ordered.limit(offset + _size(limit))).all())
+    merged = heapq.merge(*walks, key=lambda row: (row.due_on is None, row.due_on or date.min, row.id))
+    return _views(session, list(merged)[offset : offset + _size(limit)])
 
 
 def search(session: Session, text: str, limit: int = 50) -> list[case_pb2.Case]:
