@@ -551,7 +551,7 @@ class Node:
             channel = self._parent_channel
         try:
             reply = enroll_pb2_grpc.EnrollmentStub(channel).Timestamp(
-                enroll_pb2.TimestampRequest(imprint=imprint, nonce=nonce), timeout=10, wait_for_ready=True
+                enroll_pb2.TimestampRequest(imprint=imprint, nonce=nonce), timeout=10
             )
         except grpc.RpcError as error:
             # a broken channel backs off ever longer before reconnecting: the next try starts afresh
