@@ -24,14 +24,13 @@ from sqlalchemy.orm import Session
 from node.catalogue import items as catalog
 from node.catalogue.diff import changed_codes, diff_items
 from node.catalogue.items import CatalogDocument, Item, canonical_item
-from node.errors import InvalidInput, WrongNode
+from node.errors import InvalidInput
 from node.store.models import CatalogPart, CatalogRelease
 from node.timeutil import as_utc, from_timestamp, to_timestamp, utcnow
-from node.trust.certificates import CertificateOffice
+from node.trust.certificates import CertificateOffice, province_purpose_key
 from node.trust.identity import pem_bundle
-from signing import keys
-from signing.algorithms import Algorithm, PrivateKey, algorithm_of, generate_key, sign, verify
-from signing.pki import CertificatePurpose, division_code_of, make_csr
+from signing.algorithms import PrivateKey, algorithm_of, sign, verify
+from signing.pki import CertificatePurpose, division_code_of
 from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
@@ -84,22 +83,9 @@ class ReleaseSigner:
         cls, session: Session, folder: Path, passphrase: bytes, office: CertificateOffice | None
     ) -> ReleaseSigner:
         """Load the key from the PKI folder, or make one and certify it with the root CA."""
-        key_path, chain_path = folder / "catalog.key", folder / "catalog.pem"
-        if key_path.exists() and chain_path.exists():
-            chain = x509.load_pem_x509_certificates(chain_path.read_bytes())
-            if as_utc(chain[0].not_valid_after_utc) > utcnow() + timedelta(days=1):
-                return cls(keys.load_private_key(key_path, passphrase), chain)
-        if office is None:
-            raise WrongNode("only a province publishes catalogue releases")
-        code = division_code_of(office.authority.certificate)
-        if DivisionCode.parse(code).parent is not None:
-            raise WrongNode(f"only a province publishes catalogue releases; {code} is not one")
-        key = generate_key(Algorithm.ECDSA_P256_SHA256)
-        csr = make_csr(key, code, CertificatePurpose.CATALOG, f"{code} 事项目录发布")
-        certificate = office.issue(session, csr, CertificatePurpose.CATALOG, valid_days=3 * 365)
-        chain = [certificate, *office.authority.full_chain()]
-        keys.save_private_key(key, key_path, passphrase)
-        keys.save_pem(chain_path, pem_bundle(chain))
+        key, chain = province_purpose_key(
+            session, folder / "catalog.key", passphrase, office, CertificatePurpose.CATALOG, "事项目录发布"
+        )
         return cls(key, chain)
 
 

@@ -7,7 +7,9 @@ publishes a new CRL (stored as this node's RevocationList), which the federation
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -17,9 +19,12 @@ from sqlalchemy.orm import Session
 from node.errors import InvalidInput, NotFound, WrongNode
 from node.store.models import IssuedCertificate, RevocationList
 from node.timeutil import as_utc, utcnow
-from node.trust.identity import subject_code
-from signing.pki import Authority, CertificatePurpose, division_code_of
+from node.trust.identity import pem_bundle, subject_code
+from signing import keys
+from signing.algorithms import Algorithm, PrivateKey, generate_key
+from signing.pki import Authority, CertificatePurpose, division_code_of, make_csr
 from signing.trust import ChainRejected, TrustStore
+from wuji.divisions import DivisionCode
 
 
 class CertificateOffice:
@@ -87,6 +92,35 @@ class CertificateOffice:
         )
         store_crl(session, issuer, number, crl)
         return crl
+
+
+def province_purpose_key(
+    session: Session,
+    key_path: Path,
+    passphrase: bytes,
+    office: CertificateOffice | None,
+    purpose: CertificatePurpose,
+    title: str,
+) -> tuple[PrivateKey, list[x509.Certificate]]:
+    """A key the province holds for one purpose (catalogue releases, time-stamps): loaded from
+    key_path and its .pem chain while valid beyond a day, else made and certified by the root CA."""
+    chain_path = key_path.with_suffix(".pem")
+    if key_path.exists() and chain_path.exists():
+        chain = x509.load_pem_x509_certificates(chain_path.read_bytes())
+        if as_utc(chain[0].not_valid_after_utc) > utcnow() + timedelta(days=1):
+            return keys.load_private_key(key_path, passphrase), chain
+    if office is None:
+        raise WrongNode(f"only a province holds the {title} key")
+    code = division_code_of(office.authority.certificate)
+    if DivisionCode.parse(code).parent is not None:
+        raise WrongNode(f"only a province holds the {title} key; {code} is not one")
+    key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    csr = make_csr(key, code, purpose, f"{code} {title}")
+    certificate = office.issue(session, csr, purpose, valid_days=3 * 365)
+    chain = [certificate, *office.authority.full_chain()]
+    keys.save_private_key(key, key_path, passphrase)
+    keys.save_pem(chain_path, pem_bundle(chain))
+    return key, chain
 
 
 class RevocationIntake:

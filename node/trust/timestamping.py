@@ -15,16 +15,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from node.errors import NotReady, WrongNode
+from node.errors import NotReady
 from node.timeutil import as_utc, utcnow
-from node.trust.certificates import CertificateOffice
-from node.trust.identity import pem_bundle
-from signing import keys
-from signing.algorithms import Algorithm, generate_key
-from signing.pki import CertificatePurpose, division_code_of, make_csr
+from node.trust.certificates import CertificateOffice, province_purpose_key
+from signing.pki import CertificatePurpose
 from signing.timestamps import TimeStampAuthority
 from wuji.divisions import DivisionCode
 
@@ -40,22 +36,9 @@ def province_tsa(
     session: Session, folder: Path, passphrase: bytes, office: CertificateOffice | None
 ) -> TimeStampAuthority:
     """Load the province's time-stamping key, or make one and certify it with the root CA."""
-    key_path, chain_path = folder / "tsa.key", folder / "tsa.pem"
-    if key_path.exists() and chain_path.exists():
-        chain = x509.load_pem_x509_certificates(chain_path.read_bytes())
-        if as_utc(chain[0].not_valid_after_utc) > utcnow() + timedelta(days=1):
-            return TimeStampAuthority(keys.load_private_key(key_path, passphrase), chain)  # type: ignore[arg-type]
-    if office is None:
-        raise WrongNode("only a province runs the time-stamping service")
-    code = division_code_of(office.authority.certificate)
-    if DivisionCode.parse(code).parent is not None:
-        raise WrongNode(f"only a province runs the time-stamping service; {code} is not one")
-    key = generate_key(Algorithm.ECDSA_P256_SHA256)
-    csr = make_csr(key, code, CertificatePurpose.TIMESTAMP, f"{code} 时间戳服务")
-    certificate = office.issue(session, csr, CertificatePurpose.TIMESTAMP, valid_days=3 * 365)
-    chain = [certificate, *office.authority.full_chain()]
-    keys.save_private_key(key, key_path, passphrase)
-    keys.save_pem(chain_path, pem_bundle(chain))
+    key, chain = province_purpose_key(
+        session, folder / "tsa.key", passphrase, office, CertificatePurpose.TIMESTAMP, "时间戳服务"
+    )
     return TimeStampAuthority(key, chain)  # type: ignore[arg-type]
 
 
