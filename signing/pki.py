@@ -13,6 +13,7 @@ its issuer CA's P-256 key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -84,8 +85,11 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def division_code_of(certificate: x509.Certificate) -> str:
-    """The 12-digit division code a certificate is for; ValueError if missing or contradictory."""
+    """The 12-digit division code a certificate is for; ValueError if missing or contradictory.
+
+    Remembered per certificate (equal certificates are equal DER): a chain is read on every check."""
     return _code_of(certificate.extensions, certificate.subject)
 
 
