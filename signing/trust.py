@@ -48,7 +48,7 @@ from cryptography.x509.verification import (
 )
 
 from signing.pki import CertificatePurpose, division_code_of, purpose_of, utc
-from signing.sm2x509 import is_sm2_signed, signature_holds, sm2_public_key_of
+from signing.sm2x509 import crl_signature_holds, is_sm2_signed, signature_holds, sm2_public_key_of
 from wuji.divisions import DivisionCode, Tier
 
 # The library's Web PKI defaults, except that an end-entity certificate needs no subjectAltName
@@ -305,8 +305,9 @@ class TrustStore:
     ) -> list[x509.Certificate]:
         """The path for a chain the library cannot check (SM2 signatures, GB/T 20518): walk up by
         issuer name and signature to a trusted root; every issuer must be a CA allowed to sign
-        certificates. Validity, tiers, purpose and revocation are checked by the caller as for any
-        chain; the tier rules stand in for pathLen (a CA sits exactly one tier below its issuer)."""
+        certificates, and no more CA certificates may follow below it than its pathLen allows (RFC
+        5280 §4.2.1.9), as the library checks for P-256 chains. Validity, tiers, purpose and
+        revocation are checked by the caller as for any chain."""
         with self._lock:
             roots = list(self._roots)
         if not roots:
@@ -323,6 +324,13 @@ class TrustStore:
                 raise ChainRejected(self._explain(leaf, intermediates, moment, None))
             if not _is_ca(issuer) or not _may_sign_certificates(issuer):
                 raise ChainRejected(f"{_describe(issuer)} is not a CA allowed to sign certificates")
+            below = sum(1 for certificate in path[1:] if not _self_signed_name(certificate))
+            limit = _path_length(issuer)
+            if limit is not None and below > limit:
+                raise ChainRejected(
+                    f"{_describe(issuer)} allows {limit} CA certificate(s) below it (pathLen), "
+                    f"but {below} follow"
+                )
             path.append(issuer)
             current = issuer
         raise ChainRejected(f"{_describe(leaf)}: no path to a trusted root")
@@ -499,6 +507,17 @@ def _may_sign_certificates(certificate: x509.Certificate) -> bool:
         return False
 
 
+def _path_length(certificate: x509.Certificate) -> int | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _self_signed_name(certificate: x509.Certificate) -> bool:
+    return certificate.issuer == certificate.subject
+
+
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     if crl.issuer != issuer.subject:
         return False
@@ -508,7 +527,7 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate
     if known is not None:
         return known
     try:
-        valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        valid = crl_signature_holds(crl, issuer)  # SM2-with-SM3 or ECDSA P-256
     except (TypeError, ValueError, UnsupportedAlgorithm):  # a key type that cannot have signed it
         valid = False
     with _shared_lock:

@@ -48,13 +48,13 @@ GUANGDONG_RESIDENT = with_check_character("44030519850505432")
 def provinces(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FederationHarness]:
-    """Both five-tier chains, the provinces federated (湖南 dials 广东)."""
+    """Both five-tier chains, the provinces federated (湖南 dials 广东); 广东 seals with SM2."""
     databases = contextlib.ExitStack()
     folder = tmp_path_factory.mktemp("cross-province")
     harness = FederationHarness(folder, database_for=node_databases(request, databases))
     try:
         for code in (*CHAIN, *GD_CHAIN):
-            harness.start(code)
+            harness.start(code, **({"seal_algorithm": "sm2"} if code == GD_PROVINCE else {}))
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",

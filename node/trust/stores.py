@@ -39,6 +39,9 @@ class TrustStores:
         crls: list[bytes] = []
         query = union_all(
             select(literal("a").label("kind"), TrustAnchor.root_der.label("der")),
+            select(literal("a").label("kind"), TrustAnchor.seal_root_der.label("der")).where(
+                TrustAnchor.seal_root_der.is_not(None)
+            ),
             select(literal("c").label("kind"), RevocationList.der.label("der")),
         )
         for kind, der in session.execute(query):

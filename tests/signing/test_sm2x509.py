@@ -202,5 +202,5 @@ def test_an_sm2_request_is_certified_only_when_its_own_key_signed_it(tree):
     der[-3] ^= 1  # inside the signature
     with pytest.raises(IssuanceRefused, match="signature does not verify"):
         county.issue(x509.load_der_x509_csr(bytes(der)), SEAL)
-    with pytest.raises(IssuanceRefused, match="only seal keys may be SM2"):
+    with pytest.raises(IssuanceRefused, match="only seal keys and seal CAs may be SM2"):
         county.issue(make_csr(key, COUNTY, SEAL, "x", holder="h", department="d"), CertificatePurpose.TLS)
