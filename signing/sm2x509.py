@@ -266,7 +266,9 @@ def sm2_key_of_csr(request: x509.CertificateSigningRequest) -> SM2PublicKey | No
     return key
 
 
+@functools.lru_cache(maxsize=1024)
 def _spki(point: bytes) -> bytes:
+    """Cached: a trust store looks up CRLs by the SPKI of every issuer on a path, on every check."""
     return keys.PublicKeyInfo(
         {
             "algorithm": {
