@@ -5,8 +5,10 @@
 the store was given, then applies wuji's own rules to every link: codes descend from their
 issuer's, a CA sits exactly one tier below its issuer, a village is never a CA, the leaf is
 certified for the purpose asked, and nothing on the path was revoked. The same path is used for
-every leaf: Ed25519 seal keys are fine as leaves, since the library only refuses Ed25519 keys that
-would have to verify a signature (issuers), and wuji's issuers always hold P-256 keys.
+every leaf: Ed25519 and SM2 seal keys are fine as leaves, since the library only looks at the keys
+that verify a signature (issuers). A chain with SM2 signatures (an SM2 province's seal tree,
+docs/architecture.md §8) the library cannot check: `_own_path` walks it (issuer name and signature,
+keyCertSign, pathLen) and the same rules follow; SM2 CRLs are checked with the SM2 issuer key.
 
 Revocation lists count only once their signature has been checked against the CA certificate that
 issued them. `add_crl` checks a CRL at once when its issuer is known (a root, or a CA certificate
