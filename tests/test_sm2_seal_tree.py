@@ -41,6 +41,7 @@ from tests.harness import (
     wait_for,
 )
 from wuji.divisions import Tier
+from wuji.v1 import desk_pb2
 
 _PEM = serialization.Encoding.PEM
 DISTID = "distid:1234567812345678"  # GM/T 0009's default signer ID, which wuji signs with
@@ -229,3 +230,16 @@ def test_openssl_verify_accepts_a_village_seal_chain_of_the_sm2_tree(guangdong, 
         check=False,
     )
     assert plain.returncode != 0
+
+
+def test_a_seal_made_at_the_desk_without_an_algorithm_follows_the_provinces_choice(guangdong):
+    made = guangdong.desk(GD_TOWNSHIP).CreateSeal(
+        desk_pb2.CreateSealRequest(holder="粤海街道办事处", department="综合窗口", kind="业务专用章")
+    )
+    assert made.algorithm == "sm2-sm3"
+    named = guangdong.desk(GD_TOWNSHIP).CreateSeal(
+        desk_pb2.CreateSealRequest(
+            holder="粤海街道办事处", department="档案室", kind="业务专用章", algorithm="ecdsa-p256-sha256"
+        )
+    )
+    assert named.algorithm == "ecdsa-p256-sha256"

@@ -101,11 +101,12 @@ class CertificateOffice:
             row.revoked_at = now
         session.flush()
         issuers = {_issuer_der(row.pem) for row in rows}
-        return [
+        crls = [
             self.publish_crl(session, authority)
             for authority in self.authorities()
             if authority.certificate.subject.public_bytes() in issuers
         ]
+        return crls or [self.publish_crl(session)]
 
     def authorities(self) -> list[Authority]:
         """The link CA, then the SM2 seal CA if there is one."""
