@@ -28,7 +28,7 @@ from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_pr
 from node.trust.sealing import SealRequest, certify_seal
 from node.trust.timestamping import Timestamping
 from signing.algorithms import Algorithm, generate_key
-from signing.pki import Authority, CertificatePurpose, IssuanceRefused, make_csr
+from signing.pki import CLOCK_SKEW, Authority, CertificatePurpose, IssuanceRefused, make_csr
 from sync.auth import PeerAuthenticator, require_peer
 from sync.transport import tls_server_name
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -172,12 +172,17 @@ class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
                 context.abort(
                     grpc.StatusCode.PERMISSION_DENIED, f"node {peer} may only certify its own seals"
                 )
+            if request.seal_id and not request.seal_id.startswith(f"{peer.value}-"):
+                context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, f"node {peer} may only name seals {peer.value}-…"
+                )
             now = utcnow()
+            asked_from = as_utc(datetime.fromisoformat(request.valid_from)) if request.valid_from else now
             seal = SealRequest(
                 csr=csr,
                 seal_id=request.seal_id or f"{peer.value}-seal",
                 name=request.seal_name or subject_code(csr.subject),
-                valid_from=as_utc(datetime.fromisoformat(request.valid_from)) if request.valid_from else now,
+                valid_from=max(asked_from, now - CLOCK_SKEW),  # a seal's validity starts no earlier than now
                 valid_to=(
                     as_utc(datetime.fromisoformat(request.valid_to))
                     if request.valid_to
