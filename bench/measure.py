@@ -146,11 +146,29 @@ def _drain_rate(
         time.sleep(0.002)
     linked = time.perf_counter()
     held_then = _count_cases(node)
-    while _count_cases(node) < expected:
-        _check_timeout(started, timeout, node, expected)
-        time.sleep(0.01)
+    with _commits(node) as committed:
+        while _count_cases(node) < expected:
+            _check_timeout(started, timeout, node, expected)
+            committed.wait(0.05)
+            committed.clear()
     finished = time.perf_counter()
     return finished - started, (expected - held_then) / (finished - linked)
+
+
+@contextmanager
+def _commits(node: Node) -> Iterator[threading.Event]:
+    """An event set at each of the node's commits: the bench counts a node's cases after its
+    commits rather than polling a growing table in the process the nodes run in."""
+    committed = threading.Event()
+
+    def signal(session: Session) -> None:
+        committed.set()
+
+    event.listen(node.sessions, "after_commit", signal)
+    try:
+        yield committed
+    finally:
+        event.remove(node.sessions, "after_commit", signal)
 
 
 def _check_timeout(started: float, timeout: float, node: Node, expected: int) -> None:
@@ -291,15 +309,9 @@ def _latencies(village: Node, county: Node, samples: int) -> list[float]:
     The county is asked after each of its commits (and every 5 ms in any case), not polled in a
     tight loop: the nodes share this process, and a poller would take their time.
     """
-    committed = threading.Event()
-
-    def signal(session: Session) -> None:
-        committed.set()
-
-    event.listen(county.sessions, "after_commit", signal)
     latencies = []
     materials = required_materials(village, COUNTY_ITEM)
-    try:
+    with _commits(county) as committed:
         for i in range(samples):
             committed.clear()
             started = time.perf_counter()
@@ -313,8 +325,6 @@ def _latencies(village: Node, county: Node, samples: int) -> list[float]:
                 committed.wait(0.005)
                 committed.clear()
             latencies.append(time.perf_counter() - started)
-    finally:
-        event.remove(county.sessions, "after_commit", signal)
     return latencies
 
 

@@ -5,6 +5,7 @@ node/desk/servicer.py maps each error to one gRPC status, in one place.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -44,7 +45,11 @@ def clean_text(field: str, value: str, max_length: int, *, required: bool = Fals
         raise InvalidInput(f"{field} is required")
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters")
-    bad = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t"), None)
+    bad = _CONTROL.search(text)
     if bad is not None:
-        raise InvalidInput(f"{field} contains the control character U+{ord(bad):04X}")
+        raise InvalidInput(f"{field} contains the control character U+{ord(bad.group()):04X}")
     return text
+
+
+# Unicode's control characters (category Cc) but tab and newline, and lone surrogates (Cs)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -15,6 +15,7 @@ certificates and their CRLs are signed SM2-with-SM3 (signing/sm2x509.py).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -91,8 +92,11 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def division_code_of(certificate: x509.Certificate) -> str:
-    """The 12-digit division code a certificate is for; ValueError if missing or contradictory."""
+    """The 12-digit division code a certificate is for; ValueError if missing or contradictory.
+
+    Remembered per certificate (equal certificates are equal DER): a chain is read on every check."""
     return _code_of(certificate.extensions, certificate.subject)
 
 

@@ -75,13 +75,11 @@ def is_sm2_signed(certificate: x509.Certificate) -> bool:
     return certificate.signature_algorithm_oid.dotted_string == SM2_WITH_SM3_OID
 
 
+@functools.lru_cache(maxsize=4096)
 def sm2_public_key_of(certificate: x509.Certificate) -> SM2PublicKey | None:
-    """The certificate's SM2 key, or None when it holds another kind of key."""
-    return _sm2_key_in(certificate.public_bytes(serialization.Encoding.DER))
-
-
-@functools.lru_cache(maxsize=512)
-def _sm2_key_in(der: bytes) -> SM2PublicKey | None:
+    """The certificate's SM2 key, or None when it holds another kind of key (asked of every
+    certificate on every chain check, so remembered per certificate)."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
     info = asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
     algorithm = info["algorithm"]
     if algorithm["algorithm"].native != "ec":

@@ -31,6 +31,7 @@ adopting the pending CRLs they signed, exactly as after a check of its own.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -560,6 +561,7 @@ def _is_ca(certificate: x509.Certificate) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=4096)
 def _issuer_key(certificate: x509.Certificate) -> _IssuerKey:
     sm2_key = sm2_public_key_of(certificate)
     if sm2_key is not None:

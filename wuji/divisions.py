@@ -7,8 +7,9 @@ last nonzero group; a nonzero group after a zero group is malformed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
 
 # End offsets of the PP, CC, DD, TTT and VVV groups, indexed by tier depth (index 0 unused).
 _GROUP_END: tuple[int, ...] = (0, 2, 4, 6, 9, 12)
@@ -108,26 +109,27 @@ class DivisionCode:
     """
 
     value: str
+    _tier: Tier = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        value, _ = _normalize(self.value)
+        value, tier = _normalize(self.value)
         object.__setattr__(self, "value", value)
+        object.__setattr__(self, "_tier", tier)
 
     @classmethod
     def parse(cls, text: str | DivisionCode) -> DivisionCode:
-        """Parse a 6, 9 or 12-digit code, ignoring surrounding whitespace; a DivisionCode passes through."""
+        """Parse a 6, 9 or 12-digit code, ignoring surrounding whitespace; a DivisionCode passes through.
+
+        The same text gives the same (immutable) object: a node reads the few codes it meets on
+        every envelope and every case, so each is validated once."""
         if isinstance(text, DivisionCode):
             return text
-        return cls(text)
+        return _parsed(text) if cls is DivisionCode else cls(text)
 
     @property
     def tier(self) -> Tier:
         """Tier of the deepest nonzero group."""
-        v = self.value
-        for depth in range(len(_GROUP_END) - 1, 1, -1):
-            if v[_GROUP_END[depth - 1] : _GROUP_END[depth]].strip("0"):
-                return Tier(depth)
-        return Tier.PROVINCE
+        return self._tier
 
     @property
     def parent(self) -> DivisionCode | None:
@@ -149,7 +151,7 @@ class DivisionCode:
         if tier == own:
             return self
         end = _GROUP_END[tier]
-        return DivisionCode(self.value[:end].ljust(_CODE_LENGTH, "0"))
+        return _parsed(self.value[:end].ljust(_CODE_LENGTH, "0"))
 
     def is_ancestor_of(self, other: DivisionCode) -> bool:
         """True if ``other`` lies strictly below this code."""
@@ -201,3 +203,8 @@ def name(code: str | DivisionCode) -> str:
     if division is None:
         raise KeyError(f"{DivisionCode.parse(code)} is not in the division table")
     return division.name
+
+
+@lru_cache(maxsize=65_536)
+def _parsed(text: str) -> DivisionCode:
+    return DivisionCode(text)

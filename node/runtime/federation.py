@@ -139,8 +139,12 @@ class FederationHandler:
         self._send_catalog(session, peer, hello.catalog_version)
 
     def prepare(self, session: Session, envelopes: Sequence[link_pb2.Envelope]) -> None:
-        """Look up in one query whether the cases a batch brings here exist already."""
+        """Look up in one query whether the cases a batch brings here exist already, and start
+        checking the origin signatures of what is addressed here."""
         here = self.here.value
+        self.origins.verify_ahead(
+            [envelope for envelope in envelopes if envelope.destination == here], lambda: self._trust(session)
+        )
         arriving = [
             envelope.case_submitted.case.id
             for envelope in envelopes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "wuji_read_only"
+_HOLDS_WRITER = "wuji_holds_writer_lock"
 
 
 def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
@@ -43,10 +45,31 @@ def configure_sqlite(engine: Engine, sqlite_synchronous: str = "NORMAL") -> None
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
+    # 100 ms each), so a thread could wait half a second for a lock freed long before. This
+    # process's writers queue on a lock instead and are let in as soon as it is released; other
+    # processes on the same file still meet SQLite's busy timeout.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        queued = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                writer.release()
+            raise
+        connection.info[_HOLDS_WRITER] = queued
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection: Any) -> None:
+        if connection.info.pop(_HOLDS_WRITER, False):
+            writer.release()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

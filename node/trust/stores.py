@@ -3,8 +3,9 @@
 A node checks every sealed result, licence and revocation list that arrives against its roots,
 the partner provinces' anchors and the CRLs it holds, as they stand in its database at that moment.
 Reading and parsing them, and building a store, for every document cost far more than verifying
-the document. Here one query reads the anchors' and CRLs' bytes; when they are the bytes the last
-store was built from, that store is used again. Such a store is what a fresh one would become (it
+the document. Here one query reads which anchors and CRLs there are (a partner's province and when
+its root was installed, a CRL's issuer and number); when they are what the last store was built
+from, that store is used again. Such a store is what a fresh one would become (it
 only learns CA certificates on paths it validated itself), and it still looks revocation up on
 every check (signing/trust.py). A CRL a document carried (checked against its issuer before it
 counts) stays known to the store for later documents, as it would once stored here.
@@ -17,13 +18,23 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from cryptography import x509
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import String, cast, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from node.store.models import RevocationList, TrustAnchor
 from signing.trust import TrustStore
 
-_Key = tuple[tuple[bytes, ...], tuple[bytes, ...]]  # (anchors' DER, CRLs' DER), in a stable order
+# what a store is built from, without the bytes: (partner anchors as (province, installed at),
+# CRLs as (issuer, CRL number)); a CRL is stored only with a higher number than the one it replaces
+_Key = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]]
+
+
+_anchors, _crls = TrustAnchor.__table__, RevocationList.__table__
+# on the tables, not the mapped classes: the ORM's statement handling cost twice the query itself
+_WHAT_IS_STORED = union_all(
+    select(literal("a").label("kind"), _anchors.c.province, cast(_anchors.c.installed_at, String)),
+    select(literal("c").label("kind"), _crls.c.issuer, cast(_crls.c.number, String)),
+)
 
 
 class TrustStores:
@@ -35,24 +46,24 @@ class TrustStores:
         self._current: tuple[_Key, TrustStore] | None = None
 
     def store(self, session: Session) -> TrustStore:
-        anchors: list[bytes] = []
-        crls: list[bytes] = []
-        query = union_all(
-            select(literal("a").label("kind"), TrustAnchor.root_der.label("der")),
-            select(literal("a").label("kind"), TrustAnchor.seal_root_der.label("der")).where(
-                TrustAnchor.seal_root_der.is_not(None)
-            ),
-            select(literal("c").label("kind"), RevocationList.der.label("der")),
-        )
-        for kind, der in session.execute(query):
-            (anchors if kind == "a" else crls).append(der)
+        anchors: list[tuple[str, str]] = []
+        crls: list[tuple[str, int]] = []
+        for kind, name, version in session.connection().execute(_WHAT_IS_STORED):
+            if kind == "a":
+                anchors.append((name, version))
+            else:
+                crls.append((name, int(version)))
         key = (tuple(sorted(anchors)), tuple(sorted(crls)))
         current = self._current
         if current is not None and current[0] == key:
             return current[1]
-        store = TrustStore(
-            [*self._roots, *(_certificate(der) for der in key[0])], [_crl(der) for der in key[1]]
+        # read the bytes only when something changed
+        anchored = session.execute(
+            select(TrustAnchor.root_der, TrustAnchor.seal_root_der).order_by(TrustAnchor.province)
         )
+        roots = [*self._roots, *(_certificate(der) for pair in anchored for der in pair if der)]
+        lists = session.scalars(select(RevocationList.der).order_by(RevocationList.issuer))
+        store = TrustStore(roots, [_crl(der) for der in lists])
         with self._lock:
             self._current = (key, store)
         return store
