@@ -19,6 +19,8 @@ DATABASE_URL_FILE_ENV = "WUJI_DATABASE_URL_FILE"
 
 
 DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
+# a province's seal algorithm, by the names people type and the names of signing.algorithms
+SEAL_ALGORITHMS = {"sm2": "sm2", "sm2-sm3": "sm2", "p256": "p256", "ecdsa-p256-sha256": "p256"}
 
 
 class ConfigError(ValueError):
@@ -46,6 +48,9 @@ class NodeConfig:
     # province only: the first catalogue release, published at the first start ("demo" = the shipped
     # demo catalogue); later releases come from `wuji catalog publish`
     catalog_file: str = ""
+    # province only, read when its root CA is created: "sm2" (国密 SM2/SM3 seals, GB/T 38540: an SM2
+    # seal tree beside the P-256 link tree) or "p256" (ECDSA P-256 seals); the tree follows
+    seal_algorithm: str = "p256"
     pki_dir: str = "pki"  # certificates and encrypted keys, relative to this config's folder
     key_passphrase_file: str = ""  # file holding the key passphrase (else WUJI_KEY_PASSPHRASE[_FILE])
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
@@ -90,6 +95,11 @@ class NodeConfig:
             raise ConfigError(f"a {division.tier.name.lower()} node needs parent_address (host:port)")
         if self.catalog_file and division.tier is not Tier.PROVINCE:
             raise ConfigError("only a province loads a catalogue file; lower tiers receive it from above")
+        self.seal_algorithm = SEAL_ALGORITHMS.get(self.seal_algorithm, self.seal_algorithm)
+        if self.seal_algorithm not in SEAL_ALGORITHMS.values():
+            raise ConfigError(f"seal_algorithm must be sm2 or p256, not {self.seal_algorithm!r}")
+        if self.seal_algorithm != "p256" and division.tier is not Tier.PROVINCE:
+            raise ConfigError("only a province chooses its seal algorithm; lower tiers follow it")
         if self.supervision_interval_seconds <= 0:
             raise ConfigError("supervision_interval_seconds must be positive")
         if self.timestamp_retry_seconds <= 0:

@@ -5,10 +5,12 @@ city, a township's by its county. Villages get end-entity certificates only, fro
 Every certificate and CSR carries the node's 12-digit division code twice: in the subject's
 serialNumber and in a non-critical wuji extension, and the two must agree.
 
-CA and TLS certificates hold ECDSA P-256 keys (`cryptography.x509.verification` refuses an
-Ed25519 issuer key, and TLS peers expect ECDSA); a seal certificate may hold a P-256 or Ed25519
-sealing key, since a leaf's key verifies nothing along its path. Every certificate is signed by
-its issuer CA's P-256 key.
+The link tree's CA and TLS certificates hold ECDSA P-256 keys (`cryptography.x509.verification`
+refuses an Ed25519 issuer key, and TLS peers expect ECDSA); a seal certificate may hold a P-256,
+Ed25519 or SM2 sealing key, since a leaf's key verifies nothing along its path. A province that
+seals with SM2 also runs an SM2 seal tree beside it (docs/architecture.md §8): its own SM2 root,
+and an SM2 seal CA at every node down to the township, issued by the parent's seal CA; those
+certificates and their CRLs are signed SM2-with-SM3 (signing/sm2x509.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from signing.sm2x509 import (
     SM2PrivateKey,
     SM2PublicKey,
     build_certificate,
+    build_crl,
     build_csr,
     sm2_key_of_csr,
     sm2_public_key_of,
@@ -74,6 +77,10 @@ class CertificatePurpose(StrEnum):
     SEAL = "seal"
     CATALOG = "catalog"
     TIMESTAMP = "timestamp"
+
+
+# An SM2 key may seal, or be the CA of a province's SM2 seal tree (印章CA); links stay P-256.
+_SM2_PURPOSES = (CertificatePurpose.SEAL, CertificatePurpose.CA)
 
 
 class IssuanceRefused(Exception):
@@ -142,7 +149,7 @@ def make_csr(
     if purpose is CertificatePurpose.SEAL and not (holder and department):
         raise ValueError("a seal certificate request names its holder (organisation) and department")
     if isinstance(key, SM2PrivateKey):  # 国密: `cryptography` cannot sign it; asn1crypto builds it
-        if purpose is not CertificatePurpose.SEAL:
+        if purpose not in _SM2_PURPOSES:
             raise ValueError(f"{purpose.value} certificates need an ECDSA P-256 key, not SM2")
         subject = _subject(division, name, holder, department)
         return build_csr(key, subject, [(_code_extension(division), False)])
@@ -233,8 +240,8 @@ class Authority:
         if refusal:
             raise IssuanceRefused(refusal)
         if sm2_key is not None:
-            if CertificatePurpose(purpose) is not CertificatePurpose.SEAL:
-                raise IssuanceRefused(f"{division.value}: only seal keys may be SM2")
+            if CertificatePurpose(purpose) not in _SM2_PURPOSES:
+                raise IssuanceRefused(f"{division.value}: only seal keys and seal CAs may be SM2")
             public_key: PublicKey | SM2PublicKey = sm2_key
         else:
             try:
@@ -346,8 +353,18 @@ class Authority:
                 .revocation_date(utc(revoked_at))
                 .build()
             )
-        if isinstance(self.key, SM2PrivateKey):
-            raise IssuanceRefused("revocation lists of an SM2 CA are not made yet: revoke at a P-256 CA")
+        if isinstance(self.key, SM2PrivateKey):  # 国密: asn1crypto builds it, GmSSL signs it
+            return build_crl(
+                issuer=self.certificate.subject,
+                signer=self.key,
+                this_update=start,
+                next_update=start + timedelta(days=next_update_days),
+                revoked=[(serial, utc(revoked_at)) for serial, revoked_at in revoked],
+                extensions=[
+                    (x509.CRLNumber(number), False),
+                    (_authority_key_identifier(self.certificate), False),
+                ],
+            )
         return builder.sign(self.key, hashes.SHA256())
 
     def full_chain(self) -> list[x509.Certificate]:

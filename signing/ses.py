@@ -17,6 +17,8 @@ certificate is listed in the seal; the maker's signature; the seal's validity; t
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -264,7 +266,7 @@ def verify_signature(
         if header["ID"].native != "ES" or header["version"].native != SES_VERSION:
             return SignatureCheck(False, "not a GB/T 38540 v4 seal (header)", STEP_FORMAT)
         seal_id = info["esID"].native
-        signer = x509.load_der_x509_certificate(parsed["cert"].native)
+        signer = _certificate(parsed["cert"].native)
         to_sign_der = to_sign.dump()
         signature = parsed["signature"].native
         algorithm = parsed["signatureAlgID"].dotted
@@ -279,7 +281,7 @@ def verify_signature(
         else:  # certificate digests (SM3 here)
             is_listed = sm3(signer_der) in [entry["value"].native for entry in CertDigestList.load(cert_list)]
         valid_start, valid_end = utc(prop["validStart"].native), utc(prop["validEnd"].native)
-        maker = x509.load_der_x509_certificate(seal["cert"].native)
+        maker = _certificate(seal["cert"].native)
         maker_signed = _MakerSigned(
             {"eSealInfo": info, "cert": seal["cert"], "signAlgID": seal["signAlgID"]}
         ).dump()
@@ -316,8 +318,8 @@ def verify_signature(
         return SignatureCheck(False, "the signer certificate is not listed in the seal", STEP_SEAL, seal_id)
     if maker not in chain:
         return SignatureCheck(False, "the seal's maker is not the CA above the signer", STEP_SEAL, seal_id)
-    if maker_algorithm not in (SM2_WITH_SM3_OID, ECDSA_SHA256_OID) or not algorithms.verify(
-        algorithms.public_key_of(maker), maker_signature, maker_signed
+    if maker_algorithm not in (SM2_WITH_SM3_OID, ECDSA_SHA256_OID) or not _maker_signed(
+        maker, maker_signature, maker_signed
     ):
         return SignatureCheck(False, "the maker's signature over the seal does not hold", STEP_SEAL, seal_id)
     if not valid_start <= at <= valid_end:
@@ -327,6 +329,35 @@ def verify_signature(
     if data_hash != sm3(data):
         return SignatureCheck(False, "the data does not match its SM3 hash", STEP_DIGEST, seal_id)
     return SignatureCheck(True, "valid", seal_id=seal_id, attested_time=at if token_der else None)
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate(der: bytes) -> x509.Certificate:
+    """Parsed once: every signature of one seal carries the same signer and maker certificates."""
+    return x509.load_der_x509_certificate(der)
+
+
+_maker_lock = threading.Lock()
+_maker_verdicts: dict[tuple[bytes, bytes, bytes], bool] = {}  # by SM3 of (maker, signature, signed)
+_MAKER_VERDICTS = 1024
+
+
+def _maker_signed(maker: x509.Certificate, signature: bytes, signed: bytes) -> bool:
+    """Whether the maker signed the seal. Every signature made with one seal carries the same
+    SESeal, so the verdict is remembered by the digests of the exact bytes, as a CA certificate's
+    signature is checked once per chain (signing/trust.py); the signer's own signature, the
+    time-stamp, the chain's revocation and the data hash are still checked on every call."""
+    key = (sm3(maker.public_bytes(serialization.Encoding.DER)), sm3(signature), sm3(signed))
+    with _maker_lock:
+        known = _maker_verdicts.get(key)
+    if known is not None:
+        return known
+    valid = algorithms.verify(algorithms.public_key_of(maker), signature, signed)
+    with _maker_lock:
+        if len(_maker_verdicts) >= _MAKER_VERDICTS:
+            _maker_verdicts.clear()
+        _maker_verdicts[key] = valid
+    return valid
 
 
 def sm3(data: bytes) -> bytes:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from asn1crypto import core, csr, keys
+from asn1crypto import core, crl, csr, keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -102,6 +102,62 @@ def signature_holds(certificate: x509.Certificate, issuer: x509.Certificate) -> 
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def is_sm2_signed_crl(revocations: x509.CertificateRevocationList) -> bool:
+    return revocations.signature_algorithm_oid.dotted_string == SM2_WITH_SM3_OID
+
+
+def crl_signature_holds(revocations: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """`issuer`'s key signed the CRL (SM2 or ECDSA P-256), by names and signature."""
+    if revocations.issuer != issuer.subject:
+        return False
+    if is_sm2_signed_crl(revocations):
+        key = sm2_public_key_of(issuer)
+        return key is not None and key.verify(revocations.signature, revocations.tbs_certlist_bytes)
+    if sm2_public_key_of(issuer) is not None:
+        return False
+    try:
+        return revocations.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def build_crl(
+    *,
+    issuer: x509.Name,
+    signer: SM2PrivateKey,
+    this_update: datetime,
+    next_update: datetime,
+    revoked: Sequence[tuple[int, datetime]],
+    extensions: Sequence[tuple[x509.ExtensionType, bool]],
+) -> x509.CertificateRevocationList:
+    """A v2 CRL signed SM2-with-SM3 by an SM2 CA (RFC 5280 §5), readable by `cryptography`."""
+    algorithm = {"algorithm": SM2_WITH_SM3_OID}
+    fields: dict[str, object] = {
+        "version": "v2",
+        "signature": algorithm,
+        "issuer": asn1_x509.Name.load(issuer.public_bytes()),
+        "this_update": _time(this_update),
+        "next_update": _time(next_update),
+        "crl_extensions": [
+            {
+                "extn_id": extension.oid.dotted_string,
+                "critical": critical,
+                "extn_value": core.ParsableOctetString(extension.public_bytes()),
+            }
+            for extension, critical in extensions
+        ],
+    }
+    if revoked:  # an empty list is left out (RFC 5280 §5.1.2.6)
+        fields["revoked_certificates"] = [
+            {"user_certificate": serial, "revocation_date": _time(when)} for serial, when in revoked
+        ]
+    tbs = crl.TbsCertList(fields)
+    signed = crl.CertificateList(
+        {"tbs_cert_list": tbs, "signature_algorithm": algorithm, "signature": signer.sign(tbs.dump())}
+    )
+    return x509.load_der_x509_crl(signed.dump())
 
 
 def build_certificate(
@@ -208,7 +264,9 @@ def sm2_key_of_csr(request: x509.CertificateSigningRequest) -> SM2PublicKey | No
     return key
 
 
+@functools.lru_cache(maxsize=1024)
 def _spki(point: bytes) -> bytes:
+    """Cached: a trust store looks up CRLs by the SPKI of every issuer on a path, on every check."""
     return keys.PublicKeyInfo(
         {
             "algorithm": {

@@ -5,8 +5,10 @@
 the store was given, then applies wuji's own rules to every link: codes descend from their
 issuer's, a CA sits exactly one tier below its issuer, a village is never a CA, the leaf is
 certified for the purpose asked, and nothing on the path was revoked. The same path is used for
-every leaf: Ed25519 seal keys are fine as leaves, since the library only refuses Ed25519 keys that
-would have to verify a signature (issuers), and wuji's issuers always hold P-256 keys.
+every leaf: Ed25519 and SM2 seal keys are fine as leaves, since the library only looks at the keys
+that verify a signature (issuers). A chain with SM2 signatures (an SM2 province's seal tree,
+docs/architecture.md §8) the library cannot check: `_own_path` walks it (issuer name and signature,
+keyCertSign, pathLen) and the same rules follow; SM2 CRLs are checked with the SM2 issuer key.
 
 Revocation lists count only once their signature has been checked against the CA certificate that
 issued them. `add_crl` checks a CRL at once when its issuer is known (a root, or a CA certificate
@@ -49,7 +51,7 @@ from cryptography.x509.verification import (
 )
 
 from signing.pki import CertificatePurpose, division_code_of, purpose_of, utc
-from signing.sm2x509 import is_sm2_signed, signature_holds, sm2_public_key_of
+from signing.sm2x509 import crl_signature_holds, is_sm2_signed, signature_holds, sm2_public_key_of
 from wuji.divisions import DivisionCode, Tier
 
 # The library's Web PKI defaults, except that an end-entity certificate needs no subjectAltName
@@ -306,8 +308,9 @@ class TrustStore:
     ) -> list[x509.Certificate]:
         """The path for a chain the library cannot check (SM2 signatures, GB/T 20518): walk up by
         issuer name and signature to a trusted root; every issuer must be a CA allowed to sign
-        certificates. Validity, tiers, purpose and revocation are checked by the caller as for any
-        chain; the tier rules stand in for pathLen (a CA sits exactly one tier below its issuer)."""
+        certificates, and no more CA certificates may follow below it than its pathLen allows (RFC
+        5280 §4.2.1.9), as the library checks for P-256 chains. Validity, tiers, purpose and
+        revocation are checked by the caller as for any chain."""
         with self._lock:
             roots = list(self._roots)
         if not roots:
@@ -324,6 +327,13 @@ class TrustStore:
                 raise ChainRejected(self._explain(leaf, intermediates, moment, None))
             if not _is_ca(issuer) or not _may_sign_certificates(issuer):
                 raise ChainRejected(f"{_describe(issuer)} is not a CA allowed to sign certificates")
+            below = sum(1 for certificate in path[1:] if not _self_signed_name(certificate))
+            limit = _path_length(issuer)
+            if limit is not None and below > limit:
+                raise ChainRejected(
+                    f"{_describe(issuer)} allows {limit} CA certificate(s) below it (pathLen), "
+                    f"but {below} follow"
+                )
             path.append(issuer)
             current = issuer
         raise ChainRejected(f"{_describe(leaf)}: no path to a trusted root")
@@ -500,6 +510,17 @@ def _may_sign_certificates(certificate: x509.Certificate) -> bool:
         return False
 
 
+def _path_length(certificate: x509.Certificate) -> int | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _self_signed_name(certificate: x509.Certificate) -> bool:
+    return certificate.issuer == certificate.subject
+
+
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     if crl.issuer != issuer.subject:
         return False
@@ -509,7 +530,7 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate
     if known is not None:
         return known
     try:
-        valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        valid = crl_signature_holds(crl, issuer)  # SM2-with-SM3 or ECDSA P-256
     except (TypeError, ValueError, UnsupportedAlgorithm):  # a key type that cannot have signed it
         valid = False
     with _shared_lock:

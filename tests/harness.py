@@ -70,8 +70,11 @@ class FederationHarness(InProcessFederation):
     def federate(self, dialling: str, answering: str) -> None:
         """Make two running provinces partners: each installs the other's root (`wuji peer add`)."""
         first, second = self.nodes[dialling], self.nodes[answering]
-        second.add_peer(dialling, pem_bundle(first.identity.roots), "", f"province {dialling}")
-        first.add_peer(answering, pem_bundle(second.identity.roots), second.address, f"province {answering}")
+        # each root file holds the province's root and, if it seals with SM2, its SM2 seal root
+        second.add_peer(dialling, pem_bundle(first.identity.document_roots), "", f"province {dialling}")
+        first.add_peer(
+            answering, pem_bundle(second.identity.document_roots), second.address, f"province {answering}"
+        )
 
     def restart(self, code: str) -> Node:
         return self.start(code)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from node.config import ConfigError, NodeConfig
 from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
@@ -52,6 +53,8 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
         (["430981006001"], "needs parent_address"),
         (["430000", "--parent", "127.0.0.1:1"], "a province has no parent"),
         (["430981", "--parent", "127.0.0.1:1", "--catalog", "demo"], "only a province loads a catalogue"),
+        (["430981", "--parent", "127.0.0.1:1", "--seal-algorithm", "sm2"], "only a province chooses"),
+        (["430000", "--seal-algorithm", "ed25519"], "seal_algorithm must be sm2 or p256"),
     ],
 )
 def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, message):
@@ -59,6 +62,24 @@ def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, mes
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "n" / "node.toml").exists()
+
+
+def test_a_province_initialised_with_sm2_seals_creates_its_sm2_seal_root(tmp_path):
+    folder = tmp_path / "guangdong"
+    made = wuji("node", "init", "440000", "--seal-algorithm", "sm2", "--dir", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert NodeConfig.load(folder / "node.toml").seal_algorithm == "sm2"
+    (folder / "passphrase").write_text("cli test passphrase")
+    config = NodeConfig.load(folder / "node.toml")
+    config.key_passphrase_file = str(folder / "passphrase")
+    config.save(folder / "node.toml")
+    enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"))
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert "SM2 seal root" in enrolled.stdout
+    seal_root = x509.load_pem_x509_certificate((folder / "pki" / "seal-root.pem").read_bytes())
+    root = x509.load_pem_x509_certificate((folder / "pki" / "root.pem").read_bytes())
+    assert seal_root.signature_algorithm_oid.dotted_string == "1.2.156.10197.1.501"  # SM2-with-SM3
+    assert root.signature_algorithm_oid.dotted_string == "1.2.840.10045.4.3.2"  # links: ECDSA P-256
 
 
 def test_config_tier_must_agree_with_the_code():

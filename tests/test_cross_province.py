@@ -48,13 +48,13 @@ GUANGDONG_RESIDENT = with_check_character("44030519850505432")
 def provinces(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FederationHarness]:
-    """Both five-tier chains, the provinces federated (湖南 dials 广东)."""
+    """Both five-tier chains, the provinces federated (湖南 dials 广东); 广东 seals with SM2."""
     databases = contextlib.ExitStack()
     folder = tmp_path_factory.mktemp("cross-province")
     harness = FederationHarness(folder, database_for=node_databases(request, databases))
     try:
         for code in (*CHAIN, *GD_CHAIN):
-            harness.start(code)
+            harness.start(code, **({"seal_algorithm": "sm2"} if code == GD_PROVINCE else {}))
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
@@ -148,8 +148,25 @@ def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_villag
     assert check.valid, f"{check.step}: {check.reason}"
     assert check.algorithm == "sm2-sm3" and check.standard == "GB/T 38540 SES_Signature valid"
     assert check.time.startswith("经时间戳证明") and GD_PROVINCE in check.time
+    # sealed in 广东's SM2 seal tree: the county's seal CA, up to the SM2 seal root 湖南 installed
+    chain = seals.SealedDocument.from_bytes(done.sealed_result).signer_chain
+    assert chain[1:] == county.identity.seal_authority.full_chain()
+    assert chain[-1] == provinces.nodes[GD_PROVINCE].identity.seal_roots[0]
     without_anchor = seals.verify(done.sealed_result, TrustStore(provinces.nodes[VILLAGE].identity.roots))
     assert not without_anchor.valid
+
+
+def test_an_sm2_seal_of_a_guangdong_village_verifies_at_a_hunan_village(provinces: FederationHarness) -> None:
+    """A 广东 village's SM2 seal, certified and made (SESeal) by its township's SM2 seal CA."""
+    village = provinces.nodes[GD_VILLAGE]
+    with village.sessions.begin() as session:
+        village.seals.create(session, "样例社区居民委员会", "居委会", "公章")
+        seal = village.seals.seal_for(session, "居委会")
+    assert seal is not None and seal.algorithm is Algorithm.SM2_SM3 and seal.ses_seal
+    document = seal.apply('{"证明": "居住证明"}'.encode(), timestamp=village.timestamping.stamp)
+    check = seals.verify(document.to_bytes(), provinces.nodes[VILLAGE].trust_store())
+    assert check.valid, f"{check.step}: {check.reason}"
+    assert check.standard == "GB/T 38540 SES_Signature valid" and GD_PROVINCE in check.time
 
 
 def test_a_licence_revoked_in_hunan_is_reported_revoked_in_guangdong_too(

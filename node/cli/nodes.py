@@ -45,6 +45,13 @@ def node_init(
     web_listen: Annotated[
         str, typer.Option("--web-listen", help="host:port of the web front desk, or off")
     ] = "127.0.0.1:8080",
+    seal_algorithm: Annotated[
+        str,
+        typer.Option(
+            "--seal-algorithm",
+            help="province only: sm2 (国密 SM2/SM3 seals, GB/T 38540; its whole tree follows) or p256",
+        ),
+    ] = "p256",
 ) -> None:
     """Write a node configuration for CODE."""
     try:
@@ -56,6 +63,7 @@ def node_init(
             database_url=database_url,
             catalog_file=catalog_file,
             web_listen=web_listen,
+            seal_algorithm=seal_algorithm,
         )
     except ConfigError as error:
         fail(str(error))
@@ -81,7 +89,13 @@ def node_enroll(
 ) -> None:
     """Obtain this node's certificates: from the parent with an invite, or (a province) a new root CA."""
     from node.trust.certificates import remember_crls
-    from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+    from node.trust.enrollment import (
+        EnrollmentRefused,
+        InviteFile,
+        create_root,
+        enroll,
+        province_seal_algorithm,
+    )
     from node.trust.identity import passphrase as key_passphrase
 
     try:
@@ -98,8 +112,9 @@ def node_enroll(
         if invite is None:
             if division.parent is not None:
                 fail("a node below the province needs --invite FILE from `wuji node invite` at its parent")
-            create_root(division, config.name, folder, secret)
-            console.print(f"created the root CA of province {division} in {folder}")
+            identity = create_root(division, config.name, folder, secret, province_seal_algorithm(config))
+            seals = "an SM2 seal root beside it (国密 seals)" if identity.seals_with_sm2 else "P-256 seals"
+            console.print(f"created the root CA of province {division} in {folder}, {seals}")
             return
         identity, crls = enroll(division, config.name, folder, secret, InviteFile.load(invite))
     except (EnrollmentRefused, DomainError) as error:
@@ -109,6 +124,8 @@ def node_enroll(
     with open_store(config, config_path) as sessions, sessions.begin() as session:
         remember_crls(session, crls)
     role = "CA and TLS certificates" if identity.authority else "TLS certificate"
+    if identity.seal_authority is not None:
+        role += " and an SM2 seal CA"
     console.print(f"enrolled {division.tier.label} node {division}: {role} issued by {division.parent}")
 
 

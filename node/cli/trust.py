@@ -108,8 +108,12 @@ def seal_create(
     kind: Annotated[str, typer.Option(help="公章, 业务专用章, 行政审批专用章 or 电子证照专用章")] = "公章",
     days: Annotated[int, typer.Option(help="validity in days")] = 3 * 365,
     algorithm: Annotated[
-        str, typer.Option(help="ecdsa-p256-sha256, ed25519 or sm2 (国密 SM2/SM3, sm2-sm3)")
-    ] = "ecdsa-p256-sha256",
+        str,
+        typer.Option(
+            help="ecdsa-p256-sha256, ed25519 or sm2 (国密 SM2/SM3, sm2-sm3); "
+            "default: the province's seal algorithm (`node init --seal-algorithm`)"
+        ),
+    ] = "",
     picture: Annotated[Path | None, typer.Option(help="an image of the stamp (PNG)")] = None,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",

@@ -221,7 +221,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         require_admin(_caller.get())
         try:
             named = {"sm2": Algorithm.SM2_SM3.value}.get(request.algorithm, request.algorithm)
-            algorithm = Algorithm(named or Algorithm.ECDSA_P256_SHA256.value)
+            algorithm = Algorithm(named) if named else None  # none named: the province's choice
         except ValueError:
             raise InvalidInput(
                 f"unknown algorithm {request.algorithm!r}; one of {', '.join(a.value for a in Algorithm)}"
@@ -244,7 +244,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             kind=info.kind,
             valid_from=info.valid_from.isoformat(timespec="seconds"),
             valid_to=info.valid_to.isoformat(timespec="seconds"),
-            algorithm=algorithm.value,
+            algorithm=(algorithm or self._node.seals.default_algorithm).value,
         )
 
     @_desk_call

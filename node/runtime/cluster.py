@@ -27,7 +27,7 @@ from node.desk.client import DeskClient
 from node.runtime.node import Node, open_store
 from node.store.models import SealRecord
 from node.trust.certificates import remember_crls
-from node.trust.enrollment import InviteFile, create_root, enroll
+from node.trust.enrollment import InviteFile, create_root, enroll, province_seal_algorithm
 from node.trust.identity import NodeIdentity, write_private_file
 from wuji.divisions import DivisionCode, Tier
 
@@ -49,10 +49,12 @@ class ProcessFederation:
         heartbeat_seconds: float = 2.0,
         reconnect_cap_seconds: float = 1.0,
         database_for: Callable[[str], str] | None = None,
+        seal_algorithms: dict[str, str] | None = None,
     ) -> None:
         """nodes: (division code, display name), parents before their children.
 
-        database_for: a database URL per node code (default: a SQLite file beside its config)."""
+        database_for: a database URL per node code (default: a SQLite file beside its config).
+        seal_algorithms: a province's code → "sm2" for a province that seals with SM2 (default p256)."""
         self.folder = folder
         self.addresses: dict[str, str] = {}
         self.paths: dict[str, Path] = {}
@@ -78,6 +80,7 @@ class ProcessFederation:
                 reconnect_cap_seconds=reconnect_cap_seconds,
                 key_passphrase_file=str(self.passphrase_file),
                 database_url=database_for(division.value) if database_for else "",
+                seal_algorithm=(seal_algorithms or {}).get(division.value, "p256"),
             )
             path = folder / division.value / "node.toml"
             config.save(path)
@@ -115,7 +118,7 @@ class ProcessFederation:
         passphrase = self.passphrase_file.read_bytes()
         parent = config.division.parent
         if parent is None:
-            create_root(config.division, config.name, folder, passphrase)
+            create_root(config.division, config.name, folder, passphrase, province_seal_algorithm(config))
             return
         invite = InviteFile.from_message(self.clients[parent.value].invite(config.code, 1))
         _, crls = enroll(config.division, config.name, folder, passphrase, invite)
@@ -228,7 +231,7 @@ class InProcessFederation:
         division = config.division
         folder = Path(config.pki_dir)
         if division.parent is None:
-            create_root(division, config.name, folder, self.passphrase)
+            create_root(division, config.name, folder, self.passphrase, province_seal_algorithm(config))
             return
         parent = self.nodes[division.parent.value]
         invite = InviteFile.from_message(parent.invite(division.value, 1))

@@ -144,7 +144,11 @@ def _name_of(code: str) -> str:
 def run_demo(console: Console, keep: Path | None) -> int:
     folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="wuji-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    federation = ProcessFederation(folder, [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)])
+    federation = ProcessFederation(
+        folder,
+        [(node.code, node.name) for node in (*CHAIN, *PARTNER_CHAIN)],
+        seal_algorithms={PARTNER_CHAIN[0].code: "sm2"},  # 广东 seals with 国密 SM2, its tree follows
+    )
     clients = federation.clients
     # Ctrl-C may land inside a gRPC call, which then fails as CANCELLED rather than raising
     # KeyboardInterrupt: remember that it was pressed, so any failure after it counts as the interrupt
@@ -177,6 +181,10 @@ def run_demo(console: Console, keep: Path | None) -> int:
             clients[node.code].create_seal(node.name, "政务服务中心", "公章")
         for node in PARTNER_CHAIN[:-1]:  # 广东 seals with 国密 SM2 (GB/T 38540), 湖南 with ECDSA P-256
             clients[node.code].create_seal(node.name, "政务服务中心", "公章", algorithm="sm2-sm3")
+        # a 广东 village's SM2 seal: certified by its township's SM2 seal CA, which makes its SESeal
+        clients[PARTNER_CHAIN[-1].code].create_seal(
+            PARTNER_CHAIN[-1].name, "村委会", "公章", algorithm="sm2-sm3"
+        )
         clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
         clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
         console.print(
@@ -186,7 +194,10 @@ def run_demo(console: Console, keep: Path | None) -> int:
         trust = folder / "trust"
         trust.mkdir(exist_ok=True)
         shutil.copy(paths[CHAIN[0].code].parent / "pki" / "root.pem", trust / "hunan-root.pem")
-        shutil.copy(paths[PARTNER_CHAIN[0].code].parent / "pki" / "root.pem", trust / "guangdong-root.pem")
+        guangdong_pki = paths[PARTNER_CHAIN[0].code].parent / "pki"  # its root and its SM2 seal root
+        (trust / "guangdong-root.pem").write_bytes(
+            (guangdong_pki / "root.pem").read_bytes() + (guangdong_pki / "seal-root.pem").read_bytes()
+        )
         _federate(console, federation, trust)
         village = clients[VILLAGE.code]
         items = len(village.items().items)

@@ -24,7 +24,7 @@ from node.runtime.undeliverable import is_placeholder
 from node.store.models import CatalogDelivery, RevocationList
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, utcnow
-from node.trust.certificates import RevocationIntake, crl_issuer, crl_number
+from node.trust.certificates import SM2_CRL_SUFFIX, RevocationIntake, crl_issuer, crl_key, crl_number
 from node.trust.partners import PartnerService
 from signing.trust import TrustStore
 from sync.link import EnvelopeRefused
@@ -258,7 +258,7 @@ class FederationHandler:
         crl = x509.load_der_x509_crl(message.crl_der)
         issuer = crl_issuer(crl)
         chain = [x509.load_der_x509_certificate(der) for der in message.issuer_chain]
-        if sender == self.here.parent and self._revocations.is_ancestor(issuer):
+        if sender == self.here.parent and self._revocations.is_ancestor(crl):
             stored = self._revocations.accept(session, crl)
         else:
             if sender.parent == self.here and not (
@@ -289,6 +289,7 @@ class FederationHandler:
         """Send a CRL to every neighbour but the one it came from: children, the parent, and (at a
         province, for its own province's CRLs) the partner provinces, whose nodes check our seals."""
         issuer, number = crl_issuer(crl), crl_number(crl)
+        key = crl_key(crl)  # "<code>:sm2" for an SM2 seal CA's list: its own message ids
         message = link_pb2.RevocationList(
             issuer=issuer,
             number=number,
@@ -304,14 +305,16 @@ class FederationHandler:
         for neighbour, role in neighbours:
             if neighbour != came_from:
                 self._outbound.send_to_neighbour(
-                    session, neighbour, role, f"crl-{issuer}-{number}", revocation_list=message
+                    session, neighbour, role, f"crl-{key}-{number}", revocation_list=message
                 )
 
     def _greet_peer(self, session: Session, peer: str) -> None:
         """A partner province (re)connected: our current offer and our revocation lists."""
         if self._partners is not None:
             self._partners.send_offer(session, peer)
-        own = select(RevocationList).where(RevocationList.issuer == self.here.value)
+        own = select(RevocationList).where(
+            RevocationList.issuer.in_([self.here.value, self.here.value + SM2_CRL_SUFFIX])
+        )
         for stored in session.scalars(own):
             self._outbound.send_to_neighbour(
                 session,
@@ -319,7 +322,7 @@ class FederationHandler:
                 "peer",
                 f"crl-{stored.issuer}-{stored.number}",
                 revocation_list=link_pb2.RevocationList(
-                    issuer=stored.issuer, number=stored.number, crl_der=stored.der
+                    issuer=stored.issuer.split(":")[0], number=stored.number, crl_der=stored.der
                 ),
             )
 

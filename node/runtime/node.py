@@ -49,10 +49,11 @@ from node.trust.identity import NodeIdentity, pem_bundle
 from node.trust.identity import passphrase as key_passphrase
 from node.trust.licences import LicenceService
 from node.trust.partners import PartnerService
-from node.trust.sealing import SealService
+from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
 from node.web.server import WebDesk
+from signing.algorithms import Algorithm
 from signing.pki import division_code_of
 from signing.trust import TrustStore
 from sync import outbox
@@ -103,13 +104,17 @@ class Node:
         self._passphrase = passphrase
         self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
         self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
-        self._trust_stores = TrustStores(self.identity.roots)
+        self._trust_stores = TrustStores(self.identity.document_roots)
         self.transport = TransportSettings(
             max_message_bytes=config.max_message_bytes,
             credentials=self.identity.credentials(lambda: self._partner_roots),
         )
         self.authenticator = PeerAuthenticator(self.trust_store)
-        self.office = CertificateOffice(self.identity.authority) if self.identity.authority else None
+        self.office = (
+            CertificateOffice(self.identity.authority, self.identity.seal_authority)
+            if self.identity.authority
+            else None
+        )
         self._parent_channel: grpc.Channel | None = None
         self._parent_channel_lock = threading.Lock()
         self._awaiting_lock = threading.Lock()  # the retry job and the scan's tick never both send a notice
@@ -129,6 +134,9 @@ class Node:
             trust=self._trust_in,
             certify_remotely=None if self.office else self._certify_with_parent,
             timestamp=self.timestamping.stamp,
+            default_algorithm=(
+                Algorithm.SM2_SM3 if self.identity.seals_with_sm2 else Algorithm.ECDSA_P256_SHA256
+            ),
         )
         self.outbound = Outbound(self.here, self._peer_codes())
         self.outbound.signer = OriginSigner(
@@ -171,7 +179,10 @@ class Node:
             self.cases.return_undeliverable,
             config.undeliverable_hours,
         )
-        revocations = RevocationIntake(self.identity.chain, self._revocations_changed)
+        seal_chain = self.identity.seal_authority.full_chain() if self.identity.seal_authority else []
+        revocations = RevocationIntake(
+            [*self.identity.chain, *seal_chain, *self.identity.seal_roots], self._revocations_changed
+        )
         self.partners = PartnerService(
             self.here,
             self.outbound,
@@ -375,8 +386,8 @@ class Node:
             return b""  # only the province links across the border; others check seals only
         with self.readers() as session:
             peers = set(partners.peer_codes(session))
-            return pem_bundle(
-                anchor for anchor in partners.anchors(session) if division_code_of(anchor) in peers
+            return pem_bundle(  # never an SM2 seal root: TLS cannot read it, and links are P-256
+                anchor for anchor in partners.link_anchors(session) if division_code_of(anchor) in peers
             )
 
     def add_peer(self, province: str, root_pem: bytes, address: str, name: str) -> partners.PeerSummary:
@@ -410,7 +421,7 @@ class Node:
             wanted = {
                 peer.code: peer.address for peer in session.scalars(select(PeerProvince)) if peer.address
             }
-            roots = {division_code_of(a): a for a in partners.anchors(session)}
+            roots = {division_code_of(a): a for a in partners.link_anchors(session)}
         for code in list(self._peer_dialers):
             if code not in wanted:
                 self._peer_dialers.pop(code).stop()
@@ -504,14 +515,20 @@ class Node:
         if self.office is None:
             raise WrongNode("a village issues no certificates")
         with self.sessions.begin() as session:
-            crl = self.office.revoke(session, target)
-            self.federation.push_revocation_list(session, crl, self.identity.chain[:-1])
-            revoked = len(list(crl))
+            crls = self.office.revoke(session, target)
+            for crl in crls:  # the link CA's and, in an SM2 province, the SM2 seal CA's
+                issuer_chain = next(
+                    authority.full_chain()[:-1]
+                    for authority in self.office.authorities()
+                    if authority.certificate.subject == crl.issuer
+                )
+                self.federation.push_revocation_list(session, crl, issuer_chain)
+            revoked = sum(len(list(crl)) for crl in crls)
         self._revocations_changed()
         child = self.links.find(target.strip().zfill(12))
         if child is not None:
             child.close("its certificate was revoked")
-        return revoked, crl_number(crl)
+        return revoked, max(crl_number(crl) for crl in crls)
 
     def invite(self, code: str, valid_hours: int) -> desk_pb2.Invite:
         with self.sessions.begin() as session:
@@ -519,24 +536,31 @@ class Node:
             address = f"{host}:{self.enroll_port}"
             return create_invite(session, self.here, self.identity, address, code, valid_hours)
 
-    def _certify_with_parent(
-        self, csr: x509.CertificateSigningRequest
-    ) -> tuple[x509.Certificate, list[x509.Certificate]]:
-        """A village's seal key is certified by its township, over the mTLS link."""
+    def _certify_with_parent(self, request: SealRequest) -> CertifiedSeal:
+        """A village's seal key is certified by its township, over the mTLS link; for an SM2 key
+        the township makes the SESeal too."""
         parent = self.here.parent
         assert parent is not None
         with open_channel(self.config.parent_address, self.transport, peer_code=parent.value) as channel:
             try:
                 reply = enroll_pb2_grpc.EnrollmentStub(channel).CertifySeal(
-                    enroll_pb2.CertifySealRequest(csr_pem=csr.public_bytes(serialization.Encoding.PEM)),
+                    enroll_pb2.CertifySealRequest(
+                        csr_pem=request.csr.public_bytes(serialization.Encoding.PEM),
+                        seal_id=request.seal_id,
+                        seal_name=request.name,
+                        valid_from=request.valid_from.isoformat(),
+                        valid_to=request.valid_to.isoformat(),
+                        picture=request.picture,
+                    ),
                     timeout=20,
                 )
             except grpc.RpcError as error:
                 details = error.details() if isinstance(error, grpc.Call) else str(error)
                 raise NotReady(f"the township could not certify the seal: {details}") from error
-        return (
+        return CertifiedSeal(
             x509.load_pem_x509_certificate(reply.certificate_pem),
             x509.load_pem_x509_certificates(reply.chain_pem),
+            reply.ses_seal,
         )
 
     def _timestamp_from_parent(self, imprint: bytes, nonce: int) -> bytes:

@@ -262,11 +262,12 @@ class IssuedCertificate(Base):
 
 
 class RevocationList(Base):
-    """The newest CRL known here from each issuing node (its own included)."""
+    """The newest CRL known here from each issuing CA (its own included)."""
 
     __tablename__ = "revocation_list"
 
-    issuer: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # the issuing node's code; "<code>:sm2" for the SM2 seal CA of a province that seals with SM2
+    issuer: Mapped[str] = mapped_column(String(24), primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger)
     der: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -489,6 +490,7 @@ class TrustAnchor(Base):
     province: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     root_der: Mapped[bytes] = mapped_column(LargeBinary)
+    seal_root_der: Mapped[bytes | None] = mapped_column(LargeBinary)  # its SM2 seal root, if it has one
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     signed: Mapped[bytes | None] = mapped_column(
         LargeBinary

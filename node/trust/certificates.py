@@ -2,6 +2,9 @@
 
 Every certificate the node's CA signs is recorded (IssuedCertificate); revoking one marks it and
 publishes a new CRL (stored as this node's RevocationList), which the federation sends down the tree.
+In a province that seals with SM2 the office holds a second CA, the node's SM2 seal CA: it issues
+SM2 seal certificates and the seal CAs of the children, and publishes its own CRL (signed
+SM2-with-SM3), stored under the key "<code>:sm2" beside the link CA's "<code>".
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ from node.trust.identity import pem_bundle, subject_code
 from signing import keys
 from signing.algorithms import Algorithm, PrivateKey, generate_key
 from signing.pki import Authority, CertificatePurpose, division_code_of, make_csr
+from signing.sm2x509 import crl_signature_holds, is_sm2_signed_crl, sm2_key_of_csr, sm2_public_key_of
 from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode
 
+SM2_CRL_SUFFIX = ":sm2"  # the RevocationList key of a node's SM2 seal CA: "<code>:sm2"
+
 
 class CertificateOffice:
-    def __init__(self, authority: Authority | None) -> None:
+    def __init__(self, authority: Authority | None, seal_authority: Authority | None = None) -> None:
         self._authority = authority
+        self.seal_authority = seal_authority  # the SM2 seal CA of an SM2 province (None elsewhere)
 
     @property
     def authority(self) -> Authority:
@@ -37,14 +44,30 @@ class CertificateOffice:
             raise WrongNode("this node has no CA (a village): certificates come from its township")
         return self._authority
 
+    def issuer_for(self, csr: x509.CertificateSigningRequest, purpose: CertificatePurpose) -> Authority:
+        """The CA that certifies csr: the SM2 seal CA for an SM2 seal key (when the province seals
+        with SM2), the link CA for everything else."""
+        if self.seal_authority is not None and purpose is CertificatePurpose.SEAL and _is_sm2_request(csr):
+            return self.seal_authority
+        return self.authority
+
     def issue(
         self,
         session: Session,
         csr: x509.CertificateSigningRequest,
         purpose: CertificatePurpose,
         valid_days: int = 365,
+        *,
+        seal_tree: bool = False,
     ) -> x509.Certificate:
-        return self._record(session, self.authority.issue(csr, purpose, valid_days=valid_days), purpose)
+        """签发 with the link CA, or the SM2 seal CA for an SM2 seal key or (seal_tree) a child's seal CA."""
+        if seal_tree:
+            if self.seal_authority is None:
+                raise WrongNode("this node has no SM2 seal CA: its province does not seal with SM2")
+            authority = self.seal_authority
+        else:
+            authority = self.issuer_for(csr, purpose)
+        return self._record(session, authority.issue(csr, purpose, valid_days=valid_days), purpose)
 
     def _record(
         self, session: Session, certificate: x509.Certificate, purpose: CertificatePurpose
@@ -61,8 +84,9 @@ class CertificateOffice:
         )
         return certificate
 
-    def revoke(self, session: Session, code_or_serial: str) -> x509.CertificateRevocationList:
-        """Revoke every live certificate issued to a node code (or one serial) and publish a CRL."""
+    def revoke(self, session: Session, code_or_serial: str) -> list[x509.CertificateRevocationList]:
+        """Revoke every live certificate issued to a node code (or one serial) and publish the CRL
+        of each CA here that issued one of them (the link CA, the SM2 seal CA)."""
         target = code_or_serial.strip().lower()
         rows = session.scalars(
             select(IssuedCertificate).where(
@@ -76,21 +100,38 @@ class CertificateOffice:
         for row in rows:
             row.revoked_at = now
         session.flush()
-        return self.publish_crl(session)
+        issuers = {_issuer_der(row.pem) for row in rows}
+        crls = [
+            self.publish_crl(session, authority)
+            for authority in self.authorities()
+            if authority.certificate.subject.public_bytes() in issuers
+        ]
+        return crls or [self.publish_crl(session)]
 
-    def publish_crl(self, session: Session) -> x509.CertificateRevocationList:
+    def authorities(self) -> list[Authority]:
+        """The link CA, then the SM2 seal CA if there is one."""
+        return [self.authority, *([self.seal_authority] if self.seal_authority else [])]
+
+    def publish_crl(
+        self, session: Session, authority: Authority | None = None
+    ) -> x509.CertificateRevocationList:
+        """A new CRL of `authority` (the link CA by default) listing every certificate it issued
+        that was revoked."""
+        authority = authority or self.authority
         revoked = session.execute(
-            select(IssuedCertificate.serial, IssuedCertificate.revoked_at).where(
+            select(IssuedCertificate.serial, IssuedCertificate.revoked_at, IssuedCertificate.pem).where(
                 IssuedCertificate.revoked_at.is_not(None)
             )
         ).all()
-        issuer = self.authority.code.value
-        current = session.get(RevocationList, issuer)
+        own = authority.certificate.subject.public_bytes()
+        key = crl_key_of(authority.certificate)
+        current = session.get(RevocationList, key)
         number = (current.number if current else 0) + 1
-        crl = self.authority.make_crl(
-            [(int(serial, 16), as_utc(when)) for serial, when in revoked], number=number
+        crl = authority.make_crl(
+            [(int(serial, 16), as_utc(when)) for serial, when, pem in revoked if _issuer_der(pem) == own],
+            number=number,
         )
-        store_crl(session, issuer, number, crl)
+        store_crl(session, key, number, crl)
         return crl
 
 
@@ -127,16 +168,19 @@ class RevocationIntake:
     """Accepts CRLs from this node's ancestors (verified against their CA certificates)."""
 
     def __init__(self, ancestors: list[x509.Certificate], on_change: Callable[[], None]) -> None:
-        self._ancestors = {subject_code(c.subject): c for c in ancestors}
+        # by code: an SM2 province's nodes have two CAs each (the link CA and the SM2 seal CA)
+        self._ancestors: dict[str, list[x509.Certificate]] = {}
+        for certificate in ancestors:
+            self._ancestors.setdefault(subject_code(certificate.subject), []).append(certificate)
         self._on_change = on_change
 
     def accept(self, session: Session, crl: x509.CertificateRevocationList) -> bool:
         """Store crl if it is an ancestor's, correctly signed and newer; True if stored."""
         issuer = crl_issuer(crl)
-        certificate = self._ancestors.get(issuer)
-        if certificate is None:
+        candidates = [c for c in self._ancestors.get(issuer, []) if c.subject == crl.issuer]
+        if not candidates:
             raise InvalidInput(f"revocation list from {issuer}, which is not an ancestor of this node")
-        return self._store_signed(session, crl, certificate)
+        return self._store_signed(session, crl, candidates[0])
 
     def accept_with_chain(
         self,
@@ -159,7 +203,7 @@ class RevocationIntake:
                 raise InvalidInput(f"revocation list from {issuer}: {rejected.reason}") from rejected
             certificate = issuer_chain[0]
         else:
-            roots = [root for root in trust.roots if division_code_of(root) == issuer]
+            roots = [root for root in trust.roots if root.subject == crl.issuer]
             if not roots:
                 raise InvalidInput(f"revocation list from {issuer}: no trusted root or anchor for it")
             certificate = roots[0]
@@ -172,15 +216,17 @@ class RevocationIntake:
     ) -> bool:
         """Keep crl if issuer_certificate signed it and it is newer than the one known; True if kept."""
         issuer = crl_issuer(crl)
-        if not crl.is_signature_valid(issuer_certificate.public_key()):  # type: ignore[arg-type]
+        if not crl_signature_holds(crl, issuer_certificate):
             raise InvalidInput(f"revocation list from {issuer} has a bad signature")
-        stored = store_crl(session, issuer, crl_number(crl), crl)
+        stored = store_crl(session, crl_key(crl), crl_number(crl), crl)
         if stored:
             self._on_change()
         return stored
 
-    def is_ancestor(self, issuer: str) -> bool:
-        return issuer in self._ancestors
+    def is_ancestor(self, crl: x509.CertificateRevocationList) -> bool:
+        """The CRL's issuer is a CA above this node whose certificate is held here (a village holds
+        its link chain, not its township's SM2 seal CA: such CRLs come with their issuer's chain)."""
+        return any(c.subject == crl.issuer for c in self._ancestors.get(crl_issuer(crl), []))
 
 
 def store_crl(session: Session, issuer: str, number: int, crl: x509.CertificateRevocationList) -> bool:
@@ -201,6 +247,33 @@ def crl_issuer(crl: x509.CertificateRevocationList) -> str:
     return subject_code(crl.issuer)
 
 
+def crl_key(crl: x509.CertificateRevocationList) -> str:
+    """Where a CRL is kept: its issuer's code, with ":sm2" for an SM2 seal CA's."""
+    return crl_issuer(crl) + (SM2_CRL_SUFFIX if is_sm2_signed_crl(crl) else "")
+
+
+def crl_key_of(authority_certificate: x509.Certificate) -> str:
+    """The key of the CRLs a CA certificate's holder signs."""
+    code = subject_code(authority_certificate.subject)
+    return code + (SM2_CRL_SUFFIX if sm2_public_key_of(authority_certificate) is not None else "")
+
+
+def _issuer_der(pem: str) -> bytes:
+    return _parsed_certificate(pem).issuer.public_bytes()
+
+
+@lru_cache(maxsize=1024)
+def _parsed_certificate(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def _is_sm2_request(csr: x509.CertificateSigningRequest) -> bool:
+    try:
+        return sm2_key_of_csr(csr) is not None
+    except ValueError:
+        return True  # an SM2 request with a bad signature: the SM2 CA refuses it with the reason
+
+
 def crl_number(crl: x509.CertificateRevocationList) -> int:
     return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
 
@@ -219,4 +292,4 @@ def _parsed_crl(der: bytes) -> x509.CertificateRevocationList:
 def remember_crls(session: Session, crls: list[x509.CertificateRevocationList]) -> None:
     """Keep the CRLs handed over at enrollment (from the parent, trusted like the invite)."""
     for crl in crls:
-        store_crl(session, crl_issuer(crl), crl_number(crl), crl)
+        store_crl(session, crl_key(crl), crl_number(crl), crl)

@@ -19,14 +19,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.config import NodeConfig
 from node.errors import InvalidInput, NotReady, WrongNode
 from node.store.models import EnrollmentInvite
 from node.timeutil import as_utc, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_private_file
+from node.trust.sealing import SealRequest, certify_seal
 from node.trust.timestamping import Timestamping
 from signing.algorithms import Algorithm, generate_key
-from signing.pki import Authority, CertificatePurpose, IssuanceRefused, make_csr
+from signing.pki import CLOCK_SKEW, Authority, CertificatePurpose, IssuanceRefused, make_csr
 from sync.auth import PeerAuthenticator, require_peer
 from sync.transport import tls_server_name
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -66,6 +68,7 @@ def create_invite(
         token=token,
         expires_at=expires.isoformat(timespec="seconds"),
         trust_anchors_pem=pem_bundle(identity.roots).decode(),
+        seal_algorithm=Algorithm.SM2_SM3.value if identity.seals_with_sm2 else "",
     )
 
 
@@ -124,11 +127,38 @@ class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
                 else:
                     ca = self._office.issue(session, csr, CertificatePurpose.CA, valid_days=5 * 365)
                     response.ca_certificate_pem = ca.public_bytes(serialization.Encoding.PEM)
+                self._seal_tree(session, code, request, response)
                 return response
         except (EnrollmentRefused, IssuanceRefused) as refused:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
         except (InvalidDivisionCode, ValueError) as error:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed enrollment request: {error}")
+
+    def _seal_tree(
+        self,
+        session: Session,
+        code: DivisionCode,
+        request: enroll_pb2.EnrollRequest,
+        response: enroll_pb2.EnrollResponse,
+    ) -> None:
+        """An SM2 province's seal tree follows the link tree: a child above the village gets its
+        SM2 seal CA from this node's seal CA; every child learns the seal chain (and so the root)."""
+        assert self._office is not None
+        seal_authority = self._office.seal_authority
+        if seal_authority is None:
+            return
+        response.seal_chain_pem = pem_bundle(seal_authority.full_chain())
+        if code.tier is Tier.VILLAGE:
+            return
+        if not request.seal_ca_csr_pem:
+            raise EnrollmentRefused(
+                f"this province seals with SM2: {code} must ask for an SM2 seal CA (a newer wuji)"
+            )
+        csr = x509.load_pem_x509_csr(request.seal_ca_csr_pem)
+        if subject_code(csr.subject) != code.value:
+            raise EnrollmentRefused(f"the seal CA request is for {subject_code(csr.subject) or 'no code'}")
+        seal_ca = self._office.issue(session, csr, CertificatePurpose.CA, valid_days=5 * 365, seal_tree=True)
+        response.seal_ca_certificate_pem = seal_ca.public_bytes(serialization.Encoding.PEM)
 
     def CertifySeal(
         self, request: enroll_pb2.CertifySealRequest, context: grpc.ServicerContext
@@ -142,15 +172,34 @@ class EnrollmentServicer(enroll_pb2_grpc.EnrollmentServicer):
                 context.abort(
                     grpc.StatusCode.PERMISSION_DENIED, f"node {peer} may only certify its own seals"
                 )
+            if request.seal_id and not request.seal_id.startswith(f"{peer.value}-"):
+                context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, f"node {peer} may only name seals {peer.value}-…"
+                )
+            now = utcnow()
+            asked_from = as_utc(datetime.fromisoformat(request.valid_from)) if request.valid_from else now
+            seal = SealRequest(
+                csr=csr,
+                seal_id=request.seal_id or f"{peer.value}-seal",
+                name=request.seal_name or subject_code(csr.subject),
+                valid_from=max(asked_from, now - CLOCK_SKEW),  # a seal's validity starts no earlier than now
+                valid_to=(
+                    as_utc(datetime.fromisoformat(request.valid_to))
+                    if request.valid_to
+                    else now + timedelta(days=3 * 365)
+                ),
+                picture=request.picture,
+            )
             with self._sessions.begin() as session:
-                certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=3 * 365)
+                certified = certify_seal(session, self._office, seal)
         except IssuanceRefused as refused:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, str(refused))
         except ValueError as error:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed CSR: {error}")
         return enroll_pb2.CertifySealResponse(
-            certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
-            chain_pem=pem_bundle(self._office.authority.full_chain()),
+            certificate_pem=certified.certificate.public_bytes(serialization.Encoding.PEM),
+            chain_pem=pem_bundle(certified.chain),
+            ses_seal=certified.ses_seal,
         )
 
     def Timestamp(
@@ -182,6 +231,7 @@ class InviteFile:
     token: str
     expires_at: datetime
     trust_anchors_pem: bytes
+    seal_algorithm: str = ""  # "sm2-sm3": the province's SM2 seal tree, the child gets a seal CA
 
     @classmethod
     def from_message(cls, invite: desk_pb2.Invite) -> InviteFile:
@@ -192,6 +242,7 @@ class InviteFile:
             token=invite.token,
             expires_at=datetime.fromisoformat(invite.expires_at),
             trust_anchors_pem=invite.trust_anchors_pem.encode(),
+            seal_algorithm=invite.seal_algorithm,
         )
 
     def save(self, path: Path) -> None:
@@ -202,6 +253,7 @@ class InviteFile:
             "token": self.token,
             "expires_at": self.expires_at.isoformat(timespec="seconds"),
             "trust_anchors_pem": self.trust_anchors_pem.decode(),
+            "seal_algorithm": self.seal_algorithm,
         }
         write_private_file(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
 
@@ -216,17 +268,41 @@ class InviteFile:
                 token=raw["token"],
                 expires_at=datetime.fromisoformat(raw["expires_at"]),
                 trust_anchors_pem=raw["trust_anchors_pem"].encode(),
+                seal_algorithm=raw.get("seal_algorithm", ""),
             )
         except (OSError, ValueError, KeyError) as error:
             raise InvalidInput(f"cannot read invite {path}: {error}") from error
 
 
-def create_root(code: DivisionCode, name: str, folder: Path, passphrase: bytes) -> NodeIdentity:
-    """A province's own root CA and its TLS certificate."""
+def create_root(
+    code: DivisionCode,
+    name: str,
+    folder: Path,
+    passphrase: bytes,
+    seal_algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256,
+) -> NodeIdentity:
+    """A province's own root CA and its TLS certificate; with SM2 seals, its SM2 seal root too."""
     if code.tier is not Tier.PROVINCE:
         raise WrongNode(f"only a province creates a root CA; {code} enrolls with its parent")
     authority = Authority.create_root(code.value, name or code.value)
-    return _finish(code, folder, passphrase, authority, authority.full_chain()[-1:])
+    seal_authority = None
+    if Algorithm(seal_algorithm) is Algorithm.SM2_SM3:
+        seal_authority = Authority.create_root(
+            code.value, seal_ca_name(name or code.value), algorithm=Algorithm.SM2_SM3
+        )
+    elif Algorithm(seal_algorithm) is not Algorithm.ECDSA_P256_SHA256:
+        raise InvalidInput(f"a province seals with sm2-sm3 or ecdsa-p256-sha256, not {seal_algorithm}")
+    return _finish(code, folder, passphrase, authority, authority.full_chain()[-1:], seal_authority)
+
+
+def province_seal_algorithm(config: NodeConfig) -> Algorithm:
+    """The algorithm a province's configuration chose for its seals."""
+    return Algorithm.SM2_SM3 if config.seal_algorithm == "sm2" else Algorithm.ECDSA_P256_SHA256
+
+
+def seal_ca_name(name: str) -> str:
+    """The common name of a node's SM2 seal CA: never the link CA's, so issuer names tell them apart."""
+    return f"{name} 电子印章CA (SM2)"
 
 
 def enroll(
@@ -244,13 +320,19 @@ def enroll(
     credentials = grpc.ssl_channel_credentials(root_certificates=invite.trust_anchors_pem)
     options = [("grpc.ssl_target_name_override", tls_server_name(invite.parent_code))]
     request = enroll_pb2.EnrollRequest(token=invite.token, code=code.value)
-    ca_key = tls_key = None
+    ca_key = tls_key = seal_ca_key = None
     if code.tier is Tier.VILLAGE:
         tls_key = generate_key(Algorithm.ECDSA_P256_SHA256)
         request.tls_csr_pem = _pem(make_csr(tls_key, code.value, CertificatePurpose.TLS, name))
     else:
         ca_key = generate_key(Algorithm.ECDSA_P256_SHA256)
         request.ca_csr_pem = _pem(make_csr(ca_key, code.value, CertificatePurpose.CA, name))
+        if invite.seal_algorithm == Algorithm.SM2_SM3.value:  # the province's SM2 seal tree
+            seal_ca_key = generate_key(Algorithm.SM2_SM3)
+            seal_csr = make_csr(
+                seal_ca_key, code.value, CertificatePurpose.CA, seal_ca_name(name or code.value)
+            )
+            request.seal_ca_csr_pem = _pem(seal_csr)
     with grpc.secure_channel(address, credentials, options=options) as channel:
         try:
             response = enroll_pb2_grpc.EnrollmentStub(channel).Enroll(request, timeout=timeout)
@@ -260,18 +342,41 @@ def enroll(
     parent_chain = x509.load_pem_x509_certificates(response.chain_pem)
     roots = x509.load_pem_x509_certificates(response.root_pem)
     crls = [x509.load_pem_x509_crl(pem) for pem in response.crl_pem]
+    seal_chain = x509.load_pem_x509_certificates(response.seal_chain_pem) if response.seal_chain_pem else []
+    seal_authority = None
+    if seal_ca_key is not None:
+        if not response.seal_ca_certificate_pem:
+            raise EnrollmentRefused(f"parent {invite.parent_code} issued no SM2 seal CA certificate")
+        seal_certificate = x509.load_pem_x509_certificate(response.seal_ca_certificate_pem)
+        seal_authority = Authority(seal_ca_key, seal_certificate, seal_chain)  # type: ignore[arg-type]
     if ca_key is not None:
         ca_certificate = x509.load_pem_x509_certificate(response.ca_certificate_pem)
         authority = Authority(ca_key, ca_certificate, parent_chain)  # type: ignore[arg-type]
-        return _finish(code, folder, passphrase, authority, roots), crls
+        return _finish(code, folder, passphrase, authority, roots, seal_authority, seal_chain[-1:]), crls
     tls_certificate = x509.load_pem_x509_certificate(response.tls_certificate_pem)
-    identity = NodeIdentity(code, folder, tls_key, tls_certificate, parent_chain, roots, None)  # type: ignore[arg-type]
+    identity = NodeIdentity(
+        code,
+        folder,
+        tls_key,
+        tls_certificate,
+        parent_chain,
+        roots,
+        None,
+        None,
+        seal_chain[-1:],  # type: ignore[arg-type]
+    )
     identity.save(passphrase)
     return identity, crls
 
 
 def _finish(
-    code: DivisionCode, folder: Path, passphrase: bytes, authority: Authority, roots: list[x509.Certificate]
+    code: DivisionCode,
+    folder: Path,
+    passphrase: bytes,
+    authority: Authority,
+    roots: list[x509.Certificate],
+    seal_authority: Authority | None = None,
+    seal_roots: list[x509.Certificate] | None = None,
 ) -> NodeIdentity:
     """A CA node issues its own TLS certificate and saves everything."""
     tls_key = generate_key(Algorithm.ECDSA_P256_SHA256)
@@ -279,7 +384,19 @@ def _finish(
     tls_certificate = authority.issue(
         make_csr(tls_key, code.value, CertificatePurpose.TLS, name), CertificatePurpose.TLS
     )
-    identity = NodeIdentity(code, folder, tls_key, tls_certificate, authority.full_chain(), roots, authority)
+    if seal_authority is not None and not seal_roots:
+        seal_roots = seal_authority.full_chain()[-1:]
+    identity = NodeIdentity(
+        code,
+        folder,
+        tls_key,
+        tls_certificate,
+        authority.full_chain(),
+        roots,
+        authority,
+        seal_authority,
+        list(seal_roots or []),
+    )
     identity.save(passphrase)
     return identity
 

@@ -8,13 +8,17 @@ Layout of the node's PKI folder (keys encrypted with the node passphrase, mode 0
   crls/       revocation lists known here, one file per issuing node
   seals/      sealing keys and certificates (see node/trust/sealing.py)
   catalog.key/pem  a province's catalogue-release signing key and its chain (node/catalogue/releases.py)
+In a province that seals with SM2 (`--seal-algorithm sm2`), the SM2 seal tree beside the link tree:
+  seal-root.pem   the province's SM2 seal root (every node, villages included)
+  seal-ca.key/pem the node's SM2 seal CA (印章CA; every tier but the village; the root at the province)
+  seal-chain.pem  the seal CA certificates above seal-ca.pem, nearest first, root last
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -53,7 +57,8 @@ def write_private_file(path: Path, data: bytes) -> None:
 
 
 def load_bundle(path: Path) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(path.read_bytes()) if path.exists() else []
+    data = path.read_bytes() if path.exists() else b""
+    return x509.load_pem_x509_certificates(data) if data.strip() else []  # a root's chain is empty
 
 
 @dataclass
@@ -65,6 +70,19 @@ class NodeIdentity:
     chain: list[x509.Certificate]  # above tls_certificate, nearest first, root last
     roots: list[x509.Certificate]
     authority: Authority | None  # None at a village
+    seal_authority: Authority | None = None  # the SM2 seal CA (an SM2 province, above the village)
+    seal_roots: list[x509.Certificate] = field(default_factory=list)  # the province's SM2 seal root
+
+    @property
+    def seals_with_sm2(self) -> bool:
+        """The province chose SM2 for its seals: its tree has an SM2 seal root."""
+        return bool(self.seal_roots)
+
+    @property
+    def document_roots(self) -> list[x509.Certificate]:
+        """The roots seals and documents chain to: the link root and the SM2 seal root. TLS uses
+        `roots` only: a TLS library cannot read an SM2 certificate."""
+        return [*self.roots, *self.seal_roots]
 
     @classmethod
     def exists(cls, folder: Path) -> bool:
@@ -85,7 +103,18 @@ class NodeIdentity:
             ca_key = keys.load_private_key(folder / "ca.key", passphrase)
             ca_certificate = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
             authority = Authority(ca_key, ca_certificate, chain[1:])  # type: ignore[arg-type]
-        return cls(code, folder, tls_key, tls_certificate, chain, load_bundle(folder / "root.pem"), authority)
+        seal_authority = None
+        if (folder / "seal-ca.key").exists():
+            seal_authority = Authority(
+                keys.load_private_key(folder / "seal-ca.key", passphrase),  # type: ignore[arg-type]
+                x509.load_pem_x509_certificate((folder / "seal-ca.pem").read_bytes()),
+                load_bundle(folder / "seal-chain.pem"),
+            )
+        roots = load_bundle(folder / "root.pem")
+        seal_roots = load_bundle(folder / "seal-root.pem")
+        return cls(
+            code, folder, tls_key, tls_certificate, chain, roots, authority, seal_authority, seal_roots
+        )
 
     def save(self, passphrase: bytes) -> None:
         keys.save_private_key(self.tls_key, self.folder / "tls.key", passphrase)
@@ -95,6 +124,12 @@ class NodeIdentity:
         if self.authority is not None:
             keys.save_private_key(self.authority.key, self.folder / "ca.key", passphrase)
             keys.save_pem(self.folder / "ca.pem", pem_bundle([self.authority.certificate]))
+        if self.seal_roots:
+            keys.save_pem(self.folder / "seal-root.pem", pem_bundle(self.seal_roots))
+        if self.seal_authority is not None:
+            keys.save_private_key(self.seal_authority.key, self.folder / "seal-ca.key", passphrase)
+            keys.save_pem(self.folder / "seal-ca.pem", pem_bundle([self.seal_authority.certificate]))
+            keys.save_pem(self.folder / "seal-chain.pem", pem_bundle(self.seal_authority.chain))
 
     # -- TLS ------------------------------------------------------------------------------------
 
@@ -141,7 +176,7 @@ class NodeIdentity:
         )
 
     def trust_store(self, crls: Iterable[x509.CertificateRevocationList] = ()) -> TrustStore:
-        return TrustStore(self.roots, crls)
+        return TrustStore(self.document_roots, crls)
 
 
 def passphrase(config_file: str, environ: Mapping[str, str] | None = None) -> bytes:

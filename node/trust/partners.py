@@ -37,6 +37,7 @@ from node.store.models import (
 from node.timeutil import to_timestamp, utcnow
 from signing.algorithms import sign, verify
 from signing.pki import CertificatePurpose, division_code_of
+from signing.sm2x509 import sm2_public_key_of
 from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import link_pb2
@@ -73,8 +74,31 @@ def fingerprint(certificate: x509.Certificate) -> str:
 
 
 def anchors(session: Session) -> list[x509.Certificate]:
-    """The partner provinces' roots installed here."""
+    """The partner provinces' roots installed here, with the SM2 seal roots of those that seal with SM2."""
+    found = []
+    for root_der, seal_root_der in session.execute(select(TrustAnchor.root_der, TrustAnchor.seal_root_der)):
+        found.append(x509.load_der_x509_certificate(root_der))
+        if seal_root_der:
+            found.append(x509.load_der_x509_certificate(seal_root_der))
+    return found
+
+
+def link_anchors(session: Session) -> list[x509.Certificate]:
+    """The partner provinces' (P-256) roots, which their links' TLS certificates chain to."""
     return [x509.load_der_x509_certificate(der) for der in session.scalars(select(TrustAnchor.root_der))]
+
+
+def split_roots(certificates: list[x509.Certificate]) -> tuple[x509.Certificate, x509.Certificate | None]:
+    """(the link root, the SM2 seal root or None) of a partner's root file; InvalidInput if it
+    holds anything else."""
+    links = [c for c in certificates if sm2_public_key_of(c) is None]
+    seals = [c for c in certificates if sm2_public_key_of(c) is not None]
+    if len(links) != 1 or len(seals) > 1:
+        raise InvalidInput(
+            "a partner's root file holds its root certificate and, if it seals with SM2, its SM2 seal "
+            f"root: found {len(links)} root(s) and {len(seals)} SM2 seal root(s)"
+        )
+    return links[0], (seals[0] if seals else None)
 
 
 def peer_codes(session: Session) -> list[str]:
@@ -130,10 +154,12 @@ class PartnerService:
         if self.here.tier is not Tier.PROVINCE:
             raise WrongNode(f"only a province federates with partner provinces; {self.here} is not one")
         try:
-            root = x509.load_pem_x509_certificate(root_pem)
+            root, seal_root = split_roots(x509.load_pem_x509_certificates(root_pem))
         except ValueError as error:
             raise InvalidInput(f"the partner's root certificate is not PEM: {error}") from error
         code = checked_partner_root(province, root)
+        if seal_root is not None and checked_partner_root(province, seal_root) != code:
+            raise InvalidInput("the SM2 seal root is of another province")
         if code == self.here:
             raise InvalidInput("a province cannot be its own partner")
         now = utcnow()
@@ -143,7 +169,10 @@ class PartnerService:
             session.add(peer)
         peer.name, peer.address = name.strip(), address.strip()
         root_der = root.public_bytes(serialization.Encoding.DER)
-        self._install_anchor(session, self._signed_anchor(session, code.value, name.strip(), root_der))
+        seal_der = seal_root.public_bytes(serialization.Encoding.DER) if seal_root is not None else b""
+        self._install_anchor(
+            session, self._signed_anchor(session, code.value, name.strip(), root_der, seal_root_der=seal_der)
+        )
         session.flush()
         self.send_offer(session, code.value)
         return self.summary(session, code.value)
@@ -229,6 +258,8 @@ class PartnerService:
             self._remove_anchor(session, anchor)
             return
         code = checked_partner_root(anchor.province, x509.load_der_x509_certificate(anchor.root_der))
+        if anchor.seal_root_der:
+            checked_partner_root(anchor.province, x509.load_der_x509_certificate(anchor.seal_root_der))
         if code.province == self.here.province:
             raise InvalidInput("a province's own root is not a partner's trust anchor")
         self._install_anchor(session, anchor)
@@ -251,7 +282,14 @@ class PartnerService:
             raise InvalidInput(f"{where}: bad signature")
 
     def _signed_anchor(
-        self, session: Session, province: str, name: str = "", root_der: bytes = b"", removed: bool = False
+        self,
+        session: Session,
+        province: str,
+        name: str = "",
+        root_der: bytes = b"",
+        removed: bool = False,
+        *,
+        seal_root_der: bytes = b"",
     ) -> link_pb2.TrustAnchor:
         """At the province: the anchor message, signed with the catalogue key."""
         if self._signer is None:
@@ -261,6 +299,7 @@ class PartnerService:
             province=province,
             name=name,
             root_der=root_der,
+            seal_root_der=seal_root_der,
             removed=removed,
             signed_at=to_timestamp(utcnow()),
             signer_chain=[c.public_bytes(serialization.Encoding.DER) for c in signer.chain],
@@ -333,13 +372,19 @@ class PartnerService:
             if anchor.signed is None:  # installed before anchors were signed: the province re-signs it
                 if self._signer is None:
                     continue
-                signed = self._signed_anchor(session, anchor.province, anchor.name, anchor.root_der)
+                signed = self._signed_anchor(
+                    session,
+                    anchor.province,
+                    anchor.name,
+                    anchor.root_der,
+                    seal_root_der=anchor.seal_root_der or b"",
+                )
                 anchor.signed = signed.SerializeToString()
             self._send_to_child(
                 session,
                 child,
                 f"anchor:{anchor.province}",
-                _digest(anchor.root_der),
+                _digest(anchor.root_der + (anchor.seal_root_der or b"")),
                 trust_anchor=link_pb2.TrustAnchor.FromString(anchor.signed),
             )
         for stored in session.scalars(select(PartnerOffer)):
@@ -358,10 +403,12 @@ class PartnerService:
             anchor = TrustAnchor(province=province)
             session.add(anchor)
         anchor.name, anchor.root_der, anchor.installed_at = name, root_der, utcnow()
+        anchor.seal_root_der = signed.seal_root_der or None
         anchor.signed = signed.SerializeToString()
         session.flush()
         log.info("trust anchor of partner province %s installed", province)
-        self._flood(session, "anchor", province, _digest(root_der), trust_anchor=signed)
+        digest = _digest(root_der + signed.seal_root_der)
+        self._flood(session, "anchor", province, digest, trust_anchor=signed)
 
     def _remove_anchor(self, session: Session, removal: link_pb2.TrustAnchor) -> None:
         province = removal.province
@@ -414,15 +461,19 @@ def _digest(data: bytes) -> str:
 
 
 def _anchor_bytes(anchor: link_pb2.TrustAnchor) -> bytes:
-    """What the province signs of an anchor."""
+    """What the province signs of an anchor (the SM2 seal root only when there is one, so anchors
+    signed before seal roots existed still verify)."""
+    signed: dict[str, Any] = {
+        "province": anchor.province,
+        "name": anchor.name,
+        "root_sha256": hashlib.sha256(anchor.root_der).hexdigest(),
+        "removed": anchor.removed,
+        "signed_at": anchor.signed_at.seconds,
+    }
+    if anchor.seal_root_der:
+        signed["seal_root_sha256"] = hashlib.sha256(anchor.seal_root_der).hexdigest()
     return json.dumps(
-        {
-            "province": anchor.province,
-            "name": anchor.name,
-            "root_sha256": hashlib.sha256(anchor.root_der).hexdigest(),
-            "removed": anchor.removed,
-            "signed_at": anchor.signed_at.seconds,
-        },
+        signed,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

@@ -59,6 +59,9 @@ def load_trust(trust: Path | None, config: Path | None, evidence: NodeEvidence |
     if config is not None:
         node = NodeConfig.load(config)
         roots.extend(x509.load_pem_x509_certificates((node.pki_folder(config) / "root.pem").read_bytes()))
+        seal_root = node.pki_folder(config) / "seal-root.pem"  # a province that seals with SM2
+        if seal_root.exists() and seal_root.read_bytes().strip():
+            roots.extend(x509.load_pem_x509_certificates(seal_root.read_bytes()))
     if not roots:
         raise ValueError(f"no certificates found in {trust}")
     if evidence is None:

@@ -2,14 +2,19 @@
 
 A seal's key is generated here and never leaves the node; its certificate comes from the node's own
 CA, or, at a village (which has no CA), from the township over the mTLS link (`certify_remotely`).
+In a province that seals with SM2 an SM2 seal key is certified by the node's SM2 seal CA (the
+township's, for a village), and that same CA makes (制章) the seal's GB/T 38540 SESeal; elsewhere
+the link CA does both. A node of an SM2 province makes SM2 seals unless told otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +37,7 @@ from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
 from signing.ses import make_seal, with_timestamp
-from signing.sm2x509 import SM2PrivateKey
+from signing.sm2x509 import sm2_public_key_of
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
@@ -42,8 +47,51 @@ log = logging.getLogger(__name__)
 OFFICIAL_SEAL = "公章"
 # sends a case-event notice to a neighbour copy: (session, peer, notice)
 NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], None]
-# a village asks its township to certify a seal key: csr → (certificate, chain above it)
-RemoteCertifier = Callable[[x509.CertificateSigningRequest], tuple[x509.Certificate, list[x509.Certificate]]]
+
+
+@dataclass(frozen=True)
+class SealRequest:
+    """What a seal's CA needs to certify its key and, for an SM2 key, make its SESeal."""
+
+    csr: x509.CertificateSigningRequest
+    seal_id: str
+    name: str  # the seal's name in the SESeal, e.g. 样例村民委员会公章
+    valid_from: datetime
+    valid_to: datetime  # as asked: capped at the certificate's end
+    picture: bytes = b""
+
+
+@dataclass(frozen=True)
+class CertifiedSeal:
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]  # the CA certificates above it, nearest first, root last
+    ses_seal: bytes  # the SESeal (DER) an SM2 key's CA made; b"" for other keys
+
+
+# a village asks its township to certify a seal key (and make its SESeal)
+RemoteCertifier = Callable[[SealRequest], CertifiedSeal]
+
+
+def certify_seal(session: Session, office: CertificateOffice, request: SealRequest) -> CertifiedSeal:
+    """签发 and 制章 at a CA node: the certificate from the CA that certifies the key (an SM2 key:
+    the SM2 seal CA, if the province has one) and, for an SM2 key, the SESeal signed by that CA."""
+    authority = office.issuer_for(request.csr, CertificatePurpose.SEAL)
+    days = max(1, math.ceil((request.valid_to - utcnow()).total_seconds() / 86400))
+    certificate = office.issue(session, request.csr, CertificatePurpose.SEAL, valid_days=days)
+    ses_seal = b""
+    if sm2_public_key_of(certificate) is not None:  # GB/T 38540 电子印章数据
+        ses_seal = make_seal(
+            es_id=request.seal_id,
+            name=request.name,
+            signer_certificates=[certificate],
+            created=utcnow(),
+            valid_start=request.valid_from,
+            valid_end=min(request.valid_to, certificate.not_valid_after_utc),
+            picture=request.picture,
+            maker_key=authority.key,
+            maker_certificate=authority.certificate,
+        )
+    return CertifiedSeal(certificate, authority.full_chain(), ses_seal)
 
 
 class SealService:
@@ -56,6 +104,7 @@ class SealService:
         trust: Callable[[Session], TrustStore],
         certify_remotely: RemoteCertifier | None = None,
         timestamp: Stamper | None = None,
+        default_algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256,
     ) -> None:
         self.here = here
         self._folder = folder / "seals"
@@ -64,6 +113,7 @@ class SealService:
         self._trust = trust
         self._certify_remotely = certify_remotely
         self._timestamp = timestamp
+        self.default_algorithm = default_algorithm  # SM2 in a province that seals with SM2
         self._keys: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -76,51 +126,48 @@ class SealService:
         *,
         valid_days: int = 3 * 365,
         picture: bytes = b"",
-        algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256,
+        algorithm: Algorithm | None = None,
     ) -> SealInfo:
-        """刻制: make a seal for a department, with its own key certified for sealing only."""
+        """刻制: make a seal for a department, with its own key certified for sealing only (SM2 by
+        default in a province that seals with SM2, else ECDSA P-256)."""
         if kind not in SEAL_KINDS:
             raise InvalidInput(f"seal kind {kind!r} is not one of {', '.join(SEAL_KINDS)}")
         if not holder.strip() or not department.strip():
             raise InvalidInput("a seal needs a holder (organisation name) and a department")
+        algorithm = Algorithm(algorithm or self.default_algorithm)
         key = generate_key(algorithm)
         csr = make_csr(
             key, self.here.value, CertificatePurpose.SEAL, holder, holder=holder, department=department
         )
+        now = utcnow()
+        request = SealRequest(
+            csr=csr,
+            seal_id=f"{self.here.value}-{ULID()}",
+            name=f"{holder.strip()}{kind}",
+            valid_from=now,
+            valid_to=now + timedelta(days=valid_days),
+            picture=picture,
+        )
         if self._office is not None:
-            certificate = self._office.issue(session, csr, CertificatePurpose.SEAL, valid_days=valid_days)
-            chain = self._office.authority.full_chain()
+            certified = certify_seal(session, self._office, request)
         elif self._certify_remotely is not None:
-            certificate, chain = self._certify_remotely(csr)
+            certified = self._certify_remotely(request)
         else:
             raise NotReady("no CA here and no parent to certify the seal key")
-        now = utcnow()
+        certificate, chain = certified.certificate, certified.chain
         info = SealInfo(
-            seal_id=f"{self.here.value}-{ULID()}",
+            seal_id=request.seal_id,
             holder=holder.strip(),
             holder_code=self.here.value,
             department=department.strip(),
             kind=kind,
             valid_from=now,
-            valid_to=min(now + timedelta(days=valid_days), certificate.not_valid_after_utc),
+            valid_to=min(request.valid_to, certificate.not_valid_after_utc),
             picture=picture,
         )
         keys.save_private_key(key, self._folder / f"{info.seal_id}.key", self._passphrase)
-        if isinstance(key, SM2PrivateKey) and self._office is not None:
-            # GB/T 38540 电子印章数据, made (制章) and signed by this node's CA
-            authority = self._office.authority
-            ses_seal = make_seal(
-                es_id=info.seal_id,
-                name=f"{info.holder}{info.kind}",
-                signer_certificates=[certificate],
-                created=now,
-                valid_start=info.valid_from,
-                valid_end=info.valid_to,
-                picture=picture,
-                maker_key=authority.key,
-                maker_certificate=authority.certificate,
-            )
-            keys.save_pem(self._folder / f"{info.seal_id}.seal", ses_seal)
+        if certified.ses_seal:  # GB/T 38540 电子印章数据, made (制章) by the CA that certified the key
+            keys.save_pem(self._folder / f"{info.seal_id}.seal", certified.ses_seal)
         session.add(
             SealRecord(
                 seal_id=info.seal_id,

@@ -58,8 +58,10 @@ class TrustStores:
         if current is not None and current[0] == key:
             return current[1]
         # read the bytes only when something changed
-        anchored = session.scalars(select(TrustAnchor.root_der).order_by(TrustAnchor.province))
-        roots = [*self._roots, *(_certificate(der) for der in anchored)]
+        anchored = session.execute(
+            select(TrustAnchor.root_der, TrustAnchor.seal_root_der).order_by(TrustAnchor.province)
+        )
+        roots = [*self._roots, *(_certificate(der) for pair in anchored for der in pair if der)]
         lists = session.scalars(select(RevocationList.der).order_by(RevocationList.issuer))
         store = TrustStore(roots, [_crl(der) for der in lists])
         with self._lock:

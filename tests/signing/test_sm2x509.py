@@ -202,5 +202,34 @@ def test_an_sm2_request_is_certified_only_when_its_own_key_signed_it(tree):
     der[-3] ^= 1  # inside the signature
     with pytest.raises(IssuanceRefused, match="signature does not verify"):
         county.issue(x509.load_der_x509_csr(bytes(der)), SEAL)
-    with pytest.raises(IssuanceRefused, match="only seal keys may be SM2"):
+    with pytest.raises(IssuanceRefused, match="only seal keys and seal CAs may be SM2"):
         county.issue(make_csr(key, COUNTY, SEAL, "x", holder="h", department="d"), CertificatePurpose.TLS)
+
+
+def test_an_sm2_ca_with_path_length_zero_cannot_have_a_ca_below_it(tree):
+    """pathLen holds in SM2 chains as the library holds it in P-256 ones: a city CA made with
+    pathLen 0 (the tier rules alone would let its county CA pass) is refused above a county CA."""
+    root, city, county, _, seal = tree
+
+    def with_path_length(path_length: int) -> x509.Certificate:
+        extensions = []
+        for extension in city.certificate.extensions:
+            value = extension.value
+            if isinstance(value, x509.BasicConstraints):
+                value = x509.BasicConstraints(ca=True, path_length=path_length)
+            extensions.append((value, extension.critical))
+        return build_certificate(
+            subject=city.certificate.subject,
+            issuer=root.certificate.subject,
+            public_key=city.key.public_key(),
+            serial=x509.random_serial_number(),
+            not_before=city.certificate.not_valid_before_utc,
+            not_after=city.certificate.not_valid_after_utc,
+            extensions=extensions,
+            signer=root.key,
+        )
+
+    trust = TrustStore([root.certificate])
+    assert trust.verify_chain(seal, [county.certificate, with_path_length(1)], SEAL)
+    with pytest.raises(ChainRejected, match="pathLen"):
+        trust.verify_chain(seal, [county.certificate, with_path_length(0)], SEAL)

@@ -639,20 +639,22 @@ class CreateInviteRequest(_message.Message):
     def __init__(self, code: _Optional[str] = ..., valid_hours: _Optional[int] = ...) -> None: ...
 
 class Invite(_message.Message):
-    __slots__ = ("parent_code", "parent_address", "code", "token", "expires_at", "trust_anchors_pem")
+    __slots__ = ("parent_code", "parent_address", "code", "token", "expires_at", "trust_anchors_pem", "seal_algorithm")
     PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
     PARENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     TRUST_ANCHORS_PEM_FIELD_NUMBER: _ClassVar[int]
+    SEAL_ALGORITHM_FIELD_NUMBER: _ClassVar[int]
     parent_code: str
     parent_address: str
     code: str
     token: str
     expires_at: str
     trust_anchors_pem: str
-    def __init__(self, parent_code: _Optional[str] = ..., parent_address: _Optional[str] = ..., code: _Optional[str] = ..., token: _Optional[str] = ..., expires_at: _Optional[str] = ..., trust_anchors_pem: _Optional[str] = ...) -> None: ...
+    seal_algorithm: str
+    def __init__(self, parent_code: _Optional[str] = ..., parent_address: _Optional[str] = ..., code: _Optional[str] = ..., token: _Optional[str] = ..., expires_at: _Optional[str] = ..., trust_anchors_pem: _Optional[str] = ..., seal_algorithm: _Optional[str] = ...) -> None: ...
 
 class RevokeCertificateRequest(_message.Message):
     __slots__ = ("target",)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14wuji/v1/enroll.proto\x12\x07wuji.v1\"U\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x12\n\nca_csr_pem\x18\x03 \x01(\x0c\x12\x13\n\x0btls_csr_pem\x18\x04 \x01(\x0c\"\x7f\n\x0e\x45nrollResponse\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x01 \x01(\x0c\x12\x1b\n\x13tls_certificate_pem\x18\x02 \x01(\x0c\x12\x11\n\tchain_pem\x18\x03 \x01(\x0c\x12\x10\n\x08root_pem\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63rl_pem\x18\x05 \x03(\x0c\"%\n\x12\x43\x65rtifySealRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\x0c\"A\n\x13\x43\x65rtifySealResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x11\n\tchain_pem\x18\x02 \x01(\x0c\"2\n\x10TimestampRequest\x12\x0f\n\x07imprint\x18\x01 \x01(\x0c\x12\r\n\x05nonce\x18\x02 \x01(\x04\"\"\n\x11TimestampResponse\x12\r\n\x05token\x18\x01 \x01(\x0c\x32\xd5\x01\n\nEnrollment\x12\x39\n\x06\x45nroll\x12\x16.wuji.v1.EnrollRequest\x1a\x17.wuji.v1.EnrollResponse\x12H\n\x0b\x43\x65rtifySeal\x12\x1b.wuji.v1.CertifySealRequest\x1a\x1c.wuji.v1.CertifySealResponse\x12\x42\n\tTimestamp\x12\x19.wuji.v1.TimestampRequest\x1a\x1a.wuji.v1.TimestampResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14wuji/v1/enroll.proto\x12\x07wuji.v1\"n\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x12\n\nca_csr_pem\x18\x03 \x01(\x0c\x12\x13\n\x0btls_csr_pem\x18\x04 \x01(\x0c\x12\x17\n\x0fseal_ca_csr_pem\x18\x05 \x01(\x0c\"\xb8\x01\n\x0e\x45nrollResponse\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x01 \x01(\x0c\x12\x1b\n\x13tls_certificate_pem\x18\x02 \x01(\x0c\x12\x11\n\tchain_pem\x18\x03 \x01(\x0c\x12\x10\n\x08root_pem\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63rl_pem\x18\x05 \x03(\x0c\x12\x1f\n\x17seal_ca_certificate_pem\x18\x06 \x01(\x0c\x12\x16\n\x0eseal_chain_pem\x18\x07 \x01(\x0c\"\x80\x01\n\x12\x43\x65rtifySealRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\x0c\x12\x0f\n\x07seal_id\x18\x02 \x01(\t\x12\x11\n\tseal_name\x18\x03 \x01(\t\x12\x12\n\nvalid_from\x18\x04 \x01(\t\x12\x10\n\x08valid_to\x18\x05 \x01(\t\x12\x0f\n\x07picture\x18\x06 \x01(\x0c\"S\n\x13\x43\x65rtifySealResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x11\n\tchain_pem\x18\x02 \x01(\x0c\x12\x10\n\x08ses_seal\x18\x03 \x01(\x0c\"2\n\x10TimestampRequest\x12\x0f\n\x07imprint\x18\x01 \x01(\x0c\x12\r\n\x05nonce\x18\x02 \x01(\x04\"\"\n\x11TimestampResponse\x12\r\n\x05token\x18\x01 \x01(\x0c\x32\xd5\x01\n\nEnrollment\x12\x39\n\x06\x45nroll\x12\x16.wuji.v1.EnrollRequest\x1a\x17.wuji.v1.EnrollResponse\x12H\n\x0b\x43\x65rtifySeal\x12\x1b.wuji.v1.CertifySealRequest\x1a\x1c.wuji.v1.CertifySealResponse\x12\x42\n\tTimestamp\x12\x19.wuji.v1.TimestampRequest\x1a\x1a.wuji.v1.TimestampResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,17 +32,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wuji.v1.enroll_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENROLLREQUEST']._serialized_start=33
-  _globals['_ENROLLREQUEST']._serialized_end=118
-  _globals['_ENROLLRESPONSE']._serialized_start=120
-  _globals['_ENROLLRESPONSE']._serialized_end=247
-  _globals['_CERTIFYSEALREQUEST']._serialized_start=249
-  _globals['_CERTIFYSEALREQUEST']._serialized_end=286
-  _globals['_CERTIFYSEALRESPONSE']._serialized_start=288
-  _globals['_CERTIFYSEALRESPONSE']._serialized_end=353
-  _globals['_TIMESTAMPREQUEST']._serialized_start=355
-  _globals['_TIMESTAMPREQUEST']._serialized_end=405
-  _globals['_TIMESTAMPRESPONSE']._serialized_start=407
-  _globals['_TIMESTAMPRESPONSE']._serialized_end=441
-  _globals['_ENROLLMENT']._serialized_start=444
-  _globals['_ENROLLMENT']._serialized_end=657
+  _globals['_ENROLLREQUEST']._serialized_end=143
+  _globals['_ENROLLRESPONSE']._serialized_start=146
+  _globals['_ENROLLRESPONSE']._serialized_end=330
+  _globals['_CERTIFYSEALREQUEST']._serialized_start=333
+  _globals['_CERTIFYSEALREQUEST']._serialized_end=461
+  _globals['_CERTIFYSEALRESPONSE']._serialized_start=463
+  _globals['_CERTIFYSEALRESPONSE']._serialized_end=546
+  _globals['_TIMESTAMPREQUEST']._serialized_start=548
+  _globals['_TIMESTAMPREQUEST']._serialized_end=598
+  _globals['_TIMESTAMPRESPONSE']._serialized_start=600
+  _globals['_TIMESTAMPRESPONSE']._serialized_end=634
+  _globals['_ENROLLMENT']._serialized_start=637
+  _globals['_ENROLLMENT']._serialized_end=850
 # @@protoc_insertion_point(module_scope)

@@ -324,7 +324,7 @@ class AppealDecision(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., voided: _Optional[bool] = ..., note: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TrustAnchor(_message.Message):
-    __slots__ = ("province", "root_der", "removed", "name", "signed_at", "signature", "signer_chain")
+    __slots__ = ("province", "root_der", "removed", "name", "signed_at", "signature", "signer_chain", "seal_root_der")
     PROVINCE_FIELD_NUMBER: _ClassVar[int]
     ROOT_DER_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
@@ -332,6 +332,7 @@ class TrustAnchor(_message.Message):
     SIGNED_AT_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     SIGNER_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    SEAL_ROOT_DER_FIELD_NUMBER: _ClassVar[int]
     province: str
     root_der: bytes
     removed: bool
@@ -339,7 +340,8 @@ class TrustAnchor(_message.Message):
     signed_at: _timestamp_pb2.Timestamp
     signature: bytes
     signer_chain: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, province: _Optional[str] = ..., root_der: _Optional[bytes] = ..., removed: _Optional[bool] = ..., name: _Optional[str] = ..., signed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[bytes] = ..., signer_chain: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    seal_root_der: bytes
+    def __init__(self, province: _Optional[str] = ..., root_der: _Optional[bytes] = ..., removed: _Optional[bool] = ..., name: _Optional[str] = ..., signed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[bytes] = ..., signer_chain: _Optional[_Iterable[bytes]] = ..., seal_root_der: _Optional[bytes] = ...) -> None: ...
 
 class PartnerOffer(_message.Message):
     __slots__ = ("province", "partner", "offer_json", "signature", "signer_chain")
