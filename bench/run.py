@@ -16,6 +16,7 @@ from rich.table import Table
 
 from bench import raw, rawdb
 from bench.catalogue import measure as measure_catalogue
+from bench.latency import measure as measure_process_latency
 from bench.measure import Sizes, measure
 from bench.origin import measure as measure_origin
 from bench.queues import measure as measure_queues
@@ -38,6 +39,7 @@ SCAN_SIZES = {  # (open cases, of which due a look today); the goal is about 1,0
     "full": (1_000_000, 1_000),
 }
 QUEUE_SIZES = {"quick": 50_000, "full": 1_000_000}  # cases at a county hall's node; the goal is at 1,000,000
+PROCESS_LATENCY_SAMPLES = {"quick": 200, "full": 1_000}  # one process per node (bench/latency.py)
 GOALS = {
     "hop_vs_raw_mtls_stream": 0.5,
     "hop_vs_raw_db_rows": 0.3,
@@ -65,6 +67,7 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
     catalogue = measure_catalogue(1_000 if quick else 10_000)
     scan = measure_scan(*SCAN_SIZES[size])
     lists = measure_queues(QUEUE_SIZES[size])
+    deployed = measure_process_latency(PROCESS_LATENCY_SAMPLES[size])
     unary, stream, signatures = RAW_SIZES[size]
     mtls = raw.grpc_rates(b"\0" * wuji.envelope_bytes, unary, stream, wuji.link_batch, measured.tls)
     with_materials = raw.grpc_rates(
@@ -120,6 +123,7 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
         "catalogue": asdict(catalogue),
         "supervision_scan": asdict(scan),
         "queues": asdict(lists),
+        "process_latency": asdict(deployed),
         "origin": asdict(origin),
         "ratios": ratios
         | {"delta_vs_full_release_bytes": catalogue.delta_bytes / catalogue.full_release_bytes},
@@ -211,6 +215,14 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{1000 / raw_figures['grpc_mtls_unary_per_s']:.2f} ms mTLS unary round trip",
         "",
     )
+    deployed = result.get("process_latency")
+    if deployed:
+        table.add_row(
+            f"  the same, one process per node, submitted at the village's desk ({deployed['samples']:,})",
+            f"{deployed['p50_ms']:.1f} / {deployed['p99_ms']:.1f} / {deployed['max_ms']:.1f} ms",
+            "",
+            "",
+        )
     table.add_row(
         "seals made/s (with the province's time-stamp)",
         f"{wuji['seals_per_s']:,.0f}",
