@@ -13,7 +13,7 @@ certificate carries exactly the extensions a P-256 one does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,16 +92,14 @@ def sm2_public_key_of(certificate: x509.Certificate) -> SM2PublicKey | None:
 
 def signature_holds(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     """`issuer`'s key signed `certificate` (SM2 or ECDSA P-256), by names and signature."""
-    if certificate.issuer != issuer.subject:
-        return False
-    if is_sm2_signed(certificate):
-        key = sm2_public_key_of(issuer)
-        return key is not None and key.verify(certificate.signature, certificate.tbs_certificate_bytes)
-    try:
+
+    def other() -> bool:
         certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+        return True
+
+    return certificate.issuer == issuer.subject and _holds(
+        is_sm2_signed(certificate), issuer, certificate.signature, certificate.tbs_certificate_bytes, other
+    )
 
 
 def is_sm2_signed_crl(revocations: x509.CertificateRevocationList) -> bool:
@@ -110,16 +108,27 @@ def is_sm2_signed_crl(revocations: x509.CertificateRevocationList) -> bool:
 
 def crl_signature_holds(revocations: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     """`issuer`'s key signed the CRL (SM2 or ECDSA P-256), by names and signature."""
-    if revocations.issuer != issuer.subject:
-        return False
-    if is_sm2_signed_crl(revocations):
-        key = sm2_public_key_of(issuer)
-        return key is not None and key.verify(revocations.signature, revocations.tbs_certlist_bytes)
-    if sm2_public_key_of(issuer) is not None:
-        return False
-    try:
+
+    def other() -> bool:
+        if sm2_public_key_of(issuer) is not None:
+            return False
         return revocations.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+
+    return revocations.issuer == issuer.subject and _holds(
+        is_sm2_signed_crl(revocations), issuer, revocations.signature, revocations.tbs_certlist_bytes, other
+    )
+
+
+def _holds(
+    sm2_signed: bool, issuer: x509.Certificate, signature: bytes, signed: bytes, other: Callable[[], bool]
+) -> bool:
+    """An SM2 signature checked with the issuer's SM2 key; any other with `cryptography` (`other`)."""
+    if sm2_signed:
+        key = sm2_public_key_of(issuer)
+        return key is not None and key.verify(signature, signed)
+    try:
+        return other()
+    except (ValueError, TypeError, InvalidSignature):
         return False
 
 
