@@ -81,9 +81,9 @@ def department(session: Session, item_code: str) -> tuple[bool, str | None]:
     transaction and item, without flushing what the batch added so far."""
     known = _current(session)
     if item_code not in known.departments:
-        with session.no_autoflush:
-            item = session.get(ServiceItem, item_code)
-        known.departments[item_code] = (item is not None, item.department if item is not None else None)
+        with session.no_autoflush:  # the one column, not the item with its materials and guide
+            row = session.execute(select(ServiceItem.department).where(ServiceItem.code == item_code)).first()
+        known.departments[item_code] = (row is not None, row.department if row is not None else None)
     return known.departments[item_code]
 
 
