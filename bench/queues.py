@@ -106,14 +106,27 @@ def _populate(engine: object, count: int) -> dict[str, str]:
                 due_on = TODAY + timedelta(days=rng.randrange(-5, 25))
                 state = STATES[(i // len(DEPARTMENTS)) % len(STATES)]  # every state in every department
                 cases.append(
-                    (case_id, state, name, id_number, phone, submitted, submitted,
-                     DEPARTMENTS[i % len(DEPARTMENTS)], due_on)
+                    (
+                        case_id,
+                        state,
+                        name,
+                        id_number,
+                        phone,
+                        submitted,
+                        submitted,
+                        DEPARTMENTS[i % len(DEPARTMENTS)],
+                        due_on,
+                    )
                 )
                 if i % 50 == 0:
                     cards.append((f"{case_id}:warning", case_id, due_on, submitted.date(), submitted))
                 if i == count // 2:
-                    probe = {"name": name[:2], "identity number": id_number[:14], "phone": phone[:9],
-                             "case id prefix": case_id[:-3]}
+                    probe = {
+                        "name": name[:2],
+                        "identity number": id_number[:14],
+                        "phone": phone[:9],
+                        "case id prefix": case_id[:-3],
+                    }
             cursor.executemany(
                 'INSERT INTO "case" (id, item_code, item_name, origin, handler, state, applicant_name,'
                 " applicant_id_number, applicant_phone, version, accepted, submitted_at, updated_at,"

@@ -78,8 +78,9 @@ def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, pe
         ("姓名review1 (review1)", "民政局"),
     ]
     seen = wait_for(
-        lambda: (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.CONCLUDED
-        and c,
+        lambda: (
+            (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.CONCLUDED and c
+        ),
         what="办结 at the village",
     )
     assert seen.events[-1].actor_person == "姓名review1 (review1)"
@@ -188,16 +189,19 @@ def test_the_handler_reads_every_file_and_a_correction_carries_new_files(federat
 
     act(county, people["clerk"], case.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
     wait_for(
-        lambda: village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state
-        == case_pb2.CORRECTION_REQUESTED,
+        lambda: (
+            village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.CORRECTION_REQUESTED
+        ),
         what="补正 at the village",
     )
     corrected = case_pb2.Material(name="户口簿", content=b"%PDF corrected", file_name="户口簿-补正.pdf")
     act(village, people["agent"], case.id, case_pb2.SUPPLEMENT, "已补正", [corrected])
     resumed = wait_for(
-        lambda: (c := county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.SUBMITTED
-        and c.version == 3
-        and c,
+        lambda: (
+            (c := county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))).state == case_pb2.SUBMITTED
+            and c.version == 3
+            and c
+        ),
         what="the correction at the county",
     )
     corrections = [m for m in resumed.materials if m.purpose == "correction"]

@@ -109,8 +109,10 @@ def stats(
         table.add_row(label, f"{getattr(own, field):.1%}", f"{getattr(subtree, field):.1%}")
     table.add_row("满意度 satisfaction (1–5)", f"{own.satisfaction:.2f}", f"{subtree.satisfaction:.2f}")
     console.print(table)
-    for title, rows in (("部门 department (own cases)", report.by_department),
-                        ("下级 child node (its subtree)", report.by_child)):
+    for title, rows in (
+        ("部门 department (own cases)", report.by_department),
+        ("下级 child node (its subtree)", report.by_child),
+    ):
         if rows:
             console.print(breakdown_table(title, rows))
     children = ", ".join(report.reporting_children) or "none yet"

@@ -510,7 +510,12 @@ class SupervisionScheduler:
     def every(self, seconds: float, job: Callable[[], object], name: str) -> None:
         """A small chore beside the scan (e.g. retrying what waits on another node), never overlapped."""
         self._scheduler.add_job(
-            _logged(job, name), "interval", seconds=seconds, id=name, name=name, max_instances=1,
+            _logged(job, name),
+            "interval",
+            seconds=seconds,
+            id=name,
+            name=name,
+            max_instances=1,
             coalesce=True,
         )
 

@@ -63,7 +63,12 @@ class StatsService:
         departments: dict[str, Days] = {}
         rows = session.execute(
             select(
-                Case.submitted_at, Case.state, Case.department, Case.channel, CaseDeadline, Rating,
+                Case.submitted_at,
+                Case.state,
+                Case.department,
+                Case.channel,
+                CaseDeadline,
+                Rating,
                 RectificationTask,
             )
             .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
