@@ -62,7 +62,9 @@ class NodeConfig:
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object per line (time, level, logger, message, node, case_id)
     supervision_interval_seconds: float = 60.0  # how often the one supervision job scans
-    timestamp_retry_seconds: float = 5.0  # how often results waiting for a time-stamp token ask again
+    # how often results waiting for a time-stamp token ask again: often, because over a poor line an
+    # attempt (a fresh TLS connection up to the province) succeeds only now and then
+    timestamp_retry_seconds: float = 1.0
     warning_share: float = 0.8  # 预警 (yellow card) once this share of a time limit is used
     rectification_days: int = 15  # working days to rectify a 差评 (Sichuan 15, Dezhou 5)
     forwarding_days: int = 1  # working days a case may take to reach its handler (上报)

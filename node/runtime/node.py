@@ -480,10 +480,16 @@ class Node:
         with self.readers() as session:
             if session.scalar(select(AwaitingTimestamp.case_id).limit(1)) is None:
                 return 0  # the usual case: nothing waits, and no write transaction is opened
-        with self._awaiting_lock, self.sessions.begin() as session:
-            return self.seals.complete_awaiting(
-                session, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
-            )
+        with self._awaiting_lock:
+            with self.readers() as session:
+                waiting = self.seals.waiting_for_tokens(session)
+            stamped = self.seals.stamp_awaiting(waiting)  # asks the province: no transaction open
+            if not stamped:
+                return 0
+            with self.sessions.begin() as session:
+                return self.seals.complete_awaiting(
+                    session, stamped, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
+                )
 
     def prune_outbox(self) -> int:
         """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""

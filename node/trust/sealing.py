@@ -299,32 +299,54 @@ class SealService:
         """结果等待时间戳: the case's sealed result still waits for its time-stamp token."""
         return session.get(AwaitingTimestamp, case_id) is not None
 
-    def complete_awaiting(self, session: Session, send: NoticeSender) -> int:
-        """Fetch the tokens of results that wait for one; send each completed result's notice on.
-        Stops at the first result the service still cannot stamp; returns how many were completed."""
+    @staticmethod
+    def waiting_for_tokens(session: Session) -> list[tuple[str, bytes]]:
+        """(case id, sealed result) of the results that wait for a token, in the order they were sealed."""
+        query = (
+            select(AwaitingTimestamp.case_id, SealedResult.document)
+            .join(SealedResult, SealedResult.case_id == AwaitingTimestamp.case_id)
+            .order_by(AwaitingTimestamp.since)
+        )
+        return [(case_id, document) for case_id, document in session.execute(query)]
+
+    def stamp_awaiting(self, waiting: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """Each waiting result stamped now, (case id, the stamped document), up to the first the
+        service still cannot stamp. Called outside any transaction: a slow or broken way to the
+        province then holds up nothing else of the node."""
         if self._timestamp is None:
-            return 0
-        done = 0
-        for waiting in session.scalars(select(AwaitingTimestamp).order_by(AwaitingTimestamp.since)):
-            stored = session.get(SealedResult, waiting.case_id)
-            if stored is None:
-                session.delete(waiting)
-                continue
-            document = SealedDocument.from_bytes(stored.document)
+            return []
+        stamped: list[tuple[str, bytes]] = []
+        for case_id, stored in waiting:
+            document = SealedDocument.from_bytes(stored)
             try:
                 document.timestamp = self._timestamp(document.imprint())
                 if document.ses_signature:
                     document.ses_signature = with_timestamp(document.ses_signature, self._timestamp)
             except TimestampUnavailable:
                 break
-            stored.document = document.to_bytes()
+            stamped.append((case_id, document.to_bytes()))
+        return stamped
+
+    def complete_awaiting(
+        self, session: Session, stamped: list[tuple[str, bytes]], send: NoticeSender
+    ) -> int:
+        """Keep the stamped results and send each one's conclusion notice on; how many were completed."""
+        done = 0
+        for case_id, document in stamped:
+            waiting = session.get(AwaitingTimestamp, case_id)
+            if waiting is None:
+                continue  # completed meanwhile
+            stored = session.get(SealedResult, case_id)
+            session.delete(waiting)
+            if stored is None:
+                continue
+            stored.document = document
             if waiting.peer:
                 notice = link_pb2.CaseEventNotice.FromString(waiting.notice)
-                notice.event.sealed_result = stored.document
+                notice.event.sealed_result = document
                 send(session, waiting.peer, notice)
-            session.delete(waiting)
             done += 1
-            log.info("case %s: the sealed result has its time-stamp and goes on", waiting.case_id)
+            log.info("case %s: the sealed result has its time-stamp and goes on", case_id)
         return done
 
 
