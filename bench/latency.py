@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import CITY, COUNTY, COUNTY_ITEM, PROVINCE, TOWNSHIP, VILLAGE
+from bench.measure import CITY, COUNTY, COUNTY_ITEM, PROVINCE, TOWNSHIP, VILLAGE, percentile
 from node.config import NodeConfig
 from node.runtime.cluster import ProcessFederation
 from node.runtime.demo import complete_materials
@@ -66,12 +66,11 @@ def measure(samples: int) -> ProcessLatency:
                 county.close()
         finally:
             federation.stop()
-    ordered = sorted(latencies)
     return ProcessLatency(
-        samples=len(ordered),
-        p50_ms=statistics.median(ordered) * 1000,
-        p99_ms=ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
-        max_ms=ordered[-1] * 1000,
+        samples=len(latencies),
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        max_ms=max(latencies) * 1000,
     )
 
 

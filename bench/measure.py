@@ -257,7 +257,7 @@ def measure(sizes: Sizes, database_url: str = "") -> Measured:
         materials_cases_per_s=materials_rate,
         latency_samples=len(latencies),
         latency_p50_ms=statistics.median(latencies) * 1000,
-        latency_p99_ms=_percentile(latencies, 0.99) * 1000,
+        latency_p99_ms=percentile(latencies, 0.99) * 1000,
         latency_max_ms=max(latencies) * 1000,
         seals_per_s=seals,
         seal_verifications_per_s=verifications,
@@ -363,7 +363,7 @@ def _time_each(items: list[bytes], check: Callable[[bytes], None]) -> float:
     return time.perf_counter() - started
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 

@@ -103,8 +103,8 @@ class OriginVerifier:
     def verify_ahead(self, envelopes: Sequence[link_pb2.Envelope], trust: Callable[[], TrustStore]) -> None:
         """Check the signatures of a batch's envelopes at once on worker threads (the library
         releases the GIL while it verifies), so that `verify` in this thread finds each verdict
-        ready. Everything else `verify` checks is still checked there, envelope by envelope."""
-        ahead: dict[int, tuple[link_pb2.Envelope, Future[bool]]] = {}
+        ready, with the signer its chain names. The rest is still checked there, envelope by envelope."""
+        ahead: dict[int, tuple[link_pb2.Envelope, _Verified, Future[bool]]] = {}
         self._ahead.verdicts = ahead
         if len(envelopes) < _AHEAD_FROM:
             return
@@ -116,7 +116,7 @@ class OriginVerifier:
             except OriginRefused:
                 continue  # verify says why, in its turn
             verdict = _verifying().submit(_signature_holds, signer.public_key, envelope)
-            ahead[id(envelope)] = (envelope, verdict)
+            ahead[id(envelope)] = (envelope, signer, verdict)
 
     def verify(self, envelope: link_pb2.Envelope, trust: Callable[[], TrustStore]) -> None:
         """OriginRefused unless `envelope` is signed by the node its `origin` names."""
@@ -125,17 +125,17 @@ class OriginVerifier:
             raise OriginRefused(
                 f"envelope {envelope.message_id} is not signed by its origin {origin or '(empty)'}"
             )
-        signer = self._signer(envelope.origin_chain, trust)
+        ahead = getattr(self._ahead, "verdicts", {}).pop(id(envelope), None)
+        if ahead is not None and ahead[0] is envelope:
+            _, signer, verdict = ahead  # its chain was looked up (and checked) for the verdict
+        else:
+            signer, verdict = self._signer(envelope.origin_chain, trust), None
         if signer.code != origin:
             raise OriginRefused(
                 f"envelope {envelope.message_id} claims origin {origin or '(empty)'} "
                 f"but is signed by {signer.code}"
             )
-        ahead = getattr(self._ahead, "verdicts", {}).pop(id(envelope), None)
-        if ahead is not None and ahead[0] is envelope:
-            holds = ahead[1].result()
-        else:
-            holds = _signature_holds(signer.public_key, envelope)
+        holds = verdict.result() if verdict is not None else _signature_holds(signer.public_key, envelope)
         if not holds:
             raise OriginRefused(
                 f"envelope {envelope.message_id}: the signature of its origin {origin} does not verify "

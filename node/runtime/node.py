@@ -36,7 +36,7 @@ from node.runtime.resync import CaseResync
 from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import StaffService
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
-from node.store.models import AwaitingTimestamp, PeerProvince
+from node.store.models import PeerProvince
 from node.store.outbound import Outbound
 from node.supervision.cards import ScanResult, SupervisionScheduler, SupervisionService
 from node.supervision.ratings import AppealIntake, RatingService
@@ -477,12 +477,11 @@ class Node:
     def complete_awaiting_timestamps(self) -> int:
         """Results sealed while the province's time-stamping service was away get their tokens
         now, and their conclusion notices leave; how many did."""
-        with self.readers() as session:
-            if session.scalar(select(AwaitingTimestamp.case_id).limit(1)) is None:
-                return 0  # the usual case: nothing waits, and no write transaction is opened
         with self._awaiting_lock:
             with self.readers() as session:
                 waiting = self.seals.waiting_for_tokens(session)
+            if not waiting:
+                return 0  # the usual case: nothing waits, and no write transaction is opened
             stamped = self.seals.stamp_awaiting(waiting)  # asks the province: no transaction open
             if not stamped:
                 return 0
