@@ -22,6 +22,7 @@ from sqlalchemy import String, cast, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from node.store.models import RevocationList, TrustAnchor
+from node.trust import partners
 from signing.trust import TrustStore
 
 # what a store is built from, without the bytes: (partner anchors as (province, installed at),
@@ -58,20 +59,12 @@ class TrustStores:
         if current is not None and current[0] == key:
             return current[1]
         # read the bytes only when something changed
-        anchored = session.execute(
-            select(TrustAnchor.root_der, TrustAnchor.seal_root_der).order_by(TrustAnchor.province)
-        )
-        roots = [*self._roots, *(_certificate(der) for pair in anchored for der in pair if der)]
+        roots = [*self._roots, *partners.anchors(session)]  # with their SM2 seal roots
         lists = session.scalars(select(RevocationList.der).order_by(RevocationList.issuer))
         store = TrustStore(roots, [_crl(der) for der in lists])
         with self._lock:
             self._current = (key, store)
         return store
-
-
-@lru_cache(maxsize=256)
-def _certificate(der: bytes) -> x509.Certificate:
-    return x509.load_der_x509_certificate(der)
 
 
 @lru_cache(maxsize=512)
