@@ -71,6 +71,17 @@ def test_submission_writes_case_event_and_outbox_in_one_transaction(sessions):
     assert count(sessions, CaseEvent) == 1
 
 
+@pytest.mark.parametrize("here", [VILLAGE, COUNTY], ids=["sent on", "handled here"])
+def test_the_desk_is_shown_a_new_case_as_it_was_stored(sessions, here):
+    # the reply to a submission is built from the rows in hand, not read back: it must be the same
+    desk = service(sessions, here)
+    for _ in range(2):  # the second finds the link's cursor stored
+        submitted = desk.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
+        assert submitted == desk.get(submitted.id)
+        assert [e.version for e in submitted.events] == [1]
+        assert len({m.id for m in submitted.materials}) == len(complete("MZ-0001"))
+
+
 def test_a_failure_while_enqueueing_stores_nothing_at_all(sessions, monkeypatch):
     village = service(sessions, VILLAGE)
 

@@ -32,7 +32,7 @@ class CrossProvinceCases(CaseHook):
         self._outbound = outbound
         self._clock = clock
 
-    def takes_part_in_arrival(self, message: case_pb2.Case) -> bool:
+    def takes_part_in_new_copy(self, message: case_pb2.Case) -> bool:
         return message.mode == ONLINE
 
     def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:

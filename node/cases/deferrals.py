@@ -78,7 +78,7 @@ class DeferralService(CaseHook):
 
     # -- hooks on every case ---------------------------------------------------------------------
 
-    def takes_part_in_arrival(self, message: case_pb2.Case) -> bool:
+    def takes_part_in_new_copy(self, message: case_pb2.Case) -> bool:
         return bool(message.missing_materials) or message.HasField("promise")
 
     def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:

@@ -41,6 +41,7 @@ from node.store.models import (
     Case,
     CaseArrival,
     CaseDeadline,
+    CaseEvent,
     CaseMaterial,
     SealedResult,
     ServiceItem,
@@ -100,8 +101,10 @@ class CaseHook:
     def on_new_copy(self, session: Session, case: Case, message: case_pb2.Case | None) -> None:
         """A copy of a case was registered here: submitted (message: the extras asked for) or arrived."""
 
-    def takes_part_in_arrival(self, message: case_pb2.Case) -> bool:
-        """Whether on_new_copy has work for this arriving case (if no hook has, it is stored in bulk)."""
+    def takes_part_in_new_copy(self, message: case_pb2.Case) -> bool:
+        """Whether on_new_copy has work for a new copy described by message (an arriving case, or a
+        submission's mode and extras): if no hook has, an arriving case is stored in bulk and a
+        submitted one is shown to the desk without asking the hooks."""
         return type(self).on_new_copy is not CaseHook.on_new_copy
 
     def before_change(self, session: Session, case: Case, action: Action) -> None:
@@ -154,8 +157,9 @@ class CaseService:
         extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
         by: the person at the window (None: the node itself); channel: "online" for 网上申请.
         """
-        with self._sessions.begin() as session:
-            case = self.submit_in(
+        # nothing is read back in this transaction: its rows are written in one flush, at the end
+        with self._sessions.begin() as session, session.no_autoflush:
+            case, first_event = self._register_submission(
                 session,
                 item_code,
                 applicant,
@@ -167,7 +171,16 @@ class CaseService:
                 by,
                 channel,
             )
-            return self._view(session, case)
+            described = case_pb2.Case(mode=mode.strip())
+            if extras is not None:
+                described.MergeFrom(extras)
+            session.flush()  # the materials' ids, for the view
+            if any(hook.takes_part_in_new_copy(described) for hook in self.hooks):
+                return self._view(session, case)
+            # a case registered just now has its first event and nothing else a view shows
+            view = case_to_proto(case, self.here.value, with_events=False)
+            view.events.append(event_to_proto(first_event, self.here.value))
+            return view
 
     def submit_in(
         self,
@@ -183,6 +196,25 @@ class CaseService:
         channel: str = "",
     ) -> Case:
         """submit, inside the caller's transaction (a bundle submits its parts in its own)."""
+        case, _ = self._register_submission(
+            session, item_code, applicant, materials, home_division, mode, place_division, extras, by, channel
+        )
+        return case
+
+    def _register_submission(
+        self,
+        session: Session,
+        item_code: str,
+        applicant: Applicant,
+        materials: Sequence[Material],
+        home_division: str,
+        mode: str,
+        place_division: str,
+        extras: case_pb2.Case | None,
+        by: Actor | None,
+        channel: str,
+    ) -> tuple[Case, CaseEvent]:
+        """The new case and its first event (申请), stored and sent on in session."""
         by = by or Actor(self.here.value)
         by.require(Duty.APPLY)
         name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
@@ -251,7 +283,9 @@ class CaseService:
             channel=_channel(mode.strip(), channel, by),
             materials=[files.stored(m, files.SUBMITTED) for m in checked],
         )
-        register_new_copy(session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now, by=by)
+        first_event = register_new_copy(
+            session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now, by=by
+        )
         log.info(
             "case %s submitted: %s, handled at %s", case.id, plan.item_code, handler, extra=logs.case(case.id)
         )
@@ -265,7 +299,7 @@ class CaseService:
                     message.promise.CopyFrom(extras.promise)
                 message.bundle_id = extras.bundle_id
             self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
-        return case
+        return case, first_event
 
     def act(
         self,
@@ -389,7 +423,7 @@ class CaseService:
         materials = _copy_materials(incoming)
         note = f"申请 {fields['item_name']} (received from {incoming.origin})"
         at, route = from_timestamp(envelope.created_at), [*envelope.route, self.here.value]
-        hooks = [hook for hook in self.hooks if hook.takes_part_in_arrival(incoming)]
+        hooks = [hook for hook in self.hooks if hook.takes_part_in_new_copy(incoming)]
         if not hooks and arrivals.can_add_rows(session):
             self._add_arrived_rows(session, fields, materials, note, at, route, now)
         else:
@@ -720,11 +754,11 @@ def register_new_copy(
     at: datetime,
     route: Sequence[str] = (),
     by: Actor | None = None,
-) -> None:
+) -> CaseEvent:
     """Store a new copy of a case with its submission (version 1) in this node's event log."""
     arrivals.added(session, case)
     session.add(case)
-    eventlog.append(
+    return eventlog.append(
         session,
         case_id=case.id,
         version=1,
