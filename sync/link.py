@@ -251,18 +251,21 @@ class Link:
         with self._sessions.begin() as session:
             outbox.acknowledge(session, self.peer, self.role, seq)
         self.acked_seq = max(self.acked_seq, seq)
-        self.wake()
+        current = self._current
+        if current is None or current.window_full:  # otherwise the ack frees nothing to send
+            self.wake()
 
-    def _pending(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
-        """(seq, stored envelope bytes) to send next: sent as stored, never parsed here."""
+    def _pending(self, after_seq: int, limit: int) -> tuple[list[tuple[int, bytes]], bool]:
+        """(seq, stored envelope bytes) to send next, sent as stored and never parsed here; and
+        whether more may be waiting (the limit or the frame's size was reached)."""
         with self._readers() as session:
             pending = outbox.pending_envelopes(session, self.peer, after_seq, limit)
         size = 0
         for count, (_, envelope) in enumerate(pending):
             size += len(envelope)
             if size > self.settings.frame_bytes and count > 0:
-                return pending[:count]
-        return pending
+                return pending[:count], True
+        return pending, len(pending) >= limit
 
     def _apply(self, envelopes: Iterable[link_pb2.Envelope]) -> int:
         """Apply a batch in one transaction; returns the seq to acknowledge.
@@ -371,6 +374,10 @@ class LinkSession:
         self._last_heard = time.monotonic()
         self.sent_seq = peer_hello.received_seq
         self.close_reason = ""
+        # what the last send_ready found: the window full (an ack lets more go), or a full batch
+        # (more may be waiting); otherwise the sender waits for a commit's wake-up, not asking again
+        self.window_full = False
+        self.more_waiting = False
 
     @property
     def closed(self) -> bool:
@@ -415,8 +422,14 @@ class LinkSession:
     def send_ready(self) -> bool:
         """Send the next batch of the outbox if the window has room; False if nothing was sent."""
         link = self._link
-        room = link.settings.window - (self.sent_seq - link.acked_seq)
-        batch = link._pending(self.sent_seq, min(link.settings.batch_size, room)) if room > 0 else []
+        acked = link.acked_seq
+        room = link.settings.window - (self.sent_seq - acked)
+        batch, self.more_waiting = (
+            link._pending(self.sent_seq, min(link.settings.batch_size, room)) if room > 0 else ([], False)
+        )
+        self.window_full = room <= len(batch)
+        if self.window_full and link.acked_seq != acked:
+            link.wake()  # an ack came in while this was decided, and may have seen the old value
         if not batch:
             return False
         stored = link_pb2.StoredEnvelopes(envelopes=[envelope for _, envelope in batch])
@@ -448,7 +461,8 @@ class LinkSession:
                 link._wake.clear()
                 if self.send_ready():
                     last_sent = time.monotonic()
-                    continue
+                    if self.more_waiting:
+                        continue
                 if time.monotonic() - last_sent >= settings.heartbeat_seconds:
                     now = Timestamp()
                     now.GetCurrentTime()
