@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import queue
+import time
+from collections.abc import Iterator
+
 from node.store.engine import create_store_engine, migrate, session_factory
 from sync import outbox
 from sync.link import Link, LinkSession, LinkSettings
@@ -54,4 +58,49 @@ def test_large_envelopes_leave_in_frames_under_the_limit_each_once_and_in_order(
     assert [e.seq for e in received] == list(range(1, 9))
     assert [e.case_submitted.case.id for e in received] == [e.case_submitted.case.id for e in sent]
     assert [len(frame.envelopes.envelopes) for frame in frames] == [3, 3, 1, 1]
+    engine.dispose()
+
+
+class AckingPeer:
+    """A peer that acknowledges every frame it reads, as a receiver does after applying a batch."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.acks: queue.Queue[link_pb2.LinkFrame | None] = queue.Queue()
+
+    def put(self, frame: link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame) -> None:
+        parsed = link_pb2.LinkFrame.FromString(frame.SerializeToString())
+        if parsed.WhichOneof("frame") == "envelopes":
+            self.received.extend(e.seq for e in parsed.envelopes.envelopes)
+            self.acks.put(link_pb2.LinkFrame(ack=link_pb2.Ack(seq=self.received[-1])))
+
+    def close(self) -> None:
+        self.acks.put(None)
+
+    def incoming(self) -> Iterator[link_pb2.LinkFrame]:
+        while (frame := self.acks.get()) is not None:
+            yield frame
+
+
+def test_a_sender_whose_window_is_full_goes_on_when_acks_free_it(tmp_path):
+    # the sender sleeps between commits; an ack must wake it when, and only when, the window was
+    # full: with a 30 s nap between heartbeats, a missed wake-up would stall it past the bound
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'village.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        for i in range(10):
+            outbox.enqueue(session, TOWNSHIP, "parent", scanned(i, 10))
+    settings = LinkSettings(batch_size=2, window=3, heartbeat_seconds=60, idle_timeout_seconds=120)
+    link = Link(VILLAGE, TOWNSHIP, "parent", sessions, handler=None, settings=settings)  # type: ignore[arg-type]
+    peer = AckingPeer()
+    session = LinkSession(link, link_pb2.Hello(node_code=TOWNSHIP, received_seq=0), peer)
+    link._current = session  # as the registry does when a stream opens
+    session.start(peer.incoming())
+    deadline = time.monotonic() + 20
+    while len(peer.received) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.close("test over")
+    assert peer.received == list(range(1, 11))
+    assert link.acked_seq == 10
     engine.dispose()
