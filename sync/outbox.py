@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync.tables import LinkState, OutboxEntry
@@ -93,10 +93,19 @@ def pending_envelopes(session: Session, peer: str, after_seq: int, limit: int) -
 
 
 def acknowledge(session: Session, peer: str, role: str, seq: int) -> None:
-    """The peer has stored everything up to seq (the envelopes are kept until `prune`)."""
-    state = link_state(session, peer, role, for_update=True)
-    if seq > state.acked_seq:
-        state.acked_seq = seq
+    """The peer has stored everything up to seq (the envelopes are kept until `prune`).
+
+    One UPDATE that only moves the cursor forward: every ack of a link comes here."""
+    moved = session.execute(
+        update(LinkState)
+        .where(LinkState.peer == peer, LinkState.acked_seq < seq)
+        .values(acked_seq=seq)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount == 0:  # already there, or the link has no cursor row yet
+        state = link_state(session, peer, role, for_update=True)
+        if seq > state.acked_seq:
+            state.acked_seq = seq
 
 
 def depth(session: Session, peer: str) -> int:
