@@ -7,7 +7,8 @@ TSTInfo — the hash of the stamped data (here: a seal's signature), the TSA's t
 `openssl ts -verify` accepts it. The structures are built and read with asn1crypto; the signature
 itself is cryptography's ECDSA P-256 with SHA-256.
 
-`TimeStampAuthority.stamp` makes a token; `read_token` parses one once (callers keep the parsed
+`TimeStampAuthority.stamp` makes a token (with asn1crypto); `read_token` parses one once (with the
+strict DER reader of signing/der.py) (callers keep the parsed
 `Token`); `verify_token` checks it against a trust store and returns the attested time, or raises
 `TimestampRejected` naming the failed check.
 """
@@ -17,19 +18,54 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asn1crypto import algos, cms, core, tsp
+from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from signing.der import (
+    BOOLEAN,
+    GENERALIZED_TIME,
+    INTEGER,
+    OCTET_STRING,
+    OID,
+    SEQUENCE,
+    SET,
+    DerError,
+    Element,
+    Fields,
+    context,
+    generalized_time,
+    integer,
+    octets,
+    oid,
+    oid_contents,
+    parse,
+)
 from signing.pki import CertificatePurpose, division_code_of, utc
 from signing.trust import ChainRejected, TrustStore
+
+_SIGNED_DATA = oid_contents("1.2.840.113549.1.7.2")
+_TST_INFO = oid_contents("1.2.840.113549.1.9.16.1.4")
+_CONTENT_TYPE = oid_contents("1.2.840.113549.1.9.3")
+_MESSAGE_DIGEST = oid_contents("1.2.840.113549.1.9.4")
+_SIGNING_CERTIFICATE = oid_contents("1.2.840.113549.1.9.16.2.12")
+_SIGNING_CERTIFICATE_V2 = oid_contents("1.2.840.113549.1.9.16.2.47")
+_SHA256 = oid_contents("2.16.840.1.101.3.4.2.1")
+# extendedCertificate, v1AttrCert, v2AttrCert, other: CertificateChoices a TSA does not need
+_OTHER_CERTIFICATE_CHOICES = frozenset(context(number) for number in range(4))
+_HASH_NAMES = {
+    _SHA256: "sha256",
+    oid_contents("1.3.14.3.2.26"): "sha1",
+    oid_contents("2.16.840.1.101.3.4.2.2"): "sha384",
+    oid_contents("2.16.840.1.101.3.4.2.3"): "sha512",
+    oid_contents("1.2.156.10197.1.401"): "sm3",
+}
 
 # uuid 5f0f3f8e-4d0c-4b53-9d0e-8c1a1f6c2b7e under 2.25: wuji's time-stamping policy (one per
 # federation; a token names the policy it was issued under). Minted once; never change it.
@@ -133,66 +169,121 @@ class TimeStampAuthority:
 
 
 def read_token(der: bytes) -> Token:
-    """Parse a token; TimestampRejected if it is not a well-formed RFC 3161 token."""
+    """Parse a token; TimestampRejected if it is not a well-formed RFC 3161 token.
+
+    Read with the strict DER reader (signing/der.py): asn1crypto took longer than verifying the
+    token's signature. The certificates a token carries are the same bytes in every token of one
+    TSA, so they are parsed once per process (`_carried`)."""
     try:
-        info = cms.ContentInfo.load(der, strict=True)
-        if info["content_type"].native != "signed_data":
-            raise TimestampRejected("not a time-stamp token: the content is not CMS SignedData")
-        signed = info["content"]
-        signers = signed["signer_infos"]
-        if len(signers) != 1:
-            raise TimestampRejected(f"a time-stamp token has one signer, this one {len(signers)}")
-        signer_info = signers[0]
-        # Raw bytes first: asn1crypto re-encodes a structure once its values have been read.
-        attributes = signer_info["signed_attrs"]
-        signed_attributes = b"\x31" + attributes.dump()[1:]  # the [0] IMPLICIT tag becomes SET
-        certificate_ders = [c.chosen.dump() for c in signed["certificates"] if c.name == "certificate"]
-        sid = signer_info["sid"]
-        if sid.name != "issuer_and_serial_number":
-            raise TimestampRejected("the token's signer is not named by issuer and serial number")
-        issuer = sid.chosen["issuer"].dump()
-        encapsulated = signed["encap_content_info"]
-        if encapsulated["content_type"].native != "tst_info":
-            raise TimestampRejected("not a time-stamp token: the signed content is not a TSTInfo")
-        content = encapsulated["content"].contents
-        tst = tsp.TSTInfo.load(content)
-        certificates = [_load_certificate(d) for d in certificate_ders]
-        serial = sid.chosen["serial_number"].native
-        signer = next(
-            (c for c in certificates if c.serial_number == serial and c.issuer.public_bytes() == issuer),
-            None,
-        )
-        if signer is None:
-            raise TimestampRejected("the token does not carry the certificate of the TSA that signed it")
-        values = {a["type"].native: a["values"] for a in attributes}
-        digest = values.get("message_digest")
-        content_type = values.get("content_type")
-        signer_der = signer.public_bytes(serialization.Encoding.DER)
-        names_signer = _names_certificate(values, signer_der)
-        imprint = tst["message_imprint"]
-        token = Token(
-            der=der,
-            gen_time=utc(tst["gen_time"].native),
-            serial=tst["serial_number"].native,
-            imprint_algorithm=imprint["hash_algorithm"]["algorithm"].native,
-            imprint=imprint["hashed_message"].native,
-            signer=signer,
-            others=tuple(c for c in certificates if c is not signer),
-            signed_attributes=signed_attributes,
-            signature=signer_info["signature"].native,
-            content_digest_ok=(
-                digest is not None
-                and content_type is not None
-                and content_type[0].native == "tst_info"
-                and digest[0].native == hashlib.sha256(content).digest()
-            ),
-            names_signer=names_signer,
-        )
+        return _read_token(der)
     except TimestampRejected:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+    except (ValueError, TypeError, x509.InvalidVersion) as error:  # DerError, or a bad certificate
         raise TimestampRejected(f"malformed time-stamp token: {error}") from error
-    return token
+
+
+def _read_token(der: bytes) -> Token:
+    info = parse(der, "ContentInfo").expect(SEQUENCE, "ContentInfo").fields("ContentInfo")
+    if info.take(OID, "contentType").value != _SIGNED_DATA:
+        raise TimestampRejected("not a time-stamp token: the content is not CMS SignedData")
+    signed = info.take(context(0), "content").only("content").expect(SEQUENCE, "SignedData")
+    info.end()
+    fields = signed.fields("SignedData")
+    integer(fields.take(INTEGER, "version"), "SignedData version")
+    fields.take(SET, "digestAlgorithms")
+    encapsulated = fields.take(SEQUENCE, "encapContentInfo").fields("EncapsulatedContentInfo")
+    carried = fields.optional(context(0))  # certificates [0] IMPLICIT
+    fields.optional(context(1))  # crls [1] IMPLICIT: not read
+    signers = list(fields.take(SET, "signerInfos").children())
+    fields.end()
+    if len(signers) != 1:
+        raise TimestampRejected(f"a time-stamp token has one signer, this one {len(signers)}")
+    signer_info = signers[0].expect(SEQUENCE, "SignerInfo").fields("SignerInfo")
+    integer(signer_info.take(INTEGER, "version"), "SignerInfo version")
+    sid = signer_info.optional(SEQUENCE)  # subjectKeyIdentifier would be [0]
+    if sid is None:
+        raise TimestampRejected("the token's signer is not named by issuer and serial number")
+    issuer_and_serial = sid.fields("IssuerAndSerialNumber")
+    issuer = issuer_and_serial.take(SEQUENCE, "issuer").raw
+    serial = integer(issuer_and_serial.take(INTEGER, "serialNumber"), "the signer's serial number")
+    issuer_and_serial.end()
+    signer_info.take(SEQUENCE, "digestAlgorithm")
+    attributes = signer_info.take(context(0), "signedAttrs")
+    signer_info.take(SEQUENCE, "signatureAlgorithm")
+    signature = octets(signer_info.take(OCTET_STRING, "signature"), "signature")
+    signer_info.optional(context(1))  # unsignedAttrs: not read
+    signer_info.end()
+
+    if encapsulated.take(OID, "eContentType").value != _TST_INFO:
+        raise TimestampRejected("not a time-stamp token: the signed content is not a TSTInfo")
+    content = octets(encapsulated.take(context(0), "eContent").only("eContent"), "eContent")
+    encapsulated.end()
+    certificates = _carried(carried.raw) if carried is not None else _Carried((), {})
+    found = certificates.by_issuer_serial.get((issuer, serial))
+    if found is None:
+        raise TimestampRejected("the token does not carry the certificate of the TSA that signed it")
+    signer, signer_hashes = found
+    values = _attribute_values(attributes)
+    digest, content_type = values.get(_MESSAGE_DIGEST), values.get(_CONTENT_TYPE)
+    gen_time, serial_number, imprint_algorithm, imprint = _tst_info(content)
+    return Token(
+        der=der,
+        gen_time=gen_time,
+        serial=serial_number,
+        imprint_algorithm=imprint_algorithm,
+        imprint=imprint,
+        signer=signer,
+        others=tuple(c for c in certificates.all if c is not signer),
+        signed_attributes=b"\x31" + attributes.raw[1:],  # the [0] IMPLICIT tag becomes SET
+        signature=signature,
+        content_digest_ok=(
+            bool(digest)
+            and bool(content_type)
+            and content_type[0].expect(OID, "content-type attribute").value == _TST_INFO
+            and octets(digest[0], "message-digest attribute") == hashlib.sha256(content).digest()
+        ),
+        names_signer=_names_certificate(values, signer_hashes),
+    )
+
+
+def _tst_info(content: bytes) -> tuple[datetime, int, str, bytes]:
+    """(genTime, serialNumber, the imprint's hash algorithm, the imprint) of a TSTInfo."""
+    tst = parse(content, "TSTInfo").expect(SEQUENCE, "TSTInfo").fields("TSTInfo")
+    integer(tst.take(INTEGER, "version"), "TSTInfo version")
+    tst.take(OID, "policy")
+    imprint = tst.take(SEQUENCE, "messageImprint").fields("MessageImprint")
+    algorithm = imprint.take(SEQUENCE, "hashAlgorithm").fields("AlgorithmIdentifier")
+    algorithm_oid = algorithm.take(OID, "algorithm")
+    algorithm.rest()  # parameters (NULL or absent)
+    hashed = octets(imprint.take(OCTET_STRING, "hashedMessage"), "hashedMessage")
+    imprint.end()
+    serial = integer(tst.take(INTEGER, "serialNumber"), "TSTInfo serialNumber")
+    gen_time = generalized_time(tst.take(GENERALIZED_TIME, "genTime"), "genTime")
+    # accuracy, ordering, nonce, tsa, extensions: in this order, each optional, not needed here
+    tst.optional(SEQUENCE)
+    tst.optional(BOOLEAN)
+    nonce = tst.optional(INTEGER)
+    if nonce is not None:
+        integer(nonce, "nonce")
+    tst.optional(context(0))
+    tst.optional(context(1))
+    tst.end()
+    name = _HASH_NAMES.get(algorithm_oid.value) or oid(algorithm_oid, "the imprint's hash algorithm")
+    return gen_time, serial, name, hashed
+
+
+def _attribute_values(attributes: Element) -> dict[bytes, list[Element]]:
+    """Signed attributes by type (contents of the OID): each type once, as RFC 5652 §5.3 says."""
+    values: dict[bytes, list[Element]] = {}
+    for attribute in attributes.children():
+        fields = attribute.expect(SEQUENCE, "Attribute").fields("Attribute")
+        kind = fields.take(OID, "attrType").value
+        found = list(fields.take(SET, "attrValues").children())
+        fields.end()
+        if kind in values:
+            raise DerError(f"signed attribute {oid(next(attribute.children()), 'attrType')} appears twice")
+        values[kind] = found
+    return values
 
 
 def verify_token(token: Token, data: bytes, trust: TrustStore) -> datetime:
@@ -223,19 +314,74 @@ def imprint_of(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _names_certificate(values: dict[str, Sequence[core.Asn1Value]], certificate_der: bytes) -> bool:
-    """The ESS signing-certificate-v2 (SHA-256) or v1 (SHA-1) attribute names this certificate."""
-    if "signing_certificate_v2" in values:
-        for entry in values["signing_certificate_v2"][0]["certs"]:
-            algorithm = entry["hash_algorithm"]["algorithm"].native
-            digest = hashlib.sha256(certificate_der).digest()
-            if algorithm == "sha256" and entry["cert_hash"].native == digest:
-                return True
-        return False
-    if "signing_certificate" in values:
-        first = values["signing_certificate"][0]["certs"][0]
-        return bool(first["cert_hash"].native == hashlib.sha1(certificate_der).digest())
+def _names_certificate(values: dict[bytes, list[Element]], hashes_of_signer: tuple[bytes, bytes]) -> bool:
+    """The ESS signing-certificate-v2 (SHA-256) or v1 (SHA-1) attribute names the certificate
+    whose (SHA-256, SHA-1) hashes are given."""
+    sha256, sha1 = hashes_of_signer
+    if _SIGNING_CERTIFICATE_V2 in values:
+        # SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }
+        signing = _first(values[_SIGNING_CERTIFICATE_V2], "SigningCertificateV2")
+        certs = signing.take(SEQUENCE, "certs")
+        signing.optional(SEQUENCE)
+        signing.end()
+        named = False
+        for entry in certs.children():
+            # ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash, issuerSerial OPTIONAL }
+            fields = entry.expect(SEQUENCE, "ESSCertIDv2").fields("ESSCertIDv2")
+            algorithm = fields.optional(SEQUENCE)
+            algorithm_oid = _SHA256
+            if algorithm is not None:
+                identifier = algorithm.fields("AlgorithmIdentifier")
+                algorithm_oid = identifier.take(OID, "algorithm").value
+                identifier.rest()
+            cert_hash = octets(fields.take(OCTET_STRING, "certHash"), "certHash")
+            fields.optional(SEQUENCE)
+            fields.end()
+            named = named or (algorithm_oid == _SHA256 and cert_hash == sha256)
+        return named
+    if _SIGNING_CERTIFICATE in values:
+        # SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID, policies OPTIONAL }, and
+        # ESSCertID ::= SEQUENCE { certHash (SHA-1), issuerSerial OPTIONAL }; the first is the signer
+        signing = _first(values[_SIGNING_CERTIFICATE], "SigningCertificate")
+        first = next(signing.take(SEQUENCE, "certs").children(), None)
+        if first is None:
+            return False
+        cert_id = first.expect(SEQUENCE, "ESSCertID").fields("ESSCertID")
+        return octets(cert_id.take(OCTET_STRING, "certHash"), "certHash") == sha1
     return False
+
+
+def _first(values: list[Element], what: str) -> Fields:
+    """The fields of an attribute's first value, a SEQUENCE."""
+    if not values:
+        raise DerError(f"the {what} attribute has no value")
+    return values[0].expect(SEQUENCE, what).fields(what)
+
+
+@dataclass(frozen=True)
+class _Carried:
+    """The certificates a token carries, parsed, and each by (issuer DER, serial) with its hashes."""
+
+    all: tuple[x509.Certificate, ...]
+    by_issuer_serial: dict[tuple[bytes, int], tuple[x509.Certificate, tuple[bytes, bytes]]]
+
+
+@functools.lru_cache(maxsize=64)
+def _carried(raw: bytes) -> _Carried:
+    """The token's certificates field ([0] IMPLICIT CertificateSet), as DER, parsed once: every
+    token of one TSA carries the same bytes. Choices other than a plain certificate are skipped."""
+    certificates: list[x509.Certificate] = []
+    index: dict[tuple[bytes, int], tuple[x509.Certificate, tuple[bytes, bytes]]] = {}
+    for choice in parse(raw, "certificates").children():
+        if choice.tag in _OTHER_CERTIFICATE_CHOICES:
+            continue
+        choice.expect(SEQUENCE, "CertificateChoices")
+        certificate = _load_certificate(choice.raw)
+        certificates.append(certificate)
+        hashes_of = (hashlib.sha256(choice.raw).digest(), hashlib.sha1(choice.raw).digest())
+        key = (certificate.issuer.public_bytes(), certificate.serial_number)
+        index.setdefault(key, (certificate, hashes_of))
+    return _Carried(tuple(certificates), index)
 
 
 @functools.lru_cache(maxsize=16)
