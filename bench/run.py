@@ -236,7 +236,7 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{ratios['verify_vs_raw']:.2f}",
     )
     table.add_row(
-        "received sealed results checked/s as a node does (fresh store with CRLs each)",
+        "received sealed results checked/s as a node does (new documents, store and CRLs per document)",
         f"{wuji['seal_checks_as_node_per_s']:,.0f}",
         f"{raw_figures['verify_per_s']:,.0f} raw P-256 verifies/s",
         f"{ratios['node_seal_check_vs_raw_verify']:.2f}",
