@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from signing import sm2
+from signing.memo import by_identity
 from signing.sm2x509 import SM2PrivateKey, SM2PublicKey, sm2_public_key_of
 
 
@@ -63,8 +64,10 @@ def algorithm_of(key: PrivateKey | PublicKey) -> Algorithm:
     )
 
 
+@by_identity()
 def public_key_of(certificate: x509.Certificate) -> PublicKey:
-    """The certificate's key, an SM2 one included (which `cryptography` cannot load)."""
+    """The certificate's key, an SM2 one included (which `cryptography` cannot load); read once
+    per certificate object (a key is immutable)."""
     sm2_key = sm2_public_key_of(certificate)
     if sm2_key is not None:
         return sm2_key

@@ -33,6 +33,7 @@ from cryptography.x509.oid import NameOID
 
 from signing import algorithms
 from signing.algorithms import Algorithm, PrivateKey
+from signing.memo import by_identity
 from signing.pki import CertificatePurpose, division_code_of
 from signing.ses import SES_Signature, make_signature, verify_signature
 from signing.sm2x509 import SM2PrivateKey
@@ -415,7 +416,7 @@ def _judging_time(
     except TimestampRejected as rejected:
         return rejected.reason, ""
     province = _province_of(document.signer_chain[-1])
-    if DivisionCode.parse(token.tsa_code).province.value != province:
+    if _province_of_code(token.tsa_code) != province:
         return f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}", ""
     claimed = document.signing_time
     if claimed > attested + CLOCK_SKEW:
@@ -429,12 +430,18 @@ def _judging_time(
     return attested, f"经时间戳证明 attested by the time-stamping service of {token.tsa_code}"
 
 
+@functools.lru_cache(maxsize=256)
+def _province_of_code(code: str) -> str:
+    return DivisionCode.parse(code).province.value
+
+
 @functools.lru_cache(maxsize=1024)
 def _token(der: bytes) -> Token:
     """Parsed once: a document verified again (a node's cache, a bench) need not re-read its token."""
     return read_token(der)
 
 
+@by_identity()
 def _province_of(certificate: x509.Certificate) -> str:
     try:
         return DivisionCode.parse(division_code_of(certificate)).province.value
@@ -460,6 +467,7 @@ def _name_attribute(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -
     return str(values[0].value) if values else ""
 
 
+@by_identity()
 def _describe(certificate: x509.Certificate) -> str:
     try:
         code = division_code_of(certificate)
