@@ -29,6 +29,7 @@ from node.logs import JsonLogFormatter
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
 from node.store.models import Case, ServiceItem
+from node.trust.certificates import known_crls
 from node.trust.identity import pem_bundle
 from signing.algorithms import Algorithm
 from signing.seals import verify as verify_sealed
@@ -239,6 +240,7 @@ def measure(sizes: Sizes, database_url: str = "") -> Measured:
 
             latencies = _latencies(village, federation.nodes[COUNTY], sizes.latency_samples)
             county = federation.nodes[COUNTY]
+            _revoke_a_spare_seal(county)  # so the county holds a CRL of its own, as in service
             seals, verifications, unseen = _seal_rates(county, sizes.seals, Algorithm.ECDSA_P256_SHA256)
             as_node = _checks_as_node(county, unseen)
             sm2_seals, sm2_verifications, _ = _seal_rates(county, sizes.seals, Algorithm.SM2_SM3)
@@ -337,11 +339,12 @@ def _seal_rates(county: Node, count: int, algorithm: Algorithm) -> tuple[float, 
     with county.sessions.begin() as session:
         county.seals.create(session, f"沅江市{department}", department, "业务专用章", algorithm=algorithm)
         seal = county.seals.seal_for(session, department)
+        crls = known_crls(session)  # embedded as SealService.seal_result embeds them
     assert seal is not None and seal.algorithm is algorithm
     document = ("{" + '"result": "准予", ' * 20 + '"end": 1}').encode()
     stamp = county.timestamping.stamp
     started = time.perf_counter()
-    sealed = [seal.apply(document, timestamp=stamp).to_bytes() for _ in range(count)]
+    sealed = [seal.apply(document, crls=crls, timestamp=stamp).to_bytes() for _ in range(count)]
     seal_rate = count / (time.perf_counter() - started)
     trust = TrustStore(county.identity.document_roots)
     started = time.perf_counter()
@@ -350,8 +353,20 @@ def _seal_rates(county: Node, count: int, algorithm: Algorithm) -> tuple[float, 
             raise AssertionError("a sealed document did not verify")
     verify_rate = count / (time.perf_counter() - started)
     # a node receives each document once: nothing of these was parsed or cached before
-    unseen = [seal.apply(document, timestamp=stamp).to_bytes() for _ in range(count)]
+    unseen = [seal.apply(document, crls=crls, timestamp=stamp).to_bytes() for _ in range(count)]
     return seal_rate, verify_rate, unseen
+
+
+def _revoke_a_spare_seal(county: Node) -> None:
+    """Revoke the certificate of a seal made for the purpose: the county's CA then publishes a CRL,
+    which its stores hold and its documents embed, and which covers the bench seals' chains."""
+    with county.sessions.begin() as session:
+        county.seals.create(
+            session, "沅江市压测作废章", "压测作废", "业务专用章", algorithm=Algorithm.ECDSA_P256_SHA256
+        )
+        spare = county.seals.seal_for(session, "压测作废")
+    assert spare is not None
+    county.revoke(format(spare.certificate.serial_number, "x"))
 
 
 def _checks_as_node(county: Node, documents: list[bytes]) -> float:

@@ -227,6 +227,13 @@ class _Chain:
     canonical: str  # the PEM list in canonical JSON, as it appears in the signed bytes
 
 
+@functools.lru_cache(maxsize=64)
+def _load_crl(pem: str) -> x509.CertificateRevocationList:
+    """Parsed once: a node's documents embed the same few CRLs, and the same object is then
+    recognised at once by the trust store that already holds it."""
+    return x509.load_pem_x509_crl(pem.encode())
+
+
 @functools.lru_cache(maxsize=256)
 def _load_chain(pems: tuple[str, ...]) -> _Chain:
     """Parse a chain's PEMs; cached because every document of one seal carries the same chain,
@@ -274,18 +281,21 @@ def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
             algorithm=Algorithm(raw["algorithm"]),
             signing_time=datetime.fromisoformat(raw["signing_time"]),
             signer_chain=list(chain.certificates),
-            crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
+            crls=[_load_crl(pem) for pem in raw.get("crls", [])],
             signature=base64.b64decode(raw["signature"], validate=True),
             timestamp=base64.b64decode(raw.get("timestamp") or "", validate=True),
             ses_signature=base64.b64decode(raw.get("ses_signature") or "", validate=True),
         )
-        # The canonical form of the fields as read, with the chain's part encoded once per chain.
-        fields = (
-            f"{_canonical_text(key)}:{chain.canonical if key == 'signer_chain' else _canonical_text(value)}"
-            for key, value in sorted(raw.items())
-            if key not in _UNSIGNED
-        )
-        signed = ("{" + ",".join(fields) + "}").encode("utf-8")
+        # The canonical form of the fields as read, with the chain's part encoded once per chain:
+        # the fields sorting before it and after it are each encoded in one call.
+        before = {key: value for key, value in raw.items() if key < "signer_chain" and key not in _UNSIGNED}
+        after = {key: value for key, value in raw.items() if key > "signer_chain" and key not in _UNSIGNED}
+        parts = [
+            _canonical_text(before)[1:-1],
+            f'"signer_chain":{chain.canonical}',
+            _canonical_text(after)[1:-1],
+        ]
+        signed = ("{" + ",".join(part for part in parts if part) + "}").encode("utf-8")
     except SealError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
