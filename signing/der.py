@@ -10,7 +10,6 @@ bytes left over, minimal INTEGERs and OID arcs. Anything else raises `DerError` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,22 +51,24 @@ class Element:
             raise DerError(f"{what}: expected tag 0x{tag:02x}, found 0x{self.tag:02x} at offset {self.start}")
         return self
 
-    def children(self) -> Iterator[Element]:
+    def children(self) -> list[Element]:
         """The elements a constructed value holds, in order; they must fill it exactly."""
         if not self.tag & 0x20:
             raise DerError(f"the element at offset {self.start} is primitive, not constructed")
-        position = self.value_start
-        while position < self.end:
-            child = _element(self.data, position, self.end)
-            yield child
+        found = []
+        data, position, end = self.data, self.value_start, self.end
+        while position < end:
+            child = _element(data, position, end)
+            found.append(child)
             position = child.end
+        return found
 
     def fields(self, what: str) -> Fields:
         return Fields(self, what)
 
     def only(self, what: str) -> Element:
         """The one element a constructed value holds (an EXPLICIT tag's content)."""
-        children = list(self.children())
+        children = self.children()
         if len(children) != 1:
             raise DerError(f"{what}: expected one element at offset {self.start}, found {len(children)}")
         return children[0]
@@ -77,20 +78,22 @@ class Fields:
     """The children of a SEQUENCE read one after the other, optional ones by their tag."""
 
     def __init__(self, parent: Element, what: str) -> None:
-        self._children = list(parent.children())
+        self._children = parent.children()
         self._next = 0
         self._what = what
 
     def take(self, tag: int, name: str) -> Element:
-        found = self.optional(tag)
-        if found is None:
-            raise DerError(f"{self._what}: {name} is missing or out of place")
-        return found
+        index, children = self._next, self._children
+        if index < len(children) and children[index].tag == tag:
+            self._next = index + 1
+            return children[index]
+        raise DerError(f"{self._what}: {name} is missing or out of place")
 
     def optional(self, tag: int) -> Element | None:
-        if self._next < len(self._children) and self._children[self._next].tag == tag:
-            self._next += 1
-            return self._children[self._next - 1]
+        index, children = self._next, self._children
+        if index < len(children) and children[index].tag == tag:
+            self._next = index + 1
+            return children[index]
         return None
 
     def rest(self) -> list[Element]:

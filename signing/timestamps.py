@@ -194,7 +194,7 @@ def _read_token(der: bytes) -> Token:
     encapsulated = fields.take(SEQUENCE, "encapContentInfo").fields("EncapsulatedContentInfo")
     carried = fields.optional(context(0))  # certificates [0] IMPLICIT
     fields.optional(context(1))  # crls [1] IMPLICIT: not read
-    signers = list(fields.take(SET, "signerInfos").children())
+    signers = fields.take(SET, "signerInfos").children()
     fields.end()
     if len(signers) != 1:
         raise TimestampRejected(f"a time-stamp token has one signer, this one {len(signers)}")
@@ -278,10 +278,10 @@ def _attribute_values(attributes: Element) -> dict[bytes, list[Element]]:
     for attribute in attributes.children():
         fields = attribute.expect(SEQUENCE, "Attribute").fields("Attribute")
         kind = fields.take(OID, "attrType").value
-        found = list(fields.take(SET, "attrValues").children())
+        found = fields.take(SET, "attrValues").children()
         fields.end()
         if kind in values:
-            raise DerError(f"signed attribute {oid(next(attribute.children()), 'attrType')} appears twice")
+            raise DerError(f"signed attribute {oid(attribute.children()[0], 'attrType')} appears twice")
         values[kind] = found
     return values
 
@@ -343,10 +343,10 @@ def _names_certificate(values: dict[bytes, list[Element]], hashes_of_signer: tup
         # SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID, policies OPTIONAL }, and
         # ESSCertID ::= SEQUENCE { certHash (SHA-1), issuerSerial OPTIONAL }; the first is the signer
         signing = _first(values[_SIGNING_CERTIFICATE], "SigningCertificate")
-        first = next(signing.take(SEQUENCE, "certs").children(), None)
-        if first is None:
+        certs = signing.take(SEQUENCE, "certs").children()
+        if not certs:
             return False
-        cert_id = first.expect(SEQUENCE, "ESSCertID").fields("ESSCertID")
+        cert_id = certs[0].expect(SEQUENCE, "ESSCertID").fields("ESSCertID")
         return octets(cert_id.take(OCTET_STRING, "certHash"), "certHash") == sha1
     return False
 
