@@ -38,7 +38,6 @@ from signing.der import (
     SET,
     DerError,
     Element,
-    Fields,
     context,
     generalized_time,
     integer,
@@ -203,10 +202,7 @@ def _read_token(der: bytes) -> Token:
     sid = signer_info.optional(SEQUENCE)  # subjectKeyIdentifier would be [0]
     if sid is None:
         raise TimestampRejected("the token's signer is not named by issuer and serial number")
-    issuer_and_serial = sid.fields("IssuerAndSerialNumber")
-    issuer = issuer_and_serial.take(SEQUENCE, "issuer").raw
-    serial = integer(issuer_and_serial.take(INTEGER, "serialNumber"), "the signer's serial number")
-    issuer_and_serial.end()
+    issuer, serial = _signer_id(sid.raw)
     signer_info.take(SEQUENCE, "digestAlgorithm")
     attributes = signer_info.take(context(0), "signedAttrs")
     signer_info.take(SEQUENCE, "signatureAlgorithm")
@@ -272,18 +268,40 @@ def _tst_info(content: bytes) -> tuple[datetime, int, str, bytes]:
     return gen_time, serial, name, hashed
 
 
-def _attribute_values(attributes: Element) -> dict[bytes, list[Element]]:
+def _attribute_values(attributes: Element) -> dict[bytes, tuple[Element, ...]]:
     """Signed attributes by type (contents of the OID): each type once, as RFC 5652 §5.3 says."""
-    values: dict[bytes, list[Element]] = {}
+    values: dict[bytes, tuple[Element, ...]] = {}
     for attribute in attributes.children():
-        fields = attribute.expect(SEQUENCE, "Attribute").fields("Attribute")
-        kind = fields.take(OID, "attrType").value
-        found = fields.take(SET, "attrValues").children()
-        fields.end()
+        kind, found = _attribute(attribute.raw)
         if kind in values:
             raise DerError(f"signed attribute {oid(attribute.children()[0], 'attrType')} appears twice")
         values[kind] = found
     return values
+
+
+# A TSA's tokens differ in their TSTInfo, message digest and signature; the signer's name and the
+# content-type and signing-certificate attributes are the same bytes in each, so what is read from
+# them is kept by those bytes (read strictly the first time).
+
+
+@functools.lru_cache(maxsize=16)
+def _signer_id(raw: bytes) -> tuple[bytes, int]:
+    """(issuer Name DER, serial) of an IssuerAndSerialNumber."""
+    fields = parse(raw, "IssuerAndSerialNumber").fields("IssuerAndSerialNumber")
+    issuer = fields.take(SEQUENCE, "issuer").raw
+    serial = integer(fields.take(INTEGER, "serialNumber"), "the signer's serial number")
+    fields.end()
+    return issuer, serial
+
+
+@functools.lru_cache(maxsize=64)
+def _attribute(raw: bytes) -> tuple[bytes, tuple[Element, ...]]:
+    """An Attribute: its type (the OID's contents) and its values."""
+    fields = parse(raw, "Attribute").expect(SEQUENCE, "Attribute").fields("Attribute")
+    kind = fields.take(OID, "attrType").value
+    found = tuple(fields.take(SET, "attrValues").children())
+    fields.end()
+    return kind, found
 
 
 def verify_token(token: Token, data: bytes, trust: TrustStore) -> datetime:
@@ -314,48 +332,66 @@ def imprint_of(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _names_certificate(values: dict[bytes, list[Element]], hashes_of_signer: tuple[bytes, bytes]) -> bool:
+def _names_certificate(
+    values: dict[bytes, tuple[Element, ...]], hashes_of_signer: tuple[bytes, bytes]
+) -> bool:
     """The ESS signing-certificate-v2 (SHA-256) or v1 (SHA-1) attribute names the certificate
     whose (SHA-256, SHA-1) hashes are given."""
     sha256, sha1 = hashes_of_signer
     if _SIGNING_CERTIFICATE_V2 in values:
-        # SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }
-        signing = _first(values[_SIGNING_CERTIFICATE_V2], "SigningCertificateV2")
-        certs = signing.take(SEQUENCE, "certs")
-        signing.optional(SEQUENCE)
-        signing.end()
-        named = False
-        for entry in certs.children():
-            # ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash, issuerSerial OPTIONAL }
-            fields = entry.expect(SEQUENCE, "ESSCertIDv2").fields("ESSCertIDv2")
-            algorithm = fields.optional(SEQUENCE)
-            algorithm_oid = _SHA256
-            if algorithm is not None:
-                identifier = algorithm.fields("AlgorithmIdentifier")
-                algorithm_oid = identifier.take(OID, "algorithm").value
-                identifier.rest()
-            cert_hash = octets(fields.take(OCTET_STRING, "certHash"), "certHash")
-            fields.optional(SEQUENCE)
-            fields.end()
-            named = named or (algorithm_oid == _SHA256 and cert_hash == sha256)
-        return named
+        return (_SHA256, sha256) in _ess_v2_hashes(
+            _first(values[_SIGNING_CERTIFICATE_V2], "signing-certificate-v2")
+        )
     if _SIGNING_CERTIFICATE in values:
-        # SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID, policies OPTIONAL }, and
-        # ESSCertID ::= SEQUENCE { certHash (SHA-1), issuerSerial OPTIONAL }; the first is the signer
-        signing = _first(values[_SIGNING_CERTIFICATE], "SigningCertificate")
-        certs = signing.take(SEQUENCE, "certs").children()
-        if not certs:
-            return False
-        cert_id = certs[0].expect(SEQUENCE, "ESSCertID").fields("ESSCertID")
-        return octets(cert_id.take(OCTET_STRING, "certHash"), "certHash") == sha1
+        return _ess_v1_first_hash(_first(values[_SIGNING_CERTIFICATE], "signing-certificate")) == sha1
     return False
 
 
-def _first(values: list[Element], what: str) -> Fields:
-    """The fields of an attribute's first value, a SEQUENCE."""
+def _first(values: tuple[Element, ...], what: str) -> bytes:
+    """The encoding of an attribute's first value."""
     if not values:
         raise DerError(f"the {what} attribute has no value")
-    return values[0].expect(SEQUENCE, what).fields(what)
+    return values[0].raw
+
+
+@functools.lru_cache(maxsize=16)
+def _ess_v2_hashes(raw: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """(hash algorithm OID contents, certificate hash) of each ESSCertIDv2 of a SigningCertificateV2
+    ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }."""
+    signing = parse(raw, "SigningCertificateV2").expect(SEQUENCE, "SigningCertificateV2")
+    fields = signing.fields("SigningCertificateV2")
+    certs = fields.take(SEQUENCE, "certs")
+    fields.optional(SEQUENCE)
+    fields.end()
+    found = []
+    for entry in certs.children():
+        # ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash, issuerSerial OPTIONAL }
+        cert_id = entry.expect(SEQUENCE, "ESSCertIDv2").fields("ESSCertIDv2")
+        algorithm = cert_id.optional(SEQUENCE)
+        algorithm_oid = _SHA256
+        if algorithm is not None:
+            identifier = algorithm.fields("AlgorithmIdentifier")
+            algorithm_oid = identifier.take(OID, "algorithm").value
+            identifier.rest()
+        cert_hash = octets(cert_id.take(OCTET_STRING, "certHash"), "certHash")
+        cert_id.optional(SEQUENCE)
+        cert_id.end()
+        found.append((algorithm_oid, cert_hash))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _ess_v1_first_hash(raw: bytes) -> bytes | None:
+    """The SHA-1 certificate hash of the first ESSCertID (the signer's) of a SigningCertificate
+    ::= SEQUENCE { certs SEQUENCE OF ESSCertID { certHash, issuerSerial OPTIONAL }, policies OPTIONAL }."""
+    fields = (
+        parse(raw, "SigningCertificate").expect(SEQUENCE, "SigningCertificate").fields("SigningCertificate")
+    )
+    certs = fields.take(SEQUENCE, "certs").children()
+    if not certs:
+        return None
+    cert_id = certs[0].expect(SEQUENCE, "ESSCertID").fields("ESSCertID")
+    return octets(cert_id.take(OCTET_STRING, "certHash"), "certHash")
 
 
 @dataclass(frozen=True)
