@@ -49,6 +49,9 @@ def generate_key(algorithm: Algorithm) -> PrivateKey:
             return SM2PrivateKey.generate()
 
 
+ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # made once: verifying is done per document
+
+
 def algorithm_of(key: PrivateKey | PublicKey) -> Algorithm:
     """The algorithm a key signs with; AlgorithmUnavailable for any other key (e.g. EC P-384, RSA)."""
     if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
@@ -100,7 +103,7 @@ def verify(public_key: PublicKey, signature: bytes, data: bytes) -> bool:
         return public_key.verify(signature, data)
     try:
         if isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            public_key.verify(signature, data, ECDSA_SHA256)
         else:
             public_key.verify(signature, data)
     except InvalidSignature:

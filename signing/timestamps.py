@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from signing.algorithms import ECDSA_SHA256
 from signing.der import (
     BOOLEAN,
     GENERALIZED_TIME,
@@ -318,7 +319,7 @@ def verify_token(token: Token, data: bytes, trust: TrustStore) -> datetime:
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise TimestampRejected("the TSA certificate does not hold an ECDSA key")
     try:
-        key.verify(token.signature, token.signed_attributes, ec.ECDSA(hashes.SHA256()))
+        key.verify(token.signature, token.signed_attributes, ECDSA_SHA256)
     except InvalidSignature:
         raise TimestampRejected("the time-stamp token's signature does not verify") from None
     try:
