@@ -4,11 +4,12 @@ A province node runs the time-stamping unit (TSA): its key is certified by the p
 id-kp-timeStamping alone (critical, RFC 3161 §2.3). A token is a CMS SignedData whose content is a
 TSTInfo — the hash of the stamped data (here: a seal's signature), the TSA's time, a serial, a nonce
 — signed over signed attributes that name the TSA certificate (ESS signing-certificate-v2), so
-`openssl ts -verify` accepts it. The structures are built and read with asn1crypto; the signature
-itself is cryptography's ECDSA P-256 with SHA-256.
+`openssl ts -verify` accepts it. Tokens are built with asn1crypto and read with the strict DER
+reader of signing/der.py (a node reads one with every sealed result it receives, and asn1crypto
+took longer than verifying its signature); the signature itself is cryptography's ECDSA P-256 with
+SHA-256.
 
-`TimeStampAuthority.stamp` makes a token (with asn1crypto); `read_token` parses one once (with the
-strict DER reader of signing/der.py) (callers keep the parsed
+`TimeStampAuthority.stamp` makes a token; `read_token` parses one once (callers keep the parsed
 `Token`); `verify_token` checks it against a trust store and returns the attested time, or raises
 `TimestampRejected` naming the failed check.
 """
@@ -169,11 +170,10 @@ class TimeStampAuthority:
 
 
 def read_token(der: bytes) -> Token:
-    """Parse a token; TimestampRejected if it is not a well-formed RFC 3161 token.
+    """Parse a token; TimestampRejected if it is not a well-formed RFC 3161 token in DER.
 
-    Read with the strict DER reader (signing/der.py): asn1crypto took longer than verifying the
-    token's signature. The certificates a token carries are the same bytes in every token of one
-    TSA, so they are parsed once per process (`_carried`)."""
+    What is the same bytes in every token of one TSA (the certificates it carries, its signer's
+    name, its content-type and signing-certificate attributes) is read once per process."""
     try:
         return _read_token(der)
     except TimestampRejected:
