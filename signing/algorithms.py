@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from signing import sm2
+from signing.memo import by_identity
 from signing.sm2x509 import SM2PrivateKey, SM2PublicKey, sm2_public_key_of
 
 
@@ -48,6 +49,9 @@ def generate_key(algorithm: Algorithm) -> PrivateKey:
             return SM2PrivateKey.generate()
 
 
+ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # made once: verifying is done per document
+
+
 def algorithm_of(key: PrivateKey | PublicKey) -> Algorithm:
     """The algorithm a key signs with; AlgorithmUnavailable for any other key (e.g. EC P-384, RSA)."""
     if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
@@ -63,8 +67,10 @@ def algorithm_of(key: PrivateKey | PublicKey) -> Algorithm:
     )
 
 
+@by_identity()
 def public_key_of(certificate: x509.Certificate) -> PublicKey:
-    """The certificate's key, an SM2 one included (which `cryptography` cannot load)."""
+    """The certificate's key, an SM2 one included (which `cryptography` cannot load); read once
+    per certificate object (a key is immutable)."""
     sm2_key = sm2_public_key_of(certificate)
     if sm2_key is not None:
         return sm2_key
@@ -97,7 +103,7 @@ def verify(public_key: PublicKey, signature: bytes, data: bytes) -> bool:
         return public_key.verify(signature, data)
     try:
         if isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            public_key.verify(signature, data, ECDSA_SHA256)
         else:
             public_key.verify(signature, data)
     except InvalidSignature:

@@ -38,6 +38,7 @@ from signing.algorithms import (
     algorithm_of,
     certificate_hash,
 )
+from signing.memo import by_identity
 from signing.sm2x509 import (
     SM2PrivateKey,
     SM2PublicKey,
@@ -92,6 +93,7 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+@by_identity()
 @functools.lru_cache(maxsize=4096)
 def division_code_of(certificate: x509.Certificate) -> str:
     """The 12-digit division code a certificate is for; ValueError if missing or contradictory.

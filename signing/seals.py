@@ -33,6 +33,7 @@ from cryptography.x509.oid import NameOID
 
 from signing import algorithms
 from signing.algorithms import Algorithm, PrivateKey
+from signing.memo import by_identity
 from signing.pki import CertificatePurpose, division_code_of
 from signing.ses import SES_Signature, make_signature, verify_signature
 from signing.sm2x509 import SM2PrivateKey
@@ -226,6 +227,13 @@ class _Chain:
     canonical: str  # the PEM list in canonical JSON, as it appears in the signed bytes
 
 
+@functools.lru_cache(maxsize=64)
+def _load_crl(pem: str) -> x509.CertificateRevocationList:
+    """Parsed once: a node's documents embed the same few CRLs, and the same object is then
+    recognised at once by the trust store that already holds it."""
+    return x509.load_pem_x509_crl(pem.encode())
+
+
 @functools.lru_cache(maxsize=256)
 def _load_chain(pems: tuple[str, ...]) -> _Chain:
     """Parse a chain's PEMs; cached because every document of one seal carries the same chain,
@@ -273,18 +281,21 @@ def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
             algorithm=Algorithm(raw["algorithm"]),
             signing_time=datetime.fromisoformat(raw["signing_time"]),
             signer_chain=list(chain.certificates),
-            crls=[x509.load_pem_x509_crl(p.encode()) for p in raw.get("crls", [])],
+            crls=[_load_crl(pem) for pem in raw.get("crls", [])],
             signature=base64.b64decode(raw["signature"], validate=True),
             timestamp=base64.b64decode(raw.get("timestamp") or "", validate=True),
             ses_signature=base64.b64decode(raw.get("ses_signature") or "", validate=True),
         )
-        # The canonical form of the fields as read, with the chain's part encoded once per chain.
-        fields = (
-            f"{_canonical_text(key)}:{chain.canonical if key == 'signer_chain' else _canonical_text(value)}"
-            for key, value in sorted(raw.items())
-            if key not in _UNSIGNED
-        )
-        signed = ("{" + ",".join(fields) + "}").encode("utf-8")
+        # The canonical form of the fields as read, with the chain's part encoded once per chain:
+        # the fields sorting before it and after it are each encoded in one call.
+        before = {key: value for key, value in raw.items() if key < "signer_chain" and key not in _UNSIGNED}
+        after = {key: value for key, value in raw.items() if key > "signer_chain" and key not in _UNSIGNED}
+        parts = [
+            _canonical_text(before)[1:-1],
+            f'"signer_chain":{chain.canonical}',
+            _canonical_text(after)[1:-1],
+        ]
+        signed = ("{" + ",".join(part for part in parts if part) + "}").encode("utf-8")
     except SealError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
@@ -415,7 +426,7 @@ def _judging_time(
     except TimestampRejected as rejected:
         return rejected.reason, ""
     province = _province_of(document.signer_chain[-1])
-    if DivisionCode.parse(token.tsa_code).province.value != province:
+    if _province_of_code(token.tsa_code) != province:
         return f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}", ""
     claimed = document.signing_time
     if claimed > attested + CLOCK_SKEW:
@@ -429,12 +440,18 @@ def _judging_time(
     return attested, f"经时间戳证明 attested by the time-stamping service of {token.tsa_code}"
 
 
+@functools.lru_cache(maxsize=256)
+def _province_of_code(code: str) -> str:
+    return DivisionCode.parse(code).province.value
+
+
 @functools.lru_cache(maxsize=1024)
 def _token(der: bytes) -> Token:
     """Parsed once: a document verified again (a node's cache, a bench) need not re-read its token."""
     return read_token(der)
 
 
+@by_identity()
 def _province_of(certificate: x509.Certificate) -> str:
     try:
         return DivisionCode.parse(division_code_of(certificate)).province.value
@@ -460,6 +477,7 @@ def _name_attribute(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -
     return str(values[0].value) if values else ""
 
 
+@by_identity()
 def _describe(certificate: x509.Certificate) -> str:
     try:
         code = division_code_of(certificate)

@@ -50,6 +50,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from signing.memo import by_identity
 from signing.pki import CertificatePurpose, division_code_of, purpose_of, utc
 from signing.sm2x509 import crl_signature_holds, is_sm2_signed, signature_holds, sm2_public_key_of
 from wuji.divisions import DivisionCode, Tier
@@ -561,6 +562,7 @@ def _is_ca(certificate: x509.Certificate) -> bool:
         return False
 
 
+@by_identity()
 @functools.lru_cache(maxsize=4096)
 def _issuer_key(certificate: x509.Certificate) -> _IssuerKey:
     sm2_key = sm2_public_key_of(certificate)

@@ -34,7 +34,7 @@ from node.trust.timestamping import TimestampUnavailable
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SEAL_KINDS, Seal, SealedDocument, SealInfo, Stamper
+from signing.seals import SEAL_KINDS, Seal, SealCheck, SealedDocument, SealInfo, Stamper
 from signing.seals import verify as verify_sealed
 from signing.ses import make_seal, with_timestamp
 from signing.sm2x509 import sm2_public_key_of
@@ -220,12 +220,18 @@ class SealService:
 
     def accept_received(self, session: Session, case_id: str, document: bytes) -> None:
         """Keep the sealed result that came with a conclusion, after verifying it here, offline."""
-        check = verify_sealed(document, self._trust(session))
-        if not check.valid:
-            raise InvalidInput(f"sealed result of case {case_id} does not verify: {check.reason}")
+        check = self.check_received(session, case_id, document)
         if session.get(SealedResult, case_id) is None:
             seal_id = check.seal.seal_id if check.seal else ""
             session.add(SealedResult(case_id=case_id, document=document, seal_id=seal_id, sealed_at=utcnow()))
+
+    def check_received(self, session: Session, case_id: str, document: bytes) -> SealCheck:
+        """Verify a sealed result that came with a conclusion against what this node trusts now
+        (its roots, partner anchors and CRLs, as the database holds them); InvalidInput if it fails."""
+        check = verify_sealed(document, self._trust(session))
+        if not check.valid:
+            raise InvalidInput(f"sealed result of case {case_id} does not verify: {check.reason}")
+        return check
 
     def check_licence_stand_in(self, session: Session, material: Any, holder_id_number: str) -> None:
         """无证明: the material's content must be the holder's electronic licence (a sealed result
