@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, func, select, text
 
-from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
+from node.store.engine import checkpoint_wal, create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import Base, ServiceItem
 from sync import outbox
 from sync.outbox import install_commit_signal
 from sync.tables import OutboxEntry, SyncBase
+from tests.harness import wait_for
 from wuji.v1 import link_pb2
 
 
@@ -104,3 +108,32 @@ def test_outbox_seqs_stay_gapless_when_the_cursor_is_kept_for_a_transaction(tmp_
         stored = session.execute(select(OutboxEntry.seq, OutboxEntry.message_id).order_by(OutboxEntry.seq))
         assert [tuple(row) for row in stored] == [(1, "m1"), (2, "m2"), (3, "m4"), (4, "m5")]
     engine.dispose()
+
+
+def _scratch_write(engine, size: int) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS scratch (b BLOB)")
+        connection.exec_driver_sql("INSERT INTO scratch VALUES (?)", (b"\x5a" * size,))
+
+
+def test_a_commit_leaves_copying_the_log_into_the_file_to_a_checkpoint(tmp_path):
+    # SQLite's default copies the write-ahead log into the file inside a commit every 1,000 pages
+    # (a stall of that commit); here the copy waits for checkpoint_wal, which copies everything
+    path = tmp_path / "node.db"
+    engine = create_store_engine(f"sqlite:///{path}")
+    _scratch_write(engine, 2_000_000)  # ~490 pages per MB of blob: past SQLite's default
+    assert path.stat().st_size < 1_000_000  # still in the log
+    logged, copied = checkpoint_wal(engine)
+    assert logged == copied > 400
+    assert path.stat().st_size > 2_000_000
+    engine.dispose()
+
+
+def test_a_running_node_copies_its_log_into_its_file_in_the_background(federation):
+    node = federation.start("430000000000")
+    if node.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite node's chore")
+    path = Path(node.engine.url.database)
+    before = path.stat().st_size
+    _scratch_write(node.engine, 2_000_000)
+    wait_for(lambda: path.stat().st_size > before + 2_000_000, what="the log copied into the file")

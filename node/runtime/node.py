@@ -35,7 +35,14 @@ from node.runtime.observability import Health, NodeMetrics, add_reflection, plai
 from node.runtime.resync import CaseResync
 from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import StaffService
-from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
+from node.store.engine import (
+    WAL_CHECKPOINT_SECONDS,
+    checkpoint_wal,
+    create_store_engine,
+    migrate,
+    reader_factory,
+    session_factory,
+)
 from node.store.models import PeerProvince
 from node.store.outbound import Outbound
 from node.supervision.cards import ScanResult, SupervisionScheduler, SupervisionService
@@ -251,6 +258,10 @@ class Node:
         self.scheduler.every(
             config.timestamp_retry_seconds, self.complete_awaiting_timestamps, f"time-stamps of {self.here}"
         )
+        if self.engine.dialect.name == "sqlite":  # commits leave the log's copying to this job
+            self.scheduler.every(
+                WAL_CHECKPOINT_SECONDS, lambda: checkpoint_wal(self.engine), f"WAL checkpoint of {self.here}"
+            )
         self.port = 0
         self.enroll_port = 0
         self.health_port = 0
