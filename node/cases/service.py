@@ -224,7 +224,7 @@ class CaseService:
             raise InvalidInput(f"申请人身份证号码 {id_number} 有误: {problem}")
         phone = clean_text("applicant phone", applicant.phone, 32)
         checked = [checked_material(m) for m in materials]
-        catalog.require_unexpired(session)
+        catalogue_version = catalog.require_unexpired(session)
         item_here = session.get(ServiceItem, item_code.strip())  # None for a partner province's item
         files.check_sizes(item_here, checked)
         if item_here is not None and not item_here.bundle:
@@ -258,7 +258,7 @@ class CaseService:
             if item.bundle:
                 raise InvalidInput(f"{item.name} ({item.code}) is a bundle (一件事): submit it as a bundle")
             handler = self._handler_for(item, home_division)
-            plan = crossprovince.Plan(item.code, item.name, handler, catalog.current_version(session))
+            plan = crossprovince.Plan(item.code, item.name, handler, catalogue_version)
         handler = plan.handler
         now = self.clock.now()
         case = Case(

@@ -506,14 +506,22 @@ def install(
     return record
 
 
-def require_unexpired(session: Session) -> None:
-    """NotReady if the release held here has expired: no case is judged by stale items."""
-    current = latest_release(session)
-    if current is not None and current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
+def require_unexpired(session: Session) -> int:
+    """The version of the release held here (0: none yet); NotReady if it has expired, so that no
+    case is judged by stale items. Reads two columns: a release row also holds every item's text."""
+    current = session.execute(
+        select(CatalogRelease.version, CatalogRelease.expires_at)
+        .order_by(CatalogRelease.version.desc())
+        .limit(1)
+    ).first()
+    if current is None:
+        return 0
+    if current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
         raise NotReady(
             f"catalogue release {current.version} expired on {as_utc(current.expires_at):%Y-%m-%d}: "
             "the province must publish a new release before cases are accepted"
         )
+    return int(current.version)
 
 
 def item(session: Session, code: str) -> ServiceItem:
