@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from sync.tables import InboxEntry, QuarantinedEnvelope
@@ -18,9 +18,14 @@ class SequenceGap(Exception):
     """An envelope arrived with a seq beyond the next expected one: the stream must restart."""
 
 
+# statements of every batch, built once (building one costs more than SQLite running it)
+_RECEIVED_SEQ = select(func.max(InboxEntry.seq)).where(InboxEntry.peer == bindparam("peer"))
+_RECORD = insert(InboxEntry)
+
+
 def received_seq(session: Session, peer: str) -> int:
     """The highest seq applied from peer (contiguous by construction: see admit)."""
-    return session.scalar(select(func.max(InboxEntry.seq)).where(InboxEntry.peer == peer)) or 0
+    return session.scalar(_RECEIVED_SEQ, {"peer": peer}) or 0
 
 
 def admit(received: int, peer: str, seq: int) -> bool:
@@ -43,7 +48,7 @@ def record(session: Session, peer: str, envelopes: Sequence[link_pb2.Envelope]) 
         return
     now = datetime.now(UTC)
     session.execute(
-        insert(InboxEntry),
+        _RECORD,
         [
             {
                 "peer": peer,

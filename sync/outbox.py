@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync.tables import LinkState, OutboxEntry
@@ -24,12 +24,26 @@ _PENDING_WAKE = "wuji.outbox.pending_wake"
 _LOCKED_STATES = "wuji.outbox.locked_states"  # (transaction, {peer: LinkState}) of the current one
 
 
+# statements of every case sent or acknowledged, built once (building one costs more than running it)
+_STATE = select(LinkState).where(LinkState.peer == bindparam("peer"))
+_STATE_FOR_UPDATE = _STATE.with_for_update()
+_PENDING = (
+    select(OutboxEntry.seq, OutboxEntry.envelope)
+    .where(OutboxEntry.peer == bindparam("peer"), OutboxEntry.seq > bindparam("after_seq"))
+    .order_by(OutboxEntry.seq)
+    .limit(bindparam("limit"))
+)
+_ACKNOWLEDGE = (
+    update(LinkState)
+    .where(LinkState.peer == bindparam("link_peer"), LinkState.acked_seq < bindparam("seq"))
+    .values(acked_seq=bindparam("seq"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def link_state(session: Session, peer: str, role: str, *, for_update: bool = False) -> LinkState:
     """The cursor row of a link, created on first use."""
-    query = select(LinkState).where(LinkState.peer == peer)
-    if for_update:
-        query = query.with_for_update()
-    state = session.scalars(query).one_or_none()
+    state = session.scalars(_STATE_FOR_UPDATE if for_update else _STATE, {"peer": peer}).one_or_none()
     if state is None:
         state = LinkState(peer=peer, role=role, next_seq=1, acked_seq=0, received_seq=0)
         session.add(state)
@@ -83,25 +97,15 @@ def pending(session: Session, peer: str, after_seq: int, limit: int) -> list[Out
 def pending_envelopes(session: Session, peer: str, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
     """(seq, envelope bytes as stored) of what `pending` returns: the sender's hot path, which
     streams the stored bytes as they are instead of building ORM rows and parsing each envelope."""
-    query = (
-        select(OutboxEntry.seq, OutboxEntry.envelope)
-        .where(OutboxEntry.peer == peer, OutboxEntry.seq > after_seq)
-        .order_by(OutboxEntry.seq)
-        .limit(limit)
-    )
-    return [(seq, envelope) for seq, envelope in session.execute(query)]
+    rows = session.execute(_PENDING, {"peer": peer, "after_seq": after_seq, "limit": limit})
+    return [(seq, envelope) for seq, envelope in rows]
 
 
 def acknowledge(session: Session, peer: str, role: str, seq: int) -> None:
     """The peer has stored everything up to seq (the envelopes are kept until `prune`).
 
     One UPDATE that only moves the cursor forward: every ack of a link comes here."""
-    moved = session.execute(
-        update(LinkState)
-        .where(LinkState.peer == peer, LinkState.acked_seq < seq)
-        .values(acked_seq=seq)
-        .execution_options(synchronize_session=False)
-    )
+    moved = session.execute(_ACKNOWLEDGE, {"link_peer": peer, "seq": seq})
     if moved.rowcount == 0:  # already there, or the link has no cursor row yet
         state = link_state(session, peer, role, for_update=True)
         if seq > state.acked_seq:

@@ -18,12 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Table, bindparam, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from node.store.models import Case, CaseArrival, CaseEvent, CaseMaterial, ServiceItem
 
 _KEY = "wuji.arrivals"
+# statements of every batch, built once (building one costs more than SQLite running it)
+_STORED = select(Case.id).where(Case.id.in_(bindparam("ids", expanding=True)))
+_DEPARTMENT = select(ServiceItem.department).where(ServiceItem.code == bindparam("code"))
 
 
 @dataclass
@@ -53,7 +56,7 @@ def look_up(session: Session, case_ids: Iterable[str]) -> None:
     if not wanted:
         return
     with session.no_autoflush:
-        known.stored.update(session.scalars(select(Case.id).where(Case.id.in_(wanted))))
+        known.stored.update(session.scalars(_STORED, {"ids": list(wanted)}))
     known.looked_up |= wanted
 
 
@@ -82,7 +85,7 @@ def department(session: Session, item_code: str) -> tuple[bool, str | None]:
     known = _current(session)
     if item_code not in known.departments:
         with session.no_autoflush:  # the one column, not the item with its materials and guide
-            row = session.execute(select(ServiceItem.department).where(ServiceItem.code == item_code)).first()
+            row = session.execute(_DEPARTMENT, {"code": item_code}).first()
         known.departments[item_code] = (row is not None, row.department if row is not None else None)
     return known.departments[item_code]
 
@@ -91,6 +94,7 @@ _TABLES: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
     for model in (Case, CaseMaterial, CaseEvent, CaseArrival)
 )
+_INSERTS = {table: insert(table) for table in _TABLES}
 
 
 def can_add_rows(session: Session) -> bool:
@@ -126,7 +130,7 @@ def write_pending(session: Session) -> None:
     connection = session.connection()
     for table, table_rows in rows.items():
         if table_rows:
-            connection.execute(insert(table), table_rows)
+            connection.execute(_INSERTS[table], table_rows)
 
 
 def before_other_envelope(session: Session) -> None:

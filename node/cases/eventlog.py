@@ -21,6 +21,7 @@ from node.timeutil import as_utc
 
 GENESIS_HASH = "0" * 64
 _HEAD = "wuji.eventlog.head"
+_HEAD_FOR_UPDATE = select(ChainHead).where(ChainHead.id == 1).with_for_update()  # built once
 
 
 def _locked_head(session: Session) -> ChainHead:
@@ -30,7 +31,7 @@ def _locked_head(session: Session) -> ChainHead:
     cached = session.info.get(_HEAD)
     if cached is not None and cached[0] is transaction:
         return cached[1]
-    head = session.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
+    head = session.scalars(_HEAD_FOR_UPDATE).one_or_none()
     if head is None:
         head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
         session.add(head)

@@ -506,14 +506,15 @@ def install(
     return record
 
 
+_LATEST_EXPIRY = (  # asked at every submission: built once
+    select(CatalogRelease.version, CatalogRelease.expires_at).order_by(CatalogRelease.version.desc()).limit(1)
+)
+
+
 def require_unexpired(session: Session) -> int:
     """The version of the release held here (0: none yet); NotReady if it has expired, so that no
     case is judged by stale items. Reads two columns: a release row also holds every item's text."""
-    current = session.execute(
-        select(CatalogRelease.version, CatalogRelease.expires_at)
-        .order_by(CatalogRelease.version.desc())
-        .limit(1)
-    ).first()
+    current = session.execute(_LATEST_EXPIRY).first()
     if current is None:
         return 0
     if current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
