@@ -416,7 +416,10 @@ def _carried(raw: bytes) -> _Carried:
         certificate = _load_certificate(choice.raw)
         certificates.append(certificate)
         hashes_of = (hashlib.sha256(choice.raw).digest(), hashlib.sha1(choice.raw).digest())
-        key = (certificate.issuer.public_bytes(), certificate.serial_number)
+        try:
+            key = (certificate.issuer.public_bytes(), certificate.serial_number)
+        except KeyError as error:  # cryptography reads names lazily: an unknown string tag ends here
+            raise DerError(f"a carried certificate's issuer name cannot be read (tag {error})") from error
         index.setdefault(key, (certificate, hashes_of))
     return _Carried(tuple(certificates), index)
 

@@ -98,7 +98,7 @@ def test_a_sender_whose_window_is_full_goes_on_when_acks_free_it(tmp_path):
     link._current = session  # as the registry does when a stream opens
     session.start(peer.incoming())
     deadline = time.monotonic() + 20
-    while len(peer.received) < 10 and time.monotonic() < deadline:
+    while link.acked_seq < 10 and time.monotonic() < deadline:
         time.sleep(0.01)
     session.close("test over")
     assert peer.received == list(range(1, 11))
