@@ -11,7 +11,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from node.cases.service import Applicant
 from node.logs import JsonLogFormatter
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
+from node.store.engine import checkpoint_wal
 from node.store.models import Case, ServiceItem
 from node.trust.certificates import known_crls
 from node.trust.identity import pem_bundle
@@ -239,6 +240,7 @@ def measure(sizes: Sizes, database_url: str = "") -> Measured:
             _queue_while_parent_down(federation, COUNTY_ITEM, sizes.two_link_cases)
             _, two_link_rate = _drain_rate(federation, COUNTY, before + sizes.two_link_cases, timeout=600)
 
+            _settle(federation.nodes.values())  # "on an idle federation": nothing left from the rows above
             latencies = _latencies(village, federation.nodes[COUNTY], sizes.latency_samples)
             county = federation.nodes[COUNTY]
             _revoke_a_spare_seal(county)  # so the county holds a CRL of its own, as in service
@@ -309,6 +311,18 @@ def _last_envelope(village: Node) -> bytes:
     with village.readers() as session:
         query = select(OutboxEntry.envelope).order_by(OutboxEntry.id.desc()).limit(1)
         return session.scalars(query).one()
+
+
+def _settle(nodes: Iterable[Node], timeout: float = 120.0) -> None:
+    """Wait until what the rows above wrote is in the database files: each SQLite node's log is
+    copied in the background every second, and the 100,000 cases and scanned materials just written
+    keep its disk busy for seconds, which is not the idle federation latency is measured on."""
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        while (copied := checkpoint_wal(node.engine)) is not None and copied[0] != copied[1]:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the nodes' write-ahead logs were not copied into their files")
+            time.sleep(0.1)
 
 
 def _latencies(village: Node, county: Node, samples: int) -> list[float]:
