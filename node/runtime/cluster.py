@@ -34,10 +34,30 @@ from wuji.divisions import DivisionCode, Tier
 STARTUP_TIMEOUT = 60.0
 
 
+_LOWEST_PORT = 20_000
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port for a node to listen on later, below the kernel's range of ephemeral ports:
+    a port from that range (what binding port 0 gives) can be taken, before the node starts, by an
+    outgoing connection of a node already running, and the node would then fail to listen."""
+    try:
+        ephemeral_from = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_from = 32_768
+    for _ in range(1_000):
+        port = secrets.randbelow(max(ephemeral_from - _LOWEST_PORT, 1)) + _LOWEST_PORT
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # listened on by something else
+        _handed_out.add(port)
+        return port
+    raise OSError("no free loopback port below the ephemeral range")
 
 
 class ProcessFederation:
