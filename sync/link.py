@@ -248,9 +248,10 @@ class Link:
     # -- work done by a session's threads ------------------------------------------------------
 
     def _acknowledged(self, seq: int) -> None:
-        with self._sessions.begin() as session:
-            outbox.acknowledge(session, self.peer, self.role, seq)
-        self.acked_seq = max(self.acked_seq, seq)
+        if seq > self.acked_seq:  # the stored cursor is never behind this one: nothing to write else
+            with self._sessions.begin() as session:
+                outbox.acknowledge(session, self.peer, self.role, seq)
+            self.acked_seq = seq
         current = self._current
         if current is None or current.window_full:  # otherwise the ack frees nothing to send
             self.wake()
