@@ -292,15 +292,23 @@ class Desk:
         self.wait_for_text("退出")
 
     def logout(self) -> None:
-        from selenium.webdriver.common.by import By
-
-        self.driver.find_element(By.ID, "logout").click()
+        self.click("logout")
         self.wait_for_text("工作人员登录")
 
     def click(self, element_id: str) -> None:
+        """Click the element, found again if the page it was found on was replaced meanwhile (the
+        text a test waits for after a form may already stand on the page the form was sent from)."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
-        self.driver.find_element(By.ID, element_id).click()
+        def clicked() -> bool:
+            try:
+                self.driver.find_element(By.ID, element_id).click()
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        wait_for(clicked, 30.0, f"#{element_id} to click on {self.driver.current_url}")
 
     def wait_for_text(self, text: str, timeout: float = 30.0) -> None:
         wait_for(lambda: text in self.driver.page_source, timeout, f"{text!r} on {self.driver.current_url}")
