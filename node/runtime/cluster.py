@@ -211,6 +211,9 @@ class InProcessFederation:
     def start(self, code: str, database_url: str = "", port: int = 0, **settings: Any) -> Node:
         """Start the node for code, enrolling it first; its parent must be running already.
 
+        port: where a first start listens (0: one from `free_port`, outside the ephemeral range, so
+        that a restart finds its address still free); a restart keeps the address it had.
+
         settings: further NodeConfig fields for a first start (e.g. metrics_listen); the front desk
         is off unless web_listen is given (e.g. "127.0.0.1:0").
         """
@@ -221,7 +224,7 @@ class InProcessFederation:
             settings.setdefault("web_listen", "off")
             config = NodeConfig(
                 code=division.value,
-                listen=f"127.0.0.1:{port}",
+                listen=f"127.0.0.1:{port or free_port()}",
                 parent_address=self.nodes[parent.value].address if parent else "",
                 database_url=database_url or f"sqlite:///{self.folder / (division.value + '.db')}",
                 catalog_file="demo" if parent is None else "",
