@@ -9,7 +9,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, func, select, text
 
-from node.store.engine import checkpoint_wal, create_store_engine, migrate, reader_factory, session_factory
+from node.store.engine import (
+    SQLITE_WAL_KEPT_BYTES,
+    checkpoint_wal,
+    create_store_engine,
+    migrate,
+    reader_factory,
+    session_factory,
+)
 from node.store.models import Base, ServiceItem
 from sync import outbox
 from sync.outbox import install_commit_signal
@@ -126,6 +133,19 @@ def test_a_commit_leaves_copying_the_log_into_the_file_to_a_checkpoint(tmp_path)
     logged, copied = checkpoint_wal(engine)
     assert logged == copied > 400
     assert path.stat().st_size > 2_000_000
+    engine.dispose()
+
+
+def test_the_log_file_shrinks_back_once_a_burst_is_copied_into_the_database(tmp_path):
+    path = tmp_path / "node.db"
+    log = tmp_path / "node.db-wal"
+    engine = create_store_engine(f"sqlite:///{path}")
+    for _ in range(6):  # a burst past the kept size, in several commits, none copied yet
+        _scratch_write(engine, 4_000_000)
+    assert log.stat().st_size > SQLITE_WAL_KEPT_BYTES
+    checkpoint_wal(engine)
+    _scratch_write(engine, 1_000)  # the next writer starts the log over, cut back to the kept size
+    assert log.stat().st_size <= SQLITE_WAL_KEPT_BYTES
     engine.dispose()
 
 

@@ -18,6 +18,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # it in the background every WAL_CHECKPOINT_SECONDS instead, and this is only the safety net.
 SQLITE_AUTOCHECKPOINT_PAGES = 20_000
 WAL_CHECKPOINT_SECONDS = 1.0
+# Bytes of write-ahead log file kept once it has all been copied: without a limit the file stays as
+# large as the largest burst ever made it (a catch-up of 100,000 cases: hundreds of MB) for good.
+SQLITE_WAL_KEPT_BYTES = 16 * 1024 * 1024
 READ_ONLY_OPTION = "wuji_read_only"
 _HOLDS_WRITER = "wuji_holds_writer_lock"
 
@@ -49,6 +52,7 @@ def configure_sqlite(engine: Engine, sqlite_synchronous: str = "NORMAL") -> None
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_KEPT_BYTES}")
         cursor.close()
 
     # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
