@@ -82,6 +82,15 @@ def test_the_desk_is_shown_a_new_case_as_it_was_stored(sessions, here):
         assert len({m.id for m in submitted.materials}) == len(complete("MZ-0001"))
 
 
+def test_the_desk_is_shown_a_case_as_its_action_left_it(sessions):
+    county = service(sessions, COUNTY)
+    case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
+    accepted = county.act(case.id, Action.ACCEPT, note="材料齐全")
+    assert accepted.state == case_pb2.ACCEPTED and accepted.version == 2
+    assert accepted.events[-1].note == "材料齐全"
+    assert accepted == county.get(case.id)
+
+
 def test_a_failure_while_enqueueing_stores_nothing_at_all(sessions, monkeypatch):
     village = service(sessions, VILLAGE)
 

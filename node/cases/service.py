@@ -363,7 +363,9 @@ class CaseService:
             else:
                 case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
                 self._change(session, case, action, note, actor=self.here.value, days=days, by=by)
-            return self._view(session, case)
+        # read back after the commit, so the writer's lock is not held for the reply's reads
+        with self._readers() as session:
+            return self._view(session, self._load(session, case.id))
 
     def get(self, case_id: str) -> case_pb2.Case:
         """One case in full; case_id may be any unique beginning of the id."""
