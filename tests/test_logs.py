@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from node.cases.states import Action
 from node.config import NodeConfig
+from node.logs import BufferedLogHandler
 from node.runtime.cluster import ProcessFederation
-from tests.harness import PROVINCE
+from tests.harness import PROVINCE, wait_for
 from tests.materials import complete_proto
 from tests.test_cli import wuji
 
@@ -42,3 +44,35 @@ def test_an_unknown_log_format_is_refused(tmp_path):
     assert wuji("node", "init", "430000", "--catalog", "demo", "--dir", str(folder)).returncode == 0
     refused = wuji("node", "run", "--config", str(folder / "node.toml"), "--log-format", "xml")
     assert refused.returncode == 2 and "must be one of text, json" in refused.stderr
+
+
+def _logger_to(path, flush_seconds: float) -> tuple[logging.Logger, BufferedLogHandler]:
+    handler = BufferedLogHandler(path.open("w", buffering=1 << 16, encoding="utf-8"), flush_seconds)
+    logger = logging.getLogger(f"test.buffered.{path.name}")
+    logger.propagate = False
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    return logger, handler
+
+
+def test_info_lines_wait_in_the_buffer_and_a_warning_writes_them_out_in_order(tmp_path):
+    path = tmp_path / "node.log"
+    logger, handler = _logger_to(path, flush_seconds=60)
+    logger.info("案件 1 已受理")
+    logger.info("案件 2 已受理")
+    assert path.read_text(encoding="utf-8") == ""  # no write per line
+    logger.warning("链路中断")
+    assert path.read_text(encoding="utf-8").splitlines() == ["案件 1 已受理", "案件 2 已受理", "链路中断"]
+    logger.info("案件 3 已受理")
+    handler.close()  # as at the process's exit
+    assert path.read_text(encoding="utf-8").splitlines()[-1] == "案件 3 已受理"
+
+
+def test_info_lines_are_written_out_within_the_flush_interval_without_anyone_flushing(tmp_path):
+    path = tmp_path / "node.log"
+    logger, handler = _logger_to(path, flush_seconds=0.1)
+    for round_ in range(3):  # the flusher comes back for lines logged after its last flush
+        logger.info("第 %d 批", round_)
+        line = f"第 {round_} 批"
+        wait_for(lambda line=line: line in path.read_text(encoding="utf-8"), 5, f"{line} written")
+    handler.close()

@@ -13,6 +13,7 @@ import pytest
 from node.config import NodeConfig
 from node.desk.client import DeskClient
 from node.runtime.cluster import ProcessFederation, free_port
+from tests.harness import wait_for
 from tests.materials import complete_proto
 from tests.pgserver import fresh_database
 
@@ -62,7 +63,10 @@ def test_a_standby_replica_sends_nothing_until_the_active_one_dies(tmp_path, pos
             later = desk_b.submit("GJ-0001", "丙", "430981199001011237", "", complete_proto("GJ-0001")).id
             city.wait_for(lambda d: any(c.id == later for c in d.list(role="handler")), 60, "B taking over")
             assert len(city.list(role="handler")) == 11
-            assert "now runs the links" in (b_path.parent / "node.log").read_text(encoding="utf-8")
+            wait_for(  # an INFO line: written out within a node's log flush interval
+                lambda: "now runs the links" in (b_path.parent / "node.log").read_text(encoding="utf-8"),
+                what="B's log saying it took over",
+            )
             assert city.describe().quarantined == 0
             desk_b.close()
         finally:
