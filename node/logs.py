@@ -59,6 +59,7 @@ class BufferedLogHandler(logging.StreamHandler[TextIO]):
         self._flush_seconds = flush_seconds
         self._waiting = threading.Event()
         self._flusher: threading.Thread | None = None
+        self._closed = False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -73,8 +74,15 @@ class BufferedLogHandler(logging.StreamHandler[TextIO]):
             self.handleError(record)
 
     def close(self) -> None:
-        self.flush()
+        with self.lock:  # type: ignore[union-attr]  # created in Handler.__init__
+            self.flush()
+            self._closed = True
+        self._waiting.set()  # the flusher sees it is closed and ends
         super().close()
+
+    def flush(self) -> None:
+        if not self._closed:
+            super().flush()
 
     def _flush_soon(self) -> None:
         self._waiting.set()
@@ -85,6 +93,8 @@ class BufferedLogHandler(logging.StreamHandler[TextIO]):
     def _flush_when_due(self) -> None:
         while True:
             self._waiting.wait()
+            if self._closed:
+                return
             time.sleep(self._flush_seconds)  # gather what comes meanwhile
             self._waiting.clear()
             self.flush()

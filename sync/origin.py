@@ -13,7 +13,6 @@ hop re-addresses them to its neighbours, so for those the destination is not par
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -85,13 +84,15 @@ class _Verified:
 
 
 class OriginVerifier:
-    """Checks origin signatures; a chain is validated once and remembered by the digest of its bytes,
+    """Checks origin signatures; a chain is validated once and remembered by its bytes,
     so the usual cost of an envelope is one signature verification. `invalidate` when trust changes
     (a new CRL, a partner anchor added or removed)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._chains: dict[bytes, _Verified] = {}
+        # keyed by the certificates' bytes themselves: a digest of them (hashlib lets go of the GIL
+        # for more than 2 KB) made the link's thread wait for the GIL back on every envelope
+        self._chains: dict[tuple[bytes, ...], _Verified] = {}
         self._generation = 0
         self._ahead = threading.local()  # verdicts of the batch this thread is applying
 
@@ -143,10 +144,10 @@ class OriginVerifier:
             )
 
     def _signer(self, chain: Sequence[bytes], trust: Callable[[], TrustStore]) -> _Verified:
-        digest = hashlib.sha256(b"".join(len(der).to_bytes(4, "big") + der for der in chain)).digest()
+        key = tuple(chain)
         now = datetime.now(UTC)
         with self._lock:
-            known = self._chains.get(digest)
+            known = self._chains.get(key)
             generation = self._generation
         if known is not None and known.generation == generation and now < known.valid_to:
             return known
@@ -168,7 +169,7 @@ class OriginVerifier:
             if len(self._chains) >= _CACHED_CHAINS:
                 self._chains.clear()
             if verified.generation == self._generation:
-                self._chains[digest] = verified
+                self._chains[key] = verified
         return verified
 
 
