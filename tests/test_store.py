@@ -140,7 +140,7 @@ def test_the_log_file_shrinks_back_once_a_burst_is_copied_into_the_database(tmp_
     path = tmp_path / "node.db"
     log = tmp_path / "node.db-wal"
     engine = create_store_engine(f"sqlite:///{path}")
-    for _ in range(6):  # a burst past the kept size, in several commits, none copied yet
+    for _ in range(17):  # a burst past the kept size, in several commits, none copied yet
         _scratch_write(engine, 4_000_000)
     assert log.stat().st_size > SQLITE_WAL_KEPT_BYTES
     checkpoint_wal(engine)

@@ -19,8 +19,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_AUTOCHECKPOINT_PAGES = 20_000
 WAL_CHECKPOINT_SECONDS = 1.0
 # Bytes of write-ahead log file kept once it has all been copied: without a limit the file stays as
-# large as the largest burst ever made it (a catch-up of 100,000 cases: hundreds of MB) for good.
-SQLITE_WAL_KEPT_BYTES = 16 * 1024 * 1024
+# large as the largest burst ever made it for good. Cutting it back costs the next commit a few ms,
+# so the limit is above what a second of a busy hop writes (~12-30 MB) and is met only after a
+# burst whose copying was held up (by a long reader, or a node stopped meanwhile).
+SQLITE_WAL_KEPT_BYTES = 64 * 1024 * 1024
 READ_ONLY_OPTION = "wuji_read_only"
 _HOLDS_WRITER = "wuji_holds_writer_lock"
 
