@@ -10,13 +10,16 @@ from pathlib import Path
 
 import grpc
 import pytest
+from sqlalchemy import func, select
 
+from node.cases.service import Applicant
 from node.catalogue import items as catalog
 from node.clock import china_morning
 from node.config import ConfigError, NodeConfig
-from node.store.models import CaseDeadline, Rating, RectificationTask
+from node.store.models import CaseArrival, CaseDeadline, Rating, RectificationTask
 from node.supervision.cards import SupervisionScheduler
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.materials import complete
 from tests.pgserver import fresh_database
 from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2, desk_pb2
@@ -375,6 +378,39 @@ def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url
 def test_supervision_settings_are_checked_when_the_config_loads(setting, message):
     with pytest.raises(ConfigError, match=message):
         NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", **setting)
+
+
+def test_every_arrival_of_a_burst_is_looked_at_once_and_only_the_late_ones_carded(federation, clock):
+    # the arrivals are read as rows and marked checked a few hundred to a statement
+    federation.start_chain()
+    federation.stop(TOWNSHIP)
+    late = [submit(federation.desk(VILLAGE), TOWNSHIP_ITEM).id for _ in range(2)]  # Monday 3 November
+    clock.set(china_morning(2025, 11, 5))
+    village = federation.nodes[VILLAGE]
+    with village.sessions.begin() as session:  # a burst, submitted on the day it arrives
+        for i in range(1_100):
+            village.cases.submit_in(
+                session,
+                TOWNSHIP_ITEM,
+                Applicant(f"集中{i:04d}", "430981199001011237"),
+                complete(TOWNSHIP_ITEM),
+            )
+    township = federation.restart(TOWNSHIP)
+
+    def unchecked() -> int:
+        with township.readers() as session:
+            return session.scalar(select(func.count()).where(CaseArrival.checked.is_(False))) or 0
+
+    def arrivals() -> int:
+        with township.readers() as session:
+            return session.scalar(select(func.count()).select_from(CaseArrival)) or 0
+
+    wait_for(lambda: arrivals() == 1_102, timeout=120, what="the burst at the township")
+    assert unchecked() == 1_102
+    first = township.tick()
+    assert sorted(first.raised) == sorted(f"{case_id}:forwarding_late" for case_id in late)
+    assert unchecked() == 0
+    assert township.tick().raised == []
 
 
 def test_a_case_that_reaches_its_handler_late_raises_a_forwarding_card(federation, clock):
