@@ -108,9 +108,10 @@ class StatsService:
             days.setdefault(submitted_on.isoformat(), Counter())[f"cards:{colour}"] += 1
         return days, departments
 
-    def subtree_days(self, session: Session) -> tuple[Days, list[str]]:
-        """Own counts plus each child's newest rollup; and the children included."""
-        days = self.own_days(session)
+    def subtree_days(self, session: Session, own: Days | None = None) -> tuple[Days, list[str]]:
+        """Own counts (counted here unless given: counting reads every case) plus each child's
+        newest rollup; and the children included."""
+        days = self.own_days(session) if own is None else {day: Counter(c) for day, c in own.items()}
         children = []
         for rollup in session.scalars(select(StatsRollup).order_by(StatsRollup.child)):
             children.append(rollup.child)
@@ -122,7 +123,7 @@ class StatsService:
         start, end = _day(from_day, "from"), _day(to_day, "to")
         with self._readers() as session:
             own, departments = self._own(session)
-            subtree, children = self.subtree_days(session)
+            subtree, children = self.subtree_days(session, own)
             rollups = {row.child: row.days for row in session.scalars(select(StatsRollup))}
         return desk_pb2.StatsReport(
             node=self.here.value,
