@@ -25,7 +25,7 @@ from bench.raw import Tls
 from bench.rawdb import CaseRows, fresh_database, read_case_rows
 from node.cases.materials import Material
 from node.cases.service import Applicant
-from node.logs import BufferedLogHandler, JsonLogFormatter
+from node.logs import BufferedLogHandler, JsonLogFormatter, buffered_file
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
 from node.store.engine import checkpoint_wal
@@ -184,7 +184,7 @@ def _check_timeout(started: float, timeout: float, node: Node, expected: int) ->
 @contextmanager
 def production_logging(folder: Path) -> Iterator[None]:
     """INFO records as JSON lines to a file, as `wuji node run --log-format json` writes them."""
-    handler = BufferedLogHandler((folder / "nodes.log").open("w", buffering=1 << 16, encoding="utf-8"))
+    handler = BufferedLogHandler(buffered_file(folder / "nodes.log"))
     handler.setFormatter(JsonLogFormatter("bench"))
     root = logging.getLogger()
     saved = root.handlers[:], root.level

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 LOG_FORMATS = ("text", "json")
@@ -85,7 +86,8 @@ class BufferedLogHandler(logging.StreamHandler[TextIO]):
             super().flush()
 
     def _flush_soon(self) -> None:
-        self._waiting.set()
+        if not self._waiting.is_set():  # once per interval, not once per line
+            self._waiting.set()
         if self._flusher is None:  # started by the first record, so a handler never used has none
             self._flusher = threading.Thread(target=self._flush_when_due, name="log flush", daemon=True)
             self._flusher.start()
@@ -98,6 +100,11 @@ class BufferedLogHandler(logging.StreamHandler[TextIO]):
             time.sleep(self._flush_seconds)  # gather what comes meanwhile
             self._waiting.clear()
             self.flush()
+
+
+def buffered_file(path: Path) -> TextIO:
+    """A log file, opened for a BufferedLogHandler (which writes it out in one go per interval)."""
+    return path.open("w", buffering=_BUFFER_BYTES, encoding="utf-8", errors="backslashreplace")
 
 
 def stderr_buffered() -> TextIO:

@@ -7,7 +7,7 @@ import logging
 
 from node.cases.states import Action
 from node.config import NodeConfig
-from node.logs import BufferedLogHandler
+from node.logs import BufferedLogHandler, buffered_file
 from node.runtime.cluster import ProcessFederation
 from tests.harness import PROVINCE, wait_for
 from tests.materials import complete_proto
@@ -47,7 +47,7 @@ def test_an_unknown_log_format_is_refused(tmp_path):
 
 
 def _logger_to(path, flush_seconds: float) -> tuple[logging.Logger, BufferedLogHandler]:
-    handler = BufferedLogHandler(path.open("w", buffering=1 << 16, encoding="utf-8"), flush_seconds)
+    handler = BufferedLogHandler(buffered_file(path), flush_seconds)
     logger = logging.getLogger(f"test.buffered.{path.name}")
     logger.propagate = False
     logger.handlers[:] = [handler]
