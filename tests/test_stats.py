@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from node.clock import china_morning
-from node.store.models import Case, Rating, StatsRollup, SupervisionCard
+from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
+from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
+from node.store.outbound import Outbound
 from node.supervision.cards import CALENDAR_MISSING
+from node.supervision.stats import StatsService
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete_proto
 from tests.test_federation import act, arrived, submit
@@ -164,3 +170,100 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
 
     later = federation.desk(PROVINCE).GetStats(desk_pb2.StatsRequest(from_day="2025-11-04"))
     assert later.subtree.counts["cases"] == 0  # every case was submitted on 3 November
+
+
+def test_the_database_sums_match_a_count_of_each_case_on_its_china_day(database_url, clock):
+    """Random cases around China's midnight (16:00 UTC), counted one by one here and summed by
+    the database there: per day and per department, replicas of other handlers' cases left out."""
+    here, elsewhere = TOWNSHIP, COUNTY
+    shanghai = ZoneInfo("Asia/Shanghai")
+    rnd = random.Random(19)
+    engine = create_store_engine(database_url)
+    migrate(engine)
+    expected_days: dict[str, Counter[str]] = {}
+    expected_departments: Counter[str] = Counter()
+    rows: dict[type, list[dict]] = {Case: [], CaseDeadline: [], Rating: [], RectificationTask: []}
+    for number in range(400):
+        case_id = f"S{number:04d}"
+        handler = here if number % 5 else elsewhere
+        at = datetime(2026, 3, 1, 15, 0, tzinfo=UTC) + timedelta(
+            days=rnd.randrange(4), minutes=rnd.randrange(120)
+        )  # 23:00-01:00 in China
+        state = rnd.choice(["SUBMITTED", "ACCEPTED", "CONCLUDED", "DELIVERED", "REFUSED"])
+        department = rnd.choice(["民政办", "社保所", None])
+        channel = rnd.choice(["window", "agent", "online", None])
+        rows[Case].append(
+            dict(
+                id=case_id, item_code=TOWNSHIP_ITEM, item_name="事项", origin=VILLAGE, handler=handler,
+                state=state, applicant_name="张三", applicant_id_number="1", applicant_phone="1",
+                version=1, accepted=True, department=department, channel=channel,
+                submitted_at=at, updated_at=at,
+            )
+        )  # fmt: skip
+        counts: Counter[str] = Counter({"cases": 1, f"state:{state}": 1, "online": channel == "online"})
+        if rnd.random() < 0.9:
+            deadline = rnd.choice([None, date(2026, 3, 10)])
+            concluded_on = rnd.choice([None, date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11)])
+            rows[CaseDeadline].append(
+                dict(
+                    case_id=case_id, accepted_on=date(2026, 3, 2), promised_days=5, pauses=[],
+                    deadline=deadline, open=concluded_on is None, concluded_on=concluded_on, due_on=None,
+                )
+            )  # fmt: skip
+            if concluded_on is not None:
+                counts["concluded"] += 1
+                if deadline is not None and concluded_on <= deadline:
+                    counts["on_time"] += 1
+                    counts["early"] += concluded_on < deadline
+        if rnd.random() < 0.6:
+            score, voided = rnd.randrange(1, 6), rnd.random() < 0.2
+            rows[Rating].append(
+                dict(
+                    case_id=case_id, score=score, comment="", rated_at=at, origin=VILLAGE,
+                    handler=handler, voided_at=at if voided else None,
+                )
+            )  # fmt: skip
+            done = rnd.random() < 0.5
+            if score <= 2:
+                rows[RectificationTask].append(
+                    dict(
+                        case_id=case_id, opened_on=date(2026, 3, 9), deadline=date(2026, 3, 20),
+                        return_visit="", done_at=at if done else None,
+                    )
+                )  # fmt: skip
+            if not voided:
+                counts["ratings"] += 1
+                counts["rating_sum"] += score
+                counts["satisfied"] += score >= 4
+                counts["bad_ratings"] += score <= 2
+                counts["rectified"] += score <= 2 and done
+        if handler == here:
+            day = at.astimezone(shanghai).date().isoformat()
+            expected_days.setdefault(day, Counter()).update(counts)
+            expected_departments[department or "未分部门"] += 1
+    cards = [
+        dict(
+            id=f"card-{n}", case_id="S0001", handler=handler, colour=colour, reason=reason, detail="",
+            submitted_on=date(2026, 3, 2), raised_at=datetime(2026, 3, 12, tzinfo=UTC),
+        )
+        for n, (handler, colour, reason) in enumerate(
+            [(here, "yellow", "warning"), (here, "red", "overdue"), (here, "red", "overdue"),
+             (here, "red", CALENDAR_MISSING), (elsewhere, "yellow", "warning")]
+        )
+    ]  # fmt: skip
+    expected_days["2026-03-02"].update({"cards:yellow": 1, "cards:red": 2})
+    with engine.begin() as connection:
+        for model, values in rows.items():
+            connection.execute(insert(model), values)
+        connection.execute(insert(SupervisionCard), cards)
+
+    code = DivisionCode.parse(here)
+    stats = StatsService(code, session_factory(engine), reader_factory(engine), Outbound(code), clock)
+    with reader_factory(engine)() as session:
+        counted = stats.own_days(session)
+    report = stats.report()
+    engine.dispose()
+    assert set(counted) == set(expected_days)  # five China days from four UTC ones
+    for day, counts in expected_days.items():
+        assert +counted[day] == +counts, day
+    assert {row.key: row.figures.counts["cases"] for row in report.by_department} == expected_departments

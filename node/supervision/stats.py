@@ -17,21 +17,62 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.clock import Clock
 from node.errors import InvalidInput
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
+from node.store.sqlfunctions import china_day
 from node.supervision.cards import CALENDAR_MISSING
 from node.supervision.ratings import BAD_SCORES, SATISFIED_SCORES
 from node.timeutil import from_timestamp, to_timestamp
-from node.workdays import china_date
 from wuji.divisions import DivisionCode
 from wuji.v1 import desk_pb2, link_pb2
 
 Days = dict[str, Counter[str]]
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+_concluded = CaseDeadline.concluded_on.is_not(None)
+_on_time = and_(_concluded, CaseDeadline.concluded_on <= CaseDeadline.deadline)  # none without a deadline
+# a voided rating (申诉复核) counts not
+_rated = and_(Rating.case_id.is_not(None), Rating.voided_at.is_(None))
+_bad = and_(_rated, Rating.score.in_(BAD_SCORES))
+_SUMS: dict[str, ColumnElement[int]] = {
+    "cases": func.count(),
+    "online": _count(Case.channel == "online"),
+    "concluded": _count(_concluded),
+    "on_time": _count(_on_time),
+    "early": _count(and_(_on_time, CaseDeadline.concluded_on < CaseDeadline.deadline)),
+    "ratings": _count(_rated),
+    "rating_sum": func.sum(case((_rated, Rating.score), else_=0)),
+    "satisfied": _count(and_(_rated, Rating.score.in_(SATISFIED_SCORES))),
+    "bad_ratings": _count(_bad),
+    "rectified": _count(and_(_bad, RectificationTask.done_at.is_not(None))),
+}
+_SUMMED = tuple(_SUMS)
+_day_of_case = china_day(Case.submitted_at)
+_OWN_COUNTS = (
+    select(_day_of_case, Case.department, Case.state, *_SUMS.values())
+    .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
+    .outerjoin(Rating, Rating.case_id == Case.id)
+    .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
+    .where(Case.handler == bindparam("handler"))
+    .group_by(_day_of_case, Case.department, Case.state)
+)
+_CARD_COUNTS = (
+    select(SupervisionCard.submitted_on, SupervisionCard.colour, func.count())
+    .where(
+        SupervisionCard.handler == bindparam("handler"),
+        SupervisionCard.reason != CALENDAR_MISSING,  # about the province's data, not a case
+    )
+    .group_by(SupervisionCard.submitted_on, SupervisionCard.colour)
+)
 
 
 class StatsService:
@@ -58,54 +99,20 @@ class StatsService:
         return self._own(session)[0]
 
     def _own(self, session: Session) -> tuple[Days, dict[str, Days]]:
-        """Own counts per day, in all and per handling department (cards are counted in all only)."""
+        """Own counts per day, in all and per handling department (cards are counted in all only).
+
+        Summed by the database per day, department and state: a county handles a million cases, and
+        reading each into Python took ~44 us (13 s at 300,000 cases, every minute's rollup).
+        """
         days: Days = {}
         departments: dict[str, Days] = {}
-        rows = session.execute(
-            select(
-                Case.submitted_at,
-                Case.state,
-                Case.department,
-                Case.channel,
-                CaseDeadline,
-                Rating,
-                RectificationTask,
-            )
-            .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
-            .outerjoin(Rating, Rating.case_id == Case.id)
-            .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
-            .where(Case.handler == self.here.value)
-        )
-        for submitted_at, state, department, channel, clock, rating, task in rows:
-            day = china_date(submitted_at).isoformat()
-            counts = Counter[str]()
-            counts["cases"] += 1
-            counts[f"state:{state}"] += 1
-            counts["online"] += channel == "online"
-            if clock is not None and clock.concluded_on is not None:
-                counts["concluded"] += 1
-                if clock.deadline is not None and clock.concluded_on <= clock.deadline:
-                    counts["on_time"] += 1
-                    if clock.concluded_on < clock.deadline:
-                        counts["early"] += 1
-            if rating is not None and rating.voided_at is None:  # a voided rating (申诉复核) counts not
-                counts["ratings"] += 1
-                counts["rating_sum"] += rating.score
-                counts["satisfied"] += rating.score in SATISFIED_SCORES
-                if rating.score in BAD_SCORES:
-                    counts["bad_ratings"] += 1
-                    if task is not None and task.done_at is not None:
-                        counts["rectified"] += 1
+        for day, department, state, *sums in session.execute(_OWN_COUNTS, {"handler": self.here.value}):
+            counts = Counter({name: int(value) for name, value in zip(_SUMMED, sums, strict=True) if value})
+            counts[f"state:{state}"] = counts["cases"]
             days.setdefault(day, Counter()).update(counts)
             departments.setdefault(department or "未分部门", {}).setdefault(day, Counter()).update(counts)
-        cards = session.execute(
-            select(SupervisionCard.submitted_on, SupervisionCard.colour).where(
-                SupervisionCard.handler == self.here.value,
-                SupervisionCard.reason != CALENDAR_MISSING,  # about the province's data, not a case
-            )
-        )
-        for submitted_on, colour in cards:
-            days.setdefault(submitted_on.isoformat(), Counter())[f"cards:{colour}"] += 1
+        for submitted_on, colour, number in session.execute(_CARD_COUNTS, {"handler": self.here.value}):
+            days.setdefault(submitted_on.isoformat(), Counter())[f"cards:{colour}"] += number
         return days, departments
 
     def subtree_days(self, session: Session, own: Days | None = None) -> tuple[Days, list[str]]:
