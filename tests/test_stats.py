@@ -15,12 +15,13 @@ from node.store.engine import create_store_engine, migrate, reader_factory, sess
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
 from node.supervision.cards import CALENDAR_MISSING
-from node.supervision.stats import StatsService
+from node.supervision.stats import ROLLUP_TIME_SHARE, StatsService
+from sync.tables import OutboxEntry
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete_proto
 from tests.test_federation import act, arrived, submit
 from wuji.divisions import DivisionCode
-from wuji.v1 import case_pb2, desk_pb2
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 TOWNSHIP_ITEM, COUNTY_ITEM, CITY_ITEM = "MZ-0003", "MZ-0001", "GA-0002"  # 10, 15 and 7 working days
 
@@ -172,6 +173,53 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
     assert later.subtree.counts["cases"] == 0  # every case was submitted on 3 November
 
 
+def _case_row(case_id: str, handler: str, at: datetime) -> dict:
+    return dict(
+        id=case_id, item_code=TOWNSHIP_ITEM, item_name="事项", origin=VILLAGE, handler=handler,
+        state="SUBMITTED", applicant_name="张三", applicant_id_number="1", applicant_phone="1",
+        version=1, accepted=False, submitted_at=at, updated_at=at,
+    )  # fmt: skip
+
+
+def test_a_slow_count_is_not_made_again_until_it_took_a_small_share_of_the_time(tmp_path, clock):
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    code = DivisionCode.parse(TOWNSHIP)
+
+    def add_case(number: int) -> None:
+        with engine.begin() as connection:
+            connection.execute(insert(Case), [_case_row(f"P{number}", TOWNSHIP, clock.now())])
+
+    def sent_cases() -> list[int]:
+        with engine.connect() as connection:
+            envelopes = connection.scalars(select(OutboxEntry.envelope).order_by(OutboxEntry.seq)).all()
+        rollups = [link_pb2.Envelope.FromString(envelope).stats_rollup for envelope in envelopes]
+        return [sum(day.counts["cases"] for day in rollup.days) for rollup in rollups]
+
+    def service(**pacing: float) -> StatsService:
+        readers = reader_factory(engine)
+        return StatsService(code, session_factory(engine), readers, Outbound(code), clock, **pacing)
+
+    quick = service()  # counts in milliseconds: a rollup at every tick that finds something new
+    add_case(1)
+    assert quick.push_rollup() and quick.next_count_at is None
+    add_case(2)
+    assert quick.push_rollup() and sent_cases() == [1, 2]
+
+    slow = service(slow_count_seconds=0.0)  # every count is "slow": paced
+    add_case(3)
+    assert slow.push_rollup()
+    assert slow.next_count_at is not None and slow.next_count_at > clock.now()
+    add_case(4)
+    assert not slow.push_rollup()  # too soon after the last count: nothing counted, nothing sent
+    assert sent_cases() == [1, 2, 3]
+    wait = slow.next_count_at - clock.now()
+    assert wait.total_seconds() < 1 / ROLLUP_TIME_SHARE  # the count took well under a second
+    clock.advance(wait)
+    assert slow.push_rollup() and sent_cases() == [1, 2, 3, 4]
+    engine.dispose()
+
+
 def test_the_database_sums_match_a_count_of_each_case_on_its_china_day(database_url, clock):
     """Random cases around China's midnight (16:00 UTC), counted one by one here and summed by
     the database there: per day and per department, replicas of other handlers' cases left out."""
@@ -193,13 +241,8 @@ def test_the_database_sums_match_a_count_of_each_case_on_its_china_day(database_
         department = rnd.choice(["民政办", "社保所", None])
         channel = rnd.choice(["window", "agent", "online", None])
         rows[Case].append(
-            dict(
-                id=case_id, item_code=TOWNSHIP_ITEM, item_name="事项", origin=VILLAGE, handler=handler,
-                state=state, applicant_name="张三", applicant_id_number="1", applicant_phone="1",
-                version=1, accepted=True, department=department, channel=channel,
-                submitted_at=at, updated_at=at,
-            )
-        )  # fmt: skip
+            _case_row(case_id, handler, at) | dict(state=state, department=department, channel=channel)
+        )
         counts: Counter[str] = Counter({"cases": 1, f"state:{state}": 1, "online": channel == "online"})
         if rnd.random() < 0.9:
             deadline = rnd.choice([None, date(2026, 3, 10)])
