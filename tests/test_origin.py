@@ -174,6 +174,29 @@ def test_the_signature_covers_everything_but_the_hop_fields(chain):
             verifier.verify(tampered, trust)
 
 
+def test_a_batch_checked_ahead_gives_each_envelope_its_own_verdict(chain):
+    """Forty envelopes checked ahead on the verifying threads, in chunks: the two altered after
+    signing (in the first chunk and in the last, partial one) and the unsigned one are refused,
+    every other passes, whatever order they are asked for in."""
+    signer = chain.nodes[VILLAGE].outbound.signer
+    trust = chain.nodes[COUNTY].trust_store
+    batch = [signer.sign(forged(VILLAGE, COUNTY, **withdrawal(f"{VILLAGE}-{ULID()}"))) for _ in range(40)]
+    for altered in (batch[3], batch[38]):
+        altered.case_action.note = "changed after signing"
+    batch[20].ClearField("origin_signature")
+    verifier = OriginVerifier()
+    verifier.verify_ahead(batch, trust)
+    refused = {}
+    for index in reversed(range(len(batch))):
+        try:
+            verifier.verify(batch[index], trust)
+        except OriginRefused as error:
+            refused[index] = str(error)
+    assert sorted(refused) == [3, 20, 38]
+    assert "does not verify" in refused[3] and "does not verify" in refused[38]
+    assert "is not signed" in refused[20]
+
+
 @pytest.mark.parametrize(
     ("here", "peer", "role", "origin", "refused"),
     [
