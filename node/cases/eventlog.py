@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,74 +61,47 @@ def _columns(event: CaseEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in (*_HASHED, "actor_person", "actor_department")}
 
 
-def append(
-    session: Session,
-    *,
-    case_id: str,
-    version: int,
-    action: str | None,
-    from_state: str | None,
-    to_state: str,
-    actor_node: str,
-    note: str,
-    at: datetime,
-    route: Sequence[str] = (),
-    actor_person: str = "",
-    actor_department: str = "",
-) -> CaseEvent:
+class EventFields(TypedDict):
+    """What a caller says of a new event; the log adds its seq and the hashes."""
+
+    case_id: str
+    version: int
+    action: str | None
+    from_state: str | None
+    to_state: str
+    actor_node: str
+    note: str
+    at: datetime
+    route: NotRequired[Sequence[str]]
+    actor_person: NotRequired[str]
+    actor_department: NotRequired[str]
+
+
+def append(session: Session, **fields: Unpack[EventFields]) -> CaseEvent:
     """Append an event to the chain; it is written with the rest of the transaction (no flush), so a
     batch of envelopes inserts its events together (its seq and hash are already final)."""
-    event = CaseEvent(
-        **append_row(
-            session,
-            case_id=case_id,
-            version=version,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            actor_node=actor_node,
-            note=note,
-            at=at,
-            route=route,
-            actor_person=actor_person,
-            actor_department=actor_department,
-        )
-    )
+    event = CaseEvent(**append_row(session, **fields))
     session.add(event)
     return event
 
 
-def append_row(
-    session: Session,
-    *,
-    case_id: str,
-    version: int,
-    action: str | None,
-    from_state: str | None,
-    to_state: str,
-    actor_node: str,
-    note: str,
-    at: datetime,
-    route: Sequence[str] = (),
-    actor_person: str = "",
-    actor_department: str = "",
-) -> dict[str, Any]:
+def append_row(session: Session, **fields: Unpack[EventFields]) -> dict[str, Any]:
     """Extend the chain by one entry and return its row (every column of case_event), for the
     caller to insert in this transaction: the bulk path of arriving cases (node/cases/arrivals.py)."""
     head = _locked_head(session)
     row: dict[str, Any] = {
         "seq": head.seq + 1,
-        "case_id": case_id,
-        "version": version,
-        "action": action,
-        "from_state": from_state,
-        "to_state": to_state,
-        "actor_node": actor_node,
-        "actor_person": actor_person or None,
-        "actor_department": actor_department or None,
-        "note": note,
-        "at": at,
-        "route": list(route),
+        "case_id": fields["case_id"],
+        "version": fields["version"],
+        "action": fields["action"],
+        "from_state": fields["from_state"],
+        "to_state": fields["to_state"],
+        "actor_node": fields["actor_node"],
+        "actor_person": fields.get("actor_person") or None,
+        "actor_department": fields.get("actor_department") or None,
+        "note": fields["note"],
+        "at": fields["at"],
+        "route": list(fields.get("route", ())),
         "prev_hash": head.hash,
     }
     row["hash"] = _entry_hash(head.hash, row)
