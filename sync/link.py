@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DBAPIError
@@ -76,7 +76,7 @@ class LinkSettings:
 
 
 # An outgoing frame: a LinkFrame, or envelopes as the outbox stored them (the same bytes on the wire)
-OutgoingFrame = link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame
+OutgoingFrame: TypeAlias = link_pb2.LinkFrame | link_pb2.StoredEnvelopeFrame
 
 
 def serialize_frame(frame: OutgoingFrame) -> bytes:

@@ -54,15 +54,17 @@ def test_a_standby_replica_sends_nothing_until_the_active_one_dies(tmp_path, pos
             desk_a = federation.desk(COUNTY)
             ids = [desk_a.submit("GJ-0001", f"甲{i}", "430981199001011237", "", files).id for i in range(5)]
             ids += [desk_b.submit("GJ-0001", f"乙{i}", "430981199001011237", "", files).id for i in range(5)]
-            city.wait_for(lambda d: len(d.list(role="handler")) == 10, 60, "10 cases at the city")
-            assert sorted(c.id for c in city.list(role="handler")) == sorted(ids)
+            city.wait_for(lambda d: len(d.list_cases(role="handler")) == 10, 60, "10 cases at the city")
+            assert sorted(c.id for c in city.list_cases(role="handler")) == sorted(ids)
             log_text = (b_path.parent / "node.log").read_text(encoding="utf-8")
             assert "now runs the links" not in log_text  # B stayed on standby
 
             federation.kill(COUNTY)  # A dies without releasing its lease
             later = desk_b.submit("GJ-0001", "丙", "430981199001011237", "", complete_proto("GJ-0001")).id
-            city.wait_for(lambda d: any(c.id == later for c in d.list(role="handler")), 60, "B taking over")
-            assert len(city.list(role="handler")) == 11
+            city.wait_for(
+                lambda d: any(c.id == later for c in d.list_cases(role="handler")), 60, "B taking over"
+            )
+            assert len(city.list_cases(role="handler")) == 11
             wait_for(  # an INFO line: written out within a node's log flush interval
                 lambda: "now runs the links" in (b_path.parent / "node.log").read_text(encoding="utf-8"),
                 what="B's log saying it took over",

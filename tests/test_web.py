@@ -102,7 +102,7 @@ def submit_case(federation, agent: httpx.Client) -> str:
 
 
 def _has_case(node, case_id: str) -> bool:
-    return any(c.id == case_id for c in node.cases.list(role="handler"))
+    return any(c.id == case_id for c in node.cases.list_cases(role="handler"))
 
 
 def test_the_vendored_htmx_is_the_published_file():

@@ -372,7 +372,7 @@ class CaseService:
         with self._readers() as session:
             return self._view(session, self._load(session, queues.resolve_id(session, case_id)))
 
-    def list(self, state: State | None = None, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
+    def list_cases(self, state: State | None = None, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
         """This node's cases, newest first (no materials, no events)."""
         with self._readers() as session:
             return queues.recent(session, self.here.value, state, role, limit)

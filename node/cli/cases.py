@@ -270,7 +270,7 @@ def case_list(
 ) -> None:
     """List cases at a node, newest first."""
     state_value = case_pb2.CaseState.Value(parse_state(state).value) if state else 0
-    cases = ask(config, node, lambda desk: desk.list(state_value, role, limit))
+    cases = ask(config, node, lambda desk: desk.list_cases(state_value, role, limit))
     console.print(cases_table(cases))
     console.print(f"{len(cases)} case(s) 件")
 

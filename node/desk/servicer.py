@@ -114,7 +114,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.ListCasesRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
         state = None if request.state == case_pb2.CASE_STATE_UNSPECIFIED else state_from_proto(request.state)
-        return desk_pb2.ListCasesResponse(cases=self._node.cases.list(state, request.role, request.limit))
+        return desk_pb2.ListCasesResponse(
+            cases=self._node.cases.list_cases(state, request.role, request.limit)
+        )
 
     @_desk_call
     def ActOnCase(self, request: desk_pb2.ActOnCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:

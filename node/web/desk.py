@@ -144,7 +144,7 @@ def routes(render: Render) -> list[Route]:
     def case_list(visit: Visit) -> Response:
         node = node_of(visit)
         query = visit.request.query_params.get("q", "").strip()
-        cases = node.cases.search(query) if query else node.cases.list(role="origin", limit=100)
+        cases = node.cases.search(query) if query else node.cases.list_cases(role="origin", limit=100)
         return render(visit, "cases.html", cases=cases, q=query)
 
     @page(Duty.RECEIVE, Duty.DECIDE)

@@ -183,7 +183,7 @@ class Clerks:
             for handler in HANDLERS:
                 try:
                     desk = self._cluster.desk(handler)
-                    for case in desk.list(role="handler", limit=1000):
+                    for case in desk.list_cases(role="handler", limit=1000):
                         action = NEXT_STEP.get(case.state)
                         if action is not None:
                             desk.act(case.id, action, "faults")
