@@ -39,7 +39,7 @@ def test_health_reflection_and_metrics(federation):
             materials=complete_proto("MZ-0001"),
         )
     )
-    wait_for(lambda: county.cases.list(), what="the case at the county")
+    wait_for(lambda: county.cases.list_cases(), what="the case at the county")
 
     def scrape() -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{county.metrics_port}/metrics", timeout=5) as response:
