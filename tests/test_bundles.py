@@ -227,14 +227,16 @@ def test_a_missing_deferrable_material_holds_conclusion_until_it_arrives_and_a_l
         what="the card at the province",
     )
 
-    supplied = village.SupplyMaterial(
-        desk_pb2.SupplyMaterialRequest(case_id=case.id, material=materials([DEFERRABLE])[0])
-    )
+    scan = case_pb2.Material(name=DEFERRABLE, content=b"%PDF-1.4 scan", file_name="收入说明.pdf")
+    supplied = village.SupplyMaterial(desk_pb2.SupplyMaterialRequest(case_id=case.id, material=scan))
     assert supplied.missing_materials[0].HasField("supplied_at")
     wait_for(
         lambda: DEFERRABLE in material_names_at(federation, COUNTY, case.id),
         what="the material at the county",
     )
+    at_county = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+    kept = next(m for m in at_county.materials if m.name == DEFERRABLE)
+    assert (kept.file_name, kept.media_type, kept.size) == ("收入说明.pdf", "application/pdf", 13)
     concluded = act(county, case.id, case_pb2.APPROVE)
     assert concluded.state == case_pb2.CONCLUDED
     assert county_node.tick().closed == [f"{case.id}:deferral_overdue"]

@@ -26,6 +26,7 @@ from node.cases.materials import Material, checked_material
 from node.cases.service import CaseHook
 from node.cases.states import Action, State
 from node.clock import Clock
+from node.convert import material_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
 from node.store.models import Case, CasePromise, MissingMaterial, PostCheck, ServiceItem
 from node.store.outbound import Outbound
@@ -156,9 +157,7 @@ class DeferralService(CaseHook):
                 case.handler,
                 material_supplied=link_pb2.MaterialSupplied(
                     case_id=case.id,
-                    material=case_pb2.Material(
-                        name=checked.name, content=checked.content, sha256=checked.sha256
-                    ),
+                    material=material_to_proto(files.stored(checked, files.SUPPLIED), with_content=True),
                     supplied_at=to_timestamp(self._clock.now()),
                 ),
             )
