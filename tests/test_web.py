@@ -188,6 +188,63 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
 
 
+def test_a_refused_application_comes_back_filled_in_under_its_refusal(desks):
+    """A typo in the identity number costs the window nothing but the files: the form returns with
+    the refusal above it and what was typed, the person still logged in; the tier reads 县级."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    found = agent.get("/items", params={"q": "MZ-0001"}, headers={"HX-Request": "true"}).text
+    assert "县级" in found and "county" not in found
+    assert "县级" in agent.get("/items/MZ-0001").text
+    form = agent.get("/items/MZ-0001/apply").text
+    typed = {"applicant_name": "王秀兰", "phone": "13907370001", "defer_3": "1", "promised_on": "2025-11-20"}
+    scan = {"file_0": ("scan0.pdf", b"%PDF-1.4 scan", "application/pdf")}
+    refused = agent.post(
+        "/items/MZ-0001/apply",
+        data={**typed, "csrf": csrf_of(form), "id_number": "430981195003150023"},
+        files=scan,
+    )
+    assert refused.status_code == 400 and 'id="refusal"' in refused.text
+    assert "430981195003150023" in refused.text and "check character" in refused.text
+    for value in ("王秀兰", "13907370001", "2025-11-20"):
+        assert f'value="{value}"' in refused.text, value
+    assert 'name="defer_3" value="1" checked' in refused.text and 'id="logout"' in refused.text
+    assert not any(c.applicant.name == "王秀兰" and c.applicant.id_number.endswith("23") for c in
+                   desks.nodes[VILLAGE].cases.list_cases(role="origin"))  # fmt: skip
+
+    files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(3)}
+    receipt = agent.post(
+        "/items/MZ-0001/apply",
+        data={**typed, "csrf": csrf_of(refused.text), "id_number": "430981196805120021"},
+        files=files,
+    )
+    assert receipt.status_code == 200 and "收件回执" in receipt.text
+    found_id = re.search(r'id="case-id">([^<]+)<', receipt.text)
+    assert found_id
+    case_id = found_id.group(1)
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], case_id), what="the case at the county")
+    # the 容缺 material is supplied at the village point, not offered at the handler
+    assert 'id="supply-form"' in agent.get(f"/cases/{case_id}").text
+    assert 'id="supply-form"' not in logged_in(desks, COUNTY, "other1").get(f"/cases/{case_id}").text
+
+
+def test_only_the_special_procedure_step_that_applies_is_offered(desks):
+    """特别程序 while the clock runs, 特别程序结束 while it is stopped; a refusal keeps the person."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    reviewer = logged_in(desks, COUNTY, "review1")
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert 'value="SUSPEND"' in page and 'value="RESUME"' not in page
+    refused = reviewer.post(f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "RESUME"})
+    assert refused.status_code == 409 and "特别程序" in refused.text
+    assert 'id="logout"' in refused.text and "审核/审批" in refused.text  # still the reviewer's header
+    suspended = reviewer.post(f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "SUSPEND"})
+    assert suspended.status_code == 200
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert 'value="RESUME"' in page and 'value="SUSPEND"' not in page
+
+
 def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):
     from node.catalogue import items as catalog
     from node.store.models import PartnerItem
@@ -227,6 +284,22 @@ def test_a_week_without_conclusions_breaks_the_rate_line_instead_of_dropping_to_
 
     svg = line_chart(["1", "2", "3", "4"], {"按时办结率": [1.0, None, 0.5, 0.5]}, "t")
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 3
+
+
+def test_a_rate_with_nothing_to_be_a_share_of_reads_as_a_dash_not_as_zero():
+    from node.supervision.stats import shown_rate
+    from node.web.supervision import bar_chart
+    from wuji.v1 import desk_pb2
+
+    none_rated = desk_pb2.Figures(counts={"cases": 3, "concluded": 2, "on_time": 2}, on_time_rate=1.0)
+    assert shown_rate(none_rated, "on_time_rate") == "100.0%"
+    assert shown_rate(none_rated, "online_rate") == "0.0%"  # three cases, none of them online
+    assert shown_rate(none_rated, "satisfaction") == "—" and shown_rate(none_rated, "satisfied_rate") == "—"
+    assert shown_rate(none_rated, "rectification_rate") == "—"  # no 差评 to rectify
+    rated = desk_pb2.Figures(counts={"ratings": 2, "rating_sum": 9}, satisfaction=4.5)
+    assert shown_rate(rated, "satisfaction") == "4.50"
+    svg = bar_chart([("满意率", None), ("按时办结率", 0.5)], "比率", percent=True)
+    assert svg.count("<rect") == 1 and ">—</text>" in svg and ">50.0%</text>" in svg
 
 
 def test_a_file_that_is_not_sealed_is_not_valid(desks):

@@ -17,6 +17,7 @@ from node.cli.common import (
     ask,
     console,
 )
+from node.supervision.stats import shown_rate
 from wuji.v1 import desk_pb2
 
 supervision_app = typer.Typer(
@@ -105,9 +106,9 @@ def stats(
         ("网办率 online", "online_rate"),
         ("满意率 satisfied (4–5)", "satisfied_rate"),
         ("差评整改率 rectified", "rectification_rate"),
+        ("满意度 satisfaction (1–5)", "satisfaction"),
     ):
-        table.add_row(label, f"{getattr(own, field):.1%}", f"{getattr(subtree, field):.1%}")
-    table.add_row("满意度 satisfaction (1–5)", f"{own.satisfaction:.2f}", f"{subtree.satisfaction:.2f}")
+        table.add_row(label, shown_rate(own, field), shown_rate(subtree, field))
     console.print(table)
     for title, rows in (
         ("部门 department (own cases)", report.by_department),
@@ -128,9 +129,9 @@ def breakdown_table(title: str, rows: Iterable[desk_pb2.Breakdown]) -> Table:
             row.key,
             str(figures.counts.get("cases", 0)),
             str(figures.counts.get("concluded", 0)),
-            f"{figures.on_time_rate:.1%}",
-            f"{figures.online_rate:.1%}",
-            f"{figures.satisfied_rate:.1%}",
+            shown_rate(figures, "on_time_rate"),
+            shown_rate(figures, "online_rate"),
+            shown_rate(figures, "satisfied_rate"),
             str(figures.counts.get("bad_ratings", 0)),
         )
     return table

@@ -240,6 +240,30 @@ def figures(counts: Mapping[str, int]) -> desk_pb2.Figures:
     )
 
 
+# the count each rate is a share of (satisfaction: the mean over): with none, there is no rate
+RATE_BASE = {
+    "on_time_rate": "concluded",
+    "early_rate": "concluded",
+    "online_rate": "cases",
+    "satisfied_rate": "ratings",
+    "satisfaction": "ratings",
+    "rectification_rate": "bad_ratings",
+}
+
+
+def rate_of(figures: desk_pb2.Figures, field: str) -> float | None:
+    """A rate of `figures`, or None where nothing was counted that it could be a share of."""
+    return float(getattr(figures, field)) if figures.counts.get(RATE_BASE[field]) else None
+
+
+def shown_rate(figures: desk_pb2.Figures, field: str) -> str:
+    """83.3% (satisfaction: 4.20), or — where there is no rate: none rated is not a rate of 0."""
+    value = rate_of(figures, field)
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if field == "satisfaction" else f"{value:.1%}"
+
+
 def _sum(days: Mapping[str, Mapping[str, int]], start: date | None, end: date | None) -> Counter[str]:
     total: Counter[str] = Counter()
     for day, counts in days.items():

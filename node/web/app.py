@@ -19,9 +19,11 @@ from node.cases.states import Action, State
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import DomainError, InvalidInput, NotFound
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
+from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
+from wuji.divisions import InvalidTier, Tier
 from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
@@ -51,6 +53,14 @@ def stamp_time(stamp: Any) -> str:
     return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
 
 
+def tier_label(name: str) -> str:
+    """county → 县级: a handling tier as the catalogue stores it, in the words people use."""
+    try:
+        return f"{Tier.from_name(name).label}级"
+    except InvalidTier:
+        return name
+
+
 def masked(name: str) -> str:
     """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
     return name[:1] + "*" * max(len(name) - 1, 0)
@@ -61,7 +71,12 @@ def templates() -> Jinja2Templates:
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
     )
     environment.filters.update(
-        state_label=state_label, action_label=action_label, stamp_time=stamp_time, masked=masked
+        state_label=state_label,
+        action_label=action_label,
+        stamp_time=stamp_time,
+        masked=masked,
+        tier_label=tier_label,
+        rate=shown_rate,
     )
     return Jinja2Templates(env=environment)
 
@@ -123,7 +138,12 @@ async def domain_error(request: Request, error: Exception) -> Response:
     if status == 401:
         return RedirectResponse("/login", status_code=303)
     body = request.app.state.templates.get_template("error.html").render(
-        request=request, me=None, csrf="", node=request.app.state.node, message=str(error), status=status
+        request=request,
+        me=getattr(request.state, "actor", None),  # the person stays logged in: the header says so
+        csrf=getattr(request.state, "csrf", ""),
+        node=request.app.state.node,
+        message=str(error),
+        status=status,
     )
     if request.headers.get("hx-request"):
         body = f'<div class="refusal" role="alert">{_escape(str(error))}</div>'

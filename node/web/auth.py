@@ -137,6 +137,8 @@ def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Dut
             visit.actor = visit.request.app.state.node.staff.actor(session.token)
         except NotLoggedIn:
             session.token, session.changed = "", True
+    # a refusal's page (app.domain_error) is drawn for the same person, with the same CSRF token
+    visit.request.state.actor, visit.request.state.csrf = visit.actor, session.csrf
     if not public:
         if visit.actor is None:
             session.changed = True

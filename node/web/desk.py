@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.cases import deferrals
+from node.cases import deadlines, deferrals
 from node.cases.materials import Material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
@@ -82,20 +82,34 @@ def routes(render: Render) -> list[Route]:
         item, parts = _item_and_parts(visit)
         return render(visit, "notice.html", item=item, parts=parts, materials=_materials_of(item, parts))
 
-    @page(Duty.APPLY)
-    def apply_form(visit: Visit) -> Response:
+    def application_form(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
+        """The form, empty, or again as it was sent with the refusal above it (files aside:
+        a browser never fills in a file field)."""
         item, parts = _item_and_parts(visit)
         return render(
             visit,
             "apply.html",
+            status_code=status_code,
             item=item,
             parts=parts,
             materials=_materials_of(item, parts),
             modes=_modes(item),
+            refusal=refusal,
+            sent=visit.form or {},
         )
 
     @page(Duty.APPLY)
+    def apply_form(visit: Visit) -> Response:
+        return application_form(visit)
+
+    @page(Duty.APPLY)
     def apply(visit: Visit) -> Response:
+        try:
+            return _submit(visit)
+        except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
+            return application_form(visit, str(refused), status_code=400)
+
+    def _submit(visit: Visit) -> Response:
         node = node_of(visit)
         item, parts = _item_and_parts(visit)
         listed = _materials_of(item, parts)
@@ -411,15 +425,14 @@ def _visible_case(visit: Visit) -> case_pb2.Case:
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     node = node_of(visit)
     state = State(case_pb2.CaseState.Name(case.state))
+    # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
+    for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
     return {
         "actions": allowed_actions(node, visit.person, case, state),
-        "can_supply": state is State.CORRECTION_REQUESTED
-        and case.origin == node.here.value
-        and may(visit.person, frozenset({Duty.ON_BEHALF})),
+        "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
-        "can_rate": state in (State.CONCLUDED, State.DELIVERED)
-        and case.origin == node.here.value
-        and may(visit.person, frozenset({Duty.ON_BEHALF})),
+        "can_supply_missing": for_the_applicant,
+        "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant,
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
@@ -430,9 +443,11 @@ def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State)
     """The actions this person may take on the case here and now, by the state machine's rules
     (node/cases/states.py) and the role table (node/staff/roles.py)."""
     instant = _is_instant(node, case.item_code)
+    # 特别程序 begins only while the clock runs and ends only while it is stopped for one
+    not_now = Action.SUSPEND if _clock_stopped(node, case.id) else Action.RESUME
     allowed = []
     for action, rule in RULES.items():
-        if action in _OWN_FORMS:
+        if action in _OWN_FORMS or action is not_now:
             continue
         where = case.handler if rule.performer is Performer.HANDLER else case.origin
         if where != node.here.value:
@@ -444,6 +459,12 @@ def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State)
             continue
         allowed.append(action)
     return allowed
+
+
+def _clock_stopped(node: Node, case_id: str) -> bool:
+    """Whether the case's time limit is stopped here (a 特别程序 or a 补正 under way)."""
+    with node.readers() as session:
+        return deadlines.stopped(session, case_id)
 
 
 def _is_instant(node: Node, code: str) -> bool:

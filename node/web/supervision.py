@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from node.cases.states import State
 from node.staff.roles import Duty
+from node.supervision.stats import rate_of
 from node.web.auth import Visit, page
 from node.workdays import china_date
 from wuji.v1 import desk_pb2
@@ -71,23 +72,29 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
     return "".join(parts)
 
 
-def bar_chart(bars: Sequence[tuple[str, float]], title: str, percent: bool = False) -> str:
-    """Horizontal bars, one per label, with the value written beside each."""
+def bar_chart(bars: Sequence[tuple[str, float | None]], title: str, percent: bool = False) -> str:
+    """Horizontal bars, one per label, with the value written beside each; a value of None (no
+    rate: nothing counted it could be a share of) has no bar and reads —."""
     width, row, left = 560, 24, 130
     height = row * max(len(bars), 1) + 10
-    largest = max((value for _, value in bars), default=0) or 1
+    largest = max((value for _, value in bars if value is not None), default=0) or 1
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" class="chart">'
     ]
     for index, (label, value) in enumerate(bars):
         y = 5 + index * row
-        length = (width - left - 60) * value / largest
-        shown = f"{value:.1%}" if percent else (f"{value:.2f}" if value % 1 else f"{value:.0f}")
+        length = (width - left - 60) * (value or 0) / largest
+        if value is None:
+            shown = "—"
+        else:
+            shown = f"{value:.1%}" if percent else (f"{value:.2f}" if value % 1 else f"{value:.0f}")
         parts.append(
             f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">{escape(label)}</text>'
         )
-        parts.append(f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" fill="#1f6feb"/>')
+        if value is not None:
+            bar = f'x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}"'
+            parts.append(f'<rect {bar} fill="#1f6feb"/>')
         parts.append(f'<text x="{left + length + 6:.1f}" y="{y + 15}" font-size="12">{shown}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -129,8 +136,8 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         over_time = line_chart(
             [f"{start:%m-%d}" for start in weeks],
             {
-                "按时办结率": [f.on_time_rate if f.counts.get("concluded") else None for f in weekly],
-                "提前办结率": [f.early_rate if f.counts.get("concluded") else None for f in weekly],
+                "按时办结率": [rate_of(f, "on_time_rate") for f in weekly],
+                "提前办结率": [rate_of(f, "early_rate") for f in weekly],
             },
             "按时办结率与提前办结率（按周）",
         )
@@ -141,10 +148,10 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         )
         rates = bar_chart(
             [
-                ("按时办结率", figures.on_time_rate),
-                ("提前办结率", figures.early_rate),
-                ("网办率", figures.online_rate),
-                ("差评整改率", figures.rectification_rate),
+                ("按时办结率", rate_of(figures, "on_time_rate")),
+                ("提前办结率", rate_of(figures, "early_rate")),
+                ("网办率", rate_of(figures, "online_rate")),
+                ("差评整改率", rate_of(figures, "rectification_rate")),
             ],
             "比率",
             percent=True,
@@ -154,8 +161,8 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             "各部门办件数（本级）",
         )
         satisfaction = bar_chart(
-            [("本级及下级", figures.satisfaction)]
-            + [(row.key, row.figures.satisfaction) for row in report.by_department],
+            [("本级及下级", rate_of(figures, "satisfaction"))]
+            + [(row.key, rate_of(row.figures, "satisfaction")) for row in report.by_department],
             "满意度（1–5）",
         )
         return render(
