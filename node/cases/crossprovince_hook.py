@@ -105,9 +105,8 @@ class CrossProvinceCases(CaseHook):
                 for m in case.materials
             ],
         )
-        register_new_copy(
-            session, part, actor=self.here.value, note=f"{JOINT}: {offered.name} for case {case.id}", at=now
-        )
+        note = f"{JOINT}：{offered.name}（办件 {case.id} 的联办部分）"
+        register_new_copy(session, part, actor=self.here.value, note=note, at=now)
         self._outbound.send(
             session,
             handler.value,

@@ -423,7 +423,7 @@ class CaseService:
         if held:  # the handler's own catalogue names the department (a partner's may not)
             fields["department"] = department
         materials = _copy_materials(incoming)
-        note = f"申请 {fields['item_name']} (received from {incoming.origin})"
+        note = f"申请 {fields['item_name']}（来自 {incoming.origin}）"
         at, route = from_timestamp(envelope.created_at), [*envelope.route, self.here.value]
         hooks = [hook for hook in self.hooks if hook.takes_part_in_new_copy(incoming)]
         if not hooks and arrivals.can_add_rows(session):
