@@ -236,8 +236,11 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     reviewer = logged_in(desks, COUNTY, "review1")
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'value="SUSPEND"' in page and 'value="RESUME"' not in page
-    refused = reviewer.post(f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "RESUME"})
-    assert refused.status_code == 409 and "特别程序" in refused.text
+    refused = reviewer.post(
+        f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "RESUME", "note": "听证结束"}
+    )
+    assert refused.status_code == 409 and 'id="refusal"' in refused.text and "特别程序" in refused.text
+    assert case_id in refused.text and ">听证结束</textarea>" in refused.text  # on the case, note kept
     assert 'id="logout"' in refused.text and "审核/审批" in refused.text  # still the reviewer's header
     suspended = reviewer.post(f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "SUSPEND"})
     assert suspended.status_code == 200

@@ -223,8 +223,24 @@ def routes(render: Render) -> list[Route]:
         except ValueError:
             raise InvalidInput(f"unknown action {visit.field('action')!r}") from None
         days = int(visit.field("days") or 0) if action is Action.EXTEND else 0
-        node.cases.act(case.id, action, visit.field("note"), days, visit.person)
+        try:
+            node.cases.act(case.id, action, visit.field("note"), days, visit.person)
+        except (IllegalTransition, InvalidInput) as refused:
+            return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
+
+    def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
+        """The case page again with the refusal above it and the note as typed: the clerk stays on
+        the case (nothing was stored)."""
+        return render(
+            visit,
+            "case.html",
+            status_code=400 if isinstance(refused, InvalidInput) else 409,
+            case=case,
+            refusal=str(refused),
+            note=visit.field("note"),
+            **_case_extras(visit, case),
+        )
 
     @page(Duty.ON_BEHALF)
     def supply(visit: Visit) -> Response:
@@ -242,13 +258,16 @@ def routes(render: Render) -> list[Route]:
                         )
                     )
         if not files:
-            raise InvalidInput("请选择要补交的文件 (choose the file to supply)")
-        if case.state == case_pb2.CORRECTION_REQUESTED:
-            node.cases.act(case.id, Action.SUPPLEMENT, visit.field("note"), 0, visit.person, files)
-        else:
-            visit.person.require(Duty.ON_BEHALF)
-            for file in files:
-                node.deferrals.supply(case.id, file)
+            return case_refused(visit, case, InvalidInput("请选择要补交的文件 (choose the file to supply)"))
+        try:
+            if case.state == case_pb2.CORRECTION_REQUESTED:
+                node.cases.act(case.id, Action.SUPPLEMENT, visit.field("note"), 0, visit.person, files)
+            else:
+                visit.person.require(Duty.ON_BEHALF)
+                for file in files:
+                    node.deferrals.supply(case.id, file)
+        except (IllegalTransition, InvalidInput) as refused:
+            return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
     @page(Duty.ON_BEHALF)
