@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -20,8 +21,10 @@ import pytest
 from node.cases.states import Action
 from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
+from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, COUNTY, VILLAGE, FederationHarness, wait_for
+from tests.test_pki_federation import conclude_at
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
 DEPARTMENT = "人力资源和社会保障局"
@@ -225,6 +228,44 @@ def test_a_refused_application_comes_back_filled_in_under_its_refusal(desks):
     # the 容缺 material is supplied at the village point, not offered at the handler
     assert 'id="supply-form"' in agent.get(f"/cases/{case_id}").text
     assert 'id="supply-form"' not in logged_in(desks, COUNTY, "other1").get(f"/cases/{case_id}").text
+
+
+def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
+    """无证明 at the window: the 营业执照 a county issued (a sealed result) is uploaded with its number
+    in place of the paper licence; the number alone, or a licence of someone else, is refused."""
+    licence = conclude_at(desks, COUNTY, item="SJ-0001")  # 个体工商户注册登记 → 营业执照, for 周敏
+    identifier = json.loads(SealedDocument.from_bytes(licence.sealed_result).content)["licence"]["identifier"]
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/ZJ-0001/apply").text  # 建筑业企业资质认定 accepts a 营业执照 licence
+    names = re.findall(r"<tr><td>([^<*]+?)(?: <span|</td>)", form)
+    at = names.index("营业执照")
+    assert f'name="licence_{at}"' in form and form.count('name="licence_') == 1  # the one it accepts
+    files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(len(names))}
+    files[f"file_{at}"] = ("营业执照.sealed", licence.sealed_result, "application/octet-stream")
+    applicant = {"applicant_name": "周敏", "id_number": "43098119920304001X"}
+    taken = agent.post(
+        "/items/ZJ-0001/apply",
+        data={**applicant, "csrf": csrf_of(form), f"licence_{at}": identifier},
+        files=files,
+    )
+    assert taken.status_code == 200 and "收件回执" in taken.text, taken.text
+    case_id = re.search(r'id="case-id">([^<]+)<', taken.text)
+    assert case_id and desks.nodes[VILLAGE].cases.get(case_id.group(1)).materials[at].licence == identifier
+
+    other = {**applicant, "id_number": "430981196805120021"}
+    token = csrf_of(form)
+    someone_else = agent.post(
+        "/items/ZJ-0001/apply", data={**other, "csrf": token, f"licence_{at}": identifier}, files=files
+    )
+    assert someone_else.status_code == 400 and "持证人不是申请人" in someone_else.text
+    assert f'value="{identifier}"' in someone_else.text  # the number is kept for the next try
+    del files[f"file_{at}"]
+    number_only = agent.post(
+        "/items/ZJ-0001/apply",
+        data={**applicant, "csrf": csrf_of(form), f"licence_{at}": identifier},
+        files=files,
+    )
+    assert number_only.status_code == 400 and "请上传电子证照" in number_only.text
 
 
 def test_only_the_special_procedure_step_that_applies_is_offered(desks):

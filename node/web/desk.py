@@ -120,11 +120,20 @@ def routes(render: Render) -> list[Route]:
         for index, spec in enumerate(listed):
             name = str(spec["name"])
             upload = visit.form.get(f"file_{index}") if visit.form is not None else None
+            licence = visit.field(f"licence_{index}").strip()  # 无证明: the file is that licence
             if isinstance(upload, UploadFile) and upload.filename:
                 content = upload.file.read()
                 given.append(
-                    Material(name, content, file_name=upload.filename, media_type=upload.content_type or "")
+                    Material(
+                        name,
+                        content,
+                        file_name=upload.filename,
+                        media_type=upload.content_type or "",
+                        licence=licence,
+                    )
                 )
+            elif licence:
+                raise InvalidInput(f"{name}：请上传电子证照 {licence} 的文件 (*.sealed) (the licence file)")
             elif visit.field(f"defer_{index}"):
                 deferred.append(name)
             elif visit.field(f"promise_{index}"):
