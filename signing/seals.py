@@ -380,16 +380,28 @@ def verify(
             f"signer certificate refused at {_iso(at)}: {rejected.reason}",
             revocation="revoked" if revoked else "not established",
         )
-    covered = [issuer for issuer in path[1:] if trust.crl_of(issuer) is not None]
+    # A list speaks for the moment judged only if it was issued at or after it: an older one
+    # (embedded when sealing, or not yet replaced) cannot show the key was not revoked since.
+    lists = [(issuer, crl) for issuer in path[1:] if (crl := trust.crl_of(issuer)) is not None]
+    covered = [issuer for issuer, crl in lists if crl.last_update_utc >= at]
     if covered:
         names = ", ".join(_describe(issuer).split(" ")[0] for issuer in covered)
         revocation = f"not revoked at {_iso(at)} (revocation lists of {names})"
+    elif lists:
+        issued = max(crl.last_update_utc for _, crl in lists)
+        revocation = (
+            f"吊销数据早于判定时间 the newest revocation list here was issued {_iso(issued)}, before "
+            f"{_iso(at)}: revocation at that time not established"
+        )
     else:
         revocation = "无吊销数据 no revocation data: revocation not checked"
     partial["revocation"] = revocation
     partial["revocation_checked"] = bool(covered)
     if require_revocation and not covered:
-        return refuse(STEP_REVOCATION, "无吊销数据 no revocation list covers the signer's chain")
+        return refuse(
+            STEP_REVOCATION,
+            revocation if lists else "无吊销数据 no revocation list covers the signer's chain",
+        )
     mismatch = _seal_mismatch(chain.signer, seal)
     if mismatch:
         return refuse(STEP_SEAL, mismatch)

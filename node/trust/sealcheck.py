@@ -109,7 +109,10 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
     elif check.revocation_checked:
         verdict = "[bold green]VALID 有效[/]"
     else:
-        verdict = "[bold yellow]VALID 有效, but revocation not checked (no revocation data) 未核验吊销状态[/]"
+        verdict = (
+            "[bold yellow]VALID 有效, but revocation not checked (no revocation list issued since the "
+            "time judged) 未核验吊销状态[/]"
+        )
     console.print(f"{document}: {verdict}")
     if not check.valid:
         console.print(f"  failed:     {check.step}", highlight=False)

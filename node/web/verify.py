@@ -61,7 +61,7 @@ def describe(node: Node, data: bytes) -> Verdict:
     if check.valid:
         headline = "有效：印章、证书链与内容均核验通过"
         if not check.revocation_checked:
-            headline += "（本节点无吊销数据，未核验吊销状态）"
+            headline += "（未核验吊销状态：本节点没有签章时以后签发的吊销列表）"
     else:
         headline = f"无效：{check.step} — {check.reason}" if check.step else f"无效：{check.reason}"
     verdict = Verdict(check.valid, headline)

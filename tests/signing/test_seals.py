@@ -140,6 +140,33 @@ def test_an_attested_document_names_its_time_and_revocation_data(tiers):
     assert not verify(seal.apply(RESULT).to_bytes(), trust, require_timestamp=True).valid
 
 
+def test_only_a_revocation_list_issued_since_the_time_judged_shows_the_key_was_not_revoked(tiers):
+    """A list from before the seal was made (embedded when sealing, or not yet replaced) cannot
+    show the key was not revoked at that time; one issued since can; a revocation in an older list
+    still counts."""
+    seal, tsa, township = village_seal(tiers), province_tsa(tiers), tiers.authorities[TOWNSHIP]
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    older = township.make_crl([], number=1, now=datetime.now(UTC) - timedelta(hours=2))
+    document = seal.apply(RESULT, at=hour_ago, timestamp=stamped_at(tsa, hour_ago), crls=[older])
+    check = verify(document.to_bytes(), TrustStore([tiers.root.certificate]))
+    assert check.valid and not check.revocation_checked
+    assert check.revocation.startswith("吊销数据早于判定时间") and "not established" in check.revocation
+    strict = verify(document.to_bytes(), TrustStore([tiers.root.certificate]), require_revocation=True)
+    assert not strict.valid and strict.reason.startswith("吊销数据早于判定时间")
+
+    newer = township.make_crl([], number=2)
+    check = verify(document.to_bytes(), TrustStore([tiers.root.certificate], [newer]))
+    assert check.valid and check.revocation_checked and check.revocation.startswith("not revoked at")
+
+    revoked_early = township.make_crl(
+        [(seal.certificate.serial_number, hour_ago - timedelta(minutes=30))],
+        number=3,
+        now=hour_ago - timedelta(minutes=20),
+    )
+    check = verify(document.to_bytes(), TrustStore([tiers.root.certificate], [revoked_early]))
+    assert not check.valid and check.revocation == "revoked"
+
+
 def test_a_token_taken_from_another_document_is_refused(tiers):
     seal, tsa = village_seal(tiers), province_tsa(tiers)
     trust = TrustStore([tiers.root.certificate])
