@@ -132,6 +132,12 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     case_id = submitted.stdout.split()[0]
     assert case_id.startswith(VILLAGE) and "状态 申请" in submitted.stdout and "代办" in submitted.stdout
 
+    def submitted_again() -> str:  # a second case, still 申请: no result yet
+        again = wuji("case", "submit", "MZ-0001", "--name", "李四", "--id-number", "430981199001011237",
+                     *specs, "--config", village)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        return again.stdout.split()[0]
+
     wait_for(lambda: wuji("case", "show", case_id, "--config", county).returncode == 0, what="case at county")
     operator = wuji("case", "accept", case_id, "--config", county)  # the county's operator, not a person
     assert operator.returncode == 0, operator.stderr
@@ -151,6 +157,12 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert case_id in listed.stdout and "1 case(s)" in listed.stdout
     found = wuji("case", "search", "43098119900101", "--config", village)
     assert case_id in found.stdout
+    saved = wuji("case", "result", case_id, "--config", village, cwd=tmp_path)
+    assert saved.returncode == 0 and f"{case_id}.sealed" in saved.stdout, saved.stderr
+    checked = wuji("seal", "verify", str(tmp_path / f"{case_id}.sealed"), "--config", village)
+    assert checked.returncode == 0 and "VALID" in checked.stdout, checked.stdout
+    not_yet = wuji("case", "result", submitted_again(), "--config", village, cwd=tmp_path)
+    assert not_yet.returncode == 1 and "尚无加盖印章的办理结果" in not_yet.stderr
     visits = wuji("case", "visits", "--config", village)
     assert case_id in visits.stdout and "待回访" in visits.stdout
     assert wuji("case", "visit", case_id, "--outcome", "满意", "--config", village).returncode == 0

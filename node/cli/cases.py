@@ -10,6 +10,7 @@ from rich.table import Table
 
 from node.cases.states import Action, State
 from node.cli.common import (
+    EXIT_REFUSED,
     ConfigPath,
     NodeAddress,
     Note,
@@ -258,6 +259,31 @@ def case_show(case_id: str, config: ConfigPath = Path("node.toml"), node: NodeAd
     """Show a case, its materials and its events as this node knows them (any unique beginning of
     the id will do)."""
     print_case(ask(config, node, lambda desk: desk.get(case_id)))
+
+
+@case_app.command("result")
+def case_result(
+    case_id: Annotated[str, typer.Argument(help="the case (any unique beginning of its id)")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="the file to write (default: <case id>.sealed)")
+    ] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """办理结果: write the case's sealed result (signed, time-stamped) to a file, to hand over or to
+    check with `wuji seal verify`."""
+    case = ask(config, node, lambda desk: desk.get(case_id))
+    if not case.sealed_result:
+        state = State(case_pb2.CaseState.Name(case.state)).label
+        missing = f"办件 {case.id} 在此节点尚无加盖印章的办理结果（状态 {state}）(no sealed result here yet)"
+        fail(missing, EXIT_REFUSED)
+    target = out or Path(f"{case.id}.sealed")
+    try:
+        target.write_bytes(case.sealed_result)
+    except OSError as error:
+        fail(f"cannot write {target}: {error}")
+    console.print(f"已保存办理结果：{target}（{len(case.sealed_result):,} 字节）", highlight=False)
+    console.print(f"核验：wuji seal verify {target} --config {config}", highlight=False)
 
 
 @case_app.command("list")

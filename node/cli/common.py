@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from node.config import ConfigError, NodeConfig
 from node.desk.client import DeskClient
+from node.timeutil import shanghai
 from node.trust.identity import IdentityMissing
 from signing.keys import KeyFileError
 
@@ -37,6 +39,14 @@ Note = Annotated[str, typer.Option("--note", help="a note recorded with the even
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def china_time(iso: str) -> str:
+    """An ISO 8601 instant from a reply (UTC), as people read it: 2026-12-07 09:50（北京时间）."""
+    try:
+        return f"{shanghai(datetime.fromisoformat(iso))}（北京时间）"
+    except ValueError:
+        return iso
 
 
 def read_file(file: Path) -> bytes:

@@ -15,6 +15,7 @@ from node.cli.common import (
     ConfigPath,
     NodeAddress,
     ask,
+    china_time,
     console,
     fail,
 )
@@ -146,7 +147,9 @@ def node_invite(
     path = out or Path(f"invite-{invite.code}.json")
     InviteFile.from_message(invite).save(path)
     console.print(
-        f"wrote {path} for node {invite.code}, valid until {invite.expires_at} (one use, keep it secret)"
+        f"wrote {path} for node {invite.code}, valid until {china_time(invite.expires_at)} "
+        "(one use, keep it secret)",
+        highlight=False,
     )
 
 

@@ -13,6 +13,7 @@ from node.cli.common import (
     ConfigPath,
     NodeAddress,
     ask,
+    china_time,
     console,
     fail,
 )
@@ -123,7 +124,7 @@ def seal_create(
     seal = ask(config, node, lambda desk: desk.create_seal(holder, department, kind, days, algorithm, image))
     console.print(
         f"seal {seal.seal_id}: {seal.holder} {seal.department} {seal.kind}, {seal.algorithm}, "
-        f"valid {seal.valid_from} – {seal.valid_to}",
+        f"valid {china_time(seal.valid_from)} – {china_time(seal.valid_to)}",
         highlight=False,
     )
 
