@@ -81,6 +81,7 @@ def case_summary(case: Any) -> case_pb2.Case:
         department=case.department or "",
         channel=case.channel or "",
         responsible_person=case.responsible_person or "",
+        due_on=case.due_on.isoformat() if case.due_on else "",
     )
 
 

@@ -68,9 +68,17 @@ def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, pe
     assert case.events[0].actor_person == "姓名agent1 (agent1)"
     wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
 
-    act(county, people["clerk"], case.id, case_pb2.ACCEPT, "材料齐全")
+    accepted = act(county, people["clerk"], case.id, case_pb2.ACCEPT, "材料齐全")
+    assert accepted.due_on  # the time limit runs from 受理, and both copies show its last day
+    wait_for(
+        lambda: village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).due_on == accepted.due_on,
+        what="the due date at the village",
+    )
+    listed = village.ListCases(desk_pb2.ListCasesRequest(role="origin")).cases
+    assert [c.due_on for c in listed if c.id == case.id] == [accepted.due_on]
     act(county, people["reviewer"], case.id, case_pb2.REVIEW)
     done = act(county, people["reviewer"], case.id, case_pb2.APPROVE, "准予")
+    assert done.due_on == ""  # concluded: no limit runs
     assert done.responsible_person == "姓名clerk1 (clerk1)"  # 首问负责: who received it
     assert [(e.actor_person, e.actor_department) for e in done.events[1:]] == [
         ("姓名clerk1 (clerk1)", "民政局"),
@@ -83,7 +91,7 @@ def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, pe
         ),
         what="办结 at the village",
     )
-    assert seen.events[-1].actor_person == "姓名review1 (review1)"
+    assert seen.events[-1].actor_person == "姓名review1 (review1)" and seen.due_on == ""
     assert seen.responsible_person == "姓名clerk1 (clerk1)"
     # 全量回访: the village calls the citizen back, and records what they said
     visits = village.ListReturnVisits(desk_pb2.ListReturnVisitsRequest(), metadata=people["agent"]).visits

@@ -183,8 +183,7 @@ def _card_colours(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
 
 
 def _view(row: Row[Any], colour: str) -> case_pb2.Case:
-    """A list entry from a row of _COLUMNS, with its due date and card colour."""
+    """A list entry from a row of _COLUMNS, with its card colour."""
     view = case_summary(row)
-    view.due_on = row.due_on.isoformat() if row.due_on else ""
     view.supervision = colour
     return view

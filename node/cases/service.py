@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -541,6 +541,8 @@ class CaseService:
                 )
             self.sealing.accept_received(session, case.id, event.sealed_result)
         replay_event(session, case, event, [*envelope.route, self.here.value])
+        if at_handler:  # the time limit runs at the handler; the applicant's point shows its last day
+            case.due_on = _day_or_none(notice.due_on, f"case {case.id}: due_on")
         for hook in self.hooks:
             hook.after_change(session, case, action)
 
@@ -627,7 +629,8 @@ class CaseService:
             notice.sealed_result = self.sealing.seal_result(session, case, department, note, licence)
         other_copy = case.origin if self.here.value == case.handler else case.handler
         if other_copy != self.here.value:
-            message = link_pb2.CaseEventNotice(case_id=case.id, event=notice)
+            due_on = case.due_on.isoformat() if case.due_on and case.handler == self.here.value else ""
+            message = link_pb2.CaseEventNotice(case_id=case.id, event=notice, due_on=due_on)
             # a result still waiting for its time-stamp holds its notice back until the token comes
             held = step.to_state is State.CONCLUDED and self.sealing is not None
             if not (held and self.sealing.hold_notice(session, case.id, other_copy, message)):
@@ -745,6 +748,13 @@ def _copy_fields(incoming: case_pb2.Case, updated_at: datetime) -> dict[str, Any
 
 # the columns of a case row that an arriving case leaves unset (a Core executemany names them all)
 _CASE_DEFAULTS: dict[str, Any] = {"due_on": None}
+
+
+def _day_or_none(text: str, what: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} is not an ISO date") from None
 
 
 def register_new_copy(
