@@ -25,6 +25,7 @@ from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, COUNTY, VILLAGE, FederationHarness, wait_for
 from tests.test_pki_federation import conclude_at
+from wuji.v1 import case_pb2
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
 DEPARTMENT = "人力资源和社会保障局"
@@ -287,6 +288,46 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     assert suspended.status_code == 200
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'value="RESUME"' in page and 'value="SUSPEND"' not in page
+
+
+def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_poor_rating(desks):
+    """全量回访 at the village point and 差评整改 at the county, in the browser's pages: each listed
+    with its form; another department may not close the task."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
+    for person, action in ((clerk, "ACCEPT"), (reviewer, "APPROVE")):  # a 即办件: 办结 from 受理
+        token = csrf_of(person.get(f"/cases/{case_id}").text)
+        assert person.post(f"/cases/{case_id}/act", data={"csrf": token, "action": action}).status_code == 200
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.CONCLUDED, what="办结 at the village")
+
+    listed = agent.get("/visits").text
+    assert case_id in listed and "王秀兰" in listed and 'href="/visits"' in listed
+    token = csrf_of(listed)
+    refused = agent.post(f"/visits/{case_id}", data={"csrf": token, "outcome": "还行"})
+    assert refused.status_code == 400 and 'id="refusal"' in refused.text and "满意" in refused.text
+    called = agent.post(f"/visits/{case_id}", data={"csrf": token, "outcome": "不满意", "note": "等了很久"})
+    assert called.status_code == 200 and 'id="done"' in called.text
+    assert f'action="/visits/{case_id}"' not in called.text  # no longer waiting
+    recorded = [v.visit_outcome for v in village.visits.list(include_done=True) if v.case_id == case_id]
+    assert recorded == ["不满意"]
+
+    rated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "2", "comment": "排队太久"})
+    assert rated.status_code == 200
+    county = desks.nodes[COUNTY]
+    wait_for(lambda: any(t.case_id == case_id for t in county.ratings.tasks()), what="the task at the county")
+    tasks = clerk.get("/rectifications").text
+    assert case_id in tasks and "排队太久" in tasks
+    other = logged_in(desks, COUNTY, "other1")  # 民政局: not the department that handled it
+    assert case_id not in other.get("/rectifications").text
+    denied = other.post(f"/rectifications/{case_id}", data={"csrf": csrf_of(tasks), "return_visit": "x"})
+    assert denied.status_code == 403
+    measures = "优化叫号，电话回访已认可"
+    done = clerk.post(f"/rectifications/{case_id}", data={"csrf": csrf_of(tasks), "return_visit": measures})
+    assert done.status_code == 200 and 'id="done"' in done.text
+    closed = [t.return_visit for t in county.ratings.tasks(include_done=True) if t.case_id == case_id]
+    assert closed == [measures]
 
 
 def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):

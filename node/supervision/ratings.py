@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.cases.states import State
 from node.clock import Clock
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.staff.roles import Actor, Duty
 from node.store.models import Case, Rating, RatingAppeal, RectificationTask
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, to_timestamp
@@ -131,13 +132,16 @@ class RatingService:
         session.add(task)
         return task
 
-    def rectify(self, case_id: str, return_visit: str) -> desk_pb2.RectificationView:
-        """整改完成: close a 差评's rectification task with its return visit (回访) record."""
+    def rectify(self, case_id: str, return_visit: str, by: Actor) -> desk_pb2.RectificationView:
+        """整改完成: close a 差评's rectification task with its return visit (回访) record; only staff
+        of the department that handled the case (or the operator) may."""
         record = clean_text("return visit", return_visit, 4000, required=True)
         with self._sessions.begin() as session:
             task = session.get(RectificationTask, case_id.strip())
             if task is None:
                 raise NotFound(f"no rectification task for case {case_id!r} at node {self.here}")
+            case = session.get(Case, task.case_id)
+            by.require(Duty.RECTIFY, (case.department or "") if case is not None else "")
             if task.done_at is not None:
                 raise IllegalTransition(f"the rectification of case {task.case_id} is closed already")
             task.return_visit = record

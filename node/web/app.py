@@ -21,7 +21,7 @@ from node.errors import DomainError, InvalidInput, NotFound
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
-from node.web import desk, supervision, verify
+from node.web import desk, followups, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
 from wuji.divisions import InvalidTier, Tier
 from wuji.v1 import case_pb2
@@ -169,6 +169,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         *desk.routes(render),
         *supervision.routes(render),
+        *followups.routes(render),
         *verify.routes(render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
