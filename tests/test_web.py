@@ -23,7 +23,7 @@ from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
-from tests.harness import CHAIN, COUNTY, VILLAGE, FederationHarness, wait_for
+from tests.harness import CHAIN, CITY, COUNTY, VILLAGE, FederationHarness, wait_for
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2
 
@@ -48,7 +48,7 @@ def desks(request, tmp_path_factory):
     )
     try:
         for code in CHAIN:
-            federation.start(code, web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY) else "off")
+            federation.start(code, web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY, CITY) else "off")
         nodes = [federation.nodes[code] for code in CHAIN]
         wait_for(
             lambda: all(n.describe().catalog_version > 0 for n in nodes), what="the catalogue everywhere"
@@ -60,6 +60,10 @@ def desks(request, tmp_path_factory):
         county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD)
         county.staff.add("boss", "刘监察", "监察", "", PASSWORD)
         county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD)
+        city = federation.nodes[CITY]  # 生育保险待遇核定 (医疗保障局) takes a promise for the 结婚证
+        city.staff.add("yb-clerk", "孙医保", "窗口受理", "医疗保障局", PASSWORD)
+        city.staff.add("yb-review", "周医保", "审核/审批", "医疗保障局", PASSWORD)
+        city.staff.add("gjj-review", "吴公积金", "审核/审批", "住房公积金管理中心", PASSWORD)
         yield federation
     finally:
         federation.stop_all()
@@ -328,6 +332,51 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     assert done.status_code == 200 and 'id="done"' in done.text
     closed = [t.return_visit for t in county.ratings.tasks(include_done=True) if t.case_id == case_id]
     assert closed == [measures]
+
+
+def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approval(desks):
+    """告知承诺 then 核查: the village point applies with a promise in place of the 结婚证; once the
+    city approves, the 医疗保障局 reviewer finds the check on the 核查 page and records it; a
+    reviewer of another department may not."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/YB-0002/apply").text
+    names = re.findall(r"<tr><td>([^<*]+?)(?: <span|</td>)", form)
+    promised = names.index("结婚证")
+    files = {
+        f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf")
+        for i in range(len(names))
+        if i != promised
+    }
+    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021",
+            f"promise_{promised}": "1", "promise_text": "本人承诺与配偶系合法婚姻关系"}  # fmt: skip
+    unsigned = agent.post("/items/YB-0002/apply", data=data, files=files)
+    assert unsigned.status_code == 400 and "须有申请人签字" in unsigned.text
+    files["promise_signature"] = ("签字.png", b"\x89PNG signing pad capture", "image/png")
+    receipt = agent.post("/items/YB-0002/apply", data=data, files=files)
+    assert receipt.status_code == 200 and "收件回执" in receipt.text, receipt.text
+    found = re.search(r'id="case-id">([^<]+)<', receipt.text)
+    assert found
+    case_id = found.group(1)
+    city = desks.nodes[CITY]
+    wait_for(lambda: _has_case(city, case_id), what="the case at the city")
+    clerk, reviewer = logged_in(desks, CITY, "yb-clerk"), logged_in(desks, CITY, "yb-review")
+    for person, action in ((clerk, "ACCEPT"), (reviewer, "REVIEW"), (reviewer, "APPROVE")):
+        token = csrf_of(person.get(f"/cases/{case_id}").text)
+        done = person.post(f"/cases/{case_id}/act", data={"csrf": token, "action": action})
+        assert done.status_code == 200 and 'id="refusal"' not in done.text, done.text
+
+    page = reviewer.get("/checks").text
+    assert case_id in page and "结婚证" in page and 'href="/checks"' in page
+    other = logged_in(desks, CITY, "gjj-review")
+    assert case_id not in other.get("/checks").text
+    denied = other.post(f"/checks/{case_id}", data={"csrf": csrf_of(page), "passed": "yes", "finding": "x"})
+    assert denied.status_code == 403
+    checked = reviewer.post(
+        f"/checks/{case_id}", data={"csrf": csrf_of(page), "passed": "yes", "finding": "婚姻登记系统核验一致"}
+    )
+    assert checked.status_code == 200 and 'id="done"' in checked.text
+    [recorded] = [c for c in city.deferrals.post_checks(include_done=True) if c.case_id == case_id]
+    assert recorded.passed and recorded.finding == "婚姻登记系统核验一致"
 
 
 def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):

@@ -28,6 +28,7 @@ from node.cases.states import Action, State
 from node.clock import Clock
 from node.convert import material_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
+from node.staff.roles import Actor, Duty
 from node.store.models import Case, CasePromise, MissingMaterial, PostCheck, ServiceItem
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, to_timestamp
@@ -191,8 +192,11 @@ class DeferralService(CaseHook):
 
     # -- 核查 tasks at the handler -------------------------------------------------------------------
 
-    def post_checks(self, include_done: bool = False) -> list[case_pb2.PostCheck]:
+    def post_checks(self, include_done: bool = False, department: str = "") -> list[case_pb2.PostCheck]:
+        """核查 tasks here (of one department's cases, if given), the earliest due first."""
         query = select(PostCheck, Case).join(Case, Case.id == PostCheck.case_id)
+        if department:
+            query = query.where(Case.department == department)
         if not include_done:
             query = query.where(PostCheck.done_at.is_(None))
         with self._readers() as session:
@@ -201,19 +205,22 @@ class DeferralService(CaseHook):
                 for check, case in session.execute(query.order_by(PostCheck.due_on, PostCheck.case_id))
             ]
 
-    def complete_post_check(self, case_id: str, passed: bool, finding: str) -> case_pb2.PostCheck:
+    def complete_post_check(self, case_id: str, passed: bool, finding: str, by: Actor) -> case_pb2.PostCheck:
+        """核查 done: whether what the applicant promised holds, found by the department that
+        decided the case (or the operator)."""
         finding = clean_text("finding", finding, MAX_PROMISE_LENGTH, required=True)
         with self._sessions.begin() as session:
             check = session.get(PostCheck, case_id.strip(), with_for_update=True)
             if check is None:
                 raise NotFound(f"no post-check (核查) task for case {case_id!r} at node {self.here}")
+            case = session.get(Case, check.case_id)
+            assert case is not None
+            by.require(Duty.DECIDE, case.department or "")
             if check.done_at is not None:
                 raise IllegalTransition(
                     f"the post-check of case {case_id} was done on {check.done_at:%Y-%m-%d}"
                 )
             check.done_at, check.passed, check.finding = self._clock.now(), passed, finding
-            case = session.get(Case, check.case_id)
-            assert case is not None
             return _check_to_proto(check, case, session.get(CasePromise, case.id))
 
     # -- inside ------------------------------------------------------------------------------------
@@ -277,7 +284,8 @@ class DeferralService(CaseHook):
             )
         if not promise.signature or len(promise.signature) > MAX_SIGNATURE_BYTES:
             raise InvalidInput(
-                f"a promise carries the applicant's signature (1 … {MAX_SIGNATURE_BYTES} bytes)"
+                "告知承诺书须有申请人签字（手写板签名或签字页扫描件）"
+                f"(a promise carries the applicant's signature, 1 … {MAX_SIGNATURE_BYTES} bytes)"
             )
         if not promise.HasField("signed_at"):
             raise InvalidInput("a promise carries the time it was signed")

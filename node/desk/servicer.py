@@ -385,8 +385,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def CompletePostCheck(
         self, request: desk_pb2.CompletePostCheckRequest, context: grpc.ServicerContext
     ) -> case_pb2.PostCheck:
-        _caller.get().require(Duty.DECIDE)
-        return self._node.deferrals.complete_post_check(request.case_id, request.passed, request.finding)
+        return self._node.deferrals.complete_post_check(
+            request.case_id, request.passed, request.finding, _caller.get()
+        )
 
     # -- staff (工作人员) -------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from node.desk.documents import DocumentDesk, Rendered
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import DUTIES, Actor, Duty, NotPermitted
 from node.supervision.ratings import SCORE_LABELS
+from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
 from wuji.v1 import case_pb2
@@ -140,10 +141,14 @@ def routes(render: Render) -> list[Route]:
                 promised.append(name)
         promise = None
         if promised:
+            signature = visit.form.get("promise_signature") if visit.form is not None else None
             promise = case_pb2.Promise(
                 text=visit.field("promise_text") or "本人承诺所告知事项属实，愿意承担不实承诺的法律责任。",
                 replaces=promised,
                 signed_by=visit.field("signed_by") or applicant.name,
+                # the applicant's signature as the window captured it (signing pad or scanned page)
+                signature=signature.file.read() if isinstance(signature, UploadFile) else b"",
+                signed_at=to_timestamp(node.clock.now()),
             )
         home = visit.field("home_division")
         if item.bundle:

@@ -1,6 +1,7 @@
-"""After 办结, the work that follows a case: 全量回访 at the applicant's point (a call to every
-citizen whose case was concluded) and 差评整改 at the handler (each poor rating rectified and
-the citizen called back), each a list with its form; the services check role and department.
+"""The work that follows a decision: 全量回访 at the applicant's point (a call to every citizen
+whose case was concluded), 差评整改 at the handler (each poor rating rectified and the citizen
+called back) and 核查 at the handler (whether what was accepted on a promise, 告知承诺, holds);
+each a list with its form; the services check role and department.
 """
 
 from __future__ import annotations
@@ -75,7 +76,35 @@ def routes(render: Render) -> list[Route]:
             return rectifications_page(visit, str(refused), status_code=400)
         return RedirectResponse(f"/rectifications?done={case_id}", status_code=303)
 
+    def checks_page(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
+        node: Node = visit.request.app.state.node
+        return render(
+            visit,
+            "checks.html",
+            status_code=status_code,
+            checks=node.deferrals.post_checks(department=visit.person.department or ""),
+            refusal=refusal,
+            done=visit.request.query_params.get("done", ""),
+        )
+
+    @page(Duty.DECIDE)
+    def checks(visit: Visit) -> Response:
+        return checks_page(visit)
+
+    @page(Duty.DECIDE)
+    def complete_check(visit: Visit) -> Response:
+        node: Node = visit.request.app.state.node
+        case_id = visit.request.path_params["case_id"]
+        passed = visit.field("passed") == "yes"
+        try:
+            node.deferrals.complete_post_check(case_id, passed, visit.field("finding"), visit.person)
+        except _REFUSALS as refused:
+            return checks_page(visit, str(refused), status_code=400)
+        return RedirectResponse(f"/checks?done={case_id}", status_code=303)
+
     return [
+        Route("/checks", checks),
+        Route("/checks/{case_id}", complete_check, methods=["POST"]),
         Route("/visits", visits),
         Route("/visits/{case_id}", record_visit, methods=["POST"]),
         Route("/rectifications", rectifications),
