@@ -318,6 +318,8 @@ class SealCheck:
     attested_time: datetime | None = None  # the time-stamp token's time, if the document has one
     time: str = "not checked"  # how the moment the document was judged at was established
     revocation_checked: bool = False  # some revocation data covered the signer's chain
+    revocation_lists: tuple[str, ...] = ()  # the codes of the issuers whose lists covered it
+    older_list_issued: datetime | None = None  # else the newest list here, issued before the time judged
     standard: str = ""  # what the GB/T 38540 form alongside (SM2 seals) came to
 
 
@@ -385,14 +387,16 @@ def verify(
     lists = [(issuer, crl) for issuer in path[1:] if (crl := trust.crl_of(issuer)) is not None]
     covered = [issuer for issuer, crl in lists if crl.last_update_utc >= at]
     if covered:
-        names = ", ".join(_describe(issuer).split(" ")[0] for issuer in covered)
-        revocation = f"not revoked at {_iso(at)} (revocation lists of {names})"
+        codes = tuple(_describe(issuer).split(" ")[0] for issuer in covered)
+        revocation = f"not revoked at {_iso(at)} (revocation lists of {', '.join(codes)})"
+        partial["revocation_lists"] = codes
     elif lists:
         issued = max(crl.last_update_utc for _, crl in lists)
         revocation = (
             f"吊销数据早于判定时间 the newest revocation list here was issued {_iso(issued)}, before "
             f"{_iso(at)}: revocation at that time not established"
         )
+        partial["older_list_issued"] = issued
     else:
         revocation = "无吊销数据 no revocation data: revocation not checked"
     partial["revocation"] = revocation

@@ -66,8 +66,13 @@ def describe(node: Node, data: bytes) -> Verdict:
         headline = f"无效：{check.step} — {check.reason}" if check.step else f"无效：{check.reason}"
     verdict = Verdict(check.valid, headline)
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
-    if check.revocation.startswith("not revoked"):
-        verdict.revocation = f"签章时证书未被吊销（{check.revocation}）"
+    if check.revocation_lists:
+        verdict.revocation = f"签章时证书未被吊销（依据 {'、'.join(check.revocation_lists)} 的吊销列表）"
+    elif check.older_list_issued is not None:
+        issued = shanghai(check.older_list_issued)
+        verdict.revocation = f"未能核验：本节点最新的吊销列表签发于 {issued}（北京时间），早于签章时间"
+    elif check.revocation.startswith("无吊销数据"):
+        verdict.revocation = "本节点无吊销数据，未核验"
     if check.seal is not None:
         seal = check.seal
         verdict.holder = f"{seal.holder}（{seal.holder_code}）{seal.department}"

@@ -151,12 +151,14 @@ def test_only_a_revocation_list_issued_since_the_time_judged_shows_the_key_was_n
     check = verify(document.to_bytes(), TrustStore([tiers.root.certificate]))
     assert check.valid and not check.revocation_checked
     assert check.revocation.startswith("吊销数据早于判定时间") and "not established" in check.revocation
+    assert check.older_list_issued == older.last_update_utc and check.revocation_lists == ()
     strict = verify(document.to_bytes(), TrustStore([tiers.root.certificate]), require_revocation=True)
     assert not strict.valid and strict.reason.startswith("吊销数据早于判定时间")
 
     newer = township.make_crl([], number=2)
     check = verify(document.to_bytes(), TrustStore([tiers.root.certificate], [newer]))
     assert check.valid and check.revocation_checked and check.revocation.startswith("not revoked at")
+    assert check.revocation_lists == (TOWNSHIP,) and check.older_list_issued is None
 
     revoked_early = township.make_crl(
         [(seal.certificate.serial_number, hour_ago - timedelta(minutes=30))],
