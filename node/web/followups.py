@@ -1,19 +1,21 @@
 """The work that follows a decision: 全量回访 at the applicant's point (a call to every citizen
 whose case was concluded), 差评整改 at the handler (each poor rating rectified and the citizen
-called back) and 核查 at the handler (whether what was accepted on a promise, 告知承诺, holds);
-each a list with its form; the services check role and department.
+called back) and 核查 at the handler (whether what was accepted on a promise, 告知承诺, holds).
+
+Each is a list of open tasks with a form per task, posted to `<list>/<case id>`; a refusal shows
+the list again with its reason. The services check role and department.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from node.errors import IllegalTransition, InvalidInput, NotFound
-from node.staff.roles import Duty
+from node.staff.roles import Actor, Duty
 from node.supervision.visits import OUTCOMES
 from node.web.auth import Visit, page
 
@@ -25,88 +27,72 @@ _REFUSALS = (InvalidInput, IllegalTransition, NotFound)  # mended on the same pa
 
 
 def routes(render: Render) -> list[Route]:
-    def visits_page(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
-        node: Node = visit.request.app.state.node
-        return render(
-            visit,
-            "visits.html",
-            status_code=status_code,
-            visits=node.visits.list(),
-            outcomes=OUTCOMES,
-            refusal=refusal,
-            done=visit.request.query_params.get("done", ""),
-        )
-
-    @page(Duty.ON_BEHALF)
-    def visits(visit: Visit) -> Response:
-        return visits_page(visit)
-
-    @page(Duty.ON_BEHALF)
-    def record_visit(visit: Visit) -> Response:
-        node: Node = visit.request.app.state.node
-        case_id = visit.request.path_params["case_id"]
-        try:
-            node.visits.record(case_id, visit.field("outcome"), visit.field("note"), visit.person)
-        except _REFUSALS as refused:
-            return visits_page(visit, str(refused), status_code=400)
-        return RedirectResponse(f"/visits?done={case_id}", status_code=303)
-
-    def rectifications_page(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
-        node: Node = visit.request.app.state.node
-        return render(
-            visit,
-            "rectifications.html",
-            status_code=status_code,
-            tasks=node.ratings.tasks(department=visit.person.department or ""),
-            refusal=refusal,
-            done=visit.request.query_params.get("done", ""),
-        )
-
-    @page(Duty.RECTIFY)
-    def rectifications(visit: Visit) -> Response:
-        return rectifications_page(visit)
-
-    @page(Duty.RECTIFY)
-    def rectify(visit: Visit) -> Response:
-        node: Node = visit.request.app.state.node
-        case_id = visit.request.path_params["case_id"]
-        try:
-            node.ratings.rectify(case_id, visit.field("return_visit"), visit.person)
-        except _REFUSALS as refused:
-            return rectifications_page(visit, str(refused), status_code=400)
-        return RedirectResponse(f"/rectifications?done={case_id}", status_code=303)
-
-    def checks_page(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
-        node: Node = visit.request.app.state.node
-        return render(
-            visit,
-            "checks.html",
-            status_code=status_code,
-            checks=node.deferrals.post_checks(department=visit.person.department or ""),
-            refusal=refusal,
-            done=visit.request.query_params.get("done", ""),
-        )
-
-    @page(Duty.DECIDE)
-    def checks(visit: Visit) -> Response:
-        return checks_page(visit)
-
-    @page(Duty.DECIDE)
-    def complete_check(visit: Visit) -> Response:
-        node: Node = visit.request.app.state.node
-        case_id = visit.request.path_params["case_id"]
-        passed = visit.field("passed") == "yes"
-        try:
-            node.deferrals.complete_post_check(case_id, passed, visit.field("finding"), visit.person)
-        except _REFUSALS as refused:
-            return checks_page(visit, str(refused), status_code=400)
-        return RedirectResponse(f"/checks?done={case_id}", status_code=303)
-
     return [
-        Route("/checks", checks),
-        Route("/checks/{case_id}", complete_check, methods=["POST"]),
-        Route("/visits", visits),
-        Route("/visits/{case_id}", record_visit, methods=["POST"]),
-        Route("/rectifications", rectifications),
-        Route("/rectifications/{case_id}", rectify, methods=["POST"]),
+        *_task_list(
+            render,
+            "/visits",
+            "visits.html",
+            Duty.ON_BEHALF,
+            listed=lambda node, person: node.visits.list(),
+            close=lambda node, visit, case_id: node.visits.record(
+                case_id, visit.field("outcome"), visit.field("note"), visit.person
+            ),
+            outcomes=OUTCOMES,
+        ),
+        *_task_list(
+            render,
+            "/rectifications",
+            "rectifications.html",
+            Duty.RECTIFY,
+            listed=lambda node, person: node.ratings.tasks(department=person.department or ""),
+            close=lambda node, visit, case_id: node.ratings.rectify(
+                case_id, visit.field("return_visit"), visit.person
+            ),
+        ),
+        *_task_list(
+            render,
+            "/checks",
+            "checks.html",
+            Duty.DECIDE,
+            listed=lambda node, person: node.deferrals.post_checks(department=person.department or ""),
+            close=lambda node, visit, case_id: node.deferrals.complete_post_check(
+                case_id, visit.field("passed") == "yes", visit.field("finding"), visit.person
+            ),
+        ),
     ]
+
+
+def _task_list(
+    render: Render,
+    path: str,
+    template: str,
+    duty: Duty,
+    *,
+    listed: Callable[[Node, Actor], list[Any]],
+    close: Callable[[Node, Visit, str], object],
+    **extra: Any,
+) -> list[Route]:
+    """GET path: the open tasks; POST path/<case id>: close one with the form's fields."""
+
+    def show(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
+        node: Node = visit.request.app.state.node
+        done = visit.request.query_params.get("done", "")
+        tasks = listed(node, visit.person)
+        return render(
+            visit, template, status_code=status_code, tasks=tasks, refusal=refusal, done=done, **extra
+        )
+
+    @page(duty)
+    def open_tasks(visit: Visit) -> Response:
+        return show(visit)
+
+    @page(duty)
+    def close_task(visit: Visit) -> Response:
+        case_id = visit.request.path_params["case_id"]
+        try:
+            close(visit.request.app.state.node, visit, case_id)
+        except _REFUSALS as refused:
+            return show(visit, str(refused), status_code=400)
+        return RedirectResponse(f"{path}?done={case_id}", status_code=303)
+
+    return [Route(path, open_tasks), Route(path + "/{case_id}", close_task, methods=["POST"])]
