@@ -58,6 +58,7 @@ def desks(request, tmp_path_factory):
         county.staff.add("clerk1", "张受理", "窗口受理", DEPARTMENT, PASSWORD)
         county.staff.add("review1", "王审批", "审核/审批", DEPARTMENT, PASSWORD)
         county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD)
+        county.staff.add("mz-review", "郑民政", "审核/审批", "民政局", PASSWORD)
         county.staff.add("boss", "刘监察", "监察", "", PASSWORD)
         county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD)
         city = federation.nodes[CITY]  # 生育保险待遇核定 (医疗保障局) takes a promise for the 结婚证
@@ -201,9 +202,10 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
 
 
-def test_a_refused_application_comes_back_filled_in_under_its_refusal(desks):
+def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
     """A typo in the identity number costs the window nothing but the files: the form returns with
-    the refusal above it and what was typed, the person still logged in; the tier reads 县级."""
+    the refusal above it and what was typed, the person still logged in; the tier reads 县级. The
+    容缺 material is supplied at the village point only, and 办结(准予) is offered once it is in."""
     agent = logged_in(desks, VILLAGE, "agent1")
     found = agent.get("/items", params={"q": "MZ-0001"}, headers={"HX-Request": "true"}).text
     assert "县级" in found and "county" not in found
@@ -234,7 +236,23 @@ def test_a_refused_application_comes_back_filled_in_under_its_refusal(desks):
     wait_for(lambda: _has_case(desks.nodes[COUNTY], case_id), what="the case at the county")
     # the 容缺 material is supplied at the village point, not offered at the handler
     assert 'id="supply-form"' in agent.get(f"/cases/{case_id}").text
-    assert 'id="supply-form"' not in logged_in(desks, COUNTY, "other1").get(f"/cases/{case_id}").text
+    clerk = logged_in(desks, COUNTY, "other1")
+    page = clerk.get(f"/cases/{case_id}").text
+    assert 'id="supply-form"' not in page
+    accepted = clerk.post(f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "ACCEPT"})
+    assert accepted.status_code == 200
+    reviewer = logged_in(desks, COUNTY, "mz-review")
+    token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
+    assert reviewer.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "REVIEW"}).status_code == 200
+    waiting = reviewer.get(f"/cases/{case_id}").text  # 办结(准予) only once the material is in
+    assert 'id="approval-waits"' in waiting and 'value="APPROVE"' not in waiting and 'value="DENY"' in waiting
+    supplied = agent.post(
+        f"/cases/{case_id}/supply",
+        data={"csrf": csrf_of(receipt.text)},
+        files={"file:家庭收入和财产状况说明": ("收入.pdf", b"%PDF-1.4 income", "application/pdf")},
+    )
+    assert supplied.status_code == 200 and 'id="refusal"' not in supplied.text
+    wait_for(lambda: 'value="APPROVE"' in reviewer.get(f"/cases/{case_id}").text, what="办结 offered")
 
 
 def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):

@@ -460,10 +460,16 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     state = State(case_pb2.CaseState.Name(case.state))
     # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
     for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
+    missing = [m for m in case.missing_materials if not m.supplied_at.seconds]
+    actions = allowed_actions(node, visit.person, case, state)
+    # 办结(准予) waits for every 容缺 material, unless the item concludes without them
+    owed = bool(missing) and Action.APPROVE in actions
+    owed = owed and not _item_flag(node, case.item_code, "conclude_with_deferred")
     return {
-        "actions": allowed_actions(node, visit.person, case, state),
+        "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
+        "approval_waits": [m.name for m in missing] if owed else [],
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
-        "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
+        "missing": missing,
         "can_supply_missing": for_the_applicant,
         "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant,
         "scores": SCORE_LABELS,
@@ -475,7 +481,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
 def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State) -> list[Action]:
     """The actions this person may take on the case here and now, by the state machine's rules
     (node/cases/states.py) and the role table (node/staff/roles.py)."""
-    instant = _is_instant(node, case.item_code)
+    instant = _item_flag(node, case.item_code, "instant")
     # 特别程序 begins only while the clock runs and ends only while it is stopped for one
     not_now = Action.SUSPEND if _clock_stopped(node, case.id) else Action.RESUME
     allowed = []
@@ -500,10 +506,11 @@ def _clock_stopped(node: Node, case_id: str) -> bool:
         return deadlines.stopped(session, case_id)
 
 
-def _is_instant(node: Node, code: str) -> bool:
+def _item_flag(node: Node, code: str, flag: str) -> bool:
+    """A yes/no setting of a catalogue item (instant, conclude_with_deferred)."""
     with node.readers() as session:
         try:
-            return bool(catalog.item(session, code).instant)
+            return bool(getattr(catalog.item(session, code), flag))
         except NotFound:  # a partner province's item: not in our catalogue
             return False
 
