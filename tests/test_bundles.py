@@ -93,6 +93,7 @@ def test_four_part_bundle_from_a_village_is_handled_in_parallel_at_each_handler(
     # every part that follows nothing is submitted at once, each to its own handler
     assert set(started) == {"WJ-0002", "GA-0003", "YB-0002"}
     assert part(bundle, "RS-0001").status == "WAITING" and not part(bundle, "RS-0001").case_id
+    assert part(bundle, "RS-0001").reason.startswith("待 出生登记（户口登记） 办结后开始")
     for item, p in started.items():
         handler, department = BIRTH_PARTS[item]
         assert p.handler == handler and p.department == department

@@ -200,6 +200,7 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(count)}
     bundle = agent.post("/items/YJS-0001/apply", data={**data, "csrf": csrf_of(form)}, files=files)
     assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
+    assert "等待前序事项" in bundle.text and "WAITING" not in bundle.text  # a part not started yet
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):

@@ -249,7 +249,7 @@ class BundleService(CaseHook):
                 with session.begin_nested():  # a part that cannot start is blocked, not the link
                     self._start(session, bundle, part)
             except DomainError as error:
-                part.blocked_reason = f"could not be submitted: {error}"
+                part.blocked_reason = f"未能提交 (could not be submitted): {error}"
 
     def _block_dependants(self, session: Session, bundle: Bundle, failed: BundlePart, reason: str) -> None:
         """Parts that follow a denied or refused part (directly or not) will not start: say why."""
@@ -261,7 +261,9 @@ class BundleService(CaseHook):
                 if part.case_id or part.item_code in blocked or not set(part.after) & blocked:
                     continue
                 blocked.add(part.item_code)
-                part.blocked_reason = f"depends on {failed.item_code}, which {reason}"
+                code = failed.item_code
+                stopped = f"前序事项 {code} 未办成，本事项不再办理"
+                part.blocked_reason = f"{stopped} (depends on {code}, which {reason})"
                 changed = True
 
 
@@ -325,6 +327,11 @@ def _settled_reason(session: Session, case: Case) -> str:
     return what + (f": {note}" if note else "")
 
 
+def _waits_for(session: Session, codes: list[str]) -> str:
+    names = [(item.name if (item := session.get(ServiceItem, code)) else code) for code in codes]
+    return f"待 {'、'.join(names)} 办结后开始 (starts when {', '.join(codes)} concluded)"
+
+
 def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
     item = session.get(ServiceItem, part.item_code)
     view = case_pb2.BundlePart(
@@ -335,7 +342,7 @@ def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
     )
     if not part.case_id:
         view.status = BLOCKED if part.blocked_reason else WAITING
-        view.reason = part.blocked_reason or f"starts when {', '.join(part.after)} concluded"
+        view.reason = part.blocked_reason or _waits_for(session, part.after)
         return view
     case = session.get(Case, part.case_id)
     if case is None:
