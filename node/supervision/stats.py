@@ -225,35 +225,31 @@ class StatsService:
             row.days, row.as_of, row.received_at = days, as_of, self._clock.now()
 
 
-def figures(counts: Mapping[str, int]) -> desk_pb2.Figures:
-    def rate(part: str, whole: str) -> float:
-        return counts.get(part, 0) / counts[whole] if counts.get(whole) else 0.0
+# each rate: (what is counted, the count it is a share of); satisfaction is the mean score over the
+# ratings. With none of its base counted there is no rate (shown as —, not as 0).
+RATES = {
+    "on_time_rate": ("on_time", "concluded"),
+    "early_rate": ("early", "concluded"),
+    "online_rate": ("online", "cases"),
+    "satisfaction": ("rating_sum", "ratings"),
+    "satisfied_rate": ("satisfied", "ratings"),
+    "rectification_rate": ("rectified", "bad_ratings"),
+}
 
+
+def figures(counts: Mapping[str, int]) -> desk_pb2.Figures:
     return desk_pb2.Figures(
         counts={key: value for key, value in counts.items() if value},
-        on_time_rate=rate("on_time", "concluded"),
-        early_rate=rate("early", "concluded"),
-        online_rate=rate("online", "cases"),
-        satisfaction=rate("rating_sum", "ratings"),
-        satisfied_rate=rate("satisfied", "ratings"),
-        rectification_rate=rate("rectified", "bad_ratings"),
+        **{
+            field: counts.get(part, 0) / counts[base] if counts.get(base) else 0.0
+            for field, (part, base) in RATES.items()
+        },
     )
-
-
-# the count each rate is a share of (satisfaction: the mean over): with none, there is no rate
-RATE_BASE = {
-    "on_time_rate": "concluded",
-    "early_rate": "concluded",
-    "online_rate": "cases",
-    "satisfied_rate": "ratings",
-    "satisfaction": "ratings",
-    "rectification_rate": "bad_ratings",
-}
 
 
 def rate_of(figures: desk_pb2.Figures, field: str) -> float | None:
     """A rate of `figures`, or None where nothing was counted that it could be a share of."""
-    return float(getattr(figures, field)) if figures.counts.get(RATE_BASE[field]) else None
+    return float(getattr(figures, field)) if figures.counts.get(RATES[field][1]) else None
 
 
 def shown_rate(figures: desk_pb2.Figures, field: str) -> str:
