@@ -98,10 +98,7 @@ class DeferralService(CaseHook):
     def before_change(self, session: Session, case: Case, action: Action) -> None:
         if action is not Action.APPROVE:
             return
-        item = session.get(ServiceItem, case.item_code)
-        if item is not None and item.conclude_with_deferred:
-            return
-        missing = _open_missing(session, case.id)
+        missing = holding_approval(session, case.id, case.item_code)
         if missing:
             owed = "; ".join(f"{m.name} (promised by {m.promised_on.isoformat()})" for m in missing)
             raise IllegalTransition(
@@ -299,6 +296,15 @@ class DeferralService(CaseHook):
                 signed_at=from_timestamp(promise.signed_at),
             )
         )
+
+
+def holding_approval(session: Session, case_id: str, item_code: str) -> list[MissingMaterial]:
+    """The 容缺 materials still owed that hold back 办结(准予): all of them, unless the item
+    concludes without them."""
+    item = session.get(ServiceItem, item_code)
+    if item is not None and item.conclude_with_deferred:
+        return []
+    return _open_missing(session, case_id)
 
 
 def _open_missing(session: Session, case_id: str) -> list[MissingMaterial]:

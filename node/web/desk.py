@@ -460,16 +460,16 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     state = State(case_pb2.CaseState.Name(case.state))
     # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
     for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
-    missing = [m for m in case.missing_materials if not m.supplied_at.seconds]
     actions = allowed_actions(node, visit.person, case, state)
-    # 办结(准予) waits for every 容缺 material, unless the item concludes without them
-    owed = bool(missing) and Action.APPROVE in actions
-    owed = owed and not _item_flag(node, case.item_code, "conclude_with_deferred")
+    owed: list[str] = []
+    if Action.APPROVE in actions:  # the rule the service applies when 办结(准予) is asked for
+        with node.readers() as session:
+            owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
     return {
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
-        "approval_waits": [m.name for m in missing] if owed else [],
+        "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
-        "missing": missing,
+        "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
         "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant,
         "scores": SCORE_LABELS,
@@ -481,7 +481,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
 def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State) -> list[Action]:
     """The actions this person may take on the case here and now, by the state machine's rules
     (node/cases/states.py) and the role table (node/staff/roles.py)."""
-    instant = _item_flag(node, case.item_code, "instant")
+    instant = _is_instant(node, case.item_code)
     # 特别程序 begins only while the clock runs and ends only while it is stopped for one
     not_now = Action.SUSPEND if _clock_stopped(node, case.id) else Action.RESUME
     allowed = []
@@ -506,11 +506,10 @@ def _clock_stopped(node: Node, case_id: str) -> bool:
         return deadlines.stopped(session, case_id)
 
 
-def _item_flag(node: Node, code: str, flag: str) -> bool:
-    """A yes/no setting of a catalogue item (instant, conclude_with_deferred)."""
+def _is_instant(node: Node, code: str) -> bool:
     with node.readers() as session:
         try:
-            return bool(getattr(catalog.item(session, code), flag))
+            return bool(catalog.item(session, code).instant)
         except NotFound:  # a partner province's item: not in our catalogue
             return False
 
