@@ -11,11 +11,19 @@ from pathlib import Path
 import pytest
 
 from node.clock import ManualClock, china_morning
+from node.runtime.cluster import PORT_RANGE_ENV
 from signing import keys
 from tests.harness import FederationHarness
 from tests.pgserver import PostgresUnavailable, fresh_database, postgres_server
 from wuji import division_table
 from wuji.division_table import DivisionTable
+
+# Test workers (pytest-xdist, see scripts/test) start nodes side by side: each chooses their ports
+# from a slice of its own, it and the node processes it starts (which inherit the environment).
+if "PYTEST_XDIST_WORKER" in os.environ:
+    _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    _slice = 12_000 // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ[PORT_RANGE_ENV] = f"{20_000 + _worker * _slice}-{20_000 + (_worker + 1) * _slice - 1}"
 
 # Nodes run in-process by the thousand here: keys get fewer KDF rounds than on a real disk
 # (above the 2,048 of older files, so re-encryption on read is still exercised).

@@ -35,19 +35,21 @@ STARTUP_TIMEOUT = 60.0
 
 
 _LOWEST_PORT = 20_000
+PORT_RANGE_ENV = "WUJI_PORT_RANGE"  # "FIRST-LAST": processes choosing ports side by side take one slice each
 _handed_out: set[int] = set()
 
 
 def free_port() -> int:
     """A loopback port for a node to listen on later, below the kernel's range of ephemeral ports:
     a port from that range (what binding port 0 gives) can be taken, before the node starts, by an
-    outgoing connection of a node already running, and the node would then fail to listen."""
-    try:
-        ephemeral_from = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        ephemeral_from = 32_768
+    outgoing connection of a node already running, and the node would then fail to listen.
+
+    A port is free when chosen, not when the node binds it; another process choosing from the same
+    range meanwhile could pick it too, so processes that do (the test workers) set WUJI_PORT_RANGE
+    to a slice of their own."""
+    first, last = _port_range()
     for _ in range(1_000):
-        port = secrets.randbelow(max(ephemeral_from - _LOWEST_PORT, 1)) + _LOWEST_PORT
+        port = secrets.randbelow(last - first + 1) + first
         if port in _handed_out:
             continue
         with socket.socket() as sock:
@@ -57,7 +59,24 @@ def free_port() -> int:
                 continue  # listened on by something else
         _handed_out.add(port)
         return port
-    raise OSError("no free loopback port below the ephemeral range")
+    raise OSError(f"no free loopback port in {first}-{last}")
+
+
+def _port_range() -> tuple[int, int]:
+    given = os.environ.get(PORT_RANGE_ENV)
+    if given:
+        try:
+            first, last = (int(part) for part in given.split("-"))
+        except ValueError:
+            raise ValueError(f"{PORT_RANGE_ENV} must read FIRST-LAST (e.g. 20000-25999): {given!r}") from None
+        if not 0 < first <= last < 65_536:
+            raise ValueError(f"{PORT_RANGE_ENV}={given!r} is not a range of ports")
+        return first, last
+    try:
+        ephemeral_from = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_from = 32_768
+    return _LOWEST_PORT, max(ephemeral_from - 1, _LOWEST_PORT)
 
 
 class ProcessFederation:
