@@ -139,6 +139,8 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
         assert shanghai(from_timestamp(accept_event.at)) in text  # 受理时间, Beijing time
         assert "姓名clerk1 (clerk1)" in text
         assert_qr(receipt.pdf, url)
+        # the handler by the name its certificate bears, wherever the receipt is printed
+        assert f"办理地{COUNTY_NAME} 民政局（{COUNTY}）" in text
     assert COUNTY_NAME in text  # the county prints under its configured name
 
     act(county, people["reviewer"], case.id, case_pb2.REVIEW)

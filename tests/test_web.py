@@ -29,6 +29,7 @@ from wuji.v1 import case_pb2
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
 DEPARTMENT = "人力资源和社会保障局"
+COUNTY_NAME = "沅江市政务服务中心"  # the county's certificates name it so; the other nodes are unnamed
 PASSWORD = "desk-password-1"
 HTMX_SHA256 = "e209dda5c8235479f3166defc7750e1dbcd5a5c1808b7792fc2e6733768fb447"
 ARTEFACTS = Path(os.environ.get("WUJI_ARTEFACTS") or Path(__file__).parent / "artefacts") / "web"
@@ -48,7 +49,11 @@ def desks(request, tmp_path_factory):
     )
     try:
         for code in CHAIN:
-            federation.start(code, web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY, CITY) else "off")
+            federation.start(
+                code,
+                web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY, CITY) else "off",
+                name=COUNTY_NAME if code == COUNTY else "",
+            )
         nodes = [federation.nodes[code] for code in CHAIN]
         wait_for(
             lambda: all(n.describe().catalog_version > 0 for n in nodes), what="the catalogue everywhere"
@@ -102,6 +107,7 @@ def submit_case(federation, agent: httpx.Client) -> str:
         },
     )
     case_id = receipt_case_id(reply)
+    assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in reply.text  # the handler named, from its certificate
     county = federation.nodes[COUNTY]
     wait_for(lambda: _has_case(county, case_id), what="the case to reach the county")
     return case_id

@@ -66,12 +66,14 @@ class DocumentDesk:
         cases: CaseService,
         clock: Clock,
         verify_url: Callable[[str], str],
+        place: Callable[[str, str], str] = lambda code, department: f"{code} {department}".strip(),
     ) -> None:
         self._issuer = issuer
         self._readers = readers
         self._cases = cases
         self._clock = clock
         self._verify_url = verify_url
+        self._place = place  # a node's code (and department) as people read it: PlaceNames.place
 
     def render(self, kind: str, item_code: str = "", case_id: str = "") -> Rendered:
         """One document: a notice of item_code, or a case document of case_id (a unique prefix)."""
@@ -169,8 +171,8 @@ class DocumentDesk:
             item_code=case.item_code,
             item_name=case.item_name,
             department=case.department,
-            origin=case.origin,
-            handler=case.handler,
+            origin=self._place(case.origin, ""),
+            handler=self._place(case.handler, case.department),
             applicant_name=case.applicant.name,
             applicant_id_number=case.applicant.id_number,
             applicant_phone=case.applicant.phone,

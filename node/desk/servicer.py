@@ -83,7 +83,12 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self._node = node
         self._authenticator = authenticator
         self._documents = DocumentDesk(
-            issuer_of(node.config), node.readers, node.cases, node.clock, node.config.verify_url
+            issuer_of(node.config),
+            node.readers,
+            node.cases,
+            node.clock,
+            node.config.verify_url,
+            node.names.place,
         )
 
     @_desk_call

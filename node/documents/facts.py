@@ -89,8 +89,8 @@ class CaseFacts:
     item_code: str
     item_name: str
     department: str
-    origin: str
-    handler: str
+    origin: str  # the applicant's point as people read it: 韩家汊社区代办点（430981006001）
+    handler: str  # the handling office with its department: 沅江市政务服务中心 民政局（430981000000）
     applicant_name: str
     applicant_id_number: str
     applicant_phone: str

@@ -120,7 +120,7 @@ def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
         ("联系电话", case.applicant_phone or "—"),
         ("申请时间", f"{shanghai(case.submitted_at)}（北京时间）"),
         ("申请地", case.origin),
-        ("办理地", f"{case.handler} {case.department}".strip()),
+        ("办理地", case.handler),
     ]
 
 
@@ -190,7 +190,7 @@ def correction(
         [
             ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
             ("告知部门", _who(requested)),
-            ("办理地", f"{case.handler} {case.department}".strip()),
+            ("办理地", case.handler),
         ]
     )
     sheet.heading("本事项申请材料（供核对）").numbered(
@@ -214,7 +214,7 @@ def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime
         [
             ("决定时间", f"{shanghai(refused.at)}（北京时间）"),
             ("决定部门", _who(refused)),
-            ("办理地", f"{case.handler} {case.department}".strip()),
+            ("办理地", case.handler),
         ]
     )
     sheet.space().paragraph(REMEDY).qr(case.verify_url, VERIFY)

@@ -55,6 +55,7 @@ from node.trust.enrollment import EnrollmentServicer, create_invite
 from node.trust.identity import NodeIdentity, pem_bundle
 from node.trust.identity import passphrase as key_passphrase
 from node.trust.licences import LicenceService
+from node.trust.names import PlaceNames
 from node.trust.partners import PartnerService
 from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
@@ -111,6 +112,7 @@ class Node:
         self._passphrase = passphrase
         self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
         self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
+        self.names = PlaceNames(self.here.value, config.name, self.identity.chain, self.readers)
         self._trust_stores = TrustStores(self.identity.document_roots)
         self.transport = TransportSettings(
             max_message_bytes=config.max_message_bytes,

@@ -184,6 +184,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
     app.state.node = node
     app.state.sessions = SessionCodec(node.here.value, secure)
     app.state.templates = templates()
+    app.state.templates.env.filters["place"] = node.names.place  # 430981000000 → 沅江市政务服务中心（…）
     # the printable PDFs, with the QR codes of the 核验 page this desk serves
     app.state.documents = DocumentDesk(
         issuer_of(node.config),
@@ -191,6 +192,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         node.cases,
         node.clock,
         lambda case_id: verify.verify_link(node, case_id),
+        node.names.place,
     )
     return app
 

@@ -1,0 +1,43 @@
+"""Offices named as their certificates name them: ancestors, children and partner provinces."""
+
+from __future__ import annotations
+
+from node.trust import names
+from tests.harness import CHAIN, COUNTY, GD_PROVINCE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
+
+NAMES = {
+    PROVINCE: "湖南省政务服务中心",
+    "430900000000": "益阳市政务服务中心",
+    COUNTY: "沅江市政务服务中心",
+    TOWNSHIP: "琼湖街道便民服务中心",
+    VILLAGE: "韩家汊社区代办点",
+    GD_PROVINCE: "广东省政务服务中心",
+}
+
+
+def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(federation, monkeypatch):
+    monkeypatch.setattr(names, "REFRESH_SECONDS", 0.0)  # read the register on every look
+    for code in CHAIN[:-1]:
+        federation.start(code, name=NAMES[code])
+    township = federation.nodes[TOWNSHIP].names
+    assert township.name_of(VILLAGE) == ""  # not enrolled yet
+    federation.start(VILLAGE, name=NAMES[VILLAGE])
+    assert township.name_of(VILLAGE) == NAMES[VILLAGE]  # its child, from the certificate it issued
+    assert township.place(VILLAGE) == f"{NAMES[VILLAGE]}（{VILLAGE}）"
+
+    village = federation.nodes[VILLAGE].names
+    for ancestor in CHAIN[:-1]:  # from the chain above its own certificate
+        assert village.name_of(ancestor) == NAMES[ancestor]
+    assert village.place(COUNTY, "民政局") == f"{NAMES[COUNTY]} 民政局（{COUNTY}）"
+
+    county = federation.nodes[COUNTY].names
+    assert county.name_of(VILLAGE) == ""  # two tiers down: no certificate of it here
+    assert county.place(VILLAGE, "民政局") == f"{VILLAGE} 民政局"
+    assert county.name_of("430981007000") == ""  # a township never enrolled
+
+    federation.start(GD_PROVINCE, name=NAMES[GD_PROVINCE])
+    federation.federate(PROVINCE, GD_PROVINCE)
+    assert federation.nodes[PROVINCE].names.name_of(GD_PROVINCE) == NAMES[GD_PROVINCE]
+    wait_for(  # the partner's root travels down the tree, and its name with it
+        lambda: village.name_of(GD_PROVINCE) == NAMES[GD_PROVINCE], what="the partner named at the village"
+    )
