@@ -317,6 +317,7 @@ class SealCheck:
     step: str = ""  # the failed step, in Chinese and English ("" when valid)
     attested_time: datetime | None = None  # the time-stamp token's time, if the document has one
     time: str = "not checked"  # how the moment the document was judged at was established
+    judged_at: datetime | None = None  # that moment (attested, else the time of verification)
     revocation_checked: bool = False  # some revocation data covered the signer's chain
     revocation_lists: tuple[str, ...] = ()  # the codes of the issuers whose lists covered it
     older_list_issued: datetime | None = None  # else the newest list here, issued before the time judged
@@ -364,7 +365,7 @@ def verify(
     at, problem = _judging_time(document, trust, now)
     if isinstance(at, str):
         return refuse(STEP_TIMESTAMP, at)
-    partial["time"] = problem
+    partial["time"], partial["judged_at"] = problem, at
     if document.timestamp:
         partial["attested_time"] = at
     elif require_timestamp:

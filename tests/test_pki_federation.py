@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, update
 
 from node.store.models import EnrollmentInvite, RevocationList
+from node.timeutil import shanghai
 from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
 from node.trust.timestamping import TimestampUnavailable
 from signing.algorithms import Algorithm, generate_key
@@ -239,6 +240,8 @@ def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation
     sealed.write_bytes(before.to_bytes())
     earlier = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
     assert earlier.returncode == 0 and "revocation not checked" not in earlier.stdout
+    attested = shanghai(verify_sealed(before.to_bytes(), trust).attested_time, seconds=True)
+    assert f"revocation: not revoked at {attested} (revocation lists of {COUNTY})" in earlier.stdout  # UTC+8
 
     # the township keeps trying; the county keeps refusing
     federation.nodes[TOWNSHIP].links.find(COUNTY).close("test: force a reconnect")
