@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from node.trust import names
 from tests.harness import CHAIN, COUNTY, GD_PROVINCE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
+from tests.test_cli import wuji
 
 NAMES = {
     PROVINCE: "湖南省政务服务中心",
@@ -34,6 +35,11 @@ def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(fede
     assert county.name_of(VILLAGE) == ""  # two tiers down: no certificate of it here
     assert county.place(VILLAGE, "民政局") == f"{VILLAGE} 民政局"
     assert county.name_of("430981007000") == ""  # a township never enrolled
+
+    status = wuji("node", "status", "--config", str(federation.config_path(COUNTY)))
+    assert status.returncode == 0, status.stderr
+    for peer in ("430900000000", TOWNSHIP):  # its links, each peer by its name
+        assert f"{peer} {NAMES[peer]}" in status.stdout
 
     federation.start(GD_PROVINCE, name=NAMES[GD_PROVINCE])
     federation.federate(PROVINCE, GD_PROVINCE)

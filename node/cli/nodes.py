@@ -237,7 +237,7 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
     table = Table("peer", "role", "connected", "outbox", "sent", "acked", "received")
     for link in described.links:
         table.add_row(
-            link.peer,
+            f"{link.peer} {link.peer_name}".strip(),
             link.role,
             "yes" if link.connected else "[red]no[/]",
             str(link.outbox_depth),

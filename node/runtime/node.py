@@ -675,6 +675,7 @@ class Node:
                     sent_seq=link.sent_seq,
                     acked_seq=link.acked_seq,
                     received_seq=link.received_seq(),
+                    peer_name=self.names.name_of(link.peer),
                 )
                 for link in self.links.all()
             ],

@@ -841,7 +841,7 @@ class DescribeNodeRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class LinkStatus(_message.Message):
-    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq")
+    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq", "peer_name")
     PEER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
@@ -849,6 +849,7 @@ class LinkStatus(_message.Message):
     SENT_SEQ_FIELD_NUMBER: _ClassVar[int]
     ACKED_SEQ_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    PEER_NAME_FIELD_NUMBER: _ClassVar[int]
     peer: str
     role: str
     connected: bool
@@ -856,7 +857,8 @@ class LinkStatus(_message.Message):
     sent_seq: int
     acked_seq: int
     received_seq: int
-    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ...) -> None: ...
+    peer_name: str
+    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ..., peer_name: _Optional[str] = ...) -> None: ...
 
 class NodeDescription(_message.Message):
     __slots__ = ("code", "tier", "name", "catalog_version", "links", "quarantined")
