@@ -29,6 +29,7 @@ from signing.trust import TrustStore
 from sync.transport import TransportSettings, open_channel
 from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto
+from tests.test_cli import wuji
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, enroll_pb2, enroll_pb2_grpc
 
@@ -307,6 +308,9 @@ def test_licence_is_issued_sealed_and_its_revocation_reaches_every_node(federati
             what=f"the revocation at {code}",
         )
         assert status.reason == "以欺骗手段取得" and status.issuer_node == COUNTY
+    revoked_at = shanghai(datetime.fromisoformat(status.revoked_at))
+    checked = wuji("licence", "check", identifier, "--config", str(federation.config_path(VILLAGE)))
+    assert f"revoked {revoked_at}（北京时间） by {COUNTY}: 以欺骗手段取得" in checked.stdout, checked.stdout
 
     # offline at the village, with the node's knowledge: the seal holds, the licence is revoked
     sealed = tmp_path / "licence.sealed"

@@ -196,6 +196,5 @@ def _print_licence(status: desk_pb2.LicenceStatus) -> None:
             f"  {status.kind}, holder {status.holder}, issued by {status.issuer_node}", highlight=False
         )
     if status.state == "revoked":
-        console.print(
-            f"  revoked {status.revoked_at} by {status.issuer_node}: {status.reason}", highlight=False
-        )
+        revoked = f"  revoked {china_time(status.revoked_at)} by {status.issuer_node}: {status.reason}"
+        console.print(revoked, highlight=False)

@@ -275,7 +275,7 @@ def _run_case(
     )
     for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE):
         person = staff.for_action(case.handler, arrived.department, action)
-        done = person.act(case.id, action, note=f"{action.label} by {_name_of(case.handler)}")
+        done = person.act(case.id, action, note=f"{action.label}（{_name_of(case.handler)}）")
         who = done.events[-1]
         console.print(
             f"  {action.label} at {_name_of(case.handler)} by {who.actor_department} {who.actor_person}",
@@ -365,7 +365,7 @@ def _advance(
     arrived = client.wait_for(lambda d: d.get(case_id), STEP_TIMEOUT, f"case {case_id} at {who}")
     for action in actions:
         person = staff.for_action(who, arrived.department, action)
-        person.act(case_id, action, note=f"{action.label} by {_name_of(who)}")
+        person.act(case_id, action, note=f"{action.label}（{_name_of(who)}）")
         console.print(f"  {action.label} at {_name_of(who)}", highlight=False)
 
 

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -99,7 +100,7 @@ def describe(node: Node, data: bytes) -> Verdict:
         verdict.licence = {
             "identifier": status.identifier,
             "state": LICENCE_WORDS.get(status.state, status.state),
-            "revoked_at": status.revoked_at,
+            "revoked_at": shanghai(datetime.fromisoformat(status.revoked_at)) if status.revoked_at else "",
             "reason": status.reason,
         }
     return verdict
