@@ -88,7 +88,8 @@ class OriginVerifier:
     so the usual cost of an envelope is one signature verification. `invalidate` when trust changes
     (a new CRL, a partner anchor added or removed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_validated: Callable[[x509.Certificate], None] | None = None) -> None:
+        self._on_validated = on_validated  # told each origin certificate whose chain was validated
         self._lock = threading.Lock()
         # keyed by the certificates' bytes themselves: a digest of them (hashlib lets go of the GIL
         # for more than 2 KB) made the link's thread wait for the GIL back on every envelope
@@ -170,6 +171,8 @@ class OriginVerifier:
                 self._chains.clear()
             if verified.generation == self._generation:
                 self._chains[key] = verified
+        if self._on_validated is not None:
+            self._on_validated(certificates[0])
         return verified
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from node.trust import names
 from tests.harness import CHAIN, COUNTY, GD_PROVINCE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
+from tests.test_federation import COUNTY_ITEM, arrived, submit
 
 NAMES = {
     PROVINCE: "湖南省政务服务中心",
@@ -32,9 +33,19 @@ def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(fede
     assert village.place(COUNTY, "民政局") == f"{NAMES[COUNTY]} 民政局（{COUNTY}）"
 
     county = federation.nodes[COUNTY].names
-    assert county.name_of(VILLAGE) == ""  # two tiers down: no certificate of it here
+    assert county.name_of(VILLAGE) == ""  # two tiers down: no certificate of it here yet
     assert county.place(VILLAGE, "民政局") == f"{VILLAGE} 民政局"
     assert county.name_of("430981007000") == ""  # a township never enrolled
+
+    # a case from the village arrives signed with its certificate: the county names it from then on,
+    # also after a restart
+    wait_for(lambda: federation.nodes[VILLAGE].describe().catalog_version > 0, what="the catalogue")
+    case = submit(federation.desk(VILLAGE), COUNTY_ITEM)
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    assert county.name_of(VILLAGE) == NAMES[VILLAGE]
+    federation.stop(COUNTY)
+    county = federation.start(COUNTY).names
+    assert county.place(VILLAGE) == f"{NAMES[VILLAGE]}（{VILLAGE}）"
 
     status = wuji("node", "status", "--config", str(federation.config_path(COUNTY)))
     assert status.returncode == 0, status.stderr

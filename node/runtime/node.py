@@ -112,7 +112,9 @@ class Node:
         self._passphrase = passphrase
         self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
         self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
-        self.names = PlaceNames(self.here.value, config.name, self.identity.chain, self.readers)
+        self.names = PlaceNames(
+            self.here.value, config.name, self.identity.chain, self.readers, self.sessions
+        )
         self._trust_stores = TrustStores(self.identity.document_roots)
         self.transport = TransportSettings(
             max_message_bytes=config.max_message_bytes,
@@ -216,7 +218,7 @@ class Node:
             },
             trust=self._trust_in,
             partners=self.partners,
-            origins=OriginVerifier(),
+            origins=OriginVerifier(on_validated=self.names.heard),
         )
         self.catalog = CatalogService(
             self.here,

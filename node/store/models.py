@@ -482,6 +482,17 @@ class PeerProvince(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OfficeName(Base):
+    """An office's name as a verified certificate gave it (an envelope's origin chain): how a node
+    names offices its own certificates do not, such as a village two tiers down (node/trust/names.py)."""
+
+    __tablename__ = "office_name"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    learned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TrustAnchor(Base):
     """A partner province's root certificate, trusted for its seals and (at the province) its link."""
 

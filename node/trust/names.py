@@ -1,26 +1,33 @@
-"""The names of the offices a node can vouch for, for the pages and papers people read.
+"""The names of offices, for the pages and papers people read.
 
-A node knows another node only by its division code, but the certificates it holds name their
-holders (the subject's common name, e.g. 沅江市政务服务中心, set by the issuing tier): its own chain
-names every ancestor up to the province, the register of what its CA issued names its children, and
-the partner provinces' roots name those provinces. A citizen's receipt can then read
-"沅江市政务服务中心 民政局" where the handler is one of these, and the code where it is not (a county of
-another province, a village two tiers down).
+A node knows another node by its division code, but certificates name their holders (the subject's
+common name, e.g. 沅江市政务服务中心, set when the node enrolled): its own chain names every ancestor
+up to the province, the register of what its CA issued names its children, the partner provinces'
+roots name those provinces, and the origin chain of every envelope it verifies names the node that
+sent it (a village two tiers down, the county of another province that handled a case). Names heard
+that way are kept (OfficeName), so they survive a restart. A citizen's receipt then reads
+"沅江市政务服务中心 民政局（430981000000）"; an office no certificate here names reads as its code.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
-from node.store.models import IssuedCertificate
+from node.store.models import IssuedCertificate, OfficeName
+from node.timeutil import utcnow
 from node.trust import partners
 from signing.pki import division_code_of
+
+log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 60.0  # a newly enrolled child is named on the pages within a minute
 
@@ -32,18 +39,22 @@ class PlaceNames:
         own_name: str,
         chain: Iterable[x509.Certificate],
         readers: Callable[[], Session],
+        sessions: sessionmaker[Session] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fixed = {code: name for code, name in map(_named, chain) if code and name}
         if own_name:
             self._fixed[here] = own_name
         self._readers = readers
+        self._sessions = sessions  # to keep the names heard (None: read only)
         self._clock = clock
+        self._lock = threading.Lock()
+        self._unsaved: dict[str, str] = {}  # heard since the last save
         self._known: dict[str, str] = dict(self._fixed)
         self._read_at: float | None = None
 
     def name_of(self, code: str) -> str:
-        """The office's name, or "" when this node holds no certificate naming it."""
+        """The office's name, or "" when no certificate seen here names it."""
         return self._names().get(code, "")
 
     def place(self, code: str, department: str = "") -> str:
@@ -53,13 +64,42 @@ class PlaceNames:
             return f"{name} {department}（{code}）" if department else f"{name}（{code}）"
         return f"{code} {department}".strip()
 
+    def heard(self, certificate: x509.Certificate) -> None:
+        """A verified certificate's holder, named (called once per chain the node validates, from
+        the link's thread: only remembered here, saved on the next look-up)."""
+        code, name = _named(certificate)
+        if code and name and self._known.get(code) != name:
+            with self._lock:
+                self._unsaved[code] = name
+
     def _names(self) -> dict[str, str]:
         now = self._clock()
-        if self._read_at is None or now - self._read_at >= REFRESH_SECONDS:
+        with self._lock:
+            unsaved = dict(self._unsaved)
+        if unsaved:
+            self._save(unsaved)
+        if unsaved or self._read_at is None or now - self._read_at >= REFRESH_SECONDS:
             with self._readers() as session:
-                self._known = {**self._certified_here(session), **self._fixed}
+                rows = session.execute(select(OfficeName.code, OfficeName.name))
+                heard = {code: name for code, name in rows}
+                self._known = {**heard, **unsaved, **self._certified_here(session), **self._fixed}
             self._read_at = now
         return self._known
+
+    def _save(self, names: dict[str, str]) -> None:
+        if self._sessions is None:
+            return
+        try:
+            with self._sessions.begin() as session:
+                for code, name in names.items():
+                    session.merge(OfficeName(code=code, name=name, learned_at=utcnow()))
+        except SQLAlchemyError as error:  # e.g. the other replica saved one first: tried again next look
+            log.warning("office names not saved yet (%s): %s", ", ".join(names), error)
+            return
+        with self._lock:
+            for code, name in names.items():
+                if self._unsaved.get(code) == name:
+                    del self._unsaved[code]
 
     @staticmethod
     def _certified_here(session: Session) -> dict[str, str]:
@@ -80,5 +120,5 @@ def _named(certificate: x509.Certificate) -> tuple[str, str]:
     except ValueError:
         return "", ""
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    name = str(names[0].value) if names else ""
+    name = str(names[0].value)[:100] if names else ""
     return code, "" if name == code else name  # a certificate without a name bears the code there
