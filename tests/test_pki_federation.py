@@ -146,9 +146,15 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     roots.write_bytes(federation.nodes[PROVINCE].identity.roots[0].public_bytes(_PEM))
     ok = _seal_verify(sealed, roots)
     assert ok.returncode == 0 and "VALID" in ok.stdout and COUNTY in ok.stdout
-    assert "revocation not checked" in ok.stdout  # nothing revoked yet: no CRL anywhere
+    assert "revocation not checked" in ok.stdout  # the roots alone: the lists it embeds predate it
     strict = _seal_verify(sealed, roots, "--require-revocation")
     assert strict.returncode == 1 and "吊销 revocation" in strict.stdout
+    # the village holds the county's list issued after the result was attested (it came with it)
+    config = str(federation.config_path(VILLAGE))
+    informed = _seal_verify(sealed, None, "--config", config, "--require-revocation")
+    assert informed.returncode == 0, informed.stdout
+    assert f"revocation: not revoked at {shanghai(check.attested_time, seconds=True)}" in informed.stdout
+    assert f"(revocation lists of {COUNTY})" in informed.stdout
 
     # flip one byte of the content, then one byte of the signature: each fails with a reason
     tampered = SealedDocument.from_bytes(seen.sealed_result)

@@ -634,6 +634,8 @@ class CaseService:
             # a result still waiting for its time-stamp holds its notice back until the token comes
             held = step.to_state is State.CONCLUDED and self.sealing is not None
             if not (held and self.sealing.hold_notice(session, case.id, other_copy, message)):
+                if self.sealing is not None:
+                    self.sealing.vouch_unrevoked(session, message)
                 self._outbound.send(session, other_copy, case_event=message)
         for hook in self.hooks:
             hook.after_change(session, case, action)

@@ -185,6 +185,8 @@ class FederationHandler:
                         reason, answer=lambda db: self._cases.tell_refused(db, envelope, reason)
                     ) from refused
             elif body == "case_event":
+                if envelope.case_event.HasField("revocation_list"):
+                    self._accept_handlers_list(session, envelope)
                 self._cases.apply_event_notice(session, envelope)
             elif body == "case_action":
                 self._cases.apply_action_request(session, envelope)
@@ -278,6 +280,25 @@ class FederationHandler:
             stored = self._revocations.accept_with_chain(session, crl, chain, self._trust(session))
         if stored:
             self.push_revocation_list(session, crl, chain, came_from=peer)
+
+    def _accept_handlers_list(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """Keep the revocation list a handler sent with a sealed result (issued after the result was
+        attested), checked against the handler's chain; not passed on. A list that fails is logged
+        and dropped: the result still arrives, its revocation state then reads as not established."""
+        message = envelope.case_event.revocation_list
+        try:
+            crl = x509.load_der_x509_crl(message.crl_der)
+            if crl_issuer(crl) != envelope.origin:
+                raise DomainError(f"the list is {crl_issuer(crl)}'s, not the sender's")
+            chain = [x509.load_der_x509_certificate(der) for der in message.issuer_chain]
+            self._revocations.accept_with_chain(session, crl, chain, self._trust(session))
+        except (ValueError, DomainError) as refused:
+            log.warning(
+                "case %s: the revocation list from %s was not kept: %s",
+                envelope.case_event.case_id,
+                envelope.origin,
+                refused,
+            )
 
     def push_revocation_list(
         self,

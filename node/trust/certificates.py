@@ -10,7 +10,7 @@ SM2-with-SM3), stored under the key "<code>:sm2" beside the link CA's "<code>".
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,11 +112,26 @@ class CertificateOffice:
         """The link CA, then the SM2 seal CA if there is one."""
         return [self.authority, *([self.seal_authority] if self.seal_authority else [])]
 
+    def issuer_of(self, certificate: x509.Certificate) -> Authority | None:
+        """Which of this node's CAs certified `certificate` (by its authority key identifier)."""
+        try:
+            wanted = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        except x509.ExtensionNotFound:
+            return None
+        for authority in self.authorities() if self._authority is not None else []:
+            try:
+                own = authority.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            except x509.ExtensionNotFound:
+                continue
+            if own.value.digest == wanted.key_identifier:
+                return authority
+        return None
+
     def publish_crl(
-        self, session: Session, authority: Authority | None = None
+        self, session: Session, authority: Authority | None = None, at: datetime | None = None
     ) -> x509.CertificateRevocationList:
         """A new CRL of `authority` (the link CA by default) listing every certificate it issued
-        that was revoked."""
+        that was revoked, issued `at` (default now)."""
         authority = authority or self.authority
         revoked = session.execute(
             select(IssuedCertificate.serial, IssuedCertificate.revoked_at, IssuedCertificate.pem).where(
@@ -130,6 +145,7 @@ class CertificateOffice:
         crl = authority.make_crl(
             [(int(serial, 16), as_utc(when)) for serial, when, pem in revoked if _issuer_der(pem) == own],
             number=number,
+            now=at,
         )
         store_crl(session, key, number, crl)
         return crl

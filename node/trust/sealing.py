@@ -28,7 +28,7 @@ from ulid import ULID
 from node.errors import InvalidInput, NotReady
 from node.store.models import AwaitingTimestamp, Case, LicenceRevocation, SealedResult, SealRecord
 from node.timeutil import as_utc, utcnow
-from node.trust.certificates import CertificateOffice, known_crls
+from node.trust.certificates import CertificateOffice, crl_number, known_crls
 from node.trust.identity import pem_bundle
 from node.trust.timestamping import TimestampUnavailable
 from signing import keys
@@ -38,6 +38,7 @@ from signing.seals import SEAL_KINDS, Seal, SealCheck, SealedDocument, SealInfo,
 from signing.seals import verify as verify_sealed
 from signing.ses import make_seal, with_timestamp
 from signing.sm2x509 import sm2_public_key_of
+from signing.timestamps import read_token
 from signing.trust import TrustStore
 from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
@@ -291,6 +292,32 @@ class SealService:
         )
         return sealed
 
+    def vouch_unrevoked(self, session: Session, notice: link_pb2.CaseEventNotice) -> None:
+        """Attach to a conclusion notice the revocation list of the CA here that certified its
+        result's seal, issued now, after the result was attested: the applicant's point can then
+        say the seal was not revoked when it was made (the lists the document embeds are older)."""
+        if self._office is None or not notice.event.sealed_result:
+            return
+        document = SealedDocument.from_bytes(notice.event.sealed_result)
+        if not document.timestamp:
+            return  # judged when it is verified: no list issued now speaks for that later moment
+        authority = self._office.issuer_of(document.signer_chain[0])
+        if authority is None:
+            return  # certified by another node's CA
+        # dated no earlier than the attested time, which the province's clock gave
+        at = max(utcnow(), read_token(document.timestamp).gen_time)
+        crl = self._office.publish_crl(session, authority, at=at)
+        notice.revocation_list.CopyFrom(
+            link_pb2.RevocationList(
+                issuer=self.here.value,
+                number=crl_number(crl),
+                crl_der=crl.public_bytes(serialization.Encoding.DER),
+                issuer_chain=[
+                    c.public_bytes(serialization.Encoding.DER) for c in authority.full_chain()[:-1]
+                ],
+            )
+        )
+
     def hold_notice(
         self, session: Session, case_id: str, peer: str, notice: link_pb2.CaseEventNotice
     ) -> bool:
@@ -350,6 +377,7 @@ class SealService:
             if waiting.peer:
                 notice = link_pb2.CaseEventNotice.FromString(waiting.notice)
                 notice.event.sealed_result = document
+                self.vouch_unrevoked(session, notice)
                 send(session, waiting.peer, notice)
             done += 1
             log.info("case %s: the sealed result has its time-stamp and goes on", case_id)

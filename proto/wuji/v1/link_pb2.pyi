@@ -175,14 +175,16 @@ class CaseSubmitted(_message.Message):
     def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
 
 class CaseEventNotice(_message.Message):
-    __slots__ = ("case_id", "event", "due_on")
+    __slots__ = ("case_id", "event", "due_on", "revocation_list")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    REVOCATION_LIST_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     event: _case_pb2.CaseEvent
     due_on: str
-    def __init__(self, case_id: _Optional[str] = ..., event: _Optional[_Union[_case_pb2.CaseEvent, _Mapping]] = ..., due_on: _Optional[str] = ...) -> None: ...
+    revocation_list: RevocationList
+    def __init__(self, case_id: _Optional[str] = ..., event: _Optional[_Union[_case_pb2.CaseEvent, _Mapping]] = ..., due_on: _Optional[str] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ...) -> None: ...
 
 class CaseActionRequest(_message.Message):
     __slots__ = ("case_id", "action", "note", "requested_at", "actor_person", "actor_department", "materials")
