@@ -125,6 +125,7 @@ def test_proxy_case_is_received_in_hunan_handled_in_guangdong_and_its_seal_verif
     at_village = seals.verify(done.sealed_result, provinces.nodes[VILLAGE].trust_store())
     assert at_village.valid, at_village.reason
     assert at_village.chain[-1].endswith(GD_PROVINCE) or GD_PROVINCE in " ".join(at_village.chain)
+    assert at_village.revocation_lists == (GD_COUNTY,)  # the 广东 county's list came with the result
     hunan_only = TrustStore(provinces.nodes[VILLAGE].identity.roots)
     without_anchor = seals.verify(done.sealed_result, hunan_only)
     assert not without_anchor.valid and without_anchor.reason
@@ -148,6 +149,7 @@ def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_villag
     assert check.valid, f"{check.step}: {check.reason}"
     assert check.algorithm == "sm2-sm3" and check.standard == "GB/T 38540 SES_Signature valid"
     assert check.time.startswith("经时间戳证明") and GD_PROVINCE in check.time
+    assert check.revocation_lists == (GD_COUNTY,)  # its SM2 seal CA's list, issued after the token
     # sealed in 广东's SM2 seal tree: the county's seal CA, up to the SM2 seal root 湖南 installed
     chain = seals.SealedDocument.from_bytes(done.sealed_result).signer_chain
     assert chain[1:] == county.identity.seal_authority.full_chain()
