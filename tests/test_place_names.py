@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import grpc
+import pytest
+
 from node.trust import names
 from tests.harness import CHAIN, COUNTY, GD_PROVINCE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, arrived, submit
+from wuji.v1 import desk_pb2
 
 NAMES = {
     PROVINCE: "湖南省政务服务中心",
@@ -46,6 +50,15 @@ def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(fede
     federation.stop(COUNTY)
     county = federation.start(COUNTY).names
     assert county.place(VILLAGE) == f"{NAMES[VILLAGE]}（{VILLAGE}）"
+    shown = wuji("case", "show", case.id, "--config", str(federation.config_path(COUNTY)))
+    assert shown.returncode == 0, shown.stderr
+    assert f"申请地 {NAMES[VILLAGE]}（{VILLAGE}） · 办理地 {NAMES[COUNTY]}（{COUNTY}） 民政局" in shown.stdout
+    listed = wuji("case", "list", "--config", str(federation.config_path(COUNTY)))
+    assert f"{NAMES[VILLAGE]}（{VILLAGE}）" in listed.stdout
+    asked = desk_pb2.NameOfficesRequest(codes=[f"{n:012d}" for n in range(1001)])
+    with pytest.raises(grpc.RpcError) as too_many:
+        federation.desk(COUNTY).NameOffices(asked)
+    assert too_many.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
     status = wuji("node", "status", "--config", str(federation.config_path(COUNTY)))
     assert status.returncode == 0, status.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,8 @@ from node.cli.common import (
     ask,
     console,
     fail,
+    office_names,
+    place,
 )
 from node.desk.client import material_from
 from node.timeutil import from_timestamp, shanghai
@@ -46,10 +49,19 @@ def parse_state(text: str) -> State:
     fail(f"unknown state {value!r}: one of {'、'.join(f'{s.label} ({s.value})' for s in State)}")
 
 
-def print_case(case: case_pb2.Case) -> None:
+def show_case(case: case_pb2.Case, config: Path, node: str) -> None:
+    """print_case with the offices named as the node names them."""
+    codes = [case.origin, case.handler, *(e.actor_node for e in case.events)]
+    codes += [*(part.handler for part in case.parts), *(card.handler for card in case.cards)]
+    print_case(case, office_names(config, node, codes))
+
+
+def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> None:
+    names = names or {}
     console.print(f"[bold]{case.id}[/]  {case.item_name} ({case.item_code})", highlight=False)
     console.print(
-        f"  状态 {state_text(case)} · 申请地 {case.origin} · 办理地 {case.handler}"
+        f"  状态 {state_text(case)} · 申请地 {place(case.origin, names)}"
+        + f" · 办理地 {place(case.handler, names)}"
         + (f" {case.department}" if case.department else "")
         + f" · 申请人 {case.applicant.name} · 提交 {shanghai(from_timestamp(case.submitted_at))}"
         + (f" · {CHANNELS.get(case.channel, case.channel)}" if case.channel else "")
@@ -74,7 +86,7 @@ def print_case(case: case_pb2.Case) -> None:
         for event in case.events:
             to_state = State(case_pb2.CaseState.Name(event.to_state))
             action = Action(case_pb2.CaseAction.Name(event.action)).label if event.action else "申请"
-            parts = (event.actor_node, event.actor_department, event.actor_person)
+            parts = (place(event.actor_node, names), event.actor_department, event.actor_person)
             who = " ".join(part for part in parts if part)
             table.add_row(
                 str(event.version),
@@ -91,14 +103,15 @@ def print_case(case: case_pb2.Case) -> None:
     for part in case.parts:
         part_state = State(case_pb2.CaseState.Name(part.state)).label
         console.print(
-            f"  part {part.case_id} ({part.item_name}) at {part.handler}: {part_state}", highlight=False
+            f"  part {part.case_id} ({part.item_name}) at {place(part.handler, names)}: {part_state}",
+            highlight=False,
         )
     if case.HasField("identity_check"):
         check = case.identity_check
         verdict = ("confirmed" if check.confirmed else "NOT confirmed") if check.answered else "waiting"
         console.print(f"  identity check by {check.province}: {verdict} {check.detail}", highlight=False)
     if case.cards:
-        console.print(cards_table(case.cards))
+        console.print(cards_table(case.cards, names))
     if case.bundle_id:
         console.print(f"  part of bundle {case.bundle_id}", highlight=False)
     for missing in case.missing_materials:
@@ -122,14 +135,14 @@ def print_case(case: case_pb2.Case) -> None:
         console.print(f"  核查 due {check.due_on}: {state} {check.finding}", highlight=False)
 
 
-def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
+def cards_table(cards: list[case_pb2.SupervisionCard], names: Mapping[str, str] | None = None) -> Table:
     table = Table("牌", "办件", "办理地", "责任部门", "责任人", "时限", "亮牌时间", "说明", "关闭时间")
     for card in cards:
         colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"
         table.add_row(
             colour,
             card.case_id,
-            card.handler,
+            place(card.handler, names or {}),
             card.department,
             card.person,
             card.deadline,
@@ -140,7 +153,11 @@ def cards_table(cards: list[case_pb2.SupervisionCard]) -> Table:
     return table
 
 
-def cases_table(cases: list[case_pb2.Case]) -> Table:
+def listed_names(cases: list[case_pb2.Case], config: Path, node: str) -> dict[str, str]:
+    return office_names(config, node, [code for case in cases for code in (case.origin, case.handler)])
+
+
+def cases_table(cases: list[case_pb2.Case], names: Mapping[str, str] | None = None) -> Table:
     table = Table("办件", "事项", "申请人", "状态", "时限", "监察", "申请地", "办理地", "提交时间")
     for case in cases:
         colour = {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(case.supervision, "")
@@ -151,8 +168,8 @@ def cases_table(cases: list[case_pb2.Case]) -> Table:
             state_text(case),
             case.due_on,
             colour,
-            case.origin,
-            case.handler,
+            place(case.origin, names or {}),
+            place(case.handler, names or {}),
             shanghai(from_timestamp(case.submitted_at)),
         )
     return table
@@ -251,14 +268,14 @@ def case_submit(
             channel=channel,
         ),
     )
-    print_case(case)
+    show_case(case, config, node)
 
 
 @case_app.command("show")
 def case_show(case_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a case, its materials and its events as this node knows them (any unique beginning of
     the id will do)."""
-    print_case(ask(config, node, lambda desk: desk.get(case_id)))
+    show_case(ask(config, node, lambda desk: desk.get(case_id)), config, node)
 
 
 @case_app.command("result")
@@ -297,7 +314,7 @@ def case_list(
     """List cases at a node, newest first."""
     state_value = case_pb2.CaseState.Value(parse_state(state).value) if state else 0
     cases = ask(config, node, lambda desk: desk.list_cases(state_value, role, limit))
-    console.print(cases_table(cases))
+    console.print(cases_table(cases, listed_names(cases, config, node)))
     console.print(f"{len(cases)} case(s) 件")
 
 
@@ -311,7 +328,7 @@ def case_queue(
 ) -> None:
     """A department's queue at this node, the most urgent first, with due dates and cards."""
     cases = ask(config, node, lambda desk: desk.queue(queue, department, limit))
-    console.print(cases_table(cases))
+    console.print(cases_table(cases, listed_names(cases, config, node)))
     console.print(f"{queue}: {len(cases)} case(s) 件")
 
 
@@ -324,7 +341,7 @@ def case_search(
 ) -> None:
     """查询: cases by the applicant's name, identity number or phone, or by the beginning of an id."""
     cases = ask(config, node, lambda desk: desk.search(text, limit))
-    console.print(cases_table(cases))
+    console.print(cases_table(cases, listed_names(cases, config, node)))
     console.print(f"{len(cases)} case(s) 件")
 
 
@@ -421,7 +438,7 @@ def _act(
         and case.handler != DivisionCode.parse(case.origin).value
     ):
         console.print(f"{action.label} request sent to the handler {case.handler}")
-    print_case(case)
+    show_case(case, config, node)
 
 
 def _register_action(command: str, action: Action, summary: str) -> None:
@@ -529,7 +546,7 @@ def case_supply(
     supplied = _material(material)
     case = ask(config, node, lambda desk: desk.supply(case_id, supplied))
     if case.id:
-        print_case(case)
+        show_case(case, config, node)
     console.print(f"{supplied.name} supplied; it goes on to the handler", highlight=False)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -82,6 +82,24 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
             return call(desk)
         except grpc.RpcError as error:
             _explain(error, desk.address)
+
+
+def office_names(config: Path, address: str, codes: Iterable[str]) -> dict[str, str]:
+    """code → name the node gives these offices (from the certificates it holds); {} when it cannot
+    say (a node of an older version): the codes are then shown alone."""
+    wanted = {code for code in codes if code}
+    if not wanted:
+        return {}
+    with _desk_call(config, address, False) as desk:
+        try:
+            return desk.office_names(wanted)
+        except grpc.RpcError:
+            return {}
+
+
+def place(code: str, names: Mapping[str, str]) -> str:
+    """沅江市政务服务中心（430981000000）, or the code alone when the node names no such office."""
+    return f"{names[code]}（{code}）" if code in names else code
 
 
 def _explain(error: grpc.RpcError, address: str) -> NoReturn:

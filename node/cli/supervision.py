@@ -16,6 +16,7 @@ from node.cli.common import (
     NodeAddress,
     ask,
     console,
+    office_names,
 )
 from node.supervision.stats import shown_rate
 from wuji.v1 import desk_pb2
@@ -76,7 +77,7 @@ def supervision_list(
 ) -> None:
     """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
     cards = ask(config, node, lambda desk: desk.cards(subtree, include_closed))
-    console.print(cards_table(cards))
+    console.print(cards_table(cards, office_names(config, node, [card.handler for card in cards])))
     yellow = sum(card.colour == "yellow" for card in cards)
     console.print(f"{len(cards)} card(s): {yellow} yellow, {len(cards) - yellow} red")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -242,6 +242,11 @@ class DeskClient:
 
     def describe(self) -> desk_pb2.NodeDescription:
         return self._stub.DescribeNode(desk_pb2.DescribeNodeRequest(), timeout=self._timeout)
+
+    def office_names(self, codes: Iterable[str]) -> dict[str, str]:
+        """code → name of the offices the node's certificates name (codes it cannot name left out)."""
+        request = desk_pb2.NameOfficesRequest(codes=sorted(set(codes)))
+        return dict(self._stub.NameOffices(request, timeout=self._timeout).names)
 
     def rate(self, case_id: str, score: int, comment: str = "") -> desk_pb2.RatingView:
         request = desk_pb2.RateCaseRequest(case_id=case_id, score=score, comment=comment)

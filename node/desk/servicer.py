@@ -150,6 +150,15 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         return self._node.describe()
 
     @_desk_call
+    def NameOffices(
+        self, request: desk_pb2.NameOfficesRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.OfficeNames:
+        if len(request.codes) > 1_000:
+            raise InvalidInput(f"at most 1,000 codes at once, not {len(request.codes)}")
+        named = {code: self._node.names.name_of(code) for code in set(request.codes)}
+        return desk_pb2.OfficeNames(names={code: name for code, name in named.items() if name})
+
+    @_desk_call
     def CreateInvite(
         self, request: desk_pb2.CreateInviteRequest, context: grpc.ServicerContext
     ) -> desk_pb2.Invite:

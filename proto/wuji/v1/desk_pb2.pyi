@@ -876,6 +876,25 @@ class NodeDescription(_message.Message):
     quarantined: int
     def __init__(self, code: _Optional[str] = ..., tier: _Optional[str] = ..., name: _Optional[str] = ..., catalog_version: _Optional[int] = ..., links: _Optional[_Iterable[_Union[LinkStatus, _Mapping]]] = ..., quarantined: _Optional[int] = ...) -> None: ...
 
+class NameOfficesRequest(_message.Message):
+    __slots__ = ("codes",)
+    CODES_FIELD_NUMBER: _ClassVar[int]
+    codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, codes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class OfficeNames(_message.Message):
+    __slots__ = ("names",)
+    class NamesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    names: _containers.ScalarMap[str, str]
+    def __init__(self, names: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
 class AddPeerRequest(_message.Message):
     __slots__ = ("province", "root_pem", "address", "name")
     PROVINCE_FIELD_NUMBER: _ClassVar[int]

@@ -65,6 +65,11 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.DescribeNodeRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.NodeDescription.FromString,
                 _registered_method=True)
+        self.NameOffices = channel.unary_unary(
+                '/wuji.v1.Desk/NameOffices',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.NameOfficesRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.OfficeNames.FromString,
+                _registered_method=True)
         self.CreateInvite = channel.unary_unary(
                 '/wuji.v1.Desk/CreateInvite',
                 request_serializer=wuji_dot_v1_dot_desk__pb2.CreateInviteRequest.SerializeToString,
@@ -301,6 +306,12 @@ class DeskServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DescribeNode(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NameOffices(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -588,6 +599,11 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.DescribeNode,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.DescribeNodeRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.NodeDescription.SerializeToString,
+            ),
+            'NameOffices': grpc.unary_unary_rpc_method_handler(
+                    servicer.NameOffices,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.NameOfficesRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.OfficeNames.SerializeToString,
             ),
             'CreateInvite': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateInvite,
@@ -952,6 +968,33 @@ class Desk:
             '/wuji.v1.Desk/DescribeNode',
             wuji_dot_v1_dot_desk__pb2.DescribeNodeRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.NodeDescription.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NameOffices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/NameOffices',
+            wuji_dot_v1_dot_desk__pb2.NameOfficesRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.OfficeNames.FromString,
             options,
             channel_credentials,
             insecure,
