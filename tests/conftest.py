@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from node.clock import ManualClock, china_morning
-from node.runtime.cluster import PORT_RANGE_ENV
+from node.runtime.cluster import PORT_RANGE_ENV, port_range
 from signing import keys
 from tests.harness import FederationHarness
 from tests.pgserver import PostgresUnavailable, fresh_database, postgres_server
@@ -22,8 +22,9 @@ from wuji.division_table import DivisionTable
 # from a slice of its own, it and the node processes it starts (which inherit the environment).
 if "PYTEST_XDIST_WORKER" in os.environ:
     _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
-    _slice = 12_000 // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    os.environ[PORT_RANGE_ENV] = f"{20_000 + _worker * _slice}-{20_000 + (_worker + 1) * _slice - 1}"
+    _first, _last = port_range()
+    _slice = (_last - _first + 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ[PORT_RANGE_ENV] = f"{_first + _worker * _slice}-{_first + (_worker + 1) * _slice - 1}"
 
 # Nodes run in-process by the thousand here: keys get fewer KDF rounds than on a real disk
 # (above the 2,048 of older files, so re-encryption on read is still exercised).

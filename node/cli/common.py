@@ -15,6 +15,7 @@ from node.config import ConfigError, NodeConfig
 from node.desk.client import DeskClient
 from node.timeutil import shanghai
 from node.trust.identity import IdentityMissing
+from node.trust.names import place as office_place
 from signing.keys import KeyFileError
 
 console = Console()
@@ -98,8 +99,8 @@ def office_names(config: Path, address: str, codes: Iterable[str]) -> dict[str, 
 
 
 def place(code: str, names: Mapping[str, str]) -> str:
-    """沅江市政务服务中心（430981000000）, or the code alone when the node names no such office."""
-    return f"{names[code]}（{code}）" if code in names else code
+    """An office as the node named it (office_names), or its code alone."""
+    return office_place(code, names.get(code, ""))
 
 
 def _explain(error: grpc.RpcError, address: str) -> NoReturn:

@@ -66,7 +66,7 @@ class DocumentDesk:
         cases: CaseService,
         clock: Clock,
         verify_url: Callable[[str], str],
-        place: Callable[[str, str], str] = lambda code, department: f"{code} {department}".strip(),
+        place: Callable[[str, str], str],
     ) -> None:
         self._issuer = issuer
         self._readers = readers

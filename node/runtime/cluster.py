@@ -47,7 +47,7 @@ def free_port() -> int:
     A port is free when chosen, not when the node binds it; another process choosing from the same
     range meanwhile could pick it too, so processes that do (the test workers) set WUJI_PORT_RANGE
     to a slice of their own."""
-    first, last = _port_range()
+    first, last = port_range()
     for _ in range(1_000):
         port = secrets.randbelow(last - first + 1) + first
         if port in _handed_out:
@@ -62,7 +62,8 @@ def free_port() -> int:
     raise OSError(f"no free loopback port in {first}-{last}")
 
 
-def _port_range() -> tuple[int, int]:
+def port_range() -> tuple[int, int]:
+    """Where free_port chooses: WUJI_PORT_RANGE, else from 20000 up to the ephemeral range."""
     given = os.environ.get(PORT_RANGE_ENV)
     if given:
         try:

@@ -58,11 +58,7 @@ class PlaceNames:
         return self._names().get(code, "")
 
     def place(self, code: str, department: str = "") -> str:
-        """沅江市政务服务中心 民政局（430981000000）; "430981000000 民政局" when no name is known."""
-        name = self.name_of(code)
-        if name:
-            return f"{name} {department}（{code}）" if department else f"{name}（{code}）"
-        return f"{code} {department}".strip()
+        return place(code, self.name_of(code), department)
 
     def heard(self, certificate: x509.Certificate) -> None:
         """A verified certificate's holder, named (called once per chain the node validates, from
@@ -112,6 +108,13 @@ class PlaceNames:
         certified = [x509.load_pem_x509_certificate(pem.encode("ascii")) for pem in rows]
         named = map(_named, [*partners.link_anchors(session), *certified])
         return {code: name for code, name in named if name}
+
+
+def place(code: str, name: str, department: str = "") -> str:
+    """沅江市政务服务中心 民政局（430981000000）; without a name, "430981000000 民政局"."""
+    if name:
+        return f"{name} {department}（{code}）" if department else f"{name}（{code}）"
+    return f"{code} {department}".strip()
 
 
 def _named(certificate: x509.Certificate) -> tuple[str, str]:
