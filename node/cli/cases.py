@@ -16,9 +16,9 @@ from node.cli.common import (
     NodeAddress,
     Note,
     ask,
+    ask_named,
     console,
     fail,
-    office_names,
     place,
 )
 from node.desk.client import material_from
@@ -49,11 +49,10 @@ def parse_state(text: str) -> State:
     fail(f"unknown state {value!r}: one of {'、'.join(f'{s.label} ({s.value})' for s in State)}")
 
 
-def show_case(case: case_pb2.Case, config: Path, node: str) -> None:
-    """print_case with the offices named as the node names them."""
-    codes = [case.origin, case.handler, *(e.actor_node for e in case.events)]
-    codes += [*(part.handler for part in case.parts), *(card.handler for card in case.cards)]
-    print_case(case, office_names(config, node, codes))
+def case_codes(case: case_pb2.Case) -> list[str]:
+    """The offices a printed case names."""
+    codes = [case.origin, case.handler, *(event.actor_node for event in case.events)]
+    return [*codes, *(part.handler for part in case.parts), *(card.handler for card in case.cards)]
 
 
 def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> None:
@@ -153,8 +152,8 @@ def cards_table(cards: list[case_pb2.SupervisionCard], names: Mapping[str, str] 
     return table
 
 
-def listed_names(cases: list[case_pb2.Case], config: Path, node: str) -> dict[str, str]:
-    return office_names(config, node, [code for case in cases for code in (case.origin, case.handler)])
+def listed_codes(cases: list[case_pb2.Case]) -> list[str]:
+    return [code for case in cases for code in (case.origin, case.handler)]
 
 
 def cases_table(cases: list[case_pb2.Case], names: Mapping[str, str] | None = None) -> Table:
@@ -250,7 +249,7 @@ def case_submit(
     """申请: submit a citizen's case at this node (容缺: --defer; 告知承诺: --promise)."""
     files = [_material(spec) for spec in material or []] + [_licence(spec) for spec in licence or []]
     signed = _promise(promise, replaces, signature, name)
-    case = ask(
+    case, names = ask_named(
         config,
         node,
         lambda desk: desk.submit(
@@ -267,15 +266,16 @@ def case_submit(
             promise=signed,
             channel=channel,
         ),
+        case_codes,
     )
-    show_case(case, config, node)
+    print_case(case, names)
 
 
 @case_app.command("show")
 def case_show(case_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a case, its materials and its events as this node knows them (any unique beginning of
     the id will do)."""
-    show_case(ask(config, node, lambda desk: desk.get(case_id)), config, node)
+    print_case(*ask_named(config, node, lambda desk: desk.get(case_id), case_codes))
 
 
 @case_app.command("result")
@@ -313,8 +313,9 @@ def case_list(
 ) -> None:
     """List cases at a node, newest first."""
     state_value = case_pb2.CaseState.Value(parse_state(state).value) if state else 0
-    cases = ask(config, node, lambda desk: desk.list_cases(state_value, role, limit))
-    console.print(cases_table(cases, listed_names(cases, config, node)))
+    listed = lambda desk: desk.list_cases(state_value, role, limit)  # noqa: E731
+    cases, names = ask_named(config, node, listed, listed_codes)
+    console.print(cases_table(cases, names))
     console.print(f"{len(cases)} case(s) 件")
 
 
@@ -327,8 +328,8 @@ def case_queue(
     node: NodeAddress = "",
 ) -> None:
     """A department's queue at this node, the most urgent first, with due dates and cards."""
-    cases = ask(config, node, lambda desk: desk.queue(queue, department, limit))
-    console.print(cases_table(cases, listed_names(cases, config, node)))
+    cases, names = ask_named(config, node, lambda desk: desk.queue(queue, department, limit), listed_codes)
+    console.print(cases_table(cases, names))
     console.print(f"{queue}: {len(cases)} case(s) 件")
 
 
@@ -340,8 +341,8 @@ def case_search(
     node: NodeAddress = "",
 ) -> None:
     """查询: cases by the applicant's name, identity number or phone, or by the beginning of an id."""
-    cases = ask(config, node, lambda desk: desk.search(text, limit))
-    console.print(cases_table(cases, listed_names(cases, config, node)))
+    cases, names = ask_named(config, node, lambda desk: desk.search(text, limit), listed_codes)
+    console.print(cases_table(cases, names))
     console.print(f"{len(cases)} case(s) 件")
 
 
@@ -432,13 +433,15 @@ def _act(
     days: int = 0,
     materials: list[case_pb2.Material] | None = None,
 ) -> None:
-    case = ask(config, node, lambda desk: desk.act(case_id, action, note, days, materials))
+    case, names = ask_named(
+        config, node, lambda desk: desk.act(case_id, action, note, days, materials), case_codes
+    )
     if (
         action in (Action.WITHDRAW, Action.SUPPLEMENT)
         and case.handler != DivisionCode.parse(case.origin).value
     ):
         console.print(f"{action.label} request sent to the handler {case.handler}")
-    show_case(case, config, node)
+    print_case(case, names)
 
 
 def _register_action(command: str, action: Action, summary: str) -> None:
@@ -544,9 +547,9 @@ def case_supply(
 ) -> None:
     """补齐容缺材料: supply a material accepted as missing, where the citizen applied."""
     supplied = _material(material)
-    case = ask(config, node, lambda desk: desk.supply(case_id, supplied))
+    case, names = ask_named(config, node, lambda desk: desk.supply(case_id, supplied), case_codes)
     if case.id:
-        show_case(case, config, node)
+        print_case(case, names)
     console.print(f"{supplied.name} supplied; it goes on to the handler", highlight=False)
 
 

@@ -85,21 +85,25 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
             _explain(error, desk.address)
 
 
-def office_names(config: Path, address: str, codes: Iterable[str]) -> dict[str, str]:
-    """code → name the node gives these offices (from the certificates it holds); {} when it cannot
-    say (a node of an older version): the codes are then shown alone."""
-    wanted = {code for code in codes if code}
-    if not wanted:
-        return {}
+def ask_named(
+    config: Path, address: str, call: Callable[[DeskClient], T], codes: Callable[[T], Iterable[str]]
+) -> tuple[T, dict[str, str]]:
+    """ask, then, on the same connection, the names the node gives the offices its answer names
+    (none from a node of an older version: the codes are then shown alone)."""
     with _desk_call(config, address, False) as desk:
         try:
-            return desk.office_names(wanted)
+            answer = call(desk)
+        except grpc.RpcError as error:
+            _explain(error, desk.address)
+        wanted = {code for code in codes(answer) if code}
+        try:
+            return answer, desk.office_names(wanted) if wanted else {}
         except grpc.RpcError:
-            return {}
+            return answer, {}
 
 
 def place(code: str, names: Mapping[str, str]) -> str:
-    """An office as the node named it (office_names), or its code alone."""
+    """An office as the node named it (ask_named), or its code alone."""
     return office_place(code, names.get(code, ""))
 
 

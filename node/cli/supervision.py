@@ -15,8 +15,8 @@ from node.cli.common import (
     ConfigPath,
     NodeAddress,
     ask,
+    ask_named,
     console,
-    office_names,
 )
 from node.supervision.stats import shown_rate
 from wuji.v1 import desk_pb2
@@ -76,8 +76,13 @@ def supervision_list(
     node: NodeAddress = "",
 ) -> None:
     """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
-    cards = ask(config, node, lambda desk: desk.cards(subtree, include_closed))
-    console.print(cards_table(cards, office_names(config, node, [card.handler for card in cards])))
+    cards, names = ask_named(
+        config,
+        node,
+        lambda desk: desk.cards(subtree, include_closed),
+        lambda found: [card.handler for card in found],
+    )
+    console.print(cards_table(cards, names))
     yellow = sum(card.colour == "yellow" for card in cards)
     console.print(f"{len(cards)} card(s): {yellow} yellow, {len(cards) - yellow} red")
 
