@@ -15,8 +15,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, update
 
+from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import EnrollmentInvite, RevocationList
 from node.timeutil import shanghai
+from node.trust.certificates import RevocationIntake
 from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
 from node.trust.timestamping import TimestampUnavailable
 from signing.algorithms import Algorithm, generate_key
@@ -397,3 +399,21 @@ def test_a_village_sm2_seal_is_certified_by_its_township_from_an_sm2_request(fed
     check = verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY]))
     assert check.valid, check.reason
     assert check.algorithm == "sm2-sm3" and check.attested_time is not None
+
+
+def test_a_newer_list_revoking_nothing_new_keeps_the_verdict_caches(tmp_path):
+    """A handler sends a fresh list with every result: storing it must not clear every cached chain
+    verdict at the node receiving it, unless it revokes something new."""
+    authority = create_root(DivisionCode.parse("430000"), "湖南省", tmp_path / "hn", PASSPHRASE).authority
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    changes: list[int] = []
+    intake = RevocationIntake([authority.certificate], lambda: changes.append(1))
+    revoked = [(7, datetime.now(UTC))]
+    with session_factory(engine).begin() as session:
+        assert intake.accept(session, authority.make_crl([], number=1))  # the first list: a change
+        assert intake.accept(session, authority.make_crl([], number=2))  # newer, nothing new revoked
+        assert intake.accept(session, authority.make_crl(revoked, number=3))
+        assert not intake.accept(session, authority.make_crl(revoked, number=3))  # not newer
+    engine.dispose()
+    assert len(changes) == 2

@@ -234,8 +234,12 @@ class RevocationIntake:
         issuer = crl_issuer(crl)
         if not crl_signature_holds(crl, issuer_certificate):
             raise InvalidInput(f"revocation list from {issuer} has a bad signature")
+        previous = session.get(RevocationList, crl_key(crl))
+        revoked_before = _revoked_serials(_parsed_crl(previous.der)) if previous is not None else None
         stored = store_crl(session, crl_key(crl), crl_number(crl), crl)
-        if stored:
+        # a newer list revoking nothing new (as the one a handler sends with each result) leaves
+        # every chain verdict standing: the caches built on them are kept
+        if stored and _revoked_serials(crl) != revoked_before:
             self._on_change()
         return stored
 
@@ -298,6 +302,10 @@ def known_crls(session: Session) -> list[x509.CertificateRevocationList]:
     """The CRLs this node holds, each parsed once per process (a node builds a trust store with
     them for every document it checks)."""
     return [_parsed_crl(der) for der in session.scalars(select(RevocationList.der))]
+
+
+def _revoked_serials(crl: x509.CertificateRevocationList) -> frozenset[int]:
+    return frozenset(entry.serial_number for entry in crl)
 
 
 @lru_cache(maxsize=512)
