@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import select
+from ulid import ULID
 
+from node.cases.service import copy_from_proto
 from node.staff.accounts import MAX_FAILURES
+from node.timeutil import to_timestamp, utcnow
+from sync.tables import QuarantinedEnvelope
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto, required_names
 from tests.test_federation import COUNTY_ITEM, arrived
-from wuji.v1 import case_pb2, desk_pb2
+from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 APPLICANT = case_pb2.Applicant(name="王秀兰", id_number="430981196805120021", phone="13907371234")
 PASSWORD = "窗口-password-1"
@@ -80,10 +85,11 @@ def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, pe
     done = act(county, people["reviewer"], case.id, case_pb2.APPROVE, "准予")
     assert done.due_on == ""  # concluded: no limit runs
     assert done.responsible_person == "姓名clerk1 (clerk1)"  # 首问负责: who received it
-    assert [(e.actor_person, e.actor_department) for e in done.events[1:]] == [
-        ("姓名clerk1 (clerk1)", "民政局"),
-        ("姓名review1 (review1)", "民政局"),
-        ("姓名review1 (review1)", "民政局"),
+    assert [(e.actor_node, e.actor_person, e.actor_department) for e in done.events] == [
+        (VILLAGE, "姓名agent1 (agent1)", ""),  # who took the application, named at the handler too
+        (COUNTY, "姓名clerk1 (clerk1)", "民政局"),
+        (COUNTY, "姓名review1 (review1)", "民政局"),
+        (COUNTY, "姓名review1 (review1)", "民政局"),
     ]
     seen = wait_for(
         lambda: (
@@ -256,3 +262,31 @@ def test_the_operator_still_administers_and_the_township_has_no_say_over_county_
     with pytest.raises(grpc.RpcError) as elsewhere:
         township.Login(desk_pb2.LoginRequest(username="clerk1", password=PASSWORD))  # accounts are per node
     assert elsewhere.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_submitter_named_beyond_what_an_event_keeps_is_quarantined_with_the_reason(federation, people):
+    """The origin's word on who took the application is checked like any field of an envelope."""
+    village_node = federation.nodes[VILLAGE]
+    case = case_pb2.Case(
+        id=f"{VILLAGE}-{ULID()}",
+        item_code=COUNTY_ITEM,
+        item_name="最低生活保障对象认定",
+        origin=VILLAGE,
+        handler=COUNTY,
+        state=case_pb2.SUBMITTED,
+        applicant=APPLICANT,
+        submitted_at=to_timestamp(utcnow()),
+        version=1,
+    )
+    submitted = link_pb2.CaseSubmitted(case=case, submitted_by_person="代" * 101)
+    with village_node.sessions.begin() as session:  # as the window would send it, but named too long
+        session.add(copy_from_proto(case, utcnow()))
+        village_node.outbound.send(session, COUNTY, case_submitted=submitted)
+
+    def reasons() -> list[str]:
+        with federation.nodes[COUNTY].sessions() as session:
+            return list(session.scalars(select(QuarantinedEnvelope.reason)))
+
+    found = wait_for(lambda: [r for r in reasons() if case.id in r or "person" in r], what="the refusal")
+    assert any("person" in reason and "100" in reason for reason in found), found
+    assert not arrived(federation, COUNTY, case.id)

@@ -298,7 +298,12 @@ class CaseService:
                 if extras.HasField("promise"):
                     message.promise.CopyFrom(extras.promise)
                 message.bundle_id = extras.bundle_id
-            self._outbound.send(session, handler.value, case_submitted=link_pb2.CaseSubmitted(case=message))
+            submitted = link_pb2.CaseSubmitted(
+                case=message,
+                submitted_by_person=first_event.actor_person or "",
+                submitted_by_department=first_event.actor_department or "",
+            )
+            self._outbound.send(session, handler.value, case_submitted=submitted)
         return case, first_event
 
     def act(
@@ -423,15 +428,28 @@ class CaseService:
         if held:  # the handler's own catalogue names the department (a partner's may not)
             fields["department"] = department
         materials = _copy_materials(incoming)
-        note = f"申请 {fields['item_name']}（来自 {incoming.origin}）"
+        # the first event names who took the application at the origin, as the origin's copy does;
+        # the acting office is the origin (shown by name wherever events are shown)
+        person = clean_text("person", envelope.case_submitted.submitted_by_person, 100)
+        department = clean_text("department", envelope.case_submitted.submitted_by_department, 100)
+        note = f"申请 {fields['item_name']}"
         at, route = from_timestamp(envelope.created_at), [*envelope.route, self.here.value]
         hooks = [hook for hook in self.hooks if hook.takes_part_in_new_copy(incoming)]
         if not hooks and arrivals.can_add_rows(session):
-            self._add_arrived_rows(session, fields, materials, note, at, route, now)
+            self._add_arrived_rows(session, fields, materials, (note, person, department), at, route, now)
         else:
             arrivals.write_pending(session)
             case = Case(**fields, materials=[files.stored(m, purpose) for m, purpose in materials])
-            register_new_copy(session, case, actor=case.origin, note=note, at=at, route=route)
+            register_new_copy(
+                session,
+                case,
+                actor=case.origin,
+                note=note,
+                at=at,
+                route=route,
+                person=person,
+                department=department,
+            )
             session.add(CaseArrival(case_id=case.id, arrived_at=now, checked=False))  # 上报 on time?
             for hook in hooks:
                 hook.on_new_copy(session, case, incoming)
@@ -442,13 +460,14 @@ class CaseService:
         session: Session,
         fields: dict[str, Any],
         materials: list[tuple[Material, str]],
-        note: str,
+        submission: tuple[str, str, str],  # the first event's note, person and department
         at: datetime,
         route: list[str],
         now: datetime,
     ) -> None:
         """The same rows as the ORM path writes, kept for one Core executemany per table."""
         case_id = fields["id"]
+        note, person, department = submission
         event = eventlog.append_row(
             session,
             case_id=case_id,
@@ -460,6 +479,8 @@ class CaseService:
             note=note,
             at=at,
             route=route,
+            actor_person=person,
+            actor_department=department,
         )
         arrivals.add_rows(
             session,
@@ -768,8 +789,11 @@ def register_new_copy(
     at: datetime,
     route: Sequence[str] = (),
     by: Actor | None = None,
+    person: str = "",
+    department: str = "",
 ) -> CaseEvent:
-    """Store a new copy of a case with its submission (version 1) in this node's event log."""
+    """Store a new copy of a case with its submission (version 1) in this node's event log: `by`
+    the person here who took it, else `person` and `department` as the origin named them."""
     arrivals.added(session, case)
     session.add(case)
     return eventlog.append(
@@ -783,8 +807,8 @@ def register_new_copy(
         note=note,
         at=at,
         route=route,
-        actor_person=_person(by) if by is not None else "",
-        actor_department=by.department if by is not None else "",
+        actor_person=_person(by) if by is not None else person,
+        actor_department=by.department if by is not None else department,
     )
 
 

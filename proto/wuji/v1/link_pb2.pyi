@@ -169,10 +169,14 @@ class CaseResyncRequest(_message.Message):
     def __init__(self, restored: _Optional[str] = ..., case_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CaseSubmitted(_message.Message):
-    __slots__ = ("case",)
+    __slots__ = ("case", "submitted_by_person", "submitted_by_department")
     CASE_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_BY_PERSON_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_BY_DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     case: _case_pb2.Case
-    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ...) -> None: ...
+    submitted_by_person: str
+    submitted_by_department: str
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., submitted_by_person: _Optional[str] = ..., submitted_by_department: _Optional[str] = ...) -> None: ...
 
 class CaseEventNotice(_message.Message):
     __slots__ = ("case_id", "event", "due_on", "revocation_list")
