@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import select
 
+from node.store.models import OfficeName
 from node.trust import names
 from tests.harness import CHAIN, COUNTY, GD_PROVINCE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
@@ -19,6 +21,11 @@ NAMES = {
     VILLAGE: "韩家汊社区代办点",
     GD_PROVINCE: "广东省政务服务中心",
 }
+
+
+def kept_name(federation, code: str, named: str) -> str | None:
+    with federation.nodes[code].readers() as session:
+        return session.scalar(select(OfficeName.name).where(OfficeName.code == named))
 
 
 def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(federation, monkeypatch):
@@ -46,6 +53,8 @@ def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(fede
     wait_for(lambda: federation.nodes[VILLAGE].describe().catalog_version > 0, what="the catalogue")
     case = submit(federation.desk(VILLAGE), COUNTY_ITEM)
     wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    # kept within seconds though no page asked for a name (a node killed then would not lose it)
+    wait_for(lambda: kept_name(federation, COUNTY, VILLAGE) == NAMES[VILLAGE], what="the name kept")
     assert county.name_of(VILLAGE) == NAMES[VILLAGE]
     federation.stop(COUNTY)
     county = federation.start(COUNTY).names
@@ -71,3 +80,14 @@ def test_a_node_names_its_ancestors_its_children_and_partner_provinces_only(fede
     wait_for(  # the partner's root travels down the tree, and its name with it
         lambda: village.name_of(GD_PROVINCE) == NAMES[GD_PROVINCE], what="the partner named at the village"
     )
+
+
+def test_names_heard_just_before_a_node_stops_are_kept(federation):
+    for code in CHAIN:
+        federation.start(code, name=NAMES[code])
+    village_certificate = federation.nodes[VILLAGE].identity.tls_certificate
+    county = federation.nodes[COUNTY]
+    county.names.heard(village_certificate)  # as verifying the village's envelope does
+    federation.stop(COUNTY)  # before the next save and with no page asking
+    federation.start(COUNTY)
+    assert kept_name(federation, COUNTY, VILLAGE) == NAMES[VILLAGE]

@@ -55,7 +55,7 @@ from node.trust.enrollment import EnrollmentServicer, create_invite
 from node.trust.identity import NodeIdentity, pem_bundle
 from node.trust.identity import passphrase as key_passphrase
 from node.trust.licences import LicenceService
-from node.trust.names import PlaceNames
+from node.trust.names import SAVE_SECONDS, PlaceNames
 from node.trust.partners import PartnerService
 from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
@@ -262,6 +262,8 @@ class Node:
         self.scheduler.every(
             config.timestamp_retry_seconds, self.complete_awaiting_timestamps, f"time-stamps of {self.here}"
         )
+        # names heard from the certificates of arriving envelopes are kept even if no page asks
+        self.scheduler.every(SAVE_SECONDS, self.names.save_heard, f"office names of {self.here}")
         if self.engine.dialect.name == "sqlite":  # commits leave the log's copying to this job
             self.scheduler.every(
                 WAL_CHECKPOINT_SECONDS, lambda: checkpoint_wal(self.engine), f"WAL checkpoint of {self.here}"
@@ -650,6 +652,7 @@ class Node:
                 self._parent_channel = None
         if self._health_server is not None:
             self._health_server.stop(0)
+        self.names.save_heard()  # what the last envelopes named, not left to the next start
         self.metrics.stop()
         self.engine.dispose()
         log.info("node %s stopped", self.here)

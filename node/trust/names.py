@@ -30,6 +30,7 @@ from signing.pki import division_code_of
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 60.0  # a newly enrolled child is named on the pages within a minute
+SAVE_SECONDS = 5.0  # names heard are kept this soon after, whether or not a page asked for one
 
 
 class PlaceNames:
@@ -62,18 +63,24 @@ class PlaceNames:
 
     def heard(self, certificate: x509.Certificate) -> None:
         """A verified certificate's holder, named (called once per chain the node validates, from
-        the link's thread: only remembered here, saved on the next look-up)."""
+        the link's thread, inside its transaction: only remembered here, saved by `save_heard`)."""
         code, name = _named(certificate)
         if code and name and self._known.get(code) != name:
             with self._lock:
                 self._unsaved[code] = name
 
-    def _names(self) -> dict[str, str]:
-        now = self._clock()
+    def save_heard(self) -> dict[str, str]:
+        """Keep the names heard since the last save (every SAVE_SECONDS, on a look-up, at stop);
+        returns them."""
         with self._lock:
             unsaved = dict(self._unsaved)
         if unsaved:
             self._save(unsaved)
+        return unsaved
+
+    def _names(self) -> dict[str, str]:
+        now = self._clock()
+        unsaved = self.save_heard()
         if unsaved or self._read_at is None or now - self._read_at >= REFRESH_SECONDS:
             with self._readers() as session:
                 rows = session.execute(select(OfficeName.code, OfficeName.name))
