@@ -341,6 +341,13 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     clerk = logged_in(desks, COUNTY, "clerk1")
     village = desks.nodes[VILLAGE]
 
+    # 办结: in no queue now, but the county's 办件 page lists it among the cases handled there, with
+    # the point it was applied at; the village's lists it with the office that handled it
+    handled = clerk.get("/cases?role=handler").text
+    assert case_id in handled and f"<td>{VILLAGE}</td>" in handled  # the village bears no name here
+    assert case_id not in clerk.get("/cases").text  # applied for at the village, not here
+    assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in agent.get("/cases").text
+
     listed = agent.get("/visits").text
     assert case_id in listed and "王秀兰" in listed and 'href="/visits"' in listed
     token = csrf_of(listed)

@@ -172,8 +172,10 @@ def routes(render: Render) -> list[Route]:
     def case_list(visit: Visit) -> Response:
         node = node_of(visit)
         query = visit.request.query_params.get("q", "").strip()
-        cases = node.cases.search(query) if query else node.cases.list_cases(role="origin", limit=100)
-        return render(visit, "cases.html", cases=cases, q=query)
+        # applied for here, or handled here (a county's concluded cases are in no queue)
+        role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
+        cases = node.cases.search(query) if query else node.cases.list_cases(role=role, limit=100)
+        return render(visit, "cases.html", cases=cases, q=query, role=role)
 
     @page(Duty.RECEIVE, Duty.DECIDE)
     def queue(visit: Visit) -> Response:
