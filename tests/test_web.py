@@ -346,7 +346,8 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     handled = clerk.get("/cases?role=handler").text
     assert case_id in handled and f"<td>{VILLAGE}</td>" in handled  # the village bears no name here
     assert case_id not in clerk.get("/cases").text  # applied for at the village, not here
-    assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in agent.get("/cases").text
+    at_village = agent.get("/cases").text
+    assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in at_village and "role=handler" not in at_village
 
     listed = agent.get("/visits").text
     assert case_id in listed and "王秀兰" in listed and 'href="/visits"' in listed
