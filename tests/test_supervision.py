@@ -172,8 +172,9 @@ def test_each_node_runs_exactly_one_supervision_job(federation):
     federation.start_chain()
     for node in federation.nodes.values():
         assert node.scheduler.scan_jobs == 1  # one scan job per node, never one per case
-        # and the retry of results waiting for their time-stamp, and on SQLite the log's checkpoint
-        assert node.scheduler.jobs == (3 if node.engine.dialect.name == "sqlite" else 2)
+        # and the retry of results waiting for their time-stamp, the save of office names heard,
+        # and on SQLite the log's checkpoint
+        assert node.scheduler.jobs == (4 if node.engine.dialect.name == "sqlite" else 3)
     with pytest.raises(ValueError):
         SupervisionScheduler(federation.nodes[PROVINCE].here, lambda: None, 0)
 
