@@ -119,6 +119,9 @@ class TrustStore:
         self._issuers: dict[_IssuerKey, x509.Certificate] = {}  # CA certificates known to be genuine
         self._crls: dict[_IssuerKey, x509.CertificateRevocationList] = {}  # verified, newest per issuer
         self._pending: dict[bytes, x509.CertificateRevocationList] = {}  # issuer not seen yet, by DER
+        # CRL objects already judged here (kept or older than the one kept), by identity: documents
+        # embed the lists they were sealed with, the same parsed objects on every check
+        self._judged_crls: dict[int, x509.CertificateRevocationList] = {}
         self._roots_key: tuple[bytes, ...] = ()  # the roots' DER, sorted: part of every verdict's key
         # The same chain objects are usually asked about again (SealedDocument parses each PEM
         # once), so they are found by identity before paying for hashing five certificates' DER;
@@ -172,11 +175,14 @@ class TrustStore:
     def add_crl(self, crl: x509.CertificateRevocationList) -> None:
         """Know a CRL: used once its signature verifies against its issuer's CA certificate."""
         with self._lock:
-            if crl in self._crls.values():  # documents embed the CRLs they were checked against
+            if self._judged_crls.get(id(crl)) is crl:
                 return
             for issuer in self._issuers.values():
-                if _crl_signed_by(crl, issuer):
+                if crl_signed_by(crl, issuer):
                     self._accept_crl(issuer, crl)
+                    if len(self._judged_crls) >= _CACHED_CHAINS:
+                        self._judged_crls.clear()
+                    self._judged_crls[id(crl)] = crl
                     return
             self._pending[crl.public_bytes(serialization.Encoding.DER)] = crl
 
@@ -379,7 +385,7 @@ class TrustStore:
         """Record a genuine CA certificate and adopt the pending CRLs it signed (caller holds the lock)."""
         self._issuers.setdefault(_issuer_key(issuer), issuer)
         for der, crl in list(self._pending.items()):
-            if _crl_signed_by(crl, issuer):
+            if crl_signed_by(crl, issuer):
                 del self._pending[der]
                 self._accept_crl(issuer, crl)
 
@@ -522,8 +528,10 @@ def _self_signed_name(certificate: x509.Certificate) -> bool:
     return certificate.issuer == certificate.subject
 
 
-def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
-    if crl.issuer != issuer.subject:
+def crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Whether the CA certificate `issuer` issued and signed `crl`; the answer is remembered per
+    process (a node meets the same list at its intake, in its stores and embedded in documents)."""
+    if _crl_issuer_name(crl) != _subject_name(issuer):
         return False
     key = (crl.fingerprint(hashes.SHA256()), issuer.fingerprint(hashes.SHA256()))
     with _shared_lock:
@@ -539,6 +547,16 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate
             _crl_verdicts.clear()
         _crl_verdicts[key] = valid
     return valid
+
+
+@by_identity()
+def _crl_issuer_name(crl: x509.CertificateRevocationList) -> bytes:
+    return crl.issuer.public_bytes()  # cryptography builds a new Name on every access
+
+
+@by_identity()
+def _subject_name(certificate: x509.Certificate) -> bytes:
+    return certificate.subject.public_bytes()
 
 
 def _self_signed(root: x509.Certificate) -> bool:

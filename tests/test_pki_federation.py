@@ -20,6 +20,7 @@ from node.store.models import EnrollmentInvite, RevocationList
 from node.timeutil import shanghai
 from node.trust.certificates import RevocationIntake
 from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
+from node.trust.stores import TrustStores
 from node.trust.timestamping import TimestampUnavailable
 from signing.algorithms import Algorithm, generate_key
 from signing.licences import LicenceIdentifier
@@ -27,7 +28,7 @@ from signing.pki import CertificatePurpose, make_csr
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
 from signing.ses import SES_Signature
-from signing.trust import TrustStore
+from signing.trust import ChainRejected, TrustStore
 from sync.transport import TransportSettings, open_channel
 from tests.harness import CITY, COUNTY, PASSPHRASE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto
@@ -417,3 +418,37 @@ def test_a_newer_list_revoking_nothing_new_keeps_the_verdict_caches(tmp_path):
         assert not intake.accept(session, authority.make_crl(revoked, number=3))  # not newer
     engine.dispose()
     assert len(changes) == 2
+
+
+def test_a_newer_list_is_learned_by_the_nodes_store_and_its_revocations_hold_at_once(tmp_path):
+    """The store for the database's lists is not rebuilt for each list a result brings (it learns
+    the newer one), yet revocation is as the database says at every call: a certificate the newer
+    list revokes is refused at once, and a database gone back to an older list gets a rebuilt store."""
+    root = create_root(DivisionCode.parse("430000"), "湖南省", tmp_path / "hn", PASSPHRASE).authority
+    key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    ca = CertificatePurpose.CA
+    city = root.issue(make_csr(key, "430900000000", ca), ca)  # the city's CA certificate
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    stores, intake = TrustStores([root.certificate]), RevocationIntake([root.certificate], lambda: None)
+    with session_factory(engine).begin() as session:
+        assert intake.accept(session, root.make_crl([], number=1))
+        first = stores.store(session)
+        first.verify_chain(city, [], ca)  # not revoked
+        assert intake.accept(session, root.make_crl([(city.serial_number, datetime.now(UTC))], number=2))
+        learned = stores.store(session)
+        assert learned is first  # learned the newer list, not rebuilt
+        with pytest.raises(ChainRejected, match="revoked"):
+            learned.verify_chain(city, [], ca)
+        assert not intake.accept(session, root.make_crl([], number=1))  # an older list is not kept
+        assert stores.store(session) is first
+        # a database restored from a backup holds the older list again: the store is rebuilt from it
+        session.execute(
+            update(RevocationList).values(
+                number=1, der=root.make_crl([], number=1).public_bytes(serialization.Encoding.DER)
+            )
+        )
+        restored = stores.store(session)
+        assert restored is not first
+        restored.verify_chain(city, [], ca)
+    engine.dispose()

@@ -142,7 +142,7 @@ class Node:
             self.pki_folder,
             passphrase,
             self.office,
-            trust=self._trust_in,
+            trust=self.trust_in,
             certify_remotely=None if self.office else self._certify_with_parent,
             timestamp=self.timestamping.stamp,
             default_algorithm=(
@@ -191,7 +191,7 @@ class Node:
             config.undeliverable_hours,
         )
         seal_chain = self.identity.seal_authority.full_chain() if self.identity.seal_authority else []
-        revocations = RevocationIntake(
+        self.revocations = RevocationIntake(
             [*self.identity.chain, *seal_chain, *self.identity.seal_roots], self._revocations_changed
         )
         self.partners = PartnerService(
@@ -204,7 +204,7 @@ class Node:
             self.here,
             self.outbound,
             self.cases,
-            revocations,
+            self.revocations,
             self.licences,
             intakes={
                 "supervision_card": self.supervision,
@@ -216,7 +216,7 @@ class Node:
                 "case_copy": self.resync,
                 "case_resync": self.resync,
             },
-            trust=self._trust_in,
+            trust=self.trust_in,
             partners=self.partners,
             origins=OriginVerifier(on_validated=self.names.heard),
         )
@@ -224,7 +224,7 @@ class Node:
             self.here,
             self.sessions,
             self.readers,
-            self._trust_in,
+            self.trust_in,
             self.release_signer if self.here.tier is Tier.PROVINCE else None,
             self._catalog_published,
             self._parent_catalog if self.here.parent is not None else None,
@@ -384,7 +384,8 @@ class Node:
         """The province's catalogue-signing key (made and certified by the root CA on first use)."""
         return ReleaseSigner.for_province(session, self.pki_folder, self._passphrase, self.office)
 
-    def _trust_in(self, session: Session) -> TrustStore:
+    def trust_in(self, session: Session) -> TrustStore:
+        """What this node trusts as its database holds it in `session`: roots, partner anchors, CRLs."""
         return self._trust_stores.store(session)
 
     def _catalog_published(self, session: Session) -> None:
@@ -526,7 +527,7 @@ class Node:
     def trust_store(self) -> TrustStore:
         """Our roots, the partner provinces' anchors and every revocation list known here."""
         with self.readers() as session:
-            return self._trust_in(session)
+            return self.trust_in(session)
 
     def _revocations_changed(self) -> None:
         self.authenticator.invalidate()

@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from cryptography import x509
-from sqlalchemy import Connection, String, cast, literal, select, union_all
+from sqlalchemy import Connection, Row, String, bindparam, cast, literal, select, union_all
+from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from node.store.models import RevocationList, TrustAnchor
 from node.trust import partners
@@ -35,6 +37,7 @@ _WHAT_IS_STORED = union_all(
     select(literal("a").label("kind"), _anchors.c.province, cast(_anchors.c.installed_at, String)),
     select(literal("c").label("kind"), _crls.c.issuer, cast(_crls.c.number, String)),
 )
+_LIST_OF = select(_crls.c.der).where(_crls.c.issuer == bindparam("issuer"))
 
 
 class TrustStores:
@@ -44,7 +47,7 @@ class TrustStores:
         self._roots = list(roots)
         self._lock = threading.Lock()
         self._current: tuple[_Key, TrustStore] | None = None
-        self._statements: dict[str, str] = {}  # _WHAT_IS_STORED as SQL, by dialect
+        self._statements: dict[tuple[str, str], Compiled] = {}  # by dialect and name
 
     def store(self, session: Session) -> TrustStore:
         anchors: list[tuple[str, str]] = []
@@ -58,7 +61,19 @@ class TrustStores:
         current = self._current
         if current is not None and current[0] == key:
             return current[1]
-        # read the bytes only when something changed
+        if current is not None and _only_newer_lists(current[0], key):
+            # A handler sends a new list with every sealed result, so lists change far more often
+            # than anchors: the store learns the new ones (each replaces its issuer's older list)
+            # instead of being rebuilt, which reread every anchor and list (~0.8 ms a result).
+            store = current[1]
+            for issuer, number in key[1]:
+                if (issuer, number) not in current[0][1]:
+                    for (der,) in self._rows(session.connection(), "list of", _LIST_OF, issuer=issuer):
+                        store.add_crl(_crl(der))
+            with self._lock:
+                self._current = (key, store)
+            return store
+        # read the bytes only when something else changed
         roots = [*self._roots, *partners.anchors(session)]  # with their SM2 seal roots
         lists = session.scalars(select(RevocationList.der).order_by(RevocationList.issuer))
         store = TrustStore(roots, [_crl(der) for der in lists])
@@ -67,20 +82,39 @@ class TrustStores:
         return store
 
     def _what_is_stored(self, connection: Connection) -> list[tuple[str, str, str]]:
-        """The rows of _WHAT_IS_STORED, in the session's transaction. Asked on every check, so the
-        statement is compiled once (it has no parameters) and run on the driver's cursor: through
-        SQLAlchemy's statement handling it cost 25 µs, seven times the query itself."""
+        """The rows of _WHAT_IS_STORED, in the session's transaction."""
+        return [
+            (str(kind), str(name), str(version))
+            for kind, name, version in self._rows(connection, "what is stored", _WHAT_IS_STORED)
+        ]
+
+    def _rows(self, connection: Connection, name: str, statement: Executable, **values: object) -> list[Row]:
+        """A statement's rows, run on the driver's cursor in the session's transaction. Asked on
+        every check, so each statement is compiled once per dialect: through SQLAlchemy's statement
+        handling a query cost 25–50 µs, seven to ten times the query itself."""
         dialect = connection.dialect
-        sql = self._statements.get(dialect.name)
-        if sql is None:
-            compiled = _WHAT_IS_STORED.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-            sql = self._statements[dialect.name] = str(compiled)
+        compiled = self._statements.get((dialect.name, name))
+        if compiled is None:
+            compiled = self._statements[(dialect.name, name)] = statement.compile(dialect=dialect)
+        parameters = compiled.construct_params(values)
+        arguments: object = (
+            tuple(parameters[key] for key in compiled.positiontup or ()) if dialect.positional else parameters
+        )
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(sql)
-            return [tuple(row) for row in cursor.fetchall()]
+            cursor.execute(compiled.string, arguments)
+            return list(cursor.fetchall())
         finally:
             cursor.close()
+
+
+def _only_newer_lists(before: _Key, now: _Key) -> bool:
+    """The same anchors, and lists that only replace older ones of their issuers or add issuers
+    (a database restored from a backup may go back: that store is rebuilt)."""
+    if before[0] != now[0]:
+        return False
+    numbers = dict(now[1])
+    return all(numbers.get(issuer, -1) >= number for issuer, number in before[1])
 
 
 @lru_cache(maxsize=512)
