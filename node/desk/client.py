@@ -203,7 +203,9 @@ class DeskClient:
     def get(self, case_id: str) -> case_pb2.Case:
         return self._stub.GetCase(desk_pb2.GetCaseRequest(case_id=case_id), timeout=self._timeout)
 
-    def list_cases(self, state: int = 0, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
+    def list_cases(
+        self, state: case_pb2.CaseState = case_pb2.CASE_STATE_UNSPECIFIED, role: str = "", limit: int = 100
+    ) -> list[case_pb2.Case]:
         request = desk_pb2.ListCasesRequest(state=state, role=role, limit=limit)
         return list(self._stub.ListCases(request, timeout=self._timeout).cases)
 
