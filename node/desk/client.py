@@ -7,7 +7,7 @@ import mimetypes
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import grpc
 
@@ -337,8 +337,11 @@ class DeskClient:
         request = desk_pb2.RenderDocumentRequest(kind=kind, item_code=item_code, case_id=case_id)
         return self._stub.RenderDocument(request, timeout=30)
 
-    def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
-        """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
+    def wait_for(
+        self, probe: Callable[[DeskClient], T | Literal[False] | None], timeout: float, what: str
+    ) -> T:
+        """Poll probe(self) until it returns something truthy (unreachable counts as not yet);
+        a probe may say "not yet" with None or False (`check(x) and x`)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
