@@ -23,7 +23,7 @@ from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 T = TypeVar("T")
 
 
-class _StaffToken(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _StaffToken(grpc.UnaryUnaryClientInterceptor):
     """Adds a person's login token to every call (metadata "wuji-staff-token")."""
 
     def __init__(self, token: str) -> None:
