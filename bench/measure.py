@@ -35,6 +35,7 @@ from node.trust.identity import pem_bundle
 from signing.algorithms import Algorithm
 from signing.seals import SealedDocument
 from signing.seals import verify as verify_sealed
+from signing.sm2x509 import SM2PrivateKey
 from signing.trust import TrustStore
 from sync.link import LinkSettings
 from sync.tables import OutboxEntry
@@ -291,7 +292,9 @@ def _tls(township: Node, village: Node) -> Tls:
 
     def key_and_chain(node: Node) -> tuple[bytes, bytes]:
         identity = node.identity
-        key = identity.tls_key.private_bytes(
+        tls_key = identity.tls_key
+        assert not isinstance(tls_key, SM2PrivateKey), "enrollment makes TLS keys ECDSA P-256"
+        key = tls_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         return key, pem_bundle([identity.tls_certificate, *identity.chain[:-1]])

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from node.cases import queues
 from node.store.engine import create_store_engine, migrate, reader_factory
+from wuji.v1 import case_pb2
 
 HANDLER, ORIGIN, ITEM = "430981000000", "430981006001", "MZ-0001"
 DEPARTMENTS = tuple(f"部门{i:02d}" for i in range(10))
@@ -49,14 +52,15 @@ def measure(count: int) -> QueueFigures:
         populated = time.perf_counter() - started
         readers = reader_factory(engine)
         department = DEPARTMENTS[3]
+        # the ignores: mypy cannot type a lambda with a default argument (python/mypy#15459)
         lists: dict[str, Callable[[], object]] = {
             f"queue {q.name}": (
-                lambda q=q: _with(readers, lambda s: queues.queue(s, HANDLER, q, department, TODAY))
+                lambda q=q: _with(readers, lambda s: queues.queue(s, HANDLER, q, department, TODAY))  # type: ignore[misc]
             )
             for q in queues.QUEUES
         }
         lists |= {
-            f"search {what}": (lambda text=text: _with(readers, lambda s: queues.search(s, text)))
+            f"search {what}": (lambda text=text: _with(readers, lambda s: queues.search(s, text)))  # type: ignore[misc]
             for what, text in probe.items()
         }
         lists["newest of this point"] = lambda: _with(
@@ -68,8 +72,10 @@ def measure(count: int) -> QueueFigures:
     return QueueFigures(count, populated, slowest, timings[slowest], timings)
 
 
-def _with(readers: Callable[[], object], query: Callable[[object], list[object]]) -> list[object]:
-    with readers() as session:  # type: ignore[attr-defined]
+def _with(
+    readers: sessionmaker[Session], query: Callable[[Session], list[case_pb2.Case]]
+) -> list[case_pb2.Case]:
+    with readers() as session:
         found = query(session)
     if not found:
         raise AssertionError("a timed list came back empty: the bench would measure nothing")

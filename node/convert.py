@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from node.cases.states import Action, Outcome, State
 from node.catalogue.items import canonical_item, row_to_item
@@ -11,12 +11,22 @@ from node.timeutil import to_timestamp
 from wuji.v1 import case_pb2, desk_pb2
 
 
-def state_to_proto(state: str | None) -> int:
-    return case_pb2.CaseState.Value(state) if state else case_pb2.CASE_STATE_UNSPECIFIED
+# The casts here and beside other Value() calls: types-protobuf types an enum's Value() as int, while
+# protoc's stubs want the enum's own type (an int subclass) in messages; the number is the same.
+def state_to_proto(state: str | None) -> case_pb2.CaseState:
+    return (
+        cast(case_pb2.CaseState, case_pb2.CaseState.Value(state))
+        if state
+        else case_pb2.CASE_STATE_UNSPECIFIED
+    )
 
 
-def action_to_proto(action: str | None) -> int:
-    return case_pb2.CaseAction.Value(action) if action else case_pb2.CASE_ACTION_UNSPECIFIED
+def action_to_proto(action: str | None) -> case_pb2.CaseAction:
+    return (
+        cast(case_pb2.CaseAction, case_pb2.CaseAction.Value(action))
+        if action
+        else case_pb2.CASE_ACTION_UNSPECIFIED
+    )
 
 
 def action_from_proto(value: int) -> Action:
@@ -67,7 +77,11 @@ def case_summary(case: Any) -> case_pb2.Case:
         origin=case.origin,
         handler=case.handler,
         state=state_to_proto(case.state),
-        outcome=case_pb2.Outcome.Value(case.outcome) if case.outcome else case_pb2.OUTCOME_UNSPECIFIED,
+        outcome=(
+            cast(case_pb2.Outcome, case_pb2.Outcome.Value(case.outcome))
+            if case.outcome
+            else case_pb2.OUTCOME_UNSPECIFIED
+        ),
         applicant=case_pb2.Applicant(
             name=case.applicant_name, id_number=case.applicant_id_number, phone=case.applicant_phone
         ),

@@ -111,6 +111,6 @@ def verify(public_key: PublicKey, signature: bytes, data: bytes) -> bool:
     return True
 
 
-def certificate_hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+def certificate_hash(key: PrivateKey) -> hashes.SHA256 | None:
     """The hash to pass to an x509 builder's `.sign()`: SHA-256 for ECDSA, None for Ed25519."""
     return hashes.SHA256() if algorithm_of(key) is Algorithm.ECDSA_P256_SHA256 else None

@@ -149,8 +149,12 @@ def _upgrade(key: PrivateKey, path: Path, passphrase: bytes, rounds: int) -> Non
     log.info("key file %s re-encrypted with %d KDF rounds (was %d)", path, KDF_ROUNDS, rounds)
 
 
-def _encrypted_pem(key: PrivateKey, passphrase: bytes, rounds: int) -> bytes:
-    """RFC 5958 EncryptedPrivateKeyInfo with RFC 8018 PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC)."""
+def _encrypted_pem(
+    key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey, passphrase: bytes, rounds: int
+) -> bytes:
+    """RFC 5958 EncryptedPrivateKeyInfo with RFC 8018 PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC).
+
+    SM2 keys never come here: `cryptography` cannot serialise them (_seal_sm2 writes those)."""
     plain = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -370,8 +370,8 @@ def verify(
         partial["attested_time"] = at
     elif require_timestamp:
         return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
-    for crl in document.crls:
-        trust.add_crl(crl)
+    for embedded in document.crls:
+        trust.add_crl(embedded)
     try:
         path = trust.verify_chain(
             signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, revoked_before=at

@@ -233,9 +233,9 @@ def _read_token(der: bytes) -> Token:
         others=tuple(c for c in certificates.all if c is not signer),
         signed_attributes=b"\x31" + attributes.raw[1:],  # the [0] IMPLICIT tag becomes SET
         signature=signature,
-        content_digest_ok=(
-            bool(digest)
-            and bool(content_type)
+        content_digest_ok=bool(
+            digest
+            and content_type
             and content_type[0].expect(OID, "content-type attribute").value == _TST_INFO
             and octets(digest[0], "message-digest attribute") == hashlib.sha256(content).digest()
         ),

@@ -495,7 +495,7 @@ def _province(certificate: x509.Certificate) -> str:
 def _issuer_name(certificate: x509.Certificate) -> str:
     """The issuer's division code from the issuer name, else the whole name."""
     codes = certificate.issuer.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    return f"CA {codes[0].value}" if codes else certificate.issuer.rfc4514_string()
+    return f"CA {codes[0].value!s}" if codes else certificate.issuer.rfc4514_string()
 
 
 def _validity_problem(certificate: x509.Certificate, moment: datetime) -> str:

@@ -8,7 +8,8 @@ never CAs) and the revocation lists known to this node, and its code is returned
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 import grpc
 from cryptography import x509
@@ -34,7 +35,8 @@ class PeerAuthenticator:
             self._cache.clear()
 
     def peer_code(self, context: grpc.ServicerContext) -> DivisionCode:
-        auth = context.auth_context()
+        # types-grpcio declares one bytes value per property; gRPC gives a list of bytes values
+        auth = cast(Mapping[str, Sequence[bytes]], context.auth_context())
         leaf_pem = b"".join(auth.get("x509_pem_cert", []))
         if not leaf_pem:
             raise Unauthenticated("a client certificate is required (mTLS); enroll this node first")

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sync.link import Link, LinkSession
+from sync.link import Link, LinkSession, OutgoingFrame
 from wuji.v1 import link_pb2
 
 
@@ -23,7 +23,7 @@ class _Pipe:
         self.frames: deque[bytes] = deque()
         self.closed = False
 
-    def put(self, frame: link_pb2.LinkFrame) -> None:
+    def put(self, frame: OutgoingFrame) -> None:
         if not self.closed:
             self.frames.append(frame.SerializeToString())
 

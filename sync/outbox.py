@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, delete, event, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from sync.tables import LinkState, OutboxEntry
 from wuji.v1 import link_pb2
@@ -74,7 +74,7 @@ def _locked_state(session: Session, peer: str, role: str) -> LinkState:
     """The link's cursor row, locked once per transaction: a transaction that enqueues many
     messages (a scan raising cards, a batch of forwarded cases) asks for it, and flushes, once."""
     transaction = session.get_transaction()
-    cached = session.info.get(_LOCKED_STATES)
+    cached: tuple[SessionTransaction | None, dict[str, LinkState]] | None = session.info.get(_LOCKED_STATES)
     if cached is None or cached[0] is not transaction:
         cached = session.info[_LOCKED_STATES] = (transaction, {})
     state = cached[1].get(peer)
@@ -106,7 +106,8 @@ def acknowledge(session: Session, peer: str, role: str, seq: int) -> None:
 
     One UPDATE that only moves the cursor forward: every ack of a link comes here."""
     moved = session.execute(_ACKNOWLEDGE, {"link_peer": peer, "seq": seq})
-    if moved.rowcount == 0:  # already there, or the link has no cursor row yet
+    # an UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed as returning Result
+    if moved.rowcount == 0:  # type: ignore[attr-defined]  # already there, or no cursor row yet
         state = link_state(session, peer, role, for_update=True)
         if seq > state.acked_seq:
             state.acked_seq = seq

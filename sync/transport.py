@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 
 from sync.auth import PeerAuthenticator, require_peer
-from sync.link import FrameQueue, LinkProtocolError, serialize_frame
+from sync.link import FrameQueue, LinkProtocolError, OutgoingFrame, serialize_frame
 from sync.registry import LinkRefused, LinkRegistry, LinksElsewhere
 from wuji.v1 import link_pb2, link_pb2_grpc
 
@@ -163,7 +163,7 @@ class FederationServicer(link_pb2_grpc.FederationServicer):
 
     def Link(
         self, request_iterator: Iterator[link_pb2.LinkFrame], context: grpc.ServicerContext
-    ) -> Iterator[link_pb2.LinkFrame]:
+    ) -> Iterator[OutgoingFrame]:
         peer = require_peer(self._authenticator, context)
         first = next(request_iterator, None)
         if isinstance(first, MalformedMessage) or first is None or not first.HasField("hello"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,8 +101,9 @@ class BundleService(CaseHook):
             if not entry.bundle:
                 raise InvalidInput(f"{entry.name} ({entry.code}) is a single item, not a bundle (一件事)")
             catalog.require_unexpired(session)
-            spec = entry.bundle
-            parts = [catalog.item(session, part) for part in spec["parts"]]  # type: ignore[union-attr]
+            # a JSON column, of the shape the catalogue checked: {"parts": [codes], "after": {code: [codes]}}
+            spec: dict[str, Any] = entry.bundle
+            parts = [catalog.item(session, part) for part in spec["parts"]]
             _check_materials(entry, parts, checked, deferred, promise)
             now = self._clock.now()
             today = china_date(now)
@@ -115,7 +117,7 @@ class BundleService(CaseHook):
                 signed = case_pb2.Promise()
                 signed.CopyFrom(promise)
                 signed.signed_at.CopyFrom(to_timestamp(now))
-            after: dict[str, list[str]] = spec.get("after", {})  # type: ignore[assignment, union-attr]
+            after: dict[str, list[str]] = spec.get("after", {})
             bundle = Bundle(
                 id=f"{self.here.value}-B{ULID()}",
                 code=entry.code,
@@ -351,7 +353,8 @@ def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
         return view
     view.case_id, view.handler, view.status = case.id, case.handler, case.state
     if case.outcome:
-        view.outcome = case_pb2.Outcome.Value(case.outcome)
+        # Value() is typed int, the field wants the enum type (node/convert.py)
+        view.outcome = cast(case_pb2.Outcome, case_pb2.Outcome.Value(case.outcome))
     if case.outcome == Outcome.DENIED or State(case.state) in _UNFAVOURABLE:
         view.reason = _settled_reason(session, case)
     return view

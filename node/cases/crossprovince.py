@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -138,8 +139,13 @@ def part_view(part: Case) -> case_pb2.CasePart:
         case_id=part.id,
         handler=part.handler,
         item_name=part.item_name,
-        state=case_pb2.CaseState.Value(part.state),
-        outcome=case_pb2.Outcome.Value(part.outcome) if part.outcome else case_pb2.OUTCOME_UNSPECIFIED,
+        # Value() is typed int, the fields want the enum type (node/convert.py)
+        state=cast(case_pb2.CaseState, case_pb2.CaseState.Value(part.state)),
+        outcome=(
+            cast(case_pb2.Outcome, case_pb2.Outcome.Value(part.outcome))
+            if part.outcome
+            else case_pb2.OUTCOME_UNSPECIFIED
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -112,7 +113,12 @@ class DeferralService(CaseHook):
         if session.get(CasePromise, case.id) is None or session.get(PostCheck, case.id) is not None:
             return
         item = session.get(ServiceItem, case.item_code)
-        days = int((item.notify_promise or {}).get("post_check_days", 20)) if item is not None else 20
+        # a JSON column; the catalogue checked post_check_days is a whole number (node/catalogue/items.py)
+        days = (
+            int(cast(dict[str, Any], item.notify_promise or {}).get("post_check_days", 20))
+            if item is not None
+            else 20
+        )
         due = add_working_days(china_date(self._clock.now()), days)
         session.add(PostCheck(case_id=case.id, due_on=due, done_at=None, passed=None, finding=""))
 
@@ -183,9 +189,9 @@ class DeferralService(CaseHook):
                 f"case {case.id} is not missing {material.name!r} (materials still missing: {owed})"
             )
         row.supplied_at = at
-        row = files.stored(material, files.SUPPLIED)
-        row.case_id = case.id
-        session.add(row)
+        stored = files.stored(material, files.SUPPLIED)
+        stored.case_id = case.id
+        session.add(stored)
 
     # -- 核查 tasks at the handler -------------------------------------------------------------------
 

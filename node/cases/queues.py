@@ -113,7 +113,7 @@ def search(session: Session, text: str, limit: int = 50) -> list[case_pb2.Case]:
     if len(needle) < 2:
         raise InvalidInput("search for two characters or more: a name, identity number, phone or case id")
     size = _size(limit)
-    found: dict[str, Row[Any]] = {}
+    found: dict[str, Row[*tuple[Any, ...]]] = {}
     for column in (Case.id, Case.applicant_id_number, Case.applicant_phone, Case.applicant_name):
         prefix = and_(column >= needle, column < needle + _PREFIX_END)
         for row in session.execute(select(*_COLUMNS).where(prefix).order_by(column).limit(size)):
@@ -159,11 +159,11 @@ def _size(limit: int) -> int:
     return min(limit or 50, MAX_PAGE)
 
 
-def _page(query: Select[Any], limit: int, offset: int) -> Select[Any]:
+def _page(query: Select[*tuple[Any, ...]], limit: int, offset: int) -> Select[*tuple[Any, ...]]:
     return query.limit(_size(limit)).offset(offset)
 
 
-def _views(session: Session, rows: Sequence[Row[Any]]) -> list[case_pb2.Case]:
+def _views(session: Session, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[case_pb2.Case]:
     colours = _card_colours(session, [row.id for row in rows])
     return [_view(row, colours.get(row.id, "")) for row in rows]
 
@@ -182,7 +182,7 @@ def _card_colours(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
     return colours
 
 
-def _view(row: Row[Any], colour: str) -> case_pb2.Case:
+def _view(row: Row[*tuple[Any, ...]], colour: str) -> case_pb2.Case:
     """A list entry from a row of _COLUMNS, with its card colour."""
     view = case_summary(row)
     view.supervision = colour

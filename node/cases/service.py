@@ -83,6 +83,8 @@ class ResultSealing(Protocol):
         self, session: Session, case_id: str, peer: str, notice: link_pb2.CaseEventNotice
     ) -> bool: ...
 
+    def vouch_unrevoked(self, session: Session, notice: link_pb2.CaseEventNotice) -> None: ...
+
     def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
         """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
         ...
@@ -654,7 +656,12 @@ class CaseService:
             message = link_pb2.CaseEventNotice(case_id=case.id, event=notice, due_on=due_on)
             # a result still waiting for its time-stamp holds its notice back until the token comes
             held = step.to_state is State.CONCLUDED and self.sealing is not None
-            if not (held and self.sealing.hold_notice(session, case.id, other_copy, message)):
+            # (`held` implies sealing; saying it again lets mypy see it)
+            if not (
+                held
+                and self.sealing is not None
+                and self.sealing.hold_notice(session, case.id, other_copy, message)
+            ):
                 if self.sealing is not None:
                     self.sealing.vouch_unrevoked(session, message)
                 self._outbound.send(session, other_copy, case_event=message)

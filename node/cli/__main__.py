@@ -1,7 +1,5 @@
 """`python -m node.cli`: the same as the `wuji` command."""
 
-import sys
-
 from node.cli import main
 
-sys.exit(main())
+main()  # typer ends the process itself, with the command's exit status

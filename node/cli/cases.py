@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -129,12 +129,16 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
             highlight=False,
         )
     if case.HasField("post_check"):
-        check = case.post_check
-        state = f"done {check.done_at}, {'passed' if check.passed else 'failed'}" if check.done_at else "open"
-        console.print(f"  核查 due {check.due_on}: {state} {check.finding}", highlight=False)
+        post_check = case.post_check
+        state = (
+            f"done {post_check.done_at}, {'passed' if post_check.passed else 'failed'}"
+            if post_check.done_at
+            else "open"
+        )
+        console.print(f"  核查 due {post_check.due_on}: {state} {post_check.finding}", highlight=False)
 
 
-def cards_table(cards: list[case_pb2.SupervisionCard], names: Mapping[str, str] | None = None) -> Table:
+def cards_table(cards: Iterable[case_pb2.SupervisionCard], names: Mapping[str, str] | None = None) -> Table:
     table = Table("牌", "办件", "办理地", "责任部门", "责任人", "时限", "亮牌时间", "说明", "关闭时间")
     for card in cards:
         colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"

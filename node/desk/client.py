@@ -7,7 +7,7 @@ import mimetypes
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import grpc
 
@@ -23,7 +23,7 @@ from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 T = TypeVar("T")
 
 
-class _StaffToken(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _StaffToken(grpc.UnaryUnaryClientInterceptor):
     """Adds a person's login token to every call (metadata "wuji-staff-token")."""
 
     def __init__(self, token: str) -> None:
@@ -203,7 +203,9 @@ class DeskClient:
     def get(self, case_id: str) -> case_pb2.Case:
         return self._stub.GetCase(desk_pb2.GetCaseRequest(case_id=case_id), timeout=self._timeout)
 
-    def list_cases(self, state: int = 0, role: str = "", limit: int = 100) -> list[case_pb2.Case]:
+    def list_cases(
+        self, state: case_pb2.CaseState = case_pb2.CASE_STATE_UNSPECIFIED, role: str = "", limit: int = 100
+    ) -> list[case_pb2.Case]:
         request = desk_pb2.ListCasesRequest(state=state, role=role, limit=limit)
         return list(self._stub.ListCases(request, timeout=self._timeout).cases)
 
@@ -335,8 +337,11 @@ class DeskClient:
         request = desk_pb2.RenderDocumentRequest(kind=kind, item_code=item_code, case_id=case_id)
         return self._stub.RenderDocument(request, timeout=30)
 
-    def wait_for(self, probe: Callable[[DeskClient], T | None], timeout: float, what: str) -> T:
-        """Poll probe(self) until it returns something truthy (unreachable counts as not yet)."""
+    def wait_for(
+        self, probe: Callable[[DeskClient], T | Literal[False] | None], timeout: float, what: str
+    ) -> T:
+        """Poll probe(self) until it returns something truthy (unreachable counts as not yet);
+        a probe may say "not yet" with None or False (`check(x) and x`)."""
         deadline = time.monotonic() + timeout
         while True:
             try:

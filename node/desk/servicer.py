@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import grpc
 
@@ -67,7 +67,8 @@ def _desk_call(
                 f"the desk of {self._node.here} serves its own operators; the caller is {caller}",
             )
         try:
-            token = dict(context.invocation_metadata()).get(TOKEN_METADATA, "")
+            # gRPC gives a key without the "-bin" suffix a str value (bytes are for "-bin" keys)
+            token = cast(str, dict(context.invocation_metadata()).get(TOKEN_METADATA, ""))
             _caller.set(self._node.staff.actor(token) if token else operator(self._node.here.value))
             return method(self, request, context)
         except DomainError as error:
@@ -414,7 +415,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
 
     @_desk_call
     def Logout(self, request: desk_pb2.LogoutRequest, context: grpc.ServicerContext) -> desk_pb2.LogoutReply:
-        token = dict(context.invocation_metadata()).get(TOKEN_METADATA, "")
+        token = cast(str, dict(context.invocation_metadata()).get(TOKEN_METADATA, ""))  # not "-bin": str
         if token:
             self._node.staff.logout(token)
         return desk_pb2.LogoutReply()

@@ -12,6 +12,7 @@ import functools
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import segno
@@ -184,7 +185,8 @@ class Sheet:
 
     def _ruled(self, data: list[list[Paragraph]], widths: list[float], *, header: bool) -> Table:
         table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-        style = [
+        # (command, first cell, last cell, values...): reportlab's table style commands
+        style: list[tuple[str, tuple[int, int], tuple[int, int], *tuple[Any, ...]]] = [
             ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("TOPPADDING", (0, 0), (-1, -1), 3),

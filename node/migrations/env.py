@@ -10,9 +10,12 @@ target_metadata = [Base.metadata, SyncBase.metadata]
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # `alembic` command line: take the URL from -x url=... or the ini file
+    from alembic.util import CommandError
     from sqlalchemy import create_engine
 
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise CommandError("no database URL: pass -x url=... or set sqlalchemy.url in the ini file")
     engine = create_engine(url)
 
 with engine.connect() as connection:

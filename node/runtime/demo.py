@@ -504,7 +504,10 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoSta
             )
             concluded.add(part.item_code)
         bundle = village.wait_for(
-            lambda d, b=bundle.id: _moved(d.get_bundle(b), concluded), STEP_TIMEOUT, "the next part"
+            # mypy cannot type a lambda with a default argument (python/mypy#15459)
+            lambda d, b=bundle.id: _moved(d.get_bundle(b), concluded),  # type: ignore[misc]
+            STEP_TIMEOUT,
+            "the next part",
         )
     console.print(
         f"  bundle {bundle.id}: {bundle.concluded_parts}/{len(bundle.parts)} parts concluded "

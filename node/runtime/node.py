@@ -448,7 +448,9 @@ class Node:
                 continue
             partner_root = pem_bundle([roots[code]])
             settings = replace(
-                self.transport, credentials=self.identity.credentials(lambda root=partner_root: root)
+                self.transport,
+                # mypy cannot type a lambda with a default argument (python/mypy#15459)
+                credentials=self.identity.credentials(lambda root=partner_root: root),  # type: ignore[misc]
             )
             dialer = Dialer(
                 self.links.get(code, "peer"),

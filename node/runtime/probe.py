@@ -17,7 +17,9 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         with grpc.insecure_channel(argv[1]) as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            stub = health_pb2_grpc.HealthStub(channel)
+            # types-grpcio-health-checking's HealthStub lacks the methods its __init__ sets
+            reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=5)  # type: ignore[attr-defined]
     except grpc.RpcError as error:
         print(f"not healthy: {error.code().name}", file=sys.stderr)
         return 1

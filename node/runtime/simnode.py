@@ -117,7 +117,8 @@ class Stores:
         """A new node's engine over a fresh copy of the migrated template."""
         store = _Store(self._template)
         self._all.append(store)
-        pool = StaticPool(lambda: self._reopen(store), dialect=self._dialect)
+        # SQLAlchemy's DBAPIConnection protocol asks for a __getattr__ that sqlite3.Connection lacks
+        pool = StaticPool(lambda: self._reopen(store), dialect=self._dialect)  # type: ignore[arg-type]
         if self._on_connect is not None:
             on_connect = self._on_connect
             event.listen(pool, "connect", lambda connection, _record: on_connect(connection))

@@ -360,7 +360,8 @@ def _identity_number(home: str, number: int) -> str:
     return with_check_character(f"{home[:6]}19900101{number % 1000:03d}")
 
 
-def _state(session: Session, case_id: str) -> State:
+def _state(session: Session, case_id: str) -> str:
+    """The case's state as stored (a State value: State is a StrEnum, so the two compare equal)."""
     return session.get_one(Case, case_id).state
 
 

@@ -91,7 +91,9 @@ def checkpoint_wal(engine: Engine) -> tuple[int, int] | None:
         return None
     raw = engine.raw_connection()  # no transaction, and not the writers' lock
     try:
-        _busy, logged, copied = raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        connection = raw.driver_connection
+        assert connection is not None, "a connection just checked out has its driver's connection"
+        _busy, logged, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return logged, copied
     finally:
         raw.close()

@@ -8,6 +8,7 @@ docs/architecture.md). Routing picks the neighbour from division codes alone (sy
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 from ulid import ULID
@@ -37,7 +38,8 @@ class Outbound:
             raise NoRoute(f"message for {destination} is for this node itself")
         return hop.peer, hop.role
 
-    def send(self, session: Session, destination: str, **body: object) -> link_pb2.Envelope:
+    # **body: one field of the Envelope's body oneof, each of its own message type (hence Any)
+    def send(self, session: Session, destination: str, **body: Any) -> link_pb2.Envelope:
         """Enqueue a new message (one body field, e.g. case_submitted=...) for destination."""
         envelope = link_pb2.Envelope(
             message_id=str(ULID()),
@@ -67,7 +69,7 @@ class Outbound:
         role: str,
         message_id: str,
         passed_on: link_pb2.Envelope | None = None,
-        **body: object,
+        **body: Any,  # one field of the body oneof, as in `send`
     ) -> None:
         """Enqueue a message for a neighbour itself, unless one with message_id still waits.
 

@@ -370,7 +370,12 @@ class SupervisionService:
         return len(arrivals), raised
 
     def _check_step(
-        self, session: Session, case: Case, step_days: dict[str, int], row: CaseDeadline | None, today: date
+        self,
+        session: Session,
+        case: Case,
+        step_days: dict[str, int] | None,
+        row: CaseDeadline | None,
+        today: date,
     ) -> list[str]:
         """A red card when a case has stayed in a step longer than the step's own limit."""
         limit = (step_days or {}).get(case.state)

@@ -7,6 +7,8 @@ outcome (满意, 基本满意, 不满意, 未联系上) and a note are recorded 
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,7 +72,12 @@ def _view(visit: ReturnVisit, case: Case) -> desk_pb2.ReturnVisit:
         applicant_phone=case.applicant_phone,
         handler=case.handler,
         state=state_to_proto(case.state),
-        outcome=case_pb2.Outcome.Value(case.outcome) if case.outcome else case_pb2.OUTCOME_UNSPECIFIED,
+        outcome=(
+            # Value() is typed int, the field wants the enum type (node/convert.py)
+            cast(case_pb2.Outcome, case_pb2.Outcome.Value(case.outcome))
+            if case.outcome
+            else case_pb2.OUTCOME_UNSPECIFIED
+        ),
         opened_at=to_timestamp(visit.opened_at),
         visit_outcome=visit.outcome or "",
         note=visit.note,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -143,7 +144,12 @@ class CertificateOffice:
         current = session.connection().execute(_NUMBER_OF, {"key": key}).scalar()
         number = (current or 0) + 1
         crl = authority.make_crl(
-            [(int(serial, 16), as_utc(when)) for serial, when, pem in revoked if _issuer_der(pem) == own],
+            # `when` is never None: the query selects revoked certificates only
+            [
+                (int(serial, 16), as_utc(cast(datetime, when)))
+                for serial, when, pem in revoked
+                if _issuer_der(pem) == own
+            ],
             number=number,
             now=at,
         )

@@ -354,6 +354,7 @@ def enroll(
         authority = Authority(ca_key, ca_certificate, parent_chain)  # type: ignore[arg-type]
         return _finish(code, folder, passphrase, authority, roots, seal_authority, seal_chain[-1:]), crls
     tls_certificate = x509.load_pem_x509_certificate(response.tls_certificate_pem)
+    assert tls_key is not None, "a village (no CA key) made its TLS key above"
     identity = NodeIdentity(
         code,
         folder,
@@ -363,7 +364,7 @@ def enroll(
         roots,
         None,
         None,
-        seal_chain[-1:],  # type: ignore[arg-type]
+        seal_chain[-1:],
     )
     identity.save(passphrase)
     return identity, crls

@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from signing import keys
-from signing.algorithms import PrivateKey
+from signing.algorithms import AlgorithmUnavailable, PrivateKey
 from signing.pki import Authority
+from signing.sm2x509 import SM2PrivateKey
 from signing.trust import TrustStore
 from sync.transport import Credentials
 from wuji.divisions import DivisionCode
@@ -134,7 +135,10 @@ class NodeIdentity:
     # -- TLS ------------------------------------------------------------------------------------
 
     def _key_pem(self) -> bytes:
-        return self.tls_key.private_bytes(
+        key = self.tls_key
+        if isinstance(key, SM2PrivateKey):  # enrollment makes TLS keys ECDSA P-256 (signing/pki.py)
+            raise AlgorithmUnavailable(f"{self.folder / 'tls.key'} is an SM2 key: TLS cannot use it")
+        return key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
 
@@ -165,7 +169,10 @@ class NodeIdentity:
 
         return Credentials(
             server=grpc.dynamic_ssl_server_credentials(
-                configuration(), changed_configuration, require_client_authentication=True
+                configuration(),
+                # gRPC documents the fetcher's None as "no change"; types-grpcio leaves None out
+                changed_configuration,  # type: ignore[arg-type]
+                require_client_authentication=True,
             ),
             bootstrap_server=grpc.ssl_server_credentials(key_and_chain),
             channel=grpc.ssl_channel_credentials(

@@ -48,7 +48,7 @@ class LicenceService:
 
     def issue(self, session: Session, case: Case, item: ServiceItem) -> dict[str, Any]:
         """颁发: the licence a concluded case yields; the block goes into the sealed result."""
-        spec = item.licence or {}
+        spec: dict[str, Any] = item.licence or {}  # a JSON column, checked by the catalogue
         identifier = LicenceIdentifier.build(
             str(spec["type_code"]), self.credit_code, case.id.rsplit("-", 1)[-1], 1
         )

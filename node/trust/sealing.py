@@ -46,8 +46,8 @@ from wuji.v1 import link_pb2
 log = logging.getLogger(__name__)
 
 OFFICIAL_SEAL = "公章"
-# sends a case-event notice to a neighbour copy: (session, peer, notice)
-NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], None]
+# sends a case-event notice to a neighbour copy: (session, peer, notice); what it returns is unused
+NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], object]
 
 
 @dataclass(frozen=True)

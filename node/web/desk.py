@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from pypinyin import Style, lazy_pinyin
@@ -49,7 +49,7 @@ def initials(name: str) -> str:
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
 
 
-def matches(item: ServiceItem, query: str) -> bool:
+def matches(item: ServiceItem | SimpleNamespace, query: str) -> bool:
     needle = query.strip().lower()
     return (
         not needle
@@ -60,7 +60,7 @@ def matches(item: ServiceItem, query: str) -> bool:
 
 
 def node_of(visit: Visit) -> Node:
-    return visit.request.app.state.node  # type: ignore[no-any-return]
+    return visit.request.app.state.node
 
 
 def routes(render: Render) -> list[Route]:
@@ -420,7 +420,9 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
             if not offered:
                 raise
             return _partner_view(offered[0]), []
-        parts = [catalog.item(session, part) for part in (item.bundle or {}).get("parts", [])]
+        # a JSON column; the catalogue checked a bundle's parts are item codes (node/catalogue/items.py)
+        codes = cast(list[str], (item.bundle or {}).get("parts", []))
+        parts = [catalog.item(session, part) for part in codes]
         for row in (item, *parts):
             session.expunge(row)
         return item, parts
@@ -430,7 +432,8 @@ def _materials_of(item: Any, parts: list[ServiceItem]) -> list[dict[str, Any]]:
     """The item's materials, or for a 一件事 every part's, each named once (一次提交)."""
     listed: dict[str, dict[str, Any]] = {}
     for row in parts or [item]:
-        promise = set((row.notify_promise or {}).get("replaces", []))
+        # a JSON column; the catalogue checked it names materials (node/catalogue/items.py)
+        promise = set(cast(list[str], (row.notify_promise or {}).get("replaces", [])))
         for spec in row.materials:
             name = str(spec["name"])
             entry = listed.setdefault(name, {**spec, "promise": False})
