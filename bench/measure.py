@@ -415,11 +415,12 @@ def _checks_with_lists(county: Node, village: Node, documents: list[bytes], batc
     (SealService.vouch_unrevoked issues one per conclusion; made beforehand here, not timed): the
     list checked against the handler's chain and kept, then the result checked, as the link applies
     a conclusion notice, in one transaction per `batch` documents."""
-    certificate = SealedDocument.from_bytes(documents[0]).signer_chain[0]
-    authority = county.office.issuer_of(certificate) if county.office is not None else None
+    office = county.office
+    assert office is not None, "the county has a CA"
+    authority = office.issuer_of(SealedDocument.from_bytes(documents[0]).signer_chain[0])
     assert authority is not None, "the bench seals were certified by another CA"
     with county.sessions.begin() as session:
-        lists = [county.office.publish_crl(session, authority) for _ in documents]
+        lists = [office.publish_crl(session, authority) for _ in documents]
     chain = authority.full_chain()[:-1]
     started = time.perf_counter()
     for first in range(0, len(documents), batch):

@@ -17,7 +17,7 @@ from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from node.errors import InvalidInput, NotFound, WrongNode
@@ -258,7 +258,7 @@ class RevocationIntake:
 # Statements on the table, not the mapped class: a handler sends a new list with every sealed
 # result, and the unit of work (an object loaded, changed and flushed) cost ~0.3 ms of each arrival.
 # Nothing holds RevocationList objects across a store (federation.py reads them only to send them).
-_lists = RevocationList.__table__
+_lists = cast(Table, RevocationList.__table__)
 _LIST_OF = select(_lists.c.der).where(_lists.c.issuer == bindparam("key"))
 _NUMBER_OF = select(_lists.c.number).where(_lists.c.issuer == bindparam("key"))
 _REPLACE_OLDER = (

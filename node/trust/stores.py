@@ -14,14 +14,16 @@ counts) stays known to the store for later documents, as it would once stored he
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from cryptography import x509
 from sqlalchemy import Connection, Row, String, bindparam, cast, literal, select, union_all
-from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from node.store.models import RevocationList, TrustAnchor
 from node.trust import partners
@@ -47,7 +49,7 @@ class TrustStores:
         self._roots = list(roots)
         self._lock = threading.Lock()
         self._current: tuple[_Key, TrustStore] | None = None
-        self._statements: dict[tuple[str, str], Compiled] = {}  # by dialect and name
+        self._statements: dict[tuple[str, str], SQLCompiler] = {}  # by dialect and name
 
     def store(self, session: Session) -> TrustStore:
         anchors: list[tuple[str, str]] = []
@@ -88,16 +90,19 @@ class TrustStores:
             for kind, name, version in self._rows(connection, "what is stored", _WHAT_IS_STORED)
         ]
 
-    def _rows(self, connection: Connection, name: str, statement: Executable, **values: object) -> list[Row]:
+    def _rows(
+        self, connection: Connection, name: str, statement: ClauseElement, **values: object
+    ) -> list[Row]:
         """A statement's rows, run on the driver's cursor in the session's transaction. Asked on
         every check, so each statement is compiled once per dialect: through SQLAlchemy's statement
         handling a query cost 25–50 µs, seven to ten times the query itself."""
         dialect = connection.dialect
         compiled = self._statements.get((dialect.name, name))
         if compiled is None:
-            compiled = self._statements[(dialect.name, name)] = statement.compile(dialect=dialect)
-        parameters = compiled.construct_params(values)
-        arguments: object = (
+            compiled = typing.cast(SQLCompiler, statement.compile(dialect=dialect))  # a SELECT's
+            self._statements[(dialect.name, name)] = compiled
+        parameters = compiled.construct_params(values) or {}
+        arguments: Sequence[Any] | Mapping[str, Any] = (
             tuple(parameters[key] for key in compiled.positiontup or ()) if dialect.positional else parameters
         )
         cursor = connection.connection.cursor()
