@@ -91,3 +91,14 @@ def test_names_heard_just_before_a_node_stops_are_kept(federation):
     federation.stop(COUNTY)  # before the next save and with no page asking
     federation.start(COUNTY)
     assert kept_name(federation, COUNTY, VILLAGE) == NAMES[VILLAGE]
+
+
+def test_a_name_kept_is_not_written_again_when_heard_again(federation):
+    for code in CHAIN:
+        federation.start(code, name=NAMES[code])
+    village_certificate = federation.nodes[VILLAGE].identity.tls_certificate
+    county = federation.nodes[COUNTY].names
+    county.heard(village_certificate)
+    assert county.save_heard() == {VILLAGE: NAMES[VILLAGE]}
+    county.heard(village_certificate)  # another chain of the village's validated
+    assert county.save_heard() == {}  # no write transaction every few seconds for what is kept

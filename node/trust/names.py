@@ -103,6 +103,7 @@ class PlaceNames:
             for code, name in names.items():
                 if self._unsaved.get(code) == name:
                     del self._unsaved[code]
+            self._known = {**self._known, **names}  # heard again, they are not saved again
 
     @staticmethod
     def _certified_here(session: Session) -> dict[str, str]:
