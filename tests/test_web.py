@@ -346,6 +346,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     handled = clerk.get("/cases?role=handler").text
     assert case_id in handled and f"<td>{VILLAGE}</td>" in handled  # the village bears no name here
     assert case_id not in clerk.get("/cases").text  # applied for at the village, not here
+    other = logged_in(desks, COUNTY, "other1")  # 民政局 staff: another department's case, not shown
+    assert case_id not in other.get("/cases?role=handler").text
+    assert case_id not in other.get("/cases?q=王秀兰").text and case_id in clerk.get("/cases?q=王秀兰").text
     at_village = agent.get("/cases").text
     assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in at_village and "role=handler" not in at_village
 

@@ -139,14 +139,17 @@ def resolve_id(session: Session, text: str) -> str:
 
 
 def recent(
-    session: Session, here: str, state: State | None, role: str, limit: int = 100
+    session: Session, here: str, state: State | None, role: str, limit: int = 100, department: str = ""
 ) -> list[case_pb2.Case]:
-    """This node's cases, newest first: applied for here (origin), handled here (handler) or both."""
+    """This node's cases, newest first: applied for here (origin), handled here (handler; by
+    `department` when given) or both."""
     query = select(*_COLUMNS)
     if role == "origin":
         query = query.where(Case.origin == here)
     elif role == "handler":
         query = query.where(Case.handler == here)
+        if department:
+            query = query.where(Case.department == department)
     elif role:
         raise InvalidInput(f"role {role!r}: origin, handler or empty")
     if state is not None:

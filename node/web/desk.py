@@ -172,9 +172,15 @@ def routes(render: Render) -> list[Route]:
     def case_list(visit: Visit) -> Response:
         node = node_of(visit)
         query = visit.request.query_params.get("q", "").strip()
-        # applied for here, or handled here (a county's concluded cases are in no queue)
+        # applied for here, or handled here (a county's concluded cases are in no queue): department
+        # staff are shown only what they may open
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
-        cases = node.cases.search(query) if query else node.cases.list_cases(role=role, limit=100)
+        actor = visit.person
+        department = actor.department if actor.role is not None and actor.role.needs_department else ""
+        if query:
+            cases = [case for case in node.cases.search(query) if _sees(visit, case)]
+        else:
+            cases = node.cases.list_cases(role=role, limit=100, department=department)
         return render(visit, "cases.html", cases=cases, q=query, role=role)
 
     @page(Duty.RECEIVE, Duty.DECIDE)
@@ -450,14 +456,22 @@ def _modes(item: Any) -> list[str]:
 
 
 def _visible_case(visit: Visit) -> case_pb2.Case:
-    """The case, if the person may see it: department staff see their department's cases here."""
-    node = node_of(visit)
-    case = node.cases.get(visit.request.path_params["case_id"])
+    """The case, if the person may see it (NotPermitted naming the department otherwise)."""
+    case = node_of(visit).cases.get(visit.request.path_params["case_id"])
     actor = visit.person
-    if actor.role is not None and actor.role.needs_department and case.handler == node.here.value:
+    if not _sees(visit, case) and actor.role is not None:
         duty = next(d for d in (Duty.RECEIVE, Duty.DECIDE) if d in DUTIES[actor.role])
         actor.require(duty, case.department)
     return case
+
+
+def _sees(visit: Visit, case: case_pb2.Case) -> bool:
+    """Department staff see their department's cases handled here, and every case applied for
+    here; everyone else sees every case."""
+    actor = visit.person
+    if actor.role is None or not actor.role.needs_department or case.handler != node_of(visit).here.value:
+        return True
+    return not case.department or case.department == actor.department
 
 
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
