@@ -175,12 +175,10 @@ def routes(render: Render) -> list[Route]:
         # applied for here, or handled here (a county's concluded cases are in no queue): department
         # staff are shown only what they may open
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
-        actor = visit.person
-        department = actor.department if actor.role is not None and actor.role.needs_department else ""
         if query:
             cases = [case for case in node.cases.search(query) if _sees(visit, case)]
         else:
-            cases = node.cases.list_cases(role=role, limit=100, department=department)
+            cases = node.cases.list_cases(role=role, limit=100, department=_bound_department(visit.person))
         return render(visit, "cases.html", cases=cases, q=query, role=role)
 
     @page(Duty.RECEIVE, Duty.DECIDE)
@@ -468,10 +466,15 @@ def _visible_case(visit: Visit) -> case_pb2.Case:
 def _sees(visit: Visit, case: case_pb2.Case) -> bool:
     """Department staff see their department's cases handled here, and every case applied for
     here; everyone else sees every case."""
-    actor = visit.person
-    if actor.role is None or not actor.role.needs_department or case.handler != node_of(visit).here.value:
+    department = _bound_department(visit.person)
+    if not department or case.handler != node_of(visit).here.value:
         return True
-    return not case.department or case.department == actor.department
+    return not case.department or case.department == department
+
+
+def _bound_department(actor: Actor) -> str:
+    """The department a person's role binds them to; "" for those who see every department."""
+    return actor.department if actor.role is not None and actor.role.needs_department else ""
 
 
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
