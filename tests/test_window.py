@@ -6,16 +6,16 @@ from __future__ import annotations
 import grpc
 import pytest
 from sqlalchemy import select
-from ulid import ULID
 
 from node.cases.service import copy_from_proto
 from node.staff.accounts import MAX_FAILURES
-from node.timeutil import to_timestamp, utcnow
+from node.timeutil import utcnow
 from sync.tables import QuarantinedEnvelope
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto, required_names
 from tests.test_federation import COUNTY_ITEM, arrived
-from wuji.v1 import case_pb2, desk_pb2, link_pb2
+from tests.test_origin import new_case
+from wuji.v1 import case_pb2, desk_pb2
 
 APPLICANT = case_pb2.Applicant(name="王秀兰", id_number="430981196805120021", phone="13907371234")
 PASSWORD = "窗口-password-1"
@@ -267,18 +267,9 @@ def test_the_operator_still_administers_and_the_township_has_no_say_over_county_
 def test_a_submitter_named_beyond_what_an_event_keeps_is_quarantined_with_the_reason(federation, people):
     """The origin's word on who took the application is checked like any field of an envelope."""
     village_node = federation.nodes[VILLAGE]
-    case = case_pb2.Case(
-        id=f"{VILLAGE}-{ULID()}",
-        item_code=COUNTY_ITEM,
-        item_name="最低生活保障对象认定",
-        origin=VILLAGE,
-        handler=COUNTY,
-        state=case_pb2.SUBMITTED,
-        applicant=APPLICANT,
-        submitted_at=to_timestamp(utcnow()),
-        version=1,
-    )
-    submitted = link_pb2.CaseSubmitted(case=case, submitted_by_person="代" * 101)
+    submitted = new_case(VILLAGE, COUNTY)["case_submitted"]
+    submitted.submitted_by_person = "代" * 101
+    case = submitted.case
     with village_node.sessions.begin() as session:  # as the window would send it, but named too long
         session.add(copy_from_proto(case, utcnow()))
         village_node.outbound.send(session, COUNTY, case_submitted=submitted)
