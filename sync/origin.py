@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -105,7 +105,11 @@ class OriginVerifier:
     def verify_ahead(self, envelopes: Sequence[link_pb2.Envelope], trust: Callable[[], TrustStore]) -> None:
         """Check the signatures of a batch's envelopes at once on worker threads (the library
         releases the GIL while it verifies), so that `verify` in this thread finds each verdict
-        ready, with the signer its chain names. The rest is still checked there, envelope by envelope."""
+        ready, with the signer its chain names. The rest is still checked there, envelope by envelope.
+
+        Returns when every verdict is in. Left to finish while this thread applies the batch, the
+        workers waited for the GIL after each signature (this thread gives it up only every few
+        milliseconds), and applying waited for them: a tenth of a hop's throughput, measured."""
         ahead: dict[int, tuple[link_pb2.Envelope, _Verified, Future[bool]]] = {}
         self._ahead.verdicts = ahead
         if len(envelopes) < _AHEAD_FROM:
@@ -119,6 +123,7 @@ class OriginVerifier:
                 continue  # verify says why, in its turn
             verdict = _verifying().submit(_signature_holds, signer.public_key, envelope)
             ahead[id(envelope)] = (envelope, signer, verdict)
+        wait([verdict for _, _, verdict in ahead.values()])
 
     def verify(self, envelope: link_pb2.Envelope, trust: Callable[[], TrustStore]) -> None:
         """OriginRefused unless `envelope` is signed by the node its `origin` names."""
