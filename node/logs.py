@@ -133,5 +133,7 @@ def configure(node_code: str, level: str, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # APScheduler logs every run of every job at INFO (a line every few seconds): only its trouble
-    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
+    # APScheduler logs every run of every job at INFO (a line every few seconds), alembic its
+    # plugins and each migration step (node/store/engine.py says what changed in a line): only trouble
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))

@@ -37,6 +37,9 @@ def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
     assert [e["logger"] for e in about_case] == ["node.cases.service", "node.cases.service"]
     assert "submitted" in about_case[0]["message"] and "ACCEPT" in about_case[1]["message"]
     assert any("listening on" in e["message"] and e["level"] == "INFO" for e in entries)
+    # the schema made on this first start is said in one line, without alembic's own two dozen
+    assert sum(e["message"].startswith("database created at schema") for e in entries) == 1
+    assert not [e for e in entries if e["logger"].startswith("alembic")]
 
 
 def test_an_unknown_log_format_is_refused(tmp_path):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from node.store.engine import alembic_config, create_store_engine, migrate
@@ -39,3 +43,20 @@ def test_a_database_of_the_first_release_upgrades_without_loss(database_url):
     assert tuple(case) == ("旧数据", "SUBMITTED")
     assert tuple(item) == ("最低生活保障对象认定", 15)
     assert head != "0001"
+
+
+def test_an_upgrade_says_in_one_line_which_migrations_it_ran(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_store_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0015")
+    with caplog.at_level(logging.INFO, logger="node.store.engine"):
+        migrate(engine)
+        migrate(engine)  # at the newest schema already: nothing to say
+    engine.dispose()
+    said = [record.getMessage() for record in caplog.records if record.name == "node.store.engine"]
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert len(said) == 1, said
+    assert said[0].startswith(f"database upgraded from schema 0015 to {head}: 0016 SM2 seal tree"), said
+    assert "; 0017 Office names" in said[0]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Pages of write-ahead log after which a commit copies it into the database file itself. SQLite's
@@ -118,5 +123,24 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the database to the newest schema (creating it on first start)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the database to the newest schema (creating it on first start), and say in one line
+    what changed (`wuji node run` keeps alembic's own lines, two dozen on a first start, for
+    warnings: node/logs.py)."""
+    config = alembic_config(engine)
+    before = schema_revision(engine)
+    command.upgrade(config, "head")
+    after = schema_revision(engine)
+    if after == before or after is None:
+        return
+    steps = list(ScriptDirectory.from_config(config).iterate_revisions(after, before))[::-1]
+    if before is None:
+        log.info("database created at schema %s (%d migrations)", after, len(steps))
+    else:
+        changes = "; ".join(f"{step.revision} {(step.doc or '').splitlines()[0]}" for step in steps)
+        log.info("database upgraded from schema %s to %s: %s", before, after, changes)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at; None for a database without the node's schema."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
