@@ -88,7 +88,7 @@ def _submit(
     )
 
 
-def _act(harness: FederationHarness, at: str, case_id: str, *actions: int) -> case_pb2.Case:
+def _act(harness: FederationHarness, at: str, case_id: str, *actions: case_pb2.CaseAction) -> case_pb2.Case:
     view = case_pb2.Case()
     for action in actions:
         view = harness.desk(at).ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case_id, action=action))
@@ -355,9 +355,9 @@ def test_a_province_without_a_trust_anchor_cannot_link_and_its_seals_do_not_veri
     assert not guangxi.links.get(PROVINCE, "peer").connected
 
     case = guangxi.cases.submit("SF-0001", _applicant(), complete("SF-0001"))
-    for action in ("ACCEPT", "REVIEW", "APPROVE"):
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
         three_provinces.desk("450000000000").ActOnCase(
-            desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.CaseAction.Value(action))
+            desk_pb2.ActOnCaseRequest(case_id=case.id, action=action)
         )
     sealed = guangxi.cases.get(case.id).sealed_result
     assert seals.verify(sealed, guangxi.trust_store()).valid
