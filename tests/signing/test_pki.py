@@ -50,6 +50,7 @@ class Tiers:
         """The CA that certifies `code`'s TLS and seals: its own, or its township's for a village."""
         division = DivisionCode.parse(code)
         own = division.parent if division.tier is Tier.VILLAGE else division
+        assert own is not None  # a village always has a township
         return self.authorities[own.value]
 
 
