@@ -210,7 +210,7 @@ def test_seal_request_must_name_holder_and_department():
         make_csr(generate_key(Algorithm.ED25519), VILLAGE, SEAL)
 
 
-def test_village_authority_issues_nothing(tiers):
+def test_village_authority_issues_nothing(tiers: Tiers) -> None:
     township = tiers.authorities[TOWNSHIP]
     village_key, village_certificate = tiers.tls[VILLAGE]
     impostor = Authority(village_key, village_certificate, township.full_chain())  # type: ignore[arg-type]
