@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import grpc
 
@@ -34,7 +34,9 @@ PASSPHRASE = b"harness passphrase, not a secret"
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "condition") -> T:
+def wait_for(
+    probe: Callable[[], T | Literal[False] | None], timeout: float = 15.0, what: str = "condition"
+) -> T:
     """Poll probe until it returns something truthy; fail with what was awaited."""
     deadline = time.monotonic() + timeout
     while True:

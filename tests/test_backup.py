@@ -20,7 +20,7 @@ from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
-History = list[tuple[int, str, int, str]]
+History = list[tuple[int, str, str, str]]
 
 
 def history(node: Node, case_id: str) -> History:

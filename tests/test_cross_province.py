@@ -7,10 +7,12 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from node.cases.crossprovince import with_check_character
@@ -38,7 +40,7 @@ from tests.harness import (
     wait_for,
 )
 from tests.materials import complete, complete_proto
-from wuji.v1 import case_pb2, desk_pb2, link_pb2
+from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, link_pb2
 
 HUNAN_RESIDENT = with_check_character("43098119900101123")
 GUANGDONG_RESIDENT = with_check_character("44030519850505432")
@@ -54,7 +56,10 @@ def provinces(
     harness = FederationHarness(folder, database_for=node_databases(request, databases))
     try:
         for code in (*CHAIN, *GD_CHAIN):
-            harness.start(code, **({"seal_algorithm": "sm2"} if code == GD_PROVINCE else {}))
+            if code == GD_PROVINCE:
+                harness.start(code, seal_algorithm="sm2")
+            else:
+                harness.start(code)
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
@@ -74,7 +79,13 @@ def _partner_items(harness: FederationHarness, code: str) -> list[str]:
 
 
 def _submit(
-    harness: FederationHarness, at: str, item: str, mode: str, home: str, id_number: str, **extra: str
+    harness: FederationHarness,
+    at: str,
+    item: str,
+    mode: str,
+    home: str,
+    id_number: str,
+    place_division: str = "",  # "" is proto3's unset
 ):
     return harness.desk(at).SubmitCase(
         desk_pb2.SubmitCaseRequest(
@@ -83,12 +94,12 @@ def _submit(
             materials=complete_proto(item),
             home_division=home,
             mode=mode,
-            **extra,
+            place_division=place_division,
         )
     )
 
 
-def _act(harness: FederationHarness, at: str, case_id: str, *actions: int) -> case_pb2.Case:
+def _act(harness: FederationHarness, at: str, case_id: str, *actions: case_pb2.CaseAction) -> case_pb2.Case:
     view = case_pb2.Case()
     for action in actions:
         view = harness.desk(at).ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case_id, action=action))
@@ -152,7 +163,9 @@ def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_villag
     assert check.revocation_lists == (GD_COUNTY,)  # its SM2 seal CA's list, issued after the token
     # sealed in 广东's SM2 seal tree: the county's seal CA, up to the SM2 seal root 湖南 installed
     chain = seals.SealedDocument.from_bytes(done.sealed_result).signer_chain
-    assert chain[1:] == county.identity.seal_authority.full_chain()
+    seal_authority = county.identity.seal_authority
+    assert seal_authority is not None  # 广东 seals with SM2
+    assert chain[1:] == seal_authority.full_chain()
     assert chain[-1] == provinces.nodes[GD_PROVINCE].identity.seal_roots[0]
     without_anchor = seals.verify(done.sealed_result, TrustStore(provinces.nodes[VILLAGE].identity.roots))
     assert not without_anchor.valid
@@ -188,13 +201,12 @@ def test_a_licence_revoked_in_hunan_is_reported_revoked_in_guangdong_too(
     )
     for code in (VILLAGE, GD_PROVINCE, GD_COUNTY, GD_VILLAGE):
         desk = provinces.desk(code)
-        status = wait_for(
-            lambda d=desk: (
-                (s := d.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier))).state == "revoked"
-                and s
-            ),
-            what=f"the revocation at {code}",
-        )
+
+        def revoked(d: desk_pb2_grpc.DeskStub = desk) -> desk_pb2.LicenceStatus | Literal[False]:
+            s = d.CheckLicence(desk_pb2.CheckLicenceRequest(identifier=identifier))
+            return s.state == "revoked" and s
+
+        status = wait_for(revoked, what=f"the revocation at {code}")
         assert status.reason == "证照信息有误" and status.issuer_node == COUNTY
 
 
@@ -355,9 +367,9 @@ def test_a_province_without_a_trust_anchor_cannot_link_and_its_seals_do_not_veri
     assert not guangxi.links.get(PROVINCE, "peer").connected
 
     case = guangxi.cases.submit("SF-0001", _applicant(), complete("SF-0001"))
-    for action in ("ACCEPT", "REVIEW", "APPROVE"):
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
         three_provinces.desk("450000000000").ActOnCase(
-            desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.CaseAction.Value(action))
+            desk_pb2.ActOnCaseRequest(case_id=case.id, action=action)
         )
     sealed = guangxi.cases.get(case.id).sealed_result
     assert seals.verify(sealed, guangxi.trust_store()).valid
@@ -466,7 +478,9 @@ def test_a_partner_may_only_pass_on_its_own_provinces_messages_and_never_trust_a
             .public_bytes(serialization.Encoding.DER),
         ),
     )
-    three_provinces.nodes[GD_PROVINCE].outbound.signer.sign(anchor)
+    guangdong_signer = three_provinces.nodes[GD_PROVINCE].outbound.signer
+    assert guangdong_signer is not None
+    guangdong_signer.sign(anchor)
     with hunan.sessions.begin() as session:
         with pytest.raises(EnvelopeRefused, match="relayed a message from 450000000000"):
             hunan.federation.apply(session, from_guangxi, GD_PROVINCE)
@@ -528,6 +542,7 @@ def _signer_below(parent, code: str):
 
     ca, tls = CertificatePurpose.CA, CertificatePurpose.TLS
     ca_key, tls_key = generate_key(Algorithm.ECDSA_P256_SHA256), generate_key(Algorithm.ECDSA_P256_SHA256)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)  # what an Authority takes
     authority = Authority(
         ca_key, parent.identity.authority.issue(make_csr(ca_key, code, ca), ca), parent.identity.chain
     )
@@ -544,9 +559,13 @@ def test_trust_anchors_below_a_province_are_accepted_only_with_its_own_signature
     wait_for(lambda: _has_anchor(three_provinces, GD_CITY, PROVINCE), what="湖南's anchor at the 广东 city")
     hunan, city = three_provinces.nodes[PROVINCE], three_provinces.nodes[CITY]
     with city.readers() as session:
-        genuine = link_pb2.TrustAnchor.FromString(session.get(TrustAnchor, GD_PROVINCE).signed)
+        stored = session.get(TrustAnchor, GD_PROVINCE)
+        assert stored is not None and stored.signed is not None
+        genuine = link_pb2.TrustAnchor.FromString(stored.signed)
     with three_provinces.nodes[GD_CITY].readers() as session:
-        signed_by_guangdong = link_pb2.TrustAnchor.FromString(session.get(TrustAnchor, PROVINCE).signed)
+        stored = session.get(TrustAnchor, PROVINCE)
+        assert stored is not None and stored.signed is not None
+        signed_by_guangdong = link_pb2.TrustAnchor.FromString(stored.signed)
     guangxi_root = (
         three_provinces.nodes["450000000000"].identity.roots[0].public_bytes(serialization.Encoding.DER)
     )
@@ -565,6 +584,7 @@ def test_trust_anchors_below_a_province_are_accepted_only_with_its_own_signature
         envelope = link_pb2.Envelope(
             message_id=f"anchor-{reason}", origin=PROVINCE, destination=CITY, trust_anchor=anchor
         )
+        assert hunan.outbound.signer is not None
         hunan.outbound.signer.sign(envelope)  # the parent passes it on, genuinely
         with city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match=reason):
             city.federation.apply(session, envelope, PROVINCE)

@@ -187,7 +187,7 @@ def test_codes_are_hashable_and_equal_across_input_forms():
     assert {DivisionCode.parse("430981"): 1}[DivisionCode.parse(COUNTY)] == 1
 
 
-def test_codes_are_immutable():
+def test_codes_are_immutable() -> None:
     code = DivisionCode.parse(COUNTY)
     with pytest.raises(AttributeError):
         code.value = PROVINCE  # type: ignore[misc]

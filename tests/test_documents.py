@@ -7,6 +7,7 @@ the item's, times in Asia/Shanghai, and the QR image must be the code of the ver
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import grpc
 import pytest
@@ -65,13 +66,16 @@ def assert_qr(pdf: bytes, url: str) -> None:
     """The document's one image is the QR code of url, module for module."""
     images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
     assert len(images) == 1, "one QR code per document"
-    pixels = images[0].image.convert("L")
+    image = images[0].image
+    assert image is not None, "the QR code decodes to an image"
+    pixels = image.convert("L")
     matrix = qr_code(url).matrix
     scale = pixels.width / (len(matrix) + 2 * QR_BORDER)
     for row, modules in enumerate(matrix):
         for column, dark in enumerate(modules):
             centre = (int((column + QR_BORDER + 0.5) * scale), int((row + QR_BORDER + 0.5) * scale))
-            assert (pixels.getpixel(centre) < 128) == bool(dark), f"QR module {row},{column} differs"
+            level = cast(int, pixels.getpixel(centre))  # mode "L": one int per pixel
+            assert (level < 128) == bool(dark), f"QR module {row},{column} differs"
 
 
 def to_state(federation, code: str, case_id: str, state: int) -> case_pb2.Case:

@@ -28,7 +28,7 @@ def submit(desk, item: str, name: str = "张三") -> case_pb2.Case:
     )
 
 
-def act(desk, case_id: str, action: int, note: str = "") -> case_pb2.Case:
+def act(desk, case_id: str, action: case_pb2.CaseAction, note: str = "") -> case_pb2.Case:
     return desk.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case_id, action=action, note=note))
 
 

@@ -86,14 +86,20 @@ bodies = st.one_of(
     st.builds(
         lambda case_id, version, action: {
             "case_event": link_pb2.CaseEventNotice(
-                case_id=case_id, event=case_pb2.CaseEvent(version=version, action=action, to_state=2)
+                case_id=case_id,
+                event=case_pb2.CaseEvent(version=version, action=action, to_state=case_pb2.ACCEPTED),
             )
         },
         texts,
         st.integers(0, 5),
         st.integers(0, 10),
     ),
-    st.builds(lambda case_id: {"case_action": link_pb2.CaseActionRequest(case_id=case_id, action=9)}, texts),
+    st.builds(
+        lambda case_id: {
+            "case_action": link_pb2.CaseActionRequest(case_id=case_id, action=case_pb2.WITHDRAW)
+        },
+        texts,
+    ),
     st.builds(
         lambda v, d, j: {"catalog_release": link_pb2.CatalogRelease(version=v, digest=d, changed_items=[j])},
         st.integers(0, 3),

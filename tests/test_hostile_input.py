@@ -25,7 +25,9 @@ def village(federation):
 def raw_desk_call(node, method: str, payload: bytes, max_bytes: int = 16 * 1024 * 1024):
     settings = TransportSettings(max_message_bytes=max_bytes, credentials=node.transport.credentials)
     channel = open_channel(node.address, settings, peer_code=node.here.value)
-    call = channel.unary_unary(f"/wuji.v1.Desk/{method}", request_serializer=None, response_deserializer=None)
+    call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        f"/wuji.v1.Desk/{method}", request_serializer=None, response_deserializer=None
+    )
     try:
         return call(payload, timeout=20)
     finally:

@@ -102,7 +102,7 @@ def township(county, tmp_path) -> TransportSettings:
     village_certificate = identity.authority.issue(make_csr(village_key, VILLAGE, tls), tls)
     SIGNERS.clear()
     SIGNERS[TOWNSHIP] = OriginSigner(identity.tls_key, identity.tls_certificate, identity.chain[:-1])
-    SIGNERS[VILLAGE] = OriginSigner(village_key, village_certificate, identity.chain[:-1])  # type: ignore[arg-type]
+    SIGNERS[VILLAGE] = OriginSigner(village_key, village_certificate, identity.chain[:-1])
     return TransportSettings(credentials=identity.credentials())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from node.store.engine import create_store_engine, migrate, session_factory
 from sync import outbox
@@ -39,14 +40,14 @@ def scanned(seq_hint: int, size: int) -> link_pb2.Envelope:
     )
 
 
-def test_large_envelopes_leave_in_frames_under_the_limit_each_once_and_in_order(tmp_path):
+def test_large_envelopes_leave_in_frames_under_the_limit_each_once_and_in_order(tmp_path: Path) -> None:
     engine = create_store_engine(f"sqlite:///{tmp_path / 'village.db'}")
     migrate(engine)
     sessions = session_factory(engine)
     sent = [scanned(i, 300_000) for i in range(7)] + [scanned(7, 1_500_000)]  # the last alone > limit
-    with sessions.begin() as session:
+    with sessions.begin() as db:
         for envelope in sent:
-            outbox.enqueue(session, TOWNSHIP, "parent", envelope)
+            outbox.enqueue(db, TOWNSHIP, "parent", envelope)
     settings = LinkSettings(frame_bytes=1_000_000)
     link = Link(VILLAGE, TOWNSHIP, "parent", sessions, handler=None, settings=settings)  # type: ignore[arg-type]
     sink = Sink()
@@ -82,15 +83,15 @@ class AckingPeer:
             yield frame
 
 
-def test_a_sender_whose_window_is_full_goes_on_when_acks_free_it(tmp_path):
+def test_a_sender_whose_window_is_full_goes_on_when_acks_free_it(tmp_path: Path) -> None:
     # the sender sleeps between commits; an ack must wake it when, and only when, the window was
     # full: with a 30 s nap between heartbeats, a missed wake-up would stall it past the bound
     engine = create_store_engine(f"sqlite:///{tmp_path / 'village.db'}")
     migrate(engine)
     sessions = session_factory(engine)
-    with sessions.begin() as session:
+    with sessions.begin() as db:
         for i in range(10):
-            outbox.enqueue(session, TOWNSHIP, "parent", scanned(i, 10))
+            outbox.enqueue(db, TOWNSHIP, "parent", scanned(i, 10))
     settings = LinkSettings(batch_size=2, window=3, heartbeat_seconds=60, idle_timeout_seconds=120)
     link = Link(VILLAGE, TOWNSHIP, "parent", sessions, handler=None, settings=settings)  # type: ignore[arg-type]
     peer = AckingPeer()

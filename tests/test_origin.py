@@ -6,6 +6,8 @@ envelopes into its own outbox, so they travel over its real, authenticated link.
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 import pytest
 from sqlalchemy import select
 from ulid import ULID
@@ -45,7 +47,14 @@ def quarantined(federation: FederationHarness, code: str) -> dict[str, str]:
     return {message_id: reason for message_id, reason in rows}
 
 
-def forged(origin: str, destination: str, **body: object) -> link_pb2.Envelope:
+class Body(TypedDict, total=False):
+    """The envelope bodies the tests forge (one at a time, as the envelope's oneof holds one)."""
+
+    case_action: link_pb2.CaseActionRequest
+    case_submitted: link_pb2.CaseSubmitted
+
+
+def forged(origin: str, destination: str, **body: Unpack[Body]) -> link_pb2.Envelope:
     return link_pb2.Envelope(
         message_id=f"forged-{ULID()}",
         origin=origin,
@@ -55,11 +64,11 @@ def forged(origin: str, destination: str, **body: object) -> link_pb2.Envelope:
     )
 
 
-def withdrawal(case_id: str) -> dict[str, object]:
+def withdrawal(case_id: str) -> Body:
     return {"case_action": link_pb2.CaseActionRequest(case_id=case_id, action=case_pb2.WITHDRAW)}
 
 
-def new_case(origin: str, handler: str) -> dict[str, object]:
+def new_case(origin: str, handler: str) -> Body:
     case = case_pb2.Case(
         id=f"{origin}-{ULID()}",
         item_code=COUNTY_ITEM,
@@ -77,7 +86,9 @@ def new_case(origin: str, handler: str) -> dict[str, object]:
 def send_from(federation: FederationHarness, attacker: str, *envelopes: link_pb2.Envelope) -> None:
     """The attacker node puts envelopes on its link to its parent, as its own software would."""
     node = federation.nodes[attacker]
-    parent = node.here.parent.value
+    above = node.here.parent
+    assert above is not None  # an attacker below the province
+    parent = above.value
     with node.sessions.begin() as session:
         for envelope in envelopes:
             envelope.sender = attacker

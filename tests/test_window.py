@@ -61,7 +61,9 @@ def submit(desk, token, item: str = COUNTY_ITEM, leave_out: tuple[str, ...] = ()
     return desk.SubmitCase(request, metadata=token)
 
 
-def act(desk, token, case_id: str, action: int, note: str = "", materials=()) -> case_pb2.Case:
+def act(
+    desk, token, case_id: str, action: case_pb2.CaseAction, note: str = "", materials=()
+) -> case_pb2.Case:
     request = desk_pb2.ActOnCaseRequest(case_id=case_id, action=action, note=note, materials=list(materials))
     return desk.ActOnCase(request, metadata=token)
 

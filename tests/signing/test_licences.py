@@ -175,7 +175,7 @@ def test_malformed_parts_are_named(text: str, part: str):
     assert isinstance(error.value, ValueError)
 
 
-def test_parse_needs_a_string():
+def test_parse_needs_a_string() -> None:
     with pytest.raises(InvalidLicenceIdentifier):
         LicenceIdentifier.parse(b"1.2.156.3005.2")  # type: ignore[arg-type]
 
@@ -215,7 +215,7 @@ def test_credit_code_checks_can_be_relaxed_or_demanded():
     assert error.value.part == "issuer_code"
 
 
-def test_direct_construction_is_checked_too():
+def test_direct_construction_is_checked_too() -> None:
     with pytest.raises(InvalidLicenceIdentifier) as error:
         LicenceIdentifier(TYPE_CODE, ISSUER, "2025052201", "002", "1")
     assert error.value.part == "check_digit"

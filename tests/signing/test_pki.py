@@ -50,6 +50,7 @@ class Tiers:
         """The CA that certifies `code`'s TLS and seals: its own, or its township's for a village."""
         division = DivisionCode.parse(code)
         own = division.parent if division.tier is Tier.VILLAGE else division
+        assert own is not None  # a village always has a township
         return self.authorities[own.value]
 
 
@@ -209,7 +210,7 @@ def test_seal_request_must_name_holder_and_department():
         make_csr(generate_key(Algorithm.ED25519), VILLAGE, SEAL)
 
 
-def test_village_authority_issues_nothing(tiers):
+def test_village_authority_issues_nothing(tiers: Tiers) -> None:
     township = tiers.authorities[TOWNSHIP]
     village_key, village_certificate = tiers.tls[VILLAGE]
     impostor = Authority(village_key, village_certificate, township.full_chain())  # type: ignore[arg-type]

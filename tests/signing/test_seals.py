@@ -37,7 +37,7 @@ def village_seal(tiers: Tiers) -> Seal:
         now - timedelta(days=1),
         now + timedelta(days=30),
     )
-    return Seal(info, key, certificate, township.full_chain())  # type: ignore[arg-type]
+    return Seal(info, key, certificate, township.full_chain())
 
 
 def test_documents_of_one_seal_verify_again_and_again(tiers):
@@ -98,7 +98,7 @@ def test_a_backdated_seal_of_a_revoked_key_is_judged_at_its_attested_time(tiers)
     assert check.time.startswith("未经时间戳证明")
 
 
-def test_a_seal_of_an_expired_key_backdated_into_its_validity_is_refused(tiers):
+def test_a_seal_of_an_expired_key_backdated_into_its_validity_is_refused(tiers: Tiers) -> None:
     township = tiers.authorities[TOWNSHIP]
     long_ago = datetime.now(UTC) - timedelta(days=40)
     # issued 40 days ago for 35 days: it expired five days ago
@@ -106,7 +106,7 @@ def test_a_seal_of_an_expired_key_backdated_into_its_validity_is_refused(tiers):
     info = SealInfo(
         "seal-old", "样例村民委员会", VILLAGE, "村委会", "公章", long_ago, long_ago + timedelta(days=60)
     )
-    seal = Seal(info, key, certificate, township.full_chain())  # type: ignore[arg-type]
+    seal = Seal(info, key, certificate, township.full_chain())
     # claims six days ago, when the key was valid; the province stamps today
     document = seal.apply(
         RESULT, at=datetime.now(UTC) - timedelta(days=6), timestamp=province_tsa(tiers).stamp

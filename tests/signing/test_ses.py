@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
 
 from signing.algorithms import Algorithm, generate_key
-from signing.pki import CertificatePurpose, make_csr
+from signing.pki import Authority, CertificatePurpose, make_csr
 from signing.ses import SES_Signature, SESeal, make_seal, make_signature, sm3, verify_signature
 from signing.sm2x509 import SM2PrivateKey
 from signing.timestamps import TimeStampAuthority
@@ -18,7 +19,7 @@ DATA = '{"document": "办件结果", "outcome": "准予"}'.encode()
 
 
 @pytest.fixture(scope="module")
-def made():
+def made() -> tuple[Authority, Authority, SM2PrivateKey, x509.Certificate, bytes, TimeStampAuthority]:
     root, _city, county, seal_key, seal_certificate = sm2_tree()
     now = datetime.now(UTC)
     tsa_key = generate_key(Algorithm.ECDSA_P256_SHA256)

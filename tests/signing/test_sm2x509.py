@@ -24,7 +24,10 @@ _PEM = serialization.Encoding.PEM
 DISTID = "distid:1234567812345678"  # GM/T 0009's default signer ID; OpenSSL 3 assumes none unless told
 
 
-def sm2_tree() -> tuple[Authority, Authority, Authority, SM2PrivateKey, x509.Certificate]:
+SM2Tree = tuple[Authority, Authority, Authority, SM2PrivateKey, x509.Certificate]
+
+
+def sm2_tree() -> SM2Tree:
     """An SM2 province: root → city CA → county CA → a county seal key, all SM2, issued a day ago."""
     day_ago = datetime.now(UTC) - timedelta(days=1)
     root = Authority.create_root(PROVINCE, "广东省", algorithm=Algorithm.SM2_SM3, now=day_ago)
@@ -47,7 +50,7 @@ def sm2_tree() -> tuple[Authority, Authority, Authority, SM2PrivateKey, x509.Cer
 
 
 @pytest.fixture(scope="module")
-def tree():
+def tree() -> SM2Tree:
     return sm2_tree()
 
 
@@ -71,7 +74,7 @@ def test_an_sm2_chain_verifies_with_the_tier_rules(tree):
         TrustStore([root.certificate]).verify_chain(seal, [county.certificate, city.certificate], CA)
 
 
-def test_an_sm2_county_ca_signed_by_its_province_skipping_the_city_is_refused(tree):
+def test_an_sm2_county_ca_signed_by_its_province_skipping_the_city_is_refused(tree: SM2Tree) -> None:
     root, *_ = tree
     from signing.pki import (
         _ca_extensions,
@@ -98,7 +101,7 @@ def test_an_sm2_county_ca_signed_by_its_province_skipping_the_city_is_refused(tr
             (_code_extension(DivisionCode.parse(COUNTY)), False),
             *_ca_extensions(DivisionCode.parse(COUNTY)),
         ],
-        signer=root.key,  # type: ignore[arg-type]
+        signer=root.key,
     )
     with pytest.raises(ChainRejected, match="must be issued by its parent"):
         TrustStore([root.certificate]).verify_chain(forged, [], CA)
@@ -144,7 +147,7 @@ def test_openssl_verify_accepts_every_link_of_an_sm2_chain_wuji_made(tree, tmp_p
     assert openssl_verify("county", "seal").returncode != 0
 
 
-def test_an_sm2_seal_verifies_under_an_sm2_chain_with_an_attested_time(tree):
+def test_an_sm2_seal_verifies_under_an_sm2_chain_with_an_attested_time(tree: SM2Tree) -> None:
     root, _city, county, seal_key, seal_certificate = tree
     now = datetime.now(UTC)
     info = SealInfo(

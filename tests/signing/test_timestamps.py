@@ -55,7 +55,7 @@ def test_a_token_with_an_altered_time_is_refused(tiers):
         verify_token(read_token(altered), DATA, TrustStore([tiers.root.certificate]))
 
 
-def test_only_a_certificate_for_time_stamping_may_sign_tokens(tiers):
+def test_only_a_certificate_for_time_stamping_may_sign_tokens(tiers: Tiers) -> None:
     key, seal_certificate = end_entity(
         tiers.authorities[COUNTY], COUNTY, CertificatePurpose.SEAL, now=datetime.now(UTC) - timedelta(days=1)
     )

@@ -8,6 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat import asn1
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from signing.algorithms import Algorithm, generate_key
@@ -52,9 +53,12 @@ def codes(path: list[x509.Certificate]) -> list[str]:
 
 def craft(
     issuer: Authority, code: str, *, ca: bool, extra: x509.ExtensionType | None = None
-) -> tuple[object, x509.Certificate]:
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A certificate built by hand with the issuer's key, bypassing Authority's rules."""
     key = generate_key(Algorithm.ECDSA_P256_SHA256)
+    issuer_key = issuer.key
+    # cryptography's builder takes P-256 keys, not SM2: these trees are ECDSA's
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(issuer_key, ec.EllipticCurvePrivateKey)
     now = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
@@ -75,7 +79,7 @@ def craft(
         .add_extension(x509.UnrecognizedExtension(DIVISION_CODE_OID, asn1.encode_der(code)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
         )
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
@@ -90,7 +94,7 @@ def craft(
         )
     if extra is not None:
         builder = builder.add_extension(extra, critical=True)
-    return key, builder.sign(issuer.key, hashes.SHA256())
+    return key, builder.sign(issuer_key, hashes.SHA256())
 
 
 def rejection(trust: TrustStore, leaf, intermediates, purpose=TLS, **options) -> str:
@@ -128,14 +132,14 @@ def test_a_ca_certificate_verifies_as_a_ca(tiers, trust):
     ]
 
 
-def test_a_village_acting_as_a_ca_is_refused(tiers, trust):
+def test_a_village_acting_as_a_ca_is_refused(tiers: Tiers, trust: TrustStore) -> None:
     township = tiers.authorities[TOWNSHIP]
     key = generate_key(Algorithm.ECDSA_P256_SHA256)
     with pytest.raises(IssuanceRefused, match="never a CA"):
         township.issue(make_csr(key, VILLAGE, CA), CA)
 
     village_key, village_ca = craft(township, VILLAGE, ca=True)
-    village = Authority(village_key, village_ca, township.full_chain())  # type: ignore[arg-type]
+    village = Authority(village_key, village_ca, township.full_chain())
     _, leaf = craft(village, "430981006003", ca=False)
     reason = rejection(trust, leaf, village.full_chain())
     # the township's pathLen 0 stops it in path validation; were it absent, the tier rule would
@@ -254,7 +258,7 @@ def test_a_missing_intermediate_is_named(tiers, trust):
     assert reason == f"incomplete chain: CA {TOWNSHIP}, which issued certificate {VILLAGE} (村), is missing"
 
 
-def test_a_certificate_signed_by_an_impostor_key_is_refused(tiers, trust):
+def test_a_certificate_signed_by_an_impostor_key_is_refused(tiers: Tiers, trust: TrustStore) -> None:
     township = tiers.authorities[TOWNSHIP]
     impostor = Authority(generate_key(Algorithm.ECDSA_P256_SHA256), township.certificate, township.chain)  # type: ignore[arg-type]
     _, forged = craft(impostor, VILLAGE, ca=False)
@@ -272,7 +276,7 @@ def test_other_library_refusals_name_the_certificate_and_keep_the_library_text(t
     assert reason.startswith(f"certificate {VILLAGE} (村) failed path validation: validation failed")
 
 
-def test_a_forged_crl_is_never_used(tiers, trust):
+def test_a_forged_crl_is_never_used(tiers: Tiers, trust: TrustStore) -> None:
     township = tiers.authorities[TOWNSHIP]
     _, certificate = end_entity(township, VILLAGE, TLS)
     impostor = Authority(generate_key(Algorithm.ECDSA_P256_SHA256), township.certificate, township.chain)  # type: ignore[arg-type]
@@ -354,7 +358,7 @@ def test_revoking_a_ca_refuses_a_cached_chain_below_it(tiers, trust):
     assert f"certificate {TOWNSHIP} (乡镇, serial 0x{township.certificate.serial_number:x})" in reason
 
 
-def test_a_different_chain_is_not_served_from_the_cache(tiers, trust):
+def test_a_different_chain_is_not_served_from_the_cache(tiers: Tiers, trust: TrustStore) -> None:
     township = tiers.authorities[TOWNSHIP]
     chain = township.full_chain()
     _, genuine = craft(township, VILLAGE, ca=False)
