@@ -73,7 +73,7 @@ def test_a_broken_contract_is_reported(tmp_path):
     assert "BROKEN" in result.stdout
 
 
-def test_no_room_reaches_into_another_rooms_private_names():
+def test_no_room_reaches_into_another_rooms_private_names() -> None:
     problems: list[str] = []
     for top in ROOMS:
         for path in (ROOT / top).rglob("*.py"):

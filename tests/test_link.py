@@ -8,6 +8,7 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
+from node.runtime.node import Node
 from node.store.models import Case
 from node.timeutil import to_timestamp, utcnow
 from node.trust.enrollment import InviteFile, enroll
@@ -217,7 +218,9 @@ def resync_request(seq: int, restored: str, case_ids: list[str]) -> link_pb2.Env
     )
 
 
-def test_a_child_gets_copies_only_of_cases_from_below_it_after_a_restore(county, township):
+def test_a_child_gets_copies_only_of_cases_from_below_it_after_a_restore(
+    county: Node, township: TransportSettings
+) -> None:
     child = HandDrivenChild(county.address, township)
     try:
         child.next_frame("hello")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import grpc
 import pytest
@@ -402,10 +403,11 @@ def test_a_village_sm2_seal_is_certified_by_its_township_from_an_sm2_request(fed
     assert check.algorithm == "sm2-sm3" and check.attested_time is not None
 
 
-def test_a_newer_list_revoking_nothing_new_keeps_the_verdict_caches(tmp_path):
+def test_a_newer_list_revoking_nothing_new_keeps_the_verdict_caches(tmp_path: Path) -> None:
     """A handler sends a fresh list with every result: storing it must not clear every cached chain
     verdict at the node receiving it, unless it revokes something new."""
     authority = create_root(DivisionCode.parse("430000"), "湖南省", tmp_path / "hn", PASSPHRASE).authority
+    assert authority is not None, "a root is an authority"
     engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
     migrate(engine)
     changes: list[int] = []

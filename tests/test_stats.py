@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select
 
-from node.clock import china_morning
+from node.clock import ManualClock, china_morning
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
@@ -220,7 +220,9 @@ def test_a_slow_count_is_not_made_again_until_it_took_a_small_share_of_the_time(
     engine.dispose()
 
 
-def test_the_database_sums_match_a_count_of_each_case_on_its_china_day(database_url, clock):
+def test_the_database_sums_match_a_count_of_each_case_on_its_china_day(
+    database_url: str, clock: ManualClock
+) -> None:
     """Random cases around China's midnight (16:00 UTC), counted one by one here and summed by
     the database there: per day and per department, replicas of other handlers' cases left out."""
     here, elsewhere = TOWNSHIP, COUNTY

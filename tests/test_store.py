@@ -68,7 +68,7 @@ def test_an_open_read_does_not_hold_up_a_write(tmp_path):
     engine.dispose()
 
 
-def test_links_are_woken_only_when_the_outermost_transaction_commits(tmp_path):
+def test_links_are_woken_only_when_the_outermost_transaction_commits(tmp_path: Path) -> None:
     engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
     migrate(engine)
     sessions, readers = session_factory(engine), reader_factory(engine)
