@@ -135,13 +135,4 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
 
 def revocation_words(check: SealCheck) -> str:
     """The revocation finding with its times in Beijing time (the check words them in UTC)."""
-    if check.revocation_lists and check.judged_at is not None:
-        lists = ", ".join(check.revocation_lists)
-        return f"not revoked at {shanghai(check.judged_at, seconds=True)} (revocation lists of {lists})"
-    if check.older_list_issued is not None and check.judged_at is not None:
-        return (
-            f"吊销数据早于判定时间 the newest revocation list here was issued "
-            f"{shanghai(check.older_list_issued, seconds=True)}, before "
-            f"{shanghai(check.judged_at, seconds=True)}: revocation at that time not established"
-        )
-    return check.revocation
+    return check.revocation_in(lambda moment: shanghai(moment, seconds=True))
