@@ -136,8 +136,12 @@ def migrate(engine: Engine) -> None:
     if before is None:
         log.info("database created at schema %s (%d migrations)", after, len(steps))
     else:
-        changes = "; ".join(f"{step.revision} {(step.doc or '').splitlines()[0]}" for step in steps)
+        changes = "; ".join(f"{step.revision} {_first_line(step.doc)}" for step in steps)
         log.info("database upgraded from schema %s to %s: %s", before, after, changes)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").partition("\n")[0]
 
 
 def schema_revision(engine: Engine) -> str | None:
