@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bench import raw, rawdb
 from bench.catalogue import measure as measure_catalogue
-from bench.latency import measure as measure_process_latency
+from bench.deployed import measure as measure_deployed
 from bench.measure import Sizes, measure
 from bench.origin import measure as measure_origin
 from bench.queues import measure as measure_queues
@@ -39,7 +39,8 @@ SCAN_SIZES = {  # (open cases, of which due a look today); the goal is about 1,0
     "full": (1_000_000, 1_000),
 }
 QUEUE_SIZES = {"quick": 50_000, "full": 1_000_000}  # cases at a county hall's node; the goal is at 1,000,000
-PROCESS_LATENCY_SAMPLES = {"quick": 200, "full": 1_000}  # one process per node (bench/latency.py)
+PROCESS_LATENCY_SAMPLES = {"quick": 200, "full": 1_000}  # one process per node (bench/deployed.py)
+PROCESS_HOP_CASES = {"quick": 1_000, "full": 10_000}  # queued through the village's desk
 GOALS = {
     "hop_vs_raw_mtls_stream": 0.5,
     "hop_vs_raw_db_rows": 0.3,
@@ -67,7 +68,7 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
     catalogue = measure_catalogue(1_000 if quick else 10_000)
     scan = measure_scan(*SCAN_SIZES[size])
     lists = measure_queues(QUEUE_SIZES[size])
-    deployed = measure_process_latency(PROCESS_LATENCY_SAMPLES[size])
+    deployed = measure_deployed(PROCESS_LATENCY_SAMPLES[size], PROCESS_HOP_CASES[size])
     unary, stream, signatures = RAW_SIZES[size]
     mtls = raw.grpc_rates(b"\0" * wuji.envelope_bytes, unary, stream, wuji.link_batch, measured.tls)
     with_materials = raw.grpc_rates(
@@ -85,6 +86,8 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
         "hop_vs_raw_mtls_stream": wuji.hop_cases_per_s / mtls.messages_per_s,
         "hop_vs_raw_mtls_batched": wuji.hop_cases_per_s / mtls.batched_per_s,
         "hop_vs_raw_signed_mtls_stream": wuji.hop_cases_per_s / mtls.signed_messages_per_s,
+        "process_hop_vs_raw_mtls_stream": deployed.hop.cases_per_s / mtls.messages_per_s,
+        "process_hop_vs_raw_signed_mtls_stream": deployed.hop.cases_per_s / mtls.signed_messages_per_s,
         "hop_vs_raw_db_rows": wuji.hop_cases_per_s / db_rate,
         "two_links_vs_raw_mtls_stream": wuji.two_link_cases_per_s / mtls.messages_per_s,
         "materials_hop_vs_raw_mtls_stream": wuji.materials_cases_per_s / with_materials.messages_per_s,
@@ -129,7 +132,8 @@ def run(quick: bool, database_url: str = "") -> dict[str, Any]:
         "catalogue": asdict(catalogue),
         "supervision_scan": asdict(scan),
         "queues": asdict(lists),
-        "process_latency": asdict(deployed),
+        "process_latency": asdict(deployed.latency),
+        "process_hop": asdict(deployed.hop),
         "origin": asdict(origin),
         "ratios": ratios
         | {"delta_vs_full_release_bytes": catalogue.delta_bytes / catalogue.full_release_bytes},
@@ -203,6 +207,19 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
         f"{raw_figures[database + '_executemany_cases_per_s']:,.0f} cases/s executemany",
         f"{ratios['hop_vs_raw_db_rows']:.2f}",
     )
+    hop = result.get("process_hop")
+    if hop:
+        signed = raw_figures["grpc_mtls_stream_signed_messages_per_s"]
+        bare_ratio, signed_ratio = (
+            ratios["process_hop_vs_raw_mtls_stream"],
+            ratios["process_hop_vs_raw_signed_mtls_stream"],
+        )
+        table.add_row(
+            f"  the same hop, one process per node ({hop['cases']:,} cases queued at the village's desk)",
+            f"{hop['cases_per_s']:,.0f}",
+            f"{stream:,.0f} / {signed:,.0f} (signed) msg/s",
+            f"{bare_ratio:.2f} / {signed_ratio:.2f}",
+        )
     table.add_row(
         f"cases/s over one hop with scanned materials ({wuji['materials_envelope_bytes']:,} B envelopes)",
         f"{wuji['materials_cases_per_s']:,.0f}",
