@@ -658,15 +658,15 @@ class CaseService:
             due_on = case.due_on.isoformat() if case.due_on and case.handler == self.here.value else ""
             message = link_pb2.CaseEventNotice(case_id=case.id, event=notice, due_on=due_on)
             # a result still waiting for its time-stamp holds its notice back until the token comes
-            held = step.to_state is State.CONCLUDED and self.sealing is not None
-            # (`held` implies sealing; saying it again lets mypy see it)
-            if not (
-                held
-                and self.sealing is not None
-                and self.sealing.hold_notice(session, case.id, other_copy, message)
-            ):
-                if self.sealing is not None:
-                    self.sealing.vouch_unrevoked(session, message)
+            sealing = self.sealing
+            held = (
+                step.to_state is State.CONCLUDED
+                and sealing is not None
+                and sealing.hold_notice(session, case.id, other_copy, message)
+            )
+            if not held:
+                if sealing is not None:
+                    sealing.vouch_unrevoked(session, message)
                 self._outbound.send(session, other_copy, case_event=message)
         for hook in self.hooks:
             hook.after_change(session, case, action)
