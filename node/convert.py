@@ -11,13 +11,19 @@ from node.timeutil import to_timestamp
 from wuji.v1 import case_pb2, desk_pb2
 
 
-# The casts here and beside other Value() calls: types-protobuf types an enum's Value() as int, while
-# protoc's stubs want the enum's own type (an int subclass) in messages; the number is the same.
+# The enums' names to numbers, for every module (the casts: types-protobuf types an enum's Value() as
+# int, while protoc's stubs want the enum's own type, an int subclass, in messages; the same number).
 def state_to_proto(state: str | None) -> case_pb2.CaseState:
     return (
         cast(case_pb2.CaseState, case_pb2.CaseState.Value(state))
         if state
         else case_pb2.CASE_STATE_UNSPECIFIED
+    )
+
+
+def outcome_to_proto(outcome: str | None) -> case_pb2.Outcome:
+    return (
+        cast(case_pb2.Outcome, case_pb2.Outcome.Value(outcome)) if outcome else case_pb2.OUTCOME_UNSPECIFIED
     )
 
 
@@ -77,11 +83,7 @@ def case_summary(case: Any) -> case_pb2.Case:
         origin=case.origin,
         handler=case.handler,
         state=state_to_proto(case.state),
-        outcome=(
-            cast(case_pb2.Outcome, case_pb2.Outcome.Value(case.outcome))
-            if case.outcome
-            else case_pb2.OUTCOME_UNSPECIFIED
-        ),
+        outcome=outcome_to_proto(case.outcome),
         applicant=case_pb2.Applicant(
             name=case.applicant_name, id_number=case.applicant_id_number, phone=case.applicant_phone
         ),

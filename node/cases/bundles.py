@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,7 @@ from node.cases.service import (
 from node.cases.states import Action, Outcome, State
 from node.catalogue import items as catalog
 from node.clock import Clock
+from node.convert import outcome_to_proto
 from node.errors import DomainError, InvalidInput, NotFound
 from node.store.models import (
     Bundle,
@@ -352,9 +353,7 @@ def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
         view.reason = f"case {part.case_id} is missing here"
         return view
     view.case_id, view.handler, view.status = case.id, case.handler, case.state
-    if case.outcome:
-        # Value() is typed int, the field wants the enum type (node/convert.py)
-        view.outcome = cast(case_pb2.Outcome, case_pb2.Outcome.Value(case.outcome))
+    view.outcome = outcome_to_proto(case.outcome)
     if case.outcome == Outcome.DENIED or State(case.state) in _UNFAVOURABLE:
         view.reason = _settled_reason(session, case)
     return view

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.cases.states import Action, Outcome, State
 from node.catalogue.items import CROSS_PROVINCE_MODES, JOINT, ONLINE, PROXY
+from node.convert import outcome_to_proto, state_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival
 from node.store.models import Case, IdentityCheck, PartnerItem, ServiceItem
 from node.timeutil import to_timestamp, utcnow
@@ -139,13 +139,8 @@ def part_view(part: Case) -> case_pb2.CasePart:
         case_id=part.id,
         handler=part.handler,
         item_name=part.item_name,
-        # Value() is typed int, the fields want the enum type (node/convert.py)
-        state=cast(case_pb2.CaseState, case_pb2.CaseState.Value(part.state)),
-        outcome=(
-            cast(case_pb2.Outcome, case_pb2.Outcome.Value(part.outcome))
-            if part.outcome
-            else case_pb2.OUTCOME_UNSPECIFIED
-        ),
+        state=state_to_proto(part.state),
+        outcome=outcome_to_proto(part.outcome),
     )
 
 

@@ -7,21 +7,19 @@ outcome (满意, 基本满意, 不满意, 未联系上) and a note are recorded 
 
 from __future__ import annotations
 
-from typing import cast
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.service import CaseHook
 from node.cases.states import Action, State
 from node.clock import Clock
-from node.convert import state_to_proto
+from node.convert import outcome_to_proto, state_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, clean_text
 from node.staff.roles import Actor, Duty
 from node.store.models import Case, ReturnVisit
 from node.timeutil import to_timestamp
 from wuji.divisions import DivisionCode
-from wuji.v1 import case_pb2, desk_pb2
+from wuji.v1 import desk_pb2
 
 OUTCOMES = ("满意", "基本满意", "不满意", "未联系上")
 
@@ -72,12 +70,7 @@ def _view(visit: ReturnVisit, case: Case) -> desk_pb2.ReturnVisit:
         applicant_phone=case.applicant_phone,
         handler=case.handler,
         state=state_to_proto(case.state),
-        outcome=(
-            # Value() is typed int, the field wants the enum type (node/convert.py)
-            cast(case_pb2.Outcome, case_pb2.Outcome.Value(case.outcome))
-            if case.outcome
-            else case_pb2.OUTCOME_UNSPECIFIED
-        ),
+        outcome=outcome_to_proto(case.outcome),
         opened_at=to_timestamp(visit.opened_at),
         visit_outcome=visit.outcome or "",
         note=visit.note,
