@@ -22,7 +22,7 @@ from node.cli.common import (
     place,
 )
 from node.desk.client import material_from
-from node.timeutil import from_timestamp, shanghai
+from node.timeutil import from_timestamp, shanghai, shanghai_text
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2
 
@@ -131,7 +131,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
     if case.HasField("post_check"):
         post_check = case.post_check
         state = (
-            f"done {post_check.done_at}, {'passed' if post_check.passed else 'failed'}"
+            f"done {shanghai_text(post_check.done_at)}, {'passed' if post_check.passed else 'failed'}"
             if post_check.done_at
             else "open"
         )
@@ -412,7 +412,7 @@ def case_rectifications(
 ) -> None:
     """差评整改: the rectification tasks at this handler, with the citizen's rating and comment."""
     tasks = ask(config, node, lambda desk: desk.rectifications(include_done, department))
-    table = Table("办件", "事项", "评分", "评价", "责任部门", "责任人", "整改期限", "完成")
+    table = Table("办件", "事项", "评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)")
     for task in tasks:
         table.add_row(
             task.case_id,
@@ -422,7 +422,7 @@ def case_rectifications(
             task.department,
             task.person,
             task.deadline,
-            task.done_at,
+            shanghai_text(task.done_at),
         )
     console.print(table)
     console.print(f"{len(tasks)} task(s)")
@@ -565,9 +565,10 @@ def case_checks(
 ) -> None:
     """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
-    table = Table("case", "item", "check", "due", "done", "finding")
+    table = Table("case", "item", "check", "due", "done (北京时间)", "finding")
     for check in checks:
-        done = f"{check.done_at} ({'passed' if check.passed else 'failed'})" if check.done_at else ""
+        verdict = "passed" if check.passed else "failed"
+        done = f"{shanghai_text(check.done_at)} ({verdict})" if check.done_at else ""
         table.add_row(
             check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
         )

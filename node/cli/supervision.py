@@ -19,6 +19,7 @@ from node.cli.common import (
     console,
 )
 from node.supervision.stats import shown_rate
+from node.timeutil import shanghai_text
 from wuji.v1 import desk_pb2
 
 supervision_app = typer.Typer(
@@ -56,12 +57,11 @@ def rating_decide(
 def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Appeals filed at this node and appeals waiting for its decision."""
     appeals = ask(config, node, lambda desk: desk.appeals())
-    table = Table("case", "handler", "score", "reason", "filed (UTC)", "decision")
+    table = Table("case", "handler", "score", "reason", "filed (北京时间)", "decision")
     for appeal in appeals:
         decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
-        table.add_row(
-            appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, appeal.filed_at, decision
-        )
+        filed = shanghai_text(appeal.filed_at)
+        table.add_row(appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, filed, decision)
     console.print(table)
 
 
