@@ -43,9 +43,3 @@ def shanghai(moment: datetime, seconds: bool = False) -> str:
     """An instant as people in China read it: Asia/Shanghai wall time, e.g. 2026-12-01 09:30."""
     local = as_utc(moment).astimezone(CHINA_ZONE)
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def shanghai_text(wire: str, seconds: bool = False) -> str:
-    """An instant as a view carries it (ISO 8601; UTC when it names no zone) in Asia/Shanghai wall
-    time; "" (not happened yet) stays "". Views keep UTC, as the wire does; people read Beijing time."""
-    return shanghai(datetime.fromisoformat(wire), seconds) if wire else ""

@@ -17,12 +17,13 @@ from node.cli.common import (
     Note,
     ask,
     ask_named,
+    china_time,
     console,
     fail,
     place,
 )
 from node.desk.client import material_from
-from node.timeutil import from_timestamp, shanghai, shanghai_text
+from node.timeutil import from_timestamp, shanghai
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2
 
@@ -131,7 +132,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
     if case.HasField("post_check"):
         post_check = case.post_check
         state = (
-            f"done {shanghai_text(post_check.done_at)}, {'passed' if post_check.passed else 'failed'}"
+            f"done {china_time(post_check.done_at)}, {'passed' if post_check.passed else 'failed'}"
             if post_check.done_at
             else "open"
         )
@@ -422,7 +423,7 @@ def case_rectifications(
             task.department,
             task.person,
             task.deadline,
-            shanghai_text(task.done_at),
+            china_time(task.done_at, marked=False),
         )
     console.print(table)
     console.print(f"{len(tasks)} task(s)")
@@ -568,7 +569,7 @@ def case_checks(
     table = Table("case", "item", "check", "due", "done (北京时间)", "finding")
     for check in checks:
         verdict = "passed" if check.passed else "failed"
-        done = f"{shanghai_text(check.done_at)} ({verdict})" if check.done_at else ""
+        done = f"{china_time(check.done_at, marked=False)} ({verdict})" if check.done_at else ""
         table.add_row(
             check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
         )

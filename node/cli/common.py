@@ -42,12 +42,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def china_time(iso: str) -> str:
-    """An ISO 8601 instant from a reply (UTC), as people read it: 2026-12-07 09:50（北京时间）."""
+def china_time(iso: str, *, marked: bool = True) -> str:
+    """An ISO 8601 instant from a reply (UTC), as people read it: 2026-12-07 09:50（北京时间）, or
+    without the mark in a table whose heading names the zone; "" (not happened yet) stays ""."""
+    if not iso:
+        return ""
     try:
-        return f"{shanghai(datetime.fromisoformat(iso))}（北京时间）"
+        local = shanghai(datetime.fromisoformat(iso))
     except ValueError:
         return iso
+    return f"{local}（北京时间）" if marked else local
 
 
 def read_file(file: Path) -> bytes:

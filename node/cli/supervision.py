@@ -16,10 +16,10 @@ from node.cli.common import (
     NodeAddress,
     ask,
     ask_named,
+    china_time,
     console,
 )
 from node.supervision.stats import shown_rate
-from node.timeutil import shanghai_text
 from wuji.v1 import desk_pb2
 
 supervision_app = typer.Typer(
@@ -60,7 +60,7 @@ def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
     table = Table("case", "handler", "score", "reason", "filed (北京时间)", "decision")
     for appeal in appeals:
         decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
-        filed = shanghai_text(appeal.filed_at)
+        filed = china_time(appeal.filed_at, marked=False)
         table.add_row(appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, filed, decision)
     console.print(table)
 
