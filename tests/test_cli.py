@@ -8,14 +8,19 @@ import re
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
+from node.cli.cases import print_case
+from node.cli.common import console
 from node.config import ConfigError, NodeConfig
+from node.timeutil import to_timestamp
 from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
 from tests.materials import required_names
+from wuji.v1 import case_pb2
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -274,3 +279,20 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     listed = wuji("catalog", "list", "--config", village)
     assert listed.returncode == 0 and "GJ-0001-01-01" in listed.stdout and "跨省通办" in listed.stdout
     assert "catalogue release 2" in listed.stdout
+
+
+def test_a_case_shows_its_times_in_beijing_time():
+    """Late evening in UTC is the next morning in China: the day shown is Beijing's."""
+    evening = datetime(2025, 11, 5, 20, 30, tzinfo=UTC)  # 2025-11-06 04:30 in Beijing
+    case = case_pb2.Case(id="430981006001-X", item_name="低保", item_code="MZ-0001", state=case_pb2.SUBMITTED)
+    case.submitted_at.CopyFrom(to_timestamp(evening))
+    supplied = case.missing_materials.add(name="户口簿", promised_on="2025-11-07")
+    supplied.supplied_at.CopyFrom(to_timestamp(evening))
+    done = case_pb2.PostCheck(due_on="2025-12-01", done_at=evening.isoformat(), passed=True)
+    case.post_check.CopyFrom(done)
+    with console.capture() as captured:
+        print_case(case)
+    shown = captured.get()
+    assert "提交 2025-11-06 04:30" in shown
+    assert "supplied 2025-11-06 04:30" in shown
+    assert "done 2025-11-06 04:30（北京时间）" in shown and "2025-11-05" not in shown

@@ -116,7 +116,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
         console.print(f"  part of bundle {case.bundle_id}", highlight=False)
     for missing in case.missing_materials:
         supplied = (
-            f"supplied {from_timestamp(missing.supplied_at):%Y-%m-%d}"
+            f"supplied {shanghai(from_timestamp(missing.supplied_at))}"
             if missing.HasField("supplied_at")
             else "missing"
         )
