@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import grpc
 import pytest
@@ -12,6 +13,7 @@ from node.catalogue import items as catalog
 from node.clock import china_morning
 from node.errors import InvalidInput
 from node.store.models import Case, ServiceItem
+from node.timeutil import shanghai
 from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete_proto, required_names
@@ -279,6 +281,10 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
     )
     assert done.passed and done.done_at
     assert city.ListPostChecks(desk_pb2.ListPostChecksRequest()).checks == []
+    with pytest.raises(grpc.RpcError) as again:
+        city.CompletePostCheck(desk_pb2.CompletePostCheckRequest(case_id=case.id, finding="重复"))
+    done_at = shanghai(datetime.fromisoformat(done.done_at))  # a clerk reads when, in Beijing time
+    assert f"was done on {done_at}（北京时间）" in (again.value.details() or "")
 
 
 def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(federation, clock):

@@ -104,13 +104,14 @@ def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_pa
 
     invite = InviteFile.from_message(county.invite(TOWNSHIP, 1))
     enroll(township, "", tmp_path / "first", PASSPHRASE, invite)
-    with pytest.raises(EnrollmentRefused, match="used already"):
+    with pytest.raises(EnrollmentRefused, match=r"used already on \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）"):
         enroll(township, "", tmp_path / "again", PASSPHRASE, invite)
 
     late = InviteFile.from_message(county.invite(TOWNSHIP, 1))
     with county.sessions.begin() as session:
-        session.execute(update(EnrollmentInvite).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
-    with pytest.raises(EnrollmentRefused, match="expired"):
+        expired_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.execute(update(EnrollmentInvite).values(expires_at=expired_at))
+    with pytest.raises(EnrollmentRefused, match=f"expired on {shanghai(expired_at)}（北京时间）"):
         enroll(township, "", tmp_path / "late", PASSPHRASE, late)
 
     other = InviteFile.from_message(county.invite("430981008000", 1))

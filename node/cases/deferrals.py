@@ -32,7 +32,7 @@ from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, cl
 from node.staff.roles import Actor, Duty
 from node.store.models import Case, CasePromise, MissingMaterial, PostCheck, ServiceItem
 from node.store.outbound import Outbound
-from node.timeutil import from_timestamp, to_timestamp
+from node.timeutil import from_timestamp, shanghai, to_timestamp
 from node.workdays import add_working_days, china_date
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
@@ -221,7 +221,7 @@ class DeferralService(CaseHook):
             by.require(Duty.DECIDE, case.department or "")
             if check.done_at is not None:
                 raise IllegalTransition(
-                    f"the post-check of case {case_id} was done on {check.done_at:%Y-%m-%d}"
+                    f"the post-check of case {case_id} was done on {shanghai(check.done_at)}（北京时间）"
                 )
             check.done_at, check.passed, check.finding = self._clock.now(), passed, finding
             return _check_to_proto(check, case, session.get(CasePromise, case.id))

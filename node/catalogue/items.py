@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from node.errors import InvalidInput, NotFound, NotReady
 from node.store.models import CatalogRelease, ServiceItem
 from node.timeutil import as_utc, utcnow
+from node.workdays import china_date
 from wuji.divisions import DivisionCode, InvalidDivisionCode, InvalidTier, Tier
 
 Item = dict[str, Any]
@@ -519,7 +520,7 @@ def require_unexpired(session: Session) -> int:
         return 0
     if current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
         raise NotReady(
-            f"catalogue release {current.version} expired on {as_utc(current.expires_at):%Y-%m-%d}: "
+            f"catalogue release {current.version} expired on {china_date(current.expires_at)}: "
             "the province must publish a new release before cases are accepted"
         )
     return int(current.version)

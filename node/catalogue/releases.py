@@ -29,6 +29,7 @@ from node.store.models import CatalogPart, CatalogRelease
 from node.timeutil import as_utc, from_timestamp, to_timestamp, utcnow
 from node.trust.certificates import CertificateOffice, province_purpose_key
 from node.trust.identity import pem_bundle
+from node.workdays import china_date
 from signing.algorithms import PrivateKey, algorithm_of, sign, verify
 from signing.pki import CertificatePurpose, division_code_of
 from signing.trust import ChainRejected, TrustStore
@@ -282,7 +283,7 @@ def check_signature(
     if not verify(chain[0].public_key(), message.signature, manifest.to_bytes()):  # type: ignore[arg-type]
         raise InvalidInput(f"{where}: bad signature: the manifest was not signed by the province's key")
     if as_utc(manifest.expires_at) <= utcnow():
-        raise InvalidInput(f"{where} expired on {manifest.expires_at:%Y-%m-%d}: refused")
+        raise InvalidInput(f"{where} expired on {china_date(manifest.expires_at)}: refused")
     return manifest, chain
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.config import NodeConfig
 from node.errors import InvalidInput, NotReady, WrongNode
 from node.store.models import EnrollmentInvite
-from node.timeutil import as_utc, utcnow
+from node.timeutil import as_utc, shanghai, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_private_file
 from node.trust.sealing import SealRequest, certify_seal
@@ -78,9 +78,9 @@ def redeem(session: Session, token: str, code: str) -> None:
     if invite is None:
         raise EnrollmentRefused("unknown enrollment token")
     if invite.used_at is not None:
-        raise EnrollmentRefused(f"this token was used already on {as_utc(invite.used_at):%Y-%m-%d %H:%M} UTC")
+        raise EnrollmentRefused(f"this token was used already on {shanghai(invite.used_at)}（北京时间）")
     if as_utc(invite.expires_at) < utcnow():
-        raise EnrollmentRefused(f"this token expired on {as_utc(invite.expires_at):%Y-%m-%d %H:%M} UTC")
+        raise EnrollmentRefused(f"this token expired on {shanghai(invite.expires_at)}（北京时间）")
     if invite.code != code:
         raise EnrollmentRefused(f"this token is for node {invite.code}, not {code}")
     invite.used_at = utcnow()

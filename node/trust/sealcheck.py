@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from node.config import NodeConfig
 from node.store.models import LicenceRevocation
-from node.timeutil import as_utc, shanghai
+from node.timeutil import shanghai
 from node.trust import partners
 from node.trust.certificates import known_crls
+from node.workdays import china_date
 from signing.seals import SealCheck, SealedDocument, SealError
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
@@ -40,7 +41,7 @@ class NodeEvidence:
 
 def node_evidence(session: Session) -> NodeEvidence:
     revoked = {
-        row.identifier: f"revoked {as_utc(row.revoked_at):%Y-%m-%d} by {row.issuer_node}: {row.reason}"
+        row.identifier: f"revoked {china_date(row.revoked_at)} by {row.issuer_node}: {row.reason}"
         for row in session.scalars(select(LicenceRevocation))
     }
     return NodeEvidence(partners.anchors(session), known_crls(session), revoked)
@@ -121,7 +122,8 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
         seal = check.seal
         console.print(f"  holder:     {seal.holder} ({seal.holder_code}), {seal.department}", highlight=False)
         console.print(f"  seal:       {seal.kind} {seal.seal_id}", highlight=False)
-        console.print(f"  validity:   {seal.valid_from:%Y-%m-%d} – {seal.valid_to:%Y-%m-%d}", highlight=False)
+        validity = f"{shanghai(seal.valid_from)} – {shanghai(seal.valid_to)}（北京时间）"
+        console.print(f"  validity:   {validity}", highlight=False)
     if check.signing_time is not None:
         when = shanghai(check.signing_time, seconds=True)
         console.print(f"  signed at:  {when} ({check.algorithm}), as the sealer says", highlight=False)
