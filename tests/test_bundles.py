@@ -397,6 +397,7 @@ def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path
     assert bundle_id.startswith(f"{VILLAGE}-B") and "新生儿出生一件事" in submitted.stdout
     shown = wuji("bundle", "show", bundle_id, "--config", village)
     assert shown.returncode == 0 and "0/4 parts concluded" in shown.stdout and "WAITING" in shown.stdout
+    assert "前置事项" in shown.stdout  # the parts' table, headed in Chinese
 
     stray = wuji("bundle", "submit", BUNDLE, "--name", APPLICANT.name, "--id-number", APPLICANT.id_number,
                  "--material", f"营业执照={signature}", "--config", village)  # fmt: skip

@@ -566,7 +566,7 @@ def case_checks(
 ) -> None:
     """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
-    table = Table("case", "item", "check", "due", "done (北京时间)", "finding")
+    table = Table("办件", "事项", "核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
     for check in checks:
         verdict = "passed" if check.passed else "failed"
         done = f"{china_time(check.done_at, marked=False)} ({verdict})" if check.done_at else ""
@@ -598,7 +598,7 @@ def print_bundle(bundle: case_pb2.Bundle) -> None:
         f"applied at {bundle.origin} · applicant {bundle.applicant.name}",
         highlight=False,
     )
-    table = Table("item", "department", "handler", "case", "status", "after", "reason")
+    table = Table("事项", "部门", "办理地", "办件", "状态", "前置事项", "说明")
     for part in bundle.parts:
         status = part.status
         if part.outcome:

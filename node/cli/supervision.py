@@ -57,7 +57,7 @@ def rating_decide(
 def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Appeals filed at this node and appeals waiting for its decision."""
     appeals = ask(config, node, lambda desk: desk.appeals())
-    table = Table("case", "handler", "score", "reason", "filed (北京时间)", "decision")
+    table = Table("办件", "办理地", "评分", "申诉理由", "申诉时间 (北京时间)", "复核结果")
     for appeal in appeals:
         decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
         filed = china_time(appeal.filed_at, marked=False)
