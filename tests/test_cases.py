@@ -220,3 +220,19 @@ def test_supplement_returns_to_review_once_accepted():
 
     assert after_supplement(accepted=True) is State.UNDER_REVIEW
     assert after_supplement(accepted=False) is State.SUBMITTED
+
+
+def test_a_search_by_department_staff_is_not_crowded_out_by_other_departments_cases(sessions):
+    """At a county hall a name matches more cases of other departments than a page holds: the
+    department's own case must still be found, and another department's never shown to its staff."""
+    county = service(sessions, COUNTY)
+    ids = sorted(county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id for _ in range(6))
+    own = ids[-1]  # last in the id order the search pages by
+    with sessions.begin() as session:
+        session.execute(update(Case).values(department="民政局"))
+        session.execute(update(Case).where(Case.id == own).values(department="人社局"))
+    for needle in (f"{COUNTY.value}-", APPLICANT.name):
+        found = [case.id for case in county.search(needle, limit=3, department="人社局")]
+        assert found == [own], needle
+    assert len(county.search(f"{COUNTY.value}-", limit=3)) == 3  # everyone else: any department's
+    assert [c.id for c in county.search(APPLICANT.name, department="公安局")] == []

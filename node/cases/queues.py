@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from node.cases.states import State
@@ -107,15 +107,24 @@ def queue(
     return _views(session, list(merged)[offset : offset + _size(limit)])
 
 
-def search(session: Session, text: str, limit: int = 50) -> list[case_pb2.Case]:
-    """Cases whose applicant name, identity number or phone, or whose id, starts with text."""
+def search(
+    session: Session, text: str, limit: int = 50, *, here: str = "", department: str = ""
+) -> list[case_pb2.Case]:
+    """Cases whose applicant name, identity number or phone, or whose id, starts with text; with a
+    `department`, of the cases handled `here` only that department's (and those of none).
+
+    The department is part of the query, not a filter on its result: a common name at a county hall
+    matches more cases of other departments than a page holds."""
     needle = text.strip()
     if len(needle) < 2:
         raise InvalidInput("search for two characters or more: a name, identity number, phone or case id")
     size = _size(limit)
+    visible: ColumnElement[bool] = true()
+    if department:
+        visible = or_(Case.handler != here, Case.department.is_(None), Case.department.in_(("", department)))
     found: dict[str, Row[*tuple[Any, ...]]] = {}
     for column in (Case.id, Case.applicant_id_number, Case.applicant_phone, Case.applicant_name):
-        prefix = and_(column >= needle, column < needle + _PREFIX_END)
+        prefix = and_(column >= needle, column < needle + _PREFIX_END, visible)
         for row in session.execute(select(*_COLUMNS).where(prefix).order_by(column).limit(size)):
             found.setdefault(row.id, row)
     rows = sorted(found.values(), key=lambda row: row.submitted_at, reverse=True)[:size]

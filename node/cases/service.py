@@ -395,9 +395,10 @@ class CaseService:
                 session, self.here.value, queues.queue_named(which), department, today, limit, offset
             )
 
-    def search(self, text: str, limit: int = 50) -> list[case_pb2.Case]:
+    def search(self, text: str, limit: int = 50, department: str = "") -> list[case_pb2.Case]:
+        """Cases found by applicant or id; of those handled here, only `department`'s when given."""
         with self._readers() as session:
-            return queues.search(session, text, limit)
+            return queues.search(session, text, limit, here=self.here.value, department=department)
 
     def material(self, case_id: str, material_id: int) -> case_pb2.Material:
         """A material's file, for the handler's desk (and the point where it was given)."""

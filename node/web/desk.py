@@ -176,7 +176,7 @@ def routes(render: Render) -> list[Route]:
         # staff are shown only what they may open
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
         if query:
-            cases = [case for case in node.cases.search(query) if _sees(visit, case)]
+            cases = node.cases.search(query, department=_bound_department(visit.person))
         else:
             cases = node.cases.list_cases(role=role, limit=100, department=_bound_department(visit.person))
         return render(visit, "cases.html", cases=cases, q=query, role=role)
