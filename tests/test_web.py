@@ -23,7 +23,7 @@ from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
-from tests.harness import CHAIN, CITY, COUNTY, VILLAGE, FederationHarness, wait_for
+from tests.harness import CHAIN, CITY, COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2
 
@@ -97,6 +97,14 @@ def logged_in(federation, code: str, username: str) -> httpx.Client:
 
 
 def submit_case(federation, agent: httpx.Client) -> str:
+    case_id = apply(agent)
+    county = federation.nodes[COUNTY]
+    wait_for(lambda: _has_case(county, case_id), what="the case to reach the county")
+    return case_id
+
+
+def apply(agent: httpx.Client) -> str:
+    """The id of a case the agent applies for on the form (not waiting for it to go up)."""
     form = agent.get(f"/items/{ITEM}/apply").text
     reply = agent.post(
         f"/items/{ITEM}/apply",
@@ -108,8 +116,6 @@ def submit_case(federation, agent: httpx.Client) -> str:
     )
     case_id = receipt_case_id(reply)
     assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in reply.text  # the handler named, from its certificate
-    county = federation.nodes[COUNTY]
-    wait_for(lambda: _has_case(county, case_id), what="the case to reach the county")
     return case_id
 
 
@@ -455,6 +461,33 @@ def test_statistics_show_the_figures_of_wuji_stats(desks):
     assert page.status_code == 200 and "<svg" in page.text
     assert f"{report.subtree.on_time_rate * 100:.1f}%" in page.text
     assert boss.get("/supervision").status_code == 200
+
+
+def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks):
+    """The header says the parent is connected; while it is down, how much this point holds for it,
+    and that it goes up by itself once the link is back."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    village = desks.nodes[VILLAGE]
+
+    def uplink() -> str:
+        found = re.search(r'<span id="uplink" class="([^"]*)">([^<]*)<', agent.get("/cases").text)
+        assert found, "no link line in the header"
+        return f"{found.group(1)}: {found.group(2)}"
+
+    assert uplink() == f"uplink: 上级 {TOWNSHIP} 已连接"  # the township bears no name in this chain
+    desks.stop(TOWNSHIP)
+    try:
+        wait_for(lambda: not village.links.get(TOWNSHIP, "parent").connected, what="the link down")
+        case_id = apply(agent)
+        waiting = village.links.get(TOWNSHIP, "parent").outbox_depth()
+        assert waiting >= 1
+        held = f"与上级 {TOWNSHIP} 的连接已中断：{waiting} 条数据保存在本点，连接恢复后自动报送"
+        assert uplink() == f"uplink down: {held}"
+        assert case_id in agent.get("/cases").text  # held and listed here
+    finally:
+        desks.restart(TOWNSHIP)
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], case_id), what="the held case at the county")
+    wait_for(lambda: uplink() == f"uplink: 上级 {TOWNSHIP} 已连接", what="the line back to connected")
 
 
 def test_a_week_without_conclusions_breaks_the_rate_line_instead_of_dropping_to_zero():

@@ -23,6 +23,7 @@ from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
+from node.web.uplink import uplink_of
 from wuji.divisions import InvalidTier, Tier
 from wuji.v1 import case_pb2
 
@@ -78,6 +79,7 @@ def templates() -> Jinja2Templates:
         tier_label=tier_label,
         rate=shown_rate,
     )
+    environment.globals["uplink_of"] = uplink_of
     return Jinja2Templates(env=environment)
 
 
