@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,3 +44,20 @@ def shanghai(moment: datetime, seconds: bool = False) -> str:
     """An instant as people in China read it: Asia/Shanghai wall time, e.g. 2026-12-01 09:30."""
     local = as_utc(moment).astimezone(CHINA_ZONE)
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+# The two ways the signing layer words an instant (it knows no time zone): ISO with its offset
+# (2026-12-06T11:30:00+00:00) and minutes with the zone's name (2026-12-06 11:30 UTC).
+_UTC_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(?:\+00:00| UTC)")
+
+
+def in_beijing_time(text: str) -> str:
+    """A verification's reason with the UTC instants the signing layer wrote in it given as people in
+    China read them: `expired on 2026-12-06 11:30 UTC` → `expired on 2026-12-06 19:30（北京时间）`."""
+
+    def local(found: re.Match[str]) -> str:
+        day, minutes, seconds = found.groups()
+        moment = datetime.fromisoformat(f"{day}T{minutes}{seconds or ''}+00:00")
+        return f"{shanghai(moment, seconds=seconds is not None)}（北京时间）"
+
+    return _UTC_INSTANT.sub(local, text)

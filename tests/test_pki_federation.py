@@ -249,6 +249,8 @@ def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation
     assert _seal_verify(sealed, roots, "--require-revocation").returncode == 1
     informed = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
     assert informed.returncode == 1 and "吊销 revocation" in informed.stdout and "revoked" in informed.stdout
+    reason = next(line for line in informed.stdout.splitlines() if line.strip().startswith("reason:"))
+    assert "（北京时间）" in reason and "UTC" not in reason and "+00:00" not in reason, reason
     sealed.write_bytes(before.to_bytes())
     earlier = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
     assert earlier.returncode == 0 and "revocation not checked" not in earlier.stdout

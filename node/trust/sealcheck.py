@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from node.config import NodeConfig
 from node.store.models import LicenceRevocation
-from node.timeutil import shanghai
+from node.timeutil import in_beijing_time, shanghai
 from node.trust import partners
 from node.trust.certificates import known_crls
 from node.workdays import china_date
@@ -117,7 +117,7 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
     console.print(f"{document}: {verdict}")
     if not check.valid:
         console.print(f"  failed:     {check.step}", highlight=False)
-        console.print(f"  reason:     {check.reason}", highlight=False)
+        console.print(f"  reason:     {in_beijing_time(check.reason)}", highlight=False)
     if check.seal is not None:
         seal = check.seal
         console.print(f"  holder:     {seal.holder} ({seal.holder_code}), {seal.department}", highlight=False)

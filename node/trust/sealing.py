@@ -27,7 +27,7 @@ from ulid import ULID
 
 from node.errors import InvalidInput, NotReady
 from node.store.models import AwaitingTimestamp, Case, LicenceRevocation, SealedResult, SealRecord
-from node.timeutil import as_utc, utcnow
+from node.timeutil import as_utc, in_beijing_time, utcnow
 from node.trust.certificates import CertificateOffice, crl_number, known_crls
 from node.trust.identity import pem_bundle
 from node.trust.timestamping import TimestampUnavailable
@@ -231,7 +231,9 @@ class SealService:
         (its roots, partner anchors and CRLs, as the database holds them); InvalidInput if it fails."""
         check = verify_sealed(document, self._trust(session))
         if not check.valid:
-            raise InvalidInput(f"sealed result of case {case_id} does not verify: {check.reason}")
+            raise InvalidInput(
+                f"sealed result of case {case_id} does not verify: {in_beijing_time(check.reason)}"
+            )
         return check
 
     def check_licence_stand_in(self, session: Session, material: Any, holder_id_number: str) -> None:
@@ -241,7 +243,7 @@ class SealService:
         check = verify_sealed(material.content, self._trust(session))
         where = f"电子证照 {material.licence} ({material.name})"
         if not check.valid:
-            raise InvalidInput(f"{where} 验证未通过 (does not verify): {check.reason}")
+            raise InvalidInput(f"{where} 验证未通过 (does not verify): {in_beijing_time(check.reason)}")
         try:
             body = json.loads(SealedDocument.from_bytes(material.content).content)
             licence = body["licence"]

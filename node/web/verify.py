@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from node.errors import InvalidInput, NotFound
-from node.timeutil import shanghai
+from node.timeutil import in_beijing_time, shanghai
 from node.trust.sealcheck import licence_identifier, node_evidence, verify_offline
 from node.web.auth import Visit, page
 
@@ -64,7 +64,8 @@ def describe(node: Node, data: bytes) -> Verdict:
         if not check.revocation_checked:
             headline += "（未核验吊销状态：本节点没有签章时以后签发的吊销列表）"
     else:
-        headline = f"无效：{check.step} — {check.reason}" if check.step else f"无效：{check.reason}"
+        reason = in_beijing_time(check.reason)
+        headline = f"无效：{check.step} — {reason}" if check.step else f"无效：{reason}"
     verdict = Verdict(check.valid, headline)
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
     if check.revocation_lists:
