@@ -23,7 +23,7 @@ from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
-from tests.harness import CHAIN, CITY, COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2
 
@@ -207,6 +207,17 @@ def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     assert progress.status_code == 200 and "社会保障卡申领" in progress.text and "王**" in progress.text
     assert "430981196805120021" not in progress.text
     assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
+
+
+def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_words(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = concluded_case(desks, agent)
+    page = httpx.Client(base_url=url(desks, VILLAGE), timeout=30).get(f"/verify/{case_id}").text
+    found = re.search(r'id="verdict-holder">([^<]*)<.*id="verdict-basis">([^<]*)<', page, re.DOTALL)
+    assert found, page
+    holder, basis = found.groups()
+    assert basis == f"经 {PROVINCE} 的时间戳服务证明"  # the province bears no name in this chain
+    assert holder.count(COUNTY) == 1 and holder.count("政务服务中心") == 1, holder  # each said once
 
 
 def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):

@@ -28,6 +28,7 @@ from node.web.auth import Visit, page
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
+    from signing.seals import SealCheck
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 REVOCATION_WORDS = {
@@ -77,7 +78,7 @@ def describe(node: Node, data: bytes) -> Verdict:
         verdict.revocation = "本节点无吊销数据，未核验"
     if check.seal is not None:
         seal = check.seal
-        verdict.holder = f"{seal.holder}（{seal.holder_code}）{seal.department}"
+        verdict.holder = _holder(seal.holder, seal.holder_code, seal.department)
         verdict.seal = (
             f"{seal.kind} {seal.seal_id}，有效期 {shanghai(seal.valid_from)} 至 {shanghai(seal.valid_to)}"
         )
@@ -85,7 +86,7 @@ def describe(node: Node, data: bytes) -> Verdict:
         verdict.sealed_at = f"{shanghai(check.attested_time, seconds=True)}（北京时间，时间戳服务证明）"
     elif check.signing_time is not None:
         verdict.sealed_at = f"{shanghai(check.signing_time, seconds=True)}（北京时间，签章方自述，无时间戳）"
-    verdict.time = check.time
+    verdict.time = _time_basis(node, check)
     verdict.chain = list(check.chain)
     raw = _raw(data)
     verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
@@ -105,6 +106,22 @@ def describe(node: Node, data: bytes) -> Verdict:
             "reason": status.reason,
         }
     return verdict
+
+
+def _holder(holder: str, code: str, department: str) -> str:
+    """沅江市民政局（430981000000）: the code and department said once, not again when the holder's
+    name already says them (a seal's holder is usually named after its department)."""
+    named = holder if code in holder else f"{holder}（{code}）"
+    return named if department in holder else f"{named} {department}"
+
+
+def _time_basis(node: Node, check: SealCheck) -> str:
+    """How the sealing time was established, in words (the check's own line is bilingual)."""
+    if check.attested_by:
+        return f"经 {node.names.place(check.attested_by)} 的时间戳服务证明"
+    if check.judged_at is not None:
+        return "无时间戳：按核验时的时间判定"
+    return "未核验"
 
 
 def _raw(data: bytes) -> dict[str, Any]:
