@@ -236,3 +236,17 @@ def test_a_search_by_department_staff_is_not_crowded_out_by_other_departments_ca
         assert found == [own], needle
     assert len(county.search(f"{COUNTY.value}-", limit=3)) == 3  # everyone else: any department's
     assert [c.id for c in county.search(APPLICANT.name, department="公安局")] == []
+
+
+def test_a_queue_counts_all_its_cases_not_a_page(sessions):
+    county = service(sessions, COUNTY)
+    ids = [county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id for _ in range(3)]
+    department = county.get(ids[0]).department
+    assert len(county.queue("received", department, limit=2)) == 2
+    assert county.queue_size("待受理", department) == 3
+    county.act(ids[0], Action.ACCEPT)
+    assert county.queue_size("received", department) == 2 and county.queue_size("review", department) == 1
+    assert county.queue_size("due_soon", department) == len(county.queue("due_soon", department))
+    assert county.queue_size("received", "公安局") == 0
+    with pytest.raises(InvalidInput, match="department"):
+        county.queue_size("received", "")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from node.cases.states import State
@@ -85,26 +85,41 @@ def queue(
     session: Session, here: str, which: Queue, department: str, today: date, limit: int = 50, offset: int = 0
 ) -> list[case_pb2.Case]:
     """A department's cases in one queue at this handler, the most urgent first."""
-    if not department:
-        raise InvalidInput("a queue belongs to a department: give the department")
-    mine = (Case.handler == here, Case.department == department)
     if which.key == "received":  # no clock yet: first come, first served
-        query = select(*_COLUMNS).where(*mine, Case.state == State.SUBMITTED.value)
+        query = select(*_COLUMNS).where(*_in_queue(here, which, department, today)[0])
         rows = session.execute(_page(query.order_by(Case.submitted_at, Case.id), limit, offset)).all()
         return _views(session, rows)
-    soon = add_working_days(today, DUE_SOON_WORKING_DAYS) if which.key == "due_soon" else None
     # one index walk per state, each already in due-date order (NULLS LAST keeps the index's order:
     # a case without a limit comes after those with one); the pages merge here, so a queue of two
     # states never sorts all its rows
     walks = []
-    for state in which.states:
-        query = select(*_COLUMNS).where(*mine, Case.state == state.value)
-        if soon is not None:
-            query = query.where(Case.due_on.is_not(None), Case.due_on <= soon)
-        ordered = query.order_by(Case.due_on.asc().nulls_last(), Case.id)
+    for conditions in _in_queue(here, which, department, today):
+        ordered = select(*_COLUMNS).where(*conditions).order_by(Case.due_on.asc().nulls_last(), Case.id)
         walks.append(session.execute(ordered.limit(offset + _size(limit))).all())
     merged = heapq.merge(*walks, key=lambda row: (row.due_on is None, row.due_on or date.min, row.id))
     return _views(session, list(merged)[offset : offset + _size(limit)])
+
+
+def queue_size(session: Session, here: str, which: Queue, department: str, today: date) -> int:
+    """How many cases a department's queue holds (all of them, not a page)."""
+    return sum(
+        session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+        for conditions in _in_queue(here, which, department, today)
+    )
+
+
+def _in_queue(here: str, which: Queue, department: str, today: date) -> list[tuple[ColumnElement[bool], ...]]:
+    """The conditions of a queue's cases, one set per state (each walks its own index)."""
+    if not department:
+        raise InvalidInput("a queue belongs to a department: give the department")
+    mine = (Case.handler == here, Case.department == department)
+    if which.key != "due_soon":
+        return [(*mine, Case.state == state.value) for state in which.states]
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    return [
+        (*mine, Case.state == state.value, Case.due_on.is_not(None), Case.due_on <= soon)
+        for state in which.states
+    ]
 
 
 def search(

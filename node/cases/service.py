@@ -395,6 +395,12 @@ class CaseService:
                 session, self.here.value, queues.queue_named(which), department, today, limit, offset
             )
 
+    def queue_size(self, which: str, department: str) -> int:
+        """How many cases a department's queue here holds."""
+        with self._readers() as session:
+            today = china_date(self.clock.now())
+            return queues.queue_size(session, self.here.value, queues.queue_named(which), department, today)
+
     def search(self, text: str, limit: int = 50, department: str = "") -> list[case_pb2.Case]:
         """Cases found by applicant or id; of those handled here, only `department`'s when given."""
         with self._readers() as session:

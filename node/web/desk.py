@@ -187,7 +187,7 @@ def routes(render: Render) -> list[Route]:
         first = "review" if not may(visit.person, frozenset({Duty.RECEIVE})) else "received"
         which = visit.request.query_params.get("queue", first)  # 审核 starts at 待审核
         department = visit.person.department
-        counts = {q.key: len(node.cases.queue(q.key, department, limit=200)) for q in QUEUES}
+        counts = {q.key: node.cases.queue_size(q.key, department) for q in QUEUES}
         cases = node.cases.queue(which, department)
         return render(visit, "queues.html", queues=QUEUES, which=which, cases=cases, counts=counts)
 
