@@ -181,6 +181,9 @@ def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
     refused = other.post(f"/cases/{case_id}/act", data={"csrf": token, "action": Action.ACCEPT.value})
     assert refused.status_code == 403
     assert desks.nodes[COUNTY].cases.get(case_id).state == 1  # still 申请
+    queue = logged_in(desks, COUNTY, "clerk1").get("/queues?queue=received").text  # the department's
+    counted = re.search(r'id="queue-received">待受理（(\d+)）<', queue)
+    assert counted and int(counted.group(1)) == queue.count('<td class="code"><a href="/cases/') >= 1
     agent = logged_in(desks, VILLAGE, "agent1")
     assert agent.get("/queues").status_code == 403  # a 代办员 has no department queue
     assert logged_in(desks, COUNTY, "boss").get("/items/RS-0001/apply").status_code == 403
