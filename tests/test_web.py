@@ -226,7 +226,9 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
 def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get("/items/MZ-0001/apply").text  # 最低生活保障: the 4th material may be 容缺
-    assert 'name="defer_3"' in form and 'name="defer_0"' not in form
+    assert 'name="defer_3"' in form and 'name="defer_0"' not in form and 'name="promised_on"' in form
+    plain = agent.get(f"/items/{ITEM}/apply").text  # nothing deferrable, nothing to promise
+    assert 'name="promised_on"' not in plain and 'name="promise_text"' not in plain
     files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(3)}
     data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"}
     receipt = agent.post(
