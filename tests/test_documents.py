@@ -172,7 +172,7 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
     result = render(village, people["agent"], "result", case.id)
     text = text_of(result.pdf)
     assert result.title == "办结通知书" and case.id in text and "准予认定为最低生活保障对象" in text
-    assert f"印章所有者{COUNTY} 政务服务中心" in text and sealed.seal.holder == f"{COUNTY} 政务服务中心"
+    assert f"印章所有者{COUNTY_NAME}" in text and sealed.seal.holder == COUNTY_NAME  # its 公章 bears its name
     assert f"盖章时间{shanghai(sealed.signing_time, seconds=True)}（北京时间）" in text
     assert sealed.digest in text and "办理结果准予" in text
     assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")

@@ -261,7 +261,8 @@ class InProcessFederation:
         node.start()
         if division.tier is not Tier.VILLAGE and not _has_seal(node):
             with node.sessions.begin() as session:
-                node.seals.create(session, f"{division.value} 政务服务中心", "政务服务中心", "公章")
+                holder = config.name or f"{division.value} 政务服务中心"
+                node.seals.create(session, holder, "政务服务中心", "公章")
         # a restart must come back at the same address, where its children look for it
         config.listen = node.address
         config.save(self.config_path(division.value))
