@@ -221,6 +221,8 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
     holder, basis = found.groups()
     assert basis == f"经 {PROVINCE} 的时间戳服务证明"  # the province bears no name in this chain
     assert holder.count(COUNTY) == 1 and holder.count("政务服务中心") == 1, holder  # each said once
+    chain = re.findall(r"<div>(印章证书|签发机构)：(\d{12}) ", page)
+    assert chain == [("印章证书", COUNTY), ("签发机构", COUNTY), ("签发机构", CITY), ("签发机构", PROVINCE)]
 
 
 def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):
