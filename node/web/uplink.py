@@ -31,5 +31,8 @@ def uplink_of(node: Node) -> Uplink | None:
     parent = node.here.parent
     if parent is None:
         return None
-    link = node.links.get(parent.value, "parent")
-    return Uplink(node.names.name_of(parent.value) or parent.value, link.connected, link.outbox_depth())
+    name = node.names.name_of(parent.value) or parent.value
+    link = node.links.find(parent.value)  # a page only looks: the node makes its links
+    if link is None:
+        return Uplink(name, False, 0)
+    return Uplink(name, link.connected, link.outbox_depth())
