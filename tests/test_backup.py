@@ -69,6 +69,7 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
     backup = tmp_path / "village-backup.db"
     made = wuji("node", "backup", "--to", str(backup), "--config", config)  # while the village runs
     assert made.returncode == 0, made.stderr
+    assert f"backed up to {backup} ({backup.stat().st_size / 1_000_000:,.1f} MB)" in made.stdout
     again = wuji("node", "backup", "--to", str(backup), "--config", config)
     assert again.returncode == 1 and "exists already" in again.stderr
 

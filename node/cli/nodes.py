@@ -199,10 +199,13 @@ def node_backup(
 
     try:
         config = NodeConfig.load(config_path)
-        backup(config.database_url_for(config_path), to)
+        # a county's database takes minutes to copy: say so on a terminal meanwhile
+        with console.status(f"node {config.code}: backing up its database to {to} …"):
+            backup(config.database_url_for(config_path), to)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
-    console.print(f"node {config.code}: database backed up to {to}", highlight=False)
+    size = to.stat().st_size / 1_000_000
+    console.print(f"node {config.code}: database backed up to {to} ({size:,.1f} MB)", highlight=False)
 
 
 @node_app.command("restore")
@@ -215,7 +218,8 @@ def node_restore(
 
     try:
         config = NodeConfig.load(config_path)
-        restored = restore(config.database_url_for(config_path), from_file)
+        with console.status(f"node {config.code}: restoring its database from {from_file} …"):
+            restored = restore(config.database_url_for(config_path), from_file)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     console.print(
