@@ -131,11 +131,9 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
         )
     if case.HasField("post_check"):
         post_check = case.post_check
-        state = (
-            f"done {china_time(post_check.done_at)}, {'passed' if post_check.passed else 'failed'}"
-            if post_check.done_at
-            else "open"
-        )
+        verdict = "passed" if post_check.passed else "failed"
+        done = china_time(post_check.done_at, marked=False)
+        state = f"done {done}, {verdict}" if post_check.done_at else "open"
         console.print(f"  核查 due {post_check.due_on}: {state} {post_check.finding}", highlight=False)
 
 
