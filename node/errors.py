@@ -39,16 +39,42 @@ class NotReady(DomainError):
 
 
 def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:
-    """Trimmed text without control characters; InvalidInput says which field is wrong."""
+    """Trimmed text without control characters; InvalidInput says which field is wrong, in the words
+    of the window first (the refusal is shown on the front desk's form as it is)."""
     text = unicodedata.normalize("NFC", value.strip())
+    label = FIELD_LABELS.get(field, field)
     if required and not text:
-        raise InvalidInput(f"{field} is required")
+        raise InvalidInput(f"请填写{label} ({field} is required)")
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters")
+        raise InvalidInput(
+            f"{label}不能超过 {max_length} 个字 ({field} is longer than {max_length} characters)"
+        )
     bad = _CONTROL.search(text)
     if bad is not None:
-        raise InvalidInput(f"{field} contains the control character U+{ord(bad.group()):04X}")
+        code = f"U+{ord(bad.group()):04X}"
+        raise InvalidInput(
+            f"{label}含有不可见的控制字符 {code} ({field} contains the control character {code})"
+        )
     return text
+
+
+# what people at the window call the fields `clean_text` checks
+FIELD_LABELS = {
+    "applicant name": "申请人姓名",
+    "applicant id number": "申请人身份证号",
+    "applicant phone": "手机号",
+    "comment": "评价内容",
+    "department": "部门",
+    "finding": "核查结论",
+    "material name": "材料名称",
+    "name": "姓名",
+    "note": "意见",
+    "person": "经办人",
+    "promise signer": "承诺人",
+    "promise text": "承诺书内容",
+    "reason": "理由",
+    "return visit": "回访记录",
+}
 
 
 # Unicode's control characters (category Cc) but tab and newline, and lone surrogates (Cs)

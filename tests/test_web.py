@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from node.cases.service import MAX_NAME_LENGTH
 from node.cases.states import Action
 from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
@@ -223,6 +224,16 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
     assert holder.count(COUNTY) == 1 and holder.count("政务服务中心") == 1, holder  # each said once
     chain = re.findall(r"<div>(印章证书|签发机构)：(\d{12}) ", page)
     assert chain == [("印章证书", COUNTY), ("签发机构", COUNTY), ("签发机构", CITY), ("签发机构", PROVINCE)]
+
+
+def test_the_forms_refusals_read_in_chinese_first(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    search = agent.get("/cases", params={"q": "王"})
+    assert search.status_code == 400 and "请输入至少两个字" in search.text
+    form = csrf_of(agent.get(f"/items/{ITEM}/apply").text)
+    named = {"csrf": form, "applicant_name": "王" * (MAX_NAME_LENGTH + 1), "id_number": "430981196805120021"}
+    refused = agent.post(f"/items/{ITEM}/apply", data=named)
+    assert refused.status_code == 400 and f"申请人姓名不能超过 {MAX_NAME_LENGTH} 个字" in refused.text
 
 
 def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):

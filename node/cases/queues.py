@@ -132,7 +132,10 @@ def search(
     matches more cases of other departments than a page holds."""
     needle = text.strip()
     if len(needle) < 2:
-        raise InvalidInput("search for two characters or more: a name, identity number, phone or case id")
+        raise InvalidInput(
+            "请输入至少两个字：姓名、身份证号、手机号或办件编号 "
+            "(search for two characters or more: a name, identity number, phone or case id)"
+        )
     size = _size(limit)
     visible: ColumnElement[bool] = true()
     if department:

@@ -692,7 +692,7 @@ class CaseService:
         try:
             base = DivisionCode.parse(home_division) if home_division else self.here
         except InvalidDivisionCode as error:
-            raise InvalidInput(f"home division: {error}") from error
+            raise InvalidInput(f"户籍地区划代码有误 (home division): {error}") from error
         if base.tier < tier:
             raise InvalidInput(
                 f"{item.name} is handled at {tier.label} level; this node is a {base.tier.label} node, "
