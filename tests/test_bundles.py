@@ -259,6 +259,19 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
         signed_by=APPLICANT.name,
         signature=b"handwriting-pad capture of the signature",
     )
+    by_another = case_pb2.Promise()
+    by_another.CopyFrom(promise)
+    by_another.signed_by = "李代办"  # the applicant promises, nobody for them
+    with pytest.raises(grpc.RpcError) as someone_else:
+        federation.desk(VILLAGE).SubmitCase(
+            desk_pb2.SubmitCaseRequest(
+                item_code="YB-0002",
+                applicant=APPLICANT,
+                materials=materials(["居民身份证", "出生医学证明", "本人银行结算账户"]),
+                promise=by_another,
+            )
+        )
+    assert f"承诺人须为申请人本人 {APPLICANT.name}" in (someone_else.value.details() or "")
     case = federation.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code="YB-0002",

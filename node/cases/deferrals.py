@@ -283,7 +283,8 @@ class DeferralService(CaseHook):
         signed_by = clean_text("promise signer", promise.signed_by, 100, required=True)
         if signed_by != case.applicant_name:
             raise InvalidInput(
-                f"the promise is signed by {signed_by}, not by the applicant {case.applicant_name}"
+                f"承诺人须为申请人本人 {case.applicant_name} "
+                f"(the promise is signed by {signed_by}, not by the applicant {case.applicant_name})"
             )
         if not promise.signature or len(promise.signature) > MAX_SIGNATURE_BYTES:
             raise InvalidInput(

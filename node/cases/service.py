@@ -695,8 +695,9 @@ class CaseService:
             raise InvalidInput(f"户籍地区划代码有误 (home division): {error}") from error
         if base.tier < tier:
             raise InvalidInput(
-                f"{item.name} is handled at {tier.label} level; this node is a {base.tier.label} node, "
-                f"so give the applicant's home division (at {tier.label} level or below)"
+                f"{item.name} 由{tier.label}级办理，请填写申请人户籍地区划代码（{tier.label}级或以下） "
+                f"({item.name} is handled at {tier.label} level; this node is a {base.tier.label} node, "
+                f"so give the applicant's home division at {tier.label} level or below)"
             )
         handler = base.ancestor_at(tier)
         self._require_route(handler)
