@@ -22,6 +22,7 @@ from node.cases.service import MAX_NAME_LENGTH
 from node.cases.states import Action
 from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
+from node.web import desk as desk_pages
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
@@ -234,6 +235,21 @@ def test_the_forms_refusals_read_in_chinese_first(desks):
     named = {"csrf": form, "applicant_name": "王" * (MAX_NAME_LENGTH + 1), "id_number": "430981196805120021"}
     refused = agent.post(f"/items/{ITEM}/apply", data=named)
     assert refused.status_code == 400 and f"申请人姓名不能超过 {MAX_NAME_LENGTH} 个字" in refused.text
+
+
+def test_the_case_list_pages_back_to_older_cases(desks, monkeypatch):
+    monkeypatch.setattr(desk_pages, "CASES_PER_PAGE", 2)
+    agent = logged_in(desks, VILLAGE, "agent1")
+    ids = [apply(agent) for _ in range(3)]  # the newest three at this point, the last one newest
+    first = agent.get("/cases").text
+    assert ids[2] in first and ids[1] in first and ids[0] not in first
+    assert 'id="page-older"' in first and 'id="page-newer"' not in first
+    second = agent.get("/cases", params={"page": "2"}).text
+    assert ids[0] in second and ids[1] not in second and 'id="page-newer"' in second
+    for nonsense in ("x", "-3", "9" * 40):  # the first page, or an empty last one: never an error
+        assert agent.get("/cases", params={"page": nonsense}).status_code == 200
+    for case_id in ids:
+        wait_for(lambda c=case_id: _has_case(desks.nodes[COUNTY], c), what="the cases at the county")
 
 
 def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):

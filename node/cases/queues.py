@@ -166,10 +166,16 @@ def resolve_id(session: Session, text: str) -> str:
 
 
 def recent(
-    session: Session, here: str, state: State | None, role: str, limit: int = 100, department: str = ""
+    session: Session,
+    here: str,
+    state: State | None,
+    role: str,
+    limit: int = 100,
+    department: str = "",
+    offset: int = 0,
 ) -> list[case_pb2.Case]:
-    """This node's cases, newest first: applied for here (origin), handled here (handler; by
-    `department` when given) or both."""
+    """This node's cases, newest first, from `offset` on: applied for here (origin), handled here
+    (handler; by `department` when given) or both."""
     query = select(*_COLUMNS)
     if role == "origin":
         query = query.where(Case.origin == here)
@@ -182,7 +188,7 @@ def recent(
     if state is not None:
         query = query.where(Case.state == state.value)
     newest_first = query.order_by(Case.submitted_at.desc(), Case.id.desc())
-    return _views(session, session.execute(_page(newest_first, limit, 0)).all())
+    return _views(session, session.execute(_page(newest_first, limit, offset)).all())
 
 
 def _size(limit: int) -> int:

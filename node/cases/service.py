@@ -380,12 +380,17 @@ class CaseService:
             return self._view(session, self._load(session, queues.resolve_id(session, case_id)))
 
     def list_cases(
-        self, state: State | None = None, role: str = "", limit: int = 100, department: str = ""
+        self,
+        state: State | None = None,
+        role: str = "",
+        limit: int = 100,
+        department: str = "",
+        offset: int = 0,
     ) -> list[case_pb2.Case]:
-        """This node's cases, newest first (no materials, no events); handled here by `department`
-        when one is given."""
+        """This node's cases, newest first from `offset` (no materials, no events); handled here by
+        `department` when one is given."""
         with self._readers() as session:
-            return queues.recent(session, self.here.value, state, role, limit, department)
+            return queues.recent(session, self.here.value, state, role, limit, department, offset)
 
     def queue(self, which: str, department: str, limit: int = 50, offset: int = 0) -> list[case_pb2.Case]:
         """A department's queue here (待受理, 待审核, 待办结, 补正中, 即将超期), most urgent first."""

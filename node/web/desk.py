@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 Render = Callable[..., Response]
 AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
+CASES_PER_PAGE = 50  # the case list's page, newest first
+_LAST_PAGE = 100_000  # beyond any node's cases; keeps the offset a number the database takes
 # actions with their own form (files) or taken by the applicant's point on request
 _OWN_FORMS = frozenset({Action.SUPPLEMENT})
 
@@ -175,11 +177,19 @@ def routes(render: Render) -> list[Route]:
         # applied for here, or handled here (a county's concluded cases are in no queue): department
         # staff are shown only what they may open
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
+        number, more = _page_number(visit), False
         if query:
             cases = node.cases.search(query, department=_bound_department(visit.person))
         else:
-            cases = node.cases.list_cases(role=role, limit=100, department=_bound_department(visit.person))
-        return render(visit, "cases.html", cases=cases, q=query, role=role)
+            # one more than a page: whether an older page exists
+            cases = node.cases.list_cases(
+                role=role,
+                limit=CASES_PER_PAGE + 1,
+                department=_bound_department(visit.person),
+                offset=(number - 1) * CASES_PER_PAGE,
+            )
+            cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
+        return render(visit, "cases.html", cases=cases, q=query, role=role, page=number, more=more)
 
     @page(Duty.RECEIVE, Duty.DECIDE)
     def queue(visit: Visit) -> Response:
@@ -461,6 +471,14 @@ def _visible_case(visit: Visit) -> case_pb2.Case:
         duty = next(d for d in (Duty.RECEIVE, Duty.DECIDE) if d in DUTIES[actor.role])
         actor.require(duty, case.department)
     return case
+
+
+def _page_number(visit: Visit) -> int:
+    """The page of the case list asked for (1, the newest, when none or nonsense is given)."""
+    try:
+        return min(max(1, int(visit.request.query_params.get("page", "1"))), _LAST_PAGE)
+    except ValueError:
+        return 1
 
 
 def _sees(visit: Visit, case: case_pb2.Case) -> bool:
