@@ -371,12 +371,12 @@ def verify(
         return refuse(STEP_SIGNATURE, "the signer certificate's key does not match the named algorithm")
     if not algorithms.verify(algorithms.public_key_of(signer), document.signature, signed):
         return refuse(STEP_SIGNATURE, "the signature does not match the document (altered after sealing?)")
-    at, problem, attested_by = _judging_time(document, trust, now)
+    at, problem = _judging_time(document, trust, now)
     if isinstance(at, str):
         return refuse(STEP_TIMESTAMP, at)
     partial["time"], partial["judged_at"] = problem, at
-    if document.timestamp:
-        partial["attested_time"], partial["attested_by"] = at, attested_by
+    if document.timestamp:  # its token was read (and kept) to judge the time
+        partial["attested_time"], partial["attested_by"] = at, _token(document.timestamp).tsa_code
     elif require_timestamp:
         return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
     for embedded in document.crls:
@@ -432,31 +432,29 @@ def _ses_signer(der: bytes) -> bytes:
 
 def _judging_time(
     document: SealedDocument, trust: TrustStore, now: datetime | None
-) -> tuple[datetime | str, str, str]:
-    """(the moment to judge at, how it was established, the attesting service's code ("" without a
-    token)), or (why the time-stamp fails, "", "")."""
+) -> tuple[datetime | str, str]:
+    """(the moment to judge at, how it was established), or (why the time-stamp fails, "")."""
     if not document.timestamp:
         moment = (now or datetime.now(UTC)).astimezone(UTC)
-        return moment, "未经时间戳证明 not attested: judged at the time of verification", ""
+        return moment, "未经时间戳证明 not attested: judged at the time of verification"
     try:
         token = _token(document.timestamp)
         attested = verify_token(token, document.signature, trust)
     except TimestampRejected as rejected:
-        return rejected.reason, "", ""
+        return rejected.reason, ""
     province = _province_of(document.signer_chain[-1])
     if _province_of_code(token.tsa_code) != province:
-        return f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}", "", ""
+        return f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}", ""
     claimed = document.signing_time
     if claimed > attested + CLOCK_SKEW:
-        return f"the document claims {_iso(claimed)}, after its attested time {_iso(attested)}", "", ""
+        return f"the document claims {_iso(claimed)}, after its attested time {_iso(attested)}", ""
     if claimed < attested - MAX_TOKEN_DELAY:
         return (
             f"倒签 backdated: the document claims {_iso(claimed)}, but it was time-stamped at "
             f"{_iso(attested)}",
             "",
-            "",
         )
-    return attested, f"经时间戳证明 attested by the time-stamping service of {token.tsa_code}", token.tsa_code
+    return attested, f"经时间戳证明 attested by the time-stamping service of {token.tsa_code}"
 
 
 @functools.lru_cache(maxsize=256)
