@@ -51,13 +51,15 @@ def shanghai(moment: datetime, seconds: bool = False) -> str:
 _UTC_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(?:\+00:00| UTC)")
 
 
-def in_beijing_time(text: str) -> str:
-    """A verification's reason with the UTC instants the signing layer wrote in it given as people in
-    China read them: `expired on 2026-12-06 11:30 UTC` → `expired on 2026-12-06 19:30（北京时间）`."""
+def in_beijing_time(text: str, *, marked: bool = True) -> str:
+    """A verification's words with the UTC instants the signing layer wrote in them given as people
+    in China read them: `expired on 2026-12-06 11:30 UTC` → `expired on 2026-12-06 19:30（北京时间）`
+    (without the mark where the zone is said once for several lines)."""
 
     def local(found: re.Match[str]) -> str:
         day, minutes, seconds = found.groups()
         moment = datetime.fromisoformat(f"{day}T{minutes}{seconds or ''}+00:00")
-        return f"{shanghai(moment, seconds=seconds is not None)}（北京时间）"
+        wall = shanghai(moment, seconds=seconds is not None)
+        return f"{wall}（北京时间）" if marked else wall
 
     return _UTC_INSTANT.sub(local, text)

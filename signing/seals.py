@@ -326,12 +326,6 @@ class SealCheck:
     older_list_issued: datetime | None = None  # else the newest list here, issued before the time judged
     standard: str = ""  # what the GB/T 38540 form alongside (SM2 seals) came to
 
-    def revocation_in(self, when: Callable[[datetime], str]) -> str:
-        """The revocation finding with its times written by `when` (`revocation` has them in UTC:
-        this layer knows no time zone; a node words them in Beijing time)."""
-        at, lists, older = self.judged_at, self.revocation_lists, self.older_list_issued
-        return (_revocation_finding(at, lists, older, when) if at is not None else "") or self.revocation
-
 
 def verify(
     data: bytes,
@@ -398,7 +392,7 @@ def verify(
     covered = [issuer for issuer, crl in lists if crl.last_update_utc >= at]
     codes = tuple(_describe(issuer).split(" ")[0] for issuer in covered)
     older = max(crl.last_update_utc for _, crl in lists) if lists and not covered else None
-    revocation = _revocation_finding(at, codes, older, _iso) or NO_REVOCATION_DATA
+    revocation = _revocation_finding(at, codes, older) or NO_REVOCATION_DATA
     partial["revocation_lists"], partial["older_list_issued"] = codes, older
     partial["revocation"] = revocation
     partial["revocation_checked"] = bool(covered)
@@ -507,17 +501,15 @@ def _span(seal: SealInfo) -> str:
     return f"{_iso(seal.valid_from)} – {_iso(seal.valid_to)}"
 
 
-def _revocation_finding(
-    at: datetime, lists: tuple[str, ...], older_issued: datetime | None, when: Callable[[datetime], str]
-) -> str:
+def _revocation_finding(at: datetime, lists: tuple[str, ...], older_issued: datetime | None) -> str:
     """What the lists say of the moment judged: not revoked (lists issued at or after it), or not
     established (only older lists); "" if there were no lists."""
     if lists:
-        return f"not revoked at {when(at)} (revocation lists of {', '.join(lists)})"
+        return f"not revoked at {_iso(at)} (revocation lists of {', '.join(lists)})"
     if older_issued is not None:
         return (
-            f"吊销数据早于判定时间 the newest revocation list here was issued {when(older_issued)}, "
-            f"before {when(at)}: revocation at that time not established"
+            f"吊销数据早于判定时间 the newest revocation list here was issued {_iso(older_issued)}, "
+            f"before {_iso(at)}: revocation at that time not established"
         )
     return ""
 

@@ -137,4 +137,4 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
 
 def revocation_words(check: SealCheck) -> str:
     """The revocation finding with its times in Beijing time (the check words them in UTC)."""
-    return check.revocation_in(lambda moment: shanghai(moment, seconds=True))
+    return in_beijing_time(check.revocation, marked=False)
