@@ -87,6 +87,25 @@ def test_a_province_initialised_with_sm2_seals_creates_its_sm2_seal_root(tmp_pat
     assert root.signature_algorithm_oid.dotted_string == "1.2.840.10045.4.3.2"  # links: ECDSA P-256
 
 
+def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
+    folder = tmp_path / "hunan"
+    assert wuji("node", "init", "430000", "--catalog", "demo", "--dir", str(folder)).returncode == 0
+    (folder / "passphrase").write_text("cli test passphrase")
+    config = NodeConfig.load(folder / "node.toml")
+    config.key_passphrase_file = str(folder / "passphrase")
+    config.save(folder / "node.toml")
+    not_enrolled = wuji("node", "run", "--config", str(folder / "node.toml"))
+    assert not_enrolled.returncode == 1 and "Traceback" not in not_enrolled.stderr
+    said = " ".join(not_enrolled.stderr.split())
+    assert "cannot start node 430000000000: node 430000000000 has no certificates" in said
+    assert "run `wuji node enroll`" in said
+    assert wuji("node", "enroll", "--config", str(folder / "node.toml")).returncode == 0
+    (folder / "passphrase").write_text("not the passphrase the keys were written with")
+    wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    assert "cannot start node 430000000000: wrong passphrase for key file" in " ".join(wrong.stderr.split())
+
+
 def test_config_tier_must_agree_with_the_code():
     with pytest.raises(ConfigError, match="contradicts"):
         NodeConfig(code="430981", parent_address="127.0.0.1:1", tier="township")

@@ -21,6 +21,7 @@ from node.cli.common import (
 )
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError
+from node.trust.identity import IdentityMissing
 from signing.keys import KeyFileError
 from wuji.divisions import DivisionCode
 
@@ -176,7 +177,7 @@ def node_run(
     try:
         node = Node(config, config_path)
         node.start()
-    except (DomainError, OSError) as error:
+    except (DomainError, IdentityMissing, KeyFileError, OSError) as error:  # not enrolled, wrong passphrase
         fail(f"cannot start node {config.code}: {error}", EXIT_REFUSED)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
