@@ -175,6 +175,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
         done = wuji("case", command, case_id[:30], "--note", "ok", "--config", county)  # unique beginning
         assert done.returncode == 0, done.stderr
     assert "员工shen1 (shen1)" in done.stdout and "民政局" in done.stdout
+    assert "审核 — ok" in done.stdout and "办结(准予) — ok" in done.stdout  # not "审核 → 审核"
+    assert "受理 → " not in done.stdout and "审核 → " not in done.stdout
     shown_at_village = lambda: wuji("case", "show", case_id, "--config", village).stdout  # noqa: E731
     wait_for(lambda: "办结·准予" in shown_at_village(), what="conclusion at village")
     listed = wuji("case", "list", "--role", "origin", "--state", "办结", "--config", village)

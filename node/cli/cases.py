@@ -56,6 +56,11 @@ def case_codes(case: case_pb2.Case) -> list[str]:
     return [*codes, *(part.handler for part in case.parts), *(card.handler for card in case.cards)]
 
 
+def _event_words(action: str, to_state: State) -> str:
+    """受理, 办结(准予): the state is said only where the action's word does not say it (补正材料 → 申请)."""
+    return action if action.startswith(to_state.label) else f"{action} → {to_state.label}"
+
+
 def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> None:
     names = names or {}
     console.print(f"[bold]{case.id}[/]  {case.item_name} ({case.item_code})", highlight=False)
@@ -91,7 +96,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
             table.add_row(
                 str(event.version),
                 shanghai(from_timestamp(event.at), seconds=True),
-                f"{action} → {to_state.label}" + (f" — {event.note}" if event.note else ""),
+                _event_words(action, to_state) + (f" — {event.note}" if event.note else ""),
                 who,
                 " → ".join(event.route),
             )
