@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from rich.console import Console
 
-from node.cli.cases import print_case
+from node.cli.cases import cases_table, print_case
 from node.cli.common import console
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
@@ -317,3 +318,22 @@ def test_a_case_shows_its_times_in_beijing_time():
     assert "提交 2025-11-06 04:30" in shown
     assert "supplied 2025-11-06 04:30" in shown
     assert "done 2025-11-06 04:30, passed" in shown and "2025-11-05" not in shown  # as the times beside it
+
+
+def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chinese():
+    """Rich cuts a run of Chinese (no spaces to wrap at) to "…": at 100 columns every case id read
+    "430981006…" and every place "韩家汊社 …", so nobody could tell the cases apart or copy an id."""
+    case = case_pb2.Case(
+        id="430981006001-01M95PEKR1NM4K2V2XB49ME2N1", item_name="户口迁入（跨省迁移）",
+        state=case_pb2.DELIVERED, origin=VILLAGE, handler=COUNTY, due_on="2026-12-20",
+    )  # fmt: skip
+    case.applicant.name = "黄伟"
+    case.submitted_at.CopyFrom(to_timestamp(datetime(2026, 12, 6, 12, 49, tzinfo=UTC)))
+    names = {VILLAGE: "韩家汊社区代办点", COUNTY: "沅江市政务服务中心"}
+    narrow = Console(width=100, record=True)
+    narrow.print(cases_table([case], names))
+    shown = narrow.export_text()
+    assert case.id in shown and "…" not in shown
+    cells = [line.split("│")[2:-1] for line in shown.splitlines() if line.startswith("│")]
+    columns = ["".join(row[index] for row in cells).replace(" ", "") for index in range(len(cells[0]))]
+    assert columns[0] == "户口迁入（跨省迁移）" and columns[5] == f"韩家汊社区代办点（{VILLAGE}）"

@@ -21,6 +21,7 @@ from node.cli.common import (
     console,
     fail,
     place,
+    text_table,
 )
 from node.desk.client import material_from
 from node.timeutil import from_timestamp, shanghai
@@ -75,7 +76,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
         highlight=False,
     )
     if case.materials:
-        files = Table("编号", "材料", "文件", "类型", "大小", "用途")
+        files = text_table("编号", "材料", "文件", "类型", "大小", "用途")
         for material in case.materials:
             files.add_row(
                 str(material.id),
@@ -87,7 +88,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
             )
         console.print(files)
     if case.events:
-        table = Table("版本", "时间 (北京时间)", "事件", "办理人", "路径")
+        table = text_table("版本", "时间 (北京时间)", "事件", "办理人", "路径")
         for event in case.events:
             to_state = State(case_pb2.CaseState.Name(event.to_state))
             action = Action(case_pb2.CaseAction.Name(event.action)).label if event.action else "申请"
@@ -143,7 +144,7 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
 
 
 def cards_table(cards: Iterable[case_pb2.SupervisionCard], names: Mapping[str, str] | None = None) -> Table:
-    table = Table("牌", "办件", "办理地", "责任部门", "责任人", "时限", "亮牌时间", "说明", "关闭时间")
+    table = text_table("牌", "办件", "办理地", "责任部门", "责任人", "时限", "亮牌时间", "说明", "关闭时间")
     for card in cards:
         colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"
         table.add_row(
@@ -165,7 +166,7 @@ def listed_codes(cases: list[case_pb2.Case]) -> list[str]:
 
 
 def cases_table(cases: list[case_pb2.Case], names: Mapping[str, str] | None = None) -> Table:
-    table = Table("办件", "事项", "申请人", "状态", "时限", "监察", "申请地", "办理地", "提交时间")
+    table = text_table("办件", "事项", "申请人", "状态", "时限", "监察", "申请地", "办理地", "提交时间")
     for case in cases:
         colour = {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(case.supervision, "")
         table.add_row(
@@ -377,7 +378,7 @@ def case_visits(
 ) -> None:
     """全量回访: the return visits of concluded cases applied for here."""
     visits = ask(config, node, lambda desk: desk.visits(include_done))
-    table = Table("办件", "事项", "申请人", "电话", "结果", "回访", "回访人", "说明")
+    table = text_table("办件", "事项", "申请人", "电话", "结果", "回访", "回访人", "说明")
     for visit in visits:
         outcome = "准予" if visit.outcome == case_pb2.APPROVED else "不予" if visit.outcome else ""
         table.add_row(
@@ -416,7 +417,7 @@ def case_rectifications(
 ) -> None:
     """差评整改: the rectification tasks at this handler, with the citizen's rating and comment."""
     tasks = ask(config, node, lambda desk: desk.rectifications(include_done, department))
-    table = Table("办件", "事项", "评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)")
+    table = text_table("办件", "事项", "评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)")
     for task in tasks:
         table.add_row(
             task.case_id,
@@ -569,7 +570,7 @@ def case_checks(
 ) -> None:
     """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
-    table = Table("办件", "事项", "核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
+    table = text_table("办件", "事项", "核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
     for check in checks:
         verdict = "passed" if check.passed else "failed"
         done = f"{china_time(check.done_at, marked=False)} ({verdict})" if check.done_at else ""
@@ -601,7 +602,7 @@ def print_bundle(bundle: case_pb2.Bundle) -> None:
         f"applied at {bundle.origin} · applicant {bundle.applicant.name}",
         highlight=False,
     )
-    table = Table("事项", "部门", "办理地", "办件", "状态", "前置事项", "说明")
+    table = text_table("事项", "部门", "办理地", "办件", "状态", "前置事项", "说明")
     for part in bundle.parts:
         status = part.status
         if part.outcome:

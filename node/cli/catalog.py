@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -16,6 +15,7 @@ from node.cli.common import (
     console,
     fail,
     read_file,
+    text_table,
 )
 from node.errors import DomainError
 from wuji.v1 import desk_pb2
@@ -28,7 +28,9 @@ calendar_app = typer.Typer(help="The official working-day calendar (放假安排
 def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """List the service items this node holds, with the tier that handles each."""
     reply = ask(config, node, lambda desk: desk.items())
-    table = Table("code", "name", "type", "department", "handled at", "days", "online", "visits", "materials")
+    table = text_table(
+        "code", "name", "type", "department", "handled at", "days", "online", "visits", "materials"
+    )
     for item in reply.items:
         table.add_row(
             ("  " * {"子项": 1, "业务办理项": 2}.get(item.level, 0)) + item.code,
@@ -59,7 +61,7 @@ def catalog_show(
     if found is None:
         fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
     console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
-    table = Table("element", "value")
+    table = text_table("element", "value")
     for name, value in json.loads(found.elements_json).items():
         table.add_row(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     for name in ("window_address", "phone", "opening_hours", "local_notes"):
@@ -101,7 +103,7 @@ def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
     )
     console.print(f"  {report.note}", highlight=False)
     if report.differences:
-        table = Table("code", "name", "problem")
+        table = text_table("code", "name", "problem")
         for difference in report.differences:
             table.add_row(difference.code, difference.name, difference.problem)
         console.print(table)

@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn, TypeVar
 import grpc
 import typer
 from rich.console import Console
+from rich.table import Column, Table
 
 from node.config import ConfigError, NodeConfig
 from node.desk.client import DeskClient
@@ -26,6 +27,22 @@ T = TypeVar("T")
 EXIT_USAGE = 2
 EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
+
+CASE_ID_WIDTH = 39  # a division code, "-" and a ULID
+
+
+def text_table(*headers: str) -> Table:
+    """A table whose cells fold onto more lines where the terminal is narrow: Rich otherwise cuts a
+    run of text without spaces, which is all of Chinese, to "…"; a 办件 column keeps whole case ids,
+    which people copy into the next command."""
+    return Table(*(_column(header) for header in headers))
+
+
+def _column(header: str) -> Column:
+    if header == "办件":
+        return Column(header, no_wrap=True, min_width=CASE_ID_WIDTH)
+    return Column(header, overflow="fold")
+
 
 ConfigPath = Annotated[
     Path,

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from node.cli.common import ConfigPath, NodeAddress, ask, console, fail, node_code
+from node.cli.common import ConfigPath, NodeAddress, ask, console, fail, node_code, text_table
 from node.timeutil import from_timestamp, shanghai
 
 staff_app = typer.Typer(
@@ -139,7 +138,7 @@ def staff_add(
 @staff_app.command("list")
 def staff_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """The staff accounts of a node."""
-    table = Table("账号", "姓名", "岗位", "部门", "状态")
+    table = text_table("账号", "姓名", "岗位", "部门", "状态")
     for member in ask(config, node, lambda desk: desk.staff()):
         state = "在用" if member.active else "停用"
         if member.HasField("locked_until"):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -18,6 +17,7 @@ from node.cli.common import (
     china_time,
     console,
     fail,
+    text_table,
 )
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError
@@ -239,7 +239,7 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
         f"[bold]{described.name or described.code}[/] {division} ({division.tier.label}), "
         f"catalogue release {described.catalog_version}, quarantined envelopes {described.quarantined}"
     )
-    table = Table("peer", "role", "connected", "outbox", "sent", "acked", "received")
+    table = text_table("peer", "role", "connected", "outbox", "sent", "acked", "received")
     for link in described.links:
         table.add_row(
             f"{link.peer} {link.peer_name}".strip(),

@@ -18,6 +18,7 @@ from node.cli.common import (
     ask_named,
     china_time,
     console,
+    text_table,
 )
 from node.supervision.stats import shown_rate
 from wuji.v1 import desk_pb2
@@ -57,7 +58,7 @@ def rating_decide(
 def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Appeals filed at this node and appeals waiting for its decision."""
     appeals = ask(config, node, lambda desk: desk.appeals())
-    table = Table("办件", "办理地", "评分", "申诉理由", "申诉时间 (北京时间)", "复核结果")
+    table = text_table("办件", "办理地", "评分", "申诉理由", "申诉时间 (北京时间)", "复核结果")
     for appeal in appeals:
         decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
         filed = china_time(appeal.filed_at, marked=False)
@@ -95,7 +96,7 @@ def stats(
 ) -> None:
     """统计: this node's own figures and its whole subtree's (from its children's rollups)."""
     report = ask(config, node, lambda desk: desk.stats(from_day, to_day))
-    table = Table("figure", f"own ({report.node})", "subtree")
+    table = text_table("figure", f"own ({report.node})", "subtree")
     own, subtree = report.own, report.subtree
     for label, key in (
         ("办件 cases", "cases"),
@@ -128,7 +129,7 @@ def stats(
 
 
 def breakdown_table(title: str, rows: Iterable[desk_pb2.Breakdown]) -> Table:
-    table = Table(title, "办件", "办结", "按时办结率", "网办率", "满意率", "差评")
+    table = text_table(title, "办件", "办结", "按时办结率", "网办率", "满意率", "差评")
     for row in rows:
         figures = row.figures
         table.add_row(

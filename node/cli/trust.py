@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -16,6 +15,7 @@ from node.cli.common import (
     china_time,
     console,
     fail,
+    text_table,
 )
 from node.config import ConfigError
 from wuji.v1 import desk_pb2
@@ -62,7 +62,9 @@ def peer_remove(
 @peer_app.command("list")
 def peer_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Partner provinces, their link and the items each side opened to the other."""
-    table = Table("province", "name", "address", "link", "ours open to it", "its open to us", "root SHA-256")
+    table = text_table(
+        "province", "name", "address", "link", "ours open to it", "its open to us", "root SHA-256"
+    )
     for view in ask(config, node, lambda desk: desk.peers()):
         table.add_row(
             view.province,
@@ -83,7 +85,7 @@ def peer_items(
     node: NodeAddress = "",
 ) -> None:
     """Items of partner provinces open to applicants here (跨省通办清单), with their modes."""
-    table = Table("province", "code", "name", "handled at", "department", "modes")
+    table = text_table("province", "code", "name", "handled at", "department", "modes")
     for item in ask(config, node, lambda desk: desk.partner_items(province)):
         table.add_row(
             item.province, item.code, item.name, item.handling_tier, item.department, ", ".join(item.modes)
