@@ -238,6 +238,22 @@ def test_a_search_by_department_staff_is_not_crowded_out_by_other_departments_ca
     assert [c.id for c in county.search(APPLICANT.name, department="公安局")] == []
 
 
+def test_a_department_s_case_list_shows_what_its_search_finds(sessions):
+    """The list and the search show department staff the same cases: their department's handled
+    here and those of no department (the list had left the latter out)."""
+    county = service(sessions, COUNTY)
+    ids = [county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id for _ in range(3)]
+    with sessions.begin() as session:
+        session.execute(update(Case).where(Case.id == ids[1]).values(department="人社局"))
+        session.execute(update(Case).where(Case.id == ids[2]).values(department=""))
+    mine = {ids[0], ids[2]}  # 民政局's and the department-less one
+    for role in ("handler", ""):
+        listed = {case.id for case in county.list_cases(role=role, department="民政局")}
+        assert listed == mine, role
+    assert {case.id for case in county.search(APPLICANT.name, department="民政局")} == mine
+    assert len(county.list_cases(role="handler")) == 3  # no department: every case
+
+
 def test_a_queue_counts_all_its_cases_not_a_page(sessions):
     county = service(sessions, COUNTY)
     ids = [county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id for _ in range(3)]

@@ -137,9 +137,7 @@ def search(
             "(search for two characters or more: a name, identity number, phone or case id)"
         )
     size = _size(limit)
-    visible: ColumnElement[bool] = true()
-    if department:
-        visible = or_(Case.handler != here, Case.department.is_(None), Case.department.in_(("", department)))
+    visible = _seen_by(here, department)
     found: dict[str, Row[*tuple[Any, ...]]] = {}
     for column in (Case.id, Case.applicant_id_number, Case.applicant_phone, Case.applicant_name):
         prefix = and_(column >= needle, column < needle + _PREFIX_END, visible)
@@ -165,6 +163,14 @@ def resolve_id(session: Session, text: str) -> str:
     raise InvalidInput(f"{needle!r} begins several cases ({shown}): give more of the id")
 
 
+def _seen_by(here: str, department: str) -> ColumnElement[bool]:
+    """What a person of `department` is shown: of the cases handled `here` only that department's
+    and those of none; every case handled elsewhere. No department: everything."""
+    if not department:
+        return true()
+    return or_(Case.handler != here, Case.department.is_(None), Case.department.in_(("", department)))
+
+
 def recent(
     session: Session,
     here: str,
@@ -175,16 +181,15 @@ def recent(
     offset: int = 0,
 ) -> list[case_pb2.Case]:
     """This node's cases, newest first, from `offset` on: applied for here (origin), handled here
-    (handler; by `department` when given) or both."""
+    (handler) or both; of those handled here, with a `department`, only what its staff are shown."""
     query = select(*_COLUMNS)
     if role == "origin":
         query = query.where(Case.origin == here)
     elif role == "handler":
         query = query.where(Case.handler == here)
-        if department:
-            query = query.where(Case.department == department)
     elif role:
         raise InvalidInput(f"role {role!r}: origin, handler or empty")
+    query = query.where(_seen_by(here, department))
     if state is not None:
         query = query.where(Case.state == state.value)
     newest_first = query.order_by(Case.submitted_at.desc(), Case.id.desc())

@@ -387,8 +387,8 @@ class CaseService:
         department: str = "",
         offset: int = 0,
     ) -> list[case_pb2.Case]:
-        """This node's cases, newest first from `offset` (no materials, no events); handled here by
-        `department` when one is given."""
+        """This node's cases, newest first from `offset` (no materials, no events); with a
+        `department`, what its staff are shown (as `search`)."""
         with self._readers() as session:
             return queues.recent(session, self.here.value, state, role, limit, department, offset)
 
