@@ -166,6 +166,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     wait_for(lambda: wuji("case", "show", case_id, "--config", county).returncode == 0, what="case at county")
     operator = wuji("case", "accept", case_id, "--config", county)  # the county's operator, not a person
     assert operator.returncode == 0, operator.stderr
+    no_department = wuji("case", "queue", "待受理", "--config", county)  # the operator has none
+    assert no_department.returncode == 1 and "请指定部门（--department）" in no_department.stderr
     assert log_in("chuang1", county).returncode == 0
     queue = wuji("case", "queue", "待审核", "--config", county)
     assert queue.returncode == 0 and case_id in queue.stdout and "待审核: 1 case(s)" in queue.stdout

@@ -475,6 +475,11 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.ListQueueRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
         department = request.department or _caller.get().department
+        if not department:  # the node's operator, or staff of no department (监察, 管理员)
+            raise InvalidInput(
+                "待办队列按部门划分：请指定部门（--department），或以该部门工作人员登录 "
+                "(a queue belongs to a department: give --department, or log in as its staff)"
+            )
         cases = self._node.cases.queue(request.queue, department, request.limit, request.offset)
         return desk_pb2.ListCasesResponse(cases=cases)
 
