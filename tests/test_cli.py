@@ -151,6 +151,9 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     incomplete = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                       *specs[:2], "--config", village)  # fmt: skip
     assert incomplete.returncode == 1 and "缺少" in incomplete.stderr
+    no_file = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
+                   "--material", f"户口簿={tmp_path / 'not-scanned.pdf'}", "--config", village)  # fmt: skip
+    assert no_file.returncode == 2 and "找不到材料文件" in no_file.stderr and "not-scanned" in no_file.stderr
     submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                      *specs, "--config", village)  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr

@@ -206,7 +206,7 @@ def _promise(
             fail("--replaces and --signature go with --promise")
         return None
     if signature is None or not signature.is_file():
-        fail("a promise (告知承诺) needs the applicant's signature: --signature FILE")
+        fail("告知承诺须有申请人签名：--signature FILE (a promise needs the applicant's signature)")
     return case_pb2.Promise(
         text=text, replaces=replaces or [], signed_by=signer, signature=signature.read_bytes()
     )
@@ -216,7 +216,7 @@ def _material(spec: str) -> case_pb2.Material:
     name, _, file = spec.rpartition("=") if "=" in spec else ("", "", spec)
     path = Path(file)
     if not path.is_file():
-        fail(f"material file {path} does not exist")
+        fail(f"找不到材料文件 {path} (no such material file)")
     return material_from(path, name.strip())
 
 
@@ -228,7 +228,7 @@ def _licence(spec: str) -> case_pb2.Material:
     name, identifier, file = (part.strip() for part in parts)
     path = Path(file)
     if not path.is_file():
-        fail(f"licence file {path} does not exist")
+        fail(f"找不到电子证照文件 {path} (no such licence file)")
     return material_from(path, name, licence=identifier)
 
 
