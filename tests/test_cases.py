@@ -254,6 +254,19 @@ def test_a_department_s_case_list_shows_what_its_search_finds(sessions):
     assert len(county.list_cases(role="handler")) == 3  # no department: every case
 
 
+def test_a_request_for_correction_must_say_what_to_correct(sessions):
+    """一次性告知: the 补正告知书 prints the note for the applicant; an empty one told them nothing."""
+    county = service(sessions, COUNTY)
+    case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
+    for blank in ("", "  \n "):
+        with pytest.raises(InvalidInput, match="补正告知须一次性写明需补正的全部内容"):
+            county.act(case.id, Action.REQUEST_CORRECTION, blank)
+    assert county.get(case.id).state == case_pb2.SUBMITTED and county.get(case.id).version == case.version
+    asked = county.act(case.id, Action.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
+    assert asked.state == case_pb2.CORRECTION_REQUESTED
+    assert asked.events[-1].note == "户口簿请提供首页和本人页"
+
+
 def test_a_queue_counts_all_its_cases_not_a_page(sessions):
     county = service(sessions, COUNTY)
     ids = [county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id for _ in range(3)]

@@ -325,6 +325,11 @@ class CaseService:
         """
         by = by or Actor(self.here.value)
         note = clean_text("note", note, MAX_NOTE_LENGTH)
+        if action is Action.REQUEST_CORRECTION and not note:  # the 补正告知书 prints it for the applicant
+            raise InvalidInput(
+                "补正告知须一次性写明需补正的全部内容 "
+                "(a request for correction says everything to correct, at once)"
+            )
         checked = [checked_material(m) for m in materials]
         if checked and action is not Action.SUPPLEMENT:
             raise InvalidInput(f"files go with 补正材料 (SUPPLEMENT), not with {action.value}")
