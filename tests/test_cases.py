@@ -254,8 +254,9 @@ def test_a_department_s_case_list_shows_what_its_search_finds(sessions):
     assert len(county.list_cases(role="handler")) == 3  # no department: every case
 
 
-def test_a_request_for_correction_must_say_what_to_correct(sessions):
-    """一次性告知: the 补正告知书 prints the note for the applicant; an empty one told them nothing."""
+def test_a_request_for_correction_says_what_to_correct_and_a_supplement_brings_files(sessions):
+    """一次性告知: the 补正告知书 prints the note for the applicant; an empty one told them nothing.
+    A 补正材料 without a file put the case back to 申请 with nothing corrected."""
     county = service(sessions, COUNTY)
     case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
     for blank in ("", "  \n "):
@@ -265,6 +266,11 @@ def test_a_request_for_correction_must_say_what_to_correct(sessions):
     asked = county.act(case.id, Action.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
     assert asked.state == case_pb2.CORRECTION_REQUESTED
     assert asked.events[-1].note == "户口簿请提供首页和本人页"
+    with pytest.raises(InvalidInput, match="补正材料须附补交的文件"):  # nothing supplied: still 补正
+        county.act(case.id, Action.SUPPLEMENT, "已补正")
+    assert county.get(case.id).state == case_pb2.CORRECTION_REQUESTED
+    supplied = county.act(case.id, Action.SUPPLEMENT, "已补正", materials=complete("MZ-0001")[1:2])
+    assert supplied.state == case_pb2.SUBMITTED
 
 
 def test_a_queue_counts_all_its_cases_not_a_page(sessions):

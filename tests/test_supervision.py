@@ -19,7 +19,7 @@ from node.config import ConfigError, NodeConfig
 from node.store.models import CaseArrival, CaseDeadline, Rating, RectificationTask
 from node.supervision.cards import SupervisionScheduler
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
-from tests.materials import complete
+from tests.materials import complete, complete_proto
 from tests.pgserver import fresh_database
 from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2, desk_pb2
@@ -85,7 +85,10 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
 
     clock.set(china_morning(2025, 11, 20))  # long past the original deadline, but paused
     assert township.tick().raised == []
-    act(federation.desk(VILLAGE), case.id, case_pb2.SUPPLEMENT)  # asked at the village, done at the township
+    supplement = desk_pb2.ActOnCaseRequest(
+        case_id=case.id, action=case_pb2.SUPPLEMENT, materials=complete_proto(TOWNSHIP_ITEM)[:1]
+    )
+    federation.desk(VILLAGE).ActOnCase(supplement)  # asked at the village, done at the township
     wait_for(
         lambda: (
             township_desk.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.UNDER_REVIEW

@@ -333,6 +333,8 @@ class CaseService:
         checked = [checked_material(m) for m in materials]
         if checked and action is not Action.SUPPLEMENT:
             raise InvalidInput(f"files go with 补正材料 (SUPPLEMENT), not with {action.value}")
+        if action is Action.SUPPLEMENT and not checked:
+            raise InvalidInput("补正材料须附补交的文件 (a supplement brings the corrected files)")
         if action is Action.EXTEND:
             if not 1 <= days <= MAX_EXTENSION_DAYS:
                 raise InvalidInput(
