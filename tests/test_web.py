@@ -770,6 +770,17 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.wait_for_text("有效")
     assert "办结" in browser.find_element(By.ID, "progress-state").text
     desk.shot("village-verify-qr")
+    # a tablet at the village point: every page fits its width, a wide table scrolls in place
+    browser.set_window_size(500, 900)
+    pages = (("apply", "/items/MZ-0001/apply", "申请材料"), ("cases", "/cases", case_id),
+             ("case", f"/cases/{case_id}", "办理过程"))  # fmt: skip
+    for name, path, text in pages:
+        desk.open(VILLAGE, path)
+        desk.wait_for_text(text)
+        page_width = "return document.documentElement.scrollWidth - window.innerWidth"
+        assert browser.execute_script(page_width) <= 0, path
+        desk.shot(f"village-narrow-{name}")
+    browser.set_window_size(1280, 1000)
     desk.logout()
 
     # 监察 at the county: the cards and the statistics, with this case counted
