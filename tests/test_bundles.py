@@ -214,7 +214,7 @@ def test_a_missing_deferrable_material_holds_conclusion_until_it_arrives_and_a_l
     with pytest.raises(grpc.RpcError) as held:
         act(county, case.id, case_pb2.APPROVE)
     assert held.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert DEFERRABLE in held.value.details() and "2025-11-07" in held.value.details()
+    assert f"容缺材料尚未补齐，不能办结：{DEFERRABLE}（承诺 2025-11-07 前补齐）" in held.value.details()
 
     county_node = federation.nodes[COUNTY]
     clock.set(china_morning(2025, 11, 7))  # the promised day itself is not late
@@ -249,6 +249,7 @@ def test_a_missing_deferrable_material_holds_conclusion_until_it_arrives_and_a_l
             desk_pb2.SupplyMaterialRequest(case_id=case.id, material=materials([DEFERRABLE])[0])
         )
     assert twice.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"不缺材料 {DEFERRABLE}，尚缺：无" in twice.value.details()
 
 
 def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler(federation):
@@ -353,6 +354,7 @@ def test_bad_bundle_requests_are_refused_with_the_reason(federation):
             )
         )
     assert strict.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "WJ-0002" in strict.value.details()
+    assert "材料 结婚证 在 WJ-0002、" in strict.value.details() and "中不可容缺" in strict.value.details()
     with pytest.raises(grpc.RpcError) as stray:
         village.SubmitBundle(
             desk_pb2.SubmitBundleRequest(
@@ -371,7 +373,7 @@ def test_bad_bundle_requests_are_refused_with_the_reason(federation):
                 ),
             )
         )
-    assert "告知承诺" in no_promise.value.details()
+    assert f"（{COUNTY_ITEM}）不适用告知承诺制" in no_promise.value.details()
     assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []  # nothing half-submitted
 
 
@@ -420,7 +422,7 @@ def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path
     given = [f"--material={name}={signature}" for name in required_names(COUNTY_ITEM, (DEFERRABLE,))]
     deferred = wuji("case", "submit", COUNTY_ITEM, *applicant, *given, "--defer", DEFERRABLE,
                     "--promised-on", "2099-01-01", "--config", village)  # fmt: skip
-    assert deferred.returncode == 1 and "within 90 days" in deferred.stderr
+    assert deferred.returncode == 1 and "承诺补齐日期 2099-01-01 须在申请日" in deferred.stderr
     unsigned = wuji("case", "submit", "YB-0002", *applicant, "--promise", "承诺", "--config", village)
     assert unsigned.returncode == 2 and "--signature" in unsigned.stderr
 

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from node.cases import eventlog
+from node.cases.deferrals import DeferralService
 from node.cases.service import Applicant, CaseService, Material
 from node.cases.states import RULES, Action, State, transition
 from node.catalogue import items as catalog
 from node.catalogue import releases
+from node.clock import SystemClock
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease
@@ -271,6 +273,22 @@ def test_a_request_for_correction_says_what_to_correct_and_a_supplement_brings_f
     assert county.get(case.id).state == case_pb2.CORRECTION_REQUESTED
     supplied = county.act(case.id, Action.SUPPLEMENT, "已补正", materials=complete("MZ-0001")[1:2])
     assert supplied.state == case_pb2.SUBMITTED
+
+
+def test_a_deferral_the_item_does_not_allow_is_refused_in_words_the_window_reads(sessions):
+    county, income = service(sessions, COUNTY), "家庭收入和财产状况说明"
+    county.hooks.append(DeferralService(COUNTY, sessions, sessions, Outbound(COUNTY), SystemClock()))
+    refusals = [
+        ("户口簿", "2099-01-01", f"（MZ-0001）的材料 户口簿 不可容缺，可容缺的材料：{income}"),
+        (income, "下周五", f"容缺材料 {income} 的承诺补齐日期须写作 YYYY-MM-DD"),
+        (income, "2099-01-01", f"容缺材料 {income} 的承诺补齐日期 2099-01-01 须在申请日"),
+    ]
+    for deferred, promised_on, said in refusals:
+        owed = case_pb2.MissingMaterial(name=deferred, promised_on=promised_on)
+        given = complete("MZ-0001", leave_out=(deferred,))
+        with pytest.raises(InvalidInput, match=said):
+            county.submit("MZ-0001", APPLICANT, given, extras=case_pb2.Case(missing_materials=[owed]))
+    assert county.list_cases() == []  # nothing half-stored
 
 
 def test_a_queue_counts_all_its_cases_not_a_page(sessions):

@@ -13,7 +13,6 @@ derived from its parts; nothing about a bundle needs to travel.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from node.cases import materials as files
-from node.cases.deferrals import MAX_PROMISE_DAYS, DeferralService
+from node.cases.deferrals import DeferralService, promised_date
 from node.cases.service import (
     MAX_NAME_LENGTH,
     Applicant,
@@ -91,12 +90,6 @@ class BundleService(CaseHook):
         )
         checked = [checked_material(m) for m in materials]
         deferred = [d.strip() for d in deferred]
-        if deferred and not promised_on.strip():
-            raise InvalidInput("容缺: give the date the missing materials are promised by (promised_on)")
-        try:
-            promised = date.fromisoformat(promised_on.strip()) if deferred else None
-        except ValueError:
-            raise InvalidInput(f"promised_on must be an ISO date, not {promised_on!r}") from None
         with self._sessions.begin() as session:
             entry = catalog.item(session, code.strip())
             if not entry.bundle:
@@ -108,11 +101,7 @@ class BundleService(CaseHook):
             _check_materials(entry, parts, checked, deferred, promise)
             now = self._clock.now()
             today = china_date(now)
-            if promised is not None and not today < promised <= today + timedelta(days=MAX_PROMISE_DAYS):
-                raise InvalidInput(
-                    f"容缺: the promised date {promised.isoformat()} must fall after today "
-                    f"({today.isoformat()}) and within {MAX_PROMISE_DAYS} days"
-                )
+            promised = promised_date(promised_on, "容缺材料", today) if deferred else None
             signed = promise
             if promise is not None and not promise.HasField("signed_at"):
                 signed = case_pb2.Promise()
@@ -282,22 +271,23 @@ def _check_materials(
     for material in materials:
         if material.name not in listed:
             raise InvalidInput(
-                f"material {material.name!r} is listed by no part of {entry.name} ({entry.code})"
+                f"{entry.name}（{entry.code}）的各项事项都不需要材料 {material.name} "
+                "(a material listed by no part)"
             )
     given = {m.name for m in materials}
     for name in deferred:
         if name in given:
-            raise InvalidInput(f"material {name!r} is given and deferred at once")
+            raise InvalidInput(f"材料 {name} 已提交，不能同时容缺 ({name!r}: given and deferred at once)")
         listing = [part for part in parts if any(m["name"] == name for m in part.materials)]
         if not listing:
-            raise InvalidInput(f"deferred material {name!r} is listed by no part of {entry.name}")
+            raise InvalidInput(f"{entry.name} 的各项事项都不需要材料 {name}，无须容缺 (listed by no part)")
         strict = [
             p.code for p in listing if not any(m["name"] == name and m.get("deferrable") for m in p.materials)
         ]
         if strict:
-            raise InvalidInput(f"material {name!r} is not deferrable (容缺) for {', '.join(strict)}")
+            raise InvalidInput(f"材料 {name} 在 {'、'.join(strict)} 中不可容缺 (not deferrable there)")
     if promise is not None and not any(part.notify_promise for part in parts):
-        raise InvalidInput(f"no part of {entry.name} ({entry.code}) allows 告知承诺制")
+        raise InvalidInput(f"{entry.name}（{entry.code}）的各项事项都不适用告知承诺制 (no part allows it)")
     for part in parts:  # the one set must be complete for every part (容缺/告知承诺 where allowed)
         names = {str(m["name"]) for m in part.materials}
         replaced = promise.replaces if promise is not None and part.notify_promise else ()

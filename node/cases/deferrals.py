@@ -38,6 +38,28 @@ from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
 MAX_PROMISE_DAYS = 90  # calendar days a 容缺 promise may reach ahead
+
+
+def promised_date(text: str, what: str, start: date, earliest: date | None = None) -> date:
+    """The date `what` (容缺 materials) is promised by: YYYY-MM-DD, after `earliest` (default `start`,
+    the day applied) and at most MAX_PROMISE_DAYS after `start`."""
+    if not text.strip():
+        raise InvalidInput(f"{what}须写明承诺补齐日期 (容缺: give the date the material is promised by)")
+    try:
+        promised = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{what}的承诺补齐日期须写作 YYYY-MM-DD，而不是 {text!r} (the promised date must be an ISO date)"
+        ) from None
+    if not (earliest or start) < promised <= start + timedelta(days=MAX_PROMISE_DAYS):
+        raise InvalidInput(
+            f"{what}的承诺补齐日期 {promised.isoformat()} 须在申请日 {start.isoformat()} 之后 "
+            f"{MAX_PROMISE_DAYS} 日内 (the promised date must fall after the day applied and within "
+            f"{MAX_PROMISE_DAYS} days)"
+        )
+    return promised
+
+
 MAX_SIGNATURE_BYTES = 256 * 1024
 MAX_PROMISE_LENGTH = 2000
 _GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})
@@ -51,7 +73,7 @@ def extras(
     if not names and promise is None:
         return None
     if names and not promised_on.strip():
-        raise InvalidInput("容缺: give the date the missing materials are promised by (promised_on)")
+        raise InvalidInput("容缺受理须写明材料的承诺补齐日期 (容缺: give the date they are promised by)")
     message = case_pb2.Case(
         missing_materials=[
             case_pb2.MissingMaterial(name=name, promised_on=promised_on.strip()) for name in names
@@ -101,9 +123,9 @@ class DeferralService(CaseHook):
             return
         missing = holding_approval(session, case.id, case.item_code)
         if missing:
-            owed = "; ".join(f"{m.name} (promised by {m.promised_on.isoformat()})" for m in missing)
+            owed = "、".join(f"{m.name}（承诺 {m.promised_on.isoformat()} 前补齐）" for m in missing)
             raise IllegalTransition(
-                f"cannot approve (办结) case {case.id}: 容缺 materials have not arrived yet: {owed}"
+                f"容缺材料尚未补齐，不能办结：{owed} (cannot approve case {case.id}: 容缺 materials missing)"
             )
 
     def after_change(self, session: Session, case: Case, action: Action) -> None:
@@ -181,12 +203,14 @@ class DeferralService(CaseHook):
 
     def _mark_supplied(self, session: Session, case: Case, material: Material, at: datetime) -> None:
         if State(case.state) in _GIVEN_UP:
-            raise IllegalTransition(f"case {case.id} is {case.state}: it takes no more materials")
+            raise IllegalTransition(
+                f"办件 {case.id} 已{State(case.state).label}，不再收取材料 (it takes no more materials)"
+            )
         row = session.get(MissingMaterial, (case.id, material.name), with_for_update=True)
         if row is None or row.supplied_at is not None:
-            owed = ", ".join(m.name for m in _open_missing(session, case.id)) or "none"
+            owed = "、".join(m.name for m in _open_missing(session, case.id)) or "无"
             raise InvalidInput(
-                f"case {case.id} is not missing {material.name!r} (materials still missing: {owed})"
+                f"办件 {case.id} 不缺材料 {material.name}，尚缺：{owed} (the case is not missing it)"
             )
         row.supplied_at = at
         stored = files.stored(material, files.SUPPLIED)
@@ -243,26 +267,16 @@ class DeferralService(CaseHook):
         for wanted in missing:
             name = wanted.name.strip()
             if name not in deferrable:
-                allowed = "、".join(sorted(deferrable)) or "none"
+                allowed = "、".join(sorted(deferrable)) or "无"
                 raise InvalidInput(
-                    f"{item.name} ({item.code}): {name!r} is not a deferrable (容缺) material; "
-                    f"deferrable: {allowed}"
+                    f"{item.name}（{item.code}）的材料 {name} 不可容缺，可容缺的材料：{allowed} "
+                    f"({name!r} is not a deferrable material)"
                 )
             if name in given or name in names:
-                raise InvalidInput(f"material {name!r} is given and deferred at once")
-            try:
-                promised_on = date.fromisoformat(wanted.promised_on)
-            except ValueError:
-                raise InvalidInput(
-                    f"容缺 {name!r}: promised_on must be an ISO date, not {wanted.promised_on!r}"
-                ) from None
+                raise InvalidInput(f"材料 {name} 已提交，不能同时容缺 ({name!r}: given and deferred at once)")
             # a bundle's part that starts later keeps the date promised when the bundle was applied for
-            earliest = submitted_on - timedelta(days=MAX_PROMISE_DAYS) if bundle_part else submitted_on
-            if not earliest < promised_on <= submitted_on + timedelta(days=MAX_PROMISE_DAYS):
-                raise InvalidInput(
-                    f"容缺 {name!r}: the promised date {promised_on.isoformat()} must fall after the "
-                    f"submission ({submitted_on.isoformat()}) and within {MAX_PROMISE_DAYS} days"
-                )
+            earliest = submitted_on - timedelta(days=MAX_PROMISE_DAYS) if bundle_part else None
+            promised_on = promised_date(wanted.promised_on, f"容缺材料 {name} ", submitted_on, earliest)
             names.add(name)
             session.add(
                 MissingMaterial(case_id=case.id, name=name, promised_on=promised_on, supplied_at=None)
@@ -272,12 +286,13 @@ class DeferralService(CaseHook):
         self, session: Session, case: Case, item: ServiceItem, promise: case_pb2.Promise
     ) -> None:
         if not item.notify_promise:
-            raise InvalidInput(f"{item.name} ({item.code}) does not allow 告知承诺制")
+            raise InvalidInput(f"{item.name}（{item.code}）不适用告知承诺制 (the item allows no promise)")
         allowed = set(item.notify_promise.get("replaces", []))  # type: ignore[call-overload]
         replaces = [name.strip() for name in promise.replaces]
         if not replaces or not set(replaces) <= allowed:
             raise InvalidInput(
-                f"{item.name} ({item.code}): a promise may replace only {'、'.join(sorted(allowed))}"
+                f"{item.name}（{item.code}）的告知承诺只能代替 {'、'.join(sorted(allowed))} "
+                "(a promise replaces only those proofs)"
             )
         text = clean_text("promise text", promise.text, MAX_PROMISE_LENGTH, required=True)
         signed_by = clean_text("promise signer", promise.signed_by, 100, required=True)
