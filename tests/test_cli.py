@@ -321,8 +321,8 @@ def test_a_case_shows_its_times_in_beijing_time():
         print_case(case)
     shown = captured.get()
     assert "提交 2025-11-06 04:30" in shown
-    assert "supplied 2025-11-06 04:30" in shown
-    assert "done 2025-11-06 04:30, passed" in shown and "2025-11-05" not in shown  # as the times beside it
+    assert "容缺 户口簿：承诺 2025-11-07 前补齐，2025-11-06 04:30 已补齐" in shown
+    assert "核查期限 2025-12-01：2025-11-06 04:30 核查属实" in shown and "2025-11-05" not in shown
 
 
 def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chinese():

@@ -103,44 +103,42 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
             )
         console.print(table)
     if case.mode:
-        console.print(
-            f"  跨省通办 {case.mode}" + (f" · part of case {case.joint_of}" if case.joint_of else "")
-        )
+        console.print(f"  跨省通办 {case.mode}" + (f" · 联办主件 {case.joint_of}" if case.joint_of else ""))
     for part in case.parts:
         part_state = State(case_pb2.CaseState.Name(part.state)).label
         console.print(
-            f"  part {part.case_id} ({part.item_name}) at {place(part.handler, names)}: {part_state}",
+            f"  子项 {part.case_id}（{part.item_name}）· 办理地 {place(part.handler, names)} · {part_state}",
             highlight=False,
         )
     if case.HasField("identity_check"):
         check = case.identity_check
-        verdict = ("confirmed" if check.confirmed else "NOT confirmed") if check.answered else "waiting"
-        console.print(f"  identity check by {check.province}: {verdict} {check.detail}", highlight=False)
+        verdict = ("核验通过" if check.confirmed else "核验未通过") if check.answered else "等待答复"
+        console.print(f"  身份核验（{check.province}）：{verdict} {check.detail}", highlight=False)
     if case.cards:
         console.print(cards_table(case.cards, names))
     if case.bundle_id:
-        console.print(f"  part of bundle {case.bundle_id}", highlight=False)
+        console.print(f"  一件事 {case.bundle_id} 的子项", highlight=False)
     for missing in case.missing_materials:
         supplied = (
-            f"supplied {shanghai(from_timestamp(missing.supplied_at))}"
+            f"{shanghai(from_timestamp(missing.supplied_at))} 已补齐"
             if missing.HasField("supplied_at")
-            else "missing"
+            else "未补齐"
         )
         console.print(
-            f"  容缺 {missing.name}: promised by {missing.promised_on}, {supplied}", highlight=False
+            f"  容缺 {missing.name}：承诺 {missing.promised_on} 前补齐，{supplied}", highlight=False
         )
     if case.HasField("promise"):
         console.print(
-            f"  告知承诺 signed by {case.promise.signed_by} in place of {'、'.join(case.promise.replaces)}: "
+            f"  告知承诺（{case.promise.signed_by} 签署，代替 {'、'.join(case.promise.replaces)}）："
             f"{case.promise.text}",
             highlight=False,
         )
     if case.HasField("post_check"):
         post_check = case.post_check
-        verdict = "passed" if post_check.passed else "failed"
+        verdict = "核查属实" if post_check.passed else "核查不属实"
         done = china_time(post_check.done_at, marked=False)
-        state = f"done {done}, {verdict}" if post_check.done_at else "open"
-        console.print(f"  核查 due {post_check.due_on}: {state} {post_check.finding}", highlight=False)
+        state = f"{done} {verdict}" if post_check.done_at else "待核查"
+        console.print(f"  核查期限 {post_check.due_on}：{state} {post_check.finding}", highlight=False)
 
 
 def cards_table(cards: Iterable[case_pb2.SupervisionCard], names: Mapping[str, str] | None = None) -> Table:
@@ -572,8 +570,8 @@ def case_checks(
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
     table = text_table("办件", "事项", "核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
     for check in checks:
-        verdict = "passed" if check.passed else "failed"
-        done = f"{china_time(check.done_at, marked=False)} ({verdict})" if check.done_at else ""
+        verdict = "属实" if check.passed else "不属实"
+        done = f"{china_time(check.done_at, marked=False)}（{verdict}）" if check.done_at else ""
         table.add_row(
             check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
         )
@@ -591,20 +589,24 @@ def case_check(
 ) -> None:
     """核查 done: record the post-check of a case approved on a promise."""
     check = ask(config, node, lambda desk: desk.complete_post_check(case_id, not failed, finding))
-    console.print(f"post-check of {check.case_id}: {'passed' if check.passed else 'failed'}", highlight=False)
+    console.print(f"核查 {check.case_id}：{'属实' if check.passed else '不属实'}", highlight=False)
+
+
+_PART_STATUS = {"WAITING": "等待前序事项", "BLOCKED": "受阻"}  # as the front desk says them
 
 
 def print_bundle(bundle: case_pb2.Bundle) -> None:
     console.print(f"[bold]{bundle.id}[/]  {bundle.name} ({bundle.code})", highlight=False)
-    state = "办结 CONCLUDED" if bundle.state == "CONCLUDED" else "办理中 IN_PROGRESS"
+    state = "办结" if bundle.state == "CONCLUDED" else "办理中"
     console.print(
-        f"  state {state} · {bundle.concluded_parts}/{len(bundle.parts)} parts concluded · "
-        f"applied at {bundle.origin} · applicant {bundle.applicant.name}",
+        f"  状态 {state} · 已办结 {bundle.concluded_parts}/{len(bundle.parts)} 项 · "
+        f"申请地 {bundle.origin} · 申请人 {bundle.applicant.name}",
         highlight=False,
     )
     table = text_table("事项", "部门", "办理地", "办件", "状态", "前置事项", "说明")
     for part in bundle.parts:
-        status = part.status
+        known = part.status in State.__members__
+        status = _PART_STATUS.get(part.status) or (State(part.status).label if known else part.status)
         if part.outcome:
             status += " · " + ("准予" if part.outcome == case_pb2.APPROVED else "不予")
         table.add_row(
