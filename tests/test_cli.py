@@ -342,3 +342,12 @@ def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chi
     cells = [line.split("│")[2:-1] for line in shown.splitlines() if line.startswith("│")]
     columns = ["".join(row[index] for row in cells).replace(" ", "") for index in range(len(cells[0]))]
     assert columns[0] == "户口迁入（跨省迁移）" and columns[5] == f"韩家汊社区代办点（{VILLAGE}）"
+
+
+def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):
+    config = str(tmp_path / "node.toml")  # nothing is asked of a node: the role is wrong already
+    unknown = wuji("staff", "add", "li.na", "--name", "李娜", "--role", "厨师", "--config", config, input="")
+    assert unknown.returncode == 2 and "新密码" not in unknown.stdout + unknown.stderr
+    assert "没有岗位 厨师，可选：代办员 (agent)" in unknown.stderr
+    no_department = wuji("staff", "add", "li.na", "--name", "李娜", "--role", "审核", "--config", config)
+    assert no_department.returncode == 2 and "审核/审批须属于一个部门" in no_department.stderr

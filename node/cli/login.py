@@ -17,6 +17,8 @@ from typing import Annotated
 import typer
 
 from node.cli.common import ConfigPath, NodeAddress, ask, console, fail, node_code, text_table
+from node.errors import InvalidInput
+from node.staff.roles import account_role
 from node.timeutil import from_timestamp, shanghai
 
 staff_app = typer.Typer(
@@ -128,6 +130,10 @@ def staff_add(
     node: NodeAddress = "",
 ) -> None:
     """Add a staff account (the password is asked for twice, or read from --password-stdin)."""
+    try:
+        account_role(role, department)  # before the password is asked for
+    except InvalidInput as refused:
+        fail(str(refused))
     password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
     member = ask(config, node, lambda desk: desk.add_staff(username, name, role, department, password))
     console.print(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.clock import Clock, SystemClock
 from node.errors import InvalidInput, NotFound, clean_text
-from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, parse_role
+from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role
 from node.store.models import StaffAccount, StaffLogin
 from node.timeutil import as_utc
 
@@ -65,10 +65,8 @@ class StaffService:
     def add(self, username: str, name: str, role: str, department: str, password: str) -> StaffView:
         username = _checked_username(username)
         name = clean_text("name", name, 100, required=True)
-        parsed = parse_role(role)
         department = clean_text("department", department, 100)
-        if parsed.needs_department and not department:
-            raise InvalidInput(f"a {parsed.label} ({parsed.value}) works for a department: give --department")
+        parsed = account_role(role, department)
         if not parsed.needs_department:
             department = ""
         with self._sessions.begin() as session:

@@ -45,7 +45,18 @@ def parse_role(text: str) -> Role:
         if value in (role.value, role.label) or value in role.label.split("/"):
             return role
     names = "、".join(f"{role.label} ({role.value})" for role in Role)
-    raise InvalidInput(f"unknown role {value!r}: one of {names}")
+    raise InvalidInput(f"没有岗位 {value}，可选：{names} (unknown role {value!r})")
+
+
+def account_role(role: str, department: str) -> Role:
+    """The role of a new staff account; a department's roles need the department."""
+    parsed = parse_role(role)
+    if parsed.needs_department and not department.strip():
+        raise InvalidInput(
+            f"{parsed.label}须属于一个部门：请指定部门（--department） "
+            f"(a {parsed.label} ({parsed.value}) works for a department)"
+        )
+    return parsed
 
 
 class Duty(StrEnum):
