@@ -163,6 +163,49 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desk
     assert locked.status_code == 401 and "锁定" in locked.text
 
 
+def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
+    """工作人员 at the county hall: add a clerk (refusals keep what was typed), unlock a locked account
+    with a new password, disable one (its login ends at once); nobody else may open the page."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("web-admin", "陈管理", "管理员", "", PASSWORD)
+    admin = logged_in(desks, COUNTY, "web-admin")
+    page = admin.get("/staff")
+    assert page.status_code == 200 and 'id="account-clerk1"' in page.text
+    assert f'<option value="{DEPARTMENT}">' in page.text and '<option value="民政局">' in page.text
+    token = csrf_of(page.text)
+    form = {"username": "new.clerk", "name": "何新", "role": "clerk", "department": "", "csrf": token}
+    no_department = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
+    assert no_department.status_code == 400 and "窗口受理须属于一个部门" in no_department.text
+    assert 'value="new.clerk"' in no_department.text and 'value="何新"' in no_department.text
+    form["department"] = DEPARTMENT
+    differ = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD + "x"})
+    assert differ.status_code == 400 and "两次输入的密码不一致" in differ.text
+    assert "new.clerk" not in [member.username for member in county.staff.list()]  # nothing half-added
+    added = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
+    assert added.status_code == 200 and "已添加 new.clerk（何新）" in added.text
+    assert "张受理" in logged_in(desks, COUNTY, "clerk1").get("/queues").text  # others untouched
+
+    stranger = httpx.Client(base_url=url(desks, COUNTY), timeout=30)
+    login_token = csrf_of(stranger.get("/login").text)
+    for _ in range(MAX_FAILURES):
+        stranger.post("/login", data={"username": "new.clerk", "password": "wrong-pass", "csrf": login_token})
+    assert "锁定至" in admin.get("/staff").text
+    renewed = {"password": "another-pass-2", "password_again": "another-pass-2", "csrf": token}
+    unlocked = admin.post("/staff/new.clerk/password", data=renewed)
+    assert unlocked.status_code == 200 and "账号已解锁" in unlocked.text
+    again = {"username": "new.clerk", "password": "another-pass-2", "csrf": login_token}
+    assert stranger.post("/login", data=again).status_code == 303  # logged in, sent on to its queues
+    assert stranger.get("/queues").status_code == 200
+
+    disabled = admin.post("/staff/new.clerk/disable", data={"csrf": token})
+    assert disabled.status_code == 200 and "已停用 new.clerk" in disabled.text
+    assert stranger.get("/queues").status_code == 303  # the login ended with the account
+    assert not next(m for m in county.staff.list() if m.username == "new.clerk").active
+    itself = admin.post("/staff/web-admin/disable", data={"csrf": token})
+    assert itself.status_code == 400 and "不能停用自己" in itself.text
+    assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
+
+
 def test_a_post_without_the_csrf_token_is_refused(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     refused = agent.post(

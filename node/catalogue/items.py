@@ -545,3 +545,9 @@ def item_at(session: Session, code: str, version: int) -> Item:
 
 def items(session: Session) -> list[ServiceItem]:
     return list(session.scalars(select(ServiceItem).order_by(ServiceItem.code)))
+
+
+def departments_at(session: Session, tier: Tier) -> list[str]:
+    """The departments that handle items at a tier: the ones a window's staff can belong to."""
+    handled_here = select(ServiceItem.department).where(ServiceItem.handling_tier == tier.name.lower())
+    return sorted({department for department in session.scalars(handled_here.distinct()) if department})

@@ -53,7 +53,7 @@ def account_role(role: str, department: str) -> Role:
     parsed = parse_role(role)
     if parsed.needs_department and not department.strip():
         raise InvalidInput(
-            f"{parsed.label}须属于一个部门：请指定部门（--department） "
+            f"{parsed.label}须属于一个部门：请指定所属部门 "
             f"(a {parsed.label} ({parsed.value}) works for a department)"
         )
     return parsed

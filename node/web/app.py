@@ -21,7 +21,7 @@ from node.errors import DomainError, InvalidInput, NotFound
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
-from node.web import desk, followups, supervision, verify
+from node.web import desk, followups, staff, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
 from node.web.uplink import uplink_of
 from wuji.divisions import InvalidTier, Tier
@@ -75,6 +75,7 @@ def templates() -> Jinja2Templates:
         state_label=state_label,
         action_label=action_label,
         stamp_time=stamp_time,
+        china_time=shanghai,
         masked=masked,
         tier_label=tier_label,
         rate=shown_rate,
@@ -172,6 +173,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         *desk.routes(render),
         *supervision.routes(render),
         *followups.routes(render),
+        *staff.routes(render),
         *verify.routes(render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

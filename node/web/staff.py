@@ -1,0 +1,100 @@
+"""工作人员 for the node's 管理员, in the browser as with `wuji staff`: the accounts with their role,
+department and state, a new account, 停用, and a new password (for a forgotten one, or to unlock an
+account before its fifteen minutes are up).
+
+StaffService checks every field and ends the account's logins where it should; a refusal shows
+the page again with its reason and the new account's fields as typed (never the password).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from node.catalogue import items as catalog
+from node.errors import InvalidInput, NotFound
+from node.staff.roles import ROLE_LABELS, Duty
+from node.web.auth import Visit, page
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from node.runtime.node import Node
+
+    Render = Callable[..., Response]
+
+_REFUSALS = (InvalidInput, NotFound)  # mended on the same page
+
+
+def routes(render: Render) -> list[Route]:
+    def show(visit: Visit, refusal: str = "", typed: dict[str, str] | None = None) -> Response:
+        node: Node = visit.request.app.state.node
+        with node.readers() as session:
+            departments = catalog.departments_at(session, node.here.tier)
+        return render(
+            visit,
+            "staff.html",
+            status_code=400 if refusal else 200,
+            accounts=node.staff.list(),
+            roles=ROLE_LABELS,
+            departments=departments,
+            refusal=refusal,
+            done=visit.request.query_params.get("done", ""),
+            typed=typed or {},
+        )
+
+    @page(Duty.ADMINISTER)
+    def staff_page(visit: Visit) -> Response:
+        return show(visit)
+
+    @page(Duty.ADMINISTER)
+    def add(visit: Visit) -> Response:
+        typed = {name: visit.field(name) for name in ("username", "name", "role", "department")}
+        try:
+            password = _new_password(visit)
+            added = visit.request.app.state.node.staff.add(**typed, password=password)
+        except _REFUSALS as refused:
+            return show(visit, str(refused), typed)
+        return _done(f"已添加 {added.username}（{added.name}）")
+
+    @page(Duty.ADMINISTER)
+    def disable(visit: Visit) -> Response:
+        username = visit.request.path_params["username"]
+        if username == visit.person.username:
+            return show(visit, "不能停用自己正在使用的账号 (an administrator keeps their own account)")
+        try:
+            gone = visit.request.app.state.node.staff.disable(username)
+        except _REFUSALS as refused:
+            return show(visit, str(refused))
+        return _done(f"已停用 {gone.username}（{gone.name}），其登录已结束")
+
+    @page(Duty.ADMINISTER)
+    def password(visit: Visit) -> Response:
+        username = visit.request.path_params["username"]
+        try:
+            changed = visit.request.app.state.node.staff.set_password(username, _new_password(visit))
+        except _REFUSALS as refused:
+            return show(visit, str(refused))
+        return _done(f"已为 {changed.username}（{changed.name}）设置新密码，账号已解锁")
+
+    return [
+        Route("/staff", staff_page),
+        Route("/staff", add, methods=["POST"]),
+        Route("/staff/{username}/disable", disable, methods=["POST"]),
+        Route("/staff/{username}/password", password, methods=["POST"]),
+    ]
+
+
+def _new_password(visit: Visit) -> str:
+    """The password typed twice; the service judges its length."""
+    password = visit.field("password")
+    if password != visit.field("password_again"):
+        raise InvalidInput("两次输入的密码不一致 (the two passwords differ)")
+    return password
+
+
+def _done(message: str) -> Response:
+    return RedirectResponse(f"/staff?done={quote(message)}", status_code=303)
