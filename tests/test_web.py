@@ -206,6 +206,30 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
 
 
+def test_a_person_changes_their_own_password_given_the_current_one(desks):
+    desks.nodes[COUNTY].staff.add("pw.clerk", "蒋改密", "窗口受理", DEPARTMENT, PASSWORD)
+    person = logged_in(desks, COUNTY, "pw.clerk")
+    page = person.get("/password")
+    assert page.status_code == 200 and 'id="own-password"' in page.text  # linked from every page
+    token, new = csrf_of(page.text), "only-mine-2026"
+    for current, password, again, said in (
+        ("not-my-password", new, new, "用户名或密码错误"),
+        (PASSWORD, "short", "short", "密码至少 8 位"),
+        (PASSWORD, new, new + "x", "两次输入的密码不一致"),
+    ):
+        form = {"current": current, "password": password, "password_again": again, "csrf": token}
+        refused = person.post("/password", data=form)
+        assert refused.status_code == 400 and said in refused.text, said
+    assert person.get("/queues").status_code == 200  # still logged in, the password unchanged
+    changed = person.post("/password", data={"current": PASSWORD, "password": new, "password_again": new,
+                                             "csrf": token})  # fmt: skip
+    assert changed.status_code == 200 and "密码已修改，请用新密码登录" in changed.text
+    assert "工作人员登录" in person.get("/queues").text  # this login ended with the change
+    login = {"username": "pw.clerk", "password": PASSWORD, "csrf": csrf_of(person.get("/login").text)}
+    assert person.post("/login", data=login).status_code == 401  # the old password is gone
+    assert person.post("/login", data={**login, "password": new}).status_code == 200
+
+
 def test_a_post_without_the_csrf_token_is_refused(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     refused = agent.post(

@@ -94,18 +94,26 @@ class StaffService:
         with self._sessions.begin() as session:
             account = _account(session, username)
             account.active = False
-            for login in session.scalars(select(StaffLogin).where(StaffLogin.username == account.username)):
-                session.delete(login)
+            _end_logins(session, account.username)
             return _view(account)
 
     def set_password(self, username: str, password: str) -> StaffView:
         """A new password (and an unlocked account); every existing login of the account ends."""
+        return self._new_password(username, _hash(password))
+
+    def change_own_password(self, username: str, current: str, new: str) -> StaffView:
+        """A person's new password, given their current one: a wrong one is refused and counted
+        toward the lock-out as at login. Every login of the account ends, the asking one too."""
+        password_hash = _hash(new)  # a too short one is refused before anything is counted
+        self.login(username, current)  # NotLoggedIn, counted, if it is not their password
+        return self._new_password(username, password_hash)
+
+    def _new_password(self, username: str, password_hash: str) -> StaffView:
         with self._sessions.begin() as session:
             account = _account(session, username)
-            account.password_hash = _hash(password)
+            account.password_hash = password_hash
             account.failures, account.locked_until = 0, None
-            for login in session.scalars(select(StaffLogin).where(StaffLogin.username == account.username)):
-                session.delete(login)
+            _end_logins(session, account.username)
             return _view(account)
 
     # -- logging in ----------------------------------------------------------------------------
@@ -185,6 +193,11 @@ class StaffService:
                 select(StaffAccount.username, StaffAccount.name).where(StaffAccount.username.in_(usernames))
             )
             return {username: name for username, name in rows}
+
+
+def _end_logins(session: Session, username: str) -> None:
+    for login in session.scalars(select(StaffLogin).where(StaffLogin.username == username)):
+        session.delete(login)
 
 
 def require_admin(actor: Actor) -> None:

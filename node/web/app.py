@@ -99,7 +99,10 @@ def home(visit: Visit) -> Response:
 
 @page(public=True)
 def login_form(visit: Visit) -> Response:
-    return render(visit, "login.html", next=visit.request.query_params.get("next", "/"), error="")
+    changed = visit.request.query_params.get("changed") == "1"  # after 修改密码
+    notice = "密码已修改，请用新密码登录。" if changed else ""
+    target = visit.request.query_params.get("next", "/")
+    return render(visit, "login.html", next=target, error="", notice=notice)
 
 
 @page(public=True)

@@ -1,6 +1,7 @@
 """工作人员 for the node's 管理员, in the browser as with `wuji staff`: the accounts with their role,
 department and state, a new account, 停用, and a new password (for a forgotten one, or to unlock an
-account before its fifteen minutes are up).
+account before its fifteen minutes are up). And for everyone, 修改密码: their own, given the current
+one, so that the password the 管理员 set is not the one they keep.
 
 StaffService checks every field and ends the account's logins where it should; a refusal shows
 the page again with its reason and the new account's fields as typed (never the password).
@@ -16,7 +17,7 @@ from starlette.routing import Route
 
 from node.catalogue import items as catalog
 from node.errors import InvalidInput, NotFound
-from node.staff.roles import ROLE_LABELS, Duty
+from node.staff.roles import ROLE_LABELS, Duty, NotLoggedIn
 from node.web.auth import Visit, page
 
 if TYPE_CHECKING:
@@ -80,7 +81,26 @@ def routes(render: Render) -> list[Route]:
             return show(visit, str(refused))
         return _done(f"已为 {changed.username}（{changed.name}）设置新密码，账号已解锁")
 
+    def own_password_form(visit: Visit, refusal: str = "") -> Response:
+        return render(visit, "password.html", status_code=400 if refusal else 200, refusal=refusal)
+
+    @page()
+    def own_password_page(visit: Visit) -> Response:
+        return own_password_form(visit)
+
+    @page()
+    def own_password(visit: Visit) -> Response:
+        staff = visit.request.app.state.node.staff
+        try:
+            staff.change_own_password(visit.person.username, visit.field("current"), _new_password(visit))
+        except (InvalidInput, NotLoggedIn) as refused:
+            return own_password_form(visit, str(refused))
+        visit.session.token, visit.session.changed = "", True  # its login has ended with the change
+        return RedirectResponse("/login?changed=1", status_code=303)
+
     return [
+        Route("/password", own_password_page),
+        Route("/password", own_password, methods=["POST"]),
         Route("/staff", staff_page),
         Route("/staff", add, methods=["POST"]),
         Route("/staff/{username}/disable", disable, methods=["POST"]),
