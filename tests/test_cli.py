@@ -200,6 +200,13 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert wuji("case", "visit", case_id, "--outcome", "满意", "--config", village).returncode == 0
     bad_state = wuji("case", "list", "--state", "明天", "--config", village)
     assert bad_state.returncode == 2 and "办结" in bad_state.stderr
+    assert log_in("shen1", county).returncode == 0  # one's own password: the current one, then the new
+    changed = wuji("staff", "passwd", "shen1", "--password-stdin", "--config", county,
+                   input="s3cret-pass\nnew-secret-2\n")  # fmt: skip
+    assert changed.returncode == 0 and "密码已修改，请用新密码重新登录" in changed.stdout, changed.stderr
+    assert "not logged in" in wuji("whoami", "--config", county).stdout  # that login ended
+    again = wuji("login", "shen1", "--password-stdin", "--config", county, input="new-secret-2\n")
+    assert again.returncode == 0
     assert wuji("logout", "--config", county).returncode == 0
     assert "not logged in" in wuji("whoami", "--config", county).stdout
 

@@ -158,6 +158,30 @@ def test_wrong_passwords_lock_the_account_and_a_disabled_account_cannot_log_in(f
     assert "password" not in str(listed["clerk1"]).lower().replace("locked", "")
 
 
+def test_ones_own_password_takes_the_current_one_and_anothers_takes_an_admin(federation, people):
+    """A login token alone does not take the account: one's own new password needs the current one."""
+    county = federation.desk(COUNTY)
+    own = desk_pb2.SetStaffPasswordRequest(username="other1", password="other-new-pass")
+    with pytest.raises(grpc.RpcError) as no_current:
+        county.SetStaffPassword(own, metadata=people["other"])
+    assert no_current.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "当前密码未通过验证" in no_current.value.details()
+    theirs = desk_pb2.SetStaffPasswordRequest(
+        username="clerk1", password="taken-over-1", current_password=PASSWORD
+    )
+    with pytest.raises(grpc.RpcError) as not_admin:
+        county.SetStaffPassword(theirs, metadata=people["other"])
+    assert (
+        not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED and "管理员" in not_admin.value.details()
+    )
+    own.current_password = PASSWORD
+    assert county.SetStaffPassword(own, metadata=people["other"]).username == "other1"
+    with pytest.raises(grpc.RpcError) as ended:
+        county.WhoAmI(desk_pb2.WhoAmIRequest(), metadata=people["other"])  # its login ended with it
+    assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert login(county, "other1", "other-new-pass") and login(county, "clerk1")  # clerk1's unchanged
+
+
 def test_missing_materials_are_named_and_nothing_is_stored(federation, people):
     village = federation.desk(VILLAGE)
     missing = required_names(COUNTY_ITEM)[:2]

@@ -167,7 +167,16 @@ def staff_passwd(
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
-    """Set a new password (your own, or anyone's as 管理员); the account's logins end."""
+    """Set a new password (your own, given the current one; or anyone's as 管理员); the account's
+    logins end. With --password-stdin, your own takes two lines: the current password, the new one."""
+    own = _logins().get(node_code(config), {}).get("username") == username.strip().lower()
+    current = _password(password_stdin, "当前密码 (current password): ") if own else ""
     password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
-    member = ask(config, node, lambda desk: desk.set_password(username, password))
+    member = ask(config, node, lambda desk: desk.set_password(username, password, current))
+    if own:  # the node ended this login with the change
+        logins = _logins()
+        logins.pop(node_code(config), None)
+        _write(logins)
+        console.print(f"密码已修改，请用新密码重新登录：wuji login {member.username}", highlight=False)
+        return
     console.print(f"password of {member.username} set", highlight=False)

@@ -303,8 +303,11 @@ class DeskClient:
     def disable_staff(self, username: str) -> desk_pb2.StaffMember:
         return self._stub.DisableStaff(desk_pb2.DisableStaffRequest(username=username), timeout=self._timeout)
 
-    def set_password(self, username: str, password: str) -> desk_pb2.StaffMember:
-        request = desk_pb2.SetStaffPasswordRequest(username=username, password=password)
+    def set_password(self, username: str, password: str, current: str = "") -> desk_pb2.StaffMember:
+        """current: for one's own password."""
+        request = desk_pb2.SetStaffPasswordRequest(
+            username=username, password=password, current_password=current
+        )
         return self._stub.SetStaffPassword(request, timeout=self._timeout)
 
     def queue(self, queue: str, department: str = "", limit: int = 50) -> list[case_pb2.Case]:

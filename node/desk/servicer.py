@@ -464,9 +464,14 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.SetStaffPasswordRequest, context: grpc.ServicerContext
     ) -> desk_pb2.StaffMember:
         actor = _caller.get()
-        if actor.username != request.username.strip().lower():  # one's own password, or an admin's reset
-            require_admin(actor)
-        return self._staff(self._node.staff.set_password(request.username, request.password))
+        staff = self._node.staff
+        if actor.is_person and actor.username == request.username.strip().lower():
+            # one's own, given the current one: a login token alone does not take the account
+            return self._staff(
+                staff.change_own_password(actor.username, request.current_password, request.password)
+            )
+        require_admin(actor)  # an admin's reset (or the node's operator)
+        return self._staff(staff.set_password(request.username, request.password))
 
     # -- the window's day ---------------------------------------------------------------------
 

@@ -102,10 +102,13 @@ class StaffService:
         return self._new_password(username, _hash(password))
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:
-        """A person's new password, given their current one: a wrong one is refused and counted
-        toward the lock-out as at login. Every login of the account ends, the asking one too."""
+        """A person's new password, given their current one: a wrong one is refused (NotPermitted)
+        and counted toward the lock-out as at login. Every login of the account ends, this one too."""
         password_hash = _hash(new)  # a too short one is refused before anything is counted
-        self.login(username, current)  # NotLoggedIn, counted, if it is not their password
+        try:
+            self.login(username, current)  # counted if it is not their password
+        except NotLoggedIn as refused:
+            raise NotPermitted(f"当前密码未通过验证：{refused}") from refused
         return self._new_password(username, password_hash)
 
     def _new_password(self, username: str, password_hash: str) -> StaffView:

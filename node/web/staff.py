@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from node.catalogue import items as catalog
 from node.errors import InvalidInput, NotFound
-from node.staff.roles import ROLE_LABELS, Duty, NotLoggedIn
+from node.staff.roles import ROLE_LABELS, Duty, NotPermitted
 from node.web.auth import Visit, page
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def routes(render: Render) -> list[Route]:
         staff = visit.request.app.state.node.staff
         try:
             staff.change_own_password(visit.person.username, visit.field("current"), _new_password(visit))
-        except (InvalidInput, NotLoggedIn) as refused:
+        except (InvalidInput, NotPermitted) as refused:
             return own_password_form(visit, str(refused))
         visit.session.token, visit.session.changed = "", True  # its login has ended with the change
         return RedirectResponse("/login?changed=1", status_code=303)

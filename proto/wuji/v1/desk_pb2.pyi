@@ -91,12 +91,14 @@ class DisableStaffRequest(_message.Message):
     def __init__(self, username: _Optional[str] = ...) -> None: ...
 
 class SetStaffPasswordRequest(_message.Message):
-    __slots__ = ("username", "password")
+    __slots__ = ("username", "password", "current_password")
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_PASSWORD_FIELD_NUMBER: _ClassVar[int]
     username: str
     password: str
-    def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+    current_password: str
+    def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ..., current_password: _Optional[str] = ...) -> None: ...
 
 class ListQueueRequest(_message.Message):
     __slots__ = ("queue", "department", "limit", "offset")
