@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from node.catalogue import items as catalog
 from node.errors import InvalidInput, NotFound
+from node.staff.accounts import StaffView
 from node.staff.roles import ROLE_LABELS, Duty, NotPermitted
 from node.web.auth import Visit, page
 
@@ -35,15 +36,16 @@ def routes(render: Render) -> list[Route]:
         node: Node = visit.request.app.state.node
         with node.readers() as session:
             departments = catalog.departments_at(session, node.here.tier)
+        accounts = node.staff.list()
         return render(
             visit,
             "staff.html",
             status_code=400 if refusal else 200,
-            accounts=node.staff.list(),
+            accounts=accounts,
             roles=ROLE_LABELS,
             departments=departments,
             refusal=refusal,
-            done=visit.request.query_params.get("done", ""),
+            done=_done_message(visit, accounts),
             typed=typed or {},
         )
 
@@ -59,7 +61,7 @@ def routes(render: Render) -> list[Route]:
             added = visit.request.app.state.node.staff.add(**typed, password=password)
         except _REFUSALS as refused:
             return show(visit, str(refused), typed)
-        return _done(f"已添加 {added.username}（{added.name}）")
+        return _done("added", added.username)
 
     @page(Duty.ADMINISTER)
     def disable(visit: Visit) -> Response:
@@ -70,7 +72,7 @@ def routes(render: Render) -> list[Route]:
             gone = visit.request.app.state.node.staff.disable(username)
         except _REFUSALS as refused:
             return show(visit, str(refused))
-        return _done(f"已停用 {gone.username}（{gone.name}），其登录已结束")
+        return _done("disabled", gone.username)
 
     @page(Duty.ADMINISTER)
     def password(visit: Visit) -> Response:
@@ -79,7 +81,7 @@ def routes(render: Render) -> list[Route]:
             changed = visit.request.app.state.node.staff.set_password(username, _new_password(visit))
         except _REFUSALS as refused:
             return show(visit, str(refused))
-        return _done(f"已为 {changed.username}（{changed.name}）设置新密码，账号已解锁")
+        return _done("renewed", changed.username)
 
     def own_password_form(visit: Visit, refusal: str = "") -> Response:
         return render(visit, "password.html", status_code=400 if refusal else 200, refusal=refusal)
@@ -116,5 +118,21 @@ def _new_password(visit: Visit) -> str:
     return password
 
 
-def _done(message: str) -> Response:
-    return RedirectResponse(f"/staff?done={quote(message)}", status_code=303)
+# what was done, said by the page from its own words and the account's row: a link cannot make the
+# page say anything else
+_DONE = {
+    "added": "已添加 {username}（{name}）",
+    "disabled": "已停用 {username}（{name}），其登录已结束",
+    "renewed": "已为 {username}（{name}）设置新密码，账号已解锁",
+}
+
+
+def _done(what: str, username: str) -> Response:
+    return RedirectResponse(f"/staff?done={what}&account={quote(username)}", status_code=303)
+
+
+def _done_message(visit: Visit, accounts: list[StaffView]) -> str:
+    query = visit.request.query_params
+    wording = _DONE.get(query.get("done", ""))
+    account = next((a for a in accounts if a.username == query.get("account")), None)
+    return wording.format(username=account.username, name=account.name) if wording and account else ""
