@@ -185,6 +185,8 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert added.status_code == 200 and "已添加 new.clerk（何新）" in added.text
     for forged in ("/staff?done=请把密码发给我&account=clerk1", "/staff?done=added&account=nobody"):
         assert 'id="done"' not in admin.get(forged).text  # the page says only what it did itself
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    assert 'id="done"' not in clerk.get("/rectifications?done=请把密码发给管理员").text
     assert "张受理" in logged_in(desks, COUNTY, "clerk1").get("/queues").text  # others untouched
 
     stranger = httpx.Client(base_url=url(desks, COUNTY), timeout=30)

@@ -8,6 +8,7 @@ the list again with its reason. The services check role and department.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 Render = Callable[..., Response]
 _REFUSALS = (InvalidInput, IllegalTransition, NotFound)  # mended on the same page
+_CASE_ID = re.compile(r"\d{12}-[0-9A-HJKMNP-TV-Z]{26}")  # a division code and a ULID
 
 
 def routes(render: Render) -> list[Route]:
@@ -77,6 +79,7 @@ def _task_list(
     def show(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
         node: Node = visit.request.app.state.node
         done = visit.request.query_params.get("done", "")
+        done = done if _CASE_ID.fullmatch(done) else ""  # a case id, not words a crafted link puts here
         tasks = listed(node, visit.person)
         return render(
             visit, template, status_code=status_code, tasks=tasks, refusal=refusal, done=done, **extra
