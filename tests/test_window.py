@@ -280,6 +280,39 @@ def test_queues_show_a_departments_cases_by_due_date_and_search_finds_them(feder
     assert "several cases" in ambiguous.value.details()
 
 
+def test_the_desk_api_shows_department_staff_what_the_front_desk_shows_them(federation, people):
+    """A 公安局 clerk at the county neither lists, finds, opens nor downloads a 民政局 case handled
+    there, from the CLI as in the browser; the 民政局 clerk and the node's operator do."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+
+    def listed(token) -> list[str]:
+        return [c.id for c in county.ListCases(desk_pb2.ListCasesRequest(), metadata=token).cases]
+
+    def found(token) -> list[str]:
+        query = desk_pb2.SearchCasesRequest(query=APPLICANT.name)
+        return [c.id for c in county.SearchCases(query, metadata=token).cases]
+
+    assert listed(people["other"]) == [] and found(people["other"]) == []
+    material_id = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).materials[0].id  # the county's
+    for ask in (
+        lambda: county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id), metadata=people["other"]),
+        lambda: county.GetMaterial(
+            desk_pb2.GetMaterialRequest(case_id=case.id, material_id=material_id),
+            metadata=people["other"],
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as hidden:
+            ask()
+        assert (
+            hidden.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            and "不属于 民政局" in hidden.value.details()
+        )
+    assert listed(people["clerk"]) == [case.id] == found(people["clerk"]) == listed(())  # () : the operator
+    assert county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id), metadata=people["clerk"]).id == case.id
+
+
 def test_the_operator_still_administers_and_the_township_has_no_say_over_county_staff(federation, people):
     township = federation.desk(TOWNSHIP)
     me = federation.desk(COUNTY).WhoAmI(desk_pb2.WhoAmIRequest())

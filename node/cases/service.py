@@ -381,10 +381,14 @@ class CaseService:
         with self._readers() as session:
             return self._view(session, self._load(session, case.id))
 
-    def get(self, case_id: str) -> case_pb2.Case:
-        """One case in full; case_id may be any unique beginning of the id."""
+    def get(self, case_id: str, by: Actor | None = None) -> case_pb2.Case:
+        """One case in full; case_id may be any unique beginning of the id. by: the person asking,
+        if they must be shown it (department staff, of another department's case handled here)."""
         with self._readers() as session:
-            return self._view(session, self._load(session, queues.resolve_id(session, case_id)))
+            case = self._load(session, queues.resolve_id(session, case_id))
+            if by is not None:
+                by.require_sight(self.here.value, case.handler, case.department or "")
+            return self._view(session, case)
 
     def list_cases(
         self,
@@ -418,10 +422,12 @@ class CaseService:
         with self._readers() as session:
             return queues.search(session, text, limit, here=self.here.value, department=department)
 
-    def material(self, case_id: str, material_id: int) -> case_pb2.Material:
+    def material(self, case_id: str, material_id: int, by: Actor | None = None) -> case_pb2.Material:
         """A material's file, for the handler's desk (and the point where it was given)."""
         with self._readers() as session:
             case = self._load(session, queues.resolve_id(session, case_id))
+            if by is not None:
+                by.require_sight(self.here.value, case.handler, case.department or "")
             row = session.get(CaseMaterial, material_id)
             if row is None or row.case_id != case.id:
                 raise NotFound(f"case {case.id} has no material {material_id}")

@@ -113,15 +113,16 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
 
     @_desk_call
     def GetCase(self, request: desk_pb2.GetCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
-        return self._node.cases.get(request.case_id)
+        return self._node.cases.get(request.case_id, by=_caller.get())
 
     @_desk_call
     def ListCases(
         self, request: desk_pb2.ListCasesRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
         state = None if request.state == case_pb2.CASE_STATE_UNSPECIFIED else state_from_proto(request.state)
+        department = _caller.get().bound_department  # department staff: what they are shown
         return desk_pb2.ListCasesResponse(
-            cases=self._node.cases.list_cases(state, request.role, request.limit)
+            cases=self._node.cases.list_cases(state, request.role, request.limit, department)
         )
 
     @_desk_call
@@ -388,7 +389,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
                 return case_pb2.Case(bundle_id=bundle_id)
         else:
             self._node.deferrals.supply(request.case_id, material)
-        return self._node.cases.get(request.case_id)
+        return self._node.cases.get(request.case_id, by=_caller.get())
 
     @_desk_call
     def ListPostChecks(
@@ -492,13 +493,14 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def SearchCases(
         self, request: desk_pb2.SearchCasesRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
-        return desk_pb2.ListCasesResponse(cases=self._node.cases.search(request.query, request.limit))
+        found = self._node.cases.search(request.query, request.limit, _caller.get().bound_department)
+        return desk_pb2.ListCasesResponse(cases=found)
 
     @_desk_call
     def GetMaterial(
         self, request: desk_pb2.GetMaterialRequest, context: grpc.ServicerContext
     ) -> case_pb2.Material:
-        return self._node.cases.material(request.case_id, request.material_id)
+        return self._node.cases.material(request.case_id, request.material_id, by=_caller.get())
 
     @_desk_call
     def ListReturnVisits(

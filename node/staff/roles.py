@@ -109,6 +109,21 @@ class Actor:
         where = f"{self.department} " if self.department else ""
         return f"{where}{self.role.label if self.role else ''} {self.name} ({self.username})"
 
+    @property
+    def bound_department(self) -> str:
+        """The department this person's role binds them to; "" for those who see every department."""
+        return self.department if self.role is not None and self.role.needs_department else ""
+
+    def require_sight(self, here: str, handler: str, department: str) -> None:
+        """NotPermitted unless this actor is shown a case handled at `handler` by `department`:
+        department staff see their department's cases handled here (and those of none), and every
+        case handled elsewhere; everyone else sees every case (`queues._seen_by`, as a query)."""
+        mine = self.bound_department
+        if mine and handler == here and department and department != mine:
+            raise NotPermitted(
+                f"{self.describe()} 不属于 {department}: only staff of {department} may open this case"
+            )
+
     def require(self, duty: Duty, department: str = "") -> None:
         """NotPermitted unless this actor may perform duty (for department, where it has one).
 

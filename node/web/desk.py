@@ -26,7 +26,7 @@ from node.cases.states import RULES, Action, Performer, State, transition
 from node.catalogue import items as catalog
 from node.desk.documents import DocumentDesk, Rendered
 from node.errors import IllegalTransition, InvalidInput, NotFound
-from node.staff.roles import DUTIES, Actor, Duty, NotPermitted
+from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
@@ -179,13 +179,13 @@ def routes(render: Render) -> list[Route]:
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
         number, more = _page_number(visit), False
         if query:
-            cases = node.cases.search(query, department=_bound_department(visit.person))
+            cases = node.cases.search(query, department=visit.person.bound_department)
         else:
             # one more than a page: whether an older page exists
             cases = node.cases.list_cases(
                 role=role,
                 limit=CASES_PER_PAGE + 1,
-                department=_bound_department(visit.person),
+                department=visit.person.bound_department,
                 offset=(number - 1) * CASES_PER_PAGE,
             )
             cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
@@ -465,12 +465,7 @@ def _modes(item: Any) -> list[str]:
 
 def _visible_case(visit: Visit) -> case_pb2.Case:
     """The case, if the person may see it (NotPermitted naming the department otherwise)."""
-    case = node_of(visit).cases.get(visit.request.path_params["case_id"])
-    actor = visit.person
-    if not _sees(visit, case) and actor.role is not None:
-        duty = next(d for d in (Duty.RECEIVE, Duty.DECIDE) if d in DUTIES[actor.role])
-        actor.require(duty, case.department)
-    return case
+    return node_of(visit).cases.get(visit.request.path_params["case_id"], by=visit.person)
 
 
 def _page_number(visit: Visit) -> int:
@@ -479,20 +474,6 @@ def _page_number(visit: Visit) -> int:
         return min(max(1, int(visit.request.query_params.get("page", "1"))), _LAST_PAGE)
     except ValueError:
         return 1
-
-
-def _sees(visit: Visit, case: case_pb2.Case) -> bool:
-    """Department staff see their department's cases handled here, and every case applied for
-    here; everyone else sees every case."""
-    department = _bound_department(visit.person)
-    if not department or case.handler != node_of(visit).here.value:
-        return True
-    return not case.department or case.department == department
-
-
-def _bound_department(actor: Actor) -> str:
-    """The department a person's role binds them to; "" for those who see every department."""
-    return actor.department if actor.role is not None and actor.role.needs_department else ""
 
 
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
