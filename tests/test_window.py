@@ -261,6 +261,11 @@ def test_queues_show_a_departments_cases_by_due_date_and_search_finds_them(feder
 
     assert queue("待受理") == ids  # first come, first served
     assert queue("received", people["other"]) == []  # 公安局 has none of them
+    with pytest.raises(grpc.RpcError) as not_theirs:  # nor does its clerk see 民政局's queue
+        county.ListQueue(
+            desk_pb2.ListQueueRequest(queue="received", department="民政局"), metadata=people["other"]
+        )
+    assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
     act(county, people["clerk"], ids[1], case_pb2.ACCEPT)
     assert queue("待受理") == [ids[0], ids[2]]
     waiting = county.ListQueue(desk_pb2.ListQueueRequest(queue="待审核"), metadata=people["clerk"]).cases

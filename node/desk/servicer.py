@@ -480,7 +480,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListQueue(
         self, request: desk_pb2.ListQueueRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
-        department = request.department or _caller.get().department
+        caller = _caller.get()
+        department = request.department or caller.department
+        caller.require_sight(self._node.here.value, self._node.here.value, department)  # not another's
         if not department:  # the node's operator, or staff of no department (监察, 管理员)
             raise InvalidInput(
                 "待办队列按部门划分：请指定部门（--department），或以该部门工作人员登录 "

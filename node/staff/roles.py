@@ -121,7 +121,7 @@ class Actor:
         mine = self.bound_department
         if mine and handler == here and department and department != mine:
             raise NotPermitted(
-                f"{self.describe()} 不属于 {department}: only staff of {department} may open this case"
+                f"{self.describe()} 不属于 {department}: only its staff see its cases handled here"
             )
 
     def require(self, duty: Duty, department: str = "") -> None:
