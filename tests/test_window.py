@@ -314,6 +314,16 @@ def test_the_desk_api_shows_department_staff_what_the_front_desk_shows_them(fede
             hidden.value.code() == grpc.StatusCode.PERMISSION_DENIED
             and "不属于 民政局" in hidden.value.details()
         )
+    receipt = desk_pb2.RenderDocumentRequest(kind="receipt", case_id=case.id)
+    with pytest.raises(grpc.RpcError) as not_printed:
+        county.RenderDocument(receipt, metadata=people["other"])
+    assert not_printed.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert county.RenderDocument(receipt, metadata=people["clerk"]).pdf.startswith(b"%PDF")
+    with pytest.raises(grpc.RpcError) as not_their_tasks:
+        county.ListRectifications(
+            desk_pb2.ListRectificationsRequest(department="民政局"), metadata=people["other"]
+        )
+    assert not_their_tasks.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert listed(people["clerk"]) == [case.id] == found(people["clerk"]) == listed(())  # () : the operator
     assert county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id), metadata=people["clerk"]).id == case.id
 

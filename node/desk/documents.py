@@ -33,6 +33,7 @@ from node.documents.facts import (
     Step,
 )
 from node.errors import InvalidInput, NotFound, NotReady
+from node.staff.roles import Actor
 from node.store.models import CaseDeadline, ItemClaim, ServiceItem
 from node.timeutil import from_timestamp
 from node.workdays import add_working_days, china_date
@@ -75,8 +76,9 @@ class DocumentDesk:
         self._verify_url = verify_url
         self._place = place  # a node's code (and department) as people read it: PlaceNames.place
 
-    def render(self, kind: str, item_code: str = "", case_id: str = "") -> Rendered:
-        """One document: a notice of item_code, or a case document of case_id (a unique prefix)."""
+    def render(self, kind: str, item_code: str = "", case_id: str = "", by: Actor | None = None) -> Rendered:
+        """One document: a notice of item_code, or a case document of case_id (a unique prefix);
+        by: the person printing it, who must be shown the case (CaseService.get)."""
         kind = kind.strip().lower()
         if kind not in KINDS:
             raise InvalidInput(f"unknown document {kind!r}: one of {', '.join(KINDS)}")
@@ -86,6 +88,8 @@ class DocumentDesk:
             return self.notice(item_code.strip())
         if not case_id.strip():
             raise InvalidInput(f"{kinds.TITLES[kind]} needs a case id")
+        if by is not None:
+            self._cases.get(case_id.strip(), by=by)
         return {
             "receipt": self.receipt,
             "correction": self.correction,

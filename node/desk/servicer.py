@@ -395,7 +395,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListPostChecks(
         self, request: desk_pb2.ListPostChecksRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListPostChecksResponse:
-        return desk_pb2.ListPostChecksResponse(checks=self._node.deferrals.post_checks(request.include_done))
+        checks = self._node.deferrals.post_checks(request.include_done, _caller.get().bound_department)
+        return desk_pb2.ListPostChecksResponse(checks=checks)
 
     @_desk_call
     def CompletePostCheck(
@@ -520,7 +521,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListRectifications(
         self, request: desk_pb2.ListRectificationsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListRectificationsResponse:
-        department = request.department or _caller.get().department
+        caller = _caller.get()
+        department = request.department or caller.department
+        caller.require_sight(self._node.here.value, self._node.here.value, department)  # not another's
         return desk_pb2.ListRectificationsResponse(
             tasks=self._node.ratings.tasks(request.include_done, department)
         )
@@ -529,8 +532,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def RenderDocument(
         self, request: desk_pb2.RenderDocumentRequest, context: grpc.ServicerContext
     ) -> desk_pb2.RenderedDocument:
-        # anyone at this node may print: _desk_call has refused strangers and stale logins already
-        rendered = self._documents.render(request.kind, request.item_code, request.case_id)
+        # anyone at this node may print what they are shown: _desk_call has refused strangers and
+        # stale logins already, the document desk refuses another department's case
+        rendered = self._documents.render(request.kind, request.item_code, request.case_id, _caller.get())
         return desk_pb2.RenderedDocument(
             kind=rendered.kind,
             title=rendered.title,
