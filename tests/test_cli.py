@@ -19,7 +19,7 @@ from node.cli.cases import cases_table, print_case
 from node.cli.common import console
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
-from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
 from wuji.v1 import case_pb2
 
@@ -130,14 +130,20 @@ def log_in(username: str, config: str) -> subprocess.CompletedProcess[str]:
     return wuji("login", username, "--password-stdin", "--config", config, input="s3cret-pass\n")
 
 
+def material_specs(folder: Path, item: str = "MZ-0001") -> list[str]:
+    """--material NAME=FILE for every required material of the item, the files written in folder."""
+    specs = []
+    for number, name in enumerate(required_names(item)):
+        path = folder / f"{number}.pdf"
+        path.write_bytes(f"%PDF-1.4 {name}".encode())
+        specs += ["--material", f"{name}={path}"]
+    return specs
+
+
 def test_case_commands_against_running_nodes(federation, tmp_path):
     federation.start_chain()
     village, county = str(federation.config_path(VILLAGE)), str(federation.config_path(COUNTY))
-    specs = []
-    for name in required_names("MZ-0001"):
-        path = tmp_path / f"{len(specs)}.pdf"
-        path.write_bytes(f"%PDF-1.4 {name}".encode())
-        specs += ["--material", f"{name}={path}"]
+    specs = material_specs(tmp_path)
     staff = [(village, "cun1", "代办员", ""), (county, "chuang1", "窗口受理", "民政局"),
              (county, "shen1", "审核", "民政局")]  # fmt: skip
     for config, username, role, department in staff:
@@ -358,3 +364,19 @@ def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):
     assert "没有岗位 厨师，可选：代办员 (agent)" in unknown.stderr
     no_department = wuji("staff", "add", "li.na", "--name", "李娜", "--role", "审核", "--config", config)
     assert no_department.returncode == 2 and "审核/审批须属于一个部门" in no_department.stderr
+
+
+def test_a_case_submitted_while_the_link_up_is_down_is_said_to_wait_here(federation, tmp_path):
+    """The CLI's counterpart of the front desk's header line: the agent hears the case is kept."""
+    federation.start_chain()
+    specs = material_specs(tmp_path)
+    village = str(federation.config_path(VILLAGE))
+    applicant = ["--name", "张三", "--id-number", "430981199001011237"]
+    wait_for(lambda: all(link.connected for link in federation.nodes[VILLAGE].links.all()), what="link up")
+    linked = wuji("case", "submit", "MZ-0001", *applicant, *specs, "--config", village)
+    assert linked.returncode == 0 and "连接已中断" not in linked.stdout
+    federation.stop(TOWNSHIP)
+    held = wuji("case", "submit", "MZ-0001", *applicant, *specs, "--config", village)
+    assert held.returncode == 0, held.stderr
+    said = " ".join(held.stdout.split())
+    assert f"与上级 {TOWNSHIP} 的连接已中断：" in said and "条数据保存在本点，连接恢复后自动报送" in said

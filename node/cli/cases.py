@@ -25,6 +25,7 @@ from node.cli.common import (
 )
 from node.desk.client import material_from
 from node.timeutil import from_timestamp, shanghai
+from node.web.uplink import Uplink
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2
 
@@ -276,6 +277,18 @@ def case_submit(
         case_codes,
     )
     print_case(case, names)
+    if case.handler != case.origin:
+        _say_if_held(config, node)
+
+
+def _say_if_held(config: Path, node: str) -> None:
+    """While the link up is down, the agent hears that the case waits here and goes up by itself
+    (the words of the front desk's header line)."""
+    described = ask(config, node, lambda desk: desk.describe())
+    parent = next((link for link in described.links if link.role == "parent"), None)
+    if parent is not None and not parent.connected:
+        held = Uplink(parent.peer_name or parent.peer, False, parent.outbox_depth)
+        console.print(f"[yellow]{held.words}[/]", highlight=False)
 
 
 @case_app.command("show")
