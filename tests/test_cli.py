@@ -215,6 +215,13 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert again.returncode == 0
     assert wuji("logout", "--config", county).returncode == 0
     assert "not logged in" in wuji("whoami", "--config", county).stdout
+    assert log_in("chuang1", county).returncode == 0  # a login the node then ends (a reset password)
+    federation.nodes[COUNTY].staff.set_password("chuang1", "reset-by-admin-1")
+    stale = wuji("whoami", "--config", county)
+    assert stale.returncode == 1 and "`wuji logout --config …` to act as the node's operator" in stale.stderr
+    gone = wuji("logout", "--config", county)
+    assert gone.returncode == 0 and "该登录在节点上已失效" in gone.stdout, gone.stderr
+    assert "not logged in" in wuji("whoami", "--config", county).stdout
 
     unknown = wuji(
         "case", "submit", "NOPE-1", "--name", "张三", "--id-number", "430981199001011237", "--config", village

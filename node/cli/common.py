@@ -106,6 +106,19 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
             _explain(error, desk.address)
 
 
+def end_login(config: Path, address: str) -> bool:
+    """Log out at the node; False where the node had ended the login already (it expired, or the
+    password was changed), which leaves nothing to end there."""
+    with _desk_call(config, address, False) as desk:
+        try:
+            desk.logout()
+        except grpc.RpcError as error:
+            if isinstance(error, grpc.Call) and error.code() is grpc.StatusCode.UNAUTHENTICATED:
+                return False
+            _explain(error, desk.address)
+    return True
+
+
 def ask_named(
     config: Path, address: str, call: Callable[[DeskClient], T], codes: Callable[[T], Iterable[str]]
 ) -> tuple[T, dict[str, str]]:
@@ -134,5 +147,9 @@ def _explain(error: grpc.RpcError, address: str) -> NoReturn:
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         fail(f"cannot reach the node at {address}: {details}", EXIT_UNREACHABLE)
     if code is grpc.StatusCode.UNAUTHENTICATED:
-        fail(f"{details}: log in again with `wuji login USERNAME --config …`", EXIT_REFUSED)
+        fail(
+            f"{details}: log in again with `wuji login USERNAME --config …`, "
+            "or `wuji logout --config …` to act as the node's operator",
+            EXIT_REFUSED,
+        )
     fail(f"{details} ({code.name if code else 'error'})", EXIT_REFUSED)

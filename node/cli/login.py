@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from node.cli.common import ConfigPath, NodeAddress, ask, console, fail, node_code, text_table
+from node.cli.common import ConfigPath, NodeAddress, ask, console, end_login, fail, node_code, text_table
 from node.errors import InvalidInput
 from node.staff.roles import account_role
 from node.timeutil import from_timestamp, shanghai
@@ -102,11 +102,11 @@ def logout(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> No
     if not stored_token(code):
         console.print(f"not logged in at {code}")
         return
-    ask(config, node, lambda desk: desk.logout())
+    ended_here = end_login(config, node)
     logins = _logins()
     logins.pop(code, None)
     _write(logins)
-    console.print(f"已退出 {code}")
+    console.print(f"已退出 {code}" if ended_here else f"已退出 {code}（该登录在节点上已失效）")
 
 
 def whoami(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
