@@ -426,6 +426,12 @@ def test_bundle_and_deferral_commands_against_running_nodes(federation, tmp_path
     unsigned = wuji("case", "submit", "YB-0002", *applicant, "--promise", "承诺", "--config", village)
     assert unsigned.returncode == 2 and "--signature" in unsigned.stderr
 
+    assert "连接已中断" not in submitted.stdout  # the link up was there
+    federation.stop(TOWNSHIP)
+    held = wuji("bundle", "submit", BUNDLE, *applicant, *specs, "--promise", "本人承诺婚姻关系真实",
+                "--replaces", "结婚证", "--signature", str(signature), "--config", village)  # fmt: skip
+    assert held.returncode == 0 and "连接已中断" in held.stdout and "连接恢复后自动报送" in held.stdout
+
 
 def test_a_material_supply_from_any_node_but_the_origin_is_refused_at_the_handler(federation, clock):
     federation.start_chain()

@@ -31,7 +31,8 @@ def test_supervision_rating_and_stats_commands(federation, clock):
         assert wuji("case", action, case.id, "--config", config[TOWNSHIP]).returncode == 0
     wait_for(lambda: "办结" in wuji("case", "show", case.id, "--config", config[VILLAGE]).stdout, what="办结")
     rated = wuji("case", "rate", case.id, "--score", "2", "--comment", "超期", "--config", config[VILLAGE])
-    assert rated.returncode == 0 and "opens a rectification task" in rated.stdout, rated.stderr
+    assert rated.returncode == 0 and f"已评价 {case.id}：不满意（2 分）" in rated.stdout, rated.stderr
+    assert "差评：已报送办理机构，由其整改并回访" in rated.stdout
     again = wuji("case", "rate", case.id, "--score", "5", "--config", config[VILLAGE])
     assert again.returncode == 1 and "一次一评" in again.stderr
 

@@ -524,12 +524,15 @@ def case_rate(
     node: NodeAddress = "",
 ) -> None:
     """好差评: the applicant rates a concluded case, where they applied (once; final)."""
+    from node.supervision.ratings import SCORE_LABELS  # here: the other commands need no database code
+
     rating = ask(config, node, lambda desk: desk.rate(case_id, score, comment))
-    console.print(f"rated {rating.case_id}: {rating.score}", highlight=False)
+    label = SCORE_LABELS.get(rating.score, "")
+    console.print(f"已评价 {rating.case_id}：{label}（{rating.score} 分）", highlight=False)
     if rating.rectification_deadline:
-        console.print(f"差评: rectification due by {rating.rectification_deadline}", highlight=False)
+        console.print(f"差评：整改期限 {rating.rectification_deadline}", highlight=False)
     elif rating.score <= 2:
-        console.print("差评: sent to the handling node, which opens a rectification task", highlight=False)
+        console.print("差评：已报送办理机构，由其整改并回访 (it opens a rectification task)", highlight=False)
 
 
 @case_app.command("rectify")
@@ -660,6 +663,8 @@ def bundle_submit(
         lambda desk: desk.submit_bundle(code, applicant, materials, home, defer or [], promised_on, signed),
     )
     print_bundle(bundle)
+    if any(part.handler != bundle.origin for part in bundle.parts):
+        _say_if_held(config, node)
 
 
 @bundle_app.command("show")
