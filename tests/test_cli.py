@@ -202,7 +202,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     not_yet = wuji("case", "result", submitted_again(), "--config", village, cwd=tmp_path)
     assert not_yet.returncode == 1 and "尚无加盖印章的办理结果" in not_yet.stderr
     visits = wuji("case", "visits", "--config", village)
-    assert case_id in visits.stdout and "待回访" in visits.stdout
+    assert case_id in visits.stdout and "待回访" in visits.stdout and "共 1 件" in visits.stdout
     assert wuji("case", "visit", case_id, "--outcome", "满意", "--config", village).returncode == 0
     bad_state = wuji("case", "list", "--state", "明天", "--config", village)
     assert bad_state.returncode == 2 and "办结" in bad_state.stderr

@@ -47,6 +47,7 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     tasks = wuji("case", "rectifications", "--all", "--config", config[TOWNSHIP])
     assert tasks.returncode == 0 and case.id in tasks.stdout, tasks.stderr
     assert "2025-11-18 09:00" in tasks.stdout and "T01:00" not in tasks.stdout
+    assert "共 1 项整改" in tasks.stdout
     appealed = wuji("rating", "appeal", case.id, "--reason", "超期因申请人补正", "--config", config[TOWNSHIP])
     assert appealed.returncode == 0, appealed.stderr
     appeals = wuji("rating", "appeals", "--config", config[TOWNSHIP])

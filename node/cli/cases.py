@@ -378,7 +378,7 @@ def case_material(
     material = ask(config, node, lambda desk: desk.material(case_id, material_id))
     target = out or Path(material.file_name or f"material-{material_id}")
     target.write_bytes(material.content)
-    console.print(f"{material.name}: wrote {target} ({len(material.content):,} B)", highlight=False)
+    console.print(f"{material.name}：已保存 {target}（{len(material.content):,} 字节）", highlight=False)
 
 
 @case_app.command("visits")
@@ -403,7 +403,7 @@ def case_visits(
             visit.note,
         )
     console.print(table)
-    console.print(f"{len(visits)} visit(s)")
+    console.print(f"共 {len(visits)} 件")
 
 
 @case_app.command("visit")
@@ -441,7 +441,7 @@ def case_rectifications(
             china_time(task.done_at, marked=False),
         )
     console.print(table)
-    console.print(f"{len(tasks)} task(s)")
+    console.print(f"共 {len(tasks)} 项整改")
 
 
 def _act(
@@ -460,7 +460,7 @@ def _act(
         action in (Action.WITHDRAW, Action.SUPPLEMENT)
         and case.handler != DivisionCode.parse(case.origin).value
     ):
-        console.print(f"{action.label} request sent to the handler {case.handler}")
+        console.print(f"{action.label}已报送办理机构 {place(case.handler, names)}，由其办理", highlight=False)
     print_case(case, names)
 
 
@@ -544,7 +544,7 @@ def case_rectify(
 ) -> None:
     """整改: close a 差评's rectification task with its return visit record (at the handler)."""
     task = ask(config, node, lambda desk: desk.rectify(case_id, visit))
-    console.print(f"rectification of {task.case_id} closed (due {task.deadline})", highlight=False)
+    console.print(f"整改已办结：{task.case_id}（整改期限 {task.deadline}）", highlight=False)
 
 
 @case_app.command("extend")
@@ -573,7 +573,7 @@ def case_supply(
     case, names = ask_named(config, node, lambda desk: desk.supply(case_id, supplied), case_codes)
     if case.id:
         print_case(case, names)
-    console.print(f"{supplied.name} supplied; it goes on to the handler", highlight=False)
+    console.print(f"已补齐 {supplied.name}，随办件报送办理机构", highlight=False)
 
 
 @case_app.command("checks")
@@ -592,7 +592,7 @@ def case_checks(
             check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
         )
     console.print(table)
-    console.print(f"{len(checks)} post-check(s)")
+    console.print(f"共 {len(checks)} 项核查")
 
 
 @case_app.command("check")
