@@ -257,6 +257,18 @@ def test_a_refusal_without_a_reason_raises_a_card_and_one_with_a_reason_does_not
     )
 
 
+def test_a_denial_without_a_reason_raises_the_same_card(federation):
+    """不予许可 owes its reasons as 不予受理 does (the 办结通知书 prints them for the applicant)."""
+    case = accepted_case(federation)
+    township_desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+    act(township_desk, case.id, case_pb2.REVIEW)
+    act(township_desk, case.id, case_pb2.DENY)
+    assert township.tick().raised == [f"{case.id}:refusal_no_reason"]
+    [card] = cards_at(federation, TOWNSHIP)
+    assert card.colour == "red" and card.detail.startswith("不予许可未说明理由")
+    assert township.tick().raised == [] and township.tick().closed == []  # a record: it stays open
+
+
 def test_an_appeal_decided_one_tier_up_voids_a_malicious_rating(federation, clock):
     case = accepted_case(federation)
     conclude(federation, case.id)

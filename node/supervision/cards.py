@@ -60,6 +60,10 @@ FORWARDING_LATE = "forwarding_late"
 DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
 CALENDAR_MISSING = "calendar_missing"  # at the province: a year counted without its calendar
 CALENDAR_LOOKAHEAD_DAYS = 60
+_UNEXPLAINED: dict[str | None, str] = {  # by the event's action
+    Action.REFUSE: "不予受理未说明理由 (a refusal must give its reason)",
+    Action.DENY: "不予许可未说明理由 (a denial must give its reason)",
+}
 _RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)  # cards that stay open: nothing settles them
 DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
@@ -170,19 +174,20 @@ class SupervisionService:
             )
             for case, step_days, row in steps:
                 raised += self._check_step(session, case, step_days, row, today)
+            # a decision against the applicant owes its reasons (不予受理, 不予许可): one card a case
             refusals = session.execute(
-                select(Case)
+                select(Case, CaseEvent.action)
                 .join(CaseEvent, CaseEvent.case_id == Case.id)
                 .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{REFUSAL_WITHOUT_REASON}")
                 .where(
                     Case.handler == self.here.value,
-                    CaseEvent.action == Action.REFUSE,
+                    CaseEvent.action.in_((Action.REFUSE, Action.DENY)),
                     func.trim(CaseEvent.note) == "",
                     SupervisionCard.id.is_(None),
                 )
             ).all()
-            for (case,) in refusals:
-                detail = "不予受理未说明理由 (a refusal must give its reason)"
+            for case, action in refusals:
+                detail = _UNEXPLAINED[action]
                 raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
             arrivals, forwarded_late = self._check_forwarding(session)
             raised += forwarded_late
