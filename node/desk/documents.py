@@ -88,14 +88,13 @@ class DocumentDesk:
             return self.notice(item_code.strip())
         if not case_id.strip():
             raise InvalidInput(f"{kinds.TITLES[kind]} needs a case id")
-        if by is not None:
-            self._cases.get(case_id.strip(), by=by)
+        case = self._cases.get(case_id.strip(), by=by)  # loaded once, the person's sight checked
         return {
             "receipt": self.receipt,
             "correction": self.correction,
             "refusal": self.refusal,
             "result": self.result,
-        }[kind](case_id.strip())
+        }[kind](case)
 
     def notice(self, item_code: str) -> Rendered:
         with self._readers() as session:
@@ -103,8 +102,7 @@ class DocumentDesk:
         pdf = kinds.notice(self._issuer, item, self._clock.now())
         return Rendered("notice", kinds.TITLES["notice"], pdf, f"一次性告知书-{item.code}.pdf")
 
-    def receipt(self, case_id: str) -> Rendered:
-        case = self._cases.get(case_id)
+    def receipt(self, case: case_pb2.Case) -> Rendered:
         accepted = _last(case, {case_pb2.ACCEPT}, first=True)
         with self._readers() as session:
             row = session.get(ServiceItem, case.item_code)
@@ -117,8 +115,7 @@ class DocumentDesk:
         title = kinds.TITLES["receipt"] if accepted else kinds.RECEIVED_TITLE
         return self._rendered("receipt", title, case, pdf)
 
-    def correction(self, case_id: str) -> Rendered:
-        case = self._cases.get(case_id)
+    def correction(self, case: case_pb2.Case) -> Rendered:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
         if requested is None:
             raise NotReady(f"办件 {case.id} 没有补正告知 (no correction was asked for)")
@@ -128,16 +125,14 @@ class DocumentDesk:
         pdf = kinds.correction(self._issuer, self._case_facts(case), item, requested, self._clock.now())
         return self._rendered("correction", kinds.TITLES["correction"], case, pdf)
 
-    def refusal(self, case_id: str) -> Rendered:
-        case = self._cases.get(case_id)
+    def refusal(self, case: case_pb2.Case) -> Rendered:
         refused = _last(case, {case_pb2.REFUSE}, state=case_pb2.REFUSED)
         if case.state != case_pb2.REFUSED or refused is None:
             raise NotReady(f"办件 {case.id} 未被不予受理 (the case was not refused)")
         pdf = kinds.refusal(self._issuer, self._case_facts(case), refused, self._clock.now())
         return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
 
-    def result(self, case_id: str) -> Rendered:
-        case = self._cases.get(case_id)
+    def result(self, case: case_pb2.Case) -> Rendered:
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
         if concluded is None or case.state not in (case_pb2.CONCLUDED, case_pb2.DELIVERED):
             raise NotReady(f"办件 {case.id} 尚未办结 (the case is not concluded)")
