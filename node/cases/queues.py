@@ -111,7 +111,10 @@ def queue_size(session: Session, here: str, which: Queue, department: str, today
 def _in_queue(here: str, which: Queue, department: str, today: date) -> list[tuple[ColumnElement[bool], ...]]:
     """The conditions of a queue's cases, one set per state (each walks its own index)."""
     if not department:
-        raise InvalidInput("a queue belongs to a department: give the department")
+        raise InvalidInput(  # the node's operator, or staff of no department (监察, 管理员)
+            "待办队列按部门划分：请指定部门（--department），或以该部门工作人员登录 "
+            "(a queue belongs to a department: give --department, or log in as its staff)"
+        )
     mine = (Case.handler == here, Case.department == department)
     if which.key != "due_soon":
         return [(*mine, Case.state == state.value) for state in which.states]
