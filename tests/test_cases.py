@@ -280,6 +280,7 @@ def test_a_deferral_the_item_does_not_allow_is_refused_in_words_the_window_reads
     county.hooks.append(DeferralService(COUNTY, sessions, sessions, Outbound(COUNTY), SystemClock()))
     refusals = [
         ("户口簿", "2099-01-01", f"（MZ-0001）的材料 户口簿 不可容缺，可容缺的材料：{income}"),
+        (income, "", f"容缺材料 {income} 须写明承诺补齐日期"),
         (income, "下周五", f"容缺材料 {income} 的承诺补齐日期须写作 YYYY-MM-DD"),
         (income, "2099-01-01", f"容缺材料 {income} 的承诺补齐日期 2099-01-01 须在申请日"),
     ]

@@ -68,12 +68,11 @@ _GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})
 def extras(
     deferred: Iterable[str], promised_on: str, promise: case_pb2.Promise | None, now: datetime
 ) -> case_pb2.Case | None:
-    """What a desk request asks beyond the plain case: 容缺 materials and a promise (None if nothing)."""
+    """What a desk request asks beyond the plain case: 容缺 materials and a promise (None if nothing);
+    both are checked where they are stored, with the case (`on_new_copy`)."""
     names = [name.strip() for name in deferred]
     if not names and promise is None:
         return None
-    if names and not promised_on.strip():
-        raise InvalidInput("容缺受理须写明材料的承诺补齐日期 (容缺: give the date they are promised by)")
     message = case_pb2.Case(
         missing_materials=[
             case_pb2.MissingMaterial(name=name, promised_on=promised_on.strip()) for name in names
