@@ -24,6 +24,7 @@ from node.cli.common import (
     text_table,
 )
 from node.desk.client import material_from
+from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import from_timestamp, shanghai
 from node.web.uplink import Uplink
 from wuji.divisions import DivisionCode
@@ -136,9 +137,8 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
         )
     if case.HasField("post_check"):
         post_check = case.post_check
-        verdict = "核查属实" if post_check.passed else "核查不属实"
         done = china_time(post_check.done_at, marked=False)
-        state = f"{done} {verdict}" if post_check.done_at else "待核查"
+        state = f"{done} 核查{_verdict(post_check.passed)}" if post_check.done_at else "待核查"
         console.print(f"  核查期限 {post_check.due_on}：{state} {post_check.finding}", highlight=False)
 
 
@@ -524,8 +524,6 @@ def case_rate(
     node: NodeAddress = "",
 ) -> None:
     """好差评: the applicant rates a concluded case, where they applied (once; final)."""
-    from node.supervision.ratings import SCORE_LABELS  # here: the other commands need no database code
-
     rating = ask(config, node, lambda desk: desk.rate(case_id, score, comment))
     label = SCORE_LABELS.get(rating.score, "")
     console.print(f"已评价 {rating.case_id}：{label}（{rating.score} 分）", highlight=False)
@@ -586,8 +584,8 @@ def case_checks(
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
     table = text_table("办件", "事项", "核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
     for check in checks:
-        verdict = "属实" if check.passed else "不属实"
-        done = f"{china_time(check.done_at, marked=False)}（{verdict}）" if check.done_at else ""
+        when = china_time(check.done_at, marked=False)
+        done = f"{when}（{_verdict(check.passed)}）" if check.done_at else ""
         table.add_row(
             check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
         )
@@ -605,7 +603,12 @@ def case_check(
 ) -> None:
     """核查 done: record the post-check of a case approved on a promise."""
     check = ask(config, node, lambda desk: desk.complete_post_check(case_id, not failed, finding))
-    console.print(f"核查 {check.case_id}：{'属实' if check.passed else '不属实'}", highlight=False)
+    console.print(f"核查 {check.case_id}：{_verdict(check.passed)}", highlight=False)
+
+
+def _verdict(passed: bool) -> str:
+    """A post-check's finding, in the front desk's words."""
+    return "属实" if passed else "不属实"
 
 
 _PART_STATUS = {"WAITING": "等待前序事项", "BLOCKED": "受阻"}  # as the front desk says them
