@@ -58,6 +58,13 @@ def _write(logins: dict[str, dict[str, str]]) -> None:
     os.replace(temporary, path)
 
 
+def _forget(code: str) -> None:
+    """Drop the login kept for a node."""
+    logins = _logins()
+    logins.pop(code, None)
+    _write(logins)
+
+
 def stored_token(code: str) -> str:
     return _logins().get(code, {}).get("token", "")
 
@@ -103,9 +110,7 @@ def logout(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> No
         console.print(f"not logged in at {code}")
         return
     ended_here = end_login(config, node)
-    logins = _logins()
-    logins.pop(code, None)
-    _write(logins)
+    _forget(code)
     console.print(f"已退出 {code}" if ended_here else f"已退出 {code}（该登录在节点上已失效）")
 
 
@@ -174,9 +179,7 @@ def staff_passwd(
     password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
     member = ask(config, node, lambda desk: desk.set_password(username, password, current))
     if own:  # the node ended this login with the change
-        logins = _logins()
-        logins.pop(node_code(config), None)
-        _write(logins)
+        _forget(node_code(config))
         console.print(f"密码已修改，请用新密码重新登录：wuji login {member.username}", highlight=False)
         return
     console.print(f"password of {member.username} set", highlight=False)
