@@ -13,6 +13,12 @@ service (RFC 3161, signing/timestamps.py); the token sits beside the signature (
 signature, so the signature cannot cover it) and the document is judged at the token's time. A
 document without a token (sealed before tokens existed) is judged at the moment of verification,
 since its own signing time is only the sealer's word: a key revoked or expired since then refuses it.
+
+Revocation values travel beside the signature too: lists of the signer chain's CAs issued after the
+attested time (what the sealer embeds is older, so it cannot show the key was not revoked then). A
+node that holds such lists attaches them to the copy it hands out (`attach_revocation_values`), so
+the document proves it was not revoked when it was sealed wherever it is checked, with the roots
+alone. Each list is used only once its CA's signature on it verifies.
 """
 
 from __future__ import annotations
@@ -178,6 +184,8 @@ class SealedDocument:
     signature: bytes = b""
     timestamp: bytes = b""  # DER RFC 3161 token over SHA-256 of the signature; not signed itself
     ses_signature: bytes = b""  # GB/T 38540 SES_Signature (DER) over the content; signed in itself
+    # CRLs issued after sealing, attached later (module docstring); not signed, each list signed itself
+    revocation_values: list[x509.CertificateRevocationList] = field(default_factory=list)
 
     def imprint(self) -> bytes:
         """What the time-stamp token must cover: the SHA-256 of the signature."""
@@ -207,7 +215,11 @@ class SealedDocument:
             body["timestamp"] = base64.b64encode(self.timestamp).decode()
         if self.ses_signature:
             body["ses_signature"] = base64.b64encode(self.ses_signature).decode()
-        return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+        if self.revocation_values:
+            body["revocation_values"] = [
+                _pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in self.revocation_values
+            ]
+        return _dumps(body)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SealedDocument:
@@ -215,7 +227,26 @@ class SealedDocument:
         return _read(data)[0]
 
 
-_UNSIGNED = ("signature", "timestamp", "ses_signature")
+_UNSIGNED = ("signature", "timestamp", "ses_signature", "revocation_values")
+
+
+def attach_revocation_values(data: bytes, crls: list[x509.CertificateRevocationList]) -> bytes:
+    """The document with `crls` as its revocation values (replacing any it had), every other field
+    exactly as it was; SealError if it is not a sealed document."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SealError(f"malformed sealed document: {error}") from error
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise SealError("not a wuji sealed document")
+    raw.pop("revocation_values", None)
+    if crls:
+        raw["revocation_values"] = [_pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in crls]
+    return _dumps(raw)
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -287,6 +318,7 @@ def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
             signature=base64.b64decode(raw["signature"], validate=True),
             timestamp=base64.b64decode(raw.get("timestamp") or "", validate=True),
             ses_signature=base64.b64decode(raw.get("ses_signature") or "", validate=True),
+            revocation_values=[_load_crl(str(pem)) for pem in raw.get("revocation_values", [])],
         )
         # The canonical form of the fields as read, with the chain's part encoded once per chain:
         # the fields sorting before it and after it are each encoded in one call.
@@ -321,9 +353,9 @@ class SealCheck:
     attested_by: str = ""  # the division code of the time-stamping service that attested it
     time: str = "not checked"  # how the moment the document was judged at was established
     judged_at: datetime | None = None  # that moment (attested, else the time of verification)
-    revocation_checked: bool = False  # some revocation data covered the signer's chain
-    revocation_lists: tuple[str, ...] = ()  # the codes of the issuers whose lists covered it
-    older_list_issued: datetime | None = None  # else the newest list here, issued before the time judged
+    revocation_checked: bool = False  # the sealing certificate's CA has a list issued since the time judged
+    revocation_lists: tuple[str, ...] = ()  # then the codes of the issuers whose lists were issued since
+    older_list_issued: datetime | None = None  # else when that CA's list here was issued (before that time)
     standard: str = ""  # what the GB/T 38540 form alongside (SM2 seals) came to
 
 
@@ -373,7 +405,7 @@ def verify(
         partial["attested_time"], partial["attested_by"] = at, _token(document.timestamp).tsa_code
     elif require_timestamp:
         return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
-    for embedded in document.crls:
+    for embedded in (*document.crls, *document.revocation_values):
         trust.add_crl(embedded)
     try:
         path = trust.verify_chain(
@@ -387,19 +419,27 @@ def verify(
             revocation="revoked" if revoked else "not established",
         )
     # A list speaks for the moment judged only if it was issued at or after it: an older one
-    # (embedded when sealing, or not yet replaced) cannot show the key was not revoked since.
-    lists = [(issuer, crl) for issuer in path[1:] if (crl := trust.crl_of(issuer)) is not None]
-    covered = [issuer for issuer, crl in lists if crl.last_update_utc >= at]
-    codes = tuple(_describe(issuer).split(" ")[0] for issuer in covered)
-    older = max(crl.last_update_utc for _, crl in lists) if lists and not covered else None
+    # (embedded when sealing, or not yet replaced) cannot show the key was not revoked since. The
+    # sealing certificate's own CA must have spoken so; a fresh list higher up says nothing of it.
+    signers_list = trust.crl_of(path[1]) if len(path) > 1 else None
+    checked = signers_list is not None and signers_list.last_update_utc >= at
+    covered = [
+        issuer
+        for issuer in path[1:]
+        if (crl := trust.crl_of(issuer)) is not None and crl.last_update_utc >= at
+    ]
+    codes = tuple(_describe(issuer).split(" ")[0] for issuer in covered) if checked else ()
+    older = signers_list.last_update_utc if signers_list is not None and not checked else None
     revocation = _revocation_finding(at, codes, older) or NO_REVOCATION_DATA
     partial["revocation_lists"], partial["older_list_issued"] = codes, older
     partial["revocation"] = revocation
-    partial["revocation_checked"] = bool(covered)
-    if require_revocation and not covered:
+    partial["revocation_checked"] = checked
+    if require_revocation and not checked:
         return refuse(
             STEP_REVOCATION,
-            revocation if lists else "无吊销数据 no revocation list covers the signer's chain",
+            revocation
+            if signers_list is not None
+            else "无吊销数据 no revocation list of the sealing certificate's CA",
         )
     mismatch = _seal_mismatch(chain.signer, seal)
     if mismatch:
@@ -508,8 +548,8 @@ def _revocation_finding(at: datetime, lists: tuple[str, ...], older_issued: date
         return f"not revoked at {_iso(at)} (revocation lists of {', '.join(lists)})"
     if older_issued is not None:
         return (
-            f"吊销数据早于判定时间 the newest revocation list here was issued {_iso(older_issued)}, "
-            f"before {_iso(at)}: revocation at that time not established"
+            "吊销数据早于判定时间 the sealing certificate's CA last issued a list known here at "
+            f"{_iso(older_issued)}, before {_iso(at)}: revocation at that time not established"
         )
     return ""
 

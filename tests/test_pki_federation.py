@@ -26,7 +26,7 @@ from node.trust.timestamping import TimestampUnavailable
 from signing.algorithms import Algorithm, generate_key
 from signing.licences import LicenceIdentifier
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SealedDocument
+from signing.seals import SealedDocument, attach_revocation_values
 from signing.seals import verify as verify_sealed
 from signing.ses import SES_Signature
 from signing.trust import ChainRejected, TrustStore
@@ -149,17 +149,24 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     sealed.write_bytes(seen.sealed_result)
     roots = tmp_path / "roots.pem"
     roots.write_bytes(federation.nodes[PROVINCE].identity.roots[0].public_bytes(_PEM))
-    ok = _seal_verify(sealed, roots)
-    assert ok.returncode == 0 and "VALID" in ok.stdout and COUNTY in ok.stdout
-    assert "revocation not checked" in ok.stdout  # the roots alone: the lists it embeds predate it
+    not_revoked = f"revocation: not revoked at {shanghai(check.attested_time, seconds=True)}"
+    # the village's copy carries the county's list issued after the result was attested (it came
+    # with the result): the roots alone then show the seal was not revoked when it was made
+    assert [crl.issuer for crl in document.revocation_values] == [document.signer_chain[1].subject]
+    ok = _seal_verify(sealed, roots, "--require-revocation")
+    assert ok.returncode == 0 and "VALID" in ok.stdout and COUNTY in ok.stdout, ok.stdout
+    assert f"{not_revoked} (revocation lists of {COUNTY})" in ok.stdout
+    # as the county sealed it, the lists it embeds predate it: the roots alone cannot tell
+    sealed.write_bytes(attach_revocation_values(seen.sealed_result, []))
+    blind = _seal_verify(sealed, roots)
+    assert blind.returncode == 0 and "revocation not checked" in blind.stdout
     strict = _seal_verify(sealed, roots, "--require-revocation")
     assert strict.returncode == 1 and "吊销 revocation" in strict.stdout
-    # the village holds the county's list issued after the result was attested (it came with it)
+    # the village holds that list itself
     config = str(federation.config_path(VILLAGE))
     informed = _seal_verify(sealed, None, "--config", config, "--require-revocation")
     assert informed.returncode == 0, informed.stdout
-    assert f"revocation: not revoked at {shanghai(check.attested_time, seconds=True)}" in informed.stdout
-    assert f"(revocation lists of {COUNTY})" in informed.stdout
+    assert f"{not_revoked} (revocation lists of {COUNTY})" in informed.stdout
 
     # flip one byte of the content, then one byte of the signature: each fails with a reason
     tampered = SealedDocument.from_bytes(seen.sealed_result)
@@ -253,9 +260,10 @@ def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation
     assert "（北京时间）" in reason and "UTC" not in reason and "+00:00" not in reason, reason
     sealed.write_bytes(before.to_bytes())
     earlier = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
-    assert earlier.returncode == 0 and "revocation not checked" not in earlier.stdout
-    attested = shanghai(verify_sealed(before.to_bytes(), trust).attested_time, seconds=True)
-    assert f"revocation: not revoked at {attested} (revocation lists of {COUNTY})" in earlier.stdout  # UTC+8
+    # valid, sealed before; the county's list clears the township's CA at that moment, but only the
+    # township's own list, none issued since, could clear the certificate the seal was made with
+    assert earlier.returncode == 0 and "VALID" in earlier.stdout, earlier.stdout
+    assert "revocation not checked" in earlier.stdout and "not revoked at" not in earlier.stdout
 
     # the township keeps trying; the county keeps refusing
     federation.nodes[TOWNSHIP].links.find(COUNTY).close("test: force a reconnect")

@@ -85,6 +85,8 @@ class ResultSealing(Protocol):
 
     def vouch_unrevoked(self, session: Session, notice: link_pb2.CaseEventNotice) -> None: ...
 
+    def with_revocation_values(self, session: Session, document: bytes) -> bytes: ...
+
     def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
         """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
         ...
@@ -750,7 +752,10 @@ class CaseService:
         view = case_to_proto(case, self.here.value)
         sealed = session.get(SealedResult, case.id)
         if sealed is not None:
-            view.sealed_result = sealed.document
+            document = sealed.document
+            view.sealed_result = (
+                document if self.sealing is None else self.sealing.with_revocation_values(session, document)
+            )
         cards = select(SupervisionCard).where(SupervisionCard.case_id == case.id)
         view.cards.extend(
             card_to_proto(card) for card in session.scalars(cards.order_by(SupervisionCard.raised_at))

@@ -142,7 +142,10 @@ def seal_verify(
         typer.Option(help="use this node's roots, partner anchors, CRLs and licence revocations"),
     ] = None,
     require_revocation: Annotated[
-        bool, typer.Option(help="fail when no revocation list covers the signer's chain")
+        bool,
+        typer.Option(
+            help="fail unless the sealing certificate's CA issued a revocation list since it was sealed"
+        ),
     ] = False,
     require_timestamp: Annotated[
         bool, typer.Option(help="fail when the signing time is not attested by a time-stamp token")

@@ -111,8 +111,8 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
         verdict = "[bold green]VALID 有效[/]"
     else:
         verdict = (
-            "[bold yellow]VALID 有效, but revocation not checked (no revocation list issued since the "
-            "time judged) 未核验吊销状态[/]"
+            "[bold yellow]VALID 有效, but revocation not checked (no list of the seal certificate's CA "
+            "issued since the time judged) 未核验吊销状态[/]"
         )
     console.print(f"{document}: {verdict}")
     if not check.valid:

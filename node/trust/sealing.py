@@ -34,12 +34,21 @@ from node.trust.timestamping import TimestampUnavailable
 from signing import keys
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import CertificatePurpose, make_csr
-from signing.seals import SEAL_KINDS, Seal, SealCheck, SealedDocument, SealInfo, Stamper
+from signing.seals import (
+    SEAL_KINDS,
+    Seal,
+    SealCheck,
+    SealedDocument,
+    SealError,
+    SealInfo,
+    Stamper,
+    attach_revocation_values,
+)
 from signing.seals import verify as verify_sealed
 from signing.ses import make_seal, with_timestamp
 from signing.sm2x509 import sm2_public_key_of
-from signing.timestamps import read_token
-from signing.trust import TrustStore
+from signing.timestamps import TimestampRejected, read_token
+from signing.trust import TrustStore, crl_signed_by
 from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
 
@@ -225,6 +234,26 @@ class SealService:
         if session.get(SealedResult, case_id) is None:
             seal_id = check.seal.seal_id if check.seal else ""
             session.add(SealedResult(case_id=case_id, document=document, seal_id=seal_id, sealed_at=utcnow()))
+
+    def with_revocation_values(self, session: Session, document: bytes) -> bytes:
+        """A sealed result as this node hands it out: with the lists it holds from the seal's CAs
+        issued since the result was attested (at the applicant's point, the one the handler sent
+        with it), so the copy shows the seal was not revoked when made wherever it is checked, with
+        the roots alone. A document without a token is judged when it is checked: no list helps."""
+        try:
+            sealed = SealedDocument.from_bytes(document)
+            if not sealed.timestamp:
+                return document
+            attested = read_token(sealed.timestamp).gen_time
+        except (SealError, TimestampRejected):
+            return document  # handed out as stored: the check where it goes will say what is wrong
+        issued_since = [
+            crl
+            for crl in known_crls(session)
+            if crl.last_update_utc >= attested
+            and any(crl_signed_by(crl, ca) for ca in sealed.signer_chain[1:])
+        ]
+        return attach_revocation_values(document, issued_since) if issued_since else document
 
     def check_received(self, session: Session, case_id: str, document: bytes) -> SealCheck:
         """Verify a sealed result that came with a conclusion against what this node trusts now

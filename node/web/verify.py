@@ -63,7 +63,7 @@ def describe(node: Node, data: bytes) -> Verdict:
     if check.valid:
         headline = "有效：印章、证书链与内容均核验通过"
         if not check.revocation_checked:
-            headline += "（未核验吊销状态：本节点没有签章时以后签发的吊销列表）"
+            headline += "（未核验吊销状态：本节点没有签章证书的签发机构在签章以后签发的吊销列表）"
     else:
         reason = in_beijing_time(check.reason)
         headline = f"无效：{check.step} — {reason}" if check.step else f"无效：{reason}"
@@ -73,7 +73,9 @@ def describe(node: Node, data: bytes) -> Verdict:
         verdict.revocation = f"签章时证书未被吊销（依据 {'、'.join(check.revocation_lists)} 的吊销列表）"
     elif check.older_list_issued is not None:
         issued = shanghai(check.older_list_issued)
-        verdict.revocation = f"未能核验：本节点最新的吊销列表签发于 {issued}（北京时间），早于签章时间"
+        verdict.revocation = (
+            f"未能核验：本节点所存签章证书签发机构的最新吊销列表签发于 {issued}（北京时间），早于签章时间"
+        )
     elif check.revocation.startswith("无吊销数据"):
         verdict.revocation = "本节点无吊销数据，未核验"
     if check.seal is not None:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from signing.pki import CertificatePurpose
-from signing.seals import Seal, SealInfo, verify
+from signing.seals import Seal, SealError, SealInfo, attach_revocation_values, verify
 from signing.trust import TrustStore
-from tests.signing.test_pki import TOWNSHIP, VILLAGE, Tiers, build_tiers, end_entity
+from tests.signing.test_pki import COUNTY, TOWNSHIP, VILLAGE, Tiers, build_tiers, end_entity
 from tests.signing.test_timestamps import province_tsa
 
 RESULT = '{"result": "准予", "case": "01JX-430981006001"}'.encode()
@@ -167,6 +167,54 @@ def test_only_a_revocation_list_issued_since_the_time_judged_shows_the_key_was_n
     )
     check = verify(document.to_bytes(), TrustStore([tiers.root.certificate], [revoked_early]))
     assert not check.valid and check.revocation == "revoked"
+
+
+def test_a_fresh_list_higher_up_the_chain_says_nothing_of_the_sealing_certificate(tiers):
+    """The county's list issued since the seal was made cannot show that the township, which
+    certified the seal, had not revoked it: only the sealing certificate's own CA can."""
+    seal, tsa, township = village_seal(tiers), province_tsa(tiers), tiers.authorities[TOWNSHIP]
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    older = township.make_crl([], number=1, now=datetime.now(UTC) - timedelta(hours=2))
+    data = seal.apply(RESULT, at=hour_ago, timestamp=stamped_at(tsa, hour_ago), crls=[older]).to_bytes()
+    county_list = tiers.authorities[COUNTY].make_crl([], number=9)
+    check = verify(data, TrustStore([tiers.root.certificate], [county_list]))
+    assert check.valid and not check.revocation_checked and check.revocation_lists == ()
+    assert (
+        check.revocation.startswith("吊销数据早于判定时间")
+        and check.older_list_issued == older.last_update_utc
+    )
+    both = TrustStore([tiers.root.certificate], [county_list, township.make_crl([], number=2)])
+    assert verify(data, both).revocation_lists == (TOWNSHIP, COUNTY)
+
+
+def test_revocation_values_attached_later_show_the_key_was_not_revoked_with_the_roots_alone(tiers):
+    """Lists issued after the attested time, attached beside the signature, speak for the moment
+    judged wherever the copy goes; each counts only if its CA signed it, and a revocation before
+    the seal was made in one of them still refuses."""
+    seal, tsa, township = village_seal(tiers), province_tsa(tiers), tiers.authorities[TOWNSHIP]
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    older = township.make_crl([], number=1, now=datetime.now(UTC) - timedelta(hours=2))
+    data = seal.apply(RESULT, at=hour_ago, timestamp=stamped_at(tsa, hour_ago), crls=[older]).to_bytes()
+    assert not verify(data, TrustStore([tiers.root.certificate])).revocation_checked
+
+    copy = attach_revocation_values(data, [township.make_crl([], number=2)])
+    check = verify(copy, TrustStore([tiers.root.certificate]))
+    assert check.valid and check.revocation_checked, check.reason  # the signature still holds
+    assert check.revocation_lists == (TOWNSHIP,) and check.revocation.startswith("not revoked at")
+    assert verify(copy, TrustStore([tiers.root.certificate]), require_revocation=True).valid
+    assert attach_revocation_values(copy, []) == data  # replaced, every other field as it was
+
+    revoked = township.make_crl([(seal.certificate.serial_number, hour_ago - timedelta(minutes=5))], number=3)
+    check = verify(attach_revocation_values(data, [revoked]), TrustStore([tiers.root.certificate]))
+    assert not check.valid and check.step == "吊销 revocation" and check.revocation == "revoked"
+
+    garbage = json.loads(copy) | {
+        "revocation_values": ["-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"]
+    }
+    check = verify(json.dumps(garbage).encode(), TrustStore([tiers.root.certificate]))
+    assert not check.valid and check.step == "格式 format"
+    with pytest.raises(SealError):
+        attach_revocation_values(b'{"format": "something else"}', [])
 
 
 def test_a_token_taken_from_another_document_is_refused(tiers):
