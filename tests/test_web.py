@@ -835,7 +835,7 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     # the county's list came with the result, issued after it was attested: revocation is checked
     assert "未核验" not in browser.find_element(By.ID, "verdict-headline").text
     revocation = browser.find_element(By.ID, "verdict-revocation").text  # in words, no UTC stamps
-    assert revocation == f"签章时证书未被吊销（依据 {COUNTY} 的吊销列表）"
+    assert revocation == f"签章时证书未被吊销（依据 {COUNTY_NAME}（{COUNTY}） 的吊销列表）"
     desk.shot("village-verify")
     desk.driver.get(f"{url(desks, VILLAGE)}/verify/{case_id}")  # where the printed QR codes lead
     desk.wait_for_text("有效")

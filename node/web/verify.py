@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from node.errors import InvalidInput, NotFound
 from node.timeutil import in_beijing_time, shanghai
+from node.trust.names import place
 from node.trust.sealcheck import licence_identifier, node_evidence, verify_offline
 from node.web.auth import Visit, page
 
@@ -70,7 +71,8 @@ def describe(node: Node, data: bytes) -> Verdict:
     verdict = Verdict(check.valid, headline)
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
     if check.revocation_lists:
-        verdict.revocation = f"签章时证书未被吊销（依据 {'、'.join(check.revocation_lists)} 的吊销列表）"
+        issuers = "、".join(_issuer(check, code) for code in check.revocation_lists)
+        verdict.revocation = f"签章时证书未被吊销（依据 {issuers} 的吊销列表）"
     elif check.older_list_issued is not None:
         issued = shanghai(check.older_list_issued)
         verdict.revocation = (
@@ -115,6 +117,16 @@ def _holder(holder: str, code: str, department: str) -> str:
     name already says them (a seal's holder is usually named after its department)."""
     named = holder if code in holder else f"{holder}（{code}）"
     return named if department in holder else f"{named} {department}"
+
+
+def _issuer(check: SealCheck, code: str) -> str:
+    """A CA on the document's chain as its certificate names it: 沅江市政务服务中心（430981000000）.
+    The chain says it, so a node of another province names it too."""
+    for entry in check.chain[1:]:  # the CAs; the sealing certificate may bear its CA's code
+        found, _, name = entry.partition(" ")
+        if found == code:
+            return place(code, "" if name == code else name)
+    return code
 
 
 def _time_basis(node: Node, check: SealCheck) -> str:
