@@ -16,12 +16,13 @@ from cryptography import x509
 from rich.console import Console
 
 from node.cli.cases import cases_table, print_case
+from node.cli.catalog import items_table
 from node.cli.common import console
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
-from wuji.v1 import case_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -229,6 +230,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr
     status = wuji("node", "status", "--config", county)
     assert status.returncode == 0 and "430981006000" in status.stdout
+    assert "相邻节点" in status.stdout and "下级" in status.stdout and "已连接" in status.stdout
 
 
 def test_unreachable_node_is_reported_with_its_address(federation):
@@ -362,6 +364,30 @@ def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chi
     cells = [line.split("│")[2:-1] for line in shown.splitlines() if line.startswith("│")]
     columns = ["".join(row[index] for row in cells).replace(" ", "") for index in range(len(cells[0]))]
     assert columns[0] == "户口迁入（跨省迁移）" and columns[5] == f"韩家汊社区代办点（{VILLAGE}）"
+
+
+def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_tier_in_chinese():
+    """At 80 columns the item code column folded "GJ-0001-01-01" over lines, and the tier read "city"."""
+    items = [
+        desk_pb2.ServiceItem(
+            code="GJ-0001",
+            name="住房公积金提取",
+            level="主项",
+            handling_tier="city",
+            department="住房公积金管理中心",
+        ),
+        desk_pb2.ServiceItem(
+            code="GJ-0001-01-01", name="购房提取住房公积金", level="业务办理项", handling_tier="county"
+        ),
+    ]
+    narrow = Console(width=80, record=True)
+    narrow.print(items_table(items))
+    shown = narrow.export_text()
+    assert "…" not in shown
+    rows = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
+    assert [row[0].strip() for row in rows if row[0].strip()] == ["GJ-0001", "GJ-0001-01-01"]
+    assert "事项编码" in shown  # the header of a column of codes is not folded either
+    assert "".join(row[4] for row in rows).split() == ["市", "县"]
 
 
 def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):

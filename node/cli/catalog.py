@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -16,6 +18,7 @@ from node.cli.common import (
     fail,
     read_file,
     text_table,
+    tier_label,
 )
 from node.errors import DomainError
 from wuji.v1 import desk_pb2
@@ -28,23 +31,31 @@ calendar_app = typer.Typer(help="The official working-day calendar (放假安排
 def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """List the service items this node holds, with the tier that handles each."""
     reply = ask(config, node, lambda desk: desk.items())
-    table = text_table(
-        "code", "name", "type", "department", "handled at", "days", "online", "visits", "materials"
+    console.print(items_table(reply.items))
+    console.print(
+        f"事项目录第 {reply.catalog_version} 版，共 {len(reply.items)} 项 "
+        f"(catalogue release {reply.catalog_version}: {len(reply.items)} items)"
     )
-    for item in reply.items:
+
+
+def items_table(items: Iterable[desk_pb2.ServiceItem]) -> Table:
+    """事项目录 as a table: a 子项 or 业务办理项 indented under its item, its code kept whole."""
+    table = text_table(
+        "事项编码", "事项名称", "类型", "部门", "办理层级", "承诺/法定", "网办", "跑动次数", "申请材料"
+    )
+    for item in items:
         table.add_row(
             ("  " * {"子项": 1, "业务办理项": 2}.get(item.level, 0)) + item.code,
             item.name + (f" · {item.claim.window_address}" if item.claim.window_address else ""),
             item.type,
             item.department,
-            item.handling_tier,
+            tier_label(item.handling_tier),
             "即办" if item.instant else f"{item.promised_days}/{item.statutory_days}",
             item.online_level + (" · 跨省通办" if item.cross_province else ""),
             str(item.max_visits),
             "、".join(m.name + ("（容缺）" if m.deferrable else "") for m in item.materials),
         )
-    console.print(table)
-    console.print(f"catalogue release {reply.catalog_version}: {len(reply.items)} items")
+    return table
 
 
 @catalog_app.command("show")
@@ -61,13 +72,13 @@ def catalog_show(
     if found is None:
         fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
     console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
-    table = text_table("element", "value")
+    table = text_table("要素 (element)", "内容")
     for name, value in json.loads(found.elements_json).items():
         table.add_row(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     for name in ("window_address", "phone", "opening_hours", "local_notes"):
         value = getattr(found.claim, name)
         if value:
-            table.add_row(f"{name} (local)", value)
+            table.add_row(f"{name} (本节点填写)", value)
     console.print(table)
 
 
@@ -103,7 +114,7 @@ def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
     )
     console.print(f"  {report.note}", highlight=False)
     if report.differences:
-        table = text_table("code", "name", "problem")
+        table = text_table("事项编码", "事项名称", "差异")
         for difference in report.differences:
             table.add_row(difference.code, difference.name, difference.problem)
         console.print(table)

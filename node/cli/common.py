@@ -18,6 +18,7 @@ from node.timeutil import shanghai
 from node.trust.identity import IdentityMissing
 from node.trust.names import place as office_place
 from signing.keys import KeyFileError
+from wuji.divisions import InvalidTier, Tier
 
 console = Console()
 errors = Console(stderr=True)
@@ -29,18 +30,34 @@ EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
 
 CASE_ID_WIDTH = 39  # a division code, "-" and a ULID
+# columns of identifiers people copy into the next command: kept whole on one line, never folded
+IDENTIFIER_WIDTHS = {
+    "办件": CASE_ID_WIDTH,
+    "事项编码": 17,  # GJ-0001-01-01, indented two steps as a 业务办理项
+    "省份": 12,  # a division code
+    "协作省份": 12,
+}
 
 
 def text_table(*headers: str) -> Table:
     """A table whose cells fold onto more lines where the terminal is narrow: Rich otherwise cuts a
-    run of text without spaces, which is all of Chinese, to "…"; a 办件 column keeps whole case ids,
-    which people copy into the next command."""
+    run of text without spaces, which is all of Chinese, to "…"; columns of case ids, item codes and
+    division codes (IDENTIFIER_WIDTHS) keep them whole, as people copy them into the next command."""
     return Table(*(_column(header) for header in headers))
 
 
+def tier_label(name: str) -> str:
+    """The tier an item is handled at as people say it (县 for "county"); unknown names as given."""
+    try:
+        return Tier.from_name(name).label
+    except InvalidTier:
+        return name
+
+
 def _column(header: str) -> Column:
-    if header == "办件":
-        return Column(header, no_wrap=True, min_width=CASE_ID_WIDTH)
+    width = IDENTIFIER_WIDTHS.get(header)
+    if width is not None:
+        return Column(header, no_wrap=True, min_width=width)
     return Column(header, overflow="fold")
 
 

@@ -230,6 +230,9 @@ def node_restore(
     )
 
 
+LINK_ROLES = {"parent": "上级", "child": "下级", "peer": "协作省份"}  # a link's role, as people say it
+
+
 @node_app.command("status")
 def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Show a node's identity, catalogue and links."""
@@ -237,14 +240,15 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
     division = DivisionCode.parse(described.code)
     console.print(
         f"[bold]{described.name or described.code}[/] {division} ({division.tier.label}), "
-        f"catalogue release {described.catalog_version}, quarantined envelopes {described.quarantined}"
+        f"事项目录第 {described.catalog_version} 版 (catalogue release {described.catalog_version}), "
+        f"隔离报文 {described.quarantined} 件 (quarantined envelopes)"
     )
-    table = text_table("peer", "role", "connected", "outbox", "sent", "acked", "received")
+    table = text_table("相邻节点", "关系", "连接", "待发", "已发", "已确认", "已收")
     for link in described.links:
         table.add_row(
             f"{link.peer} {link.peer_name}".strip(),
-            link.role,
-            "yes" if link.connected else "[red]no[/]",
+            LINK_ROLES.get(link.role, link.role),
+            "已连接" if link.connected else "[red]未连接[/]",
             str(link.outbox_depth),
             str(link.sent_seq),
             str(link.acked_seq),

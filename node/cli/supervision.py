@@ -96,7 +96,7 @@ def stats(
 ) -> None:
     """统计: this node's own figures and its whole subtree's (from its children's rollups)."""
     report = ask(config, node, lambda desk: desk.stats(from_day, to_day))
-    table = text_table("figure", f"own ({report.node})", "subtree")
+    table = text_table("指标", f"本节点 ({report.node})", "本级及下级")
     own, subtree = report.own, report.subtree
     for label, key in (
         ("办件 cases", "cases"),

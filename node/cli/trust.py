@@ -16,6 +16,7 @@ from node.cli.common import (
     console,
     fail,
     text_table,
+    tier_label,
 )
 from node.config import ConfigError
 from wuji.v1 import desk_pb2
@@ -62,15 +63,13 @@ def peer_remove(
 @peer_app.command("list")
 def peer_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Partner provinces, their link and the items each side opened to the other."""
-    table = text_table(
-        "province", "name", "address", "link", "ours open to it", "its open to us", "root SHA-256"
-    )
+    table = text_table("协作省份", "名称", "地址", "连接", "我方开放事项", "对方开放事项", "根证书 SHA-256")
     for view in ask(config, node, lambda desk: desk.peers()):
         table.add_row(
             view.province,
             view.name,
-            view.address or "(dials us)",
-            "connected" if view.connected else "down",
+            view.address or "（由对方连入）",
+            "已连接 connected" if view.connected else "[red]未连接[/] down",
             str(view.items_offered),
             str(view.items_accepted),
             view.root_fingerprint[:16] + "…",
@@ -85,10 +84,15 @@ def peer_items(
     node: NodeAddress = "",
 ) -> None:
     """Items of partner provinces open to applicants here (跨省通办清单), with their modes."""
-    table = text_table("province", "code", "name", "handled at", "department", "modes")
+    table = text_table("省份", "事项编码", "事项名称", "办理层级", "部门", "办理模式")
     for item in ask(config, node, lambda desk: desk.partner_items(province)):
         table.add_row(
-            item.province, item.code, item.name, item.handling_tier, item.department, ", ".join(item.modes)
+            item.province,
+            item.code,
+            item.name,
+            tier_label(item.handling_tier),
+            item.department,
+            ", ".join(item.modes),
         )
     console.print(table)
 
