@@ -64,7 +64,7 @@ def describe(node: Node, data: bytes) -> Verdict:
     if check.valid:
         headline = "有效：印章、证书链与内容均核验通过"
         if not check.revocation_checked:
-            headline += "（未核验吊销状态：本节点没有签章证书的签发机构在签章以后签发的吊销列表）"
+            headline += "（未核验吊销状态：本节点和文件中均无签章证书签发机构在签章以后签发的吊销列表）"
     else:
         reason = in_beijing_time(check.reason)
         headline = f"无效：{check.step} — {reason}" if check.step else f"无效：{reason}"
