@@ -105,7 +105,11 @@ def cert_revoke(
 ) -> None:
     """Revoke certificates this node issued; the new CRL flows down the tree."""
     reply = ask(config, node, lambda desk: desk.revoke(target))
-    console.print(f"revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s)")
+    console.print(
+        f"已吊销：第 {reply.crl_number} 号吊销列表现列出 {reply.revoked} 张证书，并发往各节点 "
+        f"(revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s))",
+        highlight=False,
+    )
 
 
 @seal_app.command("create")
