@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, func, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+)
 
+from node.store.bulk import insert_rows
 from node.store.engine import (
     SQLITE_WAL_KEPT_BYTES,
     checkpoint_wal,
@@ -157,3 +173,43 @@ def test_a_running_node_copies_its_log_into_its_file_in_the_background(federatio
     before = path.stat().st_size
     _scratch_write(node.engine, 2_000_000)
     wait_for(lambda: path.stat().st_size > before + 2_000_000, what="the log copied into the file")
+
+
+def test_rows_written_on_the_drivers_cursor_read_back_as_sqlalchemy_writes_them(database_url):
+    """node/store/bulk.py skips SQLAlchemy's per-row parameters but applies the types' bind
+    processors itself: times with their zone, days, booleans, JSON and NULLs come back the same."""
+    metadata = MetaData()
+    table = Table(
+        "bulk_probe",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),  # left to the database
+        Column("source", String(8)),
+        Column("at", DateTime(timezone=True)),
+        Column("on", Date, nullable=True),
+        Column("checked", Boolean),
+        Column("route", JSON),
+        Column("note", String(50), nullable=True),
+        Column("added", String(8), default="python"),  # filled in by SQLAlchemy, not by the database
+    )
+    engine = create_store_engine(database_url)
+    metadata.create_all(engine)
+    at = datetime(2026, 12, 6, 23, 59, 58, 123456, tzinfo=UTC)
+    rows = [
+        {"at": at, "on": date(2026, 12, 7), "checked": True, "route": ["430981006001", "430981006000"],
+         "note": "韩家汊社区", "added": "given"},
+        {"at": at + timedelta(hours=1), "on": None, "checked": False, "route": [], "note": None,
+         "added": "given"},
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        insert_rows(connection, table, [row | {"source": "bulk"} for row in rows])
+        connection.execute(insert(table), [row | {"source": "core"} for row in rows])
+    with engine.connect() as connection:
+        read = connection.execute(select(table).order_by(table.c.id)).mappings().all()
+    written = {source: [{k: v for k, v in row.items() if k not in ("id", "source")} for row in read
+                        if row["source"] == source] for source in ("bulk", "core")}  # fmt: skip
+    assert written["bulk"] == written["core"] and len(written["bulk"]) == 2
+    assert [row["id"] for row in read] == [1, 2, 3, 4]
+    with engine.begin() as connection, pytest.raises(ValueError, match=r"leave out \['added'\]"):
+        insert_rows(connection, table, [{"source": "bulk", "at": at, "on": None, "checked": True,
+                                         "route": [], "note": None}])  # fmt: skip
+    engine.dispose()

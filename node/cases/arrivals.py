@@ -8,8 +8,9 @@ usually needs neither a query nor a flush.
 
 The common arriving case (no 跨省通办 mode, nothing deferred or promised: no hook takes part) is not
 built as ORM objects at all: its rows (case, materials, first event, arrival) are kept here
-(`add_rows`) and written with one Core executemany per table (`write_pending`) before anything else
-reads the database in the transaction, and at its commit. The ORM stays for everything else.
+(`add_rows`) and written with one executemany per table (`write_pending`, node/store/bulk.py) before
+anything else reads the database in the transaction, and at its commit. The ORM stays for everything
+else.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, insert, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from node.store.bulk import insert_rows
 from node.store.models import Case, CaseArrival, CaseEvent, CaseMaterial, ServiceItem
 
 _KEY = "wuji.arrivals"
@@ -94,7 +96,6 @@ _TABLES: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
     for model in (Case, CaseMaterial, CaseEvent, CaseArrival)
 )
-_INSERTS = {table: insert(table) for table in _TABLES}
 
 
 def can_add_rows(session: Session) -> bool:
@@ -129,8 +130,7 @@ def write_pending(session: Session) -> None:
     rows, known.rows = known.rows, {}
     connection = session.connection()
     for table, table_rows in rows.items():
-        if table_rows:
-            connection.execute(_INSERTS[table], table_rows)
+        insert_rows(connection, table, table_rows)
 
 
 def before_other_envelope(session: Session) -> None:
