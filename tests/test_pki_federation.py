@@ -149,7 +149,7 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     sealed.write_bytes(seen.sealed_result)
     roots = tmp_path / "roots.pem"
     roots.write_bytes(federation.nodes[PROVINCE].identity.roots[0].public_bytes(_PEM))
-    not_revoked = f"revocation: not revoked at {shanghai(check.attested_time, seconds=True)}"
+    not_revoked = f"吊销状态 revocation: not revoked at {shanghai(check.attested_time, seconds=True)}"
     # the village's copy carries the county's list issued after the result was attested (it came
     # with the result): the roots alone then show the seal was not revoked when it was made
     assert [crl.issuer for crl in document.revocation_values] == [document.signer_chain[1].subject]
@@ -256,7 +256,7 @@ def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation
     assert _seal_verify(sealed, roots, "--require-revocation").returncode == 1
     informed = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
     assert informed.returncode == 1 and "吊销 revocation" in informed.stdout and "revoked" in informed.stdout
-    reason = next(line for line in informed.stdout.splitlines() if line.strip().startswith("reason:"))
+    reason = next(line for line in informed.stdout.splitlines() if "原因 reason:" in line)
     assert "（北京时间）" in reason and "UTC" not in reason and "+00:00" not in reason, reason
     sealed.write_bytes(before.to_bytes())
     earlier = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography import x509
+from rich.cells import cell_len
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,23 +117,43 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
         )
     console.print(f"{document}: {verdict}")
     if not check.valid:
-        console.print(f"  failed:     {check.step}", highlight=False)
-        console.print(f"  reason:     {in_beijing_time(check.reason)}", highlight=False)
+        _line(console, "failed", check.step)
+        _line(console, "reason", in_beijing_time(check.reason))
     if check.seal is not None:
         seal = check.seal
-        console.print(f"  holder:     {seal.holder} ({seal.holder_code}), {seal.department}", highlight=False)
-        console.print(f"  seal:       {seal.kind} {seal.seal_id}", highlight=False)
-        validity = f"{shanghai(seal.valid_from)} – {shanghai(seal.valid_to)}（北京时间）"
-        console.print(f"  validity:   {validity}", highlight=False)
+        _line(console, "holder", f"{seal.holder} ({seal.holder_code}), {seal.department}")
+        _line(console, "seal", f"{seal.kind} {seal.seal_id}")
+        _line(console, "validity", f"{shanghai(seal.valid_from)} – {shanghai(seal.valid_to)}（北京时间）")
     if check.signing_time is not None:
         when = shanghai(check.signing_time, seconds=True)
-        console.print(f"  signed at:  {when} ({check.algorithm}), as the sealer says", highlight=False)
+        _line(console, "signed at", f"{when} ({check.algorithm}), 签章方自述 as the sealer says")
     if check.attested_time is not None:
-        console.print(f"  attested:   {shanghai(check.attested_time, seconds=True)}", highlight=False)
-    console.print(f"  time:       {check.time}", highlight=False)
+        _line(console, "attested", shanghai(check.attested_time, seconds=True))
+    _line(console, "time", check.time)
     if check.chain:
-        console.print(f"  chain:      {' ← '.join(check.chain)}", highlight=False)
-    console.print(f"  revocation: {revocation_words(check)}", highlight=False)
+        _line(console, "chain", " ← ".join(check.chain))
+    _line(console, "revocation", revocation_words(check))
+
+
+# each line of a verdict, labelled in Chinese and English (the labels a script may look for)
+_LABELS = {
+    "failed": "未通过",
+    "reason": "原因",
+    "holder": "持章单位",
+    "seal": "印章",
+    "validity": "有效期",
+    "signed at": "签章时间",
+    "attested": "时间戳",
+    "time": "时间依据",
+    "chain": "证书链",
+    "revocation": "吊销状态",
+}
+_LABEL_CELLS = max(cell_len(f"{chinese} {key}:") for key, chinese in _LABELS.items()) + 1
+
+
+def _line(console: Console, key: str, value: str) -> None:
+    label = f"{_LABELS[key]} {key}:"
+    console.print(f"  {label}{' ' * (_LABEL_CELLS - cell_len(label))}{value}", highlight=False)
 
 
 def revocation_words(check: SealCheck) -> str:
