@@ -387,7 +387,7 @@ def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_
     rows = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
     assert [row[0].strip() for row in rows if row[0].strip()] == ["GJ-0001", "GJ-0001-01-01"]
     assert "事项编码" in shown  # the header of a column of codes is not folded either
-    assert "".join(row[4] for row in rows).split() == ["市", "县"]
+    assert "".join(row[4] for row in rows).split() == ["市级", "县级"]
 
 
 def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):

@@ -61,6 +61,15 @@ class Tier(IntEnum):
         raise InvalidTier(f"invalid tier {name!r}: expected one of {valid}")
 
 
+def tier_level_words(name: str) -> str:
+    """county → 县级: a handling tier as a catalogue names it, in the words people use; a name
+    that is no tier as given."""
+    try:
+        return f"{Tier.from_name(name).label}级"
+    except InvalidTier:
+        return name
+
+
 _LABELS: dict[Tier, str] = {
     Tier.PROVINCE: "省",
     Tier.CITY: "市",

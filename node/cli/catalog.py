@@ -18,9 +18,9 @@ from node.cli.common import (
     fail,
     read_file,
     text_table,
-    tier_label,
 )
 from node.errors import DomainError
+from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
 catalog_app = typer.Typer(help="The service-item catalogue (事项目录).", no_args_is_help=True)
@@ -49,7 +49,7 @@ def items_table(items: Iterable[desk_pb2.ServiceItem]) -> Table:
             item.name + (f" · {item.claim.window_address}" if item.claim.window_address else ""),
             item.type,
             item.department,
-            tier_label(item.handling_tier),
+            tier_level_words(item.handling_tier),
             "即办" if item.instant else f"{item.promised_days}/{item.statutory_days}",
             item.online_level + (" · 跨省通办" if item.cross_province else ""),
             str(item.max_visits),

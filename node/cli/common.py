@@ -18,7 +18,6 @@ from node.timeutil import shanghai
 from node.trust.identity import IdentityMissing
 from node.trust.names import place as office_place
 from signing.keys import KeyFileError
-from wuji.divisions import InvalidTier, Tier
 
 console = Console()
 errors = Console(stderr=True)
@@ -44,14 +43,6 @@ def text_table(*headers: str) -> Table:
     run of text without spaces, which is all of Chinese, to "…"; columns of case ids, item codes and
     division codes (IDENTIFIER_WIDTHS) keep them whole, as people copy them into the next command."""
     return Table(*(_column(header) for header in headers))
-
-
-def tier_label(name: str) -> str:
-    """The tier an item is handled at as people say it (县 for "county"); unknown names as given."""
-    try:
-        return Tier.from_name(name).label
-    except InvalidTier:
-        return name
 
 
 def _column(header: str) -> Column:

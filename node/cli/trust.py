@@ -16,9 +16,9 @@ from node.cli.common import (
     console,
     fail,
     text_table,
-    tier_label,
 )
 from node.config import ConfigError
+from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
 peer_app = typer.Typer(
@@ -90,7 +90,7 @@ def peer_items(
             item.province,
             item.code,
             item.name,
-            tier_label(item.handling_tier),
+            tier_level_words(item.handling_tier),
             item.department,
             ", ".join(item.modes),
         )

@@ -24,7 +24,7 @@ from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, staff, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
 from node.web.uplink import uplink_of
-from wuji.divisions import InvalidTier, Tier
+from wuji.divisions import tier_level_words
 from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
@@ -54,14 +54,6 @@ def stamp_time(stamp: Any) -> str:
     return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
 
 
-def tier_label(name: str) -> str:
-    """county → 县级: a handling tier as the catalogue stores it, in the words people use."""
-    try:
-        return f"{Tier.from_name(name).label}级"
-    except InvalidTier:
-        return name
-
-
 def masked(name: str) -> str:
     """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
     return name[:1] + "*" * max(len(name) - 1, 0)
@@ -77,7 +69,7 @@ def templates() -> Jinja2Templates:
         stamp_time=stamp_time,
         china_time=shanghai,
         masked=masked,
-        tier_label=tier_label,
+        tier_label=tier_level_words,
         rate=shown_rate,
     )
     environment.globals["uplink_of"] = uplink_of
