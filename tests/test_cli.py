@@ -198,6 +198,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert case_id in found.stdout
     saved = wuji("case", "result", case_id, "--config", village, cwd=tmp_path)
     assert saved.returncode == 0 and f"{case_id}.sealed" in saved.stdout, saved.stderr
+    said = "".join(saved.stdout.split())  # the county's list came with the result: say what it allows
+    assert "仅凭省级根证书即可核验签章时未被吊销" in said and "--trust根证书.pem--require-revocation" in said
     checked = wuji("seal", "verify", str(tmp_path / f"{case_id}.sealed"), "--config", village)
     assert checked.returncode == 0 and "VALID" in checked.stdout, checked.stdout
     not_yet = wuji("case", "result", submitted_again(), "--config", village, cwd=tmp_path)

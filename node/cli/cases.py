@@ -27,6 +27,7 @@ from node.desk.client import material_from
 from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import from_timestamp, shanghai
 from node.web.uplink import Uplink
+from signing.seals import SealedDocument, SealError
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2
 
@@ -321,6 +322,19 @@ def case_result(
         fail(f"cannot write {target}: {error}")
     console.print(f"已保存办理结果：{target}（{len(case.sealed_result):,} 字节）", highlight=False)
     console.print(f"核验：wuji seal verify {target} --config {config}", highlight=False)
+    if _carries_revocation_values(case.sealed_result):
+        console.print(
+            "文件附有签章之后签发的吊销列表：在其他节点或外省，仅凭省级根证书即可核验签章时未被吊销"
+            f"（wuji seal verify {target} --trust 根证书.pem --require-revocation）",
+            highlight=False,
+        )
+
+
+def _carries_revocation_values(document: bytes) -> bool:
+    try:
+        return bool(SealedDocument.from_bytes(document).revocation_values)
+    except SealError:
+        return False
 
 
 @case_app.command("list")
