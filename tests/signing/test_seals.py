@@ -7,6 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing.pki import CertificatePurpose
 from signing.seals import Seal, SealError, SealInfo, attach_revocation_values, verify
@@ -203,6 +206,19 @@ def test_revocation_values_attached_later_show_the_key_was_not_revoked_with_the_
     assert check.revocation_lists == (TOWNSHIP,) and check.revocation.startswith("not revoked at")
     assert verify(copy, TrustStore([tiers.root.certificate]), require_revocation=True).valid
     assert attach_revocation_values(copy, []) == data  # replaced, every other field as it was
+
+    # a list in the township's name, signed by another key, is not the township's word
+    forged = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(township.certificate.subject)
+        .last_update(datetime.now(UTC))
+        .next_update(datetime.now(UTC) + timedelta(days=1))
+        .add_extension(x509.CRLNumber(50), critical=False)  # newer than any the township made
+        .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+    )
+    assert not verify(
+        attach_revocation_values(data, [forged]), TrustStore([tiers.root.certificate])
+    ).revocation_checked
 
     revoked = township.make_crl([(seal.certificate.serial_number, hour_ago - timedelta(minutes=5))], number=3)
     check = verify(attach_revocation_values(data, [revoked]), TrustStore([tiers.root.certificate]))
