@@ -405,10 +405,13 @@ def verify(
         partial["attested_time"], partial["attested_by"] = at, _token(document.timestamp).tsa_code
     elif require_timestamp:
         return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
-    for embedded in (*document.crls, *document.revocation_values):
-        trust.add_crl(embedded)
     try:
+        # the chain first: the lists the document brings count only if a CA on its path signed them
         path = trust.verify_chain(
+            signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, check_revocation=False
+        )
+        trust.add_crls_of(path, (*document.crls, *document.revocation_values))
+        trust.verify_chain(
             signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, revoked_before=at
         )
     except ChainRejected as rejected:

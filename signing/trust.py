@@ -13,7 +13,10 @@ keyCertSign, pathLen) and the same rules follow; SM2 CRLs are checked with the S
 Revocation lists count only once their signature has been checked against the CA certificate that
 issued them. `add_crl` checks a CRL at once when its issuer is known (a root, or a CA certificate
 on a path this store has validated); otherwise the CRL waits, untrusted, until `verify_chain`
-validates a path through its issuer. Per issuer only the CRL with the highest CRL number is kept.
+validates a path through its issuer. The lists a document brings (embedded, or revocation values)
+go through `add_crls_of` once its chain is validated: kept if a CA on that path signed them,
+dropped otherwise, so a document handed in by anyone cannot park lists in a node's store. Per
+issuer only the CRL with the highest CRL number is kept.
 A CRL is not refused for being past its next update: the revocations it lists stay true, and
 checking a document at its signing time needs exactly those.
 
@@ -185,6 +188,25 @@ class TrustStore:
                     self._judged_crls[id(crl)] = crl
                     return
             self._pending[crl.public_bytes(serialization.Encoding.DER)] = crl
+
+    def add_crls_of(
+        self, path: Sequence[x509.Certificate], crls: Iterable[x509.CertificateRevocationList]
+    ) -> None:
+        """Know those of `crls` that a CA of the validated `path` signed, and drop the others: for
+        the lists a document brings, which anyone may hand in (the 核验 page), so none of them waits
+        here for its issuer to turn up, as `add_crl`'s may."""
+        with self._lock:
+            for crl in crls:
+                if self._judged_crls.get(id(crl)) is crl:
+                    continue
+                issuer = next((ca for ca in path[1:] if crl_signed_by(crl, ca)), None)
+                if issuer is None:
+                    continue
+                self._issuers.setdefault(_issuer_key(issuer), issuer)
+                self._accept_crl(issuer, crl)
+                if len(self._judged_crls) >= _CACHED_CHAINS:
+                    self._judged_crls.clear()
+                self._judged_crls[id(crl)] = crl
 
     def verify_chain(
         self,

@@ -233,6 +233,20 @@ def test_revocation_values_attached_later_show_the_key_was_not_revoked_with_the_
         attach_revocation_values(b'{"format": "something else"}', [])
 
 
+def test_a_store_keeps_no_list_a_document_brings_from_a_ca_off_its_path(tiers):
+    """The 核验 page takes documents from anyone: lists that no CA on the document's validated
+    path signed are dropped, not kept in the node's store waiting for an issuer (which let an
+    upload grow a store without end)."""
+    seal, tsa = village_seal(tiers), province_tsa(tiers)
+    strangers = build_tiers()  # another 湖南 hierarchy, the same names, keys nobody trusts
+    lists = [strangers.authorities[code].make_crl([], number=7) for code in (TOWNSHIP, COUNTY)]
+    trust = TrustStore([tiers.root.certificate])
+    copy = attach_revocation_values(seal.apply(RESULT, timestamp=tsa.stamp).to_bytes(), lists)
+    check = verify(copy, trust)
+    assert check.valid and not check.revocation_checked
+    assert trust._pending == {}  # what the store holds back is the point
+
+
 def test_a_token_taken_from_another_document_is_refused(tiers):
     seal, tsa = village_seal(tiers), province_tsa(tiers)
     trust = TrustStore([tiers.root.certificate])
