@@ -406,13 +406,13 @@ def verify(
     elif require_timestamp:
         return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
     try:
-        # the chain first: the lists the document brings count only if a CA on its path signed them
         path = trust.verify_chain(
-            signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, check_revocation=False
-        )
-        trust.add_crls_of(path, (*document.crls, *document.revocation_values))
-        trust.verify_chain(
-            signer, document.signer_chain[1:], CertificatePurpose.SEAL, at=at, revoked_before=at
+            signer,
+            document.signer_chain[1:],
+            CertificatePurpose.SEAL,
+            at=at,
+            revoked_before=at,
+            brought=(*document.crls, *document.revocation_values),  # counted if the path's CAs signed them
         )
     except ChainRejected as rejected:
         revoked = "revoked" in rejected.reason

@@ -14,8 +14,8 @@ Revocation lists count only once their signature has been checked against the CA
 issued them. `add_crl` checks a CRL at once when its issuer is known (a root, or a CA certificate
 on a path this store has validated); otherwise the CRL waits, untrusted, until `verify_chain`
 validates a path through its issuer. The lists a document brings (embedded, or revocation values)
-go through `add_crls_of` once its chain is validated: kept if a CA on that path signed them,
-dropped otherwise, so a document handed in by anyone cannot park lists in a node's store. Per
+are handed to `verify_chain` (`brought`): kept if a CA on the validated path signed them, dropped
+otherwise, so a document handed in by anyone cannot park lists in a node's store. Per
 issuer only the CRL with the highest CRL number is kept.
 A CRL is not refused for being past its next update: the revocations it lists stay true, and
 checking a document at its signing time needs exactly those.
@@ -189,25 +189,6 @@ class TrustStore:
                     return
             self._pending[crl.public_bytes(serialization.Encoding.DER)] = crl
 
-    def add_crls_of(
-        self, path: Sequence[x509.Certificate], crls: Iterable[x509.CertificateRevocationList]
-    ) -> None:
-        """Know those of `crls` that a CA of the validated `path` signed, and drop the others: for
-        the lists a document brings, which anyone may hand in (the 核验 page), so none of them waits
-        here for its issuer to turn up, as `add_crl`'s may."""
-        with self._lock:
-            for crl in crls:
-                if self._judged_crls.get(id(crl)) is crl:
-                    continue
-                issuer = next((ca for ca in path[1:] if crl_signed_by(crl, ca)), None)
-                if issuer is None:
-                    continue
-                self._issuers.setdefault(_issuer_key(issuer), issuer)
-                self._accept_crl(issuer, crl)
-                if len(self._judged_crls) >= _CACHED_CHAINS:
-                    self._judged_crls.clear()
-                self._judged_crls[id(crl)] = crl
-
     def verify_chain(
         self,
         leaf: x509.Certificate,
@@ -217,12 +198,16 @@ class TrustStore:
         at: datetime | None = None,
         check_revocation: bool = True,
         revoked_before: datetime | None = None,
+        brought: Iterable[x509.CertificateRevocationList] = (),
     ) -> list[x509.Certificate]:
         """The validated path leaf → root, or ChainRejected saying which certificate fails and why.
 
         `at` is the moment the chain must be valid at (now by default; a seal's signing time).
         A certificate counts as revoked if a known CRL of its issuer lists it with a revocation
         date at or before `revoked_before` (default `at`); an issuer with no known CRL is not an error.
+        `brought`: the lists a document carries, which anyone may hand in (the 核验 page): those a CA
+        on the validated path signed become known before revocation is looked up, the others are
+        dropped (none waits here for its issuer to turn up, as `add_crl`'s may).
         """
         moment = utc(at or datetime.now(UTC))
         purpose = CertificatePurpose(purpose)
@@ -231,9 +216,27 @@ class TrustStore:
         if verdict is None:
             verdict = self._validate(purpose, chain, moment)
         seen = self._meet(verdict)
+        if brought:
+            self._adopt_brought(verdict.path, brought)
         if check_revocation:
             self._check_revocation(seen, utc(revoked_before) if revoked_before else moment)
         return list(verdict.path)
+
+    def _adopt_brought(
+        self, path: Sequence[x509.Certificate], crls: Iterable[x509.CertificateRevocationList]
+    ) -> None:
+        """Know those of `crls` a CA of the validated `path` signed (its issuers are known: `_meet`)."""
+        with self._lock:
+            for crl in crls:
+                if self._judged_crls.get(id(crl)) is crl:
+                    continue
+                issuer = next((ca for ca in path[1:] if crl_signed_by(crl, ca)), None)
+                if issuer is None:
+                    continue
+                self._accept_crl(issuer, crl)
+                if len(self._judged_crls) >= _CACHED_CHAINS:
+                    self._judged_crls.clear()
+                self._judged_crls[id(crl)] = crl
 
     def _cached(
         self, purpose: CertificatePurpose, chain: tuple[x509.Certificate, ...], moment: datetime
