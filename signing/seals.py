@@ -201,7 +201,7 @@ class SealedDocument:
             "algorithm": self.algorithm.value,
             "signing_time": _iso(self.signing_time),
             "signer_chain": [_pem(c.public_bytes(serialization.Encoding.PEM)) for c in self.signer_chain],
-            "crls": [_pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in self.crls],
+            "crls": _crl_pems(self.crls),
         }
 
     def signed_bytes(self) -> bytes:
@@ -216,9 +216,7 @@ class SealedDocument:
         if self.ses_signature:
             body["ses_signature"] = base64.b64encode(self.ses_signature).decode()
         if self.revocation_values:
-            body["revocation_values"] = [
-                _pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in self.revocation_values
-            ]
+            body["revocation_values"] = _crl_pems(self.revocation_values)
         return _dumps(body)
 
     @classmethod
@@ -241,8 +239,12 @@ def attach_revocation_values(data: bytes, crls: list[x509.CertificateRevocationL
         raise SealError("not a wuji sealed document")
     raw.pop("revocation_values", None)
     if crls:
-        raw["revocation_values"] = [_pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in crls]
+        raw["revocation_values"] = _crl_pems(crls)
     return _dumps(raw)
+
+
+def _crl_pems(crls: list[x509.CertificateRevocationList]) -> list[str]:
+    return [_pem(crl.public_bytes(serialization.Encoding.PEM)) for crl in crls]
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
@@ -425,13 +427,12 @@ def verify(
     # (embedded when sealing, or not yet replaced) cannot show the key was not revoked since. The
     # sealing certificate's own CA must have spoken so; a fresh list higher up says nothing of it.
     signers_list = trust.crl_of(path[1]) if len(path) > 1 else None
-    checked = signers_list is not None and signers_list.last_update_utc >= at
-    covered = [
-        issuer
-        for issuer in path[1:]
-        if (crl := trust.crl_of(issuer)) is not None and crl.last_update_utc >= at
-    ]
-    codes = tuple(_describe(issuer).split(" ")[0] for issuer in covered) if checked else ()
+    checked = _issued_since(signers_list, at)
+    codes = (
+        tuple(_describe(ca).split(" ")[0] for ca in path[1:] if _issued_since(trust.crl_of(ca), at))
+        if checked
+        else ()
+    )
     older = signers_list.last_update_utc if signers_list is not None and not checked else None
     revocation = _revocation_finding(at, codes, older) or NO_REVOCATION_DATA
     partial["revocation_lists"], partial["older_list_issued"] = codes, older
@@ -461,6 +462,10 @@ def verify(
             return refuse(STEP_SEAL, "GB/T 38540 签章数据 SES_Signature: signed by another certificate")
         partial["standard"] = "GB/T 38540 SES_Signature valid"
     return SealCheck(True, "valid", **partial)
+
+
+def _issued_since(crl: x509.CertificateRevocationList | None, at: datetime) -> bool:
+    return crl is not None and crl.last_update_utc >= at
 
 
 def _ses_signer(der: bytes) -> bytes:
