@@ -15,8 +15,9 @@ import pytest
 from cryptography import x509
 from rich.console import Console
 
+from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
 from node.cli.cases import cases_table, print_case
-from node.cli.catalog import items_table
+from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
@@ -327,6 +328,7 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     assert claimed.returncode == 0 and "0737-2800000" in claimed.stdout
     shown = wuji("catalog", "show", "MZ-0003", "--config", township)
     assert shown.returncode == 0 and "statutory_days" in shown.stdout and "0737-2800000" in shown.stdout
+    assert "咨询电话 phone" in shown.stdout and "个工作日" in shown.stdout
     listed = wuji("catalog", "list", "--config", village)
     assert listed.returncode == 0 and "GJ-0001-01-01" in listed.stdout and "跨省通办" in listed.stdout
     assert "catalogue release 2" in listed.stdout
@@ -390,6 +392,30 @@ def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_
     assert [row[0].strip() for row in rows if row[0].strip()] == ["GJ-0001", "GJ-0001-01-01"]
     assert "事项编码" in shown  # the header of a column of codes is not folded either
     assert "".join(row[4] for row in rows).split() == ["市级", "县级"]
+
+
+def test_the_guide_of_an_item_names_each_element_in_chinese_and_says_its_value_in_words():
+    """`wuji catalog show` printed the catalogue's keys and JSON: materials as
+    [{"deferrable": false, …}], a bundle as {"parts": …}, the tier as "county"."""
+    assert set(ELEMENT_NAMES) == set(ELEMENTS)  # a new element needs its name in a 办事指南
+    demo = Path(__file__).resolve().parent.parent / "node" / "catalogue" / "data" / "demo_catalog.json"
+    items = {item["code"]: item for item in json.loads(demo.read_text(encoding="utf-8"))["items"]}
+    guides = {code: dict(guide_rows(item)) for code, item in items.items()}
+    for code, guide in guides.items():
+        assert list(guide)[:2] == ["事项编码 code", "基本编码 basic_code"], code
+        assert not any(mark in text for text in guide.values() for mark in '{["'), code  # no JSON left
+    promise = guides["YB-0002"]
+    assert promise["办理层级 handling_tier"] == "市级" and promise["法定时限 statutory_days"] == "20 个工作日"
+    assert "3、结婚证（复印件，必要，可用电子证照免提交）" in promise["申请材料 materials"].splitlines()
+    assert promise["告知承诺制 notify_promise"] == "承诺可代替 结婚证；办结后 20 个工作日内核查"
+    assert promise["收费 fees"] == "不收费" and promise["跨省通办 cross_province"] == "否"
+    assert guides["GA-0002"]["收费 fees"].startswith("护照工本费 120.00 元（依据 《国家发展改革委")
+    assert guides["CL-0001"]["电子证照 licence"].endswith("有效期 10 年）")
+    assert (
+        guides["YJS-0001"]["一件事 bundle"] == "WJ-0002、GA-0003、RS-0001、YB-0002（RS-0001 在 GA-0003 之后）"
+    )
+    assert guides["KS-0101"]["跨省通办协作 partner_modes"] == "440000000000：两地联办"
+    assert guides["MZ-0004"]["办件类型 instant"] == "即办件"
 
 
 def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):

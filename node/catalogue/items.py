@@ -77,6 +77,40 @@ ELEMENTS = (
     "conclude_with_deferred",  # optional: 容缺 materials may arrive after 办结 (cases/deferrals.py)
     "max_material_mb",  # optional: the largest file a window takes for the item (default 10 MB)
 )
+# What each element is called in a 办事指南 (the national catalogue's element names).
+ELEMENT_NAMES = {
+    "code": "事项编码",
+    "basic_code": "基本编码",
+    "implementation_code": "实施编码",
+    "handling_code": "业务办理项编码",
+    "level": "事项层级",
+    "parent_code": "所属事项",
+    "name": "事项名称",
+    "type": "事项类型",
+    "department": "实施部门",
+    "implementing_body": "实施主体",
+    "handling_tier": "办理层级",
+    "instant": "办件类型",
+    "statutory_days": "法定时限",
+    "promised_days": "承诺时限",
+    "legal_basis": "设定依据",
+    "conditions": "受理条件",
+    "materials": "申请材料",
+    "fees": "收费",
+    "result_type": "结果类型",
+    "result_name": "办理结果",
+    "online_level": "网办深度",
+    "cross_province": "跨省通办",
+    "max_visits": "最多跑动次数",
+    "licence": "电子证照",
+    "step_days": "环节时限",
+    "partner_modes": "跨省通办协作",
+    "joint_item": "两地联办另一部分",
+    "bundle": "一件事",
+    "notify_promise": "告知承诺制",
+    "conclude_with_deferred": "容缺后补",
+    "max_material_mb": "单个材料上限",
+}
 DEFAULT_MAX_MATERIAL_MB = 10  # a link message carries up to 16 MiB
 # 六要素: identical at every tier by law; the other elements are equally fixed by the release.
 BASIC_ELEMENTS = ("name", "code", "type", "department", "implementing_body", "legal_basis")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from node.cases.states import State
+from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
 from node.cli.common import (
     EXIT_REFUSED,
     ConfigPath,
@@ -65,21 +68,91 @@ def catalog_show(
     node: NodeAddress = "",
 ) -> None:
     """办事指南: every element of an item as the release carries it, with this node's local fields."""
-    import json
-
     reply = ask(config, node, lambda desk: desk.items())
     found = next((i for i in reply.items if i.code == item.strip()), None)
     if found is None:
         fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
     console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
     table = text_table("要素 (element)", "内容")
-    for name, value in json.loads(found.elements_json).items():
-        table.add_row(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-    for name in ("window_address", "phone", "opening_hours", "local_notes"):
+    for label, text in guide_rows(json.loads(found.elements_json)):
+        table.add_row(label, text)
+    for name, label in _LOCAL_FIELDS.items():
         value = getattr(found.claim, name)
         if value:
-            table.add_row(f"{name} (本节点填写)", value)
+            table.add_row(f"{label} {name}（本节点填写）", value)
     console.print(table)
+
+
+_LOCAL_FIELDS = {
+    "window_address": "窗口地址",
+    "phone": "咨询电话",
+    "opening_hours": "办公时间",
+    "local_notes": "本地说明",
+}
+
+
+def guide_rows(elements: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) per element of an item, in the catalogue's order: the element's Chinese name
+    beside the key a catalogue file spells it with, its value in words (not JSON)."""
+    ordered = [key for key in ELEMENTS if key in elements] + sorted(set(elements) - set(ELEMENTS))
+    return [
+        (f"{ELEMENT_NAMES.get(key, '')} {key}".strip(), _element_text(key, elements[key])) for key in ordered
+    ]
+
+
+def _element_text(key: str, value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "不收费" if key == "fees" else "—"
+    match key:
+        case "handling_tier":
+            return tier_level_words(value)
+        case "instant":
+            return "即办件" if value else "承诺件"
+        case "statutory_days" | "promised_days":
+            return f"{value} 个工作日"
+        case "max_visits":
+            return f"{value} 次"
+        case "max_material_mb":
+            return f"{value} MB"
+        case "conclude_with_deferred":
+            return "容缺材料可在办结后补齐" if value else "容缺材料须在办结前补齐"
+        case "conditions":
+            return "\n".join(str(condition) for condition in value)
+        case "materials":
+            return "\n".join(f"{number}、{_material_text(m)}" for number, m in enumerate(value, 1))
+        case "fees":
+            return "\n".join(
+                f"{fee['name']} {fee['amount']} 元" + (f"（依据 {fee['basis']}）" if fee.get("basis") else "")
+                for fee in value
+            )
+        case "licence":
+            years = int(value.get("valid_years") or 0)
+            valid = f"{years} 年" if years else "长期"
+            return f"{value['kind']}（证照类型代码 {value['type_code']}，有效期 {valid}）"
+        case "partner_modes":
+            return "\n".join(f"{province}：{'、'.join(modes)}" for province, modes in value.items())
+        case "bundle":
+            order = [f"{later} 在 {'、'.join(first)} 之后" for later, first in value.get("after", {}).items()]
+            return "、".join(value["parts"]) + (f"（{'；'.join(order)}）" if order else "（并联办理）")
+        case "notify_promise":
+            return (
+                f"承诺可代替 {'、'.join(value['replaces'])}；办结后 {value['post_check_days']} 个工作日内核查"
+            )
+        case "step_days":
+            return "、".join(f"{State(step).label} {days} 个工作日" for step, days in value.items())
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _material_text(material: dict[str, Any]) -> str:
+    notes = [
+        material.get("form") or "",
+        "必要" if material.get("required") else "非必要",
+        "可容缺" if material.get("deferrable") else "",
+        "可用电子证照免提交" if material.get("e_licence") else "",
+    ]
+    return f"{material['name']}（{'，'.join(note for note in notes if note)}）"
 
 
 @catalog_app.command("publish")
