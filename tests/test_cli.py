@@ -379,6 +379,10 @@ def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_
             level="主项",
             handling_tier="city",
             department="住房公积金管理中心",
+            materials=[
+                desk_pb2.RequiredMaterial(name="居民身份证", required=True),
+                desk_pb2.RequiredMaterial(name="本人银行结算账户", required=True, deferrable=True),
+            ],
         ),
         desk_pb2.ServiceItem(
             code="GJ-0001-01-01", name="购房提取住房公积金", level="业务办理项", handling_tier="county"
@@ -392,6 +396,8 @@ def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_
     assert [row[0].strip() for row in rows if row[0].strip()] == ["GJ-0001", "GJ-0001-01-01"]
     assert "事项编码" in shown  # the header of a column of codes is not folded either
     assert "".join(row[4] for row in rows).split() == ["市级", "县级"]
+    # the materials are counted (their names in `catalog show`): listed, they folded each row
+    assert "".join("".join(row[8].split()) for row in rows) == "2项（容缺1）0项"
 
 
 def test_the_guide_of_an_item_names_each_element_in_chinese_and_says_its_value_in_words():

@@ -56,9 +56,17 @@ def items_table(items: Iterable[desk_pb2.ServiceItem]) -> Table:
             "即办" if item.instant else f"{item.promised_days}/{item.statutory_days}",
             item.online_level + (" · 跨省通办" if item.cross_province else ""),
             str(item.max_visits),
-            "、".join(m.name + ("（容缺）" if m.deferrable else "") for m in item.materials),
+            _materials_count(item.materials),
         )
     return table
+
+
+def _materials_count(materials: Iterable[desk_pb2.RequiredMaterial]) -> str:
+    """How many materials and how many may be 容缺: the names are in `catalog show` and 一次性告知书
+    (listed here they folded every row over a dozen lines at 80 columns)."""
+    listed = list(materials)
+    deferrable = sum(1 for material in listed if material.deferrable)
+    return f"{len(listed)} 项" + (f"（容缺 {deferrable}）" if deferrable else "")
 
 
 @catalog_app.command("show")
