@@ -181,7 +181,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert no_department.returncode == 1 and "请指定部门（--department）" in no_department.stderr
     assert log_in("chuang1", county).returncode == 0
     queue = wuji("case", "queue", "待审核", "--config", county)
-    assert queue.returncode == 0 and case_id in queue.stdout and "待审核: 1 case(s)" in queue.stdout
+    assert queue.returncode == 0 and case_id in queue.stdout and "待审核：共 1 件" in queue.stdout
     refused = wuji("case", "review", case_id, "--config", county)  # a window clerk does not review
     assert refused.returncode == 1 and "PERMISSION_DENIED" in refused.stderr
     assert log_in("shen1", county).returncode == 0
@@ -194,7 +194,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     shown_at_village = lambda: wuji("case", "show", case_id, "--config", village).stdout  # noqa: E731
     wait_for(lambda: "办结·准予" in shown_at_village(), what="conclusion at village")
     listed = wuji("case", "list", "--role", "origin", "--state", "办结", "--config", village)
-    assert case_id in listed.stdout and "1 case(s)" in listed.stdout
+    assert case_id in listed.stdout and "共 1 件 (1 case)" in listed.stdout
     found = wuji("case", "search", "43098119900101", "--config", village)
     assert case_id in found.stdout
     saved = wuji("case", "result", case_id, "--config", village, cwd=tmp_path)
@@ -204,6 +204,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     checked = wuji("seal", "verify", str(tmp_path / f"{case_id}.sealed"), "--config", village)
     assert checked.returncode == 0 and "VALID" in checked.stdout, checked.stdout
     not_yet = wuji("case", "result", submitted_again(), "--config", village, cwd=tmp_path)
+    page = wuji("case", "list", "--role", "origin", "--limit", "1", "--config", village)  # two cases here
+    assert "只显示前 1 件，可能还有更多，用 --limit 显示更多" in page.stdout, page.stdout
     assert not_yet.returncode == 1 and "尚无加盖印章的办理结果" in not_yet.stderr
     visits = wuji("case", "visits", "--config", village)
     assert case_id in visits.stdout and "待回访" in visits.stdout and "共 1 件" in visits.stdout
@@ -422,6 +424,21 @@ def test_the_guide_of_an_item_names_each_element_in_chinese_and_says_its_value_i
     )
     assert guides["KS-0101"]["跨省通办协作 partner_modes"] == "440000000000：两地联办"
     assert guides["MZ-0004"]["办件类型 instant"] == "即办件"
+
+
+def test_numbers_out_of_range_are_refused_before_anything_is_asked(tmp_path):
+    """A negative count went into an unsigned protobuf field and came back as a Python traceback."""
+    config = str(tmp_path / "node.toml")  # no node: the option is refused first
+    for command in (
+        ("case", "list", "--limit", "-5"),
+        ("case", "queue", "待受理", "--limit", "500"),
+        ("case", "search", "张三", "--limit", "0"),
+        ("seal", "create", "--holder", "沅江市民政局", "--department", "民政局", "--days", "-5"),
+        ("node", "invite", "430981006002", "--hours", "-1"),
+    ):
+        refused = wuji(*command, "--config", config)
+        assert refused.returncode == 2 and "Invalid value for" in refused.stderr, (command, refused.stderr)
+        assert "Traceback" not in refused.stdout + refused.stderr
 
 
 def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):

@@ -95,9 +95,9 @@ def queue(
     walks = []
     for conditions in _in_queue(here, which, department, today):
         ordered = select(*_COLUMNS).where(*conditions).order_by(Case.due_on.asc().nulls_last(), Case.id)
-        walks.append(session.execute(ordered.limit(offset + _size(limit))).all())
+        walks.append(session.execute(ordered.limit(offset + page_size(limit))).all())
     merged = heapq.merge(*walks, key=lambda row: (row.due_on is None, row.due_on or date.min, row.id))
-    return _views(session, list(merged)[offset : offset + _size(limit)])
+    return _views(session, list(merged)[offset : offset + page_size(limit)])
 
 
 def queue_size(session: Session, here: str, which: Queue, department: str, today: date) -> int:
@@ -139,7 +139,7 @@ def search(
             "请输入至少两个字：姓名、身份证号、手机号或办件编号 "
             "(search for two characters or more: a name, identity number, phone or case id)"
         )
-    size = _size(limit)
+    size = page_size(limit)
     visible = _seen_by(here, department)
     found: dict[str, Row[*tuple[Any, ...]]] = {}
     for column in (Case.id, Case.applicant_id_number, Case.applicant_phone, Case.applicant_name):
@@ -199,12 +199,13 @@ def recent(
     return _views(session, session.execute(_page(newest_first, limit, offset)).all())
 
 
-def _size(limit: int) -> int:
+def page_size(limit: int) -> int:
+    """How many cases a page of `limit` holds (0: the default; never more than MAX_PAGE)."""
     return min(limit or 50, MAX_PAGE)
 
 
 def _page(query: Select[*tuple[Any, ...]], limit: int, offset: int) -> Select[*tuple[Any, ...]]:
-    return query.limit(_size(limit)).offset(offset)
+    return query.limit(page_size(limit)).offset(offset)
 
 
 def _views(session: Session, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[case_pb2.Case]:

@@ -52,17 +52,19 @@ def demo(
 
 @app.command("simulate")
 def simulate(
-    scale: Annotated[float, typer.Option(help="F: the fraction of each township's villages kept")] = 0.01,
+    scale: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="F: the fraction of each township's villages kept")
+    ] = 0.01,
     provinces: Annotated[
         str, typer.Option(help="comma-separated province codes (37,43); default: all 31")
     ] = "",
     within: Annotated[
         str, typer.Option(help="comma-separated codes (prefecture 3703, county 430981): only their subtrees")
     ] = "",
-    cases: Annotated[int, typer.Option(help="cases routed between villages")] = 100,
+    cases: Annotated[int, typer.Option(min=0, help="cases routed between villages")] = 100,
     seed: Annotated[int, typer.Option(help="seed of the village sample and the cases")] = 20231231,
     open_stores: Annotated[
-        int, typer.Option(help="node databases kept open at once (the rest as compressed images)")
+        int, typer.Option(min=1, help="node databases kept open at once (the rest as compressed images)")
     ] = 2000,
 ) -> None:
     """Run the federation on the real division table in one process (in-process links), and report."""

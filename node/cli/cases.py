@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
     EXIT_REFUSED,
@@ -337,11 +338,14 @@ def _carries_revocation_values(document: bytes) -> bool:
         return False
 
 
+PageLimit = Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="at most this many cases")]
+
+
 @case_app.command("list")
 def case_list(
     state: Annotated[str, typer.Option(help="only cases in this state, e.g. 办结 or CONCLUDED")] = "",
     role: Annotated[str, typer.Option(help="'origin' (applied here) or 'handler' (handled here)")] = "",
-    limit: int = 100,
+    limit: PageLimit = 100,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
@@ -350,34 +354,47 @@ def case_list(
     listed = lambda desk: desk.list_cases(state_value, role, limit)  # noqa: E731
     cases, names = ask_named(config, node, listed, listed_codes)
     console.print(cases_table(cases, names))
-    console.print(f"{len(cases)} case(s) 件")
+    console.print(count_line(len(cases), limit))
 
 
 @case_app.command("queue")
 def case_queue(
     queue: Annotated[str, typer.Argument(help="待受理, 待审核, 待办结, 补正中 or 即将超期")],
     department: Annotated[str, typer.Option(help="the department (default: yours)")] = "",
-    limit: int = 50,
+    limit: PageLimit = 50,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """A department's queue at this node, the most urgent first, with due dates and cards."""
     cases, names = ask_named(config, node, lambda desk: desk.queue(queue, department, limit), listed_codes)
     console.print(cases_table(cases, names))
-    console.print(f"{queue}: {len(cases)} case(s) 件")
+    console.print(f"{queue}：{count_line(len(cases), limit)}")
 
 
 @case_app.command("search")
 def case_search(
     text: Annotated[str, typer.Argument(help="name, identity number, phone or case id (its beginning)")],
-    limit: int = 50,
+    limit: PageLimit = 50,
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """查询: cases by the applicant's name, identity number or phone, or by the beginning of an id."""
     cases, names = ask_named(config, node, lambda desk: desk.search(text, limit), listed_codes)
     console.print(cases_table(cases, names))
-    console.print(f"{len(cases)} case(s) 件")
+    console.print(count_line(len(cases), limit))
+
+
+def count_line(shown: int, limit: int) -> str:
+    """How many cases a list shows; when it fills its page, that there may be more (a full page
+    of 50 read as "50 cases" hid the rest of a queue)."""
+    if shown >= page_size(limit):
+        more = "用 --limit 显示更多" if shown < MAX_PAGE else "请按状态或关键词缩小范围"
+        return f"只显示前 {shown} 件，可能还有更多，{more} (the first {_cases(shown)}; there may be more)"
+    return f"共 {shown} 件 ({_cases(shown)})"
+
+
+def _cases(count: int) -> str:
+    return f"{count} case" + ("" if count == 1 else "s")
 
 
 @case_app.command("material")

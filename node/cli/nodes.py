@@ -134,7 +134,7 @@ def node_enroll(
 @node_app.command("invite")
 def node_invite(
     code: Annotated[str, typer.Argument(help="division code of the child to enroll")],
-    hours: Annotated[int, typer.Option(help="hours the one-time token stays valid")] = 24,
+    hours: Annotated[int, typer.Option(min=1, help="hours the one-time token stays valid")] = 24,
     out: Annotated[
         Path | None, typer.Option(help="where to write the invite (default invite-CODE.json)")
     ] = None,

@@ -117,7 +117,7 @@ def seal_create(
     holder: Annotated[str, typer.Option(help="the organisation, e.g. 沅江市民政局")],
     department: Annotated[str, typer.Option(help="the department, e.g. 民政局")],
     kind: Annotated[str, typer.Option(help="公章, 业务专用章, 行政审批专用章 or 电子证照专用章")] = "公章",
-    days: Annotated[int, typer.Option(help="validity in days")] = 3 * 365,
+    days: Annotated[int, typer.Option(min=1, help="validity in days")] = 3 * 365,
     algorithm: Annotated[
         str,
         typer.Option(
