@@ -245,6 +245,19 @@ def test_a_post_without_the_csrf_token_is_refused(desks):
     assert agent.get("/cases").status_code == 200  # the forged logout did nothing
 
 
+def test_an_address_without_a_page_says_so_in_chinese_on_the_desks_own_page(desks):
+    """Starlette's own 404 read "Not Found" in English, on a bare page without the header."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    missing = agent.get("/itmes")  # a typing slip
+    assert missing.status_code == 404 and "页面不存在" in missing.text and "Not Found" not in missing.text
+    assert 'href="/"' in missing.text and "<nav" in missing.text  # the header and a way home
+    wrong_method = agent.get("/staff/agent1/disable")  # a form's address opened as a link
+    assert wrong_method.status_code == 405 and "无法打开此页面" in wrong_method.text
+    assert "Allow" in wrong_method.headers  # Starlette's header is kept
+    absent = httpx.get(url(desks, VILLAGE) + "/static/absent.css")
+    assert absent.status_code == 404 and "页面不存在" in absent.text
+
+
 def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
     case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
     other = logged_in(desks, COUNTY, "other1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,23 +136,40 @@ async def domain_error(request: Request, error: Exception) -> Response:
     status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 409)
     if status == 401:
         return RedirectResponse("/login", status_code=303)
+    if request.headers.get("hx-request"):
+        body = f'<div class="refusal" role="alert">{_escape(str(error))}</div>'
+        return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
+    return _error_page(request, "无法办理", str(error), status)
+
+
+# what a person is told for the errors the web server itself raises (an address no page has, a
+# form sent with GET): Starlette's own words are English ("Not Found"), on a page without the header
+_HTTP_ERRORS = {
+    404: ("页面不存在", "此地址没有页面，请返回首页 (not found)"),
+    405: ("无法打开此页面", "此地址不接受这种请求，请从页面上的按钮提交 (method not allowed)"),
+}
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    status = error.status_code
+    heading, message = _HTTP_ERRORS.get(status, ("无法办理", f"{status} {error.detail}"))
+    return _error_page(request, heading, message, status, error.headers)
+
+
+def _error_page(
+    request: Request, heading: str, message: str, status: int, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
     body = request.app.state.templates.get_template("error.html").render(
         request=request,
         me=getattr(request.state, "actor", None),  # the person stays logged in: the header says so
         csrf=getattr(request.state, "csrf", ""),
         node=request.app.state.node,
-        message=str(error),
+        heading=heading,
+        message=message,
         status=status,
     )
-    if request.headers.get("hx-request"):
-        body = f'<div class="refusal" role="alert">{_escape(str(error))}</div>'
-        return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
-    return HTMLResponse(body, status_code=status)
-
-
-async def http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, HTTPException)
-    return HTMLResponse(f"<h1>{error.status_code}</h1><p>{_escape(str(error.detail))}</p>", error.status_code)
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def _escape(text: str) -> str:
