@@ -19,6 +19,7 @@ from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
 from node.cli.cases import cases_table, print_case
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
+from node.cli.supervision import breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
@@ -424,6 +425,20 @@ def test_the_guide_of_an_item_names_each_element_in_chinese_and_says_its_value_i
     )
     assert guides["KS-0101"]["跨省通办协作 partner_modes"] == "440000000000：两地联办"
     assert guides["MZ-0004"]["办件类型 instant"] == "即办件"
+
+
+def test_the_statistics_by_department_keep_their_names_readable_in_a_narrow_terminal():
+    """Its count column was headed "办件", the header of case-id columns, and took 39 of 80
+    columns: the departments folded one character per line."""
+    figures = desk_pb2.Figures(counts={"cases": 12, "concluded": 9, "bad_ratings": 1})
+    rows = [desk_pb2.Breakdown(key="人力资源和社会保障局", figures=figures)]
+    narrow = Console(width=80, record=True)
+    narrow.print(breakdown_table("部门 department (own cases)", rows))
+    shown = narrow.export_text()
+    cells = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
+    assert "".join(row[0].strip() for row in cells) == "人力资源和社会保障局"
+    assert len(cells) <= 2, shown  # folded over two lines at the most
+    assert [cells[0][1].strip(), cells[0][2].strip()] == ["12", "9"]
 
 
 def test_numbers_out_of_range_are_refused_before_anything_is_asked(tmp_path):

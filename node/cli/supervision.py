@@ -101,7 +101,7 @@ def stats(
     for label, key in (
         ("办件 cases", "cases"),
         *((f"{State(s).label} {s}", f"state:{s}") for s in State),
-        ("办结 concluded", "concluded"),
+        ("已办结（含已送达） concluded", "concluded"),
         ("差评 bad ratings", "bad_ratings"),
         ("黄牌 yellow cards", "cards:yellow"),
         ("红牌 red cards", "cards:red"),
@@ -123,13 +123,16 @@ def stats(
     ):
         if rows:
             console.print(breakdown_table(title, rows))
-    children = ", ".join(report.reporting_children) or "none yet"
+    children = "、".join(report.reporting_children) or "尚无 (none yet)"
     span = f"{report.from_day or '…'} – {report.to_day or '…'}"
-    console.print(f"submitted {span}; rollups from: {children}", highlight=False)
+    console.print(
+        f"申请日期 {span}；下级汇总来自 {children} (submitted {span}; rollups from children)", highlight=False
+    )
 
 
 def breakdown_table(title: str, rows: Iterable[desk_pb2.Breakdown]) -> Table:
-    table = text_table(title, "办件", "办结", "按时办结率", "网办率", "满意率", "差评")
+    # counts, not case ids: a column headed "办件" is kept as wide as a case id (common.IDENTIFIER_WIDTHS)
+    table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评")
     for row in rows:
         figures = row.figures
         table.add_row(
