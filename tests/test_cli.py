@@ -363,14 +363,24 @@ def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chi
     )  # fmt: skip
     case.applicant.name = "黄伟"
     case.submitted_at.CopyFrom(to_timestamp(datetime(2026, 12, 6, 12, 49, tzinfo=UTC)))
+    case.supervision = "yellow"
     names = {VILLAGE: "韩家汊社区代办点", COUNTY: "沅江市政务服务中心"}
-    narrow = Console(width=100, record=True)
-    narrow.print(cases_table([case], names))
-    shown = narrow.export_text()
-    assert case.id in shown and "…" not in shown
-    cells = [line.split("│")[2:-1] for line in shown.splitlines() if line.startswith("│")]
-    columns = ["".join(row[index] for row in cells).replace(" ", "") for index in range(len(cells[0]))]
-    assert columns[0] == "户口迁入（跨省迁移）" and columns[5] == f"韩家汊社区代办点（{VILLAGE}）"
+
+    def columns_at(width: int) -> list[list[str]]:
+        """Each column's lines, without the padding."""
+        terminal = Console(width=width, record=True)
+        terminal.print(cases_table([case], names, width=width))
+        shown = terminal.export_text()
+        assert "…" not in shown
+        cells = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
+        return [[row[index].strip() for row in cells if row[index].strip()] for index in range(len(cells[0]))]
+
+    wide = columns_at(120)
+    assert wide[0] == [case.id] and "".join(wide[1]) == "户口迁入（跨省迁移）"
+    assert "".join(wide[6]) == f"韩家汊社区代办点（{VILLAGE}）"
+    # at 80 the item goes under the id, and the places and the time of submission give way (`case
+    # show` has them): nine columns beside a whole case id folded the item one character a line
+    assert columns_at(80) == [[case.id, "户口迁入（跨省迁移）"], ["黄伟"], ["送达"], ["2026-12-20 黄牌"]]
 
 
 def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_tier_in_chinese():

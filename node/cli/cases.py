@@ -13,6 +13,7 @@ from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
     EXIT_REFUSED,
+    CaseTable,
     ConfigPath,
     NodeAddress,
     Note,
@@ -23,6 +24,7 @@ from node.cli.common import (
     fail,
     place,
     text_table,
+    wide_terminal,
 )
 from node.desk.client import material_from
 from node.supervision.ratings import SCORE_LABELS
@@ -166,22 +168,35 @@ def listed_codes(cases: list[case_pb2.Case]) -> list[str]:
     return [code for case in cases for code in (case.origin, case.handler)]
 
 
-def cases_table(cases: list[case_pb2.Case], names: Mapping[str, str] | None = None) -> Table:
-    table = text_table("办件", "事项", "申请人", "状态", "时限", "监察", "申请地", "办理地", "提交时间")
+def cases_table(
+    cases: list[case_pb2.Case], names: Mapping[str, str] | None = None, width: int | None = None
+) -> Table:
+    """Cases as a table; in a narrow terminal (CaseTable) the places and the time of submission
+    give way too, and the card stands beside the time limit (`case show` has them all)."""
+    wide = wide_terminal(width)
+    more = ("监察", "申请地", "办理地", "提交时间") if wide else ()
+    table = CaseTable("申请人", "状态", "时限", *more, width=width)
     for case in cases:
-        colour = {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(case.supervision, "")
+        if not wide:
+            due = f"{case.due_on} {_card_words(case)}".strip()
+            table.add_row(case.id, case.item_name, case.applicant.name, state_text(case), due)
+            continue
         table.add_row(
             case.id,
             case.item_name,
             case.applicant.name,
             state_text(case),
             case.due_on,
-            colour,
+            _card_words(case),
             place(case.origin, names or {}),
             place(case.handler, names or {}),
             shanghai(from_timestamp(case.submitted_at)),
         )
-    return table
+    return table.table
+
+
+def _card_words(case: case_pb2.Case) -> str:
+    return {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(case.supervision, "")
 
 
 Defer = Annotated[
@@ -420,7 +435,7 @@ def case_visits(
 ) -> None:
     """全量回访: the return visits of concluded cases applied for here."""
     visits = ask(config, node, lambda desk: desk.visits(include_done))
-    table = text_table("办件", "事项", "申请人", "电话", "结果", "回访", "回访人", "说明")
+    table = CaseTable("申请人", "电话", "结果", "回访", "回访人", "说明")
     for visit in visits:
         outcome = "准予" if visit.outcome == case_pb2.APPROVED else "不予" if visit.outcome else ""
         table.add_row(
@@ -433,7 +448,7 @@ def case_visits(
             visit.visitor,
             visit.note,
         )
-    console.print(table)
+    console.print(table.table)
     console.print(f"共 {len(visits)} 件")
 
 
@@ -459,7 +474,7 @@ def case_rectifications(
 ) -> None:
     """差评整改: the rectification tasks at this handler, with the citizen's rating and comment."""
     tasks = ask(config, node, lambda desk: desk.rectifications(include_done, department))
-    table = text_table("办件", "事项", "评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)")
+    table = CaseTable("评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)")
     for task in tasks:
         table.add_row(
             task.case_id,
@@ -471,7 +486,7 @@ def case_rectifications(
             task.deadline,
             china_time(task.done_at, marked=False),
         )
-    console.print(table)
+    console.print(table.table)
     console.print(f"共 {len(tasks)} 项整改")
 
 
@@ -613,14 +628,14 @@ def case_checks(
 ) -> None:
     """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
-    table = text_table("办件", "事项", "核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
+    table = CaseTable("核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
     for check in checks:
         when = china_time(check.done_at, marked=False)
         done = f"{when}（{_verdict(check.passed)}）" if check.done_at else ""
         table.add_row(
             check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
         )
-    console.print(table)
+    console.print(table.table)
     console.print(f"共 {len(checks)} 项核查")
 
 

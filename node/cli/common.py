@@ -52,6 +52,31 @@ def _column(header: str) -> Column:
     return Column(header, overflow="fold")
 
 
+WIDE_ENOUGH = 120  # columns a table of cases needs to give the item a column of its own
+
+
+def wide_terminal(width: int | None = None) -> bool:
+    """Whether `width` (default: the console's) is WIDE_ENOUGH."""
+    return (width or console.width) >= WIDE_ENOUGH
+
+
+class CaseTable:
+    """A table of cases, each named by its id and item. In a terminal narrower than WIDE_ENOUGH
+    (`width`, default the console's) the item goes under the id, in the id's column: beside a
+    whole case id, Chinese columns in 80 folded a character a line."""
+
+    def __init__(self, *headers: str, width: int | None = None) -> None:
+        self.wide = wide_terminal(width)
+        self.table = text_table("办件", *(("事项",) if self.wide else ()), *headers)
+        if not self.wide:
+            ids = self.table.columns[0]  # the id fills its width; a longer item name folds below it
+            ids.width, ids.no_wrap, ids.overflow = CASE_ID_WIDTH, False, "fold"
+
+    def add_row(self, case_id: str, item_name: str, *cells: str) -> None:
+        named = (case_id, item_name) if self.wide else (f"{case_id}\n{item_name}",)
+        self.table.add_row(*named, *cells)
+
+
 ConfigPath = Annotated[
     Path,
     typer.Option("--config", envvar="WUJI_CONFIG", help="the node's node.toml; its certificate is presented"),
