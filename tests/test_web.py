@@ -496,6 +496,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     token = csrf_of(listed)
     refused = agent.post(f"/visits/{case_id}", data={"csrf": token, "outcome": "还行"})
     assert refused.status_code == 400 and 'id="refusal"' in refused.text and "满意" in refused.text
+    # nothing is chosen for the agent: a click on 记录 before the call must not record 满意
+    assert '<option value="" selected disabled>请选择结果</option>' in listed
+    assert re.search(r"<option[^>]* selected[^>]*>满意", listed) is None
     called = agent.post(f"/visits/{case_id}", data={"csrf": token, "outcome": "不满意", "note": "等了很久"})
     assert called.status_code == 200 and 'id="done"' in called.text
     assert f'action="/visits/{case_id}"' not in called.text  # no longer waiting
@@ -553,6 +556,12 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
     assert case_id not in other.get("/checks").text
     denied = other.post(f"/checks/{case_id}", data={"csrf": csrf_of(page), "passed": "yes", "finding": "x"})
     assert denied.status_code == 403
+    # a form without the verdict chosen recorded 不属实 (anything but "yes"); now it is refused
+    finding = "婚姻登记系统核验一致"
+    unchosen = reviewer.post(f"/checks/{case_id}", data={"csrf": csrf_of(page), "finding": finding})
+    assert unchosen.status_code == 400 and "请选择核查结论" in unchosen.text
+    assert all(c.done_at == "" for c in city.deferrals.post_checks(include_done=True) if c.case_id == case_id)
+    assert '<option value="" selected disabled>请选择结论</option>' in page
     checked = reviewer.post(
         f"/checks/{case_id}", data={"csrf": csrf_of(page), "passed": "yes", "finding": "婚姻登记系统核验一致"}
     )

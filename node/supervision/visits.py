@@ -47,7 +47,7 @@ class ReturnVisits(CaseHook):
         by.require(Duty.ON_BEHALF)
         outcome = outcome.strip()
         if outcome not in OUTCOMES:
-            raise InvalidInput(f"回访结果 {outcome!r}: one of {'、'.join(OUTCOMES)}")
+            raise InvalidInput(f"请选择回访结果：{'、'.join(OUTCOMES)} (not {outcome!r})")
         note = clean_text("note", note, 2000)
         with self._sessions.begin() as session:
             visit = session.get(ReturnVisit, case_id.strip(), with_for_update=True)

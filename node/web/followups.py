@@ -58,10 +58,17 @@ def routes(render: Render) -> list[Route]:
             Duty.DECIDE,
             listed=lambda node, person: node.deferrals.post_checks(department=person.department or ""),
             close=lambda node, visit, case_id: node.deferrals.complete_post_check(
-                case_id, visit.field("passed") == "yes", visit.field("finding"), visit.person
+                case_id, _verdict(visit.field("passed")), visit.field("finding"), visit.person
             ),
         ),
     ]
+
+
+def _verdict(chosen: str) -> bool:
+    """属实 (yes) or 不属实 (no), as chosen: a form without the choice must not record either."""
+    if chosen not in ("yes", "no"):
+        raise InvalidInput("请选择核查结论：属实或不属实 (choose whether the promise held)")
+    return chosen == "yes"
 
 
 def _task_list(
