@@ -505,6 +505,11 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     recorded = [v.visit_outcome for v in village.visits.list(include_done=True) if v.case_id == case_id]
     assert recorded == ["不满意"]
 
+    # the citizen chooses: no grade is ticked beforehand, and a form sent without one is refused
+    rating_form = agent.get(f"/cases/{case_id}").text
+    assert 'name="score" value="5" required>' in rating_form and "checked" not in rating_form
+    unrated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "comment": "排队太久"})
+    assert unrated.status_code == 400 and "请群众选择评价等级" in unrated.text
     rated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "2", "comment": "排队太久"})
     assert rated.status_code == 200
     county = desks.nodes[COUNTY]
@@ -840,6 +845,9 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     wait_for(lambda: "办结" in browser.find_element(By.ID, "state").text, 60, "办结 at the village")
     desk.wait_for_text("好差评")
     desk.shot("village-concluded")
+    desk.click("rate")  # nothing chosen: the browser keeps the form (the grade is required)
+    assert "评价已记录" not in browser.page_source
+    browser.find_element(By.CSS_SELECTOR, 'input[name="score"][value="5"]').click()  # the citizen's choice
     desk.click("rate")
     desk.wait_for_text("评价已记录")
     desk.click("print-result")

@@ -56,7 +56,8 @@ class RatingService:
         """评价: record the applicant's rating at the node where they applied."""
         if score not in SCORE_LABELS:
             raise InvalidInput(
-                f"a rating is 1 … 5 ({', '.join(f'{k} {v}' for k, v in SCORE_LABELS.items())})"
+                "请群众选择评价等级 (a rating is 1 … 5: "
+                f"{', '.join(f'{k} {v}' for k, v in SCORE_LABELS.items())})"
             )
         comment = clean_text("comment", comment, MAX_COMMENT_LENGTH)
         with self._sessions.begin() as session:
