@@ -92,7 +92,7 @@ def catalog_show(
 
 
 _LOCAL_FIELDS = {
-    "window_address": "窗口地址",
+    "window_address": "办理地点",  # as the printed 一次性告知书 names them
     "phone": "咨询电话",
     "opening_hours": "办公时间",
     "local_notes": "本地说明",
