@@ -449,6 +449,10 @@ def test_the_statistics_by_department_keep_their_names_readable_in_a_narrow_term
     assert "".join(row[0].strip() for row in cells) == "人力资源和社会保障局"
     assert len(cells) <= 2, shown  # folded over two lines at the most
     assert [cells[0][1].strip(), cells[0][2].strip()] == ["12", "9"]
+    children = [desk_pb2.Breakdown(key=TOWNSHIP, figures=figures)]
+    wide = Console(width=160, record=True)
+    wide.print(breakdown_table("下级 child node (its subtree)", children, {TOWNSHIP: "琼湖街道便民服务中心"}))
+    assert f"琼湖街道便民服务中心（{TOWNSHIP}）" in wide.export_text()  # named, as the web's page names it
 
 
 def test_numbers_out_of_range_are_refused_before_anything_is_asked(tmp_path):

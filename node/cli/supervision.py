@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from node.cli.common import (
     ask_named,
     china_time,
     console,
+    place,
     text_table,
 )
 from node.supervision.stats import shown_rate
@@ -95,7 +96,7 @@ def stats(
     node: NodeAddress = "",
 ) -> None:
     """统计: this node's own figures and its whole subtree's (from its children's rollups)."""
-    report = ask(config, node, lambda desk: desk.stats(from_day, to_day))
+    report, names = ask_named(config, node, lambda desk: desk.stats(from_day, to_day), _children_of)
     table = text_table("指标", f"本节点 ({report.node})", "本级及下级")
     own, subtree = report.own, report.subtree
     for label, key in (
@@ -117,26 +118,31 @@ def stats(
     ):
         table.add_row(label, shown_rate(own, field), shown_rate(subtree, field))
     console.print(table)
-    for title, rows in (
-        ("部门 department (own cases)", report.by_department),
-        ("下级 child node (its subtree)", report.by_child),
-    ):
-        if rows:
-            console.print(breakdown_table(title, rows))
-    children = "、".join(report.reporting_children) or "尚无 (none yet)"
+    if report.by_department:
+        console.print(breakdown_table("部门 department (own cases)", report.by_department))
+    if report.by_child:
+        console.print(breakdown_table("下级 child node (its subtree)", report.by_child, names))
+    children = "、".join(place(code, names) for code in report.reporting_children) or "尚无 (none yet)"
     span = f"{report.from_day or '…'} – {report.to_day or '…'}"
     console.print(
         f"申请日期 {span}；下级汇总来自 {children} (submitted {span}; rollups from children)", highlight=False
     )
 
 
-def breakdown_table(title: str, rows: Iterable[desk_pb2.Breakdown]) -> Table:
+def _children_of(report: desk_pb2.StatsReport) -> list[str]:
+    return [*report.reporting_children, *(row.key for row in report.by_child)]
+
+
+def breakdown_table(
+    title: str, rows: Iterable[desk_pb2.Breakdown], names: Mapping[str, str] | None = None
+) -> Table:
+    """Figures per department, or per child node (`names`: the children's, as the node gives them)."""
     # counts, not case ids: a column headed "办件" is kept as wide as a case id (common.IDENTIFIER_WIDTHS)
     table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评")
     for row in rows:
         figures = row.figures
         table.add_row(
-            row.key,
+            place(row.key, names) if names is not None else row.key,
             str(figures.counts.get("cases", 0)),
             str(figures.counts.get("concluded", 0)),
             shown_rate(figures, "on_time_rate"),
