@@ -16,7 +16,7 @@ from cryptography import x509
 from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
-from node.cli.cases import cases_table, print_case
+from node.cli.cases import cards_table, cases_table, print_case
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
 from node.cli.supervision import breakdown_table
@@ -381,6 +381,30 @@ def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chi
     # at 80 the item goes under the id, and the places and the time of submission give way (`case
     # show` has them): nine columns beside a whole case id folded the item one character a line
     assert columns_at(80) == [[case.id, "户口迁入（跨省迁移）"], ["黄伟"], ["送达"], ["2026-12-20 黄牌"]]
+
+
+def test_supervision_cards_in_a_narrow_terminal_put_their_words_under_the_case_id():
+    """Nine columns beside a whole case id at 80: the office, the person and the words folded a
+    character a line."""
+    card = case_pb2.SupervisionCard(
+        case_id="430981006001-01M95PEKR1NM4K2V2XB49ME2N1", handler=COUNTY, colour="red", reason="overdue",
+        detail="超过承诺时限 2026-12-01 未办结", deadline="2026-12-01", department="民政局", person="窗口1",
+    )  # fmt: skip
+    card.raised_at.CopyFrom(to_timestamp(datetime(2026, 12, 2, 1, 0, tzinfo=UTC)))
+
+    def rows_at(width: int) -> list[list[str]]:
+        terminal = Console(width=width, record=True)
+        terminal.print(cards_table([card], {COUNTY: "沅江市政务服务中心"}, width=width))
+        lines = [line for line in terminal.export_text().splitlines() if line.startswith("│")]
+        return [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+
+    assert rows_at(80) == [
+        [card.case_id, "民政局 窗口1", "2026-12-01 红牌"],
+        ["超过承诺时限 2026-12-01 未办结", "", ""],
+    ]
+    [wide] = rows_at(200)
+    assert wide[:3] == ["红牌", card.case_id, f"沅江市政务服务中心（{COUNTY}）"]
+    assert wide[6] == "2026-12-02 09:00"  # raised, in Beijing time
 
 
 def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_tier_in_chinese():

@@ -146,7 +146,20 @@ def print_case(case: case_pb2.Case, names: Mapping[str, str] | None = None) -> N
         console.print(f"  核查期限 {post_check.due_on}：{state} {post_check.finding}", highlight=False)
 
 
-def cards_table(cards: Iterable[case_pb2.SupervisionCard], names: Mapping[str, str] | None = None) -> Table:
+def cards_table(
+    cards: Iterable[case_pb2.SupervisionCard],
+    names: Mapping[str, str] | None = None,
+    width: int | None = None,
+) -> Table:
+    """Supervision cards; in a narrow terminal (CaseTable) each card's words go under its case id,
+    and the place and times give way to whom it is held against and its limit."""
+    if not wide_terminal(width):
+        narrow = CaseTable("责任", "时限", width=width, under="说明")
+        for card in cards:
+            closed = "（已关闭）" if card.HasField("closed_at") else ""
+            limit = f"{card.deadline} {_colour_words(card.colour)}{closed}"
+            narrow.add_row(card.case_id, card.detail, f"{card.department} {card.person}".strip(), limit)
+        return narrow.table
     table = text_table("牌", "办件", "办理地", "责任部门", "责任人", "时限", "亮牌时间", "说明", "关闭时间")
     for card in cards:
         colour = "[bold yellow]黄牌 预警[/]" if card.colour == "yellow" else "[bold red]红牌[/]"
@@ -196,7 +209,11 @@ def cases_table(
 
 
 def _card_words(case: case_pb2.Case) -> str:
-    return {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(case.supervision, "")
+    return _colour_words(case.supervision)
+
+
+def _colour_words(colour: str) -> str:
+    return {"yellow": "[yellow]黄牌[/]", "red": "[red]红牌[/]"}.get(colour, "")
 
 
 Defer = Annotated[

@@ -61,19 +61,19 @@ def wide_terminal(width: int | None = None) -> bool:
 
 
 class CaseTable:
-    """A table of cases, each named by its id and item. In a terminal narrower than WIDE_ENOUGH
-    (`width`, default the console's) the item goes under the id, in the id's column: beside a
-    whole case id, Chinese columns in 80 folded a character a line."""
+    """A table of cases, each named by its id and its item (or another line of words, `under`). In
+    a terminal narrower than WIDE_ENOUGH (`width`, default the console's) that line goes under the
+    id, in the id's column: beside a whole case id, Chinese columns in 80 folded a character a line."""
 
-    def __init__(self, *headers: str, width: int | None = None) -> None:
+    def __init__(self, *headers: str, width: int | None = None, under: str = "事项") -> None:
         self.wide = wide_terminal(width)
-        self.table = text_table("办件", *(("事项",) if self.wide else ()), *headers)
+        self.table = text_table("办件", *((under,) if self.wide else ()), *headers)
         if not self.wide:
             ids = self.table.columns[0]  # the id fills its width; a longer item name folds below it
             ids.width, ids.no_wrap, ids.overflow = CASE_ID_WIDTH, False, "fold"
 
-    def add_row(self, case_id: str, item_name: str, *cells: str) -> None:
-        named = (case_id, item_name) if self.wide else (f"{case_id}\n{item_name}",)
+    def add_row(self, case_id: str, line: str, *cells: str) -> None:
+        named = (case_id, line) if self.wide else (f"{case_id}\n{line}",)
         self.table.add_row(*named, *cells)
 
 
