@@ -494,6 +494,15 @@ def test_numbers_out_of_range_are_refused_before_anything_is_asked(tmp_path):
         assert "Traceback" not in refused.stdout + refused.stderr
 
 
+def test_a_post_check_needs_its_verdict_given(tmp_path):
+    """`case check` recorded 属实 unless --failed was typed: the verdict is now asked for either way."""
+    config = str(tmp_path / "node.toml")  # refused before a node is asked
+    unsaid = wuji("case", "check", "430981006001", "--finding", "核验一致", "--config", config)
+    assert unsaid.returncode == 2 and "Missing option '--held'" in unsaid.stderr, unsaid.stderr
+    said = wuji("case", "check", "430981006001", "--finding", "核验一致", "--failed", "--config", config)
+    assert said.returncode == 2 and "no node config" in said.stderr  # the verdict was taken
+
+
 def test_staff_add_refuses_a_role_before_asking_for_the_password(tmp_path):
     config = str(tmp_path / "node.toml")  # nothing is asked of a node: the role is wrong already
     unknown = wuji("staff", "add", "li.na", "--name", "李娜", "--role", "厨师", "--config", config, input="")

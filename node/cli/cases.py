@@ -660,12 +660,18 @@ def case_checks(
 def case_check(
     case_id: str,
     finding: Annotated[str, typer.Option(help="what the check found")],
-    failed: Annotated[bool, typer.Option("--failed", help="the promised facts were not true")] = False,
+    held: Annotated[
+        bool,
+        typer.Option(
+            "--held/--failed",
+            help="属实: the promised facts were true, or 不属实: they were not (one must be given)",
+        ),
+    ],
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """核查 done: record the post-check of a case approved on a promise."""
-    check = ask(config, node, lambda desk: desk.complete_post_check(case_id, not failed, finding))
+    check = ask(config, node, lambda desk: desk.complete_post_check(case_id, held, finding))
     console.print(f"核查 {check.case_id}：{_verdict(check.passed)}", highlight=False)
 
 
