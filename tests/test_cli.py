@@ -425,16 +425,26 @@ def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_
             code="GJ-0001-01-01", name="购房提取住房公积金", level="业务办理项", handling_tier="county"
         ),
     ]
-    narrow = Console(width=80, record=True)
-    narrow.print(items_table(items))
-    shown = narrow.export_text()
-    assert "…" not in shown
-    rows = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
+
+    def rows_at(width: int) -> list[list[str]]:
+        terminal = Console(width=width, record=True)
+        terminal.print(items_table(items, width=width))
+        shown = terminal.export_text()
+        assert "…" not in shown and "事项编码" in shown  # nor is the header of a column of codes folded
+        return [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
+
+    rows = rows_at(160)
     assert [row[0].strip() for row in rows if row[0].strip()] == ["GJ-0001", "GJ-0001-01-01"]
-    assert "事项编码" in shown  # the header of a column of codes is not folded either
     assert "".join(row[4] for row in rows).split() == ["市级", "县级"]
     # the materials are counted (their names in `catalog show`): listed, they folded each row
     assert "".join("".join(row[8].split()) for row in rows) == "2项（容缺1）0项"
+    # at 80 the name goes under the code, and type and visits give way: nine columns folded each
+    # name a character a line
+    rows = rows_at(80)
+    assert "".join(row[0].strip() for row in rows) == "GJ-0001住房公积金提取GJ-0001-01-01购房提取住房公积金"
+    assert rows[0][0].strip() == "GJ-0001" and "GJ-0001-01-01" in [row[0].strip() for row in rows]
+    assert "".join(row[2] for row in rows).split() == ["市级", "县级"]
+    assert "".join("".join(row[5].split()) for row in rows) == "2项（容缺1）0项"
 
 
 def test_the_guide_of_an_item_names_each_element_in_chinese_and_says_its_value_in_words():

@@ -15,12 +15,14 @@ from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
 from node.cli.common import (
     EXIT_REFUSED,
     ConfigPath,
+    KeyedTable,
     NodeAddress,
     ask,
     console,
     fail,
     read_file,
     text_table,
+    wide_terminal,
 )
 from node.errors import DomainError
 from wuji.divisions import tier_level_words
@@ -41,24 +43,26 @@ def catalog_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "")
     )
 
 
-def items_table(items: Iterable[desk_pb2.ServiceItem]) -> Table:
-    """事项目录 as a table: a 子项 or 业务办理项 indented under its item, its code kept whole."""
-    table = text_table(
-        "事项编码", "事项名称", "类型", "部门", "办理层级", "承诺/法定", "网办", "跑动次数", "申请材料"
-    )
+def items_table(items: Iterable[desk_pb2.ServiceItem], width: int | None = None) -> Table:
+    """事项目录 as a table: a 子项 or 业务办理项 indented under its item, its code kept whole; in a
+    narrow terminal (KeyedTable) the name under the code, and type and visits left to `catalog show`."""
+    wide = wide_terminal(width)
+    kind, visits = (("类型",), ("跑动次数",)) if wide else ((), ())
+    headers = (*kind, "部门", "办理层级", "承诺/法定", "网办", *visits, "申请材料")
+    table = KeyedTable("事项编码", "事项名称", *headers, width=width)
     for item in items:
-        table.add_row(
-            ("  " * {"子项": 1, "业务办理项": 2}.get(item.level, 0)) + item.code,
-            item.name + (f" · {item.claim.window_address}" if item.claim.window_address else ""),
-            item.type,
+        name = item.name + (f" · {item.claim.window_address}" if item.claim.window_address else "")
+        cells = [
             item.department,
             tier_level_words(item.handling_tier),
             "即办" if item.instant else f"{item.promised_days}/{item.statutory_days}",
             item.online_level + (" · 跨省通办" if item.cross_province else ""),
-            str(item.max_visits),
+            *((str(item.max_visits),) if wide else ()),
             _materials_count(item.materials),
-        )
-    return table
+        ]
+        code = ("  " * {"子项": 1, "业务办理项": 2}.get(item.level, 0)) + item.code
+        table.add_row(code, name, *((item.type,) if wide else ()), *cells)
+    return table.table
 
 
 def _materials_count(materials: Iterable[desk_pb2.RequiredMaterial]) -> str:

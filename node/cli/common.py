@@ -60,21 +60,29 @@ def wide_terminal(width: int | None = None) -> bool:
     return (width or console.width) >= WIDE_ENOUGH
 
 
-class CaseTable:
-    """A table of cases, each named by its id and its item (or another line of words, `under`). In
-    a terminal narrower than WIDE_ENOUGH (`width`, default the console's) that line goes under the
-    id, in the id's column: beside a whole case id, Chinese columns in 80 folded a character a line."""
+class KeyedTable:
+    """A table whose rows are named by an identifier people copy (a column of IDENTIFIER_WIDTHS)
+    and a line of words (`under`: an item's name, a card's words). In a terminal narrower than
+    WIDE_ENOUGH (`width`, default the console's) the words go under the identifier, in its column:
+    beside a whole case id or item code, Chinese columns in 80 folded a character a line."""
+
+    def __init__(self, key: str, under: str, *headers: str, width: int | None = None) -> None:
+        self.wide = wide_terminal(width)
+        self.table = text_table(key, *((under,) if self.wide else ()), *headers)
+        if not self.wide:
+            keys = self.table.columns[0]  # the identifier fills its width; longer words fold below it
+            keys.width, keys.no_wrap, keys.overflow = IDENTIFIER_WIDTHS[key], False, "fold"
+
+    def add_row(self, key: str, line: str, *cells: str) -> None:
+        named = (key, line) if self.wide else (f"{key}\n{line}",)
+        self.table.add_row(*named, *cells)
+
+
+class CaseTable(KeyedTable):
+    """Cases, each named by its id and its item (or another line of words, `under`)."""
 
     def __init__(self, *headers: str, width: int | None = None, under: str = "事项") -> None:
-        self.wide = wide_terminal(width)
-        self.table = text_table("办件", *((under,) if self.wide else ()), *headers)
-        if not self.wide:
-            ids = self.table.columns[0]  # the id fills its width; a longer item name folds below it
-            ids.width, ids.no_wrap, ids.overflow = CASE_ID_WIDTH, False, "fold"
-
-    def add_row(self, case_id: str, line: str, *cells: str) -> None:
-        named = (case_id, line) if self.wide else (f"{case_id}\n{line}",)
-        self.table.add_row(*named, *cells)
+        super().__init__("办件", under, *headers, width=width)
 
 
 ConfigPath = Annotated[
