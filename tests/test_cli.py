@@ -16,7 +16,7 @@ from cryptography import x509
 from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
-from node.cli.cases import cards_table, cases_table, print_case
+from node.cli.cases import cards_table, cases_table, print_case, visits_table
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
 from node.cli.supervision import breakdown_table
@@ -405,6 +405,29 @@ def test_supervision_cards_in_a_narrow_terminal_put_their_words_under_the_case_i
     [wide] = rows_at(200)
     assert wide[:3] == ["红牌", card.case_id, f"沅江市政务服务中心（{COUNTY}）"]
     assert wide[6] == "2026-12-02 09:00"  # raised, in Beijing time
+
+
+def test_return_visits_in_a_narrow_terminal_keep_the_number_to_call_on_one_line():
+    """Seven columns beside a case id at 80 folded the applicant's phone over two lines."""
+    visit = desk_pb2.ReturnVisit(
+        case_id="430981006001-01M96716DSD03FBW2FZYKJ1Y2P", item_name="最低生活保障对象认定",
+        applicant_name="张秀英", applicant_phone="13807371234", outcome=case_pb2.APPROVED,
+        visit_outcome="不满意", visitor="代办员1", note="等了很久",
+    )  # fmt: skip
+
+    def rows_at(width: int) -> list[list[str]]:
+        terminal = Console(width=width, record=True)
+        terminal.print(visits_table([visit], width=width))
+        lines = [line for line in terminal.export_text().splitlines() if line.startswith("│")]
+        return [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+
+    assert rows_at(80) == [
+        [visit.case_id, "张秀英", "准予", "不满意"],
+        ["最低生活保障对象认定", "13807371234", "", "代办员1"],
+        ["", "", "", "等了很久"],
+    ]
+    [wide] = rows_at(160)
+    assert wide[2:] == ["张秀英", "13807371234", "准予", "不满意", "代办员1", "等了很久"]
 
 
 def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_tier_in_chinese():

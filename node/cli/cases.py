@@ -32,7 +32,7 @@ from node.timeutil import from_timestamp, shanghai
 from node.web.uplink import Uplink
 from signing.seals import SealedDocument, SealError
 from wuji.divisions import DivisionCode
-from wuji.v1 import case_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 case_app = typer.Typer(help="Cases (办件) at a node's desk.", no_args_is_help=True)
 bundle_app = typer.Typer(help="一件事一次办: bundles of items applied for at once.", no_args_is_help=True)
@@ -452,21 +452,26 @@ def case_visits(
 ) -> None:
     """全量回访: the return visits of concluded cases applied for here."""
     visits = ask(config, node, lambda desk: desk.visits(include_done))
-    table = CaseTable("申请人", "电话", "结果", "回访", "回访人", "说明")
+    console.print(visits_table(visits))
+    console.print(f"共 {len(visits)} 件")
+
+
+def visits_table(visits: Iterable[desk_pb2.ReturnVisit], width: int | None = None) -> Table:
+    """The return visits; in a narrow terminal the phone goes under the applicant, and who called
+    and what they noted under the visit's outcome (seven columns beside a case id folded the
+    number to call over lines)."""
+    if wide_terminal(width):
+        table = CaseTable("申请人", "电话", "结果", "回访", "回访人", "说明", width=width)
+    else:
+        table = CaseTable("申请人 电话", "结果", "回访", width=width)
     for visit in visits:
         outcome = "准予" if visit.outcome == case_pb2.APPROVED else "不予" if visit.outcome else ""
-        table.add_row(
-            visit.case_id,
-            visit.item_name,
-            visit.applicant_name,
-            visit.applicant_phone,
-            outcome,
-            visit.visit_outcome or "待回访",
-            visit.visitor,
-            visit.note,
-        )
-    console.print(table.table)
-    console.print(f"共 {len(visits)} 件")
+        applicant = [visit.applicant_name, visit.applicant_phone]
+        called = [visit.visit_outcome or "待回访", visit.visitor, visit.note]
+        if not table.wide:
+            applicant, called = ["\n".join(applicant)], ["\n".join(part for part in called if part)]
+        table.add_row(visit.case_id, visit.item_name, *applicant, outcome, *called)
+    return table.table
 
 
 @case_app.command("visit")
