@@ -16,7 +16,7 @@ from cryptography import x509
 from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
-from node.cli.cases import cards_table, cases_table, print_case, visits_table
+from node.cli.cases import cards_table, cases_table, print_case, rectifications_table, visits_table
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
 from node.cli.supervision import breakdown_table
@@ -428,6 +428,24 @@ def test_return_visits_in_a_narrow_terminal_keep_the_number_to_call_on_one_line(
     ]
     [wide] = rows_at(160)
     assert wide[2:] == ["张秀英", "13807371234", "准予", "不满意", "代办员1", "等了很久"]
+
+
+def test_rectification_tasks_in_a_narrow_terminal_read_the_rating_whom_and_when():
+    """Six columns beside a case id at 80 folded the comment, the person and both dates."""
+    task = desk_pb2.RectificationView(
+        case_id="430981006001-01M96716DSD03FBW2FZYKJ1Y2P", item_name="最低生活保障对象认定", score=2,
+        comment="排队太久", department="民政局", person="窗口1", deadline="2026-12-20",
+        done_at="2026-12-10T01:00:00+00:00",
+    )  # fmt: skip
+    terminal = Console(width=80, record=True)
+    terminal.print(rectifications_table([task], width=80))
+    lines = [line for line in terminal.export_text().splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    assert [row[0] for row in cells if row[0]] == [task.case_id, "最低生活保障对象认定"]
+    columns = ["".join("".join(row[index].split()) for row in cells) for index in (1, 2)]
+    assert columns == ["2分：排队太久", "民政局窗口1"]
+    assert [row[3] for row in cells if row[3]][:2] == ["2026-12-20", "2026-12-10"]  # each date whole
+    assert "".join(row[3] for row in cells).endswith("09:00 完成")
 
 
 def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_tier_in_chinese():

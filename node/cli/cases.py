@@ -496,20 +496,32 @@ def case_rectifications(
 ) -> None:
     """差评整改: the rectification tasks at this handler, with the citizen's rating and comment."""
     tasks = ask(config, node, lambda desk: desk.rectifications(include_done, department))
-    table = CaseTable("评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)")
-    for task in tasks:
-        table.add_row(
-            task.case_id,
-            task.item_name,
-            str(task.score),
-            task.comment,
-            task.department,
-            task.person,
-            task.deadline,
-            china_time(task.done_at, marked=False),
-        )
-    console.print(table.table)
+    console.print(rectifications_table(tasks))
     console.print(f"共 {len(tasks)} 项整改")
+
+
+def rectifications_table(tasks: Iterable[desk_pb2.RectificationView], width: int | None = None) -> Table:
+    """差评整改 tasks; in a narrow terminal the rating with its comment, whom the task is held
+    against, and the limit with when it was done (six columns beside a case id folded each a
+    character a line)."""
+    if wide_terminal(width):
+        table = CaseTable("评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)", width=width)
+    else:
+        table = CaseTable("评价", "责任", "整改期限", width=width)
+        table.table.columns[-1].width = len("2026-12-20")  # a date whole, not folded
+    for task in tasks:
+        done = china_time(task.done_at, marked=False)
+        if table.wide:
+            cells = [str(task.score), task.comment, task.department, task.person, task.deadline, done]
+        else:
+            rating = f"{task.score}分" + (f"：{task.comment}" if task.comment else "")
+            cells = [
+                rating,
+                f"{task.department} {task.person}".strip(),
+                task.deadline + (f"\n{done} 完成" if done else ""),
+            ]
+        table.add_row(task.case_id, task.item_name, *cells)
+    return table.table
 
 
 def _act(
