@@ -16,7 +16,14 @@ from cryptography import x509
 from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
-from node.cli.cases import cards_table, cases_table, print_case, rectifications_table, visits_table
+from node.cli.cases import (
+    cards_table,
+    cases_table,
+    checks_table,
+    print_case,
+    rectifications_table,
+    visits_table,
+)
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
 from node.cli.supervision import breakdown_table
@@ -446,6 +453,21 @@ def test_rectification_tasks_in_a_narrow_terminal_read_the_rating_whom_and_when(
     assert columns == ["2分：排队太久", "民政局窗口1"]
     assert [row[3] for row in cells if row[3]][:2] == ["2026-12-20", "2026-12-10"]  # each date whole
     assert "".join(row[3] for row in cells).endswith("09:00 完成")
+
+
+def test_post_checks_in_a_narrow_terminal_keep_their_dates_whole():
+    """Four columns beside a case id at 80 folded the limit and the time of the check."""
+    check = case_pb2.PostCheck(
+        case_id="430981006001-01M96716DSD03FBW2FZYKJ1Y2P", item_name="生育保险待遇核定", replaces=["结婚证"],
+        due_on="2026-12-20", done_at="2026-12-10T01:00:00+00:00", passed=True, finding="婚姻登记系统核验一致",
+    )  # fmt: skip
+    terminal = Console(width=80, record=True)
+    terminal.print(checks_table([check], width=80))
+    lines = [line for line in terminal.export_text().splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    assert [row[2] for row in cells if row[2]][:2] == ["2026-12-20", "2026-12-10"]  # each date whole
+    assert "".join("".join(row[3].split()) for row in cells) == "属实：婚姻登记系统核验一致"
+    assert [row[0] for row in cells if row[0]] == [check.case_id, "生育保险待遇核定"]
 
 
 def test_the_catalogue_in_a_narrow_terminal_keeps_whole_item_codes_and_says_the_tier_in_chinese():

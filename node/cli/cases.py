@@ -662,15 +662,28 @@ def case_checks(
 ) -> None:
     """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
-    table = CaseTable("核查内容", "核查期限", "核查时间 (北京时间)", "核查结论")
+    console.print(checks_table(checks))
+    console.print(f"共 {len(checks)} 项核查")
+
+
+def checks_table(checks: Iterable[case_pb2.PostCheck], width: int | None = None) -> Table:
+    """核查 tasks; in a narrow terminal the limit with when it was checked, and the verdict with
+    what was found (four columns beside a case id folded the dates)."""
+    if wide_terminal(width):
+        table = CaseTable("核查内容", "核查期限", "核查时间 (北京时间)", "核查结论", width=width)
+    else:
+        table = CaseTable("核查内容", "核查期限", "核查结论", width=width)
+        table.table.columns[2].width = len("2026-12-20")  # a date whole, not folded
     for check in checks:
         when = china_time(check.done_at, marked=False)
-        done = f"{when}（{_verdict(check.passed)}）" if check.done_at else ""
-        table.add_row(
-            check.case_id, check.item_name, "、".join(check.replaces), check.due_on, done, check.finding
-        )
-    console.print(table.table)
-    console.print(f"共 {len(checks)} 项核查")
+        if table.wide:
+            done = f"{when}（{_verdict(check.passed)}）" if check.done_at else ""
+            cells = [check.due_on, done, check.finding]
+        else:
+            verdict = f"{_verdict(check.passed)}：{check.finding}" if check.done_at else ""
+            cells = [check.due_on + (f"\n{when} 核查" if when else ""), verdict]
+        table.add_row(check.case_id, check.item_name, "、".join(check.replaces), *cells)
+    return table.table
 
 
 @case_app.command("check")
