@@ -20,6 +20,7 @@ import pytest
 
 from node.cases.service import MAX_NAME_LENGTH
 from node.cases.states import Action
+from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
 from node.web import desk as desk_pages
@@ -286,6 +287,10 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
         assert "社会保障卡申领" in found.text, query
     notice = agent.get(f"/items/{ITEM}/notice")
     assert "一次性告知书" in notice.text and "近期免冠彩色照片" in notice.text
+    # the 办事指南 names its elements as `wuji catalog show` does (one vocabulary, ELEMENT_NAMES)
+    guide = agent.get(f"/items/{ITEM}").text
+    for key in ("type", "implementing_body", "statutory_days", "promised_days", "fees", "max_visits"):
+        assert f"<th>{ELEMENT_NAMES[key]}</th>" in guide, key
 
 
 def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from node.cases.states import Action, State
+from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import DomainError, InvalidInput, NotFound
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
@@ -74,6 +75,7 @@ def templates() -> Jinja2Templates:
         rate=shown_rate,
     )
     environment.globals["uplink_of"] = uplink_of
+    environment.globals["element_names"] = ELEMENT_NAMES  # a 办事指南's words, as the CLI's
     return Jinja2Templates(env=environment)
 
 
