@@ -12,6 +12,7 @@ from rich.table import Table
 from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
+    DATE_WIDTH,
     EXIT_REFUSED,
     CaseTable,
     ConfigPath,
@@ -191,7 +192,7 @@ def cases_table(
     table = CaseTable("申请人", "状态", "时限", *more, width=width)
     for case in cases:
         if not wide:
-            due = f"{case.due_on} {_card_words(case)}".strip()
+            due = f"{case.due_on} {_colour_words(case.supervision)}".strip()
             table.add_row(case.id, case.item_name, case.applicant.name, state_text(case), due)
             continue
         table.add_row(
@@ -200,16 +201,12 @@ def cases_table(
             case.applicant.name,
             state_text(case),
             case.due_on,
-            _card_words(case),
+            _colour_words(case.supervision),
             place(case.origin, names or {}),
             place(case.handler, names or {}),
             shanghai(from_timestamp(case.submitted_at)),
         )
     return table.table
-
-
-def _card_words(case: case_pb2.Case) -> str:
-    return _colour_words(case.supervision)
 
 
 def _colour_words(colour: str) -> str:
@@ -508,7 +505,7 @@ def rectifications_table(tasks: Iterable[desk_pb2.RectificationView], width: int
         table = CaseTable("评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)", width=width)
     else:
         table = CaseTable("评价", "责任", "整改期限", width=width)
-        table.table.columns[-1].width = len("2026-12-20")  # a date whole, not folded
+        table.table.columns[-1].width = DATE_WIDTH
     for task in tasks:
         done = china_time(task.done_at, marked=False)
         if table.wide:
@@ -673,7 +670,7 @@ def checks_table(checks: Iterable[case_pb2.PostCheck], width: int | None = None)
         table = CaseTable("核查内容", "核查期限", "核查时间 (北京时间)", "核查结论", width=width)
     else:
         table = CaseTable("核查内容", "核查期限", "核查结论", width=width)
-        table.table.columns[2].width = len("2026-12-20")  # a date whole, not folded
+        table.table.columns[2].width = DATE_WIDTH
     for check in checks:
         when = china_time(check.done_at, marked=False)
         if table.wide:
