@@ -29,7 +29,7 @@ from node.cli.common import console
 from node.cli.supervision import breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
-from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
+from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import required_names
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -138,6 +138,26 @@ def test_example_configs_for_every_tier_load():
 
 def log_in(username: str, config: str) -> subprocess.CompletedProcess[str]:
     return wuji("login", username, "--password-stdin", "--config", config, input="s3cret-pass\n")
+
+
+def test_a_login_is_not_sent_to_a_node_of_the_same_code_in_another_federation(federation, tmp_path):
+    """A training copy of the federation has nodes of the same codes: a login at the real province
+    is not the training copy's business, and its token is never sent there."""
+    training = FederationHarness(tmp_path / "training")
+    try:
+        real, copy = federation.start(PROVINCE), training.start(PROVINCE)
+        for node in (real, copy):
+            node.staff.add("admin1", "管理员一", "管理员", "", "s3cret-pass")
+        real_config, copy_config = str(federation.config_path(PROVINCE)), str(training.config_path(PROVINCE))
+        assert log_in("admin1", real_config).returncode == 0
+        at_copy = wuji("whoami", "--config", copy_config)
+        assert at_copy.returncode == 0 and "not logged in" in at_copy.stdout, at_copy.stderr
+        assert "(admin1)" in wuji("whoami", "--config", real_config).stdout
+        assert log_in("admin1", copy_config).returncode == 0  # both logins kept, side by side
+        assert wuji("logout", "--config", copy_config).returncode == 0
+        assert "(admin1) · 管理员" in wuji("whoami", "--config", real_config).stdout
+    finally:
+        training.stop_all()
 
 
 def material_specs(folder: Path, item: str = "MZ-0001") -> list[str]:

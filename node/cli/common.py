@@ -132,7 +132,7 @@ def _desk_call(config: Path, address: str, as_operator: bool) -> DeskClient:
     from node.cli.login import stored_token  # the login file is the login commands' business
 
     try:
-        token = "" if as_operator else stored_token(NodeConfig.load(config).code)
+        token = "" if as_operator else stored_token(config)
         return DeskClient.for_node(config, address, token=token)
     except (ConfigError, IdentityMissing, KeyFileError, OSError) as error:
         fail(str(error))

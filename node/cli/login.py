@@ -2,7 +2,9 @@
 
 A login's token is kept per node in the user's own file (`$WUJI_AUTH_FILE`, default
 ~/.config/wuji/auth.json, mode 0600), like `gh auth` keeps its token; every later command for that
-node carries it, so the node names the person in each event and checks their role.
+node carries it, so the node names the person in each event and checks their role. A node is known
+there by its code and its province's root certificate: a training copy of the federation, or any
+other one with a node of the same code, is never sent this one's token.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives import hashes
 
 from node.cli.common import ConfigPath, NodeAddress, ask, console, end_login, fail, node_code, text_table
+from node.config import ConfigError, NodeConfig
 from node.errors import InvalidInput
 from node.staff.roles import account_role
 from node.timeutil import from_timestamp, shanghai
+from node.trust.identity import load_bundle
 
 staff_app = typer.Typer(
     help="工作人员: staff accounts at a node (管理员 or the node's operator).", no_args_is_help=True
@@ -58,15 +63,27 @@ def _write(logins: dict[str, dict[str, str]]) -> None:
     os.replace(temporary, path)
 
 
-def _forget(code: str) -> None:
+def login_key(config: Path) -> str:
+    """Where the login for the node configured in config is kept: its code and a fingerprint of its
+    province's root ("430981000000@3f9a…")."""
+    try:
+        node = NodeConfig.load(config)
+        roots = load_bundle(node.pki_folder(config) / "root.pem")
+    except (ConfigError, OSError, ValueError) as error:
+        fail(str(error))
+    root = roots[0].fingerprint(hashes.SHA256()).hex()[:16] if roots else "not-enrolled"
+    return f"{node.code}@{root}"
+
+
+def _forget(key: str) -> None:
     """Drop the login kept for a node."""
     logins = _logins()
-    logins.pop(code, None)
+    logins.pop(key, None)
     _write(logins)
 
 
-def stored_token(code: str) -> str:
-    return _logins().get(code, {}).get("token", "")
+def stored_token(config: Path) -> str:
+    return _logins().get(login_key(config), {}).get("token", "")
 
 
 def _password(from_stdin: bool, prompt: str = "密码 (password): ", confirm: bool = False) -> str:
@@ -88,7 +105,7 @@ def login(
     password = _password(password_stdin)
     reply = ask(config, node, lambda desk: desk.login(username, password), as_operator=True)
     logins = _logins()
-    logins[reply.staff.node] = {
+    logins[login_key(config)] = {
         "token": reply.token,
         "username": reply.staff.username,
         "expires_at": from_timestamp(reply.expires_at).isoformat(),
@@ -106,11 +123,11 @@ def login(
 def logout(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """退出登录: end your login at a node."""
     code = node_code(config)
-    if not stored_token(code):
+    if not stored_token(config):
         console.print(f"not logged in at {code}")
         return
     ended_here = end_login(config, node)
-    _forget(code)
+    _forget(login_key(config))
     console.print(f"已退出 {code}" if ended_here else f"已退出 {code}（该登录在节点上已失效）")
 
 
@@ -174,12 +191,12 @@ def staff_passwd(
 ) -> None:
     """Set a new password (your own, given the current one; or anyone's as 管理员); the account's
     logins end. With --password-stdin, your own takes two lines: the current password, the new one."""
-    own = _logins().get(node_code(config), {}).get("username") == username.strip().lower()
+    own = _logins().get(login_key(config), {}).get("username") == username.strip().lower()
     current = _password(password_stdin, "当前密码 (current password): ") if own else ""
     password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
     member = ask(config, node, lambda desk: desk.set_password(username, password, current))
     if own:  # the node ended this login with the change
-        _forget(node_code(config))
+        _forget(login_key(config))
         console.print(f"密码已修改，请用新密码重新登录：wuji login {member.username}", highlight=False)
         return
     console.print(f"password of {member.username} set", highlight=False)
