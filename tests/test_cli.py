@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography import x509
 from rich.console import Console
@@ -279,22 +280,51 @@ def test_a_missing_config_is_a_clear_error(tmp_path):
     assert "no node config at" in result.stderr
 
 
-def test_demo_runs_five_nodes_and_keeps_what_it_made(tmp_path):
-    result = wuji("demo", "--keep", str(tmp_path / "demo"), timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("送达 at 韩家汊社区代办点") == 4 and "电子证照 营业执照" in result.stdout
-    assert "430981006001 → 430981006000 → 430981000000" in result.stdout  # hops up to the county
+def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl_c(tmp_path):
+    folder = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "demo", "--keep", str(folder), "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert demo.stdout is not None
+        before = ""
+        for line in demo.stdout:  # until the nodes are left serving (or the demo ends without)
+            before += line
+            if "press Ctrl-C" in line:
+                break
+        assert "press Ctrl-C to stop every node" in before, before
+        # the village's front desk, open to the agent the demo made: log in as its 代办员
+        account = re.search(r"430981006001 — front desk (\S+)\n\s+agent1\s+(\S{12})", before)
+        assert account, before
+        desk, password = account.groups()
+        with httpx.Client(base_url=desk, follow_redirects=True, timeout=30) as browser:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
+            reply = browser.post("/login", data={"username": "agent1", "password": password, "csrf": csrf})
+            assert reply.status_code == 200 and "退出" in reply.text, reply.text
+        demo.send_signal(signal.SIGINT)
+        after = demo.communicate(timeout=600)[0]
+    finally:
+        demo.kill()
+    assert demo.returncode == 0, before + after
+    assert before.count("送达 at 韩家汊社区代办点") == 4 and "电子证照 营业执照" in before
+    assert "430981006001 → 430981006000 → 430981000000" in before  # hops up to the county
     for mode in ("异地代收代办", "两地联办", "全程网办"):  # 跨省通办 between 湖南 and 广东
-        assert f"跨省通办 · {mode}" in result.stdout
-    assert result.stdout.count("verifies at") == 7 and "DOES NOT VERIFY" not in result.stdout
-    assert "all nodes stopped" in result.stdout
-    # each node's front desk, and the people who can log in there (--keep)
-    assert result.stdout.count("front desk http://127.0.0.1:") >= 10
-    assert re.search(r"agent1\s+\S{12}\s+代办员", result.stdout) and "监察" in result.stdout
-    for code in CHAIN:
-        assert (tmp_path / "demo" / code / "node.toml").is_file()
-        assert (tmp_path / "demo" / code / "wuji.db").is_file()
-        assert "stopped" in (tmp_path / "demo" / code / "node.log").read_text(encoding="utf-8")
+        assert f"跨省通办 · {mode}" in before
+    assert before.count("verifies at") == 7 and "DOES NOT VERIFY" not in before
+    # each node's front desk, and the people who can log in there
+    assert before.count("front desk http://127.0.0.1:") >= 10
+    assert re.search(r"agent1\s+\S{12}\s+代办员", before) and "监察" in before
+    assert "agent1" not in after and "all nodes stopped" in after  # the accounts are said once
+    for code in CHAIN:  # how to start each kept node again, parents first
+        assert f"wuji node run --config {folder / code / 'node.toml'}" in after
+        assert (folder / code / "wuji.db").is_file()
+        assert "stopped" in (folder / code / "node.log").read_text(encoding="utf-8")
+    assert after.index(CHAIN[0]) < after.index(CHAIN[-1])
 
 
 def test_demo_stops_every_node_on_ctrl_c(tmp_path):

@@ -43,11 +43,14 @@ def demo(
     keep: Annotated[
         Path | None, typer.Option(help="run in DIR and leave configs, databases and logs there")
     ] = None,
+    serve: Annotated[
+        bool, typer.Option(help="afterwards, keep the nodes and their front desks running until Ctrl-C")
+    ] = False,
 ) -> None:
     """Start two five-tier provinces (湖南, 广东) as ten real nodes on loopback and run cases through them."""
     from node.runtime.demo import run_demo
 
-    raise typer.Exit(run_demo(console, keep))
+    raise typer.Exit(run_demo(console, keep, serve))
 
 
 @app.command("simulate")

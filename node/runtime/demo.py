@@ -141,7 +141,9 @@ def _name_of(code: str) -> str:
     return next((f"{n.name} {code}" for n in (*CHAIN, *PARTNER_CHAIN) if n.code == code), code)
 
 
-def run_demo(console: Console, keep: Path | None) -> int:
+def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
+    """Run the demo's cases through ten fresh nodes; with serve, leave the nodes up afterwards, their
+    front desks open to the accounts it made, until Ctrl-C."""
     folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="wuji-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     federation = ProcessFederation(
@@ -159,6 +161,7 @@ def run_demo(console: Console, keep: Path | None) -> int:
         raise KeyboardInterrupt
 
     previous_handler = signal.signal(signal.SIGINT, on_interrupt)
+    serving = False  # Ctrl-C while serving is the way to stop, not an interruption
     try:
         console.rule("[bold]wuji demo · 五级 federation on loopback, mTLS on every link")
         paths = federation.paths
@@ -220,11 +223,21 @@ def run_demo(console: Console, keep: Path | None) -> int:
         _run_cross_province_cases(console, clients, staff, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
-        if keep:  # a 监察 at the county and the province, to look at cards and statistics
+        if keep or serve:  # a 监察 at the county and the province, to look at cards and statistics
             staff.supervisor(CHAIN[2].code)
             staff.supervisor(CHAIN[0].code)
+        if serve:
+            _print_accounts(console, staff.accounts, federation.paths)
+            console.print("[bold]the nodes keep running: press Ctrl-C to stop every node[/]")
+            serving = True
+            while True:
+                federation.check_alive()
+                time.sleep(1)
         return 0
     except KeyboardInterrupt:
+        if serving:
+            console.print("stopping every node")
+            return 0
         console.print("[yellow]interrupted: stopping every node[/]")
         return 130
     except Exception as error:
@@ -241,7 +254,9 @@ def run_demo(console: Console, keep: Path | None) -> int:
         signal.signal(signal.SIGINT, previous_handler)
         if keep:
             console.print(f"everything the run made is in {folder}")
-            _print_accounts(console, staff.accounts if "staff" in locals() else [], federation.paths)
+            if not serving:  # the accounts were printed when the serving began
+                _print_accounts(console, staff.accounts if "staff" in locals() else [], federation.paths)
+            _print_restart(console, federation.paths)
             sealed = folder / "sealed" / "CASE.sealed"
             console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
         else:
@@ -532,11 +547,14 @@ def _print_accounts(
             if where == node:
                 line = f"    {username:<10} {password}  {Role(role).label} {department}".rstrip()
                 console.print(line, highlight=False, soft_wrap=True)
-    console.print(
-        "start the kept nodes again, parents first: wuji node run --config <folder>/<code>/node.toml"
-        "; each serves its front desk at the address above",
-        highlight=False,
-    )
+
+
+def _print_restart(console: Console, paths: dict[str, Path]) -> None:
+    """How to start the kept nodes again: one command per node, parents first (a child waits and
+    retries for a parent that is not up yet, so the order only saves it the wait)."""
+    console.print("start the kept nodes again (each in its own terminal, or with & at the end):")
+    for path in paths.values():
+        console.print(f"  wuji node run --config {path}", highlight=False, soft_wrap=True)
 
 
 def _moved(bundle: case_pb2.Bundle, concluded: set[str]) -> case_pb2.Bundle | None:
