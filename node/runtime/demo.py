@@ -131,6 +131,14 @@ def complete_materials(client: DeskClient, item_code: str) -> list[case_pb2.Mate
     ]
 
 
+# what a window clerk and a reviewer write in each step's 说明 (the event already names where and who)
+CLERKS_NOTES = {
+    Action.ACCEPT: "材料齐全，符合法定形式，予以受理",
+    Action.REVIEW: "经审核，符合条件",
+    Action.APPROVE: "准予办理",
+}
+
+
 def desk_url(config_path: Path) -> str:
     """The web front desk of the node whose config is at config_path (loopback: plain HTTP)."""
     listen = NodeConfig.load(config_path).web_listen
@@ -290,7 +298,7 @@ def _run_case(
     )
     for action in (Action.ACCEPT, Action.REVIEW, Action.APPROVE):
         person = staff.for_action(case.handler, arrived.department, action)
-        done = person.act(case.id, action, note=f"{action.label}（{_name_of(case.handler)}）")
+        done = person.act(case.id, action, note=CLERKS_NOTES[action])
         who = done.events[-1]
         console.print(
             f"  {action.label} at {_name_of(case.handler)} by {who.actor_department} {who.actor_person}",
@@ -380,7 +388,7 @@ def _advance(
     arrived = client.wait_for(lambda d: d.get(case_id), STEP_TIMEOUT, f"case {case_id} at {who}")
     for action in actions:
         person = staff.for_action(who, arrived.department, action)
-        person.act(case_id, action, note=f"{action.label}（{_name_of(who)}）")
+        person.act(case_id, action, note=CLERKS_NOTES[action])
         console.print(f"  {action.label} at {_name_of(who)}", highlight=False)
 
 
