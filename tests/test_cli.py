@@ -27,7 +27,7 @@ from node.cli.cases import (
 )
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import console
-from node.cli.supervision import breakdown_table
+from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
@@ -503,6 +503,31 @@ def test_rectification_tasks_in_a_narrow_terminal_read_the_rating_whom_and_when(
     assert columns == ["2分：排队太久", "民政局窗口1"]
     assert [row[3] for row in cells if row[3]][:2] == ["2026-12-20", "2026-12-10"]  # each date whole
     assert "".join(row[3] for row in cells).endswith("09:00 完成")
+
+
+def test_rating_appeals_read_in_chinese_and_in_a_narrow_terminal_keep_their_dates_whole():
+    """申诉复核 said "voided: …" and "pending"; beside a case id at 80 the dates folded."""
+    filed = desk_pb2.AppealView(
+        case_id="430981006001-01M96716DSD03FBW2FZYKJ1Y2P", handler=TOWNSHIP, score=2, comment="超期",
+        reason="超期因申请人补正", filed_at="2026-12-10T01:00:00+00:00",
+    )  # fmt: skip
+    decided = desk_pb2.AppealView()
+    decided.CopyFrom(filed)
+    decided.decision, decided.decision_note = "voided", "补正期间不计时"
+    decided.decided_at = "2026-12-11T02:30:00+00:00"
+    names = {TOWNSHIP: "琼湖街道便民服务中心"}
+    terminal = Console(width=80, record=True)
+    terminal.print(appeals_table([filed, decided], names, width=80))
+    lines = [line for line in terminal.export_text().splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    assert "".join(row[0] for row in cells).count("琼湖街道便民服务中心") == 2
+    assert [row[2] for row in cells if row[2].startswith("20")] == ["2026-12-10", "2026-12-10"]  # whole
+    decisions = "".join("".join(row[3].split()) for row in cells)
+    assert decisions == "待复核撤销评价，不再计入统计：补正期间不计时2026-12-1110:30"
+    assert "".join("".join(row[1].split()) for row in cells) == "2分：超期" * 2
+    wide = Console(width=200, record=True)
+    wide.print(appeals_table([decided], names, width=200))
+    assert "2026-12-10 09:00" in wide.export_text() and "voided" not in wide.export_text()
 
 
 def test_post_checks_in_a_narrow_terminal_keep_their_dates_whole():

@@ -23,7 +23,7 @@ def test_supervision_rating_and_stats_commands(federation, clock):
         return result.stdout if case.id in result.stdout else ""
 
     shown = wait_for(listed, what="the cards at the county")
-    assert "红牌" in shown and "预警" in shown and "2 card(s): 1 yellow, 1 red" in shown
+    assert "红牌" in shown and "预警" in shown and "共 2 张：黄牌 1 张，红牌 1 张" in shown
     elsewhere = wuji("supervision", "list", "--subtree", "430903000000", "--config", config[COUNTY])
     assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
 
@@ -58,3 +58,17 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert "按时办结率" in stats.stdout and "0.0%" in stats.stdout and "差评整改率" in stats.stdout
     assert "100.0%" in stats.stdout  # the one 差评 was rectified
     assert "满意率" in stats.stdout and "部门 department" in stats.stdout  # the per-department table
+    pending = wuji("rating", "appeals", "--config", config[TOWNSHIP]).stdout
+    assert "待复核" in pending and "2分：超期" in pending and "pending" not in pending
+
+    # the county, the township's supervising tier, decides: the rating is voided
+    def appeals_at(code: str) -> str:
+        return wuji("rating", "appeals", "--config", config[code]).stdout
+
+    wait_for(lambda: case.id in appeals_at(COUNTY), what="the appeal at the county")
+    decided = wuji("rating", "decide", case.id, "--void", "--note", "补正期间不计时",
+                   "--config", config[COUNTY])  # fmt: skip
+    assert decided.returncode == 0, decided.stderr
+    assert f"申诉复核 {case.id}：撤销评价，不再计入统计：补正期间不计时" in decided.stdout
+    wait_for(lambda: "撤销评价" in appeals_at(TOWNSHIP), what="the decision at the township")
+    assert "补正期间不计时" in appeals_at(TOWNSHIP)

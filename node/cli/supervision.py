@@ -12,7 +12,9 @@ from rich.table import Table
 from node.cases.states import State
 from node.cli.cases import cards_table
 from node.cli.common import (
+    DATE_WIDTH,
     ConfigPath,
+    KeyedTable,
     NodeAddress,
     ask,
     ask_named,
@@ -20,6 +22,7 @@ from node.cli.common import (
     console,
     place,
     text_table,
+    wide_terminal,
 )
 from node.supervision.stats import shown_rate
 from wuji.v1 import desk_pb2
@@ -39,7 +42,7 @@ def rating_appeal(
 ) -> None:
     """申诉复核: the handling node appeals a rating to its supervising tier."""
     appeal = ask(config, node, lambda desk: desk.appeal(case_id, reason))
-    console.print(f"appeal of the rating of {appeal.case_id} sent to the supervising tier", highlight=False)
+    console.print(f"已申诉 {appeal.case_id}：报送上级复核（{appeal.score} 分的评价）", highlight=False)
 
 
 @rating_app.command("decide")
@@ -52,19 +55,51 @@ def rating_decide(
 ) -> None:
     """Decide an appeal at the supervising tier: --void or --uphold the rating."""
     appeal = ask(config, node, lambda desk: desk.decide_appeal(case_id, void, note))
-    console.print(f"appeal of {appeal.case_id}: rating {appeal.decision}", highlight=False)
+    console.print(f"申诉复核 {appeal.case_id}：{_decision(appeal)}（复核结果发往办理机构）", highlight=False)
 
 
 @rating_app.command("appeals")
 def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Appeals filed at this node and appeals waiting for its decision."""
-    appeals = ask(config, node, lambda desk: desk.appeals())
-    table = text_table("办件", "办理地", "评分", "申诉理由", "申诉时间 (北京时间)", "复核结果")
+    appeals, names = ask_named(
+        config, node, lambda desk: desk.appeals(), lambda found: [appeal.handler for appeal in found]
+    )
+    console.print(appeals_table(appeals, names))
+
+
+# a supervising tier's answer to an appeal, as the handler reads it
+DECISION_WORDS = {"upheld": "维持评价", "voided": "撤销评价，不再计入统计"}
+
+
+def _decision(appeal: desk_pb2.AppealView) -> str:
+    if not appeal.decision:
+        return "待复核"
+    words = DECISION_WORDS.get(appeal.decision, appeal.decision)
+    return words + (f"：{appeal.decision_note}" if appeal.decision_note else "")
+
+
+def appeals_table(
+    appeals: Iterable[desk_pb2.AppealView], names: Mapping[str, str], width: int | None = None
+) -> Table:
+    """申诉复核: each appeal named by its case and where it was handled; in a narrow terminal the
+    reason with when it was filed, and the decision with when it was made."""
+    wide = wide_terminal(width)
+    filed_column = ("申诉时间 (北京时间)",) if wide else ()
+    table = KeyedTable("办件", "办理地", "评价", "申诉理由", *filed_column, "复核结果", width=width)
+    if not wide:
+        for dated in table.table.columns[-2:]:  # the reason and the decision end in their dates
+            dated.width = DATE_WIDTH
     for appeal in appeals:
-        decision = f"{appeal.decision}: {appeal.decision_note}" if appeal.decision else "pending"
+        rating = f"{appeal.score}分" + (f"：{appeal.comment}" if appeal.comment else "")
         filed = china_time(appeal.filed_at, marked=False)
-        table.add_row(appeal.case_id, appeal.handler, str(appeal.score), appeal.reason, filed, decision)
-    console.print(table)
+        if wide:
+            cells = [rating, appeal.reason, filed, _decision(appeal)]
+        else:
+            decided = china_time(appeal.decided_at, marked=False)
+            decision = _decision(appeal) + (f"\n{decided}" if decided else "")
+            cells = [rating, f"{appeal.reason}\n{filed} 申诉", decision]
+        table.add_row(appeal.case_id, place(appeal.handler, names), *cells)
+    return table.table
 
 
 # -- supervision and statistics ---------------------------------------------------------------
@@ -86,7 +121,7 @@ def supervision_list(
     )
     console.print(cards_table(cards, names))
     yellow = sum(card.colour == "yellow" for card in cards)
-    console.print(f"{len(cards)} card(s): {yellow} yellow, {len(cards) - yellow} red")
+    console.print(f"共 {len(cards)} 张：黄牌 {yellow} 张，红牌 {len(cards) - yellow} 张", highlight=False)
 
 
 def stats(
