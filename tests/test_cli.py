@@ -18,6 +18,7 @@ from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
 from node.cli.cases import (
+    bundle_table,
     cards_table,
     cases_table,
     checks_table,
@@ -528,6 +529,38 @@ def test_rating_appeals_read_in_chinese_and_in_a_narrow_terminal_keep_their_date
     wide = Console(width=200, record=True)
     wide.print(appeals_table([decided], names, width=200))
     assert "2026-12-10 09:00" in wide.export_text() and "voided" not in wide.export_text()
+
+
+def test_the_parts_of_a_bundle_in_a_narrow_terminal_read_item_place_and_status():
+    """Seven columns beside a case id at 80 folded every part's item, department and place a
+    character a line; the parts a part waits for were item codes."""
+    bundle = case_pb2.Bundle(
+        id="430981006001-B01M96E8A0ZFC1G5735M814JJNH", name="新生儿出生一件事", code="YJS-0001",
+        origin=VILLAGE, parts=[
+            case_pb2.BundlePart(item_code="GA-0003", item_name="出生登记（户口登记）", department="公安局",
+                                handler=COUNTY, case_id="430981006001-01M96E8A18EF5M1XME6QJ6MBAY",
+                                status="CONCLUDED", outcome=case_pb2.APPROVED),
+            case_pb2.BundlePart(item_code="RS-0001", item_name="社会保障卡申领", handler=COUNTY,
+                                department="人力资源和社会保障局", status="WAITING", after=["GA-0003"]),
+        ],
+    )  # fmt: skip
+    names = {COUNTY: "沅江市政务服务中心"}
+    terminal = Console(width=80, record=True)
+    terminal.print(bundle_table(bundle, names, width=80))
+    lines = [line for line in terminal.export_text().splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    keys = [row[0] for row in cells if row[0]]
+    assert keys[:2] == [bundle.parts[0].case_id, "出生登记（户口登记） (GA-0003)"]
+    assert keys[2:] == ["—", "社会保障卡申领 (RS-0001)"]  # not started: no case yet
+    places = "".join("".join(row[1].split()) for row in cells)  # words, not a character a line
+    county = "沅江市政务服务中心（430981000000）"
+    assert places == f"{county}公安局{county}人力资源和社会保障局" and len(lines) <= 8
+    statuses = "".join("".join(row[2].split()) for row in cells)
+    assert statuses == "办结·准予等待前序事项须先办结：出生登记（户口登记）"
+    wide = Console(width=200, record=True)
+    wide.print(bundle_table(bundle, names, width=200))
+    shown = wide.export_text()
+    assert "前置事项" in shown and f"{county} │ 等待前序事项 │ 出生登记（户口登记）" in shown
 
 
 def test_post_checks_in_a_narrow_terminal_keep_their_dates_whole():

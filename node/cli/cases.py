@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +27,7 @@ from node.cli.common import (
     text_table,
     wide_terminal,
 )
-from node.desk.client import material_from
+from node.desk.client import DeskClient, material_from
 from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import from_timestamp, shanghai
 from node.web.uplink import Uplink
@@ -710,30 +710,44 @@ def _verdict(passed: bool) -> str:
 _PART_STATUS = {"WAITING": "等待前序事项", "BLOCKED": "受阻"}  # as the front desk says them
 
 
-def print_bundle(bundle: case_pb2.Bundle) -> None:
+def show_bundle(config: Path, node: str, call: Callable[[DeskClient], case_pb2.Bundle]) -> case_pb2.Bundle:
+    """Ask for a bundle and print it: its one status, then each part, the offices named."""
+    bundle, names = ask_named(
+        config, node, call, lambda found: [found.origin, *(part.handler for part in found.parts)]
+    )
     console.print(f"[bold]{bundle.id}[/]  {bundle.name} ({bundle.code})", highlight=False)
     state = "办结" if bundle.state == "CONCLUDED" else "办理中"
     console.print(
         f"  状态 {state} · 已办结 {bundle.concluded_parts}/{len(bundle.parts)} 项 · "
-        f"申请地 {bundle.origin} · 申请人 {bundle.applicant.name}",
+        f"申请地 {place(bundle.origin, names)} · 申请人 {bundle.applicant.name}",
         highlight=False,
     )
-    table = text_table("事项", "部门", "办理地", "办件", "状态", "前置事项", "说明")
+    console.print(bundle_table(bundle, names))
+    return bundle
+
+
+def bundle_table(bundle: case_pb2.Bundle, names: Mapping[str, str], width: int | None = None) -> Table:
+    """The parts of a bundle, each named by its case (— until it starts) and its item; in a narrow
+    terminal where and by whom with the status, and the parts it waits for under the status."""
+    item_names = {part.item_code: part.item_name for part in bundle.parts}
+    if wide_terminal(width):
+        table = CaseTable("部门", "办理地", "状态", "前置事项", "说明", width=width)
+    else:
+        table = CaseTable("办理地", "状态", width=width)
     for part in bundle.parts:
         known = part.status in State.__members__
         status = _PART_STATUS.get(part.status) or (State(part.status).label if known else part.status)
         if part.outcome:
             status += " · " + ("准予" if part.outcome == case_pb2.APPROVED else "不予")
-        table.add_row(
-            f"{part.item_name} ({part.item_code})",
-            part.department,
-            part.handler,
-            part.case_id,
-            status,
-            ", ".join(part.after),
-            part.reason,
-        )
-    console.print(table)
+        after = "、".join(item_names.get(code, code) for code in part.after)
+        if table.wide:
+            cells = [part.department, place(part.handler, names), status, after, part.reason]
+        else:
+            waits = f"\n须先办结：{after}" if after else ""
+            reason = f"\n{part.reason}" if part.reason else ""
+            cells = [f"{place(part.handler, names)} {part.department}", status + waits + reason]
+        table.add_row(part.case_id or "—", f"{part.item_name} ({part.item_code})", *cells)
+    return table.table
 
 
 @bundle_app.command("submit")
@@ -756,12 +770,11 @@ def bundle_submit(
     materials = [_material(spec) for spec in material or []]
     signed = _promise(promise, replaces, signature, name)
     applicant = case_pb2.Applicant(name=name, id_number=id_number, phone=phone)
-    bundle = ask(
+    bundle = show_bundle(
         config,
         node,
         lambda desk: desk.submit_bundle(code, applicant, materials, home, defer or [], promised_on, signed),
     )
-    print_bundle(bundle)
     if any(part.handler != bundle.origin for part in bundle.parts):
         _say_if_held(config, node)
 
@@ -769,7 +782,7 @@ def bundle_submit(
 @bundle_app.command("show")
 def bundle_show(bundle_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """The bundle's one status, with the progress of each part (where it was applied)."""
-    print_bundle(ask(config, node, lambda desk: desk.get_bundle(bundle_id)))
+    show_bundle(config, node, lambda desk: desk.get_bundle(bundle_id))
 
 
 @bundle_app.command("supply")
@@ -784,4 +797,4 @@ def bundle_supply(
     """补齐容缺材料 once for a bundle: every part missing it receives it."""
     supplied = _material(material)
     ask(config, node, lambda desk: desk.supply(bundle_id, supplied))
-    print_bundle(ask(config, node, lambda desk: desk.get_bundle(bundle_id)))
+    show_bundle(config, node, lambda desk: desk.get_bundle(bundle_id))
