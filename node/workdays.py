@@ -25,6 +25,7 @@ import holidays as statutory
 
 from node.errors import DomainError
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a calendar may be asked for (year_summary)
 MAX_SPAN_DAYS = 3 * 366  # no time limit runs for longer; guards the day-by-day walk
 CHINA = timezone(timedelta(hours=8), "CST")  # working days are China's calendar days (UTC+8)
 
@@ -93,14 +94,9 @@ def china_date(moment: datetime) -> date:
 @functools.lru_cache(maxsize=8192)  # chinese-calendar checks the range on every call (~25 us)
 def is_working_day(day: date) -> bool:
     """工作日: a weekday that is no public holiday, or a 调休 weekend that is worked."""
-    with _lock:
-        official = _official.get(day.year)
-    if official is not None:
-        return official.is_working_day(day)
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        pass
+    decided = _calendar_says(day)
+    if decided is not None:
+        return decided
     with _lock:
         first = day.year not in _fallback
         _fallback.add(day.year)
@@ -111,7 +107,51 @@ def is_working_day(day: date) -> bool:
             day.year,
             chinese_calendar.__version__,
         )
+    return _statutory_working_day(day)
+
+
+def _calendar_says(day: date) -> bool | None:
+    """Whether a calendar (the official one, else the package) has day worked; None: neither covers it."""
+    with _lock:
+        official = _official.get(day.year)
+    if official is not None:
+        return official.is_working_day(day)
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+def _statutory_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _statutory_holidays(day.year)
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    """How a year is counted: on which calendar, and the days it departs from Monday to Friday."""
+
+    year: int
+    source: str  # OFFICIAL, PACKAGE or STATUTORY
+    days_off: tuple[date, ...]  # weekdays not worked (放假)
+    worked_weekends: tuple[date, ...]  # Saturdays and Sundays worked (调休上班)
+    working_days: int
+
+
+def year_summary(year: int) -> YearSummary:
+    """The working days of a year as time limits are counted on them now. Asking does not count as
+    falling back: only a deadline counted on statutory holidays lists a year in fallback_years."""
+    days = [date(year, 1, 1) + timedelta(days=n) for n in range(366)]
+    worked: dict[date, bool] = {}
+    for day in (day for day in days if day.year == year):
+        decided = _calendar_says(day)
+        worked[day] = _statutory_working_day(day) if decided is None else decided
+    return YearSummary(
+        year,
+        source_of(year),
+        tuple(day for day, work in worked.items() if not work and day.weekday() < 5),
+        tuple(day for day, work in worked.items() if work and day.weekday() >= 5),
+        sum(worked.values()),
+    )
 
 
 @functools.lru_cache(maxsize=64)

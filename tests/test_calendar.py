@@ -64,7 +64,19 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(feder
     province = nodes[0]
     notice = tmp_path / "2027.json"
     notice.write_text(json.dumps(CALENDAR_2027), encoding="utf-8")
+    village_config = str(federation.config_path(VILLAGE))
+    fallen_back = workdays.fallback_years()
     try:
+        # before the notice, a clerk who asks hears that 2027 counts on statutory holidays alone
+        before = wuji("calendar", "show", "2027", "--config", village_config)
+        assert before.returncode == 0, before.stderr
+        assert (
+            "2027 年工作日历：仅法定节假日与周末" in before.stdout
+            and "wuji calendar publish" in before.stdout
+        )
+        assert "调休上班（周末上班）0 天：无" in before.stdout
+        assert workdays.fallback_years() == fallen_back  # asking carded no year
+
         published = wuji(
             "calendar", "publish", str(notice), "--config", str(federation.config_path(PROVINCE))
         )
@@ -81,6 +93,13 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(feder
         )
         assert workdays.source_of(2027) == workdays.OFFICIAL
         assert workdays.is_working_day(date(2027, 2, 6)) and not workdays.is_working_day(date(2027, 2, 11))
+        shown = wuji("calendar", "show", "2027", "--config", village_config).stdout
+        assert "2027 年工作日历：省级发布的官方日历" in shown
+        assert "全年工作日 256 天" in shown  # 261 weekdays, 6 of them off, 1 Saturday worked
+        assert "放假（周一至周五不上班）6 天：01-01 周五、02-05 周五、02-08 周一" in shown
+        assert "调休上班（周末上班）1 天：02-06 周六" in shown
+        out_of_range = wuji("calendar", "show", "1990", "--config", village_config)
+        assert out_of_range.returncode == 1 and "年份须在 2000–2100 之间" in out_of_range.stderr
 
         # a calendar altered on the way, or signed by anyone but the province, is refused
         village = federation.nodes[VILLAGE]

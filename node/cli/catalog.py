@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -299,3 +300,39 @@ def calendar_publish(
         f"{reply.workdays} 调休 working days (digest {reply.digest[:16]}…), signed by the province",
         highlight=False,
     )
+
+
+# where a node's working days come from, in the words of the one who must act on it
+CALENDAR_SOURCES = {
+    "official": "省级发布的官方日历（国务院办公厅放假通知）",
+    "chinese-calendar": "chinese-calendar 程序包收录的国务院办公厅放假通知",
+    "statutory": "仅法定节假日与周末：本年尚无官方日历，调休不计",
+}
+WEEKDAYS = "一二三四五六日"
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Argument(help="the year (default: this year in China)")] = 0,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """工作日历: the working days this node counts a year's time limits on, and on whose word."""
+    view = ask(config, node, lambda desk: desk.calendar(year))
+    source = CALENDAR_SOURCES.get(view.source, view.source)
+    console.print(f"[bold]{view.year} 年工作日历[/]：{source}", highlight=False)
+    if view.source == "statutory":
+        console.print(
+            "[yellow]省级节点发布本年放假通知（wuji calendar publish）后，此后计算的期限即按通知[/]",
+            highlight=False,
+        )
+    console.print(f"全年工作日 {view.working_days} 天", highlight=False)
+    off, worked = view.days_off, view.worked_weekends
+    console.print(f"放假（周一至周五不上班）{len(off)} 天：{_days(off)}", highlight=False)
+    console.print(f"调休上班（周末上班）{len(worked)} 天：{_days(worked)}", highlight=False)
+
+
+def _days(days: Iterable[str]) -> str:
+    """ISO dates as a clerk reads them in a notice: 10-01 周四、10-02 周五."""
+    shown = [f"{day[5:]} 周{WEEKDAYS[date.fromisoformat(day).weekday()]}" for day in days]
+    return "、".join(shown) or "无"

@@ -231,6 +231,9 @@ class DeskClient:
     def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
         return self._stub.PublishCalendar(desk_pb2.PublishCalendarRequest(document=document), timeout=60)
 
+    def calendar(self, year: int = 0) -> desk_pb2.CalendarView:
+        return self._stub.GetCalendar(desk_pb2.GetCalendarRequest(year=year), timeout=self._timeout)
+
     def verify_catalog(self) -> desk_pb2.CatalogVerification:
         return self._stub.VerifyCatalog(desk_pb2.VerifyCatalogRequest(), timeout=60)
 

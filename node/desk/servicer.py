@@ -27,7 +27,7 @@ from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
 from node.timeutil import to_timestamp
 from node.trust import partners
-from node.workdays import CalendarNotCovered
+from node.workdays import FIRST_YEAR, LAST_YEAR, CalendarNotCovered, china_date, year_summary
 from signing.algorithms import Algorithm
 from sync.auth import PeerAuthenticator, require_peer
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
@@ -293,6 +293,22 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.PublishCalendarResponse:
         require_admin(_caller.get())
         return self._node.publish_calendar(request.document)
+
+    @_desk_call
+    def GetCalendar(
+        self, request: desk_pb2.GetCalendarRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.CalendarView:
+        year = request.year or china_date(self._node.clock.now()).year
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise InvalidInput(f"年份须在 {FIRST_YEAR}–{LAST_YEAR} 之间 (year {year} is out of range)")
+        summary = year_summary(year)
+        return desk_pb2.CalendarView(
+            year=summary.year,
+            source=summary.source,
+            days_off=[day.isoformat() for day in summary.days_off],
+            worked_weekends=[day.isoformat() for day in summary.worked_weekends],
+            working_days=summary.working_days,
+        )
 
     @_desk_call
     def VerifyCatalog(

@@ -282,6 +282,26 @@ class PublishCalendarRequest(_message.Message):
     document: bytes
     def __init__(self, document: _Optional[bytes] = ...) -> None: ...
 
+class GetCalendarRequest(_message.Message):
+    __slots__ = ("year",)
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    def __init__(self, year: _Optional[int] = ...) -> None: ...
+
+class CalendarView(_message.Message):
+    __slots__ = ("year", "source", "days_off", "worked_weekends", "working_days")
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_OFF_FIELD_NUMBER: _ClassVar[int]
+    WORKED_WEEKENDS_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    source: str
+    days_off: _containers.RepeatedScalarFieldContainer[str]
+    worked_weekends: _containers.RepeatedScalarFieldContainer[str]
+    working_days: int
+    def __init__(self, year: _Optional[int] = ..., source: _Optional[str] = ..., days_off: _Optional[_Iterable[str]] = ..., worked_weekends: _Optional[_Iterable[str]] = ..., working_days: _Optional[int] = ...) -> None: ...
+
 class PublishCalendarResponse(_message.Message):
     __slots__ = ("year", "holidays", "workdays", "digest")
     YEAR_FIELD_NUMBER: _ClassVar[int]

@@ -105,6 +105,11 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarResponse.FromString,
                 _registered_method=True)
+        self.GetCalendar = channel.unary_unary(
+                '/wuji.v1.Desk/GetCalendar',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.GetCalendarRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.CalendarView.FromString,
+                _registered_method=True)
         self.VerifyCatalog = channel.unary_unary(
                 '/wuji.v1.Desk/VerifyCatalog',
                 request_serializer=wuji_dot_v1_dot_desk__pb2.VerifyCatalogRequest.SerializeToString,
@@ -357,6 +362,13 @@ class DeskServicer:
 
     def PublishCalendar(self, request, context):
         """Province: publish a year's official working-day calendar; it flows down, signed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCalendar(self, request, context):
+        """The working-day calendar this node counts a year's time limits on, and where it comes from.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -639,6 +651,11 @@ def add_DeskServicer_to_server(servicer, server):
                     servicer.PublishCalendar,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.PublishCalendarResponse.SerializeToString,
+            ),
+            'GetCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendar,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.GetCalendarRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.CalendarView.SerializeToString,
             ),
             'VerifyCatalog': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyCatalog,
@@ -1184,6 +1201,33 @@ class Desk:
             '/wuji.v1.Desk/PublishCalendar',
             wuji_dot_v1_dot_desk__pb2.PublishCalendarRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.PublishCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/GetCalendar',
+            wuji_dot_v1_dot_desk__pb2.GetCalendarRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.CalendarView.FromString,
             options,
             channel_credentials,
             insecure,
