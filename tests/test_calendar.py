@@ -96,8 +96,8 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(feder
         shown = wuji("calendar", "show", "2027", "--config", village_config).stdout
         assert "2027 年工作日历：省级发布的官方日历" in shown
         assert "全年工作日 256 天" in shown  # 261 weekdays, 6 of them off, 1 Saturday worked
-        assert "放假（周一至周五不上班）6 天：01-01 周五、02-05 周五、02-08 周一" in shown
-        assert "调休上班（周末上班）1 天：02-06 周六" in shown
+        assert "放假（周一至周五不上班）6 天：1月1日（周五） 2月5日（周五） 2月8日（周一）" in shown
+        assert "调休上班（周末上班）1 天：2月6日（周六）" in shown
         out_of_range = wuji("calendar", "show", "1990", "--config", village_config)
         assert out_of_range.returncode == 1 and "年份须在 2000–2100 之间" in out_of_range.stderr
 

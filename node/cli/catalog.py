@@ -333,6 +333,8 @@ def calendar_show(
 
 
 def _days(days: Iterable[str]) -> str:
-    """ISO dates as a clerk reads them in a notice: 10-01 周四、10-02 周五."""
-    shown = [f"{day[5:]} 周{WEEKDAYS[date.fromisoformat(day).weekday()]}" for day in days]
-    return "、".join(shown) or "无"
+    """ISO dates as a notice writes them, 10月1日（周四）; a space between them, where a line may break."""
+    shown = []
+    for day in map(date.fromisoformat, days):
+        shown.append(f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）")
+    return " ".join(shown) or "无"
