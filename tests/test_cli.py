@@ -210,6 +210,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     no_department = wuji("case", "queue", "待受理", "--config", county)  # the operator has none
     assert no_department.returncode == 1 and "请指定部门（--department）" in no_department.stderr
     assert log_in("chuang1", county).returncode == 0
+    nothing = wuji("case", "queue", "待受理", "--config", county)  # the case was accepted: none wait
+    assert nothing.stdout.strip() == "待受理：没有办件 (no cases)", nothing.stdout  # no empty table
     queue = wuji("case", "queue", "待审核", "--config", county)
     assert queue.returncode == 0 and case_id in queue.stdout and "待审核：共 1 件" in queue.stdout
     refused = wuji("case", "review", case_id, "--config", county)  # a window clerk does not review

@@ -24,6 +24,7 @@ from node.cli.common import (
     console,
     fail,
     place,
+    print_list,
     text_table,
     wide_terminal,
 )
@@ -382,8 +383,7 @@ def case_list(
     state_value = case_pb2.CaseState.Value(parse_state(state).value) if state else 0
     listed = lambda desk: desk.list_cases(state_value, role, limit)  # noqa: E731
     cases, names = ask_named(config, node, listed, listed_codes)
-    console.print(cases_table(cases, names))
-    console.print(count_line(len(cases), limit))
+    print_list(cases_table(cases, names), count_line(len(cases), limit))
 
 
 @case_app.command("queue")
@@ -396,8 +396,7 @@ def case_queue(
 ) -> None:
     """A department's queue at this node, the most urgent first, with due dates and cards."""
     cases, names = ask_named(config, node, lambda desk: desk.queue(queue, department, limit), listed_codes)
-    console.print(cases_table(cases, names))
-    console.print(f"{queue}：{count_line(len(cases), limit)}")
+    print_list(cases_table(cases, names), f"{queue}：{count_line(len(cases), limit)}")
 
 
 @case_app.command("search")
@@ -409,8 +408,7 @@ def case_search(
 ) -> None:
     """查询: cases by the applicant's name, identity number or phone, or by the beginning of an id."""
     cases, names = ask_named(config, node, lambda desk: desk.search(text, limit), listed_codes)
-    console.print(cases_table(cases, names))
-    console.print(count_line(len(cases), limit))
+    print_list(cases_table(cases, names), count_line(len(cases), limit))
 
 
 def count_line(shown: int, limit: int) -> str:
@@ -419,7 +417,7 @@ def count_line(shown: int, limit: int) -> str:
     if shown >= page_size(limit):
         more = "用 --limit 显示更多" if shown < MAX_PAGE else "请按状态或关键词缩小范围"
         return f"只显示前 {shown} 件，可能还有更多，{more} (the first {_cases(shown)}; there may be more)"
-    return f"共 {shown} 件 ({_cases(shown)})"
+    return f"共 {shown} 件 ({_cases(shown)})" if shown else "没有办件 (no cases)"
 
 
 def _cases(count: int) -> str:
@@ -449,8 +447,7 @@ def case_visits(
 ) -> None:
     """全量回访: the return visits of concluded cases applied for here."""
     visits = ask(config, node, lambda desk: desk.visits(include_done))
-    console.print(visits_table(visits))
-    console.print(f"共 {len(visits)} 件")
+    print_list(visits_table(visits), f"共 {len(visits)} 件待回访" if visits else "没有待回访的办件")
 
 
 def visits_table(visits: Iterable[desk_pb2.ReturnVisit], width: int | None = None) -> Table:
@@ -493,8 +490,7 @@ def case_rectifications(
 ) -> None:
     """差评整改: the rectification tasks at this handler, with the citizen's rating and comment."""
     tasks = ask(config, node, lambda desk: desk.rectifications(include_done, department))
-    console.print(rectifications_table(tasks))
-    console.print(f"共 {len(tasks)} 项整改")
+    print_list(rectifications_table(tasks), f"共 {len(tasks)} 项整改" if tasks else "没有整改任务")
 
 
 def rectifications_table(tasks: Iterable[desk_pb2.RectificationView], width: int | None = None) -> Table:
@@ -659,8 +655,7 @@ def case_checks(
 ) -> None:
     """核查: the post-checks of cases approved on a promise (告知承诺), at their handler."""
     checks = ask(config, node, lambda desk: desk.post_checks(include_done))
-    console.print(checks_table(checks))
-    console.print(f"共 {len(checks)} 项核查")
+    print_list(checks_table(checks), f"共 {len(checks)} 项核查" if checks else "没有核查任务")
 
 
 def checks_table(checks: Iterable[case_pb2.PostCheck], width: int | None = None) -> Table:

@@ -96,6 +96,14 @@ NodeAddress = Annotated[
 Note = Annotated[str, typer.Option("--note", help="a note recorded with the event")]
 
 
+def print_list(table: Table, count: str) -> None:
+    """A list's table, then the line that counts it; an empty list is its count alone (an empty
+    table's frame reads like a screen that failed to load)."""
+    if table.row_count:
+        console.print(table)
+    console.print(count, highlight=False)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)

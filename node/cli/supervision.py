@@ -21,6 +21,7 @@ from node.cli.common import (
     china_time,
     console,
     place,
+    print_list,
     text_table,
     wide_terminal,
 )
@@ -64,7 +65,7 @@ def rating_appeals(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
     appeals, names = ask_named(
         config, node, lambda desk: desk.appeals(), lambda found: [appeal.handler for appeal in found]
     )
-    console.print(appeals_table(appeals, names))
+    print_list(appeals_table(appeals, names), f"共 {len(appeals)} 件申诉" if appeals else "没有申诉")
 
 
 # a supervising tier's answer to an appeal, as the handler reads it
@@ -119,9 +120,9 @@ def supervision_list(
         lambda desk: desk.cards(subtree, include_closed),
         lambda found: [card.handler for card in found],
     )
-    console.print(cards_table(cards, names))
     yellow = sum(card.colour == "yellow" for card in cards)
-    console.print(f"共 {len(cards)} 张：黄牌 {yellow} 张，红牌 {len(cards) - yellow} 张", highlight=False)
+    counted = f"共 {len(cards)} 张：黄牌 {yellow} 张，红牌 {len(cards) - yellow} 张"
+    print_list(cards_table(cards, names), counted if cards else "没有黄牌或红牌")
 
 
 def stats(
