@@ -155,6 +155,26 @@ def test_a_malformed_identity_number_is_refused_at_any_window(sessions, id_numbe
     assert count(sessions, Case) == 0
 
 
+@pytest.mark.parametrize("phone", ["123", "1380000000", "12800000000", "电话13800000000", "0737"])
+def test_a_phone_no_one_can_call_back_is_refused_at_the_window(sessions, phone):
+    """The 回访 calls every applicant: "123" was taken and stored."""
+    village = service(sessions, VILLAGE)
+    with pytest.raises(InvalidInput, match=r"申请人手机号 .* 有误"):
+        village.submit("MZ-0001", Applicant("李四", "430981198805052347", phone), complete("MZ-0001"))
+    assert count(sessions, Case) == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("138 0000 0000", "13800000000"), ("0737-4221234", "0737-4221234"), ("+85291234567", "+85291234567"),
+     ("", "")],
+)  # fmt: skip
+def test_a_mobile_a_landline_or_an_international_number_is_taken(sessions, given, stored):
+    village = service(sessions, VILLAGE)
+    case = village.submit("MZ-0001", Applicant("李四", "430981198805052347", given), complete("MZ-0001"))
+    assert village.get(case.id).applicant.phone == stored
+
+
 def test_sql_looking_names_are_stored_verbatim(sessions):
     village = service(sessions, VILLAGE)
     name = "Robert'); DROP TABLE case;--"

@@ -27,6 +27,7 @@ from node.cases.service import (
     CaseHook,
     CaseService,
     Material,
+    applicant_phone,
     checked_material,
     clean_text,
 )
@@ -86,7 +87,7 @@ class BundleService(CaseHook):
         applicant = Applicant(
             clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True),
             clean_text("applicant id number", applicant.id_number, 32, required=True),
-            clean_text("applicant phone", applicant.phone, 32),
+            applicant_phone(applicant.phone),
         )
         checked = [checked_material(m) for m in materials]
         deferred = [d.strip() for d in deferred]

@@ -8,6 +8,7 @@ transaction that writes the case, appends its event and enqueues what other node
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -68,6 +69,22 @@ class Applicant:
     name: str
     id_number: str
     phone: str = ""
+
+
+# a mainland mobile (+86 optional), a landline with its area code (and an extension), or another
+# country's number in international form: what a 回访 can call
+_PHONE = re.compile(r"(?:\+?86)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\+\d{7,15}")
+
+
+def applicant_phone(phone: str) -> str:
+    """The applicant's phone as a window takes it, spaces dropped; "" when none was given."""
+    given = clean_text("applicant phone", phone, 32).replace(" ", "")
+    if given and not _PHONE.fullmatch(given):
+        raise InvalidInput(
+            f"申请人手机号 {given} 有误：请填写 11 位手机号，或带区号的固定电话（如 0737-4221234）"
+            " (not a phone number)"
+        )
+    return given
 
 
 class ResultSealing(Protocol):
@@ -226,7 +243,7 @@ class CaseService:
         problem = crossprovince.resident_id_problem(id_number)  # GB 11643, at every window
         if problem:
             raise InvalidInput(f"申请人身份证号码 {id_number} 有误: {problem}")
-        phone = clean_text("applicant phone", applicant.phone, 32)
+        phone = applicant_phone(applicant.phone)
         checked = [checked_material(m) for m in materials]
         catalogue_version = catalog.require_unexpired(session)
         item_here = session.get(ServiceItem, item_code.strip())  # None for a partner province's item
