@@ -265,6 +265,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
         "case", "submit", "NOPE-1", "--name", "张三", "--id-number", "430981199001011237", "--config", village
     )
     assert unknown.returncode == 1 and "unknown item 'NOPE-1'" in unknown.stderr
+    assert "事项目录第 1 版中没有事项 NOPE-1" in " ".join(unknown.stderr.split())
     status = wuji("node", "status", "--config", county)
     assert status.returncode == 0 and "430981006000" in status.stdout
     assert "相邻节点" in status.stdout and "下级" in status.stdout and "已连接" in status.stdout

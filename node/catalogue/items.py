@@ -563,9 +563,14 @@ def require_unexpired(session: Session) -> int:
 def item(session: Session, code: str) -> ServiceItem:
     found = session.get(ServiceItem, code)
     if found is None:
-        if current_version(session) == 0:
-            raise NotFound(f"unknown item {code!r}: this node has not received the catalogue yet")
-        raise NotFound(f"unknown item {code!r}: not in catalogue release {current_version(session)}")
+        version = current_version(session)
+        if version == 0:
+            raise NotFound(
+                f"本节点尚未收到事项目录，无法办理 {code} (unknown item {code!r}: no catalogue yet)"
+            )
+        raise NotFound(
+            f"事项目录第 {version} 版中没有事项 {code} (unknown item {code!r}: not in release {version})"
+        )
     return found
 
 

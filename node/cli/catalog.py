@@ -84,7 +84,11 @@ def catalog_show(
     reply = ask(config, node, lambda desk: desk.items())
     found = next((i for i in reply.items if i.code == item.strip()), None)
     if found is None:
-        fail(f"unknown item {item!r}: not in catalogue release {reply.catalog_version}", EXIT_REFUSED)
+        version = reply.catalog_version
+        fail(
+            f"事项目录第 {version} 版中没有事项 {item} (unknown item {item!r}: not in release {version})",
+            EXIT_REFUSED,
+        )
     console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
     table = text_table("要素 (element)", "内容")
     for label, text in guide_rows(json.loads(found.elements_json)):
