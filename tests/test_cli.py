@@ -242,6 +242,10 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     visits = wuji("case", "visits", "--config", village)
     assert case_id in visits.stdout and "待回访" in visits.stdout and "共 1 件" in visits.stdout
     assert wuji("case", "visit", case_id, "--outcome", "满意", "--config", village).returncode == 0
+    twice = wuji("case", "visit", case_id, "--outcome", "不满意", "--config", village)  # a second click
+    assert twice.returncode == 1 and f"办件 {case_id} 已回访" in twice.stderr, twice.stderr
+    mistyped = wuji("case", "show", "430981006001-NOPE", "--config", village)
+    assert mistyped.returncode == 1 and "本节点没有办件 430981006001-NOPE" in mistyped.stderr
     bad_state = wuji("case", "list", "--state", "明天", "--config", village)
     assert bad_state.returncode == 2 and "办结" in bad_state.stderr
     assert log_in("shen1", county).returncode == 0  # one's own password: the current one, then the new

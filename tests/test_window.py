@@ -282,7 +282,7 @@ def test_queues_show_a_departments_cases_by_due_date_and_search_finds_them(feder
     assert county.GetCase(desk_pb2.GetCaseRequest(case_id=unique)).id == ids[0]
     with pytest.raises(grpc.RpcError) as ambiguous:
         county.GetCase(desk_pb2.GetCaseRequest(case_id=VILLAGE))
-    assert "several cases" in ambiguous.value.details()
+    assert "开头的办件不止一件" in ambiguous.value.details()
 
 
 def test_the_desk_api_shows_department_staff_what_the_front_desk_shows_them(federation, people):

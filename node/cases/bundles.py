@@ -153,7 +153,7 @@ class BundleService(CaseHook):
         with self._sessions.begin() as session:
             bundle = session.get(Bundle, bundle_id.strip(), with_for_update=True)
             if bundle is None:
-                raise NotFound(f"no bundle {bundle_id!r} at node {self.here}")
+                raise NotFound(f"本节点没有一件事 {bundle_id} (no bundle {bundle_id!r} at node {self.here})")
             used = False
             for part in bundle.parts:
                 case = session.get(Case, part.case_id) if part.case_id else None
@@ -167,7 +167,9 @@ class BundleService(CaseHook):
                 )
                 used = True
             if not used:
-                raise InvalidInput(f"no part of bundle {bundle.id} is missing {checked.name!r}")
+                raise InvalidInput(
+                    f"一件事 {bundle.id} 没有缺 {checked.name} 的事项 (no part is missing {checked.name!r})"
+                )
 
     def bundle_of(self, identifier: str) -> str | None:
         """The bundle a bundle id or a part's case id names at this node (None: not a bundle's)."""

@@ -134,7 +134,7 @@ def track(
         return  # not 受理'd yet: the clock has not started
     if action == "SUSPEND":
         if clock_of(row).paused:
-            raise IllegalTransition(f"the clock of case {case_id} is stopped already")
+            raise IllegalTransition(f"办件 {case_id} 的计时已暂停 (the clock of the case is stopped already)")
         pause(row, today)
     elif action == "RESUME":
         if not clock_of(row).paused:

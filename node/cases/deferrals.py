@@ -166,7 +166,7 @@ class DeferralService(CaseHook):
         with self._sessions.begin() as session:
             case = session.get(Case, case_id.strip())
             if case is None:
-                raise NotFound(f"no case {case_id!r} at node {self.here}")
+                raise NotFound(f"本节点没有办件 {case_id} (no case {case_id!r} at node {self.here})")
             self.supply_in(session, case, material)
 
     def supply_in(self, session: Session, case: Case, material: Material) -> None:

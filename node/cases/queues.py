@@ -52,7 +52,7 @@ def queue_named(text: str) -> Queue:
         if value in (queue.name, queue.key):
             return queue
     names = "、".join(f"{q.name} ({q.key})" for q in QUEUES)
-    raise InvalidInput(f"unknown queue {value!r}: one of {names}")
+    raise InvalidInput(f"没有队列 {value}，可选：{names} (unknown queue {value!r})")
 
 
 # the columns a list shows; materials and events stay unread
@@ -154,7 +154,7 @@ def resolve_id(session: Session, text: str) -> str:
     """The one case whose id starts with text; InvalidInput listing the candidates otherwise."""
     needle = text.strip()
     if not needle:
-        raise InvalidInput("give a case id (or a unique beginning of one)")
+        raise InvalidInput("请填写办件编号（或其开头部分） (give a case id or a unique beginning of one)")
     ids = session.scalars(
         select(Case.id).where(Case.id >= needle, Case.id < needle + _PREFIX_END).order_by(Case.id).limit(6)
     ).all()
@@ -163,7 +163,7 @@ def resolve_id(session: Session, text: str) -> str:
     if not ids:
         return needle  # the caller's look-up says "no case"
     shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
-    raise InvalidInput(f"{needle!r} begins several cases ({shown}): give more of the id")
+    raise InvalidInput(f"以 {needle} 开头的办件不止一件（{shown}），请多填几位 (give more of the id)")
 
 
 def _seen_by(here: str, department: str) -> ColumnElement[bool]:

@@ -361,7 +361,9 @@ class CaseService:
                 )
             note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
         elif days:
-            raise InvalidInput(f"days go with an extension (EXTEND), not with {action.value}")
+            raise InvalidInput(
+                f"只有延期才填天数 (days go with an extension (EXTEND), not with {action.value})"
+            )
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
             by.require(DUTY_OF[action], case.department or "")
@@ -760,7 +762,7 @@ class CaseService:
             query = query.with_for_update()
         case = session.scalars(query).one_or_none()
         if case is None:
-            raise NotFound(f"no case {case_id!r} at node {self.here}")
+            raise NotFound(f"本节点没有办件 {case_id} (no case {case_id!r} at node {self.here})")
         return case
 
     def _view(self, session: Session, case: Case) -> case_pb2.Case:
@@ -835,7 +837,9 @@ def _day_or_none(text: str, what: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not an ISO date") from None
+        raise InvalidInput(
+            f"{what} {text} 不是日期，请按 2026-12-31 的格式填写 ({text!r} is not an ISO date)"
+        ) from None
 
 
 def register_new_copy(

@@ -71,7 +71,9 @@ class StaffService:
             department = ""
         with self._sessions.begin() as session:
             if session.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
-                raise InvalidInput(f"staff account {username} exists already at {self.here}")
+                raise InvalidInput(
+                    f"账号 {username} 已存在 (staff account {username} exists already at {self.here})"
+                )
             account = StaffAccount(
                 username=username,
                 name=name,
@@ -251,7 +253,7 @@ def _account(session: Session, username: str) -> StaffAccount:
         select(StaffAccount).where(StaffAccount.username == username.strip().lower())
     ).first()
     if account is None:
-        raise NotFound(f"no staff account {username!r} at this node")
+        raise NotFound(f"本节点没有账号 {username} (no staff account {username!r} at this node)")
     return account
 
 

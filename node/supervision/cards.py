@@ -499,7 +499,7 @@ class SupervisionService:
         """Open cards (or all) of cases handled in a subtree of this node (default: all of it)."""
         root = DivisionCode.parse(subtree) if subtree else self.here
         if not root.is_in_subtree_of(self.here):
-            raise InvalidInput(f"{root} is not in the subtree of {self.here}")
+            raise InvalidInput(f"{root} 不是本节点的下级 ({root} is not in the subtree of {self.here})")
         query = select(SupervisionCard)
         if not include_closed:
             query = query.where(SupervisionCard.closed_at.is_(None))

@@ -140,11 +140,15 @@ class RatingService:
         with self._sessions.begin() as session:
             task = session.get(RectificationTask, case_id.strip())
             if task is None:
-                raise NotFound(f"no rectification task for case {case_id!r} at node {self.here}")
+                raise NotFound(
+                    f"本节点没有办件 {case_id} 的整改任务 (no rectification task for it at {self.here})"
+                )
             case = session.get(Case, task.case_id)
             by.require(Duty.RECTIFY, (case.department or "") if case is not None else "")
             if task.done_at is not None:
-                raise IllegalTransition(f"the rectification of case {task.case_id} is closed already")
+                raise IllegalTransition(
+                    f"办件 {task.case_id} 的整改已完成 (the rectification is closed already)"
+                )
             task.return_visit = record
             task.done_at = self._clock.now()
             return _task_view(task)
@@ -173,11 +177,15 @@ class RatingService:
         with self._sessions.begin() as session:
             rating = session.get(Rating, case_id.strip())
             if rating is None or rating.handler != self.here.value:
-                raise NotFound(f"no rating of a case handled at {self.here} for {case_id!r}")
+                raise NotFound(
+                    f"本节点办理的办件中没有 {case_id} 的评价 (no rating of a case handled at {self.here})"
+                )
             if supervisor is None:
-                raise WrongNode("a province has no supervising tier to appeal to")
+                raise WrongNode("省级没有可申诉的上级 (a province has no supervising tier to appeal to)")
             if session.get(RatingAppeal, rating.case_id) is not None:
-                raise IllegalTransition(f"the rating of case {rating.case_id} was appealed already")
+                raise IllegalTransition(
+                    f"办件 {rating.case_id} 的评价已申诉过 (the rating was appealed already)"
+                )
             appeal = RatingAppeal(
                 case_id=rating.case_id,
                 handler=self.here.value,
@@ -231,9 +239,13 @@ class RatingService:
         with self._sessions.begin() as session:
             appeal = session.get(RatingAppeal, case_id.strip())
             if appeal is None or appeal.handler == self.here.value:
-                raise NotFound(f"no appeal to decide at {self.here} for case {case_id!r}")
+                raise NotFound(
+                    f"本节点没有待复核的办件 {case_id} 的申诉 (no appeal to decide at {self.here})"
+                )
             if appeal.decision is not None:
-                raise IllegalTransition(f"the appeal for case {appeal.case_id} was decided already")
+                raise IllegalTransition(
+                    f"办件 {appeal.case_id} 的申诉已复核 (the appeal was decided already)"
+                )
             appeal.decision = VOIDED if void else UPHELD
             appeal.decision_note = note
             appeal.decided_at = self._clock.now()
@@ -280,7 +292,7 @@ class RatingService:
 def _load(session: Session, case_id: str, here: DivisionCode) -> Case:
     case = session.get(Case, case_id.strip())
     if case is None:
-        raise NotFound(f"no case {case_id!r} at node {here}")
+        raise NotFound(f"本节点没有办件 {case_id} (no case {case_id!r} at node {here})")
     return case
 
 

@@ -275,7 +275,7 @@ def _day(text: str, what: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"{what} day {text!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{what} {text} 不是日期，请按 2026-12-31 的格式填写 (not an ISO date)") from None
 
 
 def _digest(days: Mapping[str, Counter[str]]) -> str:

@@ -54,7 +54,7 @@ class ReturnVisits(CaseHook):
             if visit is None:
                 raise NotFound(f"no return visit (回访) is open for case {case_id!r} at {self.here}")
             if visit.done_at is not None:
-                raise IllegalTransition(f"the return visit of case {visit.case_id} is recorded already")
+                raise IllegalTransition(f"办件 {visit.case_id} 已回访 (the return visit is recorded already)")
             visit.outcome, visit.note, visit.done_at = outcome, note, self._clock.now()
             visit.visitor = f"{by.name} ({by.username})" if by.is_person else f"节点运维 {self.here}"
             case = session.get(Case, visit.case_id)
