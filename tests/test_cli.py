@@ -22,6 +22,7 @@ from node.cli.cases import (
     cards_table,
     cases_table,
     checks_table,
+    events_table,
     print_case,
     rectifications_table,
     visits_table,
@@ -568,6 +569,36 @@ def test_the_parts_of_a_bundle_in_a_narrow_terminal_read_item_place_and_status()
     wide.print(bundle_table(bundle, names, width=200))
     shown = wide.export_text()
     assert "前置事项" in shown and f"{county} │ 等待前序事项 │ 出生登记（户口登记）" in shown
+
+
+def test_the_events_of_a_case_in_a_narrow_terminal_keep_the_route_under_the_event():
+    """A fifth column of division codes at 80 left the notes and the people a few characters a line."""
+    at = to_timestamp(datetime(2026, 12, 7, 1, 0, tzinfo=UTC))
+    events = [
+        case_pb2.CaseEvent(version=1, at=at, to_state=case_pb2.SUBMITTED, actor_node=VILLAGE, note="申请"),
+        case_pb2.CaseEvent(
+            version=2, at=at, action=case_pb2.ACCEPT, to_state=case_pb2.ACCEPTED, actor_node=COUNTY,
+            actor_department="民政局", actor_person="窗口1 (clerk1)", note="材料齐全，予以受理",
+            route=[COUNTY, TOWNSHIP, VILLAGE],
+        ),
+        case_pb2.CaseEvent(version=3, at=at, action=case_pb2.REVIEW, to_state=case_pb2.UNDER_REVIEW,
+                           actor_node=COUNTY, note="经审核，符合条件", route=[COUNTY, TOWNSHIP, VILLAGE]),
+    ]  # fmt: skip
+    names = {COUNTY: "沅江市政务服务中心", VILLAGE: "韩家汊社区代办点"}
+    terminal = Console(width=80, record=True)
+    terminal.print(events_table(events, names, width=80))
+    shown = terminal.export_text()
+    lines = [line for line in shown.splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    assert "路径" not in shown and all(len(row) == 4 for row in cells)
+    said = "".join("".join(row[2].split()) for row in cells)
+    route = f"经{COUNTY}→{TOWNSHIP}→{VILLAGE}"
+    assert said.endswith(f"受理—材料齐全，予以受理{route}审核—经审核，符合条件"), said  # said once
+    people = "".join("".join(row[3].split()) for row in cells)
+    assert "沅江市政务服务中心（430981000000）民政局窗口1(clerk1)" in people
+    wide = Console(width=200, record=True)
+    wide.print(events_table(events, names, width=200))
+    assert "路径" in wide.export_text()
 
 
 def test_post_checks_in_a_narrow_terminal_keep_their_dates_whole():
