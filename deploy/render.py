@@ -50,6 +50,7 @@ def node_config(tier: Tier, parent_host: str) -> str:
         "health_listen": f"0.0.0.0:{HEALTH_PORT}",
         "metrics_listen": f"0.0.0.0:{METRICS_PORT}",
         "pki_dir": "/var/lib/wuji/pki",
+        "backup_dir": "/var/lib/wuji/backups",  # the node's own backups, on its volume, not beside the config
         "key_passphrase_file": "/etc/wuji/secrets/passphrase",
         "log_format": "json",  # containers: one JSON object per line for the log collector
     }
@@ -59,6 +60,8 @@ def node_config(tier: Tier, parent_host: str) -> str:
         node["catalog_file"] = "demo"
     if not tier.on_postgres:
         node["database_url"] = "sqlite:////var/lib/wuji/wuji.db"
+    else:  # the database server's own backups cover it (and the image carries no pg_dump)
+        node["backup_hours"] = 0
     header = "# Rendered by deploy/render.py. The database URL comes from WUJI_DATABASE_URL where set.\n"
     return header + tomli_w.dumps({"node": node})
 

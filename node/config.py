@@ -73,6 +73,11 @@ class NodeConfig:
     outbox_retention_days: float = 30.0
     # a case whose next hop has no enrolled node is carded at once and returned to its origin after this
     undeliverable_hours: float = 24.0
+    # the node backs its database up by itself this often (0: never), into backup_dir (beside the
+    # config unless absolute), keeping the newest backup_keep; `wuji node backup` makes one by hand
+    backup_hours: float = 24.0
+    backup_dir: str = "backups"
+    backup_keep: int = 7
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
 
     def __post_init__(self) -> None:
@@ -116,6 +121,10 @@ class NodeConfig:
             raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
         if self.outbox_retention_days < 0:
             raise ConfigError("outbox_retention_days must be 0 or more days")
+        if self.backup_hours < 0:
+            raise ConfigError("backup_hours must be 0 (no scheduled backups) or more hours")
+        if self.backup_keep < 1:
+            raise ConfigError("backup_keep must keep at least 1 backup")
         if self.web_listen != "off" and not self.web_listen.rpartition(":")[2].isdigit():
             raise ConfigError(f"web_listen must be host:port or off, not {self.web_listen!r}")
         if self.max_message_bytes < 1024:
@@ -151,8 +160,10 @@ class NodeConfig:
         return DivisionCode.parse(self.code)
 
     def pki_folder(self, config_path: Path | None) -> Path:
-        folder = config_path.parent if config_path else Path.cwd()
-        return (folder / self.pki_dir).resolve()
+        return _beside(config_path, self.pki_dir)
+
+    def backup_folder(self, config_path: Path | None) -> Path:
+        return _beside(config_path, self.backup_dir)
 
     def database_url_for(self, config_path: Path | None) -> str:
         """WUJI_DATABASE_URL (or a file named by WUJI_DATABASE_URL_FILE) wins over the config file,
@@ -192,3 +203,8 @@ class NodeConfig:
             + tomli_w.dumps({"node": values}),
             encoding="utf-8",
         )
+
+
+def _beside(config_path: Path | None, folder: str) -> Path:
+    """A folder the config names: as given if absolute, else beside the config file."""
+    return ((config_path.parent if config_path else Path.cwd()) / folder).resolve()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import sqlite3
 from pathlib import Path
 
 import grpc
@@ -9,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from node.cases import eventlog
+from node.config import ConfigError, NodeConfig
 from node.runtime.node import Node
 from node.store.models import Case, CaseEvent, Rating
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
 from sync.transport import open_channel
-from tests.harness import COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import required_names
 from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
@@ -225,3 +229,34 @@ def test_a_restored_township_gets_back_what_its_village_and_county_send_again(fe
             assert eventlog.verify(session).intact
     assert history(federation.nodes[VILLAGE], far) == history(federation.nodes[COUNTY], far)
     assert history(township, local) == [(1, "SUBMITTED", "SUBMITTED", VILLAGE)]
+
+
+def test_a_node_backs_itself_up_on_schedule_and_keeps_the_newest(federation):
+    """Nobody at a village point has to remember `wuji node backup`: the node makes its own, each a
+    whole database, and keeps the newest backup_keep (a file someone else put there stays)."""
+    province = federation.start(PROVINCE, backup_hours=1.2 / 3600, backup_keep=2)
+    sqlite = province.engine.dialect.name == "sqlite"
+    suffix = ".db" if sqlite else ".dump"  # pg_dump's custom format on PostgreSQL
+    folder = province.backup_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    by_hand = folder / f"{PROVINCE}-before-the-upgrade{suffix}"
+    by_hand.write_bytes(b"a copy made by hand")
+    made = lambda: sorted(folder.glob(f"{PROVINCE}-2*{suffix}"))  # noqa: E731
+    first = wait_for(made, what="a scheduled backup")[0]
+    wait_for(lambda: first not in made(), what="the oldest backup removed after the third")
+    kept = made()
+    assert len(kept) == 2 and by_hand.exists()
+    for backup in kept:
+        assert re.fullmatch(rf"{PROVINCE}-\d{{8}}-\d{{6}}\{suffix}", backup.name)
+        if sqlite:
+            with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as copy:
+                assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+                assert copy.execute("SELECT count(*) FROM catalog_release").fetchone()[0] >= 1
+
+
+def test_scheduled_backups_are_configured_with_sensible_bounds():
+    with pytest.raises(ConfigError, match="backup_keep"):
+        NodeConfig(code=PROVINCE, backup_keep=0)
+    with pytest.raises(ConfigError, match="backup_hours"):
+        NodeConfig(code=PROVINCE, backup_hours=-1)
+    assert NodeConfig(code=PROVINCE).backup_hours == 24  # on by default: daily, the last week kept

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, select, text
@@ -18,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Base, Lease
-from node.timeutil import as_utc, utcnow
+from node.timeutil import CHINA_ZONE, as_utc, utcnow
 from sync import outbox
 from sync.tables import SyncBase
 
@@ -46,6 +47,20 @@ def backup(database_url: str, target: Path) -> None:
         partial.rename(target)
     else:
         _run_pg("pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq(database_url))
+
+
+def scheduled_backup(database_url: str, folder: Path, code: str, keep: int, now: datetime) -> Path:
+    """The node's own backup (config backup_hours): a new file in folder named by the node and the
+    time in China (430981006001-20261207-0300.db), then all but the newest `keep` removed."""
+    sqlite = make_url(database_url).get_backend_name() == "sqlite"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = as_utc(now).astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{code}-{stamp}{'.db' if sqlite else '.dump'}"
+    backup(database_url, target)
+    made = sorted(folder.glob(f"{code}-{'[0-9]' * 8}-{'[0-9]' * 6}{target.suffix}"))  # oldest first
+    for old in made[: max(0, len(made) - keep)]:
+        old.unlink()
+    return target
 
 
 def restore(database_url: str, source: Path) -> Restored:

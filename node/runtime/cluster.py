@@ -242,6 +242,7 @@ class InProcessFederation:
         if config is None:
             parent = division.parent
             settings.setdefault("web_listen", "off")
+            settings.setdefault("backup_dir", str(self.folder / division.value / "backups"))
             if not port:  # its own free port: the default, listen + 1, may be another node's choice
                 settings.setdefault("enroll_listen", f"127.0.0.1:{free_port()}")
             config = NodeConfig(

@@ -29,6 +29,7 @@ from node.clock import Clock, SystemClock
 from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
 from node.errors import NotReady, WrongNode
+from node.runtime.backup import scheduled_backup
 from node.runtime.federation import FederationHandler
 from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
@@ -101,9 +102,8 @@ class Node:
         self.config = config
         self.clock = clock or SystemClock()
         self.here = config.division
-        self.engine = create_store_engine(
-            config.database_url_for(config_path), sqlite_synchronous=config.sqlite_synchronous
-        )
+        self.database_url = config.database_url_for(config_path)
+        self.engine = create_store_engine(self.database_url, sqlite_synchronous=config.sqlite_synchronous)
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
         self.readers = reader_factory(self.engine)
@@ -268,6 +268,9 @@ class Node:
             self.scheduler.every(
                 WAL_CHECKPOINT_SECONDS, lambda: checkpoint_wal(self.engine), f"WAL checkpoint of {self.here}"
             )
+        self.backup_folder = config.backup_folder(config_path)
+        if config.backup_hours > 0:  # a village point backs itself up; nobody has to remember it
+            self.scheduler.every(config.backup_hours * 3600, self.back_up, f"backup of {self.here}")
         self.port = 0
         self.enroll_port = 0
         self.health_port = 0
@@ -361,6 +364,15 @@ class Node:
             "catalogue %s: release %d (%d items)", document.name, published.version, published.item_count
         )
         return published.version
+
+    def back_up(self) -> Path:
+        """The scheduled backup (config backup_hours), made while the node runs like `wuji node backup`."""
+        keep = self.config.backup_keep
+        target = scheduled_backup(
+            self.database_url, self.backup_folder, self.here.value, keep, self.clock.now()
+        )
+        log.info("database backed up to %s (the newest %d backups kept)", target, keep)
+        return target
 
     def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
         """`wuji calendar publish` (province): sign the year's calendar and send it down."""
