@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from node.cases import eventlog
+from node.cli.nodes import backups_line
 from node.config import ConfigError, NodeConfig
 from node.runtime.node import Node
 from node.store.models import Case, CaseEvent, Rating
@@ -244,8 +245,11 @@ def test_a_node_backs_itself_up_on_schedule_and_keeps_the_newest(federation):
     made = lambda: sorted(folder.glob(f"{PROVINCE}-2*{suffix}"))  # noqa: E731
     first = wait_for(made, what="a scheduled backup")[0]
     wait_for(lambda: first not in made(), what="the oldest backup removed after the third")
+    federation.stop(PROVINCE)  # no backup is made while the files are looked at
     kept = made()
     assert len(kept) == 2 and by_hand.exists()
+    said = backups_line(federation.config_path(PROVINCE))  # what `wuji node status` says of them
+    assert said.startswith("自动备份") and "共 2 份" in said and said.endswith(kept[-1].name)
     for backup in kept:
         assert re.fullmatch(rf"{PROVINCE}-\d{{8}}-\d{{6}}\{suffix}", backup.name)
         if sqlite:

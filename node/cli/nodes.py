@@ -255,3 +255,18 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
             str(link.received_seq),
         )
     console.print(table)
+    console.print(backups_line(config), highlight=False)
+
+
+def backups_line(config_path: Path) -> str:
+    """What `wuji node status` says of the node's own backups (config backup_hours), as found
+    beside it on this machine."""
+    from node.runtime.backup import scheduled_backups
+
+    config = NodeConfig.load(config_path)
+    if config.backup_hours <= 0:
+        return "自动备份：已关闭 (backup_hours = 0; back up with `wuji node backup`)"
+    every = f"自动备份：每 {config.backup_hours:g} 小时一次"
+    folder = config.backup_folder(config_path)
+    made = scheduled_backups(folder, config.code) if folder.is_dir() else []
+    return f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"

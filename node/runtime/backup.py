@@ -57,10 +57,19 @@ def scheduled_backup(database_url: str, folder: Path, code: str, keep: int, now:
     stamp = as_utc(now).astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
     target = folder / f"{code}-{stamp}{'.db' if sqlite else '.dump'}"
     backup(database_url, target)
-    made = sorted(folder.glob(f"{code}-{'[0-9]' * 8}-{'[0-9]' * 6}{target.suffix}"))  # oldest first
+    made = scheduled_backups(folder, code)
     for old in made[: max(0, len(made) - keep)]:
         old.unlink()
     return target
+
+
+def scheduled_backups(folder: Path, code: str) -> list[Path]:
+    """The backups the node made of itself in folder, oldest first (their names sort by time)."""
+    return sorted(
+        path
+        for suffix in (".db", ".dump")
+        for path in folder.glob(f"{code}-{'[0-9]' * 8}-{'[0-9]' * 6}{suffix}")
+    )
 
 
 def restore(database_url: str, source: Path) -> Restored:
