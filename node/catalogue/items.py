@@ -569,7 +569,8 @@ def item(session: Session, code: str) -> ServiceItem:
                 f"本节点尚未收到事项目录，无法办理 {code} (unknown item {code!r}: no catalogue yet)"
             )
         raise NotFound(
-            f"事项目录第 {version} 版中没有事项 {code} (unknown item {code!r}: not in release {version})"
+            f"事项目录第 {version} 版中没有事项 {code} "
+            f"(unknown item {code!r}: not in catalogue release {version})"
         )
     return found
 

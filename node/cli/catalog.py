@@ -86,7 +86,8 @@ def catalog_show(
     if found is None:
         version = reply.catalog_version
         fail(
-            f"事项目录第 {version} 版中没有事项 {item} (unknown item {item!r}: not in release {version})",
+            f"事项目录第 {version} 版中没有事项 {item} "
+            f"(unknown item {item!r}: not in catalogue release {version})",
             EXIT_REFUSED,
         )
     console.print(f"[bold]{found.name}[/] ({found.code}), catalogue release {reply.catalog_version}")
