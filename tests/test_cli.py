@@ -289,16 +289,21 @@ def test_a_missing_config_is_a_clear_error(tmp_path):
     assert "no node config at" in result.stderr
 
 
-def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl_c(tmp_path):
-    folder = tmp_path / "demo"
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "node.cli", "demo", "--keep", str(folder), "--serve"],
+def demo_process(folder: Path, *options: str) -> subprocess.Popen[str]:
+    """`wuji demo --keep folder` running, its output (stderr with it) read line by line."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "demo", "--keep", str(folder), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         encoding="utf-8",
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl_c(tmp_path):
+    folder = tmp_path / "demo"
+    demo = demo_process(folder, "--serve")
     try:
         assert demo.stdout is not None
         before = ""
@@ -338,14 +343,7 @@ def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl
 
 def test_demo_stops_every_node_on_ctrl_c(tmp_path):
     folder = tmp_path / "demo"
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "node.cli", "demo", "--keep", str(folder)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    demo = demo_process(folder)
     try:
         assert demo.stdout is not None
         for line in demo.stdout:  # the condition: the whole 湖南 chain runs (whatever the demo does next)
