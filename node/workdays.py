@@ -33,6 +33,12 @@ CHINA = timezone(timedelta(hours=8), "CST")  # working days are China's calendar
 log = logging.getLogger(__name__)
 
 OFFICIAL, PACKAGE, STATUTORY = "official", "chinese-calendar", "statutory"
+# where a year's working days come from, in the words of whoever must act on it
+SOURCE_WORDS = {
+    OFFICIAL: "省级发布的官方日历（国务院办公厅放假通知）",
+    PACKAGE: "chinese-calendar 程序包收录的国务院办公厅放假通知",
+    STATUTORY: "仅法定节假日与周末：本年尚无官方日历，调休不计",
+}
 
 
 class CalendarNotCovered(DomainError):

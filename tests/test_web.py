@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from node import workdays
 from node.cases.service import MAX_NAME_LENGTH
 from node.cases.states import Action
 from node.catalogue.items import ELEMENT_NAMES
@@ -613,6 +614,26 @@ def test_statistics_show_the_figures_of_wuji_stats(desks):
     assert page.status_code == 200 and "<svg" in page.text
     assert f"{report.subtree.on_time_rate * 100:.1f}%" in page.text
     assert boss.get("/supervision").status_code == 200
+    # the calendars this year's and next year's time limits count on, as `wuji calendar show` says;
+    # in December 2026 the next year had none yet (chinese-calendar 1.11 ends with 2026)
+    clock = desks.nodes[COUNTY].clock
+    now = clock.now()
+    try:
+        for moment in (now, china_morning(2026, 12, 1)):
+            clock.set(moment)
+            page = logged_in(desks, COUNTY, "boss").get("/stats")  # a login of that day
+            today = workdays.china_date(moment)
+            calendars = re.search(r'<table class="list" id="calendars">(.*?)</table>', page.text, re.S)
+            assert calendars, "no working-day calendars on the page"
+            for year in (today.year, today.year + 1):
+                summary = workdays.year_summary(year)
+                row = f"<td>{year}</td><td>{workdays.SOURCE_WORDS[summary.source]}</td>"
+                assert row in calendars.group(1) and f"{summary.working_days} 天" in calendars.group(1)
+            missing = workdays.year_summary(today.year + 1).source == workdays.STATUTORY
+            assert ('id="calendar-missing"' in page.text) == missing
+            assert (f"{today.year + 1} 年尚无官方工作日历" in page.text) == missing
+    finally:
+        clock.set(now)
 
 
 def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks):

@@ -26,6 +26,7 @@ from node.cli.common import (
     wide_terminal,
 )
 from node.errors import DomainError
+from node.workdays import SOURCE_WORDS, STATUTORY
 from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
@@ -307,12 +308,6 @@ def calendar_publish(
     )
 
 
-# where a node's working days come from, in the words of the one who must act on it
-CALENDAR_SOURCES = {
-    "official": "省级发布的官方日历（国务院办公厅放假通知）",
-    "chinese-calendar": "chinese-calendar 程序包收录的国务院办公厅放假通知",
-    "statutory": "仅法定节假日与周末：本年尚无官方日历，调休不计",
-}
 WEEKDAYS = "一二三四五六日"
 
 
@@ -324,9 +319,9 @@ def calendar_show(
 ) -> None:
     """工作日历: the working days this node counts a year's time limits on, and on whose word."""
     view = ask(config, node, lambda desk: desk.calendar(year))
-    source = CALENDAR_SOURCES.get(view.source, view.source)
+    source = SOURCE_WORDS.get(view.source, view.source)
     console.print(f"[bold]{view.year} 年工作日历[/]：{source}", highlight=False)
-    if view.source == "statutory":
+    if view.source == STATUTORY:
         console.print(
             "[yellow]省级节点发布本年放假通知（wuji calendar publish）后，此后计算的期限即按通知[/]",
             highlight=False,

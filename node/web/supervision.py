@@ -18,7 +18,7 @@ from node.cases.states import State
 from node.staff.roles import Duty
 from node.supervision.stats import rate_of
 from node.web.auth import Visit, page
-from node.workdays import china_date
+from node.workdays import SOURCE_WORDS, china_date, year_summary
 from wuji.v1 import desk_pb2
 
 if TYPE_CHECKING:
@@ -177,6 +177,8 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             states=list(State),
             from_day=params.get("from", ""),
             to_day=params.get("to", ""),
+            calendars=[year_summary(today.year), year_summary(today.year + 1)],
+            source_words=SOURCE_WORDS,
         )
 
     return [Route("/supervision", cards), Route("/stats", stats)]
