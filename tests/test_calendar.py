@@ -113,3 +113,46 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(feder
     finally:
         workdays._official.pop(2027, None)
         workdays.is_working_day.cache_clear()
+
+
+def test_time_limits_running_into_a_year_are_counted_again_on_its_notice(federation, clock, tmp_path):
+    """Accepted on 21 December 2026, a 15-working-day limit was counted on statutory holidays alone
+    (12 January 2027); the notice, published later, gives 4–8 January off: the limit moves to the
+    19th at the handler, while a limit that ends within 2026 stays."""
+    import json
+
+    from node.store.models import CaseDeadline, WorkingCalendar
+    from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+    from tests.test_federation import act, arrived, submit
+    from wuji.v1 import case_pb2
+
+    federation.start_chain(CHAIN)
+    county = federation.nodes[COUNTY]
+    clock.set(china_morning(2026, 12, 21))
+    crossing, within = (
+        submit(federation.desk(VILLAGE), "MZ-0001"),
+        submit(federation.desk(VILLAGE), "SJ-0002"),
+    )
+    for case in (crossing, within):  # 15 and 5 working days
+        wait_for(lambda case=case: arrived(federation, COUNTY, case.id), what="the case at the county")
+        act(federation.desk(COUNTY), case.id, case_pb2.ACCEPT)
+
+    def deadline(case_id: str) -> date | None:
+        with county.sessions() as session:
+            row = session.get(CaseDeadline, case_id)
+            return row.deadline if row else None
+
+    assert deadline(crossing.id) == date(2027, 1, 12) and deadline(within.id) == date(2026, 12, 28)
+    notice = {"year": 2027, "holidays": [f"2027-01-0{day}" for day in (1, 4, 5, 6, 7, 8)], "workdays": []}
+    try:
+        federation.nodes[CHAIN[0]].publish_calendar(json.dumps(notice).encode())
+
+        def installed() -> bool:
+            with county.sessions() as session:
+                return session.get(WorkingCalendar, 2027) is not None
+
+        wait_for(installed, what="the 2027 notice at the county")
+        assert deadline(crossing.id) == date(2027, 1, 19) and deadline(within.id) == date(2026, 12, 28)
+    finally:
+        workdays._official.pop(2027, None)
+        workdays.is_working_day.cache_clear()

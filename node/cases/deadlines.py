@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.errors import IllegalTransition
@@ -169,6 +170,19 @@ def extend(row: CaseDeadline, days: int) -> None:
     """延期: an approved extension adds working days to the limit."""
     row.extension_days += days
     _refresh(row)
+
+
+def recount(session: Session, year: int) -> int:
+    """A year's official calendar came: count again the open time limits that run into that year
+    (they were counted on whatever calendar there was, perhaps statutory holidays alone); returns
+    how many moved. The supervision scan looks at each moved case again."""
+    moved = 0
+    running_into = (CaseDeadline.open.is_(True), CaseDeadline.deadline >= date(year, 1, 1))
+    for row in session.scalars(select(CaseDeadline).where(*running_into)):
+        if clock_of(row).deadline() != row.deadline:
+            _refresh(row)
+            moved += 1
+    return moved
 
 
 def _refresh(row: CaseDeadline) -> None:

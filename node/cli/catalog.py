@@ -323,7 +323,7 @@ def calendar_show(
     console.print(f"[bold]{view.year} 年工作日历[/]：{source}", highlight=False)
     if view.source == STATUTORY:
         console.print(
-            "[yellow]省级节点发布本年放假通知（wuji calendar publish）后，此后计算的期限即按通知[/]",
+            "[yellow]省级节点发布本年放假通知（wuji calendar publish）后，在办的期限即按通知重新计算[/]",
             highlight=False,
         )
     console.print(f"全年工作日 {view.working_days} 天", highlight=False)

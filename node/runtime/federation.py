@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from ulid import ULID
 
-from node.cases import arrivals, crossprovince
+from node.cases import arrivals, crossprovince, deadlines
 from node.catalogue import calendars, releases
 from node.catalogue import items as catalog
 from node.errors import DomainError, RefusedOnArrival
@@ -237,6 +237,7 @@ class FederationHandler:
         if envelope.origin != peer or DivisionCode.parse(peer) != self.here.parent:
             raise EnvelopeRefused("working calendars come only from this node's parent")
         if calendars.receive(session, envelope.working_calendar, self._trust(session), self.here.province):
+            recount_deadlines(session, envelope.working_calendar.year)
             self.push_calendars(session, [envelope.working_calendar])
 
     def push_calendars(
@@ -388,3 +389,10 @@ def _set_delivery(session: Session, peer: str, version: int) -> None:
         session.add(CatalogDelivery(peer=peer, version=version))
     else:
         row.version = version
+
+
+def recount_deadlines(session: Session, year: int) -> None:
+    """Time limits running into a year whose official calendar just came here are counted on it."""
+    moved = deadlines.recount(session, year)
+    if moved:
+        log.info("working calendar %d: %d open time limits counted again on it", year, moved)

@@ -30,7 +30,7 @@ from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
 from node.errors import NotReady, WrongNode
 from node.runtime.backup import scheduled_backup
-from node.runtime.federation import FederationHandler
+from node.runtime.federation import FederationHandler, recount_deadlines
 from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
@@ -380,6 +380,7 @@ class Node:
             raise WrongNode(f"only the province publishes working calendars; {self.here} receives them")
         with self.sessions.begin() as session:
             message = calendars.publish(session, self.release_signer(session), self.here, document)
+            recount_deadlines(session, message.year)
             self.federation.push_calendars(session, [message])
         return desk_pb2.PublishCalendarResponse(
             year=message.year,
