@@ -71,6 +71,7 @@ def install(calendars: Iterable[YearCalendar]) -> None:
             _official[calendar.year] = calendar
             _fallback.discard(calendar.year)
     is_working_day.cache_clear()
+    year_summary.cache_clear()
 
 
 def source_of(year: int) -> str:
@@ -143,6 +144,7 @@ class YearSummary:
     working_days: int
 
 
+@functools.lru_cache(maxsize=16)  # a statistics page asks for two years each time (~15 ms uncached)
 def year_summary(year: int) -> YearSummary:
     """The working days of a year as time limits are counted on them now. Asking does not count as
     falling back: only a deadline counted on statutory holidays lists a year in fallback_years."""

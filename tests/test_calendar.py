@@ -42,6 +42,7 @@ def test_the_province_is_carded_for_a_year_without_its_calendar_until_it_is_publ
     finally:
         workdays._official.pop(2027, None)
         workdays.is_working_day.cache_clear()
+        workdays.year_summary.cache_clear()
 
 
 CALENDAR_2027 = {
@@ -113,6 +114,7 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(feder
     finally:
         workdays._official.pop(2027, None)
         workdays.is_working_day.cache_clear()
+        workdays.year_summary.cache_clear()
 
 
 def test_time_limits_running_into_a_year_are_counted_again_on_its_notice(federation, clock, tmp_path):
@@ -156,3 +158,4 @@ def test_time_limits_running_into_a_year_are_counted_again_on_its_notice(federat
     finally:
         workdays._official.pop(2027, None)
         workdays.is_working_day.cache_clear()
+        workdays.year_summary.cache_clear()

@@ -89,6 +89,7 @@ def test_a_published_calendar_wins_over_the_fallback():
     finally:
         workdays._official.pop(year, None)
         workdays.is_working_day.cache_clear()
+        workdays.year_summary.cache_clear()
 
 
 def test_an_absurd_time_limit_is_a_clear_error():
