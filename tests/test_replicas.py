@@ -27,6 +27,7 @@ def test_a_standby_replica_sends_nothing_until_the_active_one_dies(tmp_path, pos
         federation.extra_env[COUNTY] = {"WUJI_DATABASE_URL": county_db}
         config = NodeConfig.load(federation.paths[COUNTY])
         config.lease_seconds = 3.0
+        config.backup_hours = 2 / 3600  # each replica's own folder, beside its config
         config.save(federation.paths[COUNTY])
         standby = None
         try:
@@ -58,6 +59,10 @@ def test_a_standby_replica_sends_nothing_until_the_active_one_dies(tmp_path, pos
             assert sorted(c.id for c in city.list_cases(role="handler")) == sorted(ids)
             log_text = (b_path.parent / "node.log").read_text(encoding="utf-8")
             assert "now runs the links" not in log_text  # B stayed on standby
+            # the shared database is backed up by the replica running the links, not by both
+            backups_of = lambda path: list((path.parent / "backups").glob(f"{COUNTY}-*.dump"))  # noqa: E731
+            wait_for(lambda: backups_of(federation.paths[COUNTY]), what="A's scheduled backup")
+            assert backups_of(b_path) == []
 
             federation.kill(COUNTY)  # A dies without releasing its lease
             later = desk_b.submit("GJ-0001", "丙", "430981199001011237", "", complete_proto("GJ-0001")).id
@@ -70,6 +75,7 @@ def test_a_standby_replica_sends_nothing_until_the_active_one_dies(tmp_path, pos
                 what="B's log saying it took over",
             )
             assert city.describe().quarantined == 0
+            wait_for(lambda: backups_of(b_path), what="B backing the database up once it runs the links")
             desk_b.close()
         finally:
             if standby is not None:

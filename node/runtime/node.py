@@ -365,8 +365,11 @@ class Node:
         )
         return published.version
 
-    def back_up(self) -> Path:
-        """The scheduled backup (config backup_hours), made while the node runs like `wuji node backup`."""
+    def back_up(self) -> Path | None:
+        """The scheduled backup (config backup_hours), made while the node runs like `wuji node backup`;
+        of replicas sharing one database only the one running the links makes it (None elsewhere)."""
+        if not self.lease.active:
+            return None
         keep = self.config.backup_keep
         target = scheduled_backup(
             self.database_url, self.backup_folder, self.here.value, keep, self.clock.now()
