@@ -166,7 +166,8 @@ def test_a_phone_no_one_can_call_back_is_refused_at_the_window(sessions, phone):
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("138 0000 0000", "13800000000"), ("0737-4221234", "0737-4221234"), ("+85291234567", "+85291234567"),
+    [("138 0000 0000", "13800000000"), ("138-0000-0000", "13800000000"), ("0737-4221234", "0737-4221234"),
+     ("+85291234567", "+85291234567"),
      ("", "")],
 )  # fmt: skip
 def test_a_mobile_a_landline_or_an_international_number_is_taken(sessions, given, stored):

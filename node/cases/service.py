@@ -71,15 +71,19 @@ class Applicant:
     phone: str = ""
 
 
-# a mainland mobile (+86 optional), a landline with its area code (and an extension), or another
-# country's number in international form: what a 回访 can call
-_PHONE = re.compile(r"(?:\+?86)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\+\d{7,15}")
+# what a 回访 can call: a mainland mobile (+86 optional), a landline with its area code (and an
+# extension), or another country's number in international form
+_MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+_LANDLINE_OR_ABROAD = re.compile(r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\+\d{7,15}")
 
 
 def applicant_phone(phone: str) -> str:
-    """The applicant's phone as a window takes it, spaces dropped; "" when none was given."""
+    """The applicant's phone as a window takes it, spaces (and a mobile's dashes) dropped; "" when
+    none was given."""
     given = clean_text("applicant phone", phone, 32).replace(" ", "")
-    if given and not _PHONE.fullmatch(given):
+    if _MOBILE.fullmatch(given.replace("-", "")):
+        return given.replace("-", "")
+    if given and not _LANDLINE_OR_ABROAD.fullmatch(given):
         raise InvalidInput(
             f"申请人手机号 {given} 有误：请填写 11 位手机号，或带区号的固定电话（如 0737-4221234）"
             " (not a phone number)"
