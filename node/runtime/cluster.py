@@ -197,7 +197,9 @@ class ProcessFederation:
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30  # a loaded machine may need a while to finish in-flight work
+        # a loaded machine may need a while to finish in-flight work (every node stops at once, each
+        # allowing its web desk, dialer and server up to 20 s; CI once saw a village killed at 30 s)
+        deadline = time.monotonic() + 60
         for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))

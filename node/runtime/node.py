@@ -652,6 +652,7 @@ class Node:
 
     def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop dialling, close link streams, let in-flight calls finish, release the database."""
+        log.info("node %s stopping", self.here)  # a stop that never ends shows where it began
         self.health.serving(False)
         if self.web is not None:
             self.web.stop()
