@@ -184,6 +184,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
                      "--department", department, "--password-stdin", "--config", config,
                      input="s3cret-pass\n")  # fmt: skip
         assert added.returncode == 0, added.stderr
+        assert f"已添加账号 {username}：员工{username}" in added.stdout
 
     assert log_in("cun1", village).returncode == 0
     assert "员工cun1 (cun1) · 代办员" in wuji("whoami", "--config", village).stdout
@@ -253,7 +254,8 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     changed = wuji("staff", "passwd", "shen1", "--password-stdin", "--config", county,
                    input="s3cret-pass\nnew-secret-2\n")  # fmt: skip
     assert changed.returncode == 0 and "密码已修改，请用新密码重新登录" in changed.stdout, changed.stderr
-    assert "not logged in" in wuji("whoami", "--config", county).stdout  # that login ended
+    ended = wuji("whoami", "--config", county).stdout  # that login ended
+    assert "not logged in" in ended and f"未登录 {COUNTY}，以节点操作员身份操作" in ended
     again = wuji("login", "shen1", "--password-stdin", "--config", county, input="new-secret-2\n")
     assert again.returncode == 0
     assert wuji("logout", "--config", county).returncode == 0

@@ -124,7 +124,7 @@ def logout(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> No
     """退出登录: end your login at a node."""
     code = node_code(config)
     if not stored_token(config):
-        console.print(f"not logged in at {code}")
+        console.print(f"未登录 {code} (not logged in)", highlight=False)
         return
     ended_here = end_login(config, node)
     _forget(login_key(config))
@@ -135,7 +135,9 @@ def whoami(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> No
     """Who the node takes you for: your account, or the node's operator when not logged in."""
     me = ask(config, node, lambda desk: desk.whoami())
     if not me.username:
-        console.print(f"{me.name} at {me.node} (not logged in: `wuji login USERNAME`)", highlight=False)
+        console.print(
+            f"未登录 {me.node}，以节点操作员身份操作 (not logged in: `wuji login USERNAME`)", highlight=False
+        )
         return
     department = f" · {me.department}" if me.department else ""
     console.print(f"{me.name} ({me.username}) · {me.role_label}{department} at {me.node}", highlight=False)
@@ -159,7 +161,8 @@ def staff_add(
     password = _password(password_stdin, "新密码 (new password): ", confirm=not password_stdin)
     member = ask(config, node, lambda desk: desk.add_staff(username, name, role, department, password))
     console.print(
-        f"added {member.username}: {member.name} · {member.role_label} {member.department}", highlight=False
+        f"已添加账号 {member.username}：{member.name} · {member.role_label} {member.department}".rstrip(),
+        highlight=False,
     )
 
 
@@ -199,4 +202,4 @@ def staff_passwd(
         _forget(login_key(config))
         console.print(f"密码已修改，请用新密码重新登录：wuji login {member.username}", highlight=False)
         return
-    console.print(f"password of {member.username} set", highlight=False)
+    console.print(f"已为 {member.username} 设置新密码，其登录已结束 (password set)", highlight=False)
