@@ -12,7 +12,6 @@ from rich.table import Table
 from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
-    DATE_WIDTH,
     EXIT_REFUSED,
     CaseTable,
     ConfigPath,
@@ -513,7 +512,7 @@ def rectifications_table(tasks: Iterable[desk_pb2.RectificationView], width: int
         table = CaseTable("评分", "评价", "责任部门", "责任人", "整改期限", "完成 (北京时间)", width=width)
     else:
         table = CaseTable("评价", "责任", "整改期限", width=width)
-        table.table.columns[-1].width = DATE_WIDTH
+        table.keep_dates_whole("整改期限")
     for task in tasks:
         done = china_time(task.done_at, marked=False)
         if table.wide:
@@ -677,7 +676,7 @@ def checks_table(checks: Iterable[case_pb2.PostCheck], width: int | None = None)
         table = CaseTable("核查内容", "核查期限", "核查时间 (北京时间)", "核查结论", width=width)
     else:
         table = CaseTable("核查内容", "核查期限", "核查结论", width=width)
-        table.table.columns[2].width = DATE_WIDTH
+        table.keep_dates_whole("核查期限")
     for check in checks:
         when = china_time(check.done_at, marked=False)
         if table.wide:

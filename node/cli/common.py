@@ -78,6 +78,13 @@ class KeyedTable:
         named = (key, line) if self.wide else (f"{key}\n{line}",)
         self.table.add_row(*named, *cells)
 
+    def keep_dates_whole(self, *headers: str) -> None:
+        """Give the columns headed so DATE_WIDTH: a date in them (a limit, when something was done)
+        stays on one line, in a narrow terminal that would fold it."""
+        for column in self.table.columns:
+            if column.header in headers:
+                column.width = DATE_WIDTH
+
 
 class CaseTable(KeyedTable):
     """Cases, each named by its id and its item (or another line of words, `under`)."""

@@ -12,7 +12,6 @@ from rich.table import Table
 from node.cases.states import State
 from node.cli.cases import cards_table
 from node.cli.common import (
-    DATE_WIDTH,
     ConfigPath,
     KeyedTable,
     NodeAddress,
@@ -88,8 +87,7 @@ def appeals_table(
     filed_column = ("申诉时间 (北京时间)",) if wide else ()
     table = KeyedTable("办件", "办理地", "评价", "申诉理由", *filed_column, "复核结果", width=width)
     if not wide:
-        for dated in table.table.columns[-2:]:  # the reason and the decision end in their dates
-            dated.width = DATE_WIDTH
+        table.keep_dates_whole("申诉理由", "复核结果")  # each ends in its date
     for appeal in appeals:
         rating = f"{appeal.score}分" + (f"：{appeal.comment}" if appeal.comment else "")
         filed = china_time(appeal.filed_at, marked=False)
