@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -174,28 +171,3 @@ def sm2_signature_rates(document: bytes, count: int) -> tuple[float, float]:
     for _ in range(count):
         sm2.verify(public, signature, document)
     return sign_rate, count / (time.perf_counter() - started)
-
-
-def sqlite_commit_rate(envelope_bytes: int, count: int) -> float:
-    """Commits/s of one outbox-shaped transaction (insert the envelope, bump the cursor), WAL."""
-    with tempfile.TemporaryDirectory() as folder:
-        db = sqlite3.connect(os.path.join(folder, "raw.db"), isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(
-            "CREATE TABLE outbox (id INTEGER PRIMARY KEY, peer TEXT, seq INTEGER,"
-            " message_id TEXT, envelope BLOB)"
-        )
-        db.execute("CREATE TABLE cursor (peer TEXT PRIMARY KEY, next_seq INTEGER)")
-        db.execute("INSERT INTO cursor VALUES ('430981006000', 1)")
-        blob = os.urandom(envelope_bytes)
-        started = time.perf_counter()
-        for seq in range(count):
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("UPDATE cursor SET next_seq = next_seq + 1 WHERE peer = '430981006000'")
-            db.execute("INSERT INTO outbox (peer, seq, message_id, envelope) VALUES (?, ?, ?, ?)",
-                       ("430981006000", seq, f"m{seq}", blob))  # fmt: skip
-            db.execute("COMMIT")
-        rate = count / (time.perf_counter() - started)
-        db.close()
-    return rate

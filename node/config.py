@@ -21,6 +21,7 @@ DATABASE_URL_FILE_ENV = "WUJI_DATABASE_URL_FILE"
 DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
 # a province's seal algorithm, by the names people type and the names of signing.algorithms
 SEAL_ALGORITHMS = {"sm2": "sm2", "sm2-sm3": "sm2", "p256": "p256", "ecdsa-p256-sha256": "p256"}
+SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "EXTRA", "NORMAL", "OFF")
 
 
 class ConfigError(ValueError):
@@ -58,7 +59,10 @@ class NodeConfig:
     reconnect_cap_seconds: float = 5.0
     lease_seconds: float = 10.0  # replicas sharing a database: a dead link runner is replaced after this
     replica_id: str = ""  # names this replica in the link lease; default: host and listen address
-    sqlite_synchronous: str = "NORMAL"
+    # FULL: a commit is on the disk before anyone hears of it (the citizen's receipt, a peer's ack,
+    # an envelope sent); NORMAL may lose the last commits to a power cut, and a link then finds
+    # its peer holding envelopes this node no longer knows of
+    sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object per line (time, level, logger, message, node, case_id)
     supervision_interval_seconds: float = 60.0  # how often the one supervision job scans
@@ -117,6 +121,13 @@ class NodeConfig:
             raise ConfigError("forwarding_days must be 0 or more working days")
         if self.rectification_days < 1:
             raise ConfigError("rectification_days must be at least 1 working day")
+        self.sqlite_synchronous = self.sqlite_synchronous.upper()
+        if self.sqlite_synchronous not in SQLITE_SYNCHRONOUS_LEVELS:
+            # SQLite takes a misspelt level without a word and keeps its own default
+            raise ConfigError(
+                f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}, "
+                f"not {self.sqlite_synchronous!r}"
+            )
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
         if self.outbox_retention_days < 0:

@@ -125,6 +125,14 @@ def test_config_tier_must_agree_with_the_code():
         NodeConfig(code="430981", parent_address="127.0.0.1:1", tier="township")
 
 
+def test_a_misspelt_sqlite_synchronous_level_is_refused():
+    # SQLite itself would take "FUL" silently and keep committing without waiting for the disk
+    with pytest.raises(ConfigError, match="sqlite_synchronous must be one of FULL, EXTRA, NORMAL, OFF"):
+        NodeConfig(code="430981", parent_address="127.0.0.1:1", sqlite_synchronous="FUL")
+    lower_case = NodeConfig(code="430981", parent_address="127.0.0.1:1", sqlite_synchronous="full")
+    assert lower_case.sqlite_synchronous == "FULL"
+
+
 def test_example_configs_for_every_tier_load():
     tiers = {}
     for path in sorted((ROOT / "deploy" / "examples").glob("*.toml")):

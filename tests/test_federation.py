@@ -6,7 +6,7 @@ import os
 
 import grpc
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from node.store.models import Case, CaseEvent
 from sync.tables import InboxEntry
@@ -159,3 +159,13 @@ def test_nodes_run_on_the_database_the_suite_was_asked_for(federation):
     federation.start_chain((CHAIN[0], CHAIN[1]))
     expected = "postgresql" if os.environ.get("WUJI_TEST_NODE_DB") == "postgresql" else "sqlite"
     assert {node.engine.dialect.name for node in federation.nodes.values()} == {expected}
+
+
+def test_a_node_on_sqlite_has_each_commit_on_the_disk_before_it_answers(federation):
+    # a power cut must not take back a receipt already printed or an envelope already acknowledged
+    federation.start_chain((CHAIN[0], CHAIN[1]))
+    for node in federation.nodes.values():
+        if node.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL commits synchronously by its own default")
+        with node.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL

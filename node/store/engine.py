@@ -32,7 +32,7 @@ READ_ONLY_OPTION = "wuji_read_only"
 _HOLDS_WRITER = "wuji_holds_writer_lock"
 
 
-def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+def create_store_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for the node's database URL.
 
     SQLite gets WAL (readers never block the writer; a crash leaves a consistent file) and
@@ -47,7 +47,7 @@ def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engi
     return engine
 
 
-def configure_sqlite(engine: Engine, sqlite_synchronous: str = "NORMAL") -> None:
+def configure_sqlite(engine: Engine, sqlite_synchronous: str = "FULL") -> None:
     """WAL, foreign keys and BEGIN IMMEDIATE on a SQLite engine (also the simulation's in-memory ones)."""
 
     @event.listens_for(engine, "connect")
