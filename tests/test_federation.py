@@ -8,10 +8,13 @@ import grpc
 import pytest
 from sqlalchemy import func, select, text
 
+from node.cases.materials import Material
+from node.cases.service import Applicant
+from node.errors import InvalidInput
 from node.store.models import Case, CaseEvent
 from sync.tables import InboxEntry
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, FederationHarness, wait_for
-from tests.materials import complete_proto
+from tests.materials import complete_proto, required_names
 from wuji.v1 import case_pb2, desk_pb2
 
 COUNTY_ITEM = "MZ-0001"  # 最低生活保障对象认定, handled at county
@@ -141,6 +144,24 @@ def test_unknown_item_is_refused_over_grpc_and_nothing_is_stored(federation):
     assert county.ListCases(desk_pb2.ListCasesRequest()).cases == []
     with federation.nodes[COUNTY].sessions() as session:
         assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+
+
+def test_a_case_too_large_to_cross_a_link_is_refused_at_the_window_and_holds_up_nothing(federation):
+    # four scans of 4.5 MB each: each within the item's 10 MB, together more than a link message
+    # carries; taken in, the case could never leave, and every case queued behind it would wait
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    scans = [
+        Material(name, b"%PDF-1.4 " + bytes(4_500_000), file_name=f"{name}.pdf", media_type="application/pdf")
+        for name in required_names(COUNTY_ITEM)
+    ]
+    applicant = Applicant("张三", "430981199001011237", phone="13800000000")
+    with pytest.raises(InvalidInput, match=r"要发出的内容共 17\.2 MB，超过节点间一次可传送的上限 15\.9 MB"):
+        village.cases.submit(COUNTY_ITEM, applicant, scans)
+    with village.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+    following = submit(federation.desk(VILLAGE), COUNTY_ITEM)
+    wait_for(lambda: arrived(federation, COUNTY, following.id), what="the next case at the county")
 
 
 def test_every_received_envelope_is_recorded_with_its_link_and_seq(federation):

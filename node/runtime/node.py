@@ -149,7 +149,7 @@ class Node:
                 Algorithm.SM2_SM3 if self.identity.seals_with_sm2 else Algorithm.ECDSA_P256_SHA256
             ),
         )
-        self.outbound = Outbound(self.here, self._peer_codes())
+        self.outbound = Outbound(self.here, self._peer_codes(), config.max_message_bytes)
         self.outbound.signer = OriginSigner(
             self.identity.tls_key, self.identity.tls_certificate, self.identity.chain[:-1]
         )

@@ -13,19 +13,33 @@ from typing import Any
 from sqlalchemy.orm import Session
 from ulid import ULID
 
+from node.errors import InvalidInput
 from node.timeutil import to_timestamp, utcnow
 from sync import outbox
 from sync.origin import OriginSigner
 from sync.routing import HopKind, NoRoute, next_hop
+from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.divisions import DivisionCode
 from wuji.v1 import link_pb2
+
+# room left in a link message beside the envelope: the frame around it and the route each relay
+# appends (a 12-digit code per hop)
+LINK_MESSAGE_HEADROOM_BYTES = 64 * 1024
+MIB = 1024 * 1024
 
 
 class Outbound:
     """Addresses messages by destination code; routing picks the neighbour (docs/architecture.md §5)."""
 
-    def __init__(self, here: DivisionCode, peer_provinces: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        here: DivisionCode,
+        peer_provinces: Sequence[str] = (),
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> None:
         self.here = here
+        # a larger envelope could never cross a link, and every envelope queued behind it would wait
+        self.max_envelope_bytes = max_message_bytes - LINK_MESSAGE_HEADROOM_BYTES
         # partner provinces with a peer link (跨省通办); replaced whole when a peer is added or removed
         self.peer_provinces: frozenset[str] = frozenset(peer_provinces)
         # signs what this node originates (sync/origin.py); set by the runtime once the node has keys
@@ -50,6 +64,7 @@ class Outbound:
             route=[self.here.value],
             **body,
         )
+        self._check_size(envelope)
         self._sign(envelope)
         self._enqueue(session, envelope)
         return envelope
@@ -87,12 +102,24 @@ class Outbound:
             route=[self.here.value],
             **body,
         )
+        self._check_size(envelope)
         if passed_on is None:
             self._sign(envelope)
         else:
             envelope.origin_signature = passed_on.origin_signature
             envelope.origin_chain.extend(passed_on.origin_chain)
         outbox.enqueue(session, peer, role, envelope)
+
+    def _check_size(self, envelope: link_pb2.Envelope) -> None:
+        """InvalidInput if the envelope cannot cross a link; raised in the caller's transaction,
+        so the change that would have sent it is not stored either."""
+        size = envelope.ByteSize()
+        if size > self.max_envelope_bytes:
+            raise InvalidInput(
+                f"要发出的内容共 {size / MIB:.1f} MB，超过节点间一次可传送的上限 "
+                f"{self.max_envelope_bytes / MIB:.1f} MB；请把材料压缩或降低扫描分辨率后再交，"
+                f"未保存 (a message of {size:,} bytes exceeds the link's {self.max_envelope_bytes:,})"
+            )
 
     def _sign(self, envelope: link_pb2.Envelope) -> None:
         if self.signer is not None:
