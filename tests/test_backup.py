@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -14,7 +15,10 @@ from sqlalchemy import func, select
 from node.cases import eventlog
 from node.cli.nodes import backups_line
 from node.config import ConfigError, NodeConfig
+from node.runtime import backup as backups
+from node.runtime.backup import BackupError
 from node.runtime.node import Node
+from node.store.engine import create_store_engine, migrate
 from node.store.models import Case, CaseEvent, Rating
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
@@ -256,6 +260,46 @@ def test_a_node_backs_itself_up_on_schedule_and_keeps_the_newest(federation):
             with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as copy:
                 assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
                 assert copy.execute("SELECT count(*) FROM catalog_release").fetchone()[0] >= 1
+
+
+def test_a_scheduled_backup_never_fills_the_disk(tmp_path: Path, monkeypatch):
+    """Older backups go first, never the newest; if that is not room enough no backup is made, and
+    `wuji node status` says why. The disk's free space is played by the test: each older backup
+    removed frees its size."""
+    database = tmp_path / "node.db"
+    engine = create_store_engine(f"sqlite:///{database}")
+    migrate(engine)
+    engine.dispose()
+    copy_bytes = database.stat().st_size
+    folder = tmp_path / "backups"
+    older = [folder / f"{PROVINCE}-2026120{day}-030000.db" for day in (1, 2, 3)]
+    at_3am = datetime(2026, 12, 6, 19, 0, tzinfo=UTC)  # 2026-12-07 03:00 in China
+    roomy = copy_bytes + backups.MIN_FREE_AFTER_BACKUP
+
+    def lay_out_older_backups_with(free_before: int) -> None:
+        folder.mkdir(exist_ok=True)
+        for path in folder.iterdir():
+            path.unlink()
+        for path in older:
+            path.write_bytes(bytes(1_000_000))
+        monkeypatch.setattr(
+            backups,
+            "free_bytes",
+            lambda _: free_before + sum(1_000_000 for path in older if not path.exists()),
+        )
+
+    lay_out_older_backups_with(roomy - 2_500_000)  # the two older ones free only 2,000,000
+    with pytest.raises(BackupError, match="磁盘空间不足"):
+        backups.scheduled_backup(f"sqlite:///{database}", folder, PROVINCE, 7, at_3am)
+    assert sorted(folder.glob("*.db*")) == older  # nothing removed, no copy, no half copy
+    config = tmp_path / "node.toml"
+    NodeConfig(code=PROVINCE, backup_dir=str(folder)).save(config)
+    assert "上次自动备份未做成（2026-12-07 03:00）：磁盘空间不足" in backups_line(config)
+
+    lay_out_older_backups_with(roomy - 1_500_000)  # the two oldest must go
+    made = backups.scheduled_backup(f"sqlite:///{database}", folder, PROVINCE, 7, at_3am)
+    assert sorted(folder.glob("*.db*")) == [older[2], made]
+    assert backups.last_failure(folder, PROVINCE) is None and "未做成" not in backups_line(config)
 
 
 def test_scheduled_backups_are_configured_with_sensible_bounds():

@@ -261,7 +261,7 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
 def backups_line(config_path: Path) -> str:
     """What `wuji node status` says of the node's own backups (config backup_hours), as found
     beside it on this machine."""
-    from node.runtime.backup import scheduled_backups
+    from node.runtime.backup import last_failure, scheduled_backups
 
     config = NodeConfig.load(config_path)
     if config.backup_hours <= 0:
@@ -269,4 +269,6 @@ def backups_line(config_path: Path) -> str:
     every = f"自动备份：每 {config.backup_hours:g} 小时一次"
     folder = config.backup_folder(config_path)
     made = scheduled_backups(folder, config.code) if folder.is_dir() else []
-    return f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"
+    said = f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"
+    failure = last_failure(folder, config.code) if folder.is_dir() else None
+    return f"{said}\n上次自动备份未做成（{failure[0]}）：{failure[1]}" if failure else said

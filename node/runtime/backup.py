@@ -7,6 +7,7 @@ and the neighbours send back what the node lost (their retained outbox, node/run
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import subprocess
@@ -22,6 +23,13 @@ from node.store.models import Base, Lease
 from node.timeutil import CHINA_ZONE, as_utc, utcnow
 from sync import outbox
 from sync.tables import SyncBase
+
+log = logging.getLogger(__name__)
+
+GIB = 1024**3
+# a scheduled backup leaves at least this much free on its disk: the node's own database, usually on
+# the same disk, must still find room for the day's cases
+MIN_FREE_AFTER_BACKUP = GIB
 
 
 class BackupError(Exception):
@@ -43,24 +51,94 @@ def backup(database_url: str, target: Path) -> None:
         if not source.exists():
             raise BackupError(f"no database at {source}")
         partial = target.with_name(target.name + ".partial")
-        _sqlite_copy(source, partial)
+        try:
+            _sqlite_copy(source, partial)
+        except BackupError:
+            partial.unlink(missing_ok=True)  # half a copy restores nothing and takes the disk's room
+            raise
         partial.rename(target)
     else:
         _run_pg("pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq(database_url))
 
 
-def scheduled_backup(database_url: str, folder: Path, code: str, keep: int, now: datetime) -> Path:
+def scheduled_backup(
+    database_url: str,
+    folder: Path,
+    code: str,
+    keep: int,
+    now: datetime,
+    min_free: int = MIN_FREE_AFTER_BACKUP,
+) -> Path:
     """The node's own backup (config backup_hours): a new file in folder named by the node and the
-    time in China (430981006001-20261207-0300.db), then all but the newest `keep` removed."""
+    time in China (430981006001-20261207-0300.db), then all but the newest `keep` removed.
+
+    A backup never fills the disk: older backups (never the newest) go first if the copy would leave
+    less than min_free; if that is not enough, no backup is made (BackupError). The outcome is noted
+    in folder for `wuji node status` (`last_failure`)."""
     sqlite = make_url(database_url).get_backend_name() == "sqlite"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = as_utc(now).astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
     target = folder / f"{code}-{stamp}{'.db' if sqlite else '.dump'}"
-    backup(database_url, target)
+    failure = _failure_note(folder, code)
+    try:
+        if sqlite:  # a dump's size is not known before it is made; PostgreSQL tiers back up elsewhere
+            _make_room(folder, code, _sqlite_bytes(database_url), min_free)
+        backup(database_url, target)
+    except BackupError as error:
+        failure.write_text(f"{as_utc(now).astimezone(CHINA_ZONE):%Y-%m-%d %H:%M}\n{error}", encoding="utf-8")
+        raise
+    failure.unlink(missing_ok=True)
     made = scheduled_backups(folder, code)
     for old in made[: max(0, len(made) - keep)]:
         old.unlink()
     return target
+
+
+def last_failure(folder: Path, code: str) -> tuple[str, str] | None:
+    """(when, in China time; why) the last scheduled backup was not made, or None if it was."""
+    note = _failure_note(folder, code)
+    if not note.is_file():
+        return None
+    when, _, why = note.read_text(encoding="utf-8").partition("\n")
+    return when, why
+
+
+def free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def _make_room(folder: Path, code: str, copy_bytes: int, min_free: int) -> None:
+    """Remove the oldest scheduled backups, never the newest, until a copy of copy_bytes leaves
+    min_free on the disk; BackupError, with nothing removed, if even that would not do."""
+    older = scheduled_backups(folder, code)[:-1]
+    shortfall = copy_bytes + min_free - free_bytes(folder)
+    if shortfall <= 0:
+        return
+    if shortfall > sum(path.stat().st_size for path in older):
+        free = free_bytes(folder)
+        raise BackupError(
+            f"磁盘空间不足：{folder} 所在磁盘只剩 {free / GIB:.1f} GB，"
+            f"备份需要 {copy_bytes / GIB:.1f} GB，并须为新办件留出 {min_free / GIB:.1f} GB；"
+            f"请清理磁盘，或把 backup_dir 指向另一块磁盘 (not enough free disk space for a backup)"
+        )
+    removed = 0
+    while shortfall > 0:
+        oldest = older.pop(0)
+        shortfall -= oldest.stat().st_size
+        oldest.unlink()
+        removed += 1
+    log.warning("removed the %d oldest backup(s) early to leave room on the disk", removed)
+
+
+def _failure_note(folder: Path, code: str) -> Path:
+    return folder / f"{code}-backup-failed.txt"
+
+
+def _sqlite_bytes(database_url: str) -> int:
+    """What a copy of the SQLite database takes: the file and its write-ahead log."""
+    source = _sqlite_path(database_url)
+    wal = source.with_name(source.name + "-wal")
+    return sum(path.stat().st_size for path in (source, wal) if path.exists())
 
 
 def scheduled_backups(folder: Path, code: str) -> list[Path]:

@@ -29,7 +29,7 @@ from node.clock import Clock, SystemClock
 from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
 from node.errors import NotReady, WrongNode
-from node.runtime.backup import scheduled_backup
+from node.runtime.backup import BackupError, scheduled_backup
 from node.runtime.federation import FederationHandler, recount_deadlines
 from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
@@ -371,9 +371,13 @@ class Node:
         if not self.lease.active:
             return None
         keep = self.config.backup_keep
-        target = scheduled_backup(
-            self.database_url, self.backup_folder, self.here.value, keep, self.clock.now()
-        )
+        try:
+            target = scheduled_backup(
+                self.database_url, self.backup_folder, self.here.value, keep, self.clock.now()
+            )
+        except BackupError as error:  # said as it is, without a traceback; the next interval tries again
+            log.error("自动备份未做成 (scheduled backup not made): %s", error)
+            return None
         log.info("database backed up to %s (the newest %d backups kept)", target, keep)
         return target
 
