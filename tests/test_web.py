@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from node import workdays
 from node.cases.service import MAX_NAME_LENGTH
@@ -258,6 +259,39 @@ def test_an_address_without_a_page_says_so_in_chinese_on_the_desks_own_page(desk
     assert "Allow" in wrong_method.headers  # Starlette's header is kept
     absent = httpx.get(url(desks, VILLAGE) + "/static/absent.css")
     assert absent.status_code == 404 and "页面不存在" in absent.text
+
+
+def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
+    """The village's SQLite may not grow by one page (max_page_count, what a full disk does to it):
+    the agent is told so on the desk's page, not "Internal Server Error", and no case is stored."""
+    village = desks.nodes[VILLAGE]
+    if village.engine.dialect.name != "sqlite":
+        pytest.skip("max_page_count is SQLite's")
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    before = len(village.cases.list_cases(role="origin"))
+
+    def no_room(connection, _record) -> None:
+        connection.execute("PRAGMA max_page_count = 1")  # SQLite keeps the pages it has, none more
+
+    event.listen(village.engine, "connect", no_room)
+    village.engine.dispose()
+    try:
+        reply = agent.post(
+            f"/items/{ITEM}/apply",
+            data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
+            files={
+                "file_0": ("身份证.pdf", b"%PDF-1.4 " + os.urandom(256 * 1024), "application/pdf"),
+                "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+            },
+        )
+    finally:
+        event.remove(village.engine, "connect", no_room)
+        village.engine.dispose()
+    assert reply.status_code == 500, reply.text
+    assert "本节点的磁盘已满，此次操作没有保存" in reply.text and "Internal Server Error" not in reply.text
+    assert "李代办" in reply.text  # the desk's own page, the agent still logged in
+    assert len(village.cases.list_cases(role="origin")) == before
 
 
 def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):

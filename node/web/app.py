@@ -159,6 +159,33 @@ async def http_error(request: Request, error: Exception) -> Response:
     return _error_page(request, heading, message, status, error.headers)
 
 
+# what a person is told when something fails that no service refuses in words (a bug, a broken
+# disk): Starlette's own answer is a bare "Internal Server Error"
+_DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
+_UNEXPECTED = (
+    "系统出错",
+    "本节点内部出错，此次操作可能没有完成：请刷新页面，查看办件是否已经保存，再决定是否重做；"
+    "一再出错请告知本节点的运维人员，出错经过已记入节点日志 (internal error, logged)",
+)
+_FULL = (
+    "无法保存",
+    "本节点的磁盘已满，此次操作没有保存：请告知本节点的运维人员清理磁盘后再办 "
+    "(the node's disk is full; nothing was saved)",
+)
+
+
+async def unexpected_error(request: Request, error: Exception) -> Response:
+    """Starlette logs the error itself after this answer (ServerErrorMiddleware re-raises it)."""
+    heading, message = _FULL if any(words in str(error) for words in _DISK_FULL) else _UNEXPECTED
+    if request.headers.get("hx-request"):
+        body = f'<div class="refusal" role="alert">{_escape(message)}</div>'
+        return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
+    try:
+        return _error_page(request, heading, message, 500)
+    except Exception:  # the page's header reads the node's database, which may be what failed
+        return HTMLResponse(f"<h1>{heading}</h1><p>{_escape(message)}</p>", status_code=500)
+
+
 def _error_page(
     request: Request, heading: str, message: str, status: int, headers: Mapping[str, str] | None = None
 ) -> HTMLResponse:
@@ -198,6 +225,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
             DomainError: domain_error,
             ValueError: domain_value_error,
             HTTPException: http_error,
+            Exception: unexpected_error,
         },
     )
     app.state.node = node
