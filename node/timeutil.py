@@ -46,6 +46,14 @@ def shanghai(moment: datetime, seconds: bool = False) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def drift_words(ahead: timedelta) -> str:
+    """How far one clock is from another, as people say it: 快 15 分钟, 慢 2 天 3 小时."""
+    days, rest = divmod(round(abs(ahead).total_seconds() / 60), 24 * 60)  # to the nearest minute
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} 天" * bool(days), f"{hours} 小时" * bool(hours), f"{minutes} 分钟" * bool(minutes)]
+    return f"{'快' if ahead > timedelta(0) else '慢'} {' '.join(p for p in parts if p) or '不到 1 分钟'}"
+
+
 # The two ways the signing layer words an instant (it knows no time zone): ISO with its offset
 # (2026-12-06T11:30:00+00:00) and minutes with the zone's name (2026-12-06 11:30 UTC).
 _UTC_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(?:\+00:00| UTC)")

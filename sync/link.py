@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeAlias
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -73,6 +73,14 @@ class LinkSettings:
     window: int = 2000  # envelopes in flight before the sender waits for acks
     heartbeat_seconds: float = 5.0
     idle_timeout_seconds: float = 30.0  # a silent peer is considered gone after this
+    # the node's notion of now (what stamps its receipts and time limits); heartbeats carry it, so
+    # each end learns how far the other's clock is from its own
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+# clocks further apart than this are worth a word: the receipts and time limits of a node are
+# stamped with its own clock
+CLOCK_DRIFT_NOTICE = timedelta(minutes=2)
 
 
 # An outgoing frame: a LinkFrame, or envelopes as the outbox stored them (the same bytes on the wire)
@@ -147,6 +155,8 @@ class Link:
         self._current: LinkSession | None = None
         self.acked_seq = 0
         self.last_contact: datetime | None = None
+        # the peer's clock minus this node's, from its last heartbeat (None until one is heard)
+        self.peer_clock_ahead: timedelta | None = None
         with sessions.begin() as session:
             state = outbox.link_state(session, peer, role)
             self.acked_seq = state.acked_seq
@@ -255,6 +265,23 @@ class Link:
         current = self._current
         if current is None or current.window_full:  # otherwise the ack frees nothing to send
             self.wake()
+
+    def _heard_clock(self, sent_at: Timestamp) -> None:
+        try:
+            peer_now = sent_at.ToDatetime(tzinfo=UTC)
+        except (ValueError, OverflowError):  # not a time at all: nothing to learn from it
+            return
+        ahead = peer_now - self.settings.clock()  # a heartbeat's transit, milliseconds, is left in
+        was_off = self.peer_clock_ahead is not None and abs(self.peer_clock_ahead) > CLOCK_DRIFT_NOTICE
+        if abs(ahead) > CLOCK_DRIFT_NOTICE and not was_off:
+            log.warning(
+                "the clock of %s is %s %s this node's: receipts and time limits are stamped with the "
+                "clock of the node that makes them; the wrong one must be set right",
+                self.peer,
+                abs(ahead),
+                "ahead of" if ahead > timedelta(0) else "behind",
+            )
+        self.peer_clock_ahead = ahead
 
     def _pending(self, after_seq: int, limit: int) -> tuple[list[tuple[int, bytes]], bool]:
         """(seq, stored envelope bytes) to send next, sent as stored and never parsed here; and
@@ -417,7 +444,10 @@ class LinkSession:
             self._outgoing.put(link_pb2.LinkFrame(ack=link_pb2.Ack(seq=applied)))
         elif kind == "ack":
             link._acknowledged(frame.ack.seq)
-        elif kind != "heartbeat":
+        elif kind == "heartbeat":
+            if frame.heartbeat.HasField("sent_at"):
+                link._heard_clock(frame.heartbeat.sent_at)
+        else:
             raise LinkProtocolError(f"unexpected {kind or 'empty'} frame in an open session")
 
     def send_ready(self) -> bool:
@@ -466,7 +496,7 @@ class LinkSession:
                         continue
                 if time.monotonic() - last_sent >= settings.heartbeat_seconds:
                     now = Timestamp()
-                    now.GetCurrentTime()
+                    now.FromDatetime(settings.clock())
                     self._outgoing.put(link_pb2.LinkFrame(heartbeat=link_pb2.Heartbeat(sent_at=now)))
                     last_sent = time.monotonic()
                 link._wake.wait(timeout=settings.heartbeat_seconds / 2)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,9 +27,11 @@ from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
 from node.web import desk as desk_pages
+from node.web import uplink
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.test_cli import wuji
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2
 
@@ -292,6 +295,42 @@ def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
     assert "本节点的磁盘已满，此次操作没有保存" in reply.text and "Internal Server Error" not in reply.text
     assert "李代办" in reply.text  # the desk's own page, the agent still logged in
     assert len(village.cases.list_cases(role="origin")) == before
+
+
+class SkewedClock:
+    """A machine clock set wrong by offset (a flat CMOS battery, a date typed in by hand)."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def test_a_village_whose_clock_is_wrong_is_told_so_on_every_page(federation):
+    """Its receipts and time limits are stamped with its clock: the parent's heartbeats tell the
+    agent how far off it is, and a clock set back before the node's certificate is caught too."""
+    federation.start_chain(CHAIN[:-1])
+    federation.clock = wrong = SkewedClock(timedelta(minutes=-15))
+    village = federation.start(VILLAGE, web_listen="127.0.0.1:0")
+    federation.clock = None
+    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+    agent = logged_in(federation, VILLAGE, "agent1")
+    warned = lambda: re.search(r'id="clock"[^>]*>([^<]+)<', agent.get("/items").text)  # noqa: E731
+    heard = lambda: (found := warned()) and "本机时钟比上级" in found.group(1) and found.group(1)  # noqa: E731
+    words = wait_for(heard, what="the township's heartbeat heard at the village")
+    assert f"本机时钟比上级 {TOWNSHIP} 慢 15 分钟" in words and "请校正本机的日期和时间" in words
+    status = wuji("node", "status", "--config", str(federation.config_path(TOWNSHIP)))
+    assert f"下级 {VILLAGE} 的时钟比本机慢 15 分钟" in status.stdout, status.stdout
+
+    # before any heartbeat is heard (or with no link at all), a clock set back before the node was
+    # enrolled is caught by its certificate, issued on the township's clock
+    wrong.offset = timedelta(days=-3 * 365)
+    words = uplink.clock_trouble(village, TOWNSHIP, None)
+    assert words.startswith("本机时钟（20") and "早于本节点证书的生效时间" in words
+
+    wrong.offset = timedelta(seconds=30)  # within two minutes: nothing to say
+    wait_for(lambda: warned() is None, what="the warning gone once the clock is right")
 
 
 def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +22,10 @@ from node.cli.common import (
 )
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError
+from node.timeutil import drift_words
 from node.trust.identity import IdentityMissing
 from signing.keys import KeyFileError
+from sync.link import CLOCK_DRIFT_NOTICE
 from wuji.divisions import DivisionCode
 
 node_app = typer.Typer(help="Set up and run this node.", no_args_is_help=True)
@@ -255,6 +258,15 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
             str(link.received_seq),
         )
     console.print(table)
+    for link in described.links:
+        ahead = timedelta(seconds=link.peer_clock_ahead_seconds)
+        if link.HasField("peer_clock_ahead_seconds") and abs(ahead) > CLOCK_DRIFT_NOTICE:
+            neighbour = f"{LINK_ROLES.get(link.role, link.role)} {link.peer}"
+            console.print(
+                f"[red]{neighbour} 的时钟比本机{drift_words(ahead)}[/]："
+                "受理时间和办理期限按各节点自己的时钟记录，时钟不对的一方须校正",
+                highlight=False,
+            )
     console.print(backups_line(config), highlight=False)
 
 

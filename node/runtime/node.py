@@ -236,6 +236,7 @@ class Node:
             LinkSettings(
                 heartbeat_seconds=config.heartbeat_seconds,
                 idle_timeout_seconds=max(6 * config.heartbeat_seconds, 10.0),
+                clock=self.clock.now,
             ),
             self.readers,
         )
@@ -705,6 +706,9 @@ class Node:
                     acked_seq=link.acked_seq,
                     received_seq=link.received_seq(),
                     peer_name=self.names.name_of(link.peer),
+                    peer_clock_ahead_seconds=(
+                        None if link.peer_clock_ahead is None else link.peer_clock_ahead.total_seconds()
+                    ),
                 )
                 for link in self.links.all()
             ],

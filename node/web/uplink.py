@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from node.timeutil import drift_words, shanghai
+from sync.link import CLOCK_DRIFT_NOTICE
+
 if TYPE_CHECKING:
     from node.runtime.node import Node
+    from sync.link import Link
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,7 @@ class Uplink:
     parent: str  # the parent node's name, or its code
     connected: bool
     waiting: int  # envelopes held here for the parent, not yet acknowledged by it
+    clock: str = ""  # what is wrong with this node's clock, if the parent's tells ("" if nothing)
 
     @property
     def words(self) -> str:
@@ -34,5 +39,27 @@ def uplink_of(node: Node) -> Uplink | None:
     name = node.names.name_of(parent.value) or parent.value
     link = node.links.find(parent.value)  # a page only looks: the node makes its links
     if link is None:
-        return Uplink(name, False, 0)
-    return Uplink(name, link.connected, link.outbox_depth())
+        return Uplink(name, False, 0, clock_trouble(node, name, None))
+    return Uplink(name, link.connected, link.outbox_depth(), clock_trouble(node, name, link))
+
+
+def clock_trouble(node: Node, parent: str, link: Link | None) -> str:
+    """Receipts, time limits and events are stamped with this node's clock: a village PC whose
+    clock is wrong (a flat CMOS battery, a date typed in by hand) is told so by its parent's
+    heartbeats, or, before one is heard, by its own certificate (issued on the parent's clock)."""
+    ahead = link.peer_clock_ahead if link is not None else None
+    if ahead is not None:
+        if abs(ahead) <= CLOCK_DRIFT_NOTICE:
+            return ""
+        return (
+            f"本机时钟比上级 {parent} {drift_words(-ahead)}：受理时间和办理期限都按本机时钟记录，"
+            f"请校正本机的日期和时间"
+        )
+    now = node.clock.now()
+    valid_from = node.identity.tls_certificate.not_valid_before_utc
+    if now < valid_from:
+        return (
+            f"本机时钟（{shanghai(now)}）早于本节点证书的生效时间（{shanghai(valid_from)}），日期和时间不对："
+            f"受理时间和办理期限都按本机时钟记录，请校正本机的日期和时间"
+        )
+    return ""

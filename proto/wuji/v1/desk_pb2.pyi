@@ -863,7 +863,7 @@ class DescribeNodeRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class LinkStatus(_message.Message):
-    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq", "peer_name")
+    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq", "peer_name", "peer_clock_ahead_seconds")
     PEER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
@@ -872,6 +872,7 @@ class LinkStatus(_message.Message):
     ACKED_SEQ_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_SEQ_FIELD_NUMBER: _ClassVar[int]
     PEER_NAME_FIELD_NUMBER: _ClassVar[int]
+    PEER_CLOCK_AHEAD_SECONDS_FIELD_NUMBER: _ClassVar[int]
     peer: str
     role: str
     connected: bool
@@ -880,7 +881,8 @@ class LinkStatus(_message.Message):
     acked_seq: int
     received_seq: int
     peer_name: str
-    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ..., peer_name: _Optional[str] = ...) -> None: ...
+    peer_clock_ahead_seconds: float
+    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ..., peer_name: _Optional[str] = ..., peer_clock_ahead_seconds: _Optional[float] = ...) -> None: ...
 
 class NodeDescription(_message.Message):
     __slots__ = ("code", "tier", "name", "catalog_version", "links", "quarantined")
