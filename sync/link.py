@@ -275,10 +275,10 @@ class Link:
         was_off = self.peer_clock_ahead is not None and abs(self.peer_clock_ahead) > CLOCK_DRIFT_NOTICE
         if abs(ahead) > CLOCK_DRIFT_NOTICE and not was_off:
             log.warning(
-                "the clock of %s is %s %s this node's: receipts and time limits are stamped with the "
-                "clock of the node that makes them; the wrong one must be set right",
+                "the clock of %s is %d min %s this node's: receipts and time limits are stamped with "
+                "the clock of the node that makes them; the wrong one must be set right",
                 self.peer,
-                abs(ahead),
+                round(abs(ahead).total_seconds() / 60),
                 "ahead of" if ahead > timedelta(0) else "behind",
             )
         self.peer_clock_ahead = ahead
