@@ -7,6 +7,7 @@ printed receipt go to $WUJI_ARTEFACTS (default tests/artefacts/web/).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -402,6 +403,39 @@ def test_the_forms_refusals_read_in_chinese_first(desks):
     named = {"csrf": form, "applicant_name": "王" * (MAX_NAME_LENGTH + 1), "id_number": "430981196805120021"}
     refused = agent.post(f"/items/{ITEM}/apply", data=named)
     assert refused.status_code == 400 and f"申请人姓名不能超过 {MAX_NAME_LENGTH} 个字" in refused.text
+
+
+def test_an_application_form_sent_twice_takes_in_one_case(desks):
+    """A double click on 提交 (two sendings at the same moment) and a reload of the answer (a third,
+    later) all end on the one receipt: the village holds one case more, not three."""
+    village = desks.nodes[VILLAGE]
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
+    assert key, "the form carries no submission key"
+    before = len(village.cases.list_cases(role="origin"))
+
+    def send() -> str:
+        reply = agent.post(
+            f"/items/{ITEM}/apply",
+            data={
+                "csrf": csrf_of(form),
+                "submission": key.group(1),
+                "applicant_name": "王秀兰",
+                "id_number": "430981196805120021",
+            },
+            files={
+                "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
+                "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+            },
+        )
+        return receipt_case_id(reply)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        double_click = list(pool.map(lambda _: send(), range(2)))
+    assert double_click[0] == double_click[1] == send()
+    assert len(village.cases.list_cases(role="origin")) == before + 1
+    assert key.group(1) not in agent.get(f"/items/{ITEM}/apply").text  # a new form, a new key
 
 
 def test_the_case_list_pages_back_to_older_cases(desks, monkeypatch):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from node.cases import materials as files
+from node.cases import submissions
 from node.cases.deferrals import DeferralService, promised_date
 from node.cases.service import (
     MAX_NAME_LENGTH,
@@ -82,8 +83,10 @@ class BundleService(CaseHook):
         deferred: Sequence[str] = (),
         promised_on: str = "",
         promise: case_pb2.Promise | None = None,
+        submission: str = "",
     ) -> case_pb2.Bundle:
-        """申请 a bundle here: the bundle and the cases of its first parts, in one transaction."""
+        """申请 a bundle here: the bundle and the cases of its first parts, in one transaction
+        (submission: the front desk form's key, as for `CaseService.submit`)."""
         applicant = Applicant(
             clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True),
             clean_text("applicant id number", applicant.id_number, 32, required=True),
@@ -133,6 +136,7 @@ class BundleService(CaseHook):
             )
             session.add(bundle)
             session.flush()
+            submissions.record(session, submission, now, bundle_id=bundle.id)
             for part in bundle.parts:
                 if not part.after:
                     self._start(session, bundle, part)  # a refusal here refuses the whole bundle

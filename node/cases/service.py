@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from node import logs
-from node.cases import arrivals, crossprovince, deadlines, eventlog, queues
+from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, submissions
 from node.cases import materials as files
 from node.cases.materials import Material, checked_material
 from node.cases.states import RULES, Action, Outcome, Performer, State, transition
@@ -175,12 +175,15 @@ class CaseService:
         extras: case_pb2.Case | None = None,
         by: Actor | None = None,
         channel: str = "",
+        submission: str = "",
     ) -> case_pb2.Case:
         """申请: register a citizen's case here and send it toward its handler.
 
         mode: a 跨省通办 mode (node/cases/crossprovince.py), with place_division for 全程网办.
         extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
         by: the person at the window (None: the node itself); channel: "online" for 网上申请.
+        submission: the front desk form's key (node/cases/submissions.py); a key already used makes
+        this transaction fail whole (IntegrityError).
         """
         # nothing is read back in this transaction: its rows are written in one flush, at the end
         with self._sessions.begin() as session, session.no_autoflush:
@@ -200,6 +203,7 @@ class CaseService:
             if extras is not None:
                 described.MergeFrom(extras)
             session.flush()  # the materials' ids, for the view
+            submissions.record(session, submission, case.submitted_at, case_id=case.id)
             if any(hook.takes_part_in_new_copy(described) for hook in self.hooks):
                 return self._view(session, case)
             # a case registered just now has its first event and nothing else a view shows

@@ -493,6 +493,19 @@ class OfficeName(Base):
     learned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class FormSubmission(Base):
+    """An application form as the front desk sent it, by the random key the form carried: sent twice
+    (a double click, a reload after a slow answer), it finds what it took in the first time
+    (node/cases/submissions.py). Written in the transaction that took the case or bundle in."""
+
+    __tablename__ = "form_submission"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), default="")  # "" for a bundle
+    bundle_id: Mapped[str] = mapped_column(String(64), default="")  # "" for a single case
+    made_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TrustAnchor(Base):
     """A partner province's root certificate, trusted for its seals and (at the province) its link."""
 

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from pypinyin import Style, lazy_pinyin
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.cases import deadlines, deferrals
+from node.cases import deadlines, deferrals, submissions
 from node.cases.materials import Material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
@@ -99,6 +100,7 @@ def routes(render: Render) -> list[Route]:
             modes=_modes(item),
             refusal=refusal,
             sent=visit.form or {},
+            submission=submissions.new_key(),  # nothing was taken in under a refused form's key
         )
 
     @page(Duty.APPLY)
@@ -107,12 +109,29 @@ def routes(render: Render) -> list[Route]:
 
     @page(Duty.APPLY)
     def apply(visit: Visit) -> Response:
+        key = submissions.checked_key(visit.field("submission"))
         try:
-            return _submit(visit)
+            return _taken_in_before(visit, key) or _submit(visit, key)
+        except IntegrityError:
+            # the same form sent again at the same moment: that sending took it in, this one is void
+            taken_in = _taken_in_before(visit, key)
+            if taken_in is None:
+                raise
+            return taken_in
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
             return application_form(visit, str(refused), status_code=400)
 
-    def _submit(visit: Visit) -> Response:
+    def _taken_in_before(visit: Visit, key: str) -> Response | None:
+        """The receipt of what this form took in when it was sent before (a double click)."""
+        with node_of(visit).readers() as session:
+            earlier = submissions.find(session, key)
+        if earlier is None:
+            return None
+        if earlier.bundle_id:
+            return RedirectResponse(f"/bundles/{quote(earlier.bundle_id)}", status_code=303)
+        return RedirectResponse(f"/cases/{quote(earlier.case_id)}/receipt", status_code=303)
+
+    def _submit(visit: Visit, key: str) -> Response:
         node = node_of(visit)
         item, parts = _item_and_parts(visit)
         listed = _materials_of(item, parts)
@@ -155,7 +174,7 @@ def routes(render: Render) -> list[Route]:
         home = visit.field("home_division")
         if item.bundle:
             bundle = node.bundles.submit(
-                item.code, applicant, given, home, deferred, visit.field("promised_on"), promise
+                item.code, applicant, given, home, deferred, visit.field("promised_on"), promise, key
             )
             return RedirectResponse(f"/bundles/{quote(bundle.id)}", status_code=303)
         case = node.cases.submit(
@@ -167,6 +186,7 @@ def routes(render: Render) -> list[Route]:
             place_division=visit.field("place_division"),
             extras=deferrals.extras(deferred, visit.field("promised_on"), promise, node.clock.now()),
             by=visit.person,  # the service records 代办 for an agent, 窗口 otherwise
+            submission=key,
         )
         return RedirectResponse(f"/cases/{quote(case.id)}/receipt", status_code=303)
 
