@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -20,13 +21,26 @@ def clock() -> ManualClock:
     return ManualClock(china_morning(2026, 12, 1))
 
 
+@pytest.fixture
+def calendar_2027_forgotten() -> Iterator[None]:
+    """Put first among a test's fixtures: the nodes of its federation install a 2027 notice as it
+    reaches each of them, until they stop; forgotten after that, the rest of the suite counts 2027
+    on the calendar it had."""
+    yield
+    workdays._official.pop(2027, None)
+    workdays.is_working_day.cache_clear()
+    workdays.year_summary.cache_clear()
+
+
 def calendar_cards(node) -> dict[str, SupervisionCard]:
     with node.sessions() as session:
         query = select(SupervisionCard).where(SupervisionCard.reason == "calendar_missing")
         return {card.id: card for card in session.scalars(query)}
 
 
-def test_the_province_is_carded_for_a_year_without_its_calendar_until_it_is_published(federation, clock):
+def test_the_province_is_carded_for_a_year_without_its_calendar_until_it_is_published(
+    calendar_2027_forgotten, federation, clock
+):
     province = federation.start(PROVINCE)
     province.tick()
     cards = calendar_cards(province)
@@ -35,14 +49,9 @@ def test_the_province_is_carded_for_a_year_without_its_calendar_until_it_is_publ
     assert card.colour == "yellow" and card.closed_at is None and "2027" in card.detail
     province.tick()
     assert len(calendar_cards(province)) == 1  # raised once
-    try:
-        workdays.install([workdays.YearCalendar(2027, frozenset({date(2027, 1, 1)}), frozenset())])
-        province.tick()
-        assert calendar_cards(province)["calendar-2027:calendar_missing"].closed_at is not None
-    finally:
-        workdays._official.pop(2027, None)
-        workdays.is_working_day.cache_clear()
-        workdays.year_summary.cache_clear()
+    workdays.install([workdays.YearCalendar(2027, frozenset({date(2027, 1, 1)}), frozenset())])
+    province.tick()
+    assert calendar_cards(province)["calendar-2027:calendar_missing"].closed_at is not None
 
 
 CALENDAR_2027 = {
@@ -52,7 +61,9 @@ CALENDAR_2027 = {
 }
 
 
-def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(federation, tmp_path):
+def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(
+    calendar_2027_forgotten, federation, tmp_path
+):
     import json
 
     from node.catalogue import calendars
@@ -67,57 +78,47 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(feder
     notice.write_text(json.dumps(CALENDAR_2027), encoding="utf-8")
     village_config = str(federation.config_path(VILLAGE))
     fallen_back = workdays.fallback_years()
-    try:
-        # before the notice, a clerk who asks hears that 2027 counts on statutory holidays alone
-        before = wuji("calendar", "show", "2027", "--config", village_config)
-        assert before.returncode == 0, before.stderr
-        assert (
-            "2027 年工作日历：仅法定节假日与周末" in before.stdout
-            and "wuji calendar publish" in before.stdout
-        )
-        assert "调休上班（周末上班）0 天：无" in before.stdout
-        assert workdays.fallback_years() == fallen_back  # asking carded no year
+    # before the notice, a clerk who asks hears that 2027 counts on statutory holidays alone
+    before = wuji("calendar", "show", "2027", "--config", village_config)
+    assert before.returncode == 0, before.stderr
+    assert "2027 年工作日历：仅法定节假日与周末" in before.stdout and "wuji calendar publish" in before.stdout
+    assert "调休上班（周末上班）0 天：无" in before.stdout
+    assert workdays.fallback_years() == fallen_back  # asking carded no year
 
-        published = wuji(
-            "calendar", "publish", str(notice), "--config", str(federation.config_path(PROVINCE))
-        )
-        assert published.returncode == 0, published.stderr
-        assert "2027" in published.stdout and "6 holidays" in published.stdout
+    published = wuji("calendar", "publish", str(notice), "--config", str(federation.config_path(PROVINCE)))
+    assert published.returncode == 0, published.stderr
+    assert "2027" in published.stdout and "6 holidays" in published.stdout
 
-        def at_village() -> bytes | None:
-            with federation.nodes[VILLAGE].sessions() as session:
-                row = session.get(WorkingCalendar, 2027)
-                return row.message if row else None
+    def at_village() -> bytes | None:
+        with federation.nodes[VILLAGE].sessions() as session:
+            row = session.get(WorkingCalendar, 2027)
+            return row.message if row else None
 
-        message = link_pb2.WorkingCalendar.FromString(
-            wait_for(at_village, what="the calendar at the village")
-        )
-        assert workdays.source_of(2027) == workdays.OFFICIAL
-        assert workdays.is_working_day(date(2027, 2, 6)) and not workdays.is_working_day(date(2027, 2, 11))
-        shown = wuji("calendar", "show", "2027", "--config", village_config).stdout
-        assert "2027 年工作日历：省级发布的官方日历" in shown
-        assert "全年工作日 256 天" in shown  # 261 weekdays, 6 of them off, 1 Saturday worked
-        assert "放假（周一至周五不上班）6 天：1月1日（周五） 2月5日（周五） 2月8日（周一）" in shown
-        assert "调休上班（周末上班）1 天：2月6日（周六）" in shown
-        out_of_range = wuji("calendar", "show", "1990", "--config", village_config)
-        assert out_of_range.returncode == 1 and "年份须在 2000–2100 之间" in out_of_range.stderr
+    message = link_pb2.WorkingCalendar.FromString(wait_for(at_village, what="the calendar at the village"))
+    assert workdays.source_of(2027) == workdays.OFFICIAL
+    assert workdays.is_working_day(date(2027, 2, 6)) and not workdays.is_working_day(date(2027, 2, 11))
+    shown = wuji("calendar", "show", "2027", "--config", village_config).stdout
+    assert "2027 年工作日历：省级发布的官方日历" in shown
+    assert "全年工作日 256 天" in shown  # 261 weekdays, 6 of them off, 1 Saturday worked
+    assert "放假（周一至周五不上班）6 天：1月1日（周五） 2月5日（周五） 2月8日（周一）" in shown
+    assert "调休上班（周末上班）1 天：2月6日（周六）" in shown
+    out_of_range = wuji("calendar", "show", "1990", "--config", village_config)
+    assert out_of_range.returncode == 1 and "年份须在 2000–2100 之间" in out_of_range.stderr
 
-        # a calendar altered on the way, or signed by anyone but the province, is refused
-        village = federation.nodes[VILLAGE]
-        altered = link_pb2.WorkingCalendar()
-        altered.CopyFrom(message)
-        altered.holidays.append("2027-03-01")
-        with village.sessions() as session, pytest.raises(InvalidInput, match="bad signature"):
-            calendars.receive(session, altered, village.trust_store(), village.here.province)
-        with province.sessions() as session:
-            assert [m.year for m in calendars.held(session)] == [2027]
-    finally:
-        workdays._official.pop(2027, None)
-        workdays.is_working_day.cache_clear()
-        workdays.year_summary.cache_clear()
+    # a calendar altered on the way, or signed by anyone but the province, is refused
+    village = federation.nodes[VILLAGE]
+    altered = link_pb2.WorkingCalendar()
+    altered.CopyFrom(message)
+    altered.holidays.append("2027-03-01")
+    with village.sessions() as session, pytest.raises(InvalidInput, match="bad signature"):
+        calendars.receive(session, altered, village.trust_store(), village.here.province)
+    with province.sessions() as session:
+        assert [m.year for m in calendars.held(session)] == [2027]
 
 
-def test_time_limits_running_into_a_year_are_counted_again_on_its_notice(federation, clock, tmp_path):
+def test_time_limits_running_into_a_year_are_counted_again_on_its_notice(
+    calendar_2027_forgotten, federation, clock, tmp_path
+):
     """Accepted on 21 December 2026, a 15-working-day limit was counted on statutory holidays alone
     (12 January 2027); the notice, published later, gives 4–8 January off: the limit moves to the
     19th at the handler, while a limit that ends within 2026 stays."""
@@ -146,16 +147,11 @@ def test_time_limits_running_into_a_year_are_counted_again_on_its_notice(federat
 
     assert deadline(crossing.id) == date(2027, 1, 12) and deadline(within.id) == date(2026, 12, 28)
     notice = {"year": 2027, "holidays": [f"2027-01-0{day}" for day in (1, 4, 5, 6, 7, 8)], "workdays": []}
-    try:
-        federation.nodes[CHAIN[0]].publish_calendar(json.dumps(notice).encode())
+    federation.nodes[CHAIN[0]].publish_calendar(json.dumps(notice).encode())
 
-        def installed() -> bool:
-            with county.sessions() as session:
-                return session.get(WorkingCalendar, 2027) is not None
+    def installed() -> bool:
+        with county.sessions() as session:
+            return session.get(WorkingCalendar, 2027) is not None
 
-        wait_for(installed, what="the 2027 notice at the county")
-        assert deadline(crossing.id) == date(2027, 1, 19) and deadline(within.id) == date(2026, 12, 28)
-    finally:
-        workdays._official.pop(2027, None)
-        workdays.is_working_day.cache_clear()
-        workdays.year_summary.cache_clear()
+    wait_for(installed, what="the 2027 notice at the county")
+    assert deadline(crossing.id) == date(2027, 1, 19) and deadline(within.id) == date(2026, 12, 28)
