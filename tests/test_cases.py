@@ -155,6 +155,26 @@ def test_a_malformed_identity_number_is_refused_at_any_window(sessions, id_numbe
     assert count(sessions, Case) == 0
 
 
+def test_an_identity_number_is_kept_with_a_capital_x_and_found_however_it_is_typed(sessions):
+    """The check character X is often typed as x, and case ids in small letters: the same person
+    must be one number, and a search must find them either way."""
+    village = service(sessions, VILLAGE)
+    case = village.submit("MZ-0001", Applicant("李四", "43098119880500007x"), complete("MZ-0001"))
+    assert case.applicant.id_number == "43098119880500007X"
+    assert [c.id for c in village.search("43098119880500007x")] == [case.id]
+    assert [c.id for c in village.search(case.id.lower())] == [case.id]
+    assert village.get(case.id.lower()).id == case.id
+
+
+def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessions):
+    village = service(sessions, VILLAGE)
+    with pytest.raises(InvalidInput, match="有误：应为 18 位：17 位数字加 1 位校验码，现为 17 位"):
+        village.submit("MZ-0001", Applicant("李四", "43098119880505234"), complete("MZ-0001"))
+    with pytest.raises(InvalidInput, match="有误：末位校验码应为 7，请核对各位数字"):
+        village.submit("MZ-0001", Applicant("李四", "430981198805052345"), complete("MZ-0001"))
+    assert count(sessions, Case) == 0
+
+
 @pytest.mark.parametrize("phone", ["123", "1380000000", "12800000000", "电话13800000000", "0737"])
 def test_a_phone_no_one_can_call_back_is_refused_at_the_window(sessions, phone):
     """The 回访 calls every applicant: "123" was taken and stored."""

@@ -89,7 +89,7 @@ class BundleService(CaseHook):
         (submission: the front desk form's key, as for `CaseService.submit`)."""
         applicant = Applicant(
             clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True),
-            clean_text("applicant id number", applicant.id_number, 32, required=True),
+            clean_text("applicant id number", applicant.id_number, 32, required=True).upper(),
             applicant_phone(applicant.phone),
         )
         checked = [checked_material(m) for m in materials]

@@ -142,8 +142,15 @@ def search(
     size = page_size(limit)
     visible = _seen_by(here, department)
     found: dict[str, Row[*tuple[Any, ...]]] = {}
-    for column in (Case.id, Case.applicant_id_number, Case.applicant_phone, Case.applicant_name):
-        prefix = and_(column >= needle, column < needle + _PREFIX_END, visible)
+    # case ids and identity numbers are stored in capitals (ULIDs; the check character X), typed
+    # often in small letters; names are searched as typed
+    for column, typed in (
+        (Case.id, needle.upper()),
+        (Case.applicant_id_number, needle.upper()),
+        (Case.applicant_phone, needle),
+        (Case.applicant_name, needle),
+    ):
+        prefix = and_(column >= typed, column < typed + _PREFIX_END, visible)
         for row in session.execute(select(*_COLUMNS).where(prefix).order_by(column).limit(size)):
             found.setdefault(row.id, row)
     rows = sorted(found.values(), key=lambda row: row.submitted_at, reverse=True)[:size]
@@ -152,7 +159,7 @@ def search(
 
 def resolve_id(session: Session, text: str) -> str:
     """The one case whose id starts with text; InvalidInput listing the candidates otherwise."""
-    needle = text.strip()
+    needle = text.strip().upper()  # ids are in capitals, often typed in small letters
     if not needle:
         raise InvalidInput("请填写办件编号（或其开头部分） (give a case id or a unique beginning of one)")
     ids = session.scalars(

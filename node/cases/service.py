@@ -247,10 +247,12 @@ class CaseService:
         by = by or Actor(self.here.value)
         by.require(Duty.APPLY)
         name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
-        id_number = clean_text("applicant id number", applicant.id_number, 32, required=True)
+        # the check character X as printed on the card, however it was typed: searches and copies
+        # of the same person's cases compare the number as it is stored
+        id_number = clean_text("applicant id number", applicant.id_number, 32, required=True).upper()
         problem = crossprovince.resident_id_problem(id_number)  # GB 11643, at every window
         if problem:
-            raise InvalidInput(f"申请人身份证号码 {id_number} 有误: {problem}")
+            raise InvalidInput(f"申请人身份证号码 {id_number} 有误：{problem}")
         phone = applicant_phone(applicant.phone)
         checked = [checked_material(m) for m in materials]
         catalogue_version = catalog.require_unexpired(session)
