@@ -38,6 +38,18 @@ class NotReady(DomainError):
     """The node cannot serve this yet (e.g. it has not received the catalogue from its parent)."""
 
 
+# what a full disk says through SQLite and PostgreSQL; the change that met it was rolled back whole
+_DISK_FULL_WORDS = ("database or disk is full", "No space left on device", "could not extend file")
+DISK_FULL = (
+    "本节点的磁盘已满，此次操作没有保存：请告知本节点的运维人员清理磁盘后再办 "
+    "(the node's disk is full; nothing was saved)"
+)
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return any(words in str(error) for words in _DISK_FULL_WORDS)
+
+
 def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:
     """Trimmed text without control characters; InvalidInput says which field is wrong, in the words
     of the window first (the refusal is shown on the front desk's form as it is)."""

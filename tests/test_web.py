@@ -17,6 +17,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import grpc
 import httpx
 import pytest
 from sqlalchemy import event
@@ -32,9 +33,10 @@ from node.web import uplink
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.materials import complete_proto
 from tests.test_cli import wuji
 from tests.test_pki_federation import conclude_at
-from wuji.v1 import case_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
 DEPARTMENT = "人力资源和社会保障局"
@@ -289,9 +291,22 @@ def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
                 "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
             },
         )
+        with pytest.raises(grpc.RpcError) as over_the_desk_api:  # the CLI's way in
+            desks.desk(VILLAGE).SubmitCase(
+                desk_pb2.SubmitCaseRequest(
+                    item_code=ITEM,
+                    applicant=case_pb2.Applicant(name="王秀兰", id_number="430981196805120021"),
+                    materials=[
+                        case_pb2.Material(name=m.name, content=m.content + os.urandom(256 * 1024))
+                        for m in complete_proto(ITEM)
+                    ],
+                )
+            )
     finally:
         event.remove(village.engine, "connect", no_room)
         village.engine.dispose()
+    assert over_the_desk_api.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert over_the_desk_api.value.details().startswith("本节点的磁盘已满，此次操作没有保存")
     assert reply.status_code == 500, reply.text
     assert "本节点的磁盘已满，此次操作没有保存" in reply.text and "Internal Server Error" not in reply.text
     assert "李代办" in reply.text  # the desk's own page, the agent still logged in

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import grpc
+from sqlalchemy.exc import OperationalError
 
 from node.cases import deferrals
 from node.cases import materials as files
@@ -22,7 +23,16 @@ from node.catalogue import implementation
 from node.catalogue import items as catalog
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.desk.documents import DocumentDesk, issuer_of
-from node.errors import DomainError, IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
+from node.errors import (
+    DISK_FULL,
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    NotReady,
+    WrongNode,
+    is_disk_full,
+)
 from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
 from node.timeutil import to_timestamp
@@ -75,6 +85,10 @@ def _desk_call(
             context.abort(STATUS_OF.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
         except ValueError as error:  # malformed codes and names from the wire
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        except OperationalError as error:  # said in words, not as the SQL statement that met it
+            if not is_disk_full(error):
+                raise
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, DISK_FULL)
 
     return wrapper
 

@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 from node.cases.states import Action, State
 from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
-from node.errors import DomainError, InvalidInput, NotFound
+from node.errors import DISK_FULL, DomainError, InvalidInput, NotFound, is_disk_full
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
@@ -161,22 +161,17 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 # what a person is told when something fails that no service refuses in words (a bug, a broken
 # disk): Starlette's own answer is a bare "Internal Server Error"
-_DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
 _UNEXPECTED = (
     "系统出错",
     "本节点内部出错，此次操作可能没有完成：请刷新页面，查看办件是否已经保存，再决定是否重做；"
     "一再出错请告知本节点的运维人员，出错经过已记入节点日志 (internal error, logged)",
 )
-_FULL = (
-    "无法保存",
-    "本节点的磁盘已满，此次操作没有保存：请告知本节点的运维人员清理磁盘后再办 "
-    "(the node's disk is full; nothing was saved)",
-)
+_FULL = ("无法保存", DISK_FULL)
 
 
 async def unexpected_error(request: Request, error: Exception) -> Response:
     """Starlette logs the error itself after this answer (ServerErrorMiddleware re-raises it)."""
-    heading, message = _FULL if any(words in str(error) for words in _DISK_FULL) else _UNEXPECTED
+    heading, message = _FULL if is_disk_full(error) else _UNEXPECTED
     if request.headers.get("hx-request"):
         body = f'<div class="refusal" role="alert">{_escape(message)}</div>'
         return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
