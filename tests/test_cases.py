@@ -170,6 +170,8 @@ def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessi
     village = service(sessions, VILLAGE)
     with pytest.raises(InvalidInput, match="有误：应为 18 位：17 位数字加 1 位校验码，现为 17 位"):
         village.submit("MZ-0001", Applicant("李四", "43098119880505234"), complete("MZ-0001"))
+    with pytest.raises(InvalidInput, match="有误：前 17 位应全为数字"):
+        village.submit("MZ-0001", Applicant("李四", "43098119880505234５"[::-1]), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="有误：末位校验码应为 7，请核对各位数字"):
         village.submit("MZ-0001", Applicant("李四", "430981198805052345"), complete("MZ-0001"))
     assert count(sessions, Case) == 0

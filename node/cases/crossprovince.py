@@ -199,11 +199,13 @@ def record_identity_answer(session: Session, answer: link_pb2.IdentityAnswer, an
 
 def resident_id_problem(id_number: str) -> str | None:
     """Why a 18-character resident identity number (GB 11643) is malformed, or None."""
-    if len(id_number) != 18 or not id_number[:17].isascii() or not id_number[:17].isdigit():
+    if len(id_number) != 18:
         return (
             f"应为 18 位：17 位数字加 1 位校验码，现为 {len(id_number)} 位 "
             "(the identity number must have 17 digits and a check character)"
         )
+    if not id_number[:17].isascii() or not id_number[:17].isdigit():
+        return "前 17 位应全为数字 (the identity number must have 17 digits and a check character)"
     expected = _ID_CHECK[sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True)) % 11]
     if id_number[17].upper() != expected:
         return (
