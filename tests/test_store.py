@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from node.store.engine import (
     SQLITE_WAL_KEPT_BYTES,
     checkpoint_wal,
     create_store_engine,
+    free_disk_bytes,
     migrate,
     reader_factory,
     session_factory,
@@ -61,6 +63,13 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_the_free_disk_is_known_for_a_sqlite_file_only(tmp_path):
+    free = free_disk_bytes(f"sqlite:///{tmp_path / 'node.db'}")  # other tests write meanwhile: no equality
+    assert free is not None and 0 < free <= shutil.disk_usage(tmp_path).total
+    assert free_disk_bytes("sqlite://") is None  # in memory
+    assert free_disk_bytes("postgresql+psycopg://wuji@db.example/wuji") is None  # the server's disk
 
 
 def test_an_open_read_does_not_hold_up_a_write(tmp_path):

@@ -29,7 +29,7 @@ from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
 from node.staff.accounts import MAX_FAILURES
 from node.web import desk as desk_pages
-from node.web import uplink
+from node.web import machine, uplink
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
@@ -311,6 +311,15 @@ def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
     assert "本节点的磁盘已满，此次操作没有保存" in reply.text and "Internal Server Error" not in reply.text
     assert "李代办" in reply.text  # the desk's own page, the agent still logged in
     assert len(village.cases.list_cases(role="origin")) == before
+
+
+def test_a_disk_about_to_fill_is_told_at_the_window(desks, monkeypatch):
+    """Before the disk is full (and the window with it), everyone at the point sees how little is left."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    assert 'id="disk"' not in agent.get("/items").text  # this machine's disk has room
+    monkeypatch.setattr(machine, "free_disk_bytes", lambda _url: int(1.2 * machine.GIB))
+    said = re.search(r'id="disk"[^>]*>([^<]+)<', agent.get("/items").text)
+    assert said and said.group(1).startswith("本机磁盘只剩 1.2 GB：请尽快告知本节点的运维人员清理")
 
 
 class SkewedClock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,15 @@ WAL_CHECKPOINT_SECONDS = 1.0
 SQLITE_WAL_KEPT_BYTES = 64 * 1024 * 1024
 READ_ONLY_OPTION = "wuji_read_only"
 _HOLDS_WRITER = "wuji_holds_writer_lock"
+
+
+def free_disk_bytes(url: str) -> int | None:
+    """Free bytes on the disk of a SQLite database file; None elsewhere (PostgreSQL's disk is its
+    server's, an in-memory database has none)."""
+    database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        return None
+    return shutil.disk_usage(Path(database).resolve().parent).free
 
 
 def create_store_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:

@@ -25,6 +25,7 @@ from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, staff, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
+from node.web.machine import low_disk
 from node.web.uplink import uplink_of
 from wuji.divisions import tier_level_words
 from wuji.v1 import case_pb2
@@ -75,6 +76,7 @@ def templates() -> Jinja2Templates:
         rate=shown_rate,
     )
     environment.globals["uplink_of"] = uplink_of
+    environment.globals["low_disk"] = low_disk
     environment.globals["element_names"] = ELEMENT_NAMES  # a 办事指南's words, as the CLI's
     return Jinja2Templates(env=environment)
 
