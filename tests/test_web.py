@@ -313,6 +313,24 @@ def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
     assert len(village.cases.list_cases(role="origin")) == before
 
 
+def test_a_file_larger_than_any_item_takes_is_refused_by_its_size(desks):
+    """A video chosen by mistake is refused by the size the browser sent, not read into the node's
+    memory first (a village PC's node would hold all of it); the form comes back filled in."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    reply = agent.post(
+        f"/items/{ITEM}/apply",
+        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
+        files={
+            "file_0": ("录像.mp4", bytes(17 * 1024 * 1024), "video/mp4"),
+            "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+        },
+    )
+    assert reply.status_code == 400
+    assert "的文件 录像.mp4 有 17 MB，超过任何事项能收的 16 MB：请确认选对了文件" in reply.text
+    assert 'value="王秀兰"' in reply.text
+
+
 def test_a_disk_about_to_fill_is_told_at_the_window(desks, monkeypatch):
     """Before the disk is full (and the window with it), everyone at the point sees how little is left."""
     agent = logged_in(desks, VILLAGE, "agent1")

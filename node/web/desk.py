@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from node.cases import deadlines, deferrals, submissions
+from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
@@ -32,6 +33,7 @@ from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
+from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
@@ -64,6 +66,21 @@ def matches(item: ServiceItem | SimpleNamespace, query: str) -> bool:
 
 def node_of(visit: Visit) -> Node:
     return visit.request.app.state.node
+
+
+# no item takes a larger file (the catalogue caps max_material_mb at 15) and no link message carries
+# more: a file beyond this (a video chosen by mistake) is refused by its size, never read into memory
+MAX_UPLOAD_BYTES = DEFAULT_MAX_MESSAGE_BYTES
+MIB = 1024 * 1024
+
+
+def _read_upload(name: str, upload: UploadFile) -> bytes:
+    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            f"材料 {name} 的文件 {upload.filename} 有 {upload.size / MIB:.0f} MB，超过任何事项能收的 "
+            f"{MAX_UPLOAD_BYTES // MIB} MB：请确认选对了文件 (file too large)"
+        )
+    return upload.file.read(MAX_UPLOAD_BYTES + 1)
 
 
 def routes(render: Render) -> list[Route]:
@@ -144,7 +161,7 @@ def routes(render: Render) -> list[Route]:
             upload = visit.form.get(f"file_{index}") if visit.form is not None else None
             licence = visit.field(f"licence_{index}").strip()  # 无证明: the file is that licence
             if isinstance(upload, UploadFile) and upload.filename:
-                content = upload.file.read()
+                content = _read_upload(name, upload)
                 given.append(
                     Material(
                         name,
@@ -168,7 +185,9 @@ def routes(render: Render) -> list[Route]:
                 replaces=promised,
                 signed_by=visit.field("signed_by") or applicant.name,
                 # the applicant's signature as the window captured it (signing pad or scanned page)
-                signature=signature.file.read() if isinstance(signature, UploadFile) else b"",
+                signature=(
+                    signature.file.read(MAX_SIGNATURE_BYTES + 1) if isinstance(signature, UploadFile) else b""
+                ),
                 signed_at=to_timestamp(node.clock.now()),
             )
         home = visit.field("home_division")
@@ -301,7 +320,7 @@ def routes(render: Render) -> list[Route]:
         if visit.form is not None:
             for key, upload in visit.form.multi_items():
                 if key.startswith("file:") and isinstance(upload, UploadFile) and upload.filename:
-                    content = upload.file.read()
+                    content = _read_upload(key[5:], upload)
                     files.append(
                         Material(
                             key[5:], content, file_name=upload.filename, media_type=upload.content_type or ""
