@@ -329,6 +329,13 @@ def test_a_file_larger_than_any_item_takes_is_refused_by_its_size(desks):
     assert reply.status_code == 400
     assert "的文件 录像.mp4 有 17 MB，超过任何事项能收的 16 MB：请确认选对了文件" in reply.text
     assert 'value="王秀兰"' in reply.text
+    # a whole form beyond what any page takes is refused before it is spooled to the node's disk
+    reply = agent.post(
+        f"/items/{ITEM}/apply",
+        data={"csrf": csrf_of(form)},
+        files={"file_0": ("录像.mp4", bytes(65 * 1024 * 1024), "video/mp4")},
+    )
+    assert reply.status_code == 400 and "超过一次能收的 64 MB：请确认选对了文件" in reply.text
 
 
 def test_a_disk_about_to_fill_is_told_at_the_window(desks, monkeypatch):

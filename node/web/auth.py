@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from node.errors import InvalidInput
 from node.staff.accounts import LOGIN_HOURS
 from node.staff.roles import DUTIES, Actor, Duty, NotLoggedIn, NotPermitted
 
@@ -113,6 +114,7 @@ def page(
             session = codec.load(request)
             form = None
             if request.method == "POST":
+                _require_acceptable_size(request)
                 form = await request.form()
                 given = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
                 if not isinstance(given, str) or not hmac.compare_digest(given, session.csrf):
@@ -128,6 +130,20 @@ def page(
         return handle
 
     return wrap
+
+
+# the largest form a page takes: a bundle's application with its materials (no one file over 16 MB);
+# anything larger (a video chosen by mistake) is refused before it is spooled to the node's disk
+MAX_FORM_BYTES = 64 * 1024 * 1024
+
+
+def _require_acceptable_size(request: Request) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise InvalidInput(
+            f"提交的内容共 {int(declared) / 1024 / 1024:.0f} MB，超过一次能收的 "
+            f"{MAX_FORM_BYTES // 1024 // 1024} MB：请确认选对了文件 (request too large)"
+        )
 
 
 def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Duty]) -> Response:
