@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from node.store.engine import create_store_engine, migrate, session_factory
+from node.store.engine import create_store_engine, migrate, session_factory, sqlite_file
 from node.store.models import Base, Lease
 from node.timeutil import CHINA_ZONE, as_utc, utcnow
 from sync import outbox
@@ -184,10 +184,10 @@ def _drop_node_tables(database_url: str) -> None:
 
 
 def _sqlite_path(database_url: str) -> Path:
-    database = make_url(database_url).database
-    if not database or database == ":memory:":
+    database = sqlite_file(database_url)
+    if database is None:
         raise BackupError(f"{database_url} is not a database file")
-    return Path(database)
+    return database
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:

@@ -33,13 +33,19 @@ READ_ONLY_OPTION = "wuji_read_only"
 _HOLDS_WRITER = "wuji_holds_writer_lock"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def free_disk_bytes(url: str) -> int | None:
     """Free bytes on the disk of a SQLite database file; None elsewhere (PostgreSQL's disk is its
     server's, an in-memory database has none)."""
-    database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
-    if not database or database == ":memory:":
-        return None
-    return shutil.disk_usage(Path(database).resolve().parent).free
+    database = sqlite_file(url)
+    return None if database is None else shutil.disk_usage(database.resolve().parent).free
 
 
 def create_store_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
