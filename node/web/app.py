@@ -141,8 +141,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
     if status == 401:
         return RedirectResponse("/login", status_code=303)
     if request.headers.get("hx-request"):
-        body = f'<div class="refusal" role="alert">{_escape(str(error))}</div>'
-        return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
+        return _htmx_refusal(str(error))
     return _error_page(request, "无法办理", str(error), status)
 
 
@@ -175,12 +174,17 @@ async def unexpected_error(request: Request, error: Exception) -> Response:
     """Starlette logs the error itself after this answer (ServerErrorMiddleware re-raises it)."""
     heading, message = _FULL if is_disk_full(error) else _UNEXPECTED
     if request.headers.get("hx-request"):
-        body = f'<div class="refusal" role="alert">{_escape(message)}</div>'
-        return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
+        return _htmx_refusal(message)
     try:
         return _error_page(request, heading, message, 500)
     except Exception:  # the page's header reads the node's database, which may be what failed
         return HTMLResponse(f"<h1>{heading}</h1><p>{_escape(message)}</p>", status_code=500)
+
+
+def _htmx_refusal(message: str) -> HTMLResponse:
+    """A refusal put where an htmx request's answer goes (a 200: htmx swaps only successes in)."""
+    body = f'<div class="refusal" role="alert">{_escape(message)}</div>'
+    return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
 
 
 def _error_page(
