@@ -338,6 +338,13 @@ def test_a_file_larger_than_any_item_takes_is_refused_by_its_size(desks):
     assert reply.status_code == 400 and "超过一次能收的 64 MB：请确认选对了文件" in reply.text
 
 
+def test_a_refusal_to_an_htmx_request_lands_where_its_answer_goes(desks):
+    agent = logged_in(desks, VILLAGE, "agent1")
+    reply = agent.get("/cases", params={"q": "王"}, headers={"HX-Request": "true"})
+    assert reply.status_code == 200 and reply.headers["HX-Reswap"] == "innerHTML"
+    assert reply.text.startswith('<div class="refusal" role="alert">请输入至少两个字')
+
+
 def test_a_disk_about_to_fill_is_told_at_the_window(desks, monkeypatch):
     """Before the disk is full (and the window with it), everyone at the point sees how little is left."""
     agent = logged_in(desks, VILLAGE, "agent1")
