@@ -9,6 +9,7 @@ import grpc
 import pytest
 from sqlalchemy import delete
 
+from node.cases.submissions import new_key
 from node.catalogue import items as catalog
 from node.clock import china_morning
 from node.errors import InvalidInput
@@ -126,6 +127,22 @@ def test_four_part_bundle_from_a_village_is_handled_in_parallel_at_each_handler(
     # the village's case view names the bundle of a part
     seen = federation.desk(VILLAGE).GetCase(desk_pb2.GetCaseRequest(case_id=card_case))
     assert seen.bundle_id == bundle.id
+
+
+def test_a_bundle_sent_again_under_its_key_is_taken_in_once(federation):
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    key = new_key()
+    first, again = (submit_bundle(village, submission_key=key) for _ in range(2))
+    assert first.id == again.id and len({p.case_id for p in again.parts if p.case_id}) == 3
+    single = desk_pb2.SubmitCaseRequest(
+        item_code=COUNTY_ITEM, applicant=APPLICANT, materials=complete_proto(COUNTY_ITEM), submission_key=key
+    )
+    with pytest.raises(grpc.RpcError) as mistaken:  # the bundle's key sent with a single item
+        village.SubmitCase(single)
+    assert mistaken.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "已用于另一件申请" in mistaken.value.details()
+    assert len(village.ListCases(desk_pb2.ListCasesRequest(role="origin")).cases) == 3
 
 
 def test_each_handler_receives_only_the_materials_its_item_lists(federation):

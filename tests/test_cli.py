@@ -6,8 +6,10 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,9 +30,10 @@ from node.cli.cases import (
     visits_table,
 )
 from node.cli.catalog import guide_rows, items_table
-from node.cli.common import console
+from node.cli.common import RESEND_PAUSES, console
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
+from node.store.engine import sqlite_file
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import required_names
@@ -284,6 +287,41 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     status = wuji("node", "status", "--config", county)
     assert status.returncode == 0 and "430981006000" in status.stdout
     assert "相邻节点" in status.stdout and "下级" in status.stdout and "已连接" in status.stdout
+
+
+def test_a_submission_whose_answer_is_lost_is_sent_again_and_taken_in_once(federation, tmp_path):
+    """The village answers too late for the command (its database held by another writer past the
+    call's deadline): the command sends the application again under the same key, and when the
+    village can write again it has taken in one case, not two."""
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    database = sqlite_file(village.config.database_url)
+    if database is None:
+        pytest.skip("the hold on the database is SQLite's write lock")
+    before = len(village.cases.list_cases(role="origin"))
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a long write at the node does to a submission
+    try:
+        command = subprocess.Popen(
+            [sys.executable, "-m", "node.cli", "case", "submit", "MZ-0001", "--name", "张三",
+             "--id-number", "430981199001011237", *material_specs(tmp_path),
+             "--config", str(federation.config_path(VILLAGE))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            env={**os.environ, "COLUMNS": "200"},
+        )  # fmt: skip
+        assert command.stderr is not None
+        said = command.stderr.readline()  # after the first call's deadline (10 s)
+        assert "以同一申请键再发一次" in said and "Deadline Exceeded" in said, said
+        time.sleep(RESEND_PAUSES[0] + 1)  # the second sending waits on the database too
+    finally:
+        holder.rollback()
+        holder.close()
+    out, err = command.communicate(timeout=60)
+    assert command.returncode == 0, said + err
+    case_id = out.split()[0]
+    assert case_id.startswith(VILLAGE) and "状态 申请" in out
+    taken_in = village.cases.list_cases(role="origin")
+    assert len(taken_in) == before + 1 and taken_in[0].id == case_id
 
 
 def test_unreachable_node_is_reported_with_its_address(federation):

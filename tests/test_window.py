@@ -3,17 +3,20 @@ search, materials fetched at the handler, 补正 with files, return visits, the 
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import grpc
 import pytest
 from sqlalchemy import select
 
 from node.cases.service import copy_from_proto
+from node.cases.submissions import new_key
 from node.staff.accounts import MAX_FAILURES
 from node.timeutil import utcnow
 from sync.tables import QuarantinedEnvelope
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto, required_names
-from tests.test_federation import COUNTY_ITEM, arrived
+from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, arrived
 from tests.test_origin import new_case
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -54,9 +57,11 @@ def people(federation):
     }
 
 
-def submit(desk, token, item: str = COUNTY_ITEM, leave_out: tuple[str, ...] = (), **extra) -> case_pb2.Case:
+def submit(
+    desk, token, item: str = COUNTY_ITEM, leave_out: tuple[str, ...] = (), applicant=APPLICANT, **extra
+) -> case_pb2.Case:
     request = desk_pb2.SubmitCaseRequest(
-        item_code=item, applicant=APPLICANT, materials=complete_proto(item, leave_out), **extra
+        item_code=item, applicant=applicant, materials=complete_proto(item, leave_out), **extra
     )
     return desk.SubmitCase(request, metadata=token)
 
@@ -136,6 +141,31 @@ def test_roles_and_departments_are_checked_on_every_action(federation, people):
                         metadata=people["clerk"])  # fmt: skip
     assert clerk_adds_staff.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.SUBMITTED  # unchanged
+
+
+def test_an_application_sent_again_under_its_key_takes_in_one_case(federation, people):
+    """A Desk API client whose answer was lost sends the application again under the same key: two
+    sendings at the same moment and a third later all answer with the one case; the same key sent
+    with another application is refused, not answered with the first one's case."""
+    village = federation.desk(VILLAGE)
+    before = len(village.ListCases(desk_pb2.ListCasesRequest(role="origin", limit=1000)).cases)
+    key = new_key()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        sent = list(pool.map(lambda _: submit(village, people["agent"], submission_key=key), range(2)))
+    again = submit(village, people["agent"], submission_key=key)
+    assert sent[0].id == sent[1].id == again.id and again.origin == VILLAGE
+    assert len(village.ListCases(desk_pb2.ListCasesRequest(role="origin", limit=1000)).cases) == before + 1
+    arrived(federation, COUNTY, again.id)
+    other_person = case_pb2.Applicant(name="李四", id_number="430981199203041231")
+    for mistaken in ({"item": TOWNSHIP_ITEM}, {"applicant": other_person}):
+        with pytest.raises(grpc.RpcError) as refused:
+            submit(village, people["agent"], submission_key=key, **mistaken)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert f"申请键 {key} 已用于另一件申请" in refused.value.details()
+    with pytest.raises(grpc.RpcError) as malformed:
+        submit(village, people["agent"], submission_key="not-a-key")
+    assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert len(village.ListCases(desk_pb2.ListCasesRequest(role="origin", limit=1000)).cases) == before + 1
 
 
 def test_wrong_passwords_lock_the_account_and_a_disabled_account_cannot_log_in(federation, people):

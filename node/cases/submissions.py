@@ -1,22 +1,38 @@
-"""A form sent twice takes in one case, not two.
+"""An application sent twice takes in one case, not two.
 
 A village agent's double click, or a reload after a slow answer, sends the same application form
-again. The front desk gives each form a random key; the case or bundle it took in is recorded under
-that key in the same transaction (`record`), so a second sending either finds it (`find`) or, sent
-at the same moment, fails on the key and is rolled back whole, and then finds it.
+again; a program on the Desk API sends its request again when the answer was lost on the way. Each
+application carries a random key (the front desk puts one in each form; a Desk API client makes one
+per application); the case or bundle it took in is recorded under that key in the same transaction
+(`record`), so a second sending either finds it or, sent at the same moment, fails on the key, is
+rolled back whole, and then finds it (`once`).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from node.errors import InvalidInput
 from node.store.models import FormSubmission
 
 KEY_LENGTH = 32  # hex digits: 128 random bits
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TakenIn:
+    """What an application's key took in: a case, or a bundle (一件事)."""
+
+    case_id: str = ""
+    bundle_id: str = ""
 
 
 def new_key() -> str:
@@ -24,10 +40,10 @@ def new_key() -> str:
 
 
 def checked_key(key: str) -> str:
-    """The key a form sent back, "" if it sent none (an older page, the gRPC API)."""
+    """The key an application was sent with, "" if it has none (an older page or client)."""
     key = key.strip()
     if key and (len(key) != KEY_LENGTH or not all(c in "0123456789abcdef" for c in key)):
-        raise InvalidInput("申请表已失效，请重新打开申请页面 (malformed form key)")
+        raise InvalidInput("申请表已失效，请重新打开申请页面 (a submission key is 32 lowercase hex digits)")
     return key
 
 
@@ -41,3 +57,30 @@ def record(session: Session, key: str, now: datetime, case_id: str = "", bundle_
 
 def find(session: Session, key: str) -> FormSubmission | None:
     return session.get(FormSubmission, key) if key else None
+
+
+def once(
+    readers: sessionmaker[Session],
+    key: str,
+    take_in: Callable[[], T],
+    answer: Callable[[TakenIn], T],
+) -> T:
+    """take_in() the application sent under key, unless that key took something in before: then
+    answer() with what it took in. take_in must `record` the key in its transaction."""
+    earlier = _taken_in(readers, key)
+    if earlier is not None:
+        return answer(earlier)
+    try:
+        return take_in()
+    except IntegrityError:
+        # sent twice at the same moment: the other sending took it in, this one was rolled back
+        earlier = _taken_in(readers, key)
+        if earlier is None:
+            raise
+        return answer(earlier)
+
+
+def _taken_in(readers: sessionmaker[Session], key: str) -> TakenIn | None:
+    with readers() as session:
+        row = find(session, key)
+        return None if row is None else TakenIn(row.case_id, row.bundle_id)

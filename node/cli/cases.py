@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from node.cases import submissions
 from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
@@ -24,6 +25,7 @@ from node.cli.common import (
     fail,
     place,
     print_list,
+    resending,
     text_table,
     wide_terminal,
 )
@@ -300,22 +302,26 @@ def case_submit(
     """申请: submit a citizen's case at this node (容缺: --defer; 告知承诺: --promise)."""
     files = [_material(spec) for spec in material or []] + [_licence(spec) for spec in licence or []]
     signed = _promise(promise, replaces, signature, name)
+    key = submissions.new_key()  # one application, however often it is sent
     case, names = ask_named(
         config,
         node,
-        lambda desk: desk.submit(
-            item,
-            name,
-            id_number,
-            phone,
-            files,
-            home,
-            mode,
-            place,
-            deferred=defer or [],
-            promised_on=promised_on,
-            promise=signed,
-            channel=channel,
+        resending(
+            lambda desk: desk.submit(
+                item,
+                name,
+                id_number,
+                phone,
+                files,
+                home,
+                mode,
+                place,
+                deferred=defer or [],
+                promised_on=promised_on,
+                promise=signed,
+                channel=channel,
+                submission_key=key,
+            )
         ),
         case_codes,
     )
@@ -776,10 +782,15 @@ def bundle_submit(
     materials = [_material(spec) for spec in material or []]
     signed = _promise(promise, replaces, signature, name)
     applicant = case_pb2.Applicant(name=name, id_number=id_number, phone=phone)
+    key = submissions.new_key()  # one application, however often it is sent
     bundle = show_bundle(
         config,
         node,
-        lambda desk: desk.submit_bundle(code, applicant, materials, home, defer or [], promised_on, signed),
+        resending(
+            lambda desk: desk.submit_bundle(
+                code, applicant, materials, home, defer or [], promised_on, signed, key
+            )
+        ),
     )
     if any(part.handler != bundle.origin for part in bundle.parts):
         _say_if_held(config, node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -161,6 +162,33 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
             return call(desk)
         except grpc.RpcError as error:
             _explain(error, desk.address)
+
+
+LOST_ANSWER = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+RESEND_PAUSES = (1.0, 3.0)  # seconds before the second and the third sending
+
+
+def resending(call: Callable[[DeskClient], T]) -> Callable[[DeskClient], T]:
+    """call, sent again while the node does not answer (unreachable, or too slow): for a call under
+    a submission key only, which the node takes in once however often it arrives, so a lost answer
+    never leaves the citizen's application untaken nor taken twice."""
+
+    def again(desk: DeskClient) -> T:
+        for pause in RESEND_PAUSES:
+            try:
+                return call(desk)
+            except grpc.RpcError as error:
+                if not isinstance(error, grpc.Call) or error.code() not in LOST_ANSWER:
+                    raise
+                errors.print(
+                    f"节点 {desk.address} 未答复（{error.details()}）：{pause:g} 秒后以同一申请键再发一次，"
+                    "不会重复受理 (no answer; sending again under the same submission key)",
+                    highlight=False,
+                )
+                time.sleep(pause)
+        return call(desk)
+
+    return again
 
 
 def end_login(config: Path, address: str) -> bool:

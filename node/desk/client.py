@@ -149,8 +149,12 @@ class DeskClient:
         promised_on: str = "",
         promise: case_pb2.Promise | None = None,
         channel: str = "",
+        submission_key: str = "",
     ) -> case_pb2.Case:
+        """申请; submission_key: made once per application (node.cases.submissions.new_key) and sent
+        again with it, so the node takes it in once however often it arrives."""
         request = desk_pb2.SubmitCaseRequest(
+            submission_key=submission_key,
             channel=channel,
             item_code=item_code,
             applicant=case_pb2.Applicant(name=name, id_number=id_number, phone=phone),
@@ -173,8 +177,10 @@ class DeskClient:
         deferred: list[str] | None = None,
         promised_on: str = "",
         promise: case_pb2.Promise | None = None,
+        submission_key: str = "",
     ) -> case_pb2.Bundle:
         request = desk_pb2.SubmitBundleRequest(
+            submission_key=submission_key,
             bundle_code=bundle_code,
             applicant=applicant,
             materials=materials,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import grpc
 from sqlalchemy.exc import OperationalError
 
-from node.cases import deferrals
+from node.cases import deferrals, submissions
 from node.cases import materials as files
 from node.cases.service import Applicant
 from node.catalogue import implementation
@@ -93,6 +93,24 @@ def _desk_call(
     return wrapper
 
 
+def _same_application(
+    code: str,
+    applicant: case_pb2.Applicant,
+    request: desk_pb2.SubmitCaseRequest | desk_pb2.SubmitBundleRequest,
+) -> bool:
+    """Whether a request sent under a used key is the application that key took in (a retry): a key
+    sent with another item or applicant is the client's mistake, not a retry."""
+    sent = request.item_code if isinstance(request, desk_pb2.SubmitCaseRequest) else request.bundle_code
+    return code == sent.strip() and applicant.id_number == request.applicant.id_number.strip().upper()
+
+
+def _key_used_before(key: str) -> InvalidInput:
+    return InvalidInput(
+        f"申请键 {key} 已用于另一件申请，此次申请未受理：每件新申请应另取一个键"
+        " (submission_key already took in another application)"
+    )
+
+
 class DeskServicer(desk_pb2_grpc.DeskServicer):
     def __init__(self, node: Node, authenticator: PeerAuthenticator) -> None:
         self._node = node
@@ -108,6 +126,20 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
 
     @_desk_call
     def SubmitCase(self, request: desk_pb2.SubmitCaseRequest, context: grpc.ServicerContext) -> case_pb2.Case:
+        key = submissions.checked_key(request.submission_key)
+
+        def taken_in_before(earlier: submissions.TakenIn) -> case_pb2.Case:
+            if earlier.case_id:
+                case = self._node.cases.get(earlier.case_id, by=_caller.get())
+                if _same_application(case.item_code, case.applicant, request):
+                    return case
+            raise _key_used_before(key)
+
+        return submissions.once(
+            self._node.readers, key, lambda: self._submit_case(request, key), taken_in_before
+        )
+
+    def _submit_case(self, request: desk_pb2.SubmitCaseRequest, key: str) -> case_pb2.Case:
         return self._node.cases.submit(
             request.item_code,
             Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
@@ -123,6 +155,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             ),
             by=_caller.get(),
             channel=request.channel,
+            submission=key,
         )
 
     @_desk_call
@@ -392,15 +425,28 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.SubmitBundleRequest, context: grpc.ServicerContext
     ) -> case_pb2.Bundle:
         _caller.get().require(Duty.APPLY)
-        return self._node.bundles.submit(
-            request.bundle_code,
-            Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
-            [files.from_proto(m) for m in request.materials],
-            request.home_division,
-            list(request.deferred),
-            request.promised_on,
-            request.promise if request.HasField("promise") else None,
-        )
+        key = submissions.checked_key(request.submission_key)
+
+        def taken_in_before(earlier: submissions.TakenIn) -> case_pb2.Bundle:
+            if earlier.bundle_id:
+                bundle = self._node.bundles.get(earlier.bundle_id)
+                if _same_application(bundle.code, bundle.applicant, request):
+                    return bundle
+            raise _key_used_before(key)
+
+        def take_in() -> case_pb2.Bundle:
+            return self._node.bundles.submit(
+                request.bundle_code,
+                Applicant(request.applicant.name, request.applicant.id_number, request.applicant.phone),
+                [files.from_proto(m) for m in request.materials],
+                request.home_division,
+                list(request.deferred),
+                request.promised_on,
+                request.promise if request.HasField("promise") else None,
+                key,
+            )
+
+        return submissions.once(self._node.readers, key, take_in, taken_in_before)
 
     @_desk_call
     def GetBundle(self, request: desk_pb2.GetBundleRequest, context: grpc.ServicerContext) -> case_pb2.Bundle:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -128,25 +127,15 @@ def routes(render: Render) -> list[Route]:
     def apply(visit: Visit) -> Response:
         key = submissions.checked_key(visit.field("submission"))
         try:
-            return _taken_in_before(visit, key) or _submit(visit, key)
-        except IntegrityError:
-            # the same form sent again at the same moment: that sending took it in, this one is void
-            taken_in = _taken_in_before(visit, key)
-            if taken_in is None:
-                raise
-            return taken_in
+            return submissions.once(node_of(visit).readers, key, lambda: _submit(visit, key), _receipt_of)
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
             return application_form(visit, str(refused), status_code=400)
 
-    def _taken_in_before(visit: Visit, key: str) -> Response | None:
-        """The receipt of what this form took in when it was sent before (a double click)."""
-        with node_of(visit).readers() as session:
-            earlier = submissions.find(session, key)
-        if earlier is None:
-            return None
-        if earlier.bundle_id:
-            return RedirectResponse(f"/bundles/{quote(earlier.bundle_id)}", status_code=303)
-        return RedirectResponse(f"/cases/{quote(earlier.case_id)}/receipt", status_code=303)
+    def _receipt_of(taken_in: submissions.TakenIn) -> Response:
+        """The receipt of what a form took in (also when it is sent again: a double click)."""
+        if taken_in.bundle_id:
+            return RedirectResponse(f"/bundles/{quote(taken_in.bundle_id)}", status_code=303)
+        return RedirectResponse(f"/cases/{quote(taken_in.case_id)}/receipt", status_code=303)
 
     def _submit(visit: Visit, key: str) -> Response:
         node = node_of(visit)
@@ -195,7 +184,7 @@ def routes(render: Render) -> list[Route]:
             bundle = node.bundles.submit(
                 item.code, applicant, given, home, deferred, visit.field("promised_on"), promise, key
             )
-            return RedirectResponse(f"/bundles/{quote(bundle.id)}", status_code=303)
+            return _receipt_of(submissions.TakenIn(bundle_id=bundle.id))
         case = node.cases.submit(
             item.code,
             applicant,
@@ -207,7 +196,7 @@ def routes(render: Render) -> list[Route]:
             by=visit.person,  # the service records 代办 for an agent, 窗口 otherwise
             submission=key,
         )
-        return RedirectResponse(f"/cases/{quote(case.id)}/receipt", status_code=303)
+        return _receipt_of(submissions.TakenIn(case_id=case.id))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def case_list(visit: Visit) -> Response:

@@ -203,7 +203,7 @@ class RenderedDocument(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., title: _Optional[str] = ..., pdf: _Optional[bytes] = ..., file_name: _Optional[str] = ..., verify_url: _Optional[str] = ...) -> None: ...
 
 class SubmitBundleRequest(_message.Message):
-    __slots__ = ("bundle_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise")
+    __slots__ = ("bundle_code", "applicant", "materials", "home_division", "deferred", "promised_on", "promise", "submission_key")
     BUNDLE_CODE_FIELD_NUMBER: _ClassVar[int]
     APPLICANT_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +211,7 @@ class SubmitBundleRequest(_message.Message):
     DEFERRED_FIELD_NUMBER: _ClassVar[int]
     PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
     PROMISE_FIELD_NUMBER: _ClassVar[int]
+    SUBMISSION_KEY_FIELD_NUMBER: _ClassVar[int]
     bundle_code: str
     applicant: _case_pb2.Applicant
     materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
@@ -218,7 +219,8 @@ class SubmitBundleRequest(_message.Message):
     deferred: _containers.RepeatedScalarFieldContainer[str]
     promised_on: str
     promise: _case_pb2.Promise
-    def __init__(self, bundle_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ...) -> None: ...
+    submission_key: str
+    def __init__(self, bundle_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ..., submission_key: _Optional[str] = ...) -> None: ...
 
 class GetBundleRequest(_message.Message):
     __slots__ = ("bundle_id",)
@@ -729,7 +731,7 @@ class SealDescription(_message.Message):
     def __init__(self, seal_id: _Optional[str] = ..., holder: _Optional[str] = ..., holder_code: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., algorithm: _Optional[str] = ...) -> None: ...
 
 class SubmitCaseRequest(_message.Message):
-    __slots__ = ("item_code", "applicant", "materials", "home_division", "mode", "place_division", "deferred", "promised_on", "promise", "channel")
+    __slots__ = ("item_code", "applicant", "materials", "home_division", "mode", "place_division", "deferred", "promised_on", "promise", "channel", "submission_key")
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     APPLICANT_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
@@ -740,6 +742,7 @@ class SubmitCaseRequest(_message.Message):
     PROMISED_ON_FIELD_NUMBER: _ClassVar[int]
     PROMISE_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    SUBMISSION_KEY_FIELD_NUMBER: _ClassVar[int]
     item_code: str
     applicant: _case_pb2.Applicant
     materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
@@ -750,7 +753,8 @@ class SubmitCaseRequest(_message.Message):
     promised_on: str
     promise: _case_pb2.Promise
     channel: str
-    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., mode: _Optional[str] = ..., place_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ..., channel: _Optional[str] = ...) -> None: ...
+    submission_key: str
+    def __init__(self, item_code: _Optional[str] = ..., applicant: _Optional[_Union[_case_pb2.Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., mode: _Optional[str] = ..., place_division: _Optional[str] = ..., deferred: _Optional[_Iterable[str]] = ..., promised_on: _Optional[str] = ..., promise: _Optional[_Union[_case_pb2.Promise, _Mapping]] = ..., channel: _Optional[str] = ..., submission_key: _Optional[str] = ...) -> None: ...
 
 class GetCaseRequest(_message.Message):
     __slots__ = ("case_id",)
