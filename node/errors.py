@@ -46,6 +46,14 @@ DISK_FULL = (
 )
 
 
+# what a person is told of a failure no service refuses in words (a bug, a damaged database): the
+# error's own text may be an SQL statement with a citizen's data in its parameters
+INTERNAL_ERROR = (
+    "本节点内部出错，此次操作可能没有完成：请查看办件是否已经保存，再决定是否重做；"
+    "一再出错请告知本节点的运维人员，出错经过已记入节点日志 (internal error, logged)"
+)
+
+
 def is_disk_full(error: BaseException) -> bool:
     return any(words in str(error) for words in _DISK_FULL_WORDS)
 

@@ -27,6 +27,7 @@ from node.cases.service import MAX_NAME_LENGTH
 from node.cases.states import Action
 from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
+from node.errors import INTERNAL_ERROR
 from node.staff.accounts import MAX_FAILURES
 from node.web import desk as desk_pages
 from node.web import machine, uplink
@@ -273,17 +274,48 @@ def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
     village = desks.nodes[VILLAGE]
     if village.engine.dialect.name != "sqlite":
         pytest.skip("max_page_count is SQLite's")
+    before = len(village.cases.list_cases(role="origin"))
+    # SQLite keeps the pages it has, none more
+    page, over_the_desk_api = _submitted_on_every_connection(desks, "PRAGMA max_page_count = 1")
+    assert over_the_desk_api.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert over_the_desk_api.details().startswith("本节点的磁盘已满，此次操作没有保存")
+    assert page.status_code == 500, page.text
+    assert "本节点的磁盘已满，此次操作没有保存" in page.text and "Internal Server Error" not in page.text
+    assert "李代办" in page.text  # the desk's own page, the agent still logged in
+    assert len(village.cases.list_cases(role="origin")) == before
+
+
+def test_a_failure_nobody_foresaw_is_said_in_chinese_without_the_citizens_data(desks):
+    """A write the village's database will not take for a reason no service words (here: every
+    connection read-only): the agent's page and the Desk API say 本节点内部出错 with what to do,
+    never the SQL statement with the applicant's name and number in it; nothing is stored."""
+    village = desks.nodes[VILLAGE]
+    if village.engine.dialect.name != "sqlite":
+        pytest.skip("query_only is SQLite's")
+    before = len(village.cases.list_cases(role="origin"))
+    page, over_the_desk_api = _submitted_on_every_connection(desks, "PRAGMA query_only = 1")
+    assert over_the_desk_api.code() == grpc.StatusCode.INTERNAL
+    assert over_the_desk_api.details() == INTERNAL_ERROR
+    assert page.status_code == 500 and "系统出错" in page.text and INTERNAL_ERROR in page.text
+    for said in (over_the_desk_api.details(), page.text):
+        assert "430981196805120021" not in said and "INSERT" not in said
+    assert len(village.cases.list_cases(role="origin")) == before
+
+
+def _submitted_on_every_connection(desks, pragma: str) -> tuple[httpx.Response, grpc.Call]:
+    """An application at the village's front desk and one over its Desk API while every connection
+    to its database has run pragma: the page, and the Desk API's refusal."""
+    village = desks.nodes[VILLAGE]
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get(f"/items/{ITEM}/apply").text
-    before = len(village.cases.list_cases(role="origin"))
 
-    def no_room(connection, _record) -> None:
-        connection.execute("PRAGMA max_page_count = 1")  # SQLite keeps the pages it has, none more
+    def hobbled(connection, _record) -> None:
+        connection.execute(pragma)
 
-    event.listen(village.engine, "connect", no_room)
+    event.listen(village.engine, "connect", hobbled)
     village.engine.dispose()
     try:
-        reply = agent.post(
+        page = agent.post(
             f"/items/{ITEM}/apply",
             data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
             files={
@@ -303,14 +335,9 @@ def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):
                 )
             )
     finally:
-        event.remove(village.engine, "connect", no_room)
+        event.remove(village.engine, "connect", hobbled)
         village.engine.dispose()
-    assert over_the_desk_api.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert over_the_desk_api.value.details().startswith("本节点的磁盘已满，此次操作没有保存")
-    assert reply.status_code == 500, reply.text
-    assert "本节点的磁盘已满，此次操作没有保存" in reply.text and "Internal Server Error" not in reply.text
-    assert "李代办" in reply.text  # the desk's own page, the agent still logged in
-    assert len(village.cases.list_cases(role="origin")) == before
+    return page, over_the_desk_api.value
 
 
 def test_a_file_larger_than_any_item_takes_is_refused_by_its_size(desks):

@@ -9,12 +9,12 @@ become gRPC statuses here and nowhere else.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import grpc
-from sqlalchemy.exc import OperationalError
 
 from node.cases import deferrals, submissions
 from node.cases import materials as files
@@ -25,6 +25,7 @@ from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import (
     DISK_FULL,
+    INTERNAL_ERROR,
     DomainError,
     IllegalTransition,
     InvalidInput,
@@ -44,6 +45,8 @@ from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
+
+log = logging.getLogger(__name__)
 
 TOKEN_METADATA = "wuji-staff-token"
 _caller: ContextVar[Actor] = ContextVar("desk_caller")
@@ -66,7 +69,8 @@ Reply = TypeVar("Reply")
 def _desk_call(
     method: Callable[[DeskServicer, Request, grpc.ServicerContext], Reply],
 ) -> Callable[[DeskServicer, Request, grpc.ServicerContext], Reply]:
-    """Authenticate the caller as this node's operator, then map domain errors to statuses."""
+    """Authenticate the caller as this node's operator, then map domain errors to statuses, and
+    any other failure to words (its traceback to the log)."""
 
     @functools.wraps(method)
     def wrapper(self: DeskServicer, request: Request, context: grpc.ServicerContext) -> Reply:
@@ -85,10 +89,15 @@ def _desk_call(
             context.abort(STATUS_OF.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
         except ValueError as error:  # malformed codes and names from the wire
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
-        except OperationalError as error:  # said in words, not as the SQL statement that met it
-            if not is_disk_full(error):
+        except Exception as error:
+            # the method's own abort (grpcio's ServicerContext has code(); its stubs do not say so)
+            if context.code() is not None:  # type: ignore[attr-defined]
                 raise
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, DISK_FULL)
+            # said in words, not as the SQL statement that met it, with a citizen's data in it
+            if is_disk_full(error):
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, DISK_FULL)
+            log.exception("the desk's %s failed", method.__name__)
+            context.abort(grpc.StatusCode.INTERNAL, INTERNAL_ERROR)
 
     return wrapper
 

@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 from node.cases.states import Action, State
 from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
-from node.errors import DISK_FULL, DomainError, InvalidInput, NotFound, is_disk_full
+from node.errors import DISK_FULL, INTERNAL_ERROR, DomainError, InvalidInput, NotFound, is_disk_full
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
@@ -160,13 +160,8 @@ async def http_error(request: Request, error: Exception) -> Response:
     return _error_page(request, heading, message, status, error.headers)
 
 
-# what a person is told when something fails that no service refuses in words (a bug, a broken
-# disk): Starlette's own answer is a bare "Internal Server Error"
-_UNEXPECTED = (
-    "系统出错",
-    "本节点内部出错，此次操作可能没有完成：请刷新页面，查看办件是否已经保存，再决定是否重做；"
-    "一再出错请告知本节点的运维人员，出错经过已记入节点日志 (internal error, logged)",
-)
+# Starlette's own answer to a failure no service refuses in words is a bare "Internal Server Error"
+_UNEXPECTED = ("系统出错", INTERNAL_ERROR)
 _FULL = ("无法保存", DISK_FULL)
 
 
