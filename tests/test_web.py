@@ -302,7 +302,7 @@ def test_a_failure_nobody_foresaw_is_said_in_chinese_without_the_citizens_data(d
     assert len(village.cases.list_cases(role="origin")) == before
 
 
-def _submitted_on_every_connection(desks, pragma: str) -> tuple[httpx.Response, grpc.Call]:
+def _submitted_on_every_connection(desks, pragma: str) -> tuple[httpx.Response, grpc.RpcError]:
     """An application at the village's front desk and one over its Desk API while every connection
     to its database has run pragma: the page, and the Desk API's refusal."""
     village = desks.nodes[VILLAGE]
