@@ -250,6 +250,7 @@ def test_a_post_without_the_csrf_token_is_refused(desks):
         f"/items/{ITEM}/apply", data={"applicant_name": "王秀兰", "id_number": "430981196805120021"}
     )
     assert refused.status_code == 403 and "CSRF" in refused.text
+    assert "李代办" in refused.text  # refused before the page: the header still knows the agent
     forged = agent.post("/logout", data={"csrf": "forged"})
     assert forged.status_code == 403
     assert agent.get("/cases").status_code == 200  # the forged logout did nothing
@@ -261,11 +262,12 @@ def test_an_address_without_a_page_says_so_in_chinese_on_the_desks_own_page(desk
     missing = agent.get("/itmes")  # a typing slip
     assert missing.status_code == 404 and "页面不存在" in missing.text and "Not Found" not in missing.text
     assert 'href="/"' in missing.text and "<nav" in missing.text  # the header and a way home
+    assert "李代办" in missing.text and "/login" not in missing.text  # still logged in, and shown so
     wrong_method = agent.get("/staff/agent1/disable")  # a form's address opened as a link
     assert wrong_method.status_code == 405 and "无法打开此页面" in wrong_method.text
     assert "Allow" in wrong_method.headers  # Starlette's header is kept
     absent = httpx.get(url(desks, VILLAGE) + "/static/absent.css")
-    assert absent.status_code == 404 and "页面不存在" in absent.text
+    assert absent.status_code == 404 and "页面不存在" in absent.text and 'href="/login"' in absent.text
 
 
 def test_a_full_disk_is_said_in_chinese_and_nothing_of_the_case_is_kept(desks):

@@ -24,7 +24,7 @@ from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, staff, supervision, verify
-from node.web.auth import CsrfRefused, SessionCodec, Visit, may, page, template_context
+from node.web.auth import CsrfRefused, SessionCodec, Visit, may, note_visitor, page, template_context
 from node.web.machine import low_disk
 from node.web.uplink import uplink_of
 from wuji.divisions import tier_level_words
@@ -142,6 +142,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
         return RedirectResponse("/login", status_code=303)
     if request.headers.get("hx-request"):
         return _htmx_refusal(str(error))
+    await note_visitor(request)  # refused before the page's wrapper knew the person (a stale form)
     return _error_page(request, "无法办理", str(error), status)
 
 
@@ -155,6 +156,7 @@ _HTTP_ERRORS = {
 
 async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    await note_visitor(request)
     status = error.status_code
     heading, message = _HTTP_ERRORS.get(status, ("无法办理", f"{status} {error.detail}"))
     return _error_page(request, heading, message, status, error.headers)

@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -148,11 +148,9 @@ def _require_acceptable_size(request: Request) -> None:
 
 def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Duty]) -> Response:
     session = visit.session
-    if session.token:
-        try:
-            visit.actor = visit.request.app.state.node.staff.actor(session.token)
-        except NotLoggedIn:
-            session.token, session.changed = "", True
+    visit.actor = _person(visit.request, session)
+    if visit.actor is None and session.token:  # the login ended (expired, or the password changed)
+        session.token, session.changed = "", True
     # a refusal's page (app.domain_error) is drawn for the same person, with the same CSRF token
     visit.request.state.actor, visit.request.state.csrf = visit.actor, session.csrf
     if not public:
@@ -162,6 +160,24 @@ def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Dut
         if wanted and not may(visit.actor, wanted):
             raise NotPermitted(f"{visit.actor.describe()} 无权使用此页面 (the role may not use this page)")
     return endpoint(visit)
+
+
+def _person(request: Request, session: DeskSession) -> Actor | None:
+    if not session.token:
+        return None
+    try:
+        return cast(Actor, request.app.state.node.staff.actor(session.token))
+    except NotLoggedIn:
+        return None
+
+
+async def note_visitor(request: Request) -> None:
+    """Who is logged in, for the header of an error page no page's wrapper has drawn (an address
+    no page has): a person who mistyped an address is not shown as logged out."""
+    if not hasattr(request.state, "actor"):
+        session = request.app.state.sessions.load(request)
+        request.state.actor = await run_in_threadpool(_person, request, session)
+        request.state.csrf = session.csrf
 
 
 def template_context(visit: Visit, **values: Any) -> dict[str, Any]:
