@@ -120,6 +120,31 @@ def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, pe
     assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
+def test_a_return_visit_is_for_the_department_whose_citizen_it_is(federation, people):
+    """At a county hall each department's window calls back its own citizens: another department's
+    clerk is neither shown the applicant's name and phone nor may record the call."""
+    county = federation.desk(COUNTY)
+    case = submit(county, people["clerk"])  # applied at the county's 民政局 window, handled there
+    act(county, people["clerk"], case.id, case_pb2.ACCEPT)
+    act(county, people["reviewer"], case.id, case_pb2.REVIEW)
+    act(county, people["reviewer"], case.id, case_pb2.APPROVE)
+
+    def listed(person: str) -> list[str]:
+        request = desk_pb2.ListReturnVisitsRequest()
+        return [v.case_id for v in county.ListReturnVisits(request, metadata=people[person]).visits]
+
+    assert case.id in listed("clerk") and case.id not in listed("other")
+    with pytest.raises(grpc.RpcError) as refused:
+        county.RecordReturnVisit(
+            desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="满意"), metadata=people["other"]
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED and "民政局" in refused.value.details()
+    recorded = county.RecordReturnVisit(
+        desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="满意"), metadata=people["clerk"]
+    )
+    assert recorded.visitor == "姓名clerk1 (clerk1)"
+
+
 def test_roles_and_departments_are_checked_on_every_action(federation, people):
     village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
     case = submit(village, people["agent"])

@@ -140,7 +140,7 @@ def search(
             "(search for two characters or more: a name, identity number, phone or case id)"
         )
     size = page_size(limit)
-    visible = _seen_by(here, department)
+    visible = seen_by(here, department)
     found: dict[str, Row[*tuple[Any, ...]]] = {}
     # case ids and identity numbers are stored in capitals (ULIDs; the check character X), typed
     # often in small letters; names are searched as typed
@@ -173,7 +173,7 @@ def resolve_id(session: Session, text: str) -> str:
     raise InvalidInput(f"以 {needle} 开头的办件不止一件（{shown}），请多填几位 (give more of the id)")
 
 
-def _seen_by(here: str, department: str) -> ColumnElement[bool]:
+def seen_by(here: str, department: str) -> ColumnElement[bool]:
     """What a person of `department` is shown: of the cases handled `here` only that department's
     and those of none; every case handled elsewhere. No department: everything."""
     if not department:
@@ -199,7 +199,7 @@ def recent(
         query = query.where(Case.handler == here)
     elif role:
         raise InvalidInput(f"role {role!r}: origin, handler or empty")
-    query = query.where(_seen_by(here, department))
+    query = query.where(seen_by(here, department))
     if state is not None:
         query = query.where(Case.state == state.value)
     newest_first = query.order_by(Case.submitted_at.desc(), Case.id.desc())

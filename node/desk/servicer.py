@@ -589,7 +589,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListReturnVisits(
         self, request: desk_pb2.ListReturnVisitsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListReturnVisitsResponse:
-        return desk_pb2.ListReturnVisitsResponse(visits=self._node.visits.list(request.include_done))
+        department = _caller.get().bound_department  # department staff: what they are shown
+        visits = self._node.visits.list(request.include_done, department)
+        return desk_pb2.ListReturnVisitsResponse(visits=visits)
 
     @_desk_call
     def RecordReturnVisit(

@@ -117,7 +117,7 @@ class Actor:
     def require_sight(self, here: str, handler: str, department: str) -> None:
         """NotPermitted unless this actor is shown a case handled at `handler` by `department`:
         department staff see their department's cases handled here (and those of none), and every
-        case handled elsewhere; everyone else sees every case (`queues._seen_by`, as a query)."""
+        case handled elsewhere; everyone else sees every case (`queues.seen_by`, as a query)."""
         mine = self.bound_department
         if mine and handler == here and department and department != mine:
             raise NotPermitted(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.cases.queues import seen_by
 from node.cases.service import CaseHook
 from node.cases.states import Action, State
 from node.clock import Clock
@@ -35,9 +36,11 @@ class ReturnVisits(CaseHook):
         if concluded_here and session.get(ReturnVisit, case.id) is None:
             session.add(ReturnVisit(case_id=case.id, opened_at=self._clock.now(), note=""))
 
-    def list(self, include_done: bool = False) -> list[desk_pb2.ReturnVisit]:
+    def list(self, include_done: bool = False, department: str = "") -> list[desk_pb2.ReturnVisit]:
+        """The calls to make (include_done: and those made); a person bound to a department is shown
+        what they are shown of cases elsewhere (`queues.seen_by`): not another department's citizens."""
         query = select(ReturnVisit, Case).join(Case, Case.id == ReturnVisit.case_id)
-        query = query.order_by(ReturnVisit.opened_at)
+        query = query.where(seen_by(self.here.value, department)).order_by(ReturnVisit.opened_at)
         if not include_done:
             query = query.where(ReturnVisit.done_at.is_(None))
         with self._sessions() as session:
@@ -53,12 +56,13 @@ class ReturnVisits(CaseHook):
             visit = session.get(ReturnVisit, case_id.strip(), with_for_update=True)
             if visit is None:
                 raise NotFound(f"no return visit (回访) is open for case {case_id!r} at {self.here}")
+            case = session.get(Case, visit.case_id)
+            assert case is not None
+            by.require_sight(self.here.value, case.handler, case.department or "")
             if visit.done_at is not None:
                 raise IllegalTransition(f"办件 {visit.case_id} 已回访 (the return visit is recorded already)")
             visit.outcome, visit.note, visit.done_at = outcome, note, self._clock.now()
             visit.visitor = f"{by.name} ({by.username})" if by.is_person else f"节点运维 {self.here}"
-            case = session.get(Case, visit.case_id)
-            assert case is not None
             return _view(visit, case)
 
 

@@ -35,7 +35,7 @@ def routes(render: Render) -> list[Route]:
             "/visits",
             "visits.html",
             Duty.ON_BEHALF,
-            listed=lambda node, person: node.visits.list(),
+            listed=lambda node, person: node.visits.list(department=person.bound_department),
             close=lambda node, visit, case_id: node.visits.record(
                 case_id, visit.field("outcome"), visit.field("note"), visit.person
             ),
