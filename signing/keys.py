@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -85,6 +86,18 @@ def save_private_key(key: PrivateKey, path: Path, passphrase: bytes) -> None:
         _write_atomically(Path(path), _seal_sm2(key, passphrase), _KEY_MODE)
         return
     _write_atomically(Path(path), _encrypted_pem(key, passphrase, KDF_ROUNDS), _KEY_MODE)
+
+
+def derived_secret(key: PrivateKey, purpose: str) -> bytes:
+    """32 bytes for `purpose`, derived from `key` (HKDF-SHA256): the same each time the key is loaded,
+    and telling nothing of the key or of the secret for any other purpose."""
+    if isinstance(key, SM2PrivateKey):
+        material = key.scalar
+    else:
+        material = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    return HKDF(hashes.SHA256(), 32, salt=None, info=purpose.encode()).derive(material)
 
 
 def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:

@@ -28,6 +28,7 @@ from node.cases.states import Action
 from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
 from node.errors import INTERNAL_ERROR
+from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.web import desk as desk_pages
 from node.web import machine, uplink
@@ -521,6 +522,32 @@ def test_an_application_form_sent_twice_takes_in_one_case(desks):
     assert double_click[0] == double_click[1] == send()
     assert len(village.cases.list_cases(role="origin")) == before + 1
     assert key.group(1) not in agent.get(f"/items/{ITEM}/apply").text  # a new form, a new key
+
+
+def test_a_form_being_filled_in_while_the_node_restarts_is_still_taken(federation):
+    """The village's node restarts (an update, a power cut) while its agent fills in a form: the
+    agent is still logged in afterwards and the form, sent then, takes in the case (the desk's
+    session cookie outlives the process)."""
+    web_port = free_port()
+    for code in CHAIN:
+        federation.start(code, web_listen=f"127.0.0.1:{web_port}" if code == VILLAGE else "off")
+    wait_for(lambda: federation.nodes[VILLAGE].describe().catalog_version > 0, what="the catalogue")
+    federation.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+    agent = logged_in(federation, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    federation.stop(VILLAGE)
+    federation.restart(VILLAGE)
+    assert "李代办" in agent.get("/").text  # still logged in
+    receipt = agent.post(
+        f"/items/{ITEM}/apply",
+        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
+        files={
+            "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
+            "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+        },
+    )
+    case_id = receipt_case_id(receipt)
+    assert [c.id for c in federation.nodes[VILLAGE].cases.list_cases(role="origin")] == [case_id]
 
 
 def test_the_case_list_pages_back_to_older_cases(desks, monkeypatch):

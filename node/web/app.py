@@ -227,7 +227,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         },
     )
     app.state.node = node
-    app.state.sessions = SessionCodec(node.here.value, secure)
+    app.state.sessions = SessionCodec(node.here.value, secure, node.identity.tls_key)
     app.state.templates = templates()
     app.state.templates.env.filters["place"] = node.names.place  # 430981000000 → 沅江市政务服务中心（…）
     # the printable PDFs, with the QR codes of the 核验 page this desk serves

@@ -26,6 +26,8 @@ from starlette.responses import RedirectResponse, Response
 from node.errors import InvalidInput
 from node.staff.accounts import LOGIN_HOURS
 from node.staff.roles import DUTIES, Actor, Duty, NotLoggedIn, NotPermitted
+from signing.algorithms import PrivateKey
+from signing.keys import derived_secret
 
 COOKIE = "wuji_desk_"  # + the node's code: cookies ignore ports, and two nodes may share a host
 CSRF_FIELD = "csrf"
@@ -45,10 +47,15 @@ class DeskSession:
 
 
 class SessionCodec:
-    def __init__(self, node_code: str, secure: bool) -> None:
+    """The desk's session cookie, signed with a secret derived from the node's TLS key: a restart of
+    the node (an update, a power cut) keeps everyone logged in, and a form being filled in at that
+    moment is still taken when it is sent; a new key (the node enrolled again) ends every session."""
+
+    def __init__(self, node_code: str, secure: bool, key: PrivateKey) -> None:
         self.secure = secure
         self.cookie = COOKIE + node_code
-        self._serializer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="wuji-desk-session")
+        secret = derived_secret(key, "wuji front desk session cookies")
+        self._serializer = URLSafeTimedSerializer(secret, salt="wuji-desk-session")
 
     def load(self, request: Request) -> DeskSession:
         raw = request.cookies.get(self.cookie, "")
