@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from node.catalogue import items as catalog
 from node.config import ConfigError, NodeConfig
-from node.documents.layout import QR_BORDER, qr_code
+from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, markup, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument
@@ -176,6 +176,34 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
     assert f"盖章时间{shanghai(sealed.signing_time, seconds=True)}（北京时间）" in text
     assert sealed.digest in text and "办理结果准予" in text
     assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")
+
+
+def test_a_character_the_font_lacks_is_never_printed_as_another():
+    """A 生僻字 beyond U+FFFF went to the CID font as two halves, printed as two wrong characters; a
+    middle dot as typed in a name printed as a box. Now: a fallback font that has the character,
+    else 〓, the typesetters' mark of a missing one."""
+    cid = Font(CID_FONT)
+    assert markup("王𠈌明 <付>", cid) == "王〓明 &lt;付&gt;"
+    rare = Font("Rare", frozenset({0x2020C}))
+    assert markup("王𠈌明", cid, lambda: [rare]) == '王<font name="Rare">𠈌</font>明'
+    assert markup("阿依古丽·买买提", cid) == "阿依古丽・买买提"  # GB 2312's middle dot, as the font has it
+    truetype = Font("TrueType", frozenset(map(ord, "阿依古丽·买提")))
+    assert markup("阿依古丽·买买提\n付", truetype) == "阿依古丽·买买提<br/>〓"
+
+
+def test_a_receipt_prints_a_rare_character_of_a_name_or_marks_it_missing(federation, people):
+    village = federation.desk(VILLAGE)
+    rare = case_pb2.Applicant(name="王𠈌明", id_number=APPLICANT.id_number, phone=APPLICANT.phone)
+    case = submit(village, people["agent"], applicant=rare)
+    pdf = render(village, people["agent"], "receipt", case.id).pdf
+    text = text_of(pdf)
+    assert "王" in text and "明" in text and "\u40de" not in text  # 䃞: the CID font's reading of a half
+    fonts = {str(font["/BaseFont"]) for page in PdfReader(io.BytesIO(pdf)).pages
+             for font in page["/Resources"]["/Font"].values()}  # fmt: skip
+    if any(path.is_file() for path in FALLBACK_CANDIDATES):  # Debian's fonts-hanazono (scripts/test)
+        assert any("HanaMin" in font for font in fonts), fonts
+    else:
+        assert "王〓明" in text
 
 
 def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, people):

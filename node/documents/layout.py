@@ -4,12 +4,20 @@ Fonts: a TrueType CJK font is embedded where one is installed (e.g. Debian's fon
 otherwise reportlab's built-in CID font STSong-Light, which needs no font file and which PDF readers
 (and pdftotext, pypdf) read as Chinese text. The Noto CJK fonts are OpenType/CFF, which reportlab
 cannot embed, so they are not among the candidates.
+
+A name may hold a character that font lacks (生僻字, often in CJK Extension B, beyond the 65,536
+characters the CID font's encoding reaches: it would print as two wrong characters). Such a
+character is set in a fallback font that has it (Debian's fonts-hanazono), and where none is
+installed it is printed as 〓, the typesetters' mark of a missing character: a document may show a
+gap, never another person's name.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,23 +44,64 @@ TRUETYPE_CANDIDATES = (  # (file, sub-font of a collection)
     (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
     (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
 )
+FALLBACK_CANDIDATES = (  # fonts-hanazono: HanaMinA to Extension A, HanaMinB Extensions B to F
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
+)
+MISSING = "〓"  # 缺字符号
+# The CID font's encoding draws GB 2312's middle dot from U+30FB only; names (阿依古丽·买买提) are
+# typed with U+00B7 or one of its look-alikes
+CID_MIDDLE_DOT = "\u30fb"
+MIDDLE_DOTS = frozenset("\u00b7\u2022\u2027\u2219\u22c5\uff65")
 QR_SCALE, QR_BORDER = 4, 2  # pixels per module and quiet-zone modules of the QR image
 QR_SIZE = 32 * mm
 WIDTH = A4[0] - 40 * mm
 
 
-@functools.cache
+@dataclass(frozen=True)
+class Font:
+    """A registered font and the characters it draws (None: every one but those beyond U+FFFF,
+    the CID font's, whose coverage reportlab cannot tell)."""
+
+    name: str
+    draws: frozenset[int] | None = field(default=None, repr=False)
+
+    def has(self, char: str) -> bool:
+        code = ord(char)
+        return code <= 0xFFFF if self.draws is None else code in self.draws
+
+
 def font() -> str:
     """The name of the registered CJK font: an installed TrueType one, else the CID font."""
-    for path, index in TRUETYPE_CANDIDATES:
-        if path.is_file():
-            try:
-                pdfmetrics.registerFont(TTFont("WujiCJK", str(path), subfontIndex=index))
-                return "WujiCJK"
-            except TTFError:
-                continue
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    return CID_FONT
+    return _primary().name
+
+
+@functools.cache
+def _primary() -> Font:
+    found = (_truetype("WujiCJK", path, index) for path, index in TRUETYPE_CANDIDATES)
+    primary = next((font for font in found if font), None)
+    if primary is None:
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+        primary = Font(CID_FONT)
+    return primary
+
+
+@functools.cache
+def _fallbacks() -> tuple[Font, ...]:
+    """The fallback fonts installed, read when a document first needs one (50 MB of font files)."""
+    found = (_truetype(f"WujiRare{n}", path) for n, path in enumerate(FALLBACK_CANDIDATES))
+    return tuple(font for font in found if font)
+
+
+def _truetype(name: str, path: Path, index: int = 0) -> Font | None:
+    if not path.is_file():
+        return None
+    try:
+        registered = TTFont(name, str(path), subfontIndex=index)
+    except TTFError:
+        return None
+    pdfmetrics.registerFont(registered)
+    return Font(name, frozenset(registered.face.charToGlyph))
 
 
 @functools.cache
@@ -72,8 +121,30 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def text(value: str) -> str:
-    """Plain text as paragraph markup: escaped, line breaks kept."""
-    return escape(value).replace("\n", "<br/>")
+    """Plain text as paragraph markup: escaped, line breaks kept, each character the document's font
+    lacks in a fallback font that has it, else as MISSING."""
+    return markup(value, _primary(), _fallbacks)
+
+
+def markup(value: str, primary: Font, fallbacks: Callable[[], Iterable[Font]] = tuple) -> str:
+    """text, with these fonts (fallbacks: called for them when a character needs one)."""
+    if primary.draws is None:
+        value = "".join(CID_MIDDLE_DOT if char in MIDDLE_DOTS else char for char in value)
+    runs: list[tuple[str, str]] = []  # (the font's name, "" for the primary; its characters)
+    for char in value:
+        if char.isspace() or primary.has(char):
+            name = ""
+        else:
+            name = next((f.name for f in fallbacks() if f.has(char)), "")
+            char = char if name else MISSING
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + char)
+        else:
+            runs.append((name, char))
+    return "".join(
+        f'<font name="{name}">{escape(chars)}</font>' if name else escape(chars).replace("\n", "<br/>")
+        for name, chars in runs
+    )
 
 
 def masked_id(id_number: str) -> str:
