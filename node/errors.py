@@ -81,7 +81,7 @@ def clean_text(field: str, value: str, max_length: int, *, required: bool = Fals
 # what people at the window call the fields `clean_text` checks
 FIELD_LABELS = {
     "applicant name": "申请人姓名",
-    "applicant id number": "申请人身份证号",
+    "applicant id number": "申请人证件号码",
     "applicant phone": "手机号",
     "comment": "评价内容",
     "department": "部门",

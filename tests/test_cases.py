@@ -19,6 +19,7 @@ from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease
 from node.store.outbound import Outbound
 from node.timeutil import utcnow
+from signing.licences import credit_code_check_character
 from sync import outbox
 from sync.tables import OutboxEntry
 from tests.materials import complete
@@ -175,6 +176,28 @@ def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessi
     with pytest.raises(InvalidInput, match="有误：末位校验码应为 7，请核对各位数字"):
         village.submit("MZ-0001", Applicant("李四", "430981198805052345"), complete("MZ-0001"))
     assert count(sessions, Case) == 0
+
+
+COMPANY = "91430981MA4L0B" + "123" + credit_code_check_character("91430981MA4L0B123")  # a 食品 shop
+
+
+def test_a_company_applies_by_its_unified_social_credit_code(sessions):
+    """Companies apply for 食品经营许可 and the like by their 统一社会信用代码 (GB 32100), which has a
+    check character of its own: taken in (in capitals however typed), and refused with its reason
+    when a character is wrong."""
+    village = service(sessions, VILLAGE)
+    case = village.submit("SJ-0002", Applicant("沅江市某某食品店", COMPANY.lower()), complete("SJ-0002"))
+    assert case.applicant.id_number == COMPANY
+    wrong = COMPANY[:-1] + ("A" if COMPANY[-1] != "A" else "B")
+    with pytest.raises(
+        InvalidInput, match=f"申请人统一社会信用代码 {wrong} 有误：末位校验码应为 {COMPANY[-1]}"
+    ):
+        village.submit("SJ-0002", Applicant("沅江市某某食品店", wrong), complete("SJ-0002"))
+    with pytest.raises(InvalidInput, match="不应有 O"):
+        village.submit(
+            "SJ-0002", Applicant("沅江市某某食品店", COMPANY.replace("M", "O")), complete("SJ-0002")
+        )
+    assert count(sessions, Case) == 1
 
 
 @pytest.mark.parametrize("phone", ["123", "1380000000", "12800000000", "电话13800000000", "0737"])

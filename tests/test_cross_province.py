@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
-from node.cases.crossprovince import with_check_character
+from node.cases.applicants import with_check_character
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.trust.identity import pem_bundle
 from signing import seals

@@ -13,11 +13,13 @@ from node.cases.service import copy_from_proto
 from node.cases.submissions import new_key
 from node.staff.accounts import MAX_FAILURES
 from node.timeutil import utcnow
+from node.trust.licences import synthetic_credit_code
 from sync.tables import QuarantinedEnvelope
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto, required_names
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, arrived
 from tests.test_origin import new_case
+from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2
 
 APPLICANT = case_pb2.Applicant(name="王秀兰", id_number="430981196805120021", phone="13907371234")
@@ -191,6 +193,15 @@ def test_an_application_sent_again_under_its_key_takes_in_one_case(federation, p
         submit(village, people["agent"], submission_key="not-a-key")
     assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert len(village.ListCases(desk_pb2.ListCasesRequest(role="origin", limit=1000)).cases) == before + 1
+
+
+def test_a_company_applies_by_its_credit_code_and_its_case_reaches_the_handler(federation, people):
+    """The handler checks the number again on arrival: a credit code must pass there too."""
+    company = case_pb2.Applicant(
+        name="沅江市某某食品店", id_number=synthetic_credit_code(DivisionCode.parse(COUNTY))
+    )
+    case = submit(federation.desk(VILLAGE), people["agent"], applicant=company)
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the company's case at the county")
 
 
 def test_wrong_passwords_lock_the_account_and_a_disabled_account_cannot_log_in(federation, people):

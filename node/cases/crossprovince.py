@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from node.cases.applicants import resident_id_problem
 from node.cases.states import Action, Outcome, State
 from node.catalogue.items import CROSS_PROVINCE_MODES, JOINT, ONLINE, PROXY
 from node.convert import outcome_to_proto, state_to_proto
@@ -26,9 +27,6 @@ from node.store.models import Case, IdentityCheck, PartnerItem, ServiceItem
 from node.timeutil import to_timestamp, utcnow
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import case_pb2, link_pb2
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 @dataclass(frozen=True)
@@ -195,32 +193,6 @@ def record_identity_answer(session: Session, answer: link_pb2.IdentityAnswer, an
         raise InvalidInput(f"case {answer.case_id}: {answerer} answered a question put to {check.province}")
     check.answered, check.confirmed, check.detail = True, answer.confirmed, answer.detail
     check.answered_at = utcnow()
-
-
-def resident_id_problem(id_number: str) -> str | None:
-    """Why a 18-character resident identity number (GB 11643) is malformed, or None."""
-    if len(id_number) != 18:
-        return (
-            f"应为 18 位：17 位数字加 1 位校验码，现为 {len(id_number)} 位 "
-            "(the identity number must have 17 digits and a check character)"
-        )
-    if not id_number[:17].isascii() or not id_number[:17].isdigit():
-        return "前 17 位应全为数字 (the identity number must have 17 digits and a check character)"
-    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True)) % 11]
-    if id_number[17].upper() != expected:
-        return (
-            f"末位校验码应为 {expected}，请核对各位数字 "
-            f"(the identity number's check character should be {expected})"
-        )
-    return None
-
-
-def with_check_character(first_17_digits: str) -> str:
-    """A resident identity number from its first 17 digits (for tests and the demo)."""
-    return (
-        first_17_digits
-        + _ID_CHECK[sum(int(d) * w for d, w in zip(first_17_digits, _ID_WEIGHTS, strict=True)) % 11]
-    )
 
 
 def _identity_problem(here: DivisionCode, query: link_pb2.IdentityQuery) -> str | None:

@@ -21,6 +21,7 @@ from ulid import ULID
 from node import logs
 from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, submissions
 from node.cases import materials as files
+from node.cases.applicants import applicant_number_problem
 from node.cases.materials import Material, checked_material
 from node.cases.states import RULES, Action, Outcome, Performer, State, transition
 from node.catalogue import items as catalog
@@ -250,9 +251,9 @@ class CaseService:
         # the check character X as printed on the card, however it was typed: searches and copies
         # of the same person's cases compare the number as it is stored
         id_number = clean_text("applicant id number", applicant.id_number, 32, required=True).upper()
-        problem = crossprovince.resident_id_problem(id_number)  # GB 11643, at every window
+        problem = applicant_number_problem(id_number)  # a check character, at every window
         if problem:
-            raise InvalidInput(f"申请人身份证号码 {id_number} 有误：{problem}")
+            raise InvalidInput(problem)
         phone = applicant_phone(applicant.phone)
         checked = [checked_material(m) for m in materials]
         catalogue_version = catalog.require_unexpired(session)
@@ -479,9 +480,9 @@ class CaseService:
             raise InvalidInput(f"case id {incoming.id} does not carry its origin {envelope.origin}")
         if arrivals.exists(session, incoming.id):
             raise InvalidInput(f"case {incoming.id} exists already")
-        problem = crossprovince.resident_id_problem(incoming.applicant.id_number.strip())
+        problem = applicant_number_problem(incoming.applicant.id_number.strip())
         if problem:
-            raise RefusedOnArrival(f"case {incoming.id}: 申请人身份证号码有误: {problem}")
+            raise RefusedOnArrival(f"case {incoming.id}: {problem}")
         crossprovince.check_arrival(session, self.here, incoming)
         now = self.clock.now()
         fields = _copy_fields(incoming, now)

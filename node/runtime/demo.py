@@ -16,7 +16,7 @@ from cryptography import x509
 from rich.console import Console
 from rich.table import Table
 
-from node.cases.crossprovince import with_check_character
+from node.cases.applicants import with_check_character
 from node.cases.states import Action
 from node.catalogue.items import JOINT, ONLINE, PROXY
 from node.config import NodeConfig

@@ -26,7 +26,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from node.cases.crossprovince import with_check_character
+from node.cases.applicants import with_check_character
 from node.cases.materials import Material
 from node.cases.service import Applicant
 from node.cases.states import Action, State

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from node.cases import eventlog
-from node.cases.crossprovince import with_check_character
+from node.cases.applicants import with_check_character
 from node.cases.states import Action
 from node.config import NodeConfig
 from node.desk.client import DeskClient

@@ -1,0 +1,60 @@
+"""The number an applicant is known by at a window: a person's 居民身份证号码 (GB 11643; the residence
+permits of 港澳台 residents and the permanent residence cards of foreigners carry numbers of the same
+form) or, for a company or another body, its 统一社会信用代码 (GB 32100). Each has a check
+character, so a mistyped digit is caught where the applicant still stands at the window.
+"""
+
+from __future__ import annotations
+
+from signing.licences import CREDIT_CODE_LENGTH, credit_code_check_character, is_valid_credit_code
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_CREDIT_CHARACTERS = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
+
+
+def applicant_number_problem(number: str) -> str | None:
+    """Why an applicant's number (in capitals) is neither a well-formed resident identity number
+    nor a unified social credit code, said for the window; None when it is one of them."""
+    person = resident_id_problem(number)
+    if person is None or is_valid_credit_code(number):
+        return None
+    if len(number) != CREDIT_CODE_LENGTH or number[:17].isdigit():
+        return f"申请人身份证号码 {number} 有误：{person}"
+    odd = sorted({ch for ch in number if ch not in _CREDIT_CHARACTERS})
+    if odd:
+        return (
+            f"申请人统一社会信用代码 {number} 有误：只含数字和除 I、O、S、V、Z 以外的大写字母，"
+            f"不应有 {'、'.join(odd)} (not a unified social credit code)"
+        )
+    expected = credit_code_check_character(number[:-1])
+    return (
+        f"申请人统一社会信用代码 {number} 有误：末位校验码应为 {expected}，请核对各位字符 "
+        f"(the credit code's check character should be {expected})"
+    )
+
+
+def resident_id_problem(id_number: str) -> str | None:
+    """Why a 18-character resident identity number (GB 11643) is malformed, or None."""
+    if len(id_number) != 18:
+        return (
+            f"应为 18 位：17 位数字加 1 位校验码，现为 {len(id_number)} 位 "
+            "(the identity number must have 17 digits and a check character)"
+        )
+    if not id_number[:17].isascii() or not id_number[:17].isdigit():
+        return "前 17 位应全为数字 (the identity number must have 17 digits and a check character)"
+    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True)) % 11]
+    if id_number[17].upper() != expected:
+        return (
+            f"末位校验码应为 {expected}，请核对各位数字 "
+            f"(the identity number's check character should be {expected})"
+        )
+    return None
+
+
+def with_check_character(first_17_digits: str) -> str:
+    """A resident identity number from its first 17 digits (for tests and the demo)."""
+    return (
+        first_17_digits
+        + _ID_CHECK[sum(int(d) * w for d, w in zip(first_17_digits, _ID_WEIGHTS, strict=True)) % 11]
+    )
