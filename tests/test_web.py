@@ -524,6 +524,24 @@ def test_an_application_form_sent_twice_takes_in_one_case(desks):
     assert key.group(1) not in agent.get(f"/items/{ITEM}/apply").text  # a new form, a new key
 
 
+def test_a_file_sent_with_the_path_on_the_agents_pc_keeps_its_own_name_only(desks):
+    """A file name with the folders of the PC it came from (C:\\Users\\<agent>\\Desktop\\…, which
+    the form parser already cuts for IE, or /home/<agent>/… from other clients): the handler is not
+    shown the agent's folders, and the file downloads under its own name."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    receipt = agent.post(
+        f"/items/{ITEM}/apply",
+        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
+        files={
+            "file_0": ("C:\\Users\\李代办\\Desktop\\身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
+            "file_1": ("/home/agent/照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+        },
+    )
+    case = desks.nodes[VILLAGE].cases.get(receipt_case_id(receipt))
+    assert [m.file_name for m in case.materials] == ["身份证.pdf", "照片.jpg"]
+
+
 def test_a_form_being_filled_in_while_the_node_restarts_is_still_taken(federation):
     """The village's node restarts (an update, a power cut) while its agent fills in a form: the
     agent is still logged in afterwards and the form, sent then, takes in the case (the desk's

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -50,7 +51,9 @@ def checked_material(material: Material) -> Material:
     digest = hashlib.sha256(material.content).hexdigest()
     if material.sha256 and material.sha256.lower() != digest:
         raise InvalidInput(f"material {name!r}: sha256 {material.sha256} does not match its bytes ({digest})")
-    file_name = clean_text(f"file name of {name}", material.file_name, 255)
+    # a client may send the whole path on the agent's PC (/home/<name>/身份证.pdf, C:\Users\<name>\…):
+    # the case keeps the file's own name, not the folders of the person who sent it
+    file_name = clean_text(f"file name of {name}", re.split(r"[\\/]", material.file_name)[-1], 255)
     media_type = clean_text(f"media type of {name}", material.media_type, 100)
     if not media_type:
         media_type = (mimetypes.guess_type(file_name)[0] if file_name else None) or "application/octet-stream"
