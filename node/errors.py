@@ -46,6 +46,14 @@ DISK_FULL = (
 )
 
 
+# what SQLite says of a database file it cannot read as one (a torn write, a failing disk)
+_DAMAGED_WORDS = ("database disk image is malformed", "malformed database schema", "file is not a database")
+
+
+def is_damaged_database(error: BaseException) -> bool:
+    return any(words in str(error) for words in _DAMAGED_WORDS)
+
+
 # what a person is told of a failure no service refuses in words (a bug, a damaged database): the
 # error's own text may be an SQL statement with a citizen's data in its parameters
 INTERNAL_ERROR = (

@@ -18,7 +18,7 @@ from node.config import ConfigError, NodeConfig
 from node.runtime import backup as backups
 from node.runtime.backup import BackupError
 from node.runtime.node import Node
-from node.store.engine import create_store_engine, migrate
+from node.store.engine import create_store_engine, migrate, sqlite_file
 from node.store.models import Case, CaseEvent, Rating
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
@@ -177,6 +177,36 @@ def test_restore_refuses_while_the_node_runs(federation, tmp_path: Path):
     assert wuji("node", "backup", "--to", str(backup), "--config", config).returncode == 0
     refused = wuji("node", "restore", "--from", str(backup), "--config", config)
     assert refused.returncode == 1 and "stop it before restoring" in refused.stderr
+
+
+def test_a_damaged_database_is_said_so_and_a_restore_replaces_it(federation, tmp_path: Path):
+    """A torn write (a power cut on a cheap disk) leaves the village's SQLite file unreadable: `wuji
+    node run` says so and names the newest backup, instead of a traceback; `wuji node restore`, which
+    stumbled on the damaged file itself, replaces it and keeps it under another name."""
+    federation.start_chain()
+    village = federation.nodes[VILLAGE]
+    database = sqlite_file(village.config.database_url)
+    if database is None:
+        pytest.skip("a damaged database file is SQLite's")
+    config_path = federation.config_path(VILLAGE)
+    config = str(config_path)
+    case_id = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM).id
+    backup = village.config.backup_folder(config_path) / f"{VILLAGE}-20261207-030000.db"  # as scheduled
+    assert wuji("node", "backup", "--to", str(backup), "--config", config).returncode == 0
+    federation.stop(VILLAGE)
+    with database.open("r+b") as file:  # page 1 after its header: the schema, which SQLite reads first
+        file.seek(100)
+        file.write(b"\xa5" * 3996)
+
+    refused = wuji("node", "run", "--config", config)
+    said = "".join(refused.stderr.split())
+    assert refused.returncode == 1 and "数据库文件已损坏，无法启动" in said, refused.stderr
+    assert f"最近的自动备份是{backup}" in said and "wujinoderestore" in said
+    restored = wuji("node", "restore", "--from", str(backup), "--config", config)
+    assert restored.returncode == 0, restored.stderr
+    kept = [path for path in database.parent.iterdir() if path.name.startswith(f"{database.name}.replaced-")]
+    assert len(kept) == 1 and str(kept[0]) in "".join(restored.stdout.split())
+    assert case_id in cases_at(federation.restart(VILLAGE))
 
 
 def test_envelopes_are_kept_for_the_retention_window_then_a_peer_older_than_it_is_refused(federation):

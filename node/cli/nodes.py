@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DatabaseError
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -21,7 +22,7 @@ from node.cli.common import (
     text_table,
 )
 from node.config import ConfigError, NodeConfig
-from node.errors import DomainError
+from node.errors import DomainError, is_damaged_database
 from node.timeutil import drift_words
 from node.trust.identity import IdentityMissing
 from signing.keys import KeyFileError
@@ -182,6 +183,10 @@ def node_run(
         node.start()
     except (DomainError, IdentityMissing, KeyFileError, OSError) as error:  # not enrolled, wrong passphrase
         fail(f"cannot start node {config.code}: {error}", EXIT_REFUSED)
+    except DatabaseError as error:
+        if not is_damaged_database(error):
+            raise
+        fail(damaged_words(config, config_path, error), EXIT_REFUSED)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -191,6 +196,20 @@ def node_run(
             console.print(f"front desk (前台) at {node.web.url}", highlight=False)
     stop.wait()
     node.stop()
+
+
+def damaged_words(config: NodeConfig, config_path: Path, error: DatabaseError) -> str:
+    """What to do when the node's SQLite file cannot be read: restore the newest backup."""
+    from node.runtime.backup import scheduled_backups
+
+    folder = config.backup_folder(config_path)
+    made = scheduled_backups(folder, config.code) if folder.is_dir() else []
+    newest = f"最近的自动备份是 {made[-1]}" if made else f"{folder} 中没有本节点的自动备份，请用手头的备份"
+    return (
+        f"节点 {config.code} 的数据库文件已损坏，无法启动 ({error.orig})：{newest}；用 `wuji node restore "
+        f"--from <备份文件> --config {config_path}` 恢复（损坏的文件会改名保留），再启动节点，它会从"
+        "相邻节点重新同步备份之后的办件 (the database file is damaged: restore a backup)"
+    )
 
 
 @node_app.command("backup")
@@ -231,6 +250,11 @@ def node_restore(
         "with the neighbours when it starts (work done only here after the backup was taken is lost)",
         highlight=False,
     )
+    if restored.replaced is not None:
+        console.print(
+            f"the database it replaced is kept as {restored.replaced} (remove it once the node runs well)",
+            highlight=False,
+        )
 
 
 LINK_ROLES = {"parent": "上级", "child": "下级", "peer": "协作省份"}  # a link's role, as people say it

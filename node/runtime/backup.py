@@ -17,7 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
+from node.errors import is_damaged_database
 from node.store.engine import create_store_engine, migrate, session_factory, sqlite_file
 from node.store.models import Base, Lease
 from node.timeutil import CHINA_ZONE, as_utc, utcnow
@@ -39,12 +41,17 @@ class BackupError(Exception):
 @dataclass(frozen=True)
 class Restored:
     links: int  # links marked for resynchronisation with their neighbours
+    replaced: Path | None = None  # the SQLite file the backup replaced, kept under another name
 
 
 def backup(database_url: str, target: Path) -> None:
     """Copy a live database to target, consistently, while the node runs."""
     if target.exists():
         raise BackupError(f"{target} exists already: choose a new file, a backup is never overwritten")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # a new folder on the USB disk, say
+    except OSError as error:
+        raise BackupError(f"cannot make the folder {target.parent}: {error.strerror}") from error
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(database_url)
@@ -155,10 +162,12 @@ def restore(database_url: str, source: Path) -> Restored:
     if not source.is_file():
         raise BackupError(f"no backup file at {source}")
     _require_stopped(database_url)
+    replaced = None
     if make_url(database_url).get_backend_name() == "sqlite":
         _require_sqlite_backup(source)
         target = _sqlite_path(database_url)
         target.parent.mkdir(parents=True, exist_ok=True)
+        replaced = _set_aside(target)
         _sqlite_copy(source, target)
     else:
         _drop_node_tables(database_url)  # tables of a newer release, absent from the dump, go too
@@ -167,9 +176,24 @@ def restore(database_url: str, source: Path) -> Restored:
     try:
         migrate(engine)  # a backup of an older release
         with session_factory(engine).begin() as session:
-            return Restored(links=outbox.mark_restored(session))
+            return Restored(links=outbox.mark_restored(session), replaced=replaced)
     finally:
         engine.dispose()
+
+
+def _set_aside(database: Path) -> Path | None:
+    """Rename the database a restore replaces (with its -wal and -shm) rather than write over it:
+    it may be damaged, which a copy over it would stumble on, and it is the only copy of what was
+    done after the backup, should the wrong backup have been chosen."""
+    if not database.exists():
+        return None
+    stamp = utcnow().astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
+    kept = database.with_name(f"{database.name}.replaced-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = database.with_name(database.name + suffix)
+        if part.exists():
+            part.rename(kept.with_name(kept.name + suffix))
+    return kept
 
 
 def _drop_node_tables(database_url: str) -> None:
@@ -230,6 +254,10 @@ def _require_stopped(database_url: str) -> None:
             return
         with session_factory(engine)() as session:
             lease = session.scalars(select(Lease)).first()
+    except DatabaseError as error:
+        if not is_damaged_database(error):
+            raise
+        return  # no node runs on a database it cannot read, and this is what a restore is for
     finally:
         engine.dispose()
     if lease is not None and as_utc(lease.expires_at) > utcnow():
