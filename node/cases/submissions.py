@@ -55,10 +55,6 @@ def record(session: Session, key: str, now: datetime, case_id: str = "", bundle_
         session.flush()
 
 
-def find(session: Session, key: str) -> FormSubmission | None:
-    return session.get(FormSubmission, key) if key else None
-
-
 def once(
     readers: sessionmaker[Session],
     key: str,
@@ -81,6 +77,8 @@ def once(
 
 
 def _taken_in(readers: sessionmaker[Session], key: str) -> TakenIn | None:
+    if not key:
+        return None
     with readers() as session:
-        row = find(session, key)
+        row = session.get(FormSubmission, key)
         return None if row is None else TakenIn(row.case_id, row.bundle_id)

@@ -186,7 +186,7 @@ def node_run(
     except DatabaseError as error:
         if not is_damaged_database(error):
             raise
-        fail(damaged_words(config, config_path, error), EXIT_REFUSED)
+        fail(_damaged_words(config, config_path, error), EXIT_REFUSED)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -198,7 +198,7 @@ def node_run(
     node.stop()
 
 
-def damaged_words(config: NodeConfig, config_path: Path, error: DatabaseError) -> str:
+def _damaged_words(config: NodeConfig, config_path: Path, error: DatabaseError) -> str:
     """What to do when the node's SQLite file cannot be read: restore the newest backup."""
     from node.runtime.backup import scheduled_backups
 
