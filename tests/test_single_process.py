@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 
@@ -10,7 +11,7 @@ from node.config import NodeConfig
 from node.runtime.cluster import ProcessFederation
 from node.runtime.lease import AlreadyRunning, LinkLease, process_holder
 from node.store.engine import create_store_engine, migrate, session_factory
-from tests.harness import PROVINCE
+from tests.harness import PROVINCE, wait_for
 from tests.test_cli import wuji
 
 
@@ -31,6 +32,21 @@ def test_a_second_process_of_the_same_node_refuses_to_start_and_the_first_goes_o
     finally:
         federation.stop()
     assert NodeConfig.load(path).code == PROVINCE
+
+
+def test_a_running_node_shows_what_each_thread_is_doing_when_asked_and_goes_on(tmp_path):
+    """`kill -USR1 <pid>` on a node that seems stuck writes every thread's stack to its log."""
+    federation = ProcessFederation(tmp_path, [(PROVINCE, "湖南省")])
+    try:
+        desk = federation.start(PROVINCE)
+        federation.processes[PROVINCE].send_signal(signal.SIGUSR1)
+        log = federation.paths[PROVINCE].parent / "node.log"
+        wait_for(lambda: "most recent call first" in log.read_text(errors="replace"), what="the stacks")
+        stacks = log.read_text(errors="replace")
+        assert "Thread 0x" in stacks and "node/cli/nodes.py" in stacks  # the main thread, waiting
+        assert desk.describe().code == PROVINCE and federation.terminate(PROVINCE) == 0
+    finally:
+        federation.stop()
 
 
 def test_the_lease_tells_a_live_twin_from_a_dead_one_and_from_another_replica(tmp_path):

@@ -8,6 +8,7 @@ as its own `wuji node run` process, which can be stopped, killed and restarted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -172,15 +173,23 @@ class ProcessFederation:
         process.wait()
 
     def terminate(self, code: str, timeout: float = 15.0) -> int:
-        """SIGTERM and wait: the node finishes in-flight work and closes its streams."""
+        """SIGTERM and wait: the node finishes in-flight work and closes its streams. A node that
+        does not stop in time is asked for its threads' stacks (SIGUSR1, `wuji node run`), then
+        killed; the error carries the end of its log."""
         process = self.processes.pop(code)
         process.send_signal(signal.SIGTERM)
         try:
             return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as stuck:
+            process.send_signal(signal.SIGUSR1)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=2)
             process.kill()
             process.wait()
-            raise
+            tail = (self.paths[code].parent / "node.log").read_text(encoding="utf-8", errors="replace")
+            raise RuntimeError(
+                f"node {code} did not stop within {timeout:g} s; the end of its log:\n{tail[-12_000:]}"
+            ) from stuck
 
     def desk(self, code: str) -> DeskClient:
         return self.clients[code]
