@@ -247,6 +247,10 @@ def test_a_missing_deferrable_material_holds_conclusion_until_it_arrives_and_a_l
         what="the card at the province",
     )
 
+    blank = case_pb2.Material(name=DEFERRABLE, content=b"", file_name="收入说明.pdf")  # a failed scan
+    with pytest.raises(grpc.RpcError) as empty:  # refused where it is handed in, as at the application
+        village.SupplyMaterial(desk_pb2.SupplyMaterialRequest(case_id=case.id, material=blank))
+    assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "是空文件" in empty.value.details()
     scan = case_pb2.Material(name=DEFERRABLE, content=b"%PDF-1.4 scan", file_name="收入说明.pdf")
     supplied = village.SupplyMaterial(desk_pb2.SupplyMaterialRequest(case_id=case.id, material=scan))
     assert supplied.missing_materials[0].HasField("supplied_at")
@@ -343,6 +347,10 @@ def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(
     assert cases["YB-0002"].promise.text == promise.text
     for item in ("WJ-0002", "GA-0003"):
         assert not cases[item].missing_materials and not cases[item].HasField("promise")
+    blank = case_pb2.Material(name="本人银行结算账户", content=b"")
+    with pytest.raises(grpc.RpcError) as empty:
+        village.SupplyMaterial(desk_pb2.SupplyMaterialRequest(case_id=bundle.id, material=blank))
+    assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "是空文件" in empty.value.details()
     # supplied once for the bundle, it goes to the one part missing it
     village.SupplyMaterial(
         desk_pb2.SupplyMaterialRequest(case_id=bundle.id, material=materials(["本人银行结算账户"])[0])

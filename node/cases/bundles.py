@@ -165,6 +165,8 @@ class BundleService(CaseHook):
                     self._deferrals.supply_in(session, case, checked)
                     used = True
             if checked.name in bundle.deferred:  # parts that start later receive it with the rest
+                for later in (part for part in bundle.parts if not part.case_id):  # refused now, not then
+                    files.check_sizes(session.get(ServiceItem, later.item_code), [checked])
                 bundle.deferred = [name for name in bundle.deferred if name != checked.name]
                 bundle.materials.append(
                     BundleMaterial(name=checked.name, sha256=checked.sha256, content=checked.content)

@@ -175,6 +175,8 @@ class DeferralService(CaseHook):
                 f"a missing material of case {case.id} is supplied where the citizen applied ({case.origin})"
             )
         checked = checked_material(material)
+        # as at the application: not empty, within the item's size (the handler's copy checks it again)
+        files.check_sizes(session.get(ServiceItem, case.item_code), [checked])
         self._mark_supplied(session, case, checked, self._clock.now())
         if case.handler != self.here.value:
             self._outbound.send(
