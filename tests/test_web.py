@@ -116,17 +116,25 @@ def submit_case(federation, agent: httpx.Client) -> str:
     return case_id
 
 
+SCANS = {
+    "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
+    "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
+}
+
+
+def send_application(agent: httpx.Client, form: str, **files: tuple[str, bytes, str]) -> httpx.Response:
+    """The ITEM application form as the agent fills it in: 王秀兰 with the two scans (or `files`
+    in their place), sent with the form's CSRF token and submission key."""
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
+    fields = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"}
+    if key:
+        fields["submission"] = key.group(1)
+    return agent.post(f"/items/{ITEM}/apply", data=fields, files={**SCANS, **files})
+
+
 def apply(agent: httpx.Client) -> str:
     """The id of a case the agent applies for on the form (not waiting for it to go up)."""
-    form = agent.get(f"/items/{ITEM}/apply").text
-    reply = agent.post(
-        f"/items/{ITEM}/apply",
-        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
-        files={
-            "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
-            "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
-        },
-    )
+    reply = send_application(agent, agent.get(f"/items/{ITEM}/apply").text)
     case_id = receipt_case_id(reply)
     assert f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）" in reply.text  # the handler named, from its certificate
     return case_id
@@ -318,13 +326,8 @@ def _submitted_on_every_connection(desks, pragma: str) -> tuple[httpx.Response, 
     event.listen(village.engine, "connect", hobbled)
     village.engine.dispose()
     try:
-        page = agent.post(
-            f"/items/{ITEM}/apply",
-            data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
-            files={
-                "file_0": ("身份证.pdf", b"%PDF-1.4 " + os.urandom(256 * 1024), "application/pdf"),
-                "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
-            },
+        page = send_application(
+            agent, form, file_0=("身份证.pdf", b"%PDF-1.4 " + os.urandom(256 * 1024), "application/pdf")
         )
         with pytest.raises(grpc.RpcError) as over_the_desk_api:  # the CLI's way in
             desks.desk(VILLAGE).SubmitCase(
@@ -348,14 +351,7 @@ def test_a_file_larger_than_any_item_takes_is_refused_by_its_size(desks):
     memory first (a village PC's node would hold all of it); the form comes back filled in."""
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get(f"/items/{ITEM}/apply").text
-    reply = agent.post(
-        f"/items/{ITEM}/apply",
-        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
-        files={
-            "file_0": ("录像.mp4", bytes(17 * 1024 * 1024), "video/mp4"),
-            "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
-        },
-    )
+    reply = send_application(agent, form, file_0=("录像.mp4", bytes(17 * 1024 * 1024), "video/mp4"))
     assert reply.status_code == 400
     assert "的文件 录像.mp4 有 17 MB，超过任何事项能收的 16 MB：请确认选对了文件" in reply.text
     assert 'value="王秀兰"' in reply.text
@@ -502,20 +498,7 @@ def test_an_application_form_sent_twice_takes_in_one_case(desks):
     before = len(village.cases.list_cases(role="origin"))
 
     def send() -> str:
-        reply = agent.post(
-            f"/items/{ITEM}/apply",
-            data={
-                "csrf": csrf_of(form),
-                "submission": key.group(1),
-                "applicant_name": "王秀兰",
-                "id_number": "430981196805120021",
-            },
-            files={
-                "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
-                "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
-            },
-        )
-        return receipt_case_id(reply)
+        return receipt_case_id(send_application(agent, form))
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         double_click = list(pool.map(lambda _: send(), range(2)))
@@ -530,13 +513,11 @@ def test_a_file_sent_with_the_path_on_the_agents_pc_keeps_its_own_name_only(desk
     shown the agent's folders, and the file downloads under its own name."""
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get(f"/items/{ITEM}/apply").text
-    receipt = agent.post(
-        f"/items/{ITEM}/apply",
-        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
-        files={
-            "file_0": ("C:\\Users\\李代办\\Desktop\\身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
-            "file_1": ("/home/agent/照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
-        },
+    receipt = send_application(
+        agent,
+        form,
+        file_0=("C:\\Users\\李代办\\Desktop\\身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
+        file_1=("/home/agent/照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
     )
     case = desks.nodes[VILLAGE].cases.get(receipt_case_id(receipt))
     assert [m.file_name for m in case.materials] == ["身份证.pdf", "照片.jpg"]
@@ -556,15 +537,7 @@ def test_a_form_being_filled_in_while_the_node_restarts_is_still_taken(federatio
     federation.stop(VILLAGE)
     federation.restart(VILLAGE)
     assert "李代办" in agent.get("/").text  # still logged in
-    receipt = agent.post(
-        f"/items/{ITEM}/apply",
-        data={"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"},
-        files={
-            "file_0": ("身份证.pdf", b"%PDF-1.4 id card", "application/pdf"),
-            "file_1": ("照片.jpg", b"\xff\xd8\xff photo", "image/jpeg"),
-        },
-    )
-    case_id = receipt_case_id(receipt)
+    case_id = receipt_case_id(send_application(agent, form))
     assert [c.id for c in federation.nodes[VILLAGE].cases.list_cases(role="origin")] == [case_id]
 
 
