@@ -50,6 +50,12 @@ DISK_FULL = (
 _DAMAGED_WORDS = ("database disk image is malformed", "malformed database schema", "file is not a database")
 
 
+DAMAGED_DATABASE = (
+    "本节点的数据库文件已损坏，此次操作没有完成：请告知本节点的运维人员停止节点，用 wuji node restore "
+    "从最近的备份恢复 (the node's database file is damaged)"
+)
+
+
 def is_damaged_database(error: BaseException) -> bool:
     return any(words in str(error) for words in _DAMAGED_WORDS)
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from node.clock import ManualClock, china_morning
 from node.errors import INTERNAL_ERROR
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
+from node.store.engine import sqlite_file
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from signing.seals import SealedDocument
@@ -311,6 +313,46 @@ def test_a_failure_nobody_foresaw_is_said_in_chinese_without_the_citizens_data(d
     for said in (over_the_desk_api.details(), page.text):
         assert "430981196805120021" not in said and "INSERT" not in said
     assert len(village.cases.list_cases(role="origin")) == before
+
+
+def test_a_database_damaged_while_the_node_runs_is_said_so(federation):
+    """A torn write while the node runs (its schema page scribbled over here): the agent is told the
+    database file is damaged and what the operator does, not 系统出错; the Desk API says DATA_LOSS."""
+    for code in CHAIN:
+        federation.start(code, web_listen="127.0.0.1:0" if code == VILLAGE else "off")
+    village = federation.nodes[VILLAGE]
+    database = sqlite_file(village.config.database_url)
+    if database is None:
+        pytest.skip("a damaged database file is SQLite's")
+    wait_for(lambda: village.describe().catalog_version > 0, what="the catalogue")
+    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+    agent = logged_in(federation, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+
+    def checkpointed() -> bool:  # everything in the file itself, nothing left in its log
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            return connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+
+    wait_for(checkpointed, what="the log copied into the database file")
+    village.engine.dispose()  # connections opened from now on read the file
+    with database.open("r+b") as file:
+        file.seek(100)
+        schema = file.read(3996)
+        file.seek(100)
+        file.write(b"\xa5" * 3996)
+    try:
+        page = send_application(agent, form)
+        with pytest.raises(grpc.RpcError) as refused:
+            federation.desk(VILLAGE).ListCases(desk_pb2.ListCasesRequest())
+    finally:  # mended, so that the node stops as it would after a restore
+        with database.open("r+b") as file:
+            file.seek(100)
+            file.write(schema)
+        village.engine.dispose()
+    assert page.status_code == 500 and "本节点的数据库文件已损坏，此次操作没有完成" in page.text
+    assert (
+        refused.value.code() == grpc.StatusCode.DATA_LOSS and "wuji node restore" in refused.value.details()
+    )
 
 
 def _submitted_on_every_connection(desks, pragma: str) -> tuple[httpx.Response, grpc.RpcError]:

@@ -24,6 +24,7 @@ from node.catalogue import items as catalog
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import (
+    DAMAGED_DATABASE,
     DISK_FULL,
     INTERNAL_ERROR,
     DomainError,
@@ -32,6 +33,7 @@ from node.errors import (
     NotFound,
     NotReady,
     WrongNode,
+    is_damaged_database,
     is_disk_full,
 )
 from node.staff.accounts import StaffView, require_admin
@@ -74,13 +76,13 @@ def _desk_call(
 
     @functools.wraps(method)
     def wrapper(self: DeskServicer, request: Request, context: grpc.ServicerContext) -> Reply:
-        caller = require_peer(self._authenticator, context)
-        if caller != self._node.here:
-            context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"the desk of {self._node.here} serves its own operators; the caller is {caller}",
-            )
         try:
+            caller = require_peer(self._authenticator, context)  # reads revocations: the database
+            if caller != self._node.here:
+                context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    f"the desk of {self._node.here} serves its own operators; the caller is {caller}",
+                )
             # gRPC gives a key without the "-bin" suffix a str value (bytes are for "-bin" keys)
             token = cast(str, dict(context.invocation_metadata()).get(TOKEN_METADATA, ""))
             _caller.set(self._node.staff.actor(token) if token else operator(self._node.here.value))
@@ -96,6 +98,8 @@ def _desk_call(
             # said in words, not as the SQL statement that met it, with a citizen's data in it
             if is_disk_full(error):
                 context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, DISK_FULL)
+            if is_damaged_database(error):
+                context.abort(grpc.StatusCode.DATA_LOSS, DAMAGED_DATABASE)
             log.exception("the desk's %s failed", method.__name__)
             context.abort(grpc.StatusCode.INTERNAL, INTERNAL_ERROR)
 
