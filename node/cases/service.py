@@ -742,7 +742,10 @@ class CaseService:
         try:
             base = DivisionCode.parse(home_division) if home_division else self.here
         except InvalidDivisionCode as error:
-            raise InvalidInput(f"户籍地区划代码有误 (home division): {error}") from error
+            raise InvalidInput(
+                f"户籍地区划代码 {home_division} 有误：应填 12 位数字的区划代码"
+                f"（例如本点 {self.here.value}），不是地名 (home division: {error})"
+            ) from error
         if base.tier < tier:
             raise InvalidInput(
                 f"{item.name} 由{tier.label}级办理，请填写申请人户籍地区划代码（{tier.label}级或以下） "
