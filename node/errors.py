@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import Enum
 
 
 class DomainError(Exception):
@@ -38,38 +39,50 @@ class NotReady(DomainError):
     """The node cannot serve this yet (e.g. it has not received the catalogue from its parent)."""
 
 
-# what a full disk says through SQLite and PostgreSQL; the change that met it was rolled back whole
-_DISK_FULL_WORDS = ("database or disk is full", "No space left on device", "could not extend file")
+# A failure no service refuses in words (a full disk, a damaged database file, a bug) is told to
+# people in these words, never in its own: that text may be an SQL statement with a citizen's data
+# in its parameters. Both front ends (the web desk and the Desk API) say them.
 DISK_FULL = (
     "本节点的磁盘已满，此次操作没有保存：请告知本节点的运维人员清理磁盘后再办 "
     "(the node's disk is full; nothing was saved)"
 )
-
-
-# what SQLite says of a database file it cannot read as one (a torn write, a failing disk)
-_DAMAGED_WORDS = ("database disk image is malformed", "malformed database schema", "file is not a database")
-
-
 DAMAGED_DATABASE = (
     "本节点的数据库文件已损坏，此次操作没有完成：请告知本节点的运维人员停止节点，用 wuji node restore "
     "从最近的备份恢复 (the node's database file is damaged)"
 )
-
-
-def is_damaged_database(error: BaseException) -> bool:
-    return any(words in str(error) for words in _DAMAGED_WORDS)
-
-
-# what a person is told of a failure no service refuses in words (a bug, a damaged database): the
-# error's own text may be an SQL statement with a citizen's data in its parameters
 INTERNAL_ERROR = (
     "本节点内部出错，此次操作可能没有完成：请查看办件是否已经保存，再决定是否重做；"
     "一再出错请告知本节点的运维人员，出错经过已记入节点日志 (internal error, logged)"
 )
+# what a full disk says through SQLite and PostgreSQL; the change that met it was rolled back whole
+_DISK_FULL_SAYS = ("database or disk is full", "No space left on device", "could not extend file")
+# what SQLite says of a database file it cannot read as one (a torn write, a failing disk)
+_DAMAGED_SAYS = ("database disk image is malformed", "malformed database schema", "file is not a database")
 
 
-def is_disk_full(error: BaseException) -> bool:
-    return any(words in str(error) for words in _DISK_FULL_WORDS)
+class Unforeseen(Enum):
+    """What kind of failure no service refuses in words; its value is what people are told."""
+
+    DISK_FULL = DISK_FULL
+    DAMAGED_DATABASE = DAMAGED_DATABASE
+    INTERNAL = INTERNAL_ERROR
+
+
+def unforeseen(error: BaseException) -> Unforeseen:
+    if _says(error, _DISK_FULL_SAYS):
+        return Unforeseen.DISK_FULL
+    if is_damaged_database(error):
+        return Unforeseen.DAMAGED_DATABASE
+    return Unforeseen.INTERNAL
+
+
+def is_damaged_database(error: BaseException) -> bool:
+    return _says(error, _DAMAGED_SAYS)
+
+
+def _says(error: BaseException, words: tuple[str, ...]) -> bool:
+    text = str(error)
+    return any(said in text for said in words)
 
 
 def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:

@@ -24,17 +24,14 @@ from node.catalogue import items as catalog
 from node.convert import action_from_proto, item_to_proto, state_from_proto
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import (
-    DAMAGED_DATABASE,
-    DISK_FULL,
-    INTERNAL_ERROR,
     DomainError,
     IllegalTransition,
     InvalidInput,
     NotFound,
     NotReady,
+    Unforeseen,
     WrongNode,
-    is_damaged_database,
-    is_disk_full,
+    unforeseen,
 )
 from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
@@ -62,6 +59,12 @@ STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
     WrongNode: grpc.StatusCode.FAILED_PRECONDITION,
     NotReady: grpc.StatusCode.FAILED_PRECONDITION,
     CalendarNotCovered: grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+_UNFORESEEN_STATUS = {
+    Unforeseen.DISK_FULL: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Unforeseen.DAMAGED_DATABASE: grpc.StatusCode.DATA_LOSS,
+    Unforeseen.INTERNAL: grpc.StatusCode.INTERNAL,
 }
 
 Request = TypeVar("Request")
@@ -95,13 +98,9 @@ def _desk_call(
             # the method's own abort (grpcio's ServicerContext has code(); its stubs do not say so)
             if context.code() is not None:  # type: ignore[attr-defined]
                 raise
-            # said in words, not as the SQL statement that met it, with a citizen's data in it
-            if is_disk_full(error):
-                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, DISK_FULL)
-            if is_damaged_database(error):
-                context.abort(grpc.StatusCode.DATA_LOSS, DAMAGED_DATABASE)
             log.exception("the desk's %s failed", method.__name__)
-            context.abort(grpc.StatusCode.INTERNAL, INTERNAL_ERROR)
+            kind = unforeseen(error)  # said in words, not as the SQL statement that met it
+            context.abort(_UNFORESEEN_STATUS[kind], kind.value)
 
     return wrapper
 

@@ -19,16 +19,7 @@ from starlette.templating import Jinja2Templates
 from node.cases.states import Action, State
 from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
-from node.errors import (
-    DAMAGED_DATABASE,
-    DISK_FULL,
-    INTERNAL_ERROR,
-    DomainError,
-    InvalidInput,
-    NotFound,
-    is_damaged_database,
-    is_disk_full,
-)
+from node.errors import DomainError, InvalidInput, NotFound, Unforeseen, unforeseen
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
@@ -172,16 +163,17 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 # Starlette's own answer to a failure no service refuses in words is a bare "Internal Server Error"
-_UNEXPECTED = ("系统出错", INTERNAL_ERROR)
-_FULL = ("无法保存", DISK_FULL)
-_DAMAGED = ("无法办理", DAMAGED_DATABASE)
+_HEADINGS = {
+    Unforeseen.DISK_FULL: "无法保存",
+    Unforeseen.DAMAGED_DATABASE: "无法办理",
+    Unforeseen.INTERNAL: "系统出错",
+}
 
 
 async def unexpected_error(request: Request, error: Exception) -> Response:
     """Starlette logs the error itself after this answer (ServerErrorMiddleware re-raises it)."""
-    heading, message = (
-        _FULL if is_disk_full(error) else _DAMAGED if is_damaged_database(error) else _UNEXPECTED
-    )
+    kind = unforeseen(error)
+    heading, message = _HEADINGS[kind], kind.value
     if request.headers.get("hx-request"):
         return _htmx_refusal(message)
     try:

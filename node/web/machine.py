@@ -1,6 +1,6 @@
 """What the front desk's header says of the machine the node's database lives on: a disk about to
 fill is told to the people at the window while there is still time to clear it (a full disk stops
-them taking in cases; see node/errors.py DISK_FULL)."""
+them taking in cases; see node/errors.py Unforeseen)."""
 
 from __future__ import annotations
 
