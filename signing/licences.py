@@ -58,8 +58,8 @@ _ALPHANUMERIC_VALUE = {ch: value for value, ch in enumerate(_ALPHANUMERIC)}
 _MOD = 36
 
 # GB 32100-2015: 31 characters (no I, O, S, V, Z), weights 3^(i-1) mod 31 for positions 1..17.
-_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_VALUE = {ch: value for value, ch in enumerate(_CREDIT_ALPHABET)}
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
+_CREDIT_VALUE = {ch: value for value, ch in enumerate(CREDIT_CODE_ALPHABET)}
 _CREDIT_WEIGHTS = tuple(pow(3, i, 31) for i in range(CREDIT_CODE_LENGTH - 1))
 
 
@@ -92,7 +92,7 @@ def credit_code_check_character(first17: str) -> str:
     if len(first17) != CREDIT_CODE_LENGTH - 1 or any(ch not in _CREDIT_VALUE for ch in first17):
         raise ValueError("need 17 characters of 0-9 and A-Y without I, O, S, V, Z")
     total = sum(_CREDIT_VALUE[ch] * weight for ch, weight in zip(first17, _CREDIT_WEIGHTS, strict=True))
-    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
 def is_valid_credit_code(code: str) -> bool:

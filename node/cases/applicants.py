@@ -6,11 +6,15 @@ character, so a mistyped digit is caught where the applicant still stands at the
 
 from __future__ import annotations
 
-from signing.licences import CREDIT_CODE_LENGTH, credit_code_check_character, is_valid_credit_code
+from signing.licences import (
+    CREDIT_CODE_ALPHABET,
+    CREDIT_CODE_LENGTH,
+    credit_code_check_character,
+    is_valid_credit_code,
+)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_CREDIT_CHARACTERS = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
 
 
 def applicant_number_problem(number: str) -> str | None:
@@ -21,7 +25,7 @@ def applicant_number_problem(number: str) -> str | None:
         return None
     if len(number) != CREDIT_CODE_LENGTH or number[:17].isdigit():
         return f"申请人身份证号码 {number} 有误：{person}"
-    odd = sorted({ch for ch in number if ch not in _CREDIT_CHARACTERS})
+    odd = sorted({ch for ch in number if ch not in CREDIT_CODE_ALPHABET})
     if odd:
         return (
             f"申请人统一社会信用代码 {number} 有误：只含数字和除 I、O、S、V、Z 以外的大写字母，"
@@ -43,7 +47,7 @@ def resident_id_problem(id_number: str) -> str | None:
         )
     if not id_number[:17].isascii() or not id_number[:17].isdigit():
         return "前 17 位应全为数字 (the identity number must have 17 digits and a check character)"
-    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True)) % 11]
+    expected = _check_character(id_number[:17])
     if id_number[17].upper() != expected:
         return (
             f"末位校验码应为 {expected}，请核对各位数字 "
@@ -54,7 +58,9 @@ def resident_id_problem(id_number: str) -> str | None:
 
 def with_check_character(first_17_digits: str) -> str:
     """A resident identity number from its first 17 digits (for tests and the demo)."""
-    return (
-        first_17_digits
-        + _ID_CHECK[sum(int(d) * w for d, w in zip(first_17_digits, _ID_WEIGHTS, strict=True)) % 11]
-    )
+    return first_17_digits + _check_character(first_17_digits)
+
+
+def _check_character(first_17_digits: str) -> str:
+    """GB 11643's ISO 7064 MOD 11-2 check character."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first_17_digits, _ID_WEIGHTS, strict=True)) % 11]
