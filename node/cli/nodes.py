@@ -206,7 +206,7 @@ def _damaged_words(config: NodeConfig, config_path: Path, error: DatabaseError) 
     from node.runtime.backup import scheduled_backups
 
     folder = config.backup_folder(config_path)
-    made = scheduled_backups(folder, config.code) if folder.is_dir() else []
+    made = scheduled_backups(folder, config.code)
     newest = f"最近的自动备份是 {made[-1]}" if made else f"{folder} 中没有本节点的自动备份，请用手头的备份"
     return (
         f"节点 {config.code} 的数据库文件已损坏，无法启动 ({error.orig})：{newest}；用 `wuji node restore "
@@ -307,7 +307,7 @@ def backups_line(config_path: Path) -> str:
         return "自动备份：已关闭 (backup_hours = 0; back up with `wuji node backup`)"
     every = f"自动备份：每 {config.backup_hours:g} 小时一次"
     folder = config.backup_folder(config_path)
-    made = scheduled_backups(folder, config.code) if folder.is_dir() else []
+    made = scheduled_backups(folder, config.code)
     said = f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"
-    failure = last_failure(folder, config.code) if folder.is_dir() else None
+    failure = last_failure(folder, config.code)
     return f"{said}\n上次自动备份未做成（{failure[0]}）：{failure[1]}" if failure else said

@@ -118,11 +118,11 @@ def _make_room(folder: Path, code: str, copy_bytes: int, min_free: int) -> None:
     """Remove the oldest scheduled backups, never the newest, until a copy of copy_bytes leaves
     min_free on the disk; BackupError, with nothing removed, if even that would not do."""
     older = scheduled_backups(folder, code)[:-1]
-    shortfall = copy_bytes + min_free - free_bytes(folder)
+    free = free_bytes(folder)
+    shortfall = copy_bytes + min_free - free
     if shortfall <= 0:
         return
     if shortfall > sum(path.stat().st_size for path in older):
-        free = free_bytes(folder)
         raise BackupError(
             f"磁盘空间不足：{folder} 所在磁盘只剩 {free / GIB:.1f} GB，"
             f"备份需要 {copy_bytes / GIB:.1f} GB，并须为新办件留出 {min_free / GIB:.1f} GB；"
@@ -149,7 +149,8 @@ def _sqlite_bytes(database_url: str) -> int:
 
 
 def scheduled_backups(folder: Path, code: str) -> list[Path]:
-    """The backups the node made of itself in folder, oldest first (their names sort by time)."""
+    """The backups the node made of itself in folder, oldest first (their names sort by time); none
+    where the folder does not exist yet."""
     return sorted(
         path
         for suffix in (".db", ".dump")
