@@ -1,8 +1,8 @@
 """Who is at the desk: signed session cookies, CSRF tokens, and the check every page runs first.
 
 The cookie holds the staff login token the node issued (node/staff/accounts.py: argon2, lock-out
-after five wrong passwords) and this session's CSRF token, signed with a key made at each start
-(a restart logs everyone out of the browser; their node logins stay valid for the CLI). It is
+after five wrong passwords) and this session's CSRF token, signed with a key derived from the node's
+TLS key (a restart keeps everyone logged in; a new key ends every session). It is
 HttpOnly and SameSite=Strict, and Secure when the desk is served over TLS. Every POST must carry
 the session's CSRF token, as a form field or as the X-CSRF-Token header htmx sends.
 """
