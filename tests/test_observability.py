@@ -8,10 +8,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from node.cases.states import Action
 from sync.transport import open_channel
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import complete_proto
 from tests.test_federation import act, arrived, submit
+from tests.test_supervision import recorded_without_its_reason
 from wuji.v1 import case_pb2, desk_pb2
 
 
@@ -66,7 +68,8 @@ def test_cards_metric_counts_open_cards_by_colour_up_the_tree(federation):
     assert 'wuji_supervision_cards{colour="red",status="open"} 0.0' in scrape()
     silent = submit(federation.desk(VILLAGE), "MZ-0003")  # handled at the township
     wait_for(lambda: arrived(federation, TOWNSHIP, silent.id), what="the case at the township")
-    act(federation.desk(TOWNSHIP), silent.id, case_pb2.REFUSE)  # refused without a reason: a red card
+    act(federation.desk(TOWNSHIP), silent.id, case_pb2.REFUSE, note="不属于受理范围")
+    recorded_without_its_reason(township, silent.id, Action.REFUSE)  # as an earlier version did: a red card
     assert township.tick().raised == [f"{silent.id}:refusal_no_reason"]
     wait_for(
         lambda: 'wuji_supervision_cards{colour="red",status="open"} 1.0' in scrape(),

@@ -467,6 +467,12 @@ def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
     refused = other.post(f"/cases/{case_id}/act", data={"csrf": token, "action": Action.ACCEPT.value})
     assert refused.status_code == 403
     assert desks.nodes[COUNTY].cases.get(case_id).state == 1  # still 申请
+    # 不予受理 without its reason: the 决定书 would print (未说明理由) for the applicant
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    unexplained = clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "REFUSE", "note": " "})
+    assert unexplained.status_code == 400 and "不予受理须写明理由和依据" in unexplained.text
+    assert desks.nodes[COUNTY].cases.get(case_id).state == 1
     queue = logged_in(desks, COUNTY, "clerk1").get("/queues?queue=received").text  # the department's
     counted = re.search(r'id="queue-received">待受理（(\d+)）<', queue)
     assert counted and int(counted.group(1)) == queue.count('<td class="code"><a href="/cases/') >= 1

@@ -23,7 +23,7 @@ from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, sub
 from node.cases import materials as files
 from node.cases.applicants import applicant_number_problem
 from node.cases.materials import Material, checked_material
-from node.cases.states import RULES, Action, Outcome, Performer, State, transition
+from node.cases.states import OWES_REASON, RULES, Action, Outcome, Performer, State, transition
 from node.catalogue import items as catalog
 from node.catalogue.items import ONLINE
 from node.clock import Clock, SystemClock
@@ -359,6 +359,11 @@ class CaseService:
             raise InvalidInput(
                 "补正告知须一次性写明需补正的全部内容 "
                 "(a request for correction says everything to correct, at once)"
+            )
+        if action in OWES_REASON and not note:
+            raise InvalidInput(
+                f"{OWES_REASON[action]}须写明理由和依据：决定书将载明理由交给申请人 "
+                f"(a {action.value.lower()} must give its reason)"
             )
         checked = [checked_material(m) for m in materials]
         if checked and action is not Action.SUPPLEMENT:

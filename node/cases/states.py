@@ -79,6 +79,11 @@ _ACTION_LABELS = {
 }
 
 
+# decisions against the applicant that must say why (行政许可法 第三十二、三十八条): the 决定书
+# printed for the applicant carries the reason, so the desk takes none without it
+OWES_REASON = {Action.REFUSE: "不予受理", Action.DENY: "不予许可"}
+
+
 class Performer(Enum):
     HANDLER = "the handling node"  # taken at the handler's desk
     APPLICANT = "the applicant"  # asked for where the citizen applied, carried out by the handler

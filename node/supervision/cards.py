@@ -60,7 +60,9 @@ FORWARDING_LATE = "forwarding_late"
 DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
 CALENDAR_MISSING = "calendar_missing"  # at the province: a year counted without its calendar
 CALENDAR_LOOKAHEAD_DAYS = 60
-_UNEXPLAINED: dict[str | None, str] = {  # by the event's action
+# by the event's action: the desk takes none of these without a reason now (OWES_REASON), so the
+# card is for those a node recorded before it asked for one, kept in its database since
+_UNEXPLAINED: dict[str | None, str] = {
     Action.REFUSE: "不予受理未说明理由 (a refusal must give its reason)",
     Action.DENY: "不予许可未说明理由 (a denial must give its reason)",
 }
