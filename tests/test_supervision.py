@@ -197,7 +197,7 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
     act(desk, case.id, case_pb2.SUSPEND, note="组织听证")
     assert deadline() is None
     with pytest.raises(grpc.RpcError) as twice:
-        act(desk, case.id, case_pb2.SUSPEND)
+        act(desk, case.id, case_pb2.SUSPEND, note="组织鉴定")
     assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     clock.set(china_morning(2025, 11, 25))
     assert township.tick().raised == []  # stopped: no card, though 17 November is long past
@@ -243,28 +243,35 @@ def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline
     assert due_on() is None  # red: nothing more to look at
 
 
-def test_a_refusal_or_a_denial_without_its_reason_is_not_taken(federation):
-    """不予受理 and 不予许可 print their reason on the 决定书 the applicant is given: the desk asks for
-    it, rather than print (未说明理由) and card the decision afterwards."""
+def test_a_decision_against_the_applicant_or_a_longer_wait_is_not_taken_without_its_reason(federation):
+    """不予受理 and 不予许可 print their reason on the document the applicant is given: the desk asks
+    for it, rather than print (未说明理由) and card the decision afterwards; 延期, 特别程序 and 退件
+    are told to the applicant with theirs."""
     case = accepted_case(federation)
     unheard = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
     wait_for(lambda: arrived(federation, TOWNSHIP, unheard.id), what="the second case at the township")
     township = federation.desk(TOWNSHIP)
     act(township, case.id, case_pb2.REVIEW)
     decisions = ((unheard.id, case_pb2.REFUSE, "不予受理"), (case.id, case_pb2.DENY, "不予许可"))
+    decisions += tuple((case.id, action, said) for action, said in WAITS)
     for case_id, action, said in decisions:
         for note in ("", "  \n "):
             with pytest.raises(grpc.RpcError) as refused:
                 act(township, case_id, action, note=note)
             assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-            assert refused.value.details().startswith(f"{said}须写明理由和依据")
+            assert refused.value.details().startswith(f"{said}须写明")
     assert case_state(township, unheard.id) == case_pb2.SUBMITTED
     assert case_state(township, case.id) == case_pb2.UNDER_REVIEW
+    assert township.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).events[-1].action == case_pb2.REVIEW
     act(township, unheard.id, case_pb2.REFUSE, note="申请人不在本乡镇居住, 不属于受理范围")
     act(township, case.id, case_pb2.DENY, note="不符合《社会救助暂行办法》第九条规定的条件")
     assert case_state(township, unheard.id) == case_pb2.REFUSED
     assert case_state(township, case.id) == case_pb2.CONCLUDED
     assert federation.nodes[TOWNSHIP].tick().raised == []
+
+
+# the waits the applicant is told the reason of: 延期 and 特别程序, and 退件 (the case goes back)
+WAITS = ((case_pb2.EXTEND, "延期"), (case_pb2.SUSPEND, "特别程序"), (case_pb2.RETURN, "退件"))
 
 
 def case_state(desk, case_id: str) -> case_pb2.CaseState:

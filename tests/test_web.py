@@ -730,7 +730,9 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     assert refused.status_code == 409 and 'id="refusal"' in refused.text and "特别程序" in refused.text
     assert case_id in refused.text and ">听证结束</textarea>" in refused.text  # on the case, note kept
     assert 'id="logout"' in refused.text and "审核/审批" in refused.text  # still the reviewer's header
-    suspended = reviewer.post(f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "SUSPEND"})
+    suspended = reviewer.post(
+        f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "SUSPEND", "note": "组织听证"}
+    )
     assert suspended.status_code == 200
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'value="RESUME"' in page and 'value="SUSPEND"' not in page

@@ -361,10 +361,7 @@ class CaseService:
                 "(a request for correction says everything to correct, at once)"
             )
         if action in OWES_REASON and not note:
-            raise InvalidInput(
-                f"{OWES_REASON[action]}须写明理由和依据：决定书将载明理由交给申请人 "
-                f"(a {action.value.lower()} must give its reason)"
-            )
+            raise InvalidInput(f"{OWES_REASON[action]} ({action.value.lower()} must give its reason)")
         checked = [checked_material(m) for m in materials]
         if checked and action is not Action.SUPPLEMENT:
             raise InvalidInput(f"files go with 补正材料 (SUPPLEMENT), not with {action.value}")

@@ -79,9 +79,16 @@ _ACTION_LABELS = {
 }
 
 
-# decisions against the applicant that must say why (行政许可法 第三十二、三十八条): the 决定书
-# printed for the applicant carries the reason, so the desk takes none without it
-OWES_REASON = {Action.REFUSE: "不予受理", Action.DENY: "不予许可"}
+# what the applicant is owed in words when the case goes against them or waits longer (行政许可法
+# 第三十二、三十八、四十二、四十五条): the desk takes none of these without its note, which the
+# applicant's document prints or their point of application tells them
+OWES_REASON = {
+    Action.REFUSE: "不予受理须写明理由和依据：不予受理决定书将载明理由交给申请人",
+    Action.DENY: "不予许可须写明理由和依据：办结通知书将载明理由交给申请人",
+    Action.RETURN: "退件须写明理由：申请地将据此告知申请人",
+    Action.EXTEND: "延期须写明理由：延长期限的理由应告知申请人",
+    Action.SUSPEND: "特别程序须写明是哪一程序（听证、检验检测、鉴定、专家评审等）及所需时间：将告知申请人",
+}
 
 
 class Performer(Enum):
