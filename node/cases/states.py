@@ -151,10 +151,13 @@ def transition(state: State, action: Action, *, accepted: bool, instant: bool) -
     if instant and action in (Action.APPROVE, Action.DENY):
         allowed.add(State.ACCEPTED)
     if state not in allowed:
-        expected = "、".join(f"{s.label} {s.value}" for s in sorted(allowed))
+        # said first as the window says it: most often a colleague (or a second click) acted first
+        ordered = sorted(allowed)
+        labels = "、".join(f"“{s.label}”" for s in ordered)
         raise IllegalTransition(
-            f"cannot {action.value.lower()} ({action.label}) a case in state {state.value} ({state.label}); "
-            f"allowed only from: {expected}"
+            f"此办件当前为“{state.label}”状态，不能{action.label}：只有{labels}状态的办件可以{action.label} "
+            f"(cannot {action.value.lower()} a case in state {state.value}; "
+            f"allowed only from {', '.join(s.value for s in ordered)})"
         )
     if action is Action.SUPPLEMENT and accepted:
         return Transition(State.UNDER_REVIEW, None)
