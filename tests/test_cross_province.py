@@ -263,7 +263,8 @@ def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: 
     assert not answered.identity_check.confirmed
     with pytest.raises(grpc.RpcError) as refused:
         _act(provinces, GD_CITY, doubtful.id, case_pb2.ACCEPT)
-    assert "did not confirm" in (refused.value.details() or "")
+    said = f"{PROVINCE} 未能核验申请人身份：身份证号码不是本省签发"
+    assert (refused.value.details() or "").startswith(said)
 
 
 def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partner(
@@ -272,13 +273,15 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
     with pytest.raises(grpc.RpcError) as refused:
         _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "not agreed" in (refused.value.details() or "")
+    assert "未约定以异地代收代办办理" in (refused.value.details() or "")
     with pytest.raises(grpc.RpcError) as unknown:
         _submit(provinces, VILLAGE, "KS-9999", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
-    assert "has not opened item" in (unknown.value.details() or "")
+    assert (unknown.value.details() or "").startswith(f"{GD_PROVINCE} 未向本省申请人开放事项 KS-9999")
     with pytest.raises(grpc.RpcError) as same_province:
         _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", COUNTY, HUNAN_RESIDENT)
-    assert "another province" in (same_province.value.details() or "")
+    assert (same_province.value.details() or "").startswith(
+        f"异地代收代办适用于户籍在外省的申请人，户籍地 {COUNTY}"
+    )
     with provinces.nodes[VILLAGE].readers() as session:
         submitted = session.scalar(select(func.count()).select_from(Case).where(Case.item_code == "KS-0301"))
     assert submitted == 0

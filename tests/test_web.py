@@ -770,6 +770,10 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     assert f'action="/visits/{case_id}"' not in called.text  # no longer waiting
     recorded = [v.visit_outcome for v in village.visits.list(include_done=True) if v.case_id == case_id]
     assert recorded == ["不满意"]
+    again = agent.post(f"/visits/{case_id}", data={"csrf": token, "outcome": "满意"})  # a second click
+    assert again.status_code == 400 and f"办件 {case_id} 已回访" in again.text
+    unknown = agent.post("/visits/430981006001-NOSUCHCASE", data={"csrf": token, "outcome": "满意"})
+    assert unknown.status_code == 400 and "本节点没有办件 430981006001-NOSUCHCASE 的回访任务" in unknown.text
 
     # the citizen chooses: no grade is ticked beforehand, and a form sent without one is refused
     rating_form = agent.get(f"/cases/{case_id}").text
@@ -778,6 +782,8 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     assert unrated.status_code == 400 and "请群众选择评价等级" in unrated.text
     rated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "2", "comment": "排队太久"})
     assert rated.status_code == 200
+    twice = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "5"})
+    assert twice.status_code == 409 and f"办件 {case_id} 已评价过：一次一评，评价提交后不能更改" in twice.text
     county = desks.nodes[COUNTY]
     wait_for(lambda: any(t.case_id == case_id for t in county.ratings.tasks()), what="the task at the county")
     tasks = clerk.get("/rectifications").text

@@ -51,12 +51,15 @@ def plan(
 ) -> Plan:
     """The handler and item of a new case in mode; InvalidInput says what the pair has not agreed."""
     if mode not in CROSS_PROVINCE_MODES:
-        raise InvalidInput(f"跨省通办 mode must be one of {', '.join(CROSS_PROVINCE_MODES)}, not {mode!r}")
+        raise InvalidInput(
+            f"请选择跨省通办方式：{'、'.join(CROSS_PROVINCE_MODES)} "
+            f"(跨省通办 mode must be one of them, not {mode!r})"
+        )
     home = _division("home division (户籍地)", home_division)
     if home.province == here.province:
         raise InvalidInput(
-            f"{mode} is for applicants whose home (户籍地) is in another province; "
-            f"{home} is in {here.province}"
+            f"{mode}适用于户籍在外省的申请人，户籍地 {home} 在本省 "
+            f"({mode} is for applicants whose home is in another province; {home} is in {here.province})"
         )
     partner = home.province.value
     if mode == PROXY:
@@ -103,28 +106,33 @@ def before_action(session: Session, case: Case, action: Action) -> None:
     if case.mode == ONLINE and action is Action.ACCEPT:
         check = session.get(IdentityCheck, case.id)
         if check is None or not check.answered:
-            province = check.province if check else "the applicant's home province"
+            province = check.province if check else "申请人户籍地省份"
             raise IllegalTransition(
-                f"case {case.id} ({ONLINE}): waiting for {province} to confirm the applicant's identity"
+                f"{ONLINE}办件须待 {province} 核验申请人身份后方可受理，尚未收到答复 "
+                f"(case {case.id}: waiting for {province} to confirm the applicant's identity)"
             )
         if not check.confirmed:
             raise IllegalTransition(
-                f"case {case.id} ({ONLINE}): {check.province} did not confirm the applicant's identity: "
-                f"{check.detail}; refuse the case (不予受理) or ask the applicant"
+                f"{check.province} 未能核验申请人身份：{check.detail}；请不予受理或请申请人核对身份信息 "
+                f"(case {case.id}: {check.province} did not confirm the applicant's identity)"
             )
     if case.mode == JOINT and case.joint_of is None and action is Action.APPROVE:
         parts = joint_parts(session, case.id)
         pending = [p for p in parts if p.state not in (State.CONCLUDED, State.DELIVERED)]
         if not parts or pending:
-            waiting = ", ".join(f"{p.id} at {p.handler} ({p.state})" for p in pending) or "not started"
+            waiting = (
+                "、".join(f"{p.id}（{p.handler}，{State(p.state).label}）" for p in pending) or "尚未开始"
+            )
             raise IllegalTransition(
-                f"case {case.id} ({JOINT}): the partner province's part is open: {waiting}"
+                f"{JOINT}：合作省的办件尚未办结（{waiting}），此件暂不能办结(准予) "
+                f"(case {case.id}: the partner province's part is open)"
             )
         denied = [p for p in parts if p.outcome != Outcome.APPROVED]
         if denied:
             raise IllegalTransition(
-                f"case {case.id} ({JOINT}): the part {denied[0].id} was denied at {denied[0].handler}; "
-                "the case can only be denied"
+                f"{JOINT}：合作省的办件 {denied[0].id} 已在 {denied[0].handler} 办结(不予)，"
+                "此件只能办结(不予) "
+                f"(case {case.id}: the partner's part was denied; the case can only be denied)"
             )
 
 
@@ -199,14 +207,14 @@ def _identity_problem(here: DivisionCode, query: link_pb2.IdentityQuery) -> str 
     try:
         home = DivisionCode.parse(query.home_division)
     except InvalidDivisionCode as error:
-        return f"home division: {error}"
+        return f"户籍地区划代码有误 (home division: {error})"
     if home.province != here:
-        return f"home division {home} is not in province {here}"
+        return f"户籍地 {home} 不在本省 (home division {home} is not in province {here})"
     problem = resident_id_problem(query.id_number)
     if problem:
-        return problem
+        return f"身份证号码{problem}"
     if query.id_number[:2] != here.value[:2]:
-        return f"the identity number was not issued in province {here}"
+        return f"身份证号码不是本省签发 (the identity number was not issued in province {here})"
     return None
 
 
@@ -219,8 +227,9 @@ def _partner_item(session: Session, partner: str, code: str, mode: str, here: Di
     offered = session.get(PartnerItem, (partner, code))
     if offered is None:
         raise InvalidInput(
-            f"province {partner} has not opened item {code!r} to applicants of {here.province} "
-            "(it is not in the 跨省通办 list that province sent; see `wuji peer items`)"
+            f"{partner} 未向本省申请人开放事项 {code}：不在该省报来的跨省通办清单中 "
+            f"(province {partner} has not opened item {code!r} to applicants of {here.province}; "
+            "see `wuji peer items`)"
         )
     if mode not in offered.modes:
         raise InvalidInput(
@@ -239,10 +248,10 @@ def _require_agreed(session: Session, here: DivisionCode, item_code: str, partne
 
 
 def _not_agreed(code: str, name: str, owner: str, partner: str, mode: str, agreed: list[str]) -> str:
-    terms = f"only for {', '.join(agreed)}" if agreed else "in no mode"
+    terms = f"只能以{'、'.join(agreed)}办理" if agreed else "两省尚未约定任何办理方式"
     return (
-        f"{name} ({code}) of province {owner} is open to applicants of province {partner} {terms}, "
-        f"not for {mode}: the two provinces have not agreed it (refused)"
+        f"{name}（{code}）：{owner} 与 {partner} 未约定以{mode}办理，{terms} "
+        f"(the two provinces have not agreed {mode} for it)"
     )
 
 

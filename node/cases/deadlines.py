@@ -139,7 +139,9 @@ def track(
         pause(row, today)
     elif action == "RESUME":
         if not clock_of(row).paused:
-            raise IllegalTransition(f"no special procedure (特别程序) is running for case {case_id}")
+            raise IllegalTransition(
+                f"办件 {case_id} 没有进行中的特别程序，无需结束 (no special procedure is running for it)"
+            )
         resume(row, today)
     elif action == "EXTEND":
         extend(row, days)

@@ -240,13 +240,16 @@ class DeferralService(CaseHook):
         with self._sessions.begin() as session:
             check = session.get(PostCheck, case_id.strip(), with_for_update=True)
             if check is None:
-                raise NotFound(f"no post-check (核查) task for case {case_id!r} at node {self.here}")
+                raise NotFound(
+                    f"本节点没有办件 {case_id} 的核查任务 (no post-check (核查) task for it at {self.here})"
+                )
             case = session.get(Case, check.case_id)
             assert case is not None
             by.require(Duty.DECIDE, case.department or "")
             if check.done_at is not None:
                 raise IllegalTransition(
-                    f"the post-check of case {case_id} was done on {shanghai(check.done_at)}（北京时间）"
+                    f"办件 {case_id} 的核查已于 {shanghai(check.done_at)}（北京时间）完成 "
+                    "(the post-check was done already)"
                 )
             check.done_at, check.passed, check.finding = self._clock.now(), passed, finding
             return _check_to_proto(check, case, session.get(CasePromise, case.id))

@@ -63,14 +63,19 @@ class RatingService:
         with self._sessions.begin() as session:
             case = _load(session, case_id, self.here)
             if case.origin != self.here.value:
-                raise WrongNode(f"case {case.id} is rated where the applicant applied, at {case.origin}")
+                raise WrongNode(
+                    f"办件 {case.id} 在申请地 {case.origin} 评价 "
+                    f"(case {case.id} is rated where the applicant applied, at {case.origin})"
+                )
             if State(case.state) not in _RATEABLE:
                 raise IllegalTransition(
-                    f"case {case.id} is {State(case.state).label} {case.state}; "
-                    "only a concluded case is rated"
+                    f"办件 {case.id} 当前为“{State(case.state).label}”状态，办结后方可评价 "
+                    f"(case {case.id} is {case.state}; only a concluded case is rated)"
                 )
             if session.get(Rating, case.id) is not None:
-                raise IllegalTransition(f"case {case.id} is rated already (一次一评: a rating is final)")
+                raise IllegalTransition(
+                    f"办件 {case.id} 已评价过：一次一评，评价提交后不能更改 (case {case.id} is rated already)"
+                )
             now = self._clock.now()
             rating = Rating(
                 case_id=case.id,

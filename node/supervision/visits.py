@@ -55,7 +55,10 @@ class ReturnVisits(CaseHook):
         with self._sessions.begin() as session:
             visit = session.get(ReturnVisit, case_id.strip(), with_for_update=True)
             if visit is None:
-                raise NotFound(f"no return visit (回访) is open for case {case_id!r} at {self.here}")
+                raise NotFound(
+                    f"本节点没有办件 {case_id} 的回访任务 "
+                    f"(no return visit (回访) is open for case {case_id!r} at {self.here})"
+                )
             case = session.get(Case, visit.case_id)
             assert case is not None
             by.require_sight(self.here.value, case.handler, case.department or "")
