@@ -333,13 +333,27 @@ def test_a_database_damaged_while_the_node_runs_is_said_so(federation):
         with contextlib.closing(sqlite3.connect(database)) as connection:
             return connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
 
-    wait_for(checkpointed, what="the log copied into the database file")
-    village.engine.dispose()  # connections opened from now on read the file
-    with database.open("r+b") as file:
-        file.seek(100)
-        schema = file.read(3996)
-        file.seek(100)
-        file.write(b"\xa5" * 3996)
+    def scribbled() -> bytes | None:
+        """The schema page as it was, once a fresh connection finds it damaged: a write of the
+        node's threads in between may have put a good copy of the page in the log, which hides it."""
+        wait_for(checkpointed, what="the log copied into the database file")
+        village.engine.dispose()  # connections opened from now on read the file
+        with database.open("r+b") as file:
+            file.seek(100)
+            page = file.read(3996)
+            file.seek(100)
+            file.write(b"\xa5" * 3996)
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError:
+                return page
+        with database.open("r+b") as file:
+            file.seek(100)
+            file.write(page)
+        return None
+
+    schema = wait_for(scribbled, what="the schema page damaged")
     try:
         page = send_application(agent, form)
         with pytest.raises(grpc.RpcError) as refused:
