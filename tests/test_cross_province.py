@@ -15,11 +15,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
-from node.cases.applicants import with_check_character
+from node.cases.applicants import division_in_number, with_check_character
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.trust.identity import pem_bundle
 from signing import seals
 from signing.algorithms import Algorithm
+from signing.licences import credit_code_check_character
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
 from sync.tables import QuarantinedEnvelope
@@ -279,9 +280,17 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
     assert (unknown.value.details() or "").startswith(f"{GD_PROVINCE} 未向本省申请人开放事项 KS-9999")
     with pytest.raises(grpc.RpcError) as same_province:
         _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", COUNTY, HUNAN_RESIDENT)
-    assert (same_province.value.details() or "").startswith(
-        f"异地代收代办适用于户籍在外省的申请人，户籍地 {COUNTY}"
-    )
+    said = f"异地代收代办适用于户籍在外省的申请人，户籍地 {COUNTY}"
+    assert (same_province.value.details() or "").startswith(said)
+    # the 户籍地 left empty, or a place name typed in it: the agent is told the code the number carries
+    for home, words in (
+        ("", "请填写申请人户籍地区划代码（跨省通办必填）：按申请人身份证号前 6 位为 440305000000"),
+        ("深圳市南山区", "申请人户籍地区划代码 深圳市南山区 有误：应填 12 位数字的区划代码，不是地名"),
+    ):
+        with pytest.raises(grpc.RpcError) as unplaced:
+            _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", home, GUANGDONG_RESIDENT)
+        assert unplaced.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert (unplaced.value.details() or "").startswith(words)
     with provinces.nodes[VILLAGE].readers() as session:
         submitted = session.scalar(select(func.count()).select_from(Case).where(Case.item_code == "KS-0301"))
     assert submitted == 0
@@ -292,6 +301,17 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
                 .select_from(Case)
                 .where(Case.origin == VILLAGE, Case.item_code == "KS-0301")
             )
+
+
+def test_the_division_an_applicants_number_carries_is_where_its_home_is_looked_for() -> None:
+    company = "91430981MA4L0B2C0"
+    assert division_in_number(GUANGDONG_RESIDENT) == ("440305000000", "身份证号前 6 位")
+    assert division_in_number(company + credit_code_check_character(company)) == (
+        "430981000000",
+        "统一社会信用代码第 3 至 8 位",
+    )
+    assert division_in_number(GUANGDONG_RESIDENT[:-1] + "0") is None  # a wrong check character
+    assert division_in_number(with_check_character("44000019850505432")) is None  # no county in it
 
 
 def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(

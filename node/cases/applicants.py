@@ -38,6 +38,20 @@ def applicant_number_problem(number: str) -> str | None:
     )
 
 
+def division_in_number(number: str) -> tuple[str, str] | None:
+    """The division code an applicant's number carries, as 12 digits, and where in the number: an
+    identity number's first six digits name the county where it was first issued (the 户籍 then), a
+    credit code's third to eighth its registration authority's; None when there are none. The 户籍
+    may have moved since."""
+    if resident_id_problem(number) is None:
+        digits, where = number[:6], "身份证号前 6 位"
+    elif is_valid_credit_code(number):
+        digits, where = number[2:8], "统一社会信用代码第 3 至 8 位"
+    else:
+        return None
+    return (digits + "000000", where) if digits.isdigit() and digits[2:] != "0000" else None
+
+
 def resident_id_problem(id_number: str) -> str | None:
     """Why a 18-character resident identity number (GB 11643) is malformed, or None."""
     if len(id_number) != 18:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node.cases.applicants import resident_id_problem
+from node.cases.applicants import division_in_number, resident_id_problem
 from node.cases.states import Action, Outcome, State
 from node.catalogue.items import CROSS_PROVINCE_MODES, JOINT, ONLINE, PROXY
 from node.convert import outcome_to_proto, state_to_proto
@@ -48,6 +48,7 @@ def plan(
     place_division: str,
     own_item: Callable[[str], ServiceItem],
     catalog_version: int,
+    applicant_number: str = "",
 ) -> Plan:
     """The handler and item of a new case in mode; InvalidInput says what the pair has not agreed."""
     if mode not in CROSS_PROVINCE_MODES:
@@ -55,7 +56,7 @@ def plan(
             f"请选择跨省通办方式：{'、'.join(CROSS_PROVINCE_MODES)} "
             f"(跨省通办 mode must be one of them, not {mode!r})"
         )
-    home = _division("home division (户籍地)", home_division)
+    home = _division(HOME, home_division, _home_hint(applicant_number))
     if home.province == here.province:
         raise InvalidInput(
             f"{mode}适用于户籍在外省的申请人，户籍地 {home} 在本省 "
@@ -74,7 +75,7 @@ def plan(
         if not item.joint_item:
             raise InvalidInput(f"{item.name} ({item.code}) names no partner item for {JOINT}")
         _partner_item(session, partner, item.joint_item, JOINT, here)
-    base = _division("place of handling", place_division) if place_division else here
+    base = _division(PLACE, place_division) if place_division else here
     if base.province != here.province:
         raise InvalidInput(f"{mode}: the item is handled in this province, not in {base.province}")
     return Plan(
@@ -255,19 +256,37 @@ def _not_agreed(code: str, name: str, owner: str, partner: str, mode: str, agree
     )
 
 
-def _division(what: str, value: str) -> DivisionCode:
+# the two division fields of a 跨省通办 application, as the form names them and in English
+HOME = ("申请人户籍地区划代码", "home division")
+PLACE = ("办理地区划代码", "place of handling")
+
+
+def _division(what: tuple[str, str], value: str, hint: str = "") -> DivisionCode:
+    label, english = what
     if not value.strip():
-        raise InvalidInput(f"{what} is required for a 跨省通办 case")
+        raise InvalidInput(f"请填写{label}（跨省通办必填）{hint} ({english} is required for a 跨省通办 case)")
     try:
         return DivisionCode.parse(value)
     except InvalidDivisionCode as error:
-        raise InvalidInput(f"{what}: {error}") from error
+        raise InvalidInput(
+            f"{label} {value} 有误：应填 12 位数字的区划代码，不是地名 ({english}: {error})"
+        ) from error
+
+
+def _home_hint(applicant_number: str) -> str:
+    """Where the applicant's number says their 户籍 was: the agent checks it against the 户口簿."""
+    carried = division_in_number(applicant_number.strip().upper())
+    if carried is None:
+        return ""
+    code, where = carried
+    return f"：按申请人{where}为 {code}，户籍迁移过的请按户口簿填写"
 
 
 def _ancestor(base: DivisionCode, tier: Tier, name: str) -> DivisionCode:
     if base.tier < tier:
         raise InvalidInput(
-            f"{name} is handled at {tier.label} level; give a division at {tier.label} level or below"
+            f"{name} 由{tier.label}级办理，请填写{tier.label}级或以下的区划代码 "
+            f"({name} is handled at {tier.label} level; give a division at {tier.label} level or below)"
         )
     return base.ancestor_at(tier)
 

@@ -281,6 +281,7 @@ class CaseService:
                 place_division,
                 lambda code: catalog.item(session, code),
                 catalog.current_version(session),
+                id_number,
             )
             self._require_route(plan.handler)
             if mode.strip() == ONLINE:  # the home province will be asked to confirm identity facts
