@@ -314,6 +314,21 @@ def test_the_division_an_applicants_number_carries_is_where_its_home_is_looked_f
     assert division_in_number(with_check_character("44000019850505432")) is None  # no county in it
 
 
+def test_a_case_for_a_home_in_the_partner_province_without_a_mode_comes_back_refused_in_words(
+    provinces: FederationHarness,
+) -> None:
+    """An own item applied for with a 户籍地 in the partner province and no 跨省通办 mode chosen goes
+    to the handler there, which refuses it: the window's copy says why, in the agent's words."""
+    case = _submit(provinces, VILLAGE, "MZ-0001", "", GD_COUNTY, GUANGDONG_RESIDENT)
+    refused = wait_for(
+        lambda: (view := _state_at(provinces, VILLAGE, case.id)).state == case_pb2.REFUSED and view,
+        what="the refusal back at the village",
+    )
+    assert refused.events[-1].note.startswith(
+        f"不予受理: 外省（{PROVINCE}）报来的办件未选择跨省通办方式（异地代收代办或两地联办），不能在本省办理"
+    )
+
+
 def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(
     provinces: FederationHarness,
 ) -> None:
