@@ -212,8 +212,9 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
     assert [e.action for e in extended.events[-3:]] == [case_pb2.SUSPEND, case_pb2.RESUME, case_pb2.EXTEND]
     assert extended.events[-1].note == "延期 5 个工作日: 经批准延期"
     with pytest.raises(grpc.RpcError) as no_days:
-        act(desk, case.id, case_pb2.EXTEND)
+        act(desk, case.id, case_pb2.EXTEND, note="经批准延期")
     assert no_days.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (no_days.value.details() or "").startswith("延期天数应为 1 至 ")
 
 
 def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline(federation, clock):

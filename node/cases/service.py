@@ -371,7 +371,8 @@ class CaseService:
         if action is Action.EXTEND:
             if not 1 <= days <= MAX_EXTENSION_DAYS:
                 raise InvalidInput(
-                    f"an extension (延期) adds 1 … {MAX_EXTENSION_DAYS} working days, not {days}"
+                    f"延期天数应为 1 至 {MAX_EXTENSION_DAYS} 个工作日，不是 {days} "
+                    f"(an extension adds 1 … {MAX_EXTENSION_DAYS} working days)"
                 )
             note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
         elif days:
