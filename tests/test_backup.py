@@ -283,7 +283,8 @@ def test_a_node_backs_itself_up_on_schedule_and_keeps_the_newest(federation):
     kept = made()
     assert len(kept) == 2 and by_hand.exists()
     said = backups_line(federation.config_path(PROVINCE))  # what `wuji node status` says of them
-    assert said.startswith("自动备份") and "共 2 份" in said and said.endswith(kept[-1].name)
+    assert said.startswith("自动备份") and "共 2 份" in said and said.splitlines()[0].endswith(kept[-1].name)
+    assert ("备份与数据库在同一块磁盘上" in said) == sqlite  # the federation's folder holds both
     for backup in kept:
         assert re.fullmatch(rf"{PROVINCE}-\d{{8}}-\d{{6}}\{suffix}", backup.name)
         if sqlite:
@@ -330,6 +331,27 @@ def test_a_scheduled_backup_never_fills_the_disk(tmp_path: Path, monkeypatch):
     made = backups.scheduled_backup(f"sqlite:///{database}", folder, PROVINCE, 7, at_3am)
     assert sorted(folder.glob("*.db*")) == [older[2], made]
     assert backups.last_failure(folder, PROVINCE) is None and "未做成" not in backups_line(config)
+
+
+def test_backups_on_the_databases_disk_are_said_to_be_lost_with_it(tmp_path: Path):
+    """`wuji node status` says so when the backups would sit on the SQLite file's disk (the default,
+    beside the config): a failing disk takes both. Another file system is where they belong."""
+    database = tmp_path / "node.db"
+    url = f"sqlite:///{database}"
+    engine = create_store_engine(url)
+    migrate(engine)
+    engine.dispose()
+    assert backups.on_the_databases_disk(url, tmp_path / "backups")  # not made yet: where it will be
+    config = tmp_path / "node.toml"
+    NodeConfig(code=PROVINCE, database_url=url).save(config)
+    assert backups_line(config).endswith("(the backups are on the database's disk)")
+    elsewhere = Path("/dev/shm")  # a memory file system on Linux: another device than tmp_path's
+    if not elsewhere.is_dir() or elsewhere.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system to put backups on")
+    assert not backups.on_the_databases_disk(url, elsewhere / "wuji-backups")
+    NodeConfig(code=PROVINCE, database_url=url, backup_dir=str(elsewhere / "wuji-backups")).save(config)
+    assert "同一块磁盘" not in backups_line(config)
+    assert not backups.on_the_databases_disk("postgresql+psycopg://wuji@db.example/wuji", tmp_path)
 
 
 def test_scheduled_backups_are_configured_with_sensible_bounds():

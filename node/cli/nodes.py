@@ -300,7 +300,7 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
 def backups_line(config_path: Path) -> str:
     """What `wuji node status` says of the node's own backups (config backup_hours), as found
     beside it on this machine."""
-    from node.runtime.backup import last_failure, scheduled_backups
+    from node.runtime.backup import last_failure, on_the_databases_disk, scheduled_backups
 
     config = NodeConfig.load(config_path)
     if config.backup_hours <= 0:
@@ -310,4 +310,11 @@ def backups_line(config_path: Path) -> str:
     made = scheduled_backups(folder, config.code)
     said = f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"
     failure = last_failure(folder, config.code)
-    return f"{said}\n上次自动备份未做成（{failure[0]}）：{failure[1]}" if failure else said
+    if failure:
+        said += f"\n上次自动备份未做成（{failure[0]}）：{failure[1]}"
+    if on_the_databases_disk(config.database_url_for(config_path), folder):
+        said += (
+            "\n备份与数据库在同一块磁盘上：这块磁盘损坏时两者一同丢失；请把 backup_dir 设到另一块磁盘或"
+            "移动硬盘，或定期把备份拷走 (the backups are on the database's disk)"
+        )
+    return said

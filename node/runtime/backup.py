@@ -110,6 +110,18 @@ def last_failure(folder: Path, code: str) -> tuple[str, str] | None:
     return when, why
 
 
+def on_the_databases_disk(database_url: str, folder: Path) -> bool:
+    """Whether backups in folder would sit on the same disk (file system) as the SQLite database:
+    a failing disk then takes both. False for PostgreSQL (its disk is its server's)."""
+    database = sqlite_file(database_url)
+    if database is None or not database.exists():
+        return False
+    existing = folder.resolve()
+    while not existing.exists():  # the folder is made at the first backup
+        existing = existing.parent
+    return existing.stat().st_dev == database.resolve().stat().st_dev
+
+
 def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 
