@@ -324,9 +324,8 @@ def test_a_case_for_a_home_in_the_partner_province_without_a_mode_comes_back_ref
         lambda: (view := _state_at(provinces, VILLAGE, case.id)).state == case_pb2.REFUSED and view,
         what="the refusal back at the village",
     )
-    assert refused.events[-1].note.startswith(
-        f"不予受理: 外省（{PROVINCE}）报来的办件未选择跨省通办方式（异地代收代办或两地联办），不能在本省办理"
-    )
+    said = "不予受理: 未选择跨省通办方式（异地代收代办或两地联办）的办件不能跨省办理，"
+    assert refused.events[-1].note.startswith(f"{said}{GD_PROVINCE} 不受理 {PROVINCE}")
 
 
 def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(

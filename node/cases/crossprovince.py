@@ -95,8 +95,9 @@ def check_arrival(session: Session, here: DivisionCode, incoming: case_pb2.Case)
         return
     if incoming.mode not in (PROXY, JOINT):
         raise RefusedOnArrival(
-            f"外省（{origin.province}）报来的办件未选择跨省通办方式（{PROXY}或{JOINT}），不能在本省办理；"
-            f"外省户籍的申请人请选择跨省通办方式重新申请 (case {incoming.id} names no 跨省通办 mode)"
+            f"未选择跨省通办方式（{PROXY}或{JOINT}）的办件不能跨省办理，{here.province} 不受理 "
+            f"{origin.province} 报来的此件：户籍在外省的申请人请选择跨省通办方式重新申请 "
+            f"(case {incoming.id} names no 跨省通办 mode)"
         )
     if incoming.mode == JOINT and not incoming.joint_of:
         raise RefusedOnArrival(f"case {incoming.id}: a {JOINT} part names the case it belongs to")
