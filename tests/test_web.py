@@ -657,6 +657,9 @@ def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_hold
     )
     assert refused.status_code == 400 and 'id="refusal"' in refused.text
     assert "430981195003150023" in refused.text and "check character" in refused.text
+    # the browser keeps no chosen file: each row says which one to choose again
+    assert 'id="chosen_0">上次选择：scan0.pdf（请重新选择）' in refused.text
+    assert 'id="chosen_1"' not in refused.text  # none was chosen there
     for value in ("王秀兰", "13907370001", "2025-11-20"):
         assert f'value="{value}"' in refused.text, value
     assert 'name="defer_3" value="1" checked' in refused.text and 'id="logout"' in refused.text
