@@ -362,7 +362,7 @@ class CaseService:
                 "(a request for correction says everything to correct, at once)"
             )
         if action in OWES_REASON and not note:
-            raise InvalidInput(f"{OWES_REASON[action]} ({action.value.lower()} must give its reason)")
+            raise InvalidInput(f"{OWES_REASON[action]} ({action.value} needs its reason in the note)")
         checked = [checked_material(m) for m in materials]
         if checked and action is not Action.SUPPLEMENT:
             raise InvalidInput(f"files go with 补正材料 (SUPPLEMENT), not with {action.value}")
