@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from node.cases import eventlog
+from node.cases.applicants import with_check_character
 from node.cases.deferrals import DeferralService
 from node.cases.service import Applicant, CaseService, Material
 from node.cases.states import RULES, Action, State, transition
@@ -161,9 +162,9 @@ def test_an_identity_number_is_kept_with_a_capital_x_and_found_however_it_is_typ
     """The check character X is often typed as x, and case ids in small letters: the same person
     must be one number, and a search must find them either way."""
     village = service(sessions, VILLAGE)
-    case = village.submit("MZ-0001", Applicant("李四", "43098119880500007x"), complete("MZ-0001"))
-    assert case.applicant.id_number == "43098119880500007X"
-    assert [c.id for c in village.search("43098119880500007x")] == [case.id]
+    case = village.submit("MZ-0001", Applicant("李四", "43098119880519007x"), complete("MZ-0001"))
+    assert case.applicant.id_number == "43098119880519007X"
+    assert [c.id for c in village.search("43098119880519007x")] == [case.id]
     assert [c.id for c in village.search(case.id.lower())] == [case.id]
     assert village.get(case.id.lower()).id == case.id
 
@@ -176,6 +177,13 @@ def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessi
         village.submit("MZ-0001", Applicant("李四", "43098119880505234５"[::-1]), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="有误：末位校验码应为 7，请核对各位数字"):
         village.submit("MZ-0001", Applicant("李四", "430981198805052345"), complete("MZ-0001"))
+    # the check character right, the birth date not a day (two digits mistyped) or still to come
+    for first_17, said in (
+        ("43098119880230234", "第 7 至 14 位出生日期 19880230 不是有效日期"),
+        ("43098120880505234", "第 7 至 14 位出生日期 20880505 不在 1900 年至今天之间"),
+    ):
+        with pytest.raises(InvalidInput, match=f"有误：{said}，请核对各位数字"):
+            village.submit("MZ-0001", Applicant("李四", with_check_character(first_17)), complete("MZ-0001"))
     assert count(sessions, Case) == 0
 
 

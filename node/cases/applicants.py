@@ -6,6 +6,9 @@ character, so a mistyped digit is caught where the applicant still stands at the
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from node.timeutil import CHINA_ZONE
 from signing.licences import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_LENGTH,
@@ -14,6 +17,7 @@ from signing.licences import (
 )
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+FIRST_BIRTH_DATE = date(1900, 1, 1)
 _ID_CHECK = "10X98765432"
 
 
@@ -66,6 +70,17 @@ def resident_id_problem(id_number: str) -> str | None:
         return (
             f"末位校验码应为 {expected}，请核对各位数字 "
             f"(the identity number's check character should be {expected})"
+        )
+    # two digits mistyped can keep the check character right (one in eleven); the birth date seldom
+    born = id_number[6:14]
+    try:
+        birth = date(int(born[:4]), int(born[4:6]), int(born[6:]))
+    except ValueError:
+        return f"第 7 至 14 位出生日期 {born} 不是有效日期，请核对各位数字 (the birth date is not a date)"
+    if not FIRST_BIRTH_DATE <= birth <= datetime.now(CHINA_ZONE).date():
+        return (
+            f"第 7 至 14 位出生日期 {born} 不在 1900 年至今天之间，请核对各位数字 "
+            "(the birth date is not between 1900 and today)"
         )
     return None
 

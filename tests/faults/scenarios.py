@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -142,6 +142,11 @@ def _parent(code: str) -> str:
     return parent.value
 
 
+def born(serial: int) -> str:
+    """A birth date (YYYYMMDD) for the serial-th applicant: a day of its own in 1960 … 2000."""
+    return (date(1960, 1, 1) + timedelta(days=serial % 14600)).strftime("%Y%m%d")
+
+
 def submit_cases(
     cluster: Cluster, count: int, rng: random.Random, villages: tuple[str, ...] = VILLAGES
 ) -> int:
@@ -153,7 +158,7 @@ def submit_cases(
         village = villages[done % len(villages)]
         try:
             item = rng.choice(ITEMS)
-            name, id_number = f"申请人{done:05d}", with_check_character(f"4309811990{done:07d}")
+            name, id_number = f"申请人{done:05d}", with_check_character(f"430981{born(done)}001")
             cluster.desk(village).submit(item, name, id_number, "", complete_proto(item))
             done += 1
         except grpc.RpcError:
