@@ -1,13 +1,15 @@
 """The number an applicant is known by at a window: a person's 居民身份证号码 (GB 11643; the residence
 permits of 港澳台 residents and the permanent residence cards of foreigners carry numbers of the same
 form) or, for a company or another body, its 统一社会信用代码 (GB 32100). Each has a check
-character, so a mistyped digit is caught where the applicant still stands at the window.
+character, so a mistyped digit is caught where the applicant still stands at the window. And the
+division codes typed beside it (户籍地, 办理地), and the one the number itself carries.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from node.errors import InvalidInput
 from node.timeutil import CHINA_ZONE
 from signing.licences import (
     CREDIT_CODE_ALPHABET,
@@ -15,10 +17,11 @@ from signing.licences import (
     credit_code_check_character,
     is_valid_credit_code,
 )
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-FIRST_BIRTH_DATE = date(1900, 1, 1)
 _ID_CHECK = "10X98765432"
+_FIRST_BIRTH_DATE = date(1900, 1, 1)
 
 
 def applicant_number_problem(number: str) -> str | None:
@@ -40,6 +43,18 @@ def applicant_number_problem(number: str) -> str | None:
         f"申请人统一社会信用代码 {number} 有误：末位校验码应为 {expected}，请核对各位字符 "
         f"(the credit code's check character should be {expected})"
     )
+
+
+def typed_division(what: tuple[str, str], value: str, example: str = "") -> DivisionCode:
+    """A division code as typed in the field `what` (its label, and its name in English);
+    InvalidInput when it is none, such as a place name typed where the code goes."""
+    try:
+        return DivisionCode.parse(value)
+    except InvalidDivisionCode as error:
+        label, english = what
+        raise InvalidInput(
+            f"{label} {value} 有误：应填 12 位数字的区划代码{example}，不是地名 ({english}: {error})"
+        ) from error
 
 
 def division_in_number(number: str) -> tuple[str, str] | None:
@@ -77,7 +92,7 @@ def resident_id_problem(id_number: str) -> str | None:
         birth = date(int(born[:4]), int(born[4:6]), int(born[6:]))
     except ValueError:
         return f"第 7 至 14 位出生日期 {born} 不是有效日期，请核对各位数字 (the birth date is not a date)"
-    if not FIRST_BIRTH_DATE <= birth <= datetime.now(CHINA_ZONE).date():
+    if not _FIRST_BIRTH_DATE <= birth <= datetime.now(CHINA_ZONE).date():
         return (
             f"第 7 至 14 位出生日期 {born} 不在 1900 年至今天之间，请核对各位数字 "
             "(the birth date is not between 1900 and today)"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node.cases.applicants import division_in_number, resident_id_problem
+from node.cases.applicants import division_in_number, resident_id_problem, typed_division
 from node.cases.states import Action, Outcome, State
 from node.catalogue.items import CROSS_PROVINCE_MODES, JOINT, ONLINE, PROXY
 from node.convert import outcome_to_proto, state_to_proto
@@ -267,12 +267,7 @@ def _division(what: tuple[str, str], value: str, hint: str = "") -> DivisionCode
     label, english = what
     if not value.strip():
         raise InvalidInput(f"请填写{label}（跨省通办必填）{hint} ({english} is required for a 跨省通办 case)")
-    try:
-        return DivisionCode.parse(value)
-    except InvalidDivisionCode as error:
-        raise InvalidInput(
-            f"{label} {value} 有误：应填 12 位数字的区划代码，不是地名 ({english}: {error})"
-        ) from error
+    return typed_division(what, value)
 
 
 def _home_hint(applicant_number: str) -> str:

@@ -21,7 +21,7 @@ from ulid import ULID
 from node import logs
 from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, submissions
 from node.cases import materials as files
-from node.cases.applicants import applicant_number_problem
+from node.cases.applicants import applicant_number_problem, typed_division
 from node.cases.materials import Material, checked_material
 from node.cases.states import OWES_REASON, RULES, Action, Outcome, Performer, State, transition
 from node.catalogue import items as catalog
@@ -743,13 +743,8 @@ class CaseService:
                 f"{item.name} ({item.code}) is handled at {tier.label} level, which does not exist above "
                 f"village {self.here}: refused"
             )
-        try:
-            base = DivisionCode.parse(home_division) if home_division else self.here
-        except InvalidDivisionCode as error:
-            raise InvalidInput(
-                f"户籍地区划代码 {home_division} 有误：应填 12 位数字的区划代码"
-                f"（例如本点 {self.here.value}），不是地名 (home division: {error})"
-            ) from error
+        example = f"（例如本点 {self.here.value}）"
+        base = typed_division(HOME_FIELD, home_division, example) if home_division else self.here
         if base.tier < tier:
             raise InvalidInput(
                 f"{item.name} 由{tier.label}级办理，请填写申请人户籍地区划代码（{tier.label}级或以下） "
@@ -846,6 +841,9 @@ def _copy_fields(incoming: case_pb2.Case, updated_at: datetime) -> dict[str, Any
         "responsible_person": incoming.responsible_person or None,
     }
 
+
+# the form's 户籍地 field, for an item of this province (the 跨省通办 one: crossprovince.HOME)
+HOME_FIELD = ("户籍地区划代码", "home division")
 
 # the columns of a case row that an arriving case leaves unset (a Core executemany names them all)
 _CASE_DEFAULTS: dict[str, Any] = {"due_on": None}
