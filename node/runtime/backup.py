@@ -84,8 +84,7 @@ def scheduled_backup(
     in folder for `wuji node status` (`last_failure`)."""
     sqlite = make_url(database_url).get_backend_name() == "sqlite"
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = as_utc(now).astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
-    target = folder / f"{code}-{stamp}{'.db' if sqlite else '.dump'}"
+    target = folder / f"{code}-{_file_stamp(now)}{'.db' if sqlite else '.dump'}"
     failure = _failure_note(folder, code)
     try:
         if sqlite:  # a dump's size is not known before it is made; PostgreSQL tiers back up elsewhere
@@ -149,6 +148,11 @@ def _make_room(folder: Path, code: str, copy_bytes: int, min_free: int) -> None:
     log.warning("removed the %d oldest backup(s) early to leave room on the disk", removed)
 
 
+def _file_stamp(moment: datetime) -> str:
+    """The moment as a file name carries it: China time, to the second (20261207-030000)."""
+    return as_utc(moment).astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
+
+
 def _failure_note(folder: Path, code: str) -> Path:
     return folder / f"{code}-backup-failed.txt"
 
@@ -200,8 +204,7 @@ def _set_aside(database: Path) -> Path | None:
     done after the backup, should the wrong backup have been chosen."""
     if not database.exists():
         return None
-    stamp = utcnow().astimezone(CHINA_ZONE).strftime("%Y%m%d-%H%M%S")
-    kept = database.with_name(f"{database.name}.replaced-{stamp}")
+    kept = database.with_name(f"{database.name}.replaced-{_file_stamp(utcnow())}")
     for suffix in ("", "-wal", "-shm"):
         part = database.with_name(database.name + suffix)
         if part.exists():
