@@ -23,6 +23,7 @@ from node.supervision.cards import SupervisionScheduler
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete, complete_proto
 from tests.pgserver import fresh_database
+from tests.test_backup import state_at
 from tests.test_federation import act, arrived, submit
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -261,22 +262,18 @@ def test_a_decision_against_the_applicant_or_a_longer_wait_is_not_taken_without_
                 act(township, case_id, action, note=note)
             assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert refused.value.details().startswith(f"{said}须写明")
-    assert case_state(township, unheard.id) == case_pb2.SUBMITTED
-    assert case_state(township, case.id) == case_pb2.UNDER_REVIEW
+    assert state_at(township, unheard.id) == case_pb2.SUBMITTED
+    assert state_at(township, case.id) == case_pb2.UNDER_REVIEW
     assert township.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).events[-1].action == case_pb2.REVIEW
     act(township, unheard.id, case_pb2.REFUSE, note="申请人不在本乡镇居住, 不属于受理范围")
     act(township, case.id, case_pb2.DENY, note="不符合《社会救助暂行办法》第九条规定的条件")
-    assert case_state(township, unheard.id) == case_pb2.REFUSED
-    assert case_state(township, case.id) == case_pb2.CONCLUDED
+    assert state_at(township, unheard.id) == case_pb2.REFUSED
+    assert state_at(township, case.id) == case_pb2.CONCLUDED
     assert federation.nodes[TOWNSHIP].tick().raised == []
 
 
 # the waits the applicant is told the reason of: 延期 and 特别程序, and 退件 (the case goes back)
 WAITS = ((case_pb2.EXTEND, "延期"), (case_pb2.SUSPEND, "特别程序"), (case_pb2.RETURN, "退件"))
-
-
-def case_state(desk, case_id: str) -> case_pb2.CaseState:
-    return desk.GetCase(desk_pb2.GetCaseRequest(case_id=case_id)).state
 
 
 def recorded_without_its_reason(node: Node, case_id: str, action: Action) -> None:
