@@ -411,6 +411,9 @@ def test_a_file_larger_than_any_item_takes_is_refused_by_its_size(desks):
     assert reply.status_code == 400
     assert "的文件 录像.mp4 有 17 MB，超过任何事项能收的 16 MB：请确认选对了文件" in reply.text
     assert 'value="王秀兰"' in reply.text
+    # the photo is kept for the form sent again; the video, never read, is to be chosen again
+    assert 'id="kept_1">已保留：照片.jpg' in reply.text
+    assert 'id="chosen_0">上次选择：录像.mp4（请重新选择）' in reply.text and 'id="kept_0"' not in reply.text
     # a whole form beyond what any page takes is refused before it is spooled to the node's disk
     reply = agent.post(
         f"/items/{ITEM}/apply",
@@ -657,9 +660,9 @@ def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_hold
     )
     assert refused.status_code == 400 and 'id="refusal"' in refused.text
     assert "430981195003150023" in refused.text and "check character" in refused.text
-    # the browser keeps no chosen file: each row says which one to choose again
-    assert 'id="chosen_0">上次选择：scan0.pdf（请重新选择）' in refused.text
-    assert 'id="chosen_1"' not in refused.text  # none was chosen there
+    # the browser keeps no chosen file: the desk does, and says so on its row
+    assert 'id="kept_0">已保留：scan0.pdf' in refused.text
+    assert 'id="kept_1"' not in refused.text and 'id="chosen_1"' not in refused.text  # none was chosen there
     for value in ("王秀兰", "13907370001", "2025-11-20"):
         assert f'value="{value}"' in refused.text, value
     assert 'name="defer_3" value="1" checked' in refused.text and 'id="logout"' in refused.text
@@ -693,6 +696,46 @@ def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_hold
     )
     assert supplied.status_code == 200 and 'id="refusal"' not in supplied.text
     wait_for(lambda: 'value="APPROVE"' in reviewer.get(f"/cases/{case_id}").text, what="办结 offered")
+
+
+def test_the_files_of_a_refused_application_are_kept_for_the_form_sent_again(desks):
+    """The agent chose the scans and mistyped the identity number: the form comes back naming each
+    file as kept, and sent again with no file chosen it takes in the case with the files of the
+    first sending. A file ticked 不用此文件 is not sent, one chosen again replaces its kept one, and
+    once the case is taken in the files are nobody's to take again."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    person = {"applicant_name": "赵桂芳", "id_number": "430981196805120022"}  # a wrong check character
+    first = {
+        "file_0": ("身份证.pdf", b"%PDF-1.4 the id card chosen first", "application/pdf"),
+        "file_1": ("照片.jpg", b"\xff\xd8\xff the photo chosen first", "image/jpeg"),
+    }
+    refused = agent.post(f"/items/{ITEM}/apply", data={**person, "csrf": csrf_of(form)}, files=first)
+    assert refused.status_code == 400 and "check character" in refused.text
+    assert 'id="kept_0">已保留：身份证.pdf（不必重新选择' in refused.text
+    assert 'id="kept_1">已保留：照片.jpg' in refused.text and 'id="chosen_0"' not in refused.text
+    assert "已选择的文件也已保留" in refused.text
+
+    def sent_again(page: str, files: dict | None = None, **fields: str) -> httpx.Response:
+        held = re.search(r'name="held" value="([^"]+)"', page)
+        data = {**person, "id_number": "430981196805120021", "csrf": csrf_of(page), **fields}
+        data["held"] = held.group(1) if held else ""
+        return agent.post(f"/items/{ITEM}/apply", data=data, files=files)
+
+    without_photo = sent_again(refused.text, drop_file_1="1")
+    assert without_photo.status_code == 400 and 'id="refusal"' in without_photo.text
+    assert 'id="kept_0">已保留：身份证.pdf' in without_photo.text and 'id="kept_1"' not in without_photo.text
+    photo = ("新照片.jpg", b"\xff\xd8\xff the photo chosen again", "image/jpeg")
+    taken = sent_again(without_photo.text, {"file_1": photo})
+    village = desks.nodes[VILLAGE]
+    case = village.cases.get(receipt_case_id(taken))
+    assert [(m.file_name, village.cases.material(case.id, m.id).content) for m in case.materials] == [
+        ("身份证.pdf", b"%PDF-1.4 the id card chosen first"),
+        ("新照片.jpg", b"\xff\xd8\xff the photo chosen again"),
+    ]
+    # the token of the form last refused takes nothing once its case is in
+    again = sent_again(without_photo.text.replace(csrf_of(without_photo.text), csrf_of(taken.text)))
+    assert again.status_code == 400 and 'id="kept_0"' not in again.text
 
 
 def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
@@ -833,9 +876,21 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
             f"promise_{promised}": "1", "promise_text": "本人承诺与配偶系合法婚姻关系"}  # fmt: skip
     unsigned = agent.post("/items/YB-0002/apply", data=data, files=files)
     assert unsigned.status_code == 400 and "须有申请人签字" in unsigned.text
-    files["promise_signature"] = ("签字.png", b"\x89PNG signing pad capture", "image/png")
-    receipt = agent.post("/items/YB-0002/apply", data=data, files=files)
+    assert unsigned.text.count('id="kept_') == len(files)  # the scans wait for the form sent again
+    # the signature alone is chosen; a mistyped number then keeps it with the scans
+    signature = {"promise_signature": ("签字.png", b"\x89PNG signing pad capture", "image/png")}
+    held = re.search(r'name="held" value="([^"]+)"', unsigned.text)
+    assert held is not None
+    mistyped = {**data, "held": held.group(1), "id_number": "430981196805120022"}
+    refused = agent.post("/items/YB-0002/apply", data=mistyped, files=signature)
+    assert refused.status_code == 400 and "check character" in refused.text
+    assert 'id="kept_signature">已保留：签字.png' in refused.text
+    held = re.search(r'name="held" value="([^"]+)"', refused.text)
+    assert held is not None
+    receipt = agent.post("/items/YB-0002/apply", data={**data, "held": held.group(1)})  # no file chosen
     case_id = receipt_case_id(receipt)
+    taken = desks.nodes[VILLAGE].cases.get(case_id)
+    assert taken.promise.signature == b"\x89PNG signing pad capture" and len(taken.materials) == len(files)
     city = desks.nodes[CITY]
     wait_for(lambda: _has_case(city, case_id), what="the case at the city")
     clerk, reviewer = logged_in(desks, CITY, "yb-clerk"), logged_in(desks, CITY, "yb-review")

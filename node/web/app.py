@@ -25,6 +25,7 @@ from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, staff, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, note_visitor, page, template_context
+from node.web.held import HeldFiles
 from node.web.machine import low_disk
 from node.web.uplink import uplink_of
 from wuji.divisions import tier_level_words
@@ -122,6 +123,7 @@ def login(visit: Visit) -> Response:
 def logout(visit: Visit) -> Response:
     node: Node = visit.request.app.state.node
     node.staff.logout(visit.session.token)
+    visit.request.app.state.held.release(visit.person.username)  # a form left refused: nobody's files
     visit.session.token, visit.session.changed = "", True
     return RedirectResponse("/login", status_code=303)
 
@@ -233,6 +235,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
     app.state.node = node
     app.state.sessions = SessionCodec(node.here.value, secure, node.identity.tls_key)
     app.state.templates = templates()
+    app.state.held = HeldFiles()  # the files of refused application forms, until sent again
     app.state.templates.env.filters["place"] = node.names.place  # 430981000000 → 沅江市政务服务中心（…）
     # the printable PDFs, with the QR codes of the 核验 page this desk serves
     app.state.documents = DocumentDesk(

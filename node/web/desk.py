@@ -8,7 +8,7 @@ the person logged in; the services check role, department and state and word the
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
@@ -32,6 +32,7 @@ from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
+from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
 
@@ -82,6 +83,33 @@ def _read_upload(name: str, upload: UploadFile) -> bytes:
     return upload.file.read(MAX_UPLOAD_BYTES + 1)
 
 
+def _chosen_files(
+    visit: Visit, kept: Mapping[str, ChosenFile], materials: list[dict[str, Any]]
+) -> tuple[dict[str, ChosenFile], InvalidInput | None]:
+    """The files of an application form by field: those chosen now, and those kept from its refused
+    sending that were neither chosen again nor ticked 不用此文件; with the first file that cannot
+    be read (too large), the others read all the same so that they can be kept."""
+    chosen = {field: file for field, file in kept.items() if not visit.field(f"drop_{field}")}
+    names = {f"file_{index}": str(spec["name"]) for index, spec in enumerate(materials)}
+    unread: InvalidInput | None = None
+    for field, upload in visit.form.multi_items() if visit.form is not None else ():
+        if not (field.startswith("file_") or field == "promise_signature"):
+            continue
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        try:
+            if field == "promise_signature":  # the service says what a signature may weigh
+                content = upload.file.read(MAX_SIGNATURE_BYTES + 1)
+            else:
+                content = _read_upload(names.get(field, field), upload)
+        except InvalidInput as refused:
+            chosen.pop(field, None)
+            unread = unread or refused
+            continue
+        chosen[field] = ChosenFile(upload.filename, upload.content_type or "", content)
+    return chosen, unread
+
+
 def routes(render: Render) -> list[Route]:
     """The desk's routes; render(visit, template, **values) draws a page."""
 
@@ -102,9 +130,16 @@ def routes(render: Render) -> list[Route]:
         item, parts = _item_and_parts(visit)
         return render(visit, "notice.html", item=item, parts=parts, materials=_materials_of(item, parts))
 
-    def application_form(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
-        """The form, empty, or again as it was sent with the refusal above it (files aside:
-        a browser never fills in a file field)."""
+    def application_form(
+        visit: Visit,
+        refusal: str = "",
+        status_code: int = 200,
+        kept: Mapping[str, ChosenFile] | None = None,
+        held: str = "",
+    ) -> Response:
+        """The form, empty, or again as it was sent with the refusal above it: what was typed, and
+        the files the desk keeps for it under the token `held` (a browser never fills in a file
+        field)."""
         item, parts = _item_and_parts(visit)
         return render(
             visit,
@@ -117,6 +152,9 @@ def routes(render: Render) -> list[Route]:
             refusal=refusal,
             sent=visit.form or {},
             submission=submissions.new_key(),  # nothing was taken in under a refused form's key
+            kept=kept or {},
+            hold_hours=HOLD_SECONDS // 3600,
+            held=held,
         )
 
     @page(Duty.APPLY)
@@ -126,10 +164,22 @@ def routes(render: Render) -> list[Route]:
     @page(Duty.APPLY)
     def apply(visit: Visit) -> Response:
         key = submissions.checked_key(visit.field("submission"))
+        held: HeldFiles = visit.request.app.state.held
+        username, item_code = visit.person.username, visit.request.path_params["code"]
+        item, parts = _item_and_parts(visit)
+        listed = _materials_of(item, parts)
+        chosen, unread = _chosen_files(visit, held.kept(username, visit.field("held"), item_code), listed)
         try:
-            return submissions.once(node_of(visit).readers, key, lambda: _submit(visit, key), _receipt_of)
+            if unread is not None:
+                raise unread
+            taken_in = submissions.once(
+                node_of(visit).readers, key, lambda: _submit(visit, key, item, listed, chosen), _receipt_of
+            )
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
-            return application_form(visit, str(refused), status_code=400)
+            token = held.hold(username, item_code, chosen)
+            return application_form(visit, str(refused), 400, chosen if token else {}, token)
+        held.release(username)
+        return taken_in
 
     def _receipt_of(taken_in: submissions.TakenIn) -> Response:
         """The receipt of what a form took in (also when it is sent again: a double click)."""
@@ -137,26 +187,25 @@ def routes(render: Render) -> list[Route]:
             return RedirectResponse(f"/bundles/{quote(taken_in.bundle_id)}", status_code=303)
         return RedirectResponse(f"/cases/{quote(taken_in.case_id)}/receipt", status_code=303)
 
-    def _submit(visit: Visit, key: str) -> Response:
+    def _submit(
+        visit: Visit, key: str, item: Any, listed: list[dict[str, Any]], chosen: Mapping[str, ChosenFile]
+    ) -> Response:
         node = node_of(visit)
-        item, parts = _item_and_parts(visit)
-        listed = _materials_of(item, parts)
         applicant = Applicant(visit.field("applicant_name"), visit.field("id_number"), visit.field("phone"))
         given: list[Material] = []
         deferred: list[str] = []
         promised: list[str] = []
         for index, spec in enumerate(listed):
             name = str(spec["name"])
-            upload = visit.form.get(f"file_{index}") if visit.form is not None else None
+            file = chosen.get(f"file_{index}")
             licence = visit.field(f"licence_{index}").strip()  # 无证明: the file is that licence
-            if isinstance(upload, UploadFile) and upload.filename:
-                content = _read_upload(name, upload)
+            if file is not None:
                 given.append(
                     Material(
                         name,
-                        content,
-                        file_name=upload.filename,
-                        media_type=upload.content_type or "",
+                        file.content,
+                        file_name=file.file_name,
+                        media_type=file.media_type,
                         licence=licence,
                     )
                 )
@@ -168,15 +217,13 @@ def routes(render: Render) -> list[Route]:
                 promised.append(name)
         promise = None
         if promised:
-            signature = visit.form.get("promise_signature") if visit.form is not None else None
+            signature = chosen.get("promise_signature")
             promise = case_pb2.Promise(
                 text=visit.field("promise_text") or "本人承诺所告知事项属实，愿意承担不实承诺的法律责任。",
                 replaces=promised,
                 signed_by=visit.field("signed_by") or applicant.name,
                 # the applicant's signature as the window captured it (signing pad or scanned page)
-                signature=(
-                    signature.file.read(MAX_SIGNATURE_BYTES + 1) if isinstance(signature, UploadFile) else b""
-                ),
+                signature=signature.content if signature is not None else b"",
                 signed_at=to_timestamp(node.clock.now()),
             )
         home = visit.field("home_division")
