@@ -85,9 +85,12 @@ def _says(error: BaseException, words: tuple[str, ...]) -> bool:
     return any(said in text for said in words)
 
 
-def clean_text(field: str, value: str, max_length: int, *, required: bool = False) -> str:
-    """Trimmed text without control characters; InvalidInput says which field is wrong, in the words
-    of the window first (the refusal is shown on the front desk's form as it is)."""
+def clean_text(
+    field: str, value: str, max_length: int, *, required: bool = False, single_line: bool = False
+) -> str:
+    """Trimmed text without control characters (and, `single_line`, without line breaks or tabs);
+    InvalidInput says which field is wrong, in the words of the window first (the refusal is shown
+    on the front desk's form as it is)."""
     text = unicodedata.normalize("NFC", value.strip())
     label = FIELD_LABELS.get(field, field)
     if required and not text:
@@ -95,6 +98,12 @@ def clean_text(field: str, value: str, max_length: int, *, required: bool = Fals
     if len(text) > max_length:
         raise InvalidInput(
             f"{label}不能超过 {max_length} 个字 ({field} is longer than {max_length} characters)"
+        )
+    if single_line and _BREAK.search(text):
+        # a row copied from a spreadsheet puts its next cell (the number, the phone) after a tab
+        raise InvalidInput(
+            f"{label}中有换行或制表符：只填写{label}本身（从表格复制时可能带上了相邻的格子）"
+            f" ({field} must be one line)"
         )
     bad = _CONTROL.search(text)
     if bad is not None:
@@ -125,4 +134,5 @@ FIELD_LABELS = {
 
 
 # Unicode's control characters (category Cc) but tab and newline, and lone surrogates (Cs)
+_BREAK = re.compile("[\t\n\u2028\u2029]")  # within one line's field: a paste of more than it
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -187,6 +187,20 @@ def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessi
     assert count(sessions, Case) == 0
 
 
+def test_a_field_pasted_with_the_cell_beside_it_is_refused_saying_so(sessions):
+    """A row copied from a spreadsheet into the name field brings the next cell after a tab (a
+    column, after a line break): the window says so, instead of keeping 李四<tab>4309… as the name."""
+    village = service(sessions, VILLAGE)
+    for applicant, label in (
+        (Applicant("李四\t43098119880519007X", "43098119880519007X"), "申请人姓名"),
+        (Applicant("李四", "43098119880519007X\n13900000000"), "申请人证件号码"),
+        (Applicant("李四", "43098119880519007X", "13900000000\t李四"), "手机号"),
+    ):
+        with pytest.raises(InvalidInput, match=f"{label}中有换行或制表符：只填写{label}本身"):
+            village.submit("MZ-0001", applicant, complete("MZ-0001"))
+    assert count(sessions, Case) == 0
+
+
 COMPANY = "91430981MA4L0B" + "123" + credit_code_check_character("91430981MA4L0B123")  # a 食品 shop
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from node.clock import ManualClock
+from node.errors import InvalidInput
 from node.staff.accounts import LOGIN_HOURS, StaffService
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import create_store_engine, migrate, session_factory
@@ -47,3 +48,12 @@ def test_a_disabled_account_is_refused_even_with_a_live_token(staff):
         session.execute(update(StaffAccount).where(StaffAccount.username == "clerk2").values(active=False))
     with pytest.raises(NotLoggedIn, match="停用"):
         service.actor(token)
+
+
+def test_a_name_pasted_with_the_cell_beside_it_is_refused(staff):
+    service, _, _ = staff
+    with pytest.raises(InvalidInput, match="姓名中有换行或制表符"):
+        service.add("clerk3", "赵受理\t13900000000", "clerk", "民政局", "a long enough password")
+    with pytest.raises(InvalidInput, match="部门中有换行或制表符"):
+        service.add("clerk3", "赵受理", "clerk", "民政局\n公安局", "a long enough password")
+    assert [a.username for a in service.list()] == []

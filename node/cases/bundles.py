@@ -23,14 +23,12 @@ from node.cases import materials as files
 from node.cases import submissions
 from node.cases.deferrals import DeferralService, promised_date
 from node.cases.service import (
-    MAX_NAME_LENGTH,
     Applicant,
     CaseHook,
     CaseService,
     Material,
-    applicant_phone,
+    applicant_as_typed,
     checked_material,
-    clean_text,
 )
 from node.cases.states import Action, Outcome, State
 from node.catalogue import items as catalog
@@ -87,11 +85,7 @@ class BundleService(CaseHook):
     ) -> case_pb2.Bundle:
         """申请 a bundle here: the bundle and the cases of its first parts, in one transaction
         (submission: the front desk form's key, as for `CaseService.submit`)."""
-        applicant = Applicant(
-            clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True),
-            clean_text("applicant id number", applicant.id_number, 32, required=True).upper(),
-            applicant_phone(applicant.phone),
-        )
+        applicant = applicant_as_typed(applicant)
         checked = [checked_material(m) for m in materials]
         deferred = [d.strip() for d in deferred]
         with self._sessions.begin() as session:

@@ -299,7 +299,7 @@ class DeferralService(CaseHook):
                 "(a promise replaces only those proofs)"
             )
         text = clean_text("promise text", promise.text, MAX_PROMISE_LENGTH, required=True)
-        signed_by = clean_text("promise signer", promise.signed_by, 100, required=True)
+        signed_by = clean_text("promise signer", promise.signed_by, 100, required=True, single_line=True)
         if signed_by != case.applicant_name:
             raise InvalidInput(
                 f"承诺人须为申请人本人 {case.applicant_name} "

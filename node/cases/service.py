@@ -81,7 +81,7 @@ _LANDLINE_OR_ABROAD = re.compile(r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\+\d{7,15}")
 def applicant_phone(phone: str) -> str:
     """The applicant's phone as a window takes it, spaces (and a mobile's dashes) dropped; "" when
     none was given."""
-    given = clean_text("applicant phone", phone, 32).replace(" ", "")
+    given = clean_text("applicant phone", phone, 32, single_line=True).replace(" ", "")
     if _MOBILE.fullmatch(given.replace("-", "")):
         return given.replace("-", "")
     if given and not _LANDLINE_OR_ABROAD.fullmatch(given):
@@ -90,6 +90,17 @@ def applicant_phone(phone: str) -> str:
             " (not a phone number)"
         )
     return given
+
+
+def applicant_as_typed(applicant: Applicant) -> Applicant:
+    """The applicant as a window takes them: each field one trimmed line, and the check character X
+    as printed on the card however it was typed (searches and copies of the same person's cases
+    compare the number as it is stored); InvalidInput naming the field otherwise."""
+    return Applicant(
+        clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True),
+        clean_text("applicant id number", applicant.id_number, 32, required=True, single_line=True).upper(),
+        applicant_phone(applicant.phone),
+    )
 
 
 class ResultSealing(Protocol):
@@ -247,14 +258,11 @@ class CaseService:
         """The new case and its first event (申请), stored and sent on in session."""
         by = by or Actor(self.here.value)
         by.require(Duty.APPLY)
-        name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True)
-        # the check character X as printed on the card, however it was typed: searches and copies
-        # of the same person's cases compare the number as it is stored
-        id_number = clean_text("applicant id number", applicant.id_number, 32, required=True).upper()
+        typed = applicant_as_typed(applicant)
+        name, id_number, phone = typed.name, typed.id_number, typed.phone
         problem = applicant_number_problem(id_number)  # a check character, at every window
         if problem:
             raise InvalidInput(problem)
-        phone = applicant_phone(applicant.phone)
         checked = [checked_material(m) for m in materials]
         catalogue_version = catalog.require_unexpired(session)
         item_here = session.get(ServiceItem, item_code.strip())  # None for a partner province's item

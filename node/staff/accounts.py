@@ -64,8 +64,8 @@ class StaffService:
 
     def add(self, username: str, name: str, role: str, department: str, password: str) -> StaffView:
         username = _checked_username(username)
-        name = clean_text("name", name, 100, required=True)
-        department = clean_text("department", department, 100)
+        name = clean_text("name", name, 100, required=True, single_line=True)
+        department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
         if not parsed.needs_department:
             department = ""
