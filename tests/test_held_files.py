@@ -3,7 +3,7 @@ for how long, and how much the node keeps at most."""
 
 from __future__ import annotations
 
-from node.web.held import ChosenFile, HeldFiles
+from node.web.held import FORMS_PER_PERSON, ChosenFile, HeldFiles
 
 
 class Clock:
@@ -25,11 +25,28 @@ def test_kept_files_are_the_person_s_for_the_item_s_form_and_its_token_only():
     assert held.kept("agent2", token, "RS-0001") == {}  # another person of the same point
     assert held.kept("agent1", token, "MZ-0001") == {}  # another item's form
     assert held.kept("agent1", "not-the-token", "RS-0001") == {} and held.kept("agent1", "", "RS-0001") == {}
-    newer = held.hold("agent1", "RS-0001", scans(20))  # a newer refusal replaces the form kept
+    assert held.hold("agent2", "RS-0001", scans(5), replacing=token)  # not theirs to replace
+    assert held.kept("agent1", token, "RS-0001")
+    newer = held.hold("agent1", "RS-0001", scans(20), replacing=token)  # the same form refused again
     assert held.kept("agent1", token, "RS-0001") == {}
     assert len(held.kept("agent1", newer, "RS-0001")["file_0"].content) == 20
-    held.release("agent1")  # taken in: nobody's to take again
+    held.release("agent1", newer)  # taken in: nobody's to take again
     assert held.kept("agent1", newer, "RS-0001") == {}
+
+
+def test_a_person_s_forms_in_other_tabs_keep_their_files_until_each_is_sent_or_they_log_out():
+    held = HeldFiles()
+    first = held.hold("agent1", "MZ-0003", scans(1))
+    second = held.hold("agent1", "RS-0001", scans(2))  # the next citizen's form, in another tab
+    held.release("agent1", second)  # that one is taken in
+    assert held.kept("agent1", first, "MZ-0003")  # the first tab's files are still there
+    tokens = [held.hold("agent1", "RS-0001", scans(3)) for _ in range(FORMS_PER_PERSON)]
+    assert held.kept("agent1", first, "MZ-0003") == {}  # the oldest beyond a person's share
+    assert all(held.kept("agent1", token, "RS-0001") for token in tokens)
+    other = held.hold("agent2", "RS-0001", scans(4))
+    held.release_all("agent1")
+    assert not any(held.kept("agent1", token, "RS-0001") for token in tokens)
+    assert held.kept("agent2", other, "RS-0001")
 
 
 def test_kept_files_are_given_up_after_the_hold_and_the_oldest_first_beyond_the_nodes_share():

@@ -702,7 +702,8 @@ def test_the_files_of_a_refused_application_are_kept_for_the_form_sent_again(des
     """The agent chose the scans and mistyped the identity number: the form comes back naming each
     file as kept, and sent again with no file chosen it takes in the case with the files of the
     first sending. A file ticked 不用此文件 is not sent, one chosen again replaces its kept one, and
-    once the case is taken in the files are nobody's to take again."""
+    once the case is taken in the files are nobody's to take again. A form in another tab, taken in
+    meanwhile, leaves them be."""
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get(f"/items/{ITEM}/apply").text
     person = {"applicant_name": "赵桂芳", "id_number": "430981196805120022"}  # a wrong check character
@@ -715,6 +716,8 @@ def test_the_files_of_a_refused_application_are_kept_for_the_form_sent_again(des
     assert 'id="kept_0">已保留：身份证.pdf（不必重新选择' in refused.text
     assert 'id="kept_1">已保留：照片.jpg' in refused.text and 'id="chosen_0"' not in refused.text
     assert "已选择的文件也已保留" in refused.text
+    # the next citizen's form, taken in from another tab meanwhile, leaves this one's files kept
+    receipt_case_id(send_application(agent, agent.get(f"/items/{ITEM}/apply").text))
 
     def sent_again(page: str, files: dict | None = None, **fields: str) -> httpx.Response:
         held = re.search(r'name="held" value="([^"]+)"', page)

@@ -123,7 +123,7 @@ def login(visit: Visit) -> Response:
 def logout(visit: Visit) -> Response:
     node: Node = visit.request.app.state.node
     node.staff.logout(visit.session.token)
-    visit.request.app.state.held.release(visit.person.username)  # a form left refused: nobody's files
+    visit.request.app.state.held.release_all(visit.person.username)  # a form left refused: nobody's files
     visit.session.token, visit.session.changed = "", True
     return RedirectResponse("/login", status_code=303)
 

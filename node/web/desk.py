@@ -168,7 +168,8 @@ def routes(render: Render) -> list[Route]:
         username, item_code = visit.person.username, visit.request.path_params["code"]
         item, parts = _item_and_parts(visit)
         listed = _materials_of(item, parts)
-        chosen, unread = _chosen_files(visit, held.kept(username, visit.field("held"), item_code), listed)
+        form_token = visit.field("held")
+        chosen, unread = _chosen_files(visit, held.kept(username, form_token, item_code), listed)
         try:
             if unread is not None:
                 raise unread
@@ -176,9 +177,9 @@ def routes(render: Render) -> list[Route]:
                 node_of(visit).readers, key, lambda: _submit(visit, key, item, listed, chosen), _receipt_of
             )
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
-            token = held.hold(username, item_code, chosen)
+            token = held.hold(username, item_code, chosen, replacing=form_token)
             return application_form(visit, str(refused), 400, chosen if token else {}, token)
-        held.release(username)
+        held.release(username, form_token)
         return taken_in
 
     def _receipt_of(taken_in: submissions.TakenIn) -> Response:
