@@ -134,6 +134,16 @@ def send_application(agent: httpx.Client, form: str, **files: tuple[str, bytes, 
     return agent.post(f"/items/{ITEM}/apply", data=fields, files={**SCANS, **files})
 
 
+def send_application_as(agent: httpx.Client, form: str, applicant: dict[str, str]) -> httpx.Response:
+    """A refused form sent again as it came back: its key and kept files, no file chosen again."""
+    fields = {"csrf": csrf_of(form), **applicant}
+    for name in ("submission", "held"):
+        found = re.search(rf'name="{name}" value="([^"]+)"', form)
+        if found:
+            fields[name] = found.group(1)
+    return agent.post(f"/items/{ITEM}/apply", data=fields)
+
+
 def apply(agent: httpx.Client) -> str:
     """The id of a case the agent applies for on the form (not waiting for it to go up)."""
     reply = send_application(agent, agent.get(f"/items/{ITEM}/apply").text)
@@ -570,6 +580,33 @@ def test_an_application_form_sent_twice_takes_in_one_case(desks):
     assert double_click[0] == double_click[1] == send()
     assert len(village.cases.list_cases(role="origin")) == before + 1
     assert key.group(1) not in agent.get(f"/items/{ITEM}/apply").text  # a new form, a new key
+
+
+def test_a_form_brought_back_with_the_back_button_does_not_answer_the_next_citizen_with_a_receipt(desks):
+    """After the receipt, the agent's Back button brings the filled-in form back; filled in for the
+    next citizen and sent, it carried the used key and was answered with the first citizen's receipt
+    — the second application silently not taken. The form is no longer kept in the browser's cache,
+    and a used key sent with another applicant comes back refused, filled in, on a fresh key."""
+    village = desks.nodes[VILLAGE]
+    agent = logged_in(desks, VILLAGE, "agent1")
+    page = agent.get(f"/items/{ITEM}/apply")
+    assert page.headers["cache-control"] == "no-store"
+    first = village.cases.get(receipt_case_id(send_application(agent, page.text)))
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page.text)
+    assert key is not None
+    next_citizen = {"applicant_name": "刘建国", "id_number": "430981197207070030"}
+    reused = agent.post(
+        f"/items/{ITEM}/apply",
+        data={"csrf": csrf_of(page.text), "submission": key.group(1), **next_citizen},
+        files=SCANS,
+    )
+    assert reused.status_code == 400
+    assert f"这张申请表已经提交过，受理为王秀兰的办件 {first.id}；刚才填写的这件申请还没有提交" in reused.text
+    assert 'value="刘建国"' in reused.text and key.group(1) not in reused.text  # on a fresh key
+    assert not any(c.applicant.name == "刘建国" for c in village.cases.list_cases(role="origin"))
+    taken = village.cases.get(receipt_case_id(send_application_as(agent, reused.text, next_citizen)))
+    assert (taken.applicant.name, taken.applicant.id_number) == ("刘建国", "430981197207070030")
+    assert len(taken.materials) == 2  # the scans chosen with the reused form, kept for it
 
 
 def test_a_file_sent_with_the_path_on_the_agents_pc_keeps_its_own_name_only(desks):

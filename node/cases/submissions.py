@@ -5,7 +5,10 @@ again; a program on the Desk API sends its request again when the answer was los
 application carries a random key (the front desk puts one in each form; a Desk API client makes one
 per application); the case or bundle it took in is recorded under that key in the same transaction
 (`record`), so a second sending either finds it or, sent at the same moment, fails on the key, is
-rolled back whole, and then finds it (`once`).
+rolled back whole, and then finds it (`once`). A key sent again with another item or applicant is
+no second sending but a form used twice — a page brought back with the browser's Back button and
+filled in for the next citizen, a client's mistake — and is refused (`KeyUsedBefore`) rather than
+answered with the other applicant's case.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.errors import InvalidInput
-from node.store.models import FormSubmission
+from node.store.models import Bundle, Case, FormSubmission
 
 KEY_LENGTH = 32  # hex digits: 128 random bits
 
@@ -33,6 +36,26 @@ class TakenIn:
 
     case_id: str = ""
     bundle_id: str = ""
+    applicant_name: str = ""  # as stored (when read back for a second sending)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What tells one application from another: the item (or bundle) and the applicant's number."""
+
+    code: str
+    id_number: str
+
+
+class KeyUsedBefore(InvalidInput):
+    """The key took in another application: the one sent now was not taken in."""
+
+    def __init__(self, key: str, earlier: TakenIn) -> None:
+        super().__init__(
+            f"申请键 {key} 已用于另一件申请，此次申请未受理："
+            "每件新申请应另取一个键 (submission_key already took in another application)"
+        )
+        self.earlier = earlier
 
 
 def new_key() -> str:
@@ -58,27 +81,38 @@ def record(session: Session, key: str, now: datetime, case_id: str = "", bundle_
 def once(
     readers: sessionmaker[Session],
     key: str,
+    sent: Sent,
     take_in: Callable[[], T],
     answer: Callable[[TakenIn], T],
 ) -> T:
-    """take_in() the application sent under key, unless that key took something in before: then
-    answer() with what it took in. take_in must `record` the key in its transaction."""
-    earlier = _taken_in(readers, key)
+    """take_in() the application `sent` under key, unless that key took it in before: then answer()
+    with what it took in; KeyUsedBefore if the key took in another application. take_in must
+    `record` the key in its transaction."""
+    earlier = _taken_in(readers, key, sent)
     if earlier is not None:
         return answer(earlier)
     try:
         return take_in()
     except IntegrityError:
         # sent twice at the same moment: the other sending took it in, this one was rolled back
-        earlier = _taken_in(readers, key)
+        earlier = _taken_in(readers, key, sent)
         if earlier is None:
             raise
         return answer(earlier)
 
 
-def _taken_in(readers: sessionmaker[Session], key: str) -> TakenIn | None:
+def _taken_in(readers: sessionmaker[Session], key: str, sent: Sent) -> TakenIn | None:
     if not key:
         return None
     with readers() as session:
         row = session.get(FormSubmission, key)
-        return None if row is None else TakenIn(row.case_id, row.bundle_id)
+        if row is None:
+            return None
+        taken = session.get(Case, row.case_id) if row.case_id else session.get(Bundle, row.bundle_id)
+        if taken is None:  # not kept here (a key is recorded with what it took in): as sent before
+            return TakenIn(row.case_id, row.bundle_id)
+        code = taken.item_code if isinstance(taken, Case) else taken.code
+        earlier = TakenIn(row.case_id, row.bundle_id, taken.applicant_name)
+        if code != sent.code.strip() or taken.applicant_id_number != sent.id_number.strip().upper():
+            raise KeyUsedBefore(key, earlier)
+        return earlier

@@ -55,6 +55,7 @@ STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
     NotPermitted: grpc.StatusCode.PERMISSION_DENIED,
     NotFound: grpc.StatusCode.NOT_FOUND,
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    submissions.KeyUsedBefore: grpc.StatusCode.INVALID_ARGUMENT,
     IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
     WrongNode: grpc.StatusCode.FAILED_PRECONDITION,
     NotReady: grpc.StatusCode.FAILED_PRECONDITION,
@@ -105,24 +106,6 @@ def _desk_call(
     return wrapper
 
 
-def _same_application(
-    code: str,
-    applicant: case_pb2.Applicant,
-    request: desk_pb2.SubmitCaseRequest | desk_pb2.SubmitBundleRequest,
-) -> bool:
-    """Whether a request sent under a used key is the application that key took in (a retry): a key
-    sent with another item or applicant is the client's mistake, not a retry."""
-    sent = request.item_code if isinstance(request, desk_pb2.SubmitCaseRequest) else request.bundle_code
-    return code == sent.strip() and applicant.id_number == request.applicant.id_number.strip().upper()
-
-
-def _key_used_before(key: str) -> InvalidInput:
-    return InvalidInput(
-        f"申请键 {key} 已用于另一件申请，此次申请未受理：每件新申请应另取一个键"
-        " (submission_key already took in another application)"
-    )
-
-
 class DeskServicer(desk_pb2_grpc.DeskServicer):
     def __init__(self, node: Node, authenticator: PeerAuthenticator) -> None:
         self._node = node
@@ -141,14 +124,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         key = submissions.checked_key(request.submission_key)
 
         def taken_in_before(earlier: submissions.TakenIn) -> case_pb2.Case:
-            if earlier.case_id:
-                case = self._node.cases.get(earlier.case_id, by=_caller.get())
-                if _same_application(case.item_code, case.applicant, request):
-                    return case
-            raise _key_used_before(key)
+            if not earlier.case_id:  # the key took in a bundle
+                raise submissions.KeyUsedBefore(key, earlier)
+            return self._node.cases.get(earlier.case_id, by=_caller.get())
 
+        sent = submissions.Sent(request.item_code, request.applicant.id_number)
         return submissions.once(
-            self._node.readers, key, lambda: self._submit_case(request, key), taken_in_before
+            self._node.readers, key, sent, lambda: self._submit_case(request, key), taken_in_before
         )
 
     def _submit_case(self, request: desk_pb2.SubmitCaseRequest, key: str) -> case_pb2.Case:
@@ -440,11 +422,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         key = submissions.checked_key(request.submission_key)
 
         def taken_in_before(earlier: submissions.TakenIn) -> case_pb2.Bundle:
-            if earlier.bundle_id:
-                bundle = self._node.bundles.get(earlier.bundle_id)
-                if _same_application(bundle.code, bundle.applicant, request):
-                    return bundle
-            raise _key_used_before(key)
+            if not earlier.bundle_id:  # the key took in a single case
+                raise submissions.KeyUsedBefore(key, earlier)
+            return self._node.bundles.get(earlier.bundle_id)
 
         def take_in() -> case_pb2.Bundle:
             return self._node.bundles.submit(
@@ -458,7 +438,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
                 key,
             )
 
-        return submissions.once(self._node.readers, key, take_in, taken_in_before)
+        sent = submissions.Sent(request.bundle_code, request.applicant.id_number)
+        return submissions.once(self._node.readers, key, sent, take_in, taken_in_before)
 
     @_desk_call
     def GetBundle(self, request: desk_pb2.GetBundleRequest, context: grpc.ServicerContext) -> case_pb2.Bundle:

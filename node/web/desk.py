@@ -24,6 +24,7 @@ from node.cases.materials import Material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
 from node.cases.states import RULES, Action, Performer, State, transition
+from node.cases.submissions import KeyUsedBefore
 from node.catalogue import items as catalog
 from node.desk.documents import DocumentDesk, Rendered
 from node.errors import IllegalTransition, InvalidInput, NotFound
@@ -81,6 +82,16 @@ def _read_upload(name: str, upload: UploadFile) -> bytes:
             f"{MAX_UPLOAD_BYTES // MIB} MB：请确认选对了文件 (file too large)"
         )
     return upload.file.read(MAX_UPLOAD_BYTES + 1)
+
+
+def _form_used_before(earlier: submissions.TakenIn) -> str:
+    """A form sent again for another applicant: brought back with the browser's Back button after
+    its case was taken in, and filled in for the next citizen."""
+    taken = f"办件 {earlier.case_id}" if earlier.case_id else f"一件事 {earlier.bundle_id}"
+    return (
+        f"这张申请表已经提交过，受理为{earlier.applicant_name}的{taken}；刚才填写的这件申请还没有提交。"
+        "请核对下面的内容后再点提交，将作为一件新的申请 (the form was sent before for another application)"
+    )
 
 
 def _chosen_files(
@@ -141,7 +152,7 @@ def routes(render: Render) -> list[Route]:
         the files the desk keeps for it under the token `held` (a browser never fills in a file
         field)."""
         item, parts = _item_and_parts(visit)
-        return render(
+        form = render(
             visit,
             "apply.html",
             status_code=status_code,
@@ -156,6 +167,10 @@ def routes(render: Render) -> list[Route]:
             hold_hours=HOLD_SECONDS // 3600,
             held=held,
         )
+        # never brought back from the browser's cache (the Back button after a receipt): its key has
+        # taken a case in, and the next citizen's application belongs on a fresh form
+        form.headers["Cache-Control"] = "no-store"
+        return form
 
     @page(Duty.APPLY)
     def apply_form(visit: Visit) -> Response:
@@ -170,15 +185,21 @@ def routes(render: Render) -> list[Route]:
         listed = _materials_of(item, parts)
         form_token = visit.field("held")
         chosen, unread = _chosen_files(visit, held.kept(username, form_token, item_code), listed)
+        sent = submissions.Sent(item_code, visit.field("id_number"))
         try:
             if unread is not None:
                 raise unread
             taken_in = submissions.once(
-                node_of(visit).readers, key, lambda: _submit(visit, key, item, listed, chosen), _receipt_of
+                node_of(visit).readers,
+                key,
+                sent,
+                lambda: _submit(visit, key, item, listed, chosen),
+                _receipt_of,
             )
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
             token = held.hold(username, item_code, chosen, replacing=form_token)
-            return application_form(visit, str(refused), 400, chosen if token else {}, token)
+            said = _form_used_before(refused.earlier) if isinstance(refused, KeyUsedBefore) else str(refused)
+            return application_form(visit, said, 400, chosen if token else {}, token)
         held.release(username, form_token)
         return taken_in
 
