@@ -1153,6 +1153,30 @@ class Desk:
         self.driver.save_screenshot(str(ARTEFACTS / f"{self.shots:02d}-{name}.png"))
 
 
+def test_a_note_being_typed_is_not_replaced_when_the_case_moves_on(desks, browser):
+    """The case page's timeline refreshes itself every 2 s and holds the forms acting on the case:
+    a colleague's 受理 meanwhile replaced the clerk's half-typed note with an empty form. The note
+    now stays; a line says the case has moved on, and sending it is refused in words."""
+    from selenium.webdriver.common.by import By
+
+    desk = Desk(browser, desks)
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    desk.login(COUNTY, "clerk1")
+    desk.open(COUNTY, f"/cases/{case_id}")
+    desk.wait_for_text("受理")
+    typed = "身份证复印件不清晰，请补正"
+    browser.find_element(By.ID, "note").send_keys(typed)
+    colleague = logged_in(desks, COUNTY, "clerk1")  # the same department, at another window
+    token = csrf_of(colleague.get(f"/cases/{case_id}").text)
+    accepted = colleague.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"})
+    assert accepted.status_code == 200
+    moved = browser.find_element(By.ID, "timeline-moved")
+    wait_for(moved.is_displayed, 15.0, "the line that the case moved on")
+    assert browser.find_element(By.ID, "note").get_attribute("value") == typed
+    desk.click("do-REQUEST_CORRECTION")
+    desk.wait_for_text("此办件当前为“受理”状态，不能补正告知")
+
+
 def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
