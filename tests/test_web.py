@@ -840,7 +840,8 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
 
 def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_poor_rating(desks):
     """全量回访 at the village point and 差评整改 at the county, in the browser's pages: each listed
-    with its form; another department may not close the task."""
+    with its form; another department may not close the task. The rating and its 整改 stay on the
+    case once given and closed."""
     agent = logged_in(desks, VILLAGE, "agent1")
     case_id = concluded_case(desks, agent)
     clerk = logged_in(desks, COUNTY, "clerk1")
@@ -881,7 +882,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     unrated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "comment": "排队太久"})
     assert unrated.status_code == 400 and "请群众选择评价等级" in unrated.text
     rated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "2", "comment": "排队太久"})
-    assert rated.status_code == 200
+    # the case shows the rating given, and no longer the form to give one (sent again: a dead end)
+    assert rated.status_code == 200 and 'id="rate-form"' not in rated.text
+    assert '<p id="rating">好差评：2 分（不满意）“排队太久”' in rated.text
     twice = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "5"})
     assert twice.status_code == 409 and f"办件 {case_id} 已评价过：一次一评，评价提交后不能更改" in twice.text
     county = desks.nodes[COUNTY]
@@ -897,6 +900,12 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     assert done.status_code == 200 and 'id="done"' in done.text
     closed = [t.return_visit for t in county.ratings.tasks(include_done=True) if t.case_id == case_id]
     assert closed == [measures]
+    # closed, the task leaves the list; the case keeps the rating and what was put right
+    assert case_id not in clerk.get("/rectifications").text
+    page = clerk.get(f"/cases/{case_id}").text
+    assert "好差评：2 分（不满意）“排队太久”" in page
+    closing = r'<p id="rectification">差评整改：[0-9-]+ [0-9:]+ 整改完成 · 回访记录：'
+    assert re.search(closing + measures, page)
 
 
 def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approval(desks):

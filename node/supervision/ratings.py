@@ -158,6 +158,16 @@ class RatingService:
             task.done_at = self._clock.now()
             return _task_view(task)
 
+    def of_case(self, case_id: str) -> tuple[desk_pb2.RatingView | None, desk_pb2.RectificationView | None]:
+        """The case's rating as this node holds it (where it was given, and at its handler), and the
+        差评整改 task it opened here, open or closed; (None, None) before it is rated."""
+        with self._readers() as session:
+            rating = session.get(Rating, case_id)
+            if rating is None:
+                return None, None
+            task = session.get(RectificationTask, case_id)
+            return _view(rating, task), _task_view(task) if task is not None else None
+
     def tasks(self, include_done: bool = False, department: str = "") -> list[desk_pb2.RectificationView]:
         """差评整改 tasks here with the citizen's rating and comment, the earliest deadline first."""
         query = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,11 @@ def stamp_time(stamp: Any) -> str:
     return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
 
 
+def iso_china_time(text: str) -> str:
+    """A view's ISO instant (as the Desk API gives it) in China's wall time."""
+    return shanghai(datetime.fromisoformat(text)) if text else ""
+
+
 def masked(name: str) -> str:
     """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
     return name[:1] + "*" * max(len(name) - 1, 0)
@@ -72,6 +78,7 @@ def templates() -> Jinja2Templates:
         action_label=action_label,
         stamp_time=stamp_time,
         china_time=shanghai,
+        iso_china_time=iso_china_time,
         masked=masked,
         tier_label=tier_level_words,
         rate=shown_rate,

@@ -583,13 +583,16 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     if Action.APPROVE in actions:  # the rule the service applies when 办结(准予) is asked for
         with node.readers() as session:
             owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
+    rating, rectification = node.ratings.of_case(case.id)
     return {
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
         "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
-        "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant,
+        "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant and rating is None,
+        "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
+        "rectification": rectification,
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
