@@ -658,6 +658,25 @@ def test_the_case_list_pages_back_to_older_cases(desks, monkeypatch):
         wait_for(lambda c=case_id: _has_case(desks.nodes[COUNTY], c), what="the cases at the county")
 
 
+def test_a_queue_longer_than_a_page_goes_on_to_the_next(desks, monkeypatch):
+    """The 待受理 tab counted 56 while the queue listed its first 50 with no way to the others."""
+    monkeypatch.setattr(desk_pages, "CASES_PER_PAGE", 2)
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    ids = [submit_case(desks, agent) for _ in range(3)]
+    waiting = desks.nodes[COUNTY].cases.queue("received", DEPARTMENT, limit=200)
+    order = [c.id for c in waiting]  # first come, first served
+    pages, number = [], 1
+    while True:
+        page = clerk.get("/queues", params={"queue": "received", "page": str(number)}).text
+        pages.append(re.findall(r'href="/cases/([^"/]+)"', page))
+        if 'id="page-older"' not in page:
+            break
+        assert f"本队列共 {len(order)} 件" in page
+        number += 1
+    assert [case_id for listed in pages for case_id in listed] == order and len(pages) == -(-len(order) // 2)
+    assert all(case_id in order for case_id in ids)
+
+
 def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get("/items/MZ-0001/apply").text  # 最低生活保障: the 4th material may be 容缺

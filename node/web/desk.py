@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 Render = Callable[..., Response]
 AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
-CASES_PER_PAGE = 50  # the case list's page, newest first
+CASES_PER_PAGE = 50  # the case list's page, newest first, and a queue's, most urgent first
 _LAST_PAGE = 100_000  # beyond any node's cases; keeps the offset a number the database takes
 # actions with their own form (files) or taken by the applicant's point on request
 _OWN_FORMS = frozenset({Action.SUPPLEMENT})
@@ -295,8 +295,13 @@ def routes(render: Render) -> list[Route]:
         which = visit.request.query_params.get("queue", first)  # 审核 starts at 待审核
         department = visit.person.department
         counts = {q.key: node.cases.queue_size(q.key, department) for q in QUEUES}
-        cases = node.cases.queue(which, department)
-        return render(visit, "queues.html", queues=QUEUES, which=which, cases=cases, counts=counts)
+        number = _page_number(visit)  # a queue longer than a page goes on, most urgent first
+        cases = node.cases.queue(
+            which, department, limit=CASES_PER_PAGE + 1, offset=(number - 1) * CASES_PER_PAGE
+        )
+        cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
+        shown = {"queues": QUEUES, "which": which, "cases": cases, "counts": counts}
+        return render(visit, "queues.html", **shown, page=number, more=more)
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def case_page(visit: Visit) -> Response:
