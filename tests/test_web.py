@@ -959,6 +959,11 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
     case_id = receipt_case_id(receipt)
     taken = desks.nodes[VILLAGE].cases.get(case_id)
     assert taken.promise.signature == b"\x89PNG signing pad capture" and len(taken.materials) == len(files)
+    # the case shows the promise in place of the proof, and its signature opens as the image it is
+    shown = agent.get(f"/cases/{case_id}").text
+    assert "以承诺代替：结婚证 · 承诺人 王秀兰" in shown and "本人承诺与配偶系合法婚姻关系" in shown
+    signed = agent.get(f"/cases/{case_id}/promise/signature")
+    assert signed.content == b"\x89PNG signing pad capture" and signed.headers["content-type"] == "image/png"
     city = desks.nodes[CITY]
     wait_for(lambda: _has_case(city, case_id), what="the case at the city")
     clerk, reviewer = logged_in(desks, CITY, "yb-clerk"), logged_in(desks, CITY, "yb-review")
@@ -979,12 +984,19 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
     assert unchosen.status_code == 400 and "请选择核查结论" in unchosen.text
     assert all(c.done_at == "" for c in city.deferrals.post_checks(include_done=True) if c.case_id == case_id)
     assert '<option value="" selected disabled>请选择结论</option>' in page
+    assert '<p id="post-check">核查：待核查，核查期限 ' in reviewer.get(f"/cases/{case_id}").text
     checked = reviewer.post(
         f"/checks/{case_id}", data={"csrf": csrf_of(page), "passed": "yes", "finding": "婚姻登记系统核验一致"}
     )
     assert checked.status_code == 200 and 'id="done"' in checked.text
     [recorded] = [c for c in city.deferrals.post_checks(include_done=True) if c.case_id == case_id]
     assert recorded.passed and recorded.finding == "婚姻登记系统核验一致"
+    # done, the check leaves the list; the case keeps what it found
+    assert case_id not in reviewer.get("/checks").text
+    assert re.search(
+        r'<p id="post-check">核查：属实（[0-9-]+ [0-9:]+）：婚姻登记系统核验一致',
+        reviewer.get(f"/cases/{case_id}").text,
+    )
 
 
 def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):

@@ -334,17 +334,18 @@ def routes(render: Render) -> list[Route]:
         case = _visible_case(visit)
         node = node_of(visit)
         found = node.cases.material(case.id, int(visit.request.path_params["material_id"]))
-        viewable = _viewable(found.media_type)
-        name = quote(found.file_name or found.name)
-        headers = {
-            "Content-Disposition": f"{'inline' if viewable else 'attachment'}; filename*=UTF-8''{name}",
-            "X-Content-Type-Options": "nosniff",  # shown as the type declared, never sniffed as a page
-        }
-        if found.media_type != "application/pdf":  # chromium's PDF viewer does not open in a sandbox
-            headers["Content-Security-Policy"] = "sandbox"  # an uploaded file never runs as this site
-        return Response(
-            found.content, media_type=found.media_type or "application/octet-stream", headers=headers
-        )
+        return _file(found.content, found.media_type, found.file_name or found.name)
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def promise_signature(visit: Visit) -> Response:
+        """The applicant's signature under a 告知承诺, as the window captured it (no name or type
+        came with it: a signing pad's PNG or a scanned page, told by its first bytes)."""
+        case = _visible_case(visit)
+        if not case.promise.signature:
+            raise NotFound(f"办件 {case.id} 没有告知承诺签字 (the case has no signed promise)")
+        signature = case.promise.signature
+        kind = next((media for magic, media in _SIGNATURE_KINDS if signature.startswith(magic)), "")
+        return _file(signature, kind, f"承诺书签字-{case.id}")
 
     @page(Duty.RECEIVE, Duty.DECIDE, Duty.ON_BEHALF)
     def act(visit: Visit) -> Response:
@@ -467,6 +468,7 @@ def routes(render: Render) -> list[Route]:
         Route("/cases/{case_id}/receipt", receipt),
         Route("/cases/{case_id}/events/{version:int}", event_print),
         Route("/cases/{case_id}/materials/{material_id:int}", material),
+        Route("/cases/{case_id}/promise/signature", promise_signature),
         Route("/cases/{case_id}/act", act, methods=["POST"]),
         Route("/cases/{case_id}/supply", supply, methods=["POST"]),
         Route("/cases/{case_id}/rate", rate, methods=["POST"]),
@@ -657,6 +659,21 @@ def _promised_days(visit: Visit, case: case_pb2.Case) -> int:
 
 
 VIEWABLE = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+_SIGNATURE_KINDS = ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"%PDF", "application/pdf"))
+
+
+def _file(content: bytes, media_type: str, name: str) -> Response:
+    """A file a window took in, shown in the browser if it is of a harmless type, else downloaded."""
+    viewable = _viewable(media_type)
+    headers = {
+        "Content-Disposition": f"{'inline' if viewable else 'attachment'}; filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff",  # shown as the type declared, never sniffed as a page
+    }
+    if media_type != "application/pdf":  # chromium's PDF viewer does not open in a sandbox
+        headers["Content-Security-Policy"] = "sandbox"  # an uploaded file never runs as this site
+    return Response(content, media_type=media_type or "application/octet-stream", headers=headers)
 
 
 def _viewable(media_type: str) -> bool:
