@@ -835,7 +835,8 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
 
 
 def test_only_the_special_procedure_step_that_applies_is_offered(desks):
-    """特别程序 while the clock runs, 特别程序结束 while it is stopped; a refusal keeps the person."""
+    """特别程序 while the clock runs, 特别程序结束 while it is stopped; a refusal keeps the person.
+    While it is under way the case says so, with the working days used."""
     case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
     clerk = logged_in(desks, COUNTY, "clerk1")
     token = csrf_of(clerk.get(f"/cases/{case_id}").text)
@@ -855,6 +856,19 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     assert suspended.status_code == 200
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'value="RESUME"' in page and 'value="SUSPEND"' not in page
+    # it is said so, here and where the case was applied for: not a 受理 case that has lost its limit
+    assert "（特别程序中，办理时限计时暂停）" in page and re.search(
+        r"已用 \d+/\d+ 个工作日，计时暂停中", page
+    )
+    agent = logged_in(desks, VILLAGE, "agent1")
+    wait_for(lambda: "特别程序中" in agent.get(f"/cases/{case_id}").text, what="特别程序 at the village")
+    resumed = reviewer.post(
+        f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "RESUME", "note": "听证结束"}
+    )
+    assert (
+        resumed.status_code == 200 and "特别程序中" not in resumed.text and "计时暂停中" not in resumed.text
+    )
+    assert re.search(r'id="time-used">已用 \d+/\d+ 个工作日</span>', resumed.text)
 
 
 def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_poor_rating(desks):

@@ -104,6 +104,24 @@ def clock_of(row: CaseDeadline) -> CaseClock:
     return CaseClock(row.accepted_on, row.promised_days, pauses, row.extension_days)
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where a running time limit stands today, as a window tells it."""
+
+    used: int  # working days of the limit used, up to and including today
+    limit: int  # promised days with extensions
+    paused: bool  # stopped for a 特别程序 or a 补正
+
+
+def standing(session: Session, case_id: str, today: date) -> Standing | None:
+    """The time limit of a case handled here while it runs (None before 受理 and once concluded)."""
+    row = session.get(CaseDeadline, case_id)
+    if row is None or not row.open:
+        return None
+    clock = clock_of(row)
+    return Standing(clock.used(today), clock.limit, clock.paused)
+
+
 def stopped(session: Session, case_id: str) -> bool:
     """Whether the case's running time limit is stopped (a 特别程序 or a 补正 under way)."""
     row = session.get(CaseDeadline, case_id)

@@ -34,6 +34,7 @@ from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
+from node.workdays import china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
 
@@ -591,7 +592,13 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         with node.readers() as session:
             owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
     rating, rectification = node.ratings.of_case(case.id)
+    with node.readers() as session:
+        limit = deadlines.standing(session, case.id, china_date(node.clock.now()))
     return {
+        # a 特别程序 under way, told by the case's history (the applicant's point keeps no clock)
+        "special_procedure": state in RULES[Action.SUSPEND].from_states
+        and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
+        "limit": limit,
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
         "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
@@ -626,6 +633,12 @@ def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State)
             continue
         allowed.append(action)
     return allowed
+
+
+def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
+    """The latest of `actions` in the case's history, if any was taken."""
+    names = {case_pb2.CaseAction.Value(action.value): action for action in actions}
+    return next((names[e.action] for e in reversed(case.events) if e.action in names), None)
 
 
 def _clock_stopped(node: Node, case_id: str) -> bool:
