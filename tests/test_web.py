@@ -552,6 +552,27 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
     assert chain == [("印章证书", COUNTY), ("签发机构", COUNTY), ("签发机构", CITY), ("签发机构", PROVINCE)]
 
 
+def test_the_qr_page_masks_the_applicant_in_the_sealed_result_as_well(desks):
+    """Anyone holding a paper (or a receipt found in the street) reaches /verify/<case id>: the
+    applicant is 王** in the sealed result's content as in the case's line, their number nowhere;
+    the item and the outcome stay, to recognise the case by. The file's uploader holds it: in full."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = concluded_case(desks, agent)
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    page = stranger.get(f"/verify/{case_id}").text
+    assert "✔ 有效" in page, page
+    assert "王秀兰" not in page and "430981196805120021" not in page, page
+    shown = re.search(r'id="verdict-content">([^<]*)<', page)
+    assert shown and shown.group(1) == "办件结果：社会保障卡申领，申请人 王**，结论 准予", page
+    token = csrf_of(stranger.get("/verify").text)
+    sealed = desks.nodes[VILLAGE].cases.get(case_id).sealed_result
+    upload = stranger.post(
+        "/verify", data={"csrf": token}, files={"document": (f"{case_id}.sealed", sealed, "application/json")}
+    ).text
+    uploaded = re.search(r'id="verdict-content">([^<]*)<', upload)
+    assert uploaded and uploaded.group(1) == "办件结果：社会保障卡申领，申请人 王秀兰，结论 准予", upload
+
+
 def test_the_forms_refusals_read_in_chinese_first(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     search = agent.get("/cases", params={"q": "王"})

@@ -58,11 +58,6 @@ def stamp_time(stamp: Any) -> str:
     return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
 
 
-def masked(name: str) -> str:
-    """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
-    return name[:1] + "*" * max(len(name) - 1, 0)
-
-
 def templates() -> Jinja2Templates:
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
@@ -72,7 +67,7 @@ def templates() -> Jinja2Templates:
         action_label=action_label,
         stamp_time=stamp_time,
         china_time=shanghai,
-        masked=masked,
+        masked=verify.masked,
         tier_label=tier_level_words,
         rate=shown_rate,
     )

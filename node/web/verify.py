@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from starlette.routing import Route
 
+from node.documents.layout import masked_id
 from node.errors import InvalidInput, NotFound
 from node.timeutil import in_beijing_time, shanghai
 from node.trust.names import place
@@ -30,6 +31,7 @@ from node.web.auth import Visit, page
 if TYPE_CHECKING:
     from node.runtime.node import Node
     from signing.seals import SealCheck
+    from wuji.v1 import case_pb2
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 REVOCATION_WORDS = {
@@ -52,12 +54,64 @@ class Verdict:
     revocation: str = ""
     time: str = ""  # how the moment of sealing was established (time-stamp token or not)
     content: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""  # the content in a line: what the document is, of which item, for whom, decided how
     licence: dict[str, str] = field(default_factory=dict)
 
 
-def describe(node: Node, data: bytes) -> Verdict:
+def masked(name: str) -> str:
+    """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
+    return name[:1] + "*" * max(len(name) - 1, 0)
+
+
+def masked_phone(phone: str) -> str:
+    """13812345678 → 138****5678."""
+    value = phone.strip()
+    return value if len(value) < 8 else value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+@dataclass(frozen=True)
+class Masking:
+    """What a page open to anyone must not spell out: the applicant's name, identity number and
+    phone, wherever they appear in its words, as masked as on the printed documents."""
+
+    names: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, applicant: case_pb2.Applicant, content: dict[str, Any]) -> Masking:
+        """The case's applicant, and whoever the sealed result's content names (its applicant, a
+        licence's holder): the same person, but the page shows what the document says."""
+        people = [content.get("applicant"), content.get("licence")]
+        said = [person for person in people if isinstance(person, dict)]
+        return cls(
+            names=_present(applicant.name, *(str(p.get("name") or p.get("holder") or "") for p in said)),
+            numbers=_present(
+                applicant.id_number,
+                *(str(p.get("id_number") or p.get("holder_id_number") or "") for p in said),
+            ),
+            phones=_present(applicant.phone),
+        )
+
+    def __call__(self, text: str) -> str:
+        # longest first, so a number that contains another is masked whole
+        for value in sorted(self.numbers, key=len, reverse=True):
+            text = text.replace(value, masked_id(value))
+        for value in sorted(self.phones, key=len, reverse=True):
+            text = text.replace(value, masked_phone(value))
+        for value in sorted(self.names, key=len, reverse=True):
+            text = text.replace(value, masked(value))
+        return text
+
+
+def _present(*values: str) -> frozenset[str]:
+    return frozenset(value.strip() for value in values if value.strip())
+
+
+def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = None) -> Verdict:
     """The verdict of `wuji seal verify --config` at this node (its roots, partner anchors, CRLs
-    and revoked licences), in words for the desk."""
+    and revoked licences), in words for the desk. With the `applicant` of the case the page is
+    open to anyone for, their name, number and phone are masked in every word of the verdict."""
     with node.readers() as session:
         evidence = node_evidence(session)
     check = verify_offline(data, node.trust_store(), evidence)
@@ -96,9 +150,11 @@ def describe(node: Node, data: bytes) -> Verdict:
     verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
     if check.seal is not None and raw:
         try:
-            verdict.content = json.loads(base64.b64decode(raw["content"]))
+            content = json.loads(base64.b64decode(raw["content"]))
         except (ValueError, KeyError, TypeError):
-            verdict.content = {}
+            content = {}
+        verdict.content = content if isinstance(content, dict) else {}
+    verdict.summary = _summary(verdict.content)
     identifier = licence_identifier(data)
     if identifier:
         with node.readers() as session:
@@ -109,7 +165,28 @@ def describe(node: Node, data: bytes) -> Verdict:
             "revoked_at": shanghai(datetime.fromisoformat(status.revoked_at)) if status.revoked_at else "",
             "reason": status.reason,
         }
+    if applicant is not None:
+        _mask(verdict, Masking.of(applicant, verdict.content))
     return verdict
+
+
+def _summary(content: dict[str, Any]) -> str:
+    """办件结果：社会保障卡申领，申请人 王秀兰，结论 准予 — not the decision's own words, which the
+    applicant's paper carries (free text, that may say more of the person than their name)."""
+    if not content:
+        return ""
+    applicant = content.get("applicant")
+    name = str(applicant.get("name", "")) if isinstance(applicant, dict) else ""
+    line = f"{content.get('document', '')}：{content.get('item_name', '')}，申请人 {name}"
+    outcome = str(content.get("outcome") or "")
+    return f"{line}，结论 {outcome}" if outcome else line
+
+
+def _mask(verdict: Verdict, masking: Masking) -> None:
+    """Everything of the verdict a page shows in words, masked; the content itself is not shown."""
+    verdict.reason, verdict.summary = masking(verdict.reason), masking(verdict.summary)
+    verdict.licence = {key: masking(value) for key, value in verdict.licence.items()}
+    verdict.content = {}
 
 
 def _holder(holder: str, code: str, department: str) -> str:
@@ -177,13 +254,14 @@ def routes(render: Callable[..., Response]) -> list[Route]:
     @page(public=True)
     def verify_case(visit: Visit) -> Response:
         """The QR code's target: the case's progress as this node knows it and, once concluded, the
-        verdict on its sealed result. Nothing personal beyond the applicant's masked name."""
+        verdict on its sealed result. Nothing personal beyond the applicant's masked name: anyone
+        holding a paper (a receipt found in the street) comes here."""
         node: Node = visit.request.app.state.node
         try:
             case = node.cases.get(visit.request.path_params["case_id"])
         except (NotFound, InvalidInput):
             raise NotFound("本节点没有此办件 (no such case at this node)") from None
-        verdict = describe(node, case.sealed_result) if case.sealed_result else None
+        verdict = describe(node, case.sealed_result, case.applicant) if case.sealed_result else None
         return render(visit, "verify.html", verdict=verdict, name=f"办件 {case.id}", case=case)
 
     return [
