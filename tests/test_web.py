@@ -539,6 +539,21 @@ def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
 
 
+def test_the_qr_page_opens_only_for_a_whole_case_id(desks):
+    """A case id is the point's code and a ULID, which begins with its time: were a beginning enough,
+    a stranger could walk a point's cases of a day from the public page. Staff may type beginnings;
+    the QR code carries the whole id."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    assert stranger.get(f"/verify/{case_id.lower()}").status_code == 200  # typed from the paper
+    unique = case_id[:-6]  # the point's code, the ULID's time and most of its randomness
+    assert desks.nodes[VILLAGE].cases.get(unique).id == case_id  # this case's alone
+    for beginning in (unique, case_id[:-1]):
+        refused = stranger.get(f"/verify/{beginning}")
+        assert refused.status_code == 404 and "本节点没有此办件" in refused.text, beginning
+        assert "社会保障卡申领" not in refused.text
+
+
 def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_words(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     case_id = concluded_case(desks, agent)

@@ -255,12 +255,16 @@ def routes(render: Callable[..., Response]) -> list[Route]:
     def verify_case(visit: Visit) -> Response:
         """The QR code's target: the case's progress as this node knows it and, once concluded, the
         verdict on its sealed result. Nothing personal beyond the applicant's masked name: anyone
-        holding a paper (a receipt found in the street) comes here."""
+        holding a paper (a receipt found in the street) comes here. Only by the whole case id: the
+        staff's unique beginnings would let a stranger walk the cases of a day by their ids' time."""
         node: Node = visit.request.app.state.node
+        asked = str(visit.request.path_params["case_id"]).strip().upper()
         try:
-            case = node.cases.get(visit.request.path_params["case_id"])
+            case = node.cases.get(asked)
         except (NotFound, InvalidInput):
-            raise NotFound("本节点没有此办件 (no such case at this node)") from None
+            case = None
+        if case is None or case.id != asked:  # the whole id, as the QR code has it: never a beginning
+            raise NotFound("本节点没有此办件 (no such case at this node)")
         verdict = describe(node, case.sealed_result, case.applicant) if case.sealed_result else None
         return render(visit, "verify.html", verdict=verdict, name=f"办件 {case.id}", case=case)
 
