@@ -1109,6 +1109,38 @@ def test_a_file_that_is_not_sealed_is_not_valid(desks):
     assert reply.status_code == 200 and "无效" in reply.text
 
 
+def test_a_printed_pdf_or_a_photo_is_told_what_to_do_instead_not_judged_invalid(desks):
+    """A citizen uploads the 办结通知书 PDF they were given (or a photo of the paper): it is genuine,
+    only not a sealed file. The page says so in Chinese and how to check it, with no verdict."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = concluded_case(desks, agent)
+    printed = agent.get(f"/cases/{case_id}/documents/result")
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
+    citizen = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    token = csrf_of(citizen.get("/verify").text)
+    for name, data, media, said in (
+        ("办结通知书.pdf", printed.content, "application/pdf", "PDF"),
+        ("照片.jpg", photo, "image/jpeg", "图片"),
+    ):
+        reply = citizen.post("/verify", data={"csrf": token}, files={"document": (name, data, media)})
+        assert reply.status_code == 200, reply.text
+        assert "无效" not in reply.text and 'id="verdict"' not in reply.text, reply.text
+        notice = re.search(r'id="not-sealed">(.*?)</section>', reply.text, re.DOTALL)
+        assert notice and said in notice.group(1) and "二维码" in notice.group(1), reply.text
+        words = re.sub(r"<[^>]+>", "", notice.group(1))
+        assert ".sealed" in words and not re.search(r"[A-Za-z]{4,}", words.replace(".sealed", "")), words
+
+
+def test_files_plainly_not_sealed_are_told_apart_from_sealed_ones_to_judge():
+    from node.web.verify import EMPTY, IMAGE, PACKAGE, PDF_PRINTOUT, not_sealed
+
+    assert not_sealed(b'{"format": "wuji-sealed/1"}') is None and not_sealed(b"\n{}") is None  # judged
+    webp, heic = b"RIFF\x10\x00\x00\x00WEBPVP8 ", b"\x00\x00\x00\x18ftypheic\x00\x00"
+    found = [not_sealed(data) for data in (b"%PDF-1.4\n", webp, heic, b"PK\x03\x04ofd", b" \n")]
+    assert [plain.what if plain else "" for plain in found] == [PDF_PRINTOUT, IMAGE, IMAGE, PACKAGE, EMPTY]
+
+
 # -- in a real browser --------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

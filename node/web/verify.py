@@ -108,6 +108,60 @@ def _present(*values: str) -> frozenset[str]:
     return frozenset(value.strip() for value in values if value.strip())
 
 
+@dataclass(frozen=True)
+class NotSealed:
+    """A file dropped on the page that is no sealed document at all (a printout's PDF, a photo of
+    the paper): nothing to judge, only what to do instead."""
+
+    what: str  # what the file is, in words
+
+
+# what to do instead of uploading a file that is not sealed
+CHECK_INSTEAD = (
+    "核验纸质文书：请用手机扫描文书上的二维码，打开该办件的核验页。",
+    "核验电子文件：请上传办理结果或电子证照的电子文件（文件名以 .sealed 结尾，可向办理窗口索取）。",
+)
+PDF_PRINTOUT = "这是一份 PDF 文件：办结通知书等文书的 PDF 是供打印的，本身不带电子印章，不能在这里核验真伪。"
+IMAGE = "这是一张图片（照片或扫描件），不带电子印章，不能在这里核验真伪。"
+# file signatures of the images a phone or a scanner makes
+IMAGE_SIGNATURES = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",  # TIFF
+    b"MM\x00*",
+)
+PACKAGE = "这是一个 OFD、Word 或压缩文件，不是本系统的电子签章文件（本系统的签章文件不是压缩包）。"
+EMPTY = "这个文件是空的，不是电子签章文件。"
+OTHER = "这不是本系统的电子签章文件（签章文件是以 .sealed 结尾的电子文件），不能在这里核验。"
+
+
+def not_sealed(data: bytes) -> NotSealed | None:
+    """What a file is when it is plainly not a sealed document (a sealed document, electronic
+    licence too, is a JSON object: signing/seals.py); None when it may be one, to be judged."""
+    text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        return None
+    if not text:
+        return NotSealed(EMPTY)
+    if b"%PDF-" in data[:1024]:  # a PDF's header may follow a little junk
+        return NotSealed(PDF_PRINTOUT)
+    if data.startswith(IMAGE_SIGNATURES) or _riff_or_box_image(data):
+        return NotSealed(IMAGE)
+    if data.startswith(b"PK\x03\x04"):  # OFD, docx and zip are all zip archives
+        return NotSealed(PACKAGE)
+    return NotSealed(OTHER)
+
+
+def _riff_or_box_image(data: bytes) -> bool:
+    """WebP (RIFF….WEBP) or HEIC/AVIF (….ftypheic), as phones save photos."""
+    return (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or (
+        data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif")
+    )
+
+
 def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = None) -> Verdict:
     """The verdict of `wuji seal verify --config` at this node (its roots, partner anchors, CRLs
     and revoked licences), in words for the desk. With the `applicant` of the case the page is
@@ -248,6 +302,11 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         data = upload.file.read(MAX_DOCUMENT_BYTES + 1)
         if len(data) > MAX_DOCUMENT_BYTES:
             raise InvalidInput("文件过大，不是本系统的签章文件 (file too large)")
+        plain = not_sealed(data)
+        if plain is not None:  # a printout or a photo: no verdict, what to do instead
+            return render(
+                visit, "verify.html", verdict=None, name=upload.filename, plain=plain, instead=CHECK_INSTEAD
+            )
         verdict = describe(visit.request.app.state.node, data)
         return render(visit, "verify.html", verdict=verdict, name=upload.filename)
 
