@@ -7,9 +7,11 @@ printed receipt go to $WUJI_ARTEFACTS (default tests/artefacts/web/).
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import contextlib
 import hashlib
+import html
 import json
 import os
 import re
@@ -1107,6 +1109,25 @@ def test_a_file_that_is_not_sealed_is_not_valid(desks):
         "/verify", data={"csrf": token}, files={"document": ("x.sealed", b"{}", "text/plain")}
     )
     assert reply.status_code == 200 and "无效" in reply.text
+
+
+def test_a_result_altered_after_sealing_is_told_in_chinese_first(desks):
+    """The citizen reads what the failure means; the step and the English reason stay in brackets."""
+    case_id = concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    raw = json.loads(desks.nodes[VILLAGE].cases.get(case_id).sealed_result)
+    content = base64.b64decode(raw["content"]).decode().replace('"准予"', '"不予"')
+    raw["content"] = base64.b64encode(content.encode()).decode()
+    citizen = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    token = csrf_of(citizen.get("/verify").text)
+    altered = json.dumps(raw, ensure_ascii=False).encode()
+    reply = citizen.post(
+        "/verify", data={"csrf": token}, files={"document": ("x.sealed", altered, "text/plain")}
+    )
+    reason = re.search(r'id="verdict-reason">([^<]*)<', reply.text)
+    assert reason and html.unescape(reason.group(1)) == (
+        "无效：文件内容在盖章后被改动过，与电子印章的签名不符 "
+        "(签名 signature: the signature does not match the document (altered after sealing?))"
+    ), reply.text
 
 
 def test_a_printed_pdf_or_a_photo_is_told_what_to_do_instead_not_judged_invalid(desks):

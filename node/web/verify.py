@@ -23,9 +23,9 @@ from starlette.routing import Route
 
 from node.documents.layout import masked_id
 from node.errors import InvalidInput, NotFound
-from node.timeutil import in_beijing_time, shanghai
+from node.timeutil import shanghai
 from node.trust.names import place
-from node.trust.sealcheck import licence_identifier, node_evidence, verify_offline
+from node.trust.sealcheck import failure_words, licence_identifier, node_evidence, verify_offline
 from node.web.auth import Visit, page
 
 if TYPE_CHECKING:
@@ -174,8 +174,7 @@ def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = Non
         if not check.revocation_checked:
             headline += "（未核验吊销状态：本节点和文件中均无签章证书签发机构在签章以后签发的吊销列表）"
     else:
-        reason = in_beijing_time(check.reason)
-        headline = f"无效：{check.step} — {reason}" if check.step else f"无效：{reason}"
+        headline = f"无效：{failure_words(check)}"
     verdict = Verdict(check.valid, headline)
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
     if check.revocation_lists:
