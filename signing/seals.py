@@ -6,7 +6,9 @@ township). A `SealedDocument` binds the exact bytes of a result to a seal: diges
 chain, signing time, the revocation lists the signer was checked against, and a signature over
 all of it. Verification follows GB/T 38540's order — format, signature, time-stamp, chain at the
 attested time and revocation, the certificate matches the seal, the seal's own validity, the
-content digest — and names the failed step in Chinese and English.
+content digest — and names the failed step in Chinese and English, with what its failure means
+for whoever relies on the document (`Problem`: altered, untrusted, revoked, …), so that a node can
+tell people in their words while the reason stays the detail for operators.
 
 Time is attested, not asserted: the signature is time-stamped by the province's time-stamping
 service (RFC 3161, signing/timestamps.py); the token sits beside the signature (it covers the
@@ -30,6 +32,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from cryptography import x509
@@ -44,7 +47,7 @@ from signing.pki import CertificatePurpose, division_code_of
 from signing.ses import SES_Signature, make_signature, verify_signature
 from signing.sm2x509 import SM2PrivateKey
 from signing.timestamps import TimestampRejected, Token, imprint_of, read_token, verify_token
-from signing.trust import ChainRejected, TrustStore
+from signing.trust import CertificateOutOfDate, CertificateRevoked, ChainRejected, TrustStore
 from wuji.divisions import DivisionCode
 
 FORMAT = "wuji-sealed/1"
@@ -63,6 +66,36 @@ STEP_REVOCATION = "吊销 revocation"
 STEP_SEAL = "印章 seal"
 STEP_VALIDITY = "有效期 seal validity"
 STEP_DIGEST = "摘要 content digest"
+
+
+class Problem(StrEnum):
+    """What a failed check means for whoever relies on the document; the reason gives the detail."""
+
+    MALFORMED = "malformed"  # not a sealed document this code can read
+    ALTERED = "altered"  # the signature or the digest does not match: changed after sealing
+    UNTRUSTED = "untrusted"  # the signer's chain reaches no trusted root, or breaks the tier rules
+    REVOKED = "revoked"  # a certificate of the chain was revoked by the time judged
+    CERTIFICATE_EXPIRED = "certificate expired"  # a certificate of the chain was not valid then
+    SEAL_EXPIRED = "seal expired"  # the seal itself was not valid then
+    SEAL_MISMATCH = "seal mismatch"  # the seal and the certificate that signed name different holders
+    TIMESTAMP = "time-stamp"  # the token does not verify, is another province's, or for other data
+    BACKDATED = "backdated"  # the signing time the document claims disagrees with the attested one
+    NOT_ATTESTED = "not attested"  # no time-stamp, where one is required
+    REVOCATION_UNKNOWN = "revocation unknown"  # no list speaks for the time judged, where one is required
+    LICENCE_REVOKED = "licence revoked"  # the electronic licence it carries was revoked (told by a node)
+
+
+# what a failure at each step means, unless the step says more
+_STEP_PROBLEMS = {
+    STEP_FORMAT: Problem.MALFORMED,
+    STEP_SIGNATURE: Problem.ALTERED,
+    STEP_TIMESTAMP: Problem.TIMESTAMP,
+    STEP_CHAIN: Problem.UNTRUSTED,
+    STEP_REVOCATION: Problem.REVOKED,
+    STEP_SEAL: Problem.SEAL_MISMATCH,
+    STEP_VALIDITY: Problem.SEAL_EXPIRED,
+    STEP_DIGEST: Problem.ALTERED,
+}
 # the revocation finding when no list covered the signer's chain
 NO_REVOCATION_DATA = "无吊销数据 no revocation data: revocation not checked"
 
@@ -351,6 +384,7 @@ class SealCheck:
     chain: tuple[str, ...] = ()  # "code name" of each certificate, sealing certificate first
     revocation: str = "not checked"
     step: str = ""  # the failed step, in Chinese and English ("" when valid)
+    problem: Problem | None = None  # what the failure means (None when valid)
     attested_time: datetime | None = None  # the time-stamp token's time, if the document has one
     attested_by: str = ""  # the division code of the time-stamping service that attested it
     time: str = "not checked"  # how the moment the document was judged at was established
@@ -378,7 +412,7 @@ def verify(
     try:
         document, signed, chain = _read(data)
     except SealError as error:
-        return SealCheck(False, str(error), step=STEP_FORMAT)
+        return SealCheck(False, str(error), step=STEP_FORMAT, problem=Problem.MALFORMED)
     seal = document.seal
     partial: dict[str, Any] = {
         "seal": seal,
@@ -386,27 +420,33 @@ def verify(
         "signing_time": document.signing_time,
     }
 
-    def refuse(step: str, reason: str, **more: Any) -> SealCheck:
-        return SealCheck(False, reason, step=step, **(partial | more))
+    def refuse(step: str, reason: str, problem: Problem | None = None, **more: Any) -> SealCheck:
+        found = problem or _STEP_PROBLEMS.get(step, Problem.MALFORMED)
+        return SealCheck(False, reason, step=step, problem=found, **(partial | more))
 
     if not document.signer_chain:
         return refuse(STEP_FORMAT, "the document carries no signer certificate")
     signer = document.signer_chain[0]
     partial["chain"] = chain.names
     if not isinstance(chain.signer_algorithm, Algorithm):  # Algorithm is a str enum: test it first
-        return refuse(STEP_SIGNATURE, chain.signer_algorithm)
+        return refuse(STEP_SIGNATURE, chain.signer_algorithm, Problem.MALFORMED)
     if chain.signer_algorithm is not document.algorithm:
         return refuse(STEP_SIGNATURE, "the signer certificate's key does not match the named algorithm")
     if not algorithms.verify(algorithms.public_key_of(signer), document.signature, signed):
         return refuse(STEP_SIGNATURE, "the signature does not match the document (altered after sealing?)")
-    at, problem = _judging_time(document, trust, now)
-    if isinstance(at, str):
-        return refuse(STEP_TIMESTAMP, at)
-    partial["time"], partial["judged_at"] = problem, at
+    try:
+        at, how = _judging_time(document, trust, now)
+    except _TimeRefused as refused:
+        return refuse(STEP_TIMESTAMP, refused.reason, refused.problem)
+    partial["time"], partial["judged_at"] = how, at
     if document.timestamp:  # its token was read (and kept) to judge the time
         partial["attested_time"], partial["attested_by"] = at, _token(document.timestamp).tsa_code
     elif require_timestamp:
-        return refuse(STEP_TIMESTAMP, "未经时间戳证明 the signing time is not attested by a time-stamp token")
+        return refuse(
+            STEP_TIMESTAMP,
+            "未经时间戳证明 the signing time is not attested by a time-stamp token",
+            Problem.NOT_ATTESTED,
+        )
     try:
         path = trust.verify_chain(
             signer,
@@ -417,10 +457,12 @@ def verify(
             brought=(*document.crls, *document.revocation_values),  # counted if the path's CAs signed them
         )
     except ChainRejected as rejected:
-        revoked = "revoked" in rejected.reason
+        revoked = isinstance(rejected, CertificateRevoked)
+        out_of_date = isinstance(rejected, CertificateOutOfDate)
         return refuse(
             STEP_REVOCATION if revoked else STEP_CHAIN,
             f"signer certificate refused at {_iso(at)}: {rejected.reason}",
+            Problem.CERTIFICATE_EXPIRED if out_of_date else None,
             revocation="revoked" if revoked else "not established",
         )
     # A list speaks for the moment judged only if it was issued at or after it: an older one
@@ -444,6 +486,7 @@ def verify(
             revocation
             if signers_list is not None
             else "无吊销数据 no revocation list of the sealing certificate's CA",
+            Problem.REVOCATION_UNKNOWN,
         )
     mismatch = _seal_mismatch(chain.signer, seal)
     if mismatch:
@@ -472,10 +515,16 @@ def _ses_signer(der: bytes) -> bytes:
     return bytes(SES_Signature.load(der)["cert"].native)
 
 
-def _judging_time(
-    document: SealedDocument, trust: TrustStore, now: datetime | None
-) -> tuple[datetime | str, str]:
-    """(the moment to judge at, how it was established), or (why the time-stamp fails, "")."""
+class _TimeRefused(Exception):
+    """The moment to judge a document at cannot be established: its time-stamp fails."""
+
+    def __init__(self, problem: Problem, reason: str) -> None:
+        super().__init__(reason)
+        self.problem, self.reason = problem, reason
+
+
+def _judging_time(document: SealedDocument, trust: TrustStore, now: datetime | None) -> tuple[datetime, str]:
+    """(the moment to judge at, how it was established); _TimeRefused if the time-stamp fails."""
     if not document.timestamp:
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         return moment, "未经时间戳证明 not attested: judged at the time of verification"
@@ -483,18 +532,24 @@ def _judging_time(
         token = _token(document.timestamp)
         attested = verify_token(token, document.signature, trust)
     except TimestampRejected as rejected:
-        return rejected.reason, ""
+        raise _TimeRefused(Problem.TIMESTAMP, rejected.reason) from rejected
     province = _province_of(document.signer_chain[-1])
     if _province_of_code(token.tsa_code) != province:
-        return f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}", ""
+        raise _TimeRefused(
+            Problem.TIMESTAMP,
+            f"the time-stamp comes from {token.tsa_code}, not from the seal's province {province}",
+        )
     claimed = document.signing_time
     if claimed > attested + CLOCK_SKEW:
-        return f"the document claims {_iso(claimed)}, after its attested time {_iso(attested)}", ""
+        raise _TimeRefused(
+            Problem.BACKDATED,
+            f"the document claims {_iso(claimed)}, after its attested time {_iso(attested)}",
+        )
     if claimed < attested - MAX_TOKEN_DELAY:
-        return (
-            f"倒签 backdated: the document claims {_iso(claimed)}, but it was time-stamped at "
-            f"{_iso(attested)}",
-            "",
+        raise _TimeRefused(
+            Problem.BACKDATED,
+            f"倒签 backdated: the document claims {_iso(claimed)}, "
+            f"but it was time-stamped at {_iso(attested)}",
         )
     return attested, f"经时间戳证明 attested by the time-stamping service of {token.tsa_code}"
 

@@ -108,6 +108,14 @@ class ChainRejected(Exception):
         self.reason = reason
 
 
+class CertificateOutOfDate(ChainRejected):
+    """A certificate on the chain was not valid at the moment asked: expired, or not yet valid."""
+
+
+class CertificateRevoked(ChainRejected):
+    """A certificate on the chain was revoked at or before the moment asked."""
+
+
 class TrustStore:
     """The province roots this node trusts (nothing implicitly) and the CRLs it knows."""
 
@@ -290,7 +298,7 @@ class TrustStore:
         for certificate in path:  # the library checks this too; the root's validity is wuji's rule
             problem = _validity_problem(certificate, moment)
             if problem:
-                raise ChainRejected(problem)
+                raise CertificateOutOfDate(problem)
         _check_tiers(path)
         _check_purpose(leaf, purpose)
         verdict = _Verdict(
@@ -333,7 +341,7 @@ class TrustStore:
         try:
             return list(verifier.verify(leaf, intermediates).chain)
         except VerificationError as error:
-            raise ChainRejected(self._explain(leaf, intermediates, moment, error)) from error
+            raise self._explain(leaf, intermediates, moment, error) from error
 
     def _own_path(
         self, leaf: x509.Certificate, intermediates: list[x509.Certificate], moment: datetime
@@ -356,7 +364,7 @@ class TrustStore:
                 return path
             issuer = next((c for c in candidates if c not in path and signature_holds(current, c)), None)
             if issuer is None:
-                raise ChainRejected(self._explain(leaf, intermediates, moment, None))
+                raise self._explain(leaf, intermediates, moment, None)
             if not _is_ca(issuer) or not _may_sign_certificates(issuer):
                 raise ChainRejected(f"{_describe(issuer)} is not a CA allowed to sign certificates")
             below = sum(1 for certificate in path[1:] if not _self_signed_name(certificate))
@@ -376,18 +384,18 @@ class TrustStore:
         intermediates: list[x509.Certificate],
         moment: datetime,
         error: VerificationError | None,
-    ) -> str:
+    ) -> ChainRejected:
         """Walk up from the leaf by issuer name and signature to find the specific failure."""
         candidates = [*self._roots, *intermediates]
         current = leaf
         for _ in range(len(candidates) + 1):  # bounded: a crafted chain may loop
             problem = _validity_problem(current, moment)
             if problem:
-                return problem
+                return CertificateOutOfDate(problem)
             if current in self._roots:
                 break
             if _issued_by(current, current):
-                return (
+                return ChainRejected(
                     f"no trusted root for province {_province(current)}: the chain ends at the self-signed "
                     f"{_describe(current)}, which this trust store does not hold"
                 )
@@ -397,12 +405,16 @@ class TrustStore:
                 continue
             namesakes = [c for c in candidates if c.subject == current.issuer]
             if namesakes:
-                return f"{_describe(current)} does not verify with the key of {_describe(namesakes[0])}"
+                return ChainRejected(
+                    f"{_describe(current)} does not verify with the key of {_describe(namesakes[0])}"
+                )
             province = _province(current)
             if not any(_province(root) == province for root in self._roots):
-                return f"no trusted root for province {province}"
-            return f"incomplete chain: {_issuer_name(current)}, which issued {_describe(current)}, is missing"
-        return f"{_describe(leaf)} failed path validation: {error or 'no issuer found'}"
+                return ChainRejected(f"no trusted root for province {province}")
+            return ChainRejected(
+                f"incomplete chain: {_issuer_name(current)}, which issued {_describe(current)}, is missing"
+            )
+        return ChainRejected(f"{_describe(leaf)} failed path validation: {error or 'no issuer found'}")
 
     # -- revocation ------------------------------------------------------------------------------
 
@@ -429,7 +441,7 @@ class TrustStore:
             revocations = seen.revocations or []
         for subject, issuer, revoked_on in revocations:
             if revoked_on <= cutoff:
-                raise ChainRejected(
+                raise CertificateRevoked(
                     f"{_describe(subject, with_serial=True)} was revoked on "
                     f"{_when(revoked_on)} by {_describe(issuer)}"
                 )

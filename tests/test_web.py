@@ -7,9 +7,11 @@ printed receipt go to $WUJI_ARTEFACTS (default tests/artefacts/web/).
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import contextlib
 import hashlib
+import html
 import json
 import os
 import re
@@ -539,6 +541,21 @@ def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
 
 
+def test_the_qr_page_opens_only_for_a_whole_case_id(desks):
+    """A case id is the point's code and a ULID, which begins with its time: were a beginning enough,
+    a stranger could walk a point's cases of a day from the public page. Staff may type beginnings;
+    the QR code carries the whole id."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    assert stranger.get(f"/verify/{case_id.lower()}").status_code == 200  # typed from the paper
+    unique = case_id[:-6]  # the point's code, the ULID's time and most of its randomness
+    assert desks.nodes[VILLAGE].cases.get(unique).id == case_id  # this case's alone
+    for beginning in (unique, case_id[:-1]):
+        refused = stranger.get(f"/verify/{beginning}")
+        assert refused.status_code == 404 and "本节点没有此办件" in refused.text, beginning
+        assert "社会保障卡申领" not in refused.text
+
+
 def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_words(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     case_id = concluded_case(desks, agent)
@@ -550,6 +567,27 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
     assert holder.count(COUNTY) == 1 and holder.count("政务服务中心") == 1, holder  # each said once
     chain = re.findall(r"<div>(印章证书|签发机构)：(\d{12}) ", page)
     assert chain == [("印章证书", COUNTY), ("签发机构", COUNTY), ("签发机构", CITY), ("签发机构", PROVINCE)]
+
+
+def test_the_qr_page_masks_the_applicant_in_the_sealed_result_as_well(desks):
+    """Anyone holding a paper (or a receipt found in the street) reaches /verify/<case id>: the
+    applicant is 王** in the sealed result's content as in the case's line, their number nowhere;
+    the item and the outcome stay, to recognise the case by. The file's uploader holds it: in full."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = concluded_case(desks, agent)
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    page = stranger.get(f"/verify/{case_id}").text
+    assert "✔ 有效" in page, page
+    assert "王秀兰" not in page and "430981196805120021" not in page, page
+    shown = re.search(r'id="verdict-content">([^<]*)<', page)
+    assert shown and shown.group(1) == "办件结果：社会保障卡申领，申请人 王**，结论 准予", page
+    token = csrf_of(stranger.get("/verify").text)
+    sealed = desks.nodes[VILLAGE].cases.get(case_id).sealed_result
+    upload = stranger.post(
+        "/verify", data={"csrf": token}, files={"document": (f"{case_id}.sealed", sealed, "application/json")}
+    ).text
+    uploaded = re.search(r'id="verdict-content">([^<]*)<', upload)
+    assert uploaded and uploaded.group(1) == "办件结果：社会保障卡申领，申请人 王秀兰，结论 准予", upload
 
 
 def test_the_forms_refusals_read_in_chinese_first(desks):
@@ -1125,6 +1163,57 @@ def test_a_file_that_is_not_sealed_is_not_valid(desks):
         "/verify", data={"csrf": token}, files={"document": ("x.sealed", b"{}", "text/plain")}
     )
     assert reply.status_code == 200 and "无效" in reply.text
+
+
+def test_a_result_altered_after_sealing_is_told_in_chinese_first(desks):
+    """The citizen reads what the failure means; the step and the English reason stay in brackets."""
+    case_id = concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    raw = json.loads(desks.nodes[VILLAGE].cases.get(case_id).sealed_result)
+    content = base64.b64decode(raw["content"]).decode().replace('"准予"', '"不予"')
+    raw["content"] = base64.b64encode(content.encode()).decode()
+    citizen = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    token = csrf_of(citizen.get("/verify").text)
+    altered = json.dumps(raw, ensure_ascii=False).encode()
+    reply = citizen.post(
+        "/verify", data={"csrf": token}, files={"document": ("x.sealed", altered, "text/plain")}
+    )
+    reason = re.search(r'id="verdict-reason">([^<]*)<', reply.text)
+    assert reason and html.unescape(reason.group(1)) == (
+        "无效：文件内容在盖章后被改动过，与电子印章的签名不符 "
+        "(签名 signature: the signature does not match the document (altered after sealing?))"
+    ), reply.text
+
+
+def test_a_printed_pdf_or_a_photo_is_told_what_to_do_instead_not_judged_invalid(desks):
+    """A citizen uploads the 办结通知书 PDF they were given (or a photo of the paper): it is genuine,
+    only not a sealed file. The page says so in Chinese and how to check it, with no verdict."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = concluded_case(desks, agent)
+    printed = agent.get(f"/cases/{case_id}/documents/result")
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
+    citizen = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    token = csrf_of(citizen.get("/verify").text)
+    for name, data, media, said in (
+        ("办结通知书.pdf", printed.content, "application/pdf", "PDF"),
+        ("照片.jpg", photo, "image/jpeg", "图片"),
+    ):
+        reply = citizen.post("/verify", data={"csrf": token}, files={"document": (name, data, media)})
+        assert reply.status_code == 200, reply.text
+        assert "无效" not in reply.text and 'id="verdict"' not in reply.text, reply.text
+        notice = re.search(r'id="not-sealed">(.*?)</section>', reply.text, re.DOTALL)
+        assert notice and said in notice.group(1) and "二维码" in notice.group(1), reply.text
+        words = re.sub(r"<[^>]+>", "", notice.group(1))
+        assert ".sealed" in words and not re.search(r"[A-Za-z]{4,}", words.replace(".sealed", "")), words
+
+
+def test_files_plainly_not_sealed_are_told_apart_from_sealed_ones_to_judge():
+    from node.web.verify import EMPTY, IMAGE, PACKAGE, PDF_PRINTOUT, not_sealed
+
+    assert not_sealed(b'{"format": "wuji-sealed/1"}') is None and not_sealed(b"\n{}") is None  # judged
+    webp, heic = b"RIFF\x10\x00\x00\x00WEBPVP8 ", b"\x00\x00\x00\x18ftypheic\x00\x00"
+    found = [not_sealed(data) for data in (b"%PDF-1.4\n", webp, heic, b"PK\x03\x04ofd", b" \n")]
+    assert [plain.what if plain else "" for plain in found] == [PDF_PRINTOUT, IMAGE, IMAGE, PACKAGE, EMPTY]
 
 
 # -- in a real browser --------------------------------------------------------------------------

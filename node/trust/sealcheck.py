@@ -24,11 +24,28 @@ from node.timeutil import in_beijing_time, shanghai
 from node.trust import partners
 from node.trust.certificates import known_crls
 from node.workdays import china_date
-from signing.seals import SealCheck, SealedDocument, SealError
+from signing.seals import Problem, SealCheck, SealedDocument, SealError
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 
 STEP_LICENCE = "证照 licence"
+# what a failed check means, told to whoever relies on the document (the 核验 page): the step and
+# the signing layer's reason follow in brackets for operators, as `wuji seal verify` shows them
+PROBLEM_WORDS: dict[Problem, str] = {
+    Problem.MALFORMED: "文件已损坏或不完整，不能作为电子签章文件核验",
+    Problem.ALTERED: "文件内容在盖章后被改动过，与电子印章的签名不符",
+    Problem.UNTRUSTED: "盖章所用的证书不能追溯到本节点信任的签发机构，无法确认是谁盖的章"
+    "（可能是伪造的印章，或来自本节点未互认的省份）",
+    Problem.REVOKED: "盖章所用的证书在盖章时已被吊销",
+    Problem.CERTIFICATE_EXPIRED: "盖章所用的证书在盖章时不在有效期内（已过期或尚未生效）",
+    Problem.SEAL_EXPIRED: "电子印章在盖章时不在有效期内",
+    Problem.SEAL_MISMATCH: "电子印章所载的单位与盖章所用的证书不符",
+    Problem.TIMESTAMP: "时间戳无效，不能证明盖章的时间",
+    Problem.BACKDATED: "文件所载的盖章时间与时间戳证明的时间不符（疑似倒签）",
+    Problem.NOT_ATTESTED: "盖章时间未经时间戳证明",
+    Problem.REVOCATION_UNKNOWN: "无法确认盖章所用的证书在盖章时未被吊销",
+    Problem.LICENCE_REVOKED: "此电子证照已被颁发机关吊销",
+}
 
 
 @dataclass
@@ -91,9 +108,20 @@ def verify_offline(
             check,
             valid=False,
             step=STEP_LICENCE,
+            problem=Problem.LICENCE_REVOKED,
             reason=f"证照已吊销 licence {identifier} {evidence.revoked_licences[identifier]}",
         )
     return check
+
+
+def failure_words(check: SealCheck) -> str:
+    """Why a document is not valid, in Chinese first, then the check's own step and reason (its
+    instants in Beijing time) in brackets: 文件内容在盖章后被改动过，与电子印章的签名不符 (签名
+    signature: the signature does not match the document (altered after sealing?))."""
+    detail = in_beijing_time(check.reason)
+    said = f"{check.step}: {detail}" if check.step else detail
+    words = PROBLEM_WORDS.get(check.problem) if check.problem is not None else None
+    return f"{words} ({said})" if words else said
 
 
 def licence_identifier(data: bytes) -> str:

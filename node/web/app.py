@@ -64,11 +64,6 @@ def iso_china_time(text: str) -> str:
     return shanghai(datetime.fromisoformat(text)) if text else ""
 
 
-def masked(name: str) -> str:
-    """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
-    return name[:1] + "*" * max(len(name) - 1, 0)
-
-
 def templates() -> Jinja2Templates:
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
@@ -79,7 +74,7 @@ def templates() -> Jinja2Templates:
         stamp_time=stamp_time,
         china_time=shanghai,
         iso_china_time=iso_china_time,
-        masked=masked,
+        masked=verify.masked,
         tier_label=tier_level_words,
         rate=shown_rate,
     )

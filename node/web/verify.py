@@ -21,15 +21,17 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from starlette.routing import Route
 
+from node.documents.layout import masked_id
 from node.errors import InvalidInput, NotFound
-from node.timeutil import in_beijing_time, shanghai
+from node.timeutil import shanghai
 from node.trust.names import place
-from node.trust.sealcheck import licence_identifier, node_evidence, verify_offline
+from node.trust.sealcheck import failure_words, licence_identifier, node_evidence, verify_offline
 from node.web.auth import Visit, page
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
     from signing.seals import SealCheck
+    from wuji.v1 import case_pb2
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 REVOCATION_WORDS = {
@@ -52,12 +54,118 @@ class Verdict:
     revocation: str = ""
     time: str = ""  # how the moment of sealing was established (time-stamp token or not)
     content: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""  # the content in a line: what the document is, of which item, for whom, decided how
     licence: dict[str, str] = field(default_factory=dict)
 
 
-def describe(node: Node, data: bytes) -> Verdict:
+def masked(name: str) -> str:
+    """王秀兰 → 王**: enough for the applicant to recognise their case, not for a stranger."""
+    return name[:1] + "*" * max(len(name) - 1, 0)
+
+
+def masked_phone(phone: str) -> str:
+    """13812345678 → 138****5678."""
+    value = phone.strip()
+    return value if len(value) < 8 else value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+@dataclass(frozen=True)
+class Masking:
+    """What a page open to anyone must not spell out: the applicant's name, identity number and
+    phone, wherever they appear in its words, as masked as on the printed documents."""
+
+    names: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, applicant: case_pb2.Applicant, content: dict[str, Any]) -> Masking:
+        """The case's applicant, and whoever the sealed result's content names (its applicant, a
+        licence's holder): the same person, but the page shows what the document says."""
+        people = [content.get("applicant"), content.get("licence")]
+        said = [person for person in people if isinstance(person, dict)]
+        return cls(
+            names=_present(applicant.name, *(str(p.get("name") or p.get("holder") or "") for p in said)),
+            numbers=_present(
+                applicant.id_number,
+                *(str(p.get("id_number") or p.get("holder_id_number") or "") for p in said),
+            ),
+            phones=_present(applicant.phone),
+        )
+
+    def __call__(self, text: str) -> str:
+        # longest first, so a number that contains another is masked whole
+        for value in sorted(self.numbers, key=len, reverse=True):
+            text = text.replace(value, masked_id(value))
+        for value in sorted(self.phones, key=len, reverse=True):
+            text = text.replace(value, masked_phone(value))
+        for value in sorted(self.names, key=len, reverse=True):
+            text = text.replace(value, masked(value))
+        return text
+
+
+def _present(*values: str) -> frozenset[str]:
+    return frozenset(value.strip() for value in values if value.strip())
+
+
+@dataclass(frozen=True)
+class NotSealed:
+    """A file dropped on the page that is no sealed document at all (a printout's PDF, a photo of
+    the paper): nothing to judge, only what to do instead."""
+
+    what: str  # what the file is, in words
+
+
+# what to do instead of uploading a file that is not sealed
+CHECK_INSTEAD = (
+    "核验纸质文书：请用手机扫描文书上的二维码，打开该办件的核验页。",
+    "核验电子文件：请上传办理结果或电子证照的电子文件（文件名以 .sealed 结尾，可向办理窗口索取）。",
+)
+PDF_PRINTOUT = "这是一份 PDF 文件：办结通知书等文书的 PDF 是供打印的，本身不带电子印章，不能在这里核验真伪。"
+IMAGE = "这是一张图片（照片或扫描件），不带电子印章，不能在这里核验真伪。"
+# file signatures of the images a phone or a scanner makes
+IMAGE_SIGNATURES = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",  # TIFF
+    b"MM\x00*",
+)
+PACKAGE = "这是一个 OFD、Word 或压缩文件，不是本系统的电子签章文件（本系统的签章文件不是压缩包）。"
+EMPTY = "这个文件是空的，不是电子签章文件。"
+OTHER = "这不是本系统的电子签章文件（签章文件是以 .sealed 结尾的电子文件），不能在这里核验。"
+
+
+def not_sealed(data: bytes) -> NotSealed | None:
+    """What a file is when it is plainly not a sealed document (a sealed document, electronic
+    licence too, is a JSON object: signing/seals.py); None when it may be one, to be judged."""
+    text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        return None
+    if not text:
+        return NotSealed(EMPTY)
+    if b"%PDF-" in data[:1024]:  # a PDF's header may follow a little junk
+        return NotSealed(PDF_PRINTOUT)
+    if data.startswith(IMAGE_SIGNATURES) or _riff_or_box_image(data):
+        return NotSealed(IMAGE)
+    if data.startswith(b"PK\x03\x04"):  # OFD, docx and zip are all zip archives
+        return NotSealed(PACKAGE)
+    return NotSealed(OTHER)
+
+
+def _riff_or_box_image(data: bytes) -> bool:
+    """WebP (RIFF….WEBP) or HEIC/AVIF (….ftypheic), as phones save photos."""
+    return (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or (
+        data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif")
+    )
+
+
+def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = None) -> Verdict:
     """The verdict of `wuji seal verify --config` at this node (its roots, partner anchors, CRLs
-    and revoked licences), in words for the desk."""
+    and revoked licences), in words for the desk. With the `applicant` of the case the page is
+    open to anyone for, their name, number and phone are masked in every word of the verdict."""
     with node.readers() as session:
         evidence = node_evidence(session)
     check = verify_offline(data, node.trust_store(), evidence)
@@ -66,8 +174,7 @@ def describe(node: Node, data: bytes) -> Verdict:
         if not check.revocation_checked:
             headline += "（未核验吊销状态：本节点和文件中均无签章证书签发机构在签章以后签发的吊销列表）"
     else:
-        reason = in_beijing_time(check.reason)
-        headline = f"无效：{check.step} — {reason}" if check.step else f"无效：{reason}"
+        headline = f"无效：{failure_words(check)}"
     verdict = Verdict(check.valid, headline)
     verdict.revocation = REVOCATION_WORDS.get(check.revocation, check.revocation)
     if check.revocation_lists:
@@ -96,9 +203,11 @@ def describe(node: Node, data: bytes) -> Verdict:
     verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
     if check.seal is not None and raw:
         try:
-            verdict.content = json.loads(base64.b64decode(raw["content"]))
+            content = json.loads(base64.b64decode(raw["content"]))
         except (ValueError, KeyError, TypeError):
-            verdict.content = {}
+            content = {}
+        verdict.content = content if isinstance(content, dict) else {}
+    verdict.summary = _summary(verdict.content)
     identifier = licence_identifier(data)
     if identifier:
         with node.readers() as session:
@@ -109,7 +218,28 @@ def describe(node: Node, data: bytes) -> Verdict:
             "revoked_at": shanghai(datetime.fromisoformat(status.revoked_at)) if status.revoked_at else "",
             "reason": status.reason,
         }
+    if applicant is not None:
+        _mask(verdict, Masking.of(applicant, verdict.content))
     return verdict
+
+
+def _summary(content: dict[str, Any]) -> str:
+    """办件结果：社会保障卡申领，申请人 王秀兰，结论 准予 — not the decision's own words, which the
+    applicant's paper carries (free text, that may say more of the person than their name)."""
+    if not content:
+        return ""
+    applicant = content.get("applicant")
+    name = str(applicant.get("name", "")) if isinstance(applicant, dict) else ""
+    line = f"{content.get('document', '')}：{content.get('item_name', '')}，申请人 {name}"
+    outcome = str(content.get("outcome") or "")
+    return f"{line}，结论 {outcome}" if outcome else line
+
+
+def _mask(verdict: Verdict, masking: Masking) -> None:
+    """Everything of the verdict a page shows in words, masked; the content itself is not shown."""
+    verdict.reason, verdict.summary = masking(verdict.reason), masking(verdict.summary)
+    verdict.licence = {key: masking(value) for key, value in verdict.licence.items()}
+    verdict.content = {}
 
 
 def _holder(holder: str, code: str, department: str) -> str:
@@ -171,19 +301,29 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         data = upload.file.read(MAX_DOCUMENT_BYTES + 1)
         if len(data) > MAX_DOCUMENT_BYTES:
             raise InvalidInput("文件过大，不是本系统的签章文件 (file too large)")
+        plain = not_sealed(data)
+        if plain is not None:  # a printout or a photo: no verdict, what to do instead
+            return render(
+                visit, "verify.html", verdict=None, name=upload.filename, plain=plain, instead=CHECK_INSTEAD
+            )
         verdict = describe(visit.request.app.state.node, data)
         return render(visit, "verify.html", verdict=verdict, name=upload.filename)
 
     @page(public=True)
     def verify_case(visit: Visit) -> Response:
         """The QR code's target: the case's progress as this node knows it and, once concluded, the
-        verdict on its sealed result. Nothing personal beyond the applicant's masked name."""
+        verdict on its sealed result. Nothing personal beyond the applicant's masked name: anyone
+        holding a paper (a receipt found in the street) comes here. Only by the whole case id: the
+        staff's unique beginnings would let a stranger walk the cases of a day by their ids' time."""
         node: Node = visit.request.app.state.node
+        asked = str(visit.request.path_params["case_id"]).strip().upper()
         try:
-            case = node.cases.get(visit.request.path_params["case_id"])
+            case = node.cases.get(asked)
         except (NotFound, InvalidInput):
-            raise NotFound("本节点没有此办件 (no such case at this node)") from None
-        verdict = describe(node, case.sealed_result) if case.sealed_result else None
+            case = None
+        if case is None or case.id != asked:  # the whole id, as the QR code has it: never a beginning
+            raise NotFound("本节点没有此办件 (no such case at this node)")
+        verdict = describe(node, case.sealed_result, case.applicant) if case.sealed_result else None
         return render(visit, "verify.html", verdict=verdict, name=f"办件 {case.id}", case=case)
 
     return [
