@@ -173,8 +173,8 @@ def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessi
     village = service(sessions, VILLAGE)
     with pytest.raises(InvalidInput, match="有误：应为 18 位：17 位数字加 1 位校验码，现为 17 位"):
         village.submit("MZ-0001", Applicant("李四", "43098119880505234"), complete("MZ-0001"))
-    with pytest.raises(InvalidInput, match="有误：前 17 位应全为数字"):
-        village.submit("MZ-0001", Applicant("李四", "43098119880505234５"[::-1]), complete("MZ-0001"))
+    with pytest.raises(InvalidInput, match="有误：前 17 位应全为数字"):  # a digit of another script
+        village.submit("MZ-0001", Applicant("李四", "43098119880505234٥"[::-1]), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="有误：末位校验码应为 7，请核对各位数字"):
         village.submit("MZ-0001", Applicant("李四", "430981198805052345"), complete("MZ-0001"))
     # the check character right, the birth date not a day (two digits mistyped) or still to come
@@ -236,12 +236,33 @@ def test_a_phone_no_one_can_call_back_is_refused_at_the_window(sessions, phone):
     ("given", "stored"),
     [("138 0000 0000", "13800000000"), ("138-0000-0000", "13800000000"), ("0737-4221234", "0737-4221234"),
      ("+85291234567", "+85291234567"),
+     # a mainland mobile is kept as its 11 digits: a search for them finds the case
+     ("+86 138 0737 1234", "13807371234"), ("8613807371234", "13807371234"),
+     ("１３８０７３７１２３４", "13807371234"),  # full-width, from a Chinese input method
      ("", "")],
 )  # fmt: skip
 def test_a_mobile_a_landline_or_an_international_number_is_taken(sessions, given, stored):
     village = service(sessions, VILLAGE)
     case = village.submit("MZ-0001", Applicant("李四", "430981198805052347", given), complete("MZ-0001"))
     assert village.get(case.id).applicant.phone == stored
+
+
+def test_one_person_typed_in_different_ways_is_one_applicant_and_found_each_way(sessions):
+    """A number typed full-width by a Chinese input method or in groups as printed on the card, a
+    mobile with +86, a middle dot from another input method: each was refused or stored as another
+    person, whom a search for the citizen then did not find."""
+    village = service(sessions, VILLAGE)
+    typed = [
+        Applicant("阿卜杜拉·买买提", "６５０１０２１９８００１０１００１２", "+86 139 9100 0001"),
+        Applicant("阿卜杜拉•买买提", "650102 19800101 0012", "139-9100-0001"),
+        Applicant("阿卜杜拉・买买提", "650102198001010012", "8613991000001"),
+    ]
+    number = "650102198001010012"
+    ids = {village.submit("MZ-0001", applicant, complete("MZ-0001")).id for applicant in typed}
+    stored = {(c.applicant.name, c.applicant.id_number, c.applicant.phone) for c in map(village.get, ids)}
+    assert stored == {("阿卜杜拉·买买提", number, "13991000001")}
+    for needle in ("阿卜杜拉•买买提", "６５０１０２", "650102 1980", "+86 13991000001", "139 9100 0001"):
+        assert {c.id for c in village.search(needle)} == ids, needle
 
 
 def test_a_place_name_where_the_home_division_code_goes_is_refused_in_words(sessions):

@@ -7,6 +7,8 @@ division codes typed beside it (户籍地, 办理地), and the one the number it
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime
 
 from node.errors import InvalidInput
@@ -22,6 +24,29 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _FIRST_BIRTH_DATE = date(1900, 1, 1)
+
+
+# The middle dot in the names of several ethnic groups (阿卜杜拉·买买提) is U+00B7, as the household
+# registers write it; input methods give look-alikes, which would make one person several names.
+_NAME_DOTS = str.maketrans(dict.fromkeys("•・･‧∙⋅", "·"))
+_MAINLAND_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
+
+
+def name_as_typed(name: str) -> str:
+    """An applicant's name with its middle dot as the registers write it."""
+    return name.translate(_NAME_DOTS)
+
+
+def digits_as_typed(text: str) -> str:
+    """A number as typed at a window: full-width digits and letters (a Chinese input method) as
+    ASCII, spaces (groups of digits, as printed on a card) left out."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def mainland_mobile(text: str) -> str | None:
+    """The 11 digits of a mainland mobile number however it was typed (+86, 86, dashes, spaces)."""
+    found = _MAINLAND_MOBILE.fullmatch(digits_as_typed(text).replace("-", ""))
+    return found.group(1) if found else None
 
 
 def applicant_number_problem(number: str) -> str | None:

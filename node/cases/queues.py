@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from node.cases.applicants import digits_as_typed, mainland_mobile, name_as_typed
 from node.cases.states import State
 from node.convert import case_summary
 from node.errors import InvalidInput
@@ -134,6 +135,7 @@ def search(
     The department is part of the query, not a filter on its result: a common name at a county hall
     matches more cases of other departments than a page holds."""
     needle = text.strip()
+    number = digits_as_typed(needle)  # typed as a window takes numbers: full-width, in groups
     if len(needle) < 2:
         raise InvalidInput(
             "请输入至少两个字：姓名、身份证号、手机号或办件编号 "
@@ -145,10 +147,10 @@ def search(
     # case ids and identity numbers are stored in capitals (ULIDs; the check character X), typed
     # often in small letters; names are searched as typed
     for column, typed in (
-        (Case.id, needle.upper()),
-        (Case.applicant_id_number, needle.upper()),
-        (Case.applicant_phone, needle),
-        (Case.applicant_name, needle),
+        (Case.id, number.upper()),
+        (Case.applicant_id_number, number.upper()),
+        (Case.applicant_phone, mainland_mobile(number) or number),
+        (Case.applicant_name, name_as_typed(needle)),
     ):
         prefix = and_(column >= typed, column < typed + _PREFIX_END, visible)
         for row in session.execute(select(*_COLUMNS).where(prefix).order_by(column).limit(size)):

@@ -21,7 +21,13 @@ from ulid import ULID
 from node import logs
 from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, submissions
 from node.cases import materials as files
-from node.cases.applicants import applicant_number_problem, typed_division
+from node.cases.applicants import (
+    applicant_number_problem,
+    digits_as_typed,
+    mainland_mobile,
+    name_as_typed,
+    typed_division,
+)
 from node.cases.materials import Material, checked_material
 from node.cases.states import OWES_REASON, RULES, Action, Outcome, Performer, State, transition
 from node.catalogue import items as catalog
@@ -72,18 +78,18 @@ class Applicant:
     phone: str = ""
 
 
-# what a 回访 can call: a mainland mobile (+86 optional), a landline with its area code (and an
-# extension), or another country's number in international form
-_MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+# what a 回访 can call besides a mainland mobile: a landline with its area code (and an extension),
+# or another country's number in international form
 _LANDLINE_OR_ABROAD = re.compile(r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\+\d{7,15}")
 
 
 def applicant_phone(phone: str) -> str:
     """The applicant's phone as a window takes it, spaces (and a mobile's dashes) dropped; "" when
     none was given."""
-    given = clean_text("applicant phone", phone, 32, single_line=True).replace(" ", "")
-    if _MOBILE.fullmatch(given.replace("-", "")):
-        return given.replace("-", "")
+    given = digits_as_typed(clean_text("applicant phone", phone, 32, single_line=True))
+    mobile = mainland_mobile(given)
+    if mobile is not None:  # kept as 11 digits, so that a search for them finds the case
+        return mobile
     if given and not _LANDLINE_OR_ABROAD.fullmatch(given):
         raise InvalidInput(
             f"申请人手机号 {given} 有误：请填写 11 位手机号，或带区号的固定电话（如 0737-4221234）"
@@ -93,14 +99,13 @@ def applicant_phone(phone: str) -> str:
 
 
 def applicant_as_typed(applicant: Applicant) -> Applicant:
-    """The applicant as a window takes them: each field one trimmed line, and the check character X
-    as printed on the card however it was typed (searches and copies of the same person's cases
-    compare the number as it is stored); InvalidInput naming the field otherwise."""
-    return Applicant(
-        clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True),
-        clean_text("applicant id number", applicant.id_number, 32, required=True, single_line=True).upper(),
-        applicant_phone(applicant.phone),
-    )
+    """The applicant as a window takes them: each field one trimmed line; the number in ASCII without
+    spaces and its check character X as printed on the card, the phone as `applicant_phone` keeps
+    it, the name's middle dot as the registers write it — however each was typed, searches and
+    copies of the same person's cases compare what is stored; InvalidInput naming the field otherwise."""
+    name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True)
+    number = clean_text("applicant id number", applicant.id_number, 32, required=True, single_line=True)
+    return Applicant(name_as_typed(name), digits_as_typed(number).upper(), applicant_phone(applicant.phone))
 
 
 class ResultSealing(Protocol):
