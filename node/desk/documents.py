@@ -143,12 +143,15 @@ class DocumentDesk:
             body = json.loads(sealed.content.decode("utf-8"))
         except (SealError, ValueError) as error:
             raise NotReady(f"办件 {case.id} 的办结结果无法读取: {error}") from error
-        with self._readers() as session:
-            row = session.get(ServiceItem, case.item_code)
-            result_name = row.result_name if row is not None else ""
+        granted = case.outcome == case_pb2.APPROVED
+        result_name = ""
+        if granted:  # a denial grants nothing: no 营业执照 printed beside 不予
+            with self._readers() as session:
+                row = session.get(ServiceItem, case.item_code)
+                result_name = row.result_name if row is not None else ""
         seal = sealed.seal
         facts = ResultFacts(
-            outcome="准予" if case.outcome == case_pb2.APPROVED else "不予",
+            outcome="准予" if granted else "不予",
             concluded=concluded,
             result_name=result_name,
             seal=SealFacts(

@@ -117,9 +117,9 @@ class ResultFacts:
 
     outcome: str  # 准予 / 不予
     concluded: Step
-    result_name: str
+    result_name: str  # what an approval grants (结果名称, e.g. 营业执照); a denial grants nothing
     seal: SealFacts
-    licence: str = ""  # the electronic licence issued, if any
+    licence: str = ""  # the electronic licence issued, if any (an approval's only)
 
 
 @dataclass(frozen=True)

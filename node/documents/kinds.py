@@ -230,15 +230,16 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
         f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
         f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
     )
+    granted = facts.outcome == "准予"
     rows = [
         *_case_fields(case)[:4],
         ("办理结果", facts.outcome),
-        ("结果名称", facts.result_name or "—"),
+        *([("结果名称", facts.result_name or "—")] if granted else []),  # a denial grants nothing
         ("决定内容", concluded.note or "—"),
         ("办结时间", f"{shanghai(concluded.at)}（北京时间）"),
         ("办理部门", _who(concluded)),
     ]
-    if facts.licence:
+    if granted and facts.licence:
         rows.append(("电子证照", facts.licence))
     sheet.fields(rows)
     sheet.heading("电子印章").fields(
@@ -251,7 +252,7 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
             ("结果摘要", f"SHA-256 {seal.digest}"),
         ]
     )
-    if facts.outcome == "不予":
+    if not granted:
         sheet.space().paragraph(REMEDY)
     sheet.qr(case.verify_url, "扫描二维码核验电子印章与办件结果")
     return sheet.signed([f"{seal.holder}（电子印章）", china_day(seal.signed_at)]).render()
