@@ -39,6 +39,7 @@ from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete_proto
 from tests.test_cli import wuji
+from tests.test_documents import text_of
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -523,6 +524,20 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     guide = agent.get(f"/items/{ITEM}").text
     for key in ("type", "implementing_body", "statutory_days", "promised_days", "fees", "max_visits"):
         assert f"<th>{ELEMENT_NAMES[key]}</th>" in guide, key
+
+
+def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_does(desks):
+    """新生儿出生一件事 lists no materials of its own: the 一次性告知书 gives its parts', each named once,
+    on the screen and in the PDF alike (one list, catalogue.listed_materials)."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    screen = agent.get("/items/YJS-0001/notice").text
+    names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", screen)
+    assert len(names) == 6 and len(set(names)) == 6 and "出生医学证明" in names, names
+    text = text_of(agent.get("/items/YJS-0001/notice.pdf").content)
+    listed = text[text.index("三、申请材料") : text.index("四、办理地点")]
+    for number, name in enumerate(names, 1):
+        assert f"{number}{name}" in listed, (name, listed)
+    assert "结婚证原件必需可告知承诺" in listed  # 生育保险待遇核定 takes a promise for it, as the screen says
 
 
 def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):

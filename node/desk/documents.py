@@ -98,7 +98,8 @@ class DocumentDesk:
 
     def notice(self, item_code: str) -> Rendered:
         with self._readers() as session:
-            item = _item_facts(session, catalog.item(session, item_code))
+            row = catalog.item(session, item_code)
+            item = _item_facts(session, row, catalog.bundle_parts(session, row))
         pdf = kinds.notice(self._issuer, item, self._clock.now())
         return Rendered("notice", kinds.TITLES["notice"], pdf, f"一次性告知书-{item.code}.pdf")
 
@@ -213,7 +214,9 @@ def _promised(session: Session, case_id: str, accepted: Step, promised_days: int
     return promised_days, add_working_days(china_date(accepted.at), promised_days)
 
 
-def _item_facts(session: Session, row: ServiceItem) -> ItemFacts:
+def _item_facts(session: Session, row: ServiceItem, parts: list[ServiceItem] | None = None) -> ItemFacts:
+    """The item as a document describes it; a 一件事's materials are its parts' (`parts`), each
+    named once, as the window's form and on-screen notice list them (catalogue.listed_materials)."""
     claim = session.get(ItemClaim, row.code)
     return ItemFacts(
         code=row.code,
@@ -237,8 +240,9 @@ def _item_facts(session: Session, row: ServiceItem) -> ItemFacts:
                 deferrable=bool(m.get("deferrable", False)),
                 form=str(m.get("form", "")),
                 e_licence=bool(m.get("e_licence", False)),
+                promise=bool(m.get("promise", False)),
             )
-            for m in row.materials
+            for m in catalog.listed_materials(row, parts or ())
         ),
         fees=tuple(Fee(str(f["name"]), str(f["amount"]), str(f.get("basis", ""))) for f in row.fees or ()),
         window_address=claim.window_address if claim else "",

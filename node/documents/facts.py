@@ -23,6 +23,7 @@ class ListedMaterial:
     deferrable: bool = False  # 容缺: may follow later
     form: str = ""  # 原件 / 复印件 / 原件及复印件 / 电子材料
     e_licence: bool = False  # an electronic licence may stand in (无证明)
+    promise: bool = False  # 告知承诺: the applicant's signed promise may replace it
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
                     note
                     for note, applies in (
                         ("可容缺后补", material.deferrable),
+                        ("可告知承诺", material.promise),
                         ("可用电子证照代替", material.e_licence),
                     )
                     if applies
