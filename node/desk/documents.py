@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -120,18 +120,43 @@ class DocumentDesk:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
         if requested is None:
             raise NotReady(f"办件 {case.id} 没有补正告知 (no correction was asked for)")
-        with self._readers() as session:
-            row = session.get(ServiceItem, case.item_code)
-            item = _item_facts(session, row) if row is not None else _unknown_item(case)
-        pdf = kinds.correction(self._issuer, self._case_facts(case), item, requested, self._clock.now())
+        letter = self._correction_letter(case, self._named(requested))
+        pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("correction", kinds.TITLES["correction"], case, pdf)
 
     def refusal(self, case: case_pb2.Case) -> Rendered:
         refused = _last(case, {case_pb2.REFUSE}, state=case_pb2.REFUSED)
         if case.state != case_pb2.REFUSED or refused is None:
             raise NotReady(f"办件 {case.id} 未被不予受理 (the case was not refused)")
-        pdf = kinds.refusal(self._issuer, self._case_facts(case), refused, self._clock.now())
+        letter = kinds.refusal_letter(self._issuer, self._case_facts(case), self._named(refused))
+        pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
+
+    def letter(self, case: case_pb2.Case, version: int) -> kinds.Letter:
+        """The 补正告知书 or 不予受理决定书 that the case's event `version` decided, in the words its
+        PDF prints, for the front desk's print page."""
+        event = next((e for e in case.events if e.version == version), None)
+        if event is None:
+            raise NotFound(f"办件 {case.id} 没有第 {version} 条记录 (no event {version})")
+        step = self._named(_step(event))
+        if event.action == case_pb2.REQUEST_CORRECTION:
+            return self._correction_letter(case, step)
+        if event.action == case_pb2.REFUSE:
+            return kinds.refusal_letter(self._issuer, self._case_facts(case), step)
+        raise InvalidInput(
+            f"办件 {case.id} 的第 {version} 条记录不是补正告知或不予受理，没有告知书可打印 "
+            "(the event is neither a correction request nor a refusal)"
+        )
+
+    def _correction_letter(self, case: case_pb2.Case, requested: Step) -> kinds.Letter:
+        with self._readers() as session:
+            row = session.get(ServiceItem, case.item_code)
+            item = _item_facts(session, row) if row is not None else _unknown_item(case)
+        return kinds.correction_letter(self._issuer, self._case_facts(case), item, requested)
+
+    def _named(self, step: Step) -> Step:
+        """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
+        return replace(step, office=self._place(step.node, step.department))
 
     def result(self, case: case_pb2.Case) -> Rendered:
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
@@ -196,7 +221,10 @@ def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = 
     found = [e for e in case.events if e.action in actions or (state and e.to_state == state)]
     if not found:
         return None
-    event = found[0] if first else found[-1]
+    return _step(found[0] if first else found[-1])
+
+
+def _step(event: case_pb2.CaseEvent) -> Step:
     return Step(
         at=from_timestamp(event.at),
         node=event.actor_node,

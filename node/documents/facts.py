@@ -80,6 +80,7 @@ class Step:
     department: str = ""
     person: str = ""
     note: str = ""
+    office: str = ""  # the node and department as people read them: 沅江市政务服务中心 民政局（430981000000）
 
 
 @dataclass(frozen=True)

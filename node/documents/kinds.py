@@ -1,11 +1,13 @@
 """The five documents a window prints, each built from facts on the shared page (layout.py).
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
-不予受理决定书 (refusal) and the 办结 result. Each function returns PDF bytes.
+不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
+不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from node.documents.facts import (
@@ -130,7 +132,10 @@ def _who(step: Step) -> str:
 
 
 def _body(step: Step, issuer: Issuer) -> str:
-    """The deciding body, as a letter is signed: the department at the node where it acted."""
+    """The deciding body, as a letter is signed: its office as the desk named it, else the
+    department at the node where it acted, else the printing node."""
+    if step.office:
+        return step.office
     return f"{step.department}（{step.node}）" if step.department else issuer.name
 
 
@@ -176,50 +181,90 @@ def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: da
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 
 
-def correction(
-    issuer: Issuer, case: CaseFacts, item: ItemFacts, requested: Step, printed_at: datetime
-) -> bytes:
+@dataclass(frozen=True)
+class Letter:
+    """A decision told to the applicant in a letter (补正告知书, 不予受理决定书): its words, printed the
+    same in the PDF (`letter_pdf`) and on the front desk's print page (event_print.html)."""
+
+    kind: str  # correction | refusal
+    title: str
+    number: str  # the case id
+    addressee: str  # 王秀兰：
+    opening: str
+    heading: str  # 补正内容 / 不予受理理由
+    statement: str  # what to correct, or why the case is refused: the decision's own words
+    fields: tuple[tuple[str, str], ...]
+    checklist_heading: str = ""
+    checklist: tuple[str, ...] = ()  # a correction's: the item's materials, to check against
+    closing: tuple[str, ...] = ()  # what follows: a refusal's remedies and their periods (REMEDY)
+    verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
+    verify_caption: str = VERIFY
+    signature: tuple[str, ...] = ()  # the deciding body and the day
+
+
+def _opening(case: CaseFacts) -> str:
+    return f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，经审查，"
+
+
+def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requested: Step) -> Letter:
     """补正告知书: what to correct, told once, with the item's full material list beside it."""
-    sheet = Sheet(TITLES["correction"], issuer, printed_at, case.case_id)
-    sheet.paragraph(
-        f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-        "经审查，申请材料不齐全或者不符合法定形式，请按下列要求一次性补正："
-    )
-    sheet.heading("补正内容").paragraph(requested.note or "请按办理部门要求补正申请材料。")
-    sheet.fields(
-        [
+    return Letter(
+        kind="correction",
+        title=TITLES["correction"],
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=_opening(case) + "申请材料不齐全或者不符合法定形式，请按下列要求一次性补正：",
+        heading="补正内容",
+        statement=requested.note or "请按办理部门要求补正申请材料。",
+        fields=(
             ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
             ("告知部门", _who(requested)),
             ("办理地", case.handler),
-        ]
+        ),
+        checklist_heading="本事项申请材料（供核对）",
+        checklist=tuple(
+            f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials
+        ),
+        closing=("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。",),
+        verify_url=case.verify_url,
+        signature=(_body(requested, issuer), china_day(requested.at)),
     )
-    sheet.heading("本事项申请材料（供核对）").numbered(
-        [f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials]
-    )
-    sheet.paragraph("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。")
-    sheet.qr(case.verify_url, VERIFY)
-    return sheet.signed([_body(requested, issuer), china_day(requested.at)]).render()
 
 
-def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime) -> bytes:
+def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
     """不予受理决定书: the decision, its reason and the applicant's remedies."""
-    sheet = Sheet(TITLES["refusal"], issuer, printed_at, case.case_id)
-    sheet.paragraph(
-        f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-        "经审查，决定不予受理。"
-    )
-    sheet.heading("不予受理理由").paragraph(refused.note or "（未说明理由）")
-    sheet.fields(
-        [
+    return Letter(
+        kind="refusal",
+        title=TITLES["refusal"],
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=_opening(case) + "决定不予受理。",
+        heading="不予受理理由",
+        statement=refused.note or "（未说明理由）",
+        fields=(
             ("决定时间", f"{shanghai(refused.at)}（北京时间）"),
             ("决定部门", _who(refused)),
             ("办理地", case.handler),
-        ]
+        ),
+        closing=(REMEDY,),
+        verify_url=case.verify_url,
+        signature=(_body(refused, issuer), china_day(refused.at)),
     )
-    sheet.space().paragraph(REMEDY).qr(case.verify_url, VERIFY)
-    return sheet.signed([_body(refused, issuer), china_day(refused.at)]).render()
+
+
+def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
+    """A letter as PDF, printed at issuer's node."""
+    sheet = Sheet(letter.title, issuer, printed_at, letter.number)
+    sheet.paragraph(f"{letter.addressee}\n{letter.opening}")
+    sheet.heading(letter.heading).paragraph(letter.statement)
+    sheet.fields(list(letter.fields))
+    if letter.checklist:
+        sheet.heading(letter.checklist_heading).numbered(list(letter.checklist))
+    sheet.space()
+    for paragraph in letter.closing:
+        sheet.paragraph(paragraph)
+    sheet.qr(letter.verify_url, letter.verify_caption)
+    return sheet.signed(list(letter.signature)).render()
 
 
 def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:

@@ -321,12 +321,13 @@ def routes(render: Render) -> list[Route]:
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
+        """补正告知书 or 不予受理决定书 for the printer: the words of its PDF (DocumentDesk.letter)."""
+        from node.web.verify import qr_svg
+
         case = _visible_case(visit)
-        version = int(visit.request.path_params["version"])
-        event = next((e for e in case.events if e.version == version), None)
-        if event is None:
-            raise InvalidInput(f"办件 {case.id} 没有第 {version} 条记录")
-        return render(visit, "event_print.html", case=case, event=event)
+        documents: DocumentDesk = visit.request.app.state.documents
+        letter = documents.letter(case, int(visit.request.path_params["version"]))
+        return render(visit, "event_print.html", case=case, letter=letter, qr=qr_svg(letter.verify_url))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def material(visit: Visit) -> Response:
