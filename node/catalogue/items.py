@@ -604,14 +604,22 @@ class ListsMaterials(Protocol):
     def notify_promise(self) -> dict[str, object] | None: ...
 
 
-def listed_materials(item: ListsMaterials, parts: Iterable[ListsMaterials] = ()) -> list[Item]:
+def listed_materials(
+    item: ListsMaterials | Mapping[str, Any], parts: Iterable[ListsMaterials] = ()
+) -> list[Item]:
     """The materials an application lists: the item's, or for a 一件事 every part's, each named once
     (一次提交) — required if any part requires it; `promise` if a part's 告知承诺 replaces it. The one
-    list the window's form, the on-screen 一次性告知书 and its PDF all show."""
+    list the window's form, the on-screen 一次性告知书 and its PDF all show. An item is a row, or
+    its elements as a partner province's offer gives them."""
     listed: dict[str, Item] = {}
-    for row in list(parts) or [item]:
-        promise = set(cast(list[str], (row.notify_promise or {}).get("replaces", [])))
-        for spec in row.materials:
+    rows: list[ListsMaterials | Mapping[str, Any]] = [*parts] or [item]
+    for row in rows:
+        if isinstance(row, Mapping):
+            specs, promises = row.get("materials") or [], row.get("notify_promise")
+        else:
+            specs, promises = row.materials, row.notify_promise
+        promise = set(cast(list[str], (promises or {}).get("replaces", [])))
+        for spec in specs:
             name = str(spec["name"])
             entry = listed.setdefault(name, {**spec, "promise": False})
             entry["promise"] = entry["promise"] or name in promise

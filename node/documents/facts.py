@@ -58,6 +58,9 @@ class ItemFacts:
     phone: str = ""
     opening_hours: str = ""
     local_notes: str = ""
+    # 跨省通办: a partner province's item, handled in that province (as named here), in these modes
+    handled_in: str = ""
+    modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,4 +133,4 @@ class ReceiptFacts:
 
     accepted: Step | None  # None: received, not yet accepted by the handler
     promised_on: date | None  # the last day of the time limit (None before 受理)
-    promised_days: int = 0
+    promised_days: int | None = None  # None: the item's limit is not known here (left out)

@@ -65,6 +65,16 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
             ("事项类型", item.type),
             ("实施主体", item.implementing_body),
             ("办理部门", f"{item.department}（{item.handling_tier}级办理）"),
+            *(
+                [
+                    (
+                        "跨省通办",
+                        f"本事项由{item.handled_in}办理，可在本窗口{'、'.join(item.modes)}，材料由办理地审查",
+                    )
+                ]
+                if item.handled_in
+                else []
+            ),
             ("设定依据", item.legal_basis),
             ("办件类型", "即办件" if item.instant else "承诺件"),
             ("法定办结时限", f"{item.statutory_days} 个工作日"),
@@ -100,7 +110,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         [1, 6, 2, 1.5, 3],
     )
     place = [
-        ("办理地点", item.window_address or f"{item.implementing_body}（{item.department}）政务服务窗口"),
+        ("办理地点", item.window_address or _window(issuer, item)),
         ("咨询电话", item.phone or "—"),
         ("办公时间", item.opening_hours or "法定工作日"),
     ]
@@ -112,6 +122,14 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         "办理进度可凭办件编号查询。"
     )
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def _window(issuer: Issuer, item: ItemFacts) -> str:
+    """Where to apply, where the item's implementation list does not say: a partner province's
+    item at this window, which takes it in for that province; else the implementing body's."""
+    if item.handled_in:
+        return f"{issuer.name}（跨省通办窗口）"
+    return f"{item.implementing_body}（{item.department}）政务服务窗口"
 
 
 def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
@@ -162,18 +180,18 @@ def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: da
     accepted = facts.accepted
     sheet = Sheet(TITLES["receipt"] if accepted else RECEIVED_TITLE, issuer, printed_at, case.case_id)
     rows = _case_fields(case)
+    known = facts.promised_days is not None  # else not known here: left out, not printed as 0
     if accepted is not None:
-        rows += [
-            ("受理时间", f"{shanghai(accepted.at)}（北京时间）"),
-            ("受理人", _who(accepted)),
-            ("承诺办结时限", f"{facts.promised_days} 个工作日"),
-            ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
-        ]
+        rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
+        if known:
+            rows += [
+                ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+                ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
+            ]
     else:
-        rows += [
-            ("受理状态", "已收件，待办理部门受理"),
-            ("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"),
-        ]
+        rows.append(("受理状态", "已收件，待办理部门受理"))
+        if known:
+            rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
     sheet.fields(rows)
     _materials(sheet, case.materials)
     sheet.paragraph("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。")

@@ -532,10 +532,10 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
         try:
             item = catalog.item(session, code)
         except NotFound:
-            offered = [row for row in partners.partner_items(session) if row.code == code.strip()]
-            if not offered:
+            offered = partners.offered_item(session, code)
+            if offered is None:
                 raise
-            return _partner_view(offered[0]), []
+            return _partner_view(offered), []
         parts = catalog.bundle_parts(session, item)
         for row in (item, *parts):
             session.expunge(row)
