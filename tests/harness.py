@@ -29,6 +29,10 @@ GD_COUNTY = "440305000000"
 GD_TOWNSHIP = "440305001000"
 GD_VILLAGE = "440305001001"
 GD_CHAIN = (GD_PROVINCE, GD_CITY, GD_COUNTY, GD_TOWNSHIP, GD_VILLAGE)
+PROVINCE_NAMES = {
+    PROVINCE: "湖南省",
+    GD_PROVINCE: "广东省",
+}  # as partners name each other (`peer add --name`)
 PASSPHRASE = b"harness passphrase, not a secret"
 
 T = TypeVar("T")
@@ -73,9 +77,10 @@ class FederationHarness(InProcessFederation):
         """Make two running provinces partners: each installs the other's root (`wuji peer add`)."""
         first, second = self.nodes[dialling], self.nodes[answering]
         # each root file holds the province's root and, if it seals with SM2, its SM2 seal root
-        second.add_peer(dialling, pem_bundle(first.identity.document_roots), "", f"province {dialling}")
+        named = {code: PROVINCE_NAMES.get(code, f"province {code}") for code in (dialling, answering)}
+        second.add_peer(dialling, pem_bundle(first.identity.document_roots), "", named[dialling])
         first.add_peer(
-            answering, pem_bundle(second.identity.document_roots), second.address, f"province {answering}"
+            answering, pem_bundle(second.identity.document_roots), second.address, named[answering]
         )
 
     def restart(self, code: str) -> Node:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from node.cases.applicants import division_in_number, with_check_character
+from node.documents.kinds import china_day
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
+from node.timeutil import from_timestamp
 from node.trust.identity import pem_bundle
+from node.workdays import add_working_days, china_date
 from signing import seals
 from signing.algorithms import Algorithm
 from signing.licences import credit_code_check_character
@@ -41,6 +45,8 @@ from tests.harness import (
     wait_for,
 )
 from tests.materials import complete, complete_proto
+from tests.test_documents import render, text_of
+from tests.test_web import PASSWORD, logged_in
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, link_pb2
 
 HUNAN_RESIDENT = with_check_character("43098119900101123")
@@ -59,12 +65,13 @@ def provinces(
         for code in (*CHAIN, *GD_CHAIN):
             if code == GD_PROVINCE:
                 harness.start(code, seal_algorithm="sm2")
-            else:
-                harness.start(code)
+            else:  # the 湖南 village's front desk: 跨省通办 items as its 代办员 sees them
+                harness.start(code, web_listen="127.0.0.1:0" if code == VILLAGE else "off")
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
         )
+        harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD)
         harness.federate(PROVINCE, GD_PROVINCE)
         wait_for(lambda: _partner_items(harness, VILLAGE), what="广东's offer to reach the 湖南 village")
         wait_for(lambda: _partner_items(harness, GD_VILLAGE), what="湖南's offer to reach the 广东 village")
@@ -141,6 +148,44 @@ def test_proxy_case_is_received_in_hunan_handled_in_guangdong_and_its_seal_verif
     hunan_only = TrustStore(provinces.nodes[VILLAGE].identity.roots)
     without_anchor = seals.verify(done.sealed_result, hunan_only)
     assert not without_anchor.valid and without_anchor.reason
+
+
+def test_a_partner_items_papers_give_its_time_limit_and_name_its_province(
+    provinces: FederationHarness,
+) -> None:
+    """广东's 开具户籍证明 (KS-0201, 3 个工作日) taken in at a 湖南 village: the receipts promise 3
+    working days, not 0; its 一次性告知书 prints from 广东's offer, listing what the screen lists; the
+    pages name the province 广东省 (its anchor's name), not its code."""
+    village = provinces.desk(VILLAGE)  # the node's operator, as `wuji doc` is
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    received = text_of(render(village, (), "receipt", case.id).pdf)
+    assert "承诺办结时限自受理之日起 3 个工作日" in received and " 0 个工作日" not in received
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT)
+    accepted = wait_for(
+        lambda: (c := _state_at(provinces, VILLAGE, case.id)).state == case_pb2.ACCEPTED and c, what="受理"
+    )
+    accepted_on = china_date(from_timestamp(accepted.events[-1].at))
+    receipt = text_of(render(village, (), "receipt", case.id).pdf)
+    assert "承诺办结时限3 个工作日" in receipt and " 0 个工作日" not in receipt
+    assert f"承诺办结日期{china_day(add_working_days(accepted_on, 3))}前" in receipt
+
+    agent = logged_in(provinces, VILLAGE, "agent1")
+    guide = agent.get("/items/KS-0201").text
+    assert "广东省：异地代收代办" in guide and "440000000000" not in guide
+    assert "跨省通办：本事项由广东省办理" in agent.get("/items/KS-0201/apply").text
+    found = agent.get("/items", params={"q": "hjzm"}, headers={"HX-Request": "true"}).text
+    assert "外省事项 广东省：异地代收代办" in found
+    screen = agent.get("/items/KS-0201/notice").text
+    names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", screen)
+    assert names == ["居民身份证", "户籍证明申请表"], names
+    pdf = agent.get("/items/KS-0201/notice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf", pdf.text
+    notice = text_of(pdf.content)
+    assert "开具户籍证明" in notice and "承诺办结时限3 个工作日（自受理次日起算）" in notice
+    assert "本事项由广东省办理，可在本窗口异地代收代办" in notice
+    listed = notice[notice.index("三、申请材料") : notice.index("四、办理地点")]
+    assert all(f"{number}{name}" in listed for number, name in enumerate(names, 1)), listed
 
 
 def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_village(

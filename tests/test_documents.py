@@ -7,6 +7,7 @@ the item's, times in Asia/Shanghai, and the QR image must be the code of the ver
 from __future__ import annotations
 
 import io
+import json
 from typing import cast
 
 import grpc
@@ -176,6 +177,40 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
     assert f"盖章时间{shanghai(sealed.signing_time, seconds=True)}（北京时间）" in text
     assert sealed.digest in text and "办理结果准予" in text
     assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")
+
+
+def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_seal(federation, people):
+    """办结（不予） of an item whose approval is a licence (SJ-0001, 营业执照): the result names no
+    licence and is sealed with the department's 业务专用章; an approval is the licence, sealed with
+    the department's 电子证照专用章 (made last here, so it is the department's newest seal)."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    with federation.nodes[COUNTY].sessions.begin() as session:
+        for kind in ("业务专用章", "电子证照专用章"):
+            federation.nodes[COUNTY].seals.create(session, "沅江市市场监督管理局", "市场监督管理局", kind)
+    add(county, "sj-clerk", "窗口受理", "市场监督管理局")
+    add(county, "sj-review", "审核/审批", "市场监督管理局")
+    clerk, reviewer = login(county, "sj-clerk"), login(county, "sj-review")
+    printed = {}
+    for decision, note in ((case_pb2.DENY, "经营场所不符合规定"), (case_pb2.APPROVE, "准予登记")):
+        case = submit(village, people["agent"], item="SJ-0001")
+        wait_for(lambda c=case: arrived(federation, COUNTY, c.id), what="the case at the county")
+        act(county, clerk, case.id, case_pb2.ACCEPT, "材料齐全")
+        act(county, reviewer, case.id, case_pb2.REVIEW)
+        act(county, reviewer, case.id, decision, note)
+        concluded = to_state(federation, VILLAGE, case.id, case_pb2.CONCLUDED)
+        sealed = SealedDocument.from_bytes(concluded.sealed_result)
+        printed[decision] = (sealed, text_of(render(village, people["agent"], "result", case.id).pdf))
+
+    denied, text = printed[case_pb2.DENY]
+    assert denied.seal.kind == "业务专用章" and denied.seal.department == "市场监督管理局"
+    assert "licence" not in json.loads(denied.content) and "办理结果不予" in text
+    assert "印章类型业务专用章" in text and "电子证照专用章" not in text
+    assert "营业执照" not in text and "结果名称" not in text and "电子证照" not in text
+
+    approved, text = printed[case_pb2.APPROVE]
+    licence = json.loads(approved.content)["licence"]["identifier"]
+    assert approved.seal.kind == "电子证照专用章"
+    assert "办理结果准予" in text and "结果名称营业执照" in text and f"电子证照{licence}" in text
 
 
 def test_a_character_the_font_lacks_is_never_printed_as_another():

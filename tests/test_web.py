@@ -41,6 +41,7 @@ from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete_proto
 from tests.test_cli import wuji
+from tests.test_documents import text_of
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -525,6 +526,61 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     guide = agent.get(f"/items/{ITEM}").text
     for key in ("type", "implementing_body", "statutory_days", "promised_days", "fees", "max_visits"):
         assert f"<th>{ELEMENT_NAMES[key]}</th>" in guide, key
+
+
+def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_does(desks):
+    """新生儿出生一件事 lists no materials of its own: the 一次性告知书 gives its parts', each named once,
+    on the screen and in the PDF alike (one list, catalogue.listed_materials)."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    screen = agent.get("/items/YJS-0001/notice").text
+    names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", screen)
+    assert len(names) == 6 and len(set(names)) == 6 and "出生医学证明" in names, names
+    text = text_of(agent.get("/items/YJS-0001/notice.pdf").content)
+    listed = text[text.index("三、申请材料") : text.index("四、办理地点")]
+    for number, name in enumerate(names, 1):
+        assert f"{number}{name}" in listed, (name, listed)
+    assert "结婚证原件必需可告知承诺" in listed  # 生育保险待遇核定 takes a promise for it, as the screen says
+
+
+def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desks):
+    """不予受理决定书 and 补正告知书 printed from the browser at the village: signed by the deciding
+    office by its name, with the remedies and their periods, the QR code to the 核验 page and the
+    materials to check against — the PDF's words (node/documents/kinds.py), not a second text."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    village, signed = desks.nodes[VILLAGE], f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）"
+    decisions = (
+        ("REFUSE", "申请人已在外地领取社会保障卡", case_pb2.REFUSED, "refusal", "不予受理决定书"),
+        (
+            "REQUEST_CORRECTION",
+            "照片须为近期免冠彩色照片",
+            case_pb2.CORRECTION_REQUESTED,
+            "correction",
+            "补正告知书",
+        ),
+    )
+    for action, note, state, kind, title in decisions:
+        case_id = submit_case(desks, agent)
+        token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+        clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": action, "note": note})
+        wait_for(lambda c=case_id, s=state: village.cases.get(c).state == s, what=f"{action} at the village")
+        timeline = agent.get(f"/cases/{case_id}").text
+        link = re.search(rf'href="(/cases/{case_id}/events/\d+)">打印{title}<', timeline)
+        assert link, timeline
+        page = agent.get(link.group(1))
+        assert page.status_code == 200, page.text
+        pdf = text_of(agent.get(f"/cases/{case_id}/documents/{kind}").content)
+        words = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", page.text))
+        said = [title, note, signed, f"/verify/{case_id}", "扫描二维码核验本文书并查询办件进度"]
+        if kind == "refusal":
+            said += ["六十日内依法申请行政复议", "六个月内依法向人民法院提起行政诉讼"]
+        else:
+            said += ["本事项申请材料（供核对）", "居民身份证（原件，必需）", "补正期间不计入办理时限"]
+        for words_said in said:
+            assert words_said.replace(" ", "") in words, (kind, words_said)
+            assert words_said in pdf, (kind, words_said)
+        assert "<title>核验二维码</title>" in page.text  # the QR code, as the PDF has it
+    other_event = agent.get(f"/cases/{case_id}/events/1")  # 申请: no letter to print
+    assert other_event.status_code == 400 and "没有告知书可打印" in other_event.text
 
 
 def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -585,6 +585,46 @@ def item_at(session: Session, code: str, version: int) -> Item:
 
 def items(session: Session) -> list[ServiceItem]:
     return list(session.scalars(select(ServiceItem).order_by(ServiceItem.code)))
+
+
+def bundle_parts(session: Session, row: ServiceItem) -> list[ServiceItem]:
+    """A 一件事's parts in the bundle's order; [] for an item that is not a bundle."""
+    # a JSON column; checked to name item codes when the release was installed (_check_bundles)
+    codes = cast(list[str], (row.bundle or {}).get("parts", []))
+    return [item(session, code) for code in codes]
+
+
+class ListsMaterials(Protocol):
+    """An item as far as its application's materials go: a ServiceItem, or a partner's item."""
+
+    @property
+    def materials(self) -> list[dict[str, object]]: ...
+
+    @property
+    def notify_promise(self) -> dict[str, object] | None: ...
+
+
+def listed_materials(
+    item: ListsMaterials | Mapping[str, Any], parts: Iterable[ListsMaterials] = ()
+) -> list[Item]:
+    """The materials an application lists: the item's, or for a 一件事 every part's, each named once
+    (一次提交) — required if any part requires it; `promise` if a part's 告知承诺 replaces it. The one
+    list the window's form, the on-screen 一次性告知书 and its PDF all show. An item is a row, or
+    its elements as a partner province's offer gives them."""
+    listed: dict[str, Item] = {}
+    rows: list[ListsMaterials | Mapping[str, Any]] = [*parts] or [item]
+    for row in rows:
+        if isinstance(row, Mapping):
+            specs, promises = row.get("materials") or [], row.get("notify_promise")
+        else:
+            specs, promises = row.materials, row.notify_promise
+        promise = set(cast(list[str], (promises or {}).get("replaces", [])))
+        for spec in specs:
+            name = str(spec["name"])
+            entry = listed.setdefault(name, {**spec, "promise": False})
+            entry["promise"] = entry["promise"] or name in promise
+            entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
+    return list(listed.values())
 
 
 def departments_at(session: Session, tier: Tier) -> list[str]:

@@ -1,17 +1,20 @@
 """The desk's printer: gathers what a document says from the catalogue and the case, renders it.
 
-The item comes from this node's catalogue (and its implementation list, for where to go); the case
+The item comes from this node's catalogue (and its implementation list, for where to go), or, for
+a partner province's item open to applicants here (跨省通办), from that province's offer; the case
 from the case service as this node knows it (its events, materials and sealed result). A receipt's
 promised date is the handler's running limit where the case is handled here, else counted from
-the 受理 day on the working-day calendar (a correction's pause is not known at the origin).
+the 受理 day on the working-day calendar (a correction's pause is not known at the origin); an
+item known here by neither gives no time limit, and the receipt leaves it out.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,11 +37,13 @@ from node.documents.facts import (
 )
 from node.errors import InvalidInput, NotFound, NotReady
 from node.staff.roles import Actor
-from node.store.models import CaseDeadline, ItemClaim, ServiceItem
+from node.store.models import CaseDeadline, ItemClaim, PartnerItem, ServiceItem
 from node.timeutil import from_timestamp
+from node.trust import partners
+from node.trust.names import PlaceNames
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument, SealError
-from wuji.divisions import Tier
+from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
 
 KINDS = tuple(kinds.TITLES)
@@ -67,14 +72,14 @@ class DocumentDesk:
         cases: CaseService,
         clock: Clock,
         verify_url: Callable[[str], str],
-        place: Callable[[str, str], str],
+        names: PlaceNames,
     ) -> None:
         self._issuer = issuer
         self._readers = readers
         self._cases = cases
         self._clock = clock
         self._verify_url = verify_url
-        self._place = place  # a node's code (and department) as people read it: PlaceNames.place
+        self._names = names  # offices and partner provinces as people read them
 
     def render(self, kind: str, item_code: str = "", case_id: str = "", by: Actor | None = None) -> Rendered:
         """One document: a notice of item_code, or a case document of case_id (a unique prefix);
@@ -98,15 +103,15 @@ class DocumentDesk:
 
     def notice(self, item_code: str) -> Rendered:
         with self._readers() as session:
-            item = _item_facts(session, catalog.item(session, item_code))
+            item = self._item(session, item_code)
         pdf = kinds.notice(self._issuer, item, self._clock.now())
         return Rendered("notice", kinds.TITLES["notice"], pdf, f"一次性告知书-{item.code}.pdf")
 
     def receipt(self, case: case_pb2.Case) -> Rendered:
         accepted = _last(case, {case_pb2.ACCEPT}, first=True)
         with self._readers() as session:
-            row = session.get(ServiceItem, case.item_code)
-            promised_days = row.promised_days if row is not None else 0
+            item = self._known_item(session, case)
+            promised_days = item.promised_days if item is not None else None
             promised_on = None
             if accepted is not None:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
@@ -119,18 +124,61 @@ class DocumentDesk:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
         if requested is None:
             raise NotReady(f"办件 {case.id} 没有补正告知 (no correction was asked for)")
-        with self._readers() as session:
-            row = session.get(ServiceItem, case.item_code)
-            item = _item_facts(session, row) if row is not None else _unknown_item(case)
-        pdf = kinds.correction(self._issuer, self._case_facts(case), item, requested, self._clock.now())
+        letter = self._correction_letter(case, self._named(requested))
+        pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("correction", kinds.TITLES["correction"], case, pdf)
 
     def refusal(self, case: case_pb2.Case) -> Rendered:
         refused = _last(case, {case_pb2.REFUSE}, state=case_pb2.REFUSED)
         if case.state != case_pb2.REFUSED or refused is None:
             raise NotReady(f"办件 {case.id} 未被不予受理 (the case was not refused)")
-        pdf = kinds.refusal(self._issuer, self._case_facts(case), refused, self._clock.now())
+        letter = kinds.refusal_letter(self._issuer, self._case_facts(case), self._named(refused))
+        pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
+
+    def letter(self, case: case_pb2.Case, version: int) -> kinds.Letter:
+        """The 补正告知书 or 不予受理决定书 that the case's event `version` decided, in the words its
+        PDF prints, for the front desk's print page."""
+        event = next((e for e in case.events if e.version == version), None)
+        if event is None:
+            raise NotFound(f"办件 {case.id} 没有第 {version} 条记录 (no event {version})")
+        step = self._named(_step(event))
+        if event.action == case_pb2.REQUEST_CORRECTION:
+            return self._correction_letter(case, step)
+        if event.action == case_pb2.REFUSE:
+            return kinds.refusal_letter(self._issuer, self._case_facts(case), step)
+        raise InvalidInput(
+            f"办件 {case.id} 的第 {version} 条记录不是补正告知或不予受理，没有告知书可打印 "
+            "(the event is neither a correction request nor a refusal)"
+        )
+
+    def _correction_letter(self, case: case_pb2.Case, requested: Step) -> kinds.Letter:
+        with self._readers() as session:
+            item = self._known_item(session, case) or _unknown_item(case)
+        return kinds.correction_letter(self._issuer, self._case_facts(case), item, requested)
+
+    def _item(self, session: Session, code: str, province: str = "") -> ItemFacts:
+        """The item from this node's catalogue, else from a partner province's offer (of
+        `province`, where a case names it); NotFound in the catalogue's words if neither has it."""
+        try:
+            row = catalog.item(session, code)
+        except NotFound:
+            offered = partners.offered_item(session, code, province)
+            if offered is None:
+                raise
+            return _offered_facts(offered, self._names.province(offered.province))
+        return _item_facts(session, row, catalog.bundle_parts(session, row))
+
+    def _known_item(self, session: Session, case: case_pb2.Case) -> ItemFacts | None:
+        """The case's item as `_item` finds it (a 跨省通办 item: of the handler's province), else None."""
+        try:
+            return self._item(session, case.item_code, DivisionCode.parse(case.handler).province.value)
+        except NotFound:
+            return None
+
+    def _named(self, step: Step) -> Step:
+        """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
+        return replace(step, office=self._names.place(step.node, step.department))
 
     def result(self, case: case_pb2.Case) -> Rendered:
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
@@ -143,12 +191,15 @@ class DocumentDesk:
             body = json.loads(sealed.content.decode("utf-8"))
         except (SealError, ValueError) as error:
             raise NotReady(f"办件 {case.id} 的办结结果无法读取: {error}") from error
-        with self._readers() as session:
-            row = session.get(ServiceItem, case.item_code)
-            result_name = row.result_name if row is not None else ""
+        granted = case.outcome == case_pb2.APPROVED
+        result_name = ""
+        if granted:  # a denial grants nothing: no 营业执照 printed beside 不予
+            with self._readers() as session:
+                item = self._known_item(session, case)
+                result_name = item.result_name if item is not None else ""
         seal = sealed.seal
         facts = ResultFacts(
-            outcome="准予" if case.outcome == case_pb2.APPROVED else "不予",
+            outcome="准予" if granted else "不予",
             concluded=concluded,
             result_name=result_name,
             seal=SealFacts(
@@ -170,8 +221,8 @@ class DocumentDesk:
             item_code=case.item_code,
             item_name=case.item_name,
             department=case.department,
-            origin=self._place(case.origin, ""),
-            handler=self._place(case.handler, case.department),
+            origin=self._names.place(case.origin, ""),
+            handler=self._names.place(case.handler, case.department),
             applicant_name=case.applicant.name,
             applicant_id_number=case.applicant.id_number,
             applicant_phone=case.applicant.phone,
@@ -192,7 +243,10 @@ def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = 
     found = [e for e in case.events if e.action in actions or (state and e.to_state == state)]
     if not found:
         return None
-    event = found[0] if first else found[-1]
+    return _step(found[0] if first else found[-1])
+
+
+def _step(event: case_pb2.CaseEvent) -> Step:
     return Step(
         at=from_timestamp(event.at),
         node=event.actor_node,
@@ -202,31 +256,58 @@ def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = 
     )
 
 
-def _promised(session: Session, case_id: str, accepted: Step, promised_days: int) -> tuple[int, date | None]:
-    """The working days promised and the limit's last day (None while the clock is stopped)."""
+def _promised(
+    session: Session, case_id: str, accepted: Step, promised_days: int | None
+) -> tuple[int | None, date | None]:
+    """The working days promised and the limit's last day (None while the clock is stopped, or
+    where the item's limit is not known here: promised_days None)."""
     limit = session.get(CaseDeadline, case_id)
     if limit is not None:  # handled here: the running limit, pauses and extensions included
         return limit.promised_days + limit.extension_days, limit.deadline
+    if promised_days is None:
+        return None, None
     return promised_days, add_working_days(china_date(accepted.at), promised_days)
 
 
-def _item_facts(session: Session, row: ServiceItem) -> ItemFacts:
+def _item_facts(session: Session, row: ServiceItem, parts: list[ServiceItem] | None = None) -> ItemFacts:
+    """An item of this node's catalogue as a document describes it; a 一件事's materials are its
+    parts' (`parts`), each named once, as the window's form and on-screen notice list them."""
     claim = session.get(ItemClaim, row.code)
+    return replace(
+        _facts(catalog.row_to_item(row), catalog.listed_materials(row, parts or ())),
+        window_address=claim.window_address if claim else "",
+        phone=claim.phone if claim else "",
+        opening_hours=claim.opening_hours if claim else "",
+        local_notes=claim.local_notes if claim else "",
+    )
+
+
+def _offered_facts(offered: PartnerItem, province: str) -> ItemFacts:
+    """A partner province's item (跨省通办) as its offer describes it, handled in `province` (as named
+    here; its code where it is not)."""
+    return replace(
+        _facts(offered.item, catalog.listed_materials(offered.item)),
+        handled_in=province or f"{offered.province} 所属省份",
+        modes=tuple(offered.modes),
+    )
+
+
+def _facts(elements: Mapping[str, Any], materials: list[dict[str, Any]]) -> ItemFacts:
     return ItemFacts(
-        code=row.code,
-        name=row.name,
-        type=row.type,
-        department=row.department,
-        implementing_body=row.implementing_body,
-        legal_basis=row.legal_basis,
-        handling_tier=Tier.from_name(row.handling_tier).label,
-        instant=row.instant,
-        statutory_days=row.statutory_days,
-        promised_days=row.promised_days,
-        online_level=row.online_level,
-        max_visits=row.max_visits,
-        result_name=row.result_name,
-        conditions=tuple(row.conditions or ()),
+        code=str(elements["code"]),
+        name=str(elements["name"]),
+        type=str(elements.get("type", "")),
+        department=str(elements.get("department", "")),
+        implementing_body=str(elements.get("implementing_body", "")),
+        legal_basis=str(elements.get("legal_basis", "")),
+        handling_tier=Tier.from_name(str(elements["handling_tier"])).label,
+        instant=bool(elements.get("instant", False)),
+        statutory_days=int(elements.get("statutory_days", 0)),
+        promised_days=int(elements.get("promised_days", 0)),
+        online_level=str(elements.get("online_level", "")),
+        max_visits=int(elements.get("max_visits", 1)),
+        result_name=str(elements.get("result_name", "")),
+        conditions=tuple(map(str, elements.get("conditions") or ())),
         materials=tuple(
             ListedMaterial(
                 name=str(m["name"]),
@@ -234,14 +315,13 @@ def _item_facts(session: Session, row: ServiceItem) -> ItemFacts:
                 deferrable=bool(m.get("deferrable", False)),
                 form=str(m.get("form", "")),
                 e_licence=bool(m.get("e_licence", False)),
+                promise=bool(m.get("promise", False)),
             )
-            for m in row.materials
+            for m in materials
         ),
-        fees=tuple(Fee(str(f["name"]), str(f["amount"]), str(f.get("basis", ""))) for f in row.fees or ()),
-        window_address=claim.window_address if claim else "",
-        phone=claim.phone if claim else "",
-        opening_hours=claim.opening_hours if claim else "",
-        local_notes=claim.local_notes if claim else "",
+        fees=tuple(
+            Fee(str(f["name"]), str(f["amount"]), str(f.get("basis", ""))) for f in elements.get("fees") or ()
+        ),
     )
 
 

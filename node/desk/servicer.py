@@ -116,7 +116,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             node.cases,
             node.clock,
             node.config.verify_url,
-            node.names.place,
+            node.names,
         )
 
     @_desk_call

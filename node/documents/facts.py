@@ -23,6 +23,7 @@ class ListedMaterial:
     deferrable: bool = False  # 容缺: may follow later
     form: str = ""  # 原件 / 复印件 / 原件及复印件 / 电子材料
     e_licence: bool = False  # an electronic licence may stand in (无证明)
+    promise: bool = False  # 告知承诺: the applicant's signed promise may replace it
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class ItemFacts:
     phone: str = ""
     opening_hours: str = ""
     local_notes: str = ""
+    # 跨省通办: a partner province's item, handled in that province (as named here), in these modes
+    handled_in: str = ""
+    modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Step:
     department: str = ""
     person: str = ""
     note: str = ""
+    office: str = ""  # the node and department as people read them: 沅江市政务服务中心 民政局（430981000000）
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,9 @@ class ResultFacts:
 
     outcome: str  # 准予 / 不予
     concluded: Step
-    result_name: str
+    result_name: str  # what an approval grants (结果名称, e.g. 营业执照); a denial grants nothing
     seal: SealFacts
-    licence: str = ""  # the electronic licence issued, if any
+    licence: str = ""  # the electronic licence issued, if any (an approval's only)
 
 
 @dataclass(frozen=True)
@@ -128,4 +133,4 @@ class ReceiptFacts:
 
     accepted: Step | None  # None: received, not yet accepted by the handler
     promised_on: date | None  # the last day of the time limit (None before 受理)
-    promised_days: int = 0
+    promised_days: int | None = None  # None: the item's limit is not known here (left out)

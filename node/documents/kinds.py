@@ -1,11 +1,13 @@
 """The five documents a window prints, each built from facts on the shared page (layout.py).
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
-不予受理决定书 (refusal) and the 办结 result. Each function returns PDF bytes.
+不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
+不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from node.documents.facts import (
@@ -63,6 +65,16 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
             ("事项类型", item.type),
             ("实施主体", item.implementing_body),
             ("办理部门", f"{item.department}（{item.handling_tier}级办理）"),
+            *(
+                [
+                    (
+                        "跨省通办",
+                        f"本事项由{item.handled_in}办理，可在本窗口{'、'.join(item.modes)}，材料由办理地审查",
+                    )
+                ]
+                if item.handled_in
+                else []
+            ),
             ("设定依据", item.legal_basis),
             ("办件类型", "即办件" if item.instant else "承诺件"),
             ("法定办结时限", f"{item.statutory_days} 个工作日"),
@@ -86,6 +98,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
                     note
                     for note, applies in (
                         ("可容缺后补", material.deferrable),
+                        ("可告知承诺", material.promise),
                         ("可用电子证照代替", material.e_licence),
                     )
                     if applies
@@ -97,7 +110,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         [1, 6, 2, 1.5, 3],
     )
     place = [
-        ("办理地点", item.window_address or f"{item.implementing_body}（{item.department}）政务服务窗口"),
+        ("办理地点", item.window_address or _window(issuer, item)),
         ("咨询电话", item.phone or "—"),
         ("办公时间", item.opening_hours or "法定工作日"),
     ]
@@ -109,6 +122,14 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         "办理进度可凭办件编号查询。"
     )
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def _window(issuer: Issuer, item: ItemFacts) -> str:
+    """Where to apply, where the item's implementation list does not say: a partner province's
+    item at this window, which takes it in for that province; else the implementing body's."""
+    if item.handled_in:
+        return f"{issuer.name}（跨省通办窗口）"
+    return f"{item.implementing_body}（{item.department}）政务服务窗口"
 
 
 def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
@@ -129,7 +150,10 @@ def _who(step: Step) -> str:
 
 
 def _body(step: Step, issuer: Issuer) -> str:
-    """The deciding body, as a letter is signed: the department at the node where it acted."""
+    """The deciding body, as a letter is signed: its office as the desk named it, else the
+    department at the node where it acted, else the printing node."""
+    if step.office:
+        return step.office
     return f"{step.department}（{step.node}）" if step.department else issuer.name
 
 
@@ -156,18 +180,18 @@ def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: da
     accepted = facts.accepted
     sheet = Sheet(TITLES["receipt"] if accepted else RECEIVED_TITLE, issuer, printed_at, case.case_id)
     rows = _case_fields(case)
+    known = facts.promised_days is not None  # else not known here: left out, not printed as 0
     if accepted is not None:
-        rows += [
-            ("受理时间", f"{shanghai(accepted.at)}（北京时间）"),
-            ("受理人", _who(accepted)),
-            ("承诺办结时限", f"{facts.promised_days} 个工作日"),
-            ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
-        ]
+        rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
+        if known:
+            rows += [
+                ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+                ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
+            ]
     else:
-        rows += [
-            ("受理状态", "已收件，待办理部门受理"),
-            ("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"),
-        ]
+        rows.append(("受理状态", "已收件，待办理部门受理"))
+        if known:
+            rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
     sheet.fields(rows)
     _materials(sheet, case.materials)
     sheet.paragraph("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。")
@@ -175,50 +199,90 @@ def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: da
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 
 
-def correction(
-    issuer: Issuer, case: CaseFacts, item: ItemFacts, requested: Step, printed_at: datetime
-) -> bytes:
+@dataclass(frozen=True)
+class Letter:
+    """A decision told to the applicant in a letter (补正告知书, 不予受理决定书): its words, printed the
+    same in the PDF (`letter_pdf`) and on the front desk's print page (event_print.html)."""
+
+    kind: str  # correction | refusal
+    title: str
+    number: str  # the case id
+    addressee: str  # 王秀兰：
+    opening: str
+    heading: str  # 补正内容 / 不予受理理由
+    statement: str  # what to correct, or why the case is refused: the decision's own words
+    fields: tuple[tuple[str, str], ...]
+    checklist_heading: str = ""
+    checklist: tuple[str, ...] = ()  # a correction's: the item's materials, to check against
+    closing: tuple[str, ...] = ()  # what follows: a refusal's remedies and their periods (REMEDY)
+    verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
+    verify_caption: str = VERIFY
+    signature: tuple[str, ...] = ()  # the deciding body and the day
+
+
+def _opening(case: CaseFacts) -> str:
+    return f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，经审查，"
+
+
+def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requested: Step) -> Letter:
     """补正告知书: what to correct, told once, with the item's full material list beside it."""
-    sheet = Sheet(TITLES["correction"], issuer, printed_at, case.case_id)
-    sheet.paragraph(
-        f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-        "经审查，申请材料不齐全或者不符合法定形式，请按下列要求一次性补正："
-    )
-    sheet.heading("补正内容").paragraph(requested.note or "请按办理部门要求补正申请材料。")
-    sheet.fields(
-        [
+    return Letter(
+        kind="correction",
+        title=TITLES["correction"],
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=_opening(case) + "申请材料不齐全或者不符合法定形式，请按下列要求一次性补正：",
+        heading="补正内容",
+        statement=requested.note or "请按办理部门要求补正申请材料。",
+        fields=(
             ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
             ("告知部门", _who(requested)),
             ("办理地", case.handler),
-        ]
+        ),
+        checklist_heading="本事项申请材料（供核对）",
+        checklist=tuple(
+            f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials
+        ),
+        closing=("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。",),
+        verify_url=case.verify_url,
+        signature=(_body(requested, issuer), china_day(requested.at)),
     )
-    sheet.heading("本事项申请材料（供核对）").numbered(
-        [f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials]
-    )
-    sheet.paragraph("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。")
-    sheet.qr(case.verify_url, VERIFY)
-    return sheet.signed([_body(requested, issuer), china_day(requested.at)]).render()
 
 
-def refusal(issuer: Issuer, case: CaseFacts, refused: Step, printed_at: datetime) -> bytes:
+def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
     """不予受理决定书: the decision, its reason and the applicant's remedies."""
-    sheet = Sheet(TITLES["refusal"], issuer, printed_at, case.case_id)
-    sheet.paragraph(
-        f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-        "经审查，决定不予受理。"
-    )
-    sheet.heading("不予受理理由").paragraph(refused.note or "（未说明理由）")
-    sheet.fields(
-        [
+    return Letter(
+        kind="refusal",
+        title=TITLES["refusal"],
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=_opening(case) + "决定不予受理。",
+        heading="不予受理理由",
+        statement=refused.note or "（未说明理由）",
+        fields=(
             ("决定时间", f"{shanghai(refused.at)}（北京时间）"),
             ("决定部门", _who(refused)),
             ("办理地", case.handler),
-        ]
+        ),
+        closing=(REMEDY,),
+        verify_url=case.verify_url,
+        signature=(_body(refused, issuer), china_day(refused.at)),
     )
-    sheet.space().paragraph(REMEDY).qr(case.verify_url, VERIFY)
-    return sheet.signed([_body(refused, issuer), china_day(refused.at)]).render()
+
+
+def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
+    """A letter as PDF, printed at issuer's node."""
+    sheet = Sheet(letter.title, issuer, printed_at, letter.number)
+    sheet.paragraph(f"{letter.addressee}\n{letter.opening}")
+    sheet.heading(letter.heading).paragraph(letter.statement)
+    sheet.fields(list(letter.fields))
+    if letter.checklist:
+        sheet.heading(letter.checklist_heading).numbered(list(letter.checklist))
+    sheet.space()
+    for paragraph in letter.closing:
+        sheet.paragraph(paragraph)
+    sheet.qr(letter.verify_url, letter.verify_caption)
+    return sheet.signed(list(letter.signature)).render()
 
 
 def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:
@@ -230,15 +294,16 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
         f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
         f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
     )
+    granted = facts.outcome == "准予"
     rows = [
         *_case_fields(case)[:4],
         ("办理结果", facts.outcome),
-        ("结果名称", facts.result_name or "—"),
+        *([("结果名称", facts.result_name or "—")] if granted else []),  # a denial grants nothing
         ("决定内容", concluded.note or "—"),
         ("办结时间", f"{shanghai(concluded.at)}（北京时间）"),
         ("办理部门", _who(concluded)),
     ]
-    if facts.licence:
+    if granted and facts.licence:
         rows.append(("电子证照", facts.licence))
     sheet.fields(rows)
     sheet.heading("电子印章").fields(
@@ -251,7 +316,7 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
             ("结果摘要", f"SHA-256 {seal.digest}"),
         ]
     )
-    if facts.outcome == "不予":
+    if not granted:
         sheet.space().paragraph(REMEDY)
     sheet.qr(case.verify_url, "扫描二维码核验电子印章与办件结果")
     return sheet.signed([f"{seal.holder}（电子印章）", china_day(seal.signed_at)]).render()

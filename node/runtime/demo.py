@@ -197,10 +197,12 @@ def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
             PARTNER_CHAIN[-1].name, "村委会", "公章", algorithm="sm2-sm3"
         )
         clients[CHAIN[2].code].create_seal("沅江市民政局", "民政局", "业务专用章")
+        # 市场监管局 seals the 营业执照 it grants with its licence seal, and its denials with its 业务专用章
+        clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "业务专用章")
         clients[CHAIN[2].code].create_seal("沅江市市场监督管理局", "市场监督管理局", "电子证照专用章")
         console.print(
             "  seals made: a 公章 at every tier above the village (湖南 ECDSA P-256, 广东 国密 SM2/SM3); "
-            "民政局 and 市场监管局 seals at the 湖南 county"
+            "民政局 and 市场监管局 (业务专用章, 电子证照专用章) seals at the 湖南 county"
         )
         trust = folder / "trust"
         trust.mkdir(exist_ok=True)

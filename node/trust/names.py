@@ -52,11 +52,24 @@ class PlaceNames:
         self._lock = threading.Lock()
         self._unsaved: dict[str, str] = {}  # heard since the last save
         self._known: dict[str, str] = dict(self._fixed)
+        self._provinces: dict[str, str] = {}  # partner provinces by their anchors' names
         self._read_at: float | None = None
 
     def name_of(self, code: str) -> str:
         """The office's name, or "" when no certificate seen here names it."""
         return self._names().get(code, "")
+
+    def province(self, code: str) -> str:
+        """A partner province as people name it (广东省: the name its anchor was installed under,
+        where its root certificate names its office, 广东省政务服务中心), or "" when not named here.
+        One not known yet is looked up at once (a few rows): an anchor arrives at any time."""
+        self._names()  # the names of every kind read again once they are REFRESH_SECONDS old
+        name = self._provinces.get(code)
+        if name is None:
+            with self._readers() as session:
+                self._provinces = partners.province_names(session)
+            name = self._provinces.get(code, "")
+        return name
 
     def place(self, code: str, department: str = "") -> str:
         return place(code, self.name_of(code), department)
@@ -86,6 +99,7 @@ class PlaceNames:
                 rows = session.execute(select(OfficeName.code, OfficeName.name))
                 heard = {code: name for code, name in rows}
                 self._known = {**heard, **unsaved, **self._certified_here(session), **self._fixed}
+                self._provinces = partners.province_names(session)
             self._read_at = now
         return self._known
 

@@ -105,6 +105,21 @@ def peer_codes(session: Session) -> list[str]:
     return list(session.scalars(select(PeerProvince.code).order_by(PeerProvince.code)))
 
 
+def province_names(session: Session) -> dict[str, str]:
+    """The partner provinces installed here by the names their anchors were given (`wuji peer add
+    --name 广东省`, passed down the tree with the anchor): code → name, the unnamed left out."""
+    rows = session.execute(select(TrustAnchor.province, TrustAnchor.name))
+    return {province: name for province, name in rows if name}
+
+
+def offered_item(session: Session, code: str, province: str = "") -> PartnerItem | None:
+    """A partner province's item open to applicants here (of `province`, if given), or None."""
+    query = select(PartnerItem).where(PartnerItem.code == code.strip()).order_by(PartnerItem.province)
+    if province:
+        query = query.where(PartnerItem.province == province.zfill(12))
+    return session.scalars(query.limit(1)).first()
+
+
 def partner_items(session: Session, province: str = "") -> list[PartnerItem]:
     """Items of partner provinces open to applicants here (all partners, or one)."""
     query = select(PartnerItem).order_by(PartnerItem.province, PartnerItem.code)

@@ -55,6 +55,7 @@ from wuji.v1 import link_pb2
 log = logging.getLogger(__name__)
 
 OFFICIAL_SEAL = "公章"
+LICENCE_SEAL = "电子证照专用章"  # vouches for electronic licences only
 # sends a case-event notice to a neighbour copy: (session, peer, notice); what it returns is unused
 NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], object]
 
@@ -196,14 +197,20 @@ class SealService:
         session.flush()
         return info
 
-    def seal_for(self, session: Session, department: str) -> Seal | None:
-        """The department's seal valid now, else the node's 公章, else None."""
+    def seal_for(self, session: Session, department: str, *, licence: bool = False) -> Seal | None:
+        """The seal valid now that a result of the department is sealed with: an electronic licence
+        (电子证照) with the department's 电子证照专用章 before its other seals; any other result — a
+        decision, a denial above all, which grants no licence — with the department's other seals
+        (业务专用章, 行政审批专用章, 公章), never its licence seal; else the node's 公章; else None."""
         now = utcnow()
         records = session.scalars(select(SealRecord).order_by(SealRecord.created_at.desc())).all()
         live = [r for r in records if as_utc(r.valid_from) <= now <= as_utc(r.valid_to)]
-        chosen = next((r for r in live if r.department == department), None) or next(
-            (r for r in live if r.kind == OFFICIAL_SEAL), None
-        )
+        own = [r for r in live if r.department == department]
+        if licence:
+            own.sort(key=lambda record: record.kind != LICENCE_SEAL)  # stable: newest first of each
+        else:
+            own = [r for r in own if r.kind != LICENCE_SEAL]
+        chosen = next(iter(own), None) or next((r for r in live if r.kind == OFFICIAL_SEAL), None)
         return self._load(chosen) if chosen else None
 
     def _load(self, record: SealRecord) -> Seal:
@@ -295,11 +302,14 @@ class SealService:
     def seal_result(
         self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None = None
     ) -> bytes:
-        """Seal the result document (and licence, if the item issues one) of a case concluded here."""
-        seal = self.seal_for(session, department)
+        """Seal the result document of a case concluded here: its electronic licence, if the
+        approval issued one, with the licence seal; any other result, a denial above all, with the
+        department's business seal (`seal_for`)."""
+        seal = self.seal_for(session, department, licence=bool(licence))
         if seal is None:
+            what = "a licence" if licence else f"a decision (a {LICENCE_SEAL} seals licences only)"
             raise NotReady(
-                f"no valid seal for {department} (nor a 公章) at node {self.here}: "
+                f"no valid seal of {department} for {what}, nor a 公章, at node {self.here}: "
                 "create one with `wuji seal create` before concluding cases"
             )
         body = result_document(case, seal.info.holder, note, licence)

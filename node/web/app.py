@@ -239,6 +239,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
     app.state.templates = templates()
     app.state.held = HeldFiles()  # the files of refused application forms, until sent again
     app.state.templates.env.filters["place"] = node.names.place  # 430981000000 → 沅江市政务服务中心（…）
+    app.state.templates.env.filters["province"] = node.names.province  # 440000000000 → 广东省, or ""
     # the printable PDFs, with the QR codes of the 核验 page this desk serves
     app.state.documents = DocumentDesk(
         issuer_of(node.config),
@@ -246,7 +247,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         node.cases,
         node.clock,
         lambda case_id: verify.verify_link(node, case_id),
-        node.names.place,
+        node.names,
     )
     return app
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pypinyin import Style, lazy_pinyin
@@ -135,12 +135,16 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW)
     def item_guide(visit: Visit) -> Response:
         item, parts = _item_and_parts(visit)
-        return render(visit, "guide.html", item=item, parts=parts, materials=_materials_of(item, parts))
+        return render(
+            visit, "guide.html", item=item, parts=parts, materials=catalog.listed_materials(item, parts)
+        )
 
     @page(*AT_WINDOW)
     def item_notice(visit: Visit) -> Response:
         item, parts = _item_and_parts(visit)
-        return render(visit, "notice.html", item=item, parts=parts, materials=_materials_of(item, parts))
+        return render(
+            visit, "notice.html", item=item, parts=parts, materials=catalog.listed_materials(item, parts)
+        )
 
     def application_form(
         visit: Visit,
@@ -159,7 +163,7 @@ def routes(render: Render) -> list[Route]:
             status_code=status_code,
             item=item,
             parts=parts,
-            materials=_materials_of(item, parts),
+            materials=catalog.listed_materials(item, parts),
             modes=_modes(item),
             refusal=refusal,
             sent=visit.form or {},
@@ -183,7 +187,7 @@ def routes(render: Render) -> list[Route]:
         held: HeldFiles = visit.request.app.state.held
         username, item_code = visit.person.username, visit.request.path_params["code"]
         item, parts = _item_and_parts(visit)
-        listed = _materials_of(item, parts)
+        listed = catalog.listed_materials(item, parts)
         form_token = visit.field("held")
         chosen, unread = _chosen_files(visit, held.kept(username, form_token, item_code), listed)
         sent = submissions.Sent(item_code, visit.field("id_number"))
@@ -323,12 +327,13 @@ def routes(render: Render) -> list[Route]:
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
+        """补正告知书 or 不予受理决定书 for the printer: the words of its PDF (DocumentDesk.letter)."""
+        from node.web.verify import qr_svg
+
         case = _visible_case(visit)
-        version = int(visit.request.path_params["version"])
-        event = next((e for e in case.events if e.version == version), None)
-        if event is None:
-            raise InvalidInput(f"办件 {case.id} 没有第 {version} 条记录")
-        return render(visit, "event_print.html", case=case, event=event)
+        documents: DocumentDesk = visit.request.app.state.documents
+        letter = documents.letter(case, int(visit.request.path_params["version"]))
+        return render(visit, "event_print.html", case=case, letter=letter, qr=qr_svg(letter.verify_url))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def material(visit: Visit) -> Response:
@@ -535,30 +540,14 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
         try:
             item = catalog.item(session, code)
         except NotFound:
-            offered = [row for row in partners.partner_items(session) if row.code == code.strip()]
-            if not offered:
+            offered = partners.offered_item(session, code)
+            if offered is None:
                 raise
-            return _partner_view(offered[0]), []
-        # a JSON column; the catalogue checked a bundle's parts are item codes (node/catalogue/items.py)
-        codes = cast(list[str], (item.bundle or {}).get("parts", []))
-        parts = [catalog.item(session, part) for part in codes]
+            return _partner_view(offered), []
+        parts = catalog.bundle_parts(session, item)
         for row in (item, *parts):
             session.expunge(row)
         return item, parts
-
-
-def _materials_of(item: Any, parts: list[ServiceItem]) -> list[dict[str, Any]]:
-    """The item's materials, or for a 一件事 every part's, each named once (一次提交)."""
-    listed: dict[str, dict[str, Any]] = {}
-    for row in parts or [item]:
-        # a JSON column; the catalogue checked it names materials (node/catalogue/items.py)
-        promise = set(cast(list[str], (row.notify_promise or {}).get("replaces", [])))
-        for spec in row.materials:
-            name = str(spec["name"])
-            entry = listed.setdefault(name, {**spec, "promise": False})
-            entry["promise"] = entry["promise"] or name in promise
-            entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
-    return list(listed.values())
 
 
 def _modes(item: Any) -> list[str]:
