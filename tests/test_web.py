@@ -530,7 +530,8 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
 
 def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_does(desks):
     """新生儿出生一件事 lists no materials of its own: the 一次性告知书 gives its parts', each named once,
-    on the screen and in the PDF alike (one list, catalogue.listed_materials)."""
+    on the screen and in the PDF alike (one list, catalogue.listed_materials). It offered 结婚证
+    以承诺代替, which the bundle's submission then refused (材料不齐 … 缺少 结婚证)."""
     agent = logged_in(desks, VILLAGE, "agent1")
     screen = agent.get("/items/YJS-0001/notice").text
     names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", screen)
@@ -539,7 +540,11 @@ def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_doe
     listed = text[text.index("三、申请材料") : text.index("四、办理地点")]
     for number, name in enumerate(names, 1):
         assert f"{number}{name}" in listed, (name, listed)
-    assert "结婚证原件必需可告知承诺" in listed  # 生育保险待遇核定 takes a promise for it, as the screen says
+    # 生育保险待遇核定 takes a promise for the 结婚证, but 出生登记 asks for it all the same: the
+    # bundle's notice offers no promise for it (its submission would refuse one), nor its form
+    assert "结婚证原件必需" in listed and "可告知承诺" not in listed and "可承诺" not in screen
+    form = agent.get("/items/YJS-0001/apply").text
+    assert "以承诺代替" not in form and 'name="promise_signature"' not in form
 
 
 def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desks):

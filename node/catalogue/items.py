@@ -608,9 +608,11 @@ def listed_materials(
     item: ListsMaterials | Mapping[str, Any], parts: Iterable[ListsMaterials] = ()
 ) -> list[Item]:
     """The materials an application lists: the item's, or for a 一件事 every part's, each named once
-    (一次提交) — required if any part requires it; `promise` if a part's 告知承诺 replaces it. The one
-    list the window's form, the on-screen 一次性告知书 and its PDF all show. An item is a row, or
-    its elements as a partner province's offer gives them."""
+    (一次提交) — required if any part requires it; `promise` (告知承诺) and `deferrable` (容缺) only
+    if every part listing it allows that, as the bundle's submission judges it: a proof another
+    part requires is to be brought anyway. The one list the window's form, the on-screen
+    一次性告知书 and its PDF all show. An item is a row, or its elements as a partner province's
+    offer gives them."""
     listed: dict[str, Item] = {}
     rows: list[ListsMaterials | Mapping[str, Any]] = [*parts] or [item]
     for row in rows:
@@ -621,8 +623,13 @@ def listed_materials(
         promise = set(cast(list[str], (promises or {}).get("replaces", [])))
         for spec in specs:
             name = str(spec["name"])
-            entry = listed.setdefault(name, {**spec, "promise": False})
-            entry["promise"] = entry["promise"] or name in promise
+            entry = listed.get(name)
+            if entry is None:
+                deferrable = bool(spec.get("deferrable"))
+                listed[name] = {**spec, "promise": name in promise, "deferrable": deferrable}
+                continue
+            entry["promise"] = entry["promise"] and name in promise
+            entry["deferrable"] = entry["deferrable"] and bool(spec.get("deferrable"))
             entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
     return list(listed.values())
 
