@@ -74,7 +74,7 @@ def typed_division(what: tuple[str, str], value: str, example: str = "") -> Divi
     """A division code as typed in the field `what` (its label, and its name in English);
     InvalidInput when it is none, such as a place name typed where the code goes."""
     try:
-        return DivisionCode.parse(value)
+        return DivisionCode.parse(digits_as_typed(value))  # full-width digits, or in groups
     except InvalidDivisionCode as error:
         label, english = what
         raise InvalidInput(

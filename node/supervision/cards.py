@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from node import logs
+from node.cases.applicants import typed_division
 from node.cases.deadlines import CaseClock, clock_of, working_days
 from node.cases.states import Action, State
 from node.catalogue.items import STEPS_WITH_LIMITS
@@ -499,7 +500,7 @@ class SupervisionService:
         self, subtree: str = "", case_id: str = "", include_closed: bool = False
     ) -> list[case_pb2.SupervisionCard]:
         """Open cards (or all) of cases handled in a subtree of this node (default: all of it)."""
-        root = DivisionCode.parse(subtree) if subtree else self.here
+        root = typed_division(("下级区划代码", "subtree"), subtree) if subtree.strip() else self.here
         if not root.is_in_subtree_of(self.here):
             raise InvalidInput(f"{root} 不是本节点的下级 ({root} is not in the subtree of {self.here})")
         query = select(SupervisionCard)
