@@ -176,6 +176,13 @@ class DocumentDesk:
         except NotFound:
             return None
 
+    def promised_days(self, case: case_pb2.Case) -> int | None:
+        """The working days the case's item promises, as its receipt prints them (a 跨省通办 item's
+        from its province's offer); None where no catalogue here knows the item."""
+        with self._readers() as session:
+            item = self._known_item(session, case)
+        return item.promised_days if item is not None else None
+
     def _named(self, step: Step) -> Step:
         """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
         return replace(step, office=self._names.place(step.node, step.department))

@@ -323,7 +323,8 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW)
     def receipt(visit: Visit) -> Response:
         case = _visible_case(visit)
-        return render(visit, "receipt.html", case=case, due=_promised_days(visit, case))
+        documents: DocumentDesk = visit.request.app.state.documents  # the PDF receipt's figure
+        return render(visit, "receipt.html", case=case, due=documents.promised_days(case))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
@@ -650,14 +651,6 @@ def _item_material_names(node: Node, case: case_pb2.Case) -> list[str]:
             return [str(m["name"]) for m in catalog.item(session, case.item_code).materials]
         except NotFound:
             return sorted({m.name for m in case.materials})
-
-
-def _promised_days(visit: Visit, case: case_pb2.Case) -> int:
-    with node_of(visit).readers() as session:
-        try:
-            return int(catalog.item(session, case.item_code).promised_days)
-        except NotFound:
-            return 0
 
 
 VIEWABLE = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"})
