@@ -14,11 +14,10 @@ import pytest
 
 from node.timeutil import shanghai
 from node.trust.sealcheck import NodeEvidence, failure_words, verify_offline
-from signing.pki import CertificatePurpose
-from signing.seals import Problem, Seal, SealInfo, verify
+from signing.seals import Problem, verify
 from signing.trust import TrustStore
-from tests.signing.test_pki import TOWNSHIP, VILLAGE, Tiers, build_tiers, end_entity
-from tests.signing.test_seals import RESULT, stamped_at, village_seal
+from tests.signing.test_pki import TOWNSHIP, Tiers, build_tiers
+from tests.signing.test_seals import RESULT, seal_of_an_expired_key, stamped_at, village_seal
 from tests.signing.test_timestamps import province_tsa
 
 
@@ -68,13 +67,7 @@ def test_a_revoked_seal_certificate_reads_as_revoked_with_beijing_times(tiers: T
 
 
 def test_an_expired_certificate_and_an_expired_seal_read_as_expired(tiers: Tiers) -> None:
-    township = tiers.authorities[TOWNSHIP]
-    long_ago = datetime.now(UTC) - timedelta(days=40)
-    key, certificate = end_entity(township, VILLAGE, CertificatePurpose.SEAL, now=long_ago, valid_days=35)
-    info = SealInfo(
-        "seal-old", "样例村民委员会", VILLAGE, "村委会", "公章", long_ago, long_ago + timedelta(days=60)
-    )
-    old_key = Seal(info, key, certificate, township.full_chain())
+    old_key, long_ago = seal_of_an_expired_key(tiers)
     check = verify(old_key.apply(RESULT, at=long_ago + timedelta(days=1)).to_bytes(), trusting(tiers))
     assert check.problem is Problem.CERTIFICATE_EXPIRED
     assert failure_words(check).startswith("盖章所用的证书在盖章时不在有效期内（已过期或尚未生效） (证书链 ")

@@ -25,6 +25,18 @@ def tiers() -> Tiers:
     return build_tiers()
 
 
+def seal_of_an_expired_key(tiers: Tiers) -> tuple[Seal, datetime]:
+    """A village seal whose key was certified 40 days ago for 35 (it expired five days ago), the
+    seal itself valid for 60 days from then; and that moment."""
+    township = tiers.authorities[TOWNSHIP]
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    key, certificate = end_entity(township, VILLAGE, CertificatePurpose.SEAL, now=long_ago, valid_days=35)
+    info = SealInfo(
+        "seal-old", "样例村民委员会", VILLAGE, "村委会", "公章", long_ago, long_ago + timedelta(days=60)
+    )
+    return Seal(info, key, certificate, township.full_chain()), long_ago
+
+
 def village_seal(tiers: Tiers) -> Seal:
     township = tiers.authorities[TOWNSHIP]
     key, certificate = end_entity(
@@ -102,14 +114,7 @@ def test_a_backdated_seal_of_a_revoked_key_is_judged_at_its_attested_time(tiers)
 
 
 def test_a_seal_of_an_expired_key_backdated_into_its_validity_is_refused(tiers: Tiers) -> None:
-    township = tiers.authorities[TOWNSHIP]
-    long_ago = datetime.now(UTC) - timedelta(days=40)
-    # issued 40 days ago for 35 days: it expired five days ago
-    key, certificate = end_entity(township, VILLAGE, CertificatePurpose.SEAL, now=long_ago, valid_days=35)
-    info = SealInfo(
-        "seal-old", "样例村民委员会", VILLAGE, "村委会", "公章", long_ago, long_ago + timedelta(days=60)
-    )
-    seal = Seal(info, key, certificate, township.full_chain())
+    seal, _ = seal_of_an_expired_key(tiers)
     # claims six days ago, when the key was valid; the province stamps today
     document = seal.apply(
         RESULT, at=datetime.now(UTC) - timedelta(days=6), timestamp=province_tsa(tiers).stamp
