@@ -170,6 +170,9 @@ def test_roles_and_departments_are_checked_on_every_action(federation, people):
     assert county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state == case_pb2.SUBMITTED  # unchanged
 
 
+_FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
 def test_an_application_sent_again_under_its_key_takes_in_one_case(federation, people):
     """A Desk API client whose answer was lost sends the application again under the same key: two
     sendings at the same moment and a third later all answer with the one case; the same key sent
@@ -180,6 +183,11 @@ def test_an_application_sent_again_under_its_key_takes_in_one_case(federation, p
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         sent = list(pool.map(lambda _: submit(village, people["agent"], submission_key=key), range(2)))
     again = submit(village, people["agent"], submission_key=key)
+    # the number as typed at first (full-width, in groups), the same as the number stored
+    typed = case_pb2.Applicant(
+        name=APPLICANT.name, id_number=" ".join(APPLICANT.id_number).translate(_FULL_WIDTH)
+    )
+    assert submit(village, people["agent"], submission_key=key, applicant=typed).id == again.id
     assert sent[0].id == sent[1].id == again.id and again.origin == VILLAGE
     assert len(village.ListCases(desk_pb2.ListCasesRequest(role="origin", limit=1000)).cases) == before + 1
     arrived(federation, COUNTY, again.id)

@@ -22,6 +22,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.cases.applicants import digits_as_typed
 from node.errors import InvalidInput
 from node.store.models import Bundle, Case, FormSubmission
 
@@ -113,6 +114,7 @@ def _taken_in(readers: sessionmaker[Session], key: str, sent: Sent) -> TakenIn |
             return TakenIn(row.case_id, row.bundle_id)
         code = taken.item_code if isinstance(taken, Case) else taken.code
         earlier = TakenIn(row.case_id, row.bundle_id, taken.applicant_name)
-        if code != sent.code.strip() or taken.applicant_id_number != sent.id_number.strip().upper():
+        # the number as the window stores it: sent again as typed (full-width, in groups) it is the same
+        if code != sent.code.strip() or taken.applicant_id_number != digits_as_typed(sent.id_number).upper():
             raise KeyUsedBefore(key, earlier)
         return earlier
