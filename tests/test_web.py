@@ -933,6 +933,14 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
     assert number_only.status_code == 400 and "请上传电子证照" in number_only.text
 
 
+def queue_row(person: httpx.Client, queue: str, case_id: str) -> str:
+    """The row of a case in a queue's first page."""
+    page = person.get("/queues", params={"queue": queue}).text
+    row = re.search(rf'<tr[^>]*><td class="code"><a href="/cases/{case_id}">.*?</tr>', page, re.S)
+    assert row is not None, f"{case_id} is not in the queue {queue}"
+    return row.group(0)
+
+
 def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     """特别程序 while the clock runs, 特别程序结束 while it is stopped; a refusal keeps the person.
     While it is under way the case says so, with the working days used."""
@@ -961,6 +969,7 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     )
     agent = logged_in(desks, VILLAGE, "agent1")
     wait_for(lambda: "特别程序中" in agent.get(f"/cases/{case_id}").text, what="特别程序 at the village")
+    assert "计时暂停（特别程序）" in queue_row(reviewer, "review", case_id)  # the queue's row says it too
     resumed = reviewer.post(
         f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "RESUME", "note": "听证结束"}
     )
@@ -968,6 +977,7 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
         resumed.status_code == 200 and "特别程序中" not in resumed.text and "计时暂停中" not in resumed.text
     )
     assert re.search(r'id="time-used">已用 \d+/\d+ 个工作日</span>', resumed.text)
+    assert "计时暂停" not in queue_row(reviewer, "review", case_id)
 
 
 def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_poor_rating(desks):

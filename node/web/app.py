@@ -59,6 +59,12 @@ def stamp_time(stamp: Any) -> str:
     return shanghai(from_timestamp(stamp)) if stamp is not None and stamp.seconds else ""
 
 
+def clock_stopped(case: case_pb2.Case) -> bool:
+    """A row's case whose time limit is stopped (特别程序): 受理'd, and no last day while it runs —
+    the row carries no pause of its own, and a running limit always has that day."""
+    return case.state in (case_pb2.ACCEPTED, case_pb2.UNDER_REVIEW) and not case.due_on
+
+
 def iso_china_time(text: str) -> str:
     """A view's ISO instant (as the Desk API gives it) in China's wall time."""
     return shanghai(datetime.fromisoformat(text)) if text else ""
@@ -74,6 +80,7 @@ def templates() -> Jinja2Templates:
         stamp_time=stamp_time,
         china_time=shanghai,
         iso_china_time=iso_china_time,
+        clock_stopped=clock_stopped,
         masked=verify.masked,
         tier_label=tier_level_words,
         rate=shown_rate,
