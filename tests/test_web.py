@@ -516,10 +516,17 @@ def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
 
 
 def test_items_are_found_by_name_pinyin_initials_and_code(desks):
+    """And by the names people shorten them to: searching 低保 found nothing."""
     agent = logged_in(desks, VILLAGE, "agent1")
     for query in ("社会保障卡", "shbzk", "RS-0001"):
         found = agent.get("/items", params={"q": query}, headers={"HX-Request": "true"})
         assert "社会保障卡申领" in found.text, query
+    # the names people shorten them to: each character of the name's, in its order
+    for query, name in (("社保卡", "社会保障卡申领"), ("低保", "最低生活保障")):
+        found = agent.get("/items", params={"q": query}, headers={"HX-Request": "true"}).text
+        assert name in found, query
+    out_of_order = agent.get("/items", params={"q": "保低"}, headers={"HX-Request": "true"}).text
+    assert "最低生活保障" not in out_of_order
     notice = agent.get(f"/items/{ITEM}/notice")
     assert "一次性告知书" in notice.text and "近期免冠彩色照片" in notice.text
     # the 办事指南 names its elements as `wuji catalog show` does (one vocabulary, ELEMENT_NAMES)

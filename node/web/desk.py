@@ -63,7 +63,17 @@ def matches(item: ServiceItem | SimpleNamespace, query: str) -> bool:
         or needle in item.name
         or item.code.lower().startswith(needle)
         or needle in initials(item.name)
+        or _abbreviates(needle, item.name)
     )
+
+
+def _abbreviates(needle: str, name: str) -> bool:
+    """Whether Chinese characters typed are the name's in order, as people shorten names: 低保 for
+    最低生活保障, 社保卡 for 社会保障卡申领 (two characters at least, each of them Chinese)."""
+    if len(needle) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in needle):
+        return False
+    rest = iter(name)
+    return all(ch in rest for ch in needle)  # each found after the one before
 
 
 def node_of(visit: Visit) -> Node:
@@ -501,6 +511,7 @@ def _find_items(visit: Visit, query: str) -> list[Any]:
     """Our catalogue's items, then the partner provinces' items open to applicants here (跨省通办)."""
     with node_of(visit).readers() as session:
         found: list[Any] = [item for item in catalog.items(session) if matches(item, query)]
+        found.sort(key=lambda item: query.strip() not in item.name)  # the name itself first, then shortenings
         for item in found:
             session.expunge(item)
         found += [
