@@ -41,9 +41,14 @@ def test_a_running_node_shows_what_each_thread_is_doing_when_asked_and_goes_on(t
         desk = federation.start(PROVINCE)
         federation.processes[PROVINCE].send_signal(signal.SIGUSR1)
         log = federation.paths[PROVINCE].parent / "node.log"
-        wait_for(lambda: "most recent call first" in log.read_text(errors="replace"), what="the stacks")
-        stacks = log.read_text(errors="replace")
-        assert "Thread 0x" in stacks and "node/cli/nodes.py" in stacks  # the main thread, waiting
+
+        # the stacks are written thread by thread: read them once the main thread's is there too
+        # (reading at the first thread's header failed once, the dump half-written)
+        def dumped() -> bool:
+            stacks = log.read_text(errors="replace")
+            return "Thread 0x" in stacks and "node/cli/nodes.py" in stacks  # the main thread, waiting
+
+        wait_for(dumped, what="every thread's stack, the main thread's among them")
         assert desk.describe().code == PROVINCE and federation.terminate(PROVINCE) == 0
     finally:
         federation.stop()
