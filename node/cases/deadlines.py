@@ -122,12 +122,6 @@ def standing(session: Session, case_id: str, today: date) -> Standing | None:
     return Standing(clock.used(today), clock.limit, clock.paused)
 
 
-def stopped(session: Session, case_id: str) -> bool:
-    """Whether the case's running time limit is stopped (a 特别程序 or a 补正 under way)."""
-    row = session.get(CaseDeadline, case_id)
-    return row is not None and row.open and clock_of(row).paused
-
-
 def track(
     session: Session, case_id: str, action: str, promised_days: int, today: date, days: int = 0
 ) -> None:

@@ -587,14 +587,14 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     state = State(case_pb2.CaseState.Name(case.state))
     # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
     for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
-    actions = allowed_actions(node, visit.person, case, state)
+    with node.readers() as session:
+        limit = deadlines.standing(session, case.id, china_date(node.clock.now()))
+    actions = allowed_actions(node, visit.person, case, state, limit is not None and limit.paused)
     owed: list[str] = []
     if Action.APPROVE in actions:  # the rule the service applies when 办结(准予) is asked for
         with node.readers() as session:
             owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
     rating, rectification = node.ratings.of_case(case.id)
-    with node.readers() as session:
-        limit = deadlines.standing(session, case.id, china_date(node.clock.now()))
     return {
         # a 特别程序 under way, told by the case's history (the applicant's point keeps no clock)
         "special_procedure": state in RULES[Action.SUSPEND].from_states
@@ -614,12 +614,15 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     }
 
 
-def allowed_actions(node: Node, actor: Actor, case: case_pb2.Case, state: State) -> list[Action]:
+def allowed_actions(
+    node: Node, actor: Actor, case: case_pb2.Case, state: State, clock_stopped: bool
+) -> list[Action]:
     """The actions this person may take on the case here and now, by the state machine's rules
-    (node/cases/states.py) and the role table (node/staff/roles.py)."""
+    (node/cases/states.py) and the role table (node/staff/roles.py); `clock_stopped`: its time limit
+    here is stopped (a 特别程序 or a 补正 under way)."""
     instant = _is_instant(node, case.item_code)
     # 特别程序 begins only while the clock runs and ends only while it is stopped for one
-    not_now = Action.SUSPEND if _clock_stopped(node, case.id) else Action.RESUME
+    not_now = Action.SUSPEND if clock_stopped else Action.RESUME
     allowed = []
     for action, rule in RULES.items():
         if action in _OWN_FORMS or action is not_now:
@@ -640,12 +643,6 @@ def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
     """The latest of `actions` in the case's history, if any was taken."""
     names = {case_pb2.CaseAction.Value(action.value): action for action in actions}
     return next((names[e.action] for e in reversed(case.events) if e.action in names), None)
-
-
-def _clock_stopped(node: Node, case_id: str) -> bool:
-    """Whether the case's time limit is stopped here (a 特别程序 or a 补正 under way)."""
-    with node.readers() as session:
-        return deadlines.stopped(session, case_id)
 
 
 def _is_instant(node: Node, code: str) -> bool:
