@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+from pathlib import Path
 
 from node.config import NodeConfig
 from node.runtime.cluster import ProcessFederation
@@ -50,6 +52,28 @@ def test_a_running_node_shows_what_each_thread_is_doing_when_asked_and_goes_on(t
 
         wait_for(dumped, what="every thread's stack, the main thread's among them")
         assert desk.describe().code == PROVINCE and federation.terminate(PROVINCE) == 0
+    finally:
+        federation.stop()
+
+
+def test_a_node_stops_when_the_signal_lands_on_one_of_its_other_threads(tmp_path):
+    """A SIGTERM sent to the process is handled by whichever thread the kernel picks; a main thread
+    asleep until told to stop must still hear it (CI once saw a village never stop, killed at 60 s)."""
+    federation = ProcessFederation(tmp_path, [(PROVINCE, "湖南省")])
+    try:
+        federation.start(PROVINCE)
+        process = federation.processes.pop(PROVINCE)
+        others = [int(task.name) for task in Path(f"/proc/{process.pid}/task").iterdir()]
+        worker = next(tid for tid in others if tid != process.pid)
+        assert ctypes.CDLL(None, use_errno=True).tgkill(process.pid, worker, signal.SIGTERM) == 0
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired as stuck:
+            process.kill()
+            process.wait()
+            raise AssertionError("no stop on a SIGTERM that landed on a thread not the main one") from stuck
+        assert returncode == 0
+        assert f"node {PROVINCE} stopped" in federation.log_of(PROVINCE).read_text(encoding="utf-8")
     finally:
         federation.stop()
 

@@ -30,6 +30,8 @@ from signing.keys import KeyFileError
 from sync.link import CLOCK_DRIFT_NOTICE
 from wuji.divisions import DivisionCode
 
+SIGNAL_LOOK_SECONDS = 0.5  # how soon a running node notices a SIGTERM handled by another thread
+
 node_app = typer.Typer(help="Set up and run this node.", no_args_is_help=True)
 
 
@@ -197,7 +199,10 @@ def node_run(
         console.print(f"node {config.code} running on {node.address}", highlight=False)
         if node.web is not None:
             console.print(f"front desk (前台) at {node.web.url}", highlight=False)
-    stop.wait()
+    # a signal handler runs in the main thread, but the kernel may deliver SIGTERM to any thread (one
+    # of gRPC's): a main thread asleep in a plain wait() would then never run it, so wake up to look
+    while not stop.wait(SIGNAL_LOOK_SECONDS):
+        pass
     node.stop()
 
 

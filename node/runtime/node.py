@@ -682,10 +682,6 @@ class Node:
         self.engine.dispose()
         log.info("node %s stopped", self.here)
 
-    def wait(self) -> None:
-        if self._server is not None:
-            self._server.wait_for_termination()
-
     def describe(self) -> desk_pb2.NodeDescription:
         with self.readers() as session:
             version = catalog.current_version(session)
