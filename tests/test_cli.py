@@ -402,9 +402,11 @@ def test_demo_stops_every_node_on_ctrl_c(tmp_path):
     finally:
         demo.kill()
     assert demo.returncode == 130, output
-    assert "all nodes stopped" in output
+    assert "all nodes stopped" in output, output
+    assert "did not stop" not in output and "ended with" not in output, output  # none killed, none crashed
     for code in CHAIN:
-        assert f"node {code} stopped" in (folder / code / "node.log").read_text(encoding="utf-8")
+        log = (folder / code / "node.log").read_text(encoding="utf-8")
+        assert f"node {code} stopped" in log, f"{output}\n{code}'s log:\n{log[-4000:]}"
 
 
 def test_catalog_commands_against_running_nodes(federation, tmp_path):

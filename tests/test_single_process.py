@@ -13,7 +13,7 @@ from node.config import NodeConfig
 from node.runtime.cluster import ProcessFederation
 from node.runtime.lease import AlreadyRunning, LinkLease, process_holder
 from node.store.engine import create_store_engine, migrate, session_factory
-from tests.harness import PROVINCE, wait_for
+from tests.harness import CITY, PROVINCE, wait_for
 from tests.test_cli import wuji
 
 
@@ -76,6 +76,21 @@ def test_a_node_stops_when_the_signal_lands_on_one_of_its_other_threads(tmp_path
         assert f"node {PROVINCE} stopped" in federation.log_of(PROVINCE).read_text(encoding="utf-8")
     finally:
         federation.stop()
+
+
+def test_stopping_a_federation_says_which_node_was_killed_stuck_and_which_had_crashed(tmp_path):
+    federation = ProcessFederation(tmp_path, [(PROVINCE, "湖南省"), (CITY, "益阳市")])
+    federation.start(PROVINCE)
+    federation.start(CITY)
+    os.kill(federation.processes[PROVINCE].pid, signal.SIGKILL)  # gone before the stop
+    os.kill(federation.processes[CITY].pid, signal.SIGSTOP)  # hears nothing until killed
+    troubles = federation.stop(timeout=3)
+    assert troubles == [
+        f"node {PROVINCE} ended with signal SIGKILL (see {federation.log_of(PROVINCE)})",
+        f"node {CITY} did not stop within 3 s and was killed "
+        f"(what its threads were doing is at the end of {federation.log_of(CITY)})",
+    ]
+    assert federation.processes == {}
 
 
 def test_the_lease_tells_a_live_twin_from_a_dead_one_and_from_another_replica(tmp_path):

@@ -33,6 +33,7 @@ from node.trust.identity import NodeIdentity, write_private_file
 from wuji.divisions import DivisionCode, Tier
 
 STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 60.0  # for every node of a federation stopped at once
 
 
 _LOWEST_PORT = 20_000
@@ -141,7 +142,7 @@ class ProcessFederation:
         folder = config.pki_folder(path)
         if not NodeIdentity.exists(folder):
             self._enroll(config, path, folder)
-        log = (path.parent / "node.log").open("ab")
+        log = self.log_of(code).open("ab")
         self._logs.append(log)
         self.processes[code] = subprocess.Popen(
             [sys.executable, "-m", "node.cli", "node", "run", "--config", str(path)],
@@ -181,15 +182,14 @@ class ProcessFederation:
         try:
             return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired as stuck:
-            process.send_signal(signal.SIGUSR1)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=2)
-            process.kill()
-            process.wait()
-            tail = (self.paths[code].parent / "node.log").read_text(encoding="utf-8", errors="replace")
+            _kill_stuck(process)
+            tail = self.log_of(code).read_text(encoding="utf-8", errors="replace")
             raise RuntimeError(
                 f"node {code} did not stop within {timeout:g} s; the end of its log:\n{tail[-12_000:]}"
             ) from stuck
+
+    def log_of(self, code: str) -> Path:
+        return self.paths[code].parent / "node.log"
 
     def desk(self, code: str) -> DeskClient:
         return self.clients[code]
@@ -197,10 +197,12 @@ class ProcessFederation:
     def check_alive(self) -> None:
         for code, process in self.processes.items():
             if process.poll() is not None:
-                log = self.folder / code / "node.log"
+                log = self.log_of(code)
                 raise RuntimeError(f"node {code} exited with status {process.returncode}; see {log}")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT) -> list[str]:
+        """SIGTERM every node and wait for all; what went wrong with any that did not stop cleanly
+        (killed when stuck, its threads' stacks at the end of its log; or ended by a crash)."""
         for desk in self.clients.values():
             desk.close()
         for process in self.processes.values():
@@ -208,16 +210,24 @@ class ProcessFederation:
                 process.send_signal(signal.SIGTERM)
         # a loaded machine may need a while to finish in-flight work (every node stops at once, each
         # allowing its web desk, dialer and server up to 20 s; CI once saw a village killed at 30 s)
-        deadline = time.monotonic() + 60
-        for process in self.processes.values():
+        deadline = time.monotonic() + timeout
+        troubles: list[str] = []
+        for code, process in self.processes.items():
             try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                returncode = process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                _kill_stuck(process)
+                troubles.append(
+                    f"node {code} did not stop within {timeout:g} s and was killed "
+                    f"(what its threads were doing is at the end of {self.log_of(code)})"
+                )
+                continue
+            if returncode != 0:
+                troubles.append(f"node {code} ended with {_exit_words(returncode)} (see {self.log_of(code)})")
         self.processes.clear()
         for log in self._logs:
             log.close()
+        return troubles
 
 
 class InProcessFederation:
@@ -303,6 +313,22 @@ class InProcessFederation:
     def stop_all(self) -> None:
         for code in reversed(list(self.nodes)):
             self.stop(code)
+
+
+def _kill_stuck(process: subprocess.Popen[bytes]) -> None:
+    """Ask a node that does not stop for its threads' stacks (SIGUSR1 makes `wuji node run` write
+    them to its log), then kill it."""
+    process.send_signal(signal.SIGUSR1)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=2)
+    process.kill()
+    process.wait()
+
+
+def _exit_words(returncode: int) -> str:
+    if returncode < 0:
+        return f"signal {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
 
 
 def _has_seal(node: Node) -> bool:

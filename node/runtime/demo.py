@@ -260,8 +260,10 @@ def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
-        federation.stop()
+        troubles = federation.stop()
         signal.signal(signal.SIGINT, previous_handler)
+        if troubles:  # the logs named below are the evidence
+            keep = keep or folder
         if keep:
             console.print(f"everything the run made is in {folder}")
             if not serving:  # the accounts were printed when the serving began
@@ -271,6 +273,8 @@ def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
             console.print(f"check a sealed result: wuji seal verify {sealed} --trust {folder / 'trust'}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+        for trouble in troubles:
+            console.print(f"[yellow]{trouble}[/]", highlight=False)
         console.print("all nodes stopped")
 
 
