@@ -174,6 +174,7 @@ def test_result_sealed_at_county_verifies_at_village_and_offline(federation, tmp
     sealed.write_bytes(tampered.to_bytes())
     bad = _seal_verify(sealed, roots)
     assert bad.returncode == 1 and "NOT VALID" in bad.stdout and "signature" in bad.stdout
+    assert "结论 meaning:" in bad.stdout and "文件内容在盖章后被改动过" in bad.stdout  # said in Chinese first
 
     forged = SealedDocument.from_bytes(seen.sealed_result)
     forged.signature = bytes([forged.signature[0] ^ 1]) + forged.signature[1:]

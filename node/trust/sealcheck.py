@@ -145,6 +145,9 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
         )
     console.print(f"{document}: {verdict}")
     if not check.valid:
+        words = PROBLEM_WORDS.get(check.problem) if check.problem is not None else None
+        if words:  # what it means for the paper in hand, before the check's own words
+            _line(console, "meaning", words)
         _line(console, "failed", check.step)
         _line(console, "reason", in_beijing_time(check.reason))
     if check.seal is not None:
@@ -165,6 +168,7 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
 
 # each line of a verdict, labelled in Chinese and English (the labels a script may look for)
 _LABELS = {
+    "meaning": "结论",
     "failed": "未通过",
     "reason": "原因",
     "holder": "持章单位",
