@@ -595,6 +595,41 @@ def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desk
     assert other_event.status_code == 400 and "没有告知书可打印" in other_event.text
 
 
+def test_a_case_asked_for_correction_twice_prints_each_letter_with_its_own_words(desks):
+    """Each 补正告知书 of the timeline links the PDF of its own event, not the latest one's."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+    case_id = submit_case(desks, agent)
+    notes = ("照片须为近期免冠彩色照片", "户口簿须提供首页和本人页")
+    for number, note in enumerate(notes):
+        token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+        asked = {"csrf": token, "action": "REQUEST_CORRECTION", "note": note}
+        clerk.post(f"/cases/{case_id}/act", data=asked)
+        wait_for(
+            lambda: village.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED,
+            what=f"补正告知 {number + 1} at the village",
+        )
+        if number == 0:
+            token = csrf_of(agent.get(f"/cases/{case_id}").text)
+            supplied = agent.post(
+                f"/cases/{case_id}/supply",
+                data={"csrf": token, "note": "已补正"},
+                files={"file:照片": ("照片.jpg", b"\xff\xd8 new photo", "image/jpeg")},
+            )
+            assert supplied.status_code == 200, supplied.text
+            wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
+    timeline = agent.get(f"/cases/{case_id}").text
+    links = re.findall(rf'href="(/cases/{case_id}/documents/correction\?event=\d+)"', timeline)
+    assert len(links) == 2, timeline
+    for link, note, other in zip(links, notes, reversed(notes), strict=True):
+        pdf = text_of(agent.get(link).content)
+        assert note in pdf and other not in pdf, (link, note)
+    latest = text_of(agent.get(f"/cases/{case_id}/documents/correction").content)
+    assert notes[1] in latest and notes[0] not in latest
+    submitted = agent.get(f"/cases/{case_id}/documents/correction?event=1")  # 申请: not a 补正告知
+    assert submitted.status_code == 400 and "没有告知书可打印" in submitted.text, submitted.text
+
+
 def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     case_id = submit_case(desks, agent)

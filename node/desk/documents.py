@@ -81,9 +81,17 @@ class DocumentDesk:
         self._verify_url = verify_url
         self._names = names  # offices and partner provinces as people read them
 
-    def render(self, kind: str, item_code: str = "", case_id: str = "", by: Actor | None = None) -> Rendered:
+    def render(
+        self,
+        kind: str,
+        item_code: str = "",
+        case_id: str = "",
+        by: Actor | None = None,
+        event_version: int = 0,
+    ) -> Rendered:
         """One document: a notice of item_code, or a case document of case_id (a unique prefix);
-        by: the person printing it, who must be shown the case (CaseService.get)."""
+        by: the person printing it, who must be shown the case (CaseService.get); event_version: the
+        event whose 补正告知书 or 不予受理决定书 it is (0: the latest)."""
         kind = kind.strip().lower()
         if kind not in KINDS:
             raise InvalidInput(f"unknown document {kind!r}: one of {', '.join(KINDS)}")
@@ -94,6 +102,8 @@ class DocumentDesk:
         if not case_id.strip():
             raise InvalidInput(f"{kinds.TITLES[kind]} needs a case id")
         case = self._cases.get(case_id.strip(), by=by)  # loaded once, the person's sight checked
+        if event_version:
+            return self._letter_of_event(kind, case, event_version)
         return {
             "receipt": self.receipt,
             "correction": self.correction,
@@ -135,6 +145,17 @@ class DocumentDesk:
         letter = kinds.refusal_letter(self._issuer, self._case_facts(case), self._named(refused))
         pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
+
+    def _letter_of_event(self, kind: str, case: case_pb2.Case, version: int) -> Rendered:
+        letter = self.letter(case, version)
+        if letter.kind != kind:
+            found, wanted = kinds.TITLES[letter.kind], kinds.TITLES[kind]
+            raise InvalidInput(
+                f"办件 {case.id} 的第 {version} 条记录是{found}，不是{wanted} "
+                f"(event {version} is a {letter.kind}, not a {kind})"
+            )
+        pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
+        return self._rendered(kind, kinds.TITLES[kind], case, pdf)
 
     def letter(self, case: case_pb2.Case, version: int) -> kinds.Letter:
         """The 补正告知书 or 不予受理决定书 that the case's event `version` decided, in the words its

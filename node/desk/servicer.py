@@ -600,7 +600,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.RenderedDocument:
         # anyone at this node may print what they are shown: _desk_call has refused strangers and
         # stale logins already, the document desk refuses another department's case
-        rendered = self._documents.render(request.kind, request.item_code, request.case_id, _caller.get())
+        rendered = self._documents.render(
+            request.kind, request.item_code, request.case_id, _caller.get(), request.event_version
+        )
         return desk_pb2.RenderedDocument(
             kind=rendered.kind,
             title=rendered.title,

@@ -464,7 +464,11 @@ def routes(render: Render) -> list[Route]:
             raise InvalidInput("一次性告知书 belongs to an item: /items/CODE/notice.pdf")
         documents: DocumentDesk = visit.request.app.state.documents
         case_id = visit.request.path_params["case_id"]
-        return _pdf(documents.render(kind, case_id=case_id, by=visit.person))  # the person must see it
+        event = visit.request.query_params.get("event", "")  # which 补正告知书, when there were several
+        if event and not event.isdigit():
+            raise InvalidInput(f"event 应为记录序号 (event must be an event's number): {event!r}")
+        # the person must see the case
+        return _pdf(documents.render(kind, case_id=case_id, by=visit.person, event_version=int(event or 0)))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def bundle_page(visit: Visit) -> Response:

@@ -179,14 +179,16 @@ class RecordReturnVisitRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., outcome: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class RenderDocumentRequest(_message.Message):
-    __slots__ = ("kind", "item_code", "case_id")
+    __slots__ = ("kind", "item_code", "case_id", "event_version")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     kind: str
     item_code: str
     case_id: str
-    def __init__(self, kind: _Optional[str] = ..., item_code: _Optional[str] = ..., case_id: _Optional[str] = ...) -> None: ...
+    event_version: int
+    def __init__(self, kind: _Optional[str] = ..., item_code: _Optional[str] = ..., case_id: _Optional[str] = ..., event_version: _Optional[int] = ...) -> None: ...
 
 class RenderedDocument(_message.Message):
     __slots__ = ("kind", "title", "pdf", "file_name", "verify_url")
