@@ -281,7 +281,7 @@ def test_only_the_nodes_own_people_may_print(federation, people):
 
 
 def test_wuji_doc_writes_the_pdf_and_says_where(federation, people, tmp_path):
-    village_desk = federation.desk(VILLAGE)
+    village_desk, county_desk = federation.desk(VILLAGE), federation.desk(COUNTY)
     case = submit(village_desk, people["agent"])
     village, county = str(federation.config_path(VILLAGE)), str(federation.config_path(COUNTY))
     anonymous = wuji("doc", "notice", COUNTY_ITEM, "--config", village, cwd=tmp_path)
@@ -299,6 +299,16 @@ def test_wuji_doc_writes_the_pdf_and_says_where(federation, people, tmp_path):
     assert printed.returncode == 0, printed.stderr
     assert f"已生成收件回执：{out}" in printed.stdout and f"/verify/{case.id}" in printed.stdout
     assert case.id in text_of(out.read_bytes())
+
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    act(county_desk, people["clerk"], case.id, case_pb2.REQUEST_CORRECTION, "照片须为近期免冠彩色照片")
+    asked = to_state(federation, VILLAGE, case.id, case_pb2.CORRECTION_REQUESTED).events[-1].version
+    letter = wuji("doc", "correction", case.id, "--event", str(asked), "--config", village, cwd=tmp_path)
+    assert letter.returncode == 0, letter.stderr
+    written = tmp_path / f"补正告知书-{case.id}-{asked}.pdf"  # one file per letter
+    assert "照片须为近期免冠彩色照片" in text_of(written.read_bytes())
+    not_a_letter = wuji("doc", "correction", case.id, "--event", "1", "--config", village)
+    assert not_a_letter.returncode == 1 and "没有告知书可打印" in not_a_letter.stderr
 
     missing = wuji("doc", "result", case.id, "--config", village)
     assert missing.returncode == 1 and "尚未办结" in missing.stderr

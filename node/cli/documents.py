@@ -15,12 +15,26 @@ Out = Annotated[
     Path | None, typer.Option("--out", "-o", help="the PDF file to write (default: its title and id)")
 ]
 CaseId = Annotated[str, typer.Argument(help="the case (any unique beginning of its id)")]
+Event = Annotated[
+    int,
+    typer.Option(
+        "--event",
+        min=0,
+        help="the event (its number in `wuji case show`) whose letter it is; default the latest",
+    ),
+]
 
 
 def _write(
-    kind: str, out: Path | None, config: Path, node: str, item_code: str = "", case_id: str = ""
+    kind: str,
+    out: Path | None,
+    config: Path,
+    node: str,
+    item_code: str = "",
+    case_id: str = "",
+    event: int = 0,
 ) -> None:
-    rendered = ask(config, node, lambda desk: desk.render_document(kind, item_code, case_id))
+    rendered = ask(config, node, lambda desk: desk.render_document(kind, item_code, case_id, event))
     target = out or Path(rendered.file_name)
     try:
         target.write_bytes(rendered.pdf)
@@ -50,17 +64,17 @@ def doc_receipt(case_id: CaseId, out: Out = None, config: ConfigPath = Path("nod
 
 
 @doc_app.command("correction")
-def doc_correction(case_id: CaseId, out: Out = None, config: ConfigPath = Path("node.toml"),
+def doc_correction(case_id: CaseId, out: Out = None, event: Event = 0, config: ConfigPath = Path("node.toml"),
                    node: NodeAddress = "") -> None:  # fmt: skip
     """补正告知书: what the applicant is to correct, told once."""
-    _write("correction", out, config, node, case_id=case_id)
+    _write("correction", out, config, node, case_id=case_id, event=event)
 
 
 @doc_app.command("refusal")
-def doc_refusal(case_id: CaseId, out: Out = None, config: ConfigPath = Path("node.toml"),
+def doc_refusal(case_id: CaseId, out: Out = None, event: Event = 0, config: ConfigPath = Path("node.toml"),
                 node: NodeAddress = "") -> None:  # fmt: skip
     """不予受理决定书: the decision not to accept, with its reason and the applicant's remedies."""
-    _write("refusal", out, config, node, case_id=case_id)
+    _write("refusal", out, config, node, case_id=case_id, event=event)
 
 
 @doc_app.command("result")

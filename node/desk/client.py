@@ -345,8 +345,12 @@ class DeskClient:
         request = desk_pb2.ListRectificationsRequest(include_done=include_done, department=department)
         return list(self._stub.ListRectifications(request, timeout=self._timeout).tasks)
 
-    def render_document(self, kind: str, item_code: str = "", case_id: str = "") -> desk_pb2.RenderedDocument:
-        request = desk_pb2.RenderDocumentRequest(kind=kind, item_code=item_code, case_id=case_id)
+    def render_document(
+        self, kind: str, item_code: str = "", case_id: str = "", event_version: int = 0
+    ) -> desk_pb2.RenderedDocument:
+        request = desk_pb2.RenderDocumentRequest(
+            kind=kind, item_code=item_code, case_id=case_id, event_version=event_version
+        )
         return self._stub.RenderDocument(request, timeout=30)
 
     def wait_for(

@@ -155,7 +155,9 @@ class DocumentDesk:
                 f"(event {version} is a {letter.kind}, not a {kind})"
             )
         pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
-        return self._rendered(kind, kinds.TITLES[kind], case, pdf)
+        rendered = self._rendered(kind, kinds.TITLES[kind], case, pdf)
+        # one file per letter: a case asked for 补正 twice has two
+        return replace(rendered, file_name=f"{kinds.TITLES[kind]}-{case.id}-{version}.pdf")
 
     def letter(self, case: case_pb2.Case, version: int) -> kinds.Letter:
         """The 补正告知书 or 不予受理决定书 that the case's event `version` decided, in the words its
