@@ -16,6 +16,7 @@ from node.catalogue import items as catalog
 from node.catalogue import releases
 from node.catalogue.items import CatalogDocument, canonical_item
 from node.catalogue.releases import Manifest
+from node.errors import InvalidInput
 from node.runtime.node import Node
 from node.store.models import CatalogPart, ItemClaim, ServiceItem
 from node.timeutil import to_timestamp, utcnow
@@ -104,7 +105,7 @@ def test_a_village_offline_during_two_releases_applies_both_deltas_in_order(fede
     federation.stop(VILLAGE)
     publish(federation, version_two())
     v3 = version_two()
-    next(item for item in v3["items"] if item["code"] == ADDED)["max_visits"] = 0
+    next(item for item in v3["items"] if item["code"] == ADDED).update(max_visits=0, online_level="全程网办")
     assert publish(federation, v3).version == 3
     wait_for(lambda: version_at(federation, TOWNSHIP) == 3, what="release 3 at the township")
     with federation.nodes[TOWNSHIP].sessions() as session:
@@ -327,3 +328,16 @@ def test_only_the_province_publishes(federation):
         federation.desk(CHAIN[1]).PublishCatalog(desk_pb2.PublishCatalogRequest(document=data))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "only the province publishes" in refused.value.details()
+
+
+def test_a_catalogue_refuses_a_window_item_said_to_need_no_visit():
+    """零跑动 printed on a 窗口办理 item's 一次性告知书 would send the citizen home."""
+    document = json.loads(catalog.demo_catalog_path().read_text(encoding="utf-8"))
+    entry = next(item for item in document["items"] if item["online_level"] == "窗口办理")
+    entry["max_visits"] = 0
+    with pytest.raises(InvalidInput, match=f"{entry['code']} 为窗口办理，申请人至少到现场一次"):
+        catalog.parse_document(json.dumps(document).encode())
+    entry["online_level"] = "全程网办"
+    assert catalog.parse_document(json.dumps(document).encode()).by_code()[entry["code"]]["max_visits"] == 0
+    guangdong = catalog.load_document(catalog.demo_catalog_path("440000000000"))  # loaded: every item checked
+    assert all(item["max_visits"] >= 1 for item in guangdong.items if item["online_level"] == "窗口办理")

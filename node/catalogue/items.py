@@ -185,6 +185,7 @@ def parse_document(data: bytes, source: str = "catalogue", default_name: str = "
             raise InvalidInput(f"catalogue {source}: duplicate {field} {', '.join(duplicates)}")
     _check_hierarchy(items, source)
     _check_bundles(items, source)
+    _check_visits(items, source)
     return CatalogDocument(name=str(raw.get("name") or default_name or "catalogue"), items=items)
 
 
@@ -430,6 +431,20 @@ def _licence(licence: Any, where: str) -> Item | None:
         "type_code": str(licence["type_code"]),
         "valid_years": int(licence.get("valid_years", 0) or 0),
     }
+
+
+def _check_visits(items: list[Item], source: str) -> None:
+    """An item handled at the window takes the applicant there at least once: 零跑动 printed on its
+    一次性告知书 would send the citizen home. Checked where a catalogue is written, not in releases
+    and offers already signed (a node does not refuse its parent's catalogue over it)."""
+    at_window = [
+        item["code"] for item in items if item["online_level"] == "窗口办理" and item["max_visits"] < 1
+    ]
+    if at_window:
+        raise InvalidInput(
+            f"catalogue {source}: {', '.join(at_window)} 为窗口办理，申请人至少到现场一次，"
+            "最多跑动次数不能为 0 (a 窗口办理 item takes max_visits ≥ 1)"
+        )
 
 
 def _check_hierarchy(items: list[Item], source: str) -> None:
