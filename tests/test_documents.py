@@ -142,7 +142,7 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
             assert name in text
         assert f"承诺办结日期{chinese_day(promised)}前" in text
         assert shanghai(from_timestamp(accept_event.at)) in text  # 受理时间, Beijing time
-        assert "姓名clerk1 (clerk1)" in text
+        assert "受理人民政局 姓名clerk1" in text and "clerk1)" not in text  # the person, not the login
         assert_qr(receipt.pdf, url)
         # the handler by the name its certificate bears, wherever the receipt is printed
         assert f"办理地{COUNTY_NAME} 民政局（{COUNTY}）" in text
@@ -255,7 +255,7 @@ def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, peopl
     text = text_of(refusal.pdf)
     assert refusal.title == "不予受理决定书" and case.id in text and APPLICANT.name in text
     assert "不予受理理由申请人户籍不在本县，不属于本机关受理范围" in text
-    assert "民政局 姓名clerk1 (clerk1)" in text and "行政复议" in text
+    assert "民政局 姓名clerk1" in text and "clerk1)" not in text and "行政复议" in text
     assert_qr(refusal.pdf, refusal.verify_url)
 
 

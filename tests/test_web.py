@@ -644,6 +644,18 @@ def test_documents_print_as_pdf_and_the_qr_page_shows_progress(desks):
     assert stranger.get(f"/cases/{case_id}/documents/receipt").status_code == 303  # to the login page
 
 
+def test_the_screen_receipt_names_who_took_the_application_in_not_who_prints_it(desks):
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    case_id = submit_case(desks, agent)
+    wait_for(lambda: desks.nodes[COUNTY].cases.get(case_id), what="the case at the county")
+    taker = desks.nodes[VILLAGE].staff.names({"agent1"})["agent1"]
+    for desk in (agent, clerk):  # printed at the handler as at the point, the same person and place
+        page = desk.get(f"/cases/{case_id}/receipt").text
+        said = re.search(r'id="received-by">收件人：([^<]*)</p>', page)
+        assert said and said.group(1).split() == [taker, VILLAGE], page
+        assert "(agent1)" not in page and "凭办件编号可在收件的服务点查询办理进度" in page
+
+
 def test_the_qr_page_opens_only_for_a_whole_case_id(desks):
     """A case id is the point's code and a ULID, which begins with its time: were a beginning enough,
     a stranger could walk a point's cases of a day from the public page. Staff may type beginnings;

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -146,7 +147,17 @@ def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
 
 
 def _who(step: Step) -> str:
-    return " ".join(part for part in (step.department, step.person) if part) or f"节点 {step.node}"
+    named = (step.department, person_on_paper(step.person))
+    return " ".join(part for part in named if part) or f"节点 {step.node}"
+
+
+_LOGIN_NAME = re.compile(r"\s*\([^()]*\)$")
+
+
+def person_on_paper(recorded: str) -> str:
+    """A case records a person as "name (login)", which tells two 张伟 apart on staff screens; a paper
+    handed to the applicant names the person only: a login name is half of what logs in."""
+    return _LOGIN_NAME.sub("", recorded)
 
 
 def _body(step: Step, issuer: Issuer) -> str:
