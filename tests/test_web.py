@@ -656,6 +656,23 @@ def test_the_screen_receipt_names_who_took_the_application_in_not_who_prints_it(
         assert "(agent1)" not in page and "凭办件编号可在收件的服务点查询办理进度" in page
 
 
+def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_department(desks):
+    """A 民政局 clerk at the county's window takes in an application that another department handles
+    here: the receipt is theirs to hand over, and the case theirs to find again; their department's
+    colleagues are still shown only their own department's cases."""
+    other = logged_in(desks, COUNTY, "other1")
+    sent = send_application(other, other.get(f"/items/{ITEM}/apply").text)
+    assert sent.status_code == 200 and 'id="received-by">收件人：赵民政' in sent.text, sent.text
+    case_id = re.search(r'id="case-id">([^<]+)<', sent.text).group(1)
+    assert case_id in other.get("/cases").text  # 在本服务点申请
+    assert case_id in other.get("/cases", params={"q": "王秀兰"}).text
+    assert other.get(f"/cases/{case_id}").status_code == 200
+    colleague = logged_in(desks, COUNTY, "mz-review")
+    assert colleague.get(f"/cases/{case_id}").status_code == 403
+    for listed in ("/cases", "/cases?q=王秀兰"):
+        assert case_id not in colleague.get(listed).text
+
+
 def test_the_qr_page_opens_only_for_a_whole_case_id(desks):
     """A case id is the point's code and a ULID, which begins with its time: were a beginning enough,
     a stranger could walk a point's cases of a day from the public page. Staff may type beginnings;

@@ -22,7 +22,7 @@ from node.cases.applicants import digits_as_typed, mainland_mobile, name_as_type
 from node.cases.states import State
 from node.convert import case_summary
 from node.errors import InvalidInput
-from node.store.models import Case, SupervisionCard
+from node.store.models import Case, CaseEvent, SupervisionCard
 from node.workdays import add_working_days
 from wuji.v1 import case_pb2
 
@@ -127,7 +127,7 @@ def _in_queue(here: str, which: Queue, department: str, today: date) -> list[tup
 
 
 def search(
-    session: Session, text: str, limit: int = 50, *, here: str = "", department: str = ""
+    session: Session, text: str, limit: int = 50, *, here: str = "", department: str = "", taker: str = ""
 ) -> list[case_pb2.Case]:
     """Cases whose applicant name, identity number or phone, or whose id, starts with text; with a
     `department`, of the cases handled `here` only that department's (and those of none).
@@ -142,7 +142,7 @@ def search(
             "(search for two characters or more: a name, identity number, phone or case id)"
         )
     size = page_size(limit)
-    visible = seen_by(here, department)
+    visible = seen_by(here, department, taker)
     found: dict[str, Row[*tuple[Any, ...]]] = {}
     # case ids and identity numbers are stored in capitals (ULIDs; the check character X), typed
     # often in small letters; names are searched as typed
@@ -175,12 +175,22 @@ def resolve_id(session: Session, text: str) -> str:
     raise InvalidInput(f"以 {needle} 开头的办件不止一件（{shown}），请多填几位 (give more of the id)")
 
 
-def seen_by(here: str, department: str) -> ColumnElement[bool]:
+def seen_by(here: str, department: str, taker: str = "") -> ColumnElement[bool]:
     """What a person of `department` is shown: of the cases handled `here` only that department's
-    and those of none; every case handled elsewhere. No department: everything."""
+    and those of none; every case handled elsewhere; and every case they took in here (`taker`:
+    the person as events record them, Actor.on_record). No department: everything."""
     if not department:
         return true()
-    return or_(Case.handler != here, Case.department.is_(None), Case.department.in_(("", department)))
+    shown = or_(Case.handler != here, Case.department.is_(None), Case.department.in_(("", department)))
+    if not taker:
+        return shown
+    taken_in = select(CaseEvent.case_id).where(
+        CaseEvent.case_id == Case.id,
+        CaseEvent.version == 1,
+        CaseEvent.actor_node == here,
+        CaseEvent.actor_person == taker,
+    )
+    return or_(shown, taken_in.exists())
 
 
 def recent(
@@ -191,6 +201,7 @@ def recent(
     limit: int = 100,
     department: str = "",
     offset: int = 0,
+    taker: str = "",
 ) -> list[case_pb2.Case]:
     """This node's cases, newest first, from `offset` on: applied for here (origin), handled here
     (handler) or both; of those handled here, with a `department`, only what its staff are shown."""
@@ -201,7 +212,7 @@ def recent(
         query = query.where(Case.handler == here)
     elif role:
         raise InvalidInput(f"role {role!r}: origin, handler or empty")
-    query = query.where(seen_by(here, department))
+    query = query.where(seen_by(here, department, taker))
     if state is not None:
         query = query.where(Case.state == state.value)
     newest_first = query.order_by(Case.submitted_at.desc(), Case.id.desc())

@@ -414,7 +414,7 @@ class CaseService:
                         action=action_to_proto(action),
                         note=note,
                         requested_at=to_timestamp(utcnow()),
-                        actor_person=_person(by),
+                        actor_person=by.on_record,
                         actor_department=by.department,
                         materials=[
                             material_to_proto(files.stored(m, files.CORRECTION), with_content=True)
@@ -436,7 +436,7 @@ class CaseService:
         with self._readers() as session:
             case = self._load(session, queues.resolve_id(session, case_id))
             if by is not None:
-                by.require_sight(self.here.value, case.handler, case.department or "")
+                _require_sight(by, case, self.here)
             return self._view(session, case)
 
     def list_cases(
@@ -446,11 +446,12 @@ class CaseService:
         limit: int = 100,
         department: str = "",
         offset: int = 0,
+        taker: str = "",
     ) -> list[case_pb2.Case]:
         """This node's cases, newest first from `offset` (no materials, no events); with a
-        `department`, what its staff are shown (as `search`)."""
+        `department`, what its staff are shown, and what `taker` took in (as `search`)."""
         with self._readers() as session:
-            return queues.recent(session, self.here.value, state, role, limit, department, offset)
+            return queues.recent(session, self.here.value, state, role, limit, department, offset, taker)
 
     def queue(self, which: str, department: str, limit: int = 50, offset: int = 0) -> list[case_pb2.Case]:
         """A department's queue here (待受理, 待审核, 待办结, 补正中, 即将超期), most urgent first."""
@@ -466,17 +467,21 @@ class CaseService:
             today = china_date(self.clock.now())
             return queues.queue_size(session, self.here.value, queues.queue_named(which), department, today)
 
-    def search(self, text: str, limit: int = 50, department: str = "") -> list[case_pb2.Case]:
-        """Cases found by applicant or id; of those handled here, only `department`'s when given."""
+    def search(
+        self, text: str, limit: int = 50, department: str = "", taker: str = ""
+    ) -> list[case_pb2.Case]:
+        """Cases found by applicant or id; of those handled here, only `department`'s when given
+        (and those `taker` took in, Actor.on_record)."""
         with self._readers() as session:
-            return queues.search(session, text, limit, here=self.here.value, department=department)
+            here = self.here.value
+            return queues.search(session, text, limit, here=here, department=department, taker=taker)
 
     def material(self, case_id: str, material_id: int, by: Actor | None = None) -> case_pb2.Material:
         """A material's file, for the handler's desk (and the point where it was given)."""
         with self._readers() as session:
             case = self._load(session, queues.resolve_id(session, case_id))
             if by is not None:
-                by.require_sight(self.here.value, case.handler, case.department or "")
+                _require_sight(by, case, self.here)
             row = session.get(CaseMaterial, material_id)
             if row is None or row.case_id != case.id:
                 raise NotFound(f"case {case.id} has no material {material_id}")
@@ -684,7 +689,7 @@ class CaseService:
     ) -> None:
         """Record action on case (one event); by: a person here, or person/department named by the origin."""
         if by is not None and by.is_person:
-            person, department = _person(by), by.department
+            person, department = by.on_record, by.department
         item = session.get(ServiceItem, case.item_code)
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
@@ -898,7 +903,7 @@ def register_new_copy(
         note=note,
         at=at,
         route=route,
-        actor_person=_person(by) if by is not None else person,
+        actor_person=by.on_record if by is not None else person,
         actor_department=by.department if by is not None else department,
     )
 
@@ -964,10 +969,6 @@ DUTY_OF: dict[Action, Duty] = {
 }
 
 
-def _person(by: Actor) -> str:
-    return f"{by.name} ({by.username})" if by.is_person else ""
-
-
 def _channel(mode: str, asked: str, by: Actor) -> str:
     """网办 for online applications, 代办 at a village agent's desk, otherwise the window."""
     if mode == ONLINE or asked.strip() == "online":
@@ -980,3 +981,10 @@ def _channel(mode: str, asked: str, by: Actor) -> str:
 
 
 __all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "checked_material"]
+
+
+def _require_sight(by: Actor, case: Case, here: DivisionCode) -> None:
+    """NotPermitted unless `by` is shown the case: Actor.require_sight, told who took it in here."""
+    first = case.events[0] if case.events else None
+    taker = (first.actor_person or "") if first is not None and first.actor_node == here.value else ""
+    by.require_sight(here.value, case.handler, case.department or "", taker)

@@ -161,9 +161,12 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.ListCasesRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
         state = None if request.state == case_pb2.CASE_STATE_UNSPECIFIED else state_from_proto(request.state)
-        department = _caller.get().bound_department  # department staff: what they are shown
+        caller = _caller.get()
+        department = caller.bound_department  # department staff: what they are shown
         return desk_pb2.ListCasesResponse(
-            cases=self._node.cases.list_cases(state, request.role, request.limit, department)
+            cases=self._node.cases.list_cases(
+                state, request.role, request.limit, department, taker=caller.on_record
+            )
         )
 
     @_desk_call
@@ -560,7 +563,10 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def SearchCases(
         self, request: desk_pb2.SearchCasesRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCasesResponse:
-        found = self._node.cases.search(request.query, request.limit, _caller.get().bound_department)
+        caller = _caller.get()
+        found = self._node.cases.search(
+            request.query, request.limit, caller.bound_department, caller.on_record
+        )
         return desk_pb2.ListCasesResponse(cases=found)
 
     @_desk_call

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +20,7 @@ from node.documents.facts import (
     Step,
 )
 from node.documents.layout import Sheet, masked_id
+from node.staff.roles import name_on_record
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
 
 TITLES = {
@@ -147,17 +147,8 @@ def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
 
 
 def _who(step: Step) -> str:
-    named = (step.department, person_on_paper(step.person))
+    named = (step.department, name_on_record(step.person))  # "name (login)" on staff screens only
     return " ".join(part for part in named if part) or f"节点 {step.node}"
-
-
-_LOGIN_NAME = re.compile(r"\s*\([^()]*\)$")
-
-
-def person_on_paper(recorded: str) -> str:
-    """A case records a person as "name (login)", which tells two 张伟 apart on staff screens; a paper
-    handed to the applicant names the person only: a login name is half of what logs in."""
-    return _LOGIN_NAME.sub("", recorded)
 
 
 def _body(step: Step, issuer: Issuer) -> str:

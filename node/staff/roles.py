@@ -7,6 +7,7 @@ the label or the English name on input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -114,11 +115,20 @@ class Actor:
         """The department this person's role binds them to; "" for those who see every department."""
         return self.department if self.role is not None and self.role.needs_department else ""
 
-    def require_sight(self, here: str, handler: str, department: str) -> None:
+    @property
+    def on_record(self) -> str:
+        """How a case's event records this person: "name (login)"; "" for the node's operator."""
+        return f"{self.name} ({self.username})" if self.is_person else ""
+
+    def require_sight(self, here: str, handler: str, department: str, taken_in_by: str = "") -> None:
         """NotPermitted unless this actor is shown a case handled at `handler` by `department`:
-        department staff see their department's cases handled here (and those of none), and every
-        case handled elsewhere; everyone else sees every case (`queues.seen_by`, as a query)."""
+        department staff see their department's cases handled here (and those of none), every case
+        handled elsewhere, and every case they took in themselves (`taken_in_by`, as on record: a
+        民政 clerk at a township window takes in a 卫健 application and hands its receipt over);
+        everyone else sees every case (`queues.seen_by`, as a query)."""
         mine = self.bound_department
+        if taken_in_by and taken_in_by == self.on_record:
+            return
         if mine and handler == here and department and department != mine:
             raise NotPermitted(
                 f"{self.describe()} 不属于 {department}: only its staff see its cases handled here"
@@ -142,3 +152,12 @@ class Actor:
 
 def operator(node: str) -> Actor:
     return Actor(node=node)
+
+
+_ON_RECORD = re.compile(r"\s*\([a-z0-9][a-z0-9._-]*\)$")  # the login (accounts.USERNAME) in brackets
+
+
+def name_on_record(recorded: str) -> str:
+    """The person's name of an event's "name (login)": what a paper for the applicant prints (a
+    login name is half of what logs in)."""
+    return _ON_RECORD.sub("", recorded)

@@ -20,9 +20,8 @@ from starlette.templating import Jinja2Templates
 from node.cases.states import Action, State
 from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
-from node.documents.kinds import person_on_paper
 from node.errors import DomainError, InvalidInput, NotFound, Unforeseen, unforeseen
-from node.staff.roles import Duty, NotLoggedIn, NotPermitted
+from node.staff.roles import Duty, NotLoggedIn, NotPermitted, name_on_record
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, staff, supervision, verify
@@ -85,7 +84,7 @@ def templates() -> Jinja2Templates:
         masked=verify.masked,
         tier_label=tier_level_words,
         rate=shown_rate,
-        on_paper=person_on_paper,
+        on_paper=name_on_record,
     )
     environment.globals["uplink_of"] = uplink_of
     environment.globals["low_disk"] = low_disk

@@ -291,7 +291,8 @@ def routes(render: Render) -> list[Route]:
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
         number, more = _page_number(visit), False
         if query:
-            cases = node.cases.search(query, department=visit.person.bound_department)
+            person = visit.person  # and what they took in for another department
+            cases = node.cases.search(query, department=person.bound_department, taker=person.on_record)
         else:
             # one more than a page: whether an older page exists
             cases = node.cases.list_cases(
@@ -299,6 +300,7 @@ def routes(render: Render) -> list[Route]:
                 limit=CASES_PER_PAGE + 1,
                 department=visit.person.bound_department,
                 offset=(number - 1) * CASES_PER_PAGE,
+                taker=visit.person.on_record,  # what they took in for another department, too
             )
             cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
         return render(visit, "cases.html", cases=cases, q=query, role=role, page=number, more=more)
