@@ -221,6 +221,12 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
         act(desk, case.id, case_pb2.EXTEND, note="经批准延期")
     assert no_days.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert (no_days.value.details() or "").startswith("延期天数应为 1 至 ")
+    with pytest.raises(grpc.RpcError) as again:  # extended once: no second extension
+        desk.ActOnCase(
+            desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=10, note="再次延期")
+        )
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "办理时限只能延长一次" in (again.value.details() or "") and deadline() == date(2025, 12, 12)
 
 
 def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline(federation, clock):

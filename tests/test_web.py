@@ -673,6 +673,26 @@ def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_depar
         assert case_id not in colleague.get(listed).text
 
 
+def test_a_time_limit_is_extended_once(desks):
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    reviewer = logged_in(desks, COUNTY, "review1")
+    case_id = submit_case(desks, agent)
+    clerk.post(
+        f"/cases/{case_id}/act",
+        data={"csrf": csrf_of(clerk.get(f"/cases/{case_id}").text), "action": "ACCEPT"},
+    )
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert 'id="do-EXTEND"' in page and 'name="days"' in page
+    extend = {"csrf": csrf_of(page), "action": "EXTEND", "days": "5", "note": "需实地核查"}
+    assert reviewer.post(f"/cases/{case_id}/act", data=extend).status_code == 200
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert "延期 5 个工作日" in page and 'id="do-EXTEND"' not in page and 'name="days"' not in page
+    again = reviewer.post(
+        f"/cases/{case_id}/act", data={**extend, "csrf": csrf_of(page)}
+    )  # an old tab's form
+    assert "办理时限只能延长一次" in again.text
+
+
 def test_the_qr_page_opens_only_for_a_whole_case_id(desks):
     """A case id is the point's code and a ULID, which begins with its time: were a beginning enough,
     a stranger could walk a point's cases of a day from the public page. Staff may type beginnings;

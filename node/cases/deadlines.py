@@ -156,6 +156,11 @@ def track(
             )
         resume(row, today)
     elif action == "EXTEND":
+        if row.extension_days:  # 经批准延长一次: a second would stretch the limit without end
+            raise IllegalTransition(
+                f"办件 {case_id} 已延期 {row.extension_days} 个工作日，办理时限只能延长一次 "
+                "(the time limit was extended already: once only)"
+            )
         extend(row, days)
     elif action == "REQUEST_CORRECTION":
         pause(row, today)

@@ -627,11 +627,14 @@ def allowed_actions(
     (node/cases/states.py) and the role table (node/staff/roles.py); `clock_stopped`: its time limit
     here is stopped (a 特别程序 or a 补正 under way)."""
     instant = _is_instant(node, case.item_code)
-    # 特别程序 begins only while the clock runs and ends only while it is stopped for one
-    not_now = Action.SUSPEND if clock_stopped else Action.RESUME
+    # 特别程序 begins only while the clock runs and ends only while it is stopped for one; a time
+    # limit is extended once (node/cases/deadlines.py)
+    not_now = {Action.SUSPEND if clock_stopped else Action.RESUME}
+    if _last_of(case, (Action.EXTEND,)) is not None:
+        not_now.add(Action.EXTEND)
     allowed = []
     for action, rule in RULES.items():
-        if action in _OWN_FORMS or action is not_now:
+        if action in _OWN_FORMS or action in not_now:
             continue
         where = case.handler if rule.performer is Performer.HANDLER else case.origin
         if where != node.here.value:
