@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -287,6 +288,7 @@ def test_a_node_backs_itself_up_on_schedule_and_keeps_the_newest(federation):
     assert ("备份与数据库在同一块磁盘上" in said) == sqlite  # the federation's folder holds both
     for backup in kept:
         assert re.fullmatch(rf"{PROVINCE}-\d{{8}}-\d{{6}}\{suffix}", backup.name)
+        assert stat.S_IMODE(backup.stat().st_mode) == 0o600  # citizens' numbers: its owner's only
         if sqlite:
             with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as copy:
                 assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -360,3 +362,24 @@ def test_scheduled_backups_are_configured_with_sensible_bounds():
     with pytest.raises(ConfigError, match="backup_hours"):
         NodeConfig(code=PROVINCE, backup_hours=-1)
     assert NodeConfig(code=PROVINCE).backup_hours == 24  # on by default: daily, the last week kept
+
+
+def test_a_nodes_database_is_readable_by_its_owner_only(tmp_path: Path, caplog):
+    """It holds citizens' identity numbers and staff password hashes; a village PC has other users."""
+    made = tmp_path / "new.db"
+    create_store_engine(f"sqlite:///{made}").dispose()
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    shared = tmp_path / "shared.db"
+    shared.write_bytes(b"")
+    shared.chmod(0o644)  # as an older release, or a copy, left it
+    with caplog.at_level("WARNING"):
+        engine = create_store_engine(f"sqlite:///{shared}")
+        migrate(engine)
+        engine.dispose()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600
+    assert "readable by others: now by its owner only" in caplog.text
+    for part in tmp_path.glob("shared.db-*"):  # SQLite's -wal and -shm take the database's mode
+        assert stat.S_IMODE(part.stat().st_mode) == 0o600, part
+    backup = tmp_path / "copy.db"
+    backups.backup(f"sqlite:///{shared}", backup)
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
 from node.errors import is_damaged_database
-from node.store.engine import create_store_engine, migrate, session_factory, sqlite_file
+from node.store.engine import create_store_engine, keep_private, migrate, session_factory, sqlite_file
 from node.store.models import Base, Lease
 from node.timeutil import CHINA_ZONE, as_utc, utcnow
 from sync import outbox
@@ -65,6 +65,7 @@ def backup(database_url: str, target: Path) -> None:
             raise
         partial.rename(target)
     else:
+        keep_private(target)  # made empty, for its owner only, before pg_dump writes it
         _run_pg("pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq(database_url))
 
 
@@ -235,6 +236,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     try:
         src = sqlite3.connect(source)
         try:
+            keep_private(target)  # a backup holds what the database holds
             dst = sqlite3.connect(target)
             try:
                 src.backup(dst)

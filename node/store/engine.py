@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -58,9 +61,27 @@ def create_store_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
+    database = sqlite_file(url)
+    if database is not None:
+        keep_private(database)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     configure_sqlite(engine, sqlite_synchronous)
     return engine
+
+
+def keep_private(database: Path) -> None:
+    """A node's SQLite file holds citizens' identity numbers and staff password hashes: readable by
+    its owner only (SQLite gives its -wal and -shm files the same mode). A new file is made so; one
+    that others may read is closed to them, and the log says so."""
+    if not database.exists():
+        if database.parent.is_dir():
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))  # empty: a valid database
+        return
+    mode = stat.S_IMODE(database.stat().st_mode)
+    if mode & 0o077:
+        with contextlib.suppress(OSError):  # not the owner: SQLite still opens it, as before
+            database.chmod(mode & 0o700)
+            log.warning("%s was readable by others: now by its owner only (mode %o)", database, mode & 0o700)
 
 
 def configure_sqlite(engine: Engine, sqlite_synchronous: str = "FULL") -> None:
