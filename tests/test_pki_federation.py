@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, update
 
+from node.errors import InvalidInput
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import EnrollmentInvite, RevocationList
 from node.timeutil import shanghai
@@ -107,12 +108,20 @@ def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_pa
     with pytest.raises(EnrollmentRefused, match=r"used already on \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）"):
         enroll(township, "", tmp_path / "again", PASSPHRASE, invite)
 
-    late = InviteFile.from_message(county.invite(TOWNSHIP, 1))
+    # enrolled: a second invite for its code is refused, or a second node would take over its links
+    with pytest.raises(InvalidInput, match=f"节点 {TOWNSHIP} 已入网"):
+        county.invite(TOWNSHIP, 1)
+    neighbour = DivisionCode.parse("430981007000")
+    late = InviteFile.from_message(county.invite(neighbour.value, 1))
     with county.sessions.begin() as session:
         expired_at = datetime.now(UTC) - timedelta(minutes=1)
         session.execute(update(EnrollmentInvite).values(expires_at=expired_at))
     with pytest.raises(EnrollmentRefused, match=f"expired on {shanghai(expired_at)}（北京时间）"):
-        enroll(township, "", tmp_path / "late", PASSPHRASE, late)
+        enroll(neighbour, "", tmp_path / "late", PASSPHRASE, late)
+    with pytest.raises(InvalidInput, match="本节点自己的代码"):  # it would revoke the county's own seals
+        county.revoke(COUNTY)
+    county.revoke(TOWNSHIP)  # the township's machine was lost: its replacement may be invited
+    assert county.invite(TOWNSHIP, 1).code == TOWNSHIP
 
     other = InviteFile.from_message(county.invite("430981008000", 1))
     with pytest.raises(Exception, match=r"not 430981006000|is for node"):
@@ -222,6 +231,9 @@ def test_village_seal_is_certified_by_its_township(federation):
     assert info.holder_code == VILLAGE and seal is not None
     document = seal.apply(b'{"proof": "\xe5\xb1\x85\xe4\xbd\x8f\xe8\xaf\x81\xe6\x98\x8e"}')
     assert verify_sealed(document.to_bytes(), trust_of(federation.nodes[COUNTY])).valid
+    # the village holds a link certificate from its township (not a CA's): no second invite for it
+    with pytest.raises(InvalidInput, match=f"节点 {VILLAGE} 已入网"):
+        federation.nodes[TOWNSHIP].invite(VILLAGE, 1)
 
 
 def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation, tmp_path):

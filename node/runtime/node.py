@@ -28,7 +28,7 @@ from node.catalogue.service import CatalogMirrorServicer, CatalogService, unreac
 from node.clock import Clock, SystemClock
 from node.config import NodeConfig
 from node.desk.servicer import DeskServicer
-from node.errors import NotReady, WrongNode
+from node.errors import InvalidInput, NotReady, WrongNode
 from node.runtime.backup import BackupError, scheduled_backup
 from node.runtime.federation import FederationHandler, recount_deadlines
 from node.runtime.lease import LinkLease, default_holder, process_holder
@@ -560,6 +560,12 @@ class Node:
         """Revoke certificates this node issued (a child's code or a serial); the CRL goes down."""
         if self.office is None:
             raise WrongNode("a village issues no certificates")
+        if target.strip().zfill(12) == self.here.value:  # its own seals' certificates carry its code
+            raise InvalidInput(
+                f"{target.strip()} 是本节点自己的代码：按代码吊销会吊销本节点自己的印章证书，此后盖章的结果"
+                "在各节点都验不过。吊销下级节点用它的代码；吊销某一张证书用它的序号 (this node's own "
+                "code: give a child's code, or one certificate's serial)"
+            )
         with self.sessions.begin() as session:
             crls = self.office.revoke(session, target)
             for crl in crls:  # the link CA's and, in an SM2 province, the SM2 seal CA's

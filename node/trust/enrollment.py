@@ -17,11 +17,12 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.config import NodeConfig
 from node.errors import InvalidInput, NotReady, WrongNode
-from node.store.models import EnrollmentInvite
+from node.store.models import EnrollmentInvite, IssuedCertificate
 from node.timeutil import as_utc, shanghai, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_private_file
@@ -55,8 +56,24 @@ def create_invite(
         raise InvalidInput(str(error)) from error
     if child.parent != here:
         raise InvalidInput(f"{child} is not a child of {here}: invite it at its own parent {child.parent}")
-    token = secrets.token_urlsafe(32)
     now = utcnow()
+    enrolled = session.scalars(
+        select(IssuedCertificate).where(
+            IssuedCertificate.code == child.value,
+            # a village's link certificate, or the CA certificate of a node that issues its own
+            IssuedCertificate.purpose.in_((CertificatePurpose.TLS.value, CertificatePurpose.CA.value)),
+            IssuedCertificate.revoked_at.is_(None),
+            IssuedCertificate.not_after > now,
+        )
+    ).first()
+    if enrolled is not None:  # a second node of one code would take over its links and its name
+        raise InvalidInput(
+            f"节点 {child} 已入网：它持有本节点签发、有效至 {shanghai(enrolled.not_after)}（北京时间）的证书"
+            f"（序号 {enrolled.serial}）。一个代码只能有一个节点；要换一台电脑，先 "
+            f"`wuji cert revoke {child}` 吊销旧证书，再邀请 (node {child} is enrolled already: revoke its "
+            "certificate before inviting a replacement)"
+        )
+    token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=valid_hours or DEFAULT_INVITE_HOURS)
     session.add(
         EnrollmentInvite(token_hash=_token_hash(token), code=child.value, created_at=now, expires_at=expires)
