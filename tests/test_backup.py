@@ -28,6 +28,7 @@ from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness
 from tests.materials import required_names
 from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
+from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 History = list[tuple[int, str, str, str]]
@@ -116,6 +117,13 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
     federation.stop(TOWNSHIP)
     running = wuji("node", "restore", "--from", str(tmp_path / "missing.db"), "--config", config)
     assert running.returncode == 1 and "no backup file" in running.stderr
+    township_config = str(federation.config_path(TOWNSHIP))  # the village's backup, mixed up
+    mixed_up = wuji("node", "restore", "--from", str(backup), "--config", township_config)
+    assert mixed_up.returncode == 1, mixed_up.stdout
+    assert f"不是节点 {TOWNSHIP} 的备份：其中的上级是 {TOWNSHIP}" in mixed_up.stderr
+    sibling = DivisionCode.parse("430981006002")  # the same township above it: told by its cases
+    with pytest.raises(BackupError, match=f"不是节点 {sibling} 的备份：其中的办件 .* 申请于 {VILLAGE}"):
+        backups.restore(f"sqlite:///{tmp_path / 'sibling.db'}", backup, sibling)
     restored = wuji("node", "restore", "--from", str(backup), "--config", config)
     assert restored.returncode == 0, restored.stderr
     restarted = federation.restart(VILLAGE)

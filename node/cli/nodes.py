@@ -250,7 +250,7 @@ def node_restore(
     try:
         config = NodeConfig.load(config_path)
         with console.status(f"node {config.code}: restoring its database from {from_file} …"):
-            restored = restore(config.database_url_for(config_path), from_file)
+            restored = restore(config.database_url_for(config_path), from_file, config.division)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     console.print(

@@ -7,6 +7,7 @@ and the neighbours send back what the node lost (their retained outbox, node/run
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sqlite3
@@ -25,6 +26,7 @@ from node.store.models import Base, Lease
 from node.timeutil import CHINA_ZONE, as_utc, utcnow
 from sync import outbox
 from sync.tables import SyncBase
+from wuji.divisions import DivisionCode
 
 log = logging.getLogger(__name__)
 
@@ -175,14 +177,15 @@ def scheduled_backups(folder: Path, code: str) -> list[Path]:
     )
 
 
-def restore(database_url: str, source: Path) -> Restored:
-    """Replace the node's database by a backup; the node must be stopped."""
+def restore(database_url: str, source: Path, here: DivisionCode) -> Restored:
+    """Replace the node `here`'s database by a backup of it; the node must be stopped."""
     if not source.is_file():
         raise BackupError(f"no backup file at {source}")
     _require_stopped(database_url)
     replaced = None
     if make_url(database_url).get_backend_name() == "sqlite":
         _require_sqlite_backup(source)
+        _require_backup_of(source, here)
         target = _sqlite_path(database_url)
         target.parent.mkdir(parents=True, exist_ok=True)
         replaced = _set_aside(target)
@@ -246,6 +249,30 @@ def _sqlite_copy(source: Path, target: Path) -> None:
             src.close()
     except sqlite3.Error as error:
         raise BackupError(f"cannot copy {source} to {target}: {error}") from error
+
+
+def _require_backup_of(source: Path, here: DivisionCode) -> None:
+    """A backup names no node, but what it holds does: its parent link, and cases each applied or
+    handled at the node. Another node's backup (files named by hand are easily mixed up) would show
+    that node's citizens and staff at this one's desk, and confuse its neighbours' resending."""
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as connection:
+        parents = [row[0] for row in connection.execute("SELECT peer FROM link_state WHERE role = 'parent'")]
+        stranger = connection.execute(
+            'SELECT id, origin, handler FROM "case" WHERE origin != ? AND handler != ? LIMIT 1',
+            (here.value, here.value),
+        ).fetchone()
+    expected = here.parent.value if here.parent else None
+    if parents and parents[0] != expected:
+        raise BackupError(
+            f"{source} 不是节点 {here} 的备份：其中的上级是 {parents[0]}，"
+            f"本节点的上级是 {expected or '（无）'} (a backup of another node: its parent is {parents[0]})"
+        )
+    if stranger is not None:
+        case_id, origin, handler = stranger
+        raise BackupError(
+            f"{source} 不是节点 {here} 的备份：其中的办件 {case_id} 申请于 {origin}、办理于 {handler}，"
+            f"都不是本节点 (a backup of another node: it holds cases of {origin})"
+        )
 
 
 def _require_sqlite_backup(source: Path) -> None:
