@@ -20,6 +20,7 @@ from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease
 from node.store.outbound import Outbound
 from node.timeutil import utcnow
+from node.workdays import china_date
 from signing.licences import credit_code_check_character
 from sync import outbox
 from sync.tables import OutboxEntry
@@ -398,11 +399,14 @@ def test_a_request_for_correction_says_what_to_correct_and_a_supplement_brings_f
 def test_a_deferral_the_item_does_not_allow_is_refused_in_words_the_window_reads(sessions):
     county, income = service(sessions, COUNTY), "家庭收入和财产状况说明"
     county.hooks.append(DeferralService(COUNTY, sessions, sessions, Outbound(COUNTY), SystemClock()))
+    today = china_date(SystemClock().now())
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)  # the window is closed
     refusals = [
         ("户口簿", "2099-01-01", f"（MZ-0001）的材料 户口簿 不可容缺，可容缺的材料：{income}"),
         (income, "", f"容缺材料 {income} 须写明承诺补齐日期"),
         (income, "下周五", f"容缺材料 {income} 的承诺补齐日期须写作 YYYY-MM-DD"),
         (income, "2099-01-01", f"容缺材料 {income} 的承诺补齐日期 2099-01-01 须在申请日"),
+        (income, saturday.isoformat(), f"{saturday.isoformat()}（星期六）不是工作日，窗口不办公"),
     ]
     for deferred, promised_on, said in refusals:
         owed = case_pb2.MissingMaterial(name=deferred, promised_on=promised_on)
