@@ -16,9 +16,11 @@ from node.catalogue import items as catalog
 from node.catalogue import releases
 from node.clock import SystemClock
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
+from node.staff.roles import Actor, Role
 from node.store.engine import create_store_engine, migrate, session_factory
-from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease
+from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease, ReturnVisit
 from node.store.outbound import Outbound
+from node.supervision.visits import ReturnVisits
 from node.timeutil import utcnow
 from node.workdays import china_date
 from signing.licences import credit_code_check_character
@@ -428,3 +430,19 @@ def test_a_queue_counts_all_its_cases_not_a_page(sessions):
     assert county.queue_size("received", "公安局") == 0
     with pytest.raises(InvalidInput, match="department"):
         county.queue_size("received", "")
+
+
+def test_a_return_visit_that_reaches_nobody_is_called_again_until_the_third_time(sessions):
+    county = service(sessions, COUNTY)
+    case_id = county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id
+    with sessions.begin() as session:
+        session.add(ReturnVisit(case_id=case_id, opened_at=utcnow(), note=""))
+    visits = ReturnVisits(COUNTY, sessions, SystemClock())
+    agent = Actor(node=COUNTY.value, username="agent1", name="李代办", role=Role.AGENT)
+    for call in (1, 2, 3):
+        recorded = visits.record(case_id, "未联系上", "无人接听", agent)
+        assert recorded.note.count("未联系上（李代办 (agent1)）：无人接听") == call
+        assert bool(recorded.done_at.seconds) == (call == 3)  # open to call again, until the third
+        assert [v.case_id for v in visits.list()] == ([] if call == 3 else [case_id])
+    with pytest.raises(IllegalTransition, match="已回访"):
+        visits.record(case_id, "满意", "", agent)

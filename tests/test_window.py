@@ -111,11 +111,21 @@ def test_a_case_is_worked_by_named_people_and_each_event_says_who(federation, pe
     # 全量回访: the village calls the citizen back, and records what they said
     visits = village.ListReturnVisits(desk_pb2.ListReturnVisitsRequest(), metadata=people["agent"]).visits
     assert [v.case_id for v in visits] == [case.id]
+    unanswered = village.RecordReturnVisit(  # nobody answered: the task stays, to call again
+        desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="未联系上", note="无人接听"),
+        metadata=people["agent"],
+    )
+    assert unanswered.visit_outcome == "未联系上" and not unanswered.done_at.seconds
+    assert unanswered.note.startswith("第 1 次回访 ")
+    assert unanswered.note.endswith("未联系上（姓名agent1 (agent1)）：无人接听")
+    visits = village.ListReturnVisits(desk_pb2.ListReturnVisitsRequest(), metadata=people["agent"]).visits
+    assert [v.case_id for v in visits] == [case.id]
     visit = village.RecordReturnVisit(
         desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="满意", note="电话回访"),
         metadata=people["agent"],
     )
     assert visit.visit_outcome == "满意" and visit.visitor == "姓名agent1 (agent1)"
+    assert visit.note.endswith("：无人接听\n电话回访")  # the call that reached nobody stays on record
     assert village.ListReturnVisits(desk_pb2.ListReturnVisitsRequest()).visits == []
     with pytest.raises(grpc.RpcError) as again:
         village.RecordReturnVisit(desk_pb2.RecordReturnVisitRequest(case_id=case.id, outcome="不满意"))

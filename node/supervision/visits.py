@@ -2,7 +2,9 @@
 
 The task opens on the citizen's own copy when the case reaches 办结 (concluded here, or the
 handler's conclusion replayed here), so the point that met the citizen calls them back; the
-outcome (满意, 基本满意, 不满意, 未联系上) and a note are recorded once, with who made the call.
+outcome (满意, 基本满意, 不满意) and a note are recorded once, with who made the call. 未联系上 is a
+call that reached nobody: it is noted and the task stays open to call again, until the third such
+call closes it as 未联系上.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from node.convert import outcome_to_proto, state_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, clean_text
 from node.staff.roles import Actor, Duty
 from node.store.models import Case, ReturnVisit
-from node.timeutil import to_timestamp
+from node.timeutil import shanghai, to_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import desk_pb2
 
 OUTCOMES = ("满意", "基本满意", "不满意", "未联系上")
+UNREACHED = "未联系上"
+MAX_UNREACHED_CALLS = 3  # then the task closes as 未联系上: nobody answers that number
 
 
 class ReturnVisits(CaseHook):
@@ -64,9 +68,24 @@ class ReturnVisits(CaseHook):
             by.require_sight(self.here.value, case.handler, case.department or "")
             if visit.done_at is not None:
                 raise IllegalTransition(f"办件 {visit.case_id} 已回访 (the return visit is recorded already)")
-            visit.outcome, visit.note, visit.done_at = outcome, note, self._clock.now()
-            visit.visitor = f"{by.name} ({by.username})" if by.is_person else f"节点运维 {self.here}"
+            now, visitor = self._clock.now(), by.on_record or f"节点运维 {self.here}"
+            if outcome == UNREACHED:  # one call of up to three: the note keeps each
+                calls = unreached_calls(visit.note) + 1
+                line = f"第 {calls} 次回访 {shanghai(now)} {UNREACHED}（{visitor}）"
+                line += f"：{note}" if note else ""
+                note = f"{visit.note}\n{line}" if visit.note else line
+                visit.outcome, visit.note, visit.visitor = outcome, note, visitor
+                if calls >= MAX_UNREACHED_CALLS:
+                    visit.done_at = now
+                return _view(visit, case)
+            if visit.note:  # the calls that reached nobody stay on record before the answer
+                note = f"{visit.note}\n{note}" if note else visit.note
+            visit.outcome, visit.note, visit.done_at, visit.visitor = outcome, note, now, visitor
             return _view(visit, case)
+
+
+def unreached_calls(note: str) -> int:
+    return sum(1 for line in note.splitlines() if line.startswith("第 ") and f" {UNREACHED}（" in line)
 
 
 def _view(visit: ReturnVisit, case: Case) -> desk_pb2.ReturnVisit:
