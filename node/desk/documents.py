@@ -25,11 +25,13 @@ from node.config import NodeConfig
 from node.documents import kinds
 from node.documents.facts import (
     CaseFacts,
+    Deferral,
     Fee,
     GivenMaterial,
     Issuer,
     ItemFacts,
     ListedMaterial,
+    Promise,
     ReceiptFacts,
     ResultFacts,
     SealFacts,
@@ -118,6 +120,12 @@ class DocumentDesk:
         return Rendered("notice", kinds.TITLES["notice"], pdf, f"一次性告知书-{item.code}.pdf")
 
     def receipt(self, case: case_pb2.Case) -> Rendered:
+        words = self.receipt_words(case)
+        pdf = kinds.receipt_pdf(self._issuer, self._case_facts(case), words, self._clock.now())
+        return self._rendered("receipt", words.title, case, pdf)
+
+    def receipt_words(self, case: case_pb2.Case) -> kinds.Receipt:
+        """The words of the case's receipt, as its PDF prints them, for the front desk's receipt page."""
         accepted = _last(case, {case_pb2.ACCEPT}, first=True)
         with self._readers() as session:
             item = self._known_item(session, case)
@@ -126,9 +134,7 @@ class DocumentDesk:
             if accepted is not None:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
         facts = ReceiptFacts(accepted, promised_on, promised_days)
-        pdf = kinds.receipt(self._issuer, self._case_facts(case), facts, self._clock.now())
-        title = kinds.TITLES["receipt"] if accepted else kinds.RECEIVED_TITLE
-        return self._rendered("receipt", title, case, pdf)
+        return kinds.receipt_words(self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
@@ -262,6 +268,12 @@ class DocumentDesk:
                 GivenMaterial(m.name, m.file_name, m.size, m.purpose or "submitted", m.licence)
                 for m in case.materials
             ),
+            deferred=tuple(map(_deferral, case.missing_materials)),
+            promise=(
+                Promise(case.promise.text, tuple(case.promise.replaces), case.promise.signed_by)
+                if case.HasField("promise")
+                else None
+            ),
         )
 
     def _rendered(self, kind: str, title: str, case: case_pb2.Case, pdf: bytes) -> Rendered:
@@ -274,6 +286,11 @@ def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = 
     if not found:
         return None
     return _step(found[0] if first else found[-1])
+
+
+def _deferral(missing: case_pb2.MissingMaterial) -> Deferral:
+    supplied = from_timestamp(missing.supplied_at) if missing.HasField("supplied_at") else None
+    return Deferral(missing.name, missing.promised_on, supplied)
 
 
 def _step(event: case_pb2.CaseEvent) -> Step:

@@ -87,6 +87,24 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Deferral:
+    """A material taken 容缺: missing at submission, promised by a day."""
+
+    name: str
+    promised_on: str  # ISO date (China), as the applicant promised it
+    supplied_at: datetime | None = None  # None while still missing
+
+
+@dataclass(frozen=True)
+class Promise:
+    """告知承诺: what the applicant promised, signed, in place of named proofs."""
+
+    text: str
+    replaces: tuple[str, ...]
+    signed_by: str
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """A case (办件) as this node knows it."""
 
@@ -102,6 +120,8 @@ class CaseFacts:
     submitted_at: datetime
     verify_url: str  # the verification page the QR code leads to
     materials: tuple[GivenMaterial, ...] = field(default_factory=tuple)
+    deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
+    promise: Promise | None = None  # 告知承诺, where the applicant signed one
 
 
 @dataclass(frozen=True)

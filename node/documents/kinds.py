@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from node.documents.facts import (
     CaseFacts,
+    Deferral,
     GivenMaterial,
     Issuer,
     ItemFacts,
@@ -177,11 +178,22 @@ def _materials(sheet: Sheet, materials: tuple[GivenMaterial, ...]) -> None:
     )
 
 
-def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: datetime) -> bytes:
-    """受理回执: the case id, what was received and the promised date; a 收件回执 before 受理."""
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt's words (受理回执, or 收件回执 before 受理): printed the same in the PDF (`receipt_pdf`)
+    and on the front desk's receipt page (receipt.html), each beside the case's own fields."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...]  # 受理 and the time limit
+    deferred: tuple[str, ...] = ()  # 容缺后补材料, each with the day it is promised by
+    promise: str = ""  # 告知承诺: what was promised, in place of which proofs, by whom
+    closing: tuple[str, ...] = ()
+
+
+def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
+    """受理回执: what was received and the promised date; a 收件回执 before 受理."""
     accepted = facts.accepted
-    sheet = Sheet(TITLES["receipt"] if accepted else RECEIVED_TITLE, issuer, printed_at, case.case_id)
-    rows = _case_fields(case)
+    rows: list[tuple[str, str]] = []
     known = facts.promised_days is not None  # else not known here: left out, not printed as 0
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
@@ -194,9 +206,36 @@ def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: da
         rows.append(("受理状态", "已收件，待办理部门受理"))
         if known:
             rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
-    sheet.fields(rows)
+    promise = case.promise
+    return Receipt(
+        title=TITLES["receipt"] if accepted else RECEIVED_TITLE,
+        fields=tuple(rows),
+        deferred=tuple(_deferral(owed) for owed in case.deferred),
+        promise=(
+            f"{promise.text}（代替 {'、'.join(promise.replaces)}；承诺人 {promise.signed_by}）"
+            if promise is not None and promise.replaces
+            else ""
+        ),
+        closing=("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。",),
+    )
+
+
+def _deferral(owed: Deferral) -> str:
+    line = f"{owed.name}，承诺于 {owed.promised_on} 前补交"
+    return line + (f"（已于{china_day(owed.supplied_at)}补交）" if owed.supplied_at else "")
+
+
+def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: datetime) -> bytes:
+    """A receipt as PDF: the case's fields, its words (`receipt_words`) and the materials received."""
+    sheet = Sheet(words.title, issuer, printed_at, case.case_id)
+    sheet.fields(_case_fields(case) + list(words.fields))
     _materials(sheet, case.materials)
-    sheet.paragraph("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。")
+    if words.deferred:
+        sheet.heading("容缺后补材料").numbered(list(words.deferred))
+    if words.promise:
+        sheet.heading("告知承诺").paragraph(words.promise)
+    for paragraph in words.closing:
+        sheet.paragraph(paragraph)
     sheet.qr(case.verify_url, VERIFY)
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 
