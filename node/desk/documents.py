@@ -205,13 +205,6 @@ class DocumentDesk:
         except NotFound:
             return None
 
-    def promised_days(self, case: case_pb2.Case) -> int | None:
-        """The working days the case's item promises, as its receipt prints them (a 跨省通办 item's
-        from its province's offer); None where no catalogue here knows the item."""
-        with self._readers() as session:
-            item = self._known_item(session, case)
-        return item.promised_days if item is not None else None
-
     def _named(self, step: Step) -> Step:
         """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
         return replace(step, office=self._names.place(step.node, step.department))
@@ -264,6 +257,7 @@ class DocumentDesk:
             applicant_phone=case.applicant.phone,
             submitted_at=from_timestamp(case.submitted_at),
             verify_url=self._verify_url(case.id),
+            state=case_pb2.CaseState.Name(case.state),
             materials=tuple(
                 GivenMaterial(m.name, m.file_name, m.size, m.purpose or "submitted", m.licence)
                 for m in case.materials

@@ -120,6 +120,7 @@ class CaseFacts:
     submitted_at: datetime
     verify_url: str  # the verification page the QR code leads to
     materials: tuple[GivenMaterial, ...] = field(default_factory=tuple)
+    state: str = ""  # its state (node.cases.states.State), as this node last heard of it
     deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
     promise: Promise | None = None  # 告知承诺, where the applicant signed one
 

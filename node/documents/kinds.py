@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from node.cases.states import State
 from node.documents.facts import (
     CaseFacts,
     Deferral,
@@ -38,6 +39,13 @@ REMEDY = (
     "或者在六个月内依法向人民法院提起行政诉讼。"
 )
 VERIFY = "扫描二维码核验本文书并查询办件进度"
+# a receipt's 办件状态 where the state's name alone would leave the applicant guessing what follows
+STATUS = {
+    State.SUBMITTED: "已收件，待办理部门受理",
+    State.CORRECTION_REQUESTED: "补正（请按补正告知书补正材料，补正期间不计入办理时限）",
+    State.REFUSED: "不予受理（理由及救济途径见不予受理决定书）",
+}
+CLOSED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED, State.CONCLUDED, State.DELIVERED})
 
 
 def china_day(moment: datetime | date) -> str:
@@ -191,9 +199,11 @@ class Receipt:
 
 
 def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
-    """受理回执: what was received and the promised date; a 收件回执 before 受理."""
+    """受理回执: the case's state, what was received and the promised date; a 收件回执 before 受理
+    (its state: waiting for 受理, 补正, or 不予受理 and no time limit to wait for)."""
     accepted = facts.accepted
-    rows: list[tuple[str, str]] = []
+    state = State(case.state) if case.state in State.__members__ else State.SUBMITTED
+    rows = [("办件状态", STATUS.get(state, state.label))]
     known = facts.promised_days is not None  # else not known here: left out, not printed as 0
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
@@ -202,10 +212,11 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
                 ("承诺办结时限", f"{facts.promised_days} 个工作日"),
                 ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
             ]
-    else:
-        rows.append(("受理状态", "已收件，待办理部门受理"))
-        if known:
-            rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
+    elif known and state not in CLOSED:  # closed before 受理: no time limit will run
+        rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
+    closing = "请妥善保管本回执。"
+    if state not in CLOSED:
+        closing += "补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。"
     promise = case.promise
     return Receipt(
         title=TITLES["receipt"] if accepted else RECEIVED_TITLE,
@@ -216,7 +227,7 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
             if promise is not None and promise.replaces
             else ""
         ),
-        closing=("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。",),
+        closing=(closing,),
     )
 
 

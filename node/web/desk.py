@@ -336,8 +336,7 @@ def routes(render: Render) -> list[Route]:
     def receipt(visit: Visit) -> Response:
         case = _visible_case(visit)
         documents: DocumentDesk = visit.request.app.state.documents  # the PDF receipt's words
-        receipt = documents.receipt_words(case)
-        return render(visit, "receipt.html", case=case, receipt=receipt, due=documents.promised_days(case))
+        return render(visit, "receipt.html", case=case, receipt=documents.receipt_words(case))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
