@@ -133,7 +133,8 @@ class DocumentDesk:
             promised_on = None
             if accepted is not None:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
-        facts = ReceiptFacts(accepted, promised_on, promised_days)
+        instant = item is not None and item.instant  # 即办件: no days to promise, not 0
+        facts = ReceiptFacts(accepted, promised_on, promised_days, instant)
         return kinds.receipt_words(self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:

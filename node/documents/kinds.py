@@ -45,6 +45,7 @@ STATUS = {
     State.CORRECTION_REQUESTED: "补正（请按补正告知书补正材料，补正期间不计入办理时限）",
     State.REFUSED: "不予受理（理由及救济途径见不予受理决定书）",
 }
+INSTANT = "即办件（当场办结）"  # a 即办件's time limit: the day it is taken in, not 0 个工作日
 CLOSED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED, State.CONCLUDED, State.DELIVERED})
 
 
@@ -204,16 +205,10 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
     accepted = facts.accepted
     state = State(case.state) if case.state in State.__members__ else State.SUBMITTED
     rows = [("办件状态", STATUS.get(state, state.label))]
-    known = facts.promised_days is not None  # else not known here: left out, not printed as 0
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
-        if known:
-            rows += [
-                ("承诺办结时限", f"{facts.promised_days} 个工作日"),
-                ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
-            ]
-    elif known and state not in CLOSED:  # closed before 受理: no time limit will run
-        rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
+    if accepted is not None or state not in CLOSED:  # closed before 受理: no time limit will run
+        rows += _time_limit(facts)
     closing = "请妥善保管本回执。"
     if state not in CLOSED:
         closing += "补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。"
@@ -229,6 +224,21 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
         ),
         closing=(closing,),
     )
+
+
+def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
+    """承诺办结时限 as a receipt promises it: a 即办件's on the spot; else in working days, from 受理
+    or to the limit's last day; nothing where the item's limit is not known here (not 0)."""
+    if facts.instant:
+        return [("承诺办结时限", INSTANT)]
+    if facts.promised_days is None:
+        return []
+    if facts.accepted is None:
+        return [("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日")]
+    return [
+        ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+        ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
+    ]
 
 
 def _deferral(owed: Deferral) -> str:
