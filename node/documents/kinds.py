@@ -2,7 +2,8 @@
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
 不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
-不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show.
+不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
+a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, likewise.
 """
 
 from __future__ import annotations
