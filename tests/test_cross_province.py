@@ -171,7 +171,8 @@ def test_a_partner_items_papers_give_its_time_limit_and_name_its_province(
     assert f"承诺办结日期{china_day(add_working_days(accepted_on, 3))}前" in receipt
 
     agent = logged_in(provinces, VILLAGE, "agent1")
-    assert "受理后 3 个工作日内办结" in agent.get(f"/cases/{case.id}/receipt").text  # on the screen too
+    on_screen = agent.get(f"/cases/{case.id}/receipt").text  # the PDF's words, on the screen too
+    assert "<th>承诺办结时限</th><td>3 个工作日</td>" in on_screen
     guide = agent.get("/items/KS-0201").text
     assert "广东省：异地代收代办" in guide and "440000000000" not in guide
     assert "跨省通办：本事项由广东省办理" in agent.get("/items/KS-0201/apply").text

@@ -259,6 +259,28 @@ def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, peopl
     assert_qr(refusal.pdf, refusal.verify_url)
 
 
+def test_a_receipt_says_the_case_waits_for_a_correction_or_was_refused_not_that_it_waits_for_acceptance(
+    federation, people
+):
+    """Before 受理 a receipt said 已收件，待办理部门受理 whatever had become of the case: asked for
+    a 补正, it says so; refused, it says 不予受理 and where the reasons are, and promises no time
+    limit."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    act(county, people["clerk"], case.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
+    to_state(federation, VILLAGE, case.id, case_pb2.CORRECTION_REQUESTED)
+    text = text_of(render(village, people["agent"], "receipt", case.id).pdf)
+    assert "办件状态补正（请按补正告知书补正材料" in text and "待办理部门受理" not in text
+
+    act(county, people["clerk"], case.id, case_pb2.REFUSE, "申请人户籍不在本县，不属于本机关受理范围")
+    to_state(federation, VILLAGE, case.id, case_pb2.REFUSED)
+    refused = render(village, people["agent"], "receipt", case.id)
+    text = text_of(refused.pdf)
+    assert refused.title == "收件回执" and "办件状态不予受理（理由及救济途径见不予受理决定书）" in text
+    assert "待办理部门受理" not in text and "承诺办结时限" not in text and "办结后通知您" not in text
+
+
 def test_only_the_nodes_own_people_may_print(federation, people):
     village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
     case = submit(village, people["agent"])

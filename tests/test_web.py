@@ -656,6 +656,54 @@ def test_the_screen_receipt_names_who_took_the_application_in_not_who_prints_it(
         assert "(agent1)" not in page and "凭办件编号可在收件的服务点查询办理进度" in page
 
 
+def on_screen(page: str) -> str:
+    """A page's text as read on the screen: its tags taken out, its entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_the_printed_receipt_names_the_deferred_materials_and_the_promise_the_screen_shows(desks):
+    """容缺 and 告知承诺 were on the screen receipt and not in its PDF: both print the receipt's words
+    (DocumentDesk.receipt_words), the same on the screen and on paper."""
+    promise = case_pb2.Promise(text="本人承诺已婚", replaces=["结婚证"], signed_by="王秀兰", signature=b"sig")
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="YB-0002",  # 生育保险待遇核定: its bank account may follow, a promise replace 结婚证
+            applicant=case_pb2.Applicant(name="王秀兰", id_number="430981196805120021"),
+            materials=complete_proto("YB-0002", leave_out=("结婚证", "本人银行结算账户")),
+            deferred=["本人银行结算账户"],
+            promised_on="2025-11-20",
+            promise=promise,
+        )
+    )
+    agent = logged_in(desks, VILLAGE, "agent1")
+    screen = on_screen(agent.get(f"/cases/{case.id}/receipt").text)
+    printed = text_of(agent.get(f"/cases/{case.id}/documents/receipt").content)
+    for said in ("本人银行结算账户，承诺于 2025-11-20 前补交", "本人承诺已婚（代替 结婚证；承诺人 王秀兰）"):
+        assert said in screen, screen
+        assert said in printed, printed
+
+
+def test_a_receipt_of_a_jiban_item_says_it_is_concluded_on_the_spot_not_in_0_working_days(desks):
+    """社会保障卡申领 is a 即办件 (promised_days 0): its PDF receipt promised 自受理之日起 0 个工作日,
+    and after 受理 0 个工作日 by that very day; the screen said nothing. Both now say 即办件（当场办结）."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    case_id = submit_case(desks, agent)
+
+    def both_say_on_the_spot() -> None:
+        screen = on_screen(agent.get(f"/cases/{case_id}/receipt").text)
+        printed = text_of(agent.get(f"/cases/{case_id}/documents/receipt").content)
+        for said in (screen, printed):
+            assert "承诺办结时限即办件（当场办结）" in said, said
+            assert "0 个工作日" not in said and "承诺办结日期" not in said, said
+
+    both_say_on_the_spot()
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.ACCEPTED, what="受理 at the village")
+    both_say_on_the_spot()
+
+
 def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_department(desks):
     """A 民政局 clerk at the county's window takes in an application that another department handles
     here: the receipt is theirs to hand over, and the case theirs to find again; their department's

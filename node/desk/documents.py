@@ -25,11 +25,13 @@ from node.config import NodeConfig
 from node.documents import kinds
 from node.documents.facts import (
     CaseFacts,
+    Deferral,
     Fee,
     GivenMaterial,
     Issuer,
     ItemFacts,
     ListedMaterial,
+    Promise,
     ReceiptFacts,
     ResultFacts,
     SealFacts,
@@ -118,6 +120,12 @@ class DocumentDesk:
         return Rendered("notice", kinds.TITLES["notice"], pdf, f"一次性告知书-{item.code}.pdf")
 
     def receipt(self, case: case_pb2.Case) -> Rendered:
+        words = self.receipt_words(case)
+        pdf = kinds.receipt_pdf(self._issuer, self._case_facts(case), words, self._clock.now())
+        return self._rendered("receipt", words.title, case, pdf)
+
+    def receipt_words(self, case: case_pb2.Case) -> kinds.Receipt:
+        """The words of the case's receipt, as its PDF prints them, for the front desk's receipt page."""
         accepted = _last(case, {case_pb2.ACCEPT}, first=True)
         with self._readers() as session:
             item = self._known_item(session, case)
@@ -125,10 +133,9 @@ class DocumentDesk:
             promised_on = None
             if accepted is not None:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
-        facts = ReceiptFacts(accepted, promised_on, promised_days)
-        pdf = kinds.receipt(self._issuer, self._case_facts(case), facts, self._clock.now())
-        title = kinds.TITLES["receipt"] if accepted else kinds.RECEIVED_TITLE
-        return self._rendered("receipt", title, case, pdf)
+        instant = item is not None and item.instant  # 即办件: no days to promise, not 0
+        facts = ReceiptFacts(accepted, promised_on, promised_days, instant)
+        return kinds.receipt_words(self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
@@ -199,13 +206,6 @@ class DocumentDesk:
         except NotFound:
             return None
 
-    def promised_days(self, case: case_pb2.Case) -> int | None:
-        """The working days the case's item promises, as its receipt prints them (a 跨省通办 item's
-        from its province's offer); None where no catalogue here knows the item."""
-        with self._readers() as session:
-            item = self._known_item(session, case)
-        return item.promised_days if item is not None else None
-
     def _named(self, step: Step) -> Step:
         """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
         return replace(step, office=self._names.place(step.node, step.department))
@@ -258,9 +258,16 @@ class DocumentDesk:
             applicant_phone=case.applicant.phone,
             submitted_at=from_timestamp(case.submitted_at),
             verify_url=self._verify_url(case.id),
+            state=case_pb2.CaseState.Name(case.state),
             materials=tuple(
                 GivenMaterial(m.name, m.file_name, m.size, m.purpose or "submitted", m.licence)
                 for m in case.materials
+            ),
+            deferred=tuple(map(_deferral, case.missing_materials)),
+            promise=(
+                Promise(case.promise.text, tuple(case.promise.replaces), case.promise.signed_by)
+                if case.HasField("promise")
+                else None
             ),
         )
 
@@ -274,6 +281,11 @@ def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = 
     if not found:
         return None
     return _step(found[0] if first else found[-1])
+
+
+def _deferral(missing: case_pb2.MissingMaterial) -> Deferral:
+    supplied = from_timestamp(missing.supplied_at) if missing.HasField("supplied_at") else None
+    return Deferral(missing.name, missing.promised_on, supplied)
 
 
 def _step(event: case_pb2.CaseEvent) -> Step:

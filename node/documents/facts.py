@@ -87,6 +87,24 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Deferral:
+    """A material taken 容缺: missing at submission, promised by a day."""
+
+    name: str
+    promised_on: str  # ISO date (China), as the applicant promised it
+    supplied_at: datetime | None = None  # None while still missing
+
+
+@dataclass(frozen=True)
+class Promise:
+    """告知承诺: what the applicant promised, signed, in place of named proofs."""
+
+    text: str
+    replaces: tuple[str, ...]
+    signed_by: str
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """A case (办件) as this node knows it."""
 
@@ -102,6 +120,9 @@ class CaseFacts:
     submitted_at: datetime
     verify_url: str  # the verification page the QR code leads to
     materials: tuple[GivenMaterial, ...] = field(default_factory=tuple)
+    state: str = ""  # its state (node.cases.states.State), as this node last heard of it
+    deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
+    promise: Promise | None = None  # 告知承诺, where the applicant signed one
 
 
 @dataclass(frozen=True)
@@ -134,3 +155,4 @@ class ReceiptFacts:
     accepted: Step | None  # None: received, not yet accepted by the handler
     promised_on: date | None  # the last day of the time limit (None before 受理)
     promised_days: int | None = None  # None: the item's limit is not known here (left out)
+    instant: bool = False  # 即办件: concluded on the spot, no time limit in days

@@ -2,7 +2,8 @@
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
 不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
-不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show.
+不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
+a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, likewise.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from node.cases.states import State
 from node.documents.facts import (
     CaseFacts,
+    Deferral,
     GivenMaterial,
     Issuer,
     ItemFacts,
@@ -37,6 +40,14 @@ REMEDY = (
     "或者在六个月内依法向人民法院提起行政诉讼。"
 )
 VERIFY = "扫描二维码核验本文书并查询办件进度"
+# a receipt's 办件状态 where the state's name alone would leave the applicant guessing what follows
+STATUS = {
+    State.SUBMITTED: "已收件，待办理部门受理",
+    State.CORRECTION_REQUESTED: "补正（请按补正告知书补正材料，补正期间不计入办理时限）",
+    State.REFUSED: "不予受理（理由及救济途径见不予受理决定书）",
+}
+INSTANT = "即办件（当场办结）"  # a 即办件's time limit: the day it is taken in, not 0 个工作日
+CLOSED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED, State.CONCLUDED, State.DELIVERED})
 
 
 def china_day(moment: datetime | date) -> str:
@@ -177,26 +188,76 @@ def _materials(sheet: Sheet, materials: tuple[GivenMaterial, ...]) -> None:
     )
 
 
-def receipt(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts, printed_at: datetime) -> bytes:
-    """受理回执: the case id, what was received and the promised date; a 收件回执 before 受理."""
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt's words (受理回执, or 收件回执 before 受理): printed the same in the PDF (`receipt_pdf`)
+    and on the front desk's receipt page (receipt.html), each beside the case's own fields."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...]  # 受理 and the time limit
+    deferred: tuple[str, ...] = ()  # 容缺后补材料, each with the day it is promised by
+    promise: str = ""  # 告知承诺: what was promised, in place of which proofs, by whom
+    closing: tuple[str, ...] = ()
+
+
+def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
+    """受理回执: the case's state, what was received and the promised date; a 收件回执 before 受理
+    (its state: waiting for 受理, 补正, or 不予受理 and no time limit to wait for)."""
     accepted = facts.accepted
-    sheet = Sheet(TITLES["receipt"] if accepted else RECEIVED_TITLE, issuer, printed_at, case.case_id)
-    rows = _case_fields(case)
-    known = facts.promised_days is not None  # else not known here: left out, not printed as 0
+    state = State(case.state) if case.state in State.__members__ else State.SUBMITTED
+    rows = [("办件状态", STATUS.get(state, state.label))]
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
-        if known:
-            rows += [
-                ("承诺办结时限", f"{facts.promised_days} 个工作日"),
-                ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
-            ]
-    else:
-        rows.append(("受理状态", "已收件，待办理部门受理"))
-        if known:
-            rows.append(("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日"))
-    sheet.fields(rows)
+    if accepted is not None or state not in CLOSED:  # closed before 受理: no time limit will run
+        rows += _time_limit(facts)
+    closing = "请妥善保管本回执。"
+    if state not in CLOSED:
+        closing += "补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。"
+    promise = case.promise
+    return Receipt(
+        title=TITLES["receipt"] if accepted else RECEIVED_TITLE,
+        fields=tuple(rows),
+        deferred=tuple(_deferral(owed) for owed in case.deferred),
+        promise=(
+            f"{promise.text}（代替 {'、'.join(promise.replaces)}；承诺人 {promise.signed_by}）"
+            if promise is not None and promise.replaces
+            else ""
+        ),
+        closing=(closing,),
+    )
+
+
+def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
+    """承诺办结时限 as a receipt promises it: a 即办件's on the spot; else in working days, from 受理
+    or to the limit's last day; nothing where the item's limit is not known here (not 0)."""
+    if facts.instant:
+        return [("承诺办结时限", INSTANT)]
+    if facts.promised_days is None:
+        return []
+    if facts.accepted is None:
+        return [("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日")]
+    return [
+        ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+        ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
+    ]
+
+
+def _deferral(owed: Deferral) -> str:
+    line = f"{owed.name}，承诺于 {owed.promised_on} 前补交"
+    return line + (f"（已于{china_day(owed.supplied_at)}补交）" if owed.supplied_at else "")
+
+
+def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: datetime) -> bytes:
+    """A receipt as PDF: the case's fields, its words (`receipt_words`) and the materials received."""
+    sheet = Sheet(words.title, issuer, printed_at, case.case_id)
+    sheet.fields(_case_fields(case) + list(words.fields))
     _materials(sheet, case.materials)
-    sheet.paragraph("请妥善保管本回执。补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。")
+    if words.deferred:
+        sheet.heading("容缺后补材料").numbered(list(words.deferred))
+    if words.promise:
+        sheet.heading("告知承诺").paragraph(words.promise)
+    for paragraph in words.closing:
+        sheet.paragraph(paragraph)
     sheet.qr(case.verify_url, VERIFY)
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 

@@ -335,8 +335,8 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW)
     def receipt(visit: Visit) -> Response:
         case = _visible_case(visit)
-        documents: DocumentDesk = visit.request.app.state.documents  # the PDF receipt's figure
-        return render(visit, "receipt.html", case=case, due=documents.promised_days(case))
+        documents: DocumentDesk = visit.request.app.state.documents  # the PDF receipt's words
+        return render(visit, "receipt.html", case=case, receipt=documents.receipt_words(case))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
