@@ -387,6 +387,18 @@ def test_bad_bundle_requests_are_refused_with_the_reason(federation):
             )
         )
     assert "营业执照" in stray.value.details()
+    with pytest.raises(grpc.RpcError) as elsewhere:  # its parts would each be refused there, later
+        village.SubmitBundle(
+            desk_pb2.SubmitBundleRequest(
+                bundle_code=BUNDLE,
+                applicant=APPLICANT,
+                materials=materials(ONE_SET),
+                home_division="440305001001",
+            )
+        )
+    assert elsewhere.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "户籍地 440305001001 在外省：一件事只在户籍所在省内联办" in elsewhere.value.details()
+    assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []  # nothing half-submitted
     with pytest.raises(grpc.RpcError) as no_promise:
         village.SubmitCase(
             desk_pb2.SubmitCaseRequest(

@@ -276,6 +276,9 @@ def test_a_place_name_where_the_home_division_code_goes_is_refused_in_words(sess
     with pytest.raises(InvalidInput, match=told):
         village.submit("MZ-0001", APPLICANT, complete("MZ-0001"), home_division="沅江市")
     assert count(sessions, Case) == 0
+    full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in VILLAGE.value)  # ４３０９８１…
+    case = village.submit("MZ-0001", APPLICANT, complete("MZ-0001"), home_division=full_width)
+    assert village.get(case.id).home_division == VILLAGE.value  # read as typed, stored as digits
 
 
 def test_sql_looking_names_are_stored_verbatim(sessions):

@@ -21,8 +21,10 @@ from ulid import ULID
 
 from node.cases import materials as files
 from node.cases import submissions
+from node.cases.applicants import typed_division
 from node.cases.deferrals import DeferralService, promised_date
 from node.cases.service import (
+    HOME_FIELD,
     Applicant,
     CaseHook,
     CaseService,
@@ -86,6 +88,7 @@ class BundleService(CaseHook):
         """申请 a bundle here: the bundle and the cases of its first parts, in one transaction
         (submission: the front desk form's key, as for `CaseService.submit`)."""
         applicant = applicant_as_typed(applicant)
+        home_division = self._home(home_division)
         checked = [checked_material(m) for m in materials]
         deferred = [d.strip() for d in deferred]
         with self._sessions.begin() as session:
@@ -136,12 +139,26 @@ class BundleService(CaseHook):
                     self._start(session, bundle, part)  # a refusal here refuses the whole bundle
             return self._view(session, bundle)
 
+    def _home(self, typed: str) -> str:
+        """The 户籍地 as the window reads it; within this province: a bundle's parts are not offered
+        across provinces (each would be refused there for want of a 跨省通办 mode)."""
+        if not typed.strip():
+            return ""
+        home = typed_division(HOME_FIELD, typed, f"（例如本点 {self.here.value}）")
+        if home.province != self.here.province:
+            raise InvalidInput(
+                f"户籍地 {home} 在外省：一件事只在户籍所在省内联办，请按单个事项以跨省通办分别申请 "
+                f"(a bundle is applied for within its home province; {home} is in another)"
+            )
+        return home.value
+
     def get(self, bundle_id: str) -> case_pb2.Bundle:
         with self._readers() as session:
             bundle = session.get(Bundle, bundle_id.strip())
             if bundle is None:
                 raise NotFound(
-                    f"no bundle {bundle_id!r} at node {self.here} (a bundle is kept where it was applied)"
+                    f"本节点没有一件事 {bundle_id.strip()}：一件事的记录在申请它的服务点 "
+                    f"(no bundle {bundle_id!r} at node {self.here}: a bundle is kept where it was applied)"
                 )
             return self._view(session, bundle)
 

@@ -263,6 +263,8 @@ class CaseService:
         """The new case and its first event (申请), stored and sent on in session."""
         by = by or Actor(self.here.value)
         by.require(Duty.APPLY)
+        if home_division.strip():  # read as the window reads numbers (full-width digits), stored so
+            home_division = typed_division(HOME_FIELD, home_division, f"（例如本点 {self.here.value}）").value
         typed = applicant_as_typed(applicant)
         name, id_number, phone = typed.name, typed.id_number, typed.phone
         problem = applicant_number_problem(id_number)  # a check character, at every window
