@@ -77,6 +77,12 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
         (["430981", "--parent", "127.0.0.1:1", "--catalog", "demo"], "only a province loads a catalogue"),
         (["430981", "--parent", "127.0.0.1:1", "--seal-algorithm", "sm2"], "only a province chooses"),
         (["430000", "--seal-algorithm", "ed25519"], "seal_algorithm must be sm2 or p256"),
+        (["430981", "--parent", "127.0.0.1"], "parent_address 应为 主机:端口"),
+        (["430981", "--parent", "127.0.0.1:99999"], "端口 99999 超出 1–65535"),
+        (["430981", "--parent", "127.0.0.1:0"], "端口 0 超出 1–65535"),
+        (["430981", "--parent", "127.0.0.1:1", "--listen", "127.0.0.1:99999"], "端口 99999 超出 0–65535"),
+        (["430981", "--parent", "127.0.0.1:1", "--listen", "7400"], "listen 应为 主机:端口"),
+        (["430000", "--web-listen", "127.0.0.1:8o80"], "端口 '8o80' 不是数字"),
     ],
 )
 def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, message):
@@ -84,6 +90,47 @@ def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, mes
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "n" / "node.toml").exists()
+
+
+def test_node_init_reads_an_address_typed_full_width_as_ascii_and_says_so(tmp_path):
+    """A Chinese input method types the colon (and digits) full-width: 127.0.0.1：28187."""
+    folder = tmp_path / "county"
+    made = wuji("node", "init", "430981", "--parent", "127.0.0.1：28187", "--listen", "127.0.0.1:７４２０",
+                "--dir", str(folder))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "--parent 127.0.0.1：28187 读作 127.0.0.1:28187" in made.stdout
+    assert "--listen 127.0.0.1:７４２０ 读作 127.0.0.1:7420" in made.stdout
+    config = NodeConfig.load(folder / "node.toml")
+    assert (config.parent_address, config.listen) == ("127.0.0.1:28187", "127.0.0.1:7420")
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("backup_hour = 1", "没有设置项 backup_hour，是否想写 backup_hours？ (unknown key 'backup_hour'"),
+        ('log_levle = "WARNING"', "是否想写 log_level？"),
+        ('heartbeat_seconds = "5s"', 'heartbeat_seconds 应为不加引号的数字，不是 "5s"'),
+        ('backup_keep = "seven"', 'backup_keep 应为不加引号的整数，不是 "seven"'),
+        ("backup_keep = 7.5", "backup_keep 应为不加引号的整数，不是 7.5"),
+        ("name = 3", "name 应为加引号的文字，不是 3"),
+        ("web_listen = true", "web_listen 应为加引号的文字，不是 true"),
+    ],
+)
+def test_a_mistyped_setting_in_node_toml_is_refused_naming_the_file_and_the_key(tmp_path, line, words):
+    """A misspelt key was ignored without a word, and a wrong type ended in a Python traceback."""
+    path = tmp_path / "node.toml"
+    path.write_text(f'[node]\ncode = "430981"\nparent_address = "127.0.0.1:7410"\n{line}\n', encoding="utf-8")
+    refused = wuji("node", "run", "--config", str(path))
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 2 and "Traceback" not in said, said
+    assert f"{path}: " in said and words in said
+
+
+def test_a_setting_written_above_the_node_table_is_refused(tmp_path):
+    path = tmp_path / "node.toml"
+    path.write_text('log_level = "WARNING"\n[node]\ncode = "430000"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="log_level 写在 \\[node\\] 之外"):
+        NodeConfig.load(path)
 
 
 def test_a_province_initialised_with_sm2_seals_creates_its_sm2_seal_root(tmp_path):

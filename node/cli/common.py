@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn, TypeVar
 import grpc
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from node.config import ConfigError, NodeConfig
@@ -113,7 +114,7 @@ def print_list(table: Table, count: str) -> None:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # "[node]" is no markup
     raise typer.Exit(code)
 
 

@@ -82,10 +82,16 @@ def node_init(
         fail(f"{path} exists already (use --force to overwrite)")
     config.save(path)
     division = config.division
-    console.print(
-        f"wrote [bold]{path}[/]: {division.tier.label} node {division}"
-        + (f", parent {division.parent} at {parent}" if division.parent else ", a province root")
-    )
+    addresses = {"--listen": (listen, config.listen), "--parent": (parent, config.parent_address),
+                 "--web-listen": (web_listen, config.web_listen)}  # fmt: skip
+    for option, (typed, read) in addresses.items():
+        if typed.strip() != read and read != "off":  # typed with a Chinese input method
+            said = f"{option} {typed} 读作 {read}（全角字符按半角读）(read as {read})"
+            console.print(said, highlight=False)
+    above = ", a province root"
+    if division.parent:
+        above = f", parent {division.parent} at {config.parent_address}"
+    console.print(f"wrote [bold]{path}[/]: {division.tier.label} node {division}{above}")
     console.print(f"start it with: wuji node run --config {path}")
 
 
