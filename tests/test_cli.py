@@ -68,6 +68,24 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
+def test_node_init_says_the_next_step_is_to_enroll_not_to_run(tmp_path):
+    """Below the province, the next step printed was `wuji node run`, which fails: no certificates."""
+    county = wuji("node", "init", "430981", "--parent", "127.0.0.1:7410", "--dir", str(tmp_path / "county"))
+    assert county.returncode == 0, county.stderr
+    said = county.stdout
+    assert "start it with" not in said
+    assert "请上级节点 430900000000（127.0.0.1:7410）的操作员" in said
+    assert "wuji node invite 430981000000 --config <上级的 node.toml> --out 430981000000.invite" in said
+    enroll = f"wuji node enroll --config {tmp_path / 'county' / 'node.toml'} --invite 430981000000.invite"
+    assert said.index(enroll) < said.index(f"wuji node run --config {tmp_path / 'county' / 'node.toml'}")
+    province = wuji("node", "init", "430000", "--dir", str(tmp_path / "hunan"))
+    assert province.returncode == 0, province.stderr
+    config = tmp_path / "hunan" / "node.toml"
+    assert province.stdout.index(f"wuji node enroll --config {config}") < province.stdout.index(
+        f"wuji node run --config {config}"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -92,7 +92,28 @@ def node_init(
     if division.parent:
         above = f", parent {division.parent} at {config.parent_address}"
     console.print(f"wrote [bold]{path}[/]: {division.tier.label} node {division}{above}")
-    console.print(f"start it with: wuji node run --config {path}")
+    console.print(_next_steps(config, path), highlight=False, soft_wrap=True)  # commands to copy, unfolded
+
+
+def _next_steps(config: NodeConfig, path: Path) -> str:
+    """What to do after `wuji node init`: enroll (a province makes its root CA; any other node needs
+    an invite made at its parent), then run."""
+    division, run = config.division, f"wuji node run --config {path}"
+    if division.parent is None:
+        return (
+            f"下一步 (next)：\n  wuji node enroll --config {path}   # 创建本省根证书 (creates the root CA)\n"
+            f"  {run}"
+        )
+    invite = f"{division}.invite"
+    return (
+        f"下一步 (next)：\n"
+        f"  1. 请上级节点 {division.parent}（{config.parent_address}）的操作员在上级运行 "
+        f"(ask the parent's operator to run there)：\n"
+        f"     wuji node invite {division} --config <上级的 node.toml> --out {invite}\n"
+        f"     并把邀请文件 {invite} 交给你（一次有效）(and hand you the one-time invite)\n"
+        f"  2. wuji node enroll --config {path} --invite {invite}   # 领取本节点证书 (enroll)\n"
+        f"  3. {run}"
+    )
 
 
 @node_app.command("enroll")
