@@ -396,6 +396,21 @@ def test_unreachable_node_is_reported_with_its_address(federation):
     assert "cannot reach the node at 127.0.0.1:9" in result.stderr
 
 
+def test_a_stopped_node_is_said_not_to_be_running_and_how_to_start_it(federation):
+    """The operator read gRPC's "failed to connect to all addresses; … Connection refused" alone."""
+    federation.start(PROVINCE)
+    federation.stop(PROVINCE)
+    config = federation.config_path(PROVINCE)
+    result = wuji("node", "status", "--config", str(config))
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 3, said
+    assert said.startswith("error: 连不上节点 127.0.0.1:"), said
+    assert f"节点没有运行，或地址、端口不对；若是本机的节点，请先启动它：wuji node run --config {config}" in (
+        said
+    )
+    assert "(cannot reach the node at 127.0.0.1:" in said and "Connection refused" in said
+
+
 def test_a_missing_config_is_a_clear_error(tmp_path):
     result = wuji("case", "list", "--config", str(tmp_path / "nowhere.toml"))
     assert result.returncode == 2

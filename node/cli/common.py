@@ -162,7 +162,7 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
         try:
             return call(desk)
         except grpc.RpcError as error:
-            _explain(error, desk.address)
+            _explain(error, desk.address, config)
 
 
 LOST_ANSWER = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -201,7 +201,7 @@ def end_login(config: Path, address: str) -> bool:
         except grpc.RpcError as error:
             if isinstance(error, grpc.Call) and error.code() is grpc.StatusCode.UNAUTHENTICATED:
                 return False
-            _explain(error, desk.address)
+            _explain(error, desk.address, config)
     return True
 
 
@@ -214,7 +214,7 @@ def ask_named(
         try:
             answer = call(desk)
         except grpc.RpcError as error:
-            _explain(error, desk.address)
+            _explain(error, desk.address, config)
         wanted = {code for code in codes(answer) if code}
         try:
             return answer, desk.office_names(wanted) if wanted else {}
@@ -227,11 +227,21 @@ def place(code: str, names: Mapping[str, str]) -> str:
     return office_place(code, names.get(code, ""))
 
 
-def _explain(error: grpc.RpcError, address: str) -> NoReturn:
+def _explain(error: grpc.RpcError, address: str, config: Path) -> NoReturn:
     code = error.code() if isinstance(error, grpc.Call) else None
     details = error.details() if isinstance(error, grpc.Call) else str(error)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        fail(f"cannot reach the node at {address}: {details}", EXIT_UNREACHABLE)
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        fail(
+            f"节点 {address} 未及时答复：它可能正忙或网络太慢，请稍后再试 "
+            f"(cannot reach the node at {address} in time: {details})",
+            EXIT_UNREACHABLE,
+        )
+    if code is grpc.StatusCode.UNAVAILABLE:
+        fail(
+            f"连不上节点 {address}：节点没有运行，或地址、端口不对；若是本机的节点，请先启动它："
+            f"wuji node run --config {config} (cannot reach the node at {address}: {details})",
+            EXIT_UNREACHABLE,
+        )
     if code is grpc.StatusCode.UNAUTHENTICATED:
         fail(
             f"{details}: log in again with `wuji login USERNAME --config …`, "
