@@ -411,6 +411,43 @@ def test_a_stopped_node_is_said_not_to_be_running_and_how_to_start_it(federation
     assert "(cannot reach the node at 127.0.0.1:" in said and "Connection refused" in said
 
 
+def city_config(folder: Path, parent: str, passphrase: Path) -> str:
+    """`wuji node init` of the city below the harness's province, its keys under passphrase."""
+    made = wuji("node", "init", "430900", "--parent", parent, "--web-listen", "off", "--dir", str(folder))
+    assert made.returncode == 0, made.stderr
+    config = NodeConfig.load(folder / "node.toml")
+    config.key_passphrase_file = str(passphrase)
+    config.save(folder / "node.toml")
+    return str(folder / "node.toml")
+
+
+def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tmp_path):
+    """Enrollment said only gRPC's "failed to connect … Socket closed", or "this token was used
+    already on …" without a word of the new invite it takes."""
+    province = federation.start(PROVINCE)
+    invite = tmp_path / "city.invite"
+    parent_config = str(federation.config_path(PROVINCE))
+    made = wuji("node", "invite", CHAIN[1], "--out", str(invite), "--config", parent_config)
+    assert made.returncode == 0, made.stderr
+    enrollment = json.loads(invite.read_text())["parent_address"]
+    wrong_port = tmp_path / "wrong-port.invite"  # the parent's links (mTLS), not its enrollment port
+    wrong_port.write_text(invite.read_text().replace(enrollment, province.address))
+    first = city_config(tmp_path / "city", province.address, federation.passphrase_file)
+    unreachable = wuji("node", "enroll", "--config", first, "--invite", str(wrong_port))
+    said = " ".join(unreachable.stderr.split())
+    assert unreachable.returncode == 1, said
+    assert f"error: 连不上上级节点 {PROVINCE} 的证书申请服务 {province.address}：上级节点没有运行" in said
+    assert f"wuji node invite {CHAIN[1]}" in said and "(cannot reach the parent" in said
+    assert wuji("node", "enroll", "--config", first, "--invite", str(invite)).returncode == 0
+    second = city_config(tmp_path / "city-again", province.address, federation.passphrase_file)
+    reused = wuji("node", "enroll", "--config", second, "--invite", str(invite))
+    said = " ".join(reused.stderr.split())
+    assert reused.returncode == 1, said
+    assert f"error: 上级节点 {PROVINCE}（{enrollment}）未发给本节点证书：这份邀请已于 " in said
+    assert "用过，每份只能用一次：请上级节点的操作员在上级运行 `wuji node invite 430900000000" in said
+    assert "(this token was used already on" in said
+
+
 def test_a_missing_config_is_a_clear_error(tmp_path):
     result = wuji("case", "list", "--config", str(tmp_path / "nowhere.toml"))
     assert result.returncode == 2
