@@ -239,6 +239,26 @@ def test_a_login_is_not_sent_to_a_node_of_the_same_code_in_another_federation(fe
         training.stop_all()
 
 
+def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(federation):
+    """`wuji staff add` after `wuji login <an agent>` was refused "only a 管理员 manages staff
+    accounts", without a word of the login saved on the machine that the command had used."""
+    province = federation.start(PROVINCE)
+    province.staff.add("jian.cha", "监察员", "监察", "", "s3cret-pass")
+    config = str(federation.config_path(PROVINCE))
+    add = ("staff", "add", "li.na", "--name", "李娜", "--role", "监察", "--password-stdin",
+           "--config", config)  # fmt: skip
+    assert log_in("jian.cha", config).returncode == 0
+    refused = wuji(*add, input="another-pass\n")
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1, said
+    assert "PERMISSION_DENIED" in said
+    assert f"本命令用的是本机保存的 jian.cha 的登录（{os.environ['WUJI_AUTH_FILE']}）" in said
+    assert f"先 `wuji logout --config {config}`；或以有此权限的账号登录" in said
+    assert wuji("logout", "--config", config).returncode == 0
+    as_operator = wuji(*add, input="another-pass\n")
+    assert as_operator.returncode == 0, as_operator.stderr
+
+
 def material_specs(folder: Path, item: str = "MZ-0001") -> list[str]:
     """--material NAME=FILE for every required material of the item, the files written in folder."""
     specs = []

@@ -162,7 +162,7 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
         try:
             return call(desk)
         except grpc.RpcError as error:
-            _explain(error, desk.address, config)
+            _explain(error, desk.address, config, as_operator)
 
 
 LOST_ANSWER = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -227,7 +227,7 @@ def place(code: str, names: Mapping[str, str]) -> str:
     return office_place(code, names.get(code, ""))
 
 
-def _explain(error: grpc.RpcError, address: str, config: Path) -> NoReturn:
+def _explain(error: grpc.RpcError, address: str, config: Path, as_operator: bool = False) -> NoReturn:
     code = error.code() if isinstance(error, grpc.Call) else None
     details = error.details() if isinstance(error, grpc.Call) else str(error)
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -248,4 +248,23 @@ def _explain(error: grpc.RpcError, address: str, config: Path) -> NoReturn:
             "or `wuji logout --config …` to act as the node's operator",
             EXIT_REFUSED,
         )
-    fail(f"{details} ({code.name if code else 'error'})", EXIT_REFUSED)
+    refused = f"{details} ({code.name if code else 'error'})"
+    if code is grpc.StatusCode.PERMISSION_DENIED and not as_operator:
+        refused += _whose_login(config)
+    fail(refused, EXIT_REFUSED)
+
+
+def _whose_login(config: Path) -> str:
+    """Where a refused command's person came from: the login saved on this machine, and how to act
+    as someone else ("" when no login was saved for the node)."""
+    from node.cli.login import auth_file, saved_login
+
+    username = saved_login(config)
+    if not username:
+        return ""
+    return (
+        f"\n本命令用的是本机保存的 {username} 的登录（{auth_file()}）：要以节点操作员身份操作，"
+        f"先 `wuji logout --config {config}`；或以有此权限的账号登录，如管理员："
+        f"`wuji login <管理员账号> --config {config}` (the saved login of {username} was used: "
+        "log out to act as the node's operator, or log in as someone allowed)"
+    )
