@@ -89,7 +89,9 @@ class NodeConfig:
         try:
             division = DivisionCode.parse(self.code)
         except ValueError as error:
-            raise ConfigError(f"code: {error}") from error
+            raise ConfigError(
+                f"code 应为 6、9 或 12 位数字的区划代码，如 430981，不是 {self.code!r} (code: {error})"
+            ) from error
         self.code = division.value
         if self.tier:
             try:

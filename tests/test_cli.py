@@ -110,6 +110,28 @@ def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, mes
     assert not (tmp_path / "n" / "node.toml").exists()
 
 
+def test_a_division_code_typed_full_width_is_read_as_digits_and_a_wrong_one_refused_in_chinese(tmp_path):
+    """The front desk reads ４３０９８１００６００３ as 430981006003; the CLI refused it in English."""
+    village = wuji("node", "init", "４３０９８１ ００６ ００３", "--parent", "127.0.0.1:7430",
+                   "--dir", str(tmp_path / "village"))  # fmt: skip
+    assert village.returncode == 0, village.stderr
+    assert NodeConfig.load(tmp_path / "village" / "node.toml").code == "430981006003"
+    wrong = wuji("node", "init", "43098x", "--parent", "127.0.0.1:7430", "--dir", str(tmp_path / "wrong"))
+    said = " ".join(wrong.stderr.split())
+    assert wrong.returncode == 2, said
+    assert said.startswith("error: code 应为 6、9 或 12 位数字的区划代码，如 430981"), said
+    assert "only ASCII digits 0-9 are allowed, found 'x'" in said
+
+
+def test_a_child_invited_with_its_code_typed_full_width_gets_the_invite(federation, tmp_path):
+    federation.start(PROVINCE)
+    invite = tmp_path / "city.invite"
+    config = str(federation.config_path(PROVINCE))
+    made = wuji("node", "invite", "４３０９００", "--out", str(invite), "--config", config)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(invite.read_text())["code"] == CHAIN[1]
+
+
 def test_node_init_reads_an_address_typed_full_width_as_ascii_and_says_so(tmp_path):
     """A Chinese input method types the colon (and digits) full-width: 127.0.0.1：28187."""
     folder = tmp_path / "county"

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from node.cases.applicants import digits_as_typed
 from node.config import ConfigError, NodeConfig
 from node.desk.client import DeskClient
 from node.timeutil import shanghai
@@ -93,6 +94,12 @@ class CaseTable(KeyedTable):
 
     def __init__(self, *headers: str, width: int | None = None, under: str = "事项") -> None:
         super().__init__("办件", under, *headers, width=width)
+
+
+def typed_code(text: str) -> str:
+    """A division code (or a certificate serial) as typed: full-width digits (a Chinese input
+    method) as ASCII, spaces between groups left out, as the front desk reads one."""
+    return digits_as_typed(text)
 
 
 ConfigPath = Annotated[

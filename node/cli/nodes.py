@@ -21,6 +21,7 @@ from node.cli.common import (
     console,
     fail,
     text_table,
+    typed_code,
 )
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError, is_damaged_database
@@ -37,7 +38,9 @@ node_app = typer.Typer(help="Set up and run this node.", no_args_is_help=True)
 
 @node_app.command("init")
 def node_init(
-    code: Annotated[str, typer.Argument(help="division code of this node (6, 9 or 12 digits)")],
+    code: Annotated[
+        str, typer.Argument(help="division code of this node (6, 9 or 12 digits)", parser=typed_code)
+    ],
     listen: Annotated[str, typer.Option(help="host:port to listen on")] = "127.0.0.1:7400",
     parent: Annotated[str, typer.Option(help="host:port of the parent node (not for a province)")] = "",
     name: Annotated[str, typer.Option(help="display name, e.g. 沅江市政务服务中心")] = "",
@@ -167,7 +170,7 @@ def node_enroll(
 
 @node_app.command("invite")
 def node_invite(
-    code: Annotated[str, typer.Argument(help="division code of the child to enroll")],
+    code: Annotated[str, typer.Argument(help="division code of the child to enroll", parser=typed_code)],
     hours: Annotated[int, typer.Option(min=1, help="hours the one-time token stays valid")] = 24,
     out: Annotated[
         Path | None, typer.Option(help="where to write the invite (default invite-CODE.json)")
