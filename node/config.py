@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+import unicodedata
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import tomli_w
 
@@ -82,13 +84,14 @@ class NodeConfig:
     backup_hours: float = 24.0
     backup_dir: str = "backups"
     backup_keep: int = 7
-    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept for later versions
 
     def __post_init__(self) -> None:
         try:
             division = DivisionCode.parse(self.code)
         except ValueError as error:
-            raise ConfigError(f"code: {error}") from error
+            raise ConfigError(
+                f"code 应为 6、9 或 12 位数字的区划代码，如 430981，不是 {self.code!r} (code: {error})"
+            ) from error
         self.code = division.value
         if self.tier:
             try:
@@ -136,8 +139,16 @@ class NodeConfig:
             raise ConfigError("backup_hours must be 0 (no scheduled backups) or more hours")
         if self.backup_keep < 1:
             raise ConfigError("backup_keep must keep at least 1 backup")
-        if self.web_listen != "off" and not self.web_listen.rpartition(":")[2].isdigit():
-            raise ConfigError(f"web_listen must be host:port or off, not {self.web_listen!r}")
+        self.listen = _address("listen", self.listen)
+        if self.parent_address:
+            self.parent_address = _address("parent_address", self.parent_address, dialled=True)
+        for key in ("enroll_listen", "health_listen", "metrics_listen"):
+            if getattr(self, key):
+                setattr(self, key, _address(key, getattr(self, key)))
+        if self.web_listen.strip().lower() == "off":
+            self.web_listen = "off"
+        else:
+            self.web_listen = _address("web_listen", self.web_listen, also="或 off (or off)")
         if self.max_message_bytes < 1024:
             raise ConfigError("max_message_bytes must be at least 1024")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
@@ -197,23 +208,87 @@ class NodeConfig:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"cannot read {path}: {error}") from error
         node = raw.get("node", raw)
-        known = {f.name for f in fields(cls)} - {"extra"}
+        if not isinstance(node, dict):
+            raise ConfigError(f"{path}: [node] 应是一个表 (node must be a table of settings)")
+        if node is not raw and (outside := sorted(set(raw) - {"node"})):
+            raise ConfigError(
+                f"{path}: 设置 {'、'.join(outside)} 写在 [node] 之外，节点读不到；请移到 [node] 下面 "
+                "(settings outside [node] are not read)"
+            )
         if "code" not in node:
             raise ConfigError(f"{path}: [node] code is required")
-        values = {key: value for key, value in node.items() if key in known}
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        for key, value in node.items():
+            _check_setting(path, key, value, kinds)
+        values = dict(node)
         values["code"] = str(values["code"])
-        extra = {key: value for key, value in node.items() if key not in known}
-        return cls(**values, extra=extra)
+        try:
+            return cls(**values)
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from error
 
     def save(self, path: Path) -> None:
-        values = {key: value for key, value in asdict(self).items() if key != "extra" and value != ""}
-        values.update(self.extra)
+        values = {key: value for key, value in asdict(self).items() if value != ""}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
             "# wuji node configuration; the tier and the parent follow from the division code.\n"
             + tomli_w.dumps({"node": values}),
             encoding="utf-8",
         )
+
+
+# what a setting of each type holds, as the refusal of another value says it
+_KIND_WORDS = {
+    "str": ("加引号的文字", "a string in quotes"),
+    "int": ("不加引号的整数", "a whole number without quotes"),
+    "float": ("不加引号的数字", "a number without quotes"),
+}
+
+
+def _check_setting(path: Path, key: str, value: object, kinds: dict[str, str]) -> None:
+    """A setting of the file is one NodeConfig knows, of the type it holds (an int for a float,
+    and a number for the code, are taken); else a ConfigError naming the file, the key and what
+    it expects."""
+    kind = kinds.get(key)
+    if kind is None:
+        near = difflib.get_close_matches(key, kinds, n=1)
+        hint = f"，是否想写 {near[0]}？" if near else ""
+        english = f"; did you mean {near[0]}?" if near else ""
+        raise ConfigError(f"{path}: 没有设置项 {key}{hint} (unknown key {key!r} in [node]{english})")
+    fits = {
+        "str": isinstance(value, str) or (key == "code" and isinstance(value, int)),
+        "int": isinstance(value, int),
+        "float": isinstance(value, int | float),
+    }[kind] and not isinstance(value, bool)
+    if not fits:
+        chinese, english = _KIND_WORDS[kind]
+        written = json.dumps(value, ensure_ascii=False, default=str)
+        raise ConfigError(
+            f"{path}: {key} 应为{chinese}，不是 {written} ({key} expects {english}, not {written})"
+        )
+
+
+MAX_PORT = 65535
+
+
+def _address(key: str, value: str, *, dialled: bool = False, also: str = "") -> str:
+    """A host:port setting, read as typed: a full-width colon or digits (a Chinese input method)
+    as ASCII, spaces around it left out; its port 0-65535 (0: any free port), 1-65535 where the
+    node dials it (dialled); else a ConfigError naming the key."""
+    typed = unicodedata.normalize("NFKC", value).strip()
+    host, colon, port = typed.rpartition(":")
+    problem = ""
+    if not colon or not host:
+        problem = "缺少主机或端口 (expected host:port)"
+    elif not (port.isascii() and port.isdigit()):
+        problem = f"端口 {port!r} 不是数字 (the port must be a number)"
+    elif not (1 if dialled else 0) <= int(port) <= MAX_PORT:
+        lowest = 1 if dialled else 0
+        problem = f"端口 {port} 超出 {lowest}–{MAX_PORT} (the port must be {lowest} to {MAX_PORT})"
+    if problem:
+        choice = f" {also}" if also else ""
+        raise ConfigError(f"{key} 应为 主机:端口{choice}，如 127.0.0.1:7400，不是 {value!r}：{problem}")
+    return typed
 
 
 def _beside(config_path: Path | None, folder: str) -> Path:

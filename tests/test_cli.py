@@ -68,6 +68,24 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
+def test_node_init_says_the_next_step_is_to_enroll_not_to_run(tmp_path):
+    """Below the province, the next step printed was `wuji node run`, which fails: no certificates."""
+    county = wuji("node", "init", "430981", "--parent", "127.0.0.1:7410", "--dir", str(tmp_path / "county"))
+    assert county.returncode == 0, county.stderr
+    said = county.stdout
+    assert "start it with" not in said
+    assert "请上级节点 430900000000（127.0.0.1:7410）的操作员" in said
+    assert "wuji node invite 430981000000 --config <上级的 node.toml> --out 430981000000.invite" in said
+    enroll = f"wuji node enroll --config {tmp_path / 'county' / 'node.toml'} --invite 430981000000.invite"
+    assert said.index(enroll) < said.index(f"wuji node run --config {tmp_path / 'county' / 'node.toml'}")
+    province = wuji("node", "init", "430000", "--dir", str(tmp_path / "hunan"))
+    assert province.returncode == 0, province.stderr
+    config = tmp_path / "hunan" / "node.toml"
+    assert province.stdout.index(f"wuji node enroll --config {config}") < province.stdout.index(
+        f"wuji node run --config {config}"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -77,6 +95,12 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
         (["430981", "--parent", "127.0.0.1:1", "--catalog", "demo"], "only a province loads a catalogue"),
         (["430981", "--parent", "127.0.0.1:1", "--seal-algorithm", "sm2"], "only a province chooses"),
         (["430000", "--seal-algorithm", "ed25519"], "seal_algorithm must be sm2 or p256"),
+        (["430981", "--parent", "127.0.0.1"], "parent_address 应为 主机:端口"),
+        (["430981", "--parent", "127.0.0.1:99999"], "端口 99999 超出 1–65535"),
+        (["430981", "--parent", "127.0.0.1:0"], "端口 0 超出 1–65535"),
+        (["430981", "--parent", "127.0.0.1:1", "--listen", "127.0.0.1:99999"], "端口 99999 超出 0–65535"),
+        (["430981", "--parent", "127.0.0.1:1", "--listen", "7400"], "listen 应为 主机:端口"),
+        (["430000", "--web-listen", "127.0.0.1:8o80"], "端口 '8o80' 不是数字"),
     ],
 )
 def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, message):
@@ -84,6 +108,69 @@ def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, mes
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "n" / "node.toml").exists()
+
+
+def test_a_division_code_typed_full_width_is_read_as_digits_and_a_wrong_one_refused_in_chinese(tmp_path):
+    """The front desk reads ４３０９８１００６００３ as 430981006003; the CLI refused it in English."""
+    village = wuji("node", "init", "４３０９８１ ００６ ００３", "--parent", "127.0.0.1:7430",
+                   "--dir", str(tmp_path / "village"))  # fmt: skip
+    assert village.returncode == 0, village.stderr
+    assert NodeConfig.load(tmp_path / "village" / "node.toml").code == "430981006003"
+    wrong = wuji("node", "init", "43098x", "--parent", "127.0.0.1:7430", "--dir", str(tmp_path / "wrong"))
+    said = " ".join(wrong.stderr.split())
+    assert wrong.returncode == 2, said
+    assert said.startswith("error: code 应为 6、9 或 12 位数字的区划代码，如 430981"), said
+    assert "only ASCII digits 0-9 are allowed, found 'x'" in said
+
+
+def test_a_child_invited_with_its_code_typed_full_width_gets_the_invite(federation, tmp_path):
+    federation.start(PROVINCE)
+    invite = tmp_path / "city.invite"
+    config = str(federation.config_path(PROVINCE))
+    made = wuji("node", "invite", "４３０９００", "--out", str(invite), "--config", config)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(invite.read_text())["code"] == CHAIN[1]
+
+
+def test_node_init_reads_an_address_typed_full_width_as_ascii_and_says_so(tmp_path):
+    """A Chinese input method types the colon (and digits) full-width: 127.0.0.1：28187."""
+    folder = tmp_path / "county"
+    made = wuji("node", "init", "430981", "--parent", "127.0.0.1：28187", "--listen", "127.0.0.1:７４２０",
+                "--dir", str(folder))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "--parent 127.0.0.1：28187 读作 127.0.0.1:28187" in made.stdout
+    assert "--listen 127.0.0.1:７４２０ 读作 127.0.0.1:7420" in made.stdout
+    config = NodeConfig.load(folder / "node.toml")
+    assert (config.parent_address, config.listen) == ("127.0.0.1:28187", "127.0.0.1:7420")
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("backup_hour = 1", "没有设置项 backup_hour，是否想写 backup_hours？ (unknown key 'backup_hour'"),
+        ('log_levle = "WARNING"', "是否想写 log_level？"),
+        ('heartbeat_seconds = "5s"', 'heartbeat_seconds 应为不加引号的数字，不是 "5s"'),
+        ('backup_keep = "seven"', 'backup_keep 应为不加引号的整数，不是 "seven"'),
+        ("backup_keep = 7.5", "backup_keep 应为不加引号的整数，不是 7.5"),
+        ("name = 3", "name 应为加引号的文字，不是 3"),
+        ("web_listen = true", "web_listen 应为加引号的文字，不是 true"),
+    ],
+)
+def test_a_mistyped_setting_in_node_toml_is_refused_naming_the_file_and_the_key(tmp_path, line, words):
+    """A misspelt key was ignored without a word, and a wrong type ended in a Python traceback."""
+    path = tmp_path / "node.toml"
+    path.write_text(f'[node]\ncode = "430981"\nparent_address = "127.0.0.1:7410"\n{line}\n', encoding="utf-8")
+    refused = wuji("node", "run", "--config", str(path))
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 2 and "Traceback" not in said, said
+    assert f"{path}: " in said and words in said
+
+
+def test_a_setting_written_above_the_node_table_is_refused(tmp_path):
+    path = tmp_path / "node.toml"
+    path.write_text('log_level = "WARNING"\n[node]\ncode = "430000"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="log_level 写在 \\[node\\] 之外"):
+        NodeConfig.load(path)
 
 
 def test_a_province_initialised_with_sm2_seals_creates_its_sm2_seal_root(tmp_path):
@@ -172,6 +259,26 @@ def test_a_login_is_not_sent_to_a_node_of_the_same_code_in_another_federation(fe
         assert "(admin1) · 管理员" in wuji("whoami", "--config", real_config).stdout
     finally:
         training.stop_all()
+
+
+def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(federation):
+    """`wuji staff add` after `wuji login <an agent>` was refused "only a 管理员 manages staff
+    accounts", without a word of the login saved on the machine that the command had used."""
+    province = federation.start(PROVINCE)
+    province.staff.add("jian.cha", "监察员", "监察", "", "s3cret-pass")
+    config = str(federation.config_path(PROVINCE))
+    add = ("staff", "add", "li.na", "--name", "李娜", "--role", "监察", "--password-stdin",
+           "--config", config)  # fmt: skip
+    assert log_in("jian.cha", config).returncode == 0
+    refused = wuji(*add, input="another-pass\n")
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1, said
+    assert "PERMISSION_DENIED" in said
+    assert f"本命令用的是本机保存的 jian.cha 的登录（{os.environ['WUJI_AUTH_FILE']}）" in said
+    assert f"先 `wuji logout --config {config}`；或以有此权限的账号登录" in said
+    assert wuji("logout", "--config", config).returncode == 0
+    as_operator = wuji(*add, input="another-pass\n")
+    assert as_operator.returncode == 0, as_operator.stderr
 
 
 def material_specs(folder: Path, item: str = "MZ-0001") -> list[str]:
@@ -329,6 +436,58 @@ def test_unreachable_node_is_reported_with_its_address(federation):
     result = wuji("case", "list", "--config", str(federation.config_path(CHAIN[0])), "--node", "127.0.0.1:9")
     assert result.returncode == 3
     assert "cannot reach the node at 127.0.0.1:9" in result.stderr
+
+
+def test_a_stopped_node_is_said_not_to_be_running_and_how_to_start_it(federation):
+    """The operator read gRPC's "failed to connect to all addresses; … Connection refused" alone."""
+    federation.start(PROVINCE)
+    federation.stop(PROVINCE)
+    config = federation.config_path(PROVINCE)
+    result = wuji("node", "status", "--config", str(config))
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 3, said
+    assert said.startswith("error: 连不上节点 127.0.0.1:"), said
+    assert f"节点没有运行，或地址、端口不对；若是本机的节点，请先启动它：wuji node run --config {config}" in (
+        said
+    )
+    assert "(cannot reach the node at 127.0.0.1:" in said and "Connection refused" in said
+
+
+def city_config(folder: Path, parent: str, passphrase: Path) -> str:
+    """`wuji node init` of the city below the harness's province, its keys under passphrase."""
+    made = wuji("node", "init", "430900", "--parent", parent, "--web-listen", "off", "--dir", str(folder))
+    assert made.returncode == 0, made.stderr
+    config = NodeConfig.load(folder / "node.toml")
+    config.key_passphrase_file = str(passphrase)
+    config.save(folder / "node.toml")
+    return str(folder / "node.toml")
+
+
+def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tmp_path):
+    """Enrollment said only gRPC's "failed to connect … Socket closed", or "this token was used
+    already on …" without a word of the new invite it takes."""
+    province = federation.start(PROVINCE)
+    invite = tmp_path / "city.invite"
+    parent_config = str(federation.config_path(PROVINCE))
+    made = wuji("node", "invite", CHAIN[1], "--out", str(invite), "--config", parent_config)
+    assert made.returncode == 0, made.stderr
+    enrollment = json.loads(invite.read_text())["parent_address"]
+    wrong_port = tmp_path / "wrong-port.invite"  # the parent's links (mTLS), not its enrollment port
+    wrong_port.write_text(invite.read_text().replace(enrollment, province.address))
+    first = city_config(tmp_path / "city", province.address, federation.passphrase_file)
+    unreachable = wuji("node", "enroll", "--config", first, "--invite", str(wrong_port))
+    said = " ".join(unreachable.stderr.split())
+    assert unreachable.returncode == 1, said
+    assert f"error: 连不上上级节点 {PROVINCE} 的证书申请服务 {province.address}：上级节点没有运行" in said
+    assert f"wuji node invite {CHAIN[1]}" in said and "(cannot reach the parent" in said
+    assert wuji("node", "enroll", "--config", first, "--invite", str(invite)).returncode == 0
+    second = city_config(tmp_path / "city-again", province.address, federation.passphrase_file)
+    reused = wuji("node", "enroll", "--config", second, "--invite", str(invite))
+    said = " ".join(reused.stderr.split())
+    assert reused.returncode == 1, said
+    assert f"error: 上级节点 {PROVINCE}（{enrollment}）未发给本节点证书：这份邀请已于 " in said
+    assert "用过，每份只能用一次：请上级节点的操作员在上级运行 `wuji node invite 430900000000" in said
+    assert "(this token was used already on" in said
 
 
 def test_a_missing_config_is_a_clear_error(tmp_path):

@@ -11,8 +11,10 @@ from typing import Annotated, NoReturn, TypeVar
 import grpc
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
+from node.cases.applicants import digits_as_typed
 from node.config import ConfigError, NodeConfig
 from node.desk.client import DeskClient
 from node.timeutil import shanghai
@@ -94,6 +96,12 @@ class CaseTable(KeyedTable):
         super().__init__("办件", under, *headers, width=width)
 
 
+def typed_code(text: str) -> str:
+    """A division code (or a certificate serial) as typed: full-width digits (a Chinese input
+    method) as ASCII, spaces between groups left out, as the front desk reads one."""
+    return digits_as_typed(text)
+
+
 ConfigPath = Annotated[
     Path,
     typer.Option("--config", envvar="WUJI_CONFIG", help="the node's node.toml; its certificate is presented"),
@@ -113,7 +121,7 @@ def print_list(table: Table, count: str) -> None:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # "[node]" is no markup
     raise typer.Exit(code)
 
 
@@ -161,7 +169,7 @@ def ask(config: Path, address: str, call: Callable[[DeskClient], T], as_operator
         try:
             return call(desk)
         except grpc.RpcError as error:
-            _explain(error, desk.address)
+            _explain(error, desk.address, config, as_operator)
 
 
 LOST_ANSWER = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -200,7 +208,7 @@ def end_login(config: Path, address: str) -> bool:
         except grpc.RpcError as error:
             if isinstance(error, grpc.Call) and error.code() is grpc.StatusCode.UNAUTHENTICATED:
                 return False
-            _explain(error, desk.address)
+            _explain(error, desk.address, config)
     return True
 
 
@@ -213,7 +221,7 @@ def ask_named(
         try:
             answer = call(desk)
         except grpc.RpcError as error:
-            _explain(error, desk.address)
+            _explain(error, desk.address, config)
         wanted = {code for code in codes(answer) if code}
         try:
             return answer, desk.office_names(wanted) if wanted else {}
@@ -226,15 +234,44 @@ def place(code: str, names: Mapping[str, str]) -> str:
     return office_place(code, names.get(code, ""))
 
 
-def _explain(error: grpc.RpcError, address: str) -> NoReturn:
+def _explain(error: grpc.RpcError, address: str, config: Path, as_operator: bool = False) -> NoReturn:
     code = error.code() if isinstance(error, grpc.Call) else None
     details = error.details() if isinstance(error, grpc.Call) else str(error)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        fail(f"cannot reach the node at {address}: {details}", EXIT_UNREACHABLE)
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        fail(
+            f"节点 {address} 未及时答复：它可能正忙或网络太慢，请稍后再试 "
+            f"(cannot reach the node at {address} in time: {details})",
+            EXIT_UNREACHABLE,
+        )
+    if code is grpc.StatusCode.UNAVAILABLE:
+        fail(
+            f"连不上节点 {address}：节点没有运行，或地址、端口不对；若是本机的节点，请先启动它："
+            f"wuji node run --config {config} (cannot reach the node at {address}: {details})",
+            EXIT_UNREACHABLE,
+        )
     if code is grpc.StatusCode.UNAUTHENTICATED:
         fail(
             f"{details}: log in again with `wuji login USERNAME --config …`, "
             "or `wuji logout --config …` to act as the node's operator",
             EXIT_REFUSED,
         )
-    fail(f"{details} ({code.name if code else 'error'})", EXIT_REFUSED)
+    refused = f"{details} ({code.name if code else 'error'})"
+    if code is grpc.StatusCode.PERMISSION_DENIED and not as_operator:
+        refused += _whose_login(config)
+    fail(refused, EXIT_REFUSED)
+
+
+def _whose_login(config: Path) -> str:
+    """Where a refused command's person came from: the login saved on this machine, and how to act
+    as someone else ("" when no login was saved for the node)."""
+    from node.cli.login import auth_file, saved_login
+
+    username = saved_login(config)
+    if not username:
+        return ""
+    return (
+        f"\n本命令用的是本机保存的 {username} 的登录（{auth_file()}）：要以节点操作员身份操作，"
+        f"先 `wuji logout --config {config}`；或以有此权限的账号登录，如管理员："
+        f"`wuji login <管理员账号> --config {config}` (the saved login of {username} was used: "
+        "log out to act as the node's operator, or log in as someone allowed)"
+    )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from node.cli.common import console, fail
+from node.cli.common import console, fail, typed_code
 from wuji import division_table
 
 divisions_app = typer.Typer(
@@ -46,7 +46,10 @@ def show_counts(target: Path) -> None:
 
 
 @divisions_app.command("show")
-def show(code: str, table: TablePath = None) -> None:
+def show(
+    code: Annotated[str, typer.Argument(help="a division code, e.g. 430981006", parser=typed_code)],
+    table: TablePath = None,
+) -> None:
     """A division's name and path (430981006 → 湖南省 益阳市 沅江市 琼湖街道), and its children's count."""
     try:
         lookup = division_table.installed(table)

@@ -82,6 +82,11 @@ def _forget(key: str) -> None:
     _write(logins)
 
 
+def saved_login(config: Path) -> str:
+    """The username whose login for the node configured in config is kept here ("" when none)."""
+    return _logins().get(login_key(config), {}).get("username", "")
+
+
 def stored_token(config: Path) -> str:
     return _logins().get(login_key(config), {}).get("token", "")
 

@@ -21,6 +21,7 @@ from node.cli.common import (
     console,
     fail,
     text_table,
+    typed_code,
 )
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError, is_damaged_database
@@ -37,7 +38,9 @@ node_app = typer.Typer(help="Set up and run this node.", no_args_is_help=True)
 
 @node_app.command("init")
 def node_init(
-    code: Annotated[str, typer.Argument(help="division code of this node (6, 9 or 12 digits)")],
+    code: Annotated[
+        str, typer.Argument(help="division code of this node (6, 9 or 12 digits)", parser=typed_code)
+    ],
     listen: Annotated[str, typer.Option(help="host:port to listen on")] = "127.0.0.1:7400",
     parent: Annotated[str, typer.Option(help="host:port of the parent node (not for a province)")] = "",
     name: Annotated[str, typer.Option(help="display name, e.g. 沅江市政务服务中心")] = "",
@@ -82,11 +85,38 @@ def node_init(
         fail(f"{path} exists already (use --force to overwrite)")
     config.save(path)
     division = config.division
-    console.print(
-        f"wrote [bold]{path}[/]: {division.tier.label} node {division}"
-        + (f", parent {division.parent} at {parent}" if division.parent else ", a province root")
+    addresses = {"--listen": (listen, config.listen), "--parent": (parent, config.parent_address),
+                 "--web-listen": (web_listen, config.web_listen)}  # fmt: skip
+    for option, (typed, read) in addresses.items():
+        if typed.strip() != read and read != "off":  # typed with a Chinese input method
+            said = f"{option} {typed} 读作 {read}（全角字符按半角读）(read as {read})"
+            console.print(said, highlight=False)
+    above = ", a province root"
+    if division.parent:
+        above = f", parent {division.parent} at {config.parent_address}"
+    console.print(f"wrote [bold]{path}[/]: {division.tier.label} node {division}{above}")
+    console.print(_next_steps(config, path), highlight=False, soft_wrap=True)  # commands to copy, unfolded
+
+
+def _next_steps(config: NodeConfig, path: Path) -> str:
+    """What to do after `wuji node init`: enroll (a province makes its root CA; any other node needs
+    an invite made at its parent), then run."""
+    division, run = config.division, f"wuji node run --config {path}"
+    if division.parent is None:
+        return (
+            f"下一步 (next)：\n  wuji node enroll --config {path}   # 创建本省根证书 (creates the root CA)\n"
+            f"  {run}"
+        )
+    invite = f"{division}.invite"
+    return (
+        f"下一步 (next)：\n"
+        f"  1. 请上级节点 {division.parent}（{config.parent_address}）的操作员在上级运行 "
+        f"(ask the parent's operator to run there)：\n"
+        f"     wuji node invite {division} --config <上级的 node.toml> --out {invite}\n"
+        f"     并把邀请文件 {invite} 交给你（一次有效）(and hand you the one-time invite)\n"
+        f"  2. wuji node enroll --config {path} --invite {invite}   # 领取本节点证书 (enroll)\n"
+        f"  3. {run}"
     )
-    console.print(f"start it with: wuji node run --config {path}")
 
 
 @node_app.command("enroll")
@@ -140,7 +170,7 @@ def node_enroll(
 
 @node_app.command("invite")
 def node_invite(
-    code: Annotated[str, typer.Argument(help="division code of the child to enroll")],
+    code: Annotated[str, typer.Argument(help="division code of the child to enroll", parser=typed_code)],
     hours: Annotated[int, typer.Option(min=1, help="hours the one-time token stays valid")] = 24,
     out: Annotated[
         Path | None, typer.Option(help="where to write the invite (default invite-CODE.json)")

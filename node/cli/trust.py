@@ -16,6 +16,7 @@ from node.cli.common import (
     console,
     fail,
     text_table,
+    typed_code,
 )
 from node.config import ConfigError
 from wuji.divisions import tier_level_words
@@ -31,7 +32,9 @@ licence_app = typer.Typer(help="Electronic licences (电子证照).", no_args_is
 
 @peer_app.command("add")
 def peer_add(
-    province: Annotated[str, typer.Argument(help="the partner province's code, e.g. 440000")],
+    province: Annotated[
+        str, typer.Argument(help="the partner province's code, e.g. 440000", parser=typed_code)
+    ],
     root: Annotated[Path, typer.Option(help="the partner's root certificate (PEM), exchanged out of band")],
     address: Annotated[str, typer.Option(help="host:port of the partner's node; empty: it dials us")] = "",
     name: Annotated[str, typer.Option(help="display name, e.g. 广东省")] = "",
@@ -51,7 +54,7 @@ def peer_add(
 
 @peer_app.command("remove")
 def peer_remove(
-    province: Annotated[str, typer.Argument(help="the partner province's code")],
+    province: Annotated[str, typer.Argument(help="the partner province's code", parser=typed_code)],
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
@@ -79,7 +82,7 @@ def peer_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") ->
 
 @peer_app.command("items")
 def peer_items(
-    province: Annotated[str, typer.Option(help="only this partner province")] = "",
+    province: Annotated[str, typer.Option(help="only this partner province", parser=typed_code)] = "",
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
@@ -99,7 +102,9 @@ def peer_items(
 
 @cert_app.command("revoke")
 def cert_revoke(
-    target: Annotated[str, typer.Argument(help="a child's division code, or a certificate serial (hex)")],
+    target: Annotated[
+        str, typer.Argument(help="a child's division code, or a certificate serial (hex)", parser=typed_code)
+    ],
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:

@@ -89,17 +89,39 @@ def create_invite(
     )
 
 
+def _invite_again(code: str) -> str:
+    """The next step when an invite cannot be used, as the child's operator reads it."""
+    return (
+        f"请上级节点的操作员在上级运行 `wuji node invite {code} --config <上级的 node.toml>`，"
+        "把新的邀请文件交给你，再用它 `wuji node enroll --invite <新邀请文件>`"
+    )
+
+
 def redeem(session: Session, token: str, code: str) -> None:
     """Use a token once; EnrollmentRefused says why it cannot be used."""
     invite = session.get(EnrollmentInvite, _token_hash(token), with_for_update=True)
     if invite is None:
-        raise EnrollmentRefused("unknown enrollment token")
+        raise EnrollmentRefused(
+            f"本节点没有发出过这份邀请（或已恢复为更早的备份）：{_invite_again(code)} "
+            "(unknown enrollment token; ask the parent for a new invite)"
+        )
     if invite.used_at is not None:
-        raise EnrollmentRefused(f"this token was used already on {shanghai(invite.used_at)}（北京时间）")
+        used = f"{shanghai(invite.used_at)}（北京时间）"
+        raise EnrollmentRefused(
+            f"这份邀请已于 {used} 用过，每份只能用一次：{_invite_again(code)} "
+            f"(this token was used already on {used}; ask the parent for a new invite)"
+        )
     if as_utc(invite.expires_at) < utcnow():
-        raise EnrollmentRefused(f"this token expired on {shanghai(invite.expires_at)}（北京时间）")
+        expired = f"{shanghai(invite.expires_at)}（北京时间）"
+        raise EnrollmentRefused(
+            f"这份邀请已于 {expired} 过期：{_invite_again(code)} "
+            f"(this token expired on {expired}; ask the parent for a new invite)"
+        )
     if invite.code != code:
-        raise EnrollmentRefused(f"this token is for node {invite.code}, not {code}")
+        raise EnrollmentRefused(
+            f"这份邀请是给节点 {invite.code} 的，不是 {code}：{_invite_again(code)} "
+            f"(this token is for node {invite.code}, not {code})"
+        )
     invite.used_at = utcnow()
 
 
@@ -291,6 +313,22 @@ class InviteFile:
             raise InvalidInput(f"cannot read invite {path}: {error}") from error
 
 
+def _refusal_words(error: grpc.RpcError, invite: InviteFile) -> str:
+    """Why the parent named in an invite gave no certificates, and what to do, in Chinese first."""
+    code = error.code() if isinstance(error, grpc.Call) else None
+    details = error.details() if isinstance(error, grpc.Call) else str(error)
+    address, parent = invite.parent_address, invite.parent_code
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return (
+            f"连不上上级节点 {parent} 的证书申请服务 {address}：上级节点没有运行，或邀请里的地址、端口不对"
+            "（证书申请在上级 listen 端口的下一个端口，或其 enroll_listen）；"
+            "请上级节点的操作员确认节点在运行，"
+            f"必要时在上级重新运行 `wuji node invite {invite.code}` 生成邀请 "
+            f"(cannot reach the parent {parent}'s enrollment service at {address}: {details})"
+        )
+    return f"上级节点 {parent}（{address}）未发给本节点证书：{details}"
+
+
 def create_root(
     code: DivisionCode,
     name: str,
@@ -354,8 +392,7 @@ def enroll(
         try:
             response = enroll_pb2_grpc.EnrollmentStub(channel).Enroll(request, timeout=timeout)
         except grpc.RpcError as error:
-            details = error.details() if isinstance(error, grpc.Call) else str(error)
-            raise EnrollmentRefused(f"parent {invite.parent_code} at {address}: {details}") from error
+            raise EnrollmentRefused(_refusal_words(error, invite)) from error
     parent_chain = x509.load_pem_x509_certificates(response.chain_pem)
     roots = x509.load_pem_x509_certificates(response.root_pem)
     crls = [x509.load_pem_x509_crl(pem) for pem in response.crl_pem]
