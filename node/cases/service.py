@@ -263,7 +263,9 @@ class CaseService:
         """The new case and its first event (申请), stored and sent on in session."""
         by = by or Actor(self.here.value)
         by.require(Duty.APPLY)
-        if home_division.strip():  # read as the window reads numbers (full-width digits), stored so
+        # read as the window reads numbers (full-width digits), stored so; a 跨省通办 application's
+        # is read by its plan first, which says what is wrong in that form's words
+        if home_division.strip() and not mode.strip():
             home_division = typed_division(HOME_FIELD, home_division, f"（例如本点 {self.here.value}）").value
         typed = applicant_as_typed(applicant)
         name, id_number, phone = typed.name, typed.id_number, typed.phone
@@ -299,6 +301,8 @@ class CaseService:
                 id_number,
             )
             self._require_route(plan.handler)
+            if home_division.strip():  # the plan took it as typed
+                home_division = typed_division(crossprovince.HOME, home_division).value
             if mode.strip() == ONLINE:  # the home province will be asked to confirm identity facts
                 self._require_route(DivisionCode.parse(home_division).province)
         else:
