@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -93,8 +94,17 @@ def test_compose_services_dial_their_parents_and_mount_existing_files():
             assert source in compose["secrets"]
 
 
-def test_systemd_unit_runs_the_node_as_its_own_user():
+def test_systemd_unit_runs_the_node_as_its_own_user(tmp_path):
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.read(DEPLOY / "systemd" / "wuji-node.service", encoding="utf-8")
     assert unit["Service"]["ExecStart"].endswith("wuji node run --config /etc/wuji/node.toml")
     assert unit["Service"]["User"] == "wuji" and unit["Service"]["KillSignal"] == "SIGTERM"
+    # the node.toml lines its comment gives are settings a node reads, the passphrase's file among
+    # them: without it, enroll and run stop at "no key passphrase"
+    text = (DEPLOY / "systemd" / "wuji-node.service").read_text(encoding="utf-8")
+    snippet = "\n".join(re.findall(r"^#   (\w+ = [^#\n]+?)[ \t]*(?:#.*)?$", text, flags=re.MULTILINE))
+    written = tmp_path / "node.toml"
+    written.write_text(f'[node]\ncode = "430981006001"\nparent_address = "127.0.0.1:7400"\n{snippet}\n')
+    config = NodeConfig.load(written)
+    assert config.key_passphrase_file == "/etc/wuji/secrets/passphrase"
+    assert config.database_url == "sqlite:////var/lib/wuji/wuji.db"
