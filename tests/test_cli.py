@@ -527,6 +527,19 @@ def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl
             csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
             reply = browser.post("/login", data={"username": "agent1", "password": password, "csrf": csrf})
             assert reply.status_code == 200 and "退出" in reply.text, reply.text
+        # a trainee stops the township to practise a restart: the demo says so, the others run on
+        township = folder / "430981006000" / "node.toml"
+        assert f"430981006000 {township}" in before  # its config, named while the nodes serve
+        pid = subprocess.run(
+            ["pgrep", "-f", "--", f"--config {township}"], capture_output=True, text=True
+        ).stdout
+        os.kill(int(pid.split()[0]), signal.SIGTERM)
+        for line in demo.stdout:
+            before += line
+            if "node 430981006000 stopped" in line:
+                break
+        assert "node 430981006000 stopped (exit code 0); the other nodes keep running" in before, before
+        assert demo.poll() is None  # still serving
         demo.send_signal(signal.SIGINT)
         after = demo.communicate(timeout=600)[0]
     finally:

@@ -194,6 +194,14 @@ class ProcessFederation:
     def desk(self, code: str) -> DeskClient:
         return self.clients[code]
 
+    def ended(self) -> dict[str, str]:
+        """The nodes whose process has ended, and how (exit code 0, signal SIGKILL, …)."""
+        return {
+            code: exit_words(process.returncode)
+            for code, process in self.processes.items()
+            if process.poll() is not None
+        }
+
     def check_alive(self) -> None:
         for code, process in self.processes.items():
             if process.poll() is not None:
@@ -223,7 +231,7 @@ class ProcessFederation:
                 )
                 continue
             if returncode != 0:
-                troubles.append(f"node {code} ended with {_exit_words(returncode)} (see {self.log_of(code)})")
+                troubles.append(f"node {code} ended with {exit_words(returncode)} (see {self.log_of(code)})")
         self.processes.clear()
         for log in self._logs:
             log.close()
@@ -325,7 +333,7 @@ def _kill_stuck(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _exit_words(returncode: int) -> str:
+def exit_words(returncode: int) -> str:
     if returncode < 0:
         return f"signal {signal.Signals(-returncode).name}"
     return f"exit code {returncode}"

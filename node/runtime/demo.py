@@ -238,11 +238,12 @@ def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
             staff.supervisor(CHAIN[0].code)
         if serve:
             _print_accounts(console, staff.accounts, federation.paths)
+            console.print("each node's node.toml, for wuji commands (--config) while they run:")
+            for code, path in federation.paths.items():
+                console.print(f"  {code} {path}", highlight=False, soft_wrap=True)
             console.print("[bold]the nodes keep running: press Ctrl-C to stop every node[/]")
             serving = True
-            while True:
-                federation.check_alive()
-                time.sleep(1)
+            _serve(console, federation)
         return 0
     except KeyboardInterrupt:
         if serving:
@@ -561,6 +562,23 @@ def _print_accounts(
             if where == node:
                 line = f"    {username:<10} {password}  {Role(role).label} {department}".rstrip()
                 console.print(line, highlight=False, soft_wrap=True)
+
+
+def _serve(console: Console, federation: ProcessFederation) -> None:
+    """Until Ctrl-C: a node that stops (a trainee practising a restart, or a crash) is said so once,
+    with how to start it again; the others keep running."""
+    told: set[str] = set()
+    while True:
+        for code, how in federation.ended().items():
+            if code not in told:
+                told.add(code)
+                console.print(
+                    f"[yellow]node {code} stopped ({how}); the other nodes keep running. Start it again "
+                    f"with: wuji node run --config {federation.paths[code]} (then it is yours to stop)[/]",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        time.sleep(1)
 
 
 def _print_restart(console: Console, paths: dict[str, Path]) -> None:
