@@ -934,6 +934,10 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     bundle = agent.post("/items/YJS-0001/apply", data={**data, "csrf": csrf_of(form)}, files=files)
     assert bundle.status_code == 200 and "新生儿出生一件事" in bundle.text and "生育登记" in bundle.text
     assert "等待前序事项" in bundle.text and "WAITING" not in bundle.text  # a part not started yet
+    # the page the form's 提交申请并打印受理回执 lands on prints, and links each started part's receipt
+    assert 'id="print">打印一件事收件回执' in bundle.text
+    started = re.findall(r'href="(/cases/[^"/]+/receipt)" id="receipt-\d+"', bundle.text)
+    assert started and all(agent.get(link).status_code == 200 for link in started), bundle.text
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
