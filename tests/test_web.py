@@ -1347,6 +1347,15 @@ def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks)
     wait_for(lambda: uplink() == f"uplink: 上级 {TOWNSHIP} 已连接", what="the line back to connected")
 
 
+def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():
+    """Its link never came up (a wrong parent address, a revoked certificate): no catalogue, no item
+    to apply for — "本点照常受理" would send the agent looking for items that are not there."""
+    never = uplink.Uplink("琼湖街道便民服务中心", False, 0, catalogue=0)
+    assert never.words.startswith("尚未连上上级 琼湖街道便民服务中心，还没有收到事项目录，暂时不能受理")
+    once = uplink.Uplink("琼湖街道便民服务中心", False, 2, catalogue=3)  # linked before: it works on
+    assert once.words == "与上级 琼湖街道便民服务中心 的连接已中断：2 条数据保存在本点，连接恢复后自动报送"
+
+
 def test_a_week_without_conclusions_breaks_the_rate_line_instead_of_dropping_to_zero():
     from node.web.supervision import line_chart
 

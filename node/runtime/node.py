@@ -288,7 +288,7 @@ class Node:
         with self.readers() as session:
             calendars.install_held(session)  # the official calendars this node was sent
         self.lease.refuse_twin()  # a second process of this node stops here, before touching anything
-        if self.config.catalog_file and self._catalog_version() == 0:
+        if self.config.catalog_file and self.catalog_version() == 0:
             self.load_catalog(Path(self.config.catalog_file))
         self._ready_timestamping()
         server = grpc.server(
@@ -397,7 +397,8 @@ class Node:
             digest=calendars.message_id(message).rpartition("-")[2],
         )
 
-    def _catalog_version(self) -> int:
+    def catalog_version(self) -> int:
+        """The catalogue release held here (0 before the first)."""
         with self.readers() as session:
             return catalog.current_version(session)
 

@@ -20,9 +20,15 @@ class Uplink:
     connected: bool
     waiting: int  # envelopes held here for the parent, not yet acknowledged by it
     clock: str = ""  # what is wrong with this node's clock, if the parent's tells ("" if nothing)
+    catalogue: int = 1  # the catalogue release held here: 0 before the parent's first one
 
     @property
     def words(self) -> str:
+        if not self.connected and not self.catalogue:  # never linked: no item can be applied for yet
+            return (
+                f"尚未连上上级 {self.parent}，还没有收到事项目录，暂时不能受理：请检查网络和上级地址"
+                "（wuji node status），连上后目录自动同步"
+            )
         if not self.connected:
             held = f"{self.waiting} 条数据保存在本点，" if self.waiting else "本点照常受理，"
             return f"与上级 {self.parent} 的连接已中断：{held}连接恢复后自动报送"
@@ -38,9 +44,10 @@ def uplink_of(node: Node) -> Uplink | None:
         return None
     name = node.names.name_of(parent.value) or parent.value
     link = node.links.find(parent.value)  # a page only looks: the node makes its links
-    if link is None:
-        return Uplink(name, False, 0, clock_trouble(node, name, None))
-    return Uplink(name, link.connected, link.outbox_depth(), clock_trouble(node, name, link))
+    if link is not None and link.connected:
+        return Uplink(name, True, link.outbox_depth(), clock_trouble(node, name, link))
+    waiting = link.outbox_depth() if link is not None else 0
+    return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version())
 
 
 def clock_trouble(node: Node, parent: str, link: Link | None) -> str:
