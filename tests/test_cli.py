@@ -496,6 +496,18 @@ def test_a_missing_config_is_a_clear_error(tmp_path):
     assert "no node config at" in result.stderr
 
 
+def stop_demo(demo: subprocess.Popen[str]) -> None:
+    """A demo a failed assertion left running is stopped as Ctrl-C stops it, its nodes with it: a
+    kill would orphan them, and they would run on (and load the machine) through the rest of the run."""
+    if demo.poll() is None:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.communicate()
+
+
 def demo_process(folder: Path, *options: str) -> subprocess.Popen[str]:
     """`wuji demo --keep folder` running, its output (stderr with it) read line by line."""
     return subprocess.Popen(
@@ -543,7 +555,7 @@ def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl
         demo.send_signal(signal.SIGINT)
         after = demo.communicate(timeout=600)[0]
     finally:
-        demo.kill()
+        stop_demo(demo)
     assert demo.returncode == 0, before + after
     assert before.count("送达 at 韩家汊社区代办点") == 4 and "电子证照 营业执照" in before
     assert "430981006001 → 430981006000 → 430981000000" in before  # hops up to the county
@@ -572,7 +584,7 @@ def test_demo_stops_every_node_on_ctrl_c(tmp_path):
         demo.send_signal(signal.SIGINT)
         output = demo.communicate(timeout=600)[0]  # a generous bound: stopping ten nodes on a busy machine
     finally:
-        demo.kill()
+        stop_demo(demo)
     assert demo.returncode == 130, output
     assert "all nodes stopped" in output, output
     assert "did not stop" not in output and "ended with" not in output, output  # none killed, none crashed
