@@ -167,6 +167,9 @@ def _statutory_holidays(year: int) -> frozenset[date]:
     return frozenset(statutory.country_holidays("CN", years=year, observed=False))
 
 
+WEEKDAYS = "一二三四五六日"  # 周一 … 周日, by date.weekday()
+
+
 def add_working_days(start: date, days: int) -> date:
     """The day on which `days` working days after start have passed (start itself not counted)."""
     counted, day = 0, start

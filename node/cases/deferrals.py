@@ -33,7 +33,7 @@ from node.staff.roles import Actor, Duty
 from node.store.models import Case, CasePromise, MissingMaterial, PostCheck, ServiceItem
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, shanghai, to_timestamp
-from node.workdays import add_working_days, china_date, is_working_day
+from node.workdays import WEEKDAYS, add_working_days, china_date, is_working_day
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
@@ -58,22 +58,13 @@ def promised_date(text: str, what: str, start: date, earliest: date | None = Non
             f"{MAX_PROMISE_DAYS} days)"
         )
     if not is_working_day(promised):  # the window is closed that day: the material could not be handed in
-        following = next_working_day(promised)
+        following = add_working_days(promised, 1)
         raise InvalidInput(
-            f"{what}的承诺补齐日期 {promised.isoformat()}（{WEEKDAYS[promised.weekday()]}）不是工作日，"
-            f"窗口不办公：请选工作日，例如 {following.isoformat()}（{WEEKDAYS[following.weekday()]}） "
+            f"{what}的承诺补齐日期 {promised.isoformat()}（星期{WEEKDAYS[promised.weekday()]}）不是工作日，"
+            f"窗口不办公：请选工作日，例如 {following.isoformat()}（星期{WEEKDAYS[following.weekday()]}） "
             "(the promised date must be a working day)"
         )
     return promised
-
-
-WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
-
-
-def next_working_day(day: date) -> date:
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
 
 
 MAX_SIGNATURE_BYTES = 256 * 1024

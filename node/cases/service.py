@@ -263,10 +263,6 @@ class CaseService:
         """The new case and its first event (申请), stored and sent on in session."""
         by = by or Actor(self.here.value)
         by.require(Duty.APPLY)
-        # read as the window reads numbers (full-width digits), stored so; a 跨省通办 application's
-        # is read by its plan first, which says what is wrong in that form's words
-        if home_division.strip() and not mode.strip():
-            home_division = typed_division(HOME_FIELD, home_division, f"（例如本点 {self.here.value}）").value
         typed = applicant_as_typed(applicant)
         name, id_number, phone = typed.name, typed.id_number, typed.phone
         problem = applicant_number_problem(id_number)  # a check character, at every window
@@ -301,10 +297,6 @@ class CaseService:
                 id_number,
             )
             self._require_route(plan.handler)
-            if home_division.strip():  # the plan took it as typed
-                home_division = typed_division(crossprovince.HOME, home_division).value
-            if mode.strip() == ONLINE:  # the home province will be asked to confirm identity facts
-                self._require_route(DivisionCode.parse(home_division).province)
         else:
             item = catalog.item(session, item_code.strip())
             if item.bundle:
@@ -312,6 +304,10 @@ class CaseService:
             handler = self._handler_for(item, home_division)
             plan = crossprovince.Plan(item.code, item.name, handler, catalogue_version)
         handler = plan.handler
+        # as the window reads it (full-width digits), once the path above judged it in its form's words
+        home = typed_division(HOME_FIELD, home_division) if home_division.strip() else None
+        if mode.strip() == ONLINE and home is not None:  # the home province will confirm identity facts
+            self._require_route(home.province)
         now = self.clock.now()
         case = Case(
             id=f"{self.here.value}-{ULID()}",
@@ -320,7 +316,7 @@ class CaseService:
             origin=self.here.value,
             handler=handler.value,
             mode=mode.strip() or None,
-            home_division=DivisionCode.parse(home_division).value if home_division else None,
+            home_division=home.value if home is not None else None,
             state=State.SUBMITTED,
             outcome=None,
             applicant_name=name,

@@ -26,7 +26,7 @@ from node.cli.common import (
     wide_terminal,
 )
 from node.errors import DomainError
-from node.workdays import SOURCE_WORDS, STATUTORY
+from node.workdays import SOURCE_WORDS, STATUTORY, WEEKDAYS
 from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
@@ -306,9 +306,6 @@ def calendar_publish(
         f"{reply.workdays} 调休 working days (digest {reply.digest[:16]}…), signed by the province",
         highlight=False,
     )
-
-
-WEEKDAYS = "一二三四五六日"
 
 
 @calendar_app.command("show")
