@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from sync.link import FrameQueue, Link, serialize_frame
+from sync.link import FrameQueue, Link, describe_error, serialize_frame
 from sync.transport import TransportSettings, open_channel
 from wuji.v1 import link_pb2
 
@@ -44,6 +44,10 @@ class Dialer:
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"dial {link.peer}", daemon=True)
 
+    @property
+    def address(self) -> str:
+        return self._address
+
     def start(self) -> None:
         self._thread.start()
 
@@ -57,9 +61,11 @@ class Dialer:
             try:
                 self._connect_once()
             except grpc.RpcError as error:
-                log.info("link to %s at %s: %s", self._link.peer, self._address, _describe(error))
-            except Exception:
+                log.info("link to %s at %s: %s", self._link.peer, self._address, describe_error(error))
+                self._link.note_trouble(describe_error(error))
+            except Exception as error:
                 log.exception("link to %s at %s failed", self._link.peer, self._address)
+                self._link.note_trouble(f"{type(error).__name__}: {error}")
             self._stopped.wait(self._backoff.next_delay())
 
     def _connect_once(self) -> None:
@@ -92,9 +98,3 @@ def _link_method(channel: grpc.Channel) -> grpc.StreamStreamMultiCallable:
 
 
 _LINK_METHOD = "/" + link_pb2.DESCRIPTOR.services_by_name["Federation"].full_name + "/Link"
-
-
-def _describe(error: grpc.RpcError) -> str:
-    code = error.code() if isinstance(error, grpc.Call) else None
-    details = error.details() if isinstance(error, grpc.Call) else str(error)
-    return f"{code.name if code else 'error'}: {details}"

@@ -157,6 +157,8 @@ class Link:
         self.last_contact: datetime | None = None
         # the peer's clock minus this node's, from its last heartbeat (None until one is heard)
         self.peer_clock_ahead: timedelta | None = None
+        # why the link last went down or failed to come up, and when: what an operator asks first
+        self.trouble: LinkTrouble | None = None
         with sessions.begin() as session:
             state = outbox.link_state(session, peer, role)
             self.acked_seq = state.acked_seq
@@ -246,6 +248,10 @@ class Link:
             current, self._current = self._current, None
         if current is not None:
             current.close(reason)
+
+    def note_trouble(self, words: str) -> None:
+        """The link went down, or an attempt to bring it up failed, for this reason."""
+        self.trouble = LinkTrouble(datetime.now(UTC), words)
 
     def outbox_depth(self) -> int:
         with self._readers() as session:
@@ -391,6 +397,25 @@ class Link:
             )
 
 
+def describe_error(error: BaseException) -> str:
+    """An error in one line: a gRPC call's by its status code and details, not its many-line repr."""
+    code, details = getattr(error, "code", None), getattr(error, "details", None)
+    if callable(code) and callable(details):
+        status = code()
+        return f"{getattr(status, 'name', status)}: {details()}"
+    return str(error) or type(error).__name__
+
+
+@dataclass(frozen=True)
+class LinkTrouble:
+    at: datetime
+    words: str  # as the transport or the session said it (English: operators read it in logs too)
+
+
+# a stream closed for these reasons left nothing wrong with the link
+_NO_TROUBLE = ("node stopping", "replaced by a newer stream")
+
+
 class LinkSession:
     """One live stream of a link: frames received and sent, by two threads or by the transport."""
 
@@ -421,6 +446,8 @@ class LinkSession:
             return
         self.close_reason = reason
         self._closed.set()
+        if reason not in _NO_TROUBLE:
+            self._link.note_trouble(reason)
         self._outgoing.close()
         self._link.wake()
         log.info("link %s -> %s closed: %s", self._link.here, self._link.peer, reason)
@@ -477,7 +504,7 @@ class LinkSession:
         except Exception as error:  # any failure ends this stream; the link itself lives on
             if not self.closed:
                 log.info("link %s -> %s receive failed: %s", link.here, link.peer, error)
-            self.close(f"receive failed: {error}")
+            self.close(f"receive failed: {describe_error(error)}")
 
     def _send(self) -> None:
         link = self._link

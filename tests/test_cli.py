@@ -35,7 +35,7 @@ from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.store.engine import sqlite_file
 from node.timeutil import to_timestamp
-from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import required_names
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -451,6 +451,23 @@ def test_a_stopped_node_is_said_not_to_be_running_and_how_to_start_it(federation
         said
     )
     assert "(cannot reach the node at 127.0.0.1:" in said and "Connection refused" in said
+
+
+def test_a_link_that_is_down_is_said_with_its_address_and_why(federation):
+    """`node status` said 未连接 alone: the IT person could not tell a stopped parent from a wrong
+    address or a certificate the parent does not trust without reading the log."""
+    province, city = federation.start_chain((PROVINCE, CITY))
+    federation.stop(PROVINCE)
+    link = city.links.get(PROVINCE, "parent")
+    wait_for(
+        lambda: link.trouble is not None and "Connection refused" in link.trouble.words, what="a refused dial"
+    )
+    result = wuji("node", "status", "--config", str(federation.config_path(CITY)))
+    said = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stderr
+    meaning = "那个地址上没有节点在运行（对方已停止，或地址、端口不对）"
+    assert f"上级 {PROVINCE}（{province.address}）未连接：{meaning}" in said, said
+    assert "Connection refused" in said and "最近一次连通 20" in said
 
 
 def city_config(folder: Path, parent: str, passphrase: Path) -> str:

@@ -1338,8 +1338,9 @@ def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks)
         case_id = apply(agent)
         waiting = village.links.get(TOWNSHIP, "parent").outbox_depth()
         assert waiting >= 1
-        held = f"与上级 {TOWNSHIP} 的连接已中断：{waiting} 条数据保存在本点，连接恢复后自动报送"
-        assert uplink() == f"uplink down: {held}"
+        stopped = "那个地址上没有节点在运行（对方已停止，或地址、端口不对）"  # once it is dialled again
+        held = f"与上级 {TOWNSHIP} 的连接已中断（{stopped}）：{waiting} 条数据保存在本点，连接恢复后自动报送"
+        wait_for(lambda: uplink() == f"uplink down: {held}", what=held)
         assert case_id in agent.get("/cases").text  # held and listed here
     finally:
         desks.restart(TOWNSHIP)

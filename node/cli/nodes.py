@@ -25,11 +25,13 @@ from node.cli.common import (
 )
 from node.config import ConfigError, NodeConfig
 from node.errors import DomainError, is_damaged_database
-from node.timeutil import drift_words
+from node.timeutil import drift_words, from_timestamp, shanghai
 from node.trust.identity import IdentityMissing
+from node.web.uplink import trouble_meaning
 from signing.keys import KeyFileError
 from sync.link import CLOCK_DRIFT_NOTICE
 from wuji.divisions import DivisionCode
+from wuji.v1 import desk_pb2
 
 SIGNAL_LOOK_SECONDS = 0.5  # how soon a running node notices a SIGTERM handled by another thread
 
@@ -321,6 +323,9 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
         )
     console.print(table)
     for link in described.links:
+        if not link.connected:
+            console.print(f"[red]{link_down_words(link)}[/]", highlight=False)
+    for link in described.links:
         ahead = timedelta(seconds=link.peer_clock_ahead_seconds)
         if link.HasField("peer_clock_ahead_seconds") and abs(ahead) > CLOCK_DRIFT_NOTICE:
             neighbour = f"{LINK_ROLES.get(link.role, link.role)} {link.peer}"
@@ -330,6 +335,22 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
                 highlight=False,
             )
     console.print(backups_line(config), highlight=False)
+
+
+def link_down_words(link: desk_pb2.LinkStatus) -> str:
+    """Why a link is down and since when, where it is dialled, and when it last worked: what the
+    operator looks for before reading the log."""
+    neighbour = f"{LINK_ROLES.get(link.role, link.role)} {link.peer} {link.peer_name}".strip()
+    said = f"{neighbour}（{link.address}）未连接" if link.address else f"{neighbour} 未连接"
+    if link.trouble:
+        at = shanghai(from_timestamp(link.trouble_at), seconds=True)
+        said += f"：{trouble_meaning(link.trouble)} ({at} {link.trouble})"
+    elif not link.address:
+        said += "：由对方发起连接，对方尚未连上本节点"
+    heard = "从未连通"
+    if link.HasField("last_contact"):
+        heard = f"最近一次连通 {shanghai(from_timestamp(link.last_contact))}"
+    return f"{said}；{heard}"
 
 
 def backups_line(config_path: Path) -> str:

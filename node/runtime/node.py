@@ -50,6 +50,7 @@ from node.supervision.cards import ScanResult, SupervisionScheduler, Supervision
 from node.supervision.ratings import AppealIntake, RatingService
 from node.supervision.stats import StatsService
 from node.supervision.visits import ReturnVisits
+from node.timeutil import to_timestamp
 from node.trust import partners
 from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number
 from node.trust.enrollment import EnrollmentServicer, create_invite
@@ -712,7 +713,17 @@ class Node:
                     peer_clock_ahead_seconds=(
                         None if link.peer_clock_ahead is None else link.peer_clock_ahead.total_seconds()
                     ),
+                    address=self._dialled_address(link.peer, link.role),
+                    trouble=link.trouble.words if link.trouble else "",
+                    trouble_at=to_timestamp(link.trouble.at) if link.trouble else None,
+                    last_contact=to_timestamp(link.last_contact) if link.last_contact else None,
                 )
                 for link in self.links.all()
             ],
         )
+
+    def _dialled_address(self, peer: str, role: str) -> str:
+        dialer = (
+            self._dialer if role == "parent" else self._peer_dialers.get(peer) if role == "peer" else None
+        )
+        return dialer.address if dialer is not None else ""

@@ -21,17 +21,19 @@ class Uplink:
     waiting: int  # envelopes held here for the parent, not yet acknowledged by it
     clock: str = ""  # what is wrong with this node's clock, if the parent's tells ("" if nothing)
     catalogue: int = 1  # the catalogue release held here: 0 before the parent's first one
+    trouble: str = ""  # why the link is down, in words (trouble_meaning), if the node knows
 
     @property
     def words(self) -> str:
+        why = f"（{self.trouble}）" if self.trouble else ""
         if not self.connected and not self.catalogue:  # never linked: no item can be applied for yet
             return (
-                f"尚未连上上级 {self.parent}，还没有收到事项目录，暂时不能受理：请检查网络和上级地址"
+                f"尚未连上上级 {self.parent}{why}，还没有收到事项目录，暂时不能受理：请检查网络和上级地址"
                 "（wuji node status），连上后目录自动同步"
             )
         if not self.connected:
             held = f"{self.waiting} 条数据保存在本点，" if self.waiting else "本点照常受理，"
-            return f"与上级 {self.parent} 的连接已中断：{held}连接恢复后自动报送"
+            return f"与上级 {self.parent} 的连接已中断{why}：{held}连接恢复后自动报送"
         if self.waiting:
             return f"上级 {self.parent} 已连接，{self.waiting} 条数据正在报送"
         return f"上级 {self.parent} 已连接"
@@ -47,7 +49,33 @@ def uplink_of(node: Node) -> Uplink | None:
     if link is not None and link.connected:
         return Uplink(name, True, link.outbox_depth(), clock_trouble(node, name, link))
     waiting = link.outbox_depth() if link is not None else 0
-    return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version())
+    trouble = trouble_meaning(link.trouble.words) if link is not None and link.trouble else ""
+    return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
+
+
+# What the transport's words for a link that is down mean, most telling first: a village agent or
+# a county's IT person reads gRPC's "failed to connect to all addresses; last error: …" alone.
+_TROUBLE_MEANINGS = (
+    (("Connection refused",), "那个地址上没有节点在运行（对方已停止，或地址、端口不对）"),
+    (("handshake", "SSL", "certificate", "CERTIFICATE"),
+     "加密连接的握手失败，双方的证书互不信任（本节点的证书不是对方签发的、已过期或已被吊销）"),
+    (("DNS resolution failed", "Name resolution", "not known"), "地址中的主机名查不到"),
+    (("Network is unreachable", "No route to host"), "网络不通，本机没有通往对方的网络"),
+    (("Deadline Exceeded", "DEADLINE_EXCEEDED", "Timeout", "timed out"), "连接超时（网络不通，或地址不对）"),
+    (("peer silent for too long",), "对方长时间没有回音，连接已断开（网络中断或对方卡住）"),
+    (("claims to hold envelope", "was pruned", "LinkProtocolError"),
+     "双方的数据库对不上（一方从备份恢复过，或同一节点在两台电脑上运行），请看节点日志"),
+    (("UNAUTHENTICATED", "PERMISSION_DENIED"), "对方拒绝了本节点"),
+    (("peer ended the stream", "receive failed", "Socket closed", "Connection reset"), "对方断开了连接"),
+)  # fmt: skip
+
+
+def trouble_meaning(words: str) -> str:
+    """A link's trouble (`Link.trouble`) in Chinese: what it means, or that it is an error at all."""
+    for signs, meaning in _TROUBLE_MEANINGS:
+        if any(sign in words for sign in signs):
+            return meaning
+    return "连接出错"
 
 
 def clock_trouble(node: Node, parent: str, link: Link | None) -> str:

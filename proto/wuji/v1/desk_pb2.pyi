@@ -869,7 +869,7 @@ class DescribeNodeRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class LinkStatus(_message.Message):
-    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq", "peer_name", "peer_clock_ahead_seconds")
+    __slots__ = ("peer", "role", "connected", "outbox_depth", "sent_seq", "acked_seq", "received_seq", "peer_name", "peer_clock_ahead_seconds", "address", "trouble", "trouble_at", "last_contact")
     PEER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
@@ -879,6 +879,10 @@ class LinkStatus(_message.Message):
     RECEIVED_SEQ_FIELD_NUMBER: _ClassVar[int]
     PEER_NAME_FIELD_NUMBER: _ClassVar[int]
     PEER_CLOCK_AHEAD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    TROUBLE_FIELD_NUMBER: _ClassVar[int]
+    TROUBLE_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_CONTACT_FIELD_NUMBER: _ClassVar[int]
     peer: str
     role: str
     connected: bool
@@ -888,7 +892,11 @@ class LinkStatus(_message.Message):
     received_seq: int
     peer_name: str
     peer_clock_ahead_seconds: float
-    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ..., peer_name: _Optional[str] = ..., peer_clock_ahead_seconds: _Optional[float] = ...) -> None: ...
+    address: str
+    trouble: str
+    trouble_at: _timestamp_pb2.Timestamp
+    last_contact: _timestamp_pb2.Timestamp
+    def __init__(self, peer: _Optional[str] = ..., role: _Optional[str] = ..., connected: _Optional[bool] = ..., outbox_depth: _Optional[int] = ..., sent_seq: _Optional[int] = ..., acked_seq: _Optional[int] = ..., received_seq: _Optional[int] = ..., peer_name: _Optional[str] = ..., peer_clock_ahead_seconds: _Optional[float] = ..., address: _Optional[str] = ..., trouble: _Optional[str] = ..., trouble_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_contact: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class NodeDescription(_message.Message):
     __slots__ = ("code", "tier", "name", "catalog_version", "links", "quarantined")
