@@ -129,17 +129,24 @@ SCANS = {
 
 def send_application(agent: httpx.Client, form: str, **files: tuple[str, bytes, str]) -> httpx.Response:
     """The ITEM application form as the agent fills it in: 王秀兰 with the two scans (or `files`
-    in their place), sent with the form's CSRF token and submission key."""
+    in their place), sent with the form's CSRF token and submission key — and 确认再次申请 ticked,
+    as 王秀兰 applies for ITEM again and again in these tests."""
     key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
-    fields = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021"}
+    fields = {
+        "csrf": csrf_of(form),
+        "applicant_name": "王秀兰",
+        "id_number": "430981196805120021",
+        "again": "1",
+    }
     if key:
         fields["submission"] = key.group(1)
     return agent.post(f"/items/{ITEM}/apply", data=fields, files={**SCANS, **files})
 
 
 def send_application_as(agent: httpx.Client, form: str, applicant: dict[str, str]) -> httpx.Response:
-    """A refused form sent again as it came back: its key and kept files, no file chosen again."""
-    fields = {"csrf": csrf_of(form), **applicant}
+    """A refused form sent again as it came back: its key and kept files, no file chosen again (and
+    确认再次申请 ticked, as send_application does)."""
+    fields = {"csrf": csrf_of(form), "again": "1", **applicant}
     for name in ("submission", "held"):
         found = re.search(rf'name="{name}" value="([^"]+)"', form)
         if found:
@@ -820,6 +827,38 @@ def test_an_application_form_sent_twice_takes_in_one_case(desks):
     assert key.group(1) not in agent.get(f"/items/{ITEM}/apply").text  # a new form, a new key
 
 
+def test_a_second_application_of_the_same_person_and_item_in_progress_is_taken_in_only_when_confirmed(desks):
+    """A clerk who lost sight of an application (taken in by a colleague, or a receipt that did not
+    print) sent it again: two cases of one citizen went up, each worked on by the handler. The form
+    comes back naming the case in progress, and a second one is taken in once 确认再次申请 is ticked."""
+    village = desks.nodes[VILLAGE]
+    agent = logged_in(desks, VILLAGE, "agent1")
+    citizen = {"applicant_name": "赵德胜", "id_number": "430981195503030015"}
+    form = agent.get(f"/items/{ITEM}/apply").text
+    first = receipt_case_id(agent.post(f"/items/{ITEM}/apply", data={**citizen, **_keyed(form)}, files=SCANS))
+    form = agent.get(f"/items/{ITEM}/apply").text
+    before = len(village.cases.list_cases(role="origin"))
+    again = agent.post(f"/items/{ITEM}/apply", data={**citizen, **_keyed(form)}, files=SCANS)
+    assert again.status_code == 400
+    said = html.unescape(again.text)
+    assert f"赵德胜 已有同一事项在办：{first}（" in said and "收件，申请）" in said, said
+    assert 'name="again"' in again.text and 'value="赵德胜"' in again.text
+    assert len(village.cases.list_cases(role="origin")) == before  # nothing taken in
+    other = {"applicant_name": "赵德胜", "id_number": "430981195503030026"}  # another person: no question
+    form = agent.get(f"/items/{ITEM}/apply").text
+    assert receipt_case_id(agent.post(f"/items/{ITEM}/apply", data={**other, **_keyed(form)}, files=SCANS))
+    confirmed = send_application_as(agent, again.text, {**citizen, "again": "1"})  # its files kept
+    second = receipt_case_id(confirmed)
+    assert second != first and village.cases.get(second).applicant.id_number == citizen["id_number"]
+
+
+def _keyed(form: str) -> dict[str, str]:
+    """A form's CSRF token and submission key, to send it with."""
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
+    assert key, "the form carries no submission key"
+    return {"csrf": csrf_of(form), "submission": key.group(1)}
+
+
 def test_a_form_brought_back_with_the_back_button_does_not_answer_the_next_citizen_with_a_receipt(desks):
     """After the receipt, the agent's Back button brings the filled-in form back; filled in for the
     next citizen and sent, it carried the used key and was answered with the first citizen's receipt
@@ -970,7 +1009,7 @@ def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_hold
     files = {f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf") for i in range(3)}
     receipt = agent.post(
         "/items/MZ-0001/apply",
-        data={**typed, "csrf": csrf_of(refused.text), "id_number": "430981196805120021"},
+        data={**typed, "csrf": csrf_of(refused.text), "id_number": "430981196805120021", "again": "1"},
         files=files,
     )
     case_id = receipt_case_id(receipt)
@@ -1019,7 +1058,7 @@ def test_the_files_of_a_refused_application_are_kept_for_the_form_sent_again(des
 
     def sent_again(page: str, files: dict | None = None, **fields: str) -> httpx.Response:
         held = re.search(r'name="held" value="([^"]+)"', page)
-        data = {**person, "id_number": "430981196805120021", "csrf": csrf_of(page), **fields}
+        data = {**person, "id_number": "430981196805120021", "csrf": csrf_of(page), "again": "1", **fields}
         data["held"] = held.group(1) if held else ""
         return agent.post(f"/items/{ITEM}/apply", data=data, files=files)
 
@@ -1207,7 +1246,8 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
         if i != promised
     }
     data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021",
-            f"promise_{promised}": "1", "promise_text": "本人承诺与配偶系合法婚姻关系"}  # fmt: skip
+            f"promise_{promised}": "1", "promise_text": "本人承诺与配偶系合法婚姻关系",
+            "again": "1"}  # fmt: skip
     unsigned = agent.post("/items/YB-0002/apply", data=data, files=files)
     assert unsigned.status_code == 400 and "须有申请人签字" in unsigned.text
     assert unsigned.text.count('id="kept_') == len(files)  # the scans wait for the form sent again
@@ -1572,8 +1612,8 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.wait_for_text("办事指南")
     desk.click("apply")
     desk.wait_for_text("申请材料")
-    browser.find_element(By.ID, "applicant_name").send_keys("王秀兰")
-    browser.find_element(By.ID, "id_number").send_keys("430981196805120021")
+    browser.find_element(By.ID, "applicant_name").send_keys("王秀英")  # none of hers in progress here
+    browser.find_element(By.ID, "id_number").send_keys("430981196908230020")
     browser.find_element(By.ID, "phone").send_keys("13907371234")
     identity, photo = tmp_path / "身份证.pdf", tmp_path / "照片.jpg"
     identity.write_bytes(b"%PDF-1.4 identity card")

@@ -84,9 +84,10 @@ class BundleService(CaseHook):
         promised_on: str = "",
         promise: case_pb2.Promise | None = None,
         submission: str = "",
+        refuse_pending: bool = False,
     ) -> case_pb2.Bundle:
         """申请 a bundle here: the bundle and the cases of its first parts, in one transaction
-        (submission: the front desk form's key, as for `CaseService.submit`)."""
+        (submission and refuse_pending as for `CaseService.submit`)."""
         applicant = applicant_as_typed(applicant)
         home_division = self._home(home_division)
         checked = [checked_material(m) for m in materials]
@@ -134,6 +135,8 @@ class BundleService(CaseHook):
             session.add(bundle)
             session.flush()
             submissions.record(session, submission, now, bundle_id=bundle.id)
+            if refuse_pending:
+                submissions.refuse_pending_bundle(session, bundle)
             for part in bundle.parts:
                 if not part.after:
                     self._start(session, bundle, part)  # a refusal here refuses the whole bundle

@@ -193,6 +193,7 @@ class CaseService:
         by: Actor | None = None,
         channel: str = "",
         submission: str = "",
+        refuse_pending: bool = False,
     ) -> case_pb2.Case:
         """申请: register a citizen's case here and send it toward its handler.
 
@@ -200,7 +201,8 @@ class CaseService:
         extras: fields for the hooks (missing_materials, promise, bundle_id), checked by them.
         by: the person at the window (None: the node itself); channel: "online" for 网上申请.
         submission: the front desk form's key (node/cases/submissions.py); a key already used makes
-        this transaction fail whole (IntegrityError).
+        this transaction fail whole (IntegrityError). refuse_pending: PendingApplication if the
+        applicant has the item in progress here (the window then confirms a second application).
         """
         # nothing is read back in this transaction: its rows are written in one flush, at the end
         with self._sessions.begin() as session, session.no_autoflush:
@@ -221,6 +223,8 @@ class CaseService:
                 described.MergeFrom(extras)
             session.flush()  # the materials' ids, for the view
             submissions.record(session, submission, case.submitted_at, case_id=case.id)
+            if refuse_pending:  # asked last: what the form must mend is said first
+                submissions.refuse_pending_case(session, case)
             if any(hook.takes_part_in_new_copy(described) for hook in self.hooks):
                 return self._view(session, case)
             # a case registered just now has its first event and nothing else a view shows

@@ -14,17 +14,20 @@ answered with the other applicant's case.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.applicants import digits_as_typed
+from node.cases.states import FINAL_STATES, State
 from node.errors import InvalidInput
 from node.store.models import Bundle, Case, FormSubmission
+from node.timeutil import as_utc, shanghai
 
 KEY_LENGTH = 32  # hex digits: 128 random bits
 
@@ -57,6 +60,71 @@ class KeyUsedBefore(InvalidInput):
             "每件新申请应另取一个键 (submission_key already took in another application)"
         )
         self.earlier = earlier
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """An application of the applicant's, taken in here and neither concluded nor ended."""
+
+    id: str
+    name: str  # the item's or the 一件事's
+    submitted_at: datetime
+    state: str  # in words
+
+
+class PendingApplication(InvalidInput):
+    """The applicant has this item (or 一件事) in progress here: a second application is taken in
+    only when the window confirms it, not sent twice by a clerk who lost sight of the first."""
+
+    def __init__(self, applicant: str, pending: Sequence[InProgress]) -> None:
+        shown = "；".join(f"{p.id}（{p.name}，{shanghai(p.submitted_at)} 收件，{p.state}）" for p in pending)
+        super().__init__(
+            f"{applicant} 已有同一事项在办：{shown}。同一事项不必重复申请，可查询该办件的进度或在其上补正；"
+            "确需再次申请的，请勾选「确认再次申请」后重新提交 "
+            "(this applicant has an application of this item in progress here)"
+        )
+        self.pending = tuple(pending)
+
+
+# 在办: taken in, and neither concluded nor ended
+_PENDING = tuple(state for state in State if state not in FINAL_STATES and state is not State.CONCLUDED)
+_SHOWN = 3  # in progress beside the new one: enough to find it
+
+
+def refuse_pending_case(session: Session, case: Case) -> None:
+    """PendingApplication if the applicant of `case` (new, flushed) has its item in progress here."""
+    rows = session.execute(
+        select(Case.id, Case.item_name, Case.submitted_at, Case.state)
+        .where(
+            Case.applicant_id_number == case.applicant_id_number,
+            Case.item_code == case.item_code,
+            Case.state.in_(_PENDING),
+            Case.id != case.id,
+        )
+        .order_by(Case.submitted_at.desc())
+        .limit(_SHOWN)
+    ).all()
+    if rows:
+        pending = [InProgress(r.id, r.item_name, as_utc(r.submitted_at), State(r.state).label) for r in rows]
+        raise PendingApplication(case.applicant_name, pending)
+
+
+def refuse_pending_bundle(session: Session, bundle: Bundle) -> None:
+    """PendingApplication if the applicant of `bundle` (new, flushed) has the same 一件事 in progress."""
+    rows = session.execute(
+        select(Bundle.id, Bundle.name, Bundle.submitted_at)
+        .where(
+            Bundle.applicant_id_number == bundle.applicant_id_number,
+            Bundle.code == bundle.code,
+            Bundle.concluded_at.is_(None),
+            Bundle.id != bundle.id,
+        )
+        .order_by(Bundle.submitted_at.desc())
+        .limit(_SHOWN)
+    ).all()
+    if rows:
+        pending = [InProgress(r.id, r.name, as_utc(r.submitted_at), "办理中") for r in rows]
+        raise PendingApplication(bundle.applicant_name, pending)
 
 
 def new_key() -> str:
@@ -94,8 +162,9 @@ def once(
         return answer(earlier)
     try:
         return take_in()
-    except IntegrityError:
-        # sent twice at the same moment: the other sending took it in, this one was rolled back
+    except (IntegrityError, InvalidInput):
+        # sent twice at the same moment: the other sending took it in, and this one was rolled
+        # back or refused (it saw the other's case as the applicant's application in progress)
         earlier = _taken_in(readers, key, sent)
         if earlier is None:
             raise

@@ -162,10 +162,11 @@ def routes(render: Render) -> list[Route]:
         status_code: int = 200,
         kept: Mapping[str, ChosenFile] | None = None,
         held: str = "",
+        confirm_again: bool = False,
     ) -> Response:
         """The form, empty, or again as it was sent with the refusal above it: what was typed, and
         the files the desk keeps for it under the token `held` (a browser never fills in a file
-        field)."""
+        field); confirm_again: with the box that takes an application in progress in again."""
         item, parts = _item_and_parts(visit)
         form = render(
             visit,
@@ -176,6 +177,7 @@ def routes(render: Render) -> list[Route]:
             materials=catalog.listed_materials(item, parts),
             modes=_modes(item),
             refusal=refusal,
+            confirm_again=confirm_again,
             sent=visit.form or {},
             submission=submissions.new_key(),  # nothing was taken in under a refused form's key
             kept=kept or {},
@@ -214,7 +216,8 @@ def routes(render: Render) -> list[Route]:
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
             token = held.hold(username, item_code, chosen, replacing=form_token)
             said = _form_used_before(refused.earlier) if isinstance(refused, KeyUsedBefore) else str(refused)
-            return application_form(visit, said, 400, chosen if token else {}, token)
+            again = isinstance(refused, submissions.PendingApplication)
+            return application_form(visit, said, 400, chosen if token else {}, token, again)
         held.release(username, form_token)
         return taken_in
 
@@ -225,7 +228,11 @@ def routes(render: Render) -> list[Route]:
         return RedirectResponse(f"/cases/{quote(taken_in.case_id)}/receipt", status_code=303)
 
     def _submit(
-        visit: Visit, key: str, item: Any, listed: list[dict[str, Any]], chosen: Mapping[str, ChosenFile]
+        visit: Visit,
+        key: str,
+        item: Any,
+        listed: list[dict[str, Any]],
+        chosen: Mapping[str, ChosenFile],
     ) -> Response:
         node = node_of(visit)
         applicant = Applicant(visit.field("applicant_name"), visit.field("id_number"), visit.field("phone"))
@@ -263,10 +270,19 @@ def routes(render: Render) -> list[Route]:
                 signature=signature.content if signature is not None else b"",
                 signed_at=to_timestamp(node.clock.now()),
             )
+        refuse_pending = not visit.field("again")  # 确认再次申请 not ticked
         home = visit.field("home_division")
         if item.bundle:
             bundle = node.bundles.submit(
-                item.code, applicant, given, home, deferred, visit.field("promised_on"), promise, key
+                item.code,
+                applicant,
+                given,
+                home,
+                deferred,
+                visit.field("promised_on"),
+                promise,
+                key,
+                refuse_pending,
             )
             return _receipt_of(submissions.TakenIn(bundle_id=bundle.id))
         case = node.cases.submit(
@@ -279,6 +295,7 @@ def routes(render: Render) -> list[Route]:
             extras=deferrals.extras(deferred, visit.field("promised_on"), promise, node.clock.now()),
             by=visit.person,  # the service records 代办 for an agent, 窗口 otherwise
             submission=key,
+            refuse_pending=refuse_pending,
         )
         return _receipt_of(submissions.TakenIn(case_id=case.id))
 
