@@ -23,7 +23,7 @@ from node.store.outbound import Outbound
 from node.supervision.visits import ReturnVisits
 from node.timeutil import utcnow
 from node.workdays import china_date
-from signing.licences import credit_code_check_character
+from signing.licences import credit_code_check_character, is_valid_credit_code
 from sync import outbox
 from sync.tables import OutboxEntry
 from tests.materials import complete
@@ -187,6 +187,20 @@ def test_a_malformed_identity_number_is_refused_with_its_reason_in_chinese(sessi
     ):
         with pytest.raises(InvalidInput, match=f"有误：{said}，请核对各位数字"):
             village.submit("MZ-0001", Applicant("李四", with_check_character(first_17)), complete("MZ-0001"))
+    # one digit mistyped of 430981194803120029, each passing a credit code's check character: they
+    # were taken in as companies' codes, and the case found under neither number
+    for typo, expected in (
+        ("430981194303120029", "2"),
+        ("430981194803150029", "5"),
+        ("430981180001010023", ""),
+    ):
+        assert is_valid_credit_code(typo)
+        with pytest.raises(
+            InvalidInput, match=f"申请人身份证号码 {typo} 有误：(末位校验码应为 {expected}|第 7 至 14 位)"
+        ):
+            village.submit("MZ-0001", Applicant("王秀兰", typo), complete("MZ-0001"))
+    with pytest.raises(InvalidInput, match="前 2 位 99 不是省级行政区的代码"):  # a credit code's check too
+        village.submit("MZ-0001", Applicant("王秀兰", "99999919480312002X"), complete("MZ-0001"))
     assert count(sessions, Case) == 0
 
 
@@ -219,6 +233,9 @@ def test_a_company_applies_by_its_unified_social_credit_code(sessions):
         InvalidInput, match=f"申请人统一社会信用代码 {wrong} 有误：末位校验码应为 {COMPANY[-1]}"
     ):
         village.submit("SJ-0002", Applicant("沅江市某某食品店", wrong), complete("SJ-0002"))
+    elsewhere = "91YY0981MA4L0B123" + credit_code_check_character("91YY0981MA4L0B123")
+    with pytest.raises(InvalidInput, match="第 3 至 8 位 YY0981 不是登记管理机关的行政区划代码"):
+        village.submit("SJ-0002", Applicant("沅江市某某食品店", elsewhere), complete("SJ-0002"))
     with pytest.raises(InvalidInput, match="不应有 O"):
         village.submit(
             "SJ-0002", Applicant("沅江市某某食品店", COMPANY.replace("M", "O")), complete("SJ-0002")

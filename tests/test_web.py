@@ -833,7 +833,7 @@ def test_a_second_application_of_the_same_person_and_item_in_progress_is_taken_i
     comes back naming the case in progress, and a second one is taken in once 确认再次申请 is ticked."""
     village = desks.nodes[VILLAGE]
     agent = logged_in(desks, VILLAGE, "agent1")
-    citizen = {"applicant_name": "赵德胜", "id_number": "430981195503030015"}
+    citizen = {"applicant_name": "赵德胜", "id_number": "430981195503030018"}
     form = agent.get(f"/items/{ITEM}/apply").text
     first = receipt_case_id(agent.post(f"/items/{ITEM}/apply", data={**citizen, **_keyed(form)}, files=SCANS))
     form = agent.get(f"/items/{ITEM}/apply").text

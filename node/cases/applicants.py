@@ -24,6 +24,31 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _FIRST_BIRTH_DATE = date(1900, 1, 1)
+# the first two digits of an identity number (GB/T 2260's provinces; 81, 82 and 83 begin the
+# residence permits of residents of Hong Kong, Macao and Taiwan, which the window takes as well)
+PROVINCE_PREFIXES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42"}
+    | {
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    }
+)
 
 
 # The middle dot in the names of several ethnic groups (阿卜杜拉·买买提) is U+00B7, as the household
@@ -53,7 +78,12 @@ def applicant_number_problem(number: str) -> str | None:
     """Why an applicant's number (in capitals) is neither a well-formed resident identity number
     nor a unified social credit code, said for the window; None when it is one of them."""
     person = resident_id_problem(number)
-    if person is None or is_valid_credit_code(number):
+    if person is None:
+        return None
+    # a credit code's third and fourth characters begin its registration authority's division
+    # (100000: the central organs)
+    company = is_valid_credit_code(number) and number[2:4] in PROVINCE_PREFIXES | {"10"}
+    if company and not _reads_as_identity_number(number):
         return None
     if len(number) != CREDIT_CODE_LENGTH or number[:17].isdigit():
         return f"申请人身份证号码 {number} 有误：{person}"
@@ -63,10 +93,31 @@ def applicant_number_problem(number: str) -> str | None:
             f"申请人统一社会信用代码 {number} 有误：只含数字和除 I、O、S、V、Z 以外的大写字母，"
             f"不应有 {'、'.join(odd)} (not a unified social credit code)"
         )
+    if is_valid_credit_code(number):  # its check character right, its division not one
+        return (
+            f"申请人统一社会信用代码 {number} 有误：第 3 至 8 位 {number[2:8]} 不是登记管理机关的"
+            "行政区划代码，请核对各位字符 (the credit code's division is no province's)"
+        )
     expected = credit_code_check_character(number[:-1])
     return (
         f"申请人统一社会信用代码 {number} 有误：末位校验码应为 {expected}，请核对各位字符 "
         f"(the credit code's check character should be {expected})"
+    )
+
+
+def _reads_as_identity_number(number: str) -> bool:
+    """Whether a number that fails the identity number's checks was meant as one: 17 digits that
+    begin with a province and carry a birth date's year and month where an identity number does.
+    About one in 31 single-digit typos of an identity number passes the credit code's check
+    character; without this it was taken in as a company's code, and the case was then found under
+    neither the person's number nor any company's."""
+    digits = number[:17]
+    if len(number) != CREDIT_CODE_LENGTH or not digits.isascii() or not digits.isdigit():
+        return False
+    return (
+        digits[:2] in PROVINCE_PREFIXES
+        and digits[6:8] in ("18", "19", "20")
+        and "01" <= digits[10:12] <= "12"
     )
 
 
@@ -105,6 +156,11 @@ def resident_id_problem(id_number: str) -> str | None:
         )
     if not id_number[:17].isascii() or not id_number[:17].isdigit():
         return "前 17 位应全为数字 (the identity number must have 17 digits and a check character)"
+    if id_number[:2] not in PROVINCE_PREFIXES:
+        return (
+            f"前 2 位 {id_number[:2]} 不是省级行政区的代码，请核对各位数字 "
+            "(the identity number begins with no province's code)"
+        )
     expected = _check_character(id_number[:17])
     if id_number[17].upper() != expected:
         return (
