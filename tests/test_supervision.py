@@ -209,6 +209,12 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
     assert township.tick().raised == []  # stopped: no card, though 17 November is long past
     act(desk, case.id, case_pb2.RESUME, note="听证结束")
     assert deadline() == date(2025, 12, 5)  # 8 days left from 26 November
+    with pytest.raises(grpc.RpcError) as past_the_law:  # 10 promised, 15 by law: 60 more took it to 70
+        desk.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=6, note="延"))
+    assert past_the_law.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    said = past_the_law.value.details() or ""
+    assert "超过本事项的法定办结时限 15 个工作日：最多可延期 5 个工作日" in said, said
+    assert deadline() == date(2025, 12, 5)
     extended = desk.ActOnCase(
         desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=5, note="经批准延期")
     )

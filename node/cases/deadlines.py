@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node.errors import IllegalTransition
+from node.errors import IllegalTransition, InvalidInput
 from node.store.models import CaseDeadline
 from node.workdays import MAX_SPAN_DAYS, CalendarNotCovered, is_working_day
 
@@ -123,11 +123,19 @@ def standing(session: Session, case_id: str, today: date) -> Standing | None:
 
 
 def track(
-    session: Session, case_id: str, action: str, promised_days: int, today: date, days: int = 0
+    session: Session,
+    case_id: str,
+    action: str,
+    promised_days: int,
+    today: date,
+    days: int = 0,
+    statutory_days: int = 0,
 ) -> None:
     """Start, stop, restart or end a case's clock as an action (受理, 补正, 办结, …) takes effect.
 
-    IllegalTransition for a 特别程序 that is running already, or that is not running to be ended.
+    IllegalTransition for a 特别程序 that is running already, or that is not running to be ended,
+    and for a second 延期; InvalidInput for a 延期 past the item's statutory limit (statutory_days,
+    0: none known).
     """
     row = session.get(CaseDeadline, case_id)
     if action == "ACCEPT":
@@ -160,6 +168,16 @@ def track(
             raise IllegalTransition(
                 f"办件 {case_id} 已延期 {row.extension_days} 个工作日，办理时限只能延长一次 "
                 "(the time limit was extended already: once only)"
+            )
+        room = statutory_days - row.promised_days
+        if statutory_days and days > room:
+            # 延期 moves the promise toward the law's limit, never past it: beyond, 电子监察 would
+            # no longer see a case that the law counts as overdue
+            raise InvalidInput(
+                f"延期 {days} 个工作日后办理时限为 {row.promised_days + days} 个工作日，"
+                f"超过本事项的法定办结时限 {statutory_days} 个工作日："
+                + (f"最多可延期 {room} 个工作日" if room > 0 else "承诺时限已等于法定时限，不能延期")
+                + f" (an extension may not take the limit past the statutory {statutory_days} working days)"
             )
         extend(row, days)
     elif action == "REQUEST_CORRECTION":

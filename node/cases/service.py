@@ -727,7 +727,8 @@ class CaseService:
         )
         if case.handler == self.here.value:
             promised = item.promised_days if item is not None and not item.instant else 0
-            deadlines.track(session, case.id, action, promised, china_date(now), days)
+            statutory = item.statutory_days if item is not None else 0
+            deadlines.track(session, case.id, action, promised, china_date(now), days, statutory)
             clock = session.get(CaseDeadline, case.id)
             case.due_on = clock.deadline if clock is not None and clock.open else None  # for the queues
         log.info("case %s: %s → %s", case.id, action.value, step.to_state, extra=logs.case(case.id))
