@@ -22,7 +22,7 @@ from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease, Ret
 from node.store.outbound import Outbound
 from node.supervision.visits import ReturnVisits
 from node.timeutil import utcnow
-from node.workdays import china_date
+from node.workdays import add_working_days, china_date
 from signing.licences import credit_code_check_character, is_valid_credit_code
 from sync import outbox
 from sync.tables import OutboxEntry
@@ -429,7 +429,10 @@ def test_a_deferral_the_item_does_not_allow_is_refused_in_words_the_window_reads
         (income, "下周五", f"容缺材料 {income} 的承诺补齐日期须写作 YYYY-MM-DD"),
         (income, "2099-01-01", f"容缺材料 {income} 的承诺补齐日期 2099-01-01 须在申请日"),
         (income, saturday.isoformat(), f"{saturday.isoformat()}（星期六）不是工作日，窗口不办公"),
-    ]
+        # MZ-0001 is promised in 15 working days: a material owed after them holds the case past them
+        (income, add_working_days(today, 16).isoformat(),
+         f"晚于本事项承诺的办结日期 {add_working_days(today, 15).isoformat()}（15 个工作日）：办件将因等待"),
+    ]  # fmt: skip
     for deferred, promised_on, said in refusals:
         owed = case_pb2.MissingMaterial(name=deferred, promised_on=promised_on)
         given = complete("MZ-0001", leave_out=(deferred,))

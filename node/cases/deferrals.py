@@ -40,9 +40,12 @@ from wuji.v1 import case_pb2, link_pb2
 MAX_PROMISE_DAYS = 90  # calendar days a 容缺 promise may reach ahead
 
 
-def promised_date(text: str, what: str, start: date, earliest: date | None = None) -> date:
+def promised_date(
+    text: str, what: str, start: date, earliest: date | None = None, promised_days: int = 0
+) -> date:
     """The date `what` (容缺 materials) is promised by: YYYY-MM-DD, after `earliest` (default `start`,
-    the day applied) and at most MAX_PROMISE_DAYS after `start`."""
+    the day applied), at most MAX_PROMISE_DAYS after `start` and, for an item promised in
+    `promised_days` working days, no later than the last of them counted from `start`."""
     if not text.strip():
         raise InvalidInput(f"{what}须写明承诺补齐日期 (容缺: give the date the material is promised by)")
     try:
@@ -56,6 +59,14 @@ def promised_date(text: str, what: str, start: date, earliest: date | None = Non
             f"{what}的承诺补齐日期 {promised.isoformat()} 须在申请日 {start.isoformat()} 之后 "
             f"{MAX_PROMISE_DAYS} 日内 (the promised date must fall after the day applied and within "
             f"{MAX_PROMISE_DAYS} days)"
+        )
+    last_day = add_working_days(start, promised_days) if promised_days > 0 else None
+    if last_day is not None and promised > last_day:
+        # the case could not be concluded before the material came: it would be bound to go overdue
+        raise InvalidInput(
+            f"{what}的承诺补齐日期 {promised.isoformat()} 晚于本事项承诺的办结日期 {last_day.isoformat()}"
+            f"（{promised_days} 个工作日）：办件将因等待材料而超期，请约定在 {last_day.isoformat()} 前补齐 "
+            "(the promised date must fall within the item's promised time limit)"
         )
     if not is_working_day(promised):  # the window is closed that day: the material could not be handed in
         following = add_working_days(promised, 1)
@@ -287,7 +298,10 @@ class DeferralService(CaseHook):
                 raise InvalidInput(f"材料 {name} 已提交，不能同时容缺 ({name!r}: given and deferred at once)")
             # a bundle's part that starts later keeps the date promised when the bundle was applied for
             earliest = submitted_on - timedelta(days=MAX_PROMISE_DAYS) if bundle_part else None
-            promised_on = promised_date(wanted.promised_on, f"容缺材料 {name} ", submitted_on, earliest)
+            limit = 0 if bundle_part else item.promised_days  # a bundle's is checked as the bundle's
+            promised_on = promised_date(
+                wanted.promised_on, f"容缺材料 {name} ", submitted_on, earliest, limit
+            )
             names.add(name)
             session.add(
                 MissingMaterial(case_id=case.id, name=name, promised_on=promised_on, supplied_at=None)
