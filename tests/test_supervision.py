@@ -108,6 +108,12 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
         # 4 and 5 November before the pause, 8 from 21 November on: 21, 24 … 28 November, 1 and 2 December
         assert row.deadline == date(2025, 12, 2) and row.open
     assert township.tick().raised == []  # 8 days left: not even a warning
+    # what to correct is told once and whole: asked for again, supervision sees it (once)
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="低保申请书未签字")
+    assert township.tick().raised == [f"{case.id}:correction_repeated"]
+    assert township.tick().raised == []
+    card = next(c for c in cards_at(federation, TOWNSHIP) if c.case_id == case.id)
+    assert card.colour == "yellow" and card.detail.startswith("重复补正: 第 2 次告知补正"), card
 
 
 def conclude(federation: FederationHarness, case_id: str) -> None:

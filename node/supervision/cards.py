@@ -60,6 +60,7 @@ REFUSAL_WITHOUT_REASON = "refusal_no_reason"
 FORWARDING_LATE = "forwarding_late"
 DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
 CALENDAR_MISSING = "calendar_missing"  # at the province: a year counted without its calendar
+CORRECTION_REPEATED = "correction_repeated"  # 补正 asked for again: 一次性告知 was not kept
 CALENDAR_LOOKAHEAD_DAYS = 60
 # by the event's action: the desk takes none of these without a reason now (OWES_REASON), so the
 # card is for those a node recorded before it asked for one, kept in its database since
@@ -67,7 +68,8 @@ _UNEXPLAINED: dict[str | None, str] = {
     Action.REFUSE: "不予受理未说明理由 (a refusal must give its reason)",
     Action.DENY: "不予许可未说明理由 (a denial must give its reason)",
 }
-_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)  # cards that stay open: nothing settles them
+# cards that stay open: nothing settles them
+_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE, CORRECTION_REPEATED)
 DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
 
@@ -192,6 +194,25 @@ class SupervisionService:
             for case, action in refusals:
                 detail = _UNEXPLAINED[action]
                 raised += self._raise(session, case, RED, REFUSAL_WITHOUT_REASON, detail, None)
+            # what to correct is told once and whole (一次性告知): a second request makes the
+            # applicant come again, which supervision is there to see (one card a case)
+            repeated = session.execute(
+                select(Case, func.count(CaseEvent.version))
+                .join(CaseEvent, CaseEvent.case_id == Case.id)
+                .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{CORRECTION_REPEATED}")
+                .where(
+                    Case.handler == self.here.value,
+                    CaseEvent.action == Action.REQUEST_CORRECTION,
+                    SupervisionCard.id.is_(None),
+                )
+                .group_by(Case.id)
+                .having(func.count(CaseEvent.version) > 1)
+            ).all()
+            for case, times in repeated:
+                detail = (
+                    f"重复补正: 第 {times} 次告知补正，补正内容应一次性告知 (a correction asked for again)"
+                )
+                raised += self._raise(session, case, YELLOW, CORRECTION_REPEATED, detail, None)
             arrivals, forwarded_late = self._check_forwarding(session)
             raised += forwarded_late
             broken = self._broken_promises(session, today)
@@ -204,7 +225,9 @@ class SupervisionService:
             closed = self._close_settled(session)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
-        examined = len(rows) + len(tasks) + len(steps) + len(refusals) + arrivals + len(broken)
+        examined = (
+            len(rows) + len(tasks) + len(steps) + len(refusals) + len(repeated) + arrivals + len(broken)
+        )
         return ScanResult(examined, raised, closed)
 
     def _check_calendars(self, session: Session, today: date) -> list[str]:
