@@ -52,6 +52,12 @@ def test_a_case_for_a_township_without_a_node_is_carded_then_returned_to_its_ori
     raised = card(federation, COUNTY, case.id)
     assert raised is not None and raised.colour == "yellow" and raised.closed_at is None
     assert UNENROLLED_TOWNSHIP in raised.detail and "无法送达" in raised.detail
+    # it said "将于 1:00:00 后退回" (Python's words for an hour) and was counted nowhere: its handler
+    # has no node to count it, and the county counted only its own
+    assert "起退回申请地" in raised.detail and ":00:00" not in raised.detail, raised.detail
+    assert raised.handler == COUNTY
+    with county.readers() as session:
+        assert sum(day["cards:yellow"] for day in county.stats.own_days(session).values()) == 1
     wait_for(lambda: card(federation, CITY, case.id), what="the card at the city")
 
     county.undeliverable.after = timedelta(0)

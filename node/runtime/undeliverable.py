@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.convert import card_to_proto
 from node.store.models import IssuedCertificate, SupervisionCard
 from node.store.outbound import Outbound
-from node.timeutil import as_utc, from_timestamp, utcnow
+from node.timeutil import as_utc, from_timestamp, shanghai, utcnow
 from node.workdays import china_date
 from sync import outbox
 from sync.tables import LinkState
@@ -63,9 +63,10 @@ class Undeliverable:
                     if envelope.WhichOneof("body") != "case_submitted":
                         continue
                     case = envelope.case_submitted.case
-                    reason = f"{child} 尚未入网 (no enrolled node), {case.handler} 无法收到此件"
-                    if now - as_utc(entry.created_at) < self.after:
-                        self._card(session, envelope, reason, now)
+                    reason = f"下级 {child} 尚未入网，办理机构 {case.handler} 收不到此件 (no enrolled node)"
+                    returns_at = as_utc(entry.created_at) + self.after
+                    if now < returns_at:
+                        self._card(session, envelope, reason, now, returns_at)
                         continue
                     self._return_case(session, envelope, reason)
                     entry.envelope = self._placeholder(envelope, child).SerializeToString()
@@ -88,7 +89,9 @@ class Undeliverable:
             self._outbound.signer.sign(empty)
         return empty
 
-    def _card(self, session: Session, envelope: link_pb2.Envelope, reason: str, now: datetime) -> None:
+    def _card(
+        self, session: Session, envelope: link_pb2.Envelope, reason: str, now: datetime, returns_at: datetime
+    ) -> None:
         case = envelope.case_submitted.case
         card_id = f"{case.id}:{UNDELIVERABLE}"
         if session.get(SupervisionCard, card_id) is not None:
@@ -96,10 +99,12 @@ class Undeliverable:
         card = SupervisionCard(
             id=card_id,
             case_id=case.id,
-            handler=case.handler,
+            # the node holding the case answers for it while no one can handle it: its statistics
+            # count the card (a handler without a node counts nothing) and its subtree lists it
+            handler=self.here.value,
             colour="yellow",
             reason=UNDELIVERABLE,
-            detail=f"无法送达: {reason}; 将于 {self.after} 后退回申请地 {envelope.origin}",
+            detail=f"无法送达：{reason}；{shanghai(returns_at)} 起退回申请地 {envelope.origin}",
             deadline=None,
             submitted_on=china_date(from_timestamp(case.submitted_at)),
             raised_at=now,
