@@ -24,6 +24,10 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _FIRST_BIRTH_DATE = date(1900, 1, 1)
+# spaces (full-width too) with a Chinese character or the middle dot on both sides
+_SPACES_BETWEEN_HAN = re.compile(
+    r"(?<=[\u3400-\u9fff\U00020000-\U0003ffff·])[ \u3000]+(?=[\u3400-\u9fff\U00020000-\U0003ffff·])"
+)
 # the first two digits of an identity number (GB/T 2260's provinces; 81, 82 and 83 begin the
 # residence permits of residents of Hong Kong, Macao and Taiwan, which the window takes as well)
 PROVINCE_PREFIXES = frozenset(
@@ -58,8 +62,10 @@ _MAINLAND_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
 
 def name_as_typed(name: str) -> str:
-    """An applicant's name with its middle dot as the registers write it."""
-    return name.translate(_NAME_DOTS)
+    """An applicant's name with its middle dot as the registers write it, and without the spaces
+    typed between its Chinese characters (李 德 明, to line up on a form): the registers hold 李德明,
+    and a search for it found nothing. Spaces between words in Latin letters stay."""
+    return _SPACES_BETWEEN_HAN.sub("", name.translate(_NAME_DOTS))
 
 
 def digits_as_typed(text: str) -> str:
