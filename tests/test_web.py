@@ -525,7 +525,7 @@ def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
 def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     """And by the names people shorten them to: searching 低保 found nothing."""
     agent = logged_in(desks, VILLAGE, "agent1")
-    for query in ("社会保障卡", "shbzk", "RS-0001"):
+    for query in ("社会保障卡", "shbzk", "RS-0001", "rs0001", "ＲＳ－０００１", "社保 卡"):  # as typed too
         found = agent.get("/items", params={"q": query}, headers={"HX-Request": "true"})
         assert "社会保障卡申领" in found.text, query
     # the names people shorten them to: each character of the name's, in its order

@@ -8,6 +8,7 @@ the person logged in; the services check role, department and state and word the
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -57,11 +58,15 @@ def initials(name: str) -> str:
 
 
 def matches(item: ServiceItem | SimpleNamespace, query: str) -> bool:
-    needle = query.strip().lower()
+    # as typed at a village PC: full-width letters, spaces between the characters (低 保), a code
+    # without its hyphens (MZ0001)
+    needle = "".join(unicodedata.normalize("NFKC", query).split()).lower()
+    code = item.code.lower()
     return (
         not needle
         or needle in item.name
-        or item.code.lower().startswith(needle)
+        or code.startswith(needle)
+        or code.replace("-", "").startswith(needle.replace("-", ""))
         or needle in initials(item.name)
         or _abbreviates(needle, item.name)
     )
