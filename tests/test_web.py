@@ -977,6 +977,10 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     assert 'id="print">打印一件事收件回执' in bundle.text
     started = re.findall(r'href="(/cases/[^"/]+/receipt)" id="receipt-\d+"', bundle.text)
     assert started and all(agent.get(link).status_code == 200 for link in started), bundle.text
+    # its number, as its receipt prints it, finds it (it found 没有办件)
+    bundle_id = str(bundle.url).rsplit("/", 1)[-1]
+    found = agent.get("/cases", params={"q": bundle_id.lower()})
+    assert found.status_code == 200 and str(found.url).endswith(f"/bundles/{bundle_id}"), found.url
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):

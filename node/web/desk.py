@@ -313,6 +313,9 @@ def routes(render: Render) -> list[Route]:
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
         number, more = _page_number(visit), False
         if query:
+            typed = query.upper()  # a 一件事's number, as its receipt prints it: its page
+            if "-B" in typed and node.bundles.bundle_of(typed) == typed:
+                return RedirectResponse(f"/bundles/{quote(typed)}", status_code=303)
             person = visit.person  # and what they took in for another department
             cases = node.cases.search(query, department=person.bound_department, taker=person.on_record)
         else:
