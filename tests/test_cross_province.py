@@ -46,7 +46,7 @@ from tests.harness import (
 )
 from tests.materials import complete, complete_proto
 from tests.test_documents import render, text_of
-from tests.test_web import PASSWORD, logged_in
+from tests.test_web import PASSWORD, csrf_of, logged_in
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, link_pb2
 
 HUNAN_RESIDENT = with_check_character("43098119900101123")
@@ -175,7 +175,25 @@ def test_a_partner_items_papers_give_its_time_limit_and_name_its_province(
     assert "<th>承诺办结时限</th><td>3 个工作日</td>" in on_screen
     guide = agent.get("/items/KS-0201").text
     assert "广东省：异地代收代办" in guide and "440000000000" not in guide
-    assert "跨省通办：本事项由广东省办理" in agent.get("/items/KS-0201/apply").text
+    form = agent.get("/items/KS-0201/apply").text
+    assert "跨省通办：本事项由广东省办理" in form
+    # sent without the 户籍地: it comes back with the one the applicant's number carries, to check
+    scans = {
+        "file_0": ("身份证.pdf", b"%PDF-1.4 id", "application/pdf"),
+        "file_1": ("表.pdf", b"%PDF-1.4 f", "application/pdf"),
+    }
+    fields = {
+        "csrf": csrf_of(form),
+        "applicant_name": "陈广",
+        "id_number": GUANGDONG_RESIDENT,
+        "mode": "异地代收代办",
+    }
+    without_home = agent.post("/items/KS-0201/apply", data=fields, files=scans)
+    assert without_home.status_code == 400 and "跨省通办必填" in without_home.text
+    assert (
+        'id="home_division" value="440305000000"' in without_home.text
+        and 'id="home-suggested"' in without_home.text
+    )
     found = agent.get("/items", params={"q": "hjzm"}, headers={"HX-Request": "true"}).text
     assert "外省事项 广东省：异地代收代办" in found
     screen = agent.get("/items/KS-0201/notice").text

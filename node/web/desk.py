@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from node.cases import deadlines, deferrals, submissions
+from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
 from node.cases.queues import QUEUES
@@ -173,6 +174,11 @@ def routes(render: Render) -> list[Route]:
         the files the desk keeps for it under the token `held` (a browser never fills in a file
         field); confirm_again: with the box that takes an application in progress in again."""
         item, parts = _item_and_parts(visit)
+        modes = _modes(item)
+        home = ""  # a 跨省通办 application refused for want of it: as the applicant's number carries it
+        if refusal and modes and not visit.field("home_division").strip():
+            carried = division_in_number(digits_as_typed(visit.field("id_number")).upper())
+            home = carried[0] if carried else ""
         form = render(
             visit,
             "apply.html",
@@ -180,7 +186,8 @@ def routes(render: Render) -> list[Route]:
             item=item,
             parts=parts,
             materials=catalog.listed_materials(item, parts),
-            modes=_modes(item),
+            modes=modes,
+            suggested_home=home,
             refusal=refusal,
             confirm_again=confirm_again,
             sent=visit.form or {},
