@@ -678,14 +678,14 @@ def test_the_printed_receipt_names_the_deferred_materials_and_the_promise_the_sc
             applicant=case_pb2.Applicant(name="王秀兰", id_number="430981196805120021"),
             materials=complete_proto("YB-0002", leave_out=("结婚证", "本人银行结算账户")),
             deferred=["本人银行结算账户"],
-            promised_on="2025-11-20",
+            promised_on="2025-11-14",
             promise=promise,
         )
     )
     agent = logged_in(desks, VILLAGE, "agent1")
     screen = on_screen(agent.get(f"/cases/{case.id}/receipt").text)
     printed = text_of(agent.get(f"/cases/{case.id}/documents/receipt").content)
-    for said in ("本人银行结算账户，承诺于 2025-11-20 前补交", "本人承诺已婚（代替 结婚证；承诺人 王秀兰）"):
+    for said in ("本人银行结算账户，承诺于 2025-11-14 前补交", "本人承诺已婚（代替 结婚证；承诺人 王秀兰）"):
         assert said in screen, screen
         assert said in printed, printed
 
