@@ -275,6 +275,37 @@ def test_a_restored_township_gets_back_what_its_village_and_county_send_again(fe
     assert history(township, local) == [(1, "SUBMITTED", "SUBMITTED", VILLAGE)]
 
 
+def test_a_handler_restored_from_before_a_decision_that_decides_again_is_not_taken_silently(
+    federation, tmp_path: Path
+):
+    """The county restored from a backup older than its 受理 refused the case: the village dropped
+    the 不予受理 as an event it knew (the same version) and kept showing 受理 — the citizen never
+    heard. The envelope is quarantined, saying the copies have forked."""
+    federation.start_chain()
+    village, config = federation.desk(VILLAGE), str(federation.config_path(COUNTY))
+    case_id = submit(village, COUNTY_ITEM, name="分叉").id
+    wait_for(lambda: case_id in cases_at(federation.nodes[COUNTY]), what="the case at the county")
+    backup = tmp_path / "county-backup.db"
+    assert wuji("node", "backup", "--to", str(backup), "--config", config).returncode == 0
+    act(federation.desk(COUNTY), case_id, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, case_id) == case_pb2.ACCEPTED, what="受理 at the village")
+    federation.stop(COUNTY)
+    assert wuji("node", "restore", "--from", str(backup), "--config", config).returncode == 0
+    federation.restart(COUNTY)
+    if state_at(federation.desk(COUNTY), case_id) != case_pb2.SUBMITTED:
+        pytest.skip("the restored county got its 受理 back before acting again")
+    act(federation.desk(COUNTY), case_id, case_pb2.REFUSE, note="材料不全，不予受理")
+
+    def quarantined() -> list[str]:
+        with federation.nodes[VILLAGE].readers() as session:
+            return list(session.scalars(select(QuarantinedEnvelope.reason)))
+
+    reasons = wait_for(quarantined, what="the refusal held at the village")
+    assert any(f"办件 {case_id} 的第 2 步与本节点所存不同（本节点：受理→受理" in r for r in reasons), reasons
+    assert any("两个副本已分叉" in r for r in reasons), reasons
+    assert state_at(village, case_id) == case_pb2.ACCEPTED  # nothing replayed over it
+
+
 def test_a_node_backs_itself_up_on_schedule_and_keeps_the_newest(federation):
     """Nobody at a village point has to remember `wuji node backup`: the node makes its own, each a
     whole database, and keeps the newest backup_keep (a file someone else put there stays)."""

@@ -630,6 +630,7 @@ class CaseService:
         ):
             raise InvalidInput(f"node {envelope.origin} holds no other copy of case {case.id}")
         if event.version <= case.version:
+            _require_same_as_known(session, case, event, envelope.origin)
             return  # already known (e.g. the same event relayed twice after a restore)
         if event.version != case.version + 1:
             raise InvalidInput(
@@ -872,6 +873,27 @@ HOME_FIELD = ("户籍地区划代码", "home division")
 
 # the columns of a case row that an arriving case leaves unset (a Core executemany names them all)
 _CASE_DEFAULTS: dict[str, Any] = {"due_on": None}
+
+
+def _require_same_as_known(session: Session, case: Case, event: case_pb2.CaseEvent, sender: str) -> None:
+    """An event of a version this copy holds is the same event sent again, or the two copies have
+    forked: the other node was restored from a backup older than this event and acted again.
+    Dropped silently, the applicant's point kept showing 受理 for a case its handler had refused;
+    refused here instead, the envelope is quarantined and counted in `wuji node status`."""
+    known = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.version == event.version)
+    ).first()
+    action = action_from_proto(event.action) if event.action else None
+    to_state = state_from_proto(event.to_state)
+    if known is None or (known.action == action and known.to_state == to_state):
+        return
+    held = (State(known.to_state).label, Action(known.action).label if known.action else "申请")
+    came = (to_state.label, action.label if action is not None else "申请")
+    raise InvalidInput(
+        f"办件 {case.id} 的第 {event.version} 步与本节点所存不同（本节点：{held[1]}→{held[0]}，"
+        f"{sender} 发来：{came[1]}→{came[0]}）：两个副本已分叉，多半是一方从较早的备份恢复后又办理了此件，"
+        f"请两边人工核对 (the copies of the case disagree on event {event.version})"
+    )
 
 
 def _day_or_none(text: str, what: str) -> date | None:
