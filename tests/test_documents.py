@@ -259,6 +259,37 @@ def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, peopl
     assert_qr(refusal.pdf, refusal.verify_url)
 
 
+def test_a_jiban_item_taken_in_elsewhere_is_concluded_on_the_spot_at_the_handler_not_where_taken_in():
+    """A 即办件 taken in at a village and handled at the township promised 即办件（当场办结）
+    while it waited for the township: the point taking it in says it is concluded on the spot once
+    it reaches the handler; the handler itself still says 当场办结."""
+    from datetime import UTC, datetime
+
+    from node.documents import kinds
+    from node.documents.facts import CaseFacts, ReceiptFacts
+
+    case = CaseFacts(
+        case_id="430981006001-X",
+        item_code="RS-0002",
+        item_name="城乡居民基本养老保险参保登记",
+        department="人力资源和社会保障局",
+        origin="韩家汊社区代办点（430981006001）",
+        handler="430981006000 人力资源和社会保障局",
+        applicant_name="王秀兰",
+        applicant_id_number=APPLICANT.id_number,
+        applicant_phone="",
+        submitted_at=datetime(2025, 11, 3, 1, tzinfo=UTC),
+        verify_url="http://127.0.0.1:8080/verify/430981006001-X",
+        state="SUBMITTED",
+    )
+    said = {
+        here: dict(kinds.receipt_words(case, ReceiptFacts(None, None, 0, True, here)).fields)
+        for here in (False, True)
+    }
+    assert said[False]["承诺办结时限"] == "即办件（送达办理部门后当场办结）"
+    assert said[True]["承诺办结时限"] == "即办件（当场办结）"
+
+
 def test_a_receipt_says_the_case_waits_for_a_correction_or_was_refused_not_that_it_waits_for_acceptance(
     federation, people
 ):

@@ -156,3 +156,4 @@ class ReceiptFacts:
     promised_on: date | None  # the last day of the time limit (None before 受理)
     promised_days: int | None = None  # None: the item's limit is not known here (left out)
     instant: bool = False  # 即办件: concluded on the spot, no time limit in days
+    handled_here: bool = True  # printed by the handler itself (else: the spot is the handler's, later)

@@ -47,6 +47,8 @@ STATUS = {
     State.REFUSED: "不予受理（理由及救济途径见不予受理决定书）",
 }
 INSTANT = "即办件（当场办结）"  # a 即办件's time limit: the day it is taken in, not 0 个工作日
+# a 即办件 taken in at a point that does not handle it: on the spot once it reaches the handler
+INSTANT_ELSEWHERE = "即办件（送达办理部门后当场办结）"
 CLOSED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED, State.CONCLUDED, State.DELIVERED})
 
 
@@ -231,7 +233,7 @@ def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
     """承诺办结时限 as a receipt promises it: a 即办件's on the spot; else in working days, from 受理
     or to the limit's last day; nothing where the item's limit is not known here (not 0)."""
     if facts.instant:
-        return [("承诺办结时限", INSTANT)]
+        return [("承诺办结时限", INSTANT if facts.handled_here else INSTANT_ELSEWHERE)]
     if facts.promised_days is None:
         return []
     if facts.accepted is None:
