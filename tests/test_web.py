@@ -598,6 +598,9 @@ def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desk
             assert words_said.replace(" ", "") in words, (kind, words_said)
             assert words_said in pdf, (kind, words_said)
         assert "<title>核验二维码</title>" in page.text  # the QR code, as the PDF has it
+        # headed by the office that decided, not by the village printing it
+        assert f'id="issued-by">{COUNTY_NAME} {DEPARTMENT}</span><br>{title}' in page.text, page.text
+        assert f"{COUNTY_NAME} {DEPARTMENT} {title}" in pdf, pdf
     other_event = agent.get(f"/cases/{case_id}/events/1")  # 申请: no letter to print
     assert other_event.status_code == 400 and "没有告知书可打印" in other_event.text
 

@@ -208,8 +208,10 @@ class DocumentDesk:
             return None
 
     def _named(self, step: Step) -> Step:
-        """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
-        return replace(step, office=self._names.place(step.node, step.department))
+        """The step with its office named as people read it (PlaceNames.place), to sign a letter
+        and, without the code, to head it."""
+        organ = f"{self._names.name_of(step.node) or step.node} {step.department}".strip()
+        return replace(step, office=self._names.place(step.node, step.department), organ=organ)
 
     def result(self, case: case_pb2.Case) -> Rendered:
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
@@ -231,7 +233,7 @@ class DocumentDesk:
         seal = sealed.seal
         facts = ResultFacts(
             outcome="准予" if granted else "不予",
-            concluded=concluded,
+            concluded=self._named(concluded),
             result_name=result_name,
             seal=SealFacts(
                 holder=seal.holder,

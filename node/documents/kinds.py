@@ -4,6 +4,8 @@
 不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
 不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
 a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, likewise.
+A paper recording a decision (the letters, the result) is headed by the deciding office wherever it
+is printed; the window's own papers (notice, receipt) by the printing node.
 """
 
 from __future__ import annotations
@@ -164,6 +166,14 @@ def _who(step: Step) -> str:
     return " ".join(part for part in named if part) or f"节点 {step.node}"
 
 
+def _organ(step: Step, issuer: Issuer) -> str:
+    """The deciding body as a decision's paper is headed (the office without its code), wherever
+    it is printed: a citizen must know who decided, not where the paper came out of a printer."""
+    if step.organ:
+        return step.organ
+    return f"{step.node} {step.department}" if step.department else issuer.name
+
+
 def _body(step: Step, issuer: Issuer) -> str:
     """The deciding body, as a letter is signed: its office as the desk named it, else the
     department at the node where it acted, else the printing node."""
@@ -271,6 +281,7 @@ class Letter:
 
     kind: str  # correction | refusal
     title: str
+    issued_by: str  # the deciding office, above the title (`_organ`), not the printing node
     number: str  # the case id
     addressee: str  # 王秀兰：
     opening: str
@@ -294,6 +305,7 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
     return Letter(
         kind="correction",
         title=TITLES["correction"],
+        issued_by=_organ(requested, issuer),
         number=case.case_id,
         addressee=f"{case.applicant_name}：",
         opening=_opening(case) + "申请材料不齐全或者不符合法定形式，请按下列要求一次性补正：",
@@ -319,6 +331,7 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
     return Letter(
         kind="refusal",
         title=TITLES["refusal"],
+        issued_by=_organ(refused, issuer),
         number=case.case_id,
         addressee=f"{case.applicant_name}：",
         opening=_opening(case) + "决定不予受理。",
@@ -337,7 +350,7 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
 
 def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
     """A letter as PDF, printed at issuer's node."""
-    sheet = Sheet(letter.title, issuer, printed_at, letter.number)
+    sheet = Sheet(letter.title, issuer, printed_at, letter.number, headed_by=letter.issued_by)
     sheet.paragraph(f"{letter.addressee}\n{letter.opening}")
     sheet.heading(letter.heading).paragraph(letter.statement)
     sheet.fields(list(letter.fields))
@@ -352,8 +365,8 @@ def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
 
 def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:
     """办结通知书: the outcome and decision, with the electronic seal that vouches for them."""
-    sheet = Sheet(TITLES["result"], issuer, printed_at, case.case_id)
     concluded, seal = facts.concluded, facts.seal
+    sheet = Sheet(TITLES["result"], issuer, printed_at, case.case_id, headed_by=_organ(concluded, issuer))
     sheet.paragraph(
         f"{case.applicant_name}：\n"
         f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
