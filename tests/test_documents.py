@@ -308,7 +308,7 @@ def test_a_jiban_item_taken_in_elsewhere_is_concluded_on_the_spot_at_the_handler
     from datetime import UTC, datetime
 
     from node.documents import kinds
-    from node.documents.facts import CaseFacts, ReceiptFacts
+    from node.documents.facts import CaseFacts, Issuer, ReceiptFacts
 
     case = CaseFacts(
         case_id="430981006001-X",
@@ -324,8 +324,9 @@ def test_a_jiban_item_taken_in_elsewhere_is_concluded_on_the_spot_at_the_handler
         verify_url="http://127.0.0.1:8080/verify/430981006001-X",
         state="SUBMITTED",
     )
+    village = Issuer("韩家汊社区代办点", "430981006001")
     said = {
-        here: dict(kinds.receipt_words(case, ReceiptFacts(None, None, 0, True, here)).fields)
+        here: dict(kinds.receipt_words(village, case, ReceiptFacts(None, None, 0, True, here)).fields)
         for here in (False, True)
     }
     assert said[False]["承诺办结时限"] == "即办件（送达办理部门后当场办结）"

@@ -136,7 +136,7 @@ class DocumentDesk:
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         facts = ReceiptFacts(accepted, promised_on, promised_days, instant, handled_here=here)
-        return kinds.receipt_words(self._case_facts(case), facts)
+        return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
@@ -214,6 +214,11 @@ class DocumentDesk:
         return replace(step, office=self._names.place(step.node, step.department), organ=organ)
 
     def result(self, case: case_pb2.Case) -> Rendered:
+        pdf = kinds.result_pdf(self._issuer, self.result_words(case), self._clock.now())
+        return self._rendered("result", kinds.TITLES["result"], case, pdf)
+
+    def result_words(self, case: case_pb2.Case) -> kinds.Outcome:
+        """The words of the case's 办结通知书, as its PDF prints them, for the front desk's result page."""
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
         if concluded is None or case.state not in (case_pb2.CONCLUDED, case_pb2.DELIVERED):
             raise NotReady(f"办件 {case.id} 尚未办结 (the case is not concluded)")
@@ -245,8 +250,7 @@ class DocumentDesk:
             ),
             licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
         )
-        pdf = kinds.result(self._issuer, self._case_facts(case), facts, self._clock.now())
-        return self._rendered("result", kinds.TITLES["result"], case, pdf)
+        return kinds.result_words(self._issuer, self._case_facts(case), facts)
 
     def _case_facts(self, case: case_pb2.Case) -> CaseFacts:
         return CaseFacts(

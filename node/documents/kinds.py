@@ -3,9 +3,10 @@
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
 不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
 不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
-a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, likewise.
-A paper recording a decision (the letters, the result) is headed by the deciding office wherever it
-is printed; the window's own papers (notice, receipt) by the printing node.
+a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, and the
+办结 result's as an `Outcome`, likewise. A paper recording a decision (the letters, the result) is
+headed by the deciding office wherever it is printed; the window's own papers (notice, receipt) by
+the printing node.
 """
 
 from __future__ import annotations
@@ -206,13 +207,17 @@ class Receipt:
     and on the front desk's receipt page (receipt.html), each beside the case's own fields."""
 
     title: str
+    issued_by: str  # the printing point, above the title: a receipt is the window's own paper
+    case_fields: tuple[tuple[str, str], ...]  # the case: its id, item, applicant (masked), where
     fields: tuple[tuple[str, str], ...]  # 受理 and the time limit
     deferred: tuple[str, ...] = ()  # 容缺后补材料, each with the day it is promised by
     promise: str = ""  # 告知承诺: what was promised, in place of which proofs, by whom
     closing: tuple[str, ...] = ()
+    verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
+    verify_caption: str = VERIFY
 
 
-def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
+def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Receipt:
     """受理回执: the case's state, what was received and the promised date; a 收件回执 before 受理
     (its state: waiting for 受理, 补正, or 不予受理 and no time limit to wait for)."""
     accepted = facts.accepted
@@ -228,6 +233,8 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
     promise = case.promise
     return Receipt(
         title=TITLES["receipt"] if accepted else RECEIVED_TITLE,
+        issued_by=issuer.name,
+        case_fields=tuple(_case_fields(case)),
         fields=tuple(rows),
         deferred=tuple(_deferral(owed) for owed in case.deferred),
         promise=(
@@ -236,6 +243,7 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
             else ""
         ),
         closing=(closing,),
+        verify_url=case.verify_url,
     )
 
 
@@ -261,8 +269,8 @@ def _deferral(owed: Deferral) -> str:
 
 def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: datetime) -> bytes:
     """A receipt as PDF: the case's fields, its words (`receipt_words`) and the materials received."""
-    sheet = Sheet(words.title, issuer, printed_at, case.case_id)
-    sheet.fields(_case_fields(case) + list(words.fields))
+    sheet = Sheet(words.title, issuer, printed_at, case.case_id, headed_by=words.issued_by)
+    sheet.fields(list(words.case_fields) + list(words.fields))
     _materials(sheet, case.materials)
     if words.deferred:
         sheet.heading("容缺后补材料").numbered(list(words.deferred))
@@ -270,7 +278,7 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
         sheet.heading("告知承诺").paragraph(words.promise)
     for paragraph in words.closing:
         sheet.paragraph(paragraph)
-    sheet.qr(case.verify_url, VERIFY)
+    sheet.qr(words.verify_url, words.verify_caption)
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 
 
@@ -363,15 +371,27 @@ def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
     return sheet.signed(list(letter.signature)).render()
 
 
-def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:
+@dataclass(frozen=True)
+class Outcome:
+    """办结通知书's words: printed the same in the PDF (`result_pdf`) and on the front desk's result
+    page (result_print.html)."""
+
+    title: str
+    issued_by: str  # the office that concluded the case, above the title
+    number: str
+    addressee: str
+    opening: str
+    fields: tuple[tuple[str, str], ...]
+    seal: tuple[tuple[str, str], ...]  # 电子印章
+    closing: tuple[str, ...] = ()  # a denial's remedies (REMEDY)
+    verify_url: str = ""
+    verify_caption: str = "扫描二维码核验电子印章与办件结果"
+    signature: tuple[str, ...] = ()
+
+
+def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome:
     """办结通知书: the outcome and decision, with the electronic seal that vouches for them."""
     concluded, seal = facts.concluded, facts.seal
-    sheet = Sheet(TITLES["result"], issuer, printed_at, case.case_id, headed_by=_organ(concluded, issuer))
-    sheet.paragraph(
-        f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-        f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
-    )
     granted = facts.outcome == "准予"
     rows = [
         *_case_fields(case)[:4],
@@ -383,18 +403,39 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
     ]
     if granted and facts.licence:
         rows.append(("电子证照", facts.licence))
-    sheet.fields(rows)
-    sheet.heading("电子印章").fields(
-        [
+    return Outcome(
+        title=TITLES["result"],
+        issued_by=_organ(concluded, issuer),
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=(
+            f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
+            f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
+        ),
+        fields=tuple(rows),
+        seal=(
             ("印章所有者", seal.holder),
             ("印章部门", seal.department),
             ("印章类型", seal.kind),
             ("印章编号", seal.seal_id),
             ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
             ("结果摘要", f"SHA-256 {seal.digest}"),
-        ]
+        ),
+        closing=() if granted else (REMEDY,),
+        verify_url=case.verify_url,
+        signature=(f"{seal.holder}（电子印章）", china_day(seal.signed_at)),
     )
-    if not granted:
-        sheet.space().paragraph(REMEDY)
-    sheet.qr(case.verify_url, "扫描二维码核验电子印章与办件结果")
-    return sheet.signed([f"{seal.holder}（电子印章）", china_day(seal.signed_at)]).render()
+
+
+def result_pdf(issuer: Issuer, words: Outcome, printed_at: datetime) -> bytes:
+    """办结通知书 as PDF, printed at issuer's node, in its words (`result_words`)."""
+    sheet = Sheet(words.title, issuer, printed_at, words.number, headed_by=words.issued_by)
+    sheet.paragraph(f"{words.addressee}\n{words.opening}")
+    sheet.fields(list(words.fields))
+    sheet.heading("电子印章").fields(list(words.seal))
+    if words.closing:
+        sheet.space()
+    for paragraph in words.closing:
+        sheet.paragraph(paragraph)
+    sheet.qr(words.verify_url, words.verify_caption)
+    return sheet.signed(list(words.signature)).render()
