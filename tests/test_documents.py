@@ -422,3 +422,34 @@ def test_the_qr_address_comes_from_public_url_or_else_from_web_listen():
     assert public.verify_url("C1") == "https://zwfw.yuanjiang.example.cn/verify/C1"
     with pytest.raises(ConfigError, match="public_url"):
         NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", public_url="zwfw.example.cn")
+
+
+def test_the_demos_staff_are_named_as_people_for_the_papers_that_print_their_names():
+    """The demo named its staff by their role (窗口1, 审批1), which a 不予受理决定书 then printed as
+    its 决定部门 (民政局 窗口1): the demo's people have people's names, which papers print."""
+    from node.cases.states import Action
+    from node.runtime.demo import STAFF_NAMES, DemoStaff
+    from node.staff.roles import Role
+
+    class Operator:
+        def __init__(self) -> None:
+            self.named: list[str] = []
+
+        def add_staff(self, username: str, name: str, role: str, department: str, password: str) -> None:
+            self.named.append(name)
+
+        def login(self, username: str, password: str) -> desk_pb2.LoginReply:
+            return desk_pb2.LoginReply(token="t")
+
+        def with_token(self, token: str) -> Operator:
+            return self
+
+    operator = Operator()
+    staff = DemoStaff({COUNTY: operator})  # type: ignore[dict-item]
+    staff.supervisor(COUNTY)
+    for department in ("民政局", "人力资源和社会保障局"):
+        staff.for_action(COUNTY, department, Action.REFUSE)
+        staff.for_action(COUNTY, department, Action.APPROVE)
+    assert operator.named == list(STAFF_NAMES[:5])
+    roles = ("窗口", "审批", "审核", "代办", "监察", *(role.label for role in Role))
+    assert not any(role in name for name in operator.named for role in roles), operator.named
