@@ -259,6 +259,80 @@ def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, peopl
     assert_qr(refusal.pdf, refusal.verify_url)
 
 
+def test_a_decision_printed_at_the_village_is_headed_by_the_deciding_office_not_the_village(
+    federation, people
+):
+    """不予受理决定书, 补正告知书 and 办结通知书 printed at the village were headed by the village's
+    name above the title: the citizen read that the village had refused them. A paper recording a
+    decision is headed by the office that made it wherever it is printed; the village's own papers
+    (收件回执) keep the village's name, and the footer still says where each was printed."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    here = f"{VILLAGE} 政务服务代办点"  # the unnamed village, as issuer_of names it
+    decided = f"{COUNTY_NAME} 民政局"
+
+    def head(text: str) -> str:
+        """What stands above the number, after the footer (read first): the body and the title."""
+        return text.split("编号：")[0].split("页")[-1].replace(" ", "")
+
+    refused, corrected = (submit(village, people["agent"]) for _ in range(2))
+    for case in (refused, corrected):
+        wait_for(lambda c=case: arrived(federation, COUNTY, c.id), what="the case at the county")
+    act(county, people["clerk"], refused.id, case_pb2.REFUSE, "申请人户籍不在本县")
+    act(county, people["clerk"], corrected.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
+    to_state(federation, VILLAGE, refused.id, case_pb2.REFUSED)
+    to_state(federation, VILLAGE, corrected.id, case_pb2.CORRECTION_REQUESTED)
+    receipt = text_of(render(village, people["agent"], "receipt", refused.id).pdf)
+    assert head(receipt) == f"{here}收件回执".replace(" ", ""), receipt
+    letters = ((refused, "refusal", "不予受理决定书"), (corrected, "correction", "补正告知书"))
+    for case, kind, title in letters:
+        text = text_of(render(village, people["agent"], kind, case.id).pdf)
+        assert head(text) == f"{decided}{title}".replace(" ", ""), text
+        assert f"{here}（{VILLAGE}）第 1 页" in text  # the footer: where it was printed
+
+    denied = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, denied.id), what="the case at the county")
+    act(county, people["clerk"], denied.id, case_pb2.ACCEPT, "材料齐全")
+    act(county, people["reviewer"], denied.id, case_pb2.REVIEW)
+    act(county, people["reviewer"], denied.id, case_pb2.DENY, "家庭收入高于当地低保标准")
+    to_state(federation, VILLAGE, denied.id, case_pb2.CONCLUDED)
+    text = text_of(render(village, people["agent"], "result", denied.id).pdf)
+    assert head(text) == f"{decided}办结通知书".replace(" ", ""), text
+    assert "办理部门民政局 姓名review1" in text and "review1)" not in text  # a person's name, not a login
+    assert "六十日内依法申请行政复议" in text
+
+
+def test_a_jiban_item_taken_in_elsewhere_is_concluded_on_the_spot_at_the_handler_not_where_taken_in():
+    """A 即办件 taken in at a village and handled at the township promised 即办件（当场办结）
+    while it waited for the township: the point taking it in says it is concluded on the spot once
+    it reaches the handler; the handler itself still says 当场办结."""
+    from datetime import UTC, datetime
+
+    from node.documents import kinds
+    from node.documents.facts import CaseFacts, Issuer, ReceiptFacts
+
+    case = CaseFacts(
+        case_id="430981006001-X",
+        item_code="RS-0002",
+        item_name="城乡居民基本养老保险参保登记",
+        department="人力资源和社会保障局",
+        origin="韩家汊社区代办点（430981006001）",
+        handler="430981006000 人力资源和社会保障局",
+        applicant_name="王秀兰",
+        applicant_id_number=APPLICANT.id_number,
+        applicant_phone="",
+        submitted_at=datetime(2025, 11, 3, 1, tzinfo=UTC),
+        verify_url="http://127.0.0.1:8080/verify/430981006001-X",
+        state="SUBMITTED",
+    )
+    village = Issuer("韩家汊社区代办点", "430981006001")
+    said = {
+        here: dict(kinds.receipt_words(village, case, ReceiptFacts(None, None, 0, True, here)).fields)
+        for here in (False, True)
+    }
+    assert said[False]["承诺办结时限"] == "即办件（送达办理部门后当场办结）"
+    assert said[True]["承诺办结时限"] == "即办件（当场办结）"
+
+
 def test_a_receipt_says_the_case_waits_for_a_correction_or_was_refused_not_that_it_waits_for_acceptance(
     federation, people
 ):
@@ -348,3 +422,34 @@ def test_the_qr_address_comes_from_public_url_or_else_from_web_listen():
     assert public.verify_url("C1") == "https://zwfw.yuanjiang.example.cn/verify/C1"
     with pytest.raises(ConfigError, match="public_url"):
         NodeConfig(code=COUNTY, parent_address="127.0.0.1:1", public_url="zwfw.example.cn")
+
+
+def test_the_demos_staff_are_named_as_people_for_the_papers_that_print_their_names():
+    """The demo named its staff by their role (窗口1, 审批1), which a 不予受理决定书 then printed as
+    its 决定部门 (民政局 窗口1): the demo's people have people's names, which papers print."""
+    from node.cases.states import Action
+    from node.runtime.demo import STAFF_NAMES, DemoStaff
+    from node.staff.roles import Role
+
+    class Operator:
+        def __init__(self) -> None:
+            self.named: list[str] = []
+
+        def add_staff(self, username: str, name: str, role: str, department: str, password: str) -> None:
+            self.named.append(name)
+
+        def login(self, username: str, password: str) -> desk_pb2.LoginReply:
+            return desk_pb2.LoginReply(token="t")
+
+        def with_token(self, token: str) -> Operator:
+            return self
+
+    operator = Operator()
+    staff = DemoStaff({COUNTY: operator})  # type: ignore[dict-item]
+    staff.supervisor(COUNTY)
+    for department in ("民政局", "人力资源和社会保障局"):
+        staff.for_action(COUNTY, department, Action.REFUSE)
+        staff.for_action(COUNTY, department, Action.APPROVE)
+    assert operator.named == list(STAFF_NAMES[:5])
+    roles = ("窗口", "审批", "审核", "代办", "监察", *(role.label for role in Role))
+    assert not any(role in name for name in operator.named for role in roles), operator.named

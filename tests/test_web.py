@@ -598,6 +598,9 @@ def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desk
             assert words_said.replace(" ", "") in words, (kind, words_said)
             assert words_said in pdf, (kind, words_said)
         assert "<title>核验二维码</title>" in page.text  # the QR code, as the PDF has it
+        # headed by the office that decided, not by the village printing it
+        assert f'id="issued-by">{COUNTY_NAME} {DEPARTMENT}</span><br>{title}' in page.text, page.text
+        assert f"{COUNTY_NAME} {DEPARTMENT} {title}" in pdf, pdf
     other_event = agent.get(f"/cases/{case_id}/events/1")  # 申请: no letter to print
     assert other_event.status_code == 400 and "没有告知书可打印" in other_event.text
 
@@ -692,16 +695,18 @@ def test_the_printed_receipt_names_the_deferred_materials_and_the_promise_the_sc
 
 def test_a_receipt_of_a_jiban_item_says_it_is_concluded_on_the_spot_not_in_0_working_days(desks):
     """社会保障卡申领 is a 即办件 (promised_days 0): its PDF receipt promised 自受理之日起 0 个工作日,
-    and after 受理 0 个工作日 by that very day; the screen said nothing. Both now say 即办件（当场办结）."""
+    and after 受理 0 个工作日 by that very day; the screen said nothing. Both now say 即办件（当场办结）
+    at the county handling it; at the village taking it in, on the spot once it reaches the county."""
     agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
     case_id = submit_case(desks, agent)
 
     def both_say_on_the_spot() -> None:
-        screen = on_screen(agent.get(f"/cases/{case_id}/receipt").text)
-        printed = text_of(agent.get(f"/cases/{case_id}/documents/receipt").content)
-        for said in (screen, printed):
-            assert "承诺办结时限即办件（当场办结）" in said, said
-            assert "0 个工作日" not in said and "承诺办结日期" not in said, said
+        for desk, promised in ((agent, "即办件（送达办理部门后当场办结）"), (clerk, "即办件（当场办结）")):
+            screen = on_screen(desk.get(f"/cases/{case_id}/receipt").text)
+            printed = text_of(desk.get(f"/cases/{case_id}/documents/receipt").content)
+            for said in (screen, printed):
+                assert f"承诺办结时限{promised}" in said, said
+                assert "0 个工作日" not in said and "承诺办结日期" not in said, said
 
     both_say_on_the_spot()
     token = csrf_of(clerk.get(f"/cases/{case_id}").text)
@@ -709,6 +714,67 @@ def test_a_receipt_of_a_jiban_item_says_it_is_concluded_on_the_spot_not_in_0_wor
     village = desks.nodes[VILLAGE]
     wait_for(lambda: village.cases.get(case_id).state == case_pb2.ACCEPTED, what="受理 at the village")
     both_say_on_the_spot()
+
+
+def test_the_receipt_page_says_what_its_pdf_says_with_the_qr_code(desks):
+    """打印收件回执 had no QR code, no 证件号码 and no 申请地, and said 收件时间 where the PDF says
+    申请时间: the page prints the PDF's fields (DocumentDesk.receipt_words) and its QR code."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    page = agent.get(f"/cases/{case_id}/receipt").text
+    screen = re.sub(r"\s+", "", on_screen(page))
+    printed = text_of(agent.get(f"/cases/{case_id}/documents/receipt").content)
+    fields = re.findall(r"<tr><th>([^<]+)</th><td[^>]*>([^<]*)</td></tr>", page)
+    labels = [label for label, _ in fields]
+    assert labels[:8] == [
+        "办件编号",
+        "事项名称",
+        "申请人",
+        "证件号码",
+        "联系电话",
+        "申请时间",
+        "申请地",
+        "办理地",
+    ]
+    for label, value in fields:
+        said = html.unescape(f"{label}{value}")
+        assert said.replace(" ", "") in screen and said in printed, (said, printed)
+    assert "证件号码430981********0021" in printed and "430981196805120021" not in page
+    assert "<title>核验二维码</title>" in page and f"/verify/{case_id}" in screen  # as the PDF's QR code
+    assert "扫描二维码核验本文书并查询办件进度" in screen and "收件时间" not in screen
+
+
+def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_rights(desks):
+    """打印办理结果 of a denial (办结·不予) left out the 行政复议 and 行政诉讼 its PDF has: the page
+    prints the 办结通知书's words (DocumentDesk.result_words), headed by the deciding office."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
+    for person, action in ((clerk, "ACCEPT"), (reviewer, "DENY")):
+        token = csrf_of(person.get(f"/cases/{case_id}").text)
+        done = person.post(
+            f"/cases/{case_id}/act", data={"csrf": token, "action": action, "note": "已在外地申领"}
+        )
+        assert done.status_code == 200, done.text
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.CONCLUDED, what="办结 at the village")
+    page = agent.get(f"/cases/{case_id}/result/print")
+    assert page.status_code == 200, page.text
+    screen = re.sub(r"\s+", "", on_screen(page.text))
+    printed = text_of(agent.get(f"/cases/{case_id}/documents/result").content)
+    said = [
+        "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。",
+        "办理结果不予",
+        "决定内容已在外地申领",
+        f"办理部门{DEPARTMENT} 王审批",
+        f"{COUNTY_NAME}（电子印章）",
+        f"/verify/{case_id}",
+    ]
+    for words in said:
+        assert words.replace(" ", "") in screen, (words, screen)
+        assert words in printed, (words, printed)
+    assert f'id="issued-by">{COUNTY_NAME} {DEPARTMENT}</span><br>办结通知书' in page.text
+    assert f"{COUNTY_NAME} {DEPARTMENT} 办结通知书" in printed and "<title>核验二维码</title>" in page.text
 
 
 def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_department(desks):
@@ -1690,7 +1756,7 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.click("rate")
     desk.wait_for_text("评价已记录")
     desk.click("print-result")
-    desk.wait_for_text("扫码核验")
+    desk.wait_for_text("扫描二维码核验电子印章与办件结果")  # the PDF's words
     desk.shot("village-result")
     sealed = tmp_path / f"{case_id}.sealed"
     sealed.write_bytes(village.cases.get(case_id).sealed_result)  # what the download link serves

@@ -134,8 +134,9 @@ class DocumentDesk:
             if accepted is not None:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
-        facts = ReceiptFacts(accepted, promised_on, promised_days, instant)
-        return kinds.receipt_words(self._case_facts(case), facts)
+        here = case.handler == self._issuer.code  # else on the spot only once at the handler
+        facts = ReceiptFacts(accepted, promised_on, promised_days, instant, handled_here=here)
+        return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
@@ -207,10 +208,17 @@ class DocumentDesk:
             return None
 
     def _named(self, step: Step) -> Step:
-        """The step with its office named as people read it (PlaceNames.place), to sign a letter."""
-        return replace(step, office=self._names.place(step.node, step.department))
+        """The step with its office named as people read it (PlaceNames.place), to sign a letter
+        and, without the code, to head it."""
+        organ = f"{self._names.name_of(step.node) or step.node} {step.department}".strip()
+        return replace(step, office=self._names.place(step.node, step.department), organ=organ)
 
     def result(self, case: case_pb2.Case) -> Rendered:
+        pdf = kinds.result_pdf(self._issuer, self.result_words(case), self._clock.now())
+        return self._rendered("result", kinds.TITLES["result"], case, pdf)
+
+    def result_words(self, case: case_pb2.Case) -> kinds.Outcome:
+        """The words of the case's 办结通知书, as its PDF prints them, for the front desk's result page."""
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
         if concluded is None or case.state not in (case_pb2.CONCLUDED, case_pb2.DELIVERED):
             raise NotReady(f"办件 {case.id} 尚未办结 (the case is not concluded)")
@@ -230,7 +238,7 @@ class DocumentDesk:
         seal = sealed.seal
         facts = ResultFacts(
             outcome="准予" if granted else "不予",
-            concluded=concluded,
+            concluded=self._named(concluded),
             result_name=result_name,
             seal=SealFacts(
                 holder=seal.holder,
@@ -242,8 +250,7 @@ class DocumentDesk:
             ),
             licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
         )
-        pdf = kinds.result(self._issuer, self._case_facts(case), facts, self._clock.now())
-        return self._rendered("result", kinds.TITLES["result"], case, pdf)
+        return kinds.result_words(self._issuer, self._case_facts(case), facts)
 
     def _case_facts(self, case: case_pb2.Case) -> CaseFacts:
         return CaseFacts(

@@ -84,6 +84,7 @@ class Step:
     person: str = ""
     note: str = ""
     office: str = ""  # the node and department as people read them: 沅江市政务服务中心 民政局（430981000000）
+    organ: str = ""  # the same as a decision's paper is headed, without the code: 沅江市政务服务中心 民政局
 
 
 @dataclass(frozen=True)
@@ -156,3 +157,4 @@ class ReceiptFacts:
     promised_on: date | None  # the last day of the time limit (None before 受理)
     promised_days: int | None = None  # None: the item's limit is not known here (left out)
     instant: bool = False  # 即办件: concluded on the spot, no time limit in days
+    handled_here: bool = True  # printed by the handler itself (else: the spot is the handler's, later)

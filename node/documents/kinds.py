@@ -3,7 +3,10 @@
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
 不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
 不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
-a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, likewise.
+a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, and the
+办结 result's as an `Outcome`, likewise. A paper recording a decision (the letters, the result) is
+headed by the deciding office wherever it is printed; the window's own papers (notice, receipt) by
+the printing node.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ STATUS = {
     State.REFUSED: "不予受理（理由及救济途径见不予受理决定书）",
 }
 INSTANT = "即办件（当场办结）"  # a 即办件's time limit: the day it is taken in, not 0 个工作日
+# a 即办件 taken in at a point that does not handle it: on the spot once it reaches the handler
+INSTANT_ELSEWHERE = "即办件（送达办理部门后当场办结）"
 CLOSED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED, State.CONCLUDED, State.DELIVERED})
 
 
@@ -162,6 +167,14 @@ def _who(step: Step) -> str:
     return " ".join(part for part in named if part) or f"节点 {step.node}"
 
 
+def _organ(step: Step, issuer: Issuer) -> str:
+    """The deciding body as a decision's paper is headed (the office without its code), wherever
+    it is printed: a citizen must know who decided, not where the paper came out of a printer."""
+    if step.organ:
+        return step.organ
+    return f"{step.node} {step.department}" if step.department else issuer.name
+
+
 def _body(step: Step, issuer: Issuer) -> str:
     """The deciding body, as a letter is signed: its office as the desk named it, else the
     department at the node where it acted, else the printing node."""
@@ -194,13 +207,17 @@ class Receipt:
     and on the front desk's receipt page (receipt.html), each beside the case's own fields."""
 
     title: str
+    issued_by: str  # the printing point, above the title: a receipt is the window's own paper
+    case_fields: tuple[tuple[str, str], ...]  # the case: its id, item, applicant (masked), where
     fields: tuple[tuple[str, str], ...]  # 受理 and the time limit
     deferred: tuple[str, ...] = ()  # 容缺后补材料, each with the day it is promised by
     promise: str = ""  # 告知承诺: what was promised, in place of which proofs, by whom
     closing: tuple[str, ...] = ()
+    verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
+    verify_caption: str = VERIFY
 
 
-def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
+def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Receipt:
     """受理回执: the case's state, what was received and the promised date; a 收件回执 before 受理
     (its state: waiting for 受理, 补正, or 不予受理 and no time limit to wait for)."""
     accepted = facts.accepted
@@ -216,6 +233,8 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
     promise = case.promise
     return Receipt(
         title=TITLES["receipt"] if accepted else RECEIVED_TITLE,
+        issued_by=issuer.name,
+        case_fields=tuple(_case_fields(case)),
         fields=tuple(rows),
         deferred=tuple(_deferral(owed) for owed in case.deferred),
         promise=(
@@ -224,6 +243,7 @@ def receipt_words(case: CaseFacts, facts: ReceiptFacts) -> Receipt:
             else ""
         ),
         closing=(closing,),
+        verify_url=case.verify_url,
     )
 
 
@@ -231,7 +251,7 @@ def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
     """承诺办结时限 as a receipt promises it: a 即办件's on the spot; else in working days, from 受理
     or to the limit's last day; nothing where the item's limit is not known here (not 0)."""
     if facts.instant:
-        return [("承诺办结时限", INSTANT)]
+        return [("承诺办结时限", INSTANT if facts.handled_here else INSTANT_ELSEWHERE)]
     if facts.promised_days is None:
         return []
     if facts.accepted is None:
@@ -249,8 +269,8 @@ def _deferral(owed: Deferral) -> str:
 
 def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: datetime) -> bytes:
     """A receipt as PDF: the case's fields, its words (`receipt_words`) and the materials received."""
-    sheet = Sheet(words.title, issuer, printed_at, case.case_id)
-    sheet.fields(_case_fields(case) + list(words.fields))
+    sheet = Sheet(words.title, issuer, printed_at, case.case_id, headed_by=words.issued_by)
+    sheet.fields(list(words.case_fields) + list(words.fields))
     _materials(sheet, case.materials)
     if words.deferred:
         sheet.heading("容缺后补材料").numbered(list(words.deferred))
@@ -258,7 +278,7 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
         sheet.heading("告知承诺").paragraph(words.promise)
     for paragraph in words.closing:
         sheet.paragraph(paragraph)
-    sheet.qr(case.verify_url, VERIFY)
+    sheet.qr(words.verify_url, words.verify_caption)
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 
 
@@ -269,6 +289,7 @@ class Letter:
 
     kind: str  # correction | refusal
     title: str
+    issued_by: str  # the deciding office, above the title (`_organ`), not the printing node
     number: str  # the case id
     addressee: str  # 王秀兰：
     opening: str
@@ -292,6 +313,7 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
     return Letter(
         kind="correction",
         title=TITLES["correction"],
+        issued_by=_organ(requested, issuer),
         number=case.case_id,
         addressee=f"{case.applicant_name}：",
         opening=_opening(case) + "申请材料不齐全或者不符合法定形式，请按下列要求一次性补正：",
@@ -317,6 +339,7 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
     return Letter(
         kind="refusal",
         title=TITLES["refusal"],
+        issued_by=_organ(refused, issuer),
         number=case.case_id,
         addressee=f"{case.applicant_name}：",
         opening=_opening(case) + "决定不予受理。",
@@ -335,7 +358,7 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
 
 def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
     """A letter as PDF, printed at issuer's node."""
-    sheet = Sheet(letter.title, issuer, printed_at, letter.number)
+    sheet = Sheet(letter.title, issuer, printed_at, letter.number, headed_by=letter.issued_by)
     sheet.paragraph(f"{letter.addressee}\n{letter.opening}")
     sheet.heading(letter.heading).paragraph(letter.statement)
     sheet.fields(list(letter.fields))
@@ -348,15 +371,27 @@ def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
     return sheet.signed(list(letter.signature)).render()
 
 
-def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: datetime) -> bytes:
+@dataclass(frozen=True)
+class Outcome:
+    """办结通知书's words: printed the same in the PDF (`result_pdf`) and on the front desk's result
+    page (result_print.html)."""
+
+    title: str
+    issued_by: str  # the office that concluded the case, above the title
+    number: str
+    addressee: str
+    opening: str
+    fields: tuple[tuple[str, str], ...]
+    seal: tuple[tuple[str, str], ...]  # 电子印章
+    closing: tuple[str, ...] = ()  # a denial's remedies (REMEDY)
+    verify_url: str = ""
+    verify_caption: str = "扫描二维码核验电子印章与办件结果"
+    signature: tuple[str, ...] = ()
+
+
+def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome:
     """办结通知书: the outcome and decision, with the electronic seal that vouches for them."""
-    sheet = Sheet(TITLES["result"], issuer, printed_at, case.case_id)
     concluded, seal = facts.concluded, facts.seal
-    sheet.paragraph(
-        f"{case.applicant_name}：\n"
-        f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-        f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
-    )
     granted = facts.outcome == "准予"
     rows = [
         *_case_fields(case)[:4],
@@ -368,18 +403,39 @@ def result(issuer: Issuer, case: CaseFacts, facts: ResultFacts, printed_at: date
     ]
     if granted and facts.licence:
         rows.append(("电子证照", facts.licence))
-    sheet.fields(rows)
-    sheet.heading("电子印章").fields(
-        [
+    return Outcome(
+        title=TITLES["result"],
+        issued_by=_organ(concluded, issuer),
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=(
+            f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
+            f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
+        ),
+        fields=tuple(rows),
+        seal=(
             ("印章所有者", seal.holder),
             ("印章部门", seal.department),
             ("印章类型", seal.kind),
             ("印章编号", seal.seal_id),
             ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
             ("结果摘要", f"SHA-256 {seal.digest}"),
-        ]
+        ),
+        closing=() if granted else (REMEDY,),
+        verify_url=case.verify_url,
+        signature=(f"{seal.holder}（电子印章）", china_day(seal.signed_at)),
     )
-    if not granted:
-        sheet.space().paragraph(REMEDY)
-    sheet.qr(case.verify_url, "扫描二维码核验电子印章与办件结果")
-    return sheet.signed([f"{seal.holder}（电子印章）", china_day(seal.signed_at)]).render()
+
+
+def result_pdf(issuer: Issuer, words: Outcome, printed_at: datetime) -> bytes:
+    """办结通知书 as PDF, printed at issuer's node, in its words (`result_words`)."""
+    sheet = Sheet(words.title, issuer, printed_at, words.number, headed_by=words.issued_by)
+    sheet.paragraph(f"{words.addressee}\n{words.opening}")
+    sheet.fields(list(words.fields))
+    sheet.heading("电子印章").fields(list(words.seal))
+    if words.closing:
+        sheet.space()
+    for paragraph in words.closing:
+        sheet.paragraph(paragraph)
+    sheet.qr(words.verify_url, words.verify_caption)
+    return sheet.signed(list(words.signature)).render()

@@ -163,13 +163,17 @@ def qr_code(url: str) -> segno.QRCode:
 class Sheet:
     """A document being built: add its parts in order, then render() the PDF bytes."""
 
-    def __init__(self, title: str, issuer: Issuer, printed_at: datetime, number: str = "") -> None:
+    def __init__(
+        self, title: str, issuer: Issuer, printed_at: datetime, number: str = "", headed_by: str = ""
+    ) -> None:
+        """headed_by: the body named above the title where it is not the printing node (a decision's
+        paper is headed by the deciding office wherever it is printed); the footer names the printer."""
         self.title = title
         self._issuer = issuer
         self._printed_at = printed_at
         self._style = _styles()
         self._story: list[Flowable] = [
-            Paragraph(text(issuer.name), self._style["issuer"]),
+            Paragraph(text(headed_by or issuer.name), self._style["issuer"]),
             Spacer(1, 2 * mm),
             Paragraph(text(title), self._style["title"]),
         ]

@@ -76,6 +76,10 @@ BUNDLE_MATERIALS = (
 )
 
 
+# the demo's people by name: a 决定部门 on a 不予受理决定书 names a person, never a role (窗口1)
+STAFF_NAMES = ("李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄丽", "周杰", "吴强", "徐丹", "孙浩", "马琳")
+
+
 class DemoStaff:
     """The demo's people: a 代办员 at each village point, and a 窗口受理 and a 审核/审批 of each
     department a case needs at its handler, made on first need. Every action is taken by one of
@@ -105,8 +109,7 @@ class DemoStaff:
         if key not in self._people:
             username = f"{role}{sum(1 for k in self._people if k[0] == node and k[1] == role) + 1}"
             password = secrets.token_urlsafe(9)
-            name = {"agent": "代办员", "clerk": "窗口", "reviewer": "审批", "supervisor": "监察"}[role]
-            name += username[-1]
+            name = STAFF_NAMES[len(self.accounts) % len(STAFF_NAMES)]  # papers print it
             operator = self._clients[node]
             operator.add_staff(username, name, role, department, password)
             self._people[key] = operator.with_token(operator.login(username, password).token)

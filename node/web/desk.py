@@ -366,9 +366,12 @@ def routes(render: Render) -> list[Route]:
 
     @page(*AT_WINDOW)
     def receipt(visit: Visit) -> Response:
+        from node.web.verify import qr_svg
+
         case = _visible_case(visit)
         documents: DocumentDesk = visit.request.app.state.documents  # the PDF receipt's words
-        return render(visit, "receipt.html", case=case, receipt=documents.receipt_words(case))
+        words = documents.receipt_words(case)
+        return render(visit, "receipt.html", case=case, receipt=words, qr=qr_svg(words.verify_url))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
@@ -475,15 +478,15 @@ def routes(render: Render) -> list[Route]:
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def result_print(visit: Visit) -> Response:
-        from node.web.verify import describe, qr_svg, verify_link
+        """办结通知书 for the printer: the words of its PDF (DocumentDesk.result_words)."""
+        from node.web.verify import qr_svg
 
         case = _visible_case(visit)
         if not case.sealed_result:
             raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
-        node = node_of(visit)
-        verdict = describe(node, case.sealed_result)
-        link = verify_link(node, case.id)
-        return render(visit, "result_print.html", case=case, verdict=verdict, link=link, qr=qr_svg(link))
+        documents: DocumentDesk = visit.request.app.state.documents
+        words = documents.result_words(case)
+        return render(visit, "result_print.html", case=case, words=words, qr=qr_svg(words.verify_url))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def notice_pdf(visit: Visit) -> Response:
