@@ -35,7 +35,7 @@ DEFERRABLE = "家庭收入和财产状况说明"
 
 
 def materials(names: list[str]) -> list[case_pb2.Material]:
-    return [case_pb2.Material(name=name, content=f"{name} 的扫描件".encode()) for name in names]
+    return [case_pb2.Material(name=name, content=f"%PDF-1.4 {name} 的扫描件".encode()) for name in names]
 
 
 def submit_bundle(desk, **extra) -> case_pb2.Bundle:
