@@ -621,7 +621,7 @@ def test_a_case_asked_for_correction_twice_prints_each_letter_with_its_own_words
             supplied = agent.post(
                 f"/cases/{case_id}/supply",
                 data={"csrf": token, "note": "已补正"},
-                files={"file:照片": ("照片.jpg", b"\xff\xd8 new photo", "image/jpeg")},
+                files={"file:照片": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")},
             )
             assert supplied.status_code == 200, supplied.text
             wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
