@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from functools import cache
+
+from PIL import Image
 
 from node.cases.materials import Material
 from node.catalogue import items as catalog
@@ -35,3 +39,28 @@ def complete_proto(item_code: str, leave_out: tuple[str, ...] = ()) -> list[case
         case_pb2.Material(name=m.name, content=m.content, file_name=m.file_name, media_type=m.media_type)
         for m in complete(item_code, leave_out)
     ]
+
+
+# files a window must not take, whatever they are named (their bytes say what they are)
+EXECUTABLE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+    + bytes(48)
+    + b"This program cannot be run in DOS mode"
+)
+BATCH = b"@echo off\r\nformat c: /q /y\r\n"
+
+
+def zipped(names: list[str]) -> bytes:
+    """A zip holding files of those names (with OFD.xml at its root, an OFD document)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<xml/>")
+    return buffer.getvalue()
+
+
+def photo() -> bytes:
+    """A real JPEG, as a window's camera takes one."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "JPEG")
+    return buffer.getvalue()

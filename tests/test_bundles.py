@@ -17,7 +17,7 @@ from node.store.models import Case, ServiceItem
 from node.timeutil import shanghai
 from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
-from tests.materials import complete_proto, required_names
+from tests.materials import EXECUTABLE, complete_proto, required_names
 from tests.test_federation import act, arrived
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
@@ -35,7 +35,7 @@ DEFERRABLE = "家庭收入和财产状况说明"
 
 
 def materials(names: list[str]) -> list[case_pb2.Material]:
-    return [case_pb2.Material(name=name, content=f"{name} 的扫描件".encode()) for name in names]
+    return [case_pb2.Material(name=name, content=f"%PDF-1.4 {name} 的扫描件".encode()) for name in names]
 
 
 def submit_bundle(desk, **extra) -> case_pb2.Bundle:
@@ -179,6 +179,53 @@ def test_each_handler_receives_only_the_materials_its_item_lists(federation):
         "居民身份证",
         "近期免冠彩色照片（可现场采集）",
     ]
+
+
+def test_each_part_keeps_its_files_names_and_types_at_its_handler_a_later_part_too(federation):
+    federation.start_chain()
+    named = [
+        case_pb2.Material(name=name, content=f"%PDF-1.4 {name}".encode(), file_name=f"{name}.pdf")
+        for name in [*ONE_SET, "本人银行结算账户"]
+    ]
+    named[0] = case_pb2.Material(name=ONE_SET[0], content=b"\xff\xd8\xff\xe0 photo", file_name="身份证.jpg")
+    bundle = federation.desk(VILLAGE).SubmitBundle(
+        desk_pb2.SubmitBundleRequest(bundle_code=BUNDLE, applicant=APPLICANT, materials=named)
+    )
+    sent = {
+        m.name: (m.file_name, "image/jpeg" if m.file_name.endswith(".jpg") else "application/pdf")
+        for m in named
+    }
+
+    def files_at(handler: str, case_id: str) -> dict[str, tuple[str, str]]:
+        seen = federation.desk(handler).GetCase(desk_pb2.GetCaseRequest(case_id=case_id))
+        return {m.name: (m.file_name, m.media_type) for m in seen.materials}
+
+    birth = part(bundle, "GA-0003").case_id
+    wait_for(lambda: arrived(federation, COUNTY, birth), what="GA-0003 at the county")
+    at_county = files_at(COUNTY, birth)
+    assert at_county and all(at_county[name] == sent[name] for name in at_county)
+    assert at_county[ONE_SET[0]] == ("身份证.jpg", "image/jpeg")
+
+    conclude(federation, COUNTY, birth)  # the card starts only now, from the files the bundle kept
+    card = wait_bundle(federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "the card to start")
+    card_case = part(card, "RS-0001").case_id
+    wait_for(lambda: arrived(federation, COUNTY, card_case), what="RS-0001 at the county")
+    later = files_at(COUNTY, card_case)
+    assert later and all(later[name] == sent[name] for name in later)
+
+    with pytest.raises(grpc.RpcError) as program:  # a bundle takes no program either
+        federation.desk(VILLAGE).SubmitBundle(
+            desk_pb2.SubmitBundleRequest(
+                bundle_code=BUNDLE,
+                applicant=APPLICANT,
+                materials=[
+                    *named[1:],
+                    case_pb2.Material(name=ONE_SET[0], content=EXECUTABLE, file_name="a.pdf"),
+                ],
+            )
+        )
+    assert program.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"{ONE_SET[0]}：文件 a.pdf 是可执行程序" in program.value.details()
 
 
 def test_a_dependant_waits_and_is_blocked_with_the_reason_when_its_part_is_denied(federation):

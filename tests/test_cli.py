@@ -36,7 +36,7 @@ from node.config import ConfigError, NodeConfig
 from node.store.engine import sqlite_file
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
-from tests.materials import required_names
+from tests.materials import BATCH, EXECUTABLE, required_names
 from wuji.v1 import case_pb2, desk_pb2
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,6 +312,15 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     no_file = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                    "--material", f"户口簿={tmp_path / 'not-scanned.pdf'}", "--config", village)  # fmt: skip
     assert no_file.returncode == 2 and "找不到材料文件" in no_file.stderr and "not-scanned" in no_file.stderr
+    (tmp_path / "virus.exe").write_bytes(EXECUTABLE)
+    (tmp_path / "身份证.bat").write_bytes(BATCH)
+    first = required_names("MZ-0001")[0]
+    for bad in ("virus.exe", "身份证.bat"):
+        given = [*specs[2:], "--material", f"{first}={tmp_path / bad}"]
+        program = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
+                       *given, "--config", village)  # fmt: skip
+        assert program.returncode == 1 and f"{first}：文件 {bad} 是" in program.stderr, program.stderr
+        assert "不能作为申请材料；请上传扫描件或照片（PDF、JPG" in program.stderr
     submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
                      *specs, "--config", village)  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr

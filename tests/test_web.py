@@ -39,7 +39,7 @@ from node.web import machine, uplink
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
-from tests.materials import complete_proto
+from tests.materials import BATCH, EXECUTABLE, complete_proto, photo, zipped
 from tests.test_cli import wuji
 from tests.test_documents import text_of
 from tests.test_pki_federation import conclude_at
@@ -624,7 +624,7 @@ def test_a_case_asked_for_correction_twice_prints_each_letter_with_its_own_words
             supplied = agent.post(
                 f"/cases/{case_id}/supply",
                 data={"csrf": token, "note": "已补正"},
-                files={"file:照片": ("照片.jpg", b"\xff\xd8 new photo", "image/jpeg")},
+                files={"file:照片": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")},
             )
             assert supplied.status_code == 200, supplied.text
             wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
@@ -966,6 +966,38 @@ def test_a_file_sent_with_the_path_on_the_agents_pc_keeps_its_own_name_only(desk
     )
     case = desks.nodes[VILLAGE].cases.get(receipt_case_id(receipt))
     assert [m.file_name for m in case.materials] == ["身份证.pdf", "照片.jpg"]
+
+
+def test_the_form_takes_scans_and_photos_judged_by_their_bytes_not_a_program_or_a_batch_file(desks):
+    """A program or a batch file is refused whatever it is named and whatever type the browser
+    says; a scan is stored with the type its bytes show."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    reply = send_application(agent, form, file_0=("virus.exe", EXECUTABLE, "application/pdf"))
+    assert reply.status_code == 400
+    assert (
+        "居民身份证：文件 virus.exe 是可执行程序，不能作为申请材料；请上传扫描件或照片（PDF、JPG"
+        in reply.text
+    )
+    assert 'value="王秀兰"' in reply.text  # the form comes back filled in
+    form = agent.get(f"/items/{ITEM}/apply").text
+    reply = send_application(agent, form, file_0=("身份证.bat", BATCH, "image/jpeg"))
+    assert reply.status_code == 400 and "文件 身份证.bat 是脚本或批处理文件，不能作为申请材料" in reply.text
+    form = agent.get(f"/items/{ITEM}/apply").text
+    reply = send_application(agent, form, file_0=("身份证.zip", zipped(["a.txt"]), "application/zip"))
+    assert reply.status_code == 400 and "文件 身份证.zip 是压缩包" in reply.text
+    form = agent.get(f"/items/{ITEM}/apply").text
+    receipt = send_application(
+        agent,
+        form,
+        file_0=("身份证", b"%PDF-1.7\n1 0 obj", "application/octet-stream"),
+        file_1=("照片.png", photo(), "image/png"),  # a JPEG named .png is still a JPEG
+    )
+    case = desks.nodes[VILLAGE].cases.get(receipt_case_id(receipt))
+    assert [(m.file_name, m.media_type) for m in case.materials] == [
+        ("身份证", "application/pdf"),
+        ("照片.png", "image/jpeg"),
+    ]
 
 
 def test_a_form_being_filled_in_while_the_node_restarts_is_still_taken(federation):

@@ -16,7 +16,7 @@ from node.timeutil import utcnow
 from node.trust.licences import synthetic_credit_code
 from sync.tables import QuarantinedEnvelope
 from tests.harness import COUNTY, TOWNSHIP, VILLAGE, wait_for
-from tests.materials import complete_proto, required_names
+from tests.materials import BATCH, EXECUTABLE, complete_proto, photo, required_names, zipped
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, arrived
 from tests.test_origin import new_case
 from wuji.divisions import DivisionCode
@@ -284,7 +284,9 @@ def test_missing_materials_are_named_and_nothing_is_stored(federation, people):
         )
     assert "营业执照" in unknown.value.details()
     big = case_pb2.Material(
-        name=required_names(COUNTY_ITEM)[0], content=b"\0" * (11 * 1024 * 1024), file_name="big.pdf"
+        name=required_names(COUNTY_ITEM)[0],
+        content=b"%PDF-1.4 " + b"\0" * (11 * 1024 * 1024),
+        file_name="big.pdf",
     )
     huge = [*complete_proto(COUNTY_ITEM)[1:], big]
     with pytest.raises(grpc.RpcError) as too_big:
@@ -294,6 +296,64 @@ def test_missing_materials_are_named_and_nothing_is_stored(federation, people):
         )
     assert "10 MB" in too_big.value.details()
     assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []
+
+
+def test_only_scans_and_photos_are_taken_judged_by_their_bytes_not_their_names(federation, people):
+    village = federation.desk(VILLAGE)
+    first = required_names(COUNTY_ITEM)[0]
+    refused = [
+        ("virus.exe", EXECUTABLE, "可执行程序"),
+        ("身份证.pdf", EXECUTABLE, "可执行程序"),  # a program named as a scan is still a program
+        ("身份证.bat", BATCH, "脚本或批处理文件"),
+        ("身份证.zip", zipped(["scan.txt"]), "压缩包"),
+    ]
+    for file_name, content, what in refused:
+        bad = case_pb2.Material(
+            name=first, content=content, file_name=file_name, media_type="application/pdf"
+        )
+        with pytest.raises(grpc.RpcError) as refusal:
+            village.SubmitCase(
+                desk_pb2.SubmitCaseRequest(
+                    item_code=COUNTY_ITEM,
+                    applicant=APPLICANT,
+                    materials=[*complete_proto(COUNTY_ITEM)[1:], bad],
+                ),
+                metadata=people["agent"],
+            )
+        assert refusal.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert refusal.value.details().startswith(f"{first}：文件 {file_name} 是{what}，不能作为申请材料")
+        assert "请上传扫描件或照片（PDF、JPG、PNG、OFD、TIFF" in refusal.value.details()
+    assert village.ListCases(desk_pb2.ListCasesRequest()).cases == []
+
+    # a photo and an OFD are taken, their types those their bytes show, not what the sender said
+    scans = complete_proto(COUNTY_ITEM)
+    scans[0] = case_pb2.Material(
+        name=scans[0].name, content=photo(), file_name="IMG_0001", media_type="text/plain"
+    )
+    scans[1] = case_pb2.Material(name=scans[1].name, content=zipped(["OFD.xml", "Doc_0/Document.xml"]))
+    taken = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(item_code=COUNTY_ITEM, applicant=APPLICANT, materials=scans),
+        metadata=people["agent"],
+    )
+    kinds = {m.name: m.media_type for m in taken.materials}
+    assert (kinds[scans[0].name], kinds[scans[1].name]) == ("image/jpeg", "application/ofd")
+    assert kinds[scans[2].name] == "application/pdf"
+
+    # nor does a correction bring a program
+    county = federation.desk(COUNTY)
+    wait_for(lambda: arrived(federation, COUNTY, taken.id), what="the case at the county")
+    act(county, people["clerk"], taken.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
+    wait_for(
+        lambda: (
+            village.GetCase(desk_pb2.GetCaseRequest(case_id=taken.id)).state == case_pb2.CORRECTION_REQUESTED
+        ),
+        what="补正 at the village",
+    )
+    program = case_pb2.Material(name="户口簿", content=EXECUTABLE, file_name="户口簿.exe")
+    with pytest.raises(grpc.RpcError) as refusal:
+        act(village, people["agent"], taken.id, case_pb2.SUPPLEMENT, "已补正", [program])
+    assert refusal.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "户口簿：文件 户口簿.exe 是可执行程序" in refusal.value.details()
 
 
 def test_the_handler_reads_every_file_and_a_correction_carries_new_files(federation, people):

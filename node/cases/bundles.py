@@ -132,7 +132,7 @@ class BundleService(CaseHook):
                     )
                     for i, part in enumerate(parts)
                 ],
-                materials=[BundleMaterial(name=m.name, sha256=m.sha256, content=m.content) for m in checked],
+                materials=[_kept(m) for m in checked],
             )
             session.add(bundle)
             session.flush()
@@ -184,9 +184,7 @@ class BundleService(CaseHook):
                 for later in (part for part in bundle.parts if not part.case_id):  # refused now, not then
                     files.check_sizes(session.get(ServiceItem, later.item_code), [checked])
                 bundle.deferred = [name for name in bundle.deferred if name != checked.name]
-                bundle.materials.append(
-                    BundleMaterial(name=checked.name, sha256=checked.sha256, content=checked.content)
-                )
+                bundle.materials.append(_kept(checked))
                 used = True
             if not used:
                 raise InvalidInput(
@@ -233,7 +231,11 @@ class BundleService(CaseHook):
         """Submit one part as a case of its own, with only the materials its item lists."""
         item = catalog.item(session, part.item_code)
         listed = {str(m["name"]) for m in item.materials}
-        materials = [Material(m.name, m.content, m.sha256) for m in bundle.materials if m.name in listed]
+        materials = [
+            Material(m.name, m.content, m.sha256, file_name=m.file_name or "", media_type=m.media_type or "")
+            for m in bundle.materials
+            if m.name in listed
+        ]
         extras = case_pb2.Case(bundle_id=bundle.id)
         for name in bundle.deferred:
             if name in listed:
@@ -282,6 +284,17 @@ class BundleService(CaseHook):
                 stopped = f"前序事项 {code} 未办成，本事项不再办理"
                 part.blocked_reason = f"{stopped} (depends on {code}, which {reason})"
                 changed = True
+
+
+def _kept(material: Material) -> BundleMaterial:
+    """A checked material as the bundle keeps it for its parts: the file's name and type with it."""
+    return BundleMaterial(
+        name=material.name,
+        sha256=material.sha256,
+        content=material.content,
+        file_name=material.file_name or None,
+        media_type=material.media_type or None,
+    )
 
 
 def _check_materials(

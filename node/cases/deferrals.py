@@ -217,7 +217,7 @@ class DeferralService(CaseHook):
             raise WrongNode(
                 f"materials of case {case.id} come from its origin {case.origin}, not {envelope.origin}"
             )
-        material = checked_material(files.from_proto(supplied.material))
+        material = checked_material(files.from_proto(supplied.material), arrived=True)
         self._mark_supplied(session, case, material, from_timestamp(supplied.supplied_at))
 
     def _mark_supplied(self, session: Session, case: Case, material: Material, at: datetime) -> None:

@@ -4,18 +4,19 @@ At 申请 every required material of the item is given as a file, deferred under
 item marks it deferrable), replaced by the applicant's promise (告知承诺, where the item allows it),
 or stood in for by the holder's electronic licence (无证明); otherwise the submission is refused
 naming what is missing. Each file keeps its name, file name, media type, size and SHA-256, and no
-file is larger than the item allows.
+file is larger than the item allows. A file taken here must be a scan or photo, or for 无证明 a sealed
+document, judged by its bytes (node/cases/filekinds.py); its media type is the one its bytes show.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from node.cases import filekinds
 from node.catalogue.items import DEFAULT_MAX_MATERIAL_MB
 from node.errors import InvalidInput, clean_text
 from node.store.models import CaseMaterial, ServiceItem
@@ -45,8 +46,10 @@ def from_proto(message: case_pb2.Material) -> Material:
     )
 
 
-def checked_material(material: Material) -> Material:
-    """Clean names, a digest that matches the bytes, a media type (guessed from the file name)."""
+def checked_material(material: Material, *, arrived: bool = False) -> Material:
+    """Clean names, a digest that matches the bytes, and a file a window takes: its media type the one
+    its bytes show. arrived: a copy another node took in (judged there; a case on its way is not turned
+    back at the next tier for a rule it met where it was taken in), its media type kept as sent."""
     name = clean_text("material name", material.name, 200, required=True)
     digest = hashlib.sha256(material.content).hexdigest()
     if material.sha256 and material.sha256.lower() != digest:
@@ -55,11 +58,37 @@ def checked_material(material: Material) -> Material:
     # the case keeps the file's own name, not the folders of the person who sent it
     file_name = clean_text(f"file name of {name}", re.split(r"[\\/]", material.file_name)[-1], 255)
     media_type = clean_text(f"media type of {name}", material.media_type, 100)
-    if not media_type:
-        media_type = (mimetypes.guess_type(file_name)[0] if file_name else None) or "application/octet-stream"
     licence = clean_text(f"licence of {name}", material.licence, 160)
+    if not arrived:
+        media_type = _judged_type(name, file_name, material.content, licence)
+    elif not media_type:
+        media_type = filekinds.scan_type(material.content) or "application/octet-stream"
     return replace(
         material, name=name, sha256=digest, file_name=file_name, media_type=media_type, licence=licence
+    )
+
+
+def _judged_type(name: str, file_name: str, content: bytes, licence: str) -> str:
+    """The media type of a file taken here, by its bytes; InvalidInput for a file a window does not take."""
+    shown = f"文件 {file_name} " if file_name else "所给文件"
+    if licence:
+        if filekinds.is_sealed_document(content):
+            return filekinds.SEALED_MEDIA_TYPE
+        what = filekinds.described(content, file_name)
+        raise InvalidInput(
+            f"{name}：{shown}是{what}，不是电子证照 {licence} 的文件（*.sealed） "
+            f"(an electronic licence is given as its sealed document)"
+        )
+    judged = filekinds.scan_type(content)
+    if judged is not None:
+        return judged
+    if not content:
+        return "application/octet-stream"  # check_sizes refuses it, saying it is empty
+    what = filekinds.described(content, file_name)
+    raise InvalidInput(
+        f"{name}：{shown}是{what}，不能作为申请材料；请上传扫描件或照片（{filekinds.ACCEPTED_WORDS}） "
+        f"(only scans and photos are taken, judged by the file's content: "
+        f"PDF, JPEG, PNG, OFD, TIFF, BMP, GIF, WebP)"
     )
 
 

@@ -667,7 +667,7 @@ class CaseService:
             raise WrongNode(f"case {case.id}: action requests go from its origin to its handler")
         if RULES[action].performer is not Performer.APPLICANT:
             raise WrongNode(f"{action.value} is not the applicant's to ask for")
-        corrected = [checked_material(files.from_proto(m)) for m in request.materials]
+        corrected = [checked_material(files.from_proto(m), arrived=True) for m in request.materials]
         files.check_sizes(session.get(ServiceItem, case.item_code), corrected)
         case.materials.extend(files.stored(m, files.CORRECTION) for m in corrected)
         self._change(
@@ -834,7 +834,10 @@ def copy_from_proto(incoming: case_pb2.Case, updated_at: datetime) -> Case:
 
 def _copy_materials(incoming: case_pb2.Case) -> list[tuple[Material, str]]:
     """The materials a case came with, checked, each with its purpose."""
-    return [(checked_material(files.from_proto(m)), m.purpose or files.SUBMITTED) for m in incoming.materials]
+    return [
+        (checked_material(files.from_proto(m), arrived=True), m.purpose or files.SUBMITTED)
+        for m in incoming.materials
+    ]
 
 
 def _copy_fields(incoming: case_pb2.Case, updated_at: datetime) -> dict[str, Any]:

@@ -514,7 +514,10 @@ def _run_bundle(console: Console, clients: dict[str, DeskClient], staff: DemoSta
     village = staff.agent(VILLAGE.code)
     code, name, id_number = BUNDLE
     started = time.monotonic()
-    materials = [case_pb2.Material(name=m, content=f"{m} (scan)".encode()) for m in BUNDLE_MATERIALS]
+    materials = [
+        case_pb2.Material(name=m, content=f"%PDF-1.4 {m} (scan)".encode(), file_name=f"{m}.pdf")
+        for m in BUNDLE_MATERIALS
+    ]
     applicant = case_pb2.Applicant(name=name, id_number=id_number, phone="13800000000")
     bundle = village.submit_bundle(code, applicant, materials)
     console.rule(f"{bundle.name} ({code}): one application, {len(bundle.parts)} parts")

@@ -217,7 +217,7 @@ class Simulation:
                 case = self.nodes[origin].cases.submit(
                     CASE_ITEM,
                     Applicant(f"参保人{number}", _identity_number(home, number)),
-                    [Material(CASE_MATERIAL, b"simulated identity document")],
+                    [Material(CASE_MATERIAL, b"%PDF-1.4 simulated identity document", file_name="id.pdf")],
                     home_division=home,
                 )
                 submitted.append((kind, case.id, origin, case.handler))

@@ -635,6 +635,8 @@ class BundleMaterial(Base):
     name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    file_name: Mapped[str | None] = mapped_column(String(255))  # None in bundles before 0019
+    media_type: Mapped[str | None] = mapped_column(String(100))
 
 
 class MissingMaterial(Base):
