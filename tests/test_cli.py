@@ -33,6 +33,7 @@ from node.cli.catalog import guide_rows, items_table
 from node.cli.common import RESEND_PAUSES, console
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
+from node.staff.accounts import MAX_FAILURES
 from node.store.engine import sqlite_file
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
@@ -279,6 +280,25 @@ def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(fed
     assert wuji("logout", "--config", config).returncode == 0
     as_operator = wuji(*add, input="another-pass\n")
     assert as_operator.returncode == 0, as_operator.stderr
+
+
+def test_wuji_login_does_not_tell_which_usernames_exist(federation):
+    """`wuji login` answered an account `账号 NAME 已锁定` after its failures, a name that is none
+    `用户名或密码错误` forever: anyone could list the staff, then lock them."""
+    province = federation.start(PROVINCE)
+    province.staff.add("clerk6", "周受理", "监察", "", "s3cret-pass")
+    config = str(federation.config_path(PROVINCE))
+
+    def said(username: str) -> list[str]:
+        replies = []
+        for _ in range(MAX_FAILURES + 1):
+            refused = wuji("login", username, "--password-stdin", "--config", config, input="wrong-pass\n")
+            assert refused.returncode == 1
+            replies.append(" ".join(refused.stderr.split()).replace(username, "NAME"))
+        return replies
+
+    account, nobody = said("clerk6"), said("nobody6")
+    assert account == nobody and "已锁定" in account[-1]
 
 
 def material_specs(folder: Path, item: str = "MZ-0001") -> list[str]:

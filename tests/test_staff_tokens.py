@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from node.clock import ManualClock
 from node.errors import InvalidInput
-from node.staff.accounts import LOGIN_HOURS, StaffService
+from node.staff import accounts
+from node.staff.accounts import LOCK_MINUTES, LOGIN_HOURS, MAX_FAILURES, StaffService
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import create_store_engine, migrate, session_factory
-from node.store.models import StaffAccount
+from node.store.models import StaffAccount, StaffLoginFailure
 
 
 @pytest.fixture
@@ -57,3 +58,71 @@ def test_a_name_pasted_with_the_cell_beside_it_is_refused(staff):
     with pytest.raises(InvalidInput, match="部门中有换行或制表符"):
         service.add("clerk3", "赵受理", "clerk", "民政局\n公安局", "a long enough password")
     assert [a.username for a in service.list()] == []
+
+
+def _refusals(service, username, times):
+    said = []
+    for _ in range(times):
+        with pytest.raises(NotLoggedIn) as refused:
+            service.login(username, "not the password")
+        said.append(str(refused.value).replace(username, "NAME"))
+    return said
+
+
+def test_a_name_that_is_no_account_locks_as_an_account_does(staff):
+    """The lock-out must not tell which usernames exist: same words, same number of failures, same
+    time locked, for clerk6 (an account) and nobody6 (none)."""
+    service, clock, _ = staff
+    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password")
+    account = _refusals(service, "clerk6", MAX_FAILURES + 2)
+    nobody = _refusals(service, "nobody6", MAX_FAILURES + 2)
+    assert account == nobody
+    assert "锁定" in account[MAX_FAILURES - 1] and "已锁定" in account[MAX_FAILURES]
+    with pytest.raises(NotLoggedIn, match="已锁定"):  # even the right password, while locked
+        service.login("clerk6", "a long enough password")
+    clock.advance(timedelta(minutes=LOCK_MINUTES, seconds=1))
+    assert _refusals(service, "clerk6", 1) == _refusals(service, "nobody6", 1) == [account[0]]
+    assert service.login("clerk6", "a long enough password").staff.username == "clerk6"
+
+
+def test_failures_far_apart_do_not_add_up_and_old_ones_are_forgotten(staff):
+    service, clock, sessions = staff
+    for name in ("clerk6", "nobody6"):
+        _refusals(service, name, MAX_FAILURES - 1)
+    clock.advance(timedelta(minutes=LOCK_MINUTES, seconds=1))
+    _refusals(service, "someone.else", 1)  # a new failure sweeps the ones whose time is over
+    with sessions() as session:
+        assert session.scalars(select(StaffLoginFailure.username)).all() == ["someone.else"]
+    assert "锁定" not in _refusals(service, "nobody6", 1)[0]
+
+
+def test_the_same_argon2_work_is_done_whoever_the_name_is(staff, monkeypatch):
+    service, _, _ = staff
+    service.add("clerk7", "吴受理", "clerk", "民政局", "a long enough password")
+    _refusals(service, "clerk7", MAX_FAILURES)  # locked now
+    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password")
+    real = accounts._hasher
+    verified: list[str] = []
+
+    class Counting:  # the hasher's attributes are read-only: a stand-in that counts
+        def verify(self, password_hash: str, password: str) -> bool:
+            verified.append(password_hash)
+            return real.verify(password_hash, password)
+
+        def hash(self, password: str) -> str:
+            raise AssertionError("a refusal hashes nothing more")
+
+    monkeypatch.setattr(accounts, "_hasher", Counting())
+    for name in ("clerk7", "nobody7", "clerk6", "no such name!"):  # locked, unknown, unlocked, invalid
+        _refusals(service, name, 1)
+    assert len(verified) == 4  # one argon2 verification each, on a hash of the same parameters
+    assert {real.check_needs_rehash(h) for h in verified} == {False}
+
+
+def test_a_disabled_account_says_so_only_to_its_password(staff):
+    service, _, _ = staff
+    service.add("clerk8", "郑受理", "clerk", "民政局", "a long enough password")
+    service.disable("clerk8")
+    assert _refusals(service, "clerk8", 1) == _refusals(service, "nobody8", 1)
+    with pytest.raises(NotLoggedIn, match="停用"):
+        service.login("clerk8", "a long enough password")

@@ -84,6 +84,7 @@ def desks(request, tmp_path_factory):
         county.staff.add("mz-review", "郑民政", "审核/审批", "民政局", PASSWORD)
         county.staff.add("boss", "刘监察", "监察", "", PASSWORD)
         county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD)
+        county.staff.add("clerk6", "周受理", "窗口受理", DEPARTMENT, PASSWORD)
         city = federation.nodes[CITY]  # 生育保险待遇核定 (医疗保障局) takes a promise for the 结婚证
         city.staff.add("yb-clerk", "孙医保", "窗口受理", "医疗保障局", PASSWORD)
         city.staff.add("yb-review", "周医保", "审核/审批", "医疗保障局", PASSWORD)
@@ -202,6 +203,25 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desk
         client.post("/login", data={"username": "locked1", "password": "wrong-password", "csrf": token})
     locked = client.post("/login", data={"username": "locked1", "password": PASSWORD, "csrf": token})
     assert locked.status_code == 401 and "锁定" in locked.text
+
+
+def test_the_login_page_does_not_tell_which_usernames_exist(desks):
+    """An account (clerk6 here) and a name that is none answer every wrong password alike, the
+    lock-out too: nobody lists the staff by trying names."""
+    client = httpx.Client(base_url=url(desks, COUNTY), timeout=30)
+    token = csrf_of(client.get("/login").text)
+
+    def said(username: str) -> list[tuple[int, str]]:
+        replies = []
+        for _ in range(MAX_FAILURES + 1):
+            typed = {"username": username, "password": "wrong-pass", "csrf": token}
+            reply = client.post("/login", data=typed)
+            error = re.search(r'id="login-error">([^<]*)<', reply.text)
+            replies.append((reply.status_code, error[1].replace(username, "NAME") if error else ""))
+        return replies
+
+    account, nobody = said("clerk6"), said("nobody6")
+    assert account == nobody and "已锁定" in account[-1][1]
 
 
 def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
