@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select, update
 
 from node.clock import ManualClock
-from node.errors import InvalidInput
+from node.errors import InvalidInput, NotFound
 from node.staff import accounts
-from node.staff.accounts import LOCK_MINUTES, LOGIN_HOURS, MAX_FAILURES, StaffService
+from node.staff.accounts import LOCK_MINUTES, LOGIN_HOURS, MAX_FAILURES, KnownDepartments, StaffService
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import StaffAccount, StaffLoginFailure
+
+DEPARTMENTS = KnownDepartments(["公安局", "民政局"], ["公安局", "民政局", "卫生健康委员会"])
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def staff(database_url):
     engine = create_store_engine(database_url)
     migrate(engine)
     clock, sessions = ManualClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)), session_factory(engine)
-    yield StaffService("430981000000", sessions, clock), clock, sessions
+    yield StaffService("430981000000", sessions, lambda: DEPARTMENTS, clock), clock, sessions
     engine.dispose()
 
 
@@ -126,3 +128,45 @@ def test_a_disabled_account_says_so_only_to_its_password(staff):
     assert _refusals(service, "clerk8", 1) == _refusals(service, "nobody8", 1)
     with pytest.raises(NotLoggedIn, match="停用"):
         service.login("clerk8", "a long enough password")
+
+
+def test_a_department_must_handle_items_here(staff):
+    service, _, _ = staff
+    with pytest.raises(InvalidInput, match="没有部门 民证局；本节点办理事项的部门有：公安局、民政局"):
+        service.add("clerk8", "郑受理", "窗口受理", "民证局", "a long enough password")
+    assert service.add("sup1", "钱监察", "监察", "民证局", "a long enough password").department == ""
+    # a department of an item handled above: this window takes applications in for it
+    assert service.add("clerk8", "郑受理", "窗口受理", "卫生健康委员会", "a long enough password").department
+    assert [a.username for a in service.list()] == ["clerk8", "sup1"]
+
+
+def test_role_and_department_change_with_the_same_checks_and_end_the_logins(staff):
+    service, _, _ = staff
+    service.add("clerk9", "孙受理", "clerk", "民政局", "a long enough password")
+    token = service.login("clerk9", "a long enough password").token
+    with pytest.raises(InvalidInput, match="没有部门 民证局"):
+        service.change("clerk9", department="民证局")
+    with pytest.raises(InvalidInput, match="没有岗位"):
+        service.change("clerk9", role="厨师")
+    assert service.actor(token).department == "民政局"  # a refused change ends nothing
+    assert service.change("clerk9", department="民政局").department == "民政局"  # no change
+    assert service.actor(token).username == "clerk9"
+    moved = service.change("clerk9", role="审核", department="公安局")
+    assert (moved.role, moved.department) == (Role.REVIEWER, "公安局")
+    with pytest.raises(NotLoggedIn):
+        service.actor(token)
+    assert service.change("clerk9", role="监察").department == ""  # a role bound to none
+    with pytest.raises(InvalidInput, match="须属于一个部门"):
+        service.change("clerk9", role="窗口受理")
+    with pytest.raises(NotFound):
+        service.change("nobody9", role="监察")
+
+
+def test_a_disabled_account_is_enabled_again(staff):
+    service, _, _ = staff
+    service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password")
+    service.disable("clerk10")
+    with pytest.raises(InvalidInput, match="已存在"):
+        service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password")
+    assert service.enable("clerk10").active
+    assert service.login("clerk10", "a long enough password").staff.active

@@ -271,6 +271,45 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
 
 
+def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(desks):
+    """A department typed wrong (民政 for 民政局) was taken and could never be mended; a disabled
+    account stayed 停用 for good. Now the department must handle items here, and both are mended."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("fix-admin", "韩管理", "管理员", "", PASSWORD)
+    admin = logged_in(desks, COUNTY, "fix-admin")
+    token = csrf_of(admin.get("/staff").text)
+    form = {"username": "clerk.typo", "name": "许错字", "role": "clerk", "department": "民政", "csrf": token}
+    typo = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
+    assert typo.status_code == 400 and "没有部门 民政；本节点办理事项的部门有：" in typo.text
+    assert f"{DEPARTMENT}" in html.unescape(typo.text.split("没有部门 民政", 1)[1].split("</p>", 1)[0])
+    assert "clerk.typo" not in [member.username for member in county.staff.list()]
+
+    county.staff.add("mover", "曹调岗", "窗口受理", DEPARTMENT, PASSWORD)
+    mover = logged_in(desks, COUNTY, "mover")
+    assert 'id="change-mover"' in admin.get("/staff").text
+    refused = admin.post(
+        "/staff/mover/change", data={"role": "reviewer", "department": "民证局", "csrf": token}
+    )
+    assert refused.status_code == 400 and "没有部门 民证局" in refused.text
+    assert mover.get("/queues", follow_redirects=False).status_code == 200  # a refused change ends nothing
+    moved = admin.post(
+        "/staff/mover/change", data={"role": "reviewer", "department": "民政局", "csrf": token}
+    )
+    assert moved.status_code == 200 and "mover（曹调岗）现为 审核/审批 民政局" in moved.text
+    assert mover.get("/queues", follow_redirects=False).status_code == 303  # its login ended with the change
+    assert next(m for m in county.staff.list() if m.username == "mover").department == "民政局"
+    itself = admin.post(
+        "/staff/fix-admin/change", data={"role": "clerk", "department": "民政局", "csrf": token}
+    )
+    assert itself.status_code == 400 and "不能更改自己的岗位" in itself.text
+
+    assert admin.post("/staff/mover/disable", data={"csrf": token}).status_code == 200
+    assert 'id="enable-mover"' in admin.get("/staff").text
+    enabled = admin.post("/staff/mover/enable", data={"csrf": token})
+    assert enabled.status_code == 200 and "已启用 mover（曹调岗）" in enabled.text
+    assert logged_in(desks, COUNTY, "mover").get("/queues").status_code == 200
+
+
 def test_a_person_changes_their_own_password_given_the_current_one(desks):
     desks.nodes[COUNTY].staff.add("pw.clerk", "蒋改密", "窗口受理", DEPARTMENT, PASSWORD)
     person = logged_in(desks, COUNTY, "pw.clerk")

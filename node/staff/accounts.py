@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.clock import Clock, SystemClock
 from node.errors import InvalidInput, NotFound, clean_text
-from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role
+from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role, parse_role
 from node.store.models import StaffAccount, StaffLogin, StaffLoginFailure
 from node.timeutil import as_utc
 
@@ -51,6 +52,14 @@ class StaffView:
 
 
 @dataclass(frozen=True)
+class KnownDepartments:
+    """The departments a 窗口受理 or 审核/审批 may belong to at a node."""
+
+    handled_here: list[str]  # of the items handled at the node: those a refusal names
+    in_catalogue: list[str]  # of every item: a window here takes applications in for those too
+
+
+@dataclass(frozen=True)
 class Login:
     token: str
     expires_at: datetime
@@ -62,9 +71,18 @@ def token_digest(token: str) -> str:
 
 
 class StaffService:
-    def __init__(self, here: str, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        here: str,
+        sessions: sessionmaker[Session],
+        departments: Callable[[], KnownDepartments],
+        clock: Clock | None = None,
+    ) -> None:
+        """departments: those a 窗口受理 or 审核/审批 may belong to here (of the catalogue's items),
+        read at each change: the catalogue changes."""
         self.here = here
         self._sessions = sessions
+        self._departments = departments
         self._clock = clock or SystemClock()
 
     # -- administration (管理员, or the node's operator) ----------------------------------------
@@ -74,8 +92,7 @@ class StaffService:
         name = clean_text("name", name, 100, required=True, single_line=True)
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
-        if not parsed.needs_department:
-            department = ""
+        department = self._known_department(parsed, department)
         with self._sessions.begin() as session:
             if session.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
                 raise InvalidInput(
@@ -103,6 +120,25 @@ class StaffService:
             accounts = session.scalars(select(StaffAccount).order_by(StaffAccount.username))
             return [_view(a, locks.get(a.username)) for a in accounts]
 
+    def change(self, username: str, role: str = "", department: str | None = None) -> StaffView:
+        """A new role and/or department ("" and None keep the current ones), checked as for a new
+        account. A change ends the account's logins: each carries the role it was made with."""
+        department = (
+            None if department is None else clean_text("department", department, 100, single_line=True)
+        )
+        with self._sessions() as session:
+            current = _account(session, username)
+            parsed = parse_role(role) if role.strip() else Role(current.role)
+            wanted = current.department if department is None else department
+        account_role(parsed.value, wanted)  # a department's role needs one
+        wanted = self._known_department(parsed, wanted)
+        with self._sessions.begin() as session:
+            account = _account(session, username)
+            if (account.role, account.department) != (parsed.value, wanted):
+                account.role, account.department = parsed.value, wanted
+                _end_logins(session, account.username)
+            return _view(account)
+
     def disable(self, username: str) -> StaffView:
         """Disable an account and end its logins (accounts are never deleted: events name them)."""
         with self._sessions.begin() as session:
@@ -110,6 +146,37 @@ class StaffService:
             account.active = False
             _end_logins(session, account.username)
             return _view(account)
+
+    def enable(self, username: str) -> StaffView:
+        """启用: a disabled account in use again, with its password (and role) as they were."""
+        with self._sessions.begin() as session:
+            account = _account(session, username)
+            account.active = True
+            return _view(account)
+
+    def _known_department(self, role: Role, department: str) -> str:
+        """The department an account of role belongs to: one of the catalogue's items, or
+        InvalidInput naming those handled here; "" for a role not bound to one."""
+        if not role.needs_department:
+            return ""
+        known = self._departments()
+        if department in known.handled_here or department in known.in_catalogue:
+            return department
+        if known.handled_here:
+            raise InvalidInput(
+                f"没有部门 {department}；本节点办理事项的部门有：{'、'.join(known.handled_here)} "
+                f"(no department {department!r} handles items at {self.here})"
+            )
+        if known.in_catalogue:
+            raise InvalidInput(
+                f"没有部门 {department}；本节点不办理事项，事项目录中的部门有："
+                f"{'、'.join(known.in_catalogue)} "
+                f"(no department {department!r} in the catalogue)"
+            )
+        raise InvalidInput(
+            f"没有部门 {department}；本节点尚无事项目录 "
+            f"(no catalogue at {self.here} yet: no department to belong to)"
+        )
 
     def set_password(self, username: str, password: str) -> StaffView:
         """A new password (and an unlocked account); every existing login of the account ends."""
