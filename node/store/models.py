@@ -686,7 +686,7 @@ class StaffAccount(Base):
     department: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
-    # no longer read or written since 0019: wrong passwords are counted in staff_login_failure,
+    # no longer read or written since 0020: wrong passwords are counted in staff_login_failure,
     # by the name typed, so that a name that is no account locks as one does
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
