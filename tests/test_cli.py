@@ -33,6 +33,8 @@ from node.cli.catalog import guide_rows, items_table
 from node.cli.common import RESEND_PAUSES, console
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
+from node.staff.accounts import MAX_FAILURES
+from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import sqlite_file
 from node.timeutil import to_timestamp
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
@@ -279,6 +281,60 @@ def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(fed
     assert wuji("logout", "--config", config).returncode == 0
     as_operator = wuji(*add, input="another-pass\n")
     assert as_operator.returncode == 0, as_operator.stderr
+
+
+def test_wuji_login_does_not_tell_which_usernames_exist(federation):
+    """`wuji login` answered an account `账号 NAME 已锁定` after its failures, a name that is none
+    `用户名或密码错误` forever: anyone could list the staff, then lock them."""
+    province = federation.start(PROVINCE)
+    province.staff.add("clerk6", "周受理", "监察", "", "s3cret-pass")
+    config = str(federation.config_path(PROVINCE))
+
+    def said(username: str) -> list[str]:
+        replies = []
+        for _ in range(MAX_FAILURES + 1):
+            refused = wuji("login", username, "--password-stdin", "--config", config, input="wrong-pass\n")
+            assert refused.returncode == 1
+            replies.append(" ".join(refused.stderr.split()).replace(username, "NAME"))
+        return replies
+
+    account, nobody = said("clerk6"), said("nobody6")
+    assert account == nobody and "已锁定" in account[-1]
+
+
+def test_staff_departments_are_checked_and_accounts_mended_at_the_cli(federation):
+    """`wuji staff add clerk8 … --department 民证局` was taken, and nothing could change a role or a
+    department, or bring a disabled account back."""
+    county = federation.start_chain()[CHAIN.index(COUNTY)]  # the catalogue reaches it
+    config = str(federation.config_path(COUNTY))
+    add = ("staff", "add", "clerk8", "--name", "王八", "--role", "窗口受理", "--password-stdin",
+           "--config", config)  # fmt: skip
+    typo = wuji(*add, "--department", "民证局", input="s3cret-pass\n")
+    said = " ".join(typo.stderr.split())
+    assert typo.returncode == 1 and "没有部门 民证局；本节点办理事项的部门有：" in said and "民政局" in said
+    assert wuji(*add, "--department", "民政局", input="s3cret-pass\n").returncode == 0
+    assert log_in("clerk8", config).returncode == 0
+    refused = wuji("staff", "set", "clerk8", "--role", "监察", "--config", config)
+    assert refused.returncode == 1 and "管理员" in refused.stderr  # as clerk8: not theirs to change
+    assert wuji("logout", "--config", config).returncode == 0
+    token = county.staff.login("clerk8", "s3cret-pass").token  # their login elsewhere (the browser)
+    nothing = wuji("staff", "set", "clerk8", "--config", config)  # as the operator from here on
+    assert nothing.returncode == 2 and "--role" in nothing.stderr
+    wrong = wuji("staff", "set", "clerk8", "--department", "民证局", "--config", config)
+    assert wrong.returncode == 1 and "没有部门 民证局" in wrong.stderr
+    assert county.staff.actor(token).department == "民政局"  # a refused change ends nothing
+    moved = wuji("staff", "set", "clerk8", "--role", "审核", "--config", config)
+    assert moved.returncode == 0 and "clerk8 (王八)：审核/审批 民政局" in moved.stdout, moved.stderr
+    with pytest.raises(NotLoggedIn):
+        county.staff.actor(token)
+    assert [(m.role, m.department) for m in county.staff.list() if m.username == "clerk8"] == [
+        (Role.REVIEWER, "民政局")
+    ]
+    assert wuji("staff", "disable", "clerk8", "--config", config).returncode == 0
+    assert "停用" in wuji("staff", "list", "--config", config).stdout
+    enabled = wuji("staff", "enable", "clerk8", "--config", config)
+    assert enabled.returncode == 0 and "启用 clerk8" in enabled.stdout
+    assert log_in("clerk8", config).returncode == 0
 
 
 def material_specs(folder: Path, item: str = "MZ-0001") -> list[str]:

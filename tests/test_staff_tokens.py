@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from node.clock import ManualClock
-from node.errors import InvalidInput
-from node.staff.accounts import LOGIN_HOURS, StaffService
+from node.errors import InvalidInput, NotFound
+from node.staff import accounts
+from node.staff.accounts import LOCK_MINUTES, LOGIN_HOURS, MAX_FAILURES, KnownDepartments, StaffService
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import create_store_engine, migrate, session_factory
-from node.store.models import StaffAccount
+from node.store.models import StaffAccount, StaffLoginFailure
+
+DEPARTMENTS = KnownDepartments(["公安局", "民政局"], ["公安局", "民政局", "卫生健康委员会"])
 
 
 @pytest.fixture
@@ -20,7 +23,7 @@ def staff(database_url):
     engine = create_store_engine(database_url)
     migrate(engine)
     clock, sessions = ManualClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)), session_factory(engine)
-    yield StaffService("430981000000", sessions, clock), clock, sessions
+    yield StaffService("430981000000", sessions, lambda: DEPARTMENTS, clock), clock, sessions
     engine.dispose()
 
 
@@ -57,3 +60,113 @@ def test_a_name_pasted_with_the_cell_beside_it_is_refused(staff):
     with pytest.raises(InvalidInput, match="部门中有换行或制表符"):
         service.add("clerk3", "赵受理", "clerk", "民政局\n公安局", "a long enough password")
     assert [a.username for a in service.list()] == []
+
+
+def _refusals(service, username, times):
+    said = []
+    for _ in range(times):
+        with pytest.raises(NotLoggedIn) as refused:
+            service.login(username, "not the password")
+        said.append(str(refused.value).replace(username, "NAME"))
+    return said
+
+
+def test_a_name_that_is_no_account_locks_as_an_account_does(staff):
+    """The lock-out must not tell which usernames exist: same words, same number of failures, same
+    time locked, for clerk6 (an account) and nobody6 (none)."""
+    service, clock, _ = staff
+    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password")
+    account = _refusals(service, "clerk6", MAX_FAILURES + 2)
+    nobody = _refusals(service, "nobody6", MAX_FAILURES + 2)
+    assert account == nobody
+    assert "锁定" in account[MAX_FAILURES - 1] and "已锁定" in account[MAX_FAILURES]
+    with pytest.raises(NotLoggedIn, match="已锁定"):  # even the right password, while locked
+        service.login("clerk6", "a long enough password")
+    clock.advance(timedelta(minutes=LOCK_MINUTES, seconds=1))
+    assert _refusals(service, "clerk6", 1) == _refusals(service, "nobody6", 1) == [account[0]]
+    assert service.login("clerk6", "a long enough password").staff.username == "clerk6"
+
+
+def test_failures_far_apart_do_not_add_up_and_old_ones_are_forgotten(staff):
+    service, clock, sessions = staff
+    for name in ("clerk6", "nobody6"):
+        _refusals(service, name, MAX_FAILURES - 1)
+    clock.advance(timedelta(minutes=LOCK_MINUTES, seconds=1))
+    _refusals(service, "someone.else", 1)  # a new failure sweeps the ones whose time is over
+    with sessions() as session:
+        assert session.scalars(select(StaffLoginFailure.username)).all() == ["someone.else"]
+    assert "锁定" not in _refusals(service, "nobody6", 1)[0]
+
+
+def test_the_same_argon2_work_is_done_whoever_the_name_is(staff, monkeypatch):
+    service, _, _ = staff
+    service.add("clerk7", "吴受理", "clerk", "民政局", "a long enough password")
+    _refusals(service, "clerk7", MAX_FAILURES)  # locked now
+    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password")
+    real = accounts._hasher
+    verified: list[str] = []
+
+    class Counting:  # the hasher's attributes are read-only: a stand-in that counts
+        def verify(self, password_hash: str, password: str) -> bool:
+            verified.append(password_hash)
+            return real.verify(password_hash, password)
+
+        def hash(self, password: str) -> str:
+            raise AssertionError("a refusal hashes nothing more")
+
+    monkeypatch.setattr(accounts, "_hasher", Counting())
+    for name in ("clerk7", "nobody7", "clerk6", "no such name!"):  # locked, unknown, unlocked, invalid
+        _refusals(service, name, 1)
+    assert len(verified) == 4  # one argon2 verification each, on a hash of the same parameters
+    assert {real.check_needs_rehash(h) for h in verified} == {False}
+
+
+def test_a_disabled_account_says_so_only_to_its_password(staff):
+    service, _, _ = staff
+    service.add("clerk8", "郑受理", "clerk", "民政局", "a long enough password")
+    service.disable("clerk8")
+    assert _refusals(service, "clerk8", 1) == _refusals(service, "nobody8", 1)
+    with pytest.raises(NotLoggedIn, match="停用"):
+        service.login("clerk8", "a long enough password")
+
+
+def test_a_department_must_handle_items_here(staff):
+    service, _, _ = staff
+    with pytest.raises(InvalidInput, match="没有部门 民证局；本节点办理事项的部门有：公安局、民政局"):
+        service.add("clerk8", "郑受理", "窗口受理", "民证局", "a long enough password")
+    assert service.add("sup1", "钱监察", "监察", "民证局", "a long enough password").department == ""
+    # a department of an item handled above: this window takes applications in for it
+    assert service.add("clerk8", "郑受理", "窗口受理", "卫生健康委员会", "a long enough password").department
+    assert [a.username for a in service.list()] == ["clerk8", "sup1"]
+
+
+def test_role_and_department_change_with_the_same_checks_and_end_the_logins(staff):
+    service, _, _ = staff
+    service.add("clerk9", "孙受理", "clerk", "民政局", "a long enough password")
+    token = service.login("clerk9", "a long enough password").token
+    with pytest.raises(InvalidInput, match="没有部门 民证局"):
+        service.change("clerk9", department="民证局")
+    with pytest.raises(InvalidInput, match="没有岗位"):
+        service.change("clerk9", role="厨师")
+    assert service.actor(token).department == "民政局"  # a refused change ends nothing
+    assert service.change("clerk9", department="民政局").department == "民政局"  # no change
+    assert service.actor(token).username == "clerk9"
+    moved = service.change("clerk9", role="审核", department="公安局")
+    assert (moved.role, moved.department) == (Role.REVIEWER, "公安局")
+    with pytest.raises(NotLoggedIn):
+        service.actor(token)
+    assert service.change("clerk9", role="监察").department == ""  # a role bound to none
+    with pytest.raises(InvalidInput, match="须属于一个部门"):
+        service.change("clerk9", role="窗口受理")
+    with pytest.raises(NotFound):
+        service.change("nobody9", role="监察")
+
+
+def test_a_disabled_account_is_enabled_again(staff):
+    service, _, _ = staff
+    service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password")
+    service.disable("clerk10")
+    with pytest.raises(InvalidInput, match="已存在"):
+        service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password")
+    assert service.enable("clerk10").active
+    assert service.login("clerk10", "a long enough password").staff.active

@@ -84,6 +84,7 @@ def desks(request, tmp_path_factory):
         county.staff.add("mz-review", "郑民政", "审核/审批", "民政局", PASSWORD)
         county.staff.add("boss", "刘监察", "监察", "", PASSWORD)
         county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD)
+        county.staff.add("clerk6", "周受理", "窗口受理", DEPARTMENT, PASSWORD)
         city = federation.nodes[CITY]  # 生育保险待遇核定 (医疗保障局) takes a promise for the 结婚证
         city.staff.add("yb-clerk", "孙医保", "窗口受理", "医疗保障局", PASSWORD)
         city.staff.add("yb-review", "周医保", "审核/审批", "医疗保障局", PASSWORD)
@@ -204,6 +205,25 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desk
     assert locked.status_code == 401 and "锁定" in locked.text
 
 
+def test_the_login_page_does_not_tell_which_usernames_exist(desks):
+    """An account (clerk6 here) and a name that is none answer every wrong password alike, the
+    lock-out too: nobody lists the staff by trying names."""
+    client = httpx.Client(base_url=url(desks, COUNTY), timeout=30)
+    token = csrf_of(client.get("/login").text)
+
+    def said(username: str) -> list[tuple[int, str]]:
+        replies = []
+        for _ in range(MAX_FAILURES + 1):
+            typed = {"username": username, "password": "wrong-pass", "csrf": token}
+            reply = client.post("/login", data=typed)
+            error = re.search(r'id="login-error">([^<]*)<', reply.text)
+            replies.append((reply.status_code, error[1].replace(username, "NAME") if error else ""))
+        return replies
+
+    account, nobody = said("clerk6"), said("nobody6")
+    assert account == nobody and "已锁定" in account[-1][1]
+
+
 def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     """工作人员 at the county hall: add a clerk (refusals keep what was typed), unlock a locked account
     with a new password, disable one (its login ends at once); nobody else may open the page."""
@@ -249,6 +269,45 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     itself = admin.post("/staff/web-admin/disable", data={"csrf": token})
     assert itself.status_code == 400 and "不能停用自己" in itself.text
     assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
+
+
+def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(desks):
+    """A department typed wrong (民政 for 民政局) was taken and could never be mended; a disabled
+    account stayed 停用 for good. Now the department must handle items here, and both are mended."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("fix-admin", "韩管理", "管理员", "", PASSWORD)
+    admin = logged_in(desks, COUNTY, "fix-admin")
+    token = csrf_of(admin.get("/staff").text)
+    form = {"username": "clerk.typo", "name": "许错字", "role": "clerk", "department": "民政", "csrf": token}
+    typo = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
+    assert typo.status_code == 400 and "没有部门 民政；本节点办理事项的部门有：" in typo.text
+    assert f"{DEPARTMENT}" in html.unescape(typo.text.split("没有部门 民政", 1)[1].split("</p>", 1)[0])
+    assert "clerk.typo" not in [member.username for member in county.staff.list()]
+
+    county.staff.add("mover", "曹调岗", "窗口受理", DEPARTMENT, PASSWORD)
+    mover = logged_in(desks, COUNTY, "mover")
+    assert 'id="change-mover"' in admin.get("/staff").text
+    refused = admin.post(
+        "/staff/mover/change", data={"role": "reviewer", "department": "民证局", "csrf": token}
+    )
+    assert refused.status_code == 400 and "没有部门 民证局" in refused.text
+    assert mover.get("/queues", follow_redirects=False).status_code == 200  # a refused change ends nothing
+    moved = admin.post(
+        "/staff/mover/change", data={"role": "reviewer", "department": "民政局", "csrf": token}
+    )
+    assert moved.status_code == 200 and "mover（曹调岗）现为 审核/审批 民政局" in moved.text
+    assert mover.get("/queues", follow_redirects=False).status_code == 303  # its login ended with the change
+    assert next(m for m in county.staff.list() if m.username == "mover").department == "民政局"
+    itself = admin.post(
+        "/staff/fix-admin/change", data={"role": "clerk", "department": "民政局", "csrf": token}
+    )
+    assert itself.status_code == 400 and "不能更改自己的岗位" in itself.text
+
+    assert admin.post("/staff/mover/disable", data={"csrf": token}).status_code == 200
+    assert 'id="enable-mover"' in admin.get("/staff").text
+    enabled = admin.post("/staff/mover/enable", data={"csrf": token})
+    assert enabled.status_code == 200 and "已启用 mover（曹调岗）" in enabled.text
+    assert logged_in(desks, COUNTY, "mover").get("/queues").status_code == 200
 
 
 def test_a_person_changes_their_own_password_given_the_current_one(desks):

@@ -653,3 +653,10 @@ def departments_at(session: Session, tier: Tier) -> list[str]:
     """The departments that handle items at a tier: the ones a window's staff can belong to."""
     handled_here = select(ServiceItem.department).where(ServiceItem.handling_tier == tier.name.lower())
     return sorted({department for department in session.scalars(handled_here.distinct()) if department})
+
+
+def departments_in_catalogue(session: Session) -> list[str]:
+    """The departments of every item of the catalogue, wherever handled: a window here may take
+    applications in for one handled above (a portal's 全程网办 clerk)."""
+    every = select(ServiceItem.department).distinct()
+    return sorted({department for department in session.scalars(every) if department})

@@ -190,6 +190,35 @@ def staff_disable(username: str, config: ConfigPath = Path("node.toml"), node: N
     console.print(f"停用 {member.username} ({member.name})", highlight=False)
 
 
+@staff_app.command("enable")
+def staff_enable(username: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
+    """启用: a disabled account in use again, with its password, role and department as they were."""
+    member = ask(config, node, lambda desk: desk.enable_staff(username))
+    console.print(f"启用 {member.username} ({member.name})", highlight=False)
+
+
+@staff_app.command("set")
+def staff_set(
+    username: str,
+    role: Annotated[str, typer.Option(help="the new role (代办员, 窗口受理, 审核/审批, 监察, 管理员)")] = "",
+    department: Annotated[
+        str | None, typer.Option(help="the new department, one handling items at the node")
+    ] = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """Change an account's role and/or department, checked as `staff add` checks them; the account's
+    logins end when either changes."""
+    if not role and department is None:
+        fail("nothing to change: give --role and/or --department")
+    member = ask(config, node, lambda desk: desk.change_staff(username, role, department))
+    console.print(
+        f"{member.username} ({member.name})：{member.role_label} {member.department}".rstrip()
+        + "（岗位或部门有变时其登录已结束 · a change ends the account's logins）",
+        highlight=False,
+    )
+
+
 @staff_app.command("passwd")
 def staff_passwd(
     username: str,

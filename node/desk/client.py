@@ -312,6 +312,18 @@ class DeskClient:
     def disable_staff(self, username: str) -> desk_pb2.StaffMember:
         return self._stub.DisableStaff(desk_pb2.DisableStaffRequest(username=username), timeout=self._timeout)
 
+    def enable_staff(self, username: str) -> desk_pb2.StaffMember:
+        return self._stub.EnableStaff(desk_pb2.EnableStaffRequest(username=username), timeout=self._timeout)
+
+    def change_staff(
+        self, username: str, role: str = "", department: str | None = None
+    ) -> desk_pb2.StaffMember:
+        """role "" and department None keep the account's."""
+        request = desk_pb2.ChangeStaffRequest(username=username, role=role)
+        if department is not None:
+            request.department = department
+        return self._stub.ChangeStaff(request, timeout=self._timeout)
+
     def set_password(self, username: str, password: str, current: str = "") -> desk_pb2.StaffMember:
         """current: for one's own password."""
         request = desk_pb2.SetStaffPasswordRequest(

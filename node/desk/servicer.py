@@ -534,6 +534,24 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         return self._staff(self._node.staff.disable(request.username))
 
     @_desk_call
+    def EnableStaff(
+        self, request: desk_pb2.EnableStaffRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.StaffMember:
+        require_admin(_caller.get())
+        return self._staff(self._node.staff.enable(request.username))
+
+    @_desk_call
+    def ChangeStaff(
+        self, request: desk_pb2.ChangeStaffRequest, context: grpc.ServicerContext
+    ) -> desk_pb2.StaffMember:
+        actor = _caller.get()
+        require_admin(actor)
+        if actor.is_person and actor.username == request.username.strip().lower():
+            raise NotPermitted("不能更改自己的岗位或部门 (an administrator does not change their own role)")
+        department = request.department if request.HasField("department") else None
+        return self._staff(self._node.staff.change(request.username, request.role, department))
+
+    @_desk_call
     def SetStaffPassword(
         self, request: desk_pb2.SetStaffPasswordRequest, context: grpc.ServicerContext
     ) -> desk_pb2.StaffMember:

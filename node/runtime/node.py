@@ -35,7 +35,7 @@ from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
 from node.runtime.resync import CaseResync
 from node.runtime.undeliverable import Undeliverable
-from node.staff.accounts import StaffService
+from node.staff.accounts import KnownDepartments, StaffService
 from node.store.engine import (
     WAL_CHECKPOINT_SECONDS,
     checkpoint_wal,
@@ -162,7 +162,7 @@ class Node:
         self.bundles = BundleService(
             self.here, self.sessions, self.readers, self.cases, self.deferrals, self.clock
         )
-        self.staff = StaffService(self.here.value, self.sessions, self.clock)
+        self.staff = StaffService(self.here.value, self.sessions, self._staff_departments, self.clock)
         self.visits = ReturnVisits(self.here, self.sessions, self.clock)
         self.cases.hooks += [
             CrossProvinceCases(self.here, self.outbound, self.clock),
@@ -355,6 +355,13 @@ class Node:
             log.error("the front desk cannot listen on %s: %s", self.config.web_listen, error)
             return
         self.web = web
+
+    def _staff_departments(self) -> KnownDepartments:
+        """The departments a window's staff may belong to: those of the items handled here (as the
+        /staff page offers them), or of any item of the catalogue."""
+        with self.readers() as session:
+            here = catalog.departments_at(session, self.here.tier)
+            return KnownDepartments(here, catalog.departments_in_catalogue(session))
 
     def load_catalog(self, path: Path) -> int:
         """Publish a catalogue file as the next signed release here (province) and offer it below."""

@@ -1,8 +1,10 @@
 """Staff accounts at one node: argon2 password hashes, login tokens, lock-out after failures.
 
 A login yields a random token valid for a working day (`LOGIN_HOURS`) at this node only: the node
-keeps its SHA-256, never the token. Five wrong passwords in a row lock the account for fifteen
-minutes, whether they came through the CLI or the web desk, so guessing is slow everywhere.
+keeps its SHA-256, never the token. Five wrong passwords in a row (each within fifteen minutes of
+the one before) lock the account for fifteen minutes, whether they came through the CLI or the web
+desk, so guessing is slow everywhere. A name that is no account is answered in the same words, after
+the same argon2 work, and locks after as many failures: the answers do not tell who has an account.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.clock import Clock, SystemClock
 from node.errors import InvalidInput, NotFound, clean_text
-from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role
-from node.store.models import StaffAccount, StaffLogin
+from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role, parse_role
+from node.store.models import StaffAccount, StaffLogin, StaffLoginFailure
 from node.timeutil import as_utc
 
 LOGIN_HOURS = 12
@@ -31,6 +35,10 @@ MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106)
+# what a name that is no account is checked against: the same argon2 work as a real account's
+_NOBODY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+WRONG = "用户名或密码错误 (wrong username or password)"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,14 @@ class StaffView:
     department: str
     active: bool
     locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownDepartments:
+    """The departments a 窗口受理 or 审核/审批 may belong to at a node."""
+
+    handled_here: list[str]  # of the items handled at the node: those a refusal names
+    in_catalogue: list[str]  # of every item: a window here takes applications in for those too
 
 
 @dataclass(frozen=True)
@@ -55,9 +71,18 @@ def token_digest(token: str) -> str:
 
 
 class StaffService:
-    def __init__(self, here: str, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        here: str,
+        sessions: sessionmaker[Session],
+        departments: Callable[[], KnownDepartments],
+        clock: Clock | None = None,
+    ) -> None:
+        """departments: those a 窗口受理 or 审核/审批 may belong to here (of the catalogue's items),
+        read at each change: the catalogue changes."""
         self.here = here
         self._sessions = sessions
+        self._departments = departments
         self._clock = clock or SystemClock()
 
     # -- administration (管理员, or the node's operator) ----------------------------------------
@@ -67,8 +92,7 @@ class StaffService:
         name = clean_text("name", name, 100, required=True, single_line=True)
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
-        if not parsed.needs_department:
-            department = ""
+        department = self._known_department(parsed, department)
         with self._sessions.begin() as session:
             if session.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
                 raise InvalidInput(
@@ -88,8 +112,32 @@ class StaffService:
             return _view(account)
 
     def list(self) -> list[StaffView]:
+        now = self._clock.now()
         with self._sessions() as session:
-            return [_view(a) for a in session.scalars(select(StaffAccount).order_by(StaffAccount.username))]
+            locked = select(StaffLoginFailure.username, StaffLoginFailure.locked_until)
+            rows = session.execute(locked.where(StaffLoginFailure.locked_until > now))
+            locks = {username: as_utc(until) for username, until in rows if until is not None}
+            accounts = session.scalars(select(StaffAccount).order_by(StaffAccount.username))
+            return [_view(a, locks.get(a.username)) for a in accounts]
+
+    def change(self, username: str, role: str = "", department: str | None = None) -> StaffView:
+        """A new role and/or department ("" and None keep the current ones), checked as for a new
+        account. A change ends the account's logins: each carries the role it was made with."""
+        department = (
+            None if department is None else clean_text("department", department, 100, single_line=True)
+        )
+        with self._sessions() as session:
+            current = _account(session, username)
+            parsed = parse_role(role) if role.strip() else Role(current.role)
+            wanted = current.department if department is None else department
+        account_role(parsed.value, wanted)  # a department's role needs one
+        wanted = self._known_department(parsed, wanted)
+        with self._sessions.begin() as session:
+            account = _account(session, username)
+            if (account.role, account.department) != (parsed.value, wanted):
+                account.role, account.department = parsed.value, wanted
+                _end_logins(session, account.username)
+            return _view(account)
 
     def disable(self, username: str) -> StaffView:
         """Disable an account and end its logins (accounts are never deleted: events name them)."""
@@ -98,6 +146,37 @@ class StaffService:
             account.active = False
             _end_logins(session, account.username)
             return _view(account)
+
+    def enable(self, username: str) -> StaffView:
+        """启用: a disabled account in use again, with its password (and role) as they were."""
+        with self._sessions.begin() as session:
+            account = _account(session, username)
+            account.active = True
+            return _view(account)
+
+    def _known_department(self, role: Role, department: str) -> str:
+        """The department an account of role belongs to: one of the catalogue's items, or
+        InvalidInput naming those handled here; "" for a role not bound to one."""
+        if not role.needs_department:
+            return ""
+        known = self._departments()
+        if department in known.handled_here or department in known.in_catalogue:
+            return department
+        if known.handled_here:
+            raise InvalidInput(
+                f"没有部门 {department}；本节点办理事项的部门有：{'、'.join(known.handled_here)} "
+                f"(no department {department!r} handles items at {self.here})"
+            )
+        if known.in_catalogue:
+            raise InvalidInput(
+                f"没有部门 {department}；本节点不办理事项，事项目录中的部门有："
+                f"{'、'.join(known.in_catalogue)} "
+                f"(no department {department!r} in the catalogue)"
+            )
+        raise InvalidInput(
+            f"没有部门 {department}；本节点尚无事项目录 "
+            f"(no catalogue at {self.here} yet: no department to belong to)"
+        )
 
     def set_password(self, username: str, password: str) -> StaffView:
         """A new password (and an unlocked account); every existing login of the account ends."""
@@ -117,7 +196,7 @@ class StaffService:
         with self._sessions.begin() as session:
             account = _account(session, username)
             account.password_hash = password_hash
-            account.failures, account.locked_until = 0, None
+            session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == account.username))
             _end_logins(session, account.username)
             return _view(account)
 
@@ -126,34 +205,39 @@ class StaffService:
     def login(self, username: str, password: str) -> Login:
         """A token for this node, or NotLoggedIn saying why (wrong password, locked, disabled).
 
-        A wrong password is counted in its own committed transaction before the refusal, so the
-        lock-out holds however the caller handles the error."""
+        A name that is no account is answered as an account with another password is, after the
+        same argon2 work, and locks after as many failures; a disabled account says so only to the
+        right password. A wrong password is counted in its own committed transaction before the
+        refusal, so the lock-out holds however the caller handles the error."""
+        name = username.strip().lower()
+        if not USERNAME.match(name):  # never an account's name: nothing to count, nothing to tell
+            _matches(_NOBODY_HASH, password)
+            raise NotLoggedIn(WRONG)
+        try:
+            return self._login(name, password)
+        except IntegrityError:  # two first failures of one name at once: the other was counted
+            raise NotLoggedIn(WRONG) from None
+
+    def _login(self, name: str, password: str) -> Login:
         now = self._clock.now()
-        refusal = ""
         with self._sessions.begin() as session:
-            named = select(StaffAccount).where(StaffAccount.username == username.strip().lower())
+            named = select(StaffAccount).where(StaffAccount.username == name)
             account = session.scalars(named.with_for_update()).first()
-            if account is None:
-                _hasher.hash(password)  # the same work as for a real account: no timing hint of who exists
-                refusal = "用户名或密码错误 (wrong username or password)"
-            elif not account.active:
-                refusal = f"账号 {account.username} 已停用 (the account is disabled)"
-            elif account.locked_until is not None and as_utc(account.locked_until) > now:
+            failure = session.get(StaffLoginFailure, name, with_for_update=True)
+            # verified whatever follows, locked or not, account or not: the time tells nothing
+            right = _matches(account.password_hash if account else _NOBODY_HASH, password)
+            if failure is not None and failure.locked_until and as_utc(failure.locked_until) > now:
                 refusal = (
-                    f"账号 {account.username} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
+                    f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
                     f"(locked after {MAX_FAILURES} wrong passwords)"
                 )
-            elif not _matches(account.password_hash, password):
-                account.failures += 1
-                refusal = "用户名或密码错误 (wrong username or password)"
-                if account.failures >= MAX_FAILURES:
-                    account.failures, account.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
-                    refusal = (
-                        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
-                        "(too many wrong passwords: the account is locked)"
-                    )
+            elif account is None or not right:
+                refusal = _count_failure(session, name, failure, now)
+            elif not account.active:
+                refusal = f"账号 {account.username} 已停用 (the account is disabled)"
             else:
-                account.failures, account.locked_until = 0, None
+                if failure is not None:
+                    session.delete(failure)
                 if _hasher.check_needs_rehash(account.password_hash):
                     account.password_hash = _hash(password)
                 token = secrets.token_urlsafe(32)
@@ -198,6 +282,38 @@ class StaffService:
                 select(StaffAccount.username, StaffAccount.name).where(StaffAccount.username.in_(usernames))
             )
             return {username: name for username, name in rows}
+
+
+def _count_failure(session: Session, name: str, failure: StaffLoginFailure | None, now: datetime) -> str:
+    """Count a wrong password for name (an account's or not), lock it at MAX_FAILURES, and say so.
+
+    Kept in the database, not in memory: every replica of the node and both of its desks count the
+    same failures for a name that is no account as they do for an account's (which must survive a
+    restart), or the difference would tell them apart. Bounded: failures count only while each
+    comes within LOCK_MINUTES of the one before, so a row whose failures and lock are both over
+    means nothing and is deleted here; at one argon2 hash a failure, they cannot pile up."""
+    window = timedelta(minutes=LOCK_MINUTES)
+    session.execute(
+        delete(StaffLoginFailure).where(
+            StaffLoginFailure.username != name,
+            StaffLoginFailure.last_failed_at <= now - window,
+            or_(StaffLoginFailure.locked_until.is_(None), StaffLoginFailure.locked_until <= now),
+        )
+    )
+    if failure is None:
+        failure = StaffLoginFailure(username=name, failures=0, last_failed_at=now, locked_until=None)
+        session.add(failure)
+    elif as_utc(failure.last_failed_at) <= now - window:
+        failure.failures, failure.locked_until = 0, None  # the earlier ones were too long ago
+    failure.failures += 1
+    failure.last_failed_at = now
+    if failure.failures < MAX_FAILURES:
+        return WRONG
+    failure.failures, failure.locked_until = 0, now + window
+    return (
+        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
+        "(too many wrong passwords: the account is locked)"
+    )
 
 
 def _end_logins(session: Session, username: str) -> None:
@@ -257,12 +373,12 @@ def _account(session: Session, username: str) -> StaffAccount:
     return account
 
 
-def _view(account: StaffAccount) -> StaffView:
+def _view(account: StaffAccount, locked_until: datetime | None = None) -> StaffView:
     return StaffView(
         username=account.username,
         name=account.name,
         role=Role(account.role),
         department=account.department,
         active=account.active,
-        locked_until=account.locked_until,
+        locked_until=locked_until,
     )

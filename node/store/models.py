@@ -688,9 +688,23 @@ class StaffAccount(Base):
     department: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
-    failures: Mapped[int] = mapped_column(Integer)  # wrong passwords in a row
+    # no longer read or written since 0020: wrong passwords are counted in staff_login_failure,
+    # by the name typed, so that a name that is no account locks as one does
+    failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffLoginFailure(Base):
+    """Wrong passwords in a row for a username typed at login, an account's or not (the answers
+    must not tell them apart); a row goes when its failures and lock are both over."""
+
+    __tablename__ = "staff_login_failure"
+
+    username: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StaffLogin(Base):

@@ -1,7 +1,8 @@
 """工作人员 for the node's 管理员, in the browser as with `wuji staff`: the accounts with their role,
-department and state, a new account, 停用, and a new password (for a forgotten one, or to unlock an
-account before its fifteen minutes are up). And for everyone, 修改密码: their own, given the current
-one, so that the password the 管理员 set is not the one they keep.
+department and state, a new account, a new role or department, 停用 and 启用, and a new password
+(for a forgotten one, or to unlock an account before its fifteen minutes are up). And for everyone,
+修改密码: their own, given the current one, so that the password the 管理员 set is not the one they
+keep.
 
 StaffService checks every field and ends the account's logins where it should; a refusal shows
 the page again with its reason and the new account's fields as typed (never the password).
@@ -75,6 +76,27 @@ def routes(render: Render) -> list[Route]:
         return _done("disabled", gone.username)
 
     @page(Duty.ADMINISTER)
+    def enable(visit: Visit) -> Response:
+        try:
+            back = visit.request.app.state.node.staff.enable(visit.request.path_params["username"])
+        except _REFUSALS as refused:
+            return show(visit, str(refused))
+        return _done("enabled", back.username)
+
+    @page(Duty.ADMINISTER)
+    def change(visit: Visit) -> Response:
+        username = visit.request.path_params["username"]
+        if username == visit.person.username:
+            return show(visit, "不能更改自己的岗位或部门 (an administrator does not change their own role)")
+        try:
+            changed = visit.request.app.state.node.staff.change(
+                username, visit.field("role"), visit.field("department")
+            )
+        except _REFUSALS as refused:
+            return show(visit, str(refused))
+        return _done("changed", changed.username)
+
+    @page(Duty.ADMINISTER)
     def password(visit: Visit) -> Response:
         username = visit.request.path_params["username"]
         try:
@@ -106,6 +128,8 @@ def routes(render: Render) -> list[Route]:
         Route("/staff", staff_page),
         Route("/staff", add, methods=["POST"]),
         Route("/staff/{username}/disable", disable, methods=["POST"]),
+        Route("/staff/{username}/enable", enable, methods=["POST"]),
+        Route("/staff/{username}/change", change, methods=["POST"]),
         Route("/staff/{username}/password", password, methods=["POST"]),
     ]
 
@@ -123,6 +147,8 @@ def _new_password(visit: Visit) -> str:
 _DONE = {
     "added": "已添加 {username}（{name}）",
     "disabled": "已停用 {username}（{name}），其登录已结束",
+    "enabled": "已启用 {username}（{name}）",
+    "changed": "{username}（{name}）现为 {role} {department}，岗位或部门有变时其登录已结束",
     "renewed": "已为 {username}（{name}）设置新密码，账号已解锁",
 }
 
@@ -135,4 +161,8 @@ def _done_message(visit: Visit, accounts: list[StaffView]) -> str:
     query = visit.request.query_params
     wording = _DONE.get(query.get("done", ""))
     account = next((a for a in accounts if a.username == query.get("account")), None)
-    return wording.format(username=account.username, name=account.name) if wording and account else ""
+    if not wording or not account:
+        return ""
+    return wording.format(
+        username=account.username, name=account.name, role=account.role.label, department=account.department
+    )

@@ -90,6 +90,22 @@ class DisableStaffRequest(_message.Message):
     username: str
     def __init__(self, username: _Optional[str] = ...) -> None: ...
 
+class EnableStaffRequest(_message.Message):
+    __slots__ = ("username",)
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    def __init__(self, username: _Optional[str] = ...) -> None: ...
+
+class ChangeStaffRequest(_message.Message):
+    __slots__ = ("username", "role", "department")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    role: str
+    department: str
+    def __init__(self, username: _Optional[str] = ..., role: _Optional[str] = ..., department: _Optional[str] = ...) -> None: ...
+
 class SetStaffPasswordRequest(_message.Message):
     __slots__ = ("username", "password", "current_password")
     USERNAME_FIELD_NUMBER: _ClassVar[int]

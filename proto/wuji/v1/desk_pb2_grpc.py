@@ -235,6 +235,16 @@ class DeskStub:
                 request_serializer=wuji_dot_v1_dot_desk__pb2.DisableStaffRequest.SerializeToString,
                 response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
                 _registered_method=True)
+        self.EnableStaff = channel.unary_unary(
+                '/wuji.v1.Desk/EnableStaff',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.EnableStaffRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.ChangeStaff = channel.unary_unary(
+                '/wuji.v1.Desk/ChangeStaff',
+                request_serializer=wuji_dot_v1_dot_desk__pb2.ChangeStaffRequest.SerializeToString,
+                response_deserializer=wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+                _registered_method=True)
         self.SetStaffPassword = channel.unary_unary(
                 '/wuji.v1.Desk/SetStaffPassword',
                 request_serializer=wuji_dot_v1_dot_desk__pb2.SetStaffPasswordRequest.SerializeToString,
@@ -529,6 +539,18 @@ class DeskServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnableStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetStaffPassword(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -780,6 +802,16 @@ def add_DeskServicer_to_server(servicer, server):
             'DisableStaff': grpc.unary_unary_rpc_method_handler(
                     servicer.DisableStaff,
                     request_deserializer=wuji_dot_v1_dot_desk__pb2.DisableStaffRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
+            ),
+            'EnableStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableStaff,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.EnableStaffRequest.FromString,
+                    response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
+            ),
+            'ChangeStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeStaff,
+                    request_deserializer=wuji_dot_v1_dot_desk__pb2.ChangeStaffRequest.FromString,
                     response_serializer=wuji_dot_v1_dot_desk__pb2.StaffMember.SerializeToString,
             ),
             'SetStaffPassword': grpc.unary_unary_rpc_method_handler(
@@ -1902,6 +1934,60 @@ class Desk:
             target,
             '/wuji.v1.Desk/DisableStaff',
             wuji_dot_v1_dot_desk__pb2.DisableStaffRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/EnableStaff',
+            wuji_dot_v1_dot_desk__pb2.EnableStaffRequest.SerializeToString,
+            wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wuji.v1.Desk/ChangeStaff',
+            wuji_dot_v1_dot_desk__pb2.ChangeStaffRequest.SerializeToString,
             wuji_dot_v1_dot_desk__pb2.StaffMember.FromString,
             options,
             channel_credentials,
