@@ -445,7 +445,7 @@ def test_the_demos_staff_are_named_as_people_for_the_papers_that_print_their_nam
             return self
 
     operator = Operator()
-    staff = DemoStaff({COUNTY: operator})  # type: ignore[dict-item]
+    staff = DemoStaff({COUNTY: operator})
     staff.supervisor(COUNTY)
     for department in ("民政局", "人力资源和社会保障局"):
         staff.for_action(COUNTY, department, Action.REFUSE)
