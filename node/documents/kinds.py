@@ -28,6 +28,7 @@ from node.documents.facts import (
 from node.documents.layout import Sheet, masked_id
 from node.staff.roles import name_on_record
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
+from wuji.divisions import DivisionCode
 
 TITLES = {
     "notice": "一次性告知书",
@@ -68,8 +69,9 @@ def visits(max_visits: int) -> str:
 def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
     """一次性告知书: everything an applicant needs for an item, told once."""
     sheet = Sheet(TITLES["notice"], issuer, printed_at, item.code)
+    taken = taking_in(_handled_by(issuer, item))
     sheet.paragraph(
-        f"申请办理“{item.name}”，请按本告知书一次性准备全部材料；材料齐全、符合法定形式的，当场受理。"
+        f"申请办理“{item.name}”，请按本告知书一次性准备全部材料；材料齐全、符合法定形式的，{taken}。"
     )
     fees = "；".join(
         f"{fee.name} {fee.amount} 元" + (f"（{fee.basis}）" if fee.basis else "") for fee in item.fees
@@ -141,12 +143,26 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
 
 
+def taking_in(handled_here: bool) -> str:
+    """What the window does with a complete application, as the 一次性告知书 (and its page) says it."""
+    return "当场受理" if handled_here else "本窗口当场收件，转交办理部门受理"
+
+
+def _handled_by(issuer: Issuer, item: ItemFacts) -> bool:
+    """Whether the node printing handles the item (its tier's), or only takes it in for the tier
+    that does (a village point collects: it accepts nothing)."""
+    return not item.handled_in and DivisionCode.parse(issuer.code).tier.label == item.handling_tier
+
+
 def _window(issuer: Issuer, item: ItemFacts) -> str:
-    """Where to apply, where the item's implementation list does not say: a partner province's
-    item at this window, which takes it in for that province; else the implementing body's."""
+    """Where to apply, where the item's implementation list does not say: this window, which takes
+    it in — for a partner province, for the department above, or as the department's own. The
+    catalogue's implementing body (县级民政局) names a kind of office, not one a citizen can find."""
     if item.handled_in:
         return f"{issuer.name}（跨省通办窗口）"
-    return f"{item.implementing_body}（{item.department}）政务服务窗口"
+    if not _handled_by(issuer, item):
+        return f"{issuer.name}（收件后转交{item.department}办理）"
+    return f"{issuer.name}（{item.department}窗口）"
 
 
 def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:

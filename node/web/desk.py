@@ -29,6 +29,7 @@ from node.cases.states import RULES, Action, Performer, State, transition
 from node.cases.submissions import KeyUsedBefore
 from node.catalogue import items as catalog
 from node.desk.documents import DocumentDesk, Rendered
+from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.ratings import SCORE_LABELS
@@ -38,6 +39,7 @@ from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from node.workdays import china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
+from wuji.divisions import Tier
 from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
@@ -158,9 +160,11 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW)
     def item_notice(visit: Visit) -> Response:
         item, parts = _item_and_parts(visit)
-        return render(
-            visit, "notice.html", item=item, parts=parts, materials=catalog.listed_materials(item, parts)
-        )
+        here = node_of(visit).here
+        handled_here = not getattr(item, "partner", "") and Tier.from_name(item.handling_tier) == here.tier
+        materials = catalog.listed_materials(item, parts)
+        taken = kinds.taking_in(handled_here)  # as the PDF says it
+        return render(visit, "notice.html", item=item, parts=parts, materials=materials, taken=taken)
 
     def application_form(
         visit: Visit,
