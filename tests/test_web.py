@@ -849,6 +849,8 @@ def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_depar
     assert case_id in other.get("/cases").text  # 在本服务点申请
     assert case_id in other.get("/cases", params={"q": "王秀兰"}).text
     assert other.get(f"/cases/{case_id}").status_code == 200
+    missing = other.get(f"/cases/{case_id}/materials/999999")  # a link typed by hand: said in Chinese
+    assert missing.status_code == 404 and f"办件 {case_id} 没有第 999999 号材料" in missing.text
     colleague = logged_in(desks, COUNTY, "mz-review")
     assert colleague.get(f"/cases/{case_id}").status_code == 403
     for listed in ("/cases", "/cases?q=王秀兰"):

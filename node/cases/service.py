@@ -490,7 +490,10 @@ class CaseService:
                 _require_sight(by, case, self.here)
             row = session.get(CaseMaterial, material_id)
             if row is None or row.case_id != case.id:
-                raise NotFound(f"case {case.id} has no material {material_id}")
+                raise NotFound(
+                    f"办件 {case.id} 没有第 {material_id} 号材料：请从办件页面的材料链接打开 "
+                    f"(case {case.id} has no material {material_id})"
+                )
             return material_to_proto(row, with_content=True)
 
     # -- messages from other nodes (inside the link's transaction) -----------------------------
