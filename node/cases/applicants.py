@@ -30,29 +30,10 @@ _SPACES_BETWEEN_HAN = re.compile(
 )
 # the first two digits of an identity number (GB/T 2260's provinces; 81, 82 and 83 begin the
 # residence permits of residents of Hong Kong, Macao and Taiwan, which the window takes as well)
-PROVINCE_PREFIXES = frozenset(
-    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42"}
-    | {
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-        "83",
-    }
-)
+PROVINCE_PREFIXES = frozenset(str(code) for code in (
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+    50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+))  # fmt: skip
 
 
 # The middle dot in the names of several ethnic groups (阿卜杜拉·买买提) is U+00B7, as the household

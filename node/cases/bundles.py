@@ -103,9 +103,9 @@ class BundleService(CaseHook):
             _check_materials(entry, parts, checked, deferred, promise)
             now = self._clock.now()
             today = china_date(now)
-            promised = (
-                promised_date(promised_on, "容缺材料", today, None, entry.promised_days) if deferred else None
-            )
+            promised = None
+            if deferred:
+                promised = promised_date(promised_on, "容缺材料", today, promised_days=entry.promised_days)
             signed = promise
             if promise is not None and not promise.HasField("signed_at"):
                 signed = case_pb2.Promise()

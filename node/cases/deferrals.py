@@ -41,7 +41,7 @@ MAX_PROMISE_DAYS = 90  # calendar days a 容缺 promise may reach ahead
 
 
 def promised_date(
-    text: str, what: str, start: date, earliest: date | None = None, promised_days: int = 0
+    text: str, what: str, start: date, earliest: date | None = None, *, promised_days: int = 0
 ) -> date:
     """The date `what` (容缺 materials) is promised by: YYYY-MM-DD, after `earliest` (default `start`,
     the day applied), at most MAX_PROMISE_DAYS after `start` and, for an item promised in
@@ -299,9 +299,8 @@ class DeferralService(CaseHook):
             # a bundle's part that starts later keeps the date promised when the bundle was applied for
             earliest = submitted_on - timedelta(days=MAX_PROMISE_DAYS) if bundle_part else None
             limit = 0 if bundle_part else item.promised_days  # a bundle's is checked as the bundle's
-            promised_on = promised_date(
-                wanted.promised_on, f"容缺材料 {name} ", submitted_on, earliest, limit
-            )
+            what = f"容缺材料 {name} "
+            promised_on = promised_date(wanted.promised_on, what, submitted_on, earliest, promised_days=limit)
             names.add(name)
             session.add(
                 MissingMaterial(case_id=case.id, name=name, promised_on=promised_on, supplied_at=None)

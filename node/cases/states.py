@@ -105,7 +105,8 @@ class Rule:
     outcome: Outcome | None = None
 
 
-_OPEN = frozenset({State.SUBMITTED, State.CORRECTION_REQUESTED, State.ACCEPTED, State.UNDER_REVIEW})
+# 在办: taken in, and neither concluded nor ended
+OPEN_STATES = frozenset({State.SUBMITTED, State.CORRECTION_REQUESTED, State.ACCEPTED, State.UNDER_REVIEW})
 _RUNNING = frozenset({State.ACCEPTED, State.UNDER_REVIEW})  # 受理'd, the time limit running
 
 RULES: dict[Action, Rule] = {
@@ -124,8 +125,8 @@ RULES: dict[Action, Rule] = {
     ),
     Action.DENY: Rule(Performer.HANDLER, frozenset({State.UNDER_REVIEW}), State.CONCLUDED, Outcome.DENIED),
     Action.DELIVER: Rule(Performer.ORIGIN, frozenset({State.CONCLUDED}), State.DELIVERED),
-    Action.WITHDRAW: Rule(Performer.APPLICANT, _OPEN, State.WITHDRAWN),
-    Action.RETURN: Rule(Performer.HANDLER, _OPEN, State.RETURNED),
+    Action.WITHDRAW: Rule(Performer.APPLICANT, OPEN_STATES, State.WITHDRAWN),
+    Action.RETURN: Rule(Performer.HANDLER, OPEN_STATES, State.RETURNED),
     Action.SUSPEND: Rule(Performer.HANDLER, _RUNNING, None),
     Action.RESUME: Rule(Performer.HANDLER, _RUNNING, None),
     Action.EXTEND: Rule(Performer.HANDLER, _RUNNING, None),

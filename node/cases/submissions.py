@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.applicants import digits_as_typed
-from node.cases.states import FINAL_STATES, State
+from node.cases.states import OPEN_STATES, State
 from node.errors import InvalidInput
 from node.store.models import Bundle, Case, FormSubmission
 from node.timeutil import as_utc, shanghai
@@ -86,8 +86,6 @@ class PendingApplication(InvalidInput):
         self.pending = tuple(pending)
 
 
-# 在办: taken in, and neither concluded nor ended
-_PENDING = tuple(state for state in State if state not in FINAL_STATES and state is not State.CONCLUDED)
 _SHOWN = 3  # in progress beside the new one: enough to find it
 
 
@@ -98,7 +96,7 @@ def refuse_pending_case(session: Session, case: Case) -> None:
         .where(
             Case.applicant_id_number == case.applicant_id_number,
             Case.item_code == case.item_code,
-            Case.state.in_(_PENDING),
+            Case.state.in_(OPEN_STATES),
             Case.id != case.id,
         )
         .order_by(Case.submitted_at.desc())

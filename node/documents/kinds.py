@@ -28,7 +28,7 @@ from node.documents.facts import (
 from node.documents.layout import Sheet, masked_id
 from node.staff.roles import name_on_record
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
-from wuji.divisions import DivisionCode
+from wuji.divisions import DivisionCode, Tier
 
 TITLES = {
     "notice": "一次性告知书",
@@ -148,10 +148,14 @@ def taking_in(handled_here: bool) -> str:
     return "当场受理" if handled_here else "本窗口当场收件，转交办理部门受理"
 
 
+def handled_at(node: str, handling_tier: str, partner: str = "") -> bool:
+    """Whether the node handles the item (one of its tier's, of this province), or only takes it in
+    for the tier that does (a village point collects: it accepts nothing)."""
+    return not partner and Tier.from_name(handling_tier) == DivisionCode.parse(node).tier
+
+
 def _handled_by(issuer: Issuer, item: ItemFacts) -> bool:
-    """Whether the node printing handles the item (its tier's), or only takes it in for the tier
-    that does (a village point collects: it accepts nothing)."""
-    return not item.handled_in and DivisionCode.parse(issuer.code).tier.label == item.handling_tier
+    return handled_at(issuer.code, item.handling_tier, item.handled_in)
 
 
 def _window(issuer: Issuer, item: ItemFacts) -> str:

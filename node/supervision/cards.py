@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from node import logs
 from node.cases.applicants import typed_division
 from node.cases.deadlines import CaseClock, clock_of, working_days
-from node.cases.states import Action, State
+from node.cases.states import OPEN_STATES, Action, State
 from node.catalogue.items import STEPS_WITH_LIMITS
 from node.clock import Clock
 from node.convert import card_to_proto
@@ -74,7 +74,6 @@ DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
 
 
-_OPEN_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.UNDER_REVIEW, State.CORRECTION_REQUESTED})
 _GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})  # nothing more is owed
 _MARKED_PER_STATEMENT = 500  # arrivals marked checked by one UPDATE (well under any driver's parameter limit)
 
@@ -308,7 +307,7 @@ class SupervisionService:
                     and_(
                         SupervisionCard.reason != RECTIFICATION_OVERDUE,
                         not_(SupervisionCard.reason.startswith("step:")),
-                        Case.state.not_in([state.value for state in _OPEN_STATES]),
+                        Case.state.not_in([state.value for state in OPEN_STATES]),
                     ),
                 ),
             )
@@ -322,7 +321,7 @@ class SupervisionService:
             elif card.reason.startswith("step:"):
                 settled = case.state != card.reason.removeprefix("step:")
             else:
-                settled = State(case.state) not in _OPEN_STATES
+                settled = State(case.state) not in OPEN_STATES
             if settled:
                 card.closed_at = self._clock.now()
                 self._send_up(session, card_to_proto(card))

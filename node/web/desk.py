@@ -39,7 +39,6 @@ from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from node.workdays import china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
-from wuji.divisions import Tier
 from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
@@ -160,10 +159,9 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW)
     def item_notice(visit: Visit) -> Response:
         item, parts = _item_and_parts(visit)
-        here = node_of(visit).here
-        handled_here = not getattr(item, "partner", "") and Tier.from_name(item.handling_tier) == here.tier
+        here = node_of(visit).here.value
+        taken = kinds.taking_in(kinds.handled_at(here, item.handling_tier, getattr(item, "partner", "")))
         materials = catalog.listed_materials(item, parts)
-        taken = kinds.taking_in(handled_here)  # as the PDF says it
         return render(visit, "notice.html", item=item, parts=parts, materials=materials, taken=taken)
 
     def application_form(
@@ -298,7 +296,7 @@ def routes(render: Render) -> list[Route]:
                 visit.field("promised_on"),
                 promise,
                 key,
-                refuse_pending,
+                refuse_pending=refuse_pending,
             )
             return _receipt_of(submissions.TakenIn(bundle_id=bundle.id))
         case = node.cases.submit(
