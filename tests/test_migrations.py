@@ -60,3 +60,37 @@ def test_an_upgrade_says_in_one_line_which_migrations_it_ran(
     assert len(said) == 1, said
     assert said[0].startswith(f"database upgraded from schema 0015 to {head}: 0016 SM2 seal tree"), said
     assert "; 0017 Office names" in said[0]
+
+
+def test_a_new_sqlite_database_is_the_schema_alembic_makes(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A process makes its first node's SQLite schema with alembic and copies it for the next ones:
+    the copy must be exactly what alembic's own chain of migrations gives, page for page in meaning
+    (every table, index and trigger, and the revision)."""
+
+    def schema(engine) -> list[tuple[str, str, str]]:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT type, name, sql FROM sqlite_master ORDER BY type, name"))
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return [*((str(t), str(n), str(s)) for t, n, s in rows), ("revision", str(revision), "")]
+
+    by_alembic = create_store_engine(f"sqlite:///{tmp_path / 'alembic.db'}")
+    command.upgrade(alembic_config(by_alembic), "head")
+    made = []
+    with caplog.at_level(logging.INFO, logger="node.store.engine"):
+        for name in ("first.db", "second.db"):
+            engine = create_store_engine(f"sqlite:///{tmp_path / name}")
+            migrate(engine)
+            made.append(schema(engine))
+            with engine.begin() as connection:  # a working database, not just its tables' words
+                connection.execute(
+                    text("INSERT INTO staff_login_failure VALUES ('x', 1, '2026-12-07', NULL)")
+                )
+            engine.dispose()
+    expected = schema(by_alembic)
+    by_alembic.dispose()
+    assert len(expected) > 40 and made == [expected, expected]
+    said = [r.getMessage() for r in caplog.records if r.name == "node.store.engine"]
+    assert said and all(line.startswith("database created at schema ") for line in said), said
+    assert "a copy of the schema this process made" in said[-1]  # alembic ran once, not per node

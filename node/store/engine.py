@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import logging
 import os
 import shutil
+import sqlite3
 import stat
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -152,10 +156,12 @@ def reader_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's settings for the node's migrations, run on engine (without one: to read them)."""
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
-    config.attributes["engine"] = engine
+    if engine is not None:
+        config.attributes["engine"] = engine
     return config
 
 
@@ -165,6 +171,9 @@ def migrate(engine: Engine) -> None:
     warnings: node/logs.py)."""
     config = alembic_config(engine)
     before = schema_revision(engine)
+    if before is None and _created_from_template(engine):
+        log.info("database created at schema %s (a copy of the schema this process made)", _head())
+        return
     command.upgrade(config, "head")
     after = schema_revision(engine)
     if after == before or after is None:
@@ -175,6 +184,58 @@ def migrate(engine: Engine) -> None:
     else:
         changes = "; ".join(f"{step.revision} {_first_line(step.doc)}" for step in steps)
         log.info("database upgraded from schema %s to %s: %s", before, after, changes)
+
+
+# A new SQLite database is a copy of one this process has migrated: a process that creates many
+# nodes (the demo, the tests, a simulation) runs alembic's chain of migrations, ~0.3 s of loading
+# and DDL, once rather than once a node. The copy is SQLite's own backup of every page.
+_template_lock = threading.Lock()
+_template: Path | None = None
+
+
+def _created_from_template(engine: Engine) -> bool:
+    """Fill an empty SQLite file with this process's migrated schema; False for anything else
+    (PostgreSQL, in-memory, a file holding tables), which alembic then migrates itself."""
+    database = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if database is None:
+        return False
+    raw = engine.raw_connection()
+    try:
+        target = raw.driver_connection
+        assert target is not None, "a connection just checked out has its driver's connection"
+        if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return False
+        source = sqlite3.connect(_migrated_template())
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+    finally:
+        raw.close()
+    if schema_revision(engine) != _head():
+        raise RuntimeError(f"{database}: the copied schema is not at {_head()}")
+    return True
+
+
+def _migrated_template() -> Path:
+    global _template
+    with _template_lock:
+        if _template is None or not _template.exists():
+            folder = Path(tempfile.mkdtemp(prefix="wuji-schema-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            engine = create_store_engine(f"sqlite:///{folder / 'schema.db'}")
+            try:
+                command.upgrade(alembic_config(engine), "head")
+                checkpoint_wal(engine)  # every page in the file the backup reads
+            finally:
+                engine.dispose()
+            _template = folder / "schema.db"
+        return _template
+
+
+@functools.cache
+def _head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _first_line(text: str | None) -> str:
