@@ -269,15 +269,20 @@ def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline
 
 
 def test_a_decision_against_the_applicant_or_a_longer_wait_is_not_taken_without_its_reason(federation):
-    """不予受理 and 不予许可 print their reason on the document the applicant is given: the desk asks
+    """不予受理 and 不予许可 (不予办理) print their reason on the document the applicant is given: the desk asks
     for it, rather than print (未说明理由) and card the decision afterwards; 延期, 特别程序 and 退件
     are told to the applicant with theirs."""
     case = accepted_case(federation)
     unheard = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
     wait_for(lambda: arrived(federation, TOWNSHIP, unheard.id), what="the second case at the township")
+    licence = submit(federation.desk(VILLAGE), "NY-0002")  # 农村村民宅基地审批, a 行政许可
+    wait_for(lambda: arrived(federation, TOWNSHIP, licence.id), what="the licence's case at the township")
     township = federation.desk(TOWNSHIP)
     act(township, case.id, case_pb2.REVIEW)
-    decisions = ((unheard.id, case_pb2.REFUSE, "不予受理"), (case.id, case_pb2.DENY, "不予许可"))
+    act(township, licence.id, case_pb2.ACCEPT)
+    # 不予许可 is a licence's word (行政许可法); 临时救助对象认定 is a 行政确认: 不予办理
+    decisions = ((unheard.id, case_pb2.REFUSE, "不予受理"), (case.id, case_pb2.DENY, "不予办理"))
+    decisions += ((licence.id, case_pb2.DENY, "不予许可"),)
     decisions += tuple((case.id, action, said) for action, said in WAITS)
     for case_id, action, said in decisions:
         for note in ("", "  \n "):
@@ -334,7 +339,7 @@ def test_a_denial_recorded_without_a_reason_raises_the_same_card(federation):
     recorded_without_its_reason(township, case.id, Action.DENY)
     assert township.tick().raised == [f"{case.id}:refusal_no_reason"]
     [card] = cards_at(federation, TOWNSHIP)
-    assert card.colour == "red" and card.detail.startswith("不予许可未说明理由")
+    assert card.colour == "red" and card.detail.startswith("办结（不予）未说明理由")
     assert township.tick().raised == [] and township.tick().closed == []  # a record: it stays open
 
 

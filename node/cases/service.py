@@ -29,7 +29,16 @@ from node.cases.applicants import (
     typed_division,
 )
 from node.cases.materials import Material, checked_material
-from node.cases.states import OWES_REASON, RULES, Action, Outcome, Performer, State, transition
+from node.cases.states import (
+    OWES_REASON,
+    RULES,
+    Action,
+    Outcome,
+    Performer,
+    State,
+    denial_words,
+    transition,
+)
 from node.catalogue import items as catalog
 from node.catalogue.items import ONLINE
 from node.clock import Clock, SystemClock
@@ -380,7 +389,7 @@ class CaseService:
                 "补正告知须一次性写明需补正的全部内容 "
                 "(a request for correction says everything to correct, at once)"
             )
-        if action in OWES_REASON and not note:
+        if action in OWES_REASON and not note and action is not Action.DENY:  # DENY: by its item
             raise InvalidInput(f"{OWES_REASON[action]} ({action.value} needs its reason in the note)")
         checked = [checked_material(m) for m in materials]
         if checked and action is not Action.SUPPLEMENT:
@@ -401,7 +410,14 @@ class CaseService:
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
             by.require(DUTY_OF[action], case.department or "")
-            files.check_sizes(session.get(ServiceItem, case.item_code), checked)
+            item = session.get(ServiceItem, case.item_code)
+            if action is Action.DENY and not note:
+                denial = denial_words(item.type if item is not None else "")
+                raise InvalidInput(
+                    f"{denial}须写明理由和依据：办结通知书将载明{denial}的理由交给申请人 "
+                    "(DENY needs its reason in the note)"
+                )
+            files.check_sizes(item, checked)
             rule = RULES[action]
             where = self._where(case, rule.performer)
             if where != self.here.value:

@@ -84,11 +84,17 @@ _ACTION_LABELS = {
 # applicant's document prints or their point of application tells them
 OWES_REASON = {
     Action.REFUSE: "不予受理须写明理由和依据：不予受理决定书将载明理由交给申请人",
-    Action.DENY: "不予许可须写明理由和依据：办结通知书将载明理由交给申请人",
+    Action.DENY: "办结（不予）须写明理由和依据：办结通知书将载明理由交给申请人",
     Action.RETURN: "退件须写明理由：申请地将据此告知申请人",
     Action.EXTEND: "延期须写明理由：延长期限的理由应告知申请人",
     Action.SUSPEND: "特别程序须写明是哪一程序（听证、检验检测、鉴定、专家评审等）及所需时间：将告知申请人",
 }
+
+
+def denial_words(item_type: str) -> str:
+    """A decision against the applicant on an item of this type (行政许可法 第三十八条 for a
+    licence): 不予许可, and for a 行政确认, 行政给付 and the rest 不予办理."""
+    return "不予许可" if item_type == "行政许可" else "不予办理"
 
 
 class Performer(Enum):

@@ -66,7 +66,7 @@ CALENDAR_LOOKAHEAD_DAYS = 60
 # card is for those a node recorded before it asked for one, kept in its database since
 _UNEXPLAINED: dict[str | None, str] = {
     Action.REFUSE: "不予受理未说明理由 (a refusal must give its reason)",
-    Action.DENY: "不予许可未说明理由 (a denial must give its reason)",
+    Action.DENY: "办结（不予）未说明理由 (a denial must give its reason)",
 }
 # cards that stay open: nothing settles them
 _RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE, CORRECTION_REPEATED)
