@@ -1352,6 +1352,10 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     token = csrf_of(listed)
     refused = agent.post(f"/visits/{case_id}", data={"csrf": token, "outcome": "还行"})
     assert refused.status_code == 400 and 'id="refusal"' in refused.text and "满意" in refused.text
+    # sent without the outcome chosen: said in words, and what the agent typed is still in its row
+    unchosen = agent.post(f"/visits/{case_id}", data={"csrf": token, "note": "电话已接通，群众在外地"})
+    assert unchosen.status_code == 400 and f"办件 {case_id} 未选择回访结果" in unchosen.text
+    assert "(not" not in unchosen.text and 'value="电话已接通，群众在外地"' in unchosen.text
     # nothing is chosen for the agent: a click on 记录 before the call must not record 满意
     assert '<option value="" selected disabled>请选择结果</option>' in listed
     assert re.search(r"<option[^>]* selected[^>]*>满意", listed) is None
@@ -1370,6 +1374,7 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     assert 'name="score" value="5" required>' in rating_form and "checked" not in rating_form
     unrated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "comment": "排队太久"})
     assert unrated.status_code == 400 and "请群众选择评价等级" in unrated.text
+    assert 'id="rate-form"' in unrated.text and 'value="排队太久"' in unrated.text  # the comment kept
     rated = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "2", "comment": "排队太久"})
     # the case shows the rating given, and no longer the form to give one (sent again: a dead end)
     assert rated.status_code == 200 and 'id="rate-form"' not in rated.text
@@ -1453,6 +1458,7 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
     finding = "婚姻登记系统核验一致"
     unchosen = reviewer.post(f"/checks/{case_id}", data={"csrf": csrf_of(page), "finding": finding})
     assert unchosen.status_code == 400 and "请选择核查结论" in unchosen.text
+    assert f'value="{finding}"' in unchosen.text  # what the reviewer found is not typed again
     assert all(c.done_at == "" for c in city.deferrals.post_checks(include_done=True) if c.case_id == case_id)
     assert '<option value="" selected disabled>请选择结论</option>' in page
     assert '<p id="post-check">核查：待核查，核查期限 ' in reviewer.get(f"/cases/{case_id}").text

@@ -53,8 +53,14 @@ class ReturnVisits(CaseHook):
     def record(self, case_id: str, outcome: str, note: str, by: Actor) -> desk_pb2.ReturnVisit:
         by.require(Duty.ON_BEHALF)
         outcome = outcome.strip()
+        if not outcome:
+            raise InvalidInput(
+                f"办件 {case_id} 未选择回访结果：请选择{'、'.join(OUTCOMES)}之一 (choose an outcome)"
+            )
         if outcome not in OUTCOMES:
-            raise InvalidInput(f"请选择回访结果：{'、'.join(OUTCOMES)} (not {outcome!r})")
+            raise InvalidInput(
+                f"办件 {case_id} 的回访结果“{outcome}”不是{'、'.join(OUTCOMES)}之一 (unknown outcome)"
+            )
         note = clean_text("note", note, 2000)
         with self._sessions.begin() as session:
             visit = session.get(ReturnVisit, case_id.strip(), with_for_update=True)

@@ -428,6 +428,7 @@ def routes(render: Render) -> list[Route]:
             case=case,
             refusal=str(refused),
             note=visit.field("note"),
+            comment=visit.field("comment"),
             **_case_extras(visit, case),
         )
 
@@ -464,7 +465,11 @@ def routes(render: Render) -> list[Route]:
         node = node_of(visit)
         case = _visible_case(visit)
         visit.person.require(Duty.ON_BEHALF)  # as the Desk's RateCase does
-        node.ratings.rate(case.id, int(visit.field("score") or 0), visit.field("comment"))
+        score = visit.field("score")
+        try:
+            node.ratings.rate(case.id, int(score) if score.isdigit() else 0, visit.field("comment"))
+        except InvalidInput as refused:  # the citizen's comment stays in the form
+            return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}?rated=1", status_code=303)
 
     @page(*AT_WINDOW, Duty.SUPERVISE)

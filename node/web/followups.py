@@ -83,13 +83,23 @@ def _task_list(
 ) -> list[Route]:
     """GET path: the open tasks; POST path/<case id>: close one with the form's fields."""
 
-    def show(visit: Visit, refusal: str = "", status_code: int = 200) -> Response:
+    def show(
+        visit: Visit, refusal: str = "", status_code: int = 200, kept: dict[str, str] | None = None
+    ) -> Response:
+        """kept: the refused form's case id and fields, shown again in its row as they were typed."""
         node: Node = visit.request.app.state.node
         done = visit.request.query_params.get("done", "")
         done = done if _CASE_ID.fullmatch(done) else ""  # a case id, not words a crafted link puts here
         tasks = listed(node, visit.person)
         return render(
-            visit, template, status_code=status_code, tasks=tasks, refusal=refusal, done=done, **extra
+            visit,
+            template,
+            status_code=status_code,
+            tasks=tasks,
+            refusal=refusal,
+            done=done,
+            kept=kept or {},
+            **extra,
         )
 
     @page(duty)
@@ -102,7 +112,8 @@ def _task_list(
         try:
             close(visit.request.app.state.node, visit, case_id)
         except _REFUSALS as refused:
-            return show(visit, str(refused), status_code=400)
+            typed = {k: v for k, v in (visit.form or {}).items() if isinstance(v, str) and k != "csrf"}
+            return show(visit, str(refused), status_code=400, kept={**typed, "case_id": case_id})
         return RedirectResponse(f"{path}?done={case_id}", status_code=303)
 
     return [Route(path, open_tasks), Route(path + "/{case_id}", close_task, methods=["POST"])]
