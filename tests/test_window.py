@@ -12,6 +12,7 @@ from sqlalchemy import select
 from node.cases.service import copy_from_proto
 from node.cases.submissions import new_key
 from node.staff.accounts import MAX_FAILURES
+from node.store.models import CaseMaterial
 from node.timeutil import utcnow
 from node.trust.licences import synthetic_credit_code
 from sync.tables import QuarantinedEnvelope
@@ -370,6 +371,20 @@ def test_the_handler_reads_every_file_and_a_correction_carries_new_files(federat
             desk_pb2.GetMaterialRequest(case_id=case.id, material_id=material.id), metadata=people["clerk"]
         )
         assert fetched.content == given[material.name].content and fetched.sha256 == material.sha256
+    # a copy arrives stored as it was sent (the sending point judged it): one that an old or rogue
+    # point sent as a scan but is a program is not handed to the clerk's PC, and says why
+    rogue = at_county.materials[0]
+    with federation.nodes[COUNTY].sessions.begin() as session:
+        session.get(CaseMaterial, rogue.id).content = EXECUTABLE
+    with pytest.raises(grpc.RpcError) as refused:
+        county.GetMaterial(
+            desk_pb2.GetMaterialRequest(case_id=case.id, material_id=rogue.id), metadata=people["clerk"]
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith(
+        f"{rogue.name}：文件 {rogue.file_name} 是可执行程序，不是扫描件或照片"
+    )
+    assert f"请申请地 {VILLAGE} 以补正重新收取该材料" in refused.value.details()
 
     act(county, people["clerk"], case.id, case_pb2.REQUEST_CORRECTION, "户口簿请提供首页和本人页")
     wait_for(

@@ -18,6 +18,7 @@ from typing import Any
 
 from node.cases import filekinds
 from node.catalogue.items import DEFAULT_MAX_MATERIAL_MB
+from node.convert import material_to_proto
 from node.errors import InvalidInput, clean_text
 from node.store.models import CaseMaterial, ServiceItem
 from wuji.v1 import case_pb2
@@ -90,6 +91,27 @@ def _judged_type(name: str, file_name: str, content: bytes, licence: str) -> str
         f"(only scans and photos are taken, judged by the file's content: "
         f"PDF, JPEG, PNG, OFD, TIFF, BMP, GIF, WebP)"
     )
+
+
+def served(row: CaseMaterial, origin: str) -> case_pb2.Material:
+    """A stored material's file to open or download, typed by its bytes. A copy another node sent is
+    stored as it came (the point that took it in judged it), so an older or rogue point could have
+    sent a program under a scan's name and type: such a file is not handed to anyone's PC."""
+    found = material_to_proto(row, with_content=True)
+    if filekinds.is_sealed_document(row.content):
+        found.media_type = filekinds.SEALED_MEDIA_TYPE
+        return found
+    judged = filekinds.scan_type(row.content)
+    if judged is None:
+        shown = f"文件 {row.file_name} " if row.file_name else "该文件"
+        what = filekinds.described(row.content, row.file_name or "")
+        raise InvalidInput(
+            f"{row.name}：{shown}是{what}，不是扫描件或照片，"
+            f"本节点不提供打开或下载；请申请地 {origin} 以补正重新收取该材料 "
+            f"(material {row.id} is no scan or photo by its bytes: not served)"
+        )
+    found.media_type = judged
+    return found
 
 
 def limit_bytes(item: ServiceItem | None) -> int:

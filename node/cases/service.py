@@ -510,7 +510,7 @@ class CaseService:
                     f"办件 {case.id} 没有第 {material_id} 号材料：请从办件页面的材料链接打开 "
                     f"(case {case.id} has no material {material_id})"
                 )
-            return material_to_proto(row, with_content=True)
+            return files.served(row, case.origin)
 
     # -- messages from other nodes (inside the link's transaction) -----------------------------
 
