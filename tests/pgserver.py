@@ -107,10 +107,10 @@ def _dsn(url: str, database: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(server_url: str, name: str) -> Iterator[str]:
-    """A new empty database on the server, dropped afterwards."""
+def fresh_database(server_url: str, name: str, template: str = "") -> Iterator[str]:
+    """A new database on the server, empty or a copy of template, dropped afterwards."""
     with psycopg.connect(_dsn(server_url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
