@@ -14,7 +14,7 @@ import grpc
 from node.cases.states import Action
 from node.config import NodeConfig
 from node.convert import action_to_proto
-from node.desk.servicer import TOKEN_METADATA
+from node.desk import TOKEN_METADATA
 from node.trust.identity import NodeIdentity
 from node.trust.identity import passphrase as key_passphrase
 from sync.transport import TransportSettings, open_channel

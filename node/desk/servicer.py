@@ -22,6 +22,7 @@ from node.cases.service import Applicant
 from node.catalogue import implementation
 from node.catalogue import items as catalog
 from node.convert import action_from_proto, item_to_proto, state_from_proto
+from node.desk import TOKEN_METADATA
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import (
     DomainError,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOKEN_METADATA = "wuji-staff-token"
 _caller: ContextVar[Actor] = ContextVar("desk_caller")
 
 STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
