@@ -103,8 +103,13 @@ def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_pa
     county = federation.nodes[COUNTY]
     township = DivisionCode.parse(TOWNSHIP)
 
+    # two invites made for one code before either is used: the first makes the node; the second
+    # must not make another (two machines of one code: the later takes the links, cases are lost)
     invite = InviteFile.from_message(county.invite(TOWNSHIP, 1))
+    spare = InviteFile.from_message(county.invite(TOWNSHIP, 1))
     enroll(township, "", tmp_path / "first", PASSPHRASE, invite)
+    with pytest.raises(EnrollmentRefused, match=f"节点 {TOWNSHIP} 已用另一份邀请入网"):
+        enroll(township, "", tmp_path / "second", PASSPHRASE, spare)
     with pytest.raises(EnrollmentRefused, match=r"used already on \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）"):
         enroll(township, "", tmp_path / "again", PASSPHRASE, invite)
 

@@ -57,15 +57,7 @@ def create_invite(
     if child.parent != here:
         raise InvalidInput(f"{child} is not a child of {here}: invite it at its own parent {child.parent}")
     now = utcnow()
-    enrolled = session.scalars(
-        select(IssuedCertificate).where(
-            IssuedCertificate.code == child.value,
-            # a village's link certificate, or the CA certificate of a node that issues its own
-            IssuedCertificate.purpose.in_((CertificatePurpose.TLS.value, CertificatePurpose.CA.value)),
-            IssuedCertificate.revoked_at.is_(None),
-            IssuedCertificate.not_after > now,
-        )
-    ).first()
+    enrolled = _enrolled(session, child.value, now)
     if enrolled is not None:  # a second node of one code would take over its links and its name
         raise InvalidInput(
             f"节点 {child} 已入网：它持有本节点签发、有效至 {shanghai(enrolled.not_after)}（北京时间）的证书"
@@ -87,6 +79,19 @@ def create_invite(
         trust_anchors_pem=pem_bundle(identity.roots).decode(),
         seal_algorithm=Algorithm.SM2_SM3.value if identity.seals_with_sm2 else "",
     )
+
+
+def _enrolled(session: Session, code: str, now: datetime) -> IssuedCertificate | None:
+    """The certificate that makes code a node of this one's, while it is valid and not revoked: a
+    village's link certificate, or the CA certificate of a node that issues its own."""
+    return session.scalars(
+        select(IssuedCertificate).where(
+            IssuedCertificate.code == code,
+            IssuedCertificate.purpose.in_((CertificatePurpose.TLS.value, CertificatePurpose.CA.value)),
+            IssuedCertificate.revoked_at.is_(None),
+            IssuedCertificate.not_after > now,
+        )
+    ).first()
 
 
 def _invite_again(code: str) -> str:
@@ -121,6 +126,16 @@ def redeem(session: Session, token: str, code: str) -> None:
         raise EnrollmentRefused(
             f"这份邀请是给节点 {invite.code} 的，不是 {code}：{_invite_again(code)} "
             f"(this token is for node {invite.code}, not {code})"
+        )
+    # two invites made for one code before either was used: the first used makes the node, and
+    # the other must not make a second node of the same code, which would take its links over
+    enrolled = _enrolled(session, code, utcnow())
+    if enrolled is not None:
+        raise EnrollmentRefused(
+            f"节点 {code} 已用另一份邀请入网（证书序号 {enrolled.serial}，有效至 "
+            f"{shanghai(enrolled.not_after)}（北京时间））：一个代码只能有一个节点，这份邀请不能再用。"
+            f"要换一台电脑，请上级先 `wuji cert revoke {code}` 吊销旧证书，再发新的邀请 "
+            f"(node {code} is enrolled already, with another invite)"
         )
     invite.used_at = utcnow()
 
