@@ -23,7 +23,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 
 from node import workdays
 from node.cases.service import MAX_NAME_LENGTH
@@ -34,6 +34,7 @@ from node.errors import INTERNAL_ERROR
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.store.engine import sqlite_file
+from node.store.models import SealRecord
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from signing.seals import SealedDocument
@@ -1916,3 +1917,36 @@ def test_a_desk_beyond_loopback_is_served_over_tls_with_the_nodes_certificate(fe
     assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{node.web.port}/login", timeout=10)
+
+
+def test_a_decision_with_no_seal_to_seal_it_is_refused_in_words_and_the_note_is_kept(desks):
+    """办结 needs the department's seal (or the node's 公章): where the node has none valid, the
+    reviewer reads in Chinese what is missing and who makes it, and the decision typed stays."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    county = desks.nodes[COUNTY]
+    with county.sessions.begin() as session:  # every seal of the county expired
+        kept = {r.seal_id: r.valid_to for r in session.scalars(select(SealRecord))}
+        session.execute(update(SealRecord).values(valid_to=datetime.now(UTC) - timedelta(days=1)))
+    try:
+        decision = "经审核，符合条件，准予办理"
+        token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
+        refused = reviewer.post(
+            f"/cases/{case_id}/act", data={"csrf": token, "action": "APPROVE", "note": decision}
+        )
+        assert refused.status_code == 409 and 'id="refusal"' in refused.text
+        assert f"本节点没有 {DEPARTMENT} 可用的印章（业务专用章或公章），办件未办结" in refused.text
+        assert f">{decision}</textarea>" in refused.text  # the decision is not typed again
+        assert county.cases.get(case_id).state == case_pb2.ACCEPTED
+    finally:
+        with county.sessions.begin() as session:
+            for seal_id, valid_to in kept.items():
+                session.execute(
+                    update(SealRecord).where(SealRecord.seal_id == seal_id).values(valid_to=valid_to)
+                )
+    token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
+    done = reviewer.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "APPROVE", "note": decision})
+    assert done.status_code == 200 and county.cases.get(case_id).state == case_pb2.CONCLUDED

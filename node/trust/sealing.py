@@ -308,9 +308,11 @@ class SealService:
         seal = self.seal_for(session, department, licence=bool(licence))
         if seal is None:
             what = "a licence" if licence else f"a decision (a {LICENCE_SEAL} seals licences only)"
+            wanted = LICENCE_SEAL if licence else "业务专用章"
             raise NotReady(
-                f"no valid seal of {department} for {what}, nor a 公章, at node {self.here}: "
-                "create one with `wuji seal create` before concluding cases"
+                f"本节点没有 {department} 可用的印章（{wanted}或公章），办件未办结：请本节点运维人员用 "
+                f"`wuji seal create`（部门 {department}，印章类型 {wanted}）刻制印章后再办结 "
+                f"(no valid seal of {department} for {what}, nor a 公章, at node {self.here})"
             )
         body = result_document(case, seal.info.holder, note, licence)
         try:  # the province's service attests the time

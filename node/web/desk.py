@@ -30,7 +30,7 @@ from node.cases.submissions import KeyUsedBefore
 from node.catalogue import items as catalog
 from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
-from node.errors import IllegalTransition, InvalidInput, NotFound
+from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady
 from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import to_timestamp
@@ -414,7 +414,7 @@ def routes(render: Render) -> list[Route]:
         days = int(visit.field("days") or 0) if action is Action.EXTEND else 0
         try:
             node.cases.act(case.id, action, visit.field("note"), days, visit.person)
-        except (IllegalTransition, InvalidInput) as refused:
+        except (IllegalTransition, InvalidInput, NotReady) as refused:  # NotReady: no seal to conclude
             return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
