@@ -869,6 +869,10 @@ def test_a_time_limit_is_extended_once(desks):
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'id="do-EXTEND"' in page and 'name="days"' in page
     extend = {"csrf": csrf_of(page), "action": "EXTEND", "days": "5", "note": "需实地核查"}
+    for typed, said in (("abc", "请填写延期的工作日天数（整数），不是“abc”"), ("", "请填写延期的工作日天数")):
+        unclear = reviewer.post(f"/cases/{case_id}/act", data={**extend, "days": typed})
+        assert unclear.status_code == 400 and said in unclear.text and "invalid literal" not in unclear.text
+        assert ">需实地核查</textarea>" in unclear.text
     assert reviewer.post(f"/cases/{case_id}/act", data=extend).status_code == 200
     page = reviewer.get(f"/cases/{case_id}").text
     assert "延期 5 个工作日" in page and 'id="do-EXTEND"' not in page and 'name="days"' not in page
