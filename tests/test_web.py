@@ -1954,3 +1954,43 @@ def test_a_decision_with_no_seal_to_seal_it_is_refused_in_words_and_the_note_is_
     token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
     done = reviewer.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "APPROVE", "note": decision})
     assert done.status_code == 200 and county.cases.get(case_id).state == case_pb2.CONCLUDED
+
+
+def test_the_handler_sees_one_person_applying_twice_and_one_number_under_two_names(desks):
+    """The point's own question (已有同一事项在办) sees only what was taken in there: the handler's
+    case page names the applicant's other case of the item in progress, and the other name their
+    identity number was given under, before anyone decides."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    number = "430981197203150033"
+
+    def applied(name: str) -> str:
+        form = agent.get(f"/items/{ITEM}/apply").text
+        fields = {"csrf": csrf_of(form), "applicant_name": name, "id_number": number, "again": "1"}
+        key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
+        assert key
+        reply = agent.post(f"/items/{ITEM}/apply", data={**fields, "submission": key.group(1)}, files=SCANS)
+        return receipt_case_id(reply)
+
+    first, second, misnamed = applied("刘德明"), applied("刘德明"), applied("刘得明")
+    county = desks.nodes[COUNTY]
+    for case_id in (first, second, misnamed):
+        wait_for(lambda c=case_id: _has_case(county, c), what="the cases at the county")
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    page = clerk.get(f"/cases/{second}").text
+    twice = re.search(r'<td class="due yellow" id="applied-twice">(.*?)</td>', page)
+    assert twice and twice.group(1).startswith("刘德明 另有同一事项在办：")
+    assert (
+        first in twice.group(1)
+        and misnamed in twice.group(1)
+        and f'href="/cases/{second}"' not in twice.group(1)
+    )
+    assert "身份证号 430981197203150033 在本节点另有办件登记的姓名为 刘得明" in page
+    # decided, a case no longer asks: nothing is open to compare it with
+    token = csrf_of(page)
+    clerk.post(
+        f"/cases/{misnamed}/act", data={"csrf": token, "action": "REFUSE", "note": "姓名与身份证件不符"}
+    )
+    clerk.post(f"/cases/{first}/act", data={"csrf": token, "action": "REFUSE", "note": "重复申请"})
+    page = clerk.get(f"/cases/{second}").text
+    assert 'id="applied-twice"' not in page and "刘得明" in page  # the other name stays on record
+    assert 'id="other-names"' not in clerk.get(f"/cases/{first}").text

@@ -91,20 +91,42 @@ _SHOWN = 3  # in progress beside the new one: enough to find it
 
 def refuse_pending_case(session: Session, case: Case) -> None:
     """PendingApplication if the applicant of `case` (new, flushed) has its item in progress here."""
+    pending = same_item_in_progress(
+        session, id_number=case.applicant_id_number, item_code=case.item_code, besides=case.id
+    )
+    if pending:
+        raise PendingApplication(case.applicant_name, pending)
+
+
+def same_item_in_progress(
+    session: Session, *, id_number: str, item_code: str, besides: str
+) -> list[InProgress]:
+    """The applicant's cases of the item in progress at this node but case `besides`, taken in here
+    or arrived from any point: a handler sees the same person applying at two points."""
     rows = session.execute(
         select(Case.id, Case.item_name, Case.submitted_at, Case.state)
         .where(
-            Case.applicant_id_number == case.applicant_id_number,
-            Case.item_code == case.item_code,
+            Case.applicant_id_number == id_number,
+            Case.item_code == item_code,
             Case.state.in_(OPEN_STATES),
-            Case.id != case.id,
+            Case.id != besides,
         )
         .order_by(Case.submitted_at.desc())
         .limit(_SHOWN)
     ).all()
-    if rows:
-        pending = [InProgress(r.id, r.item_name, as_utc(r.submitted_at), State(r.state).label) for r in rows]
-        raise PendingApplication(case.applicant_name, pending)
+    return [InProgress(r.id, r.item_name, as_utc(r.submitted_at), State(r.state).label) for r in rows]
+
+
+def other_names_of(session: Session, *, id_number: str, name: str) -> list[str]:
+    """Names other than `name` the identity number was given under in this node's cases: one
+    number is one person, so a second name is a typo or someone else's number."""
+    names = session.scalars(
+        select(Case.applicant_name)
+        .where(Case.applicant_id_number == id_number, Case.applicant_name != name)
+        .distinct()
+        .limit(_SHOWN)
+    )
+    return sorted(names)
 
 
 def refuse_pending_bundle(session: Session, bundle: Bundle) -> None:

@@ -25,7 +25,7 @@ from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
-from node.cases.states import RULES, Action, Performer, State, transition
+from node.cases.states import OPEN_STATES, RULES, Action, Performer, State, transition
 from node.cases.submissions import KeyUsedBefore
 from node.catalogue import items as catalog
 from node.desk.documents import DocumentDesk, Rendered
@@ -650,7 +650,18 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         with node.readers() as session:
             owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
     rating, rectification = node.ratings.of_case(case.id)
+    same_applicant: dict[str, Any] = {}
+    if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
+        number, name = case.applicant.id_number, case.applicant.name
+        with node.readers() as session:
+            same_applicant = {
+                "twice": submissions.same_item_in_progress(
+                    session, id_number=number, item_code=case.item_code, besides=case.id
+                ),
+                "other_names": submissions.other_names_of(session, id_number=number, name=name),
+            }
     return {
+        "same_applicant": same_applicant,
         # a 特别程序 under way, told by the case's history (the applicant's point keeps no clock)
         "special_procedure": state in RULES[Action.SUSPEND].from_states
         and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
