@@ -350,6 +350,15 @@ def test_staff_departments_are_checked_and_accounts_mended_at_the_cli(federation
     assert "停用" in wuji("staff", "list", "--config", config).stdout
     enabled = wuji("staff", "enable", "clerk8", "--config", config)
     assert enabled.returncode == 0 and "启用 clerk8" in enabled.stdout
+    log = wuji("staff", "log", "--limit", "3", "--config", config)  # 操作记录, the newest first
+    assert log.returncode == 0, log.stderr
+    changes = [re.sub(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}  ", "", line) for line in log.stdout.splitlines()]
+    assert changes == [
+        "运维（命令行）  王八（clerk8）  启用",
+        "运维（命令行）  王八（clerk8）  停用",
+        "运维（命令行）  王八（clerk8）  角色 窗口受理→审核/审批",
+        "只显示最近 3 条，可能还有更早的 (the newest 3; there may be more)",
+    ], log.stdout
     assert log_in("clerk8", config).returncode == 0
 
 

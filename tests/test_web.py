@@ -34,6 +34,7 @@ from node.errors import INTERNAL_ERROR
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.store.engine import sqlite_file
+from node.timeutil import CHINA_ZONE
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from signing.seals import SealedDocument
@@ -318,6 +319,40 @@ def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(d
     enabled = admin.post("/staff/mover/enable", data={"csrf": token})
     assert enabled.status_code == 200 and "已启用 mover（曹调岗）" in enabled.text
     assert logged_in(desks, COUNTY, "mover").get("/queues").status_code == 200
+
+
+def test_the_staff_page_says_who_changed_which_account_and_when(desks):
+    """操作记录: a county hall could not answer "who disabled clerk6 and when" or "who made li4 a
+    审核/审批"; the /staff page lists each change with its time, who made it and what it was."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("log-admin", "沈管理", "管理员", "", PASSWORD, by=OPERATOR)
+    county.staff.add("li4", "李四", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    admin = logged_in(desks, COUNTY, "log-admin")
+    token = csrf_of(admin.get("/staff").text)
+    made = admin.post("/staff/li4/change", data={"role": "reviewer", "department": DEPARTMENT, "csrf": token})
+    assert made.status_code == 200 and "li4（李四）现为 审核/审批" in made.text
+    same = admin.post("/staff/li4/change", data={"role": "reviewer", "department": DEPARTMENT, "csrf": token})
+    assert same.status_code == 200  # nothing changed: nothing to record
+    assert admin.post("/staff/li4/disable", data={"csrf": token}).status_code == 200
+    itself = admin.post(
+        "/staff/log-admin/change", data={"role": "clerk", "department": "民政局", "csrf": token}
+    )
+    assert itself.status_code == 400 and "不能更改自己的岗位" in itself.text  # not recorded either
+
+    page = admin.get("/staff").text
+    assert "<h2>操作记录</h2>" in page
+    table = page.split('id="staff-log"', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(
+        r"<tr>\s*<td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td>(.*?)</td>", table
+    )
+    now = county.clock.now().astimezone(CHINA_ZONE).strftime("%Y-%m-%d %H:%M")  # Beijing time
+    assert [tuple(html.unescape(cell) for cell in row) for row in cells[:4]] == [
+        (now, "沈管理（log-admin）", "李四（li4）", "停用"),
+        (now, "沈管理（log-admin）", "李四（li4）", "角色 窗口受理→审核/审批"),
+        (now, "运维（命令行）", "李四（li4）", f"新建账号（窗口受理，{DEPARTMENT}）"),
+        (now, "运维（命令行）", "沈管理（log-admin）", "新建账号（管理员）"),
+    ]
+    assert len(cells) <= 50 and PASSWORD not in table
 
 
 def test_a_person_changes_their_own_password_given_the_current_one(desks):

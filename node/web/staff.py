@@ -2,7 +2,7 @@
 department and state, a new account, a new role or department, 停用 and 启用, and a new password
 (for a forgotten one, or to unlock an account before its fifteen minutes are up). And for everyone,
 修改密码: their own, given the current one, so that the password the 管理员 set is not the one they
-keep.
+keep. Below the accounts, the 操作记录: the newest changes, who made them and when.
 
 StaffService checks every field and ends the account's logins where it should; a refusal shows
 the page again with its reason and the new account's fields as typed (never the password).
@@ -48,6 +48,7 @@ def routes(render: Render) -> list[Route]:
             refusal=refusal,
             done=_done_message(visit, accounts),
             typed=typed or {},
+            changes=node.staff.log(),
         )
 
     @page(Duty.ADMINISTER)
