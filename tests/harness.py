@@ -12,6 +12,7 @@ import grpc
 from node.clock import Clock
 from node.runtime.cluster import InProcessFederation
 from node.runtime.node import Node
+from node.staff.roles import operator
 from node.trust.identity import pem_bundle
 from sync.transport import open_channel
 from wuji.v1 import desk_pb2_grpc
@@ -34,6 +35,8 @@ PROVINCE_NAMES = {
     GD_PROVINCE: "广东省",
 }  # as partners name each other (`peer add --name`)
 PASSPHRASE = b"harness passphrase, not a secret"
+# who sets the tests' staff accounts up: the node's operator at the command line (no person)
+OPERATOR = operator("")
 
 T = TypeVar("T")
 

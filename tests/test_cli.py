@@ -37,7 +37,17 @@ from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import sqlite_file
 from node.timeutil import to_timestamp
-from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import (
+    CHAIN,
+    CITY,
+    COUNTY,
+    OPERATOR,
+    PROVINCE,
+    TOWNSHIP,
+    VILLAGE,
+    FederationHarness,
+    wait_for,
+)
 from tests.materials import BATCH, EXECUTABLE, required_names
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -250,7 +260,7 @@ def test_a_login_is_not_sent_to_a_node_of_the_same_code_in_another_federation(fe
     try:
         real, copy = federation.start(PROVINCE), training.start(PROVINCE)
         for node in (real, copy):
-            node.staff.add("admin1", "管理员一", "管理员", "", "s3cret-pass")
+            node.staff.add("admin1", "管理员一", "管理员", "", "s3cret-pass", by=OPERATOR)
         real_config, copy_config = str(federation.config_path(PROVINCE)), str(training.config_path(PROVINCE))
         assert log_in("admin1", real_config).returncode == 0
         at_copy = wuji("whoami", "--config", copy_config)
@@ -267,7 +277,7 @@ def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(fed
     """`wuji staff add` after `wuji login <an agent>` was refused "only a 管理员 manages staff
     accounts", without a word of the login saved on the machine that the command had used."""
     province = federation.start(PROVINCE)
-    province.staff.add("jian.cha", "监察员", "监察", "", "s3cret-pass")
+    province.staff.add("jian.cha", "监察员", "监察", "", "s3cret-pass", by=OPERATOR)
     config = str(federation.config_path(PROVINCE))
     add = ("staff", "add", "li.na", "--name", "李娜", "--role", "监察", "--password-stdin",
            "--config", config)  # fmt: skip
@@ -287,7 +297,7 @@ def test_wuji_login_does_not_tell_which_usernames_exist(federation):
     """`wuji login` answered an account `账号 NAME 已锁定` after its failures, a name that is none
     `用户名或密码错误` forever: anyone could list the staff, then lock them."""
     province = federation.start(PROVINCE)
-    province.staff.add("clerk6", "周受理", "监察", "", "s3cret-pass")
+    province.staff.add("clerk6", "周受理", "监察", "", "s3cret-pass", by=OPERATOR)
     config = str(federation.config_path(PROVINCE))
 
     def said(username: str) -> list[str]:
@@ -340,6 +350,15 @@ def test_staff_departments_are_checked_and_accounts_mended_at_the_cli(federation
     assert "停用" in wuji("staff", "list", "--config", config).stdout
     enabled = wuji("staff", "enable", "clerk8", "--config", config)
     assert enabled.returncode == 0 and "启用 clerk8" in enabled.stdout
+    log = wuji("staff", "log", "--limit", "3", "--config", config)  # 操作记录, the newest first
+    assert log.returncode == 0, log.stderr
+    changes = [re.sub(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}  ", "", line) for line in log.stdout.splitlines()]
+    assert changes == [
+        "运维（命令行）  王八（clerk8）  启用",
+        "运维（命令行）  王八（clerk8）  停用",
+        "运维（命令行）  王八（clerk8）  角色 窗口受理→审核/审批",
+        "只显示最近 3 条，可能还有更早的 (the newest 3; there may be more)",
+    ], log.stdout
     assert log_in("clerk8", config).returncode == 0
 
 
@@ -450,7 +469,7 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert wuji("logout", "--config", county).returncode == 0
     assert "not logged in" in wuji("whoami", "--config", county).stdout
     assert log_in("chuang1", county).returncode == 0  # a login the node then ends (a reset password)
-    federation.nodes[COUNTY].staff.set_password("chuang1", "reset-by-admin-1")
+    federation.nodes[COUNTY].staff.set_password("chuang1", "reset-by-admin-1", by=OPERATOR)
     stale = wuji("whoami", "--config", county)
     assert stale.returncode == 1 and "`wuji logout --config …` to act as the node's operator" in stale.stderr
     gone = wuji("logout", "--config", county)

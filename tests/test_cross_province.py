@@ -38,6 +38,7 @@ from tests.harness import (
     GD_COUNTY,
     GD_PROVINCE,
     GD_VILLAGE,
+    OPERATOR,
     PROVINCE,
     TOWNSHIP,
     VILLAGE,
@@ -71,7 +72,7 @@ def provinces(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
         )
-        harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+        harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
         harness.federate(PROVINCE, GD_PROVINCE)
         wait_for(lambda: _partner_items(harness, VILLAGE), what="广东's offer to reach the 湖南 village")
         wait_for(lambda: _partner_items(harness, GD_VILLAGE), what="湖南's offer to reach the 广东 village")

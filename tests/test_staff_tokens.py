@@ -11,10 +11,11 @@ from node.clock import ManualClock
 from node.errors import InvalidInput, NotFound
 from node.staff import accounts
 from node.staff.accounts import LOCK_MINUTES, LOGIN_HOURS, MAX_FAILURES, KnownDepartments, StaffService
-from node.staff.roles import NotLoggedIn, Role
+from node.staff.roles import NotLoggedIn, Role, operator
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import StaffAccount, StaffLoginFailure
 
+OPERATOR = operator("430981000000")  # the node's operator, at the command line
 DEPARTMENTS = KnownDepartments(["公安局", "民政局"], ["公安局", "民政局", "卫生健康委员会"])
 
 
@@ -29,7 +30,7 @@ def staff(database_url):
 
 def test_a_token_names_its_person_until_it_expires(staff):
     service, clock, _ = staff
-    service.add("clerk1", "王受理", "clerk", "民政局", "a long enough password")
+    service.add("clerk1", "王受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     token = service.login("clerk1", "a long enough password").token
     actor = service.actor(token)
     assert (actor.username, actor.name, actor.department) == ("clerk1", "王受理", "民政局")
@@ -43,7 +44,7 @@ def test_a_token_names_its_person_until_it_expires(staff):
 
 def test_a_disabled_account_is_refused_even_with_a_live_token(staff):
     service, _, sessions = staff
-    service.add("clerk2", "李受理", "clerk", "民政局", "a long enough password")
+    service.add("clerk2", "李受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     token = service.login("clerk2", "a long enough password").token
     # disabling ends the account's logins too; a token left behind (say, by an older version)
     # must still name nobody
@@ -56,9 +57,9 @@ def test_a_disabled_account_is_refused_even_with_a_live_token(staff):
 def test_a_name_pasted_with_the_cell_beside_it_is_refused(staff):
     service, _, _ = staff
     with pytest.raises(InvalidInput, match="姓名中有换行或制表符"):
-        service.add("clerk3", "赵受理\t13900000000", "clerk", "民政局", "a long enough password")
+        service.add("clerk3", "赵受理\t13900000000", "clerk", "民政局", "a long enough password", by=OPERATOR)
     with pytest.raises(InvalidInput, match="部门中有换行或制表符"):
-        service.add("clerk3", "赵受理", "clerk", "民政局\n公安局", "a long enough password")
+        service.add("clerk3", "赵受理", "clerk", "民政局\n公安局", "a long enough password", by=OPERATOR)
     assert [a.username for a in service.list()] == []
 
 
@@ -75,7 +76,7 @@ def test_a_name_that_is_no_account_locks_as_an_account_does(staff):
     """The lock-out must not tell which usernames exist: same words, same number of failures, same
     time locked, for clerk6 (an account) and nobody6 (none)."""
     service, clock, _ = staff
-    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password")
+    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     account = _refusals(service, "clerk6", MAX_FAILURES + 2)
     nobody = _refusals(service, "nobody6", MAX_FAILURES + 2)
     assert account == nobody
@@ -100,9 +101,9 @@ def test_failures_far_apart_do_not_add_up_and_old_ones_are_forgotten(staff):
 
 def test_the_same_argon2_work_is_done_whoever_the_name_is(staff, monkeypatch):
     service, _, _ = staff
-    service.add("clerk7", "吴受理", "clerk", "民政局", "a long enough password")
+    service.add("clerk7", "吴受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     _refusals(service, "clerk7", MAX_FAILURES)  # locked now
-    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password")
+    service.add("clerk6", "周受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     real = accounts._hasher
     verified: list[str] = []
 
@@ -123,8 +124,8 @@ def test_the_same_argon2_work_is_done_whoever_the_name_is(staff, monkeypatch):
 
 def test_a_disabled_account_says_so_only_to_its_password(staff):
     service, _, _ = staff
-    service.add("clerk8", "郑受理", "clerk", "民政局", "a long enough password")
-    service.disable("clerk8")
+    service.add("clerk8", "郑受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
+    service.disable("clerk8", by=OPERATOR)
     assert _refusals(service, "clerk8", 1) == _refusals(service, "nobody8", 1)
     with pytest.raises(NotLoggedIn, match="停用"):
         service.login("clerk8", "a long enough password")
@@ -133,40 +134,45 @@ def test_a_disabled_account_says_so_only_to_its_password(staff):
 def test_a_department_must_handle_items_here(staff):
     service, _, _ = staff
     with pytest.raises(InvalidInput, match="没有部门 民证局；本节点办理事项的部门有：公安局、民政局"):
-        service.add("clerk8", "郑受理", "窗口受理", "民证局", "a long enough password")
-    assert service.add("sup1", "钱监察", "监察", "民证局", "a long enough password").department == ""
+        service.add("clerk8", "郑受理", "窗口受理", "民证局", "a long enough password", by=OPERATOR)
+    assert (
+        service.add("sup1", "钱监察", "监察", "民证局", "a long enough password", by=OPERATOR).department
+        == ""
+    )
     # a department of an item handled above: this window takes applications in for it
-    assert service.add("clerk8", "郑受理", "窗口受理", "卫生健康委员会", "a long enough password").department
+    assert service.add(
+        "clerk8", "郑受理", "窗口受理", "卫生健康委员会", "a long enough password", by=OPERATOR
+    ).department
     assert [a.username for a in service.list()] == ["clerk8", "sup1"]
 
 
 def test_role_and_department_change_with_the_same_checks_and_end_the_logins(staff):
     service, _, _ = staff
-    service.add("clerk9", "孙受理", "clerk", "民政局", "a long enough password")
+    service.add("clerk9", "孙受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     token = service.login("clerk9", "a long enough password").token
     with pytest.raises(InvalidInput, match="没有部门 民证局"):
-        service.change("clerk9", department="民证局")
+        service.change("clerk9", department="民证局", by=OPERATOR)
     with pytest.raises(InvalidInput, match="没有岗位"):
-        service.change("clerk9", role="厨师")
+        service.change("clerk9", role="厨师", by=OPERATOR)
     assert service.actor(token).department == "民政局"  # a refused change ends nothing
-    assert service.change("clerk9", department="民政局").department == "民政局"  # no change
+    assert service.change("clerk9", department="民政局", by=OPERATOR).department == "民政局"  # no change
     assert service.actor(token).username == "clerk9"
-    moved = service.change("clerk9", role="审核", department="公安局")
+    moved = service.change("clerk9", role="审核", department="公安局", by=OPERATOR)
     assert (moved.role, moved.department) == (Role.REVIEWER, "公安局")
     with pytest.raises(NotLoggedIn):
         service.actor(token)
-    assert service.change("clerk9", role="监察").department == ""  # a role bound to none
+    assert service.change("clerk9", role="监察", by=OPERATOR).department == ""  # a role bound to none
     with pytest.raises(InvalidInput, match="须属于一个部门"):
-        service.change("clerk9", role="窗口受理")
+        service.change("clerk9", role="窗口受理", by=OPERATOR)
     with pytest.raises(NotFound):
-        service.change("nobody9", role="监察")
+        service.change("nobody9", role="监察", by=OPERATOR)
 
 
 def test_a_disabled_account_is_enabled_again(staff):
     service, _, _ = staff
-    service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password")
-    service.disable("clerk10")
+    service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
+    service.disable("clerk10", by=OPERATOR)
     with pytest.raises(InvalidInput, match="已存在"):
-        service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password")
-    assert service.enable("clerk10").active
+        service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
+    assert service.enable("clerk10", by=OPERATOR).active
     assert service.login("clerk10", "a long enough password").staff.active

@@ -269,8 +269,8 @@ def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline
 
 
 def test_a_decision_against_the_applicant_or_a_longer_wait_is_not_taken_without_its_reason(federation):
-    """不予受理 and 不予许可 (不予办理) print their reason on the document the applicant is given: the desk asks
-    for it, rather than print (未说明理由) and card the decision afterwards; 延期, 特别程序 and 退件
+    """不予受理 and 不予许可 (不予办理) print their reason on the document the applicant is given: the
+    desk asks for it, rather than print (未说明理由) and card the decision afterwards; 延期, 特别程序 and 退件
     are told to the applicant with theirs."""
     case = accepted_case(federation)
     unheard = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)

@@ -35,11 +35,22 @@ from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord
+from node.timeutil import CHINA_ZONE
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
-from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import (
+    CHAIN,
+    CITY,
+    COUNTY,
+    OPERATOR,
+    PROVINCE,
+    TOWNSHIP,
+    VILLAGE,
+    FederationHarness,
+    wait_for,
+)
 from tests.materials import BATCH, EXECUTABLE, complete_proto, photo, zipped
 from tests.test_cli import wuji
 from tests.test_documents import text_of
@@ -78,18 +89,18 @@ def desks(request, tmp_path_factory):
             lambda: all(n.describe().catalog_version > 0 for n in nodes), what="the catalogue everywhere"
         )
         village, county = federation.nodes[VILLAGE], federation.nodes[COUNTY]
-        village.staff.add("agent1", "李代办", "代办员", "", PASSWORD)
-        county.staff.add("clerk1", "张受理", "窗口受理", DEPARTMENT, PASSWORD)
-        county.staff.add("review1", "王审批", "审核/审批", DEPARTMENT, PASSWORD)
-        county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD)
-        county.staff.add("mz-review", "郑民政", "审核/审批", "民政局", PASSWORD)
-        county.staff.add("boss", "刘监察", "监察", "", PASSWORD)
-        county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD)
-        county.staff.add("clerk6", "周受理", "窗口受理", DEPARTMENT, PASSWORD)
+        village.staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+        county.staff.add("clerk1", "张受理", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+        county.staff.add("review1", "王审批", "审核/审批", DEPARTMENT, PASSWORD, by=OPERATOR)
+        county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD, by=OPERATOR)
+        county.staff.add("mz-review", "郑民政", "审核/审批", "民政局", PASSWORD, by=OPERATOR)
+        county.staff.add("boss", "刘监察", "监察", "", PASSWORD, by=OPERATOR)
+        county.staff.add("locked1", "钱锁定", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+        county.staff.add("clerk6", "周受理", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
         city = federation.nodes[CITY]  # 生育保险待遇核定 (医疗保障局) takes a promise for the 结婚证
-        city.staff.add("yb-clerk", "孙医保", "窗口受理", "医疗保障局", PASSWORD)
-        city.staff.add("yb-review", "周医保", "审核/审批", "医疗保障局", PASSWORD)
-        city.staff.add("gjj-review", "吴公积金", "审核/审批", "住房公积金管理中心", PASSWORD)
+        city.staff.add("yb-clerk", "孙医保", "窗口受理", "医疗保障局", PASSWORD, by=OPERATOR)
+        city.staff.add("yb-review", "周医保", "审核/审批", "医疗保障局", PASSWORD, by=OPERATOR)
+        city.staff.add("gjj-review", "吴公积金", "审核/审批", "住房公积金管理中心", PASSWORD, by=OPERATOR)
         yield federation
     finally:
         federation.stop_all()
@@ -229,7 +240,7 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     """工作人员 at the county hall: add a clerk (refusals keep what was typed), unlock a locked account
     with a new password, disable one (its login ends at once); nobody else may open the page."""
     county = desks.nodes[COUNTY]
-    county.staff.add("web-admin", "陈管理", "管理员", "", PASSWORD)
+    county.staff.add("web-admin", "陈管理", "管理员", "", PASSWORD, by=OPERATOR)
     admin = logged_in(desks, COUNTY, "web-admin")
     page = admin.get("/staff")
     assert page.status_code == 200 and 'id="account-clerk1"' in page.text
@@ -276,7 +287,7 @@ def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(d
     """A department typed wrong (民政 for 民政局) was taken and could never be mended; a disabled
     account stayed 停用 for good. Now the department must handle items here, and both are mended."""
     county = desks.nodes[COUNTY]
-    county.staff.add("fix-admin", "韩管理", "管理员", "", PASSWORD)
+    county.staff.add("fix-admin", "韩管理", "管理员", "", PASSWORD, by=OPERATOR)
     admin = logged_in(desks, COUNTY, "fix-admin")
     token = csrf_of(admin.get("/staff").text)
     form = {"username": "clerk.typo", "name": "许错字", "role": "clerk", "department": "民政", "csrf": token}
@@ -285,7 +296,7 @@ def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(d
     assert f"{DEPARTMENT}" in html.unescape(typo.text.split("没有部门 民政", 1)[1].split("</p>", 1)[0])
     assert "clerk.typo" not in [member.username for member in county.staff.list()]
 
-    county.staff.add("mover", "曹调岗", "窗口受理", DEPARTMENT, PASSWORD)
+    county.staff.add("mover", "曹调岗", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
     mover = logged_in(desks, COUNTY, "mover")
     assert 'id="change-mover"' in admin.get("/staff").text
     refused = admin.post(
@@ -311,8 +322,42 @@ def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(d
     assert logged_in(desks, COUNTY, "mover").get("/queues").status_code == 200
 
 
+def test_the_staff_page_says_who_changed_which_account_and_when(desks):
+    """操作记录: a county hall could not answer "who disabled clerk6 and when" or "who made li4 a
+    审核/审批"; the /staff page lists each change with its time, who made it and what it was."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("log-admin", "沈管理", "管理员", "", PASSWORD, by=OPERATOR)
+    county.staff.add("li4", "李四", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    admin = logged_in(desks, COUNTY, "log-admin")
+    token = csrf_of(admin.get("/staff").text)
+    made = admin.post("/staff/li4/change", data={"role": "reviewer", "department": DEPARTMENT, "csrf": token})
+    assert made.status_code == 200 and "li4（李四）现为 审核/审批" in made.text
+    same = admin.post("/staff/li4/change", data={"role": "reviewer", "department": DEPARTMENT, "csrf": token})
+    assert same.status_code == 200  # nothing changed: nothing to record
+    assert admin.post("/staff/li4/disable", data={"csrf": token}).status_code == 200
+    itself = admin.post(
+        "/staff/log-admin/change", data={"role": "clerk", "department": "民政局", "csrf": token}
+    )
+    assert itself.status_code == 400 and "不能更改自己的岗位" in itself.text  # not recorded either
+
+    page = admin.get("/staff").text
+    assert "<h2>操作记录</h2>" in page
+    table = page.split('id="staff-log"', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(
+        r"<tr>\s*<td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td>(.*?)</td>", table
+    )
+    now = county.clock.now().astimezone(CHINA_ZONE).strftime("%Y-%m-%d %H:%M")  # Beijing time
+    assert [tuple(html.unescape(cell) for cell in row) for row in cells[:4]] == [
+        (now, "沈管理（log-admin）", "李四（li4）", "停用"),
+        (now, "沈管理（log-admin）", "李四（li4）", "角色 窗口受理→审核/审批"),
+        (now, "运维（命令行）", "李四（li4）", f"新建账号（窗口受理，{DEPARTMENT}）"),
+        (now, "运维（命令行）", "沈管理（log-admin）", "新建账号（管理员）"),
+    ]
+    assert len(cells) <= 50 and PASSWORD not in table
+
+
 def test_a_person_changes_their_own_password_given_the_current_one(desks):
-    desks.nodes[COUNTY].staff.add("pw.clerk", "蒋改密", "窗口受理", DEPARTMENT, PASSWORD)
+    desks.nodes[COUNTY].staff.add("pw.clerk", "蒋改密", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
     person = logged_in(desks, COUNTY, "pw.clerk")
     page = person.get("/password")
     assert page.status_code == 200 and 'id="own-password"' in page.text  # linked from every page
@@ -405,7 +450,7 @@ def test_a_database_damaged_while_the_node_runs_is_said_so(federation):
     if database is None:
         pytest.skip("a damaged database file is SQLite's")
     wait_for(lambda: village.describe().catalog_version > 0, what="the catalogue")
-    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
     agent = logged_in(federation, VILLAGE, "agent1")
     form = agent.get(f"/items/{ITEM}/apply").text
 
@@ -536,7 +581,7 @@ def test_a_village_whose_clock_is_wrong_is_told_so_on_every_page(federation):
     federation.clock = wrong = SkewedClock(timedelta(minutes=-15))
     village = federation.start(VILLAGE, web_listen="127.0.0.1:0")
     federation.clock = None
-    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
     agent = logged_in(federation, VILLAGE, "agent1")
     warned = lambda: re.search(r'id="clock"[^>]*>([^<]+)<', agent.get("/items").text)  # noqa: E731
     heard = lambda: (found := warned()) and "本机时钟比上级" in found.group(1) and found.group(1)  # noqa: E731
@@ -1076,7 +1121,7 @@ def test_a_form_being_filled_in_while_the_node_restarts_is_still_taken(federatio
     for code in CHAIN:
         federation.start(code, web_listen=f"127.0.0.1:{web_port}" if code == VILLAGE else "off")
     wait_for(lambda: federation.nodes[VILLAGE].describe().catalog_version > 0, what="the catalogue")
-    federation.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD)
+    federation.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
     agent = logged_in(federation, VILLAGE, "agent1")
     form = agent.get(f"/items/{ITEM}/apply").text
     federation.stop(VILLAGE)

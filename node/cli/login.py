@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from node.cli.common import ConfigPath, NodeAddress, ask, console, end_login, fail, node_code, text_table
 from node.config import ConfigError, NodeConfig
 from node.errors import InvalidInput
+from node.staff.accounts import LOG_LIMIT, MAX_LOG_LIMIT, KnownDepartments, StaffService
 from node.staff.roles import account_role
 from node.timeutil import from_timestamp, shanghai
 from node.trust.identity import load_bundle
@@ -237,3 +238,32 @@ def staff_passwd(
         console.print(f"密码已修改，请用新密码重新登录：wuji login {member.username}", highlight=False)
         return
     console.print(f"已为 {member.username} 设置新密码，其登录已结束 (password set)", highlight=False)
+
+
+@staff_app.command("log")
+def staff_log(
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_LOG_LIMIT, help="how many changes, the newest first")
+    ] = LOG_LIMIT,
+    config: ConfigPath = Path("node.toml"),
+) -> None:
+    """操作记录: who added an account, changed its role or department, disabled, enabled it or set
+    its password, and when, the newest first (运维（命令行） is the node's operator). Read from the
+    node's database on its machine, as the /staff page shows it."""
+    from node.runtime.node import open_store  # the client commands need no database code
+
+    try:
+        node_config = NodeConfig.load(config)
+    except ConfigError as error:
+        fail(str(error))
+    with open_store(node_config, config) as sessions:
+        no_departments = KnownDepartments(handled_here=[], in_catalogue=[])  # nothing is changed here
+        changes = StaffService(node_config.code, sessions, lambda: no_departments).log(limit)
+    if not changes:
+        console.print(f"{node_config.code} 尚无操作记录 (no staff changes recorded)", highlight=False)
+        return
+    for change in changes:
+        line = f"{shanghai(change.at)}  {change.by_words}  {change.account_words}  {change.what}"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)  # a line each, for grep
+    if len(changes) == limit:
+        console.print(f"只显示最近 {limit} 条，可能还有更早的 (the newest {limit}; there may be more)")

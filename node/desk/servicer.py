@@ -513,10 +513,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def AddStaff(
         self, request: desk_pb2.AddStaffRequest, context: grpc.ServicerContext
     ) -> desk_pb2.StaffMember:
-        require_admin(_caller.get())
+        actor = _caller.get()
+        require_admin(actor)
         staff = self._node.staff
         return self._staff(
-            staff.add(request.username, request.name, request.role, request.department, request.password)
+            staff.add(
+                request.username, request.name, request.role, request.department, request.password, by=actor
+            )
         )
 
     @_desk_call
@@ -530,15 +533,17 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def DisableStaff(
         self, request: desk_pb2.DisableStaffRequest, context: grpc.ServicerContext
     ) -> desk_pb2.StaffMember:
-        require_admin(_caller.get())
-        return self._staff(self._node.staff.disable(request.username))
+        actor = _caller.get()
+        require_admin(actor)
+        return self._staff(self._node.staff.disable(request.username, by=actor))
 
     @_desk_call
     def EnableStaff(
         self, request: desk_pb2.EnableStaffRequest, context: grpc.ServicerContext
     ) -> desk_pb2.StaffMember:
-        require_admin(_caller.get())
-        return self._staff(self._node.staff.enable(request.username))
+        actor = _caller.get()
+        require_admin(actor)
+        return self._staff(self._node.staff.enable(request.username, by=actor))
 
     @_desk_call
     def ChangeStaff(
@@ -546,10 +551,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.StaffMember:
         actor = _caller.get()
         require_admin(actor)
-        if actor.is_person and actor.username == request.username.strip().lower():
-            raise NotPermitted("不能更改自己的岗位或部门 (an administrator does not change their own role)")
         department = request.department if request.HasField("department") else None
-        return self._staff(self._node.staff.change(request.username, request.role, department))
+        return self._staff(self._node.staff.change(request.username, request.role, department, by=actor))
 
     @_desk_call
     def SetStaffPassword(
@@ -563,7 +566,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
                 staff.change_own_password(actor.username, request.current_password, request.password)
             )
         require_admin(actor)  # an admin's reset (or the node's operator)
-        return self._staff(staff.set_password(request.username, request.password))
+        return self._staff(staff.set_password(request.username, request.password, by=actor))
 
     # -- the window's day ---------------------------------------------------------------------
 

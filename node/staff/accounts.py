@@ -5,10 +5,15 @@ keeps its SHA-256, never the token. Five wrong passwords in a row (each within f
 the one before) lock the account for fifteen minutes, whether they came through the CLI or the web
 desk, so guessing is slow everywhere. A name that is no account is answered in the same words, after
 the same argon2 work, and locks after as many failures: the answers do not tell who has an account.
+
+Every administration of an account — and a person's change of their own password — is written to
+the 操作记录 (`StaffChange`) in the change's own transaction: who, when, whose account, what, in a
+short Chinese sentence (never a password or its hash). A change that changes nothing is not written.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 import secrets
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.clock import Clock, SystemClock
 from node.errors import InvalidInput, NotFound, clean_text
 from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role, parse_role
-from node.store.models import StaffAccount, StaffLogin, StaffLoginFailure
+from node.store.models import StaffAccount, StaffChange, StaffLogin, StaffLoginFailure
 from node.timeutil import as_utc
 
 LOGIN_HOURS = 12
@@ -44,6 +49,9 @@ _NOBODY_HASH = (
 
 
 WRONG = "用户名或密码错误 (wrong username or password)"
+OPERATOR_WORDS = "运维（命令行）"  # who the node's operator is in the 操作记录
+LOG_LIMIT = 50  # changes the 操作记录 shows unless asked for more
+MAX_LOG_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,27 @@ class StaffView:
     department: str
     active: bool
     locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class StaffChangeView:
+    """One line of the 操作记录, with the names the accounts have now."""
+
+    at: datetime
+    by: str  # username; "" for the node's operator
+    by_name: str
+    username: str
+    name: str
+    what: str
+
+    @property
+    def by_words(self) -> str:
+        """操作人: 陈管理（web-admin）, or 运维（命令行） for the node's operator."""
+        return _person_words(self.by_name, self.by) if self.by else OPERATOR_WORDS
+
+    @property
+    def account_words(self) -> str:
+        return _person_words(self.name, self.username)
 
 
 @dataclass(frozen=True)
@@ -92,7 +121,10 @@ class StaffService:
 
     # -- administration (管理员, or the node's operator) ----------------------------------------
 
-    def add(self, username: str, name: str, role: str, department: str, password: str) -> StaffView:
+    def add(
+        self, username: str, name: str, role: str, department: str, password: str, *, by: Actor
+    ) -> StaffView:
+        """A new account (新建账号), by a 管理员 or the node's operator (`by`)."""
         username = _checked_username(username)
         name = clean_text("name", name, 100, required=True, single_line=True)
         department = clean_text("department", department, 100, single_line=True)
@@ -114,6 +146,8 @@ class StaffService:
                 created_at=self._clock.now(),
             )
             session.add(account)
+            where = f"，{department}" if department else ""
+            self._record(session, by.username, username, f"新建账号（{parsed.label}{where}）")
             return _view(account)
 
     def list(self) -> list[StaffView]:
@@ -125,9 +159,12 @@ class StaffService:
             accounts = session.scalars(select(StaffAccount).order_by(StaffAccount.username))
             return [_view(a, locks.get(a.username)) for a in accounts]
 
-    def change(self, username: str, role: str = "", department: str | None = None) -> StaffView:
+    def change(self, username: str, role: str = "", department: str | None = None, *, by: Actor) -> StaffView:
         """A new role and/or department ("" and None keep the current ones), checked as for a new
-        account. A change ends the account's logins: each carries the role it was made with."""
+        account. A change ends the account's logins: each carries the role it was made with. A
+        管理员 does not change their own (NotPermitted): another 管理员 or the operator does."""
+        if by.is_person and by.username == username.strip().lower():
+            raise NotPermitted("不能更改自己的岗位或部门 (an administrator does not change their own role)")
         department = (
             None if department is None else clean_text("department", department, 100, single_line=True)
         )
@@ -139,24 +176,30 @@ class StaffService:
         wanted = self._known_department(parsed, wanted)
         with self._sessions.begin() as session:
             account = _account(session, username)
-            if (account.role, account.department) != (parsed.value, wanted):
+            what = _change_words(Role(account.role), account.department, parsed, wanted)
+            if what:
                 account.role, account.department = parsed.value, wanted
                 _end_logins(session, account.username)
+                self._record(session, by.username, account.username, what)
             return _view(account)
 
-    def disable(self, username: str) -> StaffView:
-        """Disable an account and end its logins (accounts are never deleted: events name them)."""
+    def disable(self, username: str, *, by: Actor) -> StaffView:
+        """停用: disable an account and end its logins (accounts are never deleted: events name them)."""
         with self._sessions.begin() as session:
             account = _account(session, username)
-            account.active = False
+            if account.active:
+                account.active = False
+                self._record(session, by.username, account.username, "停用")
             _end_logins(session, account.username)
             return _view(account)
 
-    def enable(self, username: str) -> StaffView:
+    def enable(self, username: str, *, by: Actor) -> StaffView:
         """启用: a disabled account in use again, with its password (and role) as they were."""
         with self._sessions.begin() as session:
             account = _account(session, username)
-            account.active = True
+            if not account.active:
+                account.active = True
+                self._record(session, by.username, account.username, "启用")
             return _view(account)
 
     def _known_department(self, role: Role, department: str) -> str:
@@ -183,9 +226,9 @@ class StaffService:
             f"(no catalogue at {self.here} yet: no department to belong to)"
         )
 
-    def set_password(self, username: str, password: str) -> StaffView:
-        """A new password (and an unlocked account); every existing login of the account ends."""
-        return self._new_password(username, _hash(password))
+    def set_password(self, username: str, password: str, *, by: Actor) -> StaffView:
+        """重置密码: a new password (and an unlocked account); every existing login of the account ends."""
+        return self._new_password(username, _hash(password), by, "重置密码")
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:
         """A person's new password, given their current one: a wrong one is refused (NotPermitted)
@@ -195,15 +238,43 @@ class StaffService:
             self.login(username, current)  # counted if it is not their password
         except NotLoggedIn as refused:
             raise NotPermitted(f"当前密码未通过验证：{refused}") from refused
-        return self._new_password(username, password_hash)
+        return self._new_password(username, password_hash, None, "本人修改密码")
 
-    def _new_password(self, username: str, password_hash: str) -> StaffView:
+    def _new_password(self, username: str, password_hash: str, by: Actor | None, what: str) -> StaffView:
+        """by None: the account's own person, given their current password."""
         with self._sessions.begin() as session:
             account = _account(session, username)
             account.password_hash = password_hash
             session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == account.username))
             _end_logins(session, account.username)
+            self._record(session, account.username if by is None else by.username, account.username, what)
             return _view(account)
+
+    # -- the 操作记录 ---------------------------------------------------------------------------
+
+    def _record(self, session: Session, by: str, username: str, what: str) -> None:
+        """One line of the 操作记录, in the transaction of the change it records; by is the acting
+        account's username ("" for the node's operator, whose Actor has none)."""
+        session.add(StaffChange(at=self._clock.now(), by=by, username=username, what=what))
+
+    def log(self, limit: int = LOG_LIMIT) -> builtins.list[StaffChangeView]:  # list: the method above
+        """The newest changes first (at most `limit`, up to MAX_LOG_LIMIT)."""
+        limit = max(1, min(limit, MAX_LOG_LIMIT))
+        newest = select(StaffChange).order_by(StaffChange.at.desc(), StaffChange.id.desc()).limit(limit)
+        with self._sessions() as session:
+            changes = list(session.scalars(newest))
+        names = self.names({c.by for c in changes if c.by} | {c.username for c in changes})
+        return [
+            StaffChangeView(
+                at=as_utc(c.at),
+                by=c.by,
+                by_name=names.get(c.by, ""),
+                username=c.username,
+                name=names.get(c.username, ""),
+                what=c.what,
+            )
+            for c in changes
+        ]
 
     # -- logging in ----------------------------------------------------------------------------
 
@@ -319,6 +390,21 @@ def _count_failure(session: Session, name: str, failure: StaffLoginFailure | Non
         f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
         "(too many wrong passwords: the account is locked)"
     )
+
+
+def _change_words(role: Role, department: str, new_role: Role, new_department: str) -> str:
+    """What a change of role and department does, for the 操作记录: 角色 窗口受理→审核/审批；部门
+    民政局→公安局 ("" when it changes nothing)."""
+    said = []
+    if role is not new_role:
+        said.append(f"角色 {role.label}→{new_role.label}")
+    if department != new_department:
+        said.append(f"部门 {department or '（无）'}→{new_department or '（无）'}")
+    return "；".join(said)
+
+
+def _person_words(name: str, username: str) -> str:
+    return f"{name}（{username}）" if name else username
 
 
 def _end_logins(session: Session, username: str) -> None:

@@ -707,6 +707,19 @@ class StaffLoginFailure(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class StaffChange(Base):
+    """操作记录: one change a 管理员 (or the node's operator) made to a staff account, or a person to
+    their own password, written in the change's transaction; never a password or its hash."""
+
+    __tablename__ = "staff_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    by: Mapped[str] = mapped_column(String(32))  # the acting account's username; "" the operator
+    username: Mapped[str] = mapped_column(String(32))  # whose account
+    what: Mapped[str] = mapped_column(String(200))  # 停用, 角色 窗口受理→审核/审批, …
+
+
 class StaffLogin(Base):
     """A login token's SHA-256 (the token itself is only with the person), until it expires."""
 

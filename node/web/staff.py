@@ -2,7 +2,7 @@
 department and state, a new account, a new role or department, 停用 and 启用, and a new password
 (for a forgotten one, or to unlock an account before its fifteen minutes are up). And for everyone,
 修改密码: their own, given the current one, so that the password the 管理员 set is not the one they
-keep.
+keep. Below the accounts, the 操作记录: the newest changes, who made them and when.
 
 StaffService checks every field and ends the account's logins where it should; a refusal shows
 the page again with its reason and the new account's fields as typed (never the password).
@@ -48,6 +48,7 @@ def routes(render: Render) -> list[Route]:
             refusal=refusal,
             done=_done_message(visit, accounts),
             typed=typed or {},
+            changes=node.staff.log(),
         )
 
     @page(Duty.ADMINISTER)
@@ -59,7 +60,7 @@ def routes(render: Render) -> list[Route]:
         typed = {name: visit.field(name) for name in ("username", "name", "role", "department")}
         try:
             password = _new_password(visit)
-            added = visit.request.app.state.node.staff.add(**typed, password=password)
+            added = visit.request.app.state.node.staff.add(**typed, password=password, by=visit.person)
         except _REFUSALS as refused:
             return show(visit, str(refused), typed)
         return _done("added", added.username)
@@ -70,7 +71,7 @@ def routes(render: Render) -> list[Route]:
         if username == visit.person.username:
             return show(visit, "不能停用自己正在使用的账号 (an administrator keeps their own account)")
         try:
-            gone = visit.request.app.state.node.staff.disable(username)
+            gone = visit.request.app.state.node.staff.disable(username, by=visit.person)
         except _REFUSALS as refused:
             return show(visit, str(refused))
         return _done("disabled", gone.username)
@@ -78,21 +79,23 @@ def routes(render: Render) -> list[Route]:
     @page(Duty.ADMINISTER)
     def enable(visit: Visit) -> Response:
         try:
-            back = visit.request.app.state.node.staff.enable(visit.request.path_params["username"])
+            back = visit.request.app.state.node.staff.enable(
+                visit.request.path_params["username"], by=visit.person
+            )
         except _REFUSALS as refused:
             return show(visit, str(refused))
         return _done("enabled", back.username)
 
     @page(Duty.ADMINISTER)
     def change(visit: Visit) -> Response:
-        username = visit.request.path_params["username"]
-        if username == visit.person.username:
-            return show(visit, "不能更改自己的岗位或部门 (an administrator does not change their own role)")
         try:
             changed = visit.request.app.state.node.staff.change(
-                username, visit.field("role"), visit.field("department")
+                visit.request.path_params["username"],
+                visit.field("role"),
+                visit.field("department"),
+                by=visit.person,
             )
-        except _REFUSALS as refused:
+        except (*_REFUSALS, NotPermitted) as refused:  # their own role: the service says so
             return show(visit, str(refused))
         return _done("changed", changed.username)
 
@@ -100,7 +103,9 @@ def routes(render: Render) -> list[Route]:
     def password(visit: Visit) -> Response:
         username = visit.request.path_params["username"]
         try:
-            changed = visit.request.app.state.node.staff.set_password(username, _new_password(visit))
+            changed = visit.request.app.state.node.staff.set_password(
+                username, _new_password(visit), by=visit.person
+            )
         except _REFUSALS as refused:
             return show(visit, str(refused))
         return _done("renewed", changed.username)
