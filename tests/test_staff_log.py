@@ -79,6 +79,10 @@ def test_an_administrator_does_not_change_their_own_role_at_any_door(staff):
         service.change(ADMIN.username, role="监察", by=ADMIN)
     assert service.change(ADMIN.username.upper(), role="监察", by=OPERATOR).role is Role.SUPERVISOR
     assert lines(service)[0] == ("运维（命令行）", "陈管理（chen.admin）", "角色 管理员→监察")
+    # nor disable their own account (the Desk API, and so the CLI, took it; the page alone refused)
+    with pytest.raises(NotPermitted, match="不能停用自己正在使用的账号"):
+        service.disable(f" {ADMIN.username.upper()}", by=ADMIN)
+    assert next(a for a in service.list() if a.username == ADMIN.username).active
 
 
 def test_a_refused_change_is_not_recorded(staff):

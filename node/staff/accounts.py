@@ -184,7 +184,10 @@ class StaffService:
             return _view(account)
 
     def disable(self, username: str, *, by: Actor) -> StaffView:
-        """停用: disable an account and end its logins (accounts are never deleted: events name them)."""
+        """停用: disable an account and end its logins (accounts are never deleted: events name them).
+        A 管理员 keeps their own (NotPermitted): a node whose only 管理员 disabled themselves has none."""
+        if by.is_person and by.username == username.strip().lower():
+            raise NotPermitted("不能停用自己正在使用的账号 (an administrator keeps their own account)")
         with self._sessions.begin() as session:
             account = _account(session, username)
             if account.active:

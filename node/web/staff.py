@@ -68,11 +68,9 @@ def routes(render: Render) -> list[Route]:
     @page(Duty.ADMINISTER)
     def disable(visit: Visit) -> Response:
         username = visit.request.path_params["username"]
-        if username == visit.person.username:
-            return show(visit, "不能停用自己正在使用的账号 (an administrator keeps their own account)")
         try:
             gone = visit.request.app.state.node.staff.disable(username, by=visit.person)
-        except _REFUSALS as refused:
+        except (*_REFUSALS, NotPermitted) as refused:  # their own account: the service says so
             return show(visit, str(refused))
         return _done("disabled", gone.username)
 
