@@ -76,7 +76,6 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
     fees = "；".join(
         f"{fee.name} {fee.amount} 元" + (f"（{fee.basis}）" if fee.basis else "") for fee in item.fees
     )
-    promised = f"{item.promised_days} 个工作日（自受理次日起算）"
     sheet.heading("一、事项基本信息").fields(
         [
             ("事项名称", item.name),
@@ -97,7 +96,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
             ("设定依据", item.legal_basis),
             ("办件类型", "即办件" if item.instant else "承诺件"),
             ("法定办结时限", f"{item.statutory_days} 个工作日"),
-            ("承诺办结时限", "当场办结" if item.instant else promised),
+            ("承诺办结时限", "当场办结" if item.instant else promised_limit(item.promised_days)),
             ("收费标准", fees or "不收费"),
             ("办理方式", item.online_level),
             ("到现场次数", visits(item.max_visits)),
@@ -141,6 +140,12 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         "办理进度可凭办件编号查询。"
     )
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def promised_limit(days: int) -> str:
+    """承诺办结时限 in working days, as every paper and page words it: counted as the handler's
+    clock counts it (node/cases/deadlines.py, 次日起算), the day of 受理 itself not counted."""
+    return f"{days} 个工作日（自受理次日起算）"
 
 
 def taking_in(handled_here: bool) -> str:
@@ -275,9 +280,9 @@ def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
     if facts.promised_days is None:
         return []
     if facts.accepted is None:
-        return [("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日")]
+        return [("承诺办结时限", promised_limit(facts.promised_days))]
     return [
-        ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+        ("承诺办结时限", promised_limit(facts.promised_days)),
         ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
     ]
 
