@@ -145,6 +145,20 @@ def test_the_notice_and_the_receipt_state_the_time_limit_as_the_clock_counts_it(
         assert f"承诺办结时限{rule}" in printed and "自受理之日起" not in printed
 
 
+def test_the_receipt_pdf_names_who_took_the_application_in_and_where_to_ask_as_its_page_does():
+    """The receipt page said 收件人 and 凭办件编号可在收件的服务点查询办理进度, its PDF neither: both
+    are the receipt's words (`Receipt`), which both print."""
+    item = demo_item("MZ-0003")
+    case = waiting_case(item)
+    taken_in = Step(PRINTED, VILLAGE, person="赵代办 (agent1)")  # as events record a person
+    words = kinds.receipt_words(VILLAGE_POINT, case, ReceiptFacts(None, None, 10, received=taken_in))
+    assert words.received_by == "收件人：赵代办　　韩家汊社区代办点（430981006001）"
+    assert "凭办件编号可在收件的服务点查询办理进度。" in words.closing
+    printed = text_of(kinds.receipt_pdf(TOWNSHIP_CENTRE, case, words, PRINTED)).replace(" ", "")
+    assert "收件人：赵代办韩家汊社区代办点（430981006001）" in printed.replace("　", ""), printed
+    assert "凭办件编号可在收件的服务点查询办理进度。" in printed and "agent1" not in printed
+
+
 def pages_of(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 

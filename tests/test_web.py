@@ -727,6 +727,9 @@ def test_the_screen_receipt_names_who_took_the_application_in_not_who_prints_it(
         said = re.search(r'id="received-by">收件人：([^<]*)</p>', page)
         assert said and said.group(1).split() == [taker, VILLAGE], page
         assert "(agent1)" not in page and "凭办件编号可在收件的服务点查询办理进度" in page
+        # the PDF says it too: the receipt's words, printed by both
+        printed = text_of(desk.get(f"/cases/{case_id}/documents/receipt").content)
+        assert f"收件人：{taker}" in printed and "凭办件编号可在收件的服务点查询办理进度" in printed, printed
 
 
 def on_screen(page: str) -> str:

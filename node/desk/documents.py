@@ -135,7 +135,10 @@ class DocumentDesk:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
-        facts = ReceiptFacts(accepted, promised_on, promised_days, instant, handled_here=here)
+        received = _step(case.events[0]) if case.events else None
+        facts = ReceiptFacts(
+            accepted, promised_on, promised_days, instant, handled_here=here, received=received
+        )
         return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:

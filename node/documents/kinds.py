@@ -44,6 +44,7 @@ REMEDY = (
     "或者在六个月内依法向人民法院提起行政诉讼。"
 )
 VERIFY = "扫描二维码核验本文书并查询办件进度"
+PROGRESS = "凭办件编号可在收件的服务点查询办理进度。"  # a receipt's last word to the applicant
 # a receipt's 办件状态 where the state's name alone would leave the applicant guessing what follows
 STATUS = {
     State.SUBMITTED: "已收件，待办理部门受理",
@@ -240,6 +241,7 @@ class Receipt:
     closing: tuple[str, ...] = ()
     verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
     verify_caption: str = VERIFY
+    received_by: str = ""  # 收件人: who took the application in, and where (not whoever prints it)
 
 
 def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Receipt:
@@ -267,8 +269,11 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
             if promise is not None and promise.replaces
             else ""
         ),
-        closing=(closing,),
+        closing=(closing, PROGRESS),
         verify_url=case.verify_url,
+        received_by=(
+            f"收件人：{name_on_record(facts.received.person)}　　{case.origin}" if facts.received else ""
+        ),
     )
 
 
@@ -304,7 +309,8 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
     for paragraph in words.closing:
         sheet.paragraph(paragraph)
     sheet.qr(words.verify_url, words.verify_caption)
-    return sheet.signed([issuer.name, china_day(printed_at)]).render()
+    received = [words.received_by] if words.received_by else []
+    return sheet.signed([*received, issuer.name, china_day(printed_at)]).render()
 
 
 @dataclass(frozen=True)
