@@ -160,7 +160,7 @@ def test_a_partner_items_papers_give_its_time_limit_and_name_its_province(
     village = provinces.desk(VILLAGE)  # the node's operator, as `wuji doc` is
     case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
     received = text_of(render(village, (), "receipt", case.id).pdf)
-    assert "承诺办结时限自受理之日起 3 个工作日" in received and " 0 个工作日" not in received
+    assert "承诺办结时限3 个工作日（自受理次日起算）" in received and " 0 个工作日" not in received
     wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
     _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT)
     accepted = wait_for(
@@ -168,12 +168,12 @@ def test_a_partner_items_papers_give_its_time_limit_and_name_its_province(
     )
     accepted_on = china_date(from_timestamp(accepted.events[-1].at))
     receipt = text_of(render(village, (), "receipt", case.id).pdf)
-    assert "承诺办结时限3 个工作日" in receipt and " 0 个工作日" not in receipt
+    assert "承诺办结时限3 个工作日（自受理次日起算）" in receipt and " 0 个工作日" not in receipt
     assert f"承诺办结日期{china_day(add_working_days(accepted_on, 3))}前" in receipt
 
     agent = logged_in(provinces, VILLAGE, "agent1")
     on_screen = agent.get(f"/cases/{case.id}/receipt").text  # the PDF's words, on the screen too
-    assert "<th>承诺办结时限</th><td>3 个工作日</td>" in on_screen
+    assert "<th>承诺办结时限</th><td>3 个工作日（自受理次日起算）</td>" in on_screen
     guide = agent.get("/items/KS-0201").text
     assert "广东省：异地代收代办" in guide and "440000000000" not in guide
     form = agent.get("/items/KS-0201/apply").text

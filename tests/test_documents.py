@@ -9,19 +9,25 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import cast
 
 import grpc
 import pytest
 from pypdf import PdfReader
 
+from node.cases.deadlines import CaseClock
 from node.catalogue import items as catalog
 from node.config import ConfigError, NodeConfig
+from node.desk.documents import item_facts
+from node.documents import kinds
+from node.documents.facts import CaseFacts, Issuer, ItemFacts, ListedMaterial, ReceiptFacts, Step
 from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, markup, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument
-from tests.harness import CHAIN, COUNTY, VILLAGE, wait_for
+from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
 from tests.test_cli import log_in, wuji
 from tests.test_federation import COUNTY_ITEM, arrived
@@ -30,6 +36,9 @@ from wuji.v1 import case_pb2, desk_pb2
 
 COUNTY_NAME = "沅江市政务服务中心"
 COUNTY_URL = "https://zwfw.yuanjiang.example.cn/"
+VILLAGE_POINT = Issuer("韩家汊社区代办点", VILLAGE)
+TOWNSHIP_CENTRE = Issuer("琼湖街道便民服务中心", TOWNSHIP)
+PRINTED = datetime(2025, 11, 3, 2, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -90,6 +99,86 @@ def to_state(federation, code: str, case_id: str, state: int) -> case_pb2.Case:
 
 def chinese_day(day) -> str:
     return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
+def demo_item(code: str) -> ItemFacts:
+    """An item of the demo catalogue as the desk describes it to a document."""
+    elements = catalog.load_document(catalog.demo_catalog_path()).by_code()[code]
+    return item_facts(elements, catalog.listed_materials(elements))
+
+
+def waiting_case(item: ItemFacts) -> CaseFacts:
+    """A case of item taken in at the village point, not yet accepted by the handler."""
+    return CaseFacts(
+        case_id="430981006001-X",
+        item_code=item.code,
+        item_name=item.name,
+        department=item.department,
+        origin="韩家汊社区代办点（430981006001）",
+        handler=f"{TOWNSHIP} {item.department}",
+        applicant_name="王秀兰",
+        applicant_id_number=APPLICANT.id_number,
+        applicant_phone="",
+        submitted_at=PRINTED,
+        verify_url="http://127.0.0.1:8080/verify/430981006001-X",
+        state="SUBMITTED",
+    )
+
+
+def test_the_notice_and_the_receipt_state_the_time_limit_as_the_clock_counts_it():
+    """The 一次性告知书 said 自受理次日起算 and the 收件回执 of the same item 自受理之日起: the clock
+    counts from the day after 受理 (a limit of 1 working day accepted on a Monday ends on the
+    Tuesday), and both papers now say so, in the same words."""
+    assert CaseClock(date(2025, 11, 3), 1).deadline() == date(2025, 11, 4)
+    rule = "10 个工作日（自受理次日起算）"
+    item = demo_item("MZ-0003")
+    assert item.promised_days == 10 and not item.instant
+    notice = text_of(kinds.notice(TOWNSHIP_CENTRE, item, PRINTED))
+    assert f"承诺办结时限{rule}" in notice, notice
+    case = waiting_case(item)
+    received = kinds.receipt_words(VILLAGE_POINT, case, ReceiptFacts(None, None, 10))
+    accepted = Step(PRINTED, TOWNSHIP, item.department)
+    taken = kinds.receipt_words(TOWNSHIP_CENTRE, case, ReceiptFacts(accepted, date(2025, 11, 17), 10))
+    for words in (received, taken):
+        assert dict(words.fields)["承诺办结时限"] == rule
+        printed = text_of(kinds.receipt_pdf(VILLAGE_POINT, case, words, PRINTED))
+        assert f"承诺办结时限{rule}" in printed and "自受理之日起" not in printed
+
+
+def test_the_receipt_pdf_names_who_took_the_application_in_and_where_to_ask_as_its_page_does():
+    """The receipt page said 收件人 and 凭办件编号可在收件的服务点查询办理进度, its PDF neither: both
+    are the receipt's words (`Receipt`), which both print."""
+    item = demo_item("MZ-0003")
+    case = waiting_case(item)
+    taken_in = Step(PRINTED, VILLAGE, person="赵代办 (agent1)")  # as events record a person
+    words = kinds.receipt_words(VILLAGE_POINT, case, ReceiptFacts(None, None, 10, received=taken_in))
+    assert words.received_by == "收件人：赵代办　　韩家汊社区代办点（430981006001）"
+    assert "凭办件编号可在收件的服务点查询办理进度。" in words.closing
+    printed = text_of(kinds.receipt_pdf(TOWNSHIP_CENTRE, case, words, PRINTED)).replace(" ", "")
+    assert "收件人：赵代办韩家汊社区代办点（430981006001）" in printed.replace("　", ""), printed
+    assert "凭办件编号可在收件的服务点查询办理进度。" in printed and "agent1" not in printed
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_a_notice_never_ends_on_a_page_holding_only_its_signature():
+    """Every 一次性告知书 came out as 2 pages, the second holding only the office and the date: one
+    that nearly fits is set to fit one page, and a long one runs on with text above its signature."""
+    for issuer in (VILLAGE_POINT, TOWNSHIP_CENTRE):
+        for code in ("RS-0002", "MZ-0003", "WJ-0002", "MZ-0001"):
+            pages = pages_of(kinds.notice(issuer, demo_item(code), PRINTED))
+            signed = issuer.name in pages[0] and "2025年11月03日" in pages[0]
+            assert len(pages) == 1 and signed, (code, pages)
+    item = demo_item("MZ-0003")
+    many = tuple(
+        ListedMaterial(f"{m.name}（第{n}份）", form=m.form) for n in range(4) for m in item.materials
+    )
+    pages = pages_of(kinds.notice(TOWNSHIP_CENTRE, replace(item, materials=many), PRINTED))
+    assert len(pages) == 2, pages
+    last = pages[-1].replace(" ", "")
+    assert "2025年11月03日" in last and "也可在就近的村（社区）代办点" in last, last
 
 
 def test_a_notice_tells_everything_about_an_item_once(federation, people):

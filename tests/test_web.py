@@ -643,6 +643,8 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     assert "一次性告知书" in notice.text and "近期免冠彩色照片" in notice.text
     # a village point collects, it accepts nothing (it said 我们当场受理)
     assert "本窗口当场收件，转交办理部门受理" in notice.text and "当场受理" not in notice.text
+    # a 承诺件's limit, as its PDF and its receipts word it: counted as the clock counts it
+    assert "承诺办结时限 15 个工作日（自受理次日起算）" in agent.get("/items/MZ-0001/notice").text
     # the 办事指南 names its elements as `wuji catalog show` does (one vocabulary, ELEMENT_NAMES)
     guide = agent.get(f"/items/{ITEM}").text
     for key in ("type", "implementing_body", "statutory_days", "promised_days", "fees", "max_visits"):
@@ -771,6 +773,9 @@ def test_the_screen_receipt_names_who_took_the_application_in_not_who_prints_it(
         said = re.search(r'id="received-by">收件人：([^<]*)</p>', page)
         assert said and said.group(1).split() == [taker, VILLAGE], page
         assert "(agent1)" not in page and "凭办件编号可在收件的服务点查询办理进度" in page
+        # the PDF says it too: the receipt's words, printed by both
+        printed = text_of(desk.get(f"/cases/{case_id}/documents/receipt").content)
+        assert f"收件人：{taker}" in printed and "凭办件编号可在收件的服务点查询办理进度" in printed, printed
 
 
 def on_screen(page: str) -> str:

@@ -135,7 +135,10 @@ class DocumentDesk:
                 promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
-        facts = ReceiptFacts(accepted, promised_on, promised_days, instant, handled_here=here)
+        received = _step(case.events[0]) if case.events else None
+        facts = ReceiptFacts(
+            accepted, promised_on, promised_days, instant, handled_here=here, received=received
+        )
         return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
 
     def correction(self, case: case_pb2.Case) -> Rendered:
@@ -323,7 +326,7 @@ def _item_facts(session: Session, row: ServiceItem, parts: list[ServiceItem] | N
     parts' (`parts`), each named once, as the window's form and on-screen notice list them."""
     claim = session.get(ItemClaim, row.code)
     return replace(
-        _facts(catalog.row_to_item(row), catalog.listed_materials(row, parts or ())),
+        item_facts(catalog.row_to_item(row), catalog.listed_materials(row, parts or ())),
         window_address=claim.window_address if claim else "",
         phone=claim.phone if claim else "",
         opening_hours=claim.opening_hours if claim else "",
@@ -335,13 +338,15 @@ def _offered_facts(offered: PartnerItem, province: str) -> ItemFacts:
     """A partner province's item (跨省通办) as its offer describes it, handled in `province` (as named
     here; its code where it is not)."""
     return replace(
-        _facts(offered.item, catalog.listed_materials(offered.item)),
+        item_facts(offered.item, catalog.listed_materials(offered.item)),
         handled_in=province or f"{offered.province} 所属省份",
         modes=tuple(offered.modes),
     )
 
 
-def _facts(elements: Mapping[str, Any], materials: list[dict[str, Any]]) -> ItemFacts:
+def item_facts(elements: Mapping[str, Any], materials: list[dict[str, Any]]) -> ItemFacts:
+    """An item's elements (a catalogue row's, or a partner's offer) and its listed materials as a
+    document describes them."""
     return ItemFacts(
         code=str(elements["code"]),
         name=str(elements["name"]),

@@ -158,3 +158,4 @@ class ReceiptFacts:
     promised_days: int | None = None  # None: the item's limit is not known here (left out)
     instant: bool = False  # 即办件: concluded on the spot, no time limit in days
     handled_here: bool = True  # printed by the handler itself (else: the spot is the handler's, later)
+    received: Step | None = None  # the application taken in (申请): by whom, the receipt's 收件人

@@ -44,6 +44,7 @@ REMEDY = (
     "或者在六个月内依法向人民法院提起行政诉讼。"
 )
 VERIFY = "扫描二维码核验本文书并查询办件进度"
+PROGRESS = "凭办件编号可在收件的服务点查询办理进度。"  # a receipt's last word to the applicant
 # a receipt's 办件状态 where the state's name alone would leave the applicant guessing what follows
 STATUS = {
     State.SUBMITTED: "已收件，待办理部门受理",
@@ -76,7 +77,6 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
     fees = "；".join(
         f"{fee.name} {fee.amount} 元" + (f"（{fee.basis}）" if fee.basis else "") for fee in item.fees
     )
-    promised = f"{item.promised_days} 个工作日（自受理次日起算）"
     sheet.heading("一、事项基本信息").fields(
         [
             ("事项名称", item.name),
@@ -97,7 +97,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
             ("设定依据", item.legal_basis),
             ("办件类型", "即办件" if item.instant else "承诺件"),
             ("法定办结时限", f"{item.statutory_days} 个工作日"),
-            ("承诺办结时限", "当场办结" if item.instant else promised),
+            ("承诺办结时限", "当场办结" if item.instant else promised_limit(item.promised_days)),
             ("收费标准", fees or "不收费"),
             ("办理方式", item.online_level),
             ("到现场次数", visits(item.max_visits)),
@@ -141,6 +141,12 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         "办理进度可凭办件编号查询。"
     )
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def promised_limit(days: int) -> str:
+    """承诺办结时限 in working days, as every paper and page words it: counted as the handler's
+    clock counts it (node/cases/deadlines.py, 次日起算), the day of 受理 itself not counted."""
+    return f"{days} 个工作日（自受理次日起算）"
 
 
 def taking_in(handled_here: bool) -> str:
@@ -235,6 +241,7 @@ class Receipt:
     closing: tuple[str, ...] = ()
     verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
     verify_caption: str = VERIFY
+    received_by: str = ""  # 收件人: who took the application in, and where (not whoever prints it)
 
 
 def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Receipt:
@@ -262,8 +269,11 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
             if promise is not None and promise.replaces
             else ""
         ),
-        closing=(closing,),
+        closing=(closing, PROGRESS),
         verify_url=case.verify_url,
+        received_by=(
+            f"收件人：{name_on_record(facts.received.person)}　　{case.origin}" if facts.received else ""
+        ),
     )
 
 
@@ -275,9 +285,9 @@ def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
     if facts.promised_days is None:
         return []
     if facts.accepted is None:
-        return [("承诺办结时限", f"自受理之日起 {facts.promised_days} 个工作日")]
+        return [("承诺办结时限", promised_limit(facts.promised_days))]
     return [
-        ("承诺办结时限", f"{facts.promised_days} 个工作日"),
+        ("承诺办结时限", promised_limit(facts.promised_days)),
         ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
     ]
 
@@ -299,7 +309,8 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
     for paragraph in words.closing:
         sheet.paragraph(paragraph)
     sheet.qr(words.verify_url, words.verify_caption)
-    return sheet.signed([issuer.name, china_day(printed_at)]).render()
+    received = [words.received_by] if words.received_by else []
+    return sheet.signed([*received, issuer.name, china_day(printed_at)]).render()
 
 
 @dataclass(frozen=True)

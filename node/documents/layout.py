@@ -33,7 +33,16 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from node.documents.facts import Issuer
 from node.timeutil import shanghai
@@ -104,18 +113,36 @@ def _truetype(name: str, path: Path, index: int = 0) -> Font | None:
     return Font(name, frozenset(registered.face.charToGlyph))
 
 
+@dataclass(frozen=True)
+class Setting:
+    """How tightly a sheet is set: USUAL, or COMPACT for a paper that would run a little past one page."""
+
+    leading: float  # of the body text, in points
+    gap: float  # the spaces between parts, as a share of the usual ones
+    margin: float  # above and below the text
+    padding: float  # above and below a table cell's text, in points
+
+
+USUAL = Setting(leading=16, gap=1.0, margin=18 * mm, padding=3)
+COMPACT = Setting(leading=13.5, gap=0.5, margin=14 * mm, padding=1.5)  # the footer stays clear below
+
+
 @functools.cache
-def _styles() -> dict[str, ParagraphStyle]:
-    name = font()
-    body = ParagraphStyle("body", fontName=name, fontSize=10.5, leading=16, wordWrap="CJK", spaceAfter=3)
+def _styles(setting: Setting = USUAL) -> dict[str, ParagraphStyle]:
+    name, tight = font(), setting.leading / USUAL.leading
+    body = ParagraphStyle(
+        "body", fontName=name, fontSize=10.5, leading=setting.leading, wordWrap="CJK", spaceAfter=3 * tight
+    )
     return {
         "body": body,
         "issuer": ParagraphStyle("issuer", parent=body, fontSize=11, alignment=TA_CENTER),
-        "title": ParagraphStyle("title", parent=body, fontSize=20, leading=28, alignment=TA_CENTER),
+        "title": ParagraphStyle("title", parent=body, fontSize=20, leading=28 * tight, alignment=TA_CENTER),
         "number": ParagraphStyle("number", parent=body, fontSize=9, alignment=TA_RIGHT),
-        "heading": ParagraphStyle("heading", parent=body, fontSize=12, leading=20, spaceBefore=6),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=13),
-        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=12),
+        "heading": ParagraphStyle(
+            "heading", parent=body, fontSize=12, leading=20 * tight, spaceBefore=6 * setting.gap
+        ),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=13 * tight),
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=12 * tight),
         "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
     }
 
@@ -160,8 +187,13 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(url, error="m", micro=False)
 
 
+Part = Callable[[Setting], list[Flowable]]  # a part of a sheet, laid out in a setting
+
+
 class Sheet:
-    """A document being built: add its parts in order, then render() the PDF bytes."""
+    """A document being built: add its parts in order, then render() the PDF bytes. A paper that
+    would run a little past one page is set more tightly to fit on one (COMPACT); a longer one runs
+    on, its signature never alone on a page."""
 
     def __init__(
         self, title: str, issuer: Issuer, printed_at: datetime, number: str = "", headed_by: str = ""
@@ -171,37 +203,49 @@ class Sheet:
         self.title = title
         self._issuer = issuer
         self._printed_at = printed_at
-        self._style = _styles()
-        self._story: list[Flowable] = [
-            Paragraph(text(headed_by or issuer.name), self._style["issuer"]),
-            Spacer(1, 2 * mm),
-            Paragraph(text(title), self._style["title"]),
-        ]
-        if number:
-            self._story.append(Paragraph(text(f"编号：{number}"), self._style["number"]))
-        self._story.append(Spacer(1, 4 * mm))
+        self._parts: list[Part] = []
+
+        def head(setting: Setting) -> list[Flowable]:
+            style = _styles(setting)
+            top: list[Flowable] = [
+                Paragraph(text(headed_by or issuer.name), style["issuer"]),
+                Spacer(1, 2 * mm * setting.gap),
+                Paragraph(text(title), style["title"]),
+            ]
+            if number:
+                top.append(Paragraph(text(f"编号：{number}"), style["number"]))
+            return [*top, Spacer(1, 4 * mm * setting.gap)]
+
+        self._parts.append(head)
 
     def heading(self, value: str) -> Sheet:
-        self._story.append(Paragraph(text(value), self._style["heading"]))
-        return self
+        return self.paragraph(value, "heading")
 
     def paragraph(self, value: str, style: str = "body") -> Sheet:
-        self._story.append(Paragraph(text(value), self._style[style]))
+        self._parts.append(lambda setting: [Paragraph(text(value), _styles(setting)[style])])
         return self
 
     def fields(self, rows: list[tuple[str, str]]) -> Sheet:
         """Label and value pairs, as a two-column ruled table."""
-        cell = self._style["cell"]
-        data = [[Paragraph(text(label), cell), Paragraph(text(value), cell)] for label, value in rows]
-        self._story.append(self._ruled(data, [32 * mm, WIDTH - 32 * mm], header=False))
+
+        def ruled(setting: Setting) -> list[Flowable]:
+            cell = _styles(setting)["cell"]
+            data = [[Paragraph(text(label), cell), Paragraph(text(value), cell)] for label, value in rows]
+            return [_ruled(data, [32 * mm, WIDTH - 32 * mm], setting, header=False)]
+
+        self._parts.append(ruled)
         return self
 
     def table(self, header: list[str], rows: list[list[str]], widths: list[float]) -> Sheet:
         """A ruled table with a header row; widths are shares of the page width."""
-        cell = self._style["cell"]
-        data = [[Paragraph(text(value), cell) for value in row] for row in [header, *rows]]
         total = sum(widths)
-        self._story.append(self._ruled(data, [WIDTH * share / total for share in widths], header=True))
+
+        def ruled(setting: Setting) -> list[Flowable]:
+            cell = _styles(setting)["cell"]
+            data = [[Paragraph(text(value), cell) for value in row] for row in [header, *rows]]
+            return [_ruled(data, [WIDTH * share / total for share in widths], setting, header=True)]
+
+        self._parts.append(ruled)
         return self
 
     def numbered(self, lines: list[str]) -> Sheet:
@@ -210,36 +254,59 @@ class Sheet:
         return self
 
     def space(self, height: float = 4 * mm) -> Sheet:
-        self._story.append(Spacer(1, height))
+        self._parts.append(lambda setting: [Spacer(1, height * setting.gap)])
         return self
 
     def qr(self, url: str, caption: str) -> Sheet:
         """The QR code of url beside its caption and the url itself (for those without a camera)."""
         png = io.BytesIO()
         qr_code(url).save(png, kind="png", scale=QR_SCALE, border=QR_BORDER)
-        png.seek(0)
-        words = Paragraph(text(f"{caption}\n{url}"), self._style["small"])
-        block = Table([[Image(png, width=QR_SIZE, height=QR_SIZE), words]], [QR_SIZE + 4 * mm, None])
-        block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-        self._story += [Spacer(1, 4 * mm), block]
+
+        def block(setting: Setting) -> list[Flowable]:
+            words = Paragraph(text(f"{caption}\n{url}"), _styles(setting)["small"])
+            image = Image(io.BytesIO(png.getvalue()), width=QR_SIZE, height=QR_SIZE)
+            beside = Table([[image, words]], [QR_SIZE + 4 * mm, None])
+            beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+            return [Spacer(1, 4 * mm * setting.gap), beside]
+
+        self._parts.append(block)
         return self
 
     def signed(self, lines: list[str]) -> Sheet:
-        """The issuing body and date, at the right, as a letter ends."""
-        self._story.append(Spacer(1, 6 * mm))
-        for line in lines:
-            self.paragraph(line, "right")
+        """The issuing body and date, at the right, as a letter ends: kept on the page of the part
+        above it, so that a paper never ends on a page holding the signature alone."""
+        above = self._parts.pop() if len(self._parts) > 1 else None
+
+        def signature(setting: Setting) -> list[Flowable]:
+            right = _styles(setting)["right"]
+            named = [Paragraph(text(line), right) for line in lines]
+            return [
+                KeepTogether([*(above(setting) if above else []), Spacer(1, 6 * mm * setting.gap), *named])
+            ]
+
+        self._parts.append(signature)
         return self
 
     def render(self) -> bytes:
+        """The PDF: set as usual, or, where that runs past one page and the compact setting fits it
+        on one, compactly."""
+        pdf, pages = self._build(USUAL)
+        if pages > 1:
+            compact, fitted = self._build(COMPACT)
+            if fitted == 1:
+                return compact
+        return pdf
+
+    def _build(self, setting: Setting) -> tuple[bytes, int]:
+        """The PDF in a setting, and its number of pages."""
         out = io.BytesIO()
         document = SimpleDocTemplate(
             out,
             pagesize=A4,
             leftMargin=20 * mm,
             rightMargin=20 * mm,
-            topMargin=18 * mm,
-            bottomMargin=18 * mm,
+            topMargin=setting.margin,
+            bottomMargin=setting.margin,
             title=self.title,
             author=self._issuer.name,
             subject=f"{self.title}（{self._issuer.code}）",
@@ -255,22 +322,27 @@ class Sheet:
             canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"第 {doc.page} 页")
             canvas.restoreState()
 
-        document.build(list(self._story), onFirstPage=page, onLaterPages=page)
-        return out.getvalue()
+        document.build(
+            [flowable for part in self._parts for flowable in part(setting)],
+            onFirstPage=page,
+            onLaterPages=page,
+        )
+        return out.getvalue(), document.page
 
-    def _ruled(self, data: list[list[Paragraph]], widths: list[float], *, header: bool) -> Table:
-        table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-        # (command, first cell, last cell, values...): reportlab's table style commands
-        style: list[tuple[str, tuple[int, int], tuple[int, int], *tuple[Any, ...]]] = [
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ]
-        if header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))
-        else:
-            style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F4F4F4")))
-        table.setStyle(TableStyle(style))
-        table.spaceAfter = 3 * mm
-        return table
+
+def _ruled(data: list[list[Paragraph]], widths: list[float], setting: Setting, *, header: bool) -> Table:
+    table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
+    # (command, first cell, last cell, values...): reportlab's table style commands
+    style: list[tuple[str, tuple[int, int], tuple[int, int], *tuple[Any, ...]]] = [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), setting.padding),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), setting.padding),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))
+    else:
+        style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F4F4F4")))
+    table.setStyle(TableStyle(style))
+    table.spaceAfter = 3 * mm * setting.gap
+    return table

@@ -162,7 +162,10 @@ def routes(render: Render) -> list[Route]:
         here = node_of(visit).here.value
         taken = kinds.taking_in(kinds.handled_at(here, item.handling_tier, getattr(item, "partner", "")))
         materials = catalog.listed_materials(item, parts)
-        return render(visit, "notice.html", item=item, parts=parts, materials=materials, taken=taken)
+        promised = kinds.promised_limit(item.promised_days)  # as the PDF words it
+        return render(
+            visit, "notice.html", item=item, parts=parts, materials=materials, taken=taken, promised=promised
+        )
 
     def application_form(
         visit: Visit,
