@@ -341,3 +341,15 @@ def test_a_catalogue_refuses_a_window_item_said_to_need_no_visit():
     assert catalog.parse_document(json.dumps(document).encode()).by_code()[entry["code"]]["max_visits"] == 0
     guangdong = catalog.load_document(catalog.demo_catalog_path("440000000000"))  # loaded: every item checked
     assert all(item["max_visits"] >= 1 for item in guangdong.items if item["online_level"] == "窗口办理")
+
+
+def test_the_demo_items_name_implementing_bodies_that_exist() -> None:
+    """A township has no 民政局 of its own (乡级民政局 is no office): its items are implemented by the
+    乡镇人民政府（街道办事处）, and the 一次性告知书 prints the words as the catalogue has them."""
+    for province in ("430000000000", "440000000000"):
+        document = catalog.load_document(catalog.demo_catalog_path(province))
+        for item in document.items:
+            body = item["implementing_body"]
+            assert not body.startswith("乡级"), (item["code"], body)
+            if item["handling_tier"] == "township" and item["department"] != "政务服务中心":
+                assert body == "乡镇人民政府（街道办事处）", (item["code"], body)

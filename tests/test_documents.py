@@ -207,7 +207,8 @@ def test_a_notice_tells_everything_about_an_item_once(federation, people):
     assert "居民身份证工本费 20.00 元" in paid
     # a village point collects: it promised 当场受理, at 县级公安局（公安局）政务服务窗口, a made-up office
     assert "材料齐全、符合法定形式的，本窗口当场收件，转交办理部门受理" in paid and "当场受理" not in paid
-    assert re.search(r"办理地点\S+（收件后转交公安局办理）", paid.replace(" ", "")), paid
+    # … and it names the office above it sends the application to, as it knows it from its certificate
+    assert re.search(rf"办理地点\S+（收件后转交{COUNTY_NAME}公安局办理）", paid.replace(" ", "")), paid
     unclaimed = text_of(render(county, people["clerk"], "notice", item_code="GA-0001").pdf)
     assert "当场受理" in unclaimed and f"办理地点{COUNTY_NAME}（公安局窗口）" in unclaimed.replace(" ", "")
 

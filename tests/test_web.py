@@ -643,6 +643,8 @@ def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     assert "一次性告知书" in notice.text and "近期免冠彩色照片" in notice.text
     # a village point collects, it accepts nothing (it said 我们当场受理)
     assert "本窗口当场收件，转交办理部门受理" in notice.text and "当场受理" not in notice.text
+    # where the application goes, as the PDF says it: the office above, by the name the village knows
+    assert f"（收件后转交{COUNTY_NAME} {DEPARTMENT}办理）。</p>" in notice.text
     # a 承诺件's limit, as its PDF and its receipts word it: counted as the clock counts it
     assert "承诺办结时限 15 个工作日（自受理次日起算）" in agent.get("/items/MZ-0001/notice").text
     # the 办事指南 names its elements as `wuji catalog show` does (one vocabulary, ELEMENT_NAMES)

@@ -113,6 +113,11 @@ class DocumentDesk:
             "result": self.result,
         }[kind](case)
 
+    def where_to_apply(self, item_code: str) -> str:
+        """The notice's 办理地点, for its page."""
+        with self._readers() as session:
+            return kinds.where_to_apply(self._issuer, self._item(session, item_code))
+
     def notice(self, item_code: str) -> Rendered:
         with self._readers() as session:
             item = self._item(session, item_code)
@@ -201,7 +206,18 @@ class DocumentDesk:
             if offered is None:
                 raise
             return _offered_facts(offered, self._names.province(offered.province))
-        return _item_facts(session, row, catalog.bundle_parts(session, row))
+        facts = _item_facts(session, row, catalog.bundle_parts(session, row))
+        return replace(facts, handler_office=self._office_above(row.handling_tier, row.department))
+
+    def _office_above(self, handling_tier: str, department: str) -> str:
+        """The office of this node's ancestor at the item's tier, if that is above this node and has
+        a name here: where a collecting point sends the application."""
+        here = DivisionCode.parse(self._issuer.code)
+        tier = Tier.from_name(handling_tier)
+        if tier >= here.tier:  # handled here, or below (which township's, the notice cannot say)
+            return ""
+        name = self._names.name_of(here.ancestor_at(tier).value)
+        return f"{name} {department}" if name else ""
 
     def _known_item(self, session: Session, case: case_pb2.Case) -> ItemFacts | None:
         """The case's item as `_item` finds it (a 跨省通办 item: of the handler's province), else None."""

@@ -58,6 +58,9 @@ class ItemFacts:
     phone: str = ""
     opening_hours: str = ""
     local_notes: str = ""
+    # the office above this node that handles the item, as this node names it (沅江市政务服务中心
+    # 民政局); empty where it handles the item itself, or knows no name for that office
+    handler_office: str = ""
     # 跨省通办: a partner province's item, handled in that province (as named here), in these modes
     handled_in: str = ""
     modes: tuple[str, ...] = ()

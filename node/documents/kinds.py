@@ -129,7 +129,7 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         [1, 6, 2, 1.5, 3],
     )
     place = [
-        ("办理地点", item.window_address or _window(issuer, item)),
+        ("办理地点", where_to_apply(issuer, item)),
         ("咨询电话", item.phone or "—"),
         ("办公时间", item.opening_hours or "法定工作日"),
     ]
@@ -164,14 +164,17 @@ def _handled_by(issuer: Issuer, item: ItemFacts) -> bool:
     return handled_at(issuer.code, item.handling_tier, item.handled_in)
 
 
-def _window(issuer: Issuer, item: ItemFacts) -> str:
-    """Where to apply, where the item's implementation list does not say: this window, which takes
-    it in — for a partner province, for the department above, or as the department's own. The
-    catalogue's implementing body (县级民政局) names a kind of office, not one a citizen can find."""
+def where_to_apply(issuer: Issuer, item: ItemFacts) -> str:
+    """办理地点, as the 一次性告知书 and its page say it: the window of the item's implementation list
+    (认领), else this window, which takes it in — for a partner province, for the office above
+    (named where this node knows its name), or as the department's own. The catalogue's implementing
+    body (县级民政局) names a kind of office, not one a citizen can find."""
+    if item.window_address:
+        return item.window_address
     if item.handled_in:
         return f"{issuer.name}（跨省通办窗口）"
     if not _handled_by(issuer, item):
-        return f"{issuer.name}（收件后转交{item.department}办理）"
+        return f"{issuer.name}（收件后转交{item.handler_office or item.department}办理）"
     return f"{issuer.name}（{item.department}窗口）"
 
 

@@ -163,8 +163,17 @@ def routes(render: Render) -> list[Route]:
         taken = kinds.taking_in(kinds.handled_at(here, item.handling_tier, getattr(item, "partner", "")))
         materials = catalog.listed_materials(item, parts)
         promised = kinds.promised_limit(item.promised_days)  # as the PDF words it
+        documents: DocumentDesk = visit.request.app.state.documents
+        place = documents.where_to_apply(item.code)
         return render(
-            visit, "notice.html", item=item, parts=parts, materials=materials, taken=taken, promised=promised
+            visit,
+            "notice.html",
+            item=item,
+            parts=parts,
+            materials=materials,
+            taken=taken,
+            promised=promised,
+            place=place,
         )
 
     def application_form(
