@@ -209,7 +209,7 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     (folder / "passphrase").write_text("not the passphrase the keys were written with")
     wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
-    assert "cannot start node 430000000000: wrong passphrase for key file" in " ".join(wrong.stderr.split())
+    assert "cannot start node 430000000000: 密钥口令不对：打不开密钥文件" in " ".join(wrong.stderr.split())
 
 
 def test_config_tier_must_agree_with_the_code():
