@@ -204,9 +204,12 @@ class NodeConfig:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as error:
-            raise ConfigError(f"no node config at {path} (create one with `wuji node init`)") from error
+            raise ConfigError(
+                f"找不到节点配置文件 {path}：请核对 --config，或先用 wuji node init 创建 "
+                f"(no node config at {path}; create one with `wuji node init`)"
+            ) from error
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError(f"cannot read {path}: {error}") from error
+            raise ConfigError(f"读不了节点配置文件 {path} (cannot read {path}: {error})") from error
         node = raw.get("node", raw)
         if not isinstance(node, dict):
             raise ConfigError(f"{path}: [node] 应是一个表 (node must be a table of settings)")

@@ -581,7 +581,10 @@ def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tm
 def test_a_missing_config_is_a_clear_error(tmp_path):
     result = wuji("case", "list", "--config", str(tmp_path / "nowhere.toml"))
     assert result.returncode == 2
-    assert "no node config at" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert said.startswith(f"error: 找不到节点配置文件 {tmp_path / 'nowhere.toml'}：请核对 --config") and (
+        "(no node config at" in said
+    )
 
 
 def stop_demo(demo: subprocess.Popen[str]) -> None:

@@ -264,7 +264,7 @@ def node_backup(
         config = NodeConfig.load(config_path)
         # a county's database takes minutes to copy: say so on a terminal meanwhile
         with console.status(f"node {config.code}: backing up its database to {to} …"):
-            backup(config.database_url_for(config_path), to)
+            backup(config.database_url_for(config_path), to, config.code)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     size = to.stat().st_size / 1_000_000
