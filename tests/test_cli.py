@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -203,13 +204,29 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     not_enrolled = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert not_enrolled.returncode == 1 and "Traceback" not in not_enrolled.stderr
     said = " ".join(not_enrolled.stderr.split())
-    assert "cannot start node 430000000000: node 430000000000 has no certificates" in said
+    refused = "error: 节点 430000000000 未能启动 (cannot start node 430000000000)："
+    assert said.startswith(f"{refused}node 430000000000 has no certificates"), said
     assert "run `wuji node enroll`" in said
     assert wuji("node", "enroll", "--config", str(folder / "node.toml")).returncode == 0
     (folder / "passphrase").write_text("not the passphrase the keys were written with")
     wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
-    assert "cannot start node 430000000000: 密钥口令不对：打不开密钥文件" in " ".join(wrong.stderr.split())
+    assert "(cannot start node 430000000000)：密钥口令不对：打不开密钥文件" in " ".join(wrong.stderr.split())
+    # its address held by another program: said in Chinese, without gRPC's own line before it
+    (folder / "passphrase").write_text("cli test passphrase")
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        held = f"127.0.0.1:{other.getsockname()[1]}"
+        config = NodeConfig.load(folder / "node.toml")
+        config.listen = held
+        config.save(folder / "node.toml")
+        taken = wuji("node", "run", "--config", str(folder / "node.toml"))
+    said = " ".join(taken.stderr.split())
+    assert taken.returncode == 1 and "Traceback" not in said
+    assert said.startswith(f"{refused}{held} 已被占用"), said
+    assert "另一个程序或另一个节点" in said and "add_port" not in said and "Failed to add port" not in said
 
 
 def test_config_tier_must_agree_with_the_code():

@@ -217,7 +217,7 @@ def node_run(
         node = Node(config, config_path)
         node.start()
     except (DomainError, IdentityMissing, KeyFileError, OSError) as error:  # not enrolled, wrong passphrase
-        fail(f"cannot start node {config.code}: {error}", EXIT_REFUSED)
+        fail(f"节点 {config.code} 未能启动 (cannot start node {config.code})：{error}", EXIT_REFUSED)
     except DatabaseError as error:
         if not is_damaged_database(error):
             raise
