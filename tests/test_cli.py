@@ -32,6 +32,7 @@ from node.cli.cases import (
 )
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import RESEND_PAUSES, console
+from node.cli.nodes import link_down_words, parent_address_doubt
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.staff.accounts import MAX_FAILURES
@@ -566,6 +567,33 @@ def test_a_link_that_is_down_is_said_with_its_address_and_why(federation):
     assert "Connection refused" in said and "最近一次连通 20" in said
 
 
+def test_another_node_at_the_parents_address_is_said_to_be_another_node():
+    """The township's operator gave the county's port as the township's: `node status` at the
+    village said 对方拒绝了本节点, when the node answering there was not its parent at all."""
+    link = desk_pb2.LinkStatus(
+        peer=TOWNSHIP, role="parent", address="127.0.0.1:27420", connected=False,
+        trouble="UNAVAILABLE: failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:27420: "
+        "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification Check failed.",
+    )  # fmt: skip
+    said = link_down_words(link)
+    assert said.startswith(
+        f"上级 {TOWNSHIP}（127.0.0.1:27420）未连接：那个地址上运行的不是上级 {TOWNSHIP}，而是另一个节点"
+        "（证书名称不符）：请核对地址（node.toml 的 parent_address） ("
+    ), said
+    assert "对方拒绝了本节点" not in said
+
+
+def test_a_parent_address_unlike_the_invites_is_warned_of_not_refused():
+    assert parent_address_doubt("127.0.0.1:27430", "127.0.0.1:27430", TOWNSHIP) == ""
+    assert parent_address_doubt("county.example:7400", "0.0.0.0:7400", COUNTY) == ""  # it listens on all
+    assert parent_address_doubt("127.0.0.1:27420", "", TOWNSHIP) == ""  # an older invite does not say
+    doubt = parent_address_doubt("127.0.0.1:27420", "127.0.0.1:27430", TOWNSHIP)
+    assert doubt.startswith(
+        f"注意：node.toml 的 parent_address 是 127.0.0.1:27420，而邀请里上级 {TOWNSHIP} 的地址是 "
+        "127.0.0.1:27430：两者不一致，请核对 parent_address；仍按邀请申请证书"
+    )
+
+
 def city_config(folder: Path, parent: str, passphrase: Path) -> str:
     """`wuji node init` of the city below the harness's province, its keys under passphrase."""
     made = wuji("node", "init", "430900", "--parent", parent, "--web-listen", "off", "--dir", str(folder))
@@ -587,13 +615,18 @@ def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tm
     enrollment = json.loads(invite.read_text())["parent_address"]
     wrong_port = tmp_path / "wrong-port.invite"  # the parent's links (mTLS), not its enrollment port
     wrong_port.write_text(invite.read_text().replace(enrollment, province.address))
-    first = city_config(tmp_path / "city", province.address, federation.passphrase_file)
-    unreachable = wuji("node", "enroll", "--config", first, "--invite", str(wrong_port))
+    typo = city_config(tmp_path / "city-typo", "127.0.0.1:9", federation.passphrase_file)  # not its parent's
+    unreachable = wuji("node", "enroll", "--config", typo, "--invite", str(wrong_port))
     said = " ".join(unreachable.stderr.split())
     assert unreachable.returncode == 1, said
     assert f"error: 连不上上级节点 {PROVINCE} 的证书申请服务 {province.address}：上级节点没有运行" in said
     assert f"wuji node invite {CHAIN[1]}" in said and "(cannot reach the parent" in said
-    assert wuji("node", "enroll", "--config", first, "--invite", str(invite)).returncode == 0
+    warned = f"注意：node.toml 的 parent_address 是 127.0.0.1:9，而邀请里上级 {PROVINCE} 的地址是 "
+    warned += province.address
+    assert said.startswith(warned), said  # a warning: enrollment was tried all the same
+    first = city_config(tmp_path / "city", province.address, federation.passphrase_file)
+    enrolled = wuji("node", "enroll", "--config", first, "--invite", str(invite))
+    assert enrolled.returncode == 0 and "注意" not in enrolled.stderr, enrolled.stderr
     second = city_config(tmp_path / "city-again", province.address, federation.passphrase_file)
     reused = wuji("node", "enroll", "--config", second, "--invite", str(invite))
     said = " ".join(reused.stderr.split())

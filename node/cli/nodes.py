@@ -5,6 +5,7 @@ from __future__ import annotations
 import faulthandler
 import signal
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,7 @@ from node.cli.common import (
     ask,
     china_time,
     console,
+    errors,
     fail,
     text_table,
     typed_code,
@@ -157,7 +159,11 @@ def node_enroll(
             seals = "an SM2 seal root beside it (国密 seals)" if identity.seals_with_sm2 else "P-256 seals"
             console.print(f"created the root CA of province {division} in {folder}, {seals}")
             return
-        identity, crls = enroll(division, config.name, folder, secret, InviteFile.load(invite))
+        invited = InviteFile.load(invite)
+        doubt = parent_address_doubt(config.parent_address, invited.parent_listen, invited.parent_code)
+        if doubt:
+            errors.print(doubt, highlight=False)
+        identity, crls = enroll(division, config.name, folder, secret, invited)
     except (EnrollmentRefused, DomainError) as error:
         fail(str(error), EXIT_REFUSED)
     from node.runtime.node import open_store
@@ -168,6 +174,28 @@ def node_enroll(
     if identity.seal_authority is not None:
         role += " and an SM2 seal CA"
     console.print(f"enrolled {division.tier.label} node {division}: {role} issued by {division.parent}")
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_ANY_ADDRESS = {"0.0.0.0", "::", "[::]"}
+
+
+def parent_address_doubt(parent_address: str, parent_listen: str, parent: str) -> str:
+    """A warning where the config's parent_address is not where the invite says its parent listens
+    (`wuji node invite` writes its listen address in the file); "" where they agree or the invite
+    does not say. Only a warning: the operator may know better (a parent behind another address)."""
+    if not parent_listen:
+        return ""
+    host, _, port = parent_address.rpartition(":")
+    listen_host, _, listen_port = parent_listen.rpartition(":")
+    hosts = {host, listen_host}
+    if port == listen_port and (len(hosts) == 1 or hosts <= _LOOPBACK or listen_host in _ANY_ADDRESS):
+        return ""
+    return (
+        f"注意：node.toml 的 parent_address 是 {parent_address}，而邀请里上级 {parent} 的地址是 "
+        f"{parent_listen}：两者不一致，请核对 parent_address；仍按邀请申请证书 (warning: parent_address "
+        f"{parent_address} is not the address {parent_listen} the invite gives for {parent})"
+    )
 
 
 @node_app.command("invite")
@@ -185,7 +213,8 @@ def node_invite(
 
     invite = ask(config, node, lambda desk: desk.invite(code, hours))
     path = out or Path(f"invite-{invite.code}.json")
-    InviteFile.from_message(invite).save(path)
+    listen = NodeConfig.load(config).listen  # the node asked is this config's
+    replace(InviteFile.from_message(invite), parent_listen=listen).save(path)
     console.print(
         f"wrote {path} for node {invite.code}, valid until {china_time(invite.expires_at)} "
         "(one use, keep it secret)",
@@ -344,7 +373,10 @@ def link_down_words(link: desk_pb2.LinkStatus) -> str:
     said = f"{neighbour}（{link.address}）未连接" if link.address else f"{neighbour} 未连接"
     if link.trouble:
         at = shanghai(from_timestamp(link.trouble_at), seconds=True)
-        said += f"：{trouble_meaning(link.trouble)} ({at} {link.trouble})"
+        setting = "node.toml 的 parent_address" if link.role == "parent" else ""
+        role = LINK_ROLES.get(link.role, link.role)
+        meaning = trouble_meaning(link.trouble, f"{role} {link.peer}", setting)
+        said += f"：{meaning} ({at} {link.trouble})"
     elif not link.address:
         said += "：由对方发起连接，对方尚未连上本节点"
     heard = "从未连通"

@@ -274,6 +274,9 @@ class InviteFile:
     expires_at: datetime
     trust_anchors_pem: bytes
     seal_algorithm: str = ""  # "sm2-sm3": the province's SM2 seal tree, the child gets a seal CA
+    # the parent's link address (its listen) as its config says, where `wuji node invite` knows it:
+    # `wuji node enroll` warns where the child's parent_address is another
+    parent_listen: str = ""
 
     @classmethod
     def from_message(cls, invite: desk_pb2.Invite) -> InviteFile:
@@ -296,6 +299,7 @@ class InviteFile:
             "expires_at": self.expires_at.isoformat(timespec="seconds"),
             "trust_anchors_pem": self.trust_anchors_pem.decode(),
             "seal_algorithm": self.seal_algorithm,
+            **({"parent_listen": self.parent_listen} if self.parent_listen else {}),
         }
         write_private_file(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
 
@@ -319,6 +323,7 @@ class InviteFile:
                 expires_at=datetime.fromisoformat(raw["expires_at"]),
                 trust_anchors_pem=raw["trust_anchors_pem"].encode(),
                 seal_algorithm=raw.get("seal_algorithm", ""),
+                parent_listen=raw.get("parent_listen", ""),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidInput(
