@@ -32,6 +32,7 @@ from node.cli.cases import (
 )
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import RESEND_PAUSES, console
+from node.cli.login import logged_in_words
 from node.cli.nodes import link_down_words, parent_address_doubt
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
@@ -592,6 +593,14 @@ def test_a_parent_address_unlike_the_invites_is_warned_of_not_refused():
         f"注意：node.toml 的 parent_address 是 127.0.0.1:27420，而邀请里上级 {TOWNSHIP} 的地址是 "
         "127.0.0.1:27430：两者不一致，请核对 parent_address；仍按邀请申请证书"
     )
+
+
+def test_a_login_says_until_when_in_beijing_time():
+    reply = desk_pb2.LoginReply(
+        staff=desk_pb2.StaffMember(node=COUNTY, name="王芳", username="wangfang", role_label="受理人员"),
+        expires_at=to_timestamp(datetime(2026, 12, 8, 2, 48, tzinfo=UTC)),
+    )
+    assert logged_in_words(reply).endswith(" · 有效至 2026-12-08 10:48（北京时间）")
 
 
 def city_config(folder: Path, parent: str, passphrase: Path) -> str:
