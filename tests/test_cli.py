@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer
 from cryptography import x509
 from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
+from node.cli import common
 from node.cli.cases import (
     bundle_table,
     cards_table,
@@ -545,8 +548,9 @@ def test_a_stopped_node_is_said_not_to_be_running_and_how_to_start_it(federation
     said = " ".join(result.stderr.split())
     assert result.returncode == 3, said
     assert said.startswith("error: 连不上节点 127.0.0.1:"), said
-    assert f"节点没有运行，或地址、端口不对；若是本机的节点，请先启动它：wuji node run --config {config}" in (
-        said
+    assert (
+        f"节点没有运行，或地址、端口不对；若是本机的节点，请先启动它： wuji node run --config {config}"
+        in (said)
     )
     assert "(cannot reach the node at 127.0.0.1:" in said and "Connection refused" in said
 
@@ -601,6 +605,21 @@ def test_a_login_says_until_when_in_beijing_time():
         expires_at=to_timestamp(datetime(2026, 12, 8, 2, 48, tzinfo=UTC)),
     )
     assert logged_in_words(reply).endswith(" · 有效至 2026-12-08 10:48（北京时间）")
+
+
+def test_a_command_in_a_hint_is_not_cut_in_an_80_column_terminal(monkeypatch):
+    """`…请先启动它：wuj` then `i node run --config township/node.toml`: a command glued to Chinese
+    text was folded with it where the line ended."""
+    terminal = Console(file=io.StringIO(), width=80)
+    monkeypatch.setattr(common, "errors", terminal)
+    with pytest.raises(typer.Exit):
+        common.fail(
+            "连不上节点 127.0.0.1:27430：节点没有运行，或地址、端口不对；若是本机的节点，请先启动它："
+            "wuji node run --config township/node.toml (cannot reach the node at 127.0.0.1:27430: "
+            "failed to connect to all addresses; Connection refused)"
+        )
+    lines = terminal.file.getvalue().splitlines()
+    assert any(line.startswith("wuji node run --config township/node.toml") for line in lines), lines
 
 
 def city_config(folder: Path, parent: str, passphrase: Path) -> str:
