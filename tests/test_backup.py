@@ -462,3 +462,12 @@ def test_backup_and_restore_say_in_chinese_what_is_wrong_with_the_file_named(tmp
     )
     assert "UTC" not in str(running.value)
     engine.dispose()
+
+
+def test_backups_more_often_than_hourly_are_said_in_minutes(tmp_path: Path):
+    """`backup_hours = 0.01` was said as 每 0.01 小时一次."""
+    config = tmp_path / "node.toml"
+    NodeConfig(code=PROVINCE, backup_hours=0.5).save(config)
+    assert backups_line(config).startswith("自动备份：每 30 分钟一次，尚无备份")
+    NodeConfig(code=PROVINCE, backup_hours=24).save(config)
+    assert backups_line(config).startswith("自动备份：每 24 小时一次")

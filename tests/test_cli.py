@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def wuji(
-    *args: str, cwd: Path | None = None, timeout: float = 60, input: str | None = None
+    *args: str, cwd: Path | None = None, timeout: float = 60, input: str | None = None, columns: int = 200
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "node.cli", *args],
@@ -61,7 +61,7 @@ def wuji(
         cwd=cwd,
         timeout=timeout,
         input=input,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": str(columns)},
     )
 
 
@@ -220,7 +220,14 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     refused = "error: 节点 430000000000 未能启动 (cannot start node 430000000000)："
     assert said.startswith(f"{refused}node 430000000000 has no certificates"), said
     assert "run `wuji node enroll`" in said
-    assert wuji("node", "enroll", "--config", str(folder / "node.toml")).returncode == 0
+    enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"), columns=80)
+    assert enrolled.returncode == 0, enrolled.stderr
+    said = enrolled.stdout.splitlines()  # "P-256 " ended one line of 80 columns, "seals" began the next
+    assert said == [
+        "已创建省级节点 430000000000 的根证书 (root CA created)",
+        f"  证书和密钥 (in)：{folder / 'pki'}",
+        "  印章算法 (seals)：ECDSA P-256 (P-256 seals)",
+    ]
     (folder / "passphrase").write_text("not the passphrase the keys were written with")
     wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr

@@ -156,8 +156,17 @@ def node_enroll(
             if division.parent is not None:
                 fail("a node below the province needs --invite FILE from `wuji node invite` at its parent")
             identity = create_root(division, config.name, folder, secret, province_seal_algorithm(config))
-            seals = "an SM2 seal root beside it (国密 seals)" if identity.seals_with_sm2 else "P-256 seals"
-            console.print(f"created the root CA of province {division} in {folder}, {seals}")
+            seals = "ECDSA P-256 (P-256 seals)"
+            if identity.seals_with_sm2:
+                seals = "国密 SM2/SM3，另有一张 SM2 印章根证书 (an SM2 seal root beside it)"
+            # short lines: "P-256 seals" at the end of one long line was wrapped between its words;
+            # the folder unfolded by Rich, a path to copy whole
+            console.print(
+                f"已创建省级节点 {division} 的根证书 (root CA created)\n  证书和密钥 (in)：{folder}\n"
+                f"  印章算法 (seals)：{seals}",
+                highlight=False,
+                soft_wrap=True,
+            )
             return
         invited = InviteFile.load(invite)
         doubt = parent_address_doubt(config.parent_address, invited.parent_listen, invited.parent_code)
@@ -393,7 +402,8 @@ def backups_line(config_path: Path) -> str:
     config = NodeConfig.load(config_path)
     if config.backup_hours <= 0:
         return "自动备份：已关闭 (backup_hours = 0; back up with `wuji node backup`)"
-    every = f"自动备份：每 {config.backup_hours:g} 小时一次"
+    hours = config.backup_hours
+    every = f"自动备份：每 {hours:g} 小时一次" if hours >= 1 else f"自动备份：每 {hours * 60:g} 分钟一次"
     folder = config.backup_folder(config_path)
     made = scheduled_backups(folder, config.code)
     said = f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"
