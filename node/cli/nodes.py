@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import faulthandler
 import signal
 import threading
 from dataclasses import replace
@@ -263,8 +262,7 @@ def node_run(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: what every thread of a stuck node is doing
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    logs.show_stacks_on_request(log_format or config.log_format)  # `kill -USR1 <pid>`, a stuck node
     if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
         console.print(f"node {config.code} running on {node.address}", highlight=False)
         if node.web is not None:
