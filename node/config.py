@@ -142,12 +142,6 @@ class NodeConfig:
         self.listen = _address("listen", self.listen)
         if self.parent_address:
             self.parent_address = _address("parent_address", self.parent_address, dialled=True)
-            if _same_address(self.listen, self.parent_address):
-                raise ConfigError(
-                    f"parent_address {self.parent_address} 是本节点自己的 listen 地址：应填上级节点的 "
-                    f"listen 地址（主机:端口）(parent_address is this node's own listen address: give "
-                    "the parent's)"
-                )
         for key in ("enroll_listen", "health_listen", "metrics_listen"):
             if getattr(self, key):
                 setattr(self, key, _address(key, getattr(self, key)))
@@ -304,7 +298,7 @@ _THIS_MACHINE = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _ANY_ADDRESS = {"0.0.0.0", "::", "[::]"}
 
 
-def _same_address(listen: str, dialled: str) -> bool:
+def same_address(listen: str, dialled: str) -> bool:
     """Whether dialling `dialled` reaches the node listening on `listen` itself: the same host:port,
     or its port on this machine where it listens on loopback or on every address."""
     if listen == dialled:

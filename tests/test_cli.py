@@ -111,11 +111,11 @@ def test_node_init_says_the_next_step_is_to_enroll_not_to_run(tmp_path):
         (["430000", "--web-listen", "127.0.0.1:8o80"], "端口 '8o80' 不是数字"),
         (
             ["430981006", "--listen", "127.0.0.1:27430", "--parent", "127.0.0.1:27430"],
-            "parent_address 127.0.0.1:27430 是本节点自己的 listen 地址：应填上级节点的 listen 地址",
+            "--parent 127.0.0.1:27430 是本节点自己的 --listen 地址：应填上级节点的 listen 地址",
         ),
         (
             ["430981006", "--listen", "0.0.0.0:27430", "--parent", "localhost:27430"],
-            "是本节点自己的 listen 地址",
+            "是本节点自己的 --listen 地址",
         ),
     ],
 )

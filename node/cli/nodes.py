@@ -24,7 +24,7 @@ from node.cli.common import (
     text_table,
     typed_code,
 )
-from node.config import ConfigError, NodeConfig
+from node.config import ConfigError, NodeConfig, same_address
 from node.errors import DomainError, is_damaged_database
 from node.timeutil import drift_words, from_timestamp, shanghai
 from node.trust.identity import IdentityMissing
@@ -82,6 +82,11 @@ def node_init(
         )
     except ConfigError as error:
         fail(str(error))
+    if config.parent_address and same_address(config.listen, config.parent_address):
+        fail(
+            f"--parent {config.parent_address} 是本节点自己的 --listen 地址：应填上级节点的 listen 地址"
+            f"（主机:端口）(parent_address is this node's own listen address: give the parent's)"
+        )
     folder = directory or Path(f"wuji-{config.code}")
     path = folder / "node.toml"
     if path.exists() and not force:
