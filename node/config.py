@@ -204,9 +204,12 @@ class NodeConfig:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as error:
-            raise ConfigError(f"no node config at {path} (create one with `wuji node init`)") from error
+            raise ConfigError(
+                f"找不到节点配置文件 {path}：请核对 --config，或先用 wuji node init 创建 "
+                f"(no node config at {path}; create one with `wuji node init`)"
+            ) from error
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError(f"cannot read {path}: {error}") from error
+            raise ConfigError(f"读不了节点配置文件 {path} (cannot read {path}: {error})") from error
         node = raw.get("node", raw)
         if not isinstance(node, dict):
             raise ConfigError(f"{path}: [node] 应是一个表 (node must be a table of settings)")
@@ -289,6 +292,20 @@ def _address(key: str, value: str, *, dialled: bool = False, also: str = "") -> 
         choice = f" {also}" if also else ""
         raise ConfigError(f"{key} 应为 主机:端口{choice}，如 127.0.0.1:7400，不是 {value!r}：{problem}")
     return typed
+
+
+_THIS_MACHINE = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_ANY_ADDRESS = {"0.0.0.0", "::", "[::]"}
+
+
+def same_address(listen: str, dialled: str) -> bool:
+    """Whether dialling `dialled` reaches the node listening on `listen` itself: the same host:port,
+    or its port on this machine where it listens on loopback or on every address."""
+    if listen == dialled:
+        return True
+    host, _, port = listen.rpartition(":")
+    dialled_host, _, dialled_port = dialled.rpartition(":")
+    return port == dialled_port and dialled_host in _THIS_MACHINE and host in _THIS_MACHINE | _ANY_ADDRESS
 
 
 def _beside(config_path: Path | None, folder: str) -> Path:

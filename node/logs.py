@@ -6,11 +6,14 @@ it as a field, so a log collector can gather everything that happened to one cas
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
+import signal
 import sys
 import threading
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -46,6 +49,9 @@ class JsonLogFormatter(logging.Formatter):
         case_id = getattr(record, "case_id", None)
         if case_id:
             entry["case_id"] = str(case_id)
+        for field in ("thread", "stack"):  # a stack dump's (log_stacks): which thread, and where it is
+            if hasattr(record, f"dumped_{field}"):
+                entry[field] = str(getattr(record, f"dumped_{field}"))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -137,3 +143,30 @@ def configure(node_code: str, level: str, log_format: str) -> None:
     # plugins and each migration step (node/store/engine.py says what changed in a line): only trouble
     for chatty in ("apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))
+
+
+def show_stacks_on_request(log_format: str) -> None:
+    """`kill -USR1 <pid>` makes a node that seems stuck show what each of its threads is doing. As
+    text, faulthandler writes the stacks to standard error (from C: even while a thread holds the
+    GIL); as JSON, a record a thread (log_stacks), so the stream stays one JSON object per line."""
+    if not hasattr(signal, "SIGUSR1"):
+        return
+    if log_format == "json":
+        signal.signal(signal.SIGUSR1, lambda *_: log_stacks())
+    else:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
+def log_stacks() -> None:
+    """Every thread's stack as a WARNING record of its own (written at once), the thread's name in
+    `dumped_thread` and the stack in `dumped_stack`: the JSON form's fields thread and stack."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    logger = logging.getLogger(__name__)
+    for ident, frame in sys._current_frames().items():
+        name = names.get(ident, f"{ident:#x}")
+        stack = "".join(traceback.format_stack(frame))
+        logger.warning(
+            "stack of thread %s (asked for by SIGUSR1)",
+            name,
+            extra={"dumped_thread": name, "dumped_stack": stack},
+        )

@@ -63,19 +63,31 @@ def passphrase_from_environment(environ: Mapping[str, str] | None = None) -> byt
     file_name = env.get(PASSPHRASE_FILE_ENV)
     if not file_name:
         raise KeyFileError(
-            f"no key passphrase: set {PASSPHRASE_ENV} to the passphrase, "
-            f"or {PASSPHRASE_FILE_ENV} to a file holding it"
+            f"没有密钥口令：请把口令放在环境变量 {PASSPHRASE_ENV} 中，或把存有口令的文件路径放在 "
+            f"{PASSPHRASE_FILE_ENV} 中 (no key passphrase: set {PASSPHRASE_ENV} to the passphrase, "
+            f"or {PASSPHRASE_FILE_ENV} to a file holding it)"
         )
     path = Path(file_name)
     try:
         passphrase = path.read_bytes().rstrip(b"\r\n")
     except OSError as error:
         raise KeyFileError(
-            f"cannot read the passphrase file {path} named by {PASSPHRASE_FILE_ENV}: {error.strerror}"
+            f"读不了 {PASSPHRASE_FILE_ENV} 指向的口令文件 {path}（{error.strerror}）"
+            f"(cannot read the passphrase file {path} named by {PASSPHRASE_FILE_ENV})"
         ) from error
     if not passphrase:
-        raise KeyFileError(f"the passphrase file {path} named by {PASSPHRASE_FILE_ENV} is empty")
+        raise KeyFileError(
+            f"{PASSPHRASE_FILE_ENV} 指向的口令文件 {path} 是空的 (the passphrase file {path} is empty)"
+        )
     return passphrase
+
+
+def _wrong_passphrase(path: Path) -> str:
+    return (
+        f"密钥口令不对：打不开密钥文件 {path}。请确认 {PASSPHRASE_ENV}（或 {PASSPHRASE_FILE_ENV} 指向的文件）"
+        f"是这个节点入网时用的口令 (wrong passphrase for key file {path}: check {PASSPHRASE_ENV} or "
+        f"{PASSPHRASE_FILE_ENV})"
+    )
 
 
 def save_private_key(key: PrivateKey, path: Path, passphrase: bytes) -> None:
@@ -126,9 +138,7 @@ def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
         ) from error
     except ValueError as error:
         if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data:
-            raise KeyFileError(
-                f"wrong passphrase for key file {path}: check {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}"
-            ) from error
+            raise KeyFileError(_wrong_passphrase(path)) from error
         raise KeyFileError(f"{path} is not a PEM private key") from error
     if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         raise KeyFileError(f"key file {path} holds a {type(key).__name__}: wuji uses ECDSA P-256 or Ed25519")
@@ -228,9 +238,7 @@ def _open_sm2(data: bytes, passphrase: bytes, path: Path) -> SM2PrivateKey:
         secret = Scrypt(salt=salt, **_SCRYPT).derive(passphrase)
         pkcs8 = AESGCM(secret).decrypt(nonce, ciphertext, _SM2_PEM.encode())
     except InvalidTag as error:
-        raise KeyFileError(
-            f"wrong passphrase for key file {path}: check {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}"
-        ) from error
+        raise KeyFileError(_wrong_passphrase(path)) from error
     info = asn1_keys.PrivateKeyInfo.load(pkcs8)
     scalar = info["private_key"].parsed["private_key"].native
     return SM2PrivateKey(int(scalar).to_bytes(32, "big"))

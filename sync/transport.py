@@ -6,7 +6,9 @@ module knows nothing of cases or catalogues.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -87,15 +89,54 @@ def add_port(
 ) -> int:
     """Bind the server to address; returns the port (useful when the address asks for port 0)."""
     credentials = settings.credentials.bootstrap_server if bootstrap else settings.credentials.server
+    which = "（这是证书申请端口：listen 的端口加 1，或 enroll_listen）" if bootstrap else ""
+    trouble = _bind_trouble(address)  # found first: gRPC's C core prints its own line on a failed bind
+    if trouble is not None and trouble.errno == errno.EADDRINUSE:
+        raise OSError(
+            f"{address}{which} 已被占用：另一个程序或另一个节点（也可能是本节点已在运行）正在这个地址上监听；"
+            f"请停掉它，或在 node.toml 中换一个端口 (cannot listen on {address}: the address is in use)"
+        )
+    if trouble is not None:
+        raise OSError(
+            f"无法在 {address}{which} 上监听：这台电脑没有这个地址，或这个端口不让用（{trouble.strerror}）"
+            f"(cannot listen on {address}: not available)"
+        )
     try:
         if credentials is None:
             return server.add_insecure_port(address)
         return server.add_secure_port(address, credentials)
     except RuntimeError as error:  # grpcio raises this when bind() fails
         raise OSError(
-            f"cannot listen on {address}: the address is in use (is this node running already?) "
-            "or not available"
+            f"无法在 {address}{which} 上监听：地址已被另一个程序或节点占用，或这台电脑没有这个地址 "
+            f"(cannot listen on {address}: the address is in use or not available)"
         ) from error
+
+
+def _bind_trouble(address: str) -> OSError | None:
+    """Why address cannot be listened on, found by binding a socket to it for a moment (as gRPC
+    does, SO_REUSEADDR and no SO_REUSEPORT); None where it looks free or cannot be told, and gRPC
+    tries. An address in use anywhere it resolves to is in use; another error counts only where
+    every resolved address fails (localhost on a machine without IPv6 still binds 127.0.0.1)."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or int(port) == 0:
+        return None
+    try:
+        found = socket.getaddrinfo(
+            host.strip("[]") or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError:
+        return None
+    failures: list[OSError] = []
+    for family, kind, protocol, _, where in found:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(where)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return error
+                failures.append(error)
+    return failures[0] if found and len(failures) == len(found) else None
 
 
 class MalformedMessage:

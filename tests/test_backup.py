@@ -18,9 +18,11 @@ from node.cli.nodes import backups_line
 from node.config import ConfigError, NodeConfig
 from node.runtime import backup as backups
 from node.runtime.backup import BackupError
+from node.runtime.lease import LinkLease
 from node.runtime.node import Node
-from node.store.engine import create_store_engine, migrate, sqlite_file
-from node.store.models import Case, CaseEvent, Rating
+from node.store.engine import create_store_engine, migrate, session_factory, sqlite_file
+from node.store.models import Case, CaseEvent, Lease, Rating
+from node.timeutil import shanghai
 from sync import outbox
 from sync.tables import QuarantinedEnvelope
 from sync.transport import open_channel
@@ -422,3 +424,50 @@ def test_a_nodes_database_is_readable_by_its_owner_only(tmp_path: Path, caplog):
     backup = tmp_path / "copy.db"
     backups.backup(f"sqlite:///{shared}", backup)
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+
+
+def test_backup_and_restore_say_in_chinese_what_is_wrong_with_the_file_named(tmp_path: Path):
+    """A township's operator gave --to a folder and was told it "exists already"; a file to restore
+    that is missing or not a database, and a node that runs (its lease's end in UTC), were said in
+    English alone."""
+    url = f"sqlite:///{tmp_path / 'node.db'}"
+    engine = create_store_engine(url)
+    migrate(engine)
+    folder = tmp_path / "bk"
+    folder.mkdir()
+    with pytest.raises(BackupError) as into_folder:
+        backups.backup(url, folder, VILLAGE)
+    said = str(into_folder.value)
+    assert said.startswith(f"{folder} 是一个文件夹：备份写成其中的一个新文件，请给出文件名，如 --to ")
+    assert re.search(rf"--to {re.escape(str(folder))}/{VILLAGE}-\d{{4}}-\d\d-\d\d\.db ", said), said
+    made = folder / "made.db"
+    backups.backup(url, made, VILLAGE)
+    with pytest.raises(BackupError, match=f"^{made} 已存在：备份从不覆盖已有的文件"):
+        backups.backup(url, made, VILLAGE)
+    here = DivisionCode.parse(VILLAGE)
+    with pytest.raises(BackupError, match=f"^找不到备份文件 {tmp_path / 'nosuch.db'}：请核对文件名"):
+        backups.restore(url, tmp_path / "nosuch.db", here)
+    scan = tmp_path / "id.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% scan of id\n")
+    with pytest.raises(BackupError, match=f"^{scan} 不是节点的备份：它不是 SQLite 数据库文件"):
+        backups.restore(url, scan, here)
+    sessions = session_factory(engine)
+    LinkLease(sessions, lambda held: None, "vm:127.0.0.1:27430 (vm pid 6347)", term_seconds=60)._tick()
+    with sessions() as session:
+        until = shanghai(session.scalars(select(Lease)).one().expires_at, seconds=True)
+    with pytest.raises(BackupError) as running:
+        backups.restore(url, made, here)
+    assert str(running.value).startswith(
+        f"节点正在运行：vm:127.0.0.1:27430 (vm pid 6347) 持有它的连接租约，至 {until}（北京时间）；请先停止"
+    )
+    assert "UTC" not in str(running.value)
+    engine.dispose()
+
+
+def test_backups_more_often_than_hourly_are_said_in_minutes(tmp_path: Path):
+    """`backup_hours = 0.01` was said as 每 0.01 小时一次."""
+    config = tmp_path / "node.toml"
+    NodeConfig(code=PROVINCE, backup_hours=0.5).save(config)
+    assert backups_line(config).startswith("自动备份：每 30 分钟一次，尚无备份")
+    NodeConfig(code=PROVINCE, backup_hours=24).save(config)
+    assert backups_line(config).startswith("自动备份：每 24 小时一次")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,10 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer
 from cryptography import x509
 from rich.console import Console
 
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
+from node.cli import common
 from node.cli.cases import (
     bundle_table,
     cards_table,
@@ -31,6 +35,8 @@ from node.cli.cases import (
 )
 from node.cli.catalog import guide_rows, items_table
 from node.cli.common import RESEND_PAUSES, console
+from node.cli.login import logged_in_words
+from node.cli.nodes import link_down_words, parent_address_doubt
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.staff.accounts import MAX_FAILURES
@@ -55,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def wuji(
-    *args: str, cwd: Path | None = None, timeout: float = 60, input: str | None = None
+    *args: str, cwd: Path | None = None, timeout: float = 60, input: str | None = None, columns: int = 200
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "node.cli", *args],
@@ -65,7 +71,7 @@ def wuji(
         cwd=cwd,
         timeout=timeout,
         input=input,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": str(columns)},
     )
 
 
@@ -113,6 +119,14 @@ def test_node_init_says_the_next_step_is_to_enroll_not_to_run(tmp_path):
         (["430981", "--parent", "127.0.0.1:1", "--listen", "127.0.0.1:99999"], "端口 99999 超出 0–65535"),
         (["430981", "--parent", "127.0.0.1:1", "--listen", "7400"], "listen 应为 主机:端口"),
         (["430000", "--web-listen", "127.0.0.1:8o80"], "端口 '8o80' 不是数字"),
+        (
+            ["430981006", "--listen", "127.0.0.1:27430", "--parent", "127.0.0.1:27430"],
+            "--parent 127.0.0.1:27430 是本节点自己的 --listen 地址：应填上级节点的 listen 地址",
+        ),
+        (
+            ["430981006", "--listen", "0.0.0.0:27430", "--parent", "localhost:27430"],
+            "是本节点自己的 --listen 地址",
+        ),
     ],
 )
 def test_node_init_refuses_bad_settings_with_a_clear_message(tmp_path, args, message):
@@ -213,13 +227,36 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     not_enrolled = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert not_enrolled.returncode == 1 and "Traceback" not in not_enrolled.stderr
     said = " ".join(not_enrolled.stderr.split())
-    assert "cannot start node 430000000000: node 430000000000 has no certificates" in said
+    refused = "error: 节点 430000000000 未能启动 (cannot start node 430000000000)："
+    assert said.startswith(f"{refused}node 430000000000 has no certificates"), said
     assert "run `wuji node enroll`" in said
-    assert wuji("node", "enroll", "--config", str(folder / "node.toml")).returncode == 0
+    enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"), columns=80)
+    assert enrolled.returncode == 0, enrolled.stderr
+    said = enrolled.stdout.splitlines()  # "P-256 " ended one line of 80 columns, "seals" began the next
+    assert said == [
+        "已创建省级节点 430000000000 的根证书 (root CA created)",
+        f"  证书和密钥 (in)：{folder / 'pki'}",
+        "  印章算法 (seals)：ECDSA P-256 (P-256 seals)",
+    ]
     (folder / "passphrase").write_text("not the passphrase the keys were written with")
     wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
-    assert "cannot start node 430000000000: wrong passphrase for key file" in " ".join(wrong.stderr.split())
+    assert "(cannot start node 430000000000)：密钥口令不对：打不开密钥文件" in " ".join(wrong.stderr.split())
+    # its address held by another program: said in Chinese, without gRPC's own line before it
+    (folder / "passphrase").write_text("cli test passphrase")
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        held = f"127.0.0.1:{other.getsockname()[1]}"
+        config = NodeConfig.load(folder / "node.toml")
+        config.listen = held
+        config.save(folder / "node.toml")
+        taken = wuji("node", "run", "--config", str(folder / "node.toml"))
+    said = " ".join(taken.stderr.split())
+    assert taken.returncode == 1 and "Traceback" not in said
+    assert said.startswith(f"{refused}{held} 已被占用"), said
+    assert "另一个程序或另一个节点" in said and "add_port" not in said and "Failed to add port" not in said
 
 
 def test_config_tier_must_agree_with_the_code():
@@ -537,8 +574,9 @@ def test_a_stopped_node_is_said_not_to_be_running_and_how_to_start_it(federation
     said = " ".join(result.stderr.split())
     assert result.returncode == 3, said
     assert said.startswith("error: 连不上节点 127.0.0.1:"), said
-    assert f"节点没有运行，或地址、端口不对；若是本机的节点，请先启动它：wuji node run --config {config}" in (
-        said
+    assert (
+        f"节点没有运行，或地址、端口不对；若是本机的节点，请先启动它： wuji node run --config {config}"
+        in (said)
     )
     assert "(cannot reach the node at 127.0.0.1:" in said and "Connection refused" in said
 
@@ -558,6 +596,56 @@ def test_a_link_that_is_down_is_said_with_its_address_and_why(federation):
     meaning = "那个地址上没有节点在运行（对方已停止，或地址、端口不对）"
     assert f"上级 {PROVINCE}（{province.address}）未连接：{meaning}" in said, said
     assert "Connection refused" in said and "最近一次连通 20" in said
+
+
+def test_another_node_at_the_parents_address_is_said_to_be_another_node():
+    """The township's operator gave the county's port as the township's: `node status` at the
+    village said 对方拒绝了本节点, when the node answering there was not its parent at all."""
+    link = desk_pb2.LinkStatus(
+        peer=TOWNSHIP, role="parent", address="127.0.0.1:27420", connected=False,
+        trouble="UNAVAILABLE: failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:27420: "
+        "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification Check failed.",
+    )  # fmt: skip
+    said = link_down_words(link)
+    assert said.startswith(
+        f"上级 {TOWNSHIP}（127.0.0.1:27420）未连接：那个地址上运行的不是上级 {TOWNSHIP}，而是另一个节点"
+        "（证书名称不符）：请核对地址（node.toml 的 parent_address） ("
+    ), said
+    assert "对方拒绝了本节点" not in said
+
+
+def test_a_parent_address_unlike_the_invites_is_warned_of_not_refused():
+    assert parent_address_doubt("127.0.0.1:27430", "127.0.0.1:27430", TOWNSHIP) == ""
+    assert parent_address_doubt("county.example:7400", "0.0.0.0:7400", COUNTY) == ""  # it listens on all
+    assert parent_address_doubt("127.0.0.1:27420", "", TOWNSHIP) == ""  # an older invite does not say
+    doubt = parent_address_doubt("127.0.0.1:27420", "127.0.0.1:27430", TOWNSHIP)
+    assert doubt.startswith(
+        f"注意：node.toml 的 parent_address 是 127.0.0.1:27420，而邀请里上级 {TOWNSHIP} 的地址是 "
+        "127.0.0.1:27430：两者不一致，请核对 parent_address；仍按邀请申请证书"
+    )
+
+
+def test_a_login_says_until_when_in_beijing_time():
+    reply = desk_pb2.LoginReply(
+        staff=desk_pb2.StaffMember(node=COUNTY, name="王芳", username="wangfang", role_label="受理人员"),
+        expires_at=to_timestamp(datetime(2026, 12, 8, 2, 48, tzinfo=UTC)),
+    )
+    assert logged_in_words(reply).endswith(" · 有效至 2026-12-08 10:48（北京时间）")
+
+
+def test_a_command_in_a_hint_is_not_cut_in_an_80_column_terminal(monkeypatch):
+    """`…请先启动它：wuj` then `i node run --config township/node.toml`: a command glued to Chinese
+    text was folded with it where the line ended."""
+    terminal = Console(file=io.StringIO(), width=80)
+    monkeypatch.setattr(common, "errors", terminal)
+    with pytest.raises(typer.Exit):
+        common.fail(
+            "连不上节点 127.0.0.1:27430：节点没有运行，或地址、端口不对；若是本机的节点，请先启动它："
+            "wuji node run --config township/node.toml (cannot reach the node at 127.0.0.1:27430: "
+            "failed to connect to all addresses; Connection refused)"
+        )
+    lines = terminal.file.getvalue().splitlines()
+    assert any(line.startswith("wuji node run --config township/node.toml") for line in lines), lines
 
 
 def city_config(folder: Path, parent: str, passphrase: Path) -> str:
@@ -581,13 +669,18 @@ def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tm
     enrollment = json.loads(invite.read_text())["parent_address"]
     wrong_port = tmp_path / "wrong-port.invite"  # the parent's links (mTLS), not its enrollment port
     wrong_port.write_text(invite.read_text().replace(enrollment, province.address))
-    first = city_config(tmp_path / "city", province.address, federation.passphrase_file)
-    unreachable = wuji("node", "enroll", "--config", first, "--invite", str(wrong_port))
+    typo = city_config(tmp_path / "city-typo", "127.0.0.1:9", federation.passphrase_file)  # not its parent's
+    unreachable = wuji("node", "enroll", "--config", typo, "--invite", str(wrong_port))
     said = " ".join(unreachable.stderr.split())
     assert unreachable.returncode == 1, said
     assert f"error: 连不上上级节点 {PROVINCE} 的证书申请服务 {province.address}：上级节点没有运行" in said
     assert f"wuji node invite {CHAIN[1]}" in said and "(cannot reach the parent" in said
-    assert wuji("node", "enroll", "--config", first, "--invite", str(invite)).returncode == 0
+    warned = f"注意：node.toml 的 parent_address 是 127.0.0.1:9，而邀请里上级 {PROVINCE} 的地址是 "
+    warned += province.address
+    assert said.startswith(warned), said  # a warning: enrollment was tried all the same
+    first = city_config(tmp_path / "city", province.address, federation.passphrase_file)
+    enrolled = wuji("node", "enroll", "--config", first, "--invite", str(invite))
+    assert enrolled.returncode == 0 and "注意" not in enrolled.stderr, enrolled.stderr
     second = city_config(tmp_path / "city-again", province.address, federation.passphrase_file)
     reused = wuji("node", "enroll", "--config", second, "--invite", str(invite))
     said = " ".join(reused.stderr.split())
@@ -600,7 +693,10 @@ def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tm
 def test_a_missing_config_is_a_clear_error(tmp_path):
     result = wuji("case", "list", "--config", str(tmp_path / "nowhere.toml"))
     assert result.returncode == 2
-    assert "no node config at" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert said.startswith(f"error: 找不到节点配置文件 {tmp_path / 'nowhere.toml'}：请核对 --config") and (
+        "(no node config at" in said
+    )
 
 
 def stop_demo(demo: subprocess.Popen[str]) -> None:

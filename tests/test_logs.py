@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 
 from node.cases.states import Action
 from node.config import NodeConfig
@@ -26,11 +27,19 @@ def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
         desk = federation.start(PROVINCE)
         case = desk.submit(PROVINCE_ITEM, "李四", "430981199001011237", "", complete_proto(PROVINCE_ITEM))
         desk.act(case.id, Action.ACCEPT)
+        # a stuck node's stacks (kill -USR1) came as ~150 lines of text into the JSON stream
+        federation.processes[PROVINCE].send_signal(signal.SIGUSR1)
+        log = path.parent / "node.log"
+        wait_for(
+            lambda: "node/cli/nodes.py" in log.read_text(encoding="utf-8"), what="the main thread's stack"
+        )
         assert federation.terminate(PROVINCE) == 0
     finally:
         federation.stop()
     lines = (path.parent / "node.log").read_text(encoding="utf-8").splitlines()
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    stacks = {e["thread"]: e["stack"] for e in entries if "stack" in e}
+    assert "node/cli/nodes.py" in stacks["MainThread"] and len(stacks) > 1
     assert entries and all({"time", "level", "logger", "message", "node"} <= set(e) for e in entries)
     assert {e["node"] for e in entries} == {PROVINCE}
     about_case = [e for e in entries if e.get("case_id") == case.id]

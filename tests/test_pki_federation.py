@@ -129,10 +129,21 @@ def test_enrollment_refuses_reused_expired_and_foreign_tokens(federation, tmp_pa
     assert county.invite(TOWNSHIP, 1).code == TOWNSHIP
 
     other = InviteFile.from_message(county.invite("430981008000", 1))
-    with pytest.raises(Exception, match=r"not 430981006000|is for node"):
+    with pytest.raises(InvalidInput, match=r"^这份邀请是给节点 430981008000 的，不是给本节点 430981006000"):
         enroll(township, "", tmp_path / "other", PASSPHRASE, other)
-    with pytest.raises(Exception, match="not a child"):
+    elsewhere = f"^430903001000 不是本节点 {COUNTY} 的下级：请到它的上级 430903000000 去邀请它"
+    with pytest.raises(InvalidInput, match=elsewhere):
         county.invite("430903001000", 1)  # outside the county's subtree
+
+
+def test_an_invite_file_that_is_not_there_is_said_so_without_the_errno(tmp_path):
+    with pytest.raises(InvalidInput) as missing:
+        InviteFile.load(tmp_path / "typo.invite")
+    assert str(missing.value).startswith(f"找不到邀请文件 {tmp_path / 'typo.invite'}：请核对文件名")
+    assert "Errno" not in str(missing.value)
+    (tmp_path / "half.invite").write_text('{"code": "430981006000"}')
+    with pytest.raises(InvalidInput, match="不是一份完整的邀请文件"):
+        InviteFile.load(tmp_path / "half.invite")
 
 
 def test_a_node_of_another_province_cannot_join_a_link(federation, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -120,8 +121,16 @@ def print_list(table: Table, count: str) -> None:
     console.print(count, highlight=False)
 
 
+# a command in a hint, right after Chinese text: "请先启动它：wuji node run …", "先`wuji cert …`"
+_GLUED_COMMAND = re.compile(r"(?<=[^\x00-\x7f（「《])(?=`?wuji )")
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # "[node]" is no markup
+    """End the command with `message` on standard error. Rich breaks lines at spaces only, and folds
+    a longer run of characters where the line ends: a run of Chinese with a command glued to its end
+    was cut inside the command (请先启动它：wuj / i node run …); a space before it keeps it whole."""
+    spaced = _GLUED_COMMAND.sub(" ", message)
+    errors.print(f"[bold red]error:[/] {escape(spaced)}", highlight=False)  # "[node]" is no markup
     raise typer.Exit(code)
 
 

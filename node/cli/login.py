@@ -26,6 +26,7 @@ from node.staff.accounts import LOG_LIMIT, MAX_LOG_LIMIT, KnownDepartments, Staf
 from node.staff.roles import account_role
 from node.timeutil import from_timestamp, shanghai
 from node.trust.identity import load_bundle
+from wuji.v1 import desk_pb2
 
 staff_app = typer.Typer(
     help="工作人员: staff accounts at a node (管理员 or the node's operator).", no_args_is_help=True
@@ -117,12 +118,16 @@ def login(
         "expires_at": from_timestamp(reply.expires_at).isoformat(),
     }
     _write(logins)
+    console.print(logged_in_words(reply), highlight=False)
+
+
+def logged_in_words(reply: desk_pb2.LoginReply) -> str:
+    """Who is logged in where, and until when (Beijing time)."""
     staff = reply.staff
-    console.print(
+    return (
         f"已登录 {staff.node}: {staff.name} ({staff.username}) · {staff.role_label}"
         + (f" · {staff.department}" if staff.department else "")
-        + f" · 有效至 {shanghai(from_timestamp(reply.expires_at))}",
-        highlight=False,
+        + f" · 有效至 {shanghai(from_timestamp(reply.expires_at))}（北京时间）"
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import faulthandler
 import signal
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -19,11 +19,12 @@ from node.cli.common import (
     ask,
     china_time,
     console,
+    errors,
     fail,
     text_table,
     typed_code,
 )
-from node.config import ConfigError, NodeConfig
+from node.config import ConfigError, NodeConfig, same_address
 from node.errors import DomainError, is_damaged_database
 from node.timeutil import drift_words, from_timestamp, shanghai
 from node.trust.identity import IdentityMissing
@@ -81,6 +82,11 @@ def node_init(
         )
     except ConfigError as error:
         fail(str(error))
+    if config.parent_address and same_address(config.listen, config.parent_address):
+        fail(
+            f"--parent {config.parent_address} 是本节点自己的 --listen 地址：应填上级节点的 listen 地址"
+            f"（主机:端口）(parent_address is this node's own listen address: give the parent's)"
+        )
     folder = directory or Path(f"wuji-{config.code}")
     path = folder / "node.toml"
     if path.exists() and not force:
@@ -154,10 +160,23 @@ def node_enroll(
             if division.parent is not None:
                 fail("a node below the province needs --invite FILE from `wuji node invite` at its parent")
             identity = create_root(division, config.name, folder, secret, province_seal_algorithm(config))
-            seals = "an SM2 seal root beside it (国密 seals)" if identity.seals_with_sm2 else "P-256 seals"
-            console.print(f"created the root CA of province {division} in {folder}, {seals}")
+            seals = "ECDSA P-256 (P-256 seals)"
+            if identity.seals_with_sm2:
+                seals = "国密 SM2/SM3，另有一张 SM2 印章根证书 (an SM2 seal root beside it)"
+            # short lines: "P-256 seals" at the end of one long line was wrapped between its words;
+            # the folder unfolded by Rich, a path to copy whole
+            console.print(
+                f"已创建省级节点 {division} 的根证书 (root CA created)\n  证书和密钥 (in)：{folder}\n"
+                f"  印章算法 (seals)：{seals}",
+                highlight=False,
+                soft_wrap=True,
+            )
             return
-        identity, crls = enroll(division, config.name, folder, secret, InviteFile.load(invite))
+        invited = InviteFile.load(invite)
+        doubt = parent_address_doubt(config.parent_address, invited.parent_listen, invited.parent_code)
+        if doubt:
+            errors.print(doubt, highlight=False)
+        identity, crls = enroll(division, config.name, folder, secret, invited)
     except (EnrollmentRefused, DomainError) as error:
         fail(str(error), EXIT_REFUSED)
     from node.runtime.node import open_store
@@ -168,6 +187,28 @@ def node_enroll(
     if identity.seal_authority is not None:
         role += " and an SM2 seal CA"
     console.print(f"enrolled {division.tier.label} node {division}: {role} issued by {division.parent}")
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_ANY_ADDRESS = {"0.0.0.0", "::", "[::]"}
+
+
+def parent_address_doubt(parent_address: str, parent_listen: str, parent: str) -> str:
+    """A warning where the config's parent_address is not where the invite says its parent listens
+    (`wuji node invite` writes its listen address in the file); "" where they agree or the invite
+    does not say. Only a warning: the operator may know better (a parent behind another address)."""
+    if not parent_listen:
+        return ""
+    host, _, port = parent_address.rpartition(":")
+    listen_host, _, listen_port = parent_listen.rpartition(":")
+    hosts = {host, listen_host}
+    if port == listen_port and (len(hosts) == 1 or hosts <= _LOOPBACK or listen_host in _ANY_ADDRESS):
+        return ""
+    return (
+        f"注意：node.toml 的 parent_address 是 {parent_address}，而邀请里上级 {parent} 的地址是 "
+        f"{parent_listen}：两者不一致，请核对 parent_address；仍按邀请申请证书 (warning: parent_address "
+        f"{parent_address} is not the address {parent_listen} the invite gives for {parent})"
+    )
 
 
 @node_app.command("invite")
@@ -185,7 +226,8 @@ def node_invite(
 
     invite = ask(config, node, lambda desk: desk.invite(code, hours))
     path = out or Path(f"invite-{invite.code}.json")
-    InviteFile.from_message(invite).save(path)
+    listen = NodeConfig.load(config).listen  # the node asked is this config's
+    replace(InviteFile.from_message(invite), parent_listen=listen).save(path)
     console.print(
         f"wrote {path} for node {invite.code}, valid until {china_time(invite.expires_at)} "
         "(one use, keep it secret)",
@@ -217,7 +259,7 @@ def node_run(
         node = Node(config, config_path)
         node.start()
     except (DomainError, IdentityMissing, KeyFileError, OSError) as error:  # not enrolled, wrong passphrase
-        fail(f"cannot start node {config.code}: {error}", EXIT_REFUSED)
+        fail(f"节点 {config.code} 未能启动 (cannot start node {config.code})：{error}", EXIT_REFUSED)
     except DatabaseError as error:
         if not is_damaged_database(error):
             raise
@@ -225,8 +267,7 @@ def node_run(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: what every thread of a stuck node is doing
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    logs.show_stacks_on_request(log_format or config.log_format)  # `kill -USR1 <pid>`, a stuck node
     if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
         console.print(f"node {config.code} running on {node.address}", highlight=False)
         if node.web is not None:
@@ -264,7 +305,7 @@ def node_backup(
         config = NodeConfig.load(config_path)
         # a county's database takes minutes to copy: say so on a terminal meanwhile
         with console.status(f"node {config.code}: backing up its database to {to} …"):
-            backup(config.database_url_for(config_path), to)
+            backup(config.database_url_for(config_path), to, config.code)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     size = to.stat().st_size / 1_000_000
@@ -344,7 +385,10 @@ def link_down_words(link: desk_pb2.LinkStatus) -> str:
     said = f"{neighbour}（{link.address}）未连接" if link.address else f"{neighbour} 未连接"
     if link.trouble:
         at = shanghai(from_timestamp(link.trouble_at), seconds=True)
-        said += f"：{trouble_meaning(link.trouble)} ({at} {link.trouble})"
+        setting = "node.toml 的 parent_address" if link.role == "parent" else ""
+        role = LINK_ROLES.get(link.role, link.role)
+        meaning = trouble_meaning(link.trouble, f"{role} {link.peer}", setting)
+        said += f"：{meaning} ({at} {link.trouble})"
     elif not link.address:
         said += "：由对方发起连接，对方尚未连上本节点"
     heard = "从未连通"
@@ -361,7 +405,8 @@ def backups_line(config_path: Path) -> str:
     config = NodeConfig.load(config_path)
     if config.backup_hours <= 0:
         return "自动备份：已关闭 (backup_hours = 0; back up with `wuji node backup`)"
-    every = f"自动备份：每 {config.backup_hours:g} 小时一次"
+    hours = config.backup_hours
+    every = f"自动备份：每 {hours:g} 小时一次" if hours >= 1 else f"自动备份：每 {hours * 60:g} 分钟一次"
     folder = config.backup_folder(config_path)
     made = scheduled_backups(folder, config.code)
     said = f"{every}，共 {len(made)} 份，最近一份 {made[-1]}" if made else f"{every}，尚无备份（{folder}）"

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DatabaseError
 from node.errors import is_damaged_database
 from node.store.engine import create_store_engine, keep_private, migrate, session_factory, sqlite_file
 from node.store.models import Base, Lease
-from node.timeutil import CHINA_ZONE, as_utc, utcnow
+from node.timeutil import CHINA_ZONE, as_utc, shanghai, utcnow
 from sync import outbox
 from sync.tables import SyncBase
 from wuji.divisions import DivisionCode
@@ -46,14 +46,26 @@ class Restored:
     replaced: Path | None = None  # the SQLite file the backup replaced, kept under another name
 
 
-def backup(database_url: str, target: Path) -> None:
-    """Copy a live database to target, consistently, while the node runs."""
+def backup(database_url: str, target: Path, code: str = "") -> None:
+    """Copy a live database to target, consistently, while the node runs (`code`, the node's, names
+    the file suggested when target is a folder)."""
+    if target.is_dir():  # a backup is one file: a name for it in that folder is suggested, not made up
+        named = target / f"{code or 'wuji'}-{utcnow().astimezone(CHINA_ZONE):%Y-%m-%d}.db"
+        raise BackupError(
+            f"{target} 是一个文件夹：备份写成其中的一个新文件，请给出文件名，如 --to {named} "
+            f"({target} is a folder: name a new file in it, e.g. {named})"
+        )
     if target.exists():
-        raise BackupError(f"{target} exists already: choose a new file, a backup is never overwritten")
+        raise BackupError(
+            f"{target} 已存在：备份从不覆盖已有的文件，请换一个新文件名 "
+            f"({target} exists already: choose a new file, a backup is never overwritten)"
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)  # a new folder on the USB disk, say
     except OSError as error:
-        raise BackupError(f"cannot make the folder {target.parent}: {error.strerror}") from error
+        raise BackupError(
+            f"建不了文件夹 {target.parent}（{error.strerror}）(cannot make the folder {target.parent})"
+        ) from error
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(database_url)
@@ -179,8 +191,13 @@ def scheduled_backups(folder: Path, code: str) -> list[Path]:
 
 def restore(database_url: str, source: Path, here: DivisionCode) -> Restored:
     """Replace the node `here`'s database by a backup of it; the node must be stopped."""
+    if source.is_dir():
+        raise BackupError(
+            f"{source} 是一个文件夹，不是备份文件：请给出其中的备份文件 "
+            f"({source} is a folder, not a backup file)"
+        )
     if not source.is_file():
-        raise BackupError(f"no backup file at {source}")
+        raise BackupError(f"找不到备份文件 {source}：请核对文件名和所在的文件夹 (no backup file at {source})")
     _require_stopped(database_url)
     replaced = None
     if make_url(database_url).get_backend_name() == "sqlite":
@@ -284,9 +301,15 @@ def _require_sqlite_backup(source: Path) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{source} is not a SQLite backup of a node: {error}") from error
+        raise BackupError(
+            f"{source} 不是节点的备份：它不是 SQLite 数据库文件 ({source} is not a SQLite backup of a node: "
+            f"{error})"
+        ) from error
     if not {"alembic_version", "link_state", "case"} <= tables:
-        raise BackupError(f"{source} is not a backup of a wuji node (its tables are missing)")
+        raise BackupError(
+            f"{source} 是 SQLite 数据库，但不是 wuji 节点的备份：其中没有节点的数据表 "
+            f"({source} is not a backup of a wuji node: its tables are missing)"
+        )
 
 
 def _require_stopped(database_url: str) -> None:
@@ -306,9 +329,10 @@ def _require_stopped(database_url: str) -> None:
     finally:
         engine.dispose()
     if lease is not None and as_utc(lease.expires_at) > utcnow():
+        until = shanghai(lease.expires_at, seconds=True)
         raise BackupError(
-            f"the node is running ({lease.holder} holds its link lease until "
-            f"{as_utc(lease.expires_at):%H:%M:%S} UTC): stop it before restoring"
+            f"节点正在运行：{lease.holder} 持有它的连接租约，至 {until}（北京时间）；请先停止节点再恢复 "
+            f"(the node is running: {lease.holder} holds its link lease; stop it before restoring)"
         )
 
 

@@ -315,7 +315,7 @@ class Node:
         register_service(server, enrollment_service, enrollment)  # CertifySeal, over mTLS
         self.port = add_port(server, self.config.listen, self.transport)
         if self.port == 0:
-            raise OSError(f"cannot listen on {self.config.listen}")
+            raise OSError(f"无法在 {self.config.listen} 上监听 (cannot listen on {self.config.listen})")
         server.start()
         self._server = server
         if self.office is not None:  # a village enrolls nobody
@@ -328,7 +328,8 @@ class Node:
                 bootstrap, self.config.enrollment_address, self.transport, bootstrap=True
             )
             if self.enroll_port == 0:
-                raise OSError(f"cannot listen on {self.config.enrollment_address} for enrollment")
+                address = self.config.enrollment_address
+                raise OSError(f"无法在证书申请端口 {address} 上监听 (cannot listen on {address}, enrollment)")
             bootstrap.start()
             self._enrollment_server = bootstrap
         if self.config.health_listen:

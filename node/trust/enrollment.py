@@ -55,7 +55,10 @@ def create_invite(
     except InvalidDivisionCode as error:
         raise InvalidInput(str(error)) from error
     if child.parent != here:
-        raise InvalidInput(f"{child} is not a child of {here}: invite it at its own parent {child.parent}")
+        raise InvalidInput(
+            f"{child} 不是本节点 {here} 的下级：请到它的上级 {child.parent} 去邀请它 "
+            f"({child} is not a child of {here}: invite it at its own parent {child.parent})"
+        )
     now = utcnow()
     enrolled = _enrolled(session, child.value, now)
     if enrolled is not None:  # a second node of one code would take over its links and its name
@@ -286,6 +289,9 @@ class InviteFile:
     expires_at: datetime
     trust_anchors_pem: bytes
     seal_algorithm: str = ""  # "sm2-sm3": the province's SM2 seal tree, the child gets a seal CA
+    # the parent's link address (its listen) as its config says, where `wuji node invite` knows it:
+    # `wuji node enroll` warns where the child's parent_address is another
+    parent_listen: str = ""
 
     @classmethod
     def from_message(cls, invite: desk_pb2.Invite) -> InviteFile:
@@ -308,13 +314,22 @@ class InviteFile:
             "expires_at": self.expires_at.isoformat(timespec="seconds"),
             "trust_anchors_pem": self.trust_anchors_pem.decode(),
             "seal_algorithm": self.seal_algorithm,
+            **({"parent_listen": self.parent_listen} if self.parent_listen else {}),
         }
         write_private_file(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
 
     @classmethod
     def load(cls, path: Path) -> InviteFile:
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as error:
+            raise InvalidInput(
+                f"找不到邀请文件 {path}：请核对文件名和所在的文件夹 (no invite file at {path})"
+            ) from error
+        except (OSError, UnicodeDecodeError) as error:
+            raise InvalidInput(f"读不了邀请文件 {path} (cannot read invite {path}: {error})") from error
+        try:
+            raw = json.loads(text)
             return cls(
                 parent_code=raw["parent_code"],
                 parent_address=raw["parent_address"],
@@ -323,9 +338,13 @@ class InviteFile:
                 expires_at=datetime.fromisoformat(raw["expires_at"]),
                 trust_anchors_pem=raw["trust_anchors_pem"].encode(),
                 seal_algorithm=raw.get("seal_algorithm", ""),
+                parent_listen=raw.get("parent_listen", ""),
             )
-        except (OSError, ValueError, KeyError) as error:
-            raise InvalidInput(f"cannot read invite {path}: {error}") from error
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidInput(
+                f"{path} 不是一份完整的邀请文件：请上级节点的操作员用 `wuji node invite` 重新生成 "
+                f"({path} is not an invite made by `wuji node invite`: {error})"
+            ) from error
 
 
 def _refusal_words(error: grpc.RpcError, invite: InviteFile) -> str:
@@ -385,7 +404,10 @@ def enroll(
 ) -> tuple[NodeIdentity, list[x509.CertificateRevocationList]]:
     """Ask the parent for certificates with a one-time token; returns the identity (saved) and CRLs."""
     if invite.code != code.value:
-        raise InvalidInput(f"this invite is for node {invite.code}, not {code}")
+        raise InvalidInput(
+            f"这份邀请是给节点 {invite.code} 的，不是给本节点 {code} 的：请核对 --config 和 --invite "
+            f"是否拿错 (this invite is for node {invite.code}, not {code})"
+        )
     address = invite.parent_address
     credentials = grpc.ssl_channel_credentials(root_certificates=invite.trust_anchors_pem)
     options = [("grpc.ssl_target_name_override", tls_server_name(invite.parent_code))]

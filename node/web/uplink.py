@@ -49,9 +49,15 @@ def uplink_of(node: Node) -> Uplink | None:
     if link is not None and link.connected:
         return Uplink(name, True, link.outbox_depth(), clock_trouble(node, name, link))
     waiting = link.outbox_depth() if link is not None else 0
-    trouble = trouble_meaning(link.trouble.words) if link is not None and link.trouble else ""
+    trouble = ""
+    if link is not None and link.trouble:
+        trouble = trouble_meaning(link.trouble.words, f"上级 {name}", "node.toml 的 parent_address")
     return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
 
+
+# The TLS handshake found the certificate of a node other than the one dialled (its name is not the
+# neighbour's): an operator gave the county's port as the township's, say.
+_ANOTHER_NODE = ("Hostname Verification Check failed", "Peer name", "hostname mismatch")
 
 # What the transport's words for a link that is down mean, most telling first: a village agent or
 # a county's IT person reads gRPC's "failed to connect to all addresses; last error: …" alone.
@@ -70,8 +76,13 @@ _TROUBLE_MEANINGS = (
 )  # fmt: skip
 
 
-def trouble_meaning(words: str) -> str:
-    """A link's trouble (`Link.trouble`) in Chinese: what it means, or that it is an error at all."""
+def trouble_meaning(words: str, neighbour: str = "要连的节点", setting: str = "") -> str:
+    """A link's trouble (`Link.trouble`) in Chinese: what it means, or that it is an error at all.
+    `neighbour` (上级 430981006000) and the `setting` that gives its address name them where the
+    node answering at that address is another one."""
+    if any(sign in words for sign in _ANOTHER_NODE):
+        check = f"请核对地址（{setting}）" if setting else "请核对地址"
+        return f"那个地址上运行的不是{neighbour}，而是另一个节点（证书名称不符）：{check}"
     for signs, meaning in _TROUBLE_MEANINGS:
         if any(sign in words for sign in signs):
             return meaning

@@ -61,7 +61,7 @@ def test_wrong_passphrase_is_named(tmp_path):
     save_private_key(generate_key(Algorithm.ECDSA_P256_SHA256), path, PASSPHRASE)
     with pytest.raises(KeyFileError, match="wrong passphrase") as error:
         load_private_key(path, b"not it")
-    assert str(path) in str(error.value) and PASSPHRASE_ENV in str(error.value)
+    assert str(error.value).startswith(f"密钥口令不对：打不开密钥文件 {path}。请确认 {PASSPHRASE_ENV}")
 
 
 def test_key_readable_by_others_is_refused_with_the_fix(tmp_path):
@@ -130,8 +130,10 @@ def test_passphrase_from_file_without_its_trailing_newline(tmp_path):
 def test_passphrase_missing_names_both_variables(tmp_path):
     with pytest.raises(KeyFileError) as error:
         passphrase_from_environment({})
-    assert PASSPHRASE_ENV in str(error.value) and PASSPHRASE_FILE_ENV in str(error.value)
-    with pytest.raises(KeyFileError, match="cannot read the passphrase file"):
+    said = str(error.value)  # Chinese first: the township's operator read English alone
+    assert said.startswith(f"没有密钥口令：请把口令放在环境变量 {PASSPHRASE_ENV} 中")
+    assert PASSPHRASE_FILE_ENV in said
+    with pytest.raises(KeyFileError, match=r"读不了 .* 指向的口令文件 .*cannot read the passphrase file"):
         passphrase_from_environment({PASSPHRASE_FILE_ENV: str(tmp_path / "absent")})
 
 
