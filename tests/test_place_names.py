@@ -8,6 +8,9 @@ from sqlalchemy import select
 
 from node.store.models import OfficeName
 from node.trust import names
+from node.trust.names import seal_ca_name
+from signing.algorithms import Algorithm
+from signing.pki import Authority
 from tests.harness import CHAIN, COUNTY, GD_PROVINCE, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, arrived, submit
@@ -102,3 +105,22 @@ def test_a_name_kept_is_not_written_again_when_heard_again(federation):
     assert county.save_heard() == {VILLAGE: NAMES[VILLAGE]}
     county.heard(village_certificate)  # another chain of the village's validated
     assert county.save_heard() == {}  # no write transaction every few seconds for what is kept
+
+
+def test_a_node_is_named_by_its_office_not_by_its_seal_ca_or_a_seal(federation):
+    """An SM2 province's nodes sign with a seal CA whose common name tells it from the link CA
+    (… 电子印章CA (SM2)); heard from it, that was printed as the office on 办结通知书. A seal's
+    certificate (its holder, a department) names no node."""
+    for code in CHAIN:
+        federation.start(code, name=NAMES[code])
+    county = federation.nodes[COUNTY].names
+    renamed = "湖南省人民政府政务服务中心"
+    seal_ca = Authority.create_root(PROVINCE, seal_ca_name(renamed), algorithm=Algorithm.SM2_SM3)
+    county.heard(seal_ca.certificate)
+    assert county.save_heard() == {PROVINCE: renamed}
+    node = federation.nodes[COUNTY]
+    with node.readers() as session:
+        seal = node.seals.seal_for(session, "政务服务中心")  # the node's 公章 (the harness makes one)
+    assert seal is not None and seal.info.holder
+    county.heard(seal.certificate)
+    assert county.save_heard() == {}

@@ -26,6 +26,7 @@ from node.store.models import EnrollmentInvite, IssuedCertificate
 from node.timeutil import as_utc, shanghai, utcnow
 from node.trust.certificates import CertificateOffice, known_crls
 from node.trust.identity import NodeIdentity, pem_bundle, subject_code, write_private_file
+from node.trust.names import seal_ca_name
 from node.trust.sealing import SealRequest, certify_seal
 from node.trust.timestamping import Timestamping
 from signing.algorithms import Algorithm, generate_key
@@ -387,11 +388,6 @@ def create_root(
 def province_seal_algorithm(config: NodeConfig) -> Algorithm:
     """The algorithm a province's configuration chose for its seals."""
     return Algorithm.SM2_SM3 if config.seal_algorithm == "sm2" else Algorithm.ECDSA_P256_SHA256
-
-
-def seal_ca_name(name: str) -> str:
-    """The common name of a node's SM2 seal CA: never the link CA's, so issuer names tell them apart."""
-    return f"{name} 电子印章CA (SM2)"
 
 
 def enroll(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.store.models import IssuedCertificate, OfficeName
 from node.timeutil import utcnow
 from node.trust import partners
-from signing.pki import division_code_of
+from signing.pki import CertificatePurpose, division_code_of, purpose_of
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,25 @@ def place(code: str, name: str, department: str = "") -> str:
     return f"{code} {department}".strip()
 
 
+def seal_ca_name(name: str) -> str:
+    """The common name of a node's SM2 seal CA: never the link CA's, so issuer names tell them apart."""
+    return f"{name}{_SEAL_CA_SUFFIX}"
+
+
+_SEAL_CA_SUFFIX = " 电子印章CA (SM2)"
+
+
 def _named(certificate: x509.Certificate) -> tuple[str, str]:
+    """The node a certificate is for and its name: a link or CA certificate's common name, its SM2
+    seal CA's without the words that tell the two CAs apart (the office is not "… 电子印章CA");
+    a seal's or a time-stamp's certificate names no node."""
     try:
         code = division_code_of(certificate)
+        purpose = purpose_of(certificate)
     except ValueError:
         return "", ""
+    if purpose not in (CertificatePurpose.CA, CertificatePurpose.TLS):
+        return "", ""
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    name = str(names[0].value)[:100] if names else ""
+    name = str(names[0].value).removesuffix(_SEAL_CA_SUFFIX)[:100] if names else ""
     return code, "" if name == code else name  # a certificate without a name bears the code there
