@@ -1195,6 +1195,9 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     assert 'id="print">打印一件事收件回执' in bundle.text
     started = re.findall(r'href="(/cases/[^"/]+/receipt)" id="receipt-\d+"', bundle.text)
     assert started and all(agent.get(link).status_code == 200 for link in started), bundle.text
+    # 首问负责: each started part's receipt names the agent who took the bundle in, as a case's does
+    for link in started:
+        assert "收件人：李代办" in agent.get(link).text, link
     # its number, as its receipt prints it, finds it (it found 没有办件)
     bundle_id = str(bundle.url).rsplit("/", 1)[-1]
     found = agent.get("/cases", params={"q": bundle_id.lower()})

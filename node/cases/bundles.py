@@ -37,6 +37,7 @@ from node.catalogue import items as catalog
 from node.clock import Clock
 from node.convert import outcome_to_proto
 from node.errors import DomainError, InvalidInput, NotFound
+from node.staff.roles import Actor
 from node.store.models import (
     Bundle,
     BundleMaterial,
@@ -85,9 +86,11 @@ class BundleService(CaseHook):
         promise: case_pb2.Promise | None = None,
         submission: str = "",
         refuse_pending: bool = False,
+        by: Actor | None = None,
     ) -> case_pb2.Bundle:
         """申请 a bundle here: the bundle and the cases of its first parts, in one transaction
-        (submission and refuse_pending as for `CaseService.submit`)."""
+        (submission, refuse_pending and by, the person at the window, as for `CaseService.submit`:
+        the first parts' 申请 name who took the bundle in; a later part starts by itself, the node's)."""
         applicant = applicant_as_typed(applicant)
         home_division = self._home(home_division)
         checked = [checked_material(m) for m in materials]
@@ -141,7 +144,7 @@ class BundleService(CaseHook):
                 submissions.refuse_pending_bundle(session, bundle)
             for part in bundle.parts:
                 if not part.after:
-                    self._start(session, bundle, part)  # a refusal here refuses the whole bundle
+                    self._start(session, bundle, part, by)  # a refusal here refuses the whole bundle
             return self._view(session, bundle)
 
     def _home(self, typed: str) -> str:
@@ -227,7 +230,7 @@ class BundleService(CaseHook):
     def _view(self, session: Session, bundle: Bundle) -> case_pb2.Bundle:
         return bundle_view(session, bundle)
 
-    def _start(self, session: Session, bundle: Bundle, part: BundlePart) -> None:
+    def _start(self, session: Session, bundle: Bundle, part: BundlePart, by: Actor | None = None) -> None:
         """Submit one part as a case of its own, with only the materials its item lists."""
         item = catalog.item(session, part.item_code)
         listed = {str(m["name"]) for m in item.materials}
@@ -251,7 +254,7 @@ class BundleService(CaseHook):
                 extras.promise.CopyFrom(promise)
         applicant = Applicant(bundle.applicant_name, bundle.applicant_id_number, bundle.applicant_phone)
         case = self._cases.submit_in(
-            session, item.code, applicant, materials, bundle.home_division, extras=extras
+            session, item.code, applicant, materials, bundle.home_division, extras=extras, by=by
         )
         part.case_id = case.id
 

@@ -439,6 +439,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
                 request.promised_on,
                 request.promise if request.HasField("promise") else None,
                 key,
+                by=_caller.get(),
             )
 
         sent = submissions.Sent(request.bundle_code, request.applicant.id_number)

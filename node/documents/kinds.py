@@ -274,8 +274,10 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
         ),
         closing=(closing, PROGRESS),
         verify_url=case.verify_url,
-        received_by=(
-            f"收件人：{name_on_record(facts.received.person)}　　{case.origin}" if facts.received else ""
+        received_by=(  # the point alone where no person is on record (a part a bundle started)
+            "收件人：" + "　　".join(w for w in (name_on_record(facts.received.person), case.origin) if w)
+            if facts.received
+            else ""
         ),
     )
 

@@ -309,6 +309,7 @@ def routes(render: Render) -> list[Route]:
                 promise,
                 key,
                 refuse_pending=refuse_pending,
+                by=visit.person,  # 首问负责: the first parts' 申请 name who took it in
             )
             return _receipt_of(submissions.TakenIn(bundle_id=bundle.id))
         case = node.cases.submit(
