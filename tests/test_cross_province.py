@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -300,6 +301,38 @@ def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: Fed
     done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the joint case at the village")
     assert done.outcome == case_pb2.APPROVED
     assert _state_at(provinces, COUNTY, case.id).parts[0].state == case_pb2.CONCLUDED
+
+
+def test_a_joint_case_withdrawn_or_denied_in_hunan_withdraws_its_part_in_guangdong(
+    provinces: FederationHarness,
+) -> None:
+    """The 迁出 part must not go on to 准予 once the 迁入 it was for is withdrawn or denied: the
+    citizen would be struck off the 广东 register with no 迁入 anywhere."""
+    county = provinces.desk(COUNTY)
+
+    def withdrawn_at(code: str, case_id: str) -> case_pb2.Case | None:
+        view = _state_at(provinces, code, case_id)
+        return view if view.state == case_pb2.WITHDRAWN else None
+
+    parts: list[tuple[str, str]] = []
+    for ending in (case_pb2.WITHDRAW, case_pb2.DENY):
+        case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+        wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+        part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW).parts[0].case_id
+        wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+        if ending == case_pb2.WITHDRAW:  # asked for at the village, where the citizen applied
+            request = desk_pb2.ActOnCaseRequest(case_id=case.id, action=ending, note="申请人撤回")
+            provinces.desk(VILLAGE).ActOnCase(request)
+        else:
+            _act(provinces, GD_COUNTY, part_id, case_pb2.ACCEPT)  # 广东 has taken it up meanwhile
+            county.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=ending, note="不符合迁入条件"))
+        parts.append((part_id, case.id))
+    for part_id, case_id in parts:
+        withdrawn = wait_for(partial(withdrawn_at, GD_COUNTY, part_id), what="the part withdrawn in 广东")
+        assert f"两地联办主件 {case_id} 已" in withdrawn.events[-1].note
+        wait_for(partial(withdrawn_at, COUNTY, part_id), what="the part's copy in 湖南 withdrawn too")
+    with pytest.raises(grpc.RpcError):  # 广东 can no longer approve it
+        _act(provinces, GD_COUNTY, parts[1][0], case_pb2.REVIEW)
 
 
 def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: FederationHarness) -> None:

@@ -3,7 +3,7 @@
 - 全程网办: the origin asks the applicant's home province to confirm identity facts; the handler
   remembers the question and accepts only once a confirming answer came (node/cases/crossprovince.py).
 - 两地联办: the handler's 受理 starts the home province's part, a case of its own; 办结·准予 waits
-  for it; the case's view lists its parts.
+  for it; 撤回, 办结·不予 or 退件 of the case withdraws it; the case's view lists its parts.
 Where a case goes and whether the pair agreed its mode is decided before it exists, in
 node/cases/crossprovince.py, called by the case service.
 """
@@ -15,15 +15,19 @@ from ulid import ULID
 
 from node.cases import crossprovince
 from node.cases.service import CaseHook, register_new_copy
-from node.cases.states import Action, State
+from node.cases.states import Action, State, transition
 from node.catalogue.items import JOINT, ONLINE
 from node.clock import Clock
-from node.convert import case_to_proto
-from node.errors import InvalidInput
+from node.convert import action_to_proto, case_to_proto
+from node.errors import IllegalTransition, InvalidInput
 from node.store.models import Case, CaseMaterial, IdentityCheck, ServiceItem
 from node.store.outbound import Outbound
+from node.timeutil import to_timestamp, utcnow
 from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2, link_pb2
+
+# how a 两地联办 case ends at its handler without the grant its parts are for
+_ENDED_UNGRANTED = frozenset({Action.WITHDRAW, Action.DENY, Action.RETURN})
 
 
 class CrossProvinceCases(CaseHook):
@@ -49,8 +53,12 @@ class CrossProvinceCases(CaseHook):
             crossprovince.before_action(session, case, action)
 
     def after_change(self, session: Session, case: Case, action: Action) -> None:
-        if case.mode == JOINT and action is Action.ACCEPT and case.handler == self.here.value:
+        if case.mode != JOINT or case.handler != self.here.value or case.joint_of is not None:
+            return
+        if action is Action.ACCEPT:
             self._start_joint_part(session, case)
+        elif action in _ENDED_UNGRANTED:
+            self._withdraw_joint_parts(session, case, action)
 
     def decorate(self, session: Session, case: Case, view: case_pb2.Case) -> None:
         if case.mode == JOINT:  # the parts of a 两地联办 case, at its handler
@@ -59,6 +67,26 @@ class CrossProvinceCases(CaseHook):
         check = session.get(IdentityCheck, case.id) if case.mode == ONLINE else None
         if check is not None:
             view.identity_check.CopyFrom(crossprovince.identity_view(check))
+
+    def _withdraw_joint_parts(self, session: Session, case: Case, action: Action) -> None:
+        """两地联办 ended here without a grant (撤回, 办结·不予, 退件): the home province's part, still
+        open there, is withdrawn, asked as its origin asks (this node). Left open, 广东 went on to
+        approve a 迁出 for a 迁入 that no longer was: a household struck off with nowhere to go."""
+        for part in crossprovince.joint_parts(session, case.id):
+            try:
+                transition(State(part.state), Action.WITHDRAW, accepted=part.accepted, instant=False)
+            except IllegalTransition:
+                continue  # concluded there already: nothing to withdraw, and its result stands
+            self._outbound.send(
+                session,
+                part.handler,
+                case_action=link_pb2.CaseActionRequest(
+                    case_id=part.id,
+                    action=action_to_proto(Action.WITHDRAW),
+                    note=f"{JOINT}主件 {case.id} 已{action.label}，联办部分随之撤回",
+                    requested_at=to_timestamp(utcnow()),
+                ),
+            )
 
     def _start_joint_part(self, session: Session, case: Case) -> None:
         """两地联办: on 受理, send the home province's part to its handler there (once)."""
