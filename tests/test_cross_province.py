@@ -67,13 +67,16 @@ def provinces(
         for code in (*CHAIN, *GD_CHAIN):
             if code == GD_PROVINCE:
                 harness.start(code, seal_algorithm="sm2")
-            else:  # the 湖南 village's front desk: 跨省通办 items as its 代办员 sees them
-                harness.start(code, web_listen="127.0.0.1:0" if code == VILLAGE else "off")
+            else:  # front desks: 跨省通办 items as the 湖南 代办员 sees them; the cases as handlers do
+                desks = (VILLAGE, COUNTY, GD_COUNTY, GD_CITY)
+                harness.start(code, web_listen="127.0.0.1:0" if code in desks else "off")
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
         )
         harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+        for code in (COUNTY, GD_COUNTY, GD_CITY):  # 监察: sees every case handled at the node
+            harness.nodes[code].staff.add("boss", "刘监察", "监察", "", PASSWORD, by=OPERATOR)
         harness.federate(PROVINCE, GD_PROVINCE)
         wait_for(lambda: _partner_items(harness, VILLAGE), what="广东's offer to reach the 湖南 village")
         wait_for(lambda: _partner_items(harness, GD_VILLAGE), what="湖南's offer to reach the 广东 village")
@@ -297,6 +300,12 @@ def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: Fed
     part = wait_for(lambda: _concluded_at(provinces, COUNTY, part_id), what="the part's result in 湖南")
     assert seals.verify(part.sealed_result, provinces.nodes[COUNTY].trust_store()).valid
 
+    # each side's case page links the other: the 湖南 clerk finds the part, 广东's the case it is for
+    page = logged_in(provinces, COUNTY, "boss").get(f"/cases/{case.id}").text
+    assert re.search(rf'<td class="joint-part"><a href="/cases/{part_id}">{part_id}</a> ', page), page
+    part_page = logged_in(provinces, GD_COUNTY, "boss").get(f"/cases/{part_id}").text
+    assert f'<td id="joint-of"><a href="/cases/{case.id}">{case.id}</a>' in part_page
+
     _act(provinces, COUNTY, case.id, case_pb2.APPROVE)
     done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the joint case at the village")
     assert done.outcome == case_pb2.APPROVED
@@ -361,6 +370,10 @@ def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: 
         what="湖南's answer on the doubtful case",
     )
     assert not answered.identity_check.confirmed
+    # the handler's page says so before anyone tries 受理 (it was told only when 受理 was refused)
+    page = logged_in(provinces, GD_CITY, "boss").get(f"/cases/{doubtful.id}").text
+    shown = re.search(r'<td id="identity-check" class="due red">([^<]+)</td>', page)
+    assert shown and "核验未通过" in shown.group(1) and "不是本省签发" in shown.group(1), page
     with pytest.raises(grpc.RpcError) as refused:
         _act(provinces, GD_CITY, doubtful.id, case_pb2.ACCEPT)
     said = f"{PROVINCE} 未能核验申请人身份：身份证号码不是本省签发"
