@@ -251,7 +251,12 @@ def test_a_dependant_waits_and_is_blocked_with_the_reason_when_its_part_is_denie
     denied, blocked = part(done, "GA-0003"), part(done, "RS-0001")
     assert denied.outcome == case_pb2.DENIED and "出生医学证明与医院存档不符" in denied.reason
     assert blocked.status == "BLOCKED" and not blocked.case_id
-    assert "GA-0003" in blocked.reason and "出生医学证明与医院存档不符" in blocked.reason
+    # in the citizen's words: the bundle's page shows them (it said "depends on GA-0003, which was …")
+    assert blocked.reason == (
+        "前序事项 出生登记（户口登记）（GA-0003）未办成（办结（不予）：出生医学证明与医院存档不符），"
+        "本事项不再办理"
+    )
+    assert denied.reason == "办结（不予）：出生医学证明与医院存档不符"
     assert done.concluded_parts == 3  # the two approved and the denied one; the blocked one never began
 
 
@@ -557,9 +562,7 @@ def test_a_part_that_cannot_be_submitted_is_blocked_with_the_reason_and_the_news
     seen = wait_bundle(
         federation, bundle.id, lambda b: part(b, "RS-0001").status == "BLOCKED", "the card to be blocked"
     )
-    assert (
-        "could not be submitted" in part(seen, "RS-0001").reason and "RS-0001" in part(seen, "RS-0001").reason
-    )
+    assert part(seen, "RS-0001").reason.startswith("未能提交：") and "RS-0001" in part(seen, "RS-0001").reason
     assert part(seen, "GA-0003").status == "CONCLUDED"  # the conclusion itself was applied at the village
 
 

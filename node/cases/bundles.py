@@ -271,7 +271,7 @@ class BundleService(CaseHook):
                 with session.begin_nested():  # a part that cannot start is blocked, not the link
                     self._start(session, bundle, part)
             except DomainError as error:
-                part.blocked_reason = f"未能提交 (could not be submitted): {error}"
+                part.blocked_reason = f"未能提交：{error}"
 
     def _block_dependants(self, session: Session, bundle: Bundle, failed: BundlePart, reason: str) -> None:
         """Parts that follow a denied or refused part (directly or not) will not start: say why."""
@@ -284,8 +284,8 @@ class BundleService(CaseHook):
                     continue
                 blocked.add(part.item_code)
                 code = failed.item_code
-                stopped = f"前序事项 {code} 未办成，本事项不再办理"
-                part.blocked_reason = f"{stopped} (depends on {code}, which {reason})"
+                named = item.name if (item := session.get(ServiceItem, code)) else code
+                part.blocked_reason = f"前序事项 {named}（{code}）未办成（{reason}），本事项不再办理"
                 changed = True
 
 
@@ -353,17 +353,13 @@ def _settled_reason(session: Session, case: Case) -> str:
     note = session.scalars(
         select(CaseEvent.note).where(CaseEvent.case_id == case.id).order_by(CaseEvent.version.desc()).limit(1)
     ).first()
-    what = (
-        "was denied (不予)"
-        if case.outcome == Outcome.DENIED
-        else f"was {state.value.lower()} ({state.label})"
-    )
-    return what + (f": {note}" if note else "")
+    what = "办结（不予）" if case.outcome == Outcome.DENIED else state.label
+    return what + (f"：{note}" if note else "")
 
 
 def _waits_for(session: Session, codes: list[str]) -> str:
     names = [(item.name if (item := session.get(ServiceItem, code)) else code) for code in codes]
-    return f"待 {'、'.join(names)} 办结后开始 (starts when {', '.join(codes)} concluded)"
+    return f"待 {'、'.join(names)} 办结后开始"
 
 
 def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
@@ -381,7 +377,7 @@ def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
     case = session.get(Case, part.case_id)
     if case is None:
         view.status = BLOCKED
-        view.reason = f"case {part.case_id} is missing here"
+        view.reason = f"本节点没有办件 {part.case_id}"
         return view
     view.case_id, view.handler, view.status = case.id, case.handler, case.state
     view.outcome = outcome_to_proto(case.outcome)
