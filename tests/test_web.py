@@ -945,8 +945,10 @@ def test_the_qr_page_opens_only_for_a_whole_case_id(desks):
     assert desks.nodes[VILLAGE].cases.get(unique).id == case_id  # this case's alone
     for beginning in (unique, case_id[:-1]):
         refused = stranger.get(f"/verify/{beginning}")
-        assert refused.status_code == 404 and "本节点没有此办件" in refused.text, beginning
+        assert refused.status_code == 404 and f"本节点没有办件 {beginning}" in refused.text, beginning
         assert "社会保障卡申领" not in refused.text
+        # the citizen's page says nothing was found, not 无法办理 (as if a request was refused)
+        assert "<h1>查无此件</h1>" in refused.text and "无法办理" not in refused.text
 
 
 def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_words(desks):
