@@ -139,12 +139,12 @@ def place(code: str, name: str, department: str = "") -> str:
     return f"{code} {department}".strip()
 
 
+_SEAL_CA_SUFFIX = " 电子印章CA (SM2)"
+
+
 def seal_ca_name(name: str) -> str:
     """The common name of a node's SM2 seal CA: never the link CA's, so issuer names tell them apart."""
     return f"{name}{_SEAL_CA_SUFFIX}"
-
-
-_SEAL_CA_SUFFIX = " 电子印章CA (SM2)"
 
 
 def _named(certificate: x509.Certificate) -> tuple[str, str]:

@@ -424,15 +424,16 @@ def routes(render: Render) -> list[Route]:
             action = Action(visit.field("action"))
         except ValueError:
             raise InvalidInput(f"unknown action {visit.field('action')!r}") from None
-        typed_days = visit.field("days").strip()
-        days = int(typed_days) if action is Action.EXTEND and typed_days.isdigit() else 0
-        try:
-            if action is Action.EXTEND and not typed_days.isdigit():
-                raise InvalidInput(
-                    f"请填写延期的工作日天数（整数），不是“{typed_days}”"
-                    if typed_days
-                    else "请填写延期的工作日天数"
+        days = 0
+        if action is Action.EXTEND:
+            typed = visit.field("days").strip()
+            if not typed.isdigit():
+                asked = (
+                    f"请填写延期的工作日天数（整数），不是“{typed}”" if typed else "请填写延期的工作日天数"
                 )
+                return case_refused(visit, case, InvalidInput(asked))
+            days = int(typed)
+        try:
             node.cases.act(case.id, action, visit.field("note"), days, visit.person)
         except (IllegalTransition, InvalidInput, NotReady) as refused:  # NotReady: no seal to conclude
             return case_refused(visit, case, refused)
