@@ -275,7 +275,10 @@ class BundleService(CaseHook):
 
     def _block_dependants(self, session: Session, bundle: Bundle, failed: BundlePart, reason: str) -> None:
         """Parts that follow a denied or refused part (directly or not) will not start: say why."""
-        blocked = {failed.item_code}
+        code = failed.item_code
+        named = item.name if (item := session.get(ServiceItem, code)) else code
+        why = f"前序事项 {named}（{code}）未办成（{reason}），本事项不再办理"
+        blocked = {code}
         changed = True
         while changed:
             changed = False
@@ -283,9 +286,7 @@ class BundleService(CaseHook):
                 if part.case_id or part.item_code in blocked or not set(part.after) & blocked:
                     continue
                 blocked.add(part.item_code)
-                code = failed.item_code
-                named = item.name if (item := session.get(ServiceItem, code)) else code
-                part.blocked_reason = f"前序事项 {named}（{code}）未办成（{reason}），本事项不再办理"
+                part.blocked_reason = why
                 changed = True
 
 
