@@ -83,6 +83,10 @@ def test_an_administrator_does_not_change_their_own_role_at_any_door(staff):
     with pytest.raises(NotPermitted, match="不能停用自己正在使用的账号"):
         service.disable(f" {ADMIN.username.upper()}", by=ADMIN)
     assert next(a for a in service.list() if a.username == ADMIN.username).active
+    # nor reset their own password: that takes the current one (change_own_password)
+    with pytest.raises(NotPermitted, match="不能在此重置自己的密码"):
+        service.set_password(ADMIN.username, "taken over, no current", by=ADMIN)
+    service.login(ADMIN.username, PASSWORD)  # still theirs
 
 
 def test_a_refused_change_is_not_recorded(staff):

@@ -280,6 +280,12 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert not next(m for m in county.staff.list() if m.username == "new.clerk").active
     itself = admin.post("/staff/web-admin/disable", data={"csrf": token})
     assert itself.status_code == 400 and "不能停用自己" in itself.text
+    # nor set their own password without the current one: a browser left logged in kept the account
+    own = {"password": "taken-over-1", "password_again": "taken-over-1", "csrf": token}
+    taken = admin.post("/staff/web-admin/password", data=own)
+    assert taken.status_code == 400 and "不能在此重置自己的密码" in taken.text
+    assert 'id="own-password"' in taken.text and 'id="password-web-admin"' not in taken.text
+    assert admin.get("/staff").status_code == 200  # the login goes on: nothing was changed
     assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
 
 

@@ -230,7 +230,14 @@ class StaffService:
         )
 
     def set_password(self, username: str, password: str, *, by: Actor) -> StaffView:
-        """重置密码: a new password (and an unlocked account); every existing login of the account ends."""
+        """重置密码: a new password (and an unlocked account); every existing login of the account ends.
+        Not a 管理员's own (NotPermitted): a browser left logged in must not take the account without
+        its current password; change_own_password asks for it."""
+        if by.is_person and by.username == username.strip().lower():
+            raise NotPermitted(
+                "不能在此重置自己的密码：请在「修改密码」中输入当前密码后修改 "
+                "(an administrator changes their own password with the current one)"
+            )
         return self._new_password(username, _hash(password), by, "重置密码")
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:

@@ -104,7 +104,7 @@ def routes(render: Render) -> list[Route]:
             changed = visit.request.app.state.node.staff.set_password(
                 username, _new_password(visit), by=visit.person
             )
-        except _REFUSALS as refused:
+        except (*_REFUSALS, NotPermitted) as refused:  # their own: the service says where instead
             return show(visit, str(refused))
         return _done("renewed", changed.username)
 
