@@ -67,7 +67,14 @@ def case_of(envelope: link_pb2.Envelope) -> str | None:
     body = envelope.WhichOneof("body")
     if body in ("case_submitted", "case_copy"):
         case_id = getattr(envelope, body).case.id
-    elif body in ("case_event", "case_action", "case_rating", "rating_appeal", "appeal_decision"):
+    elif body in (
+        "case_event",
+        "case_action",
+        "case_action_refused",
+        "case_rating",
+        "rating_appeal",
+        "appeal_decision",
+    ):
         case_id = getattr(envelope, body).case_id
     elif body == "supervision_card":
         case_id = envelope.supervision_card.case_id

@@ -1621,10 +1621,57 @@ def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks)
         held = f"与上级 {TOWNSHIP} 的连接已中断（{stopped}）：{waiting} 条数据保存在本点，连接恢复后自动报送"
         wait_for(lambda: uplink() == f"uplink down: {held}", what=held)
         assert case_id in agent.get("/cases").text  # held and listed here
+        # and the case's own page says it has not gone up yet (it showed only 申请, as after it had)
+        assert "保存在本点，尚未报送上级" in sent_line(agent, case_id)
     finally:
         desks.restart(TOWNSHIP)
     wait_for(lambda: _has_case(desks.nodes[COUNTY], case_id), what="the held case at the county")
     wait_for(lambda: uplink() == f"uplink: 上级 {TOWNSHIP} 已连接", what="the line back to connected")
+    handler = f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）"
+    wait_for(lambda: "办件已报送上级" in sent_line(agent, case_id), what="the case page: gone up")
+    assert f"正转交 {handler}，等待受理" in sent_line(agent, case_id)
+
+
+def sent_line(agent: httpx.Client, case_id: str) -> str:
+    """What the case page says of what the point sent up for the case, one line each ("" if nothing)."""
+    page = agent.get(f"/cases/{case_id}").text
+    found = re.findall(r'<p class="sent[^"]*" id="sent-\d+">\s*(.*?)</p>', page, re.S)
+    return "\n".join(html.unescape(line).strip() for line in found)
+
+
+def test_a_withdrawal_the_handler_could_not_carry_out_is_answered_at_the_village(desks):
+    """The township was down while the county concluded; the agent withdrew at the applicant's
+    word. The 撤回 reached the county after 办结 and was quarantined there: the village page went on
+    saying 审核, then 办结, and never that the 撤回 was not done."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+    case_id = submit_case(desks, agent)
+    assert "办件已报送上级" in sent_line(agent, case_id)  # at the county, before its 受理
+    desks.stop(TOWNSHIP)
+    try:
+        clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
+        for person, action in ((clerk, "ACCEPT"), (reviewer, "APPROVE")):  # a 即办件
+            token = csrf_of(person.get(f"/cases/{case_id}").text)
+            assert (
+                person.post(f"/cases/{case_id}/act", data={"csrf": token, "action": action}).status_code
+                == 200
+            )
+        assert county.cases.get(case_id).state == case_pb2.CONCLUDED
+        page = agent.get(f"/cases/{case_id}").text
+        withdraw = {"csrf": csrf_of(page), "action": "WITHDRAW", "note": "申请人要求撤回"}
+        assert agent.post(f"/cases/{case_id}/act", data=withdraw).status_code == 200
+        assert "\n撤回申请（" in sent_line(agent, case_id)
+        assert sent_line(agent, case_id).endswith(
+            "保存在本点，尚未报送上级：与上级的连接恢复后自动报送，无需重新提交"
+        )
+        again = agent.post(f"/cases/{case_id}/act", data=withdraw)  # a second click
+        assert again.status_code == 400 and "请勿重复申请" in html.unescape(again.text)
+    finally:
+        desks.restart(TOWNSHIP)
+    wait_for(lambda: "未被办理" in sent_line(agent, case_id), what="the refused 撤回 at the village")
+    assert sent_line(agent, case_id).startswith("撤回申请（")  # the case itself got there: not shown
+    assert "未被办理：此办件当前为“办结”状态，不能撤回" in sent_line(agent, case_id)
+    assert village.cases.get(case_id).state == case_pb2.CONCLUDED  # the 办结 came down as well
 
 
 def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():

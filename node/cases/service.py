@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
 from node import logs
-from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, submissions
+from node.cases import arrivals, crossprovince, deadlines, eventlog, queues, requests, submissions
 from node.cases import materials as files
 from node.cases.applicants import (
     applicant_number_problem,
@@ -65,7 +65,7 @@ from node.store.models import (
     SupervisionCard,
 )
 from node.store.outbound import Outbound
-from node.timeutil import from_timestamp, to_timestamp, utcnow
+from node.timeutil import from_timestamp, shanghai, to_timestamp, utcnow
 from node.workdays import china_date
 from sync.routing import NoRoute
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
@@ -364,7 +364,10 @@ class CaseService:
                 submitted_by_person=first_event.actor_person or "",
                 submitted_by_department=first_event.actor_department or "",
             )
-            self._outbound.send(session, handler.value, case_submitted=submitted)
+            sent = self._outbound.send(session, handler.value, case_submitted=submitted)
+            requests.record(
+                session, case.id, requests.SUBMIT, self._outbound.route(handler.value)[0], sent, now
+            )
         return case, first_event
 
     def act(
@@ -428,14 +431,16 @@ class CaseService:
             if rule.performer is Performer.APPLICANT and case.handler != self.here.value:
                 # asked for here, carried out by the handler: check now, so the clerk hears at once
                 transition(State(case.state), action, accepted=case.accepted, instant=False)
-                self._outbound.send(
+                self._refuse_asked_again(session, case.id, action)
+                asked_at = self.clock.now()
+                sent = self._outbound.send(
                     session,
                     case.handler,
                     case_action=link_pb2.CaseActionRequest(
                         case_id=case.id,
                         action=action_to_proto(action),
                         note=note,
-                        requested_at=to_timestamp(utcnow()),
+                        requested_at=to_timestamp(asked_at),
                         actor_person=by.on_record,
                         actor_department=by.department,
                         materials=[
@@ -444,6 +449,9 @@ class CaseService:
                         ],
                     ),
                 )
+                requests.record(
+                    session, case.id, action.value, self._outbound.route(case.handler)[0], sent, asked_at
+                )
                 case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
             else:
                 case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
@@ -451,6 +459,22 @@ class CaseService:
         # read back after the commit, so the writer's lock is not held for the reply's reads
         with self._readers() as session:
             return self._view(session, self._load(session, case.id))
+
+    def _refuse_asked_again(self, session: Session, case_id: str, action: Action) -> None:
+        """InvalidInput if the same request still waits for the handler's answer: a second click
+        (or a second visit) would only be refused there, once the first was carried out."""
+        asked = requests.waiting(session, case_id, action)
+        if asked is not None:
+            raise InvalidInput(
+                f"{action.label}申请已于 {shanghai(asked.requested_at)}（北京时间）报送办理机构，"
+                "正等待其办理，请勿重复申请；办理结果会显示在本办件的页面上 "
+                f"(a {action.value} request for this case still waits for the handler's answer)"
+            )
+
+    def sent_requests(self, case_id: str) -> list[requests.SentRequest]:
+        """What this node sent the case's handler (the case, 撤回, 补正材料) and where each stands."""
+        with self._readers() as session:
+            return requests.of_case(session, case_id)
 
     def get(self, case_id: str, by: Actor | None = None) -> case_pb2.Case:
         """One case in full; case_id may be any unique beginning of the id. by: the person asking,
@@ -674,8 +698,33 @@ class CaseService:
         replay_event(session, case, event, [*envelope.route, self.here.value])
         if at_handler:  # the time limit runs at the handler; the applicant's point shows its last day
             case.due_on = _day_or_none(notice.due_on, f"case {case.id}: due_on")
+            if case.origin == self.here.value:  # the case, and a request of the action, got there
+                requests.carried_out(session, case.id, action, self.clock.now())
         for hook in self.hooks:
             hook.after_change(session, case, action)
+
+    def tell_action_refused(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None:
+        """An applicant's request was not carried out here: its origin learns why (CaseActionRefused)."""
+        request = envelope.case_action
+        answer = link_pb2.CaseActionRefused(
+            case_id=request.case_id, action=request.action, reason=reason, requested_at=request.requested_at
+        )
+        self._outbound.send(session, envelope.origin, case_action_refused=answer)
+
+    def apply_action_refused(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """The handler's answer to a request sent from here that it could not carry out."""
+        answer = envelope.case_action_refused
+        case = self._load(session, answer.case_id)
+        if case.origin != self.here.value or envelope.origin != case.handler:
+            raise WrongNode(f"case {case.id}: only its handler answers its origin's requests")
+        action = action_from_proto(answer.action)
+        reason = clean_text("reason", answer.reason, MAX_NOTE_LENGTH)
+        if not requests.refused(session, answer, action, self.clock.now()):
+            log.warning("case %s: an answer to no waiting %s request", case.id, action.value)
+            return
+        log.info(
+            "case %s: %s refused by its handler: %s", case.id, action.value, reason, extra=logs.case(case.id)
+        )
 
     def apply_action_request(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The applicant asked at the origin for an action only the handler may carry out."""

@@ -48,6 +48,10 @@ class CaseInbound(Protocol):
 
     def tell_refused(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None: ...
 
+    def tell_action_refused(self, session: Session, envelope: link_pb2.Envelope, reason: str) -> None: ...
+
+    def apply_action_refused(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+
 
 class LicenceInbound(Protocol):
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
@@ -189,7 +193,15 @@ class FederationHandler:
                     self._accept_handlers_list(session, envelope)
                 self._cases.apply_event_notice(session, envelope)
             elif body == "case_action":
-                self._cases.apply_action_request(session, envelope)
+                try:
+                    self._cases.apply_action_request(session, envelope)
+                except DomainError as refused:  # e.g. a 撤回 arriving after 办结: the point hears why
+                    reason = str(refused)
+                    raise EnvelopeRefused(
+                        reason, answer=lambda db: self._cases.tell_action_refused(db, envelope, reason)
+                    ) from refused
+            elif body == "case_action_refused":
+                self._cases.apply_action_refused(session, envelope)
             elif body == "catalog_release":
                 self._apply_catalog(session, envelope, peer)
             elif body == "working_calendar":

@@ -664,6 +664,26 @@ class CasePromise(Base):
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CaseRequest(Base):
+    """What the applicant's point sent a case's handler: the case itself, a 撤回 or 补正材料.
+
+    Until the handler's answer comes back, the point shows where it is: still here while the link
+    to the parent has not acknowledged its envelope (seq), else on its way; an event of the action
+    coming back means it was carried out, a CaseActionRefused why it was not."""
+
+    __tablename__ = "case_request"
+    __table_args__ = (Index("ix_case_request_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id"))
+    action: Mapped[str] = mapped_column(String(20))  # SUBMIT for the case itself, or an Action's value
+    peer: Mapped[str] = mapped_column(String(12))  # the link it left by, and its place there
+    seq: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refusal: Mapped[str] = mapped_column(Text, default="")  # the handler's reason, if refused
+
+
 class PostCheck(Base):
     """核查: the handler's task, after concluding on a promise, to check the promised facts."""
 

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.cases import deadlines, deferrals, submissions
+from node.cases import deadlines, deferrals, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
@@ -375,7 +375,7 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def case_timeline(visit: Visit) -> Response:
         case = _visible_case(visit)
-        if visit.request.query_params.get("v") == str(case.version):
+        if visit.request.query_params.get("v") == _watched(case, _sent(node_of(visit), case)):
             return Response(status_code=204)  # nothing new: htmx leaves the page (and its forms) alone
         return render(visit, "timeline.html", case=case, **_case_extras(visit, case))
 
@@ -651,8 +651,22 @@ def _page_number(visit: Visit) -> int:
         return 1
 
 
+def _sent(node: Node, case: case_pb2.Case) -> list[requests.SentRequest]:
+    """What the applicant's point sent the case's handler, where it stands (none elsewhere)."""
+    if case.origin != node.here.value or case.handler == node.here.value:
+        return []
+    return node.cases.sent_requests(case.id)
+
+
+def _watched(case: case_pb2.Case, sent: list[requests.SentRequest]) -> str:
+    """What the live timeline redraws on: the case's version, and its requests leaving this node
+    or being answered (which change no version)."""
+    return f"{case.version}." + "".join(f"{r.left:d}{r.answered_at is not None:d}" for r in sent)
+
+
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     node = node_of(visit)
+    sent = _sent(node, case)
     state = State(case_pb2.CaseState.Name(case.state))
     # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
     for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
@@ -675,6 +689,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
                 "other_names": submissions.other_names_of(session, id_number=number, name=name),
             }
     return {
+        "sent": sent,
+        "watched": _watched(case, sent),
         "same_applicant": same_applicant,
         # a 特别程序 under way, told by the case's history (the applicant's point keeps no clock)
         "special_procedure": state in RULES[Action.SUSPEND].from_states
