@@ -72,12 +72,16 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
     return "".join(parts)
 
 
-def bar_chart(bars: Sequence[tuple[str, float | None]], title: str, percent: bool = False) -> str:
+def bar_chart(
+    bars: Sequence[tuple[str, float | None]], title: str, percent: bool = False, full: float | None = None
+) -> str:
     """Horizontal bars, one per label, with the value written beside each; a value of None (no
-    rate: nothing counted it could be a share of) has no bar and reads —."""
+    rate: nothing counted it could be a share of) has no bar and reads —. A bar's full width is
+    `full` where the scale has one (100% for a rate, 5 for a 满意度): drawn against the largest
+    value instead, a rate of 40% or a 满意度 of 2.00 alone filled the width as if it were the best."""
     width, row, left = 560, 24, 130
     height = row * max(len(bars), 1) + 10
-    largest = max((value for _, value in bars if value is not None), default=0) or 1
+    largest = (1.0 if percent else full) or max((v for _, v in bars if v is not None), default=0) or 1
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" class="chart">'
@@ -164,6 +168,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             [("本级及下级", rate_of(figures, "satisfaction"))]
             + [(row.key, rate_of(row.figures, "satisfaction")) for row in report.by_department],
             "满意度（1–5）",
+            full=5,
         )
         return render(
             visit,
