@@ -62,22 +62,29 @@ def record(session: Session, peer: str, envelopes: Sequence[link_pb2.Envelope]) 
     )
 
 
-def case_of(envelope: link_pb2.Envelope) -> str | None:
-    """The case an envelope concerns, if its body names one (an over-long id is not a case id)."""
-    body = envelope.WhichOneof("body")
-    if body in ("case_submitted", "case_copy"):
-        case_id = getattr(envelope, body).case.id
-    elif body in (
+# bodies whose message names the case it concerns in its case_id
+_NAMING_A_CASE = frozenset(
+    {
         "case_event",
         "case_action",
         "case_action_refused",
         "case_rating",
         "rating_appeal",
         "appeal_decision",
-    ):
+        "supervision_card",
+        "material_supplied",
+        "post_check_result",
+    }
+)
+
+
+def case_of(envelope: link_pb2.Envelope) -> str | None:
+    """The case an envelope concerns, if its body names one (an over-long id is not a case id)."""
+    body = envelope.WhichOneof("body")
+    if body in ("case_submitted", "case_copy"):
+        case_id = getattr(envelope, body).case.id
+    elif body in _NAMING_A_CASE:
         case_id = getattr(envelope, body).case_id
-    elif body == "supervision_card":
-        case_id = envelope.supervision_card.case_id
     else:
         return None
     return case_id if 0 < len(case_id) <= MAX_CASE_ID_LENGTH else None

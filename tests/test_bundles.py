@@ -364,10 +364,22 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
     checks = city.ListPostChecks(desk_pb2.ListPostChecksRequest()).checks
     assert [(c.case_id, list(c.replaces)) for c in checks] == [(case.id, ["结婚证"])] and checks[0].due_on
     done = city.CompletePostCheck(
-        desk_pb2.CompletePostCheckRequest(case_id=case.id, passed=True, finding="民政婚姻登记系统核验一致")
+        desk_pb2.CompletePostCheckRequest(case_id=case.id, passed=False, finding="民政系统无其婚姻登记记录")
     )
-    assert done.passed and done.done_at
+    assert not done.passed and done.done_at
     assert city.ListPostChecks(desk_pb2.ListPostChecksRequest()).checks == []
+    # the point where the citizen applied hears it: the case's copy there no longer reads as a
+    # plain 准予 (it showed nothing of the check), and it is no 核查 task of the point's own
+    village = federation.desk(VILLAGE)
+
+    def told() -> case_pb2.PostCheck | None:
+        found = village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).post_check
+        return found if found.done_at else None
+
+    at_village = wait_for(told, what="the 核查 at the village")
+    assert (at_village.passed, at_village.finding) == (False, "民政系统无其婚姻登记记录")
+    assert at_village.done_at == done.done_at and at_village.due_on == checks[0].due_on
+    assert village.ListPostChecks(desk_pb2.ListPostChecksRequest(include_done=True)).checks == []
     with pytest.raises(grpc.RpcError) as again:
         city.CompletePostCheck(desk_pb2.CompletePostCheckRequest(case_id=case.id, finding="重复"))
     done_at = shanghai(datetime.fromisoformat(done.done_at))  # a clerk reads when, in Beijing time

@@ -1542,6 +1542,11 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
         r'<p id="post-check">核查：属实（[0-9-]+ [0-9:]+）：婚姻登记系统核验一致',
         reviewer.get(f"/cases/{case_id}").text,
     )
+    # and so does the village's copy, and the page the receipt's QR code opens there
+    wait_for(lambda: "核查：属实" in agent.get(f"/cases/{case_id}").text, what="the 核查 at the village")
+    public = httpx.get(f"{url(desks, VILLAGE)}/verify/{case_id}", timeout=30).text
+    assert re.search(r'<p id="post-check">告知承诺核查：属实（[0-9-]+ [0-9:]+）</p>', public)
+    assert "婚姻登记系统核验一致" not in public  # what was found stays with the staff
 
 
 def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):
@@ -1704,6 +1709,22 @@ def test_a_rate_with_nothing_to_be_a_share_of_reads_as_a_dash_not_as_zero():
     assert shown_rate(rated, "satisfaction") == "4.50"
     svg = bar_chart([("满意率", None), ("按时办结率", 0.5)], "比率", percent=True)
     assert svg.count("<rect") == 1 and ">—</text>" in svg and ">50.0%</text>" in svg
+    # a bar is measured against the scale's top, not the largest bar: 50% is half the width, and a
+    # 满意度 of 2.00 two fifths of it (each filled the whole width when it was the largest)
+    assert bar_width(svg) == pytest.approx(370 / 2, abs=0.1)
+    assert bar_width(bar_chart([("本级及下级", 2.0)], "满意度（1–5）", full=5)) == pytest.approx(
+        370 * 2 / 5, abs=0.1
+    )
+    assert bar_width(bar_chart([("民政局", 3.0), ("公安局", 6.0)], "办件数")) == pytest.approx(
+        370 / 2, abs=0.1
+    )
+
+
+def bar_width(svg: str) -> float:
+    """The width of a chart's first bar."""
+    found = re.search(r'<rect [^>]*width="([0-9.]+)"', svg)
+    assert found, "no bar"
+    return float(found.group(1))
 
 
 def test_a_file_that_is_not_sealed_is_not_valid(desks):

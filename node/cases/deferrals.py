@@ -32,7 +32,7 @@ from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, cl
 from node.staff.roles import Actor, Duty
 from node.store.models import Case, CasePromise, MissingMaterial, PostCheck, ServiceItem
 from node.store.outbound import Outbound
-from node.timeutil import from_timestamp, shanghai, to_timestamp
+from node.timeutil import as_utc, from_timestamp, shanghai, to_timestamp
 from node.workdays import WEEKDAYS, add_working_days, china_date, is_working_day
 from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, link_pb2
@@ -208,7 +208,10 @@ class DeferralService(CaseHook):
             )
 
     def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
-        """A material supplied at the origin arrives at the handler."""
+        """A material supplied at the origin arrives at the handler; a 核查's result at the origin."""
+        if envelope.WhichOneof("body") == "post_check_result":
+            self._receive_check_result(session, envelope)
+            return
         supplied = envelope.material_supplied
         case = session.get(Case, supplied.case_id)
         if case is None or case.handler != self.here.value:
@@ -219,6 +222,23 @@ class DeferralService(CaseHook):
             )
         material = checked_material(files.from_proto(supplied.material), arrived=True)
         self._mark_supplied(session, case, material, from_timestamp(supplied.supplied_at))
+
+    def _receive_check_result(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """The handler's 核查 done: the origin's copy of the case shows it (not a task here)."""
+        result = envelope.post_check_result
+        case = session.get(Case, result.case_id)
+        if case is None or case.origin != self.here.value or envelope.origin != case.handler:
+            raise WrongNode(f"a 核查 of case {result.case_id} is told by its handler to its origin")
+        if session.get(CasePromise, case.id) is None:
+            raise InvalidInput(f"case {case.id} was applied for on no promise: it has no 核查")
+        try:
+            due_on = date.fromisoformat(result.due_on)
+        except ValueError:
+            raise InvalidInput(f"case {case.id}: the 核查's due date {result.due_on!r} is no date") from None
+        check = session.get(PostCheck, case.id) or PostCheck(case_id=case.id)
+        check.due_on, check.done_at, check.passed = due_on, from_timestamp(result.done_at), result.passed
+        check.finding = clean_text("finding", result.finding, MAX_PROMISE_LENGTH, required=True)
+        session.add(check)
 
     def _mark_supplied(self, session: Session, case: Case, material: Material, at: datetime) -> None:
         if State(case.state) in _GIVEN_UP:
@@ -241,6 +261,7 @@ class DeferralService(CaseHook):
     def post_checks(self, include_done: bool = False, department: str = "") -> list[case_pb2.PostCheck]:
         """核查 tasks here (of one department's cases, if given), the earliest due first."""
         query = select(PostCheck, Case).join(Case, Case.id == PostCheck.case_id)
+        query = query.where(Case.handler == self.here.value)  # not the results told to the origin
         if department:
             query = query.where(Case.department == department)
         if not include_done:
@@ -270,6 +291,18 @@ class DeferralService(CaseHook):
                     "(the post-check was done already)"
                 )
             check.done_at, check.passed, check.finding = self._clock.now(), passed, finding
+            if case.origin != self.here.value:
+                self._outbound.send(
+                    session,
+                    case.origin,
+                    post_check_result=link_pb2.PostCheckResult(
+                        case_id=case.id,
+                        passed=passed,
+                        finding=finding,
+                        done_at=to_timestamp(check.done_at),
+                        due_on=check.due_on.isoformat(),
+                    ),
+                )
             return _check_to_proto(check, case, session.get(CasePromise, case.id))
 
     # -- inside ------------------------------------------------------------------------------------
@@ -386,7 +419,7 @@ def _check_to_proto(check: PostCheck, case: Case, promise: CasePromise | None) -
         item_code=case.item_code,
         item_name=case.item_name,
         due_on=check.due_on.isoformat(),
-        done_at=check.done_at.isoformat(timespec="seconds") if check.done_at else "",
+        done_at=as_utc(check.done_at).isoformat(timespec="seconds") if check.done_at else "",
         passed=bool(check.passed),
         finding=check.finding,
         replaces=promise.replaces if promise is not None else [],

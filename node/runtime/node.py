@@ -214,6 +214,7 @@ class Node:
                 "rating_appeal": AppealIntake(self.ratings, decisions=False),
                 "appeal_decision": AppealIntake(self.ratings, decisions=True),
                 "material_supplied": self.deferrals,
+                "post_check_result": self.deferrals,
                 "case_copy": self.resync,
                 "case_resync": self.resync,
             },
