@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from node.clock import ManualClock, china_morning
+from node.errors import InvalidInput
 from node.store.engine import create_store_engine, migrate, reader_factory, session_factory
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
 from node.supervision.cards import CALENDAR_MISSING
-from node.supervision.stats import ROLLUP_TIME_SHARE, StatsService
+from node.supervision.stats import ROLLUP_TIME_SHARE, SLOW_COUNT_SECONDS, StatsService, _names_below
 from sync.tables import OutboxEntry
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete_proto
@@ -181,6 +182,29 @@ def _case_row(case_id: str, handler: str, at: datetime) -> dict:
     )  # fmt: skip
 
 
+def test_the_province_names_the_offices_of_its_whole_subtree(federation):
+    """No envelope from a township reaches the province (cards and rollups are sent on by each
+    tier), so its supervisor read 430981006000 where the county's read 琼湖街道便民服务中心."""
+    named = {TOWNSHIP: "琼湖街道便民服务中心", VILLAGE: "韩家汊社区代办点", COUNTY: "沅江市政务服务中心"}
+    nodes = [federation.start(code, name=named.get(code, "")) for code in CHAIN]
+    wait_for(lambda: all(n.describe().catalog_version > 0 for n in nodes), what="the catalogue everywhere")
+    province = federation.nodes[PROVINCE]
+    assert province.names.name_of(TOWNSHIP) == ""
+    roll_up(federation)
+    wait_for(lambda: province.names.name_of(TOWNSHIP) == named[TOWNSHIP], what="the township named")
+    assert all(province.names.name_of(code) == name for code, name in named.items())
+    assert province.names.name_of(CITY) == ""  # none was given: it reads as its code still
+
+
+def test_a_rollup_names_only_offices_in_its_senders_subtree():
+    county = DivisionCode.parse(COUNTY)
+    assert _names_below(county, {TOWNSHIP: " 琼湖街道便民服务中心 "}) == {TOWNSHIP: "琼湖街道便民服务中心"}
+    with pytest.raises(InvalidInput, match="not in its subtree"):
+        _names_below(county, {"430981006000": "琼湖", "430902000000": "资阳区政务服务中心"})
+    with pytest.raises(InvalidInput, match="bad code"):
+        _names_below(county, {"43098100600": "短了一位"})
+
+
 def test_a_slow_count_is_not_made_again_until_it_took_a_small_share_of_the_time(tmp_path, clock):
     engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
     migrate(engine)
@@ -196,9 +220,16 @@ def test_a_slow_count_is_not_made_again_until_it_took_a_small_share_of_the_time(
         rollups = [link_pb2.Envelope.FromString(envelope).stats_rollup for envelope in envelopes]
         return [sum(day.counts["cases"] for day in rollup.days) for rollup in rollups]
 
-    def service(**pacing: float) -> StatsService:
+    def service(slow_count_seconds: float = SLOW_COUNT_SECONDS) -> StatsService:
         readers = reader_factory(engine)
-        return StatsService(code, session_factory(engine), readers, Outbound(code), clock, **pacing)
+        return StatsService(
+            code,
+            session_factory(engine),
+            readers,
+            Outbound(code),
+            clock,
+            slow_count_seconds=slow_count_seconds,
+        )
 
     quick = service()  # counts in milliseconds: a rollup at every tick that finds something new
     add_case(1)

@@ -182,7 +182,9 @@ class Node:
         self.ratings = RatingService(
             self.here, self.sessions, self.readers, self.outbound, self.clock, config.rectification_days
         )
-        self.stats = StatsService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.stats = StatsService(
+            self.here, self.sessions, self.readers, self.outbound, self.clock, names=self.names
+        )
         self.resync = CaseResync(self.here, self.outbound, self.seals)
         self.undeliverable = Undeliverable(
             self.here,

@@ -23,14 +23,15 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.clock import Clock
-from node.errors import InvalidInput
+from node.errors import InvalidInput, clean_text
 from node.store.models import Case, CaseDeadline, Rating, RectificationTask, StatsRollup, SupervisionCard
 from node.store.outbound import Outbound
 from node.store.sqlfunctions import china_day
 from node.supervision.cards import CALENDAR_MISSING
 from node.supervision.ratings import BAD_SCORES, SATISFIED_SCORES
 from node.timeutil import from_timestamp, shanghai, to_timestamp
-from wuji.divisions import DivisionCode
+from node.trust.names import PlaceNames
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import desk_pb2, link_pb2
 
 log = logging.getLogger(__name__)
@@ -94,9 +95,11 @@ class StatsService:
         outbound: Outbound,
         clock: Clock,
         *,
+        names: PlaceNames | None = None,
         slow_count_seconds: float = SLOW_COUNT_SECONDS,
     ) -> None:
         self.here = here
+        self._names = names  # sent up with each rollup, and told by the children's
         self._sessions = sessions
         self._readers = readers
         self._outbound = outbound
@@ -189,7 +192,8 @@ class StatsService:
                     spent,
                     shanghai(self.next_count_at, seconds=True),
                 )
-            digest = _digest(days)
+            names = self._names.below(self.here) if self._names is not None else {}
+            digest = _digest(days, names)
             if digest == self._last_sent:
                 return False
             with self._sessions.begin() as session:
@@ -203,6 +207,7 @@ class StatsService:
                             link_pb2.DayCounts(day=day, counts=dict(counts))
                             for day, counts in sorted(days.items())
                         ],
+                        names=names,
                     ),
                 )
             self._last_sent = digest
@@ -218,6 +223,8 @@ class StatsService:
         days = {entry.day: {key: int(value) for key, value in entry.counts.items()} for entry in rollup.days}
         for day in days:
             _day(day, "rollup")
+        if self._names is not None:
+            self._names.told(_names_below(child, rollup.names))
         row = session.get(StatsRollup, child.value)
         if row is None:
             session.add(StatsRollup(child=child.value, days=days, as_of=as_of, received_at=self._clock.now()))
@@ -278,6 +285,22 @@ def _day(text: str, what: str) -> date | None:
         raise InvalidInput(f"{what} {text} 不是日期，请按 2026-12-31 的格式填写 (not an ISO date)") from None
 
 
-def _digest(days: Mapping[str, Counter[str]]) -> str:
+def _digest(days: Mapping[str, Counter[str]], names: Mapping[str, str]) -> str:
     canonical = {day: dict(sorted(dict(counts).items())) for day, counts in sorted(days.items())}
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+    both = {"days": canonical, "names": dict(sorted(names.items()))}
+    return hashlib.sha256(json.dumps(both, sort_keys=True).encode()).hexdigest()
+
+
+def _names_below(child: DivisionCode, names: Mapping[str, str]) -> dict[str, str]:
+    """The names a child's rollup gives of its own subtree: InvalidInput for any other office (a
+    child names none outside what it supervises) or a name no office bears."""
+    told: dict[str, str] = {}
+    for code, name in names.items():
+        try:
+            office = DivisionCode.parse(code)
+        except InvalidDivisionCode as error:
+            raise InvalidInput(f"a statistics rollup names an office by a bad code: {error}") from error
+        if not office.is_in_subtree_of(child):
+            raise InvalidInput(f"a rollup of {child} names {office}, which is not in its subtree")
+        told[office.value] = clean_text("office name", name, 100, required=True, single_line=True)
+    return told

@@ -4,8 +4,10 @@ A node knows another node by its division code, but certificates name their hold
 common name, e.g. 沅江市政务服务中心, set when the node enrolled): its own chain names every ancestor
 up to the province, the register of what its CA issued names its children, the partner provinces'
 roots name those provinces, and the origin chain of every envelope it verifies names the node that
-sent it (a village two tiers down, the county of another province that handled a case). Names heard
-that way are kept (OfficeName), so they survive a restart. A citizen's receipt then reads
+sent it (a village two tiers down, the county of another province that handled a case), and each
+child's statistics rollup names the offices of its subtree that none of these name (a province's
+supervisor reads every township's cards). Names heard that way are kept (OfficeName), so they
+survive a restart. A citizen's receipt then reads
 "沅江市政务服务中心 民政局（430981000000）"; an office no certificate here names reads as its code.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -26,6 +28,7 @@ from node.store.models import IssuedCertificate, OfficeName
 from node.timeutil import utcnow
 from node.trust import partners
 from signing.pki import CertificatePurpose, division_code_of, purpose_of
+from wuji.divisions import DivisionCode
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,21 @@ class PlaceNames:
 
     def place(self, code: str, department: str = "") -> str:
         return place(code, self.name_of(code), department)
+
+    def below(self, root: DivisionCode) -> dict[str, str]:
+        """The names known here of root and the offices under it (sent up in statistics rollups)."""
+        return {
+            code: name
+            for code, name in self._names().items()
+            if DivisionCode.parse(code).is_in_subtree_of(root)
+        }
+
+    def told(self, names: Mapping[str, str]) -> None:
+        """Names a child reports of its own subtree (checked by the caller), for offices that no
+        certificate seen here names: one that does keeps its own."""
+        known = self._names()
+        with self._lock:
+            self._unsaved.update({code: name for code, name in names.items() if code not in known})
 
     def heard(self, certificate: x509.Certificate) -> None:
         """A verified certificate's holder, named (called once per chain the node validates, from

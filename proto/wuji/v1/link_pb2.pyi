@@ -295,14 +295,23 @@ class CaseRating(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., rated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StatsRollup(_message.Message):
-    __slots__ = ("node", "days", "as_of")
+    __slots__ = ("node", "days", "as_of", "names")
+    class NamesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NODE_FIELD_NUMBER: _ClassVar[int]
     DAYS_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    NAMES_FIELD_NUMBER: _ClassVar[int]
     node: str
     days: _containers.RepeatedCompositeFieldContainer[DayCounts]
     as_of: _timestamp_pb2.Timestamp
-    def __init__(self, node: _Optional[str] = ..., days: _Optional[_Iterable[_Union[DayCounts, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    names: _containers.ScalarMap[str, str]
+    def __init__(self, node: _Optional[str] = ..., days: _Optional[_Iterable[_Union[DayCounts, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., names: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class DayCounts(_message.Message):
     __slots__ = ("day", "counts")
