@@ -1574,6 +1574,52 @@ def test_a_partner_provinces_item_is_found_and_offers_only_its_modes(desks):
     assert "<option>异地代收代办</option>" in form and "本省办理" not in form and "户籍证明申请表" in form
 
 
+def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
+    """The card list had no status column (with 含已关闭 ticked, closed and open cards looked
+    alike), no count, and no way to the case."""
+    county = desks.nodes[COUNTY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
+            applicant=case_pb2.Applicant(name="王秀兰", id_number="430981196805120021"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(county, case.id), what="the case at the county")
+    county.cases.act(case.id, Action.ACCEPT, by=OPERATOR)
+    boss = logged_in(desks, COUNTY, "boss")
+
+    def row() -> str:
+        found = re.search(
+            rf"<tr><td class=\"due (\w+)\">.*?{case.id}.*?</tr>", boss.get("/supervision?closed=1").text, re.S
+        )
+        return found.group(0) if found else ""
+
+    clock = county.clock
+    now = clock.now()
+    try:
+        clock.set(now + timedelta(days=40))  # far past its 15 working days
+        county.tick()
+    finally:
+        clock.set(now)
+    late = row()
+    assert "红牌" in late and f'<a href="/cases/{case.id}">{case.id}</a><br>最低生活保障对象认定' in late
+    assert '<td class="nowrap">未关闭</td>' in late
+    tally = re.search(
+        r'<p id="tally">共 (\d+) 张（黄牌（预警） (\d+) 张，红牌（超期） (\d+) 张；未关闭 (\d+) 张）</p>',
+        boss.get("/supervision?closed=1").text,
+    )
+    assert tally and int(tally.group(1)) == int(tally.group(2)) + int(tally.group(3)) >= 1
+    open_before = int(tally.group(4))
+    for action in (Action.REVIEW, Action.APPROVE):
+        county.cases.act(case.id, action, note="准予", by=OPERATOR)
+    county.tick()
+    closed = row()
+    assert re.search(r'<td class="nowrap">[0-9-]+ [0-9:]+ 关闭</td>', closed), closed
+    after = re.search(r"未关闭 (\d+) 张", boss.get("/supervision?closed=1").text)
+    assert after and int(after.group(1)) < open_before
+
+
 def test_statistics_show_the_figures_of_wuji_stats(desks):
     concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))  # a rate to show, whatever ran before
     boss = logged_in(desks, COUNTY, "boss")

@@ -6,6 +6,7 @@ The figures are StatsService.report's — the same as `wuji stats` prints — dr
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -121,6 +122,9 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             visit,
             "supervision.html",
             cards=shown,
+            tally=Counter(card.colour for card in shown),
+            still_open=sum(1 for card in shown if not card.closed_at.seconds),
+            items=node.cases.items_of(card.case_id for card in shown),  # the cases held here open
             colours=COLOURS,
             subtree=subtree,
             colour=colour,
