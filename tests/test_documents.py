@@ -21,8 +21,8 @@ from node.cases.deadlines import CaseClock
 from node.catalogue import items as catalog
 from node.config import ConfigError, NodeConfig
 from node.desk.documents import item_facts
-from node.documents import kinds
-from node.documents.facts import CaseFacts, Issuer, ItemFacts, ListedMaterial, ReceiptFacts, Step
+from node.documents import kinds, remedies
+from node.documents.facts import Appeal, CaseFacts, Issuer, ItemFacts, ListedMaterial, ReceiptFacts, Step
 from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, markup, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
@@ -299,7 +299,7 @@ def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_
 
     denied, text = printed[case_pb2.DENY]
     assert denied.seal.kind == "业务专用章" and denied.seal.department == "市场监督管理局"
-    assert "licence" not in json.loads(denied.content) and "办理结果不予" in text
+    assert "licence" not in json.loads(denied.content) and "办理结果不予许可" in text  # a 行政许可
     assert "印章类型业务专用章" in text and "电子证照专用章" not in text
     assert "营业执照" not in text and "结果名称" not in text and "电子证照" not in text
 
@@ -307,6 +307,40 @@ def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_
     licence = json.loads(approved.content)["licence"]["identifier"]
     assert approved.seal.kind == "电子证照专用章"
     assert "办理结果准予" in text and "结果名称营业执照" in text and f"电子证照{licence}" in text
+
+
+def test_a_decision_names_the_review_body_and_the_court_of_the_deciding_division():
+    """The papers said one may appeal but not to whom. 行政复议法 (2023) 第二十四条: a county's,
+    city's or province's department is reviewed by its own level's government, a township by the
+    county's; 第二十七条: a vertically led one (税务) by the next organ up. The court is the 基层人民法院
+    where the organ sits, which only a county-level division names."""
+    offices = {"430981000000": "沅江市政务服务中心", "430900000000": "益阳市政务服务中心",
+               "430000000000": "湖南省政务服务中心", "440305000000": "南山区政务服务中心",
+               "440300000000": "深圳市政务服务中心"}  # fmt: skip
+
+    def named(code: str) -> str:
+        return remedies.division_of_office(offices.get(code, ""))
+
+    county = Appeal("沅江市人民政府", "沅江市人民法院")
+    assert remedies.appeal_of(COUNTY, "民政局", named) == county
+    assert remedies.appeal_of(TOWNSHIP, "政务服务中心", named) == county  # 琼湖街道: the county reviews
+    court = "按照行政诉讼法确定的管辖法院"
+    assert remedies.appeal_of("430900000000", "交通运输局", named) == Appeal("益阳市人民政府", court)
+    assert remedies.appeal_of("430000000000", "司法厅", named) == Appeal("湖南省人民政府", court)
+    district = Appeal("深圳市南山区人民政府", "深圳市南山区人民法院")  # a 市辖区 after its city
+    assert remedies.appeal_of("440305001000", "民政局", named) == district
+    assert remedies.appeal_of(COUNTY, "税务局", named).review_body == "上一级主管部门"
+    # no name known: the body by its level, never another's
+    assert remedies.appeal_of("450100000000", "民政局", named) == remedies.UNNAMED
+    assert remedies.appeal_of("450102003000", "民政局", named).review_body == "所在县（市、区）人民政府"
+    assert remedies.division_of_office("琼湖街道便民服务中心") == ""
+    assert remedies.division_of_office(f"{COUNTY} 政务服务中心") == ""
+    case = waiting_case(demo_item("MZ-0001"))
+    letter = kinds.refusal_letter(VILLAGE_POINT, case, Step(PRINTED, COUNTY), county)
+    assert letter.closing == (
+        "如不服本决定，可以自收到本决定书之日起六十日内依法向沅江市人民政府申请行政复议，"
+        "或者在六个月内依法向沅江市人民法院提起行政诉讼。",
+    )
 
 
 def test_a_character_the_font_lacks_is_never_printed_as_another():
@@ -351,7 +385,10 @@ def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, peopl
     text = text_of(refusal.pdf)
     assert refusal.title == "不予受理决定书" and case.id in text and APPLICANT.name in text
     assert "不予受理理由申请人户籍不在本县，不属于本机关受理范围" in text
-    assert "民政局 姓名clerk1" in text and "clerk1)" not in text and "行政复议" in text
+    assert "民政局 姓名clerk1" in text and "clerk1)" not in text
+    # whom to appeal to, not only that one may: the county's government and its court
+    assert "六十日内依法向沅江市人民政府申请行政复议" in text, text
+    assert "六个月内依法向沅江市人民法院提起行政诉讼" in text, text
     assert_qr(refusal.pdf, refusal.verify_url)
 
 
@@ -394,7 +431,9 @@ def test_a_decision_printed_at_the_village_is_headed_by_the_deciding_office_not_
     text = text_of(render(village, people["agent"], "result", denied.id).pdf)
     assert head(text) == f"{decided}办结通知书".replace(" ", ""), text
     assert "办理部门民政局 姓名review1" in text and "review1)" not in text  # a person's name, not a login
-    assert "六十日内依法申请行政复议" in text
+    # a denial of a 行政确认 said only 不予; now worded by the item's type, and whom to appeal to
+    assert "办理结果为：不予办理。" in text and "办理结果不予办理" in text, text
+    assert "依法向沅江市人民政府申请行政复议" in text and "依法向沅江市人民法院提起行政诉讼" in text, text
 
 
 def test_a_jiban_item_taken_in_elsewhere_is_concluded_on_the_spot_at_the_handler_not_where_taken_in():

@@ -708,7 +708,7 @@ def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desk
         words = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", page.text))
         said = [title, note, signed, f"/verify/{case_id}", "扫描二维码核验本文书并查询办件进度"]
         if kind == "refusal":
-            said += ["六十日内依法申请行政复议", "六个月内依法向人民法院提起行政诉讼"]
+            said += ["六十日内依法向沅江市人民政府申请行政复议", "六个月内依法向沅江市人民法院提起行政诉讼"]
         else:
             said += ["本事项申请材料（供核对）", "居民身份证（原件，必需）", "补正期间不计入办理时限"]
         for words_said in said:
@@ -883,8 +883,10 @@ def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_righ
     screen = re.sub(r"\s+", "", on_screen(page.text))
     printed = text_of(agent.get(f"/cases/{case_id}/documents/result").content)
     said = [
-        "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。",
-        "办理结果不予",
+        "如不服本决定，可以自收到本决定书之日起六十日内依法向沅江市人民政府申请行政复议，"
+        "或者在六个月内依法向沅江市人民法院提起行政诉讼。",
+        "办理结果为：不予办理。",
+        "办理结果不予办理",
         "决定内容已在外地申领",
         f"办理部门{DEPARTMENT} 王审批",
         f"{COUNTY_NAME}（电子印章）",
