@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import cast
@@ -16,14 +17,16 @@ from typing import cast
 import grpc
 import pytest
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
 from node.cases.deadlines import CaseClock
 from node.catalogue import items as catalog
 from node.config import ConfigError, NodeConfig
 from node.desk.documents import item_facts
-from node.documents import kinds, remedies
+from node.documents import kinds, layout, remedies
 from node.documents.facts import Appeal, CaseFacts, Issuer, ItemFacts, ListedMaterial, ReceiptFacts, Step
-from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, markup, qr_code
+from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, Sheet, markup, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument
@@ -356,6 +359,33 @@ def test_a_character_the_font_lacks_is_never_printed_as_another():
     assert markup("阿依古丽·买买提\n付", truetype) == "阿依古丽·买买提<br/>〓"
 
 
+@pytest.fixture(params=["installed", "cid"])
+def primary_font(request, monkeypatch) -> Iterator[str]:
+    """The documents set in the font this machine has, and in the CID font STSong-Light (what a
+    machine without a TrueType CJK font prints with): its name."""
+    if request.param == "cid":
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+        monkeypatch.setattr(layout, "_primary", lambda: Font(CID_FONT))
+        monkeypatch.setattr(layout, "_fallbacks", tuple)
+    layout._styles.cache_clear()  # the styles name the primary font
+    yield layout.font()
+    layout._styles.cache_clear()
+
+
+def test_the_footer_is_set_in_the_same_glyphs_as_the_body(primary_font):
+    """The footer's "·" between the print time and the node showed as a box in poppler, while the
+    "·" of a name on the same paper did not: the footer was drawn raw on the canvas, so the CID
+    font got U+00B7, which it has no glyph for (the body maps it to U+30FB), and a TrueType CJK font
+    without Latin digits (DroidSansFallback) left the time and codes out. Now it is set as the body."""
+    sheet = Sheet("测试", VILLAGE_POINT, PRINTED, "X")
+    sheet.paragraph("申请人 阿依古丽·买买提")
+    text = PdfReader(io.BytesIO(sheet.render())).pages[0].extract_text()
+    dot = re.search("阿依古丽(.)买买提", text)
+    assert dot, text
+    footer = f"打印时间：{shanghai(PRINTED)}（北京时间） {dot.group(1)} 韩家汊社区代办点（{VILLAGE}）"
+    assert footer in text and "第 1 页" in text, (primary_font, text)
+
+
 def test_a_receipt_prints_a_rare_character_of_a_name_or_marks_it_missing(federation, people):
     village = federation.desk(VILLAGE)
     rare = case_pb2.Applicant(name="王𠈌明", id_number=APPLICANT.id_number, phone=APPLICANT.phone)
@@ -420,7 +450,7 @@ def test_a_decision_printed_at_the_village_is_headed_by_the_deciding_office_not_
     for case, kind, title in letters:
         text = text_of(render(village, people["agent"], kind, case.id).pdf)
         assert head(text) == f"{decided}{title}".replace(" ", ""), text
-        assert f"{here}（{VILLAGE}）第 1 页" in text  # the footer: where it was printed
+        assert re.search(rf"{here}（{VILLAGE}）\s*第 1 页", text), text  # the footer: where it was printed
 
     denied = submit(village, people["agent"])
     wait_for(lambda: arrived(federation, COUNTY, denied.id), what="the case at the county")

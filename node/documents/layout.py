@@ -65,6 +65,8 @@ MIDDLE_DOTS = frozenset("\u00b7\u2022\u2027\u2219\u22c5\uff65")
 QR_SCALE, QR_BORDER = 4, 2  # pixels per module and quiet-zone modules of the QR image
 QR_SIZE = 32 * mm
 WIDTH = A4[0] - 40 * mm
+PAGE_NUMBER = 20 * mm  # the footer's page number, at the right
+FOOTER_BASE = 10 * mm - 2.5  # the footer's lowest line, from the page's foot: its baseline at 10 mm
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ def _styles(setting: Setting = USUAL) -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=13 * tight),
         "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=12 * tight),
         "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+        "footer": ParagraphStyle("footer", parent=body, fontSize=8, leading=10, spaceAfter=0),
+        "page": ParagraphStyle("page", parent=body, fontSize=8, leading=10, spaceAfter=0, alignment=TA_RIGHT),
     }
 
 
@@ -316,10 +320,17 @@ class Sheet:
         footer = f"打印时间：{shanghai(self._printed_at)}（北京时间） · {issuer}"
 
         def page(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+            # set as the body is (text()), not drawn raw on the canvas: the CID font has no glyph for
+            # U+00B7 (a box in poppler) and a TrueType CJK font may lack the digits of the time
+            style = _styles(setting)
             canvas.saveState()
-            canvas.setFont(font(), 8)
-            canvas.drawString(20 * mm, 10 * mm, footer)
-            canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"第 {doc.page} 页")
+            for value, box, x in (
+                (footer, WIDTH - PAGE_NUMBER, 20 * mm),
+                (f"第 {doc.page} 页", PAGE_NUMBER, A4[0] - 20 * mm - PAGE_NUMBER),
+            ):
+                line = Paragraph(text(value), style["footer" if x == 20 * mm else "page"])
+                line.wrap(box, 20 * mm)
+                line.drawOn(canvas, x, FOOTER_BASE)
             canvas.restoreState()
 
         document.build(
