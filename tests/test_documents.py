@@ -25,10 +25,21 @@ from node.catalogue import items as catalog
 from node.config import ConfigError, NodeConfig
 from node.desk.documents import item_facts
 from node.documents import kinds, layout, remedies
-from node.documents.facts import Appeal, CaseFacts, Issuer, ItemFacts, ListedMaterial, ReceiptFacts, Step
+from node.documents.facts import (
+    Appeal,
+    CaseFacts,
+    Issuer,
+    ItemFacts,
+    ListedMaterial,
+    ReceiptFacts,
+    ResultFacts,
+    SealFacts,
+    Step,
+)
 from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, Sheet, markup, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
+from signing.licences import LicenceIdentifier
 from signing.seals import SealedDocument
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
@@ -384,6 +395,40 @@ def test_the_footer_is_set_in_the_same_glyphs_as_the_body(primary_font):
     assert dot, text
     footer = f"打印时间：{shanghai(PRINTED)}（北京时间） {dot.group(1)} 韩家汊社区代办点（{VILLAGE}）"
     assert footer in text and "第 1 页" in text, (primary_font, text)
+
+
+def placed_lines(pdf: bytes) -> dict[float, list[tuple[float, str]]]:
+    """The text runs of the first page by their baseline (y, in points), each with where it starts (x)."""
+    placed: dict[float, list[tuple[float, str]]] = {}
+
+    def visit(value: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if value.strip():
+            placed.setdefault(round(cm[5] + tm[5], 1), []).append((cm[4] + tm[4], value.strip()))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return placed
+
+
+def test_a_licence_number_breaks_between_its_parts_with_its_label_beside_it(primary_font):
+    """The 办结通知书's 电子证照 number wrapped mid-identifier (…7QW / ER.001.3), and its label sat
+    beside the middle of the two lines. Now the label stands beside the first line and the number
+    breaks only after a dot."""
+    licence = str(
+        LicenceIdentifier.build("11100000MA0000000M003", "11430981000000000U", "01M98Q645YHNB1ACJZBF7QWER")
+    )
+    seal = SealFacts("沅江市残疾人联合会", "残疾人联合会", "电子证照专用章", "S-1", PRINTED, "ab" * 32)
+    concluded = Step(PRINTED, COUNTY, "残疾人联合会", note="准予办理残疾人证")
+    facts = ResultFacts("准予", concluded, "残疾人证", seal, licence=licence)
+    words = kinds.result_words(VILLAGE_POINT, waiting_case(demo_item("CL-0001")), facts)
+    placed = placed_lines(kinds.result_pdf(VILLAGE_POINT, words, PRINTED))
+    label_x, label_y = next((x, y) for y, runs in placed.items() for x, run in runs if run == "电子证照")
+    value = [  # the value column's lines, from the label's line down
+        "".join(run for x, run in sorted(placed[y]) if x > label_x + 20)
+        for y in sorted(placed, reverse=True)
+        if y <= label_y
+    ]
+    assert value[0].startswith("1.2.156."), (primary_font, value)  # beside the number's first line
+    assert value[0] + value[1] == licence and value[0].endswith("."), (primary_font, value)
 
 
 def test_a_receipt_prints_a_rare_character_of_a_name_or_marks_it_missing(federation, people):

@@ -26,7 +26,7 @@ from node.documents.facts import (
     ResultFacts,
     Step,
 )
-from node.documents.layout import Sheet, masked_id
+from node.documents.layout import Identifier, Sheet, masked_id
 from node.documents.remedies import UNNAMED, remedy
 from node.staff.roles import name_on_record
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
@@ -438,7 +438,7 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
         ("办理部门", _who(concluded)),
     ]
     if granted and facts.licence:
-        rows.append(("电子证照", facts.licence))
+        rows.append(("电子证照", Identifier(facts.licence)))  # broken between its parts
     return Outcome(
         title=TITLES["result"],
         issued_by=_organ(concluded, issuer),
