@@ -1350,6 +1350,28 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
     assert number_only.status_code == 400 and "请上传电子证照" in number_only.text
 
 
+def test_a_licence_issued_elsewhere_reads_as_issued_by_its_office_not_as_no_record(desks):
+    """The village's /verify/<id> of a 营业执照 the county issued ended with "电子证照 …：本节点无此证照
+    的记录（非本节点颁发）", which a citizen read as "no such licence", while the county's page said
+    有效. Now it says who issued it, that its seal holds, and where its latest state is kept."""
+    licence = conclude_at(desks, COUNTY, item="SJ-0001")
+    identifier = json.loads(SealedDocument.from_bytes(licence.sealed_result).content)["licence"]["identifier"]
+
+    def licence_line(code: str) -> str:
+        page = httpx.Client(base_url=url(desks, code), timeout=30).get(f"/verify/{licence.id}").text
+        found = re.search(r"<th>电子证照</th><td>([^<]*)</td>", page)
+        assert found and "✔ 有效" in page, page
+        return html.unescape(found.group(1))
+
+    assert licence_line(COUNTY) == f"{identifier}：有效"  # the issuer keeps the licence's record
+    said = licence_line(VILLAGE)
+    assert "无此证照的记录" not in said, said
+    assert said == (
+        f"{identifier}：由{COUNTY_NAME}（{COUNTY}）颁发，电子印章核验有效；"
+        "本节点未收到该证照被吊销的通知（最新状态以颁发机关的记录为准）"
+    ), said
+
+
 def queue_row(person: httpx.Client, queue: str, case_id: str) -> str:
     """The row of a case in a queue's first page."""
     page = person.get("/queues", params={"queue": queue}).text
