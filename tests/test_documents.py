@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import cast
@@ -16,16 +17,29 @@ from typing import cast
 import grpc
 import pytest
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
 from node.cases.deadlines import CaseClock
 from node.catalogue import items as catalog
 from node.config import ConfigError, NodeConfig
 from node.desk.documents import item_facts
-from node.documents import kinds
-from node.documents.facts import CaseFacts, Issuer, ItemFacts, ListedMaterial, ReceiptFacts, Step
-from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, markup, qr_code
+from node.documents import kinds, layout, remedies
+from node.documents.facts import (
+    Appeal,
+    CaseFacts,
+    Issuer,
+    ItemFacts,
+    ListedMaterial,
+    ReceiptFacts,
+    ResultFacts,
+    SealFacts,
+    Step,
+)
+from node.documents.layout import CID_FONT, FALLBACK_CANDIDATES, QR_BORDER, Font, Sheet, markup, qr_code
 from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
+from signing.licences import LicenceIdentifier
 from signing.seals import SealedDocument
 from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
@@ -299,7 +313,7 @@ def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_
 
     denied, text = printed[case_pb2.DENY]
     assert denied.seal.kind == "业务专用章" and denied.seal.department == "市场监督管理局"
-    assert "licence" not in json.loads(denied.content) and "办理结果不予" in text
+    assert "licence" not in json.loads(denied.content) and "办理结果不予许可" in text  # a 行政许可
     assert "印章类型业务专用章" in text and "电子证照专用章" not in text
     assert "营业执照" not in text and "结果名称" not in text and "电子证照" not in text
 
@@ -307,6 +321,40 @@ def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_
     licence = json.loads(approved.content)["licence"]["identifier"]
     assert approved.seal.kind == "电子证照专用章"
     assert "办理结果准予" in text and "结果名称营业执照" in text and f"电子证照{licence}" in text
+
+
+def test_a_decision_names_the_review_body_and_the_court_of_the_deciding_division():
+    """The papers said one may appeal but not to whom. 行政复议法 (2023) 第二十四条: a county's,
+    city's or province's department is reviewed by its own level's government, a township by the
+    county's; 第二十七条: a vertically led one (税务) by the next organ up. The court is the 基层人民法院
+    where the organ sits, which only a county-level division names."""
+    offices = {"430981000000": "沅江市政务服务中心", "430900000000": "益阳市政务服务中心",
+               "430000000000": "湖南省政务服务中心", "440305000000": "南山区政务服务中心",
+               "440300000000": "深圳市政务服务中心"}  # fmt: skip
+
+    def named(code: str) -> str:
+        return remedies.division_of_office(offices.get(code, ""))
+
+    county = Appeal("沅江市人民政府", "沅江市人民法院")
+    assert remedies.appeal_of(COUNTY, "民政局", named) == county
+    assert remedies.appeal_of(TOWNSHIP, "政务服务中心", named) == county  # 琼湖街道: the county reviews
+    court = "按照行政诉讼法确定的管辖法院"
+    assert remedies.appeal_of("430900000000", "交通运输局", named) == Appeal("益阳市人民政府", court)
+    assert remedies.appeal_of("430000000000", "司法厅", named) == Appeal("湖南省人民政府", court)
+    district = Appeal("深圳市南山区人民政府", "深圳市南山区人民法院")  # a 市辖区 after its city
+    assert remedies.appeal_of("440305001000", "民政局", named) == district
+    assert remedies.appeal_of(COUNTY, "税务局", named).review_body == "上一级主管部门"
+    # no name known: the body by its level, never another's
+    assert remedies.appeal_of("450100000000", "民政局", named) == remedies.UNNAMED
+    assert remedies.appeal_of("450102003000", "民政局", named).review_body == "所在县（市、区）人民政府"
+    assert remedies.division_of_office("琼湖街道便民服务中心") == ""
+    assert remedies.division_of_office(f"{COUNTY} 政务服务中心") == ""
+    case = waiting_case(demo_item("MZ-0001"))
+    letter = kinds.refusal_letter(VILLAGE_POINT, case, Step(PRINTED, COUNTY), county)
+    assert letter.closing == (
+        "如不服本决定，可以自收到本决定书之日起六十日内依法向沅江市人民政府申请行政复议，"
+        "或者在六个月内依法向沅江市人民法院提起行政诉讼。",
+    )
 
 
 def test_a_character_the_font_lacks_is_never_printed_as_another():
@@ -320,6 +368,67 @@ def test_a_character_the_font_lacks_is_never_printed_as_another():
     assert markup("阿依古丽·买买提", cid) == "阿依古丽・买买提"  # GB 2312's middle dot, as the font has it
     truetype = Font("TrueType", frozenset(map(ord, "阿依古丽·买提")))
     assert markup("阿依古丽·买买提\n付", truetype) == "阿依古丽·买买提<br/>〓"
+
+
+@pytest.fixture(params=["installed", "cid"])
+def primary_font(request, monkeypatch) -> Iterator[str]:
+    """The documents set in the font this machine has, and in the CID font STSong-Light (what a
+    machine without a TrueType CJK font prints with): its name."""
+    if request.param == "cid":
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+        monkeypatch.setattr(layout, "_primary", lambda: Font(CID_FONT))
+        monkeypatch.setattr(layout, "_fallbacks", tuple)
+    layout._styles.cache_clear()  # the styles name the primary font
+    yield layout.font()
+    layout._styles.cache_clear()
+
+
+def test_the_footer_is_set_in_the_same_glyphs_as_the_body(primary_font):
+    """The footer's "·" between the print time and the node showed as a box in poppler, while the
+    "·" of a name on the same paper did not: the footer was drawn raw on the canvas, so the CID
+    font got U+00B7, which it has no glyph for (the body maps it to U+30FB), and a TrueType CJK font
+    without Latin digits (DroidSansFallback) left the time and codes out. Now it is set as the body."""
+    sheet = Sheet("测试", VILLAGE_POINT, PRINTED, "X")
+    sheet.paragraph("申请人 阿依古丽·买买提")
+    text = PdfReader(io.BytesIO(sheet.render())).pages[0].extract_text()
+    dot = re.search("阿依古丽(.)买买提", text)
+    assert dot, text
+    footer = f"打印时间：{shanghai(PRINTED)}（北京时间） {dot.group(1)} 韩家汊社区代办点（{VILLAGE}）"
+    assert footer in text and "第 1 页" in text, (primary_font, text)
+
+
+def placed_lines(pdf: bytes) -> dict[float, list[tuple[float, str]]]:
+    """The text runs of the first page by their baseline (y, in points), each with where it starts (x)."""
+    placed: dict[float, list[tuple[float, str]]] = {}
+
+    def visit(value: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if value.strip():
+            placed.setdefault(round(cm[5] + tm[5], 1), []).append((cm[4] + tm[4], value.strip()))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return placed
+
+
+def test_a_licence_number_breaks_between_its_parts_with_its_label_beside_it(primary_font):
+    """The 办结通知书's 电子证照 number wrapped mid-identifier (…7QW / ER.001.3), and its label sat
+    beside the middle of the two lines. Now the label stands beside the first line and the number
+    breaks only after a dot."""
+    licence = str(
+        LicenceIdentifier.build("11100000MA0000000M003", "11430981000000000U", "01M98Q645YHNB1ACJZBF7QWER")
+    )
+    seal = SealFacts("沅江市残疾人联合会", "残疾人联合会", "电子证照专用章", "S-1", PRINTED, "ab" * 32)
+    concluded = Step(PRINTED, COUNTY, "残疾人联合会", note="准予办理残疾人证")
+    facts = ResultFacts("准予", concluded, "残疾人证", seal, licence=licence)
+    words = kinds.result_words(VILLAGE_POINT, waiting_case(demo_item("CL-0001")), facts)
+    placed = placed_lines(kinds.result_pdf(VILLAGE_POINT, words, PRINTED))
+    label_x, label_y = next((x, y) for y, runs in placed.items() for x, run in runs if run == "电子证照")
+    value = [  # the value column's lines, from the label's line down
+        "".join(run for x, run in sorted(placed[y]) if x > label_x + 20)
+        for y in sorted(placed, reverse=True)
+        if y <= label_y
+    ]
+    assert value[0].startswith("1.2.156."), (primary_font, value)  # beside the number's first line
+    assert value[0] + value[1] == licence and value[0].endswith("."), (primary_font, value)
 
 
 def test_a_receipt_prints_a_rare_character_of_a_name_or_marks_it_missing(federation, people):
@@ -351,7 +460,10 @@ def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, peopl
     text = text_of(refusal.pdf)
     assert refusal.title == "不予受理决定书" and case.id in text and APPLICANT.name in text
     assert "不予受理理由申请人户籍不在本县，不属于本机关受理范围" in text
-    assert "民政局 姓名clerk1" in text and "clerk1)" not in text and "行政复议" in text
+    assert "民政局 姓名clerk1" in text and "clerk1)" not in text
+    # whom to appeal to, not only that one may: the county's government and its court
+    assert "六十日内依法向沅江市人民政府申请行政复议" in text, text
+    assert "六个月内依法向沅江市人民法院提起行政诉讼" in text, text
     assert_qr(refusal.pdf, refusal.verify_url)
 
 
@@ -383,7 +495,7 @@ def test_a_decision_printed_at_the_village_is_headed_by_the_deciding_office_not_
     for case, kind, title in letters:
         text = text_of(render(village, people["agent"], kind, case.id).pdf)
         assert head(text) == f"{decided}{title}".replace(" ", ""), text
-        assert f"{here}（{VILLAGE}）第 1 页" in text  # the footer: where it was printed
+        assert re.search(rf"{here}（{VILLAGE}）\s*第 1 页", text), text  # the footer: where it was printed
 
     denied = submit(village, people["agent"])
     wait_for(lambda: arrived(federation, COUNTY, denied.id), what="the case at the county")
@@ -394,7 +506,9 @@ def test_a_decision_printed_at_the_village_is_headed_by_the_deciding_office_not_
     text = text_of(render(village, people["agent"], "result", denied.id).pdf)
     assert head(text) == f"{decided}办结通知书".replace(" ", ""), text
     assert "办理部门民政局 姓名review1" in text and "review1)" not in text  # a person's name, not a login
-    assert "六十日内依法申请行政复议" in text
+    # a denial of a 行政确认 said only 不予; now worded by the item's type, and whom to appeal to
+    assert "办理结果为：不予办理。" in text and "办理结果不予办理" in text, text
+    assert "依法向沅江市人民政府申请行政复议" in text and "依法向沅江市人民法院提起行政诉讼" in text, text
 
 
 def test_a_jiban_item_taken_in_elsewhere_is_concluded_on_the_spot_at_the_handler_not_where_taken_in():

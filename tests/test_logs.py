@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
+from datetime import UTC, datetime, timedelta
 
 from node.cases.states import Action
 from node.config import NodeConfig
-from node.logs import BufferedLogHandler, buffered_file
+from node.logs import BufferedLogHandler, JsonLogFormatter, buffered_file, text_formatter
 from node.runtime.cluster import ProcessFederation
 from tests.harness import PROVINCE, wait_for
 from tests.materials import complete_proto
@@ -49,6 +51,32 @@ def test_json_logs_carry_the_node_and_the_case_id(tmp_path):
     # the schema made on this first start is said in one line, without alembic's own two dozen
     assert sum(e["message"].startswith("database created at schema") for e in entries) == 1
     assert not [e for e in entries if e["logger"].startswith("alembic")]
+
+
+def test_text_log_lines_are_stamped_in_beijing_time_with_the_offset(tmp_path):
+    """A node's log said `2026-12-07 16:57:46,483 … listening` (UTC, no zone) while its desk said
+    2026-12-08 00:57: an operator read the wrong date. Now every line carries Beijing time and +08:00."""
+    late = logging.LogRecord("node.test", logging.INFO, __file__, 1, "listening", None, None)
+    late.created = datetime(2026, 12, 7, 16, 57, 46, 483000, tzinfo=UTC).timestamp()
+    assert text_formatter(PROVINCE).format(late) == (
+        f"2026-12-08 00:57:46.483+08:00 {PROVINCE} INFO node.test: listening"
+    )
+    assert JsonLogFormatter(PROVINCE).format(late).startswith('{"time": "2026-12-07T16:57:46.483+00:00"')
+
+    federation = ProcessFederation(tmp_path, [(PROVINCE, "湖南省")])
+    path = federation.paths[PROVINCE]
+    try:
+        federation.start(PROVINCE)
+        assert federation.terminate(PROVINCE) == 0
+    finally:
+        federation.stop()
+    lines = (path.parent / "node.log").read_text(encoding="utf-8").splitlines()
+    stamp = re.compile(rf"(\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{{3}}\+08:00) {PROVINCE} [A-Z]+ ")
+    stamped = [found for line in lines if (found := stamp.match(line))]
+    assert stamped and any("listening on" in line for line in lines), lines
+    for found in stamped:  # the time people in China read now, give or take the run
+        moment = datetime.fromisoformat(found.group(1))
+        assert abs(moment - datetime.now(UTC)) < timedelta(minutes=5), found.group(0)
 
 
 def test_an_unknown_log_format_is_refused(tmp_path):

@@ -708,7 +708,7 @@ def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desk
         words = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", page.text))
         said = [title, note, signed, f"/verify/{case_id}", "扫描二维码核验本文书并查询办件进度"]
         if kind == "refusal":
-            said += ["六十日内依法申请行政复议", "六个月内依法向人民法院提起行政诉讼"]
+            said += ["六十日内依法向沅江市人民政府申请行政复议", "六个月内依法向沅江市人民法院提起行政诉讼"]
         else:
             said += ["本事项申请材料（供核对）", "居民身份证（原件，必需）", "补正期间不计入办理时限"]
         for words_said in said:
@@ -883,8 +883,10 @@ def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_righ
     screen = re.sub(r"\s+", "", on_screen(page.text))
     printed = text_of(agent.get(f"/cases/{case_id}/documents/result").content)
     said = [
-        "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。",
-        "办理结果不予",
+        "如不服本决定，可以自收到本决定书之日起六十日内依法向沅江市人民政府申请行政复议，"
+        "或者在六个月内依法向沅江市人民法院提起行政诉讼。",
+        "办理结果为：不予办理。",
+        "办理结果不予办理",
         "决定内容已在外地申领",
         f"办理部门{DEPARTMENT} 王审批",
         f"{COUNTY_NAME}（电子印章）",
@@ -1346,6 +1348,28 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
         files=files,
     )
     assert number_only.status_code == 400 and "请上传电子证照" in number_only.text
+
+
+def test_a_licence_issued_elsewhere_reads_as_issued_by_its_office_not_as_no_record(desks):
+    """The village's /verify/<id> of a 营业执照 the county issued ended with "电子证照 …：本节点无此证照
+    的记录（非本节点颁发）", which a citizen read as "no such licence", while the county's page said
+    有效. Now it says who issued it, that its seal holds, and where its latest state is kept."""
+    licence = conclude_at(desks, COUNTY, item="SJ-0001")
+    identifier = json.loads(SealedDocument.from_bytes(licence.sealed_result).content)["licence"]["identifier"]
+
+    def licence_line(code: str) -> str:
+        page = httpx.Client(base_url=url(desks, code), timeout=30).get(f"/verify/{licence.id}").text
+        found = re.search(r"<th>电子证照</th><td>([^<]*)</td>", page)
+        assert found and "✔ 有效" in page, page
+        return html.unescape(found.group(1))
+
+    assert licence_line(COUNTY) == f"{identifier}：有效"  # the issuer keeps the licence's record
+    said = licence_line(VILLAGE)
+    assert "无此证照的记录" not in said, said
+    assert said == (
+        f"{identifier}：由{COUNTY_NAME}（{COUNTY}）颁发，电子印章核验有效；"
+        "本节点未收到该证照被吊销的通知（最新状态以颁发机关的记录为准）"
+    ), said
 
 
 def queue_row(person: httpx.Client, queue: str, case_id: str) -> str:

@@ -22,8 +22,9 @@ from node.cases.service import CaseService
 from node.catalogue import items as catalog
 from node.clock import Clock
 from node.config import NodeConfig
-from node.documents import kinds
+from node.documents import kinds, remedies
 from node.documents.facts import (
+    Appeal,
     CaseFacts,
     Deferral,
     Fee,
@@ -45,6 +46,7 @@ from node.trust import partners
 from node.trust.names import PlaceNames
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument, SealError
+from wuji import division_table
 from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
 
@@ -158,7 +160,7 @@ class DocumentDesk:
         refused = _last(case, {case_pb2.REFUSE}, state=case_pb2.REFUSED)
         if case.state != case_pb2.REFUSED or refused is None:
             raise NotReady(f"办件 {case.id} 未被不予受理 (the case was not refused)")
-        letter = kinds.refusal_letter(self._issuer, self._case_facts(case), self._named(refused))
+        letter = self._refusal_letter(case, self._named(refused))
         pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
 
@@ -185,11 +187,30 @@ class DocumentDesk:
         if event.action == case_pb2.REQUEST_CORRECTION:
             return self._correction_letter(case, step)
         if event.action == case_pb2.REFUSE:
-            return kinds.refusal_letter(self._issuer, self._case_facts(case), step)
+            return self._refusal_letter(case, step)
         raise InvalidInput(
             f"办件 {case.id} 的第 {version} 条记录不是补正告知或不予受理，没有告知书可打印 "
             "(the event is neither a correction request nor a refusal)"
         )
+
+    def _refusal_letter(self, case: case_pb2.Case, refused: Step) -> kinds.Letter:
+        return kinds.refusal_letter(self._issuer, self._case_facts(case), refused, self._appeal(refused))
+
+    def _appeal(self, decided: Step) -> Appeal:
+        """Where the decision may be challenged: the bodies of the deciding node's division."""
+        return remedies.appeal_of(decided.node, decided.department, self._division_name)
+
+    def _division_name(self, code: str) -> str:
+        """A division's name: from its office's name as the certificates here give it (沅江市政务服务中心
+        → 沅江市), else from the division table where one is installed, else ""."""
+        named = remedies.division_of_office(self._names.name_of(code))
+        if named:
+            return named
+        try:
+            division = division_table.installed().get(code)
+        except division_table.TableMissing:
+            return ""
+        return division.name if division is not None else ""
 
     def _correction_letter(self, case: case_pb2.Case, requested: Step) -> kinds.Letter:
         with self._readers() as session:
@@ -249,16 +270,14 @@ class DocumentDesk:
         except (SealError, ValueError) as error:
             raise NotReady(f"办件 {case.id} 的办结结果无法读取: {error}") from error
         granted = case.outcome == case_pb2.APPROVED
-        result_name = ""
-        if granted:  # a denial grants nothing: no 营业执照 printed beside 不予
-            with self._readers() as session:
-                item = self._known_item(session, case)
-                result_name = item.result_name if item is not None else ""
+        with self._readers() as session:
+            item = self._known_item(session, case)
         seal = sealed.seal
         facts = ResultFacts(
             outcome="准予" if granted else "不予",
             concluded=self._named(concluded),
-            result_name=result_name,
+            # a denial grants nothing: no 营业执照 printed beside 不予
+            result_name=item.result_name if granted and item is not None else "",
             seal=SealFacts(
                 holder=seal.holder,
                 department=seal.department,
@@ -268,6 +287,8 @@ class DocumentDesk:
                 digest=sealed.digest,
             ),
             licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
+            item_type=item.type if item is not None else "",
+            appeal=None if granted else self._appeal(concluded),
         )
         return kinds.result_words(self._issuer, self._case_facts(case), facts)
 

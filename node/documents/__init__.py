@@ -1,8 +1,9 @@
 """Documents (文书): the printable PDFs a window hands to a citizen, in Chinese.
 
 Owns: the facts a document is made from (facts.py), the page layout with its CJK font and QR codes
-(layout.py), and the five documents (kinds.py): 一次性告知书, 受理回执, 补正告知书, 不予受理决定书 and
-the 办结 result. Documents are rendered from plain facts the desk gathers (node/desk/documents.py);
-every time printed is Asia/Shanghai.
+(layout.py), the bodies a decision against the applicant is challenged before (remedies.py), and the
+five documents (kinds.py): 一次性告知书, 受理回执, 补正告知书, 不予受理决定书 and the 办结 result.
+Documents are rendered from plain facts the desk gathers (node/desk/documents.py); every time
+printed is Asia/Shanghai.
 May import: the shared basics only — never the domain rooms, store, desk, runtime or cli.
 """

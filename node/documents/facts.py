@@ -91,6 +91,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Appeal:
+    """Where a decision against the applicant may be challenged (remedies.py): the 行政复议机关 and
+    the court, as its paper names them."""
+
+    review_body: str  # 沅江市人民政府; 上一级主管部门; by its level where no name is known
+    court: str  # 沅江市人民法院, or the court as the law fixes it
+
+
+@dataclass(frozen=True)
 class Deferral:
     """A material taken 容缺: missing at submission, promised by a day."""
 
@@ -150,6 +159,8 @@ class ResultFacts:
     result_name: str  # what an approval grants (结果名称, e.g. 营业执照); a denial grants nothing
     seal: SealFacts
     licence: str = ""  # the electronic licence issued, if any (an approval's only)
+    item_type: str = ""  # 行政许可, 行政确认, …: a denial is worded by it (不予许可, 不予办理)
+    appeal: Appeal | None = None  # a denial's: where to challenge it (None: by level, unnamed)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from node.cases.states import State
+from node.cases.states import State, denial_words
 from node.documents.facts import (
+    Appeal,
     CaseFacts,
     Deferral,
     GivenMaterial,
@@ -25,7 +26,8 @@ from node.documents.facts import (
     ResultFacts,
     Step,
 )
-from node.documents.layout import Sheet, masked_id
+from node.documents.layout import Identifier, Sheet, masked_id
+from node.documents.remedies import UNNAMED, remedy
 from node.staff.roles import name_on_record
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
 from wuji.divisions import DivisionCode, Tier
@@ -39,10 +41,6 @@ TITLES = {
 }
 RECEIVED_TITLE = "收件回执"  # a receipt printed before the handler's 受理
 PURPOSES = {"submitted": "申请", "correction": "补正", "supplied": "补齐"}
-REMEDY = (
-    "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
-    "或者在六个月内依法向人民法院提起行政诉讼。"
-)
 VERIFY = "扫描二维码核验本文书并查询办件进度"
 PROGRESS = "凭办件编号可在收件的服务点查询办理进度。"  # a receipt's last word to the applicant
 # a receipt's 办件状态 where the state's name alone would leave the applicant guessing what follows
@@ -334,7 +332,7 @@ class Letter:
     fields: tuple[tuple[str, str], ...]
     checklist_heading: str = ""
     checklist: tuple[str, ...] = ()  # a correction's: the item's materials, to check against
-    closing: tuple[str, ...] = ()  # what follows: a refusal's remedies and their periods (REMEDY)
+    closing: tuple[str, ...] = ()  # what follows: a refusal's remedies, their bodies and periods
     verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
     verify_caption: str = VERIFY
     signature: tuple[str, ...] = ()  # the deciding body and the day
@@ -370,8 +368,8 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
     )
 
 
-def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
-    """不予受理决定书: the decision, its reason and the applicant's remedies."""
+def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step, appeal: Appeal = UNNAMED) -> Letter:
+    """不予受理决定书: the decision, its reason and the applicant's remedies, to whom (appeal)."""
     return Letter(
         kind="refusal",
         title=TITLES["refusal"],
@@ -386,7 +384,7 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step) -> Letter:
             ("决定部门", _who(refused)),
             ("办理地", case.handler),
         ),
-        closing=(REMEDY,),
+        closing=(remedy(appeal),),
         verify_url=case.verify_url,
         signature=(_body(refused, issuer), china_day(refused.at)),
     )
@@ -419,26 +417,28 @@ class Outcome:
     opening: str
     fields: tuple[tuple[str, str], ...]
     seal: tuple[tuple[str, str], ...]  # 电子印章
-    closing: tuple[str, ...] = ()  # a denial's remedies (REMEDY)
+    closing: tuple[str, ...] = ()  # a denial's remedies (remedies.remedy)
     verify_url: str = ""
     verify_caption: str = "扫描二维码核验电子印章与办件结果"
     signature: tuple[str, ...] = ()
 
 
 def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome:
-    """办结通知书: the outcome and decision, with the electronic seal that vouches for them."""
+    """办结通知书: the outcome and decision, with the electronic seal that vouches for them; a denial
+    worded by the item's type (不予许可, 不予办理), with where to challenge it."""
     concluded, seal = facts.concluded, facts.seal
     granted = facts.outcome == "准予"
+    outcome = facts.outcome if granted else denial_words(facts.item_type)
     rows = [
         *_case_fields(case)[:4],
-        ("办理结果", facts.outcome),
+        ("办理结果", outcome),
         *([("结果名称", facts.result_name or "—")] if granted else []),  # a denial grants nothing
         ("决定内容", concluded.note or "—"),
         ("办结时间", f"{shanghai(concluded.at)}（北京时间）"),
         ("办理部门", _who(concluded)),
     ]
     if granted and facts.licence:
-        rows.append(("电子证照", facts.licence))
+        rows.append(("电子证照", Identifier(facts.licence)))  # broken between its parts
     return Outcome(
         title=TITLES["result"],
         issued_by=_organ(concluded, issuer),
@@ -446,7 +446,7 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
         addressee=f"{case.applicant_name}：",
         opening=(
             f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
-            f"已于{china_day(concluded.at)}办结，办理结果为：{facts.outcome}。"
+            f"已于{china_day(concluded.at)}办结，办理结果为：{outcome}。"
         ),
         fields=tuple(rows),
         seal=(
@@ -457,7 +457,7 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
             ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
             ("结果摘要", f"SHA-256 {seal.digest}"),
         ),
-        closing=() if granted else (REMEDY,),
+        closing=() if granted else (remedy(facts.appeal or UNNAMED),),
         verify_url=case.verify_url,
         signature=(f"{seal.holder}（电子印章）", china_day(seal.signed_at)),
     )

@@ -65,6 +65,10 @@ MIDDLE_DOTS = frozenset("\u00b7\u2022\u2027\u2219\u22c5\uff65")
 QR_SCALE, QR_BORDER = 4, 2  # pixels per module and quiet-zone modules of the QR image
 QR_SIZE = 32 * mm
 WIDTH = A4[0] - 40 * mm
+LABEL_WIDTH = 32 * mm  # the label column of a table of fields
+CELL_SIDE = 6  # a table cell's padding left and right, in points (reportlab's default)
+PAGE_NUMBER = 20 * mm  # the footer's page number, at the right
+FOOTER_BASE = 10 * mm - 2.5  # the footer's lowest line, from the page's foot: its baseline at 10 mm
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,14 @@ def _truetype(name: str, path: Path, index: int = 0) -> Font | None:
     return Font(name, frozenset(registered.face.charToGlyph))
 
 
+class Identifier(str):
+    """A value printed as one token, such as an electronic licence's number: where it does not fit
+    on one line it breaks after a dot, between its parts, never inside one (a CJK paragraph breaks
+    between any two characters)."""
+
+    separator = "."
+
+
 @dataclass(frozen=True)
 class Setting:
     """How tightly a sheet is set: USUAL, or COMPACT for a paper that would run a little past one page."""
@@ -144,6 +156,8 @@ def _styles(setting: Setting = USUAL) -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=13 * tight),
         "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=12 * tight),
         "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+        "footer": ParagraphStyle("footer", parent=body, fontSize=8, leading=10, spaceAfter=0),
+        "page": ParagraphStyle("page", parent=body, fontSize=8, leading=10, spaceAfter=0, alignment=TA_RIGHT),
     }
 
 
@@ -226,12 +240,22 @@ class Sheet:
         return self
 
     def fields(self, rows: list[tuple[str, str]]) -> Sheet:
-        """Label and value pairs, as a two-column ruled table."""
+        """Label and value pairs, as a two-column ruled table; an Identifier value breaks between
+        its parts only."""
 
         def ruled(setting: Setting) -> list[Flowable]:
-            cell = _styles(setting)["cell"]
-            data = [[Paragraph(text(label), cell), Paragraph(text(value), cell)] for label, value in rows]
-            return [_ruled(data, [32 * mm, WIDTH - 32 * mm], setting, header=False)]
+            cell, room = _styles(setting)["cell"], WIDTH - LABEL_WIDTH - 2 * CELL_SIDE
+            data = [
+                [
+                    Paragraph(text(label), cell),
+                    Paragraph(
+                        _between_parts(value, room, cell) if isinstance(value, Identifier) else text(value),
+                        cell,
+                    ),
+                ]
+                for label, value in rows
+            ]
+            return [_ruled(data, [LABEL_WIDTH, WIDTH - LABEL_WIDTH], setting, header=False)]
 
         self._parts.append(ruled)
         return self
@@ -316,10 +340,17 @@ class Sheet:
         footer = f"打印时间：{shanghai(self._printed_at)}（北京时间） · {issuer}"
 
         def page(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+            # set as the body is (text()), not drawn raw on the canvas: the CID font has no glyph for
+            # U+00B7 (a box in poppler) and a TrueType CJK font may lack the digits of the time
+            style = _styles(setting)
             canvas.saveState()
-            canvas.setFont(font(), 8)
-            canvas.drawString(20 * mm, 10 * mm, footer)
-            canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"第 {doc.page} 页")
+            for value, box, x in (
+                (footer, WIDTH - PAGE_NUMBER, 20 * mm),
+                (f"第 {doc.page} 页", PAGE_NUMBER, A4[0] - 20 * mm - PAGE_NUMBER),
+            ):
+                line = Paragraph(text(value), style["footer" if x == 20 * mm else "page"])
+                line.wrap(box, 20 * mm)
+                line.drawOn(canvas, x, FOOTER_BASE)
             canvas.restoreState()
 
         document.build(
@@ -330,14 +361,37 @@ class Sheet:
         return out.getvalue(), document.page
 
 
+def _between_parts(value: Identifier, width: float, style: ParagraphStyle) -> str:
+    """An identifier's markup, broken after its separators only: as many parts on a line as fit
+    width (a single part longer than a line still breaks where the paragraph breaks it)."""
+    separator = value.separator
+    parts = [part + separator for part in value.split(separator)]
+    parts[-1] = parts[-1].removesuffix(separator)
+    lines = [""]
+    for part in parts:
+        if lines[-1] and not _one_line(lines[-1] + part, width, style):
+            lines.append(part)
+        else:
+            lines[-1] += part
+    return "<br/>".join(map(text, lines))
+
+
+def _one_line(value: str, width: float, style: ParagraphStyle) -> bool:
+    _, height = Paragraph(text(value), style).wrap(width, 100 * style.leading)
+    return height < 2 * style.leading
+
+
 def _ruled(data: list[list[Paragraph]], widths: list[float], setting: Setting, *, header: bool) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
     # (command, first cell, last cell, values...): reportlab's table style commands
     style: list[tuple[str, tuple[int, int], tuple[int, int], *tuple[Any, ...]]] = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        # a label beside the first line of its value, not beside the middle of a long one
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE" if header else "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), setting.padding),
         ("BOTTOMPADDING", (0, 0), (-1, -1), setting.padding),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_SIDE),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_SIDE),
     ]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))

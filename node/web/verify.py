@@ -39,7 +39,7 @@ REVOCATION_WORDS = {
     "not established": "无法确认证书状态",
     "not checked": "未检查",
 }
-LICENCE_WORDS = {"valid": "有效", "revoked": "已吊销", "unknown here": "本节点无此证照的记录（非本节点颁发）"}
+LICENCE_WORDS = {"valid": "有效", "revoked": "已吊销", "expired": "已过期"}
 
 
 @dataclass
@@ -212,15 +212,32 @@ def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = Non
     if identifier:
         with node.readers() as session:
             status = node.licences.status(session, identifier)
+        state = LICENCE_WORDS.get(status.state, status.state)
+        if status.state == "unknown here":  # issued elsewhere: say by whom, not "no record"
+            state = issued_elsewhere(node, verdict.content, check.valid)
         verdict.licence = {
             "identifier": status.identifier,
-            "state": LICENCE_WORDS.get(status.state, status.state),
+            "state": state,
             "revoked_at": shanghai(datetime.fromisoformat(status.revoked_at)) if status.revoked_at else "",
             "reason": status.reason,
         }
     if applicant is not None:
         _mask(verdict, Masking.of(applicant, verdict.content))
     return verdict
+
+
+def issued_elsewhere(node: Node, content: dict[str, Any], sealed_valid: bool) -> str:
+    """A licence another node issued, in words a citizen reads right: only its issuer keeps its
+    record, and every node hears of a revocation, so "本节点无此证照的记录" (read as "no such
+    licence") said less than the page knows — who issued it, and that its seal holds."""
+    licence = content.get("licence")
+    code = str(licence.get("issuer_node", "")) if isinstance(licence, dict) else ""
+    holder = str(content.get("handler_name") or "")
+    issuer = (f"{holder}（{code}）" if holder and code not in holder else holder) or node.names.place(code)
+    if not sealed_valid or not issuer:
+        return "非本节点颁发：本节点不保存此证照的记录，请向颁发机关核实"
+    revoked = "本节点未收到该证照被吊销的通知（最新状态以颁发机关的记录为准）"
+    return f"由{issuer}颁发，电子印章核验有效；{revoked}"
 
 
 def _summary(content: dict[str, Any]) -> str:
