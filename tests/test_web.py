@@ -864,6 +864,31 @@ def test_the_receipt_page_says_what_its_pdf_says_with_the_qr_code(desks):
     assert "扫描二维码核验本文书并查询办件进度" in screen and "收件时间" not in screen
 
 
+def test_the_case_page_prints_the_receipt_again_where_the_citizen_applied(desks):
+    """After the handler's 受理 the agent could not reprint the 受理回执 (受理人, 承诺办结日期) from
+    the case page: it had no link to it. Now it links the receipt and its PDF, named as the receipt
+    is named then; the handler's page, where no citizen applied, does not."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    before = agent.get(f"/cases/{case_id}").text
+    assert f'<a href="/cases/{case_id}/receipt" id="print-receipt">打印收件回执</a>' in before
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    assert 'id="receipt-links"' not in clerk.get(f"/cases/{case_id}").text
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: len(village.cases.get(case_id).events) > 1, what="受理 at the village")
+    page = agent.get(f"/cases/{case_id}").text
+    links = re.search(r'<p id="receipt-links"[^>]*>(.*?)</p>', page)
+    assert links, page
+    hrefs = re.findall(r'href="([^"]+)"', links.group(1))
+    assert hrefs == [f"/cases/{case_id}/receipt", f"/cases/{case_id}/documents/receipt"]
+    assert "打印受理回执" in links.group(1) and "受理回执 PDF" in links.group(1)
+    reprinted = agent.get(hrefs[0])
+    assert reprinted.status_code == 200 and "受理回执" in reprinted.text and "张受理" in reprinted.text
+    assert text_of(agent.get(hrefs[1]).content).count("受理回执") >= 1
+
+
 def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_rights(desks):
     """打印办理结果 of a denial (办结·不予) left out the 行政复议 and 行政诉讼 its PDF has: the page
     prints the 办结通知书's words (DocumentDesk.result_words), headed by the deciding office."""

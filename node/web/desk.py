@@ -691,7 +691,17 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
+        "receipt_title": _receipt_title(node, visit.person, case),
     }
+
+
+def _receipt_title(node: Node, person: Actor, case: case_pb2.Case) -> str:
+    """What the case's receipt is called (受理回执 once the handler accepted it, 收件回执 before),
+    where the citizen applied and the person may print it (as /cases/ID/receipt); empty elsewhere."""
+    if case.origin != node.here.value or not may(person, frozenset(AT_WINDOW)):
+        return ""
+    accepted = any(event.action == case_pb2.ACCEPT for event in case.events)
+    return kinds.TITLES["receipt"] if accepted else kinds.RECEIVED_TITLE
 
 
 def allowed_actions(
