@@ -1186,6 +1186,35 @@ def test_the_case_list_pages_back_to_older_cases(desks, monkeypatch):
         wait_for(lambda c=case_id: _has_case(desks.nodes[COUNTY], c), what="the cases at the county")
 
 
+def test_the_village_lists_the_results_waiting_to_be_handed_out(desks, monkeypatch):
+    """To find what to 送达 the agent read the whole list: /cases?state=办结 was ignored and the page
+    had no filter. The list is filtered by state (待送达: 办结 here, not yet 送达), kept in its pages."""
+    monkeypatch.setattr(desk_pages, "CASES_PER_PAGE", 1)
+    agent = logged_in(desks, VILLAGE, "agent1")
+    concluded = [concluded_case(desks, agent) for _ in range(2)]
+    waiting = apply(agent)  # applied for, not concluded
+    first = agent.get("/cases", params={"state": "待送达"}).text
+    assert '<option value="待送达" selected>' in first and 'id="to-deliver"' in first
+    assert concluded[1] in first and waiting not in first
+    older = re.search(r'href="([^"]+)" id="page-older"', first)
+    assert older and "state=%E5%BE%85%E9%80%81%E8%BE%BE" in older.group(1), first
+    second = agent.get(html.unescape(older.group(1))).text
+    assert concluded[0] in second and waiting not in second
+    assert concluded[1] in agent.get("/cases", params={"state": "办结"}).text  # as the tester typed it
+    assert waiting in agent.get("/cases", params={"state": "申请"}).text
+    assert agent.get("/cases", params={"state": "做完了"}).status_code == 400
+    token = csrf_of(agent.get(f"/cases/{concluded[1]}").text)
+    delivered = agent.post(
+        f"/cases/{concluded[1]}/act", data={"csrf": token, "action": "DELIVER", "note": "当面交付"}
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert concluded[1] not in agent.get("/cases", params={"state": "待送达"}).text
+    for case_id, kept in ((concluded[0], True), (concluded[1], False), (waiting, False)):  # a search too
+        found = agent.get("/cases", params={"q": case_id, "state": "待送达"}).text
+        assert (f'href="/cases/{case_id}"' in found) is kept, case_id
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], waiting), what="the case at the county")
+
+
 def test_a_queue_longer_than_a_page_goes_on_to_the_next(desks, monkeypatch):
     """The 待受理 tab counted 56 while the queue listed its first 50 with no way to the others."""
     monkeypatch.setattr(desk_pages, "CASES_PER_PAGE", 2)
