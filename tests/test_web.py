@@ -1449,6 +1449,33 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     assert "计时暂停" not in queue_row(reviewer, "review", case_id)
 
 
+def test_the_citizen_refused_at_acceptance_rates_the_refusal_where_they_applied(desks):
+    """A 不予受理 case offered no 好差评 at the village: the refused citizen, the one most likely to
+    complain, could not rate. It is rated as a concluded case is, and a 差评 reaches the county's
+    department as a 整改 task. (送达 of the 不予受理决定书 is still not offered: the state machine
+    has no such step.)"""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    done = clerk.post(
+        f"/cases/{case_id}/act", data={"csrf": token, "action": "REFUSE", "note": "已在外地申领"}
+    )
+    assert done.status_code == 200, done.text
+    assert 'id="rate-form"' not in done.text  # the handler's page: rated where the citizen applied
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.REFUSED, what="不予受理 at the village")
+    page = agent.get(f"/cases/{case_id}").text
+    assert 'id="rate-form"' in page and 'value="DELIVER"' not in page
+    rated = agent.post(
+        f"/cases/{case_id}/rate", data={"csrf": csrf_of(page), "score": "2", "comment": "理由没讲清楚"}
+    )
+    assert rated.status_code == 200 and 'id="rated"' in rated.text, rated.text
+    assert "好差评：2 分（不满意）“理由没讲清楚”" in rated.text and 'id="rate-form"' not in rated.text
+    wait_for(lambda: county.ratings.of_case(case_id)[1] is not None, what="the 整改 task at the county")
+    assert case_id in clerk.get("/rectifications").text
+
+
 def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_poor_rating(desks):
     """全量回访 at the village point and 差评整改 at the county, in the browser's pages: each listed
     with its form; another department may not close the task. The rating and its 整改 stay on the

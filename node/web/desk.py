@@ -33,7 +33,7 @@ from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady
 from node.staff.roles import Actor, Duty, NotPermitted
-from node.supervision.ratings import SCORE_LABELS
+from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
@@ -713,7 +713,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
-        "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant and rating is None,
+        "can_rate": state in RATEABLE and for_the_applicant and rating is None,
         "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
         "rectification": rectification,
         "scores": SCORE_LABELS,
