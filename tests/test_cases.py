@@ -286,6 +286,28 @@ def test_one_person_typed_in_different_ways_is_one_applicant_and_found_each_way(
         assert {c.id for c in village.search(needle)} == ids, needle
 
 
+def test_a_name_s_dot_typed_as_a_full_stop_is_stored_as_the_dot_and_any_spelling_finds_it(sessions):
+    """古丽.艾力 (or ．, 。 from a Chinese input method) was stored as typed: the receipt carried a
+    name not on the identity card, and a search for 古丽·艾力 missed it; a name stored with its dot
+    was not found with a full stop, a space, without the dot, or by its part after the dot."""
+    village = service(sessions, VILLAGE)
+    number = "430981200002020069"
+    typed = ["古丽.艾力", "古丽．艾力", "古丽。艾力", "古丽 . 艾力"]
+    ids = {village.submit("YB-0001", Applicant(name, number), complete("YB-0001")).id for name in typed}
+    assert {village.get(case_id).applicant.name for case_id in ids} == {"古丽·艾力"}
+    # a space between Chinese characters is a typo when stored (李 德 明), not a dot
+    spaced = village.submit("MZ-0001", Applicant("李 德明", "430981198805052347"), complete("MZ-0001"))
+    assert village.get(spaced.id).applicant.name == "李德明"
+    # a Latin name keeps its full stop
+    latin = village.submit("MZ-0001", Applicant("J. Smith", "430981198805052347"), complete("MZ-0001"))
+    assert village.get(latin.id).applicant.name == "J. Smith"
+    spellings = ("古丽·艾力", "古丽.艾力", "古丽．艾力", "古丽 艾力", "古丽艾力", "古丽艾", "艾力")
+    spellings += ("古丽・艾",)
+    for needle in spellings:
+        assert {c.id for c in village.search(needle)} == ids, needle
+    assert {c.id for c in village.search("李德明")} == {spaced.id}
+
+
 def test_a_place_name_where_the_home_division_code_goes_is_refused_in_words(sessions):
     """An agent types 沅江市 into the 户籍地 field: told it wants the code, with this point's as the
     example, not "only ASCII digits 0-9 are allowed, found '沅' at 0"."""

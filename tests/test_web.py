@@ -864,6 +864,31 @@ def test_the_receipt_page_says_what_its_pdf_says_with_the_qr_code(desks):
     assert "扫描二维码核验本文书并查询办件进度" in screen and "收件时间" not in screen
 
 
+def test_the_case_page_prints_the_receipt_again_where_the_citizen_applied(desks):
+    """After the handler's 受理 the agent could not reprint the 受理回执 (受理人, 承诺办结日期) from
+    the case page: it had no link to it. Now it links the receipt and its PDF, named as the receipt
+    is named then; the handler's page, where no citizen applied, does not."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    before = agent.get(f"/cases/{case_id}").text
+    assert f'<a href="/cases/{case_id}/receipt" id="print-receipt">打印收件回执</a>' in before
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    assert 'id="receipt-links"' not in clerk.get(f"/cases/{case_id}").text
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: len(village.cases.get(case_id).events) > 1, what="受理 at the village")
+    page = agent.get(f"/cases/{case_id}").text
+    links = re.search(r'<p id="receipt-links"[^>]*>(.*?)</p>', page)
+    assert links, page
+    hrefs = re.findall(r'href="([^"]+)"', links.group(1))
+    assert hrefs == [f"/cases/{case_id}/receipt", f"/cases/{case_id}/documents/receipt"]
+    assert "打印受理回执" in links.group(1) and "受理回执 PDF" in links.group(1)
+    reprinted = agent.get(hrefs[0])
+    assert reprinted.status_code == 200 and "受理回执" in reprinted.text and "张受理" in reprinted.text
+    assert text_of(agent.get(hrefs[1]).content).count("受理回执") >= 1
+
+
 def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_rights(desks):
     """打印办理结果 of a denial (办结·不予) left out the 行政复议 and 行政诉讼 its PDF has: the page
     prints the 办结通知书's words (DocumentDesk.result_words), headed by the deciding office."""
@@ -1163,6 +1188,35 @@ def test_the_case_list_pages_back_to_older_cases(desks, monkeypatch):
         wait_for(lambda c=case_id: _has_case(desks.nodes[COUNTY], c), what="the cases at the county")
 
 
+def test_the_village_lists_the_results_waiting_to_be_handed_out(desks, monkeypatch):
+    """To find what to 送达 the agent read the whole list: /cases?state=办结 was ignored and the page
+    had no filter. The list is filtered by state (待送达: 办结 here, not yet 送达), kept in its pages."""
+    monkeypatch.setattr(desk_pages, "CASES_PER_PAGE", 1)
+    agent = logged_in(desks, VILLAGE, "agent1")
+    concluded = [concluded_case(desks, agent) for _ in range(2)]
+    waiting = apply(agent)  # applied for, not concluded
+    first = agent.get("/cases", params={"state": "待送达"}).text
+    assert '<option value="待送达" selected>' in first and 'id="to-deliver"' in first
+    assert concluded[1] in first and waiting not in first
+    older = re.search(r'href="([^"]+)" id="page-older"', first)
+    assert older and "state=%E5%BE%85%E9%80%81%E8%BE%BE" in older.group(1), first
+    second = agent.get(html.unescape(older.group(1))).text
+    assert concluded[0] in second and waiting not in second
+    assert concluded[1] in agent.get("/cases", params={"state": "办结"}).text  # as the tester typed it
+    assert waiting in agent.get("/cases", params={"state": "申请"}).text
+    assert agent.get("/cases", params={"state": "做完了"}).status_code == 400
+    token = csrf_of(agent.get(f"/cases/{concluded[1]}").text)
+    delivered = agent.post(
+        f"/cases/{concluded[1]}/act", data={"csrf": token, "action": "DELIVER", "note": "当面交付"}
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert concluded[1] not in agent.get("/cases", params={"state": "待送达"}).text
+    for case_id, kept in ((concluded[0], True), (concluded[1], False), (waiting, False)):  # a search too
+        found = agent.get("/cases", params={"q": case_id, "state": "待送达"}).text
+        assert (f'href="/cases/{case_id}"' in found) is kept, case_id
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], waiting), what="the case at the county")
+
+
 def test_a_queue_longer_than_a_page_goes_on_to_the_next(desks, monkeypatch):
     """The 待受理 tab counted 56 while the queue listed its first 50 with no way to the others."""
     monkeypatch.setattr(desk_pages, "CASES_PER_PAGE", 2)
@@ -1417,6 +1471,33 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     )
     assert re.search(r'id="time-used">已用 \d+/\d+ 个工作日</span>', resumed.text)
     assert "计时暂停" not in queue_row(reviewer, "review", case_id)
+
+
+def test_the_citizen_refused_at_acceptance_rates_the_refusal_where_they_applied(desks):
+    """A 不予受理 case offered no 好差评 at the village: the refused citizen, the one most likely to
+    complain, could not rate. It is rated as a concluded case is, and a 差评 reaches the county's
+    department as a 整改 task. (送达 of the 不予受理决定书 is still not offered: the state machine
+    has no such step.)"""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = submit_case(desks, agent)
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    done = clerk.post(
+        f"/cases/{case_id}/act", data={"csrf": token, "action": "REFUSE", "note": "已在外地申领"}
+    )
+    assert done.status_code == 200, done.text
+    assert 'id="rate-form"' not in done.text  # the handler's page: rated where the citizen applied
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.REFUSED, what="不予受理 at the village")
+    page = agent.get(f"/cases/{case_id}").text
+    assert 'id="rate-form"' in page and 'value="DELIVER"' not in page
+    rated = agent.post(
+        f"/cases/{case_id}/rate", data={"csrf": csrf_of(page), "score": "2", "comment": "理由没讲清楚"}
+    )
+    assert rated.status_code == 200 and 'id="rated"' in rated.text, rated.text
+    assert "好差评：2 分（不满意）“理由没讲清楚”" in rated.text and 'id="rate-form"' not in rated.text
+    wait_for(lambda: county.ratings.of_case(case_id)[1] is not None, what="the 整改 task at the county")
+    assert case_id in clerk.get("/rectifications").text
 
 
 def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_poor_rating(desks):

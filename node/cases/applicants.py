@@ -28,6 +28,9 @@ _FIRST_BIRTH_DATE = date(1900, 1, 1)
 _SPACES_BETWEEN_HAN = re.compile(
     r"(?<=[\u3400-\u9fff\U00020000-\U0003ffff·])[ \u3000]+(?=[\u3400-\u9fff\U00020000-\U0003ffff·])"
 )
+# how many characters of a name typed without its dot are tried with one at each place (a name is
+# a few characters; a longer text is no name)
+_UNDOTTED_NAME_LENGTH = 16
 # the first two digits of an identity number (GB/T 2260's provinces; 81, 82 and 83 begin the
 # residence permits of residents of Hong Kong, Macao and Taiwan, which the window takes as well)
 PROVINCE_PREFIXES = frozenset(str(code) for code in (
@@ -38,15 +41,34 @@ PROVINCE_PREFIXES = frozenset(str(code) for code in (
 
 # The middle dot in the names of several ethnic groups (阿卜杜拉·买买提) is U+00B7, as the household
 # registers write it; input methods give look-alikes, which would make one person several names.
-_NAME_DOTS = str.maketrans(dict.fromkeys("•・･‧∙⋅", "·"))
+_NAME_DOTS = str.maketrans(dict.fromkeys("•・･‧∙⋅\u0387\u2e31", "·"))
+_HAN = r"\u3400-\u9fff\U00020000-\U0003ffff"
+# a full stop typed for the dot (古丽.艾力, or 。 and ． from a Chinese input method): only between
+# Chinese characters, so that J. Smith keeps its stop
+_STOP_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])[ \u3000]*[.．。｡][ \u3000]*(?=[{_HAN}])")
+_SPACES_IN_NAME = re.compile(rf"(?<=[{_HAN}])[ \u3000]+(?=[{_HAN}])")
 _MAINLAND_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
 
 def name_as_typed(name: str) -> str:
-    """An applicant's name with its middle dot as the registers write it, and without the spaces
-    typed between its Chinese characters (李 德 明, to line up on a form): the registers hold 李德明,
-    and a search for it found nothing. Spaces between words in Latin letters stay."""
-    return _SPACES_BETWEEN_HAN.sub("", name.translate(_NAME_DOTS))
+    """An applicant's name with its middle dot as the registers write it (a look-alike, or a full
+    stop between Chinese characters: 古丽.艾力 is 古丽·艾力), and without the spaces typed between
+    its Chinese characters (李 德 明, to line up on a form): the registers hold 李德明, and a search
+    for it found nothing. Spaces between words in Latin letters stay."""
+    return _SPACES_BETWEEN_HAN.sub("", _STOP_BETWEEN_HAN.sub("·", name.translate(_NAME_DOTS)))
+
+
+def names_searched(typed: str) -> list[str]:
+    """The stored names (or their beginnings) a name typed into a search may be, however its dot
+    was typed: as name_as_typed stores it; a space between Chinese characters as the dot (古丽 艾力
+    for 古丽·艾力: a name is stored without such a space, but a search is typed in haste); and a
+    name typed without its dot with one at each place between its characters (古丽艾力), so that
+    names compare as if without their dots. The first is the name as stored."""
+    stored = name_as_typed(typed)
+    forms = [stored, name_as_typed(_SPACES_IN_NAME.sub("·", typed.translate(_NAME_DOTS)))]
+    if "·" not in stored and 2 <= len(stored) <= _UNDOTTED_NAME_LENGTH and re.fullmatch(f"[{_HAN}]+", stored):
+        forms += [f"{stored[:cut]}·{stored[cut:]}" for cut in range(1, len(stored))]
+    return list(dict.fromkeys(forms))
 
 
 def digits_as_typed(text: str) -> str:

@@ -613,7 +613,7 @@ def case_rate(
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
-    """好差评: the applicant rates a concluded case, where they applied (once; final)."""
+    """好差评: the applicant rates a concluded (or refused) case, where they applied (once; final)."""
     rating = ask(config, node, lambda desk: desk.rate(case_id, score, comment))
     label = SCORE_LABELS.get(rating.score, "")
     console.print(f"已评价 {rating.case_id}：{label}（{rating.score} 分）", highlight=False)

@@ -1,4 +1,5 @@
-"""好差评: the applicant rates a concluded case where they applied; the rating travels to the handler.
+"""好差评: the applicant rates a concluded (or refused) case where they applied; the rating travels
+to the handler.
 
 One rating per case (一次一评), immutable once given; the rater's identity is not recorded, so a
 clerk never sees it. A 差评 (1 or 2) opens a rectification task (整改) at the handling node with a
@@ -28,7 +29,9 @@ SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意
 BAD_SCORES = frozenset({1, 2})  # 差评
 SATISFIED_SCORES = frozenset({4, 5})  # 满意 and 非常满意: counted in 满意率
 DEFAULT_RECTIFICATION_DAYS = 15  # working days (Sichuan: 15, Dezhou: 5)
-_RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED})
+# a concluded case, and a refused one (不予受理: its citizen, the one most likely to complain, rates
+# the refusal as another rates a result)
+RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED, State.REFUSED})
 MAX_COMMENT_LENGTH = 1000
 UPHELD, VOIDED = "upheld", "voided"
 
@@ -67,10 +70,10 @@ class RatingService:
                     f"办件 {case.id} 在申请地 {case.origin} 评价 "
                     f"(case {case.id} is rated where the applicant applied, at {case.origin})"
                 )
-            if State(case.state) not in _RATEABLE:
+            if State(case.state) not in RATEABLE:
                 raise IllegalTransition(
-                    f"办件 {case.id} 当前为“{State(case.state).label}”状态，办结后方可评价 "
-                    f"(case {case.id} is {case.state}; only a concluded case is rated)"
+                    f"办件 {case.id} 当前为“{State(case.state).label}”状态，办结或不予受理后方可评价 "
+                    f"(case {case.id} is {case.state}; only a concluded or refused case is rated)"
                 )
             if session.get(Rating, case.id) is not None:
                 raise IllegalTransition(

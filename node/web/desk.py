@@ -28,11 +28,12 @@ from node.cases.service import DUTY_OF, Applicant
 from node.cases.states import OPEN_STATES, RULES, Action, Performer, State, transition
 from node.cases.submissions import KeyUsedBefore
 from node.catalogue import items as catalog
+from node.convert import state_to_proto
 from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady
 from node.staff.roles import Actor, Duty, NotPermitted
-from node.supervision.ratings import SCORE_LABELS
+from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
@@ -49,6 +50,9 @@ Render = Callable[..., Response]
 AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
 CASES_PER_PAGE = 50  # the case list's page, newest first, and a queue's, most urgent first
 _LAST_PAGE = 100_000  # beyond any node's cases; keeps the offset a number the database takes
+TO_DELIVER = "待送达"  # the case list's filter of results to hand out (办结, not yet 送达)
+# the case list's filter: its value in the address (what `listed_state` reads), and its words
+LISTED_STATES = (("", "全部状态"), (TO_DELIVER, "待送达（已办结）"), *((s.label, s.label) for s in State))
 # actions with their own form (files) or taken by the applicant's point on request
 _OWN_FORMS = frozenset({Action.SUPPLEMENT})
 
@@ -333,6 +337,10 @@ def routes(render: Render) -> list[Route]:
         # applied for here, or handled here (a county's concluded cases are in no queue): department
         # staff are shown only what they may open
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
+        chosen = visit.request.query_params.get("state", "").strip()
+        state = listed_state(chosen)
+        if chosen == TO_DELIVER:  # results to hand out: concluded here, where the citizen applied
+            role = "origin"
         number, more = _page_number(visit), False
         if query:
             typed = query.upper()  # a 一件事's number, as its receipt prints it: its page
@@ -340,9 +348,14 @@ def routes(render: Render) -> list[Route]:
                 return RedirectResponse(f"/bundles/{quote(typed)}", status_code=303)
             person = visit.person  # and what they took in for another department
             cases = node.cases.search(query, department=person.bound_department, taker=person.on_record)
+            if state is not None:  # a search finds a page at most: chosen from it
+                cases = [c for c in cases if c.state == state_to_proto(state.value)]
+            if chosen == TO_DELIVER:
+                cases = [c for c in cases if c.origin == node.here.value]
         else:
             # one more than a page: whether an older page exists
             cases = node.cases.list_cases(
+                state=state,
                 role=role,
                 limit=CASES_PER_PAGE + 1,
                 department=visit.person.bound_department,
@@ -350,7 +363,8 @@ def routes(render: Render) -> list[Route]:
                 taker=visit.person.on_record,  # what they took in for another department, too
             )
             cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
-        return render(visit, "cases.html", cases=cases, q=query, role=role, page=number, more=more)
+        shown = {"q": query, "role": role, "state": chosen, "states": LISTED_STATES}
+        return render(visit, "cases.html", cases=cases, **shown, page=number, more=more)
 
     @page(Duty.RECEIVE, Duty.DECIDE)
     def queue(visit: Visit) -> Response:
@@ -638,6 +652,20 @@ def _modes(item: Any) -> list[str]:
     return modes
 
 
+def listed_state(text: str) -> State | None:
+    """The state a case list is filtered by: 待送达 (办结 where the citizen applied, to hand out), a
+    state's Chinese name (办结) or its English one (CONCLUDED); None for every state."""
+    if not text:
+        return None
+    if text == TO_DELIVER:
+        return State.CONCLUDED
+    for state in State:
+        if text in (state.label, state.value, state.value.lower()):
+            return state
+    choices = "、".join(label for value, label in LISTED_STATES if value)
+    raise InvalidInput(f"没有“{text}”这一状态，可选：{choices} (unknown state {text!r})")
+
+
 def _visible_case(visit: Visit) -> case_pb2.Case:
     """The case, if the person may see it (NotPermitted naming the department otherwise)."""
     return node_of(visit).cases.get(visit.request.path_params["case_id"], by=visit.person)
@@ -701,13 +729,23 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
-        "can_rate": state in (State.CONCLUDED, State.DELIVERED) and for_the_applicant and rating is None,
+        "can_rate": state in RATEABLE and for_the_applicant and rating is None,
         "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
         "rectification": rectification,
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
+        "receipt_title": _receipt_title(node, visit.person, case),
     }
+
+
+def _receipt_title(node: Node, person: Actor, case: case_pb2.Case) -> str:
+    """What the case's receipt is called (受理回执 once the handler accepted it, 收件回执 before),
+    where the citizen applied and the person may print it (as /cases/ID/receipt); empty elsewhere."""
+    if case.origin != node.here.value or not may(person, frozenset(AT_WINDOW)):
+        return ""
+    accepted = any(event.action == case_pb2.ACCEPT for event in case.events)
+    return kinds.TITLES["receipt"] if accepted else kinds.RECEIVED_TITLE
 
 
 def allowed_actions(
