@@ -5,7 +5,7 @@ a department's queue walks `ix_case_queue` (handler, department, state, due date
 up the applicant's name, identity number or phone, or a case id, by prefix on their indexes (a
 name in each form its dot may take). So a page answers in milliseconds however many cases a node
 holds (`wuji bench` measures it at 1,000,000 cases). Only a name looked for by its part after the
-dot (买买提), when the beginnings found less than a page, reads the cases' names through.
+dot (买买提), when no beginning matched, reads the cases' names through.
 """
 
 from __future__ import annotations
@@ -160,9 +160,10 @@ def search(
         prefix = and_(column >= typed, column < typed + _PREFIX_END, visible)
         for row in session.execute(select(*_COLUMNS).where(prefix).order_by(column).limit(size)):
             found.setdefault(row.id, row)
-    if len(found) < size and _NAME_PART.fullmatch(names[0]):
+    if not found and _NAME_PART.fullmatch(names[0]):
         # a name by its part after the dot (买买提 for 阿依古丽·买买提), which no index holds: read
-        # through only when the beginnings did not fill the page
+        # through only when nothing began so (a county holds a million names; 王秀兰 finds hers
+        # by the index, and only a search that found nobody pays for the reading)
         part = and_(Case.applicant_name.contains("·" + names[0], autoescape=True), visible)
         for row in session.execute(select(*_COLUMNS).where(part).limit(size)):
             found.setdefault(row.id, row)
