@@ -1266,6 +1266,13 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     bundle_id = str(bundle.url).rsplit("/", 1)[-1]
     found = agent.get("/cases", params={"q": bundle_id.lower()})
     assert found.status_code == 200 and str(found.url).endswith(f"/bundles/{bundle_id}"), found.url
+    # and the point's list of its bundles (there was none: /bundles answered 404), the newest first
+    listed = agent.get("/bundles")
+    assert listed.status_code == 200 and 'href="/bundles">一件事</a>' in listed.text
+    rows = re.findall(r'<td class="code"><a href="/bundles/([^"]+)">', listed.text)
+    assert rows[0] == bundle_id
+    first = listed.text.split(f'href="/bundles/{bundle_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "新生儿出生一件事" in first and "王秀兰" in first and "办理中（已办结 0 / 4）" in first
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):

@@ -170,6 +170,12 @@ class BundleService(CaseHook):
                 )
             return self._view(session, bundle)
 
+    def recent(self, limit: int = 50, offset: int = 0) -> list[case_pb2.Bundle]:
+        """The bundles applied for here, the newest first (a bundle is kept only where applied for)."""
+        with self._readers() as session:
+            query = select(Bundle).order_by(Bundle.submitted_at.desc(), Bundle.id.desc())
+            return [bundle_view(session, b) for b in session.scalars(query.offset(offset).limit(limit))]
+
     def supply(self, bundle_id: str, material: Material) -> None:
         """补齐 a 容缺 material once for the whole bundle: every part missing it receives it."""
         checked = checked_material(material)

@@ -550,6 +550,13 @@ def routes(render: Render) -> list[Route]:
         return _pdf(documents.render(kind, case_id=case_id, by=visit.person, event_version=int(event or 0)))
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
+    def bundle_list(visit: Visit) -> Response:
+        number = _page_number(visit)
+        found = node_of(visit).bundles.recent(CASES_PER_PAGE + 1, (number - 1) * CASES_PER_PAGE)
+        shown = {"bundles": found[:CASES_PER_PAGE], "page": number, "more": len(found) > CASES_PER_PAGE}
+        return render(visit, "bundles.html", **shown)
+
+    @page(*AT_WINDOW, Duty.SUPERVISE)
     def bundle_page(visit: Visit) -> Response:
         bundle = node_of(visit).bundles.get(visit.request.path_params["bundle_id"])
         return render(visit, "bundle.html", bundle=bundle)
@@ -575,6 +582,7 @@ def routes(render: Render) -> list[Route]:
         Route("/cases/{case_id}/result", result),
         Route("/cases/{case_id}/result/print", result_print),
         Route("/cases/{case_id}/documents/{kind}", case_document),
+        Route("/bundles", bundle_list),
         Route("/bundles/{bundle_id}", bundle_page),
     ]
 
