@@ -145,6 +145,11 @@ class StatsService:
 
     def report(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
         start, end = _day(from_day, "from"), _day(to_day, "to")
+        if start is not None and end is not None and start > end:  # every figure would read 0
+            raise InvalidInput(
+                f"起始日期 {start.isoformat()} 晚于截止日期 {end.isoformat()}：请对调两个日期 "
+                "(the period starts after it ends)"
+            )
         with self._readers() as session:
             own, departments = self._own(session)
             subtree, children = self.subtree_days(session, own)
