@@ -25,6 +25,8 @@ from tests.materials import complete, complete_proto
 from tests.pgserver import fresh_database
 from tests.test_backup import state_at
 from tests.test_federation import act, arrived, submit
+from tests.test_window import add as add_staff
+from tests.test_window import login as login_staff
 from wuji.v1 import case_pb2, desk_pb2
 
 TOWNSHIP_ITEM = "MZ-0003"  # 临时救助对象认定: township, 10 working days promised
@@ -376,6 +378,38 @@ def test_an_appeal_decided_one_tier_up_voids_a_malicious_rating(federation, cloc
         assert session.get(RectificationTask, case.id).done_at is not None
     own = township.GetStats(desk_pb2.StatsRequest()).own
     assert own.counts["cases"] == 1 and "ratings" not in own.counts and "bad_ratings" not in own.counts
+
+
+def test_only_the_handling_department_appeals_a_rating(federation, clock):
+    """申诉: a clerk of another department (who cannot even open the case) and a 监察 are refused, at
+    the service, with the words `case rectify` uses; the 民政局's own clerk files it and sees it."""
+    case = accepted_case(federation)
+    conclude(federation, case.id)
+    federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=2, comment="慢"))
+    township = federation.desk(TOWNSHIP)
+    for username, role, department in (("mz1", "窗口受理", "民政局"), ("ny1", "窗口受理", "农业农村局"),
+                                       ("sup1", "监察", "")):  # fmt: skip
+        add_staff(township, username, role, department)
+    own, other, supervisor = (login_staff(township, name) for name in ("mz1", "ny1", "sup1"))
+    appeal = desk_pb2.AppealRatingRequest(case_id=case.id, reason="恶意差评")
+
+    def rated_here() -> bool:
+        with federation.nodes[TOWNSHIP].sessions() as session:
+            return session.get(Rating, case.id) is not None
+
+    wait_for(rated_here, what="the rating at the township")
+    with pytest.raises(grpc.RpcError) as refused:
+        township.AppealRating(appeal, metadata=other)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "窗口受理 姓名ny1 (ny1) 不属于 民政局" in (refused.value.details() or "")
+    with pytest.raises(grpc.RpcError) as not_theirs:
+        township.AppealRating(appeal, metadata=supervisor)
+    assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "无权执行此操作" in (not_theirs.value.details() or "")
+    assert township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals == []  # nothing filed
+    filed = township.AppealRating(appeal, metadata=own)
+    assert filed.case_id == case.id and filed.reason == "恶意差评"
+    assert [a.case_id for a in township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals] == [case.id]
 
 
 def _try(call):

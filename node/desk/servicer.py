@@ -401,8 +401,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def AppealRating(
         self, request: desk_pb2.AppealRatingRequest, context: grpc.ServicerContext
     ) -> desk_pb2.AppealView:
-        _caller.get().require(Duty.RECTIFY)
-        return self._node.ratings.appeal(request.case_id, request.reason)
+        return self._node.ratings.appeal(request.case_id, request.reason, _caller.get())
 
     @_desk_call
     def DecideAppeal(
