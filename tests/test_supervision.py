@@ -409,7 +409,56 @@ def test_only_the_handling_department_appeals_a_rating(federation, clock):
     assert township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals == []  # nothing filed
     filed = township.AppealRating(appeal, metadata=own)
     assert filed.case_id == case.id and filed.reason == "恶意差评"
-    assert [a.case_id for a in township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals] == [case.id]
+    assert [a.case_id for a in township.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=own).appeals] == [
+        case.id
+    ]
+    # another department follows only its own appeals; the 监察 sees them all
+    assert township.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=other).appeals == []
+    assert len(township.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=supervisor).appeals) == 1
+
+
+def test_the_desk_shows_cards_statistics_and_appeals_only_to_whom_the_pages_show_them(federation, clock):
+    """`wuji supervision list`, `wuji stats` and `wuji rating appeals` ask the Desk API: it refuses
+    whom /supervision and /stats refuse (a 窗口受理, a 审核, a village 代办员), in Chinese."""
+    case = accepted_case(federation)
+    clock.set(china_morning(2025, 11, 18))  # overdue
+    federation.nodes[TOWNSHIP].tick()
+    county, village = federation.desk(COUNTY), federation.desk(VILLAGE)
+    wait_for(lambda: cards_at(federation, COUNTY), what="the card at the county")
+    add_staff(county, "clerk1", "窗口受理", "民政局")
+    add_staff(county, "review3", "审核", "公安局")
+    add_staff(county, "boss", "监察")
+    add_staff(village, "agent1", "代办员")
+    people = {name: login_staff(county, name) for name in ("clerk1", "review3", "boss")}
+    agent = login_staff(village, "agent1")
+
+    def refused(call, token) -> str:
+        with pytest.raises(grpc.RpcError) as error:
+            call(token)
+        assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        return error.value.details() or ""
+
+    def listed(desk):
+        return lambda token: desk.ListCards(desk_pb2.ListCardsRequest(), metadata=token)
+
+    def stats(desk):
+        return lambda token: desk.GetStats(desk_pb2.StatsRequest(), metadata=token)
+
+    def appeals(desk):
+        return lambda token: desk.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=token)
+
+    for name in ("clerk1", "review3"):
+        assert f"({name}) 无权查看黄牌、红牌" in refused(listed(county), people[name])
+        assert f"({name}) 无权查看统计" in refused(stats(county), people[name])
+    assert "代办员 姓名agent1 (agent1) 无权查看黄牌、红牌" in refused(listed(village), agent)
+    assert "无权查看统计" in refused(stats(village), agent)
+    assert "无权查看申诉复核" in refused(appeals(village), agent)
+    # a department's staff file appeals and follow their own (none here); the 监察 sees everything
+    assert appeals(county)(people["clerk1"]).appeals == []
+    assert {c.case_id for c in listed(county)(people["boss"]).cards} == {case.id}
+    assert stats(county)(people["boss"]).subtree.counts["cases"] == 1
+    assert appeals(county)(people["boss"]).appeals == []
+    assert {c.case_id for c in listed(county)(()).cards} == {case.id}  # the node's operator: all
 
 
 def _try(call):

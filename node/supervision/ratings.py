@@ -301,10 +301,16 @@ class RatingService:
                 task.done_at = decided_at
                 task.return_visit = f"评价经申诉复核作废: {decision.note}"
 
-    def appeals(self) -> list[desk_pb2.AppealView]:
-        """Appeals filed here and appeals waiting for this node's decision, newest first."""
+    def appeals(self, department: str = "") -> list[desk_pb2.AppealView]:
+        """Appeals filed here and appeals waiting for this node's decision, newest first; with a
+        department, only those it filed (against ratings of its cases)."""
+        query = select(RatingAppeal).order_by(RatingAppeal.filed_at.desc())
+        if department:
+            query = query.join(Rating, Rating.case_id == RatingAppeal.case_id).where(
+                RatingAppeal.handler == self.here.value, Rating.department == department
+            )
         with self._readers() as session:
-            found = session.scalars(select(RatingAppeal).order_by(RatingAppeal.filed_at.desc()))
+            found = session.scalars(query)
             return [_appeal_view(appeal) for appeal in found]
 
 
