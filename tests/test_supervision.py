@@ -86,6 +86,63 @@ def test_cards_fire_once_each_at_80_percent_and_overdue_and_reach_the_province(f
     assert len(history) == 2 and all(c.HasField("closed_at") for c in history)
 
 
+def test_a_case_found_overdue_gets_its_red_card_and_no_warning_after_the_fact(federation, clock):
+    case = accepted_case(federation)
+    township = federation.nodes[TOWNSHIP]
+    clock.set(china_morning(2025, 11, 18))  # no scan since 受理: the deadline (17 November) is past
+    assert township.tick().raised == [f"{case.id}:overdue"]  # not also a 预警 of 11/10 (110%)
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 19))
+    assert township.tick().raised == []
+
+
+def test_an_extension_closes_the_warning_of_the_old_deadline_and_the_new_one_is_warned_of(federation, clock):
+    case = accepted_case(federation)
+    desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+    clock.set(china_morning(2025, 11, 13))  # 8 of 10 used: 预警, due 17 November
+    assert township.tick().raised == [f"{case.id}:warning"]
+    extend = desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=5, note="经批准延期")
+    desk.ActOnCase(extend)  # now due 24 November, 8 of 15 used
+    result = township.tick()
+    assert (result.raised, result.closed) == ([], [f"{case.id}:warning"])
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="the old warning closed at the province")
+    clock.set(china_morning(2025, 11, 20))  # 13 of 15
+    assert township.tick().raised == [f"{case.id}:warning@2025-11-24"]
+    clock.set(china_morning(2025, 11, 25))
+    assert township.tick().raised == [f"{case.id}:overdue"]
+    shown = wait_for(
+        lambda: (found := cards_at(federation, PROVINCE)) and len(found) == 2 and found,
+        what="both cards at the province",
+    )
+    # the open cards agree on the deadline; the first warning is in the history, closed
+    assert all("截止 2025-11-24" in card.detail for card in shown), shown
+    history = federation.desk(PROVINCE).ListCards(desk_pb2.ListCardsRequest(include_closed=True)).cards
+    (old,) = [card for card in history if card.HasField("closed_at")]
+    assert old.reason == "warning" and "截止 2025-11-17" in old.detail
+
+
+def test_a_case_not_accepted_within_five_working_days_of_arriving_gets_a_red_card(federation, clock):
+    """行政许可法 第三十二条: 受理 or not within five working days of receiving the application."""
+    federation.start_chain()
+    waiting = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Monday 3 November
+    wait_for(lambda: arrived(federation, TOWNSHIP, waiting.id), what="the case at the township")
+    township = federation.nodes[TOWNSHIP]
+    clock.set(china_morning(2025, 11, 7))
+    recent = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Friday: its five days run on
+    wait_for(lambda: arrived(federation, TOWNSHIP, recent.id), what="the second case at the township")
+    clock.set(china_morning(2025, 11, 10))  # the fifth working day itself is not late
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 11))
+    assert township.tick().raised == [f"{waiting.id}:acceptance_overdue"]
+    assert township.tick().raised == []
+    (card,) = wait_for(lambda: cards_at(federation, PROVINCE), what="the card at the province")
+    assert card.colour == "red" and card.department == "民政局" and card.deadline == "2025-11-10"
+    assert card.detail.startswith("受理超时: 2025-11-03 收到申请, 应在 5 个工作日内（2025-11-10 前）")
+    act(federation.desk(TOWNSHIP), waiting.id, case_pb2.ACCEPT)
+    assert township.tick().closed == [f"{waiting.id}:acceptance_overdue"]
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="the card closed at the province")
+
+
 def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_moves(federation, clock):
     case = accepted_case(federation)
     township_desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
@@ -518,9 +575,9 @@ def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url
         act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
         clock.set(china_morning(2025, 11, 18))
         township = federation.nodes[TOWNSHIP]
-        assert sorted(c.split(":")[1] for c in township.tick().raised) == ["overdue", "warning"]
+        assert [c.split(":")[1] for c in township.tick().raised] == ["overdue"]  # no 预警 after the fact
         assert township.tick().raised == []
-        wait_for(lambda: len(cards_at(federation, COUNTY)) == 2, what="the cards at the county")
+        wait_for(lambda: len(cards_at(federation, COUNTY)) == 1, what="the card at the county")
         conclude(federation, case.id)
         federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=2))
         wait_for(lambda: _try(lambda: federation.desk(TOWNSHIP).RectifyCase(
