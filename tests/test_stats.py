@@ -143,8 +143,9 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
     province = federation.desk(PROVINCE).GetStats(desk_pb2.StatsRequest()).subtree
     assert province.counts["cases"] == 6 and province.counts["concluded"] == 3
     assert province.counts["on_time"] == 2 and province.counts["early"] == 2  # the city's case was late
-    # red: the city's overdue case; yellow: it, and the township's open case at 8 of 10 days
-    assert province.counts["cards:red"] == 1 and province.counts["cards:yellow"] == 2
+    # red: the city's case, first scanned when overdue (so no 预警 after the fact), and the online
+    # application left 申请 for 8 working days (受理超时); yellow: the township's case at 8 of 10 days
+    assert province.counts["cards:red"] == 2 and province.counts["cards:yellow"] == 1
     assert province.on_time_rate == pytest.approx(2 / 3)
     assert province.satisfaction == pytest.approx(3.5) and province.rectification_rate == 0.0
     assert province.online_rate == pytest.approx(1 / 6)  # 网办率 from the cases' channel

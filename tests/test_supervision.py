@@ -25,6 +25,8 @@ from tests.materials import complete, complete_proto
 from tests.pgserver import fresh_database
 from tests.test_backup import state_at
 from tests.test_federation import act, arrived, submit
+from tests.test_window import add as add_staff
+from tests.test_window import login as login_staff
 from wuji.v1 import case_pb2, desk_pb2
 
 TOWNSHIP_ITEM = "MZ-0003"  # 临时救助对象认定: township, 10 working days promised
@@ -82,6 +84,63 @@ def test_cards_fire_once_each_at_80_percent_and_overdue_and_reach_the_province(f
     wait_for(lambda: cards_at(federation, PROVINCE) == [], what="no open cards at the province")
     history = federation.desk(PROVINCE).ListCards(desk_pb2.ListCardsRequest(include_closed=True)).cards
     assert len(history) == 2 and all(c.HasField("closed_at") for c in history)
+
+
+def test_a_case_found_overdue_gets_its_red_card_and_no_warning_after_the_fact(federation, clock):
+    case = accepted_case(federation)
+    township = federation.nodes[TOWNSHIP]
+    clock.set(china_morning(2025, 11, 18))  # no scan since 受理: the deadline (17 November) is past
+    assert township.tick().raised == [f"{case.id}:overdue"]  # not also a 预警 of 11/10 (110%)
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 19))
+    assert township.tick().raised == []
+
+
+def test_an_extension_closes_the_warning_of_the_old_deadline_and_the_new_one_is_warned_of(federation, clock):
+    case = accepted_case(federation)
+    desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+    clock.set(china_morning(2025, 11, 13))  # 8 of 10 used: 预警, due 17 November
+    assert township.tick().raised == [f"{case.id}:warning"]
+    extend = desk_pb2.ActOnCaseRequest(case_id=case.id, action=case_pb2.EXTEND, days=5, note="经批准延期")
+    desk.ActOnCase(extend)  # now due 24 November, 8 of 15 used
+    result = township.tick()
+    assert (result.raised, result.closed) == ([], [f"{case.id}:warning"])
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="the old warning closed at the province")
+    clock.set(china_morning(2025, 11, 20))  # 13 of 15
+    assert township.tick().raised == [f"{case.id}:warning@2025-11-24"]
+    clock.set(china_morning(2025, 11, 25))
+    assert township.tick().raised == [f"{case.id}:overdue"]
+    shown = wait_for(
+        lambda: (found := cards_at(federation, PROVINCE)) and len(found) == 2 and found,
+        what="both cards at the province",
+    )
+    # the open cards agree on the deadline; the first warning is in the history, closed
+    assert all("截止 2025-11-24" in card.detail for card in shown), shown
+    history = federation.desk(PROVINCE).ListCards(desk_pb2.ListCardsRequest(include_closed=True)).cards
+    (old,) = [card for card in history if card.HasField("closed_at")]
+    assert old.reason == "warning" and "截止 2025-11-17" in old.detail
+
+
+def test_a_case_not_accepted_within_five_working_days_of_arriving_gets_a_red_card(federation, clock):
+    """行政许可法 第三十二条: 受理 or not within five working days of receiving the application."""
+    federation.start_chain()
+    waiting = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Monday 3 November
+    wait_for(lambda: arrived(federation, TOWNSHIP, waiting.id), what="the case at the township")
+    township = federation.nodes[TOWNSHIP]
+    clock.set(china_morning(2025, 11, 7))
+    recent = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)  # Friday: its five days run on
+    wait_for(lambda: arrived(federation, TOWNSHIP, recent.id), what="the second case at the township")
+    clock.set(china_morning(2025, 11, 10))  # the fifth working day itself is not late
+    assert township.tick().raised == []
+    clock.set(china_morning(2025, 11, 11))
+    assert township.tick().raised == [f"{waiting.id}:acceptance_overdue"]
+    assert township.tick().raised == []
+    (card,) = wait_for(lambda: cards_at(federation, PROVINCE), what="the card at the province")
+    assert card.colour == "red" and card.department == "民政局" and card.deadline == "2025-11-10"
+    assert card.detail.startswith("受理超时: 2025-11-03 收到申请, 应在 5 个工作日内（2025-11-10 前）")
+    act(federation.desk(TOWNSHIP), waiting.id, case_pb2.ACCEPT)
+    assert township.tick().closed == [f"{waiting.id}:acceptance_overdue"]
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="the card closed at the province")
 
 
 def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_moves(federation, clock):
@@ -378,6 +437,87 @@ def test_an_appeal_decided_one_tier_up_voids_a_malicious_rating(federation, cloc
     assert own.counts["cases"] == 1 and "ratings" not in own.counts and "bad_ratings" not in own.counts
 
 
+def test_only_the_handling_department_appeals_a_rating(federation, clock):
+    """申诉: a clerk of another department (who cannot even open the case) and a 监察 are refused, at
+    the service, with the words `case rectify` uses; the 民政局's own clerk files it and sees it."""
+    case = accepted_case(federation)
+    conclude(federation, case.id)
+    federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=2, comment="慢"))
+    township = federation.desk(TOWNSHIP)
+    for username, role, department in (("mz1", "窗口受理", "民政局"), ("ny1", "窗口受理", "农业农村局"),
+                                       ("sup1", "监察", "")):  # fmt: skip
+        add_staff(township, username, role, department)
+    own, other, supervisor = (login_staff(township, name) for name in ("mz1", "ny1", "sup1"))
+    appeal = desk_pb2.AppealRatingRequest(case_id=case.id, reason="恶意差评")
+
+    def rated_here() -> bool:
+        with federation.nodes[TOWNSHIP].sessions() as session:
+            return session.get(Rating, case.id) is not None
+
+    wait_for(rated_here, what="the rating at the township")
+    with pytest.raises(grpc.RpcError) as refused:
+        township.AppealRating(appeal, metadata=other)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "窗口受理 姓名ny1 (ny1) 不属于 民政局" in (refused.value.details() or "")
+    with pytest.raises(grpc.RpcError) as not_theirs:
+        township.AppealRating(appeal, metadata=supervisor)
+    assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "无权执行此操作" in (not_theirs.value.details() or "")
+    assert township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals == []  # nothing filed
+    filed = township.AppealRating(appeal, metadata=own)
+    assert filed.case_id == case.id and filed.reason == "恶意差评"
+    assert [a.case_id for a in township.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=own).appeals] == [
+        case.id
+    ]
+    # another department follows only its own appeals; the 监察 sees them all
+    assert township.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=other).appeals == []
+    assert len(township.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=supervisor).appeals) == 1
+
+
+def test_the_desk_shows_cards_statistics_and_appeals_only_to_whom_the_pages_show_them(federation, clock):
+    """`wuji supervision list`, `wuji stats` and `wuji rating appeals` ask the Desk API: it refuses
+    whom /supervision and /stats refuse (a 窗口受理, a 审核, a village 代办员), in Chinese."""
+    case = accepted_case(federation)
+    clock.set(china_morning(2025, 11, 18))  # overdue
+    federation.nodes[TOWNSHIP].tick()
+    county, village = federation.desk(COUNTY), federation.desk(VILLAGE)
+    wait_for(lambda: cards_at(federation, COUNTY), what="the card at the county")
+    add_staff(county, "clerk1", "窗口受理", "民政局")
+    add_staff(county, "review3", "审核", "公安局")
+    add_staff(county, "boss", "监察")
+    add_staff(village, "agent1", "代办员")
+    people = {name: login_staff(county, name) for name in ("clerk1", "review3", "boss")}
+    agent = login_staff(village, "agent1")
+
+    def refused(call, token) -> str:
+        with pytest.raises(grpc.RpcError) as error:
+            call(token)
+        assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        return error.value.details() or ""
+
+    def listed(desk):
+        return lambda token: desk.ListCards(desk_pb2.ListCardsRequest(), metadata=token)
+
+    def stats(desk):
+        return lambda token: desk.GetStats(desk_pb2.StatsRequest(), metadata=token)
+
+    def appeals(desk):
+        return lambda token: desk.ListAppeals(desk_pb2.ListAppealsRequest(), metadata=token)
+
+    for name in ("clerk1", "review3"):
+        assert f"({name}) 无权查看黄牌、红牌" in refused(listed(county), people[name])
+        assert f"({name}) 无权查看统计" in refused(stats(county), people[name])
+    assert "代办员 姓名agent1 (agent1) 无权查看黄牌、红牌" in refused(listed(village), agent)
+    assert "无权查看统计" in refused(stats(village), agent)
+    assert "无权查看申诉复核" in refused(appeals(village), agent)
+    # a department's staff file appeals and follow their own (none here); the 监察 sees everything
+    assert appeals(county)(people["clerk1"]).appeals == []
+    assert {c.case_id for c in listed(county)(people["boss"]).cards} == {case.id}
+    assert stats(county)(people["boss"]).subtree.counts["cases"] == 1
+    assert appeals(county)(people["boss"]).appeals == []
+    assert {c.case_id for c in listed(county)(()).cards} == {case.id}  # the node's operator: all
+
+
 def _try(call):
     try:
         return call()
@@ -435,9 +575,9 @@ def test_cards_ratings_and_rollups_on_postgresql(federation, clock, postgres_url
         act(federation.desk(TOWNSHIP), case.id, case_pb2.ACCEPT)
         clock.set(china_morning(2025, 11, 18))
         township = federation.nodes[TOWNSHIP]
-        assert sorted(c.split(":")[1] for c in township.tick().raised) == ["overdue", "warning"]
+        assert [c.split(":")[1] for c in township.tick().raised] == ["overdue"]  # no 预警 after the fact
         assert township.tick().raised == []
-        wait_for(lambda: len(cards_at(federation, COUNTY)) == 2, what="the cards at the county")
+        wait_for(lambda: len(cards_at(federation, COUNTY)) == 1, what="the card at the county")
         conclude(federation, case.id)
         federation.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=2))
         wait_for(lambda: _try(lambda: federation.desk(TOWNSHIP).RectifyCase(

@@ -390,19 +390,21 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListCards(
         self, request: desk_pb2.ListCardsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListCardsResponse:
+        # who may see them at /supervision: the subtree's cards name every department's staff
+        _caller.get().require_one_of(frozenset({Duty.SUPERVISE}), "黄牌、红牌（电子监察）")
         cards = self._node.supervision.cards(request.subtree, include_closed=request.include_closed)
         return desk_pb2.ListCardsResponse(cards=cards)
 
     @_desk_call
     def GetStats(self, request: desk_pb2.StatsRequest, context: grpc.ServicerContext) -> desk_pb2.StatsReport:
+        _caller.get().require_one_of(frozenset({Duty.SUPERVISE}), "统计")  # as /stats
         return self._node.stats.report(request.from_day, request.to_day)
 
     @_desk_call
     def AppealRating(
         self, request: desk_pb2.AppealRatingRequest, context: grpc.ServicerContext
     ) -> desk_pb2.AppealView:
-        _caller.get().require(Duty.RECTIFY)
-        return self._node.ratings.appeal(request.case_id, request.reason)
+        return self._node.ratings.appeal(request.case_id, request.reason, _caller.get())
 
     @_desk_call
     def DecideAppeal(
@@ -415,7 +417,10 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     def ListAppeals(
         self, request: desk_pb2.ListAppealsRequest, context: grpc.ServicerContext
     ) -> desk_pb2.ListAppealsResponse:
-        return desk_pb2.ListAppealsResponse(appeals=self._node.ratings.appeals())
+        caller = _caller.get()
+        # 监察 decide them and see them all; a department's staff file them and follow their own
+        caller.require_one_of(frozenset({Duty.SUPERVISE, Duty.RECTIFY}), "申诉复核")
+        return desk_pb2.ListAppealsResponse(appeals=self._node.ratings.appeals(caller.bound_department))
 
     @_desk_call
     def SubmitBundle(

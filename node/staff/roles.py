@@ -134,6 +134,13 @@ class Actor:
                 f"{self.describe()} 不属于 {department}: only its staff see its cases handled here"
             )
 
+    def require_one_of(self, duties: frozenset[Duty], what: str) -> None:
+        """NotPermitted unless this actor holds one of duties: the check a page runs first
+        (web/auth.page), for the same view asked for over the Desk API (`what` names it)."""
+        if not self.is_person or self.role is None or DUTIES[self.role] & duties:
+            return
+        raise NotPermitted(f"{self.describe()} 无权查看{what} (the role {self.role.value} may not see it)")
+
     def require(self, duty: Duty, department: str = "") -> None:
         """NotPermitted unless this actor may perform duty (for department, where it has one).
 

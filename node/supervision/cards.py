@@ -15,7 +15,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import and_, func, not_, or_, select, update
@@ -42,6 +42,7 @@ from node.store.models import (
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp
 from node.workdays import (
+    CHINA,
     STATUTORY,
     CalendarNotCovered,
     add_working_days,
@@ -61,6 +62,8 @@ FORWARDING_LATE = "forwarding_late"
 DEFERRAL_OVERDUE = "deferral_overdue"  # 容缺: a promised material did not arrive by its date
 CALENDAR_MISSING = "calendar_missing"  # at the province: a year counted without its calendar
 CORRECTION_REPEATED = "correction_repeated"  # 补正 asked for again: 一次性告知 was not kept
+ACCEPTANCE_OVERDUE = "acceptance_overdue"  # still 申请 at its handler past the days to decide on 受理
+ACCEPTANCE_DAYS = 5  # 行政许可法 第三十二条: 受理 or not within five working days of receiving it
 CALENDAR_LOOKAHEAD_DAYS = 60
 # by the event's action: the desk takes none of these without a reason now (OWES_REASON), so the
 # card is for those a node recorded before it asked for one, kept in its database since
@@ -114,11 +117,18 @@ class SupervisionService:
         with self._sessions.begin() as session:
             red = SupervisionCard.id == CaseDeadline.case_id + f":{OVERDUE}"
             yellow = aliased(SupervisionCard)  # read along, so raising asks no question per card
+            # a warning is of one deadline: moved (延期, 特别程序 over), the old one closes (see
+            # _close_settled) and the new deadline is warned of in its turn
+            warned_of_it = and_(
+                yellow.case_id == CaseDeadline.case_id,
+                yellow.reason.startswith(WARNING),
+                yellow.deadline == CaseDeadline.deadline,
+            )
             rows = session.execute(
                 select(CaseDeadline, Case, yellow.id)
                 .join(Case, Case.id == CaseDeadline.case_id)
                 .outerjoin(SupervisionCard, red)
-                .outerjoin(yellow, yellow.id == CaseDeadline.case_id + f":{WARNING}")
+                .outerjoin(yellow, warned_of_it)
                 .where(
                     CaseDeadline.open.is_(True),
                     CaseDeadline.due_on <= today,  # null while paused: never due
@@ -139,12 +149,13 @@ class SupervisionService:
                 if today > row.deadline:
                     detail = f"超期: 办理时限 {clock.limit} 个工作日, 截止 {row.deadline.isoformat()}"
                     raised += self._raise(session, case, RED, OVERDUE, detail, row.deadline, known=False)
-                if share >= self.warning_share and warned is None:
+                elif share >= self.warning_share and warned is None:  # past the deadline: no warning
                     detail = (
                         f"预警: 已用 {clock.used(today)}/{clock.limit} 个工作日 ({share:.0%}), "
                         f"截止 {row.deadline.isoformat()}"
                     )
-                    raised += self._raise(session, case, YELLOW, WARNING, detail, row.deadline, known=False)
+                    reason = self._warning_reason(session, case.id, row.deadline)
+                    raised += self._raise(session, case, YELLOW, reason, detail, row.deadline, known=False)
                 try:
                     row.due_on = self._next_look(clock, row.deadline, today)
                 except CalendarNotCovered as error:  # left due: looked at again next time
@@ -220,14 +231,78 @@ class SupervisionService:
                 promised = min(m.promised_on for m in owed)
                 detail = f"容缺承诺逾期: 承诺 {promised.isoformat()} 前补齐 {names}, 未补齐"
                 raised += self._raise(session, case, RED, DEFERRAL_OVERDUE, detail, promised)
+            waiting, unaccepted = self._check_acceptance(session, today)
+            raised += unaccepted
             raised += self._check_calendars(session, today)
             closed = self._close_settled(session)
         for card_id in raised:
             log.info("node %s raised supervision card %s", self.here, card_id)
         examined = (
-            len(rows) + len(tasks) + len(steps) + len(refusals) + len(repeated) + arrivals + len(broken)
+            len(rows)
+            + len(tasks)
+            + len(steps)
+            + len(refusals)
+            + len(repeated)
+            + arrivals
+            + len(broken)
+            + waiting
         )
         return ScanResult(examined, raised, closed)
+
+    @staticmethod
+    def _warning_reason(session: Session, case_id: str, deadline: date) -> str:
+        """A case's first warning is `warning`; one of a deadline moved since names that deadline
+        (a card's id is its case and reason: the earlier warning stays in the history, closed)."""
+        if session.get(SupervisionCard, f"{case_id}:{WARNING}") is None:
+            return WARNING
+        return f"{WARNING}@{deadline.isoformat()}"
+
+    def _check_acceptance(self, session: Session, today: date) -> tuple[int, list[str]]:
+        """A red card for each case still 申请 at this handler more than ACCEPTANCE_DAYS working days
+        after it arrived here (or came back with its 补正材料): nobody decided whether to accept it.
+        Only cases in for longer than that many calendar days are read; (read, raised)."""
+        arrived = func.coalesce(CaseArrival.arrived_at, Case.submitted_at)  # submitted here: no arrival
+        midnight = datetime.combine(today - timedelta(days=ACCEPTANCE_DAYS), time(), tzinfo=CHINA)
+        cutoff = midnight.astimezone(UTC)  # stored as UTC (SQLite keeps no zone)
+        waiting = session.execute(
+            select(Case, arrived)
+            .outerjoin(CaseArrival, CaseArrival.case_id == Case.id)
+            .outerjoin(SupervisionCard, SupervisionCard.id == Case.id + f":{ACCEPTANCE_OVERDUE}")
+            .where(
+                Case.handler == self.here.value,
+                Case.state == State.SUBMITTED,
+                arrived < cutoff,
+                SupervisionCard.id.is_(None),
+            )
+        ).all()
+        raised: list[str] = []
+        for case, arrived_at in waiting:
+            supplied = (
+                session.scalar(
+                    select(func.max(CaseEvent.at)).where(
+                        CaseEvent.case_id == case.id, CaseEvent.action == Action.SUPPLEMENT
+                    )
+                )
+                if case.version > 1
+                else None
+            )
+            since = china_date(max(arrived_at, supplied) if supplied is not None else arrived_at)
+            try:
+                due = add_working_days(since, ACCEPTANCE_DAYS)
+            except CalendarNotCovered as error:
+                log.error(
+                    "cannot supervise the 受理 of case %s: %s", case.id, error, extra=logs.case(case.id)
+                )
+                continue
+            if today <= due:
+                continue
+            received = "收到补正材料" if supplied is not None and supplied > arrived_at else "收到申请"
+            detail = (
+                f"受理超时: {since.isoformat()} {received}, 应在 {ACCEPTANCE_DAYS} 个工作日内"
+                f"（{due.isoformat()} 前）决定是否受理, 至今未受理"
+            )
+            raised += self._raise(session, case, RED, ACCEPTANCE_OVERDUE, detail, due, known=False)
+        return len(waiting), raised
 
     def _check_calendars(self, session: Session, today: date) -> list[str]:
         """At the province: a yellow card for each year that deadlines count (this year, the next
@@ -285,10 +360,16 @@ class SupervisionService:
 
     def _close_settled(self, session: Session) -> list[str]:
         """Close the cards raised here whose cause is over; the closure travels up like the card."""
+        owed = (
+            select(MissingMaterial.case_id)
+            .where(MissingMaterial.case_id == Case.id, MissingMaterial.supplied_at.is_(None))
+            .exists()
+        )
         cards = session.execute(
-            select(SupervisionCard, Case, RectificationTask)
+            select(SupervisionCard, Case, RectificationTask, CaseDeadline)
             .join(Case, Case.id == SupervisionCard.case_id)
             .outerjoin(RectificationTask, RectificationTask.case_id == Case.id)
+            .outerjoin(CaseDeadline, CaseDeadline.case_id == Case.id)
             .where(
                 SupervisionCard.handler == self.here.value,
                 SupervisionCard.closed_at.is_(None),
@@ -304,8 +385,15 @@ class SupervisionService:
                         SupervisionCard.reason.startswith("step:"),
                         SupervisionCard.reason != "step:" + Case.state,
                     ),
+                    and_(SupervisionCard.reason == DEFERRAL_OVERDUE, not_(owed)),
+                    and_(SupervisionCard.reason == ACCEPTANCE_OVERDUE, Case.state != State.SUBMITTED),
                     and_(
-                        SupervisionCard.reason != RECTIFICATION_OVERDUE,
+                        SupervisionCard.reason.startswith(WARNING),
+                        CaseDeadline.deadline.is_not(None),
+                        CaseDeadline.deadline != SupervisionCard.deadline,
+                    ),
+                    and_(
+                        SupervisionCard.reason.not_in((RECTIFICATION_OVERDUE, ACCEPTANCE_OVERDUE)),
                         not_(SupervisionCard.reason.startswith("step:")),
                         Case.state.not_in([state.value for state in OPEN_STATES]),
                     ),
@@ -313,13 +401,19 @@ class SupervisionService:
             )
         ).all()
         closed = []
-        for card, case, task in cards:
+        for card, case, task, limit in cards:
             if card.reason == RECTIFICATION_OVERDUE:
                 settled = task is not None and task.done_at is not None
-            elif card.reason == DEFERRAL_OVERDUE:
+            elif card.reason == DEFERRAL_OVERDUE:  # supplied (容缺补齐), or nothing more is owed
                 settled = not self._still_owed(session, case.id) or State(case.state) in _GIVEN_UP
+            elif card.reason == ACCEPTANCE_OVERDUE:  # decided at last: 受理, 不予受理 or 补正告知
+                settled = case.state != State.SUBMITTED
             elif card.reason.startswith("step:"):
                 settled = case.state != card.reason.removeprefix("step:")
+            elif card.reason.startswith(WARNING) and limit is not None and limit.deadline is not None:
+                # the deadline it warned of no longer holds (延期, 特别程序 over, a new calendar)
+                moved = limit.deadline != card.deadline
+                settled = moved or State(case.state) not in OPEN_STATES
             else:
                 settled = State(case.state) not in OPEN_STATES
             if settled:

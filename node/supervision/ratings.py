@@ -188,8 +188,10 @@ class RatingService:
 
     # -- 申诉复核 ------------------------------------------------------------------------------
 
-    def appeal(self, case_id: str, reason: str) -> desk_pb2.AppealView:
-        """The handling node appeals a rating to its supervising tier."""
+    def appeal(self, case_id: str, reason: str, by: Actor) -> desk_pb2.AppealView:
+        """The handling node appeals a rating to its supervising tier: only staff of the department
+        that handled the case (or the operator) may, as for its 整改: another department's clerk
+        must not get a rating they cannot even open voided."""
         reason = clean_text("reason", reason, MAX_COMMENT_LENGTH, required=True)
         supervisor = self.here.parent
         with self._sessions.begin() as session:
@@ -198,6 +200,8 @@ class RatingService:
                 raise NotFound(
                     f"本节点办理的办件中没有 {case_id} 的评价 (no rating of a case handled at {self.here})"
                 )
+            case = session.get(Case, rating.case_id)
+            by.require(Duty.RECTIFY, (case.department or "") if case is not None else "")
             if supervisor is None:
                 raise WrongNode("省级没有可申诉的上级 (a province has no supervising tier to appeal to)")
             if session.get(RatingAppeal, rating.case_id) is not None:
@@ -300,10 +304,16 @@ class RatingService:
                 task.done_at = decided_at
                 task.return_visit = f"评价经申诉复核作废: {decision.note}"
 
-    def appeals(self) -> list[desk_pb2.AppealView]:
-        """Appeals filed here and appeals waiting for this node's decision, newest first."""
+    def appeals(self, department: str = "") -> list[desk_pb2.AppealView]:
+        """Appeals filed here and appeals waiting for this node's decision, newest first; with a
+        department, only those it filed (against ratings of its cases)."""
+        query = select(RatingAppeal).order_by(RatingAppeal.filed_at.desc())
+        if department:
+            query = query.join(Rating, Rating.case_id == RatingAppeal.case_id).where(
+                RatingAppeal.handler == self.here.value, Rating.department == department
+            )
         with self._readers() as session:
-            found = session.scalars(select(RatingAppeal).order_by(RatingAppeal.filed_at.desc()))
+            found = session.scalars(query)
             return [_appeal_view(appeal) for appeal in found]
 
 
