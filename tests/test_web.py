@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import contextlib
+import csv
 import hashlib
 import html
+import io
 import json
 import os
 import re
@@ -1728,6 +1730,18 @@ def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
     county.tick()
     closed = row()
     assert re.search(r'<td class="nowrap">[0-9-]+ [0-9:]+ 关闭</td>', closed), closed
+    # the table as the filters show it, for the monthly meeting's spreadsheet (there was no export)
+    page = boss.get("/supervision?closed=1&colour=red").text
+    link = re.search(r'<a href="([^"]+)" id="download">', page)
+    assert link and html.unescape(link.group(1)) == "/supervision.csv?closed=1&colour=red"
+    download = boss.get(html.unescape(link.group(1)))
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.content.startswith("\ufeff牌,办件,事项,办理机构".encode())  # Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    [mine] = [line for line in lines[1:] if line[1] == case.id]
+    assert mine[0] == "红牌（超期）" and mine[2] == "最低生活保障对象认定" and mine[4] == "民政局"
+    assert mine[3] == f"{COUNTY_NAME}（{COUNTY}）" and re.fullmatch(r"[0-9-]+ [0-9:]+", mine[9])
+    assert all(line[0].startswith("红牌") for line in lines[1:])  # the page's filter, kept
     after = re.search(r"未关闭 (\d+) 张", boss.get("/supervision?closed=1").text)
     assert after and int(after.group(1)) < open_before
 

@@ -6,10 +6,13 @@ The figures are StatsService.report's — the same as `wuji stats` prints — dr
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
@@ -18,9 +21,10 @@ from starlette.routing import Route
 from node.cases.states import State
 from node.staff.roles import Duty
 from node.supervision.stats import rate_of
+from node.timeutil import from_timestamp, shanghai
 from node.web.auth import Visit, page
 from node.workdays import SOURCE_WORDS, china_date, year_summary
-from wuji.v1 import desk_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
@@ -105,9 +109,37 @@ def bar_chart(
     return "".join(parts)
 
 
+CSV_COLUMNS = ("牌", "办件", "事项", "办理机构", "部门", "责任人", "期限", "说明", "亮牌时间", "关闭时间")
+
+
+def cards_csv(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> bytes:
+    """The card list as the page filters it, for a spreadsheet (the monthly meeting's table): UTF-8
+    with a byte order mark, which Excel needs to read Chinese; times in Beijing time."""
+    items = node.cases.items_of(card.case_id for card in cards)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for c in cards:
+        writer.writerow(
+            (
+                COLOURS.get(c.colour, c.colour),
+                c.case_id,
+                items.get(c.case_id, ""),
+                node.names.place(c.handler),
+                c.department,
+                c.person,
+                c.deadline,
+                c.detail,
+                shanghai(from_timestamp(c.raised_at)),
+                shanghai(from_timestamp(c.closed_at)) if c.closed_at.seconds else "",
+            )
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def routes(render: Callable[..., Response]) -> list[Route]:
-    @page(Duty.SUPERVISE)
-    def cards(visit: Visit) -> Response:
+    def filtered(visit: Visit) -> tuple[list[case_pb2.SupervisionCard], dict[str, Any]]:
+        """The cards the filters ask for, and the filters as the form shows them."""
         node: Node = visit.request.app.state.node
         params = visit.request.query_params
         subtree, colour = params.get("subtree", "").strip(), params.get("colour", "")
@@ -118,6 +150,29 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             for card in found
             if (not colour or card.colour == colour) and (not department or card.department == department)
         ]
+        asked = {
+            "subtree": subtree,
+            "colour": colour,
+            "department": department,
+            "closed": bool(params.get("closed")),
+        }
+        return shown, asked
+
+    @page(Duty.SUPERVISE)
+    def cards_download(visit: Visit) -> Response:
+        node: Node = visit.request.app.state.node
+        shown, _ = filtered(visit)
+        day = china_date(node.clock.now()).isoformat()
+        return Response(
+            cards_csv(node, shown),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'电子监察-{day}.csv')}"},
+        )
+
+    @page(Duty.SUPERVISE)
+    def cards(visit: Visit) -> Response:
+        node: Node = visit.request.app.state.node
+        shown, asked = filtered(visit)
         return render(
             visit,
             "supervision.html",
@@ -126,10 +181,8 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             still_open=sum(1 for card in shown if not card.closed_at.seconds),
             items=node.cases.items_of(card.case_id for card in shown),  # the cases held here open
             colours=COLOURS,
-            subtree=subtree,
-            colour=colour,
-            department=department,
-            closed=bool(params.get("closed")),
+            download=f"/supervision.csv?{visit.request.url.query}",
+            **asked,
         )
 
     @page(Duty.SUPERVISE)
@@ -190,7 +243,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             source_words=SOURCE_WORDS,
         )
 
-    return [Route("/supervision", cards), Route("/stats", stats)]
+    return [Route("/supervision", cards), Route("/supervision.csv", cards_download), Route("/stats", stats)]
 
 
 def _week(node: Node, start: date) -> desk_pb2.Figures:
