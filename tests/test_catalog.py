@@ -20,8 +20,9 @@ from node.catalogue.releases import Manifest
 from node.documents.kinds import china_day
 from node.errors import InvalidInput
 from node.runtime.node import Node
-from node.store.models import Case, CatalogPart, ItemClaim, ServiceItem
+from node.store.models import Case, CaseDeadline, CatalogPart, ItemClaim, ServiceItem
 from node.timeutil import to_timestamp, utcnow
+from signing import seals
 from sync import outbox
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from tests.harness import (
@@ -259,6 +260,43 @@ def test_a_release_shortening_a_limit_leaves_the_papers_of_a_case_accepted_befor
     assert "<th>承诺办结时限</th><td>15 个工作日（自受理次日起算）</td>" in on_screen
     assert f"<th>承诺办结日期</th><td>{promised[1]}前</td>" in on_screen
     assert f"办结期限 {accepted.due_on}" in agent.get(f"/cases/{case.id}").text
+
+
+def test_a_case_of_an_item_withdrawn_from_the_catalogue_keeps_its_limit_result_name_and_seal(federation):
+    """LY-0001 (林业局, 5 个工作日) applied for under release 1, withdrawn by release 2 before 受理:
+    the county still accepts it with its 5 days (not 0, carded 即将超期 at once), seals its result
+    with the 林业局 seal (not a blank department, nor the centre's 公章), and the 办结通知书 names the
+    result. A new application for the item is refused, in the words of the catalogue held."""
+    federation.start_chain()
+    county = federation.nodes[COUNTY]
+    with county.sessions.begin() as session:
+        county.seals.create(session, "沅江市林业局", "林业局", "业务专用章")
+    case = _submit(federation, WITHDRAWN)
+    wait_for(lambda: _arrived(federation, case.id), what="the case at the county")
+
+    publish(federation, version_two())
+    wait_for(lambda: version_at(federation, VILLAGE) == 2, what="release 2 at the village")
+    assert WITHDRAWN not in items_at(federation, COUNTY)
+    with pytest.raises(grpc.RpcError) as refused:
+        _submit(federation, WITHDRAWN)
+    assert f"事项目录第 2 版中没有事项 {WITHDRAWN}" in (refused.value.details() or "")
+
+    _act(federation, COUNTY, case.id, case_pb2.ACCEPT)
+    with county.sessions() as session:
+        clock = session.get(CaseDeadline, case.id)
+        assert clock is not None and clock.promised_days == 5
+    wait_for(lambda: _at(federation, VILLAGE, case.id).due_on, what="受理 told to the village")
+    assert _time_limit(federation, VILLAGE, case.id)[0] == "5 个工作日"
+    assert _time_limit(federation, COUNTY, case.id) == _time_limit(federation, VILLAGE, case.id)
+
+    _act(federation, COUNTY, case.id, case_pb2.REVIEW)
+    _act(federation, COUNTY, case.id, case_pb2.APPROVE)
+    done = wait_for(
+        lambda: (c := _at(federation, VILLAGE, case.id)).sealed_result and c, what="the result at the village"
+    )
+    assert seals.SealedDocument.from_bytes(done.sealed_result).seal.department == "林业局"
+    result = text_of(render(federation.desk(VILLAGE), (), "result", case.id).pdf)
+    assert "准予林木采伐许可证核发决定书" in result, result
 
 
 def _send_from_county(federation: FederationHarness, message: link_pb2.CatalogRelease, tag: str) -> None:

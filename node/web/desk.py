@@ -676,7 +676,10 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     owed: list[str] = []
     if Action.APPROVE in actions:  # the rule the service applies when 办结(准予) is asked for
         with node.readers() as session:
-            owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
+            owed = [
+                m.name
+                for m in deferrals.holding_approval(session, case.id, case.item_code, case.catalog_version)
+            ]
     rating, rectification = node.ratings.of_case(case.id)
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
