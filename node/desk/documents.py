@@ -6,9 +6,9 @@ item as the release the case was applied under had it (`catalog.item_of_case`: a
 that shortens the limit or withdraws the item changes none of its papers). The case comes from the
 case service as this node knows it (its events, materials and sealed result). A receipt's
 promised date is the handler's running limit where the case is handled here, else the last day
-the handler told with its latest notice, else counted from the 受理 day on the working-day calendar
-(while a correction stops the clock); an item known here by neither gives no time limit, and the
-receipt leaves it out.
+the handler told with its latest notice, else (the clock stopped for a correction, or ended)
+counted from the 受理 day on the working-day calendar; an item known here by neither gives no time
+limit, and the receipt leaves it out.
 """
 
 from __future__ import annotations
