@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from typing import Any
 
 import grpc
@@ -16,14 +17,27 @@ from node.catalogue import items as catalog
 from node.catalogue import releases
 from node.catalogue.items import CatalogDocument, canonical_item
 from node.catalogue.releases import Manifest
+from node.documents.kinds import china_day
 from node.errors import InvalidInput
 from node.runtime.node import Node
-from node.store.models import CatalogPart, ItemClaim, ServiceItem
+from node.store.models import Case, CaseDeadline, CatalogPart, ItemClaim, ServiceItem
 from node.timeutil import to_timestamp, utcnow
+from signing import seals
 from sync import outbox
 from sync.tables import InboxEntry, QuarantinedEnvelope
-from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
+from tests.harness import (
+    CHAIN,
+    COUNTY,
+    OPERATOR,
+    PROVINCE,
+    TOWNSHIP,
+    VILLAGE,
+    FederationHarness,
+    wait_for,
+)
 from tests.materials import complete_proto
+from tests.test_documents import render, text_of
+from tests.test_web import PASSWORD, logged_in
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 CHANGED, WITHDRAWN, ADDED = "MZ-0001", "LY-0001", "MZ-0005"
@@ -183,6 +197,106 @@ def test_a_case_keeps_the_release_it_was_judged_by(federation):
         ),
         what="the case at its handler with its release",
     )
+
+
+def _submit(federation: FederationHarness, item_code: str) -> case_pb2.Case:
+    return federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item_code,
+            applicant=case_pb2.Applicant(name="张三", id_number="430981199001011237"),
+            materials=complete_proto(item_code),
+        )
+    )
+
+
+def _at(federation: FederationHarness, code: str, case_id: str) -> case_pb2.Case:
+    return federation.desk(code).GetCase(desk_pb2.GetCaseRequest(case_id=case_id))
+
+
+def _arrived(federation: FederationHarness, case_id: str) -> bool:
+    with federation.nodes[COUNTY].readers() as session:
+        return session.get(Case, case_id) is not None
+
+
+def _act(federation: FederationHarness, code: str, case_id: str, action: case_pb2.CaseAction) -> None:
+    federation.desk(code).ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case_id, action=action))
+
+
+def _time_limit(federation: FederationHarness, code: str, case_id: str) -> tuple[str, str]:
+    """承诺办结时限 and 承诺办结日期 as the receipt printed at node `code` says them."""
+    text = text_of(render(federation.desk(code), (), "receipt", case_id).pdf)
+    days = re.search(r"承诺办结时限 ?(\d+ 个工作日)", text)
+    on = re.search(r"承诺办结日期 ?(\d{4}年\d{2}月\d{2}日)前", text)
+    assert days and on, text
+    return days.group(1), on.group(1)
+
+
+def test_a_release_shortening_a_limit_leaves_the_papers_of_a_case_accepted_before_it(federation):
+    """受理 under release 1 (MZ-0001: 15 个工作日), then release 2 makes it 10: the handler's clock
+    keeps 15 days, and so do the village's reprinted receipt and its last day (it printed 10 days
+    and another date: two receipts with different promises in the citizen's hands)."""
+    for code in CHAIN:  # the village serves its front desk: the receipt page says what the paper says
+        federation.start(code, web_listen="127.0.0.1:0" if code == VILLAGE else "off")
+    wait_for(lambda: all(version_at(federation, code) for code in CHAIN), what="the catalogue everywhere")
+    federation.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+    case = _submit(federation, CHANGED)
+    wait_for(lambda: _arrived(federation, case.id), what="the case at the county")
+    _act(federation, COUNTY, case.id, case_pb2.ACCEPT)
+    accepted = wait_for(
+        lambda: (c := _at(federation, VILLAGE, case.id)).due_on and c, what="受理 told to the village"
+    )
+    promised = _time_limit(federation, VILLAGE, case.id)
+    assert promised == _time_limit(federation, COUNTY, case.id)
+    assert promised[0] == "15 个工作日"
+
+    publish(federation, version_two())  # MZ-0001: 10 个工作日 from now on
+    wait_for(lambda: version_at(federation, VILLAGE) == 2, what="release 2 at the village")
+    assert items_at(federation, VILLAGE)[CHANGED].promised_days == 10
+    assert _time_limit(federation, VILLAGE, case.id) == promised
+    assert _time_limit(federation, COUNTY, case.id) == promised
+    assert china_day(date.fromisoformat(accepted.due_on)) == promised[1]
+    agent = logged_in(federation, VILLAGE, "agent1")
+    on_screen = agent.get(f"/cases/{case.id}/receipt").text
+    assert "<th>承诺办结时限</th><td>15 个工作日（自受理次日起算）</td>" in on_screen
+    assert f"<th>承诺办结日期</th><td>{promised[1]}前</td>" in on_screen
+    assert f"办结期限 {accepted.due_on}" in agent.get(f"/cases/{case.id}").text
+
+
+def test_a_case_of_an_item_withdrawn_from_the_catalogue_keeps_its_limit_result_name_and_seal(federation):
+    """LY-0001 (林业局, 5 个工作日) applied for under release 1, withdrawn by release 2 before 受理:
+    the county still accepts it with its 5 days (not 0, carded 即将超期 at once), seals its result
+    with the 林业局 seal (not a blank department, nor the centre's 公章), and the 办结通知书 names the
+    result. A new application for the item is refused, in the words of the catalogue held."""
+    federation.start_chain()
+    county = federation.nodes[COUNTY]
+    with county.sessions.begin() as session:
+        county.seals.create(session, "沅江市林业局", "林业局", "业务专用章")
+    case = _submit(federation, WITHDRAWN)
+    wait_for(lambda: _arrived(federation, case.id), what="the case at the county")
+
+    publish(federation, version_two())
+    wait_for(lambda: version_at(federation, VILLAGE) == 2, what="release 2 at the village")
+    assert WITHDRAWN not in items_at(federation, COUNTY)
+    with pytest.raises(grpc.RpcError) as refused:
+        _submit(federation, WITHDRAWN)
+    assert f"事项目录第 2 版中没有事项 {WITHDRAWN}" in (refused.value.details() or "")
+
+    _act(federation, COUNTY, case.id, case_pb2.ACCEPT)
+    with county.sessions() as session:
+        clock = session.get(CaseDeadline, case.id)
+        assert clock is not None and clock.promised_days == 5
+    wait_for(lambda: _at(federation, VILLAGE, case.id).due_on, what="受理 told to the village")
+    assert _time_limit(federation, VILLAGE, case.id)[0] == "5 个工作日"
+    assert _time_limit(federation, COUNTY, case.id) == _time_limit(federation, VILLAGE, case.id)
+
+    _act(federation, COUNTY, case.id, case_pb2.REVIEW)
+    _act(federation, COUNTY, case.id, case_pb2.APPROVE)
+    done = wait_for(
+        lambda: (c := _at(federation, VILLAGE, case.id)).sealed_result and c, what="the result at the village"
+    )
+    assert seals.SealedDocument.from_bytes(done.sealed_result).seal.department == "林业局"
+    result = text_of(render(federation.desk(VILLAGE), (), "result", case.id).pdf)
+    assert "准予林木采伐许可证核发决定书" in result, result
 
 
 def _send_from_county(federation: FederationHarness, message: link_pb2.CatalogRelease, tag: str) -> None:

@@ -26,6 +26,7 @@ from node.cases import materials as files
 from node.cases.materials import Material, checked_material
 from node.cases.service import CaseHook
 from node.cases.states import Action, State
+from node.catalogue import items as catalog
 from node.clock import Clock
 from node.convert import material_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
@@ -127,7 +128,7 @@ class DeferralService(CaseHook):
         """Check and store the missing materials and the promise a case came with (at both copies)."""
         if message is None or (not message.missing_materials and not message.HasField("promise")):
             return
-        item = session.get(ServiceItem, case.item_code)
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
         if item is None:
             raise NotFound(f"case {case.id}: item {case.item_code} is not held here")
         if message.missing_materials:
@@ -138,7 +139,7 @@ class DeferralService(CaseHook):
     def before_change(self, session: Session, case: Case, action: Action) -> None:
         if action is not Action.APPROVE:
             return
-        missing = holding_approval(session, case.id, case.item_code)
+        missing = holding_approval(session, case.id, case.item_code, case.catalog_version)
         if missing:
             owed = "、".join(f"{m.name}（承诺 {m.promised_on.isoformat()} 前补齐）" for m in missing)
             raise IllegalTransition(
@@ -151,7 +152,7 @@ class DeferralService(CaseHook):
             return
         if session.get(CasePromise, case.id) is None or session.get(PostCheck, case.id) is not None:
             return
-        item = session.get(ServiceItem, case.item_code)
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
         # a JSON column; the catalogue checked post_check_days is a whole number (node/catalogue/items.py)
         days = (
             int(cast(dict[str, Any], item.notify_promise or {}).get("post_check_days", 20))
@@ -194,7 +195,7 @@ class DeferralService(CaseHook):
             )
         checked = checked_material(material)
         # as at the application: not empty, within the item's size (the handler's copy checks it again)
-        files.check_sizes(session.get(ServiceItem, case.item_code), [checked])
+        files.check_sizes(catalog.item_of_case(session, case.item_code, case.catalog_version), [checked])
         self._mark_supplied(session, case, checked, self._clock.now())
         if case.handler != self.here.value:
             self._outbound.send(
@@ -377,10 +378,12 @@ class DeferralService(CaseHook):
         )
 
 
-def holding_approval(session: Session, case_id: str, item_code: str) -> list[MissingMaterial]:
-    """The 容缺 materials still owed that hold back 办结(准予): all of them, unless the item
-    concludes without them."""
-    item = session.get(ServiceItem, item_code)
+def holding_approval(
+    session: Session, case_id: str, item_code: str, catalog_version: int | None
+) -> list[MissingMaterial]:
+    """The 容缺 materials still owed that hold back 办结(准予): all of them, unless the item (as
+    the case's release had it) concludes without them."""
+    item = catalog.item_of_case(session, item_code, catalog_version)
     if item is not None and item.conclude_with_deferred:
         return []
     return _open_missing(session, case_id)

@@ -413,7 +413,7 @@ class CaseService:
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
             by.require(DUTY_OF[action], case.department or "")
-            item = session.get(ServiceItem, case.item_code)
+            item = catalog.item_of_case(session, case.item_code, case.catalog_version)
             if action is Action.DENY and not note:
                 denial = denial_words(item.type if item is not None else "")
                 raise InvalidInput(
@@ -748,7 +748,7 @@ class CaseService:
         if RULES[action].performer is not Performer.APPLICANT:
             raise WrongNode(f"{action.value} is not the applicant's to ask for")
         corrected = [checked_material(files.from_proto(m), arrived=True) for m in request.materials]
-        files.check_sizes(session.get(ServiceItem, case.item_code), corrected)
+        files.check_sizes(catalog.item_of_case(session, case.item_code, case.catalog_version), corrected)
         case.materials.extend(files.stored(m, files.CORRECTION) for m in corrected)
         self._change(
             session,
@@ -777,7 +777,9 @@ class CaseService:
         """Record action on case (one event); by: a person here, or person/department named by the origin."""
         if by is not None and by.is_person:
             person, department = by.on_record, by.department
-        item = session.get(ServiceItem, case.item_code)
+        # as the release the case was applied under had it: a later release that changes or
+        # withdraws the item changes neither the case's time limit nor the seal its result takes
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
         step = transition(
             State(case.state), action, accepted=case.accepted, instant=bool(item and item.instant)
         )

@@ -10,6 +10,7 @@ locally is its implementation list (node/catalogue/implementation.py).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from node.errors import InvalidInput, NotFound, NotReady
@@ -595,6 +596,42 @@ def item_at(session: Session, code: str, version: int) -> Item:
     found = items_of(release(session, version)).get(code)
     if found is None:
         raise NotFound(f"item {code!r} is not in catalogue release {version}")
+    return found
+
+
+def item_of_case(session: Session, code: str, version: int | None) -> ServiceItem | None:
+    """The item a case is held to: as the release it was judged by (its catalog_version) described
+    it. A later release that shortens the item's time limit, or withdraws the item (退出目录),
+    leaves a case in progress with the limit, department (its seal), result name and materials it
+    was applied for under. The row held now where no release changed the item since (the usual
+    case, one look-up); otherwise a detached row made from the release's text, never added to the
+    session. None for an item known here by neither (a partner province's)."""
+    row = session.get(ServiceItem, code)
+    if not version or (row is not None and row.release_version <= version):
+        return row
+    described = _release_items(session, version).get(code)
+    if described is None:  # that release is not held here, or did not have the item: today's row
+        return row
+    return ServiceItem(release_version=version, **copy.deepcopy(described))
+
+
+_RELEASE_DIGEST = select(CatalogRelease.digest).where(CatalogRelease.version == bindparam("version"))
+# the items of a few releases, by digest: a release's text never changes, and two provinces'
+# releases of the same number differ in digest (nodes of several provinces share a process in tests)
+_RELEASE_ITEMS: dict[str, dict[str, Item]] = {}
+_RELEASES_KEPT = 4
+
+
+def _release_items(session: Session, version: int) -> dict[str, Item]:
+    digest = session.scalar(_RELEASE_DIGEST, {"version": version})
+    if digest is None:
+        return {}
+    found = _RELEASE_ITEMS.get(digest)
+    if found is None:
+        found = items_of(session.get(CatalogRelease, version))
+        if len(_RELEASE_ITEMS) >= _RELEASES_KEPT:
+            _RELEASE_ITEMS.clear()  # rarely reached: most cases are held to the rows of today
+        _RELEASE_ITEMS[digest] = found
     return found
 
 

@@ -1,11 +1,14 @@
 """The desk's printer: gathers what a document says from the catalogue and the case, renders it.
 
 The item comes from this node's catalogue (and its implementation list, for where to go), or, for
-a partner province's item open to applicants here (跨省通办), from that province's offer; the case
-from the case service as this node knows it (its events, materials and sealed result). A receipt's
-promised date is the handler's running limit where the case is handled here, else counted from
-the 受理 day on the working-day calendar (a correction's pause is not known at the origin); an
-item known here by neither gives no time limit, and the receipt leaves it out.
+a partner province's item open to applicants here (跨省通办), from that province's offer; a case's
+item as the release the case was applied under had it (`catalog.item_of_case`: a later release
+that shortens the limit or withdraws the item changes none of its papers). The case comes from the
+case service as this node knows it (its events, materials and sealed result). A receipt's
+promised date is the handler's running limit where the case is handled here, else the last day
+the handler told with its latest notice, else (the clock stopped for a correction, or ended)
+counted from the 受理 day on the working-day calendar; an item known here by neither gives no time
+limit, and the receipt leaves it out.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ class DocumentDesk:
             promised_days = item.promised_days if item is not None else None
             promised_on = None
             if accepted is not None:
-                promised_days, promised_on = _promised(session, case.id, accepted, promised_days)
+                promised_days, promised_on = _promised(session, case, accepted, promised_days)
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         received = _step(case.events[0]) if case.events else None
@@ -227,7 +230,10 @@ class DocumentDesk:
             if offered is None:
                 raise
             return _offered_facts(offered, self._names.province(offered.province))
-        facts = _item_facts(session, row, catalog.bundle_parts(session, row))
+        return self._row_facts(session, row, catalog.bundle_parts(session, row))
+
+    def _row_facts(self, session: Session, row: ServiceItem, parts: list[ServiceItem]) -> ItemFacts:
+        facts = _item_facts(session, row, parts)
         return replace(facts, handler_office=self._office_above(row.handling_tier, row.department))
 
     def _office_above(self, handling_tier: str, department: str) -> str:
@@ -241,11 +247,15 @@ class DocumentDesk:
         return f"{name} {department}" if name else ""
 
     def _known_item(self, session: Session, case: case_pb2.Case) -> ItemFacts | None:
-        """The case's item as `_item` finds it (a 跨省通办 item: of the handler's province), else None."""
-        try:
-            return self._item(session, case.item_code, DivisionCode.parse(case.handler).province.value)
-        except NotFound:
-            return None
+        """The case's item as the release it was applied under had it (its time limit, result name
+        and materials, even once a later release changed or withdrew it), else as a partner
+        province's offer gives it (a 跨省通办 item: of the handler's province), else None."""
+        row = catalog.item_of_case(session, case.item_code, case.catalog_version)
+        if row is not None:
+            return self._row_facts(session, row, [])  # a case is never of a 一件事 itself: of its parts
+        province = DivisionCode.parse(case.handler).province.value
+        offered = partners.offered_item(session, case.item_code, province)
+        return _offered_facts(offered, self._names.province(offered.province)) if offered else None
 
     def _named(self, step: Step) -> Step:
         """The step with its office named as people read it (PlaceNames.place), to sign a letter
@@ -346,15 +356,17 @@ def _step(event: case_pb2.CaseEvent) -> Step:
 
 
 def _promised(
-    session: Session, case_id: str, accepted: Step, promised_days: int | None
+    session: Session, case: case_pb2.Case, accepted: Step, promised_days: int | None
 ) -> tuple[int | None, date | None]:
     """The working days promised and the limit's last day (None while the clock is stopped, or
     where the item's limit is not known here: promised_days None)."""
-    limit = session.get(CaseDeadline, case_id)
+    limit = session.get(CaseDeadline, case.id)
     if limit is not None:  # handled here: the running limit, pauses and extensions included
         return limit.promised_days + limit.extension_days, limit.deadline
     if promised_days is None:
         return None, None
+    if case.due_on:  # the last day the handler's clock gives, told with its latest notice
+        return promised_days, date.fromisoformat(case.due_on)
     return promised_days, add_working_days(china_date(accepted.at), promised_days)
 
 

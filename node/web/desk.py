@@ -712,7 +712,10 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     owed: list[str] = []
     if Action.APPROVE in actions:  # the rule the service applies when 办结(准予) is asked for
         with node.readers() as session:
-            owed = [m.name for m in deferrals.holding_approval(session, case.id, case.item_code)]
+            owed = [
+                m.name
+                for m in deferrals.holding_approval(session, case.id, case.item_code, case.catalog_version)
+            ]
     rating, rectification = node.ratings.of_case(case.id)
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
@@ -762,7 +765,7 @@ def allowed_actions(
     """The actions this person may take on the case here and now, by the state machine's rules
     (node/cases/states.py) and the role table (node/staff/roles.py); `clock_stopped`: its time limit
     here is stopped (a 特别程序 or a 补正 under way)."""
-    instant = _is_instant(node, case.item_code)
+    instant = _is_instant(node, case)
     # 特别程序 begins only while the clock runs and ends only while it is stopped for one; a time
     # limit is extended once (node/cases/deadlines.py)
     not_now = {Action.SUSPEND if clock_stopped else Action.RESUME}
@@ -790,20 +793,18 @@ def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
     return next((names[e.action] for e in reversed(case.events) if e.action in names), None)
 
 
-def _is_instant(node: Node, code: str) -> bool:
-    with node.readers() as session:
-        try:
-            return bool(catalog.item(session, code).instant)
-        except NotFound:  # a partner province's item: not in our catalogue
-            return False
+def _is_instant(node: Node, case: case_pb2.Case) -> bool:
+    with node.readers() as session:  # as the case's release had it; a partner province's: not held
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+        return item is not None and item.instant
 
 
 def _item_material_names(node: Node, case: case_pb2.Case) -> list[str]:
     with node.readers() as session:
-        try:
-            return [str(m["name"]) for m in catalog.item(session, case.item_code).materials]
-        except NotFound:
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+        if item is None:  # a partner province's item
             return sorted({m.name for m in case.materials})
+        return [str(m["name"]) for m in item.materials]
 
 
 VIEWABLE = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"})
