@@ -87,7 +87,7 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(
 
     published = wuji("calendar", "publish", str(notice), "--config", str(federation.config_path(PROVINCE)))
     assert published.returncode == 0, published.stderr
-    assert "2027" in published.stdout and "6 holidays" in published.stdout
+    assert "已发布 2027 年工作日历：放假 6 天" in published.stdout, published.stdout
 
     def at_village() -> bytes | None:
         with federation.nodes[VILLAGE].sessions() as session:

@@ -99,10 +99,10 @@ def node_init(
         if typed.strip() != read and read != "off":  # typed with a Chinese input method
             said = f"{option} {typed} 读作 {read}（全角字符按半角读）(read as {read})"
             console.print(said, highlight=False)
-    above = ", a province root"
+    above = "，省级根节点 (a province root)"
     if division.parent:
-        above = f", parent {division.parent} at {config.parent_address}"
-    console.print(f"wrote [bold]{path}[/]: {division.tier.label} node {division}{above}")
+        above = f"，上级 {division.parent}（{config.parent_address}）(parent {division.parent})"
+    console.print(f"已写入 [bold]{path}[/]：{division.tier.label}级节点 {division}{above}", highlight=False)
     console.print(_next_steps(config, path), highlight=False, soft_wrap=True)  # commands to copy, unfolded
 
 
@@ -304,12 +304,15 @@ def node_backup(
     try:
         config = NodeConfig.load(config_path)
         # a county's database takes minutes to copy: say so on a terminal meanwhile
-        with console.status(f"node {config.code}: backing up its database to {to} …"):
+        with console.status(f"节点 {config.code}：正在把数据库备份到 {to} …"):
             backup(config.database_url_for(config_path), to, config.code)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     size = to.stat().st_size / 1_000_000
-    console.print(f"node {config.code}: database backed up to {to} ({size:,.1f} MB)", highlight=False)
+    console.print(
+        f"节点 {config.code} 的数据库已备份到 {to}（{size:,.1f} MB）(database backed up to {to})",
+        highlight=False,
+    )
 
 
 @node_app.command("restore")
@@ -322,18 +325,20 @@ def node_restore(
 
     try:
         config = NodeConfig.load(config_path)
-        with console.status(f"node {config.code}: restoring its database from {from_file} …"):
+        with console.status(f"节点 {config.code}：正在从 {from_file} 恢复数据库 …"):
             restored = restore(config.database_url_for(config_path), from_file, config.division)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     console.print(
-        f"node {config.code}: database restored from {from_file}; its {restored.links} link(s) resynchronise "
-        "with the neighbours when it starts (work done only here after the backup was taken is lost)",
+        f"节点 {config.code} 的数据库已从 {from_file} 恢复；"
+        f"启动后它的 {restored.links} 条连接与相邻节点重新同步"
+        f"（备份之后只在本节点做过的工作已丢失）(database restored from {from_file}; its links resynchronise "
+        "when it starts)",
         highlight=False,
     )
     if restored.replaced is not None:
         console.print(
-            f"the database it replaced is kept as {restored.replaced} (remove it once the node runs well)",
+            f"被替换的数据库保留为 {restored.replaced}，节点运行正常后可删除 (the replaced database is kept)",
             highlight=False,
         )
 

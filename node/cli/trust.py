@@ -43,11 +43,12 @@ def peer_add(
 ) -> None:
     """Trust a partner province's root and federate with it (both provinces must add each other)."""
     if not root.is_file():
-        fail(f"root certificate {root} does not exist")
+        fail(f"根证书文件 {root} 不存在 (root certificate {root} does not exist)")
     view = ask(config, node, lambda desk: desk.add_peer(province, root.read_bytes(), address, name))
     console.print(
-        f"partner {view.province} {view.name}: root SHA-256 {view.root_fingerprint} "
-        f"(compare it with the partner by phone); {view.items_offered} of our item(s) open to it",
+        f"已添加协作省份 {view.province} {view.name}：对方根证书 SHA-256 {view.root_fingerprint}"
+        f"（请与对方电话核对）；我方向其开放 {view.items_offered} 个事项 (partner added: compare the root's "
+        "SHA-256 with the partner by phone)",
         highlight=False,
     )
 

@@ -329,7 +329,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.PublishCatalogRequest, context: grpc.ServicerContext
     ) -> desk_pb2.PublishCatalogResponse:
         require_admin(_caller.get())
-        return self._node.catalog.publish(catalog.parse_document(request.document, "the published file"))
+        return self._node.catalog.publish(catalog.parse_document(request.document))
 
     @_desk_call
     def PublishCalendar(
