@@ -58,6 +58,7 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert "按时办结率" in stats.stdout and "0.0%" in stats.stdout and "差评整改率" in stats.stdout
     assert "100.0%" in stats.stdout  # the one 差评 was rectified
     assert "满意率" in stats.stdout and "部门 department" in stats.stdout  # the per-department table
+    assert "申请日期：不限（全部办件）" in stats.stdout and "… – …" not in stats.stdout  # no dates given
     pending = wuji("rating", "appeals", "--config", config[TOWNSHIP]).stdout
     assert "待复核" in pending and "2分：超期" in pending and "pending" not in pending
 

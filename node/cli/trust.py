@@ -12,9 +12,11 @@ from node.cli.common import (
     ConfigPath,
     NodeAddress,
     ask,
+    ask_named,
     china_time,
     console,
     fail,
+    place,
     text_table,
     typed_code,
 )
@@ -89,9 +91,12 @@ def peer_items(
 ) -> None:
     """Items of partner provinces open to applicants here (跨省通办清单), with their modes."""
     table = text_table("省份", "事项编码", "事项名称", "办理层级", "部门", "办理模式")
-    for item in ask(config, node, lambda desk: desk.partner_items(province)):
+    items, names = ask_named(
+        config, node, lambda desk: desk.partner_items(province), lambda items: {i.province for i in items}
+    )
+    for item in items:
         table.add_row(
-            item.province,
+            place(item.province, names),  # 广东省（440000000000）: the name its anchor was added under
             item.code,
             item.name,
             tier_level_words(item.handling_tier),
