@@ -42,7 +42,7 @@ from node.config import ConfigError, NodeConfig
 from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import sqlite_file
-from node.timeutil import to_timestamp
+from node.timeutil import shanghai, to_timestamp
 from tests.harness import (
     CHAIN,
     CITY,
@@ -851,6 +851,33 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     assert unverified.returncode != 0, unverified.stdout
     said = " ".join(unverified.stderr.split())
     assert f"无法与上级 {TOWNSHIP} 比对事项目录：那个地址上没有节点在运行" in said, said
+
+
+def test_cert_list_shows_what_this_node_issued_and_status_warns_of_its_own_expiry(federation):
+    """No command showed a certificate's expiry (a node's TLS certificate lasts one year): `cert
+    list` lists what the node's CA issued, and `node status` warns 60 days before its own ends."""
+    from datetime import timedelta
+
+    from node.cli.nodes import own_certificate_words
+
+    federation.start_chain(CHAIN[:2])
+    province, city = (federation.config_path(code) for code in CHAIN[:2])
+    issued = federation.nodes[CITY].identity.chain[0]  # the city's CA, certified by the province
+    listed = wuji("cert", "list", "--config", str(province))
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if format(issued.serial_number, "x") in line)
+    assert CITY in line and " CA " in line and "有效" in line, listed.stdout
+    assert "事项目录发布" in listed.stdout and f"{PROVINCE} 事项目录发布（" not in listed.stdout
+    assert shanghai(issued.not_valid_after_utc) in line
+    assert "共 " in listed.stdout and "wuji cert revoke" in listed.stdout
+    ends = federation.nodes[CITY].identity.tls_certificate.not_valid_after_utc  # its own, one year
+    assert own_certificate_words(city, ends - timedelta(days=61)) == ""
+    soon = own_certificate_words(city, ends - timedelta(days=30, hours=1))
+    assert soon.startswith("本节点的连接证书将于 ") and "（还剩 30 天）" in soon
+    assert "wuji node enroll" in soon
+    assert "已于" in own_certificate_words(city, ends + timedelta(minutes=1))
+    status = wuji("node", "status", "--config", str(city))
+    assert status.returncode == 0 and "连接证书" not in status.stdout  # a year left: nothing to say
 
 
 def test_the_catalogue_keepers_tools_say_changes_and_faults_in_chinese(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +26,7 @@ from node.cli.common import (
 )
 from node.config import ConfigError, NodeConfig, same_address
 from node.errors import DomainError, is_damaged_database
-from node.timeutil import drift_words, from_timestamp, shanghai
+from node.timeutil import drift_words, from_timestamp, shanghai, utcnow
 from node.trust.identity import IdentityMissing
 from node.web.uplink import trouble_meaning
 from signing.keys import KeyFileError
@@ -380,7 +380,40 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
                 "受理时间和办理期限按各节点自己的时钟记录，时钟不对的一方须校正",
                 highlight=False,
             )
+    expiring = own_certificate_words(config, utcnow())
+    if expiring:
+        console.print(f"[red]{expiring}[/]", highlight=False)
     console.print(backups_line(config), highlight=False)
+
+
+def own_certificate_words(config_path: Path, now: datetime) -> str:
+    """A warning where this node's own TLS certificate (pki/tls.pem, one year) ends within 60 days or
+    has ended: then no neighbour takes its links; "" otherwise, or where it is not enrolled here."""
+    from cryptography import x509
+
+    from node.cli.trust import EXPIRY_NOTICE
+
+    path = NodeConfig.load(config_path).pki_folder(config_path) / "tls.pem"
+    try:
+        not_after = x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc
+    except (OSError, ValueError):
+        return ""
+    renew = (
+        "请及早联系上级节点的运维人员换发：上级 wuji cert revoke 本节点代码后重新 wuji node invite，"
+        "本节点用新邀请 wuji node enroll"
+    )
+    if not_after <= now:
+        return (
+            f"本节点的连接证书已于 {shanghai(not_after)} 过期，相邻节点不再接受本节点的连接：{renew} "
+            "(this node's TLS certificate has expired)"
+        )
+    if not_after - now <= EXPIRY_NOTICE:
+        left = (not_after - now).days
+        return (
+            f"本节点的连接证书将于 {shanghai(not_after)} 到期（还剩 {left} 天），到期后相邻节点不再接受"
+            f"本节点的连接：{renew} (this node's TLS certificate expires within 60 days)"
+        )
+    return ""
 
 
 def link_down_words(link: desk_pb2.LinkStatus) -> str:

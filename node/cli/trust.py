@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.x509.oid import NameOID
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -21,6 +23,7 @@ from node.cli.common import (
     typed_code,
 )
 from node.config import ConfigError
+from node.timeutil import as_utc, shanghai, utcnow
 from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
@@ -121,6 +124,62 @@ def cert_revoke(
         f"(revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s))",
         highlight=False,
     )
+
+
+PURPOSE_WORDS = {
+    "tls": "连接",
+    "ca": "CA",
+    "seal": "印章",
+    "timestamp": "时间戳",
+    "catalog": "目录签名",
+}  # IssuedCertificate.purpose
+EXPIRY_NOTICE = timedelta(days=60)  # how early an expiring certificate is pointed out
+
+
+@cert_app.command("list")
+def cert_list(config: ConfigPath = Path("node.toml")) -> None:
+    """证书清单: the certificates this node's CA issued, with their holder, serial and expiry."""
+    from cryptography import x509
+    from sqlalchemy import select
+
+    from node.config import NodeConfig
+    from node.runtime.node import open_store
+    from node.store.models import IssuedCertificate
+
+    try:
+        with open_store(NodeConfig.load(config), config) as sessions, sessions() as session:
+            order = (IssuedCertificate.code, IssuedCertificate.issued_at)
+            rows = session.scalars(select(IssuedCertificate).order_by(*order)).all()
+    except (ConfigError, OSError) as error:
+        fail(str(error))
+    now = utcnow()
+    table = text_table("持有者", "用途", "序号", "有效期至（北京时间）", "状态")
+    for row in rows:
+        names = x509.load_pem_x509_certificate(row.pem.encode()).subject.get_attributes_for_oid(
+            NameOID.COMMON_NAME
+        )
+        name = str(names[0].value) if names else ""
+        table.add_row(
+            name if name.startswith(row.code) else place(row.code, {row.code: name}),  # 430000… 时间戳服务
+            PURPOSE_WORDS.get(row.purpose, row.purpose),
+            row.serial,
+            shanghai(row.not_after),
+            _certificate_state(row.not_after, row.revoked_at, now),
+        )
+    console.print(table)
+    console.print(
+        f"共 {len(rows)} 张；吊销用 wuji cert revoke <下级代码或序号> ({len(rows)} certificate(s))",
+        highlight=False,
+    )
+
+
+def _certificate_state(not_after: datetime, revoked_at: datetime | None, now: datetime) -> str:
+    if revoked_at is not None:
+        return f"[red]已吊销[/]（{shanghai(revoked_at)}）"
+    if as_utc(not_after) <= now:
+        return "[red]已过期[/]"
+    left = as_utc(not_after) - now
+    return f"[yellow]{left.days} 天后到期[/]" if left <= EXPIRY_NOTICE else "有效"
 
 
 @seal_app.command("create")
