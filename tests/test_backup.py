@@ -82,7 +82,8 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
     backup = tmp_path / "village-backup.db"
     made = wuji("node", "backup", "--to", str(backup), "--config", config)  # while the village runs
     assert made.returncode == 0, made.stderr
-    assert f"backed up to {backup} ({backup.stat().st_size / 1_000_000:,.1f} MB)" in made.stdout
+    said = "".join(made.stdout.split())  # a long path may wrap
+    assert f"数据库已备份到{backup}（{backup.stat().st_size / 1_000_000:,.1f}MB）" in said, made.stdout
     again = wuji("node", "backup", "--to", str(backup), "--config", config)
     assert again.returncode == 1 and "exists already" in again.stderr
 
@@ -128,6 +129,8 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
         backups.restore(f"sqlite:///{tmp_path / 'sibling.db'}", backup, sibling)
     restored = wuji("node", "restore", "--from", str(backup), "--config", config)
     assert restored.returncode == 0, restored.stderr
+    said = restored.stdout
+    assert f"节点 {VILLAGE} 的数据库已从" in said and "重新同步" in said, said
     restarted = federation.restart(VILLAGE)
     assert cases_at(restarted) == {before}  # the backup's state
     offline = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM, name="恢复后").id

@@ -47,6 +47,8 @@ def test_the_province_is_carded_for_a_year_without_its_calendar_until_it_is_publ
     assert list(cards) == ["calendar-2027:calendar_missing"]
     card = cards["calendar-2027:calendar_missing"]
     assert card.colour == "yellow" and card.closed_at is None and "2027" in card.detail
+    # a command that runs: `wuji calendar publish` takes the notice as a file, not the year
+    assert "`wuji calendar publish 2027.json --config <省级节点的 node.toml>`" in card.detail, card.detail
     province.tick()
     assert len(calendar_cards(province)) == 1  # raised once
     workdays.install([workdays.YearCalendar(2027, frozenset({date(2027, 1, 1)}), frozenset())])
@@ -87,7 +89,7 @@ def test_the_province_publishes_a_signed_calendar_that_reaches_the_village(
 
     published = wuji("calendar", "publish", str(notice), "--config", str(federation.config_path(PROVINCE)))
     assert published.returncode == 0, published.stderr
-    assert "2027" in published.stdout and "6 holidays" in published.stdout
+    assert "已发布 2027 年工作日历：放假 6 天" in published.stdout, published.stdout
 
     def at_village() -> bytes | None:
         with federation.nodes[VILLAGE].sessions() as session:

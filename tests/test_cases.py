@@ -149,6 +149,11 @@ def test_bad_input_is_refused_with_the_field_named(sessions):
         village.submit("MZ-0001", Applicant("王\x07五", "430981198805052347"), complete("MZ-0001"))
     with pytest.raises(InvalidInput, match="does not match"):
         village.submit("MZ-0001", APPLICANT, [Material("户口簿", b"page 1", sha256="00" * 32)])
+    extra = [*complete("MZ-0001"), Material("营业执照", b"%PDF-1.4 licence")]
+    said = "不需要材料 营业执照；本事项的申请材料是：居民身份证、"
+    with pytest.raises(InvalidInput, match=said) as refused:
+        village.submit("MZ-0001", APPLICANT, extra)
+    assert "its materials are" not in str(refused.value)  # said in one language, not switched mid-sentence
     assert count(sessions, Case) == 0
 
 

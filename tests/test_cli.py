@@ -42,7 +42,7 @@ from node.config import ConfigError, NodeConfig
 from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import NotLoggedIn, Role
 from node.store.engine import sqlite_file
-from node.timeutil import to_timestamp
+from node.timeutil import shanghai, to_timestamp
 from tests.harness import (
     CHAIN,
     CITY,
@@ -92,6 +92,7 @@ def test_node_init_says_the_next_step_is_to_enroll_not_to_run(tmp_path):
     assert county.returncode == 0, county.stderr
     said = county.stdout
     assert "start it with" not in said
+    assert f"已写入 {tmp_path / 'county' / 'node.toml'}：县级节点 430981000000，上级 430900000000" in said
     assert "请上级节点 430900000000（127.0.0.1:7410）的操作员" in said
     assert "wuji node invite 430981000000 --config <上级的 node.toml> --out 430981000000.invite" in said
     enroll = f"wuji node enroll --config {tmp_path / 'county' / 'node.toml'} --invite 430981000000.invite"
@@ -807,24 +808,26 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
 
     published = wuji("catalog", "publish", str(catalogue), "--config", province)
     assert published.returncode == 0, published.stderr
-    assert "published catalogue release 2" in published.stdout and CHANGED in published.stdout
+    assert "已发布事项目录第 2 版：" in published.stdout and f"~ 变更 {CHANGED}" in published.stdout
+    assert "- 退出目录 LY-0001" in published.stdout and "+ 新增 MZ-0005" in published.stdout
     again = wuji("catalog", "publish", str(catalogue), "--config", province)
-    assert "nothing published" in again.stdout
+    assert "与现行的事项目录第 2 版相同，未发布" in again.stdout, again.stdout
     elsewhere = wuji("catalog", "publish", str(catalogue), "--config", county)
-    assert elsewhere.returncode == 1 and "only the province publishes" in elsewhere.stderr
+    assert elsewhere.returncode == 1 and "事项目录只由省级节点发布" in elsewhere.stderr
 
     wait_for(
         lambda: federation.nodes[VILLAGE].describe().catalog_version == 2, what="release 2 at the village"
     )
     verified = wuji("catalog", "verify", "--config", village)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "identical" in verified.stdout and CHAIN[3] in verified.stdout
+    assert f"与上级 {CHAIN[3]}第 2 版" in verified.stdout and "一致" in verified.stdout, verified.stdout
 
     diff = wuji("catalog", "diff", "1", "2", "--config", county)
-    assert diff.returncode == 0 and "promised_days" in diff.stdout and "withdrawn" in diff.stdout
+    assert diff.returncode == 0 and "第 1 版 → 第 2 版：3 个事项有变化" in diff.stdout, diff.stdout
+    assert "承诺时限：15 个工作日 → 10 个工作日" in diff.stdout and "退出目录" in diff.stdout
     demo = Path(__file__).resolve().parent.parent / "node" / "catalogue" / "data" / "demo_catalog.json"
     offline = wuji("catalog", "diff", str(demo), str(catalogue))  # two files: no node needed
-    assert offline.returncode == 0 and "promised_days: 15 → 10" in offline.stdout, offline.stdout
+    assert offline.returncode == 0 and "承诺时限：15 个工作日 → 10 个工作日" in offline.stdout, offline.stdout
 
     locked = wuji("catalog", "claim", "MZ-0003", "--set", "statutory_days=5", "--config", township)
     assert locked.returncode == 1 and "statutory_days" in locked.stderr
@@ -836,6 +839,90 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     listed = wuji("catalog", "list", "--config", village)
     assert listed.returncode == 0 and "GJ-0001-01-01" in listed.stdout and "跨省通办" in listed.stdout
     assert "catalogue release 2" in listed.stdout
+
+    # a township's certificate is the county's to revoke: the province says where to go
+    elsewhere = wuji("cert", "revoke", TOWNSHIP, "--config", province)
+    assert elsewhere.returncode == 1, elsewhere.stdout
+    said = " ".join(elsewhere.stderr.split())
+    assert f"{TOWNSHIP} 的证书由它的上级 {COUNTY} 签发" in said
+    assert f"请在上级节点上运行 wuji cert revoke {TOWNSHIP}" in said
+    federation.stop(TOWNSHIP)  # the village's parent: verify says why it cannot compare, in words
+    unverified = wuji("catalog", "verify", "--config", village)
+    assert unverified.returncode != 0, unverified.stdout
+    said = " ".join(unverified.stderr.split())
+    assert f"无法与上级 {TOWNSHIP} 比对事项目录：那个地址上没有节点在运行" in said, said
+
+
+def test_cert_list_shows_what_this_node_issued_and_status_warns_of_its_own_expiry(federation):
+    """No command showed a certificate's expiry (a node's TLS certificate lasts one year): `cert
+    list` lists what the node's CA issued, and `node status` warns 60 days before its own ends."""
+    from datetime import timedelta
+
+    from node.cli.nodes import own_certificate_words
+
+    federation.start_chain(CHAIN[:2])
+    province, city = (federation.config_path(code) for code in CHAIN[:2])
+    issued = federation.nodes[CITY].identity.chain[0]  # the city's CA, certified by the province
+    listed = wuji("cert", "list", "--config", str(province))
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if format(issued.serial_number, "x") in line)
+    assert CITY in line and " CA " in line and "有效" in line, listed.stdout
+    assert "事项目录发布" in listed.stdout and f"{PROVINCE} 事项目录发布（" not in listed.stdout
+    assert shanghai(issued.not_valid_after_utc) in line
+    assert "共 " in listed.stdout and "wuji cert revoke" in listed.stdout
+    ends = federation.nodes[CITY].identity.tls_certificate.not_valid_after_utc  # its own, one year
+    assert own_certificate_words(city, ends - timedelta(days=61)) == ""
+    soon = own_certificate_words(city, ends - timedelta(days=30, hours=1))
+    assert soon.startswith("本节点的连接证书将于 ") and "（还剩 30 天）" in soon
+    assert "wuji node enroll" in soon
+    assert "已于" in own_certificate_words(city, ends + timedelta(minutes=1))
+    status = wuji("node", "status", "--config", str(city))
+    assert status.returncode == 0 and "连接证书" not in status.stdout  # a year left: nothing to say
+
+
+def test_the_catalogue_keepers_tools_say_changes_and_faults_in_chinese(tmp_path):
+    """`catalog diff` names changed elements in Chinese and a change of materials by what was added
+    and taken out (it printed two whole JSON lists); a catalogue's faults are said in Chinese."""
+    from node.catalogue import calendars
+    from node.catalogue import items as catalog
+    from node.errors import InvalidInput
+
+    demo = catalog.demo_catalog_path()
+    document = json.loads(demo.read_text(encoding="utf-8"))
+    entry = next(item for item in document["items"] if item["code"] == "MZ-0001")
+    dropped = entry["materials"].pop(0)["name"]
+    entry["materials"].append({"name": "村（居）委会出具的情况证明", "form": "原件", "required": True})
+    entry["conditions"] = ["申请人户籍在本县"]
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    diff = wuji("catalog", "diff", str(demo), str(changed))
+    assert diff.returncode == 0, diff.stderr
+    assert "新增材料：村（居）委会出具的情况证明（原件，必要）" in diff.stdout, diff.stdout
+    assert f"删去材料：{dropped}（" in diff.stdout and "新增受理条件：申请人户籍在本县" in diff.stdout
+    assert "[{" not in diff.stdout and "materials" not in diff.stdout
+
+    entry["promised_days"] = entry["statutory_days"] + 1
+    position = document["items"].index(entry) + 1
+    changed.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    refused = wuji("catalog", "diff", str(demo), str(changed))
+    assert refused.returncode != 0
+    promised = entry["promised_days"]
+    assert f"第 {position} 项（MZ-0001）：承诺时限 {promised} 个工作日长于法定时限" in refused.stderr
+    entry["promised_days"], entry["handling_tier"] = 1, "village"
+    with pytest.raises(InvalidInput, match="村（社区）代办点只受理和转报办件，不办理事项"):
+        catalog.parse_document(json.dumps(document).encode())
+    entry["handling_tier"] = "county"
+    document["items"].append(dict(entry))
+    # the published document was named "catalogue the published file"
+    with pytest.raises(InvalidInput, match=r"^所发布的事项目录中事项编码重复：MZ-0001"):
+        catalog.parse_document(json.dumps(document).encode())
+
+    weekday = {"year": 2027, "holidays": ["2027-10-01"], "workdays": ["2027-10-08"]}  # a Friday
+    with pytest.raises(InvalidInput, match="调休上班日 workdays 只列周末：2027-10-08 是周一至周五"):
+        calendars.parse_document(json.dumps(weekday).encode())
+    stray = {"year": 2027, "holidays": ["2026-10-01"]}
+    with pytest.raises(InvalidInput, match="2027 年的工作日历列有别的年份的日期 2026-10-01"):
+        calendars.parse_document(json.dumps(stray).encode())
 
 
 def test_a_case_shows_its_times_in_beijing_time():

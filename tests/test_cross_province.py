@@ -41,6 +41,7 @@ from tests.harness import (
     GD_VILLAGE,
     OPERATOR,
     PROVINCE,
+    PROVINCE_NAMES,
     TOWNSHIP,
     VILLAGE,
     FederationHarness,
@@ -659,6 +660,12 @@ def test_peer_commands_show_the_partner_and_refuse_a_certificate_that_is_not_its
     listed = wuji("peer", "list", "--config", config)
     assert listed.returncode == 0, listed.stderr
     assert GD_PROVINCE in listed.stdout and "connected" in listed.stdout
+    # the partner by the name it was added under, at the province and below it
+    wait_for(lambda: _partner_items(three_provinces, CITY), what="广东's offer at the 湖南 city")
+    for at in (PROVINCE, CITY):
+        offered = wuji("peer", "items", "--config", str(three_provinces.config_path(at)))
+        assert offered.returncode == 0, offered.stderr
+        assert f"{PROVINCE_NAMES[GD_PROVINCE]}（{GD_PROVINCE}）" in offered.stdout, offered.stdout
     not_a_root = tmp_path / "city.pem"
     not_a_root.write_bytes(pem_bundle([three_provinces.nodes[GD_CITY].identity.tls_certificate]))
     refused = wuji("peer", "add", "450000", "--root", str(not_a_root), "--config", config)

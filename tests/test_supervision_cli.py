@@ -61,6 +61,7 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert "满意率" in stats.stdout and "部门 department" in stats.stdout  # the per-department table
     backwards = wuji("stats", "--from", "2025-11-30", "--to", "2025-11-01", "--config", config[TOWNSHIP])
     assert backwards.returncode != 0 and "起始日期 2025-11-30 晚于截止日期 2025-11-01" in backwards.stderr
+    assert "申请日期：不限（全部办件）" in stats.stdout and "… – …" not in stats.stdout  # no dates given
     pending = wuji("rating", "appeals", "--config", config[TOWNSHIP]).stdout
     assert "待复核" in pending and "2分：超期" in pending and "pending" not in pending
 

@@ -635,6 +635,21 @@ def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
     assert logged_in(desks, COUNTY, "boss").get("/items/RS-0001/apply").status_code == 403
 
 
+def test_the_administrator_reads_the_items_the_menu_offers_without_an_apply_button(desks):
+    """A 管理员 (the catalogue keeper) clicked 事项 in the menu and met 403 无权使用此页面: the list and
+    the 办事指南 are read, the one-time notice too; only 申请 stays with those who take applications."""
+    desks.nodes[COUNTY].staff.add("items-admin", "周管理", "管理员", "", PASSWORD, by=OPERATOR)
+    admin = logged_in(desks, COUNTY, "items-admin")
+    listed = admin.get("/items")
+    assert listed.status_code == 200 and f'href="/items/{ITEM}"' in listed.text, listed.text
+    assert "/apply" not in listed.text
+    guide = admin.get(f"/items/{ITEM}")
+    assert guide.status_code == 200 and "办事指南" in guide.text and 'id="apply"' not in guide.text
+    assert admin.get(f"/items/{ITEM}/notice").status_code == 200
+    assert admin.get(f"/items/{ITEM}/apply").status_code == 403  # reading, not applying
+    assert 'id="apply"' in logged_in(desks, VILLAGE, "agent1").get(f"/items/{ITEM}").text
+
+
 def test_items_are_found_by_name_pinyin_initials_and_code(desks):
     """And by the names people shorten them to: searching 低保 found nothing."""
     agent = logged_in(desks, VILLAGE, "agent1")

@@ -140,8 +140,8 @@ def check_complete(
     unknown = sorted({m.name for m in given} - set(listed))
     if unknown:
         raise InvalidInput(
-            f"{item.name} ({item.code}) 不需要材料 {'、'.join(unknown)}; "
-            f"its materials are: {'、'.join(listed)}"
+            f"{item.name}（{item.code}）不需要材料 {'、'.join(unknown)}；本事项的申请材料是："
+            f"{'、'.join(listed)} (not a material of the item)"
         )
     for material in given:
         if material.licence and not listed[material.name].get("e_licence", False):

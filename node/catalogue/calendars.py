@@ -45,16 +45,24 @@ def parse_document(document: bytes) -> tuple[int, list[date], list[date]]:
         worked = sorted({date.fromisoformat(day) for day in raw.get("workdays", [])})
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidInput(
-            'a calendar file is JSON {"year": …, "holidays": [ISO dates], "workdays": [ISO dates]}: '
-            f"{error}"
+            '工作日历文件应为 JSON {"year": 年份, "holidays": [放假日期], "workdays": [调休上班日期]}，'
+            f"日期写作 2027-01-01：{error} (a calendar file is JSON with ISO dates)"
         ) from error
     strays = [day for day in (*holidays, *worked) if day.year != year]
     if strays:
-        raise InvalidInput(f"the calendar of {year} lists days of another year: {strays[0].isoformat()}")
+        raise InvalidInput(
+            f"{year} 年的工作日历列有别的年份的日期 {strays[0].isoformat()} "
+            f"(the calendar of {year} lists days of another year)"
+        )
     if set(holidays) & set(worked):
-        raise InvalidInput(f"{(set(holidays) & set(worked)).pop().isoformat()} is both a holiday and worked")
+        day = min(set(holidays) & set(worked)).isoformat()
+        raise InvalidInput(f"{day} 既列为放假又列为调休上班 (both a holiday and worked)")
     if any(day.weekday() < 5 for day in worked):
-        raise InvalidInput("调休 working days are weekend days; a weekday is worked anyway")
+        weekday = next(day for day in worked if day.weekday() < 5).isoformat()
+        raise InvalidInput(
+            f"调休上班日 workdays 只列周末：{weekday} 是周一至周五，本来就上班 "
+            "(调休 working days are weekend days; a weekday is worked anyway)"
+        )
     return year, holidays, worked
 
 

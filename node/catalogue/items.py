@@ -166,74 +166,92 @@ def load_document(path: Path) -> CatalogDocument:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InvalidInput(f"cannot read catalogue {path}: {error}") from error
+        raise InvalidInput(f"读不了事项目录文件 {path}：{error} (cannot read the catalogue)") from error
     return parse_document(data, str(path), default_name=path.stem)
 
 
-def parse_document(data: bytes, source: str = "catalogue", default_name: str = "") -> CatalogDocument:
-    """Check a catalogue given as JSON bytes ({"name": …, "items": [...]})."""
+def parse_document(data: bytes, source: str = "", default_name: str = "") -> CatalogDocument:
+    """Check a catalogue given as JSON bytes ({"name": …, "items": [...]}); `source` is its file
+    ("": the document a publication sent)."""
+    named = _named(source)
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"cannot read catalogue {source}: {error}") from error
+        raise InvalidInput(f"{named}不是有效的 JSON：{error} (cannot read the catalogue)") from error
     if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
-        raise InvalidInput(f"catalogue {source}: expected an object with an 'items' list")
-    items = [checked_item(item, f"item #{index + 1}") for index, item in enumerate(raw["items"])]
+        raise InvalidInput(
+            f"{named}应是一个含 items 列表的 JSON 对象 (expected an object with an 'items' list)"
+        )
+    items = [checked_item(item, f"第 {index + 1} 项") for index, item in enumerate(raw["items"])]
     for field in ("code", "handling_code"):
         values = [item[field] for item in items]
         duplicates = sorted({value for value in values if values.count(value) > 1})
         if duplicates:
-            raise InvalidInput(f"catalogue {source}: duplicate {field} {', '.join(duplicates)}")
-    _check_hierarchy(items, source)
-    _check_bundles(items, source)
-    _check_visits(items, source)
+            raise InvalidInput(
+                f"{named}中{ELEMENT_NAMES[field]}重复：{'、'.join(duplicates)} (duplicate {field})"
+            )
+    _check_hierarchy(items, named)
+    _check_bundles(items, named)
+    _check_visits(items, named)
     return CatalogDocument(name=str(raw.get("name") or default_name or "catalogue"), items=items)
 
 
 def checked_item(item: Any, where: str) -> Item:
     """One item with every element present and well-formed; InvalidInput says which one is not."""
     if not isinstance(item, dict):
-        raise InvalidInput(f"{where}: expected an object")
-    where = f"{where} ({item.get('code', '?')})"
+        raise InvalidInput(f"{where}：应是一个 JSON 对象 (expected an object)")
+    where = f"{where}（{item.get('code', '?')}）"
     unknown = sorted(set(item) - set(ELEMENTS))
     if unknown:
-        raise InvalidInput(f"{where}: unknown element(s) {', '.join(unknown)}")
+        raise InvalidInput(f"{where}：没有这样的要素 {', '.join(unknown)} (unknown element)")
     for field in ("name", "type", "department", "implementing_body", "handling_tier", "legal_basis"):
         _text(item, field, where)
     for field in ("code", "basic_code", "implementation_code", "handling_code"):
         if not isinstance(item.get(field), str) or not _CODE.match(item[field].strip()):
-            raise InvalidInput(f"{where}: '{field}' must be 1–64 letters, digits or '-'")
+            raise InvalidInput(
+                f"{where}：{_named_element(field)}须为 1–64 个字母、数字或“-” (1–64 letters, digits or '-')"
+            )
     if item["type"] not in ITEM_TYPES:
-        raise InvalidInput(f"{where}: type {item['type']!r} is not one of {', '.join(sorted(ITEM_TYPES))}")
+        raise InvalidInput(
+            f"{where}：事项类型 type 须为 {'、'.join(sorted(ITEM_TYPES))} 之一，不能是 {item['type']!r}"
+        )
     try:
         tier = Tier.from_name(item["handling_tier"])
     except InvalidTier as error:
-        raise InvalidInput(f"{where}: {error}") from error
+        raise InvalidInput(f"{where}：办理层级 handling_tier {error}") from error
     if tier not in HANDLING_TIERS:
-        raise InvalidInput(f"{where}: villages accept and forward cases; they do not handle items")
+        raise InvalidInput(
+            f"{where}：村（社区）代办点只受理和转报办件，不办理事项，"
+            "办理层级 handling_tier 须为省、市、县或乡镇 "
+            "(villages accept and forward cases; they do not handle items)"
+        )
     for field in ("statutory_days", "promised_days"):
         if not _whole(item.get(field)):
-            raise InvalidInput(f"{where}: field '{field}' must be a whole number of working days ≥ 0")
+            raise InvalidInput(f"{where}：{_named_element(field)}须为不小于 0 的整数（工作日）")
     if item["promised_days"] > item["statutory_days"]:
-        raise InvalidInput(f"{where}: promised_days exceeds statutory_days")
+        raise InvalidInput(
+            f"{where}：承诺时限 {item['promised_days']} 个工作日"
+            f"长于法定时限 {item['statutory_days']} 个工作日 "
+            "(promised_days exceeds statutory_days)"
+        )
     level = item.get("level", "主项")
     if level not in LEVELS:
-        raise InvalidInput(f"{where}: level must be one of {', '.join(LEVELS)}")
+        raise InvalidInput(f"{where}：事项层级 level 须为 {'、'.join(LEVELS)} 之一")
     parent = item.get("parent_code")
     if (level == "主项") != (parent in (None, "")):
-        raise InvalidInput(f"{where}: a 主项 has no parent_code; a 子项 or 业务办理项 names its parent")
+        raise InvalidInput(f"{where}：主项不填所属事项 parent_code；子项和业务办理项须填所属事项")
     online = item.get("online_level", "窗口办理")
     if online not in ONLINE_LEVELS:
-        raise InvalidInput(f"{where}: online_level must be one of {', '.join(ONLINE_LEVELS)}")
+        raise InvalidInput(f"{where}：网办深度 online_level 须为 {'、'.join(ONLINE_LEVELS)} 之一")
     result_type = item.get("result_type", "其他")
     if result_type not in RESULT_TYPES:
-        raise InvalidInput(f"{where}: result_type must be one of {', '.join(RESULT_TYPES)}")
+        raise InvalidInput(f"{where}：结果类型 result_type 须为 {'、'.join(RESULT_TYPES)} 之一")
     max_visits = item.get("max_visits", 1)
     if not _whole(max_visits):
-        raise InvalidInput(f"{where}: max_visits must be a whole number (0 = 零跑动, 1 = 最多跑一次)")
+        raise InvalidInput(f"{where}：最多跑动次数 max_visits 须为整数（0 = 零跑动，1 = 最多跑一次）")
     conditions = item.get("conditions", [])
     if not isinstance(conditions, list) or not all(isinstance(c, str) and c.strip() for c in conditions):
-        raise InvalidInput(f"{where}: conditions must be a list of non-empty texts")
+        raise InvalidInput(f"{where}：受理条件 conditions 须为一组非空的文字")
     checked: Item = {
         "code": item["code"].strip(),
         "basic_code": item["basic_code"].strip(),
@@ -268,12 +286,12 @@ def checked_item(item: Any, where: str) -> Item:
         checked["notify_promise"] = _checked_promise(item["notify_promise"], checked["materials"], where)
     if "conclude_with_deferred" in item:
         if not isinstance(item["conclude_with_deferred"], bool):
-            raise InvalidInput(f"{where}: conclude_with_deferred must be true or false")
+            raise InvalidInput(f"{where}：容缺后补 conclude_with_deferred 须为 true 或 false")
         checked["conclude_with_deferred"] = item["conclude_with_deferred"]
     if "max_material_mb" in item:
         limit = item["max_material_mb"]
         if not _whole(limit) or not 1 <= limit <= 15:  # a link message carries up to 16 MiB
-            raise InvalidInput(f"{where}: max_material_mb must be a whole number of megabytes, 1 … 15")
+            raise InvalidInput(f"{where}：单个材料上限 max_material_mb 须为 1 至 15 的整数（MB）")
         checked["max_material_mb"] = limit
     if "partner_modes" in item:
         checked["partner_modes"] = _checked_partner_modes(item["partner_modes"], where)
@@ -281,19 +299,21 @@ def checked_item(item: Any, where: str) -> Item:
         joint = item["joint_item"]
         if not isinstance(joint, str) or not _CODE.match(joint.strip()):
             raise InvalidInput(
-                f"{where}: joint_item names the partner's item code (1–64 letters, digits, '-')"
+                f"{where}：两地联办另一部分 joint_item 须为对方省份的事项编码（1–64 个字母、数字或“-”）"
             )
         if JOINT not in {mode for modes in checked.get("partner_modes", {}).values() for mode in modes}:
-            raise InvalidInput(f"{where}: joint_item needs a partner agreed for {JOINT} in partner_modes")
+            raise InvalidInput(
+                f"{where}：填了两地联办另一部分 joint_item，"
+                f"跨省通办协作 partner_modes 中须有约定{JOINT}的省份"
+            )
         checked["joint_item"] = joint.strip()
     return checked
 
 
 def _checked_partner_modes(agreements: Any, where: str) -> dict[str, list[str]]:
     """{"440000000000": ["异地代收代办", …]}: which partner provinces may use the item, and how."""
-    problem = (
-        f"{where}: partner_modes maps 12-digit province codes to modes ({', '.join(CROSS_PROVINCE_MODES)})"
-    )
+    modes = "、".join(CROSS_PROVINCE_MODES)
+    problem = f"{where}：跨省通办协作 partner_modes 须以 12 位省级代码对应办理模式（{modes}）"
     if not isinstance(agreements, dict):
         raise InvalidInput(problem)
     checked: dict[str, list[str]] = {}
@@ -319,26 +339,26 @@ def _checked_bundle(bundle: Any, code: str, where: str) -> Item:
         or not all(isinstance(part, str) and part.strip() for part in parts)
         or len(set(parts)) != len(parts)
     ):
-        raise InvalidInput(f"{where}: a bundle lists two or more distinct item codes as its 'parts'")
+        raise InvalidInput(f"{where}：一件事 bundle 的 parts 须列出两个或更多不同的事项编码")
     if code in parts:
-        raise InvalidInput(f"{where}: a bundle cannot be a part of itself")
+        raise InvalidInput(f"{where}：一件事不能包含它自己")
     after = bundle.get("after", {})
     unknown = sorted(set(bundle) - {"parts", "after"})
     if unknown or not isinstance(after, dict):
-        raise InvalidInput(f"{where}: a bundle has 'parts' and optionally 'after' ({', '.join(unknown)})")
+        raise InvalidInput(f"{where}：一件事 bundle 只有 parts 和（可选的）after ({', '.join(unknown)})")
     checked_after: dict[str, list[str]] = {}
     for part, before in after.items():
         if part not in parts or not isinstance(before, list) or not all(b in parts for b in before):
-            raise InvalidInput(f"{where}: bundle 'after' of {part!r} must name parts of the bundle")
+            raise InvalidInput(f"{where}：一件事 after 中 {part} 的先办事项须是这件事的组成事项")
         if part in before:
-            raise InvalidInput(f"{where}: bundle part {part} cannot start after itself")
+            raise InvalidInput(f"{where}：一件事的组成事项 {part} 不能排在它自己之后")
         if before:
             checked_after[part] = sorted(set(before))
     done: set[str] = set()
     while len(done) < len(parts):  # peel off parts whose predecessors are all placed: else a cycle
         ready = {part for part in parts if part not in done and set(checked_after.get(part, [])) <= done}
         if not ready:
-            raise InvalidInput(f"{where}: the bundle's 'after' order has a cycle")
+            raise InvalidInput(f"{where}：一件事 after 的先后顺序构成了循环 (the bundle's order has a cycle)")
         done |= ready
     return {"parts": [part.strip() for part in parts], "after": checked_after}
 
@@ -348,10 +368,10 @@ def _checked_promise(promise: Any, materials: list[Item], where: str) -> Item:
     names = {material["name"] for material in materials}
     replaces = promise.get("replaces") if isinstance(promise, dict) else None
     if not isinstance(replaces, list) or not replaces or not all(name in names for name in replaces):
-        raise InvalidInput(f"{where}: notify_promise 'replaces' must name materials of the item")
+        raise InvalidInput(f"{where}：告知承诺制 notify_promise 的 replaces 须列出本事项的申请材料")
     days = promise.get("post_check_days", 20)
     if not _whole(days) or days < 1:
-        raise InvalidInput(f"{where}: notify_promise post_check_days must be a whole number ≥ 1")
+        raise InvalidInput(f"{where}：告知承诺制的核查时限 post_check_days 须为不小于 1 的整数（工作日）")
     return {"replaces": list(replaces), "post_check_days": days}
 
 
@@ -364,18 +384,29 @@ def _checked_step_days(steps: Any, where: str) -> dict[str, int]:
         state in STEPS_WITH_LIMITS and isinstance(days, int) and days >= 0 for state, days in steps.items()
     ):
         raise InvalidInput(
-            f"{where}: step_days maps steps ({', '.join(sorted(STEPS_WITH_LIMITS))}) to working days ≥ 0"
+            f"{where}：环节时限 step_days 须以环节（{', '.join(sorted(STEPS_WITH_LIMITS))}）"
+            "对应不小于 0 的工作日数"
         )
     return dict(steps)
 
 
 def _text(item: Mapping[str, Any], field: str, where: str) -> None:
     if not isinstance(item.get(field), str) or not item[field].strip():
-        raise InvalidInput(f"{where}: field '{field}' must be a non-empty string")
+        raise InvalidInput(f"{where}：{_named_element(field)}须为非空的文字")
 
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _named(source: str) -> str:
+    """The catalogue a check speaks of: its file, or the document a publication sent."""
+    return f"事项目录文件 {source} " if source else "所发布的事项目录"
+
+
+def _named_element(field: str) -> str:
+    """An element as a catalogue keeper reads and writes it: 承诺时限 promised_days."""
+    return f"{ELEMENT_NAMES.get(field, '')} {field} ".lstrip()
 
 
 def _materials(materials: Any, where: str) -> list[Item]:
@@ -383,18 +414,18 @@ def _materials(materials: Any, where: str) -> list[Item]:
     if not isinstance(materials, list) or not all(
         isinstance(m, dict) and isinstance(m.get("name"), str) and m["name"].strip() for m in materials
     ):
-        raise InvalidInput(f"{where}: materials must be a list of objects with a name")
+        raise InvalidInput(f"{where}：申请材料 materials 须为一组带名称 name 的对象")
     checked = []
     for material in materials:
         form = material.get("form", "原件")
         if form not in MATERIAL_FORMS:
             raise InvalidInput(
-                f"{where}: material {material['name']!r}: form must be one of {', '.join(MATERIAL_FORMS)}"
+                f"{where}：材料 {material['name']} 的形式 form 须为 {'、'.join(MATERIAL_FORMS)} 之一"
             )
         required = bool(material.get("required", True))
         deferrable = bool(material.get("deferrable", False))
         if deferrable and not required:
-            raise InvalidInput(f"{where}: material {material['name']!r}: only a required material is 容缺")
+            raise InvalidInput(f"{where}：材料 {material['name']} 不是必要材料，不能容缺")
         checked.append(
             {
                 "name": material["name"].strip(),
@@ -410,12 +441,12 @@ def _materials(materials: Any, where: str) -> list[Item]:
 def _fees(fees: Any, where: str) -> list[Item]:
     """Each: name, amount in yuan as a decimal text (e.g. "9.00"), and the basis for charging."""
     if not isinstance(fees, list):
-        raise InvalidInput(f"{where}: fees must be a list (empty = 不收费)")
+        raise InvalidInput(f"{where}：收费 fees 须为列表（空列表 = 不收费）")
     checked = []
     for fee in fees:
         amount = str(fee.get("amount", "")) if isinstance(fee, dict) else ""
         if not isinstance(fee, dict) or not fee.get("name") or not re.fullmatch(r"\d+(\.\d{1,2})?", amount):
-            raise InvalidInput(f'{where}: each fee needs a name and an amount in yuan such as "9.00"')
+            raise InvalidInput(f'{where}：每项收费须有名称 name 和以元计的金额 amount，如 "9.00"')
         checked.append(
             {"name": str(fee["name"]).strip(), "amount": amount, "basis": str(fee.get("basis", ""))}
         )
@@ -426,7 +457,9 @@ def _licence(licence: Any, where: str) -> Item | None:
     if licence is None:
         return None
     if not isinstance(licence, dict) or not licence.get("kind") or not licence.get("type_code"):
-        raise InvalidInput(f"{where}: licence needs a kind and a type_code (GB/T 36904)")
+        raise InvalidInput(
+            f"{where}：电子证照 licence 须有证照名称 kind 和证照类型代码 type_code（GB/T 36904）"
+        )
     return {
         "kind": str(licence["kind"]),
         "type_code": str(licence["type_code"]),
@@ -434,7 +467,7 @@ def _licence(licence: Any, where: str) -> Item | None:
     }
 
 
-def _check_visits(items: list[Item], source: str) -> None:
+def _check_visits(items: list[Item], catalogue: str) -> None:
     """An item handled at the window takes the applicant there at least once: 零跑动 printed on its
     一次性告知书 would send the citizen home. Checked where a catalogue is written, not in releases
     and offers already signed (a node does not refuse its parent's catalogue over it)."""
@@ -443,12 +476,12 @@ def _check_visits(items: list[Item], source: str) -> None:
     ]
     if at_window:
         raise InvalidInput(
-            f"catalogue {source}: {', '.join(at_window)} 为窗口办理，申请人至少到现场一次，"
+            f"{catalogue}中 {', '.join(at_window)} 为窗口办理，申请人至少到现场一次，"
             "最多跑动次数不能为 0 (a 窗口办理 item takes max_visits ≥ 1)"
         )
 
 
-def _check_hierarchy(items: list[Item], source: str) -> None:
+def _check_hierarchy(items: list[Item], catalogue: str) -> None:
     """子项 sit under a 主项, 业务办理项 under a 主项 or 子项, with the same basic code."""
     by_code = {item["code"]: item for item in items}
     for item in items:
@@ -456,29 +489,25 @@ def _check_hierarchy(items: list[Item], source: str) -> None:
             continue
         parent = by_code.get(item["parent_code"])
         if parent is None:
-            raise InvalidInput(
-                f"catalogue {source}: {item['code']} names a missing parent {item['parent_code']}"
-            )
+            raise InvalidInput(f"{catalogue}中 {item['code']} 的所属事项 {item['parent_code']} 不在目录中")
         if LEVELS.index(parent["level"]) >= LEVELS.index(item["level"]):
             raise InvalidInput(
-                f"catalogue {source}: {item['code']} ({item['level']}) cannot sit under "
-                f"{parent['code']} ({parent['level']})"
+                f"{catalogue}中 {item['code']}（{item['level']}）不能归在 "
+                f"{parent['code']}（{parent['level']}）之下"
             )
         if parent["basic_code"] != item["basic_code"]:
-            raise InvalidInput(
-                f"catalogue {source}: {item['code']} must share the basic code of its parent {parent['code']}"
-            )
+            raise InvalidInput(f"{catalogue}中 {item['code']} 的基本编码须与所属事项 {parent['code']} 的相同")
 
 
-def _check_bundles(items: list[Item], source: str) -> None:
+def _check_bundles(items: list[Item], catalogue: str) -> None:
     """A bundle's parts are items of the same catalogue, and not bundles themselves."""
     by_code = {item["code"]: item for item in items}
     for item in items:
         for part in item.get("bundle", {}).get("parts", []):
             if part not in by_code:
-                raise InvalidInput(f"catalogue {source}: bundle {item['code']} names a missing part {part}")
+                raise InvalidInput(f"{catalogue}中一件事 {item['code']} 的组成事项 {part} 不在目录中")
             if "bundle" in by_code[part]:
-                raise InvalidInput(f"catalogue {source}: bundle {item['code']} cannot contain bundle {part}")
+                raise InvalidInput(f"{catalogue}中一件事 {item['code']} 不能包含另一件一件事 {part}")
 
 
 # -- the release held here ------------------------------------------------------------------------

@@ -48,8 +48,8 @@ class CatalogService:
         """发布: the document becomes the next signed release here and flows down as deltas."""
         if self.here.tier is not Tier.PROVINCE or self._signer is None:
             raise WrongNode(
-                f"only the province publishes catalogue releases; {self.here} is a {self.here.tier.label} "
-                "node and receives them from its parent"
+                f"事项目录只由省级节点发布；{self.here} 是{self.here.tier.label}级节点，从上级接收 "
+                "(only the province publishes catalogue releases)"
             )
         with self._sessions.begin() as session:
             previous = catalog.latest_release(session)
@@ -96,7 +96,10 @@ class CatalogService:
             report.other_version = current.version if current else 0
             report.other_digest = current.digest if current else ""
             report.identical = not problem
-            report.note = problem or f"the items match release {report.other_version}, signed by {self.here}"
+            report.note = problem or (
+                f"所存事项与本省签名的第 {report.other_version} 版相符 "
+                f"(the items match release {report.other_version}, signed by {self.here})"
+            )
             return report
         with self._readers() as session:
             own_problem = releases.verify_own(session, self._trust(session), self.here.province)
@@ -124,12 +127,17 @@ class CatalogService:
         if own_problem:
             report.note = own_problem
         elif report.identical:
-            report.note = f"release {mine.version} is identical to the parent's ({mine.digest[:16]}…)"
+            report.note = f"第 {mine.version} 版与上级所存的完全一致 (identical to the parent's release)"
         elif mine.version < parent.version:
-            report.note = f"the parent holds release {parent.version}; release {mine.version} is held here"
+            report.note = (
+                f"上级已有第 {parent.version} 版，本节点还是第 {mine.version} 版："
+                "新版本正在下发，或与上级的连接中断 "
+                f"(the parent holds release {parent.version}; release {mine.version} is held here)"
+            )
         else:
             report.note = (
-                f"{len(report.differences)} item(s) differ from the parent's release {parent.version}"
+                f"有 {len(report.differences)} 个事项与上级的第 {parent.version} 版不同 "
+                f"({len(report.differences)} item(s) differ from the parent's release {parent.version})"
             )
         return report
 
@@ -163,6 +171,11 @@ class CatalogMirrorServicer(link_pb2_grpc.CatalogMirrorServicer):
         return self._service.summary()
 
 
-def unreachable_parent(parent: str, error: grpc.RpcError) -> NotReady:
+def unreachable_parent(parent: str, error: grpc.RpcError, meaning: Callable[[str], str]) -> NotReady:
+    """`catalog verify` could not ask the parent: why in words (`meaning` of the transport's
+    details, as `wuji node status` says it), the details after them."""
     details = error.details() if isinstance(error, grpc.Call) else str(error)
-    return NotReady(f"cannot compare with the parent {parent}: {details}")
+    return NotReady(
+        f"无法与上级 {parent} 比对事项目录：{meaning(details)}；请用 wuji node status 查看连接 "
+        f"(cannot compare with the parent {parent}: {details})"
+    )

@@ -184,11 +184,15 @@ def catalog_publish(
     document = read_file(file)
     reply = ask(config, node, lambda desk: desk.publish_catalog(document))
     if not reply.published:
-        console.print(f"{file} equals the current release {reply.version}: nothing published")
+        console.print(
+            f"{file} 与现行的事项目录第 {reply.version} 版相同，未发布 "
+            f"(equals the current release {reply.version}: nothing published)",
+            highlight=False,
+        )
         return
     console.print(
-        f"published catalogue release [bold]{reply.version}[/] ({reply.item_count} items, "
-        f"digest {reply.digest[:16]}…), signed by the province",
+        f"已发布事项目录第 [bold]{reply.version}[/] 版：{reply.item_count} 项，摘要 {reply.digest[:16]}…，"
+        f"由省级节点签名，将逐级下发 (published catalogue release {reply.version}, signed by the province)",
         highlight=False,
     )
     print_catalog_diff(reply.changes)
@@ -198,19 +202,28 @@ def catalog_publish(
 def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """Prove this node holds exactly its parent's release; exit code 0 only when it does."""
     report = ask(config, node, lambda desk: desk.verify_catalog())
-    verdict = "[green]identical[/]" if report.identical else "[red]DIFFERENT[/]"
+    verdict = "[green]一致 (identical)[/]" if report.identical else "[red]不一致 (DIFFERENT)[/]"
+    other = (
+        "本省签名的发布版本" if report.compared_with == "signed release" else f"上级 {report.compared_with}"
+    )
     console.print(
-        f"node {report.node_code}: release {report.version} ({report.digest[:16]}…) vs "
-        f"{report.compared_with}: release {report.other_version} ({report.other_digest[:16]}…): {verdict}",
+        f"节点 {report.node_code} 第 {report.version} 版（{report.digest[:16]}…）与{other}"
+        f"第 {report.other_version} 版（{report.other_digest[:16]}…）比对：{verdict}",
         highlight=False,
     )
     console.print(f"  {report.note}", highlight=False)
     if report.differences:
         table = text_table("事项编码", "事项名称", "差异")
         for difference in report.differences:
-            table.add_row(difference.code, difference.name, difference.problem)
+            table.add_row(
+                difference.code, difference.name, _PROBLEMS.get(difference.problem, difference.problem)
+            )
         console.print(table)
     raise typer.Exit(0 if report.identical else EXIT_REFUSED)
+
+
+# How an item of this node's release differs from its parent's (CatalogVerification's keys).
+_PROBLEMS = {"missing here": "本节点缺少此项", "only here": "上级没有此项", "differs": "内容与上级不同"}
 
 
 @catalog_app.command("diff")
@@ -232,24 +245,54 @@ def catalog_diff(
         print_catalog_diff(to_proto(diff_items(old.by_code(), new.by_code()), 0, 0))
         return
     if not (before.isdigit() and after.isdigit()):
-        fail("give two release versions, or two catalogue files")
+        fail("请给出两个版本号，或两个事项目录文件 (give two release versions, or two catalogue files)")
     print_catalog_diff(ask(config, node, lambda desk: desk.diff_catalog(int(before), int(after))))
 
 
 def print_catalog_diff(diff: desk_pb2.CatalogDiff) -> None:
+    """Item by item, each changed element by its Chinese name and its values in words; a change of
+    materials (or conditions) as what was added and what was taken out, not two JSON lists."""
     if diff.to_version:
-        console.print(f"release {diff.from_version} → {diff.to_version}: {len(diff.changes)} item(s) changed")
+        console.print(
+            f"第 {diff.from_version} 版 → 第 {diff.to_version} 版：{len(diff.changes)} 个事项有变化",
+            highlight=False,
+        )
     marks = {
-        "added": "[green]+ added[/]",
-        "withdrawn": "[red]- withdrawn[/]",
-        "changed": "[yellow]~ changed[/]",
+        "added": "[green]+ 新增[/]",
+        "withdrawn": "[red]- 退出目录[/]",
+        "changed": "[yellow]~ 变更[/]",
     }
     for change in diff.changes:
         console.print(f"{marks.get(change.kind, change.kind)} {change.code} {change.name}", highlight=False)
         for field in change.fields:
-            console.print(f"    {field.field}: {field.before} → {field.after}", highlight=False)
+            for line in element_change_lines(field.field, json.loads(field.before), json.loads(field.after)):
+                console.print(f"    {line}", highlight=False)
     if not diff.changes:
-        console.print("no differences")
+        console.print("没有差异 (no differences)")
+
+
+def element_change_lines(key: str, before: Any, after: Any) -> list[str]:
+    """What a change of one element says in a 目录比对: `承诺时限：10 个工作日 → 5 个工作日`;
+    materials and conditions by what was added, taken out or changed among them."""
+    label = ELEMENT_NAMES.get(key, key)
+    if key == "materials" and isinstance(before, list) and isinstance(after, list):
+        old = {material["name"]: material for material in before}
+        new = {material["name"]: material for material in after}
+        lines = [f"新增材料：{_material_text(new[name])}" for name in new if name not in old]
+        lines += [f"删去材料：{_material_text(old[name])}" for name in old if name not in new]
+        lines += [
+            f"改动材料：{_material_text(old[name])} → {_material_text(new[name])}"
+            for name in new
+            if name in old and old[name] != new[name]
+        ]
+        if list(old) != list(new) and set(old) == set(new):
+            lines.append("申请材料的顺序有调整")
+        return lines
+    if key == "conditions" and isinstance(before, list) and isinstance(after, list):
+        lines = [f"新增受理条件：{condition}" for condition in after if condition not in before]
+        return lines + [f"删去受理条件：{condition}" for condition in before if condition not in after]
+    shown = [_element_text(key, value).replace("\n", "；") for value in (before, after)]
+    return [f"{label}：{shown[0]} → {shown[1]}"]
 
 
 @catalog_app.command("claim")
@@ -302,8 +345,9 @@ def calendar_publish(
     document = read_file(file)
     reply = ask(config, node, lambda desk: desk.publish_calendar(document))
     console.print(
-        f"published the working-day calendar of [bold]{reply.year}[/]: {reply.holidays} holidays, "
-        f"{reply.workdays} 调休 working days (digest {reply.digest[:16]}…), signed by the province",
+        f"已发布 [bold]{reply.year}[/] 年工作日历：放假 {reply.holidays} 天，调休上班 {reply.workdays} 天，"
+        f"摘要 {reply.digest[:16]}…，由省级节点签名，将逐级下发 (published the working-day calendar of "
+        f"{reply.year}, signed by the province)",
         highlight=False,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +26,7 @@ from node.cli.common import (
 )
 from node.config import ConfigError, NodeConfig, same_address
 from node.errors import DomainError, is_damaged_database
-from node.timeutil import drift_words, from_timestamp, shanghai
+from node.timeutil import drift_words, from_timestamp, shanghai, utcnow
 from node.trust.identity import IdentityMissing
 from node.web.uplink import trouble_meaning
 from signing.keys import KeyFileError
@@ -99,10 +99,10 @@ def node_init(
         if typed.strip() != read and read != "off":  # typed with a Chinese input method
             said = f"{option} {typed} 读作 {read}（全角字符按半角读）(read as {read})"
             console.print(said, highlight=False)
-    above = ", a province root"
+    above = "，省级根节点 (a province root)"
     if division.parent:
-        above = f", parent {division.parent} at {config.parent_address}"
-    console.print(f"wrote [bold]{path}[/]: {division.tier.label} node {division}{above}")
+        above = f"，上级 {division.parent}（{config.parent_address}）(parent {division.parent})"
+    console.print(f"已写入 [bold]{path}[/]：{division.tier.label}级节点 {division}{above}", highlight=False)
     console.print(_next_steps(config, path), highlight=False, soft_wrap=True)  # commands to copy, unfolded
 
 
@@ -304,12 +304,15 @@ def node_backup(
     try:
         config = NodeConfig.load(config_path)
         # a county's database takes minutes to copy: say so on a terminal meanwhile
-        with console.status(f"node {config.code}: backing up its database to {to} …"):
+        with console.status(f"节点 {config.code}：正在把数据库备份到 {to} …"):
             backup(config.database_url_for(config_path), to, config.code)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     size = to.stat().st_size / 1_000_000
-    console.print(f"node {config.code}: database backed up to {to} ({size:,.1f} MB)", highlight=False)
+    console.print(
+        f"节点 {config.code} 的数据库已备份到 {to}（{size:,.1f} MB）(database backed up to {to})",
+        highlight=False,
+    )
 
 
 @node_app.command("restore")
@@ -322,18 +325,20 @@ def node_restore(
 
     try:
         config = NodeConfig.load(config_path)
-        with console.status(f"node {config.code}: restoring its database from {from_file} …"):
+        with console.status(f"节点 {config.code}：正在从 {from_file} 恢复数据库 …"):
             restored = restore(config.database_url_for(config_path), from_file, config.division)
     except (ConfigError, BackupError) as error:
         fail(str(error), EXIT_REFUSED)
     console.print(
-        f"node {config.code}: database restored from {from_file}; its {restored.links} link(s) resynchronise "
-        "with the neighbours when it starts (work done only here after the backup was taken is lost)",
+        f"节点 {config.code} 的数据库已从 {from_file} 恢复；"
+        f"启动后它的 {restored.links} 条连接与相邻节点重新同步"
+        f"（备份之后只在本节点做过的工作已丢失）(database restored from {from_file}; its links resynchronise "
+        "when it starts)",
         highlight=False,
     )
     if restored.replaced is not None:
         console.print(
-            f"the database it replaced is kept as {restored.replaced} (remove it once the node runs well)",
+            f"被替换的数据库保留为 {restored.replaced}，节点运行正常后可删除 (the replaced database is kept)",
             highlight=False,
         )
 
@@ -375,7 +380,40 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
                 "受理时间和办理期限按各节点自己的时钟记录，时钟不对的一方须校正",
                 highlight=False,
             )
+    expiring = own_certificate_words(config, utcnow())
+    if expiring:
+        console.print(f"[red]{expiring}[/]", highlight=False)
     console.print(backups_line(config), highlight=False)
+
+
+def own_certificate_words(config_path: Path, now: datetime) -> str:
+    """A warning where this node's own TLS certificate (pki/tls.pem, one year) ends within 60 days or
+    has ended: then no neighbour takes its links; "" otherwise, or where it is not enrolled here."""
+    from cryptography import x509
+
+    from node.cli.trust import EXPIRY_NOTICE
+
+    path = NodeConfig.load(config_path).pki_folder(config_path) / "tls.pem"
+    try:
+        not_after = x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc
+    except (OSError, ValueError):
+        return ""
+    renew = (
+        "请及早联系上级节点的运维人员换发：上级 wuji cert revoke 本节点代码后重新 wuji node invite，"
+        "本节点用新邀请 wuji node enroll"
+    )
+    if not_after <= now:
+        return (
+            f"本节点的连接证书已于 {shanghai(not_after)} 过期，相邻节点不再接受本节点的连接：{renew} "
+            "(this node's TLS certificate has expired)"
+        )
+    if not_after - now <= EXPIRY_NOTICE:
+        left = (not_after - now).days
+        return (
+            f"本节点的连接证书将于 {shanghai(not_after)} 到期（还剩 {left} 天），到期后相邻节点不再接受"
+            f"本节点的连接：{renew} (this node's TLS certificate expires within 60 days)"
+        )
+    return ""
 
 
 def link_down_words(link: desk_pb2.LinkStatus) -> str:

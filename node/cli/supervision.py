@@ -157,10 +157,17 @@ def stats(
     if report.by_child:
         console.print(breakdown_table("下级 child node (its subtree)", report.by_child, names))
     children = "、".join(place(code, names) for code in report.reporting_children) or "尚无 (none yet)"
-    span = f"{report.from_day or '…'} – {report.to_day or '…'}"
-    console.print(
-        f"申请日期 {span}；下级汇总来自 {children} (submitted {span}; rollups from children)", highlight=False
-    )
+    span = submission_span(report.from_day, report.to_day)
+    console.print(f"申请日期：{span}；下级汇总来自 {children} (rollups from children)", highlight=False)
+
+
+def submission_span(from_day: str, to_day: str) -> str:
+    """The days `wuji stats` counted, as said: 不限 rather than `… – …` when none were given."""
+    if from_day and to_day:
+        return f"{from_day} 至 {to_day}"
+    if from_day:
+        return f"{from_day} 起"
+    return f"至 {to_day}" if to_day else "不限（全部办件）"
 
 
 def _children_of(report: desk_pb2.StatsReport) -> list[str]:

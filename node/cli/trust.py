@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.x509.oid import NameOID
 
 from node.cli.common import (
     EXIT_REFUSED,
     ConfigPath,
     NodeAddress,
     ask,
+    ask_named,
     china_time,
     console,
     fail,
+    place,
     text_table,
     typed_code,
 )
 from node.config import ConfigError
+from node.timeutil import as_utc, shanghai, utcnow
 from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
@@ -43,11 +48,12 @@ def peer_add(
 ) -> None:
     """Trust a partner province's root and federate with it (both provinces must add each other)."""
     if not root.is_file():
-        fail(f"root certificate {root} does not exist")
+        fail(f"根证书文件 {root} 不存在 (root certificate {root} does not exist)")
     view = ask(config, node, lambda desk: desk.add_peer(province, root.read_bytes(), address, name))
     console.print(
-        f"partner {view.province} {view.name}: root SHA-256 {view.root_fingerprint} "
-        f"(compare it with the partner by phone); {view.items_offered} of our item(s) open to it",
+        f"已添加协作省份 {view.province} {view.name}：对方根证书 SHA-256 {view.root_fingerprint}"
+        f"（请与对方电话核对）；我方向其开放 {view.items_offered} 个事项 (partner added: compare the root's "
+        "SHA-256 with the partner by phone)",
         highlight=False,
     )
 
@@ -88,9 +94,12 @@ def peer_items(
 ) -> None:
     """Items of partner provinces open to applicants here (跨省通办清单), with their modes."""
     table = text_table("省份", "事项编码", "事项名称", "办理层级", "部门", "办理模式")
-    for item in ask(config, node, lambda desk: desk.partner_items(province)):
+    items, names = ask_named(
+        config, node, lambda desk: desk.partner_items(province), lambda items: {i.province for i in items}
+    )
+    for item in items:
         table.add_row(
-            item.province,
+            place(item.province, names),  # 广东省（440000000000）: the name its anchor was added under
             item.code,
             item.name,
             tier_level_words(item.handling_tier),
@@ -115,6 +124,62 @@ def cert_revoke(
         f"(revoked; CRL {reply.crl_number} now lists {reply.revoked} certificate(s))",
         highlight=False,
     )
+
+
+PURPOSE_WORDS = {
+    "tls": "连接",
+    "ca": "CA",
+    "seal": "印章",
+    "timestamp": "时间戳",
+    "catalog": "目录签名",
+}  # IssuedCertificate.purpose
+EXPIRY_NOTICE = timedelta(days=60)  # how early an expiring certificate is pointed out
+
+
+@cert_app.command("list")
+def cert_list(config: ConfigPath = Path("node.toml")) -> None:
+    """证书清单: the certificates this node's CA issued, with their holder, serial and expiry."""
+    from cryptography import x509
+    from sqlalchemy import select
+
+    from node.config import NodeConfig
+    from node.runtime.node import open_store
+    from node.store.models import IssuedCertificate
+
+    try:
+        with open_store(NodeConfig.load(config), config) as sessions, sessions() as session:
+            order = (IssuedCertificate.code, IssuedCertificate.issued_at)
+            rows = session.scalars(select(IssuedCertificate).order_by(*order)).all()
+    except (ConfigError, OSError) as error:
+        fail(str(error))
+    now = utcnow()
+    table = text_table("持有者", "用途", "序号", "有效期至（北京时间）", "状态")
+    for row in rows:
+        names = x509.load_pem_x509_certificate(row.pem.encode()).subject.get_attributes_for_oid(
+            NameOID.COMMON_NAME
+        )
+        name = str(names[0].value) if names else ""
+        table.add_row(
+            name if name.startswith(row.code) else place(row.code, {row.code: name}),  # 430000… 时间戳服务
+            PURPOSE_WORDS.get(row.purpose, row.purpose),
+            row.serial,
+            shanghai(row.not_after),
+            _certificate_state(row.not_after, row.revoked_at, now),
+        )
+    console.print(table)
+    console.print(
+        f"共 {len(rows)} 张；吊销用 wuji cert revoke <下级代码或序号> ({len(rows)} certificate(s))",
+        highlight=False,
+    )
+
+
+def _certificate_state(not_after: datetime, revoked_at: datetime | None, now: datetime) -> str:
+    if revoked_at is not None:
+        return f"[red]已吊销[/]（{shanghai(revoked_at)}）"
+    if as_utc(not_after) <= now:
+        return "[red]已过期[/]"
+    left = as_utc(not_after) - now
+    return f"[yellow]{left.days} 天后到期[/]" if left <= EXPIRY_NOTICE else "有效"
 
 
 @seal_app.command("create")

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -63,6 +64,7 @@ from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
 from node.web.server import WebDesk
+from node.web.uplink import trouble_meaning
 from signing.algorithms import Algorithm
 from signing.pki import division_code_of
 from signing.trust import TrustStore
@@ -397,7 +399,10 @@ class Node:
     def publish_calendar(self, document: bytes) -> desk_pb2.PublishCalendarResponse:
         """`wuji calendar publish` (province): sign the year's calendar and send it down."""
         if self.here.tier is not Tier.PROVINCE:
-            raise WrongNode(f"only the province publishes working calendars; {self.here} receives them")
+            raise WrongNode(
+                f"工作日历只由省级节点发布；{self.here} 从上级接收 "
+                "(only the province publishes working calendars)"
+            )
         with self.sessions.begin() as session:
             message = calendars.publish(session, self.release_signer(session), self.here, document)
             recount_deadlines(session, message.year)
@@ -510,7 +515,10 @@ class Node:
                     link_pb2.CatalogProbe(), timeout=20
                 )
             except grpc.RpcError as error:
-                raise unreachable_parent(parent.value, error) from error
+                words = partial(
+                    trouble_meaning, neighbour=f"上级 {parent}", setting="node.toml 的 parent_address"
+                )
+                raise unreachable_parent(parent.value, error, words) from error
 
     def tick(self) -> ScanResult:
         """What the supervision job does each interval: raise due cards, send statistics up."""

@@ -329,8 +329,10 @@ class SupervisionService:
                     colour=YELLOW,
                     reason=CALENDAR_MISSING,
                     detail=(
-                        f"缺少 {year} 年工作日历: 期限暂按法定节假日和周末计算, 请发布国务院 {year} 年"
-                        f"放假安排 (`wuji calendar publish {year}`)"
+                        f"缺少 {year} 年工作日历: 期限暂按法定节假日和周末计算, 请省级节点把国务院 {year} 年"
+                        f"放假安排写成文件 {year}.json（year、holidays 放假日期、workdays 调休上班日）"
+                        "后发布: "
+                        f"`wuji calendar publish {year}.json --config <省级节点的 node.toml>`"
                     ),
                     deadline=None,
                     submitted_on=today,

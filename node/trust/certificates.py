@@ -96,7 +96,7 @@ class CertificateOffice:
             )
         ).all()
         if not rows:
-            raise NotFound(f"no live certificate issued here to {code_or_serial!r}")
+            raise NotFound(self._not_issued_words(session, target))
         now = utcnow()
         for row in rows:
             row.revoked_at = now
@@ -108,6 +108,26 @@ class CertificateOffice:
             if authority.certificate.subject.public_bytes() in issuers
         ]
         return crls or [self.publish_crl(session)]
+
+    def _not_issued_words(self, session: Session, target: str) -> str:
+        """Why nothing was revoked: a node's certificates are issued by its parent, so a code that is
+        not a child of this node is revoked there; a child's (or a serial) was revoked or never issued."""
+        here = division_code_of(self.authority.certificate)
+        english = f"(no live certificate issued here to {target!r})"
+        try:
+            code = DivisionCode.parse(target)
+        except ValueError:
+            why = "已经吊销" if session.get(IssuedCertificate, target) is not None else "不是本节点签发的"
+            return f"序号为 {target} 的证书{why}：本节点 {here} 没有可吊销的这张证书 {english}"
+        if code.parent is not None and code.parent.value != here:
+            return (
+                f"本节点 {here} 没有签发给 {code} 的证书：{code} 的证书由它的上级 {code.parent} 签发，"
+                f"请在上级节点上运行 wuji cert revoke {code} {english}"
+            )
+        issued = select(IssuedCertificate.serial).where(IssuedCertificate.code == code.value).limit(1)
+        revoked = session.scalar(issued) is not None
+        why = "都已吊销（替换设备用 wuji node invite 邀请）" if revoked else "从未签发：它尚未入网"
+        return f"本节点 {here} 签发给 {code} 的证书{why} {english}"
 
     def authorities(self) -> list[Authority]:
         """The link CA, then the SM2 seal CA if there is one."""

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 Render = Callable[..., Response]
 AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
+# who may read the 办事指南 (the menu offers 事项 to everyone): the window, and the 管理员 and 监察
+# who keep and watch the catalogue; only those who take applications are offered 申请
+READS_ITEMS = (*AT_WINDOW, Duty.SUPERVISE, Duty.ADMINISTER)
 CASES_PER_PAGE = 50  # the case list's page, newest first, and a queue's, most urgent first
 _LAST_PAGE = 100_000  # beyond any node's cases; keeps the offset a number the database takes
 TO_DELIVER = "待送达"  # the case list's filter of results to hand out (办结, not yet 送达)
@@ -143,24 +146,30 @@ def _chosen_files(
     return chosen, unread
 
 
+def _applies(visit: Visit) -> bool:
+    """Whether the person takes applications here: only then are 申请 links shown."""
+    return may(visit.person, frozenset({Duty.APPLY}))
+
+
 def routes(render: Render) -> list[Route]:
     """The desk's routes; render(visit, template, **values) draws a page."""
 
-    @page(*AT_WINDOW)
+    @page(*READS_ITEMS)
     def item_list(visit: Visit) -> Response:
         query = visit.request.query_params.get("q", "")
         found = _find_items(visit, query)
         name = "items_found.html" if visit.request.headers.get("hx-request") else "items.html"
-        return render(visit, name, items=found, q=query)
+        return render(visit, name, items=found, q=query, applies=_applies(visit))
 
-    @page(*AT_WINDOW)
+    @page(*READS_ITEMS)
     def item_guide(visit: Visit) -> Response:
         item, parts = _item_and_parts(visit)
+        materials = catalog.listed_materials(item, parts)
         return render(
-            visit, "guide.html", item=item, parts=parts, materials=catalog.listed_materials(item, parts)
+            visit, "guide.html", item=item, parts=parts, materials=materials, applies=_applies(visit)
         )
 
-    @page(*AT_WINDOW)
+    @page(*READS_ITEMS)
     def item_notice(visit: Visit) -> Response:
         item, parts = _item_and_parts(visit)
         here = node_of(visit).here.value
@@ -530,7 +539,7 @@ def routes(render: Render) -> list[Route]:
         words = documents.result_words(case)
         return render(visit, "result_print.html", case=case, words=words, qr=qr_svg(words.verify_url))
 
-    @page(*AT_WINDOW, Duty.SUPERVISE)
+    @page(*READS_ITEMS)
     def notice_pdf(visit: Visit) -> Response:
         documents: DocumentDesk = visit.request.app.state.documents
         return _pdf(documents.render("notice", item_code=visit.request.path_params["code"]))
