@@ -87,9 +87,11 @@ class PlaceNames:
 
     def told(self, names: Mapping[str, str]) -> None:
         """Names a child reports of its own subtree (checked by the caller), for offices that no
-        certificate seen here names: one that does keeps its own."""
-        known = self._names()
+        certificate seen here names: one that does keeps its own. Called, as `heard`, inside the
+        link's transaction: only remembered here (a save from this thread would wait for the
+        database lock its own transaction holds), saved by `save_heard`."""
         with self._lock:
+            known = self._known
             self._unsaved.update({code: name for code, name in names.items() if code not in known})
 
     def heard(self, certificate: x509.Certificate) -> None:
