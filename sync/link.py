@@ -204,11 +204,16 @@ class Link:
         transport drives the session through `receive` and `send_ready`.
 
         If the peer holds envelopes this node no longer knows of (this node was restored from a
-        backup), numbering moves past them; if the peer lost envelopes (it was restored), they are
-        sent again from the retained outbox, or LinkProtocolError if they were pruned.
+        backup, or is a replacement machine with a new database), numbering moves past them; if the
+        peer lost envelopes (it was restored), they are sent again from the retained outbox, or
+        LinkProtocolError if they were pruned, unless the peer's database is new.
         """
+        # a new database (a replacement machine) has received nothing and numbered nothing
+        peer_is_new = (
+            peer_hello.received_seq == 0 and peer_hello.HasField("sent_seq") and not peer_hello.sent_seq
+        )
         with self._sessions.begin() as db:
-            resumed = outbox.resume(db, self.peer, self.role, peer_hello.received_seq)
+            resumed = outbox.resume(db, self.peer, self.role, peer_hello.received_seq, peer_is_new)
         if resumed.unexplained:
             raise LinkProtocolError(
                 f"{self.peer} claims to hold envelope {resumed.unexplained} of this link, but fewer were "
@@ -219,6 +224,14 @@ class Link:
             raise LinkProtocolError(
                 f"{self.peer} resumes from envelope {resumed.missing_from} of this link, which was pruned "
                 "after the outbox retention window: it cannot be brought up to date from here"
+            )
+        if resumed.starts_from:
+            log.warning(
+                "link %s -> %s: the peer has a new database (a replacement machine?); envelopes before "
+                "%d were pruned after the outbox retention window, and it is sent those kept from there",
+                self.here,
+                self.peer,
+                resumed.starts_from,
             )
         if resumed.skipped_to:
             log.warning(
