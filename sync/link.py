@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync import inbox, origin, outbox
+from sync.auth import PEER_REFUSED
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,9 @@ class Link:
         self.peer_clock_ahead: timedelta | None = None
         # why the link last went down or failed to come up, and when: what an operator asks first
         self.trouble: LinkTrouble | None = None
+        # the peer refused this node's certificate as revoked: no attempt will succeed again. Kept
+        # until a session opens, so that a later failure of another kind does not hide it
+        self.revoked: LinkTrouble | None = None
         with sessions.begin() as session:
             state = outbox.link_state(session, peer, role)
             self.acked_seq = state.acked_seq
@@ -244,6 +248,7 @@ class Link:
             )
             self.acked_seq = max(self.acked_seq, resumed.skipped_to)
         session = LinkSession(self, peer_hello, outgoing)
+        self.revoked = None
         with self._lock:
             previous, self._current = self._current, session
         if previous is not None:
@@ -265,6 +270,8 @@ class Link:
     def note_trouble(self, words: str) -> None:
         """The link went down, or an attempt to bring it up failed, for this reason."""
         self.trouble = LinkTrouble(datetime.now(UTC), words)
+        if refused_as_revoked(words):
+            self.revoked = self.trouble
 
     def outbox_depth(self) -> int:
         with self._readers() as session:
@@ -417,6 +424,12 @@ def describe_error(error: BaseException) -> str:
         status = code()
         return f"{getattr(status, 'name', status)}: {details()}"
     return str(error) or type(error).__name__
+
+
+def refused_as_revoked(words: str) -> bool:
+    """True if a link's trouble is the peer refusing this node's certificate, or one above it, as
+    revoked: what its revocation lists say (sync/auth.py, signing/trust.py) holds for every attempt."""
+    return PEER_REFUSED in words and " was revoked on " in words
 
 
 @dataclass(frozen=True)

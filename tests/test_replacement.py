@@ -4,8 +4,11 @@ in a new folder, `wuji node invite`, `wuji node enroll`, `wuji node run`)."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
+import grpc
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +19,9 @@ from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case
 from sync import inbox, outbox
 from tests.harness import (
+    CHAIN,
     COUNTY,
+    OPERATOR,
     PASSPHRASE,
     TOWNSHIP,
     VILLAGE,
@@ -25,6 +30,7 @@ from tests.harness import (
 )
 from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
+from tests.test_web import ITEM, PASSWORD, logged_in, send_application
 from wuji.v1 import case_pb2, desk_pb2, link_pb2
 
 
@@ -143,3 +149,39 @@ def test_only_a_database_that_never_linked_continues_after_what_the_peer_holds(t
     assert resume(1) == outbox.Resumption()
     assert resume(3) == outbox.Resumption(unexplained=3)
     engine.dispose()
+
+
+def test_a_revoked_village_says_so_and_takes_no_more_applications(federation):
+    """A lost or stolen village machine, revoked at its township, told its agents 本点照常受理 and
+    took cases that could never be sent, although its own log said its certificate was revoked."""
+    for code in CHAIN:
+        federation.start(code, web_listen="127.0.0.1:0" if code == VILLAGE else "off")
+    village = federation.nodes[VILLAGE]
+    wait_for(lambda: village.describe().catalog_version > 0, what="the catalogue at the village")
+    village.staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+    agent = logged_in(federation, VILLAGE, "agent1")
+    revoked = wuji("cert", "revoke", VILLAGE, "--config", str(federation.config_path(TOWNSHIP)))
+    assert revoked.returncode == 0, revoked.stderr
+
+    def header() -> str:
+        found = re.search(r'<span id="uplink" class="[^"]*">([^<]*)<', agent.get("/cases").text)
+        assert found, "no link line in the header"
+        return html.unescape(found.group(1))
+
+    said = wait_for(lambda: "吊销" in (line := header()) and line, what="the revocation in the header")
+    assert re.fullmatch(
+        rf"本节点的证书已于 \d{{4}}-\d\d-\d\d \d\d:\d\d（北京时间）被上级吊销，上级 {TOWNSHIP} 拒绝连接："
+        r"不能再受理，请联系上级运维 \(this node's certificate was revoked\)",
+        said,
+    ), said
+    refused = send_application(agent, agent.get(f"/items/{ITEM}/apply").text)
+    assert refused.status_code == 409 and "不能再受理，请联系上级运维" in html.unescape(refused.text)
+    with pytest.raises(grpc.RpcError) as desk_refused:  # the Desk API, and so the CLI
+        submit(federation.desk(VILLAGE), COUNTY_ITEM)
+    assert desk_refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert desk_refused.value.details() == said
+    assert cases_at(village) == set()
+    status = wuji("node", "status", "--config", str(federation.config_path(VILLAGE)))
+    assert f"本节点的证书已被吊销，上级{TOWNSHIP}拒绝连接：不能再受理" in "".join(status.stdout.split()), (
+        status.stdout
+    )

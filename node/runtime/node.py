@@ -63,6 +63,7 @@ from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
 from node.web.server import WebDesk
+from node.web.uplink import revoked_words
 from signing.algorithms import Algorithm
 from signing.pki import division_code_of
 from signing.trust import TrustStore
@@ -164,6 +165,7 @@ class Node:
         )
         self.staff = StaffService(self.here.value, self.sessions, self._staff_departments, self.clock)
         self.visits = ReturnVisits(self.here, self.sessions, self.clock)
+        self.cases.intake_closed = self.revoked_refusal
         self.cases.hooks += [
             CrossProvinceCases(self.here, self.outbound, self.clock),
             self.deferrals,
@@ -405,6 +407,15 @@ class Node:
             workdays=len(message.workdays),
             digest=calendars.message_id(message).rpartition("-")[2],
         )
+
+    def revoked_refusal(self) -> str:
+        """Why no application is taken here: the parent refuses this node's certificate as revoked
+        (a lost or stolen machine), so nothing taken in could ever be sent; "" otherwise."""
+        parent = self.here.parent
+        link = self.links.find(parent.value) if parent is not None else None
+        if parent is None or link is None or link.revoked is None:
+            return ""
+        return revoked_words(self.names.name_of(parent.value) or parent.value, link.revoked)
 
     def catalog_version(self) -> int:
         """The catalogue release held here (0 before the first)."""
