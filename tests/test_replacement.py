@@ -16,7 +16,8 @@ from node.config import NodeConfig
 from node.runtime.cluster import free_port
 from node.runtime.node import Node
 from node.store.engine import create_store_engine, migrate, session_factory
-from node.store.models import Case
+from node.store.models import Case, IssuedCertificate
+from node.timeutil import shanghai
 from sync import inbox, outbox
 from tests.harness import (
     CHAIN,
@@ -185,3 +186,26 @@ def test_a_revoked_village_says_so_and_takes_no_more_applications(federation):
     assert f"本节点的证书已被吊销，上级{TOWNSHIP}拒绝连接：不能再受理" in "".join(status.stdout.split()), (
         status.stdout
     )
+
+
+def test_the_township_says_which_village_it_revoked_and_what_to_do_next(federation):
+    """Its status explained the revoked village as a failed TLS handshake, in Chinese; only the
+    English in brackets said what had happened, and nothing said what to do."""
+    federation.start_chain()
+    township = federation.nodes[TOWNSHIP]
+    revoked = wuji("cert", "revoke", VILLAGE, "--config", str(federation.config_path(TOWNSHIP)))
+    assert revoked.returncode == 0, revoked.stderr
+    wait_for(lambda: not township.links.find(VILLAGE).connected, what="the village's link down")
+    with township.readers() as session:
+        revoked_at = session.scalars(
+            select(IssuedCertificate.revoked_at).where(IssuedCertificate.code == VILLAGE)
+        ).first()
+    assert revoked_at is not None
+    status = wuji("node", "status", "--config", str(federation.config_path(TOWNSHIP)))
+    said = "".join(status.stdout.split())  # as wrapped to the terminal's width
+    expected = (
+        f"下级 {VILLAGE} 未连接：下级 {VILLAGE} 的证书已于 {shanghai(revoked_at, seconds=True)}（北京时间）"
+        f"吊销；如需替换设备，请 wuji node invite {VILLAGE} (its certificate was revoked)"
+    )
+    assert "".join(expected.split()) in said, status.stdout
+    assert "握手失败" not in said

@@ -62,6 +62,9 @@ def uplink_of(node: Node) -> Uplink | None:
     return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
 
 
+# a child link's trouble once the child's certificate is revoked here (`wuji cert revoke`)
+CHILD_REVOKED = "its certificate was revoked"
+
 _REVOKED_ON = re.compile(r"was revoked on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
 
 
