@@ -18,6 +18,9 @@ from signing.pki import CertificatePurpose, division_code_of
 from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode
 
+# how a refused certificate's refusal begins (the caller reads it as its call's details)
+PEER_REFUSED = "peer certificate refused: "
+
 
 class Unauthenticated(Exception):
     """The caller presented no acceptable certificate; the message says why."""
@@ -51,7 +54,7 @@ class PeerAuthenticator:
         try:
             self._trust().verify_chain(leaf, intermediates, CertificatePurpose.TLS)
         except ChainRejected as rejected:
-            raise Unauthenticated(f"peer certificate refused: {rejected.reason}") from rejected
+            raise Unauthenticated(f"{PEER_REFUSED}{rejected.reason}") from rejected
         code = DivisionCode.parse(division_code_of(leaf))
         with self._lock:
             self._cache[leaf_pem + chain_pem] = code

@@ -33,10 +33,12 @@ def admit(received: int, peer: str, seq: int) -> bool:
 
     The cursor is read from the inbox itself, not kept in link_state: a receiving transaction then
     locks no link_state row, so it cannot deadlock with a transaction enqueueing the other way.
+    A link's first envelope may come past 1: a new database (a replacement machine) is sent what
+    the peer kept of the link, not what it pruned after its retention window (see outbox.resume).
     """
     if seq <= received:
         return False
-    if seq != received + 1:
+    if seq != received + 1 and received > 0:
         raise SequenceGap(f"link {peer}: expected seq {received + 1}, got {seq}")
     return True
 

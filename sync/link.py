@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync import inbox, origin, outbox
+from sync.auth import PEER_REFUSED
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,9 @@ class Link:
         self.peer_clock_ahead: timedelta | None = None
         # why the link last went down or failed to come up, and when: what an operator asks first
         self.trouble: LinkTrouble | None = None
+        # the peer refused this node's certificate as revoked: no attempt will succeed again. Kept
+        # until a session opens, so that a later failure of another kind does not hide it
+        self.revoked: LinkTrouble | None = None
         with sessions.begin() as session:
             state = outbox.link_state(session, peer, role)
             self.acked_seq = state.acked_seq
@@ -204,11 +208,16 @@ class Link:
         transport drives the session through `receive` and `send_ready`.
 
         If the peer holds envelopes this node no longer knows of (this node was restored from a
-        backup), numbering moves past them; if the peer lost envelopes (it was restored), they are
-        sent again from the retained outbox, or LinkProtocolError if they were pruned.
+        backup, or is a replacement machine with a new database), numbering moves past them; if the
+        peer lost envelopes (it was restored), they are sent again from the retained outbox, or
+        LinkProtocolError if they were pruned, unless the peer's database is new.
         """
+        # a new database (a replacement machine) has received nothing and numbered nothing
+        peer_is_new = (
+            peer_hello.received_seq == 0 and peer_hello.HasField("sent_seq") and not peer_hello.sent_seq
+        )
         with self._sessions.begin() as db:
-            resumed = outbox.resume(db, self.peer, self.role, peer_hello.received_seq)
+            resumed = outbox.resume(db, self.peer, self.role, peer_hello.received_seq, peer_is_new)
         if resumed.unexplained:
             raise LinkProtocolError(
                 f"{self.peer} claims to hold envelope {resumed.unexplained} of this link, but fewer were "
@@ -219,6 +228,14 @@ class Link:
             raise LinkProtocolError(
                 f"{self.peer} resumes from envelope {resumed.missing_from} of this link, which was pruned "
                 "after the outbox retention window: it cannot be brought up to date from here"
+            )
+        if resumed.starts_from:
+            log.warning(
+                "link %s -> %s: the peer has a new database (a replacement machine?); envelopes before "
+                "%d were pruned after the outbox retention window, and it is sent those kept from there",
+                self.here,
+                self.peer,
+                resumed.starts_from,
             )
         if resumed.skipped_to:
             log.warning(
@@ -231,6 +248,7 @@ class Link:
             )
             self.acked_seq = max(self.acked_seq, resumed.skipped_to)
         session = LinkSession(self, peer_hello, outgoing)
+        self.revoked = None
         with self._lock:
             previous, self._current = self._current, session
         if previous is not None:
@@ -252,6 +270,8 @@ class Link:
     def note_trouble(self, words: str) -> None:
         """The link went down, or an attempt to bring it up failed, for this reason."""
         self.trouble = LinkTrouble(datetime.now(UTC), words)
+        if refused_as_revoked(words):
+            self.revoked = self.trouble
 
     def outbox_depth(self) -> int:
         with self._readers() as session:
@@ -404,6 +424,12 @@ def describe_error(error: BaseException) -> str:
         status = code()
         return f"{getattr(status, 'name', status)}: {details()}"
     return str(error) or type(error).__name__
+
+
+def refused_as_revoked(words: str) -> bool:
+    """True if a link's trouble is the peer refusing this node's certificate, or one above it, as
+    revoked: what its revocation lists say (sync/auth.py, signing/trust.py) holds for every attempt."""
+    return PEER_REFUSED in words and " was revoked on " in words
 
 
 @dataclass(frozen=True)

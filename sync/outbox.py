@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from sync import inbox
 from sync.tables import LinkState, OutboxEntry
 from wuji.v1 import link_pb2
 
@@ -142,13 +143,24 @@ def last_given(session: Session, peer: str) -> int:
     """The highest seq given to an envelope for the peer (0 if none), without creating the link.
 
     After a restore, the highest the backup held: numbers given since may repeat ones the peer has.
+    On a link this database never exchanged anything on, 0, for the same reason: the peer may hold
+    envelopes of the node's former machine under the numbers given here.
     """
     row = session.execute(
-        select(LinkState.next_seq, LinkState.restored_next_seq).where(LinkState.peer == peer)
+        select(LinkState.next_seq, LinkState.restored_next_seq, LinkState.acked_seq).where(
+            LinkState.peer == peer
+        )
     ).one_or_none()
-    if row is None:
+    if row is None or _never_linked(session, peer, row.acked_seq):
         return 0
     return (row.restored_next_seq or row.next_seq) - 1
+
+
+def _never_linked(session: Session, peer: str, acked_seq: int) -> bool:
+    """True if this database never exchanged anything with the peer: the peer never acknowledged an
+    envelope, and none was received from it. A link coming up always acknowledges what the peer
+    holds, and every parent sends its child the catalogue: a database that has linked is never so."""
+    return acked_seq == 0 and inbox.received_seq(session, peer) == 0
 
 
 def prune(session: Session, older_than: datetime) -> int:
@@ -185,24 +197,37 @@ class Resumption:
     skipped_to: int = 0  # >0: the peer held envelopes up to here that this node no longer knew of
     renumbered: int = 0  # envelopes enqueued since a restore, moved past the peer's cursor
     missing_from: int = 0  # >0: the peer needs envelopes from here on that were already pruned
+    # >0: a new database, sent envelopes from here on (those before were pruned; it needs none of them)
+    starts_from: int = 0
     unexplained: int = 0  # >0: the peer holds envelopes up to here, never numbered by this node
 
 
-def resume(session: Session, peer: str, role: str, peer_received: int) -> Resumption:
+def resume(
+    session: Session, peer: str, role: str, peer_received: int, peer_is_new: bool = False
+) -> Resumption:
     """Line this node's outbound numbering up with what the peer says it has applied.
 
     The peer holding more than this node ever numbered means this node lost envelopes it sent (it
-    was restored from a backup): if `mark_restored` says so, numbering continues after the peer's
-    cursor, and envelopes queued since the restore move there, instead of reusing numbers the peer
-    would ignore as duplicates; otherwise the link is refused (`unexplained`).
+    was restored from a backup), or that its database is new: a replacement machine enrolled under
+    the code of a lost one, whose envelopes the peer holds. If `mark_restored` says so, or this
+    database never exchanged anything with the peer, numbering continues after the peer's cursor,
+    and envelopes queued since the restore (or ever, on a new database) move there, instead of
+    reusing numbers the peer would ignore as duplicates. A database that has linked before and is
+    not marked restored is refused (`unexplained`): two machines running one node, say.
     The peer holding less than this node acknowledged means the peer was restored: it is sent again
-    from its cursor, out of the retained envelopes, unless these have been pruned.
+    from its cursor, out of the retained envelopes, unless these have been pruned. A peer with a new
+    database (peer_is_new: it holds nothing from here and has numbered nothing itself, a replacement
+    machine) is sent what is kept: what was pruned is of no use to it (its catalogue, calendars and
+    the copies of its cases are sent afresh when it says hello), and there is nothing to bring up to date.
     """
     state = link_state(session, peer, role, for_update=True)
-    if peer_received >= state.next_seq and state.restored_next_seq is None:
-        # not restored with `wuji node restore`: a mix-up of databases, not to be papered over
-        return Resumption(unexplained=peer_received)
     first_new = state.restored_next_seq or state.next_seq
+    if peer_received >= first_new and state.restored_next_seq is None:
+        if not _never_linked(session, peer, state.acked_seq):
+            # linked before, not restored with `wuji node restore`: a mix-up of databases, not to
+            # be papered over
+            return Resumption(unexplained=peer_received)
+        first_new = 1  # a new database: all it numbered is new to the peer
     state.restored_next_seq = None
     if peer_received >= first_new:
         rows = list(
@@ -227,6 +252,8 @@ def resume(session: Session, peer: str, role: str, peer_received: int) -> Resump
             select(func.min(OutboxEntry.seq)).where(OutboxEntry.peer == peer, OutboxEntry.seq > peer_received)
         )
         if first_kept != peer_received + 1:
+            if peer_is_new and peer_received == 0:
+                return Resumption(starts_from=first_kept or state.next_seq)
             return Resumption(missing_from=peer_received + 1)
     return Resumption()
 

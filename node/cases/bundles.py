@@ -91,6 +91,7 @@ class BundleService(CaseHook):
         """申请 a bundle here: the bundle and the cases of its first parts, in one transaction
         (submission, refuse_pending and by, the person at the window, as for `CaseService.submit`:
         the first parts' 申请 name who took the bundle in; a later part starts by itself, the node's)."""
+        self._cases.require_open()
         applicant = applicant_as_typed(applicant)
         home_division = self._home(home_division)
         checked = [checked_material(m) for m in materials]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -52,7 +52,15 @@ from node.convert import (
     state_from_proto,
     state_to_proto,
 )
-from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival, WrongNode, clean_text
+from node.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    NotReady,
+    RefusedOnArrival,
+    WrongNode,
+    clean_text,
+)
 from node.staff.roles import Actor, Duty
 from node.store.models import (
     Case,
@@ -187,6 +195,9 @@ class CaseService:
         self.sealing = sealing  # None only where results are not sealed (unit tests of the state machine)
         self._licences = licences
         self.hooks: list[CaseHook] = []  # set by the runtime: 跨省通办, bundles, 容缺 and 告知承诺
+        # why no application may be taken here at all, in words ("" while they may): set by the
+        # runtime, e.g. the parent refused this node's certificate as revoked (none could be sent)
+        self.intake_closed: Callable[[], str] = lambda: ""
 
     # -- the desk ------------------------------------------------------------------------------
 
@@ -213,6 +224,7 @@ class CaseService:
         this transaction fail whole (IntegrityError). refuse_pending: PendingApplication if the
         applicant has the item in progress here (the window then confirms a second application).
         """
+        self.require_open()
         # nothing is read back in this transaction: its rows are written in one flush, at the end
         with self._sessions.begin() as session, session.no_autoflush:
             case, first_event = self._register_submission(
@@ -240,6 +252,13 @@ class CaseService:
             view = case_to_proto(case, self.here.value, with_events=False)
             view.events.append(event_to_proto(first_event, self.here.value))
             return view
+
+    def require_open(self) -> None:
+        """NotReady if no application may be taken here now (`intake_closed`): asked where people
+        apply, not where a 一件事 starts its later parts by itself."""
+        closed = self.intake_closed()
+        if closed:
+            raise NotReady(closed)
 
     def submit_in(
         self,

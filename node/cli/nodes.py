@@ -28,7 +28,7 @@ from node.config import ConfigError, NodeConfig, same_address
 from node.errors import DomainError, is_damaged_database
 from node.timeutil import drift_words, from_timestamp, shanghai, utcnow
 from node.trust.identity import IdentityMissing
-from node.web.uplink import trouble_meaning
+from node.web.uplink import CHILD_REVOKED, trouble_meaning
 from signing.keys import KeyFileError
 from sync.link import CLOCK_DRIFT_NOTICE
 from wuji.divisions import DivisionCode
@@ -421,7 +421,13 @@ def link_down_words(link: desk_pb2.LinkStatus) -> str:
     operator looks for before reading the log."""
     neighbour = f"{LINK_ROLES.get(link.role, link.role)} {link.peer} {link.peer_name}".strip()
     said = f"{neighbour}（{link.address}）未连接" if link.address else f"{neighbour} 未连接"
-    if link.trouble:
+    if link.role == "child" and link.trouble == CHILD_REVOKED:  # revoked here: what to do next
+        at = shanghai(from_timestamp(link.trouble_at), seconds=True)
+        said += (
+            f"：下级 {link.peer} 的证书已于 {at}（北京时间）吊销；如需替换设备，请 wuji node invite "
+            f"{link.peer} ({link.trouble})"
+        )
+    elif link.trouble:
         at = shanghai(from_timestamp(link.trouble_at), seconds=True)
         setting = "node.toml 的 parent_address" if link.role == "parent" else ""
         role = LINK_ROLES.get(link.role, link.role)

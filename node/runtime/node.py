@@ -53,7 +53,7 @@ from node.supervision.stats import StatsService
 from node.supervision.visits import ReturnVisits
 from node.timeutil import to_timestamp
 from node.trust import partners
-from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number
+from node.trust.certificates import CertificateOffice, RevocationIntake, crl_number, revoked_nodes
 from node.trust.enrollment import EnrollmentServicer, create_invite
 from node.trust.identity import NodeIdentity, pem_bundle
 from node.trust.identity import passphrase as key_passphrase
@@ -64,14 +64,14 @@ from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
 from node.web.server import WebDesk
-from node.web.uplink import trouble_meaning
+from node.web.uplink import CHILD_REVOKED, revoked_words, trouble_meaning
 from signing.algorithms import Algorithm
 from signing.pki import division_code_of
 from signing.trust import TrustStore
 from sync import outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
-from sync.link import LinkSettings
+from sync.link import Link, LinkSettings, LinkTrouble
 from sync.origin import OriginSigner, OriginVerifier
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
@@ -166,6 +166,7 @@ class Node:
         )
         self.staff = StaffService(self.here.value, self.sessions, self._staff_departments, self.clock)
         self.visits = ReturnVisits(self.here, self.sessions, self.clock)
+        self.cases.intake_closed = self.revoked_refusal
         self.cases.hooks += [
             CrossProvinceCases(self.here, self.outbound, self.clock),
             self.deferrals,
@@ -414,6 +415,15 @@ class Node:
             digest=calendars.message_id(message).rpartition("-")[2],
         )
 
+    def revoked_refusal(self) -> str:
+        """Why no application is taken here: the parent refuses this node's certificate as revoked
+        (a lost or stolen machine), so nothing taken in could ever be sent; "" otherwise."""
+        parent = self.here.parent
+        link = self.links.find(parent.value) if parent is not None else None
+        if parent is None or link is None or link.revoked is None:
+            return ""
+        return revoked_words(self.names.name_of(parent.value) or parent.value, link.revoked)
+
     def catalog_version(self) -> int:
         """The catalogue release held here (0 before the first)."""
         with self.readers() as session:
@@ -600,7 +610,8 @@ class Node:
         self._revocations_changed()
         child = self.links.find(target.strip().zfill(12))
         if child is not None:
-            child.close("its certificate was revoked")
+            child.close(CHILD_REVOKED)
+            child.note_trouble(CHILD_REVOKED)  # also when it was not connected at the time
         return revoked, max(crl_number(crl) for crl in crls)
 
     def invite(self, code: str, valid_hours: int) -> desk_pb2.Invite:
@@ -710,35 +721,40 @@ class Node:
         log.info("node %s stopped", self.here)
 
     def describe(self) -> desk_pb2.NodeDescription:
+        links = self.links.all()
         with self.readers() as session:
             version = catalog.current_version(session)
             quarantined = session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) or 0
+            down = [link.peer for link in links if link.role == "child" and not link.connected]
+            # a child revoked here stays down for that reason, also after this node restarts
+            revoked = revoked_nodes(session, down) if down and self.office is not None else {}
         return desk_pb2.NodeDescription(
             code=self.here.value,
             tier=self.here.tier.name.lower(),
             name=self.config.name,
             catalog_version=version,
             quarantined=quarantined,
-            links=[
-                desk_pb2.LinkStatus(
-                    peer=link.peer,
-                    role=link.role,
-                    connected=link.connected,
-                    outbox_depth=link.outbox_depth(),
-                    sent_seq=link.sent_seq,
-                    acked_seq=link.acked_seq,
-                    received_seq=link.received_seq(),
-                    peer_name=self.names.name_of(link.peer),
-                    peer_clock_ahead_seconds=(
-                        None if link.peer_clock_ahead is None else link.peer_clock_ahead.total_seconds()
-                    ),
-                    address=self._dialled_address(link.peer, link.role),
-                    trouble=link.trouble.words if link.trouble else "",
-                    trouble_at=to_timestamp(link.trouble.at) if link.trouble else None,
-                    last_contact=to_timestamp(link.last_contact) if link.last_contact else None,
-                )
-                for link in self.links.all()
-            ],
+            links=[self._link_status(link, revoked.get(link.peer)) for link in links],
+        )
+
+    def _link_status(self, link: Link, revoked_at: datetime | None) -> desk_pb2.LinkStatus:
+        trouble = LinkTrouble(revoked_at, CHILD_REVOKED) if revoked_at is not None else link.trouble
+        return desk_pb2.LinkStatus(
+            peer=link.peer,
+            role=link.role,
+            connected=link.connected,
+            outbox_depth=link.outbox_depth(),
+            sent_seq=link.sent_seq,
+            acked_seq=link.acked_seq,
+            received_seq=link.received_seq(),
+            peer_name=self.names.name_of(link.peer),
+            peer_clock_ahead_seconds=(
+                None if link.peer_clock_ahead is None else link.peer_clock_ahead.total_seconds()
+            ),
+            address=self._dialled_address(link.peer, link.role),
+            trouble=trouble.words if trouble else "",
+            trouble_at=to_timestamp(trouble.at) if trouble else None,
+            last_contact=to_timestamp(link.last_contact) if link.last_contact else None,
         )
 
     def _dialled_address(self, peer: str, role: str) -> str:

@@ -294,6 +294,26 @@ _ADD = insert(_lists).values(
 )
 
 
+def revoked_nodes(session: Session, codes: list[str]) -> dict[str, datetime]:
+    """Of these nodes' codes, those whose every certificate issued here is revoked (none is live),
+    and when the last was: a child whose machine was lost, until a replacement enrolls."""
+    now = utcnow()
+    live: set[str] = set()
+    revoked: dict[str, datetime] = {}
+    rows = session.execute(
+        select(IssuedCertificate.code, IssuedCertificate.revoked_at, IssuedCertificate.not_after).where(
+            IssuedCertificate.code.in_(codes)
+        )
+    )
+    for code, revoked_at, not_after in rows:
+        if revoked_at is None:
+            if as_utc(not_after) > now:
+                live.add(code)
+        elif code not in revoked or as_utc(revoked_at) > revoked[code]:
+            revoked[code] = as_utc(revoked_at)
+    return {code: at for code, at in revoked.items() if code not in live}
+
+
 def store_crl(session: Session, issuer: str, number: int, crl: x509.CertificateRevocationList) -> bool:
     """Keep crl if it is newer than the one known from issuer; True if it was stored."""
     connection = session.connection()

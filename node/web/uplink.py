@@ -3,11 +3,13 @@ what is accepted here is going up, and that nothing is lost while it cannot."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from node.timeutil import drift_words, shanghai
-from sync.link import CLOCK_DRIFT_NOTICE
+from sync.link import CLOCK_DRIFT_NOTICE, LinkTrouble, refused_as_revoked
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
@@ -22,9 +24,12 @@ class Uplink:
     clock: str = ""  # what is wrong with this node's clock, if the parent's tells ("" if nothing)
     catalogue: int = 1  # the catalogue release held here: 0 before the parent's first one
     trouble: str = ""  # why the link is down, in words (trouble_meaning), if the node knows
+    revoked: str = ""  # the parent refused this node's certificate as revoked (revoked_words)
 
     @property
     def words(self) -> str:
+        if self.revoked:  # nothing taken here could ever go up
+            return self.revoked
         why = f"（{self.trouble}）" if self.trouble else ""
         if not self.connected and not self.catalogue:  # never linked: no item can be applied for yet
             return (
@@ -49,10 +54,32 @@ def uplink_of(node: Node) -> Uplink | None:
     if link is not None and link.connected:
         return Uplink(name, True, link.outbox_depth(), clock_trouble(node, name, link))
     waiting = link.outbox_depth() if link is not None else 0
+    if link is not None and link.revoked is not None:
+        return Uplink(name, False, waiting, revoked=revoked_words(name, link.revoked))
     trouble = ""
     if link is not None and link.trouble:
         trouble = trouble_meaning(link.trouble.words, f"上级 {name}", "node.toml 的 parent_address")
     return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
+
+
+# a child link's trouble once the child's certificate is revoked here (`wuji cert revoke`)
+CHILD_REVOKED = "its certificate was revoked"
+
+_REVOKED_ON = re.compile(r"was revoked on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
+
+
+def revoked_words(parent: str, refusal: LinkTrouble) -> str:
+    """What a point is told once its parent refuses its certificate as revoked (a lost or stolen
+    machine, or one replaced): an application taken here could never be sent, so none is taken."""
+    found = _REVOKED_ON.search(refusal.words)
+    when = ""
+    if found:
+        revoked_at = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        when = f"于 {shanghai(revoked_at)}（北京时间）"
+    return (
+        f"本节点的证书已{when}被上级吊销，上级 {parent} 拒绝连接：不能再受理，请联系上级运维 "
+        "(this node's certificate was revoked)"
+    )
 
 
 # The TLS handshake found the certificate of a node other than the one dialled (its name is not the
@@ -80,6 +107,8 @@ def trouble_meaning(words: str, neighbour: str = "要连的节点", setting: str
     """A link's trouble (`Link.trouble`) in Chinese: what it means, or that it is an error at all.
     `neighbour` (上级 430981006000) and the `setting` that gives its address name them where the
     node answering at that address is another one."""
+    if refused_as_revoked(words):  # the handshake worked; the certificate was judged and refused
+        return f"本节点的证书已被吊销，{neighbour} 拒绝连接：不能再受理，请联系上级运维"
     if any(sign in words for sign in _ANOTHER_NODE):
         check = f"请核对地址（{setting}）" if setting else "请核对地址"
         return f"那个地址上运行的不是{neighbour}，而是另一个节点（证书名称不符）：{check}"
