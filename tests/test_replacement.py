@@ -29,28 +29,16 @@ from tests.harness import (
     FederationHarness,
     wait_for,
 )
+from tests.test_backup import settled, state_at
 from tests.test_cli import wuji
 from tests.test_federation import COUNTY_ITEM, TOWNSHIP_ITEM, act, submit
 from tests.test_web import ITEM, PASSWORD, logged_in, send_application
-from wuji.v1 import case_pb2, desk_pb2, link_pb2
+from wuji.v1 import case_pb2, link_pb2
 
 
 def cases_at(node: Node) -> set[str]:
     with node.readers() as session:
         return set(session.scalars(select(Case.id).where(Case.origin == VILLAGE)))
-
-
-def state_at(desk: object, case_id: str) -> int:
-    return desk.GetCase(desk_pb2.GetCaseRequest(case_id=case_id)).state  # type: ignore[attr-defined]
-
-
-def settled(federation: FederationHarness) -> bool:
-    """Both ends of the village's link hold nothing unacknowledged."""
-    with federation.nodes[VILLAGE].readers() as session:
-        up = outbox.depth(session, TOWNSHIP)
-    with federation.nodes[TOWNSHIP].readers() as session:
-        down = outbox.depth(session, VILLAGE)
-    return up == 0 and down == 0
 
 
 def replace_village(federation: FederationHarness, folder: Path) -> Node:
