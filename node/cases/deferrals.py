@@ -209,10 +209,7 @@ class DeferralService(CaseHook):
             )
 
     def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
-        """A material supplied at the origin arrives at the handler; a 核查's result at the origin."""
-        if envelope.WhichOneof("body") == "post_check_result":
-            self._receive_check_result(session, envelope)
-            return
+        """A material supplied at the origin arrives at the handler."""
         supplied = envelope.material_supplied
         case = session.get(Case, supplied.case_id)
         if case is None or case.handler != self.here.value:
@@ -224,7 +221,7 @@ class DeferralService(CaseHook):
         material = checked_material(files.from_proto(supplied.material), arrived=True)
         self._mark_supplied(session, case, material, from_timestamp(supplied.supplied_at))
 
-    def _receive_check_result(self, session: Session, envelope: link_pb2.Envelope) -> None:
+    def receive_check_result(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """The handler's 核查 done: the origin's copy of the case shows it (not a task here)."""
         result = envelope.post_check_result
         case = session.get(Case, result.case_id)
@@ -427,3 +424,14 @@ def _check_to_proto(check: PostCheck, case: Case, promise: CasePromise | None) -
         finding=check.finding,
         replaces=promise.replaces if promise is not None else [],
     )
+
+
+class CheckResultIntake:
+    """Applies a 核查's result arriving from the handler at the case's origin (an intake of the
+    federation's, beside the same service's own for materials supplied)."""
+
+    def __init__(self, deferrals: DeferralService) -> None:
+        self._deferrals = deferrals
+
+    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        self._deferrals.receive_check_result(session, envelope)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.bundles import BundleService
 from node.cases.crossprovince_hook import CrossProvinceCases
-from node.cases.deferrals import DeferralService
+from node.cases.deferrals import CheckResultIntake, DeferralService
 from node.cases.service import CaseService
 from node.catalogue import calendars
 from node.catalogue import items as catalog
@@ -219,7 +219,7 @@ class Node:
                 "rating_appeal": AppealIntake(self.ratings, decisions=False),
                 "appeal_decision": AppealIntake(self.ratings, decisions=True),
                 "material_supplied": self.deferrals,
-                "post_check_result": self.deferrals,
+                "post_check_result": CheckResultIntake(self.deferrals),
                 "case_copy": self.resync,
                 "case_resync": self.resync,
             },
