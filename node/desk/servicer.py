@@ -45,7 +45,6 @@ from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
-    from node.trust.names import PlaceNames
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +202,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         if len(request.codes) > 1_000:
             raise InvalidInput(f"at most 1,000 codes at once, not {len(request.codes)}")
         names = self._node.names
-        named = {code: names.name_of(code) or _partner_name(names, code) for code in set(request.codes)}
+        named = {code: names.office(code) for code in set(request.codes)}
         return desk_pb2.OfficeNames(names={code: name for code, name in named.items() if name})
 
     @_desk_call
@@ -659,9 +658,3 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         if view.locked_until is not None:
             member.locked_until.CopyFrom(to_timestamp(view.locked_until))
         return member
-
-
-def _partner_name(names: PlaceNames, code: str) -> str:
-    """A partner province no certificate seen here names (at a county, say) by the name its anchor
-    was installed under (`wuji peer add --name 广东省`), which comes down the tree with the anchor."""
-    return names.province(code) if code.endswith("0" * 10) else ""

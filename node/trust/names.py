@@ -62,6 +62,15 @@ class PlaceNames:
         """The office's name, or "" when no certificate seen here names it."""
         return self._names().get(code, "")
 
+    def office(self, code: str) -> str:
+        """The office's name; a partner province no certificate seen here names (at a county, say)
+        by the name its anchor was installed under (`wuji peer add --name 广东省`), which comes down
+        the tree with the anchor; "" when neither names it."""
+        name = self.name_of(code)
+        if name or not code.endswith("0" * 10):  # only a province's code names a partner
+            return name
+        return self.province(code)
+
     def province(self, code: str) -> str:
         """A partner province as people name it (广东省: the name its anchor was installed under,
         where its root certificate names its office, 广东省政务服务中心), or "" when not named here.
