@@ -103,6 +103,7 @@ def desks(request, tmp_path_factory):
         city.staff.add("yb-clerk", "孙医保", "窗口受理", "医疗保障局", PASSWORD, by=OPERATOR)
         city.staff.add("yb-review", "周医保", "审核/审批", "医疗保障局", PASSWORD, by=OPERATOR)
         city.staff.add("gjj-review", "吴公积金", "审核/审批", "住房公积金管理中心", PASSWORD, by=OPERATOR)
+        city.staff.add("city-boss", "冯监察", "监察", "", PASSWORD, by=OPERATOR)
         yield federation
     finally:
         federation.stop_all()
@@ -1582,6 +1583,15 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     wait_for(lambda: any(t.case_id == case_id for t in county.ratings.tasks()), what="the task at the county")
     tasks = clerk.get("/rectifications").text
     assert case_id in tasks and "排队太久" in tasks
+    # 监察 reads every department's open tasks, with the department, and closes none
+    watching = logged_in(desks, COUNTY, "boss")
+    read = watching.get("/rectifications").text
+    assert case_id in read and f"<td>{DEPARTMENT}</td>" in read and 'href="/rectifications"' in read
+    assert f'action="/rectifications/{case_id}"' not in read
+    closed_by_boss = watching.post(
+        f"/rectifications/{case_id}", data={"csrf": csrf_of(read), "return_visit": "x"}
+    )
+    assert closed_by_boss.status_code == 403
     other = logged_in(desks, COUNTY, "other1")  # 民政局: not the department that handled it
     assert case_id not in other.get("/rectifications").text
     denied = other.post(f"/rectifications/{case_id}", data={"csrf": csrf_of(tasks), "return_visit": "x"})
@@ -1649,6 +1659,9 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
     assert case_id in page and "结婚证" in page and 'href="/checks"' in page
     other = logged_in(desks, CITY, "gjj-review")
     assert case_id not in other.get("/checks").text
+    watching = logged_in(desks, CITY, "city-boss")  # 监察: reads the check, records none
+    read = watching.get("/checks").text
+    assert case_id in read and "结婚证" in read and f'action="/checks/{case_id}"' not in read
     denied = other.post(f"/checks/{case_id}", data={"csrf": csrf_of(page), "passed": "yes", "finding": "x"})
     assert denied.status_code == 403
     # a form without the verdict chosen recorded 不属实 (anything but "yes"); now it is refused

@@ -3,7 +3,8 @@ whose case was concluded), 差评整改 at the handler (each poor rating rectifi
 called back) and 核查 at the handler (whether what was accepted on a promise, 告知承诺, holds).
 
 Each is a list of open tasks with a form per task, posted to `<list>/<case id>`; a refusal shows
-the list again with its reason. The services check role and department.
+the list again with its reason. The services check role and department. 监察 reads the handler's
+lists (差评整改, 核查) of every department, without their forms: what is open and since when.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import Actor, Duty
 from node.supervision.visits import OUTCOMES
-from node.web.auth import Visit, page
+from node.web.auth import Visit, may, page
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
@@ -40,13 +41,14 @@ def routes(render: Render) -> list[Route]:
                 case_id, visit.field("outcome"), visit.field("note"), visit.person
             ),
             outcomes=OUTCOMES,
+            supervised=False,  # the applicants' telephone numbers: for the point that calls them
         ),
         *_task_list(
             render,
             "/rectifications",
             "rectifications.html",
             Duty.RECTIFY,
-            listed=lambda node, person: node.ratings.tasks(department=person.department or ""),
+            listed=lambda node, person: node.ratings.tasks(department=person.bound_department),
             close=lambda node, visit, case_id: node.ratings.rectify(
                 case_id, visit.field("return_visit"), visit.person
             ),
@@ -56,7 +58,7 @@ def routes(render: Render) -> list[Route]:
             "/checks",
             "checks.html",
             Duty.DECIDE,
-            listed=lambda node, person: node.deferrals.post_checks(department=person.department or ""),
+            listed=lambda node, person: node.deferrals.post_checks(department=person.bound_department),
             close=lambda node, visit, case_id: node.deferrals.complete_post_check(
                 case_id, _verdict(visit.field("passed")), visit.field("finding"), visit.person
             ),
@@ -79,9 +81,12 @@ def _task_list(
     *,
     listed: Callable[[Node, Actor], list[Any]],
     close: Callable[[Node, Visit, str], object],
+    supervised: bool = True,
     **extra: Any,
 ) -> list[Route]:
-    """GET path: the open tasks; POST path/<case id>: close one with the form's fields."""
+    """GET path: the open tasks (supervised: shown to 监察 too, to read); POST path/<case id>: close
+    one with the form's fields."""
+    readers = (duty, Duty.SUPERVISE) if supervised else (duty,)
 
     def show(
         visit: Visit, refusal: str = "", status_code: int = 200, kept: dict[str, str] | None = None
@@ -99,10 +104,11 @@ def _task_list(
             refusal=refusal,
             done=done,
             kept=kept or {},
+            closing=may(visit.person, frozenset({duty})),  # 监察 reads the list without its forms
             **extra,
         )
 
-    @page(duty)
+    @page(*readers)
     def open_tasks(visit: Visit) -> Response:
         return show(visit)
 
