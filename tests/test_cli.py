@@ -769,6 +769,8 @@ def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl
     # each node's front desk, and the people who can log in there
     assert before.count("front desk http://127.0.0.1:") >= 10
     assert re.search(r"agent1\s+\S{12}\s+代办员", before) and "监察" in before
+    assert len(re.findall(r"admin1\s+\S{12}\s+管理员", before)) == 10  # one at every node
+    assert re.search(r"440305001001 — front desk \S+\n(?: {4}\S.*\n)*? {4}agent1\s+\S{12}\s+代办员", before)
     assert "agent1" not in after and "all nodes stopped" in after  # the accounts are said once
     for code in CHAIN:  # how to start each kept node again, parents first
         assert f"wuji node run --config {folder / code / 'node.toml'}" in after

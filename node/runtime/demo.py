@@ -96,6 +96,9 @@ class DemoStaff:
     def supervisor(self, node: str) -> DeskClient:
         return self._person(node, "supervisor", "")
 
+    def admin(self, node: str) -> DeskClient:
+        return self._person(node, "admin", "")
+
     def for_action(self, node: str, department: str, action: Action) -> DeskClient:
         if action in (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION):
             return self._person(node, "clerk", department)
@@ -236,9 +239,12 @@ def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
         _run_cross_province_cases(console, clients, staff, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
-        if keep or serve:  # a 监察 at the county and the province, to look at cards and statistics
-            staff.supervisor(CHAIN[2].code)
-            staff.supervisor(CHAIN[0].code)
+        if keep or serve:  # a 监察 at the county and the province, to look at cards and statistics;
+            staff.supervisor(CHAIN[2].code)  # a 管理员 everywhere, to add the staff a walk-through
+            staff.supervisor(CHAIN[0].code)  # needs; the 广东 village's 代办员, to apply there too
+            for node in (*CHAIN, *PARTNER_CHAIN):
+                staff.admin(node.code)
+            staff.agent(PARTNER_CHAIN[-1].code)
         if serve:
             _print_accounts(console, staff.accounts, federation.paths)
             console.print("each node's node.toml, for wuji commands (--config) while they run:")
