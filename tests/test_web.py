@@ -1480,6 +1480,7 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     assert suspended.status_code == 200
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'value="RESUME"' in page and 'value="SUSPEND"' not in page
+    assert 'id="ends-procedure"' in page  # 退件 (办结 after 审核) would end it: the reviewer is told
     # it is said so, here and where the case was applied for: not a 受理 case that has lost its limit
     assert "（特别程序中，办理时限计时暂停）" in page and re.search(
         r"已用 \d+/\d+ 个工作日，计时暂停中", page

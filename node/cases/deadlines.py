@@ -113,6 +113,12 @@ class Standing:
     paused: bool  # stopped for a 特别程序 or a 补正
 
 
+def stopped(session: Session, case_id: str) -> bool:
+    """Whether the running time limit of a case handled here is stopped (特别程序 or 补正)."""
+    row = session.get(CaseDeadline, case_id)
+    return row is not None and row.open and clock_of(row).paused
+
+
 def standing(session: Session, case_id: str, today: date) -> Standing | None:
     """The time limit of a case handled here while it runs (None before 受理 and once concluded)."""
     row = session.get(CaseDeadline, case_id)
@@ -185,8 +191,14 @@ def track(
     elif action == "SUPPLEMENT":
         resume(row, today)
     elif action in ("APPROVE", "DENY"):
+        # a pause still open ends with the case: the deadline is counted with the stopped days
+        # left out, as 按时办结 compares it with the day of 办结 (a null one counted the case late)
+        if clock_of(row).paused:
+            resume(row, today)
         row.open, row.concluded_on = False, today
     elif action in ("WITHDRAW", "RETURN", "REFUSE"):
+        if clock_of(row).paused:
+            resume(row, today)
         row.open = False
 
 
