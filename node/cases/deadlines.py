@@ -8,6 +8,7 @@ day S leaves out the working days P+1 … S. An approved extension (延期) adds
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,6 +75,30 @@ class CaseClock:
         if self.limit <= 0:  # 即办件: due the day of 受理, not warned about on that day
             return 0.0 if today <= self.accepted_on else 1.0
         return self.used(today) / self.limit
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An approved 延期 as its event tells it: the working days added, and why."""
+
+    days: int
+    reason: str = ""
+
+
+# the 延期 event's note: the days are in no other field of the event, and the applicant's point
+# learns them only from it (CaseEventNotice carries the new last day, not the days)
+_EXTENSION_NOTE = re.compile(r"延期 (\d+) 个工作日(?:: (.*))?", re.S)
+
+
+def extension_note(days: int, reason: str) -> str:
+    """The note of a 延期 event, which `extension_in` reads back at either copy of the case."""
+    return f"延期 {days} 个工作日" + (f": {reason}" if reason else "")
+
+
+def extension_in(note: str) -> Extension | None:
+    """The 延期 an EXTEND event's note records (`extension_note`), None if it names no days."""
+    found = _EXTENSION_NOTE.fullmatch(note.strip())
+    return Extension(int(found.group(1)), (found.group(2) or "").strip()) if found else None
 
 
 def working_days(after: date, until: date, pauses: Iterable[Pause] = ()) -> int:

@@ -429,7 +429,7 @@ class CaseService:
                     f"延期天数应为 1 至 {MAX_EXTENSION_DAYS} 个工作日，不是 {days} "
                     f"(an extension adds 1 … {MAX_EXTENSION_DAYS} working days)"
                 )
-            note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
+            note = deadlines.extension_note(days, note)
         elif days:
             raise InvalidInput(
                 f"只有延期才填天数 (days go with an extension (EXTEND), not with {action.value})"

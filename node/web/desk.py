@@ -744,6 +744,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "special_procedure": state in RULES[Action.SUSPEND].from_states
         and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
         "limit": limit,
+        "extension": _extension(case),
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
         "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
@@ -794,6 +795,13 @@ def allowed_actions(
             continue
         allowed.append(action)
     return allowed
+
+
+def _extension(case: case_pb2.Case) -> deadlines.Extension | None:
+    """The case's approved 延期, read from its event as either copy holds it (the applicant's
+    point learns the days from nothing else), so both pages say the same."""
+    extended = next((e for e in reversed(case.events) if e.action == case_pb2.EXTEND), None)
+    return deadlines.extension_in(extended.note) if extended is not None else None
 
 
 def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
