@@ -1546,6 +1546,19 @@ def test_an_extension_is_printed_and_shown_the_same_at_the_village_and_the_count
         assert f"办结期限 {due}" in page and "（含经批准延期 10 个工作日）" in page, page
 
 
+def test_a_refused_extension_comes_back_with_the_days_typed(desks):
+    """延期 of more days than the law leaves was refused with the note kept and the days reset to 5:
+    the reviewer saw another number than the one the refusal was about."""
+    case_id = mz_case(desks, name="曹雪")
+    clerk, reviewer = logged_in(desks, COUNTY, "other1"), logged_in(desks, COUNTY, "mz-review")
+    assert acted(clerk, case_id, "ACCEPT").status_code == 200
+    refused = acted(reviewer, case_id, "EXTEND", days="20", note="需入户核查")
+    assert refused.status_code == 400 and "最多可延期 15 个工作日" in refused.text, refused.text
+    assert re.search(r'name="days"[^>]*value="20"', refused.text), refused.text
+    assert ">需入户核查</textarea>" in refused.text
+    assert 'name="days" min="1" max="60" value="5"' in reviewer.get(f"/cases/{case_id}").text  # afresh: 5
+
+
 def test_the_citizen_refused_at_acceptance_rates_the_refusal_where_they_applied(desks):
     """A 不予受理 case offered no 好差评 at the village: the refused citizen, the one most likely to
     complain, could not rate. It is rated as a concluded case is, and a 差评 reaches the county's

@@ -463,8 +463,8 @@ def routes(render: Render) -> list[Route]:
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
     def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
-        """The case page again with the refusal above it and the note as typed: the clerk stays on
-        the case (nothing was stored)."""
+        """The case page again with the refusal above it and the note (and a 延期's days) as typed:
+        the clerk stays on the case (nothing was stored)."""
         return render(
             visit,
             "case.html",
@@ -472,6 +472,7 @@ def routes(render: Render) -> list[Route]:
             case=case,
             refusal=str(refused),
             note=visit.field("note"),
+            days=visit.field("days").strip(),
             comment=visit.field("comment"),
             **_case_extras(visit, case),
         )
