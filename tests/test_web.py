@@ -1559,6 +1559,28 @@ def test_a_refused_extension_comes_back_with_the_days_typed(desks):
     assert 'name="days" min="1" max="60" value="5"' in reviewer.get(f"/cases/{case_id}").text  # afresh: 5
 
 
+def test_the_acceptance_queue_shows_the_last_day_to_decide_on_acceptance(desks):
+    """待受理 showed no deadline: 受理 must be decided within 5 working days of arrival (受理超时, a red
+    card, the day after). Each row shows that day, in yellow once it is at most a working day away."""
+    case_id = mz_case(desks, name="蒋红梅")
+    county = desks.nodes[COUNTY]
+    clerk = logged_in(desks, COUNTY, "other1")
+    arrived = workdays.china_date(county.clock.now())
+    last_day = workdays.add_working_days(arrived, 5)
+    row = queue_row(clerk, "received", case_id)
+    assert f"受理期限 {last_day.isoformat()}" in row and "即将到期" not in row, row
+    assert "5 个工作日内决定是否受理" in clerk.get("/queues", params={"queue": "received"}).text
+    clock, now = county.clock, county.clock.now()
+    assert isinstance(clock, ManualClock)
+    try:
+        clock.set(china_morning(*(last_day - timedelta(days=1)).timetuple()[:3]))  # a day before
+        clerk = logged_in(desks, COUNTY, "other1")  # a login of days ago has ended
+        row = queue_row(clerk, "received", case_id)
+        assert re.search(r'class="due yellow"><span class="accept-by">受理期限 \S+ 即将到期', row), row
+    finally:
+        clock.set(now)
+
+
 def test_the_citizen_refused_at_acceptance_rates_the_refusal_where_they_applied(desks):
     """A 不予受理 case offered no 好差评 at the village: the refused citizen, the one most likely to
     complain, could not rate. It is rated as a concluded case is, and a 差评 reaches the county's
