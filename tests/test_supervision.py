@@ -300,6 +300,55 @@ def test_a_special_procedure_stops_the_clock_and_an_extension_lengthens_it(feder
     assert "办理时限只能延长一次" in (again.value.details() or "") and deadline() == date(2025, 12, 12)
 
 
+def test_a_decision_or_a_withdrawal_during_a_special_procedure_ends_it_and_the_case_counts_on_time(
+    federation, clock
+):
+    """办结 while a 特别程序 is under way, 特别程序结束 never pressed: the procedure ends that day, in
+    the history of both copies, and the stopped days stay out of the limit that 按时办结率 and the
+    cards count on. An applicant's 撤回 meanwhile ends it the same way, in the handler's name."""
+    case = accepted_case(federation)
+    village, desk, township = federation.desk(VILLAGE), federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+    withdrawn = submit(village, TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, withdrawn.id), what="the second case at the township")
+    act(desk, withdrawn.id, case_pb2.ACCEPT)
+    act(desk, case.id, case_pb2.REVIEW)
+    clock.set(china_morning(2025, 11, 5))  # 4 and 5 November used
+    for suspended in (case, withdrawn):
+        act(desk, suspended.id, case_pb2.SUSPEND, note="组织听证，约需10个工作日")
+    clock.set(china_morning(2025, 11, 25))  # the hearing outlasted the limit of 17 November
+    concluded = act(desk, case.id, case_pb2.APPROVE, note="经听证，符合条件")
+    assert [(e.action, e.note) for e in concluded.events[-2:]] == [
+        (case_pb2.RESUME, "特别程序随办结(准予)结束"),
+        (case_pb2.APPROVE, "经听证，符合条件"),
+    ]
+    assert concluded.events[-2].actor_node == TOWNSHIP
+    with township.sessions() as session:
+        limit = session.get(CaseDeadline, case.id)
+        assert limit.pauses == [["2025-11-05", "2025-11-25"]]
+        assert (limit.concluded_on, limit.deadline) == (date(2025, 11, 25), date(2025, 12, 5))
+    assert township.tick().raised == []
+    stats = desk.GetStats(desk_pb2.StatsRequest())
+    assert (stats.own.counts["concluded"], stats.own.counts["on_time"]) == (1, 1)
+    assert stats.own.on_time_rate == 1.0
+
+    def village_events(case_id: str) -> list[int]:
+        return [e.action for e in village.GetCase(desk_pb2.GetCaseRequest(case_id=case_id)).events]
+
+    wait_for(
+        lambda: village_events(case.id)[-2:] == [case_pb2.RESUME, case_pb2.APPROVE],
+        what="the procedure's end and the 办结 at the village",
+    )
+    act(village, withdrawn.id, case_pb2.WITHDRAW, note="申请人不再申请")
+    wait_for(
+        lambda: village_events(withdrawn.id)[-2:] == [case_pb2.RESUME, case_pb2.WITHDRAW],
+        what="the procedure's end and the 撤回 at the village",
+    )
+    ended = desk.GetCase(desk_pb2.GetCaseRequest(case_id=withdrawn.id)).events[-2]
+    assert (ended.note, ended.actor_node, ended.actor_person) == ("特别程序随撤回结束", TOWNSHIP, "")
+    with township.sessions() as session:
+        assert session.get(CaseDeadline, withdrawn.id).pauses == [["2025-11-05", "2025-11-25"]]
+
+
 def test_the_scan_looks_at_a_case_only_on_its_warning_day_and_after_its_deadline(federation, clock):
     case = accepted_case(federation)
     desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]

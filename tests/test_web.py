@@ -32,6 +32,7 @@ from node.cases.service import MAX_NAME_LENGTH
 from node.cases.states import Action
 from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
+from node.documents.kinds import china_day
 from node.errors import INTERNAL_ERROR
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
@@ -1481,6 +1482,7 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     assert suspended.status_code == 200
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'value="RESUME"' in page and 'value="SUSPEND"' not in page
+    assert 'id="ends-procedure"' in page  # 退件 (办结 after 审核) would end it: the reviewer is told
     # it is said so, here and where the case was applied for: not a 受理 case that has lost its limit
     assert "（特别程序中，办理时限计时暂停）" in page and re.search(
         r"已用 \d+/\d+ 个工作日，计时暂停中", page
@@ -1496,6 +1498,88 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     )
     assert re.search(r'id="time-used">已用 \d+/\d+ 个工作日</span>', resumed.text)
     assert "计时暂停" not in queue_row(reviewer, "review", case_id)
+
+
+def mz_case(federation, name: str = "周国强") -> str:
+    """A 最低生活保障 case (MZ-0001, 民政局: 15 working days promised, 30 by law) submitted at the
+    village, arrived at the county."""
+    case = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",
+            applicant=case_pb2.Applicant(name=name, id_number="430981196805120021", phone="13800000000"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(federation.nodes[COUNTY], case.id), what="the case at the county")
+    return case.id
+
+
+def acted(person: httpx.Client, case_id: str, action: str, **fields: str) -> httpx.Response:
+    token = csrf_of(person.get(f"/cases/{case_id}").text)
+    return person.post(f"/cases/{case_id}/act", data={"csrf": token, "action": action, **fields})
+
+
+def test_an_extension_is_printed_and_shown_the_same_at_the_village_and_the_county(desks):
+    """After a 延期 of 10 days the village's 受理回执 said 15 个工作日 and the county's 25, each with the
+    same last day and neither naming the 延期: both print the promise, the extension with its reason
+    and the last day, on paper and on screen, and both case pages say the 延期."""
+    case_id = mz_case(desks)
+    clerk, reviewer = logged_in(desks, COUNTY, "other1"), logged_in(desks, COUNTY, "mz-review")
+    agent = logged_in(desks, VILLAGE, "agent1")
+    assert acted(clerk, case_id, "ACCEPT").status_code == 200
+    reason = "需入户核查家庭经济状况，经分管领导批准"
+    assert acted(reviewer, case_id, "EXTEND", days="10", note=reason).status_code == 200
+    due = desks.nodes[COUNTY].cases.get(case_id).due_on
+    wait_for(lambda: desks.nodes[VILLAGE].cases.get(case_id).due_on == due, what="the 延期 at the village")
+    last_day = china_day(datetime.fromisoformat(due).date())
+    said = (
+        "承诺办结时限15个工作日（自受理次日起算）",
+        f"经批准延期10个工作日（办理时限共25个工作日；理由：{reason}）",
+        f"延期后办结日期{last_day}前",
+    )
+    for person in (agent, reviewer):
+        screen = re.sub(r"\s", "", on_screen(person.get(f"/cases/{case_id}/receipt").text))
+        printed = re.sub(r"\s", "", text_of(person.get(f"/cases/{case_id}/documents/receipt").content))
+        for words in said:
+            assert words in screen, screen
+            assert words in printed, printed
+        page = person.get(f"/cases/{case_id}").text
+        assert f"办结期限 {due}" in page and "（含经批准延期 10 个工作日）" in page, page
+
+
+def test_a_refused_extension_comes_back_with_the_days_typed(desks):
+    """延期 of more days than the law leaves was refused with the note kept and the days reset to 5:
+    the reviewer saw another number than the one the refusal was about."""
+    case_id = mz_case(desks, name="曹雪")
+    clerk, reviewer = logged_in(desks, COUNTY, "other1"), logged_in(desks, COUNTY, "mz-review")
+    assert acted(clerk, case_id, "ACCEPT").status_code == 200
+    refused = acted(reviewer, case_id, "EXTEND", days="20", note="需入户核查")
+    assert refused.status_code == 400 and "最多可延期 15 个工作日" in refused.text, refused.text
+    assert re.search(r'name="days"[^>]*value="20"', refused.text), refused.text
+    assert ">需入户核查</textarea>" in refused.text
+    assert 'name="days" min="1" max="60" value="5"' in reviewer.get(f"/cases/{case_id}").text  # afresh: 5
+
+
+def test_the_acceptance_queue_shows_the_last_day_to_decide_on_acceptance(desks):
+    """待受理 showed no deadline: 受理 must be decided within 5 working days of arrival (受理超时, a red
+    card, the day after). Each row shows that day, in yellow once it is at most a working day away."""
+    case_id = mz_case(desks, name="蒋红梅")
+    county = desks.nodes[COUNTY]
+    clerk = logged_in(desks, COUNTY, "other1")
+    arrived = workdays.china_date(county.clock.now())
+    last_day = workdays.add_working_days(arrived, 5)
+    row = queue_row(clerk, "received", case_id)
+    assert f"受理期限 {last_day.isoformat()}" in row and "即将到期" not in row, row
+    assert "5 个工作日内决定是否受理" in clerk.get("/queues", params={"queue": "received"}).text
+    clock, now = county.clock, county.clock.now()
+    assert isinstance(clock, ManualClock)
+    try:
+        clock.set(china_morning(*(last_day - timedelta(days=1)).timetuple()[:3]))  # a day before
+        clerk = logged_in(desks, COUNTY, "other1")  # a login of days ago has ended
+        row = queue_row(clerk, "received", case_id)
+        assert re.search(r'class="due yellow"><span class="accept-by">受理期限 \S+ 即将到期', row), row
+    finally:
+        clock.set(now)
 
 
 def test_the_citizen_refused_at_acceptance_rates_the_refusal_where_they_applied(desks):

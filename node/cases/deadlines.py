@@ -8,6 +8,7 @@ day S leaves out the working days P+1 … S. An approved extension (延期) adds
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -76,6 +77,30 @@ class CaseClock:
         return self.used(today) / self.limit
 
 
+@dataclass(frozen=True)
+class Extension:
+    """An approved 延期 as its event tells it: the working days added, and why."""
+
+    days: int
+    reason: str = ""
+
+
+# the 延期 event's note: the days are in no other field of the event, and the applicant's point
+# learns them only from it (CaseEventNotice carries the new last day, not the days)
+_EXTENSION_NOTE = re.compile(r"延期 (\d+) 个工作日(?:: (.*))?", re.S)
+
+
+def extension_note(days: int, reason: str) -> str:
+    """The note of a 延期 event, which `extension_in` reads back at either copy of the case."""
+    return f"延期 {days} 个工作日" + (f": {reason}" if reason else "")
+
+
+def extension_in(note: str) -> Extension | None:
+    """The 延期 an EXTEND event's note records (`extension_note`), None if it names no days."""
+    found = _EXTENSION_NOTE.fullmatch(note.strip())
+    return Extension(int(found.group(1)), (found.group(2) or "").strip()) if found else None
+
+
 def working_days(after: date, until: date, pauses: Iterable[Pause] = ()) -> int:
     """Working days d with after < d <= until that no pause covers."""
     stops = tuple(pauses)
@@ -111,6 +136,12 @@ class Standing:
     used: int  # working days of the limit used, up to and including today
     limit: int  # promised days with extensions
     paused: bool  # stopped for a 特别程序 or a 补正
+
+
+def stopped(session: Session, case_id: str) -> bool:
+    """Whether the running time limit of a case handled here is stopped (特别程序 or 补正)."""
+    row = session.get(CaseDeadline, case_id)
+    return row is not None and row.open and clock_of(row).paused
 
 
 def standing(session: Session, case_id: str, today: date) -> Standing | None:
@@ -185,8 +216,14 @@ def track(
     elif action == "SUPPLEMENT":
         resume(row, today)
     elif action in ("APPROVE", "DENY"):
+        # a pause still open ends with the case: the deadline is counted with the stopped days
+        # left out, as 按时办结 compares it with the day of 办结 (a null one counted the case late)
+        if clock_of(row).paused:
+            resume(row, today)
         row.open, row.concluded_on = False, today
     elif action in ("WITHDRAW", "RETURN", "REFUSE"):
+        if clock_of(row).paused:
+            resume(row, today)
         row.open = False
 
 

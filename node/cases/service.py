@@ -86,6 +86,11 @@ MAX_NAME_LENGTH = 100
 _PERFORMERS_AT_HANDLER = frozenset({Performer.HANDLER, Performer.APPLICANT})
 MAX_NOTE_LENGTH = 2000
 MAX_EXTENSION_DAYS = 60
+# 办结, 退件 or 撤回 while a 特别程序 is under way ends it that day, in the case's history: a
+# decision rests on what the hearing or test found, so deciding means the procedure is over, and an
+# applicant's 撤回 is not theirs to be refused for it. Left open, the clock stayed stopped for good
+# and 按时办结率 counted a case concluded the day it was accepted as late.
+_ENDS_SPECIAL_PROCEDURE = frozenset({Action.APPROVE, Action.DENY, Action.RETURN, Action.WITHDRAW})
 
 
 @dataclass(frozen=True)
@@ -424,7 +429,7 @@ class CaseService:
                     f"延期天数应为 1 至 {MAX_EXTENSION_DAYS} 个工作日，不是 {days} "
                     f"(an extension adds 1 … {MAX_EXTENSION_DAYS} working days)"
                 )
-            note = f"延期 {days} 个工作日" + (f": {note}" if note else "")
+            note = deadlines.extension_note(days, note)
         elif days:
             raise InvalidInput(
                 f"只有延期才填天数 (days go with an extension (EXTEND), not with {action.value})"
@@ -796,6 +801,18 @@ class CaseService:
         """Record action on case (one event); by: a person here, or person/department named by the origin."""
         if by is not None and by.is_person:
             person, department = by.on_record, by.department
+        if action in _ENDS_SPECIAL_PROCEDURE and self._special_procedure_running(session, case):
+            # the handler's own decision: its person ends the procedure; an applicant's 撤回: the node
+            own = actor == self.here.value
+            self._change(
+                session,
+                case,
+                Action.RESUME,
+                f"特别程序随{action.label}结束",
+                actor=self.here.value,
+                person=person if own else "",
+                department=department if own else "",
+            )
         # as the release the case was applied under had it: a later release that changes or
         # withdraws the item changes neither the case's time limit nor the seal its result takes
         item = catalog.item_of_case(session, case.item_code, case.catalog_version)
@@ -858,6 +875,15 @@ class CaseService:
                 self._outbound.send(session, other_copy, case_event=message)
         for hook in self.hooks:
             hook.after_change(session, case, action)
+
+    def _special_procedure_running(self, session: Session, case: Case) -> bool:
+        """Whether the handler's clock of the case is stopped for a 特别程序 (a 补正 stops it in a
+        state of its own)."""
+        return (
+            case.handler == self.here.value
+            and State(case.state) in RULES[Action.RESUME].from_states
+            and deadlines.stopped(session, case.id)
+        )
 
     def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
         """The ancestor, at the item's handling tier, of the applicant's home or of this node."""

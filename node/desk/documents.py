@@ -8,7 +8,9 @@ case service as this node knows it (its events, materials and sealed result). A 
 promised date is the handler's running limit where the case is handled here, else the last day
 the handler told with its latest notice, else (the clock stopped for a correction, or ended)
 counted from the 受理 day on the working-day calendar; an item known here by neither gives no time
-limit, and the receipt leaves it out.
+limit, and the receipt leaves it out. An approved 延期 is printed beside the promise, its days and
+reason read from the case's 延期 event at either copy (`deadlines.extension_in`), so the handler's
+receipt and the applicant's point's say the same.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.cases import deadlines
 from node.cases.service import CaseService
 from node.catalogue import items as catalog
 from node.clock import Clock
@@ -137,17 +140,29 @@ class DocumentDesk:
     def receipt_words(self, case: case_pb2.Case) -> kinds.Receipt:
         """The words of the case's receipt, as its PDF prints them, for the front desk's receipt page."""
         accepted = _last(case, {case_pb2.ACCEPT}, first=True)
+        extended = _last(case, {case_pb2.EXTEND})  # its days are in its note at either copy
+        extension = deadlines.extension_in(extended.note) if extended is not None else None
+        extension_days = extension.days if extension is not None else 0
         with self._readers() as session:
             item = self._known_item(session, case)
             promised_days = item.promised_days if item is not None else None
             promised_on = None
             if accepted is not None:
-                promised_days, promised_on = _promised(session, case, accepted, promised_days)
+                promised_days, extension_days, promised_on = _promised(
+                    session, case, accepted, promised_days, extension_days
+                )
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         received = _step(case.events[0]) if case.events else None
         facts = ReceiptFacts(
-            accepted, promised_on, promised_days, instant, handled_here=here, received=received
+            accepted,
+            promised_on,
+            promised_days,
+            instant,
+            handled_here=here,
+            received=received,
+            extension_days=extension_days,
+            extension_reason=extension.reason if extension is not None else "",
         )
         return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
 
@@ -356,18 +371,20 @@ def _step(event: case_pb2.CaseEvent) -> Step:
 
 
 def _promised(
-    session: Session, case: case_pb2.Case, accepted: Step, promised_days: int | None
-) -> tuple[int | None, date | None]:
-    """The working days promised and the limit's last day (None while the clock is stopped, or
-    where the item's limit is not known here: promised_days None)."""
+    session: Session, case: case_pb2.Case, accepted: Step, promised_days: int | None, extension_days: int
+) -> tuple[int | None, int, date | None]:
+    """The working days promised, those an approved 延期 added (`extension_days`, as its event
+    tells them) and the limit's last day (None while the clock is stopped, or where the item's
+    limit is not known here: promised_days None)."""
     limit = session.get(CaseDeadline, case.id)
     if limit is not None:  # handled here: the running limit, pauses and extensions included
-        return limit.promised_days + limit.extension_days, limit.deadline
+        return limit.promised_days, limit.extension_days, limit.deadline
     if promised_days is None:
-        return None, None
+        return None, 0, None
     if case.due_on:  # the last day the handler's clock gives, told with its latest notice
-        return promised_days, date.fromisoformat(case.due_on)
-    return promised_days, add_working_days(china_date(accepted.at), promised_days)
+        return promised_days, extension_days, date.fromisoformat(case.due_on)
+    days = promised_days + extension_days
+    return promised_days, extension_days, add_working_days(china_date(accepted.at), days)
 
 
 def _item_facts(session: Session, row: ServiceItem, parts: list[ServiceItem] | None = None) -> ItemFacts:

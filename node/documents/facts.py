@@ -173,3 +173,5 @@ class ReceiptFacts:
     instant: bool = False  # 即办件: concluded on the spot, no time limit in days
     handled_here: bool = True  # printed by the handler itself (else: the spot is the handler's, later)
     received: Step | None = None  # the application taken in (申请): by whom, the receipt's 收件人
+    extension_days: int = 0  # 延期: working days an approved extension added to the promised ones
+    extension_reason: str = ""  # why, as the handler recorded it (told to the applicant)

@@ -289,9 +289,18 @@ def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
         return []
     if facts.accepted is None:
         return [("承诺办结时限", promised_limit(facts.promised_days))]
+    rows = [("承诺办结时限", promised_limit(facts.promised_days))]
+    last_day = f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"
+    if not facts.extension_days:
+        return [*rows, ("承诺办结日期", last_day)]
+    # the same figures at the handler and where the citizen applied: the promise, the extension
+    # and the last day they make together (not the sum as if it had been promised)
+    extended = facts.promised_days + facts.extension_days
+    reason = f"；理由：{facts.extension_reason}" if facts.extension_reason else ""
     return [
-        ("承诺办结时限", promised_limit(facts.promised_days)),
-        ("承诺办结日期", f"{china_day(facts.promised_on)}前" if facts.promised_on else "—"),
+        *rows,
+        ("经批准延期", f"{facts.extension_days} 个工作日（办理时限共 {extended} 个工作日{reason}）"),
+        ("延期后办结日期", last_day),
     ]
 
 

@@ -10,10 +10,11 @@ keeps a copy for `wuji supervision list`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -277,18 +278,8 @@ class SupervisionService:
         ).all()
         raised: list[str] = []
         for case, arrived_at in waiting:
-            supplied = (
-                session.scalar(
-                    select(func.max(CaseEvent.at)).where(
-                        CaseEvent.case_id == case.id, CaseEvent.action == Action.SUPPLEMENT
-                    )
-                )
-                if case.version > 1
-                else None
-            )
-            since = china_date(max(arrived_at, supplied) if supplied is not None else arrived_at)
             try:
-                due = add_working_days(since, ACCEPTANCE_DAYS)
+                since, due, supplied = _acceptance_due(session, case.id, case.version, arrived_at)
             except CalendarNotCovered as error:
                 log.error(
                     "cannot supervise the 受理 of case %s: %s", case.id, error, extra=logs.case(case.id)
@@ -296,13 +287,30 @@ class SupervisionService:
                 continue
             if today <= due:
                 continue
-            received = "收到补正材料" if supplied is not None and supplied > arrived_at else "收到申请"
+            received = "收到补正材料" if supplied else "收到申请"
             detail = (
                 f"受理超时: {since.isoformat()} {received}, 应在 {ACCEPTANCE_DAYS} 个工作日内"
                 f"（{due.isoformat()} 前）决定是否受理, 至今未受理"
             )
             raised += self._raise(session, case, RED, ACCEPTANCE_OVERDUE, detail, due, known=False)
         return len(waiting), raised
+
+    def acceptance_due(self, case_ids: Iterable[str]) -> dict[str, date]:
+        """The last day to decide on 受理 of each of these cases still 申请 here (a page of the
+        待受理 queue): the day after it, the scan raises 受理超时, so the window sees it coming."""
+        wanted = list(case_ids)
+        arrived = func.coalesce(CaseArrival.arrived_at, Case.submitted_at)
+        due: dict[str, date] = {}
+        with self._readers() as session:
+            rows = session.execute(
+                select(Case.id, Case.version, arrived)
+                .outerjoin(CaseArrival, CaseArrival.case_id == Case.id)
+                .where(Case.id.in_(wanted), Case.handler == self.here.value, Case.state == State.SUBMITTED)
+            ).all()
+            for case_id, version, arrived_at in rows:
+                with contextlib.suppress(CalendarNotCovered):  # no day to show, as the scan cards none
+                    due[case_id] = _acceptance_due(session, case_id, version, arrived_at)[1]
+        return due
 
     def _check_calendars(self, session: Session, today: date) -> list[str]:
         """At the province: a yellow card for each year that deadlines count (this year, the next
@@ -692,6 +700,25 @@ class SupervisionScheduler:
     @property
     def scan_jobs(self) -> int:
         return sum(job.id == self.JOB_ID for job in self._scheduler.get_jobs())
+
+
+def _acceptance_due(
+    session: Session, case_id: str, version: int, arrived_at: datetime
+) -> tuple[date, date, bool]:
+    """When the ACCEPTANCE_DAYS to decide on a case's 受理 count from (the China day it arrived
+    here, or its 补正材料 came back if later), their last day, and whether they count from the 补正.
+    CalendarNotCovered where the calendar cannot count them."""
+    supplied = (
+        session.scalar(
+            select(func.max(CaseEvent.at)).where(
+                CaseEvent.case_id == case_id, CaseEvent.action == Action.SUPPLEMENT
+            )
+        )
+        if version > 1
+        else None
+    )
+    since = china_date(max(arrived_at, supplied) if supplied is not None else arrived_at)
+    return since, add_working_days(since, ACCEPTANCE_DAYS), supplied is not None and supplied > arrived_at
 
 
 def _logged(job: Callable[[], object], name: str) -> Callable[[], None]:

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.cases import deadlines, deferrals, requests, submissions
+from node.cases import deadlines, deferrals, queues, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
@@ -33,12 +33,13 @@ from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady
 from node.staff.roles import Actor, Duty, NotPermitted
+from node.supervision.cards import ACCEPTANCE_DAYS
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
-from node.workdays import china_date
+from node.workdays import add_working_days, china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
 
@@ -387,7 +388,11 @@ def routes(render: Render) -> list[Route]:
             which, department, limit=CASES_PER_PAGE + 1, offset=(number - 1) * CASES_PER_PAGE
         )
         cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
-        shown = {"queues": QUEUES, "which": which, "cases": cases, "counts": counts}
+        shown: dict[str, Any] = {"queues": QUEUES, "which": which, "cases": cases, "counts": counts}
+        if queues.queue_named(which).key == "received":  # no 办结期限 runs yet: 受理's own, 5 working days
+            shown["acceptance_due"] = node.supervision.acceptance_due(c.id for c in cases)
+            shown["due_soon"] = add_working_days(china_date(node.clock.now()), 1)
+            shown["acceptance_days"] = ACCEPTANCE_DAYS
         return render(visit, "queues.html", **shown, page=number, more=more)
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
@@ -463,8 +468,8 @@ def routes(render: Render) -> list[Route]:
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
     def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
-        """The case page again with the refusal above it and the note as typed: the clerk stays on
-        the case (nothing was stored)."""
+        """The case page again with the refusal above it and the note (and a 延期's days) as typed:
+        the clerk stays on the case (nothing was stored)."""
         return render(
             visit,
             "case.html",
@@ -472,6 +477,7 @@ def routes(render: Render) -> list[Route]:
             case=case,
             refusal=str(refused),
             note=visit.field("note"),
+            days=visit.field("days").strip(),
             comment=visit.field("comment"),
             **_case_extras(visit, case),
         )
@@ -744,6 +750,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "special_procedure": state in RULES[Action.SUSPEND].from_states
         and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
         "limit": limit,
+        "extension": _extension(case),
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
         "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
@@ -794,6 +801,13 @@ def allowed_actions(
             continue
         allowed.append(action)
     return allowed
+
+
+def _extension(case: case_pb2.Case) -> deadlines.Extension | None:
+    """The case's approved 延期, read from its event as either copy holds it (the applicant's
+    point learns the days from nothing else), so both pages say the same."""
+    extended = next((e for e in reversed(case.events) if e.action == case_pb2.EXTEND), None)
+    return deadlines.extension_in(extended.note) if extended is not None else None
 
 
 def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
