@@ -1879,6 +1879,33 @@ def test_a_withdrawal_the_handler_could_not_carry_out_is_answered_at_the_village
     assert village.cases.get(case_id).state == case_pb2.CONCLUDED  # the 办结 came down as well
 
 
+def test_a_handlers_clerk_cannot_withdraw_a_case_applied_for_at_a_village(desks):
+    """撤回 is the applicant's, asked for where they applied: a county clerk POSTing action=WITHDRAW
+    (or `wuji case withdraw` there) ended a village's case as "withdrawn", with no word of the
+    citizen's, even after 受理. A case taken in at the county's own window is still withdrawn there."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    county = desks.nodes[COUNTY]
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    for before in ("", "ACCEPT"):
+        if before:
+            token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+            clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": before})
+        page = clerk.get(f"/cases/{case_id}").text
+        assert 'id="do-WITHDRAW"' not in page
+        withdraw = {"csrf": csrf_of(page), "action": "WITHDRAW", "note": ""}
+        refused = clerk.post(f"/cases/{case_id}/act", data=withdraw)
+        assert refused.status_code == 409, refused.text
+        assert f"撤回须由申请人在申请地 {VILLAGE} 提出" in html.unescape(refused.text)
+        assert county.cases.get(case_id).state != case_pb2.WITHDRAWN
+    assert county.cases.get(case_id).state == case_pb2.ACCEPTED
+    form = clerk.get(f"/items/{ITEM}/apply").text  # applied for at the county's own window
+    own = receipt_case_id(send_application(clerk, form))
+    token = csrf_of(clerk.get(f"/cases/{own}").text)
+    withdraw = {"csrf": token, "action": "WITHDRAW", "note": "申请人要求撤回"}
+    assert clerk.post(f"/cases/{own}/act", data=withdraw).status_code == 200
+    assert county.cases.get(own).state == case_pb2.WITHDRAWN
+
+
 def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():
     """Its link never came up (a wrong parent address, a revoked certificate): no catalogue, no item
     to apply for — "本点照常受理" would send the agent looking for items that are not there."""

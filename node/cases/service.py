@@ -442,6 +442,15 @@ class CaseService:
             files.check_sizes(item, checked)
             rule = RULES[action]
             where = self._where(case, rule.performer)
+            if rule.performer is Performer.APPLICANT and where != self.here.value:
+                # 撤回 and 补正材料 are the citizen's, asked for where they applied: a handler's
+                # clerk taking them would end (or "correct") a case no applicant asked about
+                raise WrongNode(
+                    f"{action.label}须由申请人在申请地 {where} 提出，本节点 {self.here} "
+                    f"不能代为{action.label}：请申请人到申请地（收件的代办点或窗口）办理 "
+                    f"({action.value.lower()} is asked for by "
+                    f"the applicant where they applied, {where}, not at this node {self.here})"
+                )
             if where != self.here.value:
                 raise WrongNode(
                     f"{action.value.lower()} ({action.label}) is taken by {rule.performer.value} "
@@ -892,9 +901,7 @@ class CaseService:
     def _where(self, case: Case, performer: Performer) -> str:
         if performer is Performer.HANDLER:
             return case.handler
-        if performer is Performer.ORIGIN:
-            return case.origin
-        return self.here.value if self.here.value in (case.origin, case.handler) else case.origin
+        return case.origin  # ORIGIN, and APPLICANT: asked for there, carried out by the handler
 
     def _load(self, session: Session, case_id: str, *, for_update: bool = False) -> Case:
         query = select(Case).where(Case.id == case_id.strip())

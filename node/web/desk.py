@@ -31,7 +31,7 @@ from node.catalogue import items as catalog
 from node.convert import state_to_proto
 from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
-from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady
+from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
@@ -458,7 +458,8 @@ def routes(render: Render) -> list[Route]:
             days = int(typed)
         try:
             node.cases.act(case.id, action, visit.field("note"), days, visit.person)
-        except (IllegalTransition, InvalidInput, NotReady) as refused:  # NotReady: no seal to conclude
+        # NotReady: no seal to conclude; WrongNode: the applicant's act, asked for where they applied
+        except (IllegalTransition, InvalidInput, NotReady, WrongNode) as refused:
             return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
