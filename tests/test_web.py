@@ -61,6 +61,7 @@ from wuji.v1 import case_pb2, desk_pb2
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
 DEPARTMENT = "人力资源和社会保障局"
+PHOTO = "近期免冠彩色照片（可现场采集）"  # ITEM's second material
 COUNTY_NAME = "沅江市政务服务中心"  # the county's certificates name it so; the other nodes are unnamed
 PASSWORD = "desk-password-1"
 HTMX_SHA256 = "e209dda5c8235479f3166defc7750e1dbcd5a5c1808b7792fc2e6733768fb447"
@@ -759,7 +760,7 @@ def test_a_case_asked_for_correction_twice_prints_each_letter_with_its_own_words
             supplied = agent.post(
                 f"/cases/{case_id}/supply",
                 data={"csrf": token, "note": "已补正"},
-                files={"file:照片": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")},
+                files={f"file:{PHOTO}": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")},
             )
             assert supplied.status_code == 200, supplied.text
             wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
@@ -1904,6 +1905,31 @@ def test_a_handlers_clerk_cannot_withdraw_a_case_applied_for_at_a_village(desks)
     withdraw = {"csrf": token, "action": "WITHDRAW", "note": "申请人要求撤回"}
     assert clerk.post(f"/cases/{own}/act", data=withdraw).status_code == 200
     assert county.cases.get(own).state == case_pb2.WITHDRAWN
+
+
+def test_a_correction_takes_only_materials_of_the_item(desks):
+    """补正材料 took a file under any name (file:结婚证 for an item with no 结婚证): the case went back
+    to 申请 at the handler looking corrected, and the file asked for never came."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+    case_id = submit_case(desks, agent)
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    asked = {"csrf": token, "action": "REQUEST_CORRECTION", "note": "照片须为近期免冠彩色照片"}
+    assert clerk.post(f"/cases/{case_id}/act", data=asked).status_code == 200
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED, what="补正 asked")
+    token = csrf_of(agent.get(f"/cases/{case_id}").text)
+    scan = ("x.pdf", b"%PDF-1.4 scan", "application/pdf")
+    refused = agent.post(f"/cases/{case_id}/supply", data={"csrf": token}, files={"file:结婚证": scan})
+    assert refused.status_code == 400, refused.text
+    said = html.unescape(refused.text)
+    assert f"社会保障卡申领（{ITEM}）没有材料 结婚证，补正只收本事项的申请材料：居民身份证、{PHOTO}" in said
+    assert "补正告知：照片须为近期免冠彩色照片" in said
+    assert village.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED
+    assert not any(m.name == "结婚证" for m in village.cases.get(case_id).materials)
+    photo_file = {f"file:{PHOTO}": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")}
+    supplied = agent.post(f"/cases/{case_id}/supply", data={"csrf": token}, files=photo_file)
+    assert supplied.status_code == 200 and 'id="refusal"' not in supplied.text
+    wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
 
 
 def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():

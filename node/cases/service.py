@@ -440,6 +440,8 @@ class CaseService:
                     "(DENY needs its reason in the note)"
                 )
             files.check_sizes(item, checked)
+            if checked:
+                files.check_corrections(item, checked, (m.name for m in case.materials), _asked(case))
             rule = RULES[action]
             where = self._where(case, rule.performer)
             if rule.performer is Performer.APPLICANT and where != self.here.value:
@@ -776,7 +778,9 @@ class CaseService:
         if RULES[action].performer is not Performer.APPLICANT:
             raise WrongNode(f"{action.value} is not the applicant's to ask for")
         corrected = [checked_material(files.from_proto(m), arrived=True) for m in request.materials]
-        files.check_sizes(catalog.item_of_case(session, case.item_code, case.catalog_version), corrected)
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+        files.check_sizes(item, corrected)
+        files.check_corrections(item, corrected, (m.name for m in case.materials), _asked(case))
         case.materials.extend(files.stored(m, files.CORRECTION) for m in corrected)
         self._change(
             session,
@@ -1121,6 +1125,12 @@ def _channel(mode: str, asked: str, by: Actor) -> str:
 
 
 __all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "checked_material"]
+
+
+def _asked(case: Case) -> str:
+    """What the case's latest 补正告知 asked for, in its words ("" if none was made)."""
+    asked = [e for e in case.events if e.action == Action.REQUEST_CORRECTION]
+    return max(asked, key=lambda e: e.version).note if asked else ""
 
 
 def _require_sight(by: Actor, case: Case, here: DivisionCode) -> None:
