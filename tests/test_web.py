@@ -1907,6 +1907,22 @@ def test_a_handlers_clerk_cannot_withdraw_a_case_applied_for_at_a_village(desks)
     assert county.cases.get(own).state == case_pb2.WITHDRAWN
 
 
+def test_a_beginning_of_an_id_names_only_cases_the_person_may_open(desks):
+    """/cases/<the start of an id> listed every case whose id began so: a 民政局 clerk at the county
+    read off the ids of 人力资源和社会保障局's cases, and opening one named their department."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    ids = [submit_case(desks, agent) for _ in range(2)]
+    shared = VILLAGE + "-"
+    mine = logged_in(desks, COUNTY, "clerk1").get(f"/cases/{shared}")  # 人力资源和社会保障局's own
+    assert mine.status_code == 400 and "不止一件" in mine.text
+    other = logged_in(desks, COUNTY, "other1")  # 民政局
+    listed = other.get(f"/cases/{shared}")
+    assert not any(case_id in listed.text for case_id in ids), listed.text
+    alone = other.get(f"/cases/{ids[0][:-1]}")  # one case begins so, and it is not theirs
+    assert alone.status_code == 404 and ids[0] not in alone.text, alone.text
+    assert DEPARTMENT not in alone.text.split("</header>")[-1]
+
+
 def test_a_correction_takes_only_materials_of_the_item(desks):
     """补正材料 took a file under any name (file:结婚证 for an item with no 结婚证): the case went back
     to 申请 at the handler looking corrected, and the file asked for never came."""

@@ -510,7 +510,7 @@ class CaseService:
         """One case in full; case_id may be any unique beginning of the id. by: the person asking,
         if they must be shown it (department staff, of another department's case handled here)."""
         with self._readers() as session:
-            case = self._load(session, queues.resolve_id(session, case_id))
+            case = self._load(session, self._resolve(session, case_id, by))
             if by is not None:
                 _require_sight(by, case, self.here)
             return self._view(session, case)
@@ -567,7 +567,7 @@ class CaseService:
     def material(self, case_id: str, material_id: int, by: Actor | None = None) -> case_pb2.Material:
         """A material's file, for the handler's desk (and the point where it was given)."""
         with self._readers() as session:
-            case = self._load(session, queues.resolve_id(session, case_id))
+            case = self._load(session, self._resolve(session, case_id, by))
             if by is not None:
                 _require_sight(by, case, self.here)
             row = session.get(CaseMaterial, material_id)
@@ -906,6 +906,13 @@ class CaseService:
         if performer is Performer.HANDLER:
             return case.handler
         return case.origin  # ORIGIN, and APPLICANT: asked for there, carried out by the handler
+
+    def _resolve(self, session: Session, case_id: str, by: Actor | None) -> str:
+        """The id of the one case starting with case_id among those `by` is shown (all, for None)."""
+        if by is None:
+            return queues.resolve_id(session, case_id)
+        seen = queues.seen_by(self.here.value, by.bound_department, by.on_record)
+        return queues.resolve_id(session, case_id, seen)
 
     def _load(self, session: Session, case_id: str, *, for_update: bool = False) -> Case:
         query = select(Case).where(Case.id == case_id.strip())
