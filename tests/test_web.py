@@ -813,7 +813,9 @@ def on_screen(page: str) -> str:
 def test_the_printed_receipt_names_the_deferred_materials_and_the_promise_the_screen_shows(desks):
     """容缺 and 告知承诺 were on the screen receipt and not in its PDF: both print the receipt's words
     (DocumentDesk.receipt_words), the same on the screen and on paper."""
-    promise = case_pb2.Promise(text="本人承诺已婚", replaces=["结婚证"], signed_by="王秀兰", signature=b"sig")
+    promise = case_pb2.Promise(
+        text="本人承诺已婚", replaces=["结婚证"], signed_by="王秀兰", signature=b"\x89PNG sig"
+    )
     case = desks.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code="YB-0002",  # 生育保险待遇核定: its bank account may follow, a promise replace 结婚证
@@ -1946,6 +1948,33 @@ def test_a_correction_takes_only_materials_of_the_item(desks):
     supplied = agent.post(f"/cases/{case_id}/supply", data={"csrf": token}, files=photo_file)
     assert supplied.status_code == 200 and 'id="refusal"' not in supplied.text
     wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
+
+
+def test_a_promises_signature_is_judged_by_its_bytes_and_served_as_what_it_is(desks):
+    """A program, an archive or a text was taken as the applicant's signature under a 告知承诺 and
+    served back to the handler's 查看签字 as application/octet-stream with no extension."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/YB-0002/apply").text
+    names = re.findall(r"<tr><td>([^<*]+?)(?: <span|</td>)", form)
+    promised = names.index("结婚证")  # replaced by the promise
+    files = {
+        f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf")
+        for i in range(len(names))
+        if i != promised
+    }
+    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021",
+            f"promise_{promised}": "1", "promise_text": "本人承诺已婚", "again": "1"}  # fmt: skip
+    archive = zipped(["sig.png"])
+    for content, what in ((EXECUTABLE, "可执行程序"), (archive, "压缩包"), ("我签了".encode(), "文本文件")):
+        signature = {"promise_signature": ("sig.png", content, "image/png")}
+        refused = agent.post("/items/YB-0002/apply", data=data, files={**files, **signature})
+        assert refused.status_code == 400, refused.text
+        assert f"承诺人签字：所给文件是{what}，不能作为签字" in html.unescape(refused.text)
+    pad = {"promise_signature": ("sig.png", photo(), "image/png")}  # a JPEG, whatever its name says
+    case_id = receipt_case_id(agent.post("/items/YB-0002/apply", data=data, files={**files, **pad}))
+    served = agent.get(f"/cases/{case_id}/promise/signature")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.content == photo() and served.headers["content-disposition"].endswith(".jpg")
 
 
 def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():
