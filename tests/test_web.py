@@ -1977,6 +1977,38 @@ def test_a_promises_signature_is_judged_by_its_bytes_and_served_as_what_it_is(de
     assert served.content == photo() and served.headers["content-disposition"].endswith(".jpg")
 
 
+def test_a_name_with_an_invisible_override_or_format_character_is_refused(desks):
+    """U+202E (right-to-left override) before a name printed it reversed on papers and in lists
+    (`wuji staff log` showed "\u202e王五"); a zero-width space hides inside a name so that one
+    person reads as two. Applicants' and staff names refuse them, saying which; emoji are let be."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+
+    def applied_as(name: str) -> httpx.Response:
+        form = agent.get(f"/items/{ITEM}/apply").text
+        key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
+        fields = {"csrf": csrf_of(form), "applicant_name": name, "id_number": "430981196805120021"}
+        fields.update(again="1", submission=key.group(1) if key else "")
+        return agent.post(f"/items/{ITEM}/apply", data=fields, files=SCANS)
+
+    for hidden in ("\u202e", "\u200b", "\u2066", "\ufeff"):
+        refused = applied_as(f"{hidden}王秀兰")
+        assert refused.status_code == 400, refused.text
+        code = f"U+{ord(hidden):04X}"
+        assert f"申请人姓名含有不可见的格式字符 {code}" in html.unescape(refused.text)
+    family = "王\U0001f468\u200d\U0001f469"  # an emoji sequence joins with U+200D: not this rule's
+    assert "收件回执" in applied_as(family).text
+    county = desks.nodes[COUNTY]
+    county.staff.add("bidi-admin", "陈管理员", "管理员", "", PASSWORD, by=OPERATOR)
+    admin = logged_in(desks, COUNTY, "bidi-admin")
+    form = {"username": "clerk8", "name": "\u202e王五", "role": "clerk", "department": DEPARTMENT}
+    token = csrf_of(admin.get("/staff").text)
+    sent = {**form, "password": PASSWORD, "password_again": PASSWORD, "csrf": token}
+    refused = admin.post("/staff", data=sent)
+    assert refused.status_code == 400 and "姓名含有不可见的格式字符 U+202E" in html.unescape(refused.text)
+    assert "clerk8" not in [member.username for member in county.staff.list()]
+    assert county.staff.add("emoji8", family, "代办员", "", PASSWORD, by=OPERATOR).name == family
+
+
 def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():
     """Its link never came up (a wrong parent address, a revoked certificate): no catalogue, no item
     to apply for — "本点照常受理" would send the agent looking for items that are not there."""

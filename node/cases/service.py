@@ -120,7 +120,9 @@ def applicant_as_typed(applicant: Applicant) -> Applicant:
     spaces and its check character X as printed on the card, the phone as `applicant_phone` keeps
     it, the name's middle dot as the registers write it — however each was typed, searches and
     copies of the same person's cases compare what is stored; InvalidInput naming the field otherwise."""
-    name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True)
+    name = clean_text(
+        "applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True, person_name=True
+    )
     number = clean_text("applicant id number", applicant.id_number, 32, required=True, single_line=True)
     return Applicant(name_as_typed(name), digits_as_typed(number).upper(), applicant_phone(applicant.phone))
 
