@@ -86,11 +86,17 @@ def _says(error: BaseException, words: tuple[str, ...]) -> bool:
 
 
 def clean_text(
-    field: str, value: str, max_length: int, *, required: bool = False, single_line: bool = False
+    field: str,
+    value: str,
+    max_length: int,
+    *,
+    required: bool = False,
+    single_line: bool = False,
+    person_name: bool = False,
 ) -> str:
-    """Trimmed text without control characters (and, `single_line`, without line breaks or tabs);
-    InvalidInput says which field is wrong, in the words of the window first (the refusal is shown
-    on the front desk's form as it is)."""
+    """Trimmed text without control characters (and, `single_line`, without line breaks or tabs;
+    `person_name`, without invisible format characters either); InvalidInput says which field is
+    wrong, in the words of the window first (the refusal is shown on the front desk's form as it is)."""
     text = unicodedata.normalize("NFC", value.strip())
     label = FIELD_LABELS.get(field, field)
     if required and not text:
@@ -111,7 +117,34 @@ def clean_text(
         raise InvalidInput(
             f"{label}含有不可见的控制字符 {code} ({field} contains the control character {code})"
         )
+    hidden = _hidden_format(text) if person_name else None
+    if hidden is not None:
+        code = f"U+{ord(hidden):04X}"
+        raise InvalidInput(
+            f"{label}含有不可见的格式字符 {code}（如从右到左改写、零宽字符），会使姓名在纸上或名单中"
+            f"显示颠倒或隐去一部分：请删去后重新输入 ({field} contains the invisible format character {code})"
+        )
     return text
+
+
+def _hidden_format(text: str) -> str | None:
+    """The first invisible format character (Unicode category Cf: the bidi overrides and isolates
+    U+202A–202E, U+2066–2069, the marks U+200E/200F/061C, zero-width spaces, U+FEFF, tags …) in a
+    person's name: it reverses or hides what a paper or a list shows of it. A zero-width joiner
+    between two symbols (an emoji sequence: 👨 U+200D 👩) is left to the rules on emoji."""
+    for index, char in enumerate(text):
+        if unicodedata.category(char) != "Cf":
+            continue
+        if char == _ZWJ and _joins_symbols(text, index):
+            continue
+        return char
+    return None
+
+
+def _joins_symbols(text: str, index: int) -> bool:
+    before = text[:index].rstrip(_EMOJI_MARKS)  # a variation selector or skin tone after the symbol
+    after = text[index + 1 :]
+    return bool(before and after) and all(unicodedata.category(c) == "So" for c in (before[-1], after[0]))
 
 
 # what people at the window call the fields `clean_text` checks
@@ -136,3 +169,5 @@ FIELD_LABELS = {
 # Unicode's control characters (category Cc) but tab and newline, and lone surrogates (Cs)
 _BREAK = re.compile("[\t\n\u2028\u2029]")  # within one line's field: a paste of more than it
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_ZWJ = "\u200d"
+_EMOJI_MARKS = "\ufe0f\ufe0e" + "".join(chr(c) for c in range(0x1F3FB, 0x1F400))  # VS16/15, skin tones

@@ -337,7 +337,7 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
         text="本人承诺与配偶王五系合法婚姻关系，如有不实愿承担法律责任",
         replaces=["结婚证"],
         signed_by=APPLICANT.name,
-        signature=b"handwriting-pad capture of the signature",
+        signature=b"\x89PNG handwriting-pad capture of the signature",
     )
     by_another = case_pb2.Promise()
     by_another.CopyFrom(promise)
@@ -395,7 +395,7 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
 def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(federation, clock):
     federation.start_chain()
     promise = case_pb2.Promise(
-        text="本人承诺婚姻关系真实", replaces=["结婚证"], signed_by=APPLICANT.name, signature=b"sig"
+        text="本人承诺婚姻关系真实", replaces=["结婚证"], signed_by=APPLICANT.name, signature=b"\x89PNG sig"
     )
     village = federation.desk(VILLAGE)
     bundle = village.SubmitBundle(

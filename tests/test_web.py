@@ -62,6 +62,7 @@ from wuji.v1 import case_pb2, desk_pb2
 
 ITEM = "RS-0001"  # 社会保障卡申领: a county item (人力资源和社会保障局), two required materials, 即办件
 DEPARTMENT = "人力资源和社会保障局"
+PHOTO = "近期免冠彩色照片（可现场采集）"  # ITEM's second material
 COUNTY_NAME = "沅江市政务服务中心"  # the county's certificates name it so; the other nodes are unnamed
 PASSWORD = "desk-password-1"
 HTMX_SHA256 = "e209dda5c8235479f3166defc7750e1dbcd5a5c1808b7792fc2e6733768fb447"
@@ -760,7 +761,7 @@ def test_a_case_asked_for_correction_twice_prints_each_letter_with_its_own_words
             supplied = agent.post(
                 f"/cases/{case_id}/supply",
                 data={"csrf": token, "note": "已补正"},
-                files={"file:照片": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")},
+                files={f"file:{PHOTO}": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")},
             )
             assert supplied.status_code == 200, supplied.text
             wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
@@ -813,7 +814,9 @@ def on_screen(page: str) -> str:
 def test_the_printed_receipt_names_the_deferred_materials_and_the_promise_the_screen_shows(desks):
     """容缺 and 告知承诺 were on the screen receipt and not in its PDF: both print the receipt's words
     (DocumentDesk.receipt_words), the same on the screen and on paper."""
-    promise = case_pb2.Promise(text="本人承诺已婚", replaces=["结婚证"], signed_by="王秀兰", signature=b"sig")
+    promise = case_pb2.Promise(
+        text="本人承诺已婚", replaces=["结婚证"], signed_by="王秀兰", signature=b"\x89PNG sig"
+    )
     case = desks.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
             item_code="YB-0002",  # 生育保险待遇核定: its bank account may follow, a promise replace 结婚证
@@ -1961,6 +1964,133 @@ def test_a_withdrawal_the_handler_could_not_carry_out_is_answered_at_the_village
     assert sent_line(agent, case_id).startswith("撤回申请（")  # the case itself got there: not shown
     assert "未被办理：此办件当前为“办结”状态，不能撤回" in sent_line(agent, case_id)
     assert village.cases.get(case_id).state == case_pb2.CONCLUDED  # the 办结 came down as well
+
+
+def test_a_handlers_clerk_cannot_withdraw_a_case_applied_for_at_a_village(desks):
+    """撤回 is the applicant's, asked for where they applied: a county clerk POSTing action=WITHDRAW
+    (or `wuji case withdraw` there) ended a village's case as "withdrawn", with no word of the
+    citizen's, even after 受理. A case taken in at the county's own window is still withdrawn there."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    county = desks.nodes[COUNTY]
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    for before in ("", "ACCEPT"):
+        if before:
+            token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+            clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": before})
+        page = clerk.get(f"/cases/{case_id}").text
+        assert 'id="do-WITHDRAW"' not in page
+        withdraw = {"csrf": csrf_of(page), "action": "WITHDRAW", "note": ""}
+        refused = clerk.post(f"/cases/{case_id}/act", data=withdraw)
+        assert refused.status_code == 409, refused.text
+        assert f"撤回须由申请人在申请地 {VILLAGE} 提出" in html.unescape(refused.text)
+        assert county.cases.get(case_id).state != case_pb2.WITHDRAWN
+    assert county.cases.get(case_id).state == case_pb2.ACCEPTED
+    form = clerk.get(f"/items/{ITEM}/apply").text  # applied for at the county's own window
+    own = receipt_case_id(send_application(clerk, form))
+    token = csrf_of(clerk.get(f"/cases/{own}").text)
+    withdraw = {"csrf": token, "action": "WITHDRAW", "note": "申请人要求撤回"}
+    assert clerk.post(f"/cases/{own}/act", data=withdraw).status_code == 200
+    assert county.cases.get(own).state == case_pb2.WITHDRAWN
+
+
+def test_a_beginning_of_an_id_names_only_cases_the_person_may_open(desks):
+    """/cases/<the start of an id> listed every case whose id began so: a 民政局 clerk at the county
+    read off the ids of 人力资源和社会保障局's cases, and opening one named their department."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    ids = [submit_case(desks, agent) for _ in range(2)]
+    shared = VILLAGE + "-"
+    mine = logged_in(desks, COUNTY, "clerk1").get(f"/cases/{shared}")  # 人力资源和社会保障局's own
+    assert mine.status_code == 400 and "不止一件" in mine.text
+    other = logged_in(desks, COUNTY, "other1")  # 民政局
+    listed = other.get(f"/cases/{shared}")
+    assert not any(case_id in listed.text for case_id in ids), listed.text
+    alone = other.get(f"/cases/{ids[0][:-1]}")  # one case begins so, and it is not theirs
+    assert alone.status_code == 404 and ids[0] not in alone.text, alone.text
+    assert DEPARTMENT not in alone.text.split("</header>")[-1]
+
+
+def test_a_correction_takes_only_materials_of_the_item(desks):
+    """补正材料 took a file under any name (file:结婚证 for an item with no 结婚证): the case went back
+    to 申请 at the handler looking corrected, and the file asked for never came."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    village, county = desks.nodes[VILLAGE], desks.nodes[COUNTY]
+    case_id = submit_case(desks, agent)
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    asked = {"csrf": token, "action": "REQUEST_CORRECTION", "note": "照片须为近期免冠彩色照片"}
+    assert clerk.post(f"/cases/{case_id}/act", data=asked).status_code == 200
+    wait_for(lambda: village.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED, what="补正 asked")
+    token = csrf_of(agent.get(f"/cases/{case_id}").text)
+    scan = ("x.pdf", b"%PDF-1.4 scan", "application/pdf")
+    refused = agent.post(f"/cases/{case_id}/supply", data={"csrf": token}, files={"file:结婚证": scan})
+    assert refused.status_code == 400, refused.text
+    said = html.unescape(refused.text)
+    assert f"社会保障卡申领（{ITEM}）没有材料 结婚证，补正只收本事项的申请材料：居民身份证、{PHOTO}" in said
+    assert "补正告知：照片须为近期免冠彩色照片" in said
+    assert village.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED
+    assert not any(m.name == "结婚证" for m in village.cases.get(case_id).materials)
+    photo_file = {f"file:{PHOTO}": ("照片.jpg", b"\xff\xd8\xff new photo", "image/jpeg")}
+    supplied = agent.post(f"/cases/{case_id}/supply", data={"csrf": token}, files=photo_file)
+    assert supplied.status_code == 200 and 'id="refusal"' not in supplied.text
+    wait_for(lambda: county.cases.get(case_id).state == case_pb2.SUBMITTED, what="补正 at the county")
+
+
+def test_a_promises_signature_is_judged_by_its_bytes_and_served_as_what_it_is(desks):
+    """A program, an archive or a text was taken as the applicant's signature under a 告知承诺 and
+    served back to the handler's 查看签字 as application/octet-stream with no extension."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/YB-0002/apply").text
+    names = re.findall(r"<tr><td>([^<*]+?)(?: <span|</td>)", form)
+    promised = names.index("结婚证")  # replaced by the promise
+    files = {
+        f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf")
+        for i in range(len(names))
+        if i != promised
+    }
+    data = {"csrf": csrf_of(form), "applicant_name": "王秀兰", "id_number": "430981196805120021",
+            f"promise_{promised}": "1", "promise_text": "本人承诺已婚", "again": "1"}  # fmt: skip
+    archive = zipped(["sig.png"])
+    for content, what in ((EXECUTABLE, "可执行程序"), (archive, "压缩包"), ("我签了".encode(), "文本文件")):
+        signature = {"promise_signature": ("sig.png", content, "image/png")}
+        refused = agent.post("/items/YB-0002/apply", data=data, files={**files, **signature})
+        assert refused.status_code == 400, refused.text
+        assert f"承诺人签字：所给文件是{what}，不能作为签字" in html.unescape(refused.text)
+    pad = {"promise_signature": ("sig.png", photo(), "image/png")}  # a JPEG, whatever its name says
+    case_id = receipt_case_id(agent.post("/items/YB-0002/apply", data=data, files={**files, **pad}))
+    served = agent.get(f"/cases/{case_id}/promise/signature")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.content == photo() and served.headers["content-disposition"].endswith(".jpg")
+
+
+def test_a_name_with_an_invisible_override_or_format_character_is_refused(desks):
+    """U+202E (right-to-left override) before a name printed it reversed on papers and in lists
+    (`wuji staff log` showed "\u202e王五"); a zero-width space hides inside a name so that one
+    person reads as two. Applicants' and staff names refuse them, saying which; emoji are let be."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+
+    def applied_as(name: str) -> httpx.Response:
+        form = agent.get(f"/items/{ITEM}/apply").text
+        key = re.search(r'name="submission" value="([0-9a-f]{32})"', form)
+        fields = {"csrf": csrf_of(form), "applicant_name": name, "id_number": "430981196805120021"}
+        fields.update(again="1", submission=key.group(1) if key else "")
+        return agent.post(f"/items/{ITEM}/apply", data=fields, files=SCANS)
+
+    for hidden in ("\u202e", "\u200b", "\u2066", "\ufeff"):
+        refused = applied_as(f"{hidden}王秀兰")
+        assert refused.status_code == 400, refused.text
+        code = f"U+{ord(hidden):04X}"
+        assert f"申请人姓名含有不可见的格式字符 {code}" in html.unescape(refused.text)
+    family = "王\U0001f468\u200d\U0001f469"  # an emoji sequence joins with U+200D: not this rule's
+    assert "收件回执" in applied_as(family).text
+    county = desks.nodes[COUNTY]
+    county.staff.add("bidi-admin", "陈管理员", "管理员", "", PASSWORD, by=OPERATOR)
+    admin = logged_in(desks, COUNTY, "bidi-admin")
+    form = {"username": "clerk8", "name": "\u202e王五", "role": "clerk", "department": DEPARTMENT}
+    token = csrf_of(admin.get("/staff").text)
+    sent = {**form, "password": PASSWORD, "password_again": PASSWORD, "csrf": token}
+    refused = admin.post("/staff", data=sent)
+    assert refused.status_code == 400 and "姓名含有不可见的格式字符 U+202E" in html.unescape(refused.text)
+    assert "clerk8" not in [member.username for member in county.staff.list()]
+    assert county.staff.add("emoji8", family, "代办员", "", PASSWORD, by=OPERATOR).name == family
 
 
 def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():

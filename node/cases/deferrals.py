@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.cases import filekinds
 from node.cases import materials as files
 from node.cases.materials import Material, checked_material
 from node.cases.service import CaseHook
@@ -361,6 +362,8 @@ class DeferralService(CaseHook):
                 "告知承诺书须有申请人签字（手写板签名或签字页扫描件）"
                 f"(a promise carries the applicant's signature, 1 … {MAX_SIGNATURE_BYTES} bytes)"
             )
+        if case.origin == self.here.value:  # judged where it was taken, as a material's file is
+            signature_type(promise.signature)
         if not promise.HasField("signed_at"):
             raise InvalidInput("a promise carries the time it was signed")
         session.add(
@@ -373,6 +376,20 @@ class DeferralService(CaseHook):
                 signed_at=from_timestamp(promise.signed_at),
             )
         )
+
+
+def signature_type(signature: bytes) -> str:
+    """The media type of an applicant's signature by its bytes: a signing pad's image or a scanned
+    page, as a window takes materials (node/cases/filekinds.py); InvalidInput for anything else (a
+    program, an archive, a text), which the handler would open as the applicant's signature."""
+    judged = filekinds.scan_type(signature)
+    if judged is not None:
+        return judged
+    what = filekinds.described(signature)
+    raise InvalidInput(
+        f"承诺人签字：所给文件是{what}，不能作为签字；请上传手写板签名或签字页的扫描件、照片"
+        f"（{filekinds.ACCEPTED_WORDS}） (a signature is a scan or photo, judged by the file's content)"
+    )
 
 
 def holding_approval(

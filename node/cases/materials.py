@@ -157,6 +157,23 @@ def check_complete(
         )
 
 
+def check_corrections(
+    item: ServiceItem | None, given: Sequence[Material], held: Iterable[str], asked: str = ""
+) -> None:
+    """InvalidInput for a 补正 file standing for no material of the item (of an item not held here,
+    a partner province's, none the case `held` already): taken under any name, it ended the 补正
+    while the material asked for never came. asked: the 补正告知's words, repeated in the refusal."""
+    listed = [str(m["name"]) for m in item.materials] if item is not None else sorted(set(held))
+    unknown = sorted({m.name for m in given} - set(listed))
+    if unknown:
+        what = f"{item.name}（{item.code}）" if item is not None else "本事项"
+        told = f"；补正告知：{asked}" if asked else ""
+        raise InvalidInput(
+            f"{what}没有材料 {'、'.join(unknown)}，补正只收本事项的申请材料：{'、'.join(listed)}{told} "
+            "(a correction supplies materials of the item)"
+        )
+
+
 def stored(material: Material, purpose: str) -> CaseMaterial:
     return CaseMaterial(**stored_row(material, purpose))
 

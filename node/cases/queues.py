@@ -171,14 +171,16 @@ def search(
     return _views(session, rows)
 
 
-def resolve_id(session: Session, text: str) -> str:
-    """The one case whose id starts with text; InvalidInput listing the candidates otherwise."""
+def resolve_id(session: Session, text: str, seen: ColumnElement[bool] | None = None) -> str:
+    """The one case whose id starts with text; InvalidInput listing the candidates otherwise.
+    seen: which cases the person asking is shown (`seen_by`): only those are counted and listed,
+    so a beginning of an id does not name another department's cases (a whole id is still looked
+    up, and refused by name where the case is not theirs)."""
     needle = text.strip().upper()  # ids are in capitals, often typed in small letters
     if not needle:
         raise InvalidInput("请填写办件编号（或其开头部分） (give a case id or a unique beginning of one)")
-    ids = session.scalars(
-        select(Case.id).where(Case.id >= needle, Case.id < needle + _PREFIX_END).order_by(Case.id).limit(6)
-    ).all()
+    starts = and_(Case.id >= needle, Case.id < needle + _PREFIX_END, true() if seen is None else seen)
+    ids = session.scalars(select(Case.id).where(starts).order_by(Case.id).limit(6)).all()
     if len(ids) == 1:
         return ids[0]
     if not ids:

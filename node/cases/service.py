@@ -125,7 +125,9 @@ def applicant_as_typed(applicant: Applicant) -> Applicant:
     spaces and its check character X as printed on the card, the phone as `applicant_phone` keeps
     it, the name's middle dot as the registers write it — however each was typed, searches and
     copies of the same person's cases compare what is stored; InvalidInput naming the field otherwise."""
-    name = clean_text("applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True)
+    name = clean_text(
+        "applicant name", applicant.name, MAX_NAME_LENGTH, required=True, single_line=True, person_name=True
+    )
     number = clean_text("applicant id number", applicant.id_number, 32, required=True, single_line=True)
     return Applicant(name_as_typed(name), digits_as_typed(number).upper(), applicant_phone(applicant.phone))
 
@@ -445,8 +447,19 @@ class CaseService:
                     "(DENY needs its reason in the note)"
                 )
             files.check_sizes(item, checked)
+            if checked:
+                files.check_corrections(item, checked, (m.name for m in case.materials), _asked(case))
             rule = RULES[action]
             where = self._where(case, rule.performer)
+            if rule.performer is Performer.APPLICANT and where != self.here.value:
+                # 撤回 and 补正材料 are the citizen's, asked for where they applied: a handler's
+                # clerk taking them would end (or "correct") a case no applicant asked about
+                raise WrongNode(
+                    f"{action.label}须由申请人在申请地 {where} 提出，本节点 {self.here} "
+                    f"不能代为{action.label}：请申请人到申请地（收件的代办点或窗口）办理 "
+                    f"({action.value.lower()} is asked for by "
+                    f"the applicant where they applied, {where}, not at this node {self.here})"
+                )
             if where != self.here.value:
                 raise WrongNode(
                     f"{action.value.lower()} ({action.label}) is taken by {rule.performer.value} "
@@ -504,7 +517,7 @@ class CaseService:
         """One case in full; case_id may be any unique beginning of the id. by: the person asking,
         if they must be shown it (department staff, of another department's case handled here)."""
         with self._readers() as session:
-            case = self._load(session, queues.resolve_id(session, case_id))
+            case = self._load(session, self._resolve(session, case_id, by))
             if by is not None:
                 _require_sight(by, case, self.here)
             return self._view(session, case)
@@ -561,7 +574,7 @@ class CaseService:
     def material(self, case_id: str, material_id: int, by: Actor | None = None) -> case_pb2.Material:
         """A material's file, for the handler's desk (and the point where it was given)."""
         with self._readers() as session:
-            case = self._load(session, queues.resolve_id(session, case_id))
+            case = self._load(session, self._resolve(session, case_id, by))
             if by is not None:
                 _require_sight(by, case, self.here)
             row = session.get(CaseMaterial, material_id)
@@ -772,7 +785,9 @@ class CaseService:
         if RULES[action].performer is not Performer.APPLICANT:
             raise WrongNode(f"{action.value} is not the applicant's to ask for")
         corrected = [checked_material(files.from_proto(m), arrived=True) for m in request.materials]
-        files.check_sizes(catalog.item_of_case(session, case.item_code, case.catalog_version), corrected)
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+        files.check_sizes(item, corrected)
+        files.check_corrections(item, corrected, (m.name for m in case.materials), _asked(case))
         case.materials.extend(files.stored(m, files.CORRECTION) for m in corrected)
         self._change(
             session,
@@ -918,9 +933,14 @@ class CaseService:
     def _where(self, case: Case, performer: Performer) -> str:
         if performer is Performer.HANDLER:
             return case.handler
-        if performer is Performer.ORIGIN:
-            return case.origin
-        return self.here.value if self.here.value in (case.origin, case.handler) else case.origin
+        return case.origin  # ORIGIN, and APPLICANT: asked for there, carried out by the handler
+
+    def _resolve(self, session: Session, case_id: str, by: Actor | None) -> str:
+        """The id of the one case starting with case_id among those `by` is shown (all, for None)."""
+        if by is None:
+            return queues.resolve_id(session, case_id)
+        seen = queues.seen_by(self.here.value, by.bound_department, by.on_record)
+        return queues.resolve_id(session, case_id, seen)
 
     def _load(self, session: Session, case_id: str, *, for_update: bool = False) -> Case:
         query = select(Case).where(Case.id == case_id.strip())
@@ -1140,6 +1160,12 @@ def _channel(mode: str, asked: str, by: Actor) -> str:
 
 
 __all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "checked_material"]
+
+
+def _asked(case: Case) -> str:
+    """What the case's latest 补正告知 asked for, in its words ("" if none was made)."""
+    asked = [e for e in case.events if e.action == Action.REQUEST_CORRECTION]
+    return max(asked, key=lambda e: e.version).note if asked else ""
 
 
 def _require_sight(by: Actor, case: Case, here: DivisionCode) -> None:

@@ -174,7 +174,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         if request.action == case_pb2.CASE_ACTION_UNSPECIFIED:
             raise InvalidInput("an action is required (ACCEPT, REVIEW, APPROVE, …)")
         action = action_from_proto(request.action)
-        case_id = self._node.cases.get(request.case_id).id  # a unique beginning of the id will do
+        # a unique beginning of the id will do, among the cases the caller is shown (as on the pages)
+        case_id = self._node.cases.get(request.case_id, by=_caller.get()).id
         materials = [files.from_proto(m) for m in request.materials]
         return self._node.cases.act(case_id, action, request.note, request.days, _caller.get(), materials)
 

@@ -126,7 +126,7 @@ class StaffService:
     ) -> StaffView:
         """A new account (新建账号), by a 管理员 or the node's operator (`by`)."""
         username = _checked_username(username)
-        name = clean_text("name", name, 100, required=True, single_line=True)
+        name = clean_text("name", name, 100, required=True, single_line=True, person_name=True)
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
         department = self._known_department(parsed, department)

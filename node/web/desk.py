@@ -31,7 +31,7 @@ from node.catalogue import items as catalog
 from node.convert import state_to_proto
 from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
-from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady
+from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.cards import ACCEPTANCE_DAYS
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
@@ -436,13 +436,13 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def promise_signature(visit: Visit) -> Response:
         """The applicant's signature under a 告知承诺, as the window captured it (no name or type
-        came with it: a signing pad's PNG or a scanned page, told by its first bytes)."""
+        came with it: a signing pad's image or a scanned page, typed by its bytes). One taken before
+        signatures were judged, or sent by an older point, that is no image or scan is not served."""
         case = _visible_case(visit)
         if not case.promise.signature:
             raise NotFound(f"办件 {case.id} 没有告知承诺签字 (the case has no signed promise)")
-        signature = case.promise.signature
-        kind = next((media for magic, media in _SIGNATURE_KINDS if signature.startswith(magic)), "")
-        return _file(signature, kind, f"承诺书签字-{case.id}")
+        kind = deferrals.signature_type(case.promise.signature)
+        return _file(case.promise.signature, kind, f"承诺书签字-{case.id}{_SUFFIXES.get(kind, '')}")
 
     @page(Duty.RECEIVE, Duty.DECIDE, Duty.ON_BEHALF)
     def act(visit: Visit) -> Response:
@@ -463,7 +463,8 @@ def routes(render: Render) -> list[Route]:
             days = int(typed)
         try:
             node.cases.act(case.id, action, visit.field("note"), days, visit.person)
-        except (IllegalTransition, InvalidInput, NotReady) as refused:  # NotReady: no seal to conclude
+        # NotReady: no seal to conclude; WrongNode: the applicant's act, asked for where they applied
+        except (IllegalTransition, InvalidInput, NotReady, WrongNode) as refused:
             return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
@@ -833,7 +834,17 @@ def _item_material_names(node: Node, case: case_pb2.Case) -> list[str]:
 VIEWABLE = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
-_SIGNATURE_KINDS = ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"%PDF", "application/pdf"))
+# a downloaded signature's file name says what it is, so the PC opens it with the right program
+_SUFFIXES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/tiff": ".tif",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
+    "application/ofd": ".ofd",
+}
 
 
 def _file(content: bytes, media_type: str, name: str) -> Response:
