@@ -2312,3 +2312,31 @@ def test_the_handler_sees_one_person_applying_twice_and_one_number_under_two_nam
     page = clerk.get(f"/cases/{second}").text
     assert 'id="applied-twice"' not in page and "刘得明" in page  # the other name stays on record
     assert 'id="other-names"' not in clerk.get(f"/cases/{first}").text
+
+
+def test_the_tab_of_cases_handled_here_lists_only_those_among_the_results_to_hand_out(desks):
+    """At the county, /cases?role=handler&state=待送达 (由本服务点办理) listed a case taken in at
+    its window and handled elsewhere (a 两地联办 part at 南山区): the 待送达 filter turned the tab
+    into the list of cases applied for here. It keeps to cases handled here; the other tab still
+    lists the result the county's window hands out."""
+    county, city = desks.desk(COUNTY), desks.desk(CITY)
+    item = "GA-0002"  # 普通护照签发: a city item, taken in at the county's window
+    case = county.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item,
+            applicant=case_pb2.Applicant(name="黄伟", id_number="43098119920304001X"),
+            materials=complete_proto(item),
+        )
+    )
+    wait_for(lambda: _has_case(desks.nodes[CITY], case.id), what="the case at the city")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        city.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=action, note="同意"))
+    wait_for(
+        lambda: desks.nodes[COUNTY].cases.get(case.id).state == case_pb2.CONCLUDED, what="办结 at the county"
+    )
+    boss = logged_in(desks, COUNTY, "boss")
+    handled = boss.get("/cases", params={"role": "handler", "state": "待送达"})
+    assert handled.status_code == 200 and 'id="to-deliver"' in handled.text
+    assert case.id not in handled.text
+    assert 'class="active" id="cases-handler"' in handled.text
+    assert case.id in boss.get("/cases", params={"state": "待送达"}).text  # to hand out at this window

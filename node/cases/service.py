@@ -512,11 +512,14 @@ class CaseService:
         department: str = "",
         offset: int = 0,
         taker: str = "",
+        applied_here: bool = False,
     ) -> list[case_pb2.Case]:
         """This node's cases, newest first from `offset` (no materials, no events); with a
-        `department`, what its staff are shown, and what `taker` took in (as `search`)."""
+        `department`, what its staff are shown, and what `taker` took in (as `search`);
+        applied_here: of those, only the ones applied for here (queues.recent)."""
         with self._readers() as session:
-            return queues.recent(session, self.here.value, state, role, limit, department, offset, taker)
+            here = self.here.value
+            return queues.recent(session, here, state, role, limit, department, offset, taker, applied_here)
 
     def items_of(self, case_ids: Iterable[str]) -> dict[str, str]:
         """The item name of each of these cases this node holds a copy of (others are not here)."""

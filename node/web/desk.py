@@ -348,8 +348,9 @@ def routes(render: Render) -> list[Route]:
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
         chosen = visit.request.query_params.get("state", "").strip()
         state = listed_state(chosen)
-        if chosen == TO_DELIVER:  # results to hand out: concluded here, where the citizen applied
-            role = "origin"
+        # results to hand out: concluded, and applied for here; on the tab of cases handled here,
+        # only those handled here too (a 两地联办 part concluded in another province is not)
+        to_deliver = chosen == TO_DELIVER
         number, more = _page_number(visit), False
         if query:
             typed = query.upper()  # a 一件事's number, as its receipt prints it: its page
@@ -359,7 +360,7 @@ def routes(render: Render) -> list[Route]:
             cases = node.cases.search(query, department=person.bound_department, taker=person.on_record)
             if state is not None:  # a search finds a page at most: chosen from it
                 cases = [c for c in cases if c.state == state_to_proto(state.value)]
-            if chosen == TO_DELIVER:
+            if to_deliver:
                 cases = [c for c in cases if c.origin == node.here.value]
         else:
             # one more than a page: whether an older page exists
@@ -370,6 +371,7 @@ def routes(render: Render) -> list[Route]:
                 department=visit.person.bound_department,
                 offset=(number - 1) * CASES_PER_PAGE,
                 taker=visit.person.on_record,  # what they took in for another department, too
+                applied_here=to_deliver,
             )
             cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
         shown = {"q": query, "role": role, "state": chosen, "states": LISTED_STATES}
