@@ -35,6 +35,7 @@ from node.clock import ManualClock, china_morning
 from node.errors import INTERNAL_ERROR
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
+from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord
 from node.timeutil import CHINA_ZONE
@@ -2340,3 +2341,30 @@ def test_the_tab_of_cases_handled_here_lists_only_those_among_the_results_to_han
     assert case.id not in handled.text
     assert 'class="active" id="cases-handler"' in handled.text
     assert case.id in boss.get("/cases", params={"state": "待送达"}).text  # to hand out at this window
+
+
+def test_a_step_a_colleague_took_first_is_refused_on_the_page_as_the_case_now_stands(desks, monkeypatch):
+    """Two clerks pressed 受理 on one case at once: the loser's 409 said why, but the page under it
+    still showed 申请 with 受理 / 不予受理 offered again. The refused page reads the case again:
+    the colleague's 受理 in its history, no button of the old state, the typed note kept."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    case_id = submit_case(desks, agent)
+    page = clerk.get(f"/cases/{case_id}").text
+    assert 'id="do-ACCEPT"' in page
+    cases = desks.nodes[COUNTY].cases
+    colleague = Actor(COUNTY, "clerk6", "周受理", Role.CLERK, DEPARTMENT)
+    act = cases.act
+
+    def first_a_colleague(case, action, *args, **kwargs):  # their 受理 lands just before this one
+        monkeypatch.setattr(cases, "act", act)
+        act(case, Action.ACCEPT, "", 0, colleague)
+        return act(case, action, *args, **kwargs)
+
+    monkeypatch.setattr(cases, "act", first_a_colleague)
+    lost = clerk.post(
+        f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "ACCEPT", "note": "材料齐全"}
+    )
+    assert lost.status_code == 409 and "此办件当前为“受理”状态，不能受理" in lost.text
+    assert '<strong id="state">受理</strong>' in lost.text and "周受理 (clerk6)" in lost.text
+    assert 'id="do-ACCEPT"' not in lost.text and 'id="do-REFUSE"' not in lost.text
+    assert "材料齐全" in lost.text  # no form to put it back in: shown beside the refusal

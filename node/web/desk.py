@@ -466,7 +466,10 @@ def routes(render: Render) -> list[Route]:
 
     def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
         """The case page again with the refusal above it and the note as typed: the clerk stays on
-        the case (nothing was stored)."""
+        the case (nothing was stored). The case is read again: a refusal often means a colleague
+        acted first, and the page then shows their step and what may be done now, not the buttons
+        of the state the clerk saw before."""
+        case = node_of(visit).cases.get(case.id, by=visit.person)
         return render(
             visit,
             "case.html",
