@@ -167,12 +167,20 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
         # 4 and 5 November before the pause, 8 from 21 November on: 21, 24 … 28 November, 1 and 2 December
         assert row.deadline == date(2025, 12, 2) and row.open
     assert township.tick().raised == []  # 8 days left: not even a warning
-    # what to correct is told once and whole: asked for again, supervision sees it (once)
-    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="低保申请书未签字")
+    # what to correct is told once and whole: asked for again, supervision sees it (once), and
+    # names who asked again (the card's 责任人 was empty: the case's 首问负责人, here none)
+    add_staff(township_desk, "clerk-mz", "窗口受理", "民政局")
+    township_desk.ActOnCase(
+        desk_pb2.ActOnCaseRequest(
+            case_id=case.id, action=case_pb2.REQUEST_CORRECTION, note="低保申请书未签字"
+        ),
+        metadata=login_staff(township_desk, "clerk-mz"),
+    )
     assert township.tick().raised == [f"{case.id}:correction_repeated"]
     assert township.tick().raised == []
     card = next(c for c in cards_at(federation, TOWNSHIP) if c.case_id == case.id)
     assert card.colour == "yellow" and card.detail.startswith("重复补正: 第 2 次告知补正"), card
+    assert card.person == "姓名clerk-mz (clerk-mz)", card
 
 
 def conclude(federation: FederationHarness, case_id: str) -> None:
