@@ -181,6 +181,7 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
     card = next(c for c in cards_at(federation, TOWNSHIP) if c.case_id == case.id)
     assert card.colour == "yellow" and card.detail.startswith("重复补正: 第 2 次告知补正"), card
     assert card.person == "姓名clerk-mz (clerk-mz)", card
+    assert card.detail.endswith("请向责任人核实前次告知为何未一次讲清"), card  # said whole, in Chinese
 
 
 def conclude(federation: FederationHarness, case_id: str) -> None:
@@ -466,11 +467,11 @@ def test_only_the_handling_department_appeals_a_rating(federation, clock):
     with pytest.raises(grpc.RpcError) as refused:
         township.AppealRating(appeal, metadata=other)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "窗口受理 姓名ny1 (ny1) 不属于 民政局" in (refused.value.details() or "")
+    assert "窗口受理 姓名ny1 (ny1) 不属于民政局" in (refused.value.details() or "")
     with pytest.raises(grpc.RpcError) as not_theirs:
         township.AppealRating(appeal, metadata=supervisor)
     assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "无权执行此操作" in (not_theirs.value.details() or "")
+    assert "监察人员不能申诉差评，请由窗口受理、审核/审批人员办理" in (not_theirs.value.details() or "")
     assert township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals == []  # nothing filed
     filed = township.AppealRating(appeal, metadata=own)
     assert filed.case_id == case.id and filed.reason == "恶意差评"

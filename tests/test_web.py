@@ -2368,3 +2368,27 @@ def test_a_step_a_colleague_took_first_is_refused_on_the_page_as_the_case_now_st
     assert '<strong id="state">受理</strong>' in lost.text and "周受理 (clerk6)" in lost.text
     assert 'id="do-ACCEPT"' not in lost.text and 'id="do-REFUSE"' not in lost.text
     assert "材料齐全" in lost.text  # no form to put it back in: shown beside the refusal
+
+
+def test_a_refusal_of_a_role_or_department_says_in_chinese_whose_step_it_is(desks):
+    """A clerk met "…无权执行此操作 (decide): the role clerk may not", "…不属于 民政局: only its staff
+    see its cases handled here" and "一次性告知书 belongs to an item: …": each is now a whole Chinese
+    sentence saying whom to turn to, the English after it in brackets."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    approve = clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "APPROVE"})
+    assert approve.status_code == 403
+    assert "无权办结(准予)：窗口受理人员不能办结(准予)，请由审核/审批人员办理 (the role clerk" in approve.text
+    token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
+    accept = reviewer.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"})
+    assert accept.status_code == 403 and "审核/审批人员不能受理，请由窗口受理人员办理" in accept.text
+    hidden = logged_in(desks, COUNTY, "other1").get(f"/cases/{case_id}")
+    assert hidden.status_code == 403
+    said = f"不属于{DEPARTMENT}，不能查看{DEPARTMENT}在本节点办理的办件：请由{DEPARTMENT}的工作人员查看 ("
+    assert said in hidden.text
+    notice = clerk.get(f"/cases/{case_id}/documents/notice")
+    assert notice.status_code == 400
+    assert f"一次性告知书按事项打印，不属于某一办件：请在事项 {ITEM} 的页面打印" in notice.text
+    assert f"/items/{ITEM}/notice.pdf (the notice belongs to an item)" in notice.text

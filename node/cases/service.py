@@ -431,7 +431,7 @@ class CaseService:
             )
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
-            by.require(DUTY_OF[action], case.department or "")
+            by.require(DUTY_OF[action], case.department or "", action.label)
             item = catalog.item_of_case(session, case.item_code, case.catalog_version)
             if action is Action.DENY and not note:
                 denial = denial_words(item.type if item is not None else "")

@@ -220,7 +220,8 @@ class SupervisionService:
             ).all()
             for case, times in repeated:
                 detail = (
-                    f"重复补正: 第 {times} 次告知补正，补正内容应一次性告知 (a correction asked for again)"
+                    f"重复补正: 第 {times} 次告知补正, 补正内容应一次性告知, "
+                    "请向责任人核实前次告知为何未一次讲清"
                 )
                 # who asked again answers for it, not who received the case (often no one yet: 补正
                 # is mostly asked for before 受理)

@@ -553,8 +553,12 @@ def routes(render: Render) -> list[Route]:
     def case_document(visit: Visit) -> Response:
         """受理回执, 补正告知书, 不予受理决定书, 办结通知书 as PDF (node/documents/), QR code included."""
         kind = visit.request.path_params["kind"]
-        if kind == "notice":
-            raise InvalidInput("一次性告知书 belongs to an item: /items/CODE/notice.pdf")
+        if kind == "notice":  # the item's, the same for every case of it
+            code = _visible_case(visit).item_code
+            raise InvalidInput(
+                f"一次性告知书按事项打印，不属于某一办件：请在事项 {code} 的页面打印，"
+                f"或打开 /items/{quote(code)}/notice.pdf (the notice belongs to an item)"
+            )
         documents: DocumentDesk = visit.request.app.state.documents
         case_id = visit.request.path_params["case_id"]
         event = visit.request.query_params.get("event", "")  # which 补正告知书, when there were several
