@@ -368,7 +368,7 @@ def test_a_decision_against_the_applicant_or_a_longer_wait_is_not_taken_without_
     assert federation.nodes[TOWNSHIP].tick().raised == []
 
 
-# the waits the applicant is told the reason of: 延期 and 特别程序, and 退件 (the case goes back)
+# the waits the applicant is told the reason of: 延期 and 特别程序, and 退件 (the case ends after 受理)
 WAITS = ((case_pb2.EXTEND, "延期"), (case_pb2.SUSPEND, "特别程序"), (case_pb2.RETURN, "退件"))
 
 

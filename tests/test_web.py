@@ -2392,3 +2392,58 @@ def test_a_refusal_of_a_role_or_department_says_in_chinese_whose_step_it_is(desk
     assert notice.status_code == 400
     assert f"一次性告知书按事项打印，不属于某一办件：请在事项 {ITEM} 的页面打印" in notice.text
     assert f"/items/{ITEM}/notice.pdf (the notice belongs to an item)" in notice.text
+
+
+def test_a_case_is_returned_only_once_accepted_and_the_applicant_is_told_why_on_paper(desks):
+    """A reviewer could 退件 a case still 申请, round the 不予受理 rule (a reason and a 决定书); a case
+    returned after 受理 showed no reason where the citizen applied, had no paper, and its 受理回执
+    still promised a date. 退件 is now offered only after 受理; its reason is shown beside the state
+    at the village, printed in a 退件通知书 with the remedies, and the receipt promises no date."""
+    item = "MZ-0001"  # 最低生活保障对象认定 (民政局): 15 working days promised
+    village = desks.desk(VILLAGE)
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item,
+            applicant=case_pb2.Applicant(name="马超", id_number="43098119920304001X"),
+            materials=complete_proto(item),
+        )
+    )
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], case.id), what="the case at the county")
+    reviewer, clerk = logged_in(desks, COUNTY, "mz-review"), logged_in(desks, COUNTY, "other1")
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'id="do-RETURN"' not in page  # still 申请: the window's 不予受理 or 补正告知, not 退件
+    early = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": csrf_of(page), "action": "RETURN", "note": "不符合条件"}
+    )
+    assert (
+        early.status_code == 409
+        and "此办件尚未受理，不能退件" in early.text
+        and "不予受理决定书" in early.text
+    )
+    assert desks.nodes[COUNTY].cases.get(case.id).state == case_pb2.SUBMITTED
+    token = csrf_of(clerk.get(f"/cases/{case.id}").text)
+    assert clerk.post(f"/cases/{case.id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'id="do-RETURN"' in page
+    reason = "经核实申请人家庭收入超过当地低保标准"
+    returned = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": csrf_of(page), "action": "RETURN", "note": reason}
+    )
+    assert returned.status_code == 200 and 'id="returned-reason"' in returned.text
+    wait_for(
+        lambda: desks.nodes[VILLAGE].cases.get(case.id).state == case_pb2.RETURNED, what="退件 at the village"
+    )
+    agent = logged_in(desks, VILLAGE, "agent1")
+    shown = agent.get(f"/cases/{case.id}").text
+    told = re.search(r'id="returned-reason">([^<]*)<', shown)
+    assert told and reason in told.group(1), shown
+    version = re.search(rf'href="/cases/{case.id}/events/(\d+)">打印退件通知书<', shown)
+    assert version, shown
+    letter = agent.get(f"/cases/{case.id}/events/{version.group(1)}").text
+    assert "退件通知书" in letter and reason in letter and "申请行政复议" in letter
+    pdf = text_of(agent.get(f"/cases/{case.id}/documents/returned").content)
+    assert "退件通知书" in pdf and reason in pdf and "本件办理终止" in pdf
+    receipt = agent.get(f"/cases/{case.id}/receipt").text
+    assert "受理回执" in receipt and "退件理由" in receipt and reason in receipt
+    assert "承诺办结日期" not in receipt and "承诺办结时限" not in receipt
+    assert "承诺办结日期" not in text_of(agent.get(f"/cases/{case.id}/documents/receipt").content)

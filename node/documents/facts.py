@@ -173,3 +173,4 @@ class ReceiptFacts:
     instant: bool = False  # 即办件: concluded on the spot, no time limit in days
     handled_here: bool = True  # printed by the handler itself (else: the spot is the handler's, later)
     received: Step | None = None  # the application taken in (申请): by whom, the receipt's 收件人
+    ended: Step | None = None  # 退件: when, by whom and why the case was ended without a result

@@ -58,6 +58,15 @@ TO_DELIVER = "待送达"  # the case list's filter of results to hand out (办�
 LISTED_STATES = (("", "全部状态"), (TO_DELIVER, "待送达（已办结）"), *((s.label, s.label) for s in State))
 # actions with their own form (files) or taken by the applicant's point on request
 _OWN_FORMS = frozenset({Action.SUPPLEMENT})
+# the events whose letter the history offers to print: the document's kind and title, by action
+LETTERS = {
+    case_pb2.CaseAction.Value(action.value): (kind, kinds.TITLES[kind])
+    for action, kind in (
+        (Action.REQUEST_CORRECTION, "correction"),
+        (Action.REFUSE, "refusal"),
+        (Action.RETURN, "returned"),
+    )
+}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -415,7 +424,8 @@ def routes(render: Render) -> list[Route]:
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
-        """补正告知书 or 不予受理决定书 for the printer: the words of its PDF (DocumentDesk.letter)."""
+        """补正告知书, 不予受理决定书 or 退件通知书 for the printer: the words of its PDF
+        (DocumentDesk.letter)."""
         from node.web.verify import qr_svg
 
         case = _visible_case(visit)
@@ -764,6 +774,9 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
+        # 退件 ends the case: its reason is shown beside the state, where the citizen applied too
+        "returned": _last_event(case, Action.RETURN) if state is State.RETURNED else None,
+        "letters": LETTERS,
         "receipt_title": _receipt_title(node, visit.person, case),
     }
 
@@ -784,6 +797,7 @@ def allowed_actions(
     (node/cases/states.py) and the role table (node/staff/roles.py); `clock_stopped`: its time limit
     here is stopped (a 特别程序 or a 补正 under way)."""
     instant = _is_instant(node, case)
+    accepted = any(event.action == case_pb2.ACCEPT for event in case.events)  # 退件 only after 受理
     # 特别程序 begins only while the clock runs and ends only while it is stopped for one; a time
     # limit is extended once (node/cases/deadlines.py)
     not_now = {Action.SUSPEND if clock_stopped else Action.RESUME}
@@ -797,12 +811,18 @@ def allowed_actions(
         if where != node.here.value:
             continue
         try:
-            transition(state, action, accepted=False, instant=instant)
+            transition(state, action, accepted=accepted, instant=instant)
             actor.require(DUTY_OF[action], case.department)
         except (IllegalTransition, NotPermitted):
             continue
         allowed.append(action)
     return allowed
+
+
+def _last_event(case: case_pb2.Case, action: Action) -> case_pb2.CaseEvent | None:
+    """The latest event of the case taking action, if any."""
+    wanted = case_pb2.CaseAction.Value(action.value)
+    return next((e for e in reversed(case.events) if e.action == wanted), None)
 
 
 def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
