@@ -167,12 +167,21 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
         # 4 and 5 November before the pause, 8 from 21 November on: 21, 24 … 28 November, 1 and 2 December
         assert row.deadline == date(2025, 12, 2) and row.open
     assert township.tick().raised == []  # 8 days left: not even a warning
-    # what to correct is told once and whole: asked for again, supervision sees it (once)
-    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="低保申请书未签字")
+    # what to correct is told once and whole: asked for again, supervision sees it (once), and
+    # names who asked again (the card's 责任人 was empty: the case's 首问负责人, here none)
+    add_staff(township_desk, "clerk-mz", "窗口受理", "民政局")
+    township_desk.ActOnCase(
+        desk_pb2.ActOnCaseRequest(
+            case_id=case.id, action=case_pb2.REQUEST_CORRECTION, note="低保申请书未签字"
+        ),
+        metadata=login_staff(township_desk, "clerk-mz"),
+    )
     assert township.tick().raised == [f"{case.id}:correction_repeated"]
     assert township.tick().raised == []
     card = next(c for c in cards_at(federation, TOWNSHIP) if c.case_id == case.id)
     assert card.colour == "yellow" and card.detail.startswith("重复补正: 第 2 次告知补正"), card
+    assert card.person == "姓名clerk-mz (clerk-mz)", card
+    assert card.detail.endswith("请向责任人核实前次告知为何未一次讲清"), card  # said whole, in Chinese
 
 
 def conclude(federation: FederationHarness, case_id: str) -> None:
@@ -408,7 +417,7 @@ def test_a_decision_against_the_applicant_or_a_longer_wait_is_not_taken_without_
     assert federation.nodes[TOWNSHIP].tick().raised == []
 
 
-# the waits the applicant is told the reason of: 延期 and 特别程序, and 退件 (the case goes back)
+# the waits the applicant is told the reason of: 延期 and 特别程序, and 退件 (the case ends after 受理)
 WAITS = ((case_pb2.EXTEND, "延期"), (case_pb2.SUSPEND, "特别程序"), (case_pb2.RETURN, "退件"))
 
 
@@ -507,11 +516,11 @@ def test_only_the_handling_department_appeals_a_rating(federation, clock):
     with pytest.raises(grpc.RpcError) as refused:
         township.AppealRating(appeal, metadata=other)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "窗口受理 姓名ny1 (ny1) 不属于 民政局" in (refused.value.details() or "")
+    assert "窗口受理 姓名ny1 (ny1) 不属于民政局" in (refused.value.details() or "")
     with pytest.raises(grpc.RpcError) as not_theirs:
         township.AppealRating(appeal, metadata=supervisor)
     assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "无权执行此操作" in (not_theirs.value.details() or "")
+    assert "监察人员不能申诉差评，请由窗口受理、审核/审批人员办理" in (not_theirs.value.details() or "")
     assert township.ListAppeals(desk_pb2.ListAppealsRequest()).appeals == []  # nothing filed
     filed = township.AppealRating(appeal, metadata=own)
     assert filed.case_id == case.id and filed.reason == "恶意差评"

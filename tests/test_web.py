@@ -36,6 +36,7 @@ from node.documents.kinds import china_day
 from node.errors import INTERNAL_ERROR
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
+from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord
 from node.timeutil import CHINA_ZONE
@@ -2539,3 +2540,137 @@ def test_the_handler_sees_one_person_applying_twice_and_one_number_under_two_nam
     page = clerk.get(f"/cases/{second}").text
     assert 'id="applied-twice"' not in page and "刘得明" in page  # the other name stays on record
     assert 'id="other-names"' not in clerk.get(f"/cases/{first}").text
+
+
+def test_the_tab_of_cases_handled_here_lists_only_those_among_the_results_to_hand_out(desks):
+    """At the county, /cases?role=handler&state=待送达 (由本服务点办理) listed a case taken in at
+    its window and handled elsewhere (a 两地联办 part at 南山区): the 待送达 filter turned the tab
+    into the list of cases applied for here. It keeps to cases handled here; the other tab still
+    lists the result the county's window hands out."""
+    county, city = desks.desk(COUNTY), desks.desk(CITY)
+    item = "GA-0002"  # 普通护照签发: a city item, taken in at the county's window
+    case = county.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item,
+            applicant=case_pb2.Applicant(name="黄伟", id_number="43098119920304001X"),
+            materials=complete_proto(item),
+        )
+    )
+    wait_for(lambda: _has_case(desks.nodes[CITY], case.id), what="the case at the city")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        city.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=action, note="同意"))
+    wait_for(
+        lambda: desks.nodes[COUNTY].cases.get(case.id).state == case_pb2.CONCLUDED, what="办结 at the county"
+    )
+    boss = logged_in(desks, COUNTY, "boss")
+    handled = boss.get("/cases", params={"role": "handler", "state": "待送达"})
+    assert handled.status_code == 200 and 'id="to-deliver"' in handled.text
+    assert case.id not in handled.text
+    assert 'class="active" id="cases-handler"' in handled.text
+    assert case.id in boss.get("/cases", params={"state": "待送达"}).text  # to hand out at this window
+
+
+def test_a_step_a_colleague_took_first_is_refused_on_the_page_as_the_case_now_stands(desks, monkeypatch):
+    """Two clerks pressed 受理 on one case at once: the loser's 409 said why, but the page under it
+    still showed 申请 with 受理 / 不予受理 offered again. The refused page reads the case again:
+    the colleague's 受理 in its history, no button of the old state, the typed note kept."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    case_id = submit_case(desks, agent)
+    page = clerk.get(f"/cases/{case_id}").text
+    assert 'id="do-ACCEPT"' in page
+    cases = desks.nodes[COUNTY].cases
+    colleague = Actor(COUNTY, "clerk6", "周受理", Role.CLERK, DEPARTMENT)
+    act = cases.act
+
+    def first_a_colleague(case, action, *args, **kwargs):  # their 受理 lands just before this one
+        monkeypatch.setattr(cases, "act", act)
+        act(case, Action.ACCEPT, "", 0, colleague)
+        return act(case, action, *args, **kwargs)
+
+    monkeypatch.setattr(cases, "act", first_a_colleague)
+    lost = clerk.post(
+        f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "ACCEPT", "note": "材料齐全"}
+    )
+    assert lost.status_code == 409 and "此办件当前为“受理”状态，不能受理" in lost.text
+    assert '<strong id="state">受理</strong>' in lost.text and "周受理 (clerk6)" in lost.text
+    assert 'id="do-ACCEPT"' not in lost.text and 'id="do-REFUSE"' not in lost.text
+    assert "材料齐全" in lost.text  # no form to put it back in: shown beside the refusal
+
+
+def test_a_refusal_of_a_role_or_department_says_in_chinese_whose_step_it_is(desks):
+    """A clerk met "…无权执行此操作 (decide): the role clerk may not", "…不属于 民政局: only its staff
+    see its cases handled here" and "一次性告知书 belongs to an item: …": each is now a whole Chinese
+    sentence saying whom to turn to, the English after it in brackets."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
+    token = csrf_of(clerk.get(f"/cases/{case_id}").text)
+    assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    approve = clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "APPROVE"})
+    assert approve.status_code == 403
+    assert "无权办结(准予)：窗口受理人员不能办结(准予)，请由审核/审批人员办理 (the role clerk" in approve.text
+    token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
+    accept = reviewer.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"})
+    assert accept.status_code == 403 and "审核/审批人员不能受理，请由窗口受理人员办理" in accept.text
+    hidden = logged_in(desks, COUNTY, "other1").get(f"/cases/{case_id}")
+    assert hidden.status_code == 403
+    said = f"不属于{DEPARTMENT}，不能查看{DEPARTMENT}在本节点办理的办件：请由{DEPARTMENT}的工作人员查看 ("
+    assert said in hidden.text
+    notice = clerk.get(f"/cases/{case_id}/documents/notice")
+    assert notice.status_code == 400
+    assert f"一次性告知书按事项打印，不属于某一办件：请在事项 {ITEM} 的页面打印" in notice.text
+    assert f"/items/{ITEM}/notice.pdf (the notice belongs to an item)" in notice.text
+
+
+def test_a_case_is_returned_only_once_accepted_and_the_applicant_is_told_why_on_paper(desks):
+    """A reviewer could 退件 a case still 申请, round the 不予受理 rule (a reason and a 决定书); a case
+    returned after 受理 showed no reason where the citizen applied, had no paper, and its 受理回执
+    still promised a date. 退件 is now offered only after 受理; its reason is shown beside the state
+    at the village, printed in a 退件通知书 with the remedies, and the receipt promises no date."""
+    item = "MZ-0001"  # 最低生活保障对象认定 (民政局): 15 working days promised
+    village = desks.desk(VILLAGE)
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=item,
+            applicant=case_pb2.Applicant(name="马超", id_number="43098119920304001X"),
+            materials=complete_proto(item),
+        )
+    )
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], case.id), what="the case at the county")
+    reviewer, clerk = logged_in(desks, COUNTY, "mz-review"), logged_in(desks, COUNTY, "other1")
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'id="do-RETURN"' not in page  # still 申请: the window's 不予受理 or 补正告知, not 退件
+    early = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": csrf_of(page), "action": "RETURN", "note": "不符合条件"}
+    )
+    assert (
+        early.status_code == 409
+        and "此办件尚未受理，不能退件" in early.text
+        and "不予受理决定书" in early.text
+    )
+    assert desks.nodes[COUNTY].cases.get(case.id).state == case_pb2.SUBMITTED
+    token = csrf_of(clerk.get(f"/cases/{case.id}").text)
+    assert clerk.post(f"/cases/{case.id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'id="do-RETURN"' in page
+    reason = "经核实申请人家庭收入超过当地低保标准"
+    returned = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": csrf_of(page), "action": "RETURN", "note": reason}
+    )
+    assert returned.status_code == 200 and 'id="returned-reason"' in returned.text
+    wait_for(
+        lambda: desks.nodes[VILLAGE].cases.get(case.id).state == case_pb2.RETURNED, what="退件 at the village"
+    )
+    agent = logged_in(desks, VILLAGE, "agent1")
+    shown = agent.get(f"/cases/{case.id}").text
+    told = re.search(r'id="returned-reason">([^<]*)<', shown)
+    assert told and reason in told.group(1), shown
+    version = re.search(rf'href="/cases/{case.id}/events/(\d+)">打印退件通知书<', shown)
+    assert version, shown
+    letter = agent.get(f"/cases/{case.id}/events/{version.group(1)}").text
+    assert "退件通知书" in letter and reason in letter and "申请行政复议" in letter
+    pdf = text_of(agent.get(f"/cases/{case.id}/documents/returned").content)
+    assert "退件通知书" in pdf and reason in pdf and "本件办理终止" in pdf
+    receipt = agent.get(f"/cases/{case.id}/receipt").text
+    assert "受理回执" in receipt and "退件理由" in receipt and reason in receipt
+    assert "承诺办结日期" not in receipt and "承诺办结时限" not in receipt
+    assert "承诺办结日期" not in text_of(agent.get(f"/cases/{case.id}/documents/receipt").content)

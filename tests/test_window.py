@@ -163,8 +163,9 @@ def test_roles_and_departments_are_checked_on_every_action(federation, people):
     case = submit(village, people["agent"])
     wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
     refusals = [
-        (people["other"], case_pb2.ACCEPT, "不属于 民政局"),  # a clerk of another department
-        (people["reviewer"], case_pb2.ACCEPT, "无权"),  # a reviewer does not receive cases
+        (people["other"], case_pb2.ACCEPT, "不属于民政局，不能办理民政局的办件"),  # another department's
+        # a reviewer does not receive cases, and is told who does
+        (people["reviewer"], case_pb2.ACCEPT, "审核/审批人员不能受理，请由窗口受理人员办理"),
         (people["supervisor"], case_pb2.ACCEPT, "无权"),
     ]
     for token, action, reason in refusals:
@@ -471,7 +472,7 @@ def test_the_desk_api_shows_department_staff_what_the_front_desk_shows_them(fede
             ask()
         assert (
             hidden.value.code() == grpc.StatusCode.PERMISSION_DENIED
-            and "不属于 民政局" in hidden.value.details()
+            and "不属于民政局，不能查看" in hidden.value.details()
         )
     receipt = desk_pb2.RenderDocumentRequest(kind="receipt", case_id=case.id)
     with pytest.raises(grpc.RpcError) as not_printed:

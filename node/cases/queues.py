@@ -216,9 +216,11 @@ def recent(
     department: str = "",
     offset: int = 0,
     taker: str = "",
+    applied_here: bool = False,
 ) -> list[case_pb2.Case]:
     """This node's cases, newest first, from `offset` on: applied for here (origin), handled here
-    (handler) or both; of those handled here, with a `department`, only what its staff are shown."""
+    (handler) or both; of those handled here, with a `department`, only what its staff are shown.
+    applied_here: only those applied for here as well (results to hand out here, of any role)."""
     query = select(*_COLUMNS)
     if role == "origin":
         query = query.where(Case.origin == here)
@@ -226,6 +228,8 @@ def recent(
         query = query.where(Case.handler == here)
     elif role:
         raise InvalidInput(f"role {role!r}: origin, handler or empty")
+    if applied_here:
+        query = query.where(Case.origin == here)
     query = query.where(seen_by(here, department, taker))
     if state is not None:
         query = query.where(Case.state == state.value)

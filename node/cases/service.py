@@ -438,7 +438,7 @@ class CaseService:
             )
         with self._sessions.begin() as session:
             case = self._load(session, case_id, for_update=True)
-            by.require(DUTY_OF[action], case.department or "")
+            by.require(DUTY_OF[action], case.department or "", action.label)
             item = catalog.item_of_case(session, case.item_code, case.catalog_version)
             if action is Action.DENY and not note:
                 denial = denial_words(item.type if item is not None else "")
@@ -530,11 +530,14 @@ class CaseService:
         department: str = "",
         offset: int = 0,
         taker: str = "",
+        applied_here: bool = False,
     ) -> list[case_pb2.Case]:
         """This node's cases, newest first from `offset` (no materials, no events); with a
-        `department`, what its staff are shown, and what `taker` took in (as `search`)."""
+        `department`, what its staff are shown, and what `taker` took in (as `search`);
+        applied_here: of those, only the ones applied for here (queues.recent)."""
         with self._readers() as session:
-            return queues.recent(session, self.here.value, state, role, limit, department, offset, taker)
+            here = self.here.value
+            return queues.recent(session, here, state, role, limit, department, offset, taker, applied_here)
 
     def items_of(self, case_ids: Iterable[str]) -> dict[str, str]:
         """The item name of each of these cases this node holds a copy of (others are not here)."""

@@ -85,7 +85,7 @@ _ACTION_LABELS = {
 OWES_REASON = {
     Action.REFUSE: "不予受理须写明理由和依据：不予受理决定书将载明理由交给申请人",
     Action.DENY: "办结（不予）须写明理由和依据：办结通知书将载明理由交给申请人",
-    Action.RETURN: "退件须写明理由：申请地将据此告知申请人",
+    Action.RETURN: "退件须写明理由：退件通知书将载明理由交给申请人",
     Action.EXTEND: "延期须写明理由：延长期限的理由应告知申请人",
     Action.SUSPEND: "特别程序须写明是哪一程序（听证、检验检测、鉴定、专家评审等）及所需时间：将告知申请人",
 }
@@ -132,7 +132,9 @@ RULES: dict[Action, Rule] = {
     Action.DENY: Rule(Performer.HANDLER, frozenset({State.UNDER_REVIEW}), State.CONCLUDED, Outcome.DENIED),
     Action.DELIVER: Rule(Performer.ORIGIN, frozenset({State.CONCLUDED}), State.DELIVERED),
     Action.WITHDRAW: Rule(Performer.APPLICANT, OPEN_STATES, State.WITHDRAWN),
-    Action.RETURN: Rule(Performer.HANDLER, OPEN_STATES, State.RETURNED),
+    # 退件 ends a case once 受理'd (a 补正 after 受理 included, see transition()); before 受理 the
+    # window's tools are 不予受理, with its reason and 决定书, and 补正告知
+    Action.RETURN: Rule(Performer.HANDLER, _RUNNING | {State.CORRECTION_REQUESTED}, State.RETURNED),
     Action.SUSPEND: Rule(Performer.HANDLER, _RUNNING, None),
     Action.RESUME: Rule(Performer.HANDLER, _RUNNING, None),
     Action.EXTEND: Rule(Performer.HANDLER, _RUNNING, None),
@@ -157,6 +159,12 @@ def transition(state: State, action: Action, *, accepted: bool, instant: bool) -
     allowed = set(rule.from_states)
     if instant and action in (Action.APPROVE, Action.DENY):
         allowed.add(State.ACCEPTED)
+    if action is Action.RETURN and not accepted and state in (State.SUBMITTED, State.CORRECTION_REQUESTED):
+        raise IllegalTransition(
+            "此办件尚未受理，不能退件：受理前不予办理的，请由窗口受理人员作出不予受理（写明理由，出具"
+            "不予受理决定书）；材料不齐全的，请补正告知 "
+            "(only a case accepted may be returned; before 受理 it is refused or asked for correction)"
+        )
     if state not in allowed:
         # said first as the window says it: most often a colleague (or a second click) acted first
         ordered = sorted(allowed)

@@ -77,6 +77,13 @@ def doc_refusal(case_id: CaseId, out: Out = None, event: Event = 0, config: Conf
     _write("refusal", out, config, node, case_id=case_id, event=event)
 
 
+@doc_app.command("returned")
+def doc_returned(case_id: CaseId, out: Out = None, event: Event = 0, config: ConfigPath = Path("node.toml"),
+                 node: NodeAddress = "") -> None:  # fmt: skip
+    """退件通知书: a case ended after 受理, with its reason and the applicant's remedies."""
+    _write("returned", out, config, node, case_id=case_id, event=event)
+
+
 @doc_app.command("result")
 def doc_result(case_id: CaseId, out: Out = None, config: ConfigPath = Path("node.toml"),
                node: NodeAddress = "") -> None:  # fmt: skip

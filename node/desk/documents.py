@@ -101,7 +101,7 @@ class DocumentDesk:
     ) -> Rendered:
         """One document: a notice of item_code, or a case document of case_id (a unique prefix);
         by: the person printing it, who must be shown the case (CaseService.get); event_version: the
-        event whose 补正告知书 or 不予受理决定书 it is (0: the latest)."""
+        event whose 补正告知书, 不予受理决定书 or 退件通知书 it is (0: the latest)."""
         kind = kind.strip().lower()
         if kind not in KINDS:
             raise InvalidInput(f"unknown document {kind!r}: one of {', '.join(KINDS)}")
@@ -118,6 +118,7 @@ class DocumentDesk:
             "receipt": self.receipt,
             "correction": self.correction,
             "refusal": self.refusal,
+            "returned": self.returned,
             "result": self.result,
         }[kind](case)
 
@@ -154,6 +155,7 @@ class DocumentDesk:
         instant = item is not None and item.instant  # 即办件: no days to promise, not 0
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         received = _step(case.events[0]) if case.events else None
+        ended = _last(case, {case_pb2.RETURN})
         facts = ReceiptFacts(
             accepted,
             promised_on,
@@ -163,6 +165,7 @@ class DocumentDesk:
             received=received,
             extension_days=extension_days,
             extension_reason=extension.reason if extension is not None else "",
+            ended=self._named(ended) if ended is not None else None,
         )
         return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
 
@@ -182,6 +185,14 @@ class DocumentDesk:
         pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("refusal", kinds.TITLES["refusal"], case, pdf)
 
+    def returned(self, case: case_pb2.Case) -> Rendered:
+        returned = _last(case, {case_pb2.RETURN})
+        if case.state != case_pb2.RETURNED or returned is None:
+            raise NotReady(f"办件 {case.id} 未被退件 (the case was not returned)")
+        letter = self._returned_letter(case, self._named(returned))
+        pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
+        return self._rendered("returned", kinds.TITLES["returned"], case, pdf)
+
     def _letter_of_event(self, kind: str, case: case_pb2.Case, version: int) -> Rendered:
         letter = self.letter(case, version)
         if letter.kind != kind:
@@ -196,8 +207,8 @@ class DocumentDesk:
         return replace(rendered, file_name=f"{kinds.TITLES[kind]}-{case.id}-{version}.pdf")
 
     def letter(self, case: case_pb2.Case, version: int) -> kinds.Letter:
-        """The 补正告知书 or 不予受理决定书 that the case's event `version` decided, in the words its
-        PDF prints, for the front desk's print page."""
+        """The 补正告知书, 不予受理决定书 or 退件通知书 that the case's event `version` decided, in the
+        words its PDF prints, for the front desk's print page."""
         event = next((e for e in case.events if e.version == version), None)
         if event is None:
             raise NotFound(f"办件 {case.id} 没有第 {version} 条记录 (no event {version})")
@@ -206,13 +217,18 @@ class DocumentDesk:
             return self._correction_letter(case, step)
         if event.action == case_pb2.REFUSE:
             return self._refusal_letter(case, step)
+        if event.action == case_pb2.RETURN:
+            return self._returned_letter(case, step)
         raise InvalidInput(
-            f"办件 {case.id} 的第 {version} 条记录不是补正告知或不予受理，没有告知书可打印 "
-            "(the event is neither a correction request nor a refusal)"
+            f"办件 {case.id} 的第 {version} 条记录不是补正告知、不予受理或退件，没有告知书可打印 "
+            "(the event is no correction request, refusal or return)"
         )
 
     def _refusal_letter(self, case: case_pb2.Case, refused: Step) -> kinds.Letter:
         return kinds.refusal_letter(self._issuer, self._case_facts(case), refused, self._appeal(refused))
+
+    def _returned_letter(self, case: case_pb2.Case, returned: Step) -> kinds.Letter:
+        return kinds.returned_letter(self._issuer, self._case_facts(case), returned, self._appeal(returned))
 
     def _appeal(self, decided: Step) -> Appeal:
         """Where the decision may be challenged: the bodies of the deciding node's division."""

@@ -175,3 +175,4 @@ class ReceiptFacts:
     received: Step | None = None  # the application taken in (申请): by whom, the receipt's 收件人
     extension_days: int = 0  # 延期: working days an approved extension added to the promised ones
     extension_reason: str = ""  # why, as the handler recorded it (told to the applicant)
+    ended: Step | None = None  # 退件: when, by whom and why the case was ended without a result

@@ -1,8 +1,9 @@
-"""The five documents a window prints, each built from facts on the shared page (layout.py).
+"""The six documents a window prints, each built from facts on the shared page (layout.py).
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
-不予受理决定书 (refusal) and the 办结 result, each as PDF bytes. The two letters (补正告知书,
-不予受理决定书) are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
+不予受理决定书 (refusal), 退件通知书 (returned) and the 办结 result, each as PDF bytes. The three
+letters (补正告知书, 不予受理决定书, 退件通知书) are worded once, as a `Letter`, which the PDF and
+the front desk's print page both show;
 a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, and the
 办结 result's as an `Outcome`, likewise. A paper recording a decision (the letters, the result) is
 headed by the deciding office wherever it is printed; the window's own papers (notice, receipt) by
@@ -37,6 +38,7 @@ TITLES = {
     "receipt": "受理回执",
     "correction": "补正告知书",
     "refusal": "不予受理决定书",
+    "returned": "退件通知书",
     "result": "办结通知书",
 }
 RECEIVED_TITLE = "收件回执"  # a receipt printed before the handler's 受理
@@ -48,11 +50,14 @@ STATUS = {
     State.SUBMITTED: "已收件，待办理部门受理",
     State.CORRECTION_REQUESTED: "补正（请按补正告知书补正材料，补正期间不计入办理时限）",
     State.REFUSED: "不予受理（理由及救济途径见不予受理决定书）",
+    State.RETURNED: "退件，本件办理终止（理由及救济途径见退件通知书）",
 }
 INSTANT = "即办件（当场办结）"  # a 即办件's time limit: the day it is taken in, not 0 个工作日
 # a 即办件 taken in at a point that does not handle it: on the spot once it reaches the handler
 INSTANT_ELSEWHERE = "即办件（送达办理部门后当场办结）"
 CLOSED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED, State.CONCLUDED, State.DELIVERED})
+# ended without a result: no promised date stands any more, though the case was 受理'd
+ENDED = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})
 
 
 def china_day(moment: datetime | date) -> str:
@@ -253,8 +258,15 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
     rows = [("办件状态", STATUS.get(state, state.label))]
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
-    if accepted is not None or state not in CLOSED:  # closed before 受理: no time limit will run
-        rows += _time_limit(facts)
+    if state not in ENDED and (accepted is not None or state not in CLOSED):
+        rows += _time_limit(facts)  # closed before 受理, or ended without a result: none runs
+    ended = facts.ended
+    if state is State.RETURNED and ended is not None:
+        rows += [
+            ("退件时间", f"{shanghai(ended.at)}（北京时间）"),
+            ("退件部门", _who(ended)),
+            ("退件理由", ended.note or "（未说明理由）"),
+        ]
     closing = "请妥善保管本回执。"
     if state not in CLOSED:
         closing += "补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。"
@@ -327,16 +339,16 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
 
 @dataclass(frozen=True)
 class Letter:
-    """A decision told to the applicant in a letter (补正告知书, 不予受理决定书): its words, printed the
-    same in the PDF (`letter_pdf`) and on the front desk's print page (event_print.html)."""
+    """A decision told to the applicant in a letter (补正告知书, 不予受理决定书, 退件通知书): its words,
+    printed the same in the PDF (`letter_pdf`) and on the front desk's print page (event_print.html)."""
 
-    kind: str  # correction | refusal
+    kind: str  # correction | refusal | returned
     title: str
     issued_by: str  # the deciding office, above the title (`_organ`), not the printing node
     number: str  # the case id
     addressee: str  # 王秀兰：
     opening: str
-    heading: str  # 补正内容 / 不予受理理由
+    heading: str  # 补正内容 / 不予受理理由 / 退件理由
     statement: str  # what to correct, or why the case is refused: the decision's own words
     fields: tuple[tuple[str, str], ...]
     checklist_heading: str = ""
@@ -396,6 +408,29 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step, appeal: Appea
         closing=(remedy(appeal),),
         verify_url=case.verify_url,
         signature=(_body(refused, issuer), china_day(refused.at)),
+    )
+
+
+def returned_letter(issuer: Issuer, case: CaseFacts, returned: Step, appeal: Appeal = UNNAMED) -> Letter:
+    """退件通知书: a case 受理'd and then ended without a result, its reason, what the applicant may
+    do next and where to challenge it, as a 不予受理决定书 says."""
+    return Letter(
+        kind="returned",
+        title=TITLES["returned"],
+        issued_by=_organ(returned, issuer),
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=_opening(case) + "决定退件，本件办理终止。",
+        heading="退件理由",
+        statement=returned.note or "（未说明理由）",
+        fields=(
+            ("决定时间", f"{shanghai(returned.at)}（北京时间）"),
+            ("决定部门", _who(returned)),
+            ("办理地", case.handler),
+        ),
+        closing=("退件原因消除后，可以重新提出申请。", remedy(appeal)),
+        verify_url=case.verify_url,
+        signature=(_body(returned, issuer), china_day(returned.at)),
     )
 
 

@@ -80,6 +80,21 @@ DUTIES: dict[Role, frozenset[Duty]] = {
     Role.ADMIN: frozenset({Duty.ADMINISTER, Duty.SUPERVISE}),
 }
 DEPARTMENT_DUTIES = frozenset({Duty.RECEIVE, Duty.DECIDE, Duty.RECTIFY})
+# what a refusal says the person may not do, where the caller does not name the step itself
+DUTY_WORDS = {
+    Duty.APPLY: "收件申请",
+    Duty.ON_BEHALF: "代申请人办理（补正材料、撤回、送达、评价）",
+    Duty.RECEIVE: "受理、不予受理或补正告知",
+    Duty.DECIDE: "审核、办结、退件、特别程序或延期",
+    Duty.RECTIFY: "差评整改",
+    Duty.SUPERVISE: "监察",
+    Duty.ADMINISTER: "管理工作人员和节点设置",
+}
+
+
+def holders(duty: Duty) -> str:
+    """The roles that hold duty, as a refusal tells the person whom to hand the step to."""
+    return "、".join(role.label for role in Role if duty in DUTIES[role])
 
 
 class NotPermitted(DomainError):
@@ -131,7 +146,8 @@ class Actor:
             return
         if mine and handler == here and department and department != mine:
             raise NotPermitted(
-                f"{self.describe()} 不属于 {department}: only its staff see its cases handled here"
+                f"{self.describe()} 不属于{department}，不能查看{department}在本节点办理的办件："
+                f"请由{department}的工作人员查看 (only its staff see its cases handled here)"
             )
 
     def require_one_of(self, duties: frozenset[Duty], what: str) -> None:
@@ -141,19 +157,23 @@ class Actor:
             return
         raise NotPermitted(f"{self.describe()} 无权查看{what} (the role {self.role.value} may not see it)")
 
-    def require(self, duty: Duty, department: str = "") -> None:
-        """NotPermitted unless this actor may perform duty (for department, where it has one).
+    def require(self, duty: Duty, department: str = "", what: str = "") -> None:
+        """NotPermitted unless this actor may perform duty (for department, where it has one),
+        saying whose step it is; what: the step asked for (办结), else the duty's steps.
 
         The operator may do everything: they hold the node's key, so they could anyway."""
         if not self.is_person or self.role is None:
             return
         if duty not in DUTIES[self.role]:
+            what = what or DUTY_WORDS[duty]
             raise NotPermitted(
-                f"{self.describe()} 无权执行此操作 ({duty.value}): the role {self.role.value} may not"
+                f"{self.describe()} 无权{what}：{self.role.label}人员不能{what}，请由{holders(duty)}人员办理 "
+                f"(the role {self.role.value} may not {duty.value})"
             )
         if duty in DEPARTMENT_DUTIES and department and department != self.department:
             raise NotPermitted(
-                f"{self.describe()} 不属于 {department}: only staff of {department} may act on this case"
+                f"{self.describe()} 不属于{department}，不能办理{department}的办件：请由{department}的"
+                f"工作人员办理 (only staff of {department} may act on this case)"
             )
 
 

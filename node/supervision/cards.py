@@ -221,9 +221,21 @@ class SupervisionService:
             ).all()
             for case, times in repeated:
                 detail = (
-                    f"重复补正: 第 {times} 次告知补正，补正内容应一次性告知 (a correction asked for again)"
+                    f"重复补正: 第 {times} 次告知补正, 补正内容应一次性告知, "
+                    "请向责任人核实前次告知为何未一次讲清"
                 )
-                raised += self._raise(session, case, YELLOW, CORRECTION_REPEATED, detail, None)
+                # who asked again answers for it, not who received the case (often no one yet: 补正
+                # is mostly asked for before 受理)
+                asked_again = session.scalars(
+                    select(CaseEvent.actor_person)
+                    .where(CaseEvent.case_id == case.id, CaseEvent.action == Action.REQUEST_CORRECTION)
+                    .order_by(CaseEvent.version)
+                    .offset(1)
+                    .limit(1)
+                ).first()
+                raised += self._raise(
+                    session, case, YELLOW, CORRECTION_REPEATED, detail, None, person=asked_again or None
+                )
             arrivals, forwarded_late = self._check_forwarding(session)
             raised += forwarded_late
             broken = self._broken_promises(session, today)
@@ -553,8 +565,10 @@ class SupervisionService:
         deadline: date | None,
         *,
         known: bool | None = None,
+        person: str | None = None,
     ) -> list[str]:
-        """Store and send up a card unless raised before; known=False: the caller has checked."""
+        """Store and send up a card unless raised before; known=False: the caller has checked.
+        person: who answers for it, where not the case's 首问负责人."""
         card_id = f"{case.id}:{reason}"
         if known is None:
             known = session.get(SupervisionCard, card_id) is not None
@@ -571,7 +585,7 @@ class SupervisionService:
             submitted_on=china_date(case.submitted_at),
             raised_at=self._clock.now(),
             department=case.department,
-            person=case.responsible_person,
+            person=person or case.responsible_person,
         )
         session.add(card)
         self._send_up(session, card_to_proto(card))

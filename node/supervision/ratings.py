@@ -201,7 +201,7 @@ class RatingService:
                     f"本节点办理的办件中没有 {case_id} 的评价 (no rating of a case handled at {self.here})"
                 )
             case = session.get(Case, rating.case_id)
-            by.require(Duty.RECTIFY, (case.department or "") if case is not None else "")
+            by.require(Duty.RECTIFY, (case.department or "") if case is not None else "", "申诉差评")
             if supervisor is None:
                 raise WrongNode("省级没有可申诉的上级 (a province has no supervising tier to appeal to)")
             if session.get(RatingAppeal, rating.case_id) is not None:

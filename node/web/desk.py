@@ -59,6 +59,15 @@ TO_DELIVER = "待送达"  # the case list's filter of results to hand out (办�
 LISTED_STATES = (("", "全部状态"), (TO_DELIVER, "待送达（已办结）"), *((s.label, s.label) for s in State))
 # actions with their own form (files) or taken by the applicant's point on request
 _OWN_FORMS = frozenset({Action.SUPPLEMENT})
+# the events whose letter the history offers to print: the document's kind and title, by action
+LETTERS = {
+    case_pb2.CaseAction.Value(action.value): (kind, kinds.TITLES[kind])
+    for action, kind in (
+        (Action.REQUEST_CORRECTION, "correction"),
+        (Action.REFUSE, "refusal"),
+        (Action.RETURN, "returned"),
+    )
+}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -349,8 +358,9 @@ def routes(render: Render) -> list[Route]:
         role = "handler" if visit.request.query_params.get("role") == "handler" else "origin"
         chosen = visit.request.query_params.get("state", "").strip()
         state = listed_state(chosen)
-        if chosen == TO_DELIVER:  # results to hand out: concluded here, where the citizen applied
-            role = "origin"
+        # results to hand out: concluded, and applied for here; on the tab of cases handled here,
+        # only those handled here too (a 两地联办 part concluded in another province is not)
+        to_deliver = chosen == TO_DELIVER
         number, more = _page_number(visit), False
         if query:
             typed = query.upper()  # a 一件事's number, as its receipt prints it: its page
@@ -360,7 +370,7 @@ def routes(render: Render) -> list[Route]:
             cases = node.cases.search(query, department=person.bound_department, taker=person.on_record)
             if state is not None:  # a search finds a page at most: chosen from it
                 cases = [c for c in cases if c.state == state_to_proto(state.value)]
-            if chosen == TO_DELIVER:
+            if to_deliver:
                 cases = [c for c in cases if c.origin == node.here.value]
         else:
             # one more than a page: whether an older page exists
@@ -371,6 +381,7 @@ def routes(render: Render) -> list[Route]:
                 department=visit.person.bound_department,
                 offset=(number - 1) * CASES_PER_PAGE,
                 taker=visit.person.on_record,  # what they took in for another department, too
+                applied_here=to_deliver,
             )
             cases, more = cases[:CASES_PER_PAGE], len(cases) > CASES_PER_PAGE
         shown = {"q": query, "role": role, "state": chosen, "states": LISTED_STATES}
@@ -418,7 +429,8 @@ def routes(render: Render) -> list[Route]:
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def event_print(visit: Visit) -> Response:
-        """补正告知书 or 不予受理决定书 for the printer: the words of its PDF (DocumentDesk.letter)."""
+        """补正告知书, 不予受理决定书 or 退件通知书 for the printer: the words of its PDF
+        (DocumentDesk.letter)."""
         from node.web.verify import qr_svg
 
         case = _visible_case(visit)
@@ -470,7 +482,10 @@ def routes(render: Render) -> list[Route]:
 
     def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
         """The case page again with the refusal above it and the note (and a 延期's days) as typed:
-        the clerk stays on the case (nothing was stored)."""
+        the clerk stays on the case (nothing was stored). The case is read again: a refusal often
+        means a colleague acted first, and the page then shows their step and what may be done
+        now, not the buttons of the state the clerk saw before."""
+        case = node_of(visit).cases.get(case.id, by=visit.person)
         return render(
             visit,
             "case.html",
@@ -555,8 +570,12 @@ def routes(render: Render) -> list[Route]:
     def case_document(visit: Visit) -> Response:
         """受理回执, 补正告知书, 不予受理决定书, 办结通知书 as PDF (node/documents/), QR code included."""
         kind = visit.request.path_params["kind"]
-        if kind == "notice":
-            raise InvalidInput("一次性告知书 belongs to an item: /items/CODE/notice.pdf")
+        if kind == "notice":  # the item's, the same for every case of it
+            code = _visible_case(visit).item_code
+            raise InvalidInput(
+                f"一次性告知书按事项打印，不属于某一办件：请在事项 {code} 的页面打印，"
+                f"或打开 /items/{quote(code)}/notice.pdf (the notice belongs to an item)"
+            )
         documents: DocumentDesk = visit.request.app.state.documents
         case_id = visit.request.path_params["case_id"]
         event = visit.request.query_params.get("event", "")  # which 补正告知书, when there were several
@@ -763,6 +782,9 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
+        # 退件 ends the case: its reason is shown beside the state, where the citizen applied too
+        "returned": _last_event(case, Action.RETURN) if state is State.RETURNED else None,
+        "letters": LETTERS,
         "receipt_title": _receipt_title(node, visit.person, case),
     }
 
@@ -783,6 +805,7 @@ def allowed_actions(
     (node/cases/states.py) and the role table (node/staff/roles.py); `clock_stopped`: its time limit
     here is stopped (a 特别程序 or a 补正 under way)."""
     instant = _is_instant(node, case)
+    accepted = any(event.action == case_pb2.ACCEPT for event in case.events)  # 退件 only after 受理
     # 特别程序 begins only while the clock runs and ends only while it is stopped for one; a time
     # limit is extended once (node/cases/deadlines.py)
     not_now = {Action.SUSPEND if clock_stopped else Action.RESUME}
@@ -796,7 +819,7 @@ def allowed_actions(
         if where != node.here.value:
             continue
         try:
-            transition(state, action, accepted=False, instant=instant)
+            transition(state, action, accepted=accepted, instant=instant)
             actor.require(DUTY_OF[action], case.department)
         except (IllegalTransition, NotPermitted):
             continue
@@ -807,8 +830,14 @@ def allowed_actions(
 def _extension(case: case_pb2.Case) -> deadlines.Extension | None:
     """The case's approved 延期, read from its event as either copy holds it (the applicant's
     point learns the days from nothing else), so both pages say the same."""
-    extended = next((e for e in reversed(case.events) if e.action == case_pb2.EXTEND), None)
+    extended = _last_event(case, Action.EXTEND)
     return deadlines.extension_in(extended.note) if extended is not None else None
+
+
+def _last_event(case: case_pb2.Case, action: Action) -> case_pb2.CaseEvent | None:
+    """The latest event of the case taking action, if any."""
+    wanted = case_pb2.CaseAction.Value(action.value)
+    return next((e for e in reversed(case.events) if e.action == wanted), None)
 
 
 def _last_of(case: case_pb2.Case, actions: tuple[Action, ...]) -> Action | None:
