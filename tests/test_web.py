@@ -961,7 +961,9 @@ def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_depar
         assert case_id not in colleague.get(listed).text
 
 
-def test_a_time_limit_is_extended_once(desks):
+def test_a_jiban_item_is_not_extended(desks):
+    """A 即办件 (RS-0001: 法定办结时限 0) took a 延期 of 60 working days, its receipt still saying
+    当场办结, and 提前办结率 then counted it as early: it offers no 延期, and one posted is refused."""
     agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
     reviewer = logged_in(desks, COUNTY, "review1")
     case_id = submit_case(desks, agent)
@@ -969,6 +971,28 @@ def test_a_time_limit_is_extended_once(desks):
         f"/cases/{case_id}/act",
         data={"csrf": csrf_of(clerk.get(f"/cases/{case_id}").text), "action": "ACCEPT"},
     )
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert 'id="do-APPROVE"' in page and 'id="do-EXTEND"' not in page and 'name="days"' not in page
+    extend = {"csrf": csrf_of(page), "action": "EXTEND", "days": "60", "note": "群众要求"}
+    refused = reviewer.post(f"/cases/{case_id}/act", data=extend)
+    assert refused.status_code == 409, refused.text
+    assert "此办件是即办件，应当场办结，法定办结时限为 0 个工作日，不能延期" in refused.text
+    assert "延期 60 个工作日" not in reviewer.get(f"/cases/{case_id}").text
+
+
+def test_a_time_limit_is_extended_once(desks):
+    county = desks.nodes[COUNTY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days promised, 30 by law
+            applicant=case_pb2.Applicant(name="何延期", id_number="430981197506120034"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    case_id = case.id
+    wait_for(lambda: _has_case(county, case_id), what="the case at the county")
+    county.cases.act(case_id, Action.ACCEPT, by=OPERATOR)
+    reviewer = logged_in(desks, COUNTY, "mz-review")
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'id="do-EXTEND"' in page and 'name="days"' in page
     extend = {"csrf": csrf_of(page), "action": "EXTEND", "days": "5", "note": "需实地核查"}

@@ -157,6 +157,12 @@ def transition(state: State, action: Action, *, accepted: bool, instant: bool) -
     allowed = set(rule.from_states)
     if instant and action in (Action.APPROVE, Action.DENY):
         allowed.add(State.ACCEPTED)
+    if instant and action is Action.EXTEND:
+        # a 即办件's statutory limit is 0: its receipt promises 当场办结, and no extension fits in it
+        raise IllegalTransition(
+            "此办件是即办件，应当场办结，法定办结时限为 0 个工作日，不能延期 "
+            "(an instant item (即办件) is concluded on the spot: its time limit cannot be extended)"
+        )
     if state not in allowed:
         # said first as the window says it: most often a colleague (or a second click) acted first
         ordered = sorted(allowed)
