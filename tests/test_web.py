@@ -1451,6 +1451,18 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
         files=files,
     )
     assert number_only.status_code == 400 and "请上传电子证照" in number_only.text
+    # a licence of another kind: why it is refused is said in Chinese, not only in the English detail
+    form = agent.get(f"/items/{ITEM}/apply").text  # 居民身份证 may be an electronic licence
+    wrong_kind = agent.post(
+        f"/items/{ITEM}/apply",
+        data={**applicant, "csrf": csrf_of(form), "licence_0": identifier},
+        files={**SCANS, "file_0": ("营业执照.sealed", licence.sealed_result, "application/octet-stream")},
+    )
+    assert wrong_kind.status_code == 400, wrong_kind.text
+    assert (
+        f"居民身份证的电子证照 {identifier}：所交电子证照是营业执照，不能代替居民身份证，"
+        "请提交居民身份证或它的电子证照 (a 营业执照 cannot stand in for 居民身份证)"
+    ) in html.unescape(wrong_kind.text)
 
 
 def test_a_licence_issued_elsewhere_reads_as_issued_by_its_office_not_as_no_record(desks):

@@ -444,8 +444,10 @@ class CaseService:
             where = self._where(case, rule.performer)
             if where != self.here.value:
                 raise WrongNode(
-                    f"{action.value.lower()} ({action.label}) is taken by {rule.performer.value} "
-                    f"{where}, not at this node {self.here}"
+                    f"{action.label}只能在{rule.performer.label} {where} 进行，"
+                    f"本节点 {self.here} 不能{action.label}此办件 "
+                    f"({action.value.lower()} is taken by {rule.performer.value} {where}, "
+                    f"not at this node {self.here})"
                 )
             if rule.performer is Performer.APPLICANT and case.handler != self.here.value:
                 # asked for here, carried out by the handler: check now, so the clerk hears at once

@@ -102,6 +102,11 @@ class Performer(Enum):
     APPLICANT = "the applicant"  # asked for where the citizen applied, carried out by the handler
     ORIGIN = "the node where the citizen applied"  # taken there (delivery of the result)
 
+    @property
+    def label(self) -> str:
+        """Where the action is taken, as a refusal elsewhere tells the window."""
+        return "办理此办件的节点" if self is Performer.HANDLER else "申请人申请的服务点"
+
 
 @dataclass(frozen=True)
 class Rule:
