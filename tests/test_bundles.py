@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import grpc
 import pytest
@@ -649,3 +649,42 @@ def test_a_part_starting_after_the_promised_date_keeps_the_promise_and_its_handl
     at_county = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=card_case))
     assert [(m.name, m.promised_on) for m in at_county.missing_materials] == [(photo, "2025-11-05")]
     assert federation.nodes[COUNTY].tick().raised == [f"{card_case}:deferral_overdue"]
+
+
+def test_a_later_part_carries_the_bundles_time_and_the_person_who_took_it_in(federation, clock):
+    """社会保障卡 (started once 出生登记 is approved) had its own start as 申请时间, its receipt's
+    收件人 was the point alone, and `wuji case show` said 窗口 where the other parts said 代办:
+    the person who took the bundle in was lost. Its own start stays its 申请 event's time."""
+    from tests.test_documents import render, text_of
+    from tests.test_window import add, login
+
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    add(village, "agent1", "代办员")
+    agent = login(village, "agent1")
+    complete = materials([*ONE_SET, "本人银行结算账户"])
+    request = desk_pb2.SubmitBundleRequest(bundle_code=BUNDLE, applicant=APPLICANT, materials=complete)
+    bundle = village.SubmitBundle(request, metadata=agent)
+    first = village.GetCase(desk_pb2.GetCaseRequest(case_id=part(bundle, "GA-0003").case_id), metadata=agent)
+    assert first.channel == "agent" and first.events[0].actor_person == "姓名agent1 (agent1)"
+
+    birth = part(bundle, "GA-0003").case_id
+    wait_for(lambda: arrived(federation, COUNTY, birth), what="GA-0003 at the county")
+    clock.advance_working_days(1)  # 出生登记 is approved the next day: the card starts then
+    conclude(federation, COUNTY, birth)
+    started = wait_bundle(federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "the card to start")
+    card_id = part(started, "RS-0001").case_id
+    agent = login(village, "agent1")  # the day's login
+    card = village.GetCase(desk_pb2.GetCaseRequest(case_id=card_id), metadata=agent)
+    assert card.submitted_at == bundle.submitted_at  # 申请时间: when the family applied
+    assert card.events[0].at.seconds > bundle.submitted_at.seconds + 86400  # its own start, as such
+    assert card.channel == "agent"  # 代办, as the parts started with the bundle
+    assert (card.events[0].actor_person, card.events[0].actor_node) == ("姓名agent1 (agent1)", VILLAGE)
+    printed = text_of(render(village, agent, "receipt", card_id).pdf)
+    applied = shanghai(datetime.fromtimestamp(bundle.submitted_at.seconds, UTC))
+    assert f"申请时间{applied}（北京时间）" in printed, printed
+    assert "收件人：姓名agent1" in printed, printed
+    # the handler hears who took it in, as for the parts started with the bundle
+    wait_for(lambda: arrived(federation, COUNTY, card_id), what="RS-0001 at the county")
+    at_county = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=card_id))
+    assert at_county.events[0].actor_person == "姓名agent1 (agent1)"
