@@ -390,6 +390,16 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
         city.CompletePostCheck(desk_pb2.CompletePostCheckRequest(case_id=case.id, finding="重复"))
     done_at = shanghai(datetime.fromisoformat(done.done_at))  # a clerk reads when, in Beijing time
     assert (again.value.details() or "").startswith(f"办件 {case.id} 的核查已于 {done_at}（北京时间）完成")
+    # the 结婚证 handed in as well: the promise stands in for nothing, and no 核查 will follow
+    handed_in = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="YB-0002",
+            applicant=APPLICANT,
+            materials=materials(["居民身份证", "出生医学证明", "结婚证", "本人银行结算账户"]),
+            promise=promise,
+        )
+    )
+    assert not handed_in.HasField("promise")
 
 
 def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(federation, clock):
@@ -414,9 +424,13 @@ def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(
         if p.case_id
     }
     assert [m.name for m in cases["YB-0002"].missing_materials] == ["本人银行结算账户"]
-    assert cases["YB-0002"].promise.text == promise.text
+    # the 结婚证 was handed in with the one set: no part records a promise for it (YB-0002 did, and
+    # its 核查 found 不属实 marked the result on /verify, the proof itself being in its materials)
+    assert "结婚证" in [m.name for m in cases["YB-0002"].materials]
+    for item in ("WJ-0002", "GA-0003", "YB-0002"):
+        assert not cases[item].HasField("promise"), item
     for item in ("WJ-0002", "GA-0003"):
-        assert not cases[item].missing_materials and not cases[item].HasField("promise")
+        assert not cases[item].missing_materials
     blank = case_pb2.Material(name="本人银行结算账户", content=b"")
     with pytest.raises(grpc.RpcError) as empty:
         village.SupplyMaterial(desk_pb2.SupplyMaterialRequest(case_id=bundle.id, material=blank))
@@ -430,6 +444,10 @@ def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(
     wait_for(
         lambda: "本人银行结算账户" in material_names_at(federation, CITY, yb), what="the account at the city"
     )
+    city = federation.desk(CITY)
+    assert not city.GetCase(desk_pb2.GetCaseRequest(case_id=yb)).HasField("promise")
+    conclude(federation, CITY, yb)  # nothing was taken on a promise: nothing to 核查
+    assert city.ListPostChecks(desk_pb2.ListPostChecksRequest(include_done=True)).checks == []
 
 
 def test_bad_bundle_requests_are_refused_with_the_reason(federation):

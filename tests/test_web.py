@@ -693,7 +693,13 @@ def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_doe
     # bundle's notice offers no promise for it (its submission would refuse one), nor its form
     assert "结婚证原件必需" in listed and "可告知承诺" not in listed and "可承诺" not in screen
     form = agent.get("/items/YJS-0001/apply").text
-    assert "以承诺代替" not in form and 'name="promise_signature"' not in form
+    assert "> 以承诺代替</label>" not in form and 'name="promise_' not in form
+    # and the form says why, where the column is headed 告知承诺 (it said nothing of it)
+    assert (
+        "不能以承诺代替：生育保险待遇核定虽可告知承诺，但出生登记（户口登记）须提交结婚证；"
+        "提交后各事项共用，无须承诺"
+    ) in form
+    assert form.count('class="hint" id="promise-not-') == 1  # 结婚证 alone: no other part allows one
 
 
 def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desks):
