@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import grpc
 import pytest
@@ -390,6 +390,16 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
         city.CompletePostCheck(desk_pb2.CompletePostCheckRequest(case_id=case.id, finding="重复"))
     done_at = shanghai(datetime.fromisoformat(done.done_at))  # a clerk reads when, in Beijing time
     assert (again.value.details() or "").startswith(f"办件 {case.id} 的核查已于 {done_at}（北京时间）完成")
+    # the 结婚证 handed in as well: the promise stands in for nothing, and no 核查 will follow
+    handed_in = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="YB-0002",
+            applicant=APPLICANT,
+            materials=materials(["居民身份证", "出生医学证明", "结婚证", "本人银行结算账户"]),
+            promise=promise,
+        )
+    )
+    assert not handed_in.HasField("promise")
 
 
 def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(federation, clock):
@@ -414,9 +424,13 @@ def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(
         if p.case_id
     }
     assert [m.name for m in cases["YB-0002"].missing_materials] == ["本人银行结算账户"]
-    assert cases["YB-0002"].promise.text == promise.text
+    # the 结婚证 was handed in with the one set: no part records a promise for it (YB-0002 did, and
+    # its 核查 found 不属实 marked the result on /verify, the proof itself being in its materials)
+    assert "结婚证" in [m.name for m in cases["YB-0002"].materials]
+    for item in ("WJ-0002", "GA-0003", "YB-0002"):
+        assert not cases[item].HasField("promise"), item
     for item in ("WJ-0002", "GA-0003"):
-        assert not cases[item].missing_materials and not cases[item].HasField("promise")
+        assert not cases[item].missing_materials
     blank = case_pb2.Material(name="本人银行结算账户", content=b"")
     with pytest.raises(grpc.RpcError) as empty:
         village.SupplyMaterial(desk_pb2.SupplyMaterialRequest(case_id=bundle.id, material=blank))
@@ -430,6 +444,10 @@ def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(
     wait_for(
         lambda: "本人银行结算账户" in material_names_at(federation, CITY, yb), what="the account at the city"
     )
+    city = federation.desk(CITY)
+    assert not city.GetCase(desk_pb2.GetCaseRequest(case_id=yb)).HasField("promise")
+    conclude(federation, CITY, yb)  # nothing was taken on a promise: nothing to 核查
+    assert city.ListPostChecks(desk_pb2.ListPostChecksRequest(include_done=True)).checks == []
 
 
 def test_bad_bundle_requests_are_refused_with_the_reason(federation):
@@ -649,3 +667,42 @@ def test_a_part_starting_after_the_promised_date_keeps_the_promise_and_its_handl
     at_county = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=card_case))
     assert [(m.name, m.promised_on) for m in at_county.missing_materials] == [(photo, "2025-11-05")]
     assert federation.nodes[COUNTY].tick().raised == [f"{card_case}:deferral_overdue"]
+
+
+def test_a_later_part_carries_the_bundles_time_and_the_person_who_took_it_in(federation, clock):
+    """社会保障卡 (started once 出生登记 is approved) had its own start as 申请时间, its receipt's
+    收件人 was the point alone, and `wuji case show` said 窗口 where the other parts said 代办:
+    the person who took the bundle in was lost. Its own start stays its 申请 event's time."""
+    from tests.test_documents import render, text_of
+    from tests.test_window import add, login
+
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    add(village, "agent1", "代办员")
+    agent = login(village, "agent1")
+    complete = materials([*ONE_SET, "本人银行结算账户"])
+    request = desk_pb2.SubmitBundleRequest(bundle_code=BUNDLE, applicant=APPLICANT, materials=complete)
+    bundle = village.SubmitBundle(request, metadata=agent)
+    first = village.GetCase(desk_pb2.GetCaseRequest(case_id=part(bundle, "GA-0003").case_id), metadata=agent)
+    assert first.channel == "agent" and first.events[0].actor_person == "姓名agent1 (agent1)"
+
+    birth = part(bundle, "GA-0003").case_id
+    wait_for(lambda: arrived(federation, COUNTY, birth), what="GA-0003 at the county")
+    clock.advance_working_days(1)  # 出生登记 is approved the next day: the card starts then
+    conclude(federation, COUNTY, birth)
+    started = wait_bundle(federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "the card to start")
+    card_id = part(started, "RS-0001").case_id
+    agent = login(village, "agent1")  # the day's login
+    card = village.GetCase(desk_pb2.GetCaseRequest(case_id=card_id), metadata=agent)
+    assert card.submitted_at == bundle.submitted_at  # 申请时间: when the family applied
+    assert card.events[0].at.seconds > bundle.submitted_at.seconds + 86400  # its own start, as such
+    assert card.channel == "agent"  # 代办, as the parts started with the bundle
+    assert (card.events[0].actor_person, card.events[0].actor_node) == ("姓名agent1 (agent1)", VILLAGE)
+    printed = text_of(render(village, agent, "receipt", card_id).pdf)
+    applied = shanghai(datetime.fromtimestamp(bundle.submitted_at.seconds, UTC))
+    assert f"申请时间{applied}（北京时间）" in printed, printed
+    assert "收件人：姓名agent1" in printed, printed
+    # the handler hears who took it in, as for the parts started with the bundle
+    wait_for(lambda: arrived(federation, COUNTY, card_id), what="RS-0001 at the county")
+    at_county = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=card_id))
+    assert at_county.events[0].actor_person == "姓名agent1 (agent1)"

@@ -336,8 +336,15 @@ def test_sql_looking_names_are_stored_verbatim(sessions):
 def test_handler_actions_are_refused_at_the_origin(sessions):
     village = service(sessions, VILLAGE)
     case = village.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
-    with pytest.raises(WrongNode, match=COUNTY.value):
+    with pytest.raises(WrongNode, match=COUNTY.value) as refused:
         village.act(case.id, Action.ACCEPT)
+    # a window reads a whole Chinese sentence first, the English detail after it in brackets
+    assert str(refused.value).startswith(
+        f"受理只能在办理此办件的节点 {COUNTY} 进行，本节点 {VILLAGE} 不能受理此办件 (accept is taken by"
+    ), refused.value
+    with pytest.raises(WrongNode) as elsewhere:
+        service(sessions, COUNTY).act(case.id, Action.DELIVER)
+    assert str(elsewhere.value).startswith(f"送达只能在申请人申请的服务点 {VILLAGE} 进行"), elsewhere.value
 
 
 def test_withdrawal_at_the_origin_is_sent_to_the_handler(sessions):

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from node.cases.materials import Material, checked_material
+from node.staff.roles import DUTIES, Duty, Role
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -23,3 +24,15 @@ def test_the_materials_the_readme_makes_are_taken_in(tmp_path: Path) -> None:
     for path in made:
         taken = checked_material(Material("居民身份证", path.read_bytes(), file_name=path.name))
         assert taken.media_type == "application/pdf"
+
+
+def test_the_readme_gives_the_handlers_follow_up_pages_to_the_roles_that_may_close_them() -> None:
+    """The README listed 核查 (`/checks`) among the pages of 窗口受理, who are refused it
+    (无权使用此页面): each page names the department roles that `node/staff/roles.py` gives its duty."""
+    text = " ".join(README.read_text("utf-8").split())
+    for path, duty in (("/checks", Duty.DECIDE), ("/rectifications", Duty.RECTIFY)):
+        said = re.search(rf"\(`{path}`, for ([^:]+?)(?: only)?:", text)
+        assert said, f"the README says who uses {path}"
+        named = set(re.split(r" and |, ", said.group(1)))
+        allowed = {role.label for role in Role if role.needs_department and duty in DUTIES[role]}
+        assert named == allowed, (path, named, allowed)

@@ -696,7 +696,13 @@ def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_doe
     # bundle's notice offers no promise for it (its submission would refuse one), nor its form
     assert "结婚证原件必需" in listed and "可告知承诺" not in listed and "可承诺" not in screen
     form = agent.get("/items/YJS-0001/apply").text
-    assert "以承诺代替" not in form and 'name="promise_signature"' not in form
+    assert "> 以承诺代替</label>" not in form and 'name="promise_' not in form
+    # and the form says why, where the column is headed 告知承诺 (it said nothing of it)
+    assert (
+        "不能以承诺代替：生育保险待遇核定虽可告知承诺，但出生登记（户口登记）须提交结婚证；"
+        "提交后各事项共用，无须承诺"
+    ) in form
+    assert form.count('class="hint" id="promise-not-') == 1  # 结婚证 alone: no other part allows one
 
 
 def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desks):
@@ -966,7 +972,9 @@ def test_a_window_clerk_keeps_sight_of_an_application_taken_in_for_another_depar
         assert case_id not in colleague.get(listed).text
 
 
-def test_a_time_limit_is_extended_once(desks):
+def test_a_jiban_item_is_not_extended(desks):
+    """A 即办件 (RS-0001: 法定办结时限 0) took a 延期 of 60 working days, its receipt still saying
+    当场办结, and 提前办结率 then counted it as early: it offers no 延期, and one posted is refused."""
     agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
     reviewer = logged_in(desks, COUNTY, "review1")
     case_id = submit_case(desks, agent)
@@ -974,6 +982,28 @@ def test_a_time_limit_is_extended_once(desks):
         f"/cases/{case_id}/act",
         data={"csrf": csrf_of(clerk.get(f"/cases/{case_id}").text), "action": "ACCEPT"},
     )
+    page = reviewer.get(f"/cases/{case_id}").text
+    assert 'id="do-APPROVE"' in page and 'id="do-EXTEND"' not in page and 'name="days"' not in page
+    extend = {"csrf": csrf_of(page), "action": "EXTEND", "days": "60", "note": "群众要求"}
+    refused = reviewer.post(f"/cases/{case_id}/act", data=extend)
+    assert refused.status_code == 409, refused.text
+    assert "此办件是即办件，应当场办结，法定办结时限为 0 个工作日，不能延期" in refused.text
+    assert "延期 60 个工作日" not in reviewer.get(f"/cases/{case_id}").text
+
+
+def test_a_time_limit_is_extended_once(desks):
+    county = desks.nodes[COUNTY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days promised, 30 by law
+            applicant=case_pb2.Applicant(name="何延期", id_number="430981197506120034"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    case_id = case.id
+    wait_for(lambda: _has_case(county, case_id), what="the case at the county")
+    county.cases.act(case_id, Action.ACCEPT, by=OPERATOR)
+    reviewer = logged_in(desks, COUNTY, "mz-review")
     page = reviewer.get(f"/cases/{case_id}").text
     assert 'id="do-EXTEND"' in page and 'name="days"' in page
     extend = {"csrf": csrf_of(page), "action": "EXTEND", "days": "5", "note": "需实地核查"}
@@ -1432,6 +1462,18 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
         files=files,
     )
     assert number_only.status_code == 400 and "请上传电子证照" in number_only.text
+    # a licence of another kind: why it is refused is said in Chinese, not only in the English detail
+    form = agent.get(f"/items/{ITEM}/apply").text  # 居民身份证 may be an electronic licence
+    wrong_kind = agent.post(
+        f"/items/{ITEM}/apply",
+        data={**applicant, "csrf": csrf_of(form), "licence_0": identifier},
+        files={**SCANS, "file_0": ("营业执照.sealed", licence.sealed_result, "application/octet-stream")},
+    )
+    assert wrong_kind.status_code == 400, wrong_kind.text
+    assert (
+        f"居民身份证的电子证照 {identifier}：所交电子证照是营业执照，不能代替居民身份证，"
+        "请提交居民身份证或它的电子证照 (a 营业执照 cannot stand in for 居民身份证)"
+    ) in html.unescape(wrong_kind.text)
 
 
 def test_a_licence_issued_elsewhere_reads_as_issued_by_its_office_not_as_no_record(desks):

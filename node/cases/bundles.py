@@ -29,6 +29,7 @@ from node.cases.service import (
     CaseHook,
     CaseService,
     Material,
+    Taker,
     applicant_as_typed,
     checked_material,
 )
@@ -231,6 +232,12 @@ class BundleService(CaseHook):
         part = session.scalars(select(BundlePart).where(BundlePart.case_id == case.id)).first()
         if part is not None:
             view.bundle_id = part.bundle_id
+            # 申请时间 is when the citizen applied for the bundle, also for a part started later (its
+            # own start is its first event's time); the case row keeps the start, which supervision
+            # counts from
+            bundle = session.get(Bundle, part.bundle_id)
+            if bundle is not None:
+                view.submitted_at.CopyFrom(to_timestamp(bundle.submitted_at))
 
     # -- inside --------------------------------------------------------------------------------------
 
@@ -260,8 +267,9 @@ class BundleService(CaseHook):
                 promise.replaces.extend(replaces)
                 extras.promise.CopyFrom(promise)
         applicant = Applicant(bundle.applicant_name, bundle.applicant_id_number, bundle.applicant_phone)
+        taker = None if by is not None else _taker(session, bundle)  # a later part: the bundle's
         case = self._cases.submit_in(
-            session, item.code, applicant, materials, bundle.home_division, extras=extras, by=by
+            session, item.code, applicant, materials, bundle.home_division, extras=extras, by=by, taker=taker
         )
         part.case_id = case.id
 
@@ -295,6 +303,16 @@ class BundleService(CaseHook):
                 blocked.add(part.item_code)
                 part.blocked_reason = why
                 changed = True
+
+
+def _taker(session: Session, bundle: Bundle) -> Taker | None:
+    """Who took the bundle in, as the first event of a part started with it records them."""
+    for part in bundle.parts:
+        case = session.get(Case, part.case_id) if part.case_id and not part.after else None
+        if case is not None and case.events:
+            first = case.events[0]
+            return Taker(first.actor_person or "", first.actor_department or "", case.channel or "")
+    return None
 
 
 def _kept(material: Material) -> BundleMaterial:

@@ -8,9 +8,9 @@ travels to the handler (MaterialSupplied). A promise not kept by its date raises
 card at the handler (node/supervision/cards.py).
 
 告知承诺制 (notification and promise): for an item with notify_promise, the applicant's signed
-promise stands in for the proofs the item names. The promise is stored with both copies of the
-case; approving such a case opens a post-check (核查) task for the handler, due a number of
-working days later.
+promise stands in for the proofs the item names that were not handed in. The promise is stored
+with both copies of the case; approving such a case opens a post-check (核查) task for the
+handler, due a number of working days later.
 """
 
 from __future__ import annotations
@@ -366,6 +366,12 @@ class DeferralService(CaseHook):
             signature_type(promise.signature)
         if not promise.HasField("signed_at"):
             raise InvalidInput("a promise carries the time it was signed")
+        # it stands in only for a proof not handed in (a 一件事's one set gives each part every proof
+        # it lists): one handed in is no promise's to 核查, nor a 不属实 finding's to mark the result
+        given = {m.name for m in case.materials}
+        replaces = [name for name in replaces if name not in given]
+        if not replaces:
+            return
         session.add(
             CasePromise(
                 case_id=case.id,

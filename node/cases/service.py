@@ -279,10 +279,23 @@ class CaseService:
         extras: case_pb2.Case | None = None,
         by: Actor | None = None,
         channel: str = "",
+        taker: Taker | None = None,
     ) -> Case:
-        """submit, inside the caller's transaction (a bundle submits its parts in its own)."""
+        """submit, inside the caller's transaction (a bundle submits its parts in its own); taker:
+        who took the application in, as recorded before, for a case the node starts by itself
+        (a 一件事's later part: 首问负责 stays with the person who took the bundle in)."""
         case, _ = self._register_submission(
-            session, item_code, applicant, materials, home_division, mode, place_division, extras, by, channel
+            session,
+            item_code,
+            applicant,
+            materials,
+            home_division,
+            mode,
+            place_division,
+            extras,
+            by,
+            taker.channel if taker is not None else channel,
+            taker,
         )
         return case
 
@@ -298,6 +311,7 @@ class CaseService:
         extras: case_pb2.Case | None,
         by: Actor | None,
         channel: str,
+        taker: Taker | None = None,
     ) -> tuple[Case, CaseEvent]:
         """The new case and its first event (申请), stored and sent on in session."""
         by = by or Actor(self.here.value)
@@ -371,7 +385,14 @@ class CaseService:
             materials=[files.stored(m, files.SUBMITTED) for m in checked],
         )
         first_event = register_new_copy(
-            session, case, actor=self.here.value, note=f"申请 {plan.item_name}", at=now, by=by
+            session,
+            case,
+            actor=self.here.value,
+            note=f"申请 {plan.item_name}",
+            at=now,
+            by=None if taker is not None else by,
+            person=taker.person if taker is not None else "",
+            department=taker.department if taker is not None else "",
         )
         log.info(
             "case %s submitted: %s, handled at %s", case.id, plan.item_code, handler, extra=logs.case(case.id)
@@ -462,8 +483,10 @@ class CaseService:
                 )
             if where != self.here.value:
                 raise WrongNode(
-                    f"{action.value.lower()} ({action.label}) is taken by {rule.performer.value} "
-                    f"{where}, not at this node {self.here}"
+                    f"{action.label}只能在{rule.performer.label} {where} 进行，"
+                    f"本节点 {self.here} 不能{action.label}此办件 "
+                    f"({action.value.lower()} is taken by {rule.performer.value} {where}, "
+                    f"not at this node {self.here})"
                 )
             if rule.performer is Performer.APPLICANT and case.handler != self.here.value:
                 # asked for here, carried out by the handler: check now, so the clerk hears at once
@@ -1151,6 +1174,15 @@ DUTY_OF: dict[Action, Duty] = {
 }
 
 
+@dataclass(frozen=True)
+class Taker:
+    """Who took an application in, as its case's first event and channel recorded them."""
+
+    person: str  # "name (login)"; "" for the node's operator
+    department: str
+    channel: str  # agent, window or online
+
+
 def _channel(mode: str, asked: str, by: Actor) -> str:
     """网办 for online applications, 代办 at a village agent's desk, otherwise the window."""
     if mode == ONLINE or asked.strip() == "online":
@@ -1162,7 +1194,7 @@ def _channel(mode: str, asked: str, by: Actor) -> str:
     return "agent" if by.role is not None and by.role.value == "agent" else "window"
 
 
-__all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "checked_material"]
+__all__ = ["Applicant", "CaseService", "IllegalTransition", "Material", "Taker", "checked_material"]
 
 
 def _asked(case: Case) -> str:

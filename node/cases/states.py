@@ -102,6 +102,11 @@ class Performer(Enum):
     APPLICANT = "the applicant"  # asked for where the citizen applied, carried out by the handler
     ORIGIN = "the node where the citizen applied"  # taken there (delivery of the result)
 
+    @property
+    def label(self) -> str:
+        """Where the action is taken, as a refusal elsewhere tells the window."""
+        return "办理此办件的节点" if self is Performer.HANDLER else "申请人申请的服务点"
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -164,6 +169,12 @@ def transition(state: State, action: Action, *, accepted: bool, instant: bool) -
             "此办件尚未受理，不能退件：受理前不予办理的，请由窗口受理人员作出不予受理（写明理由，出具"
             "不予受理决定书）；材料不齐全的，请补正告知 "
             "(only a case accepted may be returned; before 受理 it is refused or asked for correction)"
+        )
+    if instant and action is Action.EXTEND:
+        # a 即办件's statutory limit is 0: its receipt promises 当场办结, and no extension fits in it
+        raise IllegalTransition(
+            "此办件是即办件，应当场办结，法定办结时限为 0 个工作日，不能延期 "
+            "(an instant item (即办件) is concluded on the spot: its time limit cannot be extended)"
         )
     if state not in allowed:
         # said first as the window says it: most often a colleague (or a second click) acted first

@@ -679,6 +679,9 @@ class ListsMaterials(Protocol):
     """An item as far as its application's materials go: a ServiceItem, or a partner's item."""
 
     @property
+    def name(self) -> str: ...
+
+    @property
     def materials(self) -> list[dict[str, object]]: ...
 
     @property
@@ -691,27 +694,39 @@ def listed_materials(
     """The materials an application lists: the item's, or for a 一件事 every part's, each named once
     (一次提交) — required if any part requires it; `promise` (告知承诺) and `deferrable` (容缺) only
     if every part listing it allows that, as the bundle's submission judges it: a proof another
-    part requires is to be brought anyway. The one list the window's form, the on-screen
-    一次性告知书 and its PDF all show. An item is a row, or its elements as a partner province's
-    offer gives them."""
+    part requires is to be brought anyway (a bundle's `promise_parts` and `proof_parts` name
+    the parts that allow a promise for it and those that require it). The one list the window's
+    form, the on-screen 一次性告知书 and its PDF all show. An item is a row, or its elements as a
+    partner province's offer gives them."""
     listed: dict[str, Item] = {}
     rows: list[ListsMaterials | Mapping[str, Any]] = [*parts] or [item]
     for row in rows:
         if isinstance(row, Mapping):
             specs, promises = row.get("materials") or [], row.get("notify_promise")
+            part_name = str(row.get("name", ""))
         else:
-            specs, promises = row.materials, row.notify_promise
+            specs, promises, part_name = row.materials, row.notify_promise, row.name
         promise = set(cast(list[str], (promises or {}).get("replaces", [])))
         for spec in specs:
             name = str(spec["name"])
             entry = listed.get(name)
             if entry is None:
                 deferrable = bool(spec.get("deferrable"))
-                listed[name] = {**spec, "promise": name in promise, "deferrable": deferrable}
-                continue
-            entry["promise"] = entry["promise"] and name in promise
-            entry["deferrable"] = entry["deferrable"] and bool(spec.get("deferrable"))
-            entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
+                entry = listed[name] = {
+                    **spec,
+                    "promise": name in promise,
+                    "deferrable": deferrable,
+                    "promise_parts": [],
+                    "proof_parts": [],
+                }
+            else:
+                entry["promise"] = entry["promise"] and name in promise
+                entry["deferrable"] = entry["deferrable"] and bool(spec.get("deferrable"))
+                entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
+            if parts and name in promise:  # a bundle's form says which parts a promise would serve
+                entry["promise_parts"].append(part_name)
+            elif parts and spec.get("required", True):  # and which still take the proof itself
+                entry["proof_parts"].append(part_name)
     return list(listed.values())
 
 

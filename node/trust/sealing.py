@@ -277,27 +277,37 @@ class SealService:
         carrying a licence block) that verifies here, names the identifier given, has not expired and
         is not known here as revoked, and is of the kind the material asks for."""
         check = verify_sealed(material.content, self._trust(session))
-        where = f"电子证照 {material.licence} ({material.name})"
+        where = f"{material.name}的电子证照 {material.licence}"
         if not check.valid:
-            raise InvalidInput(f"{where} 验证未通过 (does not verify): {in_beijing_time(check.reason)}")
+            raise InvalidInput(f"{where} 验证未通过 (does not verify: {in_beijing_time(check.reason)})")
         try:
             body = json.loads(SealedDocument.from_bytes(material.content).content)
             licence = body["licence"]
         except (ValueError, KeyError, TypeError) as error:
-            raise InvalidInput(f"{where}: the file is a sealed document but no electronic licence") from error
+            raise InvalidInput(
+                f"{where}：所交文件是盖章文件，但不是电子证照 "
+                "(the file is a sealed document but no electronic licence)"
+            ) from error
         if licence.get("identifier") != material.licence.strip():
-            raise InvalidInput(f"{where}: the file is licence {licence.get('identifier')}, not the one named")
+            raise InvalidInput(
+                f"{where}：所交文件是电子证照 {licence.get('identifier')}，不是所填的证照编号 "
+                "(the file is another licence than the one named)"
+            )
         if licence.get("holder_id_number") != holder_id_number:
-            raise InvalidInput(f"{where}: 持证人不是申请人 (the licence belongs to someone else)")
+            raise InvalidInput(f"{where}：持证人不是申请人 (the licence belongs to someone else)")
         kind = str(licence.get("kind", ""))
         if not kind or (kind not in material.name and material.name not in kind):
-            raise InvalidInput(f"{where}: a {kind} cannot stand in for {material.name}")
+            raise InvalidInput(
+                f"{where}：所交电子证照是{kind or '未注明种类的证照'}，不能代替{material.name}，"
+                f"请提交{material.name}或它的电子证照 (a {kind or 'licence of no kind'} cannot stand in "
+                f"for {material.name})"
+            )
         valid_to = str(licence.get("valid_to", "长期"))
         if valid_to != "长期" and datetime.fromisoformat(valid_to) < utcnow():
-            raise InvalidInput(f"{where}: 证照已过期 (expired on {valid_to})")
+            raise InvalidInput(f"{where}：证照已于 {valid_to} 过期 (expired on {valid_to})")
         revoked = session.get(LicenceRevocation, material.licence.strip())
         if revoked is not None:
-            raise InvalidInput(f"{where}: 证照已吊销/撤销 (revoked: {revoked.reason})")
+            raise InvalidInput(f"{where}：证照已吊销/撤销 (revoked: {revoked.reason})")
 
     def seal_result(
         self, session: Session, case: Case, department: str, note: str, licence: dict[str, Any] | None = None
