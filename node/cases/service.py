@@ -142,6 +142,8 @@ class ResultSealing(Protocol):
 
     def with_revocation_values(self, session: Session, document: bytes) -> bytes: ...
 
+    def awaiting(self, session: Session, case_id: str) -> bool: ...
+
     def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
         """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
         ...
@@ -503,6 +505,12 @@ class CaseService:
             if by is not None:
                 _require_sight(by, case, self.here)
             return self._view(session, case)
+
+    def result_waits(self, case_id: str) -> bool:
+        """结果等待时间戳: the case was concluded here and its sealed result waits for the province's
+        time-stamp; until the token comes nobody is handed the result (`_view` leaves it out)."""
+        with self._readers() as session:
+            return self.sealing is not None and self.sealing.awaiting(session, case_id.strip())
 
     def list_cases(
         self,
@@ -910,7 +918,8 @@ class CaseService:
         session.refresh(case, ["events"])
         view = case_to_proto(case, self.here.value)
         sealed = session.get(SealedResult, case.id)
-        if sealed is not None:
+        # a result waiting for its time-stamp is not handed out: it never leaves unattested
+        if sealed is not None and not (self.sealing is not None and self.sealing.awaiting(session, case.id)):
             document = sealed.document
             view.sealed_result = (
                 document if self.sealing is None else self.sealing.with_revocation_values(session, document)

@@ -36,6 +36,7 @@ from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
+from node.trust.sealing import RESULT_WAITS
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from node.workdays import china_date
@@ -398,7 +399,10 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def case_timeline(visit: Visit) -> Response:
         case = _visible_case(visit)
-        if visit.request.query_params.get("v") == _watched(case, _sent(node_of(visit), case)):
+        node = node_of(visit)
+        if visit.request.query_params.get("v") == _watched(
+            case, _sent(node, case), _result_waits(node, case)
+        ):
             return Response(status_code=204)  # nothing new: htmx leaves the page (and its forms) alone
         return render(visit, "timeline.html", case=case, **_case_extras(visit, case))
 
@@ -462,6 +466,10 @@ def routes(render: Render) -> list[Route]:
             return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
+    def _refuse_while_result_waits(visit: Visit, case: case_pb2.Case) -> None:
+        if _result_waits(node_of(visit), case):
+            raise NotReady(f"办件 {case.id}：{RESULT_WAITS} (the sealed result waits for its time-stamp)")
+
     def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
         """The case page again with the refusal above it and the note as typed: the clerk stays on
         the case (nothing was stored)."""
@@ -519,6 +527,7 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def result(visit: Visit) -> Response:
         case = _visible_case(visit)
+        _refuse_while_result_waits(visit, case)
         if not case.sealed_result:
             raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
         return Response(
@@ -533,6 +542,7 @@ def routes(render: Render) -> list[Route]:
         from node.web.verify import qr_svg
 
         case = _visible_case(visit)
+        _refuse_while_result_waits(visit, case)
         if not case.sealed_result:
             raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
         documents: DocumentDesk = visit.request.app.state.documents
@@ -703,15 +713,28 @@ def _sent(node: Node, case: case_pb2.Case) -> list[requests.SentRequest]:
     return node.cases.sent_requests(case.id)
 
 
-def _watched(case: case_pb2.Case, sent: list[requests.SentRequest]) -> str:
-    """What the live timeline redraws on: the case's version, and its requests leaving this node
-    or being answered (which change no version)."""
-    return f"{case.version}." + "".join(f"{r.left:d}{r.answered_at is not None:d}" for r in sent)
+def _watched(case: case_pb2.Case, sent: list[requests.SentRequest], result_waits: bool) -> str:
+    """What the live timeline redraws on: the case's version, its requests leaving this node or
+    being answered, and its result getting its time-stamp (which change no version)."""
+    answers = "".join(f"{r.left:d}{r.answered_at is not None:d}" for r in sent)
+    return f"{case.version}.{answers}" + (".t" if result_waits else "")
+
+
+def _result_waits(node: Node, case: case_pb2.Case) -> bool:
+    """Concluded here, the sealed result still waits for the province's time-stamp."""
+    concluded = case.state in (case_pb2.CONCLUDED, case_pb2.DELIVERED)
+    return (
+        concluded
+        and not case.sealed_result
+        and case.handler == node.here.value
+        and node.cases.result_waits(case.id)
+    )
 
 
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     node = node_of(visit)
     sent = _sent(node, case)
+    result_waits = _result_waits(node, case)
     state = State(case_pb2.CaseState.Name(case.state))
     # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
     for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
@@ -738,7 +761,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
             }
     return {
         "sent": sent,
-        "watched": _watched(case, sent),
+        "watched": _watched(case, sent, result_waits),
+        "result_waits": RESULT_WAITS if result_waits else "",
         "same_applicant": same_applicant,
         # a 特别程序 under way, told by the case's history (the applicant's point keeps no clock)
         "special_procedure": state in RULES[Action.SUSPEND].from_states
