@@ -345,6 +345,31 @@ def test_a_joint_case_withdrawn_or_denied_in_hunan_withdraws_its_part_in_guangdo
         _act(provinces, GD_COUNTY, parts[1][0], case_pb2.REVIEW)
 
 
+def test_a_joint_part_is_not_withdrawn_on_its_own_at_the_province_that_started_it(
+    provinces: FederationHarness,
+) -> None:
+    """Only the applicant's 撤回 of the whole case withdraws the 广东 part (the test above): a 湖南
+    county clerk who withdrew the part alone left the main case waiting for a part that would never
+    be concluded, so that it could never be approved."""
+    provinces.nodes[COUNTY].staff.add("ga-clerk", "孙公安", "窗口受理", "公安局", PASSWORD, by=OPERATOR)
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW).parts[0].case_id
+    wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+
+    clerk = logged_in(provinces, COUNTY, "ga-clerk")
+    page = clerk.get(f"/cases/{part_id}").text
+    assert 'id="do-WITHDRAW"' not in page, page  # not offered on the part's page
+    refused = clerk.post(f"/cases/{part_id}/act", data={"csrf": csrf_of(page), "action": "WITHDRAW"})
+    assert refused.status_code == 409 and f"联办部分不能单独撤回：申请人撤回主件 {case.id}" in refused.text
+    with pytest.raises(grpc.RpcError) as cli_refused:
+        _act(provinces, COUNTY, part_id, case_pb2.WITHDRAW)
+    assert cli_refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "联办部分不能单独撤回" in (cli_refused.value.details() or "")
+    time.sleep(1)  # had a request left, 广东 would have it within a heartbeat
+    assert _state_at(provinces, GD_COUNTY, part_id).state == case_pb2.SUBMITTED
+
+
 def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: FederationHarness) -> None:
     """全程网办: applied online at 广东's province node; 湖南 confirms identity over the peer link."""
     case = _submit(

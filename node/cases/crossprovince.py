@@ -139,6 +139,17 @@ def before_action(session: Session, case: Case, action: Action) -> None:
             )
 
 
+def before_request(case: Case, action: Action) -> None:
+    """The origin's gate: a 两地联办 part is withdrawn only with its main case (the hook's cascade
+    on the main case's 撤回, 办结·不予 or 退件). Withdrawn alone, by a clerk of the province that
+    started it, it left the main case waiting for a part that would never be concluded."""
+    if case.joint_of is not None and action is Action.WITHDRAW:
+        raise IllegalTransition(
+            f"{JOINT}的联办部分不能单独撤回：申请人撤回主件 {case.joint_of} 时，联办部分随之撤回 "
+            f"(case {case.id} is the partner province's part of {case.joint_of}: it is withdrawn with it)"
+        )
+
+
 def joint_parts(session: Session, case_id: str) -> list[Case]:
     return list(session.scalars(select(Case).where(Case.joint_of == case_id).order_by(Case.submitted_at)))
 

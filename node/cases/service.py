@@ -171,6 +171,9 @@ class CaseHook:
     def before_change(self, session: Session, case: Case, action: Action) -> None:
         """The handler is about to take action on case (already checked by the state machine)."""
 
+    def before_request(self, session: Session, case: Case, action: Action) -> None:
+        """This node is about to ask the case's handler for action (撤回, 补正材料), as its origin."""
+
     def after_change(self, session: Session, case: Case, action: Action) -> None:
         """Action was recorded on this copy of the case (here, or replayed from the other copy)."""
 
@@ -453,6 +456,8 @@ class CaseService:
                 # asked for here, carried out by the handler: check now, so the clerk hears at once
                 transition(State(case.state), action, accepted=case.accepted, instant=False)
                 self._refuse_asked_again(session, case.id, action)
+                for hook in self.hooks:
+                    hook.before_request(session, case, action)
                 asked_at = self.clock.now()
                 sent = self._outbound.send(
                     session,

@@ -804,6 +804,8 @@ def allowed_actions(
     not_now = {Action.SUSPEND if clock_stopped else Action.RESUME}
     if _last_of(case, (Action.EXTEND,)) is not None:
         not_now.add(Action.EXTEND)
+    if case.joint_of:  # a 两地联办 part is withdrawn with its main case only (node/cases/crossprovince.py)
+        not_now.add(Action.WITHDRAW)
     allowed = []
     for action, rule in RULES.items():
         if action in _OWN_FORMS or action in not_now:
