@@ -579,7 +579,15 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
             gd_city.tls_certificate, gd_city.chain[:-1], CertificatePurpose.TLS
         )
 
-    three_provinces.nodes[PROVINCE].remove_peer(GD_PROVINCE)
+    # as the README writes it: the short code, read as `peer add` reads it (not as 000000440000)
+    from tests.test_cli import wuji
+
+    config = str(three_provinces.config_path(PROVINCE))
+    not_a_partner = wuji("peer", "remove", "460000", "--config", config)
+    assert not_a_partner.returncode != 0 and "460000000000 不是本省" in not_a_partner.stderr, not_a_partner
+    removed = wuji("peer", "remove", GD_PROVINCE[:6], "--config", config)
+    assert removed.returncode == 0, removed.stderr
+    assert f"已移除协作省份 {GD_PROVINCE} {PROVINCE_NAMES[GD_PROVINCE]}" in removed.stdout, removed.stdout
     wait_for(
         lambda: not _has_anchor(three_provinces, CITY, GD_PROVINCE), what="the anchor gone from the city"
     )
