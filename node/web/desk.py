@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.cases import deadlines, deferrals, requests, submissions
+from node.cases import crossprovince, deadlines, deferrals, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
@@ -231,6 +231,9 @@ def routes(render: Render) -> list[Route]:
 
     @page(Duty.APPLY)
     def apply_form(visit: Visit) -> Response:
+        item, _ = _item_and_parts(visit)
+        if getattr(item, "elsewhere", ""):  # a partner's 全程网办 item: applied for in its province
+            raise InvalidInput(item.elsewhere)
         return application_form(visit)
 
     @page(Duty.APPLY)
@@ -624,15 +627,18 @@ def _find_items(visit: Visit, query: str) -> list[Any]:
         found.sort(key=lambda item: query.strip() not in item.name)  # the name itself first, then shortenings
         for item in found:
             session.expunge(item)
-        found += [
-            view for view in map(_partner_view, partners.partner_items(session)) if matches(view, query)
+        views = [
+            _partner_view(row, node_of(visit).names.province(row.province))
+            for row in partners.partner_items(session)
         ]
+        found += [view for view in views if matches(view, query)]
         return found
 
 
-def _partner_view(row: PartnerItem) -> SimpleNamespace:
+def _partner_view(row: PartnerItem, owner: str) -> SimpleNamespace:
     """A partner province's item as its offer describes it, shaped like one of ours for the pages;
-    `partner` names the province, and its modes are the ones it opened to us."""
+    `partner` names the province, and its modes are the ones it opened to us; `elsewhere`, for an
+    item no window here takes in (全程网办 only), says where it is applied for instead."""
     elements: dict[str, Any] = {
         "conditions": [],
         "materials": [],
@@ -652,6 +658,9 @@ def _partner_view(row: PartnerItem) -> SimpleNamespace:
         handling_tier=row.handling_tier,
         partner=row.province,
         partner_modes={row.province: list(row.modes)},
+        elsewhere=""
+        if crossprovince.window_modes(row)
+        else crossprovince.applied_in_its_province(row, owner or row.province),
     )
     return SimpleNamespace(**elements)
 
@@ -665,7 +674,7 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
             offered = partners.offered_item(session, code)
             if offered is None:
                 raise
-            return _partner_view(offered), []
+            return _partner_view(offered, node_of(visit).names.province(offered.province)), []
         parts = catalog.bundle_parts(session, item)
         for row in (item, *parts):
             session.expunge(row)
