@@ -532,7 +532,10 @@ def _judging_time(document: SealedDocument, trust: TrustStore, now: datetime | N
         token = _token(document.timestamp)
         attested = verify_token(token, document.signature, trust)
     except TimestampRejected as rejected:
-        raise _TimeRefused(Problem.TIMESTAMP, rejected.reason) from rejected
+        # after `wuji peer remove` a partner's results fail here first: say that no trusted root
+        # vouches for them, not that their time-stamp is broken
+        problem = Problem.UNTRUSTED if rejected.untrusted else Problem.TIMESTAMP
+        raise _TimeRefused(problem, rejected.reason) from rejected
     province = _province_of(document.signer_chain[-1])
     if _province_of_code(token.tsa_code) != province:
         raise _TimeRefused(

@@ -23,15 +23,21 @@ extension's exported symbols rather than on its Python API, the backend is accep
 known-answer self-test (the GM/T 0003.5 / GB/T 32918.5 Annex A key pair and signature); if a
 future build hides or changes those symbols, `available()` returns False with the reason.
 
-Known wart: GmSSL prints a short trace to stderr (file:line:function) whenever a verification
-fails; the result is still a plain False.
+GmSSL prints a short trace to the C library's stderr (file:line:function) whenever a verification
+fails; a tampered document then put "/project/GmSSL/src/sm2_sign.c:265:sm2_fast_verify():" on the
+terminal of whoever checked it. `verify` points that stream at /dev/null while GmSSL runs
+(`_QuietC`); the result is still a plain False.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import importlib
+import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
@@ -104,6 +110,50 @@ def _derive_public(lib: ctypes.CDLL, private: bytes) -> bytes:
     finally:
         ctypes.memset(scalar, 0, ctypes.sizeof(scalar))
         ctypes.memset(key, 0, ctypes.sizeof(key))
+
+
+class _QuietC:
+    """The C library's `stderr` stream pointed at /dev/null while GmSSL runs, put back after.
+    Python's own sys.stderr writes to the file descriptor, not to that stream, and is unaffected;
+    verifications in several threads share one swap (the last to leave puts it back). Where the
+    stream cannot be reached (not a glibc-like libc), GmSSL's lines go through as before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved: int | None = None
+        self._slot: ctypes.c_void_p | None = None
+        self._null: int | None = None
+        try:
+            libc = ctypes.CDLL(None)
+            libc.fopen.restype = ctypes.c_void_p
+            libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+            slot = ctypes.c_void_p.in_dll(libc, "stderr")
+            null = libc.fopen(os.devnull.encode(), b"w")
+        except (OSError, ValueError, AttributeError):
+            return
+        if null:
+            self._slot, self._null = slot, null
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        if self._slot is None:
+            yield
+            return
+        with self._lock:
+            if self._inside == 0:
+                self._saved, self._slot.value = self._slot.value, self._null
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    self._slot.value = self._saved
+
+
+_quiet_c = functools.cache(_QuietC)
 
 
 @functools.cache
@@ -215,6 +265,7 @@ def verify(public: bytes, signature: bytes, data: bytes, signer_id: bytes = SIGN
     if not 8 <= len(signature) <= 72 or signature[0] != 0x30:
         return False
     try:
-        return backend.ext.sm2_verify(public[1:], data, signature, signer_id) is True
+        with _quiet_c()():  # GmSSL's trace of a failed check is no news for whoever verifies
+            return backend.ext.sm2_verify(public[1:], data, signature, signer_id) is True
     except Exception:  # gmssl-pyx raises InvalidValueError/GmsslInnerError for points off the curve
         return False

@@ -49,7 +49,7 @@ from signing.der import (
     parse,
 )
 from signing.pki import CertificatePurpose, division_code_of, utc
-from signing.trust import ChainRejected, TrustStore
+from signing.trust import CertificateOutOfDate, CertificateRevoked, ChainRejected, TrustStore
 
 _SIGNED_DATA = oid_contents("1.2.840.113549.1.7.2")
 _TST_INFO = oid_contents("1.2.840.113549.1.9.16.1.4")
@@ -74,11 +74,13 @@ POLICY_OID = "2.25.126439335398916702282658546578452400510"
 
 
 class TimestampRejected(Exception):
-    """A time-stamp token does not hold; `reason` says which check failed."""
+    """A time-stamp token does not hold; `reason` says which check failed. `untrusted`: the token
+    is sound but its service's chain reaches no root trusted here (a partner province no longer
+    trusted, a forged service), which is not a fault of the token."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, untrusted: bool = False) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.untrusted = reason, untrusted
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,10 @@ def verify_token(token: Token, data: bytes, trust: TrustStore) -> datetime:
     try:
         trust.verify_chain(token.signer, list(token.others), CertificatePurpose.TIMESTAMP, at=token.gen_time)
     except ChainRejected as rejected:
-        raise TimestampRejected(f"the time-stamping certificate is refused: {rejected.reason}") from rejected
+        untrusted = not isinstance(rejected, CertificateRevoked | CertificateOutOfDate)
+        raise TimestampRejected(
+            f"the time-stamping certificate is refused: {rejected.reason}", untrusted=untrusted
+        ) from rejected
     return token.gen_time
 
 

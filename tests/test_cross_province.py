@@ -345,6 +345,31 @@ def test_a_joint_case_withdrawn_or_denied_in_hunan_withdraws_its_part_in_guangdo
         _act(provinces, GD_COUNTY, parts[1][0], case_pb2.REVIEW)
 
 
+def test_a_joint_part_is_not_withdrawn_on_its_own_at_the_province_that_started_it(
+    provinces: FederationHarness,
+) -> None:
+    """Only the applicant's 撤回 of the whole case withdraws the 广东 part (the test above): a 湖南
+    county clerk who withdrew the part alone left the main case waiting for a part that would never
+    be concluded, so that it could never be approved."""
+    provinces.nodes[COUNTY].staff.add("ga-clerk", "孙公安", "窗口受理", "公安局", PASSWORD, by=OPERATOR)
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW).parts[0].case_id
+    wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+
+    clerk = logged_in(provinces, COUNTY, "ga-clerk")
+    page = clerk.get(f"/cases/{part_id}").text
+    assert 'id="do-WITHDRAW"' not in page, page  # not offered on the part's page
+    refused = clerk.post(f"/cases/{part_id}/act", data={"csrf": csrf_of(page), "action": "WITHDRAW"})
+    assert refused.status_code == 409 and f"联办部分不能单独撤回：申请人撤回主件 {case.id}" in refused.text
+    with pytest.raises(grpc.RpcError) as cli_refused:
+        _act(provinces, COUNTY, part_id, case_pb2.WITHDRAW)
+    assert cli_refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "联办部分不能单独撤回" in (cli_refused.value.details() or "")
+    time.sleep(1)  # had a request left, 广东 would have it within a heartbeat
+    assert _state_at(provinces, GD_COUNTY, part_id).state == case_pb2.SUBMITTED
+
+
 def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: FederationHarness) -> None:
     """全程网办: applied online at 广东's province node; 湖南 confirms identity over the peer link."""
     case = _submit(
@@ -358,6 +383,11 @@ def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: 
     )
     assert checked.identity_check.confirmed, checked.identity_check.detail
     assert checked.identity_check.province == PROVINCE
+    # in Chinese, after the answering province's name: no English, no province by its code
+    assert (
+        checked.identity_check.detail
+        == f"身份核验：李秀英，户籍地 {VILLAGE}，身份证号码格式正确，由户籍地所在省签发"
+    )
     _act(provinces, GD_CITY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
     assert wait_for(lambda: _concluded_at(provinces, GD_PROVINCE, case.id), what="the result online")
 
@@ -377,8 +407,44 @@ def test_online_case_waits_for_the_home_province_to_confirm_identity(provinces: 
     assert shown and "核验未通过" in shown.group(1) and "不是本省签发" in shown.group(1), page
     with pytest.raises(grpc.RpcError) as refused:
         _act(provinces, GD_CITY, doubtful.id, case_pb2.ACCEPT)
-    said = f"{PROVINCE} 未能核验申请人身份：身份证号码不是本省签发"
-    assert (refused.value.details() or "").startswith(said)
+    said = f"{PROVINCE_NAMES[PROVINCE]} 未能核验申请人身份：身份证号码不是本省签发"
+    assert (refused.value.details() or "").startswith(said), refused.value.details()
+
+    # a 办理地 in the applicant's home province, not here: said in Chinese, the province by its name
+    with pytest.raises(grpc.RpcError) as elsewhere:
+        _submit(provinces, GD_PROVINCE, "KS-0301", "全程网办", VILLAGE, HUNAN_RESIDENT, place_division=CITY)
+    words = elsewhere.value.details() or ""
+    assert words.startswith(f"全程网办的事项由本省办理，办理地 {CITY} 在湖南省，不在本省"), words
+
+
+def test_a_partners_online_only_item_is_not_offered_for_applying_at_a_window_here(
+    provinces: FederationHarness,
+) -> None:
+    """全程网办 is applied for online in the handling province (README): 广东's KS-0301, open to 湖南
+    only so, is listed at the 湖南 village but not offered for applying; asked for all the same, it
+    is refused in words (the form kept), not with a bare 404 "unknown item"."""
+    agent = logged_in(provinces, VILLAGE, "agent1")
+    found = agent.get("/items", params={"q": "KS-0301"}, headers={"HX-Request": "true"}).text
+    assert "KS-0301" in found and 'href="/items/KS-0301/apply"' not in found, found
+    guide = agent.get("/items/KS-0301").text
+    said = "是广东省的事项，广东省对本省只开放全程网办：全程网办由申请人在广东省网上申请，本窗口不能代收"
+    assert said in guide and 'id="apply"' not in guide, guide
+    form = agent.get("/items/KS-0301/apply")
+    assert form.status_code == 400 and said in form.text, form.text
+    # a form sent all the same (a page kept open from before): refused on the form, typed input kept
+    typed = {
+        "csrf": csrf_of(guide),
+        "applicant_name": "陈广",
+        "id_number": GUANGDONG_RESIDENT,
+        "mode": "全程网办",
+        "home_division": GD_VILLAGE,
+    }
+    sent = agent.post("/items/KS-0301/apply", data=typed)
+    assert sent.status_code == 400 and said in sent.text and 'value="陈广"' in sent.text, sent.text
+    with pytest.raises(grpc.RpcError) as refused:  # the CLI's way, through the desk
+        _submit(provinces, VILLAGE, "KS-0301", "全程网办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert said in (refused.value.details() or "")
 
 
 def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partner(
@@ -390,7 +456,12 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
     assert "未约定以异地代收代办办理" in (refused.value.details() or "")
     with pytest.raises(grpc.RpcError) as unknown:
         _submit(provinces, VILLAGE, "KS-9999", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
-    assert (unknown.value.details() or "").startswith(f"{GD_PROVINCE} 未向本省申请人开放事项 KS-9999")
+    assert (unknown.value.details() or "").startswith("广东省 未向本省申请人开放事项 KS-9999")
+    # 湖南's own item sent to 广东: not blamed on 广东 for not opening it
+    with pytest.raises(grpc.RpcError) as own:
+        _submit(provinces, VILLAGE, "KS-0101", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    words = own.value.details() or ""
+    assert "（KS-0101）是本省事项，不能以异地代收代办交广东省办理" in words and "未向本省" not in words, words
     with pytest.raises(grpc.RpcError) as same_province:
         _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", COUNTY, HUNAN_RESIDENT)
     said = f"异地代收代办适用于户籍在外省的申请人，户籍地 {COUNTY}"
@@ -554,7 +625,15 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
             gd_city.tls_certificate, gd_city.chain[:-1], CertificatePurpose.TLS
         )
 
-    three_provinces.nodes[PROVINCE].remove_peer(GD_PROVINCE)
+    # as the README writes it: the short code, read as `peer add` reads it (not as 000000440000)
+    from tests.test_cli import wuji
+
+    config = str(three_provinces.config_path(PROVINCE))
+    not_a_partner = wuji("peer", "remove", "460000", "--config", config)
+    assert not_a_partner.returncode != 0 and "460000000000 不是本省" in not_a_partner.stderr, not_a_partner
+    removed = wuji("peer", "remove", GD_PROVINCE[:6], "--config", config)
+    assert removed.returncode == 0, removed.stderr
+    assert f"已移除协作省份 {GD_PROVINCE} {PROVINCE_NAMES[GD_PROVINCE]}" in removed.stdout, removed.stdout
     wait_for(
         lambda: not _has_anchor(three_provinces, CITY, GD_PROVINCE), what="the anchor gone from the city"
     )

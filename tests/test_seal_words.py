@@ -116,3 +116,15 @@ def test_a_malformed_file_and_a_revoked_licence_read_in_chinese_first(tiers: Tie
 def test_a_valid_document_has_no_problem(tiers: Tiers) -> None:
     check = verify(village_seal(tiers).apply(RESULT).to_bytes(), trusting(tiers))
     assert check.valid and check.problem is None
+
+
+def test_a_document_stamped_in_a_province_no_longer_trusted_reads_as_an_unknown_signer(tiers: Tiers) -> None:
+    """After `wuji peer remove`, a partner's result fails first at its token, whose service no root
+    here vouches for: the words say so, not that the time-stamp is broken."""
+    elsewhere = build_tiers()  # a province whose root is not (or no longer) trusted here
+    data = village_seal(elsewhere).apply(RESULT, timestamp=province_tsa(elsewhere).stamp).to_bytes()
+    check = verify(data, trusting(tiers))
+    assert check.problem is Problem.UNTRUSTED
+    words = failure_words(check)
+    assert words.startswith("盖章所用的证书不能追溯到本节点信任的签发机构，无法确认是谁盖的章"), words
+    assert "(时间戳 time-stamp: the time-stamping certificate is refused: " in words, words

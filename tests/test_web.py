@@ -612,6 +612,59 @@ def test_a_village_whose_clock_is_wrong_is_told_so_on_every_page(federation):
     wait_for(lambda: warned() is None, what="the warning gone once the clock is right")
 
 
+def test_a_result_waiting_for_its_time_stamp_is_neither_downloaded_nor_printed_at_the_handler(federation):
+    """While the province's time-stamping service is away, a case concluded at the county is sealed
+    but not attested (README: the result never leaves unattested): its page says the result waits for
+    the time-stamp, and neither the pages nor the CLI hand it out or print its 办结通知书 until the
+    province answers."""
+    for code in CHAIN:
+        federation.start(code, web_listen="127.0.0.1:0" if code == COUNTY else "off")
+    wait_for(
+        lambda: all(n.describe().catalog_version > 0 for n in federation.nodes.values()), what="the catalogue"
+    )
+    federation.nodes[COUNTY].staff.add("mz-clerk", "赵民政", "窗口受理", "民政局", PASSWORD, by=OPERATOR)
+    federation.stop(PROVINCE)
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",
+            applicant=case_pb2.Applicant(name="周敏", id_number="43098119920304001X"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(federation.nodes[COUNTY], case.id), what="the case at the county")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        county.ActOnCase(desk_pb2.ActOnCaseRequest(case_id=case.id, action=action, note="同意"))
+    waits = "正等待省级时间戳服务证明盖章时间"
+
+    clerk = logged_in(federation, COUNTY, "mz-clerk")
+    shown = clerk.get(f"/cases/{case.id}").text
+    assert 'id="result-waits"' in shown and waits in shown and "download-result" not in shown, shown
+    for path in ("result", "result/print", "documents/result"):
+        refused = clerk.get(f"/cases/{case.id}/{path}")
+        assert refused.status_code == 409 and waits in refused.text, (path, refused.status_code, refused.text)
+    checked = httpx.get(f"{url(federation, COUNTY)}/verify/{case.id}").text
+    assert "有效" not in checked and "尚无加盖印章的办理结果" in checked, checked
+    config = str(federation.config_path(COUNTY))
+    for command in (
+        ("case", "result", case.id, "-o", str(federation.folder / "r.sealed")),
+        ("doc", "result", case.id),
+    ):
+        answer = wuji(*command, "--config", config)
+        assert answer.returncode != 0 and waits in answer.stderr.replace("\n", ""), (command, answer)
+
+    federation.start(PROVINCE)
+    handler = federation.nodes[COUNTY]
+    wait_for(
+        lambda: handler.complete_awaiting_timestamps() or not handler.cases.result_waits(case.id),
+        what="the token",
+    )
+    shown = clerk.get(f"/cases/{case.id}").text
+    assert "download-result" in shown and waits not in shown, shown
+    sealed = clerk.get(f"/cases/{case.id}/result")
+    assert sealed.status_code == 200 and SealedDocument.from_bytes(sealed.content).timestamp
+
+
 def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
     case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
     other = logged_in(desks, COUNTY, "other1")

@@ -25,6 +25,7 @@ from node.convert import outcome_to_proto, state_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, RefusedOnArrival
 from node.store.models import Case, IdentityCheck, PartnerItem, ServiceItem
 from node.timeutil import to_timestamp, utcnow
+from node.trust import partners
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import case_pb2, link_pb2
 
@@ -64,22 +65,69 @@ def plan(
         )
     partner = home.province.value
     if mode == PROXY:
+        own = session.get(ServiceItem, item_code.strip())
+        if own is not None and session.get(PartnerItem, (partner, item_code.strip())) is None:
+            # not the partner's to open: an item of ours goes to our own handler
+            agreed = (own.partner_modes or {}).get(partner, [])
+            raise InvalidInput(
+                f"{own.name}（{own.code}）是本省事项，不能以{PROXY}交{province_name(session, partner)}办理"
+                f"（{PROXY}适用于外省开放给本省的事项，见 wuji peer items）；"
+                + (f"此事项可以{'、'.join(agreed)}办理" if agreed else "此事项未与该省约定跨省通办方式")
+                + f" (item {own.code} is this province's own: {PROXY} is for a partner's items)"
+            )
         offered = _partner_item(session, partner, item_code, mode, here)
         tier = Tier.from_name(offered.handling_tier)
         return Plan(offered.code, offered.name, _ancestor(home, tier, offered.name), None)
+    if session.get(ServiceItem, item_code.strip()) is None:
+        theirs = partners.offered_item(session, item_code)
+        if theirs is not None:  # a partner's item, applied for in that province: not taken in here
+            raise InvalidInput(applied_in_its_province(theirs, province_name(session, theirs.province)))
     item = own_item(item_code)
     agreed = (item.partner_modes or {}).get(partner, [])
     if mode not in agreed:
-        raise InvalidInput(_not_agreed(item.code, item.name, here.province.value, partner, mode, agreed))
+        raise InvalidInput(
+            _not_agreed(item.code, item.name, "本省", province_name(session, partner), mode, agreed)
+        )
     if mode == JOINT:
         if not item.joint_item:
             raise InvalidInput(f"{item.name} ({item.code}) names no partner item for {JOINT}")
         _partner_item(session, partner, item.joint_item, JOINT, here)
     base = _division(PLACE, place_division) if place_division else here
     if base.province != here.province:
-        raise InvalidInput(f"{mode}: the item is handled in this province, not in {base.province}")
+        raise InvalidInput(
+            f"{mode}的事项由本省办理，办理地 {base} 在{province_name(session, base.province.value)}，"
+            f"不在本省：请填写本省的办理地区划代码，或留空由本节点所在地办理 "
+            f"({mode}: the item is handled in this province, not in {base.province})"
+        )
     return Plan(
         item.code, item.name, _ancestor(base, Tier.from_name(item.handling_tier), item.name), catalog_version
+    )
+
+
+def province_name(session: Session, code: str) -> str:
+    """A partner province as people name it (湖南省, the name its anchor was installed under with
+    `wuji peer add --name`), else its code."""
+    return partners.province_names(session).get(code) or code
+
+
+def window_modes(offered: PartnerItem) -> list[str]:
+    """The modes of a partner's item that a window here takes in: 异地代收代办 only. 全程网办 is
+    applied for online in the handling province, and a 两地联办 part is started by the handler of
+    the case here it belongs to."""
+    return [mode for mode in offered.modes if mode == PROXY]
+
+
+def applied_in_its_province(offered: PartnerItem, owner: str) -> str:
+    """Why a window here does not take in a partner's item that only that province takes in."""
+    how = {
+        ONLINE: f"{ONLINE}由申请人在{owner}网上申请",
+        JOINT: f"{JOINT}的联办部分由本省受理主件后自动发起",
+    }
+    ways = "；".join(how[mode] for mode in offered.modes if mode in how) or f"{owner}未开放{PROXY}"
+    return (
+        f"{offered.name}（{offered.code}）是{owner}的事项，{owner}对本省只开放"
+        f"{'、'.join(offered.modes) or '（无）'}：{ways}，本窗口不能代收 "
+        f"(item {offered.code} of {offered.province} is not taken in at windows here: {PROXY} is not open)"
     )
 
 
@@ -109,14 +157,15 @@ def before_action(session: Session, case: Case, action: Action) -> None:
     if case.mode == ONLINE and action is Action.ACCEPT:
         check = session.get(IdentityCheck, case.id)
         if check is None or not check.answered:
-            province = check.province if check else "申请人户籍地省份"
+            province = province_name(session, check.province) if check else "申请人户籍地省份"
             raise IllegalTransition(
                 f"{ONLINE}办件须待 {province} 核验申请人身份后方可受理，尚未收到答复 "
                 f"(case {case.id}: waiting for {province} to confirm the applicant's identity)"
             )
         if not check.confirmed:
+            answerer = province_name(session, check.province)
             raise IllegalTransition(
-                f"{check.province} 未能核验申请人身份：{check.detail}；请不予受理或请申请人核对身份信息 "
+                f"{answerer} 未能核验申请人身份：{check.detail}；请不予受理或请申请人核对身份信息 "
                 f"(case {case.id}: {check.province} did not confirm the applicant's identity)"
             )
     if case.mode == JOINT and case.joint_of is None and action is Action.APPROVE:
@@ -137,6 +186,17 @@ def before_action(session: Session, case: Case, action: Action) -> None:
                 "此件只能办结(不予) "
                 f"(case {case.id}: the partner's part was denied; the case can only be denied)"
             )
+
+
+def before_request(case: Case, action: Action) -> None:
+    """The origin's gate: a 两地联办 part is withdrawn only with its main case (the hook's cascade
+    on the main case's 撤回, 办结·不予 or 退件). Withdrawn alone, by a clerk of the province that
+    started it, it left the main case waiting for a part that would never be concluded."""
+    if case.joint_of is not None and action is Action.WITHDRAW:
+        raise IllegalTransition(
+            f"{JOINT}的联办部分不能单独撤回：申请人撤回主件 {case.joint_of} 时，联办部分随之撤回 "
+            f"(case {case.id} is the partner province's part of {case.joint_of}: it is withdrawn with it)"
+        )
 
 
 def joint_parts(session: Session, case_id: str) -> list[Case]:
@@ -188,8 +248,8 @@ def answer_identity(here: DivisionCode, query: link_pb2.IdentityQuery, asker: st
         raise InvalidInput("identity queries come from a partner province")
     problem = _identity_problem(here, query)
     detail = problem or (
-        f"身份核验: {query.name}, 户籍地 {query.home_division} in province {here}, "
-        "identity number well formed and issued here"
+        # shown after the answering province's name (湖南省：核验通过 …), in the partner province
+        f"身份核验：{query.name}，户籍地 {query.home_division}，身份证号码格式正确，由户籍地所在省签发"
     )
     return link_pb2.IdentityAnswer(
         case_id=query.case_id, confirmed=problem is None, detail=detail, answered_at=to_timestamp(utcnow())
@@ -230,13 +290,15 @@ def _partner_item(session: Session, partner: str, code: str, mode: str, here: Di
     offered = session.get(PartnerItem, (partner, code))
     if offered is None:
         raise InvalidInput(
-            f"{partner} 未向本省申请人开放事项 {code}：不在该省报来的跨省通办清单中 "
+            f"{province_name(session, partner)} 未向本省申请人开放事项 {code}：不在该省报来的跨省通办清单中 "
             f"(province {partner} has not opened item {code!r} to applicants of {here.province}; "
             "see `wuji peer items`)"
         )
     if mode not in offered.modes:
         raise InvalidInput(
-            _not_agreed(offered.code, offered.name, partner, here.province.value, mode, offered.modes)
+            _not_agreed(
+                offered.code, offered.name, province_name(session, partner), "本省", mode, offered.modes
+            )
         )
     return offered
 

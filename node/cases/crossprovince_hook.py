@@ -52,6 +52,9 @@ class CrossProvinceCases(CaseHook):
         if case.handler == self.here.value:
             crossprovince.before_action(session, case, action)
 
+    def before_request(self, session: Session, case: Case, action: Action) -> None:
+        crossprovince.before_request(case, action)
+
     def after_change(self, session: Session, case: Case, action: Action) -> None:
         if case.mode != JOINT or case.handler != self.here.value or case.joint_of is not None:
             return

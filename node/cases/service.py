@@ -149,6 +149,8 @@ class ResultSealing(Protocol):
 
     def with_revocation_values(self, session: Session, document: bytes) -> bytes: ...
 
+    def awaiting(self, session: Session, case_id: str) -> bool: ...
+
     def check_licence_stand_in(self, session: Session, material: Material, holder_id_number: str) -> None:
         """无证明: InvalidInput unless the material is a valid, unrevoked licence of the holder."""
         ...
@@ -175,6 +177,9 @@ class CaseHook:
 
     def before_change(self, session: Session, case: Case, action: Action) -> None:
         """The handler is about to take action on case (already checked by the state machine)."""
+
+    def before_request(self, session: Session, case: Case, action: Action) -> None:
+        """This node is about to ask the case's handler for action (撤回, 补正材料), as its origin."""
 
     def after_change(self, session: Session, case: Case, action: Action) -> None:
         """Action was recorded on this copy of the case (here, or replayed from the other copy)."""
@@ -492,6 +497,8 @@ class CaseService:
                 # asked for here, carried out by the handler: check now, so the clerk hears at once
                 transition(State(case.state), action, accepted=case.accepted, instant=False)
                 self._refuse_asked_again(session, case.id, action)
+                for hook in self.hooks:
+                    hook.before_request(session, case, action)
                 asked_at = self.clock.now()
                 sent = self._outbound.send(
                     session,
@@ -544,6 +551,12 @@ class CaseService:
             if by is not None:
                 _require_sight(by, case, self.here)
             return self._view(session, case)
+
+    def result_waits(self, case_id: str) -> bool:
+        """结果等待时间戳: the case was concluded here and its sealed result waits for the province's
+        time-stamp; until the token comes nobody is handed the result (`_view` leaves it out)."""
+        with self._readers() as session:
+            return self.sealing is not None and self.sealing.awaiting(session, case_id.strip())
 
     def list_cases(
         self,
@@ -982,7 +995,8 @@ class CaseService:
         session.refresh(case, ["events"])
         view = case_to_proto(case, self.here.value)
         sealed = session.get(SealedResult, case.id)
-        if sealed is not None:
+        # a result waiting for its time-stamp is not handed out: it never leaves unattested
+        if sealed is not None and not (self.sealing is not None and self.sealing.awaiting(session, case.id)):
             document = sealed.document
             view.sealed_result = (
                 document if self.sealing is None else self.sealing.with_revocation_values(session, document)

@@ -32,6 +32,7 @@ from node.cli.common import (
 from node.desk.client import DeskClient, material_from
 from node.supervision.ratings import SCORE_LABELS
 from node.timeutil import from_timestamp, shanghai
+from node.trust.sealing import RESULT_WAITS
 from node.web.uplink import Uplink
 from signing.seals import SealedDocument, SealError
 from wuji.divisions import DivisionCode
@@ -359,6 +360,14 @@ def case_result(
     """办理结果: write the case's sealed result (signed, time-stamped) to a file, to hand over or to
     check with `wuji seal verify`."""
     case = ask(config, node, lambda desk: desk.get(case_id))
+    concluded = case.state in (case_pb2.CONCLUDED, case_pb2.DELIVERED)
+    # concluded here without a result to hand out: it waits for the province's time-stamp
+    if (
+        not case.sealed_result
+        and concluded
+        and ask(config, node, lambda desk: desk.describe()).code == case.handler
+    ):
+        fail(f"办件 {case.id}：{RESULT_WAITS} (the sealed result waits for its time-stamp)", EXIT_REFUSED)
     if not case.sealed_result:
         state = State(case_pb2.CaseState.Name(case.state)).label
         missing = f"办件 {case.id} 在此节点尚无加盖印章的办理结果（状态 {state}）(no sealed result here yet)"

@@ -66,7 +66,11 @@ def peer_remove(
 ) -> None:
     """End a federation: the partner's root is no longer trusted here or below; the link closes."""
     view = ask(config, node, lambda desk: desk.remove_peer(province))
-    console.print(f"partner {view.province} removed; its root is no longer trusted", highlight=False)
+    console.print(
+        f"已移除协作省份 {view.province} {view.name}：其根证书在本省各节点不再受信任，省际连接已断开 "
+        "(partner removed; its root is no longer trusted)",
+        highlight=False,
+    )
 
 
 @peer_app.command("list")

@@ -50,6 +50,7 @@ from node.store.models import CaseDeadline, ItemClaim, PartnerItem, ServiceItem
 from node.timeutil import from_timestamp
 from node.trust import partners
 from node.trust.names import PlaceNames
+from node.trust.sealing import RESULT_WAITS
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument, SealError
 from wuji import division_table
@@ -303,6 +304,8 @@ class DocumentDesk:
         concluded = _last(case, {case_pb2.APPROVE, case_pb2.DENY})
         if concluded is None or case.state not in (case_pb2.CONCLUDED, case_pb2.DELIVERED):
             raise NotReady(f"办件 {case.id} 尚未办结 (the case is not concluded)")
+        if not case.sealed_result and self._cases.result_waits(case.id):
+            raise NotReady(f"办件 {case.id}：{RESULT_WAITS} (the sealed result waits for its time-stamp)")
         if not case.sealed_result:
             raise NotReady(f"办件 {case.id} 的办结结果尚未送达本节点 (no sealed result here yet)")
         try:

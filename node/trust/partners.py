@@ -116,7 +116,7 @@ def offered_item(session: Session, code: str, province: str = "") -> PartnerItem
     """A partner province's item open to applicants here (of `province`, if given), or None."""
     query = select(PartnerItem).where(PartnerItem.code == code.strip()).order_by(PartnerItem.province)
     if province:
-        query = query.where(PartnerItem.province == province.zfill(12))
+        query = query.where(PartnerItem.province == province_code(province))
     return session.scalars(query.limit(1)).first()
 
 
@@ -124,8 +124,17 @@ def partner_items(session: Session, province: str = "") -> list[PartnerItem]:
     """Items of partner provinces open to applicants here (all partners, or one)."""
     query = select(PartnerItem).order_by(PartnerItem.province, PartnerItem.code)
     if province:
-        query = query.where(PartnerItem.province == province.zfill(12))
+        query = query.where(PartnerItem.province == province_code(province))
     return list(session.scalars(query))
+
+
+def province_code(province: str) -> str:
+    """A province's code as typed (440000, or all 12 digits) in its 12 digits, as `wuji peer add`
+    reads it; InvalidInput in words otherwise (zfill padded 440000 on the left, to 000000440000)."""
+    try:
+        return DivisionCode.parse(province.strip()).province.value
+    except InvalidDivisionCode as error:
+        raise InvalidInput(f"省份代码 {province.strip()!r} 有误，应如 440000 ({error})") from error
 
 
 def checked_partner_root(province: str, root: x509.Certificate) -> DivisionCode:
@@ -194,10 +203,13 @@ class PartnerService:
 
     def remove_peer(self, session: Session, province: str) -> PeerSummary:
         """End the federation: forget the partner's root, its offer and its link address."""
-        code = province.strip().zfill(12)
+        code = province_code(province)
         peer = session.get(PeerProvince, code)
         if peer is None:
-            raise NotFound(f"{code} is not a partner province of {self.here}")
+            raise NotFound(
+                f"{code} 不是本省（{self.here}）的协作省份，无可移除：协作省份见 wuji peer list "
+                f"({code} is not a partner province of {self.here})"
+            )
         summary = self.summary(session, code)
         session.delete(peer)
         self._remove_anchor(session, self._signed_anchor(session, code, removed=True))

@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 
 OFFICIAL_SEAL = "公章"
 LICENCE_SEAL = "电子证照专用章"  # vouches for electronic licences only
+# what a handler's staff are told while a result waits for its time-stamp (AwaitingTimestamp)
+RESULT_WAITS = (
+    "办理结果已加盖印章，正等待省级时间戳服务证明盖章时间，暂不能下载或打印；"
+    "省级时间戳服务恢复应答后，即可下载、打印办理结果和办结通知书"
+)
 # sends a case-event notice to a neighbour copy: (session, peer, notice); what it returns is unused
 NoticeSender = Callable[[Session, str, link_pb2.CaseEventNotice], object]
 

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.cases import deadlines, deferrals, queues, requests, submissions
+from node.cases import crossprovince, deadlines, deferrals, queues, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material
@@ -37,6 +37,7 @@ from node.supervision.cards import ACCEPTANCE_DAYS
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
+from node.trust.sealing import RESULT_WAITS
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from node.workdays import add_working_days, china_date
@@ -240,6 +241,9 @@ def routes(render: Render) -> list[Route]:
 
     @page(Duty.APPLY)
     def apply_form(visit: Visit) -> Response:
+        item, _ = _item_and_parts(visit)
+        if getattr(item, "elsewhere", ""):  # a partner's 全程网办 item: applied for in its province
+            raise InvalidInput(item.elsewhere)
         return application_form(visit)
 
     @page(Duty.APPLY)
@@ -414,7 +418,10 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def case_timeline(visit: Visit) -> Response:
         case = _visible_case(visit)
-        if visit.request.query_params.get("v") == _watched(case, _sent(node_of(visit), case)):
+        node = node_of(visit)
+        if visit.request.query_params.get("v") == _watched(
+            case, _sent(node, case), _result_waits(node, case)
+        ):
             return Response(status_code=204)  # nothing new: htmx leaves the page (and its forms) alone
         return render(visit, "timeline.html", case=case, **_case_extras(visit, case))
 
@@ -480,6 +487,10 @@ def routes(render: Render) -> list[Route]:
             return case_refused(visit, case, refused)
         return RedirectResponse(f"/cases/{quote(case.id)}", status_code=303)
 
+    def _refuse_while_result_waits(visit: Visit, case: case_pb2.Case) -> None:
+        if _result_waits(node_of(visit), case):
+            raise NotReady(f"办件 {case.id}：{RESULT_WAITS} (the sealed result waits for its time-stamp)")
+
     def case_refused(visit: Visit, case: case_pb2.Case, refused: Exception) -> Response:
         """The case page again with the refusal above it and the note (and a 延期's days) as typed:
         the clerk stays on the case (nothing was stored). The case is read again: a refusal often
@@ -541,6 +552,7 @@ def routes(render: Render) -> list[Route]:
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def result(visit: Visit) -> Response:
         case = _visible_case(visit)
+        _refuse_while_result_waits(visit, case)
         if not case.sealed_result:
             raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
         return Response(
@@ -555,6 +567,7 @@ def routes(render: Render) -> list[Route]:
         from node.web.verify import qr_svg
 
         case = _visible_case(visit)
+        _refuse_while_result_waits(visit, case)
         if not case.sealed_result:
             raise InvalidInput(f"办件 {case.id} 尚无加盖印章的办理结果 (not concluded yet)")
         documents: DocumentDesk = visit.request.app.state.documents
@@ -640,15 +653,18 @@ def _find_items(visit: Visit, query: str) -> list[Any]:
         found.sort(key=lambda item: query.strip() not in item.name)  # the name itself first, then shortenings
         for item in found:
             session.expunge(item)
-        found += [
-            view for view in map(_partner_view, partners.partner_items(session)) if matches(view, query)
+        views = [
+            _partner_view(row, node_of(visit).names.province(row.province))
+            for row in partners.partner_items(session)
         ]
+        found += [view for view in views if matches(view, query)]
         return found
 
 
-def _partner_view(row: PartnerItem) -> SimpleNamespace:
+def _partner_view(row: PartnerItem, owner: str) -> SimpleNamespace:
     """A partner province's item as its offer describes it, shaped like one of ours for the pages;
-    `partner` names the province, and its modes are the ones it opened to us."""
+    `partner` names the province, and its modes are the ones it opened to us; `elsewhere`, for an
+    item no window here takes in (全程网办 only), says where it is applied for instead."""
     elements: dict[str, Any] = {
         "conditions": [],
         "materials": [],
@@ -668,6 +684,9 @@ def _partner_view(row: PartnerItem) -> SimpleNamespace:
         handling_tier=row.handling_tier,
         partner=row.province,
         partner_modes={row.province: list(row.modes)},
+        elsewhere=""
+        if crossprovince.window_modes(row)
+        else crossprovince.applied_in_its_province(row, owner or row.province),
     )
     return SimpleNamespace(**elements)
 
@@ -681,7 +700,7 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
             offered = partners.offered_item(session, code)
             if offered is None:
                 raise
-            return _partner_view(offered), []
+            return _partner_view(offered, node_of(visit).names.province(offered.province)), []
         parts = catalog.bundle_parts(session, item)
         for row in (item, *parts):
             session.expunge(row)
@@ -729,15 +748,28 @@ def _sent(node: Node, case: case_pb2.Case) -> list[requests.SentRequest]:
     return node.cases.sent_requests(case.id)
 
 
-def _watched(case: case_pb2.Case, sent: list[requests.SentRequest]) -> str:
-    """What the live timeline redraws on: the case's version, and its requests leaving this node
-    or being answered (which change no version)."""
-    return f"{case.version}." + "".join(f"{r.left:d}{r.answered_at is not None:d}" for r in sent)
+def _watched(case: case_pb2.Case, sent: list[requests.SentRequest], result_waits: bool) -> str:
+    """What the live timeline redraws on: the case's version, its requests leaving this node or
+    being answered, and its result getting its time-stamp (which change no version)."""
+    answers = "".join(f"{r.left:d}{r.answered_at is not None:d}" for r in sent)
+    return f"{case.version}.{answers}" + (".t" if result_waits else "")
+
+
+def _result_waits(node: Node, case: case_pb2.Case) -> bool:
+    """Concluded here, the sealed result still waits for the province's time-stamp."""
+    concluded = case.state in (case_pb2.CONCLUDED, case_pb2.DELIVERED)
+    return (
+        concluded
+        and not case.sealed_result
+        and case.handler == node.here.value
+        and node.cases.result_waits(case.id)
+    )
 
 
 def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
     node = node_of(visit)
     sent = _sent(node, case)
+    result_waits = _result_waits(node, case)
     state = State(case_pb2.CaseState.Name(case.state))
     # 补正 files, 容缺 materials and the citizen's rating are all given where the citizen applied
     for_the_applicant = case.origin == node.here.value and may(visit.person, frozenset({Duty.ON_BEHALF}))
@@ -764,7 +796,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
             }
     return {
         "sent": sent,
-        "watched": _watched(case, sent),
+        "watched": _watched(case, sent, result_waits),
+        "result_waits": RESULT_WAITS if result_waits else "",
         "same_applicant": same_applicant,
         # a 特别程序 under way, told by the case's history (the applicant's point keeps no clock)
         "special_procedure": state in RULES[Action.SUSPEND].from_states
@@ -811,6 +844,8 @@ def allowed_actions(
     not_now = {Action.SUSPEND if clock_stopped else Action.RESUME}
     if _last_of(case, (Action.EXTEND,)) is not None:
         not_now.add(Action.EXTEND)
+    if case.joint_of:  # a 两地联办 part is withdrawn with its main case only (node/cases/crossprovince.py)
+        not_now.add(Action.WITHDRAW)
     allowed = []
     for action, rule in RULES.items():
         if action in _OWN_FORMS or action in not_now:

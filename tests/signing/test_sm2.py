@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -359,3 +360,23 @@ def test_openssl_command_oracle(tmp_path: Path):
     )  # fmt: skip
     assert signed.returncode == 0, signed.stderr
     assert sm2.verify(public, (tmp_path / "theirs.sig").read_bytes(), b"openssl interop") is True
+
+
+def test_a_failed_verification_prints_nothing_on_the_terminal():
+    """GmSSL traces a failed check on the C library's stderr ("…/sm2_sign.c:265:sm2_fast_verify():"):
+    `wuji seal verify` of a tampered 广东 result printed those lines before its verdict. They are kept
+    off the terminal; Python's stderr, and the C stream once GmSSL is done, still reach it."""
+    script = """
+import ctypes, sys
+from signing import sm2
+private, public = sm2.generate_keypair()
+signature = sm2.sign(private, b"original")
+assert sm2.verify(public, signature, b"tampered") is False
+assert sm2.verify(public, signature, b"original") is True
+print("python-stderr", file=sys.stderr, flush=True)
+libc = ctypes.CDLL(None)
+libc.fputs(b"c-stderr\\n", ctypes.c_void_p.in_dll(libc, "stderr"))
+"""
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.split() == ["python-stderr", "c-stderr"], ran.stderr
