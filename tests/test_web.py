@@ -1936,6 +1936,21 @@ def test_a_file_that_is_not_sealed_is_not_valid(desks):
     assert reply.status_code == 200 and "无效" in reply.text
 
 
+def test_a_file_of_deeply_nested_json_is_refused_as_no_sealed_document_not_a_server_error(desks):
+    """Anyone may upload here: JSON nested a thousand levels deep exhausted the parser (a 500 and a
+    traceback in the node's log); it is no sealed document, and the page says so."""
+    citizen = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    token = csrf_of(citizen.get("/verify").text)
+    for levels in (1000, 5000):
+        deep = ('{"a":' * levels + "1" + "}" * levels).encode()
+        reply = citizen.post(
+            "/verify", data={"csrf": token}, files={"document": ("deep.sealed", deep, "application/json")}
+        )
+        assert reply.status_code == 400, reply.text
+        notice = re.search(r'id="not-sealed">(.*?)</section>', reply.text, re.DOTALL)
+        assert notice and "不是本系统的电子签章文件" in notice.group(1), reply.text
+
+
 def test_a_result_altered_after_sealing_is_told_in_chinese_first(desks):
     """The citizen reads what the failure means; the step and the English reason stay in brackets."""
     case_id = concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))
