@@ -365,6 +365,22 @@ def test_the_staff_page_says_who_changed_which_account_and_when(desks):
     assert len(cells) <= 50 and PASSWORD not in table
 
 
+def test_a_refused_login_at_the_page_is_in_the_staff_log_with_its_address(desks):
+    """Failed logins left no trace an administrator could see; the 操作记录 names the account tried
+    and where from, never the password typed."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("tried", "严被试", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    county.staff.add("watch-admin", "程管理", "管理员", "", PASSWORD, by=OPERATOR)
+    stranger = httpx.Client(base_url=url(desks, COUNTY), timeout=30)
+    token = csrf_of(stranger.get("/login").text)
+    refused = stranger.post("/login", data={"username": "tried", "password": "guessed-2026", "csrf": token})
+    assert refused.status_code == 401
+    table = logged_in(desks, COUNTY, "watch-admin").get("/staff").text.split('id="staff-log"', 1)[1]
+    table = html.unescape(table.split("</table>", 1)[0])
+    assert "严被试（tried）</td><td>登录失败：密码错误（网页，来自 127.0.0.1）" in table, table
+    assert "guessed-2026" not in table
+
+
 def test_a_person_changes_their_own_password_given_the_current_one(desks):
     desks.nodes[COUNTY].staff.add("pw.clerk", "蒋改密", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
     person = logged_in(desks, COUNTY, "pw.clerk")

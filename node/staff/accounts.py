@@ -9,12 +9,17 @@ the same argon2 work, and locks after as many failures: the answers do not tell 
 Every administration of an account — and a person's change of their own password — is written to
 the 操作记录 (`StaffChange`) in the change's own transaction: who, when, whose account, what, in a
 short Chinese sentence (never a password or its hash). A change that changes nothing is not written.
+A refused login is written there too, for an account (密码错误, 锁定中, 已停用: the 管理员 sees who is
+tried), as is every lock-out, of a name that is no account as well; and every refused login goes to
+the node's log with the name typed and where it came from (网页 or 命令行 and the address), never the
+password typed.
 """
 
 from __future__ import annotations
 
 import builtins
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -31,7 +36,9 @@ from node.clock import Clock, SystemClock
 from node.errors import InvalidInput, NotFound, clean_text
 from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role, parse_role
 from node.store.models import StaffAccount, StaffChange, StaffLogin, StaffLoginFailure
-from node.timeutil import as_utc
+from node.timeutil import as_utc, shanghai
+
+log = logging.getLogger(__name__)
 
 LOGIN_HOURS = 12
 MAX_FAILURES = 5
@@ -50,6 +57,9 @@ _NOBODY_HASH = (
 
 WRONG = "用户名或密码错误 (wrong username or password)"
 OPERATOR_WORDS = "运维（命令行）"  # who the node's operator is in the 操作记录
+# the 操作人 of a refused login in the 操作记录: whoever typed the name, not known to be its holder
+ATTEMPT = "*"  # no username: USERNAME does not allow it
+ATTEMPT_WORDS = "未登录者"
 LOG_LIMIT = 50  # changes the 操作记录 shows unless asked for more
 MAX_LOG_LIMIT = 1000
 
@@ -77,7 +87,9 @@ class StaffChangeView:
 
     @property
     def by_words(self) -> str:
-        """操作人: 陈管理（web-admin）, or 运维（命令行） for the node's operator."""
+        """操作人: 陈管理（web-admin）, 运维（命令行） for the node's operator, 未登录者 for a login."""
+        if self.by == ATTEMPT:
+            return ATTEMPT_WORDS
         return _person_words(self.by_name, self.by) if self.by else OPERATOR_WORDS
 
     @property
@@ -245,7 +257,7 @@ class StaffService:
         and counted toward the lock-out as at login. Every login of the account ends, this one too."""
         password_hash = _hash(new)  # a too short one is refused before anything is counted
         try:
-            self.login(username, current)  # counted if it is not their password
+            self.login(username, current, source="修改密码")  # counted if it is not their password
         except NotLoggedIn as refused:
             raise NotPermitted(f"当前密码未通过验证：{refused}") from refused
         return self._new_password(username, password_hash, None, "本人修改密码")
@@ -288,8 +300,9 @@ class StaffService:
 
     # -- logging in ----------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> Login:
-        """A token for this node, or NotLoggedIn saying why (wrong password, locked, disabled).
+    def login(self, username: str, password: str, *, source: str = "") -> Login:
+        """A token for this node, or NotLoggedIn saying why (wrong password, locked, disabled);
+        `source` says where the attempt came from for the records of a refusal (网页，来自 10.0.0.7).
 
         A name that is no account is answered as an account with another password is, after the
         same argon2 work, and locks after as many failures; a disabled account says so only to the
@@ -298,13 +311,15 @@ class StaffService:
         name = username.strip().lower()
         if not USERNAME.match(name):  # never an account's name: nothing to count, nothing to tell
             _matches(_NOBODY_HASH, password)
+            log.warning("登录失败：用户名 %r 不合账号格式%s", username[:64], _from(source))
             raise NotLoggedIn(WRONG)
         try:
-            return self._login(name, password)
+            return self._login(name, password, source)
         except IntegrityError:  # two first failures of one name at once: the other was counted
+            log.warning("登录失败：账号 %s 密码错误%s", name, _from(source))
             raise NotLoggedIn(WRONG) from None
 
-    def _login(self, name: str, password: str) -> Login:
+    def _login(self, name: str, password: str, source: str) -> Login:
         now = self._clock.now()
         with self._sessions.begin() as session:
             named = select(StaffAccount).where(StaffAccount.username == name)
@@ -312,15 +327,21 @@ class StaffService:
             failure = session.get(StaffLoginFailure, name, with_for_update=True)
             # verified whatever follows, locked or not, account or not: the time tells nothing
             right = _matches(account.password_hash if account else _NOBODY_HASH, password)
+            locked_until = None  # a lock this refusal sets
             if failure is not None and failure.locked_until and as_utc(failure.locked_until) > now:
                 refusal = (
                     f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
                     f"(locked after {MAX_FAILURES} wrong passwords)"
                 )
+                what = f"登录被拒：账号锁定中，至 {shanghai(failure.locked_until)}（北京时间）"
             elif account is None or not right:
-                refusal = _count_failure(session, name, failure, now)
+                refusal, locked_until = _count_failure(session, name, failure, now)
+                what = "登录失败：密码错误" if account is not None else "登录失败：无此账号"
+                if locked_until is not None:
+                    what += f"，连续 {MAX_FAILURES} 次，锁定至 {shanghai(locked_until)}（北京时间）"
             elif not account.active:
                 refusal = f"账号 {account.username} 已停用 (the account is disabled)"
+                what = "登录被拒：账号已停用"
             else:
                 if failure is not None:
                     session.delete(failure)
@@ -337,6 +358,11 @@ class StaffService:
                     )
                 )
                 return Login(token, expires, _view(account))
+            # an account's refusals are the 管理员's to see; of a name that is no account, its lock
+            # (one line for many tries: the log stays bounded as the failures are)
+            if account is not None or locked_until is not None:
+                self._record(session, ATTEMPT, name, f"{what}{_from(source)}"[:200])
+        log.warning("%s（账号 %s）%s", what, name, _from(source))
         raise NotLoggedIn(refusal)
 
     def logout(self, token: str) -> None:
@@ -370,8 +396,11 @@ class StaffService:
             return {username: name for username, name in rows}
 
 
-def _count_failure(session: Session, name: str, failure: StaffLoginFailure | None, now: datetime) -> str:
-    """Count a wrong password for name (an account's or not), lock it at MAX_FAILURES, and say so.
+def _count_failure(
+    session: Session, name: str, failure: StaffLoginFailure | None, now: datetime
+) -> tuple[str, datetime | None]:
+    """Count a wrong password for name (an account's or not), lock it at MAX_FAILURES, and say so
+    (with the end of the lock it set).
 
     Kept in the database, not in memory: every replica of the node and both of its desks count the
     same failures for a name that is no account as they do for an account's (which must survive a
@@ -394,12 +423,18 @@ def _count_failure(session: Session, name: str, failure: StaffLoginFailure | Non
     failure.failures += 1
     failure.last_failed_at = now
     if failure.failures < MAX_FAILURES:
-        return WRONG
+        return WRONG, None
     failure.failures, failure.locked_until = 0, now + window
     return (
         f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
-        "(too many wrong passwords: the account is locked)"
+        "(too many wrong passwords: the account is locked)",
+        failure.locked_until,
     )
+
+
+def _from(source: str) -> str:
+    """Where a login came from, as the records say it: （网页，来自 10.0.0.7）, or nothing unknown."""
+    return f"（{source}）" if source else ""
 
 
 def _change_words(role: Role, department: str, new_role: Role, new_department: str) -> str:
