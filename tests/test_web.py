@@ -381,6 +381,20 @@ def test_a_refused_login_at_the_page_is_in_the_staff_log_with_its_address(desks)
     assert "guessed-2026" not in table
 
 
+def test_a_form_sent_after_the_login_ended_is_told_lost_on_the_login_page(desks):
+    """An agent filled in an application while the same login was ended in another tab: the form
+    went to the login page without a word, and the citizen's application was silently gone."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get(f"/items/{ITEM}/apply").text
+    other_tab = httpx.Client(base_url=url(desks, VILLAGE), cookies=agent.cookies, timeout=30)
+    assert other_tab.post("/logout", data={"csrf": csrf_of(form)}).status_code == 303
+    sent = send_application(agent, form)
+    assert sent.url.path == "/login" and sent.history[0].status_code == 303
+    lost = re.search(r'id="login-lost">([^<]*)<', sent.text)
+    assert lost and "登录已结束" in lost.group(1) and "没有保存" in lost.group(1), sent.text
+    assert 'name="next" value="/items/' in sent.text  # and back to the form after logging in
+
+
 def test_a_person_changes_their_own_password_given_the_current_one(desks):
     desks.nodes[COUNTY].staff.add("pw.clerk", "蒋改密", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
     person = logged_in(desks, COUNTY, "pw.clerk")

@@ -163,7 +163,10 @@ def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Dut
     if not public:
         if visit.actor is None:
             session.changed = True
-            return RedirectResponse(f"/login?next={quote(visit.request.url.path)}", status_code=303)
+            # a form sent after the login ended (logged out in another tab, expired, the password
+            # changed) is not taken: the login page says so, not only asks for the password
+            lost = "&lost=1" if visit.request.method == "POST" else ""
+            return RedirectResponse(f"/login?next={quote(visit.request.url.path)}{lost}", status_code=303)
         if wanted and not may(visit.actor, wanted):
             raise NotPermitted(f"{visit.actor.describe()} 无权使用此页面 (the role may not use this page)")
     return endpoint(visit)
