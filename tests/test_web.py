@@ -270,10 +270,25 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     for _ in range(MAX_FAILURES):
         stranger.post("/login", data={"username": "new.clerk", "password": "wrong-pass", "csrf": login_token})
     assert "锁定至" in admin.get("/staff").text
+    weak = admin.post(
+        "/staff/new.clerk/password",
+        data={"password": "11111111", "password_again": "11111111", "csrf": token},
+    )
+    assert weak.status_code == 400 and "密码全是同一个字符" in weak.text and "容易被人猜中" in weak.text
     renewed = {"password": "another-pass-2", "password_again": "another-pass-2", "csrf": token}
     unlocked = admin.post("/staff/new.clerk/password", data=renewed)
     assert unlocked.status_code == 200 and "账号已解锁" in unlocked.text
     again = {"username": "new.clerk", "password": "another-pass-2", "csrf": login_token}
+    assert stranger.post("/login", data=again).status_code == 303  # logged in
+    for first in ("/queues", "/", "/cases"):  # the 管理员 knows this password: the holder's own comes first
+        sent = stranger.get(first)
+        assert sent.status_code == 303 and sent.headers["location"] == "/password", first
+    page = stranger.get("/password")
+    assert page.status_code == 200 and 'id="password-to-change"' in page.text
+    mine = {"current": "another-pass-2", "password": "only-mine-2026", "password_again": "only-mine-2026"}
+    assert stranger.post("/password", data={**mine, "csrf": csrf_of(page.text)}).status_code == 303
+    login_token = csrf_of(stranger.get("/login").text)
+    again = {"username": "new.clerk", "password": "only-mine-2026", "csrf": login_token}
     assert stranger.post("/login", data=again).status_code == 303  # logged in, sent on to its queues
     assert stranger.get("/queues").status_code == 200
 

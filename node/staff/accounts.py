@@ -142,6 +142,7 @@ class StaffService:
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
         department = self._known_department(parsed, department)
+        password_hash = _hash(password, username, name)
         with self._sessions.begin() as session:
             if session.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
                 raise InvalidInput(
@@ -152,10 +153,11 @@ class StaffService:
                 name=name,
                 role=parsed.value,
                 department=department,
-                password_hash=_hash(password),
+                password_hash=password_hash,
                 active=True,
                 failures=0,
                 created_at=self._clock.now(),
+                password_to_change=by.is_person,  # a 管理员 knows it: its holder chooses their own
             )
             session.add(account)
             where = f"，{department}" if department else ""
@@ -250,12 +252,14 @@ class StaffService:
                 "不能在此重置自己的密码：请在「修改密码」中输入当前密码后修改 "
                 "(an administrator changes their own password with the current one)"
             )
-        return self._new_password(username, _hash(password), by, "重置密码")
+        return self._new_password(
+            username, _hash(password, username, self._name_of(username)), by, "重置密码"
+        )
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:
         """A person's new password, given their current one: a wrong one is refused (NotPermitted)
         and counted toward the lock-out as at login. Every login of the account ends, this one too."""
-        password_hash = _hash(new)  # a too short one is refused before anything is counted
+        password_hash = _hash(new, username, self._name_of(username))  # refused before anything is counted
         try:
             self.login(username, current, source="修改密码")  # counted if it is not their password
         except NotLoggedIn as refused:
@@ -267,6 +271,8 @@ class StaffService:
         with self._sessions.begin() as session:
             account = _account(session, username)
             account.password_hash = password_hash
+            # a password a 管理员 set is theirs too: its holder changes it at their next login
+            account.password_to_change = by is not None and by.is_person
             session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == account.username))
             _end_logins(session, account.username)
             self._record(session, account.username if by is None else by.username, account.username, what)
@@ -346,7 +352,7 @@ class StaffService:
                 if failure is not None:
                     session.delete(failure)
                 if _hasher.check_needs_rehash(account.password_hash):
-                    account.password_hash = _hash(password)
+                    account.password_hash = _hasher.hash(password)  # as it is: rules are for new ones
                 token = secrets.token_urlsafe(32)
                 expires = now + timedelta(hours=LOGIN_HOURS)
                 session.add(
@@ -387,6 +393,18 @@ class StaffService:
             role=Role(found.role),
             department=found.department,
         )
+
+    def password_to_change(self, username: str) -> bool:
+        """Whether the account's password was set by a 管理员 and not yet changed by its holder, who
+        then does that before anything else."""
+        with self._sessions() as session:
+            account = session.get(StaffAccount, username)
+            return account is not None and account.password_to_change
+
+    def _name_of(self, username: str) -> str:
+        with self._sessions() as session:
+            account = session.get(StaffAccount, username.strip().lower())
+            return account.name if account is not None else ""
 
     def names(self, usernames: set[str]) -> dict[str, str]:
         with self._sessions() as session:
@@ -472,10 +490,48 @@ def _checked_username(username: str) -> str:
     return value
 
 
-def _hash(password: str) -> str:
+def _hash(password: str, username: str, name: str) -> str:
+    """The hash of a new password for the account, InvalidInput saying why a guessable one is refused."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)")
+    weakness = _weakness(password, username, name)
+    if weakness:
+        raise InvalidInput(f"{weakness}，容易被人猜中：请换一个只有自己知道的密码")
     return _hasher.hash(password)
+
+
+# the passwords guessed first (lists of leaked passwords, the Chinese ones among them), 8 or more
+# characters; sequences and repetitions are refused by their shape
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "iloveyou",
+        "qwerty123", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "qwer1234", "asdf1234", "zxcv1234",
+        "abc12345", "abcd1234", "a1234567", "a12345678", "aa123456", "aa123123", "admin123",
+        "admin888", "admin1234", "administrator", "root1234", "welcome1", "woaini1314", "woaini520",
+        "5201314", "52013145", "520131400", "1314520520", "qweasdzxc", "123qweasd", "qazwsxedc",
+        "123456abc", "123456aa", "12345678a", "123456789a", "1234qwer", "letmein1", "changeme",
+        "sunshine", "football", "baseball", "princess", "dragon12", "trustno1", "zhang123",
+        "wang1234", "li123456", "19491001", "20080808",
+    }
+)  # fmt: skip
+_SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _weakness(password: str, username: str, name: str) -> str:
+    """Why a new password is guessable, in the refusal's words ("" if it is not)."""
+    plain = password.strip().lower()
+    if plain in COMMON_PASSWORDS:
+        return "这是最常用的密码之一 (a common password)"
+    if len(set(plain)) == 1:
+        return "密码全是同一个字符 (all one character)"
+    if any(plain == plain[:size] * (len(plain) // size) for size in range(2, 5) if len(plain) % size == 0):
+        return "密码是几个字符的简单重复 (a short group repeated)"
+    if any(plain in run or plain in run[::-1] for run in (*_SEQUENCES, "1234567890")):
+        return "密码是连续的数字、字母或键盘上的一排，如 12345678、abcdefgh (a simple sequence)"
+    said = {username.strip().lower(), name.strip().lower()} - {""}
+    if any(plain == part or ((len(part) >= 3 or not part.isascii()) and part in plain) for part in said):
+        return "密码含有用户名或姓名 (contains the username or the person's name)"
+    return ""
 
 
 def _matches(password_hash: str, password: str) -> bool:
