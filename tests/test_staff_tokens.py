@@ -219,3 +219,13 @@ def test_a_password_the_administrator_set_is_to_be_changed_by_its_holder(staff):
     assert service.password_to_change("li4")
     service.set_password("li4", "reset-by-operator-1", by=OPERATOR)
     assert not service.password_to_change("li4")
+
+
+def test_a_username_not_allowed_is_refused_in_chinese_first(staff):
+    """`username 'Bad User': 2–32 characters of a–z…` told an administrator typing 李娜 nothing."""
+    service, _, _ = staff
+    for username in ("Bad User", "李娜"):
+        with pytest.raises(InvalidInput) as refused:
+            service.add(username, "李娜", "代办员", "", "desk-password-1", by=OPERATOR)
+        said = str(refused.value)
+        assert said.startswith(f"用户名 {username} 不合规定：") and "不能有空格或汉字" in said, said
