@@ -29,6 +29,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,11 @@ SEAL_KINDS = ("公章", "业务专用章", "行政审批专用章", "电子证�
 # further before the attested one is a backdated seal.
 MAX_TOKEN_DELAY = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)  # a signing time this far after the attested one is tolerated
+# A sealed document and the content it seals are a few levels deep; JSON nested far deeper is no
+# document of ours, and Python's parser would exhaust its recursion on it (RecursionError, no ValueError).
+MAX_NESTING = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
 # The steps of verification, named in Chinese and English for the verdict.
 STEP_FORMAT = "格式 format"
@@ -265,7 +271,7 @@ def attach_revocation_values(data: bytes, crls: list[x509.CertificateRevocationL
     """The document with `crls` as its revocation values (replacing any it had), every other field
     exactly as it was; SealError if it is not a sealed document."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = read_json(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise SealError(f"malformed sealed document: {error}") from error
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
@@ -274,6 +280,26 @@ def attach_revocation_values(data: bytes, crls: list[x509.CertificateRevocationL
     if crls:
         raw["revocation_values"] = _crl_pems(crls)
     return _dumps(raw)
+
+
+def nested_too_deep(data: bytes) -> bool:
+    """JSON (or what may be) nesting deeper than `MAX_NESTING`: no sealed document, nor its content."""
+    if data.count(b"{") + data.count(b"[") <= MAX_NESTING:  # cannot nest deeper: not scanned
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", data)):  # brackets outside strings
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_NESTING:
+            return True
+    return False
+
+
+def read_json(data: bytes) -> Any:
+    """JSON from outside (a sealed document, or the content it seals), refused with a ValueError
+    when it is not JSON or nests deeper than `MAX_NESTING`, before the parser would recurse that deep."""
+    if nested_too_deep(data):
+        raise ValueError(f"JSON nested more than {MAX_NESTING} levels deep: no sealed document is")
+    return json.loads(data.decode("utf-8"))
 
 
 def _crl_pems(crls: list[x509.CertificateRevocationList]) -> list[str]:
@@ -336,7 +362,7 @@ def _read(data: bytes) -> tuple[SealedDocument, bytes, _Chain]:
     not re-serialise five certificates.
     """
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = read_json(data)
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             found = raw.get("format") if isinstance(raw, dict) else None
             raise SealError(f"not a wuji sealed document (format {found!r}, expected {FORMAT})")

@@ -325,7 +325,8 @@ def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(fed
     assert refused.returncode == 1, said
     assert "PERMISSION_DENIED" in said
     assert f"本命令用的是本机保存的 jian.cha 的登录（{os.environ['WUJI_AUTH_FILE']}）" in said
-    assert f"先 `wuji logout --config {config}`；或以有此权限的账号登录" in said
+    assert "这个账号不能办理这件事，请由有此职责的同事办理，或问本节点的管理员" in said
+    assert "节点操作员" not in said and f"`wuji logout --config {config}`)" in said  # in the brackets
     assert wuji("logout", "--config", config).returncode == 0
     as_operator = wuji(*add, input="another-pass\n")
     assert as_operator.returncode == 0, as_operator.stderr
@@ -509,7 +510,9 @@ def test_case_commands_against_running_nodes(federation, tmp_path):
     assert log_in("chuang1", county).returncode == 0  # a login the node then ends (a reset password)
     federation.nodes[COUNTY].staff.set_password("chuang1", "reset-by-admin-1", by=OPERATOR)
     stale = wuji("whoami", "--config", county)
-    assert stale.returncode == 1 and "`wuji logout --config …` to act as the node's operator" in stale.stderr
+    said = " ".join(stale.stderr.split())
+    assert stale.returncode == 1 and f"请重新登录（wuji login 你的用户名 --config {county}）" in said, said
+    assert "请找本节点的管理员" in said and "节点操作员" not in said
     gone = wuji("logout", "--config", county)
     assert gone.returncode == 0 and "该登录在节点上已失效" in gone.stdout, gone.stderr
     assert "not logged in" in wuji("whoami", "--config", county).stdout

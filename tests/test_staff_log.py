@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from node.clock import ManualClock
 from node.errors import InvalidInput
-from node.staff.accounts import KnownDepartments, StaffService
-from node.staff.roles import Actor, NotPermitted, Role, operator
+from node.staff.accounts import MAX_FAILURES, KnownDepartments, StaffService
+from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, operator
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import StaffChange
 
@@ -98,6 +98,44 @@ def test_a_refused_change_is_not_recorded(staff):
         service.add(ADMIN.username, "冒名", "监察", "", PASSWORD, by=ADMIN)
     with pytest.raises(InvalidInput, match="密码至少"):
         service.set_password(ADMIN.username, "short", by=OPERATOR)
-    with pytest.raises(NotPermitted):
-        service.change_own_password(ADMIN.username, "not the password", "only mine, a third one")
     assert lines(service) == before
+    with pytest.raises(NotPermitted):  # no change; the wrong current password is a refused login
+        service.change_own_password(ADMIN.username, "not the password", "only mine, a third one")
+    assert lines(service) == [("未登录者", "陈管理（chen.admin）", "登录失败：密码错误（修改密码）"), *before]
+
+
+def test_refused_logins_and_lockouts_are_recorded_with_where_they_came_from_never_the_password(staff, caplog):
+    """Someone trying passwords on a colleague's account, or on names that are no account, left no
+    trace: the 操作记录 now has an account's refused logins and every lock, the node's log each try."""
+    service, _, _ = staff
+    service.add("li4", "李四", "窗口受理", "民政局", PASSWORD, by=ADMIN)
+    caplog.set_level("WARNING", logger="node.staff.accounts")
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(NotLoggedIn):
+            service.login("li4", "guess-one-2026", source="网页，来自 10.0.0.7")
+    with pytest.raises(NotLoggedIn, match="已锁定"):
+        service.login("li4", PASSWORD, source="命令行，来自 10.0.0.8")
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(NotLoggedIn):
+            service.login("nosuchuser", "guess-two-2026", source="网页，来自 10.0.0.9")
+
+    until = "2026-12-01 09:15"  # Beijing time: locked at 01:00 UTC for fifteen minutes
+    assert lines(service)[:3] == [
+        (
+            "未登录者",
+            "nosuchuser",
+            f"登录失败：无此账号，连续 5 次，锁定至 {until}（北京时间）（网页，来自 10.0.0.9）",
+        ),
+        ("未登录者", "李四（li4）", f"登录被拒：账号锁定中，至 {until}（北京时间）（命令行，来自 10.0.0.8）"),
+        (
+            "未登录者",
+            "李四（li4）",
+            f"登录失败：密码错误，连续 5 次，锁定至 {until}（北京时间）（网页，来自 10.0.0.7）",
+        ),
+    ]
+    assert [what for _, _, what in lines(service)[3:7]] == ["登录失败：密码错误（网页，来自 10.0.0.7）"] * 4
+    logged = [record.getMessage() for record in caplog.records]
+    assert sum("nosuchuser" in line and "10.0.0.9" in line for line in logged) == MAX_FAILURES
+    assert any("li4" in line and "锁定至" in line for line in logged)
+    everything = " ".join(logged) + str(lines(service))
+    assert "guess-one" not in everything and "guess-two" not in everything and PASSWORD not in everything

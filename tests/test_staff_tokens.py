@@ -11,7 +11,7 @@ from node.clock import ManualClock
 from node.errors import InvalidInput, NotFound
 from node.staff import accounts
 from node.staff.accounts import LOCK_MINUTES, LOGIN_HOURS, MAX_FAILURES, KnownDepartments, StaffService
-from node.staff.roles import NotLoggedIn, Role, operator
+from node.staff.roles import Actor, NotLoggedIn, Role, operator
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import StaffAccount, StaffLoginFailure
 
@@ -176,3 +176,56 @@ def test_a_disabled_account_is_enabled_again(staff):
         service.add("clerk10", "冯受理", "clerk", "民政局", "a long enough password", by=OPERATOR)
     assert service.enable("clerk10", by=OPERATOR).active
     assert service.login("clerk10", "a long enough password").staff.active
+
+
+def test_guessable_passwords_are_refused_in_chinese_saying_why(staff):
+    """`password`, `12345678`, `11111111` and a password equal to the username were all taken."""
+    service, _, _ = staff
+    admin = Actor(node="430981000000", username="chen.admin", name="陈管理", role=Role.ADMIN)
+    for password, said in (
+        ("password", "最常用的密码"),
+        ("Password1", "最常用的密码"),
+        ("12345678", "连续的数字"),
+        ("87654321", "连续的数字"),
+        ("qwertyuiop", "键盘上的一排"),
+        ("11111111", "同一个字符"),
+        ("aaaaaaaaaaaa", "同一个字符"),
+        ("12121212", "简单重复"),
+        ("weak21071", "用户名"),
+        ("weak21071-2026", "用户名"),
+        ("张伟张伟是我2026", "姓名"),
+    ):
+        with pytest.raises(InvalidInput, match=said) as refused:
+            service.add("weak21071", "张伟", "代办员", "", password, by=OPERATOR)
+        assert "容易被人猜中" in str(refused.value)
+    service.add("weak21071", "张伟", "代办员", "", "desk-password-1", by=OPERATOR)
+    with pytest.raises(InvalidInput, match="同一个字符"):
+        service.set_password("weak21071", "00000000", by=admin)
+    with pytest.raises(InvalidInput, match="用户名"):
+        service.change_own_password("weak21071", "desk-password-1", "WEAK21071")
+
+
+def test_a_password_the_administrator_set_is_to_be_changed_by_its_holder(staff):
+    """The 管理员 knew the password they set and could log in as the clerk; now the holder changes it
+    first. The node's operator adding an account (its first password handed over) is not a 管理员."""
+    service, _, _ = staff
+    admin = Actor(node="430981000000", username="chen.admin", name="陈管理", role=Role.ADMIN)
+    service.add("li4", "李四", "窗口受理", "民政局", "first-pass-2026", by=admin)
+    service.add("wang5", "王五", "窗口受理", "民政局", "first-pass-2026", by=OPERATOR)
+    assert service.password_to_change("li4") and not service.password_to_change("wang5")
+    service.change_own_password("li4", "first-pass-2026", "only-mine-2026")
+    assert not service.password_to_change("li4")
+    service.set_password("li4", "reset-by-admin-1", by=admin)
+    assert service.password_to_change("li4")
+    service.set_password("li4", "reset-by-operator-1", by=OPERATOR)
+    assert not service.password_to_change("li4")
+
+
+def test_a_username_not_allowed_is_refused_in_chinese_first(staff):
+    """`username 'Bad User': 2–32 characters of a–z…` told an administrator typing 李娜 nothing."""
+    service, _, _ = staff
+    for username in ("Bad User", "李娜"):
+        with pytest.raises(InvalidInput) as refused:
+            service.add(username, "李娜", "代办员", "", "desk-password-1", by=OPERATOR)
+        said = str(refused.value)
+        assert said.startswith(f"用户名 {username} 不合规定：") and "不能有空格或汉字" in said, said

@@ -10,9 +10,10 @@ what the file is.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import PurePath
+
+from signing.seals import read_json
 
 SEALED_MEDIA_TYPE = "application/vnd.wuji.sealed+json"
 ACCEPTED_WORDS = "PDF、JPG、PNG、OFD、TIFF、BMP、GIF、WebP"
@@ -47,7 +48,7 @@ def is_sealed_document(content: bytes) -> bool:
     if not content.lstrip().startswith(b"{"):
         return False
     try:
-        document = json.loads(content.decode("utf-8"))
+        document = read_json(content)
     except (ValueError, UnicodeDecodeError):
         return False
     return isinstance(document, dict) and isinstance(document.get("format"), str)

@@ -259,9 +259,10 @@ def _explain(error: grpc.RpcError, address: str, config: Path, as_operator: bool
             EXIT_UNREACHABLE,
         )
     if code is grpc.StatusCode.UNAUTHENTICATED:
-        fail(
-            f"{details}: log in again with `wuji login USERNAME --config …`, "
-            "or `wuji logout --config …` to act as the node's operator",
+        fail(  # said to a clerk: the operator's way out stays in the brackets
+            f"{details}：请重新登录（wuji login 你的用户名 --config {config}）；账号被停用或忘了密码，"
+            "请找本节点的管理员 (log in again with `wuji login USERNAME --config …`; "
+            "the node's operator acts after `wuji logout --config …`)",
             EXIT_REFUSED,
         )
     refused = f"{details} ({code.name if code else 'error'})"
@@ -279,8 +280,8 @@ def _whose_login(config: Path) -> str:
     if not username:
         return ""
     return (
-        f"\n本命令用的是本机保存的 {username} 的登录（{auth_file()}）：要以节点操作员身份操作，"
-        f"先 `wuji logout --config {config}`；或以有此权限的账号登录，如管理员："
-        f"`wuji login <管理员账号> --config {config}` (the saved login of {username} was used: "
-        "log out to act as the node's operator, or log in as someone allowed)"
+        f"\n本命令用的是本机保存的 {username} 的登录（{auth_file()}）：这个账号不能办理这件事，"
+        f"请由有此职责的同事办理，或问本节点的管理员 (the saved login of {username} was used; "
+        f"someone allowed logs in with `wuji login`, the node's operator acts after "
+        f"`wuji logout --config {config}`)"
     )

@@ -15,7 +15,6 @@ receipt and the applicant's point's say the same.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -52,7 +51,7 @@ from node.trust import partners
 from node.trust.names import PlaceNames
 from node.trust.sealing import RESULT_WAITS
 from node.workdays import add_working_days, china_date
-from signing.seals import SealedDocument, SealError
+from signing.seals import SealedDocument, SealError, read_json
 from wuji import division_table
 from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
@@ -310,7 +309,7 @@ class DocumentDesk:
             raise NotReady(f"办件 {case.id} 的办结结果尚未送达本节点 (no sealed result here yet)")
         try:
             sealed = SealedDocument.from_bytes(case.sealed_result)
-            body = json.loads(sealed.content.decode("utf-8"))
+            body = read_json(sealed.content)
         except (SealError, ValueError) as error:
             raise NotReady(f"办件 {case.id} 的办结结果无法读取: {error}") from error
         granted = case.outcome == case_pb2.APPROVED

@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import grpc
 
@@ -34,7 +34,7 @@ from node.errors import (
     WrongNode,
     unforeseen,
 )
-from node.staff.accounts import StaffView, require_admin
+from node.staff.accounts import StaffService, StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
 from node.timeutil import to_timestamp
 from node.trust import partners
@@ -90,6 +90,7 @@ def _desk_call(
             # gRPC gives a key without the "-bin" suffix a str value (bytes are for "-bin" keys)
             token = cast(str, dict(context.invocation_metadata()).get(TOKEN_METADATA, ""))
             _caller.set(self._node.staff.actor(token) if token else operator(self._node.here.value))
+            _require_own_password(self._node.staff, method.__name__, request)
             return method(self, request, context)
         except DomainError as error:
             context.abort(STATUS_OF.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
@@ -104,6 +105,30 @@ def _desk_call(
             context.abort(_UNFORESEEN_STATUS[kind], kind.value)
 
     return wrapper
+
+
+def _require_own_password(staff: StaffService, call: str, request: Any) -> None:
+    """A person whose password a 管理员 set changes it before anything else, as on the web desk."""
+    actor = _caller.get()
+    if not actor.is_person or call in ("Logout", "WhoAmI"):
+        return
+    if call == "SetStaffPassword" and request.username.strip().lower() == actor.username:
+        return
+    if staff.password_to_change(actor.username):
+        raise NotPermitted(
+            f"账号 {actor.username} 的密码是管理员设置的，请先改为只有自己知道的密码再办理："
+            f"wuji staff passwd {actor.username} (change the password an administrator set first)"
+        )
+
+
+def _source(context: grpc.ServicerContext) -> str:
+    """Where a CLI login came from, for the records of a refused one: 命令行，来自 10.0.0.7 (gRPC
+    names its peer ipv4:10.0.0.7:51234 or ipv6:[::1]:51234)."""
+    peer = context.peer() or ""
+    kind, _, address = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        address = address.rpartition(":")[0].strip("[]") or address
+    return f"命令行，来自 {address}" if address else "命令行"
 
 
 class DeskServicer(desk_pb2_grpc.DeskServicer):
@@ -490,7 +515,7 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
 
     @_desk_call
     def Login(self, request: desk_pb2.LoginRequest, context: grpc.ServicerContext) -> desk_pb2.LoginReply:
-        login = self._node.staff.login(request.username, request.password)
+        login = self._node.staff.login(request.username, request.password, source=_source(context))
         return desk_pb2.LoginReply(
             token=login.token, expires_at=to_timestamp(login.expires_at), staff=self._staff(login.staff)
         )

@@ -9,12 +9,17 @@ the same argon2 work, and locks after as many failures: the answers do not tell 
 Every administration of an account — and a person's change of their own password — is written to
 the 操作记录 (`StaffChange`) in the change's own transaction: who, when, whose account, what, in a
 short Chinese sentence (never a password or its hash). A change that changes nothing is not written.
+A refused login is written there too, for an account (密码错误, 锁定中, 已停用: the 管理员 sees who is
+tried), as is every lock-out, of a name that is no account as well; and every refused login goes to
+the node's log with the name typed and where it came from (网页 or 命令行 and the address), never the
+password typed.
 """
 
 from __future__ import annotations
 
 import builtins
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -31,7 +36,9 @@ from node.clock import Clock, SystemClock
 from node.errors import InvalidInput, NotFound, clean_text
 from node.staff.roles import Actor, NotLoggedIn, NotPermitted, Role, account_role, parse_role
 from node.store.models import StaffAccount, StaffChange, StaffLogin, StaffLoginFailure
-from node.timeutil import as_utc
+from node.timeutil import as_utc, shanghai
+
+log = logging.getLogger(__name__)
 
 LOGIN_HOURS = 12
 MAX_FAILURES = 5
@@ -50,6 +57,9 @@ _NOBODY_HASH = (
 
 WRONG = "用户名或密码错误 (wrong username or password)"
 OPERATOR_WORDS = "运维（命令行）"  # who the node's operator is in the 操作记录
+# the 操作人 of a refused login in the 操作记录: whoever typed the name, not known to be its holder
+ATTEMPT = "*"  # no username: USERNAME does not allow it
+ATTEMPT_WORDS = "未登录者"
 LOG_LIMIT = 50  # changes the 操作记录 shows unless asked for more
 MAX_LOG_LIMIT = 1000
 
@@ -77,7 +87,9 @@ class StaffChangeView:
 
     @property
     def by_words(self) -> str:
-        """操作人: 陈管理（web-admin）, or 运维（命令行） for the node's operator."""
+        """操作人: 陈管理（web-admin）, 运维（命令行） for the node's operator, 未登录者 for a login."""
+        if self.by == ATTEMPT:
+            return ATTEMPT_WORDS
         return _person_words(self.by_name, self.by) if self.by else OPERATOR_WORDS
 
     @property
@@ -130,6 +142,7 @@ class StaffService:
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
         department = self._known_department(parsed, department)
+        password_hash = _hash(password, username, name)
         with self._sessions.begin() as session:
             if session.scalars(select(StaffAccount).where(StaffAccount.username == username)).first():
                 raise InvalidInput(
@@ -140,10 +153,11 @@ class StaffService:
                 name=name,
                 role=parsed.value,
                 department=department,
-                password_hash=_hash(password),
+                password_hash=password_hash,
                 active=True,
                 failures=0,
                 created_at=self._clock.now(),
+                password_to_change=by.is_person,  # a 管理员 knows it: its holder chooses their own
             )
             session.add(account)
             where = f"，{department}" if department else ""
@@ -238,14 +252,16 @@ class StaffService:
                 "不能在此重置自己的密码：请在「修改密码」中输入当前密码后修改 "
                 "(an administrator changes their own password with the current one)"
             )
-        return self._new_password(username, _hash(password), by, "重置密码")
+        return self._new_password(
+            username, _hash(password, username, self._name_of(username)), by, "重置密码"
+        )
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:
         """A person's new password, given their current one: a wrong one is refused (NotPermitted)
         and counted toward the lock-out as at login. Every login of the account ends, this one too."""
-        password_hash = _hash(new)  # a too short one is refused before anything is counted
+        password_hash = _hash(new, username, self._name_of(username))  # refused before anything is counted
         try:
-            self.login(username, current)  # counted if it is not their password
+            self.login(username, current, source="修改密码")  # counted if it is not their password
         except NotLoggedIn as refused:
             raise NotPermitted(f"当前密码未通过验证：{refused}") from refused
         return self._new_password(username, password_hash, None, "本人修改密码")
@@ -255,6 +271,8 @@ class StaffService:
         with self._sessions.begin() as session:
             account = _account(session, username)
             account.password_hash = password_hash
+            # a password a 管理员 set is theirs too: its holder changes it at their next login
+            account.password_to_change = by is not None and by.is_person
             session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == account.username))
             _end_logins(session, account.username)
             self._record(session, account.username if by is None else by.username, account.username, what)
@@ -288,8 +306,9 @@ class StaffService:
 
     # -- logging in ----------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> Login:
-        """A token for this node, or NotLoggedIn saying why (wrong password, locked, disabled).
+    def login(self, username: str, password: str, *, source: str = "") -> Login:
+        """A token for this node, or NotLoggedIn saying why (wrong password, locked, disabled);
+        `source` says where the attempt came from for the records of a refusal (网页，来自 10.0.0.7).
 
         A name that is no account is answered as an account with another password is, after the
         same argon2 work, and locks after as many failures; a disabled account says so only to the
@@ -298,13 +317,15 @@ class StaffService:
         name = username.strip().lower()
         if not USERNAME.match(name):  # never an account's name: nothing to count, nothing to tell
             _matches(_NOBODY_HASH, password)
+            log.warning("登录失败：用户名 %r 不合账号格式%s", username[:64], _from(source))
             raise NotLoggedIn(WRONG)
         try:
-            return self._login(name, password)
+            return self._login(name, password, source)
         except IntegrityError:  # two first failures of one name at once: the other was counted
+            log.warning("登录失败：账号 %s 密码错误%s", name, _from(source))
             raise NotLoggedIn(WRONG) from None
 
-    def _login(self, name: str, password: str) -> Login:
+    def _login(self, name: str, password: str, source: str) -> Login:
         now = self._clock.now()
         with self._sessions.begin() as session:
             named = select(StaffAccount).where(StaffAccount.username == name)
@@ -312,20 +333,26 @@ class StaffService:
             failure = session.get(StaffLoginFailure, name, with_for_update=True)
             # verified whatever follows, locked or not, account or not: the time tells nothing
             right = _matches(account.password_hash if account else _NOBODY_HASH, password)
+            locked_until = None  # a lock this refusal sets
             if failure is not None and failure.locked_until and as_utc(failure.locked_until) > now:
                 refusal = (
                     f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
                     f"(locked after {MAX_FAILURES} wrong passwords)"
                 )
+                what = f"登录被拒：账号锁定中，至 {shanghai(failure.locked_until)}（北京时间）"
             elif account is None or not right:
-                refusal = _count_failure(session, name, failure, now)
+                refusal, locked_until = _count_failure(session, name, failure, now)
+                what = "登录失败：密码错误" if account is not None else "登录失败：无此账号"
+                if locked_until is not None:
+                    what += f"，连续 {MAX_FAILURES} 次，锁定至 {shanghai(locked_until)}（北京时间）"
             elif not account.active:
                 refusal = f"账号 {account.username} 已停用 (the account is disabled)"
+                what = "登录被拒：账号已停用"
             else:
                 if failure is not None:
                     session.delete(failure)
                 if _hasher.check_needs_rehash(account.password_hash):
-                    account.password_hash = _hash(password)
+                    account.password_hash = _hasher.hash(password)  # as it is: rules are for new ones
                 token = secrets.token_urlsafe(32)
                 expires = now + timedelta(hours=LOGIN_HOURS)
                 session.add(
@@ -337,6 +364,11 @@ class StaffService:
                     )
                 )
                 return Login(token, expires, _view(account))
+            # an account's refusals are the 管理员's to see; of a name that is no account, its lock
+            # (one line for many tries: the log stays bounded as the failures are)
+            if account is not None or locked_until is not None:
+                self._record(session, ATTEMPT, name, f"{what}{_from(source)}"[:200])
+        log.warning("%s（账号 %s）%s", what, name, _from(source))
         raise NotLoggedIn(refusal)
 
     def logout(self, token: str) -> None:
@@ -362,6 +394,18 @@ class StaffService:
             department=found.department,
         )
 
+    def password_to_change(self, username: str) -> bool:
+        """Whether the account's password was set by a 管理员 and not yet changed by its holder, who
+        then does that before anything else."""
+        with self._sessions() as session:
+            account = session.get(StaffAccount, username)
+            return account is not None and account.password_to_change
+
+    def _name_of(self, username: str) -> str:
+        with self._sessions() as session:
+            account = session.get(StaffAccount, username.strip().lower())
+            return account.name if account is not None else ""
+
     def names(self, usernames: set[str]) -> dict[str, str]:
         with self._sessions() as session:
             rows = session.execute(
@@ -370,8 +414,11 @@ class StaffService:
             return {username: name for username, name in rows}
 
 
-def _count_failure(session: Session, name: str, failure: StaffLoginFailure | None, now: datetime) -> str:
-    """Count a wrong password for name (an account's or not), lock it at MAX_FAILURES, and say so.
+def _count_failure(
+    session: Session, name: str, failure: StaffLoginFailure | None, now: datetime
+) -> tuple[str, datetime | None]:
+    """Count a wrong password for name (an account's or not), lock it at MAX_FAILURES, and say so
+    (with the end of the lock it set).
 
     Kept in the database, not in memory: every replica of the node and both of its desks count the
     same failures for a name that is no account as they do for an account's (which must survive a
@@ -394,12 +441,18 @@ def _count_failure(session: Session, name: str, failure: StaffLoginFailure | Non
     failure.failures += 1
     failure.last_failed_at = now
     if failure.failures < MAX_FAILURES:
-        return WRONG
+        return WRONG, None
     failure.failures, failure.locked_until = 0, now + window
     return (
         f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
-        "(too many wrong passwords: the account is locked)"
+        "(too many wrong passwords: the account is locked)",
+        failure.locked_until,
     )
+
+
+def _from(source: str) -> str:
+    """Where a login came from, as the records say it: （网页，来自 10.0.0.7）, or nothing unknown."""
+    return f"（{source}）" if source else ""
 
 
 def _change_words(role: Role, department: str, new_role: Role, new_department: str) -> str:
@@ -431,16 +484,56 @@ def _checked_username(username: str) -> str:
     value = username.strip().lower()
     if not USERNAME.match(value):
         raise InvalidInput(
-            f"username {username!r}: 2–32 characters of a–z, 0–9, '.', '_' or '-', "
-            "starting with a letter or digit"
+            f"用户名 {username.strip()[:40]} 不合规定：须为 2–32 位小写字母 a–z、数字 0–9 或 . _ -，"
+            "以字母或数字开头，不能有空格或汉字（姓名另填）"
+            f"(username {username!r}: 2–32 characters of a–z, 0–9, '.', '_' or '-', "
+            "starting with a letter or digit)"
         )
     return value
 
 
-def _hash(password: str) -> str:
+def _hash(password: str, username: str, name: str) -> str:
+    """The hash of a new password for the account, InvalidInput saying why a guessable one is refused."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)")
+    weakness = _weakness(password, username, name)
+    if weakness:
+        raise InvalidInput(f"{weakness}，容易被人猜中：请换一个只有自己知道的密码")
     return _hasher.hash(password)
+
+
+# the passwords guessed first (lists of leaked passwords, the Chinese ones among them), 8 or more
+# characters; sequences and repetitions are refused by their shape
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "iloveyou",
+        "qwerty123", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "qwer1234", "asdf1234", "zxcv1234",
+        "abc12345", "abcd1234", "a1234567", "a12345678", "aa123456", "aa123123", "admin123",
+        "admin888", "admin1234", "administrator", "root1234", "welcome1", "woaini1314", "woaini520",
+        "5201314", "52013145", "520131400", "1314520520", "qweasdzxc", "123qweasd", "qazwsxedc",
+        "123456abc", "123456aa", "12345678a", "123456789a", "1234qwer", "letmein1", "changeme",
+        "sunshine", "football", "baseball", "princess", "dragon12", "trustno1", "zhang123",
+        "wang1234", "li123456", "19491001", "20080808",
+    }
+)  # fmt: skip
+_SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _weakness(password: str, username: str, name: str) -> str:
+    """Why a new password is guessable, in the refusal's words ("" if it is not)."""
+    plain = password.strip().lower()
+    if plain in COMMON_PASSWORDS:
+        return "这是最常用的密码之一 (a common password)"
+    if len(set(plain)) == 1:
+        return "密码全是同一个字符 (all one character)"
+    if any(plain == plain[:size] * (len(plain) // size) for size in range(2, 5) if len(plain) % size == 0):
+        return "密码是几个字符的简单重复 (a short group repeated)"
+    if any(plain in run or plain in run[::-1] for run in (*_SEQUENCES, "1234567890")):
+        return "密码是连续的数字、字母或键盘上的一排，如 12345678、abcdefgh (a simple sequence)"
+    said = {username.strip().lower(), name.strip().lower()} - {""}
+    if any(plain == part or ((len(part) >= 3 or not part.isascii()) and part in plain) for part in said):
+        return "密码含有用户名或姓名 (contains the username or the person's name)"
+    return ""
 
 
 def _matches(password_hash: str, password: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -713,6 +714,8 @@ class StaffAccount(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # set by a 管理员 (new account, reset): its holder changes it before anything else (0023)
+    password_to_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StaffLoginFailure(Base):

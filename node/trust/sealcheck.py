@@ -8,7 +8,6 @@ makes that a failure.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from node.timeutil import in_beijing_time, shanghai
 from node.trust import partners
 from node.trust.certificates import known_crls
 from node.workdays import china_date
-from signing.seals import Problem, SealCheck, SealedDocument, SealError
+from signing.seals import Problem, SealCheck, SealedDocument, SealError, read_json
 from signing.seals import verify as verify_sealed
 from signing.trust import TrustStore
 
@@ -127,7 +126,7 @@ def failure_words(check: SealCheck) -> str:
 def licence_identifier(data: bytes) -> str:
     """The identifier of the electronic licence a sealed document carries ("" if none)."""
     try:
-        body = json.loads(SealedDocument.from_bytes(data).content)
+        body = read_json(SealedDocument.from_bytes(data).content)
         return str(body["licence"]["identifier"]).strip() if isinstance(body, dict) else ""
     except (SealError, ValueError, KeyError, TypeError):
         return ""

@@ -43,6 +43,7 @@ from signing.seals import (
     SealInfo,
     Stamper,
     attach_revocation_values,
+    read_json,
 )
 from signing.seals import verify as verify_sealed
 from signing.ses import make_seal, with_timestamp
@@ -286,7 +287,7 @@ class SealService:
         if not check.valid:
             raise InvalidInput(f"{where} 验证未通过 (does not verify: {in_beijing_time(check.reason)})")
         try:
-            body = json.loads(SealedDocument.from_bytes(material.content).content)
+            body = read_json(SealedDocument.from_bytes(material.content).content)
             licence = body["licence"]
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidInput(

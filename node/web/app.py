@@ -45,6 +45,12 @@ STATUS_OF: dict[type[DomainError], int] = {
 }
 
 
+# what the login page says after a form was sent once the login had ended (auth.page sends it here)
+FORM_LOST = (
+    "登录已结束（已超时、已在别处退出或修改了密码），刚才提交的内容没有保存：请重新登录，再填写并提交一次。"
+)
+
+
 def state_label(value: int | str) -> str:
     name = case_pb2.CaseState.Name(value) if isinstance(value, int) else value
     return State(name).label if name in State.__members__ else ""
@@ -109,8 +115,9 @@ def home(visit: Visit) -> Response:
 def login_form(visit: Visit) -> Response:
     changed = visit.request.query_params.get("changed") == "1"  # after 修改密码
     notice = "密码已修改，请用新密码登录。" if changed else ""
+    lost = FORM_LOST if visit.request.query_params.get("lost") == "1" else ""  # a form sent logged out
     target = visit.request.query_params.get("next", "/")
-    return render(visit, "login.html", next=target, error="", notice=notice)
+    return render(visit, "login.html", next=target, error="", notice=notice, lost=lost)
 
 
 @page(public=True)
@@ -120,13 +127,19 @@ def login(visit: Visit) -> Response:
     if not target.startswith("/") or target.startswith("//"):
         target = "/"  # only pages of this desk
     try:
-        signed_in = node.staff.login(visit.field("username"), visit.field("password"))
+        signed_in = node.staff.login(visit.field("username"), visit.field("password"), source=_source(visit))
     except NotLoggedIn as refusal:
         return render(visit, "login.html", next=target, error=str(refusal), status_code=401)
     # a new session for the person: token and CSRF token both fresh (no fixation of either)
     visit.session.token, visit.session.csrf = signed_in.token, secrets.token_urlsafe(24)
     visit.session.changed = True
     return RedirectResponse(target, status_code=303)
+
+
+def _source(visit: Visit) -> str:
+    """Where a login came from, for the records of a refused one: 网页，来自 10.0.0.7."""
+    client = visit.request.client
+    return f"网页，来自 {client.host}" if client is not None else "网页"
 
 
 @page()

@@ -163,10 +163,24 @@ def _serve(endpoint: Endpoint, visit: Visit, public: bool, wanted: frozenset[Dut
     if not public:
         if visit.actor is None:
             session.changed = True
-            return RedirectResponse(f"/login?next={quote(visit.request.url.path)}", status_code=303)
+            # a form sent after the login ended (logged out in another tab, expired, the password
+            # changed) is not taken: the login page says so, not only asks for the password
+            lost = "&lost=1" if visit.request.method == "POST" else ""
+            return RedirectResponse(f"/login?next={quote(visit.request.url.path)}{lost}", status_code=303)
+        if visit.request.url.path not in _BEFORE_A_NEW_PASSWORD and _password_to_change(visit):
+            return RedirectResponse("/password", status_code=303)  # the 管理员's password is not theirs
         if wanted and not may(visit.actor, wanted):
             raise NotPermitted(f"{visit.actor.describe()} 无权使用此页面 (the role may not use this page)")
     return endpoint(visit)
+
+
+# the pages a person whose password a 管理员 set may open before choosing their own
+_BEFORE_A_NEW_PASSWORD = frozenset({"/password", "/logout"})
+
+
+def _password_to_change(visit: Visit) -> bool:
+    actor = visit.actor
+    return actor is not None and bool(visit.request.app.state.node.staff.password_to_change(actor.username))
 
 
 def _person(request: Request, session: DeskSession) -> Actor | None:

@@ -9,7 +9,6 @@ partner provinces' anchors, every CRL and licence revocation known here) — the
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from node.timeutil import shanghai
 from node.trust.names import place
 from node.trust.sealcheck import failure_words, licence_identifier, node_evidence, verify_offline
 from node.web.auth import Visit, page
+from signing.seals import MAX_NESTING, nested_too_deep, read_json
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
@@ -114,6 +114,7 @@ class NotSealed:
     the paper): nothing to judge, only what to do instead."""
 
     what: str  # what the file is, in words
+    refused: bool = False  # no document of any kind (a 400), not a genuine paper's printout or photo
 
 
 # what to do instead of uploading a file that is not sealed
@@ -135,6 +136,10 @@ IMAGE_SIGNATURES = (
 )
 PACKAGE = "这是一个 OFD、Word 或压缩文件，不是本系统的电子签章文件（本系统的签章文件不是压缩包）。"
 EMPTY = "这个文件是空的，不是电子签章文件。"
+NESTED = (
+    f"文件里的数据一层套一层，超过 {MAX_NESTING} 层，不是本系统的电子签章文件（签章文件只有几层），"
+    "可能已损坏或是伪造的，不能在这里核验。"
+)
 OTHER = "这不是本系统的电子签章文件（签章文件是以 .sealed 结尾的电子文件），不能在这里核验。"
 
 
@@ -143,7 +148,7 @@ def not_sealed(data: bytes) -> NotSealed | None:
     licence too, is a JSON object: signing/seals.py); None when it may be one, to be judged."""
     text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"{"):
-        return None
+        return NotSealed(NESTED, refused=True) if nested_too_deep(text) else None
     if not text:
         return NotSealed(EMPTY)
     if b"%PDF-" in data[:1024]:  # a PDF's header may follow a little junk
@@ -203,7 +208,7 @@ def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = Non
     verdict.digest = str(raw.get("digest", {}).get("value", "")) if raw else ""
     if check.seal is not None and raw:
         try:
-            content = json.loads(base64.b64decode(raw["content"]))
+            content = read_json(base64.b64decode(raw["content"]))
         except (ValueError, KeyError, TypeError):
             content = {}
         verdict.content = content if isinstance(content, dict) else {}
@@ -287,7 +292,7 @@ def _time_basis(node: Node, check: SealCheck) -> str:
 
 def _raw(data: bytes) -> dict[str, Any]:
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = read_json(data)
     except (UnicodeDecodeError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}
@@ -321,7 +326,13 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         plain = not_sealed(data)
         if plain is not None:  # a printout or a photo: no verdict, what to do instead
             return render(
-                visit, "verify.html", verdict=None, name=upload.filename, plain=plain, instead=CHECK_INSTEAD
+                visit,
+                "verify.html",
+                status_code=400 if plain.refused else 200,
+                verdict=None,
+                name=upload.filename,
+                plain=plain,
+                instead=CHECK_INSTEAD,
             )
         verdict = describe(visit.request.app.state.node, data)
         return render(visit, "verify.html", verdict=verdict, name=upload.filename)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing.pki import CertificatePurpose
@@ -273,3 +276,36 @@ def test_another_seals_chain_is_checked_on_its_own(tiers):
     )
     assert not verify(second.apply(RESULT).to_bytes(), trust).valid
     assert verify(first.apply(RESULT).to_bytes(), trust).valid
+
+
+def deeply_nested(levels: int) -> bytes:
+    """`{"a":{"a":…1…}}`: JSON nested deeper than Python's parser recurses (a hostile upload)."""
+    return ('{"a":' * levels + "1" + "}" * levels).encode()
+
+
+def test_json_nested_too_deep_is_a_malformed_document_not_a_recursion_error(tiers):
+    trust = TrustStore([tiers.root.certificate])
+    for levels in (40, 1000, 5000):
+        check = verify(deeply_nested(levels), trust)
+        assert not check.valid and check.step == "格式 format" and "nested more than" in check.reason
+    sealed = village_seal(tiers).apply(RESULT).to_bytes()
+    assert verify(sealed, trust).valid  # a real one is a few levels deep
+    with pytest.raises(SealError, match="nested more than"):
+        attach_revocation_values(deeply_nested(1000), [])
+
+
+def test_the_cli_refuses_a_deeply_nested_file_in_words_with_a_failing_exit(tiers, tmp_path):
+    roots, document = tmp_path / "root.pem", tmp_path / "deep.sealed"
+    roots.write_bytes(tiers.root.certificate.public_bytes(serialization.Encoding.PEM))
+    document.write_bytes(deeply_nested(3000))
+    done = subprocess.run(
+        [sys.executable, "-m", "node.cli", "seal", "verify", str(document), "--trust", str(roots)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stdout + done.stderr and "RecursionError" not in done.stdout + done.stderr
+    assert "无效" in done.stdout and "文件已损坏或不完整" in done.stdout, done.stdout
