@@ -11,6 +11,7 @@ import base64
 import concurrent.futures
 import contextlib
 import csv
+import functools
 import hashlib
 import html
 import io
@@ -1290,7 +1291,39 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     rows = re.findall(r'<td class="code"><a href="/bundles/([^"]+)">', listed.text)
     assert rows[0] == bundle_id
     first = listed.text.split(f'href="/bundles/{bundle_id}"', 1)[1].split("</tr>", 1)[0]
-    assert "新生儿出生一件事" in first and "王秀兰" in first and "办理中（已办结 0 / 4）" in first
+    assert "新生儿出生一件事" in first and "王秀兰" in first
+    assert "办理中：办成 0 项，未办成 0 项，还在办理 4 项" in first
+
+
+def settled_bundle(federation) -> case_pb2.Bundle:
+    """A 新生儿出生一件事 that ends badly for the family: 生育登记 准予, 生育保险 不予, 出生登记 不予
+    and so 社会保障卡 never started (受阻)."""
+    from tests.test_bundles import BIRTH_PARTS, conclude, part, submit_bundle, wait_bundle
+
+    bundle = submit_bundle(federation.desk(VILLAGE))
+    decisions = {"WJ-0002": "", "YB-0002": "不符合生育保险待遇条件", "GA-0003": "出生医学证明有误"}
+    for item, deny in decisions.items():
+        handler, case_id = BIRTH_PARTS[item][0], part(bundle, item).case_id
+        node = federation.nodes[handler]
+        wait_for(functools.partial(_has_case, node, case_id), what=item)
+        conclude(federation, handler, case_id, deny=deny)
+    return wait_bundle(federation, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to settle")
+
+
+def test_a_bundles_progress_is_counted_once_on_its_page_the_list_and_the_cli(desks):
+    """One part 准予, one 不予, one 不予受理-like failure and one blocked: /bundles said 已全部办结（已办结
+    2 / 4）, the page 已办结 2 / 4；未办成 3 项 (a 不予 counted both ways), the CLI 已办结 2/4 项."""
+    bundle = settled_bundle(desks)
+    said = "已全部办理完毕：办成 1 项，未办成 3 项"
+    agent = logged_in(desks, VILLAGE, "agent1")
+    listed = agent.get("/bundles").text
+    row = listed.split(f'href="/bundles/{bundle.id}"', 1)[1].split("</tr>", 1)[0]
+    assert said in row and "已办结" not in row, row
+    shown = agent.get(f"/bundles/{bundle.id}").text
+    progress = re.search(r'<p id="bundle-progress">(.*?)</p>', shown, re.S)
+    assert progress and said in progress.group(1) and "已办结" not in progress.group(1), shown
+    cli = wuji("bundle", "show", bundle.id, "--config", str(desks.config_path(VILLAGE)))
+    assert cli.returncode == 0 and said in cli.stdout and "已办结" not in cli.stdout, cli.stdout
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):

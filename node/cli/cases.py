@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from node.cases import submissions
+from node.cases.bundles import progress
 from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
@@ -728,10 +729,8 @@ def show_bundle(config: Path, node: str, call: Callable[[DeskClient], case_pb2.B
         config, node, call, lambda found: [found.origin, *(part.handler for part in found.parts)]
     )
     console.print(f"[bold]{bundle.id}[/]  {bundle.name} ({bundle.code})", highlight=False)
-    state = "办结" if bundle.state == "CONCLUDED" else "办理中"
     console.print(
-        f"  状态 {state} · 已办结 {bundle.concluded_parts}/{len(bundle.parts)} 项 · "
-        f"申请地 {place(bundle.origin, names)} · 申请人 {bundle.applicant.name}",
+        f"  {progress(bundle)} · 申请地 {place(bundle.origin, names)} · 申请人 {bundle.applicant.name}",
         highlight=False,
     )
     console.print(bundle_table(bundle, names))
