@@ -750,11 +750,13 @@ def bundle_table(bundle: case_pb2.Bundle, names: Mapping[str, str], width: int |
         status = _PART_STATUS.get(part.status) or (State(part.status).label if known else part.status)
         if part.outcome:
             status += " · " + ("准予" if part.outcome == case_pb2.APPROVED else "不予")
-        after = "、".join(item_names.get(code, code) for code in part.after)
+        # what it waits for, while it waits: once started (or blocked) its own status says it all
+        waiting = not part.case_id and part.status == "WAITING"
+        after = "、".join(item_names.get(code, code) for code in part.after) if waiting else ""
         if table.wide:
             cells = [part.department, place(part.handler, names), status, after, part.reason]
         else:
-            waits = f"\n须先办结：{after}" if after else ""
+            waits = f"\n须先办结：{after}" if after and not part.reason else ""  # the reason says it
             reason = f"\n{part.reason}" if part.reason else ""
             cells = [f"{place(part.handler, names)} {part.department}", status + waits + reason]
         table.add_row(part.case_id or "—", f"{part.item_name} ({part.item_code})", *cells)
