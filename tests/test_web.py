@@ -56,7 +56,7 @@ from tests.harness import (
 )
 from tests.materials import BATCH, EXECUTABLE, complete_proto, photo, zipped
 from tests.test_cli import wuji
-from tests.test_documents import text_of
+from tests.test_documents import assert_qr, text_of
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -1293,6 +1293,61 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     first = listed.text.split(f'href="/bundles/{bundle_id}"', 1)[1].split("</tr>", 1)[0]
     assert "新生儿出生一件事" in first and "王秀兰" in first
     assert "办理中：办成 0 项，未办成 0 项，还在办理 4 项" in first
+
+
+def test_a_bundle_has_its_own_receipt_pdf_from_its_page_and_the_cli(desks, tmp_path):
+    """The only paper for a 一件事 was window.print() of its page: no office, 申请时间, 证件号码,
+    materials, 容缺 promise, time limits, 收件人, QR code or footer. It is a PDF now, from the page
+    and from `wuji doc bundle`, and its QR code opens the bundle's progress."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/YJS-0001/apply").text
+    row = (
+        r'<td>([^<]+?)(?: <span class="required">\*</span>)?</td>\s*<td><input type="file" name="file_(\d+)"'
+    )
+    names = re.findall(row, form)
+    index = {name: int(number) for name, number in names}
+    owed = index["本人银行结算账户"]
+    files = {
+        f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf")
+        for i in index.values()
+        if i != owed
+    }
+    data = {"csrf": csrf_of(form), "applicant_name": "赵小龙", "id_number": "430981198807150012",
+            "phone": "13907370002", f"defer_{owed}": "1", "promised_on": "2025-11-14"}  # fmt: skip
+    data["again"] = "1"  # the same family may have applied in another test
+    page = agent.post("/items/YJS-0001/apply", data=data, files=files)
+    assert page.status_code == 200 and "/bundles/" in str(page.url), page.text
+    bundle_id = str(page.url).rsplit("/", 1)[-1]
+    link = re.search(r'href="([^"]+)" target="_blank" id="print">打印一件事收件回执', page.text)
+    assert link and link.group(1) == f"/bundles/{bundle_id}/receipt.pdf", page.text
+    pdf = agent.get(link.group(1))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = text_of(pdf.content)
+    assert "430981006001 政务服务代办点 一件事收件回执" in text and f"编号：{bundle_id}" in text, text
+    assert "申请时间2025-11-03 09:00（北京时间）" in text and "430981********0012" in text
+    assert "430981198807150012" not in text
+    received = text[text.index("已收材料") : text.index("容缺后补材料")]
+    for name in index:
+        assert (name in received) == (name != "本人银行结算账户"), (name, received)
+    assert "本人银行结算账户，承诺于 2025-11-14 前补交" in text
+    parts = text[text.index("各事项办理部门及时限") :]
+    departments = {"生育登记": "卫生健康委员会", "出生登记（户口登记）": "公安局",
+                   "社会保障卡申领": "人力资源和社会保障局", "生育保险待遇核定": "医疗保障局"}  # fmt: skip
+    for item, department in departments.items():
+        assert item in parts and department in parts, (item, parts)
+    assert f"{COUNTY_NAME} 公安局" in parts and "个工作日（自受理次日起算）" in parts
+    assert "即办件" in parts and "待前序事项办结后开始" in parts  # 社会保障卡 (即办) follows 出生登记
+    assert "收件人：李代办" in text and "打印时间：" in text
+    verify = f"{url(desks, VILLAGE)}/verify/{bundle_id}"
+    assert_qr(pdf.content, verify)
+    progress = httpx.get(verify)  # anyone holding the paper: the parts' progress, the name masked
+    assert progress.status_code == 200 and "生育保险待遇核定" in progress.text
+    assert "赵**" in progress.text and "赵小龙" not in progress.text
+
+    out = tmp_path / "bundle.pdf"
+    printed = wuji("doc", "bundle", bundle_id, "-o", str(out), "--config", str(desks.config_path(VILLAGE)))
+    assert printed.returncode == 0 and "已生成一件事收件回执" in printed.stdout, printed.stderr
+    assert "本人银行结算账户，承诺于 2025-11-14 前补交" in text_of(out.read_bytes())
 
 
 def settled_bundle(federation) -> case_pb2.Bundle:

@@ -173,3 +173,38 @@ class ReceiptFacts:
     instant: bool = False  # 即办件: concluded on the spot, no time limit in days
     handled_here: bool = True  # printed by the handler itself (else: the spot is the handler's, later)
     received: Step | None = None  # the application taken in (申请): by whom, the receipt's 收件人
+
+
+@dataclass(frozen=True)
+class PartFacts:
+    """One item of a 一件事 as the bundle's receipt lists it: where it goes and its time limit."""
+
+    item_code: str
+    item_name: str
+    office: str  # the handling office with its department as people read it (the department alone if unknown)
+    case_id: str = ""  # empty until the part starts
+    status: str = ""  # its case's state (node.cases.states.State), or WAITING / BLOCKED before it starts
+    outcome: str = ""  # 准予 / 不予, once concluded
+    reason: str = ""  # why it was blocked, refused or denied
+    limit: ReceiptFacts | None = None  # its time limit as its own receipt words it (None: not known here)
+
+
+@dataclass(frozen=True)
+class BundleFacts:
+    """A 一件事 (bundle) as the point where it was applied for knows it: one application, one set of
+    materials, several parts."""
+
+    bundle_id: str
+    code: str
+    name: str
+    origin: str  # the applicant's point as people read it
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    submitted_at: datetime
+    verify_url: str  # the page the QR code leads to: every part's progress
+    materials: tuple[GivenMaterial, ...] = ()  # taken in once, for every part that lists them
+    deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
+    promise: Promise | None = None  # 告知承诺
+    parts: tuple[PartFacts, ...] = ()
+    received: Step | None = None  # who took the bundle in (收件人), where on record

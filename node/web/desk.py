@@ -570,6 +570,12 @@ def routes(render: Render) -> list[Route]:
         bundle = node_of(visit).bundles.get(visit.request.path_params["bundle_id"])
         return render(visit, "bundle.html", bundle=bundle)
 
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def bundle_receipt(visit: Visit) -> Response:
+        """一件事收件回执 as PDF: what the bundle took in once, and where each part went."""
+        documents: DocumentDesk = visit.request.app.state.documents
+        return _pdf(documents.bundle_receipt(visit.request.path_params["bundle_id"]))
+
     return [
         Route("/items", item_list),
         Route("/items/{code}", item_guide),
@@ -593,6 +599,7 @@ def routes(render: Render) -> list[Route]:
         Route("/cases/{case_id}/documents/{kind}", case_document),
         Route("/bundles", bundle_list),
         Route("/bundles/{bundle_id}", bundle_page),
+        Route("/bundles/{bundle_id}/receipt.pdf", bundle_receipt),
     ]
 
 
