@@ -117,6 +117,13 @@ def url(federation, code: str) -> str:
     return web.url.rstrip("/")
 
 
+# an application form's file field with its material's name: (name, index)
+FILE_FIELD = (
+    r'<td>([^<]+?)(?: <span class="required">\*</span>)?</td>\s*<td><input type="file" '
+    + r'name="file_(\d+)"'
+)
+
+
 def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found, "the page carries no CSRF token"
@@ -687,14 +694,44 @@ def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_doe
     names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", screen)
     assert len(names) == 6 and len(set(names)) == 6 and "出生医学证明" in names, names
     text = text_of(agent.get("/items/YJS-0001/notice.pdf").content)
-    listed = text[text.index("三、申请材料") : text.index("四、办理地点")]
+    listed = text[text.index("三、申请材料") : text.index("四、")]
     for number, name in enumerate(names, 1):
         assert f"{number}{name}" in listed, (name, listed)
     # 生育保险待遇核定 takes a promise for the 结婚证, but 出生登记 asks for it all the same: the
     # bundle's notice offers no promise for it (its submission would refuse one), nor its form
-    assert "结婚证原件必需" in listed and "可告知承诺" not in listed and "可承诺" not in screen
+    assert "可告知承诺" not in listed and "可承诺" not in screen
     form = agent.get("/items/YJS-0001/apply").text
     assert "以承诺代替" not in form and 'name="promise_signature"' not in form
+
+
+def test_a_bundles_notice_says_what_the_bundle_does_with_each_material_and_where_each_part_goes(desks):
+    """The YJS-0001 一次性告知书 said 户口簿 可用电子证照代替 (出生登记 takes none, and the bundle then
+    refused one), printed 结婚证 as 原件 (both parts requiring it ask a 复印件), named one office as
+    办理地点 and listed neither the parts nor their time limits."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    text = text_of(agent.get("/items/YJS-0001/notice.pdf").content)
+    listed = text[text.index("三、申请材料") : text.index("四、各事项办理部门及时限")]
+    hukou = listed[listed.index("户口簿") : listed.index("结婚证")]
+    assert "可用电子证照代替" not in hukou, hukou
+    assert "居民身份证原件必需可用电子证照代替" in listed  # every part takes one for it
+    assert "结婚证复印件必需" in listed, listed
+    parts = text[text.index("四、各事项办理部门及时限") : text.index("五、办理地点")]
+    for row in (
+        f"出生登记（户口登记）（GA-0003）{COUNTY_NAME} 公安局3 个工作日（自受理次日起算）收件后即送办理部门",
+        f"社会保障卡申领（RS-0001）{COUNTY_NAME} 人力资源和社会保障局即办件（当场办结）"
+        + "待出生登记（户口登记）办结后自动开始办理",
+        "生育保险待遇核定（YB-0002）",
+        "生育登记（WJ-0002）",
+    ):
+        assert row in parts, (row, parts)
+    place = text[text.index("五、办理地点") :]
+    assert "一次收件，分送各事项的办理部门办理" in place and "收件后转交" not in place, place
+    screen = agent.get("/items/YJS-0001/notice").text  # the page says what the PDF says
+    assert "一次收件，分送各事项的办理部门办理" in screen and f"{COUNTY_NAME} 公安局" in screen
+    form = agent.get("/items/YJS-0001/apply").text  # and the form offers no licence the bundle refuses
+    fields = dict(re.findall(FILE_FIELD, form))
+    assert f'name="licence_{fields["户口簿"]}"' not in form
+    assert f'name="licence_{fields["居民身份证"]}"' in form
 
 
 def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desks):
@@ -1301,10 +1338,7 @@ def test_a_bundle_has_its_own_receipt_pdf_from_its_page_and_the_cli(desks, tmp_p
     and from `wuji doc bundle`, and its QR code opens the bundle's progress."""
     agent = logged_in(desks, VILLAGE, "agent1")
     form = agent.get("/items/YJS-0001/apply").text
-    row = (
-        r'<td>([^<]+?)(?: <span class="required">\*</span>)?</td>\s*<td><input type="file" name="file_(\d+)"'
-    )
-    names = re.findall(row, form)
+    names = re.findall(FILE_FIELD, form)
     index = {name: int(number) for name, number in names}
     owed = index["本人银行结算账户"]
     files = {

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +37,7 @@ from node.documents.facts import (
     GivenMaterial,
     Issuer,
     ItemFacts,
+    ItemPart,
     ListedMaterial,
     PartFacts,
     Promise,
@@ -128,6 +129,11 @@ class DocumentDesk:
         """The notice's 办理地点, for its page."""
         with self._readers() as session:
             return kinds.where_to_apply(self._issuer, self._item(session, item_code))
+
+    def notice_parts(self, item_code: str) -> list[list[str]]:
+        """A 一件事's parts as its notice lists them, for its page ([] for a single item)."""
+        with self._readers() as session:
+            return kinds.notice_parts(self._item(session, item_code))
 
     def notice(self, item_code: str) -> Rendered:
         with self._readers() as session:
@@ -310,7 +316,30 @@ class DocumentDesk:
 
     def _row_facts(self, session: Session, row: ServiceItem, parts: list[ServiceItem]) -> ItemFacts:
         facts = _item_facts(session, row, parts)
-        return replace(facts, handler_office=self._office_above(row.handling_tier, row.department))
+        # a 一件事's parts: each with the office it goes to, its time limit and what it waits for
+        after = cast(dict[str, list[str]], (row.bundle or {}).get("after", {}))
+        names = {part.code: part.name for part in parts}
+        listed = tuple(
+            ItemPart(
+                part.code,
+                part.name,
+                self._office_of(part.handling_tier, part.department),
+                part.instant,
+                part.promised_days,
+                tuple(names.get(code, code) for code in after.get(part.code, [])),
+            )
+            for part in parts
+        )
+        office = self._office_above(row.handling_tier, row.department)
+        return replace(facts, handler_office=office, parts=listed)
+
+    def _office_of(self, handling_tier: str, department: str) -> str:
+        """The office that handles an item of a tier, as a paper printed here can name it: this
+        node's, an ancestor's by its name, else by its level (县级 公安局)."""
+        tier = Tier.from_name(handling_tier)
+        if tier == DivisionCode.parse(self._issuer.code).tier:
+            return f"{self._issuer.name} {department}"
+        return self._office_above(handling_tier, department) or f"{tier.label}级 {department}"
 
     def _office_above(self, handling_tier: str, department: str) -> str:
         """The office of this node's ancestor at the item's tier, if that is above this node and has

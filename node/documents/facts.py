@@ -34,6 +34,18 @@ class Fee:
 
 
 @dataclass(frozen=True)
+class ItemPart:
+    """One item of a 一件事 as its notice lists it: who handles it and in what time."""
+
+    code: str
+    name: str
+    office: str  # the handling office and department as this node can name it (沅江市政务服务中心 公安局)
+    instant: bool  # 即办件
+    promised_days: int
+    after: tuple[str, ...] = ()  # the names of the parts it starts after
+
+
+@dataclass(frozen=True)
 class ItemFacts:
     """A service item (事项) as the catalogue describes it, and where this node handles it."""
 
@@ -64,6 +76,7 @@ class ItemFacts:
     # 跨省通办: a partner province's item, handled in that province (as named here), in these modes
     handled_in: str = ""
     modes: tuple[str, ...] = ()
+    parts: tuple[ItemPart, ...] = ()  # a 一件事's items, each handled by its own office
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from node.documents.facts import (
     GivenMaterial,
     Issuer,
     ItemFacts,
+    ItemPart,
     PartFacts,
     Promise,
     ReceiptFacts,
@@ -131,6 +132,14 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         ],
         [1, 6, 2, 1.5, 3],
     )
+    number = "四"
+    if item.parts:  # a 一件事: where each part goes and in what time, since each office has its own
+        sheet.heading("四、各事项办理部门及时限").table(
+            ["序号", "事项", "办理部门", "承诺办结时限", "说明"],
+            notice_parts(item),
+            [1, 4, 5, 3.5, 3.5],
+        )
+        number = "五"
     place = [
         ("办理地点", where_to_apply(issuer, item)),
         ("咨询电话", item.phone or "—"),
@@ -138,12 +147,24 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
     ]
     if item.local_notes:
         place.append(("本地说明", item.local_notes))
-    sheet.heading("四、办理地点").fields(place)
+    sheet.heading(f"{number}、办理地点").fields(place)
     sheet.paragraph(
         "也可在就近的村（社区）代办点、乡镇（街道）便民服务中心提交申请，由代办员转交办理部门，"
         "办理进度可凭办件编号查询。"
     )
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def notice_parts(item: ItemFacts) -> list[list[str]]:
+    """A 一件事's parts as its 一次性告知书 lists them (the PDF and its page): the office each goes to,
+    its time limit, and whether it starts at once or after others."""
+    return [_notice_part(index, part) for index, part in enumerate(item.parts, 1)]
+
+
+def _notice_part(index: int, part: ItemPart) -> list[str]:
+    limit = "即办件（当场办结）" if part.instant else promised_limit(part.promised_days)
+    after = f"待{'、'.join(part.after)}办结后自动开始办理" if part.after else "收件后即送办理部门"
+    return [str(index), f"{part.name}（{part.code}）", part.office, limit, after]
 
 
 def promised_limit(days: int) -> str:
@@ -174,6 +195,8 @@ def where_to_apply(issuer: Issuer, item: ItemFacts) -> str:
     body (县级民政局) names a kind of office, not one a citizen can find."""
     if item.window_address:
         return item.window_address
+    if item.parts:  # a 一件事: taken in here once, each part sent to its own office
+        return f"{issuer.name}（一次收件，分送各事项的办理部门办理，见上表）"
     if item.handled_in:
         return f"{issuer.name}（跨省通办窗口）"
     if not _handled_by(issuer, item):

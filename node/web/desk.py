@@ -178,6 +178,7 @@ def routes(render: Render) -> list[Route]:
         promised = kinds.promised_limit(item.promised_days)  # as the PDF words it
         documents: DocumentDesk = visit.request.app.state.documents
         place = documents.where_to_apply(item.code)
+        part_rows = documents.notice_parts(item.code) if parts else []  # a 一件事's, as its PDF lists them
         return render(
             visit,
             "notice.html",
@@ -187,6 +188,7 @@ def routes(render: Render) -> list[Route]:
             taken=taken,
             promised=promised,
             place=place,
+            part_rows=part_rows,
         )
 
     def application_form(
