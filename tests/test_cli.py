@@ -1098,6 +1098,26 @@ def test_the_parts_of_a_bundle_in_a_narrow_terminal_read_item_place_and_status()
     assert "前置事项" in shown and f"{county} │ 等待前序事项 │ 出生登记（户口登记）" in shown
 
 
+def test_a_started_bundle_part_no_longer_says_what_it_waits_for():
+    """社会保障卡申领 kept 须先办结：出生登记 under 申请 once 出生登记 was approved and it had started;
+    the bundle page says only its state, and so does `wuji bundle show` now."""
+    card = case_pb2.BundlePart(
+        item_code="RS-0001", item_name="社会保障卡申领", department="人力资源和社会保障局", handler=COUNTY,
+        case_id="430981006001-01M99192HHHJ7Q87M08RJ5073E", status="SUBMITTED", after=["GA-0003"],
+    )  # fmt: skip
+    birth = case_pb2.BundlePart(
+        item_code="GA-0003", item_name="出生登记（户口登记）", department="公安局", handler=COUNTY,
+        case_id="430981006001-01M96E8A18EF5M1XME6QJ6MBAY", status="CONCLUDED", outcome=case_pb2.APPROVED,
+    )  # fmt: skip
+    bundle = case_pb2.Bundle(id=f"{VILLAGE}-B01M96E8A0ZFC1G5735M814JJNH", origin=VILLAGE, parts=[birth, card])
+    for width in (80, 200):
+        terminal = Console(width=width, record=True)
+        terminal.print(bundle_table(bundle, {}, width=width))
+        shown = "".join(terminal.export_text().split())
+        assert "须先办结" not in shown and shown.count("出生登记") == 1, shown  # its own row only
+        assert "申请" in shown
+
+
 def test_the_events_of_a_case_in_a_narrow_terminal_keep_the_route_under_the_event():
     """A fifth column of division codes at 80 left the notes and the people a few characters a line."""
     at = to_timestamp(datetime(2026, 12, 7, 1, 0, tzinfo=UTC))

@@ -11,6 +11,7 @@ import base64
 import concurrent.futures
 import contextlib
 import csv
+import functools
 import hashlib
 import html
 import io
@@ -57,7 +58,7 @@ from tests.harness import (
 )
 from tests.materials import BATCH, EXECUTABLE, complete_proto, photo, zipped
 from tests.test_cli import wuji
-from tests.test_documents import text_of
+from tests.test_documents import assert_qr, text_of
 from tests.test_pki_federation import conclude_at
 from wuji.v1 import case_pb2, desk_pb2
 
@@ -117,6 +118,13 @@ def url(federation, code: str) -> str:
     web = federation.nodes[code].web
     assert web is not None, f"node {code} serves no front desk"
     return web.url.rstrip("/")
+
+
+# an application form's file field with its material's name: (name, index)
+FILE_FIELD = (
+    r'<td>([^<]+?)(?: <span class="required">\*</span>)?</td>\s*<td><input type="file" '
+    + r'name="file_(\d+)"'
+)
 
 
 def csrf_of(page: str) -> str:
@@ -787,12 +795,12 @@ def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_doe
     names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", screen)
     assert len(names) == 6 and len(set(names)) == 6 and "出生医学证明" in names, names
     text = text_of(agent.get("/items/YJS-0001/notice.pdf").content)
-    listed = text[text.index("三、申请材料") : text.index("四、办理地点")]
+    listed = text[text.index("三、申请材料") : text.index("四、")]
     for number, name in enumerate(names, 1):
         assert f"{number}{name}" in listed, (name, listed)
     # 生育保险待遇核定 takes a promise for the 结婚证, but 出生登记 asks for it all the same: the
     # bundle's notice offers no promise for it (its submission would refuse one), nor its form
-    assert "结婚证原件必需" in listed and "可告知承诺" not in listed and "可承诺" not in screen
+    assert "可告知承诺" not in listed and "可承诺" not in screen
     form = agent.get("/items/YJS-0001/apply").text
     assert "> 以承诺代替</label>" not in form and 'name="promise_' not in form
     # and the form says why, where the column is headed 告知承诺 (it said nothing of it)
@@ -801,6 +809,36 @@ def test_a_bundles_notice_pdf_lists_the_materials_of_its_parts_as_the_screen_doe
         "提交后各事项共用，无须承诺"
     ) in form
     assert form.count('class="hint" id="promise-not-') == 1  # 结婚证 alone: no other part allows one
+
+
+def test_a_bundles_notice_says_what_the_bundle_does_with_each_material_and_where_each_part_goes(desks):
+    """The YJS-0001 一次性告知书 said 户口簿 可用电子证照代替 (出生登记 takes none, and the bundle then
+    refused one), printed 结婚证 as 原件 (both parts requiring it ask a 复印件), named one office as
+    办理地点 and listed neither the parts nor their time limits."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    text = text_of(agent.get("/items/YJS-0001/notice.pdf").content)
+    listed = text[text.index("三、申请材料") : text.index("四、各事项办理部门及时限")]
+    hukou = listed[listed.index("户口簿") : listed.index("结婚证")]
+    assert "可用电子证照代替" not in hukou, hukou
+    assert "居民身份证原件必需可用电子证照代替" in listed  # every part takes one for it
+    assert "结婚证复印件必需" in listed, listed
+    parts = text[text.index("四、各事项办理部门及时限") : text.index("五、办理地点")]
+    for row in (
+        f"出生登记（户口登记）（GA-0003）{COUNTY_NAME} 公安局3 个工作日（自受理次日起算）收件后即送办理部门",
+        f"社会保障卡申领（RS-0001）{COUNTY_NAME} 人力资源和社会保障局即办件（当场办结）"
+        + "待出生登记（户口登记）办结后自动开始办理",
+        "生育保险待遇核定（YB-0002）",
+        "生育登记（WJ-0002）",
+    ):
+        assert row in parts, (row, parts)
+    place = text[text.index("五、办理地点") :]
+    assert "一次收件，分送各事项的办理部门办理" in place and "收件后转交" not in place, place
+    screen = agent.get("/items/YJS-0001/notice").text  # the page says what the PDF says
+    assert "一次收件，分送各事项的办理部门办理" in screen and f"{COUNTY_NAME} 公安局" in screen
+    form = agent.get("/items/YJS-0001/apply").text  # and the form offers no licence the bundle refuses
+    fields = dict(re.findall(FILE_FIELD, form))
+    assert f'name="licence_{fields["户口簿"]}"' not in form
+    assert f'name="licence_{fields["居民身份证"]}"' in form
 
 
 def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desks):
@@ -1423,7 +1461,91 @@ def test_the_form_takes_a_deferred_material_and_a_bundle_in_one_application(desk
     rows = re.findall(r'<td class="code"><a href="/bundles/([^"]+)">', listed.text)
     assert rows[0] == bundle_id
     first = listed.text.split(f'href="/bundles/{bundle_id}"', 1)[1].split("</tr>", 1)[0]
-    assert "新生儿出生一件事" in first and "王秀兰" in first and "办理中（已办结 0 / 4）" in first
+    assert "新生儿出生一件事" in first and "王秀兰" in first
+    assert "办理中：办成 0 项，未办成 0 项，还在办理 4 项" in first
+
+
+def test_a_bundle_has_its_own_receipt_pdf_from_its_page_and_the_cli(desks, tmp_path):
+    """The only paper for a 一件事 was window.print() of its page: no office, 申请时间, 证件号码,
+    materials, 容缺 promise, time limits, 收件人, QR code or footer. It is a PDF now, from the page
+    and from `wuji doc bundle`, and its QR code opens the bundle's progress."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    form = agent.get("/items/YJS-0001/apply").text
+    names = re.findall(FILE_FIELD, form)
+    index = {name: int(number) for name, number in names}
+    owed = index["本人银行结算账户"]
+    files = {
+        f"file_{i}": (f"scan{i}.pdf", b"%PDF-1.4 scan", "application/pdf")
+        for i in index.values()
+        if i != owed
+    }
+    data = {"csrf": csrf_of(form), "applicant_name": "赵小龙", "id_number": "430981198807150012",
+            "phone": "13907370002", f"defer_{owed}": "1", "promised_on": "2025-11-14"}  # fmt: skip
+    data["again"] = "1"  # the same family may have applied in another test
+    page = agent.post("/items/YJS-0001/apply", data=data, files=files)
+    assert page.status_code == 200 and "/bundles/" in str(page.url), page.text
+    bundle_id = str(page.url).rsplit("/", 1)[-1]
+    link = re.search(r'href="([^"]+)" target="_blank" id="print">打印一件事收件回执', page.text)
+    assert link and link.group(1) == f"/bundles/{bundle_id}/receipt.pdf", page.text
+    pdf = agent.get(link.group(1))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = text_of(pdf.content)
+    assert "430981006001 政务服务代办点 一件事收件回执" in text and f"编号：{bundle_id}" in text, text
+    assert "申请时间2025-11-03 09:00（北京时间）" in text and "430981********0012" in text
+    assert "430981198807150012" not in text
+    received = text[text.index("已收材料") : text.index("容缺后补材料")]
+    for name in index:
+        assert (name in received) == (name != "本人银行结算账户"), (name, received)
+    assert "本人银行结算账户，承诺于 2025-11-14 前补交" in text
+    parts = text[text.index("各事项办理部门及时限") :]
+    departments = {"生育登记": "卫生健康委员会", "出生登记（户口登记）": "公安局",
+                   "社会保障卡申领": "人力资源和社会保障局", "生育保险待遇核定": "医疗保障局"}  # fmt: skip
+    for item, department in departments.items():
+        assert item in parts and department in parts, (item, parts)
+    assert f"{COUNTY_NAME} 公安局" in parts and "个工作日（自受理次日起算）" in parts
+    assert "即办件" in parts and "待前序事项办结后开始" in parts  # 社会保障卡 (即办) follows 出生登记
+    assert "收件人：李代办" in text and "打印时间：" in text
+    verify = f"{url(desks, VILLAGE)}/verify/{bundle_id}"
+    assert_qr(pdf.content, verify)
+    progress = httpx.get(verify)  # anyone holding the paper: the parts' progress, the name masked
+    assert progress.status_code == 200 and "生育保险待遇核定" in progress.text
+    assert "赵**" in progress.text and "赵小龙" not in progress.text
+
+    out = tmp_path / "bundle.pdf"
+    printed = wuji("doc", "bundle", bundle_id, "-o", str(out), "--config", str(desks.config_path(VILLAGE)))
+    assert printed.returncode == 0 and "已生成一件事收件回执" in printed.stdout, printed.stderr
+    assert "本人银行结算账户，承诺于 2025-11-14 前补交" in text_of(out.read_bytes())
+
+
+def settled_bundle(federation) -> case_pb2.Bundle:
+    """A 新生儿出生一件事 that ends badly for the family: 生育登记 准予, 生育保险 不予, 出生登记 不予
+    and so 社会保障卡 never started (受阻)."""
+    from tests.test_bundles import BIRTH_PARTS, conclude, part, submit_bundle, wait_bundle
+
+    bundle = submit_bundle(federation.desk(VILLAGE))
+    decisions = {"WJ-0002": "", "YB-0002": "不符合生育保险待遇条件", "GA-0003": "出生医学证明有误"}
+    for item, deny in decisions.items():
+        handler, case_id = BIRTH_PARTS[item][0], part(bundle, item).case_id
+        node = federation.nodes[handler]
+        wait_for(functools.partial(_has_case, node, case_id), what=item)
+        conclude(federation, handler, case_id, deny=deny)
+    return wait_bundle(federation, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to settle")
+
+
+def test_a_bundles_progress_is_counted_once_on_its_page_the_list_and_the_cli(desks):
+    """One part 准予, one 不予, one 不予受理-like failure and one blocked: /bundles said 已全部办结（已办结
+    2 / 4）, the page 已办结 2 / 4；未办成 3 项 (a 不予 counted both ways), the CLI 已办结 2/4 项."""
+    bundle = settled_bundle(desks)
+    said = "已全部办理完毕：办成 1 项，未办成 3 项"
+    agent = logged_in(desks, VILLAGE, "agent1")
+    listed = agent.get("/bundles").text
+    row = listed.split(f'href="/bundles/{bundle.id}"', 1)[1].split("</tr>", 1)[0]
+    assert said in row and "已办结" not in row, row
+    shown = agent.get(f"/bundles/{bundle.id}").text
+    progress = re.search(r'<p id="bundle-progress">(.*?)</p>', shown, re.S)
+    assert progress and said in progress.group(1) and "已办结" not in progress.group(1), shown
+    cli = wuji("bundle", "show", bundle.id, "--config", str(desks.config_path(VILLAGE)))
+    assert cli.returncode == 0 and said in cli.stdout and "已办结" not in cli.stdout, cli.stdout
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):

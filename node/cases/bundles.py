@@ -412,6 +412,32 @@ def _part_view(session: Session, part: BundlePart) -> case_pb2.BundlePart:
     return view
 
 
+def granted(part: case_pb2.BundlePart) -> bool:
+    """A part the family got: concluded 准予."""
+    done = part.status in (State.CONCLUDED.value, State.DELIVERED.value)
+    return done and part.outcome == case_pb2.APPROVED
+
+
+def failed(part: case_pb2.BundlePart) -> bool:
+    """A part the family did not get: denied, refused, withdrawn or returned, or never started for
+    a part before it failing."""
+    settled = part.status in (State.CONCLUDED.value, State.DELIVERED.value)
+    closed = part.status == BLOCKED or part.status in {s.value for s in _UNFAVOURABLE}
+    return closed or (settled and part.outcome == case_pb2.DENIED)
+
+
+def progress(bundle: case_pb2.Bundle) -> str:
+    """How far a bundle is, as the family reads it, the same on the bundle page, the point's list and
+    `wuji bundle show`: each part counted once, as 办成, 未办成 or still in hand (a 不予 is 办结 yet
+    not 办成, so "已办结" beside "未办成" counted it twice)."""
+    done = sum(map(granted, bundle.parts))
+    lost = sum(map(failed, bundle.parts))
+    going = len(bundle.parts) - done - lost
+    if not going:
+        return f"已全部办理完毕：办成 {done} 项，未办成 {lost} 项"
+    return f"办理中：办成 {done} 项，未办成 {lost} 项，还在办理 {going} 项"
+
+
 def _bundle_state(parts: Sequence[case_pb2.BundlePart]) -> str:
     settled = {State.CONCLUDED.value, State.DELIVERED.value, BLOCKED, *(s.value for s in _UNFAVOURABLE)}
     return CONCLUDED if all(part.status in settled for part in parts) else IN_PROGRESS

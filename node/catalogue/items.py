@@ -692,13 +692,15 @@ def listed_materials(
     item: ListsMaterials | Mapping[str, Any], parts: Iterable[ListsMaterials] = ()
 ) -> list[Item]:
     """The materials an application lists: the item's, or for a 一件事 every part's, each named once
-    (一次提交) — required if any part requires it; `promise` (告知承诺) and `deferrable` (容缺) only
-    if every part listing it allows that, as the bundle's submission judges it: a proof another
-    part requires is to be brought anyway (a bundle's `promise_parts` and `proof_parts` name
-    the parts that allow a promise for it and those that require it). The one list the window's
-    form, the on-screen 一次性告知书 and its PDF all show. An item is a row, or its elements as a
-    partner province's offer gives them."""
+    (一次提交) — required if any part requires it; `promise` (告知承诺), `deferrable` (容缺) and
+    `e_licence` (电子证照) only if every part listing it allows that, as the bundle's submission
+    judges it: a proof another part requires is to be brought anyway (a bundle's `promise_parts`
+    and `proof_parts` name the parts that allow a promise for it and those that require it); its
+    `form` the one the parts requiring it ask (原件及复印件 where they differ). The one list the
+    window's form, the on-screen 一次性告知书 and its PDF all show. An item is a row, or its
+    elements as a partner province's offer gives them."""
     listed: dict[str, Item] = {}
+    forms: dict[str, list[str]] = {}  # of the parts requiring each material (else of every part)
     rows: list[ListsMaterials | Mapping[str, Any]] = [*parts] or [item]
     for row in rows:
         if isinstance(row, Mapping):
@@ -710,24 +712,44 @@ def listed_materials(
         for spec in specs:
             name = str(spec["name"])
             entry = listed.get(name)
+            form, required = str(spec.get("form") or ""), bool(spec.get("required", True))
             if entry is None:
-                deferrable = bool(spec.get("deferrable"))
+                allows = {key: bool(spec.get(key)) for key in ("deferrable", "e_licence")}
                 entry = listed[name] = {
                     **spec,
                     "promise": name in promise,
-                    "deferrable": deferrable,
+                    **allows,
                     "promise_parts": [],
                     "proof_parts": [],
                 }
+                forms[name] = [form] if form else []
             else:
                 entry["promise"] = entry["promise"] and name in promise
                 entry["deferrable"] = entry["deferrable"] and bool(spec.get("deferrable"))
-                entry["required"] = bool(entry.get("required", True)) or bool(spec.get("required", True))
+                entry["e_licence"] = entry["e_licence"] and bool(spec.get("e_licence"))
+                if required and not entry.get("required", True):  # the forms of the parts requiring it count
+                    forms[name] = []
+                if form and (required or not entry.get("required", True)) and form not in forms[name]:
+                    forms[name].append(form)
+                entry["required"] = bool(entry.get("required", True)) or required
             if parts and name in promise:  # a bundle's form says which parts a promise would serve
                 entry["promise_parts"].append(part_name)
-            elif parts and spec.get("required", True):  # and which still take the proof itself
+            elif parts and required:  # and which still take the proof itself
                 entry["proof_parts"].append(part_name)
+    for name, entry in listed.items():
+        if len(forms[name]) > 1:
+            entry["form"] = _one_form(forms[name])
+        elif forms[name]:
+            entry["form"] = forms[name][0]
     return list(listed.values())
+
+
+def _one_form(forms: list[str]) -> str:
+    """The form of a material two parts ask differently: both (原件及复印件), as people say it."""
+    kinds = {part for form in forms for part in form.split("及")}
+    if kinds <= {"原件", "复印件"}:
+        return "原件及复印件"
+    return "、".join(forms)
 
 
 def departments_at(session: Session, tier: Tier) -> list[str]:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from node.cases import submissions
+from node.cases.bundles import progress
 from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
@@ -737,10 +738,8 @@ def show_bundle(config: Path, node: str, call: Callable[[DeskClient], case_pb2.B
         config, node, call, lambda found: [found.origin, *(part.handler for part in found.parts)]
     )
     console.print(f"[bold]{bundle.id}[/]  {bundle.name} ({bundle.code})", highlight=False)
-    state = "办结" if bundle.state == "CONCLUDED" else "办理中"
     console.print(
-        f"  状态 {state} · 已办结 {bundle.concluded_parts}/{len(bundle.parts)} 项 · "
-        f"申请地 {place(bundle.origin, names)} · 申请人 {bundle.applicant.name}",
+        f"  {progress(bundle)} · 申请地 {place(bundle.origin, names)} · 申请人 {bundle.applicant.name}",
         highlight=False,
     )
     console.print(bundle_table(bundle, names))
@@ -760,11 +759,13 @@ def bundle_table(bundle: case_pb2.Bundle, names: Mapping[str, str], width: int |
         status = _PART_STATUS.get(part.status) or (State(part.status).label if known else part.status)
         if part.outcome:
             status += " · " + ("准予" if part.outcome == case_pb2.APPROVED else "不予")
-        after = "、".join(item_names.get(code, code) for code in part.after)
+        # what it waits for, while it waits: once started (or blocked) its own status says it all
+        waiting = not part.case_id and part.status == "WAITING"
+        after = "、".join(item_names.get(code, code) for code in part.after) if waiting else ""
         if table.wide:
             cells = [part.department, place(part.handler, names), status, after, part.reason]
         else:
-            waits = f"\n须先办结：{after}" if after else ""
+            waits = f"\n须先办结：{after}" if after and not part.reason else ""  # the reason says it
             reason = f"\n{part.reason}" if part.reason else ""
             cells = [f"{place(part.handler, names)} {part.department}", status + waits + reason]
         table.add_row(part.case_id or "—", f"{part.item_name} ({part.item_code})", *cells)

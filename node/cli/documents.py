@@ -89,3 +89,14 @@ def doc_result(case_id: CaseId, out: Out = None, config: ConfigPath = Path("node
                node: NodeAddress = "") -> None:  # fmt: skip
     """办结通知书: the outcome, with the seal's holder and time and a QR code to verify it."""
     _write("result", out, config, node, case_id=case_id)
+
+
+@doc_app.command("bundle")
+def doc_bundle(
+    bundle_id: Annotated[str, typer.Argument(help="the 一件事 (its id, or the case id of one of its parts)")],
+    out: Out = None,
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """一件事收件回执: the materials taken in once, 容缺, and each part's office and time limit."""
+    _write("bundle", out, config, node, case_id=bundle_id)

@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases import deadlines
+from node.cases.bundles import bundle_view
 from node.cases.service import CaseService
 from node.catalogue import items as catalog
 from node.clock import Clock
@@ -30,13 +32,16 @@ from node.config import NodeConfig
 from node.documents import kinds, remedies
 from node.documents.facts import (
     Appeal,
+    BundleFacts,
     CaseFacts,
     Deferral,
     Fee,
     GivenMaterial,
     Issuer,
     ItemFacts,
+    ItemPart,
     ListedMaterial,
+    PartFacts,
     Promise,
     ReceiptFacts,
     ResultFacts,
@@ -45,7 +50,7 @@ from node.documents.facts import (
 )
 from node.errors import InvalidInput, NotFound, NotReady
 from node.staff.roles import Actor
-from node.store.models import CaseDeadline, ItemClaim, PartnerItem, ServiceItem
+from node.store.models import Bundle, BundlePart, CaseDeadline, ItemClaim, PartnerItem, ServiceItem
 from node.timeutil import from_timestamp
 from node.trust import partners
 from node.trust.names import PlaceNames
@@ -111,6 +116,8 @@ class DocumentDesk:
             return self.notice(item_code.strip())
         if not case_id.strip():
             raise InvalidInput(f"{kinds.TITLES[kind]} needs a case id")
+        if kind == "bundle":  # of the bundle a bundle id or a part's case id names
+            return self.bundle_receipt(case_id.strip())
         case = self._cases.get(case_id.strip(), by=by)  # loaded once, the person's sight checked
         if event_version:
             return self._letter_of_event(kind, case, event_version)
@@ -127,6 +134,11 @@ class DocumentDesk:
         with self._readers() as session:
             return kinds.where_to_apply(self._issuer, self._item(session, item_code))
 
+    def notice_parts(self, item_code: str) -> list[list[str]]:
+        """A 一件事's parts as its notice lists them, for its page ([] for a single item)."""
+        with self._readers() as session:
+            return kinds.notice_parts(self._item(session, item_code))
+
     def notice(self, item_code: str) -> Rendered:
         with self._readers() as session:
             item = self._item(session, item_code)
@@ -140,6 +152,10 @@ class DocumentDesk:
 
     def receipt_words(self, case: case_pb2.Case) -> kinds.Receipt:
         """The words of the case's receipt, as its PDF prints them, for the front desk's receipt page."""
+        return kinds.receipt_words(self._issuer, self._case_facts(case), self._receipt_facts(case))
+
+    def _receipt_facts(self, case: case_pb2.Case) -> ReceiptFacts:
+        """受理, the time limit and who took the case in, as its receipt gives them."""
         accepted = _last(case, {case_pb2.ACCEPT}, first=True)
         extended = _last(case, {case_pb2.EXTEND})  # its days are in its note at either copy
         extension = deadlines.extension_in(extended.note) if extended is not None else None
@@ -156,7 +172,7 @@ class DocumentDesk:
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         received = _step(case.events[0]) if case.events else None
         ended = _last(case, {case_pb2.RETURN})
-        facts = ReceiptFacts(
+        return ReceiptFacts(
             accepted,
             promised_on,
             promised_days,
@@ -167,7 +183,73 @@ class DocumentDesk:
             extension_reason=extension.reason if extension is not None else "",
             ended=self._named(ended) if ended is not None else None,
         )
-        return kinds.receipt_words(self._issuer, self._case_facts(case), facts)
+
+    def bundle_receipt(self, identifier: str) -> Rendered:
+        """一件事收件回执 of the bundle a bundle id or one of its parts' case ids names."""
+        facts = self.bundle_facts(identifier)
+        pdf = kinds.bundle_receipt(self._issuer, facts, self._clock.now())
+        title = kinds.TITLES["bundle"]
+        return Rendered("bundle", title, pdf, f"{title}-{facts.bundle_id}.pdf", facts.verify_url)
+
+    def bundle_facts(self, identifier: str) -> BundleFacts:
+        """A bundle as applied for here: its one set of materials, 容缺 and 告知承诺, and each part with
+        its office and time limit — a started part's as its own receipt gives them, a waiting part's
+        from its item (the office of this point's ancestor at the item's tier)."""
+        with self._readers() as session:
+            of_part = select(Bundle).join(BundlePart).where(BundlePart.case_id == identifier)
+            row = session.get(Bundle, identifier) or session.scalars(of_part).first()
+            if row is None:
+                raise NotFound(
+                    f"本节点没有一件事 {identifier}：一件事的收件回执在申请它的服务点打印 "
+                    f"(no bundle {identifier!r} here: a bundle is kept where it was applied)"
+                )
+            view = bundle_view(session, row)
+            kept = [(m.name, m.file_name or "", len(m.content)) for m in row.materials]
+            promised_on = row.promised_on.isoformat() if row.promised_on else ""
+            owed = {name: Deferral(name, promised_on) for name in row.deferred}  # for parts to come
+            promise = case_pb2.Promise.FromString(row.promise) if row.promise else None
+            waiting = {
+                part.item_code: self._row_facts(session, catalog.item(session, part.item_code), [])
+                for part in view.parts
+                if not part.case_id
+            }
+        parts, received = [], None
+        for part in view.parts:
+            if not part.case_id:
+                item = waiting[part.item_code]
+                office = self._office_above(item.handling_tier, item.department) or item.department
+                limit = ReceiptFacts(None, None, item.promised_days, item.instant, handled_here=False)
+                parts.append(_part_facts(part, office, limit))
+                continue
+            case = self._cases.get(part.case_id)
+            facts = self._receipt_facts(case)
+            if received is None and not part.after:  # the first parts' 申请 name who took the bundle in
+                received = facts.received
+            for missing in case.missing_materials:  # 容缺: supplied once the last part missing it has it
+                known = owed.get(missing.name)
+                if known is None or known.supplied_at is not None:
+                    owed[missing.name] = _deferral(missing)
+            parts.append(_part_facts(part, self._names.place(case.handler, case.department), facts))
+        supplied = {name for name, owing in owed.items() if owing.supplied_at is not None}
+        return BundleFacts(
+            bundle_id=view.id,
+            code=view.code,
+            name=view.name,
+            origin=self._names.place(view.origin, ""),
+            applicant_name=view.applicant.name,
+            applicant_id_number=view.applicant.id_number,
+            applicant_phone=view.applicant.phone,
+            submitted_at=from_timestamp(view.submitted_at),
+            verify_url=self._verify_url(view.id),
+            materials=tuple(
+                GivenMaterial(name, file_name, size, "supplied" if name in supplied else "submitted")
+                for name, file_name, size in kept
+            ),
+            deferred=tuple(owed.values()),
+            promise=Promise(promise.text, tuple(promise.replaces), promise.signed_by) if promise else None,
+            parts=tuple(parts),
+            received=received,
+        )
 
     def correction(self, case: case_pb2.Case) -> Rendered:
         requested = _last(case, {case_pb2.REQUEST_CORRECTION})
@@ -265,7 +347,30 @@ class DocumentDesk:
 
     def _row_facts(self, session: Session, row: ServiceItem, parts: list[ServiceItem]) -> ItemFacts:
         facts = _item_facts(session, row, parts)
-        return replace(facts, handler_office=self._office_above(row.handling_tier, row.department))
+        # a 一件事's parts: each with the office it goes to, its time limit and what it waits for
+        after = cast(dict[str, list[str]], (row.bundle or {}).get("after", {}))
+        names = {part.code: part.name for part in parts}
+        listed = tuple(
+            ItemPart(
+                part.code,
+                part.name,
+                self._office_of(part.handling_tier, part.department),
+                part.instant,
+                part.promised_days,
+                tuple(names.get(code, code) for code in after.get(part.code, [])),
+            )
+            for part in parts
+        )
+        office = self._office_above(row.handling_tier, row.department)
+        return replace(facts, handler_office=office, parts=listed)
+
+    def _office_of(self, handling_tier: str, department: str) -> str:
+        """The office that handles an item of a tier, as a paper printed here can name it: this
+        node's, an ancestor's by its name, else by its level (县级 公安局)."""
+        tier = Tier.from_name(handling_tier)
+        if tier == DivisionCode.parse(self._issuer.code).tier:
+            return f"{self._issuer.name} {department}"
+        return self._office_above(handling_tier, department) or f"{tier.label}级 {department}"
 
     def _office_above(self, handling_tier: str, department: str) -> str:
         """The office of this node's ancestor at the item's tier, if that is above this node and has
@@ -363,6 +468,13 @@ class DocumentDesk:
 
     def _rendered(self, kind: str, title: str, case: case_pb2.Case, pdf: bytes) -> Rendered:
         return Rendered(kind, title, pdf, f"{title}-{case.id}.pdf", self._verify_url(case.id))
+
+
+def _part_facts(part: case_pb2.BundlePart, office: str, limit: ReceiptFacts) -> PartFacts:
+    outcome = {case_pb2.APPROVED: "准予", case_pb2.DENIED: "不予"}.get(part.outcome, "")
+    return PartFacts(
+        part.item_code, part.item_name, office, part.case_id, part.status, outcome, part.reason, limit
+    )
 
 
 def _last(case: case_pb2.Case, actions: set[int], state: int = 0, first: bool = False) -> Step | None:

@@ -2,7 +2,8 @@
 
 Owns: the facts a document is made from (facts.py), the page layout with its CJK font and QR codes
 (layout.py), the bodies a decision against the applicant is challenged before (remedies.py), and the
-five documents (kinds.py): 一次性告知书, 受理回执, 补正告知书, 不予受理决定书 and the 办结 result.
+documents (kinds.py): 一次性告知书, 受理回执, 补正告知书, 不予受理决定书, the 办结 result, and
+a 一件事's 一件事收件回执.
 Documents are rendered from plain facts the desk gathers (node/desk/documents.py); every time
 printed is Asia/Shanghai.
 May import: the shared basics only — never the domain rooms, store, desk, runtime or cli.

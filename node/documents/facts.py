@@ -34,6 +34,18 @@ class Fee:
 
 
 @dataclass(frozen=True)
+class ItemPart:
+    """One item of a 一件事 as its notice lists it: who handles it and in what time."""
+
+    code: str
+    name: str
+    office: str  # the handling office and department as this node can name it (沅江市政务服务中心 公安局)
+    instant: bool  # 即办件
+    promised_days: int
+    after: tuple[str, ...] = ()  # the names of the parts it starts after
+
+
+@dataclass(frozen=True)
 class ItemFacts:
     """A service item (事项) as the catalogue describes it, and where this node handles it."""
 
@@ -64,6 +76,7 @@ class ItemFacts:
     # 跨省通办: a partner province's item, handled in that province (as named here), in these modes
     handled_in: str = ""
     modes: tuple[str, ...] = ()
+    parts: tuple[ItemPart, ...] = ()  # a 一件事's items, each handled by its own office
 
 
 @dataclass(frozen=True)
@@ -176,3 +189,38 @@ class ReceiptFacts:
     extension_days: int = 0  # 延期: working days an approved extension added to the promised ones
     extension_reason: str = ""  # why, as the handler recorded it (told to the applicant)
     ended: Step | None = None  # 退件: when, by whom and why the case was ended without a result
+
+
+@dataclass(frozen=True)
+class PartFacts:
+    """One item of a 一件事 as the bundle's receipt lists it: where it goes and its time limit."""
+
+    item_code: str
+    item_name: str
+    office: str  # the handling office with its department as people read it (the department alone if unknown)
+    case_id: str = ""  # empty until the part starts
+    status: str = ""  # its case's state (node.cases.states.State), or WAITING / BLOCKED before it starts
+    outcome: str = ""  # 准予 / 不予, once concluded
+    reason: str = ""  # why it was blocked, refused or denied
+    limit: ReceiptFacts | None = None  # its time limit as its own receipt words it (None: not known here)
+
+
+@dataclass(frozen=True)
+class BundleFacts:
+    """A 一件事 (bundle) as the point where it was applied for knows it: one application, one set of
+    materials, several parts."""
+
+    bundle_id: str
+    code: str
+    name: str
+    origin: str  # the applicant's point as people read it
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    submitted_at: datetime
+    verify_url: str  # the page the QR code leads to: every part's progress
+    materials: tuple[GivenMaterial, ...] = ()  # taken in once, for every part that lists them
+    deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
+    promise: Promise | None = None  # 告知承诺
+    parts: tuple[PartFacts, ...] = ()
+    received: Step | None = None  # who took the bundle in (收件人), where on record

@@ -1,9 +1,9 @@
-"""The six documents a window prints, each built from facts on the shared page (layout.py).
+"""The documents a window prints, each built from facts on the shared page (layout.py).
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
-不予受理决定书 (refusal), 退件通知书 (returned) and the 办结 result, each as PDF bytes. The three
-letters (补正告知书, 不予受理决定书, 退件通知书) are worded once, as a `Letter`, which the PDF and
-the front desk's print page both show;
+不予受理决定书 (refusal), 退件通知书 (returned) and the 办结 result; for a 一件事 its 一件事收件回执
+(bundle), each as PDF bytes. The three letters (补正告知书, 不予受理决定书, 退件通知书) are worded
+once, as a `Letter`, which the PDF and the front desk's print page both show;
 a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, and the
 办结 result's as an `Outcome`, likewise. A paper recording a decision (the letters, the result) is
 headed by the deciding office wherever it is printed; the window's own papers (notice, receipt) by
@@ -18,11 +18,15 @@ from datetime import date, datetime
 from node.cases.states import State, denial_words
 from node.documents.facts import (
     Appeal,
+    BundleFacts,
     CaseFacts,
     Deferral,
     GivenMaterial,
     Issuer,
     ItemFacts,
+    ItemPart,
+    PartFacts,
+    Promise,
     ReceiptFacts,
     ResultFacts,
     Step,
@@ -40,6 +44,7 @@ TITLES = {
     "refusal": "不予受理决定书",
     "returned": "退件通知书",
     "result": "办结通知书",
+    "bundle": "一件事收件回执",  # of a bundle: everything taken in once, and where each part went
 }
 RECEIVED_TITLE = "收件回执"  # a receipt printed before the handler's 受理
 PURPOSES = {"submitted": "申请", "correction": "补正", "supplied": "补齐"}
@@ -131,6 +136,14 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         ],
         [1, 6, 2, 1.5, 3],
     )
+    number = "四"
+    if item.parts:  # a 一件事: where each part goes and in what time, since each office has its own
+        sheet.heading("四、各事项办理部门及时限").table(
+            ["序号", "事项", "办理部门", "承诺办结时限", "说明"],
+            notice_parts(item),
+            [1, 4, 5, 3.5, 3.5],
+        )
+        number = "五"
     place = [
         ("办理地点", where_to_apply(issuer, item)),
         ("咨询电话", item.phone or "—"),
@@ -138,12 +151,24 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
     ]
     if item.local_notes:
         place.append(("本地说明", item.local_notes))
-    sheet.heading("四、办理地点").fields(place)
+    sheet.heading(f"{number}、办理地点").fields(place)
     sheet.paragraph(
         "也可在就近的村（社区）代办点、乡镇（街道）便民服务中心提交申请，由代办员转交办理部门，"
         "办理进度可凭办件编号查询。"
     )
     return sheet.signed([issuer.name, china_day(printed_at)]).render()
+
+
+def notice_parts(item: ItemFacts) -> list[list[str]]:
+    """A 一件事's parts as its 一次性告知书 lists them (the PDF and its page): the office each goes to,
+    its time limit, and whether it starts at once or after others."""
+    return [_notice_part(index, part) for index, part in enumerate(item.parts, 1)]
+
+
+def _notice_part(index: int, part: ItemPart) -> list[str]:
+    limit = "即办件（当场办结）" if part.instant else promised_limit(part.promised_days)
+    after = f"待{'、'.join(part.after)}办结后自动开始办理" if part.after else "收件后即送办理部门"
+    return [str(index), f"{part.name}（{part.code}）", part.office, limit, after]
 
 
 def promised_limit(days: int) -> str:
@@ -174,6 +199,8 @@ def where_to_apply(issuer: Issuer, item: ItemFacts) -> str:
     body (县级民政局) names a kind of office, not one a citizen can find."""
     if item.window_address:
         return item.window_address
+    if item.parts:  # a 一件事: taken in here once, each part sent to its own office
+        return f"{issuer.name}（一次收件，分送各事项的办理部门办理，见上表）"
     if item.handled_in:
         return f"{issuer.name}（跨省通办窗口）"
     if not _handled_by(issuer, item):
@@ -270,26 +297,32 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
     closing = "请妥善保管本回执。"
     if state not in CLOSED:
         closing += "补正、特别程序期间不计入办理时限；办理结果将在办结后通知您。"
-    promise = case.promise
     return Receipt(
         title=TITLES["receipt"] if accepted else RECEIVED_TITLE,
         issued_by=issuer.name,
         case_fields=tuple(_case_fields(case)),
         fields=tuple(rows),
         deferred=tuple(_deferral(owed) for owed in case.deferred),
-        promise=(
-            f"{promise.text}（代替 {'、'.join(promise.replaces)}；承诺人 {promise.signed_by}）"
-            if promise is not None and promise.replaces
-            else ""
-        ),
+        promise=_promised(case.promise),
         closing=(closing, PROGRESS),
         verify_url=case.verify_url,
-        received_by=(  # the point alone where no person is on record (a part a bundle started)
-            "收件人：" + "　　".join(w for w in (name_on_record(facts.received.person), case.origin) if w)
-            if facts.received
-            else ""
-        ),
+        received_by=_received_by(facts.received, case.origin),
     )
+
+
+def _promised(promise: Promise | None) -> str:
+    """告知承诺 as a receipt prints it: what was promised, in place of which proofs, by whom."""
+    if promise is None or not promise.replaces:
+        return ""
+    return f"{promise.text}（代替 {'、'.join(promise.replaces)}；承诺人 {promise.signed_by}）"
+
+
+def _received_by(received: Step | None, origin: str) -> str:
+    """收件人: who took the application in, and where (the point alone where no person is on record:
+    a part a bundle started by itself)."""
+    if received is None:
+        return ""
+    return "收件人：" + "　　".join(w for w in (name_on_record(received.person), origin) if w)
 
 
 def _time_limit(facts: ReceiptFacts) -> list[tuple[str, str]]:
@@ -335,6 +368,80 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
     sheet.qr(words.verify_url, words.verify_caption)
     received = [words.received_by] if words.received_by else []
     return sheet.signed([*received, issuer.name, china_day(printed_at)]).render()
+
+
+PART_WAITS = "待前序事项办结"  # a bundle's part not started yet, as the bundle page says it
+
+
+def bundle_receipt(issuer: Issuer, bundle: BundleFacts, printed_at: datetime) -> bytes:
+    """一件事收件回执: the one application as taken in — the applicant, every material once, 容缺 and
+    告知承诺 — and each part with the office it went to, its time limit and its case, so that the
+    family holds one paper for the whole 一件事 (each part's own receipt follows its 受理)."""
+    sheet = Sheet(TITLES["bundle"], issuer, printed_at, bundle.bundle_id)
+    sheet.paragraph(
+        f"{bundle.applicant_name}：你申请的“{bundle.name}”（共 {len(bundle.parts)} 个事项）已一次收件。"
+        "材料只需提交一次，由本服务点分送各事项的办理部门并联办理；后续事项在前序事项办结后自动开始办理。"
+    )
+    sheet.fields(
+        [
+            ("一件事", f"{bundle.name}（{bundle.code}）"),
+            ("申请人", bundle.applicant_name),
+            ("证件号码", masked_id(bundle.applicant_id_number)),
+            ("联系电话", bundle.applicant_phone or "—"),
+            ("申请时间", f"{shanghai(bundle.submitted_at)}（北京时间）"),
+            ("申请地", bundle.origin),
+        ]
+    )
+    _materials(sheet, bundle.materials)
+    if bundle.deferred:
+        sheet.heading("容缺后补材料").numbered([_deferral(owed) for owed in bundle.deferred])
+    if promise := _promised(bundle.promise):
+        sheet.heading("告知承诺").paragraph(promise)
+    sheet.heading("各事项办理部门及时限").table(
+        ["序号", "事项", "办理机构", "办理时限", "状态", "办件编号"],
+        [_part_row(index, part) for index, part in enumerate(bundle.parts, 1)],
+        [0.9, 3.2, 4, 3.6, 2.6, 3.6],
+    )
+    sheet.paragraph(
+        "请妥善保管本回执。各事项分别受理、分别办结，另有各自的受理回执和办结通知书；"
+        "补正、特别程序期间不计入办理时限。"
+    )
+    sheet.paragraph("凭一件事编号或各事项的办件编号可在收件的服务点查询办理进度。")
+    sheet.qr(bundle.verify_url, "扫描二维码查询一件事各事项的办理进度")
+    received = _received_by(bundle.received, bundle.origin)
+    return sheet.signed([*([received] if received else []), issuer.name, china_day(printed_at)]).render()
+
+
+def _part_row(index: int, part: PartFacts) -> list[str]:
+    item = f"{part.item_name}（{part.item_code}）"
+    return [str(index), item, part.office, _part_limit(part), _part_status(part), part.case_id or "—"]
+
+
+def _part_limit(part: PartFacts) -> str:
+    """A part's time limit as its own receipt words it; one not started yet begins once the parts
+    before it are concluded, and one that never will has none."""
+    if part.status == "BLOCKED":
+        return "不再办理"
+    facts = part.limit
+    if facts is None:
+        return "—"
+    state = State(part.status) if part.status in State.__members__ else None
+    if state in CLOSED and facts.accepted is None:  # closed before 受理: no time limit ran
+        return "—"
+    limit = "；".join(value for _, value in _time_limit(facts)) or "—"
+    return f"{limit}；{PART_WAITS}后开始" if part.status == "WAITING" else limit
+
+
+def _part_status(part: PartFacts) -> str:
+    if part.status == "WAITING":
+        return PART_WAITS
+    if part.status == "BLOCKED":
+        return f"受阻（{part.reason}）" if part.reason else "受阻"
+    state = State(part.status) if part.status in State.__members__ else None
+    said = state.label if state is not None else part.status
+    if part.outcome:
+        said += f"（{part.outcome}）"
+    return said
 
 
 @dataclass(frozen=True)

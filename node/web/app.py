@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from node.cases import bundles
 from node.cases.states import Action, State
 from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
@@ -91,7 +92,9 @@ def templates() -> Jinja2Templates:
         tier_label=tier_level_words,
         rate=shown_rate,
         on_paper=name_on_record,
+        bundle_progress=bundles.progress,  # one count of a bundle's parts, as `wuji bundle show` words it
     )
+    environment.tests["bundle_part_failed"] = bundles.failed
     environment.globals["uplink_of"] = uplink_of
     environment.globals["low_disk"] = low_disk
     environment.globals["element_names"] = ELEMENT_NAMES  # a 办事指南's words, as the CLI's

@@ -189,6 +189,7 @@ def routes(render: Render) -> list[Route]:
         promised = kinds.promised_limit(item.promised_days)  # as the PDF words it
         documents: DocumentDesk = visit.request.app.state.documents
         place = documents.where_to_apply(item.code)
+        part_rows = documents.notice_parts(item.code) if parts else []  # a 一件事's, as its PDF lists them
         return render(
             visit,
             "notice.html",
@@ -198,6 +199,7 @@ def routes(render: Render) -> list[Route]:
             taken=taken,
             promised=promised,
             place=place,
+            part_rows=part_rows,
         )
 
     def application_form(
@@ -609,6 +611,12 @@ def routes(render: Render) -> list[Route]:
         bundle = node_of(visit).bundles.get(visit.request.path_params["bundle_id"])
         return render(visit, "bundle.html", bundle=bundle)
 
+    @page(*AT_WINDOW, Duty.SUPERVISE)
+    def bundle_receipt(visit: Visit) -> Response:
+        """一件事收件回执 as PDF: what the bundle took in once, and where each part went."""
+        documents: DocumentDesk = visit.request.app.state.documents
+        return _pdf(documents.bundle_receipt(visit.request.path_params["bundle_id"]))
+
     return [
         Route("/items", item_list),
         Route("/items/{code}", item_guide),
@@ -632,6 +640,7 @@ def routes(render: Render) -> list[Route]:
         Route("/cases/{case_id}/documents/{kind}", case_document),
         Route("/bundles", bundle_list),
         Route("/bundles/{bundle_id}", bundle_page),
+        Route("/bundles/{bundle_id}/receipt.pdf", bundle_receipt),
     ]
 
 

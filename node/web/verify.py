@@ -340,17 +340,21 @@ def routes(render: Callable[..., Response]) -> list[Route]:
     @page(public=True)
     def verify_case(visit: Visit) -> Response:
         """The QR code's target: the case's progress as this node knows it and, once concluded, the
-        verdict on its sealed result. Nothing personal beyond the applicant's masked name: anyone
+        verdict on its sealed result (a 一件事's: each part's progress, kept where it was applied for).
+        Nothing personal beyond the applicant's masked name: anyone
         holding a paper (a receipt found in the street) comes here. Only by the whole case id: the
         staff's unique beginnings would let a stranger walk the cases of a day by their ids' time."""
         node: Node = visit.request.app.state.node
         asked = str(visit.request.path_params["case_id"]).strip().upper()
+        if "-B" in asked and node.bundles.bundle_of(asked) == asked:  # a 一件事收件回执's code: its parts
+            shown = node.bundles.get(asked)
+            return render(visit, "verify.html", verdict=None, name=f"一件事 {asked}", bundle=shown)
         try:
             case = node.cases.get(asked)
         except (NotFound, InvalidInput):
             case = None
         if case is None or case.id != asked:  # the whole id, as the QR code has it: never a beginning
-            bundle = "-B" in asked  # a 一件事's number: each part's receipt carries its own code
+            bundle = "-B" in asked  # a 一件事's number, not kept here: each part's receipt has its own code
             where = "各事项回执上的二维码，或到收件的服务点查询" if bundle else "回执上的二维码或办件编号"
             message = f"本节点没有办件 {asked[:64]}：请核对{where} (no such case at this node)"
             return render(visit, "error.html", status_code=404, heading="查无此件", message=message)
