@@ -34,7 +34,7 @@ from node.errors import (
     WrongNode,
     unforeseen,
 )
-from node.staff.accounts import StaffService, StaffView, require_admin
+from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
 from node.timeutil import to_timestamp
 from node.trust import partners
@@ -90,7 +90,7 @@ def _desk_call(
             # gRPC gives a key without the "-bin" suffix a str value (bytes are for "-bin" keys)
             token = cast(str, dict(context.invocation_metadata()).get(TOKEN_METADATA, ""))
             _caller.set(self._node.staff.actor(token) if token else operator(self._node.here.value))
-            _require_own_password(self._node.staff, method.__name__, request)
+            _require_own_password(method.__name__, request)
             return method(self, request, context)
         except DomainError as error:
             context.abort(STATUS_OF.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
@@ -107,14 +107,14 @@ def _desk_call(
     return wrapper
 
 
-def _require_own_password(staff: StaffService, call: str, request: Any) -> None:
+def _require_own_password(call: str, request: Any) -> None:
     """A person whose password a 管理员 set changes it before anything else, as on the web desk."""
     actor = _caller.get()
     if not actor.is_person or call in ("Logout", "WhoAmI"):
         return
     if call == "SetStaffPassword" and request.username.strip().lower() == actor.username:
         return
-    if staff.password_to_change(actor.username):
+    if actor.password_to_change:  # read with the login, not asked again
         raise NotPermitted(
             f"账号 {actor.username} 的密码是管理员设置的，请先改为只有自己知道的密码再办理："
             f"wuji staff passwd {actor.username} (change the password an administrator set first)"

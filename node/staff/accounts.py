@@ -392,14 +392,8 @@ class StaffService:
             name=found.name,
             role=Role(found.role),
             department=found.department,
+            password_to_change=found.password_to_change,
         )
-
-    def password_to_change(self, username: str) -> bool:
-        """Whether the account's password was set by a 管理员 and not yet changed by its holder, who
-        then does that before anything else."""
-        with self._sessions() as session:
-            account = session.get(StaffAccount, username)
-            return account is not None and account.password_to_change
 
     def _name_of(self, username: str) -> str:
         with self._sessions() as session:
@@ -552,6 +546,7 @@ _WHO_HOLDS = (
         StaffAccount.role,
         StaffAccount.department,
         StaffAccount.active,
+        StaffAccount.password_to_change,
     )
     .join(StaffAccount, StaffAccount.username == StaffLogin.username)
     .where(StaffLogin.token_hash == bindparam("token_hash"))

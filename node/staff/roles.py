@@ -114,6 +114,8 @@ class Actor:
     name: str = ""
     role: Role | None = None
     department: str = ""
+    # the password a 管理员 set, not yet changed by its holder, who does that before anything else
+    password_to_change: bool = False
 
     @property
     def is_person(self) -> bool:

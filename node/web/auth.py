@@ -180,7 +180,7 @@ _BEFORE_A_NEW_PASSWORD = frozenset({"/password", "/logout"})
 
 def _password_to_change(visit: Visit) -> bool:
     actor = visit.actor
-    return actor is not None and bool(visit.request.app.state.node.staff.password_to_change(actor.username))
+    return actor is not None and actor.password_to_change
 
 
 def _person(request: Request, session: DeskSession) -> Actor | None:
