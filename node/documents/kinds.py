@@ -498,46 +498,47 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
 
 def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step, appeal: Appeal = UNNAMED) -> Letter:
     """不予受理决定书: the decision, its reason and the applicant's remedies, to whom (appeal)."""
-    return Letter(
-        kind="refusal",
-        title=TITLES["refusal"],
-        issued_by=_organ(refused, issuer),
-        number=case.case_id,
-        addressee=f"{case.applicant_name}：",
-        opening=_opening(case) + "决定不予受理。",
-        heading="不予受理理由",
-        statement=refused.note or "（未说明理由）",
-        fields=(
-            ("决定时间", f"{shanghai(refused.at)}（北京时间）"),
-            ("决定部门", _who(refused)),
-            ("办理地", case.handler),
-        ),
-        closing=(remedy(appeal),),
-        verify_url=case.verify_url,
-        signature=(_body(refused, issuer), china_day(refused.at)),
+    return _decision_letter(
+        "refusal", issuer, case, refused, "决定不予受理。", "不予受理理由", (remedy(appeal),)
     )
 
 
 def returned_letter(issuer: Issuer, case: CaseFacts, returned: Step, appeal: Appeal = UNNAMED) -> Letter:
     """退件通知书: a case 受理'd and then ended without a result, its reason, what the applicant may
     do next and where to challenge it, as a 不予受理决定书 says."""
+    closing = ("退件原因消除后，可以重新提出申请。", remedy(appeal))
+    return _decision_letter(
+        "returned", issuer, case, returned, "决定退件，本件办理终止。", "退件理由", closing
+    )
+
+
+def _decision_letter(
+    kind: str,
+    issuer: Issuer,
+    case: CaseFacts,
+    decided: Step,
+    decision: str,
+    heading: str,
+    closing: tuple[str, ...],
+) -> Letter:
+    """A decision that ends the case against the applicant, with its reason, when and by whom."""
     return Letter(
-        kind="returned",
-        title=TITLES["returned"],
-        issued_by=_organ(returned, issuer),
+        kind=kind,
+        title=TITLES[kind],
+        issued_by=_organ(decided, issuer),
         number=case.case_id,
         addressee=f"{case.applicant_name}：",
-        opening=_opening(case) + "决定退件，本件办理终止。",
-        heading="退件理由",
-        statement=returned.note or "（未说明理由）",
+        opening=_opening(case) + decision,
+        heading=heading,
+        statement=decided.note or "（未说明理由）",
         fields=(
-            ("决定时间", f"{shanghai(returned.at)}（北京时间）"),
-            ("决定部门", _who(returned)),
+            ("决定时间", f"{shanghai(decided.at)}（北京时间）"),
+            ("决定部门", _who(decided)),
             ("办理地", case.handler),
         ),
-        closing=("退件原因消除后，可以重新提出申请。", remedy(appeal)),
+        closing=closing,
         verify_url=case.verify_url,
-        signature=(_body(returned, issuer), china_day(returned.at)),
+        signature=(_body(decided, issuer), china_day(decided.at)),
     )
 
 
