@@ -377,13 +377,20 @@ def test_event_log_is_a_hash_chain_and_tampering_is_detected(sessions):
 
 @pytest.mark.parametrize("action", list(Action))
 def test_each_action_is_legal_exactly_from_its_listed_states(action):
+    accepted = action is Action.RETURN  # 退件 is of a case 受理'd (the test below)
     for state in State:
         allowed = state in RULES[action].from_states
         if allowed:
-            assert transition(state, action, accepted=False, instant=False).to_state in State
+            assert transition(state, action, accepted=accepted, instant=False).to_state in State
         else:
             with pytest.raises(IllegalTransition):
-                transition(state, action, accepted=False, instant=False)
+                transition(state, action, accepted=accepted, instant=False)
+
+
+def test_a_case_not_yet_accepted_is_refused_or_corrected_not_returned():
+    for state in (State.SUBMITTED, State.CORRECTION_REQUESTED):
+        with pytest.raises(IllegalTransition, match="此办件尚未受理，不能退件"):
+            transition(state, Action.RETURN, accepted=False, instant=False)
 
 
 def test_instant_items_conclude_straight_from_acceptance():

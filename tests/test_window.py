@@ -163,7 +163,8 @@ def test_roles_and_departments_are_checked_on_every_action(federation, people):
     case = submit(village, people["agent"])
     wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
     refusals = [
-        (people["other"], case_pb2.ACCEPT, "不属于民政局，不能办理民政局的办件"),  # another department's
+        # another department's: not even shown to its clerk, so not acted on
+        (people["other"], case_pb2.ACCEPT, "不属于民政局，不能查看民政局在本节点办理的办件"),
         # a reviewer does not receive cases, and is told who does
         (people["reviewer"], case_pb2.ACCEPT, "审核/审批人员不能受理，请由窗口受理人员办理"),
         (people["supervisor"], case_pb2.ACCEPT, "无权"),
