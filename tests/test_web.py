@@ -2154,6 +2154,19 @@ def test_statistics_show_the_figures_of_wuji_stats(desks):
         clock.set(now)
 
 
+def test_the_weekly_chart_ends_with_the_period_asked(desks):
+    """A director looking back at October saw October's figures beside a chart of the eight weeks
+    up to today: the chart's weeks now end with the filter's last day."""
+    boss = logged_in(desks, COUNTY, "boss")
+    page = boss.get("/stats", params={"from": "2026-10-01", "to": "2026-10-31"})
+    assert page.status_code == 200
+    assert "按时办结率与提前办结率（按周，截至 2026-10-31 所在周）" in page.text
+    labels = re.findall(r'font-size="10">(\d\d-\d\d)</text>', page.text)
+    assert labels[:8] == ["09-07", "09-14", "09-21", "09-28", "10-05", "10-12", "10-19", "10-26"]
+    today = workdays.china_date(desks.nodes[COUNTY].clock.now())
+    assert f"截至 {today:%Y-%m-%d} 所在周" in boss.get("/stats").text  # no filter: up to today
+
+
 def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks):
     """The header says the parent is connected; while it is down, how much this point holds for it,
     and that it goes up by itself once the link is back."""

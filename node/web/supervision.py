@@ -191,7 +191,10 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         params = visit.request.query_params
         report = node.stats.report(params.get("from", ""), params.get("to", ""))
         today = china_date(node.clock.now())
-        monday = today - timedelta(days=today.weekday())
+        # the weeks end with the filter's last day when one is asked: a director looking back at
+        # October saw the last eight weeks up to today beside October's figures
+        last = date.fromisoformat(params["to"].strip()) if params.get("to", "").strip() else today
+        monday = last - timedelta(days=last.weekday())
         weeks = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
         weekly = [_week(node, start) for start in weeks]
         over_time = line_chart(
@@ -200,7 +203,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
                 "按时办结率": [rate_of(f, "on_time_rate") for f in weekly],
                 "提前办结率": [rate_of(f, "early_rate") for f in weekly],
             },
-            "按时办结率与提前办结率（按周）",
+            f"按时办结率与提前办结率（按周，截至 {last:%Y-%m-%d} 所在周）",
         )
         figures = report.subtree
         by_state = bar_chart(
