@@ -421,6 +421,9 @@ def test_queues_show_a_departments_cases_by_due_date_and_search_finds_them(feder
         return [c.id for c in listed.cases]
 
     assert queue("待受理") == ids  # first come, first served
+    waiting_acceptance = county.ListQueue(desk_pb2.ListQueueRequest(queue="待受理"), metadata=people["clerk"])
+    due = federation.nodes[COUNTY].supervision.acceptance_due(ids)  # as the front desk's queue shows it
+    assert [c.accept_by for c in waiting_acceptance.cases] == [due[i].isoformat() for i in ids]
     assert queue("received", people["other"]) == []  # 公安局 has none of them
     with pytest.raises(grpc.RpcError) as not_theirs:  # nor does its clerk see 民政局's queue
         county.ListQueue(
@@ -431,6 +434,7 @@ def test_queues_show_a_departments_cases_by_due_date_and_search_finds_them(feder
     assert queue("待受理") == [ids[0], ids[2]]
     waiting = county.ListQueue(desk_pb2.ListQueueRequest(queue="待审核"), metadata=people["clerk"]).cases
     assert [c.id for c in waiting] == [ids[1]] and waiting[0].due_on  # the limit runs from 受理
+    assert waiting[0].accept_by == ""  # 受理 is done: its own limit is no longer shown
     with pytest.raises(grpc.RpcError) as unknown:
         queue("明天")
     assert "待受理" in unknown.value.details()

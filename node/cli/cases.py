@@ -207,8 +207,9 @@ def cases_table(
     more = ("监察", "申请地", "办理地", "提交时间") if wide else ()
     table = CaseTable("申请人", "状态", "时限", *more, width=width)
     for case in cases:
+        limit = case.due_on or (f"受理期限 {case.accept_by}" if case.accept_by else "")
         if not wide:
-            due = f"{case.due_on} {_colour_words(case.supervision)}".strip()
+            due = f"{limit} {_colour_words(case.supervision)}".strip()
             table.add_row(case.id, case.item_name, case.applicant.name, state_text(case), due)
             continue
         table.add_row(
@@ -216,7 +217,7 @@ def cases_table(
             case.item_name,
             case.applicant.name,
             state_text(case),
-            case.due_on,
+            limit,
             _colour_words(case.supervision),
             place(case.origin, names or {}),
             place(case.handler, names or {}),

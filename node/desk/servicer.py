@@ -611,6 +611,10 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         department = request.department or caller.department
         caller.require_sight(self._node.here.value, self._node.here.value, department)  # not another's
         cases = self._node.cases.queue(request.queue, department, request.limit, request.offset)
+        accept_by = self._node.supervision.acceptance_due(case.id for case in cases)  # 待受理: its own limit
+        for case in cases:
+            if case.id in accept_by:
+                case.accept_by = accept_by[case.id].isoformat()
         return desk_pb2.ListCasesResponse(cases=cases)
 
     @_desk_call

@@ -136,7 +136,7 @@ class CaseEvent(_message.Message):
     def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ..., actor_person: _Optional[str] = ..., actor_department: _Optional[str] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "mode", "joint_of", "parts", "identity_check", "missing_materials", "promise", "bundle_id", "post_check", "department", "channel", "responsible_person", "due_on", "supervision")
+    __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "mode", "joint_of", "parts", "identity_check", "missing_materials", "promise", "bundle_id", "post_check", "department", "channel", "responsible_person", "due_on", "supervision", "accept_by")
     ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +167,7 @@ class Case(_message.Message):
     RESPONSIBLE_PERSON_FIELD_NUMBER: _ClassVar[int]
     DUE_ON_FIELD_NUMBER: _ClassVar[int]
     SUPERVISION_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_BY_FIELD_NUMBER: _ClassVar[int]
     id: str
     item_code: str
     item_name: str
@@ -197,7 +198,8 @@ class Case(_message.Message):
     responsible_person: str
     due_on: str
     supervision: str
-    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., mode: _Optional[str] = ..., joint_of: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CasePart, _Mapping]]] = ..., identity_check: _Optional[_Union[IdentityCheck, _Mapping]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ..., department: _Optional[str] = ..., channel: _Optional[str] = ..., responsible_person: _Optional[str] = ..., due_on: _Optional[str] = ..., supervision: _Optional[str] = ...) -> None: ...
+    accept_by: str
+    def __init__(self, id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., origin: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., materials: _Optional[_Iterable[_Union[Material, _Mapping]]] = ..., home_division: _Optional[str] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ..., sealed_result: _Optional[bytes] = ..., catalog_version: _Optional[int] = ..., cards: _Optional[_Iterable[_Union[SupervisionCard, _Mapping]]] = ..., mode: _Optional[str] = ..., joint_of: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CasePart, _Mapping]]] = ..., identity_check: _Optional[_Union[IdentityCheck, _Mapping]] = ..., missing_materials: _Optional[_Iterable[_Union[MissingMaterial, _Mapping]]] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., bundle_id: _Optional[str] = ..., post_check: _Optional[_Union[PostCheck, _Mapping]] = ..., department: _Optional[str] = ..., channel: _Optional[str] = ..., responsible_person: _Optional[str] = ..., due_on: _Optional[str] = ..., supervision: _Optional[str] = ..., accept_by: _Optional[str] = ...) -> None: ...
 
 class CasePart(_message.Message):
     __slots__ = ("case_id", "handler", "item_name", "state", "outcome")
