@@ -976,7 +976,7 @@ def test_a_case_list_in_a_narrow_terminal_keeps_whole_case_ids_and_folds_the_chi
     assert columns_at(80) == [[case.id, "户口迁入（跨省迁移）"], ["黄伟"], ["送达"], ["2026-12-20 黄牌"]]
     # 待受理: no 办结期限 runs yet, and `case queue 待受理` showed nothing in the column; 受理's own limit now
     case.state, case.due_on, case.accept_by, case.supervision = case_pb2.SUBMITTED, "", "2026-12-11", ""
-    assert "".join(columns_at(120)[4]) == "受理期限 2026-12-11"
+    assert "".join(columns_at(120)[4]) == "受理期限2026-12-11"  # folded at the space
 
 
 def test_supervision_cards_in_a_narrow_terminal_put_their_words_under_the_case_id():
