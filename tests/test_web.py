@@ -2728,6 +2728,21 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
         page_width = "return document.documentElement.scrollWidth - window.innerWidth"
         assert browser.execute_script(page_width) <= 0, path
         desk.shot(f"village-narrow-{name}")
+    # a phone (390 px): the citizen's QR page fits, and the apply form's 容缺 choice is on screen,
+    # not in a table scrolled off to the right
+    browser.set_window_size(390, 844)
+    inner_width = browser.execute_script("return window.innerWidth")
+    desk.open(VILLAGE, f"/verify/{case_id}")
+    desk.wait_for_text("办理状态")
+    assert browser.execute_script(page_width) <= 0
+    heading = browser.find_element(By.CSS_SELECTOR, "#case-progress h2")
+    assert heading.rect["x"] + heading.rect["width"] <= inner_width  # the whole case id, wrapped
+    desk.shot("village-phone-verify")
+    desk.open(VILLAGE, "/items/MZ-0001/apply")
+    desk.wait_for_text("申请材料")
+    deferrable = browser.find_element(By.CSS_SELECTOR, 'input[name^="defer_"]')
+    assert deferrable.rect["x"] + deferrable.rect["width"] <= inner_width
+    desk.shot("village-phone-apply")
     browser.set_window_size(1280, 1000)
     desk.logout()
 
