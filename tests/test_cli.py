@@ -774,6 +774,9 @@ def test_demo_runs_five_nodes_keeps_what_it_made_and_serves_its_desks_until_ctrl
     assert re.search(r"agent1\s+\S{12}\s+代办员", before) and "监察" in before
     assert len(re.findall(r"admin1\s+\S{12}\s+管理员", before)) == 10  # one at every node
     assert re.search(r"440305001001 — front desk \S+\n(?: {4}\S.*\n)*? {4}agent1\s+\S{12}\s+代办员", before)
+    for supervised in CHAIN[:3]:  # a 监察 at the province, the city and the county
+        listed = rf"{supervised} — front desk \S+\n(?: {{4}}\S.*\n)*? {{4}}\S+\s+\S{{12}}\s+监察"
+        assert re.search(listed, before), supervised
     assert "agent1" not in after and "all nodes stopped" in after  # the accounts are said once
     for code in CHAIN:  # how to start each kept node again, parents first
         assert f"wuji node run --config {folder / code / 'node.toml'}" in after

@@ -239,9 +239,11 @@ def run_demo(console: Console, keep: Path | None, serve: bool = False) -> int:
         _run_cross_province_cases(console, clients, staff, summary, folder / "sealed", trust_store)
         console.rule("[bold]summary")
         console.print(summary)
-        if keep or serve:  # a 监察 at the county and the province, to look at cards and statistics;
-            staff.supervisor(CHAIN[2].code)  # a 管理员 everywhere, to add the staff a walk-through
-            staff.supervisor(CHAIN[0].code)  # needs; the 广东 village's 代办员, to apply there too
+        if keep or serve:
+            # a 监察 at the county, the city and the province, to look at cards and statistics; a
+            # 管理员 everywhere, to add the staff a walk-through needs; the 广东 village's 代办员
+            for supervised in (CHAIN[2], CHAIN[1], CHAIN[0]):
+                staff.supervisor(supervised.code)
             for node in (*CHAIN, *PARTNER_CHAIN):
                 staff.admin(node.code)
             staff.agent(PARTNER_CHAIN[-1].code)
