@@ -1755,6 +1755,10 @@ def test_only_the_special_procedure_step_that_applies_is_offered(desks):
     )
     agent = logged_in(desks, VILLAGE, "agent1")
     wait_for(lambda: "特别程序中" in agent.get(f"/cases/{case_id}").text, what="特别程序 at the village")
+    # which procedure, and that its time is not counted, told to the applicant in writing
+    assert "打印特别程序告知书" in agent.get(f"/cases/{case_id}").text
+    letter = re.sub(r"\s", "", text_of(agent.get(f"/cases/{case_id}/documents/suspension").content))
+    assert "特别程序告知书" in letter and "特别程序所需时间不计入办理时限" in letter and "组织听证" in letter
     assert "计时暂停（特别程序）" in queue_row(reviewer, "review", case_id)  # the queue's row says it too
     resumed = reviewer.post(
         f"/cases/{case_id}/act", data={"csrf": csrf_of(page), "action": "RESUME", "note": "听证结束"}
@@ -1811,6 +1815,16 @@ def test_an_extension_is_printed_and_shown_the_same_at_the_village_and_the_count
             assert words in printed, printed
         page = person.get(f"/cases/{case_id}").text
         assert f"办结期限 {due}" in page and "（含经批准延期 10 个工作日）" in page, page
+        # the reason of a 延期 must be told to the applicant: its letter, from the history as a PDF
+        assert "打印延长办理期限告知书" in page
+        letter = re.sub(r"\s", "", text_of(person.get(f"/cases/{case_id}/documents/extension").content))
+        for words in (
+            "延长办理期限告知书",
+            "经批准，办理期限延长10个工作日",
+            reason,
+            f"延期后办结日期{last_day}前",
+        ):
+            assert words in letter, letter
 
 
 def test_a_refused_extension_comes_back_with_the_days_typed(desks):

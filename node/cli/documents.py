@@ -84,6 +84,20 @@ def doc_returned(case_id: CaseId, out: Out = None, event: Event = 0, config: Con
     _write("returned", out, config, node, case_id=case_id, event=event)
 
 
+@doc_app.command("extension")
+def doc_extension(case_id: CaseId, out: Out = None, event: Event = 0, config: ConfigPath = Path("node.toml"),
+                  node: NodeAddress = "") -> None:  # fmt: skip
+    """延长办理期限告知书: the days an approved 延期 adds, its reason and the new last day."""
+    _write("extension", out, config, node, case_id=case_id, event=event)
+
+
+@doc_app.command("suspension")
+def doc_suspension(case_id: CaseId, out: Out = None, event: Event = 0, config: ConfigPath = Path("node.toml"),
+                   node: NodeAddress = "") -> None:  # fmt: skip
+    """特别程序告知书: the 特别程序 (hearing, testing, expert review) and its time, not counted."""
+    _write("suspension", out, config, node, case_id=case_id, event=event)
+
+
 @doc_app.command("result")
 def doc_result(case_id: CaseId, out: Out = None, config: ConfigPath = Path("node.toml"),
                node: NodeAddress = "") -> None:  # fmt: skip

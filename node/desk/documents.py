@@ -62,6 +62,8 @@ from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
 
 KINDS = tuple(kinds.TITLES)
+# the letters telling a running case's step (kind: its action and the step's name)
+_TOLD = {"extension": (case_pb2.EXTEND, "延期"), "suspension": (case_pb2.SUSPEND, "特别程序")}
 
 
 def issuer_of(config: NodeConfig) -> Issuer:
@@ -106,7 +108,8 @@ class DocumentDesk:
     ) -> Rendered:
         """One document: a notice of item_code, or a case document of case_id (a unique prefix);
         by: the person printing it, who must be shown the case (CaseService.get); event_version: the
-        event whose 补正告知书, 不予受理决定书 or 退件通知书 it is (0: the latest)."""
+        event whose 补正告知书, 不予受理决定书, 退件通知书, 延长办理期限告知书 or 特别程序告知书 it is
+        (0: the latest)."""
         kind = kind.strip().lower()
         if kind not in KINDS:
             raise InvalidInput(f"unknown document {kind!r}: one of {', '.join(KINDS)}")
@@ -121,6 +124,8 @@ class DocumentDesk:
         case = self._cases.get(case_id.strip(), by=by)  # loaded once, the person's sight checked
         if event_version:
             return self._letter_of_event(kind, case, event_version)
+        if kind in _TOLD:  # 延期, 特别程序: the latest one's
+            return self._latest_letter(kind, case)
         return {
             "receipt": self.receipt,
             "correction": self.correction,
@@ -275,6 +280,14 @@ class DocumentDesk:
         pdf = kinds.letter_pdf(self._issuer, letter, self._clock.now())
         return self._rendered("returned", kinds.TITLES["returned"], case, pdf)
 
+    def _latest_letter(self, kind: str, case: case_pb2.Case) -> Rendered:
+        """The letter of the case's latest 延期 or 特别程序."""
+        action, step = _TOLD[kind]
+        latest = next((e for e in reversed(case.events) if e.action == action), None)
+        if latest is None:
+            raise NotReady(f"办件 {case.id} 没有{step}，没有{kinds.TITLES[kind]}可打印 (no such event)")
+        return self._letter_of_event(kind, case, latest.version)
+
     def _letter_of_event(self, kind: str, case: case_pb2.Case, version: int) -> Rendered:
         letter = self.letter(case, version)
         if letter.kind != kind:
@@ -301,9 +314,23 @@ class DocumentDesk:
             return self._refusal_letter(case, step)
         if event.action == case_pb2.RETURN:
             return self._returned_letter(case, step)
+        if event.action == case_pb2.EXTEND:
+            return self._extension_letter(case, step)
+        if event.action == case_pb2.SUSPEND:
+            return kinds.suspension_letter(self._issuer, self._case_facts(case), step)
         raise InvalidInput(
-            f"办件 {case.id} 的第 {version} 条记录不是补正告知、不予受理或退件，没有告知书可打印 "
-            "(the event is no correction request, refusal or return)"
+            f"办件 {case.id} 的第 {version} 条记录不是补正告知、不予受理、退件、延期或特别程序，"
+            "没有告知书可打印 (the event is no correction request, refusal, return, extension or "
+            "special procedure)"
+        )
+
+    def _extension_letter(self, case: case_pb2.Case, extended: Step) -> kinds.Letter:
+        """The 延期's days and reason as its note records them at either copy; the last day as the
+        receipt gives it now (a case is extended once)."""
+        extension = deadlines.extension_in(extended.note) or deadlines.Extension(0, extended.note)
+        due = self._receipt_facts(case).promised_on
+        return kinds.extension_letter(
+            self._issuer, self._case_facts(case), extended, extension.days, extension.reason, due
         )
 
     def _refusal_letter(self, case: case_pb2.Case, refused: Step) -> kinds.Letter:

@@ -1,9 +1,9 @@
 """The documents a window prints, each built from facts on the shared page (layout.py).
 
 一次性告知书 (notice) for an item; for a case 受理回执 (receipt), 补正告知书 (correction),
-不予受理决定书 (refusal), 退件通知书 (returned) and the 办结 result; for a 一件事 its 一件事收件回执
-(bundle), each as PDF bytes. The three letters (补正告知书, 不予受理决定书, 退件通知书) are worded
-once, as a `Letter`, which the PDF and the front desk's print page both show;
+不予受理决定书 (refusal), 退件通知书 (returned), 延长办理期限告知书 (extension), 特别程序告知书
+(suspension) and the 办结 result; for a 一件事 its 一件事收件回执 (bundle), each as PDF bytes. The
+five letters are worded once, as a `Letter`, which the PDF and the front desk's print page both show;
 a receipt's words (its state, 容缺 materials, 告知承诺, time limit) once, as a `Receipt`, and the
 办结 result's as an `Outcome`, likewise. A paper recording a decision (the letters, the result) is
 headed by the deciding office wherever it is printed; the window's own papers (notice, receipt) by
@@ -43,6 +43,8 @@ TITLES = {
     "correction": "补正告知书",
     "refusal": "不予受理决定书",
     "returned": "退件通知书",
+    "extension": "延长办理期限告知书",  # 延期: its reason told to the applicant (行政许可法 第四十二条)
+    "suspension": "特别程序告知书",  # 特别程序: which one, and that its time is not counted (第四十五条)
     "result": "办结通知书",
     "bundle": "一件事收件回执",  # of a bundle: everything taken in once, and where each part went
 }
@@ -466,8 +468,9 @@ class Letter:
     signature: tuple[str, ...] = ()  # the deciding body and the day
 
 
-def _opening(case: CaseFacts) -> str:
-    return f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，经审查，"
+def _opening(case: CaseFacts, reviewed: bool = True) -> str:
+    applied = f"你（单位）于{china_day(case.submitted_at)}提出的“{case.item_name}”申请，"
+    return applied + ("经审查，" if reviewed else "")
 
 
 def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requested: Step) -> Letter:
@@ -509,6 +512,77 @@ def returned_letter(issuer: Issuer, case: CaseFacts, returned: Step, appeal: App
     closing = ("退件原因消除后，可以重新提出申请。", remedy(appeal))
     return _decision_letter(
         "returned", issuer, case, returned, "决定退件，本件办理终止。", "退件理由", closing
+    )
+
+
+def extension_letter(
+    issuer: Issuer, case: CaseFacts, extended: Step, days: int, reason: str, due: date | None
+) -> Letter:
+    """延长办理期限告知书: the days an approved 延期 adds, its reason and the new last day (due, where
+    it is known: None while a 特别程序 stops the clock)."""
+    fields = _told(extended, case)
+    if due is not None:
+        fields += (("延期后办结日期", f"{china_day(due)}前"),)
+    return _telling_letter(
+        "extension",
+        issuer,
+        case,
+        extended,
+        f"因不能在承诺时限内作出决定，经批准，办理期限延长 {days} 个工作日。",
+        ("延期理由", reason),
+        fields,
+        ("办理结果将在办结后通知您。",),
+    )
+
+
+def suspension_letter(issuer: Issuer, case: CaseFacts, suspended: Step) -> Letter:
+    """特别程序告知书: the 特别程序 (hearing, testing, expert review) and its time, told in writing,
+    which the time limit does not count."""
+    return _telling_letter(
+        "suspension",
+        issuer,
+        case,
+        suspended,
+        "需依法进行下列特别程序，特别程序所需时间不计入办理时限：",
+        ("特别程序及所需时间", suspended.note),
+        _told(suspended, case),
+        ("特别程序结束后继续计算办理时限，办理结果将在办结后通知您。",),
+    )
+
+
+def _told(step: Step, case: CaseFacts) -> tuple[tuple[str, str], ...]:
+    return (
+        ("告知时间", f"{shanghai(step.at)}（北京时间）"),
+        ("告知部门", _who(step)),
+        ("办理地", case.handler),
+    )
+
+
+def _telling_letter(
+    kind: str,
+    issuer: Issuer,
+    case: CaseFacts,
+    told: Step,
+    opening: str,
+    statement: tuple[str, str],
+    fields: tuple[tuple[str, str], ...],
+    closing: tuple[str, ...],
+) -> Letter:
+    """A step of a case still running told to the applicant (延期, 特别程序): what and why."""
+    heading, said = statement
+    return Letter(
+        kind=kind,
+        title=TITLES[kind],
+        issued_by=_organ(told, issuer),
+        number=case.case_id,
+        addressee=f"{case.applicant_name}：",
+        opening=_opening(case, reviewed=False) + opening,
+        heading=heading,
+        statement=said or "（未说明）",
+        fields=fields,
+        closing=closing,
+        verify_url=case.verify_url,
+        signature=(_body(told, issuer), china_day(told.at)),
     )
 
 

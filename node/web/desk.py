@@ -67,6 +67,8 @@ LETTERS = {
         (Action.REQUEST_CORRECTION, "correction"),
         (Action.REFUSE, "refusal"),
         (Action.RETURN, "returned"),
+        (Action.EXTEND, "extension"),
+        (Action.SUSPEND, "suspension"),
     )
 }
 
