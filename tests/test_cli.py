@@ -825,7 +825,12 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     )
     verified = wuji("catalog", "verify", "--config", village)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert f"与上级 {CHAIN[3]}第 2 版" in verified.stdout and "一致" in verified.stdout, verified.stdout
+    assert f"与上级 {CHAIN[3]} 的第 2 版" in verified.stdout and "一致" in verified.stdout, verified.stdout
+    # a withdrawn item is refused as such, not as an item never heard of
+    applicant = ("--name", "张三", "--id-number", "430981199001011237")
+    withdrawn = wuji("case", "submit", "LY-0001", *applicant, "--config", village)
+    said = " ".join(withdrawn.stderr.split())
+    assert withdrawn.returncode != 0 and "（LY-0001）已在事项目录第 2 版退出目录，不再受理申请" in said, said
 
     diff = wuji("catalog", "diff", "1", "2", "--config", county)
     assert diff.returncode == 0 and "第 1 版 → 第 2 版：3 个事项有变化" in diff.stdout, diff.stdout

@@ -469,7 +469,7 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
     # the 户籍地 left empty, or a place name typed in it: the agent is told the code the number carries
     for home, words in (
         ("", "请填写申请人户籍地区划代码（跨省通办必填）：按申请人身份证号前 6 位为 440305000000"),
-        ("深圳市南山区", "申请人户籍地区划代码 深圳市南山区 有误：应填 12 位数字的区划代码，不是地名"),
+        ("深圳市南山区", "申请人户籍地区划代码 深圳市南山区 有误：应填 6、9 或 12 位数字的区划代码"),
     ):
         with pytest.raises(grpc.RpcError) as unplaced:
             _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", home, GUANGDONG_RESIDENT)

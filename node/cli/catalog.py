@@ -203,9 +203,8 @@ def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
     """Prove this node holds exactly its parent's release; exit code 0 only when it does."""
     report = ask(config, node, lambda desk: desk.verify_catalog())
     verdict = "[green]一致 (identical)[/]" if report.identical else "[red]不一致 (DIFFERENT)[/]"
-    other = (
-        "本省签名的发布版本" if report.compared_with == "signed release" else f"上级 {report.compared_with}"
-    )
+    signed = report.compared_with == "signed release"
+    other = "本省签名的发布版本" if signed else f"上级 {report.compared_with} 的"
     console.print(
         f"节点 {report.node_code} 第 {report.version} 版（{report.digest[:16]}…）与{other}"
         f"第 {report.other_version} 版（{report.other_digest[:16]}…）比对：{verdict}",
