@@ -431,6 +431,8 @@ def test_a_partners_online_only_item_is_not_offered_for_applying_at_a_window_her
     assert said in guide and 'id="apply"' not in guide, guide
     form = agent.get("/items/KS-0301/apply")
     assert form.status_code == 400 and said in form.text, form.text
+    # the English detail after it ("(item KS-0301 of 440000000000 is not taken in …)") is the log's
+    assert "not taken in" not in guide and "not taken in" not in form.text, guide
     # a form sent all the same (a page kept open from before): refused on the form, typed input kept
     typed = {
         "csrf": csrf_of(guide),
