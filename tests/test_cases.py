@@ -317,7 +317,7 @@ def test_a_place_name_where_the_home_division_code_goes_is_refused_in_words(sess
     """An agent types 沅江市 into the 户籍地 field: told it wants the code, with this point's as the
     example, not "only ASCII digits 0-9 are allowed, found '沅' at 0"."""
     village = service(sessions, VILLAGE)
-    told = f"户籍地区划代码 沅江市 有误：应填 12 位数字的区划代码（例如本点 {VILLAGE}），不是地名"
+    told = f"户籍地区划代码 沅江市 有误：应填 6、9 或 12 位数字的区划代码（例如本点 {VILLAGE}），不是地名"
     with pytest.raises(InvalidInput, match=told):
         village.submit("MZ-0001", APPLICANT, complete("MZ-0001"), home_division="沅江市")
     assert count(sessions, Case) == 0

@@ -266,7 +266,7 @@ def test_a_case_of_an_item_withdrawn_from_the_catalogue_keeps_its_limit_result_n
     """LY-0001 (林业局, 5 个工作日) applied for under release 1, withdrawn by release 2 before 受理:
     the county still accepts it with its 5 days (not 0, carded 即将超期 at once), seals its result
     with the 林业局 seal (not a blank department, nor the centre's 公章), and the 办结通知书 names the
-    result. A new application for the item is refused, in the words of the catalogue held."""
+    result. A new application for the item is refused, saying the release that withdrew it."""
     federation.start_chain()
     county = federation.nodes[COUNTY]
     with county.sessions.begin() as session:
@@ -279,7 +279,7 @@ def test_a_case_of_an_item_withdrawn_from_the_catalogue_keeps_its_limit_result_n
     assert WITHDRAWN not in items_at(federation, COUNTY)
     with pytest.raises(grpc.RpcError) as refused:
         _submit(federation, WITHDRAWN)
-    assert f"事项目录第 2 版中没有事项 {WITHDRAWN}" in (refused.value.details() or "")
+    assert f"（{WITHDRAWN}）已在事项目录第 2 版退出目录，不再受理申请" in (refused.value.details() or "")
 
     _act(federation, COUNTY, case.id, case_pb2.ACCEPT)
     with county.sessions() as session:

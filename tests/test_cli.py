@@ -828,7 +828,12 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     )
     verified = wuji("catalog", "verify", "--config", village)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert f"与上级 {CHAIN[3]}第 2 版" in verified.stdout and "一致" in verified.stdout, verified.stdout
+    assert f"与上级 {CHAIN[3]} 的第 2 版" in verified.stdout and "一致" in verified.stdout, verified.stdout
+    # a withdrawn item is refused as such, not as an item never heard of
+    applicant = ("--name", "张三", "--id-number", "430981199001011237")
+    withdrawn = wuji("case", "submit", "LY-0001", *applicant, "--config", village)
+    said = " ".join(withdrawn.stderr.split())
+    assert withdrawn.returncode != 0 and "（LY-0001）已在事项目录第 2 版退出目录，不再受理申请" in said, said
 
     diff = wuji("catalog", "diff", "1", "2", "--config", county)
     assert diff.returncode == 0 and "第 1 版 → 第 2 版：3 个事项有变化" in diff.stdout, diff.stdout
@@ -837,10 +842,19 @@ def test_catalog_commands_against_running_nodes(federation, tmp_path):
     offline = wuji("catalog", "diff", str(demo), str(catalogue))  # two files: no node needed
     assert offline.returncode == 0 and "承诺时限：15 个工作日 → 10 个工作日" in offline.stdout, offline.stdout
 
+    # the refusals and the answer of 认领 say it in Chinese first, naming what may be filled in
     locked = wuji("catalog", "claim", "MZ-0003", "--set", "statutory_days=5", "--config", township)
-    assert locked.returncode == 1 and "statutory_days" in locked.stderr
+    said = " ".join(locked.stderr.split())
+    assert locked.returncode == 1, said
+    assert "的法定时限（statutory_days）是由省级事项目录第 2 版确定的" in said, said
+    assert "只能填写办理地点（window_address）、咨询电话（phone）" in said, said
+    unknown = wuji("catalog", "claim", "MZ-0003", "--set", "foo=bar", "--config", township)
+    said = " ".join(unknown.stderr.split())
+    assert unknown.returncode != 0 and "没有可填写的本地字段 foo：只能填写办理地点" in said, said
     claimed = wuji("catalog", "claim", "MZ-0003", "--phone", "0737-2800000", "--config", township)
-    assert claimed.returncode == 0 and "0737-2800000" in claimed.stdout
+    said = " ".join(claimed.stdout.split())
+    assert claimed.returncode == 0 and f"节点 {TOWNSHIP} 已认领" in said, said
+    assert "咨询电话 0737-2800000" in said, said
     shown = wuji("catalog", "show", "MZ-0003", "--config", township)
     assert shown.returncode == 0 and "statutory_days" in shown.stdout and "0737-2800000" in shown.stdout
     assert "咨询电话 phone" in shown.stdout and "个工作日" in shown.stdout

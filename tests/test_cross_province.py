@@ -431,6 +431,8 @@ def test_a_partners_online_only_item_is_not_offered_for_applying_at_a_window_her
     assert said in guide and 'id="apply"' not in guide, guide
     form = agent.get("/items/KS-0301/apply")
     assert form.status_code == 400 and said in form.text, form.text
+    # the English detail after it ("(item KS-0301 of 440000000000 is not taken in …)") is the log's
+    assert "not taken in" not in guide and "not taken in" not in form.text, guide
     # a form sent all the same (a page kept open from before): refused on the form, typed input kept
     typed = {
         "csrf": csrf_of(guide),
@@ -469,7 +471,7 @@ def test_a_mode_the_pair_has_not_agreed_is_refused_and_nothing_reaches_the_partn
     # the 户籍地 left empty, or a place name typed in it: the agent is told the code the number carries
     for home, words in (
         ("", "请填写申请人户籍地区划代码（跨省通办必填）：按申请人身份证号前 6 位为 440305000000"),
-        ("深圳市南山区", "申请人户籍地区划代码 深圳市南山区 有误：应填 12 位数字的区划代码，不是地名"),
+        ("深圳市南山区", "申请人户籍地区划代码 深圳市南山区 有误：应填 6、9 或 12 位数字的区划代码"),
     ):
         with pytest.raises(grpc.RpcError) as unplaced:
             _submit(provinces, VILLAGE, "KS-0301", "异地代收代办", home, GUANGDONG_RESIDENT)

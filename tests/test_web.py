@@ -499,7 +499,8 @@ def test_a_failure_nobody_foresaw_is_said_in_chinese_without_the_citizens_data(d
     page, over_the_desk_api = _submitted_on_every_connection(desks, "PRAGMA query_only = 1")
     assert over_the_desk_api.code() == grpc.StatusCode.INTERNAL
     assert over_the_desk_api.details() == INTERNAL_ERROR
-    assert page.status_code == 500 and "系统出错" in page.text and INTERNAL_ERROR in page.text
+    shown = INTERNAL_ERROR.split(" (")[0]  # the English detail is the log's
+    assert page.status_code == 500 and "系统出错" in page.text and shown in page.text
     for said in (over_the_desk_api.details(), page.text):
         assert "430981196805120021" not in said and "INSERT" not in said
     assert len(village.cases.list_cases(role="origin")) == before
@@ -1565,7 +1566,7 @@ def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_hold
         files=scan,
     )
     assert refused.status_code == 400 and 'id="refusal"' in refused.text
-    assert "430981195003150023" in refused.text and "check character" in refused.text
+    assert "430981195003150023" in refused.text and "末位校验码应为" in refused.text
     # the browser keeps no chosen file: the desk does, and says so on its row
     assert 'id="kept_0">已保留：scan0.pdf' in refused.text
     assert 'id="kept_1"' not in refused.text and 'id="chosen_1"' not in refused.text  # none was chosen there
@@ -1618,7 +1619,7 @@ def test_the_files_of_a_refused_application_are_kept_for_the_form_sent_again(des
         "file_1": ("照片.jpg", b"\xff\xd8\xff the photo chosen first", "image/jpeg"),
     }
     refused = agent.post(f"/items/{ITEM}/apply", data={**person, "csrf": csrf_of(form)}, files=first)
-    assert refused.status_code == 400 and "check character" in refused.text
+    assert refused.status_code == 400 and "末位校验码应为" in refused.text
     assert 'id="kept_0">已保留：身份证.pdf（不必重新选择' in refused.text
     assert 'id="kept_1">已保留：照片.jpg' in refused.text and 'id="chosen_0"' not in refused.text
     assert "已选择的文件也已保留" in refused.text
@@ -1692,7 +1693,7 @@ def test_an_electronic_licence_stands_in_for_a_material_on_the_form(desks):
     assert wrong_kind.status_code == 400, wrong_kind.text
     assert (
         f"居民身份证的电子证照 {identifier}：所交电子证照是营业执照，不能代替居民身份证，"
-        "请提交居民身份证或它的电子证照 (a 营业执照 cannot stand in for 居民身份证)"
+        "请提交居民身份证或它的电子证照</p>"
     ) in html.unescape(wrong_kind.text)
 
 
@@ -1998,7 +1999,7 @@ def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approva
     assert held is not None
     mistyped = {**data, "held": held.group(1), "id_number": "430981196805120022"}
     refused = agent.post("/items/YB-0002/apply", data=mistyped, files=signature)
-    assert refused.status_code == 400 and "check character" in refused.text
+    assert refused.status_code == 400 and "末位校验码应为" in refused.text
     assert 'id="kept_signature">已保留：签字.png' in refused.text
     held = re.search(r'name="held" value="([^"]+)"', refused.text)
     assert held is not None
@@ -2919,25 +2920,25 @@ def test_a_step_a_colleague_took_first_is_refused_on_the_page_as_the_case_now_st
 def test_a_refusal_of_a_role_or_department_says_in_chinese_whose_step_it_is(desks):
     """A clerk met "…无权执行此操作 (decide): the role clerk may not", "…不属于 民政局: only its staff
     see its cases handled here" and "一次性告知书 belongs to an item: …": each is now a whole Chinese
-    sentence saying whom to turn to, the English after it in brackets."""
+    sentence saying whom to turn to (the English after it in brackets goes to the log only)."""
     case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
     clerk, reviewer = logged_in(desks, COUNTY, "clerk1"), logged_in(desks, COUNTY, "review1")
     token = csrf_of(clerk.get(f"/cases/{case_id}").text)
     assert clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
     approve = clerk.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "APPROVE"})
     assert approve.status_code == 403
-    assert "无权办结(准予)：窗口受理人员不能办结(准予)，请由审核/审批人员办理 (the role clerk" in approve.text
+    assert "无权办结(准予)：窗口受理人员不能办结(准予)，请由审核/审批人员办理</p>" in approve.text
     token = csrf_of(reviewer.get(f"/cases/{case_id}").text)
     accept = reviewer.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"})
     assert accept.status_code == 403 and "审核/审批人员不能受理，请由窗口受理人员办理" in accept.text
     hidden = logged_in(desks, COUNTY, "other1").get(f"/cases/{case_id}")
     assert hidden.status_code == 403
-    said = f"不属于{DEPARTMENT}，不能查看{DEPARTMENT}在本节点办理的办件：请由{DEPARTMENT}的工作人员查看 ("
+    said = f"不属于{DEPARTMENT}，不能查看{DEPARTMENT}在本节点办理的办件：请由{DEPARTMENT}的工作人员查看</p>"
     assert said in hidden.text
     notice = clerk.get(f"/cases/{case_id}/documents/notice")
     assert notice.status_code == 400
     assert f"一次性告知书按事项打印，不属于某一办件：请在事项 {ITEM} 的页面打印" in notice.text
-    assert f"/items/{ITEM}/notice.pdf (the notice belongs to an item)" in notice.text
+    assert f"/items/{ITEM}/notice.pdf</p>" in notice.text  # the English detail is the log's
 
 
 def test_a_case_is_returned_only_once_accepted_and_the_applicant_is_told_why_on_paper(desks):
@@ -2993,3 +2994,74 @@ def test_a_case_is_returned_only_once_accepted_and_the_applicant_is_told_why_on_
     assert "受理回执" in receipt and "退件理由" in receipt and reason in receipt
     assert "承诺办结日期" not in receipt and "承诺办结时限" not in receipt
     assert "承诺办结日期" not in text_of(agent.get(f"/cases/{case.id}/documents/receipt").content)
+
+
+# what a refusal shows people: its paragraph (a page's, a form's, the login's) or an htmx answer's div
+REFUSAL_SHOWN = re.compile(r'<(?:p|div) class="refusal" role="alert"[^>]*>(.*?)</(?:p|div)>', re.S)
+CHINESE = re.compile("[\u4e00-\u9fff]")
+ENGLISH_DETAIL = re.compile(r" \([A-Za-z'][^)]*[a-z]{2}")
+
+
+def test_people_at_the_window_read_a_refusal_in_chinese_and_the_log_keeps_it_whole(desks, caplog):
+    """An older 代办员 read "用户名或密码错误 (wrong username or password)", "请群众选择评价等级 (a rating is
+    1 … 5: …)", "材料不齐 … (missing required materials; …)" on every refusal of the desk. Each of the
+    refusals below (forms, login, ratings, 400/403/404 pages, an htmx answer) now reads in Chinese
+    only, and node.log keeps it whole with its English detail for the operators. A refusal with no
+    Chinese at all would be shown as it is: this list finds it."""
+    caplog.set_level("INFO", logger="node.web.app")
+    agent, boss = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "boss")
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    case_id = concluded_case(desks, agent)
+    token = csrf_of(agent.get(f"/cases/{case_id}").text)
+    stranger = httpx.Client(base_url=url(desks, VILLAGE), timeout=30)
+    wrong = {"username": "agent1", "password": "wrong", "csrf": csrf_of(stranger.get("/login").text)}
+    login = stranger.post("/login", data=wrong)
+    form = agent.get(f"/items/{ITEM}/apply").text
+    refusals = {
+        "login": (login, "用户名或密码错误"),
+        "missing material": (send_application(agent, form, file_1=("", b"", "image/jpeg")), "缺少"),
+        "rating without a grade": (
+            agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "comment": "排队太久"}),
+            "请群众选择评价等级",
+        ),
+        "a handler's page (403)": (agent.get("/queues"), "无权使用此页面"),
+        "no such case (404)": (agent.get("/cases/430981006001-NOSUCHCASE"), "本节点没有办件"),
+        "no such case, htmx": (
+            agent.get("/cases/430981006001-NOSUCHCASE", headers={"HX-Request": "true"}),
+            "本节点没有办件",
+        ),
+        "no such page (404)": (agent.get("/no/such/page"), "此地址没有页面"),
+        "a statistics date (400)": (
+            boss.get("/stats", params={"from": "2026-13-01"}),
+            "起始日期 2026-13-01 不是日期",
+        ),
+        "a subtree's code (400)": (
+            boss.get("/supervision", params={"subtree": "沅江市"}),
+            "应填 6、9 或 12 位数字的区划代码",
+        ),
+        "an action no button sends (400)": (
+            clerk.post(
+                f"/cases/{case_id}/act",
+                data={"csrf": csrf_of(clerk.get(f"/cases/{case_id}").text), "action": "NOPE"},
+            ),
+            "没有“NOPE”这一办理操作",
+        ),
+        "a clerk's decision (403)": (
+            clerk.post(
+                f"/cases/{case_id}/act",
+                data={"csrf": csrf_of(clerk.get(f"/cases/{case_id}").text), "action": "APPROVE"},
+            ),
+            "",
+        ),
+    }
+    for what, (reply, expected) in refusals.items():
+        shown = [html.unescape(found).strip() for found in REFUSAL_SHOWN.findall(reply.text)]
+        assert shown, f"{what}: no refusal shown ({reply.status_code})\n{reply.text[-2000:]}"
+        for words in shown:
+            assert CHINESE.search(words) and not ENGLISH_DETAIL.search(words), f"{what}: {words}"
+            assert expected in words, f"{what}: {words}"
+    # the operators' log has each whole, with its English detail
+    logged = [record.getMessage() for record in caplog.records if record.name == "node.web.app"]
+    assert any("用户名或密码错误 (wrong username or password)" in line for line in logged), logged
+    assert any("请群众选择评价等级 (a rating is" in line for line in logged), logged
+    assert any("/queues (agent1): " in line and "(the role may not use this page)" in line for line in logged)

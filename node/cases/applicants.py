@@ -138,7 +138,7 @@ def typed_division(what: tuple[str, str], value: str, example: str = "") -> Divi
     except InvalidDivisionCode as error:
         label, english = what
         raise InvalidInput(
-            f"{label} {value} 有误：应填 12 位数字的区划代码{example}，不是地名 ({english}: {error})"
+            f"{label} {value} 有误：应填 6、9 或 12 位数字的区划代码{example}，不是地名 ({english}: {error})"
         ) from error
 
 

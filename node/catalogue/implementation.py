@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.catalogue import items as catalog
-from node.catalogue.items import BASIC_ELEMENTS, ELEMENTS
+from node.catalogue.items import BASIC_ELEMENTS, ELEMENT_NAMES, ELEMENTS
 from node.errors import InvalidInput, WrongNode, clean_text
 from node.store.models import ItemClaim
 from node.timeutil import utcnow
@@ -21,6 +21,13 @@ from wuji.divisions import DivisionCode
 from wuji.v1 import desk_pb2
 
 LOCAL_FIELDS = {"window_address": 200, "phone": 50, "opening_hours": 200, "local_notes": 2000}
+# as the printed 一次性告知书 names them
+LOCAL_FIELD_NAMES = {
+    "window_address": "办理地点",
+    "phone": "咨询电话",
+    "opening_hours": "办公时间",
+    "local_notes": "本地说明",
+}
 
 
 class CoreElementLocked(WrongNode):
@@ -34,15 +41,20 @@ def claim(session: Session, here: DivisionCode, item_code: str, fields: Mapping[
     if core:
         basic = [name for name in core if name in BASIC_ELEMENTS]
         kind = "basic elements (六要素)" if basic else "core elements"
+        named = "、".join(f"{ELEMENT_NAMES.get(name, name)}（{name}）" for name in core)
+        version = catalog.current_version(session)
         raise CoreElementLocked(
-            f"{', '.join(core)} of {item.code} ({item.name}) are {kind} fixed by the province's "
-            f"catalogue release {catalog.current_version(session)}: they are the same at every tier and "
-            f"cannot be changed at {here.tier.label} node {here}; only "
-            f"{', '.join(LOCAL_FIELDS)} may be added locally"
+            f"{item.name}（{item.code}）的{named}是{'六要素，' if basic else ''}由省级事项目录第 {version} 版"
+            f"确定的，各级一致，{here.tier.label}节点 {here} 不能修改；本节点认领时只能填写{_local_words()} "
+            f"({', '.join(core)} of {item.code} are {kind} fixed by the province's catalogue release "
+            f"{version}; only {', '.join(LOCAL_FIELDS)} may be added locally)"
         )
     unknown = sorted(set(fields) - set(LOCAL_FIELDS))
     if unknown:
-        raise InvalidInput(f"unknown local field(s) {', '.join(unknown)}; one of {', '.join(LOCAL_FIELDS)}")
+        raise InvalidInput(
+            f"没有可填写的本地字段 {'、'.join(unknown)}：只能填写{_local_words()} "
+            f"(unknown local field(s) {', '.join(unknown)}; one of {', '.join(LOCAL_FIELDS)})"
+        )
     values = {name: clean_text(name, value, LOCAL_FIELDS[name]) for name, value in fields.items()}
     now = utcnow()
     row = session.get(ItemClaim, item.code)
@@ -62,6 +74,11 @@ def claim(session: Session, here: DivisionCode, item_code: str, fields: Mapping[
     row.updated_at = now
     session.flush()
     return row
+
+
+def _local_words() -> str:
+    """办理地点（window_address）、…: what a tier may fill in, with the names its options take."""
+    return "、".join(f"{label}（{name}）" for name, label in LOCAL_FIELD_NAMES.items())
 
 
 def claims(session: Session) -> dict[str, ItemClaim]:

@@ -599,8 +599,10 @@ def require_unexpired(session: Session) -> int:
         return 0
     if current.expires_at is not None and as_utc(current.expires_at) <= utcnow():
         raise NotReady(
-            f"catalogue release {current.version} expired on {china_date(current.expires_at)}: "
-            "the province must publish a new release before cases are accepted"
+            f"本节点所存的事项目录第 {current.version} 版已于 {china_date(current.expires_at)} 过期，"
+            "省级节点发布新版本后才能受理申请 "
+            f"(catalogue release {current.version} expired on {china_date(current.expires_at)}: "
+            "the province must publish a new release before cases are accepted)"
         )
     return int(current.version)
 
@@ -613,11 +615,34 @@ def item(session: Session, code: str) -> ServiceItem:
             raise NotFound(
                 f"本节点尚未收到事项目录，无法办理 {code} (unknown item {code!r}: no catalogue yet)"
             )
+        withdrawn = _withdrawal(session, code)
+        if withdrawn is not None:
+            name, in_version = withdrawn
+            raise NotFound(
+                f"事项 {name}（{code}）已在事项目录第 {in_version} 版退出目录，不再受理申请 "
+                f"(item {code!r} was withdrawn in catalogue release {in_version})"
+            )
         raise NotFound(
             f"事项目录第 {version} 版中没有事项 {code} "
             f"(unknown item {code!r}: not in catalogue release {version})"
         )
     return found
+
+
+def _withdrawal(session: Session, code: str) -> tuple[str, int] | None:
+    """The name of an item no longer in the catalogue and the release that withdrew it (退出目录),
+    as the releases held here show; None for a code none of them lists (a typo). Only the releases
+    whose text names the code are read."""
+    quoted = json.dumps(code)
+    named = select(CatalogRelease.version).where(CatalogRelease.items_json.contains(quoted, autoescape=True))
+    for version in session.scalars(named.order_by(CatalogRelease.version.desc())):
+        listed = _release_items(session, version).get(code)
+        if listed is None:
+            continue
+        after = select(func.min(CatalogRelease.version)).where(CatalogRelease.version > version)
+        later = session.scalar(after)
+        return (str(listed.get("name", "")), int(later)) if later is not None else None
+    return None
 
 
 def item_at(session: Session, code: str, version: int) -> Item:

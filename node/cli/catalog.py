@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from node.cases.states import State
+from node.catalogue.implementation import LOCAL_FIELD_NAMES
 from node.catalogue.items import ELEMENT_NAMES, ELEMENTS
 from node.cli.common import (
     EXIT_REFUSED,
@@ -95,19 +96,11 @@ def catalog_show(
     table = text_table("要素 (element)", "内容")
     for label, text in guide_rows(json.loads(found.elements_json)):
         table.add_row(label, text)
-    for name, label in _LOCAL_FIELDS.items():
+    for name, label in LOCAL_FIELD_NAMES.items():
         value = getattr(found.claim, name)
         if value:
             table.add_row(f"{label} {name}（本节点填写）", value)
     console.print(table)
-
-
-_LOCAL_FIELDS = {
-    "window_address": "办理地点",  # as the printed 一次性告知书 names them
-    "phone": "咨询电话",
-    "opening_hours": "办公时间",
-    "local_notes": "本地说明",
-}
 
 
 def guide_rows(elements: dict[str, Any]) -> list[tuple[str, str]]:
@@ -203,9 +196,8 @@ def catalog_verify(config: ConfigPath = Path("node.toml"), node: NodeAddress = "
     """Prove this node holds exactly its parent's release; exit code 0 only when it does."""
     report = ask(config, node, lambda desk: desk.verify_catalog())
     verdict = "[green]一致 (identical)[/]" if report.identical else "[red]不一致 (DIFFERENT)[/]"
-    other = (
-        "本省签名的发布版本" if report.compared_with == "signed release" else f"上级 {report.compared_with}"
-    )
+    signed = report.compared_with == "signed release"
+    other = "本省签名的发布版本" if signed else f"上级 {report.compared_with} 的"
     console.print(
         f"节点 {report.node_code} 第 {report.version} 版（{report.digest[:16]}…）与{other}"
         f"第 {report.other_version} 版（{report.other_digest[:16]}…）比对：{verdict}",
@@ -324,13 +316,18 @@ def catalog_claim(
     for assignment in set_field or []:
         name, equals, value = assignment.partition("=")
         if not equals:
-            fail(f"--set wants FIELD=VALUE, not {assignment!r}")
+            fail(
+                f"--set 应写成 字段=内容（如 phone=0737-1234567），不是 {assignment} "
+                "(--set wants FIELD=VALUE)"
+            )
         fields[name.strip()] = value
     claim = ask(config, node, lambda desk: desk.claim_item(item, fields))
     console.print(
-        f"{claim.node_code} claims {claim.item_code} {claim.item_name} (release {claim.catalog_version}): "
-        f"window {claim.window_address or '-'}, phone {claim.phone or '-'}, "
-        f"hours {claim.opening_hours or '-'}",
+        f"节点 {claim.node_code} 已认领 {claim.item_name}（{claim.item_code}，"
+        f"事项目录第 {claim.catalog_version} 版）："
+        f"办理地点 {claim.window_address or '—'}，咨询电话 {claim.phone or '—'}，"
+        f"办公时间 {claim.opening_hours or '—'} "
+        f"({claim.node_code} claims {claim.item_code}, release {claim.catalog_version})",
         highlight=False,
     )
 

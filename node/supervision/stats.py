@@ -144,7 +144,7 @@ class StatsService:
         return days, children
 
     def report(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
-        start, end = _day(from_day, "from"), _day(to_day, "to")
+        start, end = _day(from_day, "起始日期"), _day(to_day, "截止日期")
         if start is not None and end is not None and start > end:  # every figure would read 0
             raise InvalidInput(
                 f"起始日期 {start.isoformat()} 晚于截止日期 {end.isoformat()}：请对调两个日期 "
@@ -227,7 +227,7 @@ class StatsService:
         as_of = from_timestamp(rollup.as_of)
         days = {entry.day: {key: int(value) for key, value in entry.counts.items()} for entry in rollup.days}
         for day in days:
-            _day(day, "rollup")
+            _day(day, "下级统计的日期")
         if self._names is not None:
             self._names.told(_names_below(child, rollup.names))
         row = session.get(StatsRollup, child.value)

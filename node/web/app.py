@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from node.runtime.node import Node
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 STATUS_OF: dict[type[DomainError], int] = {
     NotLoggedIn: 401,
     CsrfRefused: 403,
@@ -92,6 +95,7 @@ def templates() -> Jinja2Templates:
         tier_label=tier_level_words,
         rate=shown_rate,
         on_paper=name_on_record,
+        window_words=window_words,  # a refusal kept as text (a request's answer), as the desk shows one
         bundle_progress=bundles.progress,  # one count of a bundle's parts, as `wuji bundle show` words it
     )
     environment.tests["bundle_part_failed"] = bundles.failed
@@ -120,7 +124,7 @@ def login_form(visit: Visit) -> Response:
     notice = "密码已修改，请用新密码登录。" if changed else ""
     lost = FORM_LOST if visit.request.query_params.get("lost") == "1" else ""  # a form sent logged out
     target = visit.request.query_params.get("next", "/")
-    return render(visit, "login.html", next=target, error="", notice=notice, lost=lost)
+    return render(visit, "login.html", next=target, notice=notice, lost=lost)
 
 
 @page(public=True)
@@ -132,7 +136,7 @@ def login(visit: Visit) -> Response:
     try:
         signed_in = node.staff.login(visit.field("username"), visit.field("password"), source=_source(visit))
     except NotLoggedIn as refusal:
-        return render(visit, "login.html", next=target, error=str(refusal), status_code=401)
+        return render(visit, "login.html", next=target, refusal=str(refusal), status_code=401)
     # a new session for the person: token and CSRF token both fresh (no fixation of either)
     visit.session.token, visit.session.csrf = signed_in.token, secrets.token_urlsafe(24)
     visit.session.changed = True
@@ -155,8 +159,11 @@ def logout(visit: Visit) -> Response:
 
 
 def render(visit: Visit, template: str, status_code: int = 200, **values: Any) -> Response:
+    """A page; the value `refusal` is what a refusal says, shown in the words of the window (logged whole)."""
     app = visit.request.app
     values.setdefault("node", app.state.node)
+    if values.get("refusal"):
+        values["refusal"] = _refused(visit.request, str(values["refusal"]))
     return app.state.templates.TemplateResponse(
         visit.request, template, template_context(visit, **values), status_code=status_code
     )
@@ -169,7 +176,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
     if status == 401:
         return RedirectResponse("/login", status_code=303)
     if request.headers.get("hx-request"):
-        return _htmx_refusal(str(error))
+        return _htmx_refusal(request, str(error))
     await note_visitor(request)  # refused before the page's wrapper knew the person (a stale form)
     return _error_page(request, "无法办理", str(error), status)
 
@@ -186,7 +193,9 @@ async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     await note_visitor(request)
     status = error.status_code
-    heading, message = _HTTP_ERRORS.get(status, ("无法办理", f"{status} {error.detail}"))
+    # Starlette's own words for another status (a malformed form: "Missing boundary …") go to the log
+    said = f"此请求无法办理（HTTP {status}） ({error.detail})"
+    heading, message = _HTTP_ERRORS.get(status, ("无法办理", said))
     return _error_page(request, heading, message, status, error.headers)
 
 
@@ -203,16 +212,16 @@ async def unexpected_error(request: Request, error: Exception) -> Response:
     kind = unforeseen(error)
     heading, message = _HEADINGS[kind], kind.value
     if request.headers.get("hx-request"):
-        return _htmx_refusal(message)
+        return _htmx_refusal(request, message)
     try:
         return _error_page(request, heading, message, 500)
     except Exception:  # the page's header reads the node's database, which may be what failed
-        return HTMLResponse(f"<h1>{heading}</h1><p>{_escape(message)}</p>", status_code=500)
+        return HTMLResponse(f"<h1>{heading}</h1><p>{_escape(window_words(message))}</p>", status_code=500)
 
 
-def _htmx_refusal(message: str) -> HTMLResponse:
+def _htmx_refusal(request: Request, message: str) -> HTMLResponse:
     """A refusal put where an htmx request's answer goes (a 200: htmx swaps only successes in)."""
-    body = f'<div class="refusal" role="alert">{_escape(message)}</div>'
+    body = f'<div class="refusal" role="alert">{_escape(_refused(request, message))}</div>'
     return HTMLResponse(body, status_code=200, headers={"HX-Reswap": "innerHTML"})
 
 
@@ -225,10 +234,67 @@ def _error_page(
         csrf=getattr(request.state, "csrf", ""),
         node=request.app.state.node,
         heading=heading,
-        message=message,
+        refusal=_refused(request, message),
         status=status,
     )
     return HTMLResponse(body, status_code=status, headers=headers)
+
+
+# A service's refusal reads "中文 (english detail)": the Chinese is for the people at the window, the
+# English for operators. Every refusal the desk shows (a form's, a page's, an htmx answer's) passes
+# through _refused: the log keeps it whole, the page shows window_words of it.
+_CHINESE = re.compile("[\u3400-\u9fff\U00020000-\U0003134f]")
+_ENGLISH_WORD = re.compile("[a-z]{2}")
+
+
+def _refused(request: Request, message: str) -> str:
+    actor = getattr(request.state, "actor", None)
+    who = actor.username if actor is not None else "-"
+    log.info("front desk refused %s %s (%s): %s", request.method, request.url.path, who, message)
+    return window_words(message)
+
+
+def window_words(message: str) -> str:
+    """A refusal in the words of the window: without its English details in brackets
+    (" (missing required materials …)", wherever one stands: a refusal may quote another). A
+    message with no Chinese left is shown as it is: no words at all would help nobody."""
+    shown, kept_from = [], 0
+    for start, end in _english_details(message):
+        shown.append(message[kept_from:start])
+        kept_from = end
+    shown.append(message[kept_from:])
+    words = "".join(shown).strip()
+    return words if _CHINESE.search(words) else message
+
+
+def _english_details(message: str) -> list[tuple[int, int]]:
+    """Where the English details stand: " (" then an ASCII character, to its matching ")", with an
+    English word inside (a code in brackets, 电子印章CA (SM2), or Chinese in brackets stays)."""
+    found: list[tuple[int, int]] = []
+    start = message.find(" (")
+    while start >= 0:
+        end = _closing(message, start + 1)
+        first = message[start + 2 : start + 3]
+        opens_english = first.isascii() and first.strip() != ""
+        if end is not None and opens_english and _ENGLISH_WORD.search(message, start + 2, end):
+            found.append((start, end + 1))
+            start = message.find(" (", end + 1)
+        else:
+            start = message.find(" (", start + 2)
+    return found
+
+
+def _closing(message: str, opening: int) -> int | None:
+    """The index of the ")" that closes the "(" at opening (None: it is never closed)."""
+    depth = 0
+    for index in range(opening, len(message)):
+        if message[index] == "(":
+            depth += 1
+        elif message[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
 
 
 def _escape(text: str) -> str:

@@ -474,7 +474,10 @@ def routes(render: Render) -> list[Route]:
         try:
             action = Action(visit.field("action"))
         except ValueError:
-            raise InvalidInput(f"unknown action {visit.field('action')!r}") from None
+            asked = visit.field("action")
+            raise InvalidInput(
+                f"没有“{asked}”这一办理操作，请从办件页面上的按钮提交 (unknown action {asked!r})"
+            ) from None
         days = 0
         if action is Action.EXTEND:
             typed = visit.field("days").strip()

@@ -357,7 +357,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             bundle = "-B" in asked  # a 一件事's number, not kept here: each part's receipt has its own code
             where = "各事项回执上的二维码，或到收件的服务点查询" if bundle else "回执上的二维码或办件编号"
             message = f"本节点没有办件 {asked[:64]}：请核对{where} (no such case at this node)"
-            return render(visit, "error.html", status_code=404, heading="查无此件", message=message)
+            return render(visit, "error.html", status_code=404, heading="查无此件", refusal=message)
         verdict = describe(node, case.sealed_result, case.applicant) if case.sealed_result else None
         return render(visit, "verify.html", verdict=verdict, name=f"办件 {case.id}", case=case)
 
