@@ -1073,7 +1073,8 @@ def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_righ
     screen = re.sub(r"\s+", "", on_screen(page.text))
     printed = text_of(agent.get(f"/cases/{case_id}/documents/result").content)
     said = [
-        "如不服本决定，可以自收到本决定书之日起六十日内依法向沅江市人民政府申请行政复议，"
+        # the paper is a 通知书: the period runs from its receipt, not from a 决定书's
+        "如不服本决定，可以自收到本通知书之日起六十日内依法向沅江市人民政府申请行政复议，"
         "或者在六个月内依法向沅江市人民法院提起行政诉讼。",
         "办理结果为：不予办理。",
         "办理结果不予办理",
@@ -1085,6 +1086,7 @@ def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_righ
     for words in said:
         assert words.replace(" ", "") in screen, (words, screen)
         assert words in printed, (words, printed)
+    assert "本决定书" not in screen and "本决定书" not in printed, printed
     assert f'id="issued-by">{COUNTY_NAME} {DEPARTMENT}</span><br>办结通知书' in page.text
     assert f"{COUNTY_NAME} {DEPARTMENT} 办结通知书" in printed and "<title>核验二维码</title>" in page.text
 
@@ -2958,6 +2960,7 @@ def test_a_case_is_returned_only_once_accepted_and_the_applicant_is_told_why_on_
     assert version, shown
     letter = agent.get(f"/cases/{case.id}/events/{version.group(1)}").text
     assert "退件通知书" in letter and reason in letter and "申请行政复议" in letter
+    assert "自收到本通知书之日起" in letter and "本决定书" not in letter, letter
     pdf = text_of(agent.get(f"/cases/{case.id}/documents/returned").content)
     assert "退件通知书" in pdf and reason in pdf and "本件办理终止" in pdf
     receipt = agent.get(f"/cases/{case.id}/receipt").text
