@@ -55,6 +55,8 @@ AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
 READS_ITEMS = (*AT_WINDOW, Duty.SUPERVISE, Duty.ADMINISTER)
 CASES_PER_PAGE = 50  # the case list's page, newest first, and a queue's, most urgent first
 _LAST_PAGE = 100_000  # beyond any node's cases; keeps the offset a number the database takes
+# the 延期 form's field: at most this many working days, 5 offered unless the item allows fewer
+MAX_EXTENSION_DAYS, DEFAULT_EXTENSION_DAYS = 60, 5
 TO_DELIVER = "待送达"  # the case list's filter of results to hand out (办结, not yet 送达)
 # the case list's filter: its value in the address (what `listed_state` reads), and its words
 LISTED_STATES = (("", "全部状态"), (TO_DELIVER, "待送达（已办结）"), *((s.label, s.label) for s in State))
@@ -792,6 +794,12 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
                 m.name
                 for m in deferrals.holding_approval(session, case.id, case.item_code, case.catalog_version)
             ]
+    extension_max = MAX_EXTENSION_DAYS
+    if Action.EXTEND in actions:  # the form asks no more than the item's statutory limit allows
+        with node.readers() as session:
+            item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+            room = deadlines.extension_room(session, case.id, item.statutory_days if item else 0)
+        extension_max = min(extension_max, room) if room else extension_max
     rating, rectification = node.ratings.of_case(case.id)
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
@@ -813,6 +821,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
         "limit": limit,
         "extension": _extension(case),
+        "extension_max": extension_max,
+        "extension_days": min(DEFAULT_EXTENSION_DAYS, extension_max),
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
         "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
