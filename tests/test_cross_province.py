@@ -77,6 +77,7 @@ def provinces(
         )
         harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
         harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
         for code in (COUNTY, GD_COUNTY, GD_CITY):  # 监察: sees every case handled at the node
             harness.nodes[code].staff.add("boss", "刘监察", "监察", "", PASSWORD, by=OPERATOR)
         harness.federate(PROVINCE, GD_PROVINCE)
@@ -305,8 +306,13 @@ def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: Fed
     # each side's case page links the other: the 湖南 clerk finds the part, 广东's the case it is for
     page = logged_in(provinces, COUNTY, "boss").get(f"/cases/{case.id}").text
     assert re.search(rf'<td class="joint-part"><a href="/cases/{part_id}">{part_id}</a> ', page), page
+    # 广东 holds the part only: the main case is named, not linked to a page that is not here
     part_page = logged_in(provinces, GD_COUNTY, "boss").get(f"/cases/{part_id}").text
-    assert f'<td id="joint-of"><a href="/cases/{case.id}">{case.id}</a>' in part_page
+    assert f'<span id="joint-of-elsewhere">{case.id}</span>（两地联办主件，由湖南省 ' in part_page, part_page
+    assert f'href="/cases/{case.id}"' not in part_page
+    # where the part was started, beside its main case, the link leads to it
+    started = logged_in(provinces, COUNTY, "boss").get(f"/cases/{part_id}").text
+    assert f'<td id="joint-of"><a href="/cases/{case.id}">{case.id}</a>' in started, started
 
     _act(provinces, COUNTY, case.id, case_pb2.APPROVE)
     done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the joint case at the village")
@@ -511,6 +517,22 @@ def test_a_case_for_a_home_in_the_partner_province_without_a_mode_comes_back_ref
     )
     said = "不予受理: 未选择跨省通办方式（异地代收代办或两地联办）的办件不能跨省办理，"
     assert refused.events[-1].note.startswith(f"{said}{GD_PROVINCE} 不受理 {PROVINCE}")
+
+
+def test_the_extension_form_offers_no_more_days_than_the_item_allows(provinces: FederationHarness) -> None:
+    """KS-0201 promises 3 working days of a statutory 5: a 延期 may add 2. The form offered 5 (up to
+    60), so the first try was always refused; now it offers the 2 the item allows."""
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT)
+    reviewer = logged_in(provinces, GD_COUNTY, "review1")
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'name="days" id="days" min="1" max="2" value="2"' in page, page
+    token = csrf_of(page)
+    extended = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": token, "action": "EXTEND", "days": "2", "note": "需核查档案"}
+    )
+    assert extended.status_code == 200 and "延期 2 个工作日" in extended.text, extended.text
 
 
 def test_the_extension_form_offers_no_more_days_than_the_item_allows(provinces: FederationHarness) -> None:

@@ -33,6 +33,7 @@ from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.staff.roles import Actor, Duty, NotPermitted
+from node.store.models import Case as CaseRow
 from node.supervision.cards import ACCEPTANCE_DAYS
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
@@ -838,7 +839,18 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "returned": _last_event(case, Action.RETURN) if state is State.RETURNED else None,
         "letters": LETTERS,
         "receipt_title": _receipt_title(node, visit.person, case),
+        # a 两地联办 part's main case: a link where it is held here, its number as text where not
+        "joint_main_here": _joint_main_here(node, case),
     }
+
+
+def _joint_main_here(node: Node, case: case_pb2.Case) -> bool:
+    """Whether the main case of a 两地联办 part is held here (the province that started the part);
+    the partner's part handled here names a main case in the other province, which has no page here."""
+    if not case.joint_of:
+        return False
+    with node.readers() as session:
+        return session.get(CaseRow, case.joint_of) is not None
 
 
 def _receipt_title(node: Node, person: Actor, case: case_pb2.Case) -> str:
