@@ -69,14 +69,18 @@ def provinces(
             if code == GD_PROVINCE:
                 harness.start(code, seal_algorithm="sm2")
             else:  # front desks: 跨省通办 items as the 湖南 代办员 sees them; the cases as handlers do
-                desks = (VILLAGE, COUNTY, GD_COUNTY, GD_CITY)
+                desks = (VILLAGE, COUNTY, GD_VILLAGE, GD_COUNTY, GD_CITY)
                 harness.start(code, web_listen="127.0.0.1:0" if code in desks else "off")
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
         )
         harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_VILLAGE].staff.add("agent1", "陈代办", "代办员", "", PASSWORD, by=OPERATOR)
         harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_VILLAGE].staff.add("agent1", "陈代办", "代办员", "", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_VILLAGE].staff.add("agent1", "陈代办", "代办员", "", PASSWORD, by=OPERATOR)
         harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
         for code in (COUNTY, GD_COUNTY, GD_CITY):  # 监察: sees every case handled at the node
             harness.nodes[code].staff.add("boss", "刘监察", "监察", "", PASSWORD, by=OPERATOR)
@@ -549,6 +553,34 @@ def test_the_extension_form_offers_no_more_days_than_the_item_allows(provinces: 
         f"/cases/{case.id}/act", data={"csrf": token, "action": "EXTEND", "days": "2", "note": "需核查档案"}
     )
     assert extended.status_code == 200 and "延期 2 个工作日" in extended.text, extended.text
+
+
+def test_the_extension_form_offers_no_more_days_than_the_item_allows(provinces: FederationHarness) -> None:
+    """KS-0201 promises 3 working days of a statutory 5: a 延期 may add 2. The form offered 5 (up to
+    60), so the first try was always refused; now it offers the 2 the item allows."""
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT)
+    reviewer = logged_in(provinces, GD_COUNTY, "review1")
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'name="days" id="days" min="1" max="2" value="2"' in page, page
+    token = csrf_of(page)
+    extended = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": token, "action": "EXTEND", "days": "2", "note": "需核查档案"}
+    )
+    assert extended.status_code == 200 and "延期 2 个工作日" in extended.text, extended.text
+
+
+def test_a_partners_joint_item_tells_the_window_where_the_citizen_applies(
+    provinces: FederationHarness,
+) -> None:
+    """湖南's 户口迁入 (KS-0101) at a 广东 village: its main case is accepted in 湖南 (the 迁入地), not by
+    本省 (广东), which starts only its part; 湖南's village reads 广东's part item KS-0102 as before."""
+    guide = logged_in(provinces, GD_VILLAGE, "agent1").get("/items/KS-0101").text
+    said = "两地联办由申请人向湖南省申请，湖南省受理后自动发起本省的联办部分，本窗口不能代收"
+    assert said in guide and "由本省受理主件" not in guide, guide
+    part = logged_in(provinces, VILLAGE, "agent1").get("/items/KS-0102").text
+    assert "两地联办的联办部分由本省受理主件后自动发起" in part, part
 
 
 def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(

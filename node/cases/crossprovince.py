@@ -121,7 +121,11 @@ def applied_in_its_province(offered: PartnerItem, owner: str) -> str:
     """Why a window here does not take in a partner's item that only that province takes in."""
     how = {
         ONLINE: f"{ONLINE}由申请人在{owner}网上申请",
-        JOINT: f"{JOINT}的联办部分由本省受理主件后自动发起",
+        # the partner's main item (its part is ours, started when the partner accepts it), or its
+        # part of one of ours
+        JOINT: f"{JOINT}由申请人向{owner}申请，{owner}受理后自动发起本省的联办部分"
+        if offered.item.get("joint_item")
+        else f"{JOINT}的联办部分由本省受理主件后自动发起",
     }
     ways = "；".join(how[mode] for mode in offered.modes if mode in how) or f"{owner}未开放{PROXY}"
     return (
