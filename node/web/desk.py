@@ -720,10 +720,11 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
 
 
 def _modes(item: Any) -> list[str]:
-    modes: list[str] = []
-    for offered in (item.partner_modes or {}).values():
-        modes += [mode for mode in offered if mode not in modes]
-    return modes
+    """The 跨省通办 modes the form offers: those a window here can take the item in with (an own
+    item's 异地代收代办 is the partner's windows' to take in, and was offered here only to be refused)."""
+    if getattr(item, "partner", ""):
+        return [mode for mode in item.partner_modes[item.partner] if mode == catalog.PROXY]
+    return crossprovince.own_window_modes(item)
 
 
 def listed_state(text: str) -> State | None:
