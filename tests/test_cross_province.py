@@ -69,13 +69,15 @@ def provinces(
             if code == GD_PROVINCE:
                 harness.start(code, seal_algorithm="sm2")
             else:  # front desks: 跨省通办 items as the 湖南 代办员 sees them; the cases as handlers do
-                desks = (VILLAGE, COUNTY, GD_COUNTY, GD_CITY)
+                desks = (VILLAGE, COUNTY, GD_VILLAGE, GD_COUNTY, GD_CITY)
                 harness.start(code, web_listen="127.0.0.1:0" if code in desks else "off")
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
             what="each province's catalogue to reach its nodes",
         )
         harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_VILLAGE].staff.add("agent1", "陈代办", "代办员", "", PASSWORD, by=OPERATOR)
+        harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
         for code in (COUNTY, GD_COUNTY, GD_CITY):  # 监察: sees every case handled at the node
             harness.nodes[code].staff.add("boss", "刘监察", "监察", "", PASSWORD, by=OPERATOR)
         harness.federate(PROVINCE, GD_PROVINCE)
@@ -304,8 +306,13 @@ def test_joint_case_concludes_only_when_both_provinces_parts_have(provinces: Fed
     # each side's case page links the other: the 湖南 clerk finds the part, 广东's the case it is for
     page = logged_in(provinces, COUNTY, "boss").get(f"/cases/{case.id}").text
     assert re.search(rf'<td class="joint-part"><a href="/cases/{part_id}">{part_id}</a> ', page), page
+    # 广东 holds the part only: the main case is named, not linked to a page that is not here
     part_page = logged_in(provinces, GD_COUNTY, "boss").get(f"/cases/{part_id}").text
-    assert f'<td id="joint-of"><a href="/cases/{case.id}">{case.id}</a>' in part_page
+    assert f'<span id="joint-of-elsewhere">{case.id}</span>（两地联办主件，由湖南省 ' in part_page, part_page
+    assert f'href="/cases/{case.id}"' not in part_page
+    # where the part was started, beside its main case, the link leads to it
+    started = logged_in(provinces, COUNTY, "boss").get(f"/cases/{part_id}").text
+    assert f'<td id="joint-of"><a href="/cases/{case.id}">{case.id}</a>' in started, started
 
     _act(provinces, COUNTY, case.id, case_pb2.APPROVE)
     done = wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the joint case at the village")
@@ -500,18 +507,104 @@ def test_the_division_an_applicants_number_carries_is_where_its_home_is_looked_f
     assert division_in_number(with_check_character("44000019850505432")) is None  # no county in it
 
 
-def test_a_case_for_a_home_in_the_partner_province_without_a_mode_comes_back_refused_in_words(
+def test_a_case_for_a_home_in_the_partner_province_without_a_mode_is_refused_at_the_window(
     provinces: FederationHarness,
 ) -> None:
-    """An own item applied for with a 户籍地 in the partner province and no 跨省通办 mode chosen goes
-    to the handler there, which refuses it: the window's copy says why, in the agent's words."""
-    case = _submit(provinces, VILLAGE, "MZ-0001", "", GD_COUNTY, GUANGDONG_RESIDENT)
-    refused = wait_for(
-        lambda: (view := _state_at(provinces, VILLAGE, case.id)).state == case_pb2.REFUSED and view,
-        what="the refusal back at the village",
+    """广东's own 开具户籍证明 applied for at a 广东 village for an applicant whose 户籍地 is in 湖南, no
+    跨省通办 mode chosen: it went to 湖南 and came back 不予受理 in 湖南's name, from an office that
+    never saw it. Now the window refuses it in words (the CLI's way as the form's) and nothing is
+    stored or sent."""
+    said = (
+        f"户籍地 {VILLAGE} 在湖南省，开具户籍证明（KS-0201）是本省事项，不交外省办理："
+        "由本窗口所在地办理的，请将户籍地留空；须由户籍地办理的，请申请人向湖南省申请"
     )
-    said = "不予受理: 未选择跨省通办方式（异地代收代办或两地联办）的办件不能跨省办理，"
-    assert refused.events[-1].note.startswith(f"{said}{GD_PROVINCE} 不受理 {PROVINCE}")
+    with pytest.raises(grpc.RpcError) as refused:  # `wuji case submit`, through the desk
+        _submit(provinces, GD_VILLAGE, "KS-0201", "", VILLAGE, HUNAN_RESIDENT)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (refused.value.details() or "").startswith(said), refused.value.details()
+    # the same at a 湖南 window for a 湖南 item and a 广东 户籍地
+    with pytest.raises(grpc.RpcError) as hunan:
+        _submit(provinces, VILLAGE, "MZ-0001", "", GD_COUNTY, GUANGDONG_RESIDENT)
+    assert (hunan.value.details() or "").startswith(f"户籍地 {GD_COUNTY} 在广东省，最低生活保障"), hunan
+
+    # the form: a page kept open from before, sent with the 户籍地 all the same
+    agent = logged_in(provinces, GD_VILLAGE, "agent1")
+    form = agent.get("/items/KS-0201/apply").text
+    fields = {
+        "csrf": csrf_of(form),
+        "applicant_name": "周湘",
+        "id_number": HUNAN_RESIDENT,
+        "mode": "",
+        "home_division": VILLAGE,
+    }
+    scans = {
+        "file_0": ("身份证.pdf", b"%PDF-1.4 id", "application/pdf"),
+        "file_1": ("表.pdf", b"%PDF-1.4 f", "application/pdf"),
+    }
+    sent = agent.post("/items/KS-0201/apply", data=fields, files=scans)
+    assert sent.status_code == 400 and said in sent.text and 'value="周湘"' in sent.text, sent.text
+    assert "收件回执" not in sent.text
+    for code in (GD_VILLAGE, *CHAIN):
+        with provinces.nodes[code].readers() as session:
+            stored = session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.applicant_name.in_(("周湘", "李秀英")))
+                .where(Case.item_code.in_(("KS-0201", "MZ-0001")), Case.mode.is_(None))
+            )
+        assert not stored, code
+
+
+def test_a_window_offers_only_the_modes_it_can_take_an_item_in_with(provinces: FederationHarness) -> None:
+    """广东's KS-0201 is open to 湖南's windows (异地代收代办): the 广东 village's form offered that mode
+    for it and refused it with words that ended 此事项可以异地代收代办办理. Now the form offers no mode
+    it would refuse (nor 两地联办 for 广东's part item KS-0102), and asked all the same the refusal
+    says in one sentence what to do."""
+    agent = logged_in(provinces, GD_VILLAGE, "agent1")
+    for code in ("KS-0201", "KS-0102"):
+        form = agent.get(f"/items/{code}/apply").text
+        assert 'name="mode"' not in form and "<option>异地代收代办" not in form, form
+    # 湖南's KS-0101, at a 湖南 window: 两地联办 is taken in here (its part is 广东's KS-0102)
+    hunan_form = logged_in(provinces, VILLAGE, "agent1").get("/items/KS-0101/apply").text
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", hunan_form)
+    assert options == ["本省办理", "两地联办"], options
+
+    with pytest.raises(grpc.RpcError) as refused:
+        _submit(provinces, GD_VILLAGE, "KS-0201", "异地代收代办", VILLAGE, HUNAN_RESIDENT)
+    words = refused.value.details() or ""
+    assert words.startswith(
+        "开具户籍证明（KS-0201）是本省事项，不能以异地代收代办交湖南省办理："
+        "由本窗口所在地办理的，请选择本省办理并将户籍地留空；须由户籍地办理的，请申请人向湖南省申请"
+    ), words
+    assert "可以异地代收代办" not in words and "wuji peer" not in words, words
+
+
+def test_a_partners_joint_item_tells_the_window_where_the_citizen_applies(
+    provinces: FederationHarness,
+) -> None:
+    """湖南's 户口迁入 (KS-0101) at a 广东 village: its main case is accepted in 湖南 (the 迁入地), not by
+    本省 (广东), which starts only its part; 湖南's village reads 广东's part item KS-0102 as before."""
+    guide = logged_in(provinces, GD_VILLAGE, "agent1").get("/items/KS-0101").text
+    said = "两地联办由申请人向湖南省申请，湖南省受理后自动发起本省的联办部分，本窗口不能代收"
+    assert said in guide and "由本省受理主件" not in guide, guide
+    part = logged_in(provinces, VILLAGE, "agent1").get("/items/KS-0102").text
+    assert "两地联办的联办部分由本省受理主件后自动发起" in part, part
+
+
+def test_the_extension_form_offers_no_more_days_than_the_item_allows(provinces: FederationHarness) -> None:
+    """KS-0201 promises 3 working days of a statutory 5: a 延期 may add 2. The form offered 5 (up to
+    60), so the first try was always refused; now it offers the 2 the item allows."""
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    _act(provinces, GD_COUNTY, case.id, case_pb2.ACCEPT)
+    reviewer = logged_in(provinces, GD_COUNTY, "review1")
+    page = reviewer.get(f"/cases/{case.id}").text
+    assert 'name="days" id="days" min="1" max="2" value="2"' in page, page
+    token = csrf_of(page)
+    extended = reviewer.post(
+        f"/cases/{case.id}/act", data={"csrf": token, "action": "EXTEND", "days": "2", "note": "需核查档案"}
+    )
+    assert extended.status_code == 200 and "延期 2 个工作日" in extended.text, extended.text
 
 
 def test_a_case_the_handler_province_has_not_agreed_is_refused_on_arrival(

@@ -19,7 +19,7 @@ def test_every_case_arrives_once_and_every_node_holds_its_provinces_release(divi
     assert result.cases_sent["other province"]
     sent = sum(result.cases_sent.values())
     assert sent == 24
-    assert result.cases_arrived_once == sent  # held (or refused on arrival) exactly once at the handler
+    assert result.cases_arrived_once == sent  # held exactly once at the handler (异地代收代办 across)
     assert result.cases_answered == sent  # and the handler's answer reached the village
     assert result.catalogue_consistent == result.node_count
     assert result.ok

@@ -1074,7 +1074,8 @@ def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_righ
     screen = re.sub(r"\s+", "", on_screen(page.text))
     printed = text_of(agent.get(f"/cases/{case_id}/documents/result").content)
     said = [
-        "如不服本决定，可以自收到本决定书之日起六十日内依法向沅江市人民政府申请行政复议，"
+        # the paper is a 通知书: the period runs from its receipt, not from a 决定书's
+        "如不服本决定，可以自收到本通知书之日起六十日内依法向沅江市人民政府申请行政复议，"
         "或者在六个月内依法向沅江市人民法院提起行政诉讼。",
         "办理结果为：不予办理。",
         "办理结果不予办理",
@@ -1086,6 +1087,7 @@ def test_the_result_page_of_a_denial_says_what_its_pdf_says_with_the_appeal_righ
     for words in said:
         assert words.replace(" ", "") in screen, (words, screen)
         assert words in printed, (words, printed)
+    assert "本决定书" not in screen and "本决定书" not in printed, printed
     assert f'id="issued-by">{COUNTY_NAME} {DEPARTMENT}</span><br>办结通知书' in page.text
     assert f"{COUNTY_NAME} {DEPARTMENT} 办结通知书" in printed and "<title>核验二维码</title>" in page.text
 
@@ -1838,7 +1840,8 @@ def test_a_refused_extension_comes_back_with_the_days_typed(desks):
     assert refused.status_code == 400 and "最多可延期 15 个工作日" in refused.text, refused.text
     assert re.search(r'name="days"[^>]*value="20"', refused.text), refused.text
     assert ">需入户核查</textarea>" in refused.text
-    assert 'name="days" min="1" max="60" value="5"' in reviewer.get(f"/cases/{case_id}").text  # afresh: 5
+    # afresh: 5, up to the 15 the law leaves
+    assert 'name="days" id="days" min="1" max="15" value="5"' in reviewer.get(f"/cases/{case_id}").text
 
 
 def test_the_acceptance_queue_shows_the_last_day_to_decide_on_acceptance(desks):
@@ -2988,6 +2991,7 @@ def test_a_case_is_returned_only_once_accepted_and_the_applicant_is_told_why_on_
     assert version, shown
     letter = agent.get(f"/cases/{case.id}/events/{version.group(1)}").text
     assert "退件通知书" in letter and reason in letter and "申请行政复议" in letter
+    assert "自收到本通知书之日起" in letter and "本决定书" not in letter, letter
     pdf = text_of(agent.get(f"/cases/{case.id}/documents/returned").content)
     assert "退件通知书" in pdf and reason in pdf and "本件办理终止" in pdf
     receipt = agent.get(f"/cases/{case.id}/receipt").text

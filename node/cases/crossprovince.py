@@ -68,12 +68,10 @@ def plan(
         own = session.get(ServiceItem, item_code.strip())
         if own is not None and session.get(PartnerItem, (partner, item_code.strip())) is None:
             # not the partner's to open: an item of ours goes to our own handler
-            agreed = (own.partner_modes or {}).get(partner, [])
             raise InvalidInput(
-                f"{own.name}（{own.code}）是本省事项，不能以{PROXY}交{province_name(session, partner)}办理"
-                f"（{PROXY}适用于外省开放给本省的事项，见 wuji peer items）；"
-                + (f"此事项可以{'、'.join(agreed)}办理" if agreed else "此事项未与该省约定跨省通办方式")
-                + f" (item {own.code} is this province's own: {PROXY} is for a partner's items)"
+                f"{own.name}（{own.code}）是本省事项，不能以{PROXY}交{province_name(session, partner)}办理："
+                f"{_home_elsewhere_advice(session, own, partner, choose_here=True)} "
+                f"(item {own.code} is this province's own: {PROXY} is for a partner's items)"
             )
         offered = _partner_item(session, partner, item_code, mode, here)
         tier = Tier.from_name(offered.handling_tier)
@@ -104,6 +102,48 @@ def plan(
     )
 
 
+def own_window_modes(item: ServiceItem) -> list[str]:
+    """The modes an application for an item of ours can be taken in with at a window here, for
+    any partner: 全程网办, and 两地联办 where the item names the partner's part. 异地代收代办 of
+    our item is what the partner's windows take in for us, never ours."""
+    usable: list[str] = []
+    for agreed in (item.partner_modes or {}).values():
+        usable += [mode for mode in _usable_here(item, agreed) if mode not in usable]
+    return usable
+
+
+def home_elsewhere(session: Session, item: ServiceItem, home: DivisionCode) -> str:
+    """Why an item of ours applied for without a 跨省通办 mode is refused at the window when the
+    applicant's 户籍地 is in another province, and what the window can do instead. Sent on, it was
+    refused there by an office that never saw it, in that province's name."""
+    partner = home.province.value
+    return (
+        f"户籍地 {home} 在{_province_or_code(session, partner)}，{item.name}（{item.code}）是本省事项，"
+        f"不交外省办理：{_home_elsewhere_advice(session, item, partner, choose_here=False)} "
+        f"(home division {home} is in province {partner}: an item of this province is not sent there)"
+    )
+
+
+def _home_elsewhere_advice(session: Session, item: ServiceItem, partner: str, *, choose_here: bool) -> str:
+    """What to do for an applicant whose 户籍 is in partner: have it handled here, a mode the
+    two provinces agreed that a window here takes in, or apply in that province."""
+    owner = _province_or_code(session, partner)
+    here = "请选择本省办理并将户籍地留空" if choose_here else "请将户籍地留空"
+    usable = _usable_here(item, (item.partner_modes or {}).get(partner, []))
+    other = f"，或选择{'、'.join(usable)}" if usable else ""
+    return f"由本窗口所在地办理的，{here}{other}；须由户籍地办理的，请申请人向{owner}申请"
+
+
+def _province_or_code(session: Session, code: str) -> str:
+    """A province as people name it, or, where no partner of that name is installed, its code as
+    another province's (外省（110000000000）), not a bare number in a sentence."""
+    return partners.province_names(session).get(code) or f"外省（{code}）"
+
+
+def _usable_here(item: ServiceItem, agreed: list[str]) -> list[str]:
+    return [mode for mode in agreed if mode == ONLINE or (mode == JOINT and item.joint_item)]
+
+
 def province_name(session: Session, code: str) -> str:
     """A partner province as people name it (湖南省, the name its anchor was installed under with
     `wuji peer add --name`), else its code."""
@@ -121,7 +161,11 @@ def applied_in_its_province(offered: PartnerItem, owner: str) -> str:
     """Why a window here does not take in a partner's item that only that province takes in."""
     how = {
         ONLINE: f"{ONLINE}由申请人在{owner}网上申请",
-        JOINT: f"{JOINT}的联办部分由本省受理主件后自动发起",
+        # the partner's main item (its part is ours, started when the partner accepts it), or its
+        # part of one of ours
+        JOINT: f"{JOINT}由申请人向{owner}申请，{owner}受理后自动发起本省的联办部分"
+        if offered.item.get("joint_item")
+        else f"{JOINT}的联办部分由本省受理主件后自动发起",
     }
     ways = "；".join(how[mode] for mode in offered.modes if mode in how) or f"{owner}未开放{PROXY}"
     return (

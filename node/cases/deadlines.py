@@ -138,6 +138,15 @@ class Standing:
     paused: bool  # stopped for a 特别程序 or a 补正
 
 
+def extension_room(session: Session, case_id: str, statutory_days: int) -> int | None:
+    """The most working days a 延期 of a case handled here may add: up to the item's statutory
+    limit (track refuses more); None where no statutory limit is known."""
+    row = session.get(CaseDeadline, case_id)
+    if row is None or not statutory_days:
+        return None
+    return max(statutory_days - row.promised_days, 0)
+
+
 def stopped(session: Session, case_id: str) -> bool:
     """Whether the running time limit of a case handled here is stopped (特别程序 or 补正)."""
     row = session.get(CaseDeadline, case_id)

@@ -359,7 +359,7 @@ class CaseService:
             item = catalog.item(session, item_code.strip())
             if item.bundle:
                 raise InvalidInput(f"{item.name} ({item.code}) is a bundle (一件事): submit it as a bundle")
-            handler = self._handler_for(item, home_division)
+            handler = self._handler_for(session, item, home_division)
             plan = crossprovince.Plan(item.code, item.name, handler, catalogue_version)
         handler = plan.handler
         # as the window reads it (full-width digits), once the path above judged it in its form's words
@@ -939,8 +939,9 @@ class CaseService:
             and deadlines.stopped(session, case.id)
         )
 
-    def _handler_for(self, item: ServiceItem, home_division: str) -> DivisionCode:
-        """The ancestor, at the item's handling tier, of the applicant's home or of this node."""
+    def _handler_for(self, session: Session, item: ServiceItem, home_division: str) -> DivisionCode:
+        """The ancestor, at the item's handling tier, of the applicant's home or of this node; a
+        home in another province is refused here (no 跨省通办 mode was chosen)."""
         try:
             tier = Tier.from_name(item.handling_tier)
         except ValueError as error:
@@ -952,6 +953,8 @@ class CaseService:
             )
         example = f"（例如本点 {self.here.value}）"
         base = typed_division(HOME_FIELD, home_division, example) if home_division else self.here
+        if base.province != self.here.province:
+            raise InvalidInput(crossprovince.home_elsewhere(session, item, base))
         if base.tier < tier:
             raise InvalidInput(
                 f"{item.name} 由{tier.label}级办理，请填写申请人户籍地区划代码（{tier.label}级或以下） "

@@ -509,7 +509,7 @@ def refusal_letter(issuer: Issuer, case: CaseFacts, refused: Step, appeal: Appea
 def returned_letter(issuer: Issuer, case: CaseFacts, returned: Step, appeal: Appeal = UNNAMED) -> Letter:
     """退件通知书: a case 受理'd and then ended without a result, its reason, what the applicant may
     do next and where to challenge it, as a 不予受理决定书 says."""
-    closing = ("退件原因消除后，可以重新提出申请。", remedy(appeal))
+    closing = ("退件原因消除后，可以重新提出申请。", remedy(appeal, "通知书"))
     return _decision_letter(
         "returned", issuer, case, returned, "决定退件，本件办理终止。", "退件理由", closing
     )
@@ -683,7 +683,7 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
             ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
             ("结果摘要", f"SHA-256 {seal.digest}"),
         ),
-        closing=() if granted else (remedy(facts.appeal or UNNAMED),),
+        closing=() if granted else (remedy(facts.appeal or UNNAMED, "通知书"),),
         verify_url=case.verify_url,
         signature=(f"{seal.holder}（电子印章）", china_day(seal.signed_at)),
     )

@@ -53,10 +53,12 @@ def appeal_of(node: str, department: str, division_name: Callable[[str], str]) -
     return Appeal(review, court)
 
 
-def remedy(appeal: Appeal) -> str:
-    """The remedies and their periods, as a decision against the applicant ends."""
+def remedy(appeal: Appeal, paper: str = "决定书") -> str:
+    """The remedies and their periods, as a decision against the applicant ends; paper: what the
+    applicant holds (a 退件通知书 or an 办结通知书 of 不予 is a 通知书), from whose receipt the
+    period runs."""
     return (
-        f"如不服本决定，可以自收到本决定书之日起六十日内依法向{appeal.review_body}申请行政复议，"
+        f"如不服本决定，可以自收到本{paper}之日起六十日内依法向{appeal.review_body}申请行政复议，"
         f"或者在六个月内依法向{appeal.court}提起行政诉讼。"
     )
 

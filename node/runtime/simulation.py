@@ -31,18 +31,16 @@ from node.cases.materials import Material
 from node.cases.service import Applicant
 from node.cases.states import Action, State
 from node.catalogue import items as catalog
-from node.catalogue.items import CatalogDocument
+from node.catalogue.items import PROXY, CatalogDocument
 from node.catalogue.releases import ReleaseSigner
 from node.runtime.simnode import SimNode, Stores
-from node.store.models import Case
+from node.store.models import Case, PartnerItem
 from signing.algorithms import Algorithm, generate_key
 from signing.pki import Authority, CertificatePurpose, make_csr
 from sync.memory import MemoryNetwork
 from sync.origin import OriginSigner
-from sync.tables import QuarantinedEnvelope
 from wuji.division_table import Division, DivisionTable
 from wuji.divisions import DivisionCode, Tier
-from wuji.v1 import link_pb2
 
 # the item the simulated cases apply for: handled at the township of the applicant's home
 CASE_ITEM = "YB-0001"  # 城乡居民基本医疗保险参保登记
@@ -183,8 +181,9 @@ class Simulation:
         provinces = [node for node in self.nodes.values() if node.here.tier is Tier.PROVINCE]
         expected = len(self.nodes) - len(provinces)
         with self._phase("catalogue release to every node", expected) as advance:
+            codes = [node.here.value for node in provinces]
             for node in provinces:
-                node.catalog.publish(_catalogue(node.here.value))
+                node.catalog.publish(_catalogue([code for code in codes if code != node.here.value]))
             self._settle(advance)
         return self._catalogue_consistent()
 
@@ -204,9 +203,9 @@ class Simulation:
         """Submit cases at villages for applicants whose home is another village; check both ends.
 
         Within a province the handler (the home's township) holds the case once and its 受理 comes
-        back to the village. From another province a case without an agreed 跨省通办 mode is refused
-        on arrival: the handler quarantines it once and the village's copy becomes 不予受理 — the
-        round trip across the peer link is the same.
+        back to the village. From another province the case is 异地代收代办 (a window refuses a case
+        for another province's home without an agreed mode): every province opens the item to the
+        others, and its 受理 comes back across the peer link the same way.
         """
         pairs = list(self._case_pairs())
         sent: Counter[str] = Counter()
@@ -214,11 +213,17 @@ class Simulation:
         with self._phase(f"{len(pairs)} cases to their handlers", len(pairs)) as advance:
             for kind, origin, home in pairs:
                 number = len(submitted) + 1
+                mode = ""
+                if kind == "other province":  # the home province's offer, as it reaches a window
+                    mode = PROXY
+                    with self.nodes[origin].sessions.begin() as session:
+                        _offered(session, home[:2] + "0" * 10)
                 case = self.nodes[origin].cases.submit(
                     CASE_ITEM,
                     Applicant(f"参保人{number}", _identity_number(home, number)),
                     [Material(CASE_MATERIAL, b"%PDF-1.4 simulated identity document", file_name="id.pdf")],
                     home_division=home,
+                    mode=mode,
                 )
                 submitted.append((kind, case.id, origin, case.handler))
                 sent[kind] += 1
@@ -226,19 +231,17 @@ class Simulation:
                 advance(1)
         arrived = 0
         with self._phase("受理 at each handler, back to the village", len(submitted)) as advance:
-            for kind, case_id, _origin, handler in submitted:
+            for _kind, case_id, _origin, handler in submitted:
                 node = self.nodes[handler]
-                if kind == "other province":
-                    arrived += node.with_session(partial(_refused_copies, case_id=case_id)) == 1
-                elif node.with_session(partial(_copies, case_id=case_id)) == 1:
+                if node.with_session(partial(_copies, case_id=case_id)) == 1:
                     arrived += 1
                     node.cases.act(case_id, Action.ACCEPT, note="模拟受理")
                 self._settle()
                 advance(1)
         answered = 0
-        for kind, case_id, origin, _handler in submitted:
+        for _kind, case_id, origin, _handler in submitted:
             state = self.nodes[origin].with_session(partial(_state, case_id=case_id))
-            answered += state == (State.REFUSED if kind == "other province" else State.ACCEPTED)
+            answered += state == State.ACCEPTED
             self.stores.trim()
         return sent, arrived, answered
 
@@ -369,10 +372,22 @@ def _copies(session: Session, case_id: str) -> int:
     return session.scalar(select(func.count()).select_from(Case).where(Case.id == case_id)) or 0
 
 
-def _refused_copies(session: Session, case_id: str) -> int:
-    """Envelopes bringing case_id that were refused on arrival here."""
-    rows = session.scalars(select(QuarantinedEnvelope.envelope))
-    return sum(1 for data in rows if link_pb2.Envelope.FromString(data).case_submitted.case.id == case_id)
+def _offered(session: Session, province: str) -> None:
+    """The cases' item as province offers it to windows here (异地代收代办); a real node learns it
+    from the partner's signed offer (node/trust/partners.py), which the simulation does not run."""
+    if session.get(PartnerItem, (province, CASE_ITEM)) is None:
+        item = catalog.item(session, CASE_ITEM)
+        session.add(
+            PartnerItem(
+                province=province,
+                code=item.code,
+                name=item.name,
+                handling_tier=item.handling_tier,
+                department=item.department,
+                modes=[PROXY],
+                item={},
+            )
+        )
 
 
 def _release_of(node: SimNode) -> tuple[int, str]:
@@ -418,9 +433,18 @@ def _release_signer(root: Authority) -> ReleaseSigner:
     return ReleaseSigner(key, [certificate, root.certificate])
 
 
-def _catalogue(province: str) -> CatalogDocument:
-    """The shipped demo catalogue (湖南's, which has the cases' item), published by each province."""
-    return catalog.load_document(catalog.demo_catalog_path())
+def _catalogue(partners: Sequence[str]) -> CatalogDocument:
+    """The shipped demo catalogue (湖南's, which has the cases' item), published by each province,
+    the cases' item open to the partner provinces' windows (异地代收代办)."""
+    document = catalog.load_document(catalog.demo_catalog_path())
+    opened = {province: [PROXY] for province in partners}
+    items = [
+        {**item, "partner_modes": {**(item.get("partner_modes") or {}), **opened}}
+        if item["code"] == CASE_ITEM and opened
+        else item
+        for item in document.items
+    ]
+    return CatalogDocument(document.name, items)
 
 
 def run(table: DivisionTable, plan: SimulationPlan, console: Console) -> SimulationResult:
@@ -474,7 +498,7 @@ def report(result: SimulationResult, plan: SimulationPlan, console: Console) -> 
         f"cases: {sent} sent ("
         + ", ".join(f"{kind} {result.cases_sent[kind]}" for kind in KINDS)
         + f"), {result.cases_arrived_once} held once at their handler, "
-        f"{result.cases_answered} answered at their village (受理; 不予受理 from another province)",
+        f"{result.cases_answered} answered at their village (受理)",
         highlight=False,
     )
     console.print(

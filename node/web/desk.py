@@ -33,6 +33,7 @@ from node.desk.documents import DocumentDesk, Rendered
 from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.staff.roles import Actor, Duty, NotPermitted
+from node.store.models import Case as CaseRow
 from node.supervision.cards import ACCEPTANCE_DAYS
 from node.supervision.ratings import RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
@@ -55,6 +56,8 @@ AT_WINDOW = (Duty.APPLY, Duty.ON_BEHALF, Duty.RECEIVE, Duty.DECIDE)
 READS_ITEMS = (*AT_WINDOW, Duty.SUPERVISE, Duty.ADMINISTER)
 CASES_PER_PAGE = 50  # the case list's page, newest first, and a queue's, most urgent first
 _LAST_PAGE = 100_000  # beyond any node's cases; keeps the offset a number the database takes
+# the 延期 form's field: at most this many working days, 5 offered unless the item allows fewer
+MAX_EXTENSION_DAYS, DEFAULT_EXTENSION_DAYS = 60, 5
 TO_DELIVER = "待送达"  # the case list's filter of results to hand out (办结, not yet 送达)
 # the case list's filter: its value in the address (what `listed_state` reads), and its words
 LISTED_STATES = (("", "全部状态"), (TO_DELIVER, "待送达（已办结）"), *((s.label, s.label) for s in State))
@@ -722,10 +725,11 @@ def _item_and_parts(visit: Visit) -> tuple[Any, list[ServiceItem]]:
 
 
 def _modes(item: Any) -> list[str]:
-    modes: list[str] = []
-    for offered in (item.partner_modes or {}).values():
-        modes += [mode for mode in offered if mode not in modes]
-    return modes
+    """The 跨省通办 modes the form offers: those a window here can take the item in with (an own
+    item's 异地代收代办 is the partner's windows' to take in, and was offered here only to be refused)."""
+    if getattr(item, "partner", ""):
+        return [mode for mode in item.partner_modes[item.partner] if mode == catalog.PROXY]
+    return crossprovince.own_window_modes(item)
 
 
 def listed_state(text: str) -> State | None:
@@ -797,6 +801,12 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
                 m.name
                 for m in deferrals.holding_approval(session, case.id, case.item_code, case.catalog_version)
             ]
+    extension_max = MAX_EXTENSION_DAYS
+    if Action.EXTEND in actions:  # the form asks no more than the item's statutory limit allows
+        with node.readers() as session:
+            item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+            room = deadlines.extension_room(session, case.id, item.statutory_days if item else 0)
+        extension_max = min(extension_max, room) if room else extension_max
     rating, rectification = node.ratings.of_case(case.id)
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
@@ -818,6 +828,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
         "limit": limit,
         "extension": _extension(case),
+        "extension_max": extension_max,
+        "extension_days": min(DEFAULT_EXTENSION_DAYS, extension_max),
         "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
         "approval_waits": owed,
         "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
@@ -833,7 +845,18 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "returned": _last_event(case, Action.RETURN) if state is State.RETURNED else None,
         "letters": LETTERS,
         "receipt_title": _receipt_title(node, visit.person, case),
+        # a 两地联办 part's main case: a link where it is held here, its number as text where not
+        "joint_main_here": _joint_main_here(node, case),
     }
+
+
+def _joint_main_here(node: Node, case: case_pb2.Case) -> bool:
+    """Whether the main case of a 两地联办 part is held here (the province that started the part);
+    the partner's part handled here names a main case in the other province, which has no page here."""
+    if not case.joint_of:
+        return False
+    with node.readers() as session:
+        return session.get(CaseRow, case.joint_of) is not None
 
 
 def _receipt_title(node: Node, person: Actor, case: case_pb2.Case) -> str:
