@@ -2232,8 +2232,12 @@ def test_a_withdrawal_the_handler_could_not_carry_out_is_answered_at_the_village
         assert sent_line(agent, case_id).endswith(
             "保存在本点，尚未报送上级：与上级的连接恢复后自动报送，无需重新提交"
         )
-        again = agent.post(f"/cases/{case_id}/act", data=withdraw)  # a second click
-        assert again.status_code == 400 and "请勿重复申请" in html.unescape(again.text)
+        assert 'id="do-WITHDRAW"' not in agent.get(f"/cases/{case_id}").text  # not offered twice
+        again = agent.post(f"/cases/{case_id}/act", data=withdraw)  # a second click, from the old page
+        said = html.unescape(again.text)
+        assert again.status_code == 400 and "请勿重复申请" in said
+        # still on this node: it was not "报送办理机构", as the second answer said
+        assert "保存在本点，尚未报送上级" in said and "报送办理机构" not in said
     finally:
         desks.restart(TOWNSHIP)
     wait_for(lambda: "未被办理" in sent_line(agent, case_id), what="the refused 撤回 at the village")

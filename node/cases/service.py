@@ -534,12 +534,20 @@ class CaseService:
         """InvalidInput if the same request still waits for the handler's answer: a second click
         (or a second visit) would only be refused there, once the first was carried out."""
         asked = requests.waiting(session, case_id, action)
-        if asked is not None:
+        if asked is None:
+            return
+        when = f"{shanghai(asked.requested_at)}（北京时间）"
+        if not requests.has_left(session, asked):  # the link up is down: it has reached no one yet
             raise InvalidInput(
-                f"{action.label}申请已于 {shanghai(asked.requested_at)}（北京时间）报送办理机构，"
-                "正等待其办理，请勿重复申请；办理结果会显示在本办件的页面上 "
-                f"(a {action.value} request for this case still waits for the handler's answer)"
+                f"{action.label}申请（{when}）保存在本点，尚未报送上级：与上级的连接恢复后自动报送，"
+                "请勿重复申请；办理结果会显示在本办件的页面上 "
+                f"(a {action.value} request for this case waits here for the link up)"
             )
+        raise InvalidInput(
+            f"{action.label}申请已于 {when}报送办理机构，正等待其办理，请勿重复申请；"
+            "办理结果会显示在本办件的页面上 "
+            f"(a {action.value} request for this case still waits for the handler's answer)"
+        )
 
     def sent_requests(self, case_id: str) -> list[requests.SentRequest]:
         """What this node sent the case's handler (the case, 撤回, 补正材料) and where each stands."""

@@ -792,6 +792,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
                 m.name
                 for m in deferrals.holding_approval(session, case.id, case.item_code, case.catalog_version)
             ]
+    waiting = {r.action for r in sent if r.answered_at is None}
     rating, rectification = node.ratings.of_case(case.id)
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
@@ -813,9 +814,16 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         and _last_of(case, (Action.SUSPEND, Action.RESUME)) is Action.SUSPEND,
         "limit": limit,
         "extension": _extension(case),
-        "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
+        # a request (撤回) that still waits for its answer is not offered again: a second would be refused
+        "actions": [
+            action
+            for action in actions
+            if not (owed and action is Action.APPROVE) and action.value not in waiting
+        ],
         "approval_waits": owed,
-        "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
+        "can_supply": state is State.CORRECTION_REQUESTED
+        and for_the_applicant
+        and Action.SUPPLEMENT.value not in waiting,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
         "can_rate": state in RATEABLE and for_the_applicant and rating is None,
