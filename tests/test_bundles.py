@@ -252,11 +252,10 @@ def test_a_dependant_waits_and_is_blocked_with_the_reason_when_its_part_is_denie
     assert denied.outcome == case_pb2.DENIED and "出生医学证明与医院存档不符" in denied.reason
     assert blocked.status == "BLOCKED" and not blocked.case_id
     # in the citizen's words: the bundle's page shows them (it said "depends on GA-0003, which was …")
-    assert blocked.reason == (
-        "前序事项 出生登记（户口登记）（GA-0003）未办成（办结（不予）：出生医学证明与医院存档不符），"
-        "本事项不再办理"
-    )
-    assert denied.reason == "办结（不予）：出生医学证明与医院存档不符"
+    # each worded once: the denial's reason on its own part (it read "办结（不予）：…" inside 办结（…）,
+    # and again inside the blocked part's words)
+    assert blocked.reason == "前序事项 出生登记（户口登记）（GA-0003）未办成（不予办理），本事项不再办理"
+    assert denied.reason == "未办成（不予办理）：出生医学证明与医院存档不符"
     assert done.concluded_parts == 3  # the two approved and the denied one; the blocked one never began
 
 

@@ -1546,6 +1546,15 @@ def test_a_bundles_progress_is_counted_once_on_its_page_the_list_and_the_cli(des
     assert progress and said in progress.group(1) and "已办结" not in progress.group(1), shown
     cli = wuji("bundle", "show", bundle.id, "--config", str(desks.config_path(VILLAGE)))
     assert cli.returncode == 0 and said in cli.stdout and "已办结" not in cli.stdout, cli.stdout
+    # each part's state worded once: "办结（办结（不予）：…）" nested it, and the blocked part again
+    states = [html.unescape(s) for s in re.findall(r"<td>([^<]*(?:办结|受阻|未办成)[^<]*)</td>", shown)]
+    assert "未办成（不予办理）：出生医学证明有误" in states, states
+    blocked = "受阻（前序事项 出生登记（户口登记）（GA-0003）未办成（不予办理），本事项不再办理）"
+    assert blocked in states, states
+    assert not any("办结（办结" in s or s.count("出生医学证明有误") > 1 for s in states), states
+    # the public page says a denied part is 不予, not plainly 办结 beside its 未办成 count
+    public = httpx.get(f"{url(desks, VILLAGE)}/verify/{bundle.id}").text
+    assert public.count("办结（不予）") == 2, public
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
