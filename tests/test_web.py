@@ -1324,6 +1324,13 @@ def test_the_form_takes_scans_and_photos_judged_by_their_bytes_not_a_program_or_
         in reply.text
     )
     assert 'value="王秀兰"' in reply.text  # the form comes back filled in
+    # the refused file is not kept (it said "已保留：virus.exe（不必重新选择）"), the good scan is
+    assert 'id="kept_0"' not in reply.text and 'id="chosen_0">上次选择：virus.exe（请重新选择）' in reply.text
+    assert 'id="kept_1">已保留：' in reply.text
+    again = send_application_as(
+        agent, reply.text, {"applicant_name": "王秀兰", "id_number": "430981196805120021"}
+    )
+    assert again.status_code == 400 and "居民身份证" in again.text and "virus.exe" not in again.text
     form = agent.get(f"/items/{ITEM}/apply").text
     reply = send_application(agent, form, file_0=("身份证.bat", BATCH, "image/jpeg"))
     assert reply.status_code == 400 and "文件 身份证.bat 是脚本或批处理文件，不能作为申请材料" in reply.text

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from node.cases import crossprovince, deadlines, deferrals, queues, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
-from node.cases.materials import Material
+from node.cases.materials import Material, checked_material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
 from node.cases.states import OPEN_STATES, RULES, Action, Performer, State, transition
@@ -157,6 +157,30 @@ def _chosen_files(
     return chosen, unread
 
 
+def _keepable(
+    visit: Visit, materials: list[dict[str, Any]], chosen: Mapping[str, ChosenFile]
+) -> dict[str, ChosenFile]:
+    """The files of a refused form worth keeping: not one the window never takes (a text file, an
+    empty one, a signature that is no image), which the form said was "已保留（不必重新选择）" and
+    sent again to the same refusal."""
+    names = {f"file_{index}": str(spec["name"]) for index, spec in enumerate(materials)}
+    kept: dict[str, ChosenFile] = {}
+    for field, file in chosen.items():
+        try:
+            if not file.content:
+                continue
+            if field == "promise_signature":
+                deferrals.signature_type(file.content)
+            else:  # judged as the service judges it, a licence's file by the licence ticked for it
+                licence = visit.field(f"licence_{field.removeprefix('file_')}").strip()
+                name = names.get(field, field)
+                checked_material(Material(name, file.content, file_name=file.file_name, licence=licence))
+        except InvalidInput:
+            continue
+        kept[field] = file
+    return kept
+
+
 def _applies(visit: Visit) -> bool:
     """Whether the person takes applications here: only then are 申请 links shown."""
     return may(visit.person, frozenset({Duty.APPLY}))
@@ -269,10 +293,11 @@ def routes(render: Render) -> list[Route]:
                 _receipt_of,
             )
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
-            token = held.hold(username, item_code, chosen, replacing=form_token)
+            keepable = _keepable(visit, listed, chosen)
+            token = held.hold(username, item_code, keepable, replacing=form_token)
             said = _form_used_before(refused.earlier) if isinstance(refused, KeyUsedBefore) else str(refused)
             again = isinstance(refused, submissions.PendingApplication)
-            return application_form(visit, said, 400, chosen if token else {}, token, again)
+            return application_form(visit, said, 400, keepable if token else {}, token, again)
         held.release(username, form_token)
         return taken_in
 
