@@ -254,6 +254,13 @@ class DeferralService(CaseHook):
         row = session.get(MissingMaterial, (case.id, material.name), with_for_update=True)
         if row is None or row.supplied_at is not None:
             owed = "、".join(m.name for m in _open_missing(session, case.id)) or "无"
+            item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+            if item is not None and material.name not in {str(m["name"]) for m in item.materials}:
+                # not a material the case was spared: "不缺材料 病毒" read as if the case had it
+                raise InvalidInput(
+                    f"{item.name}（{item.code}）没有材料 {material.name}，本办件尚缺的容缺材料：{owed} "
+                    "(the item lists no such material)"
+                )
             raise InvalidInput(
                 f"办件 {case.id} 不缺材料 {material.name}，尚缺：{owed} (the case is not missing it)"
             )
