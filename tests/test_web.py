@@ -43,6 +43,7 @@ from node.store.models import SealRecord
 from node.timeutil import CHINA_ZONE
 from node.web import desk as desk_pages
 from node.web import machine, uplink
+from node.web.verify import holder_words
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import (
@@ -1184,6 +1185,17 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
     assert holder.count(COUNTY) == 1 and holder.count("政务服务中心") == 1, holder  # each said once
     chain = re.findall(r"<div>(印章证书|签发机构)：(\d{12}) ", page)
     assert chain == [("印章证书", COUNTY), ("签发机构", COUNTY), ("签发机构", CITY), ("签发机构", PROVINCE)]
+
+
+def test_an_offices_own_seal_is_held_by_the_office_alone_whatever_it_is_called():
+    """A township's 公章 (department 政务服务中心, as every office's in the demo) read "琼湖街道便民服务中心
+    （430981006000） 政务服务中心", where the county's, named …政务服务中心, had no such suffix."""
+    township = holder_words("琼湖街道便民服务中心", TOWNSHIP, "政务服务中心", "公章")
+    county = holder_words("沅江市政务服务中心", COUNTY, "政务服务中心", "公章")
+    assert (township, county) == (f"琼湖街道便民服务中心（{TOWNSHIP}）", f"沅江市政务服务中心（{COUNTY}）")
+    # a department's seal still names its department when the holder's name does not
+    department = holder_words("沅江市人民政府", COUNTY, "民政局", "业务专用章")
+    assert department == f"沅江市人民政府（{COUNTY}） 民政局"
 
 
 def test_the_qr_page_masks_the_applicant_in_the_sealed_result_as_well(desks):
