@@ -1955,6 +1955,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     # the case shows the rating given, and no longer the form to give one (sent again: a dead end)
     assert rated.status_code == 200 and 'id="rate-form"' not in rated.text
     assert '<p id="rating">好差评：2 分（不满意）“排队太久”' in rated.text
+    # its 整改 is the county's: the point says so (it said nothing of a 整改, before or after)
+    handler = f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）"
+    assert f'<p id="rectification">差评整改：已转 {handler} 整改；' in rated.text
     twice = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "5"})
     assert twice.status_code == 409 and f"办件 {case_id} 已评价过：一次一评，评价提交后不能更改" in twice.text
     county = desks.nodes[COUNTY]

@@ -34,7 +34,7 @@ from node.documents import kinds
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
 from node.staff.roles import Actor, Duty, NotPermitted
 from node.supervision.cards import ACCEPTANCE_DAYS
-from node.supervision.ratings import RATEABLE, SCORE_LABELS
+from node.supervision.ratings import BAD_SCORES, RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.trust.sealing import RESULT_WAITS
@@ -854,6 +854,10 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "can_rate": state in RATEABLE and for_the_applicant and rating is None,
         "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
         "rectification": rectification,
+        # a 差评 rated here opens its 整改 at the handler, and no link message brings the 整改 back
+        "rectified_at_handler": rating is not None
+        and rating.score in BAD_SCORES
+        and case.handler != node.here.value,
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),
