@@ -252,11 +252,10 @@ def test_a_dependant_waits_and_is_blocked_with_the_reason_when_its_part_is_denie
     assert denied.outcome == case_pb2.DENIED and "出生医学证明与医院存档不符" in denied.reason
     assert blocked.status == "BLOCKED" and not blocked.case_id
     # in the citizen's words: the bundle's page shows them (it said "depends on GA-0003, which was …")
-    assert blocked.reason == (
-        "前序事项 出生登记（户口登记）（GA-0003）未办成（办结（不予）：出生医学证明与医院存档不符），"
-        "本事项不再办理"
-    )
-    assert denied.reason == "办结（不予）：出生医学证明与医院存档不符"
+    # each worded once: the denial's reason on its own part (it read "办结（不予）：…" inside 办结（…）,
+    # and again inside the blocked part's words)
+    assert blocked.reason == "前序事项 出生登记（户口登记）（GA-0003）未办成（不予办理），本事项不再办理"
+    assert denied.reason == "未办成（不予办理）：出生医学证明与医院存档不符"
     assert done.concluded_parts == 3  # the two approved and the denied one; the blocked one never began
 
 
@@ -329,6 +328,45 @@ def test_a_missing_deferrable_material_holds_conclusion_until_it_arrives_and_a_l
         )
     assert twice.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert f"不缺材料 {DEFERRABLE}，尚缺：无" in twice.value.details()
+
+
+def test_a_deferred_material_handed_in_among_the_correction_files_counts_as_supplied(federation, clock):
+    """The 补正 form lists every material of the item: a 容缺 material handed in there is supplied
+    at both copies, with the 补正, and the handler may approve without a second 补交."""
+    federation.start_chain()
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = village.SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code=COUNTY_ITEM,
+            applicant=APPLICANT,
+            materials=materials(["居民身份证", "户口簿", "家庭经济状况核对授权书"]),
+            deferred=[DEFERRABLE],
+            promised_on="2025-11-07",
+        )
+    )
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    act(county, case.id, case_pb2.REQUEST_CORRECTION, note="户口簿扫描件看不清，请重新扫描")
+    wait_for(
+        lambda: copy_at(federation, VILLAGE, case.id).state == "CORRECTION_REQUESTED",
+        what="the 补正告知 at the village",
+    )
+    corrected = village.ActOnCase(
+        desk_pb2.ActOnCaseRequest(
+            case_id=case.id, action=case_pb2.SUPPLEMENT, materials=materials(["户口簿", DEFERRABLE])
+        )
+    )
+    assert corrected.missing_materials[0].HasField("supplied_at")  # the village's copy, at once
+
+    def supplied_at_county() -> bool:
+        seen = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id))
+        return seen.state == case_pb2.SUBMITTED and seen.missing_materials[0].HasField("supplied_at")
+
+    wait_for(supplied_at_county, what="the 补正 at the county, the 容缺 material supplied")
+    act(county, case.id, case_pb2.ACCEPT)
+    act(county, case.id, case_pb2.REVIEW)
+    clock.set(china_morning(2025, 11, 10))  # past the promised day: nothing is owed, no 容缺 card
+    assert federation.nodes[COUNTY].tick().raised == []
+    assert act(county, case.id, case_pb2.APPROVE, note="准予").state == case_pb2.CONCLUDED
 
 
 def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler(federation):

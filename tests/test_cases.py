@@ -16,7 +16,7 @@ from node.catalogue import items as catalog
 from node.catalogue import releases
 from node.clock import SystemClock
 from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, WrongNode
-from node.staff.roles import Actor, Role
+from node.staff.roles import Actor, NotPermitted, Role
 from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease, ReturnVisit
 from node.store.outbound import Outbound
@@ -458,6 +458,34 @@ def test_a_request_for_correction_says_what_to_correct_and_a_supplement_brings_f
     assert county.get(case.id).state == case_pb2.CORRECTION_REQUESTED
     supplied = county.act(case.id, Action.SUPPLEMENT, "已补正", materials=complete("MZ-0001")[1:2])
     assert supplied.state == case_pb2.SUBMITTED
+
+
+def test_a_step_refused_to_a_role_names_its_people_once(sessions):
+    """ "代办员人员不能受理": 人员 was added to every role's name, 代办员 and 管理员 included."""
+    county = service(sessions, COUNTY)
+    case_id = county.submit("MZ-0001", APPLICANT, complete("MZ-0001")).id
+    agent = Actor(node=COUNTY.value, username="agent1", name="李代办", role=Role.AGENT)
+    with pytest.raises(NotPermitted) as refused:
+        county.act(case_id, Action.ACCEPT, by=agent)
+    assert "无权受理：代办员不能受理，请由窗口受理人员办理 (" in str(refused.value)
+    admin = Actor(node=COUNTY.value, username="admin", name="管理", role=Role.ADMIN)
+    with pytest.raises(NotPermitted, match="管理员不能受理，请由窗口受理人员办理"):
+        county.act(case_id, Action.ACCEPT, by=admin)
+
+
+def test_a_material_the_item_does_not_list_is_refused_as_such_when_supplied(sessions):
+    """Supplying "病毒" answered "不缺材料 病毒，尚缺：无", as if the case had it already."""
+    county, income = service(sessions, COUNTY), "家庭收入和财产状况说明"
+    deferrals = DeferralService(COUNTY, sessions, sessions, Outbound(COUNTY), SystemClock())
+    county.hooks.append(deferrals)
+    promised = add_working_days(china_date(SystemClock().now()), 5).isoformat()
+    owed = case_pb2.Case(missing_materials=[case_pb2.MissingMaterial(name=income, promised_on=promised)])
+    case_id = county.submit("MZ-0001", APPLICANT, complete("MZ-0001", leave_out=(income,)), extras=owed).id
+    with pytest.raises(InvalidInput) as unlisted:
+        deferrals.supply(case_id, Material("病毒", b"%PDF-1.4 scan", file_name="v.pdf"))
+    said = str(unlisted.value)
+    assert f"最低生活保障对象认定（MZ-0001）没有材料 病毒，本办件尚缺的容缺材料：{income}" in said
+    assert "不缺材料" not in said
 
 
 def test_a_deferral_the_item_does_not_allow_is_refused_in_words_the_window_reads(sessions):

@@ -43,6 +43,7 @@ from node.store.models import SealRecord
 from node.timeutil import CHINA_ZONE
 from node.web import desk as desk_pages
 from node.web import machine, uplink
+from node.web.verify import holder_words
 from signing.seals import SealedDocument
 from tests.conftest import node_databases
 from tests.harness import (
@@ -1189,6 +1190,17 @@ def test_the_verification_page_says_who_sealed_and_who_attested_the_time_in_word
     assert chain == [("印章证书", COUNTY), ("签发机构", COUNTY), ("签发机构", CITY), ("签发机构", PROVINCE)]
 
 
+def test_an_offices_own_seal_is_held_by_the_office_alone_whatever_it_is_called():
+    """A township's 公章 (department 政务服务中心, as every office's in the demo) read "琼湖街道便民服务中心
+    （430981006000） 政务服务中心", where the county's, named …政务服务中心, had no such suffix."""
+    township = holder_words("琼湖街道便民服务中心", TOWNSHIP, "政务服务中心", "公章")
+    county = holder_words("沅江市政务服务中心", COUNTY, "政务服务中心", "公章")
+    assert (township, county) == (f"琼湖街道便民服务中心（{TOWNSHIP}）", f"沅江市政务服务中心（{COUNTY}）")
+    # a department's seal still names its department when the holder's name does not
+    department = holder_words("沅江市人民政府", COUNTY, "民政局", "业务专用章")
+    assert department == f"沅江市人民政府（{COUNTY}） 民政局"
+
+
 def test_the_qr_page_masks_the_applicant_in_the_sealed_result_as_well(desks):
     """Anyone holding a paper (or a receipt found in the street) reaches /verify/<case id>: the
     applicant is 王** in the sealed result's content as in the case's line, their number nowhere;
@@ -1327,6 +1339,13 @@ def test_the_form_takes_scans_and_photos_judged_by_their_bytes_not_a_program_or_
         in reply.text
     )
     assert 'value="王秀兰"' in reply.text  # the form comes back filled in
+    # the refused file is not kept (it said "已保留：virus.exe（不必重新选择）"), the good scan is
+    assert 'id="kept_0"' not in reply.text and 'id="chosen_0">上次选择：virus.exe（请重新选择）' in reply.text
+    assert 'id="kept_1">已保留：' in reply.text
+    again = send_application_as(
+        agent, reply.text, {"applicant_name": "王秀兰", "id_number": "430981196805120021"}
+    )
+    assert again.status_code == 400 and "居民身份证" in again.text and "virus.exe" not in again.text
     form = agent.get(f"/items/{ITEM}/apply").text
     reply = send_application(agent, form, file_0=("身份证.bat", BATCH, "image/jpeg"))
     assert reply.status_code == 400 and "文件 身份证.bat 是脚本或批处理文件，不能作为申请材料" in reply.text
@@ -1549,6 +1568,15 @@ def test_a_bundles_progress_is_counted_once_on_its_page_the_list_and_the_cli(des
     assert progress and said in progress.group(1) and "已办结" not in progress.group(1), shown
     cli = wuji("bundle", "show", bundle.id, "--config", str(desks.config_path(VILLAGE)))
     assert cli.returncode == 0 and said in cli.stdout and "已办结" not in cli.stdout, cli.stdout
+    # each part's state worded once: "办结（办结（不予）：…）" nested it, and the blocked part again
+    states = [html.unescape(s) for s in re.findall(r"<td>([^<]*(?:办结|受阻|未办成)[^<]*)</td>", shown)]
+    assert "未办成（不予办理）：出生医学证明有误" in states, states
+    blocked = "受阻（前序事项 出生登记（户口登记）（GA-0003）未办成（不予办理），本事项不再办理）"
+    assert blocked in states, states
+    assert not any("办结（办结" in s or s.count("出生医学证明有误") > 1 for s in states), states
+    # the public page says a denied part is 不予, not plainly 办结 beside its 未办成 count
+    public = httpx.get(f"{url(desks, VILLAGE)}/verify/{bundle.id}").text
+    assert public.count("办结（不予）") == 2, public
 
 
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
@@ -1945,6 +1973,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     # the case shows the rating given, and no longer the form to give one (sent again: a dead end)
     assert rated.status_code == 200 and 'id="rate-form"' not in rated.text
     assert '<p id="rating">好差评：2 分（不满意）“排队太久”' in rated.text
+    # its 整改 is the county's: the point says so (it said nothing of a 整改, before or after)
+    handler = f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）"
+    assert f'<p id="rectification">差评整改：已转 {handler} 整改；' in rated.text
     twice = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "5"})
     assert twice.status_code == 409 and f"办件 {case_id} 已评价过：一次一评，评价提交后不能更改" in twice.text
     county = desks.nodes[COUNTY]
@@ -2250,8 +2281,12 @@ def test_a_withdrawal_the_handler_could_not_carry_out_is_answered_at_the_village
         assert sent_line(agent, case_id).endswith(
             "保存在本点，尚未报送上级：与上级的连接恢复后自动报送，无需重新提交"
         )
-        again = agent.post(f"/cases/{case_id}/act", data=withdraw)  # a second click
-        assert again.status_code == 400 and "请勿重复申请" in html.unescape(again.text)
+        assert 'id="do-WITHDRAW"' not in agent.get(f"/cases/{case_id}").text  # not offered twice
+        again = agent.post(f"/cases/{case_id}/act", data=withdraw)  # a second click, from the old page
+        said = html.unescape(again.text)
+        assert again.status_code == 400 and "请勿重复申请" in said
+        # still on this node: it was not "报送办理机构", as the second answer said
+        assert "保存在本点，尚未报送上级" in said and "报送办理机构" not in said
     finally:
         desks.restart(TOWNSHIP)
     wait_for(lambda: "未被办理" in sent_line(agent, case_id), what="the refused 撤回 at the village")

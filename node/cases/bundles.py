@@ -33,7 +33,7 @@ from node.cases.service import (
     applicant_as_typed,
     checked_material,
 )
-from node.cases.states import Action, Outcome, State
+from node.cases.states import Action, Outcome, State, denial_words
 from node.catalogue import items as catalog
 from node.clock import Clock
 from node.convert import outcome_to_proto
@@ -224,7 +224,7 @@ class BundleService(CaseHook):
         if state in (State.CONCLUDED, State.DELIVERED) and case.outcome == Outcome.APPROVED:
             self._start_ready(session, bundle)
         elif state in _SETTLED:
-            self._block_dependants(session, bundle, part, _settled_reason(session, case))
+            self._block_dependants(session, bundle, part, _outcome_words(session, case))
         if bundle.concluded_at is None and all(_settled(session, p) for p in bundle.parts):
             bundle.concluded_at = self._clock.now()
 
@@ -288,11 +288,12 @@ class BundleService(CaseHook):
             except DomainError as error:
                 part.blocked_reason = f"未能提交：{error}"
 
-    def _block_dependants(self, session: Session, bundle: Bundle, failed: BundlePart, reason: str) -> None:
-        """Parts that follow a denied or refused part (directly or not) will not start: say why."""
+    def _block_dependants(self, session: Session, bundle: Bundle, failed: BundlePart, outcome: str) -> None:
+        """Parts that follow a denied or refused part (directly or not) will not start: say why (the
+        handler's reason is on the failed part's own row, not repeated on each that follows it)."""
         code = failed.item_code
         named = item.name if (item := session.get(ServiceItem, code)) else code
-        why = f"前序事项 {named}（{code}）未办成（{reason}），本事项不再办理"
+        why = f"前序事项 {named}（{code}）未办成（{outcome}），本事项不再办理"
         blocked = {code}
         changed = True
         while changed:
@@ -373,14 +374,21 @@ def _settled(session: Session, part: BundlePart) -> bool:
     return case is not None and State(case.state) in _SETTLED
 
 
+def _outcome_words(session: Session, case: Case) -> str:
+    """How a part failed, in a word: 不予办理 (不予许可 for a licence), 不予受理, 撤回 or 退件."""
+    if case.outcome == Outcome.DENIED:
+        item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+        return denial_words(item.type if item is not None else "")
+    return State(case.state).label
+
+
 def _settled_reason(session: Session, case: Case) -> str:
-    """What happened to a part, with the handler's note: the reason the applicant is shown."""
-    state = State(case.state)
+    """What happened to a part that failed, with the handler's note, said once as the applicant
+    reads it in place of its state: 未办成（不予办理）：<the reason> (it read "办结（办结（不予）：…）")."""
     note = session.scalars(
         select(CaseEvent.note).where(CaseEvent.case_id == case.id).order_by(CaseEvent.version.desc()).limit(1)
     ).first()
-    what = "办结（不予）" if case.outcome == Outcome.DENIED else state.label
-    return what + (f"：{note}" if note else "")
+    return f"未办成（{_outcome_words(session, case)}）" + (f"：{note}" if note else "")
 
 
 def _waits_for(session: Session, codes: list[str]) -> str:

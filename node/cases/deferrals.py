@@ -138,6 +138,9 @@ class DeferralService(CaseHook):
             self._store_promise(session, case, item, message.promise)
 
     def before_change(self, session: Session, case: Case, action: Action) -> None:
+        if action is Action.SUPPLEMENT:
+            self._supplied_by_correction(session, case)
+            return
         if action is not Action.APPROVE:
             return
         missing = holding_approval(session, case.id, case.item_code, case.catalog_version)
@@ -146,6 +149,10 @@ class DeferralService(CaseHook):
             raise IllegalTransition(
                 f"容缺材料尚未补齐，不能办结：{owed} (cannot approve case {case.id}: 容缺 materials missing)"
             )
+
+    def before_request(self, session: Session, case: Case, action: Action) -> None:
+        if action is Action.SUPPLEMENT:  # the origin's copy counts it as the handler's will
+            self._supplied_by_correction(session, case)
 
     def after_change(self, session: Session, case: Case, action: Action) -> None:
         """Approving a case on a promise opens its 核查 task at the handler."""
@@ -247,6 +254,13 @@ class DeferralService(CaseHook):
         row = session.get(MissingMaterial, (case.id, material.name), with_for_update=True)
         if row is None or row.supplied_at is not None:
             owed = "、".join(m.name for m in _open_missing(session, case.id)) or "无"
+            item = catalog.item_of_case(session, case.item_code, case.catalog_version)
+            if item is not None and material.name not in {str(m["name"]) for m in item.materials}:
+                # not a material the case was spared: "不缺材料 病毒" read as if the case had it
+                raise InvalidInput(
+                    f"{item.name}（{item.code}）没有材料 {material.name}，本办件尚缺的容缺材料：{owed} "
+                    "(the item lists no such material)"
+                )
             raise InvalidInput(
                 f"办件 {case.id} 不缺材料 {material.name}，尚缺：{owed} (the case is not missing it)"
             )
@@ -254,6 +268,16 @@ class DeferralService(CaseHook):
         stored = files.stored(material, files.SUPPLIED)
         stored.case_id = case.id
         session.add(stored)
+
+    def _supplied_by_correction(self, session: Session, case: Case) -> None:
+        """A 容缺 material handed in among 补正材料 is supplied: the 补正 form lists every material
+        of the item, and a villager asked to hand the same paper in again under 补交容缺材料 would
+        come back for nothing while 办结(准予) waited for it (and its card stayed open)."""
+        corrected = {m.name for m in case.materials if m.purpose == files.CORRECTION}
+        now = self._clock.now()
+        for row in _open_missing(session, case.id):
+            if row.name in corrected:
+                row.supplied_at = now
 
     # -- 核查 tasks at the handler -------------------------------------------------------------------
 

@@ -67,6 +67,12 @@ def waiting(session: Session, case_id: str, action: Action) -> CaseRequest | Non
     return session.scalars(query.limit(1)).first()
 
 
+def has_left(session: Session, request: CaseRequest) -> bool:
+    """Whether the parent has stored the envelope that carries the request (acknowledged its seq)."""
+    acked = session.scalar(select(LinkState.acked_seq).where(LinkState.peer == request.peer))
+    return acked is not None and acked >= request.seq
+
+
 def carried_out(session: Session, case_id: str, action: Action, at: datetime) -> None:
     """An event of the case came back from its handler: the case arrived there, and a request of
     this action (if one waits) was carried out."""

@@ -176,10 +176,12 @@ class CaseHook:
         return type(self).on_new_copy is not CaseHook.on_new_copy
 
     def before_change(self, session: Session, case: Case, action: Action) -> None:
-        """The handler is about to take action on case (already checked by the state machine)."""
+        """The handler is about to take action on case (already checked by the state machine); a
+        补正's files are among case.materials already."""
 
     def before_request(self, session: Session, case: Case, action: Action) -> None:
-        """This node is about to ask the case's handler for action (撤回, 补正材料), as its origin."""
+        """This node is about to ask the case's handler for action (撤回, 补正材料), as its origin;
+        a 补正's files are among case.materials already."""
 
     def after_change(self, session: Session, case: Case, action: Action) -> None:
         """Action was recorded on this copy of the case (here, or replayed from the other copy)."""
@@ -497,6 +499,8 @@ class CaseService:
                 # asked for here, carried out by the handler: check now, so the clerk hears at once
                 transition(State(case.state), action, accepted=case.accepted, instant=False)
                 self._refuse_asked_again(session, case.id, action)
+                # kept here as they are sent, before the hooks: a 补正's file may be a 容缺 material's
+                case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
                 for hook in self.hooks:
                     hook.before_request(session, case, action)
                 asked_at = self.clock.now()
@@ -519,7 +523,6 @@ class CaseService:
                 requests.record(
                     session, case.id, action.value, self._outbound.route(case.handler)[0], sent, asked_at
                 )
-                case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
             else:
                 case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
                 self._change(session, case, action, note, actor=self.here.value, days=days, by=by)
@@ -531,12 +534,20 @@ class CaseService:
         """InvalidInput if the same request still waits for the handler's answer: a second click
         (or a second visit) would only be refused there, once the first was carried out."""
         asked = requests.waiting(session, case_id, action)
-        if asked is not None:
+        if asked is None:
+            return
+        when = f"{shanghai(asked.requested_at)}（北京时间）"
+        if not requests.has_left(session, asked):  # the link up is down: it has reached no one yet
             raise InvalidInput(
-                f"{action.label}申请已于 {shanghai(asked.requested_at)}（北京时间）报送办理机构，"
-                "正等待其办理，请勿重复申请；办理结果会显示在本办件的页面上 "
-                f"(a {action.value} request for this case still waits for the handler's answer)"
+                f"{action.label}申请（{when}）保存在本点，尚未报送上级：与上级的连接恢复后自动报送，"
+                "请勿重复申请；办理结果会显示在本办件的页面上 "
+                f"(a {action.value} request for this case waits here for the link up)"
             )
+        raise InvalidInput(
+            f"{action.label}申请已于 {when}报送办理机构，正等待其办理，请勿重复申请；"
+            "办理结果会显示在本办件的页面上 "
+            f"(a {action.value} request for this case still waits for the handler's answer)"
+        )
 
     def sent_requests(self, case_id: str) -> list[requests.SentRequest]:
         """What this node sent the case's handler (the case, 撤回, 补正材料) and where each stands."""

@@ -97,6 +97,11 @@ def holders(duty: Duty) -> str:
     return "、".join(role.label for role in Role if duty in DUTIES[role])
 
 
+def _staff(roles: str) -> str:
+    """Roles named as people: 窗口受理人员, but 代办员 and 管理员 as they are (not 代办员人员)."""
+    return roles if roles.endswith("员") else f"{roles}人员"
+
+
 class NotPermitted(DomainError):
     """The person's role or department does not allow the action."""
 
@@ -169,7 +174,8 @@ class Actor:
         if duty not in DUTIES[self.role]:
             what = what or DUTY_WORDS[duty]
             raise NotPermitted(
-                f"{self.describe()} 无权{what}：{self.role.label}人员不能{what}，请由{holders(duty)}人员办理 "
+                f"{self.describe()} 无权{what}：{_staff(self.role.label)}不能{what}，"
+                f"请由{_staff(holders(duty))}办理 "
                 f"(the role {self.role.value} may not {duty.value})"
             )
         if duty in DEPARTMENT_DUTIES and department and department != self.department:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from node.cases import crossprovince, deadlines, deferrals, queues, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
-from node.cases.materials import Material
+from node.cases.materials import Material, checked_material
 from node.cases.queues import QUEUES
 from node.cases.service import DUTY_OF, Applicant
 from node.cases.states import OPEN_STATES, RULES, Action, Performer, State, transition
@@ -35,7 +35,7 @@ from node.errors import IllegalTransition, InvalidInput, NotFound, NotReady, Wro
 from node.staff.roles import Actor, Duty, NotPermitted
 from node.store.models import Case as CaseRow
 from node.supervision.cards import ACCEPTANCE_DAYS
-from node.supervision.ratings import RATEABLE, SCORE_LABELS
+from node.supervision.ratings import BAD_SCORES, RATEABLE, SCORE_LABELS
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.trust.sealing import RESULT_WAITS
@@ -162,6 +162,30 @@ def _chosen_files(
     return chosen, unread
 
 
+def _keepable(
+    visit: Visit, materials: list[dict[str, Any]], chosen: Mapping[str, ChosenFile]
+) -> dict[str, ChosenFile]:
+    """The files of a refused form worth keeping: not one the window never takes (a text file, an
+    empty one, a signature that is no image), which the form said was "已保留（不必重新选择）" and
+    sent again to the same refusal."""
+    names = {f"file_{index}": str(spec["name"]) for index, spec in enumerate(materials)}
+    kept: dict[str, ChosenFile] = {}
+    for field, file in chosen.items():
+        try:
+            if not file.content:
+                continue
+            if field == "promise_signature":
+                deferrals.signature_type(file.content)
+            else:  # judged as the service judges it, a licence's file by the licence ticked for it
+                licence = visit.field(f"licence_{field.removeprefix('file_')}").strip()
+                name = names.get(field, field)
+                checked_material(Material(name, file.content, file_name=file.file_name, licence=licence))
+        except InvalidInput:
+            continue
+        kept[field] = file
+    return kept
+
+
 def _applies(visit: Visit) -> bool:
     """Whether the person takes applications here: only then are 申请 links shown."""
     return may(visit.person, frozenset({Duty.APPLY}))
@@ -274,10 +298,11 @@ def routes(render: Render) -> list[Route]:
                 _receipt_of,
             )
         except (InvalidInput, ValueError) as refused:  # what the window can mend on the form
-            token = held.hold(username, item_code, chosen, replacing=form_token)
+            keepable = _keepable(visit, listed, chosen)
+            token = held.hold(username, item_code, keepable, replacing=form_token)
             said = _form_used_before(refused.earlier) if isinstance(refused, KeyUsedBefore) else str(refused)
             again = isinstance(refused, submissions.PendingApplication)
-            return application_form(visit, said, 400, chosen if token else {}, token, again)
+            return application_form(visit, said, 400, keepable if token else {}, token, again)
         held.release(username, form_token)
         return taken_in
 
@@ -807,6 +832,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
             item = catalog.item_of_case(session, case.item_code, case.catalog_version)
             room = deadlines.extension_room(session, case.id, item.statutory_days if item else 0)
         extension_max = min(extension_max, room) if room else extension_max
+    waiting = {r.action for r in sent if r.answered_at is None}
     rating, rectification = node.ratings.of_case(case.id)
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
@@ -830,14 +856,25 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "extension": _extension(case),
         "extension_max": extension_max,
         "extension_days": min(DEFAULT_EXTENSION_DAYS, extension_max),
-        "actions": [action for action in actions if not (owed and action is Action.APPROVE)],
+        # a request (撤回) that still waits for its answer is not offered again: a second would be refused
+        "actions": [
+            action
+            for action in actions
+            if not (owed and action is Action.APPROVE) and action.value not in waiting
+        ],
         "approval_waits": owed,
-        "can_supply": state is State.CORRECTION_REQUESTED and for_the_applicant,
+        "can_supply": state is State.CORRECTION_REQUESTED
+        and for_the_applicant
+        and Action.SUPPLEMENT.value not in waiting,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
         "can_rate": state in RATEABLE and for_the_applicant and rating is None,
         "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
         "rectification": rectification,
+        # a 差评 rated here opens its 整改 at the handler, and no link message brings the 整改 back
+        "rectified_at_handler": rating is not None
+        and rating.score in BAD_SCORES
+        and case.handler != node.here.value,
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
         "item_materials": _item_material_names(node, case),

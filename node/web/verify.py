@@ -194,7 +194,7 @@ def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = Non
         verdict.revocation = "本节点无吊销数据，未核验"
     if check.seal is not None:
         seal = check.seal
-        verdict.holder = _holder(seal.holder, seal.holder_code, seal.department)
+        verdict.holder = holder_words(seal.holder, seal.holder_code, seal.department, seal.kind)
         verdict.seal = (
             f"{seal.kind} {seal.seal_id}，有效期 {shanghai(seal.valid_from)} 至 {shanghai(seal.valid_to)}"
         )
@@ -264,11 +264,16 @@ def _mask(verdict: Verdict, masking: Masking) -> None:
     verdict.content = {}
 
 
-def _holder(holder: str, code: str, department: str) -> str:
+OFFICE_SEAL = "公章"  # an office's own seal, as `wuji seal create` kinds it
+
+
+def holder_words(holder: str, code: str, department: str, kind: str) -> str:
     """沅江市民政局（430981000000）: the code and department said once, not again when the holder's
-    name already says them (a seal's holder is usually named after its department)."""
+    name already says them (a seal's holder is usually named after its department). A 公章 is the
+    holder's own seal: its department (政务服务中心 for every office's in the demo) is not added, or
+    a township's read "琼湖街道便民服务中心（430981006000） 政务服务中心" where the county's had none."""
     named = holder if code in holder else f"{holder}（{code}）"
-    return named if department in holder else f"{named} {department}"
+    return named if department in holder or kind == OFFICE_SEAL else f"{named} {department}"
 
 
 def _issuer(check: SealCheck, code: str) -> str:
