@@ -184,6 +184,40 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
     assert card.detail.endswith("请向责任人核实前次告知为何未一次讲清"), card  # said whole, in Chinese
 
 
+def test_a_repeated_correction_card_closes_once_the_case_is_accepted(federation):
+    """The 重复补正 card stayed open after the case was supplemented and 受理'd, though a card closes
+    once its step is left: supplied but still 申请 it stays (a third 补正 may yet be asked), 受理
+    closes it, up to the province."""
+    federation.start_chain()
+    case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    township_desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+
+    def state() -> int:
+        return township_desk.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state
+
+    def supplement() -> None:
+        federation.desk(VILLAGE).ActOnCase(
+            desk_pb2.ActOnCaseRequest(
+                case_id=case.id, action=case_pb2.SUPPLEMENT, materials=complete_proto(TOWNSHIP_ITEM)[:1]
+            )
+        )
+        wait_for(lambda: state() == case_pb2.SUBMITTED, what="the supplement at the township")
+
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="缺低保申请书")
+    supplement()
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="低保申请书未签字")
+    card_id = f"{case.id}:correction_repeated"
+    assert township.tick().raised == [card_id]
+    wait_for(lambda: [c.id for c in cards_at(federation, PROVINCE)] == [card_id], what="the card up top")
+    supplement()
+    assert township.tick().closed == []  # supplied, not yet decided on: still in the 补正 step
+    act(township_desk, case.id, case_pb2.ACCEPT)
+    assert township.tick().closed == [card_id]
+    assert cards_at(federation, TOWNSHIP) == []
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="the card closed at the province")
+
+
 def conclude(federation: FederationHarness, case_id: str) -> None:
     township = federation.desk(TOWNSHIP)
     for action in (case_pb2.REVIEW, case_pb2.APPROVE):

@@ -73,7 +73,10 @@ _UNEXPLAINED: dict[str | None, str] = {
     Action.DENY: "办结（不予）未说明理由 (a denial must give its reason)",
 }
 # cards that stay open: nothing settles them
-_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE, CORRECTION_REPEATED)
+_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)
+# a 重复补正 closes once the case is decided on past the 补正 (受理, 不予受理, …): the step is left.
+# Supplied but still 申请 at the window, the applicant may yet be asked a third time.
+_IN_CORRECTION = (State.CORRECTION_REQUESTED.value, State.SUBMITTED.value)
 DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
 
@@ -409,6 +412,7 @@ class SupervisionService:
                     ),
                     and_(SupervisionCard.reason == DEFERRAL_OVERDUE, not_(owed)),
                     and_(SupervisionCard.reason == ACCEPTANCE_OVERDUE, Case.state != State.SUBMITTED),
+                    and_(SupervisionCard.reason == CORRECTION_REPEATED, Case.state.not_in(_IN_CORRECTION)),
                     and_(
                         SupervisionCard.reason.startswith(WARNING),
                         CaseDeadline.deadline.is_not(None),
@@ -430,6 +434,8 @@ class SupervisionService:
                 settled = not self._still_owed(session, case.id) or State(case.state) in _GIVEN_UP
             elif card.reason == ACCEPTANCE_OVERDUE:  # decided at last: 受理, 不予受理 or 补正告知
                 settled = case.state != State.SUBMITTED
+            elif card.reason == CORRECTION_REPEATED:
+                settled = case.state not in _IN_CORRECTION
             elif card.reason.startswith("step:"):
                 settled = case.state != card.reason.removeprefix("step:")
             elif card.reason.startswith(WARNING) and limit is not None and limit.deadline is not None:
