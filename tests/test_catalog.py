@@ -501,3 +501,14 @@ def test_publish_refuses_an_item_without_materials_twice_listed_or_instant_with_
         held = catalog.held_items(session).values()
         assert any(not item["materials"] and "bundle" in item for item in held)
 
+
+def test_catalog_diff_says_a_material_listed_again() -> None:
+    """A release published before duplicates were refused changed MZ-0002 by listing 居民身份证 a
+    second time, and `catalog diff` printed `~ 变更 MZ-0002` with nothing under it."""
+    from node.cli.catalog import element_change_lines
+
+    before = next(item for item in demo_items() if item["code"] == "MZ-0002")["materials"]
+    after = [*before, dict(before[0])]
+    assert element_change_lines("materials", before, after) == [f"材料 {before[0]['name']} 列出的次数：1 → 2"]
+    lines = element_change_lines("materials", before, before[::-1])
+    assert lines == ["申请材料的顺序有调整"]
