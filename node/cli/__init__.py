@@ -5,6 +5,7 @@ One module per command group; `common` holds what they share.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -121,4 +122,8 @@ def main() -> None:
     try:
         app()
     except (InvalidDivisionCode, ConfigError) as error:
-        fail(str(error))
+        # outside the app Typer no longer turns fail's Exit into an exit code: it was a traceback
+        try:
+            fail(str(error))
+        except typer.Exit as refused:
+            sys.exit(refused.exit_code)

