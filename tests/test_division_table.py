@@ -95,3 +95,13 @@ def test_divisions_show_takes_a_prefecture_as_simulate_does_and_refuses_other_le
     bad_config = _wuji("case", "show", "X", "--config", "/nonexistent/node.toml")  # the same path out
     assert "Traceback" not in bad_config.stderr, bad_config.stderr
 
+
+def test_simulate_refuses_a_code_not_in_the_table_before_it_starts(divisions):
+    """`wuji simulate --within 9999` built nothing, then ended in ZeroDivisionError."""
+    env = {"WUJI_DIVISIONS": str(divisions.path)}
+    for option, code in (("--within", "9999"), ("--provinces", "99")):
+        refused = _wuji("simulate", option, code, env=env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert f"{code} 不在区划表中" in refused.stderr and "Traceback" not in refused.stderr
+        assert "nodes" not in refused.stdout  # nothing ran
+

@@ -86,6 +86,9 @@ def simulate(
         table = division_table.installed()
     except division_table.TableMissing as missing:
         fail(str(missing))
+    for text in codes(provinces) + codes(within):  # before anything starts: 0 nodes ended in a traceback
+        if table.get(divisions.table_code(text)) is None:
+            fail(f"{text} 不在区划表中 (not in the division table)")
     logging.getLogger("sync.link").setLevel(logging.ERROR)  # refusals on arrival are expected
     plan = SimulationPlan(scale, codes(provinces), codes(within), cases, seed, open_stores)
     result = run(table, plan, console)
