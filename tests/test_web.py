@@ -2124,6 +2124,42 @@ def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
     assert after and int(after.group(1)) < open_before
 
 
+def test_above_the_handler_the_card_list_and_its_csv_name_each_cards_item(desks):
+    """The city's /supervision and /supervision.csv left 事项 empty: no copy of the case is held
+    there. The card names its item now, and the city shows it in the 事项 column."""
+    county, city = desks.nodes[COUNTY], desks.nodes[CITY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
+            applicant=case_pb2.Applicant(name="孙七", id_number="430981199001011237"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(county, case.id), what="the case at the county")
+    county.cases.act(case.id, Action.ACCEPT, by=OPERATOR)
+    clock = county.clock
+    now = clock.now()
+    try:
+        clock.set(now + timedelta(days=40))  # far past its 15 working days: a red card
+        county.tick()
+    finally:
+        clock.set(now)
+    wait_for(
+        lambda: any(card.case_id == case.id for card in city.supervision.cards()), what="the card at the city"
+    )
+    boss = logged_in(desks, CITY, "city-boss")
+    listed = boss.get("/supervision").text
+    card_row = re.search(rf"<td class=\"code\">{case.id}(<br>[^<]*)?</td>", listed)
+    assert card_row and card_row.group(1) == "<br>最低生活保障对象认定", card_row and card_row.group(0)
+    assert f'href="/cases/{case.id}"' not in listed  # not held here: no link to a page that has none
+    assert "〔事项" not in listed  # the item in its column, not again in the card's words
+    lines = list(csv.reader(io.StringIO(boss.get("/supervision.csv").content.decode("utf-8-sig"))))
+    [mine] = [line for line in lines[1:] if line[1] == case.id]
+    assert mine[2] == "最低生活保障对象认定" and mine[4] == "民政局" and "〔事项" not in mine[7], mine
+    at_county = logged_in(desks, COUNTY, "boss").get(f"/cases/{case.id}").text
+    assert "超期" in at_county and "〔事项" not in at_county  # the handler's case page shows the card
+
+
 def test_statistics_show_the_figures_of_wuji_stats(desks):
     concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))  # a rate to show, whatever ran before
     boss = logged_in(desks, COUNTY, "boss")
