@@ -467,3 +467,48 @@ def test_the_demo_items_name_implementing_bodies_that_exist() -> None:
             assert not body.startswith("乡级"), (item["code"], body)
             if item["handling_tier"] == "township" and item["department"] != "政务服务中心":
                 assert body == "乡镇人民政府（街道办事处）", (item["code"], body)
+
+
+def test_publish_refuses_an_item_without_materials_twice_listed_or_instant_with_days(federation):
+    """A keeper's slip went to every tier signed: MZ-0001 with `"materials": []` let the village take a
+    低保 case with no papers; a 即办件 promised 15 days told the citizen two promises; a material
+    listed twice showed five materials at the province and four on the 告知书. Each is refused at
+    publish, in the other checks' words, and no release number is used up."""
+    federation.start_chain(CHAIN[:1])
+    code = "MZ-0001"
+
+    def refusal(change: Any) -> str:
+        items = demo_items()
+        entry = next(item for item in items if item["code"] == code)
+        change(entry)
+        with pytest.raises(grpc.RpcError) as refused:
+            publish(federation, {"name": "bad", "items": items})
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        position = items.index(entry) + 1
+        details = refused.value.details() or ""
+        assert details.startswith(f"第 {position} 项（{code}）："), details
+        return details
+
+    assert "申请材料 materials 不能为空" in refusal(lambda entry: entry.update(materials=[]))
+    assert "申请材料名称重复：居民身份证" in refusal(
+        lambda entry: entry["materials"].append(dict(entry["materials"][0]))
+    )
+    instant = refusal(lambda entry: entry.update(instant=True))  # promised 15, statutory 25
+    assert "即办件 instant 当场办结，承诺时限 promised_days 须为 0，不能是 15 个工作日" in instant
+    assert version_at(federation, PROVINCE) == 1
+    assert publish(federation, version_two()).version == 2  # nothing was used up
+    with federation.nodes[PROVINCE].readers() as session:  # a 一件事's materials are its parts': kept
+        held = catalog.held_items(session).values()
+        assert any(not item["materials"] and "bundle" in item for item in held)
+
+
+def test_catalog_diff_says_a_material_listed_again() -> None:
+    """A release published before duplicates were refused changed MZ-0002 by listing 居民身份证 a
+    second time, and `catalog diff` printed `~ 变更 MZ-0002` with nothing under it."""
+    from node.cli.catalog import element_change_lines
+
+    before = next(item for item in demo_items() if item["code"] == "MZ-0002")["materials"]
+    after = [*before, dict(before[0])]
+    assert element_change_lines("materials", before, after) == [f"材料 {before[0]['name']} 列出的次数：1 → 2"]
+    lines = element_change_lines("materials", before, before[::-1])
+    assert lines == ["申请材料的顺序有调整"]

@@ -19,7 +19,7 @@ from node.clock import china_morning
 from node.config import ConfigError, NodeConfig
 from node.runtime.node import Node
 from node.store.models import CaseArrival, CaseDeadline, CaseEvent, Rating, RectificationTask
-from node.supervision.cards import SupervisionScheduler
+from node.supervision.cards import SupervisionScheduler, card_item
 from tests.harness import CHAIN, CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import complete, complete_proto
 from tests.pgserver import fresh_database
@@ -181,7 +181,43 @@ def test_no_card_while_the_clock_is_stopped_for_correction_and_the_deadline_move
     card = next(c for c in cards_at(federation, TOWNSHIP) if c.case_id == case.id)
     assert card.colour == "yellow" and card.detail.startswith("重复补正: 第 2 次告知补正"), card
     assert card.person == "姓名clerk-mz (clerk-mz)", card
-    assert card.detail.endswith("请向责任人核实前次告知为何未一次讲清"), card  # said whole, in Chinese
+    words, item = card_item(card.detail)  # the card names its item after its words
+    assert words.endswith("请向责任人核实前次告知为何未一次讲清"), card  # said whole, in Chinese
+    assert item == "临时救助对象认定", card
+
+
+def test_a_repeated_correction_card_closes_once_the_case_is_accepted(federation):
+    """The 重复补正 card stayed open after the case was supplemented and 受理'd, though a card closes
+    once its step is left: supplied but still 申请 it stays (a third 补正 may yet be asked), 受理
+    closes it, up to the province."""
+    federation.start_chain()
+    case = submit(federation.desk(VILLAGE), TOWNSHIP_ITEM)
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    township_desk, township = federation.desk(TOWNSHIP), federation.nodes[TOWNSHIP]
+
+    def state() -> int:
+        return township_desk.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).state
+
+    def supplement() -> None:
+        federation.desk(VILLAGE).ActOnCase(
+            desk_pb2.ActOnCaseRequest(
+                case_id=case.id, action=case_pb2.SUPPLEMENT, materials=complete_proto(TOWNSHIP_ITEM)[:1]
+            )
+        )
+        wait_for(lambda: state() == case_pb2.SUBMITTED, what="the supplement at the township")
+
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="缺低保申请书")
+    supplement()
+    act(township_desk, case.id, case_pb2.REQUEST_CORRECTION, note="低保申请书未签字")
+    card_id = f"{case.id}:correction_repeated"
+    assert township.tick().raised == [card_id]
+    wait_for(lambda: [c.id for c in cards_at(federation, PROVINCE)] == [card_id], what="the card up top")
+    supplement()
+    assert township.tick().closed == []  # supplied, not yet decided on: still in the 补正 step
+    act(township_desk, case.id, case_pb2.ACCEPT)
+    assert township.tick().closed == [card_id]
+    assert cards_at(federation, TOWNSHIP) == []
+    wait_for(lambda: cards_at(federation, PROVINCE) == [], what="the card closed at the province")
 
 
 def conclude(federation: FederationHarness, case_id: str) -> None:

@@ -39,8 +39,8 @@ from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
-from node.store.models import SealRecord
-from node.timeutil import CHINA_ZONE
+from node.store.models import SealRecord, StatsRollup
+from node.timeutil import CHINA_ZONE, as_utc
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from node.web.verify import holder_words
@@ -2171,6 +2171,87 @@ def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
     assert all(line[0].startswith("红牌") for line in lines[1:])  # the page's filter, kept
     after = re.search(r"未关闭 (\d+) 张", boss.get("/supervision?closed=1").text)
     assert after and int(after.group(1)) < open_before
+
+
+def test_the_city_supervisor_sees_the_subtrees_open_rectifications_and_each_cards_item(desks):
+    """At the city /rectifications said 没有待整改的差评 while the county had one open, and above the
+    handler the card list and its CSV left 事项 empty. No task travels up: the city reads each
+    child's counts from its rollup, the red card of a task left past its deadline, and the item the
+    card names."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    case_id = concluded_case(desks, agent)
+    desks.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case_id, score=2, comment="窗口态度差"))
+    county, city = desks.nodes[COUNTY], desks.nodes[CITY]
+    wait_for(lambda: any(t.case_id == case_id for t in county.ratings.tasks()), what="the task at the county")
+
+    def county_row() -> list[str]:
+        page = logged_in(desks, CITY, "city-boss").get("/rectifications").text
+        table = re.search(r'<table class="list" id="rectifications-below">.*?</table>', page, re.S)
+        found = table.group(0) if table else ""
+        row = re.search(rf"<tr><td>{COUNTY_NAME}（{COUNTY}）</td>(.*?)</tr>", found)
+        return re.findall(r"<td[^>]*>(\d+)</td>", row.group(1)) if row else []
+
+    def open_below_county() -> int:  # what the county's subtree holds open, as its nodes count
+        return sum(len(desks.nodes[code].ratings.tasks()) for code in CHAIN[2:])
+
+    clock = county.clock
+    now = clock.now()
+    with city.readers() as session:  # the city keeps the newest rollup: earlier tests ran the clock on
+        held = session.get(StatsRollup, COUNTY)
+        later = max(now + timedelta(days=40), as_utc(held.as_of) + timedelta(seconds=1) if held else now)
+    try:
+        clock.set(later)  # past the 15 working days to rectify
+        county.tick()  # the red card, and the county's rollup, go up
+    finally:
+        clock.set(now)
+    counts = wait_for(lambda: county_row(), what="the county's row at the city")
+    bad, rectified, still_open = (int(n) for n in counts)
+    assert still_open == bad - rectified == open_below_county() >= 1, counts
+    boss = logged_in(desks, CITY, "city-boss")
+    overdue = f"{case_id}:rectification_overdue"
+    wait_for(
+        lambda: any(card.id == overdue for card in city.supervision.cards()), what="the red card at the city"
+    )
+    page = boss.get("/rectifications").text
+    row = re.search(rf"<tr><td class=\"code\">{case_id}</td>(.*?)</tr>", page)
+    assert row and "<td>社会保障卡申领</td>" in row.group(1) and f"<td>{DEPARTMENT}</td>" in row.group(1)
+    assert "〔事项" not in page  # the item in its column, not again in the card's words
+
+
+def test_above_the_handler_the_card_list_and_its_csv_name_each_cards_item(desks):
+    """The city's /supervision and /supervision.csv left 事项 empty: no copy of the case is held
+    there. The card names its item now, and the city shows it in the 事项 column."""
+    county, city = desks.nodes[COUNTY], desks.nodes[CITY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
+            applicant=case_pb2.Applicant(name="孙七", id_number="430981199001011237"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(county, case.id), what="the case at the county")
+    county.cases.act(case.id, Action.ACCEPT, by=OPERATOR)
+    clock = county.clock
+    now = clock.now()
+    try:
+        clock.set(now + timedelta(days=40))  # far past its 15 working days: a red card
+        county.tick()
+    finally:
+        clock.set(now)
+    wait_for(
+        lambda: any(card.case_id == case.id for card in city.supervision.cards()), what="the card at the city"
+    )
+    boss = logged_in(desks, CITY, "city-boss")
+    listed = boss.get("/supervision").text
+    card_row = re.search(rf"<td class=\"code\">{case.id}(<br>[^<]*)?</td>", listed)
+    assert card_row and card_row.group(1) == "<br>最低生活保障对象认定", card_row and card_row.group(0)
+    assert f'href="/cases/{case.id}"' not in listed  # not held here: no link to a page that has none
+    assert "〔事项" not in listed  # the item in its column, not again in the card's words
+    lines = list(csv.reader(io.StringIO(boss.get("/supervision.csv").content.decode("utf-8-sig"))))
+    [mine] = [line for line in lines[1:] if line[1] == case.id]
+    assert mine[2] == "最低生活保障对象认定" and mine[4] == "民政局" and "〔事项" not in mine[7], mine
+    at_county = logged_in(desks, COUNTY, "boss").get(f"/cases/{case.id}").text
+    assert "超期" in at_county and "〔事项" not in at_county  # the handler's case page shows the card
 
 
 def test_statistics_show_the_figures_of_wuji_stats(desks):

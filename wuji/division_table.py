@@ -16,7 +16,7 @@ import sqlite3
 import tarfile
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,18 +60,46 @@ class Division:
 
 
 def default_path() -> Path:
-    """Where the table is cached: $WUJI_DIVISIONS, else ~/.cache/wuji/<table file>."""
+    """Where the table is cached: $WUJI_DIVISIONS (a file, or a folder to hold it), else
+    ~/.cache/wuji/<table file>."""
     configured = os.environ.get("WUJI_DIVISIONS")
     if configured:
-        return Path(configured)
+        return table_file(configured)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "wuji" / TABLE_NAME
 
 
-def download(url: str = TARBALL_URL, timeout: float = 120.0) -> bytes:
-    """The package tarball, checked against the pinned SHA-256."""
+def table_file(path: str | Path) -> Path:
+    """The table's file for a path given: a folder (one that exists, or typed with a trailing
+    slash) holds it under its own name, as the cache folder does."""
+    if Path(path).is_dir() or str(path).endswith(os.sep):
+        return Path(path) / TABLE_NAME
+    return Path(path)
+
+
+def prepare(path: Path) -> None:
+    """Make sure the table can be written at path before the download: the folder exists (made if
+    need be) and is writable; OSError says why not."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(path.parent, os.W_OK):
+        raise PermissionError(13, "folder not writable", str(path.parent))
+
+
+def download(
+    url: str = TARBALL_URL, timeout: float = 120.0, progress: Callable[[int, int], None] | None = None
+) -> bytes:
+    """The package tarball, checked against the pinned SHA-256; progress(bytes so far, bytes in all
+    or 0 if the server does not say) after each part read."""
+    parts: list[bytes] = []
+    received = 0
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        data: bytes = response.read()
+        total = int(response.headers.get("Content-Length") or 0)
+        while part := response.read(1 << 16):
+            parts.append(part)
+            received += len(part)
+            if progress is not None:
+                progress(received, total)
+    data = b"".join(parts)
     verify(data)
     return data
 
@@ -204,7 +232,7 @@ _installed: dict[Path, DivisionTable] = {}
 
 def installed(path: Path | None = None) -> DivisionTable:
     """The installed table (opened once per process); TableMissing if there is none."""
-    target = path or default_path()
+    target = table_file(path) if path else default_path()
     table = _installed.get(target)
     if table is None:
         table = _installed.setdefault(target, DivisionTable(target))

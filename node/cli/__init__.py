@@ -5,6 +5,7 @@ One module per command group; `common` holds what they share.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -85,6 +86,9 @@ def simulate(
         table = division_table.installed()
     except division_table.TableMissing as missing:
         fail(str(missing))
+    for text in codes(provinces) + codes(within):  # before anything starts: 0 nodes ended in a traceback
+        if table.get(divisions.table_code(text)) is None:
+            fail(f"{text} 不在区划表中 (not in the division table)")
     logging.getLogger("sync.link").setLevel(logging.ERROR)  # refusals on arrival are expected
     plan = SimulationPlan(scale, codes(provinces), codes(within), cases, seed, open_stores)
     result = run(table, plan, console)
@@ -121,4 +125,8 @@ def main() -> None:
     try:
         app()
     except (InvalidDivisionCode, ConfigError) as error:
-        fail(str(error))
+        # outside the app Typer no longer turns fail's Exit into an exit code: it was a traceback
+        try:
+            fail(str(error))
+        except typer.Exit as refused:
+            sys.exit(refused.exit_code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -279,6 +280,17 @@ def element_change_lines(key: str, before: Any, after: Any) -> list[str]:
         ]
         if list(old) != list(new) and set(old) == set(new):
             lines.append("申请材料的顺序有调整")
+        # a name listed more or fewer times (a release published before duplicates were refused)
+        # is no change by name: say how often each is listed, never print a bare 变更
+        counts = [Counter(material["name"] for material in side) for side in (before, after)]
+        lines += [
+            f"材料 {name} 列出的次数：{counts[0][name]} → {counts[1][name]}"
+            for name in new
+            if name in old and counts[0][name] != counts[1][name]
+        ]
+        if not lines and before != after:
+            shown = ["；".join(_material_text(m) for m in side) or "—" for side in (before, after)]
+            lines.append(f"{label}：{shown[0]} → {shown[1]}")
         return lines
     if key == "conditions" and isinstance(before, list) and isinstance(after, list):
         lines = [f"新增受理条件：{condition}" for condition in after if condition not in before]

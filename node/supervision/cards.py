@@ -73,9 +73,31 @@ _UNEXPLAINED: dict[str | None, str] = {
     Action.DENY: "办结（不予）未说明理由 (a denial must give its reason)",
 }
 # cards that stay open: nothing settles them
-_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE, CORRECTION_REPEATED)
+_RECORDS = (REFUSAL_WITHOUT_REASON, FORWARDING_LATE)
+# a 重复补正 closes once the case is decided on past the 补正 (受理, 不予受理, …): the step is left.
+# Supplied but still 申请 at the window, the applicant may yet be asked a third time.
+_IN_CORRECTION = (State.CORRECTION_REQUESTED.value, State.SUBMITTED.value)
 DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
+
+
+# A card carries its case's item in its words: the card message has no field for it, and above the
+# handler no copy of the case tells it (the 事项 column of /supervision was empty at the city)
+_ITEM_MARK, _ITEM_END = "〔事项：", "〕"
+
+
+def with_item(detail: str, item_name: str) -> str:
+    """A card's words with its case's item after them, as `card_item` reads it back anywhere."""
+    return f"{detail}{_ITEM_MARK}{item_name}{_ITEM_END}" if item_name else detail
+
+
+def card_item(detail: str) -> tuple[str, str]:
+    """(the card's words without its item, the item's name): ("…", "") for a card raised before
+    cards named their item."""
+    if detail.endswith(_ITEM_END) and _ITEM_MARK in detail:
+        words, _, item = detail[: -len(_ITEM_END)].rpartition(_ITEM_MARK)
+        return words, item
+    return detail, ""
 
 
 _GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})  # nothing more is owed
@@ -409,6 +431,7 @@ class SupervisionService:
                     ),
                     and_(SupervisionCard.reason == DEFERRAL_OVERDUE, not_(owed)),
                     and_(SupervisionCard.reason == ACCEPTANCE_OVERDUE, Case.state != State.SUBMITTED),
+                    and_(SupervisionCard.reason == CORRECTION_REPEATED, Case.state.not_in(_IN_CORRECTION)),
                     and_(
                         SupervisionCard.reason.startswith(WARNING),
                         CaseDeadline.deadline.is_not(None),
@@ -430,6 +453,8 @@ class SupervisionService:
                 settled = not self._still_owed(session, case.id) or State(case.state) in _GIVEN_UP
             elif card.reason == ACCEPTANCE_OVERDUE:  # decided at last: 受理, 不予受理 or 补正告知
                 settled = case.state != State.SUBMITTED
+            elif card.reason == CORRECTION_REPEATED:
+                settled = case.state not in _IN_CORRECTION
             elif card.reason.startswith("step:"):
                 settled = case.state != card.reason.removeprefix("step:")
             elif card.reason.startswith(WARNING) and limit is not None and limit.deadline is not None:
@@ -580,7 +605,7 @@ class SupervisionService:
             handler=case.handler,
             colour=colour,
             reason=reason,
-            detail=detail,
+            detail=with_item(detail, case.item_name),
             deadline=deadline,
             submitted_on=china_date(case.submitted_at),
             raised_at=self._clock.now(),

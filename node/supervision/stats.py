@@ -143,6 +143,15 @@ class StatsService:
                 days.setdefault(day, Counter()).update(counts)
         return days, children
 
+    def child_totals(self) -> dict[str, Counter[str]]:
+        """Each reporting child's subtree counts over all days, from its newest rollup alone (no
+        case is counted here: what a supervisor above the handlers can know of their cases)."""
+        with self._readers() as session:
+            return {
+                row.child: sum((Counter(counts) for counts in row.days.values()), Counter())
+                for row in session.scalars(select(StatsRollup).order_by(StatsRollup.child))
+            }
+
     def report(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
         start, end = _day(from_day, "起始日期"), _day(to_day, "截止日期")
         if start is not None and end is not None and start > end:  # every figure would read 0

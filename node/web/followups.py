@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import RedirectResponse, Response
@@ -18,8 +19,10 @@ from starlette.routing import Route
 
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import Actor, Duty
+from node.supervision.cards import RECTIFICATION_OVERDUE, card_item
 from node.supervision.visits import OUTCOMES
 from node.web.auth import Visit, may, page
+from wuji.v1 import case_pb2
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
@@ -52,6 +55,7 @@ def routes(render: Render) -> list[Route]:
             close=lambda node, visit, case_id: node.ratings.rectify(
                 case_id, visit.field("return_visit"), visit.person
             ),
+            below=_rectifications_below,
         ),
         *_task_list(
             render,
@@ -64,6 +68,47 @@ def routes(render: Render) -> list[Route]:
             ),
         ),
     ]
+
+
+@dataclass(frozen=True)
+class ChildRectifications:
+    """A child's subtree as its statistics rollup tells it: 差评 (not voided) and those rectified."""
+
+    child: str
+    bad: int
+    rectified: int
+
+    @property
+    def open(self) -> int:
+        return self.bad - self.rectified
+
+
+@dataclass(frozen=True)
+class Below:
+    """What a 监察 above the handlers sees of the subtree's 差评整改: no task travels up, only each
+    child's counts (its rollup) and, once a task is past its deadline, its red card."""
+
+    children: list[ChildRectifications]
+    overdue: list[case_pb2.SupervisionCard]
+    items: dict[str, str]  # case id → item, as each card names it
+
+
+def _rectifications_below(node: Node, person: Actor) -> Below | None:
+    if not may(person, frozenset({Duty.SUPERVISE})):
+        return None
+    children = [
+        ChildRectifications(child, counts["bad_ratings"], counts["rectified"])
+        for child, counts in node.stats.child_totals().items()
+        if counts["bad_ratings"]
+    ]
+    overdue = [
+        card
+        for card in node.supervision.cards()
+        if card.reason == RECTIFICATION_OVERDUE and card.handler != node.here.value
+    ]
+    if not children and not overdue:
+        return None
+    return Below(children, overdue, {card.case_id: card_item(card.detail)[1] for card in overdue})
 
 
 def _verdict(chosen: str) -> bool:
@@ -82,6 +127,7 @@ def _task_list(
     listed: Callable[[Node, Actor], list[Any]],
     close: Callable[[Node, Visit, str], object],
     supervised: bool = True,
+    below: Callable[[Node, Actor], object] | None = None,
     **extra: Any,
 ) -> list[Route]:
     """GET path: the open tasks (supervised: shown to 监察 too, to read); POST path/<case id>: close
@@ -91,7 +137,8 @@ def _task_list(
     def show(
         visit: Visit, refusal: str = "", status_code: int = 200, kept: dict[str, str] | None = None
     ) -> Response:
-        """kept: the refused form's case id and fields, shown again in its row as they were typed."""
+        """kept: the refused form's case id and fields, shown again in its row as they were typed;
+        below: what the reader may see of the tasks of the subtree below this node."""
         node: Node = visit.request.app.state.node
         done = visit.request.query_params.get("done", "")
         done = done if _CASE_ID.fullmatch(done) else ""  # a case id, not words a crafted link puts here
@@ -105,6 +152,7 @@ def _task_list(
             done=done,
             kept=kept or {},
             closing=may(visit.person, frozenset({duty})),  # 监察 reads the list without its forms
+            below=below(node, visit.person) if below is not None else None,
             **extra,
         )
 

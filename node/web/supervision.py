@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from node.cases.states import State
 from node.staff.roles import Duty
+from node.supervision.cards import card_item
 from node.supervision.stats import rate_of
 from node.timeutil import from_timestamp, shanghai
 from node.web.auth import Visit, page
@@ -112,10 +113,17 @@ def bar_chart(
 CSV_COLUMNS = ("牌", "办件", "事项", "办理机构", "部门", "责任人", "期限", "说明", "亮牌时间", "关闭时间")
 
 
+def card_items(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> dict[str, str]:
+    """Each card's item by case id: from the case where it is held here, else as the card names it
+    (above the handler no copy of the case is held)."""
+    named = {card.case_id: card_item(card.detail)[1] for card in cards}
+    return {**{case_id: item for case_id, item in named.items() if item}, **node.cases.items_of(named)}
+
+
 def cards_csv(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> bytes:
     """The card list as the page filters it, for a spreadsheet (the monthly meeting's table): UTF-8
     with a byte order mark, which Excel needs to read Chinese; times in Beijing time."""
-    items = node.cases.items_of(card.case_id for card in cards)
+    items = card_items(node, cards)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -129,7 +137,7 @@ def cards_csv(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> bytes:
                 c.department,
                 c.person,
                 c.deadline,
-                c.detail,
+                card_item(c.detail)[0],
                 shanghai(from_timestamp(c.raised_at)),
                 shanghai(from_timestamp(c.closed_at)) if c.closed_at.seconds else "",
             )
@@ -179,7 +187,8 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             cards=shown,
             tally=Counter(card.colour for card in shown),
             still_open=sum(1 for card in shown if not card.closed_at.seconds),
-            items=node.cases.items_of(card.case_id for card in shown),  # the cases held here open
+            held=node.cases.items_of(card.case_id for card in shown),  # the cases held here open
+            items=card_items(node, shown),
             colours=COLOURS,
             download=f"/supervision.csv?{visit.request.url.query}",
             **asked,
