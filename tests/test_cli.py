@@ -260,6 +260,53 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     assert "另一个程序或另一个节点" in said and "add_port" not in said and "Failed to add port" not in said
 
 
+def enrolled_province(folder: Path) -> Path:
+    """A province's node.toml, its root CA made (nothing run yet): the path of the config."""
+    assert wuji("node", "init", "430000", "--catalog", "demo", "--dir", str(folder)).returncode == 0
+    (folder / "passphrase").write_text("cli test passphrase")
+    config = NodeConfig.load(folder / "node.toml")
+    config.key_passphrase_file = str(folder / "passphrase")
+    config.save(folder / "node.toml")
+    enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"))
+    assert enrolled.returncode == 0, enrolled.stderr
+    return folder / "node.toml"
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_named_in_words_not_a_traceback(tmp_path, monkeypatch):
+    """`database_url = "sqlite:////nonexistent/dir/x.db"` (a mistyped path, a volume not mounted)
+    ended `wuji node run` in 443 lines of SQLAlchemy's traceback, and WUJI_DATABASE_URL the same."""
+    path = enrolled_province(tmp_path / "hunan")
+    missing = tmp_path / "nonexistent" / "dir" / "x.db"
+    config = NodeConfig.load(path)
+    config.database_url = f"sqlite:///{missing}"
+    config.save(path)
+    in_config = wuji("node", "run", "--config", str(path))
+    config.database_url = ""
+    config.save(path)
+    monkeypatch.setenv("WUJI_DATABASE_URL", f"sqlite:///{missing}")
+    in_environment = wuji("node", "run", "--config", str(path))
+    for ran in (in_config, in_environment):
+        said = " ".join(ran.stderr.split())
+        assert ran.returncode == 1 and "Traceback" not in said, said
+        assert said.startswith(
+            f"error: 节点 430000000000 未能启动 (cannot start node 430000000000)：数据库文件 {missing} "
+            f"所在的文件夹 {missing.parent} 不存在：请核对 node.toml 的 database_url"
+            "（或环境变量 WUJI_DATABASE_URL）"
+        ), said
+    # enrolling is refused before anything is made (a child's one-time invite would be used up)
+    fresh = tmp_path / "fresh"
+    assert wuji("node", "init", "430000", "--dir", str(fresh)).returncode == 0
+    (fresh / "passphrase").write_text("cli test passphrase")
+    config = NodeConfig.load(fresh / "node.toml")
+    config.key_passphrase_file = str(fresh / "passphrase")
+    config.save(fresh / "node.toml")
+    refused = wuji("node", "enroll", "--config", str(fresh / "node.toml"))
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and f"数据库文件 {missing} 所在的文件夹" in said, said
+    assert not (fresh / "pki").exists()
+    assert not missing.parent.parent.exists()
+
+
 def test_config_tier_must_agree_with_the_code():
     with pytest.raises(ConfigError, match="contradicts"):
         NodeConfig(code="430981", parent_address="127.0.0.1:1", tier="township")

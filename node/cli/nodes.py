@@ -154,6 +154,12 @@ def node_enroll(
 
     if NodeIdentity.exists(folder):
         fail(f"node {config.code} is enrolled already ({folder}); remove that folder to start over")
+    from node.store.engine import require_database_folder
+
+    try:  # before the invite is used up: the certificates' revocation lists are kept in the database
+        require_database_folder(config.database_url_for(config_path))
+    except OSError as error:
+        fail(str(error), EXIT_REFUSED)
     division = config.division
     try:
         if invite is None:
