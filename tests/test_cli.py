@@ -231,6 +231,8 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     refused = "error: 节点 430000000000 未能启动 (cannot start node 430000000000)："
     assert said.startswith(f"{refused}node 430000000000 has no certificates"), said
     assert "run `wuji node enroll`" in said
+    # a start that fails makes no database: an empty one beside the wrong config misleads later
+    assert not (folder / "wuji.db").exists()
     enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"), columns=80)
     assert enrolled.returncode == 0, enrolled.stderr
     said = enrolled.stdout.splitlines()  # "P-256 " ended one line of 80 columns, "seals" began the next
@@ -243,6 +245,7 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
     assert "(cannot start node 430000000000)：密钥口令不对：打不开密钥文件" in " ".join(wrong.stderr.split())
+    assert not (folder / "wuji.db").exists()
     # its address held by another program: said in Chinese, without gRPC's own line before it
     (folder / "passphrase").write_text("cli test passphrase")
     with socket.socket() as other:
@@ -258,6 +261,19 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     assert taken.returncode == 1 and "Traceback" not in said
     assert said.startswith(f"{refused}{held} 已被占用"), said
     assert "另一个程序或另一个节点" in said and "add_port" not in said and "Failed to add port" not in said
+    assert not (folder / "wuji.db").exists()
+    # the enrollment port beside it (listen + 1), which a province's children enroll at
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        config.listen, config.enroll_listen = "127.0.0.1:0", f"127.0.0.1:{port}"
+        config.save(folder / "node.toml")
+        taken = wuji("node", "run", "--config", str(folder / "node.toml"))
+    said = " ".join(taken.stderr.split())
+    assert taken.returncode == 1 and f"{refused}127.0.0.1:{port}（这是证书申请端口" in said, said
+    assert not (folder / "wuji.db").exists()
 
 
 def enrolled_province(folder: Path) -> Path:
