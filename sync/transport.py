@@ -89,8 +89,28 @@ def add_port(
 ) -> int:
     """Bind the server to address; returns the port (useful when the address asks for port 0)."""
     credentials = settings.credentials.bootstrap_server if bootstrap else settings.credentials.server
-    which = "（这是证书申请端口：listen 的端口加 1，或 enroll_listen）" if bootstrap else ""
-    trouble = _bind_trouble(address)  # found first: gRPC's C core prints its own line on a failed bind
+    which = _which(bootstrap)
+    require_listenable(address, bootstrap=bootstrap)  # first: gRPC's C core prints a line of its own
+    try:
+        if credentials is None:
+            return server.add_insecure_port(address)
+        return server.add_secure_port(address, credentials)
+    except RuntimeError as error:  # grpcio raises this when bind() fails
+        raise OSError(
+            f"无法在 {address}{which} 上监听：地址已被另一个程序或节点占用，或这台电脑没有这个地址 "
+            f"(cannot listen on {address}: the address is in use or not available)"
+        ) from error
+
+
+def _which(bootstrap: bool) -> str:
+    return "（这是证书申请端口：listen 的端口加 1，或 enroll_listen）" if bootstrap else ""
+
+
+def require_listenable(address: str, *, bootstrap: bool = False) -> None:
+    """OSError, in words, where address is taken by another program or is not this machine's; a
+    node checks before it makes anything (a new database) that a start which cannot listen leaves."""
+    which = _which(bootstrap)
+    trouble = _bind_trouble(address)
     if trouble is not None and trouble.errno == errno.EADDRINUSE:
         raise OSError(
             f"{address}{which} 已被占用：另一个程序或另一个节点（也可能是本节点已在运行）正在这个地址上监听；"
@@ -101,15 +121,6 @@ def add_port(
             f"无法在 {address}{which} 上监听：这台电脑没有这个地址，或这个端口不让用（{trouble.strerror}）"
             f"(cannot listen on {address}: not available)"
         )
-    try:
-        if credentials is None:
-            return server.add_insecure_port(address)
-        return server.add_secure_port(address, credentials)
-    except RuntimeError as error:  # grpcio raises this when bind() fails
-        raise OSError(
-            f"无法在 {address}{which} 上监听：地址已被另一个程序或节点占用，或这台电脑没有这个地址 "
-            f"(cannot listen on {address}: the address is in use or not available)"
-        ) from error
 
 
 def _bind_trouble(address: str) -> OSError | None:

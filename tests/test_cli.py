@@ -229,8 +229,13 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     assert not_enrolled.returncode == 1 and "Traceback" not in not_enrolled.stderr
     said = " ".join(not_enrolled.stderr.split())
     refused = "error: 节点 430000000000 未能启动 (cannot start node 430000000000)："
-    assert said.startswith(f"{refused}node 430000000000 has no certificates"), said
-    assert "run `wuji node enroll`" in said
+    unspaced = "".join(said.split())  # a long line folds where the terminal ends, between any two
+    assert unspaced.startswith(f"{''.join(refused.split())}节点430000000000在{folder / 'pki'}中没有证书"), (
+        said
+    )
+    assert "新建的省级节点先运行wujinodeenroll创建本省根证书" in unspaced
+    # a start that fails makes no database: an empty one beside the wrong config misleads later
+    assert not (folder / "wuji.db").exists()
     enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"), columns=80)
     assert enrolled.returncode == 0, enrolled.stderr
     said = enrolled.stdout.splitlines()  # "P-256 " ended one line of 80 columns, "seals" began the next
@@ -243,6 +248,7 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     wrong = wuji("node", "run", "--config", str(folder / "node.toml"))
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
     assert "(cannot start node 430000000000)：密钥口令不对：打不开密钥文件" in " ".join(wrong.stderr.split())
+    assert not (folder / "wuji.db").exists()
     # its address held by another program: said in Chinese, without gRPC's own line before it
     (folder / "passphrase").write_text("cli test passphrase")
     with socket.socket() as other:
@@ -258,6 +264,66 @@ def test_node_run_says_why_it_cannot_start_instead_of_a_traceback(tmp_path):
     assert taken.returncode == 1 and "Traceback" not in said
     assert said.startswith(f"{refused}{held} 已被占用"), said
     assert "另一个程序或另一个节点" in said and "add_port" not in said and "Failed to add port" not in said
+    assert not (folder / "wuji.db").exists()
+    # the enrollment port beside it (listen + 1), which a province's children enroll at
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        config.listen, config.enroll_listen = "127.0.0.1:0", f"127.0.0.1:{port}"
+        config.save(folder / "node.toml")
+        taken = wuji("node", "run", "--config", str(folder / "node.toml"))
+    said = " ".join(taken.stderr.split())
+    assert taken.returncode == 1 and f"{refused}127.0.0.1:{port}（这是证书申请端口" in said, said
+    assert not (folder / "wuji.db").exists()
+
+
+def enrolled_province(folder: Path) -> Path:
+    """A province's node.toml, its root CA made (nothing run yet): the path of the config."""
+    assert wuji("node", "init", "430000", "--catalog", "demo", "--dir", str(folder)).returncode == 0
+    (folder / "passphrase").write_text("cli test passphrase")
+    config = NodeConfig.load(folder / "node.toml")
+    config.key_passphrase_file = str(folder / "passphrase")
+    config.save(folder / "node.toml")
+    enrolled = wuji("node", "enroll", "--config", str(folder / "node.toml"))
+    assert enrolled.returncode == 0, enrolled.stderr
+    return folder / "node.toml"
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_named_in_words_not_a_traceback(tmp_path, monkeypatch):
+    """`database_url = "sqlite:////nonexistent/dir/x.db"` (a mistyped path, a volume not mounted)
+    ended `wuji node run` in 443 lines of SQLAlchemy's traceback, and WUJI_DATABASE_URL the same."""
+    path = enrolled_province(tmp_path / "hunan")
+    missing = tmp_path / "nonexistent" / "dir" / "x.db"
+    config = NodeConfig.load(path)
+    config.database_url = f"sqlite:///{missing}"
+    config.save(path)
+    in_config = wuji("node", "run", "--config", str(path))
+    config.database_url = ""
+    config.save(path)
+    monkeypatch.setenv("WUJI_DATABASE_URL", f"sqlite:///{missing}")
+    in_environment = wuji("node", "run", "--config", str(path))
+    for ran in (in_config, in_environment):
+        said = " ".join(ran.stderr.split())
+        assert ran.returncode == 1 and "Traceback" not in said, said
+        assert said.startswith(
+            f"error: 节点 430000000000 未能启动 (cannot start node 430000000000)：数据库文件 {missing} "
+            f"所在的文件夹 {missing.parent} 不存在：请核对 node.toml 的 database_url"
+            "（或环境变量 WUJI_DATABASE_URL）"
+        ), said
+    # enrolling is refused before anything is made (a child's one-time invite would be used up)
+    fresh = tmp_path / "fresh"
+    assert wuji("node", "init", "430000", "--dir", str(fresh)).returncode == 0
+    (fresh / "passphrase").write_text("cli test passphrase")
+    config = NodeConfig.load(fresh / "node.toml")
+    config.key_passphrase_file = str(fresh / "passphrase")
+    config.save(fresh / "node.toml")
+    refused = wuji("node", "enroll", "--config", str(fresh / "node.toml"))
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and f"数据库文件 {missing} 所在的文件夹" in said, said
+    assert not (fresh / "pki").exists()
+    assert not missing.parent.parent.exists()
 
 
 def test_config_tier_must_agree_with_the_code():
@@ -692,6 +758,49 @@ def test_an_invite_that_cannot_be_used_says_in_chinese_what_to_do(federation, tm
     assert f"error: 上级节点 {PROVINCE}（{enrollment}）未发给本节点证书：这份邀请已于 " in said
     assert "用过，每份只能用一次：请上级节点的操作员在上级运行 `wuji node invite 430900000000" in said
     assert "(this token was used already on" in said
+
+
+def test_the_operators_commands_say_what_they_did_in_chinese_first(federation, tmp_path):
+    """`wuji node invite`, `wuji node enroll` and `wuji seal create` answered in English only
+    (`wrote yiyang.invite for node …`, `enrolled 市 node …`, `seal …: …, valid …`), and a node that
+    lost its pki/ was told to run `wuji node enroll`, which takes an invite it did not have."""
+    province = federation.start(PROVINCE)
+    parent_config = str(federation.config_path(PROVINCE))
+    invite = tmp_path / "yiyang.invite"
+    made = wuji("node", "invite", CHAIN[1], "--out", str(invite), "--config", parent_config)
+    assert made.returncode == 0, made.stderr
+    said = "".join(made.stdout.split())
+    assert said.startswith(f"已写入节点{CHAIN[1]}的入网邀请{invite}，有效至"), said
+    assert "（北京时间），只能用一次：请交给它的运维人员，勿外传(wrote" in said, said
+    city = city_config(tmp_path / "city", province.address, federation.passphrase_file)
+    lost = wuji("node", "run", "--config", city)
+    said = "".join(lost.stderr.split())
+    assert lost.returncode == 1, said
+    pki = tmp_path / "city" / "pki"
+    assert said.startswith(
+        f"error:节点{CHAIN[1]}未能启动(cannotstartnode{CHAIN[1]})：节点{CHAIN[1]}在{pki}中没有证书"
+    ), said
+    assert (
+        f"请上级{PROVINCE}的运维人员先wujicertrevoke{CHAIN[1]}，再wujinodeinvite{CHAIN[1]}生成新的邀请"
+        in said
+    )
+    assert "(node430900000000hasnocertificatesin" in said and "getanewinvitefromtheparent" in said
+    enrolled = wuji("node", "enroll", "--config", city, "--invite", str(invite))
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert enrolled.stdout.splitlines() == [
+        f"市级节点 {CHAIN[1]} 已入网：上级 {PROVINCE} 签发了本节点的CA 证书和连接证书 (enrolled {CHAIN[1]}: "
+        f"CA and TLS certificates issued by {PROVINCE})",
+        f"下一步 (next)：wuji node run --config {city}",
+    ]
+    seal = ("--holder", "湖南省民政厅", "--department", "民政厅", "--kind", "业务专用章")
+    sealed = wuji("seal", "create", *seal, "--config", parent_config)
+    assert sealed.returncode == 0, sealed.stderr
+    said = " ".join(sealed.stdout.split())
+    assert re.fullmatch(
+        r"已刻制印章 \S+：湖南省民政厅 民政厅 业务专用章，算法 ecdsa-p256-sha256，有效期 "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d 至 \d{4}-\d\d-\d\d \d\d:\d\d（北京时间） \(seal \S+ made\)",
+        said,
+    ), said
 
 
 def test_a_missing_config_is_a_clear_error(tmp_path):

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import TypedDict, Unpack
 
 import pytest
+from cryptography import x509
 from sqlalchemy import select
 from ulid import ULID
 
 from node.store.models import Case
 from node.timeutil import to_timestamp, utcnow
+from signing.pki import CertificatePurpose
+from signing.trust import CertificateRevoked
 from sync import outbox
 from sync.origin import OriginRefused, OriginVerifier, topology_problem
 from sync.tables import QuarantinedEnvelope
@@ -228,3 +231,32 @@ def test_a_batch_checked_ahead_gives_each_envelope_its_own_verdict(chain):
 )
 def test_each_relay_checks_where_an_origin_may_come_from(here, peer, role, origin, refused):
     assert (topology_problem(here, peer, role, origin) is not None) is refused
+
+
+def test_an_envelope_from_a_revoked_origin_is_quarantined_in_chinese_with_beijing_time(chain):
+    """The county's operator read `the origin's certificate is refused: … revoked on 2026-12-07 22:36
+    UTC …` behind `隔离报文 1 件`: English only, and the time in UTC."""
+    county = chain.nodes[COUNTY]
+    signed = chain.nodes[VILLAGE].outbound.signer.sign(
+        forged(VILLAGE, COUNTY, **withdrawal(f"{VILLAGE}-{ULID()}"))
+    )
+    chain.nodes[TOWNSHIP].revoke(VILLAGE)
+    certificates = [x509.load_der_x509_certificate(der) for der in signed.origin_chain]
+
+    def revoked_at_the_county() -> bool:
+        try:
+            county.trust_store().verify_chain(certificates[0], certificates[1:], CertificatePurpose.TLS)
+        except CertificateRevoked:
+            return True
+        return False
+
+    wait_for(revoked_at_the_county, what="the township's revocation list at the county")
+    send_from(chain, TOWNSHIP, signed)
+    reason = wait_for(
+        lambda: quarantined(chain, COUNTY).get(signed.message_id), what="the envelope quarantined"
+    )
+    assert reason.startswith(
+        f"来源节点 {VILLAGE} 的证书或签发它的证书已被吊销，本节点不再接受它发出的报文，报文已隔离 ("
+        "the origin's certificate is refused: "
+    ), reason
+    assert "（北京时间）" in reason and " UTC" not in reason, reason

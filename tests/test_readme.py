@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from node.cases.materials import Material, checked_material
 from node.staff.roles import DUTIES, Duty, Role
+from tests.harness import CHAIN, COUNTY, FederationHarness
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -36,3 +39,42 @@ def test_the_readme_gives_the_handlers_follow_up_pages_to_the_roles_that_may_clo
         named = set(re.split(r" and |, ", said.group(1)))
         allowed = {role.label for role in Role if role.needs_department and duty in DUTIES[role]}
         assert named == allowed, (path, named, allowed)
+
+
+def test_the_readmes_staff_add_runs_from_a_script(federation: FederationHarness, tmp_path: Path) -> None:
+    """The README's `wuji staff add` line asked for the password at a terminal: run from a script
+    it stopped at `新密码 (new password): Aborted.`, and --password-stdin was not mentioned."""
+    federation.start_chain(CHAIN[:3])
+    adding = [
+        line.split("  #")[0]
+        for line in README.read_text("utf-8").replace("\\\n", " ").splitlines()  # continued lines joined
+        if line.lstrip().startswith(("wuji staff add ", "printf")) and "wuji staff add " in line
+    ]
+    assert adding, "the README shows how to add a staff account"
+    (tmp_path / "county").symlink_to(federation.config_path(COUNTY).parent)  # its county/node.toml
+    wuji = f'wuji() {{ "{sys.executable}" -m node.cli "$@"; }}'  # this checkout's, as installed
+    for line in adding:
+        added = subprocess.run(
+            ["bash", "-c", f"{wuji}; {line}"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,  # no terminal, as a script runs it
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "LI_NA_PASSWORD": "s3cret-pass"},
+        )
+        assert added.returncode == 0, (line, added.stdout, added.stderr)
+    log_in = [
+        sys.executable,
+        "-m",
+        "node.cli",
+        "login",
+        "li.na",
+        "--password-stdin",
+        "--config",
+        "county/node.toml",
+    ]
+    logged_in = subprocess.run(
+        log_in, cwd=tmp_path, input="s3cret-pass\n", capture_output=True, text=True, timeout=120
+    )
+    assert logged_in.returncode == 0, logged_in.stderr

@@ -154,6 +154,12 @@ def node_enroll(
 
     if NodeIdentity.exists(folder):
         fail(f"node {config.code} is enrolled already ({folder}); remove that folder to start over")
+    from node.store.engine import require_database_folder
+
+    try:  # before the invite is used up: the certificates' revocation lists are kept in the database
+        require_database_folder(config.database_url_for(config_path))
+    except OSError as error:
+        fail(str(error), EXIT_REFUSED)
     division = config.division
     try:
         if invite is None:
@@ -183,10 +189,18 @@ def node_enroll(
 
     with open_store(config, config_path) as sessions, sessions.begin() as session:
         remember_crls(session, crls)
-    role = "CA and TLS certificates" if identity.authority else "TLS certificate"
+    role, english = "连接证书", "TLS certificate"
+    if identity.authority:
+        role, english = "CA 证书和连接证书", "CA and TLS certificates"
     if identity.seal_authority is not None:
-        role += " and an SM2 seal CA"
-    console.print(f"enrolled {division.tier.label} node {division}: {role} issued by {division.parent}")
+        role, english = f"{role}，以及 SM2 印章 CA 证书", f"{english} and an SM2 seal CA"
+    console.print(
+        f"{division.tier.label}级节点 {division} 已入网：上级 {division.parent} 签发了本节点的{role} "
+        f"(enrolled {division}: {english} issued by {division.parent})\n"
+        f"下一步 (next)：wuji node run --config {config_path}",
+        highlight=False,
+        soft_wrap=True,  # the command to copy, unfolded
+    )
 
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -229,8 +243,8 @@ def node_invite(
     listen = NodeConfig.load(config).listen  # the node asked is this config's
     replace(InviteFile.from_message(invite), parent_listen=listen).save(path)
     console.print(
-        f"wrote {path} for node {invite.code}, valid until {china_time(invite.expires_at)} "
-        "(one use, keep it secret)",
+        f"已写入节点 {invite.code} 的入网邀请 {path}，有效至 {china_time(invite.expires_at)}，只能用一次："
+        f"请交给它的运维人员，勿外传 (wrote {path} for node {invite.code}; one use, keep it secret)",
         highlight=False,
     )
 

@@ -207,8 +207,9 @@ def seal_create(
     image = picture.read_bytes() if picture else b""
     seal = ask(config, node, lambda desk: desk.create_seal(holder, department, kind, days, algorithm, image))
     console.print(
-        f"seal {seal.seal_id}: {seal.holder} {seal.department} {seal.kind}, {seal.algorithm}, "
-        f"valid {china_time(seal.valid_from)} – {china_time(seal.valid_to)}",
+        f"已刻制印章 {seal.seal_id}：{seal.holder} {seal.department} {seal.kind}，算法 {seal.algorithm}，"
+        f"有效期 {china_time(seal.valid_from, marked=False)} 至 {china_time(seal.valid_to)} "
+        f"(seal {seal.seal_id} made)",
         highlight=False,
     )
 

@@ -23,10 +23,10 @@ from node.errors import DomainError, RefusedOnArrival
 from node.runtime.undeliverable import is_placeholder
 from node.store.models import CatalogDelivery, RevocationList
 from node.store.outbound import Outbound
-from node.timeutil import from_timestamp, utcnow
+from node.timeutil import from_timestamp, in_beijing_time, utcnow
 from node.trust.certificates import SM2_CRL_SUFFIX, RevocationIntake, crl_issuer, crl_key, crl_number
 from node.trust.partners import PartnerService
-from signing.trust import TrustStore
+from signing.trust import CertificateRevoked, ChainRejected, TrustStore
 from sync.link import EnvelopeRefused
 from sync.origin import OriginRefused, OriginVerifier
 from sync.routing import NoRoute
@@ -69,6 +69,20 @@ CATALOG_MESSAGE_PREFIX = "catalog-"
 def catalog_message_id(base_version: int, version: int) -> str:
     """Unique per sending: a delta refused by the child is sent afresh, never deduplicated away."""
     return f"{CATALOG_MESSAGE_PREFIX}{base_version}-{version}-{ULID()}"
+
+
+def origin_refused_words(origin: str, refused: OriginRefused) -> str:
+    """Why an envelope whose origin is not believed is quarantined, Chinese first: the operator reads
+    it in the log and behind `wuji node status`'s count; the link layer's words follow, their
+    instants (UTC there) in Beijing time."""
+    cause, sender = refused.__cause__, f"来源节点 {origin or '（空）'}"
+    if isinstance(cause, CertificateRevoked):
+        said = f"{sender} 的证书或签发它的证书已被吊销，本节点不再接受它发出的报文"
+    elif isinstance(cause, ChainRejected):
+        said = f"{sender} 的证书不被本节点接受（已过期，或不是本省的证书链签发的）"
+    else:
+        said = f"报文没有{sender}的有效签名（未签名、签名者不是它，或途中被改动）"
+    return f"{said}，报文已隔离 ({in_beijing_time(str(refused))})"
 
 
 class FederationHandler:
@@ -173,7 +187,7 @@ class FederationHandler:
             try:
                 self.origins.verify(envelope, lambda: self._trust(session))
             except OriginRefused as refused:
-                raise EnvelopeRefused(str(refused)) from refused
+                raise EnvelopeRefused(origin_refused_words(envelope.origin, refused)) from refused
             body = envelope.WhichOneof("body") or ""
             if is_placeholder(envelope):
                 return  # the slot of a case returned to its origin before this node enrolled

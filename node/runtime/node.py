@@ -76,7 +76,14 @@ from sync.origin import OriginSigner, OriginVerifier
 from sync.outbox import install_commit_signal
 from sync.registry import LinkRegistry
 from sync.tables import QuarantinedEnvelope
-from sync.transport import FederationServicer, TransportSettings, add_port, open_channel, register_service
+from sync.transport import (
+    FederationServicer,
+    TransportSettings,
+    add_port,
+    open_channel,
+    register_service,
+    require_listenable,
+)
 from wuji.divisions import Tier
 from wuji.v1 import desk_pb2, enroll_pb2, enroll_pb2_grpc, link_pb2, link_pb2_grpc
 
@@ -105,15 +112,20 @@ class Node:
         self.config = config
         self.clock = clock or SystemClock()
         self.here = config.division
+        self.pki_folder = config.pki_folder(config_path)
+        passphrase = key_passphrase(config.key_passphrase_file)
+        self._passphrase = passphrase
+        # keys, passphrase and ports before the database: a start that fails on them (the wrong
+        # config, a port taken) left a new empty database beside the config
+        self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
+        require_listenable(config.listen)
+        if self.identity.authority is not None:  # a village enrolls nobody (start())
+            require_listenable(config.enrollment_address, bootstrap=True)
         self.database_url = config.database_url_for(config_path)
         self.engine = create_store_engine(self.database_url, sqlite_synchronous=config.sqlite_synchronous)
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
         self.readers = reader_factory(self.engine)
-        self.pki_folder = config.pki_folder(config_path)
-        passphrase = key_passphrase(config.key_passphrase_file)
-        self._passphrase = passphrase
-        self.identity = NodeIdentity.load(self.here, self.pki_folder, passphrase)
         self._partner_roots = self._load_partner_roots()  # PEM, read by TLS at each handshake
         self.names = PlaceNames(
             self.here.value, config.name, self.identity.chain, self.readers, self.sessions

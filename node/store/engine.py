@@ -55,6 +55,32 @@ def free_disk_bytes(url: str) -> int | None:
     return None if database is None else shutil.disk_usage(database.resolve().parent).free
 
 
+class DatabaseFolderMissing(OSError):
+    """The folder a SQLite database URL names does not exist, or its file cannot be made there."""
+
+
+def require_database_folder(url: str) -> None:
+    """DatabaseFolderMissing where a SQLite file cannot be opened or made for want of its folder:
+    SQLite itself says only "unable to open database file", and SQLAlchemy wraps that in a page of
+    traceback, so a mistyped path or an unmounted volume is named here, in words, first."""
+    database = sqlite_file(url)
+    if database is None or database.exists():
+        return
+    folder = database.parent
+    if not folder.is_dir():
+        raise DatabaseFolderMissing(
+            f"数据库文件 {database} 所在的文件夹 {folder} 不存在：请核对 node.toml 的 database_url"
+            "（或环境变量 WUJI_DATABASE_URL），或先建好这个文件夹、挂上这块磁盘 "
+            f"(the folder of the database {database} does not exist)"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseFolderMissing(
+            f"数据库文件 {database} 所在的文件夹 {folder} 不让本程序写入，无法新建数据库：请核对 "
+            "database_url（或 WUJI_DATABASE_URL），或让运行节点的用户能写这个文件夹 "
+            f"(cannot create {database} in {folder})"
+        )
+
+
 def create_store_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for the node's database URL.
 
@@ -65,6 +91,7 @@ def create_store_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
+    require_database_folder(url)
     database = sqlite_file(url)
     if database is not None:
         keep_private(database)

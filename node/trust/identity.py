@@ -39,6 +39,23 @@ class IdentityMissing(Exception):
     """The node has no certificates yet: enroll it first."""
 
 
+def missing_words(code: DivisionCode, folder: Path) -> str:
+    """What to do where a node has no certificates: a new node enrolls; one that lost its keys (its
+    pki folder deleted, a new machine without it) cannot get them back and is invited again."""
+    if code.parent is None:
+        return (
+            f"节点 {code} 在 {folder} 中没有证书：新建的省级节点先运行 wuji node enroll 创建本省根证书；"
+            f"原有的根证书丢失的，请从备份找回 pki 文件夹 (node {code} has no certificates in {folder}: "
+            "run `wuji node enroll`)"
+        )
+    return (
+        f"节点 {code} 在 {folder} 中没有证书：请找回原来的 pki 文件夹，或核对 --config 和 pki_dir；"
+        f"证书丢失的（换了电脑、文件夹被删），请上级 {code.parent} 的运维人员先 wuji cert revoke {code}，"
+        f"再 wuji node invite {code} 生成新的邀请，本节点用它 wuji node enroll --invite <邀请文件> "
+        f"(node {code} has no certificates in {folder}: get a new invite from the parent {code.parent})"
+    )
+
+
 def pem_bundle(certificates: Iterable[x509.Certificate]) -> bytes:
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
 
@@ -92,10 +109,7 @@ class NodeIdentity:
     @classmethod
     def load(cls, code: DivisionCode, folder: Path, passphrase: bytes) -> NodeIdentity:
         if not cls.exists(folder):
-            raise IdentityMissing(
-                f"node {code} has no certificates in {folder}: run `wuji node enroll` "
-                "(a province creates its root CA the same way)"
-            )
+            raise IdentityMissing(missing_words(code, folder))
         tls_key = keys.load_private_key(folder / "tls.key", passphrase)
         tls_certificate = x509.load_pem_x509_certificate((folder / "tls.pem").read_bytes())
         chain = load_bundle(folder / "chain.pem")
