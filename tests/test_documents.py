@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -444,6 +446,24 @@ def test_a_receipt_prints_a_rare_character_of_a_name_or_marks_it_missing(federat
         assert any("HanaMin" in font for font in fonts), fonts
     else:
         assert "王〓明" in text
+
+
+def test_a_name_beyond_the_basic_plane_reads_back_as_printed(federation, people, tmp_path):
+    """李𪚥 (U+2A6A5) was drawn right, but its text (copy, search, pdftotext) read 李⩪ (U+2A6A): the
+    fallback font's ToUnicode map wrote the code point's five hex digits where PDF needs UTF-16BE."""
+    if not any(path.is_file() for path in FALLBACK_CANDIDATES):
+        pytest.skip("no font here draws U+2A6A5: it is printed as 〓 (the test above)")
+    village = federation.desk(VILLAGE)
+    rare = case_pb2.Applicant(name="李\U0002a6a5", id_number=APPLICANT.id_number, phone=APPLICANT.phone)
+    case = submit(village, people["agent"], applicant=rare)
+    pdf = render(village, people["agent"], "receipt", case.id).pdf
+    text = text_of(pdf)
+    assert "申请人李\U0002a6a5" in text.replace(" ", "") and "\u2a6a" not in text, text
+    if shutil.which("pdftotext"):  # poppler, as the walk read it
+        printed = tmp_path / "receipt.pdf"
+        printed.write_bytes(pdf)
+        read = subprocess.run(["pdftotext", str(printed), "-"], capture_output=True, text=True)
+        assert "李\U0002a6a5" in read.stdout and "\u2a6a" not in read.stdout, read
 
 
 def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, people):
