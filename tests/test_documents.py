@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -43,7 +44,8 @@ from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
 from signing.licences import LicenceIdentifier
 from signing.seals import SealedDocument
-from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
+from signing.timestamps import read_token
+from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
 from tests.test_cli import log_in, wuji
 from tests.test_federation import COUNTY_ITEM, arrived
@@ -286,9 +288,54 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
     text = text_of(result.pdf)
     assert result.title == "办结通知书" and case.id in text and "准予认定为最低生活保障对象" in text
     assert f"印章所有者{COUNTY_NAME}" in text and sealed.seal.holder == COUNTY_NAME  # its 公章 bears its name
-    assert f"盖章时间{shanghai(sealed.signing_time, seconds=True)}（北京时间）" in text
+    attested = read_token(sealed.timestamp).gen_time
+    assert f"盖章时间{shanghai(attested, seconds=True)}（北京时间，时间戳服务证明）" in text
     assert sealed.digest in text and "办理结果准予" in text
     assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")
+
+
+def concluded_while_the_province_is_away(federation, people) -> str:
+    """A case approved at the county while the province's time-stamping service is stopped: its
+    result sealed there and waiting for the token. Its id."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    federation.stop(PROVINCE)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    act(county, people["clerk"], case.id, case_pb2.ACCEPT, "材料齐全")
+    act(county, people["reviewer"], case.id, case_pb2.REVIEW)
+    act(county, people["reviewer"], case.id, case_pb2.APPROVE, "准予认定为最低生活保障对象")
+    assert federation.nodes[COUNTY].cases.result_waits(case.id)
+    return case.id
+
+
+def province_back(federation, case_id: str) -> None:
+    """The province started again, and the county's waiting result attested."""
+    federation.start(PROVINCE)
+    handler = federation.nodes[COUNTY]
+    wait_for(
+        lambda: handler.complete_awaiting_timestamps() or not handler.cases.result_waits(case_id),
+        what="the token, once the province is back",
+    )
+
+
+def test_a_result_sealed_while_the_province_was_away_prints_its_attested_time(federation, people):
+    """The 办结通知书 printed the sealer's own clock as 盖章时间 while its QR code's /verify page showed
+    the time-stamping service's, a minute later when the province had been away."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case_id = concluded_while_the_province_is_away(federation, people)
+    with pytest.raises(grpc.RpcError) as early:  # not printed before the token (as before)
+        render(county, people["clerk"], "result", case_id)
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    time.sleep(1)  # the token's second is after the sealer's, whatever the restart takes
+    province_back(federation, case_id)
+    concluded = to_state(federation, VILLAGE, case_id, case_pb2.CONCLUDED)
+    sealed = SealedDocument.from_bytes(concluded.sealed_result)
+    attested, claimed = read_token(sealed.timestamp).gen_time, sealed.signing_time
+    assert shanghai(attested, seconds=True) != shanghai(claimed, seconds=True)
+    for desk, token in ((village, people["agent"]), (county, people["clerk"])):
+        text = text_of(render(desk, token, "result", case_id).pdf)
+        assert f"盖章时间{shanghai(attested, seconds=True)}（北京时间，时间戳服务证明）" in text, text
+        assert shanghai(claimed, seconds=True) not in text
 
 
 def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_seal(federation, people):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -57,6 +57,7 @@ from node.trust.names import PlaceNames
 from node.trust.sealing import RESULT_WAITS
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument, SealError, read_json
+from signing.timestamps import TimestampRejected, read_token
 from wuji import division_table
 from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
@@ -433,6 +434,7 @@ class DocumentDesk:
                 seal_id=seal.seal_id,
                 signed_at=sealed.signing_time,
                 digest=sealed.digest,
+                attested_at=_attested_time(sealed),
             ),
             licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
             item_type=item.type if item is not None else "",
@@ -468,6 +470,17 @@ class DocumentDesk:
 
     def _rendered(self, kind: str, title: str, case: case_pb2.Case, pdf: bytes) -> Rendered:
         return Rendered(kind, title, pdf, f"{title}-{case.id}.pdf", self._verify_url(case.id))
+
+
+def _attested_time(sealed: SealedDocument) -> datetime | None:
+    """The time its token attests: the result was verified, token and all, before this node kept
+    it (or it was attested here), so the token is only read; None without one."""
+    if not sealed.timestamp:
+        return None
+    try:
+        return read_token(sealed.timestamp).gen_time
+    except TimestampRejected:
+        return None
 
 
 def _part_facts(part: case_pb2.BundlePart, office: str, limit: ReceiptFacts) -> PartFacts:

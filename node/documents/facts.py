@@ -159,8 +159,11 @@ class SealFacts:
     department: str
     kind: str
     seal_id: str
-    signed_at: datetime
+    signed_at: datetime  # the sealer's own clock, as the document claims it
     digest: str  # SHA-256 of the sealed result
+    # the time the province's time-stamping service attested (the token's), which /verify shows;
+    # None for a result sealed before tokens existed
+    attested_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from node.documents.facts import (
     Promise,
     ReceiptFacts,
     ResultFacts,
+    SealFacts,
     Step,
 )
 from node.documents.layout import Identifier, Sheet, masked_id
@@ -606,13 +607,21 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
             ("印章部门", seal.department),
             ("印章类型", seal.kind),
             ("印章编号", seal.seal_id),
-            ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
+            ("盖章时间", sealed_at(seal)),
             ("结果摘要", f"SHA-256 {seal.digest}"),
         ),
         closing=() if granted else (remedy(facts.appeal or UNNAMED),),
         verify_url=case.verify_url,
-        signature=(f"{seal.holder}（电子印章）", china_day(seal.signed_at)),
+        signature=(f"{seal.holder}（电子印章）", china_day(seal.attested_at or seal.signed_at)),
     )
+
+
+def sealed_at(seal: SealFacts) -> str:
+    """盖章时间 as the 核验 page (/verify) words it: the time-stamping service's, else the sealer's own
+    word. The sealer's clock is not proof, and runs behind the token's when the province was away."""
+    if seal.attested_at is not None:
+        return f"{shanghai(seal.attested_at, seconds=True)}（北京时间，时间戳服务证明）"
+    return f"{shanghai(seal.signed_at, seconds=True)}（北京时间，签章方自述，无时间戳）"
 
 
 def result_pdf(issuer: Issuer, words: Outcome, printed_at: datetime) -> bytes:
