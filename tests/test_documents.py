@@ -338,6 +338,21 @@ def test_a_result_sealed_while_the_province_was_away_prints_its_attested_time(fe
         assert shanghai(claimed, seconds=True) not in text
 
 
+def test_the_handlers_receipt_says_the_result_waits_for_its_time_stamp_not_that_the_case_is_done(
+    federation, people
+):
+    """The handler's 受理回执 said 办件状态 办结 while the sealed result waited for its time-stamp and
+    could not be handed out; its case page said so. Now the receipt says what the page says."""
+    county = federation.desk(COUNTY)
+    case_id = concluded_while_the_province_is_away(federation, people)
+    waiting = text_of(render(county, people["clerk"], "receipt", case_id).pdf)
+    said = "办件状态办理结果已加盖印章，正等待省级时间戳服务证明盖章时间，暂不能下载或打印"
+    assert said in waiting, waiting
+    assert "办件状态办结" not in waiting
+    province_back(federation, case_id)
+    assert "办件状态办结" in text_of(render(county, people["clerk"], "receipt", case_id).pdf)
+
+
 def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_seal(federation, people):
     """办结（不予） of an item whose approval is a licence (SJ-0001, 营业执照): the result names no
     licence and is sealed with the department's 业务专用章; an approval is the licence, sealed with

@@ -173,6 +173,7 @@ class DocumentDesk:
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         received = _step(case.events[0]) if case.events else None
         ended = _last(case, {case_pb2.RETURN})
+        waits = case.state in (case_pb2.CONCLUDED, case_pb2.DELIVERED) and not case.sealed_result
         return ReceiptFacts(
             accepted,
             promised_on,
@@ -183,6 +184,7 @@ class DocumentDesk:
             extension_days=extension_days,
             extension_reason=extension.reason if extension is not None else "",
             ended=self._named(ended) if ended is not None else None,
+            result_waits=RESULT_WAITS if waits and self._cases.result_waits(case.id) else "",
         )
 
     def bundle_receipt(self, identifier: str) -> Rendered:

@@ -192,6 +192,9 @@ class ReceiptFacts:
     extension_days: int = 0  # 延期: working days an approved extension added to the promised ones
     extension_reason: str = ""  # why, as the handler recorded it (told to the applicant)
     ended: Step | None = None  # 退件: when, by whom and why the case was ended without a result
+    # concluded and sealed here, its result waiting for its time-stamp: what the case page says
+    # (not to be handed out yet), in place of 办结
+    result_waits: str = ""
 
 
 @dataclass(frozen=True)

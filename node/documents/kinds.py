@@ -283,7 +283,10 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
     (its state: waiting for 受理, 补正, or 不予受理 and no time limit to wait for)."""
     accepted = facts.accepted
     state = State(case.state) if case.state in State.__members__ else State.SUBMITTED
-    rows = [("办件状态", STATUS.get(state, state.label))]
+    status = STATUS.get(state, state.label)
+    if state in (State.CONCLUDED, State.DELIVERED) and facts.result_waits:
+        status = facts.result_waits  # 办结 with nothing to hand out yet would send the citizen for it
+    rows = [("办件状态", status)]
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
     if state not in ENDED and (accepted is not None or state not in CLOSED):
