@@ -450,8 +450,8 @@ class DocumentDesk:
             item_code=case.item_code,
             item_name=case.item_name,
             department=case.department,
-            origin=self._names.place(case.origin, ""),
-            handler=self._names.place(case.handler, case.department),
+            origin=self._place(case.origin),
+            handler=self._place(case.handler, case.department),
             applicant_name=case.applicant.name,
             applicant_id_number=case.applicant.id_number,
             applicant_phone=case.applicant.phone,
@@ -468,7 +468,19 @@ class DocumentDesk:
                 if case.HasField("promise")
                 else None
             ),
+            mode=case.mode,
         )
+
+    def _place(self, code: str, department: str = "") -> str:
+        """A point or office as a case's papers name it; one in another province after that province's
+        name (广东省 南山区政务服务中心 公安局（440305000000）), which a paper handed over across the
+        border must say, unless its own name says it."""
+        named = self._names.place(code, department)
+        province = DivisionCode.parse(code).province
+        if province == DivisionCode.parse(self._issuer.code).province:
+            return named
+        called = self._names.province(province.value) or f"{province.value} 所属省份"
+        return named if named.startswith(called) else f"{called} {named}"
 
     def _rendered(self, kind: str, title: str, case: case_pb2.Case, pdf: bytes) -> Rendered:
         return Rendered(kind, title, pdf, f"{title}-{case.id}.pdf", self._verify_url(case.id))

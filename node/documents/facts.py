@@ -138,8 +138,11 @@ class CaseFacts:
     item_code: str
     item_name: str
     department: str
-    origin: str  # the applicant's point as people read it: 韩家汊社区代办点（430981006001）
-    handler: str  # the handling office with its department: 沅江市政务服务中心 民政局（430981000000）
+    # the applicant's point as people read it: 韩家汊社区代办点（430981006001）; the handling office
+    # with its department: 沅江市政务服务中心 民政局（430981000000）; each in another province than the
+    # printing node's after that province's name (广东省 南山区政务服务中心 公安局（440305000000）)
+    origin: str
+    handler: str
     applicant_name: str
     applicant_id_number: str
     applicant_phone: str
@@ -149,6 +152,7 @@ class CaseFacts:
     state: str = ""  # its state (node.cases.states.State), as this node last heard of it
     deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
     promise: Promise | None = None  # 告知承诺, where the applicant signed one
+    mode: str = ""  # 跨省通办: 异地代收代办, 两地联办 or 全程网办 (empty: within the province)
 
 
 @dataclass(frozen=True)

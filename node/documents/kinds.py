@@ -218,8 +218,14 @@ def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
         ("联系电话", case.applicant_phone or "—"),
         ("申请时间", f"{shanghai(case.submitted_at)}（北京时间）"),
         ("申请地", case.origin),
-        ("办理地", case.handler),
+        *_where_handled(case),
     ]
+
+
+def _where_handled(case: CaseFacts) -> list[tuple[str, str]]:
+    """办理地, and for a case handled across a provincial border its 跨省通办 mode: a paper from a
+    partner province's office, handed over at a window here, says so (the office names its province)."""
+    return [("办理地", case.handler), *([("办理方式", f"跨省通办（{case.mode}）")] if case.mode else [])]
 
 
 def _who(step: Step) -> str:
@@ -488,13 +494,16 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
         fields=(
             ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
             ("告知部门", _who(requested)),
-            ("办理地", case.handler),
+            *_where_handled(case),
         ),
         checklist_heading="本事项申请材料（供核对）",
         checklist=tuple(
             f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials
         ),
-        closing=("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。",),
+        closing=(
+            f"补正期间不计入办理时限。请到原申请窗口 {case.origin} 提交补正材料，"
+            "收到全部补正材料后继续办理。",
+        ),
         verify_url=case.verify_url,
         signature=(_body(requested, issuer), china_day(requested.at)),
     )
@@ -538,7 +547,7 @@ def _decision_letter(
         fields=(
             ("决定时间", f"{shanghai(decided.at)}（北京时间）"),
             ("决定部门", _who(decided)),
-            ("办理地", case.handler),
+            *_where_handled(case),
         ),
         closing=closing,
         verify_url=case.verify_url,
@@ -592,6 +601,7 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
         ("决定内容", concluded.note or "—"),
         ("办结时间", f"{shanghai(concluded.at)}（北京时间）"),
         ("办理部门", _who(concluded)),
+        *(_where_handled(case) if case.mode else []),  # within the province, the heading names it
     ]
     if granted and facts.licence:
         rows.append(("电子证照", Identifier(facts.licence)))  # broken between its parts
