@@ -163,6 +163,18 @@ def test_the_notice_and_the_receipt_state_the_time_limit_as_the_clock_counts_it(
         assert f"承诺办结时限{rule}" in printed and "自受理之日起" not in printed
 
 
+def test_a_notice_without_a_published_phone_says_to_ask_at_the_window_not_a_dash():
+    """The 一次性告知书 printed 咨询电话 — where the implementation list gives no phone: a villager
+    without one had nothing to call and was not told where to ask. Now the window itself; a
+    published number as before."""
+    item = demo_item("MZ-0003")
+    assert not item.phone
+    text = text_of(kinds.notice(VILLAGE_POINT, item, PRINTED))
+    assert "咨询方式请在本窗口（韩家汊社区代办点）当面咨询" in text and "咨询电话" not in text, text
+    text = text_of(kinds.notice(VILLAGE_POINT, replace(item, phone="0737-2721234"), PRINTED))
+    assert "咨询电话0737-2721234" in text and "咨询方式" not in text
+
+
 def test_the_receipt_pdf_names_who_took_the_application_in_and_where_to_ask_as_its_page_does():
     """The receipt page said 收件人 and 凭办件编号可在收件的服务点查询办理进度, its PDF neither: both
     are the receipt's words (`Receipt`), which both print."""
@@ -292,6 +304,12 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
     assert f"盖章时间{shanghai(attested, seconds=True)}（北京时间，时间戳服务证明）" in text
     assert sealed.digest in text and "办理结果准予" in text
     assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")
+    # where the result is collected, and whom to ask: the point it was applied at, no number made up
+    assert f"领取方式请持申请人有效身份证件和本通知书到申请地 {VILLAGE} 领取办理结果" in text, text
+    assert f"咨询方式请到申请地 {VILLAGE} 咨询" in text and "咨询电话" not in text
+    federation.nodes[VILLAGE].catalog.claim(COUNTY_ITEM, {"phone": "0737-2721234"})  # 认领, with a phone
+    text = text_of(render(village, people["agent"], "result", case.id).pdf)
+    assert "咨询电话0737-2721234" in text and "咨询方式" not in text
 
 
 def concluded_while_the_province_is_away(federation, people) -> str:

@@ -441,6 +441,7 @@ class DocumentDesk:
             licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
             item_type=item.type if item is not None else "",
             appeal=None if granted else self._appeal(concluded),
+            phone=item.phone if item is not None else "",
         )
         return kinds.result_words(self._issuer, self._case_facts(case), facts)
 

@@ -181,6 +181,7 @@ class ResultFacts:
     licence: str = ""  # the electronic licence issued, if any (an approval's only)
     item_type: str = ""  # 行政许可, 行政确认, …: a denial is worded by it (不予许可, 不予办理)
     appeal: Appeal | None = None  # a denial's: where to challenge it (None: by level, unnamed)
+    phone: str = ""  # the item's 咨询电话 as this node's implementation list (认领) gives it, if any
 
 
 @dataclass(frozen=True)

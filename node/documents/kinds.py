@@ -147,7 +147,8 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         number = "五"
     place = [
         ("办理地点", where_to_apply(issuer, item)),
-        ("咨询电话", item.phone or "—"),
+        # no number is made up where none is published: the window itself answers
+        ("咨询电话", item.phone) if item.phone else ("咨询方式", f"请在本窗口（{issuer.name}）当面咨询"),
         ("办公时间", item.opening_hours or "法定工作日"),
     ]
     if item.local_notes:
@@ -603,6 +604,10 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
         ("办理部门", _who(concluded)),
         *(_where_handled(case) if case.mode else []),  # within the province, the heading names it
     ]
+    # the result is handed over (送达) where the case was applied for, whoever decided it
+    if granted:
+        rows.append(("领取方式", f"请持申请人有效身份证件和本通知书到申请地 {case.origin} 领取办理结果"))
+    rows.append(("咨询电话", facts.phone) if facts.phone else ("咨询方式", f"请到申请地 {case.origin} 咨询"))
     if granted and facts.licence:
         rows.append(("电子证照", Identifier(facts.licence)))  # broken between its parts
     return Outcome(
