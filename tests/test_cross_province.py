@@ -216,6 +216,53 @@ def test_a_partner_items_papers_give_its_time_limit_and_name_its_province(
     assert all(f"{number}{name}" in listed for number, name in enumerate(names, 1)), listed
 
 
+def test_a_guangdong_cases_papers_at_the_hunan_village_name_the_province_the_mode_and_the_window(
+    provinces: FederationHarness,
+) -> None:
+    """The 湖南 village's 受理回执, 补正告知书, 不予受理决定书 and 办结通知书 of a case handled in 广东
+    said only 办理地 440305000000 公安局: not that it is in 广东省, nor that it is 跨省通办; and
+    请在原申请窗口提交补正材料 named no window, on a paper 广东 prints too."""
+    village, handler = provinces.desk(VILLAGE), provinces.desk(GD_COUNTY)
+    across = "办理方式跨省通办（异地代收代办）"
+
+    def act(case_id: str, action: case_pb2.CaseAction, note: str = "", materials=()) -> None:
+        at = handler if action != case_pb2.SUPPLEMENT else village
+        at.ActOnCase(
+            desk_pb2.ActOnCaseRequest(case_id=case_id, action=action, note=note, materials=list(materials))
+        )
+
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    receipt = text_of(render(village, (), "receipt", case.id).pdf)
+    assert f"办理地广东省 {GD_COUNTY}" in receipt and across in receipt, receipt  # (nodes named by code here)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case.id), what="the case at the 广东 county")
+    act(case.id, case_pb2.REQUEST_CORRECTION, "申请表未签名")
+    wait_for(
+        lambda: _state_at(provinces, VILLAGE, case.id).state == case_pb2.CORRECTION_REQUESTED, what="补正"
+    )
+    correction = text_of(render(village, (), "correction", case.id).pdf)
+    assert "办理地广东省 " in correction and across in correction, correction
+    assert re.search(rf"请到原申请窗口 \S*{VILLAGE}\S* 提交补正材料", correction), correction
+    in_guangdong = text_of(render(handler, (), "correction", case.id).pdf)  # the window is in 湖南省
+    assert re.search(rf"请到原申请窗口 湖南省 \S*{VILLAGE}\S* 提交补正材料", in_guangdong), in_guangdong
+    assert "办理地广东省" not in in_guangdong and across in in_guangdong
+
+    corrected = case_pb2.Material(name="户籍证明申请表", content=b"%PDF signed", file_name="表.pdf")
+    act(case.id, case_pb2.SUPPLEMENT, "已签名", [corrected])
+    wait_for(lambda: _state_at(provinces, GD_COUNTY, case.id).state == case_pb2.SUBMITTED, what="补正材料")
+    for action in (case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE):
+        act(case.id, action, "同意")
+    wait_for(lambda: _concluded_at(provinces, VILLAGE, case.id), what="the result at the 湖南 village")
+    result = text_of(render(village, (), "result", case.id).pdf)
+    assert "办理地广东省 " in result and across in result, result
+
+    refused = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, refused.id), what="the second case in 广东")
+    act(refused.id, case_pb2.REFUSE, "申请人已在本地办理")
+    wait_for(lambda: _state_at(provinces, VILLAGE, refused.id).state == case_pb2.REFUSED, what="不予受理")
+    refusal = text_of(render(village, (), "refusal", refused.id).pdf)
+    assert "办理地广东省 " in refusal and across in refusal, refusal
+
+
 def test_a_result_sealed_in_sm2_at_a_guangdong_county_verifies_at_a_hunan_village(
     provinces: FederationHarness,
 ) -> None:

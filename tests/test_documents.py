@@ -9,6 +9,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -41,7 +44,8 @@ from node.timeutil import from_timestamp, shanghai
 from node.workdays import add_working_days, china_date
 from signing.licences import LicenceIdentifier
 from signing.seals import SealedDocument
-from tests.harness import CHAIN, COUNTY, TOWNSHIP, VILLAGE, wait_for
+from signing.timestamps import read_token
+from tests.harness import CHAIN, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.materials import required_names
 from tests.test_cli import log_in, wuji
 from tests.test_federation import COUNTY_ITEM, arrived
@@ -157,6 +161,18 @@ def test_the_notice_and_the_receipt_state_the_time_limit_as_the_clock_counts_it(
         assert dict(words.fields)["承诺办结时限"] == rule
         printed = text_of(kinds.receipt_pdf(VILLAGE_POINT, case, words, PRINTED))
         assert f"承诺办结时限{rule}" in printed and "自受理之日起" not in printed
+
+
+def test_a_notice_without_a_published_phone_says_to_ask_at_the_window_not_a_dash():
+    """The 一次性告知书 printed 咨询电话 — where the implementation list gives no phone: a villager
+    without one had nothing to call and was not told where to ask. Now the window itself; a
+    published number as before."""
+    item = demo_item("MZ-0003")
+    assert not item.phone
+    text = text_of(kinds.notice(VILLAGE_POINT, item, PRINTED))
+    assert "咨询方式请在本窗口（韩家汊社区代办点）当面咨询" in text and "咨询电话" not in text, text
+    text = text_of(kinds.notice(VILLAGE_POINT, replace(item, phone="0737-2721234"), PRINTED))
+    assert "咨询电话0737-2721234" in text and "咨询方式" not in text
 
 
 def test_the_receipt_pdf_names_who_took_the_application_in_and_where_to_ask_as_its_page_does():
@@ -284,9 +300,75 @@ def test_receipt_correction_and_result_of_a_case_as_the_village_and_the_county_p
     text = text_of(result.pdf)
     assert result.title == "办结通知书" and case.id in text and "准予认定为最低生活保障对象" in text
     assert f"印章所有者{COUNTY_NAME}" in text and sealed.seal.holder == COUNTY_NAME  # its 公章 bears its name
-    assert f"盖章时间{shanghai(sealed.signing_time, seconds=True)}（北京时间）" in text
+    attested = read_token(sealed.timestamp).gen_time
+    assert f"盖章时间{shanghai(attested, seconds=True)}（北京时间，时间戳服务证明）" in text
     assert sealed.digest in text and "办理结果准予" in text
     assert_qr(result.pdf, f"http://127.0.0.1:8080/verify/{case.id}")
+    # where the result is collected, and whom to ask: the point it was applied at, no number made up
+    assert f"领取方式请持申请人有效身份证件和本通知书到申请地 {VILLAGE} 领取办理结果" in text, text
+    assert f"咨询方式请到申请地 {VILLAGE} 咨询" in text and "咨询电话" not in text
+    federation.nodes[VILLAGE].catalog.claim(COUNTY_ITEM, {"phone": "0737-2721234"})  # 认领, with a phone
+    text = text_of(render(village, people["agent"], "result", case.id).pdf)
+    assert "咨询电话0737-2721234" in text and "咨询方式" not in text
+
+
+def concluded_while_the_province_is_away(federation, people) -> str:
+    """A case approved at the county while the province's time-stamping service is stopped: its
+    result sealed there and waiting for the token. Its id."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    federation.stop(PROVINCE)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    act(county, people["clerk"], case.id, case_pb2.ACCEPT, "材料齐全")
+    act(county, people["reviewer"], case.id, case_pb2.REVIEW)
+    act(county, people["reviewer"], case.id, case_pb2.APPROVE, "准予认定为最低生活保障对象")
+    assert federation.nodes[COUNTY].cases.result_waits(case.id)
+    return case.id
+
+
+def province_back(federation, case_id: str) -> None:
+    """The province started again, and the county's waiting result attested."""
+    federation.start(PROVINCE)
+    handler = federation.nodes[COUNTY]
+    wait_for(
+        lambda: handler.complete_awaiting_timestamps() or not handler.cases.result_waits(case_id),
+        what="the token, once the province is back",
+    )
+
+
+def test_a_result_sealed_while_the_province_was_away_prints_its_attested_time(federation, people):
+    """The 办结通知书 printed the sealer's own clock as 盖章时间 while its QR code's /verify page showed
+    the time-stamping service's, a minute later when the province had been away."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case_id = concluded_while_the_province_is_away(federation, people)
+    with pytest.raises(grpc.RpcError) as early:  # not printed before the token (as before)
+        render(county, people["clerk"], "result", case_id)
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    time.sleep(1)  # the token's second is after the sealer's, whatever the restart takes
+    province_back(federation, case_id)
+    concluded = to_state(federation, VILLAGE, case_id, case_pb2.CONCLUDED)
+    sealed = SealedDocument.from_bytes(concluded.sealed_result)
+    attested, claimed = read_token(sealed.timestamp).gen_time, sealed.signing_time
+    assert shanghai(attested, seconds=True) != shanghai(claimed, seconds=True)
+    for desk, token in ((village, people["agent"]), (county, people["clerk"])):
+        text = text_of(render(desk, token, "result", case_id).pdf)
+        assert f"盖章时间{shanghai(attested, seconds=True)}（北京时间，时间戳服务证明）" in text, text
+        assert shanghai(claimed, seconds=True) not in text
+
+
+def test_the_handlers_receipt_says_the_result_waits_for_its_time_stamp_not_that_the_case_is_done(
+    federation, people
+):
+    """The handler's 受理回执 said 办件状态 办结 while the sealed result waited for its time-stamp and
+    could not be handed out; its case page said so. Now the receipt says what the page says."""
+    county = federation.desk(COUNTY)
+    case_id = concluded_while_the_province_is_away(federation, people)
+    waiting = text_of(render(county, people["clerk"], "receipt", case_id).pdf)
+    said = "办件状态办理结果已加盖印章，正等待省级时间戳服务证明盖章时间，暂不能下载或打印"
+    assert said in waiting, waiting
+    assert "办件状态办结" not in waiting
+    province_back(federation, case_id)
+    assert "办件状态办结" in text_of(render(county, people["clerk"], "receipt", case_id).pdf)
 
 
 def test_a_denial_grants_no_licence_and_bears_the_business_seal_not_the_licence_seal(federation, people):
@@ -444,6 +526,24 @@ def test_a_receipt_prints_a_rare_character_of_a_name_or_marks_it_missing(federat
         assert any("HanaMin" in font for font in fonts), fonts
     else:
         assert "王〓明" in text
+
+
+def test_a_name_beyond_the_basic_plane_reads_back_as_printed(federation, people, tmp_path):
+    """李𪚥 (U+2A6A5) was drawn right, but its text (copy, search, pdftotext) read 李⩪ (U+2A6A): the
+    fallback font's ToUnicode map wrote the code point's five hex digits where PDF needs UTF-16BE."""
+    if not any(path.is_file() for path in FALLBACK_CANDIDATES):
+        pytest.skip("no font here draws U+2A6A5: it is printed as 〓 (the test above)")
+    village = federation.desk(VILLAGE)
+    rare = case_pb2.Applicant(name="李\U0002a6a5", id_number=APPLICANT.id_number, phone=APPLICANT.phone)
+    case = submit(village, people["agent"], applicant=rare)
+    pdf = render(village, people["agent"], "receipt", case.id).pdf
+    text = text_of(pdf)
+    assert "申请人李\U0002a6a5" in text.replace(" ", "") and "\u2a6a" not in text, text
+    if shutil.which("pdftotext"):  # poppler, as the walk read it
+        printed = tmp_path / "receipt.pdf"
+        printed.write_bytes(pdf)
+        read = subprocess.run(["pdftotext", str(printed), "-"], capture_output=True, text=True)
+        assert "李\U0002a6a5" in read.stdout and "\u2a6a" not in read.stdout, read
 
 
 def test_a_refusal_prints_its_reason_where_the_citizen_applied(federation, people):

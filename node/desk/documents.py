@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -57,6 +57,7 @@ from node.trust.names import PlaceNames
 from node.trust.sealing import RESULT_WAITS
 from node.workdays import add_working_days, china_date
 from signing.seals import SealedDocument, SealError, read_json
+from signing.timestamps import TimestampRejected, read_token
 from wuji import division_table
 from wuji.divisions import DivisionCode, Tier
 from wuji.v1 import case_pb2
@@ -177,6 +178,7 @@ class DocumentDesk:
         here = case.handler == self._issuer.code  # else on the spot only once at the handler
         received = _step(case.events[0]) if case.events else None
         ended = _last(case, {case_pb2.RETURN})
+        waits = case.state in (case_pb2.CONCLUDED, case_pb2.DELIVERED) and not case.sealed_result
         return ReceiptFacts(
             accepted,
             promised_on,
@@ -187,6 +189,7 @@ class DocumentDesk:
             extension_days=extension_days,
             extension_reason=extension.reason if extension is not None else "",
             ended=self._named(ended) if ended is not None else None,
+            result_waits=RESULT_WAITS if waits and self._cases.result_waits(case.id) else "",
         )
 
     def bundle_receipt(self, identifier: str) -> Rendered:
@@ -460,10 +463,12 @@ class DocumentDesk:
                 seal_id=seal.seal_id,
                 signed_at=sealed.signing_time,
                 digest=sealed.digest,
+                attested_at=_attested_time(sealed),
             ),
             licence=str((body.get("licence") or {}).get("identifier", "")) if isinstance(body, dict) else "",
             item_type=item.type if item is not None else "",
             appeal=None if granted else self._appeal(concluded),
+            phone=item.phone if item is not None else "",
         )
         return kinds.result_words(self._issuer, self._case_facts(case), facts)
 
@@ -473,8 +478,8 @@ class DocumentDesk:
             item_code=case.item_code,
             item_name=case.item_name,
             department=case.department,
-            origin=self._names.place(case.origin, ""),
-            handler=self._names.place(case.handler, case.department),
+            origin=self._place(case.origin),
+            handler=self._place(case.handler, case.department),
             applicant_name=case.applicant.name,
             applicant_id_number=case.applicant.id_number,
             applicant_phone=case.applicant.phone,
@@ -491,10 +496,33 @@ class DocumentDesk:
                 if case.HasField("promise")
                 else None
             ),
+            mode=case.mode,
         )
+
+    def _place(self, code: str, department: str = "") -> str:
+        """A point or office as a case's papers name it; one in another province after that province's
+        name (广东省 南山区政务服务中心 公安局（440305000000）), which a paper handed over across the
+        border must say, unless its own name says it."""
+        named = self._names.place(code, department)
+        province = DivisionCode.parse(code).province
+        if province == DivisionCode.parse(self._issuer.code).province:
+            return named
+        called = self._names.province(province.value) or f"{province.value} 所属省份"
+        return named if named.startswith(called) else f"{called} {named}"
 
     def _rendered(self, kind: str, title: str, case: case_pb2.Case, pdf: bytes) -> Rendered:
         return Rendered(kind, title, pdf, f"{title}-{case.id}.pdf", self._verify_url(case.id))
+
+
+def _attested_time(sealed: SealedDocument) -> datetime | None:
+    """The time its token attests: the result was verified, token and all, before this node kept
+    it (or it was attested here), so the token is only read; None without one."""
+    if not sealed.timestamp:
+        return None
+    try:
+        return read_token(sealed.timestamp).gen_time
+    except TimestampRejected:
+        return None
 
 
 def _part_facts(part: case_pb2.BundlePart, office: str, limit: ReceiptFacts) -> PartFacts:

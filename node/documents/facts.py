@@ -138,8 +138,11 @@ class CaseFacts:
     item_code: str
     item_name: str
     department: str
-    origin: str  # the applicant's point as people read it: 韩家汊社区代办点（430981006001）
-    handler: str  # the handling office with its department: 沅江市政务服务中心 民政局（430981000000）
+    # the applicant's point as people read it: 韩家汊社区代办点（430981006001）; the handling office
+    # with its department: 沅江市政务服务中心 民政局（430981000000）; each in another province than the
+    # printing node's after that province's name (广东省 南山区政务服务中心 公安局（440305000000）)
+    origin: str
+    handler: str
     applicant_name: str
     applicant_id_number: str
     applicant_phone: str
@@ -149,6 +152,7 @@ class CaseFacts:
     state: str = ""  # its state (node.cases.states.State), as this node last heard of it
     deferred: tuple[Deferral, ...] = ()  # 容缺后补材料
     promise: Promise | None = None  # 告知承诺, where the applicant signed one
+    mode: str = ""  # 跨省通办: 异地代收代办, 两地联办 or 全程网办 (empty: within the province)
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,11 @@ class SealFacts:
     department: str
     kind: str
     seal_id: str
-    signed_at: datetime
+    signed_at: datetime  # the sealer's own clock, as the document claims it
     digest: str  # SHA-256 of the sealed result
+    # the time the province's time-stamping service attested (the token's), which /verify shows;
+    # None for a result sealed before tokens existed
+    attested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,7 @@ class ResultFacts:
     licence: str = ""  # the electronic licence issued, if any (an approval's only)
     item_type: str = ""  # 行政许可, 行政确认, …: a denial is worded by it (不予许可, 不予办理)
     appeal: Appeal | None = None  # a denial's: where to challenge it (None: by level, unnamed)
+    phone: str = ""  # the item's 咨询电话 as this node's implementation list (认领) gives it, if any
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,9 @@ class ReceiptFacts:
     extension_days: int = 0  # 延期: working days an approved extension added to the promised ones
     extension_reason: str = ""  # why, as the handler recorded it (told to the applicant)
     ended: Step | None = None  # 退件: when, by whom and why the case was ended without a result
+    # concluded and sealed here, its result waiting for its time-stamp: what the case page says
+    # (not to be handed out yet), in place of 办结
+    result_waits: str = ""
 
 
 @dataclass(frozen=True)

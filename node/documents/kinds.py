@@ -29,6 +29,7 @@ from node.documents.facts import (
     Promise,
     ReceiptFacts,
     ResultFacts,
+    SealFacts,
     Step,
 )
 from node.documents.layout import Identifier, Sheet, masked_id
@@ -148,7 +149,8 @@ def notice(issuer: Issuer, item: ItemFacts, printed_at: datetime) -> bytes:
         number = "五"
     place = [
         ("办理地点", where_to_apply(issuer, item)),
-        ("咨询电话", item.phone or "—"),
+        # no number is made up where none is published: the window itself answers
+        ("咨询电话", item.phone) if item.phone else ("咨询方式", f"请在本窗口（{issuer.name}）当面咨询"),
         ("办公时间", item.opening_hours or "法定工作日"),
     ]
     if item.local_notes:
@@ -219,8 +221,14 @@ def _case_fields(case: CaseFacts) -> list[tuple[str, str]]:
         ("联系电话", case.applicant_phone or "—"),
         ("申请时间", f"{shanghai(case.submitted_at)}（北京时间）"),
         ("申请地", case.origin),
-        ("办理地", case.handler),
+        *_where_handled(case),
     ]
+
+
+def _where_handled(case: CaseFacts) -> list[tuple[str, str]]:
+    """办理地, and for a case handled across a provincial border its 跨省通办 mode: a paper from a
+    partner province's office, handed over at a window here, says so (the office names its province)."""
+    return [("办理地", case.handler), *([("办理方式", f"跨省通办（{case.mode}）")] if case.mode else [])]
 
 
 def _who(step: Step) -> str:
@@ -284,7 +292,10 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
     (its state: waiting for 受理, 补正, or 不予受理 and no time limit to wait for)."""
     accepted = facts.accepted
     state = State(case.state) if case.state in State.__members__ else State.SUBMITTED
-    rows = [("办件状态", STATUS.get(state, state.label))]
+    status = STATUS.get(state, state.label)
+    if state in (State.CONCLUDED, State.DELIVERED) and facts.result_waits:
+        status = facts.result_waits  # 办结 with nothing to hand out yet would send the citizen for it
+    rows = [("办件状态", status)]
     if accepted is not None:
         rows += [("受理时间", f"{shanghai(accepted.at)}（北京时间）"), ("受理人", _who(accepted))]
     if state not in ENDED and (accepted is not None or state not in CLOSED):
@@ -487,13 +498,16 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
         fields=(
             ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
             ("告知部门", _who(requested)),
-            ("办理地", case.handler),
+            *_where_handled(case),
         ),
         checklist_heading="本事项申请材料（供核对）",
         checklist=tuple(
             f"{m.name}（{m.form or '—'}，{'必需' if m.required else '非必需'}）" for m in item.materials
         ),
-        closing=("补正期间不计入办理时限。请在原申请窗口提交补正材料，收到全部补正材料后继续办理。",),
+        closing=(
+            f"补正期间不计入办理时限。请到原申请窗口 {case.origin} 提交补正材料，"
+            "收到全部补正材料后继续办理。",
+        ),
         verify_url=case.verify_url,
         signature=(_body(requested, issuer), china_day(requested.at)),
     )
@@ -608,7 +622,7 @@ def _decision_letter(
         fields=(
             ("决定时间", f"{shanghai(decided.at)}（北京时间）"),
             ("决定部门", _who(decided)),
-            ("办理地", case.handler),
+            *_where_handled(case),
         ),
         closing=closing,
         verify_url=case.verify_url,
@@ -662,7 +676,12 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
         ("决定内容", concluded.note or "—"),
         ("办结时间", f"{shanghai(concluded.at)}（北京时间）"),
         ("办理部门", _who(concluded)),
+        *(_where_handled(case) if case.mode else []),  # within the province, the heading names it
     ]
+    # the result is handed over (送达) where the case was applied for, whoever decided it
+    if granted:
+        rows.append(("领取方式", f"请持申请人有效身份证件和本通知书到申请地 {case.origin} 领取办理结果"))
+    rows.append(("咨询电话", facts.phone) if facts.phone else ("咨询方式", f"请到申请地 {case.origin} 咨询"))
     if granted and facts.licence:
         rows.append(("电子证照", Identifier(facts.licence)))  # broken between its parts
     return Outcome(
@@ -680,13 +699,21 @@ def result_words(issuer: Issuer, case: CaseFacts, facts: ResultFacts) -> Outcome
             ("印章部门", seal.department),
             ("印章类型", seal.kind),
             ("印章编号", seal.seal_id),
-            ("盖章时间", f"{shanghai(seal.signed_at, seconds=True)}（北京时间）"),
+            ("盖章时间", sealed_at(seal)),
             ("结果摘要", f"SHA-256 {seal.digest}"),
         ),
         closing=() if granted else (remedy(facts.appeal or UNNAMED, "通知书"),),
         verify_url=case.verify_url,
-        signature=(f"{seal.holder}（电子印章）", china_day(seal.signed_at)),
+        signature=(f"{seal.holder}（电子印章）", china_day(seal.attested_at or seal.signed_at)),
     )
+
+
+def sealed_at(seal: SealFacts) -> str:
+    """盖章时间 as the 核验 page (/verify) words it: the time-stamping service's, else the sealer's own
+    word. The sealer's clock is not proof, and runs behind the token's when the province was away."""
+    if seal.attested_at is not None:
+        return f"{shanghai(seal.attested_at, seconds=True)}（北京时间，时间戳服务证明）"
+    return f"{shanghai(seal.signed_at, seconds=True)}（北京时间，签章方自述，无时间戳）"
 
 
 def result_pdf(issuer: Issuer, words: Outcome, printed_at: datetime) -> bytes:

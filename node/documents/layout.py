@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +32,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import SUBSETN, TTFError, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -106,11 +107,37 @@ def _fallbacks() -> tuple[Font, ...]:
     return tuple(font for font in found if font)
 
 
+class _TrueType(TTFont):
+    """A TrueType font whose subsets' ToUnicode maps read right beyond U+FFFF: reportlab writes such
+    a character as its code point (<02> <2A6A5>), which PDF readers take as five hex digits of
+    UTF-16 and read as U+2A6A (李⩪ for 李𪚥 when copied, searched or read aloud); PDF wants UTF-16BE,
+    a surrogate pair (<D869DEA5>)."""
+
+    def addObjects(self, doc: Any) -> None:
+        state = self.state.get(doc)  # addObjects forgets it
+        super().addObjects(doc)
+        for n, subset in enumerate(state.subsets if state is not None else ()):
+            # the subset's name as reportlab's addObjects makes it, which names its ToUnicode stream
+            base = b"".join((SUBSETN(n), b"+", self.face.name, self.face.subfontNameX)).decode("pdfdoc")
+            if any(code > 0xFFFF for code in subset):
+                doc.idToObject["toUnicodeCMap:" + base].content = _to_unicode(base, subset)
+
+
+def _to_unicode(base: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode map of a subset, each character written in UTF-16BE."""
+    return re.sub(
+        r"^(<[0-9A-F]{2}>) <([0-9A-F]{5,6})>$",
+        lambda entry: f"{entry[1]} <{chr(int(entry[2], 16)).encode('utf-16-be').hex().upper()}>",
+        makeToUnicodeCMap(base, subset),
+        flags=re.MULTILINE,
+    )
+
+
 def _truetype(name: str, path: Path, index: int = 0) -> Font | None:
     if not path.is_file():
         return None
     try:
-        registered = TTFont(name, str(path), subfontIndex=index)
+        registered = _TrueType(name, str(path), subfontIndex=index)
     except TTFError:
         return None
     pdfmetrics.registerFont(registered)
