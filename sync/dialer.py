@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -14,6 +15,8 @@ from sync.transport import TransportSettings, open_channel
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
+
+STEADY_SECONDS = 10.0  # a session open this long was a working link, not one refused at once
 
 
 @dataclass
@@ -81,10 +84,14 @@ class Dialer:
                         f"from {first.hello.node_code or '?'}"
                     )
                 session = self._link.open_session(first.hello, call, outgoing)
-                self._backoff.reset()
+                opened = time.monotonic()
                 while not session.wait_closed(timeout=0.5):
                     if self._stopped.is_set():
                         session.close("node stopping")
+                # only a session that held a while starts the backoff afresh: one the peer ends at
+                # once (it refuses what it is sent) would otherwise be dialled again five times a second
+                if time.monotonic() - opened >= STEADY_SECONDS:
+                    self._backoff.reset()
             finally:
                 outgoing.close()
                 call.cancel()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import and_, bindparam, exists, func, insert, not_, select
 from sqlalchemy.orm import Session
 
+from sync.origin import CERTIFICATE_REFUSED
 from sync.tables import InboxEntry, QuarantinedEnvelope
 from wuji.v1 import link_pb2
 
@@ -122,3 +123,25 @@ def quarantine(session: Session, peer: str, envelope: link_pb2.Envelope, reason:
             received_at=datetime.now(UTC),
         )
     )
+
+
+def settle_signed_again(session: Session) -> list[str]:
+    """Drop the quarantined envelopes refused for their origin's certificate (revoked with its
+    parent's CA, say) whose message has been applied here since, signed anew by the origin once it
+    was enrolled again; the message ids of those dropped. The others stay, and count in the node's
+    status, until their origin sends them again."""
+    # the link's words stand in brackets after the node's Chinese ones (federation.origin_refused_words)
+    refused = select(QuarantinedEnvelope).where(QuarantinedEnvelope.reason.contains(CERTIFICATE_REFUSED))
+    settled = []
+    for row in session.scalars(refused):
+        applied = exists().where(
+            InboxEntry.message_id == row.message_id,
+            not_(and_(InboxEntry.peer == row.peer, InboxEntry.seq == row.seq)),
+            ~exists().where(
+                QuarantinedEnvelope.peer == InboxEntry.peer, QuarantinedEnvelope.seq == InboxEntry.seq
+            ),
+        )
+        if session.scalar(select(applied)):
+            session.delete(row)
+            settled.append(row.message_id)
+    return settled

@@ -227,8 +227,18 @@ class Link:
         if resumed.missing_from:
             raise LinkProtocolError(
                 f"{self.peer} resumes from envelope {resumed.missing_from} of this link, which was pruned "
-                "after the outbox retention window: it cannot be brought up to date from here"
+                "after the outbox retention window (or lost when this node was restored from a backup): "
+                "it cannot be brought up to date from here"
             )
+        if resumed.closed_holes:
+            log.warning(
+                "link %s -> %s: the peer has a new database (a replacement machine?); the envelopes "
+                "kept for it are numbered afresh, %d moved over numbers this node lost in a restore",
+                self.here,
+                self.peer,
+                resumed.closed_holes,
+            )
+            self.acked_seq = 0
         if resumed.starts_from:
             log.warning(
                 "link %s -> %s: the peer has a new database (a replacement machine?); envelopes before "

@@ -38,6 +38,11 @@ _AHEAD_FROM = 8  # envelopes in a batch worth handing to the verifying threads
 _RECHECK_SECONDS = 300.0  # a remembered chain is checked again after this (trust may have changed)
 
 
+# how the reason begins when the origin's chain was refused (revoked, out of date): such an envelope
+# is kept in quarantine until its origin, enrolled again, sends it signed anew (inbox.settle_signed_again)
+CERTIFICATE_REFUSED = "the origin's certificate is refused: "
+
+
 class OriginRefused(Exception):
     """The envelope's origin is not proven; the message says why (it goes into the quarantine)."""
 
@@ -65,6 +70,10 @@ class OriginSigner:
         self.code = division_code_of(certificate)
         self._key = key
         self._chain = [c.public_bytes(serialization.Encoding.DER) for c in (certificate, *intermediates)]
+
+    def signed_it(self, envelope: link_pb2.Envelope) -> bool:
+        """True if the envelope carries this signer's certificate (its signature is not checked)."""
+        return bool(envelope.origin_chain) and envelope.origin_chain[0] == self._chain[0]
 
     def sign(self, envelope: link_pb2.Envelope) -> link_pb2.Envelope:
         if envelope.origin != self.code:
@@ -164,7 +173,7 @@ class OriginVerifier:
         try:
             path = trust().verify_chain(certificates[0], certificates[1:], CertificatePurpose.TLS)
         except ChainRejected as rejected:
-            raise OriginRefused(f"the origin's certificate is refused: {rejected.reason}") from rejected
+            raise OriginRefused(f"{CERTIFICATE_REFUSED}{rejected.reason}") from rejected
         verified = _Verified(
             code=division_code_of(certificates[0]),
             public_key=certificates[0].public_key(),  # type: ignore[arg-type]

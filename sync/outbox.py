@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from sync import inbox
+from sync.origin import OriginSigner
 from sync.tables import LinkState, OutboxEntry
 from wuji.v1 import link_pb2
 
@@ -200,6 +201,9 @@ class Resumption:
     # >0: a new database, sent envelopes from here on (those before were pruned; it needs none of them)
     starts_from: int = 0
     unexplained: int = 0  # >0: the peer holds envelopes up to here, never numbered by this node
+    # >0: a new database, sent what is kept numbered afresh (this many moved down over holes the
+    # node's own restore left); none of it is acknowledged
+    closed_holes: int = 0
 
 
 def resume(
@@ -248,14 +252,85 @@ def resume(
         return Resumption(skipped_to=peer_received, renumbered=len(rows))
     last_sent = state.next_seq - 1
     if peer_received < last_sent:
-        first_kept = session.scalar(
-            select(func.min(OutboxEntry.seq)).where(OutboxEntry.peer == peer, OutboxEntry.seq > peer_received)
-        )
-        if first_kept != peer_received + 1:
-            if peer_is_new and peer_received == 0:
+        kept = session.execute(
+            select(func.min(OutboxEntry.seq), func.count()).where(
+                OutboxEntry.peer == peer, OutboxEntry.seq > peer_received
+            )
+        ).one()
+        first_kept, count = kept[0], kept[1] or 0
+        if peer_is_new and peer_received == 0:
+            # a hole among the kept (numbers this node lost when it was restored from a backup, sent
+            # by its former database) would stop the new peer at it for good: it has numbered
+            # nothing of this link, so what is kept is numbered afresh, without the hole
+            if first_kept is not None and count != last_sent - first_kept + 1:
+                return Resumption(closed_holes=_close_holes(session, state, peer))
+            if first_kept != peer_received + 1:
                 return Resumption(starts_from=first_kept or state.next_seq)
+        elif first_kept != peer_received + 1:
             return Resumption(missing_from=peer_received + 1)
+        elif count != last_sent - peer_received:
+            return Resumption(missing_from=_first_hole(session, peer, peer_received))
     return Resumption()
+
+
+def _close_holes(session: Session, state: LinkState, peer: str) -> int:
+    """Number the kept envelopes of a link one after another from the first kept; the peer, new,
+    has acknowledged none of them. Returns how many moved."""
+    rows = list(
+        session.scalars(select(OutboxEntry).where(OutboxEntry.peer == peer).order_by(OutboxEntry.seq))
+    )
+    moved = 0
+    for seq, row in enumerate(rows, start=rows[0].seq):  # downwards only: a new number is never taken
+        if row.seq != seq:
+            envelope = link_pb2.Envelope.FromString(row.envelope)
+            envelope.seq = row.seq = seq
+            row.envelope = envelope.SerializeToString()
+            session.flush()
+            moved += 1
+    state.next_seq = rows[0].seq + len(rows)
+    state.acked_seq = 0
+    return moved
+
+
+def _first_hole(session: Session, peer: str, after: int) -> int:
+    """The first number above `after` that no kept envelope of the link holds."""
+    expected = after + 1
+    for seq in session.scalars(
+        select(OutboxEntry.seq)
+        .where(OutboxEntry.peer == peer, OutboxEntry.seq > after)
+        .order_by(OutboxEntry.seq)
+    ):
+        if seq != expected:
+            return expected
+        expected += 1
+    return expected
+
+
+def resign(session: Session, signer: OriginSigner) -> int:
+    """Sign anew, with the node's current certificate, the kept envelopes it originated under
+    another one: after it was enrolled again (its parent's CA revoked with the parent's lost machine,
+    or its own certificate revoked and replaced), what it still owes, or sends again to a
+    replacement, would be refused everywhere under the old chain. Only the origin itself can do
+    this: a relay, or anyone holding the old certificate, cannot. Returns how many were signed."""
+    signed = 0
+    for row in session.scalars(select(OutboxEntry)):
+        envelope = link_pb2.Envelope.FromString(row.envelope)
+        if envelope.origin != signer.code or signer.signed_it(envelope):
+            continue
+        row.envelope = signer.sign(envelope).SerializeToString()
+        signed += 1
+    return signed
+
+
+def signed_by_another(session: Session, signer: OriginSigner, look: int = 200) -> bool:
+    """True if the newest envelope this node originated among the last `look` kept ones carries
+    another certificate than its current one: a cheap look at each start for `resign`'s work."""
+    rows = session.scalars(select(OutboxEntry.envelope).order_by(OutboxEntry.id.desc()).limit(look))
+    for stored in rows:
+        envelope = link_pb2.Envelope.FromString(stored)
+        if envelope.origin == signer.code:
+            return not signer.signed_it(envelope)
+    return False
 
 
 def install_commit_signal(factory: sessionmaker[Session], wake: Callable[[Iterable[str]], None]) -> None:

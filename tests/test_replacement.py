@@ -10,15 +10,17 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from node.config import NodeConfig
 from node.runtime.cluster import free_port
 from node.runtime.node import Node
 from node.store.engine import create_store_engine, migrate, session_factory
-from node.store.models import Case, IssuedCertificate
+from node.store.models import Case, CaseEvent, IssuedCertificate
 from node.timeutil import shanghai
 from sync import inbox, outbox
+from sync.origin import CERTIFICATE_REFUSED
+from sync.tables import QuarantinedEnvelope
 from tests.harness import (
     CHAIN,
     COUNTY,
@@ -197,3 +199,160 @@ def test_the_township_says_which_village_it_revoked_and_what_to_do_next(federati
     )
     assert "".join(expected.split()) in said, status.stdout
     assert "握手失败" not in said
+
+
+def replace_township(federation: FederationHarness, folder: Path) -> Node:
+    """The README's steps for a lost township: `wuji cert revoke` at the county, then `wuji node init`
+    in a new folder (at the lost machine's address, where its villages dial), `wuji node invite` at
+    the county, `wuji node enroll` and `wuji node run` there (here, in this process)."""
+    county_config = str(federation.config_path(COUNTY))
+    revoked = wuji("cert", "revoke", TOWNSHIP, "--config", county_config)
+    assert revoked.returncode == 0, revoked.stderr
+    address = federation.configs[TOWNSHIP].listen
+    made = wuji("node", "init", TOWNSHIP, "--listen", address, "--web-listen", "off",
+                "--parent", federation.nodes[COUNTY].address, "--dir", str(folder))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    invite = folder.parent / "township2.invite"
+    invited = wuji("node", "invite", TOWNSHIP, "--config", county_config, "--out", str(invite))
+    assert invited.returncode == 0, invited.stderr
+    path = folder / "node.toml"
+    enrolled = wuji("node", "enroll", "--config", str(path), "--invite", str(invite))
+    assert enrolled.returncode == 0, enrolled.stderr
+    config = NodeConfig.load(path)
+    config.enroll_listen = f"127.0.0.1:{free_port()}"  # listen + 1 may be another test node's port
+    config.reconnect_cap_seconds = 0.5
+    config.save(path)
+    node = Node(config, path, clock=federation.clock)
+    node.start()
+    federation.nodes[TOWNSHIP] = node  # stopped with the federation
+    return node
+
+
+def held_at(node: Node) -> dict[str, int]:
+    """The village's cases held at node, each with how many events its log has there."""
+    with node.readers() as session:
+        rows = session.execute(
+            select(Case.id, func.count(CaseEvent.seq))
+            .join(CaseEvent, CaseEvent.case_id == Case.id)
+            .where(Case.origin == VILLAGE)
+            .group_by(Case.id)
+        )
+        return {case_id: events for case_id, events in rows}
+
+
+def quarantined(node: Node) -> list[str]:
+    with node.readers() as session:
+        return list(session.scalars(select(QuarantinedEnvelope.reason)))
+
+
+@pytest.mark.parametrize("village_restored", [False, True], ids=["clean", "village-restored-before"])
+def test_a_replacement_for_a_lost_township_gets_its_villages_cases_and_none_is_lost(
+    federation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, village_restored: bool
+):
+    """The walk: a township is lost and replaced as the README said. Revoking its CA made the
+    village's certificate worthless (the village was told its own was revoked); the village, enrolled
+    again by hand, sent its cases up signed with the old certificate, and they were quarantined at
+    the county and at the new township, lost without a word; and a village once restored from a
+    backup looped on its link ("expected seq 9, got 14") five times a second, sending nothing."""
+    monkeypatch.setenv("WUJI_KEY_PASSPHRASE", PASSPHRASE.decode())
+    federation.start_chain()
+    village_config = str(federation.config_path(VILLAGE))
+    village, township = federation.desk(VILLAGE), federation.desk(TOWNSHIP)
+    accepted = submit(village, TOWNSHIP_ITEM, name="已受理").id
+    waiting = submit(village, TOWNSHIP_ITEM, name="待受理").id
+    far = submit(village, COUNTY_ITEM, name="县级办理").id
+    wait_for(
+        lambda: {accepted, waiting} <= cases_at(federation.nodes[TOWNSHIP]), what="cases at the township"
+    )
+    wait_for(lambda: far in cases_at(federation.nodes[COUNTY]), what="the case at the county")
+    act(township, accepted, case_pb2.ACCEPT)
+    wait_for(lambda: state_at(village, accepted) == case_pb2.ACCEPTED and settled(federation), what="quiet")
+    if village_restored:  # its outbox then lacks the envelopes sent between the backup and the loss
+        backup = tmp_path / "village.db"
+        assert wuji("node", "backup", "--to", str(backup), "--config", village_config).returncode == 0
+        lost = submit(village, TOWNSHIP_ITEM, name="备份后").id
+        wait_for(lambda: lost in cases_at(federation.nodes[TOWNSHIP]) and settled(federation), what="quiet")
+        federation.stop(VILLAGE)
+        assert wuji("node", "restore", "--from", str(backup), "--config", village_config).returncode == 0
+        federation.restart(VILLAGE)
+        village = federation.desk(VILLAGE)
+        wait_for(lambda: lost in cases_at(federation.nodes[VILLAGE]), what="the case back from the township")
+        wait_for(lambda: settled(federation), what="quiet links after the restore")
+    at_county = held_at(federation.nodes[COUNTY])
+
+    federation.stop(TOWNSHIP)  # the township's machine is lost
+    outage = submit(village, COUNTY_ITEM, name="周六").id  # taken in while the township is down
+    replacement = replace_township(federation, tmp_path / "township2")
+    wait_for(lambda: (up := replacement.links.find(COUNTY)) and up.connected, what="the replacement linked")
+
+    # the village is told that its township's certificate was revoked, not its own, and what to do
+    said = wait_for(lambda: (link := federation.nodes[VILLAGE].links.find(TOWNSHIP)) and link.revoked,
+                    what="the village refused by the replacement")  # fmt: skip
+    status = "".join(wuji("node", "status", "--config", village_config).stdout.split())
+    assert f"上级{TOWNSHIP}的证书已被吊销" in status and "wujinodeenroll--again" in status, status
+    assert "本节点的证书已被吊销" not in status, status
+    assert said
+    later = submit(village, COUNTY_ITEM, name="吊销后").id  # still taken in: it goes up once enrolled again
+
+    # the village is enrolled again from the replacement: one documented command, said in Chinese
+    invite = tmp_path / "village2.invite"
+    township2_config = str(tmp_path / "township2" / "node.toml")
+    invited = wuji("node", "invite", VILLAGE, "--config", township2_config, "--out", str(invite))
+    assert invited.returncode == 0, invited.stderr
+    federation.stop(VILLAGE)
+    plain = wuji("node", "enroll", "--config", village_config, "--invite", str(invite))
+    assert plain.returncode != 0 and "--again" in plain.stderr and "已入网" in plain.stderr, plain.stderr
+    again = wuji("node", "enroll", "--again", "--config", village_config, "--invite", str(invite))
+    assert again.returncode == 0, again.stderr
+    federation.restart(VILLAGE)
+
+    county = federation.nodes[COUNTY]
+    wait_for(lambda: {outage, later} <= cases_at(county), what="the outage's cases at the county")
+    expected_here = {accepted, waiting} | ({lost} if village_restored else set())
+    wait_for(
+        lambda: set(held_at(replacement)) == expected_here, what="the township's cases at the replacement"
+    )
+    wait_for(lambda: settled(federation), what="quiet links")
+    assert held_at(county) == {**at_county, outage: 1, later: 1}  # each exactly once, nothing replayed twice
+    assert quarantined(county) == [] and quarantined(replacement) == []
+    # and the replacement handles them
+    act(federation.desk(TOWNSHIP), waiting, case_pb2.ACCEPT)
+    act(federation.desk(COUNTY), outage, case_pb2.ACCEPT)
+    desk = federation.desk(VILLAGE)
+    wait_for(
+        lambda: state_at(desk, waiting) == case_pb2.ACCEPTED, what="the replacement's 受理 at the village"
+    )
+    wait_for(lambda: state_at(desk, outage) == case_pb2.ACCEPTED, what="the county's 受理 at the village")
+
+
+def test_an_envelope_quarantined_for_its_origins_revoked_certificate_is_settled_once_signed_again(
+    tmp_path: Path,
+):
+    """The county quarantined a village's case signed under its lost township's revoked CA, and
+    kept counting it (隔离报文 1 件) after the village, enrolled again, sent it signed anew and it was
+    applied. A quarantined envelope of another fault, or not yet sent again, stays."""
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    revoked = f"{CERTIFICATE_REFUSED}certificate {TOWNSHIP} (乡镇, serial 0x1) was revoked on …"
+    with sessions.begin() as session:
+        for seq, message_id, reason in (
+            (1, "resent", revoked),
+            (2, "not yet", revoked),
+            (3, "altered", "the signature of its origin does not verify"),
+        ):
+            envelope = link_pb2.Envelope(seq=seq, message_id=message_id)
+            inbox.record(session, TOWNSHIP, [envelope])
+            inbox.quarantine(session, TOWNSHIP, envelope, reason)
+        # signed anew, it came again through the replacement and was applied; "altered" came again
+        # and was refused again
+        inbox.record(session, TOWNSHIP, [link_pb2.Envelope(seq=4, message_id="resent")])
+        again = link_pb2.Envelope(seq=5, message_id="not yet")
+        inbox.record(session, TOWNSHIP, [again])
+        inbox.quarantine(session, TOWNSHIP, again, revoked)
+    with sessions.begin() as session:
+        assert inbox.settle_signed_again(session) == ["resent"]
+    with sessions() as session:
+        left = session.execute(select(QuarantinedEnvelope.message_id, QuarantinedEnvelope.seq)).all()
+    assert sorted(left) == [("altered", 3), ("not yet", 2), ("not yet", 5)]
+    engine.dispose()

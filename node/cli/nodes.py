@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import threading
 from dataclasses import replace
@@ -133,6 +134,13 @@ def node_enroll(
     invite: Annotated[
         Path | None, typer.Option(help="the invite file from `wuji node invite` at the parent")
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="enrol an enrolled node anew (its certificate, or its parent's, was revoked); node stopped",
+        ),
+    ] = False,
 ) -> None:
     """Obtain this node's certificates: from the parent with an invite, or (a province) a new root CA."""
     from node.trust.certificates import remember_crls
@@ -152,8 +160,16 @@ def node_enroll(
         fail(str(error))
     from node.trust.identity import NodeIdentity
 
-    if NodeIdentity.exists(folder):
-        fail(f"node {config.code} is enrolled already ({folder}); remove that folder to start over")
+    enrolled = NodeIdentity.exists(folder)
+    if enrolled and not again:
+        fail(
+            f"节点 {config.code} 已入网（证书在 {folder}）。如果上级吊销了本节点的证书，或上级换了新设备"
+            f"（本节点的证书随之失效），请上级运维发新的邀请，停下本节点后运行 `wuji node enroll --again "
+            f"--invite <邀请文件> --config {config_path}` 重新入网，再启动本节点 (node {config.code} is "
+            "enrolled already: to enrol it anew, stop it and use --again with a new invite)"
+        )
+    if again and invite is None:
+        fail("重新入网需要上级的新邀请：--invite <邀请文件> (--again needs --invite FILE)")
     from node.store.engine import require_database_folder
 
     try:  # before the invite is used up: the certificates' revocation lists are kept in the database
@@ -161,6 +177,15 @@ def node_enroll(
     except OSError as error:
         fail(str(error), EXIT_REFUSED)
     division = config.division
+    staging = folder.with_name(f"{folder.name}.new") if enrolled else folder
+    if enrolled:
+        from node.runtime.backup import BackupError, require_stopped
+
+        try:
+            require_stopped(config.database_url_for(config_path), "重新入网", "enrolling it again")
+        except BackupError as error:
+            fail(str(error), EXIT_REFUSED)
+        shutil.rmtree(staging, ignore_errors=True)  # what a failed attempt left
     try:
         if invite is None:
             if division.parent is not None:
@@ -182,21 +207,37 @@ def node_enroll(
         doubt = parent_address_doubt(config.parent_address, invited.parent_listen, invited.parent_code)
         if doubt:
             errors.print(doubt, highlight=False)
-        identity, crls = enroll(division, config.name, folder, secret, invited)
+        identity, crls = enroll(division, config.name, staging, secret, invited)
     except (EnrollmentRefused, DomainError) as error:
         fail(str(error), EXIT_REFUSED)
+    replaced = None
+    if enrolled:  # the old certificates are kept aside, never deleted
+        replaced = folder.with_name(f"{folder.name}.replaced-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+        folder.rename(replaced)
+        staging.rename(folder)
+        identity.folder = folder
     from node.runtime.node import open_store
+    from sync import outbox
+    from sync.origin import OriginSigner
 
     with open_store(config, config_path) as sessions, sessions.begin() as session:
         remember_crls(session, crls)
+        signer = OriginSigner(identity.tls_key, identity.tls_certificate, identity.chain[:-1])
+        signed = outbox.resign(session, signer) if enrolled else 0
     role, english = "连接证书", "TLS certificate"
     if identity.authority:
         role, english = "CA 证书和连接证书", "CA and TLS certificates"
     if identity.seal_authority is not None:
         role, english = f"{role}，以及 SM2 印章 CA 证书", f"{english} and an SM2 seal CA"
+    said = f"{division.tier.label}级节点 {division} 已入网：上级 {division.parent} 签发了本节点的{role}"
+    if replaced is not None:
+        said = (
+            f"{division.tier.label}级节点 {division} 已重新入网：上级 {division.parent} "
+            f"签发了本节点的新{role}；原有证书留在 {replaced}；本节点保存的 {signed} 条数据"
+            "已用新证书重新签名，启动本节点后自动报送"
+        )
     console.print(
-        f"{division.tier.label}级节点 {division} 已入网：上级 {division.parent} 签发了本节点的{role} "
-        f"(enrolled {division}: {english} issued by {division.parent})\n"
+        f"{said} (enrolled {division}: {english} issued by {division.parent})\n"
         f"下一步 (next)：wuji node run --config {config_path}",
         highlight=False,
         soft_wrap=True,  # the command to copy, unfolded
@@ -384,7 +425,7 @@ def node_status(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") 
     console.print(table)
     for link in described.links:
         if not link.connected:
-            console.print(f"[red]{link_down_words(link)}[/]", highlight=False)
+            console.print(f"[red]{link_down_words(link, described.code)}[/]", highlight=False)
     for link in described.links:
         ahead = timedelta(seconds=link.peer_clock_ahead_seconds)
         if link.HasField("peer_clock_ahead_seconds") and abs(ahead) > CLOCK_DRIFT_NOTICE:
@@ -430,7 +471,7 @@ def own_certificate_words(config_path: Path, now: datetime) -> str:
     return ""
 
 
-def link_down_words(link: desk_pb2.LinkStatus) -> str:
+def link_down_words(link: desk_pb2.LinkStatus, here: str = "") -> str:
     """Why a link is down and since when, where it is dialled, and when it last worked: what the
     operator looks for before reading the log."""
     neighbour = f"{LINK_ROLES.get(link.role, link.role)} {link.peer} {link.peer_name}".strip()
@@ -445,7 +486,7 @@ def link_down_words(link: desk_pb2.LinkStatus) -> str:
         at = shanghai(from_timestamp(link.trouble_at), seconds=True)
         setting = "node.toml 的 parent_address" if link.role == "parent" else ""
         role = LINK_ROLES.get(link.role, link.role)
-        meaning = trouble_meaning(link.trouble, f"{role} {link.peer}", setting)
+        meaning = trouble_meaning(link.trouble, f"{role} {link.peer}", setting, here)
         said += f"：{meaning} ({at} {link.trouble})"
     elif not link.address:
         said += "：由对方发起连接，对方尚未连上本节点"

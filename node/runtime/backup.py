@@ -198,7 +198,7 @@ def restore(database_url: str, source: Path, here: DivisionCode) -> Restored:
         )
     if not source.is_file():
         raise BackupError(f"找不到备份文件 {source}：请核对文件名和所在的文件夹 (no backup file at {source})")
-    _require_stopped(database_url)
+    require_stopped(database_url)
     replaced = None
     if make_url(database_url).get_backend_name() == "sqlite":
         _require_sqlite_backup(source)
@@ -312,7 +312,7 @@ def _require_sqlite_backup(source: Path) -> None:
         )
 
 
-def _require_stopped(database_url: str) -> None:
+def require_stopped(database_url: str, doing: str = "恢复", doing_english: str = "restoring") -> None:
     """Refuse while a replica of the node holds its link lease (it would keep writing)."""
     if make_url(database_url).get_backend_name() == "sqlite" and not _sqlite_path(database_url).exists():
         return
@@ -331,8 +331,8 @@ def _require_stopped(database_url: str) -> None:
     if lease is not None and as_utc(lease.expires_at) > utcnow():
         until = shanghai(lease.expires_at, seconds=True)
         raise BackupError(
-            f"节点正在运行：{lease.holder} 持有它的连接租约，至 {until}（北京时间）；请先停止节点再恢复 "
-            f"(the node is running: {lease.holder} holds its link lease; stop it before restoring)"
+            f"节点正在运行：{lease.holder} 持有它的连接租约，至 {until}（北京时间）；请先停止节点再{doing} "
+            f"(the node is running: {lease.holder} holds its link lease; stop it before {doing_english})"
         )
 
 

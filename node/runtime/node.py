@@ -64,11 +64,11 @@ from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
 from node.web.server import WebDesk
-from node.web.uplink import CHILD_REVOKED, revoked_words, trouble_meaning
+from node.web.uplink import CHILD_REVOKED, ancestor_revoked, revoked_words, trouble_meaning
 from signing.algorithms import Algorithm
 from signing.pki import division_code_of
 from signing.trust import TrustStore
-from sync import outbox
+from sync import inbox, outbox
 from sync.auth import PeerAuthenticator
 from sync.dialer import Backoff, Dialer
 from sync.link import Link, LinkSettings, LinkTrouble
@@ -168,6 +168,7 @@ class Node:
         self.outbound.signer = OriginSigner(
             self.identity.tls_key, self.identity.tls_certificate, self.identity.chain[:-1]
         )
+        self._sign_anew(self.outbound.signer)
         self.licences = LicenceService(self.here, config.credit_code, self.outbound, self._neighbours)
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
@@ -427,12 +428,29 @@ class Node:
             digest=calendars.message_id(message).rpartition("-")[2],
         )
 
+    def _sign_anew(self, signer: OriginSigner) -> None:
+        """Enrolled again since it last ran (`wuji node enroll --again`, or a new pki/ by hand): what
+        it still owes, and sends again to a replacement parent, goes under its new certificate."""
+        with self.sessions.begin() as session:
+            if not outbox.signed_by_another(session, signer):
+                return
+            signed = outbox.resign(session, signer)
+        log.warning(
+            "this node's certificate changed: %d envelope(s) it originated, kept for its neighbours, "
+            "were signed again with the new one",
+            signed,
+        )
+
     def revoked_refusal(self) -> str:
         """Why no application is taken here: the parent refuses this node's certificate as revoked
-        (a lost or stolen machine), so nothing taken in could ever be sent; "" otherwise."""
+        (a lost or stolen machine), so nothing taken in could ever be sent; "" otherwise, also where
+        it was the parent's CA that was revoked (its machine replaced): this node is enrolled again
+        and what it took in meanwhile goes up then, signed with its new certificate."""
         parent = self.here.parent
         link = self.links.find(parent.value) if parent is not None else None
         if parent is None or link is None or link.revoked is None:
+            return ""
+        if ancestor_revoked(self.here.value, link.revoked):
             return ""
         return revoked_words(self.names.name_of(parent.value) or parent.value, link.revoked)
 
@@ -548,6 +566,7 @@ class Node:
         self.undeliverable.sweep()
         self.stats.push_rollup()
         self.prune_outbox()
+        self.settle_quarantine()
         self._ready_timestamping()
         self.complete_awaiting_timestamps()
         return result
@@ -573,6 +592,15 @@ class Node:
                 return self.seals.complete_awaiting(
                     session, stamped, lambda db, peer, notice: self.outbound.send(db, peer, case_event=notice)
                 )
+
+    def settle_quarantine(self) -> int:
+        """Envelopes quarantined for their origin's revoked certificate that have come again since,
+        signed anew, and been applied: no longer kept (nor counted as quarantined)."""
+        with self.sessions.begin() as session:
+            settled = inbox.settle_signed_again(session)
+        for message_id in settled:
+            log.info("quarantined envelope %s was applied since, signed anew by its origin", message_id)
+        return len(settled)
 
     def prune_outbox(self) -> int:
         """Forget acknowledged envelopes older than the retention window (config outbox_retention_days)."""

@@ -26,12 +26,12 @@ from node import logs
 from node.cases.service import ResultSealing, copy_from_proto, register_new_copy, replay_event
 from node.convert import case_to_proto, state_from_proto
 from node.errors import InvalidInput, WrongNode, clean_text
-from node.store.models import Case, Rating, SealedResult
+from node.store.models import Case, CaseEvent, Rating, SealedResult
 from node.store.outbound import Outbound
 from node.supervision.ratings import MAX_COMMENT_LENGTH
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync import inbox
-from sync.tables import QuarantinedEnvelope
+from sync.tables import OutboxEntry, QuarantinedEnvelope
 from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import case_pb2, link_pb2
 
@@ -49,6 +49,9 @@ class CaseResync:
     # -- at the neighbour of a restored node ---------------------------------------------------
 
     def on_peer_hello(self, session: Session, peer: str, role: str, hello: link_pb2.Hello) -> None:
+        if role == "parent" and _replaced(session, peer, hello):
+            self._submit_again(session, peer)
+            return
         if role != "child" or not hello.HasField("sent_seq"):
             return  # a parent's restore is not repaired from below; older versions do not say
         received = inbox.received_seq(session, peer)
@@ -65,6 +68,40 @@ class CaseResync:
             len(lost),
             copied,
             len(asked),
+        )
+
+    def _submit_again(self, session: Session, parent: str) -> None:
+        """The parent is a replacement machine with a new database: the cases it handled are gone
+        with the lost one. Those whose submission this node still keeps go up again from the outbox;
+        the others (sent before a restore of this node) are submitted again from this node's copy.
+        What the lost machine did on them after 申请 is not known above: this node's copy still shows it."""
+        kept = set()
+        for stored in session.scalars(select(OutboxEntry.envelope).where(OutboxEntry.peer == parent)):
+            envelope = link_pb2.Envelope.FromString(stored)
+            if envelope.WhichOneof("body") == "case_submitted":
+                kept.add(envelope.case_submitted.case.id)
+        again = resent = 0
+        query = select(Case).where(Case.origin == self.here.value, Case.handler == parent)
+        for case in session.scalars(query):
+            if case.id in kept:
+                resent += 1
+                continue
+            first = session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.version == 1)
+            ).first()
+            submitted = link_pb2.CaseSubmitted(
+                case=case_to_proto(case, self.here.value, with_events=False, with_content=True),
+                submitted_by_person=first.actor_person or "" if first else "",
+                submitted_by_department=first.actor_department or "" if first else "",
+            )
+            self._outbound.send(session, parent, case_submitted=submitted)
+            again += 1
+        log.warning(
+            "the parent %s is a replacement machine (a new database): %d case(s) it handles go up again "
+            "from this node's outbox, %d submitted again from this node's copies",
+            parent,
+            resent,
+            again,
         )
 
     def _answer_request(self, session: Session, envelope: link_pb2.Envelope) -> None:
@@ -198,6 +235,13 @@ class CaseResync:
                 f"but this copy is in {case.state}"
             )
         replay_event(session, case, event, route)
+
+
+def _replaced(session: Session, parent: str, hello: link_pb2.Hello) -> bool:
+    """True if the parent's database is new (it holds nothing from here and numbered nothing) while
+    this node has linked with its code before: a replacement for a lost machine."""
+    new = hello.received_seq == 0 and hello.HasField("sent_seq") and not hello.sent_seq
+    return new and inbox.received_seq(session, parent) > 0
 
 
 def _originates_in(case_id: str, restored: DivisionCode) -> bool:

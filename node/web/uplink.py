@@ -55,10 +55,12 @@ def uplink_of(node: Node) -> Uplink | None:
         return Uplink(name, True, link.outbox_depth(), clock_trouble(node, name, link))
     waiting = link.outbox_depth() if link is not None else 0
     if link is not None and link.revoked is not None:
-        return Uplink(name, False, waiting, revoked=revoked_words(name, link.revoked))
+        return Uplink(name, False, waiting, revoked=revoked_words(name, link.revoked, node.here.value))
     trouble = ""
     if link is not None and link.trouble:
-        trouble = trouble_meaning(link.trouble.words, f"上级 {name}", "node.toml 的 parent_address")
+        trouble = trouble_meaning(
+            link.trouble.words, f"上级 {name}", "node.toml 的 parent_address", node.here.value
+        )
     return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
 
 
@@ -66,16 +68,48 @@ def uplink_of(node: Node) -> Uplink | None:
 CHILD_REVOKED = "its certificate was revoked"
 
 _REVOKED_ON = re.compile(r"was revoked on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
+_REVOKED_CODE = re.compile(r"certificate (\d{12}) \(")
 
 
-def revoked_words(parent: str, refusal: LinkTrouble) -> str:
+def revoked_code(words: str) -> str:
+    """The code of the certificate a refusal as revoked names ("" if it names none): this node's own,
+    or one above it in its chain (its parent's CA, revoked when the parent's machine was replaced)."""
+    found = _REVOKED_CODE.search(words)
+    return found.group(1) if found else ""
+
+
+def ancestor_revoked(here: str, refusal: LinkTrouble) -> bool:
+    """True if the certificate refused as revoked is not this node's own but its parent's CA (or one
+    above): the node itself did nothing wrong, and is enrolled again from the replacement."""
+    code = revoked_code(refusal.words)
+    return bool(code) and code != here
+
+
+def enroll_again_words(here: str) -> str:
+    """The one way to enrol a node again (its parent was replaced, or it was revoked and replaced)."""
+    return (
+        f"请上级运维在新的上级运行 wuji node invite {here}，把邀请文件交给本点；停下本节点，运行 "
+        "wuji node enroll --again --invite <邀请文件> --config <本节点的 node.toml>，再启动本节点"
+    )
+
+
+def revoked_words(parent: str, refusal: LinkTrouble, here: str = "") -> str:
     """What a point is told once its parent refuses its certificate as revoked (a lost or stolen
-    machine, or one replaced): an application taken here could never be sent, so none is taken."""
+    machine, or one replaced): an application taken here could never be sent, so none is taken.
+    Where it is the parent's own CA that was revoked (the parent's machine was replaced), this
+    node's certificate went with it: it is enrolled again from the replacement, and what it takes in
+    meanwhile goes up then, signed anew (so applications are still taken)."""
     found = _REVOKED_ON.search(refusal.words)
     when = ""
     if found:
         revoked_at = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
         when = f"于 {shanghai(revoked_at)}（北京时间）"
+    if here and ancestor_revoked(here, refusal):
+        return (
+            f"上级 {revoked_code(refusal.words)} 的证书已{when}被吊销（上级换了设备），本节点的证书随之失效，"
+            f"须向新的上级重新入网：{enroll_again_words(here)}。其间本点照常受理，重新入网后自动报送 "
+            "(the parent's certificate was revoked: enrol this node again with `wuji node enroll --again`)"
+        )
     return (
         f"本节点的证书已{when}被上级吊销，上级 {parent} 拒绝连接：不能再受理，请联系上级运维 "
         "(this node's certificate was revoked)"
@@ -96,18 +130,25 @@ _TROUBLE_MEANINGS = (
     (("Network is unreachable", "No route to host"), "网络不通，本机没有通往对方的网络"),
     (("Deadline Exceeded", "DEADLINE_EXCEEDED", "Timeout", "timed out"), "连接超时（网络不通，或地址不对）"),
     (("peer silent for too long",), "对方长时间没有回音，连接已断开（网络中断或对方卡住）"),
-    (("claims to hold envelope", "was pruned", "LinkProtocolError"),
+    (("claims to hold envelope", "was pruned", "LinkProtocolError", "expected seq"),
      "双方的数据库对不上（一方从备份恢复过，或同一节点在两台电脑上运行），请看节点日志"),
     (("UNAUTHENTICATED", "PERMISSION_DENIED"), "对方拒绝了本节点"),
     (("peer ended the stream", "receive failed", "Socket closed", "Connection reset"), "对方断开了连接"),
 )  # fmt: skip
 
 
-def trouble_meaning(words: str, neighbour: str = "要连的节点", setting: str = "") -> str:
+def trouble_meaning(words: str, neighbour: str = "要连的节点", setting: str = "", here: str = "") -> str:
     """A link's trouble (`Link.trouble`) in Chinese: what it means, or that it is an error at all.
     `neighbour` (上级 430981006000) and the `setting` that gives its address name them where the
-    node answering at that address is another one."""
+    node answering at that address is another one; `here`, this node's code, tells its own
+    certificate revoked from its parent's."""
     if refused_as_revoked(words):  # the handshake worked; the certificate was judged and refused
+        code = revoked_code(words)
+        if here and code and code != here:
+            return (
+                f"上级 {code} 的证书已被吊销（上级换了设备），本节点的证书随之失效，{neighbour} 拒绝连接："
+                f"须向新的上级重新入网：{enroll_again_words(here)}"
+            )
         return f"本节点的证书已被吊销，{neighbour} 拒绝连接：不能再受理，请联系上级运维"
     if any(sign in words for sign in _ANOTHER_NODE):
         check = f"请核对地址（{setting}）" if setting else "请核对地址"
