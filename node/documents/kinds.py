@@ -536,14 +536,15 @@ def extension_letter(
     it is known: None while a 特别程序 stops the clock)."""
     fields = _told(extended, case)
     if due is not None:
-        fields += (("延期后办结日期", f"{china_day(due)}前"),)
-    return _telling_letter(
+        fields.append(("延期后办结日期", f"{china_day(due)}前"))
+    return _letter(
         "extension",
         issuer,
         case,
         extended,
-        f"因不能在承诺时限内作出决定，经批准，办理期限延长 {days} 个工作日。",
-        ("延期理由", reason),
+        _opening(case, reviewed=False)
+        + f"因不能在承诺时限内作出决定，经批准，办理期限延长 {days} 个工作日。",
+        ("延期理由", reason or "（未说明理由）"),
         fields,
         ("办理结果将在办结后通知您。",),
     )
@@ -552,52 +553,21 @@ def extension_letter(
 def suspension_letter(issuer: Issuer, case: CaseFacts, suspended: Step) -> Letter:
     """特别程序告知书: the 特别程序 (hearing, testing, expert review) and its time, told in writing,
     which the time limit does not count."""
-    return _telling_letter(
+    return _letter(
         "suspension",
         issuer,
         case,
         suspended,
-        "需依法进行下列特别程序，特别程序所需时间不计入办理时限：",
-        ("特别程序及所需时间", suspended.note),
+        _opening(case, reviewed=False) + "需依法进行下列特别程序，特别程序所需时间不计入办理时限：",
+        ("特别程序及所需时间", suspended.note or "（未说明）"),
         _told(suspended, case),
         ("特别程序结束后继续计算办理时限，办理结果将在办结后通知您。",),
     )
 
 
-def _told(step: Step, case: CaseFacts) -> tuple[tuple[str, str], ...]:
-    return (
-        ("告知时间", f"{shanghai(step.at)}（北京时间）"),
-        ("告知部门", _who(step)),
-        ("办理地", case.handler),
-    )
-
-
-def _telling_letter(
-    kind: str,
-    issuer: Issuer,
-    case: CaseFacts,
-    told: Step,
-    opening: str,
-    statement: tuple[str, str],
-    fields: tuple[tuple[str, str], ...],
-    closing: tuple[str, ...],
-) -> Letter:
-    """A step of a case still running told to the applicant (延期, 特别程序): what and why."""
-    heading, said = statement
-    return Letter(
-        kind=kind,
-        title=TITLES[kind],
-        issued_by=_organ(told, issuer),
-        number=case.case_id,
-        addressee=f"{case.applicant_name}：",
-        opening=_opening(case, reviewed=False) + opening,
-        heading=heading,
-        statement=said or "（未说明）",
-        fields=fields,
-        closing=closing,
-        verify_url=case.verify_url,
-        signature=(_body(told, issuer), china_day(told.at)),
-    )
+def _told(step: Step, case: CaseFacts) -> list[tuple[str, str]]:
+    """A running case's step as its letter dates it: when, by whom, where the case is handled."""
+    return [("告知时间", f"{shanghai(step.at)}（北京时间）"), ("告知部门", _who(step)), *_where_handled(case)]
 
 
 def _decision_letter(
@@ -610,23 +580,49 @@ def _decision_letter(
     closing: tuple[str, ...],
 ) -> Letter:
     """A decision that ends the case against the applicant, with its reason, when and by whom."""
+    fields = [
+        ("决定时间", f"{shanghai(decided.at)}（北京时间）"),
+        ("决定部门", _who(decided)),
+        *_where_handled(case),
+    ]
+    return _letter(
+        kind,
+        issuer,
+        case,
+        decided,
+        _opening(case) + decision,
+        (heading, decided.note or "（未说明理由）"),
+        fields,
+        closing,
+    )
+
+
+def _letter(
+    kind: str,
+    issuer: Issuer,
+    case: CaseFacts,
+    step: Step,
+    opening: str,
+    statement: tuple[str, str],
+    fields: list[tuple[str, str]],
+    closing: tuple[str, ...],
+) -> Letter:
+    """A letter to the applicant about one step of the case, headed and signed by the office that
+    took it: statement is its heading and its words."""
+    heading, said = statement
     return Letter(
         kind=kind,
         title=TITLES[kind],
-        issued_by=_organ(decided, issuer),
+        issued_by=_organ(step, issuer),
         number=case.case_id,
         addressee=f"{case.applicant_name}：",
-        opening=_opening(case) + decision,
+        opening=opening,
         heading=heading,
-        statement=decided.note or "（未说明理由）",
-        fields=(
-            ("决定时间", f"{shanghai(decided.at)}（北京时间）"),
-            ("决定部门", _who(decided)),
-            *_where_handled(case),
-        ),
+        statement=said,
+        fields=tuple(fields),
         closing=closing,
         verify_url=case.verify_url,
-        signature=(_body(decided, issuer), china_day(decided.at)),
+        signature=(_body(step, issuer), china_day(step.at)),
     )
 
 
