@@ -174,4 +174,5 @@ def card_to_proto(card: SupervisionCard) -> case_pb2.SupervisionCard:
         closed_at=to_timestamp(card.closed_at) if card.closed_at else None,
         department=card.department or "",
         person=card.person or "",
+        item_name=card.item_name or "",
     )

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.convert import card_to_proto
 from node.store.models import IssuedCertificate, SupervisionCard
 from node.store.outbound import Outbound
-from node.supervision.cards import with_item
 from node.timeutil import as_utc, from_timestamp, shanghai, utcnow
 from node.workdays import china_date
 from sync import outbox
@@ -105,13 +104,12 @@ class Undeliverable:
             handler=self.here.value,
             colour="yellow",
             reason=UNDELIVERABLE,
-            detail=with_item(
-                f"无法送达：{reason}；{shanghai(returns_at)} 起退回申请地 {envelope.origin}", case.item_name
-            ),
+            detail=f"无法送达：{reason}；{shanghai(returns_at)} 起退回申请地 {envelope.origin}",
             deadline=None,
             submitted_on=china_date(from_timestamp(case.submitted_at)),
             raised_at=now,
             department=case.department or None,
+            item_name=case.item_name or None,
         )
         session.add(card)
         self._send_up(session, card)

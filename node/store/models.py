@@ -409,6 +409,7 @@ class SupervisionCard(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     department: Mapped[str | None] = mapped_column(String(100))  # responsible (the item's department)
     person: Mapped[str | None] = mapped_column(String(100))  # responsible (首问负责), when known
+    item_name: Mapped[str | None] = mapped_column(String(200))  # the case's item (none: no case's card)
 
 
 class Rating(Base):

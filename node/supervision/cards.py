@@ -81,25 +81,6 @@ DEFAULT_FORWARDING_DAYS = 1
 DEFAULT_WARNING_SHARE = 0.8
 
 
-# A card carries its case's item in its words: the card message has no field for it, and above the
-# handler no copy of the case tells it (the 事项 column of /supervision was empty at the city)
-_ITEM_MARK, _ITEM_END = "〔事项：", "〕"
-
-
-def with_item(detail: str, item_name: str) -> str:
-    """A card's words with its case's item after them, as `card_item` reads it back anywhere."""
-    return f"{detail}{_ITEM_MARK}{item_name}{_ITEM_END}" if item_name else detail
-
-
-def card_item(detail: str) -> tuple[str, str]:
-    """(the card's words without its item, the item's name): ("…", "") for a card raised before
-    cards named their item."""
-    if detail.endswith(_ITEM_END) and _ITEM_MARK in detail:
-        words, _, item = detail[: -len(_ITEM_END)].rpartition(_ITEM_MARK)
-        return words, item
-    return detail, ""
-
-
 _GIVEN_UP = frozenset({State.REFUSED, State.WITHDRAWN, State.RETURNED})  # nothing more is owed
 _MARKED_PER_STATEMENT = 500  # arrivals marked checked by one UPDATE (well under any driver's parameter limit)
 
@@ -605,12 +586,13 @@ class SupervisionService:
             handler=case.handler,
             colour=colour,
             reason=reason,
-            detail=with_item(detail, case.item_name),
+            detail=detail,
             deadline=deadline,
             submitted_on=china_date(case.submitted_at),
             raised_at=self._clock.now(),
             department=case.department,
             person=person or case.responsible_person,
+            item_name=case.item_name,
         )
         session.add(card)
         self._send_up(session, card_to_proto(card))
@@ -652,6 +634,7 @@ class SupervisionService:
                 closed_at=from_timestamp(incoming.closed_at) if incoming.HasField("closed_at") else None,
                 department=incoming.department or None,
                 person=incoming.person or None,
+                item_name=incoming.item_name or None,
             )
         )
         self._send_up(session, incoming)

@@ -25,7 +25,6 @@ from node.catalogue.items import ELEMENT_NAMES
 from node.desk.documents import DocumentDesk, issuer_of
 from node.errors import DomainError, InvalidInput, NotFound, Unforeseen, unforeseen
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted, name_on_record
-from node.supervision.cards import card_item
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web import desk, followups, staff, supervision, verify
@@ -89,7 +88,6 @@ def templates() -> Jinja2Templates:
         state_label=state_label,
         action_label=action_label,
         stamp_time=stamp_time,
-        card_words=lambda detail: card_item(detail)[0],  # its item is shown in a column of its own
         china_time=shanghai,
         iso_china_time=iso_china_time,
         clock_stopped=clock_stopped,

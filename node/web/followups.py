@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import Actor, Duty
-from node.supervision.cards import RECTIFICATION_OVERDUE, card_item
+from node.supervision.cards import RECTIFICATION_OVERDUE
 from node.supervision.visits import OUTCOMES
 from node.web.auth import Visit, may, page
 from wuji.v1 import case_pb2
@@ -108,7 +108,7 @@ def _rectifications_below(node: Node, person: Actor) -> Below | None:
     ]
     if not children and not overdue:
         return None
-    return Below(children, overdue, {card.case_id: card_item(card.detail)[1] for card in overdue})
+    return Below(children, overdue, {card.case_id: card.item_name for card in overdue})
 
 
 def _verdict(chosen: str) -> bool:

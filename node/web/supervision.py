@@ -20,7 +20,6 @@ from starlette.routing import Route
 
 from node.cases.states import State
 from node.staff.roles import Duty
-from node.supervision.cards import card_item
 from node.supervision.stats import rate_of
 from node.timeutil import from_timestamp, shanghai
 from node.web.auth import Visit, page
@@ -116,7 +115,7 @@ CSV_COLUMNS = ("牌", "办件", "事项", "办理机构", "部门", "责任人",
 def card_items(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> dict[str, str]:
     """Each card's item by case id: from the case where it is held here, else as the card names it
     (above the handler no copy of the case is held)."""
-    named = {card.case_id: card_item(card.detail)[1] for card in cards}
+    named = {card.case_id: card.item_name for card in cards}
     return {**{case_id: item for case_id, item in named.items() if item}, **node.cases.items_of(named)}
 
 
@@ -137,7 +136,7 @@ def cards_csv(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> bytes:
                 c.department,
                 c.person,
                 c.deadline,
-                card_item(c.detail)[0],
+                c.detail,
                 shanghai(from_timestamp(c.raised_at)),
                 shanghai(from_timestamp(c.closed_at)) if c.closed_at.seconds else "",
             )

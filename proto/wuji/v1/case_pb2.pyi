@@ -318,7 +318,7 @@ class BundlePart(_message.Message):
     def __init__(self, item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., department: _Optional[str] = ..., handler: _Optional[str] = ..., case_id: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reason: _Optional[str] = ..., after: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SupervisionCard(_message.Message):
-    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at", "department", "person")
+    __slots__ = ("id", "case_id", "handler", "colour", "reason", "detail", "deadline", "submitted_on", "raised_at", "closed_at", "department", "person", "item_name")
     ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     HANDLER_FIELD_NUMBER: _ClassVar[int]
@@ -331,6 +331,7 @@ class SupervisionCard(_message.Message):
     CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     PERSON_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
     id: str
     case_id: str
     handler: str
@@ -343,4 +344,5 @@ class SupervisionCard(_message.Message):
     closed_at: _timestamp_pb2.Timestamp
     department: str
     person: str
-    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., department: _Optional[str] = ..., person: _Optional[str] = ...) -> None: ...
+    item_name: str
+    def __init__(self, id: _Optional[str] = ..., case_id: _Optional[str] = ..., handler: _Optional[str] = ..., colour: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., deadline: _Optional[str] = ..., submitted_on: _Optional[str] = ..., raised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., department: _Optional[str] = ..., person: _Optional[str] = ..., item_name: _Optional[str] = ...) -> None: ...
