@@ -2510,6 +2510,20 @@ def test_a_point_never_linked_is_told_it_cannot_take_applications_yet():
     assert once.words == "与上级 琼湖街道便民服务中心 的连接已中断：2 条数据保存在本点，连接恢复后自动报送"
 
 
+def test_a_link_down_for_a_cause_redialling_does_not_mend_says_it_needs_the_operator():
+    """After a restore the link failed on mismatched databases, and the header went on promising
+    连接恢复后自动报送: it never comes back by itself. Such a trouble says the operator must act."""
+    mismatch = uplink.trouble_meaning("receive failed: link 430981006001: expected seq 9, got 14")
+    assert mismatch.startswith("双方的数据库对不上")
+    held = uplink.Uplink("琼湖街道便民服务中心", False, 4, catalogue=3, trouble=mismatch)
+    assert held.words.endswith("：4 条数据保存在本点，须运维处理后才能报送（wuji node status）"), held.words
+    refused = uplink.trouble_meaning("SSL handshake failed: CERTIFICATE_VERIFY_FAILED")
+    assert "须运维处理" in uplink.Uplink("琼湖街道便民服务中心", False, 0, catalogue=3, trouble=refused).words
+    stopped = uplink.trouble_meaning("failed to connect to all addresses; Connection refused")
+    words = uplink.Uplink("琼湖街道便民服务中心", False, 4, catalogue=3, trouble=stopped).words
+    assert words.endswith("连接恢复后自动报送")  # a parent stopped comes back: it goes up by itself
+
+
 def test_a_week_without_conclusions_breaks_the_rate_line_instead_of_dropping_to_zero():
     from node.web.supervision import line_chart
 

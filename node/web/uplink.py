@@ -38,6 +38,10 @@ class Uplink:
             )
         if not self.connected:
             held = f"{self.waiting} 条数据保存在本点，" if self.waiting else "本点照常受理，"
+            if self.trouble in _LASTING:  # redialling does not mend it: nothing goes up by itself
+                return (
+                    f"与上级 {self.parent} 的连接已中断{why}：{held}须运维处理后才能报送（wuji node status）"
+                )
             return f"与上级 {self.parent} 的连接已中断{why}：{held}连接恢复后自动报送"
         if self.waiting:
             return f"上级 {self.parent} 已连接，{self.waiting} 条数据正在报送"
@@ -120,18 +124,23 @@ def revoked_words(parent: str, refusal: LinkTrouble, here: str = "") -> str:
 # neighbour's): an operator gave the county's port as the township's, say.
 _ANOTHER_NODE = ("Hostname Verification Check failed", "Peer name", "hostname mismatch")
 
+_DATABASES_DIFFER = "双方的数据库对不上（一方从备份恢复过，或同一节点在两台电脑上运行），请看节点日志"
+_CERTIFICATES_DISTRUSTED = (
+    "加密连接的握手失败，双方的证书互不信任（本节点的证书不是对方签发的、已过期或已被吊销）"
+)
+# troubles a link does not get over by dialling again: an operator must act before anything goes up
+_LASTING = frozenset({_DATABASES_DIFFER, _CERTIFICATES_DISTRUSTED})
+
 # What the transport's words for a link that is down mean, most telling first: a village agent or
 # a county's IT person reads gRPC's "failed to connect to all addresses; last error: …" alone.
 _TROUBLE_MEANINGS = (
     (("Connection refused",), "那个地址上没有节点在运行（对方已停止，或地址、端口不对）"),
-    (("handshake", "SSL", "certificate", "CERTIFICATE"),
-     "加密连接的握手失败，双方的证书互不信任（本节点的证书不是对方签发的、已过期或已被吊销）"),
+    (("handshake", "SSL", "certificate", "CERTIFICATE"), _CERTIFICATES_DISTRUSTED),
     (("DNS resolution failed", "Name resolution", "not known"), "地址中的主机名查不到"),
     (("Network is unreachable", "No route to host"), "网络不通，本机没有通往对方的网络"),
     (("Deadline Exceeded", "DEADLINE_EXCEEDED", "Timeout", "timed out"), "连接超时（网络不通，或地址不对）"),
     (("peer silent for too long",), "对方长时间没有回音，连接已断开（网络中断或对方卡住）"),
-    (("claims to hold envelope", "was pruned", "LinkProtocolError", "expected seq"),
-     "双方的数据库对不上（一方从备份恢复过，或同一节点在两台电脑上运行），请看节点日志"),
+    (("claims to hold envelope", "was pruned", "LinkProtocolError", "expected seq"), _DATABASES_DIFFER),
     (("UNAUTHENTICATED", "PERMISSION_DENIED"), "对方拒绝了本节点"),
     (("peer ended the stream", "receive failed", "Socket closed", "Connection reset"), "对方断开了连接"),
 )  # fmt: skip
