@@ -310,6 +310,12 @@ def node_run(
         fail(f"--log-format: {error}")
     from node.runtime.node import Node  # imported here: the client commands need no database code
 
+    # the handlers go in before the node answers anyone: a SIGTERM sent once its desk answers (CI did
+    # so) must stop it cleanly, not kill it with the default action
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    logs.show_stacks_on_request(log_format or config.log_format)  # `kill -USR1 <pid>`, a stuck node
     try:
         node = Node(config, config_path)
         node.start()
@@ -319,10 +325,6 @@ def node_run(
         if not is_damaged_database(error):
             raise
         fail(_damaged_words(config, config_path, error), EXIT_REFUSED)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    logs.show_stacks_on_request(log_format or config.log_format)  # `kill -USR1 <pid>`, a stuck node
     if (log_format or config.log_format) == "text":  # JSON output stays JSON, line after line
         console.print(f"node {config.code} running on {node.address}", highlight=False)
         if node.web is not None:
