@@ -74,6 +74,7 @@ _NAMING_A_CASE = frozenset(
         "case_rating",
         "rating_appeal",
         "appeal_decision",
+        "rectification",
         "supervision_card",
         "material_supplied",
         "post_check_result",

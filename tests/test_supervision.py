@@ -249,6 +249,9 @@ def test_a_bad_rating_opens_a_rectification_task_and_a_red_card_when_left_past_i
 
     opened = wait_for(task, what="the rating to open a rectification task at the township")
     assert opened.deadline == date(2025, 11, 28)  # 15 working days after Friday 7 November
+    # the village, where the citizen rated, is told the 整改's deadline
+    told = wait_for(lambda: village_rectification(federation, case.id), what="the 整改 told to the village")
+    assert (told.deadline, told.done_at) == ("2025-11-28", "")
     with township.sessions() as session:
         assert session.get(Rating, case.id).score == 1
 
@@ -265,9 +268,19 @@ def test_a_bad_rating_opens_a_rectification_task_and_a_red_card_when_left_past_i
         desk_pb2.RectifyCaseRequest(case_id=case.id, return_visit="12月1日电话回访, 申请人表示认可")
     )
     assert done.done_at
+    closed = wait_for(
+        lambda: (seen := village_rectification(federation, case.id)) and seen.done_at and seen,
+        what="the closed 整改 at the village",
+    )
+    assert closed.return_visit == "12月1日电话回访, 申请人表示认可" and closed.done_at == done.done_at
     with pytest.raises(grpc.RpcError) as again:
         village.RateCase(desk_pb2.RateCaseRequest(case_id=case.id, score=5))
     assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "一次一评" in again.value.details()
+
+
+def village_rectification(federation, case_id: str) -> desk_pb2.RectificationView | None:
+    """The 差评整改 as the village, where the citizen rated, shows it."""
+    return federation.nodes[VILLAGE].ratings.of_case(case_id)[1]
 
 
 def test_a_rating_is_given_where_the_applicant_applied_and_only_once_concluded(federation, clock):
@@ -528,6 +541,14 @@ def test_an_appeal_decided_one_tier_up_voids_a_malicious_rating(federation, cloc
         assert session.get(RectificationTask, case.id).done_at is not None
     own = township.GetStats(desk_pb2.StatsRequest()).own
     assert own.counts["cases"] == 1 and "ratings" not in own.counts and "bad_ratings" not in own.counts
+    # the village hears that the 整改 closed, and why
+    told = wait_for(
+        lambda: (seen := village_rectification(federation, case.id)) and seen.done_at and seen,
+        what="the voided rating's 整改 closed at the village",
+    )
+    assert told.return_visit == "评价经申诉复核作废: 经核实属恶意差评"
+    with federation.nodes[VILLAGE].sessions() as session:
+        assert session.get(Rating, case.id).voided_at is not None
 
 
 def test_only_the_handling_department_appeals_a_rating(federation, clock):

@@ -1976,6 +1976,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     # its 整改 is the county's: the point says so (it said nothing of a 整改, before or after)
     handler = f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）"
     assert f'<p id="rectification">差评整改：已转 {handler} 整改；' in rated.text
+    # and once the county opens it, the point shows its deadline
+    told = "差评整改：整改中，期限 "
+    wait_for(lambda: told in agent.get(f"/cases/{case_id}").text, what="the deadline told")
     twice = agent.post(f"/cases/{case_id}/rate", data={"csrf": token, "score": "5"})
     assert twice.status_code == 409 and f"办件 {case_id} 已评价过：一次一评，评价提交后不能更改" in twice.text
     county = desks.nodes[COUNTY]
@@ -2006,6 +2009,9 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     assert "好差评：2 分（不满意）“排队太久”" in page
     closing = r'<p id="rectification">差评整改：[0-9-]+ [0-9:]+ 整改完成 · 回访记录：'
     assert re.search(closing + measures, page)
+    # the village point, where the citizen rated, is told what was put right
+    at_point = lambda: re.search(closing + measures, agent.get(f"/cases/{case_id}").text)  # noqa: E731
+    wait_for(at_point, what="the 整改 at the point")
 
 
 def test_a_case_accepted_on_a_promise_is_checked_by_its_department_after_approval(desks):

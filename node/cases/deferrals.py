@@ -471,14 +471,3 @@ def _check_to_proto(check: PostCheck, case: Case, promise: CasePromise | None) -
         finding=check.finding,
         replaces=promise.replaces if promise is not None else [],
     )
-
-
-class CheckResultIntake:
-    """Applies a 核查's result arriving from the handler at the case's origin (an intake of the
-    federation's, beside the same service's own for materials supplied)."""
-
-    def __init__(self, deferrals: DeferralService) -> None:
-        self._deferrals = deferrals
-
-    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
-        self._deferrals.receive_check_result(session, envelope)

@@ -57,10 +57,8 @@ class LicenceInbound(Protocol):
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None: ...
 
 
-class Intake(Protocol):
-    """A service that applies one kind of message (supervision cards, ratings, statistics)."""
-
-    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None: ...
+# applies one kind of message (supervision cards, ratings, statistics) in the link's transaction
+Intake = Callable[[Session, link_pb2.Envelope], None]
 
 
 CATALOG_MESSAGE_PREFIX = "catalog-"
@@ -103,7 +101,7 @@ class FederationHandler:
         self.here = here
         self.origins = origins or OriginVerifier()  # nothing is applied here unless its origin signed it
         self._partners = partners
-        self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → its service
+        self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → what applies it
         self._outbound = outbound
         self._cases = cases
         self._revocations = revocations
@@ -227,7 +225,7 @@ class FederationHandler:
             elif body in ("trust_anchor", "partner_offer", "identity_query", "identity_answer"):
                 self._apply_partner_message(session, envelope, peer, body, from_peer)
             elif body in self._intakes:
-                self._intakes[body].receive(session, envelope)
+                self._intakes[body](session, envelope)
             else:
                 raise EnvelopeRefused(f"envelope {envelope.message_id} carries no known body ({body})")
         except DomainError as error:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.bundles import BundleService
 from node.cases.crossprovince_hook import CrossProvinceCases
-from node.cases.deferrals import CheckResultIntake, DeferralService
+from node.cases.deferrals import DeferralService
 from node.cases.service import CaseService
 from node.catalogue import calendars
 from node.catalogue import items as catalog
@@ -48,7 +48,7 @@ from node.store.engine import (
 from node.store.models import PeerProvince
 from node.store.outbound import Outbound
 from node.supervision.cards import ScanResult, SupervisionScheduler, SupervisionService
-from node.supervision.ratings import AppealIntake, RatingService
+from node.supervision.ratings import RatingService
 from node.supervision.stats import StatsService
 from node.supervision.visits import ReturnVisits
 from node.timeutil import to_timestamp
@@ -226,15 +226,16 @@ class Node:
             self.revocations,
             self.licences,
             intakes={
-                "supervision_card": self.supervision,
-                "case_rating": self.ratings,
-                "stats_rollup": self.stats,
-                "rating_appeal": AppealIntake(self.ratings, decisions=False),
-                "appeal_decision": AppealIntake(self.ratings, decisions=True),
-                "material_supplied": self.deferrals,
-                "post_check_result": CheckResultIntake(self.deferrals),
-                "case_copy": self.resync,
-                "case_resync": self.resync,
+                "supervision_card": self.supervision.receive,
+                "case_rating": self.ratings.receive,
+                "stats_rollup": self.stats.receive,
+                "rating_appeal": self.ratings.receive_appeal,
+                "appeal_decision": self.ratings.receive_decision,
+                "rectification": self.ratings.receive_rectification,
+                "material_supplied": self.deferrals.receive,
+                "post_check_result": self.deferrals.receive_check_result,
+                "case_copy": self.resync.receive,
+                "case_resync": self.resync.receive,
             },
             trust=self.trust_in,
             partners=self.partners,

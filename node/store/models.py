@@ -426,6 +426,11 @@ class Rating(Base):
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by 申诉复核 only
     department: Mapped[str | None] = mapped_column(String(100))  # who is rated: the department
     person: Mapped[str | None] = mapped_column(String(100))  # and the person responsible (首问负责)
+    # at the origin of a case handled elsewhere: what the handler told of the 整改 a 差评 opened
+    # there (RectificationNotice); at the handler the RectificationTask holds it and these stay empty
+    rectification_deadline: Mapped[date | None] = mapped_column(Date)
+    rectified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_visit: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class RatingAppeal(Base):

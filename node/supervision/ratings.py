@@ -20,7 +20,7 @@ from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, cl
 from node.staff.roles import Actor, Duty
 from node.store.models import Case, Rating, RatingAppeal, RectificationTask
 from node.store.outbound import Outbound
-from node.timeutil import from_timestamp, to_timestamp
+from node.timeutil import as_utc, from_timestamp, to_timestamp
 from node.workdays import add_working_days, china_date
 from wuji.divisions import DivisionCode
 from wuji.v1 import desk_pb2, link_pb2
@@ -125,7 +125,9 @@ class RatingService:
             person=case.responsible_person,
         )
         session.add(rating)
-        self._open_task(session, rating)
+        task = self._open_task(session, rating)
+        if task is not None:
+            self._tell_origin(session, case, task)
 
     def _open_task(self, session: Session, rating: Rating) -> RectificationTask | None:
         if rating.score not in BAD_SCORES:
@@ -159,7 +161,42 @@ class RatingService:
                 )
             task.return_visit = record
             task.done_at = self._clock.now()
+            if case is not None:
+                self._tell_origin(session, case, task)
             return _task_view(task)
+
+    def _tell_origin(
+        self, session: Session, case: Case, task: RectificationTask, voided: bool = False
+    ) -> None:
+        """The village where the citizen rated hears of the 整改 their 差评 opened here: its deadline
+        once it opens, the 回访 record once it closes."""
+        if case.origin == self.here.value:
+            return  # rated here: the task itself is what this node shows
+        notice = link_pb2.RectificationNotice(
+            case_id=case.id, deadline=_iso(task.deadline), return_visit=task.return_visit, voided=voided
+        )
+        if task.done_at is not None:
+            notice.done_at.CopyFrom(to_timestamp(task.done_at))
+        self._outbound.send(session, case.origin, rectification=notice)
+
+    def receive_rectification(self, session: Session, envelope: link_pb2.Envelope) -> None:
+        """At the origin: the handler tells what became of the 整改 a 差评 given here opened."""
+        notice = envelope.rectification
+        case = _load(session, notice.case_id, self.here)
+        if case.origin != self.here.value or envelope.origin != case.handler:
+            raise WrongNode(f"case {case.id}: 整改 news go from its handler {case.handler} to its origin")
+        rating = session.get(Rating, case.id)
+        if rating is None:
+            raise NotFound(f"case {case.id} was not rated at {self.here}")
+        try:
+            rating.rectification_deadline = date.fromisoformat(notice.deadline)
+        except ValueError as error:
+            raise InvalidInput(f"case {case.id}: 整改 deadline {notice.deadline!r} is no date") from error
+        if notice.HasField("done_at") and rating.rectified_at is None:
+            rating.rectified_at = from_timestamp(notice.done_at)
+            rating.return_visit = notice.return_visit
+            if notice.voided:
+                rating.voided_at = rating.rectified_at
 
     def of_case(self, case_id: str) -> tuple[desk_pb2.RatingView | None, desk_pb2.RectificationView | None]:
         """The case's rating as this node holds it (where it was given, and at its handler), and the
@@ -169,7 +206,9 @@ class RatingService:
             if rating is None:
                 return None, None
             task = session.get(RectificationTask, case_id)
-            return _view(rating, task), _task_view(task) if task is not None else None
+            if task is not None:
+                return _view(rating, task), _task_view(task)
+            return _view(rating, None), _told_view(rating)
 
     def tasks(self, include_done: bool = False, department: str = "") -> list[desk_pb2.RectificationView]:
         """差评整改 tasks here with the citizen's rating and comment, the earliest deadline first."""
@@ -303,6 +342,9 @@ class RatingService:
             if task is not None and task.done_at is None:
                 task.done_at = decided_at
                 task.return_visit = f"评价经申诉复核作废: {decision.note}"
+                case = session.get(Case, appeal.case_id)
+                if case is not None:
+                    self._tell_origin(session, case, task, voided=True)
 
     def appeals(self, department: str = "") -> list[desk_pb2.AppealView]:
         """Appeals filed here and appeals waiting for this node's decision, newest first; with a
@@ -334,7 +376,19 @@ def _view(rating: Rating, task: RectificationTask | None) -> desk_pb2.RatingView
         score=rating.score,
         comment=rating.comment,
         rated_at=rating.rated_at.isoformat(timespec="seconds"),
-        rectification_deadline=_iso(task.deadline) if task else "",
+        rectification_deadline=_iso(task.deadline if task else rating.rectification_deadline),
+    )
+
+
+def _told_view(rating: Rating) -> desk_pb2.RectificationView | None:
+    """The 整改 as the handler told the origin of it, once it has."""
+    if rating.rectification_deadline is None:
+        return None
+    return desk_pb2.RectificationView(
+        case_id=rating.case_id,
+        deadline=_iso(rating.rectification_deadline),
+        return_visit=rating.return_visit,
+        done_at=as_utc(rating.rectified_at).isoformat(timespec="seconds") if rating.rectified_at else "",
     )
 
 
@@ -368,17 +422,3 @@ def _appeal_view(appeal: RatingAppeal) -> desk_pb2.AppealView:
         decision_note=appeal.decision_note,
         decided_at=appeal.decided_at.isoformat(timespec="seconds") if appeal.decided_at else "",
     )
-
-
-class AppealIntake:
-    """Applies appeals (at the supervising tier) and decisions (at the handler) from the link."""
-
-    def __init__(self, ratings: RatingService, decisions: bool) -> None:
-        self._ratings = ratings
-        self._decisions = decisions
-
-    def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
-        if self._decisions:
-            self._ratings.receive_decision(session, envelope)
-        else:
-            self._ratings.receive_appeal(session, envelope)

@@ -871,7 +871,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "can_rate": state in RATEABLE and for_the_applicant and rating is None,
         "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
         "rectification": rectification,
-        # a 差评 rated here opens its 整改 at the handler, and no link message brings the 整改 back
+        # a 差评 rated here opens its 整改 at the handler, which tells it back here (until then: sent)
         "rectified_at_handler": rating is not None
         and rating.score in BAD_SCORES
         and case.handler != node.here.value,

@@ -93,7 +93,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "origin_signature", "origin_chain", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "working_calendar", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_action_refused", "post_check_result", "case_copy", "case_resync")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "origin_signature", "origin_chain", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "working_calendar", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "rectification", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_action_refused", "post_check_result", "case_copy", "case_resync")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +115,7 @@ class Envelope(_message.Message):
     STATS_ROLLUP_FIELD_NUMBER: _ClassVar[int]
     RATING_APPEAL_FIELD_NUMBER: _ClassVar[int]
     APPEAL_DECISION_FIELD_NUMBER: _ClassVar[int]
+    RECTIFICATION_FIELD_NUMBER: _ClassVar[int]
     TRUST_ANCHOR_FIELD_NUMBER: _ClassVar[int]
     PARTNER_OFFER_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_QUERY_FIELD_NUMBER: _ClassVar[int]
@@ -145,6 +146,7 @@ class Envelope(_message.Message):
     stats_rollup: StatsRollup
     rating_appeal: RatingAppealNotice
     appeal_decision: AppealDecision
+    rectification: RectificationNotice
     trust_anchor: TrustAnchor
     partner_offer: PartnerOffer
     identity_query: IdentityQuery
@@ -154,7 +156,7 @@ class Envelope(_message.Message):
     post_check_result: PostCheckResult
     case_copy: CaseCopy
     case_resync: CaseResyncRequest
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., working_calendar: _Optional[_Union[WorkingCalendar, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_action_refused: _Optional[_Union[CaseActionRefused, _Mapping]] = ..., post_check_result: _Optional[_Union[PostCheckResult, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., working_calendar: _Optional[_Union[WorkingCalendar, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., rectification: _Optional[_Union[RectificationNotice, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_action_refused: _Optional[_Union[CaseActionRefused, _Mapping]] = ..., post_check_result: _Optional[_Union[PostCheckResult, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
 
 class CaseCopy(_message.Message):
     __slots__ = ("case", "rating")
@@ -355,6 +357,20 @@ class AppealDecision(_message.Message):
     note: str
     decided_at: _timestamp_pb2.Timestamp
     def __init__(self, case_id: _Optional[str] = ..., voided: _Optional[bool] = ..., note: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RectificationNotice(_message.Message):
+    __slots__ = ("case_id", "deadline", "done_at", "return_visit", "voided")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    DONE_AT_FIELD_NUMBER: _ClassVar[int]
+    RETURN_VISIT_FIELD_NUMBER: _ClassVar[int]
+    VOIDED_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    deadline: str
+    done_at: _timestamp_pb2.Timestamp
+    return_visit: str
+    voided: bool
+    def __init__(self, case_id: _Optional[str] = ..., deadline: _Optional[str] = ..., done_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., return_visit: _Optional[str] = ..., voided: _Optional[bool] = ...) -> None: ...
 
 class TrustAnchor(_message.Message):
     __slots__ = ("province", "root_der", "removed", "name", "signed_at", "signature", "signer_chain", "seal_root_der")
