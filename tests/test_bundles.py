@@ -15,6 +15,7 @@ from node.clock import china_morning
 from node.errors import InvalidInput
 from node.store.models import Case, ServiceItem
 from node.timeutil import shanghai
+from signing.seals import SealedDocument
 from sync.link import EnvelopeRefused
 from tests.harness import CITY, COUNTY, PROVINCE, TOWNSHIP, VILLAGE, FederationHarness, wait_for
 from tests.materials import EXECUTABLE, complete_proto, required_names
@@ -438,6 +439,49 @@ def test_a_signed_promise_replaces_a_proof_and_opens_a_post_check_at_the_handler
         )
     )
     assert not handed_in.HasField("promise")
+
+
+def test_a_licence_granted_on_a_promise_found_untrue_is_revoked_everywhere(federation, tmp_path):
+    """告知承诺制: a 核查 that finds the promise 不属实 撤销s the licence the case issued; the
+    village, where the applicant holds it, no longer checks it as valid."""
+    federation.start_chain()
+    proof = "营业执照或者其他主体资格证明文件"
+    document = json.loads(catalog.demo_catalog_path().read_text(encoding="utf-8"))
+    food = next(item for item in document["items"] if item["code"] == "SJ-0002")  # 食品经营许可 → licence
+    food["notify_promise"] = {"replaces": [proof], "post_check_days": 20}
+    path = tmp_path / "catalog-food-on-promise.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    assert federation.nodes[PROVINCE].load_catalog(path) == 2
+    wait_for(
+        lambda: federation.nodes[VILLAGE].describe().catalog_version == 2, what="release 2 at the village"
+    )
+    promise = case_pb2.Promise(
+        text="本人承诺已依法取得营业执照，如有不实愿承担法律责任",
+        replaces=[proof],
+        signed_by=APPLICANT.name,
+        signature=b"\x89PNG handwriting-pad capture of the signature",
+    )
+    names = [m["name"] for m in food["materials"] if m["name"] != proof]
+    case = federation.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="SJ-0002", applicant=APPLICANT, materials=materials(names), promise=promise
+        )
+    )
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    conclude(federation, COUNTY, case.id)
+    county = federation.desk(COUNTY)
+    sealed = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id)).sealed_result
+    identifier = json.loads(SealedDocument.from_bytes(sealed).content)["licence"]["identifier"]
+    village = federation.desk(VILLAGE)
+    licence = desk_pb2.CheckLicenceRequest(identifier=identifier)
+    county.CompletePostCheck(
+        desk_pb2.CompletePostCheckRequest(case_id=case.id, passed=False, finding="查无营业执照")
+    )
+    status = wait_for(
+        lambda: (s := village.CheckLicence(licence)).state == "revoked" and s,
+        what="the revocation at the village",
+    )
+    assert status.reason == "告知承诺核查不属实，依法撤销：查无营业执照" and status.issuer_node == COUNTY
 
 
 def test_bundle_deferral_and_promise_reach_only_the_parts_whose_items_list_them(federation, clock):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,6 +105,10 @@ def extras(
     return message
 
 
+class LicenceRevoker(Protocol):
+    def revoke_of_case(self, session: Session, case_id: str, reason: str) -> list[str]: ...
+
+
 class DeferralService(CaseHook):
     def __init__(
         self,
@@ -113,12 +117,14 @@ class DeferralService(CaseHook):
         readers: sessionmaker[Session],
         outbound: Outbound,
         clock: Clock,
+        licences: LicenceRevoker | None = None,
     ) -> None:
         self.here = here
         self._sessions = sessions
         self._readers = readers
         self._outbound = outbound
         self._clock = clock
+        self._licences = licences
 
     # -- hooks on every case ---------------------------------------------------------------------
 
@@ -314,6 +320,10 @@ class DeferralService(CaseHook):
                     "(the post-check was done already)"
                 )
             check.done_at, check.passed, check.finding = self._clock.now(), passed, finding
+            if not passed and self._licences is not None:
+                # a licence granted on a promise found untrue is 撤销 (告知承诺制): every node hears
+                # of it, so it no longer checks as valid anywhere
+                self._licences.revoke_of_case(session, case.id, f"告知承诺核查不属实，依法撤销：{finding}")
             if case.origin != self.here.value:
                 self._outbound.send(
                     session,

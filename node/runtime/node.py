@@ -173,7 +173,9 @@ class Node:
         self.cases = CaseService(
             self.here, self.sessions, self.outbound, self.readers, self.seals, self.licences, self.clock
         )
-        self.deferrals = DeferralService(self.here, self.sessions, self.readers, self.outbound, self.clock)
+        self.deferrals = DeferralService(
+            self.here, self.sessions, self.readers, self.outbound, self.clock, self.licences
+        )
         self.bundles = BundleService(
             self.here, self.sessions, self.readers, self.cases, self.deferrals, self.clock
         )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.errors import InvalidInput, NotFound, WrongNode
@@ -93,6 +94,14 @@ class LicenceService:
             self._record(session, notice)
             self._flood(session, notice, passed_on=None, came_from=None)
         return self.status(session, licence.identifier)
+
+    def revoke_of_case(self, session: Session, case_id: str, reason: str) -> list[str]:
+        """撤销 the licences this node issued on concluding the case; the identifiers revoked now."""
+        issued = session.scalars(select(Licence.identifier).where(Licence.case_id == case_id)).all()
+        fresh = [identifier for identifier in issued if session.get(LicenceRevocation, identifier) is None]
+        for identifier in fresh:
+            self.revoke(session, identifier, reason)
+        return fresh
 
     def apply_revoked(self, session: Session, envelope: link_pb2.Envelope, peer: str) -> None:
         """A revocation from elsewhere: remember it once and pass it on."""
