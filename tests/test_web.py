@@ -2223,6 +2223,105 @@ def test_the_city_supervisor_sees_the_subtrees_open_rectifications_and_each_card
     assert row and "<td>社会保障卡申领</td>" in row.group(1) and f"<td>{DEPARTMENT}</td>" in row.group(1)
 
 
+def test_a_department_appeals_a_poor_rating_and_the_tier_above_upholds_or_voids_it_at_the_desk(desks):
+    """申诉复核 was the CLI's alone: no page filed an appeal or decided one. The county's department
+    appeals from its 差评整改 page; the city's 监察 upholds one and voids the other at /appeals; the
+    county sees each decision, and the voided one's 整改 closes. Whoever may not is refused in
+    Chinese and nothing is filed or decided."""
+    agent = logged_in(desks, VILLAGE, "agent1")
+    upheld, voided = concluded_case(desks, agent), concluded_case(desks, agent)
+    for case_id in (upheld, voided):
+        desks.desk(VILLAGE).RateCase(desk_pb2.RateCaseRequest(case_id=case_id, score=1, comment="态度恶劣"))
+    county, city = desks.nodes[COUNTY], desks.nodes[CITY]
+    wait_for(
+        lambda: {upheld, voided} <= {t.case_id for t in county.ratings.tasks()},
+        what="the tasks at the county",
+    )
+
+    def filed_at(node) -> set[str]:
+        return {appeal.case_id for appeal in node.ratings.appeals()}
+
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    tasks = clerk.get("/rectifications").text
+    token = csrf_of(tasks)
+    assert f'action="/rectifications/{voided}/appeal"' in tasks and 'placeholder="申诉理由"' in tasks
+    # another department's clerk, and the county's 监察 (who reads the list), may not appeal
+    other = logged_in(desks, COUNTY, "other1")
+    other_token = csrf_of(other.get("/rectifications").text)
+    denied = other.post(f"/rectifications/{voided}/appeal", data={"csrf": other_token, "reason": "x"})
+    assert denied.status_code == 403 and f"不属于{DEPARTMENT}" in denied.text
+    boss = logged_in(desks, COUNTY, "boss")
+    read = boss.get("/rectifications").text
+    assert f'action="/rectifications/{voided}/appeal"' not in read
+    by_boss = boss.post(f"/rectifications/{voided}/appeal", data={"csrf": csrf_of(read), "reason": "x"})
+    assert by_boss.status_code == 403 and "无权使用此页面" in by_boss.text
+    unreasoned = clerk.post(f"/rectifications/{voided}/appeal", data={"csrf": token, "reason": " "})
+    assert unreasoned.status_code == 400 and "请填写理由" in unreasoned.text
+    assert voided not in filed_at(county)
+
+    reasons = {upheld: "申请人未按约定时间到场", voided: "同一申请人对多件办件恶意差评"}
+    for case_id, reason in reasons.items():
+        filed = clerk.post(f"/rectifications/{case_id}/appeal", data={"csrf": token, "reason": reason})
+        assert filed.status_code == 200 and f'<p class="ok" id="appealed">{case_id} ' in filed.text
+        assert f'action="/rectifications/{case_id}/appeal"' not in filed.text  # filed: its row waits
+    page = clerk.get("/rectifications").text
+    table = re.search(r'<table class="list" id="appeals">.*?</table>', page, re.S)
+    assert table and reasons[voided] in table.group(0) and "待上级复核" in table.group(0)
+    again = clerk.post(f"/rectifications/{voided}/appeal", data={"csrf": token, "reason": "再申诉"})
+    assert again.status_code == 400 and f"办件 {voided} 的评价已申诉过" in again.text
+
+    wait_for(lambda: {upheld, voided} <= filed_at(city), what="the appeals at the city")
+    deciding = logged_in(desks, CITY, "city-boss")
+    waiting = deciding.get("/appeals").text
+    assert (
+        'href="/appeals"' in waiting
+        and reasons[voided] in waiting
+        and f"{COUNTY_NAME}（{COUNTY}）" in waiting
+    )
+    assert f'action="/appeals/{voided}"' in waiting
+    # only 监察 decide: the city's window clerk has no such page, and the county's 监察 none to decide
+    clerk_above = logged_in(desks, CITY, "yb-clerk")
+    assert clerk_above.get("/appeals").status_code == 403
+    above_token = csrf_of(clerk_above.get("/cases").text)
+    refused = clerk_above.post(
+        f"/appeals/{voided}", data={"csrf": above_token, "decision": "void", "note": "x"}
+    )
+    assert refused.status_code == 403 and "无权使用此页面" in refused.text
+    assert voided not in boss.get("/appeals").text  # the county's own appeals are decided above it
+    token = csrf_of(waiting)
+    undecided = deciding.post(f"/appeals/{voided}", data={"csrf": token, "note": "经核实属恶意差评"})
+    assert undecided.status_code == 400 and "请选择维持或作废该评价" in undecided.text
+    assert 'value="经核实属恶意差评"' in undecided.text  # what the 监察 typed is kept
+    unnoted = deciding.post(f"/appeals/{voided}", data={"csrf": token, "decision": "void", "note": ""})
+    assert unnoted.status_code == 400 and "请填写意见" in unnoted.text
+    assert not any(a.decision for a in city.ratings.appeals() if a.case_id == voided)
+
+    decided = deciding.post(
+        f"/appeals/{voided}", data={"csrf": token, "decision": "void", "note": "经核实属恶意差评"}
+    )
+    assert decided.status_code == 200 and f'<p class="ok" id="decided">{voided} ' in decided.text
+    kept = deciding.post(
+        f"/appeals/{upheld}", data={"csrf": token, "decision": "uphold", "note": "服务确有不足"}
+    )
+    assert kept.status_code == 200 and f'action="/appeals/{upheld}"' not in kept.text
+    twice = deciding.post(f"/appeals/{voided}", data={"csrf": token, "decision": "uphold", "note": "改判"})
+    assert twice.status_code == 400 and f"办件 {voided} 的申诉已复核" in twice.text
+
+    def decided_at_county() -> bool:
+        return all(a.decision for a in county.ratings.appeals() if a.case_id in reasons)
+
+    wait_for(decided_at_county, what="the decisions at the county")
+    open_tasks = {t.case_id for t in county.ratings.tasks()}
+    assert upheld in open_tasks and voided not in open_tasks  # the voided rating's 整改 closed
+    page = clerk.get("/rectifications").text
+    table = re.search(r'<table class="list" id="appeals">.*?</table>', page, re.S)
+    assert table
+    assert re.search(rf"{voided}.*?作废</span>：经核实属恶意差评", table.group(0), re.S)
+    assert re.search(rf"{upheld}.*?维持</span>：服务确有不足", table.group(0), re.S)
+    rows = re.search(r'<table class="list" id="rectifications">.*?</table>', page, re.S)
+    assert rows and upheld in rows.group(0) and voided not in rows.group(0)
+
+
 def test_above_the_handler_the_card_list_and_its_csv_name_each_cards_item(desks):
     """The city's /supervision and /supervision.csv left 事项 empty: no copy of the case is held
     there. The card names its item now, and the city shows it in the 事项 column."""

@@ -34,6 +34,7 @@ DEFAULT_RECTIFICATION_DAYS = 15  # working days (Sichuan: 15, Dezhou: 5)
 RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED, State.REFUSED})
 MAX_COMMENT_LENGTH = 1000
 UPHELD, VOIDED = "upheld", "voided"
+DECISION_LABELS = {UPHELD: "维持", VOIDED: "作废"}  # the supervising tier's answer to an appeal
 
 
 class RatingService:
@@ -294,8 +295,10 @@ class RatingService:
             )
         )
 
-    def decide(self, case_id: str, void: bool, note: str) -> desk_pb2.AppealView:
-        """The supervising tier upholds the rating or voids it; the handler learns the decision."""
+    def decide(self, case_id: str, void: bool, note: str, by: Actor) -> desk_pb2.AppealView:
+        """The supervising tier upholds the rating or voids it; the handler learns the decision.
+        Only 监察 (or the operator) decide: the Desk API and the page ask the same check here."""
+        by.require(Duty.SUPERVISE, what="复核申诉")
         note = clean_text("note", note, MAX_COMMENT_LENGTH, required=True)
         with self._sessions.begin() as session:
             appeal = session.get(RatingAppeal, case_id.strip())

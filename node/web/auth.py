@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ COOKIE = "wuji_desk_"  # + the node's code: cookies ignore ports, and two nodes 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 MAX_AGE = LOGIN_HOURS * 3600
+_CASE_ID = re.compile(r"\d{12}-[0-9A-HJKMNP-TV-Z]{26}")  # a division code and a ULID
 
 
 class CsrfRefused(NotPermitted):
@@ -97,6 +99,12 @@ class Visit:
     def field(self, name: str, default: str = "") -> str:
         value = self.form.get(name) if self.form is not None else None
         return value if isinstance(value, str) else default
+
+    def case_in_query(self, name: str) -> str:
+        """The case id the address names under name (a page's notice of the step just taken), or
+        "": a case id, not words a crafted link puts on the page."""
+        value = self.request.query_params.get(name, "")
+        return value if _CASE_ID.fullmatch(value) else ""
 
 
 Endpoint = Callable[[Visit], Response]

@@ -9,11 +9,11 @@ lists (差评整改, 核查) of every department, without their forms: what is o
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -21,6 +21,7 @@ from node.errors import IllegalTransition, InvalidInput, NotFound
 from node.staff.roles import Actor, Duty
 from node.supervision.cards import RECTIFICATION_OVERDUE
 from node.supervision.visits import OUTCOMES
+from node.web import appeals
 from node.web.auth import Visit, may, page
 from wuji.v1 import case_pb2
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 Render = Callable[..., Response]
 _REFUSALS = (InvalidInput, IllegalTransition, NotFound)  # mended on the same page
-_CASE_ID = re.compile(r"\d{12}-[0-9A-HJKMNP-TV-Z]{26}")  # a division code and a ULID
 
 
 def routes(render: Render) -> list[Route]:
@@ -56,6 +56,13 @@ def routes(render: Render) -> list[Route]:
                 case_id, visit.field("return_visit"), visit.person
             ),
             below=_rectifications_below,
+            # 申诉复核: the department that handled the case may appeal the 差评 to the tier above
+            actions={
+                "appeal": lambda node, visit, case_id: node.ratings.appeal(
+                    case_id, visit.field("reason"), visit.person
+                )
+            },
+            more=appeals.filed_here,
         ),
         *_task_list(
             render,
@@ -128,11 +135,15 @@ def _task_list(
     close: Callable[[Node, Visit, str], object],
     supervised: bool = True,
     below: Callable[[Node, Actor], object] | None = None,
+    actions: Mapping[str, Callable[[Node, Visit, str], object]] | None = None,
+    more: Callable[[Node, Actor], Mapping[str, Any]] | None = None,
     **extra: Any,
 ) -> list[Route]:
     """GET path: the open tasks (supervised: shown to 监察 too, to read); POST path/<case id>: close
-    one with the form's fields."""
+    one with the form's fields; POST path/<case id>/<action>: another step on a task (by the same
+    duty), said back as ?<action>=<case id>. more: what else the page shows its reader."""
     readers = (duty, Duty.SUPERVISE) if supervised else (duty,)
+    actions = actions or {}
 
     def show(
         visit: Visit, refusal: str = "", status_code: int = 200, kept: dict[str, str] | None = None
@@ -140,8 +151,7 @@ def _task_list(
         """kept: the refused form's case id and fields, shown again in its row as they were typed;
         below: what the reader may see of the tasks of the subtree below this node."""
         node: Node = visit.request.app.state.node
-        done = visit.request.query_params.get("done", "")
-        done = done if _CASE_ID.fullmatch(done) else ""  # a case id, not words a crafted link puts here
+        finished = {step: visit.case_in_query(step) for step in ("done", *actions)}
         tasks = listed(node, visit.person)
         return render(
             visit,
@@ -149,10 +159,11 @@ def _task_list(
             status_code=status_code,
             tasks=tasks,
             refusal=refusal,
-            done=done,
             kept=kept or {},
             closing=may(visit.person, frozenset({duty})),  # 监察 reads the list without its forms
             below=below(node, visit.person) if below is not None else None,
+            **finished,
+            **(more(node, visit.person) if more is not None else {}),
             **extra,
         )
 
@@ -160,14 +171,26 @@ def _task_list(
     def open_tasks(visit: Visit) -> Response:
         return show(visit)
 
-    @page(duty)
-    def close_task(visit: Visit) -> Response:
-        case_id = visit.request.path_params["case_id"]
-        try:
-            close(visit.request.app.state.node, visit, case_id)
-        except _REFUSALS as refused:
-            typed = {k: v for k, v in (visit.form or {}).items() if isinstance(v, str) and k != "csrf"}
-            return show(visit, str(refused), status_code=400, kept={**typed, "case_id": case_id})
-        return RedirectResponse(f"{path}?done={case_id}", status_code=303)
+    def step(
+        said_as: str, take: Callable[[Node, Visit, str], object]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        @page(duty)
+        def take_step(visit: Visit) -> Response:
+            case_id = visit.request.path_params["case_id"]
+            try:
+                take(visit.request.app.state.node, visit, case_id)
+            except _REFUSALS as refused:
+                typed = {k: v for k, v in (visit.form or {}).items() if isinstance(v, str) and k != "csrf"}
+                return show(visit, str(refused), status_code=400, kept={**typed, "case_id": case_id})
+            return RedirectResponse(f"{path}?{said_as}={case_id}", status_code=303)
 
-    return [Route(path, open_tasks), Route(path + "/{case_id}", close_task, methods=["POST"])]
+        return take_step
+
+    return [
+        Route(path, open_tasks),
+        Route(path + "/{case_id}", step("done", close), methods=["POST"]),
+        *(
+            Route(f"{path}/{{case_id}}/{name}", step(name, take), methods=["POST"])
+            for name, take in actions.items()
+        ),
+    ]
