@@ -2279,6 +2279,9 @@ def test_a_department_appeals_a_poor_rating_and_the_tier_above_upholds_or_voids_
         and f"{COUNTY_NAME}（{COUNTY}）" in waiting
     )
     assert f'action="/appeals/{voided}"' in waiting
+    # the city holds no copy of the case: the appeal brought the item's name
+    item_name = county.cases.get(voided).item_name
+    assert f'<td class="code">{voided}</td><td>{item_name}</td>' in waiting
     # only 监察 decide: the city's window clerk has no such page, and the county's 监察 none to decide
     clerk_above = logged_in(desks, CITY, "yb-clerk")
     assert clerk_above.get("/appeals").status_code == 403

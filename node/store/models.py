@@ -450,6 +450,7 @@ class RatingAppeal(Base):
     decision: Mapped[str | None] = mapped_column(String(10))  # upheld | voided
     decision_note: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    item_name: Mapped[str | None] = mapped_column(String(200))  # the case's item (none: filed before 0026)
 
 
 class RectificationTask(Base):

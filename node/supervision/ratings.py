@@ -258,6 +258,7 @@ class RatingService:
                 decision=None,
                 decision_note="",
                 decided_at=None,
+                item_name=case.item_name if case is not None else None,
             )
             session.add(appeal)
             self._outbound.send(
@@ -270,6 +271,7 @@ class RatingService:
                     comment=appeal.comment,
                     reason=reason,
                     filed_at=to_timestamp(appeal.filed_at),
+                    item_name=appeal.item_name or "",
                 ),
             )
             return _appeal_view(appeal)
@@ -292,6 +294,7 @@ class RatingService:
                 decision=None,
                 decision_note="",
                 decided_at=None,
+                item_name=notice.item_name or None,
             )
         )
 
@@ -424,4 +427,5 @@ def _appeal_view(appeal: RatingAppeal) -> desk_pb2.AppealView:
         decision=appeal.decision or "",
         decision_note=appeal.decision_note,
         decided_at=appeal.decided_at.isoformat(timespec="seconds") if appeal.decided_at else "",
+        item_name=appeal.item_name or "",
     )

@@ -468,7 +468,7 @@ class ListAppealsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class AppealView(_message.Message):
-    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at", "decision", "decision_note", "decided_at")
+    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at", "decision", "decision_note", "decided_at", "item_name")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     HANDLER_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -478,6 +478,7 @@ class AppealView(_message.Message):
     DECISION_FIELD_NUMBER: _ClassVar[int]
     DECISION_NOTE_FIELD_NUMBER: _ClassVar[int]
     DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     handler: str
     score: int
@@ -487,7 +488,8 @@ class AppealView(_message.Message):
     decision: str
     decision_note: str
     decided_at: str
-    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[str] = ..., decision: _Optional[str] = ..., decision_note: _Optional[str] = ..., decided_at: _Optional[str] = ...) -> None: ...
+    item_name: str
+    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[str] = ..., decision: _Optional[str] = ..., decision_note: _Optional[str] = ..., decided_at: _Optional[str] = ..., item_name: _Optional[str] = ...) -> None: ...
 
 class ListAppealsResponse(_message.Message):
     __slots__ = ("appeals",)

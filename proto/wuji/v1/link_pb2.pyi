@@ -331,20 +331,22 @@ class DayCounts(_message.Message):
     def __init__(self, day: _Optional[str] = ..., counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class RatingAppealNotice(_message.Message):
-    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at")
+    __slots__ = ("case_id", "handler", "score", "comment", "reason", "filed_at", "item_name")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     HANDLER_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     FILED_AT_FIELD_NUMBER: _ClassVar[int]
+    ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     handler: str
     score: int
     comment: str
     reason: str
     filed_at: _timestamp_pb2.Timestamp
-    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    item_name: str
+    def __init__(self, case_id: _Optional[str] = ..., handler: _Optional[str] = ..., score: _Optional[int] = ..., comment: _Optional[str] = ..., reason: _Optional[str] = ..., filed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., item_name: _Optional[str] = ...) -> None: ...
 
 class AppealDecision(_message.Message):
     __slots__ = ("case_id", "voided", "note", "decided_at")
