@@ -1995,9 +1995,11 @@ def test_after_conclusion_the_village_calls_back_and_the_department_rectifies_a_
     )
     assert closed_by_boss.status_code == 403
     other = logged_in(desks, COUNTY, "other1")  # 民政局: not the department that handled it
-    assert case_id not in other.get("/rectifications").text
-    denied = other.post(f"/rectifications/{case_id}", data={"csrf": csrf_of(tasks), "return_visit": "x"})
-    assert denied.status_code == 403
+    own_list = other.get("/rectifications").text
+    assert case_id not in own_list
+    # with the page's own token: refused for the department, not for a form from elsewhere
+    denied = other.post(f"/rectifications/{case_id}", data={"csrf": csrf_of(own_list), "return_visit": "x"})
+    assert denied.status_code == 403 and "不属于" in denied.text
     measures = "优化叫号，电话回访已认可"
     done = clerk.post(f"/rectifications/{case_id}", data={"csrf": csrf_of(tasks), "return_visit": measures})
     assert done.status_code == 200 and 'id="done"' in done.text
