@@ -707,7 +707,7 @@ def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on
     provinces: FederationHarness,
 ) -> None:
     """The 湖南 province's 监察 sees 广东 on the 协作省份 page: up, then down with the cases queued
-    for it (also one taken in at the province itself); up again once back."""
+    for it, and on a case held at the province that 广东 cannot be reached; up again once back."""
     boss = logged_in(provinces, PROVINCE, "boss")
     assert '<a href="/partners">协作省份</a>' in boss.get("/").text
     up = boss.get("/partners").text
@@ -728,6 +728,8 @@ def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on
         assert last_contact <= down_since, row
         assert re.search(r'class="partner-waiting">[1-9]\d* 条', row), row
         assert at_province in page and "开具户籍证明" in page
+        case_page = boss.get(f"/cases/{at_province}").text
+        assert "广东省节点暂时无法连接，恢复后自动报送" in case_page, case_page
     finally:
         provinces.restart(GD_PROVINCE)
     wait_for(lambda: _arrived(provinces, GD_COUNTY, through_village), timeout=60, what="the case in 广东")
@@ -736,6 +738,7 @@ def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on
         what="the page to show 广东 linked again",
     )
     assert through_village not in back
+    assert "广东省节点暂时无法连接" not in boss.get(f"/cases/{at_province}").text
     boss.close()
 
 

@@ -65,3 +65,8 @@ def cases_waiting_for(session: Session, peer: str) -> list[WaitingCase]:
         case = found[case_id]
         found[case_id] = replace(case, item_name=case.item_name or held_name, held_here=True)
     return list(found.values())
+
+
+def has_waiting(session: Session, peer: str, case_id: str) -> bool:
+    """True if an envelope about case_id waits in peer's outbox."""
+    return any(case.case_id == case_id for case in cases_waiting_for(session, peer))

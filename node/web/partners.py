@@ -1,6 +1,6 @@
 """协作省份 (跨省通办) at a province, in the browser as with `wuji peer list`: each partner province,
 whether its link is up and since when, the last contact, what waits to go to it and which cases
-wait on it."""
+wait on it; and, on a case's page, that the partner the case waits on cannot be reached."""
 
 from __future__ import annotations
 
@@ -11,18 +11,20 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 from starlette.routing import Route
 
-from node.cases.waiting import WaitingCase, cases_waiting_for
+from node.cases.waiting import WaitingCase, cases_waiting_for, has_waiting
 from node.errors import WrongNode
 from node.staff.roles import Duty
+from node.trust import partners
 from node.web.auth import Visit, page
 from node.web.uplink import trouble_meaning
-from wuji.divisions import Tier
+from wuji.divisions import DivisionCode, Tier
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from node.runtime.node import Node
     from sync.link import Link
+    from wuji.v1 import case_pb2
 
     Render = Callable[..., Response]
 
@@ -75,6 +77,25 @@ def partner_links(node: Node) -> list[PartnerLink]:
             )
         )
     return found
+
+
+def unreachable_partner(node: Node, case: case_pb2.Case) -> str:
+    """What a case's page says where the case waits on a partner province whose link is down here
+    (its handler or its applicant's point is there, or its messages wait for it); "" otherwise.
+    Only the province holds a partner link: below it, nothing tells a node the link is down."""
+    if node.here.tier is not Tier.PROVINCE:
+        return ""
+    ends = {DivisionCode.parse(code).province.value for code in (case.handler, case.origin) if code}
+    with node.readers() as session:
+        peers = partners.peer_codes(session)
+        for province in peers:
+            link = node.links.find(province)
+            if link is not None and link.connected:
+                continue
+            if province in ends or has_waiting(session, province, case.id):
+                name = node.names.province(province) or province
+                return f"{name}节点暂时无法连接，恢复后自动报送（协作省份连接见“协作省份”页）"
+    return ""
 
 
 def _since(link: Link | None, connected: bool) -> datetime | None:
