@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,8 @@ from node.documents.kinds import china_day
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.timeutil import from_timestamp
 from node.trust.identity import pem_bundle
+from node.web.partners import PartnerLink
+from node.web.uplink import trouble_meaning
 from node.workdays import add_working_days, china_date
 from signing import seals
 from signing.algorithms import Algorithm
@@ -740,6 +743,17 @@ def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on
     assert through_village not in back
     assert "广东省节点暂时无法连接" not in boss.get(f"/cases/{at_province}").text
     boss.close()
+
+
+def test_a_partner_link_down_for_distrusted_certificates_is_not_promised_to_come_back() -> None:
+    """Redialling does not mend a handshake neither side trusts: the page says an operator must act."""
+    trouble = trouble_meaning("SSL handshake failed: CERTIFICATE_VERIFY_FAILED", "协作省份 广东省")
+    link = PartnerLink(GD_PROVINCE, "广东省", "gd.example:7400", False, None, None, 3, trouble, [])
+    assert "须运维处理后才能报送" in link.words and "恢复后自动报送" not in link.words, link.words
+    refused = replace(
+        link, trouble=trouble_meaning("failed to connect: Connection refused", "协作省份 广东省")
+    )
+    assert refused.words.endswith("恢复后自动报送"), refused.words
 
 
 def _partner_row(page: str) -> str:

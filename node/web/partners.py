@@ -16,7 +16,7 @@ from node.errors import WrongNode
 from node.staff.roles import Duty
 from node.trust import partners
 from node.web.auth import Visit, page
-from node.web.uplink import trouble_meaning
+from node.web.uplink import needs_operator, trouble_meaning
 from wuji.divisions import DivisionCode, Tier
 
 if TYPE_CHECKING:
@@ -47,8 +47,10 @@ class PartnerLink:
     def words(self) -> str:
         if self.connected:
             return "已连接"
-        why = f"（{self.trouble}）" if self.trouble else ""
-        return f"暂时无法连接{why}，恢复后自动报送"
+        why = f"：{self.trouble}；" if self.trouble else "，"  # the trouble's words hold brackets
+        if needs_operator(self.trouble):
+            return f"无法连接{why}须运维处理后才能报送（wuji peer list，节点日志）"
+        return f"暂时无法连接{why}恢复后自动报送"
 
 
 def partner_links(node: Node) -> list[PartnerLink]:
