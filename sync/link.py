@@ -163,6 +163,10 @@ class Link:
         # the peer refused this node's certificate as revoked: no attempt will succeed again. Kept
         # until a session opens, so that a later failure of another kind does not hide it
         self.revoked: LinkTrouble | None = None
+        # when the link last came up, and when it went down after that (None: not since this
+        # process started): an operator asks "since when?" before "why?"
+        self.up_since: datetime | None = None
+        self.down_since: datetime | None = None
         with sessions.begin() as session:
             state = outbox.link_state(session, peer, role)
             self.acked_seq = state.acked_seq
@@ -259,6 +263,7 @@ class Link:
             self.acked_seq = max(self.acked_seq, resumed.skipped_to)
         session = LinkSession(self, peer_hello, outgoing)
         self.revoked = None
+        self.up_since, self.down_since = datetime.now(UTC), None
         with self._lock:
             previous, self._current = self._current, session
         if previous is not None:
@@ -280,6 +285,8 @@ class Link:
     def note_trouble(self, words: str) -> None:
         """The link went down, or an attempt to bring it up failed, for this reason."""
         self.trouble = LinkTrouble(datetime.now(UTC), words)
+        if self.down_since is None:  # the first failure since it was up; redialling keeps the time
+            self.down_since = self.trouble.at
         if refused_as_revoked(words):
             self.revoked = self.trouble
 

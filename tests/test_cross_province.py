@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,8 @@ from node.documents.kinds import china_day
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.timeutil import from_timestamp
 from node.trust.identity import pem_bundle
+from node.web.partners import PartnerLink
+from node.web.uplink import trouble_meaning
 from node.workdays import add_working_days, china_date
 from signing import seals
 from signing.algorithms import Algorithm
@@ -69,7 +72,7 @@ def provinces(
             if code == GD_PROVINCE:
                 harness.start(code, seal_algorithm="sm2")
             else:  # front desks: 跨省通办 items as the 湖南 代办员 sees them; the cases as handlers do
-                desks = (VILLAGE, COUNTY, GD_VILLAGE, GD_COUNTY, GD_CITY)
+                desks = (PROVINCE, VILLAGE, COUNTY, GD_VILLAGE, GD_COUNTY, GD_CITY)
                 harness.start(code, web_listen="127.0.0.1:0" if code in desks else "off")
         wait_for(
             lambda: all(node.describe().catalog_version > 0 for node in harness.nodes.values()),
@@ -78,7 +81,7 @@ def provinces(
         harness.nodes[VILLAGE].staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
         harness.nodes[GD_VILLAGE].staff.add("agent1", "陈代办", "代办员", "", PASSWORD, by=OPERATOR)
         harness.nodes[GD_COUNTY].staff.add("review1", "黄审批", "审核/审批", "公安局", PASSWORD, by=OPERATOR)
-        for code in (COUNTY, GD_COUNTY, GD_CITY):  # 监察: sees every case handled at the node
+        for code in (PROVINCE, COUNTY, GD_COUNTY, GD_CITY):  # 监察: sees every case handled at the node
             harness.nodes[code].staff.add("boss", "刘监察", "监察", "", PASSWORD, by=OPERATOR)
         harness.federate(PROVINCE, GD_PROVINCE)
         wait_for(lambda: _partner_items(harness, VILLAGE), what="广东's offer to reach the 湖南 village")
@@ -701,6 +704,62 @@ def test_cases_submitted_while_the_peer_link_is_down_arrive_exactly_once(
         arrived = session.scalars(select(Case.id).where(Case.id.in_(submitted))).all()
     assert sorted(arrived) == sorted(submitted)
     assert _quarantined(provinces, GD_COUNTY) == quarantined_before
+
+
+def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on_it(
+    provinces: FederationHarness,
+) -> None:
+    """The 湖南 province's 监察 sees 广东 on the 协作省份 page: up, then down with the cases queued
+    for it, and on a case held at the province that 广东 cannot be reached; up again once back."""
+    boss = logged_in(provinces, PROVINCE, "boss")
+    assert '<a href="/partners">协作省份</a>' in boss.get("/").text
+    up = boss.get("/partners").text
+    assert "广东省" in _partner_row(up) and "已连接" in _partner_row(up)
+    provinces.stop(GD_PROVINCE)
+    through_village = _submit(
+        provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT
+    ).id
+    at_province = _submit(provinces, PROVINCE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT).id
+    try:
+        page = wait_for(
+            lambda: (text := boss.get("/partners").text) and through_village in text and text,
+            what="the village's case queued at the province for 广东",
+        )
+        row = _partner_row(page)
+        assert "暂时无法连接" in row and "恢复后自动报送" in row and "已连接" not in row, row
+        down_since, last_contact = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)  # 北京时间
+        assert last_contact <= down_since, row
+        assert re.search(r'class="partner-waiting">[1-9]\d* 条', row), row
+        assert at_province in page and "开具户籍证明" in page
+        case_page = boss.get(f"/cases/{at_province}").text
+        assert "广东省节点暂时无法连接，恢复后自动报送" in case_page, case_page
+    finally:
+        provinces.restart(GD_PROVINCE)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, through_village), timeout=60, what="the case in 广东")
+    back = wait_for(
+        lambda: (text := boss.get("/partners").text) and "已连接" in _partner_row(text) and text,
+        what="the page to show 广东 linked again",
+    )
+    assert through_village not in back
+    assert "广东省节点暂时无法连接" not in boss.get(f"/cases/{at_province}").text
+    boss.close()
+
+
+def test_a_partner_link_down_for_distrusted_certificates_is_not_promised_to_come_back() -> None:
+    """Redialling does not mend a handshake neither side trusts: the page says an operator must act."""
+    trouble = trouble_meaning("SSL handshake failed: CERTIFICATE_VERIFY_FAILED", "协作省份 广东省")
+    link = PartnerLink(GD_PROVINCE, "广东省", "gd.example:7400", False, None, None, 3, trouble, [])
+    assert "须运维处理后才能报送" in link.words and "恢复后自动报送" not in link.words, link.words
+    refused = replace(
+        link, trouble=trouble_meaning("failed to connect: Connection refused", "协作省份 广东省")
+    )
+    assert refused.words.endswith("恢复后自动报送"), refused.words
+
+
+def _partner_row(page: str) -> str:
+    found = re.search(rf'<tr id="partner-{GD_PROVINCE}">(.*?)</tr>', page, re.S)
+    assert found, page
+    return found.group(1)
 
 
 def _quarantined(harness: FederationHarness, code: str) -> int:

@@ -41,6 +41,7 @@ from node.trust import partners
 from node.trust.sealing import RESULT_WAITS
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
+from node.web.partners import unreachable_partner
 from node.workdays import add_working_days, china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
@@ -884,6 +885,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "receipt_title": _receipt_title(node, visit.person, case),
         # a 两地联办 part's main case: a link where it is held here, its number as text where not
         "joint_main_here": _joint_main_here(node, case),
+        # at the province: the partner province the case waits on cannot be reached
+        "partner_down": unreachable_partner(node, case),
     }
 
 

@@ -38,7 +38,7 @@ class Uplink:
             )
         if not self.connected:
             held = f"{self.waiting} 条数据保存在本点，" if self.waiting else "本点照常受理，"
-            if self.trouble in _LASTING:  # redialling does not mend it: nothing goes up by itself
+            if needs_operator(self.trouble):  # redialling does not mend it: nothing goes up by itself
                 return (
                     f"与上级 {self.parent} 的连接已中断{why}：{held}须运维处理后才能报送（wuji node status）"
                 )
@@ -144,6 +144,12 @@ _TROUBLE_MEANINGS = (
     (("UNAUTHENTICATED", "PERMISSION_DENIED"), "对方拒绝了本节点"),
     (("peer ended the stream", "receive failed", "Socket closed", "Connection reset"), "对方断开了连接"),
 )  # fmt: skip
+
+
+def needs_operator(meaning: str) -> bool:
+    """Whether a link down for this trouble (trouble_meaning's words) stays down until an operator
+    acts: dialling again does not mend databases that differ or certificates neither side trusts."""
+    return meaning in _LASTING
 
 
 def trouble_meaning(words: str, neighbour: str = "要连的节点", setting: str = "", here: str = "") -> str:
