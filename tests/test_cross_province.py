@@ -28,6 +28,7 @@ from signing.algorithms import Algorithm
 from signing.licences import credit_code_check_character
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
+from sync import outbox
 from sync.tables import QuarantinedEnvelope
 from tests.conftest import node_databases
 from tests.harness import (
@@ -1042,3 +1043,28 @@ def test_a_correction_asked_of_the_part_before_the_case_is_reviewed_is_asked_whe
         return _state_at(provinces, VILLAGE, case.id).state == case_pb2.CORRECTION_REQUESTED
 
     wait_for(in_correction_at_village, what="the 补正 at the 湖南 village")
+
+
+def test_a_proxy_case_for_a_guangdong_office_without_a_node_comes_back_to_the_village_at_once(
+    provinces: FederationHarness,
+) -> None:
+    """The 湖南 window cannot know which 广东 offices have nodes, and the 无法送达 card raised in 广东
+    never reaches 湖南: the village saw the case on its way for a day before it came back."""
+    no_node = "440306001001"  # 宝安区: a county of 深圳 without a node in the federation
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", no_node, GUANGDONG_RESIDENT)
+    assert case.handler == "440306000000"
+
+    def stuck_at_the_guangdong_city() -> bool:
+        with provinces.nodes[GD_CITY].sessions() as session:
+            return len(outbox.waiting(session, "440306000000")) == 1
+
+    wait_for(stuck_at_the_guangdong_city, what="the case waiting at the 广东 city")
+    assert provinces.nodes[GD_CITY].undeliverable.sweep() == [case.id]
+
+    def refused_at_village() -> case_pb2.Case | None:
+        view = _state_at(provinces, VILLAGE, case.id)
+        return view if view.state == case_pb2.REFUSED else None
+
+    back = wait_for(refused_at_village, what="the case back at the 湖南 village")
+    assert "无法送达" in back.events[-1].note and "440306000000" in back.events[-1].note
+    assert "请申请人向户籍地的办理机构申请" in back.events[-1].note, back.events[-1].note
