@@ -1068,3 +1068,31 @@ def test_a_proxy_case_for_a_guangdong_office_without_a_node_comes_back_to_the_vi
     back = wait_for(refused_at_village, what="the case back at the 湖南 village")
     assert "无法送达" in back.events[-1].note and "440306000000" in back.events[-1].note
     assert "请申请人向户籍地的办理机构申请" in back.events[-1].note, back.events[-1].note
+
+
+def test_the_village_follows_the_guangdong_part_of_its_joint_case_to_its_sealed_result(
+    provinces: FederationHarness,
+) -> None:
+    """Only the 湖南 county that started the 迁出 part knew how 广东 got on with it: the village
+    where the citizen applied saw the 迁入 waiting, and never the part's state or result."""
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW).parts[0].case_id
+
+    def parts_at_village() -> list[case_pb2.CasePart]:
+        return list(_state_at(provinces, VILLAGE, case.id).parts)
+
+    listed = wait_for(parts_at_village, what="the part listed at the 湖南 village")
+    assert [(p.case_id, p.handler, p.state) for p in listed] == [(part_id, GD_COUNTY, case_pb2.SUBMITTED)]
+
+    wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+    _act(provinces, GD_COUNTY, part_id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+
+    def concluded_at_village() -> case_pb2.CasePart | None:
+        parts = parts_at_village()
+        return parts[0] if parts and parts[0].state == case_pb2.CONCLUDED else None
+
+    concluded = wait_for(concluded_at_village, what="the part's result at the 湖南 village")
+    assert concluded.outcome == case_pb2.APPROVED
+    result = _state_at(provinces, VILLAGE, part_id).sealed_result
+    assert seals.verify(result, provinces.nodes[VILLAGE].trust_store()).valid

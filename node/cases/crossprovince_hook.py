@@ -26,7 +26,7 @@ from node.catalogue.items import JOINT, ONLINE
 from node.clock import Clock
 from node.convert import action_to_proto, case_to_proto, material_to_proto
 from node.errors import IllegalTransition, InvalidInput
-from node.store.models import Case, CaseEvent, CaseMaterial, IdentityCheck, ServiceItem
+from node.store.models import Case, CaseEvent, CaseMaterial, IdentityCheck, SealedResult, ServiceItem
 from node.store.outbound import Outbound
 from node.timeutil import to_timestamp, utcnow
 from wuji.divisions import DivisionCode, Tier
@@ -73,6 +73,7 @@ class CrossProvinceCases(CaseHook):
         if case.joint_of is not None and case.origin == self.here.value:  # our part, changed there
             if action is Action.REQUEST_CORRECTION:
                 self._ask_correction_for_part(session, case)
+            self._copy_part_to_citizens_point(session, case)
             return
         if case.handler != self.here.value or case.joint_of is not None:
             return
@@ -115,6 +116,24 @@ class CrossProvinceCases(CaseHook):
         province = crossprovince.province_name(session, DivisionCode.parse(part.handler).province.value)
         note = f"{JOINT}：{province}办理的联办部分 {part.id}（{part.item_name}）要求补正：{asked or ''}"
         self._change_as_handler(session, main, Action.REQUEST_CORRECTION, note)
+
+    def _copy_part_to_citizens_point(self, session: Session, part: Case) -> None:
+        """The point where the citizen applied for the case (a village) holds a copy of the part
+        too, brought up to date on each of its changes, with its sealed result: its case page
+        lists the part's state and result. Before, only this node, which started the part, knew
+        how the partner's side went."""
+        main = session.get(Case, part.joint_of)
+        if main is None or main.origin == self.here.value:
+            return
+        session.flush()
+        session.expire(part, ["events"])  # the event just recorded is not in the loaded list
+        copy = link_pb2.CaseCopy(
+            case=case_to_proto(part, self.here.value, with_events=True, with_content=True)
+        )
+        sealed = session.get(SealedResult, part.id)
+        if sealed is not None:
+            copy.case.sealed_result = sealed.document
+        self._outbound.send(session, main.origin, case_copy=copy)
 
     def _supply_parts_awaiting_correction(self, session: Session, case: Case) -> None:
         """The citizen brought the 补正 at the case's point of application: the files the part
@@ -214,6 +233,7 @@ class CrossProvinceCases(CaseHook):
         )
         note = f"{JOINT}：{offered.name}（办件 {case.id} 的联办部分）"
         register_new_copy(session, part, actor=self.here.value, note=note, at=now)
+        self._copy_part_to_citizens_point(session, part)
         self._outbound.send(
             session,
             handler.value,
