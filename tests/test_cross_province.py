@@ -1096,3 +1096,8 @@ def test_the_village_follows_the_guangdong_part_of_its_joint_case_to_its_sealed_
     assert concluded.outcome == case_pb2.APPROVED
     result = _state_at(provinces, VILLAGE, part_id).sealed_result
     assert seals.verify(result, provinces.nodes[VILLAGE].trust_store()).valid
+    agent = logged_in(provinces, VILLAGE, "agent1")
+    page = agent.get(f"/cases/{case.id}").text
+    assert re.search(rf'<td class="joint-part"><a href="/cases/{part_id}">{part_id}</a> ', page), page
+    part_page = agent.get(f"/cases/{part_id}")
+    assert part_page.status_code == 200 and "户口迁出（跨省迁移）" in part_page.text
