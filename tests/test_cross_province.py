@@ -31,6 +31,7 @@ from signing.algorithms import Algorithm
 from signing.licences import credit_code_check_character
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
+from sync import outbox
 from sync.tables import QuarantinedEnvelope
 from tests.conftest import node_databases
 from tests.harness import (
@@ -1030,3 +1031,132 @@ def test_trust_anchors_below_a_province_are_accepted_only_with_its_own_signature
         with city.sessions.begin() as session, pytest.raises(EnvelopeRefused, match=reason):
             city.federation.apply(session, envelope, PROVINCE)
     assert not _has_anchor(three_provinces, CITY, "450000000000")
+
+
+def test_a_correction_guangdong_asks_of_its_joint_part_reaches_the_village_and_its_files_go_back(
+    provinces: FederationHarness,
+) -> None:
+    """两地联办: 广东's 补正告知 on its 迁出 part stopped at the 湖南 county that started the part; the
+    village where the citizen applied was never told what to bring, and the part waited for ever."""
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW).parts[0].case_id
+    wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+    provinces.desk(GD_COUNTY).ActOnCase(
+        desk_pb2.ActOnCaseRequest(
+            case_id=part_id, action=case_pb2.REQUEST_CORRECTION, note="居民户口簿复印件不清晰，请重新提交"
+        )
+    )
+
+    def in_correction_at_village() -> case_pb2.Case | None:
+        view = _state_at(provinces, VILLAGE, case.id)
+        return view if view.state == case_pb2.CORRECTION_REQUESTED else None
+
+    asked = wait_for(in_correction_at_village, what="the 补正 at the 湖南 village")
+    assert f"广东省办理的联办部分 {part_id}" in asked.events[-1].note, asked.events[-1].note
+    assert "居民户口簿复印件不清晰" in asked.events[-1].note
+    waiting = provinces.desk(VILLAGE).ListCases(
+        desk_pb2.ListCasesRequest(state=case_pb2.CORRECTION_REQUESTED, role="origin")
+    )
+    assert case.id in [listed.id for listed in waiting.cases]
+
+    supplied = complete_proto("KS-0101", leave_out=("居民身份证", "迁入地住房证明"))
+    provinces.desk(VILLAGE).ActOnCase(
+        desk_pb2.ActOnCaseRequest(
+            case_id=case.id, action=case_pb2.SUPPLEMENT, note="已重新提交户口簿", materials=supplied
+        )
+    )
+
+    def supplied_in_guangdong() -> case_pb2.Case | None:
+        view = _state_at(provinces, GD_COUNTY, part_id)
+        return view if view.state == case_pb2.SUBMITTED else None
+
+    part = wait_for(supplied_in_guangdong, what="the 补正 files at the 广东 county")
+    assert [m.name for m in part.materials if m.purpose == "correction"] == ["居民户口簿"]
+
+
+def test_a_correction_asked_of_the_part_before_the_case_is_reviewed_is_asked_when_it_is(
+    provinces: FederationHarness,
+) -> None:
+    """No 补正 is asked of a case only 受理'd: 广东's, asked then, reaches the village with 审核 in 湖南."""
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT).parts[0].case_id
+    wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+    provinces.desk(GD_COUNTY).ActOnCase(
+        desk_pb2.ActOnCaseRequest(
+            case_id=part_id, action=case_pb2.REQUEST_CORRECTION, note="请补交居民户口簿"
+        )
+    )
+
+    def part_in_correction_in_hunan() -> bool:
+        return _state_at(provinces, COUNTY, part_id).state == case_pb2.CORRECTION_REQUESTED
+
+    wait_for(part_in_correction_in_hunan, what="the part's 补正 at the 湖南 county")
+    assert _state_at(provinces, COUNTY, case.id).state == case_pb2.ACCEPTED
+    reviewed = _act(provinces, COUNTY, case.id, case_pb2.REVIEW)
+    assert reviewed.state == case_pb2.CORRECTION_REQUESTED
+    assert reviewed.events[-1].note.endswith("要求补正：请补交居民户口簿"), reviewed.events[-1].note
+
+    def in_correction_at_village() -> bool:
+        return _state_at(provinces, VILLAGE, case.id).state == case_pb2.CORRECTION_REQUESTED
+
+    wait_for(in_correction_at_village, what="the 补正 at the 湖南 village")
+
+
+def test_a_proxy_case_for_a_guangdong_office_without_a_node_comes_back_to_the_village_at_once(
+    provinces: FederationHarness,
+) -> None:
+    """The 湖南 window cannot know which 广东 offices have nodes, and the 无法送达 card raised in 广东
+    never reaches 湖南: the village saw the case on its way for a day before it came back."""
+    no_node = "440306001001"  # 宝安区: a county of 深圳 without a node in the federation
+    case = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", no_node, GUANGDONG_RESIDENT)
+    assert case.handler == "440306000000"
+
+    def stuck_at_the_guangdong_city() -> bool:
+        with provinces.nodes[GD_CITY].sessions() as session:
+            return len(outbox.waiting(session, "440306000000")) == 1
+
+    wait_for(stuck_at_the_guangdong_city, what="the case waiting at the 广东 city")
+    assert provinces.nodes[GD_CITY].undeliverable.sweep() == [case.id]
+
+    def refused_at_village() -> case_pb2.Case | None:
+        view = _state_at(provinces, VILLAGE, case.id)
+        return view if view.state == case_pb2.REFUSED else None
+
+    back = wait_for(refused_at_village, what="the case back at the 湖南 village")
+    assert "无法送达" in back.events[-1].note and "440306000000" in back.events[-1].note
+    assert "请申请人向户籍地的办理机构申请" in back.events[-1].note, back.events[-1].note
+
+
+def test_the_village_follows_the_guangdong_part_of_its_joint_case_to_its_sealed_result(
+    provinces: FederationHarness,
+) -> None:
+    """Only the 湖南 county that started the 迁出 part knew how 广东 got on with it: the village
+    where the citizen applied saw the 迁入 waiting, and never the part's state or result."""
+    case = _submit(provinces, VILLAGE, "KS-0101", "两地联办", GD_VILLAGE, GUANGDONG_RESIDENT)
+    wait_for(partial(_arrived, provinces, COUNTY, case.id), what="the case at the 湖南 county")
+    part_id = _act(provinces, COUNTY, case.id, case_pb2.ACCEPT, case_pb2.REVIEW).parts[0].case_id
+
+    def parts_at_village() -> list[case_pb2.CasePart]:
+        return list(_state_at(provinces, VILLAGE, case.id).parts)
+
+    listed = wait_for(parts_at_village, what="the part listed at the 湖南 village")
+    assert [(p.case_id, p.handler, p.state) for p in listed] == [(part_id, GD_COUNTY, case_pb2.SUBMITTED)]
+
+    wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
+    _act(provinces, GD_COUNTY, part_id, case_pb2.ACCEPT, case_pb2.REVIEW, case_pb2.APPROVE)
+
+    def concluded_at_village() -> case_pb2.CasePart | None:
+        parts = parts_at_village()
+        return parts[0] if parts and parts[0].state == case_pb2.CONCLUDED else None
+
+    concluded = wait_for(concluded_at_village, what="the part's result at the 湖南 village")
+    assert concluded.outcome == case_pb2.APPROVED
+    result = _state_at(provinces, VILLAGE, part_id).sealed_result
+    assert seals.verify(result, provinces.nodes[VILLAGE].trust_store()).valid
+    agent = logged_in(provinces, VILLAGE, "agent1")
+    page = agent.get(f"/cases/{case.id}").text
+    assert re.search(rf'<td class="joint-part"><a href="/cases/{part_id}">{part_id}</a> ', page), page
+    part_page = agent.get(f"/cases/{part_id}")
+    assert part_page.status_code == 200 and "户口迁出（跨省迁移）" in part_page.text

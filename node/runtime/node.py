@@ -183,7 +183,7 @@ class Node:
         self.visits = ReturnVisits(self.here, self.sessions, self.clock)
         self.cases.intake_closed = self.revoked_refusal
         self.cases.hooks += [
-            CrossProvinceCases(self.here, self.outbound, self.clock),
+            CrossProvinceCases(self.here, self.outbound, self.clock, self.cases.change_as_handler),
             self.deferrals,
             self.bundles,
             self.visits,

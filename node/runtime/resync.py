@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from node import logs
 from node.cases.service import ResultSealing, copy_from_proto, register_new_copy, replay_event
+from node.catalogue.items import JOINT
 from node.convert import case_to_proto, state_from_proto
 from node.errors import InvalidInput, WrongNode, clean_text
 from node.store.models import Case, CaseEvent, Rating, SealedResult
@@ -175,12 +176,18 @@ class CaseResync:
             self._apply_copy(session, envelope)
 
     def _apply_copy(self, session: Session, envelope: link_pb2.Envelope) -> None:
-        """A handler's copy of a case that originated here: add what this node's copy lacks."""
+        """A handler's copy of a case that originated here (or of a 两地联办 part of one, from the
+        part's origin): add what this node's copy lacks."""
         copy = envelope.case_copy.case
-        if copy.origin != self.here.value:
-            raise InvalidInput(f"a copy of case {copy.id} goes to its origin {copy.origin}, not {self.here}")
-        if envelope.origin != copy.handler or copy.handler == self.here.value:
-            raise WrongNode(f"only the handler of case {copy.id} sends copies of it, not {envelope.origin}")
+        if not _part_of_a_case_from_here(session, self.here.value, copy, envelope.origin):
+            if copy.origin != self.here.value:
+                raise InvalidInput(
+                    f"a copy of case {copy.id} goes to its origin {copy.origin}, not {self.here}"
+                )
+            if envelope.origin != copy.handler or copy.handler == self.here.value:
+                raise WrongNode(
+                    f"only the handler of case {copy.id} sends copies of it, not {envelope.origin}"
+                )
         if not copy.id.startswith(f"{copy.origin}-"):
             raise InvalidInput(f"case id {copy.id} does not carry its origin {copy.origin}")
         events = sorted(copy.events, key=lambda event: event.version)
@@ -235,6 +242,15 @@ class CaseResync:
                 f"but this copy is in {case.state}"
             )
         replay_event(session, case, event, route)
+
+
+def _part_of_a_case_from_here(session: Session, here: str, copy: case_pb2.Case, sender: str) -> bool:
+    """A 两地联办 part, sent by the handler of its main case (who started it there), to where the
+    main case was applied for: the citizen's point follows the partner's side with it."""
+    if copy.mode != JOINT or not copy.joint_of or copy.origin != sender:
+        return False
+    main = session.get(Case, copy.joint_of)
+    return main is not None and main.origin == here and main.handler == sender
 
 
 def _replaced(session: Session, parent: str, hello: link_pb2.Hello) -> bool:

@@ -2,7 +2,8 @@
 
 A case queued for a child that was never enrolled (or whose certificates were all revoked) cannot
 leave. While it waits, this node raises a yellow card (无法送达) that travels up like any card;
-after `undeliverable_hours` the case is returned to its origin as 不予受理 with the reason, and its
+after `undeliverable_hours` the case is returned to its origin as 不予受理 with the reason (a
+partner province's case for an office that never had a node, at the next sweep), and its
 outbox slot is kept as an empty placeholder (the link's numbering must stay contiguous), which the
 child ignores should it enrol later.
 """
@@ -23,7 +24,7 @@ from node.timeutil import as_utc, from_timestamp, shanghai, utcnow
 from node.workdays import china_date
 from sync import outbox
 from sync.tables import LinkState
-from wuji.divisions import DivisionCode
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import link_pb2
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Undeliverable:
             for child in children:
                 if _enrolled(session, child):
                     continue
+                never_enrolled = not _ever_enrolled(session, child)
                 for entry in outbox.waiting(session, child):
                     envelope = link_pb2.Envelope.FromString(entry.envelope)
                     if envelope.WhichOneof("body") != "case_submitted":
@@ -65,6 +67,15 @@ class Undeliverable:
                     case = envelope.case_submitted.case
                     reason = f"下级 {child} 尚未入网，办理机构 {case.handler} 收不到此件 (no enrolled node)"
                     returns_at = as_utc(entry.created_at) + self.after
+                    if never_enrolled and self._from_partner(envelope):
+                        # the partner's window cannot know which offices here have nodes, and no
+                        # card raised here reaches it: waiting, its village saw the case on its
+                        # way for a day, then returned
+                        returns_at = now
+                        reason = (
+                            f"下级 {child} 从未入网，办理机构 {case.handler} 收不到此件，"
+                            "请申请人向户籍地的办理机构申请 (no node was ever enrolled there)"
+                        )
                     if now < returns_at:
                         self._card(session, envelope, reason, now, returns_at)
                         continue
@@ -74,6 +85,13 @@ class Undeliverable:
                     log.warning("case %s returned to %s: %s", case.id, envelope.origin, reason)
                     returned.append(case.id)
         return returned
+
+    def _from_partner(self, envelope: link_pb2.Envelope) -> bool:
+        """A case taken in by a partner province's window (异地代收代办, a 两地联办 part)."""
+        try:
+            return DivisionCode.parse(envelope.origin).province != self.here.province
+        except InvalidDivisionCode:
+            return False
 
     def _placeholder(self, envelope: link_pb2.Envelope, child: str) -> link_pb2.Envelope:
         empty = link_pb2.Envelope(
@@ -130,6 +148,13 @@ def _enrolled(session: Session, code: str) -> bool:
     query = select(IssuedCertificate.serial).where(
         IssuedCertificate.code == code, IssuedCertificate.revoked_at.is_(None)
     )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def _ever_enrolled(session: Session, code: str) -> bool:
+    """True if this node's CA ever certified `code` (a child whose certificates were all revoked
+    is being replaced, and may enrol again within the wait)."""
+    query = select(IssuedCertificate.serial).where(IssuedCertificate.code == code)
     return session.scalars(query.limit(1)).first() is not None
 
 
