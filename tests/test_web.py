@@ -1579,6 +1579,37 @@ def test_a_bundles_progress_is_counted_once_on_its_page_the_list_and_the_cli(des
     assert public.count("办结（不予）") == 2, public
 
 
+def test_the_family_rates_a_settled_bundle_once_on_its_page_not_each_part(desks):
+    """Each part had its own 好差评 form on its case page, so a family rated one 一件事 three times.
+    Now the bundle's page takes one rating (一事一评) once every part is settled, and each rated
+    part's handler receives it as that part's; a part's page points to the bundle's instead."""
+    bundle = settled_bundle(desks)
+    agent = logged_in(desks, VILLAGE, "agent1")
+    granted = next(p.case_id for p in bundle.parts if p.item_code == "WJ-0002")
+    part_page = agent.get(f"/cases/{granted}").text
+    assert 'id="rate-form"' not in part_page and 'id="rate-with-bundle"' in part_page, part_page
+    page = agent.get(f"/bundles/{bundle.id}").text
+    assert 'id="rate-form"' in page and f'action="/bundles/{bundle.id}/rate"' in page, page
+    rated = agent.post(
+        f"/bundles/{bundle.id}/rate", data={"csrf": csrf_of(page), "score": "1", "comment": "两项都没办成"}
+    )
+    assert rated.status_code == 200 and 'id="rated"' in rated.text, rated.text
+    shown = re.search(r'<p id="bundle-rating">(.*?)</p>', rated.text, re.S)
+    assert shown and "1 分（非常不满意）" in shown.group(1) and "两项都没办成" in shown.group(1), rated.text
+    assert 'id="bundle-rectification"' in rated.text and 'id="rate-form"' not in rated.text
+    for part in (p for p in bundle.parts if p.case_id):  # the blocked part never reached a handler
+        handler = desks.nodes[part.handler]
+        wait_for(
+            lambda h=handler, c=part.case_id: h.ratings.of_case(c)[1] is not None,
+            what=f"the 整改 of {part.item_code} at {part.handler}",
+        )
+        assert handler.ratings.of_case(part.case_id)[0].comment == "两项都没办成"
+    again = agent.post(f"/bundles/{bundle.id}/rate", data={"csrf": csrf_of(rated.text), "score": "5"})
+    assert again.status_code == 409 and "一事一评" in again.text and 'id="refusal"' in again.text
+    cli = wuji("bundle", "rate", bundle.id, "--score", "5", "--config", str(desks.config_path(VILLAGE)))
+    assert cli.returncode != 0 and "已评价过" in cli.stdout + cli.stderr, cli.stdout + cli.stderr
+
+
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
     """A typo in the identity number costs the window nothing but the files: the form returns with
     the refusal above it and what was typed, the person still logged in; the tier reads 县级. The
