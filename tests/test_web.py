@@ -1610,6 +1610,39 @@ def test_the_family_rates_a_settled_bundle_once_on_its_page_not_each_part(desks)
     assert cli.returncode != 0 and "已评价过" in cli.stdout + cli.stderr, cli.stdout + cli.stderr
 
 
+def test_a_bundles_family_is_called_back_once_after_the_whole_bundle_is_settled(desks):
+    """全量回访 listed each part of a 一件事 as it concluded, so the point called one family three
+    times. A part's call now waits for the whole bundle; the list names the bundle, and one call
+    recorded for one part is recorded for each of its parts."""
+    from tests.test_bundles import BIRTH_PARTS, conclude, part, submit_bundle, wait_bundle
+
+    bundle = submit_bundle(desks.desk(VILLAGE))
+    first = part(bundle, "WJ-0002").case_id
+    wait_for(functools.partial(_has_case, desks.nodes[TOWNSHIP], first), what="WJ-0002 at the township")
+    conclude(desks, TOWNSHIP, first)
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: village.cases.get(first).state == case_pb2.CONCLUDED, what="办结 at the village")
+    agent = logged_in(desks, VILLAGE, "agent1")
+    assert first not in agent.get("/visits").text  # the rest of the family's matter is still in hand
+
+    for item in ("YB-0002", "GA-0003"):
+        handler, case_id = BIRTH_PARTS[item][0], part(bundle, item).case_id
+        wait_for(functools.partial(_has_case, desks.nodes[handler], case_id), what=item)
+        conclude(desks, handler, case_id, deny="不符合条件")  # the card is blocked: never started
+    wait_bundle(desks, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to settle")
+    listed = agent.get("/visits").text
+    called = [part(bundle, item).case_id for item in ("WJ-0002", "YB-0002", "GA-0003")]
+    assert all(f'action="/visits/{case_id}"' in listed for case_id in called), listed
+    assert listed.count(f'<small class="bundle-call">一件事 <a href="/bundles/{bundle.id}">') == 3, listed
+    done = agent.post(
+        f"/visits/{first}", data={"csrf": csrf_of(listed), "outcome": "满意", "note": "一次回访全家"}
+    )
+    assert done.status_code == 200 and not any(f'action="/visits/{c}"' in done.text for c in called)
+    recorded = {v.case_id: v for v in village.visits.list(include_done=True) if v.case_id in called}
+    assert len(recorded) == 3
+    assert {(v.visit_outcome, v.note) for v in recorded.values()} == {("满意", "一次回访全家")}
+
+
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
     """A typo in the identity number costs the window nothing but the files: the form returns with
     the refusal above it and what was typed, the person still logged in; the tier reads 县级. The

@@ -45,6 +45,7 @@ def routes(render: Render) -> list[Route]:
             ),
             outcomes=OUTCOMES,
             supervised=False,  # the applicants' telephone numbers: for the point that calls them
+            together=lambda node, tasks: node.visits.bundles_of([task.case_id for task in tasks]),
         ),
         *_task_list(
             render,
@@ -128,10 +129,12 @@ def _task_list(
     close: Callable[[Node, Visit, str], object],
     supervised: bool = True,
     below: Callable[[Node, Actor], object] | None = None,
+    together: Callable[[Node, list[Any]], dict[str, str]] | None = None,
     **extra: Any,
 ) -> list[Route]:
     """GET path: the open tasks (supervised: shown to 监察 too, to read); POST path/<case id>: close
-    one with the form's fields."""
+    one with the form's fields. together: which tasks belong to one 一件事 (case id → what names it),
+    so one call to the family answers for them all."""
     readers = (duty, Duty.SUPERVISE) if supervised else (duty,)
 
     def show(
@@ -153,6 +156,7 @@ def _task_list(
             kept=kept or {},
             closing=may(visit.person, frozenset({duty})),  # 监察 reads the list without its forms
             below=below(node, visit.person) if below is not None else None,
+            together=together(node, tasks) if together is not None else {},
             **extra,
         )
 
