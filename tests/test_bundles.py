@@ -786,6 +786,17 @@ def test_a_bundle_is_rated_once_as_a_whole_and_each_handler_receives_the_rating_
             got = session.get(Rating, case_id)
             assert (got.score, got.comment) == (2, said)
 
+    # the county's two parts (公安局, 人社局) are told they were rated as one 一件事, to call once;
+    # the township's one part has nothing rated with it there
+    birth, card = part(done, "GA-0003").case_id, part(done, "RS-0001").case_id
+    together = federation.nodes[COUNTY].ratings.rated_together([birth, card])
+    assert {case: [o.case_id for o in others] for case, others in together.items()} == {
+        birth: [card],
+        card: [birth],
+    }
+    assert together[birth][0].department == "人力资源和社会保障局"
+    assert federation.nodes[TOWNSHIP].ratings.rated_together([part(done, "WJ-0002").case_id]) == {}
+
     with pytest.raises(grpc.RpcError) as twice:
         village.RateCase(desk_pb2.RateCaseRequest(case_id=done.id, score=5))
     assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "一事一评" in twice.value.details()

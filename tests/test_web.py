@@ -1643,6 +1643,30 @@ def test_a_bundles_family_is_called_back_once_after_the_whole_bundle_is_settled(
     assert {(v.visit_outcome, v.note) for v in recorded.values()} == {("满意", "一次回访全家")}
 
 
+def test_the_rectifications_of_one_bundles_rating_at_a_handler_name_each_other(desks):
+    """A 差评 of a whole 一件事 opens 整改 for each part, two of them at the county (公安局 and
+    人社局): each department called the family back on its own. Their rows now name each other."""
+    from tests.test_bundles import conclude, part, settled_bundle_from, submit_bundle
+
+    bundle = submit_bundle(desks.desk(VILLAGE))
+    first = part(bundle, "WJ-0002").case_id
+    wait_for(functools.partial(_has_case, desks.nodes[TOWNSHIP], first), what="WJ-0002 at the township")
+    conclude(desks, TOWNSHIP, first)
+    done = settled_bundle_from(desks, bundle)
+    desks.desk(VILLAGE).RateCase(
+        desk_pb2.RateCaseRequest(case_id=done.id, score=1, comment="三个部门各打电话")
+    )
+    birth, card = part(done, "GA-0003").case_id, part(done, "RS-0001").case_id
+    county = desks.nodes[COUNTY]
+    wait_for(lambda: county.ratings.of_case(card)[1] and county.ratings.of_case(birth)[1], what="两项整改")
+    listed = logged_in(desks, COUNTY, "boss").get("/rectifications").text
+    rows = {
+        case: listed.split(f'<a href="/cases/{case}">', 1)[1].split("</tr>", 1)[0] for case in (birth, card)
+    }
+    assert "人力资源和社会保障局" in rows[birth] and card in rows[birth], rows[birth]
+    assert "公安局" in rows[card] and birth in rows[card] and "一件事一事一评" in rows[card], rows[card]
+
+
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
     """A typo in the identity number costs the window nothing but the files: the form returns with
     the refusal above it and what was typed, the person still logged in; the tier reads 县级. The

@@ -9,9 +9,11 @@ deadline becomes a red card (see node/supervision/cards.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.bundles import CONCLUDED as BUNDLE_CONCLUDED
@@ -36,6 +38,15 @@ DEFAULT_RECTIFICATION_DAYS = 15  # working days (Sichuan: 15, Dezhou: 5)
 RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED, State.REFUSED})
 MAX_COMMENT_LENGTH = 1000
 UPHELD, VOIDED = "upheld", "voided"
+
+
+@dataclass(frozen=True)
+class RatedTogether:
+    """A case handled here that one 一件事's rating rated with another."""
+
+    case_id: str
+    item_name: str
+    department: str
 
 
 class RatingService:
@@ -240,6 +251,35 @@ class RatingService:
             query = query.where(Case.department == department)
         with self._sessions() as session:
             return [_task_view(task, rating, case) for task, rating, case in session.execute(query)]
+
+    def rated_together(self, case_ids: Sequence[str]) -> dict[str, list[RatedTogether]]:
+        """For each of these cases, the other cases handled here that one 一件事's rating (一事一评)
+        rated with it, so that their departments call the family back once, not once each.
+
+        The handler keeps no bundle number (the part arrives with it, but no column holds it): one
+        bundle rating is told by what it gives each part, the same origin, applicant, instant, score
+        and comment, which ratings given one by one never share."""
+        if not case_ids:
+            return {}
+        same = (Rating.origin, Case.applicant_id_number, Rating.rated_at, Rating.score, Rating.comment)
+        asked = select(*same).join(Case, Case.id == Rating.case_id).where(Rating.case_id.in_(case_ids))
+        query = (
+            select(Rating.case_id, Case.item_name, Case.department, *same)
+            .join(Case, Case.id == Rating.case_id)
+            .where(Rating.handler == self.here.value, tuple_(*same).in_(asked))
+            .order_by(Rating.case_id)
+        )
+        groups: dict[tuple[object, ...], list[RatedTogether]] = {}
+        with self._readers() as session:
+            for case_id, item_name, department, *key in session.execute(query):
+                groups.setdefault(tuple(key), []).append(RatedTogether(case_id, item_name, department or ""))
+        return {
+            case.case_id: [other for other in group if other is not case]
+            for group in groups.values()
+            if len(group) > 1
+            for case in group
+            if case.case_id in case_ids
+        }
 
     # -- 申诉复核 ------------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ def routes(render: Render) -> list[Route]:
                 case_id, visit.field("return_visit"), visit.person
             ),
             below=_rectifications_below,
+            together=lambda node, tasks: node.ratings.rated_together([task.case_id for task in tasks]),
         ),
         *_task_list(
             render,
@@ -129,7 +130,7 @@ def _task_list(
     close: Callable[[Node, Visit, str], object],
     supervised: bool = True,
     below: Callable[[Node, Actor], object] | None = None,
-    together: Callable[[Node, list[Any]], dict[str, str]] | None = None,
+    together: Callable[[Node, list[Any]], dict[str, Any]] | None = None,
     **extra: Any,
 ) -> list[Route]:
     """GET path: the open tasks (supervised: shown to 监察 too, to read); POST path/<case id>: close
