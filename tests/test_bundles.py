@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 
 import grpc
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from node.cases.submissions import new_key
 from node.catalogue import items as catalog
 from node.clock import china_morning
 from node.errors import InvalidInput
-from node.store.models import Case, ServiceItem
+from node.store.models import Case, Rating, RectificationTask, ServiceItem
 from node.timeutil import shanghai
 from signing.seals import SealedDocument
 from sync.link import EnvelopeRefused
@@ -789,3 +790,74 @@ def test_a_later_part_carries_the_bundles_time_and_the_person_who_took_it_in(fed
     wait_for(lambda: arrived(federation, COUNTY, card_id), what="RS-0001 at the county")
     at_county = federation.desk(COUNTY).GetCase(desk_pb2.GetCaseRequest(case_id=card_id))
     assert at_county.events[0].actor_person == "姓名agent1 (agent1)"
+
+
+def test_a_bundle_is_rated_once_as_a_whole_and_each_handler_receives_the_rating_of_its_part(federation):
+    federation.start_chain()
+    village = federation.desk(VILLAGE)
+    bundle = submit_bundle(village)
+    first = part(bundle, "WJ-0002").case_id
+    wait_for(lambda: arrived(federation, TOWNSHIP, first), what="WJ-0002 at the township")
+    conclude(federation, TOWNSHIP, first)
+    wait_bundle(federation, bundle.id, lambda b: part(b, "WJ-0002").status == "CONCLUDED", "WJ-0002 done")
+    # 一事一评: a concluded part is not rated on its own, nor the bundle before every part is settled
+    with pytest.raises(grpc.RpcError) as single:
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=first, score=5))
+    assert single.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "一事一评" in single.value.details() and bundle.id in single.value.details()
+    with pytest.raises(grpc.RpcError) as early:
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=bundle.id, score=5))
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "各事项都办结或不予受理后方可整体评价" in early.value.details()
+    with federation.nodes[VILLAGE].sessions() as session:
+        assert session.scalars(select(Rating)).all() == []  # a refusal records nothing
+
+    done = settled_bundle_from(federation, bundle)
+    said = "跑了三个部门的电话"
+    rating = village.RateCase(desk_pb2.RateCaseRequest(case_id=done.id, score=2, comment=said))
+    assert (rating.case_id, rating.score, rating.comment) == (done.id, 2, said)
+
+    # the one rating reaches each part's handler as that part's: a 差评 opens 整改 at each
+    for item, (handler, _) in BIRTH_PARTS.items():
+        case_id = part(done, item).case_id
+
+        def task(h: str = handler, c: str = case_id) -> RectificationTask | None:
+            with federation.nodes[h].sessions() as session:
+                return session.get(RectificationTask, c)
+
+        wait_for(task, what=f"the rating of {item} to open 整改 at {handler}")
+        with federation.nodes[handler].sessions() as session:
+            got = session.get(Rating, case_id)
+            assert (got.score, got.comment) == (2, said)
+
+    # the county's two parts (公安局, 人社局) are told they were rated as one 一件事, to call once;
+    # the township's one part has nothing rated with it there
+    birth, card = part(done, "GA-0003").case_id, part(done, "RS-0001").case_id
+    together = federation.nodes[COUNTY].ratings.rated_together([birth, card])
+    assert {case: [o.case_id for o in others] for case, others in together.items()} == {
+        birth: [card],
+        card: [birth],
+    }
+    assert together[birth][0].department == "人力资源和社会保障局"
+    assert federation.nodes[TOWNSHIP].ratings.rated_together([part(done, "WJ-0002").case_id]) == {}
+
+    with pytest.raises(grpc.RpcError) as twice:
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=done.id, score=5))
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "一事一评" in twice.value.details()
+    with pytest.raises(grpc.RpcError) as part_after:
+        village.RateCase(desk_pb2.RateCaseRequest(case_id=part(done, "YB-0002").case_id, score=5))
+    assert part_after.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert federation.nodes[VILLAGE].ratings.of_bundle(done.id).score == 2
+
+
+def settled_bundle_from(federation: FederationHarness, bundle: case_pb2.Bundle) -> case_pb2.Bundle:
+    """Conclude the bundle's parts still open at their handlers (the card after 出生登记)."""
+    for item in ("YB-0002", "GA-0003"):
+        handler, case_id = BIRTH_PARTS[item][0], part(bundle, item).case_id
+        wait_for(functools.partial(arrived, federation, handler, case_id), what=item)
+        conclude(federation, handler, case_id)
+    bundle = wait_bundle(federation, bundle.id, lambda b: part(b, "RS-0001").case_id, "RS-0001 to start")
+    card = part(bundle, "RS-0001").case_id
+    wait_for(lambda: arrived(federation, COUNTY, card), what="RS-0001 at the county")
+    conclude(federation, COUNTY, card)
+    return wait_bundle(federation, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to settle")

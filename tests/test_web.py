@@ -1580,6 +1580,94 @@ def test_a_bundles_progress_is_counted_once_on_its_page_the_list_and_the_cli(des
     assert public.count("办结（不予）") == 2, public
 
 
+def test_the_family_rates_a_settled_bundle_once_on_its_page_not_each_part(desks):
+    """Each part had its own 好差评 form on its case page, so a family rated one 一件事 three times.
+    Now the bundle's page takes one rating (一事一评) once every part is settled, and each rated
+    part's handler receives it as that part's; a part's page points to the bundle's instead."""
+    bundle = settled_bundle(desks)
+    agent = logged_in(desks, VILLAGE, "agent1")
+    granted = next(p.case_id for p in bundle.parts if p.item_code == "WJ-0002")
+    part_page = agent.get(f"/cases/{granted}").text
+    assert 'id="rate-form"' not in part_page and 'id="rate-with-bundle"' in part_page, part_page
+    page = agent.get(f"/bundles/{bundle.id}").text
+    assert 'id="rate-form"' in page and f'action="/bundles/{bundle.id}/rate"' in page, page
+    rated = agent.post(
+        f"/bundles/{bundle.id}/rate", data={"csrf": csrf_of(page), "score": "1", "comment": "两项都没办成"}
+    )
+    assert rated.status_code == 200 and 'id="rated"' in rated.text, rated.text
+    shown = re.search(r'<p id="bundle-rating">(.*?)</p>', rated.text, re.S)
+    assert shown and "1 分（非常不满意）" in shown.group(1) and "两项都没办成" in shown.group(1), rated.text
+    assert 'id="bundle-rectification"' in rated.text and 'id="rate-form"' not in rated.text
+    for part in (p for p in bundle.parts if p.case_id):  # the blocked part never reached a handler
+        handler = desks.nodes[part.handler]
+        wait_for(
+            lambda h=handler, c=part.case_id: h.ratings.of_case(c)[1] is not None,
+            what=f"the 整改 of {part.item_code} at {part.handler}",
+        )
+        assert handler.ratings.of_case(part.case_id)[0].comment == "两项都没办成"
+    again = agent.post(f"/bundles/{bundle.id}/rate", data={"csrf": csrf_of(rated.text), "score": "5"})
+    assert again.status_code == 409 and "一事一评" in again.text and 'id="refusal"' in again.text
+    cli = wuji("bundle", "rate", bundle.id, "--score", "5", "--config", str(desks.config_path(VILLAGE)))
+    assert cli.returncode != 0 and "已评价过" in cli.stdout + cli.stderr, cli.stdout + cli.stderr
+
+
+def test_a_bundles_family_is_called_back_once_after_the_whole_bundle_is_settled(desks):
+    """全量回访 listed each part of a 一件事 as it concluded, so the point called one family three
+    times. A part's call now waits for the whole bundle; the list names the bundle, and one call
+    recorded for one part is recorded for each of its parts."""
+    from tests.test_bundles import BIRTH_PARTS, conclude, part, submit_bundle, wait_bundle
+
+    bundle = submit_bundle(desks.desk(VILLAGE))
+    first = part(bundle, "WJ-0002").case_id
+    wait_for(functools.partial(_has_case, desks.nodes[TOWNSHIP], first), what="WJ-0002 at the township")
+    conclude(desks, TOWNSHIP, first)
+    village = desks.nodes[VILLAGE]
+    wait_for(lambda: village.cases.get(first).state == case_pb2.CONCLUDED, what="办结 at the village")
+    agent = logged_in(desks, VILLAGE, "agent1")
+    assert first not in agent.get("/visits").text  # the rest of the family's matter is still in hand
+
+    for item in ("YB-0002", "GA-0003"):
+        handler, case_id = BIRTH_PARTS[item][0], part(bundle, item).case_id
+        wait_for(functools.partial(_has_case, desks.nodes[handler], case_id), what=item)
+        conclude(desks, handler, case_id, deny="不符合条件")  # the card is blocked: never started
+    wait_bundle(desks, bundle.id, lambda b: b.state == "CONCLUDED", "the bundle to settle")
+    listed = agent.get("/visits").text
+    called = [part(bundle, item).case_id for item in ("WJ-0002", "YB-0002", "GA-0003")]
+    assert all(f'action="/visits/{case_id}"' in listed for case_id in called), listed
+    assert listed.count(f'<small class="bundle-call">一件事 <a href="/bundles/{bundle.id}">') == 3, listed
+    done = agent.post(
+        f"/visits/{first}", data={"csrf": csrf_of(listed), "outcome": "满意", "note": "一次回访全家"}
+    )
+    assert done.status_code == 200 and not any(f'action="/visits/{c}"' in done.text for c in called)
+    recorded = {v.case_id: v for v in village.visits.list(include_done=True) if v.case_id in called}
+    assert len(recorded) == 3
+    assert {(v.visit_outcome, v.note) for v in recorded.values()} == {("满意", "一次回访全家")}
+
+
+def test_the_rectifications_of_one_bundles_rating_at_a_handler_name_each_other(desks):
+    """A 差评 of a whole 一件事 opens 整改 for each part, two of them at the county (公安局 and
+    人社局): each department called the family back on its own. Their rows now name each other."""
+    from tests.test_bundles import conclude, part, settled_bundle_from, submit_bundle
+
+    bundle = submit_bundle(desks.desk(VILLAGE))
+    first = part(bundle, "WJ-0002").case_id
+    wait_for(functools.partial(_has_case, desks.nodes[TOWNSHIP], first), what="WJ-0002 at the township")
+    conclude(desks, TOWNSHIP, first)
+    done = settled_bundle_from(desks, bundle)
+    desks.desk(VILLAGE).RateCase(
+        desk_pb2.RateCaseRequest(case_id=done.id, score=1, comment="三个部门各打电话")
+    )
+    birth, card = part(done, "GA-0003").case_id, part(done, "RS-0001").case_id
+    county = desks.nodes[COUNTY]
+    wait_for(lambda: county.ratings.of_case(card)[1] and county.ratings.of_case(birth)[1], what="两项整改")
+    listed = logged_in(desks, COUNTY, "boss").get("/rectifications").text
+    rows = {
+        case: listed.split(f'<a href="/cases/{case}">', 1)[1].split("</tr>", 1)[0] for case in (birth, card)
+    }
+    assert "人力资源和社会保障局" in rows[birth] and card in rows[birth], rows[birth]
+    assert "公安局" in rows[card] and birth in rows[card] and "一件事一事一评" in rows[card], rows[card]
+
+
 def test_a_refused_application_comes_back_filled_in_and_a_deferred_material_holds_approval(desks):
     """A typo in the identity number costs the window nothing but the files: the form returns with
     the refusal above it and what was typed, the person still logged in; the tier reads 县级. The

@@ -625,7 +625,10 @@ def case_rate(
     node: NodeAddress = "",
 ) -> None:
     """好差评: the applicant rates a concluded (or refused) case, where they applied (once; final)."""
-    rating = ask(config, node, lambda desk: desk.rate(case_id, score, comment))
+    _print_rating(ask(config, node, lambda desk: desk.rate(case_id, score, comment)))
+
+
+def _print_rating(rating: desk_pb2.RatingView) -> None:
     label = SCORE_LABELS.get(rating.score, "")
     console.print(f"已评价 {rating.case_id}：{label}（{rating.score} 分）", highlight=False)
     if rating.rectification_deadline:
@@ -811,6 +814,21 @@ def bundle_submit(
 def bundle_show(bundle_id: str, config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
     """The bundle's one status, with the progress of each part (where it was applied)."""
     show_bundle(config, node, lambda desk: desk.get_bundle(bundle_id))
+
+
+@bundle_app.command("rate")
+def bundle_rate(
+    bundle_id: str,
+    score: Annotated[
+        int, typer.Option(min=1, max=5, help="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    ],
+    comment: Annotated[str, typer.Option(help="the applicant's comment")] = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """一事一评: the applicant rates the whole bundle once every part is settled, where it was applied
+    for; each concluded or refused part's handler receives the rating as that part's (once; final)."""
+    _print_rating(ask(config, node, lambda desk: desk.rate(bundle_id, score, comment)))
 
 
 @bundle_app.command("supply")

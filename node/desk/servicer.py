@@ -405,7 +405,10 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         self, request: desk_pb2.RateCaseRequest, context: grpc.ServicerContext
     ) -> desk_pb2.RatingView:
         _caller.get().require(Duty.ON_BEHALF)
-        return self._node.ratings.rate(request.case_id, request.score, request.comment)
+        asked = request.case_id.strip()
+        if self._node.bundles.bundle_of(asked) == asked:  # a 一件事's number: its one rating (一事一评)
+            return self._node.ratings.rate_bundle(asked, request.score, request.comment)
+        return self._node.ratings.rate(asked, request.score, request.comment)
 
     @_desk_call
     def RectifyCase(

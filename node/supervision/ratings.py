@@ -9,16 +9,20 @@ deadline becomes a red card (see node/supervision/cards.py).
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.cases.bundles import CONCLUDED as BUNDLE_CONCLUDED
+from node.cases.bundles import bundle_view, progress
 from node.cases.states import State
 from node.clock import Clock
 from node.errors import IllegalTransition, InvalidInput, NotFound, WrongNode, clean_text
 from node.staff.roles import Actor, Duty
-from node.store.models import Case, Rating, RatingAppeal, RectificationTask
+from node.store.models import Bundle, BundlePart, Case, Rating, RatingAppeal, RectificationTask
 from node.store.outbound import Outbound
 from node.timeutil import as_utc, from_timestamp, to_timestamp
 from node.workdays import add_working_days, china_date
@@ -35,6 +39,15 @@ RATEABLE = frozenset({State.CONCLUDED, State.DELIVERED, State.REFUSED})
 MAX_COMMENT_LENGTH = 1000
 UPHELD, VOIDED = "upheld", "voided"
 DECISION_LABELS = {UPHELD: "维持", VOIDED: "作废"}  # the supervising tier's answer to an appeal
+
+
+@dataclass(frozen=True)
+class RatedTogether:
+    """A case handled here that one 一件事's rating rated with another."""
+
+    case_id: str
+    item_name: str
+    department: str
 
 
 class RatingService:
@@ -58,18 +71,20 @@ class RatingService:
 
     def rate(self, case_id: str, score: int, comment: str = "") -> desk_pb2.RatingView:
         """评价: record the applicant's rating at the node where they applied."""
-        if score not in SCORE_LABELS:
-            raise InvalidInput(
-                "请群众选择评价等级 (a rating is 1 … 5: "
-                f"{', '.join(f'{k} {v}' for k, v in SCORE_LABELS.items())})"
-            )
-        comment = clean_text("comment", comment, MAX_COMMENT_LENGTH)
+        comment = _checked(score, comment)
         with self._sessions.begin() as session:
             case = _load(session, case_id, self.here)
             if case.origin != self.here.value:
                 raise WrongNode(
                     f"办件 {case.id} 在申请地 {case.origin} 评价 "
                     f"(case {case.id} is rated where the applicant applied, at {case.origin})"
+                )
+            part = session.scalars(select(BundlePart).where(BundlePart.case_id == case.id)).first()
+            if part is not None:
+                raise IllegalTransition(
+                    f"办件 {case.id} 是一件事 {part.bundle_id} 的事项：一事一评，"
+                    "请在一件事页面整体评价，不单独评价各事项 "
+                    f"(a part of bundle {part.bundle_id} is rated with its bundle, once)"
                 )
             if State(case.state) not in RATEABLE:
                 raise IllegalTransition(
@@ -80,30 +95,81 @@ class RatingService:
                 raise IllegalTransition(
                     f"办件 {case.id} 已评价过：一次一评，评价提交后不能更改 (case {case.id} is rated already)"
                 )
-            now = self._clock.now()
-            rating = Rating(
-                case_id=case.id,
-                score=score,
-                comment=comment,
-                rated_at=now,
-                origin=case.origin,
-                handler=case.handler,
-                department=case.department,
-                person=case.responsible_person,
-            )
-            session.add(rating)
-            task = None
-            if case.handler == self.here.value:
-                task = self._open_task(session, rating)
-            else:
-                self._outbound.send(
-                    session,
-                    case.handler,
-                    case_rating=link_pb2.CaseRating(
-                        case_id=case.id, score=score, comment=comment, rated_at=to_timestamp(now)
-                    ),
-                )
+            rating, task = self._rate_in(session, case, score, comment, self._clock.now())
             return _view(rating, task)
+
+    def rate_bundle(self, bundle_id: str, score: int, comment: str = "") -> desk_pb2.RatingView:
+        """一事一评: the citizen's one rating of a whole 一件事, once every part is settled, given to
+        each part that is rated (concluded or refused) as that part's own rating, in one transaction;
+        each part's handler receives it as for a single case (a 差评 opens 整改 at each)."""
+        comment = _checked(score, comment)
+        with self._sessions.begin() as session:
+            bundle = session.get(Bundle, bundle_id.strip(), with_for_update=True)
+            if bundle is None:
+                raise NotFound(
+                    f"本节点没有一件事 {bundle_id.strip()}：一件事在申请它的服务点评价 "
+                    f"(no bundle {bundle_id!r} at node {self.here}: a bundle is rated where it was applied)"
+                )
+            view = bundle_view(session, bundle)
+            if view.state != BUNDLE_CONCLUDED:
+                raise IllegalTransition(
+                    f"一件事 {bundle.id} {progress(view)}：各事项都办结或不予受理后方可整体评价 "
+                    f"(bundle {bundle.id} is rated once every part is settled)"
+                )
+            rated = _rated_parts(session, bundle)
+            if any(session.get(Rating, case.id) is not None for case in rated):
+                raise IllegalTransition(
+                    f"一件事 {bundle.id} 已评价过：一事一评，评价提交后不能更改 "
+                    f"(bundle {bundle.id} is rated already)"
+                )
+            if not rated:
+                raise IllegalTransition(
+                    f"一件事 {bundle.id} 没有办结或不予受理的事项，无可评价 "
+                    "(no part of it was concluded or refused)"
+                )
+            now = self._clock.now()
+            given = [self._rate_in(session, case, score, comment, now) for case in rated]
+            return _bundle_view(bundle.id, given)
+
+    def of_bundle(self, bundle_id: str) -> desk_pb2.RatingView | None:
+        """The bundle's one rating, as its rated parts hold it (None before it is rated)."""
+        with self._readers() as session:
+            bundle = session.get(Bundle, bundle_id.strip())
+            if bundle is None:
+                return None
+            given = [
+                (rating, session.get(RectificationTask, case.id))
+                for case in _rated_parts(session, bundle)
+                if (rating := session.get(Rating, case.id)) is not None
+            ]
+            return _bundle_view(bundle.id, given) if given else None
+
+    def _rate_in(
+        self, session: Session, case: Case, score: int, comment: str, now: datetime
+    ) -> tuple[Rating, RectificationTask | None]:
+        """Record the rating of one case at its origin: its 整改 opens here if handled here, else the
+        rating travels to its handler."""
+        rating = Rating(
+            case_id=case.id,
+            score=score,
+            comment=comment,
+            rated_at=now,
+            origin=case.origin,
+            handler=case.handler,
+            department=case.department,
+            person=case.responsible_person,
+        )
+        session.add(rating)
+        if case.handler == self.here.value:
+            return rating, self._open_task(session, rating)
+        self._outbound.send(
+            session,
+            case.handler,
+            case_rating=link_pb2.CaseRating(
+                case_id=case.id, score=score, comment=comment, rated_at=to_timestamp(now)
+            ),
+        )
+        return rating, None
 
     def receive(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """A rating given at the origin arrives at the handler."""
@@ -225,6 +291,35 @@ class RatingService:
             query = query.where(Case.department == department)
         with self._sessions() as session:
             return [_task_view(task, rating, case) for task, rating, case in session.execute(query)]
+
+    def rated_together(self, case_ids: Sequence[str]) -> dict[str, list[RatedTogether]]:
+        """For each of these cases, the other cases handled here that one 一件事's rating (一事一评)
+        rated with it, so that their departments call the family back once, not once each.
+
+        The handler keeps no bundle number (the part arrives with it, but no column holds it): one
+        bundle rating is told by what it gives each part, the same origin, applicant, instant, score
+        and comment, which ratings given one by one never share."""
+        if not case_ids:
+            return {}
+        same = (Rating.origin, Case.applicant_id_number, Rating.rated_at, Rating.score, Rating.comment)
+        asked = select(*same).join(Case, Case.id == Rating.case_id).where(Rating.case_id.in_(case_ids))
+        query = (
+            select(Rating.case_id, Case.item_name, Case.department, *same)
+            .join(Case, Case.id == Rating.case_id)
+            .where(Rating.handler == self.here.value, tuple_(*same).in_(asked))
+            .order_by(Rating.case_id)
+        )
+        groups: dict[tuple[object, ...], list[RatedTogether]] = {}
+        with self._readers() as session:
+            for case_id, item_name, department, *key in session.execute(query):
+                groups.setdefault(tuple(key), []).append(RatedTogether(case_id, item_name, department or ""))
+        return {
+            case.case_id: [other for other in group if other is not case]
+            for group in groups.values()
+            if len(group) > 1
+            for case in group
+            if case.case_id in case_ids
+        }
 
     # -- 申诉复核 ------------------------------------------------------------------------------
 
@@ -363,6 +458,36 @@ class RatingService:
         with self._readers() as session:
             found = session.scalars(query)
             return [_appeal_view(appeal) for appeal in found]
+
+
+def _checked(score: int, comment: str) -> str:
+    """The score one of the five, the comment cleaned: what any rating is checked for first."""
+    if score not in SCORE_LABELS:
+        raise InvalidInput(
+            "请群众选择评价等级 (a rating is 1 … 5: "
+            f"{', '.join(f'{k} {v}' for k, v in SCORE_LABELS.items())})"
+        )
+    return clean_text("comment", comment, MAX_COMMENT_LENGTH)
+
+
+def _rated_parts(session: Session, bundle: Bundle) -> list[Case]:
+    """The parts of a bundle its rating is given to: those concluded or refused (a part withdrawn,
+    returned or never started has no handler's work to rate)."""
+    cases = [session.get(Case, part.case_id) for part in bundle.parts if part.case_id]
+    return [case for case in cases if case is not None and State(case.state) in RATEABLE]
+
+
+def _bundle_view(bundle_id: str, given: list[tuple[Rating, RectificationTask | None]]) -> desk_pb2.RatingView:
+    """The one rating as the bundle shows it: a 整改 deadline where a part handled here opened one."""
+    rating = given[0][0]
+    deadlines = sorted(task.deadline for _, task in given if task is not None)
+    return desk_pb2.RatingView(
+        case_id=bundle_id,
+        score=rating.score,
+        comment=rating.comment,
+        rated_at=rating.rated_at.isoformat(timespec="seconds"),
+        rectification_deadline=_iso(deadlines[0]) if deadlines else "",
+    )
 
 
 def _load(session: Session, case_id: str, here: DivisionCode) -> Case:

@@ -5,11 +5,18 @@ handler's conclusion replayed here), so the point that met the citizen calls the
 outcome (满意, 基本满意, 不满意) and a note are recorded once, with who made the call. 未联系上 is a
 call that reached nobody: it is noted and the task stays open to call again, until the third such
 call closes it as 未联系上.
+
+A 一件事's parts are one matter to the family: their calls are listed only once every part is
+settled (not one call as each part concludes), and one call recorded for any part is recorded for
+each part of the same 一件事 still waiting, so the family is called once.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.queues import seen_by
@@ -19,7 +26,7 @@ from node.clock import Clock
 from node.convert import outcome_to_proto, state_to_proto
 from node.errors import IllegalTransition, InvalidInput, NotFound, clean_text
 from node.staff.roles import Actor, Duty
-from node.store.models import Case, ReturnVisit
+from node.store.models import Bundle, BundlePart, Case, ReturnVisit
 from node.timeutil import shanghai, to_timestamp
 from wuji.divisions import DivisionCode
 from wuji.v1 import desk_pb2
@@ -46,9 +53,23 @@ class ReturnVisits(CaseHook):
         query = select(ReturnVisit, Case).join(Case, Case.id == ReturnVisit.case_id)
         query = query.where(seen_by(self.here.value, department)).order_by(ReturnVisit.opened_at)
         if not include_done:
-            query = query.where(ReturnVisit.done_at.is_(None))
+            # a 一件事's part waits for its whole bundle to settle: the family is called once, after
+            query = (
+                query.outerjoin(BundlePart, BundlePart.case_id == ReturnVisit.case_id)
+                .outerjoin(Bundle, Bundle.id == BundlePart.bundle_id)
+                .where(ReturnVisit.done_at.is_(None))
+                .where(or_(BundlePart.case_id.is_(None), Bundle.concluded_at.is_not(None)))
+            )
         with self._sessions() as session:
             return [_view(visit, case) for visit, case in session.execute(query)]
+
+    def bundles_of(self, case_ids: Sequence[str]) -> dict[str, str]:
+        """Which of these cases are parts of a 一件事 applied for here: case id → bundle id."""
+        if not case_ids:
+            return {}
+        query = select(BundlePart.case_id, BundlePart.bundle_id).where(BundlePart.case_id.in_(case_ids))
+        with self._sessions() as session:
+            return {case_id: bundle_id for case_id, bundle_id in session.execute(query) if case_id}
 
     def record(self, case_id: str, outcome: str, note: str, by: Actor) -> desk_pb2.ReturnVisit:
         by.require(Duty.ON_BEHALF)
@@ -75,19 +96,41 @@ class ReturnVisits(CaseHook):
             if visit.done_at is not None:
                 raise IllegalTransition(f"办件 {visit.case_id} 已回访 (the return visit is recorded already)")
             now, visitor = self._clock.now(), by.on_record or f"节点运维 {self.here}"
-            if outcome == UNREACHED:  # one call of up to three: the note keeps each
-                calls = unreached_calls(visit.note) + 1
-                line = f"第 {calls} 次回访 {shanghai(now)} {UNREACHED}（{visitor}）"
-                line += f"：{note}" if note else ""
-                note = f"{visit.note}\n{line}" if visit.note else line
-                visit.outcome, visit.note, visit.visitor = outcome, note, visitor
-                if calls >= MAX_UNREACHED_CALLS:
-                    visit.done_at = now
-                return _view(visit, case)
-            if visit.note:  # the calls that reached nobody stay on record before the answer
-                note = f"{visit.note}\n{note}" if note else visit.note
-            visit.outcome, visit.note, visit.done_at, visit.visitor = outcome, note, now, visitor
+            for same_call in self._same_family_call(session, visit, by):
+                _record_call(same_call, outcome, note, visitor, now)
             return _view(visit, case)
+
+    def _same_family_call(self, session: Session, visit: ReturnVisit, by: Actor) -> Sequence[ReturnVisit]:
+        """The visit, and with a 一件事's part the open visits of its other parts the person may see:
+        one call to the family answers for the whole 一件事."""
+        part = session.scalars(select(BundlePart).where(BundlePart.case_id == visit.case_id)).first()
+        if part is None:
+            return [visit]
+        query = (
+            select(ReturnVisit)
+            .join(Case, Case.id == ReturnVisit.case_id)
+            .join(BundlePart, BundlePart.case_id == ReturnVisit.case_id)
+            .where(BundlePart.bundle_id == part.bundle_id, ReturnVisit.case_id != visit.case_id)
+            .where(ReturnVisit.done_at.is_(None), seen_by(self.here.value, by.bound_department))
+            .with_for_update()
+        )
+        return [visit, *session.scalars(query)]
+
+
+def _record_call(visit: ReturnVisit, outcome: str, note: str, visitor: str, now: datetime) -> None:
+    """One call recorded on a visit: 未联系上 is one of up to three tries, the note keeping each."""
+    if outcome == UNREACHED:
+        calls = unreached_calls(visit.note) + 1
+        line = f"第 {calls} 次回访 {shanghai(now)} {UNREACHED}（{visitor}）"
+        line += f"：{note}" if note else ""
+        visit.outcome, visit.visitor = outcome, visitor
+        visit.note = f"{visit.note}\n{line}" if visit.note else line
+        if calls >= MAX_UNREACHED_CALLS:
+            visit.done_at = now
+        return
+    if visit.note:  # the calls that reached nobody stay on record before the answer
+        note = f"{visit.note}\n{note}" if note else visit.note
+    visit.outcome, visit.note, visit.done_at, visit.visitor = outcome, note, now, visitor
 
 
 def unreached_calls(note: str) -> int:

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from node.cases import crossprovince, deadlines, deferrals, queues, requests, submissions
 from node.cases.applicants import digits_as_typed, division_in_number
+from node.cases.bundles import CONCLUDED as BUNDLE_CONCLUDED
 from node.cases.deferrals import MAX_SIGNATURE_BYTES
 from node.cases.materials import Material, checked_material
 from node.cases.queues import QUEUES
@@ -640,10 +641,42 @@ def routes(render: Render) -> list[Route]:
         shown = {"bundles": found[:CASES_PER_PAGE], "page": number, "more": len(found) > CASES_PER_PAGE}
         return render(visit, "bundles.html", **shown)
 
+    def show_bundle(visit: Visit, refused: Exception | None = None) -> Response:
+        """The bundle's page; refused: its 一事一评 again with the reason above it, the comment as typed."""
+        node = node_of(visit)
+        bundle = node.bundles.get(visit.request.path_params["bundle_id"])
+        rating = node.ratings.of_bundle(bundle.id)
+        return render(
+            visit,
+            "bundle.html",
+            status_code=200 if refused is None else 400 if isinstance(refused, InvalidInput) else 409,
+            bundle=bundle,
+            refusal=str(refused) if refused is not None else "",
+            comment=visit.field("comment") if refused is not None else "",
+            rating=rating,
+            # 一事一评: once every part is settled, where it was applied for, by the person at the window
+            can_rate=rating is None
+            and bundle.state == BUNDLE_CONCLUDED
+            and may(visit.person, frozenset({Duty.ON_BEHALF})),
+            scores=SCORE_LABELS,
+            rated_bad=rating is not None and rating.score in BAD_SCORES,
+        )
+
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def bundle_page(visit: Visit) -> Response:
-        bundle = node_of(visit).bundles.get(visit.request.path_params["bundle_id"])
-        return render(visit, "bundle.html", bundle=bundle)
+        return show_bundle(visit)
+
+    @page(Duty.ON_BEHALF)
+    def rate_bundle(visit: Visit) -> Response:
+        """一事一评: the citizen's one rating of the whole 一件事, given to each part."""
+        node = node_of(visit)
+        bundle_id = node.bundles.get(visit.request.path_params["bundle_id"]).id
+        score = visit.field("score")
+        try:
+            node.ratings.rate_bundle(bundle_id, int(score) if score.isdigit() else 0, visit.field("comment"))
+        except (InvalidInput, IllegalTransition) as refused:  # the citizen's comment stays in the form
+            return show_bundle(visit, refused)
+        return RedirectResponse(f"/bundles/{quote(bundle_id)}?rated=1", status_code=303)
 
     @page(*AT_WINDOW, Duty.SUPERVISE)
     def bundle_receipt(visit: Visit) -> Response:
@@ -675,6 +708,7 @@ def routes(render: Render) -> list[Route]:
         Route("/bundles", bundle_list),
         Route("/bundles/{bundle_id}", bundle_page),
         Route("/bundles/{bundle_id}/receipt.pdf", bundle_receipt),
+        Route("/bundles/{bundle_id}/rate", rate_bundle, methods=["POST"]),
     ]
 
 
@@ -835,6 +869,7 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         extension_max = min(extension_max, room) if room else extension_max
     waiting = {r.action for r in sent if r.answered_at is None}
     rating, rectification = node.ratings.of_case(case.id)
+    unrated = state in RATEABLE and for_the_applicant and rating is None
     same_applicant: dict[str, Any] = {}
     if state in OPEN_STATES:  # before a decision: the same person applying twice, or a number mistyped
         number, name = case.applicant.id_number, case.applicant.name
@@ -869,7 +904,9 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         and Action.SUPPLEMENT.value not in waiting,
         "missing": [m for m in case.missing_materials if not m.supplied_at.seconds],
         "can_supply_missing": for_the_applicant,
-        "can_rate": state in RATEABLE and for_the_applicant and rating is None,
+        # a 一件事's part is rated with its bundle, once for the whole (一事一评), on the bundle's page
+        "can_rate": unrated and not case.bundle_id,
+        "rated_with_bundle": unrated and bool(case.bundle_id),
         "rating": rating,  # shown once given, with the 差评整改 it opened at the handler
         "rectification": rectification,
         # a 差评 rated here opens its 整改 at the handler, which tells it back here (until then: sent)

@@ -45,6 +45,7 @@ def routes(render: Render) -> list[Route]:
             ),
             outcomes=OUTCOMES,
             supervised=False,  # the applicants' telephone numbers: for the point that calls them
+            together=lambda node, tasks: node.visits.bundles_of([task.case_id for task in tasks]),
         ),
         *_task_list(
             render,
@@ -63,6 +64,7 @@ def routes(render: Render) -> list[Route]:
                 )
             },
             more=appeals.filed_here,
+            together=lambda node, tasks: node.ratings.rated_together([task.case_id for task in tasks]),
         ),
         *_task_list(
             render,
@@ -137,11 +139,14 @@ def _task_list(
     below: Callable[[Node, Actor], object] | None = None,
     actions: Mapping[str, Callable[[Node, Visit, str], object]] | None = None,
     more: Callable[[Node, Actor], Mapping[str, Any]] | None = None,
+    together: Callable[[Node, list[Any]], dict[str, Any]] | None = None,
     **extra: Any,
 ) -> list[Route]:
     """GET path: the open tasks (supervised: shown to 监察 too, to read); POST path/<case id>: close
     one with the form's fields; POST path/<case id>/<action>: another step on a task (by the same
-    duty), said back as ?<action>=<case id>. more: what else the page shows its reader."""
+    duty), said back as ?<action>=<case id>. more: what else the page shows its reader. together:
+    which tasks belong to one 一件事 (case id → what names it), so one call to the family answers
+    for them all."""
     readers = (duty, Duty.SUPERVISE) if supervised else (duty,)
     actions = actions or {}
 
@@ -164,6 +169,7 @@ def _task_list(
             below=below(node, visit.person) if below is not None else None,
             **finished,
             **(more(node, visit.person) if more is not None else {}),
+            together=together(node, tasks) if together is not None else {},
             **extra,
         )
 
