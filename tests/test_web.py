@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import grpc
 import httpx
@@ -2171,6 +2172,56 @@ def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
     assert all(line[0].startswith("红牌") for line in lines[1:])  # the page's filter, kept
     after = re.search(r"未关闭 (\d+) 张", boss.get("/supervision?closed=1").text)
     assert after and int(after.group(1)) < open_before
+
+
+def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks):
+    """For the month-end 通报 the 监察 could not ask for last month's cards: the list had no dates,
+    and its CSV was named by the day it was downloaded. 亮牌日期 from/to filter both now, the CSV is
+    named by the period, and 上月亮牌 asks for the month before."""
+    county = desks.nodes[COUNTY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
+            applicant=case_pb2.Applicant(name="周八", id_number="430981199202021239"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(county, case.id), what="the case at the county")
+    county.cases.act(case.id, Action.ACCEPT, by=OPERATOR)
+    clock = county.clock
+    now = clock.now()
+    try:
+        clock.set(now + timedelta(days=40))  # far past its 15 working days: a red card
+        county.tick()
+    finally:
+        clock.set(now)
+    raised = workdays.china_date(now + timedelta(days=40))
+    boss = logged_in(desks, COUNTY, "boss")
+
+    def listed(**period: str) -> tuple[str, list[list[str]], str]:
+        query = {"closed": "1", **period}
+        page = boss.get("/supervision", params=query).text
+        download = boss.get("/supervision.csv", params=query)
+        lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+        return page, lines[1:], download.headers["content-disposition"]
+
+    page, lines, _ = listed(**{"from": (raised + timedelta(days=1)).isoformat()})
+    assert case.id not in page and all(line[1] != case.id for line in lines)
+    page, lines, named = listed(**{"from": raised.isoformat(), "to": raised.isoformat()})
+    assert case.id in page and [line[1] for line in lines].count(case.id) == 1
+    assert f'value="{raised.isoformat()}"' in page  # the form keeps the period asked
+    assert named.endswith(quote(f"电子监察-{raised.isoformat()}至{raised.isoformat()}.csv"))
+    page, lines, _ = listed(to=(raised - timedelta(days=1)).isoformat())
+    assert case.id not in page and all(line[1] != case.id for line in lines)
+    swapped = boss.get("/supervision", params={"from": "2026-11-30", "to": "2026-11-01"})
+    assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
+    today = workdays.china_date(now)
+    end = today.replace(day=1) - timedelta(days=1)
+    link = re.search(r'<a href="([^"]+)" id="last-month">上月亮牌（(\d+)月', boss.get("/supervision").text)
+    assert link and int(link.group(2)) == end.month
+    assert html.unescape(link.group(1)) == f"/supervision?closed=1&from={end.replace(day=1)}&to={end}"
+    stats_link = re.search(r'<a href="([^"]+)" id="last-month">', boss.get("/stats").text)
+    assert stats_link and html.unescape(stats_link.group(1)) == f"/stats?from={end.replace(day=1)}&to={end}"
 
 
 def test_the_city_supervisor_sees_the_subtrees_open_rectifications_and_each_cards_item(desks):

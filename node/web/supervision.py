@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from node.cases.states import State
 from node.staff.roles import Duty
+from node.supervision.period import last_month, parse_period
 from node.supervision.stats import rate_of
 from node.timeutil import from_timestamp, shanghai
 from node.web.auth import Visit, page
@@ -151,7 +152,10 @@ def routes(render: Callable[..., Response]) -> list[Route]:
         params = visit.request.query_params
         subtree, colour = params.get("subtree", "").strip(), params.get("colour", "")
         department = params.get("department", "").strip()
-        found = node.supervision.cards(subtree, include_closed=bool(params.get("closed")))
+        raised_from, raised_to = params.get("from", "").strip(), params.get("to", "").strip()
+        found = node.supervision.cards(
+            subtree, include_closed=bool(params.get("closed")), raised=parse_period(raised_from, raised_to)
+        )
         shown = [
             card
             for card in found
@@ -162,18 +166,22 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             "colour": colour,
             "department": department,
             "closed": bool(params.get("closed")),
+            "from_day": raised_from,
+            "to_day": raised_to,
         }
         return shown, asked
 
     @page(Duty.SUPERVISE)
     def cards_download(visit: Visit) -> Response:
         node: Node = visit.request.app.state.node
-        shown, _ = filtered(visit)
-        day = china_date(node.clock.now()).isoformat()
+        shown, asked = filtered(visit)
+        # named by the period asked (the meeting's month), else by the day it was taken
+        period = parse_period(asked["from_day"], asked["to_day"]).words
+        name = f"电子监察-{period or china_date(node.clock.now()).isoformat()}.csv"
         return Response(
             cards_csv(node, shown),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'电子监察-{day}.csv')}"},
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
         )
 
     @page(Duty.SUPERVISE)
@@ -190,6 +198,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             items=card_items(node, shown),
             colours=COLOURS,
             download=f"/supervision.csv?{visit.request.url.query}",
+            last_month=last_month(china_date(node.clock.now())),
             **asked,
         )
 
@@ -250,6 +259,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             states=list(State),
             from_day=params.get("from", ""),
             to_day=params.get("to", ""),
+            last_month=last_month(today),
             calendars=[year_summary(today.year), year_summary(today.year + 1)],
             source_words=SOURCE_WORDS,
         )
