@@ -2220,8 +2220,19 @@ def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks)
     link = re.search(r'<a href="([^"]+)" id="last-month">上月亮牌（(\d+)月', boss.get("/supervision").text)
     assert link and int(link.group(2)) == end.month
     assert html.unescape(link.group(1)) == f"/supervision?closed=1&from={end.replace(day=1)}&to={end}"
-    stats_link = re.search(r'<a href="([^"]+)" id="last-month">', boss.get("/stats").text)
+    stats_page = boss.get("/stats").text
+    stats_link = re.search(r'<a href="([^"]+)" id="last-month">', stats_page)
     assert stats_link and html.unescape(stats_link.group(1)) == f"/stats?from={end.replace(day=1)}&to={end}"
+    # which department was late: 统计 counts each department's cards (it counted them in all only)
+    departments = {row.key: row.figures.counts for row in county.stats.report().by_department}
+    assert departments["民政局"]["cards:red"] >= 1
+    table = re.search(r'<table class="list" id="by-department">(.*?)</table>', stats_page, re.S)
+    row = table and re.search(r"<tr><td>民政局</td>(.*?)</tr>", table.group(1), re.S)
+    cells = re.findall(r"<td>([^<]*)</td>", row.group(1)) if row else []
+    assert cells[-2:] == [
+        str(departments["民政局"].get("cards:yellow", 0)),
+        str(departments["民政局"]["cards:red"]),
+    ]
 
 
 def test_the_city_supervisor_sees_the_subtrees_open_rectifications_and_each_cards_item(desks):

@@ -192,7 +192,7 @@ def breakdown_table(
 ) -> Table:
     """Figures per department, or per child node (`names`: the children's, as the node gives them)."""
     # counts, not case ids: a column headed "办件" is kept as wide as a case id (common.IDENTIFIER_WIDTHS)
-    table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评")
+    table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评", "黄/红牌")
     for row in rows:
         figures = row.figures
         table.add_row(
@@ -203,5 +203,6 @@ def breakdown_table(
             shown_rate(figures, "online_rate"),
             shown_rate(figures, "satisfied_rate"),
             str(figures.counts.get("bad_ratings", 0)),
+            f"{figures.counts.get('cards:yellow', 0)}/{figures.counts.get('cards:red', 0)}",
         )
     return table
