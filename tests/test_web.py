@@ -2344,6 +2344,41 @@ def test_statistics_show_the_figures_of_wuji_stats(desks):
         clock.set(now)
 
 
+def test_the_statistics_download_for_the_meeting_holds_the_pages_figures(desks):
+    """There was nothing to take to the month-end 通报 from 统计: the card list had a CSV, the
+    figures had none. /stats.csv holds the period's figures of the node, its subtree, each
+    department and each child, as the page and `wuji stats` count them."""
+    concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    county = desks.nodes[COUNTY]
+    desks.nodes[TOWNSHIP].tick()  # the township's rollup: a child's row
+    wait_for(lambda: county.stats.report().by_child, what="the township's rollup at the county")
+    today = workdays.china_date(county.clock.now()).isoformat()
+    boss = logged_in(desks, COUNTY, "boss")
+    page = boss.get("/stats", params={"from": today, "to": today}).text
+    link = re.search(r'<a href="([^"]+)" id="download">', page)
+    assert link and html.unescape(link.group(1)) == f"/stats.csv?from={today}&to={today}"
+    download = boss.get(html.unescape(link.group(1)))
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.headers["content-disposition"].endswith(quote(f"统计-{today}至{today}.csv"))
+    assert download.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert lines[0][1] == f"申请日期：{today}至{today}"
+    header, rows = lines[1], {line[0]: dict(zip(lines[1], line, strict=True)) for line in lines[2:]}
+    assert header[:3] == ["范围", "办件数", "办结数"] and "红牌" in header and "差评整改率" in header
+    report = county.stats.report(today, today)
+    assert rows["本级及下级"]["办件数"] == str(report.subtree.counts["cases"]) != "0"
+    assert rows["本级及下级"]["按时办结率"] == f"{report.subtree.on_time_rate:.1%}"
+    departments = [row for name, row in rows.items() if name.startswith("部门：")]
+    assert len(departments) == len(report.by_department) >= 1
+    for column in ("办件数", "办结数", "差评", "黄牌", "红牌"):
+        assert sum(int(row[column]) for row in departments) == int(rows["本级"][column]), column
+    assert [name for name in rows if name.startswith("下级：")] == [
+        f"下级：{county.names.place(row.key)}" for row in report.by_child
+    ]
+    swapped = boss.get("/stats.csv", params={"from": "2026-11-30", "to": "2026-11-01"})
+    assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
+
+
 def test_the_weekly_chart_ends_with_the_period_asked(desks):
     """A director looking back at October saw October's figures beside a chart of the eight weeks
     up to today: the chart's weeks now end with the filter's last day."""
