@@ -2215,6 +2215,15 @@ def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks)
     assert case.id not in page and all(line[1] != case.id for line in lines)
     swapped = boss.get("/supervision", params={"from": "2026-11-30", "to": "2026-11-01"})
     assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
+    # the department is chosen, not guessed: the filter matches its exact name (民政 found nothing)
+    page = boss.get("/supervision", params={"closed": "1"}).text
+    departments = re.search(r'<datalist id="departments">(.*?)</datalist>', page, re.S)
+    assert departments and '<option value="民政局">' in departments.group(1)
+    offices = re.search(r'<datalist id="offices">(.*?)</datalist>', page, re.S)
+    named = {code: name for code, name in county.names.below(county.here).items() if code != COUNTY}
+    assert offices and all(
+        f'<option value="{code}">{name}</option>' in offices.group(1) for code, name in named.items()
+    )
     today = workdays.china_date(now)
     end = today.replace(day=1) - timedelta(days=1)
     link = re.search(r'<a href="([^"]+)" id="last-month">上月亮牌（(\d+)月', boss.get("/supervision").text)

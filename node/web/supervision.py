@@ -193,7 +193,9 @@ def _attachment(name: str) -> dict[str, str]:
 
 def routes(render: Callable[..., Response]) -> list[Route]:
     def filtered(visit: Visit) -> tuple[list[case_pb2.SupervisionCard], dict[str, Any]]:
-        """The cards the filters ask for, and the filters as the form shows them."""
+        """The cards the filters ask for, and the filters as the form shows them (with the offices
+        and departments to choose from: an officer knows 沅江市 and 民政局, not the code to type or
+        the department's exact name)."""
         node: Node = visit.request.app.state.node
         params = visit.request.query_params
         subtree, colour = params.get("subtree", "").strip(), params.get("colour", "")
@@ -214,6 +216,12 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             "closed": bool(params.get("closed")),
             "from_day": raised_from,
             "to_day": raised_to,
+            "offices": {
+                code: name
+                for code, name in sorted(node.names.below(node.here).items())
+                if code != node.here.value
+            },
+            "departments": sorted({card.department for card in found if card.department}),
         }
         return shown, asked
 
