@@ -41,7 +41,7 @@ from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord, StatsRollup
-from node.timeutil import CHINA_ZONE, as_utc
+from node.timeutil import CHINA_ZONE, as_utc, shanghai
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from node.web.verify import holder_words
@@ -2366,6 +2366,10 @@ def test_the_statistics_download_for_the_meeting_holds_the_pages_figures(desks):
     page = boss.get("/stats", params={"from": today, "to": today}).text
     link = re.search(r'<a href="([^"]+)" id="download">', page)
     assert link and html.unescape(link.group(1)) == f"/stats.csv?from={today}&to={today}"
+    # a child's row is as recent as its last rollup: the page says when that was counted
+    counted = shanghai(county.stats.rollups_as_of()[TOWNSHIP])
+    child_row = re.search(rf"<tr><td>{re.escape(county.names.place(TOWNSHIP))}</td>(.*?)</tr>", page, re.S)
+    assert child_row and f'<td class="nowrap">{counted}</td>' in child_row.group(1)
     download = boss.get(html.unescape(link.group(1)))
     assert download.headers["content-type"].startswith("text/csv")
     assert download.headers["content-disposition"].endswith(quote(f"统计-{today}至{today}.csv"))

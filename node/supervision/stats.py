@@ -30,7 +30,7 @@ from node.store.sqlfunctions import china_day
 from node.supervision.cards import CALENDAR_MISSING
 from node.supervision.period import Period, parse_day, parse_period
 from node.supervision.ratings import BAD_SCORES, SATISFIED_SCORES
-from node.timeutil import from_timestamp, shanghai, to_timestamp
+from node.timeutil import as_utc, from_timestamp, shanghai, to_timestamp
 from node.trust.names import PlaceNames
 from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import desk_pb2, link_pb2
@@ -157,6 +157,12 @@ class StatsService:
                 row.child: sum((Counter(counts) for counts in row.days.values()), Counter())
                 for row in session.scalars(select(StatsRollup).order_by(StatsRollup.child))
             }
+
+    def rollups_as_of(self) -> dict[str, datetime]:
+        """When each child counted the rollup held here: its row is as recent as that, not as
+        the page (a child's own 统计 may already count more)."""
+        with self._readers() as session:
+            return {row.child: as_utc(row.as_of) for row in session.scalars(select(StatsRollup))}
 
     def report(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:
         period = parse_period(from_day, to_day)

@@ -327,6 +327,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             to_day=params.get("to", ""),
             last_month=last_month(today),
             download=f"/stats.csv?{visit.request.url.query}",
+            as_of={child: shanghai(moment) for child, moment in node.stats.rollups_as_of().items()},
             calendars=[year_summary(today.year), year_summary(today.year + 1)],
             source_words=SOURCE_WORDS,
         )
