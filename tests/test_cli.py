@@ -1359,7 +1359,8 @@ def test_the_guide_of_an_item_names_each_element_in_chinese_and_says_its_value_i
 def test_the_statistics_by_department_keep_their_names_readable_in_a_narrow_terminal():
     """Its count column was headed "办件", the header of case-id columns, and took 39 of 80
     columns: the departments folded one character per line."""
-    figures = desk_pb2.Figures(counts={"cases": 12, "concluded": 9, "bad_ratings": 1})
+    counts = {"cases": 12, "concluded": 9, "bad_ratings": 1, "cards:yellow": 2, "cards:red": 3}
+    figures = desk_pb2.Figures(counts=counts)
     rows = [desk_pb2.Breakdown(key="人力资源和社会保障局", figures=figures)]
     narrow = Console(width=80, record=True)
     narrow.print(breakdown_table("部门 department (own cases)", rows))
@@ -1368,6 +1369,7 @@ def test_the_statistics_by_department_keep_their_names_readable_in_a_narrow_term
     assert "".join(row[0].strip() for row in cells) == "人力资源和社会保障局"
     assert len(cells) <= 2, shown  # folded over two lines at the most
     assert [cells[0][1].strip(), cells[0][2].strip()] == ["12", "9"]
+    assert cells[0][-1].strip() == "2/3"  # 黄牌/红牌: which department was late
     children = [desk_pb2.Breakdown(key=TOWNSHIP, figures=figures)]
     wide = Console(width=160, record=True)
     wide.print(breakdown_table("下级 child node (its subtree)", children, {TOWNSHIP: "琼湖街道便民服务中心"}))

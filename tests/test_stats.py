@@ -159,6 +159,14 @@ def test_statistics_at_province_county_and_township_agree_with_the_cases(federat
     assert {row.key: row.figures.counts["cases"] for row in county_report.by_department} == dict(
         county_departments
     )
+    # the departments' figures add up to the node's own, cards included: the city's late case is
+    # its department's red card (cards were counted in all only, no department was named late)
+    for code in CHAIN:
+        report = federation.desk(code).GetStats(desk_pb2.StatsRequest())
+        departments = sum((Counter(row.figures.counts) for row in report.by_department), Counter())
+        assert +departments == +Counter(report.own.counts), code
+    city_departments = federation.desk(CITY).GetStats(desk_pb2.StatsRequest()).by_department
+    assert [row.figures.counts["cards:red"] for row in city_departments] == [1]
     # by child: the province's one child (the city) carries everything below the province
     province_report = federation.desk(PROVINCE).GetStats(desk_pb2.StatsRequest())
     by_child = {row.key: row.figures for row in province_report.by_child}

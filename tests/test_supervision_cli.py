@@ -25,6 +25,17 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     shown = wait_for(listed, what="the cards at the county")
     # found overdue at the first scan: a red card, and no 预警 after the fact
     assert "红牌" in shown and "预警" not in shown and "共 1 张：黄牌 0 张，红牌 1 张" in shown
+    # the month-end meeting's cards: those raised in the month (China days), the period checked first
+    november = wuji(
+        "supervision", "list", "--from", "2025-11-01", "--to", "2025-11-30", "--config", config[COUNTY]
+    )
+    assert november.returncode == 0 and case.id in november.stdout, november.stderr
+    december = wuji("supervision", "list", "--from", "2025-12-01", "--config", config[COUNTY])
+    assert december.returncode == 0 and case.id not in december.stdout and "没有黄牌或红牌" in december.stdout
+    swapped = wuji(
+        "supervision", "list", "--from", "2025-11-30", "--to", "2025-11-01", "--config", config[COUNTY]
+    )
+    assert swapped.returncode != 0 and "请对调两个日期" in swapped.stderr
     elsewhere = wuji("supervision", "list", "--subtree", "430903000000", "--config", config[COUNTY])
     assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
 

@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import grpc
 import httpx
@@ -40,7 +41,7 @@ from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord, StatsRollup
-from node.timeutil import CHINA_ZONE, as_utc
+from node.timeutil import CHINA_ZONE, as_utc, shanghai
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from node.web.verify import holder_words
@@ -2270,6 +2271,76 @@ def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
     assert after and int(after.group(1)) < open_before
 
 
+def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks):
+    """For the month-end 通报 the 监察 could not ask for last month's cards: the list had no dates,
+    and its CSV was named by the day it was downloaded. 亮牌日期 from/to filter both now, the CSV is
+    named by the period, and 上月亮牌 asks for the month before."""
+    county = desks.nodes[COUNTY]
+    case = desks.desk(VILLAGE).SubmitCase(
+        desk_pb2.SubmitCaseRequest(
+            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
+            applicant=case_pb2.Applicant(name="周八", id_number="430981199202021239"),
+            materials=complete_proto("MZ-0001"),
+        )
+    )
+    wait_for(lambda: _has_case(county, case.id), what="the case at the county")
+    county.cases.act(case.id, Action.ACCEPT, by=OPERATOR)
+    clock = county.clock
+    now = clock.now()
+    try:
+        clock.set(now + timedelta(days=40))  # far past its 15 working days: a red card
+        county.tick()
+    finally:
+        clock.set(now)
+    raised = workdays.china_date(now + timedelta(days=40))
+    boss = logged_in(desks, COUNTY, "boss")
+
+    def listed(**period: str) -> tuple[str, list[list[str]], str]:
+        query = {"closed": "1", **period}
+        page = boss.get("/supervision", params=query).text
+        download = boss.get("/supervision.csv", params=query)
+        lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+        return page, lines[1:], download.headers["content-disposition"]
+
+    page, lines, _ = listed(**{"from": (raised + timedelta(days=1)).isoformat()})
+    assert case.id not in page and all(line[1] != case.id for line in lines)
+    page, lines, named = listed(**{"from": raised.isoformat(), "to": raised.isoformat()})
+    assert case.id in page and [line[1] for line in lines].count(case.id) == 1
+    assert f'value="{raised.isoformat()}"' in page  # the form keeps the period asked
+    assert named.endswith(quote(f"电子监察-{raised.isoformat()}至{raised.isoformat()}.csv"))
+    page, lines, _ = listed(to=(raised - timedelta(days=1)).isoformat())
+    assert case.id not in page and all(line[1] != case.id for line in lines)
+    swapped = boss.get("/supervision", params={"from": "2026-11-30", "to": "2026-11-01"})
+    assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
+    # the department is chosen, not guessed: the filter matches its exact name (民政 found nothing)
+    page = boss.get("/supervision", params={"closed": "1"}).text
+    departments = re.search(r'<datalist id="departments">(.*?)</datalist>', page, re.S)
+    assert departments and '<option value="民政局">' in departments.group(1)
+    offices = re.search(r'<datalist id="offices">(.*?)</datalist>', page, re.S)
+    named = {code: name for code, name in county.names.below(county.here).items() if code != COUNTY}
+    assert offices and all(
+        f'<option value="{code}">{name}</option>' in offices.group(1) for code, name in named.items()
+    )
+    today = workdays.china_date(now)
+    end = today.replace(day=1) - timedelta(days=1)
+    link = re.search(r'<a href="([^"]+)" id="last-month">上月亮牌（(\d+)月', boss.get("/supervision").text)
+    assert link and int(link.group(2)) == end.month
+    assert html.unescape(link.group(1)) == f"/supervision?closed=1&from={end.replace(day=1)}&to={end}"
+    stats_page = boss.get("/stats").text
+    stats_link = re.search(r'<a href="([^"]+)" id="last-month">', stats_page)
+    assert stats_link and html.unescape(stats_link.group(1)) == f"/stats?from={end.replace(day=1)}&to={end}"
+    # which department was late: 统计 counts each department's cards (it counted them in all only)
+    departments = {row.key: row.figures.counts for row in county.stats.report().by_department}
+    assert departments["民政局"]["cards:red"] >= 1
+    table = re.search(r'<table class="list" id="by-department">(.*?)</table>', stats_page, re.S)
+    row = table and re.search(r"<tr><td>民政局</td>(.*?)</tr>", table.group(1), re.S)
+    cells = re.findall(r"<td>([^<]*)</td>", row.group(1)) if row else []
+    assert cells[-2:] == [
+        str(departments["民政局"].get("cards:yellow", 0)),
+        str(departments["民政局"]["cards:red"]),
+    ]
+
+
 def test_the_city_supervisor_sees_the_subtrees_open_rectifications_and_each_cards_item(desks):
     """At the city /rectifications said 没有待整改的差评 while the county had one open, and above the
     handler the card list and its CSV left 事项 empty. No task travels up: the city reads each
@@ -2479,6 +2550,45 @@ def test_statistics_show_the_figures_of_wuji_stats(desks):
             assert (f"{today.year + 1} 年尚无官方工作日历" in page.text) == missing
     finally:
         clock.set(now)
+
+
+def test_the_statistics_download_for_the_meeting_holds_the_pages_figures(desks):
+    """There was nothing to take to the month-end 通报 from 统计: the card list had a CSV, the
+    figures had none. /stats.csv holds the period's figures of the node, its subtree, each
+    department and each child, as the page and `wuji stats` count them."""
+    concluded_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    county = desks.nodes[COUNTY]
+    desks.nodes[TOWNSHIP].tick()  # the township's rollup: a child's row
+    wait_for(lambda: county.stats.report().by_child, what="the township's rollup at the county")
+    today = workdays.china_date(county.clock.now()).isoformat()
+    boss = logged_in(desks, COUNTY, "boss")
+    page = boss.get("/stats", params={"from": today, "to": today}).text
+    link = re.search(r'<a href="([^"]+)" id="download">', page)
+    assert link and html.unescape(link.group(1)) == f"/stats.csv?from={today}&to={today}"
+    # a child's row is as recent as its last rollup: the page says when that was counted
+    counted = shanghai(county.stats.rollups_as_of()[TOWNSHIP])
+    child_row = re.search(rf"<tr><td>{re.escape(county.names.place(TOWNSHIP))}</td>(.*?)</tr>", page, re.S)
+    assert child_row and f'<td class="nowrap">{counted}</td>' in child_row.group(1)
+    download = boss.get(html.unescape(link.group(1)))
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.headers["content-disposition"].endswith(quote(f"统计-{today}至{today}.csv"))
+    assert download.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert lines[0][1] == f"申请日期：{today}至{today}"
+    header, rows = lines[1], {line[0]: dict(zip(lines[1], line, strict=True)) for line in lines[2:]}
+    assert header[:3] == ["范围", "办件数", "办结数"] and "红牌" in header and "差评整改率" in header
+    report = county.stats.report(today, today)
+    assert rows["本级及下级"]["办件数"] == str(report.subtree.counts["cases"]) != "0"
+    assert rows["本级及下级"]["按时办结率"] == f"{report.subtree.on_time_rate:.1%}"
+    departments = [row for name, row in rows.items() if name.startswith("部门：")]
+    assert len(departments) == len(report.by_department) >= 1
+    for column in ("办件数", "办结数", "差评", "黄牌", "红牌"):
+        assert sum(int(row[column]) for row in departments) == int(rows["本级"][column]), column
+    assert [name for name in rows if name.startswith("下级：")] == [
+        f"下级：{county.names.place(row.key)}" for row in report.by_child
+    ]
+    swapped = boss.get("/stats.csv", params={"from": "2026-11-30", "to": "2026-11-01"})
+    assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
 
 
 def test_the_weekly_chart_ends_with_the_period_asked(desks):

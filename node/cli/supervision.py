@@ -19,12 +19,17 @@ from node.cli.common import (
     ask_named,
     china_time,
     console,
+    fail,
     place,
     print_list,
     text_table,
     wide_terminal,
 )
+from node.errors import InvalidInput
+from node.supervision.period import parse_period
 from node.supervision.stats import shown_rate
+from node.timeutil import from_timestamp
+from node.workdays import china_date
 from wuji.v1 import desk_pb2
 
 supervision_app = typer.Typer(
@@ -108,16 +113,24 @@ def appeals_table(
 def supervision_list(
     subtree: Annotated[str, typer.Option(help="a node code below this one (default: all of it)")] = "",
     include_closed: Annotated[bool, typer.Option("--all", help="also cards whose cause is over")] = False,
+    from_day: Annotated[str, typer.Option("--from", help="first day raised, YYYY-MM-DD (China)")] = "",
+    to_day: Annotated[str, typer.Option("--to", help="last day raised, YYYY-MM-DD (China)")] = "",
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
-    cards, names = ask_named(
+    try:
+        raised = parse_period(from_day, to_day)
+    except InvalidInput as refused:
+        fail(str(refused))
+    found, names = ask_named(
         config,
         node,
         lambda desk: desk.cards(subtree, include_closed),
         lambda found: [card.handler for card in found],
     )
+    # the desk's request has no period: the cards are chosen here, by the day each was raised
+    cards = [card for card in found if raised.holds(china_date(from_timestamp(card.raised_at)))]
     yellow = sum(card.colour == "yellow" for card in cards)
     counted = f"共 {len(cards)} 张：黄牌 {yellow} 张，红牌 {len(cards) - yellow} 张"
     print_list(cards_table(cards, names), counted if cards else "没有黄牌或红牌")
@@ -179,7 +192,7 @@ def breakdown_table(
 ) -> Table:
     """Figures per department, or per child node (`names`: the children's, as the node gives them)."""
     # counts, not case ids: a column headed "办件" is kept as wide as a case id (common.IDENTIFIER_WIDTHS)
-    table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评")
+    table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评", "黄/红牌")
     for row in rows:
         figures = row.figures
         table.add_row(
@@ -190,5 +203,6 @@ def breakdown_table(
             shown_rate(figures, "online_rate"),
             shown_rate(figures, "satisfied_rate"),
             str(figures.counts.get("bad_ratings", 0)),
+            f"{figures.counts.get('cards:yellow', 0)}/{figures.counts.get('cards:red', 0)}",
         )
     return table

@@ -41,6 +41,7 @@ from node.store.models import (
     SupervisionCard,
 )
 from node.store.outbound import Outbound
+from node.supervision.period import ANY_DAY, Period
 from node.timeutil import from_timestamp
 from node.workdays import (
     CHINA,
@@ -645,9 +646,10 @@ class SupervisionService:
             self._outbound.send(session, parent.value, supervision_card=card)
 
     def cards(
-        self, subtree: str = "", case_id: str = "", include_closed: bool = False
+        self, subtree: str = "", case_id: str = "", include_closed: bool = False, raised: Period = ANY_DAY
     ) -> list[case_pb2.SupervisionCard]:
-        """Open cards (or all) of cases handled in a subtree of this node (default: all of it)."""
+        """Open cards (or all) of cases handled in a subtree of this node (default: all of it), raised
+        within a period (a day in China: the month-end meeting asks for last month's)."""
         root = typed_division(("下级区划代码", "subtree"), subtree) if subtree.strip() else self.here
         if not root.is_in_subtree_of(self.here):
             raise InvalidInput(f"{root} 不是本节点的下级 ({root} is not in the subtree of {self.here})")
@@ -662,6 +664,7 @@ class SupervisionService:
                 card_to_proto(card)
                 for card in found
                 if DivisionCode.parse(card.handler).is_in_subtree_of(root)
+                and raised.holds(china_date(card.raised_at))
             ]
 
 

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from node.cases.states import State
 from node.staff.roles import Duty
-from node.supervision.stats import rate_of
+from node.supervision.period import Period, last_month, parse_period
+from node.supervision.stats import rate_of, shown_rate
 from node.timeutil import from_timestamp, shanghai
 from node.web.auth import Visit, page
 from node.workdays import SOURCE_WORDS, china_date, year_summary
@@ -144,14 +145,65 @@ def cards_csv(node: Node, cards: Sequence[case_pb2.SupervisionCard]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+# the figures table's rows: (what the meeting reads, a count's key or a rate's field)
+STATS_COUNTS = (
+    ("办件数", "cases"),
+    ("办结数", "concluded"),
+    ("差评", "bad_ratings"),
+    ("已整改", "rectified"),
+    ("黄牌", "cards:yellow"),
+    ("红牌", "cards:red"),
+)
+STATS_RATES = (
+    ("按时办结率", "on_time_rate"),
+    ("提前办结率", "early_rate"),
+    ("满意率", "satisfied_rate"),
+    ("满意度（1–5）", "satisfaction"),
+    ("网办率", "online_rate"),
+    ("差评整改率", "rectification_rate"),
+)
+
+
+def _figure_cells(figures: desk_pb2.Figures) -> list[str]:
+    counts = [str(figures.counts.get(key, 0)) for _, key in STATS_COUNTS]
+    return counts + [shown_rate(figures, field) for _, field in STATS_RATES]
+
+
+def stats_csv(node: Node, report: desk_pb2.StatsReport, period: Period) -> bytes:
+    """The figures of /stats for the month-end 通报's spreadsheet: the node's own and its subtree's,
+    then one row per department (its own cases) and per child node (its subtree); UTF-8 with a
+    byte order mark for Excel, rates as the page shows them."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    name = node.config.name or node.here.value
+    writer.writerow((f"{name} 统计", f"申请日期：{period.words or '不限（全部办件）'}"))
+    writer.writerow(("范围", *(label for label, _ in STATS_COUNTS), *(label for label, _ in STATS_RATES)))
+    writer.writerow(("本级", *_figure_cells(report.own)))
+    writer.writerow(("本级及下级", *_figure_cells(report.subtree)))
+    for row in report.by_department:
+        writer.writerow((f"部门：{row.key}", *_figure_cells(row.figures)))
+    for row in report.by_child:
+        writer.writerow((f"下级：{node.names.place(row.key)}", *_figure_cells(row.figures)))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+
+
 def routes(render: Callable[..., Response]) -> list[Route]:
     def filtered(visit: Visit) -> tuple[list[case_pb2.SupervisionCard], dict[str, Any]]:
-        """The cards the filters ask for, and the filters as the form shows them."""
+        """The cards the filters ask for, and the filters as the form shows them (with the offices
+        and departments to choose from: an officer knows 沅江市 and 民政局, not the code to type or
+        the department's exact name)."""
         node: Node = visit.request.app.state.node
         params = visit.request.query_params
         subtree, colour = params.get("subtree", "").strip(), params.get("colour", "")
         department = params.get("department", "").strip()
-        found = node.supervision.cards(subtree, include_closed=bool(params.get("closed")))
+        raised_from, raised_to = params.get("from", "").strip(), params.get("to", "").strip()
+        found = node.supervision.cards(
+            subtree, include_closed=bool(params.get("closed")), raised=parse_period(raised_from, raised_to)
+        )
         shown = [
             card
             for card in found
@@ -162,18 +214,40 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             "colour": colour,
             "department": department,
             "closed": bool(params.get("closed")),
+            "from_day": raised_from,
+            "to_day": raised_to,
+            "offices": {
+                code: name
+                for code, name in sorted(node.names.below(node.here).items())
+                if code != node.here.value
+            },
+            "departments": sorted({card.department for card in found if card.department}),
         }
         return shown, asked
 
     @page(Duty.SUPERVISE)
     def cards_download(visit: Visit) -> Response:
         node: Node = visit.request.app.state.node
-        shown, _ = filtered(visit)
-        day = china_date(node.clock.now()).isoformat()
+        shown, asked = filtered(visit)
+        # named by the period asked (the meeting's month), else by the day it was taken
+        period = parse_period(asked["from_day"], asked["to_day"]).words
+        name = f"电子监察-{period or china_date(node.clock.now()).isoformat()}.csv"
         return Response(
             cards_csv(node, shown),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'电子监察-{day}.csv')}"},
+            headers=_attachment(name),
+        )
+
+    @page(Duty.SUPERVISE)
+    def stats_download(visit: Visit) -> Response:
+        node: Node = visit.request.app.state.node
+        params = visit.request.query_params
+        from_day, to_day = params.get("from", "").strip(), params.get("to", "").strip()
+        period = parse_period(from_day, to_day)
+        report = node.stats.report(from_day, to_day)
+        name = f"统计-{period.words or china_date(node.clock.now()).isoformat()}.csv"
+        return Response(
+            stats_csv(node, report, period), media_type="text/csv; charset=utf-8", headers=_attachment(name)
         )
 
     @page(Duty.SUPERVISE)
@@ -190,6 +264,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             items=card_items(node, shown),
             colours=COLOURS,
             download=f"/supervision.csv?{visit.request.url.query}",
+            last_month=last_month(china_date(node.clock.now())),
             **asked,
         )
 
@@ -250,11 +325,19 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             states=list(State),
             from_day=params.get("from", ""),
             to_day=params.get("to", ""),
+            last_month=last_month(today),
+            download=f"/stats.csv?{visit.request.url.query}",
+            as_of={child: shanghai(moment) for child, moment in node.stats.rollups_as_of().items()},
             calendars=[year_summary(today.year), year_summary(today.year + 1)],
             source_words=SOURCE_WORDS,
         )
 
-    return [Route("/supervision", cards), Route("/supervision.csv", cards_download), Route("/stats", stats)]
+    return [
+        Route("/supervision", cards),
+        Route("/supervision.csv", cards_download),
+        Route("/stats", stats),
+        Route("/stats.csv", stats_download),
+    ]
 
 
 def _week(node: Node, start: date) -> desk_pb2.Figures:
