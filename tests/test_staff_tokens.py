@@ -217,6 +217,10 @@ def test_a_password_the_administrator_set_is_to_be_changed_by_its_holder(staff):
         return service.actor(service.login(username, password).token).password_to_change
 
     assert to_change("li4", "first-pass-2026") and not to_change("wang5", "first-pass-2026")
+    # "changed" to the password the 管理员 set, it would still be theirs: refused, nothing changes
+    with pytest.raises(InvalidInput, match="新密码与当前密码相同"):
+        service.change_own_password("li4", "first-pass-2026", "first-pass-2026")
+    assert to_change("li4", "first-pass-2026")
     service.change_own_password("li4", "first-pass-2026", "only-mine-2026")
     assert not to_change("li4", "only-mine-2026")
     service.set_password("li4", "reset-by-admin-1", by=admin)

@@ -258,7 +258,13 @@ class StaffService:
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:
         """A person's new password, given their current one: a wrong one is refused (NotPermitted)
-        and counted toward the lock-out as at login. Every login of the account ends, this one too."""
+        and counted toward the lock-out as at login. Every login of the account ends, this one too.
+        The new password must differ from the current one: "changing" a password a 管理员 set to
+        itself would clear the duty to change it while the 管理员 still knows it."""
+        if new == current:
+            raise InvalidInput(
+                "新密码与当前密码相同：请换一个只有自己知道的新密码 (the new password is the current one)"
+            )
         password_hash = _hash(new, username, self._name_of(username))  # refused before anything is counted
         try:
             self.login(username, current, source="修改密码")  # counted if it is not their password
