@@ -106,6 +106,11 @@ class NotPermitted(DomainError):
     """The person's role or department does not allow the action."""
 
 
+class PasswordToChange(NotPermitted):
+    """The person must first change the password a 管理员 set: not a matter of role, which a
+    colleague could take over, but of their own next step."""
+
+
 class NotLoggedIn(DomainError):
     """No person is logged in, or the login has expired."""
 
