@@ -261,6 +261,14 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert page.status_code == 200 and 'id="account-clerk1"' in page.text
     assert f'<option value="{DEPARTMENT}">' in page.text and '<option value="民政局">' in page.text
     token = csrf_of(page.text)
+    # the role starts unchosen: left at 代办员, the first choice, a clerk was added as an agent
+    assert '<select name="role" id="role" required><option value="" selected>请选择岗位</option>' in page.text
+    form = {"username": "new.clerk", "name": "何新", "role": "", "department": DEPARTMENT, "csrf": token}
+    for role, said in (("", "请选择岗位"), ("agent", "代办员不属于部门：所填部门")):
+        unfit = admin.post(
+            "/staff", data={**form, "role": role, "password": PASSWORD, "password_again": PASSWORD}
+        )
+        assert unfit.status_code == 400 and said in unfit.text, unfit.text
     form = {"username": "new.clerk", "name": "何新", "role": "clerk", "department": "", "csrf": token}
     no_department = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
     assert no_department.status_code == 400 and "窗口受理须属于一个部门" in no_department.text

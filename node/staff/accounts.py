@@ -141,6 +141,13 @@ class StaffService:
         name = clean_text("name", name, 100, required=True, single_line=True, person_name=True)
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
+        if department and not parsed.needs_department:
+            # kept it would not be, and the role was most often left at the form's first choice
+            raise InvalidInput(
+                f"{parsed.label}不属于部门：所填部门 {department} 不会保存。若是该部门的工作人员，"
+                f"请改选窗口受理或审核/审批；否则请清空部门 "
+                f"(a {parsed.label} ({parsed.value}) belongs to no department)"
+            )
         department = self._known_department(parsed, department)
         password_hash = _hash(password, username, name)
         with self._sessions.begin() as session:

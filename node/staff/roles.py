@@ -42,6 +42,8 @@ ROLE_LABELS = {
 def parse_role(text: str) -> Role:
     """A role from its English name or its Chinese label (审核 and 审批 both name the reviewer)."""
     value = text.strip()
+    if not value:
+        raise InvalidInput(f"请选择岗位：{'、'.join(role.label for role in Role)} (no role chosen)")
     for role in Role:
         if value in (role.value, role.label) or value in role.label.split("/"):
             return role
