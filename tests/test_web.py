@@ -269,6 +269,9 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
             "/staff", data={**form, "role": role, "password": PASSWORD, "password_again": PASSWORD}
         )
         assert unfit.status_code == 400 and said in unfit.text, unfit.text
+    named = {**form, "username": "何新", "role": "clerk", "password": PASSWORD, "password_again": PASSWORD}
+    in_chinese = admin.post("/staff", data=named)  # the English details are the operator's, not the page's
+    assert "不能有空格或汉字（姓名另填）</p>" in in_chinese.text and "characters of a" not in in_chinese.text
     form = {"username": "new.clerk", "name": "何新", "role": "clerk", "department": "", "csrf": token}
     no_department = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
     assert no_department.status_code == 400 and "窗口受理须属于一个部门" in no_department.text

@@ -492,7 +492,7 @@ def _checked_username(username: str) -> str:
     if not USERNAME.match(value):
         raise InvalidInput(
             f"用户名 {username.strip()[:40]} 不合规定：须为 2–32 位小写字母 a–z、数字 0–9 或 . _ -，"
-            "以字母或数字开头，不能有空格或汉字（姓名另填）"
+            "以字母或数字开头，不能有空格或汉字（姓名另填） "  # the space: the desk shows no English
             f"(username {username!r}: 2–32 characters of a–z, 0–9, '.', '_' or '-', "
             "starting with a letter or digit)"
         )
