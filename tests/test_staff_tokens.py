@@ -81,6 +81,8 @@ def test_a_name_that_is_no_account_locks_as_an_account_does(staff):
     nobody = _refusals(service, "nobody6", MAX_FAILURES + 2)
     assert account == nobody
     assert "锁定" in account[MAX_FAILURES - 1] and "已锁定" in account[MAX_FAILURES]
+    # and that a 管理员 need not be waited for: their new password unlocks it
+    assert all("忘记密码请找本节点的管理员设置新密码" in said for said in account[MAX_FAILURES - 1 :])
     with pytest.raises(NotLoggedIn, match="已锁定"):  # even the right password, while locked
         service.login("clerk6", "a long enough password")
     clock.advance(timedelta(minutes=LOCK_MINUTES, seconds=1))

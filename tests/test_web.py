@@ -230,6 +230,9 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desk
         client.post("/login", data={"username": "locked1", "password": "wrong-password", "csrf": token})
     locked = client.post("/login", data={"username": "locked1", "password": PASSWORD, "csrf": token})
     assert locked.status_code == 401 and "锁定" in locked.text
+    # a clerk who forgot the password learns where to turn, before and after the lock
+    assert "请找本节点的管理员设置新密码" in client.get("/login").text
+    assert "请于 15 分钟后再试；忘记密码请找本节点的管理员设置新密码" in locked.text
 
 
 def test_the_login_page_does_not_tell_which_usernames_exist(desks):

@@ -56,6 +56,10 @@ _NOBODY_HASH = (
 
 
 WRONG = "用户名或密码错误 (wrong username or password)"
+# a clerk locked out, or who forgot the password, is not stuck until the lock ends: a 管理员's new
+# password unlocks the account (set_password). The lock's words name no time: an account's and a
+# name's that is none must read alike, whenever each was tried
+FORGOTTEN = "忘记密码请找本节点的管理员设置新密码，设置后即可登录"
 OPERATOR_WORDS = "运维（命令行）"  # who the node's operator is in the 操作记录
 # the 操作人 of a refused login in the 操作记录: whoever typed the name, not known to be its holder
 ATTEMPT = "*"  # no username: USERNAME does not allow it
@@ -349,7 +353,7 @@ class StaffService:
             locked_until = None  # a lock this refusal sets
             if failure is not None and failure.locked_until and as_utc(failure.locked_until) > now:
                 refusal = (
-                    f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
+                    f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试；{FORGOTTEN} "
                     f"(locked after {MAX_FAILURES} wrong passwords)"
                 )
                 what = f"登录被拒：账号锁定中，至 {shanghai(failure.locked_until)}（北京时间）"
@@ -451,7 +455,7 @@ def _count_failure(
         return WRONG, None
     failure.failures, failure.locked_until = 0, now + window
     return (
-        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
+        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟；{FORGOTTEN} "
         "(too many wrong passwords: the account is locked)",
         failure.locked_until,
     )
