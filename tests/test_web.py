@@ -333,6 +333,27 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
 
 
+def test_a_clerk_who_leaves_is_named_first_responsible_for_the_cases_left_to_colleagues(desks):
+    """停用 of a clerk said only 已停用: the director did not learn that the clerk was the 首问负责人
+    of cases still being worked on, which colleagues of the department now take on."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("leave-admin", "黎管理", "管理员", "", PASSWORD, by=OPERATOR)
+    county.staff.add("leaver1", "高离职", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    county.staff.add("idle1", "常空闲", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    leaver = logged_in(desks, COUNTY, "leaver1")
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    token = csrf_of(leaver.get(f"/cases/{case_id}").text)
+    assert leaver.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    admin = logged_in(desks, COUNTY, "leave-admin")
+    token = csrf_of(admin.get("/staff").text)
+    left = admin.post("/staff/leaver1/disable", data={"csrf": token})
+    assert left.status_code == 200 and "已停用 leaver1（高离职），其登录已结束" in left.text
+    assert f"高离职是 1 件未办结办件的首问负责人（{DEPARTMENT} 1 件）" in left.text, on_screen(left.text)
+    assert "请安排该部门的同事接续办理" in left.text
+    idle = admin.post("/staff/idle1/disable", data={"csrf": token})
+    assert "已停用 idle1" in idle.text and "首问负责人" not in on_screen(idle.text).split("操作记录")[0]
+
+
 def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(desks):
     """A department typed wrong (民政 for 民政局) was taken and could never be mended; a disabled
     account stayed 停用 for good. Now the department must handle items here, and both are mended."""

@@ -147,7 +147,7 @@ class Actor:
     @property
     def on_record(self) -> str:
         """How a case's event records this person: "name (login)"; "" for the node's operator."""
-        return f"{self.name} ({self.username})" if self.is_person else ""
+        return person_on_record(self.name, self.username) if self.is_person else ""
 
     def require_sight(self, here: str, handler: str, department: str, taken_in_by: str = "") -> None:
         """NotPermitted unless this actor is shown a case handled at `handler` by `department`:
@@ -197,6 +197,11 @@ def operator(node: str) -> Actor:
 
 
 _ON_RECORD = re.compile(r"\s*\([a-z0-9][a-z0-9._-]*\)$")  # the login (accounts.USERNAME) in brackets
+
+
+def person_on_record(name: str, username: str) -> str:
+    """A person as a case's events (and its 首问负责人) record them: "name (login)"."""
+    return f"{name} ({username})"
 
 
 def name_on_record(recorded: str) -> str:
