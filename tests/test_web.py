@@ -425,6 +425,8 @@ def test_the_staff_page_says_who_changed_which_account_and_when(desks):
         (now, "运维（命令行）", "沈管理（log-admin）", "新建账号（管理员）"),
     ]
     assert len(cells) <= 50 and PASSWORD not in table
+    watcher = admin.post("/staff/li4/change", data={"role": "supervisor", "department": "", "csrf": token})
+    assert "li4（李四）现为 监察，岗位或部门有变" in watcher.text  # not 监察 ，: a 监察 has no department
 
 
 def test_a_refused_login_at_the_page_is_in_the_staff_log_with_its_address(desks):

@@ -155,7 +155,7 @@ _DONE = {
     "added": "已添加 {username}（{name}）",
     "disabled": "已停用 {username}（{name}），其登录已结束",
     "enabled": "已启用 {username}（{name}）",
-    "changed": "{username}（{name}）现为 {role} {department}，岗位或部门有变时其登录已结束",
+    "changed": "{username}（{name}）现为 {role}{department}，岗位或部门有变时其登录已结束",
     "renewed": "已为 {username}（{name}）设置新密码，账号已解锁",
 }
 
@@ -190,5 +190,8 @@ def _done_message(visit: Visit, accounts: list[StaffView]) -> str:
     if not wording or not account:
         return ""
     return wording.format(
-        username=account.username, name=account.name, role=account.role.label, department=account.department
+        username=account.username,
+        name=account.name,
+        role=account.role.label,
+        department=f" {account.department}" if account.department else "",  # a 监察 has none
     )
