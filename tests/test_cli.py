@@ -40,7 +40,7 @@ from node.cli.nodes import link_down_words, parent_address_doubt
 from node.cli.supervision import appeals_table, breakdown_table
 from node.config import ConfigError, NodeConfig
 from node.staff.accounts import MAX_FAILURES
-from node.staff.roles import NotLoggedIn, Role
+from node.staff.roles import Actor, NotLoggedIn, Role
 from node.store.engine import sqlite_file
 from node.timeutil import shanghai, to_timestamp
 from tests.harness import (
@@ -375,6 +375,23 @@ def test_a_login_is_not_sent_to_a_node_of_the_same_code_in_another_federation(fe
         assert "(admin1) · 管理员" in wuji("whoami", "--config", real_config).stdout
     finally:
         training.stop_all()
+
+
+def test_a_clerk_whose_password_the_administrator_set_is_told_to_change_it_not_to_ask_a_colleague(
+    federation,
+):
+    """A new clerk's first `wuji case queue` was refused "change the password first", followed by
+    这个账号不能办理这件事，请由有此职责的同事办理 — as if the work were someone else's."""
+    county = federation.start_chain(CHAIN[:3])[-1]  # its catalogue names the departments
+    admin = Actor(node=COUNTY, username="chen.admin", name="陈管理", role=Role.ADMIN)
+    county.staff.add("wang.xm", "王小明", "窗口受理", "民政局", "s3cret-pass", by=admin)
+    config = str(federation.config_path(COUNTY))
+    assert log_in("wang.xm", config).returncode == 0
+    refused = wuji("case", "queue", "待受理", "--config", config)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 1, said
+    assert "请先改为只有自己知道的密码再办理： wuji staff passwd wang.xm" in said
+    assert "请由有此职责的同事办理" not in said and "PERMISSION_DENIED" not in said, said
 
 
 def test_a_refusal_says_whose_saved_login_was_used_and_how_to_act_as_another(federation):

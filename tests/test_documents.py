@@ -761,5 +761,16 @@ def test_the_demos_staff_are_named_as_people_for_the_papers_that_print_their_nam
         staff.for_action(COUNTY, department, Action.REFUSE)
         staff.for_action(COUNTY, department, Action.APPROVE)
     assert operator.named == list(STAFF_NAMES[:5])
+    # the demo's county hall had three 陈静 (its 管理员 and two clerks): the names went round all the
+    # nodes' people, and the hall's came back to the same one after twelve made elsewhere
+    hall = Operator()
+    staff = DemoStaff({TOWNSHIP: Operator(), COUNTY: hall})
+    staff.admin(COUNTY)
+    for department in ("民政局", "公安局", "市场监督管理局", "人力资源和社会保障局", "林业局"):
+        staff.for_action(TOWNSHIP, department, Action.ACCEPT)
+        staff.for_action(TOWNSHIP, department, Action.APPROVE)
+    staff.supervisor(TOWNSHIP)  # eleven elsewhere: the hall's next is the twelfth name after its first
+    staff.for_action(COUNTY, "民政局", Action.ACCEPT)
+    assert len(set(hall.named)) == 2, hall.named
     roles = ("窗口", "审批", "审核", "代办", "监察", *(role.label for role in Role))
     assert not any(role in name for name in operator.named for role in roles), operator.named

@@ -81,6 +81,8 @@ def test_a_name_that_is_no_account_locks_as_an_account_does(staff):
     nobody = _refusals(service, "nobody6", MAX_FAILURES + 2)
     assert account == nobody
     assert "锁定" in account[MAX_FAILURES - 1] and "已锁定" in account[MAX_FAILURES]
+    # and that a 管理员 need not be waited for: their new password unlocks it
+    assert all("忘记密码请找本节点的管理员设置新密码" in said for said in account[MAX_FAILURES - 1 :])
     with pytest.raises(NotLoggedIn, match="已锁定"):  # even the right password, while locked
         service.login("clerk6", "a long enough password")
     clock.advance(timedelta(minutes=LOCK_MINUTES, seconds=1))
@@ -135,10 +137,13 @@ def test_a_department_must_handle_items_here(staff):
     service, _, _ = staff
     with pytest.raises(InvalidInput, match="没有部门 民证局；本节点办理事项的部门有：公安局、民政局"):
         service.add("clerk8", "郑受理", "窗口受理", "民证局", "a long enough password", by=OPERATOR)
-    assert (
-        service.add("sup1", "钱监察", "监察", "民证局", "a long enough password", by=OPERATOR).department
-        == ""
-    )
+    # a department given to a role without one was dropped without a word: a 代办员 made where a
+    # 窗口受理 was meant, the form's role left at its first choice, was "已添加"
+    for role in ("监察", "代办员"):
+        with pytest.raises(InvalidInput, match=f"{role}不属于部门：所填部门 民政局 不会保存"):
+            service.add("sup1", "钱监察", role, "民政局", "a long enough password", by=OPERATOR)
+    assert not service.list()  # nothing half-added
+    assert service.add("sup1", "钱监察", "监察", "", "a long enough password", by=OPERATOR).department == ""
     # a department of an item handled above: this window takes applications in for it
     assert service.add(
         "clerk8", "郑受理", "窗口受理", "卫生健康委员会", "a long enough password", by=OPERATOR
@@ -217,6 +222,10 @@ def test_a_password_the_administrator_set_is_to_be_changed_by_its_holder(staff):
         return service.actor(service.login(username, password).token).password_to_change
 
     assert to_change("li4", "first-pass-2026") and not to_change("wang5", "first-pass-2026")
+    # "changed" to the password the 管理员 set, it would still be theirs: refused, nothing changes
+    with pytest.raises(InvalidInput, match="新密码与当前密码相同"):
+        service.change_own_password("li4", "first-pass-2026", "first-pass-2026")
+    assert to_change("li4", "first-pass-2026")
     service.change_own_password("li4", "first-pass-2026", "only-mine-2026")
     assert not to_change("li4", "only-mine-2026")
     service.set_password("li4", "reset-by-admin-1", by=admin)

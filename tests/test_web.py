@@ -231,6 +231,9 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(desk
         client.post("/login", data={"username": "locked1", "password": "wrong-password", "csrf": token})
     locked = client.post("/login", data={"username": "locked1", "password": PASSWORD, "csrf": token})
     assert locked.status_code == 401 and "锁定" in locked.text
+    # a clerk who forgot the password learns where to turn, before and after the lock
+    assert "请找本节点的管理员设置新密码" in client.get("/login").text
+    assert "请于 15 分钟后再试；忘记密码请找本节点的管理员设置新密码" in locked.text
 
 
 def test_the_login_page_does_not_tell_which_usernames_exist(desks):
@@ -262,6 +265,17 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert page.status_code == 200 and 'id="account-clerk1"' in page.text
     assert f'<option value="{DEPARTMENT}">' in page.text and '<option value="民政局">' in page.text
     token = csrf_of(page.text)
+    # the role starts unchosen: left at 代办员, the first choice, a clerk was added as an agent
+    assert '<select name="role" id="role" required><option value="" selected>请选择岗位</option>' in page.text
+    form = {"username": "new.clerk", "name": "何新", "role": "", "department": DEPARTMENT, "csrf": token}
+    for role, said in (("", "请选择岗位"), ("agent", "代办员不属于部门：所填部门")):
+        unfit = admin.post(
+            "/staff", data={**form, "role": role, "password": PASSWORD, "password_again": PASSWORD}
+        )
+        assert unfit.status_code == 400 and said in unfit.text, unfit.text
+    named = {**form, "username": "何新", "role": "clerk", "password": PASSWORD, "password_again": PASSWORD}
+    in_chinese = admin.post("/staff", data=named)  # the English details are the operator's, not the page's
+    assert "不能有空格或汉字（姓名另填）</p>" in in_chinese.text and "characters of a" not in in_chinese.text
     form = {"username": "new.clerk", "name": "何新", "role": "clerk", "department": "", "csrf": token}
     no_department = admin.post("/staff", data={**form, "password": PASSWORD, "password_again": PASSWORD})
     assert no_department.status_code == 400 and "窗口受理须属于一个部门" in no_department.text
@@ -318,6 +332,27 @@ def test_the_administrator_keeps_the_staff_accounts_in_the_browser(desks):
     assert 'id="own-password"' in taken.text and 'id="password-web-admin"' not in taken.text
     assert admin.get("/staff").status_code == 200  # the login goes on: nothing was changed
     assert logged_in(desks, COUNTY, "clerk1").get("/staff").status_code == 403
+
+
+def test_a_clerk_who_leaves_is_named_first_responsible_for_the_cases_left_to_colleagues(desks):
+    """停用 of a clerk said only 已停用: the director did not learn that the clerk was the 首问负责人
+    of cases still being worked on, which colleagues of the department now take on."""
+    county = desks.nodes[COUNTY]
+    county.staff.add("leave-admin", "黎管理", "管理员", "", PASSWORD, by=OPERATOR)
+    county.staff.add("leaver1", "高离职", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    county.staff.add("idle1", "常空闲", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
+    leaver = logged_in(desks, COUNTY, "leaver1")
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    token = csrf_of(leaver.get(f"/cases/{case_id}").text)
+    assert leaver.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "ACCEPT"}).status_code == 200
+    admin = logged_in(desks, COUNTY, "leave-admin")
+    token = csrf_of(admin.get("/staff").text)
+    left = admin.post("/staff/leaver1/disable", data={"csrf": token})
+    assert left.status_code == 200 and "已停用 leaver1（高离职），其登录已结束" in left.text
+    assert f"高离职是 1 件未办结办件的首问负责人（{DEPARTMENT} 1 件）" in left.text, on_screen(left.text)
+    assert "请安排该部门的同事接续办理" in left.text
+    idle = admin.post("/staff/idle1/disable", data={"csrf": token})
+    assert "已停用 idle1" in idle.text and "首问负责人" not in on_screen(idle.text).split("操作记录")[0]
 
 
 def test_the_administrator_corrects_a_department_a_role_and_enables_an_account(desks):
@@ -391,6 +426,8 @@ def test_the_staff_page_says_who_changed_which_account_and_when(desks):
         (now, "运维（命令行）", "沈管理（log-admin）", "新建账号（管理员）"),
     ]
     assert len(cells) <= 50 and PASSWORD not in table
+    watcher = admin.post("/staff/li4/change", data={"role": "supervisor", "department": "", "csrf": token})
+    assert "li4（李四）现为 监察，岗位或部门有变" in watcher.text  # not 监察 ，: a 监察 has no department
 
 
 def test_a_refused_login_at_the_page_is_in_the_staff_log_with_its_address(desks):

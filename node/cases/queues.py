@@ -112,6 +112,27 @@ def queue_size(session: Session, here: str, which: Queue, department: str, today
     )
 
 
+# a case still being worked on at its handler, after 受理 (the 首问负责人 is who took that step)
+_ANSWERED_STATES = (State.ACCEPTED, State.CORRECTION_REQUESTED, State.UNDER_REVIEW)
+
+
+def answered_by(session: Session, here: str, person: str) -> dict[str, int]:
+    """How many cases handled here, not yet concluded, name `person` ("name (login)", as events
+    record them) their 首问负责人, per department: when the person leaves or moves, their colleagues
+    of that department take the cases on from its queues."""
+    rows = session.execute(
+        select(Case.department, func.count())
+        .where(
+            Case.handler == here,
+            Case.state.in_([state.value for state in _ANSWERED_STATES]),
+            Case.responsible_person == person,
+        )
+        .group_by(Case.department)
+        .order_by(Case.department)
+    )
+    return {department or "": count for department, count in rows}
+
+
 def _in_queue(here: str, which: Queue, department: str, today: date) -> list[tuple[ColumnElement[bool], ...]]:
     """The conditions of a queue's cases, one set per state (each walks its own index)."""
     if not department:

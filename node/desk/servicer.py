@@ -35,7 +35,7 @@ from node.errors import (
     unforeseen,
 )
 from node.staff.accounts import StaffView, require_admin
-from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, operator
+from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, PasswordToChange, operator
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.workdays import FIRST_YEAR, LAST_YEAR, CalendarNotCovered, china_date, year_summary
@@ -53,6 +53,8 @@ _caller: ContextVar[Actor] = ContextVar("desk_caller")
 STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
     NotLoggedIn: grpc.StatusCode.UNAUTHENTICATED,
     NotPermitted: grpc.StatusCode.PERMISSION_DENIED,
+    # the person's own next step (wuji staff passwd), not a refusal a colleague's login would lift
+    PasswordToChange: grpc.StatusCode.FAILED_PRECONDITION,
     NotFound: grpc.StatusCode.NOT_FOUND,
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     submissions.KeyUsedBefore: grpc.StatusCode.INVALID_ARGUMENT,
@@ -115,7 +117,7 @@ def _require_own_password(call: str, request: Any) -> None:
     if call == "SetStaffPassword" and request.username.strip().lower() == actor.username:
         return
     if actor.password_to_change:  # read with the login, not asked again
-        raise NotPermitted(
+        raise PasswordToChange(
             f"账号 {actor.username} 的密码是管理员设置的，请先改为只有自己知道的密码再办理："
             f"wuji staff passwd {actor.username} (change the password an administrator set first)"
         )

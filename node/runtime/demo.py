@@ -89,6 +89,7 @@ class DemoStaff:
         self._clients = clients
         self._people: dict[tuple[str, str, str], DeskClient] = {}
         self.accounts: list[tuple[str, str, str, str, str]] = []  # node, username, password, role, dept
+        self._names: dict[str, set[str]] = {}  # node: the names its people have
 
     def agent(self, node: str) -> DeskClient:
         return self._person(node, "agent", "")
@@ -107,12 +108,22 @@ class DemoStaff:
             return self._person(node, "agent" if at_village else "clerk", department)
         return self._person(node, "reviewer", department)
 
+    def _name_at(self, node: str) -> str:
+        """The next name, one nobody at the node has yet: two 陈静 at one hall, a paper's
+        决定部门 民政局 陈静 would not say which (names repeat only once all are taken there)."""
+        taken = self._names.setdefault(node, set())
+        turn = len(self.accounts)  # the nodes' people do not all start from the same name
+        names = [STAFF_NAMES[(turn + step) % len(STAFF_NAMES)] for step in range(len(STAFF_NAMES))]
+        name = next((n for n in names if n not in taken), names[0])
+        taken.add(name)
+        return name
+
     def _person(self, node: str, role: str, department: str) -> DeskClient:
         key = (node, role, department)
         if key not in self._people:
             username = f"{role}{sum(1 for k in self._people if k[0] == node and k[1] == role) + 1}"
             password = secrets.token_urlsafe(9)
-            name = STAFF_NAMES[len(self.accounts) % len(STAFF_NAMES)]  # papers print it
+            name = self._name_at(node)  # papers print it
             operator = self._clients[node]
             operator.add_staff(username, name, role, department, password)
             self._people[key] = operator.with_token(operator.login(username, password).token)

@@ -56,6 +56,10 @@ _NOBODY_HASH = (
 
 
 WRONG = "用户名或密码错误 (wrong username or password)"
+# a clerk locked out, or who forgot the password, is not stuck until the lock ends: a 管理员's new
+# password unlocks the account (set_password). The lock's words name no time: an account's and a
+# name's that is none must read alike, whenever each was tried
+FORGOTTEN = "忘记密码请找本节点的管理员设置新密码，设置后即可登录"
 OPERATOR_WORDS = "运维（命令行）"  # who the node's operator is in the 操作记录
 # the 操作人 of a refused login in the 操作记录: whoever typed the name, not known to be its holder
 ATTEMPT = "*"  # no username: USERNAME does not allow it
@@ -141,6 +145,13 @@ class StaffService:
         name = clean_text("name", name, 100, required=True, single_line=True, person_name=True)
         department = clean_text("department", department, 100, single_line=True)
         parsed = account_role(role, department)
+        if department and not parsed.needs_department:
+            # kept it would not be, and the role was most often left at the form's first choice
+            raise InvalidInput(
+                f"{parsed.label}不属于部门：所填部门 {department} 不会保存。若是该部门的工作人员，"
+                f"请改选窗口受理或审核/审批；否则请清空部门 "
+                f"(a {parsed.label} ({parsed.value}) belongs to no department)"
+            )
         department = self._known_department(parsed, department)
         password_hash = _hash(password, username, name)
         with self._sessions.begin() as session:
@@ -258,7 +269,13 @@ class StaffService:
 
     def change_own_password(self, username: str, current: str, new: str) -> StaffView:
         """A person's new password, given their current one: a wrong one is refused (NotPermitted)
-        and counted toward the lock-out as at login. Every login of the account ends, this one too."""
+        and counted toward the lock-out as at login. Every login of the account ends, this one too.
+        The new password must differ from the current one: "changing" a password a 管理员 set to
+        itself would clear the duty to change it while the 管理员 still knows it."""
+        if new == current:
+            raise InvalidInput(
+                "新密码与当前密码相同：请换一个只有自己知道的新密码 (the new password is the current one)"
+            )
         password_hash = _hash(new, username, self._name_of(username))  # refused before anything is counted
         try:
             self.login(username, current, source="修改密码")  # counted if it is not their password
@@ -336,7 +353,7 @@ class StaffService:
             locked_until = None  # a lock this refusal sets
             if failure is not None and failure.locked_until and as_utc(failure.locked_until) > now:
                 refusal = (
-                    f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试 "
+                    f"账号 {name} 已锁定，请于 {LOCK_MINUTES} 分钟后再试；{FORGOTTEN} "
                     f"(locked after {MAX_FAILURES} wrong passwords)"
                 )
                 what = f"登录被拒：账号锁定中，至 {shanghai(failure.locked_until)}（北京时间）"
@@ -438,7 +455,7 @@ def _count_failure(
         return WRONG, None
     failure.failures, failure.locked_until = 0, now + window
     return (
-        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟 "
+        f"密码连续错误 {MAX_FAILURES} 次，账号锁定 {LOCK_MINUTES} 分钟；{FORGOTTEN} "
         "(too many wrong passwords: the account is locked)",
         failure.locked_until,
     )
@@ -479,7 +496,7 @@ def _checked_username(username: str) -> str:
     if not USERNAME.match(value):
         raise InvalidInput(
             f"用户名 {username.strip()[:40]} 不合规定：须为 2–32 位小写字母 a–z、数字 0–9 或 . _ -，"
-            "以字母或数字开头，不能有空格或汉字（姓名另填）"
+            "以字母或数字开头，不能有空格或汉字（姓名另填） "  # the space: the desk shows no English
             f"(username {username!r}: 2–32 characters of a–z, 0–9, '.', '_' or '-', "
             "starting with a letter or digit)"
         )

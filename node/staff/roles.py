@@ -42,6 +42,8 @@ ROLE_LABELS = {
 def parse_role(text: str) -> Role:
     """A role from its English name or its Chinese label (审核 and 审批 both name the reviewer)."""
     value = text.strip()
+    if not value:
+        raise InvalidInput(f"请选择岗位：{'、'.join(role.label for role in Role)} (no role chosen)")
     for role in Role:
         if value in (role.value, role.label) or value in role.label.split("/"):
             return role
@@ -106,6 +108,11 @@ class NotPermitted(DomainError):
     """The person's role or department does not allow the action."""
 
 
+class PasswordToChange(NotPermitted):
+    """The person must first change the password a 管理员 set: not a matter of role, which a
+    colleague could take over, but of their own next step."""
+
+
 class NotLoggedIn(DomainError):
     """No person is logged in, or the login has expired."""
 
@@ -140,7 +147,7 @@ class Actor:
     @property
     def on_record(self) -> str:
         """How a case's event records this person: "name (login)"; "" for the node's operator."""
-        return f"{self.name} ({self.username})" if self.is_person else ""
+        return person_on_record(self.name, self.username) if self.is_person else ""
 
     def require_sight(self, here: str, handler: str, department: str, taken_in_by: str = "") -> None:
         """NotPermitted unless this actor is shown a case handled at `handler` by `department`:
@@ -190,6 +197,11 @@ def operator(node: str) -> Actor:
 
 
 _ON_RECORD = re.compile(r"\s*\([a-z0-9][a-z0-9._-]*\)$")  # the login (accounts.USERNAME) in brackets
+
+
+def person_on_record(name: str, username: str) -> str:
+    """A person as a case's events (and its 首问负责人) record them: "name (login)"."""
+    return f"{name} ({username})"
 
 
 def name_on_record(recorded: str) -> str:

@@ -16,10 +16,11 @@ from urllib.parse import quote
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from node.cases import queues
 from node.catalogue import items as catalog
 from node.errors import InvalidInput, NotFound
 from node.staff.accounts import StaffView
-from node.staff.roles import ROLE_LABELS, Duty, NotPermitted
+from node.staff.roles import ROLE_LABELS, Duty, NotPermitted, person_on_record
 from node.web.auth import Visit, page
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ def routes(render: Render) -> list[Route]:
         with node.readers() as session:
             departments = catalog.departments_at(session, node.here.tier)
         accounts = node.staff.list()
+        done = _done_message(visit, accounts)
+        if done:
+            done += _cases_left(visit, accounts)
         return render(
             visit,
             "staff.html",
@@ -46,7 +50,7 @@ def routes(render: Render) -> list[Route]:
             roles=ROLE_LABELS,
             departments=departments,
             refusal=refusal,
-            done=_done_message(visit, accounts),
+            done=done,
             typed=typed or {},
             changes=node.staff.log(),
         )
@@ -151,9 +155,28 @@ _DONE = {
     "added": "已添加 {username}（{name}）",
     "disabled": "已停用 {username}（{name}），其登录已结束",
     "enabled": "已启用 {username}（{name}）",
-    "changed": "{username}（{name}）现为 {role} {department}，岗位或部门有变时其登录已结束",
+    "changed": "{username}（{name}）现为 {role}{department}，岗位或部门有变时其登录已结束",
     "renewed": "已为 {username}（{name}）设置新密码，账号已解锁",
 }
+
+
+def _cases_left(visit: Visit, accounts: list[StaffView]) -> str:
+    """After a 停用 or a move: the open cases the person answers for as 首问负责人, which stay in their
+    department's queues for colleagues to take on ("" if none, or after anything else)."""
+    query = visit.request.query_params
+    account = next((a for a in accounts if a.username == query.get("account")), None)
+    if query.get("done") not in ("disabled", "changed") or account is None:
+        return ""
+    node: Node = visit.request.app.state.node
+    with node.readers() as session:
+        left = queues.answered_by(session, node.here.value, person_on_record(account.name, account.username))
+    if not left:
+        return ""
+    counted = "、".join(f"{department or '本节点'} {count} 件" for department, count in left.items())
+    return (
+        f"。{account.name}是 {sum(left.values())} 件未办结办件的首问负责人（{counted}）："
+        "办件仍在原部门的待办队列中，请安排该部门的同事接续办理"
+    )
 
 
 def _done(what: str, username: str) -> Response:
@@ -167,5 +190,8 @@ def _done_message(visit: Visit, accounts: list[StaffView]) -> str:
     if not wording or not account:
         return ""
     return wording.format(
-        username=account.username, name=account.name, role=account.role.label, department=account.department
+        username=account.username,
+        name=account.name,
+        role=account.role.label,
+        department=f" {account.department}" if account.department else "",  # a 监察 has none
     )
