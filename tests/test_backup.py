@@ -172,6 +172,9 @@ def test_a_restored_village_gets_back_what_its_township_holds_exactly_once(feder
             assert dict(per_case) == held
             assert session.scalar(select(func.count()).select_from(QuarantinedEnvelope)) == 0, code
     assert rating_at(federation.nodes[VILLAGE], after) == 2  # the rating came back with the copy
+    # and the 整改 the 差评 opened at the township, told before the restore, with it
+    told = federation.nodes[VILLAGE].ratings.of_case(after)[1]
+    assert told is not None and told.deadline
     shown = village.GetCase(desk_pb2.GetCaseRequest(case_id=after))
     assert shown.state == case_pb2.CONCLUDED and shown.outcome == case_pb2.APPROVED
     assert shown.sealed_result  # the township's sealed result came back with the copy

@@ -389,6 +389,7 @@ class CaseService:
             updated_at=now,
             department=item_here.department if item_here is not None else None,
             channel=_channel(mode.strip(), channel, by),
+            bundle_id=(extras.bundle_id if extras is not None else "") or None,
             materials=[files.stored(m, files.SUBMITTED) for m in checked],
         )
         first_event = register_new_copy(
@@ -1059,6 +1060,7 @@ def _copy_fields(incoming: case_pb2.Case, updated_at: datetime) -> dict[str, Any
         "home_division": incoming.home_division or None,
         "mode": incoming.mode or None,
         "joint_of": incoming.joint_of or None,
+        "bundle_id": incoming.bundle_id or None,
         "state": State.SUBMITTED,
         "outcome": None,
         "applicant_name": clean_text(

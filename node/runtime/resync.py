@@ -27,9 +27,9 @@ from node.cases.service import ResultSealing, copy_from_proto, register_new_copy
 from node.catalogue.items import JOINT
 from node.convert import case_to_proto, state_from_proto
 from node.errors import InvalidInput, WrongNode, clean_text
-from node.store.models import Case, CaseEvent, Rating, SealedResult
+from node.store.models import Case, CaseEvent, Rating, RectificationTask, SealedResult
 from node.store.outbound import Outbound
-from node.supervision.ratings import MAX_COMMENT_LENGTH
+from node.supervision.ratings import MAX_COMMENT_LENGTH, rectification_notice, take_rectification_notice
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from sync import inbox
 from sync.tables import OutboxEntry, QuarantinedEnvelope
@@ -164,6 +164,10 @@ class CaseResync:
                     rated_at=to_timestamp(rating.rated_at),
                 )
             )
+        task = session.get(RectificationTask, case.id)
+        if task is not None:
+            voided = rating is not None and rating.voided_at is not None
+            copy.rectification.CopyFrom(rectification_notice(task, voided))
         return copy
 
     # -- at the restored node ------------------------------------------------------------------
@@ -220,6 +224,11 @@ class CaseResync:
                     handler=case.handler,
                 )
             )
+        if envelope.case_copy.HasField("rectification"):
+            rated = session.get(Rating, case.id)
+            if rated is None or envelope.case_copy.rectification.case_id != case.id:
+                raise InvalidInput(f"the copy of case {case.id} carries a 整改 of no rating of it")
+            take_rectification_notice(rated, envelope.case_copy.rectification)
         settled = _settle_quarantine(session, envelope.sender, case)
         log.info(
             "case %s restored from its handler's copy: %d event(s) added, %d quarantined notice(s) settled",
@@ -269,15 +278,17 @@ def _originates_in(case_id: str, restored: DivisionCode) -> bool:
 
 
 def _settle_quarantine(session: Session, peer: str, case: Case) -> int:
-    """Drop event notices of the case refused here before its copy came (the copy holds them)."""
+    """Drop event notices (and 整改 notices) of the case refused here before its copy came (the
+    copy holds them)."""
     settled = 0
     for row in session.scalars(select(QuarantinedEnvelope).where(QuarantinedEnvelope.peer == peer)):
         envelope = link_pb2.Envelope.FromString(row.envelope)
+        body = envelope.WhichOneof("body")
         if (
-            envelope.WhichOneof("body") == "case_event"
+            body == "case_event"
             and envelope.case_event.case_id == case.id
             and envelope.case_event.event.version <= case.version
-        ):
+        ) or (body == "rectification" and envelope.rectification.case_id == case.id):
             session.delete(row)
             settled += 1
     return settled

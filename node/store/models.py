@@ -163,6 +163,7 @@ class Case(Base):
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # 受理 happened at least once
     mode: Mapped[str | None] = mapped_column(String(12))  # 跨省通办 mode, None within the province
     joint_of: Mapped[str | None] = mapped_column(String(64), index=True)  # 两地联办: the main case
+    bundle_id: Mapped[str | None] = mapped_column(String(64), index=True)  # 一件事: the bundle of a part
     department: Mapped[str | None] = mapped_column(String(100))  # the item's handling department
     channel: Mapped[str | None] = mapped_column(String(8))  # window | agent | online (网办率)
     # 首问负责: the person who received the case at its handler, and their department

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.cases.bundles import CONCLUDED as BUNDLE_CONCLUDED
@@ -239,12 +239,7 @@ class RatingService:
         once it opens, the 回访 record once it closes."""
         if case.origin == self.here.value:
             return  # rated here: the task itself is what this node shows
-        notice = link_pb2.RectificationNotice(
-            case_id=case.id, deadline=_iso(task.deadline), return_visit=task.return_visit, voided=voided
-        )
-        if task.done_at is not None:
-            notice.done_at.CopyFrom(to_timestamp(task.done_at))
-        self._outbound.send(session, case.origin, rectification=notice)
+        self._outbound.send(session, case.origin, rectification=rectification_notice(task, voided))
 
     def receive_rectification(self, session: Session, envelope: link_pb2.Envelope) -> None:
         """At the origin: the handler tells what became of the 整改 a 差评 given here opened."""
@@ -255,15 +250,7 @@ class RatingService:
         rating = session.get(Rating, case.id)
         if rating is None:
             raise NotFound(f"case {case.id} was not rated at {self.here}")
-        try:
-            rating.rectification_deadline = date.fromisoformat(notice.deadline)
-        except ValueError as error:
-            raise InvalidInput(f"case {case.id}: 整改 deadline {notice.deadline!r} is no date") from error
-        if notice.HasField("done_at") and rating.rectified_at is None:
-            rating.rectified_at = from_timestamp(notice.done_at)
-            rating.return_visit = notice.return_visit
-            if notice.voided:
-                rating.voided_at = rating.rectified_at
+        take_rectification_notice(rating, notice)
 
     def of_case(self, case_id: str) -> tuple[desk_pb2.RatingView | None, desk_pb2.RectificationView | None]:
         """The case's rating as this node holds it (where it was given, and at its handler), and the
@@ -293,26 +280,23 @@ class RatingService:
             return [_task_view(task, rating, case) for task, rating, case in session.execute(query)]
 
     def rated_together(self, case_ids: Sequence[str]) -> dict[str, list[RatedTogether]]:
-        """For each of these cases, the other cases handled here that one 一件事's rating (一事一评)
-        rated with it, so that their departments call the family back once, not once each.
-
-        The handler keeps no bundle number (the part arrives with it, but no column holds it): one
-        bundle rating is told by what it gives each part, the same origin, applicant, instant, score
-        and comment, which ratings given one by one never share."""
+        """For each of these cases, the other cases of the same 一件事 handled and rated here (its
+        one rating, 一事一评, went to each part), so that their departments call the family back
+        once, not once each."""
         if not case_ids:
             return {}
-        same = (Rating.origin, Case.applicant_id_number, Rating.rated_at, Rating.score, Rating.comment)
-        asked = select(*same).join(Case, Case.id == Rating.case_id).where(Rating.case_id.in_(case_ids))
+        bundles = select(Case.bundle_id).where(Case.id.in_(case_ids), Case.bundle_id.is_not(None))
         query = (
-            select(Rating.case_id, Case.item_name, Case.department, *same)
-            .join(Case, Case.id == Rating.case_id)
-            .where(Rating.handler == self.here.value, tuple_(*same).in_(asked))
-            .order_by(Rating.case_id)
+            select(Case.id, Case.item_name, Case.department, Case.bundle_id)
+            .join(Rating, Rating.case_id == Case.id)
+            .where(Rating.handler == self.here.value, Case.bundle_id.in_(bundles))
+            .order_by(Case.id)
         )
-        groups: dict[tuple[object, ...], list[RatedTogether]] = {}
+        groups: dict[str, list[RatedTogether]] = {}
         with self._readers() as session:
-            for case_id, item_name, department, *key in session.execute(query):
-                groups.setdefault(tuple(key), []).append(RatedTogether(case_id, item_name, department or ""))
+            for case_id, item_name, department, bundle_id in session.execute(query):
+                part = RatedTogether(case_id, item_name, department or "")
+                groups.setdefault(bundle_id or "", []).append(part)
         return {
             case.case_id: [other for other in group if other is not case]
             for group in groups.values()
@@ -488,6 +472,29 @@ def _bundle_view(bundle_id: str, given: list[tuple[Rating, RectificationTask | N
         rated_at=rating.rated_at.isoformat(timespec="seconds"),
         rectification_deadline=_iso(deadlines[0]) if deadlines else "",
     )
+
+
+def rectification_notice(task: RectificationTask, voided: bool = False) -> link_pb2.RectificationNotice:
+    """What the handler tells the origin of a 差评's 整改 (also carried in a restored case's copy)."""
+    notice = link_pb2.RectificationNotice(
+        case_id=task.case_id, deadline=_iso(task.deadline), return_visit=task.return_visit, voided=voided
+    )
+    if task.done_at is not None:
+        notice.done_at.CopyFrom(to_timestamp(task.done_at))
+    return notice
+
+
+def take_rectification_notice(rating: Rating, notice: link_pb2.RectificationNotice) -> None:
+    """At the origin: keep on the rating what its handler told of the 整改 (a closed one stays so)."""
+    try:
+        rating.rectification_deadline = date.fromisoformat(notice.deadline)
+    except ValueError as error:
+        raise InvalidInput(f"case {rating.case_id}: 整改 deadline {notice.deadline!r} is no date") from error
+    if notice.HasField("done_at") and rating.rectified_at is None:
+        rating.rectified_at = from_timestamp(notice.done_at)
+        rating.return_visit = notice.return_visit
+        if notice.voided:
+            rating.voided_at = rating.rectified_at
 
 
 def _load(session: Session, case_id: str, here: DivisionCode) -> Case:

@@ -159,12 +159,14 @@ class Envelope(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., working_calendar: _Optional[_Union[WorkingCalendar, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., rectification: _Optional[_Union[RectificationNotice, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_action_refused: _Optional[_Union[CaseActionRefused, _Mapping]] = ..., post_check_result: _Optional[_Union[PostCheckResult, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
 
 class CaseCopy(_message.Message):
-    __slots__ = ("case", "rating")
+    __slots__ = ("case", "rating", "rectification")
     CASE_FIELD_NUMBER: _ClassVar[int]
     RATING_FIELD_NUMBER: _ClassVar[int]
+    RECTIFICATION_FIELD_NUMBER: _ClassVar[int]
     case: _case_pb2.Case
     rating: CaseRating
-    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., rating: _Optional[_Union[CaseRating, _Mapping]] = ...) -> None: ...
+    rectification: RectificationNotice
+    def __init__(self, case: _Optional[_Union[_case_pb2.Case, _Mapping]] = ..., rating: _Optional[_Union[CaseRating, _Mapping]] = ..., rectification: _Optional[_Union[RectificationNotice, _Mapping]] = ...) -> None: ...
 
 class CaseResyncRequest(_message.Message):
     __slots__ = ("restored", "case_ids")
