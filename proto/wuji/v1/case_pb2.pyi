@@ -106,7 +106,7 @@ class Material(_message.Message):
     def __init__(self, name: _Optional[str] = ..., content: _Optional[bytes] = ..., sha256: _Optional[str] = ..., file_name: _Optional[str] = ..., media_type: _Optional[str] = ..., size: _Optional[int] = ..., licence: _Optional[str] = ..., purpose: _Optional[str] = ..., id: _Optional[int] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash", "sealed_result", "actor_person", "actor_department")
+    __slots__ = ("version", "action", "from_state", "to_state", "actor_node", "note", "at", "route", "recorded_at_node", "chain_hash", "sealed_result", "actor_person", "actor_department", "correct_materials")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     FROM_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +120,7 @@ class CaseEvent(_message.Message):
     SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     ACTOR_PERSON_FIELD_NUMBER: _ClassVar[int]
     ACTOR_DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    CORRECT_MATERIALS_FIELD_NUMBER: _ClassVar[int]
     version: int
     action: CaseAction
     from_state: CaseState
@@ -133,7 +134,8 @@ class CaseEvent(_message.Message):
     sealed_result: bytes
     actor_person: str
     actor_department: str
-    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ..., actor_person: _Optional[str] = ..., actor_department: _Optional[str] = ...) -> None: ...
+    correct_materials: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, version: _Optional[int] = ..., action: _Optional[_Union[CaseAction, str]] = ..., from_state: _Optional[_Union[CaseState, str]] = ..., to_state: _Optional[_Union[CaseState, str]] = ..., actor_node: _Optional[str] = ..., note: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., recorded_at_node: _Optional[str] = ..., chain_hash: _Optional[str] = ..., sealed_result: _Optional[bytes] = ..., actor_person: _Optional[str] = ..., actor_department: _Optional[str] = ..., correct_materials: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Case(_message.Message):
     __slots__ = ("id", "item_code", "item_name", "origin", "handler", "state", "outcome", "applicant", "materials", "home_division", "submitted_at", "updated_at", "version", "events", "sealed_result", "catalog_version", "cards", "mode", "joint_of", "parts", "identity_check", "missing_materials", "promise", "bundle_id", "post_check", "department", "channel", "responsible_person", "due_on", "supervision", "accept_by")
@@ -272,7 +274,7 @@ class PostCheck(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_name: _Optional[str] = ..., due_on: _Optional[str] = ..., done_at: _Optional[str] = ..., passed: _Optional[bool] = ..., finding: _Optional[str] = ..., replaces: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Bundle(_message.Message):
-    __slots__ = ("id", "code", "name", "origin", "state", "applicant", "submitted_at", "parts", "concluded_parts", "concluded_at")
+    __slots__ = ("id", "code", "name", "origin", "state", "applicant", "submitted_at", "parts", "concluded_parts", "concluded_at", "rating_score", "rating_comment", "rated_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -283,6 +285,9 @@ class Bundle(_message.Message):
     PARTS_FIELD_NUMBER: _ClassVar[int]
     CONCLUDED_PARTS_FIELD_NUMBER: _ClassVar[int]
     CONCLUDED_AT_FIELD_NUMBER: _ClassVar[int]
+    RATING_SCORE_FIELD_NUMBER: _ClassVar[int]
+    RATING_COMMENT_FIELD_NUMBER: _ClassVar[int]
+    RATED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     code: str
     name: str
@@ -293,7 +298,10 @@ class Bundle(_message.Message):
     parts: _containers.RepeatedCompositeFieldContainer[BundlePart]
     concluded_parts: int
     concluded_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., code: _Optional[str] = ..., name: _Optional[str] = ..., origin: _Optional[str] = ..., state: _Optional[str] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[BundlePart, _Mapping]]] = ..., concluded_parts: _Optional[int] = ..., concluded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    rating_score: int
+    rating_comment: str
+    rated_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., code: _Optional[str] = ..., name: _Optional[str] = ..., origin: _Optional[str] = ..., state: _Optional[str] = ..., applicant: _Optional[_Union[Applicant, _Mapping]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[BundlePart, _Mapping]]] = ..., concluded_parts: _Optional[int] = ..., concluded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rating_score: _Optional[int] = ..., rating_comment: _Optional[str] = ..., rated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BundlePart(_message.Message):
     __slots__ = ("item_code", "item_name", "department", "handler", "case_id", "status", "outcome", "reason", "after")

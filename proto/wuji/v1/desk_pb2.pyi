@@ -151,7 +151,7 @@ class ListReturnVisitsRequest(_message.Message):
     def __init__(self, include_done: _Optional[bool] = ...) -> None: ...
 
 class ReturnVisit(_message.Message):
-    __slots__ = ("case_id", "item_name", "applicant_name", "applicant_phone", "handler", "state", "outcome", "opened_at", "done_at", "visit_outcome", "note", "visitor")
+    __slots__ = ("case_id", "item_name", "applicant_name", "applicant_phone", "handler", "state", "outcome", "opened_at", "done_at", "visit_outcome", "note", "visitor", "bundle_id")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAME_FIELD_NUMBER: _ClassVar[int]
     APPLICANT_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +164,7 @@ class ReturnVisit(_message.Message):
     VISIT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     VISITOR_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_ID_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     item_name: str
     applicant_name: str
@@ -176,7 +177,8 @@ class ReturnVisit(_message.Message):
     visit_outcome: str
     note: str
     visitor: str
-    def __init__(self, case_id: _Optional[str] = ..., item_name: _Optional[str] = ..., applicant_name: _Optional[str] = ..., applicant_phone: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[_case_pb2.CaseState, str]] = ..., outcome: _Optional[_Union[_case_pb2.Outcome, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., done_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_outcome: _Optional[str] = ..., note: _Optional[str] = ..., visitor: _Optional[str] = ...) -> None: ...
+    bundle_id: str
+    def __init__(self, case_id: _Optional[str] = ..., item_name: _Optional[str] = ..., applicant_name: _Optional[str] = ..., applicant_phone: _Optional[str] = ..., handler: _Optional[str] = ..., state: _Optional[_Union[_case_pb2.CaseState, str]] = ..., outcome: _Optional[_Union[_case_pb2.Outcome, str]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., done_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_outcome: _Optional[str] = ..., note: _Optional[str] = ..., visitor: _Optional[str] = ..., bundle_id: _Optional[str] = ...) -> None: ...
 
 class ListReturnVisitsResponse(_message.Message):
     __slots__ = ("visits",)
@@ -568,12 +570,20 @@ class ListRectificationsResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[RectificationView, _Mapping]]] = ...) -> None: ...
 
 class ListCardsRequest(_message.Message):
-    __slots__ = ("subtree", "include_closed")
+    __slots__ = ("subtree", "include_closed", "raised_from", "raised_to", "colour", "department")
     SUBTREE_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    RAISED_FROM_FIELD_NUMBER: _ClassVar[int]
+    RAISED_TO_FIELD_NUMBER: _ClassVar[int]
+    COLOUR_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     subtree: str
     include_closed: bool
-    def __init__(self, subtree: _Optional[str] = ..., include_closed: _Optional[bool] = ...) -> None: ...
+    raised_from: str
+    raised_to: str
+    colour: str
+    department: str
+    def __init__(self, subtree: _Optional[str] = ..., include_closed: _Optional[bool] = ..., raised_from: _Optional[str] = ..., raised_to: _Optional[str] = ..., colour: _Optional[str] = ..., department: _Optional[str] = ...) -> None: ...
 
 class ListCardsResponse(_message.Message):
     __slots__ = ("cards",)
@@ -615,12 +625,14 @@ class Figures(_message.Message):
     def __init__(self, counts: _Optional[_Mapping[str, int]] = ..., on_time_rate: _Optional[float] = ..., early_rate: _Optional[float] = ..., online_rate: _Optional[float] = ..., satisfaction: _Optional[float] = ..., rectification_rate: _Optional[float] = ..., satisfied_rate: _Optional[float] = ...) -> None: ...
 
 class Breakdown(_message.Message):
-    __slots__ = ("key", "figures")
+    __slots__ = ("key", "figures", "as_of")
     KEY_FIELD_NUMBER: _ClassVar[int]
     FIGURES_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     key: str
     figures: Figures
-    def __init__(self, key: _Optional[str] = ..., figures: _Optional[_Union[Figures, _Mapping]] = ...) -> None: ...
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[str] = ..., figures: _Optional[_Union[Figures, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StatsReport(_message.Message):
     __slots__ = ("node", "from_day", "to_day", "own", "subtree", "reporting_children", "by_department", "by_child")
@@ -799,18 +811,20 @@ class ListCasesResponse(_message.Message):
     def __init__(self, cases: _Optional[_Iterable[_Union[_case_pb2.Case, _Mapping]]] = ...) -> None: ...
 
 class ActOnCaseRequest(_message.Message):
-    __slots__ = ("case_id", "action", "note", "days", "materials")
+    __slots__ = ("case_id", "action", "note", "days", "materials", "correct_materials")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     DAYS_FIELD_NUMBER: _ClassVar[int]
     MATERIALS_FIELD_NUMBER: _ClassVar[int]
+    CORRECT_MATERIALS_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     action: _case_pb2.CaseAction
     note: str
     days: int
     materials: _containers.RepeatedCompositeFieldContainer[_case_pb2.Material]
-    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., days: _Optional[int] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ...) -> None: ...
+    correct_materials: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, case_id: _Optional[str] = ..., action: _Optional[_Union[_case_pb2.CaseAction, str]] = ..., note: _Optional[str] = ..., days: _Optional[int] = ..., materials: _Optional[_Iterable[_Union[_case_pb2.Material, _Mapping]]] = ..., correct_materials: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListItemsRequest(_message.Message):
     __slots__ = ()
@@ -974,7 +988,7 @@ class ListPeersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PeerView(_message.Message):
-    __slots__ = ("province", "name", "address", "root_fingerprint", "connected", "items_offered", "items_accepted", "removed")
+    __slots__ = ("province", "name", "address", "root_fingerprint", "connected", "items_offered", "items_accepted", "removed", "since", "last_contact", "waiting")
     PROVINCE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -983,6 +997,9 @@ class PeerView(_message.Message):
     ITEMS_OFFERED_FIELD_NUMBER: _ClassVar[int]
     ITEMS_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_CONTACT_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
     province: str
     name: str
     address: str
@@ -991,7 +1008,10 @@ class PeerView(_message.Message):
     items_offered: int
     items_accepted: int
     removed: bool
-    def __init__(self, province: _Optional[str] = ..., name: _Optional[str] = ..., address: _Optional[str] = ..., root_fingerprint: _Optional[str] = ..., connected: _Optional[bool] = ..., items_offered: _Optional[int] = ..., items_accepted: _Optional[int] = ..., removed: _Optional[bool] = ...) -> None: ...
+    since: _timestamp_pb2.Timestamp
+    last_contact: _timestamp_pb2.Timestamp
+    waiting: int
+    def __init__(self, province: _Optional[str] = ..., name: _Optional[str] = ..., address: _Optional[str] = ..., root_fingerprint: _Optional[str] = ..., connected: _Optional[bool] = ..., items_offered: _Optional[int] = ..., items_accepted: _Optional[int] = ..., removed: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_contact: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waiting: _Optional[int] = ...) -> None: ...
 
 class ListPeersResponse(_message.Message):
     __slots__ = ("peers",)

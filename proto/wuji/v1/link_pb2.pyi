@@ -93,7 +93,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "origin_signature", "origin_chain", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "working_calendar", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "rectification", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "material_supplied", "case_action_refused", "post_check_result", "case_copy", "case_resync")
+    __slots__ = ("seq", "message_id", "sender", "origin", "destination", "created_at", "route", "origin_signature", "origin_chain", "case_submitted", "case_event", "case_action", "catalog_release", "revocation_list", "licence_revoked", "working_calendar", "supervision_card", "case_rating", "stats_rollup", "rating_appeal", "appeal_decision", "rectification", "trust_anchor", "partner_offer", "identity_query", "identity_answer", "peer_link_state", "material_supplied", "case_action_refused", "post_check_result", "case_copy", "case_resync")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +120,7 @@ class Envelope(_message.Message):
     PARTNER_OFFER_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_QUERY_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    PEER_LINK_STATE_FIELD_NUMBER: _ClassVar[int]
     MATERIAL_SUPPLIED_FIELD_NUMBER: _ClassVar[int]
     CASE_ACTION_REFUSED_FIELD_NUMBER: _ClassVar[int]
     POST_CHECK_RESULT_FIELD_NUMBER: _ClassVar[int]
@@ -151,12 +152,13 @@ class Envelope(_message.Message):
     partner_offer: PartnerOffer
     identity_query: IdentityQuery
     identity_answer: IdentityAnswer
+    peer_link_state: PeerLinkState
     material_supplied: MaterialSupplied
     case_action_refused: CaseActionRefused
     post_check_result: PostCheckResult
     case_copy: CaseCopy
     case_resync: CaseResyncRequest
-    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., working_calendar: _Optional[_Union[WorkingCalendar, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., rectification: _Optional[_Union[RectificationNotice, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_action_refused: _Optional[_Union[CaseActionRefused, _Mapping]] = ..., post_check_result: _Optional[_Union[PostCheckResult, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., message_id: _Optional[str] = ..., sender: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., route: _Optional[_Iterable[str]] = ..., origin_signature: _Optional[bytes] = ..., origin_chain: _Optional[_Iterable[bytes]] = ..., case_submitted: _Optional[_Union[CaseSubmitted, _Mapping]] = ..., case_event: _Optional[_Union[CaseEventNotice, _Mapping]] = ..., case_action: _Optional[_Union[CaseActionRequest, _Mapping]] = ..., catalog_release: _Optional[_Union[CatalogRelease, _Mapping]] = ..., revocation_list: _Optional[_Union[RevocationList, _Mapping]] = ..., licence_revoked: _Optional[_Union[LicenceRevoked, _Mapping]] = ..., working_calendar: _Optional[_Union[WorkingCalendar, _Mapping]] = ..., supervision_card: _Optional[_Union[_case_pb2.SupervisionCard, _Mapping]] = ..., case_rating: _Optional[_Union[CaseRating, _Mapping]] = ..., stats_rollup: _Optional[_Union[StatsRollup, _Mapping]] = ..., rating_appeal: _Optional[_Union[RatingAppealNotice, _Mapping]] = ..., appeal_decision: _Optional[_Union[AppealDecision, _Mapping]] = ..., rectification: _Optional[_Union[RectificationNotice, _Mapping]] = ..., trust_anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., partner_offer: _Optional[_Union[PartnerOffer, _Mapping]] = ..., identity_query: _Optional[_Union[IdentityQuery, _Mapping]] = ..., identity_answer: _Optional[_Union[IdentityAnswer, _Mapping]] = ..., peer_link_state: _Optional[_Union[PeerLinkState, _Mapping]] = ..., material_supplied: _Optional[_Union[MaterialSupplied, _Mapping]] = ..., case_action_refused: _Optional[_Union[CaseActionRefused, _Mapping]] = ..., post_check_result: _Optional[_Union[PostCheckResult, _Mapping]] = ..., case_copy: _Optional[_Union[CaseCopy, _Mapping]] = ..., case_resync: _Optional[_Union[CaseResyncRequest, _Mapping]] = ...) -> None: ...
 
 class CaseCopy(_message.Message):
     __slots__ = ("case", "rating", "rectification")
@@ -375,6 +377,18 @@ class RectificationNotice(_message.Message):
     return_visit: str
     voided: bool
     def __init__(self, case_id: _Optional[str] = ..., deadline: _Optional[str] = ..., done_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., return_visit: _Optional[str] = ..., voided: _Optional[bool] = ...) -> None: ...
+
+class PeerLinkState(_message.Message):
+    __slots__ = ("province", "connected", "since", "reason")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    connected: bool
+    since: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, province: _Optional[str] = ..., connected: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class TrustAnchor(_message.Message):
     __slots__ = ("province", "root_der", "removed", "name", "signed_at", "signature", "signer_chain", "seal_root_der")
