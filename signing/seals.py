@@ -418,6 +418,7 @@ class SealCheck:
     revocation_checked: bool = False  # the sealing certificate's CA has a list issued since the time judged
     revocation_lists: tuple[str, ...] = ()  # then the codes of the issuers whose lists were issued since
     older_list_issued: datetime | None = None  # else when that CA's list here was issued (before that time)
+    revoked_since: datetime | None = None  # when the sealing certificate was revoked, after the time judged
     standard: str = ""  # what the GB/T 38540 form alongside (SM2 seals) came to
 
 
@@ -502,8 +503,14 @@ def verify(
         else ()
     )
     older = signers_list.last_update_utc if signers_list is not None and not checked else None
+    # revoked after the moment judged (one before it refused above): the document stays valid, but
+    # whoever checks it years later must learn that the key was withdrawn since, and when
+    revoked_since = _revocation_date(signers_list, path[0])
     revocation = _revocation_finding(at, codes, older) or NO_REVOCATION_DATA
+    if revoked_since is not None:
+        revocation += f"; 签章后已吊销 revoked since, on {_iso(revoked_since)}"
     partial["revocation_lists"], partial["older_list_issued"] = codes, older
+    partial["revoked_since"] = revoked_since
     partial["revocation"] = revocation
     partial["revocation_checked"] = checked
     if require_revocation and not checked:
@@ -531,6 +538,14 @@ def verify(
             return refuse(STEP_SEAL, "GB/T 38540 签章数据 SES_Signature: signed by another certificate")
         partial["standard"] = "GB/T 38540 SES_Signature valid"
     return SealCheck(True, "valid", **partial)
+
+
+def _revocation_date(
+    crl: x509.CertificateRevocationList | None, certificate: x509.Certificate
+) -> datetime | None:
+    """When `crl` says `certificate` was revoked (None if it is not listed, or there is no list)."""
+    entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number) if crl else None
+    return entry.revocation_date_utc if entry is not None else None
 
 
 def _issued_since(crl: x509.CertificateRevocationList | None, at: datetime) -> bool:

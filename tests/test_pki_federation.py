@@ -24,6 +24,7 @@ from node.trust.certificates import RevocationIntake
 from node.trust.enrollment import EnrollmentRefused, InviteFile, create_root, enroll
 from node.trust.stores import TrustStores
 from node.trust.timestamping import TimestampUnavailable
+from node.web.verify import describe
 from signing.algorithms import Algorithm, generate_key
 from signing.licences import LicenceIdentifier
 from signing.pki import CertificatePurpose, make_csr
@@ -298,6 +299,37 @@ def test_revoked_township_can_no_longer_link_and_its_later_seals_fail(federation
     federation.nodes[TOWNSHIP].links.find(COUNTY).close("test: force a reconnect")
     with pytest.raises(AssertionError):
         wait_for(lambda: county.links.find(TOWNSHIP).connected, timeout=3, what="a revoked link")
+
+
+def test_a_seal_revoked_after_sealing_verifies_valid_as_made_and_says_when_it_was_revoked(
+    federation, tmp_path
+):
+    """An auditor checking a result years on, after the seal's certificate was withdrawn: the
+    result stays valid (it was sealed before), and the verdict says the certificate was revoked
+    since, and when, on the command line as on the 核验 page."""
+    federation.start_chain()
+    county = federation.nodes[COUNTY]
+    seen = conclude_at(federation, COUNTY)
+    time.sleep(1.1)  # certificate times have whole seconds: keep the revocation strictly after
+    sealing_certificate = SealedDocument.from_bytes(seen.sealed_result).signer_chain[0]
+    county.revoke(format(sealing_certificate.serial_number, "x"))
+
+    sealed = tmp_path / "result.sealed"
+    sealed.write_bytes(seen.sealed_result)
+    checked = _seal_verify(sealed, None, "--config", str(federation.config_path(COUNTY)))
+    assert checked.returncode == 0, checked.stdout
+    headline = checked.stdout.splitlines()[0]
+    assert "VALID 有效" in headline and "签章时有效；印章证书已于" in headline, headline
+    revocation = next(line for line in checked.stdout.splitlines() if "吊销状态 revocation:" in line)
+    assert "签章后已吊销 revoked since, on" in revocation and "+00:00" not in revocation, revocation
+
+    with county.readers() as session:
+        crls = [x509.load_der_x509_crl(d) for d in session.scalars(select(RevocationList.der))]
+    check = verify_sealed(seen.sealed_result, TrustStore(county.identity.roots, crls))
+    assert check.valid and check.revoked_since is not None
+    assert check.attested_time is not None and check.revoked_since > check.attested_time
+    page = describe(county, seen.sealed_result).revocation  # the 核验 page's words
+    assert "该印章证书已于" in page and "吊销，本文件盖章在吊销之前，仍然有效" in page, page
 
 
 def test_revocation_lists_flow_down_to_the_village(federation):

@@ -142,6 +142,9 @@ def describe_check(console: Console, document: Path, check: SealCheck) -> None:
             "[bold yellow]VALID 有效, but revocation not checked (no list of the seal certificate's CA "
             "issued since the time judged) 未核验吊销状态[/]"
         )
+    if check.valid and check.revoked_since is not None:
+        revoked = shanghai(check.revoked_since, seconds=True)
+        verdict += f" [yellow](签章时有效；印章证书已于 {revoked}（北京时间）吊销 revoked since)[/]"
     console.print(f"{document}: {verdict}")
     if not check.valid:
         words = PROBLEM_WORDS.get(check.problem) if check.problem is not None else None

@@ -192,6 +192,9 @@ def describe(node: Node, data: bytes, applicant: case_pb2.Applicant | None = Non
         )
     elif check.revocation.startswith("无吊销数据"):
         verdict.revocation = "本节点无吊销数据，未核验"
+    if check.revoked_since is not None:  # after the seal was made: valid as made, never again
+        revoked = shanghai(check.revoked_since, seconds=True)
+        verdict.revocation += f"；该印章证书已于 {revoked}（北京时间）吊销，本文件盖章在吊销之前，仍然有效"
     if check.seal is not None:
         seal = check.seal
         verdict.holder = holder_words(seal.holder, seal.holder_code, seal.department, seal.kind)
