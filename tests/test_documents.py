@@ -163,6 +163,25 @@ def test_the_notice_and_the_receipt_state_the_time_limit_as_the_clock_counts_it(
         assert f"承诺办结时限{rule}" in printed and "自受理之日起" not in printed
 
 
+def test_a_receipt_printed_again_long_after_keeps_the_day_it_was_issued():
+    """An auditor reprinting a 2025 case's 受理回执 a year later for a complaint got one signed with
+    the day of printing, as if the window had issued it then. It is signed with the day of 受理
+    (a 收件回执 before it: the day the application was taken in); when it was printed stays in
+    its footer."""
+    item = demo_item("MZ-0003")
+    taken_in_at = datetime(2025, 3, 10, 1, 30, tzinfo=UTC)
+    case = replace(waiting_case(item), submitted_at=taken_in_at)
+    reprinted_at = datetime(2026, 12, 8, 2, tzinfo=UTC)
+    accepted = Step(datetime(2025, 3, 11, 17, 0, tzinfo=UTC), TOWNSHIP, item.department)  # 12日 in Beijing
+    taken = kinds.receipt_words(TOWNSHIP_CENTRE, case, ReceiptFacts(accepted, date(2025, 3, 26), 10))
+    text = text_of(kinds.receipt_pdf(TOWNSHIP_CENTRE, case, taken, reprinted_at))
+    assert "2025年03月12日" in text and "2026年12月08日" not in text, text
+    assert "打印时间：2026-12-08 10:00（北京时间）" in text
+    received = kinds.receipt_words(VILLAGE_POINT, case, ReceiptFacts(None, None, 10))
+    text = text_of(kinds.receipt_pdf(VILLAGE_POINT, case, received, reprinted_at))
+    assert "2025年03月10日" in text and "2026年12月08日" not in text, text
+
+
 def test_a_notice_without_a_published_phone_says_to_ask_at_the_window_not_a_dash():
     """The 一次性告知书 printed 咨询电话 — where the implementation list gives no phone: a villager
     without one had nothing to call and was not told where to ask. Now the window itself; a

@@ -285,6 +285,9 @@ class Receipt:
     verify_url: str = ""  # the 核验 page of the case, which the QR code leads to
     verify_caption: str = VERIFY
     received_by: str = ""  # 收件人: who took the application in, and where (not whoever prints it)
+    # the day it is signed with: 受理's, or the application's before it; not the day of printing,
+    # or a receipt printed again a year on for a complaint would seem issued then
+    dated: datetime | None = None
 
 
 def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Receipt:
@@ -320,6 +323,7 @@ def receipt_words(issuer: Issuer, case: CaseFacts, facts: ReceiptFacts) -> Recei
         closing=(closing, PROGRESS),
         verify_url=case.verify_url,
         received_by=_received_by(facts.received, case.origin),
+        dated=accepted.at if accepted else (facts.received.at if facts.received else case.submitted_at),
     )
 
 
@@ -380,7 +384,7 @@ def receipt_pdf(issuer: Issuer, case: CaseFacts, words: Receipt, printed_at: dat
         sheet.paragraph(paragraph)
     sheet.qr(words.verify_url, words.verify_caption)
     received = [words.received_by] if words.received_by else []
-    return sheet.signed([*received, issuer.name, china_day(printed_at)]).render()
+    return sheet.signed([*received, issuer.name, china_day(words.dated or printed_at)]).render()
 
 
 PART_WAITS = "待前序事项办结"  # a bundle's part not started yet, as the bundle page says it
