@@ -1440,3 +1440,20 @@ def test_a_case_submitted_while_the_link_up_is_down_is_said_to_wait_here(federat
     assert held.returncode == 0, held.stderr
     said = " ".join(held.stdout.split())
     assert f"与上级 {TOWNSHIP} 的连接已中断：" in said and "条数据保存在本点，连接恢复后自动报送" in said
+
+
+def test_seal_verify_of_a_file_that_is_not_there_says_so_in_words(tmp_path):
+    """An auditor mistyping a sealed result's name got `error: [Errno 2] No such file or directory:
+    '…'`; now the file is named and the reason said in Chinese first, and the exit is a usage error."""
+    roots = tmp_path / "roots.pem"
+    roots.write_text("")
+    missing = tmp_path / "430981006001-X.sealed"
+    checked = wuji("seal", "verify", str(missing), "--trust", str(roots))
+    said = " ".join(checked.stderr.split())
+    assert checked.returncode == 2, checked
+    assert f"读不到文件 {missing}：没有这个文件 (No such file or directory)" in said, said
+    assert "Errno" not in said
+    missing.write_bytes(b"{}")
+    trust = wuji("seal", "verify", str(missing), "--trust", str(tmp_path / "nowhere.pem"))
+    said = " ".join(trust.stderr.split())
+    assert "读不到文件" in said and "nowhere.pem" in said and "Errno" not in said, said

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -151,7 +152,24 @@ def read_file(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except OSError as error:
-        fail(f"cannot read {file}: {error.strerror}")
+        fail(unreadable(error))
+
+
+# why a file named on the command line cannot be read, as people at a desk say it
+_UNREADABLE = {
+    errno.ENOENT: "没有这个文件",
+    errno.EACCES: "没有读取权限",
+    errno.EISDIR: "这是文件夹，不是文件",
+}
+
+
+def unreadable(error: OSError) -> str:
+    """读不到文件 x.sealed：没有这个文件 (No such file or directory), not Python's
+    [Errno 2] No such file or directory: 'x.sealed'."""
+    english = error.strerror or str(error)
+    reason = _UNREADABLE.get(error.errno or 0)
+    said = f"{reason} ({english})" if reason else english
+    return f"读不到文件 {error.filename}：{said}" if error.filename else said
 
 
 def node_code(config: Path) -> str:

@@ -21,6 +21,7 @@ from node.cli.common import (
     place,
     text_table,
     typed_code,
+    unreadable,
 )
 from node.config import ConfigError
 from node.timeutil import as_utc, shanghai, utcnow
@@ -239,6 +240,7 @@ def seal_verify(
 
     evidence = None
     try:
+        data = document.read_bytes()  # first: the paper in hand is what a mistyped name most likely is
         if config is not None:
             from node.config import NodeConfig
             from node.runtime.node import open_store
@@ -246,8 +248,9 @@ def seal_verify(
             with open_store(NodeConfig.load(config), config) as sessions, sessions() as session:
                 evidence = node_evidence(session)
         store = load_trust(trust, config, evidence)
-        data = document.read_bytes()
-    except (OSError, ValueError, ConfigError) as error:
+    except OSError as error:  # the document or a --trust file: named, in words (no [Errno 2])
+        fail(unreadable(error))
+    except (ValueError, ConfigError) as error:
         fail(str(error))
     check = verify_offline(
         data, store, evidence, require_revocation=require_revocation, require_timestamp=require_timestamp
