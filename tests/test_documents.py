@@ -30,6 +30,7 @@ from node.desk.documents import item_facts
 from node.documents import kinds, layout, remedies
 from node.documents.facts import (
     Appeal,
+    BundleFacts,
     CaseFacts,
     Issuer,
     ItemFacts,
@@ -180,6 +181,24 @@ def test_a_receipt_printed_again_long_after_keeps_the_day_it_was_issued():
     received = kinds.receipt_words(VILLAGE_POINT, case, ReceiptFacts(None, None, 10))
     text = text_of(kinds.receipt_pdf(VILLAGE_POINT, case, received, reprinted_at))
     assert "2025年03月10日" in text and "2026年12月08日" not in text, text
+
+
+def test_a_bundle_receipt_printed_again_keeps_the_day_the_bundle_was_taken_in():
+    """The 一件事收件回执, as the case's: signed with the day of 收件, its footer saying when printed."""
+    bundle = BundleFacts(
+        bundle_id="430981006001-B01M99TESTBUNDLE",
+        code="YJS-0001",
+        name="新生儿出生一件事",
+        origin="韩家汊社区 政务服务代办点",
+        applicant_name="赵小龙",
+        applicant_id_number="430981198807150012",
+        applicant_phone="",
+        submitted_at=datetime(2025, 3, 10, 1, 30, tzinfo=UTC),
+        verify_url="https://127.0.0.1/verify/430981006001-B01M99TESTBUNDLE",
+    )
+    text = text_of(kinds.bundle_receipt(VILLAGE_POINT, bundle, datetime(2026, 12, 8, 2, tzinfo=UTC)))
+    assert "2025年03月10日" in text and "2026年12月08日" not in text, text
+    assert "打印时间：2026-12-08 10:00（北京时间）" in text
 
 
 def test_a_notice_without_a_published_phone_says_to_ask_at_the_window_not_a_dash():

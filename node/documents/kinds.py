@@ -426,7 +426,9 @@ def bundle_receipt(issuer: Issuer, bundle: BundleFacts, printed_at: datetime) ->
     sheet.paragraph("凭一件事编号或各事项的办件编号可在收件的服务点查询办理进度。")
     sheet.qr(bundle.verify_url, "扫描二维码查询一件事各事项的办理进度")
     received = _received_by(bundle.received, bundle.origin)
-    return sheet.signed([*([received] if received else []), issuer.name, china_day(printed_at)]).render()
+    # dated the day the bundle was taken in: a copy printed again later must not seem issued then
+    dated = china_day(bundle.submitted_at)
+    return sheet.signed([*([received] if received else []), issuer.name, dated]).render()
 
 
 def _part_row(index: int, part: PartFacts) -> list[str]:
