@@ -2648,6 +2648,7 @@ def test_the_weekly_chart_ends_with_the_period_asked(desks):
     page = boss.get("/stats", params={"from": "2026-10-01", "to": "2026-10-31"})
     assert page.status_code == 200
     assert "按时办结率与提前办结率（按周，截至 2026-10-31 所在周）" in page.text
+    assert "<h2>按时办结率与提前办结率（截至 2026-10-31 所在周的 8 周，按申请周）</h2>" in page.text
     labels = re.findall(r'font-size="10">(\d\d-\d\d)</text>', page.text)
     assert labels[:8] == ["09-07", "09-14", "09-21", "09-28", "10-05", "10-12", "10-19", "10-26"]
     today = workdays.china_date(desks.nodes[COUNTY].clock.now())

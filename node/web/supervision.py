@@ -320,6 +320,7 @@ def routes(render: Callable[..., Response]) -> list[Route]:
             satisfaction=satisfaction,
             report=report,
             over_time=over_time,
+            weeks_end=last,
             by_state=by_state,
             rates=rates,
             states=list(State),
