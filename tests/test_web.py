@@ -1067,6 +1067,11 @@ def test_the_receipt_page_says_what_its_pdf_says_with_the_qr_code(desks):
     assert "证件号码430981********0021" in printed and "430981196805120021" not in page
     assert "<title>核验二维码</title>" in page and f"/verify/{case_id}" in screen  # as the PDF's QR code
     assert "扫描二维码核验本文书并查询办件进度" in screen and "收件时间" not in screen
+    # 监察 reads the case's papers: the page as well as its PDF (the page alone was refused)
+    watching = logged_in(desks, COUNTY, "boss")
+    wait_for(lambda: _has_case(desks.nodes[COUNTY], case_id), what="the case at the county")
+    assert watching.get(f"/cases/{case_id}/documents/receipt").status_code == 200
+    assert watching.get(f"/cases/{case_id}/receipt").status_code == 200
 
 
 def test_the_case_page_prints_the_receipt_again_where_the_citizen_applied(desks):

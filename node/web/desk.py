@@ -459,7 +459,7 @@ def routes(render: Render) -> list[Route]:
             return Response(status_code=204)  # nothing new: htmx leaves the page (and its forms) alone
         return render(visit, "timeline.html", case=case, **_case_extras(visit, case))
 
-    @page(*AT_WINDOW)
+    @page(*AT_WINDOW, Duty.SUPERVISE)  # as its PDF (case_document): 监察 reads the papers too
     def receipt(visit: Visit) -> Response:
         from node.web.verify import qr_svg
 
