@@ -294,16 +294,22 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             )
 
     def _peer_view(self, summary: partners.PeerSummary) -> desk_pb2.PeerView:
-        link = self._node.links.find(summary.province)
-        return desk_pb2.PeerView(
+        status = partners.peer_link_status(self._node.links.find(summary.province))
+        view = desk_pb2.PeerView(
             province=summary.province,
             name=summary.name,
             address=summary.address,
             root_fingerprint=summary.root_fingerprint,
-            connected=bool(link and link.connected),
+            connected=status.connected,
             items_offered=summary.items_offered,
             items_accepted=summary.items_accepted,
+            waiting=status.waiting,
         )
+        if status.since is not None:
+            view.since.CopyFrom(to_timestamp(status.since))
+        if status.last_contact is not None:
+            view.last_contact.CopyFrom(to_timestamp(status.last_contact))
+        return view
 
     @_desk_call
     def CreateSeal(
