@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from node.clock import china_morning
+from node.timeutil import shanghai
 from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
 from tests.test_federation import act, arrived, submit
@@ -87,3 +88,20 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert f"申诉复核 {case.id}：撤销评价，不再计入统计：补正期间不计时" in decided.stdout
     wait_for(lambda: "撤销评价" in appeals_at(TOWNSHIP), what="the decision at the township")
     assert "补正期间不计时" in appeals_at(TOWNSHIP)
+
+
+def test_stats_say_when_each_child_counted_its_rollup(federation, clock):
+    """`wuji stats` gave a child's row no date: the county could not tell a township's figures of
+    this morning from a week-old rollup, where the /stats page says 数据截至."""
+    federation.start_chain()
+    county, township = federation.nodes[COUNTY], federation.nodes[TOWNSHIP]
+    case = submit(federation.desk(VILLAGE), "MZ-0003")
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    clock.set(china_morning(2025, 11, 5))
+    township.stats.push_rollup()
+    wait_for(lambda: TOWNSHIP in county.stats.rollups_as_of(), what="the township's rollup at the county")
+    stats = wuji("stats", "--config", str(federation.config_path(COUNTY)))
+    assert stats.returncode == 0, stats.stderr
+    said = " ".join(stats.stdout.replace("│", " ").split())
+    assert f"数据截至 {shanghai(county.stats.rollups_as_of()[TOWNSHIP])}" in said, stats.stdout
+    assert "数据截至 2025-11-05 09:00" in said, stats.stdout

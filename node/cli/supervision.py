@@ -28,7 +28,7 @@ from node.cli.common import (
 from node.errors import InvalidInput
 from node.supervision.period import parse_period
 from node.supervision.stats import shown_rate
-from node.timeutil import from_timestamp
+from node.timeutil import from_timestamp, shanghai
 from node.workdays import china_date
 from wuji.v1 import desk_pb2
 
@@ -195,8 +195,11 @@ def breakdown_table(
     table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评", "黄/红牌")
     for row in rows:
         figures = row.figures
+        key = place(row.key, names) if names is not None else row.key
+        if row.HasField("as_of"):  # a child's rollup: as recent as it counted it, not as this report
+            key += f"\n数据截至 {shanghai(from_timestamp(row.as_of))}"
         table.add_row(
-            place(row.key, names) if names is not None else row.key,
+            key,
             str(figures.counts.get("cases", 0)),
             str(figures.counts.get("concluded", 0)),
             shown_rate(figures, "on_time_rate"),
