@@ -7,7 +7,7 @@ from node.timeutil import shanghai
 from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
 from tests.test_federation import act, arrived, submit
-from wuji.v1 import case_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 
 def test_supervision_rating_and_stats_commands(federation, clock):
@@ -37,6 +37,28 @@ def test_supervision_rating_and_stats_commands(federation, clock):
         "supervision", "list", "--from", "2025-11-30", "--to", "2025-11-01", "--config", config[COUNTY]
     )
     assert swapped.returncode != 0 and "请对调两个日期" in swapped.stderr
+    # the desk chooses the cards itself, by day raised, colour and department, as the web page does
+    desk = federation.desk(COUNTY)
+    [card] = desk.ListCards(desk_pb2.ListCardsRequest()).cards
+    assert card.department, card
+
+    def chosen(**asked: str) -> list[str]:
+        return [found.case_id for found in desk.ListCards(desk_pb2.ListCardsRequest(**asked)).cards]
+
+    assert chosen(raised_from="2025-12-01") == [] and chosen(raised_to="2025-11-17") == []
+    assert chosen(raised_from="2025-11-18", raised_to="2025-11-18") == [case.id]
+    assert chosen(colour="yellow") == [] and chosen(department="公安局") == []
+    assert chosen(colour="red", department=card.department) == [case.id]
+    yellow = wuji("supervision", "list", "--colour", "黄牌", "--config", config[COUNTY])
+    assert yellow.returncode == 0 and "没有黄牌或红牌" in yellow.stdout, yellow.stderr
+    red = wuji(
+        "supervision", "list", "--colour", "red", "--department", card.department, "--config", config[COUNTY]
+    )
+    assert red.returncode == 0 and case.id in red.stdout and "红牌 1 张" in red.stdout, red.stderr
+    other = wuji("supervision", "list", "--department", "公安局", "--config", config[COUNTY])
+    assert other.returncode == 0 and case.id not in other.stdout, other.stderr
+    green = wuji("supervision", "list", "--colour", "green", "--config", config[COUNTY])
+    assert green.returncode == 2 and "yellow（黄牌）或 red（红牌）" in green.stderr
     elsewhere = wuji("supervision", "list", "--subtree", "430903000000", "--config", config[COUNTY])
     assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
 

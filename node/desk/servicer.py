@@ -36,6 +36,7 @@ from node.errors import (
 )
 from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, PasswordToChange, operator
+from node.supervision.period import parse_period
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.workdays import FIRST_YEAR, LAST_YEAR, CalendarNotCovered, china_date, year_summary
@@ -430,7 +431,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.ListCardsResponse:
         # who may see them at /supervision: the subtree's cards name every department's staff
         _caller.get().require_one_of(frozenset({Duty.SUPERVISE}), "黄牌、红牌（电子监察）")
-        cards = self._node.supervision.cards(request.subtree, include_closed=request.include_closed)
+        cards = self._node.supervision.cards(
+            request.subtree,
+            include_closed=request.include_closed,
+            raised=parse_period(request.raised_from, request.raised_to),
+            colour=request.colour,
+            department=request.department,
+        )
         return desk_pb2.ListCardsResponse(cards=cards)
 
     @_desk_call
