@@ -42,8 +42,11 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     [card] = desk.ListCards(desk_pb2.ListCardsRequest()).cards
     assert card.department, card
 
-    def chosen(**asked: str) -> list[str]:
-        return [found.case_id for found in desk.ListCards(desk_pb2.ListCardsRequest(**asked)).cards]
+    def chosen(raised_from="", raised_to="", colour="", department="") -> list[str]:
+        asked = desk_pb2.ListCardsRequest(
+            raised_from=raised_from, raised_to=raised_to, colour=colour, department=department
+        )
+        return [found.case_id for found in desk.ListCards(asked).cards]
 
     assert chosen(raised_from="2025-12-01") == [] and chosen(raised_to="2025-11-17") == []
     assert chosen(raised_from="2025-11-18", raised_to="2025-11-18") == [case.id]
