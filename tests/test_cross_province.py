@@ -16,6 +16,7 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from rich.cells import cell_len
 from sqlalchemy import func, select
 
 from node.cases.applicants import division_in_number, with_check_character
@@ -731,6 +732,7 @@ def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on
         down_since, last_contact = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)  # 北京时间
         assert last_contact <= down_since, row
         assert re.search(r'class="partner-waiting">[1-9]\d* 条', row), row
+        _assert_peer_list_says(provinces, down_since, last_contact)
         assert at_province in page and "开具户籍证明" in page
         case_page = boss.get(f"/cases/{at_province}").text
         assert "广东省节点暂时无法连接，恢复后自动报送" in case_page, case_page
@@ -755,6 +757,19 @@ def test_a_partner_link_down_for_distrusted_certificates_is_not_promised_to_come
         link, trouble=trouble_meaning("failed to connect: Connection refused", "协作省份 广东省")
     )
     assert refused.words.endswith("恢复后自动报送"), refused.words
+
+
+def _assert_peer_list_says(harness: FederationHarness, down_since: str, last_contact: str) -> None:
+    """`wuji peer list` said only 未连接: not since when, nor the last contact, nor what waits."""
+    from tests.test_cli import wuji
+
+    listed = wuji("peer", "list", "--config", str(harness.config_path(PROVINCE)), columns=80)
+    assert listed.returncode == 0, listed.stderr
+    said = " ".join(listed.stdout.replace("│", " ").split())
+    waiting = harness.nodes[PROVINCE].links.get(GD_PROVINCE, "peer").outbox_depth()
+    assert "未连接 down" in said and f"自 {down_since}" in said, listed.stdout
+    assert f"最近一次连通 {last_contact}" in said and f"{waiting} 条" in said and waiting, listed.stdout
+    assert all(cell_len(line) <= 80 for line in listed.stdout.splitlines()), listed.stdout
 
 
 def _partner_row(page: str) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from node.clock import china_morning
+from node.timeutil import shanghai
 from tests.harness import COUNTY, PROVINCE, TOWNSHIP, VILLAGE, wait_for
 from tests.test_cli import wuji
 from tests.test_federation import act, arrived, submit
-from wuji.v1 import case_pb2
+from wuji.v1 import case_pb2, desk_pb2
 
 
 def test_supervision_rating_and_stats_commands(federation, clock):
@@ -36,6 +37,31 @@ def test_supervision_rating_and_stats_commands(federation, clock):
         "supervision", "list", "--from", "2025-11-30", "--to", "2025-11-01", "--config", config[COUNTY]
     )
     assert swapped.returncode != 0 and "请对调两个日期" in swapped.stderr
+    # the desk chooses the cards itself, by day raised, colour and department, as the web page does
+    desk = federation.desk(COUNTY)
+    [card] = desk.ListCards(desk_pb2.ListCardsRequest()).cards
+    assert card.department, card
+
+    def chosen(raised_from="", raised_to="", colour="", department="") -> list[str]:
+        asked = desk_pb2.ListCardsRequest(
+            raised_from=raised_from, raised_to=raised_to, colour=colour, department=department
+        )
+        return [found.case_id for found in desk.ListCards(asked).cards]
+
+    assert chosen(raised_from="2025-12-01") == [] and chosen(raised_to="2025-11-17") == []
+    assert chosen(raised_from="2025-11-18", raised_to="2025-11-18") == [case.id]
+    assert chosen(colour="yellow") == [] and chosen(department="公安局") == []
+    assert chosen(colour="red", department=card.department) == [case.id]
+    yellow = wuji("supervision", "list", "--colour", "黄牌", "--config", config[COUNTY])
+    assert yellow.returncode == 0 and "没有黄牌或红牌" in yellow.stdout, yellow.stderr
+    red = wuji(
+        "supervision", "list", "--colour", "red", "--department", card.department, "--config", config[COUNTY]
+    )
+    assert red.returncode == 0 and case.id in red.stdout and "红牌 1 张" in red.stdout, red.stderr
+    other = wuji("supervision", "list", "--department", "公安局", "--config", config[COUNTY])
+    assert other.returncode == 0 and case.id not in other.stdout, other.stderr
+    green = wuji("supervision", "list", "--colour", "green", "--config", config[COUNTY])
+    assert green.returncode == 2 and "yellow（黄牌）或 red（红牌）" in green.stderr
     elsewhere = wuji("supervision", "list", "--subtree", "430903000000", "--config", config[COUNTY])
     assert elsewhere.returncode == 1 and "not in the subtree" in elsewhere.stderr
 
@@ -87,3 +113,20 @@ def test_supervision_rating_and_stats_commands(federation, clock):
     assert f"申诉复核 {case.id}：撤销评价，不再计入统计：补正期间不计时" in decided.stdout
     wait_for(lambda: "撤销评价" in appeals_at(TOWNSHIP), what="the decision at the township")
     assert "补正期间不计时" in appeals_at(TOWNSHIP)
+
+
+def test_stats_say_when_each_child_counted_its_rollup(federation, clock):
+    """`wuji stats` gave a child's row no date: the county could not tell a township's figures of
+    this morning from a week-old rollup, where the /stats page says 数据截至."""
+    federation.start_chain()
+    county, township = federation.nodes[COUNTY], federation.nodes[TOWNSHIP]
+    case = submit(federation.desk(VILLAGE), "MZ-0003")
+    wait_for(lambda: arrived(federation, TOWNSHIP, case.id), what="the case at the township")
+    clock.set(china_morning(2025, 11, 5))
+    township.stats.push_rollup()
+    wait_for(lambda: TOWNSHIP in county.stats.rollups_as_of(), what="the township's rollup at the county")
+    stats = wuji("stats", "--config", str(federation.config_path(COUNTY)))
+    assert stats.returncode == 0, stats.stderr
+    said = " ".join(stats.stdout.replace("│", " ").split())
+    assert f"数据截至 {shanghai(county.stats.rollups_as_of()[TOWNSHIP])}" in said, stats.stdout
+    assert "数据截至 2025-11-05 09:00" in said, stats.stdout

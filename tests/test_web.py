@@ -1652,6 +1652,11 @@ def test_the_family_rates_a_settled_bundle_once_on_its_page_not_each_part(desks)
     assert again.status_code == 409 and "一事一评" in again.text and 'id="refusal"' in again.text
     cli = wuji("bundle", "rate", bundle.id, "--score", "5", "--config", str(desks.config_path(VILLAGE)))
     assert cli.returncode != 0 and "已评价过" in cli.stdout + cli.stderr, cli.stdout + cli.stderr
+    # `wuji bundle show` says the one rating too (it said nothing of it)
+    shown_cli = wuji("bundle", "show", bundle.id, "--config", str(desks.config_path(VILLAGE)), columns=80)
+    assert shown_cli.returncode == 0, shown_cli.stderr
+    assert "好差评（一事一评）：1 分（非常不满意）“两项都没办成” · " in shown_cli.stdout, shown_cli.stdout
+    assert "（北京时间）" in shown_cli.stdout.split("一事一评")[1], shown_cli.stdout
 
 
 def test_a_bundles_family_is_called_back_once_after_the_whole_bundle_is_settled(desks):
@@ -1678,6 +1683,13 @@ def test_a_bundles_family_is_called_back_once_after_the_whole_bundle_is_settled(
     called = [part(bundle, item).case_id for item in ("WJ-0002", "YB-0002", "GA-0003")]
     assert all(f'action="/visits/{case_id}"' in listed for case_id in called), listed
     assert listed.count(f'<small class="bundle-call">一件事 <a href="/bundles/{bundle.id}">') == 3, listed
+    # `wuji case visits` names the bundle of each call as the list does, the id whole at 80 columns
+    visits = wuji("case", "visits", "--config", str(desks.config_path(VILLAGE)), columns=80)
+    assert visits.returncode == 0, visits.stderr
+    rows = [line.split("│")[1].strip() for line in visits.stdout.splitlines() if line.startswith("│")]
+    for case_id in called:  # its item, then the bundle it belongs to, under its id
+        at = rows.index(case_id)
+        assert rows[at + 2 : at + 4] == ["一件事（一次回访）", bundle.id], visits.stdout
     done = agent.post(
         f"/visits/{first}", data={"csrf": csrf_of(listed), "outcome": "满意", "note": "一次回访全家"}
     )

@@ -46,6 +46,7 @@ from node.store.models import (
     Case,
     CaseEvent,
     MissingMaterial,
+    Rating,
     ServiceItem,
 )
 from node.timeutil import to_timestamp
@@ -468,4 +469,19 @@ def bundle_view(session: Session, bundle: Bundle) -> case_pb2.Bundle:
     )
     if bundle.concluded_at is not None:
         view.concluded_at.CopyFrom(to_timestamp(bundle.concluded_at))
+    rating = _one_rating(session, bundle)
+    if rating is not None:
+        view.rating_score, view.rating_comment = rating.score, rating.comment
+        view.rated_at.CopyFrom(to_timestamp(rating.rated_at))
     return view
+
+
+def _one_rating(session: Session, bundle: Bundle) -> Rating | None:
+    """一事一评: the bundle's one rating, which RatingService.rate_bundle gave each rated part alike
+    (a part is never rated alone); None before it is rated."""
+    parts = [part.case_id for part in bundle.parts if part.case_id]
+    if not parts:
+        return None
+    return session.scalars(
+        select(Rating).where(Rating.case_id.in_(parts)).order_by(Rating.rated_at).limit(1)
+    ).first()

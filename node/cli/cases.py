@@ -14,6 +14,7 @@ from node.cases.bundles import progress
 from node.cases.queues import MAX_PAGE, page_size
 from node.cases.states import Action, State
 from node.cli.common import (
+    BUNDLE_ID_WIDTH,
     EXIT_REFUSED,
     CaseTable,
     ConfigPath,
@@ -482,17 +483,22 @@ def visits_table(visits: Iterable[desk_pb2.ReturnVisit], width: int | None = Non
     """The return visits; in a narrow terminal the phone goes under the applicant, and who called
     and what they noted under the visit's outcome (seven columns beside a case id folded the
     number to call over lines)."""
+    visits = list(visits)
     if wide_terminal(width):
         table = CaseTable("申请人", "电话", "结果", "回访", "回访人", "说明", width=width)
     else:
         table = CaseTable("申请人 电话", "结果", "回访", width=width)
+        if any(visit.bundle_id for visit in visits):  # a bundle's id is a character longer than a case's
+            table.table.columns[0].width = BUNDLE_ID_WIDTH
     for visit in visits:
         outcome = "准予" if visit.outcome == case_pb2.APPROVED else "不予" if visit.outcome else ""
+        # a 一件事's part: one call for the whole bundle, as the /visits list says
+        item = visit.item_name + (f"\n一件事（一次回访）\n{visit.bundle_id}" if visit.bundle_id else "")
         applicant = [visit.applicant_name, visit.applicant_phone]
         called = [visit.visit_outcome or "待回访", visit.visitor, visit.note]
         if not table.wide:
             applicant, called = ["\n".join(applicant)], ["\n".join(part for part in called if part)]
-        table.add_row(visit.case_id, visit.item_name, *applicant, outcome, *called)
+        table.add_row(visit.case_id, item, *applicant, outcome, *called)
     return table.table
 
 
@@ -747,6 +753,13 @@ def show_bundle(config: Path, node: str, call: Callable[[DeskClient], case_pb2.B
         highlight=False,
     )
     console.print(bundle_table(bundle, names))
+    if bundle.rating_score:  # 一事一评: the whole bundle's one rating, as its page says it
+        comment = f"“{bundle.rating_comment}”" if bundle.rating_comment else ""
+        console.print(
+            f"好差评（一事一评）：{bundle.rating_score} 分（{SCORE_LABELS.get(bundle.rating_score, '')}）"
+            f"{comment} · {shanghai(from_timestamp(bundle.rated_at))}（北京时间）",
+            highlight=False,
+        )
     return bundle
 
 

@@ -34,6 +34,7 @@ EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
 
 CASE_ID_WIDTH = 39  # a division code, "-" and a ULID
+BUNDLE_ID_WIDTH = CASE_ID_WIDTH + 1  # a 一件事's: "B" before its ULID
 DATE_WIDTH = len("2026-12-20")  # a column of dates kept this wide keeps each whole
 # columns of identifiers people copy into the next command: kept whole on one line, never folded
 IDENTIFIER_WIDTHS = {

@@ -28,8 +28,7 @@ from node.cli.common import (
 from node.errors import InvalidInput
 from node.supervision.period import parse_period
 from node.supervision.stats import shown_rate
-from node.timeutil import from_timestamp
-from node.workdays import china_date
+from node.timeutil import from_timestamp, shanghai
 from wuji.v1 import desk_pb2
 
 supervision_app = typer.Typer(
@@ -109,28 +108,42 @@ def appeals_table(
 # -- supervision and statistics ---------------------------------------------------------------
 
 
+# what `--colour` takes, in either language
+COLOUR_TYPED = {
+    "yellow": "yellow",
+    "黄": "yellow",
+    "黄牌": "yellow",
+    "red": "red",
+    "红": "red",
+    "红牌": "red",
+}
+
+
 @supervision_app.command("list")
 def supervision_list(
     subtree: Annotated[str, typer.Option(help="a node code below this one (default: all of it)")] = "",
     include_closed: Annotated[bool, typer.Option("--all", help="also cards whose cause is over")] = False,
     from_day: Annotated[str, typer.Option("--from", help="first day raised, YYYY-MM-DD (China)")] = "",
     to_day: Annotated[str, typer.Option("--to", help="last day raised, YYYY-MM-DD (China)")] = "",
+    colour: Annotated[str, typer.Option(help="yellow (黄牌) or red (红牌); default both")] = "",
+    department: Annotated[str, typer.Option(help="only cards of this handling department, e.g. 民政局")] = "",
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
     """Open supervision cards (黄牌 预警, 红牌) of cases handled in this node's subtree."""
     try:
-        raised = parse_period(from_day, to_day)
+        parse_period(from_day, to_day)  # refused before the node is asked
     except InvalidInput as refused:
         fail(str(refused))
-    found, names = ask_named(
+    asked_colour = COLOUR_TYPED.get(colour.strip().lower(), colour.strip()) if colour.strip() else ""
+    if asked_colour not in ("", "yellow", "red"):
+        fail(f"牌色只能是 yellow（黄牌）或 red（红牌），不是 {colour} (--colour yellow|red)")
+    cards, names = ask_named(
         config,
         node,
-        lambda desk: desk.cards(subtree, include_closed),
+        lambda desk: desk.cards(subtree, include_closed, from_day, to_day, asked_colour, department),
         lambda found: [card.handler for card in found],
     )
-    # the desk's request has no period: the cards are chosen here, by the day each was raised
-    cards = [card for card in found if raised.holds(china_date(from_timestamp(card.raised_at)))]
     yellow = sum(card.colour == "yellow" for card in cards)
     counted = f"共 {len(cards)} 张：黄牌 {yellow} 张，红牌 {len(cards) - yellow} 张"
     print_list(cards_table(cards, names), counted if cards else "没有黄牌或红牌")
@@ -195,8 +208,11 @@ def breakdown_table(
     table = text_table(title, "办件数", "办结数", "按时办结率", "网办率", "满意率", "差评", "黄/红牌")
     for row in rows:
         figures = row.figures
+        key = place(row.key, names) if names is not None else row.key
+        if row.HasField("as_of"):  # a child's rollup: as recent as it counted it, not as this report
+            key += f"\n数据截至 {shanghai(from_timestamp(row.as_of))}"
         table.add_row(
-            place(row.key, names) if names is not None else row.key,
+            key,
             str(figures.counts.get("cases", 0)),
             str(figures.counts.get("concluded", 0)),
             shown_rate(figures, "on_time_rate"),

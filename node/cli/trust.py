@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from cryptography.x509.oid import NameOID
+from rich.table import Table
 
 from node.cli.common import (
     EXIT_REFUSED,
@@ -24,7 +26,7 @@ from node.cli.common import (
     unreadable,
 )
 from node.config import ConfigError
-from node.timeutil import as_utc, shanghai, utcnow
+from node.timeutil import as_utc, from_timestamp, shanghai, utcnow
 from wuji.divisions import tier_level_words
 from wuji.v1 import desk_pb2
 
@@ -76,19 +78,38 @@ def peer_remove(
 
 @peer_app.command("list")
 def peer_list(config: ConfigPath = Path("node.toml"), node: NodeAddress = "") -> None:
-    """Partner provinces, their link and the items each side opened to the other."""
-    table = text_table("协作省份", "名称", "地址", "连接", "我方开放事项", "对方开放事项", "根证书 SHA-256")
-    for view in ask(config, node, lambda desk: desk.peers()):
+    """Partner provinces: their link (since when up or down, the last contact, what waits to go to
+    them) and the items each side opened to the other."""
+    console.print(peers_table(ask(config, node, lambda desk: desk.peers())))
+
+
+ROOT_SHOWN = 16  # hex digits of a partner root's SHA-256 a list shows: `peer add` printed it whole
+
+
+def peers_table(views: Iterable[desk_pb2.PeerView]) -> Table:
+    """As the province's 协作省份 page shows them, stacked to fit 80 columns: the name and root
+    under the code, the link's times (北京时间) and address under its state."""
+    table = text_table("协作省份", "连接（北京时间）", "待报送", "开放事项")
+    province = table.columns[0]  # the code whole; a long name folds under it
+    province.width, province.no_wrap, province.overflow = ROOT_SHOWN + 1, False, "fold"
+    for view in views:
+        link = ["已连接 connected" if view.connected else "[red]未连接[/] down"]
+        if view.HasField("since"):
+            link.append(f"自 {_peer_time(view, 'since')}")
+        link.append(f"最近一次连通 {_peer_time(view, 'last_contact') or '从未连通'}")
+        link.append(f"地址 {view.address or '（由对方连入）'}")
         table.add_row(
-            view.province,
-            view.name,
-            view.address or "（由对方连入）",
-            "已连接 connected" if view.connected else "[red]未连接[/] down",
-            str(view.items_offered),
-            str(view.items_accepted),
-            view.root_fingerprint[:16] + "…",
+            f"{view.province}\n{view.name}\n根证书\n{view.root_fingerprint[:ROOT_SHOWN]}…",
+            "\n".join(link),
+            f"{view.waiting} 条",
+            f"我方 {view.items_offered}\n对方 {view.items_accepted}",
         )
-    console.print(table)
+    return table
+
+
+def _peer_time(view: desk_pb2.PeerView, field: Literal["since", "last_contact"]) -> str:
+    """A time of the link in Beijing time, or "" where the node has not seen it."""
+    return shanghai(from_timestamp(getattr(view, field))) if view.HasField(field) else ""
 
 
 @peer_app.command("items")

@@ -267,8 +267,23 @@ class DeskClient:
         request = desk_pb2.RectifyCaseRequest(case_id=case_id, return_visit=return_visit)
         return self._stub.RectifyCase(request, timeout=self._timeout)
 
-    def cards(self, subtree: str = "", include_closed: bool = False) -> list[case_pb2.SupervisionCard]:
-        request = desk_pb2.ListCardsRequest(subtree=subtree, include_closed=include_closed)
+    def cards(
+        self,
+        subtree: str = "",
+        include_closed: bool = False,
+        raised_from: str = "",
+        raised_to: str = "",
+        colour: str = "",
+        department: str = "",
+    ) -> list[case_pb2.SupervisionCard]:
+        request = desk_pb2.ListCardsRequest(
+            subtree=subtree,
+            include_closed=include_closed,
+            raised_from=raised_from,
+            raised_to=raised_to,
+            colour=colour,
+            department=department,
+        )
         return list(self._stub.ListCards(request, timeout=self._timeout).cards)
 
     def stats(self, from_day: str = "", to_day: str = "") -> desk_pb2.StatsReport:

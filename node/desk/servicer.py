@@ -36,6 +36,7 @@ from node.errors import (
 )
 from node.staff.accounts import StaffView, require_admin
 from node.staff.roles import Actor, Duty, NotLoggedIn, NotPermitted, PasswordToChange, operator
+from node.supervision.period import parse_period
 from node.timeutil import to_timestamp
 from node.trust import partners
 from node.workdays import FIRST_YEAR, LAST_YEAR, CalendarNotCovered, china_date, year_summary
@@ -294,16 +295,22 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             )
 
     def _peer_view(self, summary: partners.PeerSummary) -> desk_pb2.PeerView:
-        link = self._node.links.find(summary.province)
-        return desk_pb2.PeerView(
+        status = partners.peer_link_status(self._node.links.find(summary.province))
+        view = desk_pb2.PeerView(
             province=summary.province,
             name=summary.name,
             address=summary.address,
             root_fingerprint=summary.root_fingerprint,
-            connected=bool(link and link.connected),
+            connected=status.connected,
             items_offered=summary.items_offered,
             items_accepted=summary.items_accepted,
+            waiting=status.waiting,
         )
+        if status.since is not None:
+            view.since.CopyFrom(to_timestamp(status.since))
+        if status.last_contact is not None:
+            view.last_contact.CopyFrom(to_timestamp(status.last_contact))
+        return view
 
     @_desk_call
     def CreateSeal(
@@ -424,7 +431,13 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
     ) -> desk_pb2.ListCardsResponse:
         # who may see them at /supervision: the subtree's cards name every department's staff
         _caller.get().require_one_of(frozenset({Duty.SUPERVISE}), "黄牌、红牌（电子监察）")
-        cards = self._node.supervision.cards(request.subtree, include_closed=request.include_closed)
+        cards = self._node.supervision.cards(
+            request.subtree,
+            include_closed=request.include_closed,
+            raised=parse_period(request.raised_from, request.raised_to),
+            colour=request.colour,
+            department=request.department,
+        )
         return desk_pb2.ListCardsResponse(cards=cards)
 
     @_desk_call

@@ -41,6 +41,7 @@ from node.store.models import (
     SupervisionCard,
 )
 from node.store.outbound import Outbound
+from node.store.sqlfunctions import china_day
 from node.supervision.period import ANY_DAY, Period
 from node.timeutil import from_timestamp
 from node.workdays import (
@@ -646,25 +647,43 @@ class SupervisionService:
             self._outbound.send(session, parent.value, supervision_card=card)
 
     def cards(
-        self, subtree: str = "", case_id: str = "", include_closed: bool = False, raised: Period = ANY_DAY
+        self,
+        subtree: str = "",
+        case_id: str = "",
+        include_closed: bool = False,
+        raised: Period = ANY_DAY,
+        colour: str = "",
+        department: str = "",
     ) -> list[case_pb2.SupervisionCard]:
         """Open cards (or all) of cases handled in a subtree of this node (default: all of it), raised
-        within a period (a day in China: the month-end meeting asks for last month's)."""
+        within a period (a day in China: the month-end meeting asks for last month's), of one colour
+        (yellow or red) and one handling department if asked: one query, whatever is asked."""
         root = typed_division(("下级区划代码", "subtree"), subtree) if subtree.strip() else self.here
         if not root.is_in_subtree_of(self.here):
             raise InvalidInput(f"{root} 不是本节点的下级 ({root} is not in the subtree of {self.here})")
+        colour = colour.strip().lower()
+        if colour not in ("", YELLOW, RED):
+            raise InvalidInput(f"牌色只能是 {YELLOW}（黄牌）或 {RED}（红牌），不是 {colour} (unknown colour)")
         query = select(SupervisionCard)
         if not include_closed:
             query = query.where(SupervisionCard.closed_at.is_(None))
         if case_id:
             query = query.where(SupervisionCard.case_id == case_id)
+        if colour:
+            query = query.where(SupervisionCard.colour == colour)
+        if department.strip():
+            query = query.where(SupervisionCard.department == department.strip())
+        day_raised = china_day(SupervisionCard.raised_at)  # ISO text: compared as the dates compare
+        if raised.start is not None:
+            query = query.where(day_raised >= raised.start.isoformat())
+        if raised.end is not None:
+            query = query.where(day_raised <= raised.end.isoformat())
         with self._readers() as session:
             found = session.scalars(query.order_by(SupervisionCard.raised_at, SupervisionCard.id))
             return [
                 card_to_proto(card)
                 for card in found
                 if DivisionCode.parse(card.handler).is_in_subtree_of(root)
-                and raised.holds(china_date(card.raised_at))
             ]
 
 

@@ -169,7 +169,7 @@ class StatsService:
         with self._readers() as session:
             own, departments = self._own(session)
             subtree, children = self.subtree_days(session, own)
-            rollups = {row.child: row.days for row in session.scalars(select(StatsRollup))}
+            rollups = {row.child: (row.days, row.as_of) for row in session.scalars(select(StatsRollup))}
         return desk_pb2.StatsReport(
             node=self.here.value,
             from_day=from_day,
@@ -181,9 +181,11 @@ class StatsService:
                 desk_pb2.Breakdown(key=name, figures=figures(_sum(days, period)))
                 for name, days in sorted(departments.items())
             ],
-            by_child=[
-                desk_pb2.Breakdown(key=child, figures=figures(_sum(days, period)))
-                for child, days in sorted(rollups.items())
+            by_child=[  # each as recent as its child counted it (数据截至), not as this report
+                desk_pb2.Breakdown(
+                    key=child, figures=figures(_sum(days, period)), as_of=to_timestamp(as_utc(as_of))
+                )
+                for child, (days, as_of) in sorted(rollups.items())
             ],
         )
 

@@ -50,18 +50,22 @@ class ReturnVisits(CaseHook):
     def list(self, include_done: bool = False, department: str = "") -> list[desk_pb2.ReturnVisit]:
         """The calls to make (include_done: and those made); a person bound to a department is shown
         what they are shown of cases elsewhere (`queues.seen_by`): not another department's citizens."""
-        query = select(ReturnVisit, Case).join(Case, Case.id == ReturnVisit.case_id)
+        # each with the 一件事 it is a part of, if any: the family is called once for the bundle
+        query = (
+            select(ReturnVisit, Case, BundlePart.bundle_id)
+            .join(Case, Case.id == ReturnVisit.case_id)
+            .outerjoin(BundlePart, BundlePart.case_id == ReturnVisit.case_id)
+        )
         query = query.where(seen_by(self.here.value, department)).order_by(ReturnVisit.opened_at)
         if not include_done:
             # a 一件事's part waits for its whole bundle to settle: the family is called once, after
             query = (
-                query.outerjoin(BundlePart, BundlePart.case_id == ReturnVisit.case_id)
-                .outerjoin(Bundle, Bundle.id == BundlePart.bundle_id)
+                query.outerjoin(Bundle, Bundle.id == BundlePart.bundle_id)
                 .where(ReturnVisit.done_at.is_(None))
                 .where(or_(BundlePart.case_id.is_(None), Bundle.concluded_at.is_not(None)))
             )
         with self._sessions() as session:
-            return [_view(visit, case) for visit, case in session.execute(query)]
+            return [_view(visit, case, bundle_id or "") for visit, case, bundle_id in session.execute(query)]
 
     def bundles_of(self, case_ids: Sequence[str]) -> dict[str, str]:
         """Which of these cases are parts of a 一件事 applied for here: case id → bundle id."""
@@ -98,7 +102,8 @@ class ReturnVisits(CaseHook):
             now, visitor = self._clock.now(), by.on_record or f"节点运维 {self.here}"
             for same_call in self._same_family_call(session, visit, by):
                 _record_call(same_call, outcome, note, visitor, now)
-            return _view(visit, case)
+            bundle_id = session.scalar(select(BundlePart.bundle_id).where(BundlePart.case_id == case.id))
+            return _view(visit, case, bundle_id or "")
 
     def _same_family_call(self, session: Session, visit: ReturnVisit, by: Actor) -> Sequence[ReturnVisit]:
         """The visit, and with a 一件事's part the open visits of its other parts the person may see:
@@ -137,7 +142,7 @@ def unreached_calls(note: str) -> int:
     return sum(1 for line in note.splitlines() if line.startswith("第 ") and f" {UNREACHED}（" in line)
 
 
-def _view(visit: ReturnVisit, case: Case) -> desk_pb2.ReturnVisit:
+def _view(visit: ReturnVisit, case: Case, bundle_id: str = "") -> desk_pb2.ReturnVisit:
     view = desk_pb2.ReturnVisit(
         case_id=case.id,
         item_name=case.item_name,
@@ -150,6 +155,7 @@ def _view(visit: ReturnVisit, case: Case) -> desk_pb2.ReturnVisit:
         visit_outcome=visit.outcome or "",
         note=visit.note,
         visitor=visit.visitor or "",
+        bundle_id=bundle_id,
     )
     if visit.done_at is not None:
         view.done_at.CopyFrom(to_timestamp(visit.done_at))

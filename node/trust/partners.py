@@ -15,7 +15,8 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,6 +43,9 @@ from signing.trust import ChainRejected, TrustStore
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import link_pb2
 
+if TYPE_CHECKING:
+    from sync.link import Link
+
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +71,29 @@ class PeerSummary:
     root_fingerprint: str
     items_offered: int
     items_accepted: int
+
+
+@dataclass(frozen=True)
+class PeerLinkStatus:
+    """A partner province's link now, as the province's 协作省份 page and `wuji peer list` show it."""
+
+    connected: bool
+    since: datetime | None  # when it came up, or went down (None: neither since this node started)
+    last_contact: datetime | None
+    waiting: int  # envelopes queued for the partner, not yet acknowledged by it
+
+
+def peer_link_status(link: Link | None) -> PeerLinkStatus:
+    """`link` (None: the node holds none to that partner yet) as people are told about it."""
+    if link is None:
+        return PeerLinkStatus(connected=False, since=None, last_contact=None, waiting=0)
+    connected = link.connected
+    return PeerLinkStatus(
+        connected=connected,
+        since=link.up_since if connected else link.down_since,
+        last_contact=link.last_contact,
+        waiting=link.outbox_depth(),
+    )
 
 
 def fingerprint(certificate: x509.Certificate) -> str:

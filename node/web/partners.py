@@ -64,17 +64,17 @@ def partner_links(node: Node) -> list[PartnerLink]:
     for summary in summaries:
         name = summary.name or node.names.province(summary.province) or summary.province
         link = node.links.find(summary.province)  # a page only looks: the node makes its links
-        connected = link is not None and link.connected
+        status = partners.peer_link_status(link)
         found.append(
             PartnerLink(
                 province=summary.province,
                 name=name,
                 address=summary.address,
-                connected=connected,
-                since=_since(link, connected),
-                last_contact=link.last_contact if link is not None else None,
-                waiting=link.outbox_depth() if link is not None else 0,
-                trouble=_trouble(node, link, name, summary.address) if not connected else "",
+                connected=status.connected,
+                since=status.since,
+                last_contact=status.last_contact,
+                waiting=status.waiting,
+                trouble=_trouble(node, link, name, summary.address) if not status.connected else "",
                 cases=waiting[summary.province],
             )
         )
@@ -98,12 +98,6 @@ def unreachable_partner(node: Node, case: case_pb2.Case) -> str:
                 name = node.names.province(province) or province
                 return f"{name}节点暂时无法连接，恢复后自动报送（协作省份连接见“协作省份”页）"
     return ""
-
-
-def _since(link: Link | None, connected: bool) -> datetime | None:
-    if link is None:
-        return None
-    return link.up_since if connected else link.down_since
 
 
 def _trouble(node: Node, link: Link | None, name: str, address: str) -> str:
