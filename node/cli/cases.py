@@ -398,6 +398,10 @@ def _carries_revocation_values(document: bytes) -> bool:
 
 
 PageLimit = Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="at most this many cases")]
+Score = Annotated[
+    int, typer.Option(min=1, max=5, help="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+]
+Comment = Annotated[str, typer.Option(help="the applicant's comment")]
 
 
 @case_app.command("list")
@@ -623,10 +627,8 @@ def case_conclude(
 @case_app.command("rate")
 def case_rate(
     case_id: str,
-    score: Annotated[
-        int, typer.Option(min=1, max=5, help="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
-    ],
-    comment: Annotated[str, typer.Option(help="the applicant's comment")] = "",
+    score: Score,
+    comment: Comment = "",
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
@@ -832,10 +834,8 @@ def bundle_show(bundle_id: str, config: ConfigPath = Path("node.toml"), node: No
 @bundle_app.command("rate")
 def bundle_rate(
     bundle_id: str,
-    score: Annotated[
-        int, typer.Option(min=1, max=5, help="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
-    ],
-    comment: Annotated[str, typer.Option(help="the applicant's comment")] = "",
+    score: Score,
+    comment: Comment = "",
     config: ConfigPath = Path("node.toml"),
     node: NodeAddress = "",
 ) -> None:
