@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -2325,16 +2325,13 @@ def test_the_supervisor_sees_each_cards_case_and_whether_it_is_closed(desks):
     assert after and int(after.group(1)) < open_before
 
 
-def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks):
-    """For the month-end 通报 the 监察 could not ask for last month's cards: the list had no dates,
-    and its CSV was named by the day it was downloaded. 亮牌日期 from/to filter both now, the CSV is
-    named by the period, and 上月亮牌 asks for the month before."""
+def red_card_case(desks, applicant: case_pb2.Applicant) -> tuple[case_pb2.Case, date]:
+    """A 最低生活保障 case (MZ-0001: the county's 民政局, 15 working days) accepted at the county and
+    left 40 days, so that it has a red card; and the day the card was raised (China)."""
     county = desks.nodes[COUNTY]
     case = desks.desk(VILLAGE).SubmitCase(
         desk_pb2.SubmitCaseRequest(
-            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
-            applicant=case_pb2.Applicant(name="周八", id_number="430981199202021239"),
-            materials=complete_proto("MZ-0001"),
+            item_code="MZ-0001", applicant=applicant, materials=complete_proto("MZ-0001")
         )
     )
     wait_for(lambda: _has_case(county, case.id), what="the case at the county")
@@ -2346,7 +2343,15 @@ def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks)
         county.tick()
     finally:
         clock.set(now)
-    raised = workdays.china_date(now + timedelta(days=40))
+    return case, workdays.china_date(now + timedelta(days=40))
+
+
+def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks):
+    """For the month-end 通报 the 监察 could not ask for last month's cards: the list had no dates,
+    and its CSV was named by the day it was downloaded. 亮牌日期 from/to filter both now, the CSV is
+    named by the period, and 上月亮牌 asks for the month before."""
+    county = desks.nodes[COUNTY]
+    case, raised = red_card_case(desks, case_pb2.Applicant(name="周八", id_number="430981199202021239"))
     boss = logged_in(desks, COUNTY, "boss")
 
     def listed(**period: str) -> tuple[str, list[list[str]], str]:
@@ -2375,7 +2380,7 @@ def test_the_card_list_and_its_csv_keep_to_the_days_the_cards_were_raised(desks)
     assert offices and all(
         f'<option value="{code}">{name}</option>' in offices.group(1) for code, name in named.items()
     )
-    today = workdays.china_date(now)
+    today = workdays.china_date(county.clock.now())
     end = today.replace(day=1) - timedelta(days=1)
     link = re.search(r'<a href="([^"]+)" id="last-month">上月亮牌（(\d+)月', boss.get("/supervision").text)
     assert link and int(link.group(2)) == end.month
@@ -2557,23 +2562,8 @@ def test_a_department_appeals_a_poor_rating_and_the_tier_above_upholds_or_voids_
 def test_above_the_handler_the_card_list_and_its_csv_name_each_cards_item(desks):
     """The city's /supervision and /supervision.csv left 事项 empty: no copy of the case is held
     there. The card names its item now, and the city shows it in the 事项 column."""
-    county, city = desks.nodes[COUNTY], desks.nodes[CITY]
-    case = desks.desk(VILLAGE).SubmitCase(
-        desk_pb2.SubmitCaseRequest(
-            item_code="MZ-0001",  # 最低生活保障: the county's 民政局, 15 working days
-            applicant=case_pb2.Applicant(name="孙七", id_number="430981199001011237"),
-            materials=complete_proto("MZ-0001"),
-        )
-    )
-    wait_for(lambda: _has_case(county, case.id), what="the case at the county")
-    county.cases.act(case.id, Action.ACCEPT, by=OPERATOR)
-    clock = county.clock
-    now = clock.now()
-    try:
-        clock.set(now + timedelta(days=40))  # far past its 15 working days: a red card
-        county.tick()
-    finally:
-        clock.set(now)
+    city = desks.nodes[CITY]
+    case, _ = red_card_case(desks, case_pb2.Applicant(name="孙七", id_number="430981199001011237"))
     wait_for(
         lambda: any(card.case_id == case.id for card in city.supervision.cards()), what="the card at the city"
     )
