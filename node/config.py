@@ -79,6 +79,9 @@ class NodeConfig:
     outbox_retention_days: float = 30.0
     # a case whose next hop has no enrolled node is carded at once and returned to its origin after this
     undeliverable_hours: float = 24.0
+    # a partner province's link (跨省通办) down this long is told to every node of the province, so a
+    # case waiting on it says why at the village; shorter outages (a restart) are not told
+    partner_down_notice_seconds: float = 30.0
     # the node backs its database up by itself this often (0: never), into backup_dir (beside the
     # config unless absolute), keeping the newest backup_keep; `wuji node backup` makes one by hand
     backup_hours: float = 24.0

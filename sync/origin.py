@@ -31,7 +31,7 @@ from wuji.divisions import DivisionCode, InvalidDivisionCode
 from wuji.v1 import link_pb2
 
 # bodies that every hop re-addresses to its neighbours under the origin's signature
-FLOODED = frozenset({"licence_revoked"})
+FLOODED = frozenset({"licence_revoked", "peer_link_state"})
 
 _CACHED_CHAINS = 4096
 _AHEAD_FROM = 8  # envelopes in a batch worth handing to the verifying threads

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -21,10 +22,13 @@ from sqlalchemy import func, select
 
 from node.cases.applicants import division_in_number, with_check_character
 from node.documents.kinds import china_day
+from node.errors import DomainError
+from node.runtime.node import Node
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
-from node.timeutil import from_timestamp
+from node.timeutil import from_timestamp, to_timestamp, utcnow
 from node.trust.identity import pem_bundle
-from node.web.partners import PartnerLink
+from node.trust.partner_links import PartnerDown, down_partners
+from node.web.partners import PartnerLink, down_words
 from node.web.uplink import trouble_meaning
 from node.workdays import add_working_days, china_date
 from signing import seals
@@ -73,6 +77,8 @@ def provinces(
         for code in (*CHAIN, *GD_CHAIN):
             if code == GD_PROVINCE:
                 harness.start(code, seal_algorithm="sm2")
+            elif code == PROVINCE:  # tells its tree of 广东 down after 1 s, not 30 s
+                harness.start(code, web_listen="127.0.0.1:0", partner_down_notice_seconds=1.0)
             else:  # front desks: 跨省通办 items as the 湖南 代办员 sees them; the cases as handlers do
                 desks = (PROVINCE, VILLAGE, COUNTY, GD_VILLAGE, GD_COUNTY, GD_CITY)
                 harness.start(code, web_listen="127.0.0.1:0" if code in desks else "off")
@@ -748,6 +754,93 @@ def test_the_province_desk_shows_a_partner_that_is_down_and_the_cases_waiting_on
     boss.close()
 
 
+def test_a_village_that_reconnects_hears_that_guangdong_is_down_and_its_case_says_why_it_waits(
+    provinces: FederationHarness,
+) -> None:
+    """Only the province saw 广东 go down: the village's case page said "正转交 …，等待受理" for as
+    long as it lasted. Now the province tells its tree; a village off-line meanwhile hears it on
+    reconnecting, its header and the case's page say since when, and both clear once 广东 is back."""
+    agent = logged_in(provinces, VILLAGE, "agent1")
+    county = logged_in(provinces, COUNTY, "boss")
+    assert "跨省通办：" not in agent.get("/").text and "跨省通办：" not in county.get("/").text
+    provinces.stop(VILLAGE)
+    agent.close()
+    provinces.stop(GD_PROVINCE)
+    try:
+        header = wait_for(
+            lambda: (text := county.get("/").text) and "跨省通办：广东省节点暂时无法连接" in text and text,
+            what="the county to hear that 广东 cannot be reached",
+        )
+        said = re.search(
+            r"跨省通办：广东省节点暂时无法连接（自 (\d{4}-\d\d-\d\d \d\d:\d\d) 起），恢复后自动报送", header
+        )
+        assert said, header
+        provinces.restart(VILLAGE)
+        agent = logged_in(provinces, VILLAGE, "agent1")
+        wait_for(
+            lambda: f"广东省节点暂时无法连接（自 {said.group(1)} 起）" in agent.get("/").text,
+            what="the reconnected village to be sent the state on its Hello",
+        )
+        newcomer = provinces.start(NEW_VILLAGE, web_listen="off")  # enrolls now: no link to it was flooded
+        wait_for(
+            lambda: _down_partners_at(newcomer) == [GD_PROVINCE],
+            what="a village enrolled meanwhile to be sent the state on its Hello",
+        )
+        provinces.stop(NEW_VILLAGE)
+        case_id = _submit(provinces, VILLAGE, "KS-0201", "异地代收代办", GD_VILLAGE, GUANGDONG_RESIDENT).id
+        page = agent.get(f"/cases/{case_id}").text
+        assert f"广东省节点暂时无法连接（自 {said.group(1)} 起），恢复后自动报送" in page, page
+    finally:
+        provinces.restart(GD_PROVINCE)
+    wait_for(lambda: _arrived(provinces, GD_COUNTY, case_id), timeout=60, what="the case in 广东")
+    wait_for(
+        lambda: "跨省通办：" not in agent.get("/").text and "跨省通办：" not in county.get("/").text,
+        what="the village and county to hear that 广东 is back",
+    )
+    assert "广东省节点暂时无法连接" not in agent.get(f"/cases/{case_id}").text
+    agent.close()
+    county.close()
+
+
+def test_a_partner_link_state_is_taken_only_from_the_own_province_through_the_parent(
+    provinces: FederationHarness,
+) -> None:
+    """A village (or a county) cannot tell its parent, nor a city its county, that 广东 is down."""
+    signed_by_province = _peer_link_envelope(provinces, PROVINCE)
+    county = provinces.nodes[COUNTY]
+    with county.sessions() as session, pytest.raises(DomainError, match="parent"):
+        county.partner_links.receive(session, signed_by_province, VILLAGE)
+    signed_by_city = _peer_link_envelope(provinces, CITY)
+    with county.sessions() as session, pytest.raises(DomainError, match="province"):
+        county.partner_links.receive(session, signed_by_city, CITY)
+    with county.sessions() as session:
+        county.partner_links.receive(session, signed_by_province, CITY)
+        assert [down.province for down in down_partners(session)] == [GD_PROVINCE]
+        session.rollback()
+
+
+NEW_VILLAGE = "430981006002"
+
+
+def _down_partners_at(node: Node) -> list[str]:
+    with node.readers() as session:
+        return [down.province for down in down_partners(session)]
+
+
+def _peer_link_envelope(harness: FederationHarness, origin: str) -> link_pb2.Envelope:
+    envelope = link_pb2.Envelope(
+        message_id=f"peer-link-{GD_PROVINCE}-down-1",
+        origin=origin,
+        created_at=to_timestamp(utcnow()),
+        peer_link_state=link_pb2.PeerLinkState(
+            province=GD_PROVINCE, connected=False, since=to_timestamp(utcnow()), reason=""
+        ),
+    )
+    signer = harness.nodes[origin].outbound.signer
+    assert signer is not None
+    return signer.sign(envelope)
+
+
 def test_a_partner_link_down_for_distrusted_certificates_is_not_promised_to_come_back() -> None:
     """Redialling does not mend a handshake neither side trusts: the page says an operator must act."""
     trouble = trouble_meaning("SSL handshake failed: CERTIFICATE_VERIFY_FAILED", "协作省份 广东省")
@@ -757,6 +850,17 @@ def test_a_partner_link_down_for_distrusted_certificates_is_not_promised_to_come
         link, trouble=trouble_meaning("failed to connect: Connection refused", "协作省份 广东省")
     )
     assert refused.words.endswith("恢复后自动报送"), refused.words
+
+
+def test_below_the_province_a_partner_down_for_distrusted_certificates_needs_an_operator() -> None:
+    """What the province told of why 广东 is down decides whether a village promises it comes back."""
+    distrusted = trouble_meaning("SSL handshake failed: CERTIFICATE_VERIFY_FAILED", "协作省份 广东省")
+    since = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+    lasting = down_words("广东省", PartnerDown(GD_PROVINCE, since, distrusted))
+    assert lasting.startswith("广东省节点无法连接（自 2026-12-08 10:00 起）"), lasting
+    assert "须运维处理后才能报送" in lasting and "恢复后自动报送" not in lasting, lasting
+    passing = down_words("广东省", PartnerDown(GD_PROVINCE, since, "对方断开了连接"))
+    assert passing == "广东省节点暂时无法连接（自 2026-12-08 10:00 起），恢复后自动报送", passing
 
 
 def _assert_peer_list_says(harness: FederationHarness, down_since: str, last_contact: str) -> None:

@@ -25,6 +25,7 @@ from node.store.models import CatalogDelivery, RevocationList
 from node.store.outbound import Outbound
 from node.timeutil import from_timestamp, in_beijing_time, utcnow
 from node.trust.certificates import SM2_CRL_SUFFIX, RevocationIntake, crl_issuer, crl_key, crl_number
+from node.trust.partner_links import PartnerLinkStates
 from node.trust.partners import PartnerService
 from signing.trust import CertificateRevoked, ChainRejected, TrustStore
 from sync.link import EnvelopeRefused
@@ -97,8 +98,10 @@ class FederationHandler:
         intakes: dict[str, Intake] | None = None,
         partners: PartnerService | None = None,
         origins: OriginVerifier | None = None,
+        partner_links: PartnerLinkStates | None = None,
     ) -> None:
         self.here = here
+        self._partner_links = partner_links
         self.origins = origins or OriginVerifier()  # nothing is applied here unless its origin signed it
         self._partners = partners
         self._intakes = dict(intakes or {})  # body name (e.g. "supervision_card") → what applies it
@@ -131,6 +134,8 @@ class FederationHandler:
             return
         if self._partners is not None:
             self._partners.on_child_hello(session, peer)
+        if self._partner_links is not None:  # e.g. that 广东 cannot be reached, as the catalogue is sent
+            self._partner_links.on_child_hello(session, peer)
         self.push_calendars(session, calendars.held(session), [peer])
         current = catalog.current_version(session)
         if hello.catalog_version >= current:
@@ -222,6 +227,10 @@ class FederationHandler:
                 self._apply_revocation_list(session, envelope, peer)
             elif body == "licence_revoked":
                 self._licences.apply_revoked(session, envelope, peer)
+            elif body == "peer_link_state":
+                if self._partner_links is None:
+                    raise EnvelopeRefused("peer_link_state: this node keeps no partner link states")
+                self._partner_links.receive(session, envelope, peer)
             elif body in ("trust_anchor", "partner_offer", "identity_query", "identity_answer"):
                 self._apply_partner_message(session, envelope, peer, body, from_peer)
             elif body in self._intakes:

@@ -34,6 +34,7 @@ from node.runtime.backup import BackupError, scheduled_backup
 from node.runtime.federation import FederationHandler, recount_deadlines
 from node.runtime.lease import LinkLease, default_holder, process_holder
 from node.runtime.observability import Health, NodeMetrics, add_reflection, plaintext_health_server
+from node.runtime.partnerwatch import PartnerLinkWatch
 from node.runtime.resync import CaseResync
 from node.runtime.undeliverable import Undeliverable
 from node.staff.accounts import KnownDepartments, StaffService
@@ -59,10 +60,12 @@ from node.trust.identity import NodeIdentity, pem_bundle
 from node.trust.identity import passphrase as key_passphrase
 from node.trust.licences import LicenceService
 from node.trust.names import SAVE_SECONDS, PlaceNames
+from node.trust.partner_links import PartnerLinkStates
 from node.trust.partners import PartnerService
 from node.trust.sealing import CertifiedSeal, SealRequest, SealService
 from node.trust.stores import TrustStores
 from node.trust.timestamping import Timestamping, TimestampUnavailable
+from node.web.partners import partner_trouble
 from node.web.server import WebDesk
 from node.web.uplink import CHILD_REVOKED, ancestor_revoked, revoked_words, trouble_meaning
 from signing.algorithms import Algorithm
@@ -221,6 +224,10 @@ class Node:
             lambda: [link.peer for link in self.links.children()],
             self.release_signer if self.here.tier is Tier.PROVINCE else None,
         )
+        signer = self.outbound.signer
+        self.partner_links = PartnerLinkStates(
+            self.here, self.outbound, lambda: [link.peer for link in self.links.children()], signer.sign
+        )
         self.federation = FederationHandler(
             self.here,
             self.outbound,
@@ -242,6 +249,7 @@ class Node:
             trust=self.trust_in,
             partners=self.partners,
             origins=OriginVerifier(on_validated=self.names.heard),
+            partner_links=self.partner_links,
         )
         self.catalog = CatalogService(
             self.here,
@@ -291,6 +299,20 @@ class Node:
         if self.engine.dialect.name == "sqlite":  # commits leave the log's copying to this job
             self.scheduler.every(
                 WAL_CHECKPOINT_SECONDS, lambda: checkpoint_wal(self.engine), f"WAL checkpoint of {self.here}"
+            )
+        if self.here.tier is Tier.PROVINCE:  # the one tier with partner links: its tree hears of them
+            watch = PartnerLinkWatch(
+                self.sessions,
+                self.partner_links,
+                self._peer_codes,
+                self.links.find,
+                lambda province, link: partner_trouble(self, province, link),
+                config.partner_down_notice_seconds,
+            )
+            self.scheduler.every(
+                min(5.0, max(0.5, config.partner_down_notice_seconds / 3)),
+                lambda: watch.check() if self.links.active else 0,  # the replica running the links
+                f"partner links of {self.here}",
             )
         self.backup_folder = config.backup_folder(config_path)
         if config.backup_hours > 0:  # a village point backs itself up; nobody has to remember it

@@ -577,6 +577,22 @@ class PartnerDelivery(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
 
+class PartnerLinkState(Base):
+    """The newest word from this node's province on its link to a partner province (跨省通办): a
+    case waiting on that province shows, at every tier below, that it cannot be reached and since
+    when. At the province itself, what it last told its tree."""
+
+    __tablename__ = "partner_link_state"
+
+    province: Mapped[str] = mapped_column(String(12), primary_key=True)  # the partner's division code
+    connected: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when it went down / came up
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it is down (trouble_meaning's words)
+    stated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # by the province: newest wins
+    # the statement as the province signed it, passed on unchanged to children (sync/origin.py FLOODED)
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class IdentityCheck(Base):
     """全程网办: the applicant's home province confirming identity facts for a case handled here."""
 

@@ -14,7 +14,9 @@ from starlette.routing import Route
 from node.cases.waiting import WaitingCase, cases_waiting_for, has_waiting
 from node.errors import WrongNode
 from node.staff.roles import Duty
+from node.timeutil import shanghai
 from node.trust import partners
+from node.trust.partner_links import PartnerDown, down_partners
 from node.web.auth import Visit, page
 from node.web.uplink import needs_operator, trouble_meaning
 from wuji.divisions import DivisionCode, Tier
@@ -82,12 +84,18 @@ def partner_links(node: Node) -> list[PartnerLink]:
 
 
 def unreachable_partner(node: Node, case: case_pb2.Case) -> str:
-    """What a case's page says where the case waits on a partner province whose link is down here
-    (its handler or its applicant's point is there, or its messages wait for it); "" otherwise.
-    Only the province holds a partner link: below it, nothing tells a node the link is down."""
-    if node.here.tier is not Tier.PROVINCE:
-        return ""
+    """What a case's page says where the case waits on a partner province that cannot be reached
+    (its handler or its applicant's point is there, or, at the province, its messages wait for it);
+    "" otherwise. The province sees its own link; below it, a node goes by what the province told
+    its tree (node/trust/partner_links.py)."""
     ends = {DivisionCode.parse(code).province.value for code in (case.handler, case.origin) if code}
+    if node.here.tier is not Tier.PROVINCE:
+        with node.readers() as session:
+            down = down_partners(session)
+        for partner in down:
+            if partner.province in ends:
+                return _down_words(node, partner)
+        return ""
     with node.readers() as session:
         peers = partners.peer_codes(session)
         for province in peers:
@@ -98,6 +106,36 @@ def unreachable_partner(node: Node, case: case_pb2.Case) -> str:
                 name = node.names.province(province) or province
                 return f"{name}节点暂时无法连接，恢复后自动报送（协作省份连接见“协作省份”页）"
     return ""
+
+
+def partners_down(node: Node) -> list[str]:
+    """The header's word below a province on each partner province it cannot reach (none when
+    every partner is up): 跨省通办 cases for it wait, and the agent should not wonder why."""
+    if node.here.tier is Tier.PROVINCE:
+        return []  # the province's own 协作省份 page says it, with the link's details
+    with node.readers() as session:
+        down = down_partners(session)
+    return [f"跨省通办：{_down_words(node, partner)}" for partner in down]
+
+
+def _down_words(node: Node, partner: PartnerDown) -> str:
+    return down_words(node.names.province(partner.province) or partner.province, partner)
+
+
+def down_words(name: str, partner: PartnerDown) -> str:
+    """A partner province its province cannot reach, as a node below says it (name: 广东省)."""
+    since = f"（自 {shanghai(partner.since)} 起）" if partner.since else ""
+    if needs_operator(partner.reason):
+        return f"{name}节点无法连接{since}：{partner.reason}，须运维处理后才能报送"
+    return f"{name}节点暂时无法连接{since}，恢复后自动报送"
+
+
+def partner_trouble(node: Node, province: str, link: Link | None) -> str:
+    """Why the link to a partner province is down, in words ("" if not known)."""
+    with node.readers() as session:
+        summary = node.partners.summary(session, province)
+    name = summary.name or node.names.province(province) or province
+    return _trouble(node, link, name, summary.address)
 
 
 def _trouble(node: Node, link: Link | None, name: str, address: str) -> str:
