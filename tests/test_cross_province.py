@@ -946,6 +946,10 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
             gd_city.tls_certificate, gd_city.chain[:-1], CertificatePurpose.TLS
         )
 
+    with hunan_city.sessions.begin() as session:  # the 湖南 province said 广东 is down
+        hunan_city.partner_links.receive(session, _peer_link_envelope(three_provinces, PROVINCE), PROVINCE)
+    assert _down_partners_at(hunan_city) == [GD_PROVINCE]
+
     # as the README writes it: the short code, read as `peer add` reads it (not as 000000440000)
     from tests.test_cli import wuji
 
@@ -958,6 +962,7 @@ def test_partner_crls_cross_the_peer_link_and_removing_the_anchor_ends_the_feder
     wait_for(
         lambda: not _has_anchor(three_provinces, CITY, GD_PROVINCE), what="the anchor gone from the city"
     )
+    assert _down_partners_at(hunan_city) == [], "广东 no partner any more, yet said to be unreachable"
     with pytest.raises(grpc.RpcError) as refused:
         _submit(three_provinces, CITY, "KS-0201", "异地代收代办", GD_CITY, GUANGDONG_RESIDENT)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -30,6 +30,7 @@ from node.errors import InvalidInput, NotFound, WrongNode
 from node.store.models import (
     PartnerDelivery,
     PartnerItem,
+    PartnerLinkState,
     PartnerOffer,
     PeerProvince,
     ServiceItem,
@@ -469,9 +470,11 @@ class PartnerService:
         session.execute(delete(TrustAnchor).where(TrustAnchor.province == province))
         session.execute(delete(PartnerItem).where(PartnerItem.province == province))
         session.execute(delete(PartnerOffer).where(PartnerOffer.province == province))
+        # a partner no more is not one "that cannot be reached": its link state goes too
+        session.execute(delete(PartnerLinkState).where(PartnerLinkState.province == province))
         session.execute(
             delete(PartnerDelivery).where(
-                PartnerDelivery.key.in_([f"anchor:{province}", f"offer:{province}"])
+                PartnerDelivery.key.in_([f"anchor:{province}", f"offer:{province}", f"link:{province}"])
             )
         )
         log.info("trust anchor of partner province %s removed", province)
