@@ -8,10 +8,10 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import grpc
 import pytest
@@ -24,10 +24,12 @@ from node.cases.applicants import division_in_number, with_check_character
 from node.documents.kinds import china_day
 from node.errors import DomainError
 from node.runtime.node import Node
+from node.runtime.partnerwatch import PartnerLinkWatch
+from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, PartnerItem, RevocationList, TrustAnchor
 from node.timeutil import from_timestamp, to_timestamp, utcnow
 from node.trust.identity import pem_bundle
-from node.trust.partner_links import PartnerDown, down_partners
+from node.trust.partner_links import PartnerDown, PartnerLinkStates, down_partners
 from node.web.partners import PartnerLink, down_words
 from node.web.uplink import trouble_meaning
 from node.workdays import add_working_days, china_date
@@ -37,6 +39,7 @@ from signing.licences import credit_code_check_character
 from signing.pki import CertificatePurpose
 from signing.trust import ChainRejected, TrustStore
 from sync import outbox
+from sync.link import Link
 from sync.tables import QuarantinedEnvelope
 from tests.conftest import node_databases
 from tests.harness import (
@@ -59,6 +62,7 @@ from tests.harness import (
 from tests.materials import complete, complete_proto
 from tests.test_documents import render, text_of
 from tests.test_web import PASSWORD, csrf_of, logged_in
+from wuji.divisions import DivisionCode
 from wuji.v1 import case_pb2, desk_pb2, desk_pb2_grpc, link_pb2
 
 HUNAN_RESIDENT = with_check_character("43098119900101123")
@@ -861,6 +865,48 @@ def test_below_the_province_a_partner_down_for_distrusted_certificates_needs_an_
     assert "须运维处理后才能报送" in lasting and "恢复后自动报送" not in lasting, lasting
     passing = down_words("广东省", PartnerDown(GD_PROVINCE, since, "对方断开了连接"))
     assert passing == "广东省节点暂时无法连接（自 2026-12-08 10:00 起），恢复后自动报送", passing
+
+
+class _Link:
+    """As much of a sync.link.Link as the watcher reads."""
+
+    def __init__(self, connected: bool, since: datetime) -> None:
+        self.connected = connected
+        self.up_since: datetime | None = since if connected else None
+        self.down_since: datetime | None = None if connected else since
+
+
+def test_the_province_tells_its_tree_of_a_partner_down_only_once_it_stays_down(tmp_path: Path) -> None:
+    """A partner restarting (down for seconds) is not broadcast to every village; down for the
+    watcher's wait it is, once; back up it is, once."""
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'province.db'}")
+    migrate(engine)
+    sent: list[link_pb2.Envelope] = []
+
+    class Mail:
+        def send_to_neighbour(self, session, peer, role, message_id, passed_on=None, **body):
+            sent.append(passed_on)
+
+    states = PartnerLinkStates(
+        DivisionCode.parse(PROVINCE), Mail(), lambda: [CITY], lambda envelope: envelope
+    )
+    link = _Link(False, utcnow())
+    watch = PartnerLinkWatch(
+        session_factory(engine),
+        states,
+        lambda: [GD_PROVINCE],
+        lambda code: cast(Link, link),
+        lambda *_: "",
+        30,
+    )
+    assert watch.check() == 0 and not sent  # down for a blip
+    link = _Link(False, utcnow() - timedelta(seconds=31))
+    assert watch.check() == 1 and watch.check() == 0
+    assert [envelope.peer_link_state.connected for envelope in sent] == [False]
+    link = _Link(True, utcnow())
+    assert watch.check() == 1 and watch.check() == 0
+    assert [envelope.peer_link_state.connected for envelope in sent] == [False, True]
+    engine.dispose()
 
 
 def _assert_peer_list_says(harness: FederationHarness, down_since: str, last_contact: str) -> None:
