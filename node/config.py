@@ -121,6 +121,8 @@ class NodeConfig:
             raise ConfigError("supervision_interval_seconds must be positive")
         if self.timestamp_retry_seconds <= 0:
             raise ConfigError("timestamp_retry_seconds must be positive")
+        if self.partner_down_notice_seconds < 0:
+            raise ConfigError("partner_down_notice_seconds must be 0 or more seconds")
         if not 0 < self.warning_share <= 1:
             raise ConfigError("warning_share must be a share of the time limit, in (0, 1]")
         if self.forwarding_days < 0:

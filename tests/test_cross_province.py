@@ -21,6 +21,7 @@ from rich.cells import cell_len
 from sqlalchemy import func, select
 
 from node.cases.applicants import division_in_number, with_check_character
+from node.config import ConfigError, NodeConfig
 from node.documents.kinds import china_day
 from node.errors import DomainError
 from node.runtime.node import Node
@@ -865,6 +866,11 @@ def test_below_the_province_a_partner_down_for_distrusted_certificates_needs_an_
     assert "须运维处理后才能报送" in lasting and "恢复后自动报送" not in lasting, lasting
     passing = down_words("广东省", PartnerDown(GD_PROVINCE, since, "对方断开了连接"))
     assert passing == "广东省节点暂时无法连接（自 2026-12-08 10:00 起），恢复后自动报送", passing
+
+
+def test_a_negative_wait_before_telling_of_a_partner_down_is_refused_when_the_config_loads() -> None:
+    with pytest.raises(ConfigError, match="partner_down_notice_seconds"):
+        NodeConfig(code=PROVINCE, partner_down_notice_seconds=-1)
 
 
 class _Link:
