@@ -1,7 +1,7 @@
 """Partner link state: the province's word, flooded down its tree, on whether a partner province
 (跨省通办) can be reached, so the nodes below tell a waiting case why it waits
 
-Revision ID: 0029
+Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-08 02:40:00
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029"
+revision: str = "0028"
 down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
