@@ -862,12 +862,15 @@ class CaseService:
             department=clean_text("department", request.actor_department, 100),
         )
 
-    def change_as_handler(self, session: Session, case: Case, action: Action, note: str) -> None:
+    def change_as_handler(
+        self, session: Session, case: Case, action: Action, note: str, correct: Sequence[str] = ()
+    ) -> None:
         """An action this node takes on a case it handles without a person at its desk (a 两地联办
-        case following what its partner part asked), told to the case's origin as any other."""
+        case following what its partner part asked), told to the case's origin as any other.
+        correct: a 补正告知's materials to correct, of the case's item."""
         if case.handler != self.here.value:
             raise WrongNode(f"case {case.id} is handled at {case.handler}, not here")
-        self._change(session, case, action, note, actor=self.here.value)
+        self._change(session, case, action, note, actor=self.here.value, correct=correct)
 
     # -- inside -------------------------------------------------------------------------------
 
