@@ -57,6 +57,7 @@ def event_to_proto(event: CaseEvent, recorded_at: str) -> case_pb2.CaseEvent:
         chain_hash=event.hash,
         actor_person=event.actor_person or "",
         actor_department=event.actor_department or "",
+        correct_materials=event.correct_materials or [],
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -21,7 +23,7 @@ from node.store.engine import create_store_engine, migrate, session_factory
 from node.store.models import Case, CaseEvent, CaseMaterial, CatalogRelease, ReturnVisit
 from node.store.outbound import Outbound
 from node.supervision.visits import ReturnVisits
-from node.timeutil import utcnow
+from node.timeutil import as_utc, utcnow
 from node.workdays import add_working_days, china_date
 from signing.licences import credit_code_check_character, is_valid_credit_code
 from sync import outbox
@@ -373,6 +375,27 @@ def test_event_log_is_a_hash_chain_and_tampering_is_detected(sessions):
     with sessions() as session:
         check = eventlog.verify(session)
     assert not check.intact and check.first_broken_seq == 4
+
+
+def test_events_naming_no_materials_to_correct_keep_the_hash_they_had_before_names_were_kept(sessions):
+    """Materials to correct are hashed only when a 补正告知 names them: an entry written before they
+    were kept (every entry naming none) hashes as it always did, so old logs still verify; a
+    changed name is detected."""
+    county = service(sessions, COUNTY)
+    case = county.submit("MZ-0001", APPLICANT, complete("MZ-0001"))
+    county.act(case.id, Action.REQUEST_CORRECTION, correct=["户口簿"])
+    with sessions() as session:
+        first, asked = session.scalars(select(CaseEvent).order_by(CaseEvent.seq)).all()
+        named = ("seq", "case_id", "version", "action", "from_state", "to_state", "actor_node", "note")
+        before = {name: getattr(first, name) for name in named}
+        before |= {"at": as_utc(first.at).isoformat(timespec="microseconds"), "route": list(first.route)}
+        canonical = json.dumps(before, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert first.hash == hashlib.sha256((eventlog.GENESIS_HASH + canonical).encode()).hexdigest()
+        assert asked.correct_materials == ["户口簿"] and eventlog.verify(session).intact
+    with sessions.begin() as session:
+        session.execute(update(CaseEvent).where(CaseEvent.seq == 2).values(correct_materials=["居民身份证"]))
+    with sessions() as session:
+        assert eventlog.verify(session).first_broken_seq == 2
 
 
 @pytest.mark.parametrize("action", list(Action))

@@ -1457,3 +1457,27 @@ def test_seal_verify_of_a_file_that_is_not_there_says_so_in_words(tmp_path):
     trust = wuji("seal", "verify", str(missing), "--trust", str(tmp_path / "nowhere.pem"))
     said = " ".join(trust.stderr.split())
     assert "读不到文件" in said and "nowhere.pem" in said and "Errno" not in said, said
+
+
+def test_a_correction_at_the_command_line_names_the_materials_to_bring(federation, tmp_path):
+    """`wuji case request-correction` took only --note: now --material NAME (repeatable) names the
+    item's materials to correct, a name the item lacks is refused naming those it has, and the
+    case's history shows the names at the handler and at the village."""
+    federation.start_chain()
+    village, county = str(federation.config_path(VILLAGE)), str(federation.config_path(COUNTY))
+    submitted = wuji("case", "submit", "MZ-0001", "--name", "张三", "--id-number", "430981199001011237",
+                     *material_specs(tmp_path), "--config", village)  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    case_id = submitted.stdout.split()[0]
+    wait_for(lambda: wuji("case", "show", case_id, "--config", county).returncode == 0, what="case at county")
+    first, second = required_names("MZ-0001")[:2]
+    unknown = wuji("case", "request-correction", case_id, "--material", "结婚证", "--config", county)
+    assert unknown.returncode == 1 and "没有材料 结婚证" in unknown.stderr and first in unknown.stderr
+    asked = wuji("case", "request-correction", case_id, "--material", second, "--material", first,
+                 "--note", "须为原件扫描", "--config", county)  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    assert f"补正告知（需补正：{second}、{first}） — 须为原件扫描" in asked.stdout, asked.stdout
+    wait_for(
+        lambda: f"（需补正：{second}、{first}）" in wuji("case", "show", case_id, "--config", village).stdout,
+        what="the materials to correct at the village",
+    )

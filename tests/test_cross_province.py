@@ -1220,7 +1220,10 @@ def test_a_correction_guangdong_asks_of_its_joint_part_reaches_the_village_and_i
     wait_for(partial(_arrived, provinces, GD_COUNTY, part_id), what="the 迁出 part in 广东")
     provinces.desk(GD_COUNTY).ActOnCase(
         desk_pb2.ActOnCaseRequest(
-            case_id=part_id, action=case_pb2.REQUEST_CORRECTION, note="居民户口簿复印件不清晰，请重新提交"
+            case_id=part_id,
+            action=case_pb2.REQUEST_CORRECTION,
+            note="居民户口簿复印件不清晰，请重新提交",
+            correct_materials=["居民户口簿"],
         )
     )
 
@@ -1231,6 +1234,8 @@ def test_a_correction_guangdong_asks_of_its_joint_part_reaches_the_village_and_i
     asked = wait_for(in_correction_at_village, what="the 补正 at the 湖南 village")
     assert f"广东省办理的联办部分 {part_id}" in asked.events[-1].note, asked.events[-1].note
     assert "居民户口簿复印件不清晰" in asked.events[-1].note
+    # the material 广东 named is the case's item's too: the village's form offers it first
+    assert list(asked.events[-1].correct_materials) == ["居民户口簿"], asked.events[-1]
     waiting = provinces.desk(VILLAGE).ListCases(
         desk_pb2.ListCasesRequest(state=case_pb2.CORRECTION_REQUESTED, role="origin")
     )

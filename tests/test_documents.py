@@ -812,3 +812,19 @@ def test_the_demos_staff_are_named_as_people_for_the_papers_that_print_their_nam
     assert len(set(hall.named)) == 2, hall.named
     roles = ("窗口", "审批", "审核", "代办", "监察", *(role.label for role in Role))
     assert not any(role in name for name in operator.named for role in roles), operator.named
+
+
+def test_a_correction_letter_lists_the_materials_to_correct_one_a_line_before_the_note():
+    """The 补正告知书 printed only the clerk's note (a walker read "补正内容 请补正"): the materials
+    the 补正告知 names come first, one a line, then the note; named alone, no stock sentence follows."""
+    item = demo_item("MZ-0001")
+    case = waiting_case(item)
+    named = required_names("MZ-0001")[:2]
+    asked = Step(PRINTED, TOWNSHIP, item.department, note="须为原件扫描", materials=tuple(named))
+    letter = kinds.correction_letter(TOWNSHIP_CENTRE, case, item, asked)
+    assert letter.listed == (f"1. {named[0]}", f"2. {named[1]}") and letter.statement == "须为原件扫描"
+    lines = PdfReader(io.BytesIO(kinds.letter_pdf(TOWNSHIP_CENTRE, letter, PRINTED))).pages[0].extract_text()
+    heading = lines.splitlines().index("补正内容")
+    assert lines.splitlines()[heading + 1 : heading + 4] == [*letter.listed, "须为原件扫描"], lines
+    alone = kinds.correction_letter(TOWNSHIP_CENTRE, case, item, replace(asked, note=""))
+    assert alone.statement == "" and alone.listed == letter.listed

@@ -925,6 +925,45 @@ def test_the_print_page_of_a_refusal_or_a_correction_says_what_its_pdf_says(desk
     assert other_event.status_code == 400 and "没有告知书可打印" in other_event.text
 
 
+def test_the_clerk_ticks_the_materials_to_correct_and_the_village_is_offered_them_first(desks):
+    """The 补正告知 form had only a note: a walker saw "补正内容 请补正" and the village's 补正材料
+    form gave no clue which file to bring. The clerk now ticks the item's materials; a 补正 with
+    neither is refused with the ticks kept; the village's timeline and form name them first, and
+    the 补正告知书 lists them, one a line, before the note."""
+    agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")
+    village = desks.nodes[VILLAGE]
+    case_id = submit_case(desks, agent)
+    page = clerk.get(f"/cases/{case_id}").text
+    assert f'name="correct" value="{PHOTO}"' in page, page
+    ticked = {"csrf": csrf_of(page), "action": "REQUEST_CORRECTION", "correct": [PHOTO], "note": ""}
+    assert clerk.post(f"/cases/{case_id}/act", data=ticked).status_code == 200
+
+    wait_for(
+        lambda: village.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED, what="补正 at the village"
+    )
+    shown = agent.get(f"/cases/{case_id}").text
+    assert f"需补正的材料：{PHOTO}" in shown, shown
+    form = shown[shown.index('id="supply-form"') :]
+    first = re.search(r'<label>([^<]+?) <span class="due" id="asked-0">（补正告知要求补正）</span>', form)
+    assert first and first.group(1) == PHOTO, form
+    assert 'id="supply-others"' in form and 'id="supply-1"' in form  # the other material still taken
+    letter = re.search(rf'href="(/cases/{case_id}/events/\d+)">打印补正告知书<', shown)
+    assert letter, shown
+    printed = agent.get(letter.group(1)).text
+    assert f'<p id="listed">1. {PHOTO}<br></p>' in printed and 'id="statement"' not in printed, printed
+    assert f"补正内容1. {PHOTO}" in text_of(agent.get(f"/cases/{case_id}/documents/correction").content)
+
+    again = submit_case(desks, agent)
+    token = csrf_of(clerk.get(f"/cases/{again}").text)
+    empty = clerk.post(f"/cases/{again}/act", data={"csrf": token, "action": "REQUEST_CORRECTION"})
+    assert empty.status_code == 400 and "勾选需补正的材料，或在告知内容中写明" in empty.text, empty.text
+    unknown = {"csrf": token, "action": "REQUEST_CORRECTION", "correct": [PHOTO, "结婚证"], "note": "彩色"}
+    refused = clerk.post(f"/cases/{again}/act", data=unknown)
+    assert refused.status_code == 400 and "没有材料 结婚证" in refused.text, refused.text
+    assert f'value="{PHOTO}" id="correct-1" checked' in refused.text  # as the clerk ticked it
+    assert desks.nodes[COUNTY].cases.get(again).state == case_pb2.SUBMITTED
+
+
 def test_a_case_asked_for_correction_twice_prints_each_letter_with_its_own_words(desks):
     """Each 补正告知书 of the timeline links the PDF of its own event, not the latest one's."""
     agent, clerk = logged_in(desks, VILLAGE, "agent1"), logged_in(desks, COUNTY, "clerk1")

@@ -9,6 +9,7 @@ import grpc
 import pytest
 from sqlalchemy import select
 
+from node.cases import eventlog
 from node.cases.service import copy_from_proto
 from node.cases.submissions import new_key
 from node.staff.accounts import MAX_FAILURES
@@ -520,3 +521,54 @@ def test_a_submitter_named_beyond_what_an_event_keeps_is_quarantined_with_the_re
     found = wait_for(lambda: [r for r in reasons() if case.id in r or "person" in r], what="the refusal")
     assert any("person" in reason and "100" in reason for reason in found), found
     assert not arrived(federation, COUNTY, case.id)
+
+
+def ask_correction(desk, token, case_id: str, note: str = "", *names: str) -> case_pb2.Case:
+    request = desk_pb2.ActOnCaseRequest(
+        case_id=case_id, action=case_pb2.REQUEST_CORRECTION, note=note, correct_materials=list(names)
+    )
+    return desk.ActOnCase(request, metadata=token)
+
+
+def test_a_correction_names_the_items_materials_and_the_village_learns_them(federation, people):
+    """A 补正告知 said only its note ("请补正"): the village could not tell which file to bring. The
+    clerk now names the item's materials to correct; a name the item does not list, or a 补正
+    saying nothing, is refused and changes nothing; the names reach the village with the event,
+    and both event logs still verify."""
+    village, county = federation.desk(VILLAGE), federation.desk(COUNTY)
+    case = submit(village, people["agent"])
+    wait_for(lambda: arrived(federation, COUNTY, case.id), what="the case at the county")
+    listed = required_names(COUNTY_ITEM)
+
+    with pytest.raises(grpc.RpcError) as unknown:
+        ask_correction(county, people["clerk"], case.id, "", "结婚证")
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    said = unknown.value.details()
+    assert "没有材料 结婚证" in said and "、".join(listed) in said, said
+    with pytest.raises(grpc.RpcError) as empty:
+        ask_correction(county, people["clerk"], case.id)
+    assert "勾选需补正的材料，或在告知内容中写明" in empty.value.details()
+    unchanged = county.GetCase(desk_pb2.GetCaseRequest(case_id=case.id), metadata=people["clerk"])
+    assert unchanged.state == case_pb2.SUBMITTED and unchanged.version == 1
+
+    asked = ask_correction(county, people["clerk"], case.id, "", listed[1], f" {listed[0]} ", listed[1])
+    assert list(asked.events[-1].correct_materials) == [listed[1], listed[0]]  # trimmed, once each
+    at_village = wait_for(
+        lambda: (
+            (c := village.GetCase(desk_pb2.GetCaseRequest(case_id=case.id), metadata=people["agent"])).state
+            == case_pb2.CORRECTION_REQUESTED
+            and c
+        ),
+        what="the 补正告知 at the village",
+    )
+    assert list(at_village.events[-1].correct_materials) == [listed[1], listed[0]]
+    for code in (VILLAGE, COUNTY):
+        with federation.nodes[code].sessions() as session:
+            assert eventlog.verify(session).intact, code
+
+    with pytest.raises(grpc.RpcError) as not_a_correction:
+        request = desk_pb2.ActOnCaseRequest(
+            case_id=case.id, action=case_pb2.REFUSE, note="不符合条件", correct_materials=[listed[0]]
+        )
+        county.ActOnCase(request, metadata=people["clerk"])
+    assert "只有补正告知才勾选需补正的材料" in not_a_correction.value.details()

@@ -12,7 +12,7 @@ node/cases/crossprovince.py, called by the case service.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from node.cases import crossprovince
 from node.cases.materials import CORRECTION
 from node.cases.service import CaseHook, register_new_copy
 from node.cases.states import Action, State, transition
+from node.catalogue import items as catalog
 from node.catalogue.items import JOINT, ONLINE
 from node.clock import Clock
 from node.convert import action_to_proto, case_to_proto, material_to_proto
@@ -36,7 +37,8 @@ from wuji.v1 import case_pb2, link_pb2
 _ENDED_UNGRANTED = frozenset({Action.WITHDRAW, Action.DENY, Action.RETURN})
 
 # the case service's change of a case handled here, told to its origin (CaseService.change_as_handler)
-ChangeAsHandler = Callable[[Session, Case, Action, str], None]
+# (its session, case, action, note and the item's materials a 补正告知 names to correct)
+ChangeAsHandler = Callable[[Session, Case, Action, str, Sequence[str]], None]
 
 
 class CrossProvinceCases(CaseHook):
@@ -107,15 +109,23 @@ class CrossProvinceCases(CaseHook):
             transition(State(main.state), Action.REQUEST_CORRECTION, accepted=main.accepted, instant=False)
         except IllegalTransition:
             return  # 受理'd, not yet in 审核 (asked then), or in a 补正 of its own already
-        asked = session.scalar(
-            select(CaseEvent.note)
+        asked = session.execute(
+            select(CaseEvent.note, CaseEvent.correct_materials)
             .where(CaseEvent.case_id == part.id, CaseEvent.action == Action.REQUEST_CORRECTION)
             .order_by(CaseEvent.version.desc())
             .limit(1)
-        )
+        ).one_or_none()
+        words, named = (asked.note, asked.correct_materials or []) if asked is not None else ("", [])
+        # the partner's names that the case's own item lists are the village's to offer first; any
+        # other (its item is the partner's) is said in the note, so nothing it asked for is lost
+        item = catalog.item_of_case(session, main.item_code, main.catalog_version)
+        listed = {str(m["name"]) for m in item.materials} if item is not None else set()
+        ours = [name for name in named if name in listed]
+        others = "、".join(name for name in named if name not in listed)
+        words = "；".join(said for said in (others, words) if said)
         province = crossprovince.province_name(session, DivisionCode.parse(part.handler).province.value)
-        note = f"{JOINT}：{province}办理的联办部分 {part.id}（{part.item_name}）要求补正：{asked or ''}"
-        self._change_as_handler(session, main, Action.REQUEST_CORRECTION, note)
+        note = f"{JOINT}：{province}办理的联办部分 {part.id}（{part.item_name}）要求补正：{words}"
+        self._change_as_handler(session, main, Action.REQUEST_CORRECTION, note, ours)
 
     def _copy_part_to_citizens_point(self, session: Session, part: Case) -> None:
         """The point where the citizen applied for the case (a village) holds a copy of the part

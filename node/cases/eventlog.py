@@ -53,12 +53,16 @@ def _entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
         body["actor_person"] = entry["actor_person"]
     if entry["actor_department"]:
         body["actor_department"] = entry["actor_department"]
+    # likewise a 补正告知's materials: events without them (all before they were named) keep their hash
+    if entry["correct_materials"]:
+        body["correct_materials"] = list(entry["correct_materials"])
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
 def _columns(event: CaseEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in (*_HASHED, "actor_person", "actor_department")}
+    named = (*_HASHED, "actor_person", "actor_department", "correct_materials")
+    return {name: getattr(event, name) for name in named}
 
 
 class EventFields(TypedDict):
@@ -75,6 +79,7 @@ class EventFields(TypedDict):
     route: NotRequired[Sequence[str]]
     actor_person: NotRequired[str]
     actor_department: NotRequired[str]
+    correct_materials: NotRequired[Sequence[str]]
 
 
 def append(session: Session, **fields: Unpack[EventFields]) -> CaseEvent:
@@ -102,6 +107,7 @@ def append_row(session: Session, **fields: Unpack[EventFields]) -> dict[str, Any
         "note": fields["note"],
         "at": fields["at"],
         "route": list(fields.get("route", ())),
+        "correct_materials": list(fields.get("correct_materials", ())) or None,
         "prev_hash": head.hash,
     }
     row["hash"] = _entry_hash(head.hash, row)

@@ -174,6 +174,31 @@ def check_corrections(
         )
 
 
+def correction_names(names: Iterable[str]) -> list[str]:
+    """A 补正告知's materials to correct as typed or sent: each trimmed, one line, once, in order."""
+    cleaned = (clean_text("material name", name, 200, single_line=True) for name in names)
+    return list(dict.fromkeys(name for name in cleaned if name))
+
+
+def check_correction_names(item: ServiceItem | None, names: Sequence[str]) -> None:
+    """InvalidInput for a material to correct that the item does not list: the village would be
+    told to bring a file its form cannot take. Names the materials that may be asked for."""
+    if not names:
+        return
+    if item is None:
+        raise InvalidInput(
+            "本节点目录中没有该办件的事项，无法核对补正材料名称：请只在告知内容中写明需补正的材料 "
+            "(the case's item is not in this node's catalogue, so no material can be named)"
+        )
+    listed = [str(m["name"]) for m in item.materials]
+    unknown = [name for name in names if name not in listed]
+    if unknown:
+        raise InvalidInput(
+            f"{item.name}（{item.code}）没有材料 {'、'.join(unknown)}，补正告知只能勾选本事项的申请材料："
+            f"{'、'.join(listed)} (a correction names materials of the item)"
+        )
+
+
 def stored(material: Material, purpose: str) -> CaseMaterial:
     return CaseMaterial(**stored_row(material, purpose))
 

@@ -433,19 +433,28 @@ class CaseService:
         days: int = 0,
         by: Actor | None = None,
         materials: Sequence[Material] = (),
+        correct: Sequence[str] = (),
     ) -> case_pb2.Case:
         """Take an action on a case at this node's desk (受理, 审核, 办结, 送达, 撤回, …).
 
         days: for 延期 (EXTEND) only, the working days the approved extension adds.
         by: the person acting (None: the node itself); their role and department are checked.
         materials: for 补正材料 (SUPPLEMENT) only, the corrected files.
+        correct: for 补正告知 (REQUEST_CORRECTION) only, the item's materials to correct.
         """
         by = by or Actor(self.here.value)
         note = clean_text("note", note, MAX_NOTE_LENGTH)
-        if action is Action.REQUEST_CORRECTION and not note:  # the 补正告知书 prints it for the applicant
+        correct = files.correction_names(correct)
+        if correct and action is not Action.REQUEST_CORRECTION:
             raise InvalidInput(
-                "补正告知须一次性写明需补正的全部内容 "
-                "(a request for correction says everything to correct, at once)"
+                f"只有补正告知才勾选需补正的材料 (materials to correct go with REQUEST_CORRECTION, "
+                f"not with {action.value})"
+            )
+        # the 补正告知书 prints both for the applicant, and the village's form offers the materials
+        if action is Action.REQUEST_CORRECTION and not note and not correct:
+            raise InvalidInput(
+                "补正告知须一次性写明需补正的全部内容：勾选需补正的材料，或在告知内容中写明 "
+                "(a request for correction names the materials to correct or says what to correct, at once)"
             )
         if action in OWES_REASON and not note and action is not Action.DENY:  # DENY: by its item
             raise InvalidInput(f"{OWES_REASON[action]} ({action.value} needs its reason in the note)")
@@ -476,6 +485,7 @@ class CaseService:
                     "(DENY needs its reason in the note)"
                 )
             files.check_sizes(item, checked)
+            files.check_correction_names(item, correct)
             if checked:
                 files.check_corrections(item, checked, (m.name for m in case.materials), _asked(case))
             rule = RULES[action]
@@ -526,7 +536,9 @@ class CaseService:
                 )
             else:
                 case.materials.extend(files.stored(m, files.CORRECTION) for m in checked)
-                self._change(session, case, action, note, actor=self.here.value, days=days, by=by)
+                self._change(
+                    session, case, action, note, actor=self.here.value, days=days, by=by, correct=correct
+                )
         # read back after the commit, so the writer's lock is not held for the reply's reads
         with self._readers() as session:
             return self._view(session, self._load(session, case.id))
@@ -850,12 +862,15 @@ class CaseService:
             department=clean_text("department", request.actor_department, 100),
         )
 
-    def change_as_handler(self, session: Session, case: Case, action: Action, note: str) -> None:
+    def change_as_handler(
+        self, session: Session, case: Case, action: Action, note: str, correct: Sequence[str] = ()
+    ) -> None:
         """An action this node takes on a case it handles without a person at its desk (a 两地联办
-        case following what its partner part asked), told to the case's origin as any other."""
+        case following what its partner part asked), told to the case's origin as any other.
+        correct: a 补正告知's materials to correct, of the case's item."""
         if case.handler != self.here.value:
             raise WrongNode(f"case {case.id} is handled at {case.handler}, not here")
-        self._change(session, case, action, note, actor=self.here.value)
+        self._change(session, case, action, note, actor=self.here.value, correct=correct)
 
     # -- inside -------------------------------------------------------------------------------
 
@@ -870,8 +885,10 @@ class CaseService:
         by: Actor | None = None,
         person: str = "",
         department: str = "",
+        correct: Sequence[str] = (),
     ) -> None:
-        """Record action on case (one event); by: a person here, or person/department named by the origin."""
+        """Record action on case (one event); by: a person here, or person/department named by the origin.
+        correct: a 补正告知's materials to correct, carried by its event to the origin."""
         if by is not None and by.is_person:
             person, department = by.on_record, by.department
         if action in _ENDS_SPECIAL_PROCEDURE and self._special_procedure_running(session, case):
@@ -916,6 +933,7 @@ class CaseService:
             at=now,
             actor_person=person,
             actor_department=department,
+            correct_materials=correct,
         )
         if case.handler == self.here.value:
             promised = item.promised_days if item is not None and not item.instant else 0
@@ -1189,6 +1207,7 @@ def replay_event(session: Session, case: Case, event: case_pb2.CaseEvent, route:
         route=route,
         actor_person=clean_text("person", event.actor_person, 100),
         actor_department=clean_text("department", event.actor_department, 100),
+        correct_materials=files.correction_names(event.correct_materials),
     )
     if action in (Action.ACCEPT, Action.REFUSE) and event.actor_person and not case.responsible_person:
         case.responsible_person = event.actor_person

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -60,7 +60,10 @@ def events_table(
         to_state = State(case_pb2.CaseState.Name(event.to_state))
         action = Action(case_pb2.CaseAction.Name(event.action)).label if event.action else "申请"
         parts = (place(event.actor_node, names), event.actor_department, event.actor_person)
-        words = _event_words(action, to_state) + (f" — {event.note}" if event.note else "")
+        words = _event_words(action, to_state)
+        if event.correct_materials:
+            words += f"（需补正：{'、'.join(event.correct_materials)}）"
+        words += f" — {event.note}" if event.note else ""
         route = " → ".join(event.route)
         cells = [words, " ".join(part for part in parts if part)]
         if wide:
@@ -563,9 +566,10 @@ def _act(
     node: str,
     days: int = 0,
     materials: list[case_pb2.Material] | None = None,
+    correct: Sequence[str] = (),
 ) -> None:
     case, names = ask_named(
-        config, node, lambda desk: desk.act(case_id, action, note, days, materials), case_codes
+        config, node, lambda desk: desk.act(case_id, action, note, days, materials, correct), case_codes
     )
     if (
         action in (Action.WITHDRAW, Action.SUPPLEMENT)
@@ -588,7 +592,6 @@ def _register_action(command: str, action: Action, summary: str) -> None:
 for _command, _action, _summary in (
     ("accept", Action.ACCEPT, "受理: accept a case (at its handling node)."),
     ("refuse", Action.REFUSE, "不予受理: refuse to accept a case."),
-    ("request-correction", Action.REQUEST_CORRECTION, "补正: ask the applicant for corrected materials."),
     ("review", Action.REVIEW, "审核: start the review of an accepted case."),
     ("deliver", Action.DELIVER, "送达: hand the result to the applicant (where they applied)."),
     ("withdraw", Action.WITHDRAW, "撤回: the applicant withdraws the case."),
@@ -597,6 +600,21 @@ for _command, _action, _summary in (
     ("resume", Action.RESUME, "特别程序结束: the special procedure is over; the clock runs again."),
 ):
     _register_action(_command, _action, _summary)
+
+
+@case_app.command("request-correction")
+def case_request_correction(
+    case_id: str,
+    material: Annotated[
+        list[str] | None,
+        typer.Option("--material", help="a material of the item to correct, by its name (repeatable)"),
+    ] = None,
+    note: Note = "",
+    config: ConfigPath = Path("node.toml"),
+    node: NodeAddress = "",
+) -> None:
+    """补正: ask the applicant for corrected materials, once: --material NAME for each, and/or --note."""
+    _act(case_id, Action.REQUEST_CORRECTION, note, config, node, correct=material or [])
 
 
 @case_app.command("supplement")

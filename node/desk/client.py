@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -222,9 +222,15 @@ class DeskClient:
         note: str = "",
         days: int = 0,
         materials: list[case_pb2.Material] | None = None,
+        correct: Sequence[str] = (),
     ) -> case_pb2.Case:
         request = desk_pb2.ActOnCaseRequest(
-            case_id=case_id, action=action_to_proto(action), note=note, days=days, materials=materials or []
+            case_id=case_id,
+            action=action_to_proto(action),
+            note=note,
+            days=days,
+            materials=materials or [],
+            correct_materials=correct,
         )
         return self._stub.ActOnCase(request, timeout=self._timeout)
 

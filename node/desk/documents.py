@@ -552,6 +552,7 @@ def _step(event: case_pb2.CaseEvent) -> Step:
         department=event.actor_department,
         person=event.actor_person,
         note=event.note,
+        materials=tuple(event.correct_materials),
     )
 
 

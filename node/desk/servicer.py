@@ -205,7 +205,10 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         # a unique beginning of the id will do, among the cases the caller is shown (as on the pages)
         case_id = self._node.cases.get(request.case_id, by=_caller.get()).id
         materials = [files.from_proto(m) for m in request.materials]
-        return self._node.cases.act(case_id, action, request.note, request.days, _caller.get(), materials)
+        correct = list(request.correct_materials)
+        return self._node.cases.act(
+            case_id, action, request.note, request.days, _caller.get(), materials, correct
+        )
 
     @_desk_call
     def ListItems(

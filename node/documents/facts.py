@@ -101,6 +101,7 @@ class Step:
     note: str = ""
     office: str = ""  # the node and department as people read them: 沅江市政务服务中心 民政局（430981000000）
     organ: str = ""  # the same as a decision's paper is headed, without the code: 沅江市政务服务中心 民政局
+    materials: tuple[str, ...] = ()  # a 补正告知's materials to correct, by the item's names
 
 
 @dataclass(frozen=True)

@@ -477,6 +477,7 @@ class Letter:
     heading: str  # 补正内容 / 不予受理理由 / 退件理由
     statement: str  # what to correct, or why the case is refused: the decision's own words
     fields: tuple[tuple[str, str], ...]
+    listed: tuple[str, ...] = ()  # a correction's materials to correct, one a line before the statement
     checklist_heading: str = ""
     checklist: tuple[str, ...] = ()  # a correction's: the item's materials, to check against
     closing: tuple[str, ...] = ()  # what follows: a refusal's remedies, their bodies and periods
@@ -500,7 +501,8 @@ def correction_letter(issuer: Issuer, case: CaseFacts, item: ItemFacts, requeste
         addressee=f"{case.applicant_name}：",
         opening=_opening(case) + "申请材料不齐全或者不符合法定形式，请按下列要求一次性补正：",
         heading="补正内容",
-        statement=requested.note or "请按办理部门要求补正申请材料。",
+        listed=tuple(f"{number}. {name}" for number, name in enumerate(requested.materials, 1)),
+        statement=requested.note or ("" if requested.materials else "请按办理部门要求补正申请材料。"),
         fields=(
             ("告知时间", f"{shanghai(requested.at)}（北京时间）"),
             ("告知部门", _who(requested)),
@@ -636,7 +638,7 @@ def letter_pdf(issuer: Issuer, letter: Letter, printed_at: datetime) -> bytes:
     """A letter as PDF, printed at issuer's node."""
     sheet = Sheet(letter.title, issuer, printed_at, letter.number, headed_by=letter.issued_by)
     sheet.paragraph(f"{letter.addressee}\n{letter.opening}")
-    sheet.heading(letter.heading).paragraph(letter.statement)
+    sheet.heading(letter.heading).paragraph("\n".join(filter(None, (*letter.listed, letter.statement))))
     sheet.fields(list(letter.fields))
     if letter.checklist:
         sheet.heading(letter.checklist_heading).numbered(list(letter.checklist))

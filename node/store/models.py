@@ -223,6 +223,8 @@ class CaseEvent(Base):
     note: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     route: Mapped[list[str]] = mapped_column(JSON)
+    # a 补正告知's materials to correct, by the item's names (None for every other event)
+    correct_materials: Mapped[list[str] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

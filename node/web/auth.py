@@ -100,6 +100,11 @@ class Visit:
         value = self.form.get(name) if self.form is not None else None
         return value if isinstance(value, str) else default
 
+    def fields(self, name: str) -> list[str]:
+        """Every value the form gives under name (ticked boxes), in the form's order."""
+        values = self.form.getlist(name) if self.form is not None else []
+        return [value for value in values if isinstance(value, str)]
+
     def case_in_query(self, name: str) -> str:
         """The case id the address names under name (a page's notice of the step just taken), or
         "": a case id, not words a crafted link puts on the page."""

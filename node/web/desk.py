@@ -518,7 +518,8 @@ def routes(render: Render) -> list[Route]:
                 return case_refused(visit, case, InvalidInput(asked))
             days = int(typed)
         try:
-            node.cases.act(case.id, action, visit.field("note"), days, visit.person)
+            correct = visit.fields("correct")
+            node.cases.act(case.id, action, visit.field("note"), days, visit.person, (), correct)
         # NotReady: no seal to conclude; WrongNode: the applicant's act, asked for where they applied
         except (IllegalTransition, InvalidInput, NotReady, WrongNode) as refused:
             return case_refused(visit, case, refused)
@@ -541,6 +542,7 @@ def routes(render: Render) -> list[Route]:
             case=case,
             refusal=str(refused),
             note=visit.field("note"),
+            correct=visit.fields("correct"),  # the materials to correct, ticked as they were
             days=visit.field("days").strip(),
             comment=visit.field("comment"),
             **_case_extras(visit, case),
@@ -868,6 +870,9 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
             room = deadlines.extension_room(session, case.id, item.statutory_days if item else 0)
         extension_max = min(extension_max, room) if room else extension_max
     waiting = {r.action for r in sent if r.answered_at is None}
+    item_materials = _item_material_names(node, case)
+    requested = _last_event(case, Action.REQUEST_CORRECTION) if state is State.CORRECTION_REQUESTED else None
+    asked = list(requested.correct_materials) if requested is not None else []
     rating, rectification = node.ratings.of_case(case.id)
     unrated = state in RATEABLE and for_the_applicant and rating is None
     same_applicant: dict[str, Any] = {}
@@ -915,7 +920,10 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         and case.handler != node.here.value,
         "scores": SCORE_LABELS,
         "final": state in (State.CONCLUDED, State.DELIVERED, State.REFUSED, State.WITHDRAWN, State.RETURNED),
-        "item_materials": _item_material_names(node, case),
+        "item_materials": item_materials,
+        # 补正材料: what the 补正告知 named first, then the item's other materials (still taken)
+        "asked_to_correct": asked,
+        "supply_names": [*asked, *(name for name in item_materials if name not in asked)],
         # 退件 ends the case: its reason is shown beside the state, where the citizen applied too
         "returned": _last_event(case, Action.RETURN) if state is State.RETURNED else None,
         "letters": LETTERS,
