@@ -2693,6 +2693,34 @@ def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks)
     assert f"正转交 {handler}，等待受理" in sent_line(agent, case_id)
 
 
+def test_the_office_above_sees_a_point_below_is_down_with_its_applicants_results_waiting(desks):
+    """A village phoned its township "where is our result?": the township's pages showed the case
+    concluded and nothing else, while the village's link had been down and the result sat in the
+    township's outbox. Now the header of the office above names each point below that is down
+    with something waiting for it, since when, and that it goes down by itself once it is back."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    county = desks.nodes[COUNTY]
+
+    def downlinks() -> list[str]:
+        page = clerk.get("/cases").text
+        return [html.unescape(line) for line in re.findall(r'<p class="downlink"[^>]*>([^<]*)<', page)]
+
+    assert downlinks() == []  # every point below is linked
+    desks.stop(TOWNSHIP)
+    try:
+        wait_for(lambda: not county.links.get(TOWNSHIP, "child").connected, what="the link down")
+        assert acted(clerk, case_id, "ACCEPT").status_code == 200  # its notice waits for the township
+        waiting = county.links.get(TOWNSHIP, "child").outbox_depth()
+        assert waiting >= 1
+        shown = downlinks()
+        assert len(shown) == 1 and shown[0].startswith(f"下级 {TOWNSHIP} 未连接（最近一次连通 "), shown
+        assert f"{waiting} 条办理进展或结果保存在本节点，尚未送达，该点连上后自动送达" in shown[0]
+    finally:
+        desks.restart(TOWNSHIP)
+    wait_for(lambda: downlinks() == [], what="the line gone once the township is back")
+
+
 def sent_line(agent: httpx.Client, case_id: str) -> str:
     """What the case page says of what the point sent up for the case, one line each ("" if nothing)."""
     page = agent.get(f"/cases/{case_id}").text

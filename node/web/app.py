@@ -31,7 +31,7 @@ from node.web import appeals, desk, followups, partners, staff, supervision, ver
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, note_visitor, page, template_context
 from node.web.held import HeldFiles
 from node.web.machine import low_disk
-from node.web.uplink import uplink_of
+from node.web.uplink import children_down, uplink_of
 from wuji.divisions import tier_level_words
 from wuji.v1 import case_pb2
 
@@ -100,6 +100,7 @@ def templates() -> Jinja2Templates:
     )
     environment.tests["bundle_part_failed"] = bundles.failed
     environment.globals["uplink_of"] = uplink_of
+    environment.globals["children_down"] = children_down
     environment.globals["low_disk"] = low_disk
     environment.globals["element_names"] = ELEMENT_NAMES  # a 办事指南's words, as the CLI's
     return Jinja2Templates(env=environment)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from node.timeutil import drift_words, shanghai
@@ -66,6 +66,35 @@ def uplink_of(node: Node) -> Uplink | None:
             link.trouble.words, f"上级 {name}", "node.toml 的 parent_address", node.here.value
         )
     return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
+
+
+# a child down longer than this is named in the header though nothing waits for it: a village
+# point closed for the night is not news, one silent for a day is (its applications are not coming)
+CHILD_SILENCE_NOTICE = timedelta(hours=24)
+
+
+def children_down(node: Node, now: datetime | None = None) -> list[str]:
+    """A line for each child point whose link is down while something of its applicants' waits here
+    for it (a decision, a sealed result), or that has been silent for a day: the township's staff
+    answer the village's phone call from it, and know a result they concluded has not reached the
+    applicant's point. `now` is the wall clock the links note their last contact with."""
+    now = now or datetime.now(UTC)
+    lines = []
+    for link in sorted(node.links.children(), key=lambda child: child.peer):
+        if link.connected:
+            continue
+        waiting = link.outbox_depth()
+        silent = link.last_contact is None or now - link.last_contact > CHILD_SILENCE_NOTICE
+        if not waiting and not silent:
+            continue
+        heard = f"最近一次连通 {shanghai(link.last_contact)}" if link.last_contact else "从未连通"
+        held = (
+            f"{waiting} 条办理进展或结果保存在本节点，尚未送达，该点连上后自动送达"
+            if waiting
+            else "该点送来的申请和请求也到不了本节点"
+        )
+        lines.append(f"下级 {node.names.place(link.peer)} 未连接（{heard}）：{held}，请联系该点")
+    return lines
 
 
 # a child link's trouble once the child's certificate is revoked here (`wuji cert revoke`)
