@@ -35,7 +35,7 @@ from node.cases.states import Action
 from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
 from node.documents.kinds import china_day
-from node.errors import INTERNAL_ERROR
+from node.errors import INTERNAL_ERROR, NotFound
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import Actor, Role
@@ -89,7 +89,7 @@ def desks(request, tmp_path_factory):
         for code in CHAIN:
             federation.start(
                 code,
-                web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY, CITY) else "off",
+                web_listen="127.0.0.1:0" if code in (VILLAGE, TOWNSHIP, COUNTY, CITY) else "off",
                 name=COUNTY_NAME if code == COUNTY else "",
             )
         nodes = [federation.nodes[code] for code in CHAIN]
@@ -98,6 +98,8 @@ def desks(request, tmp_path_factory):
         )
         village, county = federation.nodes[VILLAGE], federation.nodes[COUNTY]
         village.staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+        township = federation.nodes[TOWNSHIP]  # its own items, and the villages' cases it relays
+        township.staff.add("tclerk", "赵乡镇", "窗口受理", "民政局", PASSWORD, by=OPERATOR)
         county.staff.add("clerk1", "张受理", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
         county.staff.add("review1", "王审批", "审核/审批", DEPARTMENT, PASSWORD, by=OPERATOR)
         county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD, by=OPERATOR)
@@ -2719,6 +2721,42 @@ def test_the_office_above_sees_a_point_below_is_down_with_its_applicants_results
     finally:
         desks.restart(TOWNSHIP)
     wait_for(lambda: downlinks() == [], what="the line gone once the township is back")
+
+
+def test_a_township_answers_where_a_case_it_only_passed_on_is(desks):
+    """The village phoned its township about a case handled at the county: the township's pages and
+    `wuji case show` said only 本节点没有办件. Now they say it passed through, each of its messages
+    with whence, whither and whether the next office has it: the 受理 waiting for a village that is
+    down is told apart from one the village has."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    township = desks.nodes[TOWNSHIP]
+    county = f"{COUNTY_NAME}（{COUNTY}）"
+
+    def told() -> str:
+        with pytest.raises(NotFound) as refused:
+            township.cases.get(case_id)
+        return str(refused.value)
+
+    assert "不在本节点办理，本节点只转送它的消息、不保存副本" in told()
+    assert f"申请：从 {VILLAGE} 收到，转往 {county}，对方已收到" in told()
+    clerk = logged_in(desks, TOWNSHIP, "tclerk")  # the id typed into the search box: its 转送记录
+    page = clerk.get("/cases", params={"q": case_id.lower()})
+    assert page.status_code == 404 and f"申请：从 {VILLAGE} 收到，转往 {county}，对方已收到" in page.text
+    assert "(case " not in page.text  # the English detail is for the log
+    shown = wuji("case", "show", case_id, "--config", str(desks.config_path(TOWNSHIP)))
+    assert shown.returncode != 0 and "不在本节点办理" in shown.stderr.replace("\n", ""), shown.stderr
+    desks.stop(VILLAGE)
+    try:
+        wait_for(lambda: not township.links.get(VILLAGE, "child").connected, what="the village down")
+        assert acted(logged_in(desks, COUNTY, "clerk1"), case_id, "ACCEPT").status_code == 200
+        waiting = f"办理进展：受理：从 {county} 收到，转往 {VILLAGE}，对方尚未收到，保存在本节点"
+        wait_for(lambda: waiting in told(), what="the 受理 held at the township")
+    finally:
+        desks.restart(VILLAGE)
+    arrived = f"办理进展：受理：从 {county} 收到，转往 {VILLAGE}，对方已收到"
+    wait_for(lambda: arrived in told(), what="the 受理 at the village")
+    with pytest.raises(NotFound, match="本节点没有办件"):  # one that never passed: as before
+        township.cases.get(f"{VILLAGE}-01NEVERPASSEDHERE")
 
 
 def sent_line(agent: httpx.Client, case_id: str) -> str:

@@ -410,6 +410,8 @@ def routes(render: Render) -> list[Route]:
                 cases = [c for c in cases if c.state == state_to_proto(state.value)]
             if to_deliver:
                 cases = [c for c in cases if c.origin == node.here.value]
+            if not cases and not chosen and node.cases.passed_through(typed):  # its 转送记录
+                return RedirectResponse(f"/cases/{quote(typed)}", status_code=303)
         else:
             # one more than a page: whether an older page exists
             cases = node.cases.list_cases(
