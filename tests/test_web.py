@@ -2699,7 +2699,8 @@ def test_the_office_above_sees_a_point_below_is_down_with_its_applicants_results
     """A village phoned its township "where is our result?": the township's pages showed the case
     concluded and nothing else, while the village's link had been down and the result sat in the
     township's outbox. Now the header of the office above names each point below that is down
-    with something waiting for it, since when, and that it goes down by itself once it is back."""
+    with something waiting for it, since when, and that it goes down by itself once it is back;
+    and the case's page says its news has not reached the applicant's point."""
     case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
     clerk = logged_in(desks, COUNTY, "clerk1")
     county = desks.nodes[COUNTY]
@@ -2718,9 +2719,15 @@ def test_the_office_above_sees_a_point_below_is_down_with_its_applicants_results
         shown = downlinks()
         assert len(shown) == 1 and shown[0].startswith(f"下级 {TOWNSHIP} 未连接（最近一次连通 "), shown
         assert f"{waiting} 条办理进展或结果保存在本节点，尚未送达，该点连上后自动送达" in shown[0]
+        # and the case's page, which says 受理, says the village cannot know it yet
+        held = re.search(r'id="news-held"[^>]*>([^<]*)<', clerk.get(f"/cases/{case_id}").text)
+        assert held, "the case page does not say its news waits for the point below"
+        told = f"本件的 1 条办理进展尚未送达申请地 {VILLAGE}：与下级 {TOWNSHIP} 的连接已中断"
+        assert held.group(1).startswith(told), held.group(1)
     finally:
         desks.restart(TOWNSHIP)
     wait_for(lambda: downlinks() == [], what="the line gone once the township is back")
+    wait_for(lambda: 'id="news-held"' not in clerk.get(f"/cases/{case_id}").text, what="news delivered")
 
 
 def test_a_township_answers_where_a_case_it_only_passed_on_is(desks):

@@ -43,6 +43,7 @@ from node.trust.sealing import RESULT_WAITS
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from node.web.partners import unreachable_partner
+from node.web.uplink import news_held_below
 from node.workdays import add_working_days, china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
@@ -926,6 +927,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "joint_main_here": _joint_main_here(node, case),
         # at the province: the partner province the case waits on cannot be reached
         "partner_down": unreachable_partner(node, case),
+        # below: the point where the citizen applied is offline, and the news made here waits for it
+        "news_held": news_held_below(node, case),
     }
 
 

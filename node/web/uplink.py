@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from node.cases.waiting import cases_waiting_for
 from node.timeutil import drift_words, shanghai
 from sync.link import CLOCK_DRIFT_NOTICE, LinkTrouble, refused_as_revoked
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
     from sync.link import Link
+    from wuji.v1 import case_pb2
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,32 @@ def children_down(node: Node, now: datetime | None = None) -> list[str]:
         )
         lines.append(f"下级 {node.names.place(link.peer)} 未连接（{heard}）：{held}，请联系该点")
     return lines
+
+
+def news_held_below(node: Node, case: case_pb2.Case) -> str:
+    """What the case's page says where the applicant's point is below this node, the link toward it
+    is down and the case's news waits here for it: the handler's clerk, seeing 办结 on the page,
+    would otherwise tell the village phoning that the result is there to be picked up. "" else."""
+    try:
+        origin = DivisionCode.parse(case.origin)
+    except InvalidDivisionCode:
+        return ""
+    if not node.here.is_ancestor_of(origin):
+        return ""
+    child = node.here.child_toward(origin).value
+    link = node.links.find(child)
+    if link is None or link.connected:
+        return ""
+    with node.readers() as session:
+        held = [waiting for waiting in cases_waiting_for(session, child) if waiting.case_id == case.id]
+    if not held:
+        return ""
+    heard = f"最近一次连通 {shanghai(link.last_contact)}" if link.last_contact else "从未连通"
+    return (
+        f"本件的 {held[0].messages} 条办理进展尚未送达申请地 {node.names.place(origin.value)}：与下级 "
+        f"{node.names.place(child)} 的连接已中断（{heard}），保存在本节点，连接恢复后自动送达；"
+        "在此之前申请地看不到这些进展，也领不到办理结果"
+    )
 
 
 # a child link's trouble once the child's certificate is revoked here (`wuji cert revoke`)
