@@ -42,6 +42,7 @@ from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord, StatsRollup
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
+from node.trust.sealing import SealService
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from node.web.verify import holder_words
@@ -2646,6 +2647,34 @@ def test_the_statistics_download_for_the_meeting_holds_the_pages_figures(desks):
     ]
     swapped = boss.get("/stats.csv", params={"from": "2026-11-30", "to": "2026-11-01"})
     assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
+
+
+def test_the_director_sees_the_seals_held_and_which_one_each_departments_results_get(desks):
+    """A director asked which seal goes on their departments' results and until when it is good:
+    seals were made with `wuji seal create` and shown nowhere after (`wuji seal list` does not
+    exist). The 印章 page lists them, and for each department the seal its results get now."""
+    boss = logged_in(desks, COUNTY, "boss")
+    assert 'href="/seals"' in boss.get("/stats").text  # in the header, beside 统计
+    page = boss.get("/seals")
+    assert page.status_code == 200
+    with desks.nodes[COUNTY].readers() as session:
+        official = next(r for r in SealService.held(session) if r.kind == "公章")
+    seals = text_of_table(page.text, "seals")
+    assert [official.seal_id, official.holder, "政务服务中心", "公章"] == seals[1][:4]
+    assert seals[1][-1] == "在用"
+    used = {row[0]: row[1] for row in text_of_table(page.text, "department-seals")[1:]}
+    assert used[DEPARTMENT] == f"{official.holder} 公章（本部门没有专用章，加盖本节点公章）"
+    assert logged_in(desks, COUNTY, "clerk1").get("/seals").status_code == 403  # not a window's page
+
+
+def text_of_table(page: str, table_id: str) -> list[list[str]]:
+    """The cells of the table with that id, row by row, as text."""
+    found = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
+    assert found, f"no table {table_id}"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), re.S)
+    cell = r"<t[dh][^>]*>(.*?)</t[dh]>"
+    text = lambda c: html.unescape(re.sub(r"<[^>]+>", "", c)).strip()  # noqa: E731
+    return [[text(c) for c in re.findall(cell, row, re.S)] for row in rows]
 
 
 def test_the_weekly_chart_ends_with_the_period_asked(desks):

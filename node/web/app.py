@@ -27,7 +27,7 @@ from node.errors import DomainError, InvalidInput, NotFound, Unforeseen, unfores
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted, name_on_record
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
-from node.web import appeals, desk, followups, partners, staff, supervision, verify
+from node.web import appeals, desk, followups, partners, seals, staff, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, note_visitor, page, template_context
 from node.web.held import HeldFiles
 from node.web.machine import low_disk
@@ -314,6 +314,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         *followups.routes(render),
         *appeals.routes(render),
         *staff.routes(render),
+        *seals.routes(render),
         *partners.routes(render),
         *verify.routes(render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
