@@ -35,13 +35,14 @@ from node.cases.states import Action
 from node.catalogue.items import ELEMENT_NAMES
 from node.clock import ManualClock, china_morning
 from node.documents.kinds import china_day
-from node.errors import INTERNAL_ERROR
+from node.errors import INTERNAL_ERROR, NotFound
 from node.runtime.cluster import free_port
 from node.staff.accounts import MAX_FAILURES
 from node.staff.roles import Actor, Role
 from node.store.engine import sqlite_file
 from node.store.models import SealRecord, StatsRollup
 from node.timeutil import CHINA_ZONE, as_utc, shanghai
+from node.trust.sealing import SealService
 from node.web import desk as desk_pages
 from node.web import machine, uplink
 from node.web.verify import holder_words
@@ -89,7 +90,7 @@ def desks(request, tmp_path_factory):
         for code in CHAIN:
             federation.start(
                 code,
-                web_listen="127.0.0.1:0" if code in (VILLAGE, COUNTY, CITY) else "off",
+                web_listen="127.0.0.1:0" if code in (VILLAGE, TOWNSHIP, COUNTY, CITY) else "off",
                 name=COUNTY_NAME if code == COUNTY else "",
             )
         nodes = [federation.nodes[code] for code in CHAIN]
@@ -98,6 +99,8 @@ def desks(request, tmp_path_factory):
         )
         village, county = federation.nodes[VILLAGE], federation.nodes[COUNTY]
         village.staff.add("agent1", "李代办", "代办员", "", PASSWORD, by=OPERATOR)
+        township = federation.nodes[TOWNSHIP]  # its own items, and the villages' cases it relays
+        township.staff.add("tclerk", "赵乡镇", "窗口受理", "民政局", PASSWORD, by=OPERATOR)
         county.staff.add("clerk1", "张受理", "窗口受理", DEPARTMENT, PASSWORD, by=OPERATOR)
         county.staff.add("review1", "王审批", "审核/审批", DEPARTMENT, PASSWORD, by=OPERATOR)
         county.staff.add("other1", "赵民政", "窗口受理", "民政局", PASSWORD, by=OPERATOR)
@@ -2687,6 +2690,34 @@ def test_the_statistics_download_for_the_meeting_holds_the_pages_figures(desks):
     assert swapped.status_code == 400 and "请对调两个日期" in swapped.text
 
 
+def test_the_director_sees_the_seals_held_and_which_one_each_departments_results_get(desks):
+    """A director asked which seal goes on their departments' results and until when it is good:
+    seals were made with `wuji seal create` and shown nowhere after (`wuji seal list` does not
+    exist). The 印章 page lists them, and for each department the seal its results get now."""
+    boss = logged_in(desks, COUNTY, "boss")
+    assert 'href="/seals"' in boss.get("/stats").text  # in the header, beside 统计
+    page = boss.get("/seals")
+    assert page.status_code == 200
+    with desks.nodes[COUNTY].readers() as session:
+        official = next(r for r in SealService.held(session) if r.kind == "公章")
+    seals = text_of_table(page.text, "seals")
+    assert [official.seal_id, official.holder, "政务服务中心", "公章"] == seals[1][:4]
+    assert seals[1][-1] == "在用"
+    used = {row[0]: row[1] for row in text_of_table(page.text, "department-seals")[1:]}
+    assert used[DEPARTMENT] == f"{official.holder} 公章（本部门没有专用章，加盖本节点公章）"
+    assert logged_in(desks, COUNTY, "clerk1").get("/seals").status_code == 403  # not a window's page
+
+
+def text_of_table(page: str, table_id: str) -> list[list[str]]:
+    """The cells of the table with that id, row by row, as text."""
+    found = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
+    assert found, f"no table {table_id}"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), re.S)
+    cell = r"<t[dh][^>]*>(.*?)</t[dh]>"
+    text = lambda c: html.unescape(re.sub(r"<[^>]+>", "", c)).strip()  # noqa: E731
+    return [[text(c) for c in re.findall(cell, row, re.S)] for row in rows]
+
+
 def test_the_weekly_chart_ends_with_the_period_asked(desks):
     """A director looking back at October saw October's figures beside a chart of the eight weeks
     up to today: the chart's weeks now end with the filter's last day."""
@@ -2732,6 +2763,77 @@ def test_the_village_agent_sees_whether_the_link_up_is_carrying_the_cases(desks)
     handler = f"{COUNTY_NAME} {DEPARTMENT}（{COUNTY}）"
     wait_for(lambda: "办件已报送上级" in sent_line(agent, case_id), what="the case page: gone up")
     assert f"正转交 {handler}，等待受理" in sent_line(agent, case_id)
+
+
+def test_the_office_above_sees_a_point_below_is_down_with_its_applicants_results_waiting(desks):
+    """A village phoned its township "where is our result?": the township's pages showed the case
+    concluded and nothing else, while the village's link had been down and the result sat in the
+    township's outbox. Now the header of the office above names each point below that is down
+    with something waiting for it, since when, and that it goes down by itself once it is back;
+    and the case's page says its news has not reached the applicant's point."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    clerk = logged_in(desks, COUNTY, "clerk1")
+    county = desks.nodes[COUNTY]
+
+    def downlinks() -> list[str]:
+        page = clerk.get("/cases").text
+        return [html.unescape(line) for line in re.findall(r'<p class="downlink"[^>]*>([^<]*)<', page)]
+
+    assert downlinks() == []  # every point below is linked
+    desks.stop(TOWNSHIP)
+    try:
+        wait_for(lambda: not county.links.get(TOWNSHIP, "child").connected, what="the link down")
+        assert acted(clerk, case_id, "ACCEPT").status_code == 200  # its notice waits for the township
+        waiting = county.links.get(TOWNSHIP, "child").outbox_depth()
+        assert waiting >= 1
+        shown = downlinks()
+        assert len(shown) == 1 and shown[0].startswith(f"下级 {TOWNSHIP} 未连接（最近一次连通 "), shown
+        assert f"{waiting} 条办理进展或结果保存在本节点，尚未送达，该点连上后自动送达" in shown[0]
+        # and the case's page, which says 受理, says the village cannot know it yet
+        held = re.search(r'id="news-held"[^>]*>([^<]*)<', clerk.get(f"/cases/{case_id}").text)
+        assert held, "the case page does not say its news waits for the point below"
+        told = f"本件的 1 条办理进展尚未送达申请地 {VILLAGE}：与下级 {TOWNSHIP} 的连接已中断"
+        assert held.group(1).startswith(told), held.group(1)
+    finally:
+        desks.restart(TOWNSHIP)
+    wait_for(lambda: downlinks() == [], what="the line gone once the township is back")
+    wait_for(lambda: 'id="news-held"' not in clerk.get(f"/cases/{case_id}").text, what="news delivered")
+
+
+def test_a_township_answers_where_a_case_it_only_passed_on_is(desks):
+    """The village phoned its township about a case handled at the county: the township's pages and
+    `wuji case show` said only 本节点没有办件. Now they say it passed through, each of its messages
+    with whence, whither and whether the next office has it: the 受理 waiting for a village that is
+    down is told apart from one the village has."""
+    case_id = submit_case(desks, logged_in(desks, VILLAGE, "agent1"))
+    township = desks.nodes[TOWNSHIP]
+    county = f"{COUNTY_NAME}（{COUNTY}）"
+
+    def told() -> str:
+        with pytest.raises(NotFound) as refused:
+            township.cases.get(case_id)
+        return str(refused.value)
+
+    assert "不在本节点办理，本节点只转送它的消息、不保存副本" in told()
+    assert f"申请：从 {VILLAGE} 收到，转往 {county}，对方已收到" in told()
+    clerk = logged_in(desks, TOWNSHIP, "tclerk")  # the id typed into the search box: its 转送记录
+    page = clerk.get("/cases", params={"q": case_id.lower()})
+    assert page.status_code == 404 and f"申请：从 {VILLAGE} 收到，转往 {county}，对方已收到" in page.text
+    assert "(case " not in page.text  # the English detail is for the log
+    shown = wuji("case", "show", case_id, "--config", str(desks.config_path(TOWNSHIP)))
+    assert shown.returncode != 0 and "不在本节点办理" in shown.stderr.replace("\n", ""), shown.stderr
+    desks.stop(VILLAGE)
+    try:
+        wait_for(lambda: not township.links.get(VILLAGE, "child").connected, what="the village down")
+        assert acted(logged_in(desks, COUNTY, "clerk1"), case_id, "ACCEPT").status_code == 200
+        waiting = f"办理进展：受理：从 {county} 收到，转往 {VILLAGE}，对方尚未收到，保存在本节点"
+        wait_for(lambda: waiting in told(), what="the 受理 held at the township")
+    finally:
+        desks.restart(VILLAGE)
+    arrived = f"办理进展：受理：从 {county} 收到，转往 {VILLAGE}，对方已收到"
+    wait_for(lambda: arrived in told(), what="the 受理 at the village")
+    with pytest.raises(NotFound, match="本节点没有办件"):  # one that never passed: as before
+        township.cases.get(f"{VILLAGE}-01NEVERPASSEDHERE")
 
 
 def sent_line(agent: httpx.Client, case_id: str) -> str:

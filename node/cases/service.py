@@ -29,6 +29,7 @@ from node.cases.applicants import (
     typed_division,
 )
 from node.cases.materials import Material, checked_material
+from node.cases.passing import Passage, passages
 from node.cases.states import (
     OWES_REASON,
     RULES,
@@ -212,6 +213,8 @@ class CaseService:
         # why no application may be taken here at all, in words ("" while they may): set by the
         # runtime, e.g. the parent refused this node's certificate as revoked (none could be sent)
         self.intake_closed: Callable[[], str] = lambda: ""
+        # a neighbour's code as people read it, its office's name with it: set by the runtime
+        self.place: Callable[[str], str] = lambda code: code
 
     # -- the desk ------------------------------------------------------------------------------
 
@@ -571,10 +574,38 @@ class CaseService:
         """One case in full; case_id may be any unique beginning of the id. by: the person asking,
         if they must be shown it (department staff, of another department's case handled here)."""
         with self._readers() as session:
-            case = self._load(session, self._resolve(session, case_id, by))
+            resolved = self._resolve(session, case_id, by)
+            try:
+                case = self._load(session, resolved)
+            except NotFound as error:
+                passed = passages(session, resolved)
+                if not passed:
+                    raise
+                raise NotFound(self._passed_words(resolved, passed)) from error
             if by is not None:
                 _require_sight(by, case, self.here)
             return self._view(session, case)
+
+    def passed_through(self, case_id: str) -> bool:
+        """Whether messages of this case, held elsewhere, were passed on here (see `passages`)."""
+        with self._readers() as session:
+            return bool(passages(session, case_id.strip().upper()))
+
+    def _passed_words(self, case_id: str, passed: list[Passage]) -> str:
+        """Why a case only passed through here has no page, and what is known of it: each of its
+        messages, whence, whither and whether it arrived, the latest last (转送记录)."""
+        lines = []
+        for passage in passed:
+            arrived = "对方已收到" if passage.delivered else "对方尚未收到，保存在本节点，连接恢复后自动转送"
+            lines.append(
+                f"{shanghai(passage.at)} {passage.what}：从 {self.place(passage.came_from)} 收到，"
+                f"转往 {self.place(passage.went_to)}，{arrived}"
+            )
+        return (
+            f"办件 {case_id} 不在本节点办理，本节点只转送它的消息、不保存副本，"
+            "办理情况请到办理机构或申请地查询。"
+            f"转送记录：{'；'.join(lines)} (case {case_id} only passed through this node)"
+        )
 
     def result_waits(self, case_id: str) -> bool:
         """结果等待时间戳: the case was concluded here and its sealed result waits for the province's

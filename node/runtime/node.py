@@ -185,6 +185,7 @@ class Node:
         self.staff = StaffService(self.here.value, self.sessions, self._staff_departments, self.clock)
         self.visits = ReturnVisits(self.here, self.sessions, self.clock)
         self.cases.intake_closed = self.revoked_refusal
+        self.cases.place = self.names.place
         self.cases.hooks += [
             CrossProvinceCases(self.here, self.outbound, self.clock, self.cases.change_as_handler),
             self.deferrals,

@@ -204,20 +204,30 @@ class SealService:
         return info
 
     def seal_for(self, session: Session, department: str, *, licence: bool = False) -> Seal | None:
-        """The seal valid now that a result of the department is sealed with: an electronic licence
-        (电子证照) with the department's 电子证照专用章 before its other seals; any other result — a
-        decision, a denial above all, which grants no licence — with the department's other seals
-        (业务专用章, 行政审批专用章, 公章), never its licence seal; else the node's 公章; else None."""
+        """The seal valid now that a result of the department is sealed with (`chosen_for`)."""
+        chosen = self.chosen_for(session, department, licence=licence)
+        return self._load(chosen) if chosen else None
+
+    @staticmethod
+    def chosen_for(session: Session, department: str, *, licence: bool = False) -> SealRecord | None:
+        """The record of the seal valid now that a result of the department is sealed with: an
+        electronic licence (电子证照) with the department's 电子证照专用章 before its other seals; any
+        other result — a decision, a denial above all, which grants no licence — with the
+        department's other seals (业务专用章, 行政审批专用章, 公章), never its licence seal; else the
+        node's 公章; else None. Its key is not opened: the 印章 page shows it too."""
         now = utcnow()
-        records = session.scalars(select(SealRecord).order_by(SealRecord.created_at.desc())).all()
-        live = [r for r in records if as_utc(r.valid_from) <= now <= as_utc(r.valid_to)]
+        live = [r for r in SealService.held(session) if as_utc(r.valid_from) <= now <= as_utc(r.valid_to)]
         own = [r for r in live if r.department == department]
         if licence:
             own.sort(key=lambda record: record.kind != LICENCE_SEAL)  # stable: newest first of each
         else:
             own = [r for r in own if r.kind != LICENCE_SEAL]
-        chosen = next(iter(own), None) or next((r for r in live if r.kind == OFFICIAL_SEAL), None)
-        return self._load(chosen) if chosen else None
+        return next(iter(own), None) or next((r for r in live if r.kind == OFFICIAL_SEAL), None)
+
+    @staticmethod
+    def held(session: Session) -> list[SealRecord]:
+        """Every seal registered at this node, in force or not, the newest first."""
+        return list(session.scalars(select(SealRecord).order_by(SealRecord.created_at.desc())).all())
 
     def _load(self, record: SealRecord) -> Seal:
         with self._lock:

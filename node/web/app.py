@@ -27,12 +27,12 @@ from node.errors import DomainError, InvalidInput, NotFound, Unforeseen, unfores
 from node.staff.roles import Duty, NotLoggedIn, NotPermitted, name_on_record
 from node.supervision.stats import shown_rate
 from node.timeutil import from_timestamp, shanghai
-from node.web import appeals, desk, followups, partners, staff, supervision, verify
+from node.web import appeals, desk, followups, partners, seals, staff, supervision, verify
 from node.web.auth import CsrfRefused, SessionCodec, Visit, may, note_visitor, page, template_context
 from node.web.held import HeldFiles
 from node.web.machine import low_disk
 from node.web.partners import partners_down
-from node.web.uplink import uplink_of
+from node.web.uplink import children_down, uplink_of
 from wuji.divisions import tier_level_words
 from wuji.v1 import case_pb2
 
@@ -102,6 +102,7 @@ def templates() -> Jinja2Templates:
     environment.tests["bundle_part_failed"] = bundles.failed
     environment.globals["uplink_of"] = uplink_of
     environment.globals["partners_down"] = partners_down
+    environment.globals["children_down"] = children_down
     environment.globals["low_disk"] = low_disk
     environment.globals["element_names"] = ELEMENT_NAMES  # a 办事指南's words, as the CLI's
     return Jinja2Templates(env=environment)
@@ -315,6 +316,7 @@ def create_app(node: Node, secure: bool) -> Starlette:
         *followups.routes(render),
         *appeals.routes(render),
         *staff.routes(render),
+        *seals.routes(render),
         *partners.routes(render),
         *verify.routes(render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

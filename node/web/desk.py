@@ -43,6 +43,7 @@ from node.trust.sealing import RESULT_WAITS
 from node.web.auth import Visit, may, page
 from node.web.held import HOLD_SECONDS, ChosenFile, HeldFiles
 from node.web.partners import unreachable_partner
+from node.web.uplink import news_held_below
 from node.workdays import add_working_days, china_date
 from sync.transport import DEFAULT_MAX_MESSAGE_BYTES
 from wuji.v1 import case_pb2
@@ -410,6 +411,8 @@ def routes(render: Render) -> list[Route]:
                 cases = [c for c in cases if c.state == state_to_proto(state.value)]
             if to_deliver:
                 cases = [c for c in cases if c.origin == node.here.value]
+            if not cases and not chosen and node.cases.passed_through(typed):  # its 转送记录
+                return RedirectResponse(f"/cases/{quote(typed)}", status_code=303)
         else:
             # one more than a page: whether an older page exists
             cases = node.cases.list_cases(
@@ -932,6 +935,8 @@ def _case_extras(visit: Visit, case: case_pb2.Case) -> dict[str, Any]:
         "joint_main_here": _joint_main_here(node, case),
         # at the province: the partner province the case waits on cannot be reached
         "partner_down": unreachable_partner(node, case),
+        # below: the point where the citizen applied is offline, and the news made here waits for it
+        "news_held": news_held_below(node, case),
     }
 
 

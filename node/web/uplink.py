@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from node.cases.waiting import cases_waiting_for
 from node.timeutil import drift_words, shanghai
 from sync.link import CLOCK_DRIFT_NOTICE, LinkTrouble, refused_as_revoked
+from wuji.divisions import DivisionCode, InvalidDivisionCode
 
 if TYPE_CHECKING:
     from node.runtime.node import Node
     from sync.link import Link
+    from wuji.v1 import case_pb2
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,61 @@ def uplink_of(node: Node) -> Uplink | None:
             link.trouble.words, f"上级 {name}", "node.toml 的 parent_address", node.here.value
         )
     return Uplink(name, False, waiting, clock_trouble(node, name, link), node.catalog_version(), trouble)
+
+
+# a child down longer than this is named in the header though nothing waits for it: a village
+# point closed for the night is not news, one silent for a day is (its applications are not coming)
+CHILD_SILENCE_NOTICE = timedelta(hours=24)
+
+
+def children_down(node: Node, now: datetime | None = None) -> list[str]:
+    """A line for each child point whose link is down while something of its applicants' waits here
+    for it (a decision, a sealed result), or that has been silent for a day: the township's staff
+    answer the village's phone call from it, and know a result they concluded has not reached the
+    applicant's point. `now` is the wall clock the links note their last contact with."""
+    now = now or datetime.now(UTC)
+    lines = []
+    for link in sorted(node.links.children(), key=lambda child: child.peer):
+        if link.connected:
+            continue
+        waiting = link.outbox_depth()
+        silent = link.last_contact is None or now - link.last_contact > CHILD_SILENCE_NOTICE
+        if not waiting and not silent:
+            continue
+        heard = f"最近一次连通 {shanghai(link.last_contact)}" if link.last_contact else "从未连通"
+        held = (
+            f"{waiting} 条办理进展或结果保存在本节点，尚未送达，该点连上后自动送达"
+            if waiting
+            else "该点送来的申请和请求也到不了本节点"
+        )
+        lines.append(f"下级 {node.names.place(link.peer)} 未连接（{heard}）：{held}，请联系该点")
+    return lines
+
+
+def news_held_below(node: Node, case: case_pb2.Case) -> str:
+    """What the case's page says where the applicant's point is below this node, the link toward it
+    is down and the case's news waits here for it: the handler's clerk, seeing 办结 on the page,
+    would otherwise tell the village phoning that the result is there to be picked up. "" else."""
+    try:
+        origin = DivisionCode.parse(case.origin)
+    except InvalidDivisionCode:
+        return ""
+    if not node.here.is_ancestor_of(origin):
+        return ""
+    child = node.here.child_toward(origin).value
+    link = node.links.find(child)
+    if link is None or link.connected:
+        return ""
+    with node.readers() as session:
+        held = [waiting for waiting in cases_waiting_for(session, child) if waiting.case_id == case.id]
+    if not held:
+        return ""
+    heard = f"最近一次连通 {shanghai(link.last_contact)}" if link.last_contact else "从未连通"
+    return (
+        f"本件的 {held[0].messages} 条办理进展尚未送达申请地 {node.names.place(origin.value)}：与下级 "
+        f"{node.names.place(child)} 的连接已中断（{heard}），保存在本节点，连接恢复后自动送达；"
+        "在此之前申请地看不到这些进展，也领不到办理结果"
+    )
 
 
 # a child link's trouble once the child's certificate is revoked here (`wuji cert revoke`)
