@@ -306,8 +306,10 @@ def test_each_node_runs_exactly_one_supervision_job(federation):
     for node in federation.nodes.values():
         assert node.scheduler.scan_jobs == 1  # one scan job per node, never one per case
         # and the retry of results waiting for their time-stamp, the save of office names heard,
-        # the node's own backup, and on SQLite the log's checkpoint
-        assert node.scheduler.jobs == (5 if node.engine.dialect.name == "sqlite" else 4)
+        # the node's own backup, on SQLite the log's checkpoint, and at the province the watch
+        # over its partner links (its tree hears when one is down)
+        expected = (5 if node.engine.dialect.name == "sqlite" else 4) + (node.here.parent is None)
+        assert node.scheduler.jobs == expected
     with pytest.raises(ValueError):
         SupervisionScheduler(federation.nodes[PROVINCE].here, lambda: None, 0)
 

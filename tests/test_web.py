@@ -782,9 +782,12 @@ def test_a_clerk_of_another_department_is_refused_and_roles_are_checked(desks):
     agent = logged_in(desks, VILLAGE, "agent1")
     assert agent.get("/queues").status_code == 403  # a 代办员 has no department queue
     # the note is asked for in the words of the actions offered: a 补正 list at 受理, a reason to withdraw
-    assert "补正：写明需补正的全部材料" in logged_in(desks, COUNTY, "clerk1").get(f"/cases/{case_id}").text
+    assert (
+        "补正：勾选需补正的材料，写明补正要求"
+        in logged_in(desks, COUNTY, "clerk1").get(f"/cases/{case_id}").text
+    )
     at_village = agent.get(f"/cases/{case_id}").text
-    assert 'id="do-WITHDRAW"' in at_village and "撤回的原因" in at_village and "补正：写明" not in at_village
+    assert 'id="do-WITHDRAW"' in at_village and "撤回的原因" in at_village and "补正：勾选" not in at_village
     assert logged_in(desks, COUNTY, "boss").get("/items/RS-0001/apply").status_code == 403
 
 
