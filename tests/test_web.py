@@ -3309,6 +3309,11 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.shot("county-case")
     desk.click("do-REQUEST_CORRECTION")
     desk.wait_for_text("补正告知")
+    # the words stood on the page before the click too: wait for the 补正 itself before leaving
+    # (a logout racing the form's answer once left the session logged in, and no login form)
+    wait_for(
+        lambda: county.cases.get(case_id).state == case_pb2.CORRECTION_REQUESTED, what="补正 at the county"
+    )
     desk.shot("county-correction")
     desk.logout()
 
@@ -3333,6 +3338,7 @@ def test_a_case_from_a_village_point_to_the_county_and_back_in_a_browser(desks, 
     desk.wait_for_text("新照片.jpg")
     desk.click("do-ACCEPT")
     desk.wait_for_text("受理")
+    wait_for(lambda: county.cases.get(case_id).state == case_pb2.ACCEPTED, what="受理 at the county")
     desk.logout()
     desk.login(COUNTY, "review1")
     desk.open(COUNTY, f"/cases/{case_id}")
