@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.errors import InvalidInput
-from node.store.models import PartnerDelivery, PartnerLinkState
+from node.store.models import PartnerLinkState
 from node.timeutil import as_utc, from_timestamp, to_timestamp, utcnow
-from node.trust.partners import NeighbourMail
+from node.trust.partners import NeighbourMail, first_delivery
 from wuji.divisions import DivisionCode, InvalidDivisionCode, Tier
 from wuji.v1 import link_pb2
 
@@ -139,14 +139,8 @@ class PartnerLinkStates:
             return
         signed = link_pb2.Envelope.FromString(row.envelope)
         message_id = signed.message_id
-        key = f"link:{row.province}"
-        delivered = session.get(PartnerDelivery, (child, key))
-        if delivered is not None and delivered.digest == message_id:
+        if not first_delivery(session, child, f"link:{row.province}", message_id):
             return
-        if delivered is None:
-            session.add(PartnerDelivery(child=child, key=key, digest=message_id))
-        else:
-            delivered.digest = message_id
         self._outbound.send_to_neighbour(
             session, child, "child", message_id, passed_on=signed, peer_link_state=signed.peer_link_state
         )

@@ -492,13 +492,8 @@ class PartnerService:
             self._send_to_child(session, child, f"{kind}:{province}", digest, **body)
 
     def _send_to_child(self, session: Session, child: str, key: str, digest: str, **body: Any) -> None:
-        delivered = session.get(PartnerDelivery, (child, key))
-        if delivered is not None and delivered.digest == digest:
+        if not first_delivery(session, child, key, digest):
             return
-        if delivered is None:
-            session.add(PartnerDelivery(child=child, key=key, digest=digest))
-        else:
-            delivered.digest = digest
         self._outbound.send_to_neighbour(
             session, child, "child", f"{key.replace(':', '-')}-{digest[:16]}", **body
         )
@@ -535,3 +530,16 @@ def _anchor_bytes(anchor: link_pb2.TrustAnchor) -> bytes:
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()
+
+
+def first_delivery(session: Session, child: str, key: str, digest: str) -> bool:
+    """Note that what key names, in the version digest names, goes to child; False when it went
+    already (a Hello, or the flood, would otherwise send the same thing again)."""
+    delivered = session.get(PartnerDelivery, (child, key))
+    if delivered is not None and delivered.digest == digest:
+        return False
+    if delivered is None:
+        session.add(PartnerDelivery(child=child, key=key, digest=digest))
+    else:
+        delivered.digest = digest
+    return True
